@@ -1,0 +1,101 @@
+// The seam between alchemy and a database's C API.
+//
+// Core code talks only to these interfaces; src/drivers/sqlite and
+// src/drivers/postgresql implement them and are the only files that include
+// sqlite3.h or libpq-fe.h. A Driver is picked at run time from the URL's backend.
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+#include "alchemy/core/param.hpp"
+#include "alchemy/core/url.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+
+/// Rows of one executed statement, read forward. Owned by its DriverConnection.
+///
+/// Column reads convert where the value allows it (an integer column read as text is
+/// rendered, a text column holding digits read as an integer is parsed) and otherwise
+/// throw DataError naming the column. Reads are valid only after next() returned true.
+class Cursor {
+public:
+    virtual ~Cursor() = default;
+
+    /// Advances to the next row; false when there are no more rows.
+    virtual bool next() = 0;
+    virtual int column_count() const noexcept = 0;
+    virtual std::string_view column_name(int column) const = 0;
+
+    virtual bool is_null(int column) const = 0;
+    virtual bool read_bool(int column) const = 0;
+    virtual std::int64_t read_int(int column) const = 0;
+    virtual double read_real(int column) const = 0;
+    /// The view is valid until the next call to next() or close().
+    virtual std::string_view read_text(int column) const = 0;
+    /// The view is valid until the next call to next() or close().
+    virtual std::span<const std::byte> read_blob(int column) const = 0;
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    virtual std::int64_t read_timestamp(int column) const = 0;
+    /// Days since 1970-01-01.
+    virtual std::int64_t read_date(int column) const = 0;
+
+    /// Rows inserted, updated or deleted by the statement (0 for queries).
+    virtual std::int64_t rows_affected() const noexcept = 0;
+    /// Releases the statement for reuse. Idempotent.
+    virtual void close() noexcept = 0;
+};
+
+/// Per-connection settings a driver receives when it connects.
+struct ConnectOptions {
+    /// URL query options merged with EngineOptions::connect_args (the latter win).
+    std::map<std::string, std::string> args;
+    /// PostgreSQL: use named server-side prepared statements (false behind PgBouncer
+    /// in transaction pooling mode). SQLite always prepares locally.
+    bool server_prepared_statements = true;
+};
+
+/// One open connection to a database. Used by one thread at a time.
+class DriverConnection {
+public:
+    virtual ~DriverConnection() = default;
+
+    /// Runs one statement with parameters bound to its placeholders and returns a
+    /// cursor positioned before the first row. Statements are prepared once per SQL
+    /// text and cached. A statement that fails throws the matching DatabaseError.
+    /// The cursor stays valid until closed; executing the same SQL again while it is
+    /// open uses a second statement.
+    virtual Cursor& execute(std::string_view sql, std::span<const Param> params) = 0;
+    /// Runs SQL without parameters; it may hold several statements separated by ';'.
+    virtual void execute_script(std::string_view sql) = 0;
+
+    /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it.
+    virtual bool in_transaction() const noexcept = 0;
+    /// A round trip that proves the connection works (pool_pre_ping).
+    virtual bool ping() noexcept = 0;
+    /// True once the connection was lost; it must not be used again.
+    virtual bool is_broken() const noexcept = 0;
+    /// Number of prepared statements currently cached (for tests and diagnostics).
+    virtual std::size_t cached_statement_count() const noexcept = 0;
+};
+
+/// A backend: the Dialect that renders its SQL and a way to open connections.
+class Driver {
+public:
+    virtual ~Driver() = default;
+    virtual const Dialect& dialect() const noexcept = 0;
+    /// Opens a connection; failures throw OperationalError without the password.
+    virtual std::unique_ptr<DriverConnection> connect(const URL& url,
+                                                      const ConnectOptions& options) const = 0;
+};
+
+/// The driver serving `url.backend()`; throws ArgumentError for an unknown backend.
+const Driver& driver_for(const URL& url);
+
+}  // namespace alchemy

@@ -1,0 +1,49 @@
+// Engine: the starting point. Holds the URL, the driver and dialect chosen from it,
+// and the connection pool. Cheap to copy (copies share one pool); thread-safe.
+#pragma once
+
+#include "alchemy/core/connection.hpp"
+#include "alchemy/core/dialect.hpp"
+#include "alchemy/core/options.hpp"
+#include "alchemy/core/pool.hpp"
+#include "alchemy/core/url.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+
+class Engine {
+public:
+    /// A connection from the pool; waits up to pool_timeout.
+    Connection connect();
+    /// A connection with a transaction already begun: commit() it, or its destructor
+    /// rolls back (C++ cannot tell a normal scope exit from an unwinding one without
+    /// throwing from a destructor, so the commit is explicit).
+    Connection begin();
+
+    /// Closes all idle connections; those in use close when returned.
+    void dispose() noexcept;
+    PoolStatus pool_status() const;
+    std::string pool_status_text() const;
+
+    const URL& url() const noexcept;
+    const Dialect& dialect() const noexcept;
+    const EngineOptions& options() const noexcept;
+
+    /// Writes one line to the echo log if echo is on.
+    void log(std::string_view line) const;
+
+private:
+    friend Engine create_engine(const URL& url, EngineOptions options);
+    explicit Engine(std::shared_ptr<detail::EngineState> state) : state_(std::move(state)) {}
+    std::shared_ptr<detail::EngineState> state_;
+};
+
+/// Makes an Engine for `url` (see URL). No connection is opened until first use.
+/// Throws ArgumentError for a bad URL or option.
+Engine create_engine(std::string_view url, EngineOptions options = {});
+Engine create_engine(const URL& url, EngineOptions options = {});
+
+}  // namespace alchemy

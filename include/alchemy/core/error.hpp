@@ -1,0 +1,132 @@
+// The exception tree of alchemy.
+//
+// Why this shape: callers catch by meaning, not by backend. A duplicate key is a
+// UniqueViolation whether PostgreSQL (SQLSTATE 23505) or SQLite
+// (SQLITE_CONSTRAINT_UNIQUE) reported it, so each driver maps its native code to a
+// SQLSTATE in exactly one file, and make_database_error() picks the class from the
+// SQLSTATE. Every database error keeps the SQLSTATE, the server's own message and the
+// SQL text, so a log line is enough to find the failing statement.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+
+/// Root of every exception alchemy throws.
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A bad argument from the caller: a malformed URL, an unknown option, a wrong value.
+class ArgumentError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An operation that is not valid in the object's current state
+/// (e.g. begin() while a transaction is already open).
+class InvalidRequestError : public Error {
+public:
+    using Error::Error;
+};
+
+/// No connection could be checked out of the pool within pool_timeout.
+class PoolTimeoutError : public Error {
+public:
+    using Error::Error;
+};
+
+/// An error reported by the database or its driver.
+class DatabaseError : public Error {
+public:
+    DatabaseError(std::string sqlstate, std::string message, std::string sql,
+                  bool connection_invalidated = false);
+
+    /// Five-character SQLSTATE ("23505"); SQLite codes are mapped to the same values.
+    const std::string& sqlstate() const noexcept { return sqlstate_; }
+    /// The server's (or driver's) message, without alchemy's decoration.
+    const std::string& message() const noexcept { return message_; }
+    /// The SQL text that failed (empty when the failure was not tied to a statement).
+    const std::string& sql() const noexcept { return sql_; }
+    /// True when the connection was lost; the pool discards such a connection.
+    bool connection_invalidated() const noexcept { return connection_invalidated_; }
+
+private:
+    std::string sqlstate_;
+    std::string message_;
+    std::string sql_;
+    bool connection_invalidated_;
+};
+
+class IntegrityError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+class UniqueViolation : public IntegrityError {
+public:
+    using IntegrityError::IntegrityError;
+};
+class ForeignKeyViolation : public IntegrityError {
+public:
+    using IntegrityError::IntegrityError;
+};
+class NotNullViolation : public IntegrityError {
+public:
+    using IntegrityError::IntegrityError;
+};
+class CheckViolation : public IntegrityError {
+public:
+    using IntegrityError::IntegrityError;
+};
+/// Connection failures, lost connections, locks, timeouts, serialization failures.
+class OperationalError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+/// Bad SQL: syntax errors, unknown tables or columns, wrong parameter counts.
+class ProgrammingError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+/// Bad data: a value out of range, a NULL read into a non-optional field, bad encoding.
+class DataError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+
+// ORM errors (thrown by the Session layer).
+class NoResultFound : public InvalidRequestError {
+public:
+    using InvalidRequestError::InvalidRequestError;
+};
+class MultipleResultsFound : public InvalidRequestError {
+public:
+    using InvalidRequestError::InvalidRequestError;
+};
+class DetachedInstanceError : public InvalidRequestError {
+public:
+    using InvalidRequestError::InvalidRequestError;
+};
+class StaleDataError : public Error {
+public:
+    using Error::Error;
+};
+class FlushError : public Error {
+public:
+    using Error::Error;
+};
+/// A problem with migration files or the version table.
+class MigrationError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Throws the DatabaseError subclass that matches `sqlstate`. Drivers call this after
+/// mapping their native code, so the SQLSTATE→class table exists once.
+[[noreturn]] void throw_database_error(std::string sqlstate, std::string message,
+                                       std::string sql, bool connection_invalidated = false);
+
+}  // namespace alchemy

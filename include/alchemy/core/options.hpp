@@ -1,0 +1,42 @@
+// EngineOptions: create_engine's keyword arguments, with SQLAlchemy's names and defaults.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+
+/// Receives one line of the echo log (statements, parameters, transaction events).
+using LogSink = std::function<void(std::string_view line)>;
+
+struct EngineOptions {
+    /// Connections kept open in the pool.
+    int pool_size = 5;
+    /// Extra connections opened when the pool is exhausted, closed again on return;
+    /// -1 for no limit.
+    int max_overflow = 10;
+    /// How long checkout waits for a free connection before PoolTimeoutError.
+    std::chrono::duration<double> pool_timeout{30.0};
+    /// Connections older than this are closed and reopened at checkout; negative: never.
+    std::chrono::seconds pool_recycle{-1};
+    /// Test each connection with a round trip at checkout and replace it if dead.
+    bool pool_pre_ping = false;
+    /// "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "READ UNCOMMITTED" or
+    /// "AUTOCOMMIT"; empty keeps the database's default.
+    std::string isolation_level{};
+    /// Log every statement and its parameters to `echo_sink` (stderr when unset).
+    bool echo = false;
+    /// Extra driver options (libpq keywords such as "connect_timeout" or
+    /// "application_name"; SQLite: "timeout" in seconds), merged over the URL's query.
+    std::map<std::string, std::string> connect_args{};
+    /// PostgreSQL: prepare statements on the server. Turn off behind PgBouncer in
+    /// transaction pooling mode.
+    bool server_prepared_statements = true;
+    /// Where echo lines go.
+    LogSink echo_sink{};
+};
+
+}  // namespace alchemy

@@ -1,0 +1,53 @@
+// Database URLs as SQLAlchemy writes them:
+//   dialect[+driver]://[user[:password]@][host][:port][/database][?key=value&...]
+// plus the SQLite file forms (sqlite:///relative.db, sqlite:////abs/path.db,
+// sqlite://, sqlite:///:memory:).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+
+/// A parsed database URL. Components are percent-decoded.
+/// Printing (to_string, fmt) always masks the password as "***".
+struct URL {
+    std::string drivername;   ///< as written: "postgresql+psycopg2", "sqlite"
+    std::string username;
+    std::optional<std::string> password;
+    std::string host;
+    std::optional<std::uint16_t> port;
+    std::string database;     ///< SQLite: file path, "" or ":memory:" for in-memory
+    std::map<std::string, std::string> query;
+
+    /// "postgresql" for "postgresql+psycopg2".
+    std::string_view backend() const noexcept;
+    /// "psycopg2" for "postgresql+psycopg2", "" when no driver is named.
+    std::string_view driver() const noexcept;
+    /// True for an in-memory SQLite database.
+    bool is_memory() const noexcept;
+
+    /// The URL with the password replaced by "***" (safe to log).
+    std::string to_string() const;
+    /// The URL with the password in clear: only for handing to a driver.
+    std::string render_with_password() const;
+
+    friend bool operator==(const URL&, const URL&) = default;
+};
+
+/// Parses `text`; throws ArgumentError naming the malformed part.
+URL make_url(std::string_view text);
+
+}  // namespace alchemy
+
+template <>
+struct fmt::formatter<alchemy::URL> : fmt::formatter<std::string_view> {
+    auto format(const alchemy::URL& url, format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(url.to_string(), ctx);
+    }
+};

@@ -1,0 +1,223 @@
+// value_traits<T>: how a C++ value is bound to a placeholder and read from a column.
+//
+// Core covers the types every layer needs: bool, integers, floating point, strings,
+// blobs (std::vector<std::byte>), UTC timestamps (std::chrono::sys_time), dates
+// (std::chrono::year_month_day) and std::optional of each (NULL). The schema layer adds
+// enums and user types (sa::type_adapter) on top of these.
+#pragma once
+
+#include "alchemy/core/driver.hpp"
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace alchemy {
+
+template <class T>
+struct value_traits;  // specialised below for each supported type
+
+/// A type whose values can be bound as statement parameters.
+template <class T>
+concept bindable_value = requires(const T& v) {
+    { value_traits<std::remove_cvref_t<T>>::to_param(v) } -> std::same_as<Param>;
+};
+
+/// A type that can be read from a result column.
+template <class T>
+concept readable_value = requires(const Cursor& c) {
+    { value_traits<T>::read(c, 0) } -> std::same_as<T>;
+};
+
+/// std::optional<T> (a column that may hold NULL).
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+namespace detail {
+[[noreturn]] void throw_null_into_non_optional(const Cursor& c, int column);
+[[noreturn]] void throw_out_of_range(const Cursor& c, int column, std::int64_t value,
+                                     std::string_view type_name);
+[[noreturn]] void throw_unsigned_too_large(std::uint64_t value);
+
+inline void require_not_null(const Cursor& c, int column) {
+    if (c.is_null(column)) [[unlikely]]
+        throw_null_into_non_optional(c, column);
+}
+}  // namespace detail
+
+template <>
+struct value_traits<bool> {
+    static Param to_param(bool v) noexcept { return Param::of_bool(v); }
+    static bool read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static bool read_value(const Cursor& c, int i) {
+        return c.read_bool(i);
+    }
+};
+
+template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>)
+struct value_traits<T> {
+    static Param to_param(T v) {
+        if constexpr (std::is_unsigned_v<T> && sizeof(T) == 8) {
+            if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                detail::throw_unsigned_too_large(v);
+        }
+        return Param::of_int(static_cast<std::int64_t>(v));
+    }
+    static T read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static T read_value(const Cursor& c, int i) {
+        const std::int64_t v = c.read_int(i);
+        if constexpr (sizeof(T) < 8 || std::is_unsigned_v<T>) {
+            if (!std::in_range<T>(v)) [[unlikely]]
+                detail::throw_out_of_range(c, i, v, type_name());
+        }
+        return static_cast<T>(v);
+    }
+    static constexpr std::string_view type_name() {
+        return std::is_signed_v<T> ? "a signed integer of this width"
+                                   : "an unsigned integer of this width";
+    }
+};
+
+template <std::floating_point T>
+struct value_traits<T> {
+    static Param to_param(T v) noexcept { return Param::of_real(static_cast<double>(v)); }
+    static T read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static T read_value(const Cursor& c, int i) {
+        return static_cast<T>(c.read_real(i));
+    }
+};
+
+template <>
+struct value_traits<std::string> {
+    static Param to_param(const std::string& v) noexcept { return Param::of_text(v); }
+    static std::string read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static std::string read_value(const Cursor& c, int i) {
+        return std::string(c.read_text(i));
+    }
+};
+
+template <>
+struct value_traits<std::string_view> {  // bind only: a view cannot outlive its row
+    static Param to_param(std::string_view v) noexcept { return Param::of_text(v); }
+};
+
+template <>
+struct value_traits<const char*> {  // bind only
+    static Param to_param(const char* v) noexcept {
+        return v ? Param::of_text(v) : Param::null();
+    }
+};
+
+template <std::size_t N>
+struct value_traits<char[N]> {  // string literals, bind only
+    static Param to_param(const char (&v)[N]) noexcept {
+        return Param::of_text(std::string_view(v, N - 1));
+    }
+};
+
+template <>
+struct value_traits<std::vector<std::byte>> {
+    static Param to_param(const std::vector<std::byte>& v) noexcept { return Param::of_blob(v); }
+    static std::vector<std::byte> read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static std::vector<std::byte> read_value(const Cursor& c, int i) {
+        const auto b = c.read_blob(i);
+        return {b.begin(), b.end()};
+    }
+};
+
+template <>
+struct value_traits<std::span<const std::byte>> {  // bind only
+    static Param to_param(std::span<const std::byte> v) noexcept { return Param::of_blob(v); }
+};
+
+template <class Duration>
+struct value_traits<std::chrono::sys_time<Duration>> {
+    using time_point = std::chrono::sys_time<Duration>;
+    static Param to_param(const time_point& v) noexcept {
+        return Param::of_timestamp(
+            std::chrono::floor<std::chrono::microseconds>(v).time_since_epoch().count());
+    }
+    static time_point read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static time_point read_value(const Cursor& c, int i) {
+        const std::chrono::sys_time<std::chrono::microseconds> t{
+            std::chrono::microseconds{c.read_timestamp(i)}};
+        return std::chrono::floor<Duration>(t);
+    }
+};
+
+template <>
+struct value_traits<std::chrono::year_month_day> {
+    static Param to_param(const std::chrono::year_month_day& v) noexcept {
+        return Param::of_date(std::chrono::sys_days{v}.time_since_epoch().count());
+    }
+    static std::chrono::year_month_day read(const Cursor& c, int i) {
+        detail::require_not_null(c, i);
+        return read_value(c, i);
+    }
+    /// Reads a column known not to be NULL.
+    static std::chrono::year_month_day read_value(const Cursor& c, int i) {
+        return std::chrono::sys_days{std::chrono::days{c.read_date(i)}};
+    }
+};
+
+template <class T>
+struct value_traits<std::optional<T>> {
+    static Param to_param(const std::optional<T>& v) {
+        return v ? value_traits<T>::to_param(*v) : Param::null();
+    }
+    static std::optional<T> read(const Cursor& c, int i)
+        requires readable_value<T>
+    {
+        if (c.is_null(i)) return std::nullopt;
+        return value_traits<T>::read_value(c, i);
+    }
+};
+
+template <>
+struct value_traits<std::nullopt_t> {  // binds NULL
+    static Param to_param(std::nullopt_t) noexcept { return Param::null(); }
+};
+
+/// Binds any bindable value.
+template <bindable_value T>
+Param to_param(const T& v) {
+    return value_traits<std::remove_cvref_t<T>>::to_param(v);
+}
+
+}  // namespace alchemy

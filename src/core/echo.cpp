@@ -1,0 +1,62 @@
+#include "echo.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace alchemy::detail {
+namespace {
+
+constexpr std::size_t max_logged_text = 100;
+
+void render_timestamp(std::string& out, std::int64_t micros) {
+    using namespace std::chrono;
+    const sys_time<microseconds> t{microseconds{micros}};
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss<microseconds> time{t - day};
+    fmt::format_to(std::back_inserter(out), "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}'",
+                   static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                   static_cast<unsigned>(ymd.day()), time.hours().count(),
+                   time.minutes().count(), time.seconds().count(), time.subseconds().count());
+}
+
+void render_date(std::string& out, std::int64_t days_since_epoch) {
+    using namespace std::chrono;
+    const year_month_day ymd{sys_days{days{days_since_epoch}}};
+    fmt::format_to(std::back_inserter(out), "'{:04}-{:02}-{:02}'", static_cast<int>(ymd.year()),
+                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+}  // namespace
+
+std::string render_params(std::span<const Param> params) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (i) out += ", ";
+        const Param& p = params[i];
+        switch (p.type) {
+        case ParamType::null: out += "NULL"; break;
+        case ParamType::boolean: out += p.boolean ? "True" : "False"; break;
+        case ParamType::integer: fmt::format_to(std::back_inserter(out), "{}", p.integer); break;
+        case ParamType::real: fmt::format_to(std::back_inserter(out), "{}", p.real); break;
+        case ParamType::text:
+            if (p.bytes.size() > max_logged_text)
+                fmt::format_to(std::back_inserter(out), "'{}'... ({} characters)",
+                               p.bytes.substr(0, max_logged_text), p.bytes.size());
+            else
+                fmt::format_to(std::back_inserter(out), "'{}'", p.bytes);
+            break;
+        case ParamType::blob:
+            fmt::format_to(std::back_inserter(out), "<{} bytes>", p.bytes.size());
+            break;
+        case ParamType::timestamp: render_timestamp(out, p.integer); break;
+        case ParamType::date: render_date(out, p.integer); break;
+        }
+    }
+    if (params.size() == 1) out += ',';
+    out += ')';
+    return out;
+}
+
+}  // namespace alchemy::detail

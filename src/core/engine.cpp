@@ -1,0 +1,83 @@
+// create_engine: picks the driver from the URL, builds the pool, applies the options.
+#include "alchemy/core/engine.hpp"
+
+#include "alchemy/core/error.hpp"
+#include "core/engine_state.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace alchemy {
+
+void detail::EngineState::log(std::string_view line) const {
+    if (!options.echo) return;
+    if (options.echo_sink)
+        options.echo_sink(line);
+    else
+        fmt::print(stderr, "[alchemy.engine] {}\n", line);
+}
+
+Engine create_engine(std::string_view url, EngineOptions options) {
+    return create_engine(make_url(url), std::move(options));
+}
+
+Engine create_engine(const URL& url, EngineOptions options) {
+    auto state = std::make_shared<detail::EngineState>();
+    state->url = url;
+    state->driver = &driver_for(url);
+    state->options = std::move(options);
+    const auto& opts = state->options;
+    if (!opts.isolation_level.empty()) {
+        state->isolation = parse_isolation_level(opts.isolation_level);
+        if (*state->isolation != IsolationLevel::autocommit)  // fail now if unsupported
+            state->driver->dialect().isolation_level_sql(*state->isolation);
+    }
+    if (opts.pool_timeout.count() < 0)
+        throw ArgumentError("alchemy: pool_timeout must not be negative");
+
+    ConnectOptions connect_options;
+    connect_options.args = url.query;
+    for (const auto& [key, value] : opts.connect_args) connect_options.args[key] = value;
+    connect_options.server_prepared_statements = opts.server_prepared_statements;
+
+    PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout,
+                             opts.pool_recycle, opts.pool_pre_ping};
+    if (url.is_memory()) {
+        // Each connection to ":memory:" is a different database: share exactly one.
+        pool_options.pool_size = 1;
+        pool_options.max_overflow = 0;
+        pool_options.recycle = std::chrono::seconds{-1};
+    }
+
+    detail::EngineState* raw = state.get();  // the pool lives inside the state it points to
+    auto connect = [raw, connect_options]() {
+        auto conn = raw->driver->connect(raw->url, connect_options);
+        if (raw->isolation && *raw->isolation != IsolationLevel::autocommit)
+            conn->execute_script(raw->driver->dialect().isolation_level_sql(*raw->isolation));
+        return conn;
+    };
+    auto reset = [raw](DriverConnection& conn) {
+        if (conn.in_transaction()) conn.execute_script("ROLLBACK");
+    };
+    state->pool = std::make_unique<Pool>(std::move(connect), std::move(reset), pool_options);
+    return Engine(std::move(state));
+}
+
+Connection Engine::connect() { return Connection(state_, state_->pool->checkout()); }
+
+Connection Engine::begin() {
+    auto conn = connect();
+    conn.begin_root("BEGIN");
+    return conn;
+}
+
+void Engine::dispose() noexcept { state_->pool->dispose(); }
+PoolStatus Engine::pool_status() const { return state_->pool->status(); }
+std::string Engine::pool_status_text() const { return state_->pool->status_text(); }
+const URL& Engine::url() const noexcept { return state_->url; }
+const Dialect& Engine::dialect() const noexcept { return state_->driver->dialect(); }
+const EngineOptions& Engine::options() const noexcept { return state_->options; }
+void Engine::log(std::string_view line) const { state_->log(line); }
+
+}  // namespace alchemy

@@ -1,0 +1,63 @@
+// SQLSTATE → exception class: the one table both drivers share.
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace alchemy {
+namespace {
+
+std::string describe(std::string_view kind, const std::string& sqlstate,
+                     const std::string& message, const std::string& sql) {
+    std::string text = fmt::format("({}) {}", kind, message);
+    if (!sqlstate.empty()) text += fmt::format(" [SQLSTATE {}]", sqlstate);
+    if (!sql.empty()) text += fmt::format("\n[SQL: {}]", sql);
+    return text;
+}
+
+std::string_view class_name(std::string_view sqlstate) {
+    if (sqlstate == "23505") return "UniqueViolation";
+    if (sqlstate == "23503") return "ForeignKeyViolation";
+    if (sqlstate == "23502") return "NotNullViolation";
+    if (sqlstate == "23514") return "CheckViolation";
+    const auto cls = sqlstate.substr(0, 2);
+    if (cls == "23") return "IntegrityError";
+    if (cls == "22") return "DataError";
+    if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3D" || cls == "3F")
+        return "ProgrammingError";
+    if (cls == "08" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
+        cls == "57" || cls == "58" || cls == "HY")
+        return "OperationalError";
+    return "DatabaseError";
+}
+
+}  // namespace
+
+DatabaseError::DatabaseError(std::string sqlstate, std::string message, std::string sql,
+                             bool connection_invalidated)
+    : Error(describe(class_name(sqlstate), sqlstate, message, sql)),
+      sqlstate_(std::move(sqlstate)),
+      message_(std::move(message)),
+      sql_(std::move(sql)),
+      connection_invalidated_(connection_invalidated) {}
+
+void throw_database_error(std::string sqlstate, std::string message, std::string sql,
+                          bool connection_invalidated) {
+    const auto name = class_name(sqlstate);
+    auto raise = [&]<class E>() {
+        throw E(std::move(sqlstate), std::move(message), std::move(sql), connection_invalidated);
+    };
+    if (name == "UniqueViolation") raise.operator()<UniqueViolation>();
+    if (name == "ForeignKeyViolation") raise.operator()<ForeignKeyViolation>();
+    if (name == "NotNullViolation") raise.operator()<NotNullViolation>();
+    if (name == "CheckViolation") raise.operator()<CheckViolation>();
+    if (name == "IntegrityError") raise.operator()<IntegrityError>();
+    if (name == "DataError") raise.operator()<DataError>();
+    if (name == "ProgrammingError") raise.operator()<ProgrammingError>();
+    if (name == "OperationalError" || connection_invalidated) raise.operator()<OperationalError>();
+    raise.operator()<DatabaseError>();
+    __builtin_unreachable();
+}
+
+}  // namespace alchemy

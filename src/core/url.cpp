@@ -1,0 +1,410 @@
+// make_url() and URL rendering: SQLAlchemy's URL grammar with percent-decoding, and
+// error messages that name the bad part without ever showing the password.
+//
+// Where this parser and SQLAlchemy's make_url() differ, on purpose:
+// - The userinfo ends at the LAST '@' before the first '/' or '?', so "u:p@ss@host" reads
+//   as password "p@ss"; SQLAlchemy ends the password at the first '@' and would take
+//   "ss@host" as the host name.
+// - Host and database are percent-decoded too (SQLAlchemy decodes only user and password),
+//   so a literal '%' in a SQLite file name is written %25.
+// - A repeated query key keeps its last value (SQLAlchemy collects a list); a key with an
+//   empty value is kept as "" (SQLAlchemy drops it); an item without '=' is an error
+//   (SQLAlchemy drops it silently).
+// - '/' and '?' inside a user name or password must be percent-encoded, as RFC 3986 asks.
+//   A URL where an '@' after the host could be the end of such a password is rejected
+//   rather than guessed at, because guessing wrong would print the password in logs.
+// As in SQLAlchemy, '+' in the query means a space (Python's parse_qsl), while '+' in the
+// other parts is a literal '+'.
+#include "alchemy/core/url.hpp"
+
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace alchemy {
+namespace {
+
+constexpr auto npos = std::string_view::npos;
+
+constexpr std::string_view url_form =
+    "dialect[+driver]://[user[:password]@][host][:port][/database][?key=value&...]";
+
+bool is_ascii_alnum(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// RFC 3986 "unreserved": the only characters rendering never encodes.
+bool is_unreserved(char c) noexcept {
+    return is_ascii_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+bool is_space_or_control(char c) noexcept {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte <= 0x20 || byte == 0x7F;
+}
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_encode(std::string_view text, std::string_view also_safe) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (is_unreserved(c) || also_safe.find(c) != npos)
+            out += c;
+        else
+            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+    return out;
+}
+
+// Names a character for a message; control characters and non-ASCII bytes are spelled
+// out so a message never carries raw terminal control codes.
+std::string describe_char(char c) {
+    switch (c) {
+        case ' ': return "a space";
+        case '\t': return "a tab";
+        case '\n': return "a line break";
+        case '\r': return "a carriage return";
+        default: break;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) return fmt::format("the control character 0x{:02X}", byte);
+    if (byte >= 0x80) return fmt::format("the byte 0x{:02X}", byte);
+    return fmt::format("'{}'", c);
+}
+
+std::string escape_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7F)
+            out += fmt::format("\\x{:02X}", byte);
+        else
+            out += c;
+    }
+    return out;
+}
+
+// The raw text as an error message may show it. This works on text that failed to parse,
+// so it cannot trust the parse: it hides everything from the first ':' after "://" to the
+// '@' that may end a password. That '@' is the last one before the first '/' or '?' when
+// there is one there (the parser's own rule), otherwise the last '@' anywhere, which may
+// hide more than the password but never less.
+std::string mask_for_message(std::string_view text) {
+    const auto scheme_end = text.find("://");
+    std::size_t start = scheme_end == npos ? 0 : scheme_end + 3;
+    const auto authority = text.substr(start, text.find_first_of("/?", start) - start);
+    auto at = authority.rfind('@');
+    if (at != npos) {
+        at += start;
+    } else {
+        at = text.rfind('@');
+        if (at == npos) return escape_controls(text);
+        if (at < start) start = 0;  // the "://" found sits after the '@', e.g. in the query
+    }
+    const auto colon = text.find(':', start);
+    if (colon == npos || colon > at) return escape_controls(text);
+    return escape_controls(text.substr(0, colon + 1)) + "***" + escape_controls(text.substr(at));
+}
+
+// How one component is decoded and named in messages.
+struct Part {
+    std::string_view name;
+    bool secret;          ///< never quote its text in a message
+    bool plus_is_space;   ///< query keys and values, as Python's parse_qsl reads them
+};
+
+constexpr Part username_part{"user name", false, false};
+constexpr Part password_part{"password", true, false};
+constexpr Part host_part{"host", false, false};
+constexpr Part database_part{"database name", false, false};
+constexpr Part query_key_part{"query key", false, true};
+constexpr Part query_value_part{"query value", false, true};
+
+class Parser {
+public:
+    explicit Parser(std::string_view text) : text_(text) {}
+
+    URL parse() {
+        if (text_.empty()) fail(fmt::format("the URL is empty; expected {}", url_form));
+        check_surrounding_whitespace();
+        const auto separator = text_.find("://");
+        if (separator == npos)
+            fail(fmt::format("missing '://' after the dialect name; expected {}", url_form));
+        URL url;
+        url.drivername = parse_drivername(text_.substr(0, separator));
+        const auto rest = text_.substr(separator + 3);
+        check_inner_characters(rest, separator + 3);
+        parse_rest(rest, url);
+        if (url.backend() == "sqlite") check_sqlite(url);
+        return url;
+    }
+
+private:
+    [[noreturn]] void fail(std::string_view problem) const {
+        throw ArgumentError(fmt::format("alchemy: invalid database URL '{}': {}",
+                                        mask_for_message(text_), problem));
+    }
+
+    // Whitespace around a URL usually comes from a config file or an environment variable;
+    // saying "strip it" is more useful than naming the part it happens to touch.
+    void check_surrounding_whitespace() const {
+        if (is_space_or_control(text_.front()))
+            fail(fmt::format("the URL starts with {}; strip surrounding whitespace",
+                             describe_char(text_.front())));
+        if (is_space_or_control(text_.back()))
+            fail(fmt::format("the URL ends with {}; strip surrounding whitespace",
+                             describe_char(text_.back())));
+    }
+
+    void check_inner_characters(std::string_view rest, std::size_t offset) const {
+        for (std::size_t i = 0; i < rest.size(); ++i) {
+            if (!is_space_or_control(rest[i])) continue;
+            fail(fmt::format("the URL contains {} at position {}; percent-encode it as %{:02X}",
+                             describe_char(rest[i]), offset + i + 1,
+                             static_cast<unsigned char>(rest[i])));
+        }
+    }
+
+    std::string parse_drivername(std::string_view scheme) const {
+        if (scheme.empty())
+            fail("the dialect name before '://' is missing; write e.g. postgresql:// or sqlite://");
+        // The scheme may hold the whole URL when "://" only appears later (in the query),
+        // so it is quoted through the same mask as the URL itself.
+        const auto shown = mask_for_message(scheme);
+        for (char c : scheme) {
+            if (is_ascii_alnum(c) || c == '_' || c == '+') continue;
+            fail(fmt::format("the dialect name '{}' contains {}; use only letters, digits and "
+                             "'_', with one '+' before a driver name",
+                             shown, describe_char(c)));
+        }
+        const auto plus = scheme.find('+');
+        if (plus == npos) return std::string(scheme);
+        if (plus == 0)
+            fail(fmt::format("the dialect name before '+' is missing in '{}'; expected "
+                             "dialect+driver, e.g. postgresql+psycopg2",
+                             shown));
+        if (scheme.find('+', plus + 1) != npos)
+            fail(fmt::format("the dialect name '{}' has more than one '+'; expected "
+                             "dialect+driver",
+                             shown));
+        if (plus + 1 == scheme.size())
+            fail(fmt::format("the driver name after '+' is empty in '{}'; write {} or name "
+                             "a driver after the '+'",
+                             shown, scheme.substr(0, plus)));
+        return std::string(scheme);
+    }
+
+    void parse_rest(std::string_view rest, URL& url) const {
+        const auto authority_end = rest.find_first_of("/?");
+        const auto authority = rest.substr(0, authority_end);
+        const auto tail = authority_end == npos ? std::string_view{} : rest.substr(authority_end);
+
+        auto host_port = authority;
+        if (const auto at = authority.rfind('@'); at != npos) {
+            parse_userinfo(authority.substr(0, at), url);
+            host_port = authority.substr(at + 1);
+        } else if (const auto tail_at = tail.rfind('@');
+                   tail_at != npos && rest.substr(0, authority.size() + tail_at).find(':') != npos) {
+            fail("an '@' after the host is ambiguous: if it ends a user name and password, "
+                 "percent-encode '/' as %2F and '?' as %3F in them; if it belongs to the "
+                 "database name or a query value, write it as %40");
+        }
+        parse_host_port(host_port, url);
+
+        if (tail.empty()) return;
+        const auto question = tail.find('?');
+        if (tail.front() == '/') url.database = decode(tail.substr(1, question - 1), database_part);
+        if (question != npos) parse_query(tail.substr(question + 1), url);
+    }
+
+    void parse_userinfo(std::string_view userinfo, URL& url) const {
+        // A user name cannot hold a raw ':', so the first one starts the password and the
+        // password itself may contain more.
+        const auto colon = userinfo.find(':');
+        url.username = decode(userinfo.substr(0, colon), username_part);
+        if (colon != npos) url.password = decode(userinfo.substr(colon + 1), password_part);
+    }
+
+    void parse_host_port(std::string_view host_port, URL& url) const {
+        if (!host_port.empty() && host_port.front() == '[') {
+            const auto close = host_port.find(']');
+            if (close == npos)
+                fail("the IPv6 address starting with '[' has no closing ']'; write it as "
+                     "[address], e.g. [::1]");
+            if (close == 1) fail("the IPv6 address between '[' and ']' is empty");
+            url.host = decode(host_port.substr(1, close - 1), host_part);
+            const auto after = host_port.substr(close + 1);
+            if (after.empty()) return;
+            if (after.front() != ':')
+                fail(fmt::format("unexpected '{}' after the IPv6 address; only ':port' may "
+                                 "follow ']'",
+                                 after));
+            url.port = parse_port(after.substr(1));
+            return;
+        }
+        const auto colon = host_port.find(':');
+        const auto host = host_port.substr(0, colon);
+        if (host.find_first_of("[]") != npos)
+            fail(fmt::format("the host '{}' contains '[' or ']'; write an IPv6 address as "
+                             "[address], e.g. [::1]:5432",
+                             host));
+        url.host = decode(host, host_part);
+        if (colon != npos) url.port = parse_port(host_port.substr(colon + 1));
+    }
+
+    std::uint16_t parse_port(std::string_view text) const {
+        if (text.empty())
+            fail("the port after ':' is empty; give a port number or remove the ':'");
+        unsigned long value = 0;
+        for (char c : text) {
+            if (!is_digit(c))
+                fail(fmt::format("the port '{}' is not a number; expected 1 to 65535", text));
+            // Saturate instead of overflowing on absurdly long digit strings.
+            if (value <= 65535) value = value * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (value == 0 || value > 65535)
+            fail(fmt::format("the port {} is out of range; expected 1 to 65535", text));
+        return static_cast<std::uint16_t>(value);
+    }
+
+    void parse_query(std::string_view query, URL& url) const {
+        std::size_t start = 0;
+        while (start <= query.size()) {
+            const auto end = query.find('&', start);
+            const auto item = query.substr(start, end - start);
+            // Empty items ("a=1&&b=2", a trailing '&') carry nothing; parse_qsl skips them too.
+            if (!item.empty()) {
+                const auto equals = item.find('=');
+                if (equals == npos)
+                    fail(fmt::format("the query item '{}' has no '='; write key=value", item));
+                if (equals == 0)
+                    fail(fmt::format("the query item '{}' has an empty key; write key=value",
+                                     item));
+                // A repeated key keeps its last value: the map holds one value per key.
+                url.query[decode(item.substr(0, equals), query_key_part)] =
+                    decode(item.substr(equals + 1), query_value_part);
+            }
+            if (end == npos) break;
+            start = end + 1;
+        }
+    }
+
+    std::string decode(std::string_view raw, const Part& part) const {
+        std::string out;
+        out.reserve(raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '+' && part.plus_is_space) {
+                out += ' ';
+                continue;
+            }
+            if (raw[i] != '%') {
+                out += raw[i];
+                continue;
+            }
+            const int high = i + 1 < raw.size() ? hex_value(raw[i + 1]) : -1;
+            const int low = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
+            if (high < 0 || low < 0) bad_escape(raw.substr(i, 3), part);
+            if (high == 0 && low == 0)
+                fail(fmt::format("the {} contains %00, a NUL character, which no database "
+                                 "accepts in a connection parameter",
+                                 part.name));
+            out += static_cast<char>(high * 16 + low);
+            i += 2;
+        }
+        return out;
+    }
+
+    [[noreturn]] void bad_escape(std::string_view escape, const Part& part) const {
+        const bool truncated = escape.size() < 3;
+        if (part.secret)
+            fail(fmt::format("the {} contains {} percent escape; '%' must be followed by two "
+                             "hex digits (write a literal '%' as %25)",
+                             part.name, truncated ? "an incomplete" : "a bad"));
+        fail(fmt::format("the {} contains {} percent escape '{}'; '%' must be followed by two "
+                         "hex digits (write a literal '%' as %25)",
+                         part.name, truncated ? "an incomplete" : "a bad", escape));
+    }
+
+    void check_sqlite(const URL& url) const {
+        constexpr std::string_view forms =
+            "write sqlite:///relative.db, sqlite:////absolute/path.db, or sqlite:// for an "
+            "in-memory database";
+        if (!url.username.empty() || url.password)
+            fail(fmt::format("SQLite URLs take no user name or password; {}", forms));
+        if (!url.host.empty())
+            fail(fmt::format("SQLite URLs take no host, got '{}' (a file path needs three "
+                             "slashes after 'sqlite:'); {}",
+                             url.host, forms));
+        if (url.port) fail(fmt::format("SQLite URLs take no port; {}", forms));
+    }
+
+    std::string_view text_;
+};
+
+std::string render(const URL& url, bool hide_password) {
+    std::string out = url.drivername + "://";
+    if (!url.username.empty() || url.password) {
+        out += percent_encode(url.username, "");
+        if (url.password) {
+            out += ':';
+            out += hide_password ? "***" : percent_encode(*url.password, "");
+        }
+        out += '@';
+    }
+    if (url.host.find(':') != std::string::npos)
+        out += '[' + percent_encode(url.host, ":") + ']';
+    else
+        out += percent_encode(url.host, "");
+    if (url.port) out += fmt::format(":{}", *url.port);
+    // '/' and ':' stay readable in paths (sqlite:////abs/path.db, sqlite:///:memory:);
+    // '@' is encoded so the rendered URL never looks like it carries a second userinfo.
+    if (!url.database.empty()) out += '/' + percent_encode(url.database, "/:");
+    char separator = '?';
+    for (const auto& [key, value] : url.query) {
+        out += separator;
+        out += percent_encode(key, "");
+        out += '=';
+        out += percent_encode(value, "");
+        separator = '&';
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string_view URL::backend() const noexcept {
+    const std::string_view name = drivername;
+    return name.substr(0, name.find('+'));
+}
+
+std::string_view URL::driver() const noexcept {
+    const std::string_view name = drivername;
+    const auto plus = name.find('+');
+    return plus == npos ? std::string_view{} : name.substr(plus + 1);
+}
+
+bool URL::is_memory() const noexcept {
+    return backend() == "sqlite" && (database.empty() || database == ":memory:");
+}
+
+std::string URL::to_string() const { return render(*this, true); }
+
+std::string URL::render_with_password() const { return render(*this, false); }
+
+URL make_url(std::string_view text) { return Parser(text).parse(); }
+
+}  // namespace alchemy

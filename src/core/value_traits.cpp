@@ -1,0 +1,51 @@
+// The cold paths of value_traits and Result: errors, kept out of line.
+#include "alchemy/core/result.hpp"
+#include "alchemy/core/value_traits.hpp"
+
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+namespace alchemy::detail {
+
+void throw_null_into_non_optional(const Cursor& c, int column) {
+    throw DataError("22004",
+                    fmt::format("column {} ('{}') is NULL but is read into a type that cannot "
+                                "hold NULL; read it as std::optional",
+                                column, c.column_name(column)),
+                    "");
+}
+
+void throw_out_of_range(const Cursor& c, int column, std::int64_t value,
+                        std::string_view type_name) {
+    throw DataError("22003",
+                    fmt::format("column {} ('{}') holds {}, which does not fit in {}", column,
+                                c.column_name(column), value, type_name),
+                    "");
+}
+
+void throw_unsigned_too_large(std::uint64_t value) {
+    throw ArgumentError(fmt::format(
+        "alchemy: the unsigned value {} is larger than the biggest 64-bit signed integer "
+        "and cannot be stored",
+        value));
+}
+
+void ResultBase::check_columns(int expected) const {
+    if (!cursor_) return;
+    const int actual = cursor_->column_count();
+    if (actual != expected)
+        throw ProgrammingError("42601",
+                               fmt::format("the statement returns {} column(s) but the row type "
+                                           "reads {}",
+                                           actual, expected),
+                               "");
+}
+
+void throw_no_result() { throw NoResultFound("alchemy: no row was found when one was required"); }
+
+void throw_multiple_results() {
+    throw MultipleResultsFound("alchemy: multiple rows were found when exactly one was required");
+}
+
+}  // namespace alchemy::detail

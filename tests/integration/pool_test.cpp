@@ -1,0 +1,191 @@
+// The pool on both backends: timeout, overflow, reuse, invalidation, threads.
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace sa = alchemy;
+using namespace std::chrono_literals;
+using sa::test::backends;
+
+TEST_CASE("checkout waits for pool_timeout and then raises PoolTimeoutError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0, .pool_timeout = 0.2s});
+    auto held = engine.connect();
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE_THROWS_MATCHES(engine.connect(), sa::PoolTimeoutError,
+                           sa::test::MessageContains("limit of size 1 overflow 0"));
+    CHECK(std::chrono::steady_clock::now() - start >= 0.19s);
+}
+
+TEST_CASE("a waiting checkout gets the connection another thread returns") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0, .pool_timeout = 5s});
+    auto held = std::make_unique<sa::Connection>(engine.connect());
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(50ms);
+        held.reset();
+    });
+    auto conn = engine.connect();
+    releaser.join();
+    CHECK(engine.pool_status().checked_out == 1);
+}
+
+TEST_CASE("overflow connections open beyond pool_size and close on return") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 2, .max_overflow = 1, .pool_timeout = 0.1s});
+    {
+        auto a = engine.connect();
+        auto b = engine.connect();
+        auto c = engine.connect();
+        auto status = engine.pool_status();
+        CHECK(status.checked_out == 3);
+        CHECK(status.overflow == 1);
+        CHECK_THROWS_AS(engine.connect(), sa::PoolTimeoutError);
+    }
+    auto status = engine.pool_status();
+    CHECK(status.checked_out == 0);
+    CHECK(status.checked_in == 2);  // the overflow connection was closed
+    CHECK(status.overflow == 0);
+    CHECK(status.connects == 3);
+    CHECK_THAT(engine.pool_status_text(), Catch::Matchers::Contains("Connections in pool: 2"));
+}
+
+TEST_CASE("returned connections are reused instead of reopened") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    for (int i = 0; i < 10; ++i) {
+        auto conn = engine.connect();
+        conn.execute(sa::text("SELECT 1"));
+    }
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("an invalidated connection is closed and replaced, never handed out again") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    const sa::DriverConnection* first = nullptr;
+    {
+        auto conn = engine.connect();
+        first = &conn.driver_connection();
+        conn.invalidate();
+        CHECK_THROWS_AS(conn.execute(sa::text("SELECT 1")), sa::InvalidRequestError);
+    }
+    auto conn = engine.connect();
+    CHECK(engine.pool_status().connects == 2);
+    CHECK(conn.execute(sa::text("SELECT 1").columns<int>()).scalar_one() == 1);
+    (void)first;
+}
+
+TEST_CASE("dispose closes idle connections and the pool opens new ones afterwards") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
+    CHECK(engine.pool_status().checked_in == 1);
+    engine.dispose();
+    CHECK(engine.pool_status().checked_in == 0);
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT 2").columns<int>()).scalar_one() == 2);
+    CHECK(engine.pool_status().connects == 2);
+}
+
+TEST_CASE("recycle replaces connections older than pool_recycle") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_recycle = std::chrono::seconds{0}});
+    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
+    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
+    CHECK(engine.pool_status().connects == 2);
+}
+
+TEST_CASE("eight threads doing a thousand checkouts each never share a connection") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 3, .max_overflow = 2, .pool_timeout = 30s});
+    std::mutex mutex;
+    std::set<const sa::DriverConnection*> in_use;
+    std::atomic<int> double_handouts{0};
+    std::atomic<int> completed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 1000; ++i) {
+                auto conn = engine.connect();
+                const auto* raw = &conn.driver_connection();
+                {
+                    std::lock_guard lock(mutex);
+                    if (!in_use.insert(raw).second) ++double_handouts;
+                }
+                if (i % 100 == 0) conn.execute(sa::text("SELECT 1"));
+                {
+                    std::lock_guard lock(mutex);
+                    in_use.erase(raw);
+                }
+                ++completed;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(double_handouts == 0);
+    CHECK(completed == 8000);
+    const auto status = engine.pool_status();
+    CHECK(status.checked_out == 0);
+    CHECK(status.checked_in <= 3);
+    CHECK(status.overflow <= 0);
+}
+
+TEST_CASE("an in-memory SQLite engine shares one connection, so data persists across checkouts") {
+    auto engine = sa::create_engine("sqlite://");
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("CREATE TABLE t (x INTEGER)"));
+        conn.execute(sa::text("INSERT INTO t VALUES (42)"));
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
+    CHECK(engine.pool_status().size == 1);
+}
+
+TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated and replaced") {
+    auto url = sa::test::postgres_url();
+    if (!url) {
+        WARN("PostgreSQL not configured");
+        return;
+    }
+    auto engine = sa::create_engine(*url, {.pool_size = 2});
+    auto killer = sa::create_engine(*url, {.pool_size = 1});
+    std::int64_t victim_pid = 0;
+    {
+        auto conn = engine.connect();
+        victim_pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>())
+                         .scalar_one();
+        conn.commit();
+        {
+            auto k = killer.connect();
+            CHECK(k.execute(sa::text("SELECT pg_terminate_backend(:pid)").bind("pid", victim_pid)
+                                .columns<bool>())
+                      .scalar_one());
+            k.commit();
+        }
+        std::this_thread::sleep_for(100ms);
+        try {
+            conn.execute(sa::text("SELECT 1"));
+            FAIL("a statement on a terminated backend succeeded");
+        } catch (const sa::DatabaseError& e) {
+            CHECK(e.connection_invalidated());
+            CHECK(dynamic_cast<const sa::OperationalError*>(&e) != nullptr);
+        }
+        CHECK_THROWS_AS(conn.execute(sa::text("SELECT 1")), sa::InvalidRequestError);
+        conn.rollback();  // harmless on a lost connection
+    }
+    auto conn = engine.connect();
+    const auto pid =
+        conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
+    CHECK(pid != victim_pid);
+    CHECK(engine.pool_status().connects == 2);
+}

@@ -1,0 +1,233 @@
+// Transactions on both backends: commit, rollback, RAII rollback, savepoints, autobegin.
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <catch2/catch.hpp>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+namespace {
+
+void create_accounts(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute(sa::text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL)"));
+    conn.commit();
+}
+
+std::int64_t count_accounts(sa::Engine& engine) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
+        .scalar_one();
+}
+
+void insert_account(sa::Connection& conn, int id, std::string owner) {
+    conn.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (:id, :owner)")
+                     .bind("id", id)
+                     .bind("owner", owner));
+}
+
+}  // namespace
+
+TEST_CASE("a committed transaction is visible to other connections") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        auto tx = conn.begin();
+        insert_account(conn, 1, "ann");
+        tx.commit();
+        CHECK_FALSE(tx.is_active());
+    }
+    CHECK(count_accounts(engine) == 1);
+}
+
+TEST_CASE("a rolled back transaction leaves nothing behind") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    auto conn = engine.connect();
+    auto tx = conn.begin();
+    insert_account(conn, 1, "ann");
+    tx.rollback();
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
+              .scalar_one() == 0);
+    CHECK(count_accounts(engine) == 0);
+}
+
+TEST_CASE("the transaction destructor rolls back when an exception leaves the scope") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    auto conn = engine.connect();
+    try {
+        auto tx = conn.begin();
+        insert_account(conn, 1, "ann");
+        throw std::runtime_error("business rule failed");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK_FALSE(conn.in_transaction());
+    CHECK(count_accounts(engine) == 0);
+}
+
+TEST_CASE("rolling back a savepoint keeps the outer transaction's work") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        auto tx = conn.begin();
+        insert_account(conn, 1, "outer");
+        {
+            auto nested = conn.begin_nested();
+            CHECK(conn.in_nested_transaction());
+            insert_account(conn, 2, "inner");
+            nested.rollback();
+            CHECK_FALSE(nested.is_active());
+        }
+        {
+            auto nested = conn.begin_nested();
+            insert_account(conn, 3, "kept");
+            nested.commit();
+        }
+        tx.commit();
+    }
+    auto conn = engine.connect();
+    auto owners = conn.execute(sa::text("SELECT owner FROM accounts ORDER BY id")
+                                   .columns<std::string>())
+                      .all();
+    CHECK(owners == std::vector<std::string>{"outer", "kept"});
+}
+
+TEST_CASE("a savepoint that fails with an integrity error can be rolled back alone") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    auto conn = engine.connect();
+    auto tx = conn.begin();
+    insert_account(conn, 1, "ann");
+    {
+        auto nested = conn.begin_nested();
+        CHECK_THROWS_AS(insert_account(conn, 1, "duplicate"), sa::UniqueViolation);
+        nested.rollback();
+    }
+    insert_account(conn, 2, "bob");
+    tx.commit();
+    CHECK(count_accounts(engine) == 2);
+}
+
+TEST_CASE("statements begin a transaction implicitly and uncommitted work is rolled back on return") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        insert_account(conn, 1, "ann");
+        CHECK(conn.in_transaction());
+        CHECK(conn.driver_connection().in_transaction());
+    }  // returned to the pool without commit
+    CHECK(count_accounts(engine) == 0);
+    {
+        auto conn = engine.connect();
+        insert_account(conn, 1, "ann");
+        conn.commit();
+        CHECK_FALSE(conn.in_transaction());
+    }
+    CHECK(count_accounts(engine) == 1);
+}
+
+TEST_CASE("a connection returned to the pool comes back with no open transaction") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    create_accounts(engine);
+    const sa::DriverConnection* first = nullptr;
+    {
+        auto conn = engine.connect();
+        first = &conn.driver_connection();
+        insert_account(conn, 1, "ann");
+    }
+    auto conn = engine.connect();
+    CHECK(&conn.driver_connection() == first);  // the same connection, reset
+    CHECK_FALSE(conn.driver_connection().in_transaction());
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
+              .scalar_one() == 0);
+}
+
+TEST_CASE("engine.begin gives a connection whose transaction commits explicitly") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    {
+        auto conn = engine.begin();
+        CHECK(conn.in_transaction());
+        insert_account(conn, 1, "ann");
+    }  // not committed: rolled back
+    CHECK(count_accounts(engine) == 0);
+    {
+        auto conn = engine.begin();
+        insert_account(conn, 1, "ann");
+        conn.commit();
+    }
+    CHECK(count_accounts(engine) == 1);
+}
+
+TEST_CASE("begin while a transaction is open is refused with advice") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    auto tx = conn.begin();
+    REQUIRE_THROWS_MATCHES(conn.begin(), sa::InvalidRequestError,
+                           sa::test::MessageContains("already begun"));
+    tx.rollback();
+    REQUIRE_THROWS_AS(tx.commit(), sa::InvalidRequestError);
+}
+
+TEST_CASE("committing the connection ends the transaction guards it handed out") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    auto conn = engine.connect();
+    auto tx = conn.begin();
+    auto nested = conn.begin_nested();
+    insert_account(conn, 1, "ann");
+    conn.commit();
+    CHECK_FALSE(tx.is_active());
+    CHECK_FALSE(nested.is_active());
+    CHECK(count_accounts(engine) == 1);
+}
+
+TEST_CASE("autocommit isolation commits each statement on its own") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.isolation_level = "AUTOCOMMIT"});
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        insert_account(conn, 1, "ann");
+        CHECK_FALSE(conn.in_transaction());
+    }
+    CHECK(count_accounts(engine) == 1);
+}
+
+TEST_CASE("isolation levels are applied per engine and per connection") {
+    auto backend = GENERATE(from_range(backends()));
+    if (backend.is_postgresql()) {
+        auto engine = backend.engine({.isolation_level = "REPEATABLE READ"});
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
+                  .scalar_one() == "repeatable read");
+        conn.rollback();
+        conn.set_isolation_level(sa::IsolationLevel::serializable);
+        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
+                  .scalar_one() == "serializable");
+    } else {
+        auto engine = backend.engine({.isolation_level = "READ UNCOMMITTED"});
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<std::int64_t>())
+                  .scalar_one() == 1);
+        CHECK_THROWS_AS(backend.engine({.isolation_level = "REPEATABLE READ"}),
+                        sa::ArgumentError);
+    }
+    CHECK_THROWS_WITH(backend.engine({.isolation_level = "SOMETIMES"}),
+                      Catch::Matchers::Contains("unknown isolation_level 'SOMETIMES'"));
+}

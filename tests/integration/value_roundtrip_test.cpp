@@ -1,0 +1,119 @@
+// Values go in as bound parameters and come back unchanged, on both backends.
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+TEST_CASE("values round-trip through a table unchanged") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    const bool pg = backend.is_postgresql();
+    // Catch re-runs the body for each SECTION on the same database: create once, empty each time.
+    conn.execute_script(
+        pg ? "CREATE TABLE IF NOT EXISTS ints (v BIGINT);"
+             "CREATE TABLE IF NOT EXISTS reals (v DOUBLE PRECISION);"
+             "CREATE TABLE IF NOT EXISTS strs (v TEXT); CREATE TABLE IF NOT EXISTS blobs (v BYTEA);"
+           : "CREATE TABLE IF NOT EXISTS ints (v INTEGER); CREATE TABLE IF NOT EXISTS reals (v REAL);"
+             "CREATE TABLE IF NOT EXISTS strs (v TEXT); CREATE TABLE IF NOT EXISTS blobs (v BLOB);");
+    conn.execute_script("DELETE FROM ints; DELETE FROM reals; DELETE FROM strs; DELETE FROM blobs");
+
+    SECTION("64-bit integer extremes") {
+        for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1},
+                               std::int64_t{0}, std::numeric_limits<std::int64_t>::max()}) {
+            conn.execute(sa::text("DELETE FROM ints"));
+            conn.execute(sa::text("INSERT INTO ints (v) VALUES (:v)").bind("v", v));
+            CHECK(conn.execute(sa::text("SELECT v FROM ints").columns<std::int64_t>())
+                      .scalar_one() == v);
+        }
+    }
+    SECTION("doubles") {
+        for (double v : {0.0, -1.5, 3.141592653589793, 1e300, -2.5e-300}) {
+            conn.execute(sa::text("DELETE FROM reals"));
+            conn.execute(sa::text("INSERT INTO reals (v) VALUES (:v)").bind("v", v));
+            CHECK(conn.execute(sa::text("SELECT v FROM reals").columns<double>()).scalar_one() ==
+                  v);
+        }
+    }
+    SECTION("empty and unicode strings") {
+        for (std::string v : {std::string(), std::string("plain"),
+                              std::string("héllo wörld ✓ 日本語 🎉"),
+                              std::string("quote ' and \" and \\ backslash"),
+                              std::string(5000, 'x')}) {
+            conn.execute(sa::text("DELETE FROM strs"));
+            conn.execute(sa::text("INSERT INTO strs (v) VALUES (:v)").bind("v", v));
+            CHECK(conn.execute(sa::text("SELECT v FROM strs").columns<std::string>())
+                      .scalar_one() == v);
+        }
+    }
+    SECTION("blobs with zero bytes, and an empty blob that stays non-NULL") {
+        std::vector<std::byte> zeros{std::byte{0}, std::byte{1}, std::byte{0}, std::byte{255}};
+        for (const auto& v : {zeros, std::vector<std::byte>{}}) {
+            conn.execute(sa::text("DELETE FROM blobs"));
+            conn.execute(sa::text("INSERT INTO blobs (v) VALUES (:v)").bind("v", v));
+            auto back = conn.execute(sa::text("SELECT v FROM blobs")
+                                         .columns<std::optional<std::vector<std::byte>>>())
+                            .scalar_one();
+            REQUIRE(back.has_value());
+            CHECK(*back == v);
+        }
+    }
+    SECTION("NULL reads as an empty optional and is refused by a non-optional") {
+        conn.execute(sa::text("INSERT INTO strs (v) VALUES (:v)").bind("v", std::nullopt));
+        CHECK_FALSE(conn.execute(sa::text("SELECT v FROM strs").columns<std::optional<std::string>>())
+                        .scalar_one()
+                        .has_value());
+        REQUIRE_THROWS_MATCHES(
+            conn.execute(sa::text("SELECT v FROM strs").columns<std::string>()).scalar_one(),
+            sa::DataError, sa::test::MessageContains("std::optional"));
+    }
+    SECTION("an integer too wide for the field is a DataError") {
+        conn.execute(sa::text("INSERT INTO ints (v) VALUES (:v)").bind("v", 100000));
+        CHECK_THROWS_AS(
+            conn.execute(sa::text("SELECT v FROM ints").columns<std::int16_t>()).scalar_one(),
+            sa::DataError);
+    }
+}
+
+TEST_CASE("rows read into tuples work with structured bindings") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    conn.execute(sa::text("CREATE TABLE people (name TEXT, age INTEGER)"));
+    conn.execute(sa::text("INSERT INTO people VALUES ('ann', 30), ('bob', NULL)"));
+    std::vector<std::string> seen;
+    for (auto [name, age] : conn.execute(sa::text("SELECT name, age FROM people ORDER BY name")
+                                             .columns<std::string, std::optional<int>>()))
+        seen.push_back(name + ":" + (age ? std::to_string(*age) : "null"));
+    CHECK(seen == std::vector<std::string>{"ann:30", "bob:null"});
+}
+
+TEST_CASE("one, first, one_or_none and scalar follow SQLAlchemy's rules") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    conn.execute(sa::text("CREATE TABLE nums (n INTEGER)"));
+    conn.execute(sa::text("INSERT INTO nums VALUES (1), (2)"));
+    auto query = [&](const char* sql) { return conn.execute(sa::text(sql).columns<int>()); };
+    CHECK_THROWS_AS(query("SELECT n FROM nums").one(), sa::MultipleResultsFound);
+    CHECK_THROWS_AS(query("SELECT n FROM nums WHERE n > 5").one(), sa::NoResultFound);
+    CHECK_FALSE(query("SELECT n FROM nums WHERE n > 5").one_or_none().has_value());
+    CHECK(query("SELECT n FROM nums ORDER BY n").first() == 1);
+    CHECK_FALSE(query("SELECT n FROM nums WHERE n > 5").scalar().has_value());
+    CHECK(query("SELECT n FROM nums ORDER BY n DESC").all() == std::vector<int>{2, 1});
+    auto deleted = conn.execute(sa::text("DELETE FROM nums"));
+    CHECK(deleted.rowcount() == 2);
+}
+
+TEST_CASE("a row type with the wrong number of columns is a ProgrammingError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    CHECK_THROWS_WITH(conn.execute(sa::text("SELECT 1, 2").columns<int>()),
+                      Catch::Matchers::Contains("returns 2 column(s) but the row type reads 1"));
+}

@@ -1,0 +1,67 @@
+#include "support/backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace alchemy::test {
+namespace {
+
+std::filesystem::path temp_dir() {
+    static const std::filesystem::path dir = [] {
+        auto d = std::filesystem::temp_directory_path() /
+                 ("alchemy-test-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(d);
+        std::filesystem::create_directories(d);
+        return d;
+    }();
+    return dir;
+}
+
+bool env_flag(const char* name) {
+    const char* v = std::getenv(name);
+    return v && std::string_view(v) == "1";
+}
+
+}  // namespace
+
+std::string sqlite_temp_url() {
+    static std::atomic<int> counter{0};
+    auto file = temp_dir() / ("db" + std::to_string(++counter) + ".sqlite");
+    return "sqlite:///" + file.string();
+}
+
+std::optional<std::string> postgres_url() {
+    if (const char* url = std::getenv("ALCHEMY_TEST_POSTGRES_URL"); url && *url) return url;
+    return std::nullopt;
+}
+
+std::string postgres_schema_url(const std::string& server_url) {
+    // Tests run in parallel against one server: each gets a schema of its own.
+    static std::atomic<int> counter{0};
+    const auto schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    {
+        auto engine = create_engine(server_url, {.pool_size = 1});
+        auto conn = engine.connect();
+        conn.execute_script("CREATE SCHEMA " + engine.dialect().quote_identifier(schema));
+        conn.commit();
+    }
+    const char separator = server_url.find('?') == std::string::npos ? '?' : '&';
+    return server_url + separator + "options=-csearch_path%3D" + schema;
+}
+
+std::vector<Backend> backends() {
+    std::vector<Backend> result{{"sqlite", sqlite_temp_url()}};
+    if (auto pg = postgres_url()) {
+        result.push_back({"postgresql", postgres_schema_url(*pg)});
+    } else if (env_flag("ALCHEMY_REQUIRE_POSTGRES")) {
+        FAIL("ALCHEMY_REQUIRE_POSTGRES=1 but ALCHEMY_TEST_POSTGRES_URL is not set");
+    } else {
+        WARN("ALCHEMY_TEST_POSTGRES_URL is not set: PostgreSQL cases skipped");
+    }
+    return result;
+}
+
+}  // namespace alchemy::test

@@ -1,0 +1,62 @@
+// The databases integration tests run on. One test body, every backend:
+//
+//   TEST_CASE("...") {
+//       auto backend = GENERATE(from_range(alchemy::test::backends()));
+//       auto engine = backend.engine();
+//       ...
+//   }
+//
+// SQLite runs on a fresh file per call. PostgreSQL runs in a fresh schema on the server
+// named by ALCHEMY_TEST_POSTGRES_URL (scripts/run-tests starts one); without it the PostgreSQL
+// cases are skipped with a warning, unless ALCHEMY_REQUIRE_POSTGRES=1, which makes a
+// missing server a failure (CI sets it).
+#pragma once
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alchemy::test {
+
+struct Backend {
+    std::string name;  ///< "sqlite" or "postgresql"
+    std::string url;
+
+    bool is_sqlite() const { return name == "sqlite"; }
+    bool is_postgresql() const { return name == "postgresql"; }
+    Engine engine(EngineOptions options = {}) const { return create_engine(url, std::move(options)); }
+};
+
+/// A URL for a new, empty SQLite file in a per-process temp directory.
+std::string sqlite_temp_url();
+/// The PostgreSQL test server's URL, if one is configured.
+std::optional<std::string> postgres_url();
+/// `server_url` pointed at a new, empty schema (search_path), so tests running in
+/// parallel on one server never see each other's tables.
+std::string postgres_schema_url(const std::string& server_url);
+/// SQLite (always) and PostgreSQL (when configured), each with a clean database.
+std::vector<Backend> backends();
+
+/// Collects echo lines, for tests that count or inspect the SQL sent.
+struct EchoCapture {
+    std::vector<std::string> lines;
+    LogSink sink() {
+        return [this](std::string_view line) { lines.emplace_back(line); };
+    }
+};
+
+}  // namespace alchemy::test
+
+// Catch2 prints a Backend by name in GENERATE'd test output.
+namespace Catch {
+template <>
+struct StringMaker<alchemy::test::Backend> {
+    static std::string convert(const alchemy::test::Backend& b) { return b.name; }
+};
+}  // namespace Catch
