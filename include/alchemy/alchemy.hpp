@@ -2,3 +2,5 @@
 #pragma once
 
 #include "alchemy/core.hpp"
+#include "alchemy/schema.hpp"
+#include "alchemy/sql.hpp"

@@ -1,0 +1,119 @@
+// column_codec<T, C>: binds column C of model T from its field and reads it back, with
+// the column's own storage rules (enums as integers or names, type_adapter conversions)
+// and errors that name the table and column. Reads assign into the existing field, so
+// a std::string keeps its capacity when a row is read into a reused object.
+// Cost: one small class per (model, column), all inline.
+#pragma once
+
+#include "alchemy/core/param_buffer.hpp"
+#include "alchemy/core/value_traits.hpp"
+#include "alchemy/schema/detail/enum_names.hpp"
+#include "alchemy/schema/model.hpp"
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace alchemy::detail {
+
+[[noreturn]] void throw_null_column(std::string_view table, std::string_view column,
+                                    std::string_view model);
+[[noreturn]] void throw_unknown_enum_text(std::string_view table, std::string_view column,
+                                          std::string_view text);
+[[noreturn]] void throw_unnamed_enum_value(std::string_view table, std::string_view column,
+                                           long long value);
+
+/// Binding and reading of a non-NULL value of type V for one column.
+template <class V, bool AsText>
+struct value_codec {
+    static void bind(const V& v, ParamBuffer& out, std::string_view, std::string_view) {
+        out.add(value_traits<V>::to_param(v));
+    }
+    static void read(const Cursor& c, int i, V& out, std::string_view, std::string_view) {
+        if constexpr (std::is_same_v<V, std::string>)
+            out.assign(c.read_text(i));
+        else
+            out = value_traits<V>::read_value(c, i);
+    }
+};
+
+template <class E>
+    requires std::is_enum_v<E> && (!adapted_type<E>)
+struct value_codec<E, false> {
+    using underlying = std::underlying_type_t<E>;
+    static void bind(const E& v, ParamBuffer& out, std::string_view, std::string_view) {
+        out.add(Param::of_int(static_cast<std::int64_t>(static_cast<underlying>(v))));
+    }
+    static void read(const Cursor& c, int i, E& out, std::string_view, std::string_view) {
+        out = static_cast<E>(value_traits<underlying>::read_value(c, i));
+    }
+};
+
+template <class E>
+    requires std::is_enum_v<E> && (!adapted_type<E>)
+struct value_codec<E, true> {
+    static void bind(const E& v, ParamBuffer& out, std::string_view table, std::string_view column) {
+        for (const auto& entry : enum_entries<E>)
+            if (entry.value == v) return out.add(Param::of_text(entry.name));
+        throw_unnamed_enum_value(table, column,
+                                 static_cast<long long>(static_cast<std::underlying_type_t<E>>(v)));
+    }
+    static void read(const Cursor& c, int i, E& out, std::string_view table, std::string_view column) {
+        const auto text = c.read_text(i);
+        for (const auto& entry : enum_entries<E>)
+            if (entry.name == text) {
+                out = entry.value;
+                return;
+            }
+        throw_unknown_enum_text(table, column, text);
+    }
+};
+
+template <adapted_type V>
+struct value_codec<V, false> {
+    using storage = typename type_adapter<V>::storage_type;
+    static void bind(const V& v, ParamBuffer& out, std::string_view, std::string_view) {
+        const storage stored = type_adapter<V>::to_storage(v);
+        out.add_owned(Value(value_traits<storage>::to_param(stored)));
+    }
+    static void read(const Cursor& c, int i, V& out, std::string_view, std::string_view) {
+        out = type_adapter<V>::from_storage(value_traits<storage>::read_value(c, i));
+    }
+};
+
+template <class T, std::size_t C>
+struct column_codec {
+    static constexpr const ColumnSpec& spec = model_info<T>::columns[C];
+    using field_type = field_type_t<T, spec.field>;
+    using value_type = typename optional_traits<field_type>::value_type;
+    using codec = value_codec<value_type, spec.enum_as_text>;
+
+    static void bind(const field_type& v, ParamBuffer& out) {
+        if constexpr (optional_traits<field_type>::nullable) {
+            if (!v) return out.add(Param::null());
+            codec::bind(*v, out, model_info<T>::table_name, spec.name);
+        } else {
+            codec::bind(v, out, model_info<T>::table_name, spec.name);
+        }
+    }
+
+    static void read(const Cursor& c, int i, field_type& out) {
+        if (c.is_null(i)) {
+            if constexpr (optional_traits<field_type>::nullable) {
+                out.reset();
+                return;
+            } else {
+                throw_null_column(model_info<T>::table_name, spec.name, type_name<T>());
+            }
+        }
+        if constexpr (optional_traits<field_type>::nullable) {
+            if (!out) out.emplace();
+            codec::read(c, i, *out, model_info<T>::table_name, spec.name);
+        } else {
+            codec::read(c, i, out, model_info<T>::table_name, spec.name);
+        }
+    }
+};
+
+}  // namespace alchemy::detail

@@ -1,0 +1,75 @@
+// Which column type a C++ field type maps to. Cost: a few constexpr branches per field type.
+#pragma once
+
+#include "alchemy/schema/table.hpp"
+#include "alchemy/schema/type_adapter.hpp"
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace alchemy::detail {
+
+template <class F>
+struct optional_traits {
+    using value_type = F;
+    static constexpr bool nullable = false;
+};
+template <class F>
+struct optional_traits<std::optional<F>> {
+    using value_type = F;
+    static constexpr bool nullable = true;
+};
+
+template <class F>
+inline constexpr bool is_sys_time_v = false;
+template <class D>
+inline constexpr bool is_sys_time_v<std::chrono::sys_time<D>> = true;
+
+/// The built-in types a column can hold directly (no adapter, not an enum).
+template <class V>
+consteval bool is_builtin_column_value() {
+    return std::is_same_v<V, bool> || (std::is_integral_v<V> && !std::is_same_v<V, char>) ||
+           std::is_floating_point_v<V> || std::is_same_v<V, std::string> ||
+           std::is_same_v<V, std::vector<std::byte>> || is_sys_time_v<V> ||
+           std::is_same_v<V, std::chrono::year_month_day>;
+}
+
+template <class V>
+consteval TypeKind builtin_kind() {
+    if constexpr (std::is_same_v<V, bool>) return TypeKind::boolean;
+    else if constexpr (std::is_integral_v<V>) {
+        if constexpr (sizeof(V) <= 2) return TypeKind::small_integer;
+        else if constexpr (sizeof(V) == 4 && std::is_signed_v<V>) return TypeKind::integer;
+        else return TypeKind::big_integer;
+    } else if constexpr (std::is_same_v<V, float>) return TypeKind::real;
+    else if constexpr (std::is_floating_point_v<V>) return TypeKind::double_precision;
+    else if constexpr (std::is_same_v<V, std::string>) return TypeKind::text;
+    else if constexpr (std::is_same_v<V, std::vector<std::byte>>) return TypeKind::blob;
+    else if constexpr (is_sys_time_v<V>) return TypeKind::timestamp;
+    else return TypeKind::date;
+}
+
+/// A non-optional value type a column can hold: built-in, enum, or adapted.
+template <class V>
+concept column_value =
+    is_builtin_column_value<V>() || std::is_enum_v<V> ||
+    (adapted_type<V> && is_builtin_column_value<typename type_adapter<V>::storage_type>());
+
+/// A field type that maps to a column: a column_value or std::optional of one.
+template <class F>
+concept column_field = column_value<typename optional_traits<F>::value_type>;
+
+/// The column type of value type V; enums stored as text are decided by the mapping.
+template <column_value V>
+consteval TypeKind column_kind() {
+    if constexpr (adapted_type<V>) return builtin_kind<typename type_adapter<V>::storage_type>();
+    else if constexpr (std::is_enum_v<V>) return builtin_kind<std::underlying_type_t<V>>();
+    else return builtin_kind<V>();
+}
+
+}  // namespace alchemy::detail

@@ -1,0 +1,195 @@
+// table_of<T>() and metadata<Ts...>(): the runtime schema description (table.hpp) of
+// mapped models, built from model_info<T> and the options in sa::mapping<T>.
+// Runs once per call at run time; the checks behind it all happened at compile time.
+#pragma once
+
+#include "alchemy/schema/detail/enum_names.hpp"
+#include "alchemy/schema/metadata.hpp"
+#include "alchemy/schema/model.hpp"
+#include "alchemy/schema/naming.hpp"
+
+#include <algorithm>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace alchemy {
+
+namespace detail {
+
+/// The column index of member pointer `member` of T. Call it only where it is constant
+/// evaluated (a constexpr variable, a consteval function): the address comparison behind
+/// it must never run (see field_names.hpp).
+template <class T, field_pointer M>
+constexpr std::size_t column_of(M member) {
+    return model_info<T>::column_of_field(field_index_of<T>(member));
+}
+
+/// The column indexes named by the fields of mapping option I of T.
+template <class T, std::size_t I>
+consteval auto option_columns() {
+    constexpr const auto& option = std::get<I>(mapping<T>.options);
+    return std::apply(
+        [](auto... members) { return std::array<std::size_t, sizeof...(members)>{column_of<T>(members)...}; },
+        option.fields);
+}
+
+template <class T, std::size_t N>
+std::vector<std::string> column_names(const std::array<std::size_t, N>& columns) {
+    std::vector<std::string> names;
+    for (auto c : columns) names.emplace_back(model_info<T>::columns[c].name);
+    return names;
+}
+
+/// The index of the field called `name`, or field_count<T>.
+template <class T>
+consteval std::size_t field_named(std::string_view name) {
+    for (std::size_t i = 0; i < field_count<T>; ++i)
+        if (field_names<T>[i] == name) return i;
+    return field_count<T>;
+}
+
+/// BelongsTo<X> `x` pairs with the column `x_id`; fails to compile if there is none.
+template <class T, fixed_string Relationship, fixed_string Column, class Target>
+constexpr std::size_t belongs_to_column() {
+    constexpr std::size_t field = field_named<T>(Column.view());
+    static_assert(field < field_count<T>,
+                  "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
+                  "beside it (see Relationship and Column in the instantiation above), or an "
+                  "explicit sa::foreign_key(...) in sa::mapping<T>");
+    static_assert(model_info<Target>::primary_key_count == 1,
+                  "alchemy: BelongsTo<Target> needs a Target with a single-column primary key; "
+                  "declare a composite foreign key with sa::foreign_key(...) instead");
+    return model_info<T>::column_of_field(field);
+}
+
+template <fixed_string Name>
+consteval auto id_suffixed() {
+    constexpr std::size_t n = Name.view().size();
+    fixed_string<n + 3> out{};
+    for (std::size_t i = 0; i < n; ++i) out.chars[i] = Name.chars[i];
+    out.chars[n] = '_';
+    out.chars[n + 1] = 'i';
+    out.chars[n + 2] = 'd';
+    return out;
+}
+
+template <class T, std::size_t I>
+void add_conventional_foreign_key(Table& table) {
+    using F = field_type_t<T, I>;
+    if constexpr (is_belongs_to_v<F>) {
+        using Target = typename F::target_type;
+        constexpr auto& name = field_name_storage<T, I>;
+        constexpr std::size_t column =
+            belongs_to_column<T, name, id_suffixed<name>(), Target>();
+        const std::string column_name(model_info<T>::columns[column].name);
+        const bool declared = std::any_of(
+            table.foreign_keys.begin(), table.foreign_keys.end(),
+            [&](const ForeignKey& fk) { return fk.columns == std::vector<std::string>{column_name}; });
+        if (declared) return;
+        const std::string target_table(model_info<Target>::table_name);
+        ForeignKey fk;
+        fk.columns = {column_name};
+        fk.name = naming::foreign_key(table.name, fk.columns, target_table);
+        fk.referred_table = target_table;
+        fk.referred_columns = {std::string(
+            model_info<Target>::columns[model_info<Target>::primary_key[0]].name)};
+        table.foreign_keys.push_back(std::move(fk));
+    }
+}
+
+template <class T, std::size_t I>
+void add_option(Table& table) {
+    constexpr const auto& option = std::get<I>(mapping<T>.options);
+    using Option = std::remove_cvref_t<decltype(option)>;
+    if constexpr (Option::kind == option_kind::unique) {
+        UniqueConstraint uq;
+        uq.columns = column_names<T>(option_columns<T, I>());
+        uq.name = naming::unique(table.name, uq.columns);
+        table.unique_constraints.push_back(std::move(uq));
+    } else if constexpr (Option::kind == option_kind::index) {
+        Index ix;
+        ix.columns = column_names<T>(option_columns<T, I>());
+        ix.unique = option.unique;
+        ix.name = option.name.empty() ? naming::index(table.name, ix.columns) : std::string(option.name);
+        table.indexes.push_back(std::move(ix));
+    } else if constexpr (Option::kind == option_kind::foreign_key) {
+        using Target = model_of_t<decltype(option.referred)>;
+        constexpr std::size_t column = column_of<T>(option.field);
+        constexpr std::size_t referred = column_of<Target>(option.referred);
+        ForeignKey fk;
+        fk.columns = {std::string(model_info<T>::columns[column].name)};
+        fk.referred_table = std::string(model_info<Target>::table_name);
+        fk.referred_columns = {std::string(model_info<Target>::columns[referred].name)};
+        fk.name = naming::foreign_key(table.name, fk.columns, fk.referred_table);
+        fk.on_delete = option.delete_action;
+        fk.on_update = option.update_action;
+        table.foreign_keys.push_back(std::move(fk));
+    } else if constexpr (Option::kind == option_kind::check) {
+        table.check_constraints.push_back(
+            {naming::check(table.name, option.name), std::string(option.sql)});
+    }
+}
+
+/// Enums stored as text get VARCHAR(longest name) and a CHECK listing the names.
+template <class T, std::size_t C>
+void add_enum_text_rules(Table& table) {
+    if constexpr (model_info<T>::columns[C].enum_as_text) {
+        using F = field_type_t<T, model_info<T>::columns[C].field>;
+        using E = typename optional_traits<F>::value_type;
+        const auto& spec = model_info<T>::columns[C];
+        std::size_t longest = 0;
+        std::string names;
+        for (const auto& entry : enum_entries<E>) {
+            longest = std::max(longest, entry.name.size());
+            if (!names.empty()) names += ", ";
+            names += '\'';
+            names += entry.name;
+            names += '\'';
+        }
+        table.columns[C].type.length = static_cast<int>(longest);
+        table.check_constraints.push_back(
+            {naming::check(table.name, spec.name),
+             "\"" + std::string(spec.name) + "\" IN (" + names + ")"});
+    }
+}
+
+}  // namespace detail
+
+/// The runtime description of model T's table.
+template <mapped_model T>
+Table table_of() {
+    using info = model_info<T>;
+    Table table;
+    table.name = std::string(info::table_name);
+    for (const auto& spec : info::columns) {
+        Column column;
+        column.name = std::string(spec.name);
+        column.type = {spec.kind, spec.length};
+        column.nullable = spec.nullable;
+        column.autoincrement = spec.autoincrement;
+        if (!spec.server_default.empty()) column.server_default = std::string(spec.server_default);
+        table.columns.push_back(std::move(column));
+    }
+    table.primary_key.name = naming::primary_key(table.name);
+    for (auto c : info::primary_key) table.primary_key.columns.emplace_back(info::columns[c].name);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (detail::add_option<T, I>(table), ...);
+    }(std::make_index_sequence<std::tuple_size_v<decltype(mapping<T>.options)>>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (detail::add_conventional_foreign_key<T, I>(table), ...);
+    }(std::make_index_sequence<field_count<T>>{});
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+        (detail::add_enum_text_rules<T, C>(table), ...);
+    }(std::make_index_sequence<info::column_count>{});
+    return table;
+}
+
+/// The MetaData of a set of models: sa::metadata<User, Post>().create_all(engine).
+template <mapped_model... Ts>
+MetaData metadata() {
+    return MetaData(std::vector<Table>{table_of<Ts>()...});
+}
+
+}  // namespace alchemy

@@ -1,0 +1,102 @@
+// The runtime description of a schema: tables, columns, types and constraints.
+//
+// sa::metadata<Models...>() builds these from the compile-time mapping; the migrations
+// layer reads a live database into the same types, so the two can be compared with ==.
+// Every constraint and index carries its name: names come from one naming convention
+// (naming.hpp), so anything created can be dropped again by name later.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alchemy {
+
+/// Portable column types; each dialect renders its own spelling.
+enum class TypeKind : std::uint8_t {
+    boolean,
+    small_integer,  ///< 8- and 16-bit integers
+    integer,        ///< 32-bit integers
+    big_integer,    ///< 64-bit integers (and unsigned 32-bit)
+    real,           ///< float
+    double_precision,
+    text,           ///< std::string; VARCHAR(n) when a length is given
+    blob,           ///< std::vector<std::byte>
+    timestamp,      ///< UTC timestamp (std::chrono::sys_time)
+    date,           ///< std::chrono::year_month_day
+};
+
+struct ColumnType {
+    TypeKind kind = TypeKind::text;
+    int length = 0;  ///< for text: VARCHAR(length) when positive, else unbounded TEXT
+
+    friend bool operator==(const ColumnType&, const ColumnType&) = default;
+};
+
+struct Column {
+    std::string name;
+    ColumnType type;
+    bool nullable = false;
+    /// The database generates the value (identity / rowid) when none is given.
+    bool autoincrement = false;
+    /// SQL expression used when a row omits the column, e.g. "CURRENT_TIMESTAMP" or "'n/a'".
+    std::optional<std::string> server_default;
+
+    friend bool operator==(const Column&, const Column&) = default;
+};
+
+struct PrimaryKey {
+    std::string name;
+    std::vector<std::string> columns;
+    friend bool operator==(const PrimaryKey&, const PrimaryKey&) = default;
+};
+
+struct UniqueConstraint {
+    std::string name;
+    std::vector<std::string> columns;
+    friend bool operator==(const UniqueConstraint&, const UniqueConstraint&) = default;
+};
+
+struct Index {
+    std::string name;
+    std::vector<std::string> columns;
+    bool unique = false;
+    friend bool operator==(const Index&, const Index&) = default;
+};
+
+/// What happens to referencing rows when the referenced row is deleted or updated.
+enum class ReferentialAction : std::uint8_t { no_action, restrict, cascade, set_null, set_default };
+
+struct ForeignKey {
+    std::string name;
+    std::vector<std::string> columns;
+    std::string referred_table;
+    std::vector<std::string> referred_columns;
+    ReferentialAction on_delete = ReferentialAction::no_action;
+    ReferentialAction on_update = ReferentialAction::no_action;
+    friend bool operator==(const ForeignKey&, const ForeignKey&) = default;
+};
+
+struct CheckConstraint {
+    std::string name;
+    std::string sql;  ///< the boolean SQL expression, as written in the mapping
+    friend bool operator==(const CheckConstraint&, const CheckConstraint&) = default;
+};
+
+struct Table {
+    std::string name;
+    std::vector<Column> columns;
+    PrimaryKey primary_key;
+    std::vector<UniqueConstraint> unique_constraints;
+    std::vector<Index> indexes;
+    std::vector<ForeignKey> foreign_keys;
+    std::vector<CheckConstraint> check_constraints;
+
+    /// The column called `name`, or nullptr.
+    const Column* column(std::string_view name) const noexcept;
+    friend bool operator==(const Table&, const Table&) = default;
+};
+
+}  // namespace alchemy

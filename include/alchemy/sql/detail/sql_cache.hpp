@@ -1,0 +1,41 @@
+// SQL text built once per statement shape and dialect, then reused: a repeated
+// statement costs a lookup of an atomic flag, not a render.
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace alchemy::detail {
+
+/// The built-in dialects each get a slot (SQLite 0, PostgreSQL 1).
+inline constexpr std::size_t dialect_slots = 2;
+inline std::size_t dialect_slot(const Dialect& dialect) noexcept {
+    return dialect.name() == "sqlite" ? 0 : 1;
+}
+
+/// One rendered SQL text per dialect for the statement shape `Shape` (a tag type).
+template <class Shape>
+struct sql_cache {
+    template <class Render>
+    static const std::string& get(const Dialect& dialect, Render&& render) {
+        const auto slot = dialect_slot(dialect);
+        std::call_once(once_[slot], [&] { text_[slot] = render(dialect); });
+        return text_[slot];
+    }
+    /// How many times a text was rendered (for tests that prove the reuse).
+    static std::size_t renders() noexcept {
+        std::size_t n = 0;
+        for (const auto& t : text_) n += t.empty() ? 0 : 1;
+        return n;
+    }
+
+private:
+    static inline std::array<std::once_flag, dialect_slots> once_{};
+    static inline std::array<std::string, dialect_slots> text_{};
+};
+
+}  // namespace alchemy::detail

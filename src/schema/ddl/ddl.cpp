@@ -1,0 +1,152 @@
+// The statement layout every backend shares: CREATE TABLE with named table-level
+// constraints, CREATE INDEX, ALTER TABLE for foreign keys, DROP TABLE.
+#include "schema/ddl/ddl.hpp"
+
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace alchemy::detail {
+namespace {
+
+constexpr std::string_view indent = "    ";
+
+std::string_view action_sql(ReferentialAction action) noexcept {
+    switch (action) {
+    case ReferentialAction::no_action: return "NO ACTION";
+    case ReferentialAction::restrict: return "RESTRICT";
+    case ReferentialAction::cascade: return "CASCADE";
+    case ReferentialAction::set_null: return "SET NULL";
+    case ReferentialAction::set_default: return "SET DEFAULT";
+    }
+    return "NO ACTION";
+}
+
+}  // namespace
+
+std::string DdlRenderer::create_table(const Table& table,
+                                      std::span<const ForeignKey* const> added_later) const {
+    std::vector<std::string> elements;
+    for (const auto& column : table.columns) {
+        auto& out = elements.emplace_back();
+        append_column(out, table, column);
+    }
+    if (!table.primary_key.columns.empty()) {
+        auto& out = elements.emplace_back("CONSTRAINT ");
+        dialect_.append_identifier(out, table.primary_key.name);
+        out += " PRIMARY KEY ";
+        append_names(out, table.primary_key.columns);
+    }
+    for (const auto& unique : table.unique_constraints) {
+        auto& out = elements.emplace_back("CONSTRAINT ");
+        dialect_.append_identifier(out, unique.name);
+        out += " UNIQUE ";
+        append_names(out, unique.columns);
+    }
+    for (const auto& foreign_key : table.foreign_keys) {
+        if (std::ranges::find(added_later, &foreign_key) != added_later.end()) continue;
+        append_foreign_key(elements.emplace_back(), foreign_key);
+    }
+    for (const auto& check : table.check_constraints) {
+        auto& out = elements.emplace_back("CONSTRAINT ");
+        dialect_.append_identifier(out, check.name);
+        out += fmt::format(" CHECK ({})", check.sql);
+    }
+
+    std::string sql = "CREATE TABLE ";
+    dialect_.append_identifier(sql, table.name);
+    sql += " (\n";
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+        sql += indent;
+        sql += elements[i];
+        sql += i + 1 < elements.size() ? ",\n" : "\n";
+    }
+    sql += ')';
+    return sql;
+}
+
+std::string DdlRenderer::create_index(const Table& table, const Index& index) const {
+    std::string sql = index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+    dialect_.append_identifier(sql, index.name);
+    sql += " ON ";
+    dialect_.append_identifier(sql, table.name);
+    sql += ' ';
+    append_names(sql, index.columns);
+    return sql;
+}
+
+std::string DdlRenderer::add_foreign_key(const Table& table, const ForeignKey& foreign_key) const {
+    std::string sql = "ALTER TABLE ";
+    dialect_.append_identifier(sql, table.name);
+    sql += " ADD ";
+    append_foreign_key(sql, foreign_key);
+    return sql;
+}
+
+std::string DdlRenderer::drop_foreign_key(const Table& table, const ForeignKey& foreign_key,
+                                          bool if_exists) const {
+    std::string sql = if_exists ? "ALTER TABLE IF EXISTS " : "ALTER TABLE ";
+    dialect_.append_identifier(sql, table.name);
+    sql += if_exists ? " DROP CONSTRAINT IF EXISTS " : " DROP CONSTRAINT ";
+    dialect_.append_identifier(sql, foreign_key.name);
+    return sql;
+}
+
+std::string DdlRenderer::drop_table(const Table& table, bool if_exists) const {
+    std::string sql = if_exists ? "DROP TABLE IF EXISTS " : "DROP TABLE ";
+    dialect_.append_identifier(sql, table.name);
+    return sql;
+}
+
+std::string DdlRenderer::before_drop_all(const Engine&, DriverConnection&) const { return {}; }
+
+void DdlRenderer::append_column(std::string& out, const Table& table, const Column& column) const {
+    dialect_.append_identifier(out, column.name);
+    out += ' ';
+    append_type(out, column.type);
+    if (column.autoincrement) {
+        append_autoincrement(out, table, column);
+        return;
+    }
+    if (column.server_default) {
+        out += " DEFAULT ";
+        out += *column.server_default;
+    }
+    if (!column.nullable) out += " NOT NULL";
+}
+
+void DdlRenderer::append_names(std::string& out, std::span<const std::string> names) const {
+    out += '(';
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += ", ";
+        dialect_.append_identifier(out, names[i]);
+    }
+    out += ')';
+}
+
+void DdlRenderer::append_foreign_key(std::string& out, const ForeignKey& foreign_key) const {
+    out += "CONSTRAINT ";
+    dialect_.append_identifier(out, foreign_key.name);
+    out += " FOREIGN KEY ";
+    append_names(out, foreign_key.columns);
+    out += " REFERENCES ";
+    dialect_.append_identifier(out, foreign_key.referred_table);
+    out += ' ';
+    append_names(out, foreign_key.referred_columns);
+    // NO ACTION is both backends' default; leaving it out keeps the DDL as people write it.
+    if (foreign_key.on_delete != ReferentialAction::no_action)
+        out += fmt::format(" ON DELETE {}", action_sql(foreign_key.on_delete));
+    if (foreign_key.on_update != ReferentialAction::no_action)
+        out += fmt::format(" ON UPDATE {}", action_sql(foreign_key.on_update));
+}
+
+std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect) {
+    if (dialect.name() == "sqlite") return make_sqlite_ddl(dialect);
+    if (dialect.name() == "postgresql") return make_postgresql_ddl(dialect);
+    throw ArgumentError(fmt::format(
+        "alchemy: no DDL support for dialect '{}'; supported: postgresql, sqlite", dialect.name()));
+}
+
+}  // namespace alchemy::detail

@@ -1,0 +1,79 @@
+// DDL rendering: CREATE/DROP TABLE, indexes and constraints as text for one dialect.
+// ddl.cpp lays out the statements every backend shares; sqlite_ddl.cpp and
+// postgresql_ddl.cpp supply type names, autoincrement and what each backend can alter.
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+#include "alchemy/core/driver.hpp"
+#include "alchemy/core/engine.hpp"
+#include "alchemy/schema/table.hpp"
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace alchemy::detail {
+
+class DdlRenderer {
+public:
+    explicit DdlRenderer(const Dialect& dialect) noexcept : dialect_(dialect) {}
+    virtual ~DdlRenderer() = default;
+    DdlRenderer(const DdlRenderer&) = delete;
+    DdlRenderer& operator=(const DdlRenderer&) = delete;
+
+    /// CREATE TABLE with its columns and constraints, leaving out the foreign keys in
+    /// `added_later` (add_foreign_key() creates those once every table exists).
+    std::string create_table(const Table& table,
+                             std::span<const ForeignKey* const> added_later) const;
+    std::string create_index(const Table& table, const Index& index) const;
+    /// ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY; only where can_alter_foreign_keys().
+    std::string add_foreign_key(const Table& table, const ForeignKey& foreign_key) const;
+    /// ALTER TABLE ... DROP CONSTRAINT; only where can_alter_foreign_keys().
+    std::string drop_foreign_key(const Table& table, const ForeignKey& foreign_key,
+                                 bool if_exists) const;
+    /// DROP TABLE; its indexes and constraints go with it.
+    std::string drop_table(const Table& table, bool if_exists) const;
+
+    /// True when foreign keys can be added to and dropped from an existing table, so a
+    /// reference cycle is closed after its tables exist. Otherwise every foreign key is
+    /// written inline, which the backend must then accept before the referred table exists.
+    virtual bool can_alter_foreign_keys() const noexcept = 0;
+    /// A query taking the table name as its one parameter that returns a row when the
+    /// table exists where unqualified names resolve to.
+    virtual std::string_view has_table_query() const noexcept = 0;
+    /// Prepares the connection for drop_all's transaction (none is open yet) and returns
+    /// the SQL that undoes it once the transaction has ended, or "" when nothing was done.
+    virtual std::string before_drop_all(const Engine& engine, DriverConnection& connection) const;
+
+protected:
+    const Dialect& dialect() const noexcept { return dialect_; }
+    /// Appends the backend's spelling of `type`.
+    virtual void append_type(std::string& out, const ColumnType& type) const = 0;
+    /// Appends what follows the type of an autoincrement column, including whatever makes
+    /// it NOT NULL; throws ArgumentError where the backend cannot generate its values.
+    virtual void append_autoincrement(std::string& out, const Table& table,
+                                      const Column& column) const = 0;
+
+private:
+    void append_column(std::string& out, const Table& table, const Column& column) const;
+    void append_names(std::string& out, std::span<const std::string> names) const;
+    void append_foreign_key(std::string& out, const ForeignKey& foreign_key) const;
+
+    const Dialect& dialect_;
+};
+
+/// True for the kinds a database can count up: SMALLINT, INTEGER, BIGINT.
+constexpr bool is_integer_kind(TypeKind kind) noexcept {
+    return kind == TypeKind::small_integer || kind == TypeKind::integer ||
+           kind == TypeKind::big_integer;
+}
+
+std::unique_ptr<DdlRenderer> make_sqlite_ddl(const Dialect& dialect);
+std::unique_ptr<DdlRenderer> make_postgresql_ddl(const Dialect& dialect);
+
+/// The renderer for `dialect`, chosen by dialect.name(); throws ArgumentError for a
+/// dialect without DDL support.
+std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect);
+
+}  // namespace alchemy::detail

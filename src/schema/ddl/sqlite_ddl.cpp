@@ -1,0 +1,80 @@
+// SQLite's DDL: its type names, rowid-alias autoincrement, inline foreign keys, and
+// foreign-key enforcement switched off while drop_all runs.
+#include "schema/ddl/ddl.hpp"
+
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+namespace alchemy::detail {
+namespace {
+
+class SqliteDdl final : public DdlRenderer {
+public:
+    using DdlRenderer::DdlRenderer;
+
+    // SQLite cannot ADD or DROP a constraint on an existing table, but it also does not
+    // check that a referenced table exists when a table is created: a reference cycle is
+    // written inline and enforced once both tables exist.
+    bool can_alter_foreign_keys() const noexcept override { return false; }
+
+    std::string_view has_table_query() const noexcept override {
+        return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
+    }
+
+    // With foreign keys enforced, DROP TABLE first deletes the table's rows and fails
+    // if another table still refers to them, so the tables of a reference cycle could
+    // not be dropped in any order. The pragma is ignored inside a transaction, hence on
+    // the bare connection before drop_all begins one.
+    std::string before_drop_all(const Engine& engine, DriverConnection& connection) const override {
+        auto& cursor = connection.execute("PRAGMA foreign_keys", {});
+        const bool enforced = cursor.next() && cursor.read_int(0) != 0;
+        cursor.close();
+        if (!enforced) return {};
+        constexpr std::string_view off = "PRAGMA foreign_keys = OFF";
+        engine.log(off);
+        connection.execute_script(off);
+        return "PRAGMA foreign_keys = ON";
+    }
+
+protected:
+    void append_type(std::string& out, const ColumnType& type) const override {
+        switch (type.kind) {
+        case TypeKind::boolean: out += "BOOLEAN"; return;
+        // Every integer width is spelled exactly INTEGER: only then is a single-column
+        // integer primary key an alias of the rowid, which SQLite fills in by itself.
+        case TypeKind::small_integer:
+        case TypeKind::integer:
+        case TypeKind::big_integer: out += "INTEGER"; return;
+        case TypeKind::real:
+        case TypeKind::double_precision: out += "REAL"; return;
+        case TypeKind::text:
+            out += type.length > 0 ? fmt::format("VARCHAR({})", type.length) : "TEXT";
+            return;
+        case TypeKind::blob: out += "BLOB"; return;
+        case TypeKind::timestamp: out += "DATETIME"; return;
+        case TypeKind::date: out += "DATE"; return;
+        }
+    }
+
+    // The rowid alias is the only column SQLite generates values for; the table-level
+    // PRIMARY KEY makes it one, so nothing beyond NOT NULL is needed here.
+    void append_autoincrement(std::string& out, const Table& table,
+                              const Column& column) const override {
+        const auto& pk = table.primary_key.columns;
+        if (!is_integer_kind(column.type.kind) || pk.size() != 1 || pk.front() != column.name)
+            throw ArgumentError(fmt::format(
+                "alchemy: column '{}' of table '{}' is autoincrement, but SQLite generates "
+                "values only for an integer column that is the whole primary key",
+                column.name, table.name));
+        out += " NOT NULL";
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<DdlRenderer> make_sqlite_ddl(const Dialect& dialect) {
+    return std::make_unique<SqliteDdl>(dialect);
+}
+
+}  // namespace alchemy::detail

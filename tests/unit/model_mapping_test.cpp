@@ -1,0 +1,134 @@
+// The compile-time mapping: conventions, overrides, and the Table it describes.
+#include "support/seed_models.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace sa = alchemy;
+
+namespace mapping_test {
+
+struct Post;
+struct Author {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::string> email{};
+    std::int32_t age = 0;
+    sa::HasMany<Post> posts{};
+};
+struct Post {
+    std::int64_t id = 0;
+    std::int64_t author_id = 0;
+    std::optional<std::int64_t> editor_id{};
+    std::string title{};
+    sa::BelongsTo<Author> author{};
+};
+struct HTTPLogEntry {
+    std::int64_t id = 0;
+    std::string path{};
+};
+struct Setting {
+    std::string key{};
+    std::string value{};
+};
+
+}  // namespace mapping_test
+
+using mapping_test::Author;
+using mapping_test::Post;
+
+template <>
+inline constexpr auto sa::mapping<Author> =
+    sa::table("authors", sa::unique(&Author::email), sa::index(&Author::name, &Author::age),
+              sa::length(&Author::name, 80), sa::server_default(&Author::age, "18"),
+              sa::check("adult", "age >= 18"));
+template <>
+inline constexpr auto sa::mapping<Post> = sa::table(
+    sa::index("posts_by_title", &Post::title),
+    sa::foreign_key(&Post::editor_id, &Author::id).on_delete(sa::set_null).on_update(sa::cascade));
+template <>
+inline constexpr auto sa::mapping<mapping_test::Setting> =
+    sa::table(sa::primary_key(&mapping_test::Setting::key));
+
+TEST_CASE("the table name is snake_case of the type name unless the mapping names it") {
+    STATIC_REQUIRE(sa::model_info<Author>::table_name == "authors");
+    STATIC_REQUIRE(sa::model_info<Post>::table_name == "post");
+    STATIC_REQUIRE(sa::model_info<mapping_test::HTTPLogEntry>::table_name == "http_log_entry");
+}
+
+TEST_CASE("relationships are not columns and columns keep declaration order") {
+    using info = sa::model_info<Author>;
+    STATIC_REQUIRE(info::column_count == 4);
+    STATIC_REQUIRE(info::columns[0].name == "id");
+    STATIC_REQUIRE(info::columns[3].name == "age");
+    STATIC_REQUIRE(sa::model_info<Post>::column_count == 4);
+}
+
+TEST_CASE("types, nullability, length and defaults come from the fields and the mapping") {
+    using info = sa::model_info<Author>;
+    STATIC_REQUIRE(info::columns[0].kind == sa::TypeKind::big_integer);
+    STATIC_REQUIRE(info::columns[1].kind == sa::TypeKind::text);
+    STATIC_REQUIRE(info::columns[1].length == 80);
+    STATIC_REQUIRE(!info::columns[1].nullable);
+    STATIC_REQUIRE(info::columns[2].nullable);
+    STATIC_REQUIRE(info::columns[3].kind == sa::TypeKind::integer);
+    STATIC_REQUIRE(info::columns[3].server_default == "18");
+}
+
+TEST_CASE("id is the autoincrement primary key by convention; the mapping can replace it") {
+    STATIC_REQUIRE(sa::model_info<Author>::primary_key_count == 1);
+    STATIC_REQUIRE(sa::model_info<Author>::columns[0].primary_key);
+    STATIC_REQUIRE(sa::model_info<Author>::columns[0].autoincrement);
+    using setting = sa::model_info<mapping_test::Setting>;
+    STATIC_REQUIRE(setting::primary_key_count == 1);
+    STATIC_REQUIRE(setting::columns[setting::primary_key[0]].name == "key");
+    STATIC_REQUIRE(!setting::columns[0].autoincrement);  // a text key is never generated
+    using link = sa::model_info<seed::UserGroup>;
+    STATIC_REQUIRE(link::primary_key_count == 2);
+    STATIC_REQUIRE(!link::columns[0].autoincrement);
+}
+
+TEST_CASE("column_index_of finds a member's column at compile time") {
+    STATIC_REQUIRE(sa::column_index_of<&Post::title> == 3);
+    STATIC_REQUIRE(sa::column_index_of<&Author::email> == 2);
+}
+
+TEST_CASE("table_of describes constraints with conventional names") {
+    const auto authors = sa::table_of<Author>();
+    CHECK(authors.name == "authors");
+    CHECK(authors.primary_key == sa::PrimaryKey{"pk_authors", {"id"}});
+    REQUIRE(authors.unique_constraints.size() == 1);
+    CHECK(authors.unique_constraints[0] == sa::UniqueConstraint{"uq_authors_email", {"email"}});
+    REQUIRE(authors.indexes.size() == 1);
+    CHECK(authors.indexes[0] == sa::Index{"ix_authors_name_age", {"name", "age"}, false});
+    REQUIRE(authors.check_constraints.size() == 1);
+    CHECK(authors.check_constraints[0] == sa::CheckConstraint{"ck_authors_adult", "age >= 18"});
+    CHECK(authors.column("age")->server_default == "18");
+    CHECK(authors.column("name")->type == sa::ColumnType{sa::TypeKind::text, 80});
+    CHECK(authors.column("email")->nullable);
+    CHECK(authors.column("id")->autoincrement);
+
+    const auto posts = sa::table_of<Post>();
+    REQUIRE(posts.foreign_keys.size() == 2);
+    // The explicit key comes first, then the BelongsTo convention.
+    CHECK(posts.foreign_keys[0] == sa::ForeignKey{"fk_post_editor_id_authors", {"editor_id"}, "authors", {"id"},
+                                                  sa::ReferentialAction::set_null,
+                                                  sa::ReferentialAction::cascade});
+    CHECK(posts.foreign_keys[1] == sa::ForeignKey{"fk_post_author_id_authors", {"author_id"}, "authors", {"id"},
+                                                  sa::ReferentialAction::no_action,
+                                                  sa::ReferentialAction::no_action});
+    REQUIRE(posts.indexes.size() == 1);
+    CHECK(posts.indexes[0].name == "posts_by_title");
+}
+
+TEST_CASE("the seed's association table gets a composite key and two foreign keys") {
+    const auto link = sa::table_of<seed::UserGroup>();
+    CHECK(link.name == "user_group");
+    CHECK(link.primary_key.columns == std::vector<std::string>{"user_id", "group_id"});
+    REQUIRE(link.foreign_keys.size() == 2);
+    CHECK(link.foreign_keys[0].referred_table == "users");
+    CHECK(link.foreign_keys[1].referred_table == "groups");
+    const auto md = sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>();
+    CHECK(md.tables().size() == 4);
+}
