@@ -26,7 +26,7 @@ std::string_view class_name(std::string_view sqlstate) {
     if (cls == "22") return "DataError";
     if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3D" || cls == "3F")
         return "ProgrammingError";
-    if (cls == "08" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
+    if (cls == "08" || cls == "25" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
         cls == "57" || cls == "58" || cls == "HY")
         return "OperationalError";
     return "DatabaseError";

@@ -1,0 +1,64 @@
+// A DriverConnection over one sqlite3 handle, with its statement cache.
+#pragma once
+
+#include "alchemy/core/driver.hpp"
+#include "drivers/sqlite/sqlite_handle.hpp"
+#include "drivers/sqlite/sqlite_statement.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace alchemy::detail::sqlite {
+
+class SqliteConnection final : public DriverConnection {
+public:
+    /// Takes ownership of `db`. Keeps up to `statement_capacity` prepared statements
+    /// (more only while cursors hold them open).
+    SqliteConnection(sqlite3* db, std::size_t statement_capacity) noexcept;
+    ~SqliteConnection() override;
+    SqliteConnection(const SqliteConnection&) = delete;
+    SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+    Cursor& execute(std::string_view sql, std::span<const Param> params) override;
+    void execute_script(std::string_view sql) override;
+
+    bool in_transaction() const noexcept override;
+    bool ping() noexcept override;
+    bool is_broken() const noexcept override { return handle_.broken; }
+    std::size_t cached_statement_count() const noexcept override { return statement_count_; }
+
+private:
+    // Hashes std::string and std::string_view alike, so a lookup by view allocates nothing.
+    struct TextHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view text) const noexcept {
+            return std::hash<std::string_view>{}(text);
+        }
+    };
+
+    // The statements prepared for one SQL text: usually one, more while the same SQL is
+    // run again inside the loop over an open cursor.
+    struct CacheEntry {
+        std::vector<std::unique_ptr<SqliteStatement>> statements;
+        std::uint64_t last_used = 0;
+    };
+
+    SqliteStatement& idle_statement_for(std::string_view sql);
+    /// Finalizes least recently used entries whose statements are all idle until the
+    /// cache fits its capacity again; `keep` is never evicted.
+    void evict_beyond_capacity(const CacheEntry& keep) noexcept;
+
+    Handle handle_;
+    std::size_t capacity_;
+    std::size_t statement_count_ = 0;
+    std::uint64_t use_clock_ = 0;
+    std::unordered_map<std::string, CacheEntry, TextHash, std::equal_to<>> cache_;
+};
+
+}  // namespace alchemy::detail::sqlite

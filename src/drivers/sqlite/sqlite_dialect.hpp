@@ -1,0 +1,17 @@
+// How SQLite spells SQL: "?" placeholders and isolation through PRAGMA read_uncommitted.
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+
+namespace alchemy::detail::sqlite {
+
+class SqliteDialect final : public Dialect {
+public:
+    std::string_view name() const noexcept override { return "sqlite"; }
+    void append_placeholder(std::string& out, int index) const override;
+    std::string isolation_level_sql(IsolationLevel level) const override;
+    /// RETURNING exists since SQLite 3.35; we require 3.40.
+    bool supports_returning() const noexcept override { return true; }
+};
+
+}  // namespace alchemy::detail::sqlite

@@ -1,0 +1,164 @@
+// The SQLite Driver: turns a URL and connect options into an open SqliteConnection.
+#include "alchemy/core/error.hpp"
+#include "drivers/drivers.hpp"
+#include "drivers/sqlite/sqlite_connection.hpp"
+#include "drivers/sqlite/sqlite_dialect.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+namespace alchemy::detail {
+namespace {
+
+using sqlite::SqliteConnection;
+using sqlite::SqliteDialect;
+
+// Options read from the URL query and connect_args (Python's sqlite3 names); the
+// rest are ignored, or with uri=true passed on to SQLite in the file URI.
+constexpr std::string_view timeout_option = "timeout";
+constexpr std::string_view cached_statements_option = "cached_statements";
+constexpr std::string_view uri_option = "uri";
+constexpr std::string_view mode_option = "mode";
+
+struct OpenSettings {
+    int busy_timeout_ms = 5000;
+    std::size_t statement_capacity = 256;
+    bool uri = false;
+    int open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+};
+
+const std::string* find_option(const ConnectOptions& options, std::string_view name) {
+    const auto found = options.args.find(std::string(name));
+    return found == options.args.end() ? nullptr : &found->second;
+}
+
+[[noreturn]] void raise_bad_option(std::string_view name, std::string_view value,
+                                   std::string_view expected) {
+    throw ArgumentError(fmt::format("alchemy: SQLite option {}='{}' is invalid; expected {}",
+                                    name, value, expected));
+}
+
+int parse_timeout_ms(std::string_view text) {
+    double seconds = 0;
+    const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (error != std::errc{} || stop != text.data() + text.size() || !(seconds >= 0) ||
+        !std::isfinite(seconds))
+        raise_bad_option(timeout_option, text, "a number of seconds such as 5 or 0.5");
+    const double millis = std::round(seconds * 1000);
+    constexpr int longest = std::numeric_limits<int>::max();
+    return millis >= longest ? longest : static_cast<int>(millis);
+}
+
+std::size_t parse_count(std::string_view name, std::string_view text) {
+    std::size_t count = 0;
+    const auto [stop, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (error != std::errc{} || stop != text.data() + text.size())
+        raise_bad_option(name, text, "a whole number");
+    return count;
+}
+
+bool parse_flag(std::string_view name, std::string_view text) {
+    if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+    raise_bad_option(name, text, "true or false");
+}
+
+int open_flags_for_mode(std::string_view mode) {
+    if (mode == "ro") return SQLITE_OPEN_READONLY;
+    if (mode == "rw") return SQLITE_OPEN_READWRITE;
+    if (mode == "rwc") return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    raise_bad_option(mode_option, mode, "ro, rw or rwc");
+}
+
+OpenSettings read_settings(const ConnectOptions& options) {
+    OpenSettings settings;
+    if (const auto* timeout = find_option(options, timeout_option))
+        settings.busy_timeout_ms = parse_timeout_ms(*timeout);
+    if (const auto* capacity = find_option(options, cached_statements_option))
+        settings.statement_capacity = parse_count(cached_statements_option, *capacity);
+    if (const auto* uri = find_option(options, uri_option))
+        settings.uri = parse_flag(uri_option, *uri);
+    // In a file URI, SQLite reads mode (and its other parameters) itself.
+    if (const auto* mode = find_option(options, mode_option); mode && !settings.uri)
+        settings.open_flags = open_flags_for_mode(*mode);
+    return settings;
+}
+
+void append_percent_encoded(std::string& out, std::string_view text) {
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~')
+            out += c;
+        else
+            out += fmt::format("%{:02X}", byte);
+    }
+}
+
+// Like SQLAlchemy: with uri=true the path is a "file:" URI, and the URL's own query
+// options other than the driver's become the URI's query (mode=ro, cache=shared, ...).
+std::string filename_for(const URL& url, bool uri) {
+    std::string filename = url.database.empty() ? ":memory:" : url.database;
+    if (!uri) return filename;
+    char separator = filename.find('?') == std::string::npos ? '?' : '&';
+    for (const auto& [key, value] : url.query) {
+        if (key == uri_option || key == timeout_option || key == cached_statements_option)
+            continue;
+        filename += separator;
+        append_percent_encoded(filename, key);
+        filename += '=';
+        append_percent_encoded(filename, value);
+        separator = '&';
+    }
+    return filename;
+}
+
+struct CloseDatabase {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+
+class SqliteDriver final : public Driver {
+public:
+    const Dialect& dialect() const noexcept override { return dialect_; }
+
+    std::unique_ptr<DriverConnection> connect(const URL& url,
+                                              const ConnectOptions& options) const override {
+        const OpenSettings settings = read_settings(options);
+        const std::string filename = filename_for(url, settings.uri);
+        // A connection serves one thread at a time (the pool hands it over whole), so
+        // SQLite's per-connection mutex would only cost time.
+        const int flags = settings.open_flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+                          (settings.uri ? SQLITE_OPEN_URI : 0);
+        sqlite3* raw = nullptr;
+        const int code = sqlite3_open_v2(filename.c_str(), &raw, flags, nullptr);
+        std::unique_ptr<sqlite3, CloseDatabase> db(raw);
+        if (code != SQLITE_OK)
+            throw_database_error(
+                "08001",
+                fmt::format("unable to open SQLite database '{}': {}", filename,
+                            raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code)),
+                "");
+        sqlite3_extended_result_codes(raw, 1);
+        sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
+        auto connection = std::make_unique<SqliteConnection>(raw, settings.statement_capacity);
+        db.release();
+        connection->execute_script("PRAGMA foreign_keys = ON");
+        return connection;
+    }
+
+private:
+    SqliteDialect dialect_;
+};
+
+}  // namespace
+
+const Driver& sqlite_driver() {
+    static const SqliteDriver driver;
+    return driver;
+}
+
+}  // namespace alchemy::detail

@@ -1,0 +1,355 @@
+// Binding, stepping and column reads for one cached SQLite statement.
+#include "drivers/sqlite/sqlite_statement.hpp"
+
+#include "alchemy/core/error.hpp"
+#include "drivers/sqlite/sqlite_errors.hpp"
+#include "drivers/sqlite/sqlite_time.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+namespace alchemy::detail::sqlite {
+namespace {
+
+// What may follow the one statement execute() accepts: blanks, ';' and comments.
+bool holds_only_comments(std::string_view text) noexcept {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == ';' || std::isspace(static_cast<unsigned char>(text[i]))) {
+            ++i;
+        } else if (text.substr(i, 2) == "--") {
+            i = text.find('\n', i);
+            if (i == std::string_view::npos) return true;
+        } else if (text.substr(i, 2) == "/*") {
+            i = text.find("*/", i + 2);
+            if (i == std::string_view::npos) return true;
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool equals_ignoring_case(std::string_view text, std::string_view lower) noexcept {
+    if (text.size() != lower.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(text[i])) != lower[i]) return false;
+    return true;
+}
+
+// The start of a value for an error message, cut on a UTF-8 character boundary.
+std::string excerpt(std::string_view text) {
+    constexpr std::size_t limit = 40;
+    if (text.size() <= limit) return std::string(text);
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "...";
+}
+
+template <class Number>
+std::errc parse_whole(std::string_view text, Number& value) noexcept {
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (error == std::errc{} && stop != end) return std::errc::invalid_argument;
+    return error;
+}
+
+constexpr double two_to_the_63 = 9'223'372'036'854'775'808.0;
+constexpr std::int64_t micros_per_second = 1'000'000;
+
+}  // namespace
+
+SqliteStatement::SqliteStatement(Handle& handle, std::string_view sql) : handle_(handle) {
+    if (sql.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        raise_error(handle_, SQLITE_TOOBIG, "the SQL text is longer than SQLite accepts", sql);
+    const char* tail = nullptr;
+    const int code = sqlite3_prepare_v3(handle_.db, sql.data(), static_cast<int>(sql.size()),
+                                        SQLITE_PREPARE_PERSISTENT, &statement_, &tail);
+    if (code != SQLITE_OK) raise_error(handle_, code, sqlite3_errmsg(handle_.db), sql);
+    if (statement_ == nullptr)
+        throw_database_error("42601", "the SQL text holds no statement", std::string(sql));
+    if (!holds_only_comments({tail, static_cast<std::size_t>(sql.data() + sql.size() - tail)})) {
+        sqlite3_finalize(statement_);
+        throw_database_error("42601",
+                             "execute() runs one statement but the SQL text holds several; "
+                             "use execute_script() for scripts",
+                             std::string(sql));
+    }
+}
+
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(statement_); }
+
+void SqliteStatement::start(std::span<const Param> params) {
+    in_use_ = true;
+    finished_ = false;
+    first_row_pending_ = false;
+    rows_affected_ = 0;
+    try {
+        bind(params);
+        total_changes_before_ = sqlite3_total_changes64(handle_.db);
+        first_row_pending_ = step();
+    } catch (...) {
+        close();
+        throw;
+    }
+}
+
+void SqliteStatement::bind(std::span<const Param> params) {
+    const int expected = sqlite3_bind_parameter_count(statement_);
+    if (std::cmp_not_equal(expected, params.size()))
+        throw_database_error("42P02",
+                             fmt::format("the statement expects {} parameters but was given {}",
+                                         expected, params.size()),
+                             sqlite3_sql(statement_));
+    for (std::size_t i = 0; i < params.size(); ++i)
+        if (const int code = bind_one(static_cast<int>(i) + 1, params[i]); code != SQLITE_OK)
+            raise_last_error(code);
+}
+
+// Text and blobs are bound SQLITE_TRANSIENT, so SQLite copies them. SQLITE_STATIC would
+// save that copy, but SQLite reads a parameter whenever the statement evaluates it, and
+// for a query that happens again on each later next() — after execute() returned and
+// the caller's storage may be gone.
+int SqliteStatement::bind_one(int index, const Param& param) {
+    switch (param.type) {
+    case ParamType::null: return sqlite3_bind_null(statement_, index);
+    case ParamType::boolean: return sqlite3_bind_int(statement_, index, param.boolean ? 1 : 0);
+    case ParamType::integer: return sqlite3_bind_int64(statement_, index, param.integer);
+    case ParamType::real: return sqlite3_bind_double(statement_, index, param.real);
+    case ParamType::text:
+        // A null pointer would bind NULL; an empty string must stay an empty string.
+        return sqlite3_bind_text64(statement_, index,
+                                   param.bytes.empty() ? "" : param.bytes.data(),
+                                   param.bytes.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    case ParamType::blob:
+        // Likewise an empty blob is a zero-length blob, not NULL.
+        if (param.bytes.empty()) return sqlite3_bind_zeroblob(statement_, index, 0);
+        return sqlite3_bind_blob64(statement_, index, param.bytes.data(), param.bytes.size(),
+                                   SQLITE_TRANSIENT);
+    case ParamType::timestamp: {
+        TimestampText text;
+        if (!format_timestamp(param.integer, text))
+            throw_database_error(
+                "22008",
+                fmt::format("parameter {}: the timestamp {} µs from 1970 lies outside the "
+                            "years 0000-9999 that SQLite can store",
+                            index, param.integer),
+                sqlite3_sql(statement_));
+        return sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                                 SQLITE_TRANSIENT);
+    }
+    case ParamType::date: {
+        DateText text;
+        if (!format_date(param.integer, text))
+            throw_database_error(
+                "22008",
+                fmt::format("parameter {}: the date {} days from 1970 lies outside the years "
+                            "0000-9999 that SQLite can store",
+                            index, param.integer),
+                sqlite3_sql(statement_));
+        return sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                                 SQLITE_TRANSIENT);
+    }
+    }
+    return SQLITE_MISUSE;
+}
+
+bool SqliteStatement::step() {
+    const int code = sqlite3_step(statement_);
+    if (code == SQLITE_ROW) return true;
+    finished_ = true;
+    if (code == SQLITE_DONE) {
+        // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE, so a
+        // query or DDL would inherit a stale number; trust it only if rows changed now.
+        if (!sqlite3_stmt_readonly(statement_) &&
+            sqlite3_total_changes64(handle_.db) != total_changes_before_)
+            rows_affected_ = sqlite3_changes64(handle_.db);
+        return false;
+    }
+    std::string message = sqlite3_errmsg(handle_.db);
+    sqlite3_reset(statement_);
+    raise_error(handle_, code, std::move(message), sqlite3_sql(statement_));
+}
+
+void SqliteStatement::raise_last_error(int code) {
+    raise_error(handle_, code, sqlite3_errmsg(handle_.db), sqlite3_sql(statement_));
+}
+
+// Column names and text conversions allocate inside SQLite, and report failure as null.
+void SqliteStatement::raise_out_of_memory() const {
+    raise_error(handle_, SQLITE_NOMEM, "out of memory", sqlite3_sql(statement_));
+}
+
+bool SqliteStatement::next() {
+    if (first_row_pending_) {
+        first_row_pending_ = false;
+        return true;
+    }
+    if (finished_) return false;
+    return step();
+}
+
+int SqliteStatement::column_count() const noexcept { return sqlite3_column_count(statement_); }
+
+void SqliteStatement::check_column_index(int column) const {
+    if (column < 0 || column >= column_count())
+        throw ArgumentError(fmt::format(
+            "alchemy: column index {} is out of range; the statement has {} columns", column,
+            column_count()));
+}
+
+std::string_view SqliteStatement::column_name(int column) const {
+    check_column_index(column);
+    const char* name = sqlite3_column_name(statement_, column);
+    if (name == nullptr) raise_out_of_memory();
+    return name;
+}
+
+int SqliteStatement::checked_type(int column) const {
+    // sqlite3_data_count is 0 unless a row is current, so one comparison checks both.
+    if (static_cast<unsigned>(column) < static_cast<unsigned>(sqlite3_data_count(statement_)))
+        return sqlite3_column_type(statement_, column);
+    check_column_index(column);
+    throw InvalidRequestError(
+        "alchemy: no current row; read columns only after next() returned true");
+}
+
+bool SqliteStatement::is_null(int column) const { return checked_type(column) == SQLITE_NULL; }
+
+bool SqliteStatement::read_bool(int column) const {
+    switch (checked_type(column)) {
+    case SQLITE_INTEGER:
+        switch (sqlite3_column_int64(statement_, column)) {
+        case 0: return false;
+        case 1: return true;
+        default: break;
+        }
+        break;
+    case SQLITE_TEXT: {
+        const auto text = read_text(column);
+        if (text == "1" || equals_ignoring_case(text, "true")) return true;
+        if (text == "0" || equals_ignoring_case(text, "false")) return false;
+        break;
+    }
+    default: break;
+    }
+    raise_unreadable(column, "a boolean (0 or 1)", "22018");
+}
+
+std::int64_t SqliteStatement::read_int(int column) const {
+    switch (checked_type(column)) {
+    case SQLITE_INTEGER: return sqlite3_column_int64(statement_, column);
+    case SQLITE_FLOAT: {
+        const double value = sqlite3_column_double(statement_, column);
+        if (value >= -two_to_the_63 && value < two_to_the_63 && std::trunc(value) == value)
+            return static_cast<std::int64_t>(value);
+        raise_unreadable(column, "a 64-bit integer", "22003");
+    }
+    case SQLITE_TEXT: {
+        std::int64_t value = 0;
+        const auto error = parse_whole(read_text(column), value);
+        if (error == std::errc{}) return value;
+        if (error == std::errc::result_out_of_range)
+            raise_unreadable(column, "a 64-bit integer", "22003");
+        break;
+    }
+    default: break;
+    }
+    raise_unreadable(column, "an integer", "22018");
+}
+
+double SqliteStatement::read_real(int column) const {
+    switch (checked_type(column)) {
+    case SQLITE_FLOAT: return sqlite3_column_double(statement_, column);
+    case SQLITE_INTEGER: return static_cast<double>(sqlite3_column_int64(statement_, column));
+    case SQLITE_TEXT: {
+        double value = 0;
+        if (parse_whole(read_text(column), value) == std::errc{}) return value;
+        break;
+    }
+    default: break;
+    }
+    raise_unreadable(column, "a real number", "22018");
+}
+
+std::string_view SqliteStatement::read_text(int column) const {
+    if (checked_type(column) == SQLITE_NULL) raise_unreadable(column, "text", "22004");
+    // Numbers are rendered to text in place; the pointer is valid until the next step.
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    if (text == nullptr) raise_out_of_memory();
+    return {text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+}
+
+std::span<const std::byte> SqliteStatement::read_blob(int column) const {
+    const int type = checked_type(column);
+    if (type != SQLITE_BLOB && type != SQLITE_TEXT) raise_unreadable(column, "a blob", "22018");
+    // A zero-length blob comes back as a null pointer, which an empty span allows.
+    const auto* bytes = static_cast<const std::byte*>(sqlite3_column_blob(statement_, column));
+    return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+}
+
+std::int64_t SqliteStatement::read_timestamp(int column) const {
+    switch (checked_type(column)) {
+    case SQLITE_TEXT:
+        if (const auto micros = parse_timestamp(read_text(column))) return *micros;
+        raise_unreadable(column, "a timestamp (YYYY-MM-DD HH:MM:SS.ffffff)", "22007");
+    case SQLITE_INTEGER: {
+        // An integer is Unix time in seconds, as SQLite's unixepoch() returns.
+        const std::int64_t seconds = sqlite3_column_int64(statement_, column);
+        constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / micros_per_second;
+        if (seconds >= -limit && seconds <= limit) return seconds * micros_per_second;
+        raise_unreadable(column, "a timestamp", "22008");
+    }
+    default: raise_unreadable(column, "a timestamp", "22018");
+    }
+}
+
+std::int64_t SqliteStatement::read_date(int column) const {
+    if (checked_type(column) == SQLITE_TEXT) {
+        if (const auto days = parse_date(read_text(column))) return *days;
+        raise_unreadable(column, "a date (YYYY-MM-DD)", "22007");
+    }
+    raise_unreadable(column, "a date", "22018");
+}
+
+void SqliteStatement::raise_unreadable(int column, std::string_view wanted,
+                                       const char* sqlstate) const {
+    const int type = sqlite3_column_type(statement_, column);
+    std::string found;
+    switch (type) {
+    case SQLITE_INTEGER:
+        found = fmt::format("the integer {}", sqlite3_column_int64(statement_, column));
+        break;
+    case SQLITE_FLOAT:
+        found = fmt::format("the real {}", sqlite3_column_double(statement_, column));
+        break;
+    case SQLITE_TEXT: found = fmt::format("the text '{}'", excerpt(read_text(column))); break;
+    case SQLITE_BLOB:
+        found = fmt::format("a blob of {} bytes", sqlite3_column_bytes(statement_, column));
+        break;
+    default: found = "NULL"; break;
+    }
+    throw_database_error(type == SQLITE_NULL ? "22004" : sqlstate,
+                         fmt::format("column '{}' (index {}) holds {}, which cannot be read as {}",
+                                     column_name(column), column, found, wanted),
+                         sqlite3_sql(statement_));
+}
+
+void SqliteStatement::close() noexcept {
+    if (!in_use_) return;
+    // reset() repeats the last step's error code, which was already reported.
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+    in_use_ = false;
+    first_row_pending_ = false;
+    finished_ = true;
+}
+
+}  // namespace alchemy::detail::sqlite

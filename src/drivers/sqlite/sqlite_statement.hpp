@@ -1,0 +1,71 @@
+// One prepared SQLite statement, which is also the Cursor over the rows of its current
+// execution. Connections cache these by SQL text and lend them out through execute().
+#pragma once
+
+#include "alchemy/core/driver.hpp"
+#include "drivers/sqlite/sqlite_handle.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace alchemy::detail::sqlite {
+
+class SqliteStatement final : public Cursor {
+public:
+    /// Prepares `sql`, which must hold exactly one statement, for repeated use.
+    SqliteStatement(Handle& handle, std::string_view sql);
+    ~SqliteStatement() override;
+    SqliteStatement(const SqliteStatement&) = delete;
+    SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+    /// True between start() and close(): an open cursor owns the statement.
+    bool in_use() const noexcept { return in_use_; }
+
+    /// Binds `params` and runs the statement up to its first row, so that writes take
+    /// effect even if nobody reads the cursor. On failure the statement is idle again.
+    void start(std::span<const Param> params);
+
+    bool next() override;
+    int column_count() const noexcept override;
+    std::string_view column_name(int column) const override;
+
+    bool is_null(int column) const override;
+    bool read_bool(int column) const override;
+    std::int64_t read_int(int column) const override;
+    double read_real(int column) const override;
+    std::string_view read_text(int column) const override;
+    std::span<const std::byte> read_blob(int column) const override;
+    std::int64_t read_timestamp(int column) const override;
+    std::int64_t read_date(int column) const override;
+
+    std::int64_t rows_affected() const noexcept override { return rows_affected_; }
+    void close() noexcept override;
+
+private:
+    void bind(std::span<const Param> params);
+    int bind_one(int index, const Param& param);
+    /// Steps once: true on a row; on completion records rows_affected; throws on error.
+    bool step();
+    [[noreturn]] void raise_last_error(int code);
+    [[noreturn]] void raise_out_of_memory() const;
+
+    /// Throws ArgumentError unless `column` is an index of the result columns.
+    void check_column_index(int column) const;
+    /// The column's SQLite type, after checking that a row is current and `column` exists.
+    int checked_type(int column) const;
+    /// Throws DataError: the column holds a value that cannot be read as `wanted`.
+    [[noreturn]] void raise_unreadable(int column, std::string_view wanted,
+                                       const char* sqlstate) const;
+
+    Handle& handle_;
+    sqlite3_stmt* statement_ = nullptr;
+    std::int64_t total_changes_before_ = 0;
+    std::int64_t rows_affected_ = 0;
+    bool in_use_ = false;
+    bool first_row_pending_ = false;
+    bool finished_ = true;
+};
+
+}  // namespace alchemy::detail::sqlite
