@@ -1,4 +1,4 @@
-// expect-regex: "lookup"\}; F = std::map<int, int>.*alchemy: this model field has a type alchemy cannot store
+// expect-regex: "lookup".; F = std::map<int, int>.*alchemy: this model field has a type alchemy cannot store
 // A field whose type alchemy cannot store is refused, and the error names the field.
 #include <alchemy/alchemy.hpp>
 

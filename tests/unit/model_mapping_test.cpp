@@ -132,3 +132,21 @@ TEST_CASE("the seed's association table gets a composite key and two foreign key
     const auto md = sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>();
     CHECK(md.tables().size() == 4);
 }
+
+namespace mapping_test {
+struct Member {
+    std::int64_t id = 0;
+    std::string nickname{};
+};
+}  // namespace mapping_test
+template <>
+inline constexpr auto sa::mapping<mapping_test::Member> =
+    sa::table("members", sa::renamed_from("people"),
+              sa::renamed_from(&mapping_test::Member::nickname, "nick"));
+
+TEST_CASE("renamed_from records previous table and column names for autogenerate") {
+    const auto members = sa::table_of<mapping_test::Member>();
+    CHECK(members.renamed_from == "people");
+    CHECK(members.column("nickname")->renamed_from == "nick");
+    CHECK_FALSE(members.column("id")->renamed_from.has_value());
+}

@@ -34,6 +34,7 @@ enum class option_kind {
     length,
     check,
     enum_as_text,
+    renamed_from,
 };
 
 template <class M>
@@ -195,6 +196,25 @@ template <class O>
 concept mapping_option = requires {
     { O::kind } -> std::convertible_to<detail::option_kind>;
 };
+
+/// Tells autogenerate that a column was renamed (rather than dropped and added):
+///   sa::renamed_from(&User::nickname, "nick")
+template <field_pointer M>
+struct column_renamed_option {
+    static constexpr detail::option_kind kind = detail::option_kind::renamed_from;
+    M field;
+    std::string_view old_name;
+};
+template <field_pointer M>
+constexpr column_renamed_option<M> renamed_from(M field, std::string_view old_name) {
+    return {field, old_name};
+}
+/// Tells autogenerate that the table was renamed: sa::renamed_from("people").
+struct table_renamed_option {
+    static constexpr detail::option_kind kind = detail::option_kind::renamed_from;
+    std::string_view old_name;
+};
+constexpr table_renamed_option renamed_from(std::string_view old_name) { return {old_name}; }
 
 /// A model's table name and options. An empty name means the convention
 /// (snake_case of the type name).

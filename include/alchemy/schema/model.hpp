@@ -170,6 +170,9 @@ constexpr void apply_option(model_columns<T, N>& m) {
         auto& c = m.column_of_field(field_index_of<T>(option.field));
         c.enum_as_text = true;
         c.kind = TypeKind::text;
+    } else if constexpr (O::kind == option_kind::renamed_from) {
+        if constexpr (requires { option.field; })
+            static_assert(check_option_field<T, decltype(option.field)>());
     } else if constexpr (O::kind == option_kind::foreign_key) {
         static_assert(check_option_field<T, decltype(option.field)>());
         using R = model_of_t<decltype(option.referred)>;

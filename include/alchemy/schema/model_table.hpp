@@ -129,6 +129,13 @@ void add_option(Table& table) {
     } else if constexpr (Option::kind == option_kind::check) {
         table.check_constraints.push_back(
             {naming::check(table.name, option.name), std::string(option.sql)});
+    } else if constexpr (Option::kind == option_kind::renamed_from) {
+        if constexpr (requires { option.field; }) {
+            constexpr std::size_t column = column_of<T>(option.field);
+            table.columns[column].renamed_from = std::string(option.old_name);
+        } else {
+            table.renamed_from = std::string(option.old_name);
+        }
     }
 }
 

@@ -43,6 +43,9 @@ struct Column {
     bool autoincrement = false;
     /// SQL expression used when a row omits the column, e.g. "CURRENT_TIMESTAMP" or "'n/a'".
     std::optional<std::string> server_default;
+    /// The column's previous name, declared in the mapping so autogenerate writes a
+    /// rename instead of drop + add. Never set on an inspected column.
+    std::optional<std::string> renamed_from;
 
     friend bool operator==(const Column&, const Column&) = default;
 };
@@ -93,6 +96,8 @@ struct Table {
     std::vector<Index> indexes;
     std::vector<ForeignKey> foreign_keys;
     std::vector<CheckConstraint> check_constraints;
+    /// The table's previous name (see Column::renamed_from).
+    std::optional<std::string> renamed_from;
 
     /// The column called `name`, or nullptr.
     const Column* column(std::string_view name) const noexcept;
