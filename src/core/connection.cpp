@@ -56,8 +56,6 @@ void Connection::invalidate() noexcept {
     savepoints_.clear();
 }
 
-void Connection::lost_connection() noexcept { invalidate(); }
-
 DriverConnection& Connection::live() {
     if (!entry_)
         throw InvalidRequestError("alchemy: this connection is closed; get a new one with "
@@ -81,30 +79,26 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
     try {
         return Result<>(dc.execute(sql, params));
     } catch (const DatabaseError& e) {
-        if (e.connection_invalidated()) lost_connection();
+        if (e.connection_invalidated()) invalidate();
         throw;
     }
 }
 
 void Connection::execute_script(std::string_view sql) {
-    auto& dc = live();
+    live();
     if (!root_open_ && !autocommit()) begin_root("BEGIN (implicit)");
-    engine_->log(sql);
-    try {
-        dc.execute_script(sql);
-    } catch (const DatabaseError& e) {
-        if (e.connection_invalidated()) lost_connection();
-        throw;
-    }
+    run_control(sql, sql);
 }
 
+// Every unparameterised statement goes through here: logged, and a lost connection
+// invalidated before the error propagates.
 void Connection::run_control(std::string_view sql, std::string_view log_line) {
     auto& dc = live();
     engine_->log(log_line);
     try {
         dc.execute_script(sql);
     } catch (const DatabaseError& e) {
-        if (e.connection_invalidated()) lost_connection();
+        if (e.connection_invalidated()) invalidate();
         throw;
     }
 }

@@ -87,12 +87,11 @@ private:
     DriverConnection& live();
     bool autocommit() const noexcept { return isolation_ == IsolationLevel::autocommit; }
     void begin_root(std::string_view log_line);
-    void run_control(std::string_view sql, std::string_view log_line);
+    void run_control(std::string_view sql, std::string_view log_line);  // logged, unparameterised
     void end_root(std::string_view sql);
     void end_savepoint(std::size_t depth, std::uint64_t id, bool commit);
     bool savepoint_active(std::size_t depth, std::uint64_t id) const noexcept;
     bool root_active(std::uint64_t serial) const noexcept;
-    void lost_connection() noexcept;
 
     std::shared_ptr<detail::EngineState> engine_;
     std::unique_ptr<PoolEntry> entry_;
