@@ -150,3 +150,33 @@ TEST_CASE("renamed_from records previous table and column names for autogenerate
     CHECK(members.column("nickname")->renamed_from == "nick");
     CHECK_FALSE(members.column("id")->renamed_from.has_value());
 }
+
+namespace mapping_test {
+struct Reading {
+    std::int64_t sensor = 0;
+    std::int64_t taken_at = 0;
+    std::uint16_t port = 0;
+    std::uint8_t level = 0;
+    std::int16_t delta = 0;
+    std::uint32_t count = 0;
+};
+}  // namespace mapping_test
+template <>
+inline constexpr auto sa::mapping<mapping_test::Reading> = sa::table(
+    sa::primary_key(&mapping_test::Reading::taken_at, &mapping_test::Reading::sensor));
+
+TEST_CASE("a composite primary key keeps the order the mapping gives") {
+    using info = sa::model_info<mapping_test::Reading>;
+    STATIC_REQUIRE(info::columns[info::primary_key[0]].name == "taken_at");
+    STATIC_REQUIRE(info::columns[info::primary_key[1]].name == "sensor");
+    CHECK(sa::table_of<mapping_test::Reading>().primary_key.columns ==
+          std::vector<std::string>{"taken_at", "sensor"});
+}
+
+TEST_CASE("integer columns get the smallest SQL type that holds every value") {
+    using info = sa::model_info<mapping_test::Reading>;
+    STATIC_REQUIRE(info::columns[2].kind == sa::TypeKind::integer);        // uint16 > SMALLINT
+    STATIC_REQUIRE(info::columns[3].kind == sa::TypeKind::small_integer);  // uint8
+    STATIC_REQUIRE(info::columns[4].kind == sa::TypeKind::small_integer);  // int16
+    STATIC_REQUIRE(info::columns[5].kind == sa::TypeKind::big_integer);    // uint32 > INTEGER
+}

@@ -34,6 +34,7 @@ struct ColumnSpec {
     TypeKind kind = TypeKind::text;
     bool nullable = false;
     bool primary_key = false;
+    std::size_t key_position = 0;  ///< place in the primary key, as declared
     bool autoincrement = false;
     bool enum_as_text = false;
     int length = 0;
@@ -146,7 +147,10 @@ constexpr void apply_option(model_columns<T, N>& m) {
         m.primary_key_declared = true;
         std::apply(
             [&](auto... members) {
-                ((m.column_of_field(field_index_of<T>(members)).primary_key = true), ...);
+                std::size_t position = 0;
+                ((m.column_of_field(field_index_of<T>(members)).primary_key = true,
+                  m.column_of_field(field_index_of<T>(members)).key_position = position++),
+                 ...);
             },
             option.fields);
     } else if constexpr (O::kind == option_kind::unique || O::kind == option_kind::index) {
@@ -160,6 +164,10 @@ constexpr void apply_option(model_columns<T, N>& m) {
         m.column_of_field(field_index_of<T>(option.field)).server_default = option.sql;
     } else if constexpr (O::kind == option_kind::length) {
         static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(std::is_same_v<typename optional_traits<typename member_pointer_traits<
+                                         decltype(option.field)>::field>::value_type,
+                                     std::string>,
+                      "alchemy: sa::length(field, n) applies to std::string fields only");
         static_assert(option.length > 0, "alchemy: sa::length(field, n) needs n > 0");
         m.column_of_field(field_index_of<T>(option.field)).length = option.length;
     } else if constexpr (O::kind == option_kind::enum_as_text) {
@@ -246,8 +254,10 @@ consteval std::size_t count_primary_key(const std::array<ColumnSpec, N>& columns
 /// Compile-time facts about model T; see the file comment.
 template <class T>
 struct model_info {
-    static_assert(detail::require_reflectable<T>());
-    static_assert(detail::check_fields<T>(std::make_index_sequence<field_count<T>>{}));
+    /// False when T cannot be a model; the first static_assert that failed says why, and
+    /// the checks after it stay quiet.
+    static constexpr bool valid = detail::require_reflectable<T>() &&
+                                  detail::check_fields<T>(std::make_index_sequence<field_count<T>>{});
 
     using model_type = T;
     static constexpr std::string_view table_name = detail::table_name_of<T>();
@@ -255,16 +265,15 @@ struct model_info {
     static constexpr std::array<ColumnSpec, column_count> columns =
         detail::finish_columns(detail::build_columns<T>());
     static constexpr std::size_t primary_key_count = detail::count_primary_key(columns);
-    static_assert(primary_key_count > 0,
+    static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");
 
-    /// Column indexes of the primary key, in declaration order.
+    /// Column indexes of the primary key, in the order sa::primary_key(...) gives them.
     static constexpr std::array<std::size_t, primary_key_count> primary_key = [] {
         std::array<std::size_t, primary_key_count> out{};
-        std::size_t next = 0;
         for (std::size_t c = 0; c < column_count; ++c)
-            if (columns[c].primary_key) out[next++] = c;
+            if (columns[c].primary_key) out[columns[c].key_position] = c;
         return out;
     }();
 
@@ -276,9 +285,19 @@ struct model_info {
     }
 };
 
-/// A struct alchemy can map to a table.
+/// A struct alchemy can try to map to a table. Whether it really is a model (a primary
+/// key, supported field types) is checked by model_info<T>, with readable messages;
+/// entry points call require_model<T>() first so those messages are what users see.
 template <class T>
-concept mapped_model = reflectable_model<T> && requires { model_info<T>::column_count; };
+concept mapped_model = reflectable_model<T>;
+
+namespace detail {
+/// Instantiates model_info<T> so its static_asserts report what is wrong with T.
+template <class T>
+consteval bool require_model() {
+    return model_info<T>::valid;
+}
+}  // namespace detail
 
 /// The column index that member pointer `M` names, checked at compile time.
 template <auto Member>

@@ -58,9 +58,11 @@ constexpr std::size_t belongs_to_column() {
                   "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
                   "beside it (see Relationship and Column in the instantiation above), or an "
                   "explicit sa::foreign_key(...) in sa::mapping<T>");
+    static_assert(std::is_integral_v<typename optional_traits<field_type_t<T, field>>::value_type>,
+                  "alchemy: the <relationship>_id field of a BelongsTo must be an integer (see "
+                  "Column in the instantiation above)");
     static_assert(model_info<Target>::primary_key_count == 1,
-                  "alchemy: BelongsTo<Target> needs a Target with a single-column primary key; "
-                  "declare a composite foreign key with sa::foreign_key(...) instead");
+                  "alchemy: BelongsTo<Target> needs a Target with a single-column primary key");
     return model_info<T>::column_of_field(field);
 }
 
@@ -165,7 +167,8 @@ void add_enum_text_rules(Table& table) {
 }  // namespace detail
 
 /// The runtime description of model T's table.
-template <mapped_model T>
+template <class T>
+    requires(detail::require_model<T>())
 Table table_of() {
     using info = model_info<T>;
     Table table;
@@ -194,7 +197,8 @@ Table table_of() {
 }
 
 /// The MetaData of a set of models: sa::metadata<User, Post>().create_all(engine).
-template <mapped_model... Ts>
+template <class... Ts>
+    requires(detail::require_model<Ts>() && ...)
 MetaData metadata() {
     return MetaData(std::vector<Table>{table_of<Ts>()...});
 }

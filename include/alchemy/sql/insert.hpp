@@ -197,7 +197,8 @@ private:
 };
 
 /// INSERT INTO T's table; add rows with .values(...).
-template <mapped_model T>
+template <class T>
+    requires(detail::require_model<T>())
 Insert<T> insert() {
     return {};
 }

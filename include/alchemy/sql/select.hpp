@@ -30,7 +30,8 @@ private:
 };
 
 /// SELECT every column of T's table.
-template <mapped_model T>
+template <class T>
+    requires(detail::require_model<T>())
 SelectModel<T> select() {
     return {};
 }

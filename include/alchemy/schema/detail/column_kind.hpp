@@ -31,10 +31,17 @@ template <class D>
 inline constexpr bool is_sys_time_v<std::chrono::sys_time<D>> = true;
 
 /// The built-in types a column can hold directly (no adapter, not an enum).
+/// Character types are text, not numbers: they are refused rather than stored as integers.
+template <class V>
+inline constexpr bool is_character_v =
+    std::is_same_v<V, char> || std::is_same_v<V, wchar_t> || std::is_same_v<V, char8_t> ||
+    std::is_same_v<V, char16_t> || std::is_same_v<V, char32_t>;
+
 template <class V>
 consteval bool is_builtin_column_value() {
-    return std::is_same_v<V, bool> || (std::is_integral_v<V> && !std::is_same_v<V, char>) ||
-           std::is_floating_point_v<V> || std::is_same_v<V, std::string> ||
+    return std::is_same_v<V, bool> || (std::is_integral_v<V> && !is_character_v<V>) ||
+           std::is_same_v<V, float> || std::is_same_v<V, double> ||
+           std::is_same_v<V, std::string> ||
            std::is_same_v<V, std::vector<std::byte>> || is_sys_time_v<V> ||
            std::is_same_v<V, std::chrono::year_month_day>;
 }
@@ -43,8 +50,11 @@ template <class V>
 consteval TypeKind builtin_kind() {
     if constexpr (std::is_same_v<V, bool>) return TypeKind::boolean;
     else if constexpr (std::is_integral_v<V>) {
-        if constexpr (sizeof(V) <= 2) return TypeKind::small_integer;
-        else if constexpr (sizeof(V) == 4 && std::is_signed_v<V>) return TypeKind::integer;
+        // The smallest SQL type holding every value: SMALLINT is signed 16-bit.
+        if constexpr (sizeof(V) == 1 || (sizeof(V) == 2 && std::is_signed_v<V>))
+            return TypeKind::small_integer;
+        else if constexpr (sizeof(V) <= 4 && (sizeof(V) < 4 || std::is_signed_v<V>))
+            return TypeKind::integer;
         else return TypeKind::big_integer;
     } else if constexpr (std::is_same_v<V, float>) return TypeKind::real;
     else if constexpr (std::is_floating_point_v<V>) return TypeKind::double_precision;
