@@ -1,6 +1,9 @@
-// The sql layer: typed statements over mapped models.
+// The sql layer: typed expressions and statements over mapped models.
 #pragma once
 
 #include "alchemy/sql/column.hpp"
+#include "alchemy/sql/expression.hpp"
+#include "alchemy/sql/expression_ops.hpp"
 #include "alchemy/sql/insert.hpp"
 #include "alchemy/sql/select.hpp"
+#include "alchemy/sql/update_delete.hpp"

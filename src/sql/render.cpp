@@ -3,21 +3,6 @@
 
 namespace alchemy::detail {
 
-std::string render_select_all(const Dialect& dialect, const TableView& table) {
-    std::string sql = "SELECT ";
-    bool first = true;
-    for (const auto& column : table.columns) {
-        if (!first) sql += ", ";
-        first = false;
-        dialect.append_identifier(sql, table.name);
-        sql += '.';
-        dialect.append_identifier(sql, column.name);
-    }
-    sql += " FROM ";
-    dialect.append_identifier(sql, table.name);
-    return sql;
-}
-
 std::string render_insert(const Dialect& dialect, const TableView& table, bool skip_generated,
                           std::size_t rows, std::span<const std::string_view> returning) {
     std::string sql = "INSERT INTO ";

@@ -65,7 +65,7 @@ struct row_of<T> {
 template <class... Ts>
 using row_of_t = typename row_of<Ts...>::type;
 
-template <class Row = void>
+template <class Row = void, class Reader = row_traits<Row>>
 class Result;
 
 namespace detail {
@@ -111,14 +111,17 @@ protected:
 [[noreturn]] void throw_multiple_results();
 }  // namespace detail
 
-template <class Row>
+/// Reader reads one Row from the cursor (default: row_traits<Row>); statements whose
+/// columns need their own conversions (enums, adapted types) pass a reader of their own.
+template <class Row, class Reader>
 class Result : public detail::ResultBase {
-    static_assert(readable_row<Row>,
-                  "alchemy: Result<Row> needs a Row that can be read from a cursor: a "
-                  "supported scalar, a std::tuple of them, or a mapped model");
+    static_assert(requires(const Cursor& c) {
+        { Reader::read(c) } -> std::same_as<Row>;
+    }, "alchemy: Result<Row> needs a Row that can be read from a cursor: a supported scalar, "
+       "a std::tuple of them, or a mapped model");
 
 public:
-    explicit Result(Cursor& cursor) : ResultBase(cursor) { check_columns(row_traits<Row>::columns); }
+    explicit Result(Cursor& cursor) : ResultBase(cursor) { check_columns(Reader::columns); }
 
     class iterator {
     public:
@@ -152,13 +155,13 @@ public:
     /// Every remaining row.
     std::vector<Row> all() {
         std::vector<Row> rows;
-        while (advance()) rows.push_back(row_traits<Row>::read(*cursor_));
+        while (advance()) rows.push_back(Reader::read(*cursor_));
         return rows;
     }
     /// The first row, or nothing; the rest is discarded.
     std::optional<Row> first() {
         std::optional<Row> row;
-        if (advance()) row.emplace(row_traits<Row>::read(*cursor_));
+        if (advance()) row.emplace(Reader::read(*cursor_));
         close();
         return row;
     }
@@ -172,7 +175,7 @@ public:
     std::optional<Row> one_or_none() {
         std::optional<Row> row;
         if (advance()) {
-            row.emplace(row_traits<Row>::read(*cursor_));
+            row.emplace(Reader::read(*cursor_));
             if (advance()) {
                 close();
                 detail::throw_multiple_results();
@@ -193,7 +196,7 @@ public:
 private:
     bool fetch() {
         if (!advance()) return false;
-        current_.emplace(row_traits<Row>::read(*cursor_));
+        current_.emplace(Reader::read(*cursor_));
         return true;
     }
     template <class R>
@@ -210,16 +213,21 @@ private:
 /// A result whose row type is not fixed: statements without rows, or text() without
 /// columns<...>(). Pick the row type with as<Ts...>().
 template <>
-class Result<void> : public detail::ResultBase {
+class Result<void, row_traits<void>> : public detail::ResultBase {
 public:
     explicit Result(Cursor& cursor) noexcept : ResultBase(cursor) {}
 
     /// Reads the rows as Ts... (one type: scalar rows; several: tuples).
     template <class... Ts>
     Result<row_of_t<Ts...>> as() && {
+        return std::move(*this).template read_with<row_of_t<Ts...>, row_traits<row_of_t<Ts...>>>();
+    }
+    /// Reads the rows with a reader of the caller's (see Result's Reader).
+    template <class Row, class Reader>
+    Result<Row, Reader> read_with() && {
         Cursor* c = std::exchange(cursor_, nullptr);
         if (!c) throw InvalidRequestError("alchemy: this result is already closed");
-        return Result<row_of_t<Ts...>>(*c);
+        return Result<Row, Reader>(*c);
     }
     /// The first column of the first row as T, or nothing when there is no row.
     template <readable_value T>

@@ -1,22 +1,99 @@
-// sa::col<&T::field>: a typed reference to one column of a mapped model.
-// The expression language builds on it; today it names the columns of RETURNING.
+// sa::col<&T::field>: a typed reference to one column of a mapped model. It is an
+// expression (comparisons, LIKE, IN, ...) and the left side of assignments in
+// update().set(sa::col<&User::name> = "x").
 #pragma once
 
+#include "alchemy/core/param_buffer.hpp"
+#include "alchemy/schema/detail/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
+#include "alchemy/sql/expression_ops.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace alchemy {
 
+template <class Column, class Value>
+struct column_assignment;
+
+/// A value bound the way `Column` stores it (its codec): enums by name or number,
+/// type_adapter conversions, std::nullopt as NULL.
+template <class Column, class T>
+struct column_bound_value {
+    using value_type = typename Column::value_type;
+    using sources = detail::type_list<>;
+    static constexpr bool fixed_shape = true;
+
+    typename Column::field_type value;
+
+    template <class U>
+    explicit column_bound_value(U&& v) : value(convert(std::forward<U>(v))) {}
+
+    detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::parameter); }
+    void bind(ParamBuffer& out) const { Column::codec::bind(value, out); }
+
+private:
+    template <class U>
+    static typename Column::field_type convert(U&& v) {
+        using F = typename Column::field_type;
+        if constexpr (std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t>)
+            return F{};
+        else if constexpr (detail::nullable_v<F>)
+            return F(typename detail::optional_traits<F>::value_type(std::forward<U>(v)));
+        else
+            return static_cast<F>(std::forward<U>(v));
+    }
+};
+
 template <auto Member>
     requires field_pointer<decltype(Member)>
-struct column_ref {
+struct column_ref : expression_ops<column_ref<Member>> {
     using model_type = model_of_t<decltype(Member)>;
-    using value_type = typename detail::member_pointer_traits<decltype(Member)>::field;
+    using field_type = typename detail::member_pointer_traits<decltype(Member)>::field;
+    using value_type = field_type;
+    using sources = detail::type_list<model_type>;
+    static constexpr bool fixed_shape = true;
     static constexpr std::size_t index = column_index_of<Member>;
     static constexpr std::string_view name = model_info<model_type>::columns[index].name;
     static constexpr std::string_view table = model_info<model_type>::table_name;
+    using codec = detail::column_codec<model_type, index>;
+
+    /// Plain values beside this column bind through its codec.
+    template <class T>
+    using bound_as = column_bound_value<column_ref, T>;
+
+    detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::column, name, table); }
+    void bind(ParamBuffer&) const {}
+
+    /// `sa::col<&User::name> = value` inside update().set(...) and upserts.
+    template <class V>
+    auto operator=(V&& value) const {
+        static_assert(!std::is_same_v<std::remove_cvref_t<V>, null_t> || detail::nullable_v<field_type>,
+                      "alchemy: assigning sa::null to a column whose field is not std::optional; "
+                      "make the field optional or assign a value");
+        static_assert(std::is_same_v<std::remove_cvref_t<V>, null_t> ||
+                          detail::compatible_values<field_type, detail::value_of_t<V>>(),
+                      "alchemy: assigning a value of an incompatible type to a column; assign "
+                      "a value of the column's own type");
+        using E = detail::operand_t<column_ref, V>;
+        return column_assignment<column_ref, E>{detail::as_operand<column_ref>(std::forward<V>(value))};
+    }
+};
+
+/// `column = value` in SET clauses.
+template <class Column, class Value>
+struct column_assignment {
+    using column = Column;
+    using sources = typename Value::sources;
+    static constexpr bool fixed_shape = Value::fixed_shape;
+
+    Value value;
+
+    detail::ast::Assignment lower() const { return {Column::name, value.lower()}; }
+    void bind(ParamBuffer& out) const { value.bind(out); }
 };
 
 /// The column of field `Member`: sa::col<&User::name>.

@@ -23,9 +23,6 @@ constexpr TableView table_view() noexcept {
     return {model_info<T>::table_name, model_info<T>::columns};
 }
 
-/// SELECT "t"."a", "t"."b" FROM "t"
-std::string render_select_all(const Dialect& dialect, const TableView& table);
-
 /// INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?) [RETURNING "a", ...]; autoincrement
 /// columns are left out when skip_generated is set.
 std::string render_insert(const Dialect& dialect, const TableView& table, bool skip_generated,

@@ -1,0 +1,141 @@
+// The non-template statement tree that typed statements lower into, and the entry
+// points that render it for a dialect (src/sql/render_ast.cpp).
+//
+// Why a tree: typed expressions carry the compile-time checks; once checked, a statement
+// becomes this small tree, built only when its SQL is not cached yet, and compiled code
+// renders it. Dialect differences (placeholders, ILIKE on SQLite, upsert spelling,
+// boolean literals) are decided in one place instead of in every template.
+//
+// Names are string_views into static storage (model and column names, operators,
+// function names) or into the statement object being rendered.
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alchemy::detail::ast {
+
+enum class Kind : std::uint8_t {
+    column,      ///< qualifier.text
+    star,        ///< *
+    parameter,   ///< one bound value
+    null,        ///< NULL
+    keyword,     ///< text as is: CURRENT_TIMESTAMP, DEFAULT
+    prefix,      ///< text child (NOT x, -x)
+    postfix,     ///< child text (x IS NULL)
+    binary,      ///< child0 text child1
+    function,    ///< text(child, ...); distinct flag for count(DISTINCT x)
+    list,        ///< (child, child, ...)
+    between,     ///< child0 BETWEEN child1 AND child2 (text: "BETWEEN" / "NOT BETWEEN")
+    like,        ///< child0 text child1 [ESCAPE child2]; text: LIKE, NOT LIKE, ILIKE
+    cast,        ///< CAST(child AS text)
+    case_when,   ///< CASE WHEN c0 THEN c1 ... [ELSE cN] END; flag has_else
+    subquery,    ///< (SELECT ...) from `select`
+    exists,      ///< EXISTS (SELECT ...)
+    window,      ///< child0 OVER (PARTITION BY the next partition_count children
+                 ///< ORDER BY the remaining children, with `order` flags)
+};
+
+struct Select;
+
+/// How one ORDER BY term sorts.
+struct Ordering {
+    bool descending = false;
+    enum class Nulls : std::uint8_t { unspecified, first, last } nulls = Nulls::unspecified;
+};
+
+struct Node {
+    Node() = default;
+    explicit Node(Kind k, std::string_view t = {}, std::string_view q = {})
+        : kind(k), text(t), qualifier(q) {}
+
+    Kind kind = Kind::null;
+    std::string_view text;
+    std::string_view qualifier;
+    std::vector<Node> children;
+    std::shared_ptr<const Select> select;  ///< subquery / exists
+    std::vector<Ordering> order;           ///< window: one per ORDER BY child
+    int partition_count = 0;               ///< window: children[1..partition_count]
+    bool flag = false;                     ///< DISTINCT in functions; ELSE present in CASE
+};
+
+struct OrderItem {
+    Node expression;
+    Ordering ordering;
+};
+
+struct TableRef {
+    std::string_view name;   ///< table name, or CTE name
+    std::string_view alias;  ///< empty: none
+    std::shared_ptr<const Select> subquery;  ///< FROM (SELECT ...) AS alias
+};
+
+struct Join {
+    bool left = false;
+    TableRef table;
+    Node on;
+};
+
+struct Cte {
+    std::string_view name;
+    std::shared_ptr<const Select> select;
+};
+
+struct Select {
+    std::vector<Cte> ctes;
+    bool recursive = false;
+    bool distinct = false;
+    std::vector<Node> columns;
+    std::vector<std::string_view> labels;  ///< per column; empty: none
+    std::vector<TableRef> from;
+    std::vector<Join> joins;
+    std::vector<Node> where;  ///< ANDed
+    std::vector<Node> group_by;
+    std::vector<Node> having;  ///< ANDed
+    std::vector<OrderItem> order_by;
+    bool limit = false;   ///< LIMIT takes the next parameter
+    bool offset = false;  ///< OFFSET takes the next parameter
+    /// UNION / UNION ALL / INTERSECT / EXCEPT with further selects (compound select).
+    std::vector<std::pair<std::string_view, std::shared_ptr<const Select>>> compound;
+};
+
+struct Assignment {
+    std::string_view column;
+    Node value;
+};
+
+struct Insert {
+    std::string_view table;
+    std::vector<std::string_view> columns;
+    std::size_t rows = 1;                     ///< rows of parameters (VALUES)
+    std::shared_ptr<const Select> from_select;  ///< INSERT ... SELECT
+    enum class Conflict : std::uint8_t { none, do_nothing, do_update } conflict = Conflict::none;
+    std::vector<std::string_view> conflict_columns;
+    std::vector<Assignment> conflict_set;
+    std::vector<Node> returning;
+};
+
+struct Update {
+    std::string_view table;
+    std::vector<Assignment> set;
+    std::vector<Node> where;
+    std::vector<Node> returning;
+};
+
+struct Delete {
+    std::string_view table;
+    std::vector<Node> where;
+    std::vector<Node> returning;
+};
+
+std::string render(const Dialect& dialect, const Select& select);
+std::string render(const Dialect& dialect, const Insert& insert);
+std::string render(const Dialect& dialect, const Update& update);
+std::string render(const Dialect& dialect, const Delete& del);
+
+}  // namespace alchemy::detail::ast

@@ -1,0 +1,230 @@
+// The methods every expression has: .like .ilike .not_like .in_ .not_in .between
+// .is_null .is_not_null .asc .desc .label. Expression types inherit them from
+// expression_ops<Self>.
+#pragma once
+
+#include "alchemy/sql/expression.hpp"
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace alchemy {
+
+/// x LIKE pattern [ESCAPE '\'] (text: LIKE, NOT LIKE, ILIKE, NOT ILIKE).
+template <sql_expression E, sql_expression P, class Text>
+struct like_expression {
+    using value_type = detail::comparison_t<E, P>;
+    using sources = detail::concat_t<typename E::sources, typename P::sources>;
+    static constexpr bool fixed_shape = E::fixed_shape && P::fixed_shape;
+
+    E operand;
+    P pattern;
+
+    detail::ast::Node lower() const {
+        detail::ast::Node n{detail::ast::Kind::like, Text::sql};
+        n.children.push_back(operand.lower());
+        n.children.push_back(pattern.lower());
+        return n;
+    }
+    void bind(ParamBuffer& out) const {
+        operand.bind(out);
+        pattern.bind(out);
+    }
+};
+
+/// x IN (v1, v2, ...) over values known at run time: the SQL has one placeholder per
+/// value, so its text is rendered for each execution instead of cached.
+template <sql_expression E, sql_expression V>
+struct in_list_expression {
+    using value_type = detail::maybe_optional_t<bool, detail::nullable_v<typename E::value_type>>;
+    using sources = typename E::sources;
+    static constexpr bool fixed_shape = false;
+
+    E operand;
+    std::vector<V> values;
+    bool negated = false;
+
+    detail::ast::Node lower() const {
+        if (values.empty()) {
+            // x IN () is not SQL: an empty list matches nothing (NOT IN: everything).
+            return detail::ast::Node(detail::ast::Kind::keyword, negated ? "(1 = 1)" : "(1 = 0)");
+        }
+        detail::ast::Node list{detail::ast::Kind::list};
+        for (const auto& v : values) list.children.push_back(v.lower());
+        detail::ast::Node n{detail::ast::Kind::binary, negated ? "NOT IN" : "IN"};
+        n.children.push_back(operand.lower());
+        n.children.push_back(std::move(list));
+        return n;
+    }
+    void bind(ParamBuffer& out) const {
+        if (values.empty()) return;
+        operand.bind(out);
+        for (const auto& v : values) v.bind(out);
+    }
+};
+
+/// x BETWEEN low AND high.
+template <sql_expression E, sql_expression Low, sql_expression High>
+struct between_expression {
+    using value_type = detail::comparison_t<E, Low>;
+    using sources = detail::concat_t<typename E::sources, typename Low::sources, typename High::sources>;
+    static constexpr bool fixed_shape = E::fixed_shape && Low::fixed_shape && High::fixed_shape;
+
+    E operand;
+    Low low;
+    High high;
+    bool negated = false;
+
+    detail::ast::Node lower() const {
+        detail::ast::Node n{detail::ast::Kind::between, negated ? "NOT BETWEEN" : "BETWEEN"};
+        n.children.push_back(operand.lower());
+        n.children.push_back(low.lower());
+        n.children.push_back(high.lower());
+        return n;
+    }
+    void bind(ParamBuffer& out) const {
+        operand.bind(out);
+        low.bind(out);
+        high.bind(out);
+    }
+};
+
+/// An expression with a name in the SELECT list: expr AS name. The name is known only
+/// at run time, so a statement with labels renders its SQL per execution.
+template <sql_expression E>
+struct labeled {
+    using value_type = typename E::value_type;
+    using sources = typename E::sources;
+    static constexpr bool fixed_shape = false;
+
+    E expression;
+    std::string_view name;
+
+    detail::ast::Node lower() const { return expression.lower(); }
+    void bind(ParamBuffer& out) const { expression.bind(out); }
+};
+
+/// One ORDER BY item: expr [ASC|DESC] [NULLS FIRST|LAST]. Direction and NULL placement
+/// are part of the type, because they are part of the cached SQL text.
+template <sql_expression E, bool Descending = false,
+          detail::ast::Ordering::Nulls Nulls = detail::ast::Ordering::Nulls::unspecified>
+struct order_item {
+    using sources = typename E::sources;
+    static constexpr bool fixed_shape = E::fixed_shape;
+
+    E expression;
+
+    order_item<E, Descending, detail::ast::Ordering::Nulls::first> nulls_first() const {
+        return {expression};
+    }
+    order_item<E, Descending, detail::ast::Ordering::Nulls::last> nulls_last() const {
+        return {expression};
+    }
+    detail::ast::OrderItem lower() const { return {expression.lower(), {Descending, Nulls}}; }
+    void bind(ParamBuffer& out) const { expression.bind(out); }
+};
+
+namespace detail {
+struct like_text { static constexpr std::string_view sql = "LIKE"; };
+struct not_like_text { static constexpr std::string_view sql = "NOT LIKE"; };
+struct ilike_text { static constexpr std::string_view sql = "ILIKE"; };
+struct not_ilike_text { static constexpr std::string_view sql = "NOT ILIKE"; };
+
+template <class E>
+inline constexpr bool text_valued_v = is_text_like_v<without_optional_t<typename E::value_type>>;
+}  // namespace detail
+
+template <class Self>
+struct expression_ops {
+    /// SQL LIKE; `%` and `_` in the pattern are wildcards (the pattern is still bound).
+    template <class P>
+    auto like(P&& pattern) const { return make_like<detail::like_text>(std::forward<P>(pattern)); }
+    template <class P>
+    auto not_like(P&& pattern) const {
+        return make_like<detail::not_like_text>(std::forward<P>(pattern));
+    }
+    /// Case-insensitive LIKE (PostgreSQL ILIKE; on SQLite, LIKE, which ignores ASCII case).
+    template <class P>
+    auto ilike(P&& pattern) const { return make_like<detail::ilike_text>(std::forward<P>(pattern)); }
+    template <class P>
+    auto not_ilike(P&& pattern) const {
+        return make_like<detail::not_ilike_text>(std::forward<P>(pattern));
+    }
+
+    /// x IN (values...) for values known at run time.
+    template <class T>
+    auto in_(const std::vector<T>& values) const { return make_in(values, false); }
+    template <class T>
+    auto not_in(const std::vector<T>& values) const { return make_in(values, true); }
+    template <class... Ts>
+        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...))
+    auto in_(const Ts&... values) const {
+        return make_in(std::vector<std::common_type_t<Ts...>>{values...}, false);
+    }
+    template <class... Ts>
+        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...))
+    auto not_in(const Ts&... values) const {
+        return make_in(std::vector<std::common_type_t<Ts...>>{values...}, true);
+    }
+
+    template <class Low, class High>
+    auto between(Low&& low, High&& high) const {
+        static_assert(detail::compatible_values<typename Self::value_type, detail::value_of_t<Low>>() &&
+                          detail::compatible_values<typename Self::value_type, detail::value_of_t<High>>(),
+                      "alchemy: between() bounds must have the column's type");
+        using L = detail::operand_t<Self, Low>;
+        using H = detail::operand_t<Self, High>;
+        return between_expression<Self, L, H>{self(), detail::as_operand<Self>(std::forward<Low>(low)),
+                                              detail::as_operand<Self>(std::forward<High>(high))};
+    }
+
+    auto is_null() const {
+        return unary_expression<op::is_null, Self, bool, true>{self()};
+    }
+    auto is_not_null() const {
+        return unary_expression<op::is_not_null, Self, bool, true>{self()};
+    }
+
+    // auto: Self is still incomplete where these are declared (CRTP).
+    auto asc() const { return order_item<Self, false>{self()}; }
+    auto desc() const { return order_item<Self, true>{self()}; }
+    /// Names the expression in a SELECT list; `name` must outlive the statement.
+    auto label(std::string_view name) const { return labeled<Self>{self(), name}; }
+
+private:
+    const Self& self() const { return static_cast<const Self&>(*this); }
+
+    template <class Text, class P>
+    auto make_like(P&& pattern) const {
+        static_assert(detail::text_valued_v<Self>,
+                      "alchemy: like()/ilike() apply to text expressions only");
+        using PE = detail::operand_t<Self, P>;
+        return like_expression<Self, PE, Text>{self(), detail::as_operand<Self>(std::forward<P>(pattern))};
+    }
+
+    template <class T>
+    auto make_in(const std::vector<T>& values, bool negated) const {
+        static_assert(detail::compatible_values<typename Self::value_type, T>(),
+                      "alchemy: in_() values must have the column's type");
+        using V = detail::operand_t<Self, const T&>;
+        in_list_expression<Self, V> e{self(), {}, negated};
+        e.values.reserve(values.size());
+        for (const auto& v : values) e.values.push_back(detail::as_operand<Self>(v));
+        return e;
+    }
+};
+
+/// Free spellings for any expression: sa::asc(e), sa::desc(e).
+template <sql_expression E>
+order_item<E, false> asc(const E& e) {
+    return {e};
+}
+template <sql_expression E>
+order_item<E, true> desc(const E& e) {
+    return {e};
+}
+
+}  // namespace alchemy

@@ -1,0 +1,191 @@
+// sa::update<T>().set(sa::col<&T::a> = v, ...).where(...)[.returning(cols...)]
+// sa::delete_<T>().where(...)[.returning(cols...)]
+// Like select, each call returns a new statement type whose SQL is cached per dialect.
+#pragma once
+
+#include "alchemy/core/connection.hpp"
+#include "alchemy/core/param_buffer.hpp"
+#include "alchemy/sql/column.hpp"
+#include "alchemy/sql/select.hpp"
+
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+namespace alchemy {
+
+namespace detail {
+
+/// The rows RETURNING gives: the returned expressions' types, read like SELECT columns.
+template <class Returning>
+struct returning_of {
+    using row = void;
+    using reader = void;
+};
+template <sql_expression E, sql_expression... Es>
+struct returning_of<std::tuple<E, Es...>> {
+    using row = row_of_t<selected_t<E, type_list<>>, selected_t<Es, type_list<>>...>;
+    using reader = selected_reader<row, E, Es...>;
+};
+
+template <class Tuple>
+struct tuple_sources;
+template <class... Es>
+struct tuple_sources<std::tuple<Es...>> {
+    using type = concat_t<typename Es::sources...>;
+    static constexpr bool fixed_shape = (Es::fixed_shape && ...);
+};
+
+template <class T, class Tuple>
+constexpr void check_single_table() {
+    static_assert(subset_v<typename tuple_sources<Tuple>::type, type_list<T>>,
+                  "alchemy: the statement uses a column of another table; UPDATE and DELETE "
+                  "may only refer to the table they change");
+}
+
+template <class Row, class Reader, class Statement>
+auto execute_dml(const Statement& statement, Connection& conn) {
+    ParamBuffer params;
+    statement.bind(params);
+    auto result = conn.execute_sql(statement.sql(conn.dialect()), params.params());
+    if constexpr (std::is_void_v<Row>)
+        return result;
+    else
+        return std::move(result).template read_with<Row, Reader>();
+}
+
+}  // namespace detail
+
+template <class T, class Set, class Where, class Returning>
+class Update {
+public:
+    using returning_row = typename detail::returning_of<Returning>::row;
+
+    Update(Set set, Where where, Returning returning)
+        : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
+
+    /// SET column = value, ...: sa::col<&T::name> = "x", sa::col<&T::n> = sa::col<&T::n> + 1.
+    template <class... Assignments>
+    auto set(Assignments... assignments) const {
+        static_assert((std::is_same_v<typename Assignments::column::model_type, T> && ...),
+                      "alchemy: set() assigns a column of another table than the one updated");
+        return Update<T, decltype(std::tuple_cat(set_, std::tuple<Assignments...>{assignments...})), Where, Returning>(
+            std::tuple_cat(set_, std::tuple<Assignments...>{std::move(assignments)...}), where_, returning_);
+    }
+    template <sql_expression E>
+    auto where(E condition) const {
+        return Update<T, Set, decltype(std::tuple_cat(where_, std::tuple<E>{condition})), Returning>(
+            set_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), returning_);
+    }
+    template <sql_expression... Es>
+    auto returning(Es... columns) const {
+        return Update<T, Set, Where, std::tuple<Es...>>(set_, where_, std::tuple<Es...>{std::move(columns)...});
+    }
+
+    std::string sql(const Dialect& dialect) const {
+        check();
+        if constexpr (fixed_shape) {
+            return detail::sql_cache<Update>::get(dialect, [this](const Dialect& d) { return render(d); });
+        } else {
+            return render(dialect);
+        }
+    }
+    void bind(ParamBuffer& out) const {
+        std::apply([&](const auto&... a) { (a.bind(out), ...); }, set_);
+        std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
+        std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
+    }
+    auto execute_on(Connection& conn) const {
+        using reader = typename detail::returning_of<Returning>::reader;
+        return detail::execute_dml<returning_row, reader>(*this, conn);
+    }
+
+private:
+    static constexpr bool fixed_shape = detail::tuple_sources<Set>::fixed_shape &&
+                                        detail::tuple_sources<Where>::fixed_shape &&
+                                        detail::tuple_sources<Returning>::fixed_shape;
+    static void check() {
+        static_assert(std::tuple_size_v<Set> > 0, "alchemy: update<T>() needs set(...) before it runs");
+        detail::check_single_table<T, Set>();
+        detail::check_single_table<T, Where>();
+        detail::check_single_table<T, Returning>();
+    }
+    std::string render(const Dialect& dialect) const {
+        detail::ast::Update u;
+        u.table = model_info<T>::table_name;
+        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_);
+        std::apply([&](const auto&... e) { (u.where.push_back(e.lower()), ...); }, where_);
+        std::apply([&](const auto&... e) { (u.returning.push_back(e.lower()), ...); }, returning_);
+        return detail::ast::render(dialect, u);
+    }
+
+    Set set_;
+    Where where_;
+    Returning returning_;
+};
+
+template <class T, class Where, class Returning>
+class Delete {
+public:
+    using returning_row = typename detail::returning_of<Returning>::row;
+
+    Delete(Where where, Returning returning) : where_(std::move(where)), returning_(std::move(returning)) {}
+
+    template <sql_expression E>
+    auto where(E condition) const {
+        return Delete<T, decltype(std::tuple_cat(where_, std::tuple<E>{condition})), Returning>(
+            std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), returning_);
+    }
+    template <sql_expression... Es>
+    auto returning(Es... columns) const {
+        return Delete<T, Where, std::tuple<Es...>>(where_, std::tuple<Es...>{std::move(columns)...});
+    }
+
+    std::string sql(const Dialect& dialect) const {
+        detail::check_single_table<T, Where>();
+        detail::check_single_table<T, Returning>();
+        if constexpr (fixed_shape) {
+            return detail::sql_cache<Delete>::get(dialect, [this](const Dialect& d) { return render(d); });
+        } else {
+            return render(dialect);
+        }
+    }
+    void bind(ParamBuffer& out) const {
+        std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
+        std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
+    }
+    auto execute_on(Connection& conn) const {
+        using reader = typename detail::returning_of<Returning>::reader;
+        return detail::execute_dml<returning_row, reader>(*this, conn);
+    }
+
+private:
+    static constexpr bool fixed_shape =
+        detail::tuple_sources<Where>::fixed_shape && detail::tuple_sources<Returning>::fixed_shape;
+    std::string render(const Dialect& dialect) const {
+        detail::ast::Delete d;
+        d.table = model_info<T>::table_name;
+        std::apply([&](const auto&... e) { (d.where.push_back(e.lower()), ...); }, where_);
+        std::apply([&](const auto&... e) { (d.returning.push_back(e.lower()), ...); }, returning_);
+        return detail::ast::render(dialect, d);
+    }
+
+    Where where_;
+    Returning returning_;
+};
+
+/// UPDATE T's table; add assignments with .set(...).
+template <class T>
+    requires(detail::require_model<T>())
+auto update() {
+    return Update<T, std::tuple<>, std::tuple<>, std::tuple<>>({}, {}, {});
+}
+
+/// DELETE FROM T's table (every row, unless .where(...) narrows it).
+template <class T>
+    requires(detail::require_model<T>())
+auto delete_() {
+    return Delete<T, std::tuple<>, std::tuple<>>({}, {});
+}
+
+}  // namespace alchemy
