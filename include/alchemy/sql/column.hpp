@@ -39,8 +39,9 @@ private:
     template <class U>
     static typename Column::field_type convert(U&& v) {
         using F = typename Column::field_type;
-        if constexpr (std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t>)
-            return F{};
+        if constexpr (std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t> ||
+                      !detail::compatible_values<F, std::remove_cvref_t<U>>())
+            return F{};  // NULL; or a mismatch the caller's static_assert has reported
         else if constexpr (detail::nullable_v<F>)
             return F(typename detail::optional_traits<F>::value_type(std::forward<U>(v)));
         else
