@@ -1,0 +1,61 @@
+// One libpq connection: runs statements (prepared once per SQL text when server-side
+// prepared statements are on), hands out cursors, and tracks whether it was lost.
+#pragma once
+
+#include "alchemy/core/driver.hpp"
+#include "drivers/postgresql/pg_cursor.hpp"
+#include "drivers/postgresql/pg_handles.hpp"
+#include "drivers/postgresql/pg_params.hpp"
+#include "drivers/postgresql/pg_statement_cache.hpp"
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alchemy::detail::pg {
+
+class PgConnection final : public DriverConnection {
+public:
+    /// Takes over an open connection and prepares its session (UTC time zone, no
+    /// notices on stderr).
+    PgConnection(ConnectionHandle connection, bool server_prepared_statements);
+
+    Cursor& execute(std::string_view sql, std::span<const Param> params) override;
+    void execute_script(std::string_view sql) override;
+
+    bool in_transaction() const noexcept override;
+    bool ping() noexcept override;
+    bool is_broken() const noexcept override;
+    std::size_t cached_statement_count() const noexcept override { return statements_.size(); }
+
+private:
+    PGresult* execute_prepared(std::string_view sql);
+    PGresult* run(const PreparedStatement& statement);
+    const PreparedStatement& prepare(std::string_view sql);
+    void deallocate_retired_statements();
+
+    /// `raw` if it succeeded; otherwise releases it and throws the matching error.
+    ResultHandle checked(PGresult* raw, std::string_view sql);
+    [[noreturn]] void fail(const PGresult* result, std::string_view sql);
+    /// Brings the connection out of a COPY it was asked to start, which execute() cannot feed.
+    void abandon_copy(ExecStatusType status) noexcept;
+
+    /// `sql` NUL-terminated, as libpq wants it; valid until the next call.
+    const char* terminated(std::string_view sql);
+    PgCursor& idle_cursor();
+
+    // Declared first so it is closed after the cursors release their results.
+    ConnectionHandle connection_;
+    bool server_prepared_statements_;
+    bool broken_ = false;
+    ParamEncoder params_;
+    StatementCache statements_;
+    std::vector<std::unique_ptr<PgCursor>> cursors_;
+    std::string sql_buffer_;
+    std::vector<Oid> prepare_types_;
+};
+
+}  // namespace alchemy::detail::pg

@@ -1,0 +1,340 @@
+// Binary decoding of result values, with the conversions the Cursor interface promises
+// (an int column read as text, a numeric sum read as an integer, ...).
+#include "drivers/postgresql/pg_cursor.hpp"
+
+#include "alchemy/core/error.hpp"
+#include "drivers/postgresql/pg_binary.hpp"
+#include "drivers/postgresql/pg_errors.hpp"
+#include "drivers/postgresql/pg_format.hpp"
+#include "drivers/postgresql/pg_numeric.hpp"
+#include "drivers/postgresql/pg_types.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace alchemy::detail::pg {
+namespace {
+
+constexpr char jsonb_version = 1;  // binary jsonb is this byte followed by the JSON text
+
+bool is_text_type(Oid type) {
+    switch (type) {
+    case oid::text:
+    case oid::varchar:
+    case oid::bpchar:
+    case oid::name:
+    case oid::char_:
+    case oid::json:
+    case oid::jsonb:
+    case oid::xml:
+    case oid::unknown: return true;
+    default: return false;
+    }
+}
+
+std::string_view text_bytes(std::string_view bytes, Oid type) {
+    if (type == oid::jsonb && !bytes.empty() && bytes.front() == jsonb_version)
+        bytes.remove_prefix(1);
+    return bytes;
+}
+
+std::string_view trimmed(std::string_view text) {
+    // bpchar pads with spaces; numbers typed by people may carry some too.
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    return text;
+}
+
+template <class Number>
+std::optional<Number> parse_number(std::string_view text) {
+    text = trimmed(text);
+    Number value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || text.empty())
+        return std::nullopt;
+    return value;
+}
+
+std::optional<std::int64_t> integral(double value) {
+    // 2^63 is exactly representable; every double below it in magnitude fits in int64.
+    constexpr double limit = 9'223'372'036'854'775'808.0;
+    if (!(value >= -limit && value < limit) || std::trunc(value) != value) return std::nullopt;
+    return static_cast<std::int64_t>(value);
+}
+
+template <class Real>
+void append_real(std::string& out, Real value) {
+    if (std::isnan(value)) return void(out += "NaN");
+    if (std::isinf(value)) return void(out += value > 0 ? "Infinity" : "-Infinity");
+    char text[32];
+    out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+    char text[24];
+    out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
+}
+
+bool is_command_with_row_count(std::string_view status) {
+    return status.starts_with("INSERT") || status.starts_with("UPDATE") ||
+           status.starts_with("DELETE") || status.starts_with("MERGE");
+}
+
+}  // namespace
+
+void PgCursor::open(ResultHandle result, std::string_view sql) {
+    result_ = std::move(result);
+    sql_.assign(sql);
+    columns_ = PQnfields(result_.get());
+    rows_ = PQntuples(result_.get());
+    row_ = -1;
+    column_types_.clear();
+    for (int column = 0; column < columns_; ++column)
+        column_types_.push_back(PQftype(result_.get(), column));
+    if (scratch_.size() < column_types_.size()) scratch_.resize(column_types_.size());
+    rows_affected_ = 0;
+    // PQcmdTuples also counts the rows of a SELECT; only data changes count here.
+    if (is_command_with_row_count(PQcmdStatus(result_.get())))
+        rows_affected_ = parse_number<std::int64_t>(PQcmdTuples(result_.get())).value_or(0);
+}
+
+void PgCursor::close() noexcept {
+    result_.reset();
+    columns_ = 0;
+    rows_ = 0;
+    row_ = -1;
+}
+
+bool PgCursor::next() {
+    if (row_ < rows_) ++row_;
+    return row_ < rows_;
+}
+
+void PgCursor::check_column(int column) const {
+    if (column < 0 || column >= columns_)
+        throw ArgumentError(fmt::format("alchemy: column index {} is out of range; the result "
+                                        "has {} columns",
+                                        column, columns_));
+}
+
+std::string_view PgCursor::column_name(int column) const {
+    check_column(column);
+    return PQfname(result_.get(), column);
+}
+
+void PgCursor::check_position(int column) const {
+    if (row_ < 0 || row_ >= rows_)
+        throw InvalidRequestError("alchemy: no current row; call next() and check that it "
+                                  "returned true before reading columns");
+    check_column(column);
+}
+
+bool PgCursor::is_null(int column) const {
+    check_position(column);
+    return PQgetisnull(result_.get(), row_, column) != 0;
+}
+
+PgCursor::Field PgCursor::field(int column, std::string_view wanted) const {
+    if (is_null(column)) raise_null_read(column_name(column), wanted, sql_);
+    return {{PQgetvalue(result_.get(), row_, column),
+             static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))},
+            column_types_[static_cast<std::size_t>(column)]};
+}
+
+void PgCursor::type_mismatch(int column, Oid type, std::string_view wanted) const {
+    raise_type_mismatch(column_name(column), type, wanted, sql_);
+}
+
+void PgCursor::unconvertible(int column, const Field& value, std::string_view wanted) const {
+    constexpr std::size_t shown = 40;
+    std::string text;
+    if (is_text_type(value.type)) {
+        const auto bytes = text_bytes(value.bytes, value.type);
+        text = fmt::format("'{}{}'", bytes.substr(0, shown), bytes.size() > shown ? "..." : "");
+    } else {
+        text = text_form(column, value).value_or("a value");
+    }
+    raise_unconvertible_value(column_name(column), value.type, text, wanted, sql_);
+}
+
+std::optional<std::string_view> PgCursor::text_form(int column, const Field& value) const {
+    if (is_text_type(value.type)) return text_bytes(value.bytes, value.type);
+    if (value.type == oid::bytea) return value.bytes;
+    const char* data = value.bytes.data();
+    auto& text = scratch_[static_cast<std::size_t>(column)];
+    text.clear();
+    switch (value.type) {
+    case oid::boolean: text = data[0] ? "true" : "false"; break;
+    case oid::int2: append_integer(text, load_i16(data)); break;
+    case oid::int4: append_integer(text, load_i32(data)); break;
+    case oid::int8: append_integer(text, load_i64(data)); break;
+    case oid::oid: append_integer(text, load_u32(data)); break;
+    case oid::float4: append_real(text, load_f32(data)); break;
+    case oid::float8: append_real(text, load_f64(data)); break;
+    case oid::numeric: append_numeric_text(text, value.bytes); break;
+    case oid::uuid: append_uuid_text(text, value.bytes); break;
+    case oid::time: append_time_text(text, load_i64(data)); break;
+    case oid::date: {
+        const auto days = load_i32(data);
+        if (days == date_infinity) text = "infinity";
+        else if (days == date_minus_infinity) text = "-infinity";
+        else append_date_text(text, days + epoch_offset_days);
+        break;
+    }
+    case oid::timestamp:
+    case oid::timestamptz: {
+        const auto micros = load_i64(data);
+        if (micros == timestamp_infinity) text = "infinity";
+        else if (micros == timestamp_minus_infinity) text = "-infinity";
+        else
+            append_timestamp_text(text, micros + epoch_offset_micros,
+                                  value.type == oid::timestamptz);
+        break;
+    }
+    default: return std::nullopt;
+    }
+    return text;
+}
+
+bool PgCursor::read_bool(int column) const {
+    constexpr std::string_view wanted = "a boolean";
+    const auto value = field(column, wanted);
+    const char* data = value.bytes.data();
+    switch (value.type) {
+    case oid::boolean: return data[0] != 0;
+    case oid::int2: return load_i16(data) != 0;
+    case oid::int4: return load_i32(data) != 0;
+    case oid::int8: return load_i64(data) != 0;
+    default: break;
+    }
+    if (!is_text_type(value.type)) type_mismatch(column, value.type, wanted);
+    const auto text = trimmed(text_bytes(value.bytes, value.type));
+    if (text == "t" || text == "true" || text == "1") return true;
+    if (text == "f" || text == "false" || text == "0") return false;
+    unconvertible(column, value, wanted);
+}
+
+std::int64_t PgCursor::read_int(int column) const {
+    constexpr std::string_view wanted = "an integer";
+    const auto value = field(column, wanted);
+    const char* data = value.bytes.data();
+    std::optional<std::int64_t> result;
+    switch (value.type) {
+    case oid::int2: return load_i16(data);
+    case oid::int4: return load_i32(data);
+    case oid::int8: return load_i64(data);
+    case oid::oid: return load_u32(data);
+    case oid::boolean: return data[0] != 0 ? 1 : 0;
+    case oid::numeric: result = numeric_to_int(value.bytes); break;
+    case oid::float4: result = integral(load_f32(data)); break;
+    case oid::float8: result = integral(load_f64(data)); break;
+    default:
+        if (!is_text_type(value.type)) type_mismatch(column, value.type, wanted);
+        result = parse_number<std::int64_t>(text_bytes(value.bytes, value.type));
+    }
+    if (!result) unconvertible(column, value, wanted);
+    return *result;
+}
+
+double PgCursor::read_real(int column) const {
+    constexpr std::string_view wanted = "a real number";
+    const auto value = field(column, wanted);
+    const char* data = value.bytes.data();
+    switch (value.type) {
+    case oid::float8: return load_f64(data);
+    case oid::float4: return load_f32(data);
+    case oid::int2: return load_i16(data);
+    case oid::int4: return load_i32(data);
+    case oid::int8: return static_cast<double>(load_i64(data));
+    case oid::oid: return load_u32(data);
+    default: break;
+    }
+    std::string_view text;
+    if (value.type == oid::numeric) {
+        // Parsing the exact decimal text rounds correctly; summing digit groups would not.
+        text = *text_form(column, value);
+    } else if (is_text_type(value.type)) {
+        text = text_bytes(value.bytes, value.type);
+    } else {
+        type_mismatch(column, value.type, wanted);
+    }
+    const auto result = parse_number<double>(text);
+    if (!result) unconvertible(column, value, wanted);
+    return *result;
+}
+
+std::string_view PgCursor::read_text(int column) const {
+    constexpr std::string_view wanted = "text";
+    const auto value = field(column, wanted);
+    const auto text = text_form(column, value);
+    if (!text) type_mismatch(column, value.type, wanted);
+    return *text;
+}
+
+std::span<const std::byte> PgCursor::read_blob(int column) const {
+    constexpr std::string_view wanted = "a blob";
+    const auto value = field(column, wanted);
+    std::string_view bytes;
+    if (value.type == oid::bytea || value.type == oid::uuid)
+        bytes = value.bytes;
+    else if (is_text_type(value.type))
+        bytes = text_bytes(value.bytes, value.type);
+    else
+        type_mismatch(column, value.type, wanted);
+    return {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()};
+}
+
+std::int64_t PgCursor::read_timestamp(int column) const {
+    constexpr std::string_view wanted = "a timestamp";
+    const auto value = field(column, wanted);
+    const char* data = value.bytes.data();
+    switch (value.type) {
+    case oid::timestamp:
+    case oid::timestamptz: {
+        const auto micros = load_i64(data);
+        std::int64_t since_1970 = 0;
+        if (micros == timestamp_infinity || micros == timestamp_minus_infinity ||
+            __builtin_add_overflow(micros, epoch_offset_micros, &since_1970))
+            unconvertible(column, value, wanted);
+        return since_1970;
+    }
+    case oid::date: {
+        const auto days = load_i32(data);
+        std::int64_t since_1970 = 0;
+        if (days == date_infinity || days == date_minus_infinity ||
+            __builtin_mul_overflow(days + epoch_offset_days, micros_per_day, &since_1970))
+            unconvertible(column, value, wanted);
+        return since_1970;
+    }
+    default: type_mismatch(column, value.type, wanted);
+    }
+}
+
+std::int64_t PgCursor::read_date(int column) const {
+    constexpr std::string_view wanted = "a date";
+    const auto value = field(column, wanted);
+    const char* data = value.bytes.data();
+    switch (value.type) {
+    case oid::date: {
+        const auto days = load_i32(data);
+        if (days == date_infinity || days == date_minus_infinity)
+            unconvertible(column, value, wanted);
+        return days + epoch_offset_days;
+    }
+    case oid::timestamp:
+    case oid::timestamptz: {
+        const auto micros = load_i64(data);
+        if (micros == timestamp_infinity || micros == timestamp_minus_infinity)
+            unconvertible(column, value, wanted);
+        // Floor, so an instant before 2000-01-01 00:00 falls on the day it belongs to.
+        const auto days = micros / micros_per_day - (micros % micros_per_day < 0 ? 1 : 0);
+        return days + epoch_offset_days;
+    }
+    default: type_mismatch(column, value.type, wanted);
+    }
+}
+
+}  // namespace alchemy::detail::pg

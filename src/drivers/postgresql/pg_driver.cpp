@@ -1,0 +1,126 @@
+// The PostgreSQL backend: its Dialect and a Driver that opens libpq connections from a
+// URL (postgresql://, postgres://, postgresql+psycopg2:// alike).
+#include "alchemy/core/error.hpp"
+#include "drivers/drivers.hpp"
+#include "drivers/postgresql/pg_connection.hpp"
+#include "drivers/postgresql/pg_errors.hpp"
+#include "drivers/postgresql/pg_handles.hpp"
+
+#include <fmt/format.h>
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <set>
+#include <utility>
+#include <vector>
+
+namespace alchemy::detail {
+namespace {
+
+class PostgresDialect final : public Dialect {
+public:
+    std::string_view name() const noexcept override { return "postgresql"; }
+
+    void append_placeholder(std::string& out, int index) const override {
+        char digits[12];
+        out += '$';
+        out.append(digits, std::to_chars(digits, digits + sizeof digits, index).ptr);
+    }
+
+    std::string isolation_level_sql(IsolationLevel level) const override {
+        if (level == IsolationLevel::autocommit)
+            throw ArgumentError(
+                "alchemy: AUTOCOMMIT is not a PostgreSQL isolation level; the engine "
+                "handles it by not emitting BEGIN");
+        return fmt::format("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
+                           to_string(level));
+    }
+};
+
+/// Every keyword this libpq accepts in a connection string.
+const std::set<std::string, std::less<>>& libpq_keywords() {
+    static const auto keywords = [] {
+        std::set<std::string, std::less<>> names;
+        PQconninfoOption* options = PQconndefaults();
+        for (auto* option = options; option && option->keyword; ++option)
+            names.emplace(option->keyword);
+        PQconninfoFree(options);
+        return names;
+    }();
+    return keywords;
+}
+
+/// libpq keyword/value settings in order; a later set() of a keyword replaces it.
+class ConnectSettings {
+public:
+    void set(std::string_view keyword, std::string value) {
+        for (auto& [k, v] : settings_)
+            if (k == keyword) return void(v = std::move(value));
+        settings_.emplace_back(std::string(keyword), std::move(value));
+    }
+    std::string_view get(std::string_view keyword) const {
+        for (const auto& [k, v] : settings_)
+            if (k == keyword) return v;
+        return {};
+    }
+
+    pg::ConnectionHandle connect() const {
+        std::vector<const char*> keywords;
+        std::vector<const char*> values;
+        for (const auto& [k, v] : settings_) {
+            keywords.push_back(k.c_str());
+            values.push_back(v.c_str());
+        }
+        keywords.push_back(nullptr);
+        values.push_back(nullptr);
+        // expand_dbname = 0: a database name is only a name, never a connection string.
+        return pg::ConnectionHandle(PQconnectdbParams(keywords.data(), values.data(), 0));
+    }
+
+private:
+    std::vector<std::pair<std::string, std::string>> settings_;
+};
+
+class PostgresDriver final : public Driver {
+public:
+    const Dialect& dialect() const noexcept override { return dialect_; }
+
+    std::unique_ptr<DriverConnection> connect(const URL& url,
+                                              const ConnectOptions& options) const override {
+        ConnectSettings settings;
+        settings.set("fallback_application_name", "alchemy");  // shown in pg_stat_activity
+        settings.set("client_encoding", "UTF8");               // alchemy text is UTF-8
+        if (!url.host.empty()) settings.set("host", url.host);
+        if (url.port) settings.set("port", std::to_string(*url.port));
+        if (!url.username.empty()) settings.set("user", url.username);
+        if (url.password) settings.set("password", *url.password);
+        if (!url.database.empty()) settings.set("dbname", url.database);
+        for (const auto& [keyword, value] : options.args) {
+            if (!libpq_keywords().contains(keyword))
+                throw ArgumentError(fmt::format(
+                    "alchemy: '{}' is not a PostgreSQL (libpq) connection parameter; "
+                    "see libpq's list, e.g. sslmode, connect_timeout, application_name",
+                    keyword));
+            settings.set(keyword, value);
+        }
+
+        auto connection = settings.connect();
+        if (!connection || PQstatus(connection.get()) != CONNECTION_OK)
+            pg::raise_connect_failure(connection.get(), settings.get("password"));
+        return std::make_unique<pg::PgConnection>(std::move(connection),
+                                                  options.server_prepared_statements);
+    }
+
+private:
+    PostgresDialect dialect_;
+};
+
+}  // namespace
+
+const Driver& postgresql_driver() {
+    static const PostgresDriver driver;
+    return driver;
+}
+
+}  // namespace alchemy::detail

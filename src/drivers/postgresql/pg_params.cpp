@@ -1,0 +1,133 @@
+// Binary encoding of alchemy Params for libpq (see pg_params.hpp).
+#include "drivers/postgresql/pg_params.hpp"
+
+#include "drivers/postgresql/pg_binary.hpp"
+#include "drivers/postgresql/pg_errors.hpp"
+#include "drivers/postgresql/pg_types.hpp"
+
+#include <bit>
+#include <cstring>
+#include <limits>
+
+namespace alchemy::detail::pg {
+namespace {
+
+constexpr std::size_t max_parameters = 65'535;
+constexpr std::size_t max_field_size = (std::size_t{1} << 30) - 1;  // the server's 1 GB limit
+constexpr int text_format = 0;
+constexpr int binary_format = 1;
+
+bool fits_int4(std::int64_t value) {
+    return value >= std::numeric_limits<std::int32_t>::min() &&
+           value <= std::numeric_limits<std::int32_t>::max();
+}
+
+std::size_t encoded_size(const Param& p) {
+    switch (p.type) {
+    case ParamType::null:
+    case ParamType::blob: return 0;  // sent from the caller's storage
+    case ParamType::boolean: return 1;
+    case ParamType::date: return 4;
+    case ParamType::integer:
+    case ParamType::real:
+    case ParamType::timestamp: return 8;
+    case ParamType::text: return p.bytes.size() + 1;  // text format needs a terminating NUL
+    }
+    return 0;
+}
+
+}  // namespace
+
+void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
+    if (params.size() > max_parameters) raise_too_many_parameters(params.size(), sql);
+    types_.clear();
+    values_.clear();
+    lengths_.clear();
+    formats_.clear();
+    buffer_.clear();
+    std::size_t total = 0;
+    for (const auto& p : params) total += encoded_size(p);
+    // Reserving everything up front keeps the pointers taken below valid while appending.
+    buffer_.reserve(total);
+
+    int index = 0;
+    for (const auto& p : params) {
+        ++index;
+        if (p.bytes.size() > max_field_size) raise_parameter_too_large(index, sql);
+        const char* value = buffer_.data() + buffer_.size();
+        Oid type = oid::unspecified;
+        int format = binary_format;
+        switch (p.type) {
+        case ParamType::null: value = nullptr; break;
+        case ParamType::boolean:
+            type = oid::boolean;
+            buffer_ += p.boolean ? '\1' : '\0';
+            break;
+        case ParamType::integer:
+            // Always eight bytes: the last four of them are the int4 encoding of any value
+            // that fits, so widen_integers() only has to move the pointer back.
+            append_be(buffer_, static_cast<std::uint64_t>(p.integer), 8);
+            if (fits_int4(p.integer)) {
+                type = oid::int4;
+                value += 4;
+            } else {
+                type = oid::int8;
+            }
+            break;
+        case ParamType::real:
+            type = oid::float8;
+            append_be(buffer_, std::bit_cast<std::uint64_t>(p.real), 8);
+            break;
+        case ParamType::text:
+            if (std::memchr(p.bytes.data(), '\0', p.bytes.size()))
+                raise_text_parameter_with_nul(index, sql);
+            format = text_format;
+            buffer_ += p.bytes;
+            buffer_ += '\0';
+            break;
+        case ParamType::blob:
+            type = oid::bytea;
+            // A null pointer would mean SQL NULL, so an empty blob points at "".
+            value = p.bytes.empty() ? "" : p.bytes.data();
+            break;
+        case ParamType::timestamp: {
+            type = oid::timestamptz;
+            std::int64_t since_2000 = 0;
+            if (__builtin_sub_overflow(p.integer, epoch_offset_micros, &since_2000) ||
+                since_2000 == timestamp_infinity || since_2000 == timestamp_minus_infinity)
+                raise_parameter_out_of_range(index, "timestamp", sql);
+            append_be(buffer_, static_cast<std::uint64_t>(since_2000), 8);
+            break;
+        }
+        case ParamType::date: {
+            type = oid::date;
+            std::int64_t since_2000 = 0;
+            if (__builtin_sub_overflow(p.integer, epoch_offset_days, &since_2000) ||
+                since_2000 <= date_minus_infinity || since_2000 >= date_infinity)
+                raise_parameter_out_of_range(index, "date", sql);
+            append_be(buffer_, static_cast<std::uint64_t>(since_2000), 4);
+            break;
+        }
+        }
+        types_.push_back(type);
+        values_.push_back(value);
+        int length = 0;
+        if (p.type == ParamType::blob)
+            length = static_cast<int>(p.bytes.size());
+        else if (value)
+            length = static_cast<int>(buffer_.data() + buffer_.size() - value);
+        lengths_.push_back(length);
+        formats_.push_back(format);
+    }
+}
+
+void ParamEncoder::widen_integers(std::span<const Oid> declared) noexcept {
+    for (std::size_t i = 0; i < types_.size() && i < declared.size(); ++i) {
+        if (types_[i] != oid::int4 || declared[i] != oid::int8) continue;
+        types_[i] = oid::int8;
+        values_[i] -= 4;
+        lengths_[i] = 8;
+    }
+}
+
+}  // namespace alchemy::detail::pg

@@ -1,0 +1,49 @@
+// Parameters in the form PQexecParams/PQexecPrepared take: parallel arrays of type
+// OIDs, value pointers, lengths and formats. One ParamEncoder per connection reuses its
+// buffers, so binding costs no allocation once they have grown.
+#pragma once
+
+#include "alchemy/core/param.hpp"
+
+#include <libpq-fe.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alchemy::detail::pg {
+
+/// Encodes values in binary with explicit type OIDs, except text, which goes in text
+/// format with an unspecified type so the server infers the column's type (a text
+/// parameter can fill an integer, uuid or json column). NULL is a null pointer.
+///
+/// An integer is typed as PostgreSQL types the same literal: int4 when it fits, else
+/// int8. Functions such as substr(text, int4) or pg_terminate_backend(int4) have no
+/// bigint overload and PostgreSQL does not cast bigint down implicitly, so always
+/// sending int8 would make them fail where a literal works.
+class ParamEncoder {
+public:
+    /// Encodes `params` (`sql` only names the statement in errors). The arrays stay
+    /// valid until the next encode() and point into the callers' text and blobs.
+    void encode(std::span<const Param> params, std::string_view sql);
+
+    /// Sends int4 parameters as int8 where `declared` (the types a prepared statement
+    /// was prepared with) says int8.
+    void widen_integers(std::span<const Oid> declared) noexcept;
+
+    int count() const noexcept { return static_cast<int>(types_.size()); }
+    std::span<const Oid> types() const noexcept { return types_; }
+    const char* const* values() const noexcept { return values_.data(); }
+    const int* lengths() const noexcept { return lengths_.data(); }
+    const int* formats() const noexcept { return formats_.data(); }
+
+private:
+    std::string buffer_;  // encoded bytes of every parameter that is not a blob
+    std::vector<Oid> types_;
+    std::vector<const char*> values_;
+    std::vector<int> lengths_;
+    std::vector<int> formats_;
+};
+
+}  // namespace alchemy::detail::pg

@@ -1,0 +1,78 @@
+// The prepared-statement cache's lookup, type matching and least-recently-used eviction.
+#include "drivers/postgresql/pg_statement_cache.hpp"
+
+#include "drivers/postgresql/pg_types.hpp"
+
+#include <algorithm>
+
+namespace alchemy::detail::pg {
+namespace {
+
+/// Whether a parameter declared as `declared` can carry a value encoded as `given`.
+bool accepts(Oid declared, Oid given) {
+    // An int4 value widens to int8 (ParamEncoder::widen_integers), so a statement that
+    // once saw a large integer serves small ones too.
+    return declared == given || (declared == oid::int8 && given == oid::int4);
+}
+
+}  // namespace
+
+const PreparedStatement* StatementCache::find(std::string_view sql,
+                                              const ParamEncoder& params) noexcept {
+    const auto it = entries_.find(sql);
+    if (it == entries_.end()) return nullptr;
+    auto& statement = it->second;
+    const auto types = params.types();
+    if (types.size() != statement.parameter_types.size()) return nullptr;
+    for (std::size_t i = 0; i < types.size(); ++i)
+        if (params.values()[i] != nullptr && !accepts(statement.parameter_types[i], types[i]))
+            return nullptr;
+    statement.last_used = ++clock_;
+    return &statement;
+}
+
+void StatementCache::types_to_prepare(std::string_view sql, const ParamEncoder& params,
+                                      std::vector<Oid>& types) const {
+    types.assign(params.types().begin(), params.types().end());
+    const auto it = entries_.find(sql);
+    if (it == entries_.end() || it->second.parameter_types.size() != types.size()) return;
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        const Oid earlier = it->second.parameter_types[i];
+        if (params.values()[i] == nullptr || accepts(earlier, types[i])) types[i] = earlier;
+    }
+}
+
+std::string StatementCache::next_name() { return "alchemy_" + std::to_string(++names_issued_); }
+
+const PreparedStatement& StatementCache::add(std::string_view sql, std::string name,
+                                             std::vector<Oid> types) {
+    auto it = entries_.find(sql);
+    if (it != entries_.end()) {
+        retired_.push_back(std::move(it->second.name));
+    } else {
+        if (entries_.size() >= capacity_) {
+            const auto oldest = std::min_element(
+                entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+                    return a.second.last_used < b.second.last_used;
+                });
+            retired_.push_back(std::move(oldest->second.name));
+            entries_.erase(oldest);
+        }
+        it = entries_.emplace(std::string(sql), PreparedStatement{}).first;
+    }
+    it->second = {std::move(name), std::move(types), ++clock_};
+    return it->second;
+}
+
+void StatementCache::retire(std::string_view sql) {
+    if (const auto it = entries_.find(sql); it != entries_.end()) {
+        retired_.push_back(std::move(it->second.name));
+        entries_.erase(it);
+    }
+}
+
+void StatementCache::drop(std::string_view sql) {
+    if (const auto it = entries_.find(sql); it != entries_.end()) entries_.erase(it);
+}
+
+}  // namespace alchemy::detail::pg
