@@ -1,39 +1,13 @@
-// Calendar arithmetic and digit formatting behind pg_format.hpp. Dates are computed
-// with 64-bit integers rather than std::chrono::year, whose range (±32767) is smaller
-// than PostgreSQL's.
+// Digit formatting behind pg_format.hpp; the calendar arithmetic is core/civil_date.hpp.
 #include "drivers/postgresql/pg_format.hpp"
 
 #include "drivers/postgresql/pg_binary.hpp"
+#include "core/civil_date.hpp"
 
 #include <charconv>
 
 namespace alchemy::detail::pg {
 namespace {
-
-struct CivilDate {
-    std::int64_t year;  // astronomical: 0 is 1 BC
-    int month;
-    int day;
-};
-
-// Proleptic Gregorian date of a day count, by 400-year eras (146097 days each)
-// counted from 0000-03-01, so leap days fall at the end of each counted year.
-CivilDate civil_from_days(std::int64_t days_since_1970) {
-    constexpr std::int64_t days_from_0000_03_01_to_1970 = 719'468;
-    constexpr std::int64_t days_per_era = 146'097;
-    const std::int64_t z = days_since_1970 + days_from_0000_03_01_to_1970;
-    const std::int64_t era = (z >= 0 ? z : z - (days_per_era - 1)) / days_per_era;
-    const std::int64_t day_of_era = z - era * days_per_era;
-    const std::int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    const std::int64_t day_of_year =
-        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    const std::int64_t march_based_month = (5 * day_of_year + 2) / 153;
-    const int day = static_cast<int>(day_of_year - (153 * march_based_month + 2) / 5 + 1);
-    const int month = static_cast<int>(march_based_month < 10 ? march_based_month + 3
-                                                               : march_based_month - 9);
-    return {year_of_era + era * 400 + (month <= 2 ? 1 : 0), month, day};
-}
 
 void append_padded(std::string& out, std::int64_t value, int width) {
     char text[24];
@@ -55,10 +29,6 @@ bool append_calendar_date(std::string& out, std::int64_t days) {
     return before_christ;
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    const std::int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 }  // namespace
 

@@ -1,6 +1,8 @@
-// Text ⇄ microseconds and days for SQLite's timestamp and date columns, using our own
-// proleptic-Gregorian arithmetic so any 64-bit input is handled without overflow.
+// Text ⇄ microseconds and days for SQLite's timestamp and date columns, using the
+// 64-bit calendar arithmetic of core/civil_date.hpp, so any input is handled without overflow.
 #include "drivers/sqlite/sqlite_time.hpp"
+
+#include "core/civil_date.hpp"
 
 #include <cstddef>
 
@@ -9,54 +11,6 @@ namespace {
 
 constexpr std::int64_t micros_per_second = 1'000'000;
 constexpr std::int64_t micros_per_day = 86'400 * micros_per_second;
-constexpr std::int64_t days_per_era = 146'097;  // 400 Gregorian years
-constexpr std::int64_t days_to_epoch = 719'468;  // from 0000-03-01 to 1970-01-01
-
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
-    const std::int64_t quotient = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient;
-}
-
-struct CivilDate {
-    std::int64_t year;
-    int month;
-    int day;
-};
-
-// Counting years from March 1 puts the leap day at the end of a year, so the length of
-// every month but the last follows the fixed 31/30 pattern (153 days per 5 months).
-constexpr std::int64_t days_from_civil(std::int64_t year, int month, int day) noexcept {
-    const std::int64_t march_year = month <= 2 ? year - 1 : year;
-    const std::int64_t era = floor_div(march_year, 400);
-    const std::int64_t year_of_era = march_year - era * 400;
-    const std::int64_t month_from_march = month > 2 ? month - 3 : month + 9;
-    const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    const std::int64_t day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * days_per_era + day_of_era - days_to_epoch;
-}
-
-constexpr CivilDate civil_from_days(std::int64_t days) noexcept {
-    const std::int64_t shifted = days + days_to_epoch;
-    const std::int64_t era = floor_div(shifted, days_per_era);
-    const std::int64_t day_of_era = shifted - era * days_per_era;
-    const std::int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-    const std::int64_t day_of_year =
-        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    const std::int64_t month_from_march = (5 * day_of_year + 2) / 153;
-    const int day = static_cast<int>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-    const int month = static_cast<int>(month_from_march < 10 ? month_from_march + 3
-                                                             : month_from_march - 9);
-    return {era * 400 + year_of_era + (month <= 2 ? 1 : 0), month, day};
-}
-
-static_assert(days_from_civil(1970, 1, 1) == 0);
-static_assert(days_from_civil(2000, 3, 1) == 11'017);
-static_assert(days_from_civil(1969, 12, 31) == -1);
-static_assert(civil_from_days(-1).year == 1969 && civil_from_days(-1).day == 31);
-static_assert(civil_from_days(11'016).month == 2 && civil_from_days(11'016).day == 29);
-
 constexpr std::int64_t first_text_day = days_from_civil(0, 1, 1);
 constexpr std::int64_t last_text_day = days_from_civil(9999, 12, 31);
 
