@@ -9,9 +9,10 @@
 namespace alchemy {
 
 /// Every table in the schema unqualified names resolve to (SQLite: the main database,
-/// without its internal tables and alembic-style version table; PostgreSQL:
-/// current_schema()), with columns, primary key, unique constraints, indexes, foreign
-/// keys and check constraints. Tables whose name is in `exclude` are left out.
+/// without its internal sqlite_ tables; PostgreSQL: current_schema()), with columns,
+/// primary key, unique constraints, indexes, foreign keys and check constraints, in
+/// name order. Tables whose name is in `exclude` (such as the version table) are left
+/// out. What each backend can and cannot read back exactly: src/migrate/inspect*.cpp.
 MetaData inspect(Engine& engine, std::span<const std::string> exclude = {});
 MetaData inspect(Connection& conn, std::span<const std::string> exclude = {});
 
