@@ -1,5 +1,5 @@
 // The statement layout every backend shares: CREATE TABLE with named table-level
-// constraints, CREATE INDEX, ALTER TABLE for foreign keys, DROP TABLE.
+// constraints, CREATE INDEX, ALTER TABLE for columns and constraints, DROP TABLE.
 #include "schema/ddl/ddl.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -33,27 +33,15 @@ std::string DdlRenderer::create_table(const Table& table,
         auto& out = elements.emplace_back();
         append_column(out, table, column);
     }
-    if (!table.primary_key.columns.empty()) {
-        auto& out = elements.emplace_back("CONSTRAINT ");
-        dialect_.append_identifier(out, table.primary_key.name);
-        out += " PRIMARY KEY ";
-        append_names(out, table.primary_key.columns);
-    }
-    for (const auto& unique : table.unique_constraints) {
-        auto& out = elements.emplace_back("CONSTRAINT ");
-        dialect_.append_identifier(out, unique.name);
-        out += " UNIQUE ";
-        append_names(out, unique.columns);
-    }
+    if (!table.primary_key.columns.empty())
+        append_primary_key(elements.emplace_back(), table.primary_key);
+    for (const auto& unique : table.unique_constraints)
+        append_unique(elements.emplace_back(), unique);
     for (const auto& foreign_key : table.foreign_keys) {
         if (std::ranges::find(added_later, &foreign_key) != added_later.end()) continue;
         append_foreign_key(elements.emplace_back(), foreign_key);
     }
-    for (const auto& check : table.check_constraints) {
-        auto& out = elements.emplace_back("CONSTRAINT ");
-        dialect_.append_identifier(out, check.name);
-        out += fmt::format(" CHECK ({})", check.sql);
-    }
+    for (const auto& check : table.check_constraints) append_check(elements.emplace_back(), check);
 
     std::string sql = "CREATE TABLE ";
     dialect_.append_identifier(sql, table.name);
@@ -78,9 +66,7 @@ std::string DdlRenderer::create_index(const Table& table, const Index& index) co
 }
 
 std::string DdlRenderer::add_foreign_key(const Table& table, const ForeignKey& foreign_key) const {
-    std::string sql = "ALTER TABLE ";
-    dialect_.append_identifier(sql, table.name);
-    sql += " ADD ";
+    std::string sql = alter_table(table) + " ADD ";
     append_foreign_key(sql, foreign_key);
     return sql;
 }
@@ -100,7 +86,61 @@ std::string DdlRenderer::drop_table(const Table& table, bool if_exists) const {
     return sql;
 }
 
+std::string DdlRenderer::type_name(const ColumnType& type) const {
+    std::string name;
+    append_type(name, type);
+    return name;
+}
+
+std::string DdlRenderer::column_definition(const Table& table, const Column& column) const {
+    std::string definition;
+    append_column(definition, table, column);
+    return definition;
+}
+
+std::string DdlRenderer::add_column(const Table& table, const Column& column) const {
+    std::string sql = alter_table(table) + " ADD COLUMN ";
+    append_column(sql, table, column);
+    return sql;
+}
+
+std::string DdlRenderer::add_constraint(const Table& table, const PrimaryKey& primary_key) const {
+    std::string sql = alter_table(table) + " ADD ";
+    append_primary_key(sql, primary_key);
+    return sql;
+}
+
+std::string DdlRenderer::add_constraint(const Table& table, const UniqueConstraint& unique) const {
+    std::string sql = alter_table(table) + " ADD ";
+    append_unique(sql, unique);
+    return sql;
+}
+
+std::string DdlRenderer::add_constraint(const Table& table, const CheckConstraint& check) const {
+    std::string sql = alter_table(table) + " ADD ";
+    append_check(sql, check);
+    return sql;
+}
+
+std::string DdlRenderer::drop_constraint(const Table& table, std::string_view name) const {
+    std::string sql = alter_table(table) + " DROP CONSTRAINT ";
+    dialect_.append_identifier(sql, name);
+    return sql;
+}
+
+std::string DdlRenderer::drop_index(const Index& index) const {
+    std::string sql = "DROP INDEX ";
+    dialect_.append_identifier(sql, index.name);
+    return sql;
+}
+
 std::string DdlRenderer::before_drop_all(const Engine&, DriverConnection&) const { return {}; }
+
+std::string DdlRenderer::alter_table(const Table& table) const {
+    std::string sql = "ALTER TABLE ";
+    dialect_.append_identifier(sql, table.name);
+    return sql;
+}
 
 void DdlRenderer::append_column(std::string& out, const Table& table, const Column& column) const {
     dialect_.append_identifier(out, column.name);
@@ -124,6 +164,26 @@ void DdlRenderer::append_names(std::string& out, std::span<const std::string> na
         dialect_.append_identifier(out, names[i]);
     }
     out += ')';
+}
+
+void DdlRenderer::append_primary_key(std::string& out, const PrimaryKey& primary_key) const {
+    out += "CONSTRAINT ";
+    dialect_.append_identifier(out, primary_key.name);
+    out += " PRIMARY KEY ";
+    append_names(out, primary_key.columns);
+}
+
+void DdlRenderer::append_unique(std::string& out, const UniqueConstraint& unique) const {
+    out += "CONSTRAINT ";
+    dialect_.append_identifier(out, unique.name);
+    out += " UNIQUE ";
+    append_names(out, unique.columns);
+}
+
+void DdlRenderer::append_check(std::string& out, const CheckConstraint& check) const {
+    out += "CONSTRAINT ";
+    dialect_.append_identifier(out, check.name);
+    out += fmt::format(" CHECK ({})", check.sql);
 }
 
 void DdlRenderer::append_foreign_key(std::string& out, const ForeignKey& foreign_key) const {

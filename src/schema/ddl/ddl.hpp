@@ -1,6 +1,7 @@
-// DDL rendering: CREATE/DROP TABLE, indexes and constraints as text for one dialect.
-// ddl.cpp lays out the statements every backend shares; sqlite_ddl.cpp and
-// postgresql_ddl.cpp supply type names, autoincrement and what each backend can alter.
+// DDL rendering: CREATE/DROP TABLE, indexes and constraints as text for one dialect, and
+// the ALTER TABLE pieces autogenerate writes migrations with. ddl.cpp lays out the
+// statements every backend shares; sqlite_ddl.cpp and postgresql_ddl.cpp supply type
+// names, autoincrement and what each backend can alter.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -35,6 +36,22 @@ public:
     /// DROP TABLE; its indexes and constraints go with it.
     std::string drop_table(const Table& table, bool if_exists) const;
 
+    /// The backend's spelling of `type`, e.g. "BIGINT" or "VARCHAR(80)". Two types with
+    /// the same spelling are the same type to the database.
+    std::string type_name(const ColumnType& type) const;
+    /// A column as CREATE TABLE writes it: name, type, default, NOT NULL or identity.
+    std::string column_definition(const Table& table, const Column& column) const;
+    /// ALTER TABLE ... ADD COLUMN with column_definition().
+    std::string add_column(const Table& table, const Column& column) const;
+    /// ALTER TABLE ... ADD CONSTRAINT for a primary key, unique or check constraint;
+    /// only where can_alter_foreign_keys() (the backends that alter constraints by name).
+    std::string add_constraint(const Table& table, const PrimaryKey& primary_key) const;
+    std::string add_constraint(const Table& table, const UniqueConstraint& unique) const;
+    std::string add_constraint(const Table& table, const CheckConstraint& check) const;
+    /// ALTER TABLE ... DROP CONSTRAINT `name`; only where can_alter_foreign_keys().
+    std::string drop_constraint(const Table& table, std::string_view name) const;
+    std::string drop_index(const Index& index) const;
+
     /// True when foreign keys can be added to and dropped from an existing table, so a
     /// reference cycle is closed after its tables exist. Otherwise every foreign key is
     /// written inline, which the backend must then accept before the referred table exists.
@@ -58,7 +75,11 @@ protected:
 private:
     void append_column(std::string& out, const Table& table, const Column& column) const;
     void append_names(std::string& out, std::span<const std::string> names) const;
+    void append_primary_key(std::string& out, const PrimaryKey& primary_key) const;
+    void append_unique(std::string& out, const UniqueConstraint& unique) const;
+    void append_check(std::string& out, const CheckConstraint& check) const;
     void append_foreign_key(std::string& out, const ForeignKey& foreign_key) const;
+    std::string alter_table(const Table& table) const;
 
     const Dialect& dialect_;
 };
