@@ -2,5 +2,6 @@
 #pragma once
 
 #include "alchemy/core.hpp"
+#include "alchemy/migrate.hpp"
 #include "alchemy/schema.hpp"
 #include "alchemy/sql.hpp"

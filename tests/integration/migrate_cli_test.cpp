@@ -1,0 +1,618 @@
+// The migration tool end to end, driven through sa::migrate::main as a user would drive
+// it from a shell: init, revision --autogenerate, upgrade, downgrade, --sql, current,
+// history, heads, stamp and check, and what each does when something is wrong. Every
+// case runs in a fresh working directory with DATABASE_URL pointing at the backend.
+#include <alchemy/alchemy.hpp>
+
+#include "support/backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace sa = alchemy;
+namespace migrate = alchemy::migrate;
+namespace fs = std::filesystem;
+using sa::test::backends;
+using Strings = std::vector<std::string>;
+
+// The models of one table, "users", as it changes over time.
+namespace migrate_v1 {
+struct User {
+    std::int64_t id = 0;
+    std::optional<std::string> name{};      // the seed's Column(String): NULL-able
+    std::optional<std::string> nickname{};  // dropped in v2
+};
+}  // namespace migrate_v1
+
+namespace migrate_v2 {
+struct User {
+    std::int64_t id = 0;
+    std::string name{};                  // now NOT NULL with a server default, and indexed
+    std::optional<std::string> email{};  // added
+};
+}  // namespace migrate_v2
+
+template <>
+inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
+template <>
+inline constexpr auto sa::mapping<migrate_v2::User> =
+    sa::table("users", sa::server_default(&migrate_v2::User::name, "'anonymous'"),
+              sa::index(&migrate_v2::User::name));
+
+namespace {
+
+/// A fresh temporary working directory for the duration of a test; the previous one is
+/// restored afterwards, as alchemy.ini and the migrations folder are found from it.
+class WorkDir {
+public:
+    WorkDir() : previous_(fs::current_path()) {
+        static std::atomic<int> counter{0};
+        path_ = fs::temp_directory_path() / ("alchemy-migrate-test-" + std::to_string(::getpid()) +
+                                             "-" + std::to_string(++counter));
+        fs::remove_all(path_);
+        fs::create_directories(path_);
+        fs::current_path(path_);
+    }
+    ~WorkDir() {
+        std::error_code ec;
+        fs::current_path(previous_, ec);
+        fs::remove_all(path_, ec);
+    }
+    WorkDir(const WorkDir&) = delete;
+    WorkDir& operator=(const WorkDir&) = delete;
+
+private:
+    fs::path previous_;
+    fs::path path_;
+};
+
+/// Sets (or, given nothing, unsets) an environment variable for the duration of a test.
+class EnvVar {
+public:
+    EnvVar(const char* name, const std::optional<std::string>& value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        if (value)
+            ::setenv(name, value->c_str(), 1);
+        else
+            ::unsetenv(name);
+    }
+    ~EnvVar() {
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
+    }
+    EnvVar(const EnvVar&) = delete;
+    EnvVar& operator=(const EnvVar&) = delete;
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+
+struct Outcome {
+    int status = 0;
+    std::string out;
+    std::string err;
+};
+
+/// Runs the tool with `args` over `metadata`, as `migrate ARGS...` from a shell.
+Outcome tool(const Strings& args, const sa::MetaData& metadata = {}) {
+    Strings storage{"migrate"};
+    storage.insert(storage.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : storage) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    std::ostringstream out;
+    std::ostringstream err;
+    const int status =
+        migrate::main(static_cast<int>(storage.size()), argv.data(), metadata, out, err);
+    return {status, out.str(), err.str()};
+}
+
+#define RUN_OK(outcome_var, ...)                                      \
+    const auto outcome_var = tool(__VA_ARGS__);                       \
+    INFO("out: " << outcome_var.out << "\nerr: " << outcome_var.err); \
+    REQUIRE(outcome_var.status == 0)
+
+std::string read(const fs::path& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+std::vector<fs::path> revision_files() {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator("migrations/versions"))
+        files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+Strings table_names(sa::Engine& engine) {
+    Strings names;
+    const auto live = sa::inspect(engine);
+    for (const auto& table : live.tables()) names.push_back(table.name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+Strings column_names(const sa::Table& table) {
+    Strings names;
+    for (const auto& column : table.columns) names.push_back(column.name);
+    return names;
+}
+
+/// The changes autogenerate still sees between the live schema and `models`.
+Strings differences(sa::Engine& engine, const sa::MetaData& models) {
+    const std::string version_table(migrate::version_table);
+    return migrate::autogenerate(sa::inspect(engine, {&version_table, 1}), models, engine.dialect())
+        .changes;
+}
+
+using UserRow = std::tuple<std::int64_t, std::optional<std::string>>;
+std::vector<UserRow> users(sa::Engine& engine) {
+    auto conn = engine.connect();
+    return conn
+        .execute(sa::text("SELECT id, name FROM users ORDER BY id")
+                     .columns<std::int64_t, std::optional<std::string>>())
+        .all();
+}
+
+void execute(sa::Engine& engine, const std::string& sql) {
+    auto conn = engine.begin();
+    conn.execute_script(sql);
+    conn.commit();
+}
+
+/// Runs a script that brings its own BEGIN and COMMIT, as a database shell would.
+void run_script(sa::Engine& engine, const std::string& script) {
+    auto conn = engine.connect();
+    conn.driver_connection().execute_script(script);
+}
+
+/// A clean database on `backend`'s server: SECTIONs re-run the test body with the
+/// generated backend, and each run must start from an empty schema.
+sa::test::Backend fresh(const sa::test::Backend& backend) {
+    if (backend.is_sqlite()) return {backend.name, sa::test::sqlite_temp_url()};
+    return {backend.name, sa::test::postgres_schema_url(*sa::test::postgres_url())};
+}
+
+/// One revision written the way a user writes one by hand.
+migrate::Revision hand_written(const std::string& message, const Strings& upgrade,
+                               const Strings& downgrade) {
+    const fs::path versions = "migrations/versions";
+    const auto chain = migrate::load_revisions(versions);
+    return migrate::write_revision(versions, message,
+                                   chain.empty() ? std::nullopt : std::optional(chain.back().id),
+                                   upgrade, downgrade);
+}
+
+}  // namespace
+
+TEST_CASE("the seed's migration flow: init, autogenerate, upgrade, downgrade", "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    const auto v1 = sa::metadata<migrate_v1::User>();
+    const auto v2 = sa::metadata<migrate_v2::User>();
+
+    // alembic init alembic
+    {
+        RUN_OK(init, {"init", "migrations"});
+        CHECK(fs::is_directory("migrations/versions"));
+        const auto ini = read("alchemy.ini");
+        CHECK(ini.find("[alchemy]\n") != std::string::npos);
+        CHECK(ini.find("\nurl = sqlite:///app.db\n") != std::string::npos);
+        CHECK(ini.find("\nscript_location = migrations\n") != std::string::npos);
+        const auto again = tool({"init", "migrations"});
+        CHECK(again.status == 1);
+        CHECK(again.err.find("alchemy.ini already exists") != std::string::npos);
+    }
+
+    // alembic revision --autogenerate -m "Add User Table"
+    std::string first;
+    {
+        RUN_OK(revision, {"revision", "--autogenerate", "-m", "Add User Table"}, v1);
+        CHECK(revision.out.find("Detected ") != std::string::npos);
+        CHECK(revision.out.find("Generating migrations/versions/") != std::string::npos);
+        const auto files = revision_files();
+        REQUIRE(files.size() == 1);
+        CHECK(files[0].filename().string().ends_with("_add_user_table.sql"));
+        first = files[0].filename().string().substr(0, 12);
+        CHECK(read(files[0]).find("CREATE TABLE") != std::string::npos);
+        CHECK(table_names(engine).empty());  // nothing runs before upgrade
+    }
+
+    // alembic upgrade head
+    {
+        RUN_OK(upgrade, {"upgrade", "head"}, v1);
+        CHECK(std::regex_match(upgrade.out, std::regex("Running upgrade <base> -> " + first +
+                                                       ", Add User Table \\(\\d+ ms\\)\n")));
+        CHECK(differences(engine, v1).empty());
+        CHECK(column_names(*sa::inspect(engine).table("users")) ==
+              Strings{"id", "name", "nickname"});
+        RUN_OK(current, {"current"}, v1);
+        CHECK(current.out == first + " (head), Add User Table\n");
+        RUN_OK(check, {"check"}, v1);
+        CHECK(check.out == "No new upgrade operations detected.\n");
+        RUN_OK(nothing, {"upgrade", "head"}, v1);
+        CHECK(nothing.out == "Nothing to do: the database is already at " + first + ".\n");
+    }
+
+    execute(engine, "INSERT INTO users (id, name, nickname) VALUES (1, 'ann', 'annie')");
+    execute(engine, "INSERT INTO users (id, name) VALUES (2, 'bob')");
+
+    // The models change: check notices, autogenerate writes the revision.
+    std::string second;
+    {
+        const auto check = tool({"check"}, v2);
+        INFO("out: " << check.out << "\nerr: " << check.err);
+        CHECK(check.status == 1);
+        CHECK(check.out.find("New upgrade operations detected:") != std::string::npos);
+
+        RUN_OK(revision, {"revision", "--autogenerate", "-m", "Reshape users"}, v2);
+        const auto files = revision_files();
+        REQUIRE(files.size() == 2);
+        const auto chain = migrate::load_revisions("migrations/versions");
+        second = chain.back().id;
+        CHECK(chain.back().down_revision == first);
+        CHECK(read(chain.back().path).find("-- note: ") != std::string::npos);
+    }
+    {
+        RUN_OK(upgrade, {"upgrade", "head"}, v2);
+        CHECK(
+            std::regex_match(upgrade.out, std::regex("Running upgrade " + first + " -> " + second +
+                                                     ", Reshape users \\(\\d+ ms\\)\n")));
+        CHECK(differences(engine, v2).empty());
+        const auto live = sa::inspect(engine);
+        const auto* table = live.table("users");
+        REQUIRE(table);
+        CHECK(column_names(*table) == Strings{"id", "name", "email"});
+        CHECK_FALSE(table->column("name")->nullable);
+        CHECK(std::any_of(table->indexes.begin(), table->indexes.end(),
+                          [](const sa::Index& index) { return index.columns == Strings{"name"}; }));
+        CHECK(users(engine) == std::vector<UserRow>{{1, "ann"}, {2, "bob"}});
+        execute(engine, "INSERT INTO users (id) VALUES (3)");  // the server default fills name
+        CHECK(users(engine).back() == UserRow{3, "anonymous"});
+
+        RUN_OK(current, {"current"}, v2);
+        CHECK(current.out == second + " (head), Reshape users\n");
+        RUN_OK(history, {"history"}, v2);
+        CHECK(history.out == first + " -> " + second + " (head), Reshape users\n<base> -> " +
+                                 first + ", Add User Table\n");
+        RUN_OK(heads, {"heads"}, v2);
+        CHECK(heads.out == second + " (head), Reshape users\n");
+        RUN_OK(check, {"check"}, v2);
+        CHECK(check.out == "No new upgrade operations detected.\n");
+    }
+
+    // alembic downgrade -1
+    {
+        RUN_OK(downgrade, {"downgrade", "-1"}, v2);
+        CHECK(
+            std::regex_match(downgrade.out, std::regex("Running downgrade " + second + " -> " +
+                                                       first + ", Reshape users \\(\\d+ ms\\)\n")));
+        CHECK(differences(engine, v1).empty());
+        const auto live = sa::inspect(engine);
+        CHECK(column_names(*live.table("users")) == Strings{"id", "name", "nickname"});
+        CHECK(live.table("users")->column("name")->nullable);
+        CHECK(users(engine) == std::vector<UserRow>{{1, "ann"}, {2, "bob"}, {3, "anonymous"}});
+        RUN_OK(current, {"current"}, v1);
+        CHECK(current.out == first + ", Add User Table\n");
+    }
+
+    // Back to the start.
+    {
+        RUN_OK(downgrade, {"downgrade", "base"}, v1);
+        CHECK(std::regex_match(downgrade.out,
+                               std::regex("Running downgrade " + first +
+                                          " -> <base>, Add User Table \\(\\d+ ms\\)\n")));
+        CHECK(table_names(engine) == Strings{"alchemy_version"});
+        RUN_OK(current, {"current"}, v1);
+        CHECK(current.out == "<base>\n");
+        RUN_OK(nothing, {"downgrade", "base"}, v1);
+        CHECK(nothing.out == "Nothing to do: the database is already at <base>.\n");
+    }
+
+    // And up again in one go: both revisions, one line each.
+    {
+        RUN_OK(upgrade, {"upgrade", "head"}, v2);
+        CHECK(std::regex_match(
+            upgrade.out, std::regex("Running upgrade <base> -> " + first +
+                                    ", Add User Table \\(\\d+ ms\\)\nRunning upgrade " + first +
+                                    " -> " + second + ", Reshape users \\(\\d+ ms\\)\n")));
+        CHECK(differences(engine, v2).empty());
+    }
+}
+
+TEST_CASE("upgrade and downgrade --sql print the SQL and change nothing", "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    const auto first =
+        hand_written("create t", {"CREATE TABLE t (id INTEGER PRIMARY KEY)"}, {"DROP TABLE t"});
+    const auto second = hand_written("add x", {"ALTER TABLE t ADD COLUMN x INTEGER"},
+                                     {"ALTER TABLE t DROP COLUMN x"});
+
+    {
+        RUN_OK(sql, {"upgrade", "head", "--sql"});
+        CHECK(sql.out.find("CREATE TABLE IF NOT EXISTS alchemy_version") == 0);
+        CHECK(sql.out.find("-- Running upgrade <base> -> " + first.id + ", create t\n") !=
+              std::string::npos);
+        CHECK(sql.out.find("BEGIN;\nCREATE TABLE t (id INTEGER PRIMARY KEY);\n") !=
+              std::string::npos);
+        CHECK(sql.out.find("INSERT INTO alchemy_version (version_num) VALUES ('" + first.id +
+                           "');\nCOMMIT;\n") != std::string::npos);
+        CHECK(sql.out.find("UPDATE alchemy_version SET version_num = '" + second.id + "'") !=
+              std::string::npos);
+        CHECK(table_names(engine).empty());  // not even the version table
+    }
+    {
+        // The printed script runs as it stands.
+        run_script(engine, tool({"upgrade", "+1", "--sql"}).out);
+        RUN_OK(current, {"current"});
+        CHECK(current.out == first.id + ", create t\n");
+    }
+    {
+        RUN_OK(sql, {"downgrade", "base", "--sql"});
+        CHECK(sql.out.find("DROP TABLE t;\n") != std::string::npos);
+        CHECK(sql.out.find("DELETE FROM alchemy_version WHERE alchemy_version.version_num = '" +
+                           first.id + "'") != std::string::npos);
+        CHECK(table_names(engine) == Strings{"alchemy_version", "t"});
+        RUN_OK(current, {"current"});
+        CHECK(current.out == first.id + ", create t\n");
+    }
+    {
+        // A FROM:TO range needs no database at all.
+        EnvVar unreachable("DATABASE_URL", backend.is_sqlite()
+                                               ? "sqlite:////nonexistent/dir/app.db"
+                                               : "postgresql://nobody:s3cret@127.0.0.1:1/none");
+        RUN_OK(range, {"upgrade", first.id + ":head", "--sql"});
+        CHECK(range.out.find("-- Running upgrade " + first.id + " -> " + second.id + ", add x\n") ==
+              0);
+        RUN_OK(back, {"downgrade", "head:base", "--sql"});
+        CHECK(back.out.find("-- Running downgrade " + second.id + " -> " + first.id) == 0);
+        const auto online = tool({"upgrade", "base:head"});
+        CHECK(online.status == 2);
+        CHECK(online.err.find("is for --sql") != std::string::npos);
+    }
+}
+
+TEST_CASE("a failing revision leaves the version and the schema as they were", "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    const auto good =
+        hand_written("good", {"CREATE TABLE good (id INTEGER PRIMARY KEY)"}, {"DROP TABLE good"});
+    RUN_OK(revision, {"revision", "-m", "bad"});
+    const auto bad = migrate::load_revisions("migrations/versions").back();
+    {
+        // Edited by hand: a good statement, then one that fails.
+        auto text = read(bad.path);
+        text.replace(
+            text.find("-- upgrade\n"), 11,
+            "-- upgrade\nCREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n");
+        std::ofstream(bad.path) << text;
+    }
+
+    const auto upgrade = tool({"upgrade", "head"});
+    INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+    CHECK(upgrade.status == 1);
+    CHECK(upgrade.out.find("Running upgrade <base> -> " + good.id + ", good") == 0);
+    CHECK(upgrade.err.find("upgrade " + good.id + " -> " + bad.id +
+                           " failed and was rolled back; the database "
+                           "stays at " +
+                           good.id) != std::string::npos);
+    CHECK(upgrade.err.find(bad.path.string()) != std::string::npos);
+    CHECK(upgrade.err.find("no_such_table") != std::string::npos);
+    CHECK(upgrade.err.find("(ProgrammingError)") != std::string::npos);
+
+    CHECK(table_names(engine) == Strings{"alchemy_version", "good"});
+    RUN_OK(current, {"current"});
+    CHECK(current.out == good.id + ", good\n");
+
+    if (backend.is_sqlite()) {
+        // Foreign keys are off while a revision runs (table rebuilds need that), so a row
+        // that breaks one is caught by PRAGMA foreign_key_check before COMMIT.
+        std::ofstream(bad.path)
+            << "-- alchemy revision\n-- revision: " << bad.id << "\n-- down_revision: " << good.id
+            << "\n-- message: bad\n\n-- upgrade\n"
+               "CREATE TABLE child (id INTEGER PRIMARY KEY, good_id INTEGER REFERENCES good "
+               "(id));\n"
+               "INSERT INTO child VALUES (1, 42);\n-- downgrade\nDROP TABLE child;\n";
+        const auto orphan = tool({"upgrade", "head"});
+        INFO("out: " << orphan.out << "\nerr: " << orphan.err);
+        CHECK(orphan.status == 1);
+        CHECK(
+            orphan.err.find(
+                "break foreign keys, the first in table child (rowid 1) referring to table good") !=
+            std::string::npos);
+        CHECK(table_names(engine) == Strings{"alchemy_version", "good"});
+
+        // Through the library, on a one-connection pool: the connection that ran the
+        // failed revision enforces foreign keys again afterwards.
+        auto single = sa::create_engine(backend.url, {.pool_size = 1, .max_overflow = 0});
+        REQUIRE_THROWS_AS(migrate::upgrade(single, "migrations/versions"), sa::MigrationError);
+        auto conn = single.connect();
+        CHECK(conn.execute(sa::text("PRAGMA foreign_keys").columns<std::int64_t>()).scalar_one() ==
+              1);
+    }
+}
+
+TEST_CASE("stamp, current, history and heads", "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    {
+        RUN_OK(current, {"current"});
+        CHECK(current.out == "<base>\n");
+        RUN_OK(history, {"history"});
+        CHECK(history.out.empty());
+        RUN_OK(heads, {"heads"});
+        CHECK(heads.out.empty());
+        CHECK(table_names(engine).empty());  // reading does not create the version table
+    }
+    const auto first = hand_written("first", {"CREATE TABLE first_table (id INTEGER)"},
+                                    {"DROP TABLE first_table"});
+    const auto second = hand_written("second", {}, {});
+    {
+        RUN_OK(history, {"history"});
+        CHECK(history.out == first.id + " -> " + second.id + " (head), second\n<base> -> " +
+                                 first.id + ", first\n");
+        RUN_OK(heads, {"heads"});
+        CHECK(heads.out == second.id + " (head), second\n");
+    }
+    {
+        RUN_OK(stamp, {"stamp", "head"});
+        CHECK(stamp.out == "Running stamp <base> -> " + second.id + "\n");
+        RUN_OK(current, {"current"});
+        CHECK(current.out == second.id + " (head), second\n");
+        CHECK(table_names(engine) == Strings{"alchemy_version"});  // no revision SQL ran
+    }
+    {
+        RUN_OK(stamp, {"stamp", first.id.substr(0, 6)});  // an unambiguous prefix will do
+        CHECK(stamp.out == "Running stamp " + second.id + " -> " + first.id + "\n");
+        RUN_OK(current, {"current"});
+        CHECK(current.out == first.id + ", first\n");
+    }
+    {
+        RUN_OK(stamp, {"stamp", "base"});
+        RUN_OK(current, {"current"});
+        CHECK(current.out == "<base>\n");
+        RUN_OK(upgrade, {"upgrade", "+1"});
+        CHECK(table_names(engine) == Strings{"alchemy_version", "first_table"});
+    }
+}
+
+TEST_CASE("the tool reports mistakes clearly and changes nothing", "[migrate]") {
+    const auto backend = fresh(GENERATE(from_range(backends())));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+
+    SECTION("no alchemy.ini") {
+        const auto outcome = tool({"current"});
+        CHECK(outcome.status == 1);
+        CHECK(outcome.err == "alchemy: no alchemy.ini in " + fs::current_path().string() +
+                                 "; run `init DIR` first\n");
+        CHECK_FALSE(fs::exists("alchemy.ini"));
+    }
+    RUN_OK(init, {"init", "migrations"});
+    const auto first = hand_written("first", {"CREATE TABLE t (id INTEGER)"}, {"DROP TABLE t"});
+
+    SECTION("an unknown revision") {
+        for (const Strings& args :
+             {Strings{"upgrade", "abc123"}, Strings{"downgrade", "abc123"},
+              Strings{"stamp", "abc123"}, Strings{"upgrade", "abc123", "--sql"}}) {
+            const auto outcome = tool(args);
+            INFO(args[0] << ": " << outcome.err);
+            CHECK(outcome.status == 1);
+            CHECK(outcome.err.find("there is no revision 'abc123' in migrations/versions") !=
+                  std::string::npos);
+            CHECK(outcome.out.empty());
+        }
+        CHECK(table_names(engine).empty());
+    }
+    SECTION("a broken chain") {
+        const auto orphan =
+            migrate::write_revision("migrations/versions", "orphan", "fedcba987654", {}, {});
+        for (const Strings& args :
+             {Strings{"upgrade", "head"}, Strings{"history"}, Strings{"revision", "-m", "x"}}) {
+            const auto outcome = tool(args);
+            INFO(args[0] << ": " << outcome.err);
+            CHECK(outcome.status == 1);
+            CHECK(outcome.err.find(orphan.path.string() + " names down_revision fedcba987654") !=
+                  std::string::npos);
+        }
+        CHECK(revision_files().size() == 2);
+        CHECK(table_names(engine).empty());
+    }
+    SECTION("an unreachable database") {
+        EnvVar unreachable("DATABASE_URL", backend.is_sqlite()
+                                               ? "sqlite:////nonexistent/dir/app.db"
+                                               : "postgresql://nobody:s3cret@127.0.0.1:1/none");
+        for (const Strings& args :
+             {Strings{"upgrade", "head"}, Strings{"revision", "--autogenerate", "-m", "x"},
+              Strings{"current"}, Strings{"check"}}) {
+            const auto outcome = tool(args);
+            INFO(args[0] << ": " << outcome.err);
+            CHECK(outcome.status == 1);
+            CHECK(outcome.err.find("alchemy: cannot connect to ") == 0);
+            CHECK(outcome.err.find("(OperationalError)") != std::string::npos);
+            CHECK(outcome.err.find("s3cret") == std::string::npos);
+        }
+        CHECK(revision_files().size() == 1);
+    }
+    SECTION("no database URL anywhere") {
+        EnvVar no_url("DATABASE_URL", std::nullopt);
+        std::ofstream("alchemy.ini") << "[alchemy]\nscript_location = migrations\n";
+        RUN_OK(history, {"history"});  // the files alone need no database
+        CHECK(history.out == "<base> -> " + first.id + " (head), first\n");
+        const auto upgrade = tool({"upgrade", "head"});
+        CHECK(upgrade.status == 1);
+        CHECK(upgrade.err ==
+              "alchemy: no database URL; set url in the [alchemy] section of alchemy.ini or the "
+              "DATABASE_URL environment variable\n");
+    }
+    SECTION("autogenerate and check want the database at head") {
+        for (const Strings& args :
+             {Strings{"revision", "--autogenerate", "-m", "x"}, Strings{"check"}}) {
+            const auto outcome = tool(args);
+            CHECK(outcome.status == 1);
+            CHECK(outcome.err.find("the database is not up to date: run upgrade head first") !=
+                  std::string::npos);
+        }
+        CHECK(revision_files().size() == 1);
+    }
+    SECTION("no changes, no revision") {
+        RUN_OK(upgrade, {"upgrade", "head"});
+        // The live schema itself as the models: nothing to do by definition.
+        const std::string version_table(migrate::version_table);
+        const auto models = sa::inspect(engine, {&version_table, 1});
+        RUN_OK(revision, {"revision", "--autogenerate", "-m", "nothing"}, models);
+        CHECK(revision.out == "No changes in schema detected.\n");
+        CHECK(revision_files().size() == 1);
+        RUN_OK(empty, {"revision", "--autogenerate", "--allow-empty", "-m", "nothing"}, models);
+        CHECK(revision_files().size() == 2);
+        CHECK(migrate::load_revisions("migrations/versions").back().upgrade.empty());
+    }
+    SECTION("mistakes on the command line") {
+        const auto expect = [](const Strings& args, const std::string& message) {
+            const auto outcome = tool(args);
+            INFO(outcome.err);
+            CHECK(outcome.status == 2);
+            CHECK(outcome.err.find(message) != std::string::npos);
+        };
+        expect({}, "no command given");
+        expect({"upgrayedd"}, "unknown command 'upgrayedd'");
+        expect({"upgrade"}, "upgrade needs one argument, a target: head, +N or a revision id");
+        expect({"downgrade", "-1", "-2"}, "downgrade needs one argument");
+        expect({"current", "now"}, "current takes no argument");
+        expect({"revision"}, "revision needs a message");
+        expect({"upgrade", "head", "-m", "x"}, "upgrade does not take --message");
+        expect({"upgrade", "head", "--bogus"}, "unrecognised option '--bogus'");
+        CHECK(tool({"--help"}).out.find("upgrade head|+N|REV [--sql]") != std::string::npos);
+        CHECK(table_names(engine).empty());
+    }
+}
