@@ -13,7 +13,9 @@ public:
 
     std::string take() { return std::move(out_); }
 
-    void select(const Select& s) {
+    /// `where_true`: every SELECT core gets a WHERE, "WHERE true" when it has no
+    /// condition (see insert()).
+    void select(const Select& s, bool where_true = false) {
         if (!s.ctes.empty()) {
             out_ += s.recursive ? "WITH RECURSIVE " : "WITH ";
             for (std::size_t i = 0; i < s.ctes.size(); ++i) {
@@ -47,7 +49,10 @@ public:
             out_ += " ON ";
             node(join.on);
         }
-        conjunction(" WHERE ", s.where);
+        if (where_true && s.where.empty())
+            out_ += " WHERE true";
+        else
+            conjunction(" WHERE ", s.where);
         if (!s.group_by.empty()) {
             out_ += " GROUP BY ";
             comma_list(s.group_by);
@@ -57,7 +62,7 @@ public:
             out_ += ' ';
             out_ += op;
             out_ += ' ';
-            select(*other);
+            select(*other, where_true);
         }
         if (!s.order_by.empty()) {
             out_ += " ORDER BY ";
@@ -84,10 +89,16 @@ public:
             out_ += ')';
         }
         if (s.from_select) {
+            // Before ON CONFLICT, SQLite would read ON as the constraint of a join at the
+            // end of the SELECT; a WHERE in between settles it.
             out_ += ' ';
-            select(*s.from_select);
+            select(*s.from_select, sqlite_ && s.conflict != Insert::Conflict::none);
         } else if (s.columns.empty()) {
             out_ += " DEFAULT VALUES";
+        } else if (!s.values.empty()) {
+            out_ += " VALUES (";
+            comma_list(s.values);
+            out_ += ')';
         } else {
             out_ += " VALUES ";
             for (std::size_t r = 0; r < s.rows; ++r) {
@@ -100,9 +111,6 @@ public:
             }
         }
         if (s.conflict != Insert::Conflict::none) {
-            // INSERT ... SELECT needs a WHERE before ON CONFLICT on SQLite, or the parser
-            // reads ON as a join constraint.
-            if (s.from_select && sqlite_ && s.from_select->where.empty()) out_ += " WHERE true";
             out_ += " ON CONFLICT";
             if (!s.conflict_columns.empty()) {
                 out_ += " (";
@@ -191,7 +199,7 @@ private:
             out_ += "CAST(";
             node(n.children[0]);
             out_ += " AS ";
-            out_ += n.text;
+            out_ += cast_type(n.text);
             out_ += ')';
             break;
         case Kind::case_when: case_when(n); break;
@@ -234,6 +242,21 @@ private:
             out_ += " ESCAPE ";
             node(n.children[2]);
         }
+    }
+
+    /// The dialect's name for a portable CAST type (sql/case_cast.hpp). SQLite decides a
+    /// cast by type affinity, so its names are those of the affinities: DATETIME would be
+    /// NUMERIC and turn '2024-05-01 ...' into 2024, where TEXT keeps the timestamp text.
+    std::string_view cast_type(std::string_view portable) const {
+        if (sqlite_) {
+            if (portable == "SMALLINT" || portable == "BIGINT") return "INTEGER";
+            if (portable == "DOUBLE PRECISION") return "REAL";
+            if (portable == "TIMESTAMP" || portable == "DATE") return "TEXT";
+        } else {
+            if (portable == "BLOB") return "BYTEA";
+            if (portable == "TIMESTAMP") return "TIMESTAMP WITH TIME ZONE";
+        }
+        return portable;
     }
 
     void case_when(const Node& n) {

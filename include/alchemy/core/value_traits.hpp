@@ -137,9 +137,11 @@ struct value_traits<const char*> {  // bind only
 };
 
 template <std::size_t N>
-struct value_traits<char[N]> {  // string literals, bind only
+struct value_traits<char[N]> {  // string literals and char buffers, bind only
+    /// Up to the first NUL, as for const char*: a buffer's unused tail is not sent.
     static Param to_param(const char (&v)[N]) noexcept {
-        return Param::of_text(std::string_view(v, N - 1));
+        const char* end = std::char_traits<char>::find(v, N, '\0');
+        return Param::of_text(std::string_view(v, end ? static_cast<std::size_t>(end - v) : N));
     }
 };
 

@@ -294,6 +294,30 @@ ALCHEMY_COMPARISON(>, gt)
 ALCHEMY_COMPARISON(>=, ge)
 #undef ALCHEMY_COMPARISON
 
+/// `x == sa::null` is `x IS NULL` and `x != sa::null` is `x IS NOT NULL`, as in
+/// SQLAlchemy: `x = NULL` is never true. These win over the comparisons above because
+/// null_t is a more specialised parameter than a forwarding reference.
+template <class E>
+    requires sql_expression<std::remove_cvref_t<E>> && (!std::is_same_v<std::remove_cvref_t<E>, null_t>)
+auto operator==(E&& e, null_t) {
+    return unary_expression<op::is_null, std::remove_cvref_t<E>, bool, true>{std::forward<E>(e)};
+}
+template <class E>
+    requires sql_expression<std::remove_cvref_t<E>> && (!std::is_same_v<std::remove_cvref_t<E>, null_t>)
+auto operator==(null_t, E&& e) {
+    return unary_expression<op::is_null, std::remove_cvref_t<E>, bool, true>{std::forward<E>(e)};
+}
+template <class E>
+    requires sql_expression<std::remove_cvref_t<E>> && (!std::is_same_v<std::remove_cvref_t<E>, null_t>)
+auto operator!=(E&& e, null_t) {
+    return unary_expression<op::is_not_null, std::remove_cvref_t<E>, bool, true>{std::forward<E>(e)};
+}
+template <class E>
+    requires sql_expression<std::remove_cvref_t<E>> && (!std::is_same_v<std::remove_cvref_t<E>, null_t>)
+auto operator!=(null_t, E&& e) {
+    return unary_expression<op::is_not_null, std::remove_cvref_t<E>, bool, true>{std::forward<E>(e)};
+}
+
 /// Arithmetic on numbers: + - * / %.
 #define ALCHEMY_ARITHMETIC(symbol, name)                                                          \
     template <class L, class R>                                                                   \
@@ -344,6 +368,18 @@ auto concat(L&& lhs, R&& rhs) {
     return detail::make_binary<op::concat, L, R,
                                detail::maybe_optional_t<std::string, detail::either_nullable_v<LE, RE>>>(
         std::forward<L>(lhs), std::forward<R>(rhs));
+}
+
+namespace detail {
+template <class T>
+inline constexpr bool text_value_v = is_text_like_v<without_optional_t<value_of_t<T>>>;
+}  // namespace detail
+
+/// `a + b` on two text values is concatenation too: `sa::col<&User::first> + " " + ...`.
+template <class L, class R>
+    requires detail::expression_operands<L, R> && detail::text_value_v<L> && detail::text_value_v<R>
+auto operator+(L&& lhs, R&& rhs) {
+    return alchemy::concat(std::forward<L>(lhs), std::forward<R>(rhs));
 }
 
 }  // namespace alchemy

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -128,6 +129,21 @@ struct order_item {
 };
 
 namespace detail {
+/// A query that can stand inside an expression: a SELECT, or a union of SELECTs
+/// (sql/subquery.hpp says what else it provides).
+template <class S>
+concept query_statement = requires {
+    typename S::row_type;
+    typename S::outer_sources;
+    S::column_count;
+};
+}  // namespace detail
+
+/// x IN (SELECT ...); defined in sql/subquery.hpp.
+template <class E, class S, bool Negated>
+struct in_subquery_expression;
+
+namespace detail {
 struct like_text { static constexpr std::string_view sql = "LIKE"; };
 struct not_like_text { static constexpr std::string_view sql = "NOT LIKE"; };
 struct ilike_text { static constexpr std::string_view sql = "ILIKE"; };
@@ -160,15 +176,21 @@ struct expression_ops {
     template <class T>
     auto not_in(const std::vector<T>& values) const { return make_in(values, true); }
     template <class... Ts>
-        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...))
+        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...) && (!detail::query_statement<Ts> && ...))
     auto in_(const Ts&... values) const {
-        return make_in(std::vector<std::common_type_t<Ts...>>{values...}, false);
+        return make_in(std::vector<std::common_type_t<std::decay_t<const Ts>...>>{values...}, false);
     }
     template <class... Ts>
-        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...))
+        requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...) && (!detail::query_statement<Ts> && ...))
     auto not_in(const Ts&... values) const {
-        return make_in(std::vector<std::common_type_t<Ts...>>{values...}, true);
+        return make_in(std::vector<std::common_type_t<std::decay_t<const Ts>...>>{values...}, true);
     }
+    /// x IN (SELECT y ...): a query of one column of x's type. It may read tables of the
+    /// statement around it (a correlated subquery).
+    template <detail::query_statement S>
+    auto in_(const S& query) const { return make_in_query<false>(query); }
+    template <detail::query_statement S>
+    auto not_in(const S& query) const { return make_in_query<true>(query); }
 
     template <class Low, class High>
     auto between(Low&& low, High&& high) const {
@@ -203,6 +225,14 @@ private:
                       "alchemy: like()/ilike() apply to text expressions only");
         using PE = detail::operand_t<Self, P>;
         return like_expression<Self, PE, Text>{self(), detail::as_operand<Self>(std::forward<P>(pattern))};
+    }
+
+    template <bool Negated, class S>
+    auto make_in_query(const S& query) const {
+        static_assert(S::column_count == 1, "alchemy: in_(query) needs a query of exactly one column");
+        static_assert(detail::compatible_values<typename Self::value_type, typename S::template column_t<0>>(),
+                      "alchemy: in_(query) selects values of another type than the expression's");
+        return in_subquery_expression<Self, S, Negated>{{}, self(), std::make_shared<const S>(query)};
     }
 
     template <class T>

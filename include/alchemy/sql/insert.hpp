@@ -1,24 +1,37 @@
-// sa::insert<T>().values(obj | vector)[.returning(sa::col<&T::id>, ...)]
+// sa::insert<T>(): INSERT statements.
 //
-// Rows whose autoincrement key is unset (0 or empty) leave the key out, so the database
-// generates it; RETURNING reads the generated values back (both dialects support it).
-// Many rows go out as multi-row VALUES statements of up to `max_batch_rows` rows each.
+//   sa::insert<User>().values(user)              one object, a std::vector or a std::span of them
+//   sa::insert<User>().values(sa::col<&User::name> = "ann", sa::col<&User::email> = sa::null)
+//   sa::insert<Archive>().from_select(query)     INSERT INTO archive (...) SELECT ...
+//     .returning(sa::col<&User::id>, ...)        rows read back through the columns' codecs
+//     .on_conflict_do_nothing(sa::col<&User::email>)
+//     .on_conflict_do_update(sa::col<&User::email>).set(sa::col<&User::name> = sa::excluded<&User::name>)
+//
+// Objects whose autoincrement key is unset (0 or empty) leave the key out, so the
+// database generates it; RETURNING reads generated values back. Many objects go out as
+// multi-row VALUES statements of up to `max_batch_rows` rows each, under both
+// databases' limits on bound parameters. Upserts are ON CONFLICT, which PostgreSQL and
+// SQLite (3.24 and later) spell alike.
 #pragma once
 
 #include "alchemy/core/connection.hpp"
+#include "alchemy/core/error.hpp"
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/schema/model_row.hpp"
+#include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
-#include "alchemy/sql/detail/render.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
+#include "alchemy/sql/select.hpp"
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
-#include <optional>
+#include <iterator>
+#include <memory>
 #include <span>
 #include <string>
-#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -66,137 +79,455 @@ private:
     std::int64_t rowcount_;
 };
 
-template <mapped_model T, class... Returning>
-class Insert {
-    using row_type = std::conditional_t<sizeof...(Returning) == 0, void,
-                                        row_of_t<typename Returning::value_type...>>;
+namespace detail {
 
+/// insert<T>() before .values() or .from_select().
+struct no_rows {
+    static constexpr bool fixed_shape = true;
+};
+
+/// Objects to insert, owned (shared by copies of the statement) or borrowed.
+template <class T>
+struct object_rows {
+    static constexpr bool fixed_shape = true;
+    std::shared_ptr<const std::vector<T>> owned;
+    std::span<const T> rows;
+};
+
+/// One row given as column assignments.
+template <class... As>
+struct assigned_row {
+    static constexpr bool fixed_shape = (As::fixed_shape && ...);
+    std::tuple<As...> assignments;
+};
+
+/// The rows of query S, into the model columns whose indexes the std::index_sequence
+/// Columns lists.
+template <class S, class Columns>
+struct selected_rows {
+    static constexpr bool fixed_shape = S::fixed_shape;
+    std::shared_ptr<const S> query;
+};
+
+struct no_conflict {
+    static constexpr bool fixed_shape = true;
+};
+/// ON CONFLICT [(targets)] DO NOTHING.
+template <class... Targets>
+struct conflict_do_nothing {
+    static constexpr bool fixed_shape = true;
+};
+/// ON CONFLICT (targets) DO UPDATE SET assignments.
+template <class Targets, class... As>
+struct conflict_do_update {
+    static constexpr bool fixed_shape = (As::fixed_shape && ...);
+    std::tuple<As...> set;
+};
+
+template <class A>
+inline constexpr bool is_assignment_v = requires { typename A::column; };
+
+template <class R>
+inline constexpr bool is_assigned_row_v = false;
+template <class... As>
+inline constexpr bool is_assigned_row_v<assigned_row<As...>> = true;
+
+template <class C>
+inline constexpr bool is_do_update_v = false;
+template <class Targets, class... As>
+inline constexpr bool is_do_update_v<conflict_do_update<Targets, As...>> = true;
+/// on_conflict_do_update(...) without .set(...).
+template <class C>
+inline constexpr bool is_empty_update_v = false;
+template <class Targets>
+inline constexpr bool is_empty_update_v<conflict_do_update<Targets>> = true;
+
+/// The model columns an INSERT of whole objects names (without generated keys when
+/// SkipGenerated), as indexes.
+template <class T, bool SkipGenerated>
+consteval auto inserted_columns() {
+    constexpr std::size_t count = [] {
+        std::size_t n = 0;
+        for (const auto& column : model_info<T>::columns) n += SkipGenerated && column.autoincrement ? 0 : 1;
+        return n;
+    }();
+    std::array<std::size_t, count> indexes{};
+    std::size_t next = 0;
+    for (std::size_t c = 0; c < model_info<T>::column_count; ++c)
+        if (!(SkipGenerated && model_info<T>::columns[c].autoincrement)) indexes[next++] = c;
+    return indexes;
+}
+template <class T, bool SkipGenerated, std::size_t... I>
+auto inserted_column_list(std::index_sequence<I...>)
+    -> std::index_sequence<inserted_columns<T, SkipGenerated>()[I]...>;
+template <class T, bool SkipGenerated>
+using inserted_column_list_t = decltype(inserted_column_list<T, SkipGenerated>(
+    std::make_index_sequence<inserted_columns<T, SkipGenerated>().size()>{}));
+
+/// RETURNING rows: the returned expressions' types, read like SELECT columns.
+template <class Returning>
+struct returned_rows {
+    using row = void;
+    static constexpr bool fixed_shape = true;
+};
+template <class E, class... Es>
+struct returned_rows<std::tuple<E, Es...>> {
+    using shape = row_for<expression_columns<E, Es...>, type_list<>>;
+    using row = typename shape::row;
+    using reader = typename shape::reader;
+    static constexpr bool fixed_shape = E::fixed_shape && (Es::fixed_shape && ...);
+};
+
+}  // namespace detail
+
+/// An INSERT into T's table; see the file comment.
+template <class T, class Rows = detail::no_rows, class Conflict = detail::no_conflict,
+          class Returning = std::tuple<>>
+class Insert {
 public:
+    using returning_row = typename detail::returned_rows<Returning>::row;
+
     /// Keeps the SQL text under SQLite's and PostgreSQL's bound-parameter limits.
     static constexpr std::size_t max_batch_rows =
         std::clamp<std::size_t>(30000 / std::max<std::size_t>(model_info<T>::column_count, 1), 1, 1000);
 
     Insert() = default;
-    // rows_ may point into owned_: copies and moves re-point it at their own rows.
-    Insert(const Insert& other)
-        : owned_(other.owned_), rows_(other.owns_rows() ? std::span<const T>(owned_) : other.rows_) {}
-    Insert(Insert&& other) noexcept
-        : rows_(other.rows_) {
-        const bool owned = other.owns_rows();
-        owned_ = std::move(other.owned_);
-        if (owned) rows_ = owned_;
-    }
-    Insert& operator=(const Insert&) = delete;
-    Insert& operator=(Insert&&) = delete;
+    Insert(Rows rows, Conflict conflict, Returning returning)
+        : rows_(std::move(rows)), conflict_(std::move(conflict)), returning_(std::move(returning)) {}
 
     /// Inserts a copy of `obj`.
-    Insert values(const T& obj) && {
-        owned_.assign(1, obj);
-        rows_ = owned_;
-        return std::move(*this);
-    }
+    auto values(const T& obj) const { return owning(std::vector<T>{obj}); }
     /// Inserts `objs` (moved into the statement).
-    Insert values(std::vector<T> objs) && {
-        owned_ = std::move(objs);
-        rows_ = owned_;
-        return std::move(*this);
-    }
+    auto values(std::vector<T> objs) const { return owning(std::move(objs)); }
     /// Inserts `objs` without copying them; they must outlive the execution.
-    Insert values(std::span<const T> objs) && {
-        owned_.clear();
-        rows_ = objs;
-        return std::move(*this);
+    auto values(std::span<const T> objs) const {
+        return with_rows(detail::object_rows<T>{nullptr, objs});
+    }
+    /// One row from column assignments: values(sa::col<&T::a> = x, sa::col<&T::b> = y).
+    template <class... As>
+        requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
+    auto values(As... assignments) const {
+        static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
+                      "alchemy: values() assigns a column of another table than the one inserted");
+        static_assert(detail::is_empty_list_v<detail::concat_t<typename As::sources...>>,
+                      "alchemy: an inserted value cannot read columns; give values, or use "
+                      "from_select()");
+        return with_rows(detail::assigned_row<As...>{{std::move(assignments)...}});
+    }
+    template <class U>
+        requires(!std::is_convertible_v<const U&, const T&> &&
+                 !std::is_convertible_v<const U&, std::span<const T>> && !detail::is_assignment_v<U>)
+    auto values(const U&) const {
+        static_assert(detail::always_false<U>,
+                      "alchemy: insert<T>().values() takes objects of the model T it inserts (one, "
+                      "or a std::vector or std::span of them) or column assignments; this is "
+                      "something else, e.g. an object of another model");
+        return *this;
     }
 
-    /// Reads the given columns of each inserted row back: .returning(sa::col<&T::id>).
-    template <auto... Members>
-    Insert<T, column_ref<Members>...> returning(column_ref<Members>...) && {
+    /// INSERT INTO t (columns) SELECT ...: without `columns`, the query's columns go to
+    /// all of T's columns in order, or to all but the autoincrement key when it selects
+    /// one fewer.
+    template <detail::query_statement S, auto... Members>
+    auto from_select(S query, column_ref<Members>...) const {
+        static_assert(detail::is_empty_list_v<typename S::outer_sources>,
+                      "alchemy: the statement uses a column whose table is not in its FROM "
+                      "or JOIN clauses; add .join<Model>(on), .join(source, on) or "
+                      ".select_from(...)");
         static_assert((std::is_same_v<typename column_ref<Members>::model_type, T> && ...),
+                      "alchemy: from_select() names a column of another table than the one inserted");
+        if constexpr (sizeof...(Members) > 0) {
+            return from_query<std::index_sequence<column_ref<Members>::index...>>(std::move(query));
+        } else if constexpr (S::column_count == model_info<T>::column_count) {
+            return from_query<detail::inserted_column_list_t<T, false>>(std::move(query));
+        } else {
+            static_assert(S::column_count == detail::inserted_columns<T, true>().size(),
+                          "alchemy: from_select() without columns needs a query of as many "
+                          "columns as the table has (or one per column but the generated "
+                          "key); name the target columns otherwise");
+            return from_query<detail::inserted_column_list_t<T, true>>(std::move(query));
+        }
+    }
+
+    /// ON CONFLICT [(columns)] DO NOTHING: rows that would break a unique constraint on
+    /// those columns (any, without columns) are skipped.
+    template <auto... Members>
+    auto on_conflict_do_nothing(column_ref<Members>...) const {
+        static_assert((std::is_same_v<typename column_ref<Members>::model_type, T> && ...),
+                      "alchemy: on_conflict_do_nothing() names a column of another table than "
+                      "the one inserted");
+        return with_conflict(detail::conflict_do_nothing<column_ref<Members>...>{});
+    }
+    /// ON CONFLICT (columns) DO UPDATE: rows that clash on those (unique) columns update
+    /// the existing row instead, with .set(...).
+    template <auto... Members>
+    auto on_conflict_do_update(column_ref<Members>...) const {
+        static_assert(sizeof...(Members) > 0,
+                      "alchemy: on_conflict_do_update() needs the conflicting columns (a "
+                      "primary key or unique constraint): on_conflict_do_update(sa::col<&T::email>)");
+        static_assert((std::is_same_v<typename column_ref<Members>::model_type, T> && ...),
+                      "alchemy: on_conflict_do_update() names a column of another table than "
+                      "the one inserted");
+        return with_conflict(detail::conflict_do_update<std::tuple<column_ref<Members>...>>{});
+    }
+    /// What DO UPDATE sets: sa::col<&T::name> = sa::excluded<&T::name> (the value the
+    /// INSERT proposed), or any value or expression on the existing row.
+    template <class... As>
+        requires(detail::is_assignment_v<As> && ...)
+    auto set(As... assignments) const {
+        static_assert(detail::is_do_update_v<Conflict>,
+                      "alchemy: set() on an insert says what on_conflict_do_update(...) updates; "
+                      "call that first");
+        static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
+                      "alchemy: set() assigns a column of another table than the one inserted");
+        static_assert(detail::subset_v<detail::concat_t<typename As::sources...>,
+                                       detail::type_list<T, detail::excluded_row<T>>>,
+                      "alchemy: an upsert's set() may read only the inserted table and "
+                      "sa::excluded<...> columns");
+        if constexpr (detail::is_do_update_v<Conflict>) return add_set(conflict_, std::move(assignments)...);
+    }
+
+    /// Reads the given expressions of each inserted row back:
+    /// .returning(sa::col<&T::id>). Enums and adapted types read through their codecs.
+    template <sql_expression... Es>
+        requires(sizeof...(Es) > 0)
+    auto returning(Es... expressions) const {
+        static_assert(detail::subset_v<detail::concat_t<typename Es::sources...>, detail::type_list<T>>,
                       "alchemy: returning() names a column of another model than the one inserted");
-        Insert<T, column_ref<Members>...> next;
-        const bool owned = owns_rows();
-        next.owned_ = std::move(owned_);
-        next.rows_ = owned ? std::span<const T>(next.owned_) : rows_;
-        return next;
+        return Insert<T, Rows, Conflict, std::tuple<Es...>>(rows_, conflict_,
+                                                             std::tuple<Es...>{std::move(expressions)...});
     }
 
-    /// The SQL for one row, as sent to `dialect` (for debugging and docs).
+    /// The SQL as sent to `dialect` (for objects: that of the first, alone).
     std::string sql(const Dialect& dialect) const {
-        const bool skip = rows_.empty() || needs_generated_key(rows_.front());
-        return render(dialect, skip, 1);
+        check();
+        std::string adhoc;
+        if constexpr (objects) {
+            const bool skip = rows_.rows.empty() || needs_generated_key(rows_.rows.front());
+            return object_sql(dialect, skip, 1, adhoc);
+        } else {
+            return statement_sql(dialect, adhoc);
+        }
     }
 
-    InsertResult<row_type> execute_on(Connection& conn) const {
-        if (rows_.empty())
-            throw ArgumentError("alchemy: insert<T>() has no rows; call .values(obj) first");
-        std::vector<std::conditional_t<std::is_void_v<row_type>, char, row_type>> returned;
+    InsertResult<returning_row> execute_on(Connection& conn) const {
+        check();
+        std::vector<stored_row> returned;
         std::int64_t rowcount = 0;
         ParamBuffer params;
-        std::size_t begin = 0;
-        while (begin < rows_.size()) {
-            // A batch is a run of rows with the same shape (key given or generated).
-            const bool skip = needs_generated_key(rows_[begin]);
-            std::size_t end = begin + 1;
-            while (end < rows_.size() && end - begin < max_batch_rows &&
-                   needs_generated_key(rows_[end]) == skip)
-                ++end;
-            params.clear();
-            for (std::size_t r = begin; r < end; ++r) bind_columns(rows_[r], params, skip);
-            const std::size_t count = end - begin;
-            std::string adhoc;
-            const std::string* sql;
-            if (count == 1)
-                sql = skip ? &cached<single_generated>(conn.dialect(), true, 1)
-                           : &cached<single_given>(conn.dialect(), false, 1);
-            else if (count == max_batch_rows)
-                sql = skip ? &cached<batch_generated>(conn.dialect(), true, count)
-                           : &cached<batch_given>(conn.dialect(), false, count);
-            else
-                sql = &(adhoc = render(conn.dialect(), skip, count));
-            auto result = conn.execute_sql(*sql, params.params());
-            if constexpr (std::is_void_v<row_type>) {
-                rowcount += result.rowcount();
-            } else {
-                auto rows = std::move(result).template as<row_type>().all();
-                rowcount += static_cast<std::int64_t>(rows.size());
-                returned.insert(returned.end(), std::make_move_iterator(rows.begin()),
-                                std::make_move_iterator(rows.end()));
+        std::string adhoc;
+        if constexpr (objects) {
+            const auto rows = rows_.rows;
+            if (rows.empty())
+                throw ArgumentError("alchemy: insert<T>().values() was given no objects to insert");
+            std::size_t begin = 0;
+            while (begin < rows.size()) {
+                // A batch is a run of rows with the same shape (key given or generated).
+                const bool skip = needs_generated_key(rows[begin]);
+                // Without any column to name, a row is INSERT ... DEFAULT VALUES: one per statement.
+                const std::size_t batch = skip && generated_only ? 1 : max_batch_rows;
+                std::size_t end = begin + 1;
+                while (end < rows.size() && end - begin < batch && needs_generated_key(rows[end]) == skip) ++end;
+                params.clear();
+                for (std::size_t r = begin; r < end; ++r) bind_columns(rows[r], params, skip);
+                bind_tail(params);
+                run(conn, object_sql(conn.dialect(), skip, end - begin, adhoc), params, returned, rowcount);
+                begin = end;
             }
-            begin = end;
+        } else {
+            bind_head(params);
+            bind_tail(params);
+            run(conn, statement_sql(conn.dialect(), adhoc), params, returned, rowcount);
         }
-        if constexpr (std::is_void_v<row_type>)
+        if constexpr (std::is_void_v<returning_row>)
             return InsertResult<void>(rowcount);
         else
-            return InsertResult<row_type>(std::move(returned), rowcount);
+            return InsertResult<returning_row>(std::move(returned), rowcount);
     }
 
 private:
-    template <mapped_model, class...>
+    template <class, class, class, class>
     friend class Insert;
 
+    static constexpr bool objects = std::is_same_v<Rows, detail::object_rows<T>>;
+    static constexpr bool fixed_shape =
+        Rows::fixed_shape && Conflict::fixed_shape && detail::returned_rows<Returning>::fixed_shape;
+    static constexpr bool generated_only = detail::inserted_columns<T, true>().empty();
+    using stored_row = std::conditional_t<std::is_void_v<returning_row>, char, returning_row>;
+
+    // Each statement shape of object inserts caches its own text.
     struct single_generated {};
     struct single_given {};
     struct batch_generated {};
     struct batch_given {};
 
-    bool owns_rows() const noexcept { return !owned_.empty() && rows_.data() == owned_.data(); }
+    static void check() {
+        static_assert(!std::is_same_v<Rows, detail::no_rows>,
+                      "alchemy: insert<T>() needs .values(...) or .from_select(...) before it runs");
+        static_assert(!detail::is_empty_update_v<Conflict>,
+                      "alchemy: on_conflict_do_update(...) needs .set(...) with the columns to update");
+    }
 
-    static std::string render(const Dialect& dialect, bool skip, std::size_t rows) {
-        static constexpr std::array<std::string_view, sizeof...(Returning)> returning{
-            Returning::name...};
-        return detail::render_insert(dialect, detail::table_view<T>(), skip, rows, returning);
+    auto owning(std::vector<T> objs) const {
+        auto owned = std::make_shared<const std::vector<T>>(std::move(objs));
+        std::span<const T> rows(*owned);
+        return with_rows(detail::object_rows<T>{std::move(owned), rows});
+    }
+    template <class R>
+    auto with_rows(R rows) const {
+        return Insert<T, R, Conflict, Returning>(std::move(rows), conflict_, returning_);
+    }
+    template <class C>
+    auto with_conflict(C conflict) const {
+        return Insert<T, Rows, C, Returning>(rows_, std::move(conflict), returning_);
+    }
+    template <class Columns, class S>
+    auto from_query(S query) const {
+        check_selected_types<S>(Columns{});
+        return with_rows(detail::selected_rows<S, Columns>{std::make_shared<const S>(std::move(query))});
+    }
+    template <class S, std::size_t... C>
+    static void check_selected_types(std::index_sequence<C...>) {
+        static_assert(sizeof...(C) == S::column_count,
+                      "alchemy: from_select() names as many columns as the query selects");
+        if constexpr (sizeof...(C) == S::column_count) {
+            []<std::size_t... I>(std::index_sequence<I...>) {
+                static_assert((detail::compatible_values<typename detail::column_codec<T, C>::field_type,
+                                                         typename S::template column_t<I>>() &&
+                               ...),
+                              "alchemy: from_select() puts a selected value into a column of an "
+                              "incompatible type");
+            }(std::make_index_sequence<sizeof...(C)>{});
+        }
+    }
+    template <class Targets, class... Old, class... As>
+    auto add_set(const detail::conflict_do_update<Targets, Old...>& current, As... assignments) const {
+        using C = detail::conflict_do_update<Targets, Old..., As...>;
+        return with_conflict(C{std::tuple_cat(current.set, std::tuple<As...>{std::move(assignments)...})});
+    }
+
+    detail::ast::Insert lower(bool skip_generated, std::size_t rows) const {
+        detail::ast::Insert s;
+        s.table = model_info<T>::table_name;
+        lower_rows(s, skip_generated, rows);
+        lower_conflict(s);
+        // RETURNING names the inserted table's columns bare: there is no other table.
+        std::apply(
+            [&](const auto&... e) {
+                (
+                    [&] {
+                        auto n = e.lower();
+                        if (n.kind == detail::ast::Kind::column) n.qualifier = {};
+                        s.returning.push_back(std::move(n));
+                    }(),
+                    ...);
+            },
+            returning_);
+        return s;
+    }
+    void lower_rows(detail::ast::Insert& s, bool skip_generated, std::size_t rows) const {
+        if constexpr (objects) {
+            for (const auto& column : model_info<T>::columns)
+                if (!(skip_generated && column.autoincrement)) s.columns.push_back(column.name);
+            s.rows = rows;
+        } else if constexpr (detail::is_assigned_row_v<Rows>) {
+            std::apply(
+                [&](const auto&... a) {
+                    (s.columns.push_back(std::remove_cvref_t<decltype(a)>::column::name), ...);
+                    (s.values.push_back(a.value.lower()), ...);
+                },
+                rows_.assignments);
+        } else {
+            lower_selected(s, rows_);
+        }
+    }
+    template <class S, std::size_t... C>
+    static void lower_selected(detail::ast::Insert& s, const detail::selected_rows<S, std::index_sequence<C...>>& rows) {
+        (s.columns.push_back(model_info<T>::columns[C].name), ...);
+        s.from_select = detail::lower_query(*rows.query);
+    }
+    void lower_conflict(detail::ast::Insert& s) const {
+        using kind = detail::ast::Insert::Conflict;
+        if constexpr (std::is_same_v<Conflict, detail::no_conflict>) {
+            return;
+        } else if constexpr (detail::is_do_update_v<Conflict>) {
+            s.conflict = kind::do_update;
+            conflict_targets(s, conflict_);
+            std::apply([&](const auto&... a) { (s.conflict_set.push_back(a.lower()), ...); }, conflict_.set);
+        } else {
+            s.conflict = kind::do_nothing;
+            conflict_targets(s, conflict_);
+        }
+    }
+    template <class... Targets>
+    static void conflict_targets(detail::ast::Insert& s, detail::conflict_do_nothing<Targets...>) {
+        (s.conflict_columns.push_back(Targets::name), ...);
+    }
+    template <class... Targets, class... As>
+    static void conflict_targets(detail::ast::Insert& s,
+                                 const detail::conflict_do_update<std::tuple<Targets...>, As...>&) {
+        (s.conflict_columns.push_back(Targets::name), ...);
+    }
+
+    /// Values of the assigned row or the query, before the conflict clause.
+    void bind_head(ParamBuffer& out) const {
+        if constexpr (detail::is_assigned_row_v<Rows>)
+            std::apply([&](const auto&... a) { (a.bind(out), ...); }, rows_.assignments);
+        else
+            detail::bind_query(*rows_.query, out);
+    }
+    /// Values after the rows: the upsert's SET, then RETURNING.
+    void bind_tail(ParamBuffer& out) const {
+        if constexpr (detail::is_do_update_v<Conflict>)
+            std::apply([&](const auto&... a) { (a.bind(out), ...); }, conflict_.set);
+        std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
+    }
+
+    std::string render(const Dialect& dialect, bool skip_generated, std::size_t rows) const {
+        return detail::ast::render(dialect, lower(skip_generated, rows));
+    }
+    /// The text for `rows` objects: cached for one row and for a full batch, else
+    /// rendered into `adhoc`.
+    const std::string& object_sql(const Dialect& dialect, bool skip, std::size_t rows, std::string& adhoc) const {
+        if constexpr (fixed_shape) {
+            if (rows == 1) return skip ? cached<single_generated>(dialect, true, 1) : cached<single_given>(dialect, false, 1);
+            if (rows == max_batch_rows)
+                return skip ? cached<batch_generated>(dialect, true, rows) : cached<batch_given>(dialect, false, rows);
+        }
+        return adhoc = render(dialect, skip, rows);
+    }
+    const std::string& statement_sql(const Dialect& dialect, std::string& adhoc) const {
+        if constexpr (fixed_shape)
+            return detail::sql_cache<Insert>::get(dialect, [this](const Dialect& d) { return render(d, false, 1); });
+        else
+            return adhoc = render(dialect, false, 1);
     }
     template <class Shape>
-    static const std::string& cached(const Dialect& dialect, bool skip, std::size_t rows) {
+    const std::string& cached(const Dialect& dialect, bool skip, std::size_t rows) const {
         return detail::sql_cache<std::pair<Insert, Shape>>::get(
             dialect, [&](const Dialect& d) { return render(d, skip, rows); });
     }
 
-    std::vector<T> owned_;
-    std::span<const T> rows_;
+    static void run(Connection& conn, const std::string& sql, const ParamBuffer& params,
+                    std::vector<stored_row>& returned, std::int64_t& rowcount) {
+        auto result = conn.execute_sql(sql, params.params());
+        if constexpr (std::is_void_v<returning_row>) {
+            rowcount += result.rowcount();
+        } else {
+            using reader = typename detail::returned_rows<Returning>::reader;
+            auto rows = std::move(result).template read_with<returning_row, reader>().all();
+            rowcount += static_cast<std::int64_t>(rows.size());
+            returned.insert(returned.end(), std::make_move_iterator(rows.begin()),
+                            std::make_move_iterator(rows.end()));
+        }
+    }
+
+    Rows rows_{};
+    Conflict conflict_{};
+    Returning returning_{};
 };
 
-/// INSERT INTO T's table; add rows with .values(...).
+/// INSERT INTO T's table; add rows with .values(...) or .from_select(...).
 template <class T>
     requires(detail::require_model<T>())
 Insert<T> insert() {

@@ -8,22 +8,25 @@
 //       .limit(10)
 //
 // Rows are std::tuple<column types...> (one column: the bare type), or T for
-// sa::select<T>(). FROM is the model of the first selected column (or select_from<T>());
-// every other table must come in through join/left_join, which the compiler checks.
-// Columns of a left-joined model read as std::optional. Each call returns a new
-// statement type; the SQL of a type is rendered once per dialect and cached.
+// sa::select<T>(). FROM is the table (or alias, subquery, CTE) of the first selected
+// column, or what .select_from(...) names; every other table must come in through
+// join/left_join, which the compiler checks when the statement runs on its own. Inside
+// another statement, the tables it does not list are the enclosing statement's to
+// provide (a correlated subquery; sql/subquery.hpp). Columns of a left-joined table
+// read as std::optional. Each call returns a new statement type; the SQL of a type is
+// rendered once per dialect and cached.
 #pragma once
 
-#include "alchemy/core/connection.hpp"
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/schema/model_row.hpp"
+#include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
-#include "alchemy/sql/detail/sql_cache.hpp"
+#include "alchemy/sql/subquery.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -35,18 +38,20 @@ namespace detail {
 /// Where a clause's text stands in a SELECT, which is also the order its values bind in.
 enum class clause_position { join = 1, where, group_by, having, order_by, limit, offset };
 
-template <class U, bool Left, sql_expression On>
+template <class Source, bool Left, sql_expression On>
 struct join_clause {
     static constexpr clause_position position = clause_position::join;
-    static constexpr bool fixed_shape = On::fixed_shape;
-    using joined = U;
+    static constexpr bool fixed_shape = Source::fixed_shape && On::fixed_shape;
+    using joined = typename Source::tag;
     static constexpr bool left = Left;
     using sources = typename On::sources;
+    Source source;
     On on;
-    void lower(ast::Select& s) const {
-        s.joins.push_back({Left, {model_info<U>::table_name, {}, nullptr}, on.lower()});
+    void lower(ast::Select& s) const { s.joins.push_back({Left, source.table_ref(), on.lower()}); }
+    void bind(ParamBuffer& out) const {
+        source.bind(out);
+        on.bind(out);
     }
-    void bind(ParamBuffer& out) const { on.bind(out); }
 };
 
 template <sql_expression E>
@@ -118,15 +123,31 @@ struct distinct_clause {  // SELECT DISTINCT: no values
     void bind(ParamBuffer&) const {}
 };
 
+template <clause_position P, class... Clauses>
+void bind_at(const std::tuple<Clauses...>& clauses, ParamBuffer& out) {
+    std::apply(
+        [&](const auto&... c) {
+            ((std::remove_cvref_t<decltype(c)>::position == P ? c.bind(out) : void()), ...);
+        },
+        clauses);
+}
+/// Binds clauses in the order their text comes, whatever order they were added in.
+template <class... Clauses>
+void bind_by_position(const std::tuple<Clauses...>& clauses, ParamBuffer& out) {
+    bind_at<clause_position::join>(clauses, out);
+    bind_at<clause_position::where>(clauses, out);
+    bind_at<clause_position::group_by>(clauses, out);
+    bind_at<clause_position::having>(clauses, out);
+    bind_at<clause_position::order_by>(clauses, out);
+    bind_at<clause_position::limit>(clauses, out);
+    bind_at<clause_position::offset>(clauses, out);
+}
+
 template <class C>
 inline constexpr bool is_join_v = requires { typename C::joined; };
 
-template <class E>
-inline constexpr bool is_labeled_v = false;
-template <class E>
-inline constexpr bool is_labeled_v<labeled<E>> = true;
-
-/// Models reachable in a statement: FROM plus every joined model (reachable_t below).
+/// Tables (and aliases, subqueries, CTEs) reachable in a statement: FROM plus every
+/// joined one.
 template <class C>
 consteval bool is_left_join() {
     if constexpr (is_join_v<C>) return C::left;
@@ -140,8 +161,11 @@ template <class C>
 struct joined_model<C, true> {
     using type = type_list<typename C::joined>;
 };
+template <class From>
+using from_tags_t =
+    std::conditional_t<std::is_void_v<typename From::tag>, type_list<>, type_list<typename From::tag>>;
 template <class From, class... Clauses>
-using reachable_t = concat_t<type_list<From>, typename joined_model<Clauses>::type...>;
+using reachable_t = concat_t<from_tags_t<From>, typename joined_model<Clauses>::type...>;
 template <class... Clauses>
 using left_joined_t =
     concat_t<std::conditional_t<is_left_join<Clauses>(), typename joined_model<Clauses>::type, type_list<>>...>;
@@ -157,32 +181,52 @@ struct first_source<type_list<>> {
     using type = void;
 };
 
-/// Is E a column (possibly labelled), and of which model?
+/// The members of List that Exclude does not hold.
+template <class List, class Exclude>
+struct difference;
+template <class... Ts, class Exclude>
+struct difference<type_list<Ts...>, Exclude> {
+    using type = concat_t<std::conditional_t<contains_v<Ts, Exclude>, type_list<>, type_list<Ts>>...>;
+};
+template <class List, class Exclude>
+using difference_t = typename difference<List, Exclude>::type;
+
+template <std::size_t I, class List>
+struct nth;
+template <std::size_t I, class... Ts>
+struct nth<I, type_list<Ts...>> {
+    using type = std::tuple_element_t<I, std::tuple<Ts...>>;
+};
+template <std::size_t I, class List>
+using nth_t = typename nth<I, List>::type;
+
+/// Is E a column read through a codec (possibly labelled)?
 template <class E>
 struct column_info {
     static constexpr bool is_column = false;
 };
-template <auto M>
-struct column_info<column_ref<M>> {
+template <codec_column E>
+struct column_info<E> {
     static constexpr bool is_column = true;
-    using column = column_ref<M>;
+    using column = E;
 };
-template <auto M>
-struct column_info<labeled<column_ref<M>>> : column_info<column_ref<M>> {};
+template <codec_column E>
+struct column_info<labeled<E>> : column_info<E> {};
 
-/// The C++ type one selected expression reads as, given the left-joined models.
+/// A column of some table, alias, subquery or CTE: NULL when that source is left-joined
+/// and no row matched.
+template <class E>
+concept column_like = codec_column<E> || requires(const E& e) { e.column_name(); };
+
+/// The C++ type one selected expression reads as, given the left-joined sources.
 template <class E, class LeftJoined>
 consteval auto selected_type() {
-    if constexpr (column_info<E>::is_column) {
-        using C = typename column_info<E>::column;
-        using V = typename C::value_type;
-        if constexpr (contains_v<typename C::model_type, LeftJoined>)
-            return std::type_identity<maybe_optional_t<V, true>>{};
-        else
-            return std::type_identity<V>{};
-    } else {
-        return std::type_identity<typename E::value_type>{};
-    }
+    using C = unlabeled_t<E>;
+    using V = typename C::value_type;
+    if constexpr (column_like<C> && contains_v<typename first_source<typename C::sources>::type, LeftJoined>)
+        return std::type_identity<maybe_optional_t<V, true>>{};
+    else
+        return std::type_identity<V>{};
 }
 template <class E, class LeftJoined>
 using selected_t = typename decltype(selected_type<E, LeftJoined>())::type;
@@ -225,9 +269,22 @@ struct selected_reader {
     }
 };
 
+/// Column C of model T, as selected by select<T>().
+template <class T, std::size_t C>
+struct model_column {
+    using model_type = T;
+    static constexpr std::size_t index = C;
+    using codec = column_codec<T, C>;
+    using field_type = typename codec::field_type;
+    using value_type = field_type;
+    using sources = type_list<T>;
+    static constexpr std::string_view name = model_info<T>::columns[C].name;
+};
+
 /// select<T>(): every column of model T.
 template <class T>
 struct all_columns_of {
+    static constexpr std::size_t count = model_info<T>::column_count;
     using sources = type_list<T>;
     static constexpr bool fixed_shape = true;
     void lower(ast::Select& s) const {
@@ -235,6 +292,11 @@ struct all_columns_of {
             s.columns.emplace_back(ast::Kind::column, column.name, model_info<T>::table_name);
     }
     void bind(ParamBuffer&) const {}
+    std::array<std::string_view, count> natural_names() const {
+        std::array<std::string_view, count> names{};
+        for (std::size_t i = 0; i < count; ++i) names[i] = model_info<T>::columns[i].name;
+        return names;
+    }
 };
 
 template <class T>
@@ -246,6 +308,7 @@ struct model_reader {
 /// The SELECT list: selected expressions, or all columns of one model.
 template <class... Es>
 struct expression_columns {
+    static constexpr std::size_t count = sizeof...(Es);
     using sources = concat_t<typename Es::sources...>;
     static constexpr bool fixed_shape = (Es::fixed_shape && ...);
     std::tuple<Es...> expressions;
@@ -255,7 +318,7 @@ struct expression_columns {
     template <class E>
     static void add(ast::Select& s, const E& e) {
         s.columns.push_back(e.lower());
-        if constexpr (is_labeled_v<E>) {
+        if constexpr (!std::is_same_v<E, unlabeled_t<E>>) {
             s.labels.resize(s.columns.size());
             s.labels.back() = e.name;
         }
@@ -263,48 +326,121 @@ struct expression_columns {
     void bind(ParamBuffer& out) const {
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, expressions);
     }
+    std::array<std::string_view, count> natural_names() const {
+        return std::apply([](const auto&... e) { return std::array<std::string_view, count>{natural_name(e)...}; },
+                          expressions);
+    }
 };
 
+/// Row type, reader, and each column's expression and C++ type.
 template <class Columns, class LeftJoined>
 struct row_for;
 template <class... Es, class LeftJoined>
 struct row_for<expression_columns<Es...>, LeftJoined> {
     using row = row_of_t<selected_t<Es, LeftJoined>...>;
     using reader = selected_reader<row, Es...>;
+    using exprs = type_list<Es...>;
+    using values = type_list<selected_t<Es, LeftJoined>...>;
 };
 template <class T, class LeftJoined>
 struct row_for<all_columns_of<T>, LeftJoined> {
+    template <std::size_t... C>
+    static auto columns(std::index_sequence<C...>) -> type_list<model_column<T, C>...>;
+    template <std::size_t... C>
+    static auto types(std::index_sequence<C...>) -> type_list<typename model_column<T, C>::value_type...>;
+
     using row = T;
     using reader = model_reader<T>;
+    using exprs = decltype(columns(std::make_index_sequence<model_info<T>::column_count>{}));
+    using values = decltype(types(std::make_index_sequence<model_info<T>::column_count>{}));
 };
+
+/// The subquery or CTE object a selected column reads from, if it is a column of `Tag`.
+template <class Tag, class E>
+inline constexpr bool carries_source_v = requires(const unlabeled_t<E>& e) {
+    { e.source() } -> std::same_as<const Tag&>;
+};
+template <class Tag, class E>
+const Tag& carried_source(const E& e) {
+    if constexpr (std::is_same_v<E, unlabeled_t<E>>) return e.source();
+    else return e.expression.source();
+}
+
+/// The FROM item of a SELECT whose first source is Tag: a model's table, an alias, or
+/// the subquery or CTE a selected column of it carries (none: FROM must be named with
+/// select_from()).
+template <class Tag, class E, class... Es>
+auto from_for(const E& e, const Es&... es) {
+    if constexpr (std::is_void_v<Tag>) return no_source{};
+    else if constexpr (!from_item<Tag>) return table_source<Tag>{};
+    else if constexpr (std::is_empty_v<Tag>) return Tag{};
+    else if constexpr (carries_source_v<Tag, E>) return Tag(carried_source<Tag>(e));
+    else if constexpr (sizeof...(Es) > 0) return from_for<Tag>(es...);
+    else return no_source{};
+}
 
 }  // namespace detail
 
 /// A SELECT statement; see the file comment.
 template <class From, class Columns, class... Clauses>
-class Select {
+class Select : public detail::query_ops<Select<From, Columns, Clauses...>> {
+    using shape = detail::row_for<Columns, detail::left_joined_t<Clauses...>>;
+    using reachable = detail::reachable_t<From, Clauses...>;
+    using used = detail::concat_t<typename Columns::sources, typename Clauses::sources...>;
+
 public:
     using from_type = From;
-    using row_type = typename detail::row_for<Columns, detail::left_joined_t<Clauses...>>::row;
-    using reader_type = typename detail::row_for<Columns, detail::left_joined_t<Clauses...>>::reader;
-    static constexpr bool fixed_shape = Columns::fixed_shape && (Clauses::fixed_shape && ...);
+    using row_type = typename shape::row;
+    using reader_type = typename shape::reader;
+    static constexpr std::size_t column_count = Columns::count;
+    /// The C++ type of column I, and the expression that selects it.
+    template <std::size_t I>
+    using column_t = detail::nth_t<I, typename shape::values>;
+    template <std::size_t I>
+    using column_expr_t = detail::nth_t<I, typename shape::exprs>;
+    /// Tables used but not in FROM/JOIN: the enclosing statement must provide them.
+    using outer_sources = detail::difference_t<used, reachable>;
+    static constexpr bool fixed_shape = From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
+    static constexpr bool orders_or_limits =
+        ((Clauses::position >= detail::clause_position::order_by) || ...);
 
-    Select(Columns columns, std::tuple<Clauses...> clauses)
-        : columns_(std::move(columns)), clauses_(std::move(clauses)) {}
+    Select(From from, Columns columns, std::tuple<Clauses...> clauses)
+        : from_(std::move(from)), columns_(std::move(columns)), clauses_(std::move(clauses)) {}
 
     template <sql_expression E>
     auto where(E condition) const {
         return with(detail::where_clause<E>{std::move(condition)});
     }
+    /// JOIN model U's table ON `on`.
     template <class U, sql_expression On>
     auto join(On on) const {
         static_assert(mapped_model<U>, "alchemy: join<U>() needs a mapped model U");
-        return with(detail::join_clause<U, false, On>{std::move(on)});
+        return with(detail::join_clause<detail::table_source<U>, false, On>{{}, std::move(on)});
+    }
+    /// JOIN an alias, subquery or CTE ON `on`.
+    template <detail::from_item S, sql_expression On>
+    auto join(S source, On on) const {
+        return with(detail::join_clause<S, false, On>{std::move(source), std::move(on)});
     }
     template <class U, sql_expression On>
     auto left_join(On on) const {
         static_assert(mapped_model<U>, "alchemy: left_join<U>() needs a mapped model U");
-        return with(detail::join_clause<U, true, On>{std::move(on)});
+        return with(detail::join_clause<detail::table_source<U>, true, On>{{}, std::move(on)});
+    }
+    template <detail::from_item S, sql_expression On>
+    auto left_join(S source, On on) const {
+        return with(detail::join_clause<S, true, On>{std::move(source), std::move(on)});
+    }
+    /// FROM model T's table, instead of the first selected column's.
+    template <class T>
+        requires(detail::require_model<T>())
+    auto select_from() const {
+        return Select<detail::table_source<T>, Columns, Clauses...>({}, columns_, clauses_);
+    }
+    /// FROM an alias, subquery or CTE: sa::select(sa::count()).select_from(sq).
+    template <detail::from_item S>
+    auto select_from(S source) const {
+        return Select<S, Columns, Clauses...>(std::move(source), columns_, clauses_);
     }
     template <sql_expression... Es>
     auto group_by(Es... expressions) const {
@@ -330,46 +466,46 @@ public:
     }
     auto distinct() const { return with(detail::distinct_clause{}); }
 
-    /// The statement tree (for the renderer and for use inside other statements).
-    detail::ast::Select lower() const {
-        check_sources();
-        detail::ast::Select s;
+    /// Column names as a subquery: a column's own name or label, else col_<position>.
+    std::array<std::string_view, column_count> output_names() const {
+        return detail::complete_names(columns_.natural_names());
+    }
+
+    // The parts other statements put together (CompoundSelect, Subquery, Cte):
+    // the WITH queries of the CTEs read in FROM/JOIN, and the rest of the SELECT.
+    void lower_ctes(detail::ast::Select& s, detail::cte_scope& scope) const {
+        for_each_cte([&](const auto& cte) {
+            if (!scope.define(cte.name)) return;
+            s.ctes.push_back(cte.definition());
+            if (cte.recursive) s.recursive = true;
+        });
+    }
+    void bind_ctes(ParamBuffer& out, detail::cte_scope& scope) const {
+        for_each_cte([&](const auto& cte) {
+            if (scope.define(cte.name)) cte.bind_definition(out);
+        });
+    }
+    /// With name_columns, columns without a usable name of their own get one, so the
+    /// statement around this one can refer to them.
+    void lower_core(detail::ast::Select& s, bool name_columns) const {
         columns_.lower(s);
-        if constexpr (!std::is_void_v<From>)
-            s.from.push_back({model_info<From>::table_name, {}, nullptr});
+        if (name_columns) name_outputs(s);
+        if constexpr (!std::is_same_v<From, detail::no_source>) s.from.push_back(from_.table_ref());
         std::apply([&](const auto&... c) { (c.lower(s), ...); }, clauses_);
-        return s;
     }
-    /// Binds every value in text order: SELECT list, then the clauses by position.
-    void bind(ParamBuffer& out) const {
+    /// Binds in text order: SELECT list, FROM, then the clauses by position.
+    void bind_core(ParamBuffer& out) const {
         columns_.bind(out);
-        bind_clauses<detail::clause_position::join>(out);
-        bind_clauses<detail::clause_position::where>(out);
-        bind_clauses<detail::clause_position::group_by>(out);
-        bind_clauses<detail::clause_position::having>(out);
-        bind_clauses<detail::clause_position::order_by>(out);
-        bind_clauses<detail::clause_position::limit>(out);
-        bind_clauses<detail::clause_position::offset>(out);
+        if constexpr (!std::is_same_v<From, detail::no_source>) from_.bind(out);
+        detail::bind_by_position(clauses_, out);
     }
-
-    /// The SQL as sent to `dialect`.
-    std::string sql(const Dialect& dialect) const {
-        if constexpr (fixed_shape)
-            return cached_sql(dialect);
-        else
-            return detail::ast::render(dialect, lower());
+    void lower_statement(detail::ast::Select& s, detail::cte_scope& scope, bool name_columns) const {
+        lower_ctes(s, scope);
+        lower_core(s, name_columns);
     }
-
-    Result<row_type, reader_type> execute_on(Connection& conn) const {
-        ParamBuffer params;
-        bind(params);
-        if constexpr (fixed_shape) {
-            return conn.execute_sql(cached_sql(conn.dialect()), params.params())
-                .template read_with<row_type, reader_type>();
-        } else {
-            const auto text = detail::ast::render(conn.dialect(), lower());
-            return conn.execute_sql(text, params.params()).template read_with<row_type, reader_type>();
-        }
+    void bind_statement(ParamBuffer& out, detail::cte_scope& scope) const {
+        bind_ctes(out, scope);
+        bind_core(out);
     }
 
 private:
@@ -378,8 +514,8 @@ private:
 
     template <class C>
     auto with(C clause) const {
-        return Select<From, Columns, Clauses..., C>(
-            columns_, std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
+        return Select<From, Columns, Clauses..., C>(from_, columns_,
+                                                    std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
     }
 
     template <class I>
@@ -388,50 +524,57 @@ private:
         else return item;
     }
 
-    template <detail::clause_position P>
-    void bind_clauses(ParamBuffer& out) const {
+    template <class F>
+    void for_each_cte(F&& f) const {
+        if constexpr (detail::is_cte_v<From>) f(from_);
         std::apply(
             [&](const auto&... c) {
                 (
                     [&] {
-                        if constexpr (std::remove_cvref_t<decltype(c)>::position == P) c.bind(out);
+                        using C = std::remove_cvref_t<decltype(c)>;
+                        if constexpr (detail::is_join_v<C>) {
+                            if constexpr (detail::is_cte_v<std::remove_cvref_t<decltype(c.source)>>) f(c.source);
+                        }
                     }(),
                     ...);
             },
             clauses_);
     }
 
-    static void check_sources() {
-        using reachable = detail::reachable_t<From, Clauses...>;
-        using used = detail::concat_t<typename Columns::sources, typename Clauses::sources...>;
-        static_assert(detail::subset_v<used, reachable>,
-                      "alchemy: the statement uses a column whose table is not in its FROM "
-                      "or JOIN clauses; add .join<Model>(on) or select from that model");
+    void name_outputs(detail::ast::Select& s) const {
+        const auto natural = columns_.natural_names();
+        const auto names = detail::complete_names(natural);
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (names[i] == natural[i]) continue;
+            s.labels.resize(s.columns.size());
+            s.labels[i] = names[i];
+        }
     }
 
-    const std::string& cached_sql(const Dialect& dialect) const {
-        return detail::sql_cache<Select>::get(
-            dialect, [this](const Dialect& d) { return detail::ast::render(d, lower()); });
-    }
-
+    From from_;
     Columns columns_;
     std::tuple<Clauses...> clauses_;
 };
 
-/// SELECT the given expressions; FROM is the model of the first one.
+/// SELECT the given expressions; FROM is the table, alias, subquery or CTE of the first
+/// one that reads one.
 template <sql_expression... Es>
     requires(sizeof...(Es) > 0)
 auto select(Es... expressions) {
-    using from = typename detail::first_source<detail::concat_t<typename Es::sources...>>::type;
-    return Select<from, detail::expression_columns<Es...>>(
-        detail::expression_columns<Es...>{{std::move(expressions)...}}, {});
+    using tag = typename detail::first_source<detail::concat_t<typename Es::sources...>>::type;
+    auto from = detail::from_for<tag>(expressions...);
+    using Columns = detail::expression_columns<Es...>;
+    return Select<decltype(from), Columns>(std::move(from), Columns{{std::move(expressions)...}}, {});
 }
 
 /// SELECT every column of T's table; rows are T.
 template <class T>
     requires(detail::require_model<T>())
 auto select() {
-    return Select<T, detail::all_columns_of<T>>(detail::all_columns_of<T>{}, {});
+    return Select<detail::table_source<T>, detail::all_columns_of<T>>({}, {}, {});
 }
 
 }  // namespace alchemy
+
+// Set operations and recursive CTEs are built from Selects; they come with them.
+#include "alchemy/sql/compound.hpp"

@@ -113,6 +113,7 @@ struct Insert {
     std::string_view table;
     std::vector<std::string_view> columns;
     std::size_t rows = 1;                     ///< rows of parameters (VALUES)
+    std::vector<Node> values;                 ///< one row of expressions instead, when given
     std::shared_ptr<const Select> from_select;  ///< INSERT ... SELECT
     enum class Conflict : std::uint8_t { none, do_nothing, do_update } conflict = Conflict::none;
     std::vector<std::string_view> conflict_columns;
