@@ -43,24 +43,43 @@ constexpr void check_single_table() {
                   "may only refer to the table they change");
 }
 
-template <class Row, class Reader, class Statement>
-auto execute_dml(const Statement& statement, Connection& conn) {
-    ParamBuffer params;
-    statement.bind(params);
-    auto result = conn.execute_sql(statement.sql(conn.dialect()), params.params());
-    if constexpr (std::is_void_v<Row>)
-        return result;
-    else
-        return std::move(result).template read_with<Row, Reader>();
-}
+/// What UPDATE and DELETE share: SQL cached per statement type when its shape is fixed,
+/// and execution reading RETURNING rows through the columns' codecs. Derived provides
+/// fixed_shape, check(), render(dialect), bind(out) and its Returning tuple.
+template <class Derived, class Returning>
+class dml_statement {
+public:
+    using returning_row = typename returning_of<Returning>::row;
+
+    /// The SQL as sent to `dialect`.
+    std::string sql(const Dialect& dialect) const {
+        Derived::check();
+        if constexpr (Derived::fixed_shape)
+            return sql_cache<Derived>::get(dialect, [this](const Dialect& d) { return self().render(d); });
+        else
+            return self().render(dialect);
+    }
+
+    auto execute_on(Connection& conn) const {
+        ParamBuffer params;
+        self().bind(params);
+        auto result = conn.execute_sql(sql(conn.dialect()), params.params());
+        if constexpr (std::is_void_v<returning_row>)
+            return result;
+        else
+            return std::move(result)
+                .template read_with<returning_row, typename returning_of<Returning>::reader>();
+    }
+
+private:
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
 
 }  // namespace detail
 
 template <class T, class Set, class Where, class Returning>
-class Update {
+class Update : public detail::dml_statement<Update<T, Set, Where, Returning>, Returning> {
 public:
-    using returning_row = typename detail::returning_of<Returning>::row;
-
     Update(Set set, Where where, Returning returning)
         : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
 
@@ -82,25 +101,14 @@ public:
         return Update<T, Set, Where, std::tuple<Es...>>(set_, where_, std::tuple<Es...>{std::move(columns)...});
     }
 
-    std::string sql(const Dialect& dialect) const {
-        check();
-        if constexpr (fixed_shape) {
-            return detail::sql_cache<Update>::get(dialect, [this](const Dialect& d) { return render(d); });
-        } else {
-            return render(dialect);
-        }
-    }
     void bind(ParamBuffer& out) const {
         std::apply([&](const auto&... a) { (a.bind(out), ...); }, set_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
-    auto execute_on(Connection& conn) const {
-        using reader = typename detail::returning_of<Returning>::reader;
-        return detail::execute_dml<returning_row, reader>(*this, conn);
-    }
 
 private:
+    friend class detail::dml_statement<Update, Returning>;
     static constexpr bool fixed_shape = detail::tuple_sources<Set>::fixed_shape &&
                                         detail::tuple_sources<Where>::fixed_shape &&
                                         detail::tuple_sources<Returning>::fixed_shape;
@@ -125,10 +133,8 @@ private:
 };
 
 template <class T, class Where, class Returning>
-class Delete {
+class Delete : public detail::dml_statement<Delete<T, Where, Returning>, Returning> {
 public:
-    using returning_row = typename detail::returning_of<Returning>::row;
-
     Delete(Where where, Returning returning) : where_(std::move(where)), returning_(std::move(returning)) {}
 
     template <sql_expression E>
@@ -141,27 +147,19 @@ public:
         return Delete<T, Where, std::tuple<Es...>>(where_, std::tuple<Es...>{std::move(columns)...});
     }
 
-    std::string sql(const Dialect& dialect) const {
-        detail::check_single_table<T, Where>();
-        detail::check_single_table<T, Returning>();
-        if constexpr (fixed_shape) {
-            return detail::sql_cache<Delete>::get(dialect, [this](const Dialect& d) { return render(d); });
-        } else {
-            return render(dialect);
-        }
-    }
     void bind(ParamBuffer& out) const {
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
-    auto execute_on(Connection& conn) const {
-        using reader = typename detail::returning_of<Returning>::reader;
-        return detail::execute_dml<returning_row, reader>(*this, conn);
-    }
 
 private:
+    friend class detail::dml_statement<Delete, Returning>;
     static constexpr bool fixed_shape =
         detail::tuple_sources<Where>::fixed_shape && detail::tuple_sources<Returning>::fixed_shape;
+    static void check() {
+        detail::check_single_table<T, Where>();
+        detail::check_single_table<T, Returning>();
+    }
     std::string render(const Dialect& dialect) const {
         detail::ast::Delete d;
         d.table = model_info<T>::table_name;
