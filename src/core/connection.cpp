@@ -69,38 +69,68 @@ DriverConnection& Connection::live() {
 
 DriverConnection& Connection::driver_connection() { return live(); }
 
-Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> params) {
+DriverConnection& Connection::autobegin() {
     auto& dc = live();
     if (!root_open_ && !autocommit()) begin_root("BEGIN (implicit)");
+    return dc;
+}
+
+// Every statement runs through here, so a lost connection is never handed out again.
+template <class Run>
+decltype(auto) Connection::invalidating_on_disconnect(Run&& run) {
+    try {
+        return std::forward<Run>(run)();
+    } catch (const DatabaseError& e) {
+        if (e.connection_invalidated()) invalidate();
+        throw;
+    }
+}
+
+Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> params) {
+    auto& dc = autobegin();
     if (engine_->options.echo) {
         engine_->log(sql);
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
     }
-    try {
-        return Result<>(dc.execute(sql, params));
-    } catch (const DatabaseError& e) {
-        if (e.connection_invalidated()) invalidate();
-        throw;
+    return invalidating_on_disconnect([&] { return Result<>(dc.execute(sql, params)); });
+}
+
+std::vector<std::int64_t> Connection::execute_batch(std::string_view sql,
+                                                    std::span<const Param> params,
+                                                    std::size_t params_per_row) {
+    // Checked before anything begins or is logged.
+    const auto rows = detail::batch_row_count(params.size(), params_per_row, "execute_batch()");
+    auto& dc = autobegin();
+    if (engine_->options.echo) {
+        engine_->log(sql);
+        engine_->log(detail::render_batch(params, params_per_row));
     }
+    std::vector<std::int64_t> rows_affected(rows);
+    invalidating_on_disconnect([&] { dc.execute_batch(sql, params, params_per_row, rows_affected); });
+    return rows_affected;
+}
+
+std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::string_view> columns,
+                                   std::span<const Param> params) {
+    const auto rows = detail::batch_row_count(params.size(), columns.size(), "copy_rows()");
+    auto& dc = autobegin();
+    if (engine_->options.echo) {
+        engine_->log(detail::render_copy(*dialect_, table, columns));
+        engine_->log(detail::render_row_count(rows));
+    }
+    return invalidating_on_disconnect([&] { return dc.copy_rows(table, columns, params); });
 }
 
 void Connection::execute_script(std::string_view sql) {
-    live();
-    if (!root_open_ && !autocommit()) begin_root("BEGIN (implicit)");
+    autobegin();
     run_control(sql, sql);
 }
 
-// Every unparameterised statement goes through here: logged, and a lost connection
-// invalidated before the error propagates.
+// Every unparameterised statement goes through here, logged.
 void Connection::run_control(std::string_view sql, std::string_view log_line) {
     auto& dc = live();
     engine_->log(log_line);
-    try {
-        dc.execute_script(sql);
-    } catch (const DatabaseError& e) {
-        if (e.connection_invalidated()) invalidate();
-        throw;
-    }
+    invalidating_on_disconnect([&] { dc.execute_script(sql); });
 }
 
 void Connection::begin_root(std::string_view log_line) {

@@ -59,4 +59,30 @@ std::string render_params(std::span<const Param> params) {
     return out;
 }
 
+std::string render_row_count(std::size_t rows) {
+    return fmt::format("[{} row{}]", rows, rows == 1 ? "" : "s");
+}
+
+std::string render_batch(std::span<const Param> params, std::size_t per_row) {
+    const auto rows = per_row ? params.size() / per_row : 0;
+    if (rows == 0) return render_row_count(0);
+    auto out = render_row_count(rows);
+    out.pop_back();
+    out += "; first: " + render_params(params.first(per_row)) + ']';
+    return out;
+}
+
+std::string render_copy(const Dialect& dialect, std::string_view table,
+                        std::span<const std::string_view> columns) {
+    std::string out = "COPY ";
+    dialect.append_identifier(out, table);
+    out += " (";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (i) out += ", ";
+        dialect.append_identifier(out, columns[i]);
+    }
+    out += ") FROM STDIN";
+    return out;
+}
+
 }  // namespace alchemy::detail

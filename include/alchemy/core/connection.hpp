@@ -13,6 +13,7 @@
 #include "alchemy/core/text.hpp"
 #include "alchemy/core/transaction.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,20 @@ public:
     Result<> execute_sql(std::string_view sql, std::span<const Param> params = {});
     /// Runs SQL without parameters that may hold several statements (DDL scripts).
     void execute_script(std::string_view sql);
+    /// Runs `sql` once per row of parameters ("executemany"): `params` holds the rows
+    /// back to back, `params_per_row` (> 0) each. Returns the rows affected by each run.
+    /// The statement is prepared once; PostgreSQL pipelines the rows. Autobegins like
+    /// execute_sql; echo logs the SQL once and the row count with the first row's
+    /// parameters. A failing row throws its DatabaseError; roll back, as what the batch
+    /// did before it is undefined. Throws ArgumentError for a malformed batch.
+    std::vector<std::int64_t> execute_batch(std::string_view sql, std::span<const Param> params,
+                                            std::size_t params_per_row);
+    /// Bulk-loads rows into `table`'s `columns` (bare names; they are quoted): PostgreSQL
+    /// COPY ... FROM STDIN in binary, SQLite a prepared INSERT per row. `params` holds
+    /// the rows back to back, columns.size() each. Returns the number of rows loaded.
+    /// Autobegins like execute_sql; a failure leaves the transaction to roll back.
+    std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
+                           std::span<const Param> params);
 
     /// Begins a transaction explicitly; throws InvalidRequestError if one is open.
     Transaction begin();
@@ -85,6 +100,11 @@ private:
     Connection(std::shared_ptr<detail::EngineState> engine, std::unique_ptr<PoolEntry> entry);
 
     DriverConnection& live();
+    /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.
+    DriverConnection& autobegin();
+    /// Returns run(); a DatabaseError that lost the connection invalidates it on the way.
+    template <class Run>
+    decltype(auto) invalidating_on_disconnect(Run&& run);
     bool autocommit() const noexcept { return isolation_ == IsolationLevel::autocommit; }
     void begin_root(std::string_view log_line);
     void run_control(std::string_view sql, std::string_view log_line);  // logged, unparameterised

@@ -75,6 +75,27 @@ public:
     /// Runs SQL without parameters; it may hold several statements separated by ';'.
     virtual void execute_script(std::string_view sql) = 0;
 
+    /// Runs `sql` once per row of parameters ("executemany"). `params` holds the rows
+    /// back to back, `params_per_row` (> 0) each; `rows_affected` receives each run's
+    /// count and must have one element per row. The statement is prepared once (cached
+    /// by SQL text as for execute()); PostgreSQL pipelines the runs. Rows must not leave
+    /// a cursor to read: rows a statement returns are discarded. A failing row throws
+    /// its DatabaseError, and what the batch did before it is undefined until the
+    /// caller rolls back. Throws ArgumentError for a malformed batch.
+    virtual void execute_batch(std::string_view sql, std::span<const Param> params,
+                               std::size_t params_per_row,
+                               std::span<std::int64_t> rows_affected) = 0;
+
+    /// Bulk-loads rows into `table`'s `columns` (bare names; the driver quotes them).
+    /// `params` holds the rows back to back, columns.size() each. PostgreSQL streams
+    /// them with COPY ... FROM STDIN (FORMAT binary), encoding each value for its
+    /// column's type (a value that does not suit the column throws ProgrammingError or
+    /// DataError naming the column); SQLite runs a prepared INSERT per row. Returns the
+    /// number of rows loaded. Failures leave the transaction for the caller to roll back.
+    virtual std::int64_t copy_rows(std::string_view table,
+                                   std::span<const std::string_view> columns,
+                                   std::span<const Param> params) = 0;
+
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it.
     virtual bool in_transaction() const noexcept = 0;
     /// A round trip that proves the connection works (pool_pre_ping).
@@ -97,5 +118,12 @@ public:
 
 /// The driver serving `url.backend()`; throws ArgumentError for an unknown backend.
 const Driver& driver_for(const URL& url);
+
+namespace detail {
+/// The number of rows in a batch of `param_count` parameters, `per_row` per row.
+/// Throws ArgumentError naming `call` unless `per_row` > 0 and divides `param_count`.
+std::size_t batch_row_count(std::size_t param_count, std::size_t per_row,
+                            std::string_view call);
+}  // namespace detail
 
 }  // namespace alchemy

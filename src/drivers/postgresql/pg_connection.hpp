@@ -4,13 +4,17 @@
 
 #include "alchemy/core/driver.hpp"
 #include "drivers/postgresql/pg_cursor.hpp"
+#include "drivers/postgresql/pg_errors.hpp"
 #include "drivers/postgresql/pg_handles.hpp"
 #include "drivers/postgresql/pg_params.hpp"
 #include "drivers/postgresql/pg_statement_cache.hpp"
 
 #include <libpq-fe.h>
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +29,10 @@ public:
 
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
+    void execute_batch(std::string_view sql, std::span<const Param> params,
+                       std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
+    std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
+                           std::span<const Param> params) override;
 
     bool in_transaction() const noexcept override;
     bool ping() noexcept override;
@@ -43,6 +51,23 @@ private:
     /// Brings the connection out of a COPY it was asked to start, which execute() cannot feed.
     void abandon_copy(ExecStatusType status) noexcept;
 
+    // pg_pipeline.cpp
+    /// Sends the encoded row in params_ into the pipeline; false if libpq refused it.
+    bool send_pipelined(const PreparedStatement* statement, const char* sql);
+    /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
+    /// and leaves pipeline mode. Returns the first failure, if any.
+    std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected);
+
+    // pg_copy.cpp
+    /// The types of `columns` of the table, asked of the server once per COPY statement.
+    const std::vector<Oid>& copy_column_types(const std::string& copy_sql,
+                                              std::string_view quoted_table,
+                                              std::span<const std::string_view> columns);
+    /// Sends copy_buffer_ as COPY data and empties it.
+    void put_copy_data(std::string_view sql);
+    /// Ends a COPY that cannot be completed, so the connection is usable again.
+    void cancel_copy(const char* reason) noexcept;
+
     /// `sql` NUL-terminated, as libpq wants it; valid until the next call.
     const char* terminated(std::string_view sql);
     PgCursor& idle_cursor();
@@ -56,6 +81,9 @@ private:
     std::vector<std::unique_ptr<PgCursor>> cursors_;
     std::string sql_buffer_;
     std::vector<Oid> prepare_types_;
+    /// Column types per COPY statement text (see copy_column_types).
+    std::map<std::string, std::vector<Oid>, std::less<>> copy_types_;
+    std::string copy_buffer_;  // COPY data waiting to be sent; keeps its capacity
 };
 
 }  // namespace alchemy::detail::pg

@@ -85,6 +85,12 @@ bool is_command_with_row_count(std::string_view status) {
 
 }  // namespace
 
+std::int64_t rows_affected_by(PGresult* result) noexcept {
+    // PQcmdTuples also counts the rows of a SELECT; only data changes count here.
+    if (!is_command_with_row_count(PQcmdStatus(result))) return 0;
+    return parse_number<std::int64_t>(PQcmdTuples(result)).value_or(0);
+}
+
 void PgCursor::open(ResultHandle result, std::string_view sql) {
     result_ = std::move(result);
     sql_.assign(sql);
@@ -95,10 +101,7 @@ void PgCursor::open(ResultHandle result, std::string_view sql) {
     for (int column = 0; column < columns_; ++column)
         column_types_.push_back(PQftype(result_.get(), column));
     if (scratch_.size() < column_types_.size()) scratch_.resize(column_types_.size());
-    rows_affected_ = 0;
-    // PQcmdTuples also counts the rows of a SELECT; only data changes count here.
-    if (is_command_with_row_count(PQcmdStatus(result_.get())))
-        rows_affected_ = parse_number<std::int64_t>(PQcmdTuples(result_.get())).value_or(0);
+    rows_affected_ = rows_affected_by(result_.get());
 }
 
 void PgCursor::close() noexcept {

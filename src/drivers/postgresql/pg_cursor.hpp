@@ -15,6 +15,9 @@
 
 namespace alchemy::detail::pg {
 
+/// Rows an INSERT, UPDATE, DELETE or MERGE changed, from its result; 0 for anything else.
+std::int64_t rows_affected_by(PGresult* result) noexcept;
+
 class PgCursor final : public Cursor {
 public:
     /// Starts reading `result`, the successful result of `sql`.

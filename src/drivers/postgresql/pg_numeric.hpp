@@ -1,6 +1,6 @@
-// Reading PostgreSQL's binary numeric: a header (digit count, weight, sign, display
+// PostgreSQL's binary numeric: a header (digit count, weight, sign, display
 // scale) followed by base-10000 digits. sum(bigint), avg() and numeric columns arrive
-// this way.
+// this way; COPY sends numeric columns this way.
 #pragma once
 
 #include <cstdint>
@@ -16,5 +16,10 @@ std::optional<std::int64_t> numeric_to_int(std::string_view binary) noexcept;
 
 /// Appends the value as the server prints it: "-12.50", "0.001", "NaN", "Infinity".
 void append_numeric_text(std::string& out, std::string_view binary);
+
+/// Appends the decimal number `text` ("-12.50", "1.5e-3", "NaN", "-Infinity", as the
+/// server's numeric input accepts them) in binary numeric form, keeping its scale.
+/// False, with nothing appended, when `text` is no such number or exceeds the format.
+bool append_numeric_binary(std::string& out, std::string_view text);
 
 }  // namespace alchemy::detail::pg

@@ -27,6 +27,10 @@ public:
 
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
+    void execute_batch(std::string_view sql, std::span<const Param> params,
+                       std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
+    std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
+                           std::span<const Param> params) override;
 
     bool in_transaction() const noexcept override;
     bool ping() noexcept override;
@@ -50,6 +54,10 @@ private:
     };
 
     SqliteStatement& idle_statement_for(std::string_view sql);
+    /// Runs `sql` once per row of `params_per_row` values; writes each row's count into
+    /// `each` unless it is empty. Returns the total.
+    std::int64_t run_rows(std::string_view sql, std::span<const Param> params,
+                          std::size_t params_per_row, std::span<std::int64_t> each);
     /// Finalizes least recently used entries whose statements are all idle until the
     /// cache fits its capacity again; `keep` is never evicted.
     void evict_beyond_capacity(const CacheEntry& keep) noexcept;

@@ -1,0 +1,119 @@
+// execute_batch over libpq's pipeline mode: one statement, many rows, without waiting a
+// network round trip per row. The statement is prepared beforehand, outside the
+// pipeline, so the pipeline carries only Bind/Execute messages.
+#include "alchemy/core/error.hpp"
+#include "drivers/drivers.hpp"
+#include "drivers/postgresql/pg_connection.hpp"
+
+#include <exception>
+
+namespace alchemy::detail::pg {
+namespace {
+
+// Rows sent before their results are read. libpq reads while it waits to write, but a
+// bounded chunk also bounds what piles up in memory on either side.
+constexpr std::size_t rows_per_sync = 500;
+constexpr int binary_results = 1;
+
+}  // namespace
+
+void PgConnection::execute_batch(std::string_view sql, std::span<const Param> params,
+                                 std::size_t params_per_row,
+                                 std::span<std::int64_t> rows_affected) {
+    const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
+    const auto row = [&](std::size_t i) { return params.subspan(i * params_per_row, params_per_row); };
+    PGconn* connection = connection_.get();
+    std::size_t done = 0;
+    while (done < rows) {
+        params_.encode(row(done), sql);
+        const PreparedStatement* statement = nullptr;
+        if (server_prepared_statements_) {
+            statement = statements_.find(sql, params_);
+            if (!statement) statement = &prepare(sql);
+        }
+        // Without prepared statements every row carries the SQL text, NUL-terminated.
+        const char* text = statement ? nullptr : terminated(sql);
+        if (PQenterPipelineMode(connection) != 1) fail(nullptr, sql);
+
+        std::size_t sent = 0;
+        std::exception_ptr local_error;  // raised here rather than by the server
+        try {
+            do {
+                if (sent > 0) {
+                    params_.encode(row(done + sent), sql);
+                    // A row whose types the statement was not prepared for (a NULL
+                    // becoming a value, an int4 an int8) starts a chunk of its own,
+                    // which prepares it again outside the pipeline.
+                    if (statement && statements_.find(sql, params_) != statement) break;
+                }
+                if (!send_pipelined(statement, text)) fail(nullptr, sql);
+                ++sent;
+            } while (sent < rows_per_sync && done + sent < rows);
+        } catch (...) {
+            if (broken_) throw;  // nothing left to read on a lost connection
+            local_error = std::current_exception();
+        }
+
+        // A failure the server reported for a row sent earlier came first, so it wins.
+        if (auto failure = finish_pipeline(sql, rows_affected.subspan(done, sent))) {
+            if (failure->connection_invalidated) broken_ = true;
+            raise(std::move(*failure), sql);
+        }
+        if (local_error) std::rethrow_exception(local_error);
+        done += sent;
+    }
+}
+
+bool PgConnection::send_pipelined(const PreparedStatement* statement, const char* sql) {
+    PGconn* connection = connection_.get();
+    if (!statement)
+        return PQsendQueryParams(connection, sql, params_.count(), params_.types().data(),
+                                 params_.values(), params_.lengths(), params_.formats(),
+                                 binary_results) == 1;
+    params_.widen_integers(statement->parameter_types);
+    return PQsendQueryPrepared(connection, statement->name.c_str(), params_.count(),
+                               params_.values(), params_.lengths(), params_.formats(),
+                               binary_results) == 1;
+}
+
+std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql,
+                                                     std::span<std::int64_t> affected) {
+    PGconn* connection = connection_.get();
+    // The pipeline is in an unknown state: only a new connection is safe.
+    const auto lost = [&] {
+        auto failure = describe_failure(connection, nullptr);
+        failure.connection_invalidated = true;
+        return failure;
+    };
+    if (PQpipelineSync(connection) != 1) return lost();
+
+    std::optional<Failure> failure;
+    for (auto& count : affected) {
+        ResultHandle result(PQgetResult(connection));
+        if (!result) return lost();
+        switch (PQresultStatus(result.get())) {
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK: count = rows_affected_by(result.get()); break;
+        case PGRES_PIPELINE_ABORTED: count = 0; break;  // skipped after an earlier error
+        default:
+            count = 0;
+            if (PQstatus(connection) == CONNECTION_BAD) return lost();
+            if (!failure) {
+                failure = describe_failure(connection, result.get());
+                // The same repairs execute() makes, so the next call prepares afresh.
+                if (is_unknown_statement(result.get()))
+                    statements_.drop(sql);
+                else if (is_stale_cached_plan(result.get()))
+                    statements_.retire(sql);
+            }
+        }
+        // Each statement's results end with a null.
+        while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    }
+    const ResultHandle sync(PQgetResult(connection));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return lost();
+    if (PQexitPipelineMode(connection) != 1) return lost();
+    return failure;
+}
+
+}  // namespace alchemy::detail::pg

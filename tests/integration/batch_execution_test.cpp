@@ -1,0 +1,510 @@
+// Bulk execution on both backends: Connection::execute_batch (one statement, many rows;
+// pipelined on PostgreSQL) and Connection::copy_rows (binary COPY on PostgreSQL, a
+// prepared INSERT per row on SQLite).
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <chrono>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+namespace {
+
+/// "$1, $2" or "?, ?": placeholders numbered from `first`.
+std::string placeholders(const sa::Connection& conn, int first, int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) {
+        if (i) out += ", ";
+        conn.dialect().append_placeholder(out, first + i);
+    }
+    return out;
+}
+
+std::string placeholder(const sa::Connection& conn, int index) {
+    return placeholders(conn, index, 1);
+}
+
+std::int64_t scalar_int(sa::Connection& conn, std::string_view sql) {
+    auto& cursor = conn.driver_connection().execute(sql, {});
+    REQUIRE(cursor.next());
+    const auto value = cursor.is_null(0) ? -1 : cursor.read_int(0);
+    cursor.close();
+    return value;
+}
+
+void create_items(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute_script("CREATE TABLE items (id BIGINT PRIMARY KEY, qty BIGINT, name TEXT)");
+    conn.commit();
+}
+
+/// Checks the current row's column against the value that was loaded into it.
+void check_column(const sa::Cursor& cursor, int column, const sa::Param& expected) {
+    INFO("column " << cursor.column_name(column));
+    if (expected.type == sa::ParamType::null) {
+        CHECK(cursor.is_null(column));
+        return;
+    }
+    REQUIRE_FALSE(cursor.is_null(column));
+    switch (expected.type) {
+    case sa::ParamType::null: break;
+    case sa::ParamType::boolean: CHECK(cursor.read_bool(column) == expected.boolean); break;
+    case sa::ParamType::integer: CHECK(cursor.read_int(column) == expected.integer); break;
+    case sa::ParamType::real: CHECK(cursor.read_real(column) == expected.real); break;
+    case sa::ParamType::text: CHECK(cursor.read_text(column) == expected.bytes); break;
+    case sa::ParamType::blob: {
+        const auto blob = cursor.read_blob(column);
+        CHECK(std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()) ==
+              expected.bytes);
+        break;
+    }
+    case sa::ParamType::timestamp: CHECK(cursor.read_timestamp(column) == expected.integer); break;
+    case sa::ParamType::date: CHECK(cursor.read_date(column) == expected.integer); break;
+    }
+}
+
+/// The backends that are PostgreSQL (none without a server, after backends()' warning).
+std::vector<sa::test::Backend> postgresql_backends() {
+    auto all = backends();
+    std::erase_if(all, [](const auto& b) { return !b.is_postgresql(); });
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each row") {
+    // PostgreSQL pipelines named prepared statements, or unnamed ones behind PgBouncer.
+    const bool prepared = GENERATE(true, false);
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.server_prepared_statements = prepared});
+    create_items(engine);
+    auto conn = engine.connect();
+    constexpr std::int64_t rows = 1000;
+
+    // INSERT: names are stored by the batch and must survive until the call returns.
+    std::vector<std::string> names;
+    for (std::int64_t i = 0; i < rows; ++i) names.push_back("item " + std::to_string(i));
+    std::vector<sa::Param> params;
+    for (std::int64_t i = 0; i < rows; ++i) {
+        params.push_back(sa::Param::of_int(i + 1));
+        // NULL, int4 and int8 quantities mixed: PostgreSQL re-prepares mid-batch.
+        if (i % 10 == 0)
+            params.push_back(sa::Param::null());
+        else if (i >= 600 && i < 610)
+            params.push_back(sa::Param::of_int(5'000'000'000 + i));
+        else
+            params.push_back(sa::Param::of_int(i));
+        params.push_back(sa::Param::of_text(names[static_cast<std::size_t>(i)]));
+    }
+    const auto inserted = conn.execute_batch(
+        "INSERT INTO items (id, qty, name) VALUES (" + placeholders(conn, 1, 3) + ")", params, 3);
+    REQUIRE(inserted.size() == rows);
+    CHECK(std::all_of(inserted.begin(), inserted.end(), [](auto n) { return n == 1; }));
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows);
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items WHERE qty IS NULL") == rows / 10);
+    CHECK(scalar_int(conn, "SELECT qty FROM items WHERE id = 606") == 5'000'000'605);
+    CHECK(scalar_int(conn, "SELECT qty FROM items WHERE id = 612") == 611);
+
+    // UPDATE: every other key does not exist, so counts alternate 1 and 0.
+    params.clear();
+    for (std::int64_t i = 0; i < rows; ++i) {
+        params.push_back(sa::Param::of_int(-i));
+        params.push_back(sa::Param::of_int(i % 2 ? i + 1 : i + 100'000));
+    }
+    const auto updated = conn.execute_batch("UPDATE items SET qty = " + placeholder(conn, 1) +
+                                                " WHERE id = " + placeholder(conn, 2),
+                                            params, 2);
+    REQUIRE(updated.size() == rows);
+    for (std::size_t i = 0; i < updated.size(); ++i) {
+        INFO("row " << i);
+        CHECK(updated[i] == (i % 2 ? 1 : 0));
+    }
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items WHERE qty <= 0") == rows / 2);
+    CHECK(scalar_int(conn, "SELECT qty FROM items WHERE id = 4") == -3);
+
+    // DELETE: a condition matching several rows counts them all.
+    params.clear();
+    for (std::int64_t low : {0, 100, 5000}) {
+        params.push_back(sa::Param::of_int(low));
+        params.push_back(sa::Param::of_int(low + 10));
+    }
+    const auto deleted = conn.execute_batch("DELETE FROM items WHERE id > " +
+                                                placeholder(conn, 1) + " AND id <= " +
+                                                placeholder(conn, 2),
+                                            params, 2);
+    CHECK(deleted == std::vector<std::int64_t>{10, 10, 0});
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows - 20);
+
+    // RETURNING rows are discarded; the counts remain.
+    params = {sa::Param::of_int(2000), sa::Param::of_int(2001)};
+    const auto returned = conn.execute_batch("INSERT INTO items (id) VALUES (" +
+                                                 placeholder(conn, 1) + ") RETURNING id",
+                                             params, 1);
+    CHECK(returned == std::vector<std::int64_t>{1, 1});
+    conn.commit();
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows - 18);
+}
+
+TEST_CASE("a failing row in a batch throws its error and the connection works after rollback") {
+    // In the first pipelined chunk, and in a later one. Generated first, so that each
+    // value gets fresh databases from backends().
+    const auto failing_row = GENERATE(as<std::size_t>{}, 10, 700);
+    const bool prepared = GENERATE(true, false);
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.server_prepared_statements = prepared});
+    create_items(engine);
+    auto conn = engine.connect();
+    std::vector<sa::Param> params;
+    for (std::size_t i = 0; i < 1000; ++i)
+        params.push_back(sa::Param::of_int(i == failing_row ? 3 : static_cast<std::int64_t>(i)));
+    const auto sql = "INSERT INTO items (id) VALUES (" + placeholder(conn, 1) + ")";
+    bool threw = false;
+    try {
+        conn.execute_batch(sql, params, 1);
+    } catch (const sa::UniqueViolation& e) {
+        threw = true;
+        CHECK(e.sql() == sql);
+    }
+    CHECK(threw);
+    conn.rollback();
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 0);
+    // The statement stays usable: the same batch without the duplicate succeeds.
+    params[failing_row] = sa::Param::of_int(5000);
+    CHECK(conn.execute_batch(sql, params, 1).size() == 1000);
+    conn.commit();
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 1000);
+}
+
+TEST_CASE("a value the driver refuses mid-batch leaves the connection usable") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_items(engine);
+    auto conn = engine.connect();
+    std::vector<std::string> names(800, "fine");
+    names[650] = std::string("nul\0inside", 10);
+    std::vector<sa::Param> params;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        params.push_back(sa::Param::of_int(static_cast<std::int64_t>(i)));
+        params.push_back(sa::Param::of_text(names[i]));
+    }
+    const auto sql = "INSERT INTO items (id, name) VALUES (" + placeholders(conn, 1, 2) + ")";
+    if (backend.is_postgresql()) {
+        // PostgreSQL text cannot hold NUL: refused before sending, in the second chunk.
+        REQUIRE_THROWS_AS(conn.execute_batch(sql, params, 2), sa::DataError);
+        conn.rollback();
+        CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 0);
+    } else {
+        CHECK(conn.execute_batch(sql, params, 2).size() == names.size());
+        conn.rollback();
+    }
+}
+
+TEST_CASE("execute_batch and copy_rows echo the SQL once, never every row") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    create_items(engine);
+    capture.lines.clear();
+    auto conn = engine.connect();
+    const std::array params{sa::Param::of_int(1), sa::Param::of_text("a"),
+                            sa::Param::of_int(2), sa::Param::of_text("b"),
+                            sa::Param::of_int(3), sa::Param::of_text("c")};
+    const auto sql = "INSERT INTO items (id, name) VALUES (" + placeholders(conn, 1, 2) + ")";
+    conn.execute_batch(sql, params, 2);
+    const std::array<std::string_view, 2> columns{"id", "name"};
+    const std::array more{sa::Param::of_int(4), sa::Param::of_text("d")};
+    CHECK(conn.copy_rows("items", columns, more) == 1);
+    conn.commit();
+    CHECK(capture.lines == std::vector<std::string>{
+                               "BEGIN (implicit)",
+                               sql,
+                               "[3 rows; first: (1, 'a')]",
+                               R"(COPY "items" ("id", "name") FROM STDIN)",
+                               "[1 row]",
+                               "COMMIT",
+                           });
+}
+
+TEST_CASE("batches whose parameters are not whole rows are refused before anything runs") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_items(engine);
+    auto conn = engine.connect();
+    const std::array five{sa::Param::of_int(1), sa::Param::of_int(2), sa::Param::of_int(3),
+                          sa::Param::of_int(4), sa::Param::of_int(5)};
+    const auto sql = "UPDATE items SET qty = " + placeholder(conn, 1) + " WHERE id = " +
+                     placeholder(conn, 2);
+    REQUIRE_THROWS_MATCHES(conn.execute_batch(sql, five, 2), sa::ArgumentError,
+                           sa::test::MessageContains("not a whole number of rows of 2"));
+    REQUIRE_THROWS_AS(conn.execute_batch(sql, five, 0), sa::ArgumentError);
+    const std::array<std::string_view, 2> columns{"id", "qty"};
+    REQUIRE_THROWS_AS(conn.copy_rows("items", columns, five), sa::ArgumentError);
+    REQUIRE_THROWS_AS(conn.copy_rows("items", {}, five), sa::ArgumentError);
+    CHECK_FALSE(conn.in_transaction());
+
+    // The driver layer checks the same, and the room for the counts too.
+    std::array<std::int64_t, 1> counts{};
+    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, five, 2, counts),
+                      sa::ArgumentError);
+    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, std::span(five).first(4), 2,
+                                                             counts),
+                      sa::ArgumentError);
+
+    // Empty batches are fine and do nothing.
+    CHECK(conn.execute_batch(sql, {}, 2).empty());
+    CHECK(conn.copy_rows("items", columns, {}) == 0);
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 0);
+}
+
+TEST_CASE("copy_rows loads every supported type, NULLs and extremes included") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    {
+        auto conn = engine.connect();
+        conn.execute_script(
+            backend.is_postgresql()
+                ? "CREATE TABLE samples (id BIGINT PRIMARY KEY, small SMALLINT, medium INTEGER, "
+                  "big BIGINT, flag BOOLEAN, ratio DOUBLE PRECISION, single REAL, label TEXT, "
+                  "code VARCHAR(40), payload BYTEA, happened TIMESTAMP WITH TIME ZONE, "
+                  "wall TIMESTAMP, day DATE, amount NUMERIC)"
+                : "CREATE TABLE samples (id INTEGER PRIMARY KEY, small INTEGER, medium INTEGER, "
+                  "big INTEGER, flag BOOLEAN, ratio REAL, single REAL, label TEXT, "
+                  "code VARCHAR(40), payload BLOB, happened DATETIME, wall DATETIME, day DATE, "
+                  "amount TEXT)");
+        conn.commit();
+    }
+    const std::array<std::string_view, 14> columns{"id",    "small",  "medium",  "big",
+                                                   "flag",  "ratio",  "single",  "label",
+                                                   "code",  "payload", "happened", "wall",
+                                                   "day",   "amount"};
+    using limits16 = std::numeric_limits<std::int16_t>;
+    using limits32 = std::numeric_limits<std::int32_t>;
+    using limits64 = std::numeric_limits<std::int64_t>;
+    const std::array<std::int64_t, 4> smalls{limits16::min(), limits16::max(), 0, -1};
+    const std::array<std::int64_t, 4> mediums{limits32::min(), limits32::max(), 0, 7};
+    const std::array<std::int64_t, 4> bigs{limits64::min(), limits64::max(), 0, -42};
+    const std::array<double, 6> ratios{-1.7976931348623157e308, 2.2250738585072014e-308, 0.1,
+                                       -0.0, 3.141592653589793, 1e300};
+    // Values a float holds exactly, so reading them back as double compares equal.
+    const std::array<double, 4> singles{1.5, -3.25, 3.4028234663852886e38,
+                                        1.1754943508222875e-38};
+    const std::array<std::string, 5> labels{"", "plain", "ünïcödé ✓ 中文",
+                                            "it's \"quoted\" \\ back\nslash",
+                                            std::string(5000, 'x')};
+    std::string big_blob(70'000, '\0');  // larger than one 64 KiB COPY chunk
+    for (std::size_t i = 0; i < big_blob.size(); ++i) big_blob[i] = static_cast<char>(i * 7);
+    const std::array<std::string, 4> blobs{std::string("\0\xff\0a", 4), "", big_blob,
+                                           std::string(1, '\0')};
+    // Microseconds from 1970: before it, at it, just before it, and the ends of 1-9999.
+    const std::array<std::int64_t, 5> times{-2'208'988'800'000'000, 0, -1,
+                                            -62'135'596'800'000'000, 253'402'300'799'999'999};
+    const std::array<std::int64_t, 4> days{-719'162, -1, 0, 2'932'896};
+    const std::array<std::string, 5> amounts{"0", "-12.50", "123456789012345678901234567890.123456789",
+                                             "0.0001", "99999999"};
+
+    constexpr std::size_t rows = 1000;
+    // Params view their text: the strings live here until the rows are compared.
+    std::vector<std::string> codes(rows);
+    std::vector<std::string> amount_digits(rows);
+    for (std::size_t i = 0; i < rows; ++i) {
+        if (i % 3) codes[i] = "code-" + std::to_string(i % 3);
+        amount_digits[i] = std::to_string(i);
+    }
+    std::vector<sa::Param> params;
+    params.reserve(rows * columns.size());
+    const auto pick = [](const auto& values, std::size_t i) -> const auto& {
+        return values[i % values.size()];
+    };
+    for (std::size_t i = 0; i < rows; ++i) {
+        const bool nulls = i % 9 == 4;  // every column but the key NULL in these rows
+        const auto value = [&](sa::Param p) { return nulls ? sa::Param::null() : p; };
+        params.push_back(sa::Param::of_int(static_cast<std::int64_t>(i) + 1));
+        params.push_back(value(sa::Param::of_int(pick(smalls, i))));
+        params.push_back(value(sa::Param::of_int(pick(mediums, i))));
+        params.push_back(value(sa::Param::of_int(pick(bigs, i))));
+        params.push_back(value(sa::Param::of_bool(i % 2 == 0)));
+        params.push_back(value(sa::Param::of_real(pick(ratios, i))));
+        params.push_back(value(sa::Param::of_real(pick(singles, i))));
+        params.push_back(value(sa::Param::of_text(pick(labels, i))));
+        params.push_back(value(sa::Param::of_text(codes[i])));
+        const auto& blob = pick(blobs, i);
+        params.push_back(value(sa::Param::of_blob(
+            {reinterpret_cast<const std::byte*>(blob.data()), blob.size()})));
+        params.push_back(value(sa::Param::of_timestamp(pick(times, i))));
+        params.push_back(value(sa::Param::of_timestamp(pick(times, i + 1))));
+        params.push_back(value(sa::Param::of_date(pick(days, i))));
+        params.push_back(value(i % 4 == 1 ? sa::Param::of_int(static_cast<std::int64_t>(i))
+                                          : sa::Param::of_text(pick(amounts, i))));
+    }
+
+    auto conn = engine.connect();
+    CHECK(conn.copy_rows("samples", columns, params) == static_cast<std::int64_t>(rows));
+    conn.commit();
+
+    std::string select = "SELECT ";
+    for (std::size_t c = 0; c < columns.size(); ++c)
+        select += (c ? ", " : "") + std::string(columns[c]);
+    select += " FROM samples ORDER BY id";
+    auto& cursor = conn.driver_connection().execute(select, {});
+    std::size_t row = 0;
+    while (cursor.next()) {
+        INFO("row " << row);
+        REQUIRE(row < rows);
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            auto expected = params[row * columns.size() + c];
+            // A numeric loaded from an integer reads back as its digits.
+            if (c == 13 && expected.type == sa::ParamType::integer)
+                expected = sa::Param::of_text(amount_digits[row]);
+            check_column(cursor, static_cast<int>(c), expected);
+        }
+        ++row;
+    }
+    cursor.close();
+    CHECK(row == rows);
+}
+
+TEST_CASE("copy_rows with a duplicate key throws UniqueViolation and leaves the table as before") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_items(engine);
+    auto conn = engine.connect();
+    const std::array<std::string_view, 2> columns{"id", "name"};
+    const std::array existing{sa::Param::of_int(5), sa::Param::of_text("original")};
+    conn.copy_rows("items", columns, existing);
+    conn.commit();
+
+    std::vector<sa::Param> params;
+    for (std::int64_t i = 1; i <= 100; ++i) {
+        params.push_back(sa::Param::of_int(i));
+        params.push_back(sa::Param::of_text("new"));
+    }
+    REQUIRE_THROWS_AS(conn.copy_rows("items", columns, params), sa::UniqueViolation);
+    conn.rollback();
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 1);
+    auto& cursor = conn.driver_connection().execute("SELECT name FROM items WHERE id = 5", {});
+    REQUIRE(cursor.next());
+    CHECK(cursor.read_text(0) == "original");
+    cursor.close();
+
+    // The connection loads again once the transaction is rolled back.
+    params.erase(params.begin() + 8, params.begin() + 10);  // drop id 5
+    CHECK(conn.copy_rows("items", columns, params) == 99);
+    conn.commit();
+    CHECK(scalar_int(conn, "SELECT count(*) FROM items") == 100);
+}
+
+TEST_CASE("copy_rows on PostgreSQL encodes uuid, jsonb and numeric, and names refused values") {
+    for (const auto& backend : postgresql_backends()) {
+        auto engine = backend.engine();
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TABLE extras (id INTEGER PRIMARY KEY, uid UUID, doc JSONB, "
+            "amount NUMERIC(20, 4), at TIMESTAMP WITH TIME ZONE, tiny SMALLINT)");
+        conn.commit();
+        const std::array<std::string_view, 6> columns{"id", "uid", "doc", "amount", "at", "tiny"};
+        const std::array<std::byte, 16> raw_uuid{std::byte{0x12}, std::byte{0x34}};
+        const std::array params{
+            sa::Param::of_int(1), sa::Param::of_text("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+            sa::Param::of_text(R"({"b": [1, 2], "a": null})"), sa::Param::of_text("1.5e3"),
+            sa::Param::of_date(1), sa::Param::of_int(-5),
+            // row 2
+            sa::Param::of_int(2), sa::Param::of_blob(raw_uuid), sa::Param::of_text("[]"),
+            sa::Param::of_real(-0.125), sa::Param::of_timestamp(-1), sa::Param::null(),
+            // row 3
+            sa::Param::of_int(3), sa::Param::of_text("{A0EEBC999C0B4EF8BB6D6BB9BD380A11}"),
+            sa::Param::of_text("3"), sa::Param::of_text("-0.00005"), sa::Param::null(),
+            sa::Param::of_int(32767)};
+        CHECK(conn.copy_rows("extras", columns, params) == 3);
+        conn.commit();
+        auto& cursor = conn.driver_connection().execute(
+            "SELECT uid::text, doc::text, amount::text, at::text FROM extras ORDER BY id", {});
+        REQUIRE(cursor.next());
+        CHECK(cursor.read_text(0) == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        CHECK(cursor.read_text(1) == R"({"a": null, "b": [1, 2]})");
+        CHECK(cursor.read_text(2) == "1500.0000");
+        CHECK(cursor.read_text(3) == "1970-01-02 00:00:00+00");
+        REQUIRE(cursor.next());
+        CHECK(cursor.read_text(0) == "12340000-0000-0000-0000-000000000000");
+        CHECK(cursor.read_text(2) == "-0.1250");
+        CHECK(cursor.read_text(3) == "1969-12-31 23:59:59.999999+00");
+        REQUIRE(cursor.next());
+        CHECK(cursor.read_text(0) == "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+        CHECK(cursor.read_text(2) == "-0.0001");  // rounded to the column's scale
+        cursor.close();
+
+        const auto refused = [&](sa::Param value, std::string_view column) {
+            std::array<sa::Param, 6> row{sa::Param::of_int(9), sa::Param::null(),
+                                         sa::Param::null(), sa::Param::null(),
+                                         sa::Param::null(), sa::Param::null()};
+            const auto at = static_cast<std::size_t>(
+                std::find(columns.begin(), columns.end(), column) - columns.begin());
+            row[at] = value;
+            try {
+                conn.copy_rows("extras", columns, row);
+                FAIL("copy_rows accepted a value for " << column);
+            } catch (const sa::DatabaseError&) {
+                conn.rollback();
+                throw;
+            }
+        };
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("7"), "tiny"), sa::ProgrammingError,
+                               sa::test::MessageContains("column \"tiny\" has type int2"));
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_int(40000), "tiny"), sa::DataError,
+                               sa::test::MessageContains("out of range"));
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("not-a-uuid"), "uid"), sa::DataError,
+                               sa::test::MessageContains("not a UUID"));
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("12abc"), "amount"), sa::DataError,
+                               sa::test::MessageContains("not a decimal number"));
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_bool(true), "at"), sa::ProgrammingError,
+                               sa::test::MessageContains("timestamptz"));
+        // The connection still loads after each refusal and rollback.
+        CHECK(scalar_int(conn, "SELECT count(*) FROM extras") == 3);
+    }
+}
+
+TEST_CASE("a PostgreSQL connection lost during a batch or a COPY is invalidated") {
+    const bool batch = GENERATE(true, false);  // else copy_rows
+    for (const auto& backend : postgresql_backends()) {
+        auto engine = backend.engine();
+        auto killer = backend.engine({.pool_size = 1});
+        create_items(engine);
+        const std::array<std::string_view, 1> columns{"id"};
+        const std::array params{sa::Param::of_int(1), sa::Param::of_int(2)};
+        auto conn = engine.connect();
+        const auto sql = "INSERT INTO items (id) VALUES (" + placeholder(conn, 1) + ")";
+        // Once through first, so the statement (or the column types) are cached and the
+        // failure meets the pipeline (or the COPY) itself.
+        batch ? void(conn.execute_batch(sql, params, 1))
+              : void(conn.copy_rows("items", columns, params));
+        conn.rollback();
+        const auto pid = scalar_int(conn, "SELECT pg_backend_pid()");  // begins a transaction
+        {
+            auto k = killer.connect();
+            k.execute_sql("SELECT pg_terminate_backend(" + placeholder(k, 1) + ")",
+                          std::array{sa::Param::of_int(pid)});
+            k.commit();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        try {
+            batch ? void(conn.execute_batch(sql, params, 1))
+                  : void(conn.copy_rows("items", columns, params));
+            FAIL("a batch on a terminated backend succeeded");
+        } catch (const sa::DatabaseError& e) {
+            CHECK(e.connection_invalidated());
+            CHECK(dynamic_cast<const sa::OperationalError*>(&e) != nullptr);
+        }
+        CHECK_THROWS_AS(conn.execute_sql("SELECT 1"), sa::InvalidRequestError);
+    }
+}
