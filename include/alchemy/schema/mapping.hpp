@@ -35,6 +35,7 @@ enum class option_kind {
     check,
     enum_as_text,
     renamed_from,
+    version,
 };
 
 template <class M>
@@ -188,6 +189,19 @@ struct enum_as_text_option {
 };
 template <field_pointer M>
 constexpr enum_as_text_option<M> enum_as_text(M field) {
+    return {field};
+}
+
+/// An integer column the Session uses for optimistic concurrency: each UPDATE sets it
+/// to the old value + 1 and matches the old value, so a lost update raises
+/// StaleDataError instead of overwriting another transaction's change.
+template <field_pointer M>
+struct version_option {
+    static constexpr detail::option_kind kind = detail::option_kind::version;
+    M field;
+};
+template <field_pointer M>
+constexpr version_option<M> version(M field) {
     return {field};
 }
 

@@ -39,6 +39,7 @@ struct ColumnSpec {
     bool enum_as_text = false;
     int length = 0;
     std::string_view server_default;  ///< empty: none
+    bool version = false;             ///< sa::version(): the optimistic-concurrency counter
 };
 
 namespace detail {
@@ -181,6 +182,13 @@ constexpr void apply_option(model_columns<T, N>& m) {
     } else if constexpr (O::kind == option_kind::renamed_from) {
         if constexpr (requires { option.field; })
             static_assert(check_option_field<T, decltype(option.field)>());
+    } else if constexpr (O::kind == option_kind::version) {
+        static_assert(check_option_field<T, decltype(option.field)>());
+        using F = typename member_pointer_traits<decltype(option.field)>::field;
+        static_assert(std::is_integral_v<F> && !std::is_same_v<F, bool>,
+                      "alchemy: sa::version(field) needs a non-optional integer field");
+        auto& c = m.column_of_field(field_index_of<T>(option.field));
+        c.version = true;
     } else if constexpr (O::kind == option_kind::foreign_key) {
         static_assert(check_option_field<T, decltype(option.field)>());
         using R = model_of_t<decltype(option.referred)>;
