@@ -6,7 +6,7 @@
 #include "alchemy/core/param.hpp"
 #include "alchemy/core/value.hpp"
 
-#include <deque>
+#include <forward_list>
 #include <span>
 #include <vector>
 
@@ -17,8 +17,9 @@ public:
     void add(Param p) { params_.push_back(p); }
     /// Keeps `v` alive in the buffer and binds a view of it.
     void add_owned(Value v) {
-        owned_.push_back(std::move(v));  // deque: earlier elements never move
-        params_.push_back(owned_.back().param());
+        // A forward_list never moves its elements and, unlike a deque, allocates nothing
+        // until the first owned value: most statements bind only views.
+        params_.push_back(owned_.emplace_front(std::move(v)).param());
     }
     void clear() noexcept {
         params_.clear();
@@ -29,7 +30,7 @@ public:
 
 private:
     std::vector<Param> params_;
-    std::deque<Value> owned_;
+    std::forward_list<Value> owned_;
 };
 
 }  // namespace alchemy

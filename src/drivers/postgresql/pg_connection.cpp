@@ -30,9 +30,9 @@ PgConnection::PgConnection(ConnectionHandle connection, bool server_prepared_sta
 
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     params_.encode(params, sql);
-    PGresult* raw = server_prepared_statements_
-                        ? execute_prepared(sql)
-                        : PQexecParams(connection_.get(), terminated(sql), params_.count(),
+    PGresult* raw = begin_pending_              ? run_with_begin(sql)
+                    : server_prepared_statements_ ? execute_prepared(sql)
+                                                  : PQexecParams(connection_.get(), terminated(sql), params_.count(),
                                        params_.types().data(), params_.values(),
                                        params_.lengths(), params_.formats(), binary_results);
     auto result = checked(raw, sql);
@@ -88,7 +88,60 @@ void PgConnection::deallocate_retired_statements() {
 }
 
 void PgConnection::execute_script(std::string_view sql) {
+    // BEGIN waits for the statement that follows it, saving a round trip per transaction.
+    if (sql == "BEGIN" && !in_transaction()) {
+        begin_pending_ = true;
+        return;
+    }
+    if (begin_pending_) {
+        begin_pending_ = false;
+        if (sql == "COMMIT" || sql == "ROLLBACK") return;  // nothing ran, nothing to end
+        const std::string script = "BEGIN; " + std::string(sql);
+        checked(PQexec(connection_.get(), script.c_str()), sql);
+        return;
+    }
     checked(PQexec(connection_.get(), terminated(sql)), sql);
+}
+
+PGresult* PgConnection::run_with_begin(std::string_view sql) {
+    begin_pending_ = false;
+    const PreparedStatement* statement = nullptr;
+    if (server_prepared_statements_) {
+        statement = statements_.find(sql, params_);
+        if (!statement) statement = &prepare(sql);
+    }
+    PGconn* connection = connection_.get();
+    const char* text = statement ? nullptr : terminated(sql);
+    if (PQenterPipelineMode(connection) != 1 ||
+        PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
+        broken_ = true;  // the pipeline is in an unknown state
+        fail(nullptr, sql);
+    }
+    // Each statement's results end with a null; the sync comes last.
+    const ResultHandle begin(PQgetResult(connection));
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    PGresult* result = PQgetResult(connection);
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    const ResultHandle sync(PQgetResult(connection));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
+        PQclear(result);
+        broken_ = true;
+        fail(nullptr, sql);
+    }
+    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
+        PQclear(result);
+        fail(begin.get(), "BEGIN");
+    }
+    if (is_unknown_statement(result)) statements_.drop(sql);
+    else if (is_stale_cached_plan(result)) statements_.retire(sql);
+    return result;
+}
+
+void PgConnection::flush_pending_begin() {
+    if (!begin_pending_) return;
+    begin_pending_ = false;
+    checked(PQexec(connection_.get(), "BEGIN"), "BEGIN");
 }
 
 ResultHandle PgConnection::checked(PGresult* raw, std::string_view sql) {
@@ -126,6 +179,7 @@ void PgConnection::abandon_copy(ExecStatusType status) noexcept {
 }
 
 bool PgConnection::in_transaction() const noexcept {
+    if (begin_pending_) return true;
     switch (PQtransactionStatus(connection_.get())) {
     case PQTRANS_ACTIVE:
     case PQTRANS_INTRANS:

@@ -54,6 +54,10 @@ private:
     // pg_pipeline.cpp
     /// Sends the encoded row in params_ into the pipeline; false if libpq refused it.
     bool send_pipelined(const PreparedStatement* statement, const char* sql);
+    /// Runs the encoded statement pipelined behind the BEGIN that execute_script deferred.
+    PGresult* run_with_begin(std::string_view sql);
+    /// Sends a deferred BEGIN on its own (before a batch or a COPY).
+    void flush_pending_begin();
     /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
     /// and leaves pipeline mode. Returns the first failure, if any.
     std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected);
@@ -76,6 +80,9 @@ private:
     ConnectionHandle connection_;
     bool server_prepared_statements_;
     bool broken_ = false;
+    /// BEGIN was asked for but not sent yet: it travels with the next statement, and a
+    /// transaction that runs none costs no round trip at all.
+    bool begin_pending_ = false;
     ParamEncoder params_;
     StatementCache statements_;
     std::vector<std::unique_ptr<PgCursor>> cursors_;

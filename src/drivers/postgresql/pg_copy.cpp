@@ -37,6 +37,7 @@ std::int64_t PgConnection::copy_rows(std::string_view table,
                                      std::span<const std::string_view> columns,
                                      std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
+    flush_pending_begin();
     if (columns.size() > max_copy_columns)
         throw ArgumentError(fmt::format("alchemy: copy_rows() got {} columns; at most {} fit a "
                                         "PostgreSQL COPY row",

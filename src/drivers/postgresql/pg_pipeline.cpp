@@ -21,6 +21,7 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
                                  std::size_t params_per_row,
                                  std::span<std::int64_t> rows_affected) {
     const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
+    flush_pending_begin();
     const auto row = [&](std::size_t i) { return params.subspan(i * params_per_row, params_per_row); };
     PGconn* connection = connection_.get();
     std::size_t done = 0;

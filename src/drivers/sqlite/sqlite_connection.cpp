@@ -83,6 +83,21 @@ void SqliteConnection::evict_beyond_capacity(const CacheEntry& keep) noexcept {
 // Statement by statement rather than sqlite3_exec, so an error names the statement
 // that failed instead of the whole script.
 void SqliteConnection::execute_script(std::string_view sql) {
+    // Transaction control runs for every transaction (a Session's too): keep it prepared
+    // rather than parse it each time.
+    if (sql == "BEGIN" || sql == "COMMIT" || sql == "ROLLBACK") {
+        auto& statement = idle_statement_for(sql);
+        try {
+            statement.start({});
+            while (statement.next()) {
+            }
+        } catch (...) {
+            statement.close();
+            throw;
+        }
+        statement.close();
+        return;
+    }
     std::string_view rest = sql;
     while (!rest.empty()) {
         if (rest.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))

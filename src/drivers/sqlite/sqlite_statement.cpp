@@ -163,7 +163,12 @@ int SqliteStatement::bind_one(int index, const Param& param) {
 
 bool SqliteStatement::step() {
     const int code = sqlite3_step(statement_);
-    if (code == SQLITE_ROW) return true;
+    if (code == SQLITE_ROW) {
+        row_columns_ = sqlite3_data_count(statement_);
+        row_types_.assign(static_cast<std::size_t>(row_columns_), unknown_type);
+        return true;
+    }
+    row_columns_ = 0;
     finished_ = true;
     if (code == SQLITE_DONE) {
         // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE, so a
@@ -213,9 +218,14 @@ std::string_view SqliteStatement::column_name(int column) const {
 }
 
 int SqliteStatement::checked_type(int column) const {
-    // sqlite3_data_count is 0 unless a row is current, so one comparison checks both.
-    if (static_cast<unsigned>(column) < static_cast<unsigned>(sqlite3_data_count(statement_)))
-        return sqlite3_column_type(statement_, column);
+    // row_columns_ is 0 unless a row is current, so one comparison checks both. The type
+    // is asked once per row and column: is_null() and the read that follows share it, and
+    // it stays the stored type after a read converted the value in place.
+    if (static_cast<unsigned>(column) < static_cast<unsigned>(row_columns_)) {
+        int& type = row_types_[static_cast<std::size_t>(column)];
+        if (type == unknown_type) type = sqlite3_column_type(statement_, column);
+        return type;
+    }
     check_column_index(column);
     throw InvalidRequestError(
         "alchemy: no current row; read columns only after next() returned true");

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace alchemy::detail::sqlite {
 
@@ -66,6 +67,10 @@ private:
     bool in_use_ = false;
     bool first_row_pending_ = false;
     bool finished_ = true;
+    /// Columns of the current row (0: no row), and their types as far as asked.
+    static constexpr int unknown_type = -1;
+    int row_columns_ = 0;
+    mutable std::vector<int> row_types_;
 };
 
 }  // namespace alchemy::detail::sqlite
