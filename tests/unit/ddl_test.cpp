@@ -239,7 +239,7 @@ TEST_CASE("tables come parent first with their constraints inline and indexes af
     CHECK(metadata.create_statements(sqlite()) == expected_sqlite);
 }
 
-TEST_CASE("tables are dropped children first; indexes go with their tables") {
+TEST_CASE("tables are dropped children first, indexes go with their tables") {
     const sa::MetaData metadata(membership_model());
     const Statements expected{R"(DROP TABLE "memberships")", R"(DROP TABLE "groups")",
                               R"(DROP TABLE "users")"};

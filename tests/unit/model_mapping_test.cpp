@@ -76,7 +76,7 @@ TEST_CASE("types, nullability, length and defaults come from the fields and the 
     STATIC_REQUIRE(info::columns[3].server_default == "18");
 }
 
-TEST_CASE("id is the autoincrement primary key by convention; the mapping can replace it") {
+TEST_CASE("id is the autoincrement primary key by convention, the mapping can replace it") {
     STATIC_REQUIRE(sa::model_info<Author>::primary_key_count == 1);
     STATIC_REQUIRE(sa::model_info<Author>::columns[0].primary_key);
     STATIC_REQUIRE(sa::model_info<Author>::columns[0].autoincrement);

@@ -290,7 +290,7 @@ TEST_CASE("NULL tests render IS NULL and IS NOT NULL, also for == and != sa::nul
     CHECK(sa::select(name).where(email != sa::null).sql(pg()) == is_not_null);
 }
 
-TEST_CASE("LIKE binds its pattern; ILIKE is LIKE on SQLite", "[sql]") {
+TEST_CASE("LIKE binds its pattern, ILIKE is LIKE on SQLite", "[sql]") {
     {
         const auto s = sa::select(id).where(name.like("a%"));
         CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE ?)");
@@ -308,7 +308,7 @@ TEST_CASE("LIKE binds its pattern; ILIKE is LIKE on SQLite", "[sql]") {
     }
 }
 
-TEST_CASE("IN lists and BETWEEN render their placeholders; an empty IN list is a constant", "[sql]") {
+TEST_CASE("IN lists and BETWEEN render their placeholders, an empty IN list is a constant", "[sql]") {
     {
         const auto s = sa::select(id).where(name.in_(std::string("a"), std::string("b"), std::string("c")));
         CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN (?, ?, ?))");

@@ -201,7 +201,7 @@ TEST_CASE("exists and !exists test for rows of a correlated query") {
     CHECK(joined.sql(pg()).ends_with(R"(WHERE "books"."author_id" = "authors"."id"))"));
 }
 
-TEST_CASE("union, union all, intersect and except combine selects; order_by and limit apply to the whole") {
+TEST_CASE("union, union all, intersect and except combine selects, order_by and limit apply to the whole") {
     const auto names = sa::select(author_name);
     const auto titles = sa::select(title).where(pages > 10);
     CHECK(sa::union_(names, titles).sql(sqlite()) ==
