@@ -3,5 +3,6 @@
 
 #include "alchemy/core.hpp"
 #include "alchemy/migrate.hpp"
+#include "alchemy/orm.hpp"
 #include "alchemy/schema.hpp"
 #include "alchemy/sql.hpp"

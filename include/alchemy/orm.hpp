@@ -1,0 +1,6 @@
+// The ORM layer: Session, object states, query<T>() (docs/session.md).
+#pragma once
+
+#include "alchemy/orm/object_state.hpp"
+#include "alchemy/orm/query.hpp"
+#include "alchemy/orm/session.hpp"

@@ -1,0 +1,180 @@
+// Evaluates a WHERE condition or a SET value in C++ against an object, with SQL's NULL
+// rules (std::nullopt is unknown), for synchronize_session = evaluate: after a bulk
+// UPDATE or DELETE, the objects in the session that match change the same way.
+//
+// Columns, bound values, NULL, comparisons, AND/OR/NOT, IS [NOT] NULL, arithmetic,
+// IN (values), BETWEEN and filter_by() evaluate; anything else (LIKE, functions,
+// subqueries) does not, and `evaluable<E, T>` says so at compile time.
+#pragma once
+
+#include "alchemy/sql/column.hpp"
+#include "alchemy/sql/expression_ops.hpp"
+
+#include <concepts>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace alchemy::detail {
+
+template <class V>
+std::optional<V> known(const V& v) {
+    return v;
+}
+template <class V>
+std::optional<V> known(const std::optional<V>& v) {
+    return v;
+}
+
+/// evaluator<E, T>::eval(e, obj) evaluates e on obj; undefined for what does not evaluate.
+template <class E, class T>
+struct evaluator;
+
+template <class E, class T>
+concept evaluable = requires(const E& e, const T& obj) { evaluator<E, T>::eval(e, obj); };
+
+template <class E, class T>
+auto eval(const E& e, const T& obj) {
+    return evaluator<E, T>::eval(e, obj);
+}
+template <class E, class T>
+using eval_value_t = typename decltype(eval(std::declval<const E&>(), std::declval<const T&>()))::value_type;
+
+template <auto M, class T>
+    requires std::same_as<typename column_ref<M>::model_type, T>
+struct evaluator<column_ref<M>, T> {
+    static auto eval(const column_ref<M>&, const T& obj) { return known(obj.*M); }
+};
+template <class V, class T>
+struct evaluator<bound_value<V>, T> {
+    static auto eval(const bound_value<V>& b, const T&) { return known(b.value); }
+};
+template <class C, class V, class T>
+struct evaluator<column_bound_value<C, V>, T> {
+    static auto eval(const column_bound_value<C, V>& b, const T&) { return known(b.value); }
+};
+
+template <class A, class B>
+concept ordered_with = requires(const A& a, const B& b) {
+    { a < b } -> std::convertible_to<bool>;
+    { a == b } -> std::convertible_to<bool>;
+};
+
+template <class Op>
+inline constexpr bool comparison_op_v = std::is_same_v<Op, op::eq> || std::is_same_v<Op, op::ne> ||
+                                        std::is_same_v<Op, op::lt> || std::is_same_v<Op, op::le> ||
+                                        std::is_same_v<Op, op::gt> || std::is_same_v<Op, op::ge>;
+template <class Op>
+inline constexpr bool arithmetic_op_v = std::is_same_v<Op, op::add> || std::is_same_v<Op, op::sub> ||
+                                        std::is_same_v<Op, op::mul> || std::is_same_v<Op, op::div> ||
+                                        std::is_same_v<Op, op::mod>;
+
+template <class Op, class A, class B>
+bool compare(const A& a, const B& b) {
+    if constexpr (std::is_same_v<Op, op::eq>) return a == b;
+    else if constexpr (std::is_same_v<Op, op::ne>) return !(a == b);
+    else if constexpr (std::is_same_v<Op, op::lt>) return a < b;
+    else if constexpr (std::is_same_v<Op, op::le>) return !(b < a);
+    else if constexpr (std::is_same_v<Op, op::gt>) return b < a;
+    else return !(a < b);
+}
+
+template <class Op, class L, class R, class V, class T>
+    requires comparison_op_v<Op> && evaluable<L, T> && evaluable<R, T> &&
+             ordered_with<eval_value_t<L, T>, eval_value_t<R, T>>
+struct evaluator<binary_expression<Op, L, R, V>, T> {
+    static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
+        const auto a = detail::eval(e.lhs, obj);
+        const auto b = detail::eval(e.rhs, obj);
+        if (!a || !b) return std::nullopt;
+        return compare<Op>(*a, *b);
+    }
+};
+
+template <class Op, class L, class R, class V, class T>
+    requires(std::is_same_v<Op, op::and_> || std::is_same_v<Op, op::or_>) && evaluable<L, T> && evaluable<R, T>
+struct evaluator<binary_expression<Op, L, R, V>, T> {
+    static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
+        const std::optional<bool> a = detail::eval(e.lhs, obj);
+        const std::optional<bool> b = detail::eval(e.rhs, obj);
+        constexpr bool decisive = std::is_same_v<Op, op::or_>;  // true decides OR, false decides AND
+        if ((a && *a == decisive) || (b && *b == decisive)) return decisive;
+        if (a && b) return !decisive;
+        return std::nullopt;
+    }
+};
+
+template <class Op, class L, class R, class V, class T>
+    requires arithmetic_op_v<Op> && evaluable<L, T> && evaluable<R, T>
+struct evaluator<binary_expression<Op, L, R, V>, T> {
+    using X = without_optional_t<V>;
+    static std::optional<X> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
+        const auto a = detail::eval(e.lhs, obj);
+        const auto b = detail::eval(e.rhs, obj);
+        if (!a || !b) return std::nullopt;
+        const X x = static_cast<X>(*a);
+        const X y = static_cast<X>(*b);
+        if constexpr (std::is_same_v<Op, op::add>) return x + y;
+        else if constexpr (std::is_same_v<Op, op::sub>) return x - y;
+        else if constexpr (std::is_same_v<Op, op::mul>) return x * y;
+        else {
+            if (y == X{}) return std::nullopt;
+            if constexpr (std::is_same_v<Op, op::div>) return x / y;
+            else if constexpr (std::is_integral_v<X>) return x % y;
+            else return std::nullopt;
+        }
+    }
+};
+
+template <class Op, class E, class V, bool Postfix, class T>
+    requires evaluable<E, T> && (std::is_same_v<Op, op::not_> || std::is_same_v<Op, op::is_null> ||
+                                 std::is_same_v<Op, op::is_not_null>)
+struct evaluator<unary_expression<Op, E, V, Postfix>, T> {
+    static std::optional<bool> eval(const unary_expression<Op, E, V, Postfix>& e, const T& obj) {
+        const auto a = detail::eval(e.operand, obj);
+        if constexpr (std::is_same_v<Op, op::is_null>) return !a.has_value();
+        else if constexpr (std::is_same_v<Op, op::is_not_null>) return a.has_value();
+        else return a ? std::optional<bool>(!*a) : std::nullopt;
+    }
+};
+
+template <class E, class V, class T>
+    requires evaluable<E, T> && evaluable<V, T>
+struct evaluator<in_list_expression<E, V>, T> {
+    static std::optional<bool> eval(const in_list_expression<E, V>& e, const T& obj) {
+        if (e.values.empty()) return e.negated;
+        const auto a = detail::eval(e.operand, obj);
+        if (!a) return std::nullopt;
+        bool unknown = false;
+        for (const auto& v : e.values) {
+            const auto b = detail::eval(v, obj);
+            if (!b) unknown = true;
+            else if (*a == *b) return !e.negated;
+        }
+        if (unknown) return std::nullopt;
+        return e.negated;
+    }
+};
+
+template <class E, class Low, class High, class T>
+    requires evaluable<E, T> && evaluable<Low, T> && evaluable<High, T>
+struct evaluator<between_expression<E, Low, High>, T> {
+    static std::optional<bool> eval(const between_expression<E, Low, High>& e, const T& obj) {
+        const auto a = detail::eval(e.operand, obj);
+        const auto low = detail::eval(e.low, obj);
+        const auto high = detail::eval(e.high, obj);
+        if (!a || !low || !high) return std::nullopt;
+        const bool inside = !(*a < *low) && !(*high < *a);
+        return inside != e.negated;
+    }
+};
+
+/// True only when every condition evaluates to true (not false, not unknown).
+template <class T, class... Conditions>
+bool matches(const T& obj, const std::tuple<Conditions...>& conditions) {
+    return std::apply(
+        [&](const auto&... c) { return (true && ... && (detail::eval(c, obj) == std::optional<bool>(true))); },
+        conditions);
+}
+
+}  // namespace alchemy::detail

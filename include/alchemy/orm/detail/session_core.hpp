@@ -1,0 +1,133 @@
+// The non-template half of a Session: its connection and transactions, the unit of
+// work's ordering of tables, and the state changes that commit, rollback and close make.
+// The typed half (ModelSet<T>, one per model the session has seen) does the per-object
+// work behind the ModelSetBase interface.
+#pragma once
+
+#include "alchemy/core/connection.hpp"
+#include "alchemy/core/engine.hpp"
+#include "alchemy/schema/table.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace alchemy {
+
+/// sessionmaker / Session options, with SQLAlchemy's names and defaults.
+struct SessionOptions {
+    /// Flush pending changes before each query, so queries see them.
+    bool autoflush = true;
+    /// Mark every object expired after commit(): reloaded when next handed out.
+    bool expire_on_commit = true;
+};
+
+namespace detail {
+
+/// A small number per model type, so a session finds its ModelSet<T> by index.
+std::size_t next_model_id() noexcept;
+template <class T>
+std::size_t model_id() noexcept {
+    static const std::size_t id = next_model_id();
+    return id;
+}
+
+/// The typed work of one model in one session; see ModelSet<T>.
+class ModelSetBase {
+public:
+    virtual ~ModelSetBase() = default;
+
+    /// T's table, for ordering the flush by foreign keys.
+    virtual const Table& table() const = 0;
+    /// Finds what the next flush must do (new, changed and deleted objects); false: nothing.
+    virtual bool collect_flush() = 0;
+    /// INSERTs of new objects, then UPDATEs of changed ones. Generated keys are written
+    /// into the objects; everything else waits for finish_flush().
+    virtual void flush_saves(Connection& conn) = 0;
+    /// DELETEs of the objects session.delete_() named.
+    virtual void flush_deletes(Connection& conn) = 0;
+    /// After every statement of the flush succeeded: states, identity map, snapshots.
+    virtual void finish_flush(std::uint32_t depth) noexcept = 0;
+    /// After a statement failed: puts back what flush_saves wrote into objects.
+    virtual void undo_flush() noexcept = 0;
+
+    /// The end of the transaction (depth 1) or of a SAVEPOINT (depth > 1).
+    virtual void end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept = 0;
+    virtual void expire_all() noexcept = 0;
+    /// Forgets every object: persistent and deleted ones become detached, pending ones transient.
+    virtual void expunge_all() noexcept = 0;
+};
+
+class SessionCore {
+public:
+    SessionCore(Engine engine, SessionOptions options);
+    SessionCore(const SessionCore&) = delete;
+    SessionCore& operator=(const SessionCore&) = delete;
+    ~SessionCore();
+
+    const SessionOptions& options() const noexcept { return options_; }
+    Engine& engine() noexcept { return engine_; }
+    const Dialect& dialect() const noexcept { return engine_.dialect(); }
+
+    /// The connection of the current transaction, checked out and begun on first use.
+    /// Throws InvalidRequestError after a failed flush until rollback() is called.
+    Connection& connection();
+
+    void flush();
+    /// flush() when autoflush is on (queries call it before they run).
+    void autoflush() {
+        if (options_.autoflush && !flushing_) flush();
+    }
+
+    /// Begins the session's transaction explicitly; returns its depth (1).
+    std::uint32_t begin();
+    /// Flushes, then opens a SAVEPOINT; returns its depth (2, 3, ...).
+    std::uint32_t begin_nested();
+    /// Commits (depth 1: flush + COMMIT; deeper: flush + RELEASE SAVEPOINT).
+    void commit(std::uint32_t depth = 1);
+    /// Rolls back to the start of the transaction (depth 1) or the SAVEPOINT.
+    void rollback(std::uint32_t depth = 1);
+    void close() noexcept;
+    /// Depth of the innermost open transaction; 0 when none is open.
+    std::uint32_t depth() const noexcept;
+    bool in_transaction() const noexcept { return transaction_open_; }
+
+    void expire_all() noexcept;
+    void expunge_all() noexcept;
+
+    /// The ModelSet for model id `id`, created by `make` on first use.
+    template <class Set>
+    Set& models(std::size_t id) {
+        if (id >= sets_.size()) sets_.resize(id + 1);
+        if (!sets_[id]) sets_[id] = std::make_unique<Set>(*this);
+        return static_cast<Set&>(*sets_[id]);
+    }
+
+private:
+    void check_usable() const;
+    /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
+    /// the whole transaction (the Session then needs rollback()).
+    void abandon_failed_flush() noexcept;
+    void release_connection() noexcept;
+    void end_all(bool committed, std::uint32_t depth) noexcept;
+    std::vector<ModelSetBase*> ordered_work();
+
+    Engine engine_;
+    SessionOptions options_;
+    std::optional<Connection> connection_;
+    std::vector<Transaction> savepoints_;
+    std::vector<std::unique_ptr<ModelSetBase>> sets_;
+    bool transaction_open_ = false;
+    bool needs_rollback_ = false;
+    bool flushing_ = false;
+};
+
+[[noreturn]] void throw_not_in_session(std::string_view what, std::string_view model);
+[[noreturn]] void throw_stale_data(std::string_view statement, std::string_view table,
+                                   std::size_t expected, std::size_t matched);
+
+}  // namespace detail
+}  // namespace alchemy

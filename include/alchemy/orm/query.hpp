@@ -1,0 +1,409 @@
+// session.query<T>(): SQLAlchemy's seed-style Query over model T.
+//
+//   session.query<User>().filter(sa::col<&User::age> >= 18).order_by(sa::col<&User::name>)
+//          .limit(10).all()                                -> std::vector<std::shared_ptr<User>>
+//   session.query<User>().filter_by(&User::name, "ann").one()
+//   session.query<User>().filter(...).update(sa::col<&User::email> = sa::null)
+//   session.query<User>().filter(...).delete_(sa::synchronize_session::fetch)
+//
+// Objects come through the session's identity map (one object per row). Queries
+// autoflush first. Bulk update()/delete_() run one statement, then bring the session's
+// objects in line as synchronize_session says.
+#pragma once
+
+#include "alchemy/orm/detail/evaluate.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/sql/functions.hpp"
+#include "alchemy/sql/select.hpp"
+#include "alchemy/sql/subquery.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace alchemy {
+
+/// How a bulk update() or delete_() updates the objects already in the session.
+enum class synchronize_session {
+    none,      ///< not at all: they keep their old values until refreshed
+    evaluate,  ///< the WHERE clause runs in C++ on each object; matches change likewise
+    fetch,     ///< RETURNING says which rows changed; their objects take the new values
+    auto_,     ///< evaluate when the criteria can be evaluated in C++, else fetch (default)
+};
+
+namespace detail {
+
+/// filter_by(&T::field, value): `field = value` (IS NULL for an empty optional), with the
+/// column found from the member pointer at run time.
+template <class T, class F>
+struct field_equals {
+    using value_type = bool;
+    using sources = type_list<T>;
+    static constexpr bool fixed_shape = false;
+
+    std::size_t column;
+    F value;
+
+    bool is_null() const noexcept {
+        if constexpr (nullable_v<F>) return !value.has_value();
+        else return false;
+    }
+    ast::Node lower() const {
+        ast::Node col(ast::Kind::column, model_info<T>::columns[column].name, model_info<T>::table_name);
+        if (is_null()) {
+            ast::Node n{ast::Kind::postfix, "IS NULL"};
+            n.children.push_back(std::move(col));
+            return n;
+        }
+        ast::Node n{ast::Kind::binary, "="};
+        n.children.push_back(std::move(col));
+        n.children.emplace_back(ast::Kind::parameter);
+        return n;
+    }
+    void bind(ParamBuffer& out) const {
+        if (is_null()) return;
+        for_each_column<T>([&](auto c) {
+            if constexpr (std::is_same_v<typename column_codec<T, c.value>::field_type, F>)
+                if (c.value == column) column_codec<T, c.value>::bind(value, out);
+        });
+    }
+};
+
+template <class T, class F>
+struct evaluator<field_equals<T, F>, T> {
+    static std::optional<bool> eval(const field_equals<T, F>& e, const T& obj) {
+        std::optional<bool> result;
+        for_each_column<T>([&](auto c) {
+            if constexpr (std::is_same_v<typename column_codec<T, c.value>::field_type, F>) {
+                if (c.value != e.column) return;
+                const auto& field = field_of<c.value>(obj);
+                if (e.is_null()) result = !known(field).has_value();
+                else if (known(field) && known(e.value)) result = *known(field) == *known(e.value);
+            }
+        });
+        return result;
+    }
+};
+
+/// The column a member pointer names, found by address in a default-constructed T.
+template <class T, class F>
+std::size_t column_of_member(F T::*member) {
+    static const T probe{};
+    const void* target = &(probe.*member);
+    std::size_t found = model_info<T>::column_count;
+    for_each_column<T>([&](auto c) {
+        if (static_cast<const void*>(&field_of<c.value>(probe)) == target) found = c.value;
+    });
+    if (found == model_info<T>::column_count)
+        throw ArgumentError("alchemy: filter_by() names a field of " + std::string(type_name<T>()) +
+                            " that is not a column (a relationship?)");
+    return found;
+}
+
+template <class T, class Conditions>
+inline constexpr bool all_evaluable_v = false;
+template <class T, class... Cs>
+inline constexpr bool all_evaluable_v<T, std::tuple<Cs...>> = (evaluable<Cs, T> && ...);
+
+}  // namespace detail
+
+/// The result of session.scalars(select<T>()...): the session's objects for the rows.
+template <class T>
+class ScalarResult {
+public:
+    explicit ScalarResult(std::vector<std::shared_ptr<T>> objects) : objects_(std::move(objects)) {}
+
+    const std::vector<std::shared_ptr<T>>& all() const& noexcept { return objects_; }
+    std::vector<std::shared_ptr<T>> all() && noexcept { return std::move(objects_); }
+    auto begin() const noexcept { return objects_.begin(); }
+    auto end() const noexcept { return objects_.end(); }
+    std::size_t size() const noexcept { return objects_.size(); }
+    /// The first object, or null.
+    std::shared_ptr<T> first() const { return objects_.empty() ? nullptr : objects_.front(); }
+    /// The only object, else NoResultFound / MultipleResultsFound.
+    std::shared_ptr<T> one() const {
+        if (objects_.empty()) detail::throw_no_result();
+        return one_or_none();
+    }
+    /// The only object or null; more than one throws MultipleResultsFound.
+    std::shared_ptr<T> one_or_none() const {
+        if (objects_.size() > 1) detail::throw_multiple_results();
+        return first();
+    }
+
+private:
+    std::vector<std::shared_ptr<T>> objects_;
+};
+
+namespace detail {
+/// Runs a SELECT of model T's columns and returns the session's objects for its rows.
+template <class T, class S>
+std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
+    core.autoflush();
+    auto& set = core.models<ModelSet<T>>(model_id<T>());
+    std::vector<std::shared_ptr<T>> objects;
+    for (auto& row : core.connection().execute(statement)) objects.push_back(set.adopt(std::move(row)));
+    return objects;
+}
+}  // namespace detail
+
+template <class T, class Where = std::tuple<>, class Order = std::tuple<>>
+class Query {
+public:
+    Query(detail::SessionCore& core, Where where = {}, Order order = {}, std::optional<std::int64_t> limit = {},
+          std::optional<std::int64_t> offset = {})
+        : core_(&core), where_(std::move(where)), order_(std::move(order)), limit_(limit), offset_(offset) {}
+
+    /// WHERE condition (several filter() calls are ANDed).
+    template <sql_expression E>
+    auto filter(E condition) const {
+        using W = decltype(std::tuple_cat(where_, std::tuple<E>{condition}));
+        return Query<T, W, Order>(*core_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), order_,
+                                  limit_, offset_);
+    }
+    /// WHERE field = value: filter_by(&User::name, "ann"); an empty optional means IS NULL.
+    template <class F, class V>
+    auto filter_by(F T::*member, V&& value) const {
+        static_assert(detail::compatible_values<F, std::remove_cvref_t<V>>(),
+                      "alchemy: filter_by() compares a field with a value of another type");
+        detail::field_equals<T, F> condition{detail::column_of_member(member), F(std::forward<V>(value))};
+        return filter(std::move(condition));
+    }
+    /// ORDER BY items (appended to earlier ones): columns, col.desc(), sa::desc(e).
+    template <class... Items>
+    auto order_by(Items... items) const {
+        using O = decltype(std::tuple_cat(order_, std::tuple<Items...>{items...}));
+        return Query<T, Where, O>(*core_, where_, std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}),
+                                  limit_, offset_);
+    }
+    Query limit(std::int64_t n) const {
+        Query q = *this;
+        q.limit_ = n;
+        return q;
+    }
+    Query offset(std::int64_t n) const {
+        Query q = *this;
+        q.offset_ = n;
+        return q;
+    }
+
+    /// The SELECT this query runs (without limit/offset), e.g. for a subquery.
+    auto statement() const { return build(select<T>()); }
+
+    std::vector<std::shared_ptr<T>> all() const {
+        return with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
+    }
+    /// The first row's object (LIMIT 1), or null.
+    std::shared_ptr<T> first() const {
+        auto objects = limit(1).all();
+        return objects.empty() ? nullptr : objects.front();
+    }
+    /// The only row's object, else NoResultFound / MultipleResultsFound.
+    std::shared_ptr<T> one() const { return ScalarResult<T>(all()).one(); }
+    std::shared_ptr<T> one_or_none() const { return ScalarResult<T>(all()).one_or_none(); }
+
+    /// SELECT count(*) FROM (this query).
+    std::int64_t count() const {
+        core_->autoflush();
+        return with_limits(build(select<T>()), [&](const auto& s) {
+            return core_->connection().execute(select(alchemy::count()).select_from(s.template subquery<"anon_1">()))
+                .scalar_one();
+        });
+    }
+    /// SELECT EXISTS (this query).
+    bool exists() const {
+        core_->autoflush();
+        return with_limits(build(select<T>()), [&](const auto& s) {
+            return core_->connection().execute(select(alchemy::exists(s))).scalar_one();
+        });
+    }
+    /// session.get<T>(key...): the identity map first, then a SELECT.
+    template <class... K>
+    std::shared_ptr<T> get(K&&... key) const {
+        return set().get(detail::key_type<T>(std::forward<K>(key)...));
+    }
+
+    /// UPDATE T SET assignments WHERE this query's filters; returns the rows matched.
+    template <class... As>
+        requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
+    std::int64_t update(As... assignments) const {
+        return update(synchronize_session::auto_, std::move(assignments)...);
+    }
+    template <class... As>
+        requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
+    std::int64_t update(synchronize_session sync, As... assignments) const {
+        static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
+                      "alchemy: query<T>().update() assigns a column of another model than T");
+        check_bulk();
+        core_->autoflush();
+        std::tuple<As...> set_clause{std::move(assignments)...};
+        constexpr bool evaluable = detail::all_evaluable_v<T, Where> &&
+                                   (detail::evaluable<decltype(As::value), T> && ...);
+        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
+        detail::ast::Update u;
+        u.table = model_info<T>::table_name;
+        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
+        lower_where(u.where);
+        if (sync == synchronize_session::fetch) add_all_columns(u.returning);
+        ParamBuffer params;
+        std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
+        bind_where(params);
+        auto& conn = core_->connection();
+        auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
+        if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
+        const auto count = result.rowcount();
+        if constexpr (evaluable)
+            if (sync == synchronize_session::evaluate) apply_evaluated(set_clause);
+        return count;
+    }
+
+    /// DELETE FROM T WHERE this query's filters; returns the rows deleted.
+    std::int64_t delete_(synchronize_session sync = synchronize_session::auto_) const {
+        check_bulk();
+        core_->autoflush();
+        constexpr bool evaluable = detail::all_evaluable_v<T, Where>;
+        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
+        detail::ast::Delete d;
+        d.table = model_info<T>::table_name;
+        lower_where(d.where);
+        if (sync == synchronize_session::fetch) add_all_columns(d.returning);
+        ParamBuffer params;
+        bind_where(params);
+        auto& conn = core_->connection();
+        auto result = conn.execute_sql(detail::ast::render(conn.dialect(), d), params.params());
+        auto& models = set();
+        if (sync == synchronize_session::fetch) {
+            std::int64_t count = 0;
+            for (auto& row : std::move(result).template as<T>()) {
+                ++count;
+                if (auto object = models.identity_lookup(detail::key_of(row)))
+                    models.mark_deleted(*detail::find_state(object));
+            }
+            return count;
+        }
+        const auto count = result.rowcount();
+        if constexpr (evaluable) {
+            if (sync == synchronize_session::evaluate) {
+                std::vector<detail::TypedState<T>*> matched;
+                models.for_each_persistent([&](T& obj, detail::TypedState<T>& st) {
+                    if (detail::matches(obj, where_)) matched.push_back(&st);
+                });
+                for (auto* st : matched) models.mark_deleted(*st);
+            }
+        }
+        return count;
+    }
+
+private:
+    template <class, class, class>
+    friend class Query;
+
+    detail::ModelSet<T>& set() const { return core_->models<detail::ModelSet<T>>(detail::model_id<T>()); }
+
+    template <class S>
+    auto build(S s) const {
+        auto filtered = std::apply([&](const auto&... c) { return add_where(s, c...); }, where_);
+        if constexpr (std::tuple_size_v<Order> == 0)
+            return filtered;
+        else
+            return std::apply([&](const auto&... o) { return filtered.order_by(o...); }, order_);
+    }
+    template <class S>
+    static S add_where(S s) {
+        return s;
+    }
+    template <class S, class C, class... Cs>
+    static auto add_where(const S& s, const C& c, const Cs&... cs) {
+        return add_where(s.where(c), cs...);
+    }
+    /// Runs `run` on the statement with this query's LIMIT/OFFSET (each combination is
+    /// its own statement type, so its SQL stays cached).
+    template <class S, class F>
+    auto with_limits(const S& s, F&& run) const {
+        if (limit_ && offset_) return run(s.limit(*limit_).offset(*offset_));
+        if (limit_) return run(s.limit(*limit_));
+        if (offset_) return run(s.offset(*offset_));
+        return run(s);
+    }
+
+    [[noreturn]] static void throw_not_evaluable() {
+        throw ArgumentError("alchemy: synchronize_session::evaluate cannot evaluate this query's "
+                            "criteria or values in C++ (LIKE, functions or subqueries); use fetch");
+    }
+    void check_bulk() const {
+        if (limit_ || offset_ || std::tuple_size_v<Order> != 0)
+            throw ArgumentError("alchemy: update()/delete_() apply to every row the filters match; "
+                                "remove order_by(), limit() and offset() from the query");
+    }
+    void lower_where(std::vector<detail::ast::Node>& where) const {
+        std::apply([&](const auto&... c) { (where.push_back(c.lower()), ...); }, where_);
+    }
+    void bind_where(ParamBuffer& out) const {
+        std::apply([&](const auto&... c) { (c.bind(out), ...); }, where_);
+    }
+    static void add_all_columns(std::vector<detail::ast::Node>& returning) {
+        for (const auto& column : model_info<T>::columns) returning.emplace_back(detail::ast::Kind::column, column.name);
+    }
+
+    /// fetch: the objects of the returned rows take the assigned columns' new values.
+    template <class... As>
+    std::int64_t take_returned(Result<> result, const std::tuple<As...>&) const {
+        auto& models = set();
+        std::int64_t count = 0;
+        for (auto& row : std::move(result).template as<T>()) {
+            ++count;
+            auto object = models.identity_lookup(detail::key_of(row));
+            if (!object) continue;
+            auto& st = *detail::find_state(object);
+            (assign_from_row<As>(*object, st, row), ...);
+        }
+        return count;
+    }
+    template <class A>
+    static void assign_from_row(T& object, detail::TypedState<T>& st, const T& row) {
+        constexpr std::size_t c = A::column::index;
+        detail::field_of<c>(object) = detail::field_of<c>(row);
+        detail::field_of<c>(st.snapshot) = detail::field_of<c>(row);
+    }
+
+    /// evaluate: each matching object takes the values the SET clause gives it.
+    template <class... As>
+    void apply_evaluated(const std::tuple<As...>& set_clause) const {
+        set().for_each_persistent([&](T& obj, detail::TypedState<T>& st) {
+            if (!detail::matches(obj, where_)) return;
+            // Every value is computed from the old row before any is assigned, as SQL does.
+            auto values = std::apply([&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; },
+                                     set_clause);
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (assign_value<std::tuple_element_t<I, std::tuple<As...>>>(obj, st, std::get<I>(values)), ...);
+            }(std::index_sequence_for<As...>{});
+        });
+    }
+    template <class A, class V>
+    static void assign_value(T& obj, detail::TypedState<T>& st, const std::optional<V>& value) {
+        constexpr std::size_t c = A::column::index;
+        using F = typename A::column::field_type;
+        auto& field = detail::field_of<c>(obj);
+        if constexpr (detail::nullable_v<F>) {
+            if (value) field = F(static_cast<typename F::value_type>(*value));
+            else field.reset();
+        } else {
+            if (!value) return;  // NULL into a NOT NULL column: the database refused already
+            field = static_cast<F>(*value);
+        }
+        detail::field_of<c>(st.snapshot) = field;
+    }
+
+    detail::SessionCore* core_;
+    Where where_;
+    Order order_;
+    std::optional<std::int64_t> limit_;
+    std::optional<std::int64_t> offset_;
+};
+
+}  // namespace alchemy

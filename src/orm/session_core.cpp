@@ -1,0 +1,238 @@
+// SessionCore: the session's connection and transactions, and the order of a flush.
+#include "alchemy/orm/detail/session_core.hpp"
+
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <utility>
+
+namespace alchemy::detail {
+
+std::size_t next_model_id() noexcept {
+    static std::atomic<std::size_t> next{0};
+    return next++;
+}
+
+void throw_not_in_session(std::string_view what, std::string_view model) {
+    throw InvalidRequestError(fmt::format(
+        "alchemy: {} needs an object of this Session, and this {} object is not in it (add() it "
+        "first, or use the Session that loaded it)",
+        what, model));
+}
+
+void throw_stale_data(std::string_view statement, std::string_view table, std::size_t expected,
+                      std::size_t matched) {
+    throw StaleDataError(fmt::format(
+        "alchemy: {} of table \"{}\" expected to match {} row(s) but matched {}: the row was "
+        "deleted, or changed by another transaction since it was loaded (its version column "
+        "moved on); reload it and try again",
+        statement, table, expected, matched));
+}
+
+SessionCore::SessionCore(Engine engine, SessionOptions options)
+    : engine_(std::move(engine)), options_(options) {}
+
+SessionCore::~SessionCore() { close(); }
+
+void SessionCore::check_usable() const {
+    if (needs_rollback_)
+        throw InvalidRequestError(
+            "alchemy: this Session's transaction was rolled back because a flush failed; call "
+            "session.rollback() before using the Session again");
+}
+
+Connection& SessionCore::connection() {
+    check_usable();
+    if (!connection_) connection_.emplace(engine_.connect());
+    transaction_open_ = true;
+    return *connection_;
+}
+
+std::uint32_t SessionCore::depth() const noexcept {
+    return transaction_open_ ? static_cast<std::uint32_t>(1 + savepoints_.size()) : 0;
+}
+
+std::uint32_t SessionCore::begin() {
+    check_usable();
+    if (transaction_open_)
+        throw InvalidRequestError(
+            "alchemy: a transaction is already begun on this Session (the first query or flush "
+            "begins one); commit() or rollback() it first, or use begin_nested() for a SAVEPOINT");
+    transaction_open_ = true;
+    return 1;
+}
+
+std::uint32_t SessionCore::begin_nested() {
+    flush();
+    savepoints_.push_back(connection().begin_nested());
+    return depth();
+}
+
+/// The models with work, parents before children (foreign keys between their tables;
+/// references inside a cycle keep the order the models were first used in).
+std::vector<ModelSetBase*> SessionCore::ordered_work() {
+    std::vector<ModelSetBase*> work;
+    for (auto& set : sets_)
+        if (set && set->collect_flush()) work.push_back(set.get());
+    if (work.size() < 2) return work;
+    std::vector<ModelSetBase*> ordered;
+    std::vector<bool> placed(work.size(), false);
+    auto waits_for = [&](std::size_t i) {
+        for (const auto& fk : work[i]->table().foreign_keys) {
+            if (fk.referred_table == work[i]->table().name) continue;
+            for (std::size_t j = 0; j < work.size(); ++j)
+                if (!placed[j] && j != i && work[j]->table().name == fk.referred_table) return true;
+        }
+        return false;
+    };
+    while (ordered.size() < work.size()) {
+        bool progress = false;
+        for (std::size_t i = 0; i < work.size(); ++i) {
+            if (placed[i] || waits_for(i)) continue;
+            placed[i] = true;
+            ordered.push_back(work[i]);
+            progress = true;
+        }
+        if (!progress) {  // a cycle: take the first remaining model as it is
+            auto first = static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
+            placed[first] = true;
+            ordered.push_back(work[first]);
+        }
+    }
+    return ordered;
+}
+
+void SessionCore::flush() {
+    check_usable();
+    if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
+    auto work = ordered_work();
+    if (work.empty()) return;
+    flushing_ = true;
+    try {
+        auto& conn = connection();
+        for (auto* set : work) set->flush_saves(conn);
+        for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)->flush_deletes(conn);
+    } catch (...) {
+        for (auto* set : work) set->undo_flush();
+        flushing_ = false;
+        abandon_failed_flush();
+        throw;
+    }
+    for (auto* set : work) set->finish_flush(depth());
+    flushing_ = false;
+}
+
+void SessionCore::abandon_failed_flush() noexcept {
+    // Inside begin_nested(), as in SQLAlchemy, the failure ends only the innermost
+    // SAVEPOINT (its objects go back as after its rollback); the enclosing transaction
+    // goes on. That is what a SAVEPOINT around work that may fail is for.
+    if (!savepoints_.empty()) {
+        const auto nested = depth();
+        try {
+            savepoints_.back().rollback();
+            savepoints_.pop_back();
+            end_all(false, nested);
+            return;
+        } catch (...) {  // the connection failed too: give up the whole transaction
+        }
+    }
+    // All or nothing: the database forgets the whole transaction, the objects are as
+    // before the flush, and the Session insists on rollback() before going on.
+    savepoints_.clear();
+    if (connection_) {
+        try {
+            connection_->rollback();
+        } catch (...) {
+            connection_->invalidate();
+        }
+    }
+    needs_rollback_ = true;
+}
+
+void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    for (auto& set : sets_)
+        if (set) set->end_transaction(committed, depth, options_.expire_on_commit);
+}
+
+void SessionCore::commit(std::uint32_t depth) {
+    if (depth > 1) {
+        if (depth != this->depth())
+            throw InvalidRequestError("alchemy: commit the innermost nested transaction first");
+        flush();
+        savepoints_.back().commit();
+        savepoints_.pop_back();
+        end_all(true, depth);
+        return;
+    }
+    flush();
+    if (connection_) {
+        try {
+            // COMMIT first: it releases the SAVEPOINTs still open (SQLAlchemy 2.0 commits
+            // their work too), and destroyed afterwards they no longer roll back.
+            connection_->commit();
+        } catch (...) {
+            needs_rollback_ = true;
+            throw;
+        }
+    }
+    savepoints_.clear();
+    end_all(true, 1);
+    transaction_open_ = false;
+    release_connection();
+}
+
+void SessionCore::rollback(std::uint32_t depth) {
+    if (depth > 1 && !needs_rollback_) {
+        if (depth != this->depth())
+            throw InvalidRequestError("alchemy: roll back the innermost nested transaction first");
+        savepoints_.back().rollback();
+        savepoints_.pop_back();
+        end_all(false, depth);
+        return;
+    }
+    savepoints_.clear();
+    if (connection_) {
+        try {
+            connection_->rollback();
+        } catch (...) {
+            connection_->invalidate();
+        }
+    }
+    end_all(false, 1);
+    needs_rollback_ = false;
+    transaction_open_ = false;
+    release_connection();
+}
+
+void SessionCore::close() noexcept {
+    savepoints_.clear();
+    if (connection_) {
+        try {
+            connection_->rollback();
+        } catch (...) {
+            connection_->invalidate();
+        }
+    }
+    expunge_all();
+    needs_rollback_ = false;
+    transaction_open_ = false;
+    release_connection();
+}
+
+void SessionCore::release_connection() noexcept { connection_.reset(); }
+
+void SessionCore::expire_all() noexcept {
+    for (auto& set : sets_)
+        if (set) set->expire_all();
+}
+
+void SessionCore::expunge_all() noexcept {
+    for (auto& set : sets_)
+        if (set) set->expunge_all();
+}
+
+}  // namespace alchemy::detail

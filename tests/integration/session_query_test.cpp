@@ -1,0 +1,331 @@
+// Queries through the Session on both backends: session.query<T>() (filter, filter_by,
+// order_by, limit, offset, all/first/one/one_or_none/count/exists/get), autoflush, bulk
+// update()/delete_() with each synchronize_session, and session.scalars()/execute().
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+using sa::test::MessageContains;
+
+namespace sq {
+
+struct Person {
+    std::int64_t id = 0;
+    std::string name{};
+    std::int32_t age = 0;
+    std::optional<std::string> city{};
+};
+
+}  // namespace sq
+
+template <>
+inline constexpr auto sa::mapping<sq::Person> = sa::table("people");
+
+using sq::Person;
+
+namespace {
+
+constexpr auto id = sa::col<&Person::id>;
+constexpr auto name = sa::col<&Person::name>;
+constexpr auto age = sa::col<&Person::age>;
+constexpr auto city = sa::col<&Person::city>;
+
+const std::optional<std::string> no_city{};
+
+/// ann 30 Oslo, bob 25 -, cid 35 Rome, dan 25 Oslo, eve 40 -; ids in that order.
+void seed_people(sa::Engine& engine) {
+    sa::metadata<Person>().create_all(engine);
+    sa::Session session(engine);
+    session.add_all(std::vector<Person>{{.name = "ann", .age = 30, .city = "Oslo"},
+                                        {.name = "bob", .age = 25},
+                                        {.name = "cid", .age = 35, .city = "Rome"},
+                                        {.name = "dan", .age = 25, .city = "Oslo"},
+                                        {.name = "eve", .age = 40}});
+    session.commit();
+}
+
+std::vector<std::string> names_of(const std::vector<std::shared_ptr<Person>>& people) {
+    std::vector<std::string> out;
+    for (const auto& p : people) out.push_back(p->name);
+    return out;
+}
+
+using Names = std::vector<std::string>;
+
+std::int32_t age_in_database(sa::Engine& engine, const std::string& who) {
+    auto conn = engine.connect();
+    return conn.execute(sa::select(age).where(name == who)).scalar_one();
+}
+
+std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
+    return static_cast<std::size_t>(
+        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
+}
+
+}  // namespace
+
+// Reading ------------------------------------------------------------------------------------------------
+
+TEST_CASE("query<T>() filters, orders and pages") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+    sa::Session session(engine);
+    auto people = session.query<Person>();
+
+    CHECK(names_of(people.order_by(id).all()) == Names{"ann", "bob", "cid", "dan", "eve"});
+    CHECK(names_of(people.filter(age >= 30).order_by(name).all()) == Names{"ann", "cid", "eve"});
+    CHECK(names_of(people.filter(age >= 30).filter(city == "Oslo").all()) == Names{"ann"});  // ANDed
+    CHECK(names_of(people.filter(age == 25 || city == "Rome").order_by(id).all()) == Names{"bob", "cid", "dan"});
+    CHECK(names_of(people.filter(city.is_null()).order_by(id).all()) == Names{"bob", "eve"});
+
+    CHECK(names_of(people.filter_by(&Person::city, "Oslo").order_by(id).all()) == Names{"ann", "dan"});
+    CHECK(names_of(people.filter_by(&Person::city, no_city).order_by(id).all()) == Names{"bob", "eve"});  // IS NULL
+    CHECK(names_of(people.filter_by(&Person::age, 25).filter_by(&Person::city, no_city).all()) == Names{"bob"});
+    CHECK(names_of(people.filter_by(&Person::age, 25).filter(name != "bob").all()) == Names{"dan"});
+
+    CHECK(names_of(people.order_by(age.desc(), name).all()) == Names{"eve", "cid", "ann", "bob", "dan"});
+    CHECK(names_of(people.order_by(age).order_by(name.desc()).all()) == Names{"dan", "bob", "ann", "cid", "eve"});
+    CHECK(names_of(people.order_by(id).limit(2).all()) == Names{"ann", "bob"});
+    CHECK(names_of(people.order_by(id).offset(3).all()) == Names{"dan", "eve"});
+    CHECK(names_of(people.order_by(id).offset(1).limit(2).all()) == Names{"bob", "cid"});
+    CHECK(names_of(people.order_by(id).limit(2).offset(1).all()) == Names{"bob", "cid"});
+
+    auto oldest = people.order_by(age.desc()).first();
+    REQUIRE(oldest);
+    CHECK(oldest->name == "eve");
+    CHECK(people.filter(age > 100).first() == nullptr);
+
+    CHECK(people.filter(name == "cid").one()->age == 35);
+    CHECK_THROWS_AS(people.filter(name == "nobody").one(), sa::NoResultFound);
+    CHECK_THROWS_AS(people.filter(age == 25).one(), sa::MultipleResultsFound);
+    CHECK(people.filter(name == "nobody").one_or_none() == nullptr);
+    CHECK(people.filter(name == "dan").one_or_none()->age == 25);
+    CHECK_THROWS_AS(people.filter(age == 25).one_or_none(), sa::MultipleResultsFound);
+
+    CHECK(people.count() == 5);
+    CHECK(people.filter(age == 25).count() == 2);
+    CHECK(people.filter_by(&Person::city, no_city).count() == 2);
+    CHECK(people.order_by(id).limit(3).count() == 3);
+    CHECK(people.order_by(id).offset(4).count() == 1);
+    CHECK(people.exists());
+    CHECK(people.filter(city == "Rome").exists());
+    CHECK_FALSE(people.filter(city == "Paris").exists());
+
+    auto dan = people.filter(name == "dan").one();
+    CHECK(people.get(dan->id) == dan);
+    CHECK(people.get(std::int64_t{9999}) == nullptr);
+    CHECK(session.get<Person>(dan->id) == dan);
+
+    // statement(): the query as a Core select, usable as a subquery.
+    auto adults = session.query<Person>().filter(age >= 30).statement();
+    CHECK(session.scalars(adults.order_by(id)).all().size() == 3);
+}
+
+TEST_CASE("autoflush lets a query see pending and changed objects, and without it they stay unseen") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+
+    {
+        sa::Session session(engine);
+        auto fay = session.add(Person{.name = "fay", .age = 50});
+        CHECK(session.query<Person>().filter(age >= 50).one() == fay);
+        CHECK(sa::inspect(fay).persistent());
+        auto ann = session.query<Person>().filter(name == "ann").one();
+        ann->age = 99;
+        CHECK(session.query<Person>().filter(age == 99).one() == ann);
+        CHECK(session.query<Person>().count() == 6);
+        CHECK(session.query<Person>().filter(age == 99).exists());
+        session.rollback();
+    }
+    {
+        sa::Session session(engine, {.autoflush = false});
+        auto gus = session.add(Person{.name = "gus", .age = 60});
+        CHECK(session.query<Person>().filter(name == "gus").one_or_none() == nullptr);
+        CHECK(session.query<Person>().count() == 5);
+        CHECK_FALSE(session.query<Person>().filter(age >= 60).exists());
+        CHECK(session.scalars(sa::select<Person>().where(name == "gus")).first() == nullptr);
+        CHECK(sa::inspect(gus).pending());
+        session.flush();
+        CHECK(session.query<Person>().filter(name == "gus").one() == gus);
+        session.commit();
+    }
+    CHECK(age_in_database(engine, "gus") == 60);
+}
+
+// Bulk UPDATE and DELETE ---------------------------------------------------------------------------------
+
+TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetch, not with none") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+
+    using sync = sa::synchronize_session;
+    for (auto mode : {sync::evaluate, sync::fetch, sync::auto_, sync::none}) {
+        INFO("synchronize_session " << static_cast<int>(mode));
+        sa::Session session(engine);
+        auto everyone = session.query<Person>().order_by(id).all();
+        REQUIRE(everyone.size() == 5);
+        auto ann = everyone[0];
+        auto bob = everyone[1];
+
+        CHECK(session.query<Person>().filter(name == "ann").update(mode, age = age + 1) == 1);
+        CHECK(session.execute(sa::select(age).where(name == "ann")).scalar_one() == 31);
+        if (mode == sync::none) {
+            CHECK(ann->age == 30);  // left as it was until refreshed
+            session.refresh(ann);
+        }
+        CHECK(ann->age == 31);
+        CHECK_FALSE(session.is_modified(ann));  // the new value is what the database has
+        CHECK(bob->age == 25);
+
+        // Several columns, NULL conditions, several objects.
+        CHECK(session.query<Person>()
+                  .filter_by(&Person::city, no_city)
+                  .update(mode, city = "Nowhere", age = age * 2) == 2);
+        if (mode == sync::none) {
+            CHECK(bob->city == no_city);
+            session.expire_all();
+            CHECK(session.query<Person>().order_by(id).all() == everyone);  // reloads them
+        }
+        CHECK(bob->city == std::optional<std::string>("Nowhere"));
+        CHECK(bob->age == 50);
+        CHECK(everyone[4]->city == std::optional<std::string>("Nowhere"));
+        CHECK(everyone[4]->age == 80);
+        CHECK(everyone[2]->city == std::optional<std::string>("Rome"));  // not matched
+
+        session.commit();
+        CHECK(age_in_database(engine, "ann") == 31);
+        CHECK(age_in_database(engine, "eve") == 80);
+        // Back to the seed for the next mode.
+        session.query<Person>().filter(name == "ann").update(age = 30);
+        session.query<Person>().filter(city == "Nowhere").update(city = sa::null, age = age / 2);
+        session.commit();
+    }
+}
+
+TEST_CASE("evaluate refuses LIKE before running anything, and auto_ falls back to fetch for it") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed_people(engine);
+    sa::Session session(engine);
+    auto ann = session.query<Person>().filter(name == "ann").one();
+
+    capture.lines.clear();
+    CHECK_THROWS_MATCHES(
+        session.query<Person>().filter(name.like("a%")).update(sa::synchronize_session::evaluate, age = 1),
+        sa::ArgumentError, MessageContains("fetch"));
+    CHECK_THROWS_AS(session.query<Person>().filter(name.like("a%")).delete_(sa::synchronize_session::evaluate),
+                    sa::ArgumentError);
+    CHECK(capture.lines.empty());
+    CHECK(ann->age == 30);
+
+    // auto_: LIKE cannot be evaluated, so the UPDATE returns the rows it changed.
+    CHECK(session.query<Person>().filter(name.like("a%")).update(age = age + 5) == 1);
+    CHECK(ann->age == 35);
+    CHECK(count_starting_with(capture.lines, "UPDATE") == 1);
+    CHECK_THAT(capture.lines.front(), Catch::Matchers::Contains("RETURNING"));
+    session.commit();
+    CHECK(age_in_database(engine, "ann") == 35);
+
+    // order_by / limit / offset make no sense for a bulk statement.
+    CHECK_THROWS_AS(session.query<Person>().order_by(id).update(age = 1), sa::ArgumentError);
+    CHECK_THROWS_AS(session.query<Person>().limit(1).delete_(), sa::ArgumentError);
+    CHECK_THROWS_AS(session.query<Person>().offset(1).delete_(), sa::ArgumentError);
+    CHECK(session.query<Person>().count() == 5);
+}
+
+TEST_CASE("bulk delete_() marks the matching loaded objects deleted with evaluate and fetch") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+
+    using sync = sa::synchronize_session;
+    for (auto mode : {sync::evaluate, sync::fetch, sync::auto_, sync::none}) {
+        INFO("synchronize_session " << static_cast<int>(mode));
+        sa::Session session(engine);
+        auto everyone = session.query<Person>().order_by(id).all();
+        REQUIRE(everyone.size() == 5);
+        auto bob = everyone[1];
+        auto dan = everyone[3];
+
+        CHECK(session.query<Person>().filter(age == 25).delete_(mode) == 2);
+        CHECK(session.query<Person>().count() == 3);
+        if (mode == sync::none) {
+            CHECK(sa::inspect(bob).persistent());  // the session was not told
+        } else {
+            CHECK(sa::inspect(bob).deleted());
+            CHECK(sa::inspect(dan).deleted());
+            CHECK(session.get<Person>(bob->id) == nullptr);
+        }
+        CHECK(sa::inspect(everyone[0]).persistent());
+
+        // Rolled back, the rows return and so do the objects.
+        session.rollback();
+        CHECK(sa::inspect(bob).persistent());
+        CHECK(session.query<Person>().count() == 5);
+        CHECK(session.get<Person>(bob->id) == bob);
+    }
+
+    // Committed, the deleted objects end detached. LIKE with auto_ deletes through fetch.
+    sa::Session session(engine);
+    auto everyone = session.query<Person>().order_by(id).all();
+    CHECK(session.query<Person>().filter(name.like("%a%")).delete_() == 2);  // ann, dan
+    CHECK(sa::inspect(everyone[0]).deleted());
+    CHECK(sa::inspect(everyone[3]).deleted());
+    CHECK(sa::inspect(everyone[1]).persistent());
+    session.commit();
+    CHECK(sa::inspect(everyone[0]).detached());
+    CHECK(sa::inspect(everyone[1]).persistent());
+    CHECK(session.query<Person>().count() == 3);
+}
+
+// Core statements in the session ---------------------------------------------------------------------
+
+TEST_CASE("session.scalars() gives the session's objects and session.execute() column rows") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+    sa::Session session(engine);
+
+    auto twenty_fives = session.scalars(sa::select<Person>().where(age == 25).order_by(id)).all();
+    REQUIRE(twenty_fives.size() == 2);
+    CHECK(names_of(twenty_fives) == Names{"bob", "dan"});
+    CHECK(session.scalars(sa::select<Person>().where(name == "bob")).one() == twenty_fives[0]);
+    CHECK(session.scalars(sa::select<Person>().where(age == 25).order_by(id.desc())).first() == twenty_fives[1]);
+    CHECK(session.scalars(sa::select<Person>().where(name == "zed")).first() == nullptr);
+    CHECK_THROWS_AS(session.scalars(sa::select<Person>().where(name == "zed")).one(), sa::NoResultFound);
+    CHECK_THROWS_AS(session.scalars(sa::select<Person>().where(age == 25)).one(), sa::MultipleResultsFound);
+    CHECK(session.scalars(sa::select<Person>().where(name == "zed")).one_or_none() == nullptr);
+    std::size_t looped = 0;
+    for (const auto& person : session.scalars(sa::select<Person>())) looped += person->id != 0 ? 1 : 0;
+    CHECK(looped == 5);
+
+    CHECK(session.execute(sa::select(name).where(age >= 35).order_by(name)).all() == Names{"cid", "eve"});
+    auto rows = session.execute(sa::select(name, age).where(city == "Oslo").order_by(id)).all();
+    REQUIRE(rows.size() == 2);
+    CHECK(std::get<0>(rows[1]) == "dan");
+    CHECK(std::get<1>(rows[1]) == 25);
+
+    // execute() autoflushes and runs in the session's transaction.
+    auto fay = session.add(Person{.name = "fay", .age = 50});
+    CHECK(session.execute(sa::select(id).where(name == "fay")).scalar_one() == fay->id);
+    session.execute(sa::insert<Person>().values(Person{.name = "gus", .age = 60}));
+    CHECK(session.query<Person>().count() == 7);
+    session.rollback();
+    CHECK(session.query<Person>().count() == 5);
+    CHECK(sa::inspect(fay).transient());
+}

@@ -1,0 +1,437 @@
+// The Session's unit of work on both backends: optimistic concurrency with sa::version,
+// foreign-key order of INSERTs and DELETEs (between tables and inside a self-referencing
+// one), all-or-nothing flushes that restore the objects when a statement fails, and
+// batched INSERTs whose generated keys reach the right objects.
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+using sa::test::MessageContains;
+
+namespace uow {
+
+struct Doc {
+    std::int64_t id = 0;
+    std::string title{};
+    std::int64_t version = 0;
+};
+
+struct Author {
+    std::int64_t id = 0;
+    std::string name{};
+};
+
+struct Book {
+    std::int64_t id = 0;
+    std::int64_t author_id = 0;
+    std::string title{};
+    sa::BelongsTo<Author> author{};
+};
+
+struct Employee {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::int64_t> manager_id{};
+};
+
+struct Member {
+    std::int64_t id = 0;
+    std::string name{};
+};
+
+}  // namespace uow
+
+template <>
+inline constexpr auto sa::mapping<uow::Doc> = sa::table("docs", sa::version(&uow::Doc::version));
+template <>
+inline constexpr auto sa::mapping<uow::Author> = sa::table("authors");
+template <>
+inline constexpr auto sa::mapping<uow::Book> = sa::table("books");
+template <>
+inline constexpr auto sa::mapping<uow::Employee> =
+    sa::table("employees", sa::foreign_key(&uow::Employee::manager_id, &uow::Employee::id));
+template <>
+inline constexpr auto sa::mapping<uow::Member> = sa::table("members", sa::unique(&uow::Member::name));
+
+using uow::Author;
+using uow::Book;
+using uow::Doc;
+using uow::Employee;
+using uow::Member;
+
+namespace {
+
+std::int64_t count_rows(sa::Engine& engine, const std::string& table) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one();
+}
+
+/// The index of the first line starting with `prefix` and containing `fragment`, or -1.
+std::ptrdiff_t find_line(const std::vector<std::string>& lines, std::string_view prefix, std::string_view fragment) {
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        if (lines[i].starts_with(prefix) && lines[i].find(fragment) != std::string::npos)
+            return static_cast<std::ptrdiff_t>(i);
+    return -1;
+}
+
+std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
+    return static_cast<std::size_t>(
+        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
+}
+
+std::pair<std::string, std::int64_t> doc_in_database(sa::Engine& engine, std::int64_t id) {
+    auto conn = engine.connect();
+    auto [title, version] =
+        conn.execute(sa::select(sa::col<&Doc::title>, sa::col<&Doc::version>).where(sa::col<&Doc::id> == id)).one();
+    return {title, version};
+}
+
+std::int64_t add_doc(sa::Engine& engine, std::string title) {
+    sa::Session session(engine);
+    auto doc = session.add(Doc{.title = std::move(title)});
+    session.commit();
+    return doc->id;
+}
+
+}  // namespace
+
+// Optimistic concurrency --------------------------------------------------------------------------
+
+TEST_CASE("a versioned object starts at version 1 and each UPDATE moves it on") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Doc>().create_all(engine);
+
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto doc = session.add(Doc{.title = "draft"});
+    session.commit();
+    CHECK(doc->version == 1);
+    CHECK(doc_in_database(engine, doc->id) == std::pair<std::string, std::int64_t>{"draft", 1});
+    doc->title = "final";
+    session.commit();
+    CHECK(doc->version == 2);
+    CHECK_FALSE(session.is_modified(doc));
+    CHECK(doc_in_database(engine, doc->id) == std::pair<std::string, std::int64_t>{"final", 2});
+    session.commit();  // nothing changed: no UPDATE, the version stays
+    CHECK(doc_in_database(engine, doc->id).second == 2);
+}
+
+TEST_CASE("the second of two sessions to UPDATE a versioned row raises StaleDataError and writes nothing") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Doc>().create_all(engine);
+    const auto id = add_doc(engine, "v1");
+
+    sa::Session first(engine);
+    sa::Session second(engine, {.expire_on_commit = false});
+    auto mine = first.get<Doc>(id);
+    auto theirs = second.get<Doc>(id);
+    REQUIRE(mine != nullptr);
+    REQUIRE(theirs != nullptr);
+    CHECK(theirs->version == 1);
+    // On SQLite an open read transaction would keep the first session's COMMIT waiting;
+    // PostgreSQL keeps both transactions open.
+    if (backend.is_sqlite()) second.commit();
+
+    mine->title = "first";
+    first.commit();
+    theirs->title = "second";
+    CHECK_THROWS_MATCHES(second.commit(), sa::StaleDataError, MessageContains("docs"));
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"first", 2});
+
+    // Until rollback() the session refuses work; afterwards the row reloads as it is now.
+    CHECK_THROWS_AS(second.get<Doc>(id + 1), sa::InvalidRequestError);
+    second.rollback();
+    CHECK(second.get<Doc>(id) == theirs);
+    CHECK(theirs->title == "first");
+    CHECK(theirs->version == 2);
+    theirs->title = "second, again";
+    second.commit();
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"second, again", 3});
+}
+
+TEST_CASE("deleting a versioned row another session changed raises StaleDataError and keeps the row") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Doc>().create_all(engine);
+    const auto id = add_doc(engine, "v1");
+
+    sa::Session first(engine);
+    sa::Session second(engine, {.expire_on_commit = false});
+    auto mine = first.get<Doc>(id);
+    auto theirs = second.get<Doc>(id);
+    if (backend.is_sqlite()) second.commit();
+
+    mine->title = "changed";
+    first.commit();
+    second.delete_(theirs);
+    CHECK_THROWS_AS(second.commit(), sa::StaleDataError);
+    CHECK(sa::inspect(theirs).persistent());
+    second.rollback();
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"changed", 2});
+    CHECK(count_rows(engine, "docs") == 1);
+
+    // Up to date, the DELETE goes through.
+    second.refresh(theirs);
+    second.delete_(theirs);
+    second.commit();
+    CHECK(count_rows(engine, "docs") == 0);
+}
+
+TEST_CASE("an UPDATE of a row deleted behind the session's back raises StaleDataError, versioned or not") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member>().create_all(engine);
+
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto member = session.add(Member{.name = "ann"});
+    session.commit();
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::delete_<Member>().where(sa::col<&Member::id> == member->id));
+        conn.commit();
+    }
+    member->name = "anne";
+    CHECK_THROWS_MATCHES(session.commit(), sa::StaleDataError, MessageContains("matched 0"));
+    session.rollback();
+    CHECK(session.get<Member>(member->id) == nullptr);
+}
+
+// Flush order -----------------------------------------------------------------------------------------
+
+TEST_CASE("a flush inserts parents before the children added ahead of them, and deletes children first") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Author, Book>().create_all(engine);
+
+    {
+        sa::Session session(engine);
+        session.add(Book{.id = 10, .author_id = 1, .title = "b10"});
+        session.add(Book{.id = 11, .author_id = 2, .title = "b11"});
+        session.add(Book{.id = 12, .author_id = 1, .title = "b12"});
+        session.add(Author{.id = 1, .name = "a1"});
+        session.add(Author{.id = 2, .name = "a2"});
+        capture.lines.clear();
+        session.commit();  // books first would violate their foreign key
+        const auto authors = find_line(capture.lines, "INSERT", "authors");
+        const auto books = find_line(capture.lines, "INSERT", "books");
+        REQUIRE(authors >= 0);
+        REQUIRE(books >= 0);
+        CHECK(authors < books);
+    }
+    CHECK(count_rows(engine, "books") == 3);
+
+    {  // A changed foreign key pointing at a new parent: the parent's INSERT comes first.
+        sa::Session session(engine);
+        auto book = session.get<Book>(std::int64_t{11});
+        REQUIRE(book);
+        book->author_id = 3;
+        session.add(Author{.id = 3, .name = "a3"});
+        session.commit();
+    }
+
+    {
+        sa::Session session(engine);
+        auto a1 = session.get<Author>(std::int64_t{1});
+        REQUIRE(a1);
+        // Loaded before any delete_(): a query's autoflush would run the DELETE at once.
+        auto books = session.query<Book>().filter(sa::col<&Book::author_id> == 1).all();
+        REQUIRE(books.size() == 2);
+        session.delete_(a1);  // the parent named first
+        for (const auto& book : books) session.delete_(book);
+        capture.lines.clear();
+        session.commit();  // the author first would violate the books' foreign key
+        const auto author_delete = find_line(capture.lines, "DELETE", "authors");
+        const auto book_delete = find_line(capture.lines, "DELETE", "books");
+        REQUIRE(author_delete >= 0);
+        REQUIRE(book_delete >= 0);
+        CHECK(book_delete < author_delete);
+        CHECK(sa::inspect(a1).detached());
+    }
+    CHECK(count_rows(engine, "authors") == 2);
+    CHECK(count_rows(engine, "books") == 1);
+}
+
+TEST_CASE("a self-referencing table's rows are inserted managers first and deleted reports first") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Employee>().create_all(engine);
+
+    {
+        sa::Session session(engine);
+        session.add(Employee{.id = 4, .name = "dev", .manager_id = 3});
+        session.add(Employee{.id = 3, .name = "lead", .manager_id = 2});
+        session.add(Employee{.id = 5, .name = "tester", .manager_id = 3});
+        session.add(Employee{.id = 2, .name = "cto", .manager_id = 1});
+        session.add(Employee{.id = 1, .name = "ceo"});
+        session.add(Employee{.id = 6, .name = "contractor"});
+        capture.lines.clear();
+        session.commit();
+        // The VALUES rows start with the root of the chain.
+        const auto insert = find_line(capture.lines, "INSERT", "employees");
+        REQUIRE(insert >= 0);
+        REQUIRE(static_cast<std::size_t>(insert + 1) < capture.lines.size());
+        CHECK_THAT(capture.lines[static_cast<std::size_t>(insert + 1)],
+                   Catch::Matchers::StartsWith("[parameters: (1, 'ceo', NULL, 2, 'cto', 1, 3, 'lead', 2, 4, 'dev', 3"));
+    }
+    CHECK(count_rows(engine, "employees") == 6);
+
+    {  // One DELETE per row, each checked at once: reports must go before their managers.
+        sa::Session session(engine);
+        // Loaded (and so listed in the session) bosses last: reversing that order alone
+        // would delete the ceo first.
+        auto everyone = session.query<Employee>().order_by(sa::col<&Employee::id>.desc()).all();
+        REQUIRE(everyone.size() == 6);
+        for (const auto& employee : everyone) session.delete_(employee);
+        session.commit();
+    }
+    CHECK(count_rows(engine, "employees") == 0);
+}
+
+// A failed flush -------------------------------------------------------------------------------------
+
+TEST_CASE("a flush that fails on its 3rd of 5 objects leaves all 5 pending without ids and writes nothing") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member>().create_all(engine);
+    std::int64_t taken_id = 0;
+    {
+        sa::Session session(engine);
+        auto taken = session.add(Member{.name = "taken"});
+        session.commit();
+        taken_id = taken->id;
+    }
+
+    // The 3rd object repeats a unique name (all five in one INSERT), or an existing
+    // primary key (the two before it are inserted by a statement of their own first,
+    // and get ids the failure must take back).
+    const std::vector<Member> thirds{{.name = "taken"}, {.id = taken_id, .name = "new name"}};
+    for (const auto& third : thirds) {
+        INFO("third object: id " << third.id << ", name " << third.name);
+        sa::Session session(engine);
+        auto earlier = session.add(Member{.name = "earlier"});
+        session.flush();  // already in the transaction the failure rolls back
+        REQUIRE(earlier->id != 0);
+
+        std::vector<std::shared_ptr<Member>> five{
+            session.add(Member{.name = "m1"}), session.add(Member{.name = "m2"}), session.add(Member(third)),
+            session.add(Member{.name = "m4"}), session.add(Member{.name = "m5"})};
+        CHECK_THROWS_AS(session.flush(), sa::UniqueViolation);
+        for (const auto& member : five) {
+            CHECK(sa::inspect(member).pending());
+            CHECK(session.contains(member));
+        }
+        for (std::size_t i : {0u, 1u, 3u, 4u}) CHECK(five[i]->id == 0);
+        CHECK(five[2]->id == third.id);
+        CHECK(count_rows(engine, "members") == 1);
+
+        // Until rollback(), the session refuses to go on.
+        CHECK_THROWS_AS(session.query<Member>().all(), sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.query<Member>().count(), sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.get<Member>(taken_id), sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.execute(sa::select(sa::col<&Member::name>)), sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
+        CHECK_THROWS_MATCHES(session.commit(), sa::InvalidRequestError, MessageContains("rollback()"));
+
+        session.rollback();
+        for (const auto& member : five) CHECK(sa::inspect(member).transient());
+        CHECK(sa::inspect(earlier).transient());
+        CHECK(earlier->id == 0);
+
+        // The session works again: the good objects go in.
+        for (std::size_t i : {0u, 1u, 3u, 4u}) session.add(five[i]);
+        session.commit();
+        for (std::size_t i : {0u, 1u, 3u, 4u}) {
+            CHECK(five[i]->id != 0);
+            CHECK(sa::inspect(five[i]).persistent());
+        }
+        CHECK(session.query<Member>().count() == 5);
+        // Back to "taken" alone for the next round.
+        session.query<Member>().filter(sa::col<&Member::id> != taken_id).delete_();
+        session.commit();
+        CHECK(count_rows(engine, "members") == 1);
+    }
+}
+
+TEST_CASE("a failed flush takes back the keys earlier batches of it wrote into objects") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member, Author, Book>().create_all(engine);
+    {
+        sa::Session session(engine);
+        session.add(Member{.name = "taken"});
+        session.commit();
+    }
+
+    sa::Session session(engine);
+    std::vector<std::shared_ptr<Member>> members;
+    for (int i = 0; i < 2500; ++i)
+        members.push_back(session.add(Member{.name = i == 2100 ? "taken" : "m" + std::to_string(i)}));
+    CHECK_THROWS_AS(session.flush(), sa::UniqueViolation);
+    CHECK(std::all_of(members.begin(), members.end(), [](const auto& m) { return m->id == 0; }));
+    CHECK(std::all_of(members.begin(), members.end(), [](const auto& m) { return sa::inspect(m).pending(); }));
+    session.rollback();
+    CHECK(count_rows(engine, "members") == 1);
+
+    // Across models: the authors' INSERT succeeded before the books' failed.
+    auto author = session.add(Author{.name = "generated"});
+    auto orphan = session.add(Book{.id = 1, .author_id = 999, .title = "no such author"});
+    CHECK_THROWS_AS(session.flush(), sa::ForeignKeyViolation);
+    CHECK(author->id == 0);
+    CHECK(sa::inspect(author).pending());
+    session.rollback();
+    CHECK(count_rows(engine, "authors") == 0);
+}
+
+// Batched INSERTs ------------------------------------------------------------------------------------
+
+TEST_CASE("2500 new objects go out in a few INSERTs, each object getting its own row's id") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Member>().create_all(engine);
+
+    sa::Session session(engine);
+    std::vector<std::shared_ptr<Member>> members;
+    for (int i = 0; i < 2500; ++i) members.push_back(session.add(Member{.name = "member " + std::to_string(i)}));
+    capture.lines.clear();
+    session.commit();
+    CHECK(count_starting_with(capture.lines, "INSERT") <= 3);
+
+    std::set<std::int64_t> ids;
+    for (const auto& m : members) ids.insert(m->id);
+    CHECK(ids.size() == members.size());
+    CHECK_FALSE(ids.contains(0));
+
+    auto conn = engine.connect();
+    std::map<std::string, std::int64_t> in_database;
+    for (auto [name, id] : conn.execute(sa::select(sa::col<&Member::name>, sa::col<&Member::id>)))
+        in_database.emplace(name, id);
+    REQUIRE(in_database.size() == members.size());
+    for (std::size_t i : {0u, 1u, 999u, 1000u, 1001u, 1999u, 2000u, 2499u}) {
+        INFO("member " << i);
+        CHECK(in_database.at(members[i]->name) == members[i]->id);
+    }
+    std::size_t mismatched = 0;
+    for (const auto& m : members) mismatched += in_database.at(m->name) == m->id ? 0 : 1;
+    CHECK(mismatched == 0);
+
+    // Every object is in the identity map under its key.
+    CHECK(session.get<Member>(members[1234]->id) == members[1234]);
+}
