@@ -2,6 +2,7 @@
 #pragma once
 
 #include "alchemy/sql/alias.hpp"
+#include "alchemy/sql/bulk_insert.hpp"
 #include "alchemy/sql/case_cast.hpp"
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/compound.hpp"
