@@ -1,0 +1,47 @@
+#include "database.hpp"
+
+#include <span>
+#include <tuple>
+
+namespace bench {
+
+Database::Database(const std::string& url)
+    : url_(alchemy::make_url(url)),
+      chores_(alchemy::create_engine(url_, {.pool_size = 1})),
+      engine_(alchemy::create_engine(url_)),
+      autocommit_engine_(alchemy::create_engine(url_, {.isolation_level = "AUTOCOMMIT"})),
+      metadata_(alchemy::metadata<User, Post>()) {}
+
+void Database::reset() {
+    metadata_.drop_all(chores_);
+    metadata_.create_all(chores_);
+}
+
+void Database::seed_users(std::int64_t n) {
+    const auto users = make_users(n);
+    auto conn = chores_.connect();
+    conn.execute(alchemy::insert<User>().values(std::span<const User>(users)));
+    conn.commit();
+}
+
+void Database::seed_posts(std::int64_t users, std::int64_t per_user) {
+    const auto posts = make_posts(users, per_user);
+    auto conn = chores_.connect();
+    conn.execute(alchemy::insert<Post>().values(std::span<const Post>(posts)));
+    conn.commit();
+}
+
+Check Database::users_table() {
+    // CASTs: PostgreSQL sums BIGINTs into NUMERIC.
+    auto conn = chores_.connect();
+    const auto [users, ids, ages, emails, text] =
+        conn.execute(alchemy::text("SELECT count(*), CAST(coalesce(sum(id), 0) AS BIGINT), "
+                                   "CAST(coalesce(sum(age), 0) AS BIGINT), count(email), "
+                                   "CAST(coalesce(sum(length(name)), 0) AS BIGINT) FROM users")
+                         .columns<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>())
+            .one();
+    conn.commit();
+    return {users, ids, ages, emails, text, 0};
+}
+
+}  // namespace bench

@@ -1,0 +1,101 @@
+#include "harness.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+namespace bench {
+
+std::string describe(const Check& c) {
+    return fmt::format("users={} ids={} ages={} emails={} text={} posts={}", c.users, c.ids,
+                       c.ages, c.emails, c.text, c.posts);
+}
+
+std::optional<double> Measured::median() const {
+    if (!error.empty() || ms.empty()) return std::nullopt;
+    auto sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const auto mid = sorted.size() / 2;
+    return sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+std::map<std::string, Measured> run_variants(std::string_view backend,
+                                             const std::vector<Variant>& variants, int reps) {
+    std::map<std::string, Measured> results;
+    for (int rep = 1; rep <= reps; ++rep) {
+        std::string timings;
+        for (const auto& variant : variants) {
+            auto& measured = results[variant.key];
+            if (!measured.error.empty()) continue;
+            try {
+                Stopwatch stopwatch;
+                const Check got = variant.run(stopwatch);
+                if (got != variant.expected) {
+                    measured.error = fmt::format("wrong result: got {}, expected {}", describe(got),
+                                                 describe(variant.expected));
+                } else {
+                    measured.ms.push_back(stopwatch.ms());
+                    timings += fmt::format(" {}={:.1f}", variant.key, stopwatch.ms());
+                }
+            } catch (const std::exception& e) {
+                measured.error = fmt::format("threw: {}", e.what());
+            }
+            if (!measured.error.empty())
+                fmt::print(stderr, "[{}] {} FAILED: {}\n", backend, variant.key, measured.error);
+        }
+        fmt::print(stderr, "[{}] repetition {}/{} (ms):{}\n", backend, rep, reps, timings);
+    }
+    return results;
+}
+
+namespace {
+
+std::string ms_cell(const std::map<std::string, Measured>& results, const std::string& key) {
+    const auto found = results.find(key);
+    if (found == results.end()) return "n/a";
+    if (!found->second.error.empty()) return "FAILED";
+    const auto median = found->second.median();
+    return median ? fmt::format("{:.1f}", *median) : "n/a";
+}
+
+std::optional<double> median_of(const std::map<std::string, Measured>& results, const std::string& key) {
+    const auto found = results.find(key);
+    return found == results.end() ? std::nullopt : found->second.median();
+}
+
+}  // namespace
+
+void print_table(std::string_view title, const std::vector<Comparison>& rows,
+                 const std::map<std::string, Measured>& results) {
+    std::size_t work_width = 4, variant_width = 7;
+    for (const auto& row : rows) {
+        work_width = std::max(work_width, row.work.size());
+        variant_width = std::max(variant_width, row.variant.size());
+    }
+    const auto line = [&](std::string_view work, std::string_view variant, std::string_view raw,
+                          std::string_view alchemy, std::string_view ratio, std::string_view target,
+                          std::string_view verdict) {
+        return fmt::format("{:<{}}  {:<{}}  {:>8}  {:>10}  {:>5}  {:>7}  {}", work, work_width, variant,
+                           variant_width, raw, alchemy, ratio, target, verdict);
+    };
+    const auto header = line("work", "variant", "raw ms", "alchemy ms", "ratio", "target", "result");
+    fmt::print("\n{}\n{}\n{}\n", title, header, std::string(header.size(), '-'));
+    for (const auto& row : rows) {
+        const auto raw = median_of(results, row.raw_key);
+        const auto alchemy = median_of(results, row.alchemy_key);
+        std::string ratio = "-";
+        std::string verdict;
+        if (raw && alchemy && *raw > 0) {
+            const double r = *alchemy / *raw;
+            ratio = fmt::format("{:.2f}", r);
+            if (row.max_ratio) verdict = r <= *row.max_ratio ? "met" : "MISSED";
+        }
+        const std::string target = row.max_ratio ? fmt::format("<= {:.2f}", *row.max_ratio) : "-";
+        fmt::print("{}\n", line(row.work, row.variant, ms_cell(results, row.raw_key),
+                                ms_cell(results, row.alchemy_key), ratio, target, verdict));
+    }
+}
+
+}  // namespace bench

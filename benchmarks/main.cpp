@@ -1,0 +1,218 @@
+// alchemy_benchmark: the same work through the raw C APIs and through alchemy, on
+// SQLite and PostgreSQL in one run, as a table of medians and ratios (see plan.hpp for
+// the targets, workload.hpp for the work).
+//
+//   alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]
+//
+// WARNING: the benchmark drops and re-creates the tables "users" and "posts" in the
+// databases it is given.
+#include "database.hpp"
+#include "harness.hpp"
+#include "plan.hpp"
+#include "workload.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+constexpr const char* usage =
+    "usage: alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]\n"
+    "  --sqlite    SQLite database file or sqlite:/// URL (default: a file in a temporary\n"
+    "              directory, removed afterwards)\n"
+    "  --postgres  PostgreSQL URL (default: $ALCHEMY_TEST_POSTGRES_URL; skipped if neither)\n"
+    "  --reps      repetitions per variant; the table shows medians (default 5)\n"
+    "  --quick     tiny row counts and 1 repetition: checks that everything runs and agrees\n"
+    "The tables \"users\" and \"posts\" are dropped and re-created in both databases.\n";
+
+struct Options {
+    bool help = false;
+    std::optional<std::string> sqlite;
+    std::optional<std::string> postgres;
+    std::optional<int> reps;
+    bool quick = false;
+};
+
+std::optional<Options> parse(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= argc) return std::nullopt;
+            return std::string(argv[++i]);
+        };
+        if (arg == "--help" || arg == "-h") {
+            options.help = true;
+        } else if (arg == "--quick") {
+            options.quick = true;
+        } else if (arg == "--sqlite") {
+            if (!(options.sqlite = value())) return std::nullopt;
+        } else if (arg == "--postgres") {
+            if (!(options.postgres = value())) return std::nullopt;
+        } else if (arg == "--reps") {
+            const auto text = value();
+            int reps = 0;
+            if (!text || std::from_chars(text->data(), text->data() + text->size(), reps).ec != std::errc{} ||
+                reps < 1)
+                return std::nullopt;
+            options.reps = reps;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return options;
+}
+
+/// A sqlite:/// URL for a file path; '%', '?' and '#' are percent-encoded so the URL
+/// parser gives the path back unchanged.
+std::string sqlite_url(std::string_view path_or_url) {
+    if (path_or_url.find("://") != std::string_view::npos) return std::string(path_or_url);
+    std::string url = "sqlite:///";
+    for (const char c : path_or_url) {
+        if (c == '%' || c == '?' || c == '#')
+            url += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        else
+            url += c;
+    }
+    return url;
+}
+
+/// A temporary directory for the default SQLite file, removed on destruction.
+class TempDir {
+public:
+    TempDir()
+        : path_(std::filesystem::temp_directory_path() / fmt::format("alchemy-bench-{}", ::getpid())) {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+std::string cpu_model() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line))
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    return "unknown CPU";
+}
+
+void print_header(const bench::Sizes& s, int reps, bool quick) {
+    fmt::print("alchemy benchmark: raw C API vs alchemy, medians of {} repetition(s)\n", reps);
+    fmt::print("machine: {} logical cores, {}\n", std::thread::hardware_concurrency(), cpu_model());
+#ifndef NDEBUG
+    fmt::print("note: assertions are on (not a Release build); timings mean little\n");
+#endif
+    if (quick) fmt::print("note: --quick: tiny row counts; this run checks results, not speed\n");
+    fmt::print("rows: W1/W2 insert {} users; W3 loads {}; W4 {} gets by key and W5 {} updates on a "
+               "table of {}; W6 {} users with {} posts each\n",
+               s.insert_users, s.table_users, s.lookups, s.updates, s.table_users, s.post_users,
+               s.posts_per_user);
+    fmt::print("ratio = alchemy ms / raw ms; every repetition starts from freshly created tables; "
+               "set-up and result checks are not timed\n");
+}
+
+/// Runs one backend's plan (`name` labels the progress lines on stderr) and prints its
+/// table; returns the number of failed variants.
+int run_backend(std::string_view name, std::string_view title, const bench::Plan& plan, int reps) {
+    const auto results = bench::run_variants(name, plan.variants, reps);
+    bench::print_table(title, plan.rows, results);
+    int failures = 0;
+    for (const auto& [key, measured] : results)
+        if (!measured.error.empty()) {
+            fmt::print("FAILED {}: {}\n", key, measured.error);
+            ++failures;
+        }
+    return failures;
+}
+
+std::string postgres_server_version(bench::Database& db) {
+    auto conn = db.engine().connect();
+    return conn.execute(alchemy::text("SHOW server_version").columns<std::string>()).scalar_one();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto options = parse(argc, argv);
+    if (!options || options->help) {
+        fmt::print(options ? stdout : stderr, "{}", usage);
+        return options ? 0 : 2;
+    }
+    const bench::Sizes sizes = options->quick ? bench::Sizes::quick() : bench::Sizes{};
+    const int reps = options->reps.value_or(options->quick ? 1 : 5);
+
+    std::optional<std::string> postgres = options->postgres;
+    if (!postgres) {
+        if (const char* env = std::getenv("ALCHEMY_TEST_POSTGRES_URL"); env && *env) postgres = env;
+    }
+    const char* require = std::getenv("ALCHEMY_REQUIRE_POSTGRES");
+    if (!postgres && require && std::string_view(require) == "1") {
+        fmt::print(stderr, "alchemy_benchmark: ALCHEMY_REQUIRE_POSTGRES=1 but no PostgreSQL URL "
+                           "(--postgres or ALCHEMY_TEST_POSTGRES_URL)\n");
+        return 1;
+    }
+
+    int failures = 0;
+    try {
+        print_header(sizes, reps, options->quick);
+        const bench::Inputs inputs(sizes);
+
+        std::optional<TempDir> temp;
+        std::string sqlite = options->sqlite ? sqlite_url(*options->sqlite) : std::string();
+        if (sqlite.empty()) {
+            temp.emplace();
+            sqlite = sqlite_url((temp->path() / "bench.sqlite").string());
+        }
+        {
+            bench::Database db(sqlite);
+            if (db.url().backend() != "sqlite" || db.url().is_memory())
+                throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
+            const auto title = fmt::format("SQLite {} (file {}, default journal)", sqlite3_libversion(),
+                                           db.url().database);
+            failures += run_backend("sqlite", title, bench::sqlite_plan(db, inputs), reps);
+        }
+
+        if (postgres) {
+            bench::Database db(*postgres);
+            if (!db.is_postgres()) throw alchemy::ArgumentError("--postgres needs a postgresql:// URL");
+            const auto title = fmt::format("PostgreSQL {} (libpq {}, {})", postgres_server_version(db),
+                                           PQlibVersion(), db.url());
+            failures += run_backend("postgresql", title, bench::postgres_plan(db, inputs), reps);
+        } else {
+            fmt::print("\nPostgreSQL: skipped (no --postgres URL and ALCHEMY_TEST_POSTGRES_URL is not set)\n");
+        }
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "alchemy_benchmark: {}\n", e.what());
+        return 1;
+    }
+    if (failures > 0) {
+        fmt::print(stderr, "alchemy_benchmark: {} variant(s) failed\n", failures);
+        return 1;
+    }
+    return 0;
+}

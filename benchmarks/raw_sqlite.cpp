@@ -1,0 +1,187 @@
+#include "raw_sqlite.hpp"
+
+#include "workload.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bench::raw_sqlite {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, std::string_view what) {
+    throw std::runtime_error(std::string("raw sqlite3: ") + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+/// A prepared statement, finalized on destruction.
+class Statement {
+public:
+    Statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            fail(db, sql);
+    }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement() { sqlite3_finalize(stmt_); }
+
+    sqlite3_stmt* get() const noexcept { return stmt_; }
+    /// Steps once; true for a row, false when done.
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc != SQLITE_DONE) fail(db_, sqlite3_sql(stmt_));
+        return false;
+    }
+    /// Resets for the next execution; the bindings are all replaced by then.
+    void reset() { sqlite3_reset(stmt_); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+// The strings bound below outlive each step, so SQLITE_STATIC: no copy, as a C
+// programmer would bind them.
+void bind_text(sqlite3_stmt* stmt, int index, const std::string& text) {
+    sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+std::string column_text(sqlite3_stmt* stmt, int column) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+    return std::string(text ? text : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)));
+}
+
+/// Reads columns first..first+3 (id, name, email, age) of the current row.
+User read_user(sqlite3_stmt* stmt, int first = 0) {
+    User user;
+    user.id = sqlite3_column_int64(stmt, first);
+    user.name = column_text(stmt, first + 1);
+    if (sqlite3_column_type(stmt, first + 2) != SQLITE_NULL) user.email = column_text(stmt, first + 2);
+    user.age = sqlite3_column_int(stmt, first + 3);
+    return user;
+}
+
+constexpr const char* select_users = "SELECT id, name, email, age FROM users";
+
+}  // namespace
+
+// The same open flags, busy timeout and foreign keys as alchemy's driver
+// (src/drivers/sqlite/sqlite_driver.cpp).
+Connection::Connection(const std::string& path) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw std::runtime_error("raw sqlite3: cannot open " + path + ": " + message);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA foreign_keys = ON");
+}
+
+Connection::~Connection() { sqlite3_close(db_); }
+
+void Connection::exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db_, sql);
+}
+
+void Connection::recover() noexcept {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    Statement insert(db.get(), "INSERT INTO users (name, email, age) VALUES (?, ?, ?)");
+    for (const auto& user : users) {
+        bind_text(insert.get(), 1, user.name);
+        if (user.email)
+            bind_text(insert.get(), 2, *user.email);
+        else
+            sqlite3_bind_null(insert.get(), 2);
+        sqlite3_bind_int(insert.get(), 3, user.age);
+        insert.step();
+        insert.reset();
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
+Check load_users(Connection& db, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    std::vector<User> users;
+    {
+        Statement select(db.get(), select_users);
+        while (select.step()) users.push_back(read_user(select.get()));
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return check_users(users);
+}
+
+Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t) {
+    std::vector<User> found;
+    found.reserve(ids.size());
+    t.start();
+    Statement select(db.get(), "SELECT id, name, email, age FROM users WHERE id = ?");
+    for (const auto id : ids) {
+        sqlite3_bind_int64(select.get(), 1, id);
+        if (select.step()) found.push_back(read_user(select.get()));
+        select.reset();
+    }
+    t.stop();
+    return check_users(found);
+}
+
+Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    std::vector<User> users;
+    {
+        Statement select(db.get(), "SELECT id, name, email, age FROM users WHERE id <= ?");
+        sqlite3_bind_int64(select.get(), 1, count);
+        while (select.step()) users.push_back(read_user(select.get()));
+    }
+    Statement update(db.get(), "UPDATE users SET age = ? WHERE id = ?");
+    for (auto& user : users) {
+        user.age = updated_age(user.age);
+        sqlite3_bind_int(update.get(), 1, user.age);
+        sqlite3_bind_int64(update.get(), 2, user.id);
+        update.step();
+        update.reset();
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
+Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    std::vector<UserPosts> groups;
+    {
+        Statement select(db.get(),
+                         "SELECT users.id, users.name, users.email, users.age, posts.id, "
+                         "posts.user_id, posts.title, posts.body FROM users "
+                         "JOIN posts ON posts.user_id = users.id WHERE users.id <= ? "
+                         "ORDER BY users.id, posts.id");
+        sqlite3_bind_int64(select.get(), 1, users);
+        while (select.step()) {
+            Post post;
+            post.id = sqlite3_column_int64(select.get(), 4);
+            post.user_id = sqlite3_column_int64(select.get(), 5);
+            post.title = column_text(select.get(), 6);
+            post.body = column_text(select.get(), 7);
+            add_joined_row(groups, read_user(select.get()), std::move(post));
+        }
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return check_groups(groups);
+}
+
+}  // namespace bench::raw_sqlite

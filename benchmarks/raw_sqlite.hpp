@@ -1,0 +1,49 @@
+// The raw SQLite baselines: the sqlite3 C API as a careful C programmer uses it.
+// Statements are prepared once and then bound, stepped and reset per row; writes and
+// multi-statement reads run inside one BEGIN/COMMIT, as the alchemy variants do.
+//
+// One connection serves every repetition, as alchemy's pooled connection does, and it
+// is opened with the flags and PRAGMAs alchemy's SQLite driver uses, so both sides run
+// with the same settings. Each variant prepares its statements (timed) and finalizes
+// them when done, so no statement holds a lock while the tables are re-created.
+#pragma once
+
+#include "harness.hpp"
+#include "models.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace bench::raw_sqlite {
+
+class Connection {
+public:
+    explicit Connection(const std::string& path);
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+
+    sqlite3* get() const noexcept { return db_; }
+    void exec(const char* sql);
+    /// After a failure: rolls back a transaction the failed variant left open.
+    void recover() noexcept;
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+/// W1 and W2: one prepared single-row INSERT per user, one transaction.
+Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t);
+/// W3: every user into a std::vector<User>.
+Check load_users(Connection& db, Stopwatch& t);
+/// W4: one prepared SELECT per id, each in autocommit mode.
+Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
+/// W5: load users 1..count, then one prepared UPDATE of age per user; one transaction.
+Check update_users(Connection& db, std::int64_t count, Stopwatch& t);
+/// W6: users 1..users with their posts, one JOIN ordered by user and post id.
+Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
+
+}  // namespace bench::raw_sqlite

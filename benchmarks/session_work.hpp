@@ -1,0 +1,28 @@
+// The alchemy Session variants (the ORM: identity map, unit of work).
+//
+// Unlike the Core variants, each Session is
+// created inside the stopwatch: checking out a connection and beginning a transaction
+// is part of what a Session costs its user.
+#pragma once
+
+#include "database.hpp"
+#include "harness.hpp"
+#include "models.hpp"
+
+#include <cstdint>
+#include <span>
+
+namespace bench::session {
+
+/// W1: session.add() per user, one session.commit().
+Check insert_users(Database& db, std::span<const User> users, Stopwatch& t);
+/// W3: session.query<User>().all() in a fresh Session.
+Check load_users(Database& db, Stopwatch& t);
+/// W4: a fresh Session per id, session.get<User>(id).
+Check get_users(Database& db, std::span<const std::int64_t> ids, Stopwatch& t);
+/// W5: load users 1..count, change each one's age, session.commit().
+Check update_users(Database& db, std::int64_t count, Stopwatch& t);
+/// W6: two queries (users, then their posts), grouped in memory.
+Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t);
+
+}  // namespace bench::session

@@ -1,0 +1,51 @@
+// How much work each item does, and the Checks a correct run of it produces.
+//
+//   W1  insert `insert_users` users through the Session, one commit
+//   W2  the fastest bulk insert of `insert_users` users
+//   W3  load the `table_users` users of the table
+//   W4  `lookups` gets by primary key (ids from lookup_ids) on a table of `table_users`
+//   W5  load users 1..`updates` of `table_users`, change each one's age, one commit
+//   W6  load users 1..`post_users` with their `posts_per_user` posts each
+#pragma once
+
+#include "harness.hpp"
+#include "models.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace bench {
+
+struct Sizes {
+    std::int64_t insert_users = 20'000;
+    std::int64_t table_users = 20'000;
+    std::int64_t lookups = 10'000;
+    std::int64_t updates = 10'000;
+    std::int64_t post_users = 1'000;
+    std::int64_t posts_per_user = 10;
+
+    /// --quick: enough rows to cross a multi-row batch (1000) and a pipeline sync (500).
+    static Sizes quick() { return {1'500, 1'500, 300, 700, 30, 10}; }
+};
+
+/// Every W5 variant sets age to age + 1 (one changed column per user).
+constexpr std::int32_t updated_age(std::int32_t age) { return age + 1; }
+
+Check check_users(std::span<const User> users);
+Check check_users(std::span<const std::shared_ptr<User>> users);
+Check check_groups(std::span<const UserPosts> groups);
+
+/// The users table after W1 or W2 inserted `n` users into a fresh table.
+Check expected_inserted(std::int64_t n);
+/// W3: every user of a table of `n`.
+Check expected_loaded(std::int64_t n);
+/// W4: the users at lookup_ids(lookups, table_rows).
+Check expected_lookups(std::int64_t lookups, std::int64_t table_rows);
+/// The users table after W5 changed users 1..updates of `table_rows`.
+Check expected_updated(std::int64_t updates, std::int64_t table_rows);
+/// W6: users 1..users with their posts.
+Check expected_groups(std::int64_t users, std::int64_t per_user);
+
+}  // namespace bench
