@@ -247,6 +247,8 @@ public:
     }
 
     void flush_saves(Connection& conn) override {
+        // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
+        identity_.reserve(identity_.size() + inserts_.size());
         if (!inserts_.empty()) insert_all(conn);
         if (!updates_.empty()) update_all(conn);
     }
