@@ -48,8 +48,18 @@ void SessionCore::check_usable() const {
 Connection& SessionCore::connection() {
     check_usable();
     if (!connection_) connection_.emplace(engine_.connect());
-    transaction_open_ = true;
+    if (!transaction_open_) open_transaction();
     return *connection_;
+}
+
+void SessionCore::open_transaction() noexcept {
+    transaction_open_ = true;
+    root_serial_ = ++serials_;
+}
+
+std::uint64_t SessionCore::serial_at(std::uint32_t depth) const noexcept {
+    if (depth == 0 || depth > this->depth()) return 0;
+    return depth == 1 ? root_serial_ : savepoints_[depth - 2].serial;
 }
 
 std::uint32_t SessionCore::depth() const noexcept {
@@ -62,13 +72,14 @@ std::uint32_t SessionCore::begin() {
         throw InvalidRequestError(
             "alchemy: a transaction is already begun on this Session (the first query or flush "
             "begins one); commit() or rollback() it first, or use begin_nested() for a SAVEPOINT");
-    transaction_open_ = true;
+    open_transaction();
     return 1;
 }
 
 std::uint32_t SessionCore::begin_nested() {
     flush();
-    savepoints_.push_back(connection().begin_nested());
+    auto& conn = connection();
+    savepoints_.push_back({conn.begin_nested(), ++serials_});
     return depth();
 }
 
@@ -133,7 +144,7 @@ void SessionCore::abandon_failed_flush() noexcept {
     if (!savepoints_.empty()) {
         const auto nested = depth();
         try {
-            savepoints_.back().rollback();
+            savepoints_.back().transaction.rollback();
             savepoints_.pop_back();
             end_all(false, nested);
             return;
@@ -163,7 +174,7 @@ void SessionCore::commit(std::uint32_t depth) {
         if (depth != this->depth())
             throw InvalidRequestError("alchemy: commit the innermost nested transaction first");
         flush();
-        savepoints_.back().commit();
+        savepoints_.back().transaction.commit();
         savepoints_.pop_back();
         end_all(true, depth);
         return;
@@ -189,7 +200,7 @@ void SessionCore::rollback(std::uint32_t depth) {
     if (depth > 1 && !needs_rollback_) {
         if (depth != this->depth())
             throw InvalidRequestError("alchemy: roll back the innermost nested transaction first");
-        savepoints_.back().rollback();
+        savepoints_.back().transaction.rollback();
         savepoints_.pop_back();
         end_all(false, depth);
         return;

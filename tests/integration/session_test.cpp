@@ -715,6 +715,23 @@ TEST_CASE("session.begin() while a transaction is open throws InvalidRequestErro
     tx.commit();
     CHECK_FALSE(tx.is_active());
     CHECK_THROWS_AS(tx.commit(), sa::InvalidRequestError);
+
+    // A guard belongs to its own transaction, not to whatever opens later at its depth.
+    auto first = session.begin();
+    auto first_savepoint = session.begin_nested();
+    first_savepoint.rollback();
+    session.commit();
+    auto second = session.begin();
+    auto second_savepoint = session.begin_nested();
+    session.add(User{.name = "kept"});
+    CHECK_FALSE(first.is_active());
+    CHECK_FALSE(first_savepoint.is_active());
+    CHECK_THROWS_AS(first_savepoint.rollback(), sa::InvalidRequestError);
+    CHECK_THROWS_AS(first.rollback(), sa::InvalidRequestError);
+    CHECK(second_savepoint.is_active());
+    second.commit();
+    CHECK_FALSE(second_savepoint.is_active());
+    CHECK(session.query<User>().filter_by(&User::name, "kept").count() == 1);
 }
 
 TEST_CASE("a SessionTransaction rolls back when an exception leaves its scope") {

@@ -45,9 +45,12 @@ inline constexpr bool is_shared_ptr_v<std::shared_ptr<T>> = true;
 class SessionTransaction {
 public:
     SessionTransaction(detail::SessionCore& core, std::uint32_t depth) noexcept
-        : core_(&core), depth_(depth), exceptions_(std::uncaught_exceptions()) {}
+        : core_(&core), depth_(depth), serial_(core.serial_at(depth)), exceptions_(std::uncaught_exceptions()) {}
     SessionTransaction(SessionTransaction&& other) noexcept
-        : core_(std::exchange(other.core_, nullptr)), depth_(other.depth_), exceptions_(other.exceptions_) {}
+        : core_(std::exchange(other.core_, nullptr)),
+          depth_(other.depth_),
+          serial_(other.serial_),
+          exceptions_(other.exceptions_) {}
     SessionTransaction& operator=(SessionTransaction&&) = delete;
     ~SessionTransaction() {
         if (is_active() && std::uncaught_exceptions() > exceptions_) {
@@ -70,7 +73,9 @@ public:
         core_->rollback(depth);
         core_ = nullptr;
     }
-    bool is_active() const noexcept { return core_ && core_->depth() >= depth_; }
+    /// False once committed or rolled back, here or through the session or an enclosing
+    /// transaction.
+    bool is_active() const noexcept { return core_ && serial_ != 0 && core_->serial_at(depth_) == serial_; }
     bool nested() const noexcept { return depth_ > 1; }
 
 private:
@@ -80,6 +85,7 @@ private:
     }
     detail::SessionCore* core_;
     std::uint32_t depth_;
+    std::uint64_t serial_;
     int exceptions_;
 };
 

@@ -91,6 +91,9 @@ public:
     /// Rolls back to the start of the transaction (depth 1) or the SAVEPOINT.
     void rollback(std::uint32_t depth = 1);
     void close() noexcept;
+    /// Identifies the transaction open at `depth` (1: the root), so a guard can tell its
+    /// own from a later one at the same depth; 0 when none is open there.
+    std::uint64_t serial_at(std::uint32_t depth) const noexcept;
     /// Depth of the innermost open transaction; 0 when none is open.
     std::uint32_t depth() const noexcept;
     bool in_transaction() const noexcept { return transaction_open_; }
@@ -108,6 +111,7 @@ public:
 
 private:
     void check_usable() const;
+    void open_transaction() noexcept;
     /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
     /// the whole transaction (the Session then needs rollback()).
     void abandon_failed_flush() noexcept;
@@ -118,7 +122,13 @@ private:
     Engine engine_;
     SessionOptions options_;
     std::optional<Connection> connection_;
-    std::vector<Transaction> savepoints_;
+    struct Savepoint {
+        Transaction transaction;
+        std::uint64_t serial;
+    };
+    std::vector<Savepoint> savepoints_;
+    std::uint64_t root_serial_ = 0;
+    std::uint64_t serials_ = 0;
     std::vector<std::unique_ptr<ModelSetBase>> sets_;
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
