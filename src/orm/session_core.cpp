@@ -153,14 +153,7 @@ void SessionCore::abandon_failed_flush() noexcept {
     }
     // All or nothing: the database forgets the whole transaction, the objects are as
     // before the flush, and the Session insists on rollback() before going on.
-    savepoints_.clear();
-    if (connection_) {
-        try {
-            connection_->rollback();
-        } catch (...) {
-            connection_->invalidate();
-        }
-    }
+    roll_back_connection();
     needs_rollback_ = true;
 }
 
@@ -205,14 +198,7 @@ void SessionCore::rollback(std::uint32_t depth) {
         end_all(false, depth);
         return;
     }
-    savepoints_.clear();
-    if (connection_) {
-        try {
-            connection_->rollback();
-        } catch (...) {
-            connection_->invalidate();
-        }
-    }
+    roll_back_connection();
     end_all(false, 1);
     needs_rollback_ = false;
     transaction_open_ = false;
@@ -220,18 +206,21 @@ void SessionCore::rollback(std::uint32_t depth) {
 }
 
 void SessionCore::close() noexcept {
-    savepoints_.clear();
-    if (connection_) {
-        try {
-            connection_->rollback();
-        } catch (...) {
-            connection_->invalidate();
-        }
-    }
+    roll_back_connection();
     expunge_all();
     needs_rollback_ = false;
     transaction_open_ = false;
     release_connection();
+}
+
+void SessionCore::roll_back_connection() noexcept {
+    savepoints_.clear();
+    if (!connection_) return;
+    try {
+        connection_->rollback();
+    } catch (...) {  // a connection that cannot roll back is not reused
+        connection_->invalidate();
+    }
 }
 
 void SessionCore::release_connection() noexcept { connection_.reset(); }

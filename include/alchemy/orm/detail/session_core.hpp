@@ -115,6 +115,8 @@ private:
     /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
     /// the whole transaction (the Session then needs rollback()).
     void abandon_failed_flush() noexcept;
+    /// Ends the database transaction, SAVEPOINTs and all, whatever state it is in.
+    void roll_back_connection() noexcept;
     void release_connection() noexcept;
     void end_all(bool committed, std::uint32_t depth) noexcept;
     std::vector<ModelSetBase*> ordered_work();
