@@ -548,14 +548,54 @@ private:
             group.push_back(&u);
         }
         ParamBuffer params;
+        const bool postgresql = conn.dialect().name() == "postgresql";
         for (const auto& mask : masks) {
             const auto& group = groups[mask];
+            if (postgresql) {
+                update_from_values(conn, mask, group);
+                continue;
+            }
             params.clear();
             for (const auto* u : group) bind_update(*u, params);
             const auto affected = conn.execute_batch(update_sql(conn.dialect(), mask), params.params(),
                                                      params.size() / group.size());
             check_matched("UPDATE", affected);
         }
+    }
+
+    /// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count must
+    /// be the chunk's size, or a row was deleted or its version moved on.
+    void update_from_values(Connection& conn, const column_mask<T>& mask, const std::vector<const Update*>& group) {
+        std::vector<std::size_t> set_columns;
+        for (std::size_t c = 0; c < columns; ++c)
+            if (mask[c] || c == version_column<T>) set_columns.push_back(c);
+        std::vector<std::size_t> match_columns(model_info<T>::primary_key.begin(), model_info<T>::primary_key.end());
+        if constexpr (versioned<T>) match_columns.push_back(version_column<T>);
+        const std::size_t width = set_columns.size() + match_columns.size();
+        const std::size_t chunk = std::clamp<std::size_t>(30000 / width, 1, 1000);
+        ParamBuffer params;
+        for (std::size_t begin = 0; begin < group.size(); begin += chunk) {
+            const std::size_t rows = std::min(chunk, group.size() - begin);
+            params.clear();
+            for (std::size_t i = begin; i < begin + rows; ++i) bind_update(*group[i], params);
+            std::string adhoc;
+            const std::string& sql =
+                rows == chunk ? cached_update_from_values(conn.dialect(), mask, set_columns, match_columns, rows)
+                              : (adhoc = render_update_from_values(conn.dialect(), table(), set_columns, match_columns, rows));
+            const auto matched = conn.execute_sql(sql, params.params()).rowcount();
+            if (matched != static_cast<std::int64_t>(rows))
+                throw_stale_data("UPDATE", model_info<T>::table_name, rows, static_cast<std::size_t>(matched));
+        }
+    }
+    const std::string& cached_update_from_values(const Dialect& dialect, const column_mask<T>& mask,
+                                                 const std::vector<std::size_t>& set_columns,
+                                                 const std::vector<std::size_t>& match_columns, std::size_t rows) {
+        auto it = update_from_values_sql_.find(mask);
+        if (it == update_from_values_sql_.end())
+            it = update_from_values_sql_
+                     .emplace(mask, render_update_from_values(dialect, table(), set_columns, match_columns, rows))
+                     .first;
+        return it->second;
     }
 
     static void bind_update(const Update& u, ParamBuffer& out) {
@@ -589,6 +629,7 @@ private:
     std::vector<Update> updates_;
     std::vector<Work> deletes_;
     std::unordered_map<column_mask<T>, std::string> update_sql_;
+    std::unordered_map<column_mask<T>, std::string> update_from_values_sql_;  ///< full chunks
 };
 
 }  // namespace alchemy::detail

@@ -6,6 +6,7 @@
 #include "alchemy/core/dialect.hpp"
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/schema/model_row.hpp"
+#include "alchemy/schema/table.hpp"
 #include "alchemy/sql/detail/ast.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 #include "alchemy/sql/insert.hpp"
@@ -15,6 +16,7 @@
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -124,6 +126,14 @@ void bind_key_values(const key_type<T>& key, ParamBuffer& out) {
 }
 
 // Statement texts -------------------------------------------------------------------------
+
+/// PostgreSQL's UPDATE of many rows in one statement: SET each of `set_columns` from a
+/// VALUES list joined on `match_columns` (indexes into table.columns). Each VALUES row
+/// binds the set values, then the match values: UPDATE t SET a = v.column1 FROM
+/// (VALUES (CAST($1 AS ...), CAST($2 AS ...)), ($3, $4)) AS v WHERE t.id = v.column2.
+std::string render_update_from_values(const Dialect& dialect, const Table& table,
+                                      std::span<const std::size_t> set_columns,
+                                      std::span<const std::size_t> match_columns, std::size_t rows);
 
 /// `"column" = ?` for each primary key column (and the version column), ANDed by the renderer.
 template <class T>
