@@ -40,8 +40,6 @@ struct InstanceState {
     bool delete_requested = false;
     /// Its values are out of date: reloaded when the session next hands it out.
     bool expired = false;
-    /// The snapshot holds the values last loaded or flushed (persistent, detached).
-    bool has_snapshot = false;
     /// Depth of the (nested) transaction whose flush inserted / deleted the row; 0:
     /// none open. A rollback to that depth undoes the object's state change.
     std::uint32_t inserted_at_depth = 0;
@@ -52,7 +50,8 @@ struct InstanceState {
 };
 
 /// InstanceState plus the values of T's columns as the database last had them: the
-/// snapshot that dirty detection compares with, and that a failed flush restores from.
+/// snapshot that dirty detection compares with and whose key is the object's identity.
+/// Meaningful once the object has a row (persistent, deleted, detached).
 template <class T>
 struct TypedState : InstanceState {
     T snapshot{};

@@ -182,7 +182,6 @@ public:
         auto object = make_tracked(std::move(row));
         auto& st = std::get_deleter<tracked_deleter<T>>(object)->state;
         st.snapshot = *object;
-        st.has_snapshot = true;
         attach(object, st, ObjectState::persistent);
         identity_.emplace(std::move(k), &st);
         return object;
@@ -272,8 +271,7 @@ public:
             auto& st = *w.state;
             st.state = ObjectState::persistent;
             st.snapshot = *w.object;
-            st.has_snapshot = true;
-            st.inserted_at_depth = depth;
+                st.inserted_at_depth = depth;
             st.key_generated = w.key_written;
             identity_.insert_or_assign(key_of(*w.object), &st);
         }
@@ -389,7 +387,6 @@ private:
         if constexpr (has_generated)
             if (st.key_generated) field_of<generated_column<T>>(object) = generated_field{};
         st.state = ObjectState::pending;  // detach() turns it transient
-        st.has_snapshot = false;
         st.key_generated = false;
         st.expired = false;
         detach(st);
@@ -469,7 +466,8 @@ private:
         if (fk.first == columns || work.size() < 2) return;
         ParamBuffer keys, parents;
         for (const auto& w : work) {
-            const T& values = w.state->has_snapshot ? w.state->snapshot : *w.object;
+            // A pending object has no row yet, so no snapshot: its own values are the row to be.
+            const T& values = w.state->state == ObjectState::pending ? *w.object : w.state->snapshot;
             bind_column(values, fk.second, keys);
             bind_column(values, fk.first, parents);
         }
@@ -514,7 +512,7 @@ private:
     /// Reads the keys RETURNING gave, in ascending order: one statement's generated keys
     /// increase in the order of its VALUES rows on both databases.
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end) {
-        auto rows = std::move(result).template read_with<generated_field, generated_reader>().all();
+        auto rows = std::move(result).template read_with<generated_field, selected_reader<generated_field, model_column<T, generated_column<T>>>>().all();
         if (rows.size() != end - begin)
             throw FlushError("alchemy: INSERT INTO " + std::string(model_info<T>::table_name) + " returned " +
                              std::to_string(rows.size()) + " generated keys for " + std::to_string(end - begin) +
@@ -528,14 +526,6 @@ private:
             field = std::move(rows[i - begin]);
         }
     }
-    struct generated_reader {
-        static constexpr int columns = 1;
-        static generated_field read(const Cursor& c) {
-            generated_field v{};
-            column_codec<T, generated_column<T>>::read(c, 0, v);
-            return v;
-        }
-    };
 
     void update_all(Connection& conn) {
         // Objects with the same changed columns share one statement, run for all of them;
