@@ -2,6 +2,7 @@
 #include "alchemy/core/dialect.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 
 #include <fmt/format.h>
 
@@ -33,7 +34,7 @@ IsolationLevel parse_isolation_level(std::string_view name) {
     throw ArgumentError(fmt::format(
         "alchemy: unknown isolation_level '{}'; use one of READ UNCOMMITTED, READ COMMITTED, "
         "REPEATABLE READ, SERIALIZABLE, AUTOCOMMIT",
-        name));
+        detail::printable(name)));
 }
 
 std::string_view to_string(IsolationLevel level) noexcept {

@@ -1,5 +1,7 @@
 #include "echo.hpp"
 
+#include "core/printable.hpp"
+
 #include <fmt/format.h>
 
 #include <chrono>
@@ -28,6 +30,16 @@ void render_date(std::string& out, std::int64_t days_since_epoch) {
                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
 }
 
+// A value's line break or escape sequence must not reach the log raw, where it could
+// forge a line or drive the terminal.
+void render_text(std::string& out, std::string_view text) {
+    out += '\'';
+    append_printable(out, text.substr(0, max_logged_text));
+    out += '\'';
+    if (text.size() > max_logged_text)
+        fmt::format_to(std::back_inserter(out), "... ({} characters)", text.size());
+}
+
 }  // namespace
 
 std::string render_params(std::span<const Param> params) {
@@ -40,13 +52,7 @@ std::string render_params(std::span<const Param> params) {
         case ParamType::boolean: out += p.boolean ? "True" : "False"; break;
         case ParamType::integer: fmt::format_to(std::back_inserter(out), "{}", p.integer); break;
         case ParamType::real: fmt::format_to(std::back_inserter(out), "{}", p.real); break;
-        case ParamType::text:
-            if (p.bytes.size() > max_logged_text)
-                fmt::format_to(std::back_inserter(out), "'{}'... ({} characters)",
-                               p.bytes.substr(0, max_logged_text), p.bytes.size());
-            else
-                fmt::format_to(std::back_inserter(out), "'{}'", p.bytes);
-            break;
+        case ParamType::text: render_text(out, p.bytes); break;
         case ParamType::blob:
             fmt::format_to(std::back_inserter(out), "<{} bytes>", p.bytes.size());
             break;

@@ -11,7 +11,8 @@
 
 namespace alchemy::detail {
 
-/// Long strings are cut, blobs shown by size: the log stays readable.
+/// Long strings are cut, blobs shown by size and control characters as \xNN: the log stays
+/// readable and a value can never start a line of its own.
 std::string render_params(std::span<const Param> params);
 
 /// "[1000 rows; first: (1, 'john')]" for a batch of rows of `per_row` parameters: only

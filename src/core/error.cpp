@@ -1,6 +1,8 @@
 // SQLSTATE → exception class: the one table both drivers share.
 #include "alchemy/core/error.hpp"
 
+#include "core/printable.hpp"
+
 #include <fmt/format.h>
 
 #include <utility>
@@ -12,7 +14,8 @@ std::string describe(std::string_view kind, const std::string& sqlstate,
                      const std::string& message, const std::string& sql) {
     std::string text = fmt::format("({}) {}", kind, message);
     if (!sqlstate.empty()) text += fmt::format(" [SQLSTATE {}]", sqlstate);
-    if (!sql.empty()) text += fmt::format("\n[SQL: {}]", sql);
+    // The SQL is the program's own, legitimately multi-line text, but it may embed values.
+    if (!sql.empty()) text += fmt::format("\n[SQL: {}]", detail::printable(sql, "\n\t\r"));
     return text;
 }
 

@@ -1,5 +1,5 @@
 // make_url() and URL rendering: SQLAlchemy's URL grammar with percent-decoding, and
-// error messages that name the bad part without ever showing the password.
+// error messages that name the bad part without ever showing a password.
 //
 // Where this parser and SQLAlchemy's make_url() differ, on purpose:
 // - The userinfo ends at the LAST '@' before the first '/' or '?', so "u:p@ss@host" reads
@@ -18,13 +18,17 @@
 #include "alchemy/core/url.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace alchemy {
 namespace {
@@ -85,25 +89,53 @@ std::string describe_char(char c) {
     return fmt::format("'{}'", c);
 }
 
-std::string escape_controls(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7F)
-            out += fmt::format("\\x{:02X}", byte);
-        else
-            out += c;
+// Percent-decodes `raw` into `out` up to the first malformed escape; returns that escape's
+// position, or npos when all of `raw` was decoded.
+std::size_t percent_decode(std::string_view raw, bool plus_is_space, std::string& out) {
+    out.reserve(out.size() + raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '+' && plus_is_space) {
+            out += ' ';
+            continue;
+        }
+        if (raw[i] != '%') {
+            out += raw[i];
+            continue;
+        }
+        const int high = i + 1 < raw.size() ? hex_value(raw[i + 1]) : -1;
+        const int low = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
+        if (high < 0 || low < 0) return i;
+        out += static_cast<char>(high * 16 + low);
+        i += 2;
     }
-    return out;
+    return npos;
 }
 
-// The raw text as an error message may show it. This works on text that failed to parse,
-// so it cannot trust the parse: it hides everything from the first ':' after "://" to the
-// '@' that may end a password. That '@' is the last one before the first '/' or '?' when
-// there is one there (the parser's own rule), otherwise the last '@' anywhere, which may
-// hide more than the password but never less.
-std::string mask_for_message(std::string_view text) {
+char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// libpq takes secrets in the query too ("?password=..."); their values are masked wherever
+// the user password is. Any letter case counts: masking a key libpq would refuse costs
+// nothing.
+bool is_secret_query_key(std::string_view key) noexcept {
+    constexpr std::string_view secret_keys[] = {"password", "sslpassword"};
+    for (const auto secret : secret_keys)
+        if (std::ranges::equal(key, secret, {}, ascii_lower)) return true;
+    return false;
+}
+
+struct Span {
+    std::size_t begin;
+    std::size_t end;  ///< one past the last byte
+};
+
+// Where a user password may sit in text that failed to parse, which cannot trust the
+// parse: from the first ':' after "://" to the '@' that may end a password. That '@' is
+// the last one before the first '/' or '?' when there is one there (the parser's own
+// rule), otherwise the last '@' anywhere, which may hide more than the password but
+// never less.
+std::optional<Span> userinfo_password_span(std::string_view text) {
     const auto scheme_end = text.find("://");
     std::size_t start = scheme_end == npos ? 0 : scheme_end + 3;
     const auto authority = text.substr(start, text.find_first_of("/?", start) - start);
@@ -112,12 +144,50 @@ std::string mask_for_message(std::string_view text) {
         at += start;
     } else {
         at = text.rfind('@');
-        if (at == npos) return escape_controls(text);
+        if (at == npos) return std::nullopt;
         if (at < start) start = 0;  // the "://" found sits after the '@', e.g. in the query
     }
     const auto colon = text.find(':', start);
-    if (colon == npos || colon > at) return escape_controls(text);
-    return escape_controls(text.substr(0, colon + 1)) + "***" + escape_controls(text.substr(at));
+    if (colon == npos || colon > at) return std::nullopt;
+    return Span{colon + 1, at};
+}
+
+// The values of secret query items in text that failed to parse. An item may start after
+// any '?' or '&', and its value runs to the next '&' as the parser reads it.
+std::vector<Span> secret_query_value_spans(std::string_view text) {
+    std::vector<Span> spans;
+    for (auto separator = text.find_first_of("?&"); separator != npos;
+         separator = text.find_first_of("?&", separator + 1)) {
+        const auto item_end = std::min(text.find('&', separator + 1), text.size());
+        const auto equals = text.find('=', separator + 1);
+        if (equals >= item_end) continue;
+        std::string key;
+        const auto raw_key = text.substr(separator + 1, equals - separator - 1);
+        if (percent_decode(raw_key, true, key) == npos && is_secret_query_key(key))
+            spans.push_back({equals + 1, item_end});
+    }
+    return spans;
+}
+
+// The raw text as an error message may show it: passwords as "***", control characters
+// escaped.
+std::string mask_for_message(std::string_view text) {
+    auto hidden = secret_query_value_spans(text);
+    if (const auto password = userinfo_password_span(text)) hidden.push_back(*password);
+    std::sort(hidden.begin(), hidden.end(), [](Span a, Span b) { return a.begin < b.begin; });
+    std::string out;
+    std::size_t shown_from = 0;
+    for (std::size_t i = 0; i < hidden.size();) {
+        // Overlapping or touching spans show as one "***".
+        Span merged = hidden[i];
+        for (++i; i < hidden.size() && hidden[i].begin <= merged.end; ++i)
+            merged.end = std::max(merged.end, hidden[i].end);
+        detail::append_printable(out, text.substr(shown_from, merged.begin - shown_from));
+        out += "***";
+        shown_from = merged.end;
+    }
+    detail::append_printable(out, text.substr(shown_from));
+    return out;
 }
 
 // How one component is decoded and named in messages.
@@ -133,6 +203,7 @@ constexpr Part host_part{"host", false, false};
 constexpr Part database_part{"database name", false, false};
 constexpr Part query_key_part{"query key", false, true};
 constexpr Part query_value_part{"query value", false, true};
+constexpr Part secret_query_value_part{"query value", true, true};
 
 class Parser {
 public:
@@ -287,44 +358,33 @@ private:
             const auto end = query.find('&', start);
             const auto item = query.substr(start, end - start);
             // Empty items ("a=1&&b=2", a trailing '&') carry nothing; parse_qsl skips them too.
-            if (!item.empty()) {
-                const auto equals = item.find('=');
-                if (equals == npos)
-                    fail(fmt::format("the query item '{}' has no '='; write key=value", item));
-                if (equals == 0)
-                    fail(fmt::format("the query item '{}' has an empty key; write key=value",
-                                     item));
-                // A repeated key keeps its last value: the map holds one value per key.
-                url.query[decode(item.substr(0, equals), query_key_part)] =
-                    decode(item.substr(equals + 1), query_value_part);
-            }
+            if (!item.empty()) parse_query_item(item, url);
             if (end == npos) break;
             start = end + 1;
         }
     }
 
+    void parse_query_item(std::string_view item, URL& url) const {
+        const auto equals = item.find('=');
+        if (equals == npos)
+            fail(fmt::format("the query item '{}' has no '='; write key=value", item));
+        if (equals == 0)
+            fail(fmt::format("the query item '{}' has an empty key; write key=value", item));
+        auto key = decode(item.substr(0, equals), query_key_part);
+        const Part& value_part =
+            is_secret_query_key(key) ? secret_query_value_part : query_value_part;
+        // A repeated key keeps its last value: the map holds one value per key.
+        url.query[std::move(key)] = decode(item.substr(equals + 1), value_part);
+    }
+
     std::string decode(std::string_view raw, const Part& part) const {
         std::string out;
-        out.reserve(raw.size());
-        for (std::size_t i = 0; i < raw.size(); ++i) {
-            if (raw[i] == '+' && part.plus_is_space) {
-                out += ' ';
-                continue;
-            }
-            if (raw[i] != '%') {
-                out += raw[i];
-                continue;
-            }
-            const int high = i + 1 < raw.size() ? hex_value(raw[i + 1]) : -1;
-            const int low = i + 2 < raw.size() ? hex_value(raw[i + 2]) : -1;
-            if (high < 0 || low < 0) bad_escape(raw.substr(i, 3), part);
-            if (high == 0 && low == 0)
-                fail(fmt::format("the {} contains %00, a NUL character, which no database "
-                                 "accepts in a connection parameter",
-                                 part.name));
-            out += static_cast<char>(high * 16 + low);
-            i += 2;
-        }
+        if (const auto bad = percent_decode(raw, part.plus_is_space, out); bad != npos)
+            bad_escape(raw.substr(bad, 3), part);
+        if (out.find('\0') != npos)
+            fail(fmt::format("the {} contains %00, a NUL character, which no database "
+                             "accepts in a connection parameter",
+                             part.name));
         return out;
     }
 
@@ -348,7 +408,7 @@ private:
         if (!url.host.empty())
             fail(fmt::format("SQLite URLs take no host, got '{}' (a file path needs three "
                              "slashes after 'sqlite:'); {}",
-                             url.host, forms));
+                             detail::printable(url.host), forms));
         if (url.port) fail(fmt::format("SQLite URLs take no port; {}", forms));
     }
 
@@ -378,7 +438,7 @@ std::string render(const URL& url, bool hide_password) {
         out += separator;
         out += percent_encode(key, "");
         out += '=';
-        out += percent_encode(value, "");
+        out += hide_password && is_secret_query_key(key) ? "***" : percent_encode(value, "");
         separator = '&';
     }
     return out;

@@ -49,6 +49,14 @@ struct RenderCase {
 
 constexpr std::string_view error_prefix = "alchemy: invalid database URL '";
 
+bool has_control_character(std::string_view text) {
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7F) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("make_url reads each component of a well-formed URL", "[url]") {
@@ -259,6 +267,62 @@ TEST_CASE("no error message ever contains the password", "[url]") {
     }
 }
 
+TEST_CASE("no error message shows a password given in the query", "[url]") {
+    // libpq reads password and sslpassword from the query; each URL fails a different check.
+    const std::string_view cases[] = {
+        "postgresql://user@host:notaport/db?password=s3cret",
+        "postgresql://host:notaport/db?sslmode=require&sslpassword=s3cret",
+        "postgresql://host/db?password=s3cret&novalue",
+        "postgresql://host/db?novalue&password=s3cret",
+        "postgresql://host/db?password=s3cret&=v",
+        "postgresql://host/db?password=%s3cret",
+        "postgresql://host/db?password=s3cret%4",
+        "postgresql://host/db?password=s3cret%00",
+        "postgresql://host/db?sslpassword=%s3cret",
+        "postgresql://host/db?Password=s3cret&novalue",
+        "postgresql://host/db?pass%77ord=s3cret&novalue",
+        "postgresql://host/db?password=s3:cret@x&a=1",
+        "postgresql://user:pw@host/db?password=s3cret&a",
+        "postgresql:/host/db?password=s3cret&next=http://x",
+        "post-gres://host/db?password=s3cret",
+        "sqlite://host/db?password=s3cret",
+    };
+    for (const auto text : cases) {
+        INFO(text);
+        CHECK_THROWS_WITH(make_url(text), !Catch::Contains("s3") && !Catch::Contains("cret"));
+    }
+    CHECK_THROWS_WITH(
+        make_url("postgresql://u@h:bad/db?password=s3cret&sslmode=require"),
+        "alchemy: invalid database URL 'postgresql://u@h:bad/db?password=***&sslmode=require': "
+        "the port 'bad' is not a number; expected 1 to 65535");
+    CHECK_THROWS_WITH(make_url("postgresql://h/db?password=%zz"),
+                      Catch::Contains("the query value contains a bad percent escape; '%' must "
+                                      "be followed by two hex digits"));
+}
+
+TEST_CASE("a password given in the query prints masked", "[url]") {
+    const RenderCase cases[] = {
+        {"postgresql://h/db?password=s3cret&sslmode=require",
+         "postgresql://h/db?password=***&sslmode=require",
+         "postgresql://h/db?password=s3cret&sslmode=require"},
+        {"postgresql://u:tiger@h/db?sslpassword=s3cret", "postgresql://u:***@h/db?sslpassword=***",
+         "postgresql://u:tiger@h/db?sslpassword=s3cret"},
+        {"postgresql://h/db?password=", "postgresql://h/db?password=***",
+         "postgresql://h/db?password="},
+        {"postgresql://h/db?PASSWORD=s3cret", "postgresql://h/db?PASSWORD=***",
+         "postgresql://h/db?PASSWORD=s3cret"},
+        {"postgresql://h/db?pass%77ord=s3cret", "postgresql://h/db?password=***",
+         "postgresql://h/db?password=s3cret"},
+    };
+    for (const auto& row : cases) {
+        INFO(row.text);
+        const auto url = make_url(row.text);
+        CHECK(url.to_string() == row.masked);
+        CHECK(fmt::format("{}", url) == row.masked);
+        CHECK(url.render_with_password() == row.with_password);
+    }
+}
+
 TEST_CASE("to_string masks the password and render_with_password keeps it", "[url]") {
     const RenderCase cases[] = {
         {"postgresql://scott:tiger@localhost:5432/mydb?sslmode=require",
@@ -335,4 +399,34 @@ TEST_CASE("fmt prints a URL with the password masked", "[url]") {
     const auto url = make_url("postgresql://scott:tiger@localhost/mydb");
     CHECK(fmt::format("{}", url) == "postgresql://scott:***@localhost/mydb");
     CHECK(fmt::format("[{:>40}]", url) == "[   postgresql://scott:***@localhost/mydb]");
+}
+
+TEST_CASE("control characters decoded from a URL never reach a message raw", "[url]") {
+    // Each URL decodes %0A, %1B or %7F somewhere and fails a different check.
+    const std::string_view cases[] = {
+        "sqlite://a%0Ab%1B%5B31m/db",
+        "sqlite://h%7F/db",
+        "sqlite://u%0A@/db",
+        "postgresql://u%0A:p%1B@h:bad/db",
+        "postgresql://h%0A/d%1Bb?k%0A=v%1B&novalue",
+        "postgresql://h%0A/db?k=%ZZ",
+        "postgresql://[%0A]x/db",
+    };
+    for (const auto text : cases) {
+        INFO(text);
+        CHECK_THROWS_AS(make_url(text), ArgumentError);
+        try {
+            make_url(text);
+        } catch (const ArgumentError& e) {
+            CHECK_FALSE(has_control_character(e.what()));
+        }
+    }
+    CHECK_THROWS_WITH(make_url("sqlite://a%0Ab%1B%5B31m/db"),
+                      Catch::Contains("SQLite URLs take no host, got 'a\\x0Ab\\x1B[31m'"));
+}
+
+TEST_CASE("a URL holding control characters prints them percent-encoded", "[url]") {
+    const auto url = make_url("postgresql://u%0A:p%1B@h%0Ax/d%1Bb?k%0A=v%7F&password=%0A");
+    CHECK(url.to_string() == "postgresql://u%0A:***@h%0Ax/d%1Bb?k%0A=v%7F&password=***");
+    CHECK(fmt::format("{}", url) == url.to_string());
 }

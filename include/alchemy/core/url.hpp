@@ -15,7 +15,8 @@
 namespace alchemy {
 
 /// A parsed database URL. Components are percent-decoded.
-/// Printing (to_string, fmt) always masks the password as "***".
+/// Printing (to_string, fmt) always masks the password as "***", and the values of the
+/// query keys password and sslpassword (libpq secrets).
 struct URL {
     std::string drivername;   ///< as written: "postgresql+psycopg2", "sqlite"
     std::string username;
@@ -32,9 +33,9 @@ struct URL {
     /// True for an in-memory SQLite database.
     bool is_memory() const noexcept;
 
-    /// The URL with the password replaced by "***" (safe to log).
+    /// The URL with the passwords replaced by "***" (safe to log).
     std::string to_string() const;
-    /// The URL with the password in clear: only for handing to a driver.
+    /// The URL with the passwords in clear: only for handing to a driver.
     std::string render_with_password() const;
 
     friend bool operator==(const URL&, const URL&) = default;

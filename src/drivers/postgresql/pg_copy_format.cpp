@@ -2,6 +2,7 @@
 #include "drivers/postgresql/pg_copy_format.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 #include "drivers/postgresql/pg_binary.hpp"
 #include "drivers/postgresql/pg_numeric.hpp"
 #include "drivers/postgresql/pg_types.hpp"
@@ -78,7 +79,7 @@ void append_text(std::string& out, std::string_view text, const CopyTarget& targ
 
 void append_numeric(std::string& out, std::string_view decimal, const CopyTarget& target) {
     if (!append_numeric_binary(out, decimal))
-        raise_bad_value("22P02", fmt::format("'{}' is not a decimal number", decimal), target);
+        raise_bad_value("22P02", fmt::format("'{}' is not a decimal number", printable(decimal)), target);
 }
 
 template <class Number>
@@ -111,7 +112,7 @@ void append_uuid_text(std::string& out, std::string_view text, const CopyTarget&
         ++nibbles;
     }
     if (nibbles != 2 * uuid_size || text.back() == '-')
-        raise_bad_value("22P02", fmt::format("'{}' is not a UUID", text), target);
+        raise_bad_value("22P02", fmt::format("'{}' is not a UUID", printable(text)), target);
     out.append(bytes.data(), bytes.size());
 }
 

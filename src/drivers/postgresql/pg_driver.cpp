@@ -1,6 +1,7 @@
 // The PostgreSQL backend: its Dialect and a Driver that opens libpq connections from a
 // URL (postgresql://, postgres://, postgresql+psycopg2:// alike).
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/postgresql/pg_connection.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
@@ -101,7 +102,7 @@ public:
                 throw ArgumentError(fmt::format(
                     "alchemy: '{}' is not a PostgreSQL (libpq) connection parameter; "
                     "see libpq's list, e.g. sslmode, connect_timeout, application_name",
-                    keyword));
+                    printable(keyword)));
             settings.set(keyword, value);
         }
 

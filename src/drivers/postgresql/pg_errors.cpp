@@ -3,18 +3,13 @@
 #include "drivers/postgresql/pg_errors.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 #include "drivers/postgresql/pg_types.hpp"
 
 #include <fmt/format.h>
 
 namespace alchemy::detail::pg {
 namespace {
-
-std::string_view trimmed(const char* text) {
-    std::string_view view = text ? text : "";
-    while (!view.empty() && (view.back() == '\n' || view.back() == ' ')) view.remove_suffix(1);
-    return view;
-}
 
 std::string_view field(const PGresult* result, int code) noexcept {
     const char* value = result ? PQresultErrorField(result, code) : nullptr;
@@ -28,21 +23,40 @@ bool invalidates_connection(std::string_view sqlstate) {
            sqlstate == "57P03";
 }
 
+// libpq's own messages end in a line break and continue on indented lines ("...failed:
+// Connection refused\n\tIs the server running..."): those become one line, and any other
+// control character, a line break in a value they quote included, is escaped.
+std::string libpq_message(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    std::string joined;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' && i + 1 < text.size() && text[i + 1] == '\t') {
+            joined += ' ';
+            ++i;
+        } else {
+            joined += text[i];
+        }
+    }
+    return printable(joined);
+}
+
 }  // namespace
 
 Failure describe_failure(const PGconn* connection, const PGresult* result) {
     Failure failure;
     failure.sqlstate = field(result, PG_DIAG_SQLSTATE);
     if (const auto primary = field(result, PG_DIAG_MESSAGE_PRIMARY); !primary.empty()) {
-        failure.message = primary;
+        // The fields may quote values ("Key (name)=(...) already exists."), so each is
+        // escaped and only the line breaks between them stay.
+        failure.message = printable(primary);
         if (const auto detail = field(result, PG_DIAG_MESSAGE_DETAIL); !detail.empty())
-            failure.message += fmt::format("\nDETAIL: {}", detail);
+            failure.message += fmt::format("\nDETAIL: {}", printable(detail));
         if (const auto hint = field(result, PG_DIAG_MESSAGE_HINT); !hint.empty())
-            failure.message += fmt::format("\nHINT: {}", hint);
+            failure.message += fmt::format("\nHINT: {}", printable(hint));
     } else {
         // Errors libpq raises itself (lost connection, bad arguments) have no fields.
-        failure.message = trimmed(result ? PQresultErrorMessage(result) : nullptr);
-        if (failure.message.empty()) failure.message = trimmed(PQerrorMessage(connection));
+        if (result) failure.message = libpq_message(PQresultErrorMessage(result));
+        if (failure.message.empty()) failure.message = libpq_message(PQerrorMessage(connection));
     }
     const bool connection_lost = PQstatus(connection) == CONNECTION_BAD;
     if (failure.sqlstate.empty())
@@ -68,13 +82,15 @@ void raise(Failure failure, std::string_view sql) {
 }
 
 void raise_connect_failure(const PGconn* connection, std::string_view password) {
-    std::string message = connection ? std::string(trimmed(PQerrorMessage(connection)))
+    std::string message = connection ? std::string(PQerrorMessage(connection))
                                      : std::string("out of memory allocating the connection");
     if (!password.empty())
         for (auto at = message.find(password); at != std::string::npos;
              at = message.find(password, at + 3))
             message.replace(at, password.size(), "***");
-    throw_database_error("08001", std::move(message), "", true);
+    // libpq quotes the URL's host and user name. Escaping comes after masking, which looks
+    // for the password as libpq wrote it.
+    throw_database_error("08001", libpq_message(message), "", true);
 }
 
 void raise_type_mismatch(std::string_view column, Oid type, std::string_view wanted,
@@ -89,7 +105,7 @@ void raise_unconvertible_value(std::string_view column, Oid type, std::string_vi
                                std::string_view wanted, std::string_view sql) {
     throw_database_error("22000",
                          fmt::format("column \"{}\" ({}) holds {}, which cannot be read as {}",
-                                     column, type_name(type), value, wanted),
+                                     column, type_name(type), printable(value), wanted),
                          std::string(sql));
 }
 

@@ -1,5 +1,6 @@
 // The SQLite Driver: turns a URL and connect options into an open SqliteConnection.
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/sqlite/sqlite_connection.hpp"
 #include "drivers/sqlite/sqlite_dialect.hpp"
@@ -40,7 +41,7 @@ const std::string* find_option(const ConnectOptions& options, std::string_view n
 [[noreturn]] void raise_bad_option(std::string_view name, std::string_view value,
                                    std::string_view expected) {
     throw ArgumentError(fmt::format("alchemy: SQLite option {}='{}' is invalid; expected {}",
-                                    name, value, expected));
+                                    name, printable(value), expected));
 }
 
 int parse_timeout_ms(std::string_view text) {
@@ -139,8 +140,8 @@ public:
         if (code != SQLITE_OK)
             throw_database_error(
                 "08001",
-                fmt::format("unable to open SQLite database '{}': {}", filename,
-                            raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code)),
+                fmt::format("unable to open SQLite database '{}': {}", printable(filename),
+                            printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code))),
                 "");
         sqlite3_extended_result_codes(raw, 1);
         sqlite3_busy_timeout(raw, settings.busy_timeout_ms);

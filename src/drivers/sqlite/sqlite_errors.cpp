@@ -3,6 +3,7 @@
 #include "drivers/sqlite/sqlite_errors.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 
 #include <array>
 #include <utility>
@@ -82,7 +83,8 @@ void raise_error(Handle& handle, int extended_code, std::string message, std::st
     const bool fatal = is_fatal(extended_code);
     if (fatal) handle.broken = true;
     std::string sqlstate(sqlstate_for(extended_code, message));
-    throw_database_error(std::move(sqlstate), std::move(message), std::string(sql), fatal);
+    // SQLite's messages may quote values: a CHECK or RAISE() text, a file name.
+    throw_database_error(std::move(sqlstate), printable(message), std::string(sql), fatal);
 }
 
 }  // namespace alchemy::detail::sqlite

@@ -2,6 +2,7 @@
 #include "drivers/sqlite/sqlite_statement.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
 #include "drivers/sqlite/sqlite_errors.hpp"
 #include "drivers/sqlite/sqlite_time.hpp"
 
@@ -340,7 +341,9 @@ void SqliteStatement::raise_unreadable(int column, std::string_view wanted,
     case SQLITE_FLOAT:
         found = fmt::format("the real {}", sqlite3_column_double(statement_, column));
         break;
-    case SQLITE_TEXT: found = fmt::format("the text '{}'", excerpt(read_text(column))); break;
+    case SQLITE_TEXT:
+        found = fmt::format("the text '{}'", printable(excerpt(read_text(column))));
+        break;
     case SQLITE_BLOB:
         found = fmt::format("a blob of {} bytes", sqlite3_column_bytes(statement_, column));
         break;
