@@ -11,7 +11,17 @@
 
 namespace alchemy {
 namespace {
+
 std::string savepoint_name(std::uint64_t id) { return fmt::format("sa_savepoint_{}", id); }
+
+[[noreturn]] void throw_lost_transaction() {
+    throw PendingRollbackError(
+        "alchemy: the database connection was lost inside this transaction, so the "
+        "database ended it and the work it had not committed is gone; call rollback() on "
+        "the connection, Session or outermost transaction to acknowledge that, then redo "
+        "the work (the next statement reconnects)");
+}
+
 }  // namespace
 
 Connection::Connection(std::shared_ptr<detail::EngineState> engine,
@@ -19,9 +29,10 @@ Connection::Connection(std::shared_ptr<detail::EngineState> engine,
     : engine_(std::move(engine)),
       entry_(std::move(entry)),
       dialect_(&engine_->driver->dialect()),
-      isolation_(engine_->isolation) {}
+      isolation_(engine_->isolation),
+      begin_sql_(engine_->begin_sql) {}
 
-Connection::Connection(Connection&&) noexcept = default;
+Connection::Connection(Connection&& other) noexcept { *this = std::move(other); }
 
 Connection& Connection::operator=(Connection&& other) noexcept {
     if (this != &other) {
@@ -30,8 +41,11 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         entry_ = std::move(other.entry_);
         dialect_ = other.dialect_;
         isolation_ = other.isolation_;
-        isolation_changed_ = other.isolation_changed_;
+        begin_sql_ = std::move(other.begin_sql_);
+        isolation_set_on_connection_ = other.isolation_set_on_connection_;
+        closed_ = std::exchange(other.closed_, true);  // a moved-from Connection is closed
         root_open_ = other.root_open_;
+        transaction_lost_ = other.transaction_lost_;
         root_serial_ = other.root_serial_;
         savepoints_ = std::move(other.savepoints_);
         savepoint_counter_ = other.savepoint_counter_;
@@ -42,29 +56,38 @@ Connection& Connection::operator=(Connection&& other) noexcept {
 Connection::~Connection() { close(); }
 
 void Connection::close() noexcept {
-    if (!entry_) return;
-    if (isolation_changed_) entry_->invalidated = true;  // see set_isolation_level
-    if (root_open_ && !entry_->invalidated) engine_->log("ROLLBACK (connection returned)");
+    if (closed_ || !engine_) return;
+    closed_ = true;
+    if (entry_) {
+        if (isolation_set_on_connection_) entry_->invalidated = true;  // see set_isolation_level
+        if (root_open_ && !entry_->invalidated) engine_->log("ROLLBACK (connection returned)");
+        engine_->pool->checkin(std::move(entry_));
+    }
     root_open_ = false;
+    transaction_lost_ = false;
     savepoints_.clear();
-    engine_->pool->checkin(std::move(entry_));
 }
 
 void Connection::invalidate() noexcept {
     if (entry_) entry_->invalidated = true;
-    root_open_ = false;
-    savepoints_.clear();
+    if (root_open_) transaction_lost_ = true;
 }
 
 DriverConnection& Connection::live() {
-    if (!entry_)
+    if (closed_)
         throw InvalidRequestError("alchemy: this connection is closed; get a new one with "
                                   "engine.connect()");
-    if (entry_->invalidated)
-        throw InvalidRequestError("alchemy: this connection was invalidated (the database "
-                                  "connection was lost or invalidate() was called); get a new "
-                                  "one with engine.connect()");
+    if (transaction_lost_) throw_lost_transaction();
+    if (!entry_ || entry_->invalidated) reconnect();
     return *entry_->connection;
+}
+
+void Connection::reconnect() {
+    // The lost connection goes back first: with a pool of one it holds the only slot.
+    if (entry_) engine_->pool->checkin(std::move(entry_));
+    isolation_set_on_connection_ = false;
+    entry_ = engine_->pool->checkout();  // on failure the next use tries again
+    if (isolation_ != engine_->isolation) apply_connection_isolation(*entry_->connection);
 }
 
 DriverConnection& Connection::driver_connection() { return live(); }
@@ -134,7 +157,7 @@ void Connection::run_control(std::string_view sql, std::string_view log_line) {
 }
 
 void Connection::begin_root(std::string_view log_line) {
-    run_control("BEGIN", log_line);
+    run_control(begin_sql_, log_line);
     root_open_ = true;
     ++root_serial_;
 }
@@ -161,36 +184,46 @@ Transaction Connection::begin_nested() {
 }
 
 void Connection::commit() {
-    if (root_open_) end_root("COMMIT");
+    if (root_open_) end_root(true);
 }
 
 void Connection::rollback() {
-    if (root_open_) end_root("ROLLBACK");
+    if (root_open_) end_root(false);
 }
 
 bool Connection::in_transaction() const noexcept { return root_open_; }
 bool Connection::in_nested_transaction() const noexcept { return !savepoints_.empty(); }
 
-void Connection::end_root(std::string_view sql) {
-    if (!entry_ || entry_->invalidated) {
-        root_open_ = false;
-        savepoints_.clear();
+void Connection::forget_transaction() noexcept {
+    root_open_ = false;
+    transaction_lost_ = false;
+    savepoints_.clear();
+}
+
+void Connection::end_root(bool commit) {
+    if (transaction_lost_) {
+        if (commit) throw_lost_transaction();
+        engine_->log("ROLLBACK (the connection was lost; nothing to send)");
+        forget_transaction();
         return;
     }
+    const std::string_view sql = commit ? "COMMIT" : "ROLLBACK";
     try {
         run_control(sql, sql);
     } catch (...) {
         // A failed COMMIT may or may not have ended the transaction (PostgreSQL rolls
-        // back; SQLite stays open when busy): believe the server.
-        root_open_ = entry_ && !entry_->invalidated && entry_->connection->in_transaction();
-        if (!root_open_) savepoints_.clear();
+        // back; SQLite stays open when busy): believe the server. One that lost the
+        // connection stays open as lost, for rollback() to acknowledge.
+        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction()))
+            forget_transaction();
         throw;
     }
-    root_open_ = false;
-    savepoints_.clear();
+    forget_transaction();
 }
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
+    // Nothing of the transaction is left to release or roll back to.
+    if (transaction_lost_) throw_lost_transaction();
     const auto name = dialect_->quote_identifier(savepoint_name(id));
     const auto sql = (commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + name;
     run_control(sql, sql);
@@ -210,13 +243,20 @@ void Connection::set_isolation_level(IsolationLevel level) {
     if (root_open_)
         throw InvalidRequestError("alchemy: the isolation level cannot change inside a "
                                   "transaction; commit() or rollback() first");
-    if (level != IsolationLevel::autocommit) {
-        const auto sql = dialect_->isolation_level_sql(level);
-        engine_->log(sql);
-        dc.execute_script(sql);
-    }
+    begin_sql_ = dialect_->begin_sql(level == IsolationLevel::autocommit
+                                         ? std::nullopt
+                                         : std::optional<IsolationLevel>(level));
     isolation_ = level;
-    isolation_changed_ = true;
+    apply_connection_isolation(dc);
+}
+
+void Connection::apply_connection_isolation(DriverConnection& dc) {
+    if (!isolation_ || autocommit()) return;
+    const auto sql = dialect_->connection_isolation_sql(*isolation_);
+    if (sql.empty()) return;
+    engine_->log(sql);
+    dc.execute_script(sql);
+    isolation_set_on_connection_ = true;
 }
 
 // Transaction ---------------------------------------------------------------------
@@ -248,7 +288,7 @@ void Transaction::commit() {
     if (nested_)
         conn_->end_savepoint(depth_, id_, true);
     else
-        conn_->end_root("COMMIT");
+        conn_->end_root(true);
 }
 
 void Transaction::rollback() {
@@ -256,7 +296,7 @@ void Transaction::rollback() {
     if (nested_)
         conn_->end_savepoint(depth_, id_, false);
     else
-        conn_->end_root("ROLLBACK");
+        conn_->end_root(false);
 }
 
 }  // namespace alchemy

@@ -28,11 +28,17 @@ Engine create_engine(const URL& url, EngineOptions options) {
     state->driver = &driver_for(url);
     state->options = std::move(options);
     const auto& opts = state->options;
-    if (!opts.isolation_level.empty()) {
+    if (!opts.isolation_level.empty())
         state->isolation = parse_isolation_level(opts.isolation_level);
-        if (*state->isolation != IsolationLevel::autocommit)  // fail now if unsupported
-            state->driver->dialect().isolation_level_sql(*state->isolation);
-    }
+    const bool autocommit = state->isolation == IsolationLevel::autocommit;
+    // Also refuses, now rather than at the first transaction, a level the backend lacks.
+    // An explicit begin() under AUTOCOMMIT gets the database's default level.
+    state->begin_sql =
+        state->driver->dialect().begin_sql(autocommit ? std::nullopt : state->isolation);
+    const std::string connection_isolation_sql =
+        state->isolation && !autocommit
+            ? state->driver->dialect().connection_isolation_sql(*state->isolation)
+            : std::string();
     if (opts.pool_timeout.count() < 0)
         throw ArgumentError("alchemy: pool_timeout must not be negative");
 
@@ -51,10 +57,9 @@ Engine create_engine(const URL& url, EngineOptions options) {
     }
 
     detail::EngineState* raw = state.get();  // the pool lives inside the state it points to
-    auto connect = [raw, connect_options]() {
+    auto connect = [raw, connect_options, connection_isolation_sql]() {
         auto conn = raw->driver->connect(raw->url, connect_options);
-        if (raw->isolation && *raw->isolation != IsolationLevel::autocommit)
-            conn->execute_script(raw->driver->dialect().isolation_level_sql(*raw->isolation));
+        if (!connection_isolation_sql.empty()) conn->execute_script(connection_isolation_sql);
         return conn;
     };
     auto reset = [raw](DriverConnection& conn) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace alchemy::detail {
@@ -20,6 +21,8 @@ struct EngineState {
     const Driver* driver = nullptr;
     /// The isolation level given in the options; unset keeps the database default.
     std::optional<IsolationLevel> isolation;
+    /// The dialect's BEGIN for `isolation` (the default level's under AUTOCOMMIT).
+    std::string begin_sql;
     std::unique_ptr<Pool> pool;
 
     void log(std::string_view line) const;

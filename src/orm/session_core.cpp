@@ -40,9 +40,9 @@ SessionCore::~SessionCore() { close(); }
 
 void SessionCore::check_usable() const {
     if (needs_rollback_)
-        throw InvalidRequestError(
-            "alchemy: this Session's transaction was rolled back because a flush failed; call "
-            "session.rollback() before using the Session again");
+        throw PendingRollbackError(
+            "alchemy: this Session's transaction was rolled back because a flush, a commit or "
+            "its connection failed; call session.rollback() before using the Session again");
 }
 
 Connection& SessionCore::connection() {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -86,7 +87,7 @@ constexpr std::int64_t micros_per_day = 86'400'000'000;
 
 }  // namespace
 
-TEST_CASE("the postgresql dialect numbers placeholders and sets isolation per session",
+TEST_CASE("the postgresql dialect numbers placeholders and puts the isolation level in BEGIN",
           "[postgresql]") {
     for (const char* name : {"postgresql", "postgres", "postgresql+psycopg2"}) {
         sa::URL url;
@@ -102,12 +103,14 @@ TEST_CASE("the postgresql dialect numbers placeholders and sets isolation per se
     sql += " AND b = ";
     dialect.append_placeholder(sql, 12);
     CHECK(sql == "a = $1 AND b = $12");
-    CHECK(dialect.isolation_level_sql(sa::IsolationLevel::serializable) ==
-          "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE");
-    CHECK(dialect.isolation_level_sql(sa::IsolationLevel::read_uncommitted) ==
-          "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ UNCOMMITTED");
-    CHECK_THROWS_AS(dialect.isolation_level_sql(sa::IsolationLevel::autocommit),
-                    sa::ArgumentError);
+    // The level travels in BEGIN: no session state for a pooler to hand to another client.
+    CHECK(dialect.begin_sql(std::nullopt) == "BEGIN");
+    CHECK(dialect.begin_sql(sa::IsolationLevel::serializable) ==
+          "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    CHECK(dialect.begin_sql(sa::IsolationLevel::read_uncommitted) ==
+          "BEGIN ISOLATION LEVEL READ UNCOMMITTED");
+    CHECK(dialect.connection_isolation_sql(sa::IsolationLevel::serializable).empty());
+    CHECK_THROWS_AS(dialect.begin_sql(sa::IsolationLevel::autocommit), sa::ArgumentError);
 }
 
 TEST_CASE("a refused postgresql connection raises OperationalError without the password",
@@ -472,6 +475,56 @@ TEST_CASE("without server-side prepared statements nothing is prepared by name",
     CHECK(int_of(*conn, "SELECT count(*) FROM pg_prepared_statements") == 0);
 }
 
+TEST_CASE("statement names are unique across connections so a pooler cannot mix them up",
+          "[postgresql]") {
+    auto url = server_url();
+    if (!url) return;
+    auto first = connect(*url);
+    auto second = connect(*url);
+    const std::string names = "SELECT string_agg(name, ',') FROM pg_prepared_statements";
+    const auto of_first = text_of(*first, names);
+    const auto of_second = text_of(*second, names);
+    // A random prefix per connection: two clients of one server session (behind
+    // PgBouncer) never run each other's statements under a shared name.
+    const std::regex form("alchemy_[0-9a-f]{16}_1");
+    CHECK(std::regex_match(of_first, form));
+    CHECK(std::regex_match(of_second, form));
+    CHECK(of_first != of_second);
+}
+
+TEST_CASE("a connection whose statements vanished from the server goes on with unnamed ones",
+          "[postgresql]") {
+    auto url = server_url();
+    if (!url) return;
+    auto conn = connect(*url);
+    const std::string query = "SELECT $1::int8 + 1";
+    CHECK(int_of(*conn, query, {sa::Param::of_int(1)}) == 2);
+    REQUIRE(conn->cached_statement_count() == 1);
+    // What a pooler in transaction mode amounts to: the server session at hand lacks the
+    // statements this connection prepared.
+    conn->execute_script("DEALLOCATE ALL");
+
+    SECTION("outside a transaction the statement runs again at once") {
+        CHECK(int_of(*conn, query, {sa::Param::of_int(2)}) == 3);
+    }
+    SECTION("as the first statement of a transaction too") {
+        conn->execute_script("BEGIN");
+        CHECK(int_of(*conn, query, {sa::Param::of_int(2)}) == 3);
+        conn->execute_script("COMMIT");
+    }
+    SECTION("later in a transaction it fails once with a typed error") {
+        conn->execute_script("BEGIN");
+        run(*conn, "SELECT 1").close();
+        const auto error = expect_error<sa::ProgrammingError>(*conn, query, {sa::Param::of_int(2)});
+        CHECK(error.sqlstate() == "26000");
+        conn->execute_script("ROLLBACK");
+        CHECK(int_of(*conn, query, {sa::Param::of_int(2)}) == 3);
+    }
+    CHECK(conn->cached_statement_count() == 0);
+    CHECK(int_of(*conn, "SELECT $1::int8 * 2", {sa::Param::of_int(4)}) == 8);
+    CHECK(conn->cached_statement_count() == 0);
+}
+
 TEST_CASE("the same SQL runs again while its first cursor is still open", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
@@ -510,9 +563,19 @@ TEST_CASE("a prepared statement whose table changed shape is prepared again",
         CHECK(c.column_count() == 2);
         c.close();
     }
-    SECTION("inside a transaction the error surfaces once") {
+    SECTION("as the first statement of a transaction it is retried transparently") {
+        // The BEGIN travels with it, so ending that transaction and starting over loses nothing.
         conn->execute_script("ALTER TABLE pgdrv_shape ADD COLUMN b int4 DEFAULT 2");
         conn->execute_script("BEGIN");
+        auto& c = run(*conn, select);
+        CHECK(c.column_count() == 2);
+        c.close();
+        conn->execute_script("ROLLBACK");
+    }
+    SECTION("later inside a transaction the error surfaces once") {
+        conn->execute_script("ALTER TABLE pgdrv_shape ADD COLUMN b int4 DEFAULT 2");
+        conn->execute_script("BEGIN");
+        run(*conn, "SELECT 1").close();
         expect_error<sa::DatabaseError>(*conn, select);
         conn->execute_script("ROLLBACK");
         auto& c = run(*conn, select);

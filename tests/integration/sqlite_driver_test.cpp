@@ -105,11 +105,13 @@ TEST_CASE("the sqlite driver is chosen by the URL and speaks the sqlite dialect"
     dialect.append_placeholder(placeholders, 2);
     CHECK(placeholders == "??");
     CHECK(dialect.supports_returning());
-    CHECK(dialect.isolation_level_sql(sa::IsolationLevel::serializable) ==
+    CHECK(dialect.connection_isolation_sql(sa::IsolationLevel::serializable) ==
           "PRAGMA read_uncommitted = 0");
-    CHECK(dialect.isolation_level_sql(sa::IsolationLevel::read_uncommitted) ==
+    CHECK(dialect.connection_isolation_sql(sa::IsolationLevel::read_uncommitted) ==
           "PRAGMA read_uncommitted = 1");
-    CHECK_THROWS_WITH(dialect.isolation_level_sql(sa::IsolationLevel::repeatable_read),
+    CHECK(dialect.begin_sql(std::nullopt) == "BEGIN");
+    CHECK(dialect.begin_sql(sa::IsolationLevel::read_uncommitted) == "BEGIN");
+    CHECK_THROWS_WITH(dialect.begin_sql(sa::IsolationLevel::repeatable_read),
                       Catch::Contains("SERIALIZABLE") && Catch::Contains("READ UNCOMMITTED"));
 }
 

@@ -37,6 +37,10 @@ struct Backend {
 std::string sqlite_temp_url();
 /// The PostgreSQL test server's URL, if one is configured.
 std::optional<std::string> postgres_url();
+/// The URL of the PgBouncer (transaction pooling) in front of the PostgreSQL test server,
+/// from ALCHEMY_TEST_PGBOUNCER_URL (scripts/run-tests starts one). Without it the test is
+/// skipped with a warning, unless ALCHEMY_REQUIRE_PGBOUNCER=1 makes that a failure.
+std::optional<std::string> pgbouncer_url();
 /// `server_url` pointed at a new, empty schema (search_path), so tests running in
 /// parallel on one server never see each other's tables.
 std::string postgres_schema_url(const std::string& server_url);

@@ -5,6 +5,12 @@
 // to the pool rolls back whatever was not committed. conn.begin() starts one
 // explicitly and returns a Transaction guard. Under isolation level AUTOCOMMIT no
 // transaction is begun implicitly. A Connection belongs to one thread at a time.
+//
+// A database connection lost inside a transaction takes the transaction with it. The
+// Connection then refuses everything but rollback() with PendingRollbackError, so a
+// program that caught the statement's error cannot commit() and believe its earlier
+// work saved; after rollback() (or when lost outside a transaction) the next use
+// reconnects through the pool, as SQLAlchemy's Connection does.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -56,13 +62,15 @@ public:
     /// The statement is prepared once; PostgreSQL pipelines the rows. Autobegins like
     /// execute_sql; echo logs the SQL once and the row count with the first row's
     /// parameters. A failing row throws its DatabaseError; roll back, as what the batch
-    /// did before it is undefined. Throws ArgumentError for a malformed batch.
+    /// did before it is undefined. Under AUTOCOMMIT the error's batch_progress() tells how
+    /// many rows stay committed. Throws ArgumentError for a malformed batch.
     std::vector<std::int64_t> execute_batch(std::string_view sql, std::span<const Param> params,
                                             std::size_t params_per_row);
     /// Bulk-loads rows into `table`'s `columns` (bare names; they are quoted): PostgreSQL
     /// COPY ... FROM STDIN in binary, SQLite a prepared INSERT per row. `params` holds
     /// the rows back to back, columns.size() each. Returns the number of rows loaded.
-    /// Autobegins like execute_sql; a failure leaves the transaction to roll back.
+    /// Autobegins like execute_sql; a failure leaves the transaction to roll back. Under
+    /// AUTOCOMMIT the load is all or nothing, and a failure says so (batch_progress()).
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params);
 
@@ -70,26 +78,34 @@ public:
     Transaction begin();
     /// Opens a SAVEPOINT inside the current transaction (beginning one if needed).
     Transaction begin_nested();
-    /// Commits the current transaction, if any.
+    /// Commits the current transaction, if any. Throws PendingRollbackError if the
+    /// database connection was lost inside it.
     void commit();
-    /// Rolls back the current transaction, if any.
+    /// Rolls back the current transaction, if any; after a lost connection, acknowledges
+    /// that the transaction is gone, so the connection can be used again.
     void rollback();
+    /// True from the first statement (or begin()) until commit() or rollback(), including
+    /// while a transaction lost with its connection awaits rollback().
     bool in_transaction() const noexcept;
     bool in_nested_transaction() const noexcept;
 
-    /// Sets this connection's isolation level until it returns to the pool (the pool
-    /// then replaces the connection rather than guess the server's default back).
+    /// Sets the isolation level of this connection's next transactions, until it returns
+    /// to the pool. On PostgreSQL the level travels in each BEGIN, so nothing outlives
+    /// the transaction on the server (which a pooler such as PgBouncer shares); SQLite
+    /// keeps it as connection state, and such a connection is replaced on return.
     /// Throws InvalidRequestError inside a transaction.
     void set_isolation_level(IsolationLevel level);
     /// The level set on the engine or this connection; empty: the database's default.
     std::optional<IsolationLevel> isolation_level() const noexcept { return isolation_; }
 
     const Dialect& dialect() const noexcept { return *dialect_; }
-    /// Marks the connection unusable: it is closed, not reused, when returned.
+    /// Marks the database connection underneath unusable: the pool closes it, and this
+    /// Connection reconnects on its next use. Inside a transaction, the transaction is
+    /// lost with it: rollback() first (see PendingRollbackError).
     void invalidate() noexcept;
     /// Returns the connection to the pool now; later use throws InvalidRequestError.
     void close() noexcept;
-    bool closed() const noexcept { return entry_ == nullptr; }
+    bool closed() const noexcept { return closed_; }
 
     /// The driver connection underneath (for the layers above core and for tests).
     DriverConnection& driver_connection();
@@ -99,17 +115,26 @@ private:
     friend class Transaction;
     Connection(std::shared_ptr<detail::EngineState> engine, std::unique_ptr<PoolEntry> entry);
 
+    /// The driver connection, reconnecting if it was invalidated; throws if this
+    /// Connection is closed or its transaction was lost.
     DriverConnection& live();
+    /// Swaps an invalidated (or missing) pool entry for a fresh one.
+    void reconnect();
     /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.
     DriverConnection& autobegin();
     /// Returns run(); a DatabaseError that lost the connection invalidates it on the way.
     template <class Run>
     decltype(auto) invalidating_on_disconnect(Run&& run);
     bool autocommit() const noexcept { return isolation_ == IsolationLevel::autocommit; }
+    /// Runs the connection-state part of a level set with set_isolation_level, if the
+    /// dialect has one.
+    void apply_connection_isolation(DriverConnection& dc);
     void begin_root(std::string_view log_line);
     void run_control(std::string_view sql, std::string_view log_line);  // logged, unparameterised
-    void end_root(std::string_view sql);
+    void end_root(bool commit);
     void end_savepoint(std::size_t depth, std::uint64_t id, bool commit);
+    /// Forgets the root transaction and its SAVEPOINTs: it ended, or ended with the connection.
+    void forget_transaction() noexcept;
     bool savepoint_active(std::size_t depth, std::uint64_t id) const noexcept;
     bool root_active(std::uint64_t serial) const noexcept;
 
@@ -117,8 +142,11 @@ private:
     std::unique_ptr<PoolEntry> entry_;
     const Dialect* dialect_ = nullptr;
     std::optional<IsolationLevel> isolation_;
-    bool isolation_changed_ = false;
+    std::string begin_sql_;                   ///< the dialect's BEGIN for isolation_
+    bool isolation_set_on_connection_ = false;  ///< the pool must replace it on return
+    bool closed_ = false;
     bool root_open_ = false;
+    bool transaction_lost_ = false;           ///< root_open_, but the connection died under it
     std::uint64_t root_serial_ = 0;            ///< identifies the current root transaction
     std::vector<std::uint64_t> savepoints_;    ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;

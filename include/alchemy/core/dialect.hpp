@@ -1,7 +1,9 @@
-// Dialect: how one backend spells SQL. Core needs placeholders, quoting and
-// isolation levels; the schema and sql layers ask it for more (types, DDL, upsert).
+// Dialect: how one backend spells SQL. Core needs placeholders, quoting and how a
+// transaction begins at an isolation level; the schema and sql layers ask it for more
+// (types, DDL, upsert).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,9 +38,14 @@ public:
     void append_identifier(std::string& out, std::string_view identifier) const;
     std::string quote_identifier(std::string_view identifier) const;
 
-    /// The statement that makes the following transactions of a connection use `level`
-    /// (never called for autocommit). Throws ArgumentError if the backend lacks it.
-    virtual std::string isolation_level_sql(IsolationLevel level) const = 0;
+    /// The statement that begins a transaction at `level` (nullopt: the database's
+    /// default). Never called for AUTOCOMMIT. Throws ArgumentError naming the levels the
+    /// backend has when it lacks `level`.
+    virtual std::string begin_sql(std::optional<IsolationLevel> level) const = 0;
+    /// What a connection must run once so that its transactions get `level`, for a
+    /// backend where the level is connection state rather than part of BEGIN; empty when
+    /// begin_sql() carries it. Never called for AUTOCOMMIT.
+    virtual std::string connection_isolation_sql(IsolationLevel level) const = 0;
 
     /// True when INSERT/UPDATE/DELETE ... RETURNING is available.
     virtual bool supports_returning() const noexcept { return true; }

@@ -8,6 +8,8 @@
 // SQL text, so a log line is enough to find the failing statement.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,17 +35,35 @@ public:
     using Error::Error;
 };
 
+/// The transaction this work belonged to is gone: the connection was lost inside it, or
+/// a flush failed. Everything but rollback() raises this until rollback() acknowledges
+/// the loss (SQLAlchemy's PendingRollbackError), so lost work is never taken for saved.
+class PendingRollbackError : public InvalidRequestError {
+public:
+    using InvalidRequestError::InvalidRequestError;
+};
+
 /// No connection could be checked out of the pool within pool_timeout.
 class PoolTimeoutError : public Error {
 public:
     using Error::Error;
 };
 
+/// What a failed execute_batch() or copy_rows() under AUTOCOMMIT had already committed:
+/// those rows stay, as no transaction holds them.
+struct BatchProgress {
+    std::size_t rows = 0;       ///< rows in the batch
+    std::size_t committed = 0;  ///< rows committed before the failure
+    std::size_t in_doubt = 0;   ///< rows after those that may or may not have been committed
+                                ///< (the connection was lost before their outcome arrived)
+};
+
 /// An error reported by the database or its driver.
 class DatabaseError : public Error {
 public:
     DatabaseError(std::string sqlstate, std::string message, std::string sql,
-                  bool connection_invalidated = false);
+                  bool connection_invalidated = false,
+                  std::optional<BatchProgress> batch_progress = std::nullopt);
 
     /// Five-character SQLSTATE ("23505"); SQLite codes are mapped to the same values.
     const std::string& sqlstate() const noexcept { return sqlstate_; }
@@ -53,12 +73,15 @@ public:
     const std::string& sql() const noexcept { return sql_; }
     /// True when the connection was lost; the pool discards such a connection.
     bool connection_invalidated() const noexcept { return connection_invalidated_; }
+    /// Set when a batch failed under AUTOCOMMIT: how many of its rows stay committed.
+    const std::optional<BatchProgress>& batch_progress() const noexcept { return batch_progress_; }
 
 private:
     std::string sqlstate_;
     std::string message_;
     std::string sql_;
     bool connection_invalidated_;
+    std::optional<BatchProgress> batch_progress_;
 };
 
 class IntegrityError : public DatabaseError {
@@ -128,5 +151,7 @@ public:
 /// mapping their native code, so the SQLSTATE→class table exists once.
 [[noreturn]] void throw_database_error(std::string sqlstate, std::string message,
                                        std::string sql, bool connection_invalidated = false);
+/// Throws `error` again, of the same class, with `progress` attached and stated in what().
+[[noreturn]] void rethrow_with_batch_progress(const DatabaseError& error, BatchProgress progress);
 
 }  // namespace alchemy

@@ -15,6 +15,12 @@ constexpr int binary_results = 1;
 
 void discard_notice(void*, const char*) {}
 
+/// "BEGIN" or "BEGIN ISOLATION LEVEL ...": one statement that only opens a transaction.
+bool is_plain_begin(std::string_view sql) {
+    return sql.starts_with("BEGIN") && (sql.size() == 5 || sql[5] == ' ') &&
+           sql.find(';') == std::string_view::npos;
+}
+
 }  // namespace
 
 PgConnection::PgConnection(ConnectionHandle connection, bool server_prepared_statements)
@@ -30,33 +36,42 @@ PgConnection::PgConnection(ConnectionHandle connection, bool server_prepared_sta
 
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     params_.encode(params, sql);
-    PGresult* raw = begin_pending_              ? run_with_begin(sql)
-                    : server_prepared_statements_ ? execute_prepared(sql)
-                                                  : PQexecParams(connection_.get(), terminated(sql), params_.count(),
-                                       params_.types().data(), params_.values(),
-                                       params_.lengths(), params_.formats(), binary_results);
+    PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);
     auto result = checked(raw, sql);
     auto& cursor = idle_cursor();
     cursor.open(std::move(result), sql);
     return cursor;
 }
 
-PGresult* PgConnection::execute_prepared(std::string_view sql) {
-    const PreparedStatement* statement = statements_.find(sql, params_);
-    PGresult* raw = run(statement ? *statement : prepare(sql));
-    if (is_unknown_statement(raw)) {
-        // Someone ran DEALLOCATE ALL or DISCARD ALL; the next execution prepares afresh.
-        statements_.drop(sql);
-    } else if (is_stale_cached_plan(raw)) {
-        statements_.retire(sql);
-        // Outside a transaction nothing was lost by the failure, so try once more;
-        // inside one the transaction is aborted and the caller must decide.
-        if (PQtransactionStatus(connection_.get()) == PQTRANS_IDLE) {
-            PQclear(raw);
-            raw = run(prepare(sql));
-        }
+PGresult* PgConnection::run_statement(std::string_view sql) {
+    PGresult* raw = run_once(sql);
+    if (!repair_statement(raw, sql)) return raw;
+    // Outside a transaction the failure cost nothing, so the repaired cache gets a second
+    // try; inside one the transaction is aborted and the caller must decide.
+    if (PQtransactionStatus(connection_.get()) == PQTRANS_IDLE) {
+        PQclear(raw);
+        return run_once(sql);
+    }
+    if (!server_prepared_statements_) {
+        const ResultHandle failed(raw);
+        auto failure = describe_failure(connection_.get(), failed.get());
+        failure.message +=
+            "\nHINT: the server session no longer holds this connection's prepared statements "
+            "(a pooler such as PgBouncer in transaction mode, or DEALLOCATE/DISCARD ALL); the "
+            "connection uses unnamed statements from now on, so roll back and run the "
+            "transaction again. Behind such a pooler, set server_prepared_statements = false.";
+        raise(std::move(failure), sql);
     }
     return raw;
+}
+
+PGresult* PgConnection::run_once(std::string_view sql) {
+    if (!server_prepared_statements_)
+        return PQexecParams(connection_.get(), terminated(sql), params_.count(),
+                            params_.types().data(), params_.values(), params_.lengths(),
+                            params_.formats(), binary_results);
+    const PreparedStatement* statement = statements_.find(sql, params_);
+    return run(statement ? *statement : prepare(sql));
 }
 
 PGresult* PgConnection::run(const PreparedStatement& statement) {
@@ -70,50 +85,95 @@ const PreparedStatement& PgConnection::prepare(std::string_view sql) {
     deallocate_retired_statements();
     statements_.types_to_prepare(sql, params_, prepare_types_);
     auto name = statements_.next_name();
-    checked(PQprepare(connection_.get(), name.c_str(), terminated(sql), params_.count(),
-                      prepare_types_.data()),
-            sql);
+    ResultHandle prepared(PQprepare(connection_.get(), name.c_str(), terminated(sql),
+                                    params_.count(), prepare_types_.data()));
+    if (is_statement_name_clash(prepared.get())) stop_preparing();
+    checked(prepared.release(), sql);
     return statements_.add(sql, std::move(name), prepare_types_);
 }
 
+bool PgConnection::repair_statement(const PGresult* failed, std::string_view sql) {
+    if (is_statement_name_clash(failed)) {
+        stop_preparing();
+        return true;
+    }
+    if (is_stale_cached_plan(failed)) {
+        statements_.retire(sql);
+        return true;
+    }
+    return false;
+}
+
+void PgConnection::stop_preparing() noexcept {
+    // The server's statements are not where this connection left them: a pooler in
+    // transaction mode runs us on another server session, or DEALLOCATE or DISCARD ran.
+    // Unique names keep that from ever running another statement; unnamed statements
+    // from now on keep it from failing again.
+    server_prepared_statements_ = false;
+    statements_.clear();
+}
+
 void PgConnection::deallocate_retired_statements() {
-    // Any statement fails in an aborted transaction; wait for it to end.
+    // Only between transactions: a DEALLOCATE that fails (a pooler moved the statement to
+    // another server session) must not abort one.
     if (statements_.retired().empty() ||
-        PQtransactionStatus(connection_.get()) == PQTRANS_INERROR)
+        PQtransactionStatus(connection_.get()) != PQTRANS_IDLE)
         return;
     std::string sql;
     for (const auto& name : statements_.retired()) sql += fmt::format("DEALLOCATE {};", name);
     statements_.clear_retired();
-    checked(PQexec(connection_.get(), sql.c_str()), sql);
+    ResultHandle result(PQexec(connection_.get(), sql.c_str()));
+    if (is_statement_name_clash(result.get())) return stop_preparing();
+    checked(result.release(), sql);
 }
 
 void PgConnection::execute_script(std::string_view sql) {
     // BEGIN waits for the statement that follows it, saving a round trip per transaction.
-    if (sql == "BEGIN" && !in_transaction()) {
+    if (is_plain_begin(sql) && !in_transaction()) {
+        pending_begin_.assign(sql);
         begin_pending_ = true;
         return;
     }
     if (begin_pending_) {
         begin_pending_ = false;
         if (sql == "COMMIT" || sql == "ROLLBACK") return;  // nothing ran, nothing to end
-        const std::string script = "BEGIN; " + std::string(sql);
+        const std::string script = pending_begin_ + "; " + std::string(sql);
         checked(PQexec(connection_.get(), script.c_str()), sql);
         return;
     }
-    checked(PQexec(connection_.get(), terminated(sql)), sql);
+    const auto result = checked(PQexec(connection_.get(), terminated(sql)), sql);
+    // PostgreSQL answers COMMIT in a transaction that an error aborted with ROLLBACK and no
+    // error: reporting that as a commit would call lost work saved.
+    if (sql == "COMMIT" && std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
+        raise_commit_rolled_back();
 }
 
 PGresult* PgConnection::run_with_begin(std::string_view sql) {
     begin_pending_ = false;
-    const PreparedStatement* statement = nullptr;
-    if (server_prepared_statements_) {
-        statement = statements_.find(sql, params_);
-        if (!statement) statement = &prepare(sql);
+    // The BEGIN travels with the statement; the server is still idle, which is the moment
+    // to deallocate (prepare() does so when it runs).
+    for (bool retried = false;; retried = true) {
+        const PreparedStatement* statement = nullptr;
+        if (server_prepared_statements_) {
+            statement = statements_.find(sql, params_);
+            if (!statement) statement = &prepare(sql);
+        }
+        PGresult* result = pipeline_with_begin(statement, sql);
+        // Nothing but this statement ran in the new transaction: when it failed for the
+        // statement cache's sake, ending the transaction and starting over loses nothing.
+        if (retried || !repair_statement(result, sql)) return result;
+        PQclear(result);
+        checked(PQexec(connection_.get(), "ROLLBACK"), "ROLLBACK");
     }
+}
+
+PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement,
+                                            std::string_view sql) {
     PGconn* connection = connection_.get();
     const char* text = statement ? nullptr : terminated(sql);
     if (PQenterPipelineMode(connection) != 1 ||
-        PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1 ||
+        PQsendQueryParams(connection, pending_begin_.c_str(), 0, nullptr, nullptr, nullptr,
+                          nullptr, 0) != 1 ||
         !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
         broken_ = true;  // the pipeline is in an unknown state
         fail(nullptr, sql);
@@ -131,17 +191,15 @@ PGresult* PgConnection::run_with_begin(std::string_view sql) {
     }
     if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
         PQclear(result);
-        fail(begin.get(), "BEGIN");
+        fail(begin.get(), pending_begin_);
     }
-    if (is_unknown_statement(result)) statements_.drop(sql);
-    else if (is_stale_cached_plan(result)) statements_.retire(sql);
     return result;
 }
 
 void PgConnection::flush_pending_begin() {
     if (!begin_pending_) return;
     begin_pending_ = false;
-    checked(PQexec(connection_.get(), "BEGIN"), "BEGIN");
+    checked(PQexec(connection_.get(), pending_begin_.c_str()), pending_begin_);
 }
 
 ResultHandle PgConnection::checked(PGresult* raw, std::string_view sql) {

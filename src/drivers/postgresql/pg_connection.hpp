@@ -40,9 +40,18 @@ public:
     std::size_t cached_statement_count() const noexcept override { return statements_.size(); }
 
 private:
-    PGresult* execute_prepared(std::string_view sql);
+    /// Runs the encoded statement, once more if the statement cache was at fault and
+    /// repaired outside a transaction.
+    PGresult* run_statement(std::string_view sql);
+    /// Runs the encoded statement: named (prepared first if needed) or unnamed.
+    PGresult* run_once(std::string_view sql);
     PGresult* run(const PreparedStatement& statement);
     const PreparedStatement& prepare(std::string_view sql);
+    /// True when `failed` failed because of the statement cache, which is now repaired:
+    /// a stale plan is retired, a statement the server lacks stops server-side preparing.
+    bool repair_statement(const PGresult* failed, std::string_view sql);
+    /// From now on every statement is unnamed (see the definition for why).
+    void stop_preparing() noexcept;
     void deallocate_retired_statements();
 
     /// `raw` if it succeeded; otherwise releases it and throws the matching error.
@@ -56,6 +65,8 @@ private:
     bool send_pipelined(const PreparedStatement* statement, const char* sql);
     /// Runs the encoded statement pipelined behind the BEGIN that execute_script deferred.
     PGresult* run_with_begin(std::string_view sql);
+    /// One round trip of pending_begin_ and the statement (named, or unnamed when null).
+    PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
     /// Sends a deferred BEGIN on its own (before a batch or a COPY).
     void flush_pending_begin();
     /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
@@ -63,6 +74,9 @@ private:
     std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected);
 
     // pg_copy.cpp
+    /// copy_rows() once its rows are counted.
+    std::int64_t copy_in(std::string_view table, std::span<const std::string_view> columns,
+                         std::span<const Param> params, std::size_t rows);
     /// The types of `columns` of the table, asked of the server once per COPY statement.
     const std::vector<Oid>& copy_column_types(const std::string& copy_sql,
                                               std::string_view quoted_table,
@@ -83,6 +97,7 @@ private:
     /// BEGIN was asked for but not sent yet: it travels with the next statement, and a
     /// transaction that runs none costs no round trip at all.
     bool begin_pending_ = false;
+    std::string pending_begin_;  ///< the deferred BEGIN, with its isolation level
     ParamEncoder params_;
     StatementCache statements_;
     std::vector<std::unique_ptr<PgCursor>> cursors_;

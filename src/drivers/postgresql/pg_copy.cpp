@@ -37,6 +37,19 @@ std::int64_t PgConnection::copy_rows(std::string_view table,
                                      std::span<const std::string_view> columns,
                                      std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
+    // Outside a transaction COPY is one statement, committed whole or not at all.
+    const bool autocommit = !in_transaction();
+    try {
+        return copy_in(table, columns, params, rows);
+    } catch (const DatabaseError& error) {
+        if (!autocommit) throw;
+        rethrow_with_batch_progress(error, {rows, 0, broken_ ? rows : 0});
+    }
+}
+
+std::int64_t PgConnection::copy_in(std::string_view table,
+                                   std::span<const std::string_view> columns,
+                                   std::span<const Param> params, std::size_t rows) {
     flush_pending_begin();
     if (columns.size() > max_copy_columns)
         throw ArgumentError(fmt::format("alchemy: copy_rows() got {} columns; at most {} fit a "

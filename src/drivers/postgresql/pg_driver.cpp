@@ -29,13 +29,20 @@ public:
         out.append(digits, std::to_chars(digits, digits + sizeof digits, index).ptr);
     }
 
-    std::string isolation_level_sql(IsolationLevel level) const override {
-        if (level == IsolationLevel::autocommit)
+    // The level travels in each BEGIN rather than as session state (SET SESSION
+    // CHARACTERISTICS), which a pooler in transaction mode would hand to other clients.
+    std::string begin_sql(std::optional<IsolationLevel> level) const override {
+        if (!level) return "BEGIN";
+        if (*level == IsolationLevel::autocommit)
             throw ArgumentError(
                 "alchemy: AUTOCOMMIT is not a PostgreSQL isolation level; the engine "
                 "handles it by not emitting BEGIN");
-        return fmt::format("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
-                           to_string(level));
+        return fmt::format("BEGIN ISOLATION LEVEL {}", to_string(*level));
+    }
+
+    std::string connection_isolation_sql(IsolationLevel level) const override {
+        begin_sql(level);  // refuses AUTOCOMMIT
+        return {};
     }
 };
 

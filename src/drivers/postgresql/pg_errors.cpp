@@ -72,8 +72,10 @@ bool is_stale_cached_plan(const PGresult* result) noexcept {
                .starts_with("cached plan must not change result type");
 }
 
-bool is_unknown_statement(const PGresult* result) noexcept {
-    return field(result, PG_DIAG_SQLSTATE) == "26000";  // invalid_sql_statement_name
+bool is_statement_name_clash(const PGresult* result) noexcept {
+    // 26000 invalid_sql_statement_name, 42P05 duplicate_prepared_statement.
+    const auto sqlstate = field(result, PG_DIAG_SQLSTATE);
+    return sqlstate == "26000" || sqlstate == "42P05";
 }
 
 void raise(Failure failure, std::string_view sql) {
@@ -154,6 +156,15 @@ void raise_too_many_parameters(std::size_t count, std::string_view sql) {
         "54023",
         fmt::format("{} parameters given; a PostgreSQL statement takes at most 65535", count),
         std::string(sql));
+}
+
+void raise_commit_rolled_back() {
+    // 25P02: in_failed_sql_transaction.
+    throw_database_error("25P02",
+                         "COMMIT rolled the transaction back instead: a statement in it failed "
+                         "earlier, which aborts a PostgreSQL transaction, so none of its work "
+                         "was saved; redo the transaction",
+                         "COMMIT");
 }
 
 }  // namespace alchemy::detail::pg

@@ -24,11 +24,15 @@ Failure describe_failure(const PGconn* connection, const PGresult* result);
 /// True when executing a prepared statement failed because its result columns changed
 /// under it (a table was altered); preparing it again fixes it.
 bool is_stale_cached_plan(const PGresult* result) noexcept;
-/// True when executing a prepared statement failed because the server no longer has it
-/// (DEALLOCATE ALL or DISCARD ALL ran on the session).
-bool is_unknown_statement(const PGresult* result) noexcept;
+/// True when a named statement was missing on the server, or its name already taken
+/// there: a pooler moved the session to another server connection, or DEALLOCATE ALL or
+/// DISCARD ALL ran.
+bool is_statement_name_clash(const PGresult* result) noexcept;
 
 [[noreturn]] void raise(Failure failure, std::string_view sql);
+
+/// The error for a COMMIT that the server answered with ROLLBACK.
+[[noreturn]] void raise_commit_rolled_back();
 
 /// OperationalError for a connection that could not be opened. Every occurrence of
 /// `password` in libpq's message is masked.

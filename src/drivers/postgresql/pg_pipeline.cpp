@@ -21,47 +21,58 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
                                  std::size_t params_per_row,
                                  std::span<std::int64_t> rows_affected) {
     const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
-    flush_pending_begin();
-    const auto row = [&](std::size_t i) { return params.subspan(i * params_per_row, params_per_row); };
-    PGconn* connection = connection_.get();
-    std::size_t done = 0;
-    while (done < rows) {
-        params_.encode(row(done), sql);
-        const PreparedStatement* statement = nullptr;
-        if (server_prepared_statements_) {
-            statement = statements_.find(sql, params_);
-            if (!statement) statement = &prepare(sql);
-        }
-        // Without prepared statements every row carries the SQL text, NUL-terminated.
-        const char* text = statement ? nullptr : terminated(sql);
-        if (PQenterPipelineMode(connection) != 1) fail(nullptr, sql);
+    // Outside a transaction each synced chunk commits on its own (the server runs the
+    // statements before a Sync as one implicit transaction).
+    const bool autocommit = !in_transaction();
+    std::size_t done = 0;       // rows of chunks that succeeded
+    std::size_t in_flight = 0;  // rows of the chunk being synced
+    try {
+        flush_pending_begin();
+        const auto row = [&](std::size_t i) { return params.subspan(i * params_per_row, params_per_row); };
+        PGconn* connection = connection_.get();
+        while (done < rows) {
+            params_.encode(row(done), sql);
+            const PreparedStatement* statement = nullptr;
+            if (server_prepared_statements_) {
+                statement = statements_.find(sql, params_);
+                if (!statement) statement = &prepare(sql);
+            }
+            // Without prepared statements every row carries the SQL text, NUL-terminated.
+            const char* text = statement ? nullptr : terminated(sql);
+            if (PQenterPipelineMode(connection) != 1) fail(nullptr, sql);
 
-        std::size_t sent = 0;
-        std::exception_ptr local_error;  // raised here rather than by the server
-        try {
-            do {
-                if (sent > 0) {
-                    params_.encode(row(done + sent), sql);
-                    // A row whose types the statement was not prepared for (a NULL
-                    // becoming a value, an int4 an int8) starts a chunk of its own,
-                    // which prepares it again outside the pipeline.
-                    if (statement && statements_.find(sql, params_) != statement) break;
-                }
-                if (!send_pipelined(statement, text)) fail(nullptr, sql);
-                ++sent;
-            } while (sent < rows_per_sync && done + sent < rows);
-        } catch (...) {
-            if (broken_) throw;  // nothing left to read on a lost connection
-            local_error = std::current_exception();
-        }
+            std::size_t sent = 0;
+            std::exception_ptr local_error;  // raised here rather than by the server
+            try {
+                do {
+                    if (sent > 0) {
+                        params_.encode(row(done + sent), sql);
+                        // A row whose types the statement was not prepared for (a NULL
+                        // becoming a value, an int4 an int8) starts a chunk of its own,
+                        // which prepares it again outside the pipeline.
+                        if (statement && statements_.find(sql, params_) != statement) break;
+                    }
+                    if (!send_pipelined(statement, text)) fail(nullptr, sql);
+                    ++sent;
+                } while (sent < rows_per_sync && done + sent < rows);
+            } catch (...) {
+                if (broken_) throw;  // nothing left to read on a lost connection
+                local_error = std::current_exception();
+            }
 
-        // A failure the server reported for a row sent earlier came first, so it wins.
-        if (auto failure = finish_pipeline(sql, rows_affected.subspan(done, sent))) {
-            if (failure->connection_invalidated) broken_ = true;
-            raise(std::move(*failure), sql);
+            // A failure the server reported for a row sent earlier came first, so it wins.
+            in_flight = sent;
+            if (auto failure = finish_pipeline(sql, rows_affected.subspan(done, sent))) {
+                if (failure->connection_invalidated) broken_ = true;
+                raise(std::move(*failure), sql);
+            }
+            in_flight = 0;
+            done += sent;
+            if (local_error) std::rethrow_exception(local_error);
         }
-        if (local_error) std::rethrow_exception(local_error);
-        done += sent;
+    } catch (const DatabaseError& error) {
+        if (!autocommit) throw;
+        rethrow_with_batch_progress(error, {rows, done, broken_ ? in_flight : 0});
     }
 }
 
@@ -101,11 +112,8 @@ std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql,
             if (PQstatus(connection) == CONNECTION_BAD) return lost();
             if (!failure) {
                 failure = describe_failure(connection, result.get());
-                // The same repairs execute() makes, so the next call prepares afresh.
-                if (is_unknown_statement(result.get()))
-                    statements_.drop(sql);
-                else if (is_stale_cached_plan(result.get()))
-                    statements_.retire(sql);
+                // The same repairs execute() makes, so the next call succeeds.
+                repair_statement(result.get(), sql);
             }
         }
         // Each statement's results end with a null.

@@ -3,7 +3,10 @@
 
 #include "drivers/postgresql/pg_types.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <random>
 
 namespace alchemy::detail::pg {
 namespace {
@@ -42,7 +45,13 @@ void StatementCache::types_to_prepare(std::string_view sql, const ParamEncoder& 
     }
 }
 
-std::string StatementCache::next_name() { return "alchemy_" + std::to_string(++names_issued_); }
+StatementCache::StatementCache(std::size_t capacity) : capacity_(capacity) {
+    std::random_device random;
+    const std::uint64_t bits = (std::uint64_t{random()} << 32) ^ random();
+    name_prefix_ = fmt::format("alchemy_{:016x}_", bits);
+}
+
+std::string StatementCache::next_name() { return name_prefix_ + std::to_string(++names_issued_); }
 
 const PreparedStatement& StatementCache::add(std::string_view sql, std::string name,
                                              std::vector<Oid> types) {
@@ -71,8 +80,9 @@ void StatementCache::retire(std::string_view sql) {
     }
 }
 
-void StatementCache::drop(std::string_view sql) {
-    if (const auto it = entries_.find(sql); it != entries_.end()) entries_.erase(it);
+void StatementCache::clear() noexcept {
+    entries_.clear();
+    retired_.clear();
 }
 
 }  // namespace alchemy::detail::pg

@@ -18,14 +18,14 @@
 namespace alchemy::detail::pg {
 
 struct PreparedStatement {
-    std::string name;                  ///< "alchemy_<n>", unique for the connection's life
+    std::string name;                  ///< see StatementCache::next_name
     std::vector<Oid> parameter_types;  ///< as declared to the server when preparing
     std::uint64_t last_used = 0;
 };
 
 class StatementCache {
 public:
-    explicit StatementCache(std::size_t capacity) : capacity_(capacity) {}
+    explicit StatementCache(std::size_t capacity);
 
     /// The statement prepared for `sql` if it accepts the types of `params` (a NULL fits
     /// any type, an int4 fits int8), marked as just used; null otherwise. Does not
@@ -39,7 +39,10 @@ public:
     void types_to_prepare(std::string_view sql, const ParamEncoder& params,
                           std::vector<Oid>& types) const;
 
-    /// A fresh statement name.
+    /// A fresh statement name, "alchemy_<random>_<n>": unique for this cache's life and,
+    /// through 64 random bits, among every client of the server. A pooler such as
+    /// PgBouncer runs many clients on one server session, where names like "alchemy_1"
+    /// from two clients would run one client's statement for the other.
     std::string next_name();
 
     /// Records `sql` as prepared under `name`. The entry it replaces and, when the cache
@@ -48,8 +51,8 @@ public:
 
     /// Forgets `sql`'s statement and retires its name (its plan went stale).
     void retire(std::string_view sql);
-    /// Forgets `sql`'s statement without retiring it (the server no longer has it).
-    void drop(std::string_view sql);
+    /// Forgets every statement, retired ones too.
+    void clear() noexcept;
 
     /// Names whose server-side statements should be deallocated.
     const std::vector<std::string>& retired() const noexcept { return retired_; }
@@ -62,6 +65,7 @@ private:
     std::vector<std::string> retired_;
     std::size_t capacity_;
     std::uint64_t clock_ = 0;
+    std::string name_prefix_;
     std::uint64_t names_issued_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // execute_batch and copy_rows for SQLite: one cached statement, bound and stepped per row.
 // SQLite runs in-process, so a loop over a prepared statement is already the fast path;
 // there is nothing like PostgreSQL's pipelining or COPY to gain.
+#include "alchemy/core/error.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/sqlite/sqlite_connection.hpp"
 
@@ -9,14 +10,22 @@ namespace alchemy::detail::sqlite {
 void SqliteConnection::execute_batch(std::string_view sql, std::span<const Param> params,
                                      std::size_t params_per_row,
                                      std::span<std::int64_t> rows_affected) {
-    execute_batch_rows(params.size(), params_per_row, rows_affected.size());
-    run_rows(sql, params, params_per_row, rows_affected);
+    const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
+    // Outside a transaction every row commits on its own.
+    const bool autocommit = !in_transaction();
+    std::size_t done = 0;
+    try {
+        run_rows(sql, params, params_per_row, rows_affected, done);
+    } catch (const DatabaseError& error) {
+        if (!autocommit) throw;
+        rethrow_with_batch_progress(error, {rows, done, 0});
+    }
 }
 
 std::int64_t SqliteConnection::copy_rows(std::string_view table,
                                          std::span<const std::string_view> columns,
                                          std::span<const Param> params) {
-    batch_row_count(params.size(), columns.size(), "copy_rows()");
+    const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
     const auto& dialect = sqlite_driver().dialect();
     std::string sql = "INSERT INTO ";
     dialect.append_identifier(sql, table);
@@ -28,12 +37,36 @@ std::int64_t SqliteConnection::copy_rows(std::string_view table,
     sql += ") VALUES (";
     for (std::size_t i = 0; i < columns.size(); ++i) sql += i ? ", ?" : "?";
     sql += ')';
-    return run_rows(sql, params, columns.size(), {});
+    std::size_t done = 0;
+    if (in_transaction()) return run_rows(sql, params, columns.size(), {}, done);
+    // Outside a transaction the rows load in one of their own: all or nothing, as
+    // PostgreSQL's COPY, rather than a commit per row.
+    execute_script("BEGIN");
+    try {
+        const auto loaded = run_rows(sql, params, columns.size(), {}, done);
+        execute_script("COMMIT");
+        return loaded;
+    } catch (...) {
+        roll_back_quietly();
+        try {
+            throw;
+        } catch (const DatabaseError& error) {
+            rethrow_with_batch_progress(error, {rows, 0, 0});
+        }
+    }
+}
+
+void SqliteConnection::roll_back_quietly() noexcept {
+    if (!in_transaction()) return;  // SQLite already rolled back (a full disk, say)
+    try {
+        execute_script("ROLLBACK");
+    } catch (...) {  // the caller's error says what went wrong; this one adds nothing
+    }
 }
 
 std::int64_t SqliteConnection::run_rows(std::string_view sql, std::span<const Param> params,
                                         std::size_t params_per_row,
-                                        std::span<std::int64_t> each) {
+                                        std::span<std::int64_t> each, std::size_t& done) {
     if (params.empty()) return 0;
     auto& statement = idle_statement_for(sql);
     std::int64_t total = 0;
@@ -51,6 +84,7 @@ std::int64_t SqliteConnection::run_rows(std::string_view sql, std::span<const Pa
         statement.close();
         if (!each.empty()) each[row] = affected;
         total += affected;
+        done = row + 1;
     }
     return total;
 }

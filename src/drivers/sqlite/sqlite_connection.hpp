@@ -55,9 +55,13 @@ private:
 
     SqliteStatement& idle_statement_for(std::string_view sql);
     /// Runs `sql` once per row of `params_per_row` values; writes each row's count into
-    /// `each` unless it is empty. Returns the total.
+    /// `each` unless it is empty, and the number of rows run so far into `done`. Returns
+    /// the total.
     std::int64_t run_rows(std::string_view sql, std::span<const Param> params,
-                          std::size_t params_per_row, std::span<std::int64_t> each);
+                          std::size_t params_per_row, std::span<std::int64_t> each,
+                          std::size_t& done);
+    /// Ends the open transaction, if any, ignoring a failure to.
+    void roll_back_quietly() noexcept;
     /// Finalizes least recently used entries whose statements are all idle until the
     /// cache fits its capacity again; `keep` is never evicted.
     void evict_beyond_capacity(const CacheEntry& keep) noexcept;

@@ -9,7 +9,8 @@ class SqliteDialect final : public Dialect {
 public:
     std::string_view name() const noexcept override { return "sqlite"; }
     void append_placeholder(std::string& out, int index) const override;
-    std::string isolation_level_sql(IsolationLevel level) const override;
+    std::string begin_sql(std::optional<IsolationLevel> level) const override;
+    std::string connection_isolation_sql(IsolationLevel level) const override;
     /// RETURNING exists since SQLite 3.35; we require 3.40.
     bool supports_returning() const noexcept override { return true; }
 };
