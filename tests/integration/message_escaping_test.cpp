@@ -134,8 +134,10 @@ TEST_CASE("the echo log shows control characters in bound values escaped") {
     batch_sql += ", ";
     conn.dialect().append_placeholder(batch_sql, 2);
     batch_sql += ')';
-    const std::vector params{sa::Param::of_int(4), sa::Param::of_text(hostile + "4"),
-                             sa::Param::of_int(5), sa::Param::of_text(hostile + "5")};
+    // Params view their text: the strings must outlive the batch.
+    const std::string fourth = hostile + "4", fifth = hostile + "5";
+    const std::vector params{sa::Param::of_int(4), sa::Param::of_text(fourth),
+                             sa::Param::of_int(5), sa::Param::of_text(fifth)};
     conn.execute_batch(batch_sql, params, 2);
     conn.commit();
 
