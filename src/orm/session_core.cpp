@@ -2,6 +2,7 @@
 #include "alchemy/orm/detail/session_core.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
 
 #include <fmt/format.h>
 
@@ -83,14 +84,20 @@ std::uint32_t SessionCore::begin_nested() {
     return depth();
 }
 
+ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
+    if (id >= sets_.size()) sets_.resize(id + 1);
+    sets_[id] = std::make_unique<ModelSetCore>(*this, ops);
+    return *sets_[id];
+}
+
 /// The models with work, parents before children (foreign keys between their tables;
 /// references inside a cycle keep the order the models were first used in).
-std::vector<ModelSetBase*> SessionCore::ordered_work() {
-    std::vector<ModelSetBase*> work;
+std::vector<ModelSetCore*> SessionCore::ordered_work() {
+    std::vector<ModelSetCore*> work;
     for (auto& set : sets_)
         if (set && set->collect_flush()) work.push_back(set.get());
     if (work.size() < 2) return work;
-    std::vector<ModelSetBase*> ordered;
+    std::vector<ModelSetCore*> ordered;
     std::vector<bool> placed(work.size(), false);
     auto waits_for = [&](std::size_t i) {
         for (const auto& fk : work[i]->table().foreign_keys) {

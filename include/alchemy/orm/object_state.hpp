@@ -10,6 +10,11 @@
 // objects the session creates (add(T), get, query results) carry it in their
 // shared_ptr's control block, so it costs no lookup and outlives the session; a
 // shared_ptr the user made with std::make_shared gets one from a small registry.
+//
+// The session holds its own objects weakly, as SQLAlchemy's identity map does: once the
+// program drops the last shared_ptr, the object stays readable inside its control block
+// (the session's weak_ptr keeps that alive) until the session lets it go, which it does
+// only when the object has nothing left to flush (detail::ModelSetCore::reap).
 #pragma once
 
 #include <cstddef>
@@ -27,15 +32,17 @@ std::string_view to_string(ObjectState state) noexcept;
 namespace detail {
 
 class SessionCore;
-class ModelSetBase;
 
 /// The session's bookkeeping for one object; see the file comment.
 struct InstanceState {
     ObjectState state = ObjectState::transient;
     /// The session holding the object (pending, persistent, deleted), else null.
     SessionCore* session = nullptr;
-    /// Position in its ModelSet's list of objects (valid while attached).
+    /// Position in its ModelSetCore's list of objects (valid while attached).
     std::size_t slot = 0;
+    /// The object (a T) and its snapshot: T's column values as the database last had them.
+    void* object = nullptr;
+    void* snapshot = nullptr;
     /// session.delete_(obj) was called; the DELETE runs at the next flush.
     bool delete_requested = false;
     /// Its values are out of date: reloaded when the session next hands it out.
@@ -49,20 +56,27 @@ struct InstanceState {
     bool key_generated = false;
 };
 
-/// InstanceState plus the values of T's columns as the database last had them: the
-/// snapshot that dirty detection compares with and whose key is the object's identity.
-/// Meaningful once the object has a row (persistent, deleted, detached).
+/// InstanceState plus the storage of its snapshot: the column values that dirty
+/// detection compares with and whose key is the object's identity. Only columns are
+/// ever copied into it. Meaningful once the object has a row (persistent, deleted,
+/// detached).
 template <class T>
 struct TypedState : InstanceState {
-    T snapshot{};
+    TypedState() noexcept { snapshot = &snapshot_value; }
+    TypedState(const TypedState&) = delete;
+    TypedState& operator=(const TypedState&) = delete;
+    T snapshot_value{};
 };
 
 /// The deleter of shared_ptrs the session creates. It holds the object's state and the
 /// object itself inside the control block — one allocation per object — where
 /// std::get_deleter finds them. The shared_ptr owns a null pointer (so this is called
-/// with null); an aliasing pointer to `object` is what users get.
+/// with null); an aliasing pointer to `object` is what users get. Both live until the
+/// control block goes, which a weak_ptr delays: see the file comment.
 template <class T>
 struct tracked_deleter {
+    tracked_deleter() = default;
+    tracked_deleter(tracked_deleter&&) noexcept {}  // only ever moved while empty, into place
     TypedState<T> state;
     std::optional<T> object;
     void operator()(T*) const noexcept {}
@@ -88,6 +102,7 @@ template <class T>
 TypedState<T>& state_of(const std::shared_ptr<T>& object) {
     if (auto* s = find_state(object)) return *s;
     auto made = registered_state(object, [] { return std::shared_ptr<InstanceState>(std::make_shared<TypedState<T>>()); });
+    made->object = object.get();
     return static_cast<TypedState<T>&>(*made);
 }
 
@@ -95,9 +110,10 @@ TypedState<T>& state_of(const std::shared_ptr<T>& object) {
 template <class T>
 std::shared_ptr<T> make_tracked(T&& value) {
     std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
-    auto& storage = std::get_deleter<tracked_deleter<T>>(owner)->object;
-    storage.emplace(std::move(value));
-    return std::shared_ptr<T>(std::move(owner), &*storage);
+    auto& deleter = *std::get_deleter<tracked_deleter<T>>(owner);
+    deleter.object.emplace(std::move(value));
+    deleter.state.object = &*deleter.object;
+    return std::shared_ptr<T>(std::move(owner), &*deleter.object);
 }
 
 }  // namespace detail

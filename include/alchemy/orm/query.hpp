@@ -14,6 +14,7 @@
 #include "alchemy/orm/detail/evaluate.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/sql/functions.hpp"
+#include "alchemy/sql/insert.hpp"
 #include "alchemy/sql/select.hpp"
 #include "alchemy/sql/subquery.hpp"
 
@@ -143,7 +144,7 @@ namespace detail {
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
     core.autoflush();
-    auto& set = core.models<ModelSet<T>>(model_id<T>());
+    ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
     for (auto& row : core.connection().execute(statement)) objects.push_back(set.adopt(std::move(row)));
     return objects;
@@ -276,21 +277,20 @@ public:
         bind_where(params);
         auto& conn = core_->connection();
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), d), params.params());
-        auto& models = set();
+        auto models = set();
         if (sync == synchronize_session::fetch) {
             std::int64_t count = 0;
             for (auto& row : std::move(result).template as<T>()) {
                 ++count;
-                if (auto object = models.identity_lookup(detail::key_of(row)))
-                    models.mark_deleted(*detail::find_state(object));
+                if (auto* state = models.state_with_key_of(row)) models.mark_deleted(*state);
             }
             return count;
         }
         const auto count = result.rowcount();
         if constexpr (evaluable) {
             if (sync == synchronize_session::evaluate) {
-                std::vector<detail::TypedState<T>*> matched;
-                models.for_each_persistent([&](T& obj, detail::TypedState<T>& st) {
+                std::vector<detail::InstanceState*> matched;
+                models.for_each_persistent([&](T& obj, detail::InstanceState& st) {
                     if (detail::matches(obj, where_)) matched.push_back(&st);
                 });
                 for (auto* st : matched) models.mark_deleted(*st);
@@ -303,7 +303,9 @@ private:
     template <class, class, class>
     friend class Query;
 
-    detail::ModelSet<T>& set() const { return core_->models<detail::ModelSet<T>>(detail::model_id<T>()); }
+    detail::ModelSet<T> set() const {
+        return detail::ModelSet<T>(core_->models(detail::model_id<T>(), detail::model_ops<T>()));
+    }
 
     template <class S>
     auto build(S s) const {
@@ -353,28 +355,25 @@ private:
     /// fetch: the objects of the returned rows take the assigned columns' new values.
     template <class... As>
     std::int64_t take_returned(Result<> result, const std::tuple<As...>&) const {
-        auto& models = set();
+        auto models = set();
         std::int64_t count = 0;
         for (auto& row : std::move(result).template as<T>()) {
             ++count;
-            auto object = models.identity_lookup(detail::key_of(row));
-            if (!object) continue;
-            auto& st = *detail::find_state(object);
-            (assign_from_row<As>(*object, st, row), ...);
+            if (auto* state = models.state_with_key_of(row)) (assign_from_row<As>(*state, row), ...);
         }
         return count;
     }
     template <class A>
-    static void assign_from_row(T& object, detail::TypedState<T>& st, const T& row) {
+    static void assign_from_row(detail::InstanceState& state, const T& row) {
         constexpr std::size_t c = A::column::index;
-        detail::field_of<c>(object) = detail::field_of<c>(row);
-        detail::field_of<c>(st.snapshot) = detail::field_of<c>(row);
+        detail::field_of<c>(*static_cast<T*>(state.object)) = detail::field_of<c>(row);
+        detail::field_of<c>(*static_cast<T*>(state.snapshot)) = detail::field_of<c>(row);
     }
 
     /// evaluate: each matching object takes the values the SET clause gives it.
     template <class... As>
     void apply_evaluated(const std::tuple<As...>& set_clause) const {
-        set().for_each_persistent([&](T& obj, detail::TypedState<T>& st) {
+        set().for_each_persistent([&](T& obj, detail::InstanceState& st) {
             if (!detail::matches(obj, where_)) return;
             // Every value is computed from the old row before any is assigned, as SQL does.
             auto values = std::apply([&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; },
@@ -385,7 +384,7 @@ private:
         });
     }
     template <class A, class V>
-    static void assign_value(T& obj, detail::TypedState<T>& st, const std::optional<V>& value) {
+    static void assign_value(T& obj, detail::InstanceState& st, const std::optional<V>& value) {
         constexpr std::size_t c = A::column::index;
         using F = typename A::column::field_type;
         auto& field = detail::field_of<c>(obj);
@@ -396,7 +395,7 @@ private:
             if (!value) return;  // NULL into a NOT NULL column: the database refused already
             field = static_cast<F>(*value);
         }
-        detail::field_of<c>(st.snapshot) = field;
+        detail::field_of<c>(*static_cast<T*>(st.snapshot)) = field;
     }
 
     detail::SessionCore* core_;

@@ -165,10 +165,10 @@ public:
     template <class T>
         requires(!detail::is_shared_ptr_v<T> && detail::require_model<T>())
     std::shared_ptr<T> merge(const T& values) {
-        auto& set = models<T>();
         if (!needs_generated_key(values))
-            if (auto existing = set.get(detail::key_of(values))) {
-                *existing = values;
+            if (auto existing = models<T>().get_by_key_of(values)) {
+                // Columns only: what relationships hold is not the row's to overwrite.
+                detail::model_ops<T>().copy_columns(existing.get(), &values);
                 return existing;
             }
         return add(T(values));
@@ -234,8 +234,8 @@ public:
 
 private:
     template <class T>
-    detail::ModelSet<T>& models() {
-        return core_->models<detail::ModelSet<T>>(detail::model_id<T>());
+    detail::ModelSet<T> models() {
+        return detail::ModelSet<T>(core_->models(detail::model_id<T>(), detail::model_ops<T>()));
     }
 
     std::unique_ptr<detail::SessionCore> core_;

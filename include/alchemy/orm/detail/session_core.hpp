@@ -1,7 +1,7 @@
 // The non-template half of a Session: its connection and transactions, the unit of
 // work's ordering of tables, and the state changes that commit, rollback and close make.
-// The typed half (ModelSet<T>, one per model the session has seen) does the per-object
-// work behind the ModelSetBase interface.
+// Each model the session has seen has a ModelSetCore (model_set.hpp) doing its objects'
+// part.
 #pragma once
 
 #include "alchemy/core/connection.hpp"
@@ -27,7 +27,7 @@ struct SessionOptions {
 
 namespace detail {
 
-/// A small number per model type, so a session finds its ModelSet<T> by index.
+/// A small number per model type, so a session finds its ModelSetCore by index.
 std::size_t next_model_id() noexcept;
 template <class T>
 std::size_t model_id() noexcept {
@@ -35,31 +35,8 @@ std::size_t model_id() noexcept {
     return id;
 }
 
-/// The typed work of one model in one session; see ModelSet<T>.
-class ModelSetBase {
-public:
-    virtual ~ModelSetBase() = default;
-
-    /// T's table, for ordering the flush by foreign keys.
-    virtual const Table& table() const = 0;
-    /// Finds what the next flush must do (new, changed and deleted objects); false: nothing.
-    virtual bool collect_flush() = 0;
-    /// INSERTs of new objects, then UPDATEs of changed ones. Generated keys are written
-    /// into the objects; everything else waits for finish_flush().
-    virtual void flush_saves(Connection& conn) = 0;
-    /// DELETEs of the objects session.delete_() named.
-    virtual void flush_deletes(Connection& conn) = 0;
-    /// After every statement of the flush succeeded: states, identity map, snapshots.
-    virtual void finish_flush(std::uint32_t depth) noexcept = 0;
-    /// After a statement failed: puts back what flush_saves wrote into objects.
-    virtual void undo_flush() noexcept = 0;
-
-    /// The end of the transaction (depth 1) or of a SAVEPOINT (depth > 1).
-    virtual void end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept = 0;
-    virtual void expire_all() noexcept = 0;
-    /// Forgets every object: persistent and deleted ones become detached, pending ones transient.
-    virtual void expunge_all() noexcept = 0;
-};
+struct ModelOps;
+class ModelSetCore;
 
 class SessionCore {
 public:
@@ -101,12 +78,10 @@ public:
     void expire_all() noexcept;
     void expunge_all() noexcept;
 
-    /// The ModelSet for model id `id`, created by `make` on first use.
-    template <class Set>
-    Set& models(std::size_t id) {
-        if (id >= sets_.size()) sets_.resize(id + 1);
-        if (!sets_[id]) sets_[id] = std::make_unique<Set>(*this);
-        return static_cast<Set&>(*sets_[id]);
+    /// The objects of model id `id` (whose operations are `ops`), made on first use.
+    ModelSetCore& models(std::size_t id, const ModelOps& ops) {
+        if (id < sets_.size() && sets_[id]) return *sets_[id];
+        return make_models(id, ops);
     }
 
 private:
@@ -119,7 +94,8 @@ private:
     void roll_back_connection() noexcept;
     void release_connection() noexcept;
     void end_all(bool committed, std::uint32_t depth) noexcept;
-    std::vector<ModelSetBase*> ordered_work();
+    std::vector<ModelSetCore*> ordered_work();
+    ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
     Engine engine_;
     SessionOptions options_;
@@ -131,7 +107,7 @@ private:
     std::vector<Savepoint> savepoints_;
     std::uint64_t root_serial_ = 0;
     std::uint64_t serials_ = 0;
-    std::vector<std::unique_ptr<ModelSetBase>> sets_;
+    std::vector<std::unique_ptr<ModelSetCore>> sets_;
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
     bool flushing_ = false;

@@ -1,0 +1,306 @@
+// ModelOps: what the Session's compiled core needs to know about one model, as a table of
+// plain functions generated once per model at compile time. The identity map, the object
+// states and the unit of work (src/orm/) handle objects through it as `void*`, so their
+// code is compiled once instead of instantiated for every model; what stays a template
+// is this table and the typed front (ModelSet<T>).
+//
+// An object and its snapshot are both a T: the snapshot holds the column values as the
+// database last had them, and only columns are ever copied into it or compared with it.
+#pragma once
+
+#include "alchemy/core/param_buffer.hpp"
+#include "alchemy/orm/detail/persistence.hpp"
+#include "alchemy/orm/object_state.hpp"
+#include "alchemy/schema/detail/type_name.hpp"
+#include "alchemy/schema/model_table.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace alchemy::detail {
+
+struct ModelStatements;
+
+/// A set of a model's column indexes.
+class ColumnMask {
+public:
+    static constexpr std::size_t max_columns = 256;
+
+    void set(std::size_t c) noexcept { words_[c / 64] |= std::uint64_t{1} << (c % 64); }
+    bool test(std::size_t c) const noexcept { return (words_[c / 64] >> (c % 64)) & 1u; }
+    bool any() const noexcept {
+        for (auto w : words_)
+            if (w) return true;
+        return false;
+    }
+    std::size_t hash() const noexcept {
+        std::size_t h = 0;
+        for (auto w : words_) h = h * 0x9e3779b97f4a7c15u ^ static_cast<std::size_t>(w);
+        return h;
+    }
+    friend bool operator==(const ColumnMask&, const ColumnMask&) = default;
+
+private:
+    std::array<std::uint64_t, max_columns / 64> words_{};
+};
+
+struct ColumnMaskHash {
+    std::size_t operator()(const ColumnMask& mask) const noexcept { return mask.hash(); }
+};
+
+/// The per-model table; see the file comment. `values` arguments are objects or
+/// snapshots (a T either way).
+struct ModelOps {
+    std::string_view model_name;
+    const Table& (*table)();
+    ModelStatements& statements;  ///< its SQL texts, rendered once per dialect
+    std::size_t column_count;
+    std::span<const std::size_t> primary_key;
+    std::size_t generated_column;  ///< the autoincrement column, or column_count
+    std::size_t version_column;    ///< sa::version()'s column, or column_count
+    /// The column of a foreign key to the model's own single-column key and the column
+    /// it refers to, or column_count twice.
+    std::size_t self_reference;
+    std::size_t self_referenced;
+
+    /// True when every column but the version has the same value in both.
+    bool (*same_columns)(const void* a, const void* b);
+    /// Sets in `out` the columns (never the version) whose values differ.
+    void (*changed_columns)(const void* object, const void* snapshot, ColumnMask& out);
+    /// Copies every column value from `from` into `to`.
+    void (*copy_columns)(void* to, const void* from);
+    /// Puts the snapshot's values back into the object's columns that differ.
+    void (*discard_changes)(void* object, const void* snapshot);
+    /// A freshly read row for an expired object: each column the program did not change
+    /// since takes the row's value; the snapshot takes all of them.
+    void (*take_row)(void* object, void* snapshot, void* row);
+
+    std::size_t (*hash_key)(const void* values);
+    bool (*same_key)(const void* a, const void* b);
+    /// True when the object leaves its generated key to the database (0 or empty).
+    bool (*needs_generated_key)(const void* object);
+
+    /// Binds the columns in `columns`, in column order.
+    void (*bind_columns)(const void* values, const ColumnMask& columns, ParamBuffer& out);
+    /// Binds the primary key columns, in key order.
+    void (*bind_key)(const void* values, ParamBuffer& out);
+    /// The value of integer column `c` (the generated key, the version); nullopt if NULL.
+    std::optional<std::int64_t> (*integer)(const void* values, std::size_t c);
+    void (*set_integer)(void* values, std::size_t c, std::optional<std::int64_t> value);
+
+    /// A new session-made object with the values and state of `released`, whose last
+    /// shared_ptr the program dropped; see ModelSetCore::revive.
+    std::shared_ptr<void> (*revive)(InstanceState& released, InstanceState*& revived);
+};
+
+template <class T>
+inline constexpr std::size_t generated_column = [] {
+    for (std::size_t c = 0; c < model_info<T>::column_count; ++c)
+        if (model_info<T>::columns[c].autoincrement) return c;
+    return model_info<T>::column_count;
+}();
+
+namespace model_ops_impl {
+
+template <class T>
+const T& as(const void* p) noexcept {
+    return *static_cast<const T*>(p);
+}
+template <class T>
+T& as(void* p) noexcept {
+    return *static_cast<T*>(p);
+}
+
+template <class T>
+bool same_columns(const void* a, const void* b) {
+    bool same = true;
+    for_each_column<T>([&](auto c) {
+        if constexpr (c.value != version_column<T>)
+            same = same && same_value(field_of<c.value>(as<T>(a)), field_of<c.value>(as<T>(b)));
+    });
+    return same;
+}
+
+template <class T>
+void changed_columns(const void* object, const void* snapshot, ColumnMask& out) {
+    for_each_column<T>([&](auto c) {
+        if constexpr (c.value != version_column<T>)
+            if (!same_value(field_of<c.value>(as<T>(object)), field_of<c.value>(as<T>(snapshot)))) out.set(c.value);
+    });
+}
+
+template <class T>
+void copy_columns(void* to, const void* from) {
+    for_each_column<T>([&](auto c) { field_of<c.value>(as<T>(to)) = field_of<c.value>(as<T>(from)); });
+}
+
+template <class T>
+void discard_changes(void* object, const void* snapshot) {
+    for_each_column<T>([&](auto c) {
+        auto& field = field_of<c.value>(as<T>(object));
+        const auto& old = field_of<c.value>(as<T>(snapshot));
+        if (!same_value(field, old)) field = old;
+    });
+}
+
+template <class T>
+void take_row(void* object, void* snapshot, void* row) {
+    for_each_column<T>([&](auto c) {
+        auto& field = field_of<c.value>(as<T>(object));
+        auto& old = field_of<c.value>(as<T>(snapshot));
+        if (same_value(field, old)) field = field_of<c.value>(as<T>(row));
+        old = std::move(field_of<c.value>(as<T>(row)));
+    });
+}
+
+template <class T>
+std::size_t hash_key(const void* values) {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        std::size_t h = 0;
+        ((h = h * 1000003u ^ hash_value(field_of<model_info<T>::primary_key[K]>(as<T>(values)))), ...);
+        return h;
+    }(std::make_index_sequence<model_info<T>::primary_key_count>{});
+}
+
+template <class T>
+bool same_key(const void* a, const void* b) {
+    bool same = true;
+    for_each_column<T>([&](auto c) {
+        if constexpr (model_info<T>::columns[c.value].primary_key)
+            same = same && same_value(field_of<c.value>(as<T>(a)), field_of<c.value>(as<T>(b)));
+    });
+    return same;
+}
+
+template <class T>
+bool needs_key(const void* object) {
+    return needs_generated_key(as<T>(object));
+}
+
+template <class T>
+void bind_columns(const void* values, const ColumnMask& columns, ParamBuffer& out) {
+    for_each_column<T>([&](auto c) {
+        if (columns.test(c.value)) column_codec<T, c.value>::bind(field_of<c.value>(as<T>(values)), out);
+    });
+}
+
+template <class T>
+void bind_key(const void* values, ParamBuffer& out) {
+    alchemy::detail::bind_key(as<T>(values), out);
+}
+
+template <class F>
+std::optional<std::int64_t> integer_of(const F& field) {
+    if constexpr (optional_traits<F>::nullable)
+        return field ? std::optional<std::int64_t>(static_cast<std::int64_t>(*field)) : std::nullopt;
+    else
+        return static_cast<std::int64_t>(field);
+}
+
+template <class T>
+std::optional<std::int64_t> integer(const void* values, std::size_t column) {
+    std::optional<std::int64_t> out;
+    for_each_column<T>([&](auto c) {
+        using F = std::remove_cvref_t<decltype(field_of<c.value>(as<T>(values)))>;
+        if constexpr (std::is_integral_v<typename optional_traits<F>::value_type>)
+            if (c.value == column) out = integer_of(field_of<c.value>(as<T>(values)));
+    });
+    return out;
+}
+
+template <class T>
+void set_integer(void* values, std::size_t column, std::optional<std::int64_t> value) {
+    for_each_column<T>([&](auto c) {
+        using F = std::remove_cvref_t<decltype(field_of<c.value>(as<T>(values)))>;
+        using V = typename optional_traits<F>::value_type;
+        if constexpr (std::is_integral_v<V>) {
+            if (c.value != column) return;
+            auto& field = field_of<c.value>(as<T>(values));
+            if constexpr (optional_traits<F>::nullable)
+                field = value ? F(static_cast<V>(*value)) : F();
+            else
+                field = static_cast<V>(value.value_or(0));
+        }
+    });
+}
+
+template <class T>
+std::shared_ptr<void> revive(InstanceState& released, InstanceState*& revived) {
+    auto object = make_tracked(std::move(as<T>(released.object)));
+    auto& state = std::get_deleter<tracked_deleter<T>>(object)->state;
+    static_cast<InstanceState&>(state) = released;  // flags, depths, slot; pointers set below
+    state.object = object.get();
+    state.snapshot = &state.snapshot_value;
+    copy_columns<T>(state.snapshot, released.snapshot);
+    revived = &state;
+    return object;
+}
+
+template <class T>
+const Table& table() {
+    static const Table t = table_of<T>();
+    return t;
+}
+
+/// The foreign key of T's table that refers to T's own single-column key.
+template <class T>
+std::pair<std::size_t, std::size_t> self_reference() {
+    constexpr std::size_t none = model_info<T>::column_count;
+    const auto& t = table<T>();
+    auto index = [](std::string_view name) {
+        for (std::size_t c = 0; c < model_info<T>::column_count; ++c)
+            if (model_info<T>::columns[c].name == name) return c;
+        return none;
+    };
+    for (const auto& fk : t.foreign_keys)
+        if (fk.referred_table == t.name && fk.columns.size() == 1)
+            return {index(fk.columns.front()), index(fk.referred_columns.front())};
+    return {none, none};
+}
+
+}  // namespace model_ops_impl
+
+/// The statement texts of one model, shared by every Session (src/orm/model_statements.cpp).
+ModelStatements& new_model_statements();
+
+/// T's table of operations.
+template <class T>
+const ModelOps& model_ops() {
+    static_assert(model_info<T>::column_count <= ColumnMask::max_columns,
+                  "alchemy: the Session handles models of at most 256 columns");
+    namespace impl = model_ops_impl;
+    static const ModelOps ops = [] {
+        const auto self = impl::self_reference<T>();
+        return ModelOps{
+            .model_name = type_name<T>(),
+            .table = &impl::table<T>,
+            .statements = new_model_statements(),
+            .column_count = model_info<T>::column_count,
+            .primary_key = model_info<T>::primary_key,
+            .generated_column = generated_column<T>,
+            .version_column = version_column<T>,
+            .self_reference = self.first,
+            .self_referenced = self.second,
+            .same_columns = &impl::same_columns<T>,
+            .changed_columns = &impl::changed_columns<T>,
+            .copy_columns = &impl::copy_columns<T>,
+            .discard_changes = &impl::discard_changes<T>,
+            .take_row = &impl::take_row<T>,
+            .hash_key = &impl::hash_key<T>,
+            .same_key = &impl::same_key<T>,
+            .needs_generated_key = &impl::needs_key<T>,
+            .bind_columns = &impl::bind_columns<T>,
+            .bind_key = &impl::bind_key<T>,
+            .integer = &impl::integer<T>,
+            .set_integer = &impl::set_integer<T>,
+            .revive = &impl::revive<T>,
+        };
+    }();
+    return ops;
+}
+
+}  // namespace alchemy::detail

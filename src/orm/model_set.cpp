@@ -1,0 +1,501 @@
+// ModelSetCore: one model's objects in a session, and the model's part of each flush.
+// model_set.hpp says why objects are held weakly.
+#include "alchemy/orm/detail/model_set.hpp"
+
+#include "orm/model_statements.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <unordered_map>
+
+namespace alchemy::detail {
+namespace {
+
+// Let go of objects the program dropped once the list has grown by this much since the
+// last pass: loading a million rows in batches then keeps memory to what is still held.
+constexpr std::size_t reap_after = 1024;
+
+InstanceState& work_state(const auto& work) noexcept {
+    if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>)
+        return *work;
+    else
+        return *work.state;
+}
+
+}  // namespace
+
+ModelSetCore::ModelSetCore(SessionCore& session, const ModelOps& ops)
+    : session_(session), ops_(ops), identity_(ops) {}
+
+ModelSetCore::~ModelSetCore() { expunge_all(); }
+
+std::string ModelSetCore::message(std::string_view what) const {
+    return "alchemy: the " + std::string(ops_.model_name) + " object " + std::string(what);
+}
+
+// Attaching and detaching ------------------------------------------------------------------
+
+InstanceState& ModelSetCore::attached(InstanceState* state, std::string_view operation) const {
+    if (!contains(state)) throw_not_in_session(operation, ops_.model_name);
+    return *state;
+}
+
+bool ModelSetCore::contains(const InstanceState* state) const noexcept {
+    return state && state->session == &session_;
+}
+
+void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object, bool session_made) {
+    if (state.session == &session_) {
+        state.delete_requested = false;
+        return;
+    }
+    if (state.session)
+        throw InvalidRequestError(message("is already attached to another Session; expunge() it there first, "
+                                          "or merge() a copy into this one"));
+    if (state.state == ObjectState::detached || state.state == ObjectState::deleted) {
+        if (identity_.find(state.snapshot))
+            throw InvalidRequestError(message("cannot be attached: another object with the same primary key "
+                                              "is already in this Session; use merge()"));
+        identity_.reserve(identity_.size() + 1);
+        attach(state, object, session_made, ObjectState::persistent);
+        identity_.insert_or_assign(state);
+    } else {
+        attach(state, object, session_made, ObjectState::pending);
+    }
+}
+
+void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made,
+                          ObjectState as) {
+    Slot slot;
+    slot.state = &state;
+    if (session_made)
+        slot.weak = object;
+    else
+        slot.strong = object;
+    slots_.push_back(std::move(slot));
+    state.session = &session_;
+    state.state = as;
+    state.slot = slots_.size() - 1;
+}
+
+void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<void>& object) {
+    if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
+    identity_.reserve(identity_.size() + 1);
+    attach(state, object, true, ObjectState::persistent);
+    identity_.insert_or_assign(state);
+}
+
+void ModelSetCore::detach(InstanceState& state) noexcept {
+    auto& slot = slots_[state.slot];
+    if (state.state == ObjectState::persistent) identity_.erase(state);
+    state.state = state.state == ObjectState::pending ? ObjectState::transient : ObjectState::detached;
+    state.session = nullptr;
+    state.delete_requested = false;
+    state.inserted_at_depth = state.deleted_at_depth = 0;
+    // Last: an object the program dropped goes with its slot, and `state` with it.
+    slot = Slot{};
+    ++holes_;
+}
+
+void ModelSetCore::delete_(InstanceState& state) {
+    if (state.state == ObjectState::pending)
+        throw InvalidRequestError(message("is pending (never flushed), so there is no row to delete; "
+                                          "expunge() it instead"));
+    if (state.state == ObjectState::persistent) state.delete_requested = true;
+}
+
+void ModelSetCore::expunge(InstanceState& state) {
+    detach(state);
+    compact();
+}
+
+void ModelSetCore::expire(InstanceState& state) {
+    if (state.state == ObjectState::persistent) expire_object(state);
+}
+
+/// Marks the object out of date and drops its unflushed changes, as SQLAlchemy's expiry
+/// does: a change made before expire() or a rollback must not come back (and be written
+/// by the next flush) once the row is reloaded.
+void ModelSetCore::expire_object(InstanceState& state) noexcept {
+    ops_.discard_changes(state.object, state.snapshot);
+    state.expired = true;
+}
+
+void ModelSetCore::refreshed(InstanceState& state, void* row) {
+    ops_.copy_columns(state.object, row);
+    ops_.copy_columns(state.snapshot, row);
+    state.expired = false;
+}
+
+bool ModelSetCore::is_modified(const InstanceState& state) const {
+    return state.state == ObjectState::pending || !ops_.same_columns(state.object, state.snapshot);
+}
+
+/// A rollback undid the INSERT of this object: it is transient again, without the key
+/// the database generated for it.
+void ModelSetCore::forget_insert(InstanceState& state) noexcept {
+    if (state.state == ObjectState::persistent) identity_.erase(state);
+    if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
+    state.state = ObjectState::pending;  // detach() turns it transient
+    state.key_generated = false;
+    state.expired = false;
+    detach(state);
+}
+
+/// Drops the holes detach() left once they are half the list, keeping the order.
+void ModelSetCore::compact() noexcept {
+    if (holes_ * 2 < slots_.size() && holes_ < 1024) return;
+    std::erase_if(slots_, [](const Slot& s) { return !s.state; });
+    for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i].state->slot = i;
+    holes_ = 0;
+}
+
+bool ModelSetCore::released(const Slot& slot) noexcept {
+    if (slot.strong || !slot.weak.expired()) return false;
+    // The program's last write to the object came before its last shared_ptr went (an
+    // acq_rel decrement); this makes it visible here.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return true;
+}
+
+bool ModelSetCore::has_work(const InstanceState& state) const {
+    return state.state == ObjectState::pending || state.delete_requested ||
+           (state.state == ObjectState::persistent && !ops_.same_columns(state.object, state.snapshot));
+}
+
+void ModelSetCore::reap() noexcept {
+    for (auto& slot : slots_)
+        if (slot.state && released(slot) && !has_work(*slot.state)) detach(*slot.state);
+    compact();
+    reaped_at_ = slots_.size();
+}
+
+// Loading -------------------------------------------------------------------------------------
+
+std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
+    auto& old = *slot.state;
+    InstanceState* revived = nullptr;
+    auto object = ops_.revive(old, revived);
+    if (old.state == ObjectState::persistent) identity_.insert_or_assign(*revived);  // same key: no growth
+    slot.state = revived;
+    slot.weak = object;  // lets the old control block go, and `old` with it
+    return object;
+}
+
+std::shared_ptr<void> ModelSetCore::object_of(Slot& slot) {
+    if (slot.strong) return slot.strong;
+    if (auto object = slot.weak.lock()) return object;
+    return revive(slot);
+}
+
+std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find(const void* values) {
+    auto* state = identity_.find(values);
+    if (!state) return {nullptr, nullptr};
+    auto& slot = slots_[state->slot];
+    auto object = object_of(slot);
+    return {std::move(object), slot.state};
+}
+
+std::shared_ptr<void> ModelSetCore::adopt_existing(void* row) {
+    auto [object, state] = find(row);
+    if (object && state->expired) take_row(*state, row);
+    return object;
+}
+
+ModelSetCore::Lookup ModelSetCore::lookup(const void* key_values) {
+    auto* state = identity_.find(key_values);
+    if (!state) return {};
+    if (state->delete_requested) return {nullptr, state, true};
+    auto& slot = slots_[state->slot];
+    auto object = object_of(slot);
+    return {std::move(object), slot.state, false};
+}
+
+void ModelSetCore::take_row(InstanceState& state, void* row) noexcept {
+    ops_.take_row(state.object, state.snapshot, row);
+    state.expired = false;
+}
+
+std::string_view ModelSetCore::select_by_key_sql(const Dialect& dialect) {
+    if (select_by_key_.empty()) select_by_key_ = ops_.statements.select_by_key(dialect, ops_);
+    return select_by_key_;
+}
+
+void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
+    identity_.erase(state);
+    state.state = ObjectState::deleted;
+    state.delete_requested = false;
+    state.deleted_at_depth = session_.depth();
+}
+
+// The unit of work --------------------------------------------------------------------------
+
+bool ModelSetCore::collect_flush() {
+    reap();
+    inserts_.clear();
+    updates_.clear();
+    deletes_.clear();
+    for (auto& slot : slots_) {
+        if (!slot.state) continue;
+        auto& state = *slot.state;
+        if (state.state == ObjectState::pending) {
+            inserts_.push_back({&state});
+        } else if (state.state == ObjectState::persistent) {
+            if (state.delete_requested) {
+                deletes_.push_back(&state);
+            } else if (!ops_.same_columns(state.object, state.snapshot)) {
+                Update u{&state, {}};
+                ops_.changed_columns(state.object, state.snapshot, u.changed);
+                updates_.push_back(u);
+            }
+        }
+    }
+    return !inserts_.empty() || !updates_.empty() || !deletes_.empty();
+}
+
+void ModelSetCore::flush_saves(Connection& conn) {
+    // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
+    identity_.reserve(identity_.size() + inserts_.size());
+    if (!inserts_.empty()) insert_all(conn);
+    if (!updates_.empty()) update_all(conn);
+}
+
+/// Puts rows of a self-referencing table after the rows they refer to.
+template <class Work>
+void ModelSetCore::order_self_referencing(std::vector<Work>& work) const {
+    if (ops_.self_reference >= ops_.column_count || work.size() < 2) return;
+    ColumnMask key, parent;
+    key.set(ops_.self_referenced);
+    parent.set(ops_.self_reference);
+    ParamBuffer keys, parents;
+    for (const auto& w : work) {
+        const auto& state = work_state(w);
+        // A pending object has no row yet, so no snapshot: its own values are the row to be.
+        const void* values = state.state == ObjectState::pending ? state.object : state.snapshot;
+        ops_.bind_columns(values, key, keys);
+        ops_.bind_columns(values, parent, parents);
+    }
+    const auto order = parents_first(keys.params(), parents.params());
+    std::vector<Work> sorted;
+    sorted.reserve(work.size());
+    for (auto i : order) sorted.push_back(work[i]);
+    work = std::move(sorted);
+}
+
+void ModelSetCore::insert_all(Connection& conn) {
+    order_self_referencing(inserts_);
+    const bool versioned = ops_.version_column < ops_.column_count;
+    if (versioned) {
+        for (auto& w : inserts_) {
+            const auto version = ops_.integer(w.state->object, ops_.version_column);
+            if (version.value_or(0) != 0) continue;
+            w.version_before = version;
+            w.version_written = true;
+            ops_.set_integer(w.state->object, ops_.version_column, 1);
+        }
+    }
+    ColumnMask all, given;
+    for (std::size_t c = 0; c < ops_.column_count; ++c) {
+        all.set(c);
+        if (c != ops_.generated_column) given.set(c);
+    }
+    ParamBuffer params;
+    std::string scratch;
+    std::size_t begin = 0;
+    while (begin < inserts_.size()) {
+        // A batch is a run of objects alike in whether the database generates their key.
+        const bool generated = ops_.needs_generated_key(inserts_[begin].state->object);
+        const std::size_t limit = ModelStatements::insert_batch_rows(ops_, generated);
+        std::size_t end = begin + 1;
+        while (end < inserts_.size() && end - begin < limit &&
+               ops_.needs_generated_key(inserts_[end].state->object) == generated)
+            ++end;
+        params.clear();
+        for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, generated ? given : all, params);
+        auto result = conn.execute_sql(ops_.statements.insert(conn.dialect(), ops_, generated, end - begin, scratch),
+                                       params.params());
+        if (generated) write_generated_keys(result, begin, end);
+        begin = end;
+    }
+}
+
+/// Reads the keys RETURNING gave, in ascending order: one statement's generated keys
+/// increase in the order of its VALUES rows on both databases.
+void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std::size_t end) {
+    auto keys = std::move(result).as<std::int64_t>().all();
+    if (keys.size() != end - begin)
+        throw FlushError("alchemy: INSERT INTO " + table().name + " returned " + std::to_string(keys.size()) +
+                         " generated keys for " + std::to_string(end - begin) + " rows");
+    std::sort(keys.begin(), keys.end());
+    for (std::size_t i = begin; i < end; ++i) {
+        auto& w = inserts_[i];
+        w.key_before = ops_.integer(w.state->object, ops_.generated_column);
+        w.key_written = true;
+        ops_.set_integer(w.state->object, ops_.generated_column, keys[i - begin]);
+    }
+}
+
+void ModelSetCore::update_all(Connection& conn) {
+    // Objects with the same changed columns share one statement, run for all of them;
+    // groups go in the order their first object came.
+    std::vector<ColumnMask> masks;
+    std::unordered_map<ColumnMask, std::vector<const Update*>, ColumnMaskHash> groups;
+    for (const auto& u : updates_) {
+        auto& group = groups[u.changed];
+        if (group.empty()) masks.push_back(u.changed);
+        group.push_back(&u);
+    }
+    // PostgreSQL runs one statement for many rows; SQLite steps one prepared UPDATE per
+    // row, which is what it is fast at.
+    const bool many_rows_per_statement = conn.dialect().name() == "postgresql";
+    for (const auto& mask : masks) {
+        const auto& group = groups[mask];
+        if (many_rows_per_statement)
+            update_from_values(conn, mask, group);
+        else
+            update_rows(conn, mask, group);
+    }
+}
+
+void ModelSetCore::bind_update(const Update& u, ParamBuffer& out) const {
+    const bool versioned = ops_.version_column < ops_.column_count;
+    const auto version = versioned ? ops_.integer(u.state->snapshot, ops_.version_column).value_or(0) : 0;
+    ops_.bind_columns(u.state->object, u.changed, out);
+    if (versioned) out.add(Param::of_int(version + 1));
+    ops_.bind_key(u.state->snapshot, out);
+    if (versioned) out.add(Param::of_int(version));
+}
+
+void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std::span<const Update* const> group) {
+    ParamBuffer params;
+    for (const auto* u : group) bind_update(*u, params);
+    const auto affected = conn.execute_batch(ops_.statements.update(conn.dialect(), ops_, changed), params.params(),
+                                             params.size() / group.size());
+    check_matched("UPDATE", affected);
+}
+
+/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count must be
+/// the chunk's size, or a row was deleted or its version moved on.
+void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& changed,
+                                      std::span<const Update* const> group) {
+    const auto chunk = ModelStatements::update_chunk_rows(ops_, changed);
+    ParamBuffer params;
+    std::string scratch;
+    for (std::size_t begin = 0; begin < group.size(); begin += chunk) {
+        const auto rows = std::min(chunk, group.size() - begin);
+        params.clear();
+        for (std::size_t i = begin; i < begin + rows; ++i) bind_update(*group[i], params);
+        const auto sql = ops_.statements.update_from_values(conn.dialect(), ops_, changed, rows, scratch);
+        const auto matched = conn.execute_sql(sql, params.params()).rowcount();
+        if (matched != static_cast<std::int64_t>(rows))
+            throw_stale_data("UPDATE", table().name, rows, static_cast<std::size_t>(matched));
+    }
+}
+
+void ModelSetCore::check_matched(std::string_view statement, std::span<const std::int64_t> affected) const {
+    const auto matched = static_cast<std::size_t>(std::count(affected.begin(), affected.end(), 1));
+    if (matched != affected.size()) throw_stale_data(statement, table().name, affected.size(), matched);
+}
+
+void ModelSetCore::flush_deletes(Connection& conn) {
+    if (deletes_.empty()) return;
+    order_self_referencing(deletes_);
+    std::reverse(deletes_.begin(), deletes_.end());  // children before their parents
+    const bool versioned = ops_.version_column < ops_.column_count;
+    ParamBuffer params;
+    for (const auto* state : deletes_) {
+        ops_.bind_key(state->snapshot, params);
+        if (versioned) params.add(Param::of_int(ops_.integer(state->snapshot, ops_.version_column).value_or(0)));
+    }
+    const auto affected = conn.execute_batch(ops_.statements.delete_row(conn.dialect(), ops_), params.params(),
+                                             params.size() / deletes_.size());
+    if (versioned) check_matched("DELETE", affected);
+}
+
+void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
+    const bool versioned = ops_.version_column < ops_.column_count;
+    for (auto& w : inserts_) {
+        auto& state = *w.state;
+        state.state = ObjectState::persistent;
+        ops_.copy_columns(state.snapshot, state.object);
+        state.inserted_at_depth = depth;
+        state.key_generated = w.key_written;
+        identity_.insert_or_assign(state);  // flush_saves() made room
+    }
+    for (auto& u : updates_) {
+        auto& state = *u.state;
+        if (versioned) {
+            const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
+            ops_.set_integer(state.object, ops_.version_column, version + 1);
+        }
+        const bool key_changed = !ops_.same_key(state.object, state.snapshot);
+        if (key_changed) identity_.erase(state);
+        ops_.copy_columns(state.snapshot, state.object);
+        if (key_changed) identity_.insert_or_assign(state);  // one out, one in: no growth
+    }
+    for (auto* state : deletes_) mark_deleted(*state);
+    inserts_.clear();
+    updates_.clear();
+    deletes_.clear();
+}
+
+void ModelSetCore::undo_flush() noexcept {
+    for (auto& w : inserts_) {
+        if (w.key_written) ops_.set_integer(w.state->object, ops_.generated_column, w.key_before);
+        if (w.version_written) ops_.set_integer(w.state->object, ops_.version_column, w.version_before);
+    }
+    inserts_.clear();
+    updates_.clear();
+    deletes_.clear();
+}
+
+void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept {
+    for (auto& slot : slots_) {
+        if (!slot.state) continue;
+        auto& state = *slot.state;
+        if (committed) {
+            // Deeper levels end with this one (a COMMIT releases open SAVEPOINTs).
+            if (state.inserted_at_depth >= depth) state.inserted_at_depth = depth - 1;
+            if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
+            if (depth > 1) continue;
+            if (state.state == ObjectState::deleted)
+                detach(state);
+            else if (state.state == ObjectState::persistent && expire)
+                state.expired = true;
+            continue;
+        }
+        state.delete_requested = false;
+        if (state.state == ObjectState::pending) {
+            detach(state);
+        } else if (state.inserted_at_depth >= depth) {
+            forget_insert(state);
+        } else if (state.state == ObjectState::deleted && state.deleted_at_depth >= depth) {
+            state.state = ObjectState::persistent;
+            state.deleted_at_depth = 0;
+            expire_object(state);
+            identity_.insert_or_assign(state);
+        } else if (state.state == ObjectState::persistent) {
+            expire_object(state);
+        }
+    }
+    reap();
+}
+
+void ModelSetCore::expire_all() noexcept {
+    for (auto& slot : slots_)
+        if (slot.state && slot.state->state == ObjectState::persistent) expire_object(*slot.state);
+}
+
+void ModelSetCore::expunge_all() noexcept {
+    for (auto& slot : slots_)
+        if (slot.state) detach(*slot.state);
+    slots_.clear();
+    holes_ = 0;
+    reaped_at_ = 0;
+    identity_.clear();
+    inserts_.clear();
+    updates_.clear();
+    deletes_.clear();
+}
+
+}  // namespace alchemy::detail

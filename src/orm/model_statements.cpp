@@ -1,0 +1,177 @@
+// The unit of work's statements, built as sql-layer statement trees from the model's Table.
+#include "orm/model_statements.hpp"
+
+#include "alchemy/sql/detail/ast.hpp"
+#include "schema/ddl/ddl.hpp"
+
+#include <algorithm>
+#include <deque>
+
+namespace alchemy::detail {
+namespace {
+
+/// `"column" = ?` for each key column, then the version column when asked.
+void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_version, std::string_view qualifier = {}) {
+    const auto& columns = ops.table().columns;
+    auto match = [&](std::size_t c) {
+        ast::Node n{ast::Kind::binary, "="};
+        n.children.emplace_back(ast::Kind::column, columns[c].name, qualifier);
+        n.children.emplace_back(ast::Kind::parameter);
+        where.push_back(std::move(n));
+    };
+    for (auto c : ops.primary_key) match(c);
+    if (with_version && ops.version_column < ops.column_count) match(ops.version_column);
+}
+
+std::string render_insert(const Dialect& dialect, const ModelOps& ops, bool generated, std::size_t rows) {
+    const auto& columns = ops.table().columns;
+    ast::Insert s;
+    s.table = ops.table().name;
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (!(generated && c == ops.generated_column)) s.columns.push_back(columns[c].name);
+    s.rows = rows;
+    if (generated) s.returning.emplace_back(ast::Kind::column, columns[ops.generated_column].name);
+    return ast::render(dialect, s);
+}
+
+// One UPDATE for many rows on PostgreSQL: the rows' values arrive as a VALUES list joined
+// to the table by key, so the server plans and runs one statement instead of one per row.
+std::string render_update_from_values(const Dialect& dialect, const Table& table,
+                                      std::span<const std::size_t> set_columns,
+                                      std::span<const std::size_t> match_columns, std::size_t rows) {
+    const auto ddl = ddl_renderer_for(dialect);
+    const auto table_name = dialect.quote_identifier(table.name);
+    const auto value = [](std::size_t i) { return "\"v\".\"column" + std::to_string(i + 1) + '"'; };
+    std::string sql = "UPDATE " + table_name + " SET ";
+    for (std::size_t i = 0; i < set_columns.size(); ++i) {
+        if (i > 0) sql += ", ";
+        dialect.append_identifier(sql, table.columns[set_columns[i]].name);
+        sql += " = " + value(i);
+    }
+    sql += " FROM (VALUES ";
+    const std::size_t width = set_columns.size() + match_columns.size();
+    int placeholder = 0;
+    for (std::size_t row = 0; row < rows; ++row) {
+        sql += row > 0 ? ", (" : "(";
+        for (std::size_t i = 0; i < width; ++i) {
+            if (i > 0) sql += ", ";
+            const auto column = i < set_columns.size() ? set_columns[i] : match_columns[i - set_columns.size()];
+            if (row == 0) sql += "CAST(";
+            dialect.append_placeholder(sql, ++placeholder);
+            if (row == 0) sql += " AS " + ddl->type_name(table.columns[column].type) + ')';
+        }
+        sql += ')';
+    }
+    sql += ") AS \"v\" WHERE ";
+    for (std::size_t i = 0; i < match_columns.size(); ++i) {
+        if (i > 0) sql += " AND ";
+        sql += table_name + '.';
+        dialect.append_identifier(sql, table.columns[match_columns[i]].name);
+        sql += " = " + value(set_columns.size() + i);
+    }
+    return sql;
+}
+
+/// The columns an UPDATE ... FROM (VALUES ...) sets (the changed ones and the version) and
+/// matches (the key and the old version), in bind order.
+std::pair<std::vector<std::size_t>, std::vector<std::size_t>> update_columns(const ModelOps& ops,
+                                                                             const ColumnMask& changed) {
+    std::vector<std::size_t> set, match(ops.primary_key.begin(), ops.primary_key.end());
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (changed.test(c)) set.push_back(c);
+    if (ops.version_column < ops.column_count) {
+        set.push_back(ops.version_column);
+        match.push_back(ops.version_column);
+    }
+    return {std::move(set), std::move(match)};
+}
+
+/// Rows per statement for rows of `params_per_row` parameters.
+std::size_t rows_per_statement(std::size_t params_per_row) {
+    return std::clamp<std::size_t>(30000 / std::max<std::size_t>(params_per_row, 1), 1, 1000);
+}
+
+}  // namespace
+
+template <class Render>
+std::string_view ModelStatements::cached(std::string& text, Render&& render) {
+    // Under the lock: another thread may be rendering the same text.
+    if (text.empty()) text = render();
+    return text;
+}
+
+std::string_view ModelStatements::select_by_key(const Dialect& dialect, const ModelOps& ops) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).select_by_key, [&] {
+        const auto& table = ops.table();
+        ast::Select s;
+        for (const auto& column : table.columns) s.columns.emplace_back(ast::Kind::column, column.name, table.name);
+        ast::TableRef from;
+        from.name = table.name;
+        s.from.push_back(std::move(from));
+        match_key(ops, s.where, false, table.name);
+        return ast::render(dialect, s);
+    });
+}
+
+std::string_view ModelStatements::delete_row(const Dialect& dialect, const ModelOps& ops) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).delete_row, [&] {
+        ast::Delete d;
+        d.table = ops.table().name;
+        match_key(ops, d.where, true);
+        return ast::render(dialect, d);
+    });
+}
+
+std::size_t ModelStatements::insert_batch_rows(const ModelOps& ops, bool generated) {
+    const auto columns = ops.column_count - (generated && ops.generated_column < ops.column_count ? 1 : 0);
+    // With every column generated there is nothing to batch: DEFAULT VALUES is one row.
+    return columns == 0 ? 1 : rows_per_statement(columns);
+}
+
+std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops, bool generated,
+                                         std::size_t rows, std::string& scratch) {
+    const auto full = insert_batch_rows(ops, generated);
+    if (rows != 1 && rows != full) return scratch = render_insert(dialect, ops, generated, rows);
+    std::lock_guard lock(mutex_);
+    auto& text = rows == 1 ? texts(dialect).insert_one[generated] : texts(dialect).insert_batch[generated];
+    return cached(text, [&] { return render_insert(dialect, ops, generated, rows); });
+}
+
+std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).updates[changed], [&] {
+        const auto& columns = ops.table().columns;
+        ast::Update u;
+        u.table = ops.table().name;
+        const auto [set, match] = update_columns(ops, changed);
+        for (auto c : set) u.set.push_back({columns[c].name, ast::Node(ast::Kind::parameter)});
+        match_key(ops, u.where, true);
+        return ast::render(dialect, u);
+    });
+}
+
+std::size_t ModelStatements::update_chunk_rows(const ModelOps& ops, const ColumnMask& changed) {
+    const auto [set, match] = update_columns(ops, changed);
+    return rows_per_statement(set.size() + match.size());
+}
+
+std::string_view ModelStatements::update_from_values(const Dialect& dialect, const ModelOps& ops,
+                                                     const ColumnMask& changed, std::size_t rows,
+                                                     std::string& scratch) {
+    const auto [set, match] = update_columns(ops, changed);
+    const auto render = [&] { return render_update_from_values(dialect, ops.table(), set, match, rows); };
+    if (rows != update_chunk_rows(ops, changed)) return scratch = render();
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).update_chunks[changed], render);
+}
+
+ModelStatements& new_model_statements() {
+    static std::mutex mutex;
+    static std::deque<ModelStatements> all;  // a deque never moves what it holds
+    std::lock_guard lock(mutex);
+    return all.emplace_back();
+}
+
+}  // namespace alchemy::detail

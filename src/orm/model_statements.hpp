@@ -1,0 +1,58 @@
+// The SQL texts the unit of work runs for one model: SELECT, INSERT, UPDATE and DELETE by
+// primary key, built through the sql layer's statement tree from the model's Table and
+// rendered once per dialect, then shared by every Session (and thread).
+#pragma once
+
+#include "alchemy/core/dialect.hpp"
+#include "alchemy/orm/detail/model_ops.hpp"
+#include "alchemy/sql/detail/sql_cache.hpp"
+
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace alchemy::detail {
+
+struct ModelStatements {
+    /// SELECT every column FROM t WHERE key.
+    std::string_view select_by_key(const Dialect& dialect, const ModelOps& ops);
+    /// DELETE FROM t WHERE key [AND version].
+    std::string_view delete_row(const Dialect& dialect, const ModelOps& ops);
+    /// INSERT INTO t (its columns, without the generated one when `generated`) VALUES
+    /// `rows` rows [RETURNING the generated key]. Full batches and single rows are
+    /// cached; other row counts are rendered into `scratch`.
+    std::string_view insert(const Dialect& dialect, const ModelOps& ops, bool generated,
+                            std::size_t rows, std::string& scratch);
+    /// UPDATE t SET the columns of `changed` [, version] WHERE key [AND version]: binds
+    /// the changed values in column order, the new version, the key, the old version.
+    std::string_view update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
+    /// PostgreSQL: UPDATE of `rows` rows from a VALUES list (see
+    /// render_update_from_values); full chunks are cached, others go into `scratch`.
+    std::string_view update_from_values(const Dialect& dialect, const ModelOps& ops,
+                                        const ColumnMask& changed, std::size_t rows,
+                                        std::string& scratch);
+
+    /// Rows per INSERT statement for `ops`' model.
+    static std::size_t insert_batch_rows(const ModelOps& ops, bool generated);
+    /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
+    static std::size_t update_chunk_rows(const ModelOps& ops, const ColumnMask& changed);
+
+private:
+    struct Texts {
+        std::string select_by_key, delete_row;
+        std::array<std::string, 2> insert_one, insert_batch;  ///< [generated]
+        std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
+    };
+    Texts& texts(const Dialect& dialect) { return texts_[dialect_slot(dialect)]; }
+    /// `text`, rendered by `render` under the lock if it is still empty.
+    template <class Render>
+    std::string_view cached(std::string& text, Render&& render);
+
+    std::mutex mutex_;
+    std::array<Texts, dialect_slots> texts_;
+};
+
+}  // namespace alchemy::detail

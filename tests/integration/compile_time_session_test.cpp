@@ -1,0 +1,86 @@
+// Compile-time budget of the ORM: one translation unit with one model, the Session and
+// thirty different session operations and queries, run on both backends so that each is
+// really instantiated. What this file measures is the build (docs/benchmarks.md):
+//
+//   time g++ -std=c++20 -O2 -I include -I tests -c tests/integration/compile_time_session_test.cpp
+#include "support/backends.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sa = alchemy;
+
+namespace ct_session {
+
+struct Order {
+    std::int64_t id = 0;
+    std::string customer{};
+    std::optional<std::string> email{};
+    std::string status{};
+    std::int32_t quantity = 0;
+    double price = 0;
+    std::optional<double> discount{};
+    bool archived = false;
+};
+
+}  // namespace ct_session
+
+template <>
+inline constexpr auto sa::mapping<ct_session::Order> = sa::table("ct_session_orders");
+
+using ct_session::Order;
+
+TEST_CASE("thirty session operations on one model run on both backends") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<Order>().create_all(engine);
+    sa::Session session(engine);
+    constexpr auto customer = sa::col<&Order::customer>;
+    constexpr auto status = sa::col<&Order::status>;
+    constexpr auto quantity = sa::col<&Order::quantity>;
+    constexpr auto price = sa::col<&Order::price>;
+    constexpr auto email = sa::col<&Order::email>;
+
+    for (int i = 0; i < 20; ++i)
+        session.add(Order{.customer = "c" + std::to_string(i % 5), .status = i % 2 ? "open" : "closed",
+                          .quantity = i, .price = i * 1.5});                                       // 1
+    session.commit();                                                                               // 2
+    auto orders = session.query<Order>();
+    CHECK(orders.count() == 20);                                                                    // 3
+    CHECK(orders.filter(status == "open").count() == 10);                                           // 4
+    CHECK(orders.filter(quantity > 15).order_by(quantity.desc()).first()->quantity == 19);          // 5
+    CHECK(orders.filter_by(&Order::customer, "c1").all().size() == 4);                              // 6
+    CHECK(orders.filter(price.between(3.0, 6.0)).count() == 3);                                     // 7
+    CHECK(orders.filter(email.is_null()).count() == 20);                                            // 8
+    CHECK(orders.filter(customer.in_("c1", "c2")).count() == 8);                                   // 9
+    CHECK(orders.filter(customer.like("c%")).limit(5).all().size() == 5);                           // 10
+    CHECK(orders.order_by(customer, quantity).offset(2).limit(3).all().size() == 3);                // 11
+    CHECK(orders.filter(status == "open" && quantity < 5).count() == 2);                            // 12
+    CHECK(orders.filter(status == "closed" || quantity == 1).count() == 11);                        // 13
+    CHECK(orders.filter(!(status == "open")).count() == 10);                                        // 14
+    CHECK(orders.exists());                                                                         // 15
+    auto first = orders.order_by(sa::col<&Order::id>.desc()).first();                               // 16
+    REQUIRE(first);
+    CHECK(session.get<Order>(first->id) == first);                                                  // 17
+    first->email = "first@example.com";                                                             // 18
+    CHECK(session.is_modified(first));                                                              // 19
+    session.flush();                                                                                // 20
+    CHECK(orders.filter(email == "first@example.com").one() == first);                 // 21
+    CHECK(orders.filter(quantity >= 18).update(sa::col<&Order::archived> = true) == 2);             // 22
+    CHECK(orders.filter(sa::col<&Order::archived> == true).count() == 2);                           // 23
+    CHECK(orders.filter(quantity == 0).delete_() == 1);                                             // 24
+    auto second = orders.filter(quantity == 1).one_or_none();                                       // 25
+    REQUIRE(second);
+    session.delete_(second);                                                                        // 26
+    session.commit();                                                                               // 27
+    CHECK(session.scalars(sa::select<Order>().where(quantity < 5)).all().size() == 3);             // 28
+    auto merged = session.merge(Order{.id = first->id, .customer = "merged", .status = "open"});    // 29
+    CHECK(merged == first);
+    session.rollback();                                                                             // 30
+    CHECK(session.query<Order>().count() == 18);
+}
