@@ -1,5 +1,5 @@
-// W2 through alchemy::bulk_insert(conn, span): COPY on PostgreSQL, a prepared
-// single-row INSERT loop on SQLite; generated keys are not read back.
+// W2 through alchemy::bulk_insert(conn, span): COPY on PostgreSQL, multi-row INSERT
+// statements on SQLite; generated keys are not read back.
 #pragma once
 
 #include "database.hpp"

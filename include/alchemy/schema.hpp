@@ -9,5 +9,6 @@
 #include "alchemy/schema/naming.hpp"
 #include "alchemy/schema/reflect.hpp"
 #include "alchemy/schema/relationships.hpp"
+#include "alchemy/schema/sql_type_name.hpp"
 #include "alchemy/schema/table.hpp"
 #include "alchemy/schema/type_adapter.hpp"

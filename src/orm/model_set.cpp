@@ -305,7 +305,7 @@ void ModelSetCore::insert_all(Connection& conn) {
     while (begin < inserts_.size()) {
         // A batch is a run of objects alike in whether the database generates their key.
         const bool generated = ops_.needs_generated_key(inserts_[begin].state->object);
-        const std::size_t limit = ModelStatements::insert_batch_rows(ops_, generated);
+        const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, generated);
         std::size_t end = begin + 1;
         while (end < inserts_.size() && end - begin < limit &&
                ops_.needs_generated_key(inserts_[end].state->object) == generated)
@@ -378,7 +378,7 @@ void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std:
 /// the chunk's size, or a row was deleted or its version moved on.
 void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& changed,
                                       std::span<const Update* const> group) {
-    const auto chunk = ModelStatements::update_chunk_rows(ops_, changed);
+    const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, changed);
     ParamBuffer params;
     std::string scratch;
     for (std::size_t begin = 0; begin < group.size(); begin += chunk) {

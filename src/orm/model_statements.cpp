@@ -2,9 +2,9 @@
 #include "orm/model_statements.hpp"
 
 #include "alchemy/sql/detail/ast.hpp"
-#include "schema/ddl/ddl.hpp"
+#include "alchemy/sql/detail/batching.hpp"
+#include "alchemy/sql/detail/update_from_values.hpp"
 
-#include <algorithm>
 #include <deque>
 
 namespace alchemy::detail {
@@ -34,44 +34,6 @@ std::string render_insert(const Dialect& dialect, const ModelOps& ops, bool gene
     return ast::render(dialect, s);
 }
 
-// One UPDATE for many rows on PostgreSQL: the rows' values arrive as a VALUES list joined
-// to the table by key, so the server plans and runs one statement instead of one per row.
-std::string render_update_from_values(const Dialect& dialect, const Table& table,
-                                      std::span<const std::size_t> set_columns,
-                                      std::span<const std::size_t> match_columns, std::size_t rows) {
-    const auto ddl = ddl_renderer_for(dialect);
-    const auto table_name = dialect.quote_identifier(table.name);
-    const auto value = [](std::size_t i) { return "\"v\".\"column" + std::to_string(i + 1) + '"'; };
-    std::string sql = "UPDATE " + table_name + " SET ";
-    for (std::size_t i = 0; i < set_columns.size(); ++i) {
-        if (i > 0) sql += ", ";
-        dialect.append_identifier(sql, table.columns[set_columns[i]].name);
-        sql += " = " + value(i);
-    }
-    sql += " FROM (VALUES ";
-    const std::size_t width = set_columns.size() + match_columns.size();
-    int placeholder = 0;
-    for (std::size_t row = 0; row < rows; ++row) {
-        sql += row > 0 ? ", (" : "(";
-        for (std::size_t i = 0; i < width; ++i) {
-            if (i > 0) sql += ", ";
-            const auto column = i < set_columns.size() ? set_columns[i] : match_columns[i - set_columns.size()];
-            if (row == 0) sql += "CAST(";
-            dialect.append_placeholder(sql, ++placeholder);
-            if (row == 0) sql += " AS " + ddl->type_name(table.columns[column].type) + ')';
-        }
-        sql += ')';
-    }
-    sql += ") AS \"v\" WHERE ";
-    for (std::size_t i = 0; i < match_columns.size(); ++i) {
-        if (i > 0) sql += " AND ";
-        sql += table_name + '.';
-        dialect.append_identifier(sql, table.columns[match_columns[i]].name);
-        sql += " = " + value(set_columns.size() + i);
-    }
-    return sql;
-}
-
 /// The columns an UPDATE ... FROM (VALUES ...) sets (the changed ones and the version) and
 /// matches (the key and the old version), in bind order.
 std::pair<std::vector<std::size_t>, std::vector<std::size_t>> update_columns(const ModelOps& ops,
@@ -84,11 +46,6 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> update_columns(con
         match.push_back(ops.version_column);
     }
     return {std::move(set), std::move(match)};
-}
-
-/// Rows per statement for rows of `params_per_row` parameters.
-std::size_t rows_per_statement(std::size_t params_per_row) {
-    return std::clamp<std::size_t>(30000 / std::max<std::size_t>(params_per_row, 1), 1, 1000);
 }
 
 }  // namespace
@@ -124,15 +81,15 @@ std::string_view ModelStatements::delete_row(const Dialect& dialect, const Model
     });
 }
 
-std::size_t ModelStatements::insert_batch_rows(const ModelOps& ops, bool generated) {
+std::size_t ModelStatements::insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated) {
     const auto columns = ops.column_count - (generated && ops.generated_column < ops.column_count ? 1 : 0);
     // With every column generated there is nothing to batch: DEFAULT VALUES is one row.
-    return columns == 0 ? 1 : rows_per_statement(columns);
+    return columns == 0 ? 1 : rows_per_statement(dialect, columns);
 }
 
 std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops, bool generated,
                                          std::size_t rows, std::string& scratch) {
-    const auto full = insert_batch_rows(ops, generated);
+    const auto full = insert_batch_rows(dialect, ops, generated);
     if (rows != 1 && rows != full) return scratch = render_insert(dialect, ops, generated, rows);
     std::lock_guard lock(mutex_);
     auto& text = rows == 1 ? texts(dialect).insert_one[generated] : texts(dialect).insert_batch[generated];
@@ -152,9 +109,10 @@ std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps&
     });
 }
 
-std::size_t ModelStatements::update_chunk_rows(const ModelOps& ops, const ColumnMask& changed) {
+std::size_t ModelStatements::update_chunk_rows(const Dialect& dialect, const ModelOps& ops,
+                                               const ColumnMask& changed) {
     const auto [set, match] = update_columns(ops, changed);
-    return rows_per_statement(set.size() + match.size());
+    return rows_per_statement(dialect, set.size() + match.size());
 }
 
 std::string_view ModelStatements::update_from_values(const Dialect& dialect, const ModelOps& ops,
@@ -162,7 +120,7 @@ std::string_view ModelStatements::update_from_values(const Dialect& dialect, con
                                                      std::string& scratch) {
     const auto [set, match] = update_columns(ops, changed);
     const auto render = [&] { return render_update_from_values(dialect, ops.table(), set, match, rows); };
-    if (rows != update_chunk_rows(ops, changed)) return scratch = render();
+    if (rows != update_chunk_rows(dialect, ops, changed)) return scratch = render();
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).update_chunks[changed], render);
 }

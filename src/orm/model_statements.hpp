@@ -35,10 +35,10 @@ struct ModelStatements {
                                         const ColumnMask& changed, std::size_t rows,
                                         std::string& scratch);
 
-    /// Rows per INSERT statement for `ops`' model.
-    static std::size_t insert_batch_rows(const ModelOps& ops, bool generated);
+    /// Rows per INSERT statement for `ops`' model (sql/detail/batching.hpp's rule).
+    static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
-    static std::size_t update_chunk_rows(const ModelOps& ops, const ColumnMask& changed);
+    static std::size_t update_chunk_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
 
 private:
     struct Texts {

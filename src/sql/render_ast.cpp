@@ -36,13 +36,7 @@ public:
                 identifier(s.labels[i]);
             }
         }
-        if (!s.from.empty()) {
-            out_ += " FROM ";
-            for (std::size_t i = 0; i < s.from.size(); ++i) {
-                if (i) out_ += ", ";
-                table(s.from[i]);
-            }
-        }
+        from(s.from);
         for (const auto& join : s.joins) {
             out_ += join.left ? " LEFT OUTER JOIN " : " JOIN ";
             table(join.table);
@@ -132,6 +126,7 @@ public:
         identifier(s.table);
         out_ += " SET ";
         assignments(s.set);
+        from(s.from);
         conjunction(" WHERE ", s.where);
         returning(s.returning);
     }
@@ -199,7 +194,7 @@ private:
             out_ += "CAST(";
             node(n.children[0]);
             out_ += " AS ";
-            out_ += cast_type(n.text);
+            out_ += n.flag ? n.text : cast_type(n.text);
             out_ += ')';
             break;
         case Kind::case_when: case_when(n); break;
@@ -314,10 +309,23 @@ private:
         if (o.nulls == Ordering::Nulls::last) out_ += " NULLS LAST";
     }
 
+    void from(const std::vector<TableRef>& tables) {
+        if (tables.empty()) return;
+        out_ += " FROM ";
+        for (std::size_t i = 0; i < tables.size(); ++i) {
+            if (i) out_ += ", ";
+            table(tables[i]);
+        }
+    }
+
     void table(const TableRef& t) {
         if (t.subquery) {
             out_ += '(';
             select(*t.subquery);
+            out_ += ')';
+        } else if (!t.values.empty()) {
+            out_ += "(VALUES ";
+            comma_list(t.values);
             out_ += ')';
         } else {
             identifier(t.name);

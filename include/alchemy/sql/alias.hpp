@@ -38,7 +38,7 @@ template <class T>
 struct table_source {
     using tag = T;
     static constexpr bool fixed_shape = true;
-    ast::TableRef table_ref() const { return {model_info<T>::table_name, {}, nullptr}; }
+    ast::TableRef table_ref() const { return {model_info<T>::table_name, {}, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
 };
 
@@ -89,7 +89,7 @@ struct Alias {
     static constexpr std::string_view name = Name.view();
     static constexpr bool fixed_shape = true;
 
-    detail::ast::TableRef table_ref() const { return {model_info<T>::table_name, name, nullptr}; }
+    detail::ast::TableRef table_ref() const { return {model_info<T>::table_name, name, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
 
     /// The aliased table's column of field `Member`: u2.col<&User::name>().

@@ -9,9 +9,9 @@
 //
 // Objects whose autoincrement key is unset (0 or empty) leave the key out, so the
 // database generates it; RETURNING reads generated values back. Many objects go out as
-// multi-row VALUES statements of up to `max_batch_rows` rows each, under both
-// databases' limits on bound parameters. Upserts are ON CONFLICT, which PostgreSQL and
-// SQLite (3.24 and later) spell alike.
+// multi-row VALUES statements, as many rows each as the database's limit on bound
+// parameters allows (sql/detail/batching.hpp). Upserts are ON CONFLICT, which PostgreSQL
+// and SQLite (3.24 and later) spell alike.
 #pragma once
 
 #include "alchemy/core/connection.hpp"
@@ -20,10 +20,10 @@
 #include "alchemy/schema/model_row.hpp"
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
+#include "alchemy/sql/detail/batching.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -187,10 +187,6 @@ class Insert {
 public:
     using returning_row = typename detail::returned_rows<Returning>::row;
 
-    /// Keeps the SQL text under SQLite's and PostgreSQL's bound-parameter limits.
-    static constexpr std::size_t max_batch_rows =
-        std::clamp<std::size_t>(30000 / std::max<std::size_t>(model_info<T>::column_count, 1), 1, 1000);
-
     Insert() = default;
     Insert(Rows rows, Conflict conflict, Returning returning)
         : rows_(std::move(rows)), conflict_(std::move(conflict)), returning_(std::move(returning)) {}
@@ -304,7 +300,7 @@ public:
         std::string adhoc;
         if constexpr (objects) {
             const bool skip = rows_.rows.empty() || needs_generated_key(rows_.rows.front());
-            return object_sql(dialect, skip, 1, adhoc);
+            return object_sql(dialect, skip, 1, 1, adhoc);
         } else {
             return statement_sql(dialect, adhoc);
         }
@@ -320,18 +316,20 @@ public:
             const auto rows = rows_.rows;
             if (rows.empty())
                 throw ArgumentError("alchemy: insert<T>().values() was given no objects to insert");
+            // The values after the rows are the same in every batch: bound once.
+            ParamBuffer tail;
+            bind_tail(tail);
             std::size_t begin = 0;
             while (begin < rows.size()) {
                 // A batch is a run of rows with the same shape (key given or generated).
                 const bool skip = needs_generated_key(rows[begin]);
-                // Without any column to name, a row is INSERT ... DEFAULT VALUES: one per statement.
-                const std::size_t batch = skip && generated_only ? 1 : max_batch_rows;
+                const std::size_t batch = batch_rows(conn.dialect(), skip, tail.size());
                 std::size_t end = begin + 1;
                 while (end < rows.size() && end - begin < batch && needs_generated_key(rows[end]) == skip) ++end;
                 params.clear();
                 for (std::size_t r = begin; r < end; ++r) bind_columns(rows[r], params, skip);
-                bind_tail(params);
-                run(conn, object_sql(conn.dialect(), skip, end - begin, adhoc), params, returned, rowcount);
+                for (const auto& p : tail.params()) params.add(p);
+                run(conn, object_sql(conn.dialect(), skip, end - begin, batch, adhoc), params, returned, rowcount);
                 begin = end;
             }
         } else {
@@ -483,15 +481,25 @@ private:
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
 
+    /// Rows in a full batch of objects (skip: without the generated key) beside
+    /// `other_params` values of the rest of the statement.
+    static std::size_t batch_rows(const Dialect& dialect, bool skip, std::size_t other_params) {
+        // Without any column to name, a row is INSERT ... DEFAULT VALUES: one per statement.
+        if (skip && generated_only) return 1;
+        const auto width = skip ? detail::inserted_columns<T, true>().size() : model_info<T>::column_count;
+        return detail::rows_per_statement(dialect, width, other_params);
+    }
+
     std::string render(const Dialect& dialect, bool skip_generated, std::size_t rows) const {
         return detail::ast::render(dialect, lower(skip_generated, rows));
     }
-    /// The text for `rows` objects: cached for one row and for a full batch, else
-    /// rendered into `adhoc`.
-    const std::string& object_sql(const Dialect& dialect, bool skip, std::size_t rows, std::string& adhoc) const {
+    /// The text for `rows` objects: cached for one row and for a full batch of
+    /// `full_batch` rows (always the same for a dialect), else rendered into `adhoc`.
+    const std::string& object_sql(const Dialect& dialect, bool skip, std::size_t rows, std::size_t full_batch,
+                                  std::string& adhoc) const {
         if constexpr (fixed_shape) {
             if (rows == 1) return skip ? cached<single_generated>(dialect, true, 1) : cached<single_given>(dialect, false, 1);
-            if (rows == max_batch_rows)
+            if (rows == full_batch)
                 return skip ? cached<batch_generated>(dialect, true, rows) : cached<batch_given>(dialect, false, rows);
         }
         return adhoc = render(dialect, skip, rows);

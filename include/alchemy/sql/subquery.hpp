@@ -271,7 +271,7 @@ public:
         auto select = std::make_shared<detail::ast::Select>();
         detail::cte_scope scope;
         statement_->lower_statement(*select, scope, true);
-        return {{}, name, std::move(select)};
+        return {{}, name, std::move(select), {}};
     }
     void bind(ParamBuffer& out) const {
         detail::cte_scope scope;
@@ -306,7 +306,7 @@ public:
 
     const S& statement() const noexcept { return *statement_; }
     /// Where it is read: just its name. Its values bind in the WITH clause.
-    detail::ast::TableRef table_ref() const { return {name, {}, nullptr}; }
+    detail::ast::TableRef table_ref() const { return {name, {}, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
 
     /// "Name" AS (SELECT ...), for the WITH clause. Inside a recursive CTE's own query,

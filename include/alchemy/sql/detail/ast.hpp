@@ -33,7 +33,8 @@ enum class Kind : std::uint8_t {
     list,        ///< (child, child, ...)
     between,     ///< child0 BETWEEN child1 AND child2 (text: "BETWEEN" / "NOT BETWEEN")
     like,        ///< child0 text child1 [ESCAPE child2]; text: LIKE, NOT LIKE, ILIKE
-    cast,        ///< CAST(child AS text)
+    cast,        ///< CAST(child AS text): text a portable type name (sql/case_cast.hpp),
+                 ///< or with flag the dialect's own (schema/sql_type_name.hpp)
     case_when,   ///< CASE WHEN c0 THEN c1 ... [ELSE cN] END; flag has_else
     subquery,    ///< (SELECT ...) from `select`
     exists,      ///< EXISTS (SELECT ...)
@@ -61,7 +62,8 @@ struct Node {
     std::shared_ptr<const Select> select;  ///< subquery / exists
     std::vector<Ordering> order;           ///< window: one per ORDER BY child
     int partition_count = 0;               ///< window: children[1..partition_count]
-    bool flag = false;                     ///< DISTINCT in functions; ELSE present in CASE
+    bool flag = false;                     ///< DISTINCT in functions; ELSE present in CASE;
+                                           ///< a cast's type is the dialect's own
 };
 
 struct OrderItem {
@@ -73,6 +75,7 @@ struct TableRef {
     std::string_view name;   ///< table name, or CTE name
     std::string_view alias;  ///< empty: none
     std::shared_ptr<const Select> subquery;  ///< FROM (SELECT ...) AS alias
+    std::vector<Node> values;  ///< FROM (VALUES row, ...) AS alias; each row a Kind::list
 };
 
 struct Join {
@@ -124,6 +127,7 @@ struct Insert {
 struct Update {
     std::string_view table;
     std::vector<Assignment> set;
+    std::vector<TableRef> from;  ///< UPDATE ... FROM: further tables the SET and WHERE read
     std::vector<Node> where;
     std::vector<Node> returning;
 };

@@ -1,0 +1,67 @@
+// UPDATE ... FROM (VALUES ...) as a statement tree (sql/detail/ast.hpp).
+#include "alchemy/sql/detail/update_from_values.hpp"
+
+#include "alchemy/schema/sql_type_name.hpp"
+#include "alchemy/sql/detail/ast.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace alchemy::detail {
+namespace {
+
+// Prefixed like alchemy's savepoints, so that it does not clash with the updated table.
+constexpr std::string_view values_alias = "sa_values";
+
+ast::Node values_column(std::string_view name) { return ast::Node(ast::Kind::column, name, values_alias); }
+
+}  // namespace
+
+std::string render_update_from_values(const Dialect& dialect, const Table& table,
+                                      std::span<const std::size_t> set_columns,
+                                      std::span<const std::size_t> match_columns, std::size_t rows) {
+    std::vector<std::size_t> columns(set_columns.begin(), set_columns.end());
+    columns.insert(columns.end(), match_columns.begin(), match_columns.end());
+    // A PostgreSQL column of parameters (or NULLs) would be text without a type; SQLite
+    // types each value by itself, and its casts convert by affinity (a DATETIME cast
+    // turns timestamp text into a number), so it gets none.
+    const bool typed = dialect.name() != "sqlite";
+    // Both databases name a VALUES list's columns column1, column2, ...
+    std::vector<std::string> names;
+    std::vector<std::string> types;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        names.push_back("column" + std::to_string(i + 1));
+        if (typed) types.push_back(sql_type_name(dialect, table.columns[columns[i]].type));
+    }
+
+    ast::TableRef values;
+    values.alias = values_alias;
+    values.values.reserve(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+        auto& row = values.values.emplace_back(ast::Kind::list);
+        row.children.reserve(columns.size());
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            if (r > 0 || !typed) {
+                row.children.emplace_back(ast::Kind::parameter);
+                continue;
+            }
+            auto& cast = row.children.emplace_back(ast::Kind::cast, types[i]);
+            cast.flag = true;
+            cast.children.emplace_back(ast::Kind::parameter);
+        }
+    }
+
+    ast::Update update;
+    update.table = table.name;
+    for (std::size_t i = 0; i < set_columns.size(); ++i)
+        update.set.push_back({table.columns[set_columns[i]].name, values_column(names[i])});
+    update.from.push_back(std::move(values));
+    for (std::size_t i = 0; i < match_columns.size(); ++i) {
+        auto& equal = update.where.emplace_back(ast::Kind::binary, "=");
+        equal.children.emplace_back(ast::Kind::column, table.columns[match_columns[i]].name, table.name);
+        equal.children.push_back(values_column(names[set_columns.size() + i]));
+    }
+    return ast::render(dialect, update);
+}
+
+}  // namespace alchemy::detail
