@@ -73,10 +73,17 @@ void Connection::invalidate() noexcept {
     if (root_open_) transaction_lost_ = true;
 }
 
+void Connection::notice_lost_connection() noexcept {
+    // A streamed Result reads rows after execute_sql returned, beyond the reach of
+    // invalidating_on_disconnect; the connection it lost is noticed at the next use.
+    if (entry_ && !entry_->invalidated && entry_->connection->is_broken()) invalidate();
+}
+
 DriverConnection& Connection::live() {
     if (closed_)
         throw InvalidRequestError("alchemy: this connection is closed; get a new one with "
                                   "engine.connect()");
+    notice_lost_connection();
     if (transaction_lost_) throw_lost_transaction();
     if (!entry_ || entry_->invalidated) reconnect();
     return *entry_->connection;
@@ -109,13 +116,16 @@ decltype(auto) Connection::invalidating_on_disconnect(Run&& run) {
     }
 }
 
-Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> params) {
+Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> params,
+                                 ExecuteOptions options) {
     auto& dc = autobegin();
     if (engine_->options.echo) {
         engine_->log(sql);
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
     }
-    return invalidating_on_disconnect([&] { return Result<>(dc.execute(sql, params)); });
+    return invalidating_on_disconnect([&] {
+        return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
+    });
 }
 
 std::vector<std::int64_t> Connection::execute_batch(std::string_view sql,
@@ -201,6 +211,7 @@ void Connection::forget_transaction() noexcept {
 }
 
 void Connection::end_root(bool commit) {
+    notice_lost_connection();
     if (transaction_lost_) {
         if (commit) throw_lost_transaction();
         engine_->log("ROLLBACK (the connection was lost; nothing to send)");
@@ -223,6 +234,7 @@ void Connection::end_root(bool commit) {
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
     // Nothing of the transaction is left to release or roll back to.
+    notice_lost_connection();
     if (transaction_lost_) throw_lost_transaction();
     const auto name = dialect_->quote_identifier(savepoint_name(id));
     const auto sql = (commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + name;

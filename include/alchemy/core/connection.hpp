@@ -35,6 +35,15 @@ namespace detail {
 struct EngineState;
 }
 
+/// How execute_sql runs one statement (SQLAlchemy's execution_options).
+struct ExecuteOptions {
+    /// Read the rows from the database as the Result asks for them rather than all at
+    /// once, so that a result of any size takes the memory of one row (SQLAlchemy's
+    /// stream_results). On PostgreSQL the connection runs nothing else meanwhile: read the
+    /// Result to its end or close it before the next statement, commit() or rollback().
+    bool stream_results = false;
+};
+
 /// A statement a Connection can run: it renders itself for the connection's dialect,
 /// binds its values and returns a Result.
 template <class S>
@@ -54,7 +63,8 @@ public:
     }
     /// Runs SQL whose placeholders are already the dialect's; the low-level entry point
     /// the other layers use. `params` must stay valid during the call.
-    Result<> execute_sql(std::string_view sql, std::span<const Param> params = {});
+    Result<> execute_sql(std::string_view sql, std::span<const Param> params = {},
+                         ExecuteOptions options = {});
     /// Runs SQL without parameters that may hold several statements (DDL scripts).
     void execute_script(std::string_view sql);
     /// Runs `sql` once per row of parameters ("executemany"): `params` holds the rows
@@ -118,6 +128,9 @@ private:
     /// The driver connection, reconnecting if it was invalidated; throws if this
     /// Connection is closed or its transaction was lost.
     DriverConnection& live();
+    /// Invalidates this Connection if the driver connection broke outside a statement
+    /// (while a streamed Result read its rows).
+    void notice_lost_connection() noexcept;
     /// Swaps an invalidated (or missing) pool entry for a fresh one.
     void reconnect();
     /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.

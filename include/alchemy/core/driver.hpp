@@ -72,6 +72,15 @@ public:
     /// The cursor stays valid until closed; executing the same SQL again while it is
     /// open uses a second statement.
     virtual Cursor& execute(std::string_view sql, std::span<const Param> params) = 0;
+    /// Runs one statement as execute() does, but its rows come from the database as
+    /// next() asks for them, so a result of any size takes the memory of a row
+    /// (SQLAlchemy's stream_results). Failures before the first row throw here; later ones
+    /// from next(). PostgreSQL runs one statement at a time per connection: until the
+    /// cursor has read its last row or is closed, any other statement on the connection
+    /// throws InvalidRequestError. Closing it before its end cancels the statement there,
+    /// which undoes that statement alone (src/drivers/postgresql/pg_stream.cpp says how).
+    /// SQLite steps every statement this way, so there it is execute().
+    virtual Cursor& stream(std::string_view sql, std::span<const Param> params) = 0;
     /// Runs SQL without parameters; it may hold several statements separated by ';'.
     virtual void execute_script(std::string_view sql) = 0;
 
@@ -104,6 +113,10 @@ public:
     virtual bool is_broken() const noexcept = 0;
     /// Number of prepared statements currently cached (for tests and diagnostics).
     virtual std::size_t cached_statement_count() const noexcept = 0;
+    /// Result rows the open cursors hold in client memory (for tests and diagnostics):
+    /// PostgreSQL holds an executed result whole and a streamed one a row at a time;
+    /// SQLite computes each row when it steps there and holds none.
+    virtual std::size_t held_rows() const noexcept = 0;
 };
 
 /// A backend: the Dialect that renders its SQL and a way to open connections.

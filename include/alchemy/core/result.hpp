@@ -99,7 +99,15 @@ protected:
     /// Throws ProgrammingError if the statement's column count differs from the row type's.
     void check_columns(int expected) const;
     bool advance() {
-        if (cursor_ && cursor_->next()) return true;
+        try {
+            if (cursor_ && cursor_->next()) return true;
+        } catch (...) {
+            // A cursor that failed (a streamed row the database could not produce) has no
+            // rows left; releasing it now means the Result never touches a cursor that a
+            // reconnect destroyed with its connection.
+            close();
+            throw;
+        }
         close();
         return false;
     }

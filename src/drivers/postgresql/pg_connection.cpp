@@ -35,6 +35,7 @@ PgConnection::PgConnection(ConnectionHandle connection, bool server_prepared_sta
 }
 
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
+    refuse_while_streaming();
     params_.encode(params, sql);
     PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);
     auto result = checked(raw, sql);
@@ -128,6 +129,7 @@ void PgConnection::deallocate_retired_statements() {
 }
 
 void PgConnection::execute_script(std::string_view sql) {
+    refuse_while_streaming();
     // BEGIN waits for the statement that follows it, saving a round trip per transaction.
     if (is_plain_begin(sql) && !in_transaction()) {
         pending_begin_.assign(sql);
@@ -197,6 +199,7 @@ PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement,
 }
 
 void PgConnection::flush_pending_begin() {
+    refuse_while_streaming();
     if (!begin_pending_) return;
     begin_pending_ = false;
     checked(PQexec(connection_.get(), pending_begin_.c_str()), pending_begin_);
@@ -260,6 +263,12 @@ bool PgConnection::is_broken() const noexcept {
 const char* PgConnection::terminated(std::string_view sql) {
     sql_buffer_.assign(sql);
     return sql_buffer_.c_str();
+}
+
+std::size_t PgConnection::held_rows() const noexcept {
+    std::size_t rows = 0;
+    for (const auto& cursor : cursors_) rows += static_cast<std::size_t>(cursor->held_rows());
+    return rows;
 }
 
 PgCursor& PgConnection::idle_cursor() {

@@ -1,5 +1,6 @@
 // One libpq connection: runs statements (prepared once per SQL text when server-side
-// prepared statements are on), hands out cursors, and tracks whether it was lost.
+// prepared statements are on), hands out cursors, streams rows, and tracks whether it was
+// lost.
 #pragma once
 
 #include "alchemy/core/driver.hpp"
@@ -28,6 +29,8 @@ public:
     PgConnection(ConnectionHandle connection, bool server_prepared_statements);
 
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
+    // pg_stream.cpp
+    Cursor& stream(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
     void execute_batch(std::string_view sql, std::span<const Param> params,
                        std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
@@ -38,6 +41,15 @@ public:
     bool ping() noexcept override;
     bool is_broken() const noexcept override;
     std::size_t cached_statement_count() const noexcept override { return statements_.size(); }
+    std::size_t held_rows() const noexcept override;
+
+    // pg_stream.cpp: the cursor's side of a stream.
+    /// The streamed statement's next result: a row, or its end (which ends the stream).
+    /// Throws the statement's failure, which ends the stream too.
+    ResultHandle next_streamed_result(std::string_view sql);
+    /// Ends the stream before its end: cancels the statement if it is still sending rows,
+    /// and keeps the transaction it runs in usable.
+    void abandon_stream() noexcept;
 
 private:
     /// Runs the encoded statement, once more if the statement cache was at fault and
@@ -67,7 +79,8 @@ private:
     PGresult* run_with_begin(std::string_view sql);
     /// One round trip of pending_begin_ and the statement (named, or unnamed when null).
     PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
-    /// Sends a deferred BEGIN on its own (before a batch or a COPY).
+    /// Readies the connection for a batch or a COPY: refuses while a statement streams,
+    /// and sends a deferred BEGIN on its own.
     void flush_pending_begin();
     /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
     /// and leaves pipeline mode. Returns the first failure, if any.
@@ -86,6 +99,21 @@ private:
     /// Ends a COPY that cannot be completed, so the connection is usable again.
     void cancel_copy(const char* reason) noexcept;
 
+    // pg_stream.cpp
+    /// InvalidRequestError while a streamed statement is in flight.
+    void refuse_while_streaming() const;
+    /// Sends the encoded statement to stream and reads up to its first row; failures that
+    /// the statement cache caused are repaired and the statement sent once more.
+    ResultHandle start_stream(std::string_view sql);
+    /// Sends the pipeline of a streamed statement (see pg_stream.cpp).
+    void send_stream(const PreparedStatement* statement, std::string_view sql, bool begin);
+    /// Reads the results of the commands sent ahead of the streamed statement, then its
+    /// first result; returns the first failure among them instead, if any.
+    ResultHandle first_streamed_result(bool begin);
+    /// Reads what is left of the stream's pipeline (rows included) up to its Sync and
+    /// leaves pipeline mode; a connection that fails meanwhile is broken.
+    void end_stream() noexcept;
+
     /// `sql` NUL-terminated, as libpq wants it; valid until the next call.
     const char* terminated(std::string_view sql);
     PgCursor& idle_cursor();
@@ -98,6 +126,10 @@ private:
     /// transaction that runs none costs no round trip at all.
     bool begin_pending_ = false;
     std::string pending_begin_;  ///< the deferred BEGIN, with its isolation level
+    /// A streamed statement is in flight: the connection runs nothing else until it ends.
+    bool streaming_ = false;
+    /// The streamed statement runs inside a transaction, behind a savepoint of its own.
+    bool stream_savepoint_ = false;
     ParamEncoder params_;
     StatementCache statements_;
     std::vector<std::unique_ptr<PgCursor>> cursors_;

@@ -4,6 +4,7 @@
 
 #include "alchemy/core/error.hpp"
 #include "drivers/postgresql/pg_binary.hpp"
+#include "drivers/postgresql/pg_connection.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
 #include "drivers/postgresql/pg_format.hpp"
 #include "drivers/postgresql/pg_numeric.hpp"
@@ -13,6 +14,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 namespace alchemy::detail::pg {
 namespace {
@@ -91,20 +93,27 @@ std::int64_t rows_affected_by(PGresult* result) noexcept {
     return parse_number<std::int64_t>(PQcmdTuples(result)).value_or(0);
 }
 
-void PgCursor::open(ResultHandle result, std::string_view sql) {
-    result_ = std::move(result);
+void PgCursor::open(ResultHandle result, std::string_view sql, PgConnection* stream) {
     sql_.assign(sql);
-    columns_ = PQnfields(result_.get());
-    rows_ = PQntuples(result_.get());
-    row_ = -1;
+    columns_ = PQnfields(result.get());
     column_types_.clear();
     for (int column = 0; column < columns_; ++column)
-        column_types_.push_back(PQftype(result_.get(), column));
+        column_types_.push_back(PQftype(result.get(), column));
     if (scratch_.size() < column_types_.size()) scratch_.resize(column_types_.size());
+    stream_ = PQresultStatus(result.get()) == PGRES_SINGLE_TUPLE ? stream : nullptr;
+    hold(std::move(result));
+}
+
+void PgCursor::hold(ResultHandle result) noexcept {
+    // Every row of a stream describes the same columns, so only the result changes hands.
+    result_ = std::move(result);
+    rows_ = PQntuples(result_.get());
+    row_ = -1;
     rows_affected_ = rows_affected_by(result_.get());
 }
 
 void PgCursor::close() noexcept {
+    if (stream_) std::exchange(stream_, nullptr)->abandon_stream();
     result_.reset();
     columns_ = 0;
     rows_ = 0;
@@ -113,6 +122,14 @@ void PgCursor::close() noexcept {
 
 bool PgCursor::next() {
     if (row_ < rows_) ++row_;
+    if (row_ == rows_ && stream_) {
+        // The next row, or the statement's end. A failure ends the stream as well, and
+        // leaves no current row.
+        PgConnection* connection = std::exchange(stream_, nullptr);
+        hold(connection->next_streamed_result(sql_));
+        if (PQresultStatus(result_.get()) == PGRES_SINGLE_TUPLE) stream_ = connection;
+        row_ = 0;
+    }
     return row_ < rows_;
 }
 

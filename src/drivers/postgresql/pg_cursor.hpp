@@ -1,5 +1,6 @@
-// The rows of one executed statement, decoded from PostgreSQL's binary result format.
-// A connection keeps its cursors and reuses a closed one for the next execute().
+// The rows of one executed statement, decoded from PostgreSQL's binary result format:
+// from one result holding them all, or streamed by the connection one result per row.
+// A connection keeps its cursors and reuses a closed one for the next statement.
 #pragma once
 
 #include "alchemy/core/driver.hpp"
@@ -15,14 +16,19 @@
 
 namespace alchemy::detail::pg {
 
+class PgConnection;
+
 /// Rows an INSERT, UPDATE, DELETE or MERGE changed, from its result; 0 for anything else.
 std::int64_t rows_affected_by(PGresult* result) noexcept;
 
 class PgCursor final : public Cursor {
 public:
-    /// Starts reading `result`, the successful result of `sql`.
-    void open(ResultHandle result, std::string_view sql);
+    /// Starts reading `result`, the successful result of `sql`. When it is the first row of
+    /// a statement `stream` streams, next() asks `stream` for each following row.
+    void open(ResultHandle result, std::string_view sql, PgConnection* stream = nullptr);
     bool is_open() const noexcept { return result_ != nullptr; }
+    /// Rows of the result held now: a streamed statement's at most one.
+    int held_rows() const noexcept { return rows_; }
 
     bool next() override;
     int column_count() const noexcept override { return columns_; }
@@ -47,6 +53,8 @@ private:
         Oid type;
     };
 
+    /// Takes the next result of the statement: all its rows, one streamed row, or its end.
+    void hold(ResultHandle result) noexcept;
     /// The value at `column` of the current row; DataError if it is NULL, as nothing
     /// of type `wanted` can be read from it.
     Field field(int column, std::string_view wanted) const;
@@ -61,7 +69,8 @@ private:
     [[noreturn]] void unconvertible(int column, const Field& value, std::string_view wanted) const;
 
     ResultHandle result_;
-    std::vector<Oid> column_types_;  // read once per result, so reads dispatch without lookups
+    PgConnection* stream_ = nullptr;  // streams the rows after result_'s, until the last came
+    std::vector<Oid> column_types_;  // read once per statement, so reads dispatch without lookups
     int columns_ = 0;
     int rows_ = 0;
     int row_ = -1;

@@ -38,6 +38,13 @@ Cursor& SqliteConnection::execute(std::string_view sql, std::span<const Param> p
     return statement;
 }
 
+// A SQLite statement computes each row when next() steps to it and buffers none, so every
+// cursor streams already (SqliteStatement::start steps to the first row only). Other
+// statements may run on the connection meanwhile, as they may while any cursor is open.
+Cursor& SqliteConnection::stream(std::string_view sql, std::span<const Param> params) {
+    return execute(sql, params);
+}
+
 SqliteStatement& SqliteConnection::idle_statement_for(std::string_view sql) {
     auto found = cache_.find(sql);
     if (found != cache_.end()) {

@@ -26,6 +26,7 @@ public:
     SqliteConnection& operator=(const SqliteConnection&) = delete;
 
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
+    Cursor& stream(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
     void execute_batch(std::string_view sql, std::span<const Param> params,
                        std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
@@ -36,6 +37,7 @@ public:
     bool ping() noexcept override;
     bool is_broken() const noexcept override { return handle_.broken; }
     std::size_t cached_statement_count() const noexcept override { return statement_count_; }
+    std::size_t held_rows() const noexcept override { return 0; }
 
 private:
     // Hashes std::string and std::string_view alike, so a lookup by view allocates nothing.

@@ -1,0 +1,327 @@
+// Streamed results (ExecuteOptions::stream_results): rows read from the database as the
+// Result asks for them, a row at a time; what a connection allows while a stream is
+// open; closing one early; a failure and a lost connection in the middle of one.
+#include "support/backends.hpp"
+#include "support/lost_connections.hpp"
+#include "support/matchers.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::Backend;
+using sa::test::backends;
+using sa::test::LosableDatabase;
+using sa::test::MessageContains;
+
+namespace {
+
+constexpr sa::ExecuteOptions streamed{.stream_results = true};
+
+/// A query of the integers 1 to n in order, as column "i", computed as it is read:
+/// generate_series in the select list on PostgreSQL, a recursive CTE on SQLite.
+std::string series(const Backend& backend, std::int64_t n) {
+    const auto last = std::to_string(n);
+    if (backend.is_postgresql()) return "SELECT generate_series(1, " + last + ") AS i";
+    return "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < " + last +
+           ") SELECT i FROM s";
+}
+
+/// Far more rows than a test reads, or than fit in the socket buffers between a
+/// PostgreSQL server and its client: the server is still sending when the client stops.
+constexpr std::int64_t endless = 100'000'000;
+
+/// An empty notes table (each SECTION runs the test case again on the same database).
+void create_notes(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute(sa::text("DROP TABLE IF EXISTS notes"));
+    conn.execute(sa::text("CREATE TABLE notes (body TEXT NOT NULL)"));
+    conn.commit();
+}
+
+void insert_note(sa::Connection& conn, const std::string& body) {
+    conn.execute(sa::text("INSERT INTO notes (body) VALUES (:body)").bind("body", body));
+}
+
+std::int64_t count_notes(sa::Engine& engine) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT count(*) FROM notes").columns<std::int64_t>())
+        .scalar_one();
+}
+
+/// Reads `n` rows of `rows`, which must have them.
+template <class Result>
+void read_rows(Result& rows, int n) {
+    auto it = rows.begin();
+    for (int i = 1; i < n; ++i) {
+        REQUIRE(it != rows.end());
+        ++it;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a streamed result reads 200 000 rows in order and holds one at a time", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    constexpr std::int64_t n = 200'000;
+    const auto sql = "SELECT i, 'row ' || i FROM (" + series(backend, n) + ") AS s";
+
+    std::int64_t expected = 1;
+    std::size_t most_held = 0;
+    for (const auto& [i, label] :
+         conn.execute_sql(sql, {}, streamed).as<std::int64_t, std::string>()) {
+        if (i != expected || label != "row " + std::to_string(expected)) {
+            FAIL("row " << expected << " came as (" << i << ", '" << label << "')");
+        }
+        ++expected;
+        most_held = std::max(most_held, conn.driver_connection().held_rows());
+    }
+    CHECK(expected == n + 1);
+    CHECK(most_held <= 1);
+    if (backend.is_postgresql()) {
+        // What the measure means: an executed result is held whole.
+        auto whole = conn.execute_sql(series(backend, 1000));
+        CHECK(conn.driver_connection().held_rows() == 1000);
+    }
+    CHECK(conn.driver_connection().held_rows() == 0);
+}
+
+TEST_CASE("streamed and executed statements share the prepared statement", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    const auto sql = series(backend, 3);
+    const auto count = [&] { return conn.driver_connection().cached_statement_count(); };
+    conn.execute(sa::text("SELECT 1"));  // begins the transaction (SQLite caches its BEGIN)
+    const auto before = count();
+    CHECK(conn.execute_sql(sql, {}, streamed).as<std::int64_t>().all().size() == 3);
+    CHECK(count() == before + 1);
+    CHECK(conn.execute_sql(sql).as<std::int64_t>().all().size() == 3);
+    CHECK(conn.execute_sql(sql, {}, streamed).as<std::int64_t>().all().size() == 3);
+    CHECK(count() == before + 1);
+}
+
+TEST_CASE("a stream closed early leaves its transaction usable and its earlier work saved",
+          "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    insert_note(conn, "before");
+    const auto sql = series(backend, endless);
+
+    SECTION("by destroying the Result after 10 rows") {
+        auto rows = conn.execute_sql(sql, {}, streamed).as<std::int64_t>();
+        read_rows(rows, 10);
+    }
+    SECTION("by close() after 10 rows") {
+        auto rows = conn.execute_sql(sql, {}, streamed).as<std::int64_t>();
+        read_rows(rows, 10);
+        rows.close();
+        CHECK(rows.begin() == rows.end());
+    }
+    SECTION("by first()") {
+        CHECK(conn.execute_sql(sql, {}, streamed).as<std::int64_t>().first() == 1);
+    }
+    SECTION("by first() of a result that arrived whole") {
+        CHECK(conn.execute_sql(series(backend, 3), {}, streamed).as<std::int64_t>().first() == 1);
+    }
+    CHECK(conn.in_transaction());
+    insert_note(conn, "after");
+    conn.commit();
+    CHECK(count_notes(engine) == 2);
+}
+
+TEST_CASE("another statement while a stream is open", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto isolation = GENERATE(std::string(), std::string("AUTOCOMMIT"));
+    auto engine = backend.engine({.isolation_level = isolation});
+    auto conn = engine.connect();
+    auto rows = conn.execute_sql(series(backend, 1000), {}, streamed).as<std::int64_t>();
+    auto it = rows.begin();
+    REQUIRE(*it == 1);
+    const auto other = sa::text("SELECT 41 + 1").columns<std::int64_t>();
+
+    if (backend.is_postgresql()) {
+        // One statement at a time on a PostgreSQL connection.
+        REQUIRE_THROWS_MATCHES(conn.execute(other), sa::InvalidRequestError,
+                               MessageContains("read the streamed result to the end or close "
+                                               "it before running another statement"));
+        const std::vector<sa::Param> one{sa::Param::of_int(1)};
+        CHECK_THROWS_AS(conn.execute_batch("SELECT $1::int8", one, 1), sa::InvalidRequestError);
+        const std::vector<std::string_view> columns{"n"};
+        CHECK_THROWS_AS(conn.copy_rows("t", columns, one), sa::InvalidRequestError);
+        CHECK_THROWS_AS(conn.begin_nested(), sa::InvalidRequestError);
+        if (isolation.empty()) {
+            CHECK_THROWS_AS(conn.commit(), sa::InvalidRequestError);
+            CHECK_THROWS_AS(conn.rollback(), sa::InvalidRequestError);
+        }
+        CHECK(conn.in_transaction() == isolation.empty());
+    } else {
+        // SQLite steps each statement on its own.
+        CHECK(conn.execute(other).scalar_one() == 42);
+    }
+    // The stream goes on where it was.
+    std::int64_t expected = 1;
+    for (; it != rows.end(); ++it) REQUIRE(*it == expected++);
+    CHECK(expected == 1001);
+    CHECK(conn.execute(other).scalar_one() == 42);
+    conn.commit();
+}
+
+TEST_CASE("a failure in the middle of a stream is raised by next() as a DatabaseError",
+          "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    insert_note(conn, "earlier");
+    // Row 50 000 fails: the absolute value of the smallest bigint overflows on both backends.
+    const auto sql = "SELECT CASE WHEN i = 50000 THEN abs(i - 50000 - 9223372036854775807 - 1) "
+                     "ELSE i END FROM (" + series(backend, 200'000) + ") AS s";
+    auto rows = conn.execute_sql(sql, {}, streamed).as<std::int64_t>();
+    std::int64_t read = 0;
+    try {
+        for (const auto i : rows) REQUIRE(i == ++read);
+        FAIL("the stream ended without its failure");
+    } catch (const sa::DatabaseError& e) {
+        CHECK_FALSE(e.connection_invalidated());
+    }
+    CHECK(read == 49'999);
+    CHECK(rows.begin() == rows.end());
+
+    SECTION("rollback() ends the transaction as after a failed executed statement") {
+        conn.rollback();
+        CHECK(count_notes(engine) == 0);
+    }
+    SECTION("commit() does what it does after a failed executed statement") {
+        if (backend.is_postgresql()) {
+            // The failure aborted the transaction: COMMIT rolls it back and says so.
+            CHECK_THROWS_AS(conn.commit(), sa::DatabaseError);
+            CHECK(count_notes(engine) == 0);
+        } else {
+            // SQLite undid the failed statement alone.
+            conn.commit();
+            CHECK(count_notes(engine) == 1);
+        }
+    }
+    CHECK_FALSE(conn.in_transaction());
+    CHECK(conn.execute(sa::text("SELECT 7").columns<std::int64_t>()).scalar_one() == 7);
+}
+
+TEST_CASE("a stream that is the first statement of a transaction runs inside it", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    auto tx = conn.begin();  // on PostgreSQL the BEGIN waits for the first statement
+    const auto inserted =
+        conn.execute_sql("INSERT INTO notes (body) VALUES ('a'), ('b'), ('c') RETURNING body",
+                         {}, streamed)
+            .as<std::string>()
+            .all();
+    CHECK(inserted == std::vector<std::string>{"a", "b", "c"});
+    CHECK(conn.driver_connection().in_transaction());
+    tx.rollback();
+    CHECK(count_notes(engine) == 0);
+}
+
+TEST_CASE("streams under AUTOCOMMIT", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.isolation_level = "AUTOCOMMIT"});
+    create_notes(engine);
+    auto conn = engine.connect();
+
+    SECTION("read to the end") {
+        std::int64_t expected = 1;
+        for (const auto i : conn.execute_sql(series(backend, 10'000), {}, streamed).as<std::int64_t>())
+            REQUIRE(i == expected++);
+        CHECK(expected == 10'001);
+    }
+    SECTION("closed early") {
+        auto rows = conn.execute_sql(series(backend, endless), {}, streamed).as<std::int64_t>();
+        read_rows(rows, 10);
+    }
+    SECTION("a data-modifying statement commits by itself") {
+        CHECK(conn.execute_sql("INSERT INTO notes (body) VALUES ('a') RETURNING body", {}, streamed)
+                  .as<std::string>()
+                  .all() == std::vector<std::string>{"a"});
+        CHECK(count_notes(engine) == 1);
+    }
+    CHECK_FALSE(conn.in_transaction());
+    const auto before = count_notes(engine);
+    insert_note(conn, "next");
+    CHECK(count_notes(engine) == before + 1);
+}
+
+TEST_CASE("a stream survives a statement cache the server invalidated", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    const auto sql = "SELECT * FROM notes";
+    insert_note(conn, "kept");
+    CHECK(conn.execute_sql(sql, {}, streamed).as<std::string>().all().size() == 1);
+    // The cached plan's columns change under it (PostgreSQL: "cached plan must not change
+    // result type"); the stream undoes its failed statement alone and runs it again.
+    conn.execute(sa::text("ALTER TABLE notes ADD COLUMN extra INTEGER"));
+    const auto rows = conn.execute_sql(sql, {}, streamed)
+                          .as<std::string, std::optional<std::int64_t>>()
+                          .all();
+    CHECK(rows.size() == 1);
+    conn.commit();
+    CHECK(count_notes(engine) == 1);
+}
+
+TEST_CASE("a connection lost in the middle of a stream invalidates the Connection", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    LosableDatabase db(backend);
+    std::string sql;
+    {
+        auto observer = db.observer();
+        auto setup = observer.connect();
+        setup.execute(sa::text("DROP TABLE IF EXISTS notes"));
+        setup.execute(sa::text("DROP TABLE IF EXISTS ballast"));
+        setup.execute(sa::text("CREATE TABLE notes (body TEXT NOT NULL)"));
+        // SQLite: rows spread over many pages, so reading on after the first rows needs
+        // the disk, whose I/O fails once the connection is lost. PostgreSQL: a series
+        // the server is still sending when its connection is terminated.
+        setup.execute(sa::text("CREATE TABLE ballast (n BIGINT NOT NULL)"));
+        setup.execute_sql("INSERT INTO ballast (n) " + series(backend, 20'000));
+        setup.commit();
+        sql = backend.is_sqlite() ? "SELECT n FROM ballast" : series(backend, endless);
+    }
+    auto engine = db.engine();
+    auto conn = engine.connect();
+    insert_note(conn, "lost");
+    auto rows = conn.execute_sql(sql, {}, streamed).as<std::int64_t>();
+    read_rows(rows, 10);
+    db.lose_connections();
+    try {
+        for (auto it = rows.begin(); it != rows.end(); ++it) {
+        }
+        FAIL("a stream on a lost connection read to its end");
+    } catch (const sa::OperationalError& e) {
+        CHECK(e.connection_invalidated());
+    }
+    CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
+    CHECK(conn.in_transaction());
+    conn.rollback();
+    auto observer = db.observer();
+    CHECK(count_notes(observer) == 0);
+    // The next statement reconnects.
+    insert_note(conn, "saved");
+    conn.commit();
+    CHECK(count_notes(observer) == 1);
+}
