@@ -109,16 +109,17 @@ void SqliteStatement::bind(std::span<const Param> params) {
                              fmt::format("the statement expects {} parameters but was given {}",
                                          expected, params.size()),
                              sqlite3_sql(statement_));
+    // SQLite reads a parameter whenever the statement evaluates it. A statement without
+    // result columns runs to its end inside start(), while the caller's values are alive,
+    // so SQLite may read them in place (SQLITE_STATIC); a query evaluates its parameters
+    // again on each later next(), after execute() returned, so it gets copies.
+    const auto values = sqlite3_column_count(statement_) == 0 ? SQLITE_STATIC : SQLITE_TRANSIENT;
     for (std::size_t i = 0; i < params.size(); ++i)
-        if (const int code = bind_one(static_cast<int>(i) + 1, params[i]); code != SQLITE_OK)
+        if (const int code = bind_one(static_cast<int>(i) + 1, params[i], values); code != SQLITE_OK)
             raise_last_error(code);
 }
 
-// Text and blobs are bound SQLITE_TRANSIENT, so SQLite copies them. SQLITE_STATIC would
-// save that copy, but SQLite reads a parameter whenever the statement evaluates it, and
-// for a query that happens again on each later next() — after execute() returned and
-// the caller's storage may be gone.
-int SqliteStatement::bind_one(int index, const Param& param) {
+int SqliteStatement::bind_one(int index, const Param& param, sqlite3_destructor_type values) {
     switch (param.type) {
     case ParamType::null: return sqlite3_bind_null(statement_, index);
     case ParamType::boolean: return sqlite3_bind_int(statement_, index, param.boolean ? 1 : 0);
@@ -128,12 +129,11 @@ int SqliteStatement::bind_one(int index, const Param& param) {
         // A null pointer would bind NULL; an empty string must stay an empty string.
         return sqlite3_bind_text64(statement_, index,
                                    param.bytes.empty() ? "" : param.bytes.data(),
-                                   param.bytes.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+                                   param.bytes.size(), values, SQLITE_UTF8);
     case ParamType::blob:
         // Likewise an empty blob is a zero-length blob, not NULL.
         if (param.bytes.empty()) return sqlite3_bind_zeroblob(statement_, index, 0);
-        return sqlite3_bind_blob64(statement_, index, param.bytes.data(), param.bytes.size(),
-                                   SQLITE_TRANSIENT);
+        return sqlite3_bind_blob64(statement_, index, param.bytes.data(), param.bytes.size(), values);
     case ParamType::timestamp: {
         TimestampText text;
         if (!format_timestamp(param.integer, text))

@@ -46,7 +46,9 @@ public:
 
 private:
     void bind(std::span<const Param> params);
-    int bind_one(int index, const Param& param);
+    /// Binds one value; text and blobs with `values` (SQLITE_STATIC or SQLITE_TRANSIENT),
+    /// timestamps and dates (formatted here, so short-lived) always as copies.
+    int bind_one(int index, const Param& param, sqlite3_destructor_type values);
     /// Steps once: true on a row; on completion records rows_affected; throws on error.
     bool step();
     [[noreturn]] void raise_last_error(int code);
