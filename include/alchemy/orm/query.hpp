@@ -139,6 +139,71 @@ private:
     std::vector<std::shared_ptr<T>> objects_;
 };
 
+/// The objects of session.query<T>().yield_per(n): rows come from the database as the
+/// loop reads them, each becomes the session's object as it arrives, and every `n` rows
+/// the session lets go of the objects the loop dropped (unless they have changes to
+/// flush), so memory follows what the loop keeps. An input range, read once; not
+/// copyable or movable (it is read where yield_per() returned it).
+template <class T, class Rows>
+class StreamedObjects {
+public:
+    StreamedObjects(detail::SessionCore& core, Rows rows, std::size_t batch)
+        : set_(core.models(detail::model_id<T>(), detail::model_ops<T>())), rows_(std::move(rows)), batch_(batch) {}
+    StreamedObjects(StreamedObjects&&) = delete;
+
+    class iterator {
+    public:
+        using value_type = std::shared_ptr<T>;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::input_iterator_tag;
+
+        iterator() = default;
+        const std::shared_ptr<T>& operator*() const { return owner_->current_; }
+        iterator& operator++() {
+            owner_->next();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& i, std::default_sentinel_t) { return i.at_end(); }
+
+    private:
+        friend class StreamedObjects;
+        explicit iterator(StreamedObjects* owner) : owner_(owner) {}
+        bool at_end() const noexcept { return !owner_->current_; }
+        StreamedObjects* owner_ = nullptr;
+    };
+
+    /// Single pass: begin() reads the first row.
+    iterator begin() {
+        row_ = rows_.begin();
+        adopt_current();
+        return iterator(this);
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+    void next() {
+        current_.reset();  // the loop's copy decides whether the object stays
+        ++row_;
+        adopt_current();
+    }
+    void adopt_current() {
+        if (row_ == std::default_sentinel) return;
+        if (++since_reap_ == batch_) {
+            set_.reap();
+            since_reap_ = 0;
+        }
+        current_ = set_.adopt(std::move(*row_));
+    }
+
+    detail::ModelSet<T> set_;
+    Rows rows_;
+    typename Rows::iterator row_{};
+    std::shared_ptr<T> current_;
+    std::size_t batch_;
+    std::size_t since_reap_ = 0;
+};
+
 namespace detail {
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.
 template <class T, class S>
@@ -196,6 +261,19 @@ public:
 
     std::vector<std::shared_ptr<T>> all() const {
         return with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
+    }
+    /// Streams the objects instead of loading them all (SQLAlchemy's yield_per): see
+    /// StreamedObjects. `rows` > 0 is how many arrive between two passes that let go of
+    /// the objects the loop dropped. On PostgreSQL the session's connection runs nothing
+    /// else until the loop ends or the result is destroyed, so the loop must not query
+    /// or flush through this session meanwhile (docs/session.md).
+    auto yield_per(std::size_t rows) const {
+        if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
+        core_->autoflush();
+        return with_limits(build(select<T>()), [&](const auto& s) {
+            auto result = s.execute_on(core_->connection(), {.stream_results = true});
+            return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
+        });
     }
     /// The first row's object (LIMIT 1), or null.
     std::shared_ptr<T> first() const {

@@ -504,18 +504,18 @@ public:
             return ast::render(dialect, lower());
     }
 
-    auto execute_on(Connection& conn) const {
+    auto execute_on(Connection& conn, ExecuteOptions options = {}) const {
         check_sources();
         using row = typename Derived::row_type;
         using reader = typename Derived::reader_type;
         ParamBuffer params;
         bind(params);
         if constexpr (Derived::fixed_shape) {
-            return conn.execute_sql(cached_sql(conn.dialect()), params.params())
+            return conn.execute_sql(cached_sql(conn.dialect()), params.params(), options)
                 .template read_with<row, reader>();
         } else {
             const auto text = ast::render(conn.dialect(), lower());
-            return conn.execute_sql(text, params.params()).template read_with<row, reader>();
+            return conn.execute_sql(text, params.params(), options).template read_with<row, reader>();
         }
     }
 

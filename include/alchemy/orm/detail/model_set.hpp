@@ -235,6 +235,8 @@ public:
         core_.for_each_persistent([&](InstanceState& state) { f(*static_cast<T*>(state.object), state); });
     }
     void mark_deleted(InstanceState& state) noexcept { core_.mark_deleted(state); }
+    /// Lets go of the objects the program dropped that have nothing to flush.
+    void reap() noexcept { core_.reap(); }
 
 private:
     InstanceState& attached(const std::shared_ptr<T>& object, std::string_view operation) const {
