@@ -3,8 +3,25 @@
 #include "alchemy/orm/detail/identity_map.hpp"
 
 #include <bit>
+#include <cstdint>
 
 namespace alchemy::detail {
+namespace {
+
+/// Spreads a key's hash over all bits. Integer keys hash to themselves, and a run of
+/// consecutive ids would otherwise fill one unbroken run of slots, which every erase()
+/// walks to its end: a session letting go of n objects would cost n^2.
+std::size_t spread(std::size_t hash) noexcept {
+    std::uint64_t h = hash;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 33;
+    return static_cast<std::size_t>(h);
+}
+
+}  // namespace
 
 std::size_t IdentityMap::position(std::size_t hash, const void* values) const noexcept {
     if (entries_.empty()) return 0;
@@ -16,16 +33,22 @@ std::size_t IdentityMap::position(std::size_t hash, const void* values) const no
 }
 
 InstanceState* IdentityMap::find(const void* values) const noexcept {
-    const auto i = position(ops_->hash_key(values), values);
+    const auto i = position(spread(ops_->hash_key(values)), values);
     return i < entries_.size() ? entries_[i].state : nullptr;
 }
 
 void IdentityMap::insert_or_assign(InstanceState& state) {
-    const auto hash = ops_->hash_key(state.snapshot);
+    const auto hash = spread(ops_->hash_key(state.snapshot));
     if (const auto i = position(hash, state.snapshot); i < entries_.size()) {
         entries_[i].state = &state;
         return;
     }
+    place(hash, state);
+}
+
+void IdentityMap::insert_absent(InstanceState& state) { place(spread(ops_->hash_key(state.snapshot)), state); }
+
+void IdentityMap::place(std::size_t hash, InstanceState& state) {
     if ((size_ + 1) * 2 > entries_.size()) grow(std::max<std::size_t>(16, entries_.size() * 2));
     auto i = slot_of(hash);
     while (entries_[i].state) i = slot_of(i + 1);
@@ -34,7 +57,7 @@ void IdentityMap::insert_or_assign(InstanceState& state) {
 }
 
 void IdentityMap::erase(const InstanceState& state) noexcept {
-    auto hole = position(ops_->hash_key(state.snapshot), state.snapshot);
+    auto hole = position(spread(ops_->hash_key(state.snapshot)), state.snapshot);
     if (hole >= entries_.size() || entries_[hole].state != &state) return;
     // Move each later entry of the run back into the hole when its home slot allows.
     for (auto i = slot_of(hole + 1); entries_[i].state; i = slot_of(i + 1)) {

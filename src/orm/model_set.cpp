@@ -82,7 +82,7 @@ void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<voi
     if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
     identity_.reserve(identity_.size() + 1);
     attach(state, object, true, ObjectState::persistent);
-    identity_.insert_or_assign(state);
+    identity_.insert_absent(state);
 }
 
 void ModelSetCore::detach(InstanceState& state) noexcept {
@@ -230,8 +230,9 @@ void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
 
 // The unit of work --------------------------------------------------------------------------
 
+// One pass over the objects, which also lets go of those the program dropped that have
+// nothing to flush (as reap() does): each object is visited, and compared, once.
 bool ModelSetCore::collect_flush() {
-    reap();
     inserts_.clear();
     updates_.clear();
     deletes_.clear();
@@ -240,16 +241,18 @@ bool ModelSetCore::collect_flush() {
         auto& state = *slot.state;
         if (state.state == ObjectState::pending) {
             inserts_.push_back({&state});
-        } else if (state.state == ObjectState::persistent) {
-            if (state.delete_requested) {
-                deletes_.push_back(&state);
-            } else if (!ops_.same_columns(state.object, state.snapshot)) {
-                Update u{&state, {}};
-                ops_.changed_columns(state.object, state.snapshot, u.changed);
-                updates_.push_back(u);
-            }
+        } else if (state.state == ObjectState::persistent && state.delete_requested) {
+            deletes_.push_back(&state);
+        } else if (state.state == ObjectState::persistent && !ops_.same_columns(state.object, state.snapshot)) {
+            Update u{&state, {}};
+            ops_.changed_columns(state.object, state.snapshot, u.changed);
+            updates_.push_back(u);
+        } else if (released(slot)) {
+            detach(state);
         }
     }
+    compact();
+    reaped_at_ = slots_.size();
     return !inserts_.empty() || !updates_.empty() || !deletes_.empty();
 }
 
@@ -487,12 +490,12 @@ void ModelSetCore::expire_all() noexcept {
 }
 
 void ModelSetCore::expunge_all() noexcept {
+    identity_.clear();  // first: detach() then has no entry to erase one by one
     for (auto& slot : slots_)
         if (slot.state) detach(*slot.state);
     slots_.clear();
     holes_ = 0;
     reaped_at_ = 0;
-    identity_.clear();
     inserts_.clear();
     updates_.clear();
     deletes_.clear();

@@ -106,14 +106,20 @@ TypedState<T>& state_of(const std::shared_ptr<T>& object) {
     return static_cast<TypedState<T>&>(*made);
 }
 
-/// A new object owned the session's way (state and object in the control block).
+/// A new object owned the session's way (state and object in the control block), and
+/// its state.
 template <class T>
-std::shared_ptr<T> make_tracked(T&& value) {
+struct Tracked {
+    std::shared_ptr<T> object;
+    TypedState<T>& state;
+};
+template <class T>
+Tracked<T> make_tracked(T&& value) {
     std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
     auto& deleter = *std::get_deleter<tracked_deleter<T>>(owner);
     deleter.object.emplace(std::move(value));
     deleter.state.object = &*deleter.object;
-    return std::shared_ptr<T>(std::move(owner), &*deleter.object);
+    return {std::shared_ptr<T>(std::move(owner), &*deleter.object), deleter.state};
 }
 
 }  // namespace detail

@@ -125,7 +125,7 @@ public:
     template <class T>
         requires(!std::is_reference_v<T> && !detail::is_shared_ptr_v<T> && detail::require_model<T>())
     std::shared_ptr<T> add(T object) {
-        auto tracked = detail::make_tracked(std::move(object));
+        auto tracked = detail::make_tracked(std::move(object)).object;
         models<T>().add(tracked);
         return tracked;
     }

@@ -21,6 +21,9 @@ public:
     /// Adds `state` under its snapshot's key, replacing another state with that key.
     /// Allocates only beyond the room reserve() made.
     void insert_or_assign(InstanceState& state);
+    /// Adds `state`, whose key the map does not hold (find() just said so): one probe
+    /// instead of two. Allocates only beyond the room reserve() made.
+    void insert_absent(InstanceState& state);
     /// Removes `state`, if the map holds it under its snapshot's key.
     void erase(const InstanceState& state) noexcept;
     /// Makes room for `count` entries in all.
@@ -37,6 +40,7 @@ private:
     std::size_t slot_of(std::size_t hash) const noexcept { return hash & (entries_.size() - 1); }
     /// The index of the entry for `values` with `hash`, or entries_.size().
     std::size_t position(std::size_t hash, const void* values) const noexcept;
+    void place(std::size_t hash, InstanceState& state);
     void grow(std::size_t capacity);
 
     const ModelOps* ops_;

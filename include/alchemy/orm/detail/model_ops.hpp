@@ -230,8 +230,7 @@ void set_integer(void* values, std::size_t column, std::optional<std::int64_t> v
 
 template <class T>
 std::shared_ptr<void> revive(InstanceState& released, InstanceState*& revived) {
-    auto object = make_tracked(std::move(as<T>(released.object)));
-    auto& state = std::get_deleter<tracked_deleter<T>>(object)->state;
+    auto [object, state] = make_tracked(std::move(as<T>(released.object)));
     static_cast<InstanceState&>(state) = released;  // flags, depths, slot; pointers set below
     state.object = object.get();
     state.snapshot = &state.snapshot_value;

@@ -69,7 +69,8 @@ public:
     /// A row just read: its object from the identity map (refreshed if expired), or null
     /// when the row is new to the session, which then calls attach_loaded.
     std::shared_ptr<void> adopt_existing(void* row);
-    /// Attaches a new session-made object for a loaded row (its snapshot already set).
+    /// Attaches a new session-made object for a loaded row (its snapshot already set)
+    /// whose key adopt_existing() just found absent.
     void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object);
     /// get(): the identity map's object for `key_values`, or null (the caller selects).
     /// Deleted-in-this-session objects are reported as `gone`.
@@ -204,8 +205,7 @@ public:
     /// The session's object for a row just read (see ModelSetCore::adopt_existing).
     std::shared_ptr<T> adopt(T&& row) {
         if (auto existing = core_.adopt_existing(&row)) return std::static_pointer_cast<T>(existing);
-        auto object = make_tracked(std::move(row));
-        auto& state = std::get_deleter<tracked_deleter<T>>(object)->state;
+        auto [object, state] = make_tracked(std::move(row));
         core_.ops().copy_columns(state.snapshot, state.object);
         core_.attach_loaded(state, object);
         return object;
