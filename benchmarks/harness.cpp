@@ -13,12 +13,16 @@ std::string describe(const Check& c) {
                        c.ages, c.emails, c.text, c.posts);
 }
 
+std::optional<double> median(std::vector<double> values) {
+    if (values.empty()) return std::nullopt;
+    std::sort(values.begin(), values.end());
+    const auto mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
 std::optional<double> Measured::median() const {
-    if (!error.empty() || ms.empty()) return std::nullopt;
-    auto sorted = ms;
-    std::sort(sorted.begin(), sorted.end());
-    const auto mid = sorted.size() / 2;
-    return sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    if (!error.empty()) return std::nullopt;
+    return bench::median(ms);
 }
 
 std::map<std::string, Measured> run_variants(std::string_view backend,

@@ -52,6 +52,9 @@ struct Variant {
     std::function<Check(Stopwatch&)> run;       ///< times its work with the stopwatch
 };
 
+/// The median of `values`; none when it is empty.
+std::optional<double> median(std::vector<double> values);
+
 /// The timings of one variant; `error` is set when it threw or its Check was wrong
 /// (it is then not run again).
 struct Measured {

@@ -1,14 +1,17 @@
 // alchemy_benchmark: the same work through the raw C APIs and through alchemy, on
 // SQLite and PostgreSQL in one run, as a table of medians and ratios (see plan.hpp for
-// the targets, workload.hpp for the work).
+// the targets, workload.hpp for the work), then, on a larger table, the Session's
+// growth table (growth.hpp) and the memory of streaming (stream_memory.hpp).
 //
 //   alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]
 //
 // WARNING: the benchmark drops and re-creates the tables "users" and "posts" in the
 // databases it is given.
 #include "database.hpp"
+#include "growth.hpp"
 #include "harness.hpp"
 #include "plan.hpp"
+#include "stream_memory.hpp"
 #include "workload.hpp"
 
 #include <fmt/format.h>
@@ -22,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -132,6 +136,9 @@ void print_header(const bench::Sizes& s, int reps, bool quick) {
                "table of {}; W6 {} users with {} posts each\n",
                s.insert_users, s.table_users, s.lookups, s.updates, s.table_users, s.post_users,
                s.posts_per_user);
+    fmt::print("at scale, on a table of {} users: growth table after loading {}, {} and {} users; "
+               "streaming all of them\n",
+               s.scale_users(), s.held[0], s.held[1], s.held[2]);
     fmt::print("ratio = alchemy ms / raw ms; every repetition starts from freshly created tables; "
                "set-up and result checks are not timed\n");
 }
@@ -150,6 +157,27 @@ int run_backend(std::string_view name, std::string_view title, const bench::Plan
     return failures;
 }
 
+/// The measurements at scale: a users table of sizes.scale_users() rows seeded once, then
+/// the growth table and the streaming memory (whose child processes connect to `url`);
+/// returns the number of failed sections.
+int run_at_scale(std::string_view name, std::string_view title, bench::Database& db, const std::string& url,
+                 const bench::Sizes& sizes, int reps) {
+    db.reset();
+    db.seed_users(sizes.scale_users());
+    int failures = 0;
+    const auto section = [&](std::string_view what, const auto& run) {
+        try {
+            run();
+        } catch (const std::exception& e) {
+            fmt::print("FAILED {} {}: {}\n", name, what, e.what());
+            ++failures;
+        }
+    };
+    section("growth", [&] { bench::run_growth(name, title, db, sizes, reps); });
+    section("streaming memory", [&] { bench::run_stream_memory(title, url, sizes.scale_users()); });
+    return failures;
+}
+
 std::string postgres_server_version(bench::Database& db) {
     auto conn = db.engine().connect();
     return conn.execute(alchemy::text("SHOW server_version").columns<std::string>()).scalar_one();
@@ -158,6 +186,8 @@ std::string postgres_server_version(bench::Database& db) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && argv[1] == bench::stream_memory_option)
+        return bench::stream_memory_child(std::span<char* const>(argv + 2, static_cast<std::size_t>(argc - 2)));
     const auto options = parse(argc, argv);
     if (!options || options->help) {
         fmt::print(options ? stdout : stderr, "{}", usage);
@@ -192,9 +222,11 @@ int main(int argc, char** argv) {
             bench::Database db(sqlite);
             if (db.url().backend() != "sqlite" || db.url().is_memory())
                 throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
-            const auto title = fmt::format("SQLite {} (file {}, default journal)", sqlite3_libversion(),
-                                           db.url().database);
-            failures += run_backend("sqlite", title, bench::sqlite_plan(db, inputs), reps);
+            const auto plan = bench::sqlite_plan(db, inputs);
+            const auto title = fmt::format("SQLite {} (file {}; raw and alchemy both with {})", sqlite3_libversion(),
+                                           db.url().database, plan.settings);
+            failures += run_backend("sqlite", title, plan, reps);
+            failures += run_at_scale("sqlite", "SQLite", db, sqlite, sizes, reps);
         }
 
         if (postgres) {
@@ -203,6 +235,7 @@ int main(int argc, char** argv) {
             const auto title = fmt::format("PostgreSQL {} (libpq {}, {})", postgres_server_version(db),
                                            PQlibVersion(), db.url());
             failures += run_backend("postgresql", title, bench::postgres_plan(db, inputs), reps);
+            failures += run_at_scale("postgresql", "PostgreSQL", db, *postgres, sizes, reps);
         } else {
             fmt::print("\nPostgreSQL: skipped (no --postgres URL and ALCHEMY_TEST_POSTGRES_URL is not set)\n");
         }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -28,8 +29,8 @@ struct Setup {
 };
 
 struct Work {
-    Setup w1_w2, w3, w4, w5, w6;
-    std::string l1, l2, l3, l4, l5, l6;   // labels for the table
+    Setup w1_w2, w3, w4, w5, w6;          // W5b starts and ends as W5 does
+    std::string l1, l2, l3, l4, l5, l5b, l6;   // labels for the table
 };
 
 Work work_items(const Sizes& s) {
@@ -44,6 +45,7 @@ Work work_items(const Sizes& s) {
         fmt::format("W3 load {} users", s.table_users),
         fmt::format("W4 {} gets by key", s.lookups),
         fmt::format("W5 update {} users", s.updates),
+        fmt::format("W5b get+set {} users", s.updates),
         fmt::format("W6 {} users+{} posts", s.post_users, s.post_users * s.posts_per_user),
     };
 }
@@ -97,7 +99,9 @@ public:
         add("w2.bulk", w.w1_w2, [&](Stopwatch& t) { return bulk::insert_users(db, in.users, t); });
         add("w3.session", w.w3, [&](Stopwatch& t) { return session::load_users(db, t); });
         add("w4.session", w.w4, [&](Stopwatch& t) { return session::get_users(db, in.ids, t); });
+        add("w4.session_one", w.w4, [&](Stopwatch& t) { return session::get_users_one_session(db, in.ids, t); });
         add("w5.session", w.w5, [&](Stopwatch& t) { return session::update_users(db, in.sizes.updates, t); });
+        add("w5b.session", w.w5, [&](Stopwatch& t) { return session::get_update_users(db, in.sizes.updates, t); });
         add("w6.session", w.w6,
             [&](Stopwatch& t) { return session::load_user_posts(db, in.sizes.post_users, t); });
     }
@@ -118,6 +122,28 @@ private:
     const Inputs& in_;
 };
 
+/// The journal mode and synchronous setting of a SQLite connection, as one text.
+constexpr const char* journal_settings_sql =
+    "SELECT 'journal_mode=' || journal_mode || ', synchronous=' || "
+    "(SELECT CASE synchronous WHEN 0 THEN 'off' WHEN 1 THEN 'normal' WHEN 2 THEN 'full' ELSE 'extra' END "
+    "FROM pragma_synchronous) FROM pragma_journal_mode";
+
+/// The settings the raw connection and alchemy's connections share; throws if they
+/// differ. The raw connection opens as alchemy's driver does and neither sets a journal
+/// mode or synchronous level, so both run with SQLite's defaults (or, for the journal
+/// mode, with what the database file records, as WAL is).
+std::string same_journal_settings(Database& db, raw_sqlite::Connection& raw) {
+    const auto raw_settings = raw.text_value(journal_settings_sql);
+    for (auto* engine : {&db.engine(), &db.autocommit_engine()}) {
+        auto conn = engine->connect();
+        const auto settings =
+            conn.execute(alchemy::text(journal_settings_sql).columns<std::string>()).scalar_one();
+        if (settings != raw_settings)
+            throw std::runtime_error(fmt::format("raw SQLite runs with {}, alchemy with {}", raw_settings, settings));
+    }
+    return raw_settings;
+}
+
 }  // namespace
 
 Plan sqlite_plan(Database& db, const Inputs& in) {
@@ -128,27 +154,40 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
     // One raw connection for the whole run, as the engine keeps its pooled one.
     const auto conn = std::make_shared<C>(db.url().database);
     Builder b(db, in);
-    // W1 and W2 share their raw baseline: a prepared single-row INSERT loop in one transaction.
+    // W1 and W2 share a raw baseline: a prepared single-row INSERT loop in one transaction;
+    // W2's own is the multi-row INSERT.
     b.add_raw("w1.raw", w.w1_w2, conn, [&](C& c, Stopwatch& t) { return raw::insert_users(c, in.users, t); });
+    b.add_raw("w2.raw_multirow", w.w1_w2, conn,
+              [&](C& c, Stopwatch& t) { return raw::insert_users_multirow(c, in.users, t); });
     b.add_raw("w3.raw", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users(c, t); });
     b.add_raw("w4.raw", w.w4, conn, [&](C& c, Stopwatch& t) { return raw::get_users(c, in.ids, t); });
+    b.add_raw("w4.raw_transaction", w.w4, conn,
+              [&](C& c, Stopwatch& t) { return raw::get_users_in_transaction(c, in.ids, t); });
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
+    b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
     b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_alchemy(w);
 
     b.plan.rows = {
         {w.l1, "Session, one commit", "w1.raw", "w1.session", 1.25},
-        {w.l2, "Core multi-row insert", "w1.raw", "w2.core", 1.10},
-        {w.l2, "bulk_insert", "w1.raw", "w2.bulk", 1.10},
+        {w.l2, "Core multi-row insert vs raw multi-row", "w2.raw_multirow", "w2.core", 1.10},
+        {w.l2, "bulk_insert vs raw multi-row", "w2.raw_multirow", "w2.bulk", 1.10},
+        {w.l2, "Core multi-row insert vs single-row loop", "w1.raw", "w2.core", std::nullopt},
+        {w.l2, "bulk_insert vs single-row loop", "w1.raw", "w2.bulk", std::nullopt},
         {w.l3, "Core select<User>()", "w3.raw", "w3.core", 1.10},
         {w.l3, "Session query<User>()", "w3.raw", "w3.session", 1.25},
         {w.l4, "Core select, autocommit", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>(), fresh Session each", "w4.raw", "w4.session", 1.10},
+        {w.l4, "Session get<User>(), one Session vs one transaction", "w4.raw_transaction", "w4.session_one", 1.25},
+        {w.l4, "Session get<User>(), one Session vs autocommit", "w4.raw", "w4.session_one", std::nullopt},
         {w.l5, "Core select + update per row", "w5.raw", "w5.core", 1.10},
         {w.l5, "Session, one commit", "w5.raw", "w5.session", 1.25},
+        {w.l5b, "Session vs raw select + update per row", "w5b.raw", "w5b.session", 1.25},
+        {w.l5b, "Session vs raw W5 (one select, update per row)", "w5.raw", "w5b.session", std::nullopt},
         {w.l6, "Core join", "w6.raw", "w6.core", 1.10},
         {w.l6, "Session, two queries", "w6.raw", "w6.session", std::nullopt},
     };
+    b.plan.settings = same_journal_settings(db, *conn);
     return b.take();
 }
 
@@ -169,6 +208,7 @@ Plan postgres_plan(Database& db, const Inputs& in) {
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
     b.add_raw("w5.raw_pipeline", w.w5, conn,
               [&](C& c, Stopwatch& t) { return raw::update_users_pipelined(c, s.updates, t); });
+    b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
     b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_alchemy(w);
 
@@ -181,9 +221,13 @@ Plan postgres_plan(Database& db, const Inputs& in) {
         {w.l3, "Session query<User>() vs prepared", "w3.raw", "w3.session", 1.10},
         {w.l4, "Core select, autocommit vs prepared", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>() vs prepared", "w4.raw", "w4.session", 1.10},
+        {w.l4, "Session get<User>(), one Session vs prepared", "w4.raw", "w4.session_one", 1.25},
         {w.l5, "Core update per row vs one per trip", "w5.raw", "w5.core", std::nullopt},
         {w.l5, "Session vs one per round trip", "w5.raw", "w5.session", 0.10},
         {w.l5, "Session vs pipeline", "w5.raw_pipeline", "w5.session", std::nullopt},
+        {w.l5b, "Session vs raw select + update per row", "w5b.raw", "w5b.session", std::nullopt},
+        {w.l5b, "Session vs raw W5 one per round trip", "w5.raw", "w5b.session", std::nullopt},
+        {w.l5b, "Session vs raw W5 pipeline", "w5.raw_pipeline", "w5b.session", std::nullopt},
         {w.l6, "Core join vs prepared join", "w6.raw", "w6.core", std::nullopt},
         {w.l6, "Session two queries vs prepared join", "w6.raw", "w6.session", std::nullopt},
     };

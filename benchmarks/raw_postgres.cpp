@@ -57,6 +57,7 @@ void read_users(const PGresult* r, std::vector<User>& users) {
 constexpr const char* insert_sql = "INSERT INTO users (name, email, age) VALUES ($1, $2, $3)";
 constexpr const char* update_sql = "UPDATE users SET age = $1 WHERE id = $2";
 constexpr const char* select_range_sql = "SELECT id, name, email, age FROM users WHERE id <= $1";
+constexpr const char* select_user_sql = "SELECT id, name, email, age FROM users WHERE id = $1";
 
 /// Reads the results of `count` pipelined commands and of the sync that follows them.
 void drain_pipeline(Connection& db, int count) {
@@ -243,7 +244,7 @@ Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t)
     std::vector<User> found;
     found.reserve(ids.size());
     t.start();
-    db.prepare("get_user", "SELECT id, name, email, age FROM users WHERE id = $1", 1);
+    db.prepare("get_user", select_user_sql, 1);
     IntText text;
     for (const auto id : ids) {
         const char* values[] = {text(id)};
@@ -292,6 +293,26 @@ Check update_users_pipelined(Connection& db, std::int64_t count, Stopwatch& t) {
     return {};
 }
 
+Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    db.prepare("get_user", select_user_sql, 1);
+    db.prepare("update_age", update_sql, 2);
+    IntText key, age, id;
+    for (std::int64_t i = 1; i <= count; ++i) {
+        const char* selected[] = {key(i)};
+        const auto r = db.exec_prepared("get_user", 1, selected, PGRES_TUPLES_OK);
+        if (PQntuples(r.get()) != 1) throw std::runtime_error("raw libpq: W5b found no user " + std::to_string(i));
+        User user = read_user(r.get(), 0);
+        user.age = updated_age(user.age);
+        const char* values[] = {age(user.age), id(user.id)};
+        db.exec_prepared("update_age", 2, values, PGRES_COMMAND_OK);
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     t.start();
     db.exec("BEGIN");
@@ -316,6 +337,25 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     db.exec("COMMIT");
     t.stop();
     return check_groups(groups);
+}
+
+Check stream_users(Connection& db) {
+    if (PQsendQueryParams(db.get(), "SELECT id, name, email, age FROM users", 0, nullptr, nullptr, nullptr,
+                          nullptr, 0) != 1 ||
+        PQsetSingleRowMode(db.get()) != 1)
+        throw std::runtime_error(std::string("raw libpq: cannot stream: ") + PQerrorMessage(db.get()));
+    Check check;
+    for (;;) {
+        Result row(PQgetResult(db.get()));
+        if (row && PQresultStatus(row.get()) == PGRES_SINGLE_TUPLE) {
+            count_user(check, read_user(row.get(), 0));
+            continue;
+        }
+        db.checked(row.release(), PGRES_TUPLES_OK, "streamed SELECT");   // the end of the rows
+        break;
+    }
+    while (PGresult* rest = PQgetResult(db.get())) PQclear(rest);
+    return check;
 }
 
 }  // namespace bench::raw_postgres

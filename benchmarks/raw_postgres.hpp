@@ -13,6 +13,8 @@
 //             keeps both sides' socket buffers from filling up, which would deadlock a
 //             blocking connection that writes everything before it reads anything
 //   copy      COPY users (name, email, age) FROM STDIN in text format (W2)
+//   stream    single-row mode: one PGresult per row, so a result of any size takes the
+//             client memory of one row (the streaming memory figure)
 //
 // One connection serves every repetition, as alchemy's pooled connection does (a fresh
 // server process per variant would start with cold caches). Each statement is prepared
@@ -81,7 +83,13 @@ Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t)
 Check update_users(Connection& db, std::int64_t count, Stopwatch& t);
 /// W5: the same with the UPDATEs in pipeline mode.
 Check update_users_pipelined(Connection& db, std::int64_t count, Stopwatch& t);
+/// W5b: for each of users 1..count, the prepared SELECT by key, then the prepared UPDATE
+/// of its age (two round trips); one transaction.
+Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t);
 /// W6: users 1..users with their posts, one prepared JOIN ordered by user and post id.
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
+/// Streaming: every user in single-row mode, read into one User at a time (untimed: the
+/// caller measures it).
+Check stream_users(Connection& db);
 
 }  // namespace bench::raw_postgres

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -65,6 +66,25 @@ User read_user(sqlite3_stmt* stmt, int first = 0) {
 }
 
 constexpr const char* select_users = "SELECT id, name, email, age FROM users";
+constexpr const char* select_user = "SELECT id, name, email, age FROM users WHERE id = ?";
+constexpr const char* update_age = "UPDATE users SET age = ? WHERE id = ?";
+
+/// "INSERT INTO users (name, email, age) VALUES (?, ?, ?), ..." for `rows` rows.
+std::string multirow_insert_sql(std::size_t rows) {
+    std::string sql = "INSERT INTO users (name, email, age) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+    return sql;
+}
+
+/// Binds a user's name, email and age at parameters first..first+2.
+void bind_user(sqlite3_stmt* stmt, int first, const User& user) {
+    bind_text(stmt, first, user.name);
+    if (user.email)
+        bind_text(stmt, first + 1, *user.email);
+    else
+        sqlite3_bind_null(stmt, first + 1);
+    sqlite3_bind_int(stmt, first + 2, user.age);
+}
 
 }  // namespace
 
@@ -87,6 +107,12 @@ void Connection::exec(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db_, sql);
 }
 
+std::string Connection::text_value(const char* sql) {
+    Statement statement(db_, sql);
+    if (!statement.step()) throw std::runtime_error(std::string("raw sqlite3: no row from ") + sql);
+    return column_text(statement.get(), 0);
+}
+
 void Connection::recover() noexcept {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
 }
@@ -96,14 +122,33 @@ Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t) {
     db.exec("BEGIN");
     Statement insert(db.get(), "INSERT INTO users (name, email, age) VALUES (?, ?, ?)");
     for (const auto& user : users) {
-        bind_text(insert.get(), 1, user.name);
-        if (user.email)
-            bind_text(insert.get(), 2, *user.email);
-        else
-            sqlite3_bind_null(insert.get(), 2);
-        sqlite3_bind_int(insert.get(), 3, user.age);
+        bind_user(insert.get(), 1, user);
         insert.step();
         insert.reset();
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
+Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwatch& t) {
+    const std::size_t full_batches = users.size() / multirow_batch;
+    const std::size_t rest = users.size() % multirow_batch;
+    const auto insert = [](Statement& statement, std::span<const User> batch) {
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            bind_user(statement.get(), static_cast<int>(3 * i + 1), batch[i]);
+        statement.step();
+        statement.reset();
+    };
+    t.start();
+    db.exec("BEGIN");
+    if (full_batches > 0) {
+        Statement full(db.get(), multirow_insert_sql(multirow_batch).c_str());
+        for (std::size_t b = 0; b < full_batches; ++b) insert(full, users.subspan(b * multirow_batch, multirow_batch));
+    }
+    if (rest > 0) {
+        Statement last(db.get(), multirow_insert_sql(rest).c_str());
+        insert(last, users.subspan(full_batches * multirow_batch));
     }
     db.exec("COMMIT");
     t.stop();
@@ -127,12 +172,30 @@ Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t)
     std::vector<User> found;
     found.reserve(ids.size());
     t.start();
-    Statement select(db.get(), "SELECT id, name, email, age FROM users WHERE id = ?");
+    Statement select(db.get(), select_user);
     for (const auto id : ids) {
         sqlite3_bind_int64(select.get(), 1, id);
         if (select.step()) found.push_back(read_user(select.get()));
         select.reset();
     }
+    t.stop();
+    return check_users(found);
+}
+
+Check get_users_in_transaction(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t) {
+    std::vector<User> found;
+    found.reserve(ids.size());
+    t.start();
+    db.exec("BEGIN");
+    {
+        Statement select(db.get(), select_user);
+        for (const auto id : ids) {
+            sqlite3_bind_int64(select.get(), 1, id);
+            if (select.step()) found.push_back(read_user(select.get()));
+            select.reset();
+        }
+    }
+    db.exec("COMMIT");
     t.stop();
     return check_users(found);
 }
@@ -146,13 +209,36 @@ Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
         sqlite3_bind_int64(select.get(), 1, count);
         while (select.step()) users.push_back(read_user(select.get()));
     }
-    Statement update(db.get(), "UPDATE users SET age = ? WHERE id = ?");
+    Statement update(db.get(), update_age);
     for (auto& user : users) {
         user.age = updated_age(user.age);
         sqlite3_bind_int(update.get(), 1, user.age);
         sqlite3_bind_int64(update.get(), 2, user.id);
         update.step();
         update.reset();
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
+Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    {
+        Statement select(db.get(), select_user);
+        Statement update(db.get(), update_age);
+        for (std::int64_t id = 1; id <= count; ++id) {
+            sqlite3_bind_int64(select.get(), 1, id);
+            if (!select.step()) throw std::runtime_error("raw sqlite3: W5b found no user " + std::to_string(id));
+            User user = read_user(select.get());
+            select.reset();
+            user.age = updated_age(user.age);
+            sqlite3_bind_int(update.get(), 1, user.age);
+            sqlite3_bind_int64(update.get(), 2, user.id);
+            update.step();
+            update.reset();
+        }
     }
     db.exec("COMMIT");
     t.stop();
@@ -182,6 +268,17 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     db.exec("COMMIT");
     t.stop();
     return check_groups(groups);
+}
+
+Check stream_users(Connection& db) {
+    Check check;
+    db.exec("BEGIN");
+    {
+        Statement select(db.get(), select_users);
+        while (select.step()) count_user(check, read_user(select.get()));
+    }
+    db.exec("COMMIT");
+    return check;
 }
 
 }  // namespace bench::raw_sqlite

@@ -13,11 +13,15 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 
 namespace bench::raw_sqlite {
+
+/// Rows per multi-row INSERT: alchemy's batch (include/alchemy/sql/detail/batching.hpp).
+inline constexpr std::size_t multirow_batch = 1000;
 
 class Connection {
 public:
@@ -28,6 +32,8 @@ public:
 
     sqlite3* get() const noexcept { return db_; }
     void exec(const char* sql);
+    /// The first column of the first row of `sql`, as text.
+    std::string text_value(const char* sql);
     /// After a failure: rolls back a transaction the failed variant left open.
     void recover() noexcept;
 
@@ -37,13 +43,24 @@ private:
 
 /// W1 and W2: one prepared single-row INSERT per user, one transaction.
 Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t);
+/// W2: multi-row INSERTs of `multirow_batch` users each (the last one shorter), the full
+/// batch prepared once; one transaction.
+Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwatch& t);
 /// W3: every user into a std::vector<User>.
 Check load_users(Connection& db, Stopwatch& t);
 /// W4: one prepared SELECT per id, each in autocommit mode.
 Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
+/// W4: the same SELECTs inside one transaction, as a Session runs them.
+Check get_users_in_transaction(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
 /// W5: load users 1..count, then one prepared UPDATE of age per user; one transaction.
 Check update_users(Connection& db, std::int64_t count, Stopwatch& t);
+/// W5b: for each of users 1..count, the prepared SELECT by key, then the prepared UPDATE
+/// of its age; one transaction.
+Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t);
 /// W6: users 1..users with their posts, one JOIN ordered by user and post id.
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
+/// Streaming: every user, stepped and read into one User at a time (untimed: the caller
+/// measures it).
+Check stream_users(Connection& db);
 
 }  // namespace bench::raw_sqlite

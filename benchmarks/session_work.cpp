@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -44,11 +45,35 @@ Check get_users(Database& db, std::span<const std::int64_t> ids, Stopwatch& t) {
     return check_users(found);
 }
 
+Check get_users_one_session(Database& db, std::span<const std::int64_t> ids, Stopwatch& t) {
+    Check found;
+    t.start();
+    sa::Session session(db.engine());
+    for (const auto id : ids)
+        if (const auto user = session.get<User>(id)) count_user(found, *user);
+    session.close();
+    t.stop();
+    return found;
+}
+
 Check update_users(Database& db, std::int64_t count, Stopwatch& t) {
     t.start();
     sa::Session session(db.engine());
     const auto users = session.query<User>().filter(sa::col<&User::id> <= count).all();
     for (const auto& user : users) user->age = updated_age(user->age);
+    session.commit();
+    t.stop();
+    return {};   // checked against the table afterwards
+}
+
+Check get_update_users(Database& db, std::int64_t count, Stopwatch& t) {
+    t.start();
+    sa::Session session(db.engine());
+    for (std::int64_t id = 1; id <= count; ++id) {
+        const auto user = session.get<User>(id);
+        if (!user) throw std::runtime_error("W5b session: no user " + std::to_string(id));
+        user->age = updated_age(user->age);
+    }
     session.commit();
     t.stop();
     return {};   // checked against the table afterwards
@@ -86,6 +111,17 @@ Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t) {
         copies.push_back(std::move(copy));
     }
     return check_groups(copies);
+}
+
+Check stream_users(sa::Session& session, std::size_t batch) {
+    Check check;
+    for (const auto& user : session.query<User>().yield_per(batch)) count_user(check, *user);
+    return check;
+}
+
+Check load_all_users(sa::Session& session) {
+    const auto users = session.query<User>().all();
+    return check_users(users);
 }
 
 }  // namespace bench::session

@@ -3,14 +3,6 @@
 namespace bench {
 namespace {
 
-void add_user(Check& c, const User& user) {
-    ++c.users;
-    c.ids += user.id;
-    c.ages += user.age;
-    c.emails += user.email ? 1 : 0;
-    c.text += static_cast<std::int64_t>(user.name.size());
-}
-
 /// Users 1..n as a fresh table holds them (ids generated in insertion order).
 std::vector<User> table_rows(std::int64_t n) {
     auto users = make_users(n);
@@ -20,23 +12,31 @@ std::vector<User> table_rows(std::int64_t n) {
 
 }  // namespace
 
+void count_user(Check& c, const User& user) {
+    ++c.users;
+    c.ids += user.id;
+    c.ages += user.age;
+    c.emails += user.email ? 1 : 0;
+    c.text += static_cast<std::int64_t>(user.name.size());
+}
+
 Check check_users(std::span<const User> users) {
     Check c;
-    for (const auto& user : users) add_user(c, user);
+    for (const auto& user : users) count_user(c, user);
     return c;
 }
 
 Check check_users(std::span<const std::shared_ptr<User>> users) {
     Check c;
     for (const auto& user : users)
-        if (user) add_user(c, *user);   // a null pointer counts as missing
+        if (user) count_user(c, *user);   // a null pointer counts as missing
     return c;
 }
 
 Check check_groups(std::span<const UserPosts> groups) {
     Check c;
     for (const auto& group : groups) {
-        add_user(c, group.user);
+        count_user(c, group.user);
         for (const auto& post : group.posts) {
             ++c.posts;
             c.ids += post.id + post.user_id;
@@ -48,7 +48,17 @@ Check check_groups(std::span<const UserPosts> groups) {
 
 Check expected_inserted(std::int64_t n) { return check_users(table_rows(n)); }
 
-Check expected_loaded(std::int64_t n) { return check_users(table_rows(n)); }
+Check expected_loaded(std::int64_t n) { return expected_range(1, n); }
+
+Check expected_range(std::int64_t first, std::int64_t last) {
+    Check c;
+    for (std::int64_t i = first; i <= last; ++i) {
+        auto user = make_user(i);
+        user.id = i;
+        count_user(c, user);
+    }
+    return c;
+}
 
 Check expected_lookups(std::int64_t lookups, std::int64_t table_rows_count) {
     const auto rows = table_rows(table_rows_count);
