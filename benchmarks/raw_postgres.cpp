@@ -255,6 +255,18 @@ Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t)
     return check_users(found);
 }
 
+namespace {
+
+/// W5: gives `user` its updated age and runs the prepared "update_age" for it; `age` and
+/// `id` hold the parameters' text.
+void store_updated_age(Connection& db, User& user, IntText& age, IntText& id) {
+    user.age = updated_age(user.age);
+    const char* values[] = {age(user.age), id(user.id)};
+    db.exec_prepared("update_age", 2, values, PGRES_COMMAND_OK);
+}
+
+}  // namespace
+
 Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     t.start();
     db.exec("BEGIN");
@@ -264,11 +276,7 @@ Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     std::vector<User> users;
     const char* range[] = {limit(count)};
     read_users(db.exec_prepared("select_range", 1, range, PGRES_TUPLES_OK).get(), users);
-    for (auto& user : users) {
-        user.age = updated_age(user.age);
-        const char* values[] = {age(user.age), id(user.id)};
-        db.exec_prepared("update_age", 2, values, PGRES_COMMAND_OK);
-    }
+    for (auto& user : users) store_updated_age(db, user, age, id);
     db.exec("COMMIT");
     t.stop();
     return {};   // checked against the table afterwards
@@ -304,9 +312,7 @@ Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
         const auto r = db.exec_prepared("get_user", 1, selected, PGRES_TUPLES_OK);
         if (PQntuples(r.get()) != 1) throw std::runtime_error("raw libpq: W5b found no user " + std::to_string(i));
         User user = read_user(r.get(), 0);
-        user.age = updated_age(user.age);
-        const char* values[] = {age(user.age), id(user.id)};
-        db.exec_prepared("update_age", 2, values, PGRES_COMMAND_OK);
+        store_updated_age(db, user, age, id);
     }
     db.exec("COMMIT");
     t.stop();

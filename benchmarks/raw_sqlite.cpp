@@ -86,6 +86,15 @@ void bind_user(sqlite3_stmt* stmt, int first, const User& user) {
     sqlite3_bind_int(stmt, first + 2, user.age);
 }
 
+/// W5: gives `user` its updated age and runs the prepared `update` (update_age) for it.
+void store_updated_age(Statement& update, User& user) {
+    user.age = updated_age(user.age);
+    sqlite3_bind_int(update.get(), 1, user.age);
+    sqlite3_bind_int64(update.get(), 2, user.id);
+    update.step();
+    update.reset();
+}
+
 }  // namespace
 
 // The same open flags, busy timeout and foreign keys as alchemy's driver
@@ -210,13 +219,7 @@ Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
         while (select.step()) users.push_back(read_user(select.get()));
     }
     Statement update(db.get(), update_age);
-    for (auto& user : users) {
-        user.age = updated_age(user.age);
-        sqlite3_bind_int(update.get(), 1, user.age);
-        sqlite3_bind_int64(update.get(), 2, user.id);
-        update.step();
-        update.reset();
-    }
+    for (auto& user : users) store_updated_age(update, user);
     db.exec("COMMIT");
     t.stop();
     return {};   // checked against the table afterwards
@@ -233,11 +236,7 @@ Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
             if (!select.step()) throw std::runtime_error("raw sqlite3: W5b found no user " + std::to_string(id));
             User user = read_user(select.get());
             select.reset();
-            user.age = updated_age(user.age);
-            sqlite3_bind_int(update.get(), 1, user.age);
-            sqlite3_bind_int64(update.get(), 2, user.id);
-            update.step();
-            update.reset();
+            store_updated_age(update, user);
         }
     }
     db.exec("COMMIT");

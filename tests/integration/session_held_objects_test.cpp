@@ -156,3 +156,30 @@ TEST_CASE("autoflush shows a held object's change, a pending object and a deleti
     CHECK(session.get<Person>(ids[11]) == nullptr);
     session.rollback();
 }
+
+TEST_CASE("no_autoflush() holds changes back from queries until the guard ends") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    const auto ids = seed(engine);
+    sa::Session session(engine);
+    auto changed = session.get<Person>(ids[12]);
+    changed->age = 1200;
+    {
+        auto guard = session.no_autoflush();
+        CHECK(session.query<Person>().filter(sa::col<&Person::age> == 1200).count() == 0);
+        CHECK(session.get<Person>(ids[13])->age == 13);  // a get that selects does not flush either
+        CHECK(session.is_modified(changed));
+        {
+            auto inner = session.no_autoflush();  // nested guards restore what they found
+        }
+        CHECK(session.query<Person>().filter(sa::col<&Person::age> == 1200).count() == 0);
+    }
+    CHECK(session.query<Person>().filter(sa::col<&Person::age> == 1200).count() == 1);
+    CHECK_FALSE(session.is_modified(changed));
+    session.commit();
+    CHECK(age_in_database(engine, ids[12]) == 1200);
+
+    sa::Session manual(engine, {.autoflush = false});
+    { auto guard = manual.no_autoflush(); }
+    CHECK_FALSE(manual.options().autoflush);  // the guard gives back the option's own value
+}

@@ -89,6 +89,24 @@ private:
     int exceptions_;
 };
 
+/// What Session::no_autoflush() returns: autoflush stays off until it is destroyed,
+/// then returns to what it was.
+class [[nodiscard]] NoAutoflush {
+public:
+    explicit NoAutoflush(detail::SessionCore& core) noexcept : core_(&core), was_(core.set_autoflush(false)) {}
+    NoAutoflush(NoAutoflush&& other) noexcept : core_(std::exchange(other.core_, nullptr)), was_(other.was_) {}
+    NoAutoflush(const NoAutoflush&) = delete;
+    NoAutoflush& operator=(const NoAutoflush&) = delete;
+    NoAutoflush& operator=(NoAutoflush&&) = delete;
+    ~NoAutoflush() {
+        if (core_) core_->set_autoflush(was_);
+    }
+
+private:
+    detail::SessionCore* core_;
+    bool was_;
+};
+
 class Session {
 public:
     explicit Session(Engine engine, SessionOptions options = {})
@@ -114,6 +132,11 @@ public:
     void close() noexcept { core_->close(); }
     /// Writes pending changes (INSERT, UPDATE, DELETE in foreign-key order) without committing.
     void flush() { core_->flush(); }
+    /// SQLAlchemy's `with session.no_autoflush:` — queries and gets skip the autoflush
+    /// while the returned guard lives (their results then do not reflect unflushed
+    /// changes); flush() and commit() still flush. A loop that holds many objects and
+    /// queries between changes saves a comparison of each held object per query.
+    NoAutoflush no_autoflush() noexcept { return NoAutoflush(*core_); }
     bool in_transaction() const noexcept { return core_->in_transaction(); }
     /// The connection of the current transaction (begun if none is).
     Connection& connection() { return core_->connection(); }

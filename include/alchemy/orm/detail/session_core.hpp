@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace alchemy {
@@ -54,6 +55,8 @@ public:
     Connection& connection();
 
     void flush();
+    /// Turns autoflush on or off; returns what it was.
+    bool set_autoflush(bool on) noexcept { return std::exchange(options_.autoflush, on); }
     /// flush() when autoflush is on (queries call it before they run).
     void autoflush() {
         if (options_.autoflush && !flushing_) flush();
