@@ -215,10 +215,11 @@ Plan postgres_plan(Database& db, const Inputs& in) {
     b.plan.rows = {
         {w.l1, "Session vs one per round trip", "w1.raw", "w1.session", 0.10},
         {w.l1, "Session vs pipeline", "w1.raw_pipeline", "w1.session", std::nullopt},
+        {w.l1, "Session vs COPY (W2's raw)", "w2.raw_copy", "w1.session", 1.50},
         {w.l2, "Core multi-row insert vs COPY", "w2.raw_copy", "w2.core", std::nullopt},
         {w.l2, "bulk_insert vs COPY", "w2.raw_copy", "w2.bulk", 1.20},
         {w.l3, "Core select<User>() vs prepared", "w3.raw", "w3.core", 1.10},
-        {w.l3, "Session query<User>() vs prepared", "w3.raw", "w3.session", 1.10},
+        {w.l3, "Session query<User>() vs prepared", "w3.raw", "w3.session", 1.25},
         {w.l4, "Core select, autocommit vs prepared", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>() vs prepared", "w4.raw", "w4.session", 1.10},
         {w.l4, "Session get<User>(), one Session vs prepared", "w4.raw", "w4.session_one", 1.25},

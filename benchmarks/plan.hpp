@@ -5,9 +5,10 @@
 //   SQLite      Core <= 1.10x raw on every row, W2 against a raw multi-row INSERT;
 //               Session <= 1.25x (W1, W3, W4 in one Session, W5, W5b); W4 with a fresh
 //               Session per get <= 1.10x
-//   PostgreSQL  W3 and W4 <= 1.10x raw (W4 in one Session: the Session's 1.25x); W1 and
-//               W5 (Session flush) at least 10x faster than one statement per round trip
-//               (ratio <= 0.10); W2 within 1.20x of COPY
+//   PostgreSQL  Core W3 and W4 <= 1.10x raw, Session W3 and W4 in one Session <= 1.25x;
+//               W1 and W5 (Session flush) at least 10x faster than one statement per
+//               round trip (ratio <= 0.10), and W1 within 1.50x of COPY; W2 within 1.20x
+//               of COPY
 //
 // Rows without a target are there to be read, not judged.
 #pragma once
