@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,15 +78,23 @@ void insert_note(sa::Connection& conn, const std::string& body) {
     conn.execute(sa::text("INSERT INTO notes (body) VALUES (:body)").bind("body", body));
 }
 
+/// Runs `operation`, which must fail as a lost connection does; returns its error (none
+/// when it succeeded, which the caller's REQUIRE reports).
+template <class Operation>
+std::optional<sa::OperationalError> lost_connection_error(Operation&& operation) {
+    try {
+        operation();
+    } catch (const sa::OperationalError& e) {
+        CHECK(e.connection_invalidated());
+        return e;
+    }
+    return std::nullopt;
+}
+
 /// A statement on the lost connection fails as a lost connection does.
 void require_statement_fails(sa::Connection& conn) {
     const auto probe = sa::text("SELECT sum(n) FROM ballast").columns<std::int64_t>();
-    try {
-        conn.execute(probe).scalar_one();
-        FAIL("a statement on a lost connection succeeded");
-    } catch (const sa::OperationalError& e) {
-        CHECK(e.connection_invalidated());
-    }
+    REQUIRE(lost_connection_error([&] { conn.execute(probe).scalar_one(); }));
 }
 
 }  // namespace
@@ -128,12 +137,7 @@ TEST_CASE("a COMMIT that loses the connection raises and so does every commit af
     auto conn = engine.connect();
     insert_note(conn, "lost");
     db.lose_connections();
-    try {
-        conn.commit();
-        FAIL("COMMIT on a lost connection succeeded");
-    } catch (const sa::OperationalError& e) {
-        CHECK(e.connection_invalidated());
-    }
+    REQUIRE(lost_connection_error([&] { conn.commit(); }));
     CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
     conn.rollback();
     CHECK(count_notes(db) == 0);
@@ -208,22 +212,13 @@ TEST_CASE("execute_batch and copy_rows on a lost connection leave the transactio
     SECTION("execute_batch") {
         std::string sql = "UPDATE ballast SET n = n + 1 WHERE n = ";
         conn.dialect().append_placeholder(sql, 1);
-        try {
-            conn.execute_batch(sql, rows, 1);
-            FAIL("execute_batch on a lost connection succeeded");
-        } catch (const sa::OperationalError& e) {
-            CHECK(e.connection_invalidated());
-            CHECK_FALSE(e.batch_progress());  // inside a transaction nothing stays committed
-        }
+        const auto error = lost_connection_error([&] { conn.execute_batch(sql, rows, 1); });
+        REQUIRE(error);
+        CHECK_FALSE(error->batch_progress());  // inside a transaction nothing stays committed
     }
     SECTION("copy_rows") {
         const std::vector<std::string_view> columns{"n"};
-        try {
-            conn.copy_rows("ballast", columns, rows);
-            FAIL("copy_rows on a lost connection succeeded");
-        } catch (const sa::OperationalError& e) {
-            CHECK(e.connection_invalidated());
-        }
+        REQUIRE(lost_connection_error([&] { conn.copy_rows("ballast", columns, rows); }));
     }
     CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
     conn.rollback();
@@ -292,14 +287,10 @@ TEST_CASE("a batch under AUTOCOMMIT on a lost connection commits nothing and say
     std::string sql = "INSERT INTO ballast (n) VALUES (";
     conn.dialect().append_placeholder(sql, 1);
     const std::vector<sa::Param> rows{sa::Param::of_int(1), sa::Param::of_int(2)};
-    try {
-        conn.execute_batch(sql + ")", rows, 1);
-        FAIL("a batch on a lost connection succeeded");
-    } catch (const sa::OperationalError& e) {
-        CHECK(e.connection_invalidated());
-        REQUIRE(e.batch_progress());
-        CHECK(e.batch_progress()->committed == 0);
-    }
+    const auto error = lost_connection_error([&] { conn.execute_batch(sql + ")", rows, 1); });
+    REQUIRE(error);
+    REQUIRE(error->batch_progress());
+    CHECK(error->batch_progress()->committed == 0);
     CHECK(count_rows(db, "ballast") == static_cast<std::int64_t>(ballast_rows));
     // Outside a transaction there is nothing to acknowledge: the next statement reconnects.
     conn.execute_batch(sql + ")", rows, 1);

@@ -55,7 +55,6 @@ TEST_CASE("a statement always carries at least one row") {
 }
 
 TEST_CASE("the rule is a constant expression for a known limit") {
-    static_assert(rows_per_statement(sa::detail::sqlite_parameter_limit, 100) == 327);
-    static_assert(rows_per_statement(sa::detail::postgresql_parameter_limit, 100) == 655);
-    SUCCEED();
+    STATIC_REQUIRE(rows_per_statement(sa::detail::sqlite_parameter_limit, 100) == 327);
+    STATIC_REQUIRE(rows_per_statement(sa::detail::postgresql_parameter_limit, 100) == 655);
 }
