@@ -3,4 +3,5 @@
 
 #include "alchemy/orm/object_state.hpp"
 #include "alchemy/orm/query.hpp"
+#include "alchemy/orm/relationships.hpp"
 #include "alchemy/orm/session.hpp"

@@ -2,6 +2,7 @@
 // model_set.hpp says why objects are held weakly.
 #include "alchemy/orm/detail/model_set.hpp"
 
+#include "alchemy/orm/detail/relationship_members.hpp"
 #include "orm/model_statements.hpp"
 
 #include <algorithm>
@@ -62,6 +63,45 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
     } else {
         attach(state, object, session_made, ObjectState::pending);
     }
+    if (!ops_.relationships.empty()) cascade_add(state);
+}
+
+void ModelSetCore::link(InstanceState& state, const std::shared_ptr<void>& object) noexcept {
+    if (ops_.relationships.empty()) return;
+    state.self = object;
+    for (const auto* rel : ops_.relationships) rel->member(state.object).link({&state, rel});
+}
+
+void ModelSetCore::cascade_add(InstanceState& state) {
+    const auto owner = state.self.lock();
+    for (const auto* rel : ops_.relationships) {
+        auto& member = rel->member(state.object);
+        if (!member.loaded()) continue;
+        if (rel->to_one()) {
+            auto& ref = static_cast<ToOne&>(member);
+            // A new object's parent is written even if it was set before the object had a
+            // state (a pending object rolled back and added again keeps its parent).
+            if (ref.assigned() || (state.state == ObjectState::pending && ref.peek()))
+                session_.foreign_key_assigned(state, *rel, ref);
+            continue;
+        }
+        // Children added before the owner had a session: pair them with it now.
+        auto& children = static_cast<Children&>(member);
+        const auto items = children.held();
+        const auto& back_rel = *rel->paired();
+        for (const auto& child : items) {
+            const auto& child_ops = rel->target();
+            auto* child_state = child_ops.state_of(child);
+            if (!child_state || child_state->session != &session_) {
+                child_ops.add_object(session_, child);
+                child_state = child_ops.state_of(child);
+            }
+            auto& back = back_rel.reference(child.get());
+            if (back.holds(state.object)) continue;
+            back.loaded_with(owner, true);
+            session_.foreign_key_assigned(*child_state, back_rel, back);
+        }
+    }
 }
 
 void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made,
@@ -76,6 +116,7 @@ void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& obj
     state.session = &session_;
     state.state = as;
     state.slot = slots_.size() - 1;
+    link(state, object);
 }
 
 void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<void>& object) {
@@ -119,6 +160,12 @@ void ModelSetCore::expire(InstanceState& state) {
 void ModelSetCore::expire_object(InstanceState& state) noexcept {
     ops_.discard_changes(state.object, state.snapshot);
     state.expired = true;
+    for (const auto* rel : ops_.relationships) {
+        if (rel->to_one())
+            rel->reference(state.object).unload();
+        else
+            rel->children(state.object).unload(true);
+    }
 }
 
 void ModelSetCore::refreshed(InstanceState& state, void* row) {
@@ -176,6 +223,7 @@ std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
     auto& old = *slot.state;
     InstanceState* revived = nullptr;
     auto object = ops_.revive(old, revived);
+    link(*revived, object);
     if (old.state == ObjectState::persistent) identity_.insert_or_assign(*revived);  // same key: no growth
     slot.state = revived;
     slot.weak = object;  // lets the old control block go, and `old` with it
@@ -194,6 +242,21 @@ std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find(const void* 
     auto& slot = slots_[state->slot];
     auto object = object_of(slot);
     return {std::move(object), slot.state};
+}
+
+const void* ModelSetCore::probe(std::int64_t key) {
+    if (!probe_) probe_ = ops_.make_probe();
+    ops_.set_integer(probe_.get(), ops_.primary_key[0], key);
+    return probe_.get();
+}
+
+std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find_key(std::int64_t key) { return find(probe(key)); }
+
+std::shared_ptr<void> ModelSetCore::held(std::int64_t key) {
+    auto* state = identity_.find(probe(key));
+    if (!state) return nullptr;
+    auto& slot = slots_[state->slot];
+    return slot.strong ? slot.strong : slot.weak.lock();
 }
 
 std::shared_ptr<void> ModelSetCore::adopt_existing(void* row) {

@@ -71,6 +71,29 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
     });
 }
 
+std::string_view ModelStatements::select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
+                                                  std::size_t count) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).select_in[{column, count}], [&] {
+        const auto& table = ops.table();
+        ast::Select s;
+        for (const auto& c : table.columns) s.columns.emplace_back(ast::Kind::column, c.name, table.name);
+        ast::TableRef from;
+        from.name = table.name;
+        s.from.push_back(std::move(from));
+        ast::Node in{ast::Kind::binary, "IN"};
+        in.children.emplace_back(ast::Kind::column, table.columns[column].name, table.name);
+        ast::Node list{ast::Kind::list};
+        for (std::size_t i = 0; i < count; ++i) list.children.emplace_back(ast::Kind::parameter);
+        in.children.push_back(std::move(list));
+        s.where.push_back(std::move(in));
+        s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[column].name, table.name), {}});
+        for (auto k : ops.primary_key)
+            if (k != column) s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
+        return ast::render(dialect, s);
+    });
+}
+
 std::string_view ModelStatements::delete_row(const Dialect& dialect, const ModelOps& ops) {
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).delete_row, [&] {

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstddef>
+#include <map>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -35,6 +37,13 @@ struct ModelStatements {
                                         const ColumnMask& changed, std::size_t rows,
                                         std::string& scratch);
 
+    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`
+    /// and the key. Relationship loads pad their keys to one of in_list_sizes, so few
+    /// texts are ever cached.
+    std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
+                                     std::size_t count);
+    static constexpr std::array<std::size_t, 4> in_list_sizes{1, 8, 64, 500};
+
     /// Rows per INSERT statement for `ops`' model (sql/detail/batching.hpp's rule).
     static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
@@ -45,6 +54,7 @@ private:
         std::string select_by_key, delete_row;
         std::array<std::string, 2> insert_one, insert_batch;  ///< [generated]
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
+        std::map<std::pair<std::size_t, std::size_t>, std::string> select_in;  ///< [column, count]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect_slot(dialect)]; }
     /// `text`, rendered by `render` under the lock if it is still empty.

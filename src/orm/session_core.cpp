@@ -3,6 +3,7 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/relationship_members.hpp"
 
 #include <fmt/format.h>
 
@@ -90,35 +91,35 @@ ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
     return *sets_[id];
 }
 
-/// The models with work, parents before children (foreign keys between their tables;
-/// references inside a cycle keep the order the models were first used in).
-std::vector<ModelSetCore*> SessionCore::ordered_work() {
-    std::vector<ModelSetCore*> work;
+/// Every model the session has seen, parents before children (foreign keys between
+/// their tables; references inside a cycle keep the order the models were first used in).
+std::vector<ModelSetCore*> SessionCore::ordered_sets() {
+    std::vector<ModelSetCore*> sets;
     for (auto& set : sets_)
-        if (set && set->collect_flush()) work.push_back(set.get());
-    if (work.size() < 2) return work;
+        if (set) sets.push_back(set.get());
+    if (sets.size() < 2) return sets;
     std::vector<ModelSetCore*> ordered;
-    std::vector<bool> placed(work.size(), false);
+    std::vector<bool> placed(sets.size(), false);
     auto waits_for = [&](std::size_t i) {
-        for (const auto& fk : work[i]->table().foreign_keys) {
-            if (fk.referred_table == work[i]->table().name) continue;
-            for (std::size_t j = 0; j < work.size(); ++j)
-                if (!placed[j] && j != i && work[j]->table().name == fk.referred_table) return true;
+        for (const auto& fk : sets[i]->table().foreign_keys) {
+            if (fk.referred_table == sets[i]->table().name) continue;
+            for (std::size_t j = 0; j < sets.size(); ++j)
+                if (!placed[j] && j != i && sets[j]->table().name == fk.referred_table) return true;
         }
         return false;
     };
-    while (ordered.size() < work.size()) {
+    while (ordered.size() < sets.size()) {
         bool progress = false;
-        for (std::size_t i = 0; i < work.size(); ++i) {
+        for (std::size_t i = 0; i < sets.size(); ++i) {
             if (placed[i] || waits_for(i)) continue;
             placed[i] = true;
-            ordered.push_back(work[i]);
+            ordered.push_back(sets[i]);
             progress = true;
         }
         if (!progress) {  // a cycle: take the first remaining model as it is
             auto first = static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
             placed[first] = true;
-            ordered.push_back(work[first]);
+            ordered.push_back(sets[first]);
         }
     }
     return ordered;
@@ -127,21 +128,94 @@ std::vector<ModelSetCore*> SessionCore::ordered_work() {
 void SessionCore::flush() {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
-    auto work = ordered_work();
-    if (work.empty()) return;
     flushing_ = true;
+    std::vector<ModelSetCore*> work;
+    written_keys_.clear();
     try {
-        auto& conn = connection();
-        for (auto* set : work) set->flush_saves(conn);
-        for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)->flush_deletes(conn);
+        // Model by model, parents first: a parent's INSERT has given it its key by the
+        // time its children's foreign keys are written and compared.
+        for (auto* set : ordered_sets()) {
+            write_foreign_keys(*set);
+            if (!set->collect_flush()) continue;
+            work.push_back(set);
+            set->flush_saves(connection());
+        }
+        for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)->flush_deletes(connection());
     } catch (...) {
         for (auto* set : work) set->undo_flush();
+        for (auto it = written_keys_.rbegin(); it != written_keys_.rend(); ++it)
+            it->ops->set_integer(it->owner.get(), it->column, it->before);
+        written_keys_.clear();
         flushing_ = false;
-        abandon_failed_flush();
+        if (!work.empty()) abandon_failed_flush();
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
+    foreign_keys_.clear();
+    written_keys_.clear();
     flushing_ = false;
+}
+
+void SessionCore::write_foreign_keys(const ModelSetCore& set) {
+    for (const auto& w : foreign_keys_) {
+        const auto& owner_ops = w.rel->owner();
+        if (&owner_ops != &set.ops()) continue;
+        std::optional<std::int64_t> key;
+        if (w.target) {
+            const auto& target_ops = w.rel->target();
+            key = target_ops.integer(w.target.get(), target_ops.primary_key[0]);
+            if (target_ops.needs_generated_key(w.target.get()))
+                throw FlushError(fmt::format(
+                    "alchemy: {}.{} refers to a new {} that is not inserted before it (a "
+                    "self-referential or cyclic relationship between new objects); flush the "
+                    "parent first",
+                    owner_ops.model_name, w.rel->name, target_ops.model_name));
+        }
+        const auto& column = owner_ops.table().columns[w.rel->foreign_key];
+        if (!key && !column.nullable)
+            throw FlushError(fmt::format(
+                "alchemy: {}.{} names no {} (it was set to null, or removed from its parent's "
+                "collection), but {}.{} cannot be NULL; give it a parent or delete it",
+                owner_ops.model_name, w.rel->name, w.rel->target().model_name, owner_ops.model_name, column.name));
+        const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
+        if (before == key) continue;
+        written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});
+        owner_ops.set_integer(w.owner.get(), w.rel->foreign_key, key);
+    }
+}
+
+void SessionCore::foreign_key_assigned(InstanceState& owner, const RelationshipOps& rel, ToOne& ref) {
+    auto target = ref.peek();
+    foreign_keys_.push_back({owner.self.lock(), &owner, &rel, target});
+    ref.written();
+    if (!target) return;
+    const auto& target_ops = rel.target();
+    const auto* target_state = target_ops.state_of(target);
+    if (!target_state || target_state->session != this) target_ops.add_object(*this, target);
+}
+
+void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* const> states) {
+    if (states.size() < 2 || ops.primary_key.size() != 1) return;
+    LoadGroup group;
+    group.keys.reserve(states.size());
+    for (auto* state : states) group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
+    groups_.push_back(std::move(group));
+    const auto id = static_cast<std::uint32_t>(groups_.size());
+    for (auto* state : states) {
+        state->load_group = id;
+        state->group_epoch = group_epoch_;
+    }
+}
+
+const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {
+    if (state.group_epoch != group_epoch_ || state.load_group == 0 || state.load_group > groups_.size()) return nullptr;
+    return &groups_[state.load_group - 1];
+}
+
+void SessionCore::forget_relationship_work() noexcept {
+    foreign_keys_.clear();
+    groups_.clear();
+    ++group_epoch_;
 }
 
 void SessionCore::abandon_failed_flush() noexcept {
@@ -165,6 +239,7 @@ void SessionCore::abandon_failed_flush() noexcept {
 }
 
 void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    if (depth == 1) forget_relationship_work();
     for (auto& set : sets_)
         if (set) set->end_transaction(committed, depth, options_.expire_on_commit);
 }
@@ -238,6 +313,7 @@ void SessionCore::expire_all() noexcept {
 }
 
 void SessionCore::expunge_all() noexcept {
+    forget_relationship_work();
     for (auto& set : sets_)
         if (set) set->expunge_all();
 }

@@ -212,6 +212,12 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
     for (auto& row : core.connection().execute(statement)) objects.push_back(set.adopt(std::move(row)));
+    if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
+        std::vector<InstanceState*> states;
+        states.reserve(objects.size());
+        for (const auto& object : objects) states.push_back(find_state(object));
+        core.remember_group(model_ops<T>(), states);
+    }
     return objects;
 }
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/orm/detail/persistence.hpp"
+#include "alchemy/orm/detail/relationship_ops.hpp"
 #include "alchemy/orm/object_state.hpp"
 #include "alchemy/schema/detail/type_name.hpp"
 #include "alchemy/schema/model_table.hpp"
@@ -20,10 +21,19 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace alchemy::detail {
 
 struct ModelStatements;
+class SessionCore;
+
+// Defined with ModelSet<T> (model_set.hpp), whose typed front they use.
+template <class T>
+void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
+               std::vector<std::shared_ptr<void>>& out);
+template <class T>
+void add_object(SessionCore& session, const std::shared_ptr<void>& object);
 
 /// A set of a model's column indexes.
 class ColumnMask {
@@ -95,6 +105,17 @@ struct ModelOps {
     /// A new session-made object with the values and state of `released`, whose last
     /// shared_ptr the program dropped; see ModelSetCore::revive.
     std::shared_ptr<void> (*revive)(InstanceState& released, InstanceState*& revived);
+
+    /// T's relationships (relationship_ops.hpp).
+    std::span<const RelationshipOps* const> relationships;
+    /// A default T, whose key fields the Session sets to look keys up.
+    std::shared_ptr<void> (*make_probe)();
+    InstanceState* (*state_of)(const std::shared_ptr<void>& object);
+    /// Runs a SELECT of every column of T and appends the session's objects for its rows.
+    void (*load_rows)(SessionCore& session, std::string_view sql, std::span<const Param> params,
+                      std::vector<std::shared_ptr<void>>& out);
+    /// session.add() of a T: the save-update cascade adds targets of relationships.
+    void (*add_object)(SessionCore& session, const std::shared_ptr<void>& object);
 };
 
 template <class T>
@@ -240,6 +261,16 @@ std::shared_ptr<void> revive(InstanceState& released, InstanceState*& revived) {
 }
 
 template <class T>
+std::shared_ptr<void> make_probe() {
+    return std::make_shared<T>();
+}
+
+template <class T>
+InstanceState* state_of_object(const std::shared_ptr<void>& object) {
+    return find_state(std::static_pointer_cast<T>(object));
+}
+
+template <class T>
 const Table& table() {
     static const Table t = table_of<T>();
     return t;
@@ -297,6 +328,11 @@ const ModelOps& model_ops() {
             .integer = &impl::integer<T>,
             .set_integer = &impl::set_integer<T>,
             .revive = &impl::revive<T>,
+            .relationships = relationships_of<T>(),
+            .make_probe = &impl::make_probe<T>,
+            .state_of = &impl::state_of_object<T>,
+            .load_rows = &load_rows<T>,
+            .add_object = &add_object<T>,
         };
     }();
     return ops;

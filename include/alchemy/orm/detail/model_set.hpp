@@ -84,6 +84,10 @@ public:
     void take_row(InstanceState& state, void* row) noexcept;
     /// SELECT ... WHERE key, for this session's dialect.
     std::string_view select_by_key_sql(const Dialect& dialect);
+    /// The object with integer key `key` (revived if the program dropped it), or nulls.
+    std::pair<std::shared_ptr<void>, InstanceState*> find_key(std::int64_t key);
+    /// The object with integer key `key` if the program still holds it, else null.
+    std::shared_ptr<void> held(std::int64_t key);
     /// The state the identity map has for the key of `values`, or null; never revives.
     InstanceState* identity_state(const void* values) const noexcept { return identity_.find(values); }
 
@@ -137,6 +141,13 @@ private:
     };
 
     void attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made, ObjectState as);
+    /// Tells the object's relationship members who owns them.
+    void link(InstanceState& state, const std::shared_ptr<void>& object) noexcept;
+    /// save-update: what the relationships of an added object hold joins the session, and
+    /// their foreign keys are written at the next flush.
+    void cascade_add(InstanceState& state);
+    /// Sets the probe's key to `key`.
+    const void* probe(std::int64_t key);
     void detach(InstanceState& state) noexcept;
     void forget_insert(InstanceState& state) noexcept;
     void compact() noexcept;
@@ -169,6 +180,7 @@ private:
     std::vector<Update> updates_;
     std::vector<InstanceState*> deletes_;
     std::string_view select_by_key_;  ///< memo of select_by_key_sql()
+    std::shared_ptr<void> probe_;     ///< a T for looking up integer keys
 };
 
 /// The typed front of ModelSetCore for model T.
@@ -256,5 +268,18 @@ private:
 
     ModelSetCore& core_;
 };
+
+template <class T>
+void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
+               std::vector<std::shared_ptr<void>>& out) {
+    ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
+    for (auto& row : session.connection().execute_sql(sql, params).template as<T>())
+        out.push_back(set.adopt(std::move(row)));
+}
+
+template <class T>
+void add_object(SessionCore& session, const std::shared_ptr<void>& object) {
+    ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).add(std::static_pointer_cast<T>(object));
+}
 
 }  // namespace alchemy::detail

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,15 @@ std::size_t model_id() noexcept {
 
 struct ModelOps;
 class ModelSetCore;
+struct RelationshipOps;
+struct InstanceState;
+class ToOne;
+
+/// The keys of the objects one query (or relationship load) returned, so that a lazy load
+/// for one of them loads the others too (relationship_loader.hpp).
+struct LoadGroup {
+    std::vector<std::int64_t> keys;
+};
 
 class SessionCore {
 public:
@@ -81,6 +91,17 @@ public:
     void expire_all() noexcept;
     void expunge_all() noexcept;
 
+    // Relationships ------------------------------------------------------------------------
+
+    /// BelongsTo `ref` of `owner` (an object of this session) was assigned: the foreign key
+    /// takes the target's key at the next flush, and a new target joins the session
+    /// (SQLAlchemy's save-update cascade).
+    void foreign_key_assigned(InstanceState& owner, const RelationshipOps& rel, ToOne& ref);
+    /// Records that `states` (objects of `ops`' model) were loaded together.
+    void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
+    /// The group `state` was loaded with, if it is still current.
+    const LoadGroup* group_of(const InstanceState& state) const noexcept;
+
     /// The objects of model id `id` (whose operations are `ops`), made on first use.
     ModelSetCore& models(std::size_t id, const ModelOps& ops) {
         if (id < sets_.size() && sets_[id]) return *sets_[id];
@@ -97,7 +118,10 @@ private:
     void roll_back_connection() noexcept;
     void release_connection() noexcept;
     void end_all(bool committed, std::uint32_t depth) noexcept;
-    std::vector<ModelSetCore*> ordered_work();
+    std::vector<ModelSetCore*> ordered_sets();
+    /// Writes the foreign keys assigned through relationships of `set`'s objects.
+    void write_foreign_keys(const ModelSetCore& set);
+    void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
     Engine engine_;
@@ -111,6 +135,24 @@ private:
     std::uint64_t root_serial_ = 0;
     std::uint64_t serials_ = 0;
     std::vector<std::unique_ptr<ModelSetCore>> sets_;
+    /// Assigned BelongsTo awaiting the flush; both objects are held until then.
+    struct ForeignKeyWrite {
+        std::shared_ptr<void> owner;
+        InstanceState* state;
+        const RelationshipOps* rel;
+        std::shared_ptr<void> target;
+    };
+    std::vector<ForeignKeyWrite> foreign_keys_;
+    /// What the flush wrote into objects' foreign keys, put back if it fails.
+    struct WrittenKey {
+        std::shared_ptr<void> owner;
+        const ModelOps* ops;
+        std::size_t column;
+        std::optional<std::int64_t> before;
+    };
+    std::vector<WrittenKey> written_keys_;
+    std::vector<LoadGroup> groups_;
+    std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
     bool flushing_ = false;

@@ -1,0 +1,227 @@
+// RelationshipOps: what the Session's compiled code needs to know about one relationship
+// member of a model, generated at compile time from the struct (the relationship's kind,
+// the foreign-key column, the member on the other model it pairs with), in the manner
+// of ModelOps (model_ops.hpp).
+//
+// Pairing (SQLAlchemy's back_populates), inferred: HasMany<X>/HasOne<X> in T pairs with
+// the one BelongsTo<T> in X, whose `<name>_id` column is the foreign key; BelongsTo<X> in
+// T pairs with the one HasMany<T>/HasOne<T> in X, if X has one (else it is a plain
+// many-to-one, as the seed's `relationship('User')`). What cannot be inferred is a
+// compile error naming both types.
+#pragma once
+
+#include "alchemy/orm/detail/relationship_members.hpp"
+#include "alchemy/schema/model_table.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace alchemy::detail {
+
+struct ModelOps;
+template <class T>
+const ModelOps& model_ops();
+template <class T>
+std::size_t model_id() noexcept;
+
+enum class RelationshipKind : std::uint8_t {
+    many_to_one,  ///< BelongsTo: the owner's row holds the foreign key
+    one_to_many,  ///< HasMany: the target rows hold it
+    one_to_one,   ///< HasOne: one target row holds it
+};
+
+struct RelationshipOps {
+    std::string_view name;   ///< the member's name
+    RelationshipKind kind;
+    const ModelOps& (*owner)();
+    std::size_t (*owner_id)();
+    const ModelOps& (*target)();
+    std::size_t (*target_id)();
+    /// The foreign-key column: the owner's for many_to_one, else the target's.
+    std::size_t foreign_key;
+    /// The member of the target that pairs with this one, or null.
+    const RelationshipOps* (*paired)();
+    /// The member inside an owner object.
+    RelationshipMember& (*member)(void* object);
+
+    bool to_one() const noexcept { return kind == RelationshipKind::many_to_one; }
+    ToOne& reference(void* object) const { return static_cast<ToOne&>(member(object)); }
+    Children& children(void* object) const { return static_cast<Children&>(member(object)); }
+};
+
+namespace relationship_impl {
+
+template <class T, std::size_t I>
+using field_t = field_type_t<T, I>;
+
+/// The fields of T whose type satisfies Pred<field type>::value.
+template <class T, template <class> class Pred>
+consteval auto fields_where() {
+    constexpr std::size_t n = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (std::size_t{0} + ... + (Pred<field_t<T, I>>::value ? 1 : 0));
+    }(std::make_index_sequence<field_count<T>>{});
+    std::array<std::size_t, n> out{};
+    std::size_t next = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((Pred<field_t<T, I>>::value ? void(out[next++] = I) : void()), ...);
+    }(std::make_index_sequence<field_count<T>>{});
+    return out;
+}
+
+template <class Of>
+struct belongs_to_of {
+    template <class F>
+    struct test : std::is_same<F, BelongsTo<Of>> {};
+};
+template <class Of>
+struct referenced_by_of {
+    template <class F>
+    struct test : std::bool_constant<std::is_same_v<F, HasMany<Of>> || std::is_same_v<F, HasOne<Of>>> {};
+};
+
+/// The relationship fields of T (ManyToMany is not handled by the Session yet).
+template <class F>
+struct handled : std::bool_constant<is_belongs_to_v<F> || is_referenced_by_v<F>> {};
+template <class T>
+inline constexpr auto relationship_fields = fields_where<T, handled>();
+
+template <class T, std::size_t Field>
+consteval std::size_t relationship_index() {
+    for (std::size_t r = 0; r < relationship_fields<T>.size(); ++r)
+        if (relationship_fields<T>[r] == Field) return r;
+    return relationship_fields<T>.size();
+}
+
+/// The column of BelongsTo field `Field` of T (its `<name>_id`).
+template <class T, std::size_t Field>
+constexpr std::size_t belongs_to_fk() {
+    using Target = typename field_t<T, Field>::target_type;
+    constexpr auto& name = field_name_storage<T, Field>;
+    return belongs_to_column<T, name, id_suffixed<name>(), Target>();
+}
+
+/// HasMany<X>/HasOne<X> in T needs exactly one BelongsTo<T> in X.
+template <class T, class X>
+consteval std::size_t reverse_belongs_to() {
+    constexpr auto found = fields_where<X, belongs_to_of<T>::template test>();
+    static_assert(found.size() > 0,
+                  "alchemy: HasMany<X>/HasOne<X> in T finds no BelongsTo<T> in X to hold its foreign "
+                  "key (T and X are in the instantiation above); add `sa::BelongsTo<T> t` and an "
+                  "integer `t_id` to X");
+    static_assert(found.size() < 2,
+                  "alchemy: HasMany<X>/HasOne<X> in T is ambiguous: X has several BelongsTo<T> (T and X "
+                  "are in the instantiation above); two relationships between one pair of models "
+                  "are not supported yet");
+    return found[0];
+}
+
+/// BelongsTo<X> in T pairs with X's one HasMany<T>/HasOne<T>, if T has one BelongsTo<X>.
+template <class T, class X>
+consteval std::size_t reverse_collection() {
+    constexpr auto mine = fields_where<T, belongs_to_of<X>::template test>();
+    constexpr auto theirs = fields_where<X, referenced_by_of<T>::template test>();
+    static_assert(theirs.size() < 2,
+                  "alchemy: BelongsTo<X> in T is ambiguous: X has several HasMany<T>/HasOne<T> (T and X "
+                  "are in the instantiation above); two relationships between one pair of models "
+                  "are not supported yet");
+    if constexpr (theirs.size() == 1 && mine.size() == 1) return theirs[0];
+    return field_count<X>;
+}
+
+template <class T, std::size_t R>
+const RelationshipOps& relationship_ops();
+
+template <class T, std::size_t R>
+const RelationshipOps* paired() {
+    constexpr std::size_t field = relationship_fields<T>[R];
+    using F = field_t<T, field>;
+    using X = typename F::target_type;
+    if constexpr (is_belongs_to_v<F>) {
+        constexpr std::size_t back = reverse_collection<T, X>();
+        if constexpr (back == field_count<X>)
+            return nullptr;
+        else
+            return &relationship_ops<X, relationship_index<X, back>()>();
+    } else {
+        return &relationship_ops<X, relationship_index<X, reverse_belongs_to<T, X>()>()>();
+    }
+}
+
+template <class T, std::size_t Field>
+RelationshipMember& member(void* object) {
+    return relationship_access::member(boost::pfr::get<Field>(*static_cast<T*>(object)));
+}
+
+template <class T, std::size_t R>
+const RelationshipOps& relationship_ops() {
+    constexpr std::size_t field = relationship_fields<T>[R];
+    using F = field_t<T, field>;
+    using X = typename F::target_type;
+    static_assert(reflectable_model<X>,
+                  "alchemy: a relationship of T names X, which is not a model struct (T and X are in "
+                  "the instantiation above)");
+    static const RelationshipOps ops = [] {
+        RelationshipOps r{};
+        r.name = field_names<T>[field];
+        r.owner = &model_ops<T>;
+        r.owner_id = &model_id<T>;
+        r.target = &model_ops<X>;
+        r.target_id = &model_id<X>;
+        r.paired = &paired<T, R>;
+        r.member = &member<T, field>;
+        if constexpr (is_belongs_to_v<F>) {
+            r.kind = RelationshipKind::many_to_one;
+            r.foreign_key = belongs_to_fk<T, field>();
+        } else {
+            r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
+            r.foreign_key = belongs_to_fk<X, reverse_belongs_to<T, X>()>();
+        }
+        return r;
+    }();
+    return ops;
+}
+
+}  // namespace relationship_impl
+
+/// The relationships of T, in field order.
+template <class T>
+std::span<const RelationshipOps* const> relationships_of() {
+    static const auto all = []<std::size_t... R>(std::index_sequence<R...>) {
+        return std::array<const RelationshipOps*, sizeof...(R)>{&relationship_impl::relationship_ops<T, R>()...};
+    }(std::make_index_sequence<relationship_impl::relationship_fields<T>.size()>{});
+    return all;
+}
+
+/// The RelationshipOps of the relationship member `Member` of T.
+template <class T, auto Member>
+const RelationshipOps& relationship_of() {
+    constexpr std::size_t field = field_index_of<T>(Member);
+    constexpr std::size_t r = relationship_impl::relationship_index<T, field>();
+    static_assert(r < relationship_impl::relationship_fields<T>.size(),
+                  "alchemy: this member is not a BelongsTo, HasMany or HasOne relationship of the model");
+    return relationship_impl::relationship_ops<T, r>();
+}
+
+/// Lets go of what T's relationships hold (the program dropped the object; see
+/// relationship_members.hpp on ownership).
+template <class T>
+void release_relationships(T& object) noexcept {
+    [&]<std::size_t... R>(std::index_sequence<R...>) {
+        (([&] {
+             auto& field = boost::pfr::get<relationship_impl::relationship_fields<T>[R]>(object);
+             auto& m = relationship_access::member(field);
+             if constexpr (is_belongs_to_v<std::remove_cvref_t<decltype(field)>>)
+                 static_cast<ToOne&>(m).unload();
+             else
+                 static_cast<Children&>(m).unload(false);
+         }()),
+         ...);
+    }(std::make_index_sequence<relationship_impl::relationship_fields<T>.size()>{});
+}
+
+}  // namespace alchemy::detail

@@ -1,0 +1,172 @@
+// Relationship members, as SQLAlchemy's relationship() (docs/relationships.md):
+//
+//   struct Post { std::int64_t id = 0; std::int64_t user_id = 0; sa::BelongsTo<User> user{}; };
+//   struct User { std::int64_t id = 0; sa::HasMany<Post> posts{}; sa::HasOne<Profile> profile{}; };
+//
+//   post->user->name;               // many-to-one, loaded on first access
+//   for (Post& p : user->posts) {}  // the session's objects, loaded on first access
+//   ann->posts.add(Post{...});      // pending with ann; user_id written at flush
+//   post->user = bob;               // moves the post from ann->posts to bob->posts
+//
+// The members are thin typed fronts over relationship_members.hpp; the Session does the
+// loading (with every object of the same query that needs it, in one statement) and
+// writes the foreign keys at flush.
+#pragma once
+
+#include "alchemy/core/error.hpp"
+#include "alchemy/orm/detail/relationship_members.hpp"
+#include "alchemy/orm/object_state.hpp"
+#include "alchemy/schema/relationships.hpp"
+
+#include <cstddef>
+#include <iterator>
+#include <utility>
+#include <memory>
+#include <vector>
+
+namespace alchemy {
+
+template <class Target>
+class BelongsTo : private detail::ToOne {
+public:
+    using target_type = Target;
+
+    BelongsTo() noexcept = default;
+    BelongsTo(const BelongsTo&) = default;
+    BelongsTo& operator=(const BelongsTo&) = default;
+
+    /// post->user = ann: the post's user_id takes ann's key at the next flush.
+    BelongsTo& operator=(std::shared_ptr<Target> target) {
+        set(std::move(target));
+        return *this;
+    }
+    BelongsTo& operator=(std::nullptr_t) {
+        set(nullptr);
+        return *this;
+    }
+
+    /// The target (loaded on first access while the owner is in a Session), or null.
+    std::shared_ptr<Target> get() const { return std::static_pointer_cast<Target>(ToOne::get()); }
+    /// post->user->name; InvalidRequestError when there is no target.
+    std::shared_ptr<Target> operator->() const { return checked(); }
+    Target& operator*() const { return *checked(); }
+    explicit operator bool() const { return get() != nullptr; }
+    friend bool operator==(const BelongsTo& r, const std::shared_ptr<Target>& p) { return r.get() == p; }
+
+private:
+    friend struct detail::relationship_access;
+    std::shared_ptr<Target> checked() const {
+        auto target = get();
+        if (!target) throw InvalidRequestError("alchemy: this BelongsTo<> refers to no object (it is null)");
+        return target;
+    }
+};
+
+/// Iterates the objects of a HasMany as Target&.
+template <class Target>
+class ChildIterator {
+public:
+    using base = std::vector<std::shared_ptr<void>>::const_iterator;
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Target;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Target*;
+    using reference = Target&;
+
+    ChildIterator() = default;
+    explicit ChildIterator(base it) : it_(it) {}
+    Target& operator*() const { return *static_cast<Target*>(it_->get()); }
+    Target* operator->() const { return static_cast<Target*>(it_->get()); }
+    ChildIterator& operator++() {
+        ++it_;
+        return *this;
+    }
+    ChildIterator operator++(int) {
+        auto copy = *this;
+        ++it_;
+        return copy;
+    }
+    friend bool operator==(const ChildIterator&, const ChildIterator&) = default;
+
+private:
+    base it_{};
+};
+
+template <class Target>
+class HasMany : private detail::Children {
+public:
+    using target_type = Target;
+
+    HasMany() noexcept = default;
+    HasMany(const HasMany&) = default;
+    HasMany& operator=(const HasMany&) = default;
+
+    /// The children (loaded on first access while the owner is in a Session).
+    ChildIterator<Target> begin() const { return ChildIterator<Target>(items().begin()); }
+    ChildIterator<Target> end() const { return ChildIterator<Target>(items().end()); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
+    /// The i-th child's pointer.
+    std::shared_ptr<Target> operator[](std::size_t i) const { return std::static_pointer_cast<Target>(items().at(i)); }
+
+    /// Adds a new child: pending in the owner's Session, its foreign key written at flush.
+    std::shared_ptr<Target> add(Target child) { return add(detail::make_tracked(std::move(child)).object); }
+    /// Adds a child (moving it from another parent's collection).
+    std::shared_ptr<Target> add(std::shared_ptr<Target> child) {
+        if (!child) throw ArgumentError("alchemy: HasMany::add() was given a null pointer");
+        Children::add(child);
+        return child;
+    }
+    /// Removes a child: its BelongsTo then names no parent (its foreign key NULL at flush).
+    bool remove(const std::shared_ptr<Target>& child) { return Children::remove(child.get()); }
+    bool contains(const std::shared_ptr<Target>& child) const { return Children::contains(child.get()); }
+
+private:
+    friend struct detail::relationship_access;
+};
+
+template <class Target>
+class HasOne : private detail::Children {
+public:
+    using target_type = Target;
+
+    HasOne() noexcept = default;
+    HasOne(const HasOne&) = default;
+    HasOne& operator=(const HasOne&) = default;
+
+    /// user->profile = p: p's foreign key names the owner at flush; a previous one is let go.
+    HasOne& operator=(std::shared_ptr<Target> child) {
+        replace(child);
+        return *this;
+    }
+    HasOne& operator=(std::nullptr_t) {
+        replace(nullptr);
+        return *this;
+    }
+    /// The child (loaded on first access while the owner is in a Session), or null.
+    std::shared_ptr<Target> get() const {
+        const auto& all = items();
+        return all.empty() ? nullptr : std::static_pointer_cast<Target>(all.front());
+    }
+    std::shared_ptr<Target> operator->() const {
+        auto child = get();
+        if (!child) throw InvalidRequestError("alchemy: this HasOne<> holds no object (it is null)");
+        return child;
+    }
+    Target& operator*() const { return *operator->(); }
+    explicit operator bool() const { return get() != nullptr; }
+
+private:
+    friend struct detail::relationship_access;
+};
+
+/// Many-to-many through an association model: declared, mapped (the association table
+/// is created), not yet loaded or written by the Session.
+template <class Target, class Association>
+class ManyToMany {
+public:
+    using target_type = Target;
+    using association_type = Association;
+};
+
+}  // namespace alchemy

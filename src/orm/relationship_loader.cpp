@@ -1,0 +1,135 @@
+// Relationship loading: keys gathered from many owners, one SELECT ... WHERE column IN
+// (...) per chunk, and the rows handed out by the identity map, so a loop over the
+// objects of a query costs one statement per relationship, not one per object.
+#include "alchemy/orm/detail/relationship_loader.hpp"
+
+#include "alchemy/core/error.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
+#include "orm/model_statements.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace alchemy::detail {
+namespace {
+
+/// Runs `SELECT target WHERE column IN (values)` in chunks; appends the session's objects.
+void select_in(SessionCore& session, const ModelOps& target, std::size_t column, std::vector<std::int64_t> values,
+               std::vector<std::shared_ptr<void>>& out) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    constexpr auto sizes = ModelStatements::in_list_sizes;
+    for (std::size_t begin = 0; begin < values.size();) {
+        const auto n = std::min(values.size() - begin, sizes.back());
+        const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
+        std::vector<Param> params;
+        params.reserve(padded);
+        for (std::size_t i = 0; i < padded; ++i) params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
+        const auto sql = target.statements.select_where_in(session.dialect(), target, column, padded);
+        target.load_rows(session, sql, params, out);
+        begin += n;
+    }
+}
+
+std::int64_t key_of(const ModelOps& ops, const void* object) {
+    return ops.integer(object, ops.primary_key[0]).value_or(0);
+}
+
+void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    const auto& owner_ops = rel.owner();
+    const auto& target_ops = rel.target();
+    auto& targets = session.models(rel.target_id(), target_ops);
+    std::unordered_map<std::int64_t, std::shared_ptr<void>> found;
+    std::vector<std::int64_t> missing;
+    for (auto* owner : owners) {
+        const auto fk = owner_ops.integer(owner->object, rel.foreign_key);
+        if (!fk || found.contains(*fk)) continue;
+        if (auto [object, state] = targets.find_key(*fk); object && !state->delete_requested)
+            found.emplace(*fk, std::move(object));
+        else
+            missing.push_back(*fk);
+    }
+    std::vector<std::shared_ptr<void>> loaded;
+    if (!missing.empty()) select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded);
+    for (auto& object : loaded) found.emplace(key_of(target_ops, object.get()), std::move(object));
+    const auto* pair = rel.paired();
+    for (auto* owner : owners) {
+        const auto fk = owner_ops.integer(owner->object, rel.foreign_key);
+        std::shared_ptr<void> target;
+        if (fk)
+            if (auto it = found.find(*fk); it != found.end()) target = it->second;
+        bool weakly = false;
+        if (target && pair)
+            if (auto& children = pair->children(target.get()); children.loaded())
+                weakly = children.contains(owner->object);
+        rel.reference(owner->object).loaded_with(target, weakly);
+    }
+}
+
+void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    const auto& owner_ops = rel.owner();
+    const auto& target_ops = rel.target();
+    std::unordered_map<std::int64_t, InstanceState*> by_key;
+    std::vector<std::int64_t> keys;
+    for (auto* owner : owners) {
+        const auto key = key_of(owner_ops, owner->object);
+        by_key.emplace(key, owner);
+        keys.push_back(key);
+    }
+    std::vector<std::shared_ptr<void>> children;
+    select_in(session, target_ops, rel.foreign_key, std::move(keys), children);
+    // Marked first: a child's BelongsTo read below must not load the parent again.
+    for (auto* owner : owners) rel.children(owner->object).mark_loaded();
+    const auto& back = *rel.paired();
+    std::vector<InstanceState*> child_states;
+    for (const auto& child : children) {
+        const auto fk = target_ops.integer(child.get(), rel.foreign_key);
+        const auto it = fk ? by_key.find(*fk) : by_key.end();
+        if (it == by_key.end()) continue;
+        auto* owner = it->second;
+        auto& collection = rel.children(owner->object);
+        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
+            throw MultipleResultsFound(fmt::format(
+                "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a unique "
+                "constraint on the foreign key, or make it a HasMany)",
+                owner_ops.model_name, rel.name, target_ops.model_name, owner_ops.model_name));
+        collection.loaded_child(child);
+        back.reference(child.get()).loaded_with(owner->self.lock(), true);
+        if (auto* state = target_ops.state_of(child)) child_states.push_back(state);
+    }
+    session.remember_group(target_ops, child_states);
+}
+
+}  // namespace
+
+void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    if (owners.empty()) return;
+    session.autoflush();
+    if (rel.to_one())
+        load_parents(session, rel, owners);
+    else
+        load_children(session, rel, owners);
+}
+
+void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner) {
+    std::vector<InstanceState*> owners{&owner};
+    std::vector<std::shared_ptr<void>> siblings;  // held while they load
+    if (const auto* group = session.group_of(owner)) {
+        auto& set = session.models(rel.owner_id(), rel.owner());
+        for (const auto key : group->keys) {
+            auto object = set.held(key);
+            if (!object) continue;
+            auto* state = rel.owner().state_of(object);
+            if (!state || state == &owner || state->state != ObjectState::persistent ||
+                rel.member(state->object).loaded())
+                continue;
+            owners.push_back(state);
+            siblings.push_back(std::move(object));
+        }
+    }
+    load_relationship_for(session, rel, owners);
+}
+
+}  // namespace alchemy::detail

@@ -1,0 +1,260 @@
+// Relationships (orm/relationships.hpp): many-to-one, one-to-many and one-to-one with
+// both sides in step in memory, foreign keys written at flush in dependency order, the
+// save-update cascade, loads batched over the objects of one query (statement counts
+// from the echo sink), the detached error, and no parent-child cycle kept alive.
+#include "support/backends.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+namespace rel {
+
+struct Post;
+struct Profile;
+
+struct Author {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Post> posts{};
+    sa::HasOne<Profile> profile{};
+};
+
+struct Post {
+    std::int64_t id = 0;
+    std::int64_t author_id = 0;
+    std::string title{};
+    sa::BelongsTo<Author> author{};
+};
+
+struct Profile {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> author_id{};
+    std::string bio{};
+    sa::BelongsTo<Author> author{};
+};
+
+}  // namespace rel
+
+template <>
+inline constexpr auto sa::mapping<rel::Author> = sa::table("authors");
+template <>
+inline constexpr auto sa::mapping<rel::Post> = sa::table("posts");
+template <>
+inline constexpr auto sa::mapping<rel::Profile> = sa::table("profiles");
+
+using rel::Author;
+using rel::Post;
+using rel::Profile;
+
+namespace {
+
+std::size_t selects(const std::vector<std::string>& lines) {
+    return static_cast<std::size_t>(
+        std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("SELECT"); }));
+}
+
+std::vector<std::string> titles(const sa::HasMany<Post>& posts) {
+    std::vector<std::string> out;
+    for (const Post& p : posts) out.push_back(p.title);
+    return out;
+}
+
+struct Fixture {
+    explicit Fixture(const sa::test::Backend& backend)
+        : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
+        sa::metadata<Author, Post, Profile>().create_all(engine);
+    }
+    sa::test::EchoCapture capture;
+    sa::Engine engine;
+};
+
+/// ann with posts a1, a2 and a profile; bob with post b1.
+void seed(sa::Engine& engine) {
+    sa::Session session(engine);
+    auto ann = session.add(Author{.name = "ann"});
+    ann->posts.add(Post{.title = "a1"});
+    ann->posts.add(Post{.title = "a2"});
+    ann->profile = std::make_shared<Profile>(Profile{.bio = "ann's"});
+    auto bob = session.add(Author{.name = "bob"});
+    auto b1 = std::make_shared<Post>(Post{.title = "b1"});
+    b1->author = bob;
+    session.add(b1);
+    session.commit();
+}
+
+}  // namespace
+
+TEST_CASE("new objects linked through relationships are inserted parents first with their keys") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    sa::Session session(f.engine);
+    auto ann = session.add(Author{.name = "ann"});
+    auto a1 = ann->posts.add(Post{.title = "a1"});
+    CHECK(sa::inspect(a1).pending());        // save-update: it joined ann's session
+    CHECK(a1->author.get() == ann);          // the other side, at once
+    auto bob = std::make_shared<Author>(Author{.name = "bob"});
+    auto b1 = session.add(Post{.title = "b1"});
+    b1->author = bob;                        // bob joins the session through b1
+    CHECK(sa::inspect(bob).pending());
+    ann->profile = std::make_shared<Profile>(Profile{.bio = "hi"});
+    session.commit();
+
+    sa::Session check(f.engine);
+    auto posts = check.query<Post>().order_by(sa::col<&Post::id>).all();
+    REQUIRE(posts.size() == 2);
+    CHECK(posts[0]->author->name == "ann");
+    CHECK(posts[1]->author->name == "bob");
+    auto profile = check.query<Profile>().one();
+    CHECK(profile->author->name == "ann");
+    CHECK(profile->author->profile.get() == profile);   // the same object both ways
+}
+
+TEST_CASE("a lazy load loads the relationship of every object of the same query in one statement") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+
+    f.capture.lines.clear();
+    auto posts = session.query<Post>().order_by(sa::col<&Post::id>).all();
+    std::vector<std::string> authors;
+    for (const auto& p : posts) authors.push_back(p->author->name);
+    CHECK(authors == std::vector<std::string>{"ann", "ann", "bob"});
+    CHECK(selects(f.capture.lines) == 2);   // the posts, then their authors: not 1 + N
+    CHECK(posts[0]->author.get() == posts[1]->author.get());   // identity map
+
+    f.capture.lines.clear();
+    auto users = session.query<Author>().order_by(sa::col<&Author::id>).all();
+    CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
+    CHECK(titles(users[1]->posts) == std::vector<std::string>{"b1"});
+    CHECK(users[0]->posts[0] == posts[0]);   // the session's objects, not copies
+    CHECK(users[0]->profile->bio == "ann's");
+    CHECK_FALSE(users[1]->profile);
+    // the authors, then the posts and the profiles of both
+    CHECK(selects(f.capture.lines) == 3);
+}
+
+TEST_CASE("moving a child between parents keeps both collections in step and writes its key") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session session(f.engine);
+        auto users = session.query<Author>().order_by(sa::col<&Author::id>).all();
+        auto& ann = users[0];
+        auto& bob = users[1];
+        CHECK(ann->posts.size() == 2);
+        CHECK(bob->posts.size() == 1);
+        auto a1 = ann->posts[0];
+        a1->author = bob;                    // through the BelongsTo
+        CHECK(titles(ann->posts) == std::vector<std::string>{"a2"});
+        CHECK(titles(bob->posts) == std::vector<std::string>{"b1", "a1"});
+        auto b1 = bob->posts[0];
+        ann->posts.add(b1);                  // through the collection
+        CHECK(b1->author.get() == ann);
+        CHECK(titles(bob->posts) == std::vector<std::string>{"a1"});
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    auto rows = check.execute(sa::select(sa::col<&Post::title>, sa::col<&Post::author_id>).order_by(sa::col<&Post::id>))
+                    .all();
+    REQUIRE(rows.size() == 3);
+    CHECK(std::get<1>(rows[0]) == 2);   // a1 -> bob
+    CHECK(std::get<1>(rows[1]) == 1);   // a2 stays with ann
+    CHECK(std::get<1>(rows[2]) == 1);   // b1 -> ann
+}
+
+TEST_CASE("removing a child whose foreign key cannot be NULL fails the flush and changes nothing") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
+    auto a1 = ann->posts[0];
+    CHECK(ann->posts.remove(a1));
+    CHECK_FALSE(a1->author);
+    CHECK_THROWS_AS(session.flush(), sa::FlushError);
+    CHECK(a1->author_id == ann->id);        // the foreign key is as before the flush
+    session.rollback();
+
+    // A nullable key is written as NULL.
+    auto profile = session.query<Profile>().one();
+    auto owner = profile->author.get();
+    owner->profile = nullptr;
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK_FALSE(check.query<Profile>().one()->author_id.has_value());
+    CHECK(check.query<Post>().count() == 3);
+}
+
+TEST_CASE("a relationship never loaded on a detached object is a DetachedInstanceError; loaded ones stay") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Author> ann;
+    {
+        sa::Session session(f.engine);
+        ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
+        CHECK(ann->posts.size() == 2);
+    }
+    CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});   // loaded before close
+    CHECK_THROWS_WITH(ann->profile.get(), Catch::Contains("Author.profile is not loaded") &&
+                                              Catch::Contains("selectinload<&Author::profile>"));
+    CHECK_THROWS_AS(ann->profile.get(), sa::DetachedInstanceError);
+}
+
+TEST_CASE("parents and children that refer to each other are freed when the program drops them") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session session(f.engine);
+        for (int u = 0; u < 1000; ++u) {
+            auto author = session.add(Author{.name = "u" + std::to_string(u)});
+            for (int p = 0; p < 10; ++p) author->posts.add(Post{.title = "p"});
+        }
+        session.commit();
+    }
+    std::weak_ptr<Author> some_author;
+    std::weak_ptr<Post> some_post;
+    {
+        sa::Session session(f.engine);
+        auto authors = session.query<Author>().all();
+        std::size_t posts = 0;
+        for (const auto& a : authors) {
+            posts += a->posts.size();
+            for (const Post& p : a->posts) CHECK(p.author.get() == a);   // both ways, loaded
+        }
+        CHECK(posts == 10'000);
+        some_author = authors.front();
+        some_post = authors.front()->posts[0];
+        session.close();
+    }
+    // The session is gone and the program dropped everything: nothing keeps the cycle.
+    CHECK(some_author.expired());
+    CHECK(some_post.expired());
+}
+
+TEST_CASE("a child the program holds finds its parent again after the program dropped the parent") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    std::shared_ptr<Post> a1;
+    {
+        auto ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
+        a1 = ann->posts[0];   // a1's author is held weakly: ann's collection holds a1
+    }
+    CHECK(a1->author->name == "ann");
+}
