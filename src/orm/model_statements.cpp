@@ -23,6 +23,16 @@ void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_ver
     if (with_version && ops.version_column < ops.column_count) match(ops.version_column);
 }
 
+/// SELECT every column FROM the table.
+ast::Select select_every_column(const Table& table) {
+    ast::Select s;
+    for (const auto& column : table.columns) s.columns.emplace_back(ast::Kind::column, column.name, table.name);
+    ast::TableRef from;
+    from.name = table.name;
+    s.from.push_back(std::move(from));
+    return s;
+}
+
 std::string render_insert(const Dialect& dialect, const ModelOps& ops, bool generated, std::size_t rows) {
     const auto& columns = ops.table().columns;
     ast::Insert s;
@@ -61,11 +71,7 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).select_by_key, [&] {
         const auto& table = ops.table();
-        ast::Select s;
-        for (const auto& column : table.columns) s.columns.emplace_back(ast::Kind::column, column.name, table.name);
-        ast::TableRef from;
-        from.name = table.name;
-        s.from.push_back(std::move(from));
+        auto s = select_every_column(table);
         match_key(ops, s.where, false, table.name);
         return ast::render(dialect, s);
     });
@@ -76,11 +82,7 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).select_in[{column, count}], [&] {
         const auto& table = ops.table();
-        ast::Select s;
-        for (const auto& c : table.columns) s.columns.emplace_back(ast::Kind::column, c.name, table.name);
-        ast::TableRef from;
-        from.name = table.name;
-        s.from.push_back(std::move(from));
+        auto s = select_every_column(table);
         ast::Node in{ast::Kind::binary, "IN"};
         in.children.emplace_back(ast::Kind::column, table.columns[column].name, table.name);
         ast::Node list{ast::Kind::list};
