@@ -252,11 +252,12 @@ const void* ModelSetCore::probe(std::int64_t key) {
 
 std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find_key(std::int64_t key) { return find(probe(key)); }
 
-std::shared_ptr<void> ModelSetCore::held(std::int64_t key) {
+std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t key) {
     auto* state = identity_.find(probe(key));
-    if (!state) return nullptr;
-    auto& slot = slots_[state->slot];
-    return slot.strong ? slot.strong : slot.weak.lock();
+    if (!state) return {nullptr, nullptr};
+    const auto& slot = slots_[state->slot];
+    auto object = slot.strong ? slot.strong : slot.weak.lock();
+    return {object, object ? state : nullptr};
 }
 
 std::shared_ptr<void> ModelSetCore::adopt_existing(void* row) {

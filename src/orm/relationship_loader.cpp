@@ -113,15 +113,40 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
         load_children(session, rel, owners);
 }
 
+void load_path(SessionCore& session, std::span<InstanceState* const> owners,
+               std::span<const RelationshipOps* const> path) {
+    std::vector<InstanceState*> level(owners.begin(), owners.end());
+    for (const auto* rel : path) {
+        std::vector<InstanceState*> pending;
+        for (auto* owner : level)
+            if (owner->state == ObjectState::persistent && !rel->member(owner->object).loaded())
+                pending.push_back(owner);
+        load_relationship_for(session, *rel, pending);
+        // The next level: what this relationship now holds, once each.
+        std::vector<InstanceState*> next;
+        const auto& target_ops = rel->target();
+        auto reach = [&](const std::shared_ptr<void>& object) {
+            if (auto* state = object ? target_ops.state_of(object) : nullptr) next.push_back(state);
+        };
+        for (auto* owner : level) {
+            if (rel->to_one())
+                reach(rel->reference(owner->object).peek());
+            else
+                for (const auto& child : rel->children(owner->object).held()) reach(child);
+        }
+        std::sort(next.begin(), next.end());
+        next.erase(std::unique(next.begin(), next.end()), next.end());
+        level = std::move(next);
+    }
+}
+
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner) {
     std::vector<InstanceState*> owners{&owner};
     std::vector<std::shared_ptr<void>> siblings;  // held while they load
     if (const auto* group = session.group_of(owner)) {
         auto& set = session.models(rel.owner_id(), rel.owner());
         for (const auto key : group->keys) {
-            auto object = set.held(key);
-            if (!object) continue;
-            auto* state = rel.owner().state_of(object);
+            auto [object, state] = set.held(key);
             if (!state || state == &owner || state->state != ObjectState::persistent ||
                 rel.member(state->object).loaded())
                 continue;

@@ -258,3 +258,32 @@ TEST_CASE("a child the program holds finds its parent again after the program dr
     }
     CHECK(a1->author->name == "ann");
 }
+
+TEST_CASE("selectinload loads a relationship, and a path of them, right after the query") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    f.capture.lines.clear();
+    auto users = session.query<Author>()
+                     .options(sa::selectinload<&Author::posts>(), sa::selectinload<&Author::profile>())
+                     .order_by(sa::col<&Author::id>)
+                     .all();
+    CHECK(selects(f.capture.lines) == 3);   // authors, posts, profiles
+    f.capture.lines.clear();
+    CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
+    CHECK(users[0]->profile->bio == "ann's");
+    CHECK(users[0]->posts[1]->author.get() == users[0]);
+    CHECK(f.capture.lines.empty());   // nothing left to load
+
+    // A path: posts, then each post's author (already in the session: no statement).
+    sa::Session other(f.engine);
+    f.capture.lines.clear();
+    auto posts = other.query<Post>()
+                     .options(sa::selectinload<&Post::author>().selectinload<&Author::profile>())
+                     .all();
+    CHECK(selects(f.capture.lines) == 3);   // posts, authors, profiles
+    session.close();
+    other.close();
+    CHECK(posts[0]->author->profile->bio == "ann's");   // loaded: readable detached
+}

@@ -13,6 +13,8 @@
 
 #include "alchemy/orm/detail/evaluate.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/relationship_loader.hpp"
+#include "alchemy/orm/loading.hpp"
 #include "alchemy/sql/functions.hpp"
 #include "alchemy/sql/insert.hpp"
 #include "alchemy/sql/select.hpp"
@@ -226,15 +228,20 @@ template <class T, class Where = std::tuple<>, class Order = std::tuple<>>
 class Query {
 public:
     Query(detail::SessionCore& core, Where where = {}, Order order = {}, std::optional<std::int64_t> limit = {},
-          std::optional<std::int64_t> offset = {})
-        : core_(&core), where_(std::move(where)), order_(std::move(order)), limit_(limit), offset_(offset) {}
+          std::optional<std::int64_t> offset = {}, std::vector<std::vector<const detail::RelationshipOps*>> loads = {})
+        : core_(&core),
+          where_(std::move(where)),
+          order_(std::move(order)),
+          limit_(limit),
+          offset_(offset),
+          loads_(std::move(loads)) {}
 
     /// WHERE condition (several filter() calls are ANDed).
     template <sql_expression E>
     auto filter(E condition) const {
         using W = decltype(std::tuple_cat(where_, std::tuple<E>{condition}));
         return Query<T, W, Order>(*core_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), order_,
-                                  limit_, offset_);
+                                  limit_, offset_, loads_);
     }
     /// WHERE field = value: filter_by(&User::name, "ann"); an empty optional means IS NULL.
     template <class F, class V>
@@ -249,7 +256,14 @@ public:
     auto order_by(Items... items) const {
         using O = decltype(std::tuple_cat(order_, std::tuple<Items...>{items...}));
         return Query<T, Where, O>(*core_, where_, std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}),
-                                  limit_, offset_);
+                                  limit_, offset_, loads_);
+    }
+    /// Loader options: sa::selectinload<&T::rel>() (and paths from it), run after all().
+    template <class... Tips>
+    Query options(const LoadPath<T, Tips>&... paths) const {
+        Query q = *this;
+        (q.loads_.push_back(paths.path()), ...);
+        return q;
     }
     Query limit(std::int64_t n) const {
         Query q = *this;
@@ -266,7 +280,15 @@ public:
     auto statement() const { return build(select<T>()); }
 
     std::vector<std::shared_ptr<T>> all() const {
-        return with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
+        auto objects =
+            with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
+        if (!loads_.empty()) {
+            std::vector<detail::InstanceState*> states;
+            states.reserve(objects.size());
+            for (const auto& object : objects) states.push_back(detail::find_state(object));
+            for (const auto& path : loads_) detail::load_path(*core_, states, path);
+        }
+        return objects;
     }
     /// Streams the objects instead of loading them all (SQLAlchemy's yield_per): see
     /// StreamedObjects. `rows` > 0 is how many arrive between two passes that let go of
@@ -487,6 +509,7 @@ private:
     Order order_;
     std::optional<std::int64_t> limit_;
     std::optional<std::int64_t> offset_;
+    std::vector<std::vector<const detail::RelationshipOps*>> loads_;
 };
 
 }  // namespace alchemy

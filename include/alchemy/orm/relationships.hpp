@@ -51,7 +51,6 @@ public:
     std::shared_ptr<Target> operator->() const { return checked(); }
     Target& operator*() const { return *checked(); }
     explicit operator bool() const { return get() != nullptr; }
-    friend bool operator==(const BelongsTo& r, const std::shared_ptr<Target>& p) { return r.get() == p; }
 
 private:
     friend struct detail::relationship_access;

@@ -86,8 +86,9 @@ public:
     std::string_view select_by_key_sql(const Dialect& dialect);
     /// The object with integer key `key` (revived if the program dropped it), or nulls.
     std::pair<std::shared_ptr<void>, InstanceState*> find_key(std::int64_t key);
-    /// The object with integer key `key` if the program still holds it, else null.
-    std::shared_ptr<void> held(std::int64_t key);
+    /// The object with integer key `key` and its state if the program still holds it,
+    /// else nulls.
+    std::pair<std::shared_ptr<void>, InstanceState*> held(std::int64_t key);
     /// The state the identity map has for the key of `values`, or null; never revives.
     InstanceState* identity_state(const void* values) const noexcept { return identity_.find(values); }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 namespace alchemy::detail {
 
@@ -16,5 +17,7 @@ struct RelationshipOps;
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner);
 /// Loads `rel` of each of `owners` (persistent objects of `session`).
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners);
+/// selectinload paths: each relationship of `path` for the objects the level before reached.
+void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const RelationshipOps* const> path);
 
 }  // namespace alchemy::detail
