@@ -77,6 +77,11 @@ void ModelSetCore::cascade_add(InstanceState& state) {
     for (const auto* rel : ops_.relationships) {
         auto& member = rel->member(state.object);
         if (!member.loaded()) continue;
+        if (rel->kind == RelationshipKind::many_to_many) {
+            for (auto& change : static_cast<Associated&>(member).take_changes())
+                session_.link_changed(state, *rel, change.target, change.linked);
+            continue;
+        }
         if (rel->to_one()) {
             auto& ref = static_cast<ToOne&>(member);
             // A new object's parent is written even if it was set before the object had a
@@ -163,6 +168,8 @@ void ModelSetCore::expire_object(InstanceState& state) noexcept {
     for (const auto* rel : ops_.relationships) {
         if (rel->to_one())
             rel->reference(state.object).unload();
+        else if (rel->kind == RelationshipKind::many_to_many)
+            rel->associated(state.object).unload(true);
         else
             rel->children(state.object).unload(true);
     }

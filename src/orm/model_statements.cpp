@@ -96,6 +96,29 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
     });
 }
 
+std::string_view ModelStatements::association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a,
+                                                  std::size_t b, bool insert) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).association_rows[{a, b, insert}], [&] {
+        const auto& columns = ops.table().columns;
+        if (insert) {
+            ast::Insert s;
+            s.table = ops.table().name;
+            s.columns = {columns[a].name, columns[b].name};
+            return ast::render(dialect, s);
+        }
+        ast::Delete d;
+        d.table = ops.table().name;
+        for (auto c : {a, b}) {
+            ast::Node n{ast::Kind::binary, "="};
+            n.children.emplace_back(ast::Kind::column, columns[c].name);
+            n.children.emplace_back(ast::Kind::parameter);
+            d.where.push_back(std::move(n));
+        }
+        return ast::render(dialect, d);
+    });
+}
+
 std::string_view ModelStatements::delete_row(const Dialect& dialect, const ModelOps& ops) {
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).delete_row, [&] {

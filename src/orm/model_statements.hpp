@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 namespace alchemy::detail {
@@ -44,6 +45,11 @@ struct ModelStatements {
                                      std::size_t count);
     static constexpr std::array<std::size_t, 4> in_list_sizes{1, 8, 64, 500};
 
+    /// One row of an association table: INSERT INTO t (a, b) VALUES (?, ?), or (`insert`
+    /// false) DELETE FROM t WHERE a = ? AND b = ?.
+    std::string_view association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a, std::size_t b,
+                                     bool insert);
+
     /// Rows per INSERT statement for `ops`' model (sql/detail/batching.hpp's rule).
     static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
@@ -55,6 +61,7 @@ private:
         std::array<std::string, 2> insert_one, insert_batch;  ///< [generated]
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         std::map<std::pair<std::size_t, std::size_t>, std::string> select_in;  ///< [column, count]
+        std::map<std::tuple<std::size_t, std::size_t, bool>, std::string> association_rows;  ///< [a, b, insert]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect_slot(dialect)]; }
     /// `text`, rendered by `render` under the lock if it is still empty.

@@ -37,23 +37,33 @@ std::int64_t key_of(const ModelOps& ops, const void* object) {
     return ops.integer(object, ops.primary_key[0]).value_or(0);
 }
 
-void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
-    const auto& owner_ops = rel.owner();
+/// The target objects with these keys: from the identity map, the rest in one SELECT.
+std::unordered_map<std::int64_t, std::shared_ptr<void>> targets_by_key(SessionCore& session,
+                                                                       const RelationshipOps& rel,
+                                                                       std::span<const std::int64_t> keys) {
     const auto& target_ops = rel.target();
     auto& targets = session.models(rel.target_id(), target_ops);
     std::unordered_map<std::int64_t, std::shared_ptr<void>> found;
     std::vector<std::int64_t> missing;
-    for (auto* owner : owners) {
-        const auto fk = owner_ops.integer(owner->object, rel.foreign_key);
-        if (!fk || found.contains(*fk)) continue;
-        if (auto [object, state] = targets.find_key(*fk); object && !state->delete_requested)
-            found.emplace(*fk, std::move(object));
+    for (const auto key : keys) {
+        if (found.contains(key)) continue;
+        if (auto [object, state] = targets.find_key(key); object && !state->delete_requested)
+            found.emplace(key, std::move(object));
         else
-            missing.push_back(*fk);
+            missing.push_back(key);
     }
     std::vector<std::shared_ptr<void>> loaded;
     if (!missing.empty()) select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded);
     for (auto& object : loaded) found.emplace(key_of(target_ops, object.get()), std::move(object));
+    return found;
+}
+
+void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    const auto& owner_ops = rel.owner();
+    std::vector<std::int64_t> keys;
+    for (auto* owner : owners)
+        if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key)) keys.push_back(*fk);
+    const auto found = targets_by_key(session, rel, keys);
     const auto* pair = rel.paired();
     for (auto* owner : owners) {
         const auto fk = owner_ops.integer(owner->object, rel.foreign_key);
@@ -102,6 +112,32 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
     session.remember_group(target_ops, child_states);
 }
 
+/// Many-to-many: the association rows of the owners (as the session's objects of the
+/// association model), then the targets they name.
+void load_associated(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    const auto& owner_ops = rel.owner();
+    const auto& association = rel.association();
+    std::vector<std::int64_t> keys;
+    for (auto* owner : owners) keys.push_back(key_of(owner_ops, owner->object));
+    std::vector<std::shared_ptr<void>> rows;
+    select_in(session, association, rel.foreign_key, std::move(keys), rows);
+    std::vector<std::int64_t> target_keys;
+    for (const auto& row : rows)
+        target_keys.push_back(association.integer(row.get(), rel.association_target_key).value_or(0));
+    const auto targets = targets_by_key(session, rel, target_keys);
+    std::unordered_map<std::int64_t, Associated*> by_key;
+    for (auto* owner : owners) {
+        auto& collection = rel.associated(owner->object);
+        collection.mark_loaded();
+        by_key.emplace(key_of(owner_ops, owner->object), &collection);
+    }
+    for (const auto& row : rows) {
+        const auto owner = by_key.find(association.integer(row.get(), rel.foreign_key).value_or(0));
+        const auto target = targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
+        if (owner != by_key.end() && target != targets.end()) owner->second->loaded_target(target->second);
+    }
+}
+
 }  // namespace
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
@@ -109,6 +145,8 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
     session.autoflush();
     if (rel.to_one())
         load_parents(session, rel, owners);
+    else if (rel.kind == RelationshipKind::many_to_many)
+        load_associated(session, rel, owners);
     else
         load_children(session, rel, owners);
 }
@@ -131,6 +169,8 @@ void load_path(SessionCore& session, std::span<InstanceState* const> owners,
         for (auto* owner : level) {
             if (rel->to_one())
                 reach(rel->reference(owner->object).peek());
+            else if (rel->kind == RelationshipKind::many_to_many)
+                for (const auto& target : rel->associated(owner->object).held()) reach(target);
             else
                 for (const auto& child : rel->children(owner->object).held()) reach(child);
         }

@@ -21,13 +21,21 @@ std::shared_ptr<void> owner_object(const RelationshipLink& link) noexcept {
     return link.owner ? link.owner->self.lock() : nullptr;
 }
 
-/// The collection of `parent` that pairs with the BelongsTo `rel`, or null.
+/// The collection of `parent` that pairs with the BelongsTo `rel`, if it can take a
+/// change in memory now; else null.
 Children* paired_children(const RelationshipOps& rel, const std::shared_ptr<void>& parent) {
     const auto* pair = rel.paired();
-    return pair && parent ? &pair->children(parent.get()) : nullptr;
+    if (!pair || !parent) return nullptr;
+    auto& children = pair->children(parent.get());
+    return children.in_memory() ? &children : nullptr;
 }
 
 }  // namespace
+
+bool RelationshipMember::in_memory() noexcept {
+    if (!loaded_ && (!link_.owner || !has_identity(*link_.owner))) loaded_ = true;
+    return loaded_;
+}
 
 bool RelationshipMember::load_if_needed() const {
     if (loaded_) return true;
@@ -89,14 +97,14 @@ void ToOne::set(std::shared_ptr<void> target) {
     const auto owner = owner_object(link_);
     if (rel && owner) {
         if (auto old = loaded_ ? peek() : nullptr; old && old != target)
-            if (auto* children = paired_children(*rel, old); children && children->loaded())
+            if (auto* children = paired_children(*rel, old))
                 if (auto it = std::find(children->items_.begin(), children->items_.end(), owner);
                     it != children->items_.end())
                     children->items_.erase(it);
     }
     bool weakly = false;
     if (rel && owner && target)
-        if (auto* children = paired_children(*rel, target); children && children->loaded()) {
+        if (auto* children = paired_children(*rel, target)) {
             if (rel->paired()->kind == RelationshipKind::one_to_one) children->replace(owner);
             else if (!children->contains(owner.get())) children->items_.push_back(owner);
             weakly = true;
@@ -188,7 +196,7 @@ void Children::take(const std::shared_ptr<void>& child) {
     const auto& back_rel = *rel->paired();
     auto& back = back_rel.reference(child.get());
     if (auto previous = back.loaded() ? back.peek() : nullptr; previous && previous != owner)
-        if (auto& theirs = rel->children(previous.get()); theirs.loaded())
+        if (auto& theirs = rel->children(previous.get()); theirs.in_memory())
             std::erase_if(theirs.items_, [&](const auto& c) { return c == child; });
     items_.push_back(child);
     back.point_at(owner, true);
@@ -227,6 +235,135 @@ void Children::unload(bool owner_alive) noexcept {
     loaded_ = false;
     if (owner_alive && link_.ops)
         for (const auto& child : children) link_.ops->paired()->reference(child.get()).hold_strongly();
+}
+
+// Associated -----------------------------------------------------------------------------
+
+Associated& Associated::operator=(const Associated& other) {
+    if (this == &other) return *this;
+    if (!link_.owner) {
+        RelationshipMember::operator=(other);
+        entries_ = other.entries_;
+        return *this;
+    }
+    other.items();
+    const auto wanted = other.held();
+    items();
+    for (const auto& target : held())
+        if (std::find(wanted.begin(), wanted.end(), target) == wanted.end()) remove(target.get());
+    for (const auto& target : wanted) add(target);
+    return *this;
+}
+
+const std::vector<void*>& Associated::items() const {
+    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
+    view_.clear();
+    for (const auto& e : entries_) {
+        if (!e.strong && e.weak.expired()) {
+            // The program dropped a target that held this owner: read the links again.
+            const_cast<Associated*>(this)->unload(true);
+            if (!load_if_needed()) loaded_ = true;
+            return items();
+        }
+        view_.push_back(e.address);
+    }
+    return view_;
+}
+
+std::vector<std::shared_ptr<void>> Associated::held() const {
+    std::vector<std::shared_ptr<void>> out;
+    for (const auto& e : entries_)
+        if (auto target = e.lock()) out.push_back(std::move(target));
+    return out;
+}
+
+Associated::Entry* Associated::find(const void* target) noexcept {
+    for (auto& e : entries_)
+        if (e.address == target) return &e;
+    return nullptr;
+}
+
+bool Associated::contains(const void* target) const noexcept {
+    return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.address == target; });
+}
+
+Associated* Associated::reverse(const void* target) const {
+    const auto* pair = link_.ops ? link_.ops->paired() : nullptr;
+    if (!pair) return nullptr;
+    auto& theirs = pair->associated(const_cast<void*>(target));
+    return theirs.in_memory() ? &theirs : nullptr;
+}
+
+void Associated::insert(const std::shared_ptr<void>& target) {
+    entries_.push_back({target, {}, target.get()});
+    const auto* owner = link_.owner ? link_.owner->object : nullptr;
+    auto* theirs = owner ? reverse(target.get()) : nullptr;
+    if (!theirs) return;
+    auto* back = theirs->find(owner);
+    if (!back) return;
+    // Both hold each other: the one at the higher address holds weakly.
+    auto& mine = entries_.back();
+    auto& weak_side = owner > static_cast<const void*>(target.get()) ? mine : *back;
+    if (weak_side.strong) {
+        weak_side.weak = weak_side.strong;
+        weak_side.strong.reset();
+    }
+}
+
+void Associated::erase(const void* target) noexcept {
+    std::erase_if(entries_, [&](const Entry& e) { return e.address == target; });
+    // The reverse entry may have been the weak one of the pair: it holds strongly now.
+    const auto* owner = link_.owner ? link_.owner->object : nullptr;
+    if (auto* theirs = owner ? reverse(target) : nullptr)
+        if (auto* back = theirs->find(owner); back && !back->strong) back->strong = back->weak.lock();
+}
+
+void Associated::loaded_target(const std::shared_ptr<void>& target) {
+    if (!contains(target.get())) insert(target);
+}
+
+void Associated::add(const std::shared_ptr<void>& target) {
+    items();
+    if (contains(target.get())) return;
+    insert(target);
+    const auto owner = owner_object(link_);
+    if (auto* theirs = owner ? reverse(target.get()) : nullptr; theirs && !theirs->contains(owner.get()))
+        theirs->insert(owner);
+    changed(target, true);
+}
+
+bool Associated::remove(const void* target) {
+    items();
+    auto* entry = find(target);
+    if (!entry) return false;
+    const auto object = entry->lock();
+    erase(target);
+    const auto* owner = link_.owner ? link_.owner->object : nullptr;
+    if (auto* theirs = owner ? reverse(target) : nullptr) theirs->erase(owner);
+    changed(object, false);
+    return true;
+}
+
+void Associated::changed(const std::shared_ptr<void>& target, bool linked) {
+    auto* session = link_.owner ? link_.owner->session : nullptr;
+    if (!session) {  // the Session hears of it when the owner is added
+        changes_.push_back({target, linked});
+        return;
+    }
+    session->link_changed(*link_.owner, *link_.ops, target, linked);
+}
+
+void Associated::unload(bool owner_alive) noexcept {
+    auto entries = std::move(entries_);
+    entries_.clear();
+    view_.clear();
+    loaded_ = false;
+    if (!owner_alive || !link_.owner) return;
+    for (const auto& e : entries)
+        if (auto target = e.lock())
+            if (auto* theirs = reverse(target.get()))
+                if (auto* back = theirs->find(link_.owner->object); back && !back->strong)
+                    back->strong = back->weak.lock();
 }
 
 }  // namespace alchemy::detail

@@ -4,6 +4,7 @@
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
+#include "orm/model_statements.hpp"
 
 #include <fmt/format.h>
 
@@ -131,6 +132,7 @@ void SessionCore::flush() {
     flushing_ = true;
     std::vector<ModelSetCore*> work;
     written_keys_.clear();
+    bool sent = false;  // a statement may have reached the database
     try {
         // Model by model, parents first: a parent's INSERT has given it its key by the
         // time its children's foreign keys are written and compared.
@@ -138,7 +140,14 @@ void SessionCore::flush() {
             write_foreign_keys(*set);
             if (!set->collect_flush()) continue;
             work.push_back(set);
+            sent = true;
             set->flush_saves(connection());
+        }
+        // Every row exists now, so association rows can name both keys; and they go
+        // before the DELETEs of the rows they refer to.
+        if (!links_.empty()) {
+            sent = true;
+            write_links(connection());
         }
         for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)->flush_deletes(connection());
     } catch (...) {
@@ -147,11 +156,12 @@ void SessionCore::flush() {
             it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
         flushing_ = false;
-        if (!work.empty()) abandon_failed_flush();
+        if (sent) abandon_failed_flush();
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
     foreign_keys_.clear();
+    links_.clear();
     written_keys_.clear();
     flushing_ = false;
 }
@@ -194,6 +204,27 @@ void SessionCore::foreign_key_assigned(InstanceState& owner, const RelationshipO
     if (!target_state || target_state->session != this) target_ops.add_object(*this, target);
 }
 
+void SessionCore::link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
+                               bool linked) {
+    links_.push_back({owner.self.lock(), &rel, target, linked});
+    const auto& target_ops = rel.target();
+    const auto* target_state = target_ops.state_of(target);
+    if (linked && (!target_state || target_state->session != this)) target_ops.add_object(*this, target);
+}
+
+void SessionCore::write_links(Connection& conn) {
+    for (const auto& l : links_) {
+        const auto& owner_ops = l.rel->owner();
+        const auto& target_ops = l.rel->target();
+        const auto& association = l.rel->association();
+        const auto sql = association.statements.association_row(dialect(), association, l.rel->foreign_key,
+                                                                l.rel->association_target_key, l.linked);
+        const Param params[] = {Param::of_int(owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0)),
+                                Param::of_int(target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0))};
+        conn.execute_sql(sql, params);
+    }
+}
+
 void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* const> states) {
     if (states.size() < 2 || ops.primary_key.size() != 1) return;
     LoadGroup group;
@@ -214,6 +245,7 @@ const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcep
 
 void SessionCore::forget_relationship_work() noexcept {
     foreign_keys_.clear();
+    links_.clear();
     groups_.clear();
     ++group_epoch_;
 }

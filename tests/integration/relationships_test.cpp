@@ -45,8 +45,36 @@ struct Profile {
     sa::BelongsTo<Author> author{};
 };
 
+// An association object: a membership with a column of its own, reached from both sides
+// through ordinary HasMany/BelongsTo pairs.
+struct Membership;
+struct Member {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Membership> memberships{};
+};
+struct Club {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Membership> memberships{};
+};
+struct Membership {
+    std::int64_t id = 0;
+    std::int64_t member_id = 0;
+    std::int64_t club_id = 0;
+    std::string role{};
+    sa::BelongsTo<Member> member{};
+    sa::BelongsTo<Club> club{};
+};
+
 }  // namespace rel
 
+template <>
+inline constexpr auto sa::mapping<rel::Member> = sa::table("members");
+template <>
+inline constexpr auto sa::mapping<rel::Club> = sa::table("clubs");
+template <>
+inline constexpr auto sa::mapping<rel::Membership> = sa::table("memberships");
 template <>
 inline constexpr auto sa::mapping<rel::Author> = sa::table("authors");
 template <>
@@ -286,4 +314,29 @@ TEST_CASE("selectinload loads a relationship, and a path of them, right after th
     session.close();
     other.close();
     CHECK(posts[0]->author->profile->bio == "ann's");   // loaded: readable detached
+}
+
+TEST_CASE("an association object with a column of its own links two models through two pairs") {
+    using rel::Club;
+    using rel::Member;
+    using rel::Membership;
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member, Club, Membership>().create_all(engine);
+    {
+        sa::Session session(engine);
+        auto ann = session.add(Member{.name = "ann"});
+        auto chess = std::make_shared<Club>(Club{.name = "chess"});
+        auto link = ann->memberships.add(Membership{.role = "captain"});
+        link->club = chess;   // chess joins the session through the membership
+        CHECK(chess->memberships.contains(link));
+        session.commit();
+    }
+    sa::Session session(engine);
+    auto chess = session.query<Club>().one();
+    REQUIRE(chess->memberships.size() == 1);
+    const auto& membership = chess->memberships[0];
+    CHECK(membership->role == "captain");
+    CHECK(membership->member->name == "ann");
+    CHECK(membership->member->memberships[0] == membership);
 }

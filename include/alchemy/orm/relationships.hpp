@@ -8,6 +8,8 @@
 //   ann->posts.add(Post{...});      // pending with ann; user_id written at flush
 //   post->user = bob;               // moves the post from ann->posts to bob->posts
 //
+//   ann->groups.add(admins);        // a user_group row at flush
+//
 // The members are thin typed fronts over relationship_members.hpp; the Session does the
 // loading (with every object of the same query that needs it, in one statement) and
 // writes the foreign keys at flush.
@@ -61,11 +63,12 @@ private:
     }
 };
 
-/// Iterates the objects of a HasMany as Target&.
-template <class Target>
+/// Iterates the objects of a HasMany or ManyToMany as Target&; Base iterates the
+/// collection's pointers (shared_ptr<void> or void*).
+template <class Target, class Base>
 class ChildIterator {
 public:
-    using base = std::vector<std::shared_ptr<void>>::const_iterator;
+    using base = Base;
     using iterator_category = std::forward_iterator_tag;
     using value_type = Target;
     using difference_type = std::ptrdiff_t;
@@ -74,8 +77,8 @@ public:
 
     ChildIterator() = default;
     explicit ChildIterator(base it) : it_(it) {}
-    Target& operator*() const { return *static_cast<Target*>(it_->get()); }
-    Target* operator->() const { return static_cast<Target*>(it_->get()); }
+    Target& operator*() const { return *operator->(); }
+    Target* operator->() const { return static_cast<Target*>(std::to_address(*it_)); }
     ChildIterator& operator++() {
         ++it_;
         return *this;
@@ -100,9 +103,11 @@ public:
     HasMany(const HasMany&) = default;
     HasMany& operator=(const HasMany&) = default;
 
+    using iterator = ChildIterator<Target, std::vector<std::shared_ptr<void>>::const_iterator>;
+
     /// The children (loaded on first access while the owner is in a Session).
-    ChildIterator<Target> begin() const { return ChildIterator<Target>(items().begin()); }
-    ChildIterator<Target> end() const { return ChildIterator<Target>(items().end()); }
+    iterator begin() const { return iterator(items().begin()); }
+    iterator end() const { return iterator(items().end()); }
     std::size_t size() const { return items().size(); }
     bool empty() const { return items().empty(); }
     /// The i-th child's pointer.
@@ -118,7 +123,10 @@ public:
     }
     /// Removes a child: its BelongsTo then names no parent (its foreign key NULL at flush).
     bool remove(const std::shared_ptr<Target>& child) { return Children::remove(child.get()); }
-    bool contains(const std::shared_ptr<Target>& child) const { return Children::contains(child.get()); }
+    bool contains(const std::shared_ptr<Target>& child) const {
+        items();
+        return Children::contains(child.get());
+    }
 
 private:
     friend struct detail::relationship_access;
@@ -159,13 +167,49 @@ private:
     friend struct detail::relationship_access;
 };
 
-/// Many-to-many through an association model: declared, mapped (the association table
-/// is created), not yet loaded or written by the Session.
+/// Many-to-many through the association model Association, whose two BelongsTo name both
+/// sides: SQLAlchemy's relationship(secondary=...). Adding or removing a target inserts or
+/// deletes an association row at flush.
 template <class Target, class Association>
-class ManyToMany {
+class ManyToMany : private detail::Associated {
 public:
     using target_type = Target;
     using association_type = Association;
+
+    ManyToMany() noexcept = default;
+    ManyToMany(const ManyToMany&) = default;
+    ManyToMany& operator=(const ManyToMany&) = default;
+
+    using iterator = ChildIterator<Target, std::vector<void*>::const_iterator>;
+
+    /// The linked objects (loaded on first access while the owner is in a Session).
+    iterator begin() const { return iterator(items().begin()); }
+    iterator end() const { return iterator(items().end()); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
+    /// The i-th linked object's pointer.
+    std::shared_ptr<Target> operator[](std::size_t i) const {
+        items();
+        return std::static_pointer_cast<Target>(held().at(i));
+    }
+
+    /// Links a new object: pending in the owner's Session.
+    std::shared_ptr<Target> add(Target target) { return add(detail::make_tracked(std::move(target)).object); }
+    /// Links an object (the other side's collection, when loaded, gets the owner at once).
+    std::shared_ptr<Target> add(std::shared_ptr<Target> target) {
+        if (!target) throw ArgumentError("alchemy: ManyToMany::add() was given a null pointer");
+        Associated::add(target);
+        return target;
+    }
+    /// Unlinks an object; its association row is deleted at flush.
+    bool remove(const std::shared_ptr<Target>& target) { return Associated::remove(target.get()); }
+    bool contains(const std::shared_ptr<Target>& target) const {
+        items();
+        return Associated::contains(target.get());
+    }
+
+private:
+    friend struct detail::relationship_access;
 };
 
 }  // namespace alchemy

@@ -35,12 +35,4 @@ inline constexpr bool is_belongs_to_v = false;
 template <class T>
 inline constexpr bool is_belongs_to_v<BelongsTo<T>> = true;
 
-/// HasMany<X> or HasOne<X>: the target rows hold the foreign key, through their BelongsTo.
-template <class T>
-inline constexpr bool is_referenced_by_v = false;
-template <class T>
-inline constexpr bool is_referenced_by_v<HasMany<T>> = true;
-template <class T>
-inline constexpr bool is_referenced_by_v<HasOne<T>> = true;
-
 }  // namespace alchemy

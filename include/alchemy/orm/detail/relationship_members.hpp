@@ -1,7 +1,7 @@
 // The compiled halves of the relationship members (src/orm/relationship_members.cpp):
 // ToOne is BelongsTo's, the side whose row holds the foreign key; Children is HasMany's
-// and HasOne's, the side the foreign keys refer to. The typed fronts in
-// alchemy/orm/relationships.hpp only convert between std::shared_ptr<T> and these.
+// and HasOne's, the side the foreign keys refer to; Associated is ManyToMany's. The typed
+// fronts in alchemy/orm/relationships.hpp only convert between std::shared_ptr<T> and these.
 //
 // Ownership, so that parent <-> child references never form a cycle of shared_ptrs: a
 // parent's loaded collection holds its children strongly, and a child's BelongsTo holds
@@ -10,6 +10,9 @@
 // program drops its last pointer to a session-made parent, the parent lets go of its
 // children (ObjectState's tracked_deleter calls release_relationships), so a child the
 // program still holds finds its parent again through the Session (see ToOne::get).
+// Many-to-many has no parent side: when X's collection holds Y and Y's holds X, the
+// entry held by the object at the higher address is weak. Strong entries then always
+// point from lower to higher addresses, so they can never close a cycle.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +49,9 @@ public:
     void link(const RelationshipLink& link) noexcept { link_ = link; }
     const RelationshipLink& link() const noexcept { return link_; }
     bool loaded() const noexcept { return loaded_; }
+    /// Whether the member can take the other side's change in memory now: loaded, or
+    /// belonging to a new object (which then starts empty).
+    bool in_memory() noexcept;
 
 protected:
     RelationshipMember() noexcept = default;
@@ -143,6 +149,63 @@ private:
     void drop(std::size_t index, bool clear_back_reference);
 
     mutable std::vector<std::shared_ptr<void>> items_;
+};
+
+/// ManyToMany<X, A>: the objects an association table links the owner with.
+class Associated : public RelationshipMember {
+public:
+    Associated() noexcept = default;
+    Associated(const Associated& other) : RelationshipMember(other), entries_(other.entries_) {}
+    Associated(Associated&& other) noexcept : RelationshipMember(other), entries_(std::move(other.entries_)) {}
+    /// In a Session: the links become other's (through remove() and add()); otherwise a
+    /// copy of the value.
+    Associated& operator=(const Associated& other);
+    ~Associated() = default;
+
+    /// The linked objects, loaded first when needed. Plain pointers: a weak entry must not
+    /// be made strong by a cached view (see the file comment).
+    const std::vector<void*>& items() const;
+    /// The linked objects as held now, without loading.
+    std::vector<std::shared_ptr<void>> held() const;
+    /// Links `target` (a row in the association table at flush; its collection, when
+    /// loaded, gets the owner at once).
+    void add(const std::shared_ptr<void>& target);
+    /// Unlinks `target` (its association row is deleted at flush). False if not linked.
+    bool remove(const void* target);
+    bool contains(const void* target) const noexcept;
+
+    // For the Session ------------------------------------------------------------------
+    /// A target found by a load.
+    void loaded_target(const std::shared_ptr<void>& target);
+    void mark_loaded() noexcept { loaded_ = true; }
+    /// Forgets the targets; `owner_alive`: their collections may hold the owner strongly.
+    void unload(bool owner_alive) noexcept;
+    /// Links made or removed before the owner was in a Session: true = made.
+    struct Change {
+        std::shared_ptr<void> target;
+        bool linked;
+    };
+    std::vector<Change> take_changes() noexcept { return std::exchange(changes_, {}); }
+
+private:
+    struct Entry {
+        std::shared_ptr<void> strong;
+        std::weak_ptr<void> weak;
+        void* address = nullptr;
+        std::shared_ptr<void> lock() const noexcept { return strong ? strong : weak.lock(); }
+    };
+    Entry* find(const void* target) noexcept;
+    /// Puts `target` in, and settles which of the two entries (here and in its
+    /// collection) is weak.
+    void insert(const std::shared_ptr<void>& target);
+    void erase(const void* target) noexcept;
+    /// Tells the Session (or keeps for later) that the link to `target` changed.
+    void changed(const std::shared_ptr<void>& target, bool linked);
+    Associated* reverse(const void* target) const;
+
+    std::vector<Entry> entries_;
+    mutable std::vector<void*> view_;  ///< what items() returned
+    std::vector<Change> changes_;
 };
 
 }  // namespace alchemy::detail

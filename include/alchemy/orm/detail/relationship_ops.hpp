@@ -33,6 +33,7 @@ enum class RelationshipKind : std::uint8_t {
     many_to_one,  ///< BelongsTo: the owner's row holds the foreign key
     one_to_many,  ///< HasMany: the target rows hold it
     one_to_one,   ///< HasOne: one target row holds it
+    many_to_many, ///< ManyToMany: rows of an association table hold a key of each side
 };
 
 struct RelationshipOps {
@@ -42,8 +43,12 @@ struct RelationshipOps {
     std::size_t (*owner_id)();
     const ModelOps& (*target)();
     std::size_t (*target_id)();
-    /// The foreign-key column: the owner's for many_to_one, else the target's.
+    /// The foreign-key column referring to the owner's row: the owner's for many_to_one,
+    /// the association's for many_to_many, else the target's.
     std::size_t foreign_key;
+    /// many_to_many: the association model, and its column referring to the target.
+    const ModelOps& (*association)();
+    std::size_t association_target_key;
     /// The member of the target that pairs with this one, or null.
     const RelationshipOps* (*paired)();
     /// The member inside an owner object.
@@ -52,6 +57,7 @@ struct RelationshipOps {
     bool to_one() const noexcept { return kind == RelationshipKind::many_to_one; }
     ToOne& reference(void* object) const { return static_cast<ToOne&>(member(object)); }
     Children& children(void* object) const { return static_cast<Children&>(member(object)); }
+    Associated& associated(void* object) const { return static_cast<Associated&>(member(object)); }
 };
 
 namespace relationship_impl {
@@ -84,11 +90,42 @@ struct referenced_by_of {
     struct test : std::bool_constant<std::is_same_v<F, HasMany<Of>> || std::is_same_v<F, HasOne<Of>>> {};
 };
 
-/// The relationship fields of T (ManyToMany is not handled by the Session yet).
 template <class F>
-struct handled : std::bool_constant<is_belongs_to_v<F> || is_referenced_by_v<F>> {};
+struct is_relationship : std::bool_constant<is_relationship_v<F>> {};
 template <class T>
-inline constexpr auto relationship_fields = fields_where<T, handled>();
+inline constexpr auto relationship_fields = fields_where<T, is_relationship>();
+
+template <class F>
+inline constexpr bool is_many_to_many_v = false;
+template <class X, class A>
+inline constexpr bool is_many_to_many_v<ManyToMany<X, A>> = true;
+template <class Of, class Through>
+struct many_to_many_of {
+    template <class F>
+    struct test : std::is_same<F, ManyToMany<Of, Through>> {};
+};
+
+/// The BelongsTo<Side> field of association model A: exactly one.
+template <class A, class Side>
+consteval std::size_t association_side() {
+    constexpr auto found = fields_where<A, belongs_to_of<Side>::template test>();
+    static_assert(found.size() == 1,
+                  "alchemy: ManyToMany<X, A> needs the association model A to have exactly one "
+                  "BelongsTo<T> and one BelongsTo<X> (T, X and A are in the instantiation above); "
+                  "a many-to-many of a model with itself is not supported yet");
+    return found[0];
+}
+
+/// ManyToMany<X, A> in T pairs with X's one ManyToMany<T, A>, if it has one.
+template <class T, class X, class A>
+consteval std::size_t reverse_many_to_many() {
+    constexpr auto theirs = fields_where<X, many_to_many_of<T, A>::template test>();
+    static_assert(theirs.size() < 2,
+                  "alchemy: ManyToMany<X, A> in T is ambiguous: X has several ManyToMany<T, A> (T, X and "
+                  "A are in the instantiation above)");
+    if constexpr (theirs.size() == 1) return theirs[0];
+    return field_count<X>;
+}
 
 template <class T, std::size_t Field>
 consteval std::size_t relationship_index() {
@@ -141,8 +178,11 @@ const RelationshipOps* paired() {
     constexpr std::size_t field = relationship_fields<T>[R];
     using F = field_t<T, field>;
     using X = typename F::target_type;
-    if constexpr (is_belongs_to_v<F>) {
-        constexpr std::size_t back = reverse_collection<T, X>();
+    if constexpr (is_belongs_to_v<F> || is_many_to_many_v<F>) {
+        constexpr std::size_t back = [] {
+            if constexpr (is_belongs_to_v<F>) return reverse_collection<T, X>();
+            else return reverse_many_to_many<T, X, typename F::association_type>();
+        }();
         if constexpr (back == field_count<X>)
             return nullptr;
         else
@@ -177,6 +217,15 @@ const RelationshipOps& relationship_ops() {
         if constexpr (is_belongs_to_v<F>) {
             r.kind = RelationshipKind::many_to_one;
             r.foreign_key = belongs_to_fk<T, field>();
+        } else if constexpr (is_many_to_many_v<F>) {
+            using A = typename F::association_type;
+            static_assert(!std::is_same_v<T, X>,
+                          "alchemy: a ManyToMany of a model with itself is not supported yet (T is in the "
+                          "instantiation above)");
+            r.kind = RelationshipKind::many_to_many;
+            r.association = &model_ops<A>;
+            r.foreign_key = belongs_to_fk<A, association_side<A, T>()>();
+            r.association_target_key = belongs_to_fk<A, association_side<A, X>()>();
         } else {
             r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
             r.foreign_key = belongs_to_fk<X, reverse_belongs_to<T, X>()>();
@@ -215,8 +264,11 @@ void release_relationships(T& object) noexcept {
         (([&] {
              auto& field = boost::pfr::get<relationship_impl::relationship_fields<T>[R]>(object);
              auto& m = relationship_access::member(field);
-             if constexpr (is_belongs_to_v<std::remove_cvref_t<decltype(field)>>)
+             using F = std::remove_cvref_t<decltype(field)>;
+             if constexpr (is_belongs_to_v<F>)
                  static_cast<ToOne&>(m).unload();
+             else if constexpr (relationship_impl::is_many_to_many_v<F>)
+                 static_cast<Associated&>(m).unload(false);
              else
                  static_cast<Children&>(m).unload(false);
          }()),

@@ -97,6 +97,10 @@ public:
     /// takes the target's key at the next flush, and a new target joins the session
     /// (SQLAlchemy's save-update cascade).
     void foreign_key_assigned(InstanceState& owner, const RelationshipOps& rel, ToOne& ref);
+    /// ManyToMany `rel` of `owner` linked (or unlinked) `target`: an association row is
+    /// inserted (or deleted) at the next flush; a new target joins the session.
+    void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
+                      bool linked);
     /// Records that `states` (objects of `ops`' model) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
@@ -121,6 +125,7 @@ private:
     std::vector<ModelSetCore*> ordered_sets();
     /// Writes the foreign keys assigned through relationships of `set`'s objects.
     void write_foreign_keys(const ModelSetCore& set);
+    void write_links(Connection& conn);
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
@@ -151,6 +156,14 @@ private:
         std::optional<std::int64_t> before;
     };
     std::vector<WrittenKey> written_keys_;
+    /// Association rows to insert or delete at the next flush, in the order asked.
+    struct LinkWrite {
+        std::shared_ptr<void> owner;
+        const RelationshipOps* rel;
+        std::shared_ptr<void> target;
+        bool linked;
+    };
+    std::vector<LinkWrite> links_;
     std::vector<LoadGroup> groups_;
     std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
