@@ -1,5 +1,7 @@
 #include "models.hpp"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include <numeric>
@@ -52,6 +54,12 @@ std::vector<std::int64_t> lookup_ids(std::int64_t count, std::int64_t table_rows
 void add_joined_row(std::vector<UserPosts>& groups, User&& user, Post&& post) {
     if (groups.empty() || groups.back().user.id != user.id) groups.push_back({std::move(user), {}});
     groups.back().posts.push_back(std::move(post));
+}
+
+void add_post_in_order(std::vector<UserPosts>& groups, std::size_t& next, Post&& post) {
+    while (next < groups.size() && groups[next].user.id != post.user_id) ++next;
+    if (next == groups.size()) throw std::runtime_error("W6: a post whose user was not loaded");
+    groups[next].posts.push_back(std::move(post));
 }
 
 }  // namespace bench

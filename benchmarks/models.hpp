@@ -29,6 +29,24 @@ struct Post {
     std::string body{};
 };
 
+/// The same two tables seen through relationships, for W6's relationship variants (the
+/// other workloads use User and Post, which have none).
+struct LinkedPost;
+struct LinkedUser {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::string> email{};
+    std::int32_t age = 0;
+    alchemy::HasMany<LinkedPost> posts{};
+};
+struct LinkedPost {
+    std::int64_t id = 0;
+    std::int64_t user_id = 0;
+    std::string title{};
+    std::string body{};
+    alchemy::BelongsTo<LinkedUser> user{};
+};
+
 /// User i of the data set (id left 0: the database generates it, as i on a fresh table).
 User make_user(std::int64_t i);
 /// Users 1..n.
@@ -52,6 +70,9 @@ struct UserPosts {
 /// group when the user changes. Raw and alchemy variants share it, so both pay the same
 /// grouping cost and only the database access differs.
 void add_joined_row(std::vector<UserPosts>& groups, User&& user, Post&& post);
+/// Adds a post read by W6's second query (posts ordered by user id) to its user's group;
+/// `next` is the group the previous post went to. Raw two-query variants share it.
+void add_post_in_order(std::vector<UserPosts>& groups, std::size_t& next, Post&& post);
 
 }  // namespace bench
 
@@ -60,3 +81,7 @@ inline constexpr auto alchemy::mapping<bench::User> = alchemy::table("users");
 template <>
 inline constexpr auto alchemy::mapping<bench::Post> =
     alchemy::table("posts", alchemy::foreign_key(&bench::Post::user_id, &bench::User::id));
+template <>
+inline constexpr auto alchemy::mapping<bench::LinkedUser> = alchemy::table("users");
+template <>
+inline constexpr auto alchemy::mapping<bench::LinkedPost> = alchemy::table("posts");

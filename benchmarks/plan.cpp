@@ -104,6 +104,12 @@ public:
         add("w5b.session", w.w5, [&](Stopwatch& t) { return session::get_update_users(db, in.sizes.updates, t); });
         add("w6.session", w.w6,
             [&](Stopwatch& t) { return session::load_user_posts(db, in.sizes.post_users, t); });
+        add("w6.selectin", w.w6, [&](Stopwatch& t) {
+            return session::load_user_posts_related(db, in.sizes.post_users, true, t);
+        });
+        add("w6.lazy", w.w6, [&](Stopwatch& t) {
+            return session::load_user_posts_related(db, in.sizes.post_users, false, t);
+        });
     }
 
     /// The plan, its variants grouped by work item ("w3.raw" next to "w3.core"), so that
@@ -166,6 +172,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
     b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
     b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
+    b.add_raw("w6.raw_two", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
     b.add_alchemy(w);
 
     b.plan.rows = {
@@ -186,6 +194,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
         {w.l5b, "Session vs raw W5 (one select, update per row)", "w5.raw", "w5b.session", std::nullopt},
         {w.l6, "Core join", "w6.raw", "w6.core", 1.10},
         {w.l6, "Session, two queries", "w6.raw", "w6.session", std::nullopt},
+        {w.l6, "selectinload vs raw two queries", "w6.raw_two", "w6.selectin", 1.25},
+        {w.l6, "Lazy load, batched, vs raw two queries", "w6.raw_two", "w6.lazy", 1.25},
     };
     b.plan.settings = same_journal_settings(db, *conn);
     return b.take();
@@ -210,6 +220,8 @@ Plan postgres_plan(Database& db, const Inputs& in) {
               [&](C& c, Stopwatch& t) { return raw::update_users_pipelined(c, s.updates, t); });
     b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
     b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
+    b.add_raw("w6.raw_two", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
     b.add_alchemy(w);
 
     b.plan.rows = {
@@ -231,6 +243,8 @@ Plan postgres_plan(Database& db, const Inputs& in) {
         {w.l5b, "Session vs raw W5 pipeline", "w5.raw_pipeline", "w5b.session", std::nullopt},
         {w.l6, "Core join vs prepared join", "w6.raw", "w6.core", std::nullopt},
         {w.l6, "Session two queries vs prepared join", "w6.raw", "w6.session", std::nullopt},
+        {w.l6, "selectinload vs prepared two queries", "w6.raw_two", "w6.selectin", 1.20},
+        {w.l6, "Lazy load, batched, vs prepared two queries", "w6.raw_two", "w6.lazy", 1.20},
     };
     return b.take();
 }

@@ -345,6 +345,36 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     return check_groups(groups);
 }
 
+Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    db.prepare("select_w6_users", "SELECT id, name, email, age FROM users WHERE id <= $1 ORDER BY id", 1);
+    db.prepare("select_w6_posts",
+               "SELECT id, user_id, title, body FROM posts WHERE user_id <= $1 ORDER BY user_id, id", 1);
+    IntText limit;
+    const char* values[] = {limit(users)};
+    std::vector<UserPosts> groups;
+    {
+        const auto r = db.exec_prepared("select_w6_users", 1, values, PGRES_TUPLES_OK);
+        const int rows = PQntuples(r.get());
+        for (int row = 0; row < rows; ++row) groups.push_back({read_user(r.get(), row), {}});
+    }
+    const auto r = db.exec_prepared("select_w6_posts", 1, values, PGRES_TUPLES_OK);
+    const int rows = PQntuples(r.get());
+    std::size_t next = 0;
+    for (int row = 0; row < rows; ++row) {
+        Post post;
+        post.id = int_value<std::int64_t>(r.get(), row, 0);
+        post.user_id = int_value<std::int64_t>(r.get(), row, 1);
+        post.title = text_value(r.get(), row, 2);
+        post.body = text_value(r.get(), row, 3);
+        add_post_in_order(groups, next, std::move(post));
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return check_groups(groups);
+}
+
 Check stream_users(Connection& db) {
     if (PQsendQueryParams(db.get(), "SELECT id, name, email, age FROM users", 0, nullptr, nullptr, nullptr,
                           nullptr, 0) != 1 ||

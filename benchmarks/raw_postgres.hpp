@@ -88,6 +88,9 @@ Check update_users_pipelined(Connection& db, std::int64_t count, Stopwatch& t);
 Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t);
 /// W6: users 1..users with their posts, one prepared JOIN ordered by user and post id.
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
+/// W6 in two prepared queries (users by id, then their posts by user id), merged in
+/// memory: what a relationship load does.
+Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t);
 /// Streaming: every user in single-row mode, read into one User at a time (untimed: the
 /// caller measures it).
 Check stream_users(Connection& db);

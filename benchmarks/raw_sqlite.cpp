@@ -269,6 +269,34 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     return check_groups(groups);
 }
 
+Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
+    t.start();
+    db.exec("BEGIN");
+    std::vector<UserPosts> groups;
+    {
+        Statement select(db.get(), "SELECT id, name, email, age FROM users WHERE id <= ? ORDER BY id");
+        sqlite3_bind_int64(select.get(), 1, users);
+        while (select.step()) groups.push_back({read_user(select.get()), {}});
+    }
+    {
+        Statement select(db.get(),
+                         "SELECT id, user_id, title, body FROM posts WHERE user_id <= ? ORDER BY user_id, id");
+        sqlite3_bind_int64(select.get(), 1, users);
+        std::size_t next = 0;
+        while (select.step()) {
+            Post post;
+            post.id = sqlite3_column_int64(select.get(), 0);
+            post.user_id = sqlite3_column_int64(select.get(), 1);
+            post.title = column_text(select.get(), 2);
+            post.body = column_text(select.get(), 3);
+            add_post_in_order(groups, next, std::move(post));
+        }
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return check_groups(groups);
+}
+
 Check stream_users(Connection& db) {
     Check check;
     db.exec("BEGIN");

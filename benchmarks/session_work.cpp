@@ -113,6 +113,29 @@ Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t) {
     return check_groups(copies);
 }
 
+Check load_user_posts_related(Database& db, std::int64_t users, bool eager, Stopwatch& t) {
+    std::vector<std::shared_ptr<LinkedUser>> parents;
+    t.start();
+    {
+        sa::Session session(db.engine());
+        auto query = session.query<LinkedUser>().filter(sa::col<&LinkedUser::id> <= users).order_by(
+            sa::col<&LinkedUser::id>);
+        parents = eager ? query.options(sa::selectinload<&LinkedUser::posts>()).all() : query.all();
+        if (!eager)
+            for (const auto& parent : parents) parent->posts.size();   // the first one loads them all
+        session.close();
+    }
+    t.stop();
+    // Plain copies for the shared check, after the stopwatch stopped.
+    std::vector<UserPosts> copies;
+    for (const auto& user : parents) {
+        UserPosts copy{User{user->id, user->name, user->email, user->age}, {}};
+        for (const LinkedPost& post : user->posts) copy.posts.push_back(Post{post.id, post.user_id, post.title, post.body});
+        copies.push_back(std::move(copy));
+    }
+    return check_groups(copies);
+}
+
 Check stream_users(sa::Session& session, std::size_t batch) {
     Check check;
     for (const auto& user : session.query<User>().yield_per(batch)) count_user(check, *user);

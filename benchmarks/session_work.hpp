@@ -30,6 +30,9 @@ Check update_users(Database& db, std::int64_t count, Stopwatch& t);
 Check get_update_users(Database& db, std::int64_t count, Stopwatch& t);
 /// W6: two queries (users, then their posts), grouped in memory.
 Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t);
+/// W6 through the relationship: query<LinkedUser>() with selectinload(posts) (`eager`),
+/// or each user's posts read lazily (the first read loads them for all the users).
+Check load_user_posts_related(Database& db, std::int64_t users, bool eager, Stopwatch& t);
 
 /// Streaming: every user through query<User>().yield_per(batch), in `session` (untimed:
 /// the caller measures it).

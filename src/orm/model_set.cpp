@@ -78,16 +78,19 @@ void ModelSetCore::cascade_add(InstanceState& state) {
         auto& member = rel->member(state.object);
         if (!member.loaded()) continue;
         if (rel->kind == RelationshipKind::many_to_many) {
-            for (auto& change : static_cast<Associated&>(member).take_changes())
+            auto& associated = static_cast<Associated&>(member);
+            for (auto& change : associated.take_changes()) {
+                if (change.linked && associated.contains(change.target.get())) associated.pair_with(change.target);
                 session_.link_changed(state, *rel, change.target, change.linked);
+            }
             continue;
         }
         if (rel->to_one()) {
             auto& ref = static_cast<ToOne&>(member);
             // A new object's parent is written even if it was set before the object had a
-            // state (a pending object rolled back and added again keeps its parent).
-            if (ref.assigned() || (state.state == ObjectState::pending && ref.peek()))
-                session_.foreign_key_assigned(state, *rel, ref);
+            // state (a pending object rolled back and added again keeps its parent); set()
+            // again now that the object has one, so the parent's collection takes it too.
+            if (ref.assigned() || (state.state == ObjectState::pending && ref.peek())) ref.set(ref.peek());
             continue;
         }
         // Children added before the owner had a session: pair them with it now.

@@ -294,16 +294,16 @@ Associated* Associated::reverse(const void* target) const {
     return theirs.in_memory() ? &theirs : nullptr;
 }
 
-void Associated::insert(const std::shared_ptr<void>& target) {
-    entries_.push_back({target, {}, target.get()});
-    const auto* owner = link_.owner ? link_.owner->object : nullptr;
+void Associated::pair_with(const std::shared_ptr<void>& target) {
+    const auto owner = owner_object(link_);
     auto* theirs = owner ? reverse(target.get()) : nullptr;
     if (!theirs) return;
-    auto* back = theirs->find(owner);
-    if (!back) return;
-    // Both hold each other: the one at the higher address holds weakly.
-    auto& mine = entries_.back();
-    auto& weak_side = owner > static_cast<const void*>(target.get()) ? mine : *back;
+    if (!theirs->contains(owner.get())) theirs->entries_.push_back({owner, {}, owner.get()});
+    // Both hold each other: the entry held by the object at the higher address is weak.
+    auto* mine = find(target.get());
+    auto* back = theirs->find(owner.get());
+    if (!mine || !back) return;
+    auto& weak_side = owner.get() > target.get() ? *mine : *back;
     if (weak_side.strong) {
         weak_side.weak = weak_side.strong;
         weak_side.strong.reset();
@@ -319,16 +319,17 @@ void Associated::erase(const void* target) noexcept {
 }
 
 void Associated::loaded_target(const std::shared_ptr<void>& target) {
-    if (!contains(target.get())) insert(target);
+    if (contains(target.get())) return;
+    entries_.push_back({target, {}, target.get()});
+    // The other side, loaded before, already holds the owner: settle the pair.
+    if (auto* theirs = reverse(target.get()); theirs && theirs->contains(link_.owner->object)) pair_with(target);
 }
 
 void Associated::add(const std::shared_ptr<void>& target) {
     items();
     if (contains(target.get())) return;
-    insert(target);
-    const auto owner = owner_object(link_);
-    if (auto* theirs = owner ? reverse(target.get()) : nullptr; theirs && !theirs->contains(owner.get()))
-        theirs->insert(owner);
+    entries_.push_back({target, {}, target.get()});
+    pair_with(target);
     changed(target, true);
 }
 

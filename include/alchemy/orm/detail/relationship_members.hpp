@@ -186,6 +186,9 @@ public:
         bool linked;
     };
     std::vector<Change> take_changes() noexcept { return std::exchange(changes_, {}); }
+    /// Puts the owner into `target`'s collection (when in memory) and settles which of
+    /// the two entries is weak; for links made before the owner had a session state.
+    void pair_with(const std::shared_ptr<void>& target);
 
 private:
     struct Entry {
@@ -195,9 +198,6 @@ private:
         std::shared_ptr<void> lock() const noexcept { return strong ? strong : weak.lock(); }
     };
     Entry* find(const void* target) noexcept;
-    /// Puts `target` in, and settles which of the two entries (here and in its
-    /// collection) is weak.
-    void insert(const std::shared_ptr<void>& target);
     void erase(const void* target) noexcept;
     /// Tells the Session (or keeps for later) that the link to `target` changed.
     void changed(const std::shared_ptr<void>& target, bool linked);
