@@ -154,12 +154,14 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
 void load_path(SessionCore& session, std::span<InstanceState* const> owners,
                std::span<const RelationshipOps* const> path) {
     std::vector<InstanceState*> level(owners.begin(), owners.end());
-    for (const auto* rel : path) {
+    for (std::size_t step = 0; step < path.size(); ++step) {
+        const auto* rel = path[step];
         std::vector<InstanceState*> pending;
         for (auto* owner : level)
             if (owner->state == ObjectState::persistent && !rel->member(owner->object).loaded())
                 pending.push_back(owner);
         load_relationship_for(session, *rel, pending);
+        if (step + 1 == path.size()) break;
         // The next level: what this relationship now holds, once each.
         std::vector<InstanceState*> next;
         const auto& target_ops = rel->target();

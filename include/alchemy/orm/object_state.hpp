@@ -88,12 +88,14 @@ template <class T>
 struct tracked_deleter {
     tracked_deleter() = default;
     tracked_deleter(tracked_deleter&&) noexcept {}  // only ever moved while empty, into place
-    TypedState<T> state;
+    // Both filled in place by make_tracked: the temporary a shared_ptr is constructed
+    // from then costs nothing to make.
+    std::optional<TypedState<T>> state;
     std::optional<T> object;
     /// The program dropped its last pointer: the object lets go of what its relationships
     /// hold (see relationship_members.hpp), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
-        state.self.reset();
+        if (state) state->self.reset();
         if (object) release_relationships(*object);
     }
 };
@@ -109,7 +111,7 @@ InstanceState* find_registered_state(const std::shared_ptr<const void>& object) 
 template <class T>
 TypedState<T>* find_state(const std::shared_ptr<T>& object) noexcept {
     if (!object) return nullptr;
-    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &d->state;
+    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &*d->state;
     return static_cast<TypedState<T>*>(find_registered_state(object));
 }
 
@@ -133,9 +135,10 @@ template <class T>
 Tracked<T> make_tracked(T&& value) {
     std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
     auto& deleter = *std::get_deleter<tracked_deleter<T>>(owner);
+    auto& state = deleter.state.emplace();
     deleter.object.emplace(std::move(value));
-    deleter.state.object = &*deleter.object;
-    return {std::shared_ptr<T>(std::move(owner), &*deleter.object), deleter.state};
+    state.object = &*deleter.object;
+    return {std::shared_ptr<T>(std::move(owner), &*deleter.object), state};
 }
 
 }  // namespace detail
