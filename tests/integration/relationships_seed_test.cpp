@@ -13,14 +13,10 @@
 #include <vector>
 
 namespace sa = alchemy;
+using sa::test::count_starting_with;
 using sa::test::backends;
 
 namespace {
-
-std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
-}
 
 template <class Collection>
 std::vector<std::string> names(const Collection& objects) {

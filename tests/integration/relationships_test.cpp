@@ -88,10 +88,7 @@ using rel::Profile;
 
 namespace {
 
-std::size_t selects(const std::vector<std::string>& lines) {
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with("SELECT"); }));
-}
+std::size_t selects(const std::vector<std::string>& lines) { return sa::test::count_starting_with(lines, "SELECT"); }
 
 std::vector<std::string> titles(const sa::HasMany<Post>& posts) {
     std::vector<std::string> out;

@@ -15,6 +15,7 @@
 #include <vector>
 
 namespace sa = alchemy;
+using sa::test::count_starting_with;
 using sa::test::backends;
 using sa::test::MessageContains;
 
@@ -66,11 +67,6 @@ using Names = std::vector<std::string>;
 std::int32_t age_in_database(sa::Engine& engine, const std::string& who) {
     auto conn = engine.connect();
     return conn.execute(sa::select(age).where(name == who)).scalar_one();
-}
-
-std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
 }
 
 }  // namespace

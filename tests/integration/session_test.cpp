@@ -17,6 +17,7 @@
 #include <vector>
 
 namespace sa = alchemy;
+using sa::test::count_starting_with;
 using sa::test::backends;
 using sa::test::MessageContains;
 
@@ -86,11 +87,6 @@ std::vector<std::int64_t> seed_users(sa::Engine& engine, std::vector<std::string
     std::vector<std::int64_t> ids;
     for (const auto& user : added) ids.push_back(user->id);
     return ids;
-}
-
-std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
 }
 
 bool has_line_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {

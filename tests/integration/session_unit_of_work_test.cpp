@@ -19,6 +19,7 @@
 #include <vector>
 
 namespace sa = alchemy;
+using sa::test::count_starting_with;
 using sa::test::backends;
 using sa::test::MessageContains;
 
@@ -86,11 +87,6 @@ std::ptrdiff_t find_line(const std::vector<std::string>& lines, std::string_view
         if (lines[i].starts_with(prefix) && lines[i].find(fragment) != std::string::npos)
             return static_cast<std::ptrdiff_t>(i);
     return -1;
-}
-
-std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
-    return static_cast<std::size_t>(
-        std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); }));
 }
 
 std::pair<std::string, std::int64_t> doc_in_database(sa::Engine& engine, std::int64_t id) {

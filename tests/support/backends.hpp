@@ -55,6 +55,13 @@ struct EchoCapture {
     }
 };
 
+/// How many of `lines` start with `prefix` (e.g. statements sent: "SELECT").
+inline std::size_t count_starting_with(const std::vector<std::string>& lines, std::string_view prefix) {
+    std::size_t n = 0;
+    for (const auto& line : lines) n += line.starts_with(prefix) ? 1 : 0;
+    return n;
+}
+
 }  // namespace alchemy::test
 
 // Catch2 prints a Backend by name in GENERATE'd test output.
