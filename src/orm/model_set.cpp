@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <unordered_map>
 
 namespace alchemy::detail {
@@ -150,7 +151,23 @@ void ModelSetCore::delete_(InstanceState& state) {
     if (state.state == ObjectState::pending)
         throw InvalidRequestError(message("is pending (never flushed), so there is no row to delete; "
                                           "expunge() it instead"));
-    if (state.state == ObjectState::persistent) state.delete_requested = true;
+    if (state.state != ObjectState::persistent || state.delete_requested) return;
+    if (ops_.relationships.empty()) {
+        state.delete_requested = true;
+        return;
+    }
+    // The cascades read this object's related rows as the session sees them (a load
+    // autoflushes), then walk on with autoflush off: a load further down would otherwise
+    // flush this DELETE before the children's foreign keys are let go.
+    load_for_delete(state);
+    const bool autoflush = session_.set_autoflush(false);
+    try {
+        delete_with_cascades(state);
+    } catch (...) {
+        session_.set_autoflush(autoflush);
+        throw;
+    }
+    session_.set_autoflush(autoflush);
 }
 
 void ModelSetCore::expunge(InstanceState& state) {
@@ -359,8 +376,70 @@ void ModelSetCore::order_self_referencing(std::vector<Work>& work) const {
     work = std::move(sorted);
 }
 
+std::vector<std::size_t> ModelSetCore::order_in_waves() {
+    std::vector<const RelationshipOps*> self_references;
+    for (const auto* rel : ops_.relationships)
+        if (rel->to_one() && &rel->target() == &ops_) self_references.push_back(rel);
+    const std::size_t n = inserts_.size();
+    if (self_references.empty() || n < 2) return {0, n};
+    std::unordered_map<const void*, std::size_t> index;  // a new object -> its place in inserts_
+    for (std::size_t i = 0; i < n; ++i) index.emplace(inserts_[i].state->object, i);
+    std::vector<std::vector<std::size_t>> parents(n);
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i)
+        for (const auto* rel : self_references)
+            if (auto it = index.find(rel->reference(inserts_[i].state->object).peek().get()); it != index.end()) {
+                parents[i].push_back(it->second);
+                any = true;
+            }
+    if (!any) return {0, n};
+    // Depth of each object below its newest new ancestor, by an explicit-stack walk (a
+    // chain of 100 000 objects must not overflow the call stack).
+    constexpr std::size_t unknown = SIZE_MAX, visiting = SIZE_MAX - 1;
+    std::vector<std::size_t> depth(n, unknown);
+    std::vector<std::size_t> stack;
+    for (std::size_t start = 0; start < n; ++start) {
+        if (depth[start] != unknown) continue;
+        stack.push_back(start);
+        while (!stack.empty()) {
+            const auto i = stack.back();
+            if (depth[i] == unknown) {
+                depth[i] = visiting;
+                for (auto p : parents[i]) {
+                    if (depth[p] == visiting)
+                        throw FlushError(message("is new and refers, through its self-referencing "
+                                                 "relationships, to new objects that refer back to it: a "
+                                                 "cycle cannot be inserted; set one reference after a flush"));
+                    if (depth[p] == unknown) stack.push_back(p);
+                }
+                continue;
+            }
+            if (depth[i] == visiting) {
+                std::size_t d = 0;
+                for (auto p : parents[i]) d = std::max(d, depth[p] + 1);
+                depth[i] = d;
+            }
+            stack.pop_back();
+        }
+    }
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return depth[a] < depth[b]; });
+    std::vector<Insert> sorted;
+    sorted.reserve(n);
+    std::vector<std::size_t> bounds{0};
+    for (std::size_t k = 0; k < n; ++k) {
+        if (k > 0 && depth[order[k]] != depth[order[k - 1]]) bounds.push_back(k);
+        sorted.push_back(inserts_[order[k]]);
+    }
+    bounds.push_back(n);
+    inserts_ = std::move(sorted);
+    return bounds;
+}
+
 void ModelSetCore::insert_all(Connection& conn) {
     order_self_referencing(inserts_);
+    const auto waves = order_in_waves();
     const bool versioned = ops_.version_column < ops_.column_count;
     if (versioned) {
         for (auto& w : inserts_) {
@@ -371,6 +450,14 @@ void ModelSetCore::insert_all(Connection& conn) {
             ops_.set_integer(w.state->object, ops_.version_column, 1);
         }
     }
+    for (std::size_t w = 0; w + 1 < waves.size(); ++w) {
+        // The waves before have their generated keys: their children's foreign keys now can.
+        if (w > 0) session_.write_foreign_keys(*this);
+        insert_rows(conn, waves[w], waves[w + 1]);
+    }
+}
+
+void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t to) {
     ColumnMask all, given;
     for (std::size_t c = 0; c < ops_.column_count; ++c) {
         all.set(c);
@@ -378,14 +465,13 @@ void ModelSetCore::insert_all(Connection& conn) {
     }
     ParamBuffer params;
     std::string scratch;
-    std::size_t begin = 0;
-    while (begin < inserts_.size()) {
+    std::size_t begin = from;
+    while (begin < to) {
         // A batch is a run of objects alike in whether the database generates their key.
         const bool generated = ops_.needs_generated_key(inserts_[begin].state->object);
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, generated);
         std::size_t end = begin + 1;
-        while (end < inserts_.size() && end - begin < limit &&
-               ops_.needs_generated_key(inserts_[end].state->object) == generated)
+        while (end < to && end - begin < limit && ops_.needs_generated_key(inserts_[end].state->object) == generated)
             ++end;
         params.clear();
         for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, generated ? given : all, params);

@@ -78,9 +78,9 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
 }
 
 std::string_view ModelStatements::select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                                  std::size_t count) {
+                                                  std::size_t count, std::size_t then_by, bool descending) {
     std::lock_guard lock(mutex_);
-    return cached(texts(dialect).select_in[{column, count}], [&] {
+    return cached(texts(dialect).select_in[{column, count, then_by, descending}], [&] {
         const auto& table = ops.table();
         auto s = select_every_column(table);
         ast::Node in{ast::Kind::binary, "IN"};
@@ -90,6 +90,9 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
         in.children.push_back(std::move(list));
         s.where.push_back(std::move(in));
         s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[column].name, table.name), {}});
+        if (then_by < ops.column_count)
+            s.order_by.push_back(
+                {ast::Node(ast::Kind::column, table.columns[then_by].name, table.name), {.descending = descending}});
         for (auto k : ops.primary_key)
             if (k != column) s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
         return ast::render(dialect, s);

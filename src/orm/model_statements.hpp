@@ -38,11 +38,11 @@ struct ModelStatements {
                                         const ColumnMask& changed, std::size_t rows,
                                         std::string& scratch);
 
-    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`
-    /// and the key. Relationship loads pad their keys to one of in_list_sizes, so few
-    /// texts are ever cached.
+    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`,
+    /// `then_by` [DESC] (unless it is column_count) and the key. Relationship loads pad
+    /// their keys to one of in_list_sizes, so few texts are ever cached.
     std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                     std::size_t count);
+                                     std::size_t count, std::size_t then_by, bool descending);
     static constexpr std::array<std::size_t, 4> in_list_sizes{1, 8, 64, 500};
 
     /// One row of an association table: INSERT INTO t (a, b) VALUES (?, ?), or (`insert`
@@ -60,7 +60,8 @@ private:
         std::string select_by_key, delete_row;
         std::array<std::string, 2> insert_one, insert_batch;  ///< [generated]
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
-        std::map<std::pair<std::size_t, std::size_t>, std::string> select_in;  ///< [column, count]
+        /// [column, count, then_by, descending]
+        std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string> association_rows;  ///< [a, b, insert]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect_slot(dialect)]; }

@@ -15,9 +15,16 @@
 namespace alchemy::detail {
 namespace {
 
+/// How the rows of one target are ordered: by `column` (of the target; none when it is
+/// the target's column_count), then by its key.
+struct RowOrder {
+    std::size_t column;
+    bool descending = false;
+};
+
 /// Runs `SELECT target WHERE column IN (values)` in chunks; appends the session's objects.
 void select_in(SessionCore& session, const ModelOps& target, std::size_t column, std::vector<std::int64_t> values,
-               std::vector<std::shared_ptr<void>>& out) {
+               std::vector<std::shared_ptr<void>>& out, RowOrder order) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
     constexpr auto sizes = ModelStatements::in_list_sizes;
@@ -27,7 +34,8 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
         std::vector<Param> params;
         params.reserve(padded);
         for (std::size_t i = 0; i < padded; ++i) params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
-        const auto sql = target.statements.select_where_in(session.dialect(), target, column, padded);
+        const auto sql = target.statements.select_where_in(session.dialect(), target, column, padded, order.column,
+                                                           order.descending);
         target.load_rows(session, sql, params, out);
         begin += n;
     }
@@ -53,7 +61,8 @@ std::unordered_map<std::int64_t, std::shared_ptr<void>> targets_by_key(SessionCo
             missing.push_back(key);
     }
     std::vector<std::shared_ptr<void>> loaded;
-    if (!missing.empty()) select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded);
+    if (!missing.empty())
+        select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded, {target_ops.column_count});
     for (auto& object : loaded) found.emplace(key_of(target_ops, object.get()), std::move(object));
     return found;
 }
@@ -89,7 +98,7 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
         keys.push_back(key);
     }
     std::vector<std::shared_ptr<void>> children;
-    select_in(session, target_ops, rel.foreign_key, std::move(keys), children);
+    select_in(session, target_ops, rel.foreign_key, std::move(keys), children, {rel.order_column, rel.order_descending});
     // Marked first: a child's BelongsTo read below must not load the parent again.
     for (auto* owner : owners) rel.children(owner->object).mark_loaded();
     const auto& back = *rel.paired();
@@ -120,7 +129,7 @@ void load_associated(SessionCore& session, const RelationshipOps& rel, std::span
     std::vector<std::int64_t> keys;
     for (auto* owner : owners) keys.push_back(key_of(owner_ops, owner->object));
     std::vector<std::shared_ptr<void>> rows;
-    select_in(session, association, rel.foreign_key, std::move(keys), rows);
+    select_in(session, association, rel.foreign_key, std::move(keys), rows, {association.column_count});
     std::vector<std::int64_t> target_keys;
     for (const auto& row : rows)
         target_keys.push_back(association.integer(row.get(), rel.association_target_key).value_or(0));
@@ -138,6 +147,34 @@ void load_associated(SessionCore& session, const RelationshipOps& rel, std::span
     }
 }
 
+/// The objects `rel` of `owners` holds now, each once.
+std::vector<InstanceState*> reached(const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    std::vector<InstanceState*> out;
+    const auto& target_ops = rel.target();
+    auto reach = [&](const std::shared_ptr<void>& object) {
+        if (auto* state = object ? target_ops.state_of(object) : nullptr) out.push_back(state);
+    };
+    for (auto* owner : owners) {
+        if (rel.to_one())
+            reach(rel.reference(owner->object).peek());
+        else if (rel.kind == RelationshipKind::many_to_many)
+            for (const auto& target : rel.associated(owner->object).held()) reach(target);
+        else
+            for (const auto& child : rel.children(owner->object).held()) reach(child);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+/// The owners whose `rel` is still to load.
+std::vector<InstanceState*> unloaded(const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    std::vector<InstanceState*> out;
+    for (auto* owner : owners)
+        if (owner->state == ObjectState::persistent && !rel.member(owner->object).loaded()) out.push_back(owner);
+    return out;
+}
+
 }  // namespace
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
@@ -149,36 +186,44 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
         load_associated(session, rel, owners);
     else
         load_children(session, rel, owners);
+    // The targets' own lazy(selectin) relationships come with them, as after a query;
+    // but not a parent's collection of the children that loaded it: only those children
+    // hold that parent, and a collection holding them would leave it held by no one
+    // (relationship_members.hpp on ownership).
+    if (loads_eagerly(rel.target()))
+        load_eager(session, rel.target(), reached(rel, owners), rel.to_one() ? rel.paired() : nullptr);
 }
 
-void load_path(SessionCore& session, std::span<InstanceState* const> owners,
-               std::span<const RelationshipOps* const> path) {
-    std::vector<InstanceState*> level(owners.begin(), owners.end());
-    for (std::size_t step = 0; step < path.size(); ++step) {
-        const auto* rel = path[step];
-        std::vector<InstanceState*> pending;
-        for (auto* owner : level)
-            if (owner->state == ObjectState::persistent && !rel->member(owner->object).loaded())
-                pending.push_back(owner);
+bool loads_eagerly(const ModelOps& ops) noexcept {
+    return std::any_of(ops.relationships.begin(), ops.relationships.end(),
+                       [](const RelationshipOps* rel) { return rel->lazy == Lazy::selectin; });
+}
+
+void load_eager(SessionCore& session, const ModelOps& ops, std::span<InstanceState* const> owners,
+                const RelationshipOps* skip) {
+    for (const auto* rel : ops.relationships) {
+        if (rel->lazy != Lazy::selectin || rel == skip) continue;
+        auto pending = unloaded(*rel, owners);
+        // A query's lazyload/raiseload for these objects overrides the mapping.
+        std::erase_if(pending, [&](InstanceState* owner) {
+            return rel->member(owner->object).load_on_access() != LoadStrategy::mapping;
+        });
         load_relationship_for(session, *rel, pending);
-        if (step + 1 == path.size()) break;
-        // The next level: what this relationship now holds, once each.
-        std::vector<InstanceState*> next;
-        const auto& target_ops = rel->target();
-        auto reach = [&](const std::shared_ptr<void>& object) {
-            if (auto* state = object ? target_ops.state_of(object) : nullptr) next.push_back(state);
-        };
-        for (auto* owner : level) {
-            if (rel->to_one())
-                reach(rel->reference(owner->object).peek());
-            else if (rel->kind == RelationshipKind::many_to_many)
-                for (const auto& target : rel->associated(owner->object).held()) reach(target);
-            else
-                for (const auto& child : rel->children(owner->object).held()) reach(child);
+    }
+}
+
+void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const LoadStep> path) {
+    std::vector<InstanceState*> level(owners.begin(), owners.end());
+    for (const auto& step : path) {
+        const auto& rel = *step.rel;
+        if (step.strategy != LoadStrategy::selectin) {
+            // lazyload/raiseload: how these objects load it later; nothing is loaded now,
+            // so the path reaches no further.
+            for (auto* owner : level) rel.member(owner->object).load_on_access(step.strategy);
+            return;
         }
-        std::sort(next.begin(), next.end());
-        next.erase(std::unique(next.begin(), next.end()), next.end());
-        level = std::move(next);
+        load_relationship_for(session, rel, unloaded(rel, level));
+        if (&step != &path.back()) level = reached(rel, level);
     }
 }
 

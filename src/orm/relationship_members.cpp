@@ -41,6 +41,13 @@ bool RelationshipMember::load_if_needed() const {
     if (loaded_) return true;
     const auto* owner = link_.owner;
     if (!owner || !has_identity(*owner)) return false;  // a new object: nothing to load
+    const auto& rel = *link_.ops;
+    if (on_access_ == LoadStrategy::raise || (on_access_ == LoadStrategy::mapping && rel.lazy == Lazy::raise))
+        throw InvalidRequestError(fmt::format(
+            "alchemy: {0}.{1} is not loaded and its loading is raise (sa::raiseload, or lazy(sa::Lazy::raise) "
+            "in the mapping), so it is never loaded on access; load it with the query: "
+            ".options(sa::selectinload<&{0}::{1}>())",
+            rel.owner().model_name, rel.name));
     if (!owner->session)
         throw DetachedInstanceError(fmt::format(
             "alchemy: {0}.{1} is not loaded and the {0} object is detached (its Session was closed, "

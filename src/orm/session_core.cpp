@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -126,7 +127,11 @@ std::vector<ModelSetCore*> SessionCore::ordered_sets() {
     return ordered;
 }
 
-void SessionCore::flush() {
+bool SessionCore::waiting(const InstanceState* state, const RelationshipOps* rel) const noexcept {
+    return std::find(waiting_orphans_.begin(), waiting_orphans_.end(), std::pair{state, rel}) != waiting_orphans_.end();
+}
+
+void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
     flushing_ = true;
@@ -136,6 +141,8 @@ void SessionCore::flush() {
     try {
         // Model by model, parents first: a parent's INSERT has given it its key by the
         // time its children's foreign keys are written and compared.
+        waiting_orphans_.clear();
+        if (!foreign_keys_.empty()) delete_orphans(automatic);
         for (auto* set : ordered_sets()) {
             write_foreign_keys(*set);
             if (!set->collect_flush()) continue;
@@ -160,33 +167,48 @@ void SessionCore::flush() {
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
-    foreign_keys_.clear();
+    std::erase_if(foreign_keys_, [&](const ForeignKeyWrite& w) { return !waiting(w.state, w.rel); });
+    waiting_orphans_.clear();
     links_.clear();
     written_keys_.clear();
     flushing_ = false;
 }
 
 void SessionCore::write_foreign_keys(const ModelSetCore& set) {
-    for (const auto& w : foreign_keys_) {
+    // Only the last assignment of a (object, relationship) counts: a child removed from
+    // one parent and added to another names the second, and never was without one.
+    std::set<std::pair<const InstanceState*, const RelationshipOps*>> seen;
+    for (auto it = foreign_keys_.rbegin(); it != foreign_keys_.rend(); ++it) {
+        const auto& w = *it;
         const auto& owner_ops = w.rel->owner();
-        if (&owner_ops != &set.ops()) continue;
+        if (&owner_ops != &set.ops() || !seen.emplace(w.state, w.rel).second) continue;
+        // A deleted object keeps its row's key until the DELETE; an expunged one is gone.
+        if (w.state->session != this || w.state->delete_requested || waiting(w.state, w.rel)) continue;
         std::optional<std::int64_t> key;
         if (w.target) {
             const auto& target_ops = w.rel->target();
             key = target_ops.integer(w.target.get(), target_ops.primary_key[0]);
-            if (target_ops.needs_generated_key(w.target.get()))
+            if (target_ops.needs_generated_key(w.target.get())) {
+                const auto* target_state = target_ops.state_of(w.target);
+                const bool later_wave = &target_ops == &owner_ops && target_state &&
+                                        target_state->session == this &&
+                                        target_state->state == ObjectState::pending;
+                if (later_wave) continue;
                 throw FlushError(fmt::format(
-                    "alchemy: {}.{} refers to a new {} that is not inserted before it (a "
-                    "self-referential or cyclic relationship between new objects); flush the "
-                    "parent first",
+                    "alchemy: {}.{} refers to a new {} that cannot be inserted before it: the new "
+                    "objects' relationships form a cycle (each needs the other's generated key); "
+                    "set one of the references after a flush",
                     owner_ops.model_name, w.rel->name, target_ops.model_name));
+            }
         }
         const auto& column = owner_ops.table().columns[w.rel->foreign_key];
         if (!key && !column.nullable)
             throw FlushError(fmt::format(
-                "alchemy: {}.{} names no {} (it was set to null, or removed from its parent's "
-                "collection), but {}.{} cannot be NULL; give it a parent or delete it",
-                owner_ops.model_name, w.rel->name, w.rel->target().model_name, owner_ops.model_name, column.name));
+                "alchemy: {0}.{1} names no {2} (it was set to null, removed from its parent's "
+                "collection, or its {2} was deleted), but its column {3} cannot be NULL; give it a parent, "
+                "delete it, or let the parent's relationship delete it: sa::relationship(...).cascade(sa::all | "
+                "sa::delete_orphan)",
+                owner_ops.model_name, w.rel->name, w.rel->target().model_name, column.name));
         const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
         if (before == key) continue;
         written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});

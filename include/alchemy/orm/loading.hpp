@@ -1,10 +1,13 @@
-// Loader options for session.query<T>().options(...), SQLAlchemy's selectinload():
+// Loader options for session.query<T>().options(...), as SQLAlchemy's:
 //
 //   session.query<User>().options(sa::selectinload<&User::posts>()).all();
 //   session.query<User>().options(sa::selectinload<&User::posts>().selectinload<&Post::tags>()).all();
+//   session.query<User>().options(sa::raiseload<&User::posts>()).all();
 //
-// Each relationship of the path costs one SELECT ... WHERE key IN (...) for all the
-// objects of the level before, right after the query (src/orm/relationship_loader.cpp).
+// selectinload costs one SELECT ... WHERE key IN (...) per relationship of the path for
+// all the objects of the level before, right after the query; lazyload and raiseload
+// say how the objects the query returned load that relationship later, overriding the
+// mapping's lazy(...) (src/orm/relationship_loader.cpp).
 #pragma once
 
 #include "alchemy/orm/detail/relationship_ops.hpp"
@@ -17,33 +20,67 @@ namespace alchemy {
 template <class Root, class Tip>
 class LoadPath {
 public:
-    explicit LoadPath(std::vector<const detail::RelationshipOps*> path) : path_(std::move(path)) {}
+    explicit LoadPath(std::vector<detail::LoadStep> path) : path_(std::move(path)) {}
 
     /// Then loads relationship `Member` of the objects this path reached.
     template <auto Member>
     auto selectinload() const {
-        using Owner = model_of_t<decltype(Member)>;
-        static_assert(std::is_same_v<Owner, Tip>,
-                      "alchemy: selectinload<&X::r>() continues a path that ends at another model; "
-                      "name a relationship of the model the path reached");
-        using Next = typename detail::member_pointer_traits<decltype(Member)>::field::target_type;
-        auto path = path_;
-        path.push_back(&detail::relationship_of<Owner, Member>());
-        return LoadPath<Root, Next>(std::move(path));
+        return then<Member>(detail::LoadStrategy::selectin);
     }
-    const std::vector<const detail::RelationshipOps*>& path() const noexcept { return path_; }
+    /// Then lets `Member` of the objects this path reached load on first access.
+    template <auto Member>
+    auto lazyload() const {
+        return then<Member>(detail::LoadStrategy::lazy);
+    }
+    /// Then makes reading `Member` unloaded, on the objects this path reached, an error.
+    template <auto Member>
+    auto raiseload() const {
+        return then<Member>(detail::LoadStrategy::raise);
+    }
+    const std::vector<detail::LoadStep>& path() const noexcept { return path_; }
 
 private:
-    std::vector<const detail::RelationshipOps*> path_;
+    template <auto Member>
+    auto then(detail::LoadStrategy how) const {
+        using Owner = model_of_t<decltype(Member)>;
+        static_assert(std::is_same_v<Owner, Tip>,
+                      "alchemy: a loader option continues a path that ends at another model; name a "
+                      "relationship of the model the path reached");
+        using Next = typename detail::member_pointer_traits<decltype(Member)>::field::target_type;
+        auto path = path_;
+        path.push_back({&detail::relationship_of<Owner, Member>(), how});
+        return LoadPath<Root, Next>(std::move(path));
+    }
+
+    std::vector<detail::LoadStep> path_;
 };
+
+namespace detail {
+template <auto Member>
+auto load_option(LoadStrategy how) {
+    using Owner = model_of_t<decltype(Member)>;
+    using Target = typename member_pointer_traits<decltype(Member)>::field::target_type;
+    return LoadPath<Owner, Target>({{&relationship_of<Owner, Member>(), how}});
+}
+}  // namespace detail
 
 /// SQLAlchemy's selectinload(User.posts): the relationship is loaded for every object of
 /// the query in one more statement, right after it.
 template <auto Member>
 auto selectinload() {
-    using Owner = model_of_t<decltype(Member)>;
-    using Target = typename detail::member_pointer_traits<decltype(Member)>::field::target_type;
-    return LoadPath<Owner, Target>({&detail::relationship_of<Owner, Member>()});
+    return detail::load_option<Member>(detail::LoadStrategy::selectin);
+}
+/// SQLAlchemy's lazyload(User.posts): loaded on first access (with the query's other
+/// objects), whatever the mapping's lazy(...) says.
+template <auto Member>
+auto lazyload() {
+    return detail::load_option<Member>(detail::LoadStrategy::lazy);
+}
+/// SQLAlchemy's raiseload(User.posts): reading it on the query's objects before it is
+/// loaded throws InvalidRequestError instead of running a statement.
+template <auto Member>
+auto raiseload() {
+    return detail::load_option<Member>(detail::LoadStrategy::raise);
 }
 
 }  // namespace alchemy

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -224,11 +225,25 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
 }
 }  // namespace detail
 
+namespace detail {
+/// After a query of T: the loader options' paths, then the mapping's lazy(sa::Lazy::selectin).
+template <class T>
+void run_loader_options(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects,
+                        std::span<const std::vector<LoadStep>> paths) {
+    if (paths.empty() && !loads_eagerly(model_ops<T>())) return;
+    std::vector<InstanceState*> states;
+    states.reserve(objects.size());
+    for (const auto& object : objects) states.push_back(find_state(object));
+    for (const auto& path : paths) load_path(core, states, path);
+    load_eager(core, model_ops<T>(), states);
+}
+}  // namespace detail
+
 template <class T, class Where = std::tuple<>, class Order = std::tuple<>>
 class Query {
 public:
     Query(detail::SessionCore& core, Where where = {}, Order order = {}, std::optional<std::int64_t> limit = {},
-          std::optional<std::int64_t> offset = {}, std::vector<std::vector<const detail::RelationshipOps*>> loads = {})
+          std::optional<std::int64_t> offset = {}, std::vector<std::vector<detail::LoadStep>> loads = {})
         : core_(&core),
           where_(std::move(where)),
           order_(std::move(order)),
@@ -258,7 +273,7 @@ public:
         return Query<T, Where, O>(*core_, where_, std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}),
                                   limit_, offset_, loads_);
     }
-    /// Loader options: sa::selectinload<&T::rel>() (and paths from it), run after all().
+    /// Loader options: sa::selectinload/lazyload/raiseload<&T::rel>() and paths from them.
     template <class... Tips>
     Query options(const LoadPath<T, Tips>&... paths) const {
         Query q = *this;
@@ -282,12 +297,7 @@ public:
     std::vector<std::shared_ptr<T>> all() const {
         auto objects =
             with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
-        if (!loads_.empty()) {
-            std::vector<detail::InstanceState*> states;
-            states.reserve(objects.size());
-            for (const auto& object : objects) states.push_back(detail::find_state(object));
-            for (const auto& path : loads_) detail::load_path(*core_, states, path);
-        }
+        detail::run_loader_options(*core_, objects, loads_);
         return objects;
     }
     /// Streams the objects instead of loading them all (SQLAlchemy's yield_per): see
@@ -509,7 +519,7 @@ private:
     Order order_;
     std::optional<std::int64_t> limit_;
     std::optional<std::int64_t> offset_;
-    std::vector<std::vector<const detail::RelationshipOps*>> loads_;
+    std::vector<std::vector<detail::LoadStep>> loads_;
 };
 
 }  // namespace alchemy

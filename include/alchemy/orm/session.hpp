@@ -237,14 +237,18 @@ public:
     Query<T> query() {
         return Query<T>(*core_);
     }
-    /// The session's objects for the rows of sa::select<T>()...: session.scalars(stmt).all().
-    template <detail::query_statement S>
-    auto scalars(const S& statement) {
+    /// The session's objects for the rows of sa::select<T>()...: session.scalars(stmt).all();
+    /// loader options follow the statement: session.scalars(stmt, sa::selectinload<&T::r>()).
+    template <detail::query_statement S, class... Tips>
+    auto scalars(const S& statement, const LoadPath<typename S::row_type, Tips>&... options) {
         using T = typename S::row_type;
         static_assert(std::is_same_v<typename S::reader_type, detail::model_reader<T>>,
                       "alchemy: session.scalars() loads objects from sa::select<T>() statements; run "
                       "statements of columns with session.execute()");
-        return ScalarResult<T>(detail::load_objects<T>(*core_, statement));
+        auto objects = detail::load_objects<T>(*core_, statement);
+        const std::vector<std::vector<detail::LoadStep>> paths{options.path()...};
+        detail::run_loader_options(*core_, objects, paths);
+        return ScalarResult<T>(std::move(objects));
     }
     /// Runs a Core statement (select of columns, insert, update, delete, text) in the
     /// session's transaction, after an autoflush. Rows are values, not session objects;

@@ -36,6 +36,7 @@ enum class option_kind {
     enum_as_text,
     renamed_from,
     version,
+    relationship,
 };
 
 template <class M>
@@ -203,6 +204,101 @@ struct version_option {
 template <field_pointer M>
 constexpr version_option<M> version(M field) {
     return {field};
+}
+
+/// SQLAlchemy's cascades, combined with |: `sa::all | sa::delete_orphan`. save_update
+/// (a related object joins the session) is always on; the default is save_update | merge.
+enum class Cascade : unsigned {
+    save_update = 1,
+    merge = 2,
+    delete_ = 4,          ///< deleting the owner deletes the related objects
+    delete_orphan = 8,    ///< a child removed from its parent is deleted
+    all = 1 | 2 | 4,      ///< save_update | merge | delete_ (SQLAlchemy's "all")
+};
+constexpr Cascade operator|(Cascade a, Cascade b) noexcept {
+    return static_cast<Cascade>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+namespace detail {
+constexpr bool includes(Cascade set, Cascade c) noexcept {
+    return (static_cast<unsigned>(set) & static_cast<unsigned>(c)) == static_cast<unsigned>(c);
+}
+}  // namespace detail
+inline constexpr Cascade save_update = Cascade::save_update;
+inline constexpr Cascade all = Cascade::all;
+inline constexpr Cascade delete_orphan = Cascade::delete_orphan;
+
+/// Ascending or descending, for a relationship's order_by().
+enum class Direction : bool { ascending, descending };
+inline constexpr Direction ascending = Direction::ascending;
+inline constexpr Direction descending = Direction::descending;
+
+/// How a relationship loads when nothing else was asked (SQLAlchemy's lazy=...).
+enum class Lazy : unsigned char {
+    select,    ///< on first access, with the other objects of the same query (the default)
+    selectin,  ///< with every query of the owner, in one more statement
+    raise,     ///< never implicitly: reading it unloaded is an InvalidRequestError
+};
+
+/// What conventions cannot say about a relationship member (SQLAlchemy's relationship()
+/// arguments), e.g.
+///   sa::relationship(&User::posts).cascade(sa::all | sa::delete_orphan).order_by(&Post::id)
+///   sa::relationship(&User::reviewed).back_populates(&Post::reviewer)
+///   sa::relationship(&Post::reviewer).foreign_key(&Post::reviewed_by)
+/// `Back`, `ForeignKey` and `Order` are std::nullptr_t until given; the ORM reads them
+/// (alchemy/orm/detail/relationship_ops.hpp).
+template <field_pointer M, class Back = std::nullptr_t, class ForeignKey = std::nullptr_t,
+          class Order = std::nullptr_t>
+struct relationship_option {
+    static constexpr detail::option_kind kind = detail::option_kind::relationship;
+    using back_type = Back;
+    using key_type = ForeignKey;
+    using order_type = Order;
+    M field;
+    Back back{};
+    ForeignKey key{};
+    Order order{};
+    Cascade cascades = Cascade::save_update | Cascade::merge;
+    Lazy loading = Lazy::select;
+    bool passive = false;
+    Direction order_direction = ascending;
+
+    constexpr relationship_option cascade(Cascade set) const {
+        auto copy = *this;
+        copy.cascades = set;
+        return copy;
+    }
+    constexpr relationship_option lazy(Lazy how) const {
+        auto copy = *this;
+        copy.loading = how;
+        return copy;
+    }
+    /// Deleting the owner leaves the rows of an unloaded collection to the database's
+    /// ON DELETE (declare it with sa::foreign_key(...).on_delete(sa::cascade)).
+    constexpr relationship_option passive_deletes() const {
+        auto copy = *this;
+        copy.passive = true;
+        return copy;
+    }
+    /// The member of the other model this one pairs with (when inference is ambiguous).
+    template <field_pointer B>
+    constexpr relationship_option<M, B, ForeignKey, Order> back_populates(B other) const {
+        return {field, other, key, order, cascades, loading, passive, order_direction};
+    }
+    /// BelongsTo: the foreign-key field, when it is not named <relationship>_id.
+    template <field_pointer F>
+    constexpr relationship_option<M, Back, F, Order> foreign_key(F column) const {
+        return {field, back, column, order, cascades, loading, passive, order_direction};
+    }
+    /// HasMany: the order of the loaded collection, by a field of the target.
+    template <field_pointer O>
+    constexpr relationship_option<M, Back, ForeignKey, O> order_by(O target_field,
+                                                                   Direction direction = ascending) const {
+        return {field, back, key, target_field, cascades, loading, passive, direction};
+    }
+};
+template <field_pointer M>
+constexpr relationship_option<M> relationship(M member) {
+    return {member};
 }
 
 /// One of the sa::primary_key/unique/index/foreign_key/... options above.

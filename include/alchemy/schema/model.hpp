@@ -189,6 +189,17 @@ constexpr void apply_option(model_columns<T, N>& m) {
                       "alchemy: sa::version(field) needs a non-optional integer field");
         auto& c = m.column_of_field(field_index_of<T>(option.field));
         c.version = true;
+    } else if constexpr (O::kind == option_kind::relationship) {
+        static_assert(std::is_same_v<model_of_t<decltype(option.field)>, T> &&
+                          is_relationship_v<typename member_pointer_traits<decltype(option.field)>::field>,
+                      "alchemy: sa::relationship(member) in sa::mapping<T> names a member that is not a "
+                      "BelongsTo, HasMany, HasOne or ManyToMany of T");
+        if constexpr (!std::is_null_pointer_v<typename O::key_type>) {
+            static_assert(check_option_field<T, typename O::key_type>());
+            static_assert(is_belongs_to_v<typename member_pointer_traits<decltype(option.field)>::field>,
+                          "alchemy: .foreign_key(field) names the column of a BelongsTo; the other kinds "
+                          "take theirs from the BelongsTo they pair with");
+        }
     } else if constexpr (O::kind == option_kind::foreign_key) {
         static_assert(check_option_field<T, decltype(option.field)>());
         using R = model_of_t<decltype(option.referred)>;

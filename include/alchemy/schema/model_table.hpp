@@ -50,22 +50,6 @@ consteval std::size_t field_named(std::string_view name) {
     return field_count<T>;
 }
 
-/// BelongsTo<X> `x` pairs with the column `x_id`; fails to compile if there is none.
-template <class T, fixed_string Relationship, fixed_string Column, class Target>
-constexpr std::size_t belongs_to_column() {
-    constexpr std::size_t field = field_named<T>(Column.view());
-    static_assert(field < field_count<T>,
-                  "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
-                  "beside it (see Relationship and Column in the instantiation above), or an "
-                  "explicit sa::foreign_key(...) in sa::mapping<T>");
-    static_assert(std::is_integral_v<typename optional_traits<field_type_t<T, field>>::value_type>,
-                  "alchemy: the <relationship>_id field of a BelongsTo must be an integer (see "
-                  "Column in the instantiation above)");
-    static_assert(model_info<Target>::primary_key_count == 1,
-                  "alchemy: BelongsTo<Target> needs a Target with a single-column primary key");
-    return model_info<T>::column_of_field(field);
-}
-
 template <fixed_string Name>
 consteval auto id_suffixed() {
     constexpr std::size_t n = Name.view().size();
@@ -77,14 +61,59 @@ consteval auto id_suffixed() {
     return out;
 }
 
+/// The field `sa::relationship(&T::x).foreign_key(&T::f)` names for relationship field
+/// `Field` in sa::mapping<T>, or field_count<T>.
+template <class T, std::size_t Field>
+consteval std::size_t declared_foreign_key_field() {
+    return std::apply(
+        [](const auto&... options) {
+            std::size_t found = field_count<T>;
+            [[maybe_unused]] auto read = [&](const auto& o) {
+                using O = std::remove_cvref_t<decltype(o)>;
+                if constexpr (O::kind == option_kind::relationship) {
+                    if constexpr (!std::is_null_pointer_v<typename O::key_type>)
+                        if (field_index_of<T>(o.field) == Field) found = field_index_of<T>(o.key);
+                }
+            };
+            (read(options), ...);
+            return found;
+        },
+        mapping<T>.options);
+}
+
+/// The checks of a BelongsTo's foreign-key field (Relationship and Column name them in
+/// the instantiation a failure shows).
+template <class T, fixed_string Relationship, fixed_string Column, class Target, std::size_t KeyField>
+constexpr std::size_t checked_foreign_key_column() {
+    static_assert(KeyField < field_count<T>,
+                  "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
+                  "beside it (see Relationship and Column in the instantiation above), or "
+                  "sa::relationship(&T::relationship).foreign_key(&T::field) in sa::mapping<T>");
+    static_assert(std::is_integral_v<typename optional_traits<field_type_t<T, KeyField>>::value_type>,
+                  "alchemy: the foreign-key field of a BelongsTo must be an integer (see Column in the "
+                  "instantiation above)");
+    static_assert(model_info<Target>::primary_key_count == 1,
+                  "alchemy: BelongsTo<Target> needs a Target with a single-column primary key");
+    return model_info<T>::column_of_field(KeyField);
+}
+
+/// The column holding the foreign key of BelongsTo field `Field` of T: the mapping's
+/// .foreign_key(...), else the field named `<relationship>_id`.
+template <class T, std::size_t Field>
+constexpr std::size_t belongs_to_column() {
+    using Target = typename field_type_t<T, Field>::target_type;
+    constexpr auto& name = field_name_storage<T, Field>;
+    constexpr std::size_t declared = declared_foreign_key_field<T, Field>();
+    constexpr std::size_t key = declared < field_count<T> ? declared : field_named<T>(id_suffixed<name>().view());
+    return checked_foreign_key_column<T, name, id_suffixed<name>(), Target, key>();
+}
+
 template <class T, std::size_t I>
 void add_conventional_foreign_key(Table& table) {
     using F = field_type_t<T, I>;
     if constexpr (is_belongs_to_v<F>) {
         using Target = typename F::target_type;
-        constexpr auto& name = field_name_storage<T, I>;
-        constexpr std::size_t column =
-            belongs_to_column<T, name, id_suffixed<name>(), Target>();
+        constexpr std::size_t column = belongs_to_column<T, I>();
         const std::string column_name(model_info<T>::columns[column].name);
         const bool declared = std::any_of(
             table.foreign_keys.begin(), table.foreign_keys.end(),

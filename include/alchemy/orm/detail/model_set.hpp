@@ -51,7 +51,14 @@ public:
     /// `session_made`: the object came from make_tracked (held weakly), else the session
     /// keeps `object` alive itself.
     void add(InstanceState& state, const std::shared_ptr<void>& object, bool session_made);
+    /// session.delete_(): the row is deleted at the next flush, and the objects its
+    /// relationships reach as their cascades say (src/orm/cascade.cpp).
     void delete_(InstanceState& state);
+    /// The delete cascade reached `state`: a pending object is expunged, a persistent one
+    /// deleted with its own cascades.
+    void delete_with_cascades(InstanceState& state);
+    /// Loads the relationships of `state` its delete cascades must read.
+    void load_for_delete(InstanceState& state);
     void expunge(InstanceState& state);
     void expire(InstanceState& state);
     /// The row just read for refresh(): its values replace the object's columns.
@@ -163,7 +170,11 @@ private:
 
     template <class Work>
     void order_self_referencing(std::vector<Work>& work) const;
+    /// Orders the new objects in waves: one whose self-referencing BelongsTo names another
+    /// new object comes in a wave after it. Returns where each wave begins, and the end.
+    std::vector<std::size_t> order_in_waves();
     void insert_all(Connection& conn);
+    void insert_rows(Connection& conn, std::size_t begin, std::size_t end);
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
     void update_all(Connection& conn);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<const Update* const> group);

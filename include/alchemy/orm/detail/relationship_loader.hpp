@@ -3,6 +3,8 @@
 // same query) or a query's selectinload option.
 #pragma once
 
+#include "alchemy/orm/detail/relationship_members.hpp"
+
 #include <span>
 #include <vector>
 
@@ -10,6 +12,7 @@ namespace alchemy::detail {
 
 class SessionCore;
 struct InstanceState;
+struct ModelOps;
 struct RelationshipOps;
 
 /// Loads `rel` of `owner` and, in the same statements, of the other objects the query
@@ -17,7 +20,13 @@ struct RelationshipOps;
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner);
 /// Loads `rel` of each of `owners` (persistent objects of `session`).
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners);
-/// selectinload paths: each relationship of `path` for the objects the level before reached.
-void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const RelationshipOps* const> path);
+/// Loader option paths: each step of `path` for the objects the level before reached.
+void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const LoadStep> path);
+/// Whether a model has relationships the mapping loads with every query (lazy selectin).
+bool loads_eagerly(const ModelOps& ops) noexcept;
+/// Loads those relationships of `owners` (objects of `ops`' model) that are not loaded,
+/// but `skip`.
+void load_eager(SessionCore& session, const ModelOps& ops, std::span<InstanceState* const> owners,
+                const RelationshipOps* skip = nullptr);
 
 }  // namespace alchemy::detail

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -25,6 +26,15 @@ namespace alchemy::detail {
 struct InstanceState;
 struct RelationshipOps;
 class RelationshipMember;
+
+/// How a relationship loads: as the mapping says (lazy=...), or as a query's loader
+/// option said for the objects it returned (alchemy/orm/loading.hpp).
+enum class LoadStrategy : std::uint8_t { mapping, selectin, lazy, raise };
+/// One relationship of a loader option's path and what to do with it.
+struct LoadStep {
+    const RelationshipOps* rel;
+    LoadStrategy strategy;
+};
 
 /// The object a member belongs to, once that object has a session state; copies of a
 /// member never take it (a copy is a new, unattached value).
@@ -49,6 +59,9 @@ public:
     void link(const RelationshipLink& link) noexcept { link_ = link; }
     const RelationshipLink& link() const noexcept { return link_; }
     bool loaded() const noexcept { return loaded_; }
+    /// A query's lazyload/raiseload option for this object's member.
+    void load_on_access(LoadStrategy how) noexcept { on_access_ = how; }
+    LoadStrategy load_on_access() const noexcept { return on_access_; }
     /// Whether the member can take the other side's change in memory now: loaded, or
     /// belonging to a new object (which then starts empty).
     bool in_memory() noexcept;
@@ -63,11 +76,13 @@ protected:
     ~RelationshipMember() = default;
 
     /// Loads the member if the owner needs it; false when there is nothing to load (a
-    /// new owner). Throws DetachedInstanceError for a detached owner.
+    /// new owner). Throws DetachedInstanceError for a detached owner, InvalidRequestError
+    /// when its loading is raise.
     bool load_if_needed() const;
 
     RelationshipLink link_{};
     mutable bool loaded_ = false;
+    LoadStrategy on_access_ = LoadStrategy::mapping;
 };
 
 /// BelongsTo<X>: the one object this row refers to, or none.

@@ -3,11 +3,13 @@
 // the foreign-key column, the member on the other model it pairs with), in the manner
 // of ModelOps (model_ops.hpp).
 //
-// Pairing (SQLAlchemy's back_populates), inferred: HasMany<X>/HasOne<X> in T pairs with
-// the one BelongsTo<T> in X, whose `<name>_id` column is the foreign key; BelongsTo<X> in
-// T pairs with the one HasMany<T>/HasOne<T> in X, if X has one (else it is a plain
-// many-to-one, as the seed's `relationship('User')`). What cannot be inferred is a
-// compile error naming both types.
+// Pairing (SQLAlchemy's back_populates): declared in either model's mapping with
+// sa::relationship(&T::x).back_populates(&X::y), else inferred among the members no
+// mapping pairs: HasMany<X>/HasOne<X> in T pairs with the one BelongsTo<T> in X, whose
+// `<name>_id` column is the foreign key; BelongsTo<X> in T pairs with the one
+// HasMany<T>/HasOne<T> in X, if X has one (else it is a plain many-to-one, as the seed's
+// `relationship('User')`). What cannot be inferred is a compile error naming both types.
+// The mapping's other settings (cascade, lazy, order_by, passive_deletes) are read here too.
 #pragma once
 
 #include "alchemy/orm/detail/relationship_members.hpp"
@@ -51,6 +53,16 @@ struct RelationshipOps {
     std::size_t association_target_key;
     /// The member of the target that pairs with this one, or null.
     const RelationshipOps* (*paired)();
+    /// From sa::relationship(...) in the mapping: deleting the owner deletes the targets;
+    /// a child taken out of the collection is deleted; an unloaded collection is left to
+    /// the database's ON DELETE; how an unloaded member loads.
+    bool cascade_delete;
+    bool delete_orphan;
+    bool passive_deletes;
+    Lazy lazy;
+    /// HasMany's order_by: a column of the target, or the target's column_count.
+    std::size_t order_column;
+    bool order_descending;
     /// The member inside an owner object.
     RelationshipMember& (*member)(void* object);
 
@@ -134,40 +146,189 @@ consteval std::size_t relationship_index() {
     return relationship_fields<T>.size();
 }
 
-/// The column of BelongsTo field `Field` of T (its `<name>_id`).
+/// The column of BelongsTo field `Field` of T (model_table.hpp's belongs_to_column).
 template <class T, std::size_t Field>
 constexpr std::size_t belongs_to_fk() {
-    using Target = typename field_t<T, Field>::target_type;
-    constexpr auto& name = field_name_storage<T, Field>;
-    return belongs_to_column<T, name, id_suffixed<name>(), Target>();
+    return belongs_to_column<T, Field>();
+}
+
+template <class T>
+inline constexpr std::size_t option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<T>.options)>>;
+
+/// The index in sa::mapping<T>'s options of the sa::relationship(...) of field `Field`,
+/// or option_count<T>.
+template <class T, std::size_t Field>
+consteval std::size_t settings_index() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        std::size_t found = option_count<T>;
+        [[maybe_unused]] auto read = [&](std::size_t i, const auto& o) {
+            if constexpr (std::remove_cvref_t<decltype(o)>::kind == option_kind::relationship)
+                if (field_index_of<T>(o.field) == Field) found = i;
+        };
+        (read(I, std::get<I>(mapping<T>.options)), ...);
+        return found;
+    }(std::make_index_sequence<option_count<T>>{});
+}
+
+/// The field of X that T's mapping pairs with field `Field` of T (back_populates), or
+/// field_count<X>; field_count<X> + 1 when it names a member of another model.
+template <class T, std::size_t Field, class X>
+consteval std::size_t declared_back() {
+    constexpr std::size_t i = settings_index<T, Field>();
+    if constexpr (i == option_count<T>) {
+        return field_count<X>;
+    } else {
+        constexpr const auto& o = std::get<i>(mapping<T>.options);
+        using B = typename std::remove_cvref_t<decltype(o)>::back_type;
+        if constexpr (std::is_null_pointer_v<B>) return field_count<X>;
+        else if constexpr (!std::is_same_v<model_of_t<B>, X>) return field_count<X> + 1;
+        else return field_index_of<X>(o.back);
+    }
+}
+
+/// The field of X whose mapping names field `Field` of T as its back_populates, or
+/// field_count<X>.
+template <class T, std::size_t Field, class X>
+consteval std::size_t claimed_by() {
+    return std::apply(
+        [](const auto&... options) {
+            std::size_t found = field_count<X>;
+            [[maybe_unused]] auto read = [&](const auto& o) {
+                using O = std::remove_cvref_t<decltype(o)>;
+                if constexpr (O::kind == option_kind::relationship) {
+                    if constexpr (!std::is_null_pointer_v<typename O::back_type>) {
+                        if constexpr (std::is_same_v<model_of_t<typename O::back_type>, T>)
+                            if (field_index_of<T>(o.back) == Field) found = field_index_of<X>(o.field);
+                    }
+                }
+            };
+            (read(options), ...);
+            return found;
+        },
+        mapping<X>.options);
+}
+
+/// Whether a mapping pairs field `Field` of T (whose target is X) explicitly.
+template <class T, std::size_t Field, class X>
+consteval bool paired_by_mapping() {
+    return declared_back<T, Field, X>() != field_count<X> || claimed_by<T, Field, X>() != field_count<X>;
+}
+
+/// The fields of `candidates` (fields of X, relationships to T) that no mapping pairs.
+template <class X, class T, auto Candidates>
+consteval auto unpaired() {
+    constexpr std::size_t n = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (std::size_t{0} + ... + (paired_by_mapping<X, Candidates[I], T>() ? 0 : 1));
+    }(std::make_index_sequence<Candidates.size()>{});
+    std::array<std::size_t, n> out{};
+    std::size_t next = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((paired_by_mapping<X, Candidates[I], T>() ? void() : void(out[next++] = Candidates[I])), ...);
+    }(std::make_index_sequence<Candidates.size()>{});
+    return out;
 }
 
 /// HasMany<X>/HasOne<X> in T needs exactly one BelongsTo<T> in X.
 template <class T, class X>
 consteval std::size_t reverse_belongs_to() {
-    constexpr auto found = fields_where<X, belongs_to_of<T>::template test>();
+    constexpr auto found = unpaired<X, T, fields_where<X, belongs_to_of<T>::template test>()>();
     static_assert(found.size() > 0,
                   "alchemy: HasMany<X>/HasOne<X> in T finds no BelongsTo<T> in X to hold its foreign "
                   "key (T and X are in the instantiation above); add `sa::BelongsTo<T> t` and an "
-                  "integer `t_id` to X");
+                  "integer `t_id` to X, or pair it in the mapping with .back_populates(&X::member)");
     static_assert(found.size() < 2,
                   "alchemy: HasMany<X>/HasOne<X> in T is ambiguous: X has several BelongsTo<T> (T and X "
-                  "are in the instantiation above); two relationships between one pair of models "
-                  "are not supported yet");
+                  "are in the instantiation above); pair them in the mapping: "
+                  "sa::relationship(&T::member).back_populates(&X::member)");
     return found[0];
 }
 
 /// BelongsTo<X> in T pairs with X's one HasMany<T>/HasOne<T>, if T has one BelongsTo<X>.
 template <class T, class X>
 consteval std::size_t reverse_collection() {
-    constexpr auto mine = fields_where<T, belongs_to_of<X>::template test>();
-    constexpr auto theirs = fields_where<X, referenced_by_of<T>::template test>();
+    constexpr auto mine = unpaired<T, X, fields_where<T, belongs_to_of<X>::template test>()>();
+    constexpr auto theirs = unpaired<X, T, fields_where<X, referenced_by_of<T>::template test>()>();
     static_assert(theirs.size() < 2,
                   "alchemy: BelongsTo<X> in T is ambiguous: X has several HasMany<T>/HasOne<T> (T and X "
-                  "are in the instantiation above); two relationships between one pair of models "
-                  "are not supported yet");
+                  "are in the instantiation above); pair them in the mapping: "
+                  "sa::relationship(&X::member).back_populates(&T::member)");
     if constexpr (theirs.size() == 1 && mine.size() == 1) return theirs[0];
     return field_count<X>;
+}
+
+/// The field of X that relationship field `Field` of T pairs with, or field_count<X>.
+template <class T, std::size_t Field>
+consteval std::size_t partner() {
+    using F = field_t<T, Field>;
+    using X = typename F::target_type;
+    constexpr std::size_t declared = declared_back<T, Field, X>();
+    static_assert(declared <= field_count<X>,
+                  "alchemy: .back_populates(&X::member) names a member of a model other than the "
+                  "relationship's target (T and the field are in the instantiation above)");
+    constexpr std::size_t claimed = claimed_by<T, Field, X>();
+    if constexpr (declared < field_count<X> || claimed < field_count<X>) {
+        constexpr std::size_t back = declared < field_count<X> ? declared : claimed;
+        static_assert(declared == field_count<X> || claimed == field_count<X> || declared == claimed,
+                      "alchemy: the two mappings pair this relationship with different members (T and "
+                      "the field are in the instantiation above)");
+        using B = field_t<X, back>;
+        static_assert(is_relationship_v<B> && std::is_same_v<typename B::target_type, T>,
+                      "alchemy: .back_populates(&X::member) must name a relationship of X whose target "
+                      "is T (T, X and the fields are in the instantiation above)");
+        constexpr bool fits = is_belongs_to_v<F> ? (std::is_same_v<B, HasMany<T>> || std::is_same_v<B, HasOne<T>>)
+                              : is_many_to_many_v<F> ? is_many_to_many_v<B>
+                                                     : is_belongs_to_v<B>;
+        static_assert(fits,
+                      "alchemy: .back_populates pairs a BelongsTo with a HasMany/HasOne and a ManyToMany "
+                      "with a ManyToMany (T, X and the fields are in the instantiation above)");
+        return back;
+    } else if constexpr (is_belongs_to_v<F>) {
+        return reverse_collection<T, X>();
+    } else if constexpr (is_many_to_many_v<F>) {
+        return reverse_many_to_many<T, X, typename F::association_type>();
+    } else {
+        return reverse_belongs_to<T, X>();
+    }
+}
+
+template <class T, std::size_t Field>
+void read_settings(RelationshipOps& r) {
+    using F = field_t<T, Field>;
+    using X = typename F::target_type;
+    r.cascade_delete = false;
+    r.delete_orphan = false;
+    r.passive_deletes = false;
+    r.lazy = Lazy::select;
+    r.order_column = model_info<X>::column_count;
+    r.order_descending = false;
+    constexpr std::size_t i = settings_index<T, Field>();
+    if constexpr (i < option_count<T>) {
+        constexpr const auto& o = std::get<i>(mapping<T>.options);
+        using O = std::remove_cvref_t<decltype(o)>;
+        static_assert(detail::includes(o.cascades, Cascade::save_update),
+                      "alchemy: a cascade without save_update is not supported; write sa::all, or "
+                      "sa::all | sa::delete_orphan");
+        static_assert(!detail::includes(o.cascades, Cascade::delete_orphan) || !is_belongs_to_v<F>,
+                      "alchemy: delete_orphan applies to the parent's side (HasMany, HasOne); put it on "
+                      "the collection the BelongsTo pairs with");
+        static_assert(!detail::includes(o.cascades, Cascade::delete_orphan) || !is_many_to_many_v<F>,
+                      "alchemy: delete_orphan is not supported on a ManyToMany (an object there may have "
+                      "many parents)");
+        r.cascade_delete = detail::includes(o.cascades, Cascade::delete_);
+        r.delete_orphan = detail::includes(o.cascades, Cascade::delete_orphan);
+        r.passive_deletes = o.passive;
+        r.lazy = o.loading;
+        if constexpr (!std::is_null_pointer_v<typename O::order_type>) {
+            static_assert(std::is_same_v<F, HasMany<X>>,
+                          "alchemy: order_by() applies to a HasMany (T and the field are in the "
+                          "instantiation above)");
+            static_assert(std::is_same_v<model_of_t<typename O::order_type>, X>,
+                          "alchemy: a relationship's order_by() names a field of the target model");
+            constexpr std::size_t column = column_of<X>(o.order);  // constant evaluation only (model.hpp)
+            r.order_column = column;
+            r.order_descending = o.order_direction == Direction::descending;
+        }
+    }
 }
 
 template <class T, std::size_t R>
@@ -176,20 +337,12 @@ const RelationshipOps& relationship_ops();
 template <class T, std::size_t R>
 const RelationshipOps* paired() {
     constexpr std::size_t field = relationship_fields<T>[R];
-    using F = field_t<T, field>;
-    using X = typename F::target_type;
-    if constexpr (is_belongs_to_v<F> || is_many_to_many_v<F>) {
-        constexpr std::size_t back = [] {
-            if constexpr (is_belongs_to_v<F>) return reverse_collection<T, X>();
-            else return reverse_many_to_many<T, X, typename F::association_type>();
-        }();
-        if constexpr (back == field_count<X>)
-            return nullptr;
-        else
-            return &relationship_ops<X, relationship_index<X, back>()>();
-    } else {
-        return &relationship_ops<X, relationship_index<X, reverse_belongs_to<T, X>()>()>();
-    }
+    using X = typename field_t<T, field>::target_type;
+    constexpr std::size_t back = partner<T, field>();
+    if constexpr (back == field_count<X>)
+        return nullptr;
+    else
+        return &relationship_ops<X, relationship_index<X, back>()>();
 }
 
 template <class T, std::size_t Field>
@@ -214,6 +367,7 @@ const RelationshipOps& relationship_ops() {
         r.target_id = &model_id<X>;
         r.paired = &paired<T, R>;
         r.member = &member<T, field>;
+        read_settings<T, field>(r);
         if constexpr (is_belongs_to_v<F>) {
             r.kind = RelationshipKind::many_to_one;
             r.foreign_key = belongs_to_fk<T, field>();
@@ -228,7 +382,7 @@ const RelationshipOps& relationship_ops() {
             r.association_target_key = belongs_to_fk<A, association_side<A, X>()>();
         } else {
             r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
-            r.foreign_key = belongs_to_fk<X, reverse_belongs_to<T, X>()>();
+            r.foreign_key = belongs_to_fk<X, partner<T, field>()>();
         }
         return r;
     }();

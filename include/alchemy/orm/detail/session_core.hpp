@@ -64,12 +64,13 @@ public:
     /// Throws InvalidRequestError after a failed flush until rollback() is called.
     Connection& connection();
 
-    void flush();
+    /// `automatic`: an autoflush, which leaves delete-orphan children for an explicit one.
+    void flush(bool automatic = false);
     /// Turns autoflush on or off; returns what it was.
     bool set_autoflush(bool on) noexcept { return std::exchange(options_.autoflush, on); }
     /// flush() when autoflush is on (queries call it before they run).
     void autoflush() {
-        if (options_.autoflush && !flushing_) flush();
+        if (options_.autoflush && !flushing_) flush(true);
     }
 
     /// Begins the session's transaction explicitly; returns its depth (1).
@@ -101,6 +102,10 @@ public:
     /// inserted (or deleted) at the next flush; a new target joins the session.
     void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
                       bool linked);
+    /// Writes the foreign keys assigned through relationships of `set`'s objects. A key
+    /// that waits for a new object of the same model is left for a later wave of its
+    /// INSERTs (ModelSetCore::insert_all).
+    void write_foreign_keys(const ModelSetCore& set);
     /// Records that `states` (objects of `ops`' model) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
@@ -123,8 +128,10 @@ private:
     void release_connection() noexcept;
     void end_all(bool committed, std::uint32_t depth) noexcept;
     std::vector<ModelSetCore*> ordered_sets();
-    /// Writes the foreign keys assigned through relationships of `set`'s objects.
-    void write_foreign_keys(const ModelSetCore& set);
+    /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
+    /// in an autoflush they go into waiting_orphans_ instead.
+    void delete_orphans(bool automatic);
+    bool waiting(const InstanceState* state, const RelationshipOps* rel) const noexcept;
     void write_links(Connection& conn);
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
@@ -148,6 +155,8 @@ private:
         std::shared_ptr<void> target;
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
+    /// Orphans an autoflush left alone: their foreign-key writes stay for the next flush.
+    std::vector<std::pair<const InstanceState*, const RelationshipOps*>> waiting_orphans_;
     /// What the flush wrote into objects' foreign keys, put back if it fails.
     struct WrittenKey {
         std::shared_ptr<void> owner;

@@ -1,0 +1,96 @@
+// The delete cascades, as SQLAlchemy names them: what happens to the objects related to
+// one the program deletes (delete: they are deleted too; otherwise their foreign key is
+// set to NULL, and a deleted object's association rows go), and to a child taken out of
+// its parent's collection (delete-orphan: it is deleted at the next explicit flush or
+// commit; an autoflush leaves it be, as it may be on its way to another parent). passive_deletes leaves the rows
+// of an unloaded collection to the database's ON DELETE instead of loading them.
+#include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/relationship_loader.hpp"
+#include "alchemy/orm/detail/relationship_members.hpp"
+
+#include <set>
+#include <utility>
+
+namespace alchemy::detail {
+namespace {
+
+/// Whether deleting the owner must load `rel` first to do its part.
+bool read_before_delete(const RelationshipOps& rel) noexcept {
+    if (rel.to_one()) return rel.cascade_delete;
+    return !rel.passive_deletes;
+}
+
+void delete_target(SessionCore& session, const RelationshipOps& rel, const std::shared_ptr<void>& object) {
+    auto* state = object ? rel.target().state_of(object) : nullptr;
+    if (!state || state->session != &session) return;
+    session.models(rel.target_id(), rel.target()).delete_with_cascades(*state);
+}
+
+}  // namespace
+
+void ModelSetCore::delete_with_cascades(InstanceState& state) {
+    if (state.state == ObjectState::pending) {  // it has no row: it just leaves the session
+        expunge(state);
+        return;
+    }
+    if (state.state != ObjectState::persistent || state.delete_requested) return;
+    const auto object = state.self.lock();  // held while its relationships are walked
+    load_for_delete(state);
+    state.delete_requested = true;
+    for (const auto* rel : ops_.relationships) {
+        if (!rel->member(state.object).loaded()) continue;
+        switch (rel->kind) {
+            case RelationshipKind::many_to_one:
+                if (rel->cascade_delete) delete_target(session_, *rel, rel->reference(state.object).peek());
+                break;
+            case RelationshipKind::one_to_many:
+            case RelationshipKind::one_to_one: {
+                auto& children = rel->children(state.object);
+                const auto held = children.held();
+                for (const auto& child : held) {
+                    if (rel->cascade_delete || rel->delete_orphan)
+                        delete_target(session_, *rel, child);
+                    else  // SQLAlchemy's default: the child stays, with no parent
+                        children.remove(child.get());
+                }
+                break;
+            }
+            case RelationshipKind::many_to_many: {
+                auto& links = rel->associated(state.object);
+                for (const auto& target : links.held()) {
+                    links.remove(target.get());  // its association row goes at the flush
+                    if (rel->cascade_delete) delete_target(session_, *rel, target);
+                }
+                break;
+            }
+        }
+    }
+}
+
+void ModelSetCore::load_for_delete(InstanceState& state) {
+    for (const auto* rel : ops_.relationships)
+        if (!rel->member(state.object).loaded() && read_before_delete(*rel)) load_relationship(session_, *rel, state);
+}
+
+void SessionCore::delete_orphans(bool automatic) {
+    // Only the last assignment of a (child, relationship) counts: a child removed from
+    // one parent and added to another has moved, it is not an orphan.
+    std::set<std::pair<const InstanceState*, const RelationshipOps*>> seen;
+    for (std::size_t i = foreign_keys_.size(); i-- > 0;) {
+        // Copied: deleting an orphan may assign further foreign keys (and grow the list).
+        auto* state = foreign_keys_[i].state;
+        const auto* rel = foreign_keys_[i].rel;
+        const bool orphaned = !foreign_keys_[i].target;
+        const auto* parent_side = rel->paired();
+        if (!parent_side || !parent_side->delete_orphan) continue;
+        if (!seen.emplace(state, rel).second || !orphaned || state->session != this) continue;
+        // An autoflush (a query, a load) may come between taking a child out of one
+        // collection and putting it into another: the child waits for an explicit flush.
+        if (automatic)
+            waiting_orphans_.emplace_back(state, rel);
+        else
+            models(rel->owner_id(), rel->owner()).delete_with_cascades(*state);
+    }
+}
+
+}  // namespace alchemy::detail

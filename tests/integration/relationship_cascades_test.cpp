@@ -1,0 +1,422 @@
+// What sa::relationship(...) in a mapping changes (orm/detail/relationship_ops.hpp,
+// src/orm/cascade.cpp): the delete and delete-orphan cascades, SQLAlchemy's default of
+// letting go of a deleted parent's children, association rows of a deleted object,
+// passive_deletes over ON DELETE CASCADE, order_by, lazy(...) and the raiseload/lazyload
+// options, two relationships between one pair of models, and a self-referential tree of
+// new objects inserted in one flush. Statement counts come from the echo sink.
+#include "support/backends.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+namespace casc {
+
+struct Ticket;
+struct Note;
+struct Tag;
+struct TicketTag;
+
+// A board owns its tickets: cascade all | delete_orphan, newest title first.
+struct Board {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Ticket> tickets{};
+};
+struct Ticket {
+    std::int64_t id = 0;
+    std::int64_t board_id = 0;
+    std::string title{};
+    sa::BelongsTo<Board> board{};
+    sa::HasMany<Note> notes{};                  // default cascade: notes outlive their ticket
+    sa::ManyToMany<Tag, TicketTag> tags{};
+};
+struct Note {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> ticket_id{};
+    std::string text{};
+    sa::BelongsTo<Ticket> ticket{};
+};
+struct Tag {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Ticket, TicketTag> tickets{};
+};
+struct TicketTag {
+    std::int64_t ticket_id = 0;
+    std::int64_t tag_id = 0;
+    sa::BelongsTo<Ticket> ticket{};
+    sa::BelongsTo<Tag> tag{};
+};
+
+// The database deletes a folder's documents (ON DELETE CASCADE); the ORM does not load them.
+struct Doc;
+struct Folder {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Doc> docs{};
+};
+struct Doc {
+    std::int64_t id = 0;
+    std::int64_t folder_id = 0;
+    std::string title{};
+    sa::BelongsTo<Folder> folder{};
+};
+
+// Loading settings in the mapping: a library's books come with every query of libraries;
+// a book's library is never loaded implicitly.
+struct Book;
+struct Library {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Book> books{};
+};
+struct Book {
+    std::int64_t id = 0;
+    std::int64_t library_id = 0;
+    std::string title{};
+    sa::BelongsTo<Library> library{};
+};
+
+// Two relationships between one pair of models, paired in the mappings.
+struct Paper;
+struct Person {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Paper> written{};
+    sa::HasMany<Paper> reviewed{};
+};
+struct Paper {
+    std::int64_t id = 0;
+    std::int64_t author_id = 0;
+    std::optional<std::int64_t> reviewed_by{};
+    std::string title{};
+    sa::BelongsTo<Person> author{};
+    sa::BelongsTo<Person> reviewer{};
+};
+
+// A self-referential tree.
+struct Category {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> parent_id{};
+    std::string name{};
+    sa::BelongsTo<Category> parent{};
+    sa::HasMany<Category> children{};
+};
+
+}  // namespace casc
+
+template <>
+inline constexpr auto sa::mapping<casc::Board> = sa::table(
+    "boards", sa::relationship(&casc::Board::tickets)
+                  .cascade(sa::all | sa::delete_orphan)
+                  .order_by(&casc::Ticket::title, sa::descending));
+template <>
+inline constexpr auto sa::mapping<casc::Ticket> = sa::table("tickets");
+template <>
+inline constexpr auto sa::mapping<casc::Note> = sa::table("notes");
+template <>
+inline constexpr auto sa::mapping<casc::Tag> = sa::table("tags");
+template <>
+inline constexpr auto sa::mapping<casc::TicketTag> =
+    sa::table("ticket_tags", sa::primary_key(&casc::TicketTag::ticket_id, &casc::TicketTag::tag_id));
+template <>
+inline constexpr auto sa::mapping<casc::Folder> =
+    sa::table("folders", sa::relationship(&casc::Folder::docs).cascade(sa::all).passive_deletes());
+template <>
+inline constexpr auto sa::mapping<casc::Doc> =
+    sa::table("docs", sa::foreign_key(&casc::Doc::folder_id, &casc::Folder::id).on_delete(sa::cascade));
+template <>
+inline constexpr auto sa::mapping<casc::Library> =
+    sa::table("libraries", sa::relationship(&casc::Library::books).lazy(sa::Lazy::selectin));
+template <>
+inline constexpr auto sa::mapping<casc::Book> =
+    sa::table("books", sa::relationship(&casc::Book::library).lazy(sa::Lazy::raise));
+template <>
+inline constexpr auto sa::mapping<casc::Person> =
+    sa::table("people", sa::relationship(&casc::Person::written).back_populates(&casc::Paper::author),
+              sa::relationship(&casc::Person::reviewed).back_populates(&casc::Paper::reviewer));
+template <>
+inline constexpr auto sa::mapping<casc::Paper> =
+    sa::table("papers", sa::relationship(&casc::Paper::reviewer).foreign_key(&casc::Paper::reviewed_by));
+template <>
+inline constexpr auto sa::mapping<casc::Category> = sa::table("categories");
+
+using namespace casc;
+
+namespace {
+
+std::size_t starting(const sa::test::EchoCapture& capture, std::string_view prefix) {
+    return sa::test::count_starting_with(capture.lines, prefix);
+}
+
+struct Fixture {
+    explicit Fixture(const sa::test::Backend& backend)
+        : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
+        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category>()
+            .create_all(engine);
+    }
+    template <class T>
+    std::int64_t count() {
+        sa::Session s(engine);
+        return s.query<T>().count();
+    }
+    sa::test::EchoCapture capture;
+    sa::Engine engine;
+};
+
+/// Board "b" with tickets t1 (notes n1, n2; tags x, y) and t2 (tag x).
+void seed(sa::Engine& engine) {
+    sa::Session s(engine);
+    auto board = s.add(Board{.name = "b"});
+    auto t1 = board->tickets.add(Ticket{.title = "t1"});
+    auto t2 = board->tickets.add(Ticket{.title = "t2"});
+    t1->notes.add(Note{.text = "n1"});
+    t1->notes.add(Note{.text = "n2"});
+    auto x = s.add(Tag{.name = "x"});
+    auto y = s.add(Tag{.name = "y"});
+    t1->tags.add(x);
+    t1->tags.add(y);
+    t2->tags.add(x);
+    s.commit();
+}
+
+std::vector<std::string> titles(const sa::HasMany<Ticket>& tickets) {
+    std::vector<std::string> out;
+    for (const Ticket& t : tickets) out.push_back(t.title);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("cascade delete: deleting a parent deletes its children, their association rows go, notes stay") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session s(f.engine);
+        auto board = s.query<Board>().one();
+        auto pending = board->tickets.add(Ticket{.title = "t3"});   // never flushed
+        s.delete_(board);
+        CHECK_FALSE(s.contains(pending));   // a pending child of a deleted parent leaves the session
+        s.commit();
+    }
+    CHECK(f.count<Board>() == 0);
+    CHECK(f.count<Ticket>() == 0);
+    CHECK(f.count<TicketTag>() == 0);
+    CHECK(f.count<Tag>() == 2);            // no delete cascade on the many-to-many: the tags stay
+    CHECK(f.count<Note>() == 2);           // default cascade: the notes stay, without a ticket
+    sa::Session check(f.engine);
+    for (const auto& note : check.query<Note>().all()) CHECK_FALSE(note->ticket_id.has_value());
+}
+
+TEST_CASE("delete-orphan: a child taken out of its collection is deleted; a child moved to another parent is not") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session s(f.engine);
+        auto b = s.query<Board>().one();
+        auto other = s.add(Board{.name = "other"});
+        REQUIRE(titles(b->tickets) == std::vector<std::string>{"t2", "t1"});   // order_by title desc
+        auto t1 = b->tickets[1];
+        auto t2 = b->tickets[0];
+        CHECK(b->tickets.remove(t1));       // an orphan: deleted at the flush
+        b->tickets.remove(t2);              // removed, then given to another board: moved,
+        other->tickets.add(t2);             // though loading other's tickets autoflushed between
+        f.capture.lines.clear();
+        s.commit();
+        CHECK(starting(f.capture, "DELETE FROM \"tickets\"") == 1);
+    }
+    sa::Session check(f.engine);
+    auto tickets = check.query<Ticket>().all();
+    REQUIRE(tickets.size() == 1);
+    CHECK(tickets[0]->title == "t2");
+    CHECK(tickets[0]->board->name == "other");
+    CHECK(f.count<TicketTag>() == 1);     // t1's two association rows went with it
+}
+
+TEST_CASE("deleting a parent lets go of its children by default: their foreign key becomes NULL") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session s(f.engine);
+    auto t1 = s.query<Ticket>().filter(sa::col<&Ticket::title> == "t1").one();
+    auto n1 = t1->notes[0];
+    s.delete_(t1);
+    s.flush();
+    CHECK_FALSE(n1->ticket_id.has_value());
+    CHECK_FALSE(n1->ticket);
+    CHECK(s.query<Note>().count() == 2);
+    // The many-to-many's other side no longer lists the deleted ticket.
+    auto x = s.query<Tag>().filter(sa::col<&Tag::name> == "x").one();
+    CHECK(x->tickets.size() == 1);
+    s.rollback();
+
+    // Setting a child's BelongsTo to null orphans it too, under a delete-orphan collection.
+    auto ticket = s.query<Ticket>().filter(sa::col<&Ticket::title> == "t2").one();
+    ticket->board = nullptr;
+    s.commit();
+    CHECK(f.count<Ticket>() == 1);
+}
+
+TEST_CASE("a non-nullable child of a deleted parent without a delete cascade fails the flush, naming the fix") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session s(f.engine);
+    // Papers need an author (author_id NOT NULL) and Person.written has no delete cascade.
+    auto ann = s.add(Person{.name = "ann"});
+    ann->written.add(Paper{.title = "p"});
+    s.commit();
+    auto person = s.query<Person>().one();
+    s.delete_(person);
+    CHECK_THROWS_WITH(s.flush(), Catch::Contains("Paper.author names no Person") &&
+                                     Catch::Contains("cascade(sa::all | sa::delete_orphan)"));
+    s.rollback();
+    CHECK(f.count<Person>() == 1);
+    CHECK(f.count<Paper>() == 1);
+}
+
+TEST_CASE("passive_deletes leaves an unloaded collection to ON DELETE CASCADE and never loads it") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session s(f.engine);
+        auto folder = s.add(Folder{.name = "f"});
+        folder->docs.add(Doc{.title = "d1"});
+        folder->docs.add(Doc{.title = "d2"});
+        s.commit();
+    }
+    sa::Session s(f.engine);
+    auto folder = s.query<Folder>().one();
+    f.capture.lines.clear();
+    s.delete_(folder);
+    s.commit();
+    CHECK(starting(f.capture, "SELECT") == 0);                 // the docs were never read
+    CHECK(starting(f.capture, "DELETE FROM \"docs\"") == 0);   // the database deleted them
+    CHECK(f.count<Folder>() == 0);
+    CHECK(f.count<Doc>() == 0);
+}
+
+TEST_CASE("lazy(selectin) in the mapping loads with each query; lazy(raise) refuses to load; options override") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session s(f.engine);
+        for (const char* name : {"north", "south"}) {
+            auto lib = s.add(Library{.name = name});
+            lib->books.add(Book{.title = std::string(name) + "-1"});
+            lib->books.add(Book{.title = std::string(name) + "-2"});
+        }
+        s.commit();
+    }
+    {
+        sa::Session s(f.engine);
+        f.capture.lines.clear();
+        auto libraries = s.query<Library>().all();
+        CHECK(starting(f.capture, "SELECT") == 2);   // the libraries, then all their books
+        for (const auto& lib : libraries) CHECK(lib->books.size() == 2);
+        CHECK(starting(f.capture, "SELECT") == 2);
+        s.expire_all();
+        f.capture.lines.clear();
+        auto again = s.scalars(sa::select<Library>()).all();   // session.scalars() too
+        CHECK(starting(f.capture, "SELECT") == 2);
+        CHECK(again[0]->books.size() == 2);
+    }
+    {
+        sa::Session s(f.engine);
+        auto book = s.query<Book>().first();
+        CHECK_THROWS_AS(book->library.get(), sa::InvalidRequestError);
+        CHECK_THROWS_WITH(book->library.get(), Catch::Contains("Book.library is not loaded") &&
+                                                   Catch::Contains("selectinload<&Book::library>"));
+        auto books = s.query<Book>().options(sa::lazyload<&Book::library>()).all();
+        CHECK(books[0]->library->name == "north");
+        auto loaded = s.query<Book>().options(sa::selectinload<&Book::library>()).all();
+        CHECK(loaded[1]->library->name == "north");
+    }
+    {
+        sa::Session s(f.engine);
+        f.capture.lines.clear();
+        auto libraries = s.query<Library>().options(sa::raiseload<&Library::books>()).all();
+        CHECK(starting(f.capture, "SELECT") == 1);   // the option overrides the mapping's selectin
+        CHECK_THROWS_AS(libraries[0]->books.size(), sa::InvalidRequestError);
+    }
+    {
+        sa::Session s(f.engine);
+        seed(f.engine);
+        auto boards = s.query<Board>().options(sa::raiseload<&Board::tickets>()).all();
+        CHECK_THROWS_AS(boards[0]->tickets.size(), sa::InvalidRequestError);
+    }
+}
+
+TEST_CASE("two relationships between one pair of models, paired in the mapping") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session s(f.engine);
+        auto ann = s.add(Person{.name = "ann"});
+        auto bob = s.add(Person{.name = "bob"});
+        auto paper = ann->written.add(Paper{.title = "p1"});
+        paper->reviewer = bob;
+        CHECK(bob->reviewed.size() == 1);     // the paired side, in memory
+        CHECK(ann->reviewed.size() == 0);
+        CHECK(bob->written.size() == 0);
+        s.commit();
+    }
+    sa::Session s(f.engine);
+    auto paper = s.query<Paper>().one();
+    CHECK(paper->author->name == "ann");
+    CHECK(paper->reviewer->name == "bob");
+    CHECK(paper->reviewed_by == paper->reviewer->id);   // the mapping's foreign_key()
+    auto bob = paper->reviewer.get();
+    CHECK(bob->reviewed.size() == 1);
+    CHECK(bob->written.size() == 0);
+    CHECK(bob->reviewed[0] == paper);
+}
+
+TEST_CASE("a self-referential tree of new objects is inserted in one flush, parents first") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session s(f.engine);
+        auto root = s.add(Category{.name = "root"});
+        auto a = root->children.add(Category{.name = "a"});
+        a->children.add(Category{.name = "a1"});
+        auto a2 = a->children.add(Category{.name = "a2"});
+        a2->children.add(Category{.name = "a2x"});
+        root->children.add(Category{.name = "b"});
+        f.capture.lines.clear();
+        s.commit();
+        // One INSERT per level: root; a and b; a1 and a2; a2x.
+        CHECK(starting(f.capture, "INSERT") == 4);
+    }
+    sa::Session s(f.engine);
+    auto leaf = s.query<Category>().filter(sa::col<&Category::name> == "a2x").one();
+    CHECK(leaf->parent->name == "a2");
+    CHECK(leaf->parent->parent->name == "a");
+    CHECK(leaf->parent->parent->parent->name == "root");
+    CHECK_FALSE(leaf->parent->parent->parent->parent);
+    CHECK(leaf->parent->parent->parent->children.size() == 2);
+
+    // New objects that refer to each other in a cycle are refused, and nothing is written.
+    sa::Session bad(f.engine);
+    auto x = bad.add(Category{.name = "x"});
+    auto y = bad.add(Category{.name = "y"});
+    x->parent = y;
+    y->parent = x;
+    CHECK_THROWS_WITH(bad.flush(), Catch::Contains("cycle"));
+    bad.rollback();
+    CHECK(f.count<Category>() == 6);
+    x->parent = nullptr;   // the program's own cycle (x and y hold each other), broken
+
+}
