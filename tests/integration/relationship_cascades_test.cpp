@@ -113,6 +113,39 @@ struct Category {
     sa::HasMany<Category> children{};
 };
 
+// Delete cascades on the other kinds: deleting a player deletes its team (a BelongsTo with
+// sa::all); deleting an item deletes its labels (a ManyToMany with sa::all).
+struct Player;
+struct Team {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Player> players{};
+};
+struct Player {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> team_id{};
+    std::string name{};
+    sa::BelongsTo<Team> team{};
+};
+struct Label;
+struct ItemLabel;
+struct Item {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Label, ItemLabel> labels{};
+};
+struct Label {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Item, ItemLabel> items{};
+};
+struct ItemLabel {
+    std::int64_t item_id = 0;
+    std::int64_t label_id = 0;
+    sa::BelongsTo<Item> item{};
+    sa::BelongsTo<Label> label{};
+};
+
 }  // namespace casc
 
 template <>
@@ -150,6 +183,19 @@ inline constexpr auto sa::mapping<casc::Paper> =
     sa::table("papers", sa::relationship(&casc::Paper::reviewer).foreign_key(&casc::Paper::reviewed_by));
 template <>
 inline constexpr auto sa::mapping<casc::Category> = sa::table("categories");
+template <>
+inline constexpr auto sa::mapping<casc::Team> = sa::table("teams");
+template <>
+inline constexpr auto sa::mapping<casc::Player> =
+    sa::table("players", sa::relationship(&casc::Player::team).cascade(sa::all));
+template <>
+inline constexpr auto sa::mapping<casc::Item> =
+    sa::table("items", sa::relationship(&casc::Item::labels).cascade(sa::all));
+template <>
+inline constexpr auto sa::mapping<casc::Label> = sa::table("labels");
+template <>
+inline constexpr auto sa::mapping<casc::ItemLabel> =
+    sa::table("item_labels", sa::primary_key(&casc::ItemLabel::item_id, &casc::ItemLabel::label_id));
 
 using namespace casc;
 
@@ -162,7 +208,8 @@ std::size_t starting(const sa::test::EchoCapture& capture, std::string_view pref
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category>()
+        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category, Team,
+                     Player, Item, Label, ItemLabel>()
             .create_all(engine);
     }
     template <class T>
@@ -419,4 +466,37 @@ TEST_CASE("a self-referential tree of new objects is inserted in one flush, pare
     CHECK(f.count<Category>() == 6);
     x->parent = nullptr;   // the program's own cycle (x and y hold each other), broken
 
+}
+
+TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, the linked objects") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session s(f.engine);
+        auto red = s.add(Team{.name = "red"});
+        red->players.add(Player{.name = "p1"});
+        red->players.add(Player{.name = "p2"});
+        auto apple = s.add(Item{.name = "apple"});
+        auto pear = s.add(Item{.name = "pear"});
+        auto fruit = s.add(Label{.name = "fruit"});
+        apple->labels.add(fruit);
+        apple->labels.add(Label{.name = "red"});
+        pear->labels.add(fruit);
+        s.commit();
+    }
+    {
+        sa::Session s(f.engine);
+        auto p1 = s.query<Player>().filter(sa::col<&Player::name> == "p1").one();
+        s.delete_(p1);                      // its team goes too; the team's other player stays, teamless
+        auto apple = s.query<Item>().filter(sa::col<&Item::name> == "apple").one();
+        s.delete_(apple);                   // its labels go too, with every link they had
+        s.commit();
+    }
+    CHECK(f.count<Team>() == 0);
+    CHECK(f.count<Player>() == 1);
+    sa::Session check(f.engine);
+    CHECK_FALSE(check.query<Player>().one()->team_id.has_value());
+    CHECK(f.count<Item>() == 1);
+    CHECK(f.count<Label>() == 0);
+    CHECK(f.count<ItemLabel>() == 0);       // pear's link to "fruit" went with the label
 }

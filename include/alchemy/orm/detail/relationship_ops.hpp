@@ -256,6 +256,13 @@ consteval std::size_t reverse_collection() {
     return field_count<X>;
 }
 
+/// Whether member type B is a relationship whose target is T.
+template <class B, class T>
+consteval bool relationship_to() {
+    if constexpr (is_relationship_v<B>) return std::is_same_v<typename B::target_type, T>;
+    else return false;
+}
+
 /// The field of X that relationship field `Field` of T pairs with, or field_count<X>.
 template <class T, std::size_t Field>
 consteval std::size_t partner() {
@@ -272,7 +279,7 @@ consteval std::size_t partner() {
                       "alchemy: the two mappings pair this relationship with different members (T and "
                       "the field are in the instantiation above)");
         using B = field_t<X, back>;
-        static_assert(is_relationship_v<B> && std::is_same_v<typename B::target_type, T>,
+        static_assert(relationship_to<B, T>(),
                       "alchemy: .back_populates(&X::member) must name a relationship of X whose target "
                       "is T (T, X and the fields are in the instantiation above)");
         constexpr bool fits = is_belongs_to_v<F> ? (std::is_same_v<B, HasMany<T>> || std::is_same_v<B, HasOne<T>>)
