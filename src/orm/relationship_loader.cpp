@@ -73,18 +73,11 @@ void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<In
     for (auto* owner : owners)
         if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key)) keys.push_back(*fk);
     const auto found = targets_by_key(session, rel, keys);
-    const auto* pair = rel.paired();
-    for (auto* owner : owners) {
-        const auto fk = owner_ops.integer(owner->object, rel.foreign_key);
-        std::shared_ptr<void> target;
-        if (fk)
-            if (auto it = found.find(*fk); it != found.end()) target = it->second;
-        bool weakly = false;
-        if (target && pair)
-            if (auto& children = pair->children(target.get()); children.loaded())
-                weakly = children.contains(owner->object);
-        rel.reference(owner->object).loaded_with(target, weakly);
-    }
+    std::vector<LoadedPair> pairs;
+    for (auto* owner : owners)
+        if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key))
+            if (auto it = found.find(*fk); it != found.end()) pairs.push_back({owner, it->second});
+    set_loaded(session, rel, owners, pairs);
 }
 
 void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
@@ -99,26 +92,13 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
     }
     std::vector<std::shared_ptr<void>> children;
     select_in(session, target_ops, rel.foreign_key, std::move(keys), children, {rel.order_column, rel.order_descending});
-    // Marked first: a child's BelongsTo read below must not load the parent again.
-    for (auto* owner : owners) rel.children(owner->object).mark_loaded();
-    const auto& back = *rel.paired();
-    std::vector<InstanceState*> child_states;
-    for (const auto& child : children) {
+    std::vector<LoadedPair> pairs;
+    for (auto& child : children) {
         const auto fk = target_ops.integer(child.get(), rel.foreign_key);
-        const auto it = fk ? by_key.find(*fk) : by_key.end();
-        if (it == by_key.end()) continue;
-        auto* owner = it->second;
-        auto& collection = rel.children(owner->object);
-        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
-            throw MultipleResultsFound(fmt::format(
-                "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a unique "
-                "constraint on the foreign key, or make it a HasMany)",
-                owner_ops.model_name, rel.name, target_ops.model_name, owner_ops.model_name));
-        collection.loaded_child(child);
-        back.reference(child.get()).loaded_with(owner->self.lock(), true);
-        if (auto* state = target_ops.state_of(child)) child_states.push_back(state);
+        if (const auto it = fk ? by_key.find(*fk) : by_key.end(); it != by_key.end())
+            pairs.push_back({it->second, std::move(child)});
     }
-    session.remember_group(target_ops, child_states);
+    set_loaded(session, rel, owners, pairs);
 }
 
 /// Many-to-many: the association rows of the owners (as the session's objects of the
@@ -126,25 +106,26 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
 void load_associated(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     const auto& owner_ops = rel.owner();
     const auto& association = rel.association();
+    std::unordered_map<std::int64_t, InstanceState*> by_key;
     std::vector<std::int64_t> keys;
-    for (auto* owner : owners) keys.push_back(key_of(owner_ops, owner->object));
+    for (auto* owner : owners) {
+        const auto key = key_of(owner_ops, owner->object);
+        by_key.emplace(key, owner);
+        keys.push_back(key);
+    }
     std::vector<std::shared_ptr<void>> rows;
     select_in(session, association, rel.foreign_key, std::move(keys), rows, {association.column_count});
     std::vector<std::int64_t> target_keys;
     for (const auto& row : rows)
         target_keys.push_back(association.integer(row.get(), rel.association_target_key).value_or(0));
     const auto targets = targets_by_key(session, rel, target_keys);
-    std::unordered_map<std::int64_t, Associated*> by_key;
-    for (auto* owner : owners) {
-        auto& collection = rel.associated(owner->object);
-        collection.mark_loaded();
-        by_key.emplace(key_of(owner_ops, owner->object), &collection);
-    }
+    std::vector<LoadedPair> pairs;
     for (const auto& row : rows) {
         const auto owner = by_key.find(association.integer(row.get(), rel.foreign_key).value_or(0));
         const auto target = targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
-        if (owner != by_key.end() && target != targets.end()) owner->second->loaded_target(target->second);
+        if (owner != by_key.end() && target != targets.end()) pairs.push_back({owner->second, target->second});
     }
+    set_loaded(session, rel, owners, pairs);
 }
 
 /// The objects `rel` of `owners` holds now, each once.
@@ -176,6 +157,46 @@ std::vector<InstanceState*> unloaded(const RelationshipOps& rel, std::span<Insta
 }
 
 }  // namespace
+
+void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
+                std::span<const LoadedPair> pairs) {
+    if (rel.to_one()) {
+        // An owner without a pair has no target; one whose target's collection already
+        // holds it is held by that collection, so refers back weakly.
+        const auto* pair = rel.paired();
+        for (auto* owner : owners) rel.reference(owner->object).loaded_with(nullptr, false);
+        for (const auto& [owner, target] : pairs) {
+            bool weakly = false;
+            if (target && pair)
+                if (auto& children = pair->children(target.get()); children.loaded())
+                    weakly = children.contains(owner->object);
+            rel.reference(owner->object).loaded_with(target, weakly);
+        }
+        return;
+    }
+    if (rel.kind == RelationshipKind::many_to_many) {
+        for (auto* owner : owners) rel.associated(owner->object).mark_loaded();
+        for (const auto& [owner, target] : pairs) rel.associated(owner->object).loaded_target(target);
+        return;
+    }
+    // Marked first: a child's BelongsTo read below must not load the parent again.
+    for (auto* owner : owners) rel.children(owner->object).mark_loaded();
+    const auto& target_ops = rel.target();
+    const auto& back = *rel.paired();
+    std::vector<InstanceState*> child_states;
+    for (const auto& [owner, child] : pairs) {
+        auto& collection = rel.children(owner->object);
+        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
+            throw MultipleResultsFound(fmt::format(
+                "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a unique "
+                "constraint on the foreign key, or make it a HasMany)",
+                rel.owner().model_name, rel.name, target_ops.model_name, rel.owner().model_name));
+        collection.loaded_child(child);
+        back.reference(child.get()).loaded_with(owner->self.lock(), true);
+        if (auto* state = target_ops.state_of(child)) child_states.push_back(state);
+    }
+    session.remember_group(target_ops, child_states);
+}
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     if (owners.empty()) return;
@@ -216,13 +237,13 @@ void load_path(SessionCore& session, std::span<InstanceState* const> owners, std
     std::vector<InstanceState*> level(owners.begin(), owners.end());
     for (const auto& step : path) {
         const auto& rel = *step.rel;
-        if (step.strategy != LoadStrategy::selectin) {
+        if (step.strategy == LoadStrategy::lazy || step.strategy == LoadStrategy::raise) {
             // lazyload/raiseload: how these objects load it later; nothing is loaded now,
             // so the path reaches no further.
             for (auto* owner : level) rel.member(owner->object).load_on_access(step.strategy);
             return;
         }
-        load_relationship_for(session, rel, unloaded(rel, level));
+        load_relationship_for(session, rel, unloaded(rel, level));  // a joined step is loaded already
         if (&step != &path.back()) level = reached(rel, level);
     }
 }

@@ -382,6 +382,14 @@ TEST_CASE("lazy(selectin) in the mapping loads with each query; lazy(raise) refu
     }
     {
         sa::Session s(f.engine);
+        f.capture.lines.clear();
+        auto north = s.get<Library>(1);                       // and session.get()
+        CHECK(starting(f.capture, "SELECT") == 2);
+        CHECK(north->books.size() == 2);
+        CHECK(starting(f.capture, "SELECT") == 2);
+    }
+    {
+        sa::Session s(f.engine);
         auto book = s.query<Book>().first();
         CHECK_THROWS_AS(book->library.get(), sa::InvalidRequestError);
         CHECK_THROWS_WITH(book->library.get(), Catch::Contains("Book.library is not loaded") &&

@@ -66,6 +66,21 @@ TEST_CASE("the seed's many-to-many: users and groups through user_group") {
     CHECK(memberships(engine) == Pairs{{"ann", "admins"}, {"ann", "staff"}, {"bob", "staff"}});
 
     {
+        // joinedload: users LEFT OUTER JOIN user_group LEFT OUTER JOIN groups, one statement.
+        sa::Session session(engine);
+        capture.lines.clear();
+        auto users = session.query<seed::User>()
+                         .order_by(sa::col<&seed::User::id>)
+                         .options(sa::joinedload<&seed::User::groups>())
+                         .all();
+        REQUIRE(users.size() == 2);
+        CHECK(names(users[0]->groups) == std::vector<std::string>{"admins", "staff"});
+        CHECK(names(users[1]->groups) == std::vector<std::string>{"staff"});
+        CHECK(count_starting_with(capture.lines, "SELECT") == 1);
+        CHECK(users[0]->groups.contains(users[1]->groups[0]));   // one object per row
+    }
+
+    {
         sa::Session session(engine);
         capture.lines.clear();
         auto users = session.query<seed::User>().order_by(sa::col<&seed::User::id>).all();

@@ -337,3 +337,72 @@ TEST_CASE("an association object with a column of its own links two models throu
     CHECK(membership->member->name == "ann");
     CHECK(membership->member->memberships[0] == membership);
 }
+
+TEST_CASE("joinedload loads a relationship in the query's own statement, each owner once") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        auto users = session.query<Author>()
+                         .order_by(sa::col<&Author::id>)
+                         .options(sa::joinedload<&Author::posts>(), sa::joinedload<&Author::profile>())
+                         .all();
+        REQUIRE(users.size() == 2);   // ann once, though her two posts make two rows
+        CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(titles(users[1]->posts) == std::vector<std::string>{"b1"});
+        CHECK(users[0]->profile->bio == "ann's");
+        CHECK_FALSE(users[1]->profile);               // no row joined: null, and loaded
+        CHECK(users[0]->posts[0]->author.get() == users[0]);   // the other side, in step
+        CHECK(selects(f.capture.lines) == 1);
+        CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+            return line.find("FROM \"authors\" LEFT OUTER JOIN \"posts\" AS \"j1\" ON") != std::string::npos;
+        }));
+    }
+    {
+        // A many-to-one, read after the Session closed: it was loaded by the query.
+        std::vector<std::shared_ptr<Post>> posts;
+        {
+            sa::Session session(f.engine);
+            posts = session.query<Post>().order_by(sa::col<&Post::id>).options(sa::joinedload<&Post::author>()).all();
+        }
+        REQUIRE(posts.size() == 3);
+        CHECK(posts[0]->author->name == "ann");
+        CHECK(posts[2]->author->name == "bob");
+        CHECK(posts[0]->author.get() == posts[1]->author.get());
+    }
+    {
+        // A LIMIT counts authors, not joined rows: the query becomes a subquery.
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        auto ann = session.query<Author>().order_by(sa::col<&Author::id>).options(sa::joinedload<&Author::posts>()).first();
+        REQUIRE(ann);
+        CHECK(ann->name == "ann");
+        CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+            return line.find("FROM (SELECT") != std::string::npos && line.find("AS \"anon_1\" LEFT OUTER JOIN") != std::string::npos;
+        }));
+        auto second = session.query<Author>()
+                          .order_by(sa::col<&Author::id>)
+                          .offset(1)
+                          .limit(1)
+                          .options(sa::joinedload<&Author::posts>().selectinload<&Post::author>())
+                          .all();
+        REQUIRE(second.size() == 1);
+        CHECK(second[0]->name == "bob");
+        CHECK(titles(second[0]->posts) == std::vector<std::string>{"b1"});
+        CHECK(selects(f.capture.lines) == 2);   // nothing more: the path's next step was loaded too
+    }
+    {
+        // session.scalars() takes the option too.
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        auto users = session.scalars(sa::select<Author>().where(sa::col<&Author::name> == "bob"),
+                                     sa::joinedload<&Author::posts>())
+                         .all();
+        REQUIRE(users.size() == 1);
+        CHECK(titles(users[0]->posts) == std::vector<std::string>{"b1"});
+        CHECK(selects(f.capture.lines) == 1);
+    }
+}

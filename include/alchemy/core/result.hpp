@@ -230,6 +230,12 @@ public:
     Result<row_of_t<Ts...>> as() && {
         return std::move(*this).template read_with<row_of_t<Ts...>, row_traits<row_of_t<Ts...>>>();
     }
+    /// Calls f(cursor) at each row, for a reader that keeps state between rows (the ORM's
+    /// joined loads read several models per row).
+    template <class F>
+    void each_row(F&& f) && {
+        while (advance()) f(static_cast<const Cursor&>(*cursor_));
+    }
     /// Reads the rows with a reader of the caller's (see Result's Reader).
     template <class Row, class Reader>
     Result<Row, Reader> read_with() && {

@@ -5,7 +5,8 @@
 //   session.query<User>().options(sa::raiseload<&User::posts>()).all();
 //
 // selectinload costs one SELECT ... WHERE key IN (...) per relationship of the path for
-// all the objects of the level before, right after the query; lazyload and raiseload
+// all the objects of the level before, right after the query; joinedload joins it into
+// the query's own statement (src/orm/joined_loader.cpp); lazyload and raiseload
 // say how the objects the query returned load that relationship later, overriding the
 // mapping's lazy(...) (src/orm/relationship_loader.cpp).
 #pragma once
@@ -69,6 +70,14 @@ auto load_option(LoadStrategy how) {
 template <auto Member>
 auto selectinload() {
     return detail::load_option<Member>(detail::LoadStrategy::selectin);
+}
+/// SQLAlchemy's joinedload(User.posts): the query itself loads the relationship, with a
+/// LEFT OUTER JOIN of its table and its columns beside the owner's (rows de-duplicated; a
+/// LIMIT applies to the owners, through a subquery, when the relationship is a
+/// collection). Only the first step of a path; .selectinload<...>() may follow.
+template <auto Member>
+auto joinedload() {
+    return detail::load_option<Member>(detail::LoadStrategy::joined);
 }
 /// SQLAlchemy's lazyload(User.posts): loaded on first access (with the query's other
 /// objects), whatever the mapping's lazy(...) says.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "alchemy/orm/detail/evaluate.hpp"
+#include "alchemy/orm/detail/joined_loader.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/loading.hpp"
@@ -20,6 +21,7 @@
 #include "alchemy/sql/select.hpp"
 #include "alchemy/sql/subquery.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -226,6 +228,26 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
 }  // namespace detail
 
 namespace detail {
+/// load_objects(), with the relationships the paths begin with joinedload joined into
+/// the statement (src/orm/joined_loader.cpp).
+template <class T, class S>
+std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement,
+                                             std::span<const std::vector<LoadStep>> paths) {
+    std::vector<const RelationshipOps*> joined;
+    for (const auto& path : paths)
+        if (path.front().strategy == LoadStrategy::joined &&
+            std::find(joined.begin(), joined.end(), path.front().rel) == joined.end())
+            joined.push_back(path.front().rel);
+    if (joined.empty()) return load_objects<T>(core, statement);
+    ParamBuffer params;
+    statement.bind(params);
+    auto rows = load_joined(core, model_ops<T>(), statement.lower(), params.params(), joined);
+    std::vector<std::shared_ptr<T>> objects;
+    objects.reserve(rows.size());
+    for (auto& row : rows) objects.push_back(std::static_pointer_cast<T>(std::move(row)));
+    return objects;
+}
+
 /// After a query of T: the loader options' paths, then the mapping's lazy(sa::Lazy::selectin).
 template <class T>
 void run_loader_options(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects,
@@ -273,7 +295,8 @@ public:
         return Query<T, Where, O>(*core_, where_, std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}),
                                   limit_, offset_, loads_);
     }
-    /// Loader options: sa::selectinload/lazyload/raiseload<&T::rel>() and paths from them.
+    /// Loader options: sa::selectinload/joinedload/lazyload/raiseload<&T::rel>() and paths
+    /// from them.
     template <class... Tips>
     Query options(const LoadPath<T, Tips>&... paths) const {
         Query q = *this;
@@ -296,7 +319,7 @@ public:
 
     std::vector<std::shared_ptr<T>> all() const {
         auto objects =
-            with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s); });
+            with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s, loads_); });
         detail::run_loader_options(*core_, objects, loads_);
         return objects;
     }

@@ -245,8 +245,8 @@ public:
         static_assert(std::is_same_v<typename S::reader_type, detail::model_reader<T>>,
                       "alchemy: session.scalars() loads objects from sa::select<T>() statements; run "
                       "statements of columns with session.execute()");
-        auto objects = detail::load_objects<T>(*core_, statement);
         const std::vector<std::vector<detail::LoadStep>> paths{options.path()...};
+        auto objects = detail::load_objects<T>(*core_, statement, paths);
         detail::run_loader_options(*core_, objects, paths);
         return ScalarResult<T>(std::move(objects));
     }

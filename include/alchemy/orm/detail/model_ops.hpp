@@ -34,6 +34,8 @@ void load_rows(SessionCore& session, std::string_view sql, std::span<const Param
                std::vector<std::shared_ptr<void>>& out);
 template <class T>
 void add_object(SessionCore& session, const std::shared_ptr<void>& object);
+template <class T>
+std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first);
 
 /// A set of a model's column indexes.
 class ColumnMask {
@@ -116,6 +118,9 @@ struct ModelOps {
                       std::vector<std::shared_ptr<void>>& out);
     /// session.add() of a T: the save-update cascade adds targets of relationships.
     void (*add_object)(SessionCore& session, const std::shared_ptr<void>& object);
+    /// The session's object for T's columns [first, first + column_count) of the current
+    /// row; null when its key is NULL (a LEFT OUTER JOIN that found nothing).
+    std::shared_ptr<void> (*adopt_row)(SessionCore& session, const Cursor& row, int first);
 };
 
 template <class T>
@@ -333,6 +338,7 @@ const ModelOps& model_ops() {
             .state_of = &impl::state_of_object<T>,
             .load_rows = &load_rows<T>,
             .add_object = &add_object<T>,
+            .adopt_row = &adopt_row<T>,
         };
     }();
     return ops;

@@ -15,6 +15,7 @@
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/identity_map.hpp"
 #include "alchemy/orm/detail/model_ops.hpp"
+#include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/session_core.hpp"
 #include "alchemy/orm/object_state.hpp"
 
@@ -244,11 +245,17 @@ public:
         if (found.object && !found.state->expired) return std::static_pointer_cast<T>(found.object);
         auto row = select_by_key(probe);
         if (!row) return nullptr;
-        if (found.object) {
+        auto object = std::static_pointer_cast<T>(found.object);
+        if (object)
             core_.take_row(*found.state, &*row);
-            return std::static_pointer_cast<T>(found.object);
+        else
+            object = adopt(std::move(*row));
+        // The mapping's lazy(selectin) relationships come with it, as after a query.
+        if (loads_eagerly(core_.ops())) {
+            InstanceState* loaded[] = {find_state(object)};
+            load_eager(core_.session(), core_.ops(), loaded);
         }
-        return adopt(std::move(*row));
+        return object;
     }
 
     /// The state of the persistent object with the key of `values`, or null (no SQL).
@@ -287,6 +294,14 @@ void load_rows(SessionCore& session, std::string_view sql, std::span<const Param
     ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
     for (auto& row : session.connection().execute_sql(sql, params).template as<T>())
         out.push_back(set.adopt(std::move(row)));
+}
+
+template <class T>
+std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first) {
+    if (row.is_null(first + static_cast<int>(model_info<T>::primary_key[0]))) return nullptr;
+    T values{};
+    read_columns(row, values, first);
+    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).adopt(std::move(values));
 }
 
 template <class T>

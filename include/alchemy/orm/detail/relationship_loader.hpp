@@ -5,6 +5,7 @@
 
 #include "alchemy/orm/detail/relationship_members.hpp"
 
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -15,6 +16,15 @@ struct InstanceState;
 struct ModelOps;
 struct RelationshipOps;
 
+/// One owner and one object its relationship holds, as a load found them.
+struct LoadedPair {
+    InstanceState* owner;
+    std::shared_ptr<void> target;
+};
+/// Gives each of `owners` (whose `rel` was not loaded) what `pairs` found for it: the
+/// relationship is then loaded, both sides in step. Every loader ends here.
+void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
+                std::span<const LoadedPair> pairs);
 /// Loads `rel` of `owner` and, in the same statements, of the other objects the query
 /// that loaded `owner` returned, where the program still holds them and they need it.
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner);

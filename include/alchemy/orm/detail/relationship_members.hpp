@@ -29,7 +29,7 @@ class RelationshipMember;
 
 /// How a relationship loads: as the mapping says (lazy=...), or as a query's loader
 /// option said for the objects it returned (alchemy/orm/loading.hpp).
-enum class LoadStrategy : std::uint8_t { mapping, selectin, lazy, raise };
+enum class LoadStrategy : std::uint8_t { mapping, selectin, joined, lazy, raise };
 /// One relationship of a loader option's path and what to do with it.
 struct LoadStep {
     const RelationshipOps* rel;

@@ -1,0 +1,154 @@
+// joinedload: the query's SELECT gains, per joined relationship, a LEFT OUTER JOIN of the
+// target's table under an alias of its own (j1, j2, ...; a many-to-many also joins its
+// association table as a1, a2, ...) and the target's columns after the owner's. A LIMIT
+// or OFFSET with a joined collection would count joined rows, not owners, so then the
+// query becomes a subquery (anon_1) that the joins hang from, as SQLAlchemy does.
+#include "alchemy/orm/detail/joined_loader.hpp"
+
+#include "alchemy/core/error.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/relationship_loader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+namespace alchemy::detail {
+namespace {
+
+// Aliases are string_views in the statement tree, so they live here.
+constexpr std::array<std::string_view, 8> target_aliases{"j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8"};
+constexpr std::array<std::string_view, 8> association_aliases{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8"};
+constexpr std::string_view subquery_alias = "anon_1";
+
+ast::Node column(const Table& table, std::size_t c, std::string_view qualifier) {
+    return ast::Node(ast::Kind::column, table.columns[c].name, qualifier);
+}
+
+ast::Node equals(ast::Node left, ast::Node right) {
+    ast::Node n{ast::Kind::binary, "="};
+    n.children.push_back(std::move(left));
+    n.children.push_back(std::move(right));
+    return n;
+}
+
+/// `node` with the owner table's columns read from the subquery instead.
+void requalify(ast::Node& node, std::string_view from, std::string_view to) {
+    if (node.kind == ast::Kind::column && node.qualifier == from) node.qualifier = to;
+    for (auto& child : node.children) requalify(child, from, to);
+}
+
+/// The query as a subquery the joins hang from: SELECT anon_1.<columns> FROM (query) AS
+/// anon_1, ordered as the query was.
+ast::Select wrap(ast::Select query, const Table& table) {
+    ast::Select outer;
+    for (std::size_t c = 0; c < table.columns.size(); ++c) outer.columns.push_back(column(table, c, subquery_alias));
+    outer.order_by = query.order_by;
+    for (auto& item : outer.order_by) requalify(item.expression, table.name, subquery_alias);
+    ast::TableRef from;
+    from.alias = subquery_alias;
+    from.subquery = std::make_shared<const ast::Select>(std::move(query));
+    outer.from.push_back(std::move(from));
+    return outer;
+}
+
+void join(ast::Select& s, const Table& table, std::string_view alias, ast::Node on) {
+    ast::Join j;
+    j.left = true;
+    j.table.name = table.name;
+    j.table.alias = alias;
+    j.on = std::move(on);
+    s.joins.push_back(std::move(j));
+}
+
+/// Adds `rel`'s joins and its target's columns; `owner` is how the owner's table is named.
+void add_join(ast::Select& s, const RelationshipOps& rel, std::size_t index, std::string_view owner) {
+    const auto& owner_ops = rel.owner();
+    const auto& owner_table = owner_ops.table();
+    const auto& target_ops = rel.target();
+    const auto& target = target_ops.table();
+    const auto alias = target_aliases[index];
+    const auto target_key = target_ops.primary_key[0];
+    const auto owner_key = owner_ops.primary_key[0];
+    switch (rel.kind) {
+        case RelationshipKind::many_to_one:
+            join(s, target, alias, equals(column(target, target_key, alias), column(owner_table, rel.foreign_key, owner)));
+            break;
+        case RelationshipKind::one_to_many:
+        case RelationshipKind::one_to_one:
+            join(s, target, alias, equals(column(target, rel.foreign_key, alias), column(owner_table, owner_key, owner)));
+            break;
+        case RelationshipKind::many_to_many: {
+            const auto& association = rel.association().table();
+            const auto link = association_aliases[index];
+            join(s, association, link, equals(column(association, rel.foreign_key, link), column(owner_table, owner_key, owner)));
+            join(s, target, alias,
+                 equals(column(target, target_key, alias), column(association, rel.association_target_key, link)));
+            break;
+        }
+    }
+    for (std::size_t c = 0; c < target.columns.size(); ++c) s.columns.push_back(column(target, c, alias));
+    if (rel.to_one()) return;
+    // A collection's rows in its order_by, then by key, whatever the owners' order.
+    if (rel.order_column < target_ops.column_count)
+        s.order_by.push_back({column(target, rel.order_column, alias), {.descending = rel.order_descending}});
+    s.order_by.push_back({column(target, target_key, alias), {}});
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops, ast::Select query,
+                                               std::span<const Param> params,
+                                               std::span<const RelationshipOps* const> joined) {
+    if (joined.size() > target_aliases.size())
+        throw ArgumentError("alchemy: a query takes at most 8 joinedload options; load the others with selectinload");
+    const auto& table = owner_ops.table();
+    const bool collection = std::any_of(joined.begin(), joined.end(), [](const auto* rel) { return !rel->to_one(); });
+    const bool wrapped = collection && (query.limit || query.offset);
+    ast::Select s = wrapped ? wrap(std::move(query), table) : std::move(query);
+    const std::string_view owner = wrapped ? subquery_alias : std::string_view(table.name);
+    std::vector<int> first_column;
+    int next = static_cast<int>(owner_ops.column_count);
+    for (std::size_t i = 0; i < joined.size(); ++i) {
+        add_join(s, *joined[i], i, owner);
+        first_column.push_back(next);
+        next += static_cast<int>(joined[i]->target().column_count);
+    }
+
+    session.autoflush();
+    std::vector<std::shared_ptr<void>> owners;
+    std::vector<InstanceState*> states;
+    std::unordered_set<const void*> seen;
+    // Per relationship, what the rows paired, once each (collections repeat the owner,
+    // and two joined collections multiply each other's rows).
+    std::vector<std::vector<LoadedPair>> pairs(joined.size());
+    std::vector<std::set<std::pair<const void*, const void*>>> paired(joined.size());
+    session.connection().execute_sql(ast::render(session.dialect(), s), params).each_row([&](const Cursor& row) {
+        auto object = owner_ops.adopt_row(session, row, 0);
+        auto* state = owner_ops.state_of(object);
+        if (seen.insert(object.get()).second) {
+            owners.push_back(object);
+            states.push_back(state);
+        }
+        for (std::size_t i = 0; i < joined.size(); ++i) {
+            auto target = joined[i]->target().adopt_row(session, row, first_column[i]);
+            if (target && paired[i].emplace(object.get(), target.get()).second)
+                pairs[i].push_back({state, std::move(target)});
+        }
+    });
+    session.remember_group(owner_ops, states);
+    for (std::size_t i = 0; i < joined.size(); ++i) {
+        // Owners whose relationship was loaded before keep what they hold.
+        std::vector<InstanceState*> loading;
+        for (auto* state : states)
+            if (!joined[i]->member(state->object).loaded()) loading.push_back(state);
+        std::erase_if(pairs[i], [&](const LoadedPair& p) { return joined[i]->member(p.owner->object).loaded(); });
+        set_loaded(session, *joined[i], loading, pairs[i]);
+    }
+    return owners;
+}
+
+}  // namespace alchemy::detail
