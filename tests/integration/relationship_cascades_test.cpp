@@ -437,6 +437,17 @@ TEST_CASE("two relationships between one pair of models, paired in the mapping")
     CHECK(bob->reviewed.size() == 1);
     CHECK(bob->written.size() == 0);
     CHECK(bob->reviewed[0] == paper);
+
+    // Both joined into one statement, each table under its own alias.
+    sa::Session joined(f.engine);
+    f.capture.lines.clear();
+    auto papers = joined.query<Paper>()
+                      .options(sa::joinedload<&Paper::author>(), sa::joinedload<&Paper::reviewer>())
+                      .all();
+    REQUIRE(papers.size() == 1);
+    CHECK(papers[0]->author->name == "ann");
+    CHECK(papers[0]->reviewer->name == "bob");
+    CHECK(starting(f.capture, "SELECT") == 1);
 }
 
 TEST_CASE("a self-referential tree of new objects is inserted in one flush, parents first") {
@@ -462,6 +473,19 @@ TEST_CASE("a self-referential tree of new objects is inserted in one flush, pare
     CHECK(leaf->parent->parent->parent->name == "root");
     CHECK_FALSE(leaf->parent->parent->parent->parent);
     CHECK(leaf->parent->parent->parent->children.size() == 2);
+
+    // A self-referential collection joined to its own table.
+    sa::Session joined(f.engine);
+    f.capture.lines.clear();
+    auto a = joined.query<Category>()
+                 .filter(sa::col<&Category::name> == "a")
+                 .options(sa::joinedload<&Category::children>())
+                 .one();
+    REQUIRE(a->children.size() == 2);
+    CHECK(a->children[0]->name == "a1");
+    CHECK(a->children[1]->name == "a2");
+    CHECK(a->children[1]->parent.get() == a);
+    CHECK(starting(f.capture, "SELECT") == 1);
 
     // New objects that refer to each other in a cycle are refused, and nothing is written.
     sa::Session bad(f.engine);
