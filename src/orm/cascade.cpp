@@ -1,14 +1,16 @@
-// The delete cascades, as SQLAlchemy names them: what happens to the objects related to
+// The delete and merge cascades, as SQLAlchemy names them: what happens to the objects related to
 // one the program deletes (delete: they are deleted too; otherwise their foreign key is
 // set to NULL, and a deleted object's association rows go), and to a child taken out of
 // its parent's collection (delete-orphan: it is deleted at the next explicit flush or
 // commit; an autoflush leaves it be, as it may be on its way to another parent). passive_deletes leaves the rows
-// of an unloaded collection to the database's ON DELETE instead of loading them.
+// of an unloaded collection to the database's ON DELETE instead of loading them. merge:
+// session.merge() of an object merges what its loaded relationships hold too.
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 
 #include <set>
+#include <vector>
 #include <utility>
 
 namespace alchemy::detail {
@@ -70,6 +72,35 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
 void ModelSetCore::load_for_delete(InstanceState& state) {
     for (const auto* rel : ops_.relationships)
         if (!rel->member(state.object).loaded() && read_before_delete(*rel)) load_relationship(session_, *rel, state);
+}
+
+void ModelSetCore::merge_relationships(const void* source, InstanceState& target, MergeMemo& memo) {
+    auto* values = const_cast<void*>(source);  // only read: the members' const readers are not exposed
+    for (const auto* rel : ops_.relationships) {
+        // A member the program never loaded or set says nothing: the session's stays.
+        if (!rel->cascade_merge || !rel->member(values).loaded()) continue;
+        const auto& target_ops = rel->target();
+        auto merged = [&](const std::shared_ptr<void>& object) {
+            return object ? target_ops.merge_object(session_, object, memo) : nullptr;
+        };
+        std::vector<std::shared_ptr<void>> wanted;
+        switch (rel->kind) {
+            case RelationshipKind::many_to_one: {
+                auto parent = merged(rel->reference(values).peek());
+                if (rel->reference(target.object).peek() != parent) rel->reference(target.object).set(std::move(parent));
+                break;
+            }
+            case RelationshipKind::one_to_many:
+            case RelationshipKind::one_to_one:
+                for (const auto& child : rel->children(values).held()) wanted.push_back(merged(child));
+                rel->children(target.object).assign(wanted);
+                break;
+            case RelationshipKind::many_to_many:
+                for (const auto& linked : rel->associated(values).held()) wanted.push_back(merged(linked));
+                rel->associated(target.object).assign(wanted);
+                break;
+        }
+    }
 }
 
 void SessionCore::delete_orphans(bool automatic) {

@@ -217,13 +217,14 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
 
 bool loads_eagerly(const ModelOps& ops) noexcept {
     return std::any_of(ops.relationships.begin(), ops.relationships.end(),
-                       [](const RelationshipOps* rel) { return rel->lazy == Lazy::selectin; });
+                       [](const RelationshipOps* rel) { return rel->lazy == Lazy::selectin || rel->lazy == Lazy::joined; });
 }
 
 void load_eager(SessionCore& session, const ModelOps& ops, std::span<InstanceState* const> owners,
                 const RelationshipOps* skip) {
     for (const auto* rel : ops.relationships) {
-        if (rel->lazy != Lazy::selectin || rel == skip) continue;
+        // A joined one the query could not join (get(), a relationship load) comes as selectin.
+        if ((rel->lazy != Lazy::selectin && rel->lazy != Lazy::joined) || rel == skip) continue;
         auto pending = unloaded(*rel, owners);
         // A query's lazyload/raiseload for these objects overrides the mapping.
         std::erase_if(pending, [&](InstanceState* owner) {

@@ -147,12 +147,15 @@ Children& Children::operator=(const Children& other) {
         items_ = other.items_;
         return *this;
     }
-    const auto wanted = other.items();
+    assign(other.items());
+    return *this;
+}
+
+void Children::assign(const std::vector<std::shared_ptr<void>>& wanted) {
     const auto present = items();
     for (const auto& child : present)
         if (std::find(wanted.begin(), wanted.end(), child) == wanted.end()) remove(child.get());
     for (const auto& child : wanted) add(child);
-    return *this;
 }
 
 const std::vector<std::shared_ptr<void>>& Children::items() const {
@@ -254,12 +257,15 @@ Associated& Associated::operator=(const Associated& other) {
         return *this;
     }
     other.items();
-    const auto wanted = other.held();
+    assign(other.held());
+    return *this;
+}
+
+void Associated::assign(const std::vector<std::shared_ptr<void>>& wanted) {
     items();
     for (const auto& target : held())
         if (std::find(wanted.begin(), wanted.end(), target) == wanted.end()) remove(target.get());
     for (const auto& target : wanted) add(target);
-    return *this;
 }
 
 const std::vector<void*>& Associated::items() const {

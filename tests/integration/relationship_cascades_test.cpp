@@ -180,7 +180,8 @@ inline constexpr auto sa::mapping<casc::Person> =
               sa::relationship(&casc::Person::reviewed).back_populates(&casc::Paper::reviewer));
 template <>
 inline constexpr auto sa::mapping<casc::Paper> =
-    sa::table("papers", sa::relationship(&casc::Paper::reviewer).foreign_key(&casc::Paper::reviewed_by));
+    sa::table("papers", sa::relationship(&casc::Paper::reviewer).foreign_key(&casc::Paper::reviewed_by),
+              sa::relationship(&casc::Paper::author).lazy(sa::Lazy::joined));
 template <>
 inline constexpr auto sa::mapping<casc::Category> = sa::table("categories");
 template <>
@@ -429,8 +430,10 @@ TEST_CASE("two relationships between one pair of models, paired in the mapping")
         s.commit();
     }
     sa::Session s(f.engine);
+    f.capture.lines.clear();
     auto paper = s.query<Paper>().one();
     CHECK(paper->author->name == "ann");
+    CHECK(starting(f.capture, "SELECT") == 1);   // the mapping's lazy(joined): in the query's statement
     CHECK(paper->reviewer->name == "bob");
     CHECK(paper->reviewed_by == paper->reviewer->id);   // the mapping's foreign_key()
     auto bob = paper->reviewer.get();

@@ -406,3 +406,35 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         CHECK(selects(f.capture.lines) == 1);
     }
 }
+
+TEST_CASE("merge() of a detached graph merges what its loaded relationships hold (the merge cascade)") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Author> ann;
+    {
+        sa::Session session(f.engine);
+        ann = session.query<Author>()
+                  .filter(sa::col<&Author::name> == "ann")
+                  .options(sa::selectinload<&Author::posts>())
+                  .one();
+    }
+    // Changed while detached: a column of ann, a column of one of her posts, a new post.
+    ann->name = "ann2";
+    ann->posts[0]->title = "a1-edited";
+    ann->posts.add(Post{.title = "a3"});
+
+    sa::Session session(f.engine);
+    auto merged = session.merge(ann);
+    CHECK(merged.get() != ann.get());   // the session's own object, as in SQLAlchemy
+    CHECK(merged->name == "ann2");
+    CHECK(titles(merged->posts) == std::vector<std::string>{"a1-edited", "a2", "a3"});
+    CHECK(merged->posts[2]->author.get() == merged);
+    CHECK_FALSE(session.contains(ann->posts[2]));   // merged copies, not the program's objects
+    session.commit();
+
+    sa::Session check(f.engine);
+    auto author = check.query<Author>().filter(sa::col<&Author::name> == "ann2").one();
+    CHECK(titles(author->posts) == std::vector<std::string>{"a1-edited", "a2", "a3"});
+    CHECK(check.query<Post>().count() == 4);
+}

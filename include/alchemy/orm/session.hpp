@@ -188,13 +188,8 @@ public:
     template <class T>
         requires(!detail::is_shared_ptr_v<T> && detail::require_model<T>())
     std::shared_ptr<T> merge(const T& values) {
-        if (!needs_generated_key(values))
-            if (auto existing = models<T>().get_by_key_of(values)) {
-                // Columns only: what relationships hold is not the row's to overwrite.
-                detail::model_ops<T>().copy_columns(existing.get(), &values);
-                return existing;
-            }
-        return add(T(values));
+        detail::MergeMemo memo;
+        return models<T>().merge(values, memo);
     }
     template <class T>
     std::shared_ptr<T> merge(const std::shared_ptr<T>& object) {

@@ -236,6 +236,7 @@ inline constexpr Direction descending = Direction::descending;
 enum class Lazy : unsigned char {
     select,    ///< on first access, with the other objects of the same query (the default)
     selectin,  ///< with every query of the owner, in one more statement
+    joined,    ///< in every query of the owner, by a LEFT OUTER JOIN (elsewhere as selectin)
     raise,     ///< never implicitly: reading it unloaded is an InvalidRequestError
 };
 

@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace alchemy::detail {
@@ -36,6 +37,12 @@ template <class T>
 void add_object(SessionCore& session, const std::shared_ptr<void>& object);
 template <class T>
 std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first);
+
+/// The objects one merge() has merged so far (source -> the session's), so that a graph
+/// with cycles (a parent and its children) is merged once per object.
+using MergeMemo = std::unordered_map<const void*, std::shared_ptr<void>>;
+template <class T>
+std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo);
 
 /// A set of a model's column indexes.
 class ColumnMask {
@@ -121,6 +128,8 @@ struct ModelOps {
     /// The session's object for T's columns [first, first + column_count) of the current
     /// row; null when its key is NULL (a LEFT OUTER JOIN that found nothing).
     std::shared_ptr<void> (*adopt_row)(SessionCore& session, const Cursor& row, int first);
+    /// session.merge() of a T reached through a relationship with the merge cascade.
+    std::shared_ptr<void> (*merge_object)(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo);
 };
 
 template <class T>
@@ -339,6 +348,7 @@ const ModelOps& model_ops() {
             .load_rows = &load_rows<T>,
             .add_object = &add_object<T>,
             .adopt_row = &adopt_row<T>,
+            .merge_object = &merge_object<T>,
         };
     }();
     return ops;

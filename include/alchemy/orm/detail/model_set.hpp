@@ -58,6 +58,9 @@ public:
     /// The delete cascade reached `state`: a pending object is expunged, a persistent one
     /// deleted with its own cascades.
     void delete_with_cascades(InstanceState& state);
+    /// The merge cascade: what the loaded relationships of `source` (a T not of this
+    /// session) hold, merged, becomes what those of `target` hold.
+    void merge_relationships(const void* source, InstanceState& target, MergeMemo& memo);
     /// Loads the relationships of `state` its delete cascades must read.
     void load_for_delete(InstanceState& state);
     void expunge(InstanceState& state);
@@ -258,6 +261,27 @@ public:
         return object;
     }
 
+    /// session.merge(): the session's object with the key of `values` takes its columns
+    /// (read from the database first when not in the identity map), or a copy of `values`
+    /// is added; then the merge cascade merges what `values`' relationships hold and puts
+    /// the results into the session's object. `memo` holds what this merge() did so far.
+    std::shared_ptr<T> merge(const T& values, MergeMemo& memo) {
+        if (auto it = memo.find(&values); it != memo.end()) return std::static_pointer_cast<T>(it->second);
+        std::shared_ptr<T> target;
+        if (!needs_generated_key(values)) target = get_by_key_of(values);
+        if (target) {
+            core_.ops().copy_columns(target.get(), &values);
+        } else {
+            T fresh(values);
+            release_relationships(fresh);  // they take the merged objects below
+            target = make_tracked(std::move(fresh)).object;
+            add(target);
+        }
+        memo.emplace(&values, target);
+        if (!core_.ops().relationships.empty()) core_.merge_relationships(&values, *find_state(target), memo);
+        return target;
+    }
+
     /// The state of the persistent object with the key of `values`, or null (no SQL).
     InstanceState* state_with_key_of(const T& values) const noexcept { return core_.identity_state(&values); }
     /// Each persistent object, for synchronize_session; f(T&, InstanceState&).
@@ -294,6 +318,11 @@ void load_rows(SessionCore& session, std::string_view sql, std::span<const Param
     ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
     for (auto& row : session.connection().execute_sql(sql, params).template as<T>())
         out.push_back(set.adopt(std::move(row)));
+}
+
+template <class T>
+std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo) {
+    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).merge(*static_cast<const T*>(source.get()), memo);
 }
 
 template <class T>

@@ -32,7 +32,8 @@ void load_relationship(SessionCore& session, const RelationshipOps& rel, Instanc
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners);
 /// Loader option paths: each step of `path` for the objects the level before reached.
 void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const LoadStep> path);
-/// Whether a model has relationships the mapping loads with every query (lazy selectin).
+/// Whether a model has relationships the mapping loads with every query (lazy selectin
+/// or joined).
 bool loads_eagerly(const ModelOps& ops) noexcept;
 /// Loads those relationships of `owners` (objects of `ops`' model) that are not loaded,
 /// but `skip`.

@@ -146,6 +146,8 @@ public:
     bool remove(const void* child);
     /// HasOne: `child` (or none) replaces the present one.
     void replace(const std::shared_ptr<void>& child);
+    /// The children become `wanted`, through remove() and add().
+    void assign(const std::vector<std::shared_ptr<void>>& wanted);
 
     // For the Session ------------------------------------------------------------------
     bool contains(const void* child) const noexcept;
@@ -187,6 +189,8 @@ public:
     void add(const std::shared_ptr<void>& target);
     /// Unlinks `target` (its association row is deleted at flush). False if not linked.
     bool remove(const void* target);
+    /// The links become `wanted`, through remove() and add().
+    void assign(const std::vector<std::shared_ptr<void>>& wanted);
     bool contains(const void* target) const noexcept;
 
     // For the Session ------------------------------------------------------------------

@@ -54,9 +54,11 @@ struct RelationshipOps {
     /// The member of the target that pairs with this one, or null.
     const RelationshipOps* (*paired)();
     /// From sa::relationship(...) in the mapping: deleting the owner deletes the targets;
-    /// a child taken out of the collection is deleted; an unloaded collection is left to
-    /// the database's ON DELETE; how an unloaded member loads.
+    /// merge() of the owner merges what the member holds; a child taken out of the
+    /// collection is deleted; an unloaded collection is left to the database's ON DELETE;
+    /// how an unloaded member loads.
     bool cascade_delete;
+    bool cascade_merge;
     bool delete_orphan;
     bool passive_deletes;
     Lazy lazy;
@@ -303,6 +305,7 @@ void read_settings(RelationshipOps& r) {
     using F = field_t<T, Field>;
     using X = typename F::target_type;
     r.cascade_delete = false;
+    r.cascade_merge = true;
     r.delete_orphan = false;
     r.passive_deletes = false;
     r.lazy = Lazy::select;
@@ -322,6 +325,7 @@ void read_settings(RelationshipOps& r) {
                       "alchemy: delete_orphan is not supported on a ManyToMany (an object there may have "
                       "many parents)");
         r.cascade_delete = detail::includes(o.cascades, Cascade::delete_);
+        r.cascade_merge = detail::includes(o.cascades, Cascade::merge);
         r.delete_orphan = detail::includes(o.cascades, Cascade::delete_orphan);
         r.passive_deletes = o.passive;
         r.lazy = o.loading;
