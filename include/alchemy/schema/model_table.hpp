@@ -61,24 +61,38 @@ consteval auto id_suffixed() {
     return out;
 }
 
+template <class T>
+inline constexpr std::size_t option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<T>.options)>>;
+
+/// The index in sa::mapping<T>'s options of the sa::relationship(...) of field `Field`,
+/// or option_count<T>.
+template <class T, std::size_t Field>
+consteval std::size_t relationship_settings_index() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        std::size_t found = option_count<T>;
+        [[maybe_unused]] auto read = [&](std::size_t i, const auto& o) {
+            if constexpr (std::remove_cvref_t<decltype(o)>::kind == option_kind::relationship)
+                if (field_index_of<T>(o.field) == Field) found = i;
+        };
+        (read(I, std::get<I>(mapping<T>.options)), ...);
+        return found;
+    }(std::make_index_sequence<option_count<T>>{});
+}
+
 /// The field `sa::relationship(&T::x).foreign_key(&T::f)` names for relationship field
 /// `Field` in sa::mapping<T>, or field_count<T>.
 template <class T, std::size_t Field>
 consteval std::size_t declared_foreign_key_field() {
-    return std::apply(
-        [](const auto&... options) {
-            std::size_t found = field_count<T>;
-            [[maybe_unused]] auto read = [&](const auto& o) {
-                using O = std::remove_cvref_t<decltype(o)>;
-                if constexpr (O::kind == option_kind::relationship) {
-                    if constexpr (!std::is_null_pointer_v<typename O::key_type>)
-                        if (field_index_of<T>(o.field) == Field) found = field_index_of<T>(o.key);
-                }
-            };
-            (read(options), ...);
-            return found;
-        },
-        mapping<T>.options);
+    constexpr std::size_t i = relationship_settings_index<T, Field>();
+    if constexpr (i == option_count<T>) {
+        return field_count<T>;
+    } else {
+        constexpr const auto& o = std::get<i>(mapping<T>.options);
+        if constexpr (std::is_null_pointer_v<typename std::remove_cvref_t<decltype(o)>::key_type>)
+            return field_count<T>;
+        else
+            return field_index_of<T>(o.key);
+    }
 }
 
 /// The checks of a BelongsTo's foreign-key field (Relationship and Column name them in

@@ -154,29 +154,11 @@ constexpr std::size_t belongs_to_fk() {
     return belongs_to_column<T, Field>();
 }
 
-template <class T>
-inline constexpr std::size_t option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<T>.options)>>;
-
-/// The index in sa::mapping<T>'s options of the sa::relationship(...) of field `Field`,
-/// or option_count<T>.
-template <class T, std::size_t Field>
-consteval std::size_t settings_index() {
-    return []<std::size_t... I>(std::index_sequence<I...>) {
-        std::size_t found = option_count<T>;
-        [[maybe_unused]] auto read = [&](std::size_t i, const auto& o) {
-            if constexpr (std::remove_cvref_t<decltype(o)>::kind == option_kind::relationship)
-                if (field_index_of<T>(o.field) == Field) found = i;
-        };
-        (read(I, std::get<I>(mapping<T>.options)), ...);
-        return found;
-    }(std::make_index_sequence<option_count<T>>{});
-}
-
 /// The field of X that T's mapping pairs with field `Field` of T (back_populates), or
 /// field_count<X>; field_count<X> + 1 when it names a member of another model.
 template <class T, std::size_t Field, class X>
 consteval std::size_t declared_back() {
-    constexpr std::size_t i = settings_index<T, Field>();
+    constexpr std::size_t i = relationship_settings_index<T, Field>();
     if constexpr (i == option_count<T>) {
         return field_count<X>;
     } else {
@@ -311,7 +293,7 @@ void read_settings(RelationshipOps& r) {
     r.lazy = Lazy::select;
     r.order_column = model_info<X>::column_count;
     r.order_descending = false;
-    constexpr std::size_t i = settings_index<T, Field>();
+    constexpr std::size_t i = relationship_settings_index<T, Field>();
     if constexpr (i < option_count<T>) {
         constexpr const auto& o = std::get<i>(mapping<T>.options);
         using O = std::remove_cvref_t<decltype(o)>;
