@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -146,6 +147,21 @@ struct ItemLabel {
     sa::BelongsTo<Label> label{};
 };
 
+// A many-to-many of a model with itself: who follows whom.
+struct Follow;
+struct Account {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Account, Follow> following{};
+    sa::ManyToMany<Account, Follow> followers{};
+};
+struct Follow {
+    std::int64_t follower_id = 0;
+    std::int64_t followed_id = 0;
+    sa::BelongsTo<Account> follower{};
+    sa::BelongsTo<Account> followed{};
+};
+
 }  // namespace casc
 
 template <>
@@ -187,6 +203,13 @@ inline constexpr auto sa::mapping<casc::Category> = sa::table("categories");
 template <>
 inline constexpr auto sa::mapping<casc::Team> = sa::table("teams");
 template <>
+inline constexpr auto sa::mapping<casc::Account> = sa::table(
+    "accounts", sa::relationship(&casc::Account::following).through(&casc::Follow::follower, &casc::Follow::followed),
+    sa::relationship(&casc::Account::followers).through(&casc::Follow::followed, &casc::Follow::follower));
+template <>
+inline constexpr auto sa::mapping<casc::Follow> =
+    sa::table("follows", sa::primary_key(&casc::Follow::follower_id, &casc::Follow::followed_id));
+template <>
 inline constexpr auto sa::mapping<casc::Player> =
     sa::table("players", sa::relationship(&casc::Player::team).cascade(sa::all));
 template <>
@@ -210,7 +233,7 @@ struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
         sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category, Team,
-                     Player, Item, Label, ItemLabel>()
+                     Player, Item, Label, ItemLabel, Account, Follow>()
             .create_all(engine);
     }
     template <class T>
@@ -534,4 +557,43 @@ TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, 
     CHECK(f.count<Item>() == 1);
     CHECK(f.count<Label>() == 0);
     CHECK(f.count<ItemLabel>() == 0);       // pear's link to "fruit" went with the label
+}
+
+TEST_CASE("a many-to-many of a model with itself: following and followers through one association model") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    auto names = [](const sa::ManyToMany<Account, Follow>& accounts) {
+        std::vector<std::string> out;
+        for (const Account& a : accounts) out.push_back(a.name);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    {
+        sa::Session s(f.engine);
+        auto ann = s.add(Account{.name = "ann"});
+        auto bob = s.add(Account{.name = "bob"});
+        auto cy = s.add(Account{.name = "cy"});
+        ann->following.add(bob);
+        ann->following.add(cy);
+        bob->following.add(cy);
+        CHECK(names(cy->followers) == std::vector<std::string>{"ann", "bob"});   // the other side, in memory
+        CHECK(names(bob->followers) == std::vector<std::string>{"ann"});
+        CHECK(ann->followers.empty());
+        s.commit();
+    }
+    {
+        sa::Session s(f.engine);
+        auto accounts = s.query<Account>().order_by(sa::col<&Account::id>).all();
+        REQUIRE(accounts.size() == 3);
+        CHECK(names(accounts[0]->following) == std::vector<std::string>{"bob", "cy"});
+        CHECK(accounts[0]->followers.empty());
+        CHECK(names(accounts[2]->followers) == std::vector<std::string>{"ann", "bob"});
+        CHECK(accounts[2]->following.empty());
+        accounts[0]->following.remove(accounts[1]);   // ann unfollows bob
+        CHECK(accounts[1]->followers.empty());
+        s.delete_(accounts[2]);                       // cy's links go with cy, both ways
+        s.commit();
+    }
+    CHECK(f.count<Follow>() == 0);
+    CHECK(f.count<Account>() == 2);
 }

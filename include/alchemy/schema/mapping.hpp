@@ -247,17 +247,27 @@ enum class Lazy : unsigned char {
 ///   sa::relationship(&Post::reviewer).foreign_key(&Post::reviewed_by)
 /// `Back`, `ForeignKey` and `Order` are std::nullptr_t until given; the ORM reads them
 /// (alchemy/orm/detail/relationship_ops.hpp).
+/// The two BelongsTo of an association model a ManyToMany goes through: the one that
+/// refers to the owner, then the one that refers to the target.
+template <field_pointer Mine, field_pointer Theirs>
+struct association_sides {
+    Mine mine;
+    Theirs theirs;
+};
+
 template <field_pointer M, class Back = std::nullptr_t, class ForeignKey = std::nullptr_t,
-          class Order = std::nullptr_t>
+          class Order = std::nullptr_t, class Sides = std::nullptr_t>
 struct relationship_option {
     static constexpr detail::option_kind kind = detail::option_kind::relationship;
     using back_type = Back;
     using key_type = ForeignKey;
     using order_type = Order;
+    using sides_type = Sides;
     M field;
     Back back{};
     ForeignKey key{};
     Order order{};
+    Sides sides{};
     Cascade cascades = Cascade::save_update | Cascade::merge;
     Lazy loading = Lazy::select;
     bool passive = false;
@@ -282,19 +292,27 @@ struct relationship_option {
     }
     /// The member of the other model this one pairs with (when inference is ambiguous).
     template <field_pointer B>
-    constexpr relationship_option<M, B, ForeignKey, Order> back_populates(B other) const {
-        return {field, other, key, order, cascades, loading, passive, order_direction};
+    constexpr relationship_option<M, B, ForeignKey, Order, Sides> back_populates(B other) const {
+        return {field, other, key, order, sides, cascades, loading, passive, order_direction};
     }
     /// BelongsTo: the foreign-key field, when it is not named <relationship>_id.
     template <field_pointer F>
-    constexpr relationship_option<M, Back, F, Order> foreign_key(F column) const {
-        return {field, back, column, order, cascades, loading, passive, order_direction};
+    constexpr relationship_option<M, Back, F, Order, Sides> foreign_key(F column) const {
+        return {field, back, column, order, sides, cascades, loading, passive, order_direction};
     }
     /// HasMany: the order of the loaded collection, by a field of the target.
     template <field_pointer O>
-    constexpr relationship_option<M, Back, ForeignKey, O> order_by(O target_field,
-                                                                   Direction direction = ascending) const {
-        return {field, back, key, target_field, cascades, loading, passive, direction};
+    constexpr relationship_option<M, Back, ForeignKey, O, Sides> order_by(O target_field,
+                                                                          Direction direction = ascending) const {
+        return {field, back, key, target_field, sides, cascades, loading, passive, direction};
+    }
+    /// ManyToMany: the association's BelongsTo that refers to the owner, and the one that
+    /// refers to the target; needed when both refer to one model (SQLAlchemy's
+    /// primaryjoin/secondaryjoin for a many-to-many of a model with itself).
+    template <field_pointer Mine, field_pointer Theirs>
+    constexpr relationship_option<M, Back, ForeignKey, Order, association_sides<Mine, Theirs>> through(
+        Mine mine, Theirs theirs) const {
+        return {field, back, key, order, {mine, theirs}, cascades, loading, passive, order_direction};
     }
 };
 template <field_pointer M>

@@ -22,6 +22,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace alchemy::detail {
 
@@ -125,19 +126,22 @@ consteval std::size_t association_side() {
     constexpr auto found = fields_where<A, belongs_to_of<Side>::template test>();
     static_assert(found.size() == 1,
                   "alchemy: ManyToMany<X, A> needs the association model A to have exactly one "
-                  "BelongsTo<T> and one BelongsTo<X> (T, X and A are in the instantiation above); "
-                  "a many-to-many of a model with itself is not supported yet");
+                  "BelongsTo<T> and one BelongsTo<X> (T, X and A are in the instantiation above), or "
+                  "the mapping to name them: sa::relationship(&T::member).through(&A::owner_side, "
+                  "&A::target_side)");
     return found[0];
 }
 
-/// ManyToMany<X, A> in T pairs with X's one ManyToMany<T, A>, if it has one.
-template <class T, class X, class A>
+/// ManyToMany<X, A> in T pairs with X's one (other) ManyToMany<T, A>, if it has one.
+template <class T, std::size_t Field, class X, class A>
 consteval std::size_t reverse_many_to_many() {
-    constexpr auto theirs = fields_where<X, many_to_many_of<T, A>::template test>();
-    static_assert(theirs.size() < 2,
+    constexpr auto all = fields_where<X, many_to_many_of<T, A>::template test>();
+    constexpr std::size_t mine = std::is_same_v<T, X> ? 1 : 0;  // a model with itself lists this member too
+    static_assert(all.size() < 2 + mine,
                   "alchemy: ManyToMany<X, A> in T is ambiguous: X has several ManyToMany<T, A> (T, X and "
-                  "A are in the instantiation above)");
-    if constexpr (theirs.size() == 1) return theirs[0];
+                  "A are in the instantiation above); pair them with .back_populates(&X::member)");
+    for (auto f : all)
+        if (!mine || f != Field) return f;
     return field_count<X>;
 }
 
@@ -240,6 +244,46 @@ consteval std::size_t reverse_collection() {
     return field_count<X>;
 }
 
+/// Whether the mapping names the association's sides of field `Field` (.through(...)).
+template <class T, std::size_t Field>
+consteval bool declares_sides() {
+    constexpr std::size_t i = relationship_settings_index<T, Field>();
+    if constexpr (i < option_count<T>)
+        return !std::is_null_pointer_v<
+            typename std::remove_cvref_t<decltype(std::get<i>(mapping<T>.options))>::sides_type>;
+    else
+        return false;
+}
+
+/// ManyToMany field `Field` of T: the association's BelongsTo referring to the owner and
+/// the one referring to the target, from the mapping's .through(...) or by their types.
+template <class T, std::size_t Field>
+consteval std::pair<std::size_t, std::size_t> association_fields() {
+    using F = field_t<T, Field>;
+    using X = typename F::target_type;
+    using A = typename F::association_type;
+    if constexpr (declares_sides<T, Field>()) {
+        constexpr const auto& o = std::get<relationship_settings_index<T, Field>()>(mapping<T>.options);
+        using Mine = decltype(o.sides.mine);
+        using Theirs = decltype(o.sides.theirs);
+        static_assert(std::is_same_v<model_of_t<Mine>, A> && std::is_same_v<model_of_t<Theirs>, A> &&
+                          std::is_same_v<typename member_pointer_traits<Mine>::field, BelongsTo<T>> &&
+                          std::is_same_v<typename member_pointer_traits<Theirs>::field, BelongsTo<X>>,
+                      "alchemy: .through(&A::owner_side, &A::target_side) names the association model's "
+                      "BelongsTo<T> and BelongsTo<X> (T, X and A are in the instantiation above)");
+        constexpr std::size_t mine = field_index_of<A>(o.sides.mine);
+        constexpr std::size_t theirs = field_index_of<A>(o.sides.theirs);
+        static_assert(mine != theirs, "alchemy: .through() names the same BelongsTo for both sides");
+        return {mine, theirs};
+    } else {
+        static_assert(!std::is_same_v<T, X>,
+                      "alchemy: a ManyToMany of a model with itself needs the mapping to say which BelongsTo "
+                      "of the association refers to the owner: sa::relationship(&T::member).through("
+                      "&A::owner_side, &A::target_side) (T and A are in the instantiation above)");
+        return {association_side<A, T>(), association_side<A, X>()};
+    }
+}
+
 /// Whether member type B is a relationship whose target is T.
 template <class B, class T>
 consteval bool relationship_to() {
@@ -276,7 +320,7 @@ consteval std::size_t partner() {
     } else if constexpr (is_belongs_to_v<F>) {
         return reverse_collection<T, X>();
     } else if constexpr (is_many_to_many_v<F>) {
-        return reverse_many_to_many<T, X, typename F::association_type>();
+        return reverse_many_to_many<T, Field, X, typename F::association_type>();
     } else {
         return reverse_belongs_to<T, X>();
     }
@@ -366,13 +410,11 @@ const RelationshipOps& relationship_ops() {
             r.foreign_key = belongs_to_fk<T, field>();
         } else if constexpr (is_many_to_many_v<F>) {
             using A = typename F::association_type;
-            static_assert(!std::is_same_v<T, X>,
-                          "alchemy: a ManyToMany of a model with itself is not supported yet (T is in the "
-                          "instantiation above)");
+            constexpr auto sides = association_fields<T, field>();
             r.kind = RelationshipKind::many_to_many;
             r.association = &model_ops<A>;
-            r.foreign_key = belongs_to_fk<A, association_side<A, T>()>();
-            r.association_target_key = belongs_to_fk<A, association_side<A, X>()>();
+            r.foreign_key = belongs_to_fk<A, sides.first>();
+            r.association_target_key = belongs_to_fk<A, sides.second>();
         } else {
             r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
             r.foreign_key = belongs_to_fk<X, partner<T, field>()>();
