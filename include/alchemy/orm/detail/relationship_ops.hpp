@@ -152,12 +152,6 @@ consteval std::size_t relationship_index() {
     return relationship_fields<T>.size();
 }
 
-/// The column of BelongsTo field `Field` of T (model_table.hpp's belongs_to_column).
-template <class T, std::size_t Field>
-constexpr std::size_t belongs_to_fk() {
-    return belongs_to_column<T, Field>();
-}
-
 /// The field of X that T's mapping pairs with field `Field` of T (back_populates), or
 /// field_count<X>; field_count<X> + 1 when it names a member of another model.
 template <class T, std::size_t Field, class X>
@@ -407,17 +401,17 @@ const RelationshipOps& relationship_ops() {
         read_settings<T, field>(r);
         if constexpr (is_belongs_to_v<F>) {
             r.kind = RelationshipKind::many_to_one;
-            r.foreign_key = belongs_to_fk<T, field>();
+            r.foreign_key = belongs_to_column<T, field>();
         } else if constexpr (is_many_to_many_v<F>) {
             using A = typename F::association_type;
             constexpr auto sides = association_fields<T, field>();
             r.kind = RelationshipKind::many_to_many;
             r.association = &model_ops<A>;
-            r.foreign_key = belongs_to_fk<A, sides.first>();
-            r.association_target_key = belongs_to_fk<A, sides.second>();
+            r.foreign_key = belongs_to_column<A, sides.first>();
+            r.association_target_key = belongs_to_column<A, sides.second>();
         } else {
             r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
-            r.foreign_key = belongs_to_fk<X, partner<T, field>()>();
+            r.foreign_key = belongs_to_column<X, partner<T, field>()>();
         }
         return r;
     }();
