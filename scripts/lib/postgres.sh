@@ -11,7 +11,9 @@
 # $ALCHEMY_PG_USER (default "alchemy-pg", created with useradd when missing); otherwise as
 # the calling user. It listens on 127.0.0.1 only, with trust authentication for TCP from
 # 127.0.0.1 and for its unix socket, which lives inside the temp directory. fsync is off:
-# the data is thrown away.
+# the data is thrown away. It accepts streaming replication connections the same way (for
+# the hot standby of scripts/lib/replica.sh) and keeps 256MB of WAL, so that a standby a
+# test stopped for a while can catch up when started again.
 #
 # Input (optional):
 #   ALCHEMY_PG_BIN    PostgreSQL bin directory (default /usr/lib/postgresql/15/bin)
@@ -112,22 +114,32 @@ synchronous_commit = off
 full_page_writes = off
 log_min_messages = warning
 log_line_prefix = '%m [%p] %u@%d '
+# Streaming replication (scripts/lib/replica.sh); wal_level and max_wal_senders are the
+# PostgreSQL 15 defaults, spelled out because the standby depends on them.
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = 256MB
 EOF
     cat >"$data/pg_hba.conf" <<'EOF'
 # alchemy throwaway test server: trust, loopback and the private unix socket only.
-local   all   all                  trust
-host    all   all   127.0.0.1/32   trust
+local   all           all                  trust
+host    all           all   127.0.0.1/32   trust
+local   replication   all                  trust
+host    replication   all   127.0.0.1/32   trust
 EOF
 }
 
-# The pg_ctl wrapper exported as ALCHEMY_PG_CTL.
+# Writes a pg_ctl wrapper for one server: ALCHEMY_PG_CTL for this one (data directory and
+# log default to ALCHEMY_PG_DATA and ALCHEMY_PG_LOG), ALCHEMY_REPLICA_CTL for the standby.
+#   pg_write_ctl_wrapper WRAPPER [DATA_DIR LOG_FILE [DESCRIPTION]]
 pg_write_ctl_wrapper() {
-    local wrapper=$1
+    local wrapper=$1 data=${2:-$ALCHEMY_PG_DATA} log=${3:-$ALCHEMY_PG_LOG}
+    local what=${4:-the alchemy throwaway test server}
     cat >"$wrapper" <<EOF
 #!/usr/bin/env bash
-# pg_ctl for the alchemy throwaway test server, e.g. \`$wrapper restart\`.
+# pg_ctl for $what, e.g. \`$wrapper restart\`.
 set -euo pipefail
-cmd=('$ALCHEMY_PG_BIN/pg_ctl' -D '$ALCHEMY_PG_DATA' -l '$ALCHEMY_PG_LOG' -w -t 60 "\$@")
+cmd=('$ALCHEMY_PG_BIN/pg_ctl' -D '$data' -l '$log' -w -t 60 "\$@")
 if [[ \$(id -u) -eq 0 && '$PG_RUN_AS' != root ]]; then
     exec runuser -u '$PG_RUN_AS' -- "\${cmd[@]}"
 fi
@@ -177,7 +189,7 @@ pg_throwaway_start() {
             ALCHEMY_TEST_POSTGRES_URL="postgresql://$PG_RUN_AS@127.0.0.1:$port/postgres"
             export ALCHEMY_TEST_POSTGRES_URL ALCHEMY_PG_BIN ALCHEMY_PG_DATA ALCHEMY_PG_CTL_USER \
                 ALCHEMY_PG_PORT ALCHEMY_PG_SOCKET_DIR ALCHEMY_PG_LOG ALCHEMY_PG_CTL
-            pg_write_ctl_wrapper "$ALCHEMY_PG_CTL" || return 1
+            pg_write_ctl_wrapper "$ALCHEMY_PG_CTL" "$data" "$ALCHEMY_PG_LOG" || return 1
             pg_log "PostgreSQL $("$ALCHEMY_PG_BIN/postgres" --version | awk '{print $3}') running as $PG_RUN_AS on 127.0.0.1:$port"
             return 0
         fi
@@ -192,20 +204,28 @@ pg_throwaway_start() {
     return 1
 }
 
+# Stops the server of a data directory: `pg_ctl stop -m fast`, and as a last resort kill -9
+# of the postmaster we started, by the pid it recorded. Returns 1 when there was nothing to
+# stop (no postmaster.pid). Used by pg_throwaway_stop and replica_throwaway_stop.
+#   pg_stop_data_dir DATA_DIR [LOG_PREFIX]
+pg_stop_data_dir() {
+    local data=$1 prefix=${2:-postgres}
+    [[ -f $data/postmaster.pid ]] || return 1
+    if ! (cd / && pg_as_user "$ALCHEMY_PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop) >/dev/null 2>&1; then
+        local pid
+        pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
+        if [[ $pid =~ ^[0-9]+$ ]]; then
+            printf '%s: pg_ctl stop failed; killing postmaster %s\n' "$prefix" "$pid" >&2
+            kill -9 "$pid" 2>/dev/null || true
+            sleep 1
+        fi
+    fi
+    return 0
+}
+
 pg_throwaway_stop() {
     [[ -n $PG_TMP_DIR && -d $PG_TMP_DIR ]] || return 0
-    local data=$PG_TMP_DIR/data
-    if [[ -f $data/postmaster.pid ]]; then
-        if ! (cd / && pg_as_user "$ALCHEMY_PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop) >/dev/null 2>&1; then
-            # Last resort: the postmaster we started, by the pid it recorded.
-            local pid
-            pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)
-            if [[ $pid =~ ^[0-9]+$ ]]; then
-                pg_log "pg_ctl stop failed; killing postmaster $pid"
-                kill -9 "$pid" 2>/dev/null || true
-                sleep 1
-            fi
-        fi
+    if pg_stop_data_dir "$PG_TMP_DIR/data" postgres; then
         pg_log "stopped"
     fi
     rm -rf "$PG_TMP_DIR"
