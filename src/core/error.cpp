@@ -35,12 +35,14 @@ std::string_view class_name(std::string_view sqlstate) {
     if (sqlstate == "23503") return "ForeignKeyViolation";
     if (sqlstate == "23502") return "NotNullViolation";
     if (sqlstate == "23514") return "CheckViolation";
+    if (sqlstate == "25006") return "ReadOnlySqlTransaction";
     const auto cls = sqlstate.substr(0, 2);
     if (cls == "23") return "IntegrityError";
     if (cls == "22") return "DataError";
     if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3D" || cls == "3F")
         return "ProgrammingError";
-    if (cls == "08" || cls == "25" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
+    if (cls == "25") return "InternalError";
+    if (cls == "08" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
         cls == "57" || cls == "58" || cls == "HY")
         return "OperationalError";
     return "DatabaseError";
@@ -77,7 +79,10 @@ namespace {
     if (name == "IntegrityError") raise.operator()<IntegrityError>();
     if (name == "DataError") raise.operator()<DataError>();
     if (name == "ProgrammingError") raise.operator()<ProgrammingError>();
+    // A lost connection is operational whatever the server said before it went.
     if (name == "OperationalError" || connection_invalidated) raise.operator()<OperationalError>();
+    if (name == "ReadOnlySqlTransaction") raise.operator()<ReadOnlySqlTransaction>();
+    if (name == "InternalError") raise.operator()<InternalError>();
     raise.operator()<DatabaseError>();
     __builtin_unreachable();
 }

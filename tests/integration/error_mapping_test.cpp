@@ -77,6 +77,30 @@ TEST_CASE("integrity errors are caught as IntegrityError and DatabaseError too")
                     sa::IntegrityError);
 }
 
+TEST_CASE("a write to a read-only database is a ReadOnlySqlTransaction, not a lost connection") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    create_schema(conn);
+    // SQLite: a connection opened read-only; PostgreSQL: a read-only transaction, what a
+    // hot-standby replica gives every transaction.
+    auto reader_engine = backend.is_sqlite() ? sa::create_engine(backend.url + "?mode=ro") : backend.engine();
+    auto reader = reader_engine.connect();
+    if (backend.is_postgresql()) reader.execute(sa::text("SET TRANSACTION READ ONLY"));
+    try {
+        reader.execute(sa::text("INSERT INTO parents (id, name) VALUES (2, 'bob')"));
+        FAIL("a read-only transaction took a write");
+    } catch (const sa::ReadOnlySqlTransaction& e) {
+        CHECK(e.sqlstate() == "25006");
+        CHECK_FALSE(e.connection_invalidated());
+        CHECK(dynamic_cast<const sa::InternalError*>(&e) != nullptr);
+        CHECK(dynamic_cast<const sa::OperationalError*>(&e) == nullptr);
+    }
+    reader.rollback();
+    // The connection is still good: only the write was refused.
+    CHECK(reader.execute(sa::text("SELECT count(*) FROM parents").columns<std::int64_t>()).scalar_one() == 1);
+}
+
 TEST_CASE("connection refused is an OperationalError without the password") {
     const auto url = "postgresql://scott:s3cr3t-pw@127.0.0.1:1/db?connect_timeout=2";
     auto engine = sa::create_engine(url);

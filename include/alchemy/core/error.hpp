@@ -109,6 +109,18 @@ class OperationalError : public DatabaseError {
 public:
     using DatabaseError::DatabaseError;
 };
+/// The transaction's state refuses the statement (SQLSTATE class 25, as psycopg2 and
+/// SQLAlchemy class it): not a lost connection, so retrying the same work does not help.
+class InternalError : public DatabaseError {
+public:
+    using DatabaseError::DatabaseError;
+};
+/// A write sent to a read-only transaction (25006): on PostgreSQL a hot-standby replica or
+/// `default_transaction_read_only`, on SQLite a database opened with `mode=ro`.
+class ReadOnlySqlTransaction : public InternalError {
+public:
+    using InternalError::InternalError;
+};
 /// Bad SQL: syntax errors, unknown tables or columns, wrong parameter counts.
 class ProgrammingError : public DatabaseError {
 public:
