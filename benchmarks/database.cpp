@@ -5,11 +5,12 @@
 
 namespace bench {
 
-Database::Database(const std::string& url)
+Database::Database(const std::string& url, std::optional<int> prepare_threshold)
     : url_(alchemy::make_url(url)),
       chores_(alchemy::create_engine(url_, {.pool_size = 1})),
-      engine_(alchemy::create_engine(url_)),
-      autocommit_engine_(alchemy::create_engine(url_, {.isolation_level = "AUTOCOMMIT"})),
+      engine_(alchemy::create_engine(url_, {.prepare_threshold = prepare_threshold})),
+      autocommit_engine_(alchemy::create_engine(
+          url_, {.isolation_level = "AUTOCOMMIT", .prepare_threshold = prepare_threshold})),
       metadata_(alchemy::metadata<User, Post>()) {}
 
 void Database::reset() {

@@ -15,17 +15,20 @@
 #include <alchemy/alchemy.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace bench {
 
 class Database {
 public:
-    explicit Database(const std::string& url);
+    /// `prepare_threshold`: EngineOptions::prepare_threshold of the alchemy variants' engines.
+    Database(const std::string& url, std::optional<int> prepare_threshold);
 
     const alchemy::URL& url() const noexcept { return url_; }
     bool is_postgres() const noexcept { return url_.backend() == "postgresql"; }
-    /// The engine every alchemy variant uses (default options, as an application would).
+    /// The engine every alchemy variant uses (default options, as an application would,
+    /// unless --prepare-threshold says otherwise).
     alchemy::Engine& engine() noexcept { return engine_; }
     /// The same database with isolation level AUTOCOMMIT: W4 Core's lookups each run in
     /// their own implicit transaction, like the raw C loop's.

@@ -35,11 +35,13 @@ namespace {
 
 constexpr const char* usage =
     "usage: alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]\n"
+    "                         [--prepare-threshold N|never]\n"
     "  --sqlite    SQLite database file or sqlite:/// URL (default: a file in a temporary\n"
     "              directory, removed afterwards)\n"
     "  --postgres  PostgreSQL URL (default: $ALCHEMY_TEST_POSTGRES_URL; skipped if neither)\n"
     "  --reps      repetitions per variant; the table shows medians (default 5)\n"
     "  --quick     tiny row counts and 1 repetition: checks that everything runs and agrees\n"
+    "  --prepare-threshold  EngineOptions::prepare_threshold of alchemy's engines (default 5)\n"
     "The tables \"users\" and \"posts\" are dropped and re-created in both databases.\n";
 
 struct Options {
@@ -48,6 +50,7 @@ struct Options {
     std::optional<std::string> postgres;
     std::optional<int> reps;
     bool quick = false;
+    std::optional<int> prepare_threshold = alchemy::EngineOptions{}.prepare_threshold;
 };
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -66,6 +69,17 @@ std::optional<Options> parse(int argc, char** argv) {
             if (!(options.sqlite = value())) return std::nullopt;
         } else if (arg == "--postgres") {
             if (!(options.postgres = value())) return std::nullopt;
+        } else if (arg == "--prepare-threshold") {
+            const auto text = value();
+            int threshold = 0;
+            if (text == "never") {
+                options.prepare_threshold.reset();
+            } else if (text && std::from_chars(text->data(), text->data() + text->size(), threshold).ec == std::errc{} &&
+                       threshold >= 0) {
+                options.prepare_threshold = threshold;
+            } else {
+                return std::nullopt;
+            }
         } else if (arg == "--reps") {
             const auto text = value();
             int reps = 0;
@@ -219,7 +233,7 @@ int main(int argc, char** argv) {
             sqlite = sqlite_url((temp->path() / "bench.sqlite").string());
         }
         {
-            bench::Database db(sqlite);
+            bench::Database db(sqlite, options->prepare_threshold);
             if (db.url().backend() != "sqlite" || db.url().is_memory())
                 throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
             const auto plan = bench::sqlite_plan(db, inputs);
@@ -230,10 +244,11 @@ int main(int argc, char** argv) {
         }
 
         if (postgres) {
-            bench::Database db(*postgres);
+            bench::Database db(*postgres, options->prepare_threshold);
             if (!db.is_postgres()) throw alchemy::ArgumentError("--postgres needs a postgresql:// URL");
-            const auto title = fmt::format("PostgreSQL {} (libpq {}, {})", postgres_server_version(db),
-                                           PQlibVersion(), db.url());
+            const auto threshold = options->prepare_threshold ? std::to_string(*options->prepare_threshold) : "never";
+            const auto title = fmt::format("PostgreSQL {} (libpq {}, {}, prepare_threshold {})",
+                                           postgres_server_version(db), PQlibVersion(), db.url(), threshold);
             failures += run_backend("postgresql", title, bench::postgres_plan(db, inputs), reps);
             failures += run_at_scale("postgresql", "PostgreSQL", db, *postgres, sizes, reps);
         } else {

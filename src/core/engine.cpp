@@ -45,7 +45,11 @@ Engine create_engine(const URL& url, EngineOptions options) {
     ConnectOptions connect_options;
     connect_options.args = url.query;
     for (const auto& [key, value] : opts.connect_args) connect_options.args[key] = value;
-    connect_options.server_prepared_statements = opts.server_prepared_statements;
+    if (opts.prepare_threshold && *opts.prepare_threshold < 0)
+        throw ArgumentError(
+            "alchemy: prepare_threshold must be 0 or more (0 prepares every statement at its "
+            "first run); std::nullopt never prepares");
+    connect_options.prepare_threshold = opts.prepare_threshold;
 
     PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout,
                              opts.pool_recycle, opts.pool_pre_ping};

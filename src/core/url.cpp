@@ -7,9 +7,11 @@
 //   "ss@host" as the host name.
 // - Host and database are percent-decoded too (SQLAlchemy decodes only user and password),
 //   so a literal '%' in a SQLite file name is written %25.
-// - A repeated query key keeps its last value (SQLAlchemy collects a list); a key with an
-//   empty value is kept as "" (SQLAlchemy drops it); an item without '=' is an error
-//   (SQLAlchemy drops it silently).
+// - A repeated query key keeps all its values joined by ',' (SQLAlchemy collects a list),
+//   the list form libpq reads for host and port, so a multi-host URL
+//   "?host=a:5432&host=b:5432" reaches the driver whole; a key with an empty value is
+//   kept as "" (SQLAlchemy drops it); an item without '=' is an error (SQLAlchemy drops
+//   it silently).
 // - '/' and '?' inside a user name or password must be percent-encoded, as RFC 3986 asks.
 //   A URL where an '@' after the host could be the end of such a password is rejected
 //   rather than guessed at, because guessing wrong would print the password in logs.
@@ -373,8 +375,9 @@ private:
         auto key = decode(item.substr(0, equals), query_key_part);
         const Part& value_part =
             is_secret_query_key(key) ? secret_query_value_part : query_value_part;
-        // A repeated key keeps its last value: the map holds one value per key.
-        url.query[std::move(key)] = decode(item.substr(equals + 1), value_part);
+        auto value = decode(item.substr(equals + 1), value_part);
+        const auto [it, added] = url.query.try_emplace(std::move(key), value);
+        if (!added) it->second += ',' + value;
     }
 
     std::string decode(std::string_view raw, const Part& part) const {

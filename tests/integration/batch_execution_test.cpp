@@ -130,7 +130,7 @@ TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each r
     // PostgreSQL pipelines named prepared statements, or unnamed ones behind PgBouncer.
     const bool prepared = GENERATE(true, false);
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.server_prepared_statements = prepared});
+    auto engine = backend.engine({.prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
     create_items(engine);
     auto conn = engine.connect();
     constexpr std::int64_t rows = 1000;
@@ -205,7 +205,7 @@ TEST_CASE("a failing row in a batch throws its error and the connection works af
     const auto failing_row = GENERATE(as<std::size_t>{}, 10, 700);
     const bool prepared = GENERATE(true, false);
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.server_prepared_statements = prepared});
+    auto engine = backend.engine({.prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
     create_items(engine);
     auto conn = engine.connect();
     std::vector<sa::Param> params;

@@ -4,6 +4,7 @@
 #include "support/backends.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <cstdint>
@@ -31,8 +32,10 @@ std::optional<sa::URL> server_url() {
     return std::nullopt;
 }
 
+/// Prepares every statement at its first run unless `options` say otherwise, so that the
+/// cases below see the server-side statements at once.
 std::unique_ptr<sa::DriverConnection> connect(const sa::URL& url,
-                                              sa::ConnectOptions options = {}) {
+                                              sa::ConnectOptions options = {.args = {}, .prepare_threshold = 0}) {
     return sa::driver_for(url).connect(url, options);
 }
 
@@ -128,6 +131,23 @@ TEST_CASE("a refused postgresql connection raises OperationalError without the p
         CHECK_THAT(e.what(), !Contains(password));
         CHECK_THAT(e.message(), !Contains(password));
     }
+}
+
+TEST_CASE("a multi-host URL tries its hosts in order, each with its own port", "[postgresql]") {
+    auto url = server_url();
+    if (!url) return;
+    const auto server_port = [](const std::string& text) {
+        auto engine = sa::create_engine(text);
+        auto conn = engine.connect();
+        return conn.execute(sa::text("SELECT inet_server_port()").columns<std::int64_t>()).scalar_one();
+    };
+    // SQLAlchemy's spelling: the first host refuses (port 1), libpq goes on to the second.
+    CHECK(server_port(fmt::format("postgresql://{}@/{}?host=127.0.0.1:1&host=127.0.0.1:{}&connect_timeout=5",
+                                  url->username, url->database, *url->port)) == *url->port);
+    // A host without a port takes the URL's port.
+    CHECK(server_port(fmt::format("postgresql://{}@127.0.0.1:{}/{}?host=127.0.0.9:1&host=127.0.0.1",
+                                  url->username, *url->port, url->database)) == *url->port);
+    CHECK_THROWS_AS(server_port("postgresql://u@/db?host=a:5432&host=b:x"), sa::ArgumentError);
 }
 
 TEST_CASE("an unknown postgresql connection option is rejected by name", "[postgresql]") {
@@ -426,7 +446,7 @@ TEST_CASE("integers bind as int4 when they fit, like literals, and int8 otherwis
     auto url = server_url();
     if (!url) return;
     for (bool prepared : {true, false}) {
-        auto conn = connect(*url, {.args = {}, .server_prepared_statements = prepared});
+        auto conn = connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
         // substr and pg_terminate_backend have int4 parameters only, no bigint overloads.
         CHECK(text_of(*conn, "SELECT substr('abcdef', $1, $2)",
                       {sa::Param::of_int(2), sa::Param::of_int(3)}) == "bcd");
@@ -464,11 +484,46 @@ TEST_CASE("the statement cache is bounded and evicts the least recently used sta
     CHECK(int_of(*conn, "SELECT 0") == 0);
 }
 
+TEST_CASE("a statement is prepared on the server only after it ran prepare_threshold times",
+          "[postgresql]") {
+    auto url = server_url();
+    if (!url) return;
+    auto conn = connect(*url, {.args = {}, .prepare_threshold = 3});
+    const std::string prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%2 * 7%'";
+    const std::string query = "SELECT $1::int8 + 2 * 7";
+    for (int i = 0; i < 3; ++i) CHECK(int_of(*conn, query, {sa::Param::of_int(i)}) == i + 14);
+    CHECK(conn->cached_statement_count() == 0);
+    CHECK(int_of(*conn, prepared) == 0);
+    CHECK(int_of(*conn, query, {sa::Param::of_int(10)}) == 24);  // the 4th run prepares it
+    CHECK(conn->cached_statement_count() == 1);
+    CHECK(int_of(*conn, prepared) == 1);
+
+    // A batch counts each of its rows: 5 rows of a new statement pass the threshold of 3,
+    // 2 rows of another do not.
+    conn->execute_script("DROP TABLE IF EXISTS pgdrv_threshold; CREATE TABLE pgdrv_threshold (v int8)");
+    const auto batch = [&](const std::string& sql, int rows) {
+        std::vector<sa::Param> params;
+        for (int i = 0; i < rows; ++i) params.push_back(sa::Param::of_int(i));
+        std::vector<std::int64_t> affected(static_cast<std::size_t>(rows));
+        conn->execute_batch(sql, params, 1, affected);
+    };
+    batch("INSERT INTO pgdrv_threshold VALUES ($1)", 5);
+    CHECK(conn->cached_statement_count() == 2);
+    batch("INSERT INTO pgdrv_threshold (v) VALUES ($1 + 100)", 2);
+    CHECK(conn->cached_statement_count() == 2);
+    CHECK(int_of(*conn, "SELECT sum(v) FROM pgdrv_threshold") == 10 + 201);
+}
+
+TEST_CASE("prepare_threshold must not be negative", "[postgresql]") {
+    CHECK_THROWS_AS(sa::create_engine("postgresql://u@127.0.0.1:1/db", {.prepare_threshold = -1}),
+                    sa::ArgumentError);
+}
+
 TEST_CASE("without server-side prepared statements nothing is prepared by name",
           "[postgresql]") {
     auto url = server_url();
     if (!url) return;
-    auto conn = connect(*url, {.args = {}, .server_prepared_statements = false});
+    auto conn = connect(*url, {.args = {}, .prepare_threshold = std::nullopt});
     for (int i = 0; i < 3; ++i)
         CHECK(int_of(*conn, "SELECT $1::int8 * 2", {sa::Param::of_int(i)}) == 2 * i);
     CHECK(conn->cached_statement_count() == 0);
@@ -529,7 +584,7 @@ TEST_CASE("the same SQL runs again while its first cursor is still open", "[post
     auto url = server_url();
     if (!url) return;
     for (bool prepared : {true, false}) {
-        auto conn = connect(*url, {.args = {}, .server_prepared_statements = prepared});
+        auto conn = connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
         const std::string sql = "SELECT n FROM generate_series(1, $1::int8) n";
         auto& outer = run(*conn, sql, {sa::Param::of_int(3)});
         std::int64_t total = 0;

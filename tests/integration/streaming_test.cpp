@@ -99,7 +99,7 @@ TEST_CASE("a streamed result reads 200 000 rows in order and holds one at a time
 
 TEST_CASE("streamed and executed statements share the prepared statement", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
+    auto engine = backend.engine({.prepare_threshold = 0});  // PostgreSQL prepares at the first run
     auto conn = engine.connect();
     const auto sql = series(backend, 3);
     const auto count = [&] { return conn.driver_connection().cached_statement_count(); };

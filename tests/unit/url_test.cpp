@@ -126,9 +126,13 @@ TEST_CASE("make_url decodes user names, passwords and queries as SQLAlchemy does
         {"postgresql://u:@h/db",
          {.drivername = "postgresql", .username = "u", .password = "", .host = "h",
           .database = "db"}},
-        // A repeated key keeps its last value.
+        // A repeated key keeps every value, joined by ',' (libpq's list form).
         {"postgresql://h/db?a=1&a=2",
-         {.drivername = "postgresql", .host = "h", .database = "db", .query = {{"a", "2"}}}},
+         {.drivername = "postgresql", .host = "h", .database = "db", .query = {{"a", "1,2"}}}},
+        // SQLAlchemy's multi-host form.
+        {"postgresql://u@/db?host=a:5432&host=%5B::1%5D:5433&target_session_attrs=read-write",
+         {.drivername = "postgresql", .username = "u", .database = "db",
+          .query = {{"host", "a:5432,[::1]:5433"}, {"target_session_attrs", "read-write"}}}},
         // An empty value is kept; empty items are skipped.
         {"postgresql://h/db?flag=&&b=2&",
          {.drivername = "postgresql", .host = "h", .database = "db",

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,9 +57,8 @@ public:
 struct ConnectOptions {
     /// URL query options merged with EngineOptions::connect_args (the latter win).
     std::map<std::string, std::string> args;
-    /// PostgreSQL: use named server-side prepared statements (false behind PgBouncer
-    /// in transaction pooling mode). SQLite always prepares locally.
-    bool server_prepared_statements = true;
+    /// PostgreSQL: EngineOptions::prepare_threshold. SQLite always prepares locally.
+    std::optional<int> prepare_threshold = 5;
 };
 
 /// One open connection to a database. Used by one thread at a time.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,9 +33,11 @@ struct EngineOptions {
     /// Extra driver options (libpq keywords such as "connect_timeout" or
     /// "application_name"; SQLite: "timeout" in seconds), merged over the URL's query.
     std::map<std::string, std::string> connect_args{};
-    /// PostgreSQL: prepare statements on the server. Turn off behind PgBouncer in
-    /// transaction pooling mode.
-    bool server_prepared_statements = true;
+    /// PostgreSQL (psycopg's prepare_threshold): a statement is prepared on the server,
+    /// and from then on sent by name, once it has run this many times on a connection;
+    /// 0 prepares at the first run, std::nullopt never prepares (PgBouncer < 1.21 in
+    /// transaction pooling mode; docs/scaling.md).
+    std::optional<int> prepare_threshold = 5;
     /// Where echo lines go.
     LogSink echo_sink{};
 };

@@ -24,6 +24,9 @@ struct URL {
     std::string host;
     std::optional<std::uint16_t> port;
     std::string database;     ///< SQLite: file path, "" or ":memory:" for in-memory
+    /// A repeated key's values are joined by ',': "?host=a:5432&host=b:5432" gives
+    /// host = "a:5432,b:5432" (libpq's multi-host list; the PostgreSQL driver splits the
+    /// ports off).
     std::map<std::string, std::string> query;
 
     /// "postgresql" for "postgresql+psycopg2".

@@ -1,5 +1,6 @@
 // Statement execution over libpq: parameters in binary, results in binary, named
-// prepared statements cached per SQL text (or unnamed ones behind PgBouncer).
+// prepared statements cached per SQL text once it ran prepare_threshold times (unnamed
+// ones before, and always when the threshold is "never").
 #include "drivers/postgresql/pg_connection.hpp"
 
 #include "drivers/postgresql/pg_errors.hpp"
@@ -23,9 +24,9 @@ bool is_plain_begin(std::string_view sql) {
 
 }  // namespace
 
-PgConnection::PgConnection(ConnectionHandle connection, bool server_prepared_statements)
+PgConnection::PgConnection(ConnectionHandle connection, std::optional<int> prepare_threshold)
     : connection_(std::move(connection)),
-      server_prepared_statements_(server_prepared_statements),
+      prepare_threshold_(prepare_threshold),
       statements_(statement_cache_capacity) {
     PQsetNoticeProcessor(connection_.get(), discard_notice, nullptr);
     // Binary timestamps are exact instants, but converting a timestamptz parameter into
@@ -53,26 +54,31 @@ PGresult* PgConnection::run_statement(std::string_view sql) {
         PQclear(raw);
         return run_once(sql);
     }
-    if (!server_prepared_statements_) {
+    if (!prepare_threshold_) {
         const ResultHandle failed(raw);
         auto failure = describe_failure(connection_.get(), failed.get());
         failure.message +=
             "\nHINT: the server session no longer holds this connection's prepared statements "
             "(a pooler such as PgBouncer in transaction mode, or DEALLOCATE/DISCARD ALL); the "
             "connection uses unnamed statements from now on, so roll back and run the "
-            "transaction again. Behind such a pooler, set server_prepared_statements = false.";
+            "transaction again. Behind such a pooler, set prepare_threshold = std::nullopt.";
         raise(std::move(failure), sql);
     }
     return raw;
 }
 
 PGresult* PgConnection::run_once(std::string_view sql) {
-    if (!server_prepared_statements_)
-        return PQexecParams(connection_.get(), terminated(sql), params_.count(),
-                            params_.types().data(), params_.values(), params_.lengths(),
-                            params_.formats(), binary_results);
-    const PreparedStatement* statement = statements_.find(sql, params_);
-    return run(statement ? *statement : prepare(sql));
+    if (const PreparedStatement* statement = statement_for(sql)) return run(*statement);
+    return PQexecParams(connection_.get(), terminated(sql), params_.count(),
+                        params_.types().data(), params_.values(), params_.lengths(),
+                        params_.formats(), binary_results);
+}
+
+const PreparedStatement* PgConnection::statement_for(std::string_view sql, std::size_t runs) {
+    if (!prepare_threshold_) return nullptr;
+    if (const PreparedStatement* statement = statements_.find(sql, params_)) return statement;
+    if (!statements_.due(sql, static_cast<std::size_t>(*prepare_threshold_), runs)) return nullptr;
+    return &prepare(sql);
 }
 
 PGresult* PgConnection::run(const PreparedStatement& statement) {
@@ -110,7 +116,7 @@ void PgConnection::stop_preparing() noexcept {
     // transaction mode runs us on another server session, or DEALLOCATE or DISCARD ran.
     // Unique names keep that from ever running another statement; unnamed statements
     // from now on keep it from failing again.
-    server_prepared_statements_ = false;
+    prepare_threshold_.reset();
     statements_.clear();
 }
 
@@ -120,12 +126,26 @@ void PgConnection::deallocate_retired_statements() {
     if (statements_.retired().empty() ||
         PQtransactionStatus(connection_.get()) != PQTRANS_IDLE)
         return;
+#ifdef LIBPQ_HAS_CLOSE_PREPARED
+    // libpq 17 closes a statement with the protocol's Close message, which a pooler that
+    // tracks prepared statements (PgBouncer 1.21 and later) sees and translates.
+    const auto names = statements_.retired();
+    statements_.clear_retired();
+    for (const auto& name : names) {
+        ResultHandle result(PQclosePrepared(connection_.get(), name.c_str()));
+        checked(result.release(), "close of prepared statement " + name);
+    }
+#else
+    // Older libpq can only send SQL DEALLOCATE, which such a pooler passes to whichever
+    // server session it picks: it fails there (handled below) and the statement stays
+    // prepared where it was until that session ends (docs/scaling.md).
     std::string sql;
     for (const auto& name : statements_.retired()) sql += fmt::format("DEALLOCATE {};", name);
     statements_.clear_retired();
     ResultHandle result(PQexec(connection_.get(), sql.c_str()));
     if (is_statement_name_clash(result.get())) return stop_preparing();
     checked(result.release(), sql);
+#endif
 }
 
 void PgConnection::execute_script(std::string_view sql) {
@@ -155,12 +175,7 @@ PGresult* PgConnection::run_with_begin(std::string_view sql) {
     // The BEGIN travels with the statement; the server is still idle, which is the moment
     // to deallocate (prepare() does so when it runs).
     for (bool retried = false;; retried = true) {
-        const PreparedStatement* statement = nullptr;
-        if (server_prepared_statements_) {
-            statement = statements_.find(sql, params_);
-            if (!statement) statement = &prepare(sql);
-        }
-        PGresult* result = pipeline_with_begin(statement, sql);
+        PGresult* result = pipeline_with_begin(statement_for(sql), sql);
         // Nothing but this statement ran in the new transaction: when it failed for the
         // statement cache's sake, ending the transaction and starting over loses nothing.
         if (retried || !repair_statement(result, sql)) return result;

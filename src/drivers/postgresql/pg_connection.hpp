@@ -26,7 +26,8 @@ class PgConnection final : public DriverConnection {
 public:
     /// Takes over an open connection and prepares its session (UTC time zone, no
     /// notices on stderr).
-    PgConnection(ConnectionHandle connection, bool server_prepared_statements);
+    /// `prepare_threshold`: EngineOptions::prepare_threshold.
+    PgConnection(ConnectionHandle connection, std::optional<int> prepare_threshold);
 
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
     // pg_stream.cpp
@@ -58,6 +59,9 @@ private:
     /// Runs the encoded statement: named (prepared first if needed) or unnamed.
     PGresult* run_once(std::string_view sql);
     PGresult* run(const PreparedStatement& statement);
+    /// The named statement to run the encoded `sql` with, prepared now when these `runs`
+    /// take it past the prepare threshold; null: send it unnamed.
+    const PreparedStatement* statement_for(std::string_view sql, std::size_t runs = 1);
     const PreparedStatement& prepare(std::string_view sql);
     /// True when `failed` failed because of the statement cache, which is now repaired:
     /// a stale plan is retired, a statement the server lacks stops server-side preparing.
@@ -120,7 +124,8 @@ private:
 
     // Declared first so it is closed after the cursors release their results.
     ConnectionHandle connection_;
-    bool server_prepared_statements_;
+    /// Runs before a statement is prepared; nullopt: never (or no longer) prepare.
+    std::optional<int> prepare_threshold_;
     bool broken_ = false;
     /// BEGIN was asked for but not sent yet: it travels with the next statement, and a
     /// transaction that runs none costs no round trip at all.

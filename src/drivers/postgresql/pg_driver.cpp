@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 #include <utility>
@@ -90,6 +91,48 @@ private:
     std::vector<std::pair<std::string, std::string>> settings_;
 };
 
+/// SQLAlchemy writes a multi-host URL as "?host=a:5432&host=b:5433" (the URL joins the
+/// values: "a:5432,b:5433"); libpq wants "host=a,b port=5432,5433". Entries without a port
+/// take `port` (the URL's or the query's; empty: libpq's default). libpq's own form,
+/// "?host=a,b&port=1,2", has no ports in the host entries and is left as written.
+void split_host_ports(ConnectSettings& settings) {
+    const std::string hosts(settings.get("host"));
+    const std::string default_port(settings.get("port"));
+    std::string host_list, port_list;
+    bool any_port = false;
+    std::size_t start = 0;
+    while (start <= hosts.size()) {
+        const auto end = std::min(hosts.find(',', start), hosts.size());
+        std::string_view entry(hosts.data() + start, end - start);
+        std::string_view port;
+        if (entry.starts_with('[')) {  // [v6]:port
+            const auto close = entry.find(']');
+            if (close != std::string_view::npos && close + 1 < entry.size() && entry[close + 1] == ':')
+                port = entry.substr(close + 2);
+            if (close != std::string_view::npos) entry = entry.substr(1, close - 1);
+        } else if (!entry.starts_with('/') && std::count(entry.begin(), entry.end(), ':') == 1) {
+            port = entry.substr(entry.find(':') + 1);
+            entry = entry.substr(0, entry.find(':'));
+        }
+        if (!port.empty() && !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            throw ArgumentError(fmt::format(
+                "alchemy: the host entry '{}' has the port '{}', which is not a number; write "
+                "host=name:5432",
+                printable(entry), printable(port)));
+        any_port = any_port || !port.empty();
+        if (start > 0) {
+            host_list += ',';
+            port_list += ',';
+        }
+        host_list += entry;
+        port_list += port.empty() ? std::string_view(default_port) : port;
+        start = end + 1;
+    }
+    if (!any_port) return;
+    settings.set("host", std::move(host_list));
+    settings.set("port", std::move(port_list));
+}
+
 class PostgresDriver final : public Driver {
 public:
     const Dialect& dialect() const noexcept override { return dialect_; }
@@ -112,12 +155,13 @@ public:
                     printable(keyword)));
             settings.set(keyword, value);
         }
+        split_host_ports(settings);
 
         auto connection = settings.connect();
         if (!connection || PQstatus(connection.get()) != CONNECTION_OK)
             pg::raise_connect_failure(connection.get(), settings.get("password"));
         return std::make_unique<pg::PgConnection>(std::move(connection),
-                                                  options.server_prepared_statements);
+                                                  options.prepare_threshold);
     }
 
 private:

@@ -32,11 +32,7 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
         PGconn* connection = connection_.get();
         while (done < rows) {
             params_.encode(row(done), sql);
-            const PreparedStatement* statement = nullptr;
-            if (server_prepared_statements_) {
-                statement = statements_.find(sql, params_);
-                if (!statement) statement = &prepare(sql);
-            }
+            const PreparedStatement* statement = statement_for(sql, rows - done);
             // Without prepared statements every row carries the SQL text, NUL-terminated.
             const char* text = statement ? nullptr : terminated(sql);
             if (PQenterPipelineMode(connection) != 1) fail(nullptr, sql);

@@ -34,6 +34,21 @@ const PreparedStatement* StatementCache::find(std::string_view sql,
     return &statement;
 }
 
+bool StatementCache::due(std::string_view sql, std::size_t threshold, std::size_t runs) {
+    if (threshold == 0 || entries_.contains(sql)) return true;
+    auto it = runs_.find(sql);
+    if (it == runs_.end()) {
+        // An application that builds ever new SQL texts must not grow this without end;
+        // forgetting the counts only delays preparing the statements that repeat.
+        if (runs_.size() >= 4 * capacity_) runs_.clear();
+        it = runs_.emplace(std::string(sql), 0).first;
+    }
+    it->second += runs;
+    if (it->second <= threshold) return false;
+    runs_.erase(it);
+    return true;
+}
+
 void StatementCache::types_to_prepare(std::string_view sql, const ParamEncoder& params,
                                       std::vector<Oid>& types) const {
     types.assign(params.types().begin(), params.types().end());
@@ -83,6 +98,7 @@ void StatementCache::retire(std::string_view sql) {
 void StatementCache::clear() noexcept {
     entries_.clear();
     retired_.clear();
+    runs_.clear();
 }
 
 }  // namespace alchemy::detail::pg

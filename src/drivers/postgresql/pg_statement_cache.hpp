@@ -32,6 +32,11 @@ public:
     /// allocate.
     const PreparedStatement* find(std::string_view sql, const ParamEncoder& params) noexcept;
 
+    /// Counts `runs` more executions of `sql`, which is not prepared for the parameters at
+    /// hand; true when it should be prepared now: the runs so far exceed `threshold`, or it
+    /// is prepared already for other parameter types.
+    bool due(std::string_view sql, std::size_t threshold, std::size_t runs);
+
     /// Fills `types` with the parameter types to prepare `sql` with: those of `params`,
     /// except that a NULL or an int4 keeps the type an earlier preparation chose, so a
     /// parameter alternating between NULL and a value, or small and large integers, is
@@ -63,6 +68,8 @@ public:
 private:
     std::map<std::string, PreparedStatement, std::less<>> entries_;
     std::vector<std::string> retired_;
+    /// Runs of statements not prepared yet, bounded like entries_ (see due()).
+    std::map<std::string, std::size_t, std::less<>> runs_;
     std::size_t capacity_;
     std::uint64_t clock_ = 0;
     std::string name_prefix_;

@@ -78,11 +78,7 @@ Cursor& PgConnection::stream(std::string_view sql, std::span<const Param> params
 
 ResultHandle PgConnection::start_stream(std::string_view sql) {
     for (bool retried = false;; retried = true) {
-        const PreparedStatement* statement = nullptr;
-        if (server_prepared_statements_) {
-            statement = statements_.find(sql, params_);
-            if (!statement) statement = &prepare(sql);
-        }
+        const PreparedStatement* statement = statement_for(sql);
         const bool begin = std::exchange(begin_pending_, false);
         stream_savepoint_ = begin || in_transaction();
         send_stream(statement, sql, begin);
