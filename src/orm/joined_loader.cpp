@@ -105,6 +105,11 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
                                                std::span<const RelationshipOps* const> joined) {
     if (joined.size() > target_aliases.size())
         throw ArgumentError("alchemy: a query takes at most 8 joinedload options; load the others with selectinload");
+    for (const auto* rel : joined) {
+        session.check_same_database(owner_ops.model_id, rel->target().model_id);
+        if (rel->kind == RelationshipKind::many_to_many)
+            session.check_same_database(owner_ops.model_id, rel->association().model_id);
+    }
     const auto& table = owner_ops.table();
     const bool collection = std::any_of(joined.begin(), joined.end(), [](const auto* rel) { return !rel->to_one(); });
     const bool wrapped = collection && (query.limit || query.offset);
@@ -126,7 +131,8 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
     // and two joined collections multiply each other's rows).
     std::vector<std::vector<LoadedPair>> pairs(joined.size());
     std::vector<std::set<std::pair<const void*, const void*>>> paired(joined.size());
-    session.connection().execute_sql(ast::render(session.dialect(), s), params).each_row([&](const Cursor& row) {
+    auto& conn = session.read_connection(owner_ops.model_id);
+    conn.execute_sql(ast::render(conn.dialect(), s), params).each_row([&](const Cursor& row) {
         auto object = owner_ops.adopt_row(session, row, 0);
         auto* state = owner_ops.state_of(object);
         if (seen.insert(object.get()).second) {

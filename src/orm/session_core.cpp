@@ -37,8 +37,20 @@ void throw_stale_data(std::string_view statement, std::string_view table, std::s
         statement, table, expected, matched));
 }
 
-SessionCore::SessionCore(Engine engine, SessionOptions options)
-    : engine_(std::move(engine)), options_(options) {}
+SessionCore::SessionCore(Engine engine, SessionOptions options) : options_(std::move(options)) {
+    databases_.push_back({std::move(engine), std::nullopt});
+    for (const auto& bind : options_.binds) {
+        auto found = std::find_if(databases_.begin(), databases_.end(),
+                                  [&](const Database& d) { return d.engine == bind.engine; });
+        if (found == databases_.end()) found = databases_.insert(databases_.end(), {bind.engine, std::nullopt});
+        if (bind.model >= database_of_.size()) database_of_.resize(bind.model + 1, 0);
+        database_of_[bind.model] = static_cast<std::size_t>(found - databases_.begin());
+    }
+    if (options_.read_replica) {
+        replica_ = databases_.size();
+        databases_.push_back({*options_.read_replica, std::nullopt});
+    }
+}
 
 SessionCore::~SessionCore() { close(); }
 
@@ -49,11 +61,31 @@ void SessionCore::check_usable() const {
             "its connection failed; call session.rollback() before using the Session again");
 }
 
-Connection& SessionCore::connection() {
+Connection& SessionCore::connection_to(std::size_t database) {
     check_usable();
-    if (!connection_) connection_.emplace(engine_.connect());
+    auto& connection = databases_[database].connection;
+    if (!connection) connection.emplace(databases_[database].engine.connect());
     if (!transaction_open_) open_transaction();
-    return *connection_;
+    return *connection;
+}
+
+Connection& SessionCore::write_connection(std::size_t model) {
+    const auto database = database_of(model);
+    if (database == 0) wrote_ = true;
+    return connection_to(database);
+}
+
+void SessionCore::check_same_database(std::size_t a, std::size_t b) const {
+    if (database_of(a) != database_of(b))
+        throw InvalidRequestError(
+            "alchemy: this statement joins tables of models bound to different engines "
+            "(SessionOptions::binds), and a join runs inside one database; load each side with "
+            "a statement of its own (for a relationship: selectinload or the lazy load)");
+}
+
+Connection& SessionCore::read_connection(std::size_t model) {
+    const auto database = database_of(model);
+    return connection_to(database == 0 && replica_ != 0 && !wrote_ ? replica_ : database);
 }
 
 void SessionCore::open_transaction() noexcept {
@@ -81,6 +113,11 @@ std::uint32_t SessionCore::begin() {
 }
 
 std::uint32_t SessionCore::begin_nested() {
+    if (databases_.size() > (replica_ != 0 ? 2u : 1u))
+        throw InvalidRequestError(
+            "alchemy: begin_nested() is not supported in a Session with binds to other engines: "
+            "a SAVEPOINT would cover one of its databases only; use a Session per engine for "
+            "work that needs one");
     flush();
     auto& conn = connection();
     savepoints_.push_back({conn.begin_nested(), ++serials_});
@@ -148,15 +185,16 @@ void SessionCore::flush(bool automatic) {
             if (!set->collect_flush()) continue;
             work.push_back(set);
             sent = true;
-            set->flush_saves(connection());
+            set->flush_saves(write_connection(set->ops().model_id));
         }
         // Every row exists now, so association rows can name both keys; and they go
         // before the DELETEs of the rows they refer to.
         if (!links_.empty()) {
             sent = true;
-            write_links(connection());
+            write_links();
         }
-        for (auto it = work.rbegin(); it != work.rend(); ++it) (*it)->flush_deletes(connection());
+        for (auto it = work.rbegin(); it != work.rend(); ++it)
+            (*it)->flush_deletes(write_connection((*it)->ops().model_id));
     } catch (...) {
         for (auto* set : work) set->undo_flush();
         for (auto it = written_keys_.rbegin(); it != written_keys_.rend(); ++it)
@@ -234,12 +272,13 @@ void SessionCore::link_changed(InstanceState& owner, const RelationshipOps& rel,
     if (linked && (!target_state || target_state->session != this)) target_ops.add_object(*this, target);
 }
 
-void SessionCore::write_links(Connection& conn) {
+void SessionCore::write_links() {
     for (const auto& l : links_) {
         const auto& owner_ops = l.rel->owner();
         const auto& target_ops = l.rel->target();
         const auto& association = l.rel->association();
-        const auto sql = association.statements.association_row(dialect(), association, l.rel->foreign_key,
+        auto& conn = write_connection(association.model_id);
+        const auto sql = association.statements.association_row(conn.dialect(), association, l.rel->foreign_key,
                                                                 l.rel->association_target_key, l.linked);
         const Param params[] = {Param::of_int(owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0)),
                                 Param::of_int(target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0))};
@@ -288,7 +327,7 @@ void SessionCore::abandon_failed_flush() noexcept {
     }
     // All or nothing: the database forgets the whole transaction, the objects are as
     // before the flush, and the Session insists on rollback() before going on.
-    roll_back_connection();
+    roll_back_connections();
     needs_rollback_ = true;
 }
 
@@ -309,11 +348,14 @@ void SessionCore::commit(std::uint32_t depth) {
         return;
     }
     flush();
-    if (connection_) {
+    // One engine after the other, in the order of SessionOptions::binds: a failure after
+    // the first COMMIT leaves the earlier ones committed (docs/scaling.md).
+    for (auto& database : databases_) {
+        if (!database.connection) continue;
         try {
             // COMMIT first: it releases the SAVEPOINTs still open (SQLAlchemy 2.0 commits
             // their work too), and destroyed afterwards they no longer roll back.
-            connection_->commit();
+            database.connection->commit();
         } catch (...) {
             needs_rollback_ = true;
             throw;
@@ -322,7 +364,7 @@ void SessionCore::commit(std::uint32_t depth) {
     savepoints_.clear();
     end_all(true, 1);
     transaction_open_ = false;
-    release_connection();
+    release_connections();
 }
 
 void SessionCore::rollback(std::uint32_t depth) {
@@ -334,32 +376,37 @@ void SessionCore::rollback(std::uint32_t depth) {
         end_all(false, depth);
         return;
     }
-    roll_back_connection();
+    roll_back_connections();
     end_all(false, 1);
     needs_rollback_ = false;
     transaction_open_ = false;
-    release_connection();
+    release_connections();
 }
 
 void SessionCore::close() noexcept {
-    roll_back_connection();
+    roll_back_connections();
     expunge_all();
     needs_rollback_ = false;
     transaction_open_ = false;
-    release_connection();
+    release_connections();
 }
 
-void SessionCore::roll_back_connection() noexcept {
+void SessionCore::roll_back_connections() noexcept {
     savepoints_.clear();
-    if (!connection_) return;
-    try {
-        connection_->rollback();
-    } catch (...) {  // a connection that cannot roll back is not reused
-        connection_->invalidate();
+    for (auto& database : databases_) {
+        if (!database.connection) continue;
+        try {
+            database.connection->rollback();
+        } catch (...) {  // a connection that cannot roll back is not reused
+            database.connection->invalidate();
+        }
     }
 }
 
-void SessionCore::release_connection() noexcept { connection_.reset(); }
+void SessionCore::release_connections() noexcept {
+    for (auto& database : databases_) database.connection.reset();
+    wrote_ = false;
+}
 
 void SessionCore::expire_all() noexcept {
     for (auto& set : sets_)

@@ -46,6 +46,14 @@ std::optional<std::string> pgbouncer_url() {
     return std::nullopt;
 }
 
+std::optional<std::string> replica_url() {
+    if (const char* url = std::getenv("ALCHEMY_TEST_REPLICA_URL"); url && *url) return url;
+    if (env_flag("ALCHEMY_REQUIRE_REPLICA"))
+        FAIL("ALCHEMY_REQUIRE_REPLICA=1 but ALCHEMY_TEST_REPLICA_URL is not set");
+    WARN("ALCHEMY_TEST_REPLICA_URL is not set: replica test skipped");
+    return std::nullopt;
+}
+
 std::string postgres_schema_url(const std::string& server_url) {
     // Tests run in parallel against one server: each gets a schema of its own.
     static std::atomic<int> counter{0};

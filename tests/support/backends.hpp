@@ -41,6 +41,10 @@ std::optional<std::string> postgres_url();
 /// from ALCHEMY_TEST_PGBOUNCER_URL (scripts/run-tests starts one). Without it the test is
 /// skipped with a warning, unless ALCHEMY_REQUIRE_PGBOUNCER=1 makes that a failure.
 std::optional<std::string> pgbouncer_url();
+/// The URL of the hot-standby streaming replica of the PostgreSQL test server, from
+/// ALCHEMY_TEST_REPLICA_URL (scripts/run-tests starts one). Without it the test is skipped
+/// with a warning, unless ALCHEMY_REQUIRE_REPLICA=1 makes that a failure.
+std::optional<std::string> replica_url();
 /// `server_url` pointed at a new, empty schema (search_path), so tests running in
 /// parallel on one server never see each other's tables.
 std::string postgres_schema_url(const std::string& server_url);

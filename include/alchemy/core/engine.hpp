@@ -35,6 +35,9 @@ public:
     /// Writes one line to the echo log if echo is on.
     void log(std::string_view line) const;
 
+    /// The same engine: copies of one create_engine() result, sharing its pool.
+    friend bool operator==(const Engine& a, const Engine& b) noexcept { return a.state_ == b.state_; }
+
 private:
     friend Engine create_engine(const URL& url, EngineOptions options);
     explicit Engine(std::shared_ptr<detail::EngineState> state) : state_(std::move(state)) {}

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -210,13 +211,34 @@ private:
 };
 
 namespace detail {
+/// The model id of SELECT `S`'s first table, after checking that all its tables are on
+/// one engine (SessionCore::check_same_database).
+template <class S>
+std::size_t checked_database_of(const SessionCore& core) {
+    return [&]<class... Ts>(type_list<Ts...>) -> std::size_t {
+        if constexpr (sizeof...(Ts) == 0) {
+            return std::numeric_limits<std::size_t>::max();  // no table: no bind, the Session's engine
+        } else {
+            const std::size_t models[] = {model_id<Ts>()...};
+            for (auto model : models) core.check_same_database(models[0], model);
+            return models[0];
+        }
+    }(typename S::tables{});
+}
+
+/// The connection to run SELECT `S` with (SessionCore::read_connection).
+template <class S>
+Connection& read_connection_for(SessionCore& core) {
+    return core.read_connection(checked_database_of<S>(core));
+}
+
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
     core.autoflush();
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : core.connection().execute(statement)) objects.push_back(set.adopt(std::move(row)));
+    for (auto& row : read_connection_for<S>(core).execute(statement)) objects.push_back(set.adopt(std::move(row)));
     if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
         std::vector<InstanceState*> states;
         states.reserve(objects.size());
@@ -245,6 +267,7 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
             std::find(joined.begin(), joined.end(), path.front().rel) == joined.end())
             joined.push_back(path.front().rel);
     if (joined.empty()) return load_objects<T>(core, statement);
+    checked_database_of<S>(core);
     ParamBuffer params;
     statement.bind(params);
     auto rows = load_joined(core, model_ops<T>(), statement.lower(), params.params(), joined);
@@ -338,7 +361,7 @@ public:
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
         core_->autoflush();
         return with_limits(build(select<T>()), [&](const auto& s) {
-            auto result = s.execute_on(core_->connection(), {.stream_results = true});
+            auto result = s.execute_on(core_->read_connection(detail::model_id<T>()), {.stream_results = true});
             return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
         });
     }
@@ -355,7 +378,8 @@ public:
     std::int64_t count() const {
         core_->autoflush();
         return with_limits(build(select<T>()), [&](const auto& s) {
-            return core_->connection().execute(select(alchemy::count()).select_from(s.template subquery<"anon_1">()))
+            return core_->read_connection(detail::model_id<T>())
+                .execute(select(alchemy::count()).select_from(s.template subquery<"anon_1">()))
                 .scalar_one();
         });
     }
@@ -363,7 +387,7 @@ public:
     bool exists() const {
         core_->autoflush();
         return with_limits(build(select<T>()), [&](const auto& s) {
-            return core_->connection().execute(select(alchemy::exists(s))).scalar_one();
+            return core_->read_connection(detail::model_id<T>()).execute(select(alchemy::exists(s))).scalar_one();
         });
     }
     /// session.get<T>(key...): the identity map first, then a SELECT.
@@ -398,7 +422,7 @@ public:
         ParamBuffer params;
         std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
         bind_where(params);
-        auto& conn = core_->connection();
+        auto& conn = core_->write_connection(detail::model_id<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
         if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
         const auto count = result.rowcount();
@@ -420,7 +444,7 @@ public:
         if (sync == synchronize_session::fetch) add_all_columns(d.returning);
         ParamBuffer params;
         bind_where(params);
-        auto& conn = core_->connection();
+        auto& conn = core_->write_connection(detail::model_id<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), d), params.params());
         auto models = set();
         if (sync == synchronize_session::fetch) {

@@ -246,12 +246,16 @@ public:
         return ScalarResult<T>(std::move(objects));
     }
     /// Runs a Core statement (select of columns, insert, update, delete, text) in the
-    /// session's transaction, after an autoflush. Rows are values, not session objects;
+    /// session's transaction, after an autoflush. A select runs on the engine of its
+    /// tables (or the read replica, SessionOptions); anything else on the Session's engine. Rows are values, not session objects;
     /// objects a bulk statement changes are not updated (see query<T>().update()).
     template <executable S>
     auto execute(const S& statement) {
         core_->autoflush();
-        return core_->connection().execute(statement);
+        if constexpr (requires { typename S::tables; })
+            return detail::read_connection_for<S>(*core_).execute(statement);
+        else
+            return core_->connection().execute(statement);
     }
 
 private:

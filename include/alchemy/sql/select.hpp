@@ -390,6 +390,8 @@ class Select : public detail::query_ops<Select<From, Columns, Clauses...>> {
 
 public:
     using from_type = From;
+    /// The models (and aliases) in FROM and JOIN.
+    using tables = reachable;
     using row_type = typename shape::row;
     using reader_type = typename shape::reader;
     static constexpr std::size_t column_count = Columns::count;

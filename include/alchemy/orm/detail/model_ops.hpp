@@ -75,6 +75,7 @@ struct ColumnMaskHash {
 /// snapshots (a T either way).
 struct ModelOps {
     std::string_view model_name;
+    std::size_t model_id;  ///< model_id<T>(): the index of its SessionOptions::binds entry
     const Table& (*table)();
     ModelStatements& statements;  ///< its SQL texts, rendered once per dialect
     std::size_t column_count;
@@ -321,6 +322,7 @@ const ModelOps& model_ops() {
         const auto self = impl::self_reference<T>();
         return ModelOps{
             .model_name = type_name<T>(),
+            .model_id = model_id<T>(),
             .table = &impl::table<T>,
             .statements = new_model_statements(),
             .column_count = model_info<T>::column_count,

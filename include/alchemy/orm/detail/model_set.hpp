@@ -303,7 +303,7 @@ private:
     std::optional<T> select_by_key(const T& key_values) {
         auto& session = core_.session();
         session.autoflush();
-        auto& conn = session.connection();
+        auto& conn = session.read_connection(model_id<T>());
         ParamBuffer params;
         bind_key(key_values, params);
         return conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params()).template as<T>().one_or_none();
@@ -316,7 +316,7 @@ template <class T>
 void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
                std::vector<std::shared_ptr<void>>& out) {
     ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
-    for (auto& row : session.connection().execute_sql(sql, params).template as<T>())
+    for (auto& row : session.read_connection(model_id<T>()).execute_sql(sql, params).template as<T>())
         out.push_back(set.adopt(std::move(row)));
 }
 

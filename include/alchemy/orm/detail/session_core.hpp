@@ -19,14 +19,6 @@
 
 namespace alchemy {
 
-/// sessionmaker / Session options, with SQLAlchemy's names and defaults.
-struct SessionOptions {
-    /// Flush pending changes before each query, so queries see them.
-    bool autoflush = true;
-    /// Mark every object expired after commit(): reloaded when next handed out.
-    bool expire_on_commit = true;
-};
-
 namespace detail {
 
 /// A small number per model type, so a session finds its ModelSetCore by index.
@@ -36,6 +28,39 @@ std::size_t model_id() noexcept {
     static const std::size_t id = next_model_id();
     return id;
 }
+
+}  // namespace detail
+
+/// A model whose rows live in another database than the Session's engine:
+/// `sa::bind<AuditLog>(audit_engine)` in SessionOptions::binds, SQLAlchemy's
+/// `Session(binds={AuditLog: audit_engine})`.
+struct Bind {
+    std::size_t model;  ///< detail::model_id<T>()
+    Engine engine;
+};
+template <class T>
+Bind bind(Engine engine) {
+    return {detail::model_id<T>(), std::move(engine)};
+}
+
+/// sessionmaker / Session options, with SQLAlchemy's names and defaults.
+struct SessionOptions {
+    /// Flush pending changes before each query, so queries see them.
+    bool autoflush = true;
+    /// Mark every object expired after commit(): reloaded when next handed out.
+    bool expire_on_commit = true;
+    /// Models kept in other databases. Each engine gets a connection and a transaction of
+    /// its own; commit() commits them one after the other, which is not atomic across
+    /// engines (docs/scaling.md). Joins between models of different engines are refused.
+    std::vector<Bind> binds{};
+    /// Reads of models on the Session's engine (queries, get(), relationship loads,
+    /// session.scalars() and selects through session.execute()) go to this engine, a
+    /// streaming replica, until the transaction writes; from then on everything goes to
+    /// the Session's engine, so the transaction reads what it wrote (docs/scaling.md).
+    std::optional<Engine> read_replica{};
+};
+
+namespace detail {
 
 struct ModelOps;
 class ModelSetCore;
@@ -57,12 +82,24 @@ public:
     ~SessionCore();
 
     const SessionOptions& options() const noexcept { return options_; }
-    Engine& engine() noexcept { return engine_; }
-    const Dialect& dialect() const noexcept { return engine_.dialect(); }
 
-    /// The connection of the current transaction, checked out and begun on first use.
-    /// Throws InvalidRequestError after a failed flush until rollback() is called.
-    Connection& connection();
+    /// The connection of the current transaction on the Session's engine, checked out and
+    /// begun on first use, for statements that may write. Throws PendingRollbackError
+    /// after a failed flush until rollback() is called.
+    Connection& connection() { return write_connection(0); }
+    /// The same for model id `model` (its bind's engine).
+    Connection& write_connection(std::size_t model);
+    /// The connection to read model id `model` with: the read replica's while the model is
+    /// on the Session's engine and the transaction has not written, else its own.
+    Connection& read_connection(std::size_t model);
+    /// The index of model id `model`'s engine among the session's databases: two models
+    /// can be joined in one statement only when these are equal.
+    std::size_t database_of(std::size_t model) const noexcept {
+        return model < database_of_.size() ? database_of_[model] : 0;
+    }
+    /// Throws InvalidRequestError unless model ids `a` and `b` are on one engine, as a
+    /// statement that joins their tables needs.
+    void check_same_database(std::size_t a, std::size_t b) const;
 
     /// `automatic`: an autoflush, which leaves delete-orphan children for an explicit one.
     void flush(bool automatic = false);
@@ -124,21 +161,32 @@ private:
     /// the whole transaction (the Session then needs rollback()).
     void abandon_failed_flush() noexcept;
     /// Ends the database transaction, SAVEPOINTs and all, whatever state it is in.
-    void roll_back_connection() noexcept;
-    void release_connection() noexcept;
+    /// Rolls back every connection's transaction, whatever state it is in.
+    void roll_back_connections() noexcept;
+    void release_connections() noexcept;
+    Connection& connection_to(std::size_t database);
     void end_all(bool committed, std::uint32_t depth) noexcept;
     std::vector<ModelSetCore*> ordered_sets();
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
     /// in an autoflush they go into waiting_orphans_ instead.
     void delete_orphans(bool automatic);
     bool waiting(const InstanceState* state, const RelationshipOps* rel) const noexcept;
-    void write_links(Connection& conn);
+    void write_links();
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
-    Engine engine_;
     SessionOptions options_;
-    std::optional<Connection> connection_;
+    /// One database the session talks to, with the connection of its transaction.
+    struct Database {
+        Engine engine;
+        std::optional<Connection> connection;
+    };
+    /// [0]: the Session's engine; then each engine of the binds; last the read replica.
+    std::vector<Database> databases_;
+    std::vector<std::size_t> database_of_;  ///< by model id; models past its end use [0]
+    std::size_t replica_ = 0;               ///< index of the read replica; 0: none
+    /// A statement that may write has gone to the primary in this transaction.
+    bool wrote_ = false;
     struct Savepoint {
         Transaction transaction;
         std::uint64_t serial;

@@ -1,0 +1,210 @@
+// One Session over two databases (SessionOptions::binds, SQLAlchemy's
+// Session(binds={...})): each model's rows go to and come from its own engine, a flush that
+// fails in one database leaves both as before, relationships between the databases load
+// with a statement per database, and a join between them is refused.
+#include "support/backends.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+
+namespace binds {
+
+struct Shelf;
+struct Volume {
+    std::int64_t id = 0;
+    std::int64_t shelf_id = 0;
+    std::string title{};
+    sa::BelongsTo<Shelf> shelf{};
+};
+struct Shelf {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Volume> volumes{};
+};
+/// Kept in the second database.
+struct AuditEntry {
+    std::int64_t id = 0;
+    std::string what{};
+};
+
+}  // namespace binds
+
+template <>
+inline constexpr auto sa::mapping<binds::Shelf> = sa::table("bind_shelves");
+template <>
+inline constexpr auto sa::mapping<binds::Volume> = sa::table("bind_volumes");
+template <>
+inline constexpr auto sa::mapping<binds::AuditEntry> = sa::table("bind_audit", sa::unique(&binds::AuditEntry::what));
+
+using binds::AuditEntry;
+using binds::Shelf;
+using binds::Volume;
+
+namespace {
+
+/// A second, empty database of the same backend: another SQLite file, another schema.
+sa::Engine second_engine(const sa::test::Backend& backend, sa::EngineOptions options = {}) {
+    const auto url = backend.is_sqlite() ? sa::test::sqlite_temp_url()
+                                         : sa::test::postgres_schema_url(*sa::test::postgres_url());
+    return sa::create_engine(url, std::move(options));
+}
+
+std::int64_t count_rows(sa::Engine& engine, const std::string& table) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one();
+}
+
+bool has_table(sa::Engine& engine, const std::string& table) {
+    auto conn = engine.connect();
+    try {
+        conn.execute(sa::text("SELECT 1 FROM " + table + " WHERE 1 = 0"));
+        return true;
+    } catch (const sa::ProgrammingError&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a Session with binds writes and reads each model in its own database") {
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    sa::metadata<AuditEntry>().create_all(audit_engine);
+
+    {
+        sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+        session.add(Shelf{.name = "fiction"});
+        session.add(AuditEntry{.what = "shelf added"});
+        session.commit();
+    }
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+    CHECK_FALSE(has_table(main_engine, "bind_audit"));
+    CHECK_FALSE(has_table(audit_engine, "bind_shelves"));
+
+    sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+    const auto entries = session.query<AuditEntry>().all();
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0]->what == "shelf added");
+    CHECK(session.get<AuditEntry>(entries[0]->id) == entries[0]);
+    CHECK(session.query<AuditEntry>().count() == 1);
+    CHECK(session.query<Shelf>().filter_by(&Shelf::name, "fiction").count() == 1);
+    // A select through session.execute() goes to its table's engine too.
+    CHECK(session.execute(sa::select(sa::col<&AuditEntry::what>)).scalar_one() == "shelf added");
+
+    // Changes and deletes flush to the right database; the commit ends both transactions.
+    entries[0]->what = "renamed";
+    session.delete_(session.query<Shelf>().one());
+    session.commit();
+    CHECK(count_rows(main_engine, "bind_shelves") == 0);
+    CHECK(main_engine.pool_status().checked_out == 0);
+    CHECK(audit_engine.pool_status().checked_out == 0);
+    auto conn = audit_engine.connect();
+    CHECK(conn.execute(sa::text("SELECT what FROM bind_audit").columns<std::string>()).scalar_one() == "renamed");
+}
+
+TEST_CASE("a flush that fails in one bound database leaves both databases as before") {
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    sa::metadata<AuditEntry>().create_all(audit_engine);
+    {
+        auto conn = audit_engine.connect();
+        conn.execute(sa::insert<AuditEntry>().values(AuditEntry{.what = "taken"}));
+        conn.commit();
+    }
+
+    sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+    session.add(Shelf{.name = "poetry"});
+    session.add(AuditEntry{.what = "taken"});  // unique: fails in the second database
+    CHECK_THROWS_AS(session.commit(), sa::UniqueViolation);
+    CHECK_THROWS_AS(session.query<Shelf>().all(), sa::PendingRollbackError);
+    session.rollback();
+    CHECK(count_rows(main_engine, "bind_shelves") == 0);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+    CHECK(main_engine.pool_status().checked_out == 0);
+    CHECK(audit_engine.pool_status().checked_out == 0);
+}
+
+TEST_CASE("a relationship between two bound databases loads with a statement in each; a join is refused") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture main_log, volume_log;
+    auto main_engine = backend.engine({.echo = true, .echo_sink = main_log.sink()});
+    auto volume_engine = second_engine(backend, {.echo = true, .echo_sink = volume_log.sink()});
+    // No foreign-key constraint can span two databases: the tables are made by hand.
+    {
+        auto conn = main_engine.connect();
+        conn.execute_script("CREATE TABLE bind_shelves (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+        conn.commit();
+        auto other = volume_engine.connect();
+        other.execute_script("CREATE TABLE bind_volumes (id INTEGER PRIMARY KEY, shelf_id BIGINT NOT NULL, "
+                             "title TEXT NOT NULL)");
+        other.commit();
+    }
+    const sa::SessionOptions options{.binds = {sa::bind<Volume>(volume_engine)}};
+    {
+        sa::Session session(main_engine, options);
+        auto shelf = session.add(Shelf{.id = 1, .name = "history"});
+        shelf->volumes.add(std::make_shared<Volume>(Volume{.id = 10, .title = "Rome"}));
+        shelf->volumes.add(std::make_shared<Volume>(Volume{.id = 11, .title = "Carthage"}));
+        session.commit();
+    }
+    CHECK(count_rows(volume_engine, "bind_volumes") == 2);
+    {
+        auto conn = volume_engine.connect();
+        CHECK(conn.execute(sa::text("SELECT min(shelf_id), max(shelf_id) FROM bind_volumes")
+                               .columns<std::int64_t, std::int64_t>())
+                  .one() == std::tuple<std::int64_t, std::int64_t>{1, 1});
+    }
+
+    sa::Session session(main_engine, options);
+    main_log.lines.clear();
+    volume_log.lines.clear();
+    auto shelves = session.scalars(sa::select<Shelf>(), sa::selectinload<&Shelf::volumes>()).all();
+    REQUIRE(shelves.size() == 1);
+    CHECK(shelves[0]->volumes.size() == 2);
+    CHECK(sa::test::count_starting_with(main_log.lines, "SELECT") == 1);
+    CHECK(sa::test::count_starting_with(volume_log.lines, "SELECT") == 1);
+    // Back from the volume: its shelf is in the identity map already.
+    for (const auto& volume : shelves[0]->volumes) CHECK(volume.shelf.get() == shelves[0]);
+    CHECK(sa::test::count_starting_with(main_log.lines, "SELECT") == 1);
+
+    CHECK_THROWS_AS(session.scalars(sa::select<Shelf>(), sa::joinedload<&Shelf::volumes>()).all(),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::select(sa::col<&Shelf::name>, sa::col<&Volume::title>)
+                                        .join<Volume>(sa::col<&Volume::shelf_id> == sa::col<&Shelf::id>)),
+                    sa::InvalidRequestError);
+    // A SAVEPOINT would cover one database only.
+    CHECK_THROWS_AS(session.begin_nested(), sa::InvalidRequestError);
+}
+
+TEST_CASE("a bound engine may be of another backend: a SQLite file beside PostgreSQL") {
+    const auto server = sa::test::postgres_url();
+    if (!server) return;
+    auto main_engine = sa::create_engine(sa::test::postgres_schema_url(*server));
+    auto audit_engine = sa::create_engine(sa::test::sqlite_temp_url());
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    sa::metadata<AuditEntry>().create_all(audit_engine);
+    {
+        sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+        session.add(Shelf{.name = "maps"});
+        session.add(AuditEntry{.what = "maps added"});
+        session.commit();
+        CHECK(session.query<AuditEntry>().filter_by(&AuditEntry::what, "maps added").count() == 1);
+        CHECK(session.query<Shelf>().one()->name == "maps");
+    }
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+}

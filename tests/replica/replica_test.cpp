@@ -1,0 +1,209 @@
+// A primary and its hot-standby streaming replica (scripts/lib/replica.sh): a multi-host
+// URL that picks the primary, the class of a write sent to the replica, a Session that
+// reads from the replica until it writes, and a pool that survives the replica's restart.
+// Some cases stop and start the replica, so CTest runs this suite alone (RUN_SERIAL).
+#include "support/backends.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace sa = alchemy;
+
+namespace standby {
+
+struct Reader {
+    std::int64_t id = 0;
+    std::string name{};
+};
+
+}  // namespace standby
+
+template <>
+inline constexpr auto sa::mapping<standby::Reader> = sa::table("replica_readers");
+
+using standby::Reader;
+
+namespace {
+
+struct Servers {
+    std::string primary;
+    std::string replica;
+};
+
+std::optional<Servers> servers() {
+    auto primary = sa::test::postgres_url();
+    auto replica = sa::test::replica_url();
+    if (!primary || !replica) return std::nullopt;
+    return Servers{*primary, *replica};
+}
+
+template <class T>
+T scalar(sa::Engine& engine, const std::string& sql) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text(sql).columns<T>()).scalar_one();
+}
+
+/// Waits until the replica has replayed everything the primary wrote so far (replication
+/// is asynchronous; on loopback it takes milliseconds).
+void wait_for_replay(sa::Engine& primary, sa::Engine& replica) {
+    // The insert position: with synchronous_commit = off the last commit may not be
+    // written out yet, and pg_current_wal_lsn() would not cover it.
+    const auto lsn = scalar<std::string>(primary, "SELECT pg_current_wal_insert_lsn()::text");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!scalar<bool>(replica, "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn")) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+/// Runs ALCHEMY_REPLICA_CTL with `arguments` (stop -m fast, start).
+void replica_ctl(const std::string& arguments) {
+    const char* ctl = std::getenv("ALCHEMY_REPLICA_CTL");
+    REQUIRE(ctl != nullptr);
+    const auto command = fmt::format("\"{}\" {} >/dev/null", ctl, arguments);
+    REQUIRE(std::system(command.c_str()) == 0);
+}
+
+/// Starts the replica again when a case that stopped it ends, whatever happened.
+struct RestartReplicaAtEnd {
+    bool stopped = false;
+    ~RestartReplicaAtEnd() {
+        if (!stopped) return;
+        const char* ctl = std::getenv("ALCHEMY_REPLICA_CTL");
+        if (ctl) std::system(fmt::format("\"{}\" start >/dev/null", ctl).c_str());
+    }
+};
+
+void fresh_readers(sa::Engine& primary, sa::Engine& replica) {
+    auto conn = primary.connect();
+    conn.execute_script("DROP TABLE IF EXISTS replica_readers");
+    conn.commit();
+    sa::metadata<Reader>().create_all(primary);
+    conn.execute(sa::insert<Reader>().values(std::vector<Reader>{{.id = 1, .name = "ann"}, {.id = 2, .name = "bob"}}));
+    conn.commit();
+    wait_for_replay(primary, replica);
+}
+
+}  // namespace
+
+TEST_CASE("a multi-host URL with target_session_attrs connects to the primary of two") {
+    const auto urls = servers();
+    if (!urls) return;
+    const auto primary = sa::make_url(urls->primary);
+    const auto replica = sa::make_url(urls->replica);
+    const auto url = [&](std::string_view attrs) {
+        // The replica first: libpq must skip it to find the primary.
+        return fmt::format("postgresql://{}@/{}?host=127.0.0.1:{}&host=127.0.0.1:{}&target_session_attrs={}",
+                           primary.username, primary.database, *replica.port, *primary.port, attrs);
+    };
+    auto read_write = sa::create_engine(url("read-write"));
+    CHECK_FALSE(scalar<bool>(read_write, "SELECT pg_is_in_recovery()"));
+    CHECK(scalar<std::int64_t>(read_write, "SELECT inet_server_port()") == *primary.port);
+    auto standby_only = sa::create_engine(url("standby"));
+    CHECK(scalar<bool>(standby_only, "SELECT pg_is_in_recovery()"));
+}
+
+TEST_CASE("a write sent to the replica is a ReadOnlySqlTransaction, and the connection stays usable") {
+    const auto urls = servers();
+    if (!urls) return;
+    auto replica = sa::create_engine(urls->replica);
+    auto conn = replica.connect();
+    try {
+        conn.execute(sa::text("CREATE TABLE replica_refused (id integer)"));
+        FAIL("the replica took a write");
+    } catch (const sa::ReadOnlySqlTransaction& e) {
+        CHECK(e.sqlstate() == "25006");
+        CHECK_FALSE(e.connection_invalidated());
+    }
+    conn.rollback();
+    CHECK(conn.execute(sa::text("SELECT 1").columns<std::int64_t>()).scalar_one() == 1);
+}
+
+TEST_CASE("a Session with a read replica reads there until it writes, then reads its own writes") {
+    const auto urls = servers();
+    if (!urls) return;
+    sa::test::EchoCapture on_primary, on_replica;
+    auto primary = sa::create_engine(urls->primary, {.echo = true, .echo_sink = on_primary.sink()});
+    auto replica = sa::create_engine(urls->replica, {.echo = true, .echo_sink = on_replica.sink()});
+    fresh_readers(primary, replica);
+    on_primary.lines.clear();
+    on_replica.lines.clear();
+    const auto selects = [](const sa::test::EchoCapture& log) {
+        return sa::test::count_starting_with(log.lines, "SELECT");
+    };
+
+    sa::Session session(primary, {.read_replica = replica});
+    auto ann = session.get<Reader>(1);
+    REQUIRE(ann);
+    CHECK(session.query<Reader>().count() == 2);
+    CHECK(session.execute(sa::select(sa::col<&Reader::name>).where(sa::col<&Reader::id> == 2)).scalar_one() == "bob");
+    CHECK(selects(on_replica) == 3);
+    CHECK(selects(on_primary) == 0);
+
+    // The autoflush writes to the primary; from then on this transaction reads there, and
+    // sees its own change at once, which the replica could not show yet.
+    ann->name = "ann 2";
+    auto renamed = session.query<Reader>().filter_by(&Reader::name, "ann 2").all();
+    CHECK(renamed.size() == 1);
+    CHECK(sa::test::count_starting_with(on_primary.lines, "UPDATE") == 1);
+    CHECK(selects(on_primary) == 1);
+    CHECK(session.get<Reader>(2)->name == "bob");  // not held yet: loaded from the primary
+    session.add(Reader{.id = 3, .name = "cy"});
+    CHECK(session.query<Reader>().count() == 3);
+    CHECK(selects(on_primary) == 3);
+    CHECK(selects(on_replica) == 3);
+    session.commit();
+
+    // A new transaction reads from the replica again.
+    wait_for_replay(primary, replica);
+    on_primary.lines.clear();
+    on_replica.lines.clear();
+    CHECK(session.query<Reader>().count() == 3);
+    CHECK(selects(on_replica) == 1);
+    CHECK(selects(on_primary) == 0);
+    session.rollback();
+    CHECK(primary.pool_status().checked_out == 0);
+    CHECK(replica.pool_status().checked_out == 0);
+}
+
+TEST_CASE("a pooled connection to a stopped replica is replaced; with pool_pre_ping none fails after it is back") {
+    const auto urls = servers();
+    if (!urls) return;
+    auto pinged = sa::create_engine(urls->replica, {.pool_pre_ping = true});
+    auto unpinged = sa::create_engine(urls->replica);
+    CHECK(scalar<std::int64_t>(pinged, "SELECT 1") == 1);
+    CHECK(scalar<std::int64_t>(unpinged, "SELECT 1") == 1);
+
+    RestartReplicaAtEnd guard;
+    replica_ctl("stop -m fast");
+    guard.stopped = true;
+    // While it is down a request fails as a lost connection (and loses its connection).
+    try {
+        scalar<std::int64_t>(pinged, "SELECT 1");
+        FAIL("a request to a stopped replica succeeded");
+    } catch (const sa::OperationalError& e) {
+        CHECK(e.connection_invalidated());
+    }
+    replica_ctl("start");
+    guard.stopped = false;
+
+    // With pre-ping no request fails once it is back.
+    for (int i = 0; i < 5; ++i) CHECK(scalar<std::int64_t>(pinged, "SELECT 1") == 1);
+    // Without it, the stale pooled connection fails its first use, and the pool recovers.
+    try {
+        scalar<std::int64_t>(unpinged, "SELECT 1");
+        FAIL("a statement on a connection to the restarted replica succeeded");
+    } catch (const sa::OperationalError& e) {
+        CHECK(e.connection_invalidated());
+    }
+    CHECK(scalar<std::int64_t>(unpinged, "SELECT 1") == 1);
+}
