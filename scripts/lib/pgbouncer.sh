@@ -42,6 +42,10 @@ pgbouncer_write_config() {
     cat >"$dir/pgbouncer.ini" <<EOF
 ; alchemy throwaway PgBouncer (scripts/lib/pgbouncer.sh)
 [databases]
+; Two server sessions for "postgres", which every client of the PgBouncer tests shares.
+postgres = host=127.0.0.1 port=$ALCHEMY_PG_PORT pool_size=2
+; The integration cases run through PgBouncer in a database each; some hold three
+; transactions at once.
 * = host=127.0.0.1 port=$ALCHEMY_PG_PORT
 
 [pgbouncer]
@@ -51,8 +55,9 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/userlist.txt
 pool_mode = transaction
-; Two server sessions per database and user: every client shares them.
-default_pool_size = 2
+default_pool_size = 4
+; Server sessions of finished test databases close soon, far below max_connections.
+server_idle_timeout = 5
 min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 500

@@ -68,7 +68,29 @@ std::string postgres_schema_url(const std::string& server_url) {
     return server_url + separator + "options=-csearch_path%3D" + schema;
 }
 
+namespace {
+
+/// A new, empty database on the server at `server_url`, reached through `through_url`
+/// (a pooler in transaction mode cannot pass a search_path on, so a schema won't do).
+std::string postgres_database_url(const std::string& server_url, const std::string& through_url) {
+    static std::atomic<int> counter{0};
+    const auto name = "t" + std::to_string(::getpid()) + "_db" + std::to_string(++counter);
+    auto engine = create_engine(server_url, {.pool_size = 1, .isolation_level = "AUTOCOMMIT"});
+    auto conn = engine.connect();
+    conn.execute_script("CREATE DATABASE " + engine.dialect().quote_identifier(name) + " STRATEGY FILE_COPY");
+    auto url = make_url(through_url);
+    url.database = name;
+    return url.render_with_password();
+}
+
+}  // namespace
+
 std::vector<Backend> backends() {
+    if (env_flag("ALCHEMY_TEST_THROUGH_PGBOUNCER")) {
+        const auto server = postgres_url();
+        const auto bouncer = pgbouncer_url();
+        if (server && bouncer) return {{"postgresql", postgres_database_url(*server, *bouncer)}};
+    }
     std::vector<Backend> result{{"sqlite", sqlite_temp_url()}};
     if (auto pg = postgres_url()) {
         result.push_back({"postgresql", postgres_schema_url(*pg)});

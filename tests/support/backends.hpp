@@ -48,7 +48,9 @@ std::optional<std::string> replica_url();
 /// `server_url` pointed at a new, empty schema (search_path), so tests running in
 /// parallel on one server never see each other's tables.
 std::string postgres_schema_url(const std::string& server_url);
-/// SQLite (always) and PostgreSQL (when configured), each with a clean database.
+/// SQLite (always) and PostgreSQL (when configured), each with a clean database. With
+/// ALCHEMY_TEST_THROUGH_PGBOUNCER=1 (the CTest entry "integration through PgBouncer")
+/// only PostgreSQL, in a new database of its own reached through the PgBouncer.
 std::vector<Backend> backends();
 
 /// Collects echo lines, for tests that count or inspect the SQL sent.
