@@ -109,6 +109,8 @@ unix_socket_directories = '$socket_dir'
 unix_socket_permissions = 0777
 include_if_exists = 'alchemy_port.conf'
 max_connections = 200
+# SessionOptions::twophase (PREPARE TRANSACTION) is tested; the replica copies this value.
+max_prepared_transactions = 20
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <utility>
 
 namespace alchemy {
@@ -230,6 +232,50 @@ void Connection::end_root(bool commit) {
         throw;
     }
     forget_transaction();
+}
+
+std::string Connection::two_phase_literal(std::string_view xid) const {
+    if (!dialect_->supports_two_phase_commit())
+        throw ArgumentError(fmt::format("alchemy: {} has no two-phase commit (PREPARE TRANSACTION)",
+                                        dialect_->name()));
+    const bool valid = !xid.empty() && xid.size() <= 200 &&
+                       std::all_of(xid.begin(), xid.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+                                  c == ':' || c == '-';
+                       });
+    if (!valid)
+        throw ArgumentError("alchemy: a two-phase transaction id takes 1 to 200 letters, digits and _.:-");
+    return fmt::format("'{}'", xid);
+}
+
+void Connection::prepare_transaction(std::string_view xid) {
+    const auto literal = two_phase_literal(xid);
+    notice_lost_connection();
+    if (transaction_lost_) throw_lost_transaction();
+    if (!root_open_) throw InvalidRequestError("alchemy: prepare_transaction() needs an open transaction");
+    const auto sql = "PREPARE TRANSACTION " + literal;
+    try {
+        run_control(sql, sql);
+    } catch (...) {
+        // As after a failed COMMIT: believe the server about whether the transaction ended.
+        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction())) forget_transaction();
+        throw;
+    }
+    forget_transaction();
+}
+
+void Connection::commit_prepared(std::string_view xid) { end_prepared(xid, true); }
+
+void Connection::rollback_prepared(std::string_view xid) { end_prepared(xid, false); }
+
+void Connection::end_prepared(std::string_view xid, bool commit) {
+    const auto literal = two_phase_literal(xid);
+    if (root_open_)
+        throw InvalidRequestError(fmt::format("alchemy: {} PREPARED runs outside a transaction; commit or roll "
+                                              "back this connection's transaction first",
+                                              commit ? "COMMIT" : "ROLLBACK"));
+    const auto sql = fmt::format("{} PREPARED {}", commit ? "COMMIT" : "ROLLBACK", literal);
+    run_control(sql, sql);
 }
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {

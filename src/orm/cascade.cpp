@@ -9,7 +9,6 @@
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 
-#include <set>
 #include <vector>
 #include <utility>
 
@@ -106,19 +105,20 @@ void ModelSetCore::merge_relationships(const void* source, InstanceState& target
 void SessionCore::delete_orphans(bool automatic) {
     // Only the last assignment of a (child, relationship) counts: a child removed from
     // one parent and added to another has moved, it is not an orphan.
-    std::set<std::pair<const InstanceState*, const RelationshipOps*>> seen;
+    mark_superseded_foreign_keys();
     for (std::size_t i = foreign_keys_.size(); i-- > 0;) {
+        if (foreign_keys_[i].superseded) continue;
         // Copied: deleting an orphan may assign further foreign keys (and grow the list).
         auto* state = foreign_keys_[i].state;
         const auto* rel = foreign_keys_[i].rel;
         const bool orphaned = !foreign_keys_[i].target;
         const auto* parent_side = rel->paired();
         if (!parent_side || !parent_side->delete_orphan) continue;
-        if (!seen.emplace(state, rel).second || !orphaned || state->session != this) continue;
+        if (!orphaned || state->session != this) continue;
         // An autoflush (a query, a load) may come between taking a child out of one
         // collection and putting it into another: the child waits for an explicit flush.
         if (automatic)
-            waiting_orphans_.emplace_back(state, rel);
+            foreign_keys_[i].waiting = true;
         else
             models(rel->owner_id(), rel->owner()).delete_with_cascades(*state);
     }

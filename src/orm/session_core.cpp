@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -46,6 +48,13 @@ SessionCore::SessionCore(Engine engine, SessionOptions options) : options_(std::
         if (bind.model >= database_of_.size()) database_of_.resize(bind.model + 1, 0);
         database_of_[bind.model] = static_cast<std::size_t>(found - databases_.begin());
     }
+    if (options_.twophase)
+        for (const auto& database : databases_)
+            if (!database.engine.dialect().supports_two_phase_commit())
+                throw ArgumentError(fmt::format(
+                    "alchemy: SessionOptions::twophase needs engines with two-phase commit "
+                    "(PostgreSQL); {} has none",
+                    database.engine.dialect().name()));
     if (options_.read_replica) {
         replica_ = databases_.size();
         databases_.push_back({*options_.read_replica, std::nullopt});
@@ -164,8 +173,10 @@ std::vector<ModelSetCore*> SessionCore::ordered_sets() {
     return ordered;
 }
 
-bool SessionCore::waiting(const InstanceState* state, const RelationshipOps* rel) const noexcept {
-    return std::find(waiting_orphans_.begin(), waiting_orphans_.end(), std::pair{state, rel}) != waiting_orphans_.end();
+void SessionCore::mark_superseded_foreign_keys() {
+    std::set<std::pair<const InstanceState*, const RelationshipOps*>> seen;
+    for (auto it = foreign_keys_.rbegin(); it != foreign_keys_.rend(); ++it)
+        it->superseded = !seen.emplace(it->state, it->rel).second;
 }
 
 void SessionCore::flush(bool automatic) {
@@ -178,8 +189,9 @@ void SessionCore::flush(bool automatic) {
     try {
         // Model by model, parents first: a parent's INSERT has given it its key by the
         // time its children's foreign keys are written and compared.
-        waiting_orphans_.clear();
+        for (auto& w : foreign_keys_) w.waiting = false;
         if (!foreign_keys_.empty()) delete_orphans(automatic);
+        mark_superseded_foreign_keys();
         for (auto* set : ordered_sets()) {
             write_foreign_keys(*set);
             if (!set->collect_flush()) continue;
@@ -205,8 +217,7 @@ void SessionCore::flush(bool automatic) {
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
-    std::erase_if(foreign_keys_, [&](const ForeignKeyWrite& w) { return !waiting(w.state, w.rel); });
-    waiting_orphans_.clear();
+    std::erase_if(foreign_keys_, [](const ForeignKeyWrite& w) { return !w.waiting; });
     links_.clear();
     written_keys_.clear();
     flushing_ = false;
@@ -215,13 +226,11 @@ void SessionCore::flush(bool automatic) {
 void SessionCore::write_foreign_keys(const ModelSetCore& set) {
     // Only the last assignment of a (object, relationship) counts: a child removed from
     // one parent and added to another names the second, and never was without one.
-    std::set<std::pair<const InstanceState*, const RelationshipOps*>> seen;
-    for (auto it = foreign_keys_.rbegin(); it != foreign_keys_.rend(); ++it) {
-        const auto& w = *it;
+    for (const auto& w : foreign_keys_) {
         const auto& owner_ops = w.rel->owner();
-        if (&owner_ops != &set.ops() || !seen.emplace(w.state, w.rel).second) continue;
+        if (&owner_ops != &set.ops() || w.superseded || w.waiting) continue;
         // A deleted object keeps its row's key until the DELETE; an expunged one is gone.
-        if (w.state->session != this || w.state->delete_requested || waiting(w.state, w.rel)) continue;
+        if (w.state->session != this || w.state->delete_requested) continue;
         std::optional<std::int64_t> key;
         if (w.target) {
             const auto& target_ops = w.rel->target();
@@ -348,6 +357,7 @@ void SessionCore::commit(std::uint32_t depth) {
         return;
     }
     flush();
+    if (options_.twophase) return commit_two_phase();
     // One engine after the other, in the order of SessionOptions::binds: a failure after
     // the first COMMIT leaves the earlier ones committed (docs/scaling.md).
     for (auto& database : databases_) {
@@ -365,6 +375,56 @@ void SessionCore::commit(std::uint32_t depth) {
     end_all(true, 1);
     transaction_open_ = false;
     release_connections();
+}
+
+void SessionCore::commit_two_phase() {
+    // Transaction ids are unique on a server among all its clients: 64 random bits, and
+    // the database's index, as two bound databases may live on one server.
+    std::random_device random;
+    const auto base = fmt::format("alchemy_{:08x}{:08x}", random(), random());
+    std::vector<std::pair<Connection*, std::string>> prepared;
+    try {
+        for (std::size_t i = 0; i < databases_.size(); ++i) {
+            auto& connection = databases_[i].connection;
+            if (!connection || (replica_ != 0 && i == replica_)) continue;  // the replica only read
+            auto xid = fmt::format("{}_{}", base, i);
+            connection->prepare_transaction(xid);
+            prepared.emplace_back(&*connection, std::move(xid));
+        }
+    } catch (...) {
+        for (auto& [connection, xid] : prepared) {
+            try {
+                connection->rollback_prepared(xid);
+            } catch (...) {  // it stays prepared; its name is in the echo log
+            }
+        }
+        needs_rollback_ = true;
+        throw;
+    }
+    // Every engine holds the work now: from here on it is committed, also where the
+    // COMMIT PREPARED fails, which leaves that server's part prepared until someone runs it.
+    std::exception_ptr failure;
+    for (auto& [connection, xid] : prepared) {
+        try {
+            connection->commit_prepared(xid);
+        } catch (const DatabaseError& e) {
+            if (failure) continue;
+            try {
+                throw_database_error(e.sqlstate(),
+                                     fmt::format("{}; its work stays prepared on that server as '{}': run "
+                                                 "COMMIT PREPARED '{}' there",
+                                                 e.message(), xid, xid),
+                                     e.sql(), e.connection_invalidated());
+            } catch (...) {
+                failure = std::current_exception();
+            }
+        }
+    }
+    savepoints_.clear();
+    end_all(true, 1);
+    transaction_open_ = false;
+    release_connections();
+    if (failure) std::rethrow_exception(failure);
 }
 
 void SessionCore::rollback(std::uint32_t depth) {

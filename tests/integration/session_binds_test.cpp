@@ -208,3 +208,50 @@ TEST_CASE("a bound engine may be of another backend: a SQLite file beside Postgr
     CHECK(count_rows(main_engine, "bind_shelves") == 1);
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
 }
+
+TEST_CASE("twophase commits every bound database or none; SQLite refuses it") {
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    if (backend.is_sqlite()) {
+        CHECK_THROWS_AS(sa::Session(main_engine, {.twophase = true}), sa::ArgumentError);
+        return;
+    }
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    {
+        // Checked at PREPARE TRANSACTION, after the INSERTs: what a second phase is for.
+        auto conn = audit_engine.connect();
+        conn.execute_script("CREATE TABLE bind_audit (id BIGSERIAL PRIMARY KEY, what TEXT NOT NULL, "
+                            "UNIQUE (what) DEFERRABLE INITIALLY DEFERRED)");
+        conn.commit();
+    }
+    const auto prepared_count = [&] {
+        return count_rows(main_engine, "pg_prepared_xacts WHERE gid LIKE 'alchemy%'");
+    };
+    const sa::SessionOptions options{.binds = {sa::bind<AuditEntry>(audit_engine)}, .twophase = true};
+    {
+        sa::test::EchoCapture log;
+        auto logged = backend.engine({.echo = true, .echo_sink = log.sink()});
+        sa::Session session(logged, options);
+        session.add(Shelf{.name = "atlases"});
+        session.add(AuditEntry{.what = "atlases added"});
+        session.commit();
+        CHECK(sa::test::count_starting_with(log.lines, "PREPARE TRANSACTION 'alchemy_") == 1);
+        CHECK(sa::test::count_starting_with(log.lines, "COMMIT PREPARED 'alchemy_") == 1);
+    }
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+    CHECK(prepared_count() == 0);
+
+    // The second database refuses at PREPARE: the first, prepared already, is rolled back.
+    sa::Session session(main_engine, options);
+    session.add(Shelf{.name = "globes"});
+    session.add(AuditEntry{.what = "atlases added"});
+    CHECK_THROWS_AS(session.commit(), sa::UniqueViolation);
+    session.rollback();
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+    CHECK(prepared_count() == 0);
+    CHECK(main_engine.pool_status().checked_out == 0);
+    CHECK(audit_engine.pool_status().checked_out == 0);
+}

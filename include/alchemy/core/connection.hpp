@@ -94,6 +94,15 @@ public:
     /// Rolls back the current transaction, if any; after a lost connection, acknowledges
     /// that the transaction is gone, so the connection can be used again.
     void rollback();
+    /// Two-phase commit, phase one (PostgreSQL's PREPARE TRANSACTION): ends the current
+    /// transaction, whose work the server keeps, locks included, under the name `xid`
+    /// until commit_prepared(xid) or rollback_prepared(xid), from any connection, even
+    /// after a restart. `xid`: 1 to 200 letters, digits and `_.:-`. Throws ArgumentError on
+    /// a backend without two-phase commit, InvalidRequestError without a transaction.
+    void prepare_transaction(std::string_view xid);
+    /// Phase two: COMMIT PREPARED / ROLLBACK PREPARED `xid`, outside a transaction.
+    void commit_prepared(std::string_view xid);
+    void rollback_prepared(std::string_view xid);
     /// True from the first statement (or begin()) until commit() or rollback(), including
     /// while a transaction lost with its connection awaits rollback().
     bool in_transaction() const noexcept;
@@ -145,6 +154,9 @@ private:
     void begin_root(std::string_view log_line);
     void run_control(std::string_view sql, std::string_view log_line);  // logged, unparameterised
     void end_root(bool commit);
+    /// Checks `xid` and that the dialect has two-phase commit; returns it as a SQL literal.
+    std::string two_phase_literal(std::string_view xid) const;
+    void end_prepared(std::string_view xid, bool commit);
     void end_savepoint(std::size_t depth, std::uint64_t id, bool commit);
     /// Forgets the root transaction and its SAVEPOINTs: it ended, or ended with the connection.
     void forget_transaction() noexcept;

@@ -49,6 +49,8 @@ public:
 
     /// True when INSERT/UPDATE/DELETE ... RETURNING is available.
     virtual bool supports_returning() const noexcept { return true; }
+    /// True when a transaction can be prepared for two-phase commit (PREPARE TRANSACTION).
+    virtual bool supports_two_phase_commit() const noexcept { return false; }
 };
 
 }  // namespace alchemy

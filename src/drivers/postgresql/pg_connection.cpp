@@ -164,10 +164,12 @@ void PgConnection::execute_script(std::string_view sql) {
         return;
     }
     const auto result = checked(PQexec(connection_.get(), terminated(sql)), sql);
-    // PostgreSQL answers COMMIT in a transaction that an error aborted with ROLLBACK and no
-    // error: reporting that as a commit would call lost work saved.
-    if (sql == "COMMIT" && std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
-        raise_commit_rolled_back();
+    // PostgreSQL answers COMMIT (and PREPARE TRANSACTION) in a transaction that an error
+    // aborted with ROLLBACK and no error: reporting that as a commit would call lost work
+    // saved.
+    if ((sql == "COMMIT" || sql.starts_with("PREPARE TRANSACTION ")) &&
+        std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
+        raise_commit_rolled_back(sql);
 }
 
 PGresult* PgConnection::run_with_begin(std::string_view sql) {

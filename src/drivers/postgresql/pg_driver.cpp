@@ -45,6 +45,8 @@ public:
         begin_sql(level);  // refuses AUTOCOMMIT
         return {};
     }
+
+    bool supports_two_phase_commit() const noexcept override { return true; }
 };
 
 /// Every keyword this libpq accepts in a connection string.

@@ -158,13 +158,14 @@ void raise_too_many_parameters(std::size_t count, std::string_view sql) {
         std::string(sql));
 }
 
-void raise_commit_rolled_back() {
+void raise_commit_rolled_back(std::string_view sql) {
     // 25P02: in_failed_sql_transaction.
     throw_database_error("25P02",
-                         "COMMIT rolled the transaction back instead: a statement in it failed "
-                         "earlier, which aborts a PostgreSQL transaction, so none of its work "
-                         "was saved; redo the transaction",
-                         "COMMIT");
+                         fmt::format("{} rolled the transaction back instead: a statement in it failed "
+                                     "earlier, which aborts a PostgreSQL transaction, so none of its work "
+                                     "was saved; redo the transaction",
+                                     sql.starts_with("COMMIT") ? "COMMIT" : "PREPARE TRANSACTION"),
+                         std::string(sql));
 }
 
 }  // namespace alchemy::detail::pg

@@ -31,8 +31,9 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 
 [[noreturn]] void raise(Failure failure, std::string_view sql);
 
-/// The error for a COMMIT that the server answered with ROLLBACK.
-[[noreturn]] void raise_commit_rolled_back();
+/// The error for a COMMIT (or PREPARE TRANSACTION) `sql` that the server answered with
+/// ROLLBACK.
+[[noreturn]] void raise_commit_rolled_back(std::string_view sql);
 
 /// OperationalError for a connection that could not be opened. Every occurrence of
 /// `password` in libpq's message is masked.

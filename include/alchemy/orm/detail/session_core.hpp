@@ -58,6 +58,10 @@ struct SessionOptions {
     /// streaming replica, until the transaction writes; from then on everything goes to
     /// the Session's engine, so the transaction reads what it wrote (docs/scaling.md).
     std::optional<Engine> read_replica{};
+    /// commit() in two phases (SQLAlchemy's twophase=True, PostgreSQL only): PREPARE
+    /// TRANSACTION on every engine, then COMMIT PREPARED on each, so that either every
+    /// engine keeps the work or none does (docs/scaling.md says what remains).
+    bool twophase = false;
 };
 
 namespace detail {
@@ -166,11 +170,15 @@ private:
     void release_connections() noexcept;
     Connection& connection_to(std::size_t database);
     void end_all(bool committed, std::uint32_t depth) noexcept;
+    /// commit()'s COMMITs when SessionOptions::twophase is set.
+    void commit_two_phase();
     std::vector<ModelSetCore*> ordered_sets();
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
-    /// in an autoflush they go into waiting_orphans_ instead.
+    /// in an autoflush their foreign-key writes are marked waiting instead.
     void delete_orphans(bool automatic);
-    bool waiting(const InstanceState* state, const RelationshipOps* rel) const noexcept;
+    /// Marks each foreign-key write that a later one of the same object and relationship
+    /// replaces: only the last assignment counts.
+    void mark_superseded_foreign_keys();
     void write_links();
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
@@ -201,10 +209,10 @@ private:
         InstanceState* state;
         const RelationshipOps* rel;
         std::shared_ptr<void> target;
+        bool superseded = false;  ///< a later write of the same (state, rel) replaces it
+        bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
-    /// Orphans an autoflush left alone: their foreign-key writes stay for the next flush.
-    std::vector<std::pair<const InstanceState*, const RelationshipOps*>> waiting_orphans_;
     /// What the flush wrote into objects' foreign keys, put back if it fails.
     struct WrittenKey {
         std::shared_ptr<void> owner;
