@@ -36,6 +36,9 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
     }
     if (state.state != ObjectState::persistent || state.delete_requested) return;
     const auto object = state.self.lock();  // held while its relationships are walked
+    // What the delete cascades to must be read where it will be deleted, not from a
+    // replica that may lag behind.
+    session_.will_write();
     load_for_delete(state);
     state.delete_requested = true;
     for (const auto* rel : ops_.relationships) {

@@ -34,8 +34,8 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
         std::vector<Param> params;
         params.reserve(padded);
         for (std::size_t i = 0; i < padded; ++i) params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
-        const auto& dialect = session.read_connection(target.model_id).dialect();
-        const auto sql = target.statements.select_where_in(dialect, target, column, padded, order.column,
+        const auto sql = target.statements.select_where_in(session.dialect_of(target.model_id), target, column, padded,
+                                                           order.column,
                                                            order.descending);
         target.load_rows(session, sql, params, out);
         begin += n;

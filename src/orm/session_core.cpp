@@ -7,6 +7,7 @@
 #include "orm/model_statements.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -78,6 +79,11 @@ Connection& SessionCore::connection_to(std::size_t database) {
     return *connection;
 }
 
+Connection& SessionCore::connection() {
+    wrote_ = true;
+    return connection_to(0);
+}
+
 Connection& SessionCore::write_connection(std::size_t model) {
     const auto database = database_of(model);
     if (database == 0) wrote_ = true;
@@ -94,7 +100,8 @@ void SessionCore::check_same_database(std::size_t a, std::size_t b) const {
 
 Connection& SessionCore::read_connection(std::size_t model) {
     const auto database = database_of(model);
-    return connection_to(database == 0 && replica_ != 0 && !wrote_ ? replica_ : database);
+    // A flush reads (cascades, orphans) to decide what to write: from the primary.
+    return connection_to(database == 0 && replica_ != 0 && !wrote_ && !flushing_ ? replica_ : database);
 }
 
 void SessionCore::open_transaction() noexcept {
@@ -357,6 +364,7 @@ void SessionCore::commit(std::uint32_t depth) {
         return;
     }
     flush();
+    end_replica_reads();
     if (options_.twophase) return commit_two_phase();
     // One engine after the other, in the order of SessionOptions::binds: a failure after
     // the first COMMIT leaves the earlier ones committed (docs/scaling.md).
@@ -377,54 +385,89 @@ void SessionCore::commit(std::uint32_t depth) {
     release_connections();
 }
 
+void SessionCore::end_replica_reads() noexcept {
+    if (replica_ == 0 || !databases_[replica_].connection) return;
+    auto& connection = *databases_[replica_].connection;
+    try {
+        connection.rollback();
+    } catch (...) {  // a connection that cannot roll back is not reused
+        connection.invalidate();
+    }
+    databases_[replica_].connection.reset();
+}
+
 void SessionCore::commit_two_phase() {
     // Transaction ids are unique on a server among all its clients: 64 random bits, and
     // the database's index, as two bound databases may live on one server.
     std::random_device random;
     const auto base = fmt::format("alchemy_{:08x}{:08x}", random(), random());
-    std::vector<std::pair<Connection*, std::string>> prepared;
+    struct Prepared {
+        Database* database;
+        std::string xid;
+    };
+    std::vector<Prepared> prepared;
+    // What could not be ended stays prepared, holding its locks: the error names it.
+    std::vector<std::string> stranded;
+    const auto end_prepared = [&](const Prepared& p, bool commit, bool maybe_absent) {
+        try {
+            // On a connection of its own: the Session's may be the one that failed.
+            auto fresh = p.database->engine.connect();
+            commit ? fresh.commit_prepared(p.xid) : fresh.rollback_prepared(p.xid);
+        } catch (const DatabaseError& e) {
+            // 42704 undefined_object: the PREPARE whose outcome was unknown had not happened.
+            if (!(maybe_absent && e.sqlstate() == "42704")) stranded.push_back(p.xid);
+        } catch (...) {
+            stranded.push_back(p.xid);
+        }
+    };
+    const auto throw_naming_stranded = [&](const DatabaseError& e) {
+        throw_database_error(e.sqlstate(),
+                             fmt::format("{}; two-phase commit left these transactions prepared, holding "
+                                         "their locks, until COMMIT PREPARED or ROLLBACK PREPARED runs on "
+                                         "their servers: {}",
+                                         e.message(), fmt::join(stranded, ", ")),
+                             e.sql(), e.connection_invalidated());
+    };
     try {
         for (std::size_t i = 0; i < databases_.size(); ++i) {
             auto& connection = databases_[i].connection;
-            if (!connection || (replica_ != 0 && i == replica_)) continue;  // the replica only read
-            auto xid = fmt::format("{}_{}", base, i);
-            connection->prepare_transaction(xid);
-            prepared.emplace_back(&*connection, std::move(xid));
+            if (!connection) continue;
+            Prepared p{&databases_[i], fmt::format("{}_{}", base, i)};
+            try {
+                connection->prepare_transaction(p.xid);
+            } catch (const DatabaseError& e) {
+                // A lost connection may have lost the answer to a PREPARE that happened.
+                if (e.connection_invalidated()) end_prepared(p, false, true);
+                throw;
+            }
+            prepared.push_back(std::move(p));
         }
     } catch (...) {
-        for (auto& [connection, xid] : prepared) {
-            try {
-                connection->rollback_prepared(xid);
-            } catch (...) {  // it stays prepared; its name is in the echo log
-            }
-        }
+        for (const auto& p : prepared) end_prepared(p, false, false);
         needs_rollback_ = true;
-        throw;
-    }
-    // Every engine holds the work now: from here on it is committed, also where the
-    // COMMIT PREPARED fails, which leaves that server's part prepared until someone runs it.
-    std::exception_ptr failure;
-    for (auto& [connection, xid] : prepared) {
+        if (stranded.empty()) throw;
         try {
-            connection->commit_prepared(xid);
+            throw;
         } catch (const DatabaseError& e) {
-            if (failure) continue;
-            try {
-                throw_database_error(e.sqlstate(),
-                                     fmt::format("{}; its work stays prepared on that server as '{}': run "
-                                                 "COMMIT PREPARED '{}' there",
-                                                 e.message(), xid, xid),
-                                     e.sql(), e.connection_invalidated());
-            } catch (...) {
-                failure = std::current_exception();
-            }
+            throw_naming_stranded(e);
+        }
+    }
+    // Every engine holds the work now: it is committed, also where a COMMIT PREPARED fails,
+    // which leaves that server's part prepared until someone ends it.
+    std::optional<DatabaseError> failure;
+    for (const auto& p : prepared) {
+        try {
+            p.database->connection->commit_prepared(p.xid);
+        } catch (const DatabaseError& e) {
+            end_prepared(p, true, true);  // once more, on a fresh connection
+            if (!failure) failure = e;
         }
     }
     savepoints_.clear();
     end_all(true, 1);
     transaction_open_ = false;
     release_connections();
-    if (failure) std::rethrow_exception(failure);
+    if (failure && !stranded.empty()) throw_naming_stranded(*failure);
 }
 
 void SessionCore::rollback(std::uint32_t depth) {

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <string>
+
 namespace sa = alchemy;
 using sa::test::backends;
 
@@ -230,4 +233,36 @@ TEST_CASE("isolation levels are applied per engine and per connection") {
     }
     CHECK_THROWS_WITH(backend.engine({.isolation_level = "SOMETIMES"}),
                       Catch::Matchers::Contains("unknown isolation_level 'SOMETIMES'"));
+}
+
+TEST_CASE("a prepared transaction survives its connection and is committed or rolled back from another") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_accounts(engine);
+    // Unique per run: a server's prepared transactions are shared by all its databases.
+    const auto xid = "alchemy_test_" + std::to_string(std::random_device{}()) + "_";
+    auto conn = engine.connect();
+    if (backend.is_sqlite()) {
+        insert_account(conn, 1, "ann");
+        CHECK_THROWS_AS(conn.prepare_transaction(xid + "1"), sa::ArgumentError);
+        return;
+    }
+    CHECK_THROWS_AS(conn.prepare_transaction(xid + "1"), sa::InvalidRequestError);  // no transaction
+    insert_account(conn, 1, "ann");
+    CHECK_THROWS_AS(conn.prepare_transaction("x'; DROP TABLE accounts; --"), sa::ArgumentError);
+    CHECK_THROWS_AS(conn.commit_prepared(xid + "1"), sa::InvalidRequestError);  // inside a transaction
+    conn.prepare_transaction(xid + "1");
+    CHECK_FALSE(conn.in_transaction());
+    CHECK(count_accounts(engine) == 0);  // prepared, not committed
+    conn.close();
+
+    auto other = engine.connect();
+    other.commit_prepared(xid + "1");
+    CHECK(count_accounts(engine) == 1);
+    insert_account(other, 2, "bob");
+    other.prepare_transaction(xid + "2");
+    other.rollback_prepared(xid + "2");
+    CHECK(count_accounts(engine) == 1);
+    // Ending one twice is an error of the server's, typed.
+    CHECK_THROWS_AS(other.commit_prepared(xid + "2"), sa::DatabaseError);
 }

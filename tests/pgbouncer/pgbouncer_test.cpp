@@ -48,6 +48,7 @@ namespace {
 constexpr int thread_count = 8;
 
 std::string body_of(int thread, int seq) { return fmt::format("thread {} op {}", thread, seq); }
+constexpr const char* rolled_back_body = "rolled back with its SAVEPOINT";
 
 /// What the threads saw: typed errors are allowed (and counted), wrong answers are not.
 struct Tally {
@@ -121,7 +122,7 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
         std::vector<Acknowledged> mine;
         for (int seq = 0; seq < operations_per_thread; ++seq) {
             ++tally.operations;
-            const auto kind = random() % 5;
+            const auto kind = random() % 7;
             try {
                 if (kind == 0) {  // Core INSERT ... RETURNING in a transaction
                     auto conn = engine.connect();
@@ -157,6 +158,23 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
                         row->body != body_of(ack.thread, ack.seq))
                         tally.wrong_answer(fmt::format("thread {} read back id {}: {}", t, ack.id,
                                                        row ? row->body : "no row"));
+                } else if (kind == 5) {  // a SAVEPOINT rolled back inside a committed transaction
+                    auto conn = engine.connect();
+                    conn.execute(sa::insert<Entry>().values(Entry{.thread = t, .seq = seq, .body = body_of(t, seq)}));
+                    {
+                        auto nested = conn.begin_nested();
+                        conn.execute(sa::insert<Entry>().values(
+                            Entry{.thread = t, .seq = -1 - seq, .body = rolled_back_body}));
+                        nested.rollback();
+                    }
+                    conn.commit();
+                    mine.push_back({0, t, seq, 1});
+                } else if (kind == 6) {  // two rows through bulk_insert (COPY)
+                    auto conn = engine.connect();
+                    const std::vector<Entry> rows(2, Entry{.thread = t, .seq = seq, .body = body_of(t, seq)});
+                    sa::bulk_insert(conn, rows);
+                    conn.commit();
+                    mine.push_back({0, t, seq, 2});
                 } else {  // three rows through execute_batch (pipelined)
                     auto conn = engine.connect();
                     std::string sql = "INSERT INTO pgbouncer_entries (thread, seq, body) VALUES ($1, $2, $3)";
@@ -183,8 +201,12 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
     int lost = 0;
     auto conn = sa::create_engine(*url).connect();
     std::map<std::tuple<int, int>, std::vector<Entry>> stored;
-    for (auto& entry : conn.execute(sa::select<Entry>()))
+    for (auto& entry : conn.execute(sa::select<Entry>())) {
+        if (entry.body == rolled_back_body)
+            tally.wrong_answer(fmt::format("thread {}: a row inserted in a rolled back SAVEPOINT is stored",
+                                           entry.thread));
         stored[{entry.thread, entry.seq}].push_back(entry);
+    }
     for (const auto& ack : acknowledged) {
         const auto& rows = stored[{ack.thread, ack.seq}];
         const bool found = static_cast<int>(rows.size()) == ack.rows &&

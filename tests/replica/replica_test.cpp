@@ -24,12 +24,20 @@ struct Reader {
     std::int64_t id = 0;
     std::string name{};
 };
+/// Bound to another database of the primary's server.
+struct Loan {
+    std::int64_t id = 0;
+    std::int64_t reader_id = 0;
+};
 
 }  // namespace standby
 
 template <>
 inline constexpr auto sa::mapping<standby::Reader> = sa::table("replica_readers");
+template <>
+inline constexpr auto sa::mapping<standby::Loan> = sa::table("replica_loans");
 
+using standby::Loan;
 using standby::Reader;
 
 namespace {
@@ -173,6 +181,45 @@ TEST_CASE("a Session with a read replica reads there until it writes, then reads
     session.rollback();
     CHECK(primary.pool_status().checked_out == 0);
     CHECK(replica.pool_status().checked_out == 0);
+}
+
+TEST_CASE("a Session with binds and a read replica reads each model from its own place") {
+    const auto urls = servers();
+    if (!urls) return;
+    sa::test::EchoCapture on_primary, on_replica, on_loans;
+    auto primary = sa::create_engine(urls->primary, {.echo = true, .echo_sink = on_primary.sink()});
+    auto replica = sa::create_engine(urls->replica, {.echo = true, .echo_sink = on_replica.sink()});
+    auto loans = sa::create_engine(sa::test::postgres_schema_url(urls->primary),
+                                   {.echo = true, .echo_sink = on_loans.sink()});
+    fresh_readers(primary, replica);
+    sa::metadata<Loan>().create_all(loans);
+    const auto selects = [](const sa::test::EchoCapture& log) {
+        return sa::test::count_starting_with(log.lines, "SELECT");
+    };
+    on_primary.lines.clear();
+    on_replica.lines.clear();
+    on_loans.lines.clear();
+
+    sa::Session session(primary, {.binds = {sa::bind<Loan>(loans)}, .read_replica = replica});
+    CHECK(session.query<Reader>().count() == 2);
+    CHECK(session.query<Loan>().count() == 0);
+    CHECK(selects(on_replica) == 1);
+    CHECK(selects(on_loans) == 1);
+    CHECK(selects(on_primary) == 0);
+    // A write to the bound database alone: the Session's own engine has not written, so
+    // its model still reads from the replica.
+    session.add(Loan{.reader_id = 1});
+    CHECK(session.query<Loan>().count() == 1);
+    CHECK(session.query<Reader>().count() == 2);
+    CHECK(selects(on_replica) == 2);
+    CHECK(selects(on_loans) == 2);
+    CHECK(sa::test::count_starting_with(on_loans.lines, "INSERT") == 1);
+    session.add(Reader{.id = 3, .name = "di"});
+    CHECK(session.query<Reader>().count() == 3);
+    CHECK(selects(on_primary) == 1);
+    session.commit();
+    CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers") == 3);
+    CHECK(scalar<std::int64_t>(loans, "SELECT count(*) FROM replica_loans") == 1);
 }
 
 TEST_CASE("a pooled connection to a stopped replica is replaced; with pool_pre_ping none fails after it is back") {

@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -211,25 +210,39 @@ private:
 };
 
 namespace detail {
-/// The model id of SELECT `S`'s first table, after checking that all its tables are on
-/// one engine (SessionCore::check_same_database).
+/// The model id a FROM or JOIN tag reads: a model's, an alias's model's; no_model for a
+/// subquery or a CTE, whose tables alchemy does not place.
+template <class Tag>
+std::size_t model_of_tag() {
+    if constexpr (requires { typename Tag::model_type; })
+        return model_id<typename Tag::model_type>();
+    else if constexpr (std::is_base_of_v<named_columns<Tag>, Tag>)
+        return SessionCore::no_model;
+    else
+        return model_id<Tag>();
+}
+
+/// SELECT `S`'s model id, after checking that all its tables are on one engine; no_model
+/// when it has no table, or one alchemy cannot place.
 template <class S>
-std::size_t checked_database_of(const SessionCore& core) {
-    return [&]<class... Ts>(type_list<Ts...>) -> std::size_t {
-        if constexpr (sizeof...(Ts) == 0) {
-            return std::numeric_limits<std::size_t>::max();  // no table: no bind, the Session's engine
-        } else {
-            const std::size_t models[] = {model_id<Ts>()...};
-            for (auto model : models) core.check_same_database(models[0], model);
-            return models[0];
+std::size_t checked_model_of(const SessionCore& core) {
+    return [&]<class... Ts>(type_list<Ts...>) {
+        const std::size_t models[] = {model_of_tag<Ts>()..., SessionCore::no_model};
+        for (std::size_t i = 0; i < sizeof...(Ts); ++i) {
+            if (models[i] == SessionCore::no_model) return SessionCore::no_model;
+            core.check_same_database(models[0], models[i]);
         }
+        return models[0];
     }(typename S::tables{});
 }
 
-/// The connection to run SELECT `S` with (SessionCore::read_connection).
+/// The connection to run SELECT `S` with: SessionCore::read_connection for its model, the
+/// Session's own engine when alchemy cannot place its tables (a SELECT without FROM may
+/// take a lock or call nextval(): never on the replica).
 template <class S>
 Connection& read_connection_for(SessionCore& core) {
-    return core.read_connection(checked_database_of<S>(core));
+    const auto model = checked_model_of<S>(core);
+    return model == SessionCore::no_model ? core.own_connection(model) : core.read_connection(model);
 }
 
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.
@@ -267,7 +280,7 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
             std::find(joined.begin(), joined.end(), path.front().rel) == joined.end())
             joined.push_back(path.front().rel);
     if (joined.empty()) return load_objects<T>(core, statement);
-    checked_database_of<S>(core);
+    checked_model_of<S>(core);
     ParamBuffer params;
     statement.bind(params);
     auto rows = load_joined(core, model_ops<T>(), statement.lower(), params.params(), joined);

@@ -247,13 +247,18 @@ public:
     }
     /// Runs a Core statement (select of columns, insert, update, delete, text) in the
     /// session's transaction, after an autoflush. A select runs on the engine of its
-    /// tables (or the read replica, SessionOptions); anything else on the Session's engine. Rows are values, not session objects;
+    /// tables (or the read replica, SessionOptions), an insert, update or delete on its
+    /// table's engine; text(), unions and selects from subqueries on the Session's engine. Rows are values, not session objects;
     /// objects a bulk statement changes are not updated (see query<T>().update()).
     template <executable S>
     auto execute(const S& statement) {
         core_->autoflush();
         if constexpr (requires { typename S::tables; })
             return detail::read_connection_for<S>(*core_).execute(statement);
+        else if constexpr (detail::query_statement<S>)  // a UNION and the like
+            return core_->own_connection(detail::SessionCore::no_model).execute(statement);
+        else if constexpr (requires { typename S::model_type; })
+            return core_->write_connection(detail::model_id<typename S::model_type>()).execute(statement);
         else
             return core_->connection().execute(statement);
     }

@@ -185,6 +185,8 @@ template <class T, class Rows = detail::no_rows, class Conflict = detail::no_con
           class Returning = std::tuple<>>
 class Insert {
 public:
+    /// The model whose table is written.
+    using model_type = T;
     using returning_row = typename detail::returned_rows<Returning>::row;
 
     Insert() = default;

@@ -80,6 +80,8 @@ private:
 template <class T, class Set, class Where, class Returning>
 class Update : public detail::dml_statement<Update<T, Set, Where, Returning>, Returning> {
 public:
+    /// The model whose table is written.
+    using model_type = T;
     Update(Set set, Where where, Returning returning)
         : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
 
@@ -135,6 +137,8 @@ private:
 template <class T, class Where, class Returning>
 class Delete : public detail::dml_statement<Delete<T, Where, Returning>, Returning> {
 public:
+    /// The model whose table is written.
+    using model_type = T;
     Delete(Where where, Returning returning) : where_(std::move(where)), returning_(std::move(returning)) {}
 
     template <sql_expression E>

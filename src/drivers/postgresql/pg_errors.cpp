@@ -18,9 +18,10 @@ std::string_view field(const PGresult* result, int code) noexcept {
 
 bool invalidates_connection(std::string_view sqlstate) {
     // Class 08 is connection_exception; 57P01-57P03 mean the server is shutting down or
-    // not accepting connections, and it closes the session after sending them.
+    // not accepting connections, and 25P03 that idle_in_transaction_session_timeout ran
+    // out: the server closes the session after sending them.
     return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-           sqlstate == "57P03";
+           sqlstate == "57P03" || sqlstate == "25P03";
 }
 
 // libpq's own messages end in a line break and continue on indented lines ("...failed:

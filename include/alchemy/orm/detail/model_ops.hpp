@@ -75,7 +75,7 @@ struct ColumnMaskHash {
 /// snapshots (a T either way).
 struct ModelOps {
     std::string_view model_name;
-    std::size_t model_id;  ///< model_id<T>(): the index of its SessionOptions::binds entry
+    std::size_t model_id;  ///< model_id<T>(): how a Session finds the model's set and engine
     const Table& (*table)();
     ModelStatements& statements;  ///< its SQL texts, rendered once per dialect
     std::size_t column_count;

@@ -220,7 +220,7 @@ public:
                                               "row can be refreshed"));
         // First, or the SELECT's autoflush would write them.
         core_.ops().discard_changes(state.object, state.snapshot);
-        auto row = select_by_key(*static_cast<const T*>(state.snapshot));
+        auto row = select_by_key(*static_cast<const T*>(state.snapshot), true);
         if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
         core_.refreshed(state, &*row);
     }
@@ -300,10 +300,11 @@ private:
     std::string message(std::string_view what) const {
         return "alchemy: the " + std::string(type_name<T>()) + " object " + std::string(what);
     }
-    std::optional<T> select_by_key(const T& key_values) {
+    /// `latest`: from the model's own engine, never the read replica (refresh()).
+    std::optional<T> select_by_key(const T& key_values, bool latest = false) {
         auto& session = core_.session();
         session.autoflush();
-        auto& conn = session.read_connection(model_id<T>());
+        auto& conn = latest ? session.own_connection(model_id<T>()) : session.read_connection(model_id<T>());
         ParamBuffer params;
         bind_key(key_values, params);
         return conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params()).template as<T>().one_or_none();

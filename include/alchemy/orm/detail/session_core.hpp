@@ -90,12 +90,26 @@ public:
     /// The connection of the current transaction on the Session's engine, checked out and
     /// begun on first use, for statements that may write. Throws PendingRollbackError
     /// after a failed flush until rollback() is called.
-    Connection& connection() { return write_connection(0); }
+    Connection& connection();
     /// The same for model id `model` (its bind's engine).
     Connection& write_connection(std::size_t model);
     /// The connection to read model id `model` with: the read replica's while the model is
-    /// on the Session's engine and the transaction has not written, else its own.
+    /// on the Session's engine and the transaction has neither written nor is flushing,
+    /// else its own.
     Connection& read_connection(std::size_t model);
+    /// Model id `model`'s own engine, never the replica, without counting as a write:
+    /// reads that must see the latest data (refresh()), and statements whose tables
+    /// alchemy cannot place (no_model).
+    Connection& own_connection(std::size_t model) { return connection_to(database_of(model)); }
+    /// A model id bound to nothing: the Session's engine.
+    static constexpr std::size_t no_model = static_cast<std::size_t>(-1);
+    /// The transaction is about to write (delete_() loads what the delete cascades to):
+    /// from now on it reads from the primary, as after a write.
+    void will_write() noexcept { wrote_ = true; }
+    /// The dialect of model id `model`'s engine.
+    const Dialect& dialect_of(std::size_t model) const noexcept {
+        return databases_[database_of(model)].engine.dialect();
+    }
     /// The index of model id `model`'s engine among the session's databases: two models
     /// can be joined in one statement only when these are equal.
     std::size_t database_of(std::size_t model) const noexcept {
@@ -164,12 +178,14 @@ private:
     /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
     /// the whole transaction (the Session then needs rollback()).
     void abandon_failed_flush() noexcept;
-    /// Ends the database transaction, SAVEPOINTs and all, whatever state it is in.
-    /// Rolls back every connection's transaction, whatever state it is in.
+    /// Rolls back every connection's transaction, SAVEPOINTs and all, whatever state it is in.
     void roll_back_connections() noexcept;
     void release_connections() noexcept;
     Connection& connection_to(std::size_t database);
     void end_all(bool committed, std::uint32_t depth) noexcept;
+    /// Ends the read replica's transaction before the writers commit: it only read, and
+    /// its failure must not fail a commit.
+    void end_replica_reads() noexcept;
     /// commit()'s COMMITs when SessionOptions::twophase is set.
     void commit_two_phase();
     std::vector<ModelSetCore*> ordered_sets();
