@@ -47,7 +47,7 @@ Check update_users(Database& db, std::int64_t count, Stopwatch& t) {
     for (auto& user : users) {
         user.age = updated_age(user.age);
         conn.execute(
-            sa::update<User>().set(sa::col<&User::age> = user.age).where(sa::col<&User::id> == user.id));
+            sa::update<User>().values(sa::col<&User::age> = user.age).where(sa::col<&User::id> == user.id));
     }
     conn.commit();
     t.stop();

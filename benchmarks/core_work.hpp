@@ -19,7 +19,7 @@ Check insert_users(Database& db, std::span<const User> users, Stopwatch& t);
 Check load_users(Database& db, Stopwatch& t);
 /// W4: select<User>().where(id == ?) per id on an AUTOCOMMIT connection.
 Check get_users(Database& db, std::span<const std::int64_t> ids, Stopwatch& t);
-/// W5: load users 1..count, then update<User>().set(age).where(id) per user; one commit.
+/// W5: load users 1..count, then update<User>().values(age).where(id) per user; one commit.
 Check update_users(Database& db, std::int64_t count, Stopwatch& t);
 /// W6: one JOIN of users and posts, rows grouped like the raw variant's.
 Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t);

@@ -64,7 +64,7 @@ int main() {
 
     // update(User).where(User.name == 'John').values(nickname='new_nickname')
     auto upd = sa::update<User>()
-                   .set(sa::col<&User::nickname> = "new_nickname")
+                   .values(sa::col<&User::nickname> = "new_nickname")
                    .where(sa::col<&User::name> == "John");
     fmt::print("{}\n", upd.sql(engine.dialect()));
     fmt::print("updated {} row(s)\n", conn.execute(upd).rowcount());

@@ -80,7 +80,7 @@ int main() {
         auto session = Session();
         const auto n = session.query<User>()
                            .filter(sa::col<&User::username> == "John")
-                           .update(sa::synchronize_session::none, sa::col<&User::nickname> = "new_nickname");
+                           .update(sa::col<&User::nickname> = "new_nickname", sa::synchronize_session::none);
         session.commit();
         fmt::print("bulk update matched {} row(s)\n", n);
     }

@@ -165,7 +165,7 @@ private:
         case Kind::binary:
             grouped(n.children[0]);
             out_ += ' ';
-            out_ += n.text;
+            out_ += binary_operator(n.text);
             out_ += ' ';
             grouped(n.children[1]);
             break;
@@ -221,6 +221,13 @@ private:
         if (needs) out_ += '(';
         node(n);
         if (needs) out_ += ')';
+    }
+
+    /// SQLite spells the NULL-safe comparisons IS and IS NOT.
+    std::string_view binary_operator(std::string_view op) const {
+        if (sqlite_ && op == "IS NOT DISTINCT FROM") return "IS";
+        if (sqlite_ && op == "IS DISTINCT FROM") return "IS NOT";
+        return op;
     }
 
     void like(const Node& n) {

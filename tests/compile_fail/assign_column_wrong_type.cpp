@@ -10,9 +10,9 @@ struct User {
 
 int main() {
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
-    auto q = alchemy::update<app::User>().set(alchemy::col<&app::User::name> = 42);
+    auto q = alchemy::update<app::User>().values(alchemy::col<&app::User::name> = 42);
 #else
-    auto q = alchemy::update<app::User>().set(alchemy::col<&app::User::name> = "x");
+    auto q = alchemy::update<app::User>().values(alchemy::col<&app::User::name> = "x");
 #endif
     (void)q;
 }

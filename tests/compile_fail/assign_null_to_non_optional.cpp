@@ -11,9 +11,9 @@ struct User {
 
 int main() {
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
-    auto q = alchemy::update<app::User>().set(alchemy::col<&app::User::name> = alchemy::null);
+    auto q = alchemy::update<app::User>().values(alchemy::col<&app::User::name> = alchemy::null);
 #else
-    auto q = alchemy::update<app::User>().set(alchemy::col<&app::User::email> = alchemy::null);
+    auto q = alchemy::update<app::User>().values(alchemy::col<&app::User::email> = alchemy::null);
 #endif
     (void)q;
 }

@@ -266,7 +266,7 @@ TEST_CASE("a hostile string as an UPDATE SET value is stored unchanged", "[sql]"
 
     for (const auto& v : values) {
         const auto returned = conn.execute(sa::update<Person>()
-                                               .set(name = v, note = v)
+                                               .values(name = v, note = v)
                                                .where(id == target)
                                                .returning(name, note))
                                   .all();
@@ -281,7 +281,7 @@ TEST_CASE("a hostile string as an UPDATE SET value is stored unchanged", "[sql]"
     }
     // UPDATE whose WHERE is a hostile value: touches only rows equal to it.
     const auto touched = conn.execute(sa::update<Person>()
-                                          .set(note = std::string("hit"))
+                                          .values(note = std::string("hit"))
                                           .where(name == values.back())
                                           .returning(id))
                              .all();
@@ -323,8 +323,8 @@ TEST_CASE("the SQL text never holds a bound value: two hostile values render ide
         same(sa::select(id).where(name == a).sql(*d), sa::select(id).where(name == b).sql(*d));
         same(sa::select(id).where(name.like(a)).sql(*d), sa::select(id).where(name.like(b)).sql(*d));
         same(sa::select(id).where(name.in_(a, "x")).sql(*d), sa::select(id).where(name.in_(b, "y")).sql(*d));
-        same(sa::update<Person>().set(name = a).where(note == a).sql(*d),
-             sa::update<Person>().set(name = b).where(note == b).sql(*d));
+        same(sa::update<Person>().values(name = a).where(note == a).sql(*d),
+             sa::update<Person>().values(name = b).where(note == b).sql(*d));
         same(sa::delete_<Person>().where(name == a).returning(id).sql(*d),
              sa::delete_<Person>().where(name == b).returning(id).sql(*d));
         same(sa::insert<Person>().values(Person{.name = a, .note = a}).sql(*d),
@@ -359,7 +359,7 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
         CHECK(conn.execute(sa::select(data).where(id == new_id)).scalar_one() == blob);
         CHECK(conn.execute(sa::select(id).where(data == blob)).all() == std::vector{new_id});
         const auto changed = bytes({0, 0, 0});
-        CHECK(conn.execute(sa::update<Person>().set(data = changed).where(data == blob).returning(data))
+        CHECK(conn.execute(sa::update<Person>().values(data = changed).where(data == blob).returning(data))
                   .scalar_one() == changed);
         CHECK(conn.execute(sa::text("SELECT data FROM hv_people WHERE data = :d")
                                .bind("d", changed)
@@ -380,7 +380,7 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
             CHECK(conn.execute(sa::select(id).where(name == nul)).all() == std::vector{new_id});
             CHECK(conn.execute(sa::select(id).where(name == "a")).all() == std::vector{other});
             const auto updated = nul + std::string("\0tail", 5);
-            CHECK(conn.execute(sa::update<Person>().set(name = updated).where(name == nul).returning(name))
+            CHECK(conn.execute(sa::update<Person>().values(name = updated).where(name == nul).returning(name))
                       .scalar_one() == updated);
             CHECK(conn.execute(sa::text("SELECT name FROM hv_people WHERE name = :v")
                                    .bind("v", updated)
@@ -395,7 +395,7 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
                                    MessageContains("contains a NUL byte"));
             REQUIRE_THROWS_MATCHES(conn.execute(sa::select(id).where(name == nul)).all(), sa::DataError,
                                    MessageContains("contains a NUL byte"));
-            REQUIRE_THROWS_MATCHES(conn.execute(sa::update<Person>().set(name = nul).where(id == other)),
+            REQUIRE_THROWS_MATCHES(conn.execute(sa::update<Person>().values(name = nul).where(id == other)),
                                    sa::DataError, MessageContains("contains a NUL byte"));
             REQUIRE_THROWS_MATCHES(
                 conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", nul)), sa::DataError,
@@ -424,7 +424,7 @@ TEST_CASE("a char buffer bound through text() is bound up to its terminating NUL
     create_tables(engine, conn);
     char buffer[16] = {'b', 'o', 'b'};
     conn.execute(sa::insert<Person>().values(Person{.name = "typed"}));
-    conn.execute(sa::update<Person>().set(name = buffer));
+    conn.execute(sa::update<Person>().values(name = buffer));
     CHECK(conn.execute(sa::select(name)).scalar_one() == "bob");
 
     conn.execute(sa::text("UPDATE hv_people SET name = :n").bind("n", buffer));

@@ -104,7 +104,7 @@ TEST_CASE("a Session with binds writes and reads each model in its own database"
     CHECK(session.execute(sa::select(sa::col<&AuditEntry::what>)).scalar_one() == "shelf added");
     session.execute(sa::insert<AuditEntry>().values(AuditEntry{.what = "by Core"}));
     CHECK(session.execute(sa::update<AuditEntry>()
-                              .set(sa::col<&AuditEntry::what> = "by Core, changed")
+                              .values(sa::col<&AuditEntry::what> = "by Core, changed")
                               .where(sa::col<&AuditEntry::what> == "by Core"))
               .rowcount() == 1);
     CHECK(session.execute(sa::delete_<AuditEntry>().where(sa::col<&AuditEntry::what> == "by Core, changed"))

@@ -177,7 +177,7 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
         auto ann = everyone[0];
         auto bob = everyone[1];
 
-        CHECK(session.query<Person>().filter(name == "ann").update(mode, age = age + 1) == 1);
+        CHECK(session.query<Person>().filter(name == "ann").update(age = age + 1, mode) == 1);
         CHECK(session.execute(sa::select(age).where(name == "ann")).scalar_one() == 31);
         if (mode == sync::none) {
             CHECK(ann->age == 30);  // left as it was until refreshed
@@ -190,7 +190,7 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
         // Several columns, NULL conditions, several objects.
         CHECK(session.query<Person>()
                   .filter_by(&Person::city, no_city)
-                  .update(mode, city = "Nowhere", age = age * 2) == 2);
+                  .update(city = "Nowhere", age = age * 2, mode) == 2);
         if (mode == sync::none) {
             CHECK(bob->city == no_city);
             session.expire_all();
@@ -222,7 +222,7 @@ TEST_CASE("evaluate refuses LIKE before running anything, and auto_ falls back t
 
     capture.lines.clear();
     CHECK_THROWS_MATCHES(
-        session.query<Person>().filter(name.like("a%")).update(sa::synchronize_session::evaluate, age = 1),
+        session.query<Person>().filter(name.like("a%")).update(age = 1, sa::synchronize_session::evaluate),
         sa::ArgumentError, MessageContains("fetch"));
     CHECK_THROWS_AS(session.query<Person>().filter(name.like("a%")).delete_(sa::synchronize_session::evaluate),
                     sa::ArgumentError);

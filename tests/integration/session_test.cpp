@@ -73,7 +73,7 @@ std::int32_t age_in_database(sa::Engine& engine, std::int64_t id) {
 /// Sets user `id`'s age behind the session's back, and commits.
 void set_age_elsewhere(sa::Engine& engine, std::int64_t id, std::int32_t age) {
     auto conn = engine.connect();
-    conn.execute(sa::update<User>().set(sa::col<&User::age> = age).where(sa::col<&User::id> == id));
+    conn.execute(sa::update<User>().values(sa::col<&User::age> = age).where(sa::col<&User::id> == id));
     conn.commit();
 }
 
@@ -144,7 +144,7 @@ TEST_CASE("the seed's CRUD flow runs through sessions: add, query, update, bulk 
         auto session = Session();
         const auto matched = session.query<User>()
                                  .filter(sa::col<&User::name> == "John")
-                                 .update(sa::synchronize_session::none, sa::col<&User::email> = "nick@example.com");
+                                 .update(sa::col<&User::email> = "nick@example.com", sa::synchronize_session::none);
         CHECK(matched == 1);
         session.commit();
         auto conn = engine.connect();

@@ -118,12 +118,12 @@ TEST_CASE("thirty statements over one eight-field model render for both dialects
     check(sa::select(id, quantity + 1, price / 2.0).where(id >= 100 && id <= 200), "SELECT", 4);    // 19
     check(sa::select(email).where(email.like("%@example.org")).distinct().limit(3), "SELECT", 2);  // 20
     // UPDATE
-    check(sa::update<Order>().set(status = "paid").where(id == 7), "UPDATE", 2);                    // 21
-    check(sa::update<Order>().set(quantity = quantity + 1, price = price * 1.1).where(status == "open"),
+    check(sa::update<Order>().values(status = "paid").where(id == 7), "UPDATE", 2);                    // 21
+    check(sa::update<Order>().values(quantity = quantity + 1, price = price * 1.1).where(status == "open"),
           "UPDATE", 3);                                                                              // 22
-    check(sa::update<Order>().set(email = sa::null, archived = true).where(email.like("%spam%")),
+    check(sa::update<Order>().values(email = sa::null, archived = true).where(email.like("%spam%")),
           "UPDATE", 2);                                                                              // 23
-    check(sa::update<Order>().set(discount = 0.5).where(price > 100.0).returning(id, discount), "UPDATE", 2); // 24
+    check(sa::update<Order>().values(discount = 0.5).where(price > 100.0).returning(id, discount), "UPDATE", 2); // 24
     // DELETE
     check(sa::delete_<Order>().where(id == 9), "DELETE", 1);                                         // 25
     check(sa::delete_<Order>().where(archived == true && quantity < 1).returning(id), "DELETE", 2);  // 26

@@ -164,7 +164,7 @@ TEST_CASE("each added clause is a new statement type with a cache of its own", "
 
 TEST_CASE("fixed-shape update and delete statements are rendered once per dialect", "[sql]") {
     auto update = [](std::string new_name, std::int64_t key) {
-        return sa::update<Probe>().set(probe_name = std::move(new_name)).where(probe_id == key).returning(probe_age);
+        return sa::update<Probe>().values(probe_name = std::move(new_name)).where(probe_id == key).returning(probe_age);
     };
     auto remove = [](std::int32_t max_age) { return sa::delete_<Probe>().where(probe_age < max_age); };
     using UpdateShape = decltype(update("", 0));
@@ -420,19 +420,19 @@ TEST_CASE("joins, GROUP BY and HAVING", "[sql]") {
 
 TEST_CASE("UPDATE sets values and expressions, assigns NULL, and returns columns", "[sql]") {
     {
-        const auto s = sa::update<User>().set(name = "x").where(id == 1);
+        const auto s = sa::update<User>().values(name = "x").where(id == 1);
         CHECK(s.sql(sqlite()) == R"(UPDATE "sc_users" SET "name" = ? WHERE "sc_users"."id" = ?)");
         CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "name" = $1 WHERE "sc_users"."id" = $2)");
     }
     {
-        const auto s = sa::update<User>().set(age = age + 1, email = sa::null).where(active == true).returning(id, age);
+        const auto s = sa::update<User>().values(age = age + 1, email = sa::null).where(active == true).returning(id, age);
         CHECK(s.sql(sqlite()) ==
               R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + ?, "email" = NULL WHERE "sc_users"."active" = ? RETURNING "sc_users"."id", "sc_users"."age")");
         CHECK(s.sql(pg()) ==
               R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + $1, "email" = NULL WHERE "sc_users"."active" = $2 RETURNING "sc_users"."id", "sc_users"."age")");
     }
     {
-        const auto s = sa::update<User>().set(score = 1.0).where(name.like("%x"));
+        const auto s = sa::update<User>().values(score = 1.0).where(name.like("%x"));
         CHECK(s.sql(sqlite()) == R"(UPDATE "sc_users" SET "score" = ? WHERE "sc_users"."name" LIKE ?)");
         CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "score" = $1 WHERE "sc_users"."name" LIKE $2)");
     }

@@ -263,6 +263,46 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
 }  // namespace detail
 
 namespace detail {
+template <class Reader>
+inline constexpr bool entities_reader_v = false;
+template <class Row, class... Ts>
+inline constexpr bool entities_reader_v<entities_reader<Row, Ts...>> = true;
+
+/// A SELECT of several models: sa::select<Post, User>().join<User>(...).
+template <class S>
+concept entities_statement = query_statement<S> && entities_reader_v<typename S::reader_type>;
+
+/// The session's object for one model of a row; none for a left-joined model that
+/// matched no row.
+template <class T>
+std::shared_ptr<T> adopt_entity(ModelSet<T>& set, T&& row) {
+    return set.adopt(std::move(row));
+}
+template <class T>
+std::shared_ptr<T> adopt_entity(ModelSet<T>& set, std::optional<T>&& row) {
+    return row ? set.adopt(std::move(*row)) : nullptr;
+}
+
+/// Runs a SELECT of several models; each row becomes a tuple of the session's objects
+/// (one object per primary key, as with load_objects()).
+template <class S>
+auto load_entity_rows(SessionCore& core, const S& statement) {
+    core.autoflush();
+    return [&]<class... Es>(std::type_identity<std::tuple<Es...>>) {
+        std::tuple<ModelSet<without_optional_t<Es>>...> sets{
+            core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())...};
+        std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
+        for (auto& row : read_connection_for<S>(core).execute(statement)) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                rows.emplace_back(adopt_entity(std::get<I>(sets), std::get<I>(std::move(row)))...);
+            }(std::index_sequence_for<Es...>{});
+        }
+        return rows;
+    }(std::type_identity<typename S::row_type>{});
+}
+}  // namespace detail
+
+namespace detail {
 /// load_objects(), with the relationships the paths begin with joinedload, and those
 /// the mapping says lazy(sa::Lazy::joined) unless an option says otherwise, joined into
 /// the statement (src/orm/joined_loader.cpp).
@@ -409,39 +449,32 @@ public:
         return set().get(detail::key_type<T>(std::forward<K>(key)...));
     }
 
-    /// UPDATE T SET assignments WHERE this query's filters; returns the rows matched.
-    template <class... As>
-        requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
-    std::int64_t update(As... assignments) const {
-        return update(synchronize_session::auto_, std::move(assignments)...);
-    }
-    template <class... As>
-        requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
-    std::int64_t update(synchronize_session sync, As... assignments) const {
-        static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
-                      "alchemy: query<T>().update() assigns a column of another model than T");
-        check_bulk();
-        core_->autoflush();
-        std::tuple<As...> set_clause{std::move(assignments)...};
-        constexpr bool evaluable = detail::all_evaluable_v<T, Where> &&
-                                   (detail::evaluable<decltype(As::value), T> && ...);
-        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
-        if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
-        detail::ast::Update u;
-        u.table = model_info<T>::table_name;
-        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
-        lower_where(u.where);
-        if (sync == synchronize_session::fetch) add_all_columns(u.returning);
-        ParamBuffer params;
-        std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
-        bind_where(params);
-        auto& conn = core_->write_connection(detail::model_id<T>());
-        auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
-        if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
-        const auto count = result.rowcount();
-        if constexpr (evaluable)
-            if (sync == synchronize_session::evaluate) apply_evaluated(set_clause);
-        return count;
+    /// UPDATE T SET assignments WHERE this query's filters; returns the rows matched. As in
+    /// SQLAlchemy the synchronize_session option comes last, if given:
+    /// update(sa::col<&T::a> = 1, sa::col<&T::b> = 2, sa::synchronize_session::fetch).
+    template <class... Args>
+    std::int64_t update(Args... args) const {
+        constexpr std::size_t count = sizeof...(Args);
+        constexpr bool option_last =
+            count > 0 && std::is_same_v<std::tuple_element_t<count - (count > 0), std::tuple<Args..., void>>,
+                                        synchronize_session>;
+        constexpr std::size_t assignments = count - option_last;
+        std::tuple<Args...> all{std::move(args)...};
+        return [&]<std::size_t... I>(std::index_sequence<I...>) -> std::int64_t {
+            constexpr bool well_formed =
+                assignments > 0 && (detail::is_assignment_v<std::tuple_element_t<I, std::tuple<Args...>>> && ...);
+            static_assert(well_formed,
+                          "alchemy: query<T>().update() takes column assignments, then optionally a "
+                          "sa::synchronize_session last: update(sa::col<&T::field> = value, "
+                          "sa::synchronize_session::fetch)");
+            if constexpr (well_formed) {
+                synchronize_session sync = synchronize_session::auto_;
+                if constexpr (option_last) sync = std::get<count - 1>(all);
+                return bulk_update(sync, std::get<I>(std::move(all))...);
+            } else {
+                return 0;
+            }
+        }(std::make_index_sequence<assignments>{});
     }
 
     /// DELETE FROM T WHERE this query's filters; returns the rows deleted.
@@ -484,6 +517,34 @@ public:
 private:
     template <class, class, class>
     friend class Query;
+
+    template <class... As>
+    std::int64_t bulk_update(synchronize_session sync, As... assignments) const {
+        static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
+                      "alchemy: query<T>().update() assigns a column of another model than T");
+        check_bulk();
+        core_->autoflush();
+        std::tuple<As...> set_clause{std::move(assignments)...};
+        constexpr bool evaluable = detail::all_evaluable_v<T, Where> &&
+                                   (detail::evaluable<decltype(As::value), T> && ...);
+        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
+        detail::ast::Update u;
+        u.table = model_info<T>::table_name;
+        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
+        lower_where(u.where);
+        if (sync == synchronize_session::fetch) add_all_columns(u.returning);
+        ParamBuffer params;
+        std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
+        bind_where(params);
+        auto& conn = core_->write_connection(detail::model_id<T>());
+        auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
+        if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
+        const auto count = result.rowcount();
+        if constexpr (evaluable)
+            if (sync == synchronize_session::evaluate) apply_evaluated(set_clause);
+        return count;
+    }
 
     detail::ModelSet<T> set() const {
         return detail::ModelSet<T>(core_->models(detail::model_id<T>(), detail::model_ops<T>()));

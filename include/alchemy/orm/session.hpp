@@ -248,19 +248,27 @@ public:
     /// Runs a Core statement (select of columns, insert, update, delete, text) in the
     /// session's transaction, after an autoflush. A select runs on the engine of its
     /// tables (or the read replica, SessionOptions), an insert, update or delete on its
-    /// table's engine; text(), unions and selects from subqueries on the Session's engine. Rows are values, not session objects;
-    /// objects a bulk statement changes are not updated (see query<T>().update()).
+    /// table's engine; text(), unions and selects from subqueries on the Session's engine.
+    /// Rows are values, not session objects, except for a select of several models
+    /// (sa::select<Post, User>()), whose rows are std::tuple<std::shared_ptr<Post>,
+    /// std::shared_ptr<User>> of the session's objects (null for a left-joined model that
+    /// matched no row). Objects a bulk statement changes are not updated (see
+    /// query<T>().update()).
     template <executable S>
     auto execute(const S& statement) {
-        core_->autoflush();
-        if constexpr (requires { typename S::tables; })
-            return detail::read_connection_for<S>(*core_).execute(statement);
-        else if constexpr (detail::query_statement<S>)  // a UNION and the like
-            return core_->own_connection(detail::SessionCore::no_model).execute(statement);
-        else if constexpr (requires { typename S::model_type; })
-            return core_->write_connection(detail::model_id<typename S::model_type>()).execute(statement);
-        else
-            return core_->connection().execute(statement);
+        if constexpr (detail::entities_statement<S>) {
+            return detail::load_entity_rows(*core_, statement);
+        } else {
+            core_->autoflush();
+            if constexpr (requires { typename S::tables; })
+                return detail::read_connection_for<S>(*core_).execute(statement);
+            else if constexpr (detail::query_statement<S>)  // a UNION and the like
+                return core_->own_connection(detail::SessionCore::no_model).execute(statement);
+            else if constexpr (requires { typename S::model_type; })
+                return core_->write_connection(detail::model_id<typename S::model_type>()).execute(statement);
+            else
+                return core_->connection().execute(statement);
+        }
     }
 
 private:

@@ -20,32 +20,46 @@ template <class Column, class Value>
 struct column_assignment;
 
 /// A value bound the way `Column` stores it (its codec): enums by name or number,
-/// type_adapter conversions, std::nullopt as NULL.
+/// type_adapter conversions, std::nullopt and empty optionals as NULL.
 template <class Column, class T>
 struct column_bound_value {
-    using value_type = typename Column::value_type;
+    using field_type = typename Column::field_type;
+    /// The column's type, made optional when the value may hold none (a std::optional
+    /// compared with a NOT NULL column).
+    using value_type = detail::maybe_optional_t<
+        field_type, detail::nullable_v<T> || std::is_same_v<std::remove_cvref_t<T>, std::nullopt_t>>;
     using sources = detail::type_list<>;
     static constexpr bool fixed_shape = true;
 
-    typename Column::field_type value;
+    value_type value;
 
     template <class U>
     explicit column_bound_value(U&& v) : value(convert(std::forward<U>(v))) {}
 
     detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::parameter); }
-    void bind(ParamBuffer& out) const { Column::codec::bind(value, out); }
+    void bind(ParamBuffer& out) const {
+        if constexpr (std::is_same_v<value_type, field_type>)
+            Column::codec::bind(value, out);
+        else if (value)
+            Column::codec::bind(*value, out);
+        else
+            out.add(Param::null());
+    }
 
 private:
+    using inner_type = typename detail::optional_traits<value_type>::value_type;
+
     template <class U>
-    static typename Column::field_type convert(U&& v) {
-        using F = typename Column::field_type;
-        if constexpr (std::is_same_v<std::remove_cvref_t<U>, std::nullopt_t> ||
-                      !detail::compatible_values<F, std::remove_cvref_t<U>>())
-            return F{};  // NULL; or a mismatch the caller's static_assert has reported
-        else if constexpr (detail::nullable_v<F>)
-            return F(typename detail::optional_traits<F>::value_type(std::forward<U>(v)));
+    static value_type convert(U&& v) {
+        using V = std::remove_cvref_t<U>;
+        if constexpr (std::is_same_v<V, std::nullopt_t> || !detail::compatible_values<field_type, V>())
+            return value_type{};  // NULL; or a mismatch the caller's static_assert has reported
+        else if constexpr (detail::nullable_v<V>)
+            return v ? value_type(inner_type(*std::forward<U>(v))) : value_type{};
+        else if constexpr (detail::nullable_v<value_type>)
+            return value_type(inner_type(std::forward<U>(v)));
         else
-            return static_cast<F>(std::forward<U>(v));
+            return static_cast<value_type>(std::forward<U>(v));
     }
 };
 
@@ -75,6 +89,9 @@ struct column_ref : expression_ops<column_ref<Member>> {
         static_assert(!std::is_same_v<std::remove_cvref_t<V>, null_t> || detail::nullable_v<field_type>,
                       "alchemy: assigning sa::null to a column whose field is not std::optional; "
                       "make the field optional or assign a value");
+        static_assert(detail::nullable_v<field_type> || !detail::maybe_null_value_v<V>,
+                      "alchemy: assigning a std::optional to a column whose field is not "
+                      "std::optional; assign its value (*opt) or make the field optional");
         static_assert(std::is_same_v<std::remove_cvref_t<V>, null_t> ||
                           detail::compatible_values<field_type, detail::value_of_t<V>>(),
                       "alchemy: assigning a value of an incompatible type to a column; assign "
@@ -96,6 +113,18 @@ struct column_assignment {
     detail::ast::Assignment lower() const { return {Column::name, value.lower()}; }
     void bind(ParamBuffer& out) const { value.bind(out); }
 };
+
+namespace detail {
+template <class A>
+inline constexpr bool is_assignment_v = requires { typename A::column; };
+/// Whether A assigns a column of model T (vacuously true when A is no assignment at all,
+/// which its caller reports on its own).
+template <class A, class T>
+consteval bool assigns_column_of() {
+    if constexpr (is_assignment_v<A>) return std::is_same_v<typename A::column::model_type, T>;
+    else return true;
+}
+}  // namespace detail
 
 /// The column of field `Member`: sa::col<&User::name>.
 template <auto Member>

@@ -217,6 +217,9 @@ struct concat { static constexpr std::string_view sql = "||"; };
 struct neg { static constexpr std::string_view sql = "-"; };
 struct is_null { static constexpr std::string_view sql = "IS NULL"; };
 struct is_not_null { static constexpr std::string_view sql = "IS NOT NULL"; };
+// NULL-safe equality; SQLite spells these IS / IS NOT (src/sql/render_ast.cpp).
+struct is_not_distinct_from { static constexpr std::string_view sql = "IS NOT DISTINCT FROM"; };
+struct is_distinct_from { static constexpr std::string_view sql = "IS DISTINCT FROM"; };
 // clang-format on
 }  // namespace op
 
@@ -272,9 +275,21 @@ using value_of_t = typename expression_of_t<T>::value_type;
 
 }  // namespace detail
 
+namespace detail {
+/// A plain C++ value that may hold no value (std::optional, std::nullopt): compared with
+/// == or != it decides at run time between equality and NULL, so the SQL must not.
+template <class T>
+inline constexpr bool maybe_null_value_v =
+    !sql_expression<std::remove_cvref_t<T>> &&
+    (nullable_v<T> || std::is_same_v<std::remove_cvref_t<T>, std::nullopt_t>);
+}  // namespace detail
+
 /// Comparisons: `sa::col<&User::age> >= 18` and so on. Comparing with a value of an
-/// unrelated type (a number with text) does not compile.
-#define ALCHEMY_COMPARISON(symbol, name)                                                          \
+/// unrelated type (a number with text) does not compile. `==` / `!=` with a std::optional
+/// value are NULL-safe (IS NOT DISTINCT FROM / IS DISTINCT FROM; IS / IS NOT on SQLite):
+/// an empty optional matches NULL, as `col == None` does in SQLAlchemy, and the SQL text
+/// stays the same whether the optional holds a value or not.
+#define ALCHEMY_COMPARISON(symbol, name, null_safe)                                               \
     template <class L, class R>                                                                   \
         requires detail::expression_operands<L, R>                                                \
     auto operator symbol(L&& lhs, R&& rhs) {                                                      \
@@ -283,15 +298,20 @@ using value_of_t = typename expression_of_t<T>::value_type;
                       "with text); compare a column with a value of its own type");              \
         using LE = detail::expression_of_t<L>;                                                    \
         using RE = detail::expression_of_t<R>;                                                    \
-        return detail::make_binary<op::name, L, R, detail::comparison_t<LE, RE>>(                  \
-            std::forward<L>(lhs), std::forward<R>(rhs));                                          \
+        if constexpr (!std::is_void_v<null_safe> &&                                               \
+                      (detail::maybe_null_value_v<L> || detail::maybe_null_value_v<R>))          \
+            return detail::make_binary<null_safe, L, R, bool>(std::forward<L>(lhs),               \
+                                                              std::forward<R>(rhs));              \
+        else                                                                                      \
+            return detail::make_binary<op::name, L, R, detail::comparison_t<LE, RE>>(              \
+                std::forward<L>(lhs), std::forward<R>(rhs));                                      \
     }
-ALCHEMY_COMPARISON(==, eq)
-ALCHEMY_COMPARISON(!=, ne)
-ALCHEMY_COMPARISON(<, lt)
-ALCHEMY_COMPARISON(<=, le)
-ALCHEMY_COMPARISON(>, gt)
-ALCHEMY_COMPARISON(>=, ge)
+ALCHEMY_COMPARISON(==, eq, op::is_not_distinct_from)
+ALCHEMY_COMPARISON(!=, ne, op::is_distinct_from)
+ALCHEMY_COMPARISON(<, lt, void)
+ALCHEMY_COMPARISON(<=, le, void)
+ALCHEMY_COMPARISON(>, gt, void)
+ALCHEMY_COMPARISON(>=, ge, void)
 #undef ALCHEMY_COMPARISON
 
 /// `x == sa::null` is `x IS NULL` and `x != sa::null` is `x IS NOT NULL`, as in

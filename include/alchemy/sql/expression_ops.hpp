@@ -203,6 +203,16 @@ struct expression_ops {
                                               detail::as_operand<Self>(std::forward<High>(high))};
     }
 
+    /// NULL-safe comparisons: NULL is not distinct from NULL (SQLite: IS / IS NOT).
+    template <class V>
+    auto is_not_distinct_from(V&& value) const {
+        return null_safe_comparison<op::is_not_distinct_from>(std::forward<V>(value));
+    }
+    template <class V>
+    auto is_distinct_from(V&& value) const {
+        return null_safe_comparison<op::is_distinct_from>(std::forward<V>(value));
+    }
+
     auto is_null() const {
         return unary_expression<op::is_null, Self, bool, true>{self()};
     }
@@ -218,6 +228,14 @@ struct expression_ops {
 
 private:
     const Self& self() const { return static_cast<const Self&>(*this); }
+
+    template <class Op, class V>
+    auto null_safe_comparison(V&& value) const {
+        static_assert(detail::compatible_values<typename Self::value_type, detail::value_of_t<V>>(),
+                      "alchemy: comparing values of incompatible types; compare with a value of "
+                      "the expression's own type");
+        return detail::make_binary<Op, const Self&, V, bool>(self(), std::forward<V>(value));
+    }
 
     template <class Text, class P>
     auto make_like(P&& pattern) const {

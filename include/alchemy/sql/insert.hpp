@@ -124,9 +124,6 @@ struct conflict_do_update {
     std::tuple<As...> set;
 };
 
-template <class A>
-inline constexpr bool is_assignment_v = requires { typename A::column; };
-
 template <class R>
 inline constexpr bool is_assigned_row_v = false;
 template <class... As>

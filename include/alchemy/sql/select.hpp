@@ -305,6 +305,57 @@ struct model_reader {
     static T read(const Cursor& c) { return row_traits<T>::read(c); }
 };
 
+/// select<T, U, ...>(): every column of each model, model after model.
+template <class... Ts>
+struct entity_columns {
+    static constexpr std::size_t count = (model_info<Ts>::column_count + ...);
+    using sources = type_list<Ts...>;
+    static constexpr bool fixed_shape = true;
+    void lower(ast::Select& s) const { (all_columns_of<Ts>{}.lower(s), ...); }
+    void bind(ParamBuffer&) const {}
+    std::array<std::string_view, count> natural_names() const {
+        std::array<std::string_view, count> names{};
+        std::size_t i = 0;
+        auto append = [&](const auto& part) {
+            for (auto name : part) names[i++] = name;
+        };
+        (append(all_columns_of<Ts>{}.natural_names()), ...);
+        return names;
+    }
+};
+
+template <class U, class... Ts>
+inline constexpr std::size_t occurrences_v = (std::size_t{std::is_same_v<U, Ts>} + ... + 0);
+
+/// Reads one model of a row of several from its columns starting at `first`; a
+/// left-joined model that matched no row (a NULL primary key) reads as std::nullopt.
+template <class T>
+void read_entity(const Cursor& c, int first, T& out) {
+    read_columns(c, out, first);
+}
+template <class T>
+void read_entity(const Cursor& c, int first, std::optional<T>& out) {
+    if (c.is_null(first + static_cast<int>(model_info<T>::primary_key[0]))) {
+        out.reset();
+        return;
+    }
+    read_columns(c, out.emplace(), first);
+}
+
+template <class Row, class... Ts>
+struct entities_reader {
+    static constexpr int columns = static_cast<int>((model_info<Ts>::column_count + ...));
+    static Row read(const Cursor& c) {
+        static constexpr std::array<int, sizeof...(Ts)> widths{static_cast<int>(model_info<Ts>::column_count)...};
+        Row row{};
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            int first = 0;
+            ((read_entity(c, first, std::get<I>(row)), first += widths[I]), ...);
+        }(std::index_sequence_for<Ts...>{});
+        return row;
+    }
+};
+
 /// The SELECT list: selected expressions, or all columns of one model.
 template <class... Es>
 struct expression_columns {
@@ -353,6 +404,14 @@ struct row_for<all_columns_of<T>, LeftJoined> {
     using reader = model_reader<T>;
     using exprs = decltype(columns(std::make_index_sequence<model_info<T>::column_count>{}));
     using values = decltype(types(std::make_index_sequence<model_info<T>::column_count>{}));
+};
+
+template <class... Ts, class LeftJoined>
+struct row_for<entity_columns<Ts...>, LeftJoined> {
+    using row = std::tuple<maybe_optional_t<Ts, contains_v<Ts, LeftJoined>>...>;
+    using reader = entities_reader<row, Ts...>;
+    using exprs = concat_t<typename row_for<all_columns_of<Ts>, LeftJoined>::exprs...>;
+    using values = concat_t<typename row_for<all_columns_of<Ts>, LeftJoined>::values...>;
 };
 
 /// The subquery or CTE object a selected column reads from, if it is a column of `Tag`.
@@ -569,11 +628,20 @@ auto select(Es... expressions) {
     return Select<decltype(from), Columns>(std::move(from), Columns{{std::move(expressions)...}}, {});
 }
 
-/// SELECT every column of T's table; rows are T.
-template <class T>
-    requires(detail::require_model<T>())
+/// SELECT every column of T's table; rows are T. With several models (SQLAlchemy's
+/// select(Post, User)), rows are std::tuple<T, U, ...>, FROM is T's table and the others
+/// come in through join<U>() / left_join<U>(); a left-joined model reads as
+/// std::optional<U>, empty when no row matched.
+template <class T, class... Ts>
+    requires(detail::require_model<T>() && (detail::require_model<Ts>() && ...))
 auto select() {
-    return Select<detail::table_source<T>, detail::all_columns_of<T>>({}, {}, {});
+    static_assert(((detail::occurrences_v<Ts, T, Ts...> == 1) && ... && (detail::occurrences_v<T, T, Ts...> == 1)),
+                  "alchemy: select<T, U, ...>() names a model twice; select the second one's "
+                  "columns through an sa::alias<T, \"name\"> instead");
+    if constexpr (sizeof...(Ts) == 0)
+        return Select<detail::table_source<T>, detail::all_columns_of<T>>({}, {}, {});
+    else
+        return Select<detail::table_source<T>, detail::entity_columns<T, Ts...>>({}, {}, {});
 }
 
 }  // namespace alchemy

@@ -1,4 +1,4 @@
-// sa::update<T>().set(sa::col<&T::a> = v, ...).where(...)[.returning(cols...)]
+// sa::update<T>().values(sa::col<&T::a> = v, ...).where(...)[.returning(cols...)]
 // sa::delete_<T>().where(...)[.returning(cols...)]
 // Like select, each call returns a new statement type whose SQL is cached per dialect.
 #pragma once
@@ -85,11 +85,15 @@ public:
     Update(Set set, Where where, Returning returning)
         : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
 
-    /// SET column = value, ...: sa::col<&T::name> = "x", sa::col<&T::n> = sa::col<&T::n> + 1.
+    /// SET column = value, ...: sa::col<&T::name> = "x", sa::col<&T::n> = sa::col<&T::n> + 1
+    /// (SQLAlchemy's update(T).values(...)); before or after where(), and more than once.
     template <class... Assignments>
-    auto set(Assignments... assignments) const {
-        static_assert((std::is_same_v<typename Assignments::column::model_type, T> && ...),
-                      "alchemy: set() assigns a column of another table than the one updated");
+    auto values(Assignments... assignments) const {
+        static_assert((detail::is_assignment_v<Assignments> && ...),
+                      "alchemy: update().values() takes column assignments: "
+                      "values(sa::col<&T::field> = value, ...)");
+        static_assert((detail::assigns_column_of<Assignments, T>() && ...),
+                      "alchemy: values() assigns a column of another table than the one updated");
         return Update<T, decltype(std::tuple_cat(set_, std::tuple<Assignments...>{assignments...})), Where, Returning>(
             std::tuple_cat(set_, std::tuple<Assignments...>{std::move(assignments)...}), where_, returning_);
     }
@@ -115,7 +119,7 @@ private:
                                         detail::tuple_sources<Where>::fixed_shape &&
                                         detail::tuple_sources<Returning>::fixed_shape;
     static void check() {
-        static_assert(std::tuple_size_v<Set> > 0, "alchemy: update<T>() needs set(...) before it runs");
+        static_assert(std::tuple_size_v<Set> > 0, "alchemy: update<T>() needs values(...) before it runs");
         detail::check_single_table<T, Set>();
         detail::check_single_table<T, Where>();
         detail::check_single_table<T, Returning>();

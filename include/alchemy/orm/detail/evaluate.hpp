@@ -2,7 +2,7 @@
 // rules (std::nullopt is unknown), for synchronize_session = evaluate: after a bulk
 // UPDATE or DELETE, the objects in the session that match change the same way.
 //
-// Columns, bound values, NULL, comparisons, AND/OR/NOT, IS [NOT] NULL, arithmetic,
+// Columns, bound values, NULL, comparisons (NULL-safe ones too), AND/OR/NOT, IS [NOT] NULL, arithmetic,
 // IN (values), BETWEEN and filter_by() evaluate; anything else (LIKE, functions,
 // subqueries) does not, and `evaluable<E, T>` says so at compile time.
 #pragma once
@@ -88,6 +88,19 @@ struct evaluator<binary_expression<Op, L, R, V>, T> {
         const auto b = detail::eval(e.rhs, obj);
         if (!a || !b) return std::nullopt;
         return compare<Op>(*a, *b);
+    }
+};
+
+/// IS [NOT] DISTINCT FROM: NULL equals NULL, so the answer is never unknown.
+template <class Op, class L, class R, class V, class T>
+    requires(std::is_same_v<Op, op::is_not_distinct_from> || std::is_same_v<Op, op::is_distinct_from>) &&
+            evaluable<L, T> && evaluable<R, T> && ordered_with<eval_value_t<L, T>, eval_value_t<R, T>>
+struct evaluator<binary_expression<Op, L, R, V>, T> {
+    static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
+        const auto a = detail::eval(e.lhs, obj);
+        const auto b = detail::eval(e.rhs, obj);
+        const bool same = a && b ? *a == *b : a.has_value() == b.has_value();
+        return std::is_same_v<Op, op::is_not_distinct_from> ? same : !same;
     }
 };
 
