@@ -1,8 +1,9 @@
 // joinedload: the query's SELECT gains, per joined relationship, a LEFT OUTER JOIN of the
 // target's table under an alias of its own (j1, j2, ...; a many-to-many also joins its
-// association table as a1, a2, ...) and the target's columns after the owner's. A LIMIT
-// or OFFSET with a joined collection would count joined rows, not owners, so then the
-// query becomes a subquery (anon_1) that the joins hang from, as SQLAlchemy does.
+// association table as a1, a2, ...) and the target's columns after the others. A step
+// that continues a path joins to the alias of the step before it. A LIMIT or OFFSET with
+// a joined collection would count joined rows, not owners, so then the query becomes a
+// subquery (anon_1) that the joins hang from, as SQLAlchemy does.
 #include "alchemy/orm/detail/joined_loader.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -98,63 +99,105 @@ void add_join(ast::Select& s, const RelationshipOps& rel, std::size_t index, std
     s.order_by.push_back({column(target, target_key, alias), {}});
 }
 
+/// The objects one joined step's owners are, once each, in row order.
+struct Owners {
+    std::vector<InstanceState*> states;
+    std::unordered_set<const void*> seen;
+
+    /// True when `object` is new here.
+    bool add(const void* object, InstanceState* state) {
+        if (!seen.insert(object).second) return false;
+        states.push_back(state);
+        return true;
+    }
+};
+
 }  // namespace
 
+std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops, std::span<const std::vector<LoadStep>> paths) {
+    std::vector<JoinedStep> steps;
+    auto named_first = [&](const RelationshipOps* rel) {
+        return std::any_of(paths.begin(), paths.end(), [&](const auto& path) { return path.front().rel == rel; });
+    };
+    for (const auto* rel : owner_ops.relationships)
+        if (rel->lazy == Lazy::joined && !named_first(rel)) steps.push_back({rel, JoinedStep::root});
+    for (const auto& path : paths) {
+        std::size_t parent = JoinedStep::root;
+        for (const auto& step : path) {
+            if (step.strategy != LoadStrategy::joined) break;  // the rest loads after the query
+            auto same = std::find_if(steps.begin(), steps.end(),
+                                     [&](const JoinedStep& s) { return s.rel == step.rel && s.parent == parent; });
+            if (same == steps.end()) same = steps.insert(steps.end(), {step.rel, parent});
+            parent = static_cast<std::size_t>(same - steps.begin());
+        }
+    }
+    return steps;
+}
+
 std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops, ast::Select query,
-                                               std::span<const Param> params,
-                                               std::span<const RelationshipOps* const> joined) {
+                                               std::span<const Param> params, std::span<const JoinedStep> joined) {
     if (joined.size() > target_aliases.size())
-        throw ArgumentError("alchemy: a query takes at most 8 joinedload options; load the others with selectinload");
-    for (const auto* rel : joined) {
-        session.check_same_database(owner_ops.model_id, rel->target().model_id);
-        if (rel->kind == RelationshipKind::many_to_many)
-            session.check_same_database(owner_ops.model_id, rel->association().model_id);
+        throw ArgumentError("alchemy: a query joins at most 8 relationships (joinedload options, their paths and "
+                            "lazy(sa::Lazy::joined) mappings); load the others with selectinload");
+    for (const auto& step : joined) {
+        session.check_same_database(owner_ops.model_id, step.rel->target().model_id);
+        if (step.rel->kind == RelationshipKind::many_to_many)
+            session.check_same_database(owner_ops.model_id, step.rel->association().model_id);
     }
     const auto& table = owner_ops.table();
-    const bool collection = std::any_of(joined.begin(), joined.end(), [](const auto* rel) { return !rel->to_one(); });
+    const bool collection =
+        std::any_of(joined.begin(), joined.end(), [](const JoinedStep& step) { return !step.rel->to_one(); });
     const bool wrapped = collection && (query.limit || query.offset);
     ast::Select s = wrapped ? wrap(std::move(query), table) : std::move(query);
-    const std::string_view owner = wrapped ? subquery_alias : std::string_view(table.name);
+    const std::string_view root = wrapped ? subquery_alias : std::string_view(table.name);
     std::vector<int> first_column;
     int next = static_cast<int>(owner_ops.column_count);
     for (std::size_t i = 0; i < joined.size(); ++i) {
-        add_join(s, *joined[i], i, owner);
+        const auto parent = joined[i].parent;
+        add_join(s, *joined[i].rel, i, parent == JoinedStep::root ? root : target_aliases[parent]);
         first_column.push_back(next);
-        next += static_cast<int>(joined[i]->target().column_count);
+        next += static_cast<int>(joined[i].rel->target().column_count);
     }
 
     session.autoflush();
-    std::vector<std::shared_ptr<void>> owners;
-    std::vector<InstanceState*> states;
-    std::unordered_set<const void*> seen;
-    // Per relationship, what the rows paired, once each (collections repeat the owner,
+    std::vector<std::shared_ptr<void>> roots;
+    Owners root_owners;
+    // Per step: the objects it reached in the current row (null: none), the owners it
+    // loads for, and what the rows paired, once each (collections repeat their owner,
     // and two joined collections multiply each other's rows).
+    std::vector<std::shared_ptr<void>> reached(joined.size());
+    std::vector<Owners> owners(joined.size());
     std::vector<std::vector<LoadedPair>> pairs(joined.size());
     std::vector<std::set<std::pair<const void*, const void*>>> paired(joined.size());
     auto& conn = session.read_connection(owner_ops.model_id);
     conn.execute_sql(ast::render(conn.dialect(), s), params).each_row([&](const Cursor& row) {
         auto object = owner_ops.adopt_row(session, row, 0);
         auto* state = owner_ops.state_of(object);
-        if (seen.insert(object.get()).second) {
-            owners.push_back(object);
-            states.push_back(state);
-        }
+        if (root_owners.add(object.get(), state)) roots.push_back(object);
         for (std::size_t i = 0; i < joined.size(); ++i) {
-            auto target = joined[i]->target().adopt_row(session, row, first_column[i]);
-            if (target && paired[i].emplace(object.get(), target.get()).second)
-                pairs[i].push_back({state, std::move(target)});
+            const auto parent = joined[i].parent;
+            const std::shared_ptr<void>& owner = parent == JoinedStep::root ? object : reached[parent];
+            reached[i].reset();
+            if (!owner) continue;  // the step before matched no row
+            auto* owner_state =
+                parent == JoinedStep::root ? state : joined[parent].rel->target().state_of(owner);
+            owners[i].add(owner.get(), owner_state);
+            reached[i] = joined[i].rel->target().adopt_row(session, row, first_column[i]);
+            if (reached[i] && paired[i].emplace(owner.get(), reached[i].get()).second)
+                pairs[i].push_back({owner_state, reached[i]});
         }
     });
-    session.remember_group(owner_ops, states);
+    session.remember_group(owner_ops, root_owners.states);
     for (std::size_t i = 0; i < joined.size(); ++i) {
+        const auto& rel = *joined[i].rel;
         // Owners whose relationship was loaded before keep what they hold.
         std::vector<InstanceState*> loading;
-        for (auto* state : states)
-            if (!joined[i]->member(state->object).loaded()) loading.push_back(state);
-        std::erase_if(pairs[i], [&](const LoadedPair& p) { return joined[i]->member(p.owner->object).loaded(); });
-        set_loaded(session, *joined[i], loading, pairs[i]);
+        for (auto* owner : owners[i].states)
+            if (!rel.member(owner->object).loaded()) loading.push_back(owner);
+        std::erase_if(pairs[i], [&](const LoadedPair& p) { return rel.member(p.owner->object).loaded(); });
+        set_loaded(session, rel, loading, pairs[i]);
     }
-    return owners;
+    return roots;
 }
 
 }  // namespace alchemy::detail

@@ -407,6 +407,70 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
     }
 }
 
+TEST_CASE("a path of joinedload steps joins every level into the query's one statement") {
+    using rel::Club;
+    using rel::Member;
+    using rel::Membership;
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Member, Club, Membership>().create_all(engine);
+    {
+        // ann: captain of chess, player in go; bob: no club; cyd: player in chess.
+        sa::Session session(engine);
+        auto chess = session.add(Club{.name = "chess"});
+        auto go = session.add(Club{.name = "go"});
+        auto ann = session.add(Member{.name = "ann"});
+        ann->memberships.add(Membership{.role = "captain"})->club = chess;
+        ann->memberships.add(Membership{.role = "player"})->club = go;
+        session.add(Member{.name = "bob"});
+        session.add(Member{.name = "cyd"})->memberships.add(Membership{.role = "player"})->club = chess;
+        session.commit();
+    }
+    auto clubs_of = [](const Member& m) {
+        std::vector<std::string> out;
+        for (const Membership& link : m.memberships) out.push_back(link.role + "@" + link.club->name);
+        return out;
+    };
+    const auto path = sa::joinedload<&Member::memberships>().joinedload<&Membership::club>();
+    std::vector<std::shared_ptr<Member>> members;
+    {
+        sa::Session session(engine);
+        capture.lines.clear();
+        members = session.query<Member>().order_by(sa::col<&Member::id>).options(path).all();
+        CHECK(selects(capture.lines) == 1);
+        CHECK(std::any_of(capture.lines.begin(), capture.lines.end(), [](const std::string& line) {
+            return line.find(R"(LEFT OUTER JOIN "clubs" AS "j2" ON "j2"."id" = "j1"."club_id")") != std::string::npos;
+        }));
+        REQUIRE(members.size() == 3);
+        // One object per row: chess is the same object through ann and through cyd.
+        CHECK(members[0]->memberships[0]->club.get() == members[2]->memberships[0]->club.get());
+    }
+    // Every level was loaded by the query: readable with the Session closed.
+    CHECK(clubs_of(*members[0]) == std::vector<std::string>{"captain@chess", "player@go"});
+    CHECK(clubs_of(*members[1]).empty());
+    CHECK(clubs_of(*members[2]) == std::vector<std::string>{"player@chess"});
+    {
+        // With a LIMIT the members are limited in a subquery and the path joins below it.
+        sa::Session session(engine);
+        capture.lines.clear();
+        auto first = session.query<Member>().order_by(sa::col<&Member::id>).limit(1).options(path).all();
+        CHECK(selects(capture.lines) == 1);
+        REQUIRE(first.size() == 1);
+        CHECK(clubs_of(*first[0]) == std::vector<std::string>{"captain@chess", "player@go"});
+        // A joined step after a selectinload step loads with one more statement.
+        capture.lines.clear();
+        session.expire_all();
+        auto again = session.query<Member>()
+                         .order_by(sa::col<&Member::id>)
+                         .options(sa::selectinload<&Member::memberships>().joinedload<&Membership::club>())
+                         .all();
+        CHECK(selects(capture.lines) == 3);
+        CHECK(clubs_of(*again[2]) == std::vector<std::string>{"player@chess"});
+        CHECK(selects(capture.lines) == 3);
+    }
+}
+
 TEST_CASE("merge() of a detached graph merges what its loaded relationships hold (the merge cascade)") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);

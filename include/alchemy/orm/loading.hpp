@@ -2,11 +2,13 @@
 //
 //   session.query<User>().options(sa::selectinload<&User::posts>()).all();
 //   session.query<User>().options(sa::selectinload<&User::posts>().selectinload<&Post::tags>()).all();
+//   session.query<User>().options(sa::joinedload<&User::posts>().joinedload<&Post::tags>()).all();
 //   session.query<User>().options(sa::raiseload<&User::posts>()).all();
 //
 // selectinload costs one SELECT ... WHERE key IN (...) per relationship of the path for
 // all the objects of the level before, right after the query; joinedload joins it into
-// the query's own statement (src/orm/joined_loader.cpp); lazyload and raiseload
+// the query's own statement (src/orm/joined_loader.cpp), step after step while the path
+// is joined; lazyload and raiseload
 // say how the objects the query returned load that relationship later, overriding the
 // mapping's lazy(...) (src/orm/relationship_loader.cpp).
 #pragma once
@@ -27,6 +29,13 @@ public:
     template <auto Member>
     auto selectinload() const {
         return then<Member>(detail::LoadStrategy::selectin);
+    }
+    /// Then joins relationship `Member` of the objects this path reached into the query,
+    /// when every step before is joined too; after a selectinload step it loads as
+    /// selectinload does (one more statement), since the query's rows end before it.
+    template <auto Member>
+    auto joinedload() const {
+        return then<Member>(detail::LoadStrategy::joined);
     }
     /// Then lets `Member` of the objects this path reached load on first access.
     template <auto Member>
@@ -74,7 +83,7 @@ auto selectinload() {
 /// SQLAlchemy's joinedload(User.posts): the query itself loads the relationship, with a
 /// LEFT OUTER JOIN of its table and its columns beside the owner's (rows de-duplicated; a
 /// LIMIT applies to the owners, through a subquery, when the relationship is a
-/// collection). Only the first step of a path; .selectinload<...>() may follow.
+/// collection). A path of joinedload steps joins each into the same statement.
 template <auto Member>
 auto joinedload() {
     return detail::load_option<Member>(detail::LoadStrategy::joined);

@@ -303,22 +303,12 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 }  // namespace detail
 
 namespace detail {
-/// load_objects(), with the relationships the paths begin with joinedload, and those
-/// the mapping says lazy(sa::Lazy::joined) unless an option says otherwise, joined into
-/// the statement (src/orm/joined_loader.cpp).
+/// load_objects(), with the relationships joined_steps() names joined into the
+/// statement (src/orm/joined_loader.cpp).
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement,
                                              std::span<const std::vector<LoadStep>> paths) {
-    std::vector<const RelationshipOps*> joined;
-    auto option_for = [&](const RelationshipOps* rel) {
-        return std::find_if(paths.begin(), paths.end(), [&](const auto& path) { return path.front().rel == rel; });
-    };
-    for (const auto* rel : relationships_of<T>())
-        if (rel->lazy == Lazy::joined && option_for(rel) == paths.end()) joined.push_back(rel);
-    for (const auto& path : paths)
-        if (path.front().strategy == LoadStrategy::joined &&
-            std::find(joined.begin(), joined.end(), path.front().rel) == joined.end())
-            joined.push_back(path.front().rel);
+    const auto joined = joined_steps(model_ops<T>(), paths);
     if (joined.empty()) return load_objects<T>(core, statement);
     checked_model_of<S>(core);
     ParamBuffer params;
