@@ -64,8 +64,8 @@ int main() {
 
     // update(User).where(User.name == 'John').values(nickname='new_nickname')
     auto upd = sa::update<User>()
-                   .values(sa::col<&User::nickname> = "new_nickname")
-                   .where(sa::col<&User::name> == "John");
+                   .where(sa::col<&User::name> == "John")
+                   .values(sa::col<&User::nickname> = "new_nickname");
     fmt::print("{}\n", upd.sql(engine.dialect()));
     fmt::print("updated {} row(s)\n", conn.execute(upd).rowcount());
 
