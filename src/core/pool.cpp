@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace alchemy {
@@ -32,7 +33,7 @@ std::unique_ptr<PoolEntry> Pool::open_new(std::uint64_t generation) {
         std::lock_guard lock(mutex_);
         --open_;
         --checked_out_;
-        available_.notify_one();
+        serve_waiters();  // the slot is free again
         throw;
     }
     entry->opened = std::chrono::steady_clock::now();
@@ -60,38 +61,54 @@ bool Pool::usable(PoolEntry& entry) {
     return true;
 }
 
+bool Pool::try_grant(Grant& grant) {
+    if (!idle_.empty()) {
+        grant.entry = std::move(idle_.front());
+        idle_.pop_front();
+    } else if (options_.max_overflow < 0 || open_ < options_.pool_size + options_.max_overflow) {
+        ++open_;  // reserve the slot before connecting outside the lock
+        grant.open_slot = true;
+        grant.generation = generation_;
+    } else {
+        return false;
+    }
+    ++checked_out_;
+    grant.granted = true;
+    return true;
+}
+
+void Pool::serve_waiters() {
+    while (!waiters_.empty() && try_grant(*waiters_.front())) {
+        waiters_.front()->ready.notify_one();
+        waiters_.pop_front();
+    }
+}
+
 std::unique_ptr<PoolEntry> Pool::checkout() {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                               options_.timeout);
-    std::unique_ptr<PoolEntry> entry;
-    std::uint64_t generation = 0;
+    Grant grant;
     {
         std::unique_lock lock(mutex_);
-        const auto can_open = [&] {
-            return options_.max_overflow < 0 ||
-                   open_ < options_.pool_size + options_.max_overflow;
-        };
-        if (!available_.wait_until(lock, deadline,
-                                   [&] { return !idle_.empty() || can_open(); }))
-            throw PoolTimeoutError(fmt::format(
-                "alchemy: QueuePool limit of size {} overflow {} reached, connection timed "
-                "out after {:.2f} s; raise pool_size/max_overflow or return connections "
-                "sooner",
-                options_.pool_size, options_.max_overflow, options_.timeout.count()));
-        ++checked_out_;
-        if (!idle_.empty()) {
-            entry = std::move(idle_.front());
-            idle_.pop_front();
-        } else {
-            ++open_;  // reserve the slot before connecting outside the lock
-            generation = generation_;
+        // Only when nobody waits may a checkout take a connection at once.
+        if (!waiters_.empty() || !try_grant(grant)) {
+            waiters_.push_back(&grant);
+            if (!grant.ready.wait_until(lock, deadline, [&] { return grant.granted; })) {
+                std::erase(waiters_, &grant);
+                throw PoolTimeoutError(fmt::format(
+                    "alchemy: QueuePool limit of size {} overflow {} reached, connection timed "
+                    "out after {:.2f} s; raise pool_size/max_overflow or return connections "
+                    "sooner",
+                    options_.pool_size, options_.max_overflow, options_.timeout.count()));
+            }
         }
     }
-    if (!entry) return open_new(generation);
-    if (usable(*entry)) return entry;
+    if (grant.open_slot) return open_new(grant.generation);
+    if (usable(*grant.entry)) return std::move(grant.entry);
     // Stale: close it and reuse its slot for a fresh connection.
-    entry.reset();
+    grant.entry.reset();
+    std::uint64_t generation = 0;
     {
         std::lock_guard lock(mutex_);
         generation = generation_;
@@ -125,8 +142,8 @@ void Pool::checkin(std::unique_ptr<PoolEntry> entry) noexcept {
             --open_;
             to_close = std::move(entry);
         }
+        serve_waiters();
     }
-    available_.notify_one();
     // to_close is destroyed here, outside the lock: closing may wait on the network.
 }
 
@@ -137,8 +154,8 @@ void Pool::dispose() noexcept {
         closing.swap(idle_);
         open_ -= static_cast<int>(closing.size());
         ++generation_;  // connections in use are closed when they come back
+        serve_waiters();  // the slots of the closed connections may be opened again
     }
-    available_.notify_all();
 }
 
 PoolStatus Pool::status() const {

@@ -4,11 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace sa = alchemy;
 using namespace std::chrono_literals;
@@ -137,6 +139,99 @@ TEST_CASE("eight threads doing a thousand checkouts each never share a connectio
     CHECK(status.checked_out == 0);
     CHECK(status.checked_in <= 3);
     CHECK(status.overflow <= 0);
+}
+
+TEST_CASE("32 threads sharing 4 connections are served first come, first served: none starves") {
+    // Each thread takes a connection, holds it 5 ms and asks again at once. Served in
+    // arrival order a checkout waits about 7 holds; a pool that lets the returning thread
+    // take its connection straight back starves others past the 1 s timeout.
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 4, .max_overflow = 0, .pool_timeout = 1s});
+    constexpr int threads_count = 32;
+    constexpr int rounds = 50;
+    std::mutex mutex;
+    std::vector<double> waits_ms;
+    std::atomic<int> timeouts{0};
+    std::atomic<int> other_errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_count; ++t) {
+        threads.emplace_back([&] {
+            std::vector<double> mine;
+            for (int i = 0; i < rounds; ++i) {
+                const auto asked = std::chrono::steady_clock::now();
+                try {
+                    auto conn = engine.connect();
+                    mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count());
+                    conn.execute(sa::text("SELECT 1"));
+                    std::this_thread::sleep_for(5ms);
+                } catch (const sa::PoolTimeoutError&) {
+                    ++timeouts;
+                } catch (...) {
+                    ++other_errors;
+                }
+            }
+            std::lock_guard lock(mutex);
+            waits_ms.insert(waits_ms.end(), mine.begin(), mine.end());
+        });
+    }
+    for (auto& th : threads) th.join();
+    std::sort(waits_ms.begin(), waits_ms.end());
+    const auto at = [&](double q) { return waits_ms.empty() ? 0.0 : waits_ms[static_cast<std::size_t>(q * (waits_ms.size() - 1))]; };
+    WARN(backend.name << ": " << waits_ms.size() << " checkouts, wait median " << at(0.5) << " ms, p90 " << at(0.9)
+                      << " ms, p99 " << at(0.99) << " ms, max " << at(1.0) << " ms; " << timeouts << " timeouts");
+    CHECK(timeouts == 0);
+    CHECK(other_errors == 0);
+    CHECK(waits_ms.size() == static_cast<std::size_t>(threads_count * rounds));
+    // In line, every checkout waits about as long as the median one; a pool that lets
+    // the returning thread cut in gives a median near 0 and a p99 of hundreds of ms
+    // (measured before the queue: median 0, p99 355 ms, max 757 ms).
+    CHECK(at(0.99) < 4 * at(0.5) + 50.0);
+    const auto status = engine.pool_status();
+    CHECK(status.checked_out == 0);
+    CHECK(status.checked_in == 4);
+}
+
+TEST_CASE("an exhausted pool raises only PoolTimeoutError, at the timeout, and leaks nothing") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 4, .max_overflow = 0, .pool_timeout = 0.3s});
+    std::atomic<int> held{0};
+    std::atomic<int> timeouts{0};
+    std::atomic<int> early_or_late{0};
+    std::atomic<int> other_outcomes{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            auto conn = engine.connect();
+            ++held;
+            std::this_thread::sleep_for(1200ms);
+        });
+    }
+    while (held < 4) std::this_thread::sleep_for(1ms);
+    for (int t = 0; t < 28; ++t) {
+        threads.emplace_back([&] {
+            const auto asked = std::chrono::steady_clock::now();
+            try {
+                auto conn = engine.connect();
+                ++other_outcomes;
+            } catch (const sa::PoolTimeoutError&) {
+                ++timeouts;
+                const auto waited = std::chrono::steady_clock::now() - asked;
+                if (waited < 0.29s || waited > 0.9s) ++early_or_late;
+            } catch (...) {
+                ++other_outcomes;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(timeouts == 28);
+    CHECK(early_or_late == 0);
+    CHECK(other_outcomes == 0);
+    const auto status = engine.pool_status();
+    CHECK(status.checked_out == 0);
+    CHECK(status.checked_in == 4);
+    CHECK(status.connects == 4);
+    auto conn = engine.connect();  // and it serves again
+    CHECK(conn.execute(sa::text("SELECT 1").columns<int>()).scalar_one() == 1);
 }
 
 TEST_CASE("an in-memory SQLite engine shares one connection, so data persists across checkouts") {

@@ -2,8 +2,11 @@
 //
 // Why it works this way: up to pool_size connections stay open between uses; beyond
 // that up to max_overflow more may be opened, and those are closed when returned so
-// the pool shrinks back. A checkout that finds neither waits on a condition variable
-// for at most pool_timeout. Connections are opened outside the lock, so a
+// the pool shrinks back. A checkout that finds neither waits for at most pool_timeout,
+// in line: waiters are served first come, first served, and a returned connection goes
+// to the longest waiter rather than to whichever thread asks next (the returning thread
+// itself, typically), so no thread starves under load. Connections are opened outside
+// the lock, so a
 // slow server does not stall threads that return connections. When one connection
 // turns out broken, every connection opened before it is suspect too (the server
 // probably restarted), so the pool's generation advances and older idle connections
@@ -73,15 +76,28 @@ public:
     std::string status_text() const;
 
 private:
+    /// A checkout's claim, filled under the lock: an idle connection, or a slot to open.
+    struct Grant {
+        std::unique_ptr<PoolEntry> entry;
+        bool open_slot = false;
+        std::uint64_t generation = 0;
+        bool granted = false;
+        std::condition_variable ready;  ///< signalled when granted while waiting
+    };
+
     std::unique_ptr<PoolEntry> open_new(std::uint64_t generation);
     bool usable(PoolEntry& entry);
+    /// Grants `grant` an idle connection or an opening slot if there is one (lock held).
+    bool try_grant(Grant& grant);
+    /// Grants waiters in arrival order while connections or slots remain (lock held).
+    void serve_waiters();
 
     Connector connect_;
     Resetter reset_;
     PoolOptions options_;
 
     mutable std::mutex mutex_;
-    std::condition_variable available_;
+    std::deque<Grant*> waiters_;  ///< checkouts waiting, oldest first
     std::deque<std::unique_ptr<PoolEntry>> idle_;
     int open_ = 0;  ///< connections that exist (idle, in use, or being opened)
     int checked_out_ = 0;
