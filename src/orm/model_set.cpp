@@ -206,12 +206,19 @@ bool ModelSetCore::is_modified(const InstanceState& state) const {
 }
 
 /// A rollback undid the INSERT of this object: it is transient again, without the key
-/// the database generated for it.
+/// and the server defaults the database filled in for it.
 void ModelSetCore::forget_insert(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
     if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
+    if (state.defaults_filled != 0) {
+        ColumnMask filled;
+        for (std::size_t i = 0; i < ops_.fillable.size(); ++i)
+            if ((state.defaults_filled >> i) & 1) filled.set(ops_.fillable[i]);
+        ops_.clear_columns(state.object, filled);
+    }
     state.state = ObjectState::pending;  // detach() turns it transient
     state.key_generated = false;
+    state.defaults_filled = 0;
     state.expired = false;
     detach(state);
 }
@@ -678,6 +685,9 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         ops_.copy_columns(state.snapshot, state.object);
         state.inserted_at_depth = depth;
         state.key_generated = w.key_written;
+        state.defaults_filled = 0;
+        for (std::size_t i = 0; i < ops_.fillable.size(); ++i)
+            if (w.filled.test(ops_.fillable[i])) state.defaults_filled |= std::uint64_t{1} << i;
         identity_.insert_or_assign(state);  // flush_saves() made room
     }
     for (auto& u : updates_) {

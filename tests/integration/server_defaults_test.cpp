@@ -321,3 +321,28 @@ TEST_CASE("an onupdate UPDATE of a row deleted behind the session's back raises 
     session.rollback();
     CHECK(note_in_database(engine, kept->id).edits == 0);
 }
+
+TEST_CASE("a rollback empties the server defaults the database filled in, as it clears the generated key") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Note>().create_all(engine);
+
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto note = session.add(Note{.title = "undone", .updated_at = long_ago});
+    session.flush();
+    CHECK(note->id > 0);
+    CHECK(recent(note->created_at));
+    CHECK(note->priority == 3);
+    session.rollback();
+    CHECK(note->id == 0);
+    CHECK_FALSE(note->created_at.has_value());
+    CHECK_FALSE(note->priority.has_value());
+    CHECK(note->updated_at == long_ago);  // given by the program: kept
+
+    // Added again, it is inserted as new, with fresh defaults.
+    session.add(note);
+    session.commit();
+    CHECK(note->id > 0);
+    CHECK(recent(note->created_at));
+    CHECK(note_in_database(engine, note->id).priority == 3);
+}

@@ -51,7 +51,14 @@ inline constexpr bool always_false = false;
 /// Fails with the field's name and type in the instantiation line when F cannot be stored.
 template <class T, fixed_string Name, class F>
 consteval bool check_field() {
-    static_assert(is_relationship_v<F> || column_field<F>,
+    constexpr bool struct_of_fields =
+        !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> && std::is_aggregate_v<F>;
+    static_assert(!struct_of_fields,
+                  "alchemy: a model field cannot be a struct of columns such as a Timestamps "
+                  "mixin (its name and type are the Name and F of the check_field instantiation "
+                  "above); declare its fields in the model itself, or specialise sa::type_adapter "
+                  "to store the struct in one column");
+    static_assert(struct_of_fields || is_relationship_v<F> || column_field<F>,
                   "alchemy: this model field has a type alchemy cannot store (its name and type "
                   "are the Name and F of the check_field instantiation above); use bool, an "
                   "integer, float/double, std::string, std::vector<std::byte>, "

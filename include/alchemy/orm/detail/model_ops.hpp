@@ -118,6 +118,8 @@ struct ModelOps {
     void (*read_columns)(void* values, const ColumnMask& columns, const Cursor& row);
     /// Copies the values of the columns in `columns` from `from` into `to`.
     void (*copy_some)(void* to, const void* from, const ColumnMask& columns);
+    /// Empties the std::optional fields of the columns in `columns`.
+    void (*clear_columns)(void* values, const ColumnMask& columns);
     /// Binds the primary key columns, in key order.
     void (*bind_key)(const void* values, ParamBuffer& out);
     /// The value of integer column `c` (the generated key, the version); nullopt if NULL.
@@ -257,6 +259,15 @@ void copy_some(void* to, const void* from, const ColumnMask& columns) {
 }
 
 template <class T>
+void clear_columns(void* values, const ColumnMask& columns) {
+    for_each_column<T>([&](auto c) {
+        auto& field = field_of<c.value>(as<T>(values));
+        if constexpr (optional_traits<std::remove_cvref_t<decltype(field)>>::nullable)
+            if (columns.test(c.value)) field.reset();
+    });
+}
+
+template <class T>
 void bind_key(const void* values, ParamBuffer& out) {
     alchemy::detail::bind_key(as<T>(values), out);
 }
@@ -377,6 +388,7 @@ const ModelOps& model_ops() {
             .bind_columns = &impl::bind_columns<T>,
             .read_columns = &impl::read_columns<T>,
             .copy_some = &impl::copy_some<T>,
+            .clear_columns = &impl::clear_columns<T>,
             .bind_key = &impl::bind_key<T>,
             .integer = &impl::integer<T>,
             .set_integer = &impl::set_integer<T>,
