@@ -205,17 +205,29 @@ bool ModelSetCore::is_modified(const InstanceState& state) const {
     return state.state == ObjectState::pending || !ops_.same_columns(state.object, state.snapshot);
 }
 
+namespace {
+/// The columns of insert shape `shape` (bit i: ops.fillable[i]; see ModelOps::left_to_database).
+ColumnMask columns_of_shape(const ModelOps& ops, std::uint64_t shape) {
+    ColumnMask out;
+    for (std::size_t i = 0; i < ops.fillable.size(); ++i)
+        if ((shape >> i) & 1) out.set(ops.fillable[i]);
+    return out;
+}
+/// The insert shape of `columns` (which are fillable).
+std::uint64_t shape_of_columns(const ModelOps& ops, const ColumnMask& columns) {
+    std::uint64_t out = 0;
+    for (std::size_t i = 0; i < ops.fillable.size(); ++i)
+        if (columns.test(ops.fillable[i])) out |= std::uint64_t{1} << i;
+    return out;
+}
+}  // namespace
+
 /// A rollback undid the INSERT of this object: it is transient again, without the key
 /// and the server defaults the database filled in for it.
 void ModelSetCore::forget_insert(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
     if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
-    if (state.defaults_filled != 0) {
-        ColumnMask filled;
-        for (std::size_t i = 0; i < ops_.fillable.size(); ++i)
-            if ((state.defaults_filled >> i) & 1) filled.set(ops_.fillable[i]);
-        ops_.clear_columns(state.object, filled);
-    }
+    if (state.defaults_filled != 0) ops_.clear_columns(state.object, columns_of_shape(ops_, state.defaults_filled));
     state.state = ObjectState::pending;  // detach() turns it transient
     state.key_generated = false;
     state.defaults_filled = 0;
@@ -472,9 +484,8 @@ void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t t
         // A batch is a run of objects of one shape: the same columns left to the database
         // (a generated key, server defaults).
         const auto shape = ops_.left_to_database(inserts_[begin].state->object);
-        ColumnMask omitted, sent;
-        for (std::size_t i = 0; i < ops_.fillable.size(); ++i)
-            if ((shape >> i) & 1) omitted.set(ops_.fillable[i]);
+        const auto omitted = columns_of_shape(ops_, shape);
+        ColumnMask sent;
         for (std::size_t c = 0; c < ops_.column_count; ++c)
             if (!omitted.test(c)) sent.set(c);
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
@@ -521,7 +532,7 @@ std::vector<std::size_t> rows_by_key(const ModelOps& ops, const std::vector<std:
 /// with a given one, by key.
 void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end) {
     const bool generated = ops_.generated_column < ops_.column_count && omitted.test(ops_.generated_column);
-    ColumnMask filled;
+    ColumnMask filled;  // the server defaults among the omitted columns
     for (std::size_t c = 0; c < ops_.column_count; ++c)
         if (omitted.test(c) && c != ops_.generated_column) filled.set(c);
     // Keys alone read as integers, without a row object each.
@@ -625,8 +636,9 @@ void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std:
     check_matched("UPDATE", affected);
 }
 
-/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count must be
-/// the chunk's size, or a row was deleted or its version moved on.
+/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count (or its
+/// RETURNING rows, with onupdate columns) must be the chunk's size, or a row was deleted
+/// or its version moved on.
 void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& changed,
                                       std::span<Update* const> group) {
     const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, changed);
@@ -685,9 +697,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         ops_.copy_columns(state.snapshot, state.object);
         state.inserted_at_depth = depth;
         state.key_generated = w.key_written;
-        state.defaults_filled = 0;
-        for (std::size_t i = 0; i < ops_.fillable.size(); ++i)
-            if (w.filled.test(ops_.fillable[i])) state.defaults_filled |= std::uint64_t{1} << i;
+        state.defaults_filled = shape_of_columns(ops_, w.filled);
         identity_.insert_or_assign(state);  // flush_saves() made room
     }
     for (auto& u : updates_) {
