@@ -205,13 +205,32 @@ bool ModelSetCore::is_modified(const InstanceState& state) const {
     return state.state == ObjectState::pending || !ops_.same_columns(state.object, state.snapshot);
 }
 
+namespace {
+/// The columns of insert shape `shape` (bit i: ops.fillable[i]; see ModelOps::left_to_database).
+ColumnMask columns_of_shape(const ModelOps& ops, std::uint64_t shape) {
+    ColumnMask out;
+    for (std::size_t i = 0; i < ops.fillable.size(); ++i)
+        if ((shape >> i) & 1) out.set(ops.fillable[i]);
+    return out;
+}
+/// The insert shape of `columns` (which are fillable).
+std::uint64_t shape_of_columns(const ModelOps& ops, const ColumnMask& columns) {
+    std::uint64_t out = 0;
+    for (std::size_t i = 0; i < ops.fillable.size(); ++i)
+        if (columns.test(ops.fillable[i])) out |= std::uint64_t{1} << i;
+    return out;
+}
+}  // namespace
+
 /// A rollback undid the INSERT of this object: it is transient again, without the key
-/// the database generated for it.
+/// and the server defaults the database filled in for it.
 void ModelSetCore::forget_insert(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
     if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
+    if (state.defaults_filled != 0) ops_.clear_columns(state.object, columns_of_shape(ops_, state.defaults_filled));
     state.state = ObjectState::pending;  // detach() turns it transient
     state.key_generated = false;
+    state.defaults_filled = 0;
     state.expired = false;
     detach(state);
 }
@@ -458,27 +477,91 @@ void ModelSetCore::insert_all(Connection& conn) {
 }
 
 void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t to) {
-    ColumnMask all, given;
-    for (std::size_t c = 0; c < ops_.column_count; ++c) {
-        all.set(c);
-        if (c != ops_.generated_column) given.set(c);
-    }
     ParamBuffer params;
     std::string scratch;
     std::size_t begin = from;
     while (begin < to) {
-        // A batch is a run of objects alike in whether the database generates their key.
-        const bool generated = ops_.needs_generated_key(inserts_[begin].state->object);
-        const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, generated);
+        // A batch is a run of objects of one shape: the same columns left to the database
+        // (a generated key, server defaults).
+        const auto shape = ops_.left_to_database(inserts_[begin].state->object);
+        const auto omitted = columns_of_shape(ops_, shape);
+        ColumnMask sent;
+        for (std::size_t c = 0; c < ops_.column_count; ++c)
+            if (!omitted.test(c)) sent.set(c);
+        const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
         std::size_t end = begin + 1;
-        while (end < to && end - begin < limit && ops_.needs_generated_key(inserts_[end].state->object) == generated)
-            ++end;
+        while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape) ++end;
         params.clear();
-        for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, generated ? given : all, params);
-        auto result = conn.execute_sql(ops_.statements.insert(conn.dialect(), ops_, generated, end - begin, scratch),
+        for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, sent, params);
+        auto result = conn.execute_sql(ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch),
                                        params.params());
-        if (generated) write_generated_keys(result, begin, end);
+        if (omitted.any()) read_inserted(result, omitted, begin, end);
         begin = end;
+    }
+}
+
+std::vector<std::shared_ptr<void>> ModelSetCore::read_returned(Result<>& result, const ColumnMask& returned) const {
+    std::vector<std::shared_ptr<void>> rows;
+    std::move(result).each_row([&](const Cursor& row) {
+        auto values = ops_.make_probe();
+        ops_.read_columns(values.get(), returned, row);
+        rows.push_back(std::move(values));
+    });
+    return rows;
+}
+
+namespace {
+/// For each of `count` objects, the index of the row of `rows` with its key.
+template <class ObjectAt>
+std::vector<std::size_t> rows_by_key(const ModelOps& ops, const std::vector<std::shared_ptr<void>>& rows,
+                                     std::size_t count, ObjectAt object_at) {
+    std::unordered_multimap<std::size_t, std::size_t> by_hash;
+    for (std::size_t r = 0; r < rows.size(); ++r) by_hash.emplace(ops.hash_key(rows[r].get()), r);
+    std::vector<std::size_t> out(count, rows.size());
+    for (std::size_t i = 0; i < count; ++i) {
+        const void* object = object_at(i);
+        auto [first, last] = by_hash.equal_range(ops.hash_key(object));
+        for (auto it = first; it != last; ++it)
+            if (ops.same_key(rows[it->second].get(), object)) out[i] = it->second;
+    }
+    return out;
+}
+}  // namespace
+
+/// With a generated key, rows pair with objects by ascending key (write_generated_keys());
+/// with a given one, by key.
+void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end) {
+    const bool generated = ops_.generated_column < ops_.column_count && omitted.test(ops_.generated_column);
+    ColumnMask filled;  // the server defaults among the omitted columns
+    for (std::size_t c = 0; c < ops_.column_count; ++c)
+        if (omitted.test(c) && c != ops_.generated_column) filled.set(c);
+    // Keys alone read as integers, without a row object each.
+    if (!filled.any()) return write_generated_keys(result, begin, end);
+    auto rows = read_returned(result, ModelStatements::returned_by_insert(ops_, omitted));
+    if (rows.size() != end - begin)
+        throw FlushError("alchemy: INSERT INTO " + table().name + " returned " + std::to_string(rows.size()) +
+                         " rows for " + std::to_string(end - begin));
+    if (generated) {
+        std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+            return ops_.integer(a.get(), ops_.generated_column) < ops_.integer(b.get(), ops_.generated_column);
+        });
+        for (std::size_t i = begin; i < end; ++i) {
+            auto& w = inserts_[i];
+            w.key_before = ops_.integer(w.state->object, ops_.generated_column);
+            w.key_written = true;
+            ops_.set_integer(w.state->object, ops_.generated_column,
+                             ops_.integer(rows[i - begin].get(), ops_.generated_column));
+            w.returned = std::move(rows[i - begin]);
+            w.filled = filled;
+        }
+        return;
+    }
+    const auto match = rows_by_key(ops_, rows, end - begin, [&](std::size_t i) { return inserts_[begin + i].state->object; });
+    for (std::size_t i = begin; i < end; ++i) {
+        if (match[i - begin] == rows.size())
+            throw FlushError(message("was inserted, but INSERT ... RETURNING gave no row with its key"));
+        inserts_[i].returned = rows[match[i - begin]];
+        inserts_[i].filled = filled;
     }
 }
 
@@ -502,8 +585,8 @@ void ModelSetCore::update_all(Connection& conn) {
     // Objects with the same changed columns share one statement, run for all of them;
     // groups go in the order their first object came.
     std::vector<ColumnMask> masks;
-    std::unordered_map<ColumnMask, std::vector<const Update*>, ColumnMaskHash> groups;
-    for (const auto& u : updates_) {
+    std::unordered_map<ColumnMask, std::vector<Update*>, ColumnMaskHash> groups;
+    for (auto& u : updates_) {
         auto& group = groups[u.changed];
         if (group.empty()) masks.push_back(u.changed);
         group.push_back(&u);
@@ -529,19 +612,37 @@ void ModelSetCore::bind_update(const Update& u, ParamBuffer& out) const {
     if (versioned) out.add(Param::of_int(version));
 }
 
-void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std::span<const Update* const> group) {
+void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group) {
     ParamBuffer params;
+    const auto sql = ops_.statements.update(conn.dialect(), ops_, changed);
+    const auto returned = ModelStatements::returned_by_update(ops_, changed);
+    if (returned.any()) {
+        // RETURNING the onupdate columns: one statement per row, whose row is that object's.
+        std::size_t matched = 0;
+        for (auto* u : group) {
+            params.clear();
+            bind_update(*u, params);
+            auto result = conn.execute_sql(sql, params.params());
+            auto rows = read_returned(result, returned);
+            if (rows.size() != 1) continue;
+            u->returned = std::move(rows.front());
+            ++matched;
+        }
+        if (matched != group.size()) throw_stale_data("UPDATE", table().name, group.size(), matched);
+        return;
+    }
     for (const auto* u : group) bind_update(*u, params);
-    const auto affected = conn.execute_batch(ops_.statements.update(conn.dialect(), ops_, changed), params.params(),
-                                             params.size() / group.size());
+    const auto affected = conn.execute_batch(sql, params.params(), params.size() / group.size());
     check_matched("UPDATE", affected);
 }
 
-/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count must be
-/// the chunk's size, or a row was deleted or its version moved on.
+/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count (or its
+/// RETURNING rows, with onupdate columns) must be the chunk's size, or a row was deleted
+/// or its version moved on.
 void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& changed,
-                                      std::span<const Update* const> group) {
+                                      std::span<Update* const> group) {
     const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, changed);
+    const auto returned = ModelStatements::returned_by_update(ops_, changed);
     ParamBuffer params;
     std::string scratch;
     for (std::size_t begin = 0; begin < group.size(); begin += chunk) {
@@ -549,7 +650,19 @@ void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& change
         params.clear();
         for (std::size_t i = begin; i < begin + rows; ++i) bind_update(*group[i], params);
         const auto sql = ops_.statements.update_from_values(conn.dialect(), ops_, changed, rows, scratch);
-        const auto matched = conn.execute_sql(sql, params.params()).rowcount();
+        auto result = conn.execute_sql(sql, params.params());
+        if (returned.any()) {
+            // RETURNING the onupdate columns with the key that tells whose they are.
+            auto values = read_returned(result, returned);
+            if (values.size() != rows) throw_stale_data("UPDATE", table().name, rows, values.size());
+            const auto match = rows_by_key(ops_, values, rows, [&](std::size_t i) { return group[begin + i]->state->object; });
+            const auto found = static_cast<std::size_t>(
+                std::count_if(match.begin(), match.end(), [&](std::size_t m) { return m < values.size(); }));
+            if (found != rows) throw_stale_data("UPDATE", table().name, rows, found);
+            for (std::size_t i = 0; i < rows; ++i) group[begin + i]->returned = values[match[i]];
+            continue;
+        }
+        const auto matched = result.rowcount();
         if (matched != static_cast<std::int64_t>(rows))
             throw_stale_data("UPDATE", table().name, rows, static_cast<std::size_t>(matched));
     }
@@ -580,9 +693,11 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     for (auto& w : inserts_) {
         auto& state = *w.state;
         state.state = ObjectState::persistent;
+        if (w.returned) ops_.copy_some(state.object, w.returned.get(), w.filled);
         ops_.copy_columns(state.snapshot, state.object);
         state.inserted_at_depth = depth;
         state.key_generated = w.key_written;
+        state.defaults_filled = shape_of_columns(ops_, w.filled);
         identity_.insert_or_assign(state);  // flush_saves() made room
     }
     for (auto& u : updates_) {
@@ -591,6 +706,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
         }
+        if (u.returned) ops_.copy_some(state.object, u.returned.get(), ModelStatements::onupdate_columns(ops_, u.changed));
         const bool key_changed = !ops_.same_key(state.object, state.snapshot);
         if (key_changed) identity_.erase(state);
         ops_.copy_columns(state.snapshot, state.object);

@@ -33,14 +33,23 @@ ast::Select select_every_column(const Table& table) {
     return s;
 }
 
-std::string render_insert(const Dialect& dialect, const ModelOps& ops, bool generated, std::size_t rows) {
+/// The columns of `mask` as RETURNING terms, in column order, named bare or (with a
+/// qualifier, for an UPDATE ... FROM) by table.
+std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask, std::string_view qualifier = {}) {
+    std::vector<ast::Node> out;
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (mask.test(c)) out.emplace_back(ast::Kind::column, ops.table().columns[c].name, qualifier);
+    return out;
+}
+
+std::string render_insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted, std::size_t rows) {
     const auto& columns = ops.table().columns;
     ast::Insert s;
     s.table = ops.table().name;
     for (std::size_t c = 0; c < ops.column_count; ++c)
-        if (!(generated && c == ops.generated_column)) s.columns.push_back(columns[c].name);
+        if (!omitted.test(c)) s.columns.push_back(columns[c].name);
     s.rows = rows;
-    if (generated) s.returning.emplace_back(ast::Kind::column, columns[ops.generated_column].name);
+    s.returning = returning(ops, ModelStatements::returned_by_insert(ops, omitted));
     return ast::render(dialect, s);
 }
 
@@ -56,6 +65,22 @@ std::pair<std::vector<std::size_t>, std::vector<std::size_t>> update_columns(con
         match.push_back(ops.version_column);
     }
     return {std::move(set), std::move(match)};
+}
+
+/// The onupdate columns of an UPDATE of `changed` with their SQL.
+std::vector<SqlAssignment> onupdate_sql(const ModelOps& ops, const ColumnMask& changed) {
+    std::vector<SqlAssignment> out;
+    const auto columns = ModelStatements::onupdate_columns(ops, changed);
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (columns.test(c)) out.push_back({c, ops.columns[c].onupdate});
+    return out;
+}
+
+std::vector<std::size_t> indexes_of(const ModelOps& ops, const ColumnMask& mask) {
+    std::vector<std::size_t> out;
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (mask.test(c)) out.push_back(c);
+    return out;
 }
 
 }  // namespace
@@ -132,19 +157,41 @@ std::string_view ModelStatements::delete_row(const Dialect& dialect, const Model
     });
 }
 
-std::size_t ModelStatements::insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated) {
-    const auto columns = ops.column_count - (generated && ops.generated_column < ops.column_count ? 1 : 0);
-    // With every column generated there is nothing to batch: DEFAULT VALUES is one row.
+ColumnMask ModelStatements::returned_by_insert(const ModelOps& ops, const ColumnMask& omitted) {
+    ColumnMask out = omitted;
+    if (omitted.any() && !(ops.generated_column < ops.column_count && omitted.test(ops.generated_column)))
+        for (auto k : ops.primary_key) out.set(k);
+    return out;
+}
+
+std::size_t ModelStatements::insert_batch_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted) {
+    std::size_t columns = 0;
+    for (std::size_t c = 0; c < ops.column_count; ++c) columns += omitted.test(c) ? 0 : 1;
+    // With every column left to the database there is nothing to batch: DEFAULT VALUES is one row.
     return columns == 0 ? 1 : rows_per_statement(dialect, columns);
 }
 
-std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops, bool generated,
+std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
                                          std::size_t rows, std::string& scratch) {
-    const auto full = insert_batch_rows(dialect, ops, generated);
-    if (rows != 1 && rows != full) return scratch = render_insert(dialect, ops, generated, rows);
+    const auto full = insert_batch_rows(dialect, ops, omitted);
+    if (rows != 1 && rows != full) return scratch = render_insert(dialect, ops, omitted, rows);
     std::lock_guard lock(mutex_);
-    auto& text = rows == 1 ? texts(dialect).insert_one[generated] : texts(dialect).insert_batch[generated];
-    return cached(text, [&] { return render_insert(dialect, ops, generated, rows); });
+    auto& text = rows == 1 ? texts(dialect).insert_one[omitted] : texts(dialect).insert_batch[omitted];
+    return cached(text, [&] { return render_insert(dialect, ops, omitted, rows); });
+}
+
+ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMask& changed) {
+    ColumnMask out;
+    for (std::size_t c = 0; c < ops.column_count; ++c)
+        if (!ops.columns[c].onupdate.empty() && !changed.test(c)) out.set(c);
+    return out;
+}
+
+ColumnMask ModelStatements::returned_by_update(const ModelOps& ops, const ColumnMask& changed) {
+    ColumnMask out = onupdate_columns(ops, changed);
+    if (out.any())
+        for (auto k : ops.primary_key) out.set(k);
+    return out;
 }
 
 std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed) {
@@ -155,7 +202,11 @@ std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps&
         u.table = ops.table().name;
         const auto [set, match] = update_columns(ops, changed);
         for (auto c : set) u.set.push_back({columns[c].name, ast::Node(ast::Kind::parameter)});
+        // The onupdate SQL binds nothing, so the parameters keep their order.
+        for (const auto& a : onupdate_sql(ops, changed))
+            u.set.push_back({columns[a.column].name, ast::Node(ast::Kind::keyword, a.sql)});
         match_key(ops, u.where, true);
+        u.returning = returning(ops, returned_by_update(ops, changed));
         return ast::render(dialect, u);
     });
 }
@@ -170,7 +221,10 @@ std::string_view ModelStatements::update_from_values(const Dialect& dialect, con
                                                      const ColumnMask& changed, std::size_t rows,
                                                      std::string& scratch) {
     const auto [set, match] = update_columns(ops, changed);
-    const auto render = [&] { return render_update_from_values(dialect, ops.table(), set, match, rows); };
+    const auto render = [&] {
+        return render_update_from_values(dialect, ops.table(), set, match, rows, onupdate_sql(ops, changed),
+                                         indexes_of(ops, returned_by_update(ops, changed)));
+    };
     if (rows != update_chunk_rows(dialect, ops, changed)) return scratch = render();
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).update_chunks[changed], render);

@@ -24,16 +24,28 @@ struct ModelStatements {
     std::string_view select_by_key(const Dialect& dialect, const ModelOps& ops);
     /// DELETE FROM t WHERE key [AND version].
     std::string_view delete_row(const Dialect& dialect, const ModelOps& ops);
-    /// INSERT INTO t (its columns, without the generated one when `generated`) VALUES
-    /// `rows` rows [RETURNING the generated key]. Full batches and single rows are
-    /// cached; other row counts are rendered into `scratch`.
-    std::string_view insert(const Dialect& dialect, const ModelOps& ops, bool generated,
+    /// INSERT INTO t (its columns but those of `omitted`, which the database fills) VALUES
+    /// `rows` rows [RETURNING the columns of returned_by_insert()]. Full batches and
+    /// single rows are cached; other row counts are rendered into `scratch`.
+    std::string_view insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
                             std::size_t rows, std::string& scratch);
-    /// UPDATE t SET the columns of `changed` [, version] WHERE key [AND version]: binds
-    /// the changed values in column order, the new version, the key, the old version.
+    /// What an INSERT leaving out `omitted` returns, in column order: nothing when it
+    /// leaves out nothing, the omitted columns, and the key when it was given (to tell
+    /// which row is which object's).
+    static ColumnMask returned_by_insert(const ModelOps& ops, const ColumnMask& omitted);
+    /// UPDATE t SET the columns of `changed` [, onupdate columns] [, version] WHERE key
+    /// [AND version] [RETURNING the columns of returned_by_update()]: binds the changed
+    /// values in column order, the new version, the key, the old version.
     std::string_view update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
+    /// The sa::onupdate() columns an UPDATE of `changed` sets to their SQL: those the
+    /// flush does not set itself.
+    static ColumnMask onupdate_columns(const ModelOps& ops, const ColumnMask& changed);
+    /// What an UPDATE of `changed` returns, in column order: nothing without onupdate
+    /// columns, else the key and the onupdate columns.
+    static ColumnMask returned_by_update(const ModelOps& ops, const ColumnMask& changed);
     /// PostgreSQL: UPDATE of `rows` rows from a VALUES list (see
-    /// render_update_from_values); full chunks are cached, others go into `scratch`.
+    /// render_update_from_values), with the onupdate columns and RETURNING of update();
+    /// full chunks are cached, others go into `scratch`.
     std::string_view update_from_values(const Dialect& dialect, const ModelOps& ops,
                                         const ColumnMask& changed, std::size_t rows,
                                         std::string& scratch);
@@ -50,15 +62,16 @@ struct ModelStatements {
     std::string_view association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a, std::size_t b,
                                      bool insert);
 
-    /// Rows per INSERT statement for `ops`' model (sql/detail/batching.hpp's rule).
-    static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, bool generated);
+    /// Rows per INSERT statement leaving out `omitted` (sql/detail/batching.hpp's rule).
+    static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
     static std::size_t update_chunk_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
 
 private:
     struct Texts {
         std::string select_by_key, delete_row;
-        std::array<std::string, 2> insert_one, insert_batch;  ///< [generated]
+        /// [omitted]
+        std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;

@@ -19,7 +19,9 @@ ast::Node values_column(std::string_view name) { return ast::Node(ast::Kind::col
 
 std::string render_update_from_values(const Dialect& dialect, const Table& table,
                                       std::span<const std::size_t> set_columns,
-                                      std::span<const std::size_t> match_columns, std::size_t rows) {
+                                      std::span<const std::size_t> match_columns, std::size_t rows,
+                                      std::span<const SqlAssignment> set_sql,
+                                      std::span<const std::size_t> returning) {
     std::vector<std::size_t> columns(set_columns.begin(), set_columns.end());
     columns.insert(columns.end(), match_columns.begin(), match_columns.end());
     // A PostgreSQL column of parameters (or NULLs) would be text without a type; SQLite
@@ -55,12 +57,15 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
     update.table = table.name;
     for (std::size_t i = 0; i < set_columns.size(); ++i)
         update.set.push_back({table.columns[set_columns[i]].name, values_column(names[i])});
+    for (const auto& a : set_sql) update.set.push_back({table.columns[a.column].name, ast::Node(ast::Kind::keyword, a.sql)});
     update.from.push_back(std::move(values));
     for (std::size_t i = 0; i < match_columns.size(); ++i) {
         auto& equal = update.where.emplace_back(ast::Kind::binary, "=");
         equal.children.emplace_back(ast::Kind::column, table.columns[match_columns[i]].name, table.name);
         equal.children.push_back(values_column(names[set_columns.size() + i]));
     }
+    // Qualified: the VALUES list's columns share the statement's namespace.
+    for (auto c : returning) update.returning.emplace_back(ast::Kind::column, table.columns[c].name, table.name);
     return ast::render(dialect, update);
 }
 

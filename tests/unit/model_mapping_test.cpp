@@ -180,3 +180,33 @@ TEST_CASE("integer columns get the smallest SQL type that holds every value") {
     STATIC_REQUIRE(info::columns[4].kind == sa::TypeKind::small_integer);  // int16
     STATIC_REQUIRE(info::columns[5].kind == sa::TypeKind::big_integer);    // uint32 > INTEGER
 }
+
+namespace mapping_test {
+struct Stamped {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> created{};
+    std::int32_t level = 0;
+    std::optional<std::string> updated{};
+};
+}  // namespace mapping_test
+
+template <>
+inline constexpr auto sa::mapping<mapping_test::Stamped> =
+    sa::table("stamped", sa::server_default(&mapping_test::Stamped::created, "7"),
+              sa::server_default(&mapping_test::Stamped::level, "1"),
+              sa::onupdate(&mapping_test::Stamped::updated, "'now'"));
+
+TEST_CASE("the database fills the key and the server defaults of optional fields when they are unset") {
+    using mapping_test::Stamped;
+    using info = sa::model_info<Stamped>;
+    STATIC_REQUIRE(info::columns[3].onupdate == "'now'");
+    STATIC_REQUIRE(info::columns[1].onupdate.empty());
+    // The key and `created`; `level` always holds a value to send, so it is never left out.
+    STATIC_REQUIRE(sa::detail::fillable_columns<Stamped> == std::array<std::size_t, 2>{0, 1});
+    CHECK(sa::left_to_database(Stamped{}) == 0b11);
+    CHECK(sa::left_to_database(Stamped{.id = 5}) == 0b10);
+    CHECK(sa::left_to_database(Stamped{.created = 0}) == 0b01);  // 0 is a value, not unset
+    CHECK(sa::left_to_database(Stamped{.id = 5, .created = 3}) == 0);
+    // onupdate changes no DDL: it is SQL of the UPDATEs the Session emits.
+    CHECK_FALSE(sa::table_of<Stamped>().column("updated")->server_default.has_value());
+}

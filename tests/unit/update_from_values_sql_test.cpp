@@ -60,6 +60,18 @@ TEST_CASE("UPDATE FROM VALUES on PostgreSQL casts the first row to the columns' 
           R"(WHERE ("items"."id" = "sa_values"."column7") AND ("items"."revision" = "sa_values"."column8"))");
 }
 
+TEST_CASE("UPDATE FROM VALUES sets onupdate columns to their SQL and returns the columns asked for") {
+    const auto table = sa::table_of<ufv_sql::Item>();
+    const std::array<std::size_t, 1> set{1};
+    const std::array<std::size_t, 1> match{0};
+    const std::array<sa::detail::SqlAssignment, 1> set_sql{{{6, "revision + 1"}}};
+    const std::array<std::size_t, 2> returning{0, 6};
+    CHECK(sa::detail::render_update_from_values(sqlite(), table, set, match, 2, set_sql, returning) ==
+          R"(UPDATE "items" SET "code" = "sa_values"."column1", "revision" = revision + 1 )"
+          R"(FROM (VALUES (?, ?), (?, ?)) AS "sa_values" )"
+          R"(WHERE "items"."id" = "sa_values"."column2" RETURNING "items"."id", "items"."revision")");
+}
+
 TEST_CASE("UPDATE FROM VALUES on SQLite leaves the values uncast") {
     const auto table = sa::table_of<ufv_sql::Item>();
     const std::array<std::size_t, 2> set{2, 3};

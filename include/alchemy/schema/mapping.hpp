@@ -6,6 +6,7 @@
 //       sa::index(&User::name),
 //       sa::length(&User::name, 80),
 //       sa::server_default(&User::created_at, "CURRENT_TIMESTAMP"),
+//       sa::onupdate(&User::updated_at, "CURRENT_TIMESTAMP"),
 //       sa::check("age_not_negative", "age >= 0"));
 //
 // Each option names fields by member pointer, so a misspelt field is a compile error
@@ -31,6 +32,7 @@ enum class option_kind {
     index,
     foreign_key,
     server_default,
+    onupdate,
     length,
     check,
     enum_as_text,
@@ -158,6 +160,21 @@ struct server_default_option {
 };
 template <field_pointer M>
 constexpr server_default_option<M> server_default(M field, std::string_view sql) {
+    return {field, sql};
+}
+
+/// The SQL expression every UPDATE the Session's unit of work emits sets the column to,
+/// unless the flush changed the column itself (SQLAlchemy's onupdate=func.now()). The
+/// text is fixed at compile time, like server_default's; the value the database chose
+/// is read back into the object (RETURNING).
+template <field_pointer M>
+struct onupdate_option {
+    static constexpr detail::option_kind kind = detail::option_kind::onupdate;
+    M field;
+    std::string_view sql;
+};
+template <field_pointer M>
+constexpr onupdate_option<M> onupdate(M field, std::string_view sql) {
     return {field, sql};
 }
 

@@ -39,6 +39,7 @@ struct ColumnSpec {
     bool enum_as_text = false;
     int length = 0;
     std::string_view server_default;  ///< empty: none
+    std::string_view onupdate;        ///< sa::onupdate()'s SQL; empty: none
     bool version = false;             ///< sa::version(): the optimistic-concurrency counter
 };
 
@@ -50,7 +51,14 @@ inline constexpr bool always_false = false;
 /// Fails with the field's name and type in the instantiation line when F cannot be stored.
 template <class T, fixed_string Name, class F>
 consteval bool check_field() {
-    static_assert(is_relationship_v<F> || column_field<F>,
+    constexpr bool struct_of_fields =
+        !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> && std::is_aggregate_v<F>;
+    static_assert(!struct_of_fields,
+                  "alchemy: a model field cannot be a struct of columns such as a Timestamps "
+                  "mixin (its name and type are the Name and F of the check_field instantiation "
+                  "above); declare its fields in the model itself, or specialise sa::type_adapter "
+                  "to store the struct in one column");
+    static_assert(struct_of_fields || is_relationship_v<F> || column_field<F>,
                   "alchemy: this model field has a type alchemy cannot store (its name and type "
                   "are the Name and F of the check_field instantiation above); use bool, an "
                   "integer, float/double, std::string, std::vector<std::byte>, "
@@ -163,6 +171,10 @@ constexpr void apply_option(model_columns<T, N>& m) {
     } else if constexpr (O::kind == option_kind::server_default) {
         static_assert(check_option_field<T, decltype(option.field)>());
         m.column_of_field(field_index_of<T>(option.field)).server_default = option.sql;
+    } else if constexpr (O::kind == option_kind::onupdate) {
+        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(!option.sql.empty(), "alchemy: sa::onupdate(field, sql) needs the SQL to set, e.g. \"CURRENT_TIMESTAMP\"");
+        m.column_of_field(field_index_of<T>(option.field)).onupdate = option.sql;
     } else if constexpr (O::kind == option_kind::length) {
         static_assert(check_option_field<T, decltype(option.field)>());
         static_assert(std::is_same_v<typename optional_traits<typename member_pointer_traits<
@@ -284,6 +296,12 @@ struct model_info {
     static constexpr std::array<ColumnSpec, column_count> columns =
         detail::finish_columns(detail::build_columns<T>());
     static constexpr std::size_t primary_key_count = detail::count_primary_key(columns);
+    static_assert(!valid || [] {
+        for (const auto& c : columns)
+            if (!c.onupdate.empty() && (c.primary_key || c.version)) return false;
+        return true;
+    }(), "alchemy: sa::onupdate() names a primary-key or sa::version() column; the unit of work "
+         "sets those itself, so give onupdate another column");
     static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");

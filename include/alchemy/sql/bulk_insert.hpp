@@ -3,7 +3,8 @@
 // sends them: as many rows each as sql/detail/batching.hpp allows). Like SQLAlchemy's
 // bulk_insert_mappings it trades features for speed: no RETURNING (generated keys are
 // not read back), no upsert, no session; objects whose autoincrement key is unset leave
-// it to the database, others insert theirs. The load is all or nothing: under AUTOCOMMIT
+// it to the database, others insert theirs, and empty std::optional fields with a
+// sa::server_default leave their column to the database's default. The load is all or nothing: under AUTOCOMMIT
 // it runs in a transaction of its own, and a failure says that nothing stayed committed
 // (DatabaseError::batch_progress()), as Connection::copy_rows does.
 #pragma once
@@ -40,37 +41,33 @@ std::int64_t load_all_or_nothing(Connection& conn, std::size_t rows, Load load) 
     }
 }
 
-/// PostgreSQL's COPY of `objects` (generated: without their autoincrement key).
+/// PostgreSQL's COPY of `objects`, without the columns of insert shape `omitted`.
 template <class T>
-std::int64_t copy_objects(Connection& conn, std::span<const T> objects, bool generated) {
+std::int64_t copy_objects(Connection& conn, std::span<const T> objects, std::uint64_t omitted) {
     ParamBuffer params;
-    for (const auto& obj : objects) bind_columns(obj, params, generated);
-    auto names = [](auto indexes) {
-        std::array<std::string_view, indexes.size()> out{};
-        for (std::size_t i = 0; i < indexes.size(); ++i) out[i] = model_info<T>::columns[indexes[i]].name;
-        return out;
-    };
-    if (generated) {
-        static constexpr auto columns = names(inserted_columns<T, true>());
-        return conn.copy_rows(model_info<T>::table_name, columns, params.params());
-    }
-    static constexpr auto columns = names(inserted_columns<T, false>());
+    for (const auto& obj : objects) bind_inserted(obj, params, omitted);
+    std::vector<std::string_view> columns;
+    std::size_t fillable = 0;
+    for (const auto& column : model_info<T>::columns)
+        if (!(detail::fillable(column) && ((omitted >> fillable++) & 1) != 0)) columns.push_back(column.name);
     return conn.copy_rows(model_info<T>::table_name, columns, params.params());
 }
 
 }  // namespace detail
 
 /// Loads `objects` into T's table in the connection's transaction; returns the rows loaded.
-/// All objects must agree on whether their key is generated (ArgumentError otherwise).
+/// All objects must agree on which columns they leave to the database (ArgumentError
+/// otherwise).
 template <class T>
     requires(detail::require_model<T>())
 std::int64_t bulk_insert(Connection& conn, std::span<const T> objects) {
     if (objects.empty()) return 0;
-    const bool generated = needs_generated_key(objects.front());
-    if (!std::ranges::all_of(objects, [&](const T& obj) { return needs_generated_key(obj) == generated; }))
-        throw ArgumentError("alchemy: bulk_insert() needs every object to leave its key to the "
-                            "database, or every object to give one; split the batch");
-    if (conn.dialect().name() == "postgresql") return detail::copy_objects(conn, objects, generated);
+    const auto shape = left_to_database(objects.front());
+    if (!std::ranges::all_of(objects, [&](const T& obj) { return left_to_database(obj) == shape; }))
+        throw ArgumentError("alchemy: bulk_insert() needs every object to leave the same columns to "
+                            "the database (its key, empty std::optional fields with a server_default) "
+                            "or to give them all; split the batch");
+    if (conn.dialect().name() == "postgresql") return detail::copy_objects(conn, objects, shape);
     return detail::load_all_or_nothing(conn, objects.size(),
                                        [&] { return conn.execute(insert<T>().values(objects)).rowcount(); });
 }

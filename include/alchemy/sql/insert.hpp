@@ -8,7 +8,9 @@
 //     .on_conflict_do_update(sa::col<&User::email>).set(sa::col<&User::name> = sa::excluded<&User::name>)
 //
 // Objects whose autoincrement key is unset (0 or empty) leave the key out, so the
-// database generates it; RETURNING reads generated values back. Many objects go out as
+// database generates it, and so do std::optional fields with a sa::server_default that
+// are empty (schema/model_row.hpp's left_to_database()); RETURNING reads what the
+// database chose back. Many objects go out as
 // multi-row VALUES statements, as many rows each as the database's limit on bound
 // parameters allows (sql/detail/batching.hpp). Upserts are ON CONFLICT, which PostgreSQL
 // and SQLite (3.24 and later) spell alike.
@@ -25,6 +27,7 @@
 #include "alchemy/sql/select.hpp"
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -298,8 +301,8 @@ public:
         check();
         std::string adhoc;
         if constexpr (objects) {
-            const bool skip = rows_.rows.empty() || needs_generated_key(rows_.rows.front());
-            return object_sql(dialect, skip, 1, 1, adhoc);
+            const auto shape = rows_.rows.empty() ? all_fillable() : left_to_database(rows_.rows.front());
+            return object_sql(dialect, shape, 1, 1, adhoc);
         } else {
             return statement_sql(dialect, adhoc);
         }
@@ -320,15 +323,16 @@ public:
             bind_tail(tail);
             std::size_t begin = 0;
             while (begin < rows.size()) {
-                // A batch is a run of rows with the same shape (key given or generated).
-                const bool skip = needs_generated_key(rows[begin]);
-                const std::size_t batch = batch_rows(conn.dialect(), skip, tail.size());
+                // A batch is a run of rows with the same shape: the same columns left to
+                // the database.
+                const auto shape = left_to_database(rows[begin]);
+                const std::size_t batch = batch_rows(conn.dialect(), shape, tail.size());
                 std::size_t end = begin + 1;
-                while (end < rows.size() && end - begin < batch && needs_generated_key(rows[end]) == skip) ++end;
+                while (end < rows.size() && end - begin < batch && left_to_database(rows[end]) == shape) ++end;
                 params.clear();
-                for (std::size_t r = begin; r < end; ++r) bind_columns(rows[r], params, skip);
+                for (std::size_t r = begin; r < end; ++r) bind_inserted(rows[r], params, shape);
                 for (const auto& p : tail.params()) params.add(p);
-                run(conn, object_sql(conn.dialect(), skip, end - begin, batch, adhoc), params, returned, rowcount);
+                run(conn, object_sql(conn.dialect(), shape, end - begin, batch, adhoc), params, returned, rowcount);
                 begin = end;
             }
         } else {
@@ -349,14 +353,13 @@ private:
     static constexpr bool objects = std::is_same_v<Rows, detail::object_rows<T>>;
     static constexpr bool fixed_shape =
         Rows::fixed_shape && Conflict::fixed_shape && detail::returned_rows<Returning>::fixed_shape;
-    static constexpr bool generated_only = detail::inserted_columns<T, true>().empty();
     using stored_row = std::conditional_t<std::is_void_v<returning_row>, char, returning_row>;
 
-    // Each statement shape of object inserts caches its own text.
-    struct single_generated {};
-    struct single_given {};
-    struct batch_generated {};
-    struct batch_given {};
+    /// The shape of an object insert that leaves every fillable column to the database.
+    static constexpr std::uint64_t all_fillable() {
+        return detail::fillable_count<T> == 64 ? ~std::uint64_t{0}
+                                               : (std::uint64_t{1} << detail::fillable_count<T>) - 1;
+    }
 
     static void check() {
         static_assert(!std::is_same_v<Rows, detail::no_rows>,
@@ -403,10 +406,11 @@ private:
         return with_conflict(C{std::tuple_cat(current.set, std::tuple<As...>{std::move(assignments)...})});
     }
 
-    detail::ast::Insert lower(bool skip_generated, std::size_t rows) const {
+    /// `omitted`: the shape of the objects (see left_to_database()), else 0.
+    detail::ast::Insert lower(std::uint64_t omitted, std::size_t rows) const {
         detail::ast::Insert s;
         s.table = model_info<T>::table_name;
-        lower_rows(s, skip_generated, rows);
+        lower_rows(s, omitted, rows);
         lower_conflict(s);
         // RETURNING names the inserted table's columns bare: there is no other table.
         std::apply(
@@ -422,10 +426,13 @@ private:
             returning_);
         return s;
     }
-    void lower_rows(detail::ast::Insert& s, bool skip_generated, std::size_t rows) const {
+    void lower_rows(detail::ast::Insert& s, std::uint64_t omitted, std::size_t rows) const {
         if constexpr (objects) {
-            for (const auto& column : model_info<T>::columns)
-                if (!(skip_generated && column.autoincrement)) s.columns.push_back(column.name);
+            std::size_t fillable = 0;
+            for (const auto& column : model_info<T>::columns) {
+                const bool left_out = detail::fillable(column) && ((omitted >> fillable++) & 1) != 0;
+                if (!left_out) s.columns.push_back(column.name);
+            }
             s.rows = rows;
         } else if constexpr (detail::is_assigned_row_v<Rows>) {
             std::apply(
@@ -480,39 +487,35 @@ private:
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
 
-    /// Rows in a full batch of objects (skip: without the generated key) beside
-    /// `other_params` values of the rest of the statement.
-    static std::size_t batch_rows(const Dialect& dialect, bool skip, std::size_t other_params) {
+    /// Rows in a full batch of objects of shape `omitted` beside `other_params` values
+    /// of the rest of the statement.
+    static std::size_t batch_rows(const Dialect& dialect, std::uint64_t omitted, std::size_t other_params) {
+        const auto width = model_info<T>::column_count - static_cast<std::size_t>(std::popcount(omitted));
         // Without any column to name, a row is INSERT ... DEFAULT VALUES: one per statement.
-        if (skip && generated_only) return 1;
-        const auto width = skip ? detail::inserted_columns<T, true>().size() : model_info<T>::column_count;
+        if (width == 0) return 1;
         return detail::rows_per_statement(dialect, width, other_params);
     }
 
-    std::string render(const Dialect& dialect, bool skip_generated, std::size_t rows) const {
-        return detail::ast::render(dialect, lower(skip_generated, rows));
+    std::string render(const Dialect& dialect, std::uint64_t omitted, std::size_t rows) const {
+        return detail::ast::render(dialect, lower(omitted, rows));
     }
-    /// The text for `rows` objects: cached for one row and for a full batch of
-    /// `full_batch` rows (always the same for a dialect), else rendered into `adhoc`.
-    const std::string& object_sql(const Dialect& dialect, bool skip, std::size_t rows, std::size_t full_batch,
-                                  std::string& adhoc) const {
+    /// The text for `rows` objects of shape `omitted`: cached for one row and for a full
+    /// batch of `full_batch` rows (always the same for a dialect and shape), else
+    /// rendered into `adhoc`.
+    const std::string& object_sql(const Dialect& dialect, std::uint64_t omitted, std::size_t rows,
+                                  std::size_t full_batch, std::string& adhoc) const {
         if constexpr (fixed_shape) {
-            if (rows == 1) return skip ? cached<single_generated>(dialect, true, 1) : cached<single_given>(dialect, false, 1);
-            if (rows == full_batch)
-                return skip ? cached<batch_generated>(dialect, true, rows) : cached<batch_given>(dialect, false, rows);
+            if (rows == 1 || rows == full_batch)
+                return detail::keyed_sql_cache<Insert, std::pair<std::uint64_t, bool>>::get(
+                    dialect, {omitted, rows == 1}, [&](const Dialect& d) { return render(d, omitted, rows); });
         }
-        return adhoc = render(dialect, skip, rows);
+        return adhoc = render(dialect, omitted, rows);
     }
     const std::string& statement_sql(const Dialect& dialect, std::string& adhoc) const {
         if constexpr (fixed_shape)
-            return detail::sql_cache<Insert>::get(dialect, [this](const Dialect& d) { return render(d, false, 1); });
+            return detail::sql_cache<Insert>::get(dialect, [this](const Dialect& d) { return render(d, 0, 1); });
         else
-            return adhoc = render(dialect, false, 1);
-    }
-    template <class Shape>
-    const std::string& cached(const Dialect& dialect, bool skip, std::size_t rows) const {
-        return detail::sql_cache<std::pair<Insert, Shape>>::get(
-            dialect, [&](const Dialect& d) { return render(d, skip, rows); });
+            return adhoc = render(dialect, 0, 1);
     }
 
     static void run(Connection& conn, const std::string& sql, const ParamBuffer& params,

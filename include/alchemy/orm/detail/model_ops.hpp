@@ -79,7 +79,11 @@ struct ModelOps {
     const Table& (*table)();
     ModelStatements& statements;  ///< its SQL texts, rendered once per dialect
     std::size_t column_count;
+    std::span<const ColumnSpec> columns;  ///< model_info<T>::columns (sa::onupdate()'s SQL among them)
     std::span<const std::size_t> primary_key;
+    /// The columns the database fills when an INSERT leaves them out
+    /// (schema/model_row.hpp's fillable_columns): bit i of an insert shape is fillable[i].
+    std::span<const std::size_t> fillable;
     std::size_t generated_column;  ///< the autoincrement column, or column_count
     std::size_t version_column;    ///< sa::version()'s column, or column_count
     /// The column of a foreign key to the model's own single-column key and the column
@@ -103,9 +107,19 @@ struct ModelOps {
     bool (*same_key)(const void* a, const void* b);
     /// True when the object leaves its generated key to the database (0 or empty).
     bool (*needs_generated_key)(const void* object);
+    /// The object's insert shape: the fillable columns it leaves to the database
+    /// (schema/model_row.hpp's left_to_database()).
+    std::uint64_t (*left_to_database)(const void* object);
 
     /// Binds the columns in `columns`, in column order.
     void (*bind_columns)(const void* values, const ColumnMask& columns, ParamBuffer& out);
+    /// Reads the columns in `columns`, in column order, from the row's first columns
+    /// (a RETURNING clause).
+    void (*read_columns)(void* values, const ColumnMask& columns, const Cursor& row);
+    /// Copies the values of the columns in `columns` from `from` into `to`.
+    void (*copy_some)(void* to, const void* from, const ColumnMask& columns);
+    /// Empties the std::optional fields of the columns in `columns`.
+    void (*clear_columns)(void* values, const ColumnMask& columns);
     /// Binds the primary key columns, in key order.
     void (*bind_key)(const void* values, ParamBuffer& out);
     /// The value of integer column `c` (the generated key, the version); nullopt if NULL.
@@ -225,6 +239,35 @@ void bind_columns(const void* values, const ColumnMask& columns, ParamBuffer& ou
 }
 
 template <class T>
+std::uint64_t left_to_database_of(const void* object) {
+    return left_to_database(as<T>(object));
+}
+
+template <class T>
+void read_columns(void* values, const ColumnMask& columns, const Cursor& row) {
+    int position = 0;
+    for_each_column<T>([&](auto c) {
+        if (columns.test(c.value)) column_codec<T, c.value>::read(row, position++, field_of<c.value>(as<T>(values)));
+    });
+}
+
+template <class T>
+void copy_some(void* to, const void* from, const ColumnMask& columns) {
+    for_each_column<T>([&](auto c) {
+        if (columns.test(c.value)) field_of<c.value>(as<T>(to)) = field_of<c.value>(as<T>(from));
+    });
+}
+
+template <class T>
+void clear_columns(void* values, const ColumnMask& columns) {
+    for_each_column<T>([&](auto c) {
+        auto& field = field_of<c.value>(as<T>(values));
+        if constexpr (optional_traits<std::remove_cvref_t<decltype(field)>>::nullable)
+            if (columns.test(c.value)) field.reset();
+    });
+}
+
+template <class T>
 void bind_key(const void* values, ParamBuffer& out) {
     alchemy::detail::bind_key(as<T>(values), out);
 }
@@ -326,7 +369,9 @@ const ModelOps& model_ops() {
             .table = &impl::table<T>,
             .statements = new_model_statements(),
             .column_count = model_info<T>::column_count,
+            .columns = model_info<T>::columns,
             .primary_key = model_info<T>::primary_key,
+            .fillable = fillable_columns<T>,
             .generated_column = generated_column<T>,
             .version_column = version_column<T>,
             .self_reference = self.first,
@@ -339,7 +384,11 @@ const ModelOps& model_ops() {
             .hash_key = &impl::hash_key<T>,
             .same_key = &impl::same_key<T>,
             .needs_generated_key = &impl::needs_key<T>,
+            .left_to_database = &impl::left_to_database_of<T>,
             .bind_columns = &impl::bind_columns<T>,
+            .read_columns = &impl::read_columns<T>,
+            .copy_some = &impl::copy_some<T>,
+            .clear_columns = &impl::clear_columns<T>,
             .bind_key = &impl::bind_key<T>,
             .integer = &impl::integer<T>,
             .set_integer = &impl::set_integer<T>,

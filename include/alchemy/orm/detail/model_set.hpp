@@ -146,10 +146,17 @@ private:
         bool key_written = false;
         std::optional<std::int64_t> version_before{};
         bool version_written = false;
+        /// The row RETURNING gave for the columns the database filled (server defaults),
+        /// copied into the object by finish_flush(); null when there were none.
+        std::shared_ptr<void> returned{};
+        ColumnMask filled{};
     };
     struct Update {
         InstanceState* state;
         ColumnMask changed;
+        /// The row RETURNING gave for the sa::onupdate() columns, copied into the object
+        /// by finish_flush(); null when the model has none.
+        std::shared_ptr<void> returned{};
     };
 
     void attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made, ObjectState as);
@@ -180,9 +187,13 @@ private:
     void insert_all(Connection& conn);
     void insert_rows(Connection& conn, std::size_t begin, std::size_t end);
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
+    /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
+    void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);
+    /// The rows of `result`, each read into a new T through the columns of `returned`.
+    std::vector<std::shared_ptr<void>> read_returned(Result<>& result, const ColumnMask& returned) const;
     void update_all(Connection& conn);
-    void update_rows(Connection& conn, const ColumnMask& changed, std::span<const Update* const> group);
-    void update_from_values(Connection& conn, const ColumnMask& changed, std::span<const Update* const> group);
+    void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
+    void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void bind_update(const Update& u, ParamBuffer& out) const;
     void check_matched(std::string_view statement, std::span<const std::int64_t> affected) const;
 

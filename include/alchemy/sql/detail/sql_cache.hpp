@@ -6,8 +6,10 @@
 
 #include <array>
 #include <cstddef>
+#include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace alchemy::detail {
 
@@ -36,6 +38,25 @@ struct sql_cache {
 private:
     static inline std::array<std::once_flag, dialect_slots> once_{};
     static inline std::array<std::string, dialect_slots> text_{};
+};
+
+/// Like sql_cache, for statements whose shape is known only at run time (which columns
+/// an INSERT of objects leaves to the database, and its row count): one text per dialect
+/// and Key.
+template <class Tag, class Key>
+struct keyed_sql_cache {
+    template <class Render>
+    static const std::string& get(const Dialect& dialect, const Key& key, Render&& render) {
+        const std::pair<std::size_t, Key> slot{dialect_slot(dialect), key};
+        std::lock_guard lock(mutex_);
+        if (auto it = texts_.find(slot); it != texts_.end()) return it->second;
+        // A map never moves what it holds, so the reference stays valid for every caller.
+        return texts_.emplace(slot, render(dialect)).first->second;
+    }
+
+private:
+    static inline std::mutex mutex_;
+    static inline std::map<std::pair<std::size_t, Key>, std::string> texts_;
 };
 
 }  // namespace alchemy::detail

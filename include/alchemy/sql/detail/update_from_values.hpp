@@ -13,15 +13,25 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace alchemy::detail {
 
-/// UPDATE `table` SET each of `set_columns` from a VALUES list of `rows` rows, joined on
-/// `match_columns` (both indexes into table.columns). Each VALUES row binds the set
-/// values, then the match values. On PostgreSQL the first row's casts give the VALUES
-/// columns their types; SQLite needs none.
+/// A column set to fixed SQL text (sa::onupdate()'s) rather than a bound value.
+struct SqlAssignment {
+    std::size_t column;
+    std::string_view sql;
+};
+
+/// UPDATE `table` SET each of `set_columns` from a VALUES list of `rows` rows, and each
+/// of `set_sql` to its SQL, joined on `match_columns` (indexes into table.columns)
+/// [RETURNING the `returning` columns of the updated rows]. Each VALUES row binds the
+/// set values, then the match values. On PostgreSQL the first row's casts give the
+/// VALUES columns their types; SQLite needs none.
 std::string render_update_from_values(const Dialect& dialect, const Table& table,
                                       std::span<const std::size_t> set_columns,
-                                      std::span<const std::size_t> match_columns, std::size_t rows);
+                                      std::span<const std::size_t> match_columns, std::size_t rows,
+                                      std::span<const SqlAssignment> set_sql = {},
+                                      std::span<const std::size_t> returning = {});
 
 }  // namespace alchemy::detail
