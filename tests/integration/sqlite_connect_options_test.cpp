@@ -123,6 +123,9 @@ struct Counter {
 
 constexpr int threads = 8;
 constexpr int per_thread = 25;
+/// The work a program does between its read and its write: it lets other transactions
+/// read meanwhile, which is where deferred transactions collide.
+constexpr auto think = 1ms;
 
 /// Runs `transaction` per_thread times on each of 8 threads; a DatabaseError is counted,
 /// rolled back by `transaction`'s owner and retried. Returns the number of errors.
@@ -149,6 +152,7 @@ void read_then_write(sa::Engine& engine) {
     auto conn = engine.connect();  // an error leaves its transaction to the pool's rollback
     const auto value =
         conn.execute(sa::text("SELECT value FROM counter WHERE id = 1").columns<std::int64_t>()).scalar_one();
+    std::this_thread::sleep_for(think);
     conn.execute(sa::text("UPDATE counter SET value = :v WHERE id = 1").bind("v", value + 1));
     conn.commit();
 }
@@ -156,6 +160,7 @@ void read_then_write(sa::Engine& engine) {
 void read_then_write_session(sa::Engine& engine) {
     sa::Session session(engine);
     auto counter = session.get<Counter>(1);
+    std::this_thread::sleep_for(think);
     counter->value += 1;
     session.commit();
 }
