@@ -45,6 +45,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         isolation_ = other.isolation_;
         begin_sql_ = std::move(other.begin_sql_);
         isolation_set_on_connection_ = other.isolation_set_on_connection_;
+        restore_sql_ = std::move(other.restore_sql_);
         closed_ = std::exchange(other.closed_, true);  // a moved-from Connection is closed
         root_open_ = other.root_open_;
         transaction_lost_ = other.transaction_lost_;
@@ -63,6 +64,7 @@ void Connection::close() noexcept {
     if (entry_) {
         if (isolation_set_on_connection_) entry_->invalidated = true;  // see set_isolation_level
         if (root_open_ && !entry_->invalidated) engine_->log("ROLLBACK (connection returned)");
+        restore_connection_state();  // the pool's ROLLBACK would leave it in place
         engine_->pool->checkin(std::move(entry_));
     }
     root_open_ = false;
@@ -95,7 +97,8 @@ void Connection::reconnect() {
     // The lost connection goes back first: with a pool of one it holds the only slot.
     if (entry_) engine_->pool->checkin(std::move(entry_));
     isolation_set_on_connection_ = false;
-    entry_ = engine_->pool->checkout();  // on failure the next use tries again
+    restore_sql_.clear();  // it belonged to the connection that went
+    entry_ = engine_->checkout();  // on failure the next use tries again
     if (isolation_ != engine_->isolation) apply_connection_isolation(*entry_->connection);
 }
 
@@ -121,6 +124,7 @@ decltype(auto) Connection::invalidating_on_disconnect(Run&& run) {
 Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> params,
                                  ExecuteOptions options) {
     auto& dc = autobegin();
+    before_cursor_execute(sql, params, false);
     if (engine_->options.echo) {
         engine_->log(sql);
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
@@ -136,6 +140,7 @@ std::vector<std::int64_t> Connection::execute_batch(std::string_view sql,
     // Checked before anything begins or is logged.
     const auto rows = detail::batch_row_count(params.size(), params_per_row, "execute_batch()");
     auto& dc = autobegin();
+    before_cursor_execute(sql, params, true);
     if (engine_->options.echo) {
         engine_->log(sql);
         engine_->log(detail::render_batch(params, params_per_row));
@@ -158,7 +163,14 @@ std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::
 
 void Connection::execute_script(std::string_view sql) {
     autobegin();
+    before_cursor_execute(sql, {}, false);
     run_control(sql, sql);
+}
+
+void Connection::before_cursor_execute(std::string_view sql, std::span<const Param> params,
+                                       bool executemany) {
+    if (const auto listeners = engine_->events())
+        for (const auto& fn : listeners->before_cursor_execute) fn(*this, sql, params, executemany);
 }
 
 // Every unparameterised statement goes through here, logged.
@@ -168,20 +180,50 @@ void Connection::run_control(std::string_view sql, std::string_view log_line) {
     invalidating_on_disconnect([&] { dc.execute_script(sql); });
 }
 
-void Connection::begin_root(std::string_view log_line) {
-    run_control(begin_sql_, log_line);
+void Connection::begin_root(std::string_view log_line, const TransactionSql* custom) {
+    run_control(custom ? custom->begin : begin_sql_, log_line);
     root_open_ = true;
     ++root_serial_;
+    try {
+        if (custom && !custom->setup.empty()) {
+            // Set before it runs, so that a failing setup is undone too.
+            restore_sql_ = custom->restore;
+            run_control(custom->setup, custom->setup);
+        }
+        if (const auto listeners = engine_->events())
+            for (const auto& fn : listeners->begin) fn(*this);
+    } catch (...) {
+        try {
+            end_root(false);
+        } catch (...) {
+            // The first error says why; the pool resets the connection on return.
+        }
+        throw;
+    }
 }
 
-Transaction Connection::begin() {
+void Connection::begin_transaction(const TransactionOptions& options) {
     live();
     if (root_open_)
         throw InvalidRequestError(
             "alchemy: a transaction is already begun on this connection (the first statement "
             "begins one implicitly); commit() or rollback() it first, or use begin_nested() "
             "for a SAVEPOINT");
-    begin_root("BEGIN");
+    if (options.isolation_level == IsolationLevel::autocommit)
+        throw ArgumentError(
+            "alchemy: AUTOCOMMIT is not an isolation level of one transaction; call "
+            "conn.set_isolation_level(sa::IsolationLevel::autocommit) instead of begin()");
+    if (!options.isolation_level && !options.read_only) {
+        begin_root("BEGIN");
+        return;
+    }
+    const auto sql = dialect_->transaction_sql(
+        options, autocommit() ? std::nullopt : isolation_);
+    begin_root(sql.begin, &sql);
+}
+
+Transaction Connection::begin(const TransactionOptions& options) {
+    begin_transaction(options);
     return Transaction(*this, false, 0, root_serial_);
 }
 
@@ -218,6 +260,7 @@ void Connection::end_root(bool commit) {
         if (commit) throw_lost_transaction();
         engine_->log("ROLLBACK (the connection was lost; nothing to send)");
         forget_transaction();
+        restore_connection_state();
         return;
     }
     const std::string_view sql = commit ? "COMMIT" : "ROLLBACK";
@@ -227,11 +270,26 @@ void Connection::end_root(bool commit) {
         // A failed COMMIT may or may not have ended the transaction (PostgreSQL rolls
         // back; SQLite stays open when busy): believe the server. One that lost the
         // connection stays open as lost, for rollback() to acknowledge.
-        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction()))
+        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction())) {
             forget_transaction();
+            restore_connection_state();
+        }
         throw;
     }
     forget_transaction();
+    restore_connection_state();
+}
+
+void Connection::restore_connection_state() noexcept {
+    if (restore_sql_.empty()) return;
+    const auto sql = std::exchange(restore_sql_, {});
+    if (!entry_ || entry_->invalidated) return;  // the connection goes, and its state with it
+    try {
+        engine_->log(sql);
+        entry_->connection->execute_script(sql);
+    } catch (...) {
+        entry_->invalidated = true;  // never hand out a connection in a state nobody asked for
+    }
 }
 
 std::string Connection::two_phase_literal(std::string_view xid) const {

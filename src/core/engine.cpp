@@ -15,7 +15,29 @@ void detail::EngineState::log(std::string_view line) const {
     if (options.echo_sink)
         options.echo_sink(line);
     else
-        fmt::print(stderr, "[alchemy.engine] {}\n", line);
+        // stdout, as SQLAlchemy's echo: the log and the program's own output share one
+        // buffer, so they interleave in order when both go to a pipe or file.
+        fmt::print(stdout, "[alchemy.engine] {}\n", line);
+}
+
+std::shared_ptr<const detail::EngineEvents> detail::EngineState::events() const {
+    if (!has_events_.load(std::memory_order_acquire)) return nullptr;
+    std::lock_guard lock(events_mutex_);
+    return events_;
+}
+
+std::unique_ptr<PoolEntry> detail::EngineState::checkout() {
+    auto entry = pool->checkout();
+    if (const auto listeners = events()) {
+        try {
+            for (const auto& fn : listeners->checkout) fn(*entry->connection);
+        } catch (...) {
+            entry->invalidated = true;
+            pool->checkin(std::move(entry));
+            throw;
+        }
+    }
+    return entry;
 }
 
 Engine create_engine(std::string_view url, EngineOptions options) {
@@ -64,21 +86,43 @@ Engine create_engine(const URL& url, EngineOptions options) {
     auto connect = [raw, connect_options, connection_isolation_sql]() {
         auto conn = raw->driver->connect(raw->url, connect_options);
         if (!connection_isolation_sql.empty()) conn->execute_script(connection_isolation_sql);
+        // A listener that throws destroys `conn` on the way out: the pool never holds it.
+        if (const auto listeners = raw->events())
+            for (const auto& fn : listeners->connect) fn(*conn);
         return conn;
     };
     auto reset = [raw](DriverConnection& conn) {
         if (conn.in_transaction()) conn.execute_script("ROLLBACK");
+        if (const auto listeners = raw->events())
+            for (const auto& fn : listeners->checkin) fn(conn);
     };
     state->pool = std::make_unique<Pool>(std::move(connect), std::move(reset), pool_options);
     return Engine(std::move(state));
 }
 
-Connection Engine::connect() { return Connection(state_, state_->pool->checkout()); }
+Connection Engine::connect() { return Connection(state_, state_->checkout()); }
 
-Connection Engine::begin() {
+Connection Engine::begin(const TransactionOptions& options) {
     auto conn = connect();
-    conn.begin_root("BEGIN");
+    conn.begin_transaction(options);
     return conn;
+}
+
+void Engine::on_connect(ConnectionEvent fn) {
+    state_->add_event([&](detail::EngineEvents& events) { events.connect.push_back(std::move(fn)); });
+}
+void Engine::on_checkout(ConnectionEvent fn) {
+    state_->add_event([&](detail::EngineEvents& events) { events.checkout.push_back(std::move(fn)); });
+}
+void Engine::on_checkin(ConnectionEvent fn) {
+    state_->add_event([&](detail::EngineEvents& events) { events.checkin.push_back(std::move(fn)); });
+}
+void Engine::on_begin(BeginEvent fn) {
+    state_->add_event([&](detail::EngineEvents& events) { events.begin.push_back(std::move(fn)); });
+}
+void Engine::on_before_cursor_execute(CursorExecuteEvent fn) {
+    state_->add_event(
+        [&](detail::EngineEvents& events) { events.before_cursor_execute.push_back(std::move(fn)); });
 }
 
 void Engine::dispose() noexcept { state_->pool->dispose(); }

@@ -85,7 +85,11 @@ public:
                            std::span<const Param> params);
 
     /// Begins a transaction explicitly; throws InvalidRequestError if one is open.
-    Transaction begin();
+    /// `options` apply to this transaction alone: `conn.begin({.isolation_level =
+    /// sa::IsolationLevel::serializable, .read_only = true})`. PostgreSQL renders them in
+    /// the BEGIN; SQLite runs a read-only transaction under PRAGMA query_only and refuses a
+    /// level other than the connection's (ArgumentError), as its level is connection state.
+    Transaction begin(const TransactionOptions& options = {});
     /// Opens a SAVEPOINT inside the current transaction (beginning one if needed).
     Transaction begin_nested();
     /// Commits the current transaction, if any. Throws PendingRollbackError if the
@@ -151,7 +155,15 @@ private:
     /// Runs the connection-state part of a level set with set_isolation_level, if the
     /// dialect has one.
     void apply_connection_isolation(DriverConnection& dc);
-    void begin_root(std::string_view log_line);
+    /// begin() without the guard: checks that none is open, then begin_root().
+    void begin_transaction(const TransactionOptions& options);
+    /// Begins the root transaction with begin_sql_, or with `custom`'s statements, and
+    /// runs the engine's begin events.
+    void begin_root(std::string_view log_line, const TransactionSql* custom = nullptr);
+    /// Runs the engine's before_cursor_execute events.
+    void before_cursor_execute(std::string_view sql, std::span<const Param> params, bool executemany);
+    /// Runs restore_sql_, if a transaction left one; a failure discards the connection.
+    void restore_connection_state() noexcept;
     void run_control(std::string_view sql, std::string_view log_line);  // logged, unparameterised
     void end_root(bool commit);
     /// Checks `xid` and that the dialect has two-phase commit; returns it as a SQL literal.
@@ -169,6 +181,7 @@ private:
     std::optional<IsolationLevel> isolation_;
     std::string begin_sql_;                   ///< the dialect's BEGIN for isolation_
     bool isolation_set_on_connection_ = false;  ///< the pool must replace it on return
+    std::string restore_sql_;  ///< undoes what the current transaction's options set (TransactionSql)
     bool closed_ = false;
     bool root_open_ = false;
     bool transaction_lost_ = false;           ///< root_open_, but the connection died under it

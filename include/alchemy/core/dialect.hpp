@@ -23,6 +23,23 @@ enum class IsolationLevel {
 IsolationLevel parse_isolation_level(std::string_view name);
 std::string_view to_string(IsolationLevel level) noexcept;
 
+/// Options of one transaction, for Connection::begin() (SQLAlchemy's
+/// `conn.execution_options(isolation_level=..., postgresql_readonly=True)` before
+/// `conn.begin()`). They end with the transaction.
+struct TransactionOptions {
+    /// This transaction's level; unset: the connection's. AUTOCOMMIT is not one.
+    std::optional<IsolationLevel> isolation_level{};
+    /// Writes inside the transaction fail with ReadOnlySqlTransaction.
+    bool read_only = false;
+};
+
+/// The statements behind one transaction begun with TransactionOptions.
+struct TransactionSql {
+    std::string begin;    ///< opens the transaction
+    std::string setup;    ///< runs right after `begin`, inside it; may be empty
+    std::string restore;  ///< runs once the transaction ended, undoing `setup`; may be empty
+};
+
 class Dialect {
 public:
     virtual ~Dialect() = default;
@@ -46,6 +63,11 @@ public:
     /// backend where the level is connection state rather than part of BEGIN; empty when
     /// begin_sql() carries it. Never called for AUTOCOMMIT.
     virtual std::string connection_isolation_sql(IsolationLevel level) const = 0;
+    /// How a transaction with `options` begins on a connection whose own level is
+    /// `connection_level` (unset: the default; never AUTOCOMMIT). Throws ArgumentError for
+    /// options the backend cannot honour exactly.
+    virtual TransactionSql transaction_sql(const TransactionOptions& options,
+                                           std::optional<IsolationLevel> connection_level) const = 0;
 
     /// True when INSERT/UPDATE/DELETE ... RETURNING is available.
     virtual bool supports_returning() const noexcept { return true; }

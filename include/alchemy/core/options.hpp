@@ -28,10 +28,11 @@ struct EngineOptions {
     /// "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "READ UNCOMMITTED" or
     /// "AUTOCOMMIT"; empty keeps the database's default.
     std::string isolation_level{};
-    /// Log every statement and its parameters to `echo_sink` (stderr when unset).
+    /// Log every statement and its parameters to `echo_sink` (stdout when unset).
     bool echo = false;
     /// Extra driver options (libpq keywords such as "connect_timeout" or
-    /// "application_name"; SQLite: "timeout" in seconds), merged over the URL's query.
+    /// "application_name"; SQLite: "timeout" in seconds, "busy_timeout" in milliseconds,
+    /// "journal_mode", "synchronous", "foreign_keys", "begin"), merged over the URL's query.
     std::map<std::string, std::string> connect_args{};
     /// PostgreSQL (psycopg's prepare_threshold): a statement is prepared on the server,
     /// and from then on sent by name, once it has run this many times on a connection;

@@ -46,6 +46,15 @@ public:
         return {};
     }
 
+    // Both options travel in the BEGIN, so nothing outlives the transaction.
+    TransactionSql transaction_sql(const TransactionOptions& options,
+                                   std::optional<IsolationLevel> connection_level) const override {
+        TransactionSql sql{begin_sql(options.isolation_level ? options.isolation_level : connection_level),
+                           {}, {}};
+        if (options.read_only) sql.begin += " READ ONLY";
+        return sql;
+    }
+
     bool supports_two_phase_commit() const noexcept override { return true; }
 };
 

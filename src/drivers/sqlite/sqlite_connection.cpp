@@ -23,8 +23,9 @@ std::string_view trim_leading_space(std::string_view text) noexcept {
 
 }  // namespace
 
-SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity) noexcept
-    : handle_{db}, capacity_(statement_capacity) {}
+SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity,
+                                   std::string begin) noexcept
+    : handle_{db}, capacity_(statement_capacity), begin_(std::move(begin)) {}
 
 SqliteConnection::~SqliteConnection() {
     // Statements first: a handle with live statements would only close as a zombie.
@@ -93,7 +94,9 @@ void SqliteConnection::execute_script(std::string_view sql) {
     // Transaction control runs for every transaction (a Session's too): keep it prepared
     // rather than parse it each time.
     if (sql == "BEGIN" || sql == "COMMIT" || sql == "ROLLBACK") {
-        auto& statement = idle_statement_for(sql);
+        // Every BEGIN of the Connection above is a plain one; the connect option says
+        // how SQLite takes its locks (sqlite_driver.cpp).
+        auto& statement = idle_statement_for(sql == "BEGIN" ? std::string_view(begin_) : sql);
         try {
             statement.start({});
             while (statement.next()) {

@@ -19,8 +19,9 @@ namespace alchemy::detail::sqlite {
 class SqliteConnection final : public DriverConnection {
 public:
     /// Takes ownership of `db`. Keeps up to `statement_capacity` prepared statements
-    /// (more only while cursors hold them open).
-    SqliteConnection(sqlite3* db, std::size_t statement_capacity) noexcept;
+    /// (more only while cursors hold them open). `begin` is what a plain "BEGIN" runs
+    /// ("BEGIN IMMEDIATE" with the connect option begin=immediate).
+    SqliteConnection(sqlite3* db, std::size_t statement_capacity, std::string begin) noexcept;
     ~SqliteConnection() override;
     SqliteConnection(const SqliteConnection&) = delete;
     SqliteConnection& operator=(const SqliteConnection&) = delete;
@@ -70,6 +71,7 @@ private:
 
     Handle handle_;
     std::size_t capacity_;
+    std::string begin_;
     std::size_t statement_count_ = 0;
     std::uint64_t use_clock_ = 0;
     std::unordered_map<std::string, CacheEntry, TextHash, std::equal_to<>> cache_;

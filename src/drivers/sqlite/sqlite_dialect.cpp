@@ -29,4 +29,24 @@ std::string SqliteDialect::begin_sql(std::optional<IsolationLevel> level) const 
     return "BEGIN";
 }
 
+// The level is connection state here, which one transaction cannot change exactly; a
+// read-only transaction is PRAGMA query_only for its duration. It begins DEFERRED even
+// on a connection whose transactions begin IMMEDIATE (sqlite_driver.cpp): it never needs
+// the write lock, so it must not keep writers waiting.
+TransactionSql SqliteDialect::transaction_sql(const TransactionOptions& options,
+                                              std::optional<IsolationLevel> connection_level) const {
+    if (options.isolation_level) {
+        connection_isolation_sql(*options.isolation_level);  // refuses the levels SQLite lacks
+        const auto current = connection_level.value_or(IsolationLevel::serializable);
+        if (*options.isolation_level != current)
+            throw ArgumentError(fmt::format(
+                "alchemy: SQLite sets the isolation level per connection, not per transaction; "
+                "call conn.set_isolation_level(sa::IsolationLevel::{}) before begin() instead",
+                *options.isolation_level == IsolationLevel::read_uncommitted ? "read_uncommitted"
+                                                                            : "serializable"));
+    }
+    if (!options.read_only) return {"BEGIN", {}, {}};
+    return {"BEGIN DEFERRED", "PRAGMA query_only = 1", "PRAGMA query_only = 0"};
+}
+
 }  // namespace alchemy::detail::sqlite

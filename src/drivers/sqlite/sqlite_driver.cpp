@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -19,18 +21,38 @@ namespace {
 using sqlite::SqliteConnection;
 using sqlite::SqliteDialect;
 
-// Options read from the URL query and connect_args (Python's sqlite3 names); the
-// rest are ignored, or with uri=true passed on to SQLite in the file URI.
+// Options read from the URL query and connect_args (Python's sqlite3 names, and the
+// pragmas' own); the rest are ignored, or with uri=true passed on to SQLite in the file URI.
 constexpr std::string_view timeout_option = "timeout";
+constexpr std::string_view busy_timeout_option = "busy_timeout";
 constexpr std::string_view cached_statements_option = "cached_statements";
 constexpr std::string_view uri_option = "uri";
 constexpr std::string_view mode_option = "mode";
+constexpr std::string_view journal_mode_option = "journal_mode";
+constexpr std::string_view synchronous_option = "synchronous";
+constexpr std::string_view foreign_keys_option = "foreign_keys";
+constexpr std::string_view begin_option = "begin";
+
+constexpr std::array driver_options{timeout_option,      busy_timeout_option, cached_statements_option,
+                                    uri_option,          journal_mode_option, synchronous_option,
+                                    foreign_keys_option, begin_option};
+
+// Pragma values are spliced into the PRAGMA statement (pragmas take no parameters), so
+// only these words ever get there.
+constexpr std::array<std::string_view, 6> journal_modes{"delete", "truncate", "persist",
+                                                        "memory", "wal",      "off"};
+constexpr std::array<std::string_view, 4> synchronous_levels{"off", "normal", "full", "extra"};
+constexpr std::array<std::string_view, 3> begin_modes{"deferred", "immediate", "exclusive"};
 
 struct OpenSettings {
     int busy_timeout_ms = 5000;
     std::size_t statement_capacity = 256;
     bool uri = false;
     int open_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    bool foreign_keys = true;
+    std::string_view journal_mode;  ///< empty: the database's own
+    std::string_view synchronous;   ///< empty: SQLite's default
+    std::string begin = "BEGIN";    ///< what begins each transaction
 };
 
 const std::string* find_option(const ConnectOptions& options, std::string_view name) {
@@ -69,6 +91,21 @@ bool parse_flag(std::string_view name, std::string_view text) {
     raise_bad_option(name, text, "true or false");
 }
 
+// One of `allowed`, compared case-insensitively; returns the entry itself.
+template <std::size_t N>
+std::string_view parse_keyword(std::string_view name, std::string_view text,
+                               const std::array<std::string_view, N>& allowed) {
+    for (const auto word : allowed)
+        if (std::equal(word.begin(), word.end(), text.begin(), text.end(), [](char a, char b) {
+                return a == std::tolower(static_cast<unsigned char>(b));
+            }))
+            return word;
+    std::string expected;
+    for (std::size_t i = 0; i < N; ++i)
+        expected += fmt::format("{}{}", i == 0 ? "" : i + 1 == N ? " or " : ", ", allowed[i]);
+    raise_bad_option(name, text, expected);
+}
+
 int open_flags_for_mode(std::string_view mode) {
     if (mode == "ro") return SQLITE_OPEN_READONLY;
     if (mode == "rw") return SQLITE_OPEN_READWRITE;
@@ -78,8 +115,25 @@ int open_flags_for_mode(std::string_view mode) {
 
 OpenSettings read_settings(const ConnectOptions& options) {
     OpenSettings settings;
-    if (const auto* timeout = find_option(options, timeout_option))
-        settings.busy_timeout_ms = parse_timeout_ms(*timeout);
+    const auto* timeout = find_option(options, timeout_option);
+    const auto* busy_timeout = find_option(options, busy_timeout_option);
+    if (timeout && busy_timeout)
+        throw ArgumentError("alchemy: SQLite options timeout (seconds) and busy_timeout "
+                            "(milliseconds) set the same wait; give only one");
+    if (timeout) settings.busy_timeout_ms = parse_timeout_ms(*timeout);
+    if (busy_timeout) {
+        const auto millis = parse_count(busy_timeout_option, *busy_timeout);
+        constexpr auto longest = static_cast<std::size_t>(std::numeric_limits<int>::max());
+        settings.busy_timeout_ms = static_cast<int>(std::min(millis, longest));
+    }
+    if (const auto* value = find_option(options, foreign_keys_option))
+        settings.foreign_keys = parse_flag(foreign_keys_option, *value);
+    if (const auto* value = find_option(options, journal_mode_option))
+        settings.journal_mode = parse_keyword(journal_mode_option, *value, journal_modes);
+    if (const auto* value = find_option(options, synchronous_option))
+        settings.synchronous = parse_keyword(synchronous_option, *value, synchronous_levels);
+    if (const auto* value = find_option(options, begin_option))
+        settings.begin = fmt::format("BEGIN {}", parse_keyword(begin_option, *value, begin_modes));
     if (const auto* capacity = find_option(options, cached_statements_option))
         settings.statement_capacity = parse_count(cached_statements_option, *capacity);
     if (const auto* uri = find_option(options, uri_option))
@@ -107,7 +161,7 @@ std::string filename_for(const URL& url, bool uri) {
     if (!uri) return filename;
     char separator = filename.find('?') == std::string::npos ? '?' : '&';
     for (const auto& [key, value] : url.query) {
-        if (key == uri_option || key == timeout_option || key == cached_statements_option)
+        if (std::find(driver_options.begin(), driver_options.end(), key) != driver_options.end())
             continue;
         filename += separator;
         append_percent_encoded(filename, key);
@@ -145,9 +199,16 @@ public:
                 "");
         sqlite3_extended_result_codes(raw, 1);
         sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
-        auto connection = std::make_unique<SqliteConnection>(raw, settings.statement_capacity);
+        auto connection = std::make_unique<SqliteConnection>(raw, settings.statement_capacity,
+                                                             settings.begin);
         db.release();
-        connection->execute_script("PRAGMA foreign_keys = ON");
+        // Outside any transaction, where SQLite accepts every one of them.
+        if (!settings.journal_mode.empty())
+            connection->execute_script(fmt::format("PRAGMA journal_mode = {}", settings.journal_mode));
+        if (!settings.synchronous.empty())
+            connection->execute_script(fmt::format("PRAGMA synchronous = {}", settings.synchronous));
+        connection->execute_script(settings.foreign_keys ? "PRAGMA foreign_keys = ON"
+                                                         : "PRAGMA foreign_keys = OFF");
         return connection;
     }
 
