@@ -407,6 +407,22 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
     }
 }
 
+TEST_CASE("each model of a multi-model select is a query result for lazy loads: no N+1") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    const auto rows = session.execute(sa::select<Post, Author>()
+                                          .join<Author>(sa::col<&Post::author_id> == sa::col<&Author::id>)
+                                          .order_by(sa::col<&Post::id>));
+    REQUIRE(rows.size() == 3);
+    f.capture.lines.clear();
+    std::vector<std::size_t> post_counts;
+    for (const auto& [post, author] : rows) post_counts.push_back(author->posts.size());
+    CHECK(post_counts == std::vector<std::size_t>{2, 2, 1});
+    CHECK(selects(f.capture.lines) == 1);   // both authors' posts in one statement
+}
+
 TEST_CASE("a path of joinedload steps joins every level into the query's one statement") {
     using rel::Club;
     using rel::Member;

@@ -87,6 +87,9 @@ TEST_CASE("a left-joined model reads as an empty optional when no row matched") 
                           .left_join<Article>(article_author)
                           .order_by(sa::col<&Author::id>, sa::col<&Article::id>);
     static_assert(std::is_same_v<decltype(stmt)::row_type, std::tuple<Author, std::optional<Article>>>);
+    // Column by column too (what a subquery of it reads): the left-joined model's may be NULL.
+    static_assert(std::is_same_v<decltype(stmt)::column_t<1>, std::string>);
+    static_assert(std::is_same_v<decltype(stmt)::column_t<3>, std::optional<std::string>>);
     std::vector<std::string> seen;
     for (const auto& [author, article] : conn.execute(stmt))
         seen.push_back(author.name + ":" + (article ? article->title : "-"));

@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -245,6 +246,17 @@ Connection& read_connection_for(SessionCore& core) {
     return model == SessionCore::no_model ? core.own_connection(model) : core.read_connection(model);
 }
 
+/// The objects one query returned, as a group whose lazy loads run for all of them at once.
+template <class T>
+void remember_query_group(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects) {
+    if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
+        std::vector<InstanceState*> states;
+        states.reserve(objects.size());
+        for (const auto& object : objects) states.push_back(find_state(object));
+        core.remember_group(model_ops<T>(), states);
+    }
+}
+
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
@@ -252,53 +264,8 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
     for (auto& row : read_connection_for<S>(core).execute(statement)) objects.push_back(set.adopt(std::move(row)));
-    if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
-        std::vector<InstanceState*> states;
-        states.reserve(objects.size());
-        for (const auto& object : objects) states.push_back(find_state(object));
-        core.remember_group(model_ops<T>(), states);
-    }
+    remember_query_group(core, objects);
     return objects;
-}
-}  // namespace detail
-
-namespace detail {
-template <class Reader>
-inline constexpr bool entities_reader_v = false;
-template <class Row, class... Ts>
-inline constexpr bool entities_reader_v<entities_reader<Row, Ts...>> = true;
-
-/// A SELECT of several models: sa::select<Post, User>().join<User>(...).
-template <class S>
-concept entities_statement = query_statement<S> && entities_reader_v<typename S::reader_type>;
-
-/// The session's object for one model of a row; none for a left-joined model that
-/// matched no row.
-template <class T>
-std::shared_ptr<T> adopt_entity(ModelSet<T>& set, T&& row) {
-    return set.adopt(std::move(row));
-}
-template <class T>
-std::shared_ptr<T> adopt_entity(ModelSet<T>& set, std::optional<T>&& row) {
-    return row ? set.adopt(std::move(*row)) : nullptr;
-}
-
-/// Runs a SELECT of several models; each row becomes a tuple of the session's objects
-/// (one object per primary key, as with load_objects()).
-template <class S>
-auto load_entity_rows(SessionCore& core, const S& statement) {
-    core.autoflush();
-    return [&]<class... Es>(std::type_identity<std::tuple<Es...>>) {
-        std::tuple<ModelSet<without_optional_t<Es>>...> sets{
-            core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())...};
-        std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
-        for (auto& row : read_connection_for<S>(core).execute(statement)) {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                rows.emplace_back(adopt_entity(std::get<I>(sets), std::get<I>(std::move(row)))...);
-            }(std::index_sequence_for<Es...>{});
-        }
-        return rows;
-    }(std::type_identity<typename S::row_type>{});
 }
 }  // namespace detail
 
@@ -330,6 +297,66 @@ void run_loader_options(SessionCore& core, const std::vector<std::shared_ptr<T>>
     for (const auto& object : objects) states.push_back(find_state(object));
     for (const auto& path : paths) load_path(core, states, path);
     load_eager(core, model_ops<T>(), states);
+}
+
+template <class Reader>
+inline constexpr bool entities_reader_v = false;
+template <class Row, class... Ts>
+inline constexpr bool entities_reader_v<entities_reader<Row, Ts...>> = true;
+
+/// A SELECT of several models: sa::select<Post, User>().join<User>(...).
+template <class S>
+concept entities_statement = query_statement<S> && entities_reader_v<typename S::reader_type>;
+
+/// The session's object for one model of a row; none for a left-joined model that
+/// matched no row.
+template <class T>
+std::shared_ptr<T> adopt_entity(ModelSet<T>& set, T&& row) {
+    return set.adopt(std::move(row));
+}
+template <class T>
+std::shared_ptr<T> adopt_entity(ModelSet<T>& set, std::optional<T>&& row) {
+    return row ? set.adopt(std::move(*row)) : nullptr;
+}
+
+/// The distinct objects of column I of rows of objects (none for a left join's misses).
+template <std::size_t I, class Rows>
+auto distinct_column(const Rows& rows) {
+    std::vector<std::remove_cvref_t<decltype(std::get<I>(rows.front()))>> objects;
+    std::unordered_set<const void*> seen;
+    for (const auto& row : rows)
+        if (const auto& object = std::get<I>(row); object && seen.insert(object.get()).second) objects.push_back(object);
+    return objects;
+}
+
+/// Runs a SELECT of several models; each row becomes a tuple of the session's objects
+/// (one object per primary key, as with load_objects()), and each model's objects are a
+/// query result of their own for lazy loads and the mapping's eager loads.
+template <class S>
+auto load_entity_rows(SessionCore& core, const S& statement) {
+    core.autoflush();
+    return [&]<class... Es>(std::type_identity<std::tuple<Es...>>) {
+        std::tuple<ModelSet<without_optional_t<Es>>...> sets{
+            core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())...};
+        std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
+        for (auto& row : read_connection_for<S>(core).execute(statement)) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                rows.emplace_back(adopt_entity(std::get<I>(sets), std::get<I>(std::move(row)))...);
+            }(std::index_sequence_for<Es...>{});
+        }
+        if (!rows.empty()) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (
+                    [&] {
+                        const auto objects = distinct_column<I>(rows);
+                        remember_query_group(core, objects);
+                        run_loader_options(core, objects, {});
+                    }(),
+                    ...);
+            }(std::index_sequence_for<Es...>{});
+        }
+        return rows;
+    }(std::type_identity<typename S::row_type>{});
 }
 }  // namespace detail
 

@@ -302,6 +302,13 @@ struct model_info {
         return true;
     }(), "alchemy: sa::onupdate() names a primary-key or sa::version() column; the unit of work "
          "sets those itself, so give onupdate another column");
+    static_assert(!valid || [] {
+        for (const auto& c : columns)
+            if (c.primary_key && !c.autoincrement && !c.server_default.empty() && c.nullable) return false;
+        return true;
+    }(), "alchemy: a primary-key column whose std::optional field is left to sa::server_default is "
+         "not supported (the Session could not tell which new row is which object); give the key "
+         "its value in C++, or make it a plain field");
     static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");

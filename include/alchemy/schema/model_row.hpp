@@ -67,6 +67,26 @@ inline constexpr std::uint64_t fillable_bit = [] {
     return std::uint64_t{0};
 }();
 
+/// The insert shape that leaves out exactly the autoincrement columns.
+template <class T>
+inline constexpr std::uint64_t generated_shape = [] {
+    std::uint64_t shape = 0;
+    for (std::size_t i = 0; i < fillable_count<T>; ++i)
+        if (model_info<T>::columns[fillable_columns<T>[i]].autoincrement) shape |= std::uint64_t{1} << i;
+    return shape;
+}();
+
+/// Calls add(name) for each column of T that an INSERT of shape `omitted` sends, in
+/// column order.
+template <class T, class F>
+void for_each_inserted_column(std::uint64_t omitted, F&& add) {
+    std::size_t fillable_index = 0;
+    for (const auto& column : model_info<T>::columns) {
+        const bool left_out = fillable(column) && ((omitted >> fillable_index++) & 1) != 0;
+        if (!left_out) add(column.name);
+    }
+}
+
 template <class F>
 bool holds_unset(const F& v, bool key) {
     if constexpr (optional_traits<F>::nullable) {
@@ -119,10 +139,7 @@ void bind_inserted(const T& obj, ParamBuffer& out, std::uint64_t omitted) {
 /// are left out (the database generates them).
 template <mapped_model T>
 void bind_columns(const T& obj, ParamBuffer& out, bool skip_generated = false) {
-    std::uint64_t generated = 0;
-    for (std::size_t i = 0; i < detail::fillable_count<T>; ++i)
-        if (model_info<T>::columns[detail::fillable_columns<T>[i]].autoincrement) generated |= std::uint64_t{1} << i;
-    bind_inserted(obj, out, skip_generated ? generated : 0);
+    bind_inserted(obj, out, skip_generated ? detail::generated_shape<T> : 0);
 }
 
 /// True when every autoincrement column of `obj` is unset (0 or empty): the database

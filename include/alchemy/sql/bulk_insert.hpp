@@ -47,9 +47,7 @@ std::int64_t copy_objects(Connection& conn, std::span<const T> objects, std::uin
     ParamBuffer params;
     for (const auto& obj : objects) bind_inserted(obj, params, omitted);
     std::vector<std::string_view> columns;
-    std::size_t fillable = 0;
-    for (const auto& column : model_info<T>::columns)
-        if (!(detail::fillable(column) && ((omitted >> fillable++) & 1) != 0)) columns.push_back(column.name);
+    for_each_inserted_column<T>(omitted, [&](std::string_view name) { columns.push_back(name); });
     return conn.copy_rows(model_info<T>::table_name, columns, params.params());
 }
 

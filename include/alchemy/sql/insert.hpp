@@ -428,11 +428,7 @@ private:
     }
     void lower_rows(detail::ast::Insert& s, std::uint64_t omitted, std::size_t rows) const {
         if constexpr (objects) {
-            std::size_t fillable = 0;
-            for (const auto& column : model_info<T>::columns) {
-                const bool left_out = detail::fillable(column) && ((omitted >> fillable++) & 1) != 0;
-                if (!left_out) s.columns.push_back(column.name);
-            }
+            detail::for_each_inserted_column<T>(omitted, [&](std::string_view name) { s.columns.push_back(name); });
             s.rows = rows;
         } else if constexpr (detail::is_assigned_row_v<Rows>) {
             std::apply(

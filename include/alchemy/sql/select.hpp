@@ -406,12 +406,21 @@ struct row_for<all_columns_of<T>, LeftJoined> {
     using values = decltype(types(std::make_index_sequence<model_info<T>::column_count>{}));
 };
 
+/// The types of a list, made NULL-able when `nullable` (a left-joined model's columns).
+template <class List, bool nullable>
+struct maybe_optional_list;
+template <class... Vs, bool nullable>
+struct maybe_optional_list<type_list<Vs...>, nullable> {
+    using type = type_list<maybe_optional_t<Vs, nullable>...>;
+};
+
 template <class... Ts, class LeftJoined>
 struct row_for<entity_columns<Ts...>, LeftJoined> {
     using row = std::tuple<maybe_optional_t<Ts, contains_v<Ts, LeftJoined>>...>;
     using reader = entities_reader<row, Ts...>;
     using exprs = concat_t<typename row_for<all_columns_of<Ts>, LeftJoined>::exprs...>;
-    using values = concat_t<typename row_for<all_columns_of<Ts>, LeftJoined>::values...>;
+    using values = concat_t<typename maybe_optional_list<typename row_for<all_columns_of<Ts>, LeftJoined>::values,
+                                                         contains_v<Ts, LeftJoined>>::type...>;
 };
 
 /// The subquery or CTE object a selected column reads from, if it is a column of `Tag`.

@@ -94,8 +94,8 @@ void SqliteConnection::execute_script(std::string_view sql) {
     // Transaction control runs for every transaction (a Session's too): keep it prepared
     // rather than parse it each time.
     if (sql == "BEGIN" || sql == "COMMIT" || sql == "ROLLBACK") {
-        // Every BEGIN of the Connection above is a plain one; the connect option says
-        // how SQLite takes its locks (sqlite_driver.cpp).
+        // A plain BEGIN takes its locks as the connect option says (sqlite_driver.cpp);
+        // BEGIN DEFERRED (a read-only transaction) is not this text and stays deferred.
         auto& statement = idle_statement_for(sql == "BEGIN" ? std::string_view(begin_) : sql);
         try {
             statement.start({});
