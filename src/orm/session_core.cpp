@@ -74,7 +74,17 @@ void SessionCore::check_usable() const {
 Connection& SessionCore::connection_to(std::size_t database) {
     check_usable();
     auto& connection = databases_[database].connection;
-    if (!connection) connection.emplace(databases_[database].engine.connect());
+    if (!connection) {
+        connection.emplace(databases_[database].engine.connect());
+        if (transaction_options_) {
+            try {
+                begun_.push_back(connection->begin(*transaction_options_));
+            } catch (...) {
+                connection.reset();
+                throw;
+            }
+        }
+    }
     if (!transaction_open_) open_transaction();
     return *connection;
 }
@@ -100,8 +110,10 @@ void SessionCore::check_same_database(std::size_t a, std::size_t b) const {
 
 Connection& SessionCore::read_connection(std::size_t model) {
     const auto database = database_of(model);
-    // A flush reads (cascades, orphans) to decide what to write: from the primary.
-    return connection_to(database == 0 && replica_ != 0 && !wrote_ && !flushing_ ? replica_ : database);
+    // A flush reads (cascades, orphans) to decide what to write: from the primary. So does a
+    // transaction begun with options: its isolation level is the primary's to give.
+    const bool replica = database == 0 && replica_ != 0 && !wrote_ && !flushing_ && !transaction_options_;
+    return connection_to(replica ? replica_ : database);
 }
 
 void SessionCore::open_transaction() noexcept {
@@ -118,12 +130,17 @@ std::uint32_t SessionCore::depth() const noexcept {
     return transaction_open_ ? static_cast<std::uint32_t>(1 + savepoints_.size()) : 0;
 }
 
-std::uint32_t SessionCore::begin() {
+std::uint32_t SessionCore::begin(const TransactionOptions& options) {
     check_usable();
     if (transaction_open_)
         throw InvalidRequestError(
             "alchemy: a transaction is already begun on this Session (the first query or flush "
             "begins one); commit() or rollback() it first, or use begin_nested() for a SAVEPOINT");
+    if (options.isolation_level == IsolationLevel::autocommit)
+        throw ArgumentError(
+            "alchemy: AUTOCOMMIT is not an isolation level of one transaction; a Session always "
+            "works in transactions (give the engine isolation_level=AUTOCOMMIT for that)");
+    if (options.isolation_level || options.read_only) transaction_options_ = options;
     open_transaction();
     return 1;
 }
@@ -393,7 +410,7 @@ void SessionCore::end_replica_reads() noexcept {
     } catch (...) {  // a connection that cannot roll back is not reused
         connection.invalidate();
     }
-    databases_[replica_].connection.reset();
+    databases_[replica_].connection.reset();  // never among begun_: see read_connection()
 }
 
 void SessionCore::commit_two_phase() {
@@ -507,8 +524,10 @@ void SessionCore::roll_back_connections() noexcept {
 }
 
 void SessionCore::release_connections() noexcept {
+    begun_.clear();
     for (auto& database : databases_) database.connection.reset();
     wrote_ = false;
+    transaction_options_.reset();
 }
 
 void SessionCore::expire_all() noexcept {

@@ -1,14 +1,29 @@
 // Per-transaction options on both backends: conn.begin({.isolation_level = ...,
 // .read_only = true}). A write in a read-only transaction fails with
-// ReadOnlySqlTransaction and changes nothing; the options end with the transaction.
+// ReadOnlySqlTransaction and changes nothing; the options end with the transaction. The
+// Session takes the same options in session.begin(...).
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <alchemy/alchemy.hpp>
+
+#include <cstdint>
 #include <string>
 
 namespace sa = alchemy;
+
+namespace transaction_options {
+struct Note {
+    std::int64_t id = 0;
+    std::string body{};
+};
+}  // namespace transaction_options
+
+template <>
+inline constexpr auto sa::mapping<transaction_options::Note> = sa::table("notes");
+using transaction_options::Note;
 using sa::test::backends;
 using sa::test::count_starting_with;
 using sa::test::MessageContains;
@@ -120,4 +135,36 @@ TEST_CASE("a transaction's isolation level holds for that transaction only") {
     CHECK_THROWS_MATCHES(conn.begin({.isolation_level = sa::IsolationLevel::autocommit}), sa::ArgumentError,
                          MessageContains("conn.set_isolation_level(sa::IsolationLevel::autocommit)"));
     CHECK_FALSE(conn.in_transaction());
+}
+
+TEST_CASE("session.begin(options) holds for the Session's transaction and ends with it") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    sa::Session session(engine);
+
+    auto tx = session.begin({.read_only = true});
+    CHECK(session.query<Note>().count() == 1);  // reads work
+    session.add(Note{.id = 2, .body = "lost"});
+    CHECK_THROWS_AS(session.flush(), sa::ReadOnlySqlTransaction);
+    session.rollback();
+    CHECK_FALSE(tx.is_active());
+
+    // The next transaction autobegins without the options.
+    CHECK(session.query<Note>().count() == 1);
+    session.add(Note{.id = 3, .body = "written"});
+    session.commit();
+    CHECK(session.query<Note>().count() == 2);
+    session.commit();
+
+    if (backend.is_postgresql()) {
+        const auto isolation = sa::text("SHOW transaction_isolation").columns<std::string>();
+        session.begin({.isolation_level = sa::IsolationLevel::serializable, .read_only = true});
+        CHECK(session.execute(isolation).scalar_one() == "serializable");
+        CHECK(session.execute(sa::text("SHOW transaction_read_only").columns<std::string>()).scalar_one() == "on");
+        session.commit();
+        CHECK(session.execute(isolation).scalar_one() == "read committed");
+        session.commit();
+    }
+    CHECK_THROWS_AS(session.begin({.isolation_level = sa::IsolationLevel::autocommit}), sa::ArgumentError);
 }

@@ -117,7 +117,9 @@ public:
     // Transactions --------------------------------------------------------------------------
 
     /// Begins the transaction explicitly; InvalidRequestError if one is already begun.
-    SessionTransaction begin() { return {*core_, core_->begin()}; }
+    /// `options` hold for this transaction alone, on every connection it uses
+    /// (session.begin({.isolation_level = sa::IsolationLevel::serializable, .read_only = true})).
+    SessionTransaction begin(const TransactionOptions& options = {}) { return {*core_, core_->begin(options)}; }
     /// Flushes, then opens a SAVEPOINT. A flush that fails inside it rolls back to the
     /// SAVEPOINT only; the enclosing transaction goes on.
     SessionTransaction begin_nested() { return {*core_, core_->begin_nested()}; }

@@ -128,8 +128,9 @@ public:
         if (options_.autoflush && !flushing_) flush(true);
     }
 
-    /// Begins the session's transaction explicitly; returns its depth (1).
-    std::uint32_t begin();
+    /// Begins the session's transaction explicitly, with `options` on each connection it
+    /// uses; returns its depth (1).
+    std::uint32_t begin(const TransactionOptions& options = {});
     /// Flushes, then opens a SAVEPOINT; returns its depth (2, 3, ...).
     std::uint32_t begin_nested();
     /// Commits (depth 1: flush + COMMIT; deeper: flush + RELEASE SAVEPOINT).
@@ -205,10 +206,15 @@ private:
         Engine engine;
         std::optional<Connection> connection;
     };
+    /// What session.begin(options) asked for; unset for a transaction that autobegan.
+    std::optional<TransactionOptions> transaction_options_;
     /// [0]: the Session's engine; then each engine of the binds; last the read replica.
     std::vector<Database> databases_;
     std::vector<std::size_t> database_of_;  ///< by model id; models past its end use [0]
     std::size_t replica_ = 0;               ///< index of the read replica; 0: none
+    /// The guards of the transactions begun with transaction_options_, one per connection;
+    /// declared after databases_ so that they go before the connections they point to.
+    std::vector<Transaction> begun_;
     /// A statement that may write has gone to the primary in this transaction.
     bool wrote_ = false;
     struct Savepoint {
