@@ -48,14 +48,44 @@ struct member_pointer_traits<F T::*> {
     using model = T;
     using field = F;
 };
+
+/// A column that a mixin struct embedded in a model contributes: `outer` is the model's
+/// member holding the mixin (&User::stamps), `inner` the mixin's field
+/// (&Timestamps::created_at). sa::col<&User::stamps, &Timestamps::created_at> names one.
+template <class Outer, class Inner>
+struct embedded_member {
+    Outer outer;
+    Inner inner;
+};
+template <class Outer, class Inner>
+struct member_pointer_traits<embedded_member<Outer, Inner>> {
+    using model = typename member_pointer_traits<Outer>::model;
+    using field = typename member_pointer_traits<Inner>::field;
+};
+
+// A class-type template parameter such as an embedded_member is a const object.
+template <class M>
+struct member_pointer_traits<const M> : member_pointer_traits<M> {};
+
+template <class M>
+inline constexpr bool is_embedded_member_v = false;
+template <class Outer, class Inner>
+inline constexpr bool is_embedded_member_v<embedded_member<Outer, Inner>> = true;
+template <class M>
+inline constexpr bool is_embedded_member_v<const M> = is_embedded_member_v<M>;
 }  // namespace detail
 
 /// A pointer to a data member, such as &User::email.
 template <class M>
 concept field_pointer = std::is_member_object_pointer_v<M>;
 
-/// The struct a member pointer belongs to.
-template <field_pointer M>
+/// What names one column of a model: a member pointer, or a member of a mixin the model
+/// embeds (detail::embedded_member).
+template <class M>
+concept column_pointer = field_pointer<M> || detail::is_embedded_member_v<M>;
+
+/// The struct a member pointer belongs to; for a mixin's member, the model embedding it.
+template <column_pointer M>
 using model_of_t = typename detail::member_pointer_traits<M>::model;
 
 /// Columns of the primary key (default: the field named "id").
@@ -375,6 +405,13 @@ constexpr table_mapping<Options...> table(std::string_view name, Options... opti
 }
 template <mapping_option... Options>
 constexpr table_mapping<Options...> table(Options... options) {
+    return {{}, {options...}};
+}
+/// The options of a mixin (a struct of columns that models embed as a member); they apply
+/// to those columns in every model that embeds it. Column options only: server_default,
+/// onupdate, length, enum_as_text, version, index, unique.
+template <mapping_option... Options>
+constexpr table_mapping<Options...> mixin(Options... options) {
     return {{}, {options...}};
 }
 

@@ -29,8 +29,13 @@ namespace alchemy {
 
 /// One column of a model, as known at compile time.
 struct ColumnSpec {
+    static constexpr std::size_t not_embedded = static_cast<std::size_t>(-1);
+
     std::string_view name;
     std::size_t field = 0;  ///< index of the struct field
+    /// For a column of a mixin the model embeds: the index of the mixin's field inside
+    /// the struct field `field`; else not_embedded.
+    std::size_t mixin_field = not_embedded;
     TypeKind kind = TypeKind::text;
     bool nullable = false;
     bool primary_key = false;
@@ -48,23 +53,47 @@ namespace detail {
 template <class... Ts>
 inline constexpr bool always_false = false;
 
+/// A struct of columns that a model embeds as a member (a Timestamps mixin): its fields
+/// become columns of the model, as a SQLAlchemy mixin's do.
+template <class F>
+inline constexpr bool is_mixin_v =
+    !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> && std::is_aggregate_v<F>;
+
+template <class T, fixed_string Name, class F>
+consteval bool check_field();
+
+/// The fields of a mixin must be columns (the instantiation line names the model field).
+template <class T, fixed_string Name, class Mixin>
+consteval bool check_mixin() {
+    if constexpr (require_reflectable<Mixin>()) {
+        constexpr bool only_columns = []<std::size_t... J>(std::index_sequence<J...>) {
+            return (column_field<field_type_t<Mixin, J>> && ...);
+        }(std::make_index_sequence<field_count<Mixin>>{});
+        static_assert(only_columns,
+                      "alchemy: a mixin struct embedded in a model (the Name and F of the "
+                      "check_field instantiation above) may hold only column fields, not "
+                      "relationships or further structs; declare those in the model itself");
+        return only_columns;
+    } else {
+        return false;
+    }
+}
+
 /// Fails with the field's name and type in the instantiation line when F cannot be stored.
 template <class T, fixed_string Name, class F>
 consteval bool check_field() {
-    constexpr bool struct_of_fields =
-        !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> && std::is_aggregate_v<F>;
-    static_assert(!struct_of_fields,
-                  "alchemy: a model field cannot be a struct of columns such as a Timestamps "
-                  "mixin (its name and type are the Name and F of the check_field instantiation "
-                  "above); declare its fields in the model itself, or specialise sa::type_adapter "
-                  "to store the struct in one column");
-    static_assert(struct_of_fields || is_relationship_v<F> || column_field<F>,
-                  "alchemy: this model field has a type alchemy cannot store (its name and type "
-                  "are the Name and F of the check_field instantiation above); use bool, an "
-                  "integer, float/double, std::string, std::vector<std::byte>, "
-                  "std::chrono::sys_time, std::chrono::year_month_day, an enum, std::optional of "
-                  "one of those, or specialise sa::type_adapter for it");
-    return true;
+    if constexpr (is_mixin_v<F>) {
+        return check_mixin<T, Name, F>();
+    } else {
+        static_assert(is_relationship_v<F> || column_field<F>,
+                      "alchemy: this model field has a type alchemy cannot store (its name and type "
+                      "are the Name and F of the check_field instantiation above); use bool, an "
+                      "integer, float/double, std::string, std::vector<std::byte>, "
+                      "std::chrono::sys_time, std::chrono::year_month_day, an enum, std::optional of "
+                      "one of those, a mixin struct of such fields, or specialise sa::type_adapter "
+                      "for it");
+        return true;
+    }
 }
 
 template <class T, std::size_t... I>
@@ -72,19 +101,42 @@ consteval bool check_fields(std::index_sequence<I...>) {
     return (check_field<T, field_name_storage<T, I>, field_type_t<T, I>>() && ...);
 }
 
+/// The number of columns field I of T stands for: none for a relationship, one per field
+/// for a mixin, else one.
+template <class T, std::size_t I>
+consteval std::size_t columns_of_field() {
+    using F = field_type_t<T, I>;
+    if constexpr (is_relationship_v<F>) return 0;
+    else if constexpr (is_mixin_v<F>) return field_count<F>;
+    else return 1;
+}
+
 template <class T>
 consteval std::size_t count_columns() {
     return []<std::size_t... I>(std::index_sequence<I...>) {
-        return (std::size_t{0} + ... + (is_relationship_v<field_type_t<T, I>> ? 0 : 1));
+        return (std::size_t{0} + ... + columns_of_field<T, I>());
     }(std::make_index_sequence<field_count<T>>{});
 }
 
+/// Where column C of a model lives: struct field `field`, and inside it (for a mixin)
+/// field `mixin_field`.
+struct column_place {
+    std::size_t field = 0;
+    std::size_t mixin_field = ColumnSpec::not_embedded;
+};
+
 template <class T, std::size_t N>
-consteval std::array<std::size_t, N> list_column_fields() {
-    std::array<std::size_t, N> out{};
+consteval std::array<column_place, N> list_column_places() {
+    std::array<column_place, N> out{};
     std::size_t next = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((is_relationship_v<field_type_t<T, I>> ? void() : void(out[next++] = I)), ...);
+        ([&] {
+            if constexpr (is_mixin_v<field_type_t<T, I>>) {
+                for (std::size_t j = 0; j < columns_of_field<T, I>(); ++j) out[next++] = {I, j};
+            } else if constexpr (columns_of_field<T, I>() == 1) {
+                out[next++] = {I, ColumnSpec::not_embedded};
+            }
+        }(), ...);
     }(std::make_index_sequence<field_count<T>>{});
     return out;
 }
@@ -137,19 +189,41 @@ struct model_columns {
     std::array<ColumnSpec, N> columns{};
     bool primary_key_declared = false;
 
-    constexpr ColumnSpec& column_of_field(std::size_t field) {
-        for (auto& c : columns)
-            if (c.field == field) return c;
+    /// The column of field `field` of the struct the options belong to: the model's own
+    /// field when `mixin_at` is not_embedded, else field `field` of the mixin held in the
+    /// model's field `mixin_at`.
+    constexpr ColumnSpec& column_of_field(std::size_t field, std::size_t mixin_at = ColumnSpec::not_embedded) {
+        for (auto& c : columns) {
+            if (mixin_at == ColumnSpec::not_embedded && c.field == field && c.mixin_field == ColumnSpec::not_embedded)
+                return c;
+            if (mixin_at != ColumnSpec::not_embedded && c.field == mixin_at && c.mixin_field == field) return c;
+        }
         return columns[0];  // unreachable: check_option_field() ruled out non-columns
     }
 };
 
-template <class T, std::size_t N, std::size_t I>
+/// Whether a mixin's mapping may hold options of kind K: those that describe one column
+/// or an index over the mixin's own columns.
+constexpr bool mixin_option(option_kind k) {
+    return k == option_kind::server_default || k == option_kind::onupdate || k == option_kind::length ||
+           k == option_kind::enum_as_text || k == option_kind::version || k == option_kind::index ||
+           k == option_kind::unique;
+}
+
+/// Applies option I of sa::mapping<S> to the columns of T: S is T itself, or a mixin T
+/// embeds in field `MixinAt`.
+template <class T, class S, std::size_t N, std::size_t I, std::size_t MixinAt = ColumnSpec::not_embedded>
 constexpr void apply_option(model_columns<T, N>& m) {
-    constexpr const auto& option = std::get<I>(mapping<T>.options);
+    constexpr const auto& option = std::get<I>(mapping<S>.options);
     using O = std::remove_cvref_t<decltype(option)>;
-    if constexpr (O::kind == option_kind::primary_key) {
-        std::apply([](auto... members) { static_cast<void>((check_option_field<T, decltype(members)>() && ...)); },
+    static_assert(MixinAt == ColumnSpec::not_embedded || mixin_option(O::kind),
+                  "alchemy: a mixin's sa::mapping may hold only column options (server_default, "
+                  "onupdate, length, enum_as_text, version, index, unique); declare keys, foreign "
+                  "keys and relationships in the mapping of the model that embeds it");
+    if constexpr (MixinAt != ColumnSpec::not_embedded && !mixin_option(O::kind)) {
+        return;  // reported above
+    } else if constexpr (O::kind == option_kind::primary_key) {
+        std::apply([](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
                    option.fields);
         if (!m.primary_key_declared)
             for (auto& c : m.columns) c.primary_key = false;  // the declaration replaces "id"
@@ -157,49 +231,49 @@ constexpr void apply_option(model_columns<T, N>& m) {
         std::apply(
             [&](auto... members) {
                 std::size_t position = 0;
-                ((m.column_of_field(field_index_of<T>(members)).primary_key = true,
-                  m.column_of_field(field_index_of<T>(members)).key_position = position++),
+                ((m.column_of_field(field_index_of<S>(members), MixinAt).primary_key = true,
+                  m.column_of_field(field_index_of<S>(members), MixinAt).key_position = position++),
                  ...);
             },
             option.fields);
     } else if constexpr (O::kind == option_kind::unique || O::kind == option_kind::index) {
-        std::apply([](auto... members) { static_cast<void>((check_option_field<T, decltype(members)>() && ...)); },
+        std::apply([](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
                    option.fields);
     } else if constexpr (O::kind == option_kind::autoincrement) {
-        static_assert(check_option_field<T, decltype(option.field)>());
-        m.column_of_field(field_index_of<T>(option.field)).autoincrement = option.enabled;
+        static_assert(check_option_field<S, decltype(option.field)>());
+        m.column_of_field(field_index_of<S>(option.field), MixinAt).autoincrement = option.enabled;
     } else if constexpr (O::kind == option_kind::server_default) {
-        static_assert(check_option_field<T, decltype(option.field)>());
-        m.column_of_field(field_index_of<T>(option.field)).server_default = option.sql;
+        static_assert(check_option_field<S, decltype(option.field)>());
+        m.column_of_field(field_index_of<S>(option.field), MixinAt).server_default = option.sql;
     } else if constexpr (O::kind == option_kind::onupdate) {
-        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(check_option_field<S, decltype(option.field)>());
         static_assert(!option.sql.empty(), "alchemy: sa::onupdate(field, sql) needs the SQL to set, e.g. \"CURRENT_TIMESTAMP\"");
-        m.column_of_field(field_index_of<T>(option.field)).onupdate = option.sql;
+        m.column_of_field(field_index_of<S>(option.field), MixinAt).onupdate = option.sql;
     } else if constexpr (O::kind == option_kind::length) {
-        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(check_option_field<S, decltype(option.field)>());
         static_assert(std::is_same_v<typename optional_traits<typename member_pointer_traits<
                                          decltype(option.field)>::field>::value_type,
                                      std::string>,
                       "alchemy: sa::length(field, n) applies to std::string fields only");
         static_assert(option.length > 0, "alchemy: sa::length(field, n) needs n > 0");
-        m.column_of_field(field_index_of<T>(option.field)).length = option.length;
+        m.column_of_field(field_index_of<S>(option.field), MixinAt).length = option.length;
     } else if constexpr (O::kind == option_kind::enum_as_text) {
-        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(check_option_field<S, decltype(option.field)>());
         using F = typename optional_traits<
             typename member_pointer_traits<decltype(option.field)>::field>::value_type;
         static_assert(std::is_enum_v<F>, "alchemy: sa::enum_as_text() names a field that is not an enum");
-        auto& c = m.column_of_field(field_index_of<T>(option.field));
+        auto& c = m.column_of_field(field_index_of<S>(option.field), MixinAt);
         c.enum_as_text = true;
         c.kind = TypeKind::text;
     } else if constexpr (O::kind == option_kind::renamed_from) {
         if constexpr (requires { option.field; })
-            static_assert(check_option_field<T, decltype(option.field)>());
+            static_assert(check_option_field<S, decltype(option.field)>());
     } else if constexpr (O::kind == option_kind::version) {
-        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(check_option_field<S, decltype(option.field)>());
         using F = typename member_pointer_traits<decltype(option.field)>::field;
         static_assert(std::is_integral_v<F> && !std::is_same_v<F, bool>,
                       "alchemy: sa::version(field) needs a non-optional integer field");
-        auto& c = m.column_of_field(field_index_of<T>(option.field));
+        auto& c = m.column_of_field(field_index_of<S>(option.field), MixinAt);
         c.version = true;
     } else if constexpr (O::kind == option_kind::relationship) {
         static_assert(std::is_same_v<model_of_t<decltype(option.field)>, T> &&
@@ -207,13 +281,13 @@ constexpr void apply_option(model_columns<T, N>& m) {
                       "alchemy: sa::relationship(member) in sa::mapping<T> names a member that is not a "
                       "BelongsTo, HasMany, HasOne or ManyToMany of T");
         if constexpr (!std::is_null_pointer_v<typename O::key_type>) {
-            static_assert(check_option_field<T, typename O::key_type>());
+            static_assert(check_option_field<S, typename O::key_type>());
             static_assert(is_belongs_to_v<typename member_pointer_traits<decltype(option.field)>::field>,
                           "alchemy: .foreign_key(field) names the column of a BelongsTo; the other kinds "
                           "take theirs from the BelongsTo they pair with");
         }
     } else if constexpr (O::kind == option_kind::foreign_key) {
-        static_assert(check_option_field<T, decltype(option.field)>());
+        static_assert(check_option_field<S, decltype(option.field)>());
         using R = model_of_t<decltype(option.referred)>;
         static_assert(reflectable_model<R>,
                       "alchemy: sa::foreign_key(field, &Other::id) refers to a type that is not a "
@@ -221,31 +295,66 @@ constexpr void apply_option(model_columns<T, N>& m) {
     }
 }
 
+/// The struct that holds the column at `place` of T (T, or a mixin), and the index of
+/// the column's field in it.
+template <class T, column_place Place>
+struct column_holder {
+    using type = T;
+    static constexpr std::size_t field = Place.field;
+};
+template <class T, column_place Place>
+    requires(Place.mixin_field != ColumnSpec::not_embedded)
+struct column_holder<T, Place> {
+    using type = field_type_t<T, Place.field>;
+    static constexpr std::size_t field = Place.mixin_field;
+};
+
 /// A column's facts from its field alone; the mapping options adjust them later.
-template <class T, std::size_t I>
+template <class T, column_place Place>
 consteval ColumnSpec default_column() {
-    using F = field_type_t<T, I>;
+    using H = column_holder<T, Place>;
+    using F = field_type_t<typename H::type, H::field>;
     ColumnSpec spec;
-    spec.name = field_names<T>[I];
-    spec.field = I;
+    spec.name = field_names<typename H::type>[H::field];
+    spec.field = Place.field;
+    spec.mixin_field = Place.mixin_field;
     if constexpr (column_field<F>)  // else check_field() has already reported the field
         spec.kind = column_kind<typename optional_traits<F>::value_type>();
     spec.nullable = optional_traits<F>::nullable;
-    spec.primary_key = field_names<T>[I] == "id";
+    spec.primary_key = spec.name == "id";
     return spec;
+}
+
+template <class S>
+inline constexpr std::size_t mapping_option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<S>.options)>>;
+
+/// Calls f(std::integral_constant<std::size_t, F>{}) for each field F of T that holds a mixin.
+template <class T, class Fn>
+constexpr void for_each_mixin_field(Fn&& f) {
+    [&]<std::size_t... F>(std::index_sequence<F...>) {
+        ([&] {
+            if constexpr (is_mixin_v<field_type_t<T, F>>) f(std::integral_constant<std::size_t, F>{});
+        }(), ...);
+    }(std::make_index_sequence<field_count<T>>{});
 }
 
 template <class T>
 consteval auto build_columns() {
     constexpr std::size_t n = count_columns<T>();
-    constexpr auto fields = list_column_fields<T, n>();
+    constexpr auto places = list_column_places<T, n>();
     model_columns<T, n> m;
     [&]<std::size_t... C>(std::index_sequence<C...>) {
-        ((m.columns[C] = default_column<T, fields[C]>()), ...);
+        ((m.columns[C] = default_column<T, places[C]>()), ...);
     }(std::make_index_sequence<n>{});
+    for_each_mixin_field<T>([&](auto field) {
+        using Mixin = field_type_t<T, decltype(field)::value>;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (apply_option<T, Mixin, n, I, decltype(field)::value>(m), ...);
+        }(std::make_index_sequence<mapping_option_count<Mixin>>{});
+    });
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (apply_option<T, n, I>(m), ...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(mapping<T>.options)>>{});
+        (apply_option<T, T, n, I>(m), ...);
+    }(std::make_index_sequence<mapping_option_count<T>>{});
     return m;
 }
 
@@ -309,6 +418,13 @@ struct model_info {
     }(), "alchemy: a primary-key column whose std::optional field is left to sa::server_default is "
          "not supported (the Session could not tell which new row is which object); give the key "
          "its value in C++, or make it a plain field");
+    static_assert(!valid || [] {
+        for (std::size_t a = 0; a < column_count; ++a)
+            for (std::size_t b = a + 1; b < column_count; ++b)
+                if (columns[a].name == columns[b].name) return false;
+        return true;
+    }(), "alchemy: two columns of the model have the same name: a field of a mixin the model "
+         "embeds repeats a field of the model or of another mixin; rename one of them");
     static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");
@@ -321,13 +437,34 @@ struct model_info {
         return out;
     }();
 
-    /// The column index of struct field `field`, or column_count for a relationship.
+    /// The column index of struct field `field`, or column_count for a relationship or
+    /// a mixin.
     static constexpr std::size_t column_of_field(std::size_t field) {
+        return column_of_mixin_field(field, ColumnSpec::not_embedded);
+    }
+    /// The column index of field `mixin_field` of the mixin in struct field `field`.
+    static constexpr std::size_t column_of_mixin_field(std::size_t field, std::size_t mixin_field) {
         for (std::size_t c = 0; c < column_count; ++c)
-            if (columns[c].field == field) return c;
+            if (columns[c].field == field && columns[c].mixin_field == mixin_field) return c;
         return column_count;
     }
 };
+
+namespace detail {
+/// The member of `obj` that holds column C: a field of the model, or of a mixin in it.
+template <std::size_t C, class T>
+constexpr decltype(auto) field_of(T& obj) {
+    constexpr const ColumnSpec& spec = model_info<std::remove_const_t<T>>::columns[C];
+    if constexpr (spec.mixin_field == ColumnSpec::not_embedded)
+        return boost::pfr::get<spec.field>(obj);
+    else
+        return boost::pfr::get<spec.mixin_field>(boost::pfr::get<spec.field>(obj));
+}
+
+/// The type of the member that holds column C of T.
+template <class T, std::size_t C>
+using column_field_t = std::remove_cvref_t<decltype(field_of<C>(std::declval<T&>()))>;
+}  // namespace detail
 
 /// A struct alchemy can try to map to a table. Whether it really is a model (a primary
 /// key, supported field types) is checked by model_info<T>, with readable messages;
@@ -343,13 +480,50 @@ consteval bool require_model() {
 }
 }  // namespace detail
 
-/// The column index that member pointer `M` names, checked at compile time.
+/// The column index that member pointer `M` (or a mixin's member in the model)
+/// names, checked at compile time.
 template <auto Member>
-    requires field_pointer<decltype(Member)>
+    requires column_pointer<decltype(Member)>
 inline constexpr std::size_t column_index_of = [] {
     using T = model_of_t<decltype(Member)>;
-    static_assert(detail::check_option_field<T, decltype(Member)>());
-    return model_info<T>::column_of_field(detail::field_index_of<T>(Member));
+    if constexpr (field_pointer<decltype(Member)>) {
+        static_assert(detail::check_option_field<T, decltype(Member)>());
+        static_assert(!detail::is_mixin_v<typename detail::member_pointer_traits<decltype(Member)>::field>,
+                      "alchemy: this member holds a mixin, not one column; name one of its "
+                      "columns as sa::col<&Model::mixin, &Mixin::field>");
+        return model_info<T>::column_of_field(detail::field_index_of<T>(Member));
+    } else {
+        using Mixin = typename detail::member_pointer_traits<decltype(Member.outer)>::field;
+        return model_info<T>::column_of_mixin_field(detail::field_index_of<T>(Member.outer),
+                                                    detail::field_index_of<Mixin>(Member.inner));
+    }
 }();
+
+namespace detail {
+/// The column that sa::col<Member, Inner...> names: field Member of a model, or field Inner
+/// of the mixin that the model's field Member holds.
+template <auto Member, auto... Inner>
+consteval auto column_named_by() {
+    static_assert(field_pointer<decltype(Member)>,
+                  "alchemy: name a column by member pointer, as sa::col<&User::name>");
+    if constexpr (sizeof...(Inner) == 0) {
+        return Member;
+    } else {
+        static_assert(sizeof...(Inner) == 1,
+                      "alchemy: a mixin's column takes two member pointers, "
+                      "sa::col<&Model::mixin, &Mixin::field>; mixins do not nest");
+        constexpr auto inner = (Inner, ...);
+        using InnerPointer = std::remove_const_t<decltype(inner)>;
+        using Mixin = typename member_pointer_traits<decltype(Member)>::field;
+        static_assert(is_mixin_v<Mixin>,
+                      "alchemy: in sa::col<&Model::mixin, &Mixin::field> the first member must "
+                      "hold a mixin struct; a plain column is sa::col<&Model::field>");
+        static_assert(std::is_same_v<model_of_t<InnerPointer>, Mixin>,
+                      "alchemy: in sa::col<&Model::mixin, &Mixin::field> the second member must "
+                      "be a field of the mixin the first one holds");
+        return embedded_member<decltype(Member), InnerPointer>{Member, inner};
+    }
+}
+}  // namespace detail
 
 }  // namespace alchemy

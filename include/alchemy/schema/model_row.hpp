@@ -7,7 +7,6 @@
 #include "alchemy/schema/detail/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
 
-#include <boost/pfr/core.hpp>
 
 #include <array>
 #include <cstddef>
@@ -23,7 +22,7 @@ void read_columns(const Cursor& c, T& obj, int first = 0) {
     [&]<std::size_t... C>(std::index_sequence<C...>) {
         (detail::column_codec<T, C>::read(
              c, first + static_cast<int>(C),
-             boost::pfr::get<model_info<T>::columns[C].field>(obj)),
+             detail::field_of<C>(obj)),
          ...);
     }(std::make_index_sequence<model_info<T>::column_count>{});
 }
@@ -113,7 +112,7 @@ std::uint64_t left_to_database(const T& obj) {
         (
             [&] {
                 if constexpr (detail::fillable_bit<T, C> != 0)
-                    if (detail::holds_unset(boost::pfr::get<model_info<T>::columns[C].field>(obj),
+                    if (detail::holds_unset(detail::field_of<C>(obj),
                                             model_info<T>::columns[C].autoincrement))
                         shape |= detail::fillable_bit<T, C>;
             }(),
@@ -130,7 +129,7 @@ void bind_inserted(const T& obj, ParamBuffer& out, std::uint64_t omitted) {
         (((omitted & detail::fillable_bit<T, C>) != 0
               ? void()
               : detail::column_codec<T, C>::bind(
-                    boost::pfr::get<model_info<T>::columns[C].field>(obj), out)),
+                    detail::field_of<C>(obj), out)),
          ...);
     }(std::make_index_sequence<model_info<T>::column_count>{});
 }
@@ -151,7 +150,7 @@ bool needs_generated_key(const T& obj) {
         (
             [&] {
                 if constexpr (model_info<T>::columns[C].autoincrement) {
-                    const auto& v = boost::pfr::get<model_info<T>::columns[C].field>(obj);
+                    const auto& v = detail::field_of<C>(obj);
                     if constexpr (detail::optional_traits<std::remove_cvref_t<decltype(v)>>::nullable)
                         unset = unset || !v.has_value() || *v == 0;
                     else

@@ -26,12 +26,19 @@ constexpr std::size_t column_of(M member) {
     return model_info<T>::column_of_field(field_index_of<T>(member));
 }
 
-/// The column indexes named by the fields of mapping option I of T.
-template <class T, std::size_t I>
+/// The column indexes of T named by the fields of option I of sa::mapping<S>: S is T, or
+/// a mixin T embeds in field MixinAt.
+template <class T, class S, std::size_t I, std::size_t MixinAt>
 consteval auto option_columns() {
-    constexpr const auto& option = std::get<I>(mapping<T>.options);
+    constexpr const auto& option = std::get<I>(mapping<S>.options);
     return std::apply(
-        [](auto... members) { return std::array<std::size_t, sizeof...(members)>{column_of<T>(members)...}; },
+        [](auto... members) {
+            if constexpr (MixinAt == ColumnSpec::not_embedded)
+                return std::array<std::size_t, sizeof...(members)>{column_of<T>(members)...};
+            else
+                return std::array<std::size_t, sizeof...(members)>{
+                    model_info<T>::column_of_mixin_field(MixinAt, field_index_of<S>(members))...};
+        },
         option.fields);
 }
 
@@ -61,22 +68,19 @@ consteval auto id_suffixed() {
     return out;
 }
 
-template <class T>
-inline constexpr std::size_t option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<T>.options)>>;
-
 /// The index in sa::mapping<T>'s options of the sa::relationship(...) of field `Field`,
-/// or option_count<T>.
+/// or mapping_option_count<T>.
 template <class T, std::size_t Field>
 consteval std::size_t relationship_settings_index() {
     return []<std::size_t... I>(std::index_sequence<I...>) {
-        std::size_t found = option_count<T>;
+        std::size_t found = mapping_option_count<T>;
         [[maybe_unused]] auto read = [&](std::size_t i, const auto& o) {
             if constexpr (std::remove_cvref_t<decltype(o)>::kind == option_kind::relationship)
                 if (field_index_of<T>(o.field) == Field) found = i;
         };
         (read(I, std::get<I>(mapping<T>.options)), ...);
         return found;
-    }(std::make_index_sequence<option_count<T>>{});
+    }(std::make_index_sequence<mapping_option_count<T>>{});
 }
 
 /// The field `sa::relationship(&T::x).foreign_key(&T::f)` names for relationship field
@@ -84,7 +88,7 @@ consteval std::size_t relationship_settings_index() {
 template <class T, std::size_t Field>
 consteval std::size_t declared_foreign_key_field() {
     constexpr std::size_t i = relationship_settings_index<T, Field>();
-    if constexpr (i == option_count<T>) {
+    if constexpr (i == mapping_option_count<T>) {
         return field_count<T>;
     } else {
         constexpr const auto& o = std::get<i>(mapping<T>.options);
@@ -144,18 +148,20 @@ void add_conventional_foreign_key(Table& table) {
     }
 }
 
-template <class T, std::size_t I>
+/// Adds option I of sa::mapping<S> to T's table: S is T, or a mixin T embeds in field
+/// MixinAt (whose mapping holds column options only, model.hpp).
+template <class T, class S, std::size_t I, std::size_t MixinAt = ColumnSpec::not_embedded>
 void add_option(Table& table) {
-    constexpr const auto& option = std::get<I>(mapping<T>.options);
+    constexpr const auto& option = std::get<I>(mapping<S>.options);
     using Option = std::remove_cvref_t<decltype(option)>;
     if constexpr (Option::kind == option_kind::unique) {
         UniqueConstraint uq;
-        uq.columns = column_names<T>(option_columns<T, I>());
+        uq.columns = column_names<T>(option_columns<T, S, I, MixinAt>());
         uq.name = naming::unique(table.name, uq.columns);
         table.unique_constraints.push_back(std::move(uq));
     } else if constexpr (Option::kind == option_kind::index) {
         Index ix;
-        ix.columns = column_names<T>(option_columns<T, I>());
+        ix.columns = column_names<T>(option_columns<T, S, I, MixinAt>());
         ix.unique = option.unique;
         ix.name = option.name.empty() ? naming::index(table.name, ix.columns) : std::string(option.name);
         table.indexes.push_back(std::move(ix));
@@ -188,7 +194,7 @@ void add_option(Table& table) {
 template <class T, std::size_t C>
 void add_enum_text_rules(Table& table) {
     if constexpr (model_info<T>::columns[C].enum_as_text) {
-        using F = field_type_t<T, model_info<T>::columns[C].field>;
+        using F = column_field_t<T, C>;
         using E = typename optional_traits<F>::value_type;
         const auto& spec = model_info<T>::columns[C];
         std::size_t longest = 0;
@@ -227,9 +233,15 @@ Table table_of() {
     }
     table.primary_key.name = naming::primary_key(table.name);
     for (auto c : info::primary_key) table.primary_key.columns.emplace_back(info::columns[c].name);
+    detail::for_each_mixin_field<T>([&](auto field) {
+        using Mixin = field_type_t<T, decltype(field)::value>;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (detail::add_option<T, Mixin, I, decltype(field)::value>(table), ...);
+        }(std::make_index_sequence<detail::mapping_option_count<Mixin>>{});
+    });
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (detail::add_option<T, I>(table), ...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(mapping<T>.options)>>{});
+        (detail::add_option<T, T, I>(table), ...);
+    }(std::make_index_sequence<detail::mapping_option_count<T>>{});
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (detail::add_conventional_foreign_key<T, I>(table), ...);
     }(std::make_index_sequence<field_count<T>>{});

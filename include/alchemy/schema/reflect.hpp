@@ -82,7 +82,7 @@ consteval bool require_reflectable() noexcept {
                   "functions and private or protected data members so it can be built as T{...}");
     static_assert(!aggregate_struct<T> || base_free_aggregate<T>,
                   "alchemy: a model cannot have a base class (its fields cannot be reflected); "
-                  "declare the base's fields in the model itself");
+                  "embed the base as a member instead (a mixin: its fields become the model's columns)");
     static_assert(!base_free_aggregate<T> || assignable_aggregate<T>,
                   "alchemy: every field of a model must be assignable; remove const and "
                   "reference members (store the value, or the id of what it refers to)");

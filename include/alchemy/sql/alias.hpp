@@ -62,7 +62,7 @@ concept codec_column = requires {
 /// Column `Member` of a named FROM item `Source` whose rows are its model's: an alias
 /// ("u2"."name") or EXCLUDED ("excluded"."name").
 template <class Source, auto Member>
-    requires field_pointer<decltype(Member)>
+    requires column_pointer<decltype(Member)>
 struct source_column : expression_ops<source_column<Source, Member>> {
     using model_type = model_of_t<decltype(Member)>;
     using field_type = typename detail::member_pointer_traits<decltype(Member)>::field;
@@ -92,14 +92,15 @@ struct Alias {
     detail::ast::TableRef table_ref() const { return {model_info<T>::table_name, name, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
 
-    /// The aliased table's column of field `Member`: u2.col<&User::name>().
-    template <auto Member>
-        requires field_pointer<decltype(Member)>
+    /// The aliased table's column of field `Member`: u2.col<&User::name>() (a mixin's
+    /// column as in sa::col: u2.col<&User::stamps, &Timestamps::created_at>()).
+    template <auto Member, auto... Inner>
     auto col() const {
-        static_assert(std::is_same_v<model_of_t<decltype(Member)>, T>,
+        constexpr auto column = detail::column_named_by<Member, Inner...>();
+        static_assert(std::is_same_v<model_of_t<std::remove_const_t<decltype(column)>>, T>,
                       "alchemy: alias col<&X::field>() names a field of another model than "
                       "the aliased one");
-        return source_column<Alias, Member>{};
+        return source_column<Alias, column>{};
     }
 };
 
@@ -120,8 +121,10 @@ using excluded_row = Alias<T, "excluded">;
 
 /// In insert<T>()...on_conflict_do_update(...).set(...): the value the INSERT proposed
 /// for a column, EXCLUDED.column. Only an upsert's SET can read it.
-template <auto Member>
-    requires field_pointer<decltype(Member)>
-inline constexpr source_column<detail::excluded_row<model_of_t<decltype(Member)>>, Member> excluded{};
+template <auto Member, auto... Inner>
+inline constexpr auto excluded = [] {
+    constexpr auto column = detail::column_named_by<Member, Inner...>();
+    return source_column<detail::excluded_row<model_of_t<std::remove_const_t<decltype(column)>>>, column>{};
+}();
 
 }  // namespace alchemy

@@ -64,7 +64,7 @@ private:
 };
 
 template <auto Member>
-    requires field_pointer<decltype(Member)>
+    requires column_pointer<decltype(Member)>
 struct column_ref : expression_ops<column_ref<Member>> {
     using model_type = model_of_t<decltype(Member)>;
     using field_type = typename detail::member_pointer_traits<decltype(Member)>::field;
@@ -126,8 +126,10 @@ consteval bool assigns_column_of() {
 }
 }  // namespace detail
 
-/// The column of field `Member`: sa::col<&User::name>.
-template <auto Member>
-inline constexpr column_ref<Member> col{};
+/// The column of field `Member`: sa::col<&User::name>; for a column of a mixin the
+/// model embeds, the model's member and the mixin's field:
+/// sa::col<&User::stamps, &Timestamps::created_at>.
+template <auto Member, auto... Inner>
+inline constexpr column_ref<detail::column_named_by<Member, Inner...>()> col{};
 
 }  // namespace alchemy

@@ -238,11 +238,11 @@ struct named_columns {
                       "alchemy: c<I>() is past the last column of the subquery");
         return derived_column<Derived, I>(static_cast<const Derived&>(*this));
     }
-    /// The column that selected model field `Member`.
-    template <auto Member>
-        requires field_pointer<decltype(Member)>
+    /// The column that selected model field `Member` (a mixin's column as in sa::col).
+    template <auto Member, auto... Inner>
     auto col() const {
-        constexpr std::size_t i = output_index_of<typename Derived::statement_type, Member>();
+        constexpr std::size_t i =
+            output_index_of<typename Derived::statement_type, column_named_by<Member, Inner...>()>();
         static_assert(i != no_column,
                       "alchemy: col<&T::field>() names a column the subquery does not select; "
                       "select it, or use c<I>()");

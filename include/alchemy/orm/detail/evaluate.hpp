@@ -43,7 +43,7 @@ using eval_value_t = typename decltype(eval(std::declval<const E&>(), std::declv
 template <auto M, class T>
     requires std::same_as<typename column_ref<M>::model_type, T>
 struct evaluator<column_ref<M>, T> {
-    static auto eval(const column_ref<M>&, const T& obj) { return known(obj.*M); }
+    static auto eval(const column_ref<M>&, const T& obj) { return known(field_of<column_ref<M>::index>(obj)); }
 };
 template <class V, class T>
 struct evaluator<bound_value<V>, T> {

@@ -24,12 +24,6 @@ void for_each_column(F&& f) {
     }(std::make_index_sequence<model_info<T>::column_count>{});
 }
 
-/// The field of column C.
-template <std::size_t C, class T>
-decltype(auto) field_of(T& obj) {
-    return boost::pfr::get<model_info<std::remove_const_t<T>>::columns[C].field>(obj);
-}
-
 /// Equality of two field values as the database would store them; types without ==
 /// (a type_adapter's) compare by their stored form.
 template <class V>
@@ -57,7 +51,7 @@ inline constexpr bool versioned = version_column<T> < model_info<T>::column_coun
 
 template <class T, std::size_t... K>
 auto key_tuple(std::index_sequence<K...>)
-    -> std::tuple<field_type_t<T, model_info<T>::columns[model_info<T>::primary_key[K]].field>...>;
+    -> std::tuple<column_field_t<T, model_info<T>::primary_key[K]>...>;
 
 /// The identity of a row of T: its primary key values, in key order.
 template <class T>

@@ -157,7 +157,7 @@ consteval std::size_t relationship_index() {
 template <class T, std::size_t Field, class X>
 consteval std::size_t declared_back() {
     constexpr std::size_t i = relationship_settings_index<T, Field>();
-    if constexpr (i == option_count<T>) {
+    if constexpr (i == mapping_option_count<T>) {
         return field_count<X>;
     } else {
         constexpr const auto& o = std::get<i>(mapping<T>.options);
@@ -242,7 +242,7 @@ consteval std::size_t reverse_collection() {
 template <class T, std::size_t Field>
 consteval bool declares_sides() {
     constexpr std::size_t i = relationship_settings_index<T, Field>();
-    if constexpr (i < option_count<T>)
+    if constexpr (i < mapping_option_count<T>)
         return !std::is_null_pointer_v<
             typename std::remove_cvref_t<decltype(std::get<i>(mapping<T>.options))>::sides_type>;
     else
@@ -332,7 +332,7 @@ void read_settings(RelationshipOps& r) {
     r.order_column = model_info<X>::column_count;
     r.order_descending = false;
     constexpr std::size_t i = relationship_settings_index<T, Field>();
-    if constexpr (i < option_count<T>) {
+    if constexpr (i < mapping_option_count<T>) {
         constexpr const auto& o = std::get<i>(mapping<T>.options);
         using O = std::remove_cvref_t<decltype(o)>;
         static_assert(detail::includes(o.cascades, Cascade::save_update),

@@ -85,7 +85,7 @@ struct value_codec<V, false> {
 template <class T, std::size_t C>
 struct column_codec {
     static constexpr const ColumnSpec& spec = model_info<T>::columns[C];
-    using field_type = field_type_t<T, spec.field>;
+    using field_type = column_field_t<T, C>;
     using value_type = typename optional_traits<field_type>::value_type;
     using codec = value_codec<value_type, spec.enum_as_text>;
 
