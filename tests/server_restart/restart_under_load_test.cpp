@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
 namespace sa = alchemy;
@@ -80,6 +81,7 @@ void insert_until_stopped(sa::Engine& engine, int thread, Shared& shared, Tally&
         // happened after the server was back.
         const bool after_up = shared.server_up;
         std::string stage = "checkout";
+        bool failed = true;
         try {
             auto conn = engine.connect();
             stage = "insert";
@@ -87,6 +89,7 @@ void insert_until_stopped(sa::Engine& engine, int thread, Shared& shared, Tally&
             stage = "commit";
             conn.commit();
             tally.acknowledged.push_back(id);
+            failed = false;
             if (after_up && !tally.first_success_after_up) {
                 tally.first_success_after_up = Clock::now();
                 ++shared.recovered;
@@ -100,13 +103,12 @@ void insert_until_stopped(sa::Engine& engine, int thread, Shared& shared, Tally&
             else if (stage == "commit")
                 tally.in_doubt.push_back(id);
         } catch (const std::exception& e) {
-            ++tally.failures["non-database error at " + stage];
+            ++tally.failures[std::string(typeid(e).name()) + " at " + stage];
             tally.wrong.push_back("at " + stage + ": " + e.what());
         }
         // A failed attempt waits a little before the next, as a client's retry would,
         // rather than spinning on a refused connection while the server is down.
-        if (tally.acknowledged.empty() || tally.acknowledged.back() != id)
-            std::this_thread::sleep_for(10ms);
+        if (failed) std::this_thread::sleep_for(10ms);
     }
 }
 
