@@ -38,12 +38,6 @@ concept readable_value = requires(const Cursor& c) {
     { value_traits<T>::read(c, 0) } -> std::same_as<T>;
 };
 
-/// std::optional<T> (a column that may hold NULL).
-template <class T>
-inline constexpr bool is_optional_v = false;
-template <class T>
-inline constexpr bool is_optional_v<std::optional<T>> = true;
-
 namespace detail {
 [[noreturn]] void throw_null_into_non_optional(const Cursor& c, int column);
 [[noreturn]] void throw_out_of_range(const Cursor& c, int column, std::int64_t value,

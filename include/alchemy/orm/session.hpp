@@ -67,16 +67,17 @@ public:
         core_->commit(depth);
         core_ = nullptr;
     }
-    /// Rolls back (a nested one: to its SAVEPOINT).
+    /// Rolls back (a nested one: to its SAVEPOINT); a no-op once no longer active, like a
+    /// Connection's Transaction.
     void rollback() {
-        const auto depth = live();
-        core_->rollback(depth);
+        if (!is_active()) return;
+        core_->rollback(depth_);
         core_ = nullptr;
     }
     /// False once committed or rolled back, here or through the session or an enclosing
     /// transaction.
     bool is_active() const noexcept { return core_ && serial_ != 0 && core_->serial_at(depth_) == serial_; }
-    bool nested() const noexcept { return depth_ > 1; }
+    bool is_nested() const noexcept { return depth_ > 1; }
 
 private:
     std::uint32_t live() const {

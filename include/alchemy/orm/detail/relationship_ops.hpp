@@ -7,9 +7,10 @@
 // sa::relationship(&T::x).back_populates(&X::y), else inferred among the members no
 // mapping pairs: HasMany<X>/HasOne<X> in T pairs with the one BelongsTo<T> in X, whose
 // `<name>_id` column is the foreign key; BelongsTo<X> in T pairs with the one
-// HasMany<T>/HasOne<T> in X, if X has one (else it is a plain many-to-one, as the seed's
-// `relationship('User')`). What cannot be inferred is a compile error naming both types.
-// The mapping's other settings (cascade, lazy, order_by, passive_deletes) are read here too.
+// HasMany<T>/HasOne<T> in X, if X has one (else it is a plain many-to-one, SQLAlchemy's
+// `relationship('User')` without back_populates; docs/relationships.md). What cannot be
+// inferred is a compile error naming both types. The mapping's other settings (cascade,
+// lazy, order_by, passive_deletes) are read here too.
 #pragma once
 
 #include "alchemy/orm/detail/relationship_members.hpp"
