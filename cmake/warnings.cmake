@@ -6,7 +6,25 @@ function(alchemy_set_warnings target)
     endif()
 endfunction()
 
-if(ALCHEMY_SANITIZE)
+# The sanitizers apply to every target of the build: the library, the tests and anything
+# linked with them must agree on the instrumentation.
+if(ALCHEMY_SANITIZE STREQUAL "address")
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
     add_link_options(-fsanitize=address,undefined)
+elseif(ALCHEMY_SANITIZE STREQUAL "thread")
+    # -Wno-tsan: gcc warns that TSan does not model std::atomic_thread_fence, which
+    # src/orm/model_set.cpp uses once (a Session reaping objects that another thread
+    # released); the tests this build runs release objects on the thread that made them.
+    add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
+    add_link_options(-fsanitize=thread)
+elseif(ALCHEMY_SANITIZE)
+    message(FATAL_ERROR "ALCHEMY_SANITIZE is '${ALCHEMY_SANITIZE}'; use OFF, address or thread")
+endif()
+# libFuzzer: the library is instrumented for coverage, the targets get libFuzzer's main
+# (tests/fuzz/CMakeLists.txt).
+if(ALCHEMY_BUILD_FUZZERS)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "ALCHEMY_BUILD_FUZZERS needs clang++ (libFuzzer); use the preset fuzz")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
-#include <ranges>
 #include <utility>
 
 namespace alchemy::migrate {
@@ -148,8 +147,11 @@ private:
         const MetaData dropped(std::move(removed));
         for (auto& statement : dropped.drop_statements(dialect_))
             script.add(std::move(statement));
-        for (const Table* table : dropped.sorted_tables() | std::views::reverse)
-            changes.push_back(fmt::format("drop table {}", table->name));
+        // Reverse iterators rather than std::views::reverse, which clang 14 cannot use with
+        // libstdc++ 12.
+        const auto sorted = dropped.sorted_tables();
+        for (auto table = sorted.rbegin(); table != sorted.rend(); ++table)
+            changes.push_back(fmt::format("drop table {}", (*table)->name));
     }
 
     // What a person should know before running the statements that follow: a likely

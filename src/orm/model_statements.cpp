@@ -221,7 +221,8 @@ std::string_view ModelStatements::update_from_values(const Dialect& dialect, con
                                                      const ColumnMask& changed, std::size_t rows,
                                                      std::string& scratch) {
     const auto [set, match] = update_columns(ops, changed);
-    const auto render = [&] {
+    // Captured by name: clang 14 cannot capture structured bindings implicitly.
+    const auto render = [&, &set = set, &match = match] {
         return render_update_from_values(dialect, ops.table(), set, match, rows, onupdate_sql(ops, changed),
                                          indexes_of(ops, returned_by_update(ops, changed)));
     };

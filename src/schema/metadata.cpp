@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <ranges>
 #include <utility>
 
 namespace alchemy {
@@ -207,8 +206,11 @@ std::vector<std::string> render_drop(const MetaData& metadata,
     if (renderer.can_alter_foreign_keys())
         for (const auto& [table, fk] : metadata.cycle_foreign_keys())
             statements.push_back(renderer.drop_foreign_key(*table, *fk, if_exists));
-    for (const Table* table : metadata.sorted_tables() | std::views::reverse)
-        statements.push_back(renderer.drop_table(*table, if_exists));
+    // Reverse iterators rather than std::views::reverse, which clang 14 cannot use with
+    // libstdc++ 12.
+    const auto sorted = metadata.sorted_tables();
+    for (auto table = sorted.rbegin(); table != sorted.rend(); ++table)
+        statements.push_back(renderer.drop_table(**table, if_exists));
     return statements;
 }
 

@@ -357,6 +357,24 @@ TEST_CASE("any column reads as text the way postgresql prints it", "[postgresql]
     c.close();
 }
 
+TEST_CASE("the server's first and last timestamps read as text; as time points they are too far",
+          "[postgresql]") {
+    auto url = server_url();
+    if (!url) return;
+    auto conn = connect(*url);
+    // Found by tests/fuzz/pg_decode_fuzz.cpp: 294276 AD lies within 2^63 microseconds of
+    // 2000 but not of 1970, so the text once overflowed on the way.
+    auto& c = run(*conn,
+                  "SELECT '294276-12-31 23:59:59.999999'::timestamp,"
+                  " '294276-12-31 23:59:59.999999+00'::timestamptz, '4714-11-24 00:00:00 BC'::timestamp");
+    REQUIRE(c.next());
+    CHECK(c.read_text(0) == "294276-12-31 23:59:59.999999");
+    CHECK(c.read_text(1) == "294276-12-31 23:59:59.999999+00");
+    CHECK(c.read_text(2) == "4714-11-24 00:00:00 BC");
+    CHECK_THROWS_AS(c.read_timestamp(0), sa::DataError);
+    c.close();
+}
+
 TEST_CASE("date and timestamp columns convert into each other", "[postgresql]") {
     auto url = server_url();
     if (!url) return;

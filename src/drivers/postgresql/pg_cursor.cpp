@@ -194,7 +194,10 @@ std::optional<std::string_view> PgCursor::text_form(int column, const Field& val
     case oid::oid: append_integer(text, load_u32(data)); break;
     case oid::float4: append_real(text, load_f32(data)); break;
     case oid::float8: append_real(text, load_f64(data)); break;
-    case oid::numeric: append_numeric_text(text, value.bytes); break;
+    case oid::numeric:
+        if (!append_numeric_text(text, value.bytes))
+            raise_invalid_binary_value(column_name(column), value.type, sql_);
+        break;
     case oid::uuid: append_uuid_text(text, value.bytes); break;
     case oid::time: append_time_text(text, load_i64(data)); break;
     case oid::date: {
@@ -210,8 +213,7 @@ std::optional<std::string_view> PgCursor::text_form(int column, const Field& val
         if (micros == timestamp_infinity) text = "infinity";
         else if (micros == timestamp_minus_infinity) text = "-infinity";
         else
-            append_timestamp_text(text, micros + epoch_offset_micros,
-                                  value.type == oid::timestamptz);
+            append_timestamp_text(text, micros, value.type == oid::timestamptz);
         break;
     }
     default: return std::nullopt;

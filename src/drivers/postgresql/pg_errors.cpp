@@ -112,6 +112,15 @@ void raise_unconvertible_value(std::string_view column, Oid type, std::string_vi
                          std::string(sql));
 }
 
+void raise_invalid_binary_value(std::string_view column, Oid type, std::string_view sql) {
+    // 22P03: invalid_binary_representation.
+    throw_database_error("22P03",
+                         fmt::format("column \"{}\" ({}) holds a value that is not in the binary "
+                                     "format of its type",
+                                     column, type_name(type)),
+                         std::string(sql));
+}
+
 void raise_null_read(std::string_view column, std::string_view wanted, std::string_view sql) {
     // 22004: null_value_not_allowed.
     throw_database_error(

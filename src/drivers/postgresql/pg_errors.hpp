@@ -47,6 +47,10 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 [[noreturn]] void raise_unconvertible_value(std::string_view column, Oid type,
                                             std::string_view value, std::string_view wanted,
                                             std::string_view sql);
+/// DataError 22P03: a value that is not in its type's binary format (the server never sends
+/// one; found by tests/fuzz/pg_decode_fuzz.cpp).
+[[noreturn]] void raise_invalid_binary_value(std::string_view column, Oid type,
+                                             std::string_view sql);
 /// DataError: a typed read of a NULL.
 [[noreturn]] void raise_null_read(std::string_view column, std::string_view wanted,
                                   std::string_view sql);

@@ -57,10 +57,17 @@ void append_time_text(std::string& out, std::int64_t micros) {
 }
 
 void append_timestamp_text(std::string& out, std::int64_t micros, bool utc_offset) {
-    const std::int64_t days = floor_div(micros, micros_per_day);
-    const bool before_christ = append_calendar_date(out, days);
+    // Days and time of day first: the server's last timestamp (294276 AD) lies too close to
+    // the end of int64 for its microseconds to take the 1970 offset.
+    std::int64_t days = micros / micros_per_day;
+    std::int64_t time = micros % micros_per_day;
+    if (time < 0) {
+        --days;
+        time += micros_per_day;
+    }
+    const bool before_christ = append_calendar_date(out, days + epoch_offset_days);
     out += ' ';
-    append_time_text(out, micros - days * micros_per_day);
+    append_time_text(out, time);
     if (utc_offset) out += "+00";
     if (before_christ) out += " BC";
 }

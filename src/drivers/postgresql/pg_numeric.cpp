@@ -27,6 +27,7 @@ constexpr std::int64_t max_weight = 32'767;
 constexpr std::int64_t max_exponent = 1'000'000;  // parsed exponents stay far from overflow
 
 struct NumericView {
+    bool valid = false;  // false: not the server's binary numeric (see append_numeric_text)
     int ndigits = 0;
     int weight = 0;  // the first digit counts digit_base^weight
     std::uint16_t sign = 0;
@@ -43,6 +44,9 @@ struct NumericView {
         sign = load_u16(p + 4);
         dscale = load_i16(p + 6);
         digits = p + header_size;
+        valid = load_i16(p) >= 0 && dscale >= 0 && dscale <= max_dscale &&
+                (sign == sign_positive || sign == sign_negative || is_special());
+        for (int i = 0; valid && i < ndigits; ++i) valid = digit(i) >= 0 && digit(i) < digit_base;
     }
 
     /// Digit `i` (0 = most significant); zero outside the stored digits.
@@ -130,7 +134,7 @@ struct Decimal {
 
 std::optional<std::int64_t> numeric_to_int(std::string_view binary) noexcept {
     const NumericView n(binary);
-    if (n.is_special()) return std::nullopt;
+    if (!n.valid || n.is_special()) return std::nullopt;
     const bool negative = n.sign == sign_negative;
     for (int i = std::max(n.weight + 1, 0); i < n.ndigits; ++i)
         if (n.digit(i) != 0) return std::nullopt;
@@ -145,21 +149,26 @@ std::optional<std::int64_t> numeric_to_int(std::string_view binary) noexcept {
     return value;
 }
 
-void append_numeric_text(std::string& out, std::string_view binary) {
+bool append_numeric_text(std::string& out, std::string_view binary) {
     const NumericView n(binary);
-    if (n.sign == sign_nan) return void(out += "NaN");
-    if (n.sign == sign_positive_infinity) return void(out += "Infinity");
-    if (n.sign == sign_negative_infinity) return void(out += "-Infinity");
+    if (!n.valid) return false;
+    if (n.is_special()) {
+        out += n.sign == sign_nan                 ? "NaN"
+               : n.sign == sign_positive_infinity ? "Infinity"
+                                                  : "-Infinity";
+        return true;
+    }
     if (n.sign == sign_negative) out += '-';
     if (n.weight < 0) out += '0';
     for (int i = 0; i <= n.weight; ++i) append_digit_group(out, n.digit(i), i > 0);
-    if (n.dscale <= 0) return;
+    if (n.dscale <= 0) return true;
     out += '.';
     const auto fraction_start = out.size();
     for (int i = n.weight + 1; out.size() - fraction_start < static_cast<std::size_t>(n.dscale);
          ++i)
         append_digit_group(out, n.digit(i), true);
     out.resize(fraction_start + static_cast<std::size_t>(n.dscale));
+    return true;
 }
 
 
