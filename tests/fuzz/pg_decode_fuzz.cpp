@@ -6,8 +6,9 @@
 //
 // Input: byte 0 picks the column type, byte 1 bit 0 makes the value NULL, the rest is the
 // value. Fixed-width types get exactly their width (padded with zeros or cut), as the
-// server's binary send functions always send it; variable-width ones (numeric, text, bytea,
-// jsonb, ...) get the bytes as they are.
+// server's binary send functions always send it, unless byte 1 bit 1 asks for the bytes as
+// they are (a value of the wrong size must be refused, not read past its end);
+// variable-width ones (numeric, text, bytea, jsonb, ...) always get the bytes as they are.
 #include "contract.hpp"
 #include "read_all.hpp"
 
@@ -50,8 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size < 2) return 0;
     const auto& type = types[data[0] % std::size(types)];
     const bool is_null = (data[1] & 1) != 0;
+    const bool any_size = (data[1] & 2) != 0;
     std::string value(reinterpret_cast<const char*>(data + 2), size - 2);
-    if (type.width > 0) value.resize(static_cast<std::size_t>(type.width), '\0');
+    if (type.width > 0 && !any_size) value.resize(static_cast<std::size_t>(type.width), '\0');
 
     pg::ResultHandle result(PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK));
     char name[] = "v";

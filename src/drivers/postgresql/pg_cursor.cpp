@@ -21,6 +21,25 @@ namespace {
 
 constexpr char jsonb_version = 1;  // binary jsonb is this byte followed by the JSON text
 
+/// The size of a value of `type` in the binary format when it has one size, else 0.
+constexpr std::size_t fixed_binary_size(Oid type) noexcept {
+    switch (type) {
+    case oid::boolean: return 1;
+    case oid::int2: return 2;
+    case oid::int4:
+    case oid::oid:
+    case oid::float4:
+    case oid::date: return 4;
+    case oid::int8:
+    case oid::float8:
+    case oid::time:
+    case oid::timestamp:
+    case oid::timestamptz: return 8;
+    case oid::uuid: return 16;
+    default: return 0;
+    }
+}
+
 bool is_text_type(Oid type) {
     switch (type) {
     case oid::text:
@@ -159,9 +178,14 @@ bool PgCursor::is_null(int column) const {
 
 PgCursor::Field PgCursor::field(int column, std::string_view wanted) const {
     if (is_null(column)) raise_null_read(column_name(column), wanted, sql_);
-    return {{PQgetvalue(result_.get(), row_, column),
-             static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))},
-            column_types_[static_cast<std::size_t>(column)]};
+    const Field value{{PQgetvalue(result_.get(), row_, column),
+                       static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))},
+                      column_types_[static_cast<std::size_t>(column)]};
+    // The readers load fixed-size values without looking at their length: a value of
+    // another size would be read past its end (or half read), so it is refused here.
+    if (const auto size = fixed_binary_size(value.type); size != 0 && value.bytes.size() != size)
+        raise_invalid_binary_value(column_name(column), value.type, sql_);
+    return value;
 }
 
 void PgCursor::type_mismatch(int column, Oid type, std::string_view wanted) const {
