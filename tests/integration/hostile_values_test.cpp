@@ -1,8 +1,11 @@
 // Hostile values on both backends: quotes, SQL injection attempts, backslashes, NUL
-// bytes, LIKE wildcards, unicode and very long strings go in as inserted values, WHERE
-// comparison values, LIKE patterns, UPDATE SET values and text() bindings. Each comes
-// back unchanged, the tables survive with their row counts, and the SQL text never
-// holds a value: two statements that differ only in a value render identical SQL.
+// bytes, invalid UTF-8, LIKE wildcards, unicode and strings up to 1 MB go in as inserted
+// values (Core, bulk_insert, Session flush), WHERE comparison values, LIKE patterns,
+// UPDATE SET values, upserts, text() bindings and text primary keys. Each comes back
+// unchanged or is refused with a typed error (before sending, where the backend would
+// refuse it anyway), the tables survive with their row counts, and the SQL text never
+// holds a value: two statements that differ only in a value render identical SQL. Also:
+// LIKE's ESCAPE and autoescape, and the errors for the backends' size limits.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 
