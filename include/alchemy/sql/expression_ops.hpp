@@ -281,6 +281,8 @@ private:
     }
 
     auto make_affix(std::string_view text, bool any_before, bool any_after, bool escaped) const {
+        static_assert(detail::text_valued_v<Self>,
+                      "alchemy: contains()/startswith()/endswith() apply to text expressions only");
         std::string pattern = any_before ? "%" : "";
         pattern += escaped ? detail::escape_like(text, '\\') : std::string(text);
         if (any_after) pattern += '%';
