@@ -42,7 +42,8 @@ std::string_view class_name(std::string_view sqlstate) {
     if (cls == "42" || cls == "0A" || cls == "26" || cls == "34" || cls == "3D" || cls == "3F")
         return "ProgrammingError";
     if (cls == "25") return "InternalError";
-    if (cls == "08" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
+    if (cls == "54") return "ProgramLimitExceeded";
+    if (cls == "08" || cls == "40" || cls == "53" || cls == "55" ||
         cls == "57" || cls == "58" || cls == "HY")
         return "OperationalError";
     return "DatabaseError";
@@ -81,6 +82,7 @@ namespace {
     if (name == "ProgrammingError") raise.operator()<ProgrammingError>();
     // A lost connection is operational whatever the server said before it went.
     if (name == "OperationalError" || connection_invalidated) raise.operator()<OperationalError>();
+    if (name == "ProgramLimitExceeded") raise.operator()<ProgramLimitExceeded>();
     if (name == "ReadOnlySqlTransaction") raise.operator()<ReadOnlySqlTransaction>();
     if (name == "InternalError") raise.operator()<InternalError>();
     raise.operator()<DatabaseError>();

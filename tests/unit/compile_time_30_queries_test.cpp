@@ -98,9 +98,9 @@ TEST_CASE("thirty statements over one eight-field model render for both dialects
     check(sa::select(customer).where(email.is_null() || archived == true), "SELECT", 1);           // 4
     check(sa::select(id).where(email.is_not_null()).order_by(id.desc()), "SELECT", 0);              // 5
     check(sa::select(id, price).where(price.between(1.0, 9.5)).limit(10), "SELECT", 3);            // 6
-    check(sa::select(customer).where(customer.like("A%")).order_by(customer.asc()), "SELECT", 1);   // 7
-    check(sa::select(customer).where(customer.ilike("%inc")).distinct(), "SELECT", 1);              // 8
-    check(sa::select(id).where(customer.not_like("test%") && !(status == "void")), "SELECT", 2);    // 9
+    check(sa::select(customer).where(customer.like("A%")).order_by(customer.asc()), "SELECT", 2);   // 7
+    check(sa::select(customer).where(customer.ilike("%inc")).distinct(), "SELECT", 2);              // 8
+    check(sa::select(id).where(customer.not_like("test%") && !(status == "void")), "SELECT", 3);    // 9
     check(sa::select(id).where(status.in_(std::vector<std::string>{"open", "paid"})), "SELECT", 2); // 10
     check(sa::select(id).where(id.not_in(std::vector<std::int64_t>{1, 2, 3})), "SELECT", 3);        // 11
     check(sa::select(price * quantity, price - 1.0).where(quantity % 2 == 0), "SELECT", 3);        // 12
@@ -116,13 +116,13 @@ TEST_CASE("thirty statements over one eight-field model render for both dialects
               .limit(5),
           "SELECT", 3);                                                                              // 18
     check(sa::select(id, quantity + 1, price / 2.0).where(id >= 100 && id <= 200), "SELECT", 4);    // 19
-    check(sa::select(email).where(email.like("%@example.org")).distinct().limit(3), "SELECT", 2);  // 20
+    check(sa::select(email).where(email.like("%@example.org")).distinct().limit(3), "SELECT", 3);  // 20
     // UPDATE
     check(sa::update<Order>().values(status = "paid").where(id == 7), "UPDATE", 2);                    // 21
     check(sa::update<Order>().values(quantity = quantity + 1, price = price * 1.1).where(status == "open"),
           "UPDATE", 3);                                                                              // 22
     check(sa::update<Order>().values(email = sa::null, archived = true).where(email.like("%spam%")),
-          "UPDATE", 2);                                                                              // 23
+          "UPDATE", 3);                                                                              // 23
     check(sa::update<Order>().values(discount = 0.5).where(price > 100.0).returning(id, discount), "UPDATE", 2); // 24
     // DELETE
     check(sa::delete_<Order>().where(id == 9), "DELETE", 1);                                         // 25

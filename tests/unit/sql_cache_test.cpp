@@ -131,7 +131,7 @@ TEST_CASE("a fixed-shape select is rendered once per dialect and reused with oth
     const auto first = probe_select(18, "a%", 10).sql(sqlite());
     CHECK(renders<Shape>() == 1);
     CHECK(first ==
-          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= ?) AND ("sc_probes"."name" LIKE ?) ORDER BY "sc_probes"."name" LIMIT ?)");
+          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= ?) AND ("sc_probes"."name" LIKE ? ESCAPE ?) ORDER BY "sc_probes"."name" LIMIT ?)");
 
     for (std::int32_t i = 0; i < 20; ++i)
         CHECK(probe_select(i, "'); DROP TABLE sc_probes;--" + std::to_string(i), i).sql(sqlite()) == first);
@@ -140,7 +140,7 @@ TEST_CASE("a fixed-shape select is rendered once per dialect and reused with oth
     const auto for_pg = probe_select(21, "b%", 3).sql(pg());
     CHECK(renders<Shape>() == 2);
     CHECK(for_pg ==
-          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND ("sc_probes"."name" LIKE $2) ORDER BY "sc_probes"."name" LIMIT $3)");
+          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND ("sc_probes"."name" LIKE $2 ESCAPE $3) ORDER BY "sc_probes"."name" LIMIT $4)");
     CHECK(probe_select(1, "c", 1).sql(pg()) == for_pg);
     CHECK(probe_select(1, "c", 1).sql(sqlite()) == first);
     CHECK(renders<Shape>() == 2);
@@ -290,22 +290,35 @@ TEST_CASE("NULL tests render IS NULL and IS NOT NULL, also for == and != sa::nul
     CHECK(sa::select(name).where(email != sa::null).sql(pg()) == is_not_null);
 }
 
-TEST_CASE("LIKE binds its pattern, ILIKE is LIKE on SQLite", "[sql]") {
+TEST_CASE("LIKE binds its pattern and its escape character, ILIKE is LIKE on SQLite", "[sql]") {
     {
         const auto s = sa::select(id).where(name.like("a%"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE $1)");
+        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE $1 ESCAPE $2)");
+        // Another escape character, contains() and autoescape bind the same way: one statement text.
+        CHECK(sa::select(id).where(name.like("a!%", '!')).sql(pg()) == s.sql(pg()));
+        CHECK(sa::select(id).where(name.contains("50%", sa::autoescape)).sql(pg()) == s.sql(pg()));
+        CHECK(sa::select(id).where(name.startswith("a")).sql(sqlite()) == s.sql(sqlite()));
     }
     {
         const auto s = sa::select(id).where(name.not_like("a%"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE $1)");
+        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE $1 ESCAPE $2)");
     }
     {
         const auto s = sa::select(id).where(email.ilike("%@X.org"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" LIKE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" ILIKE $1)");
+        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" ILIKE $1 ESCAPE $2)");
     }
+}
+
+TEST_CASE("autoescape escapes %, _ and the escape character; a bad escape character is an ArgumentError",
+          "[sql]") {
+    CHECK(sa::detail::escape_like("100% a_b \\ c", '\\') == "100\\% a\\_b \\\\ c");
+    CHECK(sa::detail::escape_like("a!b%", '!') == "a!!b!%");
+    CHECK(sa::detail::escape_like("", '\\').empty());
+    CHECK_THROWS_AS(name.like("a", '\0'), sa::ArgumentError);
+    CHECK_THROWS_AS(name.like("a", static_cast<char>(0xC3)), sa::ArgumentError);
 }
 
 TEST_CASE("IN lists and BETWEEN render their placeholders, an empty IN list is a constant", "[sql]") {
@@ -433,8 +446,8 @@ TEST_CASE("UPDATE sets values and expressions, assigns NULL, and returns columns
     }
     {
         const auto s = sa::update<User>().values(score = 1.0).where(name.like("%x"));
-        CHECK(s.sql(sqlite()) == R"(UPDATE "sc_users" SET "score" = ? WHERE "sc_users"."name" LIKE ?)");
-        CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "score" = $1 WHERE "sc_users"."name" LIKE $2)");
+        CHECK(s.sql(sqlite()) == R"(UPDATE "sc_users" SET "score" = ? WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "score" = $1 WHERE "sc_users"."name" LIKE $2 ESCAPE $3)");
     }
 }
 

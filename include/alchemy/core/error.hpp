@@ -109,6 +109,14 @@ class OperationalError : public DatabaseError {
 public:
     using DatabaseError::DatabaseError;
 };
+/// A limit of the database was exceeded (SQLSTATE class 54, as psycopg's
+/// ProgramLimitExceeded): a value too large for a btree index row, a LIKE pattern longer
+/// than SQLite's, too many parameters. The message names the limit; the same statement
+/// with the same values fails again.
+class ProgramLimitExceeded : public OperationalError {
+public:
+    using OperationalError::OperationalError;
+};
 /// The transaction's state refuses the statement (SQLSTATE class 25, as psycopg2 and
 /// SQLAlchemy class it): not a lost connection, so retrying the same work does not help.
 class InternalError : public DatabaseError {

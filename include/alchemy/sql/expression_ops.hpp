@@ -1,8 +1,9 @@
-// The methods every expression has: .like .ilike .not_like .in_ .not_in .between
-// .is_null .is_not_null .asc .desc .label. Expression types inherit them from
-// expression_ops<Self>.
+// The methods every expression has: .like .ilike .not_like .contains .startswith
+// .endswith .in_ .not_in .between .is_null .is_not_null .asc .desc .label. Expression
+// types inherit them from expression_ops<Self>.
 #pragma once
 
+#include "alchemy/sql/detail/like_pattern.hpp"
 #include "alchemy/sql/expression.hpp"
 
 #include <array>
@@ -14,7 +15,9 @@
 
 namespace alchemy {
 
-/// x LIKE pattern [ESCAPE '\'] (text: LIKE, NOT LIKE, ILIKE, NOT ILIKE).
+/// x LIKE pattern ESCAPE escape (text: LIKE, NOT LIKE, ILIKE, NOT ILIKE). The escape
+/// character is always given, and bound: without it PostgreSQL escapes with \ and SQLite
+/// with nothing, so one pattern would match differently on the two backends.
 template <sql_expression E, sql_expression P, class Text>
 struct like_expression {
     using value_type = detail::comparison_t<E, P>;
@@ -23,16 +26,21 @@ struct like_expression {
 
     E operand;
     P pattern;
+    char escape = '\\';
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::like, Text::sql};
         n.children.push_back(operand.lower());
         n.children.push_back(pattern.lower());
+        n.children.emplace_back(detail::ast::Kind::parameter);
         return n;
     }
     void bind(ParamBuffer& out) const {
         operand.bind(out);
+        const auto first = out.size();
         pattern.bind(out);
+        detail::check_like_pattern(out.params().subspan(first), escape);
+        out.add_owned(Value(Param::of_text(std::string_view(&escape, 1))));
     }
 };
 
@@ -153,22 +161,47 @@ template <class E>
 inline constexpr bool text_valued_v = is_text_like_v<without_optional_t<typename E::value_type>>;
 }  // namespace detail
 
+/// The tag of contains/startswith/endswith that escapes `%`, `_` and `\` in the value,
+/// so user input matches literally (SQLAlchemy's autoescape=True).
+struct autoescape_t {
+    explicit autoescape_t() = default;
+};
+inline constexpr autoescape_t autoescape{};
+
 template <class Self>
 struct expression_ops {
-    /// SQL LIKE; `%` and `_` in the pattern are wildcards (the pattern is still bound).
+    /// SQL LIKE; `%` and `_` in the pattern are wildcards, and `escape` (default `\`)
+    /// makes the character after it literal, on both backends (ESCAPE is always sent).
+    /// The pattern is bound; a pattern value holding a NUL byte, or ending in an unpaired
+    /// escape character, is a DataError before anything is sent.
     template <class P>
-    auto like(P&& pattern) const { return make_like<detail::like_text>(std::forward<P>(pattern)); }
+    auto like(P&& pattern, char escape = '\\') const {
+        return make_like<detail::like_text>(std::forward<P>(pattern), escape);
+    }
     template <class P>
-    auto not_like(P&& pattern) const {
-        return make_like<detail::not_like_text>(std::forward<P>(pattern));
+    auto not_like(P&& pattern, char escape = '\\') const {
+        return make_like<detail::not_like_text>(std::forward<P>(pattern), escape);
     }
     /// Case-insensitive LIKE (PostgreSQL ILIKE; on SQLite, LIKE, which ignores ASCII case).
     template <class P>
-    auto ilike(P&& pattern) const { return make_like<detail::ilike_text>(std::forward<P>(pattern)); }
-    template <class P>
-    auto not_ilike(P&& pattern) const {
-        return make_like<detail::not_ilike_text>(std::forward<P>(pattern));
+    auto ilike(P&& pattern, char escape = '\\') const {
+        return make_like<detail::ilike_text>(std::forward<P>(pattern), escape);
     }
+    template <class P>
+    auto not_ilike(P&& pattern, char escape = '\\') const {
+        return make_like<detail::not_ilike_text>(std::forward<P>(pattern), escape);
+    }
+    /// LIKE '%' || text || '%' (also startswith: text || '%', endswith: '%' || text), the
+    /// pattern built from the value here. `%` and `_` in `text` stay wildcards, as in
+    /// SQLAlchemy; with sa::autoescape they, and `\`, match themselves.
+    auto contains(std::string_view text) const { return make_affix(text, true, true, false); }
+    auto contains(std::string_view text, autoescape_t) const { return make_affix(text, true, true, true); }
+    auto startswith(std::string_view text) const { return make_affix(text, false, true, false); }
+    auto startswith(std::string_view text, autoescape_t) const {
+        return make_affix(text, false, true, true);
+    }
+    auto endswith(std::string_view text) const { return make_affix(text, true, false, false); }
+    auto endswith(std::string_view text, autoescape_t) const { return make_affix(text, true, false, true); }
 
     /// x IN (values...) for values known at run time.
     template <class T>
@@ -238,11 +271,22 @@ private:
     }
 
     template <class Text, class P>
-    auto make_like(P&& pattern) const {
+    auto make_like(P&& pattern, char escape) const {
         static_assert(detail::text_valued_v<Self>,
                       "alchemy: like()/ilike() apply to text expressions only");
+        detail::check_like_escape(escape);
         using PE = detail::operand_t<Self, P>;
-        return like_expression<Self, PE, Text>{self(), detail::as_operand<Self>(std::forward<P>(pattern))};
+        return like_expression<Self, PE, Text>{self(), detail::as_operand<Self>(std::forward<P>(pattern)),
+                                               escape};
+    }
+
+    auto make_affix(std::string_view text, bool any_before, bool any_after, bool escaped) const {
+        static_assert(detail::text_valued_v<Self>,
+                      "alchemy: contains()/startswith()/endswith() apply to text expressions only");
+        std::string pattern = any_before ? "%" : "";
+        pattern += escaped ? detail::escape_like(text, '\\') : std::string(text);
+        if (any_after) pattern += '%';
+        return make_like<detail::like_text>(std::move(pattern), '\\');
     }
 
     template <bool Negated, class S>

@@ -5,6 +5,7 @@
 #include "core/printable.hpp"
 #include "drivers/postgresql/pg_binary.hpp"
 #include "drivers/postgresql/pg_numeric.hpp"
+#include "drivers/postgresql/pg_params.hpp"
 #include "drivers/postgresql/pg_types.hpp"
 
 #include <fmt/format.h>
@@ -74,6 +75,8 @@ void append_text(std::string& out, std::string_view text, const CopyTarget& targ
         // 22021: character_not_in_repertoire, what the server says about NUL in text.
         raise_bad_value("22021",
                         "the text contains a NUL byte, which PostgreSQL text cannot store", target);
+    if (const auto at = invalid_utf8_at(text); at != std::string_view::npos)
+        raise_bad_value("22021", fmt::format("the text is not valid UTF-8 (from byte {})", at), target);
     out += text;
 }
 

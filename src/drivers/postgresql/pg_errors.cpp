@@ -138,6 +138,16 @@ void raise_text_parameter_with_nul(int index, std::string_view sql) {
         std::string(sql));
 }
 
+void raise_text_parameter_not_utf8(int index, std::size_t offset, std::string_view sql) {
+    // 22021: character_not_in_repertoire, what the server says of a bad byte sequence.
+    throw_database_error(
+        "22021",
+        fmt::format("text parameter ${} is not valid UTF-8 (from byte {}), which PostgreSQL refuses in "
+                    "text; bind it as a blob (bytea) instead, or fix its encoding",
+                    index, offset),
+        std::string(sql));
+}
+
 void raise_parameter_out_of_range(int index, std::string_view what, std::string_view sql) {
     // 22008: datetime_field_overflow.
     throw_database_error(

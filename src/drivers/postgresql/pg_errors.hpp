@@ -58,6 +58,8 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 /// DataError: text parameter `index` (1-based) holds a NUL byte, which PostgreSQL text
 /// cannot store (libpq would silently cut the value there).
 [[noreturn]] void raise_text_parameter_with_nul(int index, std::string_view sql);
+/// DataError: text parameter `index` (1-based) is not valid UTF-8 from byte `offset` on.
+[[noreturn]] void raise_text_parameter_not_utf8(int index, std::size_t offset, std::string_view sql);
 /// DataError: date or timestamp parameter `index` (1-based) is outside PostgreSQL's range.
 [[noreturn]] void raise_parameter_out_of_range(int index, std::string_view what,
                                                std::string_view sql);
@@ -65,9 +67,9 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 /// ProgrammingError: COPY FROM STDIN / TO STDOUT, which needs a data stream that
 /// execute() does not provide.
 [[noreturn]] void raise_copy_unsupported(std::string_view sql);
-/// OperationalError: a text or blob parameter beyond the server's 1 GB field limit.
+/// ProgramLimitExceeded: a text or blob parameter beyond the server's 1 GB field limit.
 [[noreturn]] void raise_parameter_too_large(int index, std::string_view sql);
-/// OperationalError: more parameters than the protocol's limit of 65535.
+/// ProgramLimitExceeded: more parameters than the protocol's limit of 65535.
 [[noreturn]] void raise_too_many_parameters(std::size_t count, std::string_view sql);
 
 }  // namespace alchemy::detail::pg

@@ -38,6 +38,33 @@ std::size_t encoded_size(const Param& p) {
 
 }  // namespace
 
+std::size_t invalid_utf8_at(std::string_view text) noexcept {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t size = text.size();
+    auto continuation = [&](std::size_t at, unsigned char low = 0x80, unsigned char high = 0xBF) {
+        return at < size && bytes[at] >= low && bytes[at] <= high;
+    };
+    std::size_t i = 0;
+    while (i < size) {
+        const unsigned char lead = bytes[i];
+        std::size_t length = 0;
+        if (lead < 0x80) length = 1;
+        else if (lead >= 0xC2 && lead <= 0xDF) length = continuation(i + 1) ? 2 : 0;
+        else if (lead == 0xE0) length = continuation(i + 1, 0xA0) && continuation(i + 2) ? 3 : 0;
+        else if (lead == 0xED) length = continuation(i + 1, 0x80, 0x9F) && continuation(i + 2) ? 3 : 0;
+        else if (lead >= 0xE1 && lead <= 0xEF) length = continuation(i + 1) && continuation(i + 2) ? 3 : 0;
+        else if (lead == 0xF0)
+            length = continuation(i + 1, 0x90) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+        else if (lead >= 0xF1 && lead <= 0xF3)
+            length = continuation(i + 1) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+        else if (lead == 0xF4)
+            length = continuation(i + 1, 0x80, 0x8F) && continuation(i + 2) && continuation(i + 3) ? 4 : 0;
+        if (length == 0) return i;
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
 void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
     if (params.size() > max_parameters) raise_too_many_parameters(params.size(), sql);
     types_.clear();
@@ -81,6 +108,8 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
         case ParamType::text:
             if (std::memchr(p.bytes.data(), '\0', p.bytes.size()))
                 raise_text_parameter_with_nul(index, sql);
+            if (const auto at = invalid_utf8_at(p.bytes); at != std::string_view::npos)
+                raise_text_parameter_not_utf8(index, at, sql);
             format = text_format;
             buffer_ += p.bytes;
             buffer_ += '\0';

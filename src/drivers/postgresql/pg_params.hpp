@@ -14,6 +14,12 @@
 
 namespace alchemy::detail::pg {
 
+/// The offset of the first byte of `text` that does not start a well-formed UTF-8
+/// character (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF, as the
+/// server checks), or std::string_view::npos if there is none. alchemy's connections use
+/// client_encoding UTF8, so such text would be refused by the server, after it was sent.
+std::size_t invalid_utf8_at(std::string_view text) noexcept;
+
 /// Encodes values in binary with explicit type OIDs, except text, which goes in text
 /// format with an unspecified type so the server infers the column's type (a text
 /// parameter can fill an integer, uuid or json column). NULL is a null pointer.

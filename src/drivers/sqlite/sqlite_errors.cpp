@@ -5,6 +5,8 @@
 #include "alchemy/core/error.hpp"
 #include "core/printable.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <utility>
 
@@ -13,7 +15,7 @@ namespace {
 
 // SQLITE_ERROR covers every compile-time failure; its message is the only detail.
 std::string_view sqlstate_for_generic_error(std::string_view message) noexcept {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> fragments{{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> fragments{{
         {"syntax error", "42601"},
         {"incomplete input", "42601"},
         {"no such table", "42P01"},
@@ -23,6 +25,9 @@ std::string_view sqlstate_for_generic_error(std::string_view message) noexcept {
         {"no such index", "42704"},
         {"duplicate column name", "42701"},
         {"already exists", "42P07"},
+        // A LIKE or GLOB pattern longer than SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 54000,
+        // program_limit_exceeded, as PostgreSQL reports its own limits.
+        {"pattern too complex", "54000"},
     }};
     if (message.starts_with("near ")) return "42601";
     for (const auto& [fragment, sqlstate] : fragments)
@@ -83,6 +88,11 @@ void raise_error(Handle& handle, int extended_code, std::string message, std::st
     const bool fatal = is_fatal(extended_code);
     if (fatal) handle.broken = true;
     std::string sqlstate(sqlstate_for(extended_code, message));
+    if (sqlstate == "54000" && handle.db)
+        // SQLite's text does not say which limit: name it, with this connection's value.
+        message += fmt::format(" (the pattern is longer than SQLite's LIKE pattern limit, "
+                               "SQLITE_LIMIT_LIKE_PATTERN_LENGTH = {} bytes)",
+                               sqlite3_limit(handle.db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, -1));
     // SQLite's messages may quote values: a CHECK or RAISE() text, a file name.
     throw_database_error(std::move(sqlstate), printable(message), std::string(sql), fatal);
 }
