@@ -40,6 +40,15 @@ struct Article {
     Audit audit{};
 };
 
+/// The conventions apply to a mixin's fields: `id` is the primary key.
+struct Ids {
+    std::int64_t id = 0;
+};
+struct Label {
+    Ids ids{};
+    std::string text{};
+};
+
 /// A second model sharing the same mixin: each gets its own columns and index.
 struct Comment {
     std::int64_t id = 0;
@@ -105,6 +114,10 @@ TEST_CASE("a mixin's fields are columns of each model that embeds it, with the m
     REQUIRE(articles.indexes.size() == 1);
     CHECK(articles.indexes[0].name == "ix_articles_created_at");
     CHECK(articles.unique_constraints.size() == 1);
+
+    STATIC_REQUIRE(sa::model_info<mixins::Label>::primary_key_count == 1);
+    STATIC_REQUIRE(sa::model_info<mixins::Label>::columns[0].name == "id");
+    STATIC_REQUIRE(sa::model_info<mixins::Label>::columns[0].autoincrement);
 
     const auto comments = sa::table_of<Comment>();
     CHECK(column_names(comments) == std::vector<std::string>{"id", "body", "created_at", "updated_at"});

@@ -382,6 +382,9 @@ public:
     /// WHERE field = value: filter_by(&User::name, "ann"); an empty optional means IS NULL.
     template <class F, class V>
     auto filter_by(F T::*member, V&& value) const {
+        static_assert(!detail::is_mixin_v<F>,
+                      "alchemy: filter_by() names a member that holds a mixin; filter on one of its "
+                      "columns with filter(sa::col<&T::mixin, &Mixin::field> == value)");
         static_assert(detail::compatible_values<F, std::remove_cvref_t<V>>(),
                       "alchemy: filter_by() compares a field with a value of another type");
         detail::field_equals<T, F> condition{detail::column_of_member(member), F(std::forward<V>(value))};

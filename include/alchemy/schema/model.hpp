@@ -55,9 +55,11 @@ inline constexpr bool always_false = false;
 
 /// A struct of columns that a model embeds as a member (a Timestamps mixin): its fields
 /// become columns of the model, as a SQLAlchemy mixin's do.
+/// Standard library aggregates (std::array, std::pair, ...) are not mixins: they keep
+/// the "type alchemy cannot store" message.
 template <class F>
-inline constexpr bool is_mixin_v =
-    !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> && std::is_aggregate_v<F>;
+inline constexpr bool is_mixin_v = !is_relationship_v<F> && !column_field<F> && std::is_class_v<F> &&
+                                   std::is_aggregate_v<F> && !qualified_type_name<F>().starts_with("std::");
 
 template <class T, fixed_string Name, class F>
 consteval bool check_field();
@@ -174,6 +176,9 @@ consteval bool check_option_field() {
     static_assert(!is_relationship_v<typename member_pointer_traits<M>::field>,
                   "alchemy: an option in sa::mapping<T> names a relationship (BelongsTo, HasMany, "
                   "HasOne, ManyToMany); name its foreign-key column (e.g. &Post::user_id) instead");
+    static_assert(!is_mixin_v<typename member_pointer_traits<M>::field>,
+                  "alchemy: an option names a member that holds a mixin (several columns); give "
+                  "options to the mixin's columns in its own sa::mixin(...) mapping");
     return true;
 }
 
@@ -198,7 +203,7 @@ struct model_columns {
                 return c;
             if (mixin_at != ColumnSpec::not_embedded && c.field == mixin_at && c.mixin_field == field) return c;
         }
-        return columns[0];  // unreachable: check_option_field() ruled out non-columns
+        throw "unreachable: check_option_field() ruled out members that are not columns";
     }
 };
 

@@ -59,7 +59,11 @@ Failure describe_failure(const PGconn* connection, const PGresult* result) {
         if (result) failure.message = libpq_message(PQresultErrorMessage(result));
         if (failure.message.empty()) failure.message = libpq_message(PQerrorMessage(connection));
     }
-    const bool connection_lost = PQstatus(connection) == CONNECTION_BAD;
+    // A FATAL error ends the server session. When it arrives while libpq awaits no result
+    // (the server shutting down between two statements), libpq reports it without its
+    // fields, and the connection's status may not say BAD yet.
+    const bool fatal_without_fields = failure.sqlstate.empty() && failure.message.starts_with("FATAL:");
+    const bool connection_lost = PQstatus(connection) == CONNECTION_BAD || fatal_without_fields;
     if (failure.sqlstate.empty())
         // HY000 is the generic client-side error: libpq refused the call itself.
         failure.sqlstate = connection_lost ? "08006" : "HY000";
