@@ -22,6 +22,7 @@ const fs::path& versions_dir() {
     struct Dir {
         fs::path path;
         Dir() {
+            // mkdtemp() replaces the trailing XXXXXX with a unique suffix.
             std::string name = (fs::temp_directory_path() / "alchemy-fuzz-revision-XXXXXX").string();
             if (!mkdtemp(name.data())) std::abort();
             path = name;
