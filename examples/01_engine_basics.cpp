@@ -1,4 +1,4 @@
-// The seed's set-up and core in C++: create an engine, create a table with text(),
+// The tutorial's set-up and core in C++: create an engine, create a table with text(),
 // insert with bound parameters, query typed rows, and use a transaction.
 //
 // Runs on SQLite by default; set DATABASE_URL to try PostgreSQL, e.g.
@@ -12,7 +12,7 @@ namespace sa = alchemy;
 
 int main() {
     const char* env_url = std::getenv("DATABASE_URL");
-    // pool_size/max_overflow as in the seed's "Database Pooling" section.
+    // pool_size/max_overflow as in the tutorial's "Database Pooling" section.
     auto engine = sa::create_engine(env_url ? env_url : "sqlite:///engine_basics.db",
                                     {.pool_size = 10, .max_overflow = 20, .echo = true});
     fmt::print("engine on {} ({})\n", engine.url(), engine.dialect().name());

@@ -1,4 +1,4 @@
-// The seed's "Models" section in C++, with the one-to-one and many-to-many models of its
+// The tutorial's "Models" section in C++, with the one-to-one and many-to-many models of its
 // "Relations" section: declare models as plain structs, print the DDL they make for both
 // dialects, create the tables, insert rows and read them back, and let a constraint the
 // mapping declared refuse a bad row.

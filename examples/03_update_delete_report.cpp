@@ -1,4 +1,4 @@
-// The seed's "Update" and "Delete" sections at Core level, plus a report query:
+// The tutorial's "Update" and "Delete" sections at Core level, plus a report query:
 //
 //   upd = update(User).where(User.name == 'John').values(nickname='new_nickname')
 //   del_stmt = delete(User).where(User.name == 'John')

@@ -1,4 +1,4 @@
-// The seed's "CRUD" section with the ORM Session:
+// The tutorial's "CRUD" section with the ORM Session:
 //
 //   Session = sessionmaker(bind=engine)
 //   with Session() as session:
@@ -76,7 +76,7 @@ int main() {
         fmt::print("get() returns the same object: {}\n", again == john);
     }
 
-    {   // Update in bulk: one UPDATE ... WHERE; synchronize_session none, as in the seed.
+    {   // Update in bulk: one UPDATE ... WHERE; synchronize_session none, as in the tutorial.
         auto session = Session();
         const auto n = session.query<User>()
                            .filter(sa::col<&User::username> == "John")

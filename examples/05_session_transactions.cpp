@@ -1,4 +1,4 @@
-// The seed's "Transactions" section: begin, commit, and rollback when something fails.
+// The tutorial's "Transactions" section: begin, commit, and rollback when something fails.
 //
 //   session = Session()
 //   try:
@@ -39,7 +39,7 @@ using bank::Account;
 
 namespace {
 
-/// The seed's try / except / finally, as C++.
+/// The tutorial's try / except / finally, as C++.
 void transfer(sa::SessionMaker& Session, std::string_view from, std::string_view to, std::int64_t amount) {
     auto session = Session();
     try {

@@ -1,4 +1,4 @@
-// The seed's "Relations" section with the ORM Session:
+// The tutorial's "Relations" section with the ORM Session:
 //
 //   # Many to One
 //   user_id = Column(Integer, ForeignKey('users.id'))

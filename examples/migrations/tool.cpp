@@ -1,12 +1,12 @@
 // The migration tool of an application, as Alembic users know it: one small program over
 // the application's models, with init, revision --autogenerate, upgrade, downgrade,
-// current, history, heads, stamp and check (walkthrough.sh runs the seed's commands).
+// current, history, heads, stamp and check (walkthrough.sh runs the tutorial's commands).
 //
 //   ./example_migrations init migrations
 //   ./example_migrations revision --autogenerate -m "Add User Table"
 //   ./example_migrations upgrade head
 //
-// The models are the seed's: users, their one-to-one profiles, and groups joined to
+// The models are the tutorial's: users, their one-to-one profiles, and groups joined to
 // users many-to-many through user_group.
 #include <alchemy/alchemy.hpp>
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# examples/migrations/walkthrough.sh — the seed's migration commands, run with the
+# examples/migrations/walkthrough.sh — the tutorial's migration commands, run with the
 # example migration tool (tool.cpp) in a fresh temporary directory on SQLite:
 # init, revision --autogenerate, upgrade head, current, history, downgrade -1,
 # upgrade head, check. Shows each command and its output; fails as soon as a step fails

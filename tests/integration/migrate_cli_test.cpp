@@ -33,7 +33,7 @@ using Strings = std::vector<std::string>;
 namespace migrate_v1 {
 struct User {
     std::int64_t id = 0;
-    std::optional<std::string> name{};      // the seed's Column(String): NULL-able
+    std::optional<std::string> name{};      // the tutorial's Column(String): NULL-able
     std::optional<std::string> nickname{};  // dropped in v2
 };
 }  // namespace migrate_v1
@@ -203,7 +203,7 @@ migrate::Revision hand_written(const std::string& message, const Strings& upgrad
 
 }  // namespace
 
-TEST_CASE("the seed's migration flow: init, autogenerate, upgrade, downgrade", "[migrate]") {
+TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade", "[migrate]") {
     auto backend = GENERATE(from_range(backends()));
     WorkDir work;
     EnvVar url("DATABASE_URL", backend.url);

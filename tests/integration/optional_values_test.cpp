@@ -1,7 +1,7 @@
 // std::optional values in statements, on both backends: an optional assigned in
 // update().values() writes its value or NULL, and `col == optional` / `col != optional` are
 // NULL-safe (IS NOT DISTINCT FROM; IS on SQLite) with one SQL text for both cases. Also
-// the seed's spellings around them: update().values() before or after where(), and the
+// the tutorial's spellings around them: update().values() before or after where(), and the
 // query's update() with synchronize_session last.
 #include "support/backends.hpp"
 

@@ -1,4 +1,4 @@
-// The ORM Session on both backends: the seed's CRUD and transaction flows, sessionmaker
+// The ORM Session on both backends: the tutorial's CRUD and transaction flows, sessionmaker
 // options, object states, the identity map, dirty tracking, expire/refresh, merge and
 // the transaction guards. Flush internals are in session_unit_of_work_test.cpp, queries
 // in session_query_test.cpp.
@@ -95,9 +95,9 @@ bool has_line_starting_with(const std::vector<std::string>& lines, std::string_v
 
 }  // namespace
 
-// The seed's CRUD ------------------------------------------------------------------------------
+// The tutorial's CRUD ------------------------------------------------------------------------------
 
-TEST_CASE("the seed's CRUD flow runs through sessions: add, query, update, bulk update, delete") {
+TEST_CASE("the tutorial's CRUD flow runs through sessions: add, query, update, bulk update, delete") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     sa::metadata<User>().create_all(engine);
@@ -140,7 +140,7 @@ TEST_CASE("the seed's CRUD flow runs through sessions: add, query, update, bulk 
         CHECK(age_in_database(engine, john_id) == 31);
     }
 
-    {  // Update in bulk, as the seed does (synchronize_session=False).
+    {  // Update in bulk, as the tutorial does (synchronize_session=False).
         auto session = Session();
         const auto matched = session.query<User>()
                                  .filter(sa::col<&User::name> == "John")
@@ -165,7 +165,7 @@ TEST_CASE("the seed's CRUD flow runs through sessions: add, query, update, bulk 
     CHECK(count_users(engine) == 2);
 }
 
-TEST_CASE("the seed's try/commit/except/rollback/finally writes nothing when a statement fails") {
+TEST_CASE("the tutorial's try/commit/except/rollback/finally writes nothing when a statement fails") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     sa::metadata<User>().create_all(engine);
@@ -204,7 +204,7 @@ TEST_CASE("the seed's try/commit/except/rollback/finally writes nothing when a s
     CHECK(count_users(engine) == 2);
 }
 
-TEST_CASE("the seed's transaction pattern rolls back when C++ code fails after a flush") {
+TEST_CASE("the tutorial's transaction pattern rolls back when C++ code fails after a flush") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     sa::metadata<User>().create_all(engine);

@@ -1,5 +1,5 @@
 // The compile-time mapping: conventions, overrides, and the Table it describes.
-#include "support/seed_models.hpp"
+#include "support/tutorial_models.hpp"
 
 #include <alchemy/alchemy.hpp>
 
@@ -84,7 +84,7 @@ TEST_CASE("id is the autoincrement primary key by convention, the mapping can re
     STATIC_REQUIRE(setting::primary_key_count == 1);
     STATIC_REQUIRE(setting::columns[setting::primary_key[0]].name == "key");
     STATIC_REQUIRE(!setting::columns[0].autoincrement);  // a text key is never generated
-    using link = sa::model_info<seed::UserGroup>;
+    using link = sa::model_info<tutorial::UserGroup>;
     STATIC_REQUIRE(link::primary_key_count == 2);
     STATIC_REQUIRE(!link::columns[0].autoincrement);
 }
@@ -122,14 +122,14 @@ TEST_CASE("table_of describes constraints with conventional names") {
     CHECK(posts.indexes[0].name == "posts_by_title");
 }
 
-TEST_CASE("the seed's association table gets a composite key and two foreign keys") {
-    const auto link = sa::table_of<seed::UserGroup>();
+TEST_CASE("the tutorial's association table gets a composite key and two foreign keys") {
+    const auto link = sa::table_of<tutorial::UserGroup>();
     CHECK(link.name == "user_group");
     CHECK(link.primary_key.columns == std::vector<std::string>{"user_id", "group_id"});
     REQUIRE(link.foreign_keys.size() == 2);
     CHECK(link.foreign_keys[0].referred_table == "users");
     CHECK(link.foreign_keys[1].referred_table == "groups");
-    const auto md = sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>();
+    const auto md = sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>();
     CHECK(md.tables().size() == 4);
 }
 

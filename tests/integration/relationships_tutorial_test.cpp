@@ -1,9 +1,9 @@
-// The seed's Relations section through the Session, with the seed's own models
-// (support/seed_models.hpp): one-to-one with uselist=False (User <-> UserProfile) and
+// The tutorial's Relations section through the Session, with the tutorial's own models
+// (support/tutorial_models.hpp): one-to-one with uselist=False (User <-> UserProfile) and
 // many-to-many through user_group (User <-> Group): create, load, walk both ways,
 // change, unlink. Statement counts come from the echo sink.
 #include "support/backends.hpp"
-#include "support/seed_models.hpp"
+#include "support/tutorial_models.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,11 +30,11 @@ std::vector<std::string> names(const Collection& objects) {
 std::vector<std::pair<std::string, std::string>> memberships(sa::Engine& engine) {
     auto conn = engine.connect();
     std::vector<std::pair<std::string, std::string>> out;
-    for (auto [user, group] : conn.execute(sa::select(sa::col<&seed::User::name>, sa::col<&seed::Group::name>)
-                                               .select_from<seed::UserGroup>()
-                                               .join<seed::User>(sa::col<&seed::User::id> == sa::col<&seed::UserGroup::user_id>)
-                                               .join<seed::Group>(sa::col<&seed::Group::id> ==
-                                                                  sa::col<&seed::UserGroup::group_id>)))
+    for (auto [user, group] : conn.execute(sa::select(sa::col<&tutorial::User::name>, sa::col<&tutorial::Group::name>)
+                                               .select_from<tutorial::UserGroup>()
+                                               .join<tutorial::User>(sa::col<&tutorial::User::id> == sa::col<&tutorial::UserGroup::user_id>)
+                                               .join<tutorial::Group>(sa::col<&tutorial::Group::id> ==
+                                                                  sa::col<&tutorial::UserGroup::group_id>)))
         out.emplace_back(user, group);
     std::sort(out.begin(), out.end());
     return out;
@@ -44,20 +44,20 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 }  // namespace
 
-TEST_CASE("the seed's many-to-many: users and groups through user_group") {
+TEST_CASE("the tutorial's many-to-many: users and groups through user_group") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture capture;
     auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-    sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
     {
         sa::Session session(engine);
-        auto ann = session.add(seed::User{.name = "ann"});
-        auto admins = session.add(seed::Group{.name = "admins"});
+        auto ann = session.add(tutorial::User{.name = "ann"});
+        auto admins = session.add(tutorial::Group{.name = "admins"});
         ann->groups.add(admins);
         CHECK(admins->users.contains(ann));   // the other side at once
-        auto staff = ann->groups.add(seed::Group{.name = "staff"});
+        auto staff = ann->groups.add(tutorial::Group{.name = "staff"});
         CHECK(sa::inspect(staff).pending());  // save-update
-        auto bob = std::make_shared<seed::User>(seed::User{.name = "bob"});
+        auto bob = std::make_shared<tutorial::User>(tutorial::User{.name = "bob"});
         staff->users.add(bob);
         CHECK(sa::inspect(bob).pending());
         CHECK(names(bob->groups) == std::vector<std::string>{"staff"});
@@ -69,9 +69,9 @@ TEST_CASE("the seed's many-to-many: users and groups through user_group") {
         // joinedload: users LEFT OUTER JOIN user_group LEFT OUTER JOIN groups, one statement.
         sa::Session session(engine);
         capture.lines.clear();
-        auto users = session.query<seed::User>()
-                         .order_by(sa::col<&seed::User::id>)
-                         .options(sa::joinedload<&seed::User::groups>())
+        auto users = session.query<tutorial::User>()
+                         .order_by(sa::col<&tutorial::User::id>)
+                         .options(sa::joinedload<&tutorial::User::groups>())
                          .all();
         REQUIRE(users.size() == 2);
         CHECK(names(users[0]->groups) == std::vector<std::string>{"admins", "staff"});
@@ -83,7 +83,7 @@ TEST_CASE("the seed's many-to-many: users and groups through user_group") {
     {
         sa::Session session(engine);
         capture.lines.clear();
-        auto users = session.query<seed::User>().order_by(sa::col<&seed::User::id>).all();
+        auto users = session.query<tutorial::User>().order_by(sa::col<&tutorial::User::id>).all();
         CHECK(names(users[0]->groups) == std::vector<std::string>{"admins", "staff"});
         CHECK(names(users[1]->groups) == std::vector<std::string>{"staff"});
         // users, then user_group for both users, then the groups: not 1 + N
@@ -98,63 +98,63 @@ TEST_CASE("the seed's many-to-many: users and groups through user_group") {
         auto admins = users[0]->groups[0]->name == "admins" ? users[0]->groups[0] : users[0]->groups[1];
         CHECK(users[0]->groups.remove(admins));
         CHECK(admins->users.empty());
-        users[0]->groups.add(seed::Group{.name = "ops"});
+        users[0]->groups.add(tutorial::Group{.name = "ops"});
         session.commit();
     }
     CHECK(memberships(engine) == Pairs{{"ann", "ops"}, {"ann", "staff"}});
 }
 
-TEST_CASE("the seed's one-to-one: a user's profile, uselist=False") {
+TEST_CASE("the tutorial's one-to-one: a user's profile, uselist=False") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
     {
         sa::Session session(engine);
-        auto ann = session.add(seed::User{.name = "ann"});
-        ann->profile = std::make_shared<seed::UserProfile>(seed::UserProfile{.bio = "hello"});
+        auto ann = session.add(tutorial::User{.name = "ann"});
+        ann->profile = std::make_shared<tutorial::UserProfile>(tutorial::UserProfile{.bio = "hello"});
         CHECK(ann->profile->user.get() == ann);
         session.commit();
     }
     sa::Session session(engine);
-    auto ann = session.query<seed::User>().one();
+    auto ann = session.query<tutorial::User>().one();
     REQUIRE(ann->profile);
     CHECK(ann->profile->bio == "hello");
     CHECK(ann->profile->user.get() == ann);
-    auto profile = session.query<seed::UserProfile>().one();
+    auto profile = session.query<tutorial::UserProfile>().one();
     CHECK(profile == ann->profile.get());
     // A second profile replaces the first, whose user_id is then NULL... which this
     // schema's NOT NULL user_id refuses: the flush fails and leaves the rows as they were.
-    ann->profile = std::make_shared<seed::UserProfile>(seed::UserProfile{.bio = "second"});
+    ann->profile = std::make_shared<tutorial::UserProfile>(tutorial::UserProfile{.bio = "second"});
     CHECK_FALSE(profile->user);
     CHECK_THROWS_AS(session.commit(), sa::FlushError);
     session.rollback();
-    CHECK(session.query<seed::UserProfile>().count() == 1);
+    CHECK(session.query<tutorial::UserProfile>().count() == 1);
 }
 
 TEST_CASE("users and groups that link to each other both ways are freed when the program drops them") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    sa::metadata<seed::User, seed::UserProfile, seed::Group, seed::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
     {
         sa::Session session(engine);
-        std::vector<std::shared_ptr<seed::Group>> groups;
-        for (int g = 0; g < 10; ++g) groups.push_back(session.add(seed::Group{.name = "g" + std::to_string(g)}));
+        std::vector<std::shared_ptr<tutorial::Group>> groups;
+        for (int g = 0; g < 10; ++g) groups.push_back(session.add(tutorial::Group{.name = "g" + std::to_string(g)}));
         for (int u = 0; u < 100; ++u) {
-            auto user = session.add(seed::User{.name = "u" + std::to_string(u)});
+            auto user = session.add(tutorial::User{.name = "u" + std::to_string(u)});
             for (int g = 0; g < 10; g += 1 + u % 3) user->groups.add(groups[static_cast<std::size_t>(g)]);
         }
         session.commit();
     }
-    std::weak_ptr<seed::User> some_user;
-    std::weak_ptr<seed::Group> some_group;
+    std::weak_ptr<tutorial::User> some_user;
+    std::weak_ptr<tutorial::Group> some_group;
     {
         sa::Session session(engine);
-        auto users = session.query<seed::User>().all();
-        auto groups = session.query<seed::Group>().all();
+        auto users = session.query<tutorial::User>().all();
+        auto groups = session.query<tutorial::Group>().all();
         std::size_t links = 0;
         for (const auto& u : users) links += u->groups.size();
         for (const auto& g : groups)
-            for (const auto& u : g->users) CHECK(std::find_if(u.groups.begin(), u.groups.end(), [&](const seed::Group& x) {
+            for (const auto& u : g->users) CHECK(std::find_if(u.groups.begin(), u.groups.end(), [&](const tutorial::Group& x) {
                                                     return &x == g.get();
                                                 }) != u.groups.end());
         CHECK(links > 100);

@@ -1,10 +1,10 @@
-// The seed's models in C++: users with id and name; users and profiles one-to-one;
+// The tutorial's models in C++: users with id and name; users and profiles one-to-one;
 // users and groups many-to-many through the association table user_group.
 #pragma once
 
 #include <alchemy/alchemy.hpp>
 
-namespace seed {
+namespace tutorial {
 
 struct UserProfile;
 struct Group;
@@ -37,15 +37,15 @@ struct UserGroup {
     alchemy::BelongsTo<Group> group{};
 };
 
-}  // namespace seed
+}  // namespace tutorial
 
 template <>
-inline constexpr auto alchemy::mapping<seed::User> = alchemy::table("users");
+inline constexpr auto alchemy::mapping<tutorial::User> = alchemy::table("users");
 template <>
-inline constexpr auto alchemy::mapping<seed::UserProfile> =
-    alchemy::table("profiles", alchemy::unique(&seed::UserProfile::user_id));
+inline constexpr auto alchemy::mapping<tutorial::UserProfile> =
+    alchemy::table("profiles", alchemy::unique(&tutorial::UserProfile::user_id));
 template <>
-inline constexpr auto alchemy::mapping<seed::Group> = alchemy::table("groups");
+inline constexpr auto alchemy::mapping<tutorial::Group> = alchemy::table("groups");
 template <>
-inline constexpr auto alchemy::mapping<seed::UserGroup> = alchemy::table(
-    "user_group", alchemy::primary_key(&seed::UserGroup::user_id, &seed::UserGroup::group_id));
+inline constexpr auto alchemy::mapping<tutorial::UserGroup> = alchemy::table(
+    "user_group", alchemy::primary_key(&tutorial::UserGroup::user_id, &tutorial::UserGroup::group_id));
