@@ -130,6 +130,23 @@ TEST_CASE("a registered dialect gets an id of its own and its own cached SQL for
     CHECK(sa::detail::sql_cache<Shape>::renders() == 3);
 }
 
+TEST_CASE("a backend name is registered once, and an unknown one is refused naming the known ones",
+          "[dialect]") {
+    const auto& mine = lite3();
+    const auto& driver = sa::driver_for(sa::make_url("lite3:///x.db"));
+    CHECK(&driver.dialect() == &mine);
+    CHECK_THROWS_MATCHES(sa::register_driver("lite3", driver), sa::ArgumentError,
+                         Catch::Message("alchemy: a driver for backend 'lite3' is already registered"));
+    CHECK_THROWS_MATCHES(sa::register_driver("sqlite", driver), sa::ArgumentError,
+                         Catch::Message("alchemy: a driver for backend 'sqlite' is already registered"));
+    CHECK_THROWS_AS(sa::register_driver("lite3+x", driver), sa::ArgumentError);
+    CHECK_THROWS_AS(sa::register_driver("", driver), sa::ArgumentError);
+    CHECK_THROWS_MATCHES(
+        sa::driver_for(sa::make_url("nosuch://ann:s3cret@db.example/app")), sa::ArgumentError,
+        Catch::Message("alchemy: unknown database backend 'nosuch' in URL 'nosuch://ann:***@db.example/app'; "
+                       "known: lite3, postgres, postgresql, sqlite"));
+}
+
 TEST_CASE("a registered dialect's batches follow its own parameter limit", "[dialect]") {
     CHECK(sa::detail::rows_per_statement(lite3(), 3) == 333);
     CHECK(sa::detail::rows_per_statement(sqlite(), 3) == 1000);
@@ -171,4 +188,9 @@ TEST_CASE("an Engine on a registered backend's URL creates a table, inserts and 
     CHECK(rows == std::vector<Row>{{"anvil", 50}, {"lamp", 3}});
     // "?1", "?2" and OFFSET after LIMIT -1, as SQLite runs them.
     CHECK(reader.execute(heavy_gadgets(0)).all() == std::vector<Row>{{"feather", 0}, {"lamp", 3}});
+
+    // Its dialect has no schema reader.
+    CHECK_THROWS_MATCHES(sa::inspect(engine), sa::CompileError,
+                         Catch::Message("alchemy: the lite3 dialect has no migration support (inspect, "
+                                        "autogenerate, upgrade)"));
 }
