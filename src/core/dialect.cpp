@@ -1,4 +1,4 @@
-// What every dialect shares: identifier quoting and isolation-level names.
+// What every dialect shares: its id, identifier quoting and isolation-level names.
 #include "alchemy/core/dialect.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <utility>
 
@@ -41,6 +42,16 @@ std::string_view to_string(IsolationLevel level) noexcept {
     for (const auto& [l, text] : isolation_names)
         if (l == level) return text;
     return "?";
+}
+
+Dialect::Dialect() {
+    static std::atomic<DialectId> next{0};
+    id_ = next.fetch_add(1);
+    if (id_ >= max_dialects)
+        throw ArgumentError(fmt::format(
+            "alchemy: a process may create at most {} dialects; create each one once and keep it "
+            "for the life of the program",
+            max_dialects));
 }
 
 void Dialect::append_identifier(std::string& out, std::string_view identifier) const {

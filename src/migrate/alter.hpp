@@ -1,6 +1,7 @@
 // The per-backend half of autogenerate: the statements that turn one version of an
-// existing table into another. postgresql_alter.cpp alters in place; sqlite_alter.cpp
-// alters what SQLite's ALTER TABLE can and rebuilds the table for the rest.
+// existing table into another. src/drivers/postgresql/pg_alter.cpp alters in place;
+// src/drivers/sqlite/sqlite_alter.cpp alters what SQLite's ALTER TABLE can and rebuilds
+// the table for the rest.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -52,8 +53,5 @@ private:
     const DdlRenderer& ddl_;
     const Dialect& dialect_;
 };
-
-std::unique_ptr<TableAlterer> make_postgresql_alterer(const DdlRenderer& ddl, const Dialect& dialect);
-std::unique_ptr<TableAlterer> make_sqlite_alterer(const DdlRenderer& ddl, const Dialect& dialect);
 
 }  // namespace alchemy::migrate::detail

@@ -3,7 +3,7 @@
 // the models back to the database, so it restores exactly what the upgrade changed.
 #include "alchemy/migrate/autogenerate.hpp"
 
-#include "migrate/alter.hpp"
+#include "migrate/backend.hpp"
 #include "migrate/diff.hpp"
 #include "schema/ddl/ddl.hpp"
 
@@ -24,12 +24,6 @@ using detail::TableAlterer;
 using detail::TableDiff;
 
 enum class Direction { upgrade, downgrade };
-
-/// ddl_renderer_for() has already turned away every dialect but these two.
-std::unique_ptr<TableAlterer> alterer_for(const DdlRenderer& ddl, const Dialect& dialect) {
-    if (dialect.name() == "sqlite") return detail::make_sqlite_alterer(ddl, dialect);
-    return detail::make_postgresql_alterer(ddl, dialect);
-}
 
 std::string column_list(const std::vector<std::string>& columns) {
     return fmt::format("({})", fmt::join(columns, ", "));
@@ -287,7 +281,7 @@ private:
 
 Plan autogenerate(const MetaData& database, const MetaData& models, const Dialect& dialect) {
     const auto ddl = alchemy::detail::ddl_renderer_for(dialect);
-    const auto alterer = alterer_for(*ddl, dialect);
+    const auto alterer = detail::migrate_backend(dialect).alterer(*ddl, dialect);
     const auto matching = detail::match(database, models);
     const auto back = detail::reversed(matching);
 

@@ -12,12 +12,13 @@
 // - Indexes are those made by CREATE INDEX, not the ones behind a PRIMARY KEY or UNIQUE
 //   constraint. An index over an expression is left out (Index lists columns only); a
 //   partial index is reported without its WHERE clause.
-// The backend readers (inspect_sqlite.cpp, inspect_postgresql.cpp) say how types,
-// defaults and check expressions are read back, and where that differs from what the
-// models wrote.
+// The backend readers (src/drivers/sqlite/sqlite_inspect.cpp,
+// src/drivers/postgresql/pg_inspect.cpp) say how types, defaults and check expressions are
+// read back, and where that differs from what the models wrote.
 #include "alchemy/migrate/inspect.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "migrate/backend.hpp"
 #include "migrate/inspect_backend.hpp"
 
 #include <fmt/format.h>
@@ -33,12 +34,7 @@ void sort_by_name(std::vector<T>& items) {
 }
 
 std::vector<Table> read_tables(Connection& conn, std::span<const std::string> exclude) {
-    const auto dialect = conn.dialect().name();
-    if (dialect == "sqlite") return detail::inspect_sqlite(conn, exclude);
-    if (dialect == "postgresql") return detail::inspect_postgresql(conn, exclude);
-    throw ArgumentError(fmt::format(
-        "alchemy: inspect() does not support dialect '{}'; supported: postgresql, sqlite",
-        dialect));
+    return migrate::detail::migrate_backend(conn.dialect()).inspect(conn, exclude);
 }
 
 // The catalog queries begin a transaction implicitly; one inspect() began is ended here,

@@ -1,6 +1,6 @@
-// What each backend's catalog reader provides to inspect(): the tables it finds, read
-// into the schema layer's types. inspect.cpp chooses the reader, orders the result and
-// owns the transaction.
+// Helpers for each backend's catalog reader (MigrateBackend::inspect in
+// migrate/backend.hpp), which reads the tables it finds into the schema layer's types.
+// inspect.cpp chooses the reader, orders the result and owns the transaction.
 #pragma once
 
 #include "alchemy/core/connection.hpp"
@@ -21,10 +21,5 @@ bool is_excluded(std::string_view table, std::span<const std::string> exclude) n
 std::size_t closing_paren(std::string_view sql, std::size_t open) noexcept;
 /// `sql` without the parentheses that enclose all of it: "((a > 0))" -> "a > 0".
 std::string_view without_enclosing_parens(std::string_view sql) noexcept;
-
-/// The tables of the main database, in no particular order.
-std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude);
-/// The tables of current_schema(), in no particular order.
-std::vector<Table> inspect_postgresql(Connection& conn, std::span<const std::string> exclude);
 
 }  // namespace alchemy::detail

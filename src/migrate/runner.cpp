@@ -4,6 +4,7 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/text.hpp"
+#include "migrate/backend.hpp"
 #include "schema/ddl/ddl.hpp"
 
 #include <fmt/format.h>
@@ -60,10 +61,8 @@ const std::string& section(const Step& step) {
     return step.direction == Direction::upgrade ? step.revision.upgrade : step.revision.downgrade;
 }
 
-bool is_sqlite(const Dialect& dialect) { return dialect.name() == "sqlite"; }
-
 bool has_version_table(Connection& conn) {
-    const auto renderer = detail::ddl_renderer_for(conn.dialect());
+    const auto renderer = alchemy::detail::ddl_renderer_for(conn.dialect());
     const std::string name(version_table);
     const Param table_name = Param::of_text(name);
     return conn.execute_sql(renderer->has_table_query(), {&table_name, 1})
@@ -92,68 +91,16 @@ void ensure_version_table(Engine& engine) {
     conn.commit();
 }
 
-/// PostgreSQL: two migration runs at once wait for each other instead of interleaving.
-/// Readers (`current`) are not blocked.
+/// Two migration runs at once wait for each other instead of interleaving. Readers
+/// (`current`) are not blocked.
 void lock_version_table(Connection& conn) {
-    if (!is_sqlite(conn.dialect()))
-        conn.execute_script("LOCK TABLE alchemy_version IN EXCLUSIVE MODE");
-}
-
-/// SQLite ignores PRAGMA foreign_keys inside a transaction, so it is switched off on the
-/// connection before BEGIN and back on once the transaction has ended (the guard is
-/// declared before the transaction, so it is destroyed after it). A connection whose
-/// setting cannot be restored is discarded rather than returned to the pool; new
-/// connections enforce foreign keys anyway, and the revision's outcome stands.
-class ForeignKeysOff {
-public:
-    ForeignKeysOff(Engine& engine, Connection& conn) : engine_(engine), conn_(conn) {
-        auto& cursor = conn.driver_connection().execute("PRAGMA foreign_keys", {});
-        const bool enforced = cursor.next() && cursor.read_int(0) != 0;
-        cursor.close();
-        if (!enforced) return;
-        switch_to("PRAGMA foreign_keys = OFF");
-        restore_ = true;
-    }
-    ForeignKeysOff(const ForeignKeysOff&) = delete;
-    ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
-    ~ForeignKeysOff() {
-        if (!restore_) return;
-        try {
-            switch_to("PRAGMA foreign_keys = ON");
-        } catch (...) {
-            conn_.invalidate();
-        }
-    }
-
-private:
-    void switch_to(std::string_view sql) {
-        engine_.log(sql);
-        conn_.driver_connection().execute_script(sql);
-    }
-    Engine& engine_;
-    Connection& conn_;
-    bool restore_ = false;
-};
-
-void check_foreign_keys(Connection& conn, const Step& step) {
-    const auto violations =
-        conn.execute(
-                text("PRAGMA foreign_key_check")
-                    .columns<std::string, std::optional<std::int64_t>, std::string, std::int64_t>())
-            .all();
-    if (violations.empty()) return;
-    const auto& [table, rowid, parent, fk] = violations.front();
-    throw MigrationError(fmt::format(
-        "alchemy: {} {} -> {} ({}) was rolled back: it leaves {} row(s) that break foreign keys, "
-        "the first in table {} (rowid {}) referring to table {}",
-        verb(step.direction), shown(step.from), shown(step.to), step.revision.path.string(),
-        violations.size(), table, rowid ? std::to_string(*rowid) : "?", parent));
+    const auto lock = detail::migrate_backend(conn.dialect()).lock_version_table_sql();
+    if (!lock.empty()) conn.execute_script(lock);
 }
 
 void run_step(Engine& engine, const Step& step) {
     auto conn = engine.connect();
-    std::optional<ForeignKeysOff> foreign_keys_off;
-    if (is_sqlite(engine.dialect())) foreign_keys_off.emplace(engine, conn);
+    const auto guard = detail::migrate_backend(engine.dialect()).guard_revision(engine, conn);
     auto tx = conn.begin();
     lock_version_table(conn);
     if (const auto at = single_version(version_rows(conn)); at != step.from)
@@ -163,7 +110,9 @@ void run_step(Engine& engine, const Step& step) {
             shown(at), shown(step.from), step.revision.path.string()));
     for (const auto& statement : split_statements(section(step)))
         conn.execute_script(statement);
-    if (foreign_keys_off) check_foreign_keys(conn, step);
+    if (guard)
+        guard->check(conn, fmt::format("{} {} -> {} ({})", verb(step.direction), shown(step.from),
+                                       shown(step.to), step.revision.path.string()));
     const auto updated = conn.execute_sql(version_update_sql(step)).rowcount();
     if (updated != 1)
         throw MigrationError(
@@ -289,11 +238,11 @@ std::string render_script(const Dialect& dialect, std::span<const Step> steps) {
     if (steps.empty()) return out;
     if (steps.front().direction == Direction::upgrade && !steps.front().from)
         out += fmt::format("{};\n\n", create_version_table_sql);
-    const bool sqlite = is_sqlite(dialect);
+    const auto frame = detail::migrate_backend(dialect).script_frame();
     for (const auto& step : steps) {
         out += fmt::format("-- Running {} {} -> {}, {}\n", verb(step.direction), shown(step.from),
                            shown(step.to), step.revision.message);
-        if (sqlite) out += "PRAGMA foreign_keys = OFF;\n";
+        out += frame.before_begin;
         out += "BEGIN;\n";
         for (const auto& statement : split_statements(section(step))) {
             out += statement;
@@ -301,10 +250,10 @@ std::string render_script(const Dialect& dialect, std::span<const Step> steps) {
             const auto last_line = statement.substr(statement.rfind('\n') + 1);
             out += last_line.find("--") == std::string::npos ? ";\n" : "\n;\n";
         }
-        if (sqlite) out += "PRAGMA foreign_key_check;  -- must return no rows\n";
+        out += frame.before_commit;
         out += version_update_sql(step) + ";\n";
         out += "COMMIT;\n";
-        if (sqlite) out += "PRAGMA foreign_keys = ON;\n";
+        out += frame.after_commit;
         out += '\n';
     }
     return out;

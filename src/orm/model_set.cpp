@@ -593,7 +593,7 @@ void ModelSetCore::update_all(Connection& conn) {
     }
     // PostgreSQL runs one statement for many rows; SQLite steps one prepared UPDATE per
     // row, which is what it is fast at.
-    const bool many_rows_per_statement = conn.dialect().name() == "postgresql";
+    const bool many_rows_per_statement = conn.dialect().updates_many_rows_per_statement();
     for (const auto& mask : masks) {
         const auto& group = groups[mask];
         if (many_rows_per_statement)

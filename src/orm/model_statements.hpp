@@ -77,13 +77,13 @@ private:
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string> association_rows;  ///< [a, b, insert]
     };
-    Texts& texts(const Dialect& dialect) { return texts_[dialect_slot(dialect)]; }
+    Texts& texts(const Dialect& dialect) { return texts_[dialect.id()]; }
     /// `text`, rendered by `render` under the lock if it is still empty.
     template <class Render>
     std::string_view cached(std::string& text, Render&& render);
 
     std::mutex mutex_;
-    std::array<Texts, dialect_slots> texts_;
+    std::array<Texts, max_dialects> texts_;
 };
 
 }  // namespace alchemy::detail

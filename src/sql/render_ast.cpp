@@ -3,13 +3,16 @@
 // statements bind their values.
 #include "alchemy/sql/detail/ast.hpp"
 
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
 
 namespace alchemy::detail::ast {
 namespace {
 
 class Renderer {
 public:
-    explicit Renderer(const Dialect& dialect) : dialect_(dialect), sqlite_(dialect.name() == "sqlite") {}
+    explicit Renderer(const Dialect& dialect) : dialect_(dialect) {}
 
     std::string take() { return std::move(out_); }
 
@@ -65,8 +68,8 @@ public:
         if (s.limit) {
             out_ += " LIMIT ";
             parameter();
-        } else if (s.offset && sqlite_) {
-            out_ += " LIMIT -1";  // SQLite takes OFFSET only after a LIMIT
+        } else if (s.offset) {
+            out_ += dialect_.limit_before_lone_offset();
         }
         if (s.offset) {
             out_ += " OFFSET ";
@@ -83,10 +86,9 @@ public:
             out_ += ')';
         }
         if (s.from_select) {
-            // Before ON CONFLICT, SQLite would read ON as the constraint of a join at the
-            // end of the SELECT; a WHERE in between settles it.
             out_ += ' ';
-            select(*s.from_select, sqlite_ && s.conflict != Insert::Conflict::none);
+            select(*s.from_select,
+                   s.conflict != Insert::Conflict::none && dialect_.upsert_select_needs_where());
         } else if (s.columns.empty()) {
             out_ += " DEFAULT VALUES";
         } else if (!s.values.empty()) {
@@ -105,6 +107,7 @@ public:
             }
         }
         if (s.conflict != Insert::Conflict::none) {
+            if (dialect_.upsert_syntax() == UpsertSyntax::none) unsupported("an upsert (ON CONFLICT)");
             out_ += " ON CONFLICT";
             if (!s.conflict_columns.empty()) {
                 out_ += " (";
@@ -165,7 +168,7 @@ private:
         case Kind::binary:
             grouped(n.children[0]);
             out_ += ' ';
-            out_ += binary_operator(n.text);
+            out_ += dialect_.operator_spelling(n.text);
             out_ += ' ';
             grouped(n.children[1]);
             break;
@@ -194,7 +197,7 @@ private:
             out_ += "CAST(";
             node(n.children[0]);
             out_ += " AS ";
-            out_ += n.flag ? n.text : cast_type(n.text);
+            out_ += n.flag ? n.text : dialect_.cast_type(n.text);
             out_ += ')';
             break;
         case Kind::case_when: case_when(n); break;
@@ -223,42 +226,16 @@ private:
         if (needs) out_ += ')';
     }
 
-    /// SQLite spells the NULL-safe comparisons IS and IS NOT.
-    std::string_view binary_operator(std::string_view op) const {
-        if (sqlite_ && op == "IS NOT DISTINCT FROM") return "IS";
-        if (sqlite_ && op == "IS DISTINCT FROM") return "IS NOT";
-        return op;
-    }
-
     void like(const Node& n) {
-        std::string_view op = n.text;
-        // SQLite's LIKE already ignores ASCII case, PostgreSQL's does not.
-        if (sqlite_ && op == "ILIKE") op = "LIKE";
-        if (sqlite_ && op == "NOT ILIKE") op = "NOT LIKE";
         grouped(n.children[0]);
         out_ += ' ';
-        out_ += op;
+        out_ += dialect_.operator_spelling(n.text);
         out_ += ' ';
         grouped(n.children[1]);
         if (n.children.size() > 2) {
             out_ += " ESCAPE ";
             node(n.children[2]);
         }
-    }
-
-    /// The dialect's name for a portable CAST type (sql/case_cast.hpp). SQLite decides a
-    /// cast by type affinity, so its names are those of the affinities: DATETIME would be
-    /// NUMERIC and turn '2024-05-01 ...' into 2024, where TEXT keeps the timestamp text.
-    std::string_view cast_type(std::string_view portable) const {
-        if (sqlite_) {
-            if (portable == "SMALLINT" || portable == "BIGINT") return "INTEGER";
-            if (portable == "DOUBLE PRECISION") return "REAL";
-            if (portable == "TIMESTAMP" || portable == "DATE") return "TEXT";
-        } else {
-            if (portable == "BLOB") return "BYTEA";
-            if (portable == "TIMESTAMP") return "TIMESTAMP WITH TIME ZONE";
-        }
-        return portable;
     }
 
     void case_when(const Node& n) {
@@ -366,6 +343,7 @@ private:
 
     void returning(const std::vector<Node>& columns) {
         if (columns.empty()) return;
+        if (!dialect_.supports_returning()) unsupported("RETURNING");
         out_ += " RETURNING ";
         comma_list(columns);
     }
@@ -384,11 +362,15 @@ private:
         }
     }
 
+    [[noreturn]] void unsupported(std::string_view feature) const {
+        throw CompileError(fmt::format("alchemy: the {} dialect does not support {}",
+                                       dialect_.name(), feature));
+    }
+
     void identifier(std::string_view name) { dialect_.append_identifier(out_, name); }
     void parameter() { dialect_.append_placeholder(out_, ++placeholders_); }
 
     const Dialect& dialect_;
-    bool sqlite_;
     std::string out_;
     int placeholders_ = 0;
 };

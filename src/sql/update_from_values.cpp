@@ -24,10 +24,9 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
                                       std::span<const std::size_t> returning) {
     std::vector<std::size_t> columns(set_columns.begin(), set_columns.end());
     columns.insert(columns.end(), match_columns.begin(), match_columns.end());
-    // A PostgreSQL column of parameters (or NULLs) would be text without a type; SQLite
-    // types each value by itself, and its casts convert by affinity (a DATETIME cast
-    // turns timestamp text into a number), so it gets none.
-    const bool typed = dialect.name() != "sqlite";
+    // A column of bare parameters (or NULLs) would be text without a type where the
+    // dialect says so (Dialect::values_need_casts).
+    const bool typed = dialect.values_need_casts();
     // Both databases name a VALUES list's columns column1, column2, ...
     std::vector<std::string> names;
     std::vector<std::string> types;

@@ -1,8 +1,9 @@
-// Dialect: how one backend spells SQL. Core needs placeholders, quoting and how a
-// transaction begins at an isolation level; the schema and sql layers ask it for more
-// (types, DDL, upsert).
+// Dialect: how one backend spells SQL and what it can do. Shared code asks these
+// questions and never compares a dialect's name; each backend answers them in its folder
+// under src/drivers/ (docs/engine.md, "Dialects").
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,11 +41,29 @@ struct TransactionSql {
     std::string restore;  ///< runs once the transaction ended, undoing `setup`; may be empty
 };
 
+/// A dialect's small number, unique in the process and fixed for its lifetime: the SQL
+/// cache (sql/detail/sql_cache.hpp) keeps one text per statement shape and DialectId.
+using DialectId = std::size_t;
+/// How many Dialect objects a process may create (the built-in ones included).
+inline constexpr std::size_t max_dialects = 8;
+
+/// How INSERT says "on a duplicate key, do this instead".
+enum class UpsertSyntax {
+    none,         ///< no upsert; rendering one throws CompileError
+    on_conflict,  ///< INSERT ... ON CONFLICT (...) DO NOTHING / DO UPDATE SET
+};
+
+/// One backend's SQL. A Dialect lives as long as the process (its Driver owns it); the
+/// constructor takes the next DialectId and throws ArgumentError past max_dialects.
 class Dialect {
 public:
+    Dialect();
     virtual ~Dialect() = default;
+    Dialect(const Dialect&) = delete;
+    Dialect& operator=(const Dialect&) = delete;
 
-    /// "sqlite" or "postgresql".
+    DialectId id() const noexcept { return id_; }
+    /// The backend's name as errors show it: "sqlite", "postgresql".
     virtual std::string_view name() const noexcept = 0;
 
     /// Appends the placeholder for the 1-based parameter `index` ("?" or "$3").
@@ -69,10 +88,43 @@ public:
     virtual TransactionSql transaction_sql(const TransactionOptions& options,
                                            std::optional<IsolationLevel> connection_level) const = 0;
 
-    /// True when INSERT/UPDATE/DELETE ... RETURNING is available.
-    virtual bool supports_returning() const noexcept { return true; }
-    /// True when a transaction can be prepared for two-phase commit (PREPARE TRANSACTION).
+    // What the backend can do. Statements that need what it lacks throw CompileError.
+
+    /// INSERT/UPDATE/DELETE ... RETURNING.
+    virtual bool supports_returning() const noexcept = 0;
+    virtual UpsertSyntax upsert_syntax() const noexcept = 0;
+    /// The most parameters one statement may bind: the database's documented default, the
+    /// same for every connection, since a full batch's SQL is rendered once per dialect
+    /// (sql/detail/batching.hpp).
+    virtual std::size_t parameter_limit() const noexcept = 0;
+    /// A transaction can be prepared for two-phase commit (PREPARE TRANSACTION).
     virtual bool supports_two_phase_commit() const noexcept { return false; }
+    /// DriverConnection::copy_rows loads rows faster than a multi-row INSERT does (COPY),
+    /// so bulk_insert() uses it.
+    virtual bool bulk_loads_by_copy() const noexcept { return false; }
+    /// One UPDATE ... FROM (VALUES ...) for many rows is faster than one prepared UPDATE
+    /// per row, so the Session's flush uses it.
+    virtual bool updates_many_rows_per_statement() const noexcept { return false; }
+
+    // The renderer's choices (src/sql/render_ast.cpp); the defaults are standard SQL.
+
+    /// What goes before OFFSET when a SELECT has no LIMIT (" LIMIT -1"); empty when OFFSET
+    /// may stand alone.
+    virtual std::string_view limit_before_lone_offset() const noexcept { return {}; }
+    /// True when the SELECT of INSERT ... SELECT ... ON CONFLICT needs a WHERE, without
+    /// which ON would be read as the condition of a join at its end.
+    virtual bool upsert_select_needs_where() const noexcept { return false; }
+    /// The backend's spelling of the portable operator `op` ("ILIKE", "IS DISTINCT FROM").
+    virtual std::string_view operator_spelling(std::string_view op) const noexcept { return op; }
+    /// The backend's name for a portable CAST type (sql/case_cast.hpp: "BIGINT", "BLOB").
+    virtual std::string_view cast_type(std::string_view portable) const noexcept { return portable; }
+    /// True when the parameters of a VALUES list need a CAST to their column's type in
+    /// its first row, which types the list's columns (a column of bare parameters would
+    /// be untyped text).
+    virtual bool values_need_casts() const noexcept { return true; }
+
+private:
+    DialectId id_;
 };
 
 }  // namespace alchemy

@@ -2,7 +2,8 @@
 //
 // Core code talks only to these interfaces; src/drivers/sqlite and
 // src/drivers/postgresql implement them and are the only files that include
-// sqlite3.h or libpq-fe.h. A Driver is picked at run time from the URL's backend.
+// sqlite3.h or libpq-fe.h. A Driver is picked at run time from the URL's backend, among
+// the built-in ones and those registered with register_driver().
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -129,8 +130,13 @@ public:
                                                       const ConnectOptions& options) const = 0;
 };
 
-/// The driver serving `url.backend()`; throws ArgumentError for an unknown backend.
+/// The driver serving `url.backend()`; throws ArgumentError naming the known backends for
+/// an unknown one.
 const Driver& driver_for(const URL& url);
+/// Makes `driver` serve URLs whose backend is `backend` ("lite3" serves "lite3:///app.db"
+/// and "lite3+any://..."). `driver` must outlive every Engine using it. Throws
+/// ArgumentError for a name already taken or one a URL could not start with.
+void register_driver(std::string_view backend, const Driver& driver);
 
 namespace detail {
 /// The number of rows in a batch of `param_count` parameters, `per_row` per row.

@@ -28,6 +28,13 @@ public:
     using Error::Error;
 };
 
+/// A statement the dialect cannot express: RETURNING, an upsert or a DDL feature its
+/// backend lacks (SQLAlchemy's CompileError). The message names the dialect.
+class CompileError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An operation that is not valid in the object's current state
 /// (e.g. begin() while a transaction is already open).
 class InvalidRequestError : public Error {

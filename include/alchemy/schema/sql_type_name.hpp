@@ -10,7 +10,7 @@
 
 namespace alchemy {
 
-/// `type` as `dialect` spells it in DDL; throws ArgumentError for a dialect without DDL
+/// `type` as `dialect` spells it in DDL; throws CompileError for a dialect without DDL
 /// support.
 std::string sql_type_name(const Dialect& dialect, const ColumnType& type);
 

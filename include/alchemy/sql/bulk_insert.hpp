@@ -65,7 +65,7 @@ std::int64_t bulk_insert(Connection& conn, std::span<const T> objects) {
         throw ArgumentError("alchemy: bulk_insert() needs every object to leave the same columns to "
                             "the database (its key, empty std::optional fields with a server_default) "
                             "or to give them all; split the batch");
-    if (conn.dialect().name() == "postgresql") return detail::copy_objects(conn, objects, shape);
+    if (conn.dialect().bulk_loads_by_copy()) return detail::copy_objects(conn, objects, shape);
     return detail::load_all_or_nothing(conn, objects.size(),
                                        [&] { return conn.execute(insert<T>().values(objects)).rowcount(); });
 }

@@ -1,9 +1,10 @@
-// The PostgreSQL backend: its Dialect and a Driver that opens libpq connections from a
+// The PostgreSQL backend: a Driver that opens libpq connections from a
 // URL (postgresql://, postgres://, postgresql+psycopg2:// alike).
 #include "alchemy/core/error.hpp"
 #include "core/printable.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/postgresql/pg_connection.hpp"
+#include "drivers/postgresql/pg_dialect.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
 #include "drivers/postgresql/pg_handles.hpp"
 
@@ -12,51 +13,12 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <charconv>
 #include <set>
 #include <utility>
 #include <vector>
 
 namespace alchemy::detail {
 namespace {
-
-class PostgresDialect final : public Dialect {
-public:
-    std::string_view name() const noexcept override { return "postgresql"; }
-
-    void append_placeholder(std::string& out, int index) const override {
-        char digits[12];
-        out += '$';
-        out.append(digits, std::to_chars(digits, digits + sizeof digits, index).ptr);
-    }
-
-    // The level travels in each BEGIN rather than as session state (SET SESSION
-    // CHARACTERISTICS), which a pooler in transaction mode would hand to other clients.
-    std::string begin_sql(std::optional<IsolationLevel> level) const override {
-        if (!level) return "BEGIN";
-        if (*level == IsolationLevel::autocommit)
-            throw ArgumentError(
-                "alchemy: AUTOCOMMIT is not a PostgreSQL isolation level; the engine "
-                "handles it by not emitting BEGIN");
-        return fmt::format("BEGIN ISOLATION LEVEL {}", to_string(*level));
-    }
-
-    std::string connection_isolation_sql(IsolationLevel level) const override {
-        begin_sql(level);  // refuses AUTOCOMMIT
-        return {};
-    }
-
-    // Both options travel in the BEGIN, so nothing outlives the transaction.
-    TransactionSql transaction_sql(const TransactionOptions& options,
-                                   std::optional<IsolationLevel> connection_level) const override {
-        TransactionSql sql{begin_sql(options.isolation_level ? options.isolation_level : connection_level),
-                           {}, {}};
-        if (options.read_only) sql.begin += " READ ONLY";
-        return sql;
-    }
-
-    bool supports_two_phase_commit() const noexcept override { return true; }
-};
 
 /// Every keyword this libpq accepts in a connection string.
 const std::set<std::string, std::less<>>& libpq_keywords() {

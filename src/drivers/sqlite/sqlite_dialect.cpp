@@ -1,4 +1,5 @@
-// SQLite's Dialect: positional "?" placeholders and the two isolation levels it has.
+// SQLite's Dialect: positional "?" placeholders, the two isolation levels it has, and its
+// spelling of operators and casts.
 #include "drivers/sqlite/sqlite_dialect.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -8,6 +9,25 @@
 namespace alchemy::detail::sqlite {
 
 void SqliteDialect::append_placeholder(std::string& out, int) const { out += '?'; }
+
+// The NULL-safe comparisons are IS and IS NOT; LIKE already ignores ASCII case.
+std::string_view SqliteDialect::operator_spelling(std::string_view op) const noexcept {
+    if (op == "IS NOT DISTINCT FROM") return "IS";
+    if (op == "IS DISTINCT FROM") return "IS NOT";
+    if (op == "ILIKE") return "LIKE";
+    if (op == "NOT ILIKE") return "NOT LIKE";
+    return op;
+}
+
+// SQLite decides a cast by type affinity, so its names are those of the affinities:
+// DATETIME would be NUMERIC and turn '2024-05-01 ...' into 2024, where TEXT keeps the
+// timestamp text.
+std::string_view SqliteDialect::cast_type(std::string_view portable) const noexcept {
+    if (portable == "SMALLINT" || portable == "BIGINT") return "INTEGER";
+    if (portable == "DOUBLE PRECISION") return "REAL";
+    if (portable == "TIMESTAMP" || portable == "DATE") return "TEXT";
+    return portable;
+}
 
 // SQLite transactions are serializable; only a shared-cache connection can be told to
 // read uncommitted data, and that is connection state. SQLAlchemy's pysqlite dialect uses

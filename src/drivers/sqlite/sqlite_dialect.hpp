@@ -1,4 +1,5 @@
-// How SQLite spells SQL: "?" placeholders and isolation through PRAGMA read_uncommitted.
+// How SQLite spells SQL: "?" placeholders, isolation through PRAGMA read_uncommitted, and
+// where its SQL differs from the standard's.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -15,6 +16,18 @@ public:
                                    std::optional<IsolationLevel> connection_level) const override;
     /// RETURNING exists since SQLite 3.35; we require 3.40.
     bool supports_returning() const noexcept override { return true; }
+    UpsertSyntax upsert_syntax() const noexcept override { return UpsertSyntax::on_conflict; }
+    /// SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. Builds may allow more
+    /// (Debian 12's allows 250000), but a program may link any build.
+    std::size_t parameter_limit() const noexcept override { return 32766; }
+    /// SQLite takes OFFSET only after a LIMIT.
+    std::string_view limit_before_lone_offset() const noexcept override { return " LIMIT -1"; }
+    bool upsert_select_needs_where() const noexcept override { return true; }
+    std::string_view operator_spelling(std::string_view op) const noexcept override;
+    std::string_view cast_type(std::string_view portable) const noexcept override;
+    /// SQLite types each value by itself, and its casts convert by affinity (a DATETIME
+    /// cast turns timestamp text into a number).
+    bool values_need_casts() const noexcept override { return false; }
 };
 
 }  // namespace alchemy::detail::sqlite

@@ -3,10 +3,13 @@
 #include "schema/ddl/ddl.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "drivers/drivers.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 namespace alchemy::detail {
 namespace {
@@ -203,10 +206,16 @@ void DdlRenderer::append_foreign_key(std::string& out, const ForeignKey& foreign
 }
 
 std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect) {
-    if (dialect.name() == "sqlite") return make_sqlite_ddl(dialect);
-    if (dialect.name() == "postgresql") return make_postgresql_ddl(dialect);
-    throw ArgumentError(fmt::format(
-        "alchemy: no DDL support for dialect '{}'; supported: postgresql, sqlite", dialect.name()));
+    using Make = std::unique_ptr<DdlRenderer> (*)(const Dialect&);
+    // The built-in backends, by their dialect's id.
+    static const std::array<std::pair<DialectId, Make>, 2> built_in{{
+        {sqlite_driver().dialect().id(), &make_sqlite_ddl},
+        {postgresql_driver().dialect().id(), &make_postgresql_ddl},
+    }};
+    for (const auto& [id, make] : built_in)
+        if (id == dialect.id()) return make(dialect);
+    throw CompileError(fmt::format("alchemy: the {} dialect has no DDL support (create_all, drop_all)",
+                                   dialect.name()));
 }
 
 }  // namespace alchemy::detail

@@ -1,7 +1,8 @@
 // DDL rendering: CREATE/DROP TABLE, indexes and constraints as text for one dialect, and
 // the ALTER TABLE pieces autogenerate writes migrations with. ddl.cpp lays out the
-// statements every backend shares; sqlite_ddl.cpp and postgresql_ddl.cpp supply type
-// names, autoincrement and what each backend can alter.
+// statements every backend shares; each backend's folder (src/drivers/sqlite/sqlite_ddl.cpp,
+// src/drivers/postgresql/pg_ddl.cpp) supplies type names, autoincrement and what it can
+// alter.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -90,11 +91,12 @@ constexpr bool is_integer_kind(TypeKind kind) noexcept {
            kind == TypeKind::big_integer;
 }
 
+/// The built-in backends' renderers.
 std::unique_ptr<DdlRenderer> make_sqlite_ddl(const Dialect& dialect);
 std::unique_ptr<DdlRenderer> make_postgresql_ddl(const Dialect& dialect);
 
-/// The renderer for `dialect`, chosen by dialect.name(); throws ArgumentError for a
-/// dialect without DDL support.
+/// The renderer for `dialect`, found by its id; throws CompileError naming a dialect
+/// without DDL support.
 std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect);
 
 }  // namespace alchemy::detail

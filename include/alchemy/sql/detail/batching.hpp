@@ -5,7 +5,7 @@
 //
 // Why a function of the Dialect and not of the connection: the SQL text of a full batch
 // is rendered once per statement type and dialect (sql_cache.hpp), so the rows in a full
-// batch must be the same for every connection of a dialect. The limits below are
+// batch must be the same for every connection of a dialect. Dialect::parameter_limit() is
 // therefore each database's documented default, not what one connection reports.
 #pragma once
 
@@ -16,20 +16,9 @@
 
 namespace alchemy::detail {
 
-/// PostgreSQL's protocol counts a statement's parameters in 16 bits.
-inline constexpr std::size_t postgresql_parameter_limit = 65535;
-/// SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. Builds may allow more
-/// (Debian 12's allows 250000), but a program may link any build.
-inline constexpr std::size_t sqlite_parameter_limit = 32766;
-
 /// Past about 1000 rows a statement saves nothing more per row, while its text, parse and
 /// plan keep growing with it (SQLite: about 1 µs of prepare per row).
 inline constexpr std::size_t max_rows_per_statement = 1000;
-
-/// The most parameters one statement may bind on `dialect`.
-inline std::size_t parameter_limit(const Dialect& dialect) noexcept {
-    return dialect.name() == "sqlite" ? sqlite_parameter_limit : postgresql_parameter_limit;
-}
 
 /// Rows of `params_per_row` parameters that fit one statement of at most `limit`
 /// parameters when `other_params` go to the rest of it (an upsert's SET, say): at least
@@ -44,7 +33,7 @@ constexpr std::size_t rows_per_statement(std::size_t limit, std::size_t params_p
 /// The rule for `dialect`; see the file comment.
 inline std::size_t rows_per_statement(const Dialect& dialect, std::size_t params_per_row,
                                       std::size_t other_params = 0) noexcept {
-    return rows_per_statement(parameter_limit(dialect), params_per_row, other_params);
+    return rows_per_statement(dialect.parameter_limit(), params_per_row, other_params);
 }
 
 }  // namespace alchemy::detail

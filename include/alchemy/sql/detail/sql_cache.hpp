@@ -1,5 +1,6 @@
 // SQL text built once per statement shape and dialect, then reused: a repeated
-// statement costs a lookup of an atomic flag, not a render.
+// statement costs a lookup of an atomic flag, not a render. Texts are kept by Dialect::id(),
+// so each dialect, the built-in ones and any other, has its own.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -13,18 +14,13 @@
 
 namespace alchemy::detail {
 
-/// The built-in dialects each get a slot (SQLite 0, PostgreSQL 1).
-inline constexpr std::size_t dialect_slots = 2;
-inline std::size_t dialect_slot(const Dialect& dialect) noexcept {
-    return dialect.name() == "sqlite" ? 0 : 1;
-}
-
 /// One rendered SQL text per dialect for the statement shape `Shape` (a tag type).
 template <class Shape>
 struct sql_cache {
     template <class Render>
     static const std::string& get(const Dialect& dialect, Render&& render) {
-        const auto slot = dialect_slot(dialect);
+        // Dialect's constructor keeps every id below max_dialects.
+        const auto slot = dialect.id();
         std::call_once(once_[slot], [&] { text_[slot] = render(dialect); });
         return text_[slot];
     }
@@ -36,8 +32,8 @@ struct sql_cache {
     }
 
 private:
-    static inline std::array<std::once_flag, dialect_slots> once_{};
-    static inline std::array<std::string, dialect_slots> text_{};
+    static inline std::array<std::once_flag, max_dialects> once_{};
+    static inline std::array<std::string, max_dialects> text_{};
 };
 
 /// Like sql_cache, for statements whose shape is known only at run time (which columns
@@ -47,7 +43,7 @@ template <class Tag, class Key>
 struct keyed_sql_cache {
     template <class Render>
     static const std::string& get(const Dialect& dialect, const Key& key, Render&& render) {
-        const std::pair<std::size_t, Key> slot{dialect_slot(dialect), key};
+        const std::pair<DialectId, Key> slot{dialect.id(), key};
         std::lock_guard lock(mutex_);
         if (auto it = texts_.find(slot); it != texts_.end()) return it->second;
         // A map never moves what it holds, so the reference stays valid for every caller.
@@ -56,7 +52,7 @@ struct keyed_sql_cache {
 
 private:
     static inline std::mutex mutex_;
-    static inline std::map<std::pair<std::size_t, Key>, std::string> texts_;
+    static inline std::map<std::pair<DialectId, Key>, std::string> texts_;
 };
 
 }  // namespace alchemy::detail

@@ -18,6 +18,7 @@
 // - Constraints declared without a name get the naming convention's name (pk_, uq_,
 //   fk_); an unnamed CHECK gets ck_<table>_<column> when written on a column and
 //   ck_<table>_<n> (n counting unnamed table CHECKs from 1) when written on the table.
+#include "drivers/sqlite/sqlite_migrate.hpp"
 #include "migrate/inspect_backend.hpp"
 
 #include "alchemy/schema/naming.hpp"

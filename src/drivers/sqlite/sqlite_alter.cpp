@@ -1,7 +1,7 @@
 // SQLite alters a table in place only to add a column or change its indexes; any other
 // change rebuilds the table (Alembic's "batch mode"): copy the rows into a new table
 // with the new definition and put it in the old one's place.
-#include "migrate/alter.hpp"
+#include "drivers/sqlite/sqlite_migrate.hpp"
 
 #include <fmt/format.h>
 

@@ -20,6 +20,7 @@
 //   expression, not the text: identifiers lose needless quotes, literals gain casts and
 //   IN lists become = ANY (ARRAY[...]), so only simple expressions such as "age >= 0"
 //   come back exactly as written. Compare check constraints by name.
+#include "drivers/postgresql/pg_migrate.hpp"
 #include "migrate/inspect_backend.hpp"
 
 #include <algorithm>

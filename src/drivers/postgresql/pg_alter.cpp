@@ -1,6 +1,6 @@
 // PostgreSQL alters every part of a table in place: columns (type, default, NOT NULL,
 // identity), constraints by name and indexes.
-#include "migrate/alter.hpp"
+#include "drivers/postgresql/pg_migrate.hpp"
 
 #include <fmt/format.h>
 
