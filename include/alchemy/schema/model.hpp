@@ -147,10 +147,12 @@ consteval std::array<column_place, N> list_column_places() {
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wundefined-var-template"
 #endif
-/// The index of the field `member` points to, found by comparing addresses inside the
-/// never-defined reflected_model<T>. Only ever called in constant evaluation (see
-/// field_names.hpp); it is constexpr rather than consteval so that lambdas inside
-/// consteval functions may call it with their parameters.
+/// The position among T's struct fields (Boost.PFR's index) of the field `member` points
+/// to, found by comparing addresses inside the never-defined reflected_model<T>. A field
+/// position, not a column index: relationships and mixin members have one too. The
+/// column index derives from it (column_index_of below). Only ever called in constant
+/// evaluation (see field_names.hpp); it is constexpr rather than consteval so that
+/// lambdas inside consteval functions may call it with their parameters.
 template <class T, field_pointer M>
 constexpr std::size_t field_index_of(M member) {
     std::size_t found = field_count<T>;
@@ -485,8 +487,9 @@ consteval bool require_model() {
 }
 }  // namespace detail
 
-/// The column index that member pointer `M` (or a mixin's member in the model)
-/// names, checked at compile time.
+/// The column index that member pointer `Member` (or a mixin's member in the model,
+/// detail::embedded_member) names, checked at compile time: the one way from a member to
+/// its column, derived from the field position (detail::field_index_of).
 template <auto Member>
     requires column_pointer<decltype(Member)>
 inline constexpr std::size_t column_index_of = [] {
