@@ -50,8 +50,7 @@ Engine create_engine(const URL& url, EngineOptions options) {
     state->driver = &driver_for(url);
     state->options = std::move(options);
     const auto& opts = state->options;
-    if (!opts.isolation_level.empty())
-        state->isolation = parse_isolation_level(opts.isolation_level);
+    state->isolation = opts.isolation_level;
     const bool autocommit = state->isolation == IsolationLevel::autocommit;
     // Also refuses, now rather than at the first transaction, a level the backend lacks.
     // An explicit begin() under AUTOCOMMIT gets the database's default level.

@@ -97,7 +97,7 @@ constexpr std::size_t checked_foreign_key_column() {
                   "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
                   "beside it (see Relationship and Column in the instantiation above), or "
                   "sa::relationship(&T::relationship).foreign_key(&T::field) in sa::mapping<T>");
-    static_assert(std::is_integral_v<typename optional_traits<field_type_t<T, KeyField>>::value_type>,
+    static_assert(std::is_integral_v<without_optional_t<field_type_t<T, KeyField>>>,
                   "alchemy: the foreign-key field of a BelongsTo must be an integer (see Column in the "
                   "instantiation above)");
     static_assert(model_info<Target>::primary_key_count == 1,
@@ -185,7 +185,7 @@ template <class T, std::size_t C>
 void add_enum_text_rules(Table& table) {
     if constexpr (model_info<T>::columns[C].enum_as_text) {
         using F = column_field_t<T, C>;
-        using E = typename optional_traits<F>::value_type;
+        using E = without_optional_t<F>;
         const auto& spec = model_info<T>::columns[C];
         std::size_t longest = 0;
         std::string names;
@@ -215,7 +215,7 @@ Table table_of() {
     for (const auto& spec : info::columns) {
         Column column;
         column.name = std::string(spec.name);
-        column.type = {spec.kind, spec.length};
+        column.type = {spec.kind, spec.max_length};
         column.nullable = spec.nullable;
         column.autoincrement = spec.autoincrement;
         if (!spec.server_default.empty()) column.server_default = std::string(spec.server_default);
