@@ -122,32 +122,13 @@ inline constexpr bool all_evaluable_v<T, std::tuple<Cs...>> = (evaluable<Cs, T> 
 
 }  // namespace detail
 
-/// The result of session.scalars(select<T>()...): the session's objects for the rows.
+/// The result of session.scalars(select<T>()...): the session's objects for the rows,
+/// with Result's accessors (core/result.hpp); "no row" is a null pointer.
 template <class T>
-class ScalarResult {
+class ScalarResult : public detail::BufferedResult<std::shared_ptr<T>> {
 public:
-    explicit ScalarResult(std::vector<std::shared_ptr<T>> objects) : objects_(std::move(objects)) {}
-
-    const std::vector<std::shared_ptr<T>>& all() const& noexcept { return objects_; }
-    std::vector<std::shared_ptr<T>> all() && noexcept { return std::move(objects_); }
-    auto begin() const noexcept { return objects_.begin(); }
-    auto end() const noexcept { return objects_.end(); }
-    std::size_t size() const noexcept { return objects_.size(); }
-    /// The first object, or null.
-    std::shared_ptr<T> first() const { return objects_.empty() ? nullptr : objects_.front(); }
-    /// The only object, else NoResultFound / MultipleResultsFound.
-    std::shared_ptr<T> one() const {
-        if (objects_.empty()) detail::throw_no_result();
-        return one_or_none();
-    }
-    /// The only object or null; more than one throws MultipleResultsFound.
-    std::shared_ptr<T> one_or_none() const {
-        if (objects_.size() > 1) detail::throw_multiple_results();
-        return first();
-    }
-
-private:
-    std::vector<std::shared_ptr<T>> objects_;
+    explicit ScalarResult(std::vector<std::shared_ptr<T>> objects)
+        : detail::BufferedResult<std::shared_ptr<T>>(std::move(objects)) {}
 };
 
 /// The objects of session.query<T>().yield_per(n): rows come from the database as the
