@@ -66,7 +66,7 @@ int main() {
     {   // Query, and Update through an object: only the changed column is written.
         auto session = Session();
         print_users(session, "query(User).all()");
-        auto john = session.query<User>().filter_by(&User::username, "john_doe").one();
+        auto john = session.query<User>().filter_by<&User::username>("john_doe").one();
         john->email = "john.doe@example.com";
         fmt::print("modified: {}\n", session.is_modified(john));
         session.commit();
@@ -87,7 +87,7 @@ int main() {
 
     {   // Delete: marked now, DELETE at the next flush; the object ends up detached.
         auto session = Session();
-        auto ann = session.query<User>().filter_by(&User::username, "ann").one();
+        auto ann = session.query<User>().filter_by<&User::username>("ann").one();
         session.delete_(ann);
         session.commit();
         fmt::print("ann is {}\n", sa::to_string(sa::inspect(ann).state()));

@@ -44,8 +44,8 @@ void transfer(sa::SessionMaker& Session, std::string_view from, std::string_view
     auto session = Session();
     try {
         session.begin();
-        auto source = session.query<Account>().filter_by(&Account::owner, std::string(from)).one();
-        auto target = session.query<Account>().filter_by(&Account::owner, std::string(to)).one();
+        auto source = session.query<Account>().filter_by<&Account::owner>(std::string(from)).one();
+        auto target = session.query<Account>().filter_by<&Account::owner>(std::string(to)).one();
         source->balance -= amount;
         target->balance += amount;
         session.commit();  // the CHECK constraint refuses a negative balance here

@@ -31,7 +31,7 @@ Connection::Connection(std::shared_ptr<detail::EngineState> engine,
     : engine_(std::move(engine)),
       entry_(std::move(entry)),
       dialect_(&engine_->driver->dialect()),
-      isolation_(engine_->isolation),
+      isolation_(engine_->options.isolation_level),
       begin_sql_(engine_->begin_sql) {}
 
 Connection::Connection(Connection&& other) noexcept { *this = std::move(other); }
@@ -99,7 +99,7 @@ void Connection::reconnect() {
     isolation_set_on_connection_ = false;
     restore_sql_.clear();  // it belonged to the connection that went
     entry_ = engine_->checkout();  // on failure the next use tries again
-    if (isolation_ != engine_->isolation) apply_connection_isolation(*entry_->connection);
+    if (isolation_ != engine_->options.isolation_level) apply_connection_isolation(*entry_->connection);
 }
 
 DriverConnection& Connection::driver_connection() { return live(); }

@@ -50,16 +50,15 @@ Engine create_engine(const URL& url, EngineOptions options) {
     state->driver = &driver_for(url);
     state->options = std::move(options);
     const auto& opts = state->options;
-    if (!opts.isolation_level.empty())
-        state->isolation = parse_isolation_level(opts.isolation_level);
-    const bool autocommit = state->isolation == IsolationLevel::autocommit;
+    const auto& isolation = opts.isolation_level;
+    const bool autocommit = isolation == IsolationLevel::autocommit;
     // Also refuses, now rather than at the first transaction, a level the backend lacks.
     // An explicit begin() under AUTOCOMMIT gets the database's default level.
     state->begin_sql =
-        state->driver->dialect().begin_sql(autocommit ? std::nullopt : state->isolation);
+        state->driver->dialect().begin_sql(autocommit ? std::nullopt : isolation);
     const std::string connection_isolation_sql =
-        state->isolation && !autocommit
-            ? state->driver->dialect().connection_isolation_sql(*state->isolation)
+        isolation && !autocommit
+            ? state->driver->dialect().connection_isolation_sql(*isolation)
             : std::string();
     if (opts.pool_timeout.count() < 0)
         throw ArgumentError("alchemy: pool_timeout must not be negative");

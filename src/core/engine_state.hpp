@@ -31,9 +31,8 @@ struct EngineState {
     URL url;
     EngineOptions options;
     const Driver* driver = nullptr;
-    /// The isolation level given in the options; unset keeps the database default.
-    std::optional<IsolationLevel> isolation;
-    /// The dialect's BEGIN for `isolation` (the default level's under AUTOCOMMIT).
+    /// The dialect's BEGIN for options.isolation_level (the default level's under
+    /// AUTOCOMMIT).
     std::string begin_sql;
     std::unique_ptr<Pool> pool;
 

@@ -3,6 +3,7 @@
 #include "alchemy/migrate/revision.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/sql_lexer.hpp"
 
 #include <fmt/format.h>
 
@@ -28,9 +29,6 @@ constexpr std::string_view upgrade_marker = "-- upgrade";
 constexpr std::string_view downgrade_marker = "-- downgrade";
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-bool is_identifier_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
-}
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
@@ -41,10 +39,9 @@ std::string_view trim(std::string_view text) {
 // ---------------------------------------------------------------------------------------
 // SQL scanning: where the statements of a section end.
 
-/// The statement-ending ';' positions of `sql` and, for each piece between them, whether
-/// it holds anything but whitespace and comments. PostgreSQL's lexical rules: '...'
-/// (with '' and, in E'...', backslash escapes), "...", -- and nested /* */ comments,
-/// and $tag$ ... $tag$ dollar quotes.
+/// The statement-ending ';' positions of `sql` (found in code, src/core/sql_lexer.hpp)
+/// and, for each piece between them, whether it holds anything but whitespace and
+/// comments.
 struct Scan {
     struct Piece {
         std::size_t begin = 0;
@@ -58,84 +55,33 @@ struct Scan {
 Scan scan_sql(std::string_view sql) {
     Scan scan;
     Scan::Piece piece;
-    const auto n = sql.size();
-    std::size_t i = 0;
-    const auto at = [&](std::size_t k) { return k < n ? sql[k] : '\0'; };
-    while (i < n) {
-        const char c = sql[i];
-        if (c == '-' && at(i + 1) == '-') {
-            const auto eol = sql.find('\n', i);
-            if (eol == std::string_view::npos) {
-                scan.ends_in_line_comment = true;
-                i = n;
-            } else {
-                i = eol + 1;
-            }
-            continue;
-        }
-        if (c == '/' && at(i + 1) == '*') {
-            int depth = 1;  // PostgreSQL nests block comments
-            i += 2;
-            while (i < n && depth > 0) {
-                if (sql[i] == '/' && at(i + 1) == '*') {
-                    ++depth;
-                    i += 2;
-                } else if (sql[i] == '*' && at(i + 1) == '/') {
-                    --depth;
-                    i += 2;
-                } else {
-                    ++i;
+    const auto spans = detail::lex_sql(sql);
+    for (const auto& span : spans) {
+        switch (span.kind) {
+            case detail::SqlSpanKind::line_comment:
+            case detail::SqlSpanKind::block_comment:
+                break;
+            case detail::SqlSpanKind::code:
+                for (auto i = span.begin; i < span.end; ++i) {
+                    if (sql[i] == ';') {
+                        piece.end = i;
+                        scan.pieces.push_back(piece);
+                        piece = {i + 1, i + 1, false};
+                    } else if (!is_space(sql[i])) {
+                        piece.has_code = true;
+                    }
                 }
-            }
-            continue;
+                break;
+            case detail::SqlSpanKind::string:
+            case detail::SqlSpanKind::quoted_identifier:
+            case detail::SqlSpanKind::dollar_quoted:
+                piece.has_code = true;
+                break;
         }
-        if (c == ';') {
-            piece.end = i;
-            scan.pieces.push_back(piece);
-            piece = {i + 1, i + 1, false};
-            ++i;
-            continue;
-        }
-        if (is_space(c)) {
-            ++i;
-            continue;
-        }
-        piece.has_code = true;
-        if (c == '\'' || c == '"') {
-            const bool backslash_escapes = c == '\'' && i > 0 &&
-                                           (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
-                                           (i < 2 || !is_identifier_char(sql[i - 2]));
-            ++i;
-            while (i < n) {
-                if (backslash_escapes && sql[i] == '\\') {
-                    i += 2;
-                } else if (sql[i] == c) {
-                    if (at(i + 1) != c) break;
-                    i += 2;  // a doubled quote stands for itself
-                } else {
-                    ++i;
-                }
-            }
-            ++i;
-            continue;
-        }
-        if (c == '$' && (i == 0 || !is_identifier_char(sql[i - 1]))) {
-            // $$ or $tag$ with tag an identifier; "$1" is a parameter, not a quote.
-            std::size_t j = i + 1;
-            if (j < n && (std::isalpha(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
-                while (j < n && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_'))
-                    ++j;
-            if (j < n && sql[j] == '$') {
-                const auto tag = sql.substr(i, j - i + 1);
-                const auto close = sql.find(tag, j + 1);
-                i = close == std::string_view::npos ? n : close + tag.size();
-                continue;
-            }
-        }
-        ++i;
     }
-    piece.end = n;
+    piece.end = sql.size();
     scan.pieces.push_back(piece);
+    scan.ends_in_line_comment = !spans.empty() && spans.back().kind == detail::SqlSpanKind::line_comment;
     return scan;
 }
 

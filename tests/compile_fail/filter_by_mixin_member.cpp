@@ -21,7 +21,7 @@ struct User {
 int main() {
     sa::Session session(sa::create_engine("sqlite://"));
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
-    auto q = session.query<app::User>().filter_by(&app::User::stamps, app::Stamps{});
+    auto q = session.query<app::User>().filter_by<&app::User::stamps>(app::Stamps{});
 #else
     auto q = session.query<app::User>().filter(sa::col<&app::User::stamps, &app::Stamps::created_at> == sa::null);
 #endif

@@ -14,7 +14,7 @@ inline constexpr auto alchemy::mapping<app::Owner> = alchemy::table(
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
     alchemy::relationship(&app::Owner::name).lazy(alchemy::Lazy::raise));
 #else
-    alchemy::length(&app::Owner::name, 20));
+    alchemy::max_length(&app::Owner::name, 20));
 #endif
 
 int main() {

@@ -640,7 +640,7 @@ TEST_CASE("rows wider than a full batch allows go out in as many statements as t
 
 TEST_CASE("bulk_insert under AUTOCOMMIT loads all or nothing and says what stayed") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.isolation_level = "AUTOCOMMIT"});
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
     sa::metadata<bulk::Record>().create_all(engine);
     auto conn = engine.connect();
     sa::bulk_insert(conn, std::vector{bulk::Record{.id = 1500, .name = "already there"}});

@@ -54,7 +54,7 @@ TEST_CASE("thirty session operations on one model run on both backends") {
     CHECK(orders.count() == 20);                                                                    // 3
     CHECK(orders.filter(status == "open").count() == 10);                                           // 4
     CHECK(orders.filter(quantity > 15).order_by(quantity.desc()).first()->quantity == 19);          // 5
-    CHECK(orders.filter_by(&Order::customer, "c1").all().size() == 4);                              // 6
+    CHECK(orders.filter_by<&Order::customer>("c1").all().size() == 4);                              // 6
     CHECK(orders.filter(price.between(3.0, 6.0)).count() == 3);                                     // 7
     CHECK(orders.filter(email.is_null()).count() == 20);                                            // 8
     CHECK(orders.filter(customer.in_("c1", "c2")).count() == 8);                                   // 9

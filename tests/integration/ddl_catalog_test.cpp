@@ -73,7 +73,7 @@ sa::MetaData membership_model() {
         column("status", sa::TypeKind::text, false, "'active'"),
         column("active", sa::TypeKind::boolean, false, "TRUE"),
         column("score", sa::TypeKind::double_precision, false, "0"),
-        column("ratio", sa::TypeKind::real, true),
+        column("ratio", sa::TypeKind::single_precision, true),
         column("avatar", sa::TypeKind::blob, true),
         column("created_at", sa::TypeKind::timestamp, false, "CURRENT_TIMESTAMP"),
         column("birthday", sa::TypeKind::date, true),

@@ -89,7 +89,7 @@ namespace m = inspect_models;
 // integers (negative, beyond 32 bits), a real, a boolean, a date and CURRENT_TIMESTAMP.
 template <>
 inline constexpr auto sa::mapping<m::Author> = sa::table(
-    "authors", sa::length(&m::Author::name, 80), sa::unique(&m::Author::email),
+    "authors", sa::max_length(&m::Author::name, 80), sa::unique(&m::Author::email),
     sa::server_default(&m::Author::age, "18"), sa::server_default(&m::Author::active, "true"),
     sa::server_default(&m::Author::rating, "1.5"), sa::server_default(&m::Author::level, "-1"),
     sa::server_default(&m::Author::karma, "5000000000"),
@@ -177,7 +177,7 @@ sa::Table as_inspected(sa::Table table, const Backend& backend) {
             const auto kind = column.type.kind;
             if (kind == sa::TypeKind::small_integer || kind == sa::TypeKind::big_integer)
                 column.type.kind = sa::TypeKind::integer;
-            if (kind == sa::TypeKind::double_precision) column.type.kind = sa::TypeKind::real;
+            if (kind == sa::TypeKind::double_precision) column.type.kind = sa::TypeKind::single_precision;
         }
     return table;
 }

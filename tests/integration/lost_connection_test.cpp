@@ -232,7 +232,7 @@ TEST_CASE("a failed batch under AUTOCOMMIT says how many of its rows stay commit
     auto backend = GENERATE(from_range(backends()));
     LosableDatabase db(backend);
     prepare(db);
-    auto engine = db.observer({.isolation_level = "AUTOCOMMIT"});
+    auto engine = db.observer({.isolation_level = sa::IsolationLevel::autocommit});
     auto conn = engine.connect();
     constexpr std::size_t rows = 1200;
     constexpr std::size_t duplicate_row = 1100;  // repeats the id of row 5
@@ -282,7 +282,7 @@ TEST_CASE("a batch under AUTOCOMMIT on a lost connection commits nothing and say
     auto backend = GENERATE(from_range(backends()));
     LosableDatabase db(backend);
     prepare(db);
-    auto engine = db.engine({.isolation_level = "AUTOCOMMIT"});
+    auto engine = db.engine({.isolation_level = sa::IsolationLevel::autocommit});
     auto conn = engine.connect();
     conn.execute(sa::text("SELECT 1"));  // connects
     db.lose_connections();

@@ -65,7 +65,7 @@ inline constexpr auto sa::mapping<mixins::Timestamps> =
               sa::index(&mixins::Timestamps::created_at));
 template <>
 inline constexpr auto sa::mapping<mixins::Audit> =
-    sa::mixin(sa::length(&mixins::Audit::changed_by, 40), sa::server_default(&mixins::Audit::revision, "1"));
+    sa::mixin(sa::max_length(&mixins::Audit::changed_by, 40), sa::server_default(&mixins::Audit::revision, "1"));
 template <>
 inline constexpr auto sa::mapping<mixins::Article> =
     sa::table("articles", sa::unique(&mixins::Article::title));

@@ -99,7 +99,7 @@ TEST_CASE("a Session with binds writes and reads each model in its own database"
     CHECK(entries[0]->what == "shelf added");
     CHECK(session.get<AuditEntry>(entries[0]->id) == entries[0]);
     CHECK(session.query<AuditEntry>().count() == 1);
-    CHECK(session.query<Shelf>().filter_by(&Shelf::name, "fiction").count() == 1);
+    CHECK(session.query<Shelf>().filter_by<&Shelf::name>("fiction").count() == 1);
     // Core statements through session.execute() go to their table's engine too.
     CHECK(session.execute(sa::select(sa::col<&AuditEntry::what>)).scalar_one() == "shelf added");
     session.execute(sa::insert<AuditEntry>().values(AuditEntry{.what = "by Core"}));
@@ -213,7 +213,7 @@ TEST_CASE("a bound engine may be of another backend: a SQLite file beside Postgr
         session.add(Shelf{.name = "maps"});
         session.add(AuditEntry{.what = "maps added"});
         session.commit();
-        CHECK(session.query<AuditEntry>().filter_by(&AuditEntry::what, "maps added").count() == 1);
+        CHECK(session.query<AuditEntry>().filter_by<&AuditEntry::what>("maps added").count() == 1);
         CHECK(session.query<Shelf>().one()->name == "maps");
     }
     CHECK(count_rows(main_engine, "bind_shelves") == 1);

@@ -86,10 +86,10 @@ TEST_CASE("query<T>() filters, orders and pages") {
     CHECK(names_of(people.filter(age == 25 || city == "Rome").order_by(id).all()) == Names{"bob", "cid", "dan"});
     CHECK(names_of(people.filter(city.is_null()).order_by(id).all()) == Names{"bob", "eve"});
 
-    CHECK(names_of(people.filter_by(&Person::city, "Oslo").order_by(id).all()) == Names{"ann", "dan"});
-    CHECK(names_of(people.filter_by(&Person::city, no_city).order_by(id).all()) == Names{"bob", "eve"});  // IS NULL
-    CHECK(names_of(people.filter_by(&Person::age, 25).filter_by(&Person::city, no_city).all()) == Names{"bob"});
-    CHECK(names_of(people.filter_by(&Person::age, 25).filter(name != "bob").all()) == Names{"dan"});
+    CHECK(names_of(people.filter_by<&Person::city>("Oslo").order_by(id).all()) == Names{"ann", "dan"});
+    CHECK(names_of(people.filter_by<&Person::city>(no_city).order_by(id).all()) == Names{"bob", "eve"});  // IS NULL
+    CHECK(names_of(people.filter_by<&Person::age>(25).filter_by<&Person::city>(no_city).all()) == Names{"bob"});
+    CHECK(names_of(people.filter_by<&Person::age>(25).filter(name != "bob").all()) == Names{"dan"});
 
     CHECK(names_of(people.order_by(age.desc(), name).all()) == Names{"eve", "cid", "ann", "bob", "dan"});
     CHECK(names_of(people.order_by(age).order_by(name.desc()).all()) == Names{"dan", "bob", "ann", "cid", "eve"});
@@ -112,7 +112,7 @@ TEST_CASE("query<T>() filters, orders and pages") {
 
     CHECK(people.count() == 5);
     CHECK(people.filter(age == 25).count() == 2);
-    CHECK(people.filter_by(&Person::city, no_city).count() == 2);
+    CHECK(people.filter_by<&Person::city>(no_city).count() == 2);
     CHECK(people.order_by(id).limit(3).count() == 3);
     CHECK(people.order_by(id).offset(4).count() == 1);
     CHECK(people.exists());
@@ -129,6 +129,46 @@ TEST_CASE("query<T>() filters, orders and pages") {
     CHECK(session.scalars(adults.order_by(id)).all().size() == 3);
 }
 
+
+TEST_CASE("filter_by<&T::field>() renders its SQL once per statement shape and binds each value") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+    sa::Session session(engine);
+    auto people = session.query<Person>();
+
+    // A non-optional field: one text for every value, rendered once.
+    using ByName = decltype(people.filter_by<&Person::name>(std::string()).statement());
+    STATIC_REQUIRE(ByName::fixed_shape);
+    const auto ann = people.filter_by<&Person::name>("ann").statement().sql(engine.dialect());
+    const auto bob = people.filter_by<&Person::name>("bob").statement().sql(engine.dialect());
+    CHECK(ann == bob);
+    // The text is the cache's: asking the cache again does not render.
+    bool rendered_again = false;
+    const auto& cached = sa::detail::sql_cache<ByName>::get(engine.dialect(), [&](const sa::Dialect&) {
+        rendered_again = true;
+        return std::string();
+    });
+    CHECK(cached == ann);
+    CHECK_FALSE(rendered_again);
+    CHECK(people.filter_by<&Person::name>("ann").one()->age == 30);
+    CHECK(people.filter_by<&Person::name>("bob").one()->age == 25);
+
+    // An optional field given a plain value: still `= ?`, one text.
+    using ByCityName = decltype(people.filter_by<&Person::city>("Rome").statement());
+    STATIC_REQUIRE(ByCityName::fixed_shape);
+    // Given an optional: `= ?` or IS NULL as the value asks (an index serves both), so
+    // rendered each time.
+    using ByMaybeCity = decltype(people.filter_by<&Person::city>(no_city).statement());
+    STATIC_REQUIRE_FALSE(ByMaybeCity::fixed_shape);
+    const std::optional<std::string> rome = "Rome";
+    CHECK(people.filter_by<&Person::city>(no_city).statement().sql(engine.dialect()).find("IS NULL") !=
+          std::string::npos);
+    CHECK(people.filter_by<&Person::city>(rome).statement().sql(engine.dialect()).find("IS NULL") ==
+          std::string::npos);
+    CHECK(people.filter_by<&Person::city>(rome).one()->name == "cid");
+    CHECK(people.filter_by<&Person::city>("Rome").one()->name == "cid");
+}
 TEST_CASE("autoflush lets a query see pending and changed objects, and without it they stay unseen") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
@@ -189,7 +229,7 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
 
         // Several columns, NULL conditions, several objects.
         CHECK(session.query<Person>()
-                  .filter_by(&Person::city, no_city)
+                  .filter_by<&Person::city>(no_city)
                   .update(city = "Nowhere", age = age * 2, mode) == 2);
         if (mode == sync::none) {
             CHECK(bob->city == no_city);

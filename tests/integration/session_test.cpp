@@ -154,13 +154,13 @@ TEST_CASE("the tutorial's CRUD flow runs through sessions: add, query, update, b
 
     {  // Delete.
         auto session = Session();
-        auto ann = session.query<User>().filter_by(&User::name, "ann").one();
+        auto ann = session.query<User>().filter_by<&User::name>("ann").one();
         session.delete_(ann);
         CHECK(sa::inspect(ann).delete_requested());
         session.commit();
         CHECK(sa::inspect(ann).detached());
         CHECK(session.query<User>().count() == 2);
-        CHECK(session.query<User>().filter_by(&User::name, "ann").one_or_none() == nullptr);
+        CHECK(session.query<User>().filter_by<&User::name>("ann").one_or_none() == nullptr);
     }
     CHECK(count_users(engine) == 2);
 }
@@ -266,7 +266,7 @@ TEST_CASE("autoflush = false: queries do not see pending objects until flush()")
     auto bob = flushing.add(User{.name = "bob"});
     CHECK(flushing.query<User>().count() == 2);
     CHECK(sa::inspect(bob).persistent());
-    CHECK(flushing.query<User>().filter_by(&User::name, "bob").one() == bob);
+    CHECK(flushing.query<User>().filter_by<&User::name>("bob").one() == bob);
     flushing.commit();
 }
 
@@ -448,7 +448,7 @@ TEST_CASE("the identity map gives one object per row, and get() of a loaded obje
     REQUIRE(all.size() == 2);
     auto again = session.query<User>().order_by(sa::col<&User::id>).all();
     CHECK(again == all);
-    CHECK(session.query<User>().filter_by(&User::name, "bob").one() == all[1]);
+    CHECK(session.query<User>().filter_by<&User::name>("bob").one() == all[1]);
     CHECK(session.scalars(sa::select<User>().where(sa::col<&User::name> == "ann")).one() == all[0]);
     CHECK(session.query<User>().get(ids[1]) == all[1]);
 
@@ -540,7 +540,7 @@ TEST_CASE("expire and refresh bring in what another connection changed, and refr
     set_age_elsewhere(engine, id, 21);
     CHECK(session.get<User>(id) == ann);
     CHECK(ann->age == 20);  // not reloaded: nothing said it is out of date
-    CHECK(session.query<User>().filter_by(&User::name, "ann").one() == ann);
+    CHECK(session.query<User>().filter_by<&User::name>("ann").one() == ann);
     CHECK(ann->age == 20);  // a query does not overwrite a loaded object either
     session.commit();
 
@@ -730,7 +730,7 @@ TEST_CASE("session.begin() while a transaction is open throws InvalidRequestErro
     CHECK(second.is_active());
     second.commit();
     CHECK_FALSE(second_savepoint.is_active());
-    CHECK(session.query<User>().filter_by(&User::name, "kept").count() == 1);
+    CHECK(session.query<User>().filter_by<&User::name>("kept").count() == 1);
 }
 
 TEST_CASE("a SessionTransaction rolls back when an exception leaves its scope") {
@@ -905,7 +905,7 @@ TEST_CASE("text and composite primary keys key the identity map, get() taking on
     auto member = other.get<Membership>(std::int64_t{1}, std::int64_t{3});
     REQUIRE(member);
     CHECK(member->role == "member");
-    CHECK(other.query<Membership>().filter_by(&Membership::role, "member").one() == member);
+    CHECK(other.query<Membership>().filter_by<&Membership::role>("member").one() == member);
     member->role = "lead";
     other.commit();
     CHECK(other.query<Membership>().filter(sa::col<&Membership::role> == "lead").count() == 2);

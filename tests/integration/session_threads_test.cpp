@@ -48,5 +48,5 @@ TEST_CASE("a Session per task from a shared Engine and sessionmaker") {
 
     auto session = Session();
     CHECK(session.query<Job>().count() == 8);
-    CHECK(session.query<Job>().filter_by(&Job::name, "job 7").one()->name == "job 7");
+    CHECK(session.query<Job>().filter_by<&Job::name>("job 7").one()->name == "job 7");
 }

@@ -145,7 +145,7 @@ TEST_CASE("a stream closed early leaves its transaction usable and its earlier w
 
 TEST_CASE("another statement while a stream is open", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
-    auto isolation = GENERATE(std::string(), std::string("AUTOCOMMIT"));
+    auto isolation = GENERATE(std::optional<sa::IsolationLevel>(), std::optional(sa::IsolationLevel::autocommit));
     auto engine = backend.engine({.isolation_level = isolation});
     auto conn = engine.connect();
     auto rows = conn.execute_sql(series(backend, 1000), {}, streamed).as<std::int64_t>();
@@ -163,11 +163,11 @@ TEST_CASE("another statement while a stream is open", "[stream]") {
         const std::vector<std::string_view> columns{"n"};
         CHECK_THROWS_AS(conn.copy_rows("t", columns, one), sa::InvalidRequestError);
         CHECK_THROWS_AS(conn.begin_nested(), sa::InvalidRequestError);
-        if (isolation.empty()) {
+        if (!isolation) {
             CHECK_THROWS_AS(conn.commit(), sa::InvalidRequestError);
             CHECK_THROWS_AS(conn.rollback(), sa::InvalidRequestError);
         }
-        CHECK(conn.in_transaction() == isolation.empty());
+        CHECK(conn.in_transaction() == !isolation);
     } else {
         // SQLite steps each statement on its own.
         CHECK(conn.execute(other).scalar_one() == 42);
@@ -239,7 +239,7 @@ TEST_CASE("a stream that is the first statement of a transaction runs inside it"
 
 TEST_CASE("streams under AUTOCOMMIT", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.isolation_level = "AUTOCOMMIT"});
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
     create_notes(engine);
     auto conn = engine.connect();
 

@@ -202,7 +202,7 @@ TEST_CASE("committing the connection ends the transaction guards it handed out")
 
 TEST_CASE("autocommit isolation commits each statement on its own") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.isolation_level = "AUTOCOMMIT"});
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
     create_accounts(engine);
     {
         auto conn = engine.connect();
@@ -215,7 +215,7 @@ TEST_CASE("autocommit isolation commits each statement on its own") {
 TEST_CASE("isolation levels are applied per engine and per connection") {
     auto backend = GENERATE(from_range(backends()));
     if (backend.is_postgresql()) {
-        auto engine = backend.engine({.isolation_level = "REPEATABLE READ"});
+        auto engine = backend.engine({.isolation_level = sa::IsolationLevel::repeatable_read});
         auto conn = engine.connect();
         CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
                   .scalar_one() == "repeatable read");
@@ -224,14 +224,17 @@ TEST_CASE("isolation levels are applied per engine and per connection") {
         CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
                   .scalar_one() == "serializable");
     } else {
-        auto engine = backend.engine({.isolation_level = "READ UNCOMMITTED"});
+        auto engine = backend.engine({.isolation_level = sa::IsolationLevel::read_uncommitted});
         auto conn = engine.connect();
         CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<std::int64_t>())
                   .scalar_one() == 1);
-        CHECK_THROWS_AS(backend.engine({.isolation_level = "REPEATABLE READ"}),
+        CHECK_THROWS_AS(backend.engine({.isolation_level = sa::IsolationLevel::repeatable_read}),
                         sa::ArgumentError);
     }
-    CHECK_THROWS_WITH(backend.engine({.isolation_level = "SOMETIMES"}),
+    // A level written as text (a config file) is parsed before it reaches the engine.
+    CHECK(sa::parse_isolation_level("repeatable read") == sa::IsolationLevel::repeatable_read);
+    CHECK(sa::parse_isolation_level("AUTOCOMMIT") == sa::IsolationLevel::autocommit);
+    CHECK_THROWS_WITH(sa::parse_isolation_level("SOMETIMES"),
                       Catch::Matchers::Contains("unknown isolation_level 'SOMETIMES'"));
 }
 

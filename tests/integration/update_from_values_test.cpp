@@ -75,7 +75,7 @@ struct sa::type_adapter<ufv::Cents> {
 
 template <>
 inline constexpr auto sa::mapping<ufv::Everything> =
-    sa::table("everything", sa::length(&ufv::Everything::code, 12), sa::enum_as_text(&ufv::Everything::mood),
+    sa::table("everything", sa::max_length(&ufv::Everything::code, 12), sa::enum_as_text(&ufv::Everything::mood),
               sa::enum_as_text(&ufv::Everything::maybe_mood));
 
 namespace {

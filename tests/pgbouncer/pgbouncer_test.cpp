@@ -233,7 +233,7 @@ TEST_CASE("each transaction behind PgBouncer runs at the isolation level its eng
     const auto url = sa::test::pgbouncer_url();
     if (!url) return;
     auto plain = sa::create_engine(*url);
-    auto serializable = sa::create_engine(*url, {.isolation_level = "SERIALIZABLE"});
+    auto serializable = sa::create_engine(*url, {.isolation_level = sa::IsolationLevel::serializable});
     constexpr int transactions_per_thread = 120;
     const auto show = sa::text("SHOW transaction_isolation").columns<std::string>();
     Tally tally;

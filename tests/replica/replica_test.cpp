@@ -160,7 +160,7 @@ TEST_CASE("a Session with a read replica reads there until it writes, then reads
     // The autoflush writes to the primary; from then on this transaction reads there, and
     // sees its own change at once, which the replica could not show yet.
     ann->name = "ann 2";
-    auto renamed = session.query<Reader>().filter_by(&Reader::name, "ann 2").all();
+    auto renamed = session.query<Reader>().filter_by<&Reader::name>("ann 2").all();
     CHECK(renamed.size() == 1);
     CHECK(sa::test::count_starting_with(on_primary.lines, "UPDATE") == 1);
     CHECK(selects(on_primary) == 1);

@@ -75,7 +75,7 @@ namespace {
 std::string postgres_database_url(const std::string& server_url, const std::string& through_url) {
     static std::atomic<int> counter{0};
     const auto name = "t" + std::to_string(::getpid()) + "_db" + std::to_string(++counter);
-    auto engine = create_engine(server_url, {.pool_size = 1, .isolation_level = "AUTOCOMMIT"});
+    auto engine = create_engine(server_url, {.pool_size = 1, .isolation_level = IsolationLevel::autocommit});
     auto conn = engine.connect();
     conn.execute_script("CREATE DATABASE " + engine.dialect().quote_identifier(name) + " STRATEGY FILE_COPY");
     auto url = make_url(through_url);

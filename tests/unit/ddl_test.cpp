@@ -63,7 +63,7 @@ sa::Table every_type() {
         column("tiny", sa::TypeKind::small_integer, true),
         with_default(column("count", sa::TypeKind::integer), "0"),
         column("big", sa::TypeKind::big_integer, true),
-        column("ratio", sa::TypeKind::real, true),
+        column("ratio", sa::TypeKind::single_precision, true),
         column("precise", sa::TypeKind::double_precision, true),
         column("body", sa::TypeKind::text),
         varchar("code", 8, true),
@@ -344,7 +344,7 @@ TEST_CASE("SQLite autoincrements only an integer column that is the whole primar
 
 TEST_CASE("PostgreSQL identity columns must have an integer type") {
     auto t = make_table("things");
-    t.columns = {autoincrement("id", sa::TypeKind::real)};
+    t.columns = {autoincrement("id", sa::TypeKind::single_precision)};
     t.primary_key.columns = {"id"};
     REQUIRE_THROWS_MATCHES(
         sa::MetaData({t}).create_statements(postgresql()), sa::ArgumentError,

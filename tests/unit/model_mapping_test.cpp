@@ -41,7 +41,7 @@ using mapping_test::Post;
 template <>
 inline constexpr auto sa::mapping<Author> =
     sa::table("authors", sa::unique(&Author::email), sa::index(&Author::name, &Author::age),
-              sa::length(&Author::name, 80), sa::server_default(&Author::age, "18"),
+              sa::max_length(&Author::name, 80), sa::server_default(&Author::age, "18"),
               sa::check("adult", "age >= 18"));
 template <>
 inline constexpr auto sa::mapping<Post> = sa::table(
@@ -69,7 +69,7 @@ TEST_CASE("types, nullability, length and defaults come from the fields and the 
     using info = sa::model_info<Author>;
     STATIC_REQUIRE(info::columns[0].kind == sa::TypeKind::big_integer);
     STATIC_REQUIRE(info::columns[1].kind == sa::TypeKind::text);
-    STATIC_REQUIRE(info::columns[1].length == 80);
+    STATIC_REQUIRE(info::columns[1].max_length == 80);
     STATIC_REQUIRE(!info::columns[1].nullable);
     STATIC_REQUIRE(info::columns[2].nullable);
     STATIC_REQUIRE(info::columns[3].kind == sa::TypeKind::integer);

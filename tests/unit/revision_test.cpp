@@ -158,6 +158,7 @@ TEST_CASE("split_statements splits at semicolons outside quotes and comments", "
         CHECK(split_statements("SELECT /* a /* nested; */ still; */ 1; SELECT 2") ==
               Strings{"SELECT /* a /* nested; */ still; */ 1", "SELECT 2"});
         CHECK(split_statements("SELECT 1 - -2; SELECT 3") == Strings{"SELECT 1 - -2", "SELECT 3"});
+        CHECK(split_statements("SELECT '1;'::int; SELECT 2") == Strings{"SELECT '1;'::int", "SELECT 2"});
     }
     SECTION("dollar quotes") {
         const std::string function =

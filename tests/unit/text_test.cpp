@@ -31,6 +31,8 @@ TEST_CASE("colons inside strings, identifiers, comments, casts and dollar quotes
         {"SELECT \":x\" FROM t WHERE a = :a", "SELECT \":x\" FROM t WHERE a = ?"},
         {"SELECT 1 -- :x\n, :y", "SELECT 1 -- :x\n, ?"},
         {"SELECT /* :x */ :y", "SELECT /* :x */ ?"},
+        {"SELECT /* a /* :x */ :z */ :y", "SELECT /* a /* :x */ :z */ ?"},
+        {"SELECT E'it\\'s :x', :y", "SELECT E'it\\'s :x', ?"},
         {"SELECT :v::text", "SELECT ?::text"},
         {"SELECT $$ :x $$, :y", "SELECT $$ :x $$, ?"},
         {"SELECT $tag$ :x $tag$, :y", "SELECT $tag$ :x $tag$, ?"},

@@ -36,7 +36,7 @@ struct Item {
 
 template <>
 inline constexpr auto sa::mapping<ufv_sql::Item> =
-    sa::table("items", sa::length(&ufv_sql::Item::code, 12), sa::enum_as_text(&ufv_sql::Item::mood));
+    sa::table("items", sa::max_length(&ufv_sql::Item::code, 12), sa::enum_as_text(&ufv_sql::Item::mood));
 
 namespace {
 

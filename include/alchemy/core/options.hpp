@@ -1,6 +1,8 @@
 // EngineOptions: create_engine's keyword arguments, with SQLAlchemy's names and defaults.
 #pragma once
 
+#include "alchemy/core/dialect.hpp"
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -25,9 +27,10 @@ struct EngineOptions {
     std::chrono::seconds pool_recycle{-1};
     /// Test each connection with a round trip at checkout and replace it if dead.
     bool pool_pre_ping = false;
-    /// "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "READ UNCOMMITTED" or
-    /// "AUTOCOMMIT"; empty keeps the database's default.
-    std::string isolation_level{};
+    /// The level of every transaction, or AUTOCOMMIT; none keeps the database's default.
+    /// A level spelled as text ("REPEATABLE READ", from a config file) converts with
+    /// parse_isolation_level().
+    std::optional<IsolationLevel> isolation_level{};
     /// Log every statement and its parameters to `echo_sink` (stdout when unset).
     bool echo = false;
     /// Extra driver options (libpq keywords such as "connect_timeout" or

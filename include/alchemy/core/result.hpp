@@ -1,4 +1,7 @@
 // Result<Row>: the rows of one executed statement, read forward into typed values.
+// detail::BufferedResult<Row>: the same accessors over rows already in memory (an
+// INSERT's RETURNING rows, the Session's objects), so every result speaks SQLAlchemy's
+// all/first/one/one_or_none/scalar/scalar_one/scalar_one_or_none.
 //
 // Row is a scalar (Result<std::int64_t>), a std::tuple of column types (usable with
 // structured bindings), or any type with a row_traits specialisation (the schema layer
@@ -12,6 +15,7 @@
 
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -117,6 +121,68 @@ protected:
 };
 [[noreturn]] void throw_no_result();
 [[noreturn]] void throw_multiple_results();
+
+/// The first column of a row: element 0 of a tuple, the row itself for a scalar.
+template <class R>
+auto first_column(R&& row) {
+    if constexpr (requires { std::tuple_size<std::remove_cvref_t<R>>::value; })
+        return std::get<0>(std::forward<R>(row));
+    else
+        return std::forward<R>(row);
+}
+
+/// "No row": a null pointer where the row is a std::shared_ptr (the Session's objects),
+/// else an empty optional.
+template <class Row>
+inline constexpr bool pointer_row_v = false;
+template <class T>
+inline constexpr bool pointer_row_v<std::shared_ptr<T>> = true;
+template <class Row>
+using maybe_row_t = std::conditional_t<pointer_row_v<Row>, Row, std::optional<Row>>;
+
+/// Rows already read into memory, with Result's accessors. Unlike a Result they can be
+/// read any number of times.
+template <class Row>
+class BufferedResult {
+public:
+    explicit BufferedResult(std::vector<Row> rows) noexcept : rows_(std::move(rows)) {}
+
+    const std::vector<Row>& all() const& noexcept { return rows_; }
+    std::vector<Row> all() && noexcept { return std::move(rows_); }
+    auto begin() const noexcept { return rows_.begin(); }
+    auto end() const noexcept { return rows_.end(); }
+    std::size_t size() const noexcept { return rows_.size(); }
+
+    /// The first row, or none.
+    maybe_row_t<Row> first() const { return rows_.empty() ? maybe_row_t<Row>() : maybe_row_t<Row>(rows_.front()); }
+    /// The only row, else NoResultFound / MultipleResultsFound.
+    const Row& one() const {
+        if (rows_.empty()) throw_no_result();
+        if (rows_.size() > 1) throw_multiple_results();
+        return rows_.front();
+    }
+    /// The only row or none; more than one throws MultipleResultsFound.
+    maybe_row_t<Row> one_or_none() const {
+        if (rows_.size() > 1) throw_multiple_results();
+        return first();
+    }
+    /// The first column of the first row, or nothing when there is no row.
+    auto scalar() const {
+        using column = maybe_row_t<decltype(first_column(rows_.front()))>;
+        return rows_.empty() ? column() : column(first_column(rows_.front()));
+    }
+    /// The first column of the only row, else NoResultFound / MultipleResultsFound.
+    auto scalar_one() const { return first_column(one()); }
+    /// The first column of the only row, or nothing; more than one row throws
+    /// MultipleResultsFound.
+    auto scalar_one_or_none() const {
+        if (rows_.size() > 1) throw_multiple_results();
+        return scalar();
+    }
+
+private:
+    std::vector<Row> rows_;
+};
 }  // namespace detail
 
 /// Reader reads one Row from the cursor (default: row_traits<Row>); statements whose
@@ -192,14 +258,12 @@ public:
         return row;
     }
     /// The first column of the first row, or nothing when there is no row.
-    auto scalar() {
-        auto row = first();
-        using first_column = decltype(first_of(std::declval<Row>()));
-        return row ? std::optional<first_column>(first_of(std::move(*row)))
-                   : std::optional<first_column>();
-    }
+    auto scalar() { return first_column_of(first()); }
     /// The first column of the only row, else NoResultFound / MultipleResultsFound.
-    auto scalar_one() { return first_of(one()); }
+    auto scalar_one() { return detail::first_column(one()); }
+    /// The first column of the only row, or nothing; more than one row throws
+    /// MultipleResultsFound.
+    auto scalar_one_or_none() { return first_column_of(one_or_none()); }
 
 private:
     bool fetch() {
@@ -207,12 +271,9 @@ private:
         current_.emplace(Reader::read(*cursor_));
         return true;
     }
-    template <class R>
-    static auto first_of(R&& row) {
-        if constexpr (requires { std::tuple_size<std::remove_cvref_t<R>>::value; })
-            return std::get<0>(std::forward<R>(row));
-        else
-            return std::forward<R>(row);
+    static auto first_column_of(std::optional<Row>&& row) {
+        using column = decltype(detail::first_column(std::declval<Row>()));
+        return row ? std::optional<column>(detail::first_column(std::move(*row))) : std::optional<column>();
     }
 
     std::optional<Row> current_;

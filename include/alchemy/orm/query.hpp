@@ -43,23 +43,28 @@ enum class synchronize_session {
 
 namespace detail {
 
-/// filter_by(&T::field, value): `field = value` (IS NULL for an empty optional), with the
-/// column found from the member pointer at run time.
-template <class T, class F>
+/// filter_by<&T::field>(value): `field = value`, or IS NULL for an empty optional (so
+/// that an index on the column serves it; docs/expressions.md). The column is known at
+/// compile time. Unless the value may be empty (ValueMayBeNull: a std::optional or
+/// std::nullopt given for an optional field) the SQL text is one per member and cached;
+/// an empty value's text differs, so then it is rendered each time.
+template <auto Member, bool ValueMayBeNull>
 struct field_equals {
+    using model_type = model_of_t<decltype(Member)>;
+    using field_type = typename member_pointer_traits<decltype(Member)>::field;
     using value_type = bool;
-    using sources = type_list<T>;
-    static constexpr bool fixed_shape = false;
+    using sources = type_list<model_type>;
+    static constexpr std::size_t column = column_index_of<Member>;
+    static constexpr bool fixed_shape = !ValueMayBeNull;
 
-    std::size_t column;
-    F value;
+    field_type value;
 
     bool is_null() const noexcept {
-        if constexpr (nullable_v<F>) return !value.has_value();
+        if constexpr (ValueMayBeNull) return !value.has_value();
         else return false;
     }
     ast::Node lower() const {
-        ast::Node col(ast::Kind::column, model_info<T>::columns[column].name, model_info<T>::table_name);
+        ast::Node col(ast::Kind::column, model_info<model_type>::columns[column].name, model_info<model_type>::table_name);
         if (is_null()) {
             ast::Node n{ast::Kind::postfix, "IS NULL"};
             n.children.push_back(std::move(col));
@@ -71,43 +76,43 @@ struct field_equals {
         return n;
     }
     void bind(ParamBuffer& out) const {
-        if (is_null()) return;
-        for_each_column<T>([&](auto c) {
-            if constexpr (std::is_same_v<typename column_codec<T, c.value>::field_type, F>)
-                if (c.value == column) column_codec<T, c.value>::bind(value, out);
-        });
+        if (!is_null()) column_codec<model_type, column>::bind(value, out);
     }
 };
 
-template <class T, class F>
-struct evaluator<field_equals<T, F>, T> {
-    static std::optional<bool> eval(const field_equals<T, F>& e, const T& obj) {
-        std::optional<bool> result;
-        for_each_column<T>([&](auto c) {
-            if constexpr (std::is_same_v<typename column_codec<T, c.value>::field_type, F>) {
-                if (c.value != e.column) return;
-                const auto& field = field_of<c.value>(obj);
-                if (e.is_null()) result = !known(field).has_value();
-                else if (known(field) && known(e.value)) result = *known(field) == *known(e.value);
-            }
-        });
-        return result;
+template <auto Member, bool ValueMayBeNull, class T>
+    requires std::same_as<typename field_equals<Member, ValueMayBeNull>::model_type, T>
+struct evaluator<field_equals<Member, ValueMayBeNull>, T> {
+    static std::optional<bool> eval(const field_equals<Member, ValueMayBeNull>& e, const T& obj) {
+        const auto& field = field_of<field_equals<Member, ValueMayBeNull>::column>(obj);
+        if (e.is_null()) return !known(field).has_value();
+        if (known(field) && known(e.value)) return *known(field) == *known(e.value);
+        return std::nullopt;
     }
 };
 
-/// The column a member pointer names, found by address in a default-constructed T.
-template <class T, class F>
-std::size_t column_of_member(F T::*member) {
-    static const T probe{};
-    const void* target = &(probe.*member);
-    std::size_t found = model_info<T>::column_count;
-    for_each_column<T>([&](auto c) {
-        if (static_cast<const void*>(&field_of<c.value>(probe)) == target) found = c.value;
-    });
-    if (found == model_info<T>::column_count)
-        throw ArgumentError("alchemy: filter_by() names a field of " + std::string(type_name<T>()) +
-                            " that is not a column (a relationship?)");
-    return found;
+/// The checks of filter_by<Member>(value) on a query of T, one message at a time.
+template <class T, auto Member, class V>
+consteval bool check_filter_by() {
+    using M = decltype(Member);
+    if constexpr (!field_pointer<M> || !std::is_same_v<model_of_t<M>, T>) {
+        static_assert(always_false<M>, "alchemy: filter_by<&T::field>(value) names a field of the queried model T");
+        return false;
+    } else if constexpr (is_mixin_v<typename member_pointer_traits<M>::field>) {
+        static_assert(always_false<M>,
+                      "alchemy: filter_by() names a member that holds a mixin; filter on one of its "
+                      "columns with filter(sa::col<&T::mixin, &Mixin::field> == value)");
+        return false;
+    } else if constexpr (is_relationship_v<typename member_pointer_traits<M>::field>) {
+        static_assert(always_false<M>,
+                      "alchemy: filter_by() names a relationship, which is not a column; filter on "
+                      "its foreign-key column, as filter_by<&Post::user_id>(id)");
+        return false;
+    } else {
+        constexpr bool comparable = compatible_values<typename member_pointer_traits<M>::field, V>();
+        static_assert(comparable, "alchemy: filter_by() compares a field with a value of another type");
+        return comparable;
+    }
 }
 
 template <class T, class Conditions>
@@ -117,32 +122,13 @@ inline constexpr bool all_evaluable_v<T, std::tuple<Cs...>> = (evaluable<Cs, T> 
 
 }  // namespace detail
 
-/// The result of session.scalars(select<T>()...): the session's objects for the rows.
+/// The result of session.scalars(select<T>()...): the session's objects for the rows,
+/// with Result's accessors (core/result.hpp); "no row" is a null pointer.
 template <class T>
-class ScalarResult {
+class ScalarResult : public detail::BufferedResult<std::shared_ptr<T>> {
 public:
-    explicit ScalarResult(std::vector<std::shared_ptr<T>> objects) : objects_(std::move(objects)) {}
-
-    const std::vector<std::shared_ptr<T>>& all() const& noexcept { return objects_; }
-    std::vector<std::shared_ptr<T>> all() && noexcept { return std::move(objects_); }
-    auto begin() const noexcept { return objects_.begin(); }
-    auto end() const noexcept { return objects_.end(); }
-    std::size_t size() const noexcept { return objects_.size(); }
-    /// The first object, or null.
-    std::shared_ptr<T> first() const { return objects_.empty() ? nullptr : objects_.front(); }
-    /// The only object, else NoResultFound / MultipleResultsFound.
-    std::shared_ptr<T> one() const {
-        if (objects_.empty()) detail::throw_no_result();
-        return one_or_none();
-    }
-    /// The only object or null; more than one throws MultipleResultsFound.
-    std::shared_ptr<T> one_or_none() const {
-        if (objects_.size() > 1) detail::throw_multiple_results();
-        return first();
-    }
-
-private:
-    std::vector<std::shared_ptr<T>> objects_;
+    explicit ScalarResult(std::vector<std::shared_ptr<T>> objects)
+        : detail::BufferedResult<std::shared_ptr<T>>(std::move(objects)) {}
 };
 
 /// The objects of session.query<T>().yield_per(n): rows come from the database as the
@@ -379,16 +365,18 @@ public:
         return Query<T, W, Order>(*core_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), order_,
                                   limit_, offset_, loads_);
     }
-    /// WHERE field = value: filter_by(&User::name, "ann"); an empty optional means IS NULL.
-    template <class F, class V>
-    auto filter_by(F T::*member, V&& value) const {
-        static_assert(!detail::is_mixin_v<F>,
-                      "alchemy: filter_by() names a member that holds a mixin; filter on one of its "
-                      "columns with filter(sa::col<&T::mixin, &Mixin::field> == value)");
-        static_assert(detail::compatible_values<F, std::remove_cvref_t<V>>(),
-                      "alchemy: filter_by() compares a field with a value of another type");
-        detail::field_equals<T, F> condition{detail::column_of_member(member), F(std::forward<V>(value))};
-        return filter(std::move(condition));
+    /// WHERE field = value: filter_by<&User::name>("ann"); an empty optional means IS NULL.
+    /// The member is a template argument so that it is checked, and its column found, at
+    /// compile time.
+    template <auto Member, class V>
+    auto filter_by(V&& value) const {
+        if constexpr (detail::check_filter_by<T, Member, std::remove_cvref_t<V>>()) {
+            using F = typename detail::member_pointer_traits<decltype(Member)>::field;
+            constexpr bool may_be_null = detail::nullable_v<F> && detail::maybe_null_value_v<V>;
+            return filter(detail::field_equals<Member, may_be_null>{F(std::forward<V>(value))});
+        } else {
+            return *this;  // check_filter_by() has reported the mistake
+        }
     }
     /// ORDER BY items (appended to earlier ones): columns, col.desc(), sa::desc(e).
     template <class... Items>

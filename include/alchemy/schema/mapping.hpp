@@ -4,7 +4,7 @@
 //   template <> inline constexpr auto sa::mapping<User> = sa::table("users",
 //       sa::unique(&User::email),
 //       sa::index(&User::name),
-//       sa::length(&User::name, 80),
+//       sa::max_length(&User::name, 80),
 //       sa::server_default(&User::created_at, "CURRENT_TIMESTAMP"),
 //       sa::onupdate(&User::updated_at, "CURRENT_TIMESTAMP"),
 //       sa::check("age_not_negative", "age >= 0"));
@@ -33,7 +33,7 @@ enum class option_kind {
     foreign_key,
     server_default,
     onupdate,
-    length,
+    max_length,
     check,
     enum_as_text,
     renamed_from,
@@ -208,15 +208,15 @@ constexpr onupdate_option<M> onupdate(M field, std::string_view sql) {
     return {field, sql};
 }
 
-/// VARCHAR(n) instead of TEXT for a string column.
+/// VARCHAR(n) instead of TEXT for a string column (SQLAlchemy's String(n)).
 template <field_pointer M>
-struct length_option {
-    static constexpr detail::option_kind kind = detail::option_kind::length;
+struct max_length_option {
+    static constexpr detail::option_kind kind = detail::option_kind::max_length;
     M field;
-    int length;
+    int max_length;
 };
 template <field_pointer M>
-constexpr length_option<M> length(M field, int n) {
+constexpr max_length_option<M> max_length(M field, int n) {
     return {field, n};
 }
 
@@ -409,7 +409,7 @@ constexpr table_mapping<Options...> table(Options... options) {
 }
 /// The options of a mixin (a struct of columns that models embed as a member); they apply
 /// to those columns in every model that embeds it. Column options only: server_default,
-/// onupdate, length, enum_as_text, version, index, unique.
+/// onupdate, max_length, enum_as_text, version, index, unique.
 template <mapping_option... Options>
 constexpr table_mapping<Options...> mixin(Options... options) {
     return {{}, {options...}};

@@ -42,7 +42,7 @@ struct ColumnSpec {
     std::size_t key_position = 0;  ///< place in the primary key, as declared
     bool autoincrement = false;
     bool enum_as_text = false;
-    int length = 0;
+    int max_length = 0;  ///< sa::max_length(); 0: unbounded
     std::string_view server_default;  ///< empty: none
     std::string_view onupdate;        ///< sa::onupdate()'s SQL; empty: none
     bool version = false;             ///< sa::version(): the optimistic-concurrency counter
@@ -147,10 +147,12 @@ consteval std::array<column_place, N> list_column_places() {
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wundefined-var-template"
 #endif
-/// The index of the field `member` points to, found by comparing addresses inside the
-/// never-defined reflected_model<T>. Only ever called in constant evaluation (see
-/// field_names.hpp); it is constexpr rather than consteval so that lambdas inside
-/// consteval functions may call it with their parameters.
+/// The position among T's struct fields (Boost.PFR's index) of the field `member` points
+/// to, found by comparing addresses inside the never-defined reflected_model<T>. A field
+/// position, not a column index: relationships and mixin members have one too. The
+/// column index derives from it (column_index_of below). Only ever called in constant
+/// evaluation (see field_names.hpp); it is constexpr rather than consteval so that
+/// lambdas inside consteval functions may call it with their parameters.
 template <class T, field_pointer M>
 constexpr std::size_t field_index_of(M member) {
     std::size_t found = field_count<T>;
@@ -172,7 +174,7 @@ template <class T, field_pointer M>
 consteval bool check_option_field() {
     static_assert(std::is_same_v<model_of_t<M>, T>,
                   "alchemy: an option in sa::mapping<T> names a field of another struct; every "
-                  "field given to primary_key/unique/index/length/... must be a member of T");
+                  "field given to primary_key/unique/index/max_length/... must be a member of T");
     static_assert(!is_relationship_v<typename member_pointer_traits<M>::field>,
                   "alchemy: an option in sa::mapping<T> names a relationship (BelongsTo, HasMany, "
                   "HasOne, ManyToMany); name its foreign-key column (e.g. &Post::user_id) instead");
@@ -210,7 +212,7 @@ struct model_columns {
 /// Whether a mixin's mapping may hold options of kind K: those that describe one column
 /// or an index over the mixin's own columns.
 constexpr bool mixin_option(option_kind k) {
-    return k == option_kind::server_default || k == option_kind::onupdate || k == option_kind::length ||
+    return k == option_kind::server_default || k == option_kind::onupdate || k == option_kind::max_length ||
            k == option_kind::enum_as_text || k == option_kind::version || k == option_kind::index ||
            k == option_kind::unique;
 }
@@ -223,7 +225,7 @@ constexpr void apply_option(model_columns<T, N>& m) {
     using O = std::remove_cvref_t<decltype(option)>;
     static_assert(MixinAt == ColumnSpec::not_embedded || mixin_option(O::kind),
                   "alchemy: a mixin's sa::mapping may hold only column options (server_default, "
-                  "onupdate, length, enum_as_text, version, index, unique); declare keys, foreign "
+                  "onupdate, max_length, enum_as_text, version, index, unique); declare keys, foreign "
                   "keys and relationships in the mapping of the model that embeds it");
     if constexpr (MixinAt != ColumnSpec::not_embedded && !mixin_option(O::kind)) {
         return;  // reported above
@@ -254,18 +256,18 @@ constexpr void apply_option(model_columns<T, N>& m) {
         static_assert(check_option_field<S, decltype(option.field)>());
         static_assert(!option.sql.empty(), "alchemy: sa::onupdate(field, sql) needs the SQL to set, e.g. \"CURRENT_TIMESTAMP\"");
         m.column_of_field(field_index_of<S>(option.field), MixinAt).onupdate = option.sql;
-    } else if constexpr (O::kind == option_kind::length) {
+    } else if constexpr (O::kind == option_kind::max_length) {
         static_assert(check_option_field<S, decltype(option.field)>());
-        static_assert(std::is_same_v<typename optional_traits<typename member_pointer_traits<
-                                         decltype(option.field)>::field>::value_type,
+        static_assert(std::is_same_v<without_optional_t<typename member_pointer_traits<
+                                         decltype(option.field)>::field>,
                                      std::string>,
-                      "alchemy: sa::length(field, n) applies to std::string fields only");
-        static_assert(option.length > 0, "alchemy: sa::length(field, n) needs n > 0");
-        m.column_of_field(field_index_of<S>(option.field), MixinAt).length = option.length;
+                      "alchemy: sa::max_length(field, n) applies to std::string fields only");
+        static_assert(option.max_length > 0, "alchemy: sa::max_length(field, n) needs n > 0");
+        m.column_of_field(field_index_of<S>(option.field), MixinAt).max_length = option.max_length;
     } else if constexpr (O::kind == option_kind::enum_as_text) {
         static_assert(check_option_field<S, decltype(option.field)>());
-        using F = typename optional_traits<
-            typename member_pointer_traits<decltype(option.field)>::field>::value_type;
+        using F = without_optional_t<
+            typename member_pointer_traits<decltype(option.field)>::field>;
         static_assert(std::is_enum_v<F>, "alchemy: sa::enum_as_text() names a field that is not an enum");
         auto& c = m.column_of_field(field_index_of<S>(option.field), MixinAt);
         c.enum_as_text = true;
@@ -324,8 +326,8 @@ consteval ColumnSpec default_column() {
     spec.field = Place.field;
     spec.mixin_field = Place.mixin_field;
     if constexpr (column_field<F>)  // else check_field() has already reported the field
-        spec.kind = column_kind<typename optional_traits<F>::value_type>();
-    spec.nullable = optional_traits<F>::nullable;
+        spec.kind = column_kind<without_optional_t<F>>();
+    spec.nullable = nullable_v<F>;
     spec.primary_key = spec.name == "id";
     return spec;
 }
@@ -485,8 +487,9 @@ consteval bool require_model() {
 }
 }  // namespace detail
 
-/// The column index that member pointer `M` (or a mixin's member in the model)
-/// names, checked at compile time.
+/// The column index that member pointer `Member` (or a mixin's member in the model,
+/// detail::embedded_member) names, checked at compile time: the one way from a member to
+/// its column, derived from the field position (detail::field_index_of).
 template <auto Member>
     requires column_pointer<decltype(Member)>
 inline constexpr std::size_t column_index_of = [] {

@@ -88,8 +88,8 @@ void for_each_inserted_column(std::uint64_t omitted, F&& add) {
 
 template <class F>
 bool holds_unset(const F& v, bool key) {
-    if constexpr (optional_traits<F>::nullable) {
-        if constexpr (std::is_integral_v<typename optional_traits<F>::value_type>)
+    if constexpr (nullable_v<F>) {
+        if constexpr (std::is_integral_v<without_optional_t<F>>)
             return !v.has_value() || (key && *v == 0);
         else
             return !v.has_value();
@@ -151,7 +151,7 @@ bool needs_generated_key(const T& obj) {
             [&] {
                 if constexpr (model_info<T>::columns[C].autoincrement) {
                     const auto& v = detail::field_of<C>(obj);
-                    if constexpr (detail::optional_traits<std::remove_cvref_t<decltype(v)>>::nullable)
+                    if constexpr (detail::nullable_v<decltype(v)>)
                         unset = unset || !v.has_value() || *v == 0;
                     else
                         unset = unset || v == 0;

@@ -18,28 +18,18 @@ namespace alchemy {
 
 namespace detail {
 
-/// The column index of member pointer `member` of T. Call it only where it is constant
-/// evaluated (a constexpr variable, a consteval function): the address comparison behind
-/// it must never run (see field_names.hpp).
-template <class T, field_pointer M>
-constexpr std::size_t column_of(M member) {
-    return model_info<T>::column_of_field(field_index_of<T>(member));
-}
-
 /// The column indexes of T named by the fields of option I of sa::mapping<S>: S is T, or
 /// a mixin T embeds in field MixinAt.
 template <class T, class S, std::size_t I, std::size_t MixinAt>
 consteval auto option_columns() {
     constexpr const auto& option = std::get<I>(mapping<S>.options);
-    return std::apply(
-        [](auto... members) {
-            if constexpr (MixinAt == ColumnSpec::not_embedded)
-                return std::array<std::size_t, sizeof...(members)>{column_of<T>(members)...};
-            else
-                return std::array<std::size_t, sizeof...(members)>{
-                    model_info<T>::column_of_mixin_field(MixinAt, field_index_of<S>(members))...};
-        },
-        option.fields);
+    return [&]<std::size_t... J>(std::index_sequence<J...>) {
+        if constexpr (MixinAt == ColumnSpec::not_embedded)
+            return std::array<std::size_t, sizeof...(J)>{column_index_of<std::get<J>(option.fields)>...};
+        else
+            return std::array<std::size_t, sizeof...(J)>{
+                model_info<T>::column_of_mixin_field(MixinAt, field_index_of<S>(std::get<J>(option.fields)))...};
+    }(std::make_index_sequence<std::tuple_size_v<decltype(option.fields)>>{});
 }
 
 template <class T, std::size_t N>
@@ -107,7 +97,7 @@ constexpr std::size_t checked_foreign_key_column() {
                   "alchemy: a BelongsTo<Target> field needs an integer field named <relationship>_id "
                   "beside it (see Relationship and Column in the instantiation above), or "
                   "sa::relationship(&T::relationship).foreign_key(&T::field) in sa::mapping<T>");
-    static_assert(std::is_integral_v<typename optional_traits<field_type_t<T, KeyField>>::value_type>,
+    static_assert(std::is_integral_v<without_optional_t<field_type_t<T, KeyField>>>,
                   "alchemy: the foreign-key field of a BelongsTo must be an integer (see Column in the "
                   "instantiation above)");
     static_assert(model_info<Target>::primary_key_count == 1,
@@ -167,8 +157,8 @@ void add_option(Table& table) {
         table.indexes.push_back(std::move(ix));
     } else if constexpr (Option::kind == option_kind::foreign_key) {
         using Target = model_of_t<decltype(option.referred)>;
-        constexpr std::size_t column = column_of<T>(option.field);
-        constexpr std::size_t referred = column_of<Target>(option.referred);
+        constexpr std::size_t column = column_index_of<option.field>;
+        constexpr std::size_t referred = column_index_of<option.referred>;
         ForeignKey fk;
         fk.columns = {std::string(model_info<T>::columns[column].name)};
         fk.referred_table = std::string(model_info<Target>::table_name);
@@ -182,7 +172,7 @@ void add_option(Table& table) {
             {naming::check(table.name, option.name), std::string(option.sql)});
     } else if constexpr (Option::kind == option_kind::renamed_from) {
         if constexpr (requires { option.field; }) {
-            constexpr std::size_t column = column_of<T>(option.field);
+            constexpr std::size_t column = column_index_of<option.field>;
             table.columns[column].renamed_from = std::string(option.old_name);
         } else {
             table.renamed_from = std::string(option.old_name);
@@ -195,7 +185,7 @@ template <class T, std::size_t C>
 void add_enum_text_rules(Table& table) {
     if constexpr (model_info<T>::columns[C].enum_as_text) {
         using F = column_field_t<T, C>;
-        using E = typename optional_traits<F>::value_type;
+        using E = without_optional_t<F>;
         const auto& spec = model_info<T>::columns[C];
         std::size_t longest = 0;
         std::string names;
@@ -225,7 +215,7 @@ Table table_of() {
     for (const auto& spec : info::columns) {
         Column column;
         column.name = std::string(spec.name);
-        column.type = {spec.kind, spec.length};
+        column.type = {spec.kind, spec.max_length};
         column.nullable = spec.nullable;
         column.autoincrement = spec.autoincrement;
         if (!spec.server_default.empty()) column.server_default = std::string(spec.server_default);

@@ -17,15 +17,15 @@ namespace alchemy {
 /// Portable column types; each dialect renders its own spelling.
 enum class TypeKind : std::uint8_t {
     boolean,
-    small_integer,  ///< 8- and 16-bit integers
-    integer,        ///< 32-bit integers
-    big_integer,    ///< 64-bit integers (and unsigned 32-bit)
-    real,           ///< float
-    double_precision,
-    text,           ///< std::string; VARCHAR(n) when a length is given
-    blob,           ///< std::vector<std::byte>
-    timestamp,      ///< UTC timestamp (std::chrono::sys_time)
-    date,           ///< std::chrono::year_month_day
+    small_integer,     ///< 8- and 16-bit integers
+    integer,           ///< 32-bit integers
+    big_integer,       ///< 64-bit integers (and unsigned 32-bit)
+    single_precision,  ///< float: REAL on PostgreSQL (C++ names with "real" mean double)
+    double_precision,  ///< double
+    text,              ///< std::string; VARCHAR(n) when a length is given
+    blob,              ///< std::vector<std::byte>
+    timestamp,         ///< UTC timestamp (std::chrono::sys_time)
+    date,              ///< std::chrono::year_month_day
 };
 
 struct ColumnType {

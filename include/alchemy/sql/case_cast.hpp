@@ -150,7 +150,7 @@ consteval std::string_view cast_type_name() {
     case TypeKind::small_integer: return "SMALLINT";
     case TypeKind::integer: return "INTEGER";
     case TypeKind::big_integer: return "BIGINT";
-    case TypeKind::real: return "REAL";
+    case TypeKind::single_precision: return "REAL";
     case TypeKind::double_precision: return "DOUBLE PRECISION";
     case TypeKind::text: return "TEXT";
     case TypeKind::blob: return "BLOB";

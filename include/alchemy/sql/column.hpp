@@ -47,7 +47,7 @@ struct column_bound_value {
     }
 
 private:
-    using inner_type = typename detail::optional_traits<value_type>::value_type;
+    using inner_type = detail::without_optional_t<value_type>;
 
     template <class U>
     static value_type convert(U&& v) {

@@ -58,10 +58,6 @@ inline constexpr bool subset_v = false;
 template <class... Ts, class Super>
 inline constexpr bool subset_v<type_list<Ts...>, Super> = (contains_v<Ts, Super> && ...);
 
-template <class T>
-using without_optional_t = typename optional_traits<std::remove_cvref_t<T>>::value_type;
-template <class T>
-inline constexpr bool nullable_v = optional_traits<std::remove_cvref_t<T>>::nullable;
 
 /// `V` made NULL-able when `nullable`.
 template <class V, bool nullable>

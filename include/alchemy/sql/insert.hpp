@@ -42,33 +42,16 @@
 namespace alchemy {
 
 /// What an INSERT returns: the RETURNING rows (Row = void: none) and the row count.
+/// Its accessors are Result's (core/result.hpp).
 template <class Row>
-class InsertResult {
+class InsertResult : public detail::BufferedResult<Row> {
 public:
     InsertResult(std::vector<Row> rows, std::int64_t rowcount)
-        : rows_(std::move(rows)), rowcount_(rowcount) {}
+        : detail::BufferedResult<Row>(std::move(rows)), rowcount_(rowcount) {}
 
     std::int64_t rowcount() const noexcept { return rowcount_; }
-    const std::vector<Row>& all() const& noexcept { return rows_; }
-    std::vector<Row> all() && noexcept { return std::move(rows_); }
-    auto begin() const noexcept { return rows_.begin(); }
-    auto end() const noexcept { return rows_.end(); }
-    /// The only returned row, else NoResultFound / MultipleResultsFound.
-    const Row& one() const {
-        if (rows_.empty()) detail::throw_no_result();
-        if (rows_.size() > 1) detail::throw_multiple_results();
-        return rows_.front();
-    }
-    /// The first column of the only returned row.
-    decltype(auto) scalar_one() const {
-        if constexpr (requires { std::tuple_size<Row>::value; })
-            return std::get<0>(one());
-        else
-            return one();
-    }
 
 private:
-    std::vector<Row> rows_;
     std::int64_t rowcount_;
 };
 

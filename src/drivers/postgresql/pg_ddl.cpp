@@ -27,7 +27,7 @@ protected:
         case TypeKind::small_integer: out += "SMALLINT"; return;
         case TypeKind::integer: out += "INTEGER"; return;
         case TypeKind::big_integer: out += "BIGINT"; return;
-        case TypeKind::real: out += "REAL"; return;
+        case TypeKind::single_precision: out += "REAL"; return;
         case TypeKind::double_precision: out += "DOUBLE PRECISION"; return;
         case TypeKind::text:
             out += type.length > 0 ? fmt::format("VARCHAR({})", type.length) : "TEXT";

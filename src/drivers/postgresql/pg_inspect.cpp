@@ -57,7 +57,7 @@ ColumnType postgresql_type(std::string_view name, std::int64_t typmod) {
     if (name == "int2") return {TypeKind::small_integer, 0};
     if (name == "int4") return {TypeKind::integer, 0};
     if (name == "int8") return {TypeKind::big_integer, 0};
-    if (name == "float4") return {TypeKind::real, 0};
+    if (name == "float4") return {TypeKind::single_precision, 0};
     if (name == "float8" || name == "numeric") return {TypeKind::double_precision, 0};
     if (name == "bytea") return {TypeKind::blob, 0};
     if (name == "timestamptz" || name == "timestamp") return {TypeKind::timestamp, 0};

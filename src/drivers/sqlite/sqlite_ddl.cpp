@@ -46,7 +46,7 @@ protected:
         case TypeKind::small_integer:
         case TypeKind::integer:
         case TypeKind::big_integer: out += "INTEGER"; return;
-        case TypeKind::real:
+        case TypeKind::single_precision:
         case TypeKind::double_precision: out += "REAL"; return;
         case TypeKind::text:
             out += type.length > 0 ? fmt::format("VARCHAR({})", type.length) : "TEXT";

@@ -4,7 +4,7 @@
 //
 // How SQLite's answers map onto the schema types:
 // - Types: every integer width is declared INTEGER and every floating type REAL, so
-//   any integer type reads as TypeKind::integer and any floating type as TypeKind::real;
+//   any integer type reads as TypeKind::integer and any floating type as TypeKind::single_precision;
 //   compare such columns by their SQLite spelling. BOOLEAN -> boolean, TEXT -> text,
 //   VARCHAR(n)/CHAR(n) -> text with length n, BLOB -> blob, DATETIME/TIMESTAMP ->
 //   timestamp, DATE -> date; other spellings follow SQLite's affinity rules (INT ->
@@ -333,7 +333,7 @@ ColumnType sqlite_type(std::string_view declared) {
     if (has("CHAR") || has("CLOB") || has("TEXT"))
         return {TypeKind::text, declared_length(declared)};
     if (has("BLOB") || base.empty()) return {TypeKind::blob, 0};
-    return {TypeKind::real, 0};
+    return {TypeKind::single_precision, 0};
 }
 
 ReferentialAction sqlite_action(std::string_view action) {

@@ -262,7 +262,7 @@ template <class T>
 void clear_columns(void* values, const ColumnMask& columns) {
     for_each_column<T>([&](auto c) {
         auto& field = field_of<c.value>(as<T>(values));
-        if constexpr (optional_traits<std::remove_cvref_t<decltype(field)>>::nullable)
+        if constexpr (nullable_v<decltype(field)>)
             if (columns.test(c.value)) field.reset();
     });
 }
@@ -274,7 +274,7 @@ void bind_key(const void* values, ParamBuffer& out) {
 
 template <class F>
 std::optional<std::int64_t> integer_of(const F& field) {
-    if constexpr (optional_traits<F>::nullable)
+    if constexpr (nullable_v<F>)
         return field ? std::optional<std::int64_t>(static_cast<std::int64_t>(*field)) : std::nullopt;
     else
         return static_cast<std::int64_t>(field);
@@ -285,7 +285,7 @@ std::optional<std::int64_t> integer(const void* values, std::size_t column) {
     std::optional<std::int64_t> out;
     for_each_column<T>([&](auto c) {
         using F = std::remove_cvref_t<decltype(field_of<c.value>(as<T>(values)))>;
-        if constexpr (std::is_integral_v<typename optional_traits<F>::value_type>)
+        if constexpr (std::is_integral_v<without_optional_t<F>>)
             if (c.value == column) out = integer_of(field_of<c.value>(as<T>(values)));
     });
     return out;
@@ -295,11 +295,11 @@ template <class T>
 void set_integer(void* values, std::size_t column, std::optional<std::int64_t> value) {
     for_each_column<T>([&](auto c) {
         using F = std::remove_cvref_t<decltype(field_of<c.value>(as<T>(values)))>;
-        using V = typename optional_traits<F>::value_type;
+        using V = without_optional_t<F>;
         if constexpr (std::is_integral_v<V>) {
             if (c.value != column) return;
             auto& field = field_of<c.value>(as<T>(values));
-            if constexpr (optional_traits<F>::nullable)
+            if constexpr (nullable_v<F>)
                 field = value ? F(static_cast<V>(*value)) : F();
             else
                 field = static_cast<V>(value.value_or(0));

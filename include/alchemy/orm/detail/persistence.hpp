@@ -30,7 +30,7 @@ template <class V>
 bool same_value(const V& a, const V& b) {
     if constexpr (std::equality_comparable<V>) {
         return a == b;
-    } else if constexpr (optional_traits<V>::nullable) {
+    } else if constexpr (nullable_v<V>) {
         return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
     } else {
         return type_adapter<V>::to_storage(a) == type_adapter<V>::to_storage(b);
@@ -69,7 +69,7 @@ T with_key(const key_type<T>& key) {
 
 template <class V>
 std::size_t hash_value(const V& v) {
-    if constexpr (optional_traits<V>::nullable)
+    if constexpr (nullable_v<V>)
         return v ? hash_value(*v) : 0x9e3779b9u;
     else if constexpr (requires { v.time_since_epoch(); })
         return std::hash<std::int64_t>{}(static_cast<std::int64_t>(v.time_since_epoch().count()));

@@ -357,7 +357,7 @@ void read_settings(RelationshipOps& r) {
             static_assert(std::is_same_v<model_of_t<typename O::order_type>, X>,
                           "alchemy: a relationship's order_by() names a field of the target model");
             static_assert(check_option_field<X, typename O::order_type>());
-            constexpr std::size_t column = column_of<X>(o.order);  // constant evaluation only (model.hpp)
+            constexpr std::size_t column = column_index_of<o.order>;
             r.order_column = column;
             r.order_descending = o.order_direction == Direction::descending;
         }

@@ -86,11 +86,11 @@ template <class T, std::size_t C>
 struct column_codec {
     static constexpr const ColumnSpec& spec = model_info<T>::columns[C];
     using field_type = column_field_t<T, C>;
-    using value_type = typename optional_traits<field_type>::value_type;
+    using value_type = without_optional_t<field_type>;
     using codec = value_codec<value_type, spec.enum_as_text>;
 
     static void bind(const field_type& v, ParamBuffer& out) {
-        if constexpr (optional_traits<field_type>::nullable) {
+        if constexpr (nullable_v<field_type>) {
             if (!v) return out.add(Param::null());
             codec::bind(*v, out, model_info<T>::table_name, spec.name);
         } else {
@@ -100,14 +100,14 @@ struct column_codec {
 
     static void read(const Cursor& c, int i, field_type& out) {
         if (c.is_null(i)) {
-            if constexpr (optional_traits<field_type>::nullable) {
+            if constexpr (nullable_v<field_type>) {
                 out.reset();
                 return;
             } else {
                 throw_null_column(model_info<T>::table_name, spec.name, type_name<T>());
             }
         }
-        if constexpr (optional_traits<field_type>::nullable) {
+        if constexpr (nullable_v<field_type>) {
             if (!out) out.emplace();
             codec::read(c, i, *out, model_info<T>::table_name, spec.name);
         } else {

@@ -14,16 +14,23 @@
 
 namespace alchemy::detail {
 
-template <class F>
-struct optional_traits {
-    using value_type = F;
+/// The one "may hold no value" trait: a std::optional<V> field or value is a NULL-able V.
+/// nullable_v<T> says whether T is one, without_optional_t<T> is its V (T itself when it
+/// is not); both look through const and references.
+template <class T>
+struct optional_parts {
+    using value_type = T;
     static constexpr bool nullable = false;
 };
-template <class F>
-struct optional_traits<std::optional<F>> {
-    using value_type = F;
+template <class V>
+struct optional_parts<std::optional<V>> {
+    using value_type = V;
     static constexpr bool nullable = true;
 };
+template <class T>
+inline constexpr bool nullable_v = optional_parts<std::remove_cvref_t<T>>::nullable;
+template <class T>
+using without_optional_t = typename optional_parts<std::remove_cvref_t<T>>::value_type;
 
 template <class F>
 inline constexpr bool is_sys_time_v = false;
@@ -56,7 +63,7 @@ consteval TypeKind builtin_kind() {
         else if constexpr (sizeof(V) <= 4 && (sizeof(V) < 4 || std::is_signed_v<V>))
             return TypeKind::integer;
         else return TypeKind::big_integer;
-    } else if constexpr (std::is_same_v<V, float>) return TypeKind::real;
+    } else if constexpr (std::is_same_v<V, float>) return TypeKind::single_precision;
     else if constexpr (std::is_floating_point_v<V>) return TypeKind::double_precision;
     else if constexpr (std::is_same_v<V, std::string>) return TypeKind::text;
     else if constexpr (std::is_same_v<V, std::vector<std::byte>>) return TypeKind::blob;
@@ -72,7 +79,7 @@ concept column_value =
 
 /// A field type that maps to a column: a column_value or std::optional of one.
 template <class F>
-concept column_field = column_value<typename optional_traits<F>::value_type>;
+concept column_field = column_value<without_optional_t<F>>;
 
 /// The column type of value type V; enums stored as text are decided by the mapping.
 template <column_value V>

@@ -1,4 +1,4 @@
-// expect: alchemy: sa::length(field, n) applies to std::string fields only
+// expect: alchemy: sa::max_length(field, n) applies to std::string fields only
 #include <alchemy/alchemy.hpp>
 
 namespace app {
@@ -12,9 +12,9 @@ struct Item {
 template <>
 inline constexpr auto alchemy::mapping<app::Item> =
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
-    alchemy::table(alchemy::length(&app::Item::quantity, 10));
+    alchemy::table(alchemy::max_length(&app::Item::quantity, 10));
 #else
-    alchemy::table(alchemy::length(&app::Item::label, 10));
+    alchemy::table(alchemy::max_length(&app::Item::label, 10));
 #endif
 
 int main() { return static_cast<int>(alchemy::model_info<app::Item>::column_count); }

@@ -1,0 +1,120 @@
+// The SQL scanner of sql_lexer.hpp.
+#include "core/sql_lexer.hpp"
+
+#include <optional>
+#include <utility>
+
+namespace alchemy::detail {
+namespace {
+
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+/// PostgreSQL identifiers may hold '$' after their first character.
+bool is_identifier_char(char c) { return is_name_char(c) || c == '$'; }
+
+class Lexer {
+public:
+    explicit Lexer(std::string_view sql) : sql_(sql) {}
+
+    std::vector<SqlSpan> run() {
+        std::size_t code_begin = 0;
+        while (i_ < sql_.size()) {
+            const std::size_t begin = i_;
+            if (const auto kind = skip_non_code()) {
+                if (begin > code_begin) spans_.push_back({SqlSpanKind::code, code_begin, begin});
+                spans_.push_back({*kind, begin, i_});
+                code_begin = i_;
+            } else {
+                ++i_;
+            }
+        }
+        if (sql_.size() > code_begin) spans_.push_back({SqlSpanKind::code, code_begin, sql_.size()});
+        return std::move(spans_);
+    }
+
+private:
+    char at(std::size_t k) const { return k < sql_.size() ? sql_[k] : '\0'; }
+    bool after_identifier() const { return i_ > 0 && is_identifier_char(sql_[i_ - 1]); }
+
+    /// If a run that is not code starts at i_, moves i_ past it and says what it is.
+    std::optional<SqlSpanKind> skip_non_code() {
+        const char c = sql_[i_];
+        if (c == '\'') {
+            skip_quoted('\'', false);
+            return SqlSpanKind::string;
+        }
+        if (c == '"') {
+            skip_quoted('"', false);
+            return SqlSpanKind::quoted_identifier;
+        }
+        if ((c == 'E' || c == 'e') && at(i_ + 1) == '\'' && !after_identifier()) {
+            ++i_;
+            skip_quoted('\'', true);
+            return SqlSpanKind::string;
+        }
+        if (c == '-' && at(i_ + 1) == '-') {
+            const auto eol = sql_.find('\n', i_);
+            i_ = eol == std::string_view::npos ? sql_.size() : eol;
+            return SqlSpanKind::line_comment;
+        }
+        if (c == '/' && at(i_ + 1) == '*') {
+            skip_block_comment();
+            return SqlSpanKind::block_comment;
+        }
+        if (c == '$' && !after_identifier() && skip_dollar_quoted()) return SqlSpanKind::dollar_quoted;
+        return std::nullopt;
+    }
+
+    /// i_ is at the opening quote.
+    void skip_quoted(char quote, bool backslash_escapes) {
+        for (++i_; i_ < sql_.size(); ++i_) {
+            if (backslash_escapes && sql_[i_] == '\\') {
+                ++i_;  // the escaped character, whatever it is
+            } else if (sql_[i_] == quote) {
+                if (at(i_ + 1) != quote) {
+                    ++i_;
+                    return;
+                }
+                ++i_;  // a doubled quote stands for itself
+            }
+        }
+        i_ = sql_.size();
+    }
+
+    void skip_block_comment() {
+        int depth = 0;
+        while (i_ < sql_.size()) {
+            if (sql_[i_] == '/' && at(i_ + 1) == '*') {
+                ++depth;
+                i_ += 2;
+            } else if (sql_[i_] == '*' && at(i_ + 1) == '/') {
+                i_ += 2;
+                if (--depth == 0) return;
+            } else {
+                ++i_;
+            }
+        }
+    }
+
+    /// $$ or $tag$ (tag a name); "$1" is a parameter and stays code.
+    bool skip_dollar_quoted() {
+        std::size_t j = i_ + 1;
+        if (is_name_start(at(j)))
+            while (is_name_char(at(j))) ++j;
+        if (at(j) != '$') return false;
+        const auto tag = sql_.substr(i_, j - i_ + 1);
+        const auto close = sql_.find(tag, j + 1);
+        i_ = close == std::string_view::npos ? sql_.size() : close + tag.size();
+        return true;
+    }
+
+    std::string_view sql_;
+    std::size_t i_ = 0;
+    std::vector<SqlSpan> spans_;
+};
+
+}  // namespace
+
+std::vector<SqlSpan> lex_sql(std::string_view sql) { return Lexer(sql).run(); }
+
+}  // namespace alchemy::detail
