@@ -74,7 +74,7 @@ Engine create_engine(const URL& url, EngineOptions options) {
 
     PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout,
                              opts.pool_recycle, opts.pool_pre_ping};
-    if (url.is_memory()) {
+    if (state->driver->database_per_connection(url)) {
         // Each connection to ":memory:" is a different database: share exactly one.
         pool_options.pool_size = 1;
         pool_options.max_overflow = 0;

@@ -7,14 +7,12 @@
 namespace alchemy::detail {
 namespace {
 
-bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
 /// PostgreSQL identifiers may hold '$' after their first character.
 bool is_identifier_char(char c) { return is_name_char(c) || c == '$'; }
 
 class Lexer {
 public:
-    explicit Lexer(std::string_view sql) : sql_(sql) {}
+    Lexer(std::string_view sql, SqlLexicon lexicon) : sql_(sql), lexicon_(lexicon) {}
 
     std::vector<SqlSpan> run() {
         std::size_t code_begin = 0;
@@ -47,7 +45,7 @@ private:
             skip_quoted('"', false);
             return SqlSpanKind::quoted_identifier;
         }
-        if ((c == 'E' || c == 'e') && at(i_ + 1) == '\'' && !after_identifier()) {
+        if (lexicon_.escape_strings && (c == 'E' || c == 'e') && at(i_ + 1) == '\'' && !after_identifier()) {
             ++i_;
             skip_quoted('\'', true);
             return SqlSpanKind::string;
@@ -61,7 +59,8 @@ private:
             skip_block_comment();
             return SqlSpanKind::block_comment;
         }
-        if (c == '$' && !after_identifier() && skip_dollar_quoted()) return SqlSpanKind::dollar_quoted;
+        if (lexicon_.dollar_quotes && c == '$' && !after_identifier() && skip_dollar_quoted())
+            return SqlSpanKind::dollar_quoted;
         return std::nullopt;
     }
 
@@ -84,7 +83,7 @@ private:
     void skip_block_comment() {
         int depth = 0;
         while (i_ < sql_.size()) {
-            if (sql_[i_] == '/' && at(i_ + 1) == '*') {
+            if (sql_[i_] == '/' && at(i_ + 1) == '*' && (depth == 0 || lexicon_.nested_comments)) {
                 ++depth;
                 i_ += 2;
             } else if (sql_[i_] == '*' && at(i_ + 1) == '/') {
@@ -109,12 +108,13 @@ private:
     }
 
     std::string_view sql_;
+    SqlLexicon lexicon_;
     std::size_t i_ = 0;
     std::vector<SqlSpan> spans_;
 };
 
 }  // namespace
 
-std::vector<SqlSpan> lex_sql(std::string_view sql) { return Lexer(sql).run(); }
+std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon) { return Lexer(sql, lexicon).run(); }
 
 }  // namespace alchemy::detail

@@ -1,9 +1,11 @@
 // Where a piece of SQL text is code and where it is a string, a quoted identifier, a
-// dollar-quoted body or a comment, by PostgreSQL's lexical rules (a superset of what
-// SQLite writes). The one SQL scanner: text() finds its ":name" parameters in the code
-// spans (src/core/text.cpp), revision files split statements at the code's ';'
-// (src/migrate/revision.cpp).
+// dollar-quoted body or a comment, by the lexical rules of a dialect (SqlLexicon in
+// include/alchemy/core/dialect.hpp: PostgreSQL's by default). The one SQL scanner: text()
+// finds its ":name" parameters in the code spans (src/core/text.cpp), revision files split
+// statements at the code's ';' (src/migrate/revision.cpp).
 #pragma once
+
+#include "alchemy/core/dialect.hpp"
 
 #include <cstddef>
 #include <string_view>
@@ -17,8 +19,12 @@ enum class SqlSpanKind {
     quoted_identifier,  ///< "..." with "" escapes
     dollar_quoted,      ///< $$...$$ or $tag$...$tag$
     line_comment,       ///< -- up to, not including, the end of the line
-    block_comment,      ///< /* ... */, nested as PostgreSQL nests them
+    block_comment,      ///< /* ... */, nested where the lexicon says so
 };
+
+/// The characters a name (a ":name" parameter, a $tag$) starts with and holds.
+inline bool is_name_start(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+inline bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 /// Characters [begin, end) of the text.
 struct SqlSpan {
@@ -30,6 +36,6 @@ struct SqlSpan {
 /// The spans of `sql`, in order, covering all of it with no gap; code spans are as long
 /// as they can be. An unterminated string, identifier, dollar quote or comment runs to
 /// the end of the text.
-std::vector<SqlSpan> lex_sql(std::string_view sql);
+std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon = {});
 
 }  // namespace alchemy::detail

@@ -15,11 +15,6 @@
 namespace alchemy::detail {
 namespace {
 
-bool is_name_start(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-
 /// Appends a code span to out.sql with its parameters replaced.
 void compile_code(std::string_view code, CompiledText& out) {
     std::size_t i = 0;
@@ -51,7 +46,7 @@ CompiledText compile_text(std::string_view sql, const Dialect& dialect) {
     CompiledText out;
     out.dialect = &dialect;
     out.sql.reserve(sql.size() + 8);
-    for (const auto& span : lex_sql(sql)) {
+    for (const auto& span : lex_sql(sql, dialect.lexicon())) {
         const auto text = sql.substr(span.begin, span.end - span.begin);
         if (span.kind == SqlSpanKind::code) compile_code(text, out);
         else out.sql.append(text);

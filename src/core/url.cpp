@@ -460,10 +460,6 @@ std::string_view URL::driver() const noexcept {
     return plus == npos ? std::string_view{} : name.substr(plus + 1);
 }
 
-bool URL::is_memory() const noexcept {
-    return backend() == "sqlite" && (database.empty() || database == ":memory:");
-}
-
 std::string URL::to_string() const { return render(*this, true); }
 
 std::string URL::render_with_password() const { return render(*this, false); }

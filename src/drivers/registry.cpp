@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,10 +22,14 @@ public:
                    {"postgres", &detail::postgresql_driver()}} {}
 
     void add(std::string_view backend, const Driver& driver) {
-        if (backend.empty() || backend.find_first_of("+:/") != std::string_view::npos)
+        // The characters make_url() accepts before a '+' (src/core/url.cpp).
+        const auto url_char = [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        };
+        if (backend.empty() || !std::all_of(backend.begin(), backend.end(), url_char))
             throw ArgumentError(fmt::format(
-                "alchemy: register_driver() needs a backend name as a URL starts with it, "
-                "without '+', ':' or '/'; got '{}'",
+                "alchemy: register_driver() needs a backend name as a URL starts with it: letters, "
+                "digits and '_'; got '{}'",
                 backend));
         std::lock_guard lock(mutex_);
         if (!drivers_.emplace(std::string(backend), &driver).second)

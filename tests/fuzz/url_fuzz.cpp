@@ -14,7 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto url = alchemy::make_url(text);
         (void)url.backend();
         (void)url.driver();
-        (void)url.is_memory();
         (void)url.to_string();
         (void)url.render_with_password();
     });

@@ -245,7 +245,7 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
         session.commit();
         CHECK(age_in_database(engine, "ann") == 31);
         CHECK(age_in_database(engine, "eve") == 80);
-        // Back to the tutorial for the next mode.
+        // Back to the seeded rows for the next mode.
         session.query<Person>().filter(name == "ann").update(age = 30);
         session.query<Person>().filter(city == "Nowhere").update(city = sa::null, age = age / 2);
         session.commit();

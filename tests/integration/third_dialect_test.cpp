@@ -69,6 +69,9 @@ public:
                                                   const sa::ConnectOptions& options) const override {
         return sqlite_.connect(url, options);
     }
+    bool database_per_connection(const sa::URL& url) const noexcept override {
+        return sqlite_.database_per_connection(url);
+    }
 
 private:
     Lite3Dialect dialect_;
@@ -141,6 +144,7 @@ TEST_CASE("a backend name is registered once, and an unknown one is refused nami
                          Catch::Message("alchemy: a driver for backend 'sqlite' is already registered"));
     CHECK_THROWS_AS(sa::register_driver("lite3+x", driver), sa::ArgumentError);
     CHECK_THROWS_AS(sa::register_driver("", driver), sa::ArgumentError);
+    CHECK_THROWS_AS(sa::register_driver("my-db", driver), sa::ArgumentError);   // no URL could name it
     CHECK_THROWS_MATCHES(
         sa::driver_for(sa::make_url("nosuch://ann:s3cret@db.example/app")), sa::ArgumentError,
         Catch::Message("alchemy: unknown database backend 'nosuch' in URL 'nosuch://ann:***@db.example/app'; "
@@ -193,4 +197,19 @@ TEST_CASE("an Engine on a registered backend's URL creates a table, inserts and 
     CHECK_THROWS_MATCHES(sa::inspect(engine), sa::CompileError,
                          Catch::Message("alchemy: the lite3 dialect has no migration support (inspect, "
                                         "autogenerate, upgrade)"));
+}
+
+TEST_CASE("an Engine keeps one connection where the driver says each opens a database of its own",
+          "[dialect]") {
+    lite3();
+    auto engine = sa::create_engine("lite3:///:memory:");
+    {
+        auto conn = engine.begin();
+        conn.execute_script(R"(CREATE TABLE "td_memory" ("id" INTEGER PRIMARY KEY))");
+        conn.execute_script(R"(INSERT INTO "td_memory" ("id") VALUES (7))");
+        conn.commit();
+    }
+    // A second connection would be an empty database; the engine hands out the same one.
+    auto reader = engine.connect();
+    CHECK(reader.execute(sa::text(R"(SELECT "id" FROM "td_memory")").columns<std::int64_t>()).scalar_one() == 7);
 }

@@ -17,10 +17,10 @@ using Kind = alchemy::detail::SqlSpanKind;
 using Spans = std::vector<std::pair<Kind, std::string>>;
 
 /// The spans of `sql` with their text; fails when they do not cover it in order.
-Spans spans_of(std::string_view sql) {
+Spans spans_of(std::string_view sql, alchemy::SqlLexicon lexicon = {}) {
     Spans out;
     std::size_t expected_begin = 0;
-    for (const auto& span : lex_sql(sql)) {
+    for (const auto& span : lex_sql(sql, lexicon)) {
         CHECK(span.begin == expected_begin);
         CHECK(span.end > span.begin);
         expected_begin = span.end;
@@ -72,4 +72,13 @@ TEST_CASE("lex_sql runs an unterminated string, quote or comment to the end of t
     CHECK(spans_of("a \"b") == Spans{{Kind::code, "a "}, {Kind::quoted_identifier, "\"b"}});
     CHECK(spans_of("a /* /* */") == Spans{{Kind::code, "a "}, {Kind::block_comment, "/* /* */"}});
     CHECK(spans_of("a $q$ b") == Spans{{Kind::code, "a "}, {Kind::dollar_quoted, "$q$ b"}});
+}
+
+TEST_CASE("lex_sql by SQLite's lexicon ends a comment at its first */ and has no E'' strings or dollar quotes",
+          "[lexer]") {
+    const alchemy::SqlLexicon sqlite{.nested_comments = false, .escape_strings = false, .dollar_quotes = false};
+    CHECK(spans_of("a /* b /* c */ d */", sqlite) ==
+          Spans{{Kind::code, "a "}, {Kind::block_comment, "/* b /* c */"}, {Kind::code, " d */"}});
+    CHECK(spans_of("E'x\\' y", sqlite) == Spans{{Kind::code, "E"}, {Kind::string, "'x\\'"}, {Kind::code, " y"}});
+    CHECK(spans_of("$a$ b $a$", sqlite) == Spans{{Kind::code, "$a$ b $a$"}});
 }

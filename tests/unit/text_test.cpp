@@ -25,25 +25,47 @@ TEST_CASE("colons inside strings, identifiers, comments, casts and dollar quotes
         const char* sql;
         const char* expected;
     };
-    const Case cases[] = {
-        {"SELECT ':x', :y", "SELECT ':x', ?"},
-        {"SELECT 'it''s :x', :y", "SELECT 'it''s :x', ?"},
-        {"SELECT \":x\" FROM t WHERE a = :a", "SELECT \":x\" FROM t WHERE a = ?"},
-        {"SELECT 1 -- :x\n, :y", "SELECT 1 -- :x\n, ?"},
-        {"SELECT /* :x */ :y", "SELECT /* :x */ ?"},
-        {"SELECT /* a /* :x */ :z */ :y", "SELECT /* a /* :x */ :z */ ?"},
-        {"SELECT E'it\\'s :x', :y", "SELECT E'it\\'s :x', ?"},
-        {"SELECT :v::text", "SELECT ?::text"},
-        {"SELECT $$ :x $$, :y", "SELECT $$ :x $$, ?"},
-        {"SELECT $tag$ :x $tag$, :y", "SELECT $tag$ :x $tag$, ?"},
-        {"SELECT '12\\:30', 'a' || :y", "SELECT '12\\:30', 'a' || ?"},
-        {"SELECT 10 \\:x", "SELECT 10 :x"},
-        {"SELECT :a1_b, :_c", "SELECT ?, ?"},
-        {"SELECT ':'", "SELECT ':'"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.sql);
-        CHECK(sa::text(c.sql).sql(sqlite()) == c.expected);
+    SECTION("what both backends lex alike") {
+        const Case cases[] = {
+            {"SELECT ':x', :y", "SELECT ':x', ?"},
+            {"SELECT 'it''s :x', :y", "SELECT 'it''s :x', ?"},
+            {"SELECT \":x\" FROM t WHERE a = :a", "SELECT \":x\" FROM t WHERE a = ?"},
+            {"SELECT 1 -- :x\n, :y", "SELECT 1 -- :x\n, ?"},
+            {"SELECT /* :x */ :y", "SELECT /* :x */ ?"},
+            {"SELECT :v::text", "SELECT ?::text"},
+            {"SELECT '12\\:30', 'a' || :y", "SELECT '12\\:30', 'a' || ?"},
+            {"SELECT 10 \\:x", "SELECT 10 :x"},
+            {"SELECT :a1_b, :_c", "SELECT ?, ?"},
+            {"SELECT ':'", "SELECT ':'"},
+        };
+        for (const auto& c : cases) {
+            INFO(c.sql);
+            CHECK(sa::text(c.sql).sql(sqlite()) == c.expected);
+        }
+    }
+    SECTION("PostgreSQL: nested comments, E'' strings with backslash escapes, dollar quotes") {
+        const Case cases[] = {
+            {"SELECT /* a /* :x */ :z */ :y", "SELECT /* a /* :x */ :z */ $1"},
+            {"SELECT E'it\\'s :x', :y", "SELECT E'it\\'s :x', $1"},
+            {"SELECT $$ :x $$, :y", "SELECT $$ :x $$, $1"},
+            {"SELECT $tag$ :x $tag$, :y", "SELECT $tag$ :x $tag$, $1"},
+        };
+        for (const auto& c : cases) {
+            INFO(c.sql);
+            CHECK(sa::text(c.sql).sql(postgresql()) == c.expected);
+        }
+    }
+    SECTION("SQLite: a comment ends at its first */, and it has no E'' strings or dollar quotes") {
+        const Case cases[] = {
+            {"SELECT * FROM t /* files: data/*.csv */ WHERE id = :id", "SELECT * FROM t /* files: data/*.csv */ WHERE id = ?"},
+            {"SELECT /* a /* :x */ :z */ :y", "SELECT /* a /* :x */ ? */ ?"},
+            {"SELECT E'a\\', :y", "SELECT E'a\\', ?"},
+            {"SELECT $a$, :y, $b$", "SELECT $a$, ?, $b$"},
+        };
+        for (const auto& c : cases) {
+            INFO(c.sql);
+            CHECK(sa::text(c.sql).sql(sqlite()) == c.expected);
+        }
     }
 }
 

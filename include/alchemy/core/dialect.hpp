@@ -47,6 +47,14 @@ using DialectId = std::size_t;
 /// How many Dialect objects a process may create (the built-in ones included).
 inline constexpr std::size_t max_dialects = 8;
 
+/// Which of PostgreSQL's lexical forms a dialect's SQL has, for finding where text is code
+/// (text()'s ":name" parameters are looked for in code only).
+struct SqlLexicon {
+    bool nested_comments = true;  ///< /* a /* b */ c */ is one comment; else the first */ ends it
+    bool escape_strings = true;   ///< E'...' strings with backslash escapes
+    bool dollar_quotes = true;    ///< $$...$$ and $tag$...$tag$ strings
+};
+
 /// How INSERT says "on a duplicate key, do this instead".
 enum class UpsertSyntax {
     none,         ///< no upsert; rendering one throws CompileError
@@ -122,6 +130,8 @@ public:
     /// its first row, which types the list's columns (a column of bare parameters would
     /// be untyped text).
     virtual bool values_need_casts() const noexcept { return true; }
+    /// How its SQL text is lexed; PostgreSQL's forms by default.
+    virtual SqlLexicon lexicon() const noexcept { return {}; }
 
 private:
     DialectId id_;

@@ -128,6 +128,12 @@ public:
     /// Opens a connection; failures throw OperationalError without the password.
     virtual std::unique_ptr<DriverConnection> connect(const URL& url,
                                                       const ConnectOptions& options) const = 0;
+    /// True when each connection to `url` opens a database of its own (SQLite's in-memory
+    /// databases): an Engine then keeps exactly one connection and shares it.
+    virtual bool database_per_connection(const URL& url) const noexcept {
+        (void)url;
+        return false;
+    }
 };
 
 /// The driver serving `url.backend()`; throws ArgumentError naming the known backends for

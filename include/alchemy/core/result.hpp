@@ -155,8 +155,9 @@ public:
 
     /// The first row, or none.
     maybe_row_t<Row> first() const { return rows_.empty() ? maybe_row_t<Row>() : maybe_row_t<Row>(rows_.front()); }
-    /// The only row, else NoResultFound / MultipleResultsFound.
-    const Row& one() const {
+    /// The only row (a copy: the result is often a temporary), else NoResultFound /
+    /// MultipleResultsFound.
+    Row one() const {
         if (rows_.empty()) throw_no_result();
         if (rows_.size() > 1) throw_multiple_results();
         return rows_.front();

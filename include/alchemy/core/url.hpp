@@ -33,8 +33,6 @@ struct URL {
     std::string_view backend() const noexcept;
     /// "psycopg2" for "postgresql+psycopg2", "" when no driver is named.
     std::string_view driver() const noexcept;
-    /// True for an in-memory SQLite database.
-    bool is_memory() const noexcept;
 
     /// The URL with the passwords replaced by "***" (safe to log).
     std::string to_string() const;

@@ -1,8 +1,8 @@
-// session.query<T>(): SQLAlchemy's seed-style Query over model T.
+// session.query<T>(): SQLAlchemy's legacy Query (the tutorial's spelling) over model T.
 //
 //   session.query<User>().filter(sa::col<&User::age> >= 18).order_by(sa::col<&User::name>)
 //          .limit(10).all()                                -> std::vector<std::shared_ptr<User>>
-//   session.query<User>().filter_by(&User::name, "ann").one()
+//   session.query<User>().filter_by<&User::name>("ann").one()
 //   session.query<User>().filter(...).update(sa::col<&User::email> = sa::null)
 //   session.query<User>().filter(...).delete_(sa::synchronize_session::fetch)
 //

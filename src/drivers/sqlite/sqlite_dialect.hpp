@@ -28,6 +28,10 @@ public:
     /// SQLite types each value by itself, and its casts convert by affinity (a DATETIME
     /// cast turns timestamp text into a number).
     bool values_need_casts() const noexcept override { return false; }
+    /// A comment ends at its first */; no E'' strings; $name is a parameter, not a quote.
+    SqlLexicon lexicon() const noexcept override {
+        return {.nested_comments = false, .escape_strings = false, .dollar_quotes = false};
+    }
 };
 
 }  // namespace alchemy::detail::sqlite

@@ -180,6 +180,10 @@ class SqliteDriver final : public Driver {
 public:
     const Dialect& dialect() const noexcept override { return dialect_; }
 
+    bool database_per_connection(const URL& url) const noexcept override {
+        return url.database.empty() || url.database == ":memory:";
+    }
+
     std::unique_ptr<DriverConnection> connect(const URL& url,
                                               const ConnectOptions& options) const override {
         const OpenSettings settings = read_settings(options);
