@@ -1,9 +1,10 @@
 // make_url(): the components it reads, the errors it raises, and how URLs print.
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/url.hpp"
+#include "alchemy/format.hpp"
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <cstdint>
 #include <map>
