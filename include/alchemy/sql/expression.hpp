@@ -13,7 +13,7 @@
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/value.hpp"
 #include "alchemy/core/value_traits.hpp"
-#include "alchemy/schema/detail/column_kind.hpp"
+#include "alchemy/schema/column_kind.hpp"
 #include "alchemy/sql/detail/ast.hpp"
 
 #include <concepts>
