@@ -23,6 +23,11 @@
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/subquery.hpp"
 
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/bind.hpp>
+#include <boost/mp11/list.hpp>
+#include <boost/mp11/utility.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -170,35 +175,16 @@ template <class... Clauses>
 using left_joined_t =
     concat_t<std::conditional_t<is_left_join<Clauses>(), typename joined_model<Clauses>::type, type_list<>>...>;
 
+/// The first model of List, void when it is empty.
 template <class List>
-struct first_source;
-template <class M, class... Ms>
-struct first_source<type_list<M, Ms...>> {
-    using type = M;
-};
-template <>
-struct first_source<type_list<>> {
-    using type = void;
-};
+using first_source_t = boost::mp11::mp_eval_if<boost::mp11::mp_empty<List>, void, boost::mp11::mp_front, List>;
 
 /// The members of List that Exclude does not hold.
 template <class List, class Exclude>
-struct difference;
-template <class... Ts, class Exclude>
-struct difference<type_list<Ts...>, Exclude> {
-    using type = concat_t<std::conditional_t<contains_v<Ts, Exclude>, type_list<>, type_list<Ts>>...>;
-};
-template <class List, class Exclude>
-using difference_t = typename difference<List, Exclude>::type;
+using difference_t = boost::mp11::mp_remove_if_q<List, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Exclude>>;
 
 template <std::size_t I, class List>
-struct nth;
-template <std::size_t I, class... Ts>
-struct nth<I, type_list<Ts...>> {
-    using type = std::tuple_element_t<I, std::tuple<Ts...>>;
-};
-template <std::size_t I, class List>
-using nth_t = typename nth<I, List>::type;
+using nth_t = boost::mp11::mp_at_c<List, I>;
 
 /// Is E a column read through a codec (possibly labelled)?
 template <class E>
@@ -223,7 +209,7 @@ template <class E, class LeftJoined>
 consteval auto selected_type() {
     using C = unlabeled_t<E>;
     using V = typename C::value_type;
-    if constexpr (column_like<C> && contains_v<typename first_source<typename C::sources>::type, LeftJoined>)
+    if constexpr (column_like<C> && contains_v<first_source_t<typename C::sources>, LeftJoined>)
         return std::type_identity<maybe_optional_t<V, true>>{};
     else
         return std::type_identity<V>{};
@@ -631,7 +617,7 @@ private:
 template <sql_expression... Es>
     requires(sizeof...(Es) > 0)
 auto select(Es... expressions) {
-    using tag = typename detail::first_source<detail::concat_t<typename Es::sources...>>::type;
+    using tag = detail::first_source_t<detail::concat_t<typename Es::sources...>>;
     auto from = detail::from_for<tag>(expressions...);
     using Columns = detail::expression_columns<Es...>;
     return Select<decltype(from), Columns>(std::move(from), Columns{{std::move(expressions)...}}, {});
