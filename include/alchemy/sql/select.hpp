@@ -31,6 +31,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -118,6 +119,24 @@ struct count_clause {  // LIMIT n / OFFSET n
         else s.offset = true;
     }
     void bind(ParamBuffer& out) const { out.add(Param::of_int(count)); }
+};
+
+/// LIMIT and OFFSET, each present only if given at run time: one statement type for all
+/// four combinations. Its SQL is therefore rendered at each execution, not cached.
+struct limit_offset_clause {
+    static constexpr clause_position position = clause_position::limit;
+    static constexpr bool fixed_shape = false;
+    using sources = type_list<>;
+    std::optional<std::int64_t> limit;
+    std::optional<std::int64_t> offset;
+    void lower(ast::Select& s) const {
+        s.limit = limit.has_value();
+        s.offset = offset.has_value();
+    }
+    void bind(ParamBuffer& out) const {
+        if (limit) out.add(Param::of_int(*limit));
+        if (offset) out.add(Param::of_int(*offset));
+    }
 };
 
 struct distinct_clause {  // SELECT DISTINCT: no values
@@ -519,6 +538,12 @@ public:
     }
     auto offset(std::int64_t n) const {
         return with(detail::count_clause<detail::clause_position::offset>{n});
+    }
+    /// LIMIT and OFFSET, each only if given. Whichever are given, the statement has one
+    /// type (limit(n) and offset(n) make a new type each), so code that picks them at run
+    /// time compiles once; its SQL is rendered at each execution instead of cached.
+    auto limit_offset(std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) const {
+        return with(detail::limit_offset_clause{limit, offset});
     }
     auto distinct() const { return with(detail::distinct_clause{}); }
 
