@@ -6,8 +6,8 @@
 #include "alchemy/core/driver.hpp"
 #include "alchemy/core/events.hpp"
 #include "alchemy/core/options.hpp"
-#include "alchemy/core/pool.hpp"
 #include "alchemy/core/url.hpp"
+#include "core/pool.hpp"
 
 #include <atomic>
 #include <memory>

@@ -1,5 +1,5 @@
 // QueuePool: see pool.hpp for the why.
-#include "alchemy/core/pool.hpp"
+#include "core/pool.hpp"
 
 #include "alchemy/core/error.hpp"
 

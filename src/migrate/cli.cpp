@@ -9,6 +9,8 @@
 #include "alchemy/migrate/revision.hpp"
 #include "alchemy/migrate/runner.hpp"
 
+#include "alchemy/format.hpp"
+
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 #include <boost/property_tree/ini_parser.hpp>

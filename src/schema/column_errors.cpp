@@ -1,5 +1,5 @@
 // The cold paths of column_codec: errors naming the table and column.
-#include "alchemy/schema/detail/column_codec.hpp"
+#include "alchemy/schema/column_codec.hpp"
 
 #include "alchemy/core/error.hpp"
 

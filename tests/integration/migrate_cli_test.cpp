@@ -3,6 +3,7 @@
 // history, heads, stamp and check, and what each does when something is wrong. Every
 // case runs in a fresh working directory with DATABASE_URL pointing at the backend.
 #include <alchemy/alchemy.hpp>
+#include <alchemy/migrate.hpp>
 
 #include "support/backends.hpp"
 

@@ -2,10 +2,7 @@
 // different statements (selects with where/joins/order/limit, updates, deletes, inserts),
 // each rendered for both dialects. The SQL is only sanity-checked here (the exact texts
 // are pinned in sql_cache_test.cpp); what this file measures is the build:
-//
-//   time g++ -std=c++20 -O2 -I include -I tests -c tests/unit/compile_time_30_queries_test.cpp
-//
-// must stay well under 30 s.
+// scripts/compile-time prints its compile time and peak memory (docs/compile-time.md).
 #include <alchemy/alchemy.hpp>
 
 #include <catch2/catch.hpp>

@@ -1,6 +1,7 @@
 // Revision files without a database: the file format both ways, statement splitting,
 // every way a chain of files can be broken, and planning upgrades and downgrades.
 #include <alchemy/alchemy.hpp>
+#include <alchemy/migrate.hpp>
 
 #include "support/matchers.hpp"
 

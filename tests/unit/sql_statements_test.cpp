@@ -313,6 +313,21 @@ TEST_CASE("values bind in the order their placeholders appear, however the state
     CHECK(bound(stmt) == std::vector<std::string>{"500", "1", "draft", "x", "y", "2", "3", "4"});
 }
 
+TEST_CASE("limit_offset renders and binds as limit() and offset() do, with whichever it is given") {
+    const auto base = sa::select(title).where(pages > 10).order_by(book_id);
+    for (const sa::Dialect* dialect : {&sqlite(), &pg()}) {
+        INFO(dialect->name());
+        CHECK(base.limit_offset(std::nullopt, std::nullopt).sql(*dialect) == base.sql(*dialect));
+        CHECK(base.limit_offset(5, std::nullopt).sql(*dialect) == base.limit(5).sql(*dialect));
+        CHECK(base.limit_offset(std::nullopt, 7).sql(*dialect) == base.offset(7).sql(*dialect));
+        CHECK(base.limit_offset(5, 7).sql(*dialect) == base.limit(5).offset(7).sql(*dialect));
+    }
+    CHECK(base.limit_offset(5, 7).sql(pg()).ends_with("LIMIT $2 OFFSET $3"));
+    CHECK(bound(base.limit_offset(5, 7)) == std::vector<std::string>{"10", "5", "7"});
+    CHECK(bound(base.limit_offset(std::nullopt, 7)) == std::vector<std::string>{"10", "7"});
+    CHECK(bound(base.limit_offset(std::nullopt, std::nullopt)) == std::vector<std::string>{"10"});
+}
+
 TEST_CASE("insert writes objects, leaving an unset autoincrement key to the database") {
     CHECK(sa::insert<Tag>().values(Tag{.name = "x", .uses = 1}).sql(sqlite()) ==
           R"(INSERT INTO "tags" ("name", "uses") VALUES (?, ?))");

@@ -2,9 +2,10 @@
 #include "alchemy/core/driver.hpp"
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/url.hpp"
+#include "alchemy/format.hpp"
 
 #include <catch2/catch.hpp>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <cstdint>
 #include <map>

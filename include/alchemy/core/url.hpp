@@ -4,8 +4,6 @@
 // sqlite://, sqlite:///:memory:).
 #pragma once
 
-#include <fmt/format.h>
-
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -15,7 +13,7 @@
 namespace alchemy {
 
 /// A parsed database URL. Components are percent-decoded.
-/// Printing (to_string, fmt) always masks the password as "***", and the values of the
+/// Printing (to_string, and fmt through alchemy/format.hpp) always masks the password as "***", and the values of the
 /// query keys password and sslpassword (libpq secrets).
 struct URL {
     std::string drivername;   ///< as written: "postgresql+psycopg2", "sqlite"
@@ -46,10 +44,3 @@ struct URL {
 URL make_url(std::string_view text);
 
 }  // namespace alchemy
-
-template <>
-struct fmt::formatter<alchemy::URL> : fmt::formatter<std::string_view> {
-    auto format(const alchemy::URL& url, format_context& ctx) const {
-        return fmt::formatter<std::string_view>::format(url.to_string(), ctx);
-    }
-};

@@ -12,7 +12,7 @@
 // everything is constexpr data, nothing is emitted but the names.
 #pragma once
 
-#include "alchemy/schema/detail/column_kind.hpp"
+#include "alchemy/schema/column_kind.hpp"
 #include "alchemy/schema/detail/snake_case.hpp"
 #include "alchemy/schema/mapping.hpp"
 #include "alchemy/schema/reflect.hpp"

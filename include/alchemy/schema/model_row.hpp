@@ -4,7 +4,7 @@
 
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/result.hpp"
-#include "alchemy/schema/detail/column_codec.hpp"
+#include "alchemy/schema/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
 
 

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "alchemy/schema/detail/field_names.hpp"
-#include "alchemy/schema/detail/type_name.hpp"
+#include "alchemy/schema/type_name.hpp"
 
 #include <boost/pfr/core.hpp>
 #include <boost/pfr/tuple_size.hpp>

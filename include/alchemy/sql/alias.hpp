@@ -7,9 +7,9 @@
 #pragma once
 
 #include "alchemy/core/param_buffer.hpp"
-#include "alchemy/schema/detail/column_codec.hpp"
-#include "alchemy/schema/detail/type_name.hpp"
+#include "alchemy/schema/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
+#include "alchemy/schema/type_name.hpp"
 #include "alchemy/sql/column.hpp"
 
 #include <concepts>

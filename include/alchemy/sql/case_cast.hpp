@@ -4,7 +4,7 @@
 //   sa::cast<double>(sa::col<&Order::quantity>)                              // double
 #pragma once
 
-#include "alchemy/schema/detail/column_kind.hpp"
+#include "alchemy/schema/column_kind.hpp"
 #include "alchemy/sql/expression_ops.hpp"
 #include "alchemy/sql/functions.hpp"
 

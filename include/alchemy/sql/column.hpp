@@ -4,7 +4,7 @@
 #pragma once
 
 #include "alchemy/core/param_buffer.hpp"
-#include "alchemy/schema/detail/column_codec.hpp"
+#include "alchemy/schema/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
 #include "alchemy/sql/expression_ops.hpp"
 

@@ -13,8 +13,12 @@
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/value.hpp"
 #include "alchemy/core/value_traits.hpp"
-#include "alchemy/schema/detail/column_kind.hpp"
+#include "alchemy/schema/column_kind.hpp"
 #include "alchemy/sql/detail/ast.hpp"
+
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/bind.hpp>
+#include <boost/mp11/list.hpp>
 
 #include <concepts>
 #include <cstdint>
@@ -28,35 +32,17 @@ namespace alchemy {
 
 namespace detail {
 
+/// A list of types (the models an expression reads, a row's column types): Boost.Mp11's,
+/// under the names the statements use.
 template <class... Ts>
-struct type_list {};
-
+using type_list = boost::mp11::mp_list<Ts...>;
 template <class... Lists>
-struct concat_lists;
-template <>
-struct concat_lists<> {
-    using type = type_list<>;
-};
-template <class... As>
-struct concat_lists<type_list<As...>> {
-    using type = type_list<As...>;
-};
-template <class... As, class... Bs, class... Rest>
-struct concat_lists<type_list<As...>, type_list<Bs...>, Rest...> {
-    using type = typename concat_lists<type_list<As..., Bs...>, Rest...>::type;
-};
-template <class... Lists>
-using concat_t = typename concat_lists<Lists...>::type;
-
+using concat_t = boost::mp11::mp_append<Lists...>;
 template <class T, class List>
-inline constexpr bool contains_v = false;
-template <class T, class... Ts>
-inline constexpr bool contains_v<T, type_list<Ts...>> = (std::is_same_v<T, Ts> || ...);
-
+inline constexpr bool contains_v = boost::mp11::mp_contains<List, T>::value;
 template <class Sub, class Super>
-inline constexpr bool subset_v = false;
-template <class... Ts, class Super>
-inline constexpr bool subset_v<type_list<Ts...>, Super> = (contains_v<Ts, Super> && ...);
+inline constexpr bool subset_v =
+    boost::mp11::mp_all_of_q<Sub, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Super>>::value;
 
 
 /// `V` made NULL-able when `nullable`.

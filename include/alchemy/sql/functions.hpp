@@ -6,8 +6,8 @@
 #pragma once
 
 #include "alchemy/core/error.hpp"
-#include "alchemy/schema/detail/type_name.hpp"
 #include "alchemy/schema/model.hpp"
+#include "alchemy/schema/type_name.hpp"
 #include "alchemy/sql/expression_ops.hpp"
 #include "alchemy/sql/window.hpp"
 

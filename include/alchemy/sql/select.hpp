@@ -23,9 +23,15 @@
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/subquery.hpp"
 
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/bind.hpp>
+#include <boost/mp11/list.hpp>
+#include <boost/mp11/utility.hpp>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -115,6 +121,24 @@ struct count_clause {  // LIMIT n / OFFSET n
     void bind(ParamBuffer& out) const { out.add(Param::of_int(count)); }
 };
 
+/// LIMIT and OFFSET, each present only if given at run time: one statement type for all
+/// four combinations. Its SQL is therefore rendered at each execution, not cached.
+struct limit_offset_clause {
+    static constexpr clause_position position = clause_position::limit;
+    static constexpr bool fixed_shape = false;
+    using sources = type_list<>;
+    std::optional<std::int64_t> limit;
+    std::optional<std::int64_t> offset;
+    void lower(ast::Select& s) const {
+        s.limit = limit.has_value();
+        s.offset = offset.has_value();
+    }
+    void bind(ParamBuffer& out) const {
+        if (limit) out.add(Param::of_int(*limit));
+        if (offset) out.add(Param::of_int(*offset));
+    }
+};
+
 struct distinct_clause {  // SELECT DISTINCT: no values
     static constexpr clause_position position = clause_position::join;
     static constexpr bool fixed_shape = true;
@@ -170,35 +194,16 @@ template <class... Clauses>
 using left_joined_t =
     concat_t<std::conditional_t<is_left_join<Clauses>(), typename joined_model<Clauses>::type, type_list<>>...>;
 
+/// The first model of List, void when it is empty.
 template <class List>
-struct first_source;
-template <class M, class... Ms>
-struct first_source<type_list<M, Ms...>> {
-    using type = M;
-};
-template <>
-struct first_source<type_list<>> {
-    using type = void;
-};
+using first_source_t = boost::mp11::mp_eval_if<boost::mp11::mp_empty<List>, void, boost::mp11::mp_front, List>;
 
 /// The members of List that Exclude does not hold.
 template <class List, class Exclude>
-struct difference;
-template <class... Ts, class Exclude>
-struct difference<type_list<Ts...>, Exclude> {
-    using type = concat_t<std::conditional_t<contains_v<Ts, Exclude>, type_list<>, type_list<Ts>>...>;
-};
-template <class List, class Exclude>
-using difference_t = typename difference<List, Exclude>::type;
+using difference_t = boost::mp11::mp_remove_if_q<List, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Exclude>>;
 
 template <std::size_t I, class List>
-struct nth;
-template <std::size_t I, class... Ts>
-struct nth<I, type_list<Ts...>> {
-    using type = std::tuple_element_t<I, std::tuple<Ts...>>;
-};
-template <std::size_t I, class List>
-using nth_t = typename nth<I, List>::type;
+using nth_t = boost::mp11::mp_at_c<List, I>;
 
 /// Is E a column read through a codec (possibly labelled)?
 template <class E>
@@ -223,7 +228,7 @@ template <class E, class LeftJoined>
 consteval auto selected_type() {
     using C = unlabeled_t<E>;
     using V = typename C::value_type;
-    if constexpr (column_like<C> && contains_v<typename first_source<typename C::sources>::type, LeftJoined>)
+    if constexpr (column_like<C> && contains_v<first_source_t<typename C::sources>, LeftJoined>)
         return std::type_identity<maybe_optional_t<V, true>>{};
     else
         return std::type_identity<V>{};
@@ -534,6 +539,12 @@ public:
     auto offset(std::int64_t n) const {
         return with(detail::count_clause<detail::clause_position::offset>{n});
     }
+    /// LIMIT and OFFSET, each only if given. Whichever are given, the statement has one
+    /// type (limit(n) and offset(n) make a new type each), so code that picks them at run
+    /// time compiles once; its SQL is rendered at each execution instead of cached.
+    auto limit_offset(std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) const {
+        return with(detail::limit_offset_clause{limit, offset});
+    }
     auto distinct() const { return with(detail::distinct_clause{}); }
 
     /// Column names as a subquery: a column's own name or label, else col_<position>.
@@ -631,7 +642,7 @@ private:
 template <sql_expression... Es>
     requires(sizeof...(Es) > 0)
 auto select(Es... expressions) {
-    using tag = typename detail::first_source<detail::concat_t<typename Es::sources...>>::type;
+    using tag = detail::first_source_t<detail::concat_t<typename Es::sources...>>;
     auto from = detail::from_for<tag>(expressions...);
     using Columns = detail::expression_columns<Es...>;
     return Select<decltype(from), Columns>(std::move(from), Columns{{std::move(expressions)...}}, {});

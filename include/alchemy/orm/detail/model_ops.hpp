@@ -12,8 +12,8 @@
 #include "alchemy/orm/detail/persistence.hpp"
 #include "alchemy/orm/detail/relationship_ops.hpp"
 #include "alchemy/orm/object_state.hpp"
-#include "alchemy/schema/detail/type_name.hpp"
 #include "alchemy/schema/model_table.hpp"
+#include "alchemy/schema/type_name.hpp"
 
 #include <array>
 #include <cstddef>

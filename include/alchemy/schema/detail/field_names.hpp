@@ -1,7 +1,10 @@
-// The names of a struct's members, read at compile time from __PRETTY_FUNCTION__.
-// Cost per model: one make_index_sequence expansion; per field, two consteval function
-// instantiations (no code emitted) and one fixed_string variable holding the name, which is
-// all that reaches the binary.
+// The names of a struct's members, at compile time. With Boost >= 1.84, Boost.PFR reads
+// them (boost::pfr::names_as_array); with older Boost (Debian 12 ships 1.81, the only
+// version this repository is built and tested with) this file reads them itself, as below.
+//
+// The 1.81 reader, from __PRETTY_FUNCTION__. Cost per model: one make_index_sequence
+// expansion; per field, two consteval function instantiations (no code emitted) and one
+// fixed_string variable holding the name, which is all that reaches the binary.
 //
 // How: Boost.PFR 1.81 gives a reference to member I of an object, but not its name. Take
 // that member of `reflected_model<T>`, an object that is declared and never defined, put
@@ -12,14 +15,19 @@
 //   Clang 14: ...[address = {&reflected_model.id}]
 // All of it happens in constant expressions, so the object is never odr-used at run time
 // and nothing asks the linker for it, with or without -fsanitize=undefined.
-// Limit: the model needs external linkage, since reflected_model<T> must be a variable that
-// could be defined in another translation unit (see has_external_linkage below).
+// Limit (both ways): the model needs external linkage, since the object whose members are
+// named must be a variable that could be defined in another translation unit (see
+// has_external_linkage below).
 #pragma once
 
-#include "alchemy/schema/detail/type_name.hpp"
+#include "alchemy/schema/type_name.hpp"
 
 #include <boost/pfr/core.hpp>
 #include <boost/pfr/tuple_size.hpp>
+#include <boost/version.hpp>
+#if BOOST_VERSION >= 108400
+#include <boost/pfr/core_name.hpp>
+#endif
 
 #include <array>
 #include <cstddef>
@@ -29,6 +37,16 @@
 #include <utility>
 
 namespace alchemy::detail {
+
+#if BOOST_VERSION >= 108400 && BOOST_PFR_CORE_NAME_ENABLED
+
+/// T's member names in declaration order. T must satisfy reflectable_model (reflect.hpp
+/// checks that first, with readable messages).
+template <class T>
+inline constexpr std::array<std::string_view, boost::pfr::tuple_size_v<T>> field_names_of =
+    boost::pfr::names_as_array<T>();
+
+#else
 
 // Clang warns that the variable template below has no definition wherever it is used;
 // not having one is the point.
@@ -102,6 +120,8 @@ consteval std::array<std::string_view, sizeof...(I)> make_field_names(std::index
 template <class T>
 inline constexpr std::array<std::string_view, boost::pfr::tuple_size_v<T>> field_names_of =
     make_field_names<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+
+#endif
 
 /// False for types whose spelling shows they have no linkage (a class local to a function,
 /// on GCC) or internal linkage (in an anonymous namespace): reflected_model<T> can never be

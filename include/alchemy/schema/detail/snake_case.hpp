@@ -4,7 +4,7 @@
 // adds one to type_name_storage<T>.
 #pragma once
 
-#include "alchemy/schema/detail/type_name.hpp"
+#include "alchemy/schema/type_name.hpp"
 
 #include <cstddef>
 #include <string>
