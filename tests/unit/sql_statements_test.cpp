@@ -326,6 +326,19 @@ TEST_CASE("limit_offset renders and binds as limit() and offset() do, with which
     CHECK(bound(base.limit_offset(5, 7)) == std::vector<std::string>{"10", "5", "7"});
     CHECK(bound(base.limit_offset(std::nullopt, 7)) == std::vector<std::string>{"10", "7"});
     CHECK(bound(base.limit_offset(std::nullopt, std::nullopt)) == std::vector<std::string>{"10"});
+
+    // One text per combination and dialect, each rendered once...
+    using Limited = decltype(base.limit_offset(1, 1));
+    CHECK(sa::detail::sql_cache<Limited, 4>::renders() == 8);
+    CHECK(base.limit_offset(1, std::nullopt).sql(pg()) == base.limit(5).sql(pg()));
+    CHECK(sa::detail::sql_cache<Limited, 4>::renders() == 8);
+    // ...while a statement embedding it renders its text each time: the type alone does
+    // not fix it.
+    const auto outer = [&](std::optional<std::int64_t> limit) {
+        return sa::select(base.limit_offset(limit, std::nullopt).scalar_subquery()).sql(pg());
+    };
+    CHECK(outer(3).ends_with("LIMIT $2)"));
+    CHECK(outer(std::nullopt).ends_with("\"books\".\"id\")"));
 }
 
 TEST_CASE("insert writes objects, leaving an unset autoincrement key to the database") {

@@ -122,10 +122,13 @@ struct count_clause {  // LIMIT n / OFFSET n
 };
 
 /// LIMIT and OFFSET, each present only if given at run time: one statement type for all
-/// four combinations. Its SQL is therefore rendered at each execution, not cached.
+/// four combinations. Not fixed_shape (a statement embedding this one cannot cache its
+/// text by type alone); a Select caches one text per combination (shape_variant()).
 struct limit_offset_clause {
     static constexpr clause_position position = clause_position::limit;
     static constexpr bool fixed_shape = false;
+    static constexpr std::size_t shape_variants = 4;
+    std::size_t shape_variant() const noexcept { return (limit ? 1u : 0u) | (offset ? 2u : 0u); }
     using sources = type_list<>;
     std::optional<std::int64_t> limit;
     std::optional<std::int64_t> offset;
@@ -138,6 +141,13 @@ struct limit_offset_clause {
         if (offset) out.add(Param::of_int(*offset));
     }
 };
+
+/// How many run-time shapes clause C has (1: its SQL is fixed by its type, or not at all).
+template <class C>
+inline constexpr std::size_t shape_variants_of = [] {
+    if constexpr (requires { C::shape_variants; }) return C::shape_variants;
+    else return std::size_t{1};
+}();
 
 struct distinct_clause {  // SELECT DISTINCT: no values
     static constexpr clause_position position = clause_position::join;
@@ -476,6 +486,24 @@ public:
     /// Tables used but not in FROM/JOIN: the enclosing statement must provide them.
     using outer_sources = detail::difference_t<used, reachable>;
     static constexpr bool fixed_shape = From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
+    /// The SQL is fixed by the type and shape_variant() (limit_offset()): cached per variant.
+    static constexpr std::size_t shape_variants = (std::size_t{1} * ... * detail::shape_variants_of<Clauses>);
+    static constexpr bool fixed_per_variant =
+        From::fixed_shape && Columns::fixed_shape &&
+        ((Clauses::fixed_shape || detail::shape_variants_of<Clauses> > 1) && ...);
+    std::size_t shape_variant() const noexcept {
+        std::size_t variant = 0;
+        std::apply(
+            [&](const auto&... c) {
+                ([&] {
+                    using C = std::remove_cvref_t<decltype(c)>;
+                    if constexpr (detail::shape_variants_of<C> > 1)
+                        variant = variant * detail::shape_variants_of<C> + c.shape_variant();
+                }(), ...);
+            },
+            clauses_);
+        return variant;
+    }
     static constexpr bool orders_or_limits =
         ((Clauses::position >= detail::clause_position::order_by) || ...);
 
@@ -541,7 +569,7 @@ public:
     }
     /// LIMIT and OFFSET, each only if given. Whichever are given, the statement has one
     /// type (limit(n) and offset(n) make a new type each), so code that picks them at run
-    /// time compiles once; its SQL is rendered at each execution instead of cached.
+    /// time compiles once; its SQL is cached once per combination.
     auto limit_offset(std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) const {
         return with(detail::limit_offset_clause{limit, offset});
     }

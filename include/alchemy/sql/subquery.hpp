@@ -498,7 +498,7 @@ public:
     /// The SQL as sent to `dialect`.
     std::string sql(const Dialect& dialect) const {
         check_sources();
-        if constexpr (Derived::fixed_shape)
+        if constexpr (cached<Derived>)
             return cached_sql(dialect);
         else
             return ast::render(dialect, lower());
@@ -510,7 +510,7 @@ public:
         using reader = typename Derived::reader_type;
         ParamBuffer params;
         bind(params);
-        if constexpr (Derived::fixed_shape) {
+        if constexpr (cached<Derived>) {
             return conn.execute_sql(cached_sql(conn.dialect()), params.params(), options)
                 .template read_with<row, reader>();
         } else {
@@ -529,8 +529,19 @@ private:
                       ".select_from(...)");
     }
 
+    /// Its SQL is fixed by its type, or by its type and shape_variant() (a Select).
+    template <class D>
+    static constexpr bool cached = [] {
+        if constexpr (requires { D::fixed_per_variant; }) return D::fixed_per_variant;
+        else return D::fixed_shape;
+    }();
+
     const std::string& cached_sql(const Dialect& dialect) const {
-        return sql_cache<Derived>::get(dialect, [this](const Dialect& d) { return ast::render(d, lower()); });
+        auto render = [this](const Dialect& d) { return ast::render(d, lower()); };
+        if constexpr (requires { Derived::shape_variants; })
+            return sql_cache<Derived, Derived::shape_variants>::get(dialect, self().shape_variant(), render);
+        else
+            return sql_cache<Derived>::get(dialect, render);
     }
 };
 

@@ -14,13 +14,20 @@
 
 namespace alchemy::detail {
 
-/// One rendered SQL text per dialect for the statement shape `Shape` (a tag type).
-template <class Shape>
+/// One rendered SQL text per dialect for the statement shape `Shape` (a tag type), or
+/// per dialect and variant for a statement type with `Variants` run-time shapes (a
+/// Select whose LIMIT and OFFSET are each given or not: Select::shape_variant()).
+template <class Shape, std::size_t Variants = 1>
 struct sql_cache {
     template <class Render>
     static const std::string& get(const Dialect& dialect, Render&& render) {
+        return get(dialect, 0, std::forward<Render>(render));
+    }
+    /// `variant` < Variants.
+    template <class Render>
+    static const std::string& get(const Dialect& dialect, std::size_t variant, Render&& render) {
         // Dialect's constructor keeps every id below max_dialects.
-        const auto slot = dialect.id();
+        const auto slot = dialect.id() * Variants + variant;
         std::call_once(once_[slot], [&] { text_[slot] = render(dialect); });
         return text_[slot];
     }
@@ -32,8 +39,8 @@ struct sql_cache {
     }
 
 private:
-    static inline std::array<std::once_flag, max_dialects> once_{};
-    static inline std::array<std::string, max_dialects> text_{};
+    static inline std::array<std::once_flag, max_dialects * Variants> once_{};
+    static inline std::array<std::string, max_dialects * Variants> text_{};
 };
 
 /// Like sql_cache, for statements whose shape is known only at run time (which columns
