@@ -15,7 +15,7 @@ Check insert_users(Database& db, std::span<const User> users, Stopwatch& t) {
     t.stop();
     if (inserted != static_cast<std::int64_t>(users.size()))
         throw std::runtime_error(fmt::format("bulk_insert reported {} rows of {}", inserted, users.size()));
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 }  // namespace bench::bulk

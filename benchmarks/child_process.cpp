@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace bench {
 namespace {
@@ -49,7 +49,8 @@ std::string run_self(std::vector<std::string> args) {
     while (::waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) fail("waitpid");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw std::runtime_error(fmt::format("child process {} failed (status {:#x})", fmt::join(args, " "), status));
+        throw std::runtime_error(
+            fmt::format("child process {} failed (status {:#x})", fmt::join(args, " "), status));
     return output;
 }
 

@@ -16,7 +16,7 @@ Check insert_users(Database& db, std::span<const User> users, Stopwatch& t) {
     conn.execute(sa::insert<User>().values(users));
     conn.commit();
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_users(Database& db, Stopwatch& t) {
@@ -51,18 +51,18 @@ Check update_users(Database& db, std::int64_t count, Stopwatch& t) {
     }
     conn.commit();
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t) {
     auto conn = db.engine().connect();
     t.start();
-    const auto query = sa::select(sa::col<&User::id>, sa::col<&User::name>, sa::col<&User::email>,
-                                  sa::col<&User::age>, sa::col<&Post::id>, sa::col<&Post::user_id>,
-                                  sa::col<&Post::title>, sa::col<&Post::body>)
-                           .join<Post>(sa::col<&Post::user_id> == sa::col<&User::id>)
-                           .where(sa::col<&User::id> <= users)
-                           .order_by(sa::col<&User::id>, sa::col<&Post::id>);
+    const auto query =
+        sa::select(sa::col<&User::id>, sa::col<&User::name>, sa::col<&User::email>, sa::col<&User::age>,
+                   sa::col<&Post::id>, sa::col<&Post::user_id>, sa::col<&Post::title>, sa::col<&Post::body>)
+            .join<Post>(sa::col<&Post::user_id> == sa::col<&User::id>)
+            .where(sa::col<&User::id> <= users)
+            .order_by(sa::col<&User::id>, sa::col<&Post::id>);
     std::vector<UserPosts> groups;
     for (auto& [user_id, name, email, age, post_id, post_user_id, title, body] : conn.execute(query)) {
         add_joined_row(groups, User{user_id, std::move(name), std::move(email), age},

@@ -69,7 +69,9 @@ Sample measure(Database& db, const Sizes& sizes, std::int64_t n, Loaded loaded_h
     session.close();
     expect(got, expected_range(first_get, first_query - 1), "get()");
     expect(queried, expected_range(first_query, end - 1), "query()");
-    const auto per_probe_us = [&](const Stopwatch& t) { return t.ms() * 1000 / static_cast<double>(sizes.probes); };
+    const auto per_probe_us = [&](const Stopwatch& t) {
+        return t.ms() * 1000 / static_cast<double>(sizes.probes);
+    };
     sample.get_us = per_probe_us(gets);
     sample.query_us = per_probe_us(queries);
     return sample;
@@ -89,10 +91,12 @@ struct Line {
 
 }  // namespace
 
-void run_growth(std::string_view backend, std::string_view title, Database& db, const Sizes& sizes, int reps) {
+void run_growth(std::string_view backend, std::string_view title, Database& db, const Sizes& sizes,
+                int reps) {
     const auto& held = sizes.held;
     constexpr double us = 1e3, ms = 1e6;
-    Line get_dropped{"get, loaded objects dropped (us)", us}, query_dropped{"query, loaded objects dropped (us)", us};
+    Line get_dropped{"get, loaded objects dropped (us)", us},
+        query_dropped{"query, loaded objects dropped (us)", us};
     Line get_held{"get, loaded objects held (us)", us}, query_held{"query, loaded objects held (us)", us};
     Line flush_dropped{"first flush, dropped (ms)", ms}, flush_held{"first flush, held (ms)", ms};
     for (int rep = 1; rep <= reps; ++rep) {
@@ -110,9 +114,10 @@ void run_growth(std::string_view backend, std::string_view title, Database& db, 
     }
 
     const auto ratio_label = fmt::format("{}/{}", held.back(), held.front());
-    fmt::print("\n{}: growth, per operation in a Session that loaded N users before; {} gets and {} "
-               "queries of keys it does not hold, medians of {}\n",
-               title, sizes.probes, sizes.probes, reps);
+    fmt::print(
+        "\n{}: growth, per operation in a Session that loaded N users before; {} gets and {} "
+        "queries of keys it does not hold, medians of {}\n",
+        title, sizes.probes, sizes.probes, reps);
     const auto header = fmt::format("{:<36}  {:>9}  {:>9}  {:>9}  {:>11}  {:>7}  {}", "operation",
                                     fmt::format("N={}", held[0]), fmt::format("N={}", held[1]),
                                     fmt::format("N={}", held[2]), ratio_label, "target", "result");
@@ -120,8 +125,9 @@ void run_growth(std::string_view backend, std::string_view title, Database& db, 
     const auto print = [&](const Line& line, bool flat_target) {
         const auto m = line.medians();
         const double ratio = m[0] > 0 ? m[2] / m[0] : 0;
-        fmt::print("{:<36}  {:>9.2f}  {:>9.2f}  {:>9.2f}  {:>11.2f}  {:>7}  {}\n", line.label, m[0], m[1], m[2],
-                   ratio, flat_target ? "<= 1.30" : "-", flat_target ? (ratio <= 1.3 ? "met" : "MISSED") : "");
+        fmt::print("{:<36}  {:>9.2f}  {:>9.2f}  {:>9.2f}  {:>11.2f}  {:>7}  {}\n", line.label, m[0], m[1],
+                   m[2], ratio, flat_target ? "<= 1.30" : "-",
+                   flat_target ? (ratio <= 1.3 ? "met" : "MISSED") : "");
     };
     print(get_dropped, true);
     print(query_dropped, true);
@@ -134,10 +140,11 @@ void run_growth(std::string_view backend, std::string_view title, Database& db, 
         const auto m = line.medians();
         return (m[2] - m[0]) * line.unit_ns / static_cast<double>(held.back() - held.front());
     };
-    fmt::print("each held object adds {:.1f} ns to a get, {:.1f} ns to a query and {:.1f} ns to a flush "
-               "((t(N={}) - t(N={})) / {})\n",
-               per_held_ns(get_held), per_held_ns(query_held), per_held_ns(flush_held), held.back(),
-               held.front(), held.back() - held.front());
+    fmt::print(
+        "each held object adds {:.1f} ns to a get, {:.1f} ns to a query and {:.1f} ns to a flush "
+        "((t(N={}) - t(N={})) / {})\n",
+        per_held_ns(get_held), per_held_ns(query_held), per_held_ns(flush_held), held.back(), held.front(),
+        held.back() - held.front());
 }
 
 }  // namespace bench

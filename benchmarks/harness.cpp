@@ -9,8 +9,8 @@
 namespace bench {
 
 std::string describe(const Check& c) {
-    return fmt::format("users={} ids={} ages={} emails={} text={} posts={}", c.users, c.ids,
-                       c.ages, c.emails, c.text, c.posts);
+    return fmt::format("users={} ids={} ages={} emails={} text={} posts={}", c.users, c.ids, c.ages, c.emails,
+                       c.text, c.posts);
 }
 
 std::optional<double> median(std::vector<double> values) {
@@ -25,8 +25,8 @@ std::optional<double> Measured::median() const {
     return bench::median(ms);
 }
 
-std::map<std::string, Measured> run_variants(std::string_view backend,
-                                             const std::vector<Variant>& variants, int reps) {
+std::map<std::string, Measured> run_variants(std::string_view backend, const std::vector<Variant>& variants,
+                                             int reps) {
     std::map<std::string, Measured> results;
     for (int rep = 1; rep <= reps; ++rep) {
         std::string timings;

@@ -35,21 +35,21 @@ private:
 /// A cheap fingerprint of the rows a variant read or wrote. Two variants that did the
 /// same work produce the same Check.
 struct Check {
-    std::int64_t users = 0;    ///< user rows
-    std::int64_t ids = 0;      ///< sum of user ids (and of post ids and user_ids, W6)
-    std::int64_t ages = 0;     ///< sum of ages
-    std::int64_t emails = 0;   ///< users whose email is not NULL
-    std::int64_t text = 0;     ///< bytes of names (and post titles and bodies, W6)
-    std::int64_t posts = 0;    ///< post rows (W6)
+    std::int64_t users = 0;   ///< user rows
+    std::int64_t ids = 0;     ///< sum of user ids (and of post ids and user_ids, W6)
+    std::int64_t ages = 0;    ///< sum of ages
+    std::int64_t emails = 0;  ///< users whose email is not NULL
+    std::int64_t text = 0;    ///< bytes of names (and post titles and bodies, W6)
+    std::int64_t posts = 0;   ///< post rows (W6)
     friend bool operator==(const Check&, const Check&) = default;
 };
 std::string describe(const Check& check);
 
 /// One measured piece of work: a raw baseline or an alchemy variant.
 struct Variant {
-    std::string key;                            ///< e.g. "w3.raw", "w3.core"
+    std::string key;  ///< e.g. "w3.raw", "w3.core"
     Check expected;
-    std::function<Check(Stopwatch&)> run;       ///< times its work with the stopwatch
+    std::function<Check(Stopwatch&)> run;  ///< times its work with the stopwatch
 };
 
 /// The median of `values`; none when it is empty.
@@ -64,16 +64,16 @@ struct Measured {
 };
 
 /// Runs every variant `reps` times, interleaved; progress goes to stderr.
-std::map<std::string, Measured> run_variants(std::string_view backend,
-                                             const std::vector<Variant>& variants, int reps);
+std::map<std::string, Measured> run_variants(std::string_view backend, const std::vector<Variant>& variants,
+                                             int reps);
 
 /// One line of the table: alchemy variant `alchemy_key` against raw variant `raw_key`.
 struct Comparison {
-    std::string work;                    ///< "W3 load users"
-    std::string variant;                 ///< "Core select<User>() vs prepared"
+    std::string work;     ///< "W3 load users"
+    std::string variant;  ///< "Core select<User>() vs prepared"
     std::string raw_key;
     std::string alchemy_key;
-    std::optional<double> max_ratio{};   ///< the target (alchemy / raw at most this); none: informative
+    std::optional<double> max_ratio{};  ///< the target (alchemy / raw at most this); none: informative
 };
 
 /// Prints the table; variants that were not built show as "n/a".

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <unistd.h>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +30,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unistd.h>
 
 namespace {
 
@@ -74,7 +74,9 @@ std::optional<Options> parse(int argc, char** argv) {
             int threshold = 0;
             if (text == "never") {
                 options.prepare_threshold.reset();
-            } else if (text && std::from_chars(text->data(), text->data() + text->size(), threshold).ec == std::errc{} &&
+            } else if (text &&
+                       std::from_chars(text->data(), text->data() + text->size(), threshold).ec ==
+                           std::errc{} &&
                        threshold >= 0) {
                 options.prepare_threshold = threshold;
             } else {
@@ -100,10 +102,8 @@ std::string sqlite_url(std::string_view path_or_url) {
     if (path_or_url.find("://") != std::string_view::npos) return std::string(path_or_url);
     std::string url = "sqlite:///";
     for (const char c : path_or_url) {
-        if (c == '%' || c == '?' || c == '#')
-            url += fmt::format("%{:02X}", static_cast<unsigned char>(c));
-        else
-            url += c;
+        if (c == '%' || c == '?' || c == '#') url += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        else url += c;
     }
     return url;
 }
@@ -111,8 +111,7 @@ std::string sqlite_url(std::string_view path_or_url) {
 /// A temporary directory for the default SQLite file, removed on destruction.
 class TempDir {
 public:
-    TempDir()
-        : path_(std::filesystem::temp_directory_path() / fmt::format("alchemy-bench-{}", ::getpid())) {
+    TempDir() : path_(std::filesystem::temp_directory_path() / fmt::format("alchemy-bench-{}", ::getpid())) {
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }
@@ -146,15 +145,17 @@ void print_header(const bench::Sizes& s, int reps, bool quick) {
     fmt::print("note: assertions are on (not a Release build); timings mean little\n");
 #endif
     if (quick) fmt::print("note: --quick: tiny row counts; this run checks results, not speed\n");
-    fmt::print("rows: W1/W2 insert {} users; W3 loads {}; W4 {} gets by key and W5 {} updates on a "
-               "table of {}; W6 {} users with {} posts each\n",
-               s.insert_users, s.table_users, s.lookups, s.updates, s.table_users, s.post_users,
-               s.posts_per_user);
-    fmt::print("at scale, on a table of {} users: growth table after loading {}, {} and {} users; "
-               "streaming all of them\n",
-               s.scale_users(), s.held[0], s.held[1], s.held[2]);
-    fmt::print("ratio = alchemy ms / raw ms; every repetition starts from freshly created tables; "
-               "set-up and result checks are not timed\n");
+    fmt::print(
+        "rows: W1/W2 insert {} users; W3 loads {}; W4 {} gets by key and W5 {} updates on a "
+        "table of {}; W6 {} users with {} posts each\n",
+        s.insert_users, s.table_users, s.lookups, s.updates, s.table_users, s.post_users, s.posts_per_user);
+    fmt::print(
+        "at scale, on a table of {} users: growth table after loading {}, {} and {} users; "
+        "streaming all of them\n",
+        s.scale_users(), s.held[0], s.held[1], s.held[2]);
+    fmt::print(
+        "ratio = alchemy ms / raw ms; every repetition starts from freshly created tables; "
+        "set-up and result checks are not timed\n");
 }
 
 /// Runs one backend's plan (`name` labels the progress lines on stderr) and prints its
@@ -201,7 +202,8 @@ std::string postgres_server_version(bench::Database& db) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && argv[1] == bench::stream_memory_option)
-        return bench::stream_memory_child(std::span<char* const>(argv + 2, static_cast<std::size_t>(argc - 2)));
+        return bench::stream_memory_child(
+            std::span<char* const>(argv + 2, static_cast<std::size_t>(argc - 2)));
     const auto options = parse(argc, argv);
     if (!options || options->help) {
         fmt::print(options ? stdout : stderr, "{}", usage);
@@ -216,8 +218,9 @@ int main(int argc, char** argv) {
     }
     const char* require = std::getenv("ALCHEMY_REQUIRE_POSTGRES");
     if (!postgres && require && std::string_view(require) == "1") {
-        fmt::print(stderr, "alchemy_benchmark: ALCHEMY_REQUIRE_POSTGRES=1 but no PostgreSQL URL "
-                           "(--postgres or ALCHEMY_TEST_POSTGRES_URL)\n");
+        fmt::print(stderr,
+                   "alchemy_benchmark: ALCHEMY_REQUIRE_POSTGRES=1 but no PostgreSQL URL "
+                   "(--postgres or ALCHEMY_TEST_POSTGRES_URL)\n");
         return 1;
     }
 
@@ -234,11 +237,12 @@ int main(int argc, char** argv) {
         }
         {
             bench::Database db(sqlite, options->prepare_threshold);
-            if (db.url().backend() != "sqlite" || alchemy::driver_for(db.url()).database_per_connection(db.url()))
+            if (db.url().backend() != "sqlite" ||
+                alchemy::driver_for(db.url()).database_per_connection(db.url()))
                 throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
             const auto plan = bench::sqlite_plan(db, inputs);
-            const auto title = fmt::format("SQLite {} (file {}; raw and alchemy both with {})", sqlite3_libversion(),
-                                           db.url().database, plan.settings);
+            const auto title = fmt::format("SQLite {} (file {}; raw and alchemy both with {})",
+                                           sqlite3_libversion(), db.url().database, plan.settings);
             failures += run_backend("sqlite", title, plan, reps);
             failures += run_at_scale("sqlite", "SQLite", db, sqlite, sizes, reps);
         }
@@ -246,13 +250,15 @@ int main(int argc, char** argv) {
         if (postgres) {
             bench::Database db(*postgres, options->prepare_threshold);
             if (!db.is_postgres()) throw alchemy::ArgumentError("--postgres needs a postgresql:// URL");
-            const auto threshold = options->prepare_threshold ? std::to_string(*options->prepare_threshold) : "never";
+            const auto threshold =
+                options->prepare_threshold ? std::to_string(*options->prepare_threshold) : "never";
             const auto title = fmt::format("PostgreSQL {} (libpq {}, {}, prepare_threshold {})",
                                            postgres_server_version(db), PQlibVersion(), db.url(), threshold);
             failures += run_backend("postgresql", title, bench::postgres_plan(db, inputs), reps);
             failures += run_at_scale("postgresql", "PostgreSQL", db, *postgres, sizes, reps);
         } else {
-            fmt::print("\nPostgreSQL: skipped (no --postgres URL and ALCHEMY_TEST_POSTGRES_URL is not set)\n");
+            fmt::print(
+                "\nPostgreSQL: skipped (no --postgres URL and ALCHEMY_TEST_POSTGRES_URL is not set)\n");
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "alchemy_benchmark: {}\n", e.what());

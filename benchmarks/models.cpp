@@ -28,8 +28,8 @@ Post make_post(std::int64_t user_id, std::int64_t k) {
     post.user_id = user_id;
     post.title = fmt::format("post_{}_{}", user_id, k);
     // About 80 bytes: a short text body, so rows are not all key and integers.
-    post.body = fmt::format("Post {} by user {}: a few words so the body is a realistic short text.",
-                            k, user_id);
+    post.body =
+        fmt::format("Post {} by user {}: a few words so the body is a realistic short text.", k, user_id);
     return post;
 }
 

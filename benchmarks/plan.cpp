@@ -1,9 +1,9 @@
 #include "plan.hpp"
 
+#include "bulk_insert_work.hpp"
 #include "core_work.hpp"
 #include "raw_postgres.hpp"
 #include "raw_sqlite.hpp"
-#include "bulk_insert_work.hpp"
 #include "session_work.hpp"
 
 #include <fmt/format.h>
@@ -29,8 +29,8 @@ struct Setup {
 };
 
 struct Work {
-    Setup w1_w2, w3, w4, w5, w6;          // W5b starts and ends as W5 does
-    std::string l1, l2, l3, l4, l5, l5b, l6;   // labels for the table
+    Setup w1_w2, w3, w4, w5, w6;              // W5b starts and ends as W5 does
+    std::string l1, l2, l3, l4, l5, l5b, l6;  // labels for the table
 };
 
 Work work_items(const Sizes& s) {
@@ -99,14 +99,15 @@ public:
         add("w2.bulk", w.w1_w2, [&](Stopwatch& t) { return bulk::insert_users(db, in.users, t); });
         add("w3.session", w.w3, [&](Stopwatch& t) { return session::load_users(db, t); });
         add("w4.session", w.w4, [&](Stopwatch& t) { return session::get_users(db, in.ids, t); });
-        add("w4.session_one", w.w4, [&](Stopwatch& t) { return session::get_users_one_session(db, in.ids, t); });
+        add("w4.session_one", w.w4,
+            [&](Stopwatch& t) { return session::get_users_one_session(db, in.ids, t); });
         add("w5.session", w.w5, [&](Stopwatch& t) { return session::update_users(db, in.sizes.updates, t); });
-        add("w5b.session", w.w5, [&](Stopwatch& t) { return session::get_update_users(db, in.sizes.updates, t); });
+        add("w5b.session", w.w5,
+            [&](Stopwatch& t) { return session::get_update_users(db, in.sizes.updates, t); });
         add("w6.session", w.w6,
             [&](Stopwatch& t) { return session::load_user_posts(db, in.sizes.post_users, t); });
-        add("w6.selectin", w.w6, [&](Stopwatch& t) {
-            return session::load_user_posts_related(db, in.sizes.post_users, true, t);
-        });
+        add("w6.selectin", w.w6,
+            [&](Stopwatch& t) { return session::load_user_posts_related(db, in.sizes.post_users, true, t); });
         add("w6.lazy", w.w6, [&](Stopwatch& t) {
             return session::load_user_posts_related(db, in.sizes.post_users, false, t);
         });
@@ -145,7 +146,8 @@ std::string same_journal_settings(Database& db, raw_sqlite::Connection& raw) {
         const auto settings =
             conn.execute(alchemy::text(journal_settings_sql).columns<std::string>()).scalar_one();
         if (settings != raw_settings)
-            throw std::runtime_error(fmt::format("raw SQLite runs with {}, alchemy with {}", raw_settings, settings));
+            throw std::runtime_error(
+                fmt::format("raw SQLite runs with {}, alchemy with {}", raw_settings, settings));
     }
     return raw_settings;
 }
@@ -170,8 +172,10 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
     b.add_raw("w4.raw_transaction", w.w4, conn,
               [&](C& c, Stopwatch& t) { return raw::get_users_in_transaction(c, in.ids, t); });
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
-    b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
-    b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
+    b.add_raw("w5b.raw", w.w5, conn,
+              [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
+    b.add_raw("w6.raw", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_raw("w6.raw_two", w.w6, conn,
               [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
     b.add_alchemy(w);
@@ -186,7 +190,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
         {w.l3, "Session query<User>()", "w3.raw", "w3.session", 1.25},
         {w.l4, "Core select, autocommit", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>(), fresh Session each", "w4.raw", "w4.session", 1.10},
-        {w.l4, "Session get<User>(), one Session vs one transaction", "w4.raw_transaction", "w4.session_one", 1.25},
+        {w.l4, "Session get<User>(), one Session vs one transaction", "w4.raw_transaction", "w4.session_one",
+         1.25},
         {w.l4, "Session get<User>(), one Session vs autocommit", "w4.raw", "w4.session_one", std::nullopt},
         {w.l5, "Core select + update per row", "w5.raw", "w5.core", 1.10},
         {w.l5, "Session, one commit", "w5.raw", "w5.session", 1.25},
@@ -212,14 +217,17 @@ Plan postgres_plan(Database& db, const Inputs& in) {
     b.add_raw("w1.raw", w.w1_w2, conn, [&](C& c, Stopwatch& t) { return raw::insert_users(c, in.users, t); });
     b.add_raw("w1.raw_pipeline", w.w1_w2, conn,
               [&](C& c, Stopwatch& t) { return raw::insert_users_pipelined(c, in.users, t); });
-    b.add_raw("w2.raw_copy", w.w1_w2, conn, [&](C& c, Stopwatch& t) { return raw::copy_users(c, in.users, t); });
+    b.add_raw("w2.raw_copy", w.w1_w2, conn,
+              [&](C& c, Stopwatch& t) { return raw::copy_users(c, in.users, t); });
     b.add_raw("w3.raw", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users(c, t); });
     b.add_raw("w4.raw", w.w4, conn, [&](C& c, Stopwatch& t) { return raw::get_users(c, in.ids, t); });
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
     b.add_raw("w5.raw_pipeline", w.w5, conn,
               [&](C& c, Stopwatch& t) { return raw::update_users_pipelined(c, s.updates, t); });
-    b.add_raw("w5b.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
-    b.add_raw("w6.raw", w.w6, conn, [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
+    b.add_raw("w5b.raw", w.w5, conn,
+              [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
+    b.add_raw("w6.raw", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_raw("w6.raw_two", w.w6, conn,
               [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
     b.add_alchemy(w);

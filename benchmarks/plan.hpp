@@ -29,14 +29,14 @@ struct Inputs {
     explicit Inputs(const Sizes& s)
         : sizes(s), users(make_users(s.insert_users)), ids(lookup_ids(s.lookups, s.table_users)) {}
     Sizes sizes;
-    std::vector<User> users;          ///< W1, W2
-    std::vector<std::int64_t> ids;    ///< W4
+    std::vector<User> users;        ///< W1, W2
+    std::vector<std::int64_t> ids;  ///< W4
 };
 
 struct Plan {
     std::vector<Variant> variants;
     std::vector<Comparison> rows;
-    std::string settings;   ///< what raw and alchemy both run with, for the table's title
+    std::string settings;  ///< what raw and alchemy both run with, for the table's title
 };
 
 Plan sqlite_plan(Database& db, const Inputs& in);

@@ -75,7 +75,8 @@ void drain_pipeline(Connection& db, int count) {
 /// Sends one prepared statement per item through the pipeline, `pipeline_chunk` per sync.
 /// `params(item, values)` fills the statement's text parameters.
 template <class Items, class Params>
-void run_pipelined(Connection& db, const char* statement, int param_count, const Items& items, Params params) {
+void run_pipelined(Connection& db, const char* statement, int param_count, const Items& items,
+                   Params params) {
     if (PQenterPipelineMode(db.get()) != 1) throw std::runtime_error("raw libpq: cannot enter pipeline mode");
     std::vector<const char*> values(static_cast<std::size_t>(param_count));
     int pending = 0;
@@ -161,7 +162,7 @@ void Connection::recover() noexcept {
     const auto status = PQtransactionStatus(conn_);
     if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF || status == PQTRANS_ACTIVE || status == PQTRANS_UNKNOWN) {
         PQreset(conn_);
-        prepared_.clear();   // a new server session knows none of them
+        prepared_.clear();  // a new server session knows none of them
     } else if (status != PQTRANS_IDLE) {
         PQclear(PQexec(conn_, "ROLLBACK"));
     }
@@ -178,7 +179,7 @@ Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t) {
     }
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check insert_users_pipelined(Connection& db, std::span<const User> users, Stopwatch& t) {
@@ -211,10 +212,8 @@ Check copy_users(Connection& db, std::span<const User> users, Stopwatch& t) {
     for (const auto& user : users) {
         append_copy_text(buffer, user.name);
         buffer += '\t';
-        if (user.email)
-            append_copy_text(buffer, *user.email);
-        else
-            buffer += "\\N";
+        if (user.email) append_copy_text(buffer, *user.email);
+        else buffer += "\\N";
         buffer += '\t';
         buffer += age(user.age);
         buffer += '\n';
@@ -279,7 +278,7 @@ Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     for (auto& user : users) store_updated_age(db, user, age, id);
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check update_users_pipelined(Connection& db, std::int64_t count, Stopwatch& t) {
@@ -310,13 +309,14 @@ Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     for (std::int64_t i = 1; i <= count; ++i) {
         const char* selected[] = {key(i)};
         const auto r = db.exec_prepared("get_user", 1, selected, PGRES_TUPLES_OK);
-        if (PQntuples(r.get()) != 1) throw std::runtime_error("raw libpq: W5b found no user " + std::to_string(i));
+        if (PQntuples(r.get()) != 1)
+            throw std::runtime_error("raw libpq: W5b found no user " + std::to_string(i));
         User user = read_user(r.get(), 0);
         store_updated_age(db, user, age, id);
     }
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
@@ -387,7 +387,7 @@ Check stream_users(Connection& db) {
             count_user(check, read_user(row.get(), 0));
             continue;
         }
-        db.checked(row.release(), PGRES_TUPLES_OK, "streamed SELECT");   // the end of the rows
+        db.checked(row.release(), PGRES_TUPLES_OK, "streamed SELECT");  // the end of the rows
         break;
     }
     while (PGresult* rest = PQgetResult(db.get())) PQclear(rest);

@@ -21,8 +21,7 @@ namespace {
 class Statement {
 public:
     Statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
-            fail(db, sql);
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail(db, sql);
     }
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
@@ -79,10 +78,8 @@ std::string multirow_insert_sql(std::size_t rows) {
 /// Binds a user's name, email and age at parameters first..first+2.
 void bind_user(sqlite3_stmt* stmt, int first, const User& user) {
     bind_text(stmt, first, user.name);
-    if (user.email)
-        bind_text(stmt, first + 1, *user.email);
-    else
-        sqlite3_bind_null(stmt, first + 1);
+    if (user.email) bind_text(stmt, first + 1, *user.email);
+    else sqlite3_bind_null(stmt, first + 1);
     sqlite3_bind_int(stmt, first + 2, user.age);
 }
 
@@ -137,7 +134,7 @@ Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t) {
     }
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwatch& t) {
@@ -153,7 +150,8 @@ Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwat
     db.exec("BEGIN");
     if (full_batches > 0) {
         Statement full(db.get(), multirow_insert_sql(multirow_batch).c_str());
-        for (std::size_t b = 0; b < full_batches; ++b) insert(full, users.subspan(b * multirow_batch, multirow_batch));
+        for (std::size_t b = 0; b < full_batches; ++b)
+            insert(full, users.subspan(b * multirow_batch, multirow_batch));
     }
     if (rest > 0) {
         Statement last(db.get(), multirow_insert_sql(rest).c_str());
@@ -161,7 +159,7 @@ Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwat
     }
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_users(Connection& db, Stopwatch& t) {
@@ -222,7 +220,7 @@ Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     for (auto& user : users) store_updated_age(update, user);
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
@@ -233,7 +231,8 @@ Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
         Statement update(db.get(), update_age);
         for (std::int64_t id = 1; id <= count; ++id) {
             sqlite3_bind_int64(select.get(), 1, id);
-            if (!select.step()) throw std::runtime_error("raw sqlite3: W5b found no user " + std::to_string(id));
+            if (!select.step())
+                throw std::runtime_error("raw sqlite3: W5b found no user " + std::to_string(id));
             User user = read_user(select.get());
             select.reset();
             store_updated_age(update, user);
@@ -241,7 +240,7 @@ Check get_update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     }
     db.exec("COMMIT");
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
@@ -279,8 +278,8 @@ Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch&
         while (select.step()) groups.push_back({read_user(select.get()), {}});
     }
     {
-        Statement select(db.get(),
-                         "SELECT id, user_id, title, body FROM posts WHERE user_id <= ? ORDER BY user_id, id");
+        Statement select(
+            db.get(), "SELECT id, user_id, title, body FROM posts WHERE user_id <= ? ORDER BY user_id, id");
         sqlite3_bind_int64(select.get(), 1, users);
         std::size_t next = 0;
         while (select.step()) {

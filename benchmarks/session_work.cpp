@@ -21,7 +21,7 @@ Check insert_users(Database& db, std::span<const User> users, Stopwatch& t) {
     for (auto& user : pending) session.add(std::move(user));
     session.commit();
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_users(Database& db, Stopwatch& t) {
@@ -30,7 +30,7 @@ Check load_users(Database& db, Stopwatch& t) {
     const std::vector<std::shared_ptr<User>> users = session.query<User>().all();
     session.close();
     t.stop();
-    return check_users(users);   // the objects outlive the Session, detached
+    return check_users(users);  // the objects outlive the Session, detached
 }
 
 Check get_users(Database& db, std::span<const std::int64_t> ids, Stopwatch& t) {
@@ -63,7 +63,7 @@ Check update_users(Database& db, std::int64_t count, Stopwatch& t) {
     for (const auto& user : users) user->age = updated_age(user->age);
     session.commit();
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check get_update_users(Database& db, std::int64_t count, Stopwatch& t) {
@@ -76,7 +76,7 @@ Check get_update_users(Database& db, std::int64_t count, Stopwatch& t) {
     }
     session.commit();
     t.stop();
-    return {};   // checked against the table afterwards
+    return {};  // checked against the table afterwards
 }
 
 Check load_user_posts(Database& db, std::int64_t users, Stopwatch& t) {
@@ -118,11 +118,12 @@ Check load_user_posts_related(Database& db, std::int64_t users, bool eager, Stop
     t.start();
     {
         sa::Session session(db.engine());
-        auto query = session.query<LinkedUser>().filter(sa::col<&LinkedUser::id> <= users).order_by(
-            sa::col<&LinkedUser::id>);
+        auto query = session.query<LinkedUser>()
+                         .filter(sa::col<&LinkedUser::id> <= users)
+                         .order_by(sa::col<&LinkedUser::id>);
         parents = eager ? query.options(sa::selectinload<&LinkedUser::posts>()).all() : query.all();
         if (!eager)
-            for (const auto& parent : parents) parent->posts.size();   // the first one loads them all
+            for (const auto& parent : parents) parent->posts.size();  // the first one loads them all
         session.close();
     }
     t.stop();
@@ -130,7 +131,8 @@ Check load_user_posts_related(Database& db, std::int64_t users, bool eager, Stop
     std::vector<UserPosts> copies;
     for (const auto& user : parents) {
         UserPosts copy{User{user->id, user->name, user->email, user->age}, {}};
-        for (const LinkedPost& post : user->posts) copy.posts.push_back(Post{post.id, post.user_id, post.title, post.body});
+        for (const LinkedPost& post : user->posts)
+            copy.posts.push_back(Post{post.id, post.user_id, post.title, post.body});
         copies.push_back(std::move(copy));
     }
     return check_groups(copies);

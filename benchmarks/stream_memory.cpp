@@ -26,8 +26,8 @@ constexpr std::size_t yield_batch = 1000;
 constexpr double goal_mb = 64;
 
 struct Kind {
-    std::string_view name;    ///< the child's KIND argument
-    std::string_view label;   ///< its line in the table
+    std::string_view name;   ///< the child's KIND argument
+    std::string_view label;  ///< its line in the table
 };
 constexpr std::array kinds{
     Kind{"raw", "raw C API, one row at a time"},
@@ -82,7 +82,7 @@ Figures run_kind(std::string_view kind, const std::string& url_text) {
     }
     auto engine = sa::create_engine(url);
     sa::Session session(engine);
-    session.connection();   // connects and begins before the baseline, as the raw loops connect before theirs
+    session.connection();  // connects and begins before the baseline, as the raw loops connect before theirs
     if (kind == "yield_per") return measure([&] { return session::stream_users(session, yield_batch); });
     if (kind == "all") return measure([&] { return session::load_all_users(session); });
     throw std::invalid_argument(fmt::format("unknown streaming kind '{}'", kind));
@@ -105,10 +105,12 @@ int stream_memory_child(std::span<char* const> args) {
 
 void run_stream_memory(std::string_view title, const std::string& url, std::int64_t rows) {
     const Check expected = expected_loaded(rows);
-    fmt::print("\n{}: peak memory while reading all {} users in one loop, above the memory resident "
-               "right before it (a child process each)\n",
-               title, rows);
-    const auto header = fmt::format("{:<40}  {:>8}  {:>8}  {:>7}  {}", "variant", "MiB", "ms", "target", "result");
+    fmt::print(
+        "\n{}: peak memory while reading all {} users in one loop, above the memory resident "
+        "right before it (a child process each)\n",
+        title, rows);
+    const auto header =
+        fmt::format("{:<40}  {:>8}  {:>8}  {:>7}  {}", "variant", "MiB", "ms", "target", "result");
     fmt::print("{}\n{}\n", header, std::string(header.size(), '-'));
     for (const auto& kind : kinds) {
         std::istringstream output(run_self({std::string(stream_memory_option), std::string(kind.name), url}));

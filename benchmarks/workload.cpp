@@ -29,7 +29,7 @@ Check check_users(std::span<const User> users) {
 Check check_users(std::span<const std::shared_ptr<User>> users) {
     Check c;
     for (const auto& user : users)
-        if (user) count_user(c, *user);   // a null pointer counts as missing
+        if (user) count_user(c, *user);  // a null pointer counts as missing
     return c;
 }
 
@@ -63,7 +63,8 @@ Check expected_range(std::int64_t first, std::int64_t last) {
 Check expected_lookups(std::int64_t lookups, std::int64_t table_rows_count) {
     const auto rows = table_rows(table_rows_count);
     std::vector<User> found;
-    for (auto id : lookup_ids(lookups, table_rows_count)) found.push_back(rows[static_cast<std::size_t>(id - 1)]);
+    for (auto id : lookup_ids(lookups, table_rows_count))
+        found.push_back(rows[static_cast<std::size_t>(id - 1)]);
     return check_users(found);
 }
 
@@ -84,7 +85,7 @@ Check expected_groups(std::int64_t users, std::int64_t per_user) {
         UserPosts group{user, {}};
         for (std::int64_t k = 1; k <= per_user; ++k) {
             auto post = make_post(user.id, k);
-            post.id = next_post_id++;   // posts are seeded in (user, k) order
+            post.id = next_post_id++;  // posts are seeded in (user, k) order
             group.posts.push_back(std::move(post));
         }
         groups.push_back(std::move(group));

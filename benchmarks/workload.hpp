@@ -40,8 +40,14 @@ struct Sizes {
     /// --quick: enough rows to cross a multi-row batch (1000), a pipeline sync (500) and
     /// a yield_per batch (1000).
     static Sizes quick() {
-        return {.insert_users = 1'500, .table_users = 1'500, .lookups = 300, .updates = 700,
-                .post_users = 30, .posts_per_user = 10, .held = {100, 300, 1'000}, .probes = 50,
+        return {.insert_users = 1'500,
+                .table_users = 1'500,
+                .lookups = 300,
+                .updates = 700,
+                .post_users = 30,
+                .posts_per_user = 10,
+                .held = {100, 300, 1'000},
+                .probes = 50,
                 .stream_rows = 5'000};
     }
 

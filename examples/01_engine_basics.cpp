@@ -5,8 +5,8 @@
 //   DATABASE_URL=postgresql://user:pass@localhost/db ./example_01_engine_basics
 #include <alchemy/alchemy.hpp>
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 
 namespace sa = alchemy;
 
@@ -17,15 +17,16 @@ int main() {
                                     {.pool_size = 10, .max_overflow = 20, .echo = true});
     fmt::print("engine on {} ({})\n", engine.url(), engine.dialect().name());
 
-    {   // Connections come from the pool and go back when they leave scope.
+    {  // Connections come from the pool and go back when they leave scope.
         auto conn = engine.connect();
         conn.execute(sa::text("DROP TABLE IF EXISTS users"));
-        conn.execute(sa::text("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                              "email TEXT UNIQUE)"));
+        conn.execute(
+            sa::text("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                     "email TEXT UNIQUE)"));
         conn.commit();  // the first statement began a transaction: commit it
     }
 
-    {   // engine.begin(): a connection with a transaction; commit or it rolls back.
+    {  // engine.begin(): a connection with a transaction; commit or it rolls back.
         auto conn = engine.begin();
         for (auto [id, name] : {std::pair{1, "john_doe"}, std::pair{2, "jane"}})
             conn.execute(sa::text("INSERT INTO users (id, name, email) VALUES (:id, :name, :email)")
@@ -35,7 +36,7 @@ int main() {
         conn.commit();
     }
 
-    {   // Typed rows: a tuple per row, read with structured bindings.
+    {  // Typed rows: a tuple per row, read with structured bindings.
         auto conn = engine.connect();
         for (auto [id, name, email] :
              conn.execute(sa::text("SELECT id, name, email FROM users ORDER BY id")
@@ -46,7 +47,7 @@ int main() {
         fmt::print("{} users\n", count);
     }
 
-    {   // A failed transaction leaves nothing behind.
+    {  // A failed transaction leaves nothing behind.
         auto conn = engine.connect();
         try {
             auto tx = conn.begin();
@@ -57,14 +58,13 @@ int main() {
         } catch (const sa::UniqueViolation& e) {
             fmt::print("rolled back: {}\n", e.message());
         }
-        const auto name = conn.execute(sa::text("SELECT name FROM users WHERE id = 1")
-                                           .columns<std::string>())
-                              .scalar_one();
+        const auto name =
+            conn.execute(sa::text("SELECT name FROM users WHERE id = 1").columns<std::string>()).scalar_one();
         fmt::print("user 1 is still '{}'\n", name);
         if (name != "john_doe") return 1;
     }
 
-    {   // A savepoint undoes part of a transaction.
+    {  // A savepoint undoes part of a transaction.
         auto conn = engine.connect();
         auto tx = conn.begin();
         conn.execute(sa::text("UPDATE users SET name = 'john' WHERE id = 1"));

@@ -7,10 +7,10 @@
 //   DATABASE_URL=postgresql://user:pass@localhost/db ./example_02_models
 #include <alchemy/alchemy.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,16 +27,16 @@ struct Group;
 struct UserGroup;
 
 struct User {
-    std::int64_t id = 0;                          // primary key by convention; 0 = generate it
-    std::string name{};                           // NOT NULL: not an optional
-    sa::HasOne<UserProfile> profile{};            // one-to-one (uselist=False); not a column
-    sa::ManyToMany<Group, UserGroup> groups{};    // secondary=user_group; not a column
+    std::int64_t id = 0;                        // primary key by convention; 0 = generate it
+    std::string name{};                         // NOT NULL: not an optional
+    sa::HasOne<UserProfile> profile{};          // one-to-one (uselist=False); not a column
+    sa::ManyToMany<Group, UserGroup> groups{};  // secondary=user_group; not a column
 };
 
 struct UserProfile {
     std::int64_t id = 0;
-    std::int64_t user_id = 0;                     // FK to users.id, because of `user` below
-    std::optional<std::string> bio{};             // NULL-able
+    std::int64_t user_id = 0;          // FK to users.id, because of `user` below
+    std::optional<std::string> bio{};  // NULL-able
     sa::BelongsTo<User> user{};
 };
 
@@ -66,8 +66,8 @@ inline constexpr auto sa::mapping<app::UserProfile> =
 template <>
 inline constexpr auto sa::mapping<app::Group> = sa::table("groups");
 template <>
-inline constexpr auto sa::mapping<app::UserGroup> = sa::table(
-    "user_group", sa::primary_key(&app::UserGroup::user_id, &app::UserGroup::group_id));
+inline constexpr auto sa::mapping<app::UserGroup> =
+    sa::table("user_group", sa::primary_key(&app::UserGroup::user_id, &app::UserGroup::group_id));
 
 namespace {
 
@@ -106,8 +106,7 @@ int main() {
 
     // INSERT ... RETURNING: id is 0, so the database generates it and hands it back.
     const auto user_ids = conn.execute(sa::insert<app::User>()
-                                           .values(std::vector<app::User>{{.name = "ann"},
-                                                                          {.name = "bob"}})
+                                           .values(std::vector<app::User>{{.name = "ann"}, {.name = "bob"}})
                                            .returning(sa::col<&app::User::id>))
                               .all();
     expect(user_ids.size() == 2 && user_ids[0] != user_ids[1], "two users with distinct ids");
@@ -139,10 +138,9 @@ int main() {
 
     const auto links = conn.execute(sa::select<app::UserGroup>()).all();
     for (const auto& link : links) fmt::print("user {} is in group {}\n", link.user_id, link.group_id);
-    expect(links.size() == 1 && links[0].user_id == ann && links[0].group_id == admins,
-           "one membership");
+    expect(links.size() == 1 && links[0].user_id == ann && links[0].group_id == admins, "one membership");
 
-    {   // One-to-one: the UNIQUE constraint on profiles.user_id refuses a second profile.
+    {  // One-to-one: the UNIQUE constraint on profiles.user_id refuses a second profile.
         // The reads above began a transaction; a SAVEPOINT keeps the failure from spoiling
         // it (PostgreSQL refuses further statements in a transaction after an error).
         auto savepoint = conn.begin_nested();  // rolled back when it leaves scope uncommitted

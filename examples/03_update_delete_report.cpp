@@ -6,8 +6,8 @@
 // Runs on SQLite by default; set DATABASE_URL to use another database.
 #include <alchemy/alchemy.hpp>
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 
 namespace sa = alchemy;
 
@@ -51,10 +51,9 @@ int main() {
 
     auto conn = engine.connect();
     for (const char* name : {"John", "Ann", "Bob"}) {
-        const auto id = conn.execute(sa::insert<User>()
-                                         .values(User{.name = name})
-                                         .returning(sa::col<&User::id>))
-                            .scalar_one();
+        const auto id =
+            conn.execute(sa::insert<User>().values(User{.name = name}).returning(sa::col<&User::id>))
+                .scalar_one();
         std::vector<Post> posts;
         for (int i = 0; i < (name[0] == 'B' ? 1 : 3); ++i)
             posts.push_back({.user_id = id, .title = fmt::format("{}'s post {}", name, i), .likes = 10 * i});
@@ -70,12 +69,12 @@ int main() {
     fmt::print("updated {} row(s)\n", conn.execute(upd).rowcount());
 
     // The report: users with more than one post, their post count and likes.
-    auto report = sa::select(sa::col<&User::name>, sa::count(sa::col<&Post::id>),
-                             sa::sum(sa::col<&Post::likes>))
-                      .join<Post>(sa::col<&Post::user_id> == sa::col<&User::id>)
-                      .group_by(sa::col<&User::name>)
-                      .having(sa::count(sa::col<&Post::id>) > 1)
-                      .order_by(sa::col<&User::name>);
+    auto report =
+        sa::select(sa::col<&User::name>, sa::count(sa::col<&Post::id>), sa::sum(sa::col<&Post::likes>))
+            .join<Post>(sa::col<&Post::user_id> == sa::col<&User::id>)
+            .group_by(sa::col<&User::name>)
+            .having(sa::count(sa::col<&Post::id>) > 1)
+            .order_by(sa::col<&User::name>);
     fmt::print("{}\n", report.sql(engine.dialect()));
     int reported = 0;
     for (auto [name, posts, likes] : conn.execute(report)) {
@@ -87,7 +86,8 @@ int main() {
     const auto johns = sa::select(sa::col<&User::id>).where(sa::col<&User::name> == "John");
     const auto posts_deleted =
         conn.execute(sa::delete_<Post>().where(sa::col<&Post::user_id>.in_(johns))).rowcount();
-    auto del_stmt = sa::delete_<User>().where(sa::col<&User::name> == "John").returning(sa::col<&User::nickname>);
+    auto del_stmt =
+        sa::delete_<User>().where(sa::col<&User::name> == "John").returning(sa::col<&User::nickname>);
     fmt::print("{}\n", del_stmt.sql(engine.dialect()));
     const auto deleted = conn.execute(del_stmt).all();
     conn.commit();

@@ -13,8 +13,8 @@
 // Runs on SQLite by default; set DATABASE_URL to use another database.
 #include <alchemy/alchemy.hpp>
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 
 namespace sa = alchemy;
 
@@ -54,16 +54,18 @@ int main() {
 
     auto Session = sa::sessionmaker(engine);
 
-    {   // Add: the object is pending until the commit flushes it; then it has its id.
+    {  // Add: the object is pending until the commit flushes it; then it has its id.
         auto session = Session();
         auto john = session.add(User{.username = "john_doe", .email = "john@example.com"});
         session.add_all(std::vector<User>{{.username = "John"}, {.username = "ann"}});
-        fmt::print("before commit: john is {} with id {}\n", sa::to_string(sa::inspect(john).state()), john->id);
+        fmt::print("before commit: john is {} with id {}\n", sa::to_string(sa::inspect(john).state()),
+                   john->id);
         session.commit();
-        fmt::print("after commit:  john is {} with id {}\n", sa::to_string(sa::inspect(john).state()), john->id);
-    }   // the session closes here; its objects become detached
+        fmt::print("after commit:  john is {} with id {}\n", sa::to_string(sa::inspect(john).state()),
+                   john->id);
+    }  // the session closes here; its objects become detached
 
-    {   // Query, and Update through an object: only the changed column is written.
+    {  // Query, and Update through an object: only the changed column is written.
         auto session = Session();
         print_users(session, "query(User).all()");
         auto john = session.query<User>().filter_by<&User::username>("john_doe").one();
@@ -76,7 +78,7 @@ int main() {
         fmt::print("get() returns the same object: {}\n", again == john);
     }
 
-    {   // Update in bulk: one UPDATE ... WHERE; synchronize_session none, as in the tutorial.
+    {  // Update in bulk: one UPDATE ... WHERE; synchronize_session none, as in the tutorial.
         auto session = Session();
         const auto n = session.query<User>()
                            .filter(sa::col<&User::username> == "John")
@@ -85,7 +87,7 @@ int main() {
         fmt::print("bulk update matched {} row(s)\n", n);
     }
 
-    {   // Delete: marked now, DELETE at the next flush; the object ends up detached.
+    {  // Delete: marked now, DELETE at the next flush; the object ends up detached.
         auto session = Session();
         auto ann = session.query<User>().filter_by<&User::username>("ann").one();
         session.delete_(ann);

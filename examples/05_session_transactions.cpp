@@ -16,8 +16,8 @@
 // a SAVEPOINT. Runs on SQLite by default; set DATABASE_URL to use another database.
 #include <alchemy/alchemy.hpp>
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 
 namespace sa = alchemy;
 
@@ -32,8 +32,8 @@ struct Account {
 }  // namespace bank
 
 template <>
-inline constexpr auto sa::mapping<bank::Account> =
-    sa::table("accounts", sa::unique(&bank::Account::owner), sa::check("balance_not_negative", "balance >= 0"));
+inline constexpr auto sa::mapping<bank::Account> = sa::table(
+    "accounts", sa::unique(&bank::Account::owner), sa::check("balance_not_negative", "balance >= 0"));
 
 using bank::Account;
 
@@ -76,7 +76,8 @@ int main() {
 
     {
         auto session = Session();
-        session.add_all(std::vector<Account>{{.owner = "alice", .balance = 100}, {.owner = "bob", .balance = 20}});
+        session.add_all(
+            std::vector<Account>{{.owner = "alice", .balance = 100}, {.owner = "bob", .balance = 20}});
         session.commit();
     }
     transfer(Session, "alice", "bob", 30);
@@ -84,7 +85,7 @@ int main() {
     fmt::print("balances:\n");
     print_balances(engine);
 
-    {   // A forced failure in the middle of a flush: all or nothing.
+    {  // A forced failure in the middle of a flush: all or nothing.
         auto session = Session();
         auto carol = session.add(Account{.owner = "carol", .balance = 5});
         auto duplicate = session.add(Account{.owner = "alice", .balance = 1});
@@ -100,7 +101,7 @@ int main() {
         static_cast<void>(duplicate);
     }
 
-    {   // The RAII guard rolls back when an exception leaves its scope; a SAVEPOINT
+    {  // The RAII guard rolls back when an exception leaves its scope; a SAVEPOINT
         // undoes only its own part.
         auto session = Session();
         try {

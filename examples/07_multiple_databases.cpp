@@ -11,8 +11,8 @@
 // Runs on SQLite by default; set DATABASE_URL to put the shop in another database.
 #include <alchemy/alchemy.hpp>
 
-#include <cstdlib>
 #include <fmt/format.h>
+#include <cstdlib>
 
 namespace sa = alchemy;
 
@@ -69,20 +69,20 @@ int main() {
     // Every model not listed in binds goes to the Session's own engine.
     auto Session = sa::sessionmaker(shop_db, {.binds = {sa::bind<AuditEntry>(audit_db)}});
 
-    {   // One commit writes both databases: the order to the shop, its entry to the audit file.
+    {  // One commit writes both databases: the order to the shop, its entry to the audit file.
         auto session = Session();
         auto order = session.add(Order{.customer = "ann", .quantity = 3});
-        session.flush();   // the order's id, for the audit entry
+        session.flush();  // the order's id, for the audit entry
         session.add(AuditEntry{.action = "order placed", .detail = fmt::format("order {}", order->id)});
         session.commit();
         fmt::print("order {} placed\n", order->id);
         print_counts(shop_db, audit_db);
     }
 
-    {   // A flush that fails in one database rolls back the Session's work in both.
+    {  // A flush that fails in one database rolls back the Session's work in both.
         auto session = Session();
         session.add(Order{.customer = "bob", .quantity = 1});
-        session.add(AuditEntry{.action = "order placed", .detail = "order 1"});   // a duplicate detail
+        session.add(AuditEntry{.action = "order placed", .detail = "order 1"});  // a duplicate detail
         try {
             session.commit();
         } catch (const sa::IntegrityError& e) {
@@ -92,7 +92,7 @@ int main() {
         }
     }
 
-    {   // Reads go to each model's own database, too.
+    {  // Reads go to each model's own database, too.
         auto session = Session();
         for (const auto& entry : session.query<AuditEntry>().all())
             fmt::print("audit: {} ({})\n", entry->action, entry->detail);

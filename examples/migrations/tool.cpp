@@ -64,6 +64,6 @@ inline constexpr auto sa::mapping<app::UserGroup> =
 
 // Alembic's env.py `target_metadata = Base.metadata` is this one argument.
 int main(int argc, char** argv) {
-    return sa::migrate::main(
-        argc, argv, sa::metadata<app::User, app::UserProfile, app::Group, app::UserGroup>());
+    return sa::migrate::main(argc, argv,
+                             sa::metadata<app::User, app::UserProfile, app::Group, app::UserGroup>());
 }

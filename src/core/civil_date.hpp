@@ -29,8 +29,7 @@ constexpr std::int64_t days_from_civil(std::int64_t year, int month, int day) no
     const std::int64_t year_of_era = march_year - era * 400;
     const std::int64_t month_from_march = month > 2 ? month - 3 : month + 9;
     const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    const std::int64_t day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     return era * days_per_era + day_of_era - days_from_0000_03_01;
 }
 
@@ -40,12 +39,10 @@ constexpr CivilDate civil_from_days(std::int64_t days_since_1970) noexcept {
     const std::int64_t day_of_era = shifted - era * days_per_era;
     const std::int64_t year_of_era =
         (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-    const std::int64_t day_of_year =
-        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     const std::int64_t month_from_march = (5 * day_of_year + 2) / 153;
     const int day = static_cast<int>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-    const int month = static_cast<int>(month_from_march < 10 ? month_from_march + 3
-                                                             : month_from_march - 9);
+    const int month = static_cast<int>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
     return {era * 400 + year_of_era + (month <= 2 ? 1 : 0), month, day};
 }
 

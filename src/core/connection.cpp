@@ -26,8 +26,7 @@ std::string savepoint_name(std::uint64_t id) { return fmt::format("sa_savepoint_
 
 }  // namespace
 
-Connection::Connection(std::shared_ptr<detail::EngineState> engine,
-                       std::unique_ptr<PoolEntry> entry)
+Connection::Connection(std::shared_ptr<detail::EngineState> engine, std::unique_ptr<PoolEntry> entry)
     : engine_(std::move(engine)),
       entry_(std::move(entry)),
       dialect_(&engine_->driver->dialect()),
@@ -85,8 +84,9 @@ void Connection::notice_lost_connection() noexcept {
 
 DriverConnection& Connection::live() {
     if (closed_)
-        throw InvalidRequestError("alchemy: this connection is closed; get a new one with "
-                                  "engine.connect()");
+        throw InvalidRequestError(
+            "alchemy: this connection is closed; get a new one with "
+            "engine.connect()");
     notice_lost_connection();
     if (transaction_lost_) throw_lost_transaction();
     if (!entry_ || entry_->invalidated) reconnect();
@@ -97,7 +97,7 @@ void Connection::reconnect() {
     // The lost connection goes back first: with a pool of one it holds the only slot.
     if (entry_) engine_->pool->checkin(std::move(entry_));
     isolation_set_on_connection_ = false;
-    restore_sql_.clear();  // it belonged to the connection that went
+    restore_sql_.clear();          // it belonged to the connection that went
     entry_ = engine_->checkout();  // on failure the next use tries again
     if (isolation_ != engine_->options.isolation_level) apply_connection_isolation(*entry_->connection);
 }
@@ -129,13 +129,11 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
         engine_->log(sql);
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
     }
-    return invalidating_on_disconnect([&] {
-        return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
-    });
+    return invalidating_on_disconnect(
+        [&] { return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params)); });
 }
 
-std::vector<std::int64_t> Connection::execute_batch(std::string_view sql,
-                                                    std::span<const Param> params,
+std::vector<std::int64_t> Connection::execute_batch(std::string_view sql, std::span<const Param> params,
                                                     std::size_t params_per_row) {
     // Checked before anything begins or is logged.
     const auto rows = detail::batch_row_count(params.size(), params_per_row, "execute_batch()");
@@ -217,8 +215,7 @@ void Connection::begin_transaction(const TransactionOptions& options) {
         begin_root("BEGIN");
         return;
     }
-    const auto sql = dialect_->transaction_sql(
-        options, autocommit() ? std::nullopt : isolation_);
+    const auto sql = dialect_->transaction_sql(options, autocommit() ? std::nullopt : isolation_);
     begin_root(sql.begin, &sql);
 }
 
@@ -294,13 +291,11 @@ void Connection::restore_connection_state() noexcept {
 
 std::string Connection::two_phase_literal(std::string_view xid) const {
     if (!dialect_->supports_two_phase_commit())
-        throw ArgumentError(fmt::format("alchemy: {} has no two-phase commit (PREPARE TRANSACTION)",
-                                        dialect_->name()));
-    const bool valid = !xid.empty() && xid.size() <= 200 &&
-                       std::all_of(xid.begin(), xid.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-                                  c == ':' || c == '-';
-                       });
+        throw ArgumentError(
+            fmt::format("alchemy: {} has no two-phase commit (PREPARE TRANSACTION)", dialect_->name()));
+    const bool valid = !xid.empty() && xid.size() <= 200 && std::all_of(xid.begin(), xid.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-';
+    });
     if (!valid)
         throw ArgumentError("alchemy: a two-phase transaction id takes 1 to 200 letters, digits and _.:-");
     return fmt::format("'{}'", xid);
@@ -329,9 +324,10 @@ void Connection::rollback_prepared(std::string_view xid) { end_prepared(xid, fal
 void Connection::end_prepared(std::string_view xid, bool commit) {
     const auto literal = two_phase_literal(xid);
     if (root_open_)
-        throw InvalidRequestError(fmt::format("alchemy: {} PREPARED runs outside a transaction; commit or roll "
-                                              "back this connection's transaction first",
-                                              commit ? "COMMIT" : "ROLLBACK"));
+        throw InvalidRequestError(
+            fmt::format("alchemy: {} PREPARED runs outside a transaction; commit or roll "
+                        "back this connection's transaction first",
+                        commit ? "COMMIT" : "ROLLBACK"));
     const auto sql = fmt::format("{} PREPARED {}", commit ? "COMMIT" : "ROLLBACK", literal);
     run_control(sql, sql);
 }
@@ -357,11 +353,11 @@ bool Connection::savepoint_active(std::size_t depth, std::uint64_t id) const noe
 void Connection::set_isolation_level(IsolationLevel level) {
     auto& dc = live();
     if (root_open_)
-        throw InvalidRequestError("alchemy: the isolation level cannot change inside a "
-                                  "transaction; commit() or rollback() first");
-    begin_sql_ = dialect_->begin_sql(level == IsolationLevel::autocommit
-                                         ? std::nullopt
-                                         : std::optional<IsolationLevel>(level));
+        throw InvalidRequestError(
+            "alchemy: the isolation level cannot change inside a "
+            "transaction; commit() or rollback() first");
+    begin_sql_ = dialect_->begin_sql(
+        level == IsolationLevel::autocommit ? std::nullopt : std::optional<IsolationLevel>(level));
     isolation_ = level;
     apply_connection_isolation(dc);
 }
@@ -399,20 +395,17 @@ bool Transaction::is_active() const noexcept {
 
 void Transaction::commit() {
     if (!is_active())
-        throw InvalidRequestError("alchemy: this transaction is no longer active (it was "
-                                  "already committed or rolled back)");
-    if (nested_)
-        conn_->end_savepoint(depth_, id_, true);
-    else
-        conn_->end_root(true);
+        throw InvalidRequestError(
+            "alchemy: this transaction is no longer active (it was "
+            "already committed or rolled back)");
+    if (nested_) conn_->end_savepoint(depth_, id_, true);
+    else conn_->end_root(true);
 }
 
 void Transaction::rollback() {
     if (!is_active()) return;
-    if (nested_)
-        conn_->end_savepoint(depth_, id_, false);
-    else
-        conn_->end_root(false);
+    if (nested_) conn_->end_savepoint(depth_, id_, false);
+    else conn_->end_root(false);
 }
 
 }  // namespace alchemy

@@ -27,15 +27,14 @@ constexpr std::array<std::pair<IsolationLevel, std::string_view>, 5> isolation_n
 
 IsolationLevel parse_isolation_level(std::string_view name) {
     std::string normal(name);
-    std::transform(normal.begin(), normal.end(), normal.begin(), [](unsigned char c) {
-        return c == '_' ? ' ' : static_cast<char>(std::toupper(c));
-    });
+    std::transform(normal.begin(), normal.end(), normal.begin(),
+                   [](unsigned char c) { return c == '_' ? ' ' : static_cast<char>(std::toupper(c)); });
     for (const auto& [level, text] : isolation_names)
         if (normal == text) return level;
-    throw ArgumentError(fmt::format(
-        "alchemy: unknown isolation_level '{}'; use one of READ UNCOMMITTED, READ COMMITTED, "
-        "REPEATABLE READ, SERIALIZABLE, AUTOCOMMIT",
-        detail::printable(name)));
+    throw ArgumentError(
+        fmt::format("alchemy: unknown isolation_level '{}'; use one of READ UNCOMMITTED, READ COMMITTED, "
+                    "REPEATABLE READ, SERIALIZABLE, AUTOCOMMIT",
+                    detail::printable(name)));
 }
 
 std::string_view to_string(IsolationLevel level) noexcept {
@@ -48,10 +47,10 @@ Dialect::Dialect() {
     static std::atomic<DialectId> next{0};
     id_ = next.fetch_add(1);
     if (id_ >= max_dialects)
-        throw ArgumentError(fmt::format(
-            "alchemy: a process may create at most {} dialects; create each one once and keep it "
-            "for the life of the program",
-            max_dialects));
+        throw ArgumentError(
+            fmt::format("alchemy: a process may create at most {} dialects; create each one once and keep it "
+                        "for the life of the program",
+                        max_dialects));
 }
 
 void Dialect::append_identifier(std::string& out, std::string_view identifier) const {

@@ -19,8 +19,8 @@ void render_timestamp(std::string& out, std::int64_t micros) {
     const hh_mm_ss<microseconds> time{t - day};
     fmt::format_to(std::back_inserter(out), "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}'",
                    static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                   static_cast<unsigned>(ymd.day()), time.hours().count(),
-                   time.minutes().count(), time.seconds().count(), time.subseconds().count());
+                   static_cast<unsigned>(ymd.day()), time.hours().count(), time.minutes().count(),
+                   time.seconds().count(), time.subseconds().count());
 }
 
 void render_date(std::string& out, std::int64_t days_since_epoch) {
@@ -53,9 +53,7 @@ std::string render_params(std::span<const Param> params) {
         case ParamType::integer: fmt::format_to(std::back_inserter(out), "{}", p.integer); break;
         case ParamType::real: fmt::format_to(std::back_inserter(out), "{}", p.real); break;
         case ParamType::text: render_text(out, p.bytes); break;
-        case ParamType::blob:
-            fmt::format_to(std::back_inserter(out), "<{} bytes>", p.bytes.size());
-            break;
+        case ParamType::blob: fmt::format_to(std::back_inserter(out), "<{} bytes>", p.bytes.size()); break;
         case ParamType::timestamp: render_timestamp(out, p.integer); break;
         case ParamType::date: render_date(out, p.integer); break;
         }

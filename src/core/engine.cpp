@@ -12,8 +12,7 @@ namespace alchemy {
 
 void detail::EngineState::log(std::string_view line) const {
     if (!options.echo) return;
-    if (options.echo_sink)
-        options.echo_sink(line);
+    if (options.echo_sink) options.echo_sink(line);
     else
         // stdout, as SQLAlchemy's echo: the log and the program's own output share one
         // buffer, so they interleave in order when both go to a pipe or file.
@@ -54,14 +53,11 @@ Engine create_engine(const URL& url, EngineOptions options) {
     const bool autocommit = isolation == IsolationLevel::autocommit;
     // Also refuses, now rather than at the first transaction, a level the backend lacks.
     // An explicit begin() under AUTOCOMMIT gets the database's default level.
-    state->begin_sql =
-        state->driver->dialect().begin_sql(autocommit ? std::nullopt : isolation);
+    state->begin_sql = state->driver->dialect().begin_sql(autocommit ? std::nullopt : isolation);
     const std::string connection_isolation_sql =
-        isolation && !autocommit
-            ? state->driver->dialect().connection_isolation_sql(*isolation)
-            : std::string();
-    if (opts.pool_timeout.count() < 0)
-        throw ArgumentError("alchemy: pool_timeout must not be negative");
+        isolation && !autocommit ? state->driver->dialect().connection_isolation_sql(*isolation)
+                                 : std::string();
+    if (opts.pool_timeout.count() < 0) throw ArgumentError("alchemy: pool_timeout must not be negative");
 
     ConnectOptions connect_options;
     connect_options.args = url.query;
@@ -72,8 +68,8 @@ Engine create_engine(const URL& url, EngineOptions options) {
             "first run); std::nullopt never prepares");
     connect_options.prepare_threshold = opts.prepare_threshold;
 
-    PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout,
-                             opts.pool_recycle, opts.pool_pre_ping};
+    PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout, opts.pool_recycle,
+                             opts.pool_pre_ping};
     if (state->driver->database_per_connection(url)) {
         // Each connection to ":memory:" is a different database: share exactly one.
         pool_options.pool_size = 1;

@@ -10,19 +10,20 @@
 namespace alchemy {
 namespace {
 
-std::string describe(std::string_view kind, const std::string& sqlstate,
-                     const std::string& message, const std::string& sql,
-                     const std::optional<BatchProgress>& progress) {
+std::string describe(std::string_view kind, const std::string& sqlstate, const std::string& message,
+                     const std::string& sql, const std::optional<BatchProgress>& progress) {
     std::string text = fmt::format("({}) {}", kind, message);
     if (!sqlstate.empty()) text += fmt::format(" [SQLSTATE {}]", sqlstate);
     if (progress) {
-        text += fmt::format("\n[AUTOCOMMIT batch: {} of {} rows were committed before the "
-                            "failure and stay committed",
-                            progress->committed, progress->rows);
+        text += fmt::format(
+            "\n[AUTOCOMMIT batch: {} of {} rows were committed before the "
+            "failure and stay committed",
+            progress->committed, progress->rows);
         if (progress->in_doubt > 0)
-            text += fmt::format("; the connection was lost before the outcome of the next {} "
-                                "arrived, so they may or may not be committed",
-                                progress->in_doubt);
+            text += fmt::format(
+                "; the connection was lost before the outcome of the next {} "
+                "arrived, so they may or may not be committed",
+                progress->in_doubt);
         text += ']';
     }
     // The SQL is the program's own, legitimately multi-line text, but it may embed values.
@@ -43,8 +44,7 @@ std::string_view class_name(std::string_view sqlstate) {
         return "ProgrammingError";
     if (cls == "25") return "InternalError";
     if (cls == "54") return "ProgramLimitExceeded";
-    if (cls == "08" || cls == "40" || cls == "53" || cls == "55" ||
-        cls == "57" || cls == "58" || cls == "HY")
+    if (cls == "08" || cls == "40" || cls == "53" || cls == "55" || cls == "57" || cls == "58" || cls == "HY")
         return "OperationalError";
     return "DatabaseError";
 }
@@ -52,8 +52,7 @@ std::string_view class_name(std::string_view sqlstate) {
 }  // namespace
 
 DatabaseError::DatabaseError(std::string sqlstate, std::string message, std::string sql,
-                             bool connection_invalidated,
-                             std::optional<BatchProgress> batch_progress)
+                             bool connection_invalidated, std::optional<BatchProgress> batch_progress)
     : Error(describe(class_name(sqlstate), sqlstate, message, sql, batch_progress)),
       sqlstate_(std::move(sqlstate)),
       message_(std::move(message)),
@@ -66,12 +65,10 @@ namespace {
 // The class follows from the SQLSTATE and the invalidation alone, so an error thrown
 // again with more context keeps its class.
 [[noreturn]] void throw_by_class(std::string sqlstate, std::string message, std::string sql,
-                                 bool connection_invalidated,
-                                 std::optional<BatchProgress> progress) {
+                                 bool connection_invalidated, std::optional<BatchProgress> progress) {
     const auto name = class_name(sqlstate);
     auto raise = [&]<class E>() {
-        throw E(std::move(sqlstate), std::move(message), std::move(sql), connection_invalidated,
-                progress);
+        throw E(std::move(sqlstate), std::move(message), std::move(sql), connection_invalidated, progress);
     };
     if (name == "UniqueViolation") raise.operator()<UniqueViolation>();
     if (name == "ForeignKeyViolation") raise.operator()<ForeignKeyViolation>();
@@ -93,13 +90,12 @@ namespace {
 
 void throw_database_error(std::string sqlstate, std::string message, std::string sql,
                           bool connection_invalidated) {
-    throw_by_class(std::move(sqlstate), std::move(message), std::move(sql),
-                   connection_invalidated, std::nullopt);
+    throw_by_class(std::move(sqlstate), std::move(message), std::move(sql), connection_invalidated,
+                   std::nullopt);
 }
 
 void rethrow_with_batch_progress(const DatabaseError& error, BatchProgress progress) {
-    throw_by_class(error.sqlstate(), error.message(), error.sql(), error.connection_invalidated(),
-                   progress);
+    throw_by_class(error.sqlstate(), error.message(), error.sql(), error.connection_invalidated(), progress);
 }
 
 }  // namespace alchemy

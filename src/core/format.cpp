@@ -5,6 +5,6 @@
 #include <fmt/format.h>
 
 fmt::format_context::iterator fmt::formatter<alchemy::URL>::format(const alchemy::URL& url,
-                                                                    format_context& ctx) const {
+                                                                   format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(url.to_string(), ctx);
 }

@@ -13,14 +13,14 @@ namespace alchemy {
 Pool::Pool(Connector connect, Resetter reset, PoolOptions options)
     : connect_(std::move(connect)), reset_(std::move(reset)), options_(options) {
     if (options_.pool_size < 0)
-        throw ArgumentError(fmt::format("alchemy: pool_size must be 0 or more, got {}",
-                                        options_.pool_size));
+        throw ArgumentError(fmt::format("alchemy: pool_size must be 0 or more, got {}", options_.pool_size));
     if (options_.max_overflow < -1)
-        throw ArgumentError(fmt::format(
-            "alchemy: max_overflow must be -1 (unlimited) or more, got {}", options_.max_overflow));
+        throw ArgumentError(fmt::format("alchemy: max_overflow must be -1 (unlimited) or more, got {}",
+                                        options_.max_overflow));
     if (options_.pool_size == 0 && options_.max_overflow == 0)
-        throw ArgumentError("alchemy: pool_size and max_overflow are both 0: the pool could "
-                            "never hand out a connection");
+        throw ArgumentError(
+            "alchemy: pool_size and max_overflow are both 0: the pool could "
+            "never hand out a connection");
 }
 
 Pool::~Pool() { dispose(); }
@@ -49,8 +49,7 @@ bool Pool::usable(PoolEntry& entry) {
         std::lock_guard lock(mutex_);
         if (entry.generation != generation_) return false;
     }
-    if (options_.recycle.count() >= 0 &&
-        std::chrono::steady_clock::now() - entry.opened >= options_.recycle)
+    if (options_.recycle.count() >= 0 && std::chrono::steady_clock::now() - entry.opened >= options_.recycle)
         return false;
     if (options_.pre_ping && !entry.connection->ping()) {
         // The server dropped it; connections opened before it are suspect as well.
@@ -86,8 +85,7 @@ void Pool::serve_waiters() {
 
 std::unique_ptr<PoolEntry> Pool::checkout() {
     const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              options_.timeout);
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.timeout);
     Grant grant;
     {
         std::unique_lock lock(mutex_);
@@ -96,11 +94,11 @@ std::unique_ptr<PoolEntry> Pool::checkout() {
             waiters_.push_back(&grant);
             if (!grant.ready.wait_until(lock, deadline, [&] { return grant.granted; })) {
                 std::erase(waiters_, &grant);
-                throw PoolTimeoutError(fmt::format(
-                    "alchemy: QueuePool limit of size {} overflow {} reached, connection timed "
-                    "out after {:.2f} s; raise pool_size/max_overflow or return connections "
-                    "sooner",
-                    options_.pool_size, options_.max_overflow, options_.timeout.count()));
+                throw PoolTimeoutError(
+                    fmt::format("alchemy: QueuePool limit of size {} overflow {} reached, connection timed "
+                                "out after {:.2f} s; raise pool_size/max_overflow or return connections "
+                                "sooner",
+                                options_.pool_size, options_.max_overflow, options_.timeout.count()));
             }
         }
     }
@@ -118,8 +116,7 @@ std::unique_ptr<PoolEntry> Pool::checkout() {
 
 void Pool::checkin(std::unique_ptr<PoolEntry> entry) noexcept {
     if (!entry) return;
-    bool keep = !entry->invalidated && entry->connection &&
-                !entry->connection->is_broken();
+    bool keep = !entry->invalidated && entry->connection && !entry->connection->is_broken();
     if (keep) {
         try {
             reset_(*entry->connection);
@@ -132,11 +129,9 @@ void Pool::checkin(std::unique_ptr<PoolEntry> entry) noexcept {
     {
         std::lock_guard lock(mutex_);
         --checked_out_;
-        if (!keep && entry->connection && entry->connection->is_broken() &&
-            entry->generation == generation_)
+        if (!keep && entry->connection && entry->connection->is_broken() && entry->generation == generation_)
             ++generation_;  // the server may have restarted: older idle ones are suspect
-        if (keep && entry->generation == generation_ &&
-            static_cast<int>(idle_.size()) < options_.pool_size) {
+        if (keep && entry->generation == generation_ && static_cast<int>(idle_.size()) < options_.pool_size) {
             idle_.push_back(std::move(entry));
         } else {
             --open_;
@@ -153,7 +148,7 @@ void Pool::dispose() noexcept {
         std::lock_guard lock(mutex_);
         closing.swap(idle_);
         open_ -= static_cast<int>(closing.size());
-        ++generation_;  // connections in use are closed when they come back
+        ++generation_;    // connections in use are closed when they come back
         serve_waiters();  // the slots of the closed connections may be opened again
     }
 }

@@ -12,8 +12,7 @@ void append_printable(std::string& out, std::string_view text, std::string_view 
         const bool control = byte < 0x20 || byte == 0x7F;
         if (control && kept.find(c) == std::string_view::npos)
             fmt::format_to(std::back_inserter(out), "\\x{:02X}", byte);
-        else
-            out += c;
+        else out += c;
     }
 }
 

@@ -23,7 +23,9 @@ enum class SqlSpanKind {
 };
 
 /// The characters a name (a ":name" parameter, a $tag$) starts with and holds.
-inline bool is_name_start(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+inline bool is_name_start(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
 inline bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 /// Characters [begin, end) of the text.

@@ -59,22 +59,20 @@ std::vector<Param> order_text_params(const CompiledText& compiled,
     std::vector<Param> params;
     params.reserve(compiled.names.size());
     for (const auto& name : compiled.names) {
-        auto it = std::find_if(binds.begin(), binds.end(),
-                               [&](const auto& b) { return b.first == name; });
+        auto it = std::find_if(binds.begin(), binds.end(), [&](const auto& b) { return b.first == name; });
         if (it == binds.end())
-            throw ArgumentError(fmt::format(
-                "alchemy: text() has a placeholder ':{}' but no value was bound to it; "
-                "call .bind(\"{}\", value)",
-                name, name));
+            throw ArgumentError(
+                fmt::format("alchemy: text() has a placeholder ':{}' but no value was bound to it; "
+                            "call .bind(\"{}\", value)",
+                            name, name));
         params.push_back(it->second.param());
     }
     for (const auto& [name, value] : binds) {
-        if (std::find(compiled.names.begin(), compiled.names.end(), name) ==
-            compiled.names.end())
-            throw ArgumentError(fmt::format(
-                "alchemy: a value was bound to '{}' but the text() SQL has no ':{}' "
-                "placeholder",
-                name, name));
+        if (std::find(compiled.names.begin(), compiled.names.end(), name) == compiled.names.end())
+            throw ArgumentError(
+                fmt::format("alchemy: a value was bound to '{}' but the text() SQL has no ':{}' "
+                            "placeholder",
+                            name, name));
     }
     return params;
 }

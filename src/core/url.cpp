@@ -67,10 +67,8 @@ std::string percent_encode(std::string_view text, std::string_view also_safe) {
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
-        if (is_unreserved(c) || also_safe.find(c) != npos)
-            out += c;
-        else
-            out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+        if (is_unreserved(c) || also_safe.find(c) != npos) out += c;
+        else out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
     }
     return out;
 }
@@ -79,11 +77,11 @@ std::string percent_encode(std::string_view text, std::string_view also_safe) {
 // out so a message never carries raw terminal control codes.
 std::string describe_char(char c) {
     switch (c) {
-        case ' ': return "a space";
-        case '\t': return "a tab";
-        case '\n': return "a line break";
-        case '\r': return "a carriage return";
-        default: break;
+    case ' ': return "a space";
+    case '\t': return "a tab";
+    case '\n': return "a line break";
+    case '\r': return "a carriage return";
+    default: break;
     }
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7F) return fmt::format("the control character 0x{:02X}", byte);
@@ -113,9 +111,7 @@ std::size_t percent_decode(std::string_view raw, bool plus_is_space, std::string
     return npos;
 }
 
-char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // libpq takes secrets in the query too ("?password=..."); their values are masked wherever
 // the user password is. Any letter case counts: masking a key libpq would refuse costs
@@ -195,8 +191,8 @@ std::string mask_for_message(std::string_view text) {
 // How one component is decoded and named in messages.
 struct Part {
     std::string_view name;
-    bool secret;          ///< never quote its text in a message
-    bool plus_is_space;   ///< query keys and values, as Python's parse_qsl reads them
+    bool secret;         ///< never quote its text in a message
+    bool plus_is_space;  ///< query keys and values, as Python's parse_qsl reads them
 };
 
 constexpr Part username_part{"user name", false, false};
@@ -228,8 +224,8 @@ public:
 
 private:
     [[noreturn]] void fail(std::string_view problem) const {
-        throw ArgumentError(fmt::format("alchemy: invalid database URL '{}': {}",
-                                        mask_for_message(text_), problem));
+        throw ArgumentError(
+            fmt::format("alchemy: invalid database URL '{}': {}", mask_for_message(text_), problem));
     }
 
     // Whitespace around a URL usually comes from a config file or an environment variable;
@@ -247,8 +243,7 @@ private:
         for (std::size_t i = 0; i < rest.size(); ++i) {
             if (!is_space_or_control(rest[i])) continue;
             fail(fmt::format("the URL contains {} at position {}; percent-encode it as %{:02X}",
-                             describe_char(rest[i]), offset + i + 1,
-                             static_cast<unsigned char>(rest[i])));
+                             describe_char(rest[i]), offset + i + 1, static_cast<unsigned char>(rest[i])));
         }
     }
 
@@ -260,24 +255,28 @@ private:
         const auto shown = mask_for_message(scheme);
         for (char c : scheme) {
             if (is_ascii_alnum(c) || c == '_' || c == '+') continue;
-            fail(fmt::format("the dialect name '{}' contains {}; use only letters, digits and "
-                             "'_', with one '+' before a driver name",
-                             shown, describe_char(c)));
+            fail(
+                fmt::format("the dialect name '{}' contains {}; use only letters, digits and "
+                            "'_', with one '+' before a driver name",
+                            shown, describe_char(c)));
         }
         const auto plus = scheme.find('+');
         if (plus == npos) return std::string(scheme);
         if (plus == 0)
-            fail(fmt::format("the dialect name before '+' is missing in '{}'; expected "
-                             "dialect+driver, e.g. postgresql+psycopg2",
-                             shown));
+            fail(
+                fmt::format("the dialect name before '+' is missing in '{}'; expected "
+                            "dialect+driver, e.g. postgresql+psycopg2",
+                            shown));
         if (scheme.find('+', plus + 1) != npos)
-            fail(fmt::format("the dialect name '{}' has more than one '+'; expected "
-                             "dialect+driver",
-                             shown));
+            fail(
+                fmt::format("the dialect name '{}' has more than one '+'; expected "
+                            "dialect+driver",
+                            shown));
         if (plus + 1 == scheme.size())
-            fail(fmt::format("the driver name after '+' is empty in '{}'; write {} or name "
-                             "a driver after the '+'",
-                             shown, scheme.substr(0, plus)));
+            fail(
+                fmt::format("the driver name after '+' is empty in '{}'; write {} or name "
+                            "a driver after the '+'",
+                            shown, scheme.substr(0, plus)));
         return std::string(scheme);
     }
 
@@ -292,9 +291,10 @@ private:
             host_port = authority.substr(at + 1);
         } else if (const auto tail_at = tail.rfind('@');
                    tail_at != npos && rest.substr(0, authority.size() + tail_at).find(':') != npos) {
-            fail("an '@' after the host is ambiguous: if it ends a user name and password, "
-                 "percent-encode '/' as %2F and '?' as %3F in them; if it belongs to the "
-                 "database name or a query value, write it as %40");
+            fail(
+                "an '@' after the host is ambiguous: if it ends a user name and password, "
+                "percent-encode '/' as %2F and '?' as %3F in them; if it belongs to the "
+                "database name or a query value, write it as %40");
         }
         parse_host_port(host_port, url);
 
@@ -316,36 +316,37 @@ private:
         if (!host_port.empty() && host_port.front() == '[') {
             const auto close = host_port.find(']');
             if (close == npos)
-                fail("the IPv6 address starting with '[' has no closing ']'; write it as "
-                     "[address], e.g. [::1]");
+                fail(
+                    "the IPv6 address starting with '[' has no closing ']'; write it as "
+                    "[address], e.g. [::1]");
             if (close == 1) fail("the IPv6 address between '[' and ']' is empty");
             url.host = decode(host_port.substr(1, close - 1), host_part);
             const auto after = host_port.substr(close + 1);
             if (after.empty()) return;
             if (after.front() != ':')
-                fail(fmt::format("unexpected '{}' after the IPv6 address; only ':port' may "
-                                 "follow ']'",
-                                 after));
+                fail(
+                    fmt::format("unexpected '{}' after the IPv6 address; only ':port' may "
+                                "follow ']'",
+                                after));
             url.port = parse_port(after.substr(1));
             return;
         }
         const auto colon = host_port.find(':');
         const auto host = host_port.substr(0, colon);
         if (host.find_first_of("[]") != npos)
-            fail(fmt::format("the host '{}' contains '[' or ']'; write an IPv6 address as "
-                             "[address], e.g. [::1]:5432",
-                             host));
+            fail(
+                fmt::format("the host '{}' contains '[' or ']'; write an IPv6 address as "
+                            "[address], e.g. [::1]:5432",
+                            host));
         url.host = decode(host, host_part);
         if (colon != npos) url.port = parse_port(host_port.substr(colon + 1));
     }
 
     std::uint16_t parse_port(std::string_view text) const {
-        if (text.empty())
-            fail("the port after ':' is empty; give a port number or remove the ':'");
+        if (text.empty()) fail("the port after ':' is empty; give a port number or remove the ':'");
         unsigned long value = 0;
         for (char c : text) {
-            if (!is_digit(c))
-                fail(fmt::format("the port '{}' is not a number; expected 1 to 65535", text));
+            if (!is_digit(c)) fail(fmt::format("the port '{}' is not a number; expected 1 to 65535", text));
             // Saturate instead of overflowing on absurdly long digit strings.
             if (value <= 65535) value = value * 10 + static_cast<unsigned long>(c - '0');
         }
@@ -368,13 +369,10 @@ private:
 
     void parse_query_item(std::string_view item, URL& url) const {
         const auto equals = item.find('=');
-        if (equals == npos)
-            fail(fmt::format("the query item '{}' has no '='; write key=value", item));
-        if (equals == 0)
-            fail(fmt::format("the query item '{}' has an empty key; write key=value", item));
+        if (equals == npos) fail(fmt::format("the query item '{}' has no '='; write key=value", item));
+        if (equals == 0) fail(fmt::format("the query item '{}' has an empty key; write key=value", item));
         auto key = decode(item.substr(0, equals), query_key_part);
-        const Part& value_part =
-            is_secret_query_key(key) ? secret_query_value_part : query_value_part;
+        const Part& value_part = is_secret_query_key(key) ? secret_query_value_part : query_value_part;
         auto value = decode(item.substr(equals + 1), value_part);
         const auto [it, added] = url.query.try_emplace(std::move(key), value);
         if (!added) it->second += ',' + value;
@@ -385,21 +383,24 @@ private:
         if (const auto bad = percent_decode(raw, part.plus_is_space, out); bad != npos)
             bad_escape(raw.substr(bad, 3), part);
         if (out.find('\0') != npos)
-            fail(fmt::format("the {} contains %00, a NUL character, which no database "
-                             "accepts in a connection parameter",
-                             part.name));
+            fail(
+                fmt::format("the {} contains %00, a NUL character, which no database "
+                            "accepts in a connection parameter",
+                            part.name));
         return out;
     }
 
     [[noreturn]] void bad_escape(std::string_view escape, const Part& part) const {
         const bool truncated = escape.size() < 3;
         if (part.secret)
-            fail(fmt::format("the {} contains {} percent escape; '%' must be followed by two "
-                             "hex digits (write a literal '%' as %25)",
-                             part.name, truncated ? "an incomplete" : "a bad"));
-        fail(fmt::format("the {} contains {} percent escape '{}'; '%' must be followed by two "
-                         "hex digits (write a literal '%' as %25)",
-                         part.name, truncated ? "an incomplete" : "a bad", escape));
+            fail(
+                fmt::format("the {} contains {} percent escape; '%' must be followed by two "
+                            "hex digits (write a literal '%' as %25)",
+                            part.name, truncated ? "an incomplete" : "a bad"));
+        fail(
+            fmt::format("the {} contains {} percent escape '{}'; '%' must be followed by two "
+                        "hex digits (write a literal '%' as %25)",
+                        part.name, truncated ? "an incomplete" : "a bad", escape));
     }
 
     void check_sqlite(const URL& url) const {
@@ -409,9 +410,10 @@ private:
         if (!url.username.empty() || url.password)
             fail(fmt::format("SQLite URLs take no user name or password; {}", forms));
         if (!url.host.empty())
-            fail(fmt::format("SQLite URLs take no host, got '{}' (a file path needs three "
-                             "slashes after 'sqlite:'); {}",
-                             detail::printable(url.host), forms));
+            fail(
+                fmt::format("SQLite URLs take no host, got '{}' (a file path needs three "
+                            "slashes after 'sqlite:'); {}",
+                            detail::printable(url.host), forms));
         if (url.port) fail(fmt::format("SQLite URLs take no port; {}", forms));
     }
 
@@ -428,10 +430,8 @@ std::string render(const URL& url, bool hide_password) {
         }
         out += '@';
     }
-    if (url.host.find(':') != std::string::npos)
-        out += '[' + percent_encode(url.host, ":") + ']';
-    else
-        out += percent_encode(url.host, "");
+    if (url.host.find(':') != std::string::npos) out += '[' + percent_encode(url.host, ":") + ']';
+    else out += percent_encode(url.host, "");
     if (url.port) out += fmt::format(":{}", *url.port);
     // '/' and ':' stay readable in paths (sqlite:////abs/path.db, sqlite:///:memory:);
     // '@' is encoded so the rendered URL never looks like it carries a second userinfo.

@@ -1,6 +1,6 @@
 // The cold paths of value_traits and Result: errors, kept out of line.
-#include "alchemy/core/result.hpp"
 #include "alchemy/core/value_traits.hpp"
+#include "alchemy/core/result.hpp"
 
 #include "alchemy/core/error.hpp"
 
@@ -16,8 +16,7 @@ void throw_null_into_non_optional(const Cursor& c, int column) {
                     "");
 }
 
-void throw_out_of_range(const Cursor& c, int column, std::int64_t value,
-                        std::string_view type_name) {
+void throw_out_of_range(const Cursor& c, int column, std::int64_t value, std::string_view type_name) {
     throw DataError("22003",
                     fmt::format("column {} ('{}') holds {}, which does not fit in {}", column,
                                 c.column_name(column), value, type_name),
@@ -25,10 +24,10 @@ void throw_out_of_range(const Cursor& c, int column, std::int64_t value,
 }
 
 void throw_unsigned_too_large(std::uint64_t value) {
-    throw ArgumentError(fmt::format(
-        "alchemy: the unsigned value {} is larger than the biggest 64-bit signed integer "
-        "and cannot be stored",
-        value));
+    throw ArgumentError(
+        fmt::format("alchemy: the unsigned value {} is larger than the biggest 64-bit signed integer "
+                    "and cannot be stored",
+                    value));
 }
 
 void ResultBase::check_columns(int expected) const {

@@ -25,8 +25,7 @@ struct Script {
 
 class TableAlterer {
 public:
-    TableAlterer(const DdlRenderer& ddl, const Dialect& dialect) noexcept
-        : ddl_(ddl), dialect_(dialect) {}
+    TableAlterer(const DdlRenderer& ddl, const Dialect& dialect) noexcept : ddl_(ddl), dialect_(dialect) {}
     virtual ~TableAlterer() = default;
     TableAlterer(const TableAlterer&) = delete;
     TableAlterer& operator=(const TableAlterer&) = delete;
@@ -45,9 +44,7 @@ public:
 protected:
     const DdlRenderer& ddl() const noexcept { return ddl_; }
     const Dialect& dialect() const noexcept { return dialect_; }
-    std::string quoted(std::string_view identifier) const {
-        return dialect_.quote_identifier(identifier);
-    }
+    std::string quoted(std::string_view identifier) const { return dialect_.quote_identifier(identifier); }
 
 private:
     const DdlRenderer& ddl_;

@@ -34,11 +34,15 @@ std::string column_list(const std::vector<std::string>& columns) {
 /// that go, in reverse foreign-key order.
 class Writer {
 public:
-    Writer(const MetaData& from, const MetaData& to, const Matching& matching,
-           const Dialect& dialect, const DdlRenderer& ddl, const TableAlterer& alterer,
-           Direction direction)
-        : from_(from), to_(to), matching_(matching), dialect_(dialect), ddl_(ddl),
-          alterer_(alterer), direction_(direction) {}
+    Writer(const MetaData& from, const MetaData& to, const Matching& matching, const Dialect& dialect,
+           const DdlRenderer& ddl, const TableAlterer& alterer, Direction direction)
+        : from_(from),
+          to_(to),
+          matching_(matching),
+          dialect_(dialect),
+          ddl_(ddl),
+          alterer_(alterer),
+          direction_(direction) {}
 
     void write() {
         rename_tables();
@@ -58,8 +62,7 @@ private:
     }
     void warn(std::string text) {
         script.comment("WARNING: " + text);
-        script.warnings.push_back(direction_ == Direction::upgrade ? std::move(text)
-                                                                    : "downgrade: " + text);
+        script.warnings.push_back(direction_ == Direction::upgrade ? std::move(text) : "downgrade: " + text);
     }
 
     // Renames run first, so everything after addresses tables and columns by their
@@ -68,8 +71,8 @@ private:
         for (const Table* table : to_.sorted_tables()) {
             const auto* pair = matching_.pair_of(table);
             if (!pair || !pair->renamed()) continue;
-            script.add(fmt::format("ALTER TABLE {} RENAME TO {}", quoted(pair->from->name),
-                                   quoted(table->name)));
+            script.add(
+                fmt::format("ALTER TABLE {} RENAME TO {}", quoted(pair->from->name), quoted(table->name)));
             changes.push_back(fmt::format("rename table {} to {}", pair->from->name, table->name));
         }
     }
@@ -81,8 +84,8 @@ private:
             for (const auto& rename : pair->column_renames) {
                 script.add(fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", quoted(table->name),
                                        quoted(rename.from), quoted(rename.to)));
-                changes.push_back(fmt::format("rename column {0}.{1} to {0}.{2}", table->name,
-                                              rename.from, rename.to));
+                changes.push_back(
+                    fmt::format("rename column {0}.{1} to {0}.{2}", table->name, rename.from, rename.to));
             }
         }
     }
@@ -92,8 +95,7 @@ private:
     void create_tables() {
         std::vector<Table> added;
         for (const Table* table : to_.sorted_tables())
-            if (std::ranges::find(matching_.added, table) != matching_.added.end())
-                added.push_back(*table);
+            if (std::ranges::find(matching_.added, table) != matching_.added.end()) added.push_back(*table);
         if (added.empty()) return;
         const MetaData created(std::move(added));
         std::vector<std::pair<const Table*, const ForeignKey*>> added_later;
@@ -101,8 +103,8 @@ private:
 
         for (const Table* table : created.sorted_tables()) {
             if (direction_ == Direction::downgrade)
-                script.comment(fmt::format(
-                    "table {} comes back empty: its rows went with the upgrade", table->name));
+                script.comment(
+                    fmt::format("table {} comes back empty: its rows went with the upgrade", table->name));
             std::vector<const ForeignKey*> own_added_later;
             for (const auto& [owner, fk] : added_later)
                 if (owner == table) own_added_later.push_back(fk);
@@ -139,8 +141,7 @@ private:
                 removed.push_back(*table);
         if (removed.empty()) return;
         const MetaData dropped(std::move(removed));
-        for (auto& statement : dropped.drop_statements(dialect_))
-            script.add(std::move(statement));
+        for (auto& statement : dropped.drop_statements(dialect_)) script.add(std::move(statement));
         // Reverse iterators rather than std::views::reverse, which clang 14 cannot use with
         // libstdc++ 12.
         const auto sorted = dropped.sorted_tables();
@@ -156,23 +157,23 @@ private:
         if (direction_ == Direction::upgrade) rename_candidates(diff);
         for (const Column* column : diff.added_columns) {
             if (direction_ == Direction::downgrade)
-                script.comment(fmt::format(
-                    "column {}.{} comes back empty (NULL or its server default): its data went "
-                    "with the upgrade",
-                    table, column->name));
+                script.comment(
+                    fmt::format("column {}.{} comes back empty (NULL or its server default): its data went "
+                                "with the upgrade",
+                                table, column->name));
             if (!column->nullable && !column->server_default && !column->autoincrement)
-                warn(fmt::format(
-                    "column {0}.{1} is added NOT NULL without a server default: {2} fails if {0} "
-                    "has rows; give it a server default or fill it in the revision",
-                    table, column->name, migration()));
+                warn(
+                    fmt::format("column {0}.{1} is added NOT NULL without a server default: {2} fails if {0} "
+                                "has rows; give it a server default or fill it in the revision",
+                                table, column->name, migration()));
         }
         for (const auto& change : diff.altered_columns)
             if (change.nullable && !change.to->nullable && !change.to->server_default &&
                 !change.to->autoincrement)
-                warn(fmt::format(
-                    "column {}.{} becomes NOT NULL without a server default: {} fails if a row "
-                    "holds NULL in it",
-                    table, change.to->name, migration()));
+                warn(
+                    fmt::format("column {}.{} becomes NOT NULL without a server default: {} fails if a row "
+                                "holds NULL in it",
+                                table, change.to->name, migration()));
     }
 
     /// Pairs each dropped column with an added one, preferring the same type.
@@ -193,11 +194,11 @@ private:
             taken[chosen] = true;
             const auto& table = diff.to->name;
             const auto& added = diff.added_columns[chosen]->name;
-            warn(fmt::format(
-                "column {0}.{1} dropped and {0}.{2} added: if this was a rename, declare "
-                "sa::renamed_from(&T::{2}, \"{1}\") in the mapping of table {0}; as written, "
-                "the data of {0}.{1} is lost",
-                table, dropped->name, added));
+            warn(
+                fmt::format("column {0}.{1} dropped and {0}.{2} added: if this was a rename, declare "
+                            "sa::renamed_from(&T::{2}, \"{1}\") in the mapping of table {0}; as written, "
+                            "the data of {0}.{1} is lost",
+                            table, dropped->name, added));
         }
     }
 
@@ -206,8 +207,8 @@ private:
         for (const Column* column : diff.added_columns)
             changes.push_back(fmt::format("add column {}.{}", table, column->name));
         for (const auto& change : diff.altered_columns)
-            changes.push_back(fmt::format("alter column {}.{}: {}", table, change.to->name,
-                                          describe(change)));
+            changes.push_back(
+                fmt::format("alter column {}.{}: {}", table, change.to->name, describe(change)));
         for (const Column* column : diff.dropped_columns)
             changes.push_back(fmt::format("drop column {}.{}", table, column->name));
 
@@ -215,18 +216,16 @@ private:
         const auto& new_key = diff.to->primary_key;
         if (diff.primary_key_changed) {
             if (old_key.columns.empty())
-                changes.push_back(fmt::format("add primary key {} {}", new_key.name,
-                                              column_list(new_key.columns)));
+                changes.push_back(
+                    fmt::format("add primary key {} {}", new_key.name, column_list(new_key.columns)));
             else if (new_key.columns.empty())
                 changes.push_back(fmt::format("drop primary key {}", old_key.name));
             else
                 changes.push_back(fmt::format("alter primary key {}: {} → {}", new_key.name,
-                                              column_list(old_key.columns),
-                                              column_list(new_key.columns)));
+                                              column_list(old_key.columns), column_list(new_key.columns)));
         }
         if (diff.primary_key_renamed)
-            changes.push_back(
-                fmt::format("rename primary key {} to {}", old_key.name, new_key.name));
+            changes.push_back(fmt::format("rename primary key {} to {}", old_key.name, new_key.name));
         describe(diff.unique_constraints, "unique constraint");
         describe(diff.foreign_keys, "foreign key");
         describe(diff.check_constraints, "check constraint");
@@ -241,12 +240,10 @@ private:
             parts.push_back(fmt::format("{} → {}", ddl_.type_name(old.type), ddl_.type_name(now.type)));
         if (change.nullable) parts.emplace_back(now.nullable ? "NOT NULL → nullable" : "nullable → NOT NULL");
         if (change.server_default) {
-            if (!old.server_default)
-                parts.push_back(fmt::format("default {}", *now.server_default));
+            if (!old.server_default) parts.push_back(fmt::format("default {}", *now.server_default));
             else if (!now.server_default)
                 parts.push_back(fmt::format("no default (was {})", *old.server_default));
-            else
-                parts.push_back(fmt::format("default {} → {}", *old.server_default, *now.server_default));
+            else parts.push_back(fmt::format("default {} → {}", *old.server_default, *now.server_default));
         }
         if (change.autoincrement)
             parts.emplace_back(now.autoincrement ? "autoincrement on" : "autoincrement off");
@@ -259,8 +256,8 @@ private:
             return std::ranges::any_of(list, [&](const T* item) { return item->name == name; });
         };
         for (const T* item : items.dropped)
-            changes.push_back(fmt::format("{} {} {}", named(items.added, item->name) ? "alter" : "drop",
-                                          kind, item->name));
+            changes.push_back(
+                fmt::format("{} {} {}", named(items.added, item->name) ? "alter" : "drop", kind, item->name));
         for (const T* item : items.added)
             if (!named(items.dropped, item->name))
                 changes.push_back(fmt::format("add {} {}", kind, item->name));

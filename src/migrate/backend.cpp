@@ -19,8 +19,7 @@ const MigrateBackend& migrate_backend(const Dialect& dialect) {
     for (const auto& [id, backend] : built_in)
         if (id == dialect.id()) return *backend;
     throw CompileError(fmt::format(
-        "alchemy: the {} dialect has no migration support (inspect, autogenerate, upgrade)",
-        dialect.name()));
+        "alchemy: the {} dialect has no migration support (inspect, autogenerate, upgrade)", dialect.name()));
 }
 
 }  // namespace alchemy::migrate::detail

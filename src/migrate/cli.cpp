@@ -101,8 +101,7 @@ po::options_description visible_options() {
     add("help,h", po::bool_switch(), "show this help");
     add("config,c", po::value<std::string>()->value_name("FILE")->default_value("alchemy.ini"),
         "the configuration file");
-    add("message,m", po::value<std::string>()->value_name("MSG"),
-        "revision: what the revision does");
+    add("message,m", po::value<std::string>()->value_name("MSG"), "revision: what the revision does");
     add("autogenerate", po::bool_switch(),
         "revision: compare the models with the database and write the SQL for the difference");
     add("allow-empty", po::bool_switch(),
@@ -119,8 +118,7 @@ std::string usage(std::string_view program) {
     for (const auto& command : commands()) {
         if (command.synopsis.size() > 30)
             text += fmt::format("  {}\n  {:30}  {}\n", command.synopsis, "", command.summary);
-        else
-            text += fmt::format("  {:30}  {}\n", command.synopsis, command.summary);
+        else text += fmt::format("  {:30}  {}\n", command.synopsis, command.summary);
     }
     text +=
         "\nThe database URL comes from the DATABASE_URL environment variable, else from `url`\n"
@@ -174,20 +172,19 @@ Options parse(int argc, char** argv) {
     if (command == table.end()) {
         std::vector<std::string_view> names;
         for (const auto& c : table) names.push_back(c.name);
-        throw UsageError(fmt::format("alchemy: unknown command '{}'; the commands are {}", name,
-                                     fmt::join(names, ", ")));
+        throw UsageError(
+            fmt::format("alchemy: unknown command '{}'; the commands are {}", name, fmt::join(names, ", ")));
     }
     options.command = &*command;
 
-    const auto arguments = vm.count("argument") ? vm["argument"].as<std::vector<std::string>>()
-                                                : std::vector<std::string>{};
+    const auto arguments =
+        vm.count("argument") ? vm["argument"].as<std::vector<std::string>>() : std::vector<std::string>{};
     if (command->argument.empty() && !arguments.empty())
-        throw UsageError(
-            fmt::format("alchemy: {} takes no argument, but got '{}'", name, arguments.front()));
+        throw UsageError(fmt::format("alchemy: {} takes no argument, but got '{}'", name, arguments.front()));
     if (!command->argument.empty() && arguments.size() != 1)
-        throw UsageError(fmt::format(
-            "alchemy: {} needs one argument, {}{}", name, command->argument,
-            arguments.empty() ? "" : fmt::format("; got {}", fmt::join(arguments, " "))));
+        throw UsageError(
+            fmt::format("alchemy: {} needs one argument, {}{}", name, command->argument,
+                        arguments.empty() ? "" : fmt::format("; got {}", fmt::join(arguments, " "))));
     if (!arguments.empty()) options.argument = arguments.front();
 
     const std::array<std::pair<std::string_view, bool>, 4> given{{
@@ -197,8 +194,8 @@ Options parse(int argc, char** argv) {
         {"sql", options.sql},
     }};
     for (const auto& [option, set] : given)
-        if (set && std::find(command->options.begin(), command->options.end(), option) ==
-                       command->options.end())
+        if (set &&
+            std::find(command->options.begin(), command->options.end(), option) == command->options.end())
             throw UsageError(fmt::format("alchemy: {} does not take --{}", name, option));
     if (name == "revision" && !options.message)
         throw UsageError("alchemy: revision needs a message, e.g. -m \"Add User Table\"");
@@ -218,8 +215,7 @@ struct Settings {
 Settings read_settings(const fs::path& config) {
     std::error_code ec;
     if (!fs::exists(config, ec))
-        throw Error(fmt::format("alchemy: no {} in {}; run `init DIR` first",
-                                config.filename().string(),
+        throw Error(fmt::format("alchemy: no {} in {}; run `init DIR` first", config.filename().string(),
                                 fs::absolute(config).parent_path().string()));
     boost::property_tree::ptree tree;
     try {
@@ -229,24 +225,21 @@ Settings read_settings(const fs::path& config) {
     }
     const auto location = tree.get_optional<std::string>("alchemy.script_location");
     if (!location || location->empty())
-        throw Error(fmt::format(
-            "alchemy: {} has no script_location in its [alchemy] section; it names the folder "
-            "that holds versions/",
-            config.string()));
+        throw Error(
+            fmt::format("alchemy: {} has no script_location in its [alchemy] section; it names the folder "
+                        "that holds versions/",
+                        config.string()));
     Settings settings;
     settings.config = config;
     // script_location is relative to the configuration file, like the file `init` writes.
     settings.versions = config.parent_path() / *location / "versions";
-    if (const char* env = std::getenv("DATABASE_URL"); env && *env)
-        settings.url = env;
+    if (const char* env = std::getenv("DATABASE_URL"); env && *env) settings.url = env;
     else if (auto url = tree.get_optional<std::string>("alchemy.url"); url && !url->empty())
         settings.url = *url;
     return settings;
 }
 
-std::string shown(const std::optional<std::string>& revision) {
-    return revision.value_or("<base>");
-}
+std::string shown(const std::optional<std::string>& revision) { return revision.value_or("<base>"); }
 
 class Tool {
 public:
@@ -273,15 +266,12 @@ private:
         const auto& config = options_.config;
         std::error_code ec;
         if (fs::exists(config, ec))
-            throw Error(
-                fmt::format("alchemy: {} already exists; init leaves it alone", config.string()));
+            throw Error(fmt::format("alchemy: {} already exists; init leaves it alone", config.string()));
         if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
-            throw Error(
-                fmt::format("alchemy: {} already exists and is not empty; init wants a new folder",
-                            dir.string()));
+            throw Error(fmt::format("alchemy: {} already exists and is not empty; init wants a new folder",
+                                    dir.string()));
         fs::create_directories(dir / "versions");
-        const auto location =
-            fs::proximate(dir, fs::absolute(config).parent_path()).generic_string();
+        const auto location = fs::proximate(dir, fs::absolute(config).parent_path()).generic_string();
         std::ofstream ini(config);
         ini << "# alchemy migrations: written by `init`, read by the other commands.\n"
                "[alchemy]\n"
@@ -303,8 +293,7 @@ private:
         const auto chain = load_revisions(settings_.versions);
         const auto parent = chain.empty() ? std::nullopt : std::optional(chain.back().id);
         if (!options_.autogenerate) {
-            const auto written =
-                write_revision(settings_.versions, *options_.message, parent, {}, {});
+            const auto written = write_revision(settings_.versions, *options_.message, parent, {}, {});
             out_ << fmt::format("Generating {} ... done\n", written.path.string());
             return 0;
         }
@@ -317,8 +306,8 @@ private:
         }
         std::vector<std::string> notes = plan.changes;
         for (const auto& warning : plan.warnings) notes.push_back("review: " + warning);
-        const auto written = write_revision(settings_.versions, *options_.message, parent,
-                                            plan.upgrade, plan.downgrade, notes);
+        const auto written = write_revision(settings_.versions, *options_.message, parent, plan.upgrade,
+                                            plan.downgrade, notes);
         out_ << fmt::format("Generating {} ... done\n", written.path.string());
         if (!plan.warnings.empty())
             out_ << "Review the file before you run it: autogenerate left notes for you there.\n";
@@ -357,9 +346,8 @@ private:
         progress.starting = [&](const Step& step) { running = &step; };
         progress.finished = [&](const Step& step, std::chrono::milliseconds elapsed) {
             out_ << fmt::format("Running {} {} -> {}, {} ({} ms)\n",
-                                direction == Direction::upgrade ? "upgrade" : "downgrade",
-                                shown(step.from), shown(step.to), step.revision.message,
-                                elapsed.count());
+                                direction == Direction::upgrade ? "upgrade" : "downgrade", shown(step.from),
+                                shown(step.to), step.revision.message, elapsed.count());
             out_.flush();
         };
         try {
@@ -370,8 +358,7 @@ private:
                 "alchemy: {} {} -> {} failed and was rolled back; the database stays at {}.\n"
                 "  revision file: {}\n  error: {}\n",
                 direction == Direction::upgrade ? "upgrade" : "downgrade", shown(running->from),
-                shown(running->to), shown(running->from), running->revision.path.string(),
-                e.what());
+                shown(running->to), shown(running->from), running->revision.path.string(), e.what());
             return 1;
         }
         return 0;
@@ -385,8 +372,7 @@ private:
             out_ << "<base>\n";
             return 0;
         }
-        out_ << fmt::format("{}{}, {}\n", at->id, at->id == chain.back().id ? " (head)" : "",
-                            at->message);
+        out_ << fmt::format("{}{}, {}\n", at->id, at->id == chain.back().id ? " (head)" : "", at->message);
         return 0;
     }
 
@@ -400,8 +386,7 @@ private:
 
     int heads() {
         const auto chain = load_revisions(settings_.versions);
-        if (!chain.empty())
-            out_ << fmt::format("{} (head), {}\n", chain.back().id, chain.back().message);
+        if (!chain.empty()) out_ << fmt::format("{} (head), {}\n", chain.back().id, chain.back().message);
         return 0;
     }
 
@@ -442,10 +427,10 @@ private:
 
     Engine make_engine() {
         if (!settings_.url)
-            throw Error(fmt::format(
-                "alchemy: no database URL; set url in the [alchemy] section of {} or the "
-                "DATABASE_URL environment variable",
-                settings_.config.string()));
+            throw Error(
+                fmt::format("alchemy: no database URL; set url in the [alchemy] section of {} or the "
+                            "DATABASE_URL environment variable",
+                            settings_.config.string()));
         return create_engine(*settings_.url);
     }
 

@@ -60,16 +60,13 @@ std::string normalized_expression(std::string_view sql) {
     return out;
 }
 
-bool is_word_char(char c) noexcept {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
+bool is_word_char(char c) noexcept { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
 /// Where the type name of a cast that starts at `at` (after "::") ends: one word, the
 /// further words of a type such as "character varying" or "timestamp with time zone",
 /// a "(n)" and "[]".
 std::size_t end_of_cast(std::string_view sql, std::size_t at) {
-    constexpr std::string_view continuations[] = {"varying", "precision", "with", "without",
-                                                  "time", "zone"};
+    constexpr std::string_view continuations[] = {"varying", "precision", "with", "without", "time", "zone"};
     const auto skip_word = [&](std::size_t from) {
         while (from < sql.size() && is_word_char(sql[from])) ++from;
         return from;
@@ -80,8 +77,7 @@ std::size_t end_of_cast(std::string_view sql, std::size_t at) {
         while (next < sql.size() && is_blank(sql[next])) ++next;
         const auto word_end = skip_word(next);
         const auto word = normalized_expression(sql.substr(next, word_end - next));
-        if (word_end == next || std::ranges::find(continuations, word) == std::end(continuations))
-            break;
+        if (word_end == next || std::ranges::find(continuations, word) == std::end(continuations)) break;
         at = word_end;
     }
     if (at < sql.size() && sql[at] == '(') {
@@ -115,16 +111,15 @@ std::string canonical_check(std::string_view sql) {
             out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         }
     }
-    for (const auto& [from, to] : {std::pair<std::string_view, std::string_view>{"!=", "<>"},
-                                   {"=anyarray", "in"}}) {
+    for (const auto& [from, to] :
+         {std::pair<std::string_view, std::string_view>{"!=", "<>"}, {"=anyarray", "in"}}) {
         for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size()))
             out.replace(at, from.size(), to);
     }
     return out;
 }
 
-const ColumnRename* find_rename(const std::vector<ColumnRename>& renames,
-                                std::string_view from) noexcept {
+const ColumnRename* find_rename(const std::vector<ColumnRename>& renames, std::string_view from) noexcept {
     for (const auto& rename : renames)
         if (rename.from == from) return &rename;
     return nullptr;
@@ -144,8 +139,8 @@ void rename_columns(const std::vector<ColumnRename>& renames, std::vector<std::s
 /// renamed; elsewhere any item with the same definition is unchanged. What is left over
 /// is dropped (from) or added (to).
 template <class T, class Same>
-ItemChanges<T> compare_items(const std::vector<T>& from, const std::vector<T>& to,
-                             Same same_definition, bool names_matter) {
+ItemChanges<T> compare_items(const std::vector<T>& from, const std::vector<T>& to, Same same_definition,
+                             bool names_matter) {
     std::vector<bool> from_used(from.size(), false);
     std::vector<bool> to_used(to.size(), false);
     const auto pair_up = [&](auto&& accept) {
@@ -180,9 +175,7 @@ bool same_server_default(const std::optional<std::string>& a, const std::optiona
     return normalized_expression(*a) == normalized_expression(*b);
 }
 
-bool same_check(std::string_view a, std::string_view b) {
-    return canonical_check(a) == canonical_check(b);
-}
+bool same_check(std::string_view a, std::string_view b) { return canonical_check(a) == canonical_check(b); }
 
 const TablePair* Matching::pair_of(const Table* to) const noexcept {
     for (const auto& pair : pairs)
@@ -216,8 +209,7 @@ Matching match(const MetaData& from, const MetaData& to) {
         for (const auto& column : table.columns) {
             if (counterpart->column(column.name) || !column.renamed_from) continue;
             const auto& old = *column.renamed_from;
-            if (counterpart->column(old) && !table.column(old) &&
-                !find_rename(pair.column_renames, old))
+            if (counterpart->column(old) && !table.column(old) && !find_rename(pair.column_renames, old))
                 pair.column_renames.push_back({old, column.name});
         }
         matching.pairs.push_back(std::move(pair));
@@ -281,8 +273,7 @@ TableDiff diff_table(const Table& from, const Table& to, const DiffOptions& opti
         change.type = options.ddl->type_name(old->type) != options.ddl->type_name(column.type);
         change.nullable = old->nullable != column.nullable;
         change.server_default = !same_server_default(old->server_default, column.server_default);
-        change.autoincrement =
-            options.compare_autoincrement && old->autoincrement != column.autoincrement;
+        change.autoincrement = options.compare_autoincrement && old->autoincrement != column.autoincrement;
         if (change.type || change.nullable || change.server_default || change.autoincrement)
             diff.altered_columns.push_back(change);
     }
@@ -299,8 +290,7 @@ TableDiff diff_table(const Table& from, const Table& to, const DiffOptions& opti
     const bool by_name = options.constraint_names_matter;
     diff.unique_constraints = compare_items(
         from.unique_constraints, to.unique_constraints,
-        [](const UniqueConstraint& a, const UniqueConstraint& b) { return a.columns == b.columns; },
-        by_name);
+        [](const UniqueConstraint& a, const UniqueConstraint& b) { return a.columns == b.columns; }, by_name);
     diff.foreign_keys = compare_items(
         from.foreign_keys, to.foreign_keys,
         [](const ForeignKey& a, const ForeignKey& b) {
@@ -311,12 +301,10 @@ TableDiff diff_table(const Table& from, const Table& to, const DiffOptions& opti
         by_name);
     diff.check_constraints = compare_items(
         from.check_constraints, to.check_constraints,
-        [](const CheckConstraint& a, const CheckConstraint& b) { return same_check(a.sql, b.sql); },
-        by_name);
+        [](const CheckConstraint& a, const CheckConstraint& b) { return same_check(a.sql, b.sql); }, by_name);
     diff.indexes = compare_items(
         from.indexes, to.indexes,
-        [](const Index& a, const Index& b) { return a.columns == b.columns && a.unique == b.unique; },
-        true);
+        [](const Index& a, const Index& b) { return a.columns == b.columns && a.unique == b.unique; }, true);
     return diff;
 }
 

@@ -42,8 +42,7 @@ std::vector<Table> read_tables(Connection& conn, std::span<const std::string> ex
 // A transaction the caller had open is left to the caller.
 class EndOwnTransaction {
 public:
-    explicit EndOwnTransaction(Connection& conn) noexcept
-        : conn_(conn), owned_(!conn.in_transaction()) {}
+    explicit EndOwnTransaction(Connection& conn) noexcept : conn_(conn), owned_(!conn.in_transaction()) {}
     EndOwnTransaction(const EndOwnTransaction&) = delete;
     EndOwnTransaction& operator=(const EndOwnTransaction&) = delete;
     ~EndOwnTransaction() {

@@ -58,25 +58,22 @@ Scan scan_sql(std::string_view sql) {
     const auto spans = detail::lex_sql(sql);
     for (const auto& span : spans) {
         switch (span.kind) {
-            case detail::SqlSpanKind::line_comment:
-            case detail::SqlSpanKind::block_comment:
-                break;
-            case detail::SqlSpanKind::code:
-                for (auto i = span.begin; i < span.end; ++i) {
-                    if (sql[i] == ';') {
-                        piece.end = i;
-                        scan.pieces.push_back(piece);
-                        piece = {i + 1, i + 1, false};
-                    } else if (!is_space(sql[i])) {
-                        piece.has_code = true;
-                    }
+        case detail::SqlSpanKind::line_comment:
+        case detail::SqlSpanKind::block_comment: break;
+        case detail::SqlSpanKind::code:
+            for (auto i = span.begin; i < span.end; ++i) {
+                if (sql[i] == ';') {
+                    piece.end = i;
+                    scan.pieces.push_back(piece);
+                    piece = {i + 1, i + 1, false};
+                } else if (!is_space(sql[i])) {
+                    piece.has_code = true;
                 }
-                break;
-            case detail::SqlSpanKind::string:
-            case detail::SqlSpanKind::quoted_identifier:
-            case detail::SqlSpanKind::dollar_quoted:
-                piece.has_code = true;
-                break;
+            }
+            break;
+        case detail::SqlSpanKind::string:
+        case detail::SqlSpanKind::quoted_identifier:
+        case detail::SqlSpanKind::dollar_quoted: piece.has_code = true; break;
         }
     }
     piece.end = sql.size();
@@ -97,15 +94,13 @@ Scan scan_sql(std::string_view sql) {
 bool valid_revision_id(std::string_view id) {
     if (id.empty() || id.size() > 32) return false;
     if (id == "head" || id == "heads" || id == "base" || id == "none") return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-    });
+    return std::all_of(id.begin(), id.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
 }
 
 std::vector<std::string> read_lines(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw MigrationError(fmt::format("alchemy: cannot read revision file {}", path.string()));
+    if (!in) throw MigrationError(fmt::format("alchemy: cannot read revision file {}", path.string()));
     std::vector<std::string> lines;
     std::string line;
     while (std::getline(in, line)) {
@@ -115,8 +110,7 @@ std::vector<std::string> read_lines(const fs::path& path) {
     return lines;
 }
 
-std::string join_section(const std::vector<std::string>& lines, std::size_t begin,
-                         std::size_t end) {
+std::string join_section(const std::vector<std::string>& lines, std::size_t begin, std::size_t end) {
     std::string text;
     for (auto i = begin; i < end; ++i) {
         text += lines[i];
@@ -143,24 +137,21 @@ Revision parse_revision(const fs::path& path) {
         const auto number = i + 1;
         if (!line.starts_with("--"))
             fail_at(path, number,
-                    fmt::format(
-                        "SQL before the '{}' line; the header holds only '-- field: value' lines",
-                        upgrade_marker));
+                    fmt::format("SQL before the '{}' line; the header holds only '-- field: value' lines",
+                                upgrade_marker));
         const auto body = trim(line.substr(2));
         const auto colon = body.find(':');
         if (colon == std::string_view::npos)
-            fail_at(path, number,
-                    fmt::format("expected '-- field: value' in the header, found '{}'", line));
+            fail_at(path, number, fmt::format("expected '-- field: value' in the header, found '{}'", line));
         const auto key = std::string(trim(body.substr(0, colon)));
         const auto value = std::string(trim(body.substr(colon + 1)));
         if (key != "note" && !seen.insert(key).second)
             fail_at(path, number, fmt::format("the header names '{}' twice", key));
         if (key == "revision") {
             if (!valid_revision_id(value))
-                fail_at(path, number,
-                        fmt::format(
-                            "'{}' is not a revision id (1 to 32 letters, digits or underscores)",
-                            value));
+                fail_at(
+                    path, number,
+                    fmt::format("'{}' is not a revision id (1 to 32 letters, digits or underscores)", value));
             revision.id = value;
             has_id = true;
         } else if (key == "down_revision") {
@@ -173,11 +164,10 @@ Revision parse_revision(const fs::path& path) {
         } else if (key == "created") {
             revision.created = value;
         } else if (key != "note") {
-            fail_at(
-                path, number,
-                fmt::format("unknown header field '{}' (expected revision, down_revision, message, "
-                            "created or note)",
-                            key));
+            fail_at(path, number,
+                    fmt::format("unknown header field '{}' (expected revision, down_revision, message, "
+                                "created or note)",
+                                key));
         }
     }
     if (i == lines.size())
@@ -187,11 +177,9 @@ Revision parse_revision(const fs::path& path) {
 
     const auto upgrade_begin = i + 1;
     auto downgrade_line = upgrade_begin;
-    while (downgrade_line < lines.size() && trim(lines[downgrade_line]) != downgrade_marker)
-        ++downgrade_line;
+    while (downgrade_line < lines.size() && trim(lines[downgrade_line]) != downgrade_marker) ++downgrade_line;
     if (downgrade_line == lines.size())
-        fail_at(path, lines.size(),
-                fmt::format("no '{}' line after '{}'", downgrade_marker, upgrade_marker));
+        fail_at(path, lines.size(), fmt::format("no '{}' line after '{}'", downgrade_marker, upgrade_marker));
     revision.upgrade = join_section(lines, upgrade_begin, downgrade_line);
     revision.downgrade = join_section(lines, downgrade_line + 1, lines.size());
     return revision;
@@ -218,17 +206,16 @@ std::vector<Revision> order_chain(std::vector<Revision> revisions, const fs::pat
     for (const auto& revision : revisions) {
         const auto [it, inserted] = by_id.emplace(revision.id, &revision);
         if (!inserted)
-            throw MigrationError(fmt::format("alchemy: two files have revision id {}: {} and {}",
-                                             revision.id, it->second->path.string(),
-                                             revision.path.string()));
+            throw MigrationError(fmt::format("alchemy: two files have revision id {}: {} and {}", revision.id,
+                                             it->second->path.string(), revision.path.string()));
     }
     std::map<std::string, std::vector<const Revision*>> children;
     for (const auto& revision : revisions) {
         if (!revision.down_revision) continue;
         if (!by_id.contains(*revision.down_revision))
-            throw MigrationError(fmt::format(
-                "alchemy: {} names down_revision {}, but no file in {} has that revision",
-                revision.path.string(), *revision.down_revision, dir.string()));
+            throw MigrationError(
+                fmt::format("alchemy: {} names down_revision {}, but no file in {} has that revision",
+                            revision.path.string(), *revision.down_revision, dir.string()));
         children[*revision.down_revision].push_back(&revision);
     }
 
@@ -236,11 +223,11 @@ std::vector<Revision> order_chain(std::vector<Revision> revisions, const fs::pat
     for (const auto& revision : revisions)
         if (!children.contains(revision.id)) heads.push_back(&revision);
     if (heads.size() > 1)
-        throw MigrationError(fmt::format(
-            "alchemy: the revisions in {} have {} heads: {}; every revision must have its own "
-            "down_revision, so that they form one line (set one head's down_revision to the "
-            "other)",
-            dir.string(), heads.size(), describe_all(heads)));
+        throw MigrationError(
+            fmt::format("alchemy: the revisions in {} have {} heads: {}; every revision must have its own "
+                        "down_revision, so that they form one line (set one head's down_revision to the "
+                        "other)",
+                        dir.string(), heads.size(), describe_all(heads)));
 
     // With one head and every parent present, walking down from the head must reach a
     // base and visit every revision; otherwise some revisions point at each other.
@@ -346,21 +333,19 @@ std::vector<std::string> split_statements(const std::string& sql) {
     std::vector<std::string> statements;
     for (const auto& piece : scan_sql(sql).pieces)
         if (piece.has_code)
-            statements.emplace_back(
-                trim(std::string_view(sql).substr(piece.begin, piece.end - piece.begin)));
+            statements.emplace_back(trim(std::string_view(sql).substr(piece.begin, piece.end - piece.begin)));
     return statements;
 }
 
 std::vector<Revision> load_revisions(const fs::path& versions_dir) {
     std::error_code ec;
     if (!fs::is_directory(versions_dir, ec))
-        throw MigrationError(fmt::format(
-            "alchemy: there is no directory {} for the revision files; run `init DIR` first",
-            versions_dir.string()));
+        throw MigrationError(
+            fmt::format("alchemy: there is no directory {} for the revision files; run `init DIR` first",
+                        versions_dir.string()));
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(versions_dir))
-        if (entry.is_regular_file() && entry.path().extension() == ".sql")
-            files.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
     // Directory order differs between file systems; sorting makes every error repeatable.
     std::sort(files.begin(), files.end());
     std::vector<Revision> revisions;
@@ -370,24 +355,23 @@ std::vector<Revision> load_revisions(const fs::path& versions_dir) {
 }
 
 Revision write_revision(const fs::path& versions_dir, std::string message,
-                        std::optional<std::string> down_revision,
-                        const std::vector<std::string>& upgrade,
+                        std::optional<std::string> down_revision, const std::vector<std::string>& upgrade,
                         const std::vector<std::string>& downgrade,
                         const std::vector<std::string>& header_notes) {
     std::error_code ec;
     if (!fs::is_directory(versions_dir, ec))
-        throw MigrationError(fmt::format(
-            "alchemy: there is no directory {} for the revision files; run `init DIR` first",
-            versions_dir.string()));
+        throw MigrationError(
+            fmt::format("alchemy: there is no directory {} for the revision files; run `init DIR` first",
+                        versions_dir.string()));
     if (down_revision && !valid_revision_id(*down_revision))
-        throw MigrationError(fmt::format(
-            "alchemy: '{}' is not a revision id to write as down_revision", *down_revision));
+        throw MigrationError(
+            fmt::format("alchemy: '{}' is not a revision id to write as down_revision", *down_revision));
 
     const auto id = new_revision_id(versions_dir);
     message = one_line(message);
     std::string text =
-        fmt::format("{}\n-- revision: {}\n-- down_revision: {}\n-- message: {}\n-- created: {}\n",
-                    first_line, id, down_revision.value_or("none"), message, utc_now());
+        fmt::format("{}\n-- revision: {}\n-- down_revision: {}\n-- message: {}\n-- created: {}\n", first_line,
+                    id, down_revision.value_or("none"), message, utc_now());
     for (const auto& note : header_notes) text += fmt::format("-- note: {}\n", one_line(note));
     text += fmt::format("\n{}\n", upgrade_marker);
     append_section(text, upgrade);
@@ -395,8 +379,7 @@ Revision write_revision(const fs::path& versions_dir, std::string message,
     append_section(text, downgrade);
 
     const auto name = slug(message);
-    const auto path =
-        versions_dir / (name.empty() ? id + ".sql" : fmt::format("{}_{}.sql", id, name));
+    const auto path = versions_dir / (name.empty() ? id + ".sql" : fmt::format("{}_{}.sql", id, name));
     // Written under another name, then renamed: an interrupted write never leaves a
     // half file that would break the chain.
     auto partial = path;
@@ -405,9 +388,7 @@ Revision write_revision(const fs::path& versions_dir, std::string message,
         std::ofstream out(partial, std::ios::binary | std::ios::trunc);
         out << text;
         out.close();
-        if (!out)
-            throw MigrationError(
-                fmt::format("alchemy: cannot write revision file {}", path.string()));
+        if (!out) throw MigrationError(fmt::format("alchemy: cannot write revision file {}", path.string()));
     }
     fs::rename(partial, path);
     return parse_revision(path);

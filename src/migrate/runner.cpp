@@ -24,9 +24,7 @@ constexpr std::string_view create_version_table_sql =
     "CREATE TABLE IF NOT EXISTS alchemy_version (version_num VARCHAR(32) NOT NULL, "
     "CONSTRAINT alchemy_version_pkc PRIMARY KEY (version_num))";
 
-std::string shown(const std::optional<std::string>& revision) {
-    return revision.value_or("<base>");
-}
+std::string shown(const std::optional<std::string>& revision) { return revision.value_or("<base>"); }
 
 std::string_view verb(Direction direction) {
     return direction == Direction::upgrade ? "upgrade" : "downgrade";
@@ -35,26 +33,23 @@ std::string_view verb(Direction direction) {
 /// Revision ids are letters, digits and underscores (load_revisions checks), so they are
 /// written into the SQL as literals: the script --sql prints is then exactly what runs.
 std::string literal(const std::string& id) {
-    const bool plain =
-        !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-        });
+    const bool plain = !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
     if (!plain)
-        throw ArgumentError(fmt::format(
-            "alchemy: '{}' is not a revision id (1 to 32 letters, digits or underscores)", id));
+        throw ArgumentError(
+            fmt::format("alchemy: '{}' is not a revision id (1 to 32 letters, digits or underscores)", id));
     return fmt::format("'{}'", id);
 }
 
 std::string version_update_sql(const Step& step) {
     if (!step.from)
-        return fmt::format("INSERT INTO alchemy_version (version_num) VALUES ({})",
-                           literal(*step.to));
+        return fmt::format("INSERT INTO alchemy_version (version_num) VALUES ({})", literal(*step.to));
     if (!step.to)
         return fmt::format("DELETE FROM alchemy_version WHERE alchemy_version.version_num = {}",
                            literal(*step.from));
-    return fmt::format(
-        "UPDATE alchemy_version SET version_num = {} WHERE alchemy_version.version_num = {}",
-        literal(*step.to), literal(*step.from));
+    return fmt::format("UPDATE alchemy_version SET version_num = {} WHERE alchemy_version.version_num = {}",
+                       literal(*step.to), literal(*step.from));
 }
 
 const std::string& section(const Step& step) {
@@ -65,22 +60,19 @@ bool has_version_table(Connection& conn) {
     const auto renderer = alchemy::detail::ddl_renderer_for(conn.dialect());
     const std::string name(version_table);
     const Param table_name = Param::of_text(name);
-    return conn.execute_sql(renderer->has_table_query(), {&table_name, 1})
-        .scalar<std::int64_t>()
-        .has_value();
+    return conn.execute_sql(renderer->has_table_query(), {&table_name, 1}).scalar<std::int64_t>().has_value();
 }
 
 std::vector<std::string> version_rows(Connection& conn) {
-    return conn.execute(text("SELECT version_num FROM alchemy_version").columns<std::string>())
-        .all();
+    return conn.execute(text("SELECT version_num FROM alchemy_version").columns<std::string>()).all();
 }
 
 std::optional<std::string> single_version(const std::vector<std::string>& rows) {
     if (rows.size() > 1)
-        throw MigrationError(fmt::format(
-            "alchemy: the version table alchemy_version holds {} rows ({}) but alchemy keeps "
-            "one; set the right revision with `stamp REV`",
-            rows.size(), fmt::join(rows, ", ")));
+        throw MigrationError(
+            fmt::format("alchemy: the version table alchemy_version holds {} rows ({}) but alchemy keeps "
+                        "one; set the right revision with `stamp REV`",
+                        rows.size(), fmt::join(rows, ", ")));
     if (rows.empty()) return std::nullopt;
     return rows.front();
 }
@@ -104,12 +96,11 @@ void run_step(Engine& engine, const Step& step) {
     auto tx = conn.begin();
     lock_version_table(conn);
     if (const auto at = single_version(version_rows(conn)); at != step.from)
-        throw MigrationError(fmt::format(
-            "alchemy: the database is at {}, not at {} as planned (did another process "
-            "migrate it meanwhile?); nothing of {} was run",
-            shown(at), shown(step.from), step.revision.path.string()));
-    for (const auto& statement : split_statements(section(step)))
-        conn.execute_script(statement);
+        throw MigrationError(
+            fmt::format("alchemy: the database is at {}, not at {} as planned (did another process "
+                        "migrate it meanwhile?); nothing of {} was run",
+                        shown(at), shown(step.from), step.revision.path.string()));
+    for (const auto& statement : split_statements(section(step))) conn.execute_script(statement);
     if (guard)
         guard->check(conn, fmt::format("{} {} -> {} ({})", verb(step.direction), shown(step.from),
                                        shown(step.to), step.revision.path.string()));
@@ -127,12 +118,12 @@ std::size_t position_of(std::span<const Revision> chain, const std::optional<std
     const auto it = std::find_if(chain.begin(), chain.end(),
                                  [&](const Revision& revision) { return revision.id == *id; });
     if (it == chain.end()) {
-        const auto where = chain.empty() ? std::string("the versions directory")
-                                         : chain.front().path.parent_path().string();
-        throw MigrationError(fmt::format(
-            "alchemy: the database is at revision {}, which no file in {} has; restore the "
-            "file, or set the version with `stamp REV`",
-            *id, where));
+        const auto where =
+            chain.empty() ? std::string("the versions directory") : chain.front().path.parent_path().string();
+        throw MigrationError(
+            fmt::format("alchemy: the database is at revision {}, which no file in {} has; restore the "
+                        "file, or set the version with `stamp REV`",
+                        *id, where));
     }
     return static_cast<std::size_t>(it - chain.begin()) + 1;
 }
@@ -143,9 +134,9 @@ std::size_t parse_count(std::string_view target) {
     const auto digits = target.substr(1);
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || n == 0)
-        throw MigrationError(fmt::format(
-            "alchemy: '{}' is not a relative revision; write {}N with N a positive number", target,
-            target.front()));
+        throw MigrationError(
+            fmt::format("alchemy: '{}' is not a relative revision; write {}N with N a positive number",
+                        target, target.front()));
     return n;
 }
 
@@ -157,8 +148,7 @@ std::optional<std::string> current_revision(Engine& engine) {
     return single_version(version_rows(conn));
 }
 
-std::optional<std::string> resolve_revision(std::span<const Revision> chain,
-                                            std::string_view target) {
+std::optional<std::string> resolve_revision(std::span<const Revision> chain, std::string_view target) {
     if (target == "base") return std::nullopt;
     if (target == "head") return chain.empty() ? std::nullopt : std::optional(chain.back().id);
     std::vector<const Revision*> matches;
@@ -167,15 +157,14 @@ std::optional<std::string> resolve_revision(std::span<const Revision> chain,
         if (!target.empty() && revision.id.starts_with(target)) matches.push_back(&revision);
     }
     if (matches.size() == 1) return matches.front()->id;
-    const auto where = chain.empty() ? std::string("the versions directory")
-                                     : chain.front().path.parent_path().string();
+    const auto where =
+        chain.empty() ? std::string("the versions directory") : chain.front().path.parent_path().string();
     if (matches.empty())
-        throw MigrationError(
-            fmt::format("alchemy: there is no revision '{}' in {}", target, where));
+        throw MigrationError(fmt::format("alchemy: there is no revision '{}' in {}", target, where));
     std::vector<std::string> ids;
     for (const auto* match : matches) ids.push_back(match->id);
-    throw MigrationError(fmt::format("alchemy: '{}' is ambiguous: it begins revisions {} in {}",
-                                     target, fmt::join(ids, ", "), where));
+    throw MigrationError(fmt::format("alchemy: '{}' is ambiguous: it begins revisions {} in {}", target,
+                                     fmt::join(ids, ", "), where));
 }
 
 std::vector<Step> plan(std::span<const Revision> chain, const std::optional<std::string>& current,
@@ -186,25 +175,23 @@ std::vector<Step> plan(std::span<const Revision> chain, const std::optional<std:
     if (!target.empty() && (target.front() == '+' || target.front() == '-')) {
         const bool forward = target.front() == '+';
         if (forward != (direction == Direction::upgrade))
-            throw MigrationError(
-                fmt::format("alchemy: {} takes {}; '{}' goes the other way", verb(direction),
-                            direction == Direction::upgrade ? "head, +N or a revision"
-                                                            : "base, -N or a revision",
-                            target));
+            throw MigrationError(fmt::format(
+                "alchemy: {} takes {}; '{}' goes the other way", verb(direction),
+                direction == Direction::upgrade ? "head, +N or a revision" : "base, -N or a revision",
+                target));
         const auto n = parse_count(target);
         if (forward ? n > chain.size() - here : n > here)
             throw MigrationError(fmt::format(
-                "alchemy: cannot {} {}: the database is at {}, {} revision(s) {}", verb(direction),
-                target, shown(current), forward ? chain.size() - here : here,
-                forward ? "below head" : "above base"));
+                "alchemy: cannot {} {}: the database is at {}, {} revision(s) {}", verb(direction), target,
+                shown(current), forward ? chain.size() - here : here, forward ? "below head" : "above base"));
         there = forward ? here + n : here - n;
     } else {
         there = position_of(chain, resolve_revision(chain, target));
         if (direction == Direction::upgrade ? there < here : there > here)
             throw MigrationError(fmt::format(
-                "alchemy: cannot {} to {}: it is {} the current revision {}; use `{} {}`",
-                verb(direction), target, direction == Direction::upgrade ? "before" : "after",
-                shown(current), direction == Direction::upgrade ? "downgrade" : "upgrade", target));
+                "alchemy: cannot {} to {}: it is {} the current revision {}; use `{} {}`", verb(direction),
+                target, direction == Direction::upgrade ? "before" : "after", shown(current),
+                direction == Direction::upgrade ? "downgrade" : "upgrade", target));
     }
 
     std::vector<Step> steps;
@@ -227,8 +214,8 @@ void run(Engine& engine, std::span<const Step> steps, const Progress& progress) 
         if (progress.starting) progress.starting(step);
         const auto start = std::chrono::steady_clock::now();
         run_step(engine, step);
-        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - start);
+        const auto elapsed =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         if (progress.finished) progress.finished(step, elapsed);
     }
 }
@@ -260,10 +247,9 @@ std::string render_script(const Dialect& dialect, std::span<const Step> steps) {
 }
 
 void stamp(Engine& engine, const std::optional<std::string>& revision) {
-    const auto insert = revision
-                            ? fmt::format("INSERT INTO alchemy_version (version_num) VALUES ({})",
-                                          literal(*revision))
-                            : std::string();
+    const auto insert =
+        revision ? fmt::format("INSERT INTO alchemy_version (version_num) VALUES ({})", literal(*revision))
+                 : std::string();
     ensure_version_table(engine);
     auto conn = engine.begin();
     lock_version_table(conn);

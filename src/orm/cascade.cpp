@@ -2,15 +2,15 @@
 // one the program deletes (delete: they are deleted too; otherwise their foreign key is
 // set to NULL, and a deleted object's association rows go), and to a child taken out of
 // its parent's collection (delete-orphan: it is deleted at the next explicit flush or
-// commit; an autoflush leaves it be, as it may be on its way to another parent). passive_deletes leaves the rows
-// of an unloaded collection to the database's ON DELETE instead of loading them. merge:
-// session.merge() of an object merges what its loaded relationships hold too.
+// commit; an autoflush leaves it be, as it may be on its way to another parent). passive_deletes leaves the
+// rows of an unloaded collection to the database's ON DELETE instead of loading them. merge: session.merge()
+// of an object merges what its loaded relationships hold too.
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 
-#include <vector>
 #include <utility>
+#include <vector>
 
 namespace alchemy::detail {
 namespace {
@@ -44,36 +44,36 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
     for (const auto* rel : ops_.relationships) {
         if (!rel->member(state.object).loaded()) continue;
         switch (rel->kind) {
-            case RelationshipKind::many_to_one:
-                if (rel->cascade_delete) delete_target(session_, *rel, rel->reference(state.object).peek());
-                break;
-            case RelationshipKind::one_to_many:
-            case RelationshipKind::one_to_one: {
-                auto& children = rel->children(state.object);
-                const auto held = children.held();
-                for (const auto& child : held) {
-                    if (rel->cascade_delete || rel->delete_orphan)
-                        delete_target(session_, *rel, child);
-                    else  // SQLAlchemy's default: the child stays, with no parent
-                        children.remove(child.get());
-                }
-                break;
+        case RelationshipKind::many_to_one:
+            if (rel->cascade_delete) delete_target(session_, *rel, rel->reference(state.object).peek());
+            break;
+        case RelationshipKind::one_to_many:
+        case RelationshipKind::one_to_one: {
+            auto& children = rel->children(state.object);
+            const auto held = children.held();
+            for (const auto& child : held) {
+                if (rel->cascade_delete || rel->delete_orphan) delete_target(session_, *rel, child);
+                else  // SQLAlchemy's default: the child stays, with no parent
+                    children.remove(child.get());
             }
-            case RelationshipKind::many_to_many: {
-                auto& links = rel->associated(state.object);
-                for (const auto& target : links.held()) {
-                    links.remove(target.get());  // its association row goes at the flush
-                    if (rel->cascade_delete) delete_target(session_, *rel, target);
-                }
-                break;
+            break;
+        }
+        case RelationshipKind::many_to_many: {
+            auto& links = rel->associated(state.object);
+            for (const auto& target : links.held()) {
+                links.remove(target.get());  // its association row goes at the flush
+                if (rel->cascade_delete) delete_target(session_, *rel, target);
             }
+            break;
+        }
         }
     }
 }
 
 void ModelSetCore::load_for_delete(InstanceState& state) {
     for (const auto* rel : ops_.relationships)
-        if (!rel->member(state.object).loaded() && read_before_delete(*rel)) load_relationship(session_, *rel, state);
+        if (!rel->member(state.object).loaded() && read_before_delete(*rel))
+            load_relationship(session_, *rel, state);
 }
 
 void ModelSetCore::merge_relationships(const void* source, InstanceState& target, MergeMemo& memo) {
@@ -87,20 +87,21 @@ void ModelSetCore::merge_relationships(const void* source, InstanceState& target
         };
         std::vector<std::shared_ptr<void>> wanted;
         switch (rel->kind) {
-            case RelationshipKind::many_to_one: {
-                auto parent = merged(rel->reference(values).peek());
-                if (rel->reference(target.object).peek() != parent) rel->reference(target.object).set(std::move(parent));
-                break;
-            }
-            case RelationshipKind::one_to_many:
-            case RelationshipKind::one_to_one:
-                for (const auto& child : rel->children(values).held()) wanted.push_back(merged(child));
-                rel->children(target.object).assign(wanted);
-                break;
-            case RelationshipKind::many_to_many:
-                for (const auto& linked : rel->associated(values).held()) wanted.push_back(merged(linked));
-                rel->associated(target.object).assign(wanted);
-                break;
+        case RelationshipKind::many_to_one: {
+            auto parent = merged(rel->reference(values).peek());
+            if (rel->reference(target.object).peek() != parent)
+                rel->reference(target.object).set(std::move(parent));
+            break;
+        }
+        case RelationshipKind::one_to_many:
+        case RelationshipKind::one_to_one:
+            for (const auto& child : rel->children(values).held()) wanted.push_back(merged(child));
+            rel->children(target.object).assign(wanted);
+            break;
+        case RelationshipKind::many_to_many:
+            for (const auto& linked : rel->associated(values).held()) wanted.push_back(merged(linked));
+            rel->associated(target.object).assign(wanted);
+            break;
         }
     }
 }
@@ -120,10 +121,8 @@ void SessionCore::delete_orphans(bool automatic) {
         if (!orphaned || state->session != this) continue;
         // An autoflush (a query, a load) may come between taking a child out of one
         // collection and putting it into another: the child waits for an explicit flush.
-        if (automatic)
-            foreign_keys_[i].waiting = true;
-        else
-            models(rel->owner_id(), rel->owner()).delete_with_cascades(*state);
+        if (automatic) foreign_keys_[i].waiting = true;
+        else models(rel->owner_id(), rel->owner()).delete_with_cascades(*state);
     }
 }
 

@@ -46,7 +46,9 @@ void IdentityMap::insert_or_assign(InstanceState& state) {
     place(hash, state);
 }
 
-void IdentityMap::insert_absent(InstanceState& state) { place(spread(ops_->hash_key(state.snapshot)), state); }
+void IdentityMap::insert_absent(InstanceState& state) {
+    place(spread(ops_->hash_key(state.snapshot)), state);
+}
 
 void IdentityMap::place(std::size_t hash, InstanceState& state) {
     if ((size_ + 1) * 2 > entries_.size()) grow(std::max<std::size_t>(16, entries_.size() * 2));

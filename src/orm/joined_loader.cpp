@@ -46,7 +46,8 @@ void requalify(ast::Node& node, std::string_view from, std::string_view to) {
 /// anon_1, ordered as the query was.
 ast::Select wrap(ast::Select query, const Table& table) {
     ast::Select outer;
-    for (std::size_t c = 0; c < table.columns.size(); ++c) outer.columns.push_back(column(table, c, subquery_alias));
+    for (std::size_t c = 0; c < table.columns.size(); ++c)
+        outer.columns.push_back(column(table, c, subquery_alias));
     outer.order_by = query.order_by;
     for (auto& item : outer.order_by) requalify(item.expression, table.name, subquery_alias);
     ast::TableRef from;
@@ -75,21 +76,25 @@ void add_join(ast::Select& s, const RelationshipOps& rel, std::size_t index, std
     const auto target_key = target_ops.primary_key[0];
     const auto owner_key = owner_ops.primary_key[0];
     switch (rel.kind) {
-        case RelationshipKind::many_to_one:
-            join(s, target, alias, equals(column(target, target_key, alias), column(owner_table, rel.foreign_key, owner)));
-            break;
-        case RelationshipKind::one_to_many:
-        case RelationshipKind::one_to_one:
-            join(s, target, alias, equals(column(target, rel.foreign_key, alias), column(owner_table, owner_key, owner)));
-            break;
-        case RelationshipKind::many_to_many: {
-            const auto& association = rel.association().table();
-            const auto link = association_aliases[index];
-            join(s, association, link, equals(column(association, rel.foreign_key, link), column(owner_table, owner_key, owner)));
-            join(s, target, alias,
-                 equals(column(target, target_key, alias), column(association, rel.association_target_key, link)));
-            break;
-        }
+    case RelationshipKind::many_to_one:
+        join(s, target, alias,
+             equals(column(target, target_key, alias), column(owner_table, rel.foreign_key, owner)));
+        break;
+    case RelationshipKind::one_to_many:
+    case RelationshipKind::one_to_one:
+        join(s, target, alias,
+             equals(column(target, rel.foreign_key, alias), column(owner_table, owner_key, owner)));
+        break;
+    case RelationshipKind::many_to_many: {
+        const auto& association = rel.association().table();
+        const auto link = association_aliases[index];
+        join(s, association, link,
+             equals(column(association, rel.foreign_key, link), column(owner_table, owner_key, owner)));
+        join(
+            s, target, alias,
+            equals(column(target, target_key, alias), column(association, rel.association_target_key, link)));
+        break;
+    }
     }
     for (std::size_t c = 0; c < target.columns.size(); ++c) s.columns.push_back(column(target, c, alias));
     if (rel.to_one()) return;
@@ -114,10 +119,12 @@ struct Owners {
 
 }  // namespace
 
-std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops, std::span<const std::vector<LoadStep>> paths) {
+std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops,
+                                     std::span<const std::vector<LoadStep>> paths) {
     std::vector<JoinedStep> steps;
     auto named_first = [&](const RelationshipOps* rel) {
-        return std::any_of(paths.begin(), paths.end(), [&](const auto& path) { return path.front().rel == rel; });
+        return std::any_of(paths.begin(), paths.end(),
+                           [&](const auto& path) { return path.front().rel == rel; });
     };
     for (const auto* rel : owner_ops.relationships)
         if (rel->lazy == Lazy::joined && !named_first(rel)) steps.push_back({rel, JoinedStep::root});
@@ -125,8 +132,9 @@ std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops, std::span<const 
         std::size_t parent = JoinedStep::root;
         for (const auto& step : path) {
             if (step.strategy != LoadStrategy::joined) break;  // the rest loads after the query
-            auto same = std::find_if(steps.begin(), steps.end(),
-                                     [&](const JoinedStep& s) { return s.rel == step.rel && s.parent == parent; });
+            auto same = std::find_if(steps.begin(), steps.end(), [&](const JoinedStep& s) {
+                return s.rel == step.rel && s.parent == parent;
+            });
             if (same == steps.end()) same = steps.insert(steps.end(), {step.rel, parent});
             parent = static_cast<std::size_t>(same - steps.begin());
         }
@@ -134,11 +142,13 @@ std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops, std::span<const 
     return steps;
 }
 
-std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops, ast::Select query,
-                                               std::span<const Param> params, std::span<const JoinedStep> joined) {
+std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops,
+                                               ast::Select query, std::span<const Param> params,
+                                               std::span<const JoinedStep> joined) {
     if (joined.size() > target_aliases.size())
-        throw ArgumentError("alchemy: a query joins at most 8 relationships (joinedload options, their paths and "
-                            "lazy(sa::Lazy::joined) mappings); load the others with selectinload");
+        throw ArgumentError(
+            "alchemy: a query joins at most 8 relationships (joinedload options, their paths and "
+            "lazy(sa::Lazy::joined) mappings); load the others with selectinload");
     for (const auto& step : joined) {
         session.check_same_database(owner_ops.model_id, step.rel->target().model_id);
         if (step.rel->kind == RelationshipKind::many_to_many)

@@ -18,10 +18,8 @@ namespace {
 constexpr std::size_t reap_after = 1024;
 
 InstanceState& work_state(const auto& work) noexcept {
-    if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>)
-        return *work;
-    else
-        return *work.state;
+    if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
+    else return *work.state;
 }
 
 }  // namespace
@@ -52,12 +50,14 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
         return;
     }
     if (state.session)
-        throw InvalidRequestError(message("is already attached to another Session; expunge() it there first, "
-                                          "or merge() a copy into this one"));
+        throw InvalidRequestError(
+            message("is already attached to another Session; expunge() it there first, "
+                    "or merge() a copy into this one"));
     if (state.state == ObjectState::detached || state.state == ObjectState::deleted) {
         if (identity_.find(state.snapshot))
-            throw InvalidRequestError(message("cannot be attached: another object with the same primary key "
-                                              "is already in this Session; use merge()"));
+            throw InvalidRequestError(
+                message("cannot be attached: another object with the same primary key "
+                        "is already in this Session; use merge()"));
         identity_.reserve(identity_.size() + 1);
         attach(state, object, session_made, ObjectState::persistent);
         identity_.insert_or_assign(state);
@@ -81,7 +81,8 @@ void ModelSetCore::cascade_add(InstanceState& state) {
         if (rel->kind == RelationshipKind::many_to_many) {
             auto& associated = static_cast<Associated&>(member);
             for (auto& change : associated.take_changes()) {
-                if (change.linked && associated.contains(change.target.get())) associated.pair_with(change.target);
+                if (change.linked && associated.contains(change.target.get()))
+                    associated.pair_with(change.target);
                 session_.link_changed(state, *rel, change.target, change.linked);
             }
             continue;
@@ -117,10 +118,8 @@ void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& obj
                           ObjectState as) {
     Slot slot;
     slot.state = &state;
-    if (session_made)
-        slot.weak = object;
-    else
-        slot.strong = object;
+    if (session_made) slot.weak = object;
+    else slot.strong = object;
     slots_.push_back(std::move(slot));
     state.session = &session_;
     state.state = as;
@@ -149,8 +148,9 @@ void ModelSetCore::detach(InstanceState& state) noexcept {
 
 void ModelSetCore::delete_(InstanceState& state) {
     if (state.state == ObjectState::pending)
-        throw InvalidRequestError(message("is pending (never flushed), so there is no row to delete; "
-                                          "expunge() it instead"));
+        throw InvalidRequestError(
+            message("is pending (never flushed), so there is no row to delete; "
+                    "expunge() it instead"));
     if (state.state != ObjectState::persistent || state.delete_requested) return;
     if (ops_.relationships.empty()) {
         state.delete_requested = true;
@@ -186,12 +186,9 @@ void ModelSetCore::expire_object(InstanceState& state) noexcept {
     ops_.discard_changes(state.object, state.snapshot);
     state.expired = true;
     for (const auto* rel : ops_.relationships) {
-        if (rel->to_one())
-            rel->reference(state.object).unload();
-        else if (rel->kind == RelationshipKind::many_to_many)
-            rel->associated(state.object).unload(true);
-        else
-            rel->children(state.object).unload(true);
+        if (rel->to_one()) rel->reference(state.object).unload();
+        else if (rel->kind == RelationshipKind::many_to_many) rel->associated(state.object).unload(true);
+        else rel->children(state.object).unload(true);
     }
 }
 
@@ -227,7 +224,8 @@ std::uint64_t shape_of_columns(const ModelOps& ops, const ColumnMask& columns) {
 void ModelSetCore::forget_insert(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
     if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
-    if (state.defaults_filled != 0) ops_.clear_columns(state.object, columns_of_shape(ops_, state.defaults_filled));
+    if (state.defaults_filled != 0)
+        ops_.clear_columns(state.object, columns_of_shape(ops_, state.defaults_filled));
     state.state = ObjectState::pending;  // detach() turns it transient
     state.key_generated = false;
     state.defaults_filled = 0;
@@ -296,7 +294,9 @@ const void* ModelSetCore::probe(std::int64_t key) {
     return probe_.get();
 }
 
-std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find_key(std::int64_t key) { return find(probe(key)); }
+std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find_key(std::int64_t key) {
+    return find(probe(key));
+}
 
 std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t key) {
     auto* state = identity_.find(probe(key));
@@ -353,7 +353,8 @@ bool ModelSetCore::collect_flush() {
             inserts_.push_back({&state});
         } else if (state.state == ObjectState::persistent && state.delete_requested) {
             deletes_.push_back(&state);
-        } else if (state.state == ObjectState::persistent && !ops_.same_columns(state.object, state.snapshot)) {
+        } else if (state.state == ObjectState::persistent &&
+                   !ops_.same_columns(state.object, state.snapshot)) {
             Update u{&state, {}};
             ops_.changed_columns(state.object, state.snapshot, u.changed);
             updates_.push_back(u);
@@ -407,7 +408,8 @@ std::vector<std::size_t> ModelSetCore::order_in_waves() {
     bool any = false;
     for (std::size_t i = 0; i < n; ++i)
         for (const auto* rel : self_references)
-            if (auto it = index.find(rel->reference(inserts_[i].state->object).peek().get()); it != index.end()) {
+            if (auto it = index.find(rel->reference(inserts_[i].state->object).peek().get());
+                it != index.end()) {
                 parents[i].push_back(it->second);
                 any = true;
             }
@@ -426,9 +428,10 @@ std::vector<std::size_t> ModelSetCore::order_in_waves() {
                 depth[i] = visiting;
                 for (auto p : parents[i]) {
                     if (depth[p] == visiting)
-                        throw FlushError(message("is new and refers, through its self-referencing "
-                                                 "relationships, to new objects that refer back to it: a "
-                                                 "cycle cannot be inserted; set one reference after a flush"));
+                        throw FlushError(
+                            message("is new and refers, through its self-referencing "
+                                    "relationships, to new objects that refer back to it: a "
+                                    "cycle cannot be inserted; set one reference after a flush"));
                     if (depth[p] == unknown) stack.push_back(p);
                 }
                 continue;
@@ -490,17 +493,19 @@ void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t t
             if (!omitted.test(c)) sent.set(c);
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
         std::size_t end = begin + 1;
-        while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape) ++end;
+        while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape)
+            ++end;
         params.clear();
         for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, sent, params);
-        auto result = conn.execute_sql(ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch),
-                                       params.params());
+        auto result = conn.execute_sql(
+            ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch), params.params());
         if (omitted.any()) read_inserted(result, omitted, begin, end);
         begin = end;
     }
 }
 
-std::vector<std::shared_ptr<void>> ModelSetCore::read_returned(Result<>& result, const ColumnMask& returned) const {
+std::vector<std::shared_ptr<void>> ModelSetCore::read_returned(Result<>& result,
+                                                               const ColumnMask& returned) const {
     std::vector<std::shared_ptr<void>> rows;
     std::move(result).each_row([&](const Cursor& row) {
         auto values = ops_.make_probe();
@@ -530,7 +535,8 @@ std::vector<std::size_t> rows_by_key(const ModelOps& ops, const std::vector<std:
 
 /// With a generated key, rows pair with objects by ascending key (write_generated_keys());
 /// with a given one, by key.
-void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end) {
+void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin,
+                                 std::size_t end) {
     const bool generated = ops_.generated_column < ops_.column_count && omitted.test(ops_.generated_column);
     ColumnMask filled;  // the server defaults among the omitted columns
     for (std::size_t c = 0; c < ops_.column_count; ++c)
@@ -543,7 +549,8 @@ void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, st
                          " rows for " + std::to_string(end - begin));
     if (generated) {
         std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
-            return ops_.integer(a.get(), ops_.generated_column) < ops_.integer(b.get(), ops_.generated_column);
+            return ops_.integer(a.get(), ops_.generated_column) <
+                   ops_.integer(b.get(), ops_.generated_column);
         });
         for (std::size_t i = begin; i < end; ++i) {
             auto& w = inserts_[i];
@@ -556,7 +563,8 @@ void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, st
         }
         return;
     }
-    const auto match = rows_by_key(ops_, rows, end - begin, [&](std::size_t i) { return inserts_[begin + i].state->object; });
+    const auto match = rows_by_key(ops_, rows, end - begin,
+                                   [&](std::size_t i) { return inserts_[begin + i].state->object; });
     for (std::size_t i = begin; i < end; ++i) {
         if (match[i - begin] == rows.size())
             throw FlushError(message("was inserted, but INSERT ... RETURNING gave no row with its key"));
@@ -596,10 +604,8 @@ void ModelSetCore::update_all(Connection& conn) {
     const bool many_rows_per_statement = conn.dialect().updates_many_rows_per_statement();
     for (const auto& mask : masks) {
         const auto& group = groups[mask];
-        if (many_rows_per_statement)
-            update_from_values(conn, mask, group);
-        else
-            update_rows(conn, mask, group);
+        if (many_rows_per_statement) update_from_values(conn, mask, group);
+        else update_rows(conn, mask, group);
     }
 }
 
@@ -655,7 +661,8 @@ void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& change
             // RETURNING the onupdate columns with the key that tells whose they are.
             auto values = read_returned(result, returned);
             if (values.size() != rows) throw_stale_data("UPDATE", table().name, rows, values.size());
-            const auto match = rows_by_key(ops_, values, rows, [&](std::size_t i) { return group[begin + i]->state->object; });
+            const auto match = rows_by_key(ops_, values, rows,
+                                           [&](std::size_t i) { return group[begin + i]->state->object; });
             const auto found = static_cast<std::size_t>(
                 std::count_if(match.begin(), match.end(), [&](std::size_t m) { return m < values.size(); }));
             if (found != rows) throw_stale_data("UPDATE", table().name, rows, found);
@@ -681,10 +688,11 @@ void ModelSetCore::flush_deletes(Connection& conn) {
     ParamBuffer params;
     for (const auto* state : deletes_) {
         ops_.bind_key(state->snapshot, params);
-        if (versioned) params.add(Param::of_int(ops_.integer(state->snapshot, ops_.version_column).value_or(0)));
+        if (versioned)
+            params.add(Param::of_int(ops_.integer(state->snapshot, ops_.version_column).value_or(0)));
     }
-    const auto affected = conn.execute_batch(ops_.statements.delete_row(conn.dialect(), ops_), params.params(),
-                                             params.size() / deletes_.size());
+    const auto affected = conn.execute_batch(ops_.statements.delete_row(conn.dialect(), ops_),
+                                             params.params(), params.size() / deletes_.size());
     if (versioned) check_matched("DELETE", affected);
 }
 
@@ -706,7 +714,9 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
         }
-        if (u.returned) ops_.copy_some(state.object, u.returned.get(), ModelStatements::onupdate_columns(ops_, u.changed));
+        if (u.returned)
+            ops_.copy_some(state.object, u.returned.get(),
+                           ModelStatements::onupdate_columns(ops_, u.changed));
         const bool key_changed = !ops_.same_key(state.object, state.snapshot);
         if (key_changed) identity_.erase(state);
         ops_.copy_columns(state.snapshot, state.object);
@@ -737,10 +747,8 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
             if (state.inserted_at_depth >= depth) state.inserted_at_depth = depth - 1;
             if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
             if (depth > 1) continue;
-            if (state.state == ObjectState::deleted)
-                detach(state);
-            else if (state.state == ObjectState::persistent && expire)
-                state.expired = true;
+            if (state.state == ObjectState::deleted) detach(state);
+            else if (state.state == ObjectState::persistent && expire) state.expired = true;
             continue;
         }
         state.delete_requested = false;

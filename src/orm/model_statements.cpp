@@ -11,7 +11,8 @@ namespace alchemy::detail {
 namespace {
 
 /// `"column" = ?` for each key column, then the version column when asked.
-void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_version, std::string_view qualifier = {}) {
+void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_version,
+               std::string_view qualifier = {}) {
     const auto& columns = ops.table().columns;
     auto match = [&](std::size_t c) {
         ast::Node n{ast::Kind::binary, "="};
@@ -26,7 +27,8 @@ void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_ver
 /// SELECT every column FROM the table.
 ast::Select select_every_column(const Table& table) {
     ast::Select s;
-    for (const auto& column : table.columns) s.columns.emplace_back(ast::Kind::column, column.name, table.name);
+    for (const auto& column : table.columns)
+        s.columns.emplace_back(ast::Kind::column, column.name, table.name);
     ast::TableRef from;
     from.name = table.name;
     s.from.push_back(std::move(from));
@@ -35,14 +37,16 @@ ast::Select select_every_column(const Table& table) {
 
 /// The columns of `mask` as RETURNING terms, in column order, named bare or (with a
 /// qualifier, for an UPDATE ... FROM) by table.
-std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask, std::string_view qualifier = {}) {
+std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask,
+                                 std::string_view qualifier = {}) {
     std::vector<ast::Node> out;
     for (std::size_t c = 0; c < ops.column_count; ++c)
         if (mask.test(c)) out.emplace_back(ast::Kind::column, ops.table().columns[c].name, qualifier);
     return out;
 }
 
-std::string render_insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted, std::size_t rows) {
+std::string render_insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
+                          std::size_t rows) {
     const auto& columns = ops.table().columns;
     ast::Insert s;
     s.table = ops.table().name;
@@ -102,8 +106,9 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
     });
 }
 
-std::string_view ModelStatements::select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                                  std::size_t count, std::size_t then_by, bool descending) {
+std::string_view ModelStatements::select_where_in(const Dialect& dialect, const ModelOps& ops,
+                                                  std::size_t column, std::size_t count, std::size_t then_by,
+                                                  bool descending) {
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).select_in[{column, count, then_by, descending}], [&] {
         const auto& table = ops.table();
@@ -116,10 +121,11 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
         s.where.push_back(std::move(in));
         s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[column].name, table.name), {}});
         if (then_by < ops.column_count)
-            s.order_by.push_back(
-                {ast::Node(ast::Kind::column, table.columns[then_by].name, table.name), {.descending = descending}});
+            s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[then_by].name, table.name),
+                                  {.descending = descending}});
         for (auto k : ops.primary_key)
-            if (k != column) s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
+            if (k != column)
+                s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
         return ast::render(dialect, s);
     });
 }
@@ -164,15 +170,16 @@ ColumnMask ModelStatements::returned_by_insert(const ModelOps& ops, const Column
     return out;
 }
 
-std::size_t ModelStatements::insert_batch_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted) {
+std::size_t ModelStatements::insert_batch_rows(const Dialect& dialect, const ModelOps& ops,
+                                               const ColumnMask& omitted) {
     std::size_t columns = 0;
     for (std::size_t c = 0; c < ops.column_count; ++c) columns += omitted.test(c) ? 0 : 1;
     // With every column left to the database there is nothing to batch: DEFAULT VALUES is one row.
     return columns == 0 ? 1 : rows_per_statement(dialect, columns);
 }
 
-std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
-                                         std::size_t rows, std::string& scratch) {
+std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps& ops,
+                                         const ColumnMask& omitted, std::size_t rows, std::string& scratch) {
     const auto full = insert_batch_rows(dialect, ops, omitted);
     if (rows != 1 && rows != full) return scratch = render_insert(dialect, ops, omitted, rows);
     std::lock_guard lock(mutex_);
@@ -194,7 +201,8 @@ ColumnMask ModelStatements::returned_by_update(const ModelOps& ops, const Column
     return out;
 }
 
-std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed) {
+std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps& ops,
+                                         const ColumnMask& changed) {
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).updates[changed], [&] {
         const auto& columns = ops.table().columns;

@@ -10,12 +10,12 @@
 #include <array>
 #include <cstddef>
 #include <map>
-#include <utility>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 
 namespace alchemy::detail {
 
@@ -47,8 +47,7 @@ struct ModelStatements {
     /// render_update_from_values), with the onupdate columns and RETURNING of update();
     /// full chunks are cached, others go into `scratch`.
     std::string_view update_from_values(const Dialect& dialect, const ModelOps& ops,
-                                        const ColumnMask& changed, std::size_t rows,
-                                        std::string& scratch);
+                                        const ColumnMask& changed, std::size_t rows, std::string& scratch);
 
     /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`,
     /// `then_by` [DESC] (unless it is column_count) and the key. Relationship loads pad
@@ -59,13 +58,15 @@ struct ModelStatements {
 
     /// One row of an association table: INSERT INTO t (a, b) VALUES (?, ?), or (`insert`
     /// false) DELETE FROM t WHERE a = ? AND b = ?.
-    std::string_view association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a, std::size_t b,
-                                     bool insert);
+    std::string_view association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a,
+                                     std::size_t b, bool insert);
 
     /// Rows per INSERT statement leaving out `omitted` (sql/detail/batching.hpp's rule).
-    static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted);
+    static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops,
+                                         const ColumnMask& omitted);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.
-    static std::size_t update_chunk_rows(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
+    static std::size_t update_chunk_rows(const Dialect& dialect, const ModelOps& ops,
+                                         const ColumnMask& changed);
 
 private:
     struct Texts {
@@ -75,7 +76,8 @@ private:
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
-        std::map<std::tuple<std::size_t, std::size_t, bool>, std::string> association_rows;  ///< [a, b, insert]
+        std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>
+            association_rows;  ///< [a, b, insert]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect.id()]; }
     /// `text`, rendered by `render` under the lock if it is still empty.

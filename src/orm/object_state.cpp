@@ -9,11 +9,11 @@ namespace alchemy {
 
 std::string_view to_string(ObjectState state) noexcept {
     switch (state) {
-        case ObjectState::transient: return "transient";
-        case ObjectState::pending: return "pending";
-        case ObjectState::persistent: return "persistent";
-        case ObjectState::deleted: return "deleted";
-        case ObjectState::detached: return "detached";
+    case ObjectState::transient: return "transient";
+    case ObjectState::pending: return "pending";
+    case ObjectState::persistent: return "persistent";
+    case ObjectState::deleted: return "deleted";
+    case ObjectState::detached: return "detached";
     }
     return "unknown";
 }

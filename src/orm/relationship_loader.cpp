@@ -23,8 +23,8 @@ struct RowOrder {
 };
 
 /// Runs `SELECT target WHERE column IN (values)` in chunks; appends the session's objects.
-void select_in(SessionCore& session, const ModelOps& target, std::size_t column, std::vector<std::int64_t> values,
-               std::vector<std::shared_ptr<void>>& out, RowOrder order) {
+void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
+               std::vector<std::int64_t> values, std::vector<std::shared_ptr<void>>& out, RowOrder order) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
     constexpr auto sizes = ModelStatements::in_list_sizes;
@@ -33,10 +33,10 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
         const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
         std::vector<Param> params;
         params.reserve(padded);
-        for (std::size_t i = 0; i < padded; ++i) params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
-        const auto sql = target.statements.select_where_in(session.dialect_of(target.model_id), target, column, padded,
-                                                           order.column,
-                                                           order.descending);
+        for (std::size_t i = 0; i < padded; ++i)
+            params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
+        const auto sql = target.statements.select_where_in(session.dialect_of(target.model_id), target,
+                                                           column, padded, order.column, order.descending);
         target.load_rows(session, sql, params, out);
         begin += n;
     }
@@ -58,12 +58,12 @@ std::unordered_map<std::int64_t, std::shared_ptr<void>> targets_by_key(SessionCo
         if (found.contains(key)) continue;
         if (auto [object, state] = targets.find_key(key); object && !state->delete_requested)
             found.emplace(key, std::move(object));
-        else
-            missing.push_back(key);
+        else missing.push_back(key);
     }
     std::vector<std::shared_ptr<void>> loaded;
     if (!missing.empty())
-        select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded, {target_ops.column_count});
+        select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded,
+                  {target_ops.column_count});
     for (auto& object : loaded) found.emplace(key_of(target_ops, object.get()), std::move(object));
     return found;
 }
@@ -92,7 +92,8 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
         keys.push_back(key);
     }
     std::vector<std::shared_ptr<void>> children;
-    select_in(session, target_ops, rel.foreign_key, std::move(keys), children, {rel.order_column, rel.order_descending});
+    select_in(session, target_ops, rel.foreign_key, std::move(keys), children,
+              {rel.order_column, rel.order_descending});
     std::vector<LoadedPair> pairs;
     for (auto& child : children) {
         const auto fk = target_ops.integer(child.get(), rel.foreign_key);
@@ -104,7 +105,8 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
 
 /// Many-to-many: the association rows of the owners (as the session's objects of the
 /// association model), then the targets they name.
-void load_associated(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+void load_associated(SessionCore& session, const RelationshipOps& rel,
+                     std::span<InstanceState* const> owners) {
     const auto& owner_ops = rel.owner();
     const auto& association = rel.association();
     std::unordered_map<std::int64_t, InstanceState*> by_key;
@@ -123,8 +125,10 @@ void load_associated(SessionCore& session, const RelationshipOps& rel, std::span
     std::vector<LoadedPair> pairs;
     for (const auto& row : rows) {
         const auto owner = by_key.find(association.integer(row.get(), rel.foreign_key).value_or(0));
-        const auto target = targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
-        if (owner != by_key.end() && target != targets.end()) pairs.push_back({owner->second, target->second});
+        const auto target =
+            targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
+        if (owner != by_key.end() && target != targets.end())
+            pairs.push_back({owner->second, target->second});
     }
     set_loaded(session, rel, owners, pairs);
 }
@@ -137,8 +141,7 @@ std::vector<InstanceState*> reached(const RelationshipOps& rel, std::span<Instan
         if (auto* state = object ? target_ops.state_of(object) : nullptr) out.push_back(state);
     };
     for (auto* owner : owners) {
-        if (rel.to_one())
-            reach(rel.reference(owner->object).peek());
+        if (rel.to_one()) reach(rel.reference(owner->object).peek());
         else if (rel.kind == RelationshipKind::many_to_many)
             for (const auto& target : rel.associated(owner->object).held()) reach(target);
         else
@@ -153,7 +156,8 @@ std::vector<InstanceState*> reached(const RelationshipOps& rel, std::span<Instan
 std::vector<InstanceState*> unloaded(const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     std::vector<InstanceState*> out;
     for (auto* owner : owners)
-        if (owner->state == ObjectState::persistent && !rel.member(owner->object).loaded()) out.push_back(owner);
+        if (owner->state == ObjectState::persistent && !rel.member(owner->object).loaded())
+            out.push_back(owner);
     return out;
 }
 
@@ -199,15 +203,13 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
     session.remember_group(target_ops, child_states);
 }
 
-void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
+                           std::span<InstanceState* const> owners) {
     if (owners.empty()) return;
     session.autoflush();
-    if (rel.to_one())
-        load_parents(session, rel, owners);
-    else if (rel.kind == RelationshipKind::many_to_many)
-        load_associated(session, rel, owners);
-    else
-        load_children(session, rel, owners);
+    if (rel.to_one()) load_parents(session, rel, owners);
+    else if (rel.kind == RelationshipKind::many_to_many) load_associated(session, rel, owners);
+    else load_children(session, rel, owners);
     // The targets' own lazy(selectin) relationships come with them, as after a query;
     // but not a parent's collection of the children that loaded it: only those children
     // hold that parent, and a collection holding them would leave it held by no one
@@ -217,8 +219,9 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std
 }
 
 bool loads_eagerly(const ModelOps& ops) noexcept {
-    return std::any_of(ops.relationships.begin(), ops.relationships.end(),
-                       [](const RelationshipOps* rel) { return rel->lazy == Lazy::selectin || rel->lazy == Lazy::joined; });
+    return std::any_of(ops.relationships.begin(), ops.relationships.end(), [](const RelationshipOps* rel) {
+        return rel->lazy == Lazy::selectin || rel->lazy == Lazy::joined;
+    });
 }
 
 void load_eager(SessionCore& session, const ModelOps& ops, std::span<InstanceState* const> owners,

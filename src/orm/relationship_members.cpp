@@ -4,17 +4,18 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_ops.hpp"
-#include "alchemy/orm/detail/session_core.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
+#include "alchemy/orm/detail/session_core.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 namespace alchemy::detail {
 namespace {
 
 bool has_identity(const InstanceState& s) noexcept {
-    return s.state == ObjectState::persistent || s.state == ObjectState::deleted || s.state == ObjectState::detached;
+    return s.state == ObjectState::persistent || s.state == ObjectState::deleted ||
+           s.state == ObjectState::detached;
 }
 
 std::shared_ptr<void> owner_object(const RelationshipLink& link) noexcept {
@@ -43,11 +44,12 @@ bool RelationshipMember::load_if_needed() const {
     if (!owner || !has_identity(*owner)) return false;  // a new object: nothing to load
     const auto& rel = *link_.ops;
     if (on_access_ == LoadStrategy::raise || (on_access_ == LoadStrategy::mapping && rel.lazy == Lazy::raise))
-        throw InvalidRequestError(fmt::format(
-            "alchemy: {0}.{1} is not loaded and its loading is raise (sa::raiseload, or lazy(sa::Lazy::raise) "
-            "in the mapping), so it is never loaded on access; load it with the query: "
-            ".options(sa::selectinload<&{0}::{1}>())",
-            rel.owner().model_name, rel.name));
+        throw InvalidRequestError(
+            fmt::format("alchemy: {0}.{1} is not loaded and its loading is raise (sa::raiseload, or "
+                        "lazy(sa::Lazy::raise) "
+                        "in the mapping), so it is never loaded on access; load it with the query: "
+                        ".options(sa::selectinload<&{0}::{1}>())",
+                        rel.owner().model_name, rel.name));
     if (!owner->session)
         throw DetachedInstanceError(fmt::format(
             "alchemy: {0}.{1} is not loaded and the {0} object is detached (its Session was closed, "
@@ -119,7 +121,8 @@ void ToOne::set(std::shared_ptr<void> target) {
     point_at(target, weakly);
     loaded_ = true;
     assigned_ = true;
-    if (rel && link_.owner && link_.owner->session) link_.owner->session->foreign_key_assigned(*link_.owner, *rel, *this);
+    if (rel && link_.owner && link_.owner->session)
+        link_.owner->session->foreign_key_assigned(*link_.owner, *rel, *this);
 }
 
 void ToOne::loaded_with(const std::shared_ptr<void>& target, bool weakly) noexcept {
@@ -218,10 +221,8 @@ void Children::take(const std::shared_ptr<void>& child) {
     // foreign key at the next flush.
     const auto& child_ops = rel->target();
     auto* child_state = child_ops.state_of(child);
-    if (!child_state || child_state->session != session)
-        child_ops.add_object(*session, child);
-    else
-        session->foreign_key_assigned(*child_state, back_rel, back);
+    if (!child_state || child_state->session != session) child_ops.add_object(*session, child);
+    else session->foreign_key_assigned(*child_state, back_rel, back);
 }
 
 /// Removes child `index`; with `clear_back_reference`, its BelongsTo then names no parent.
@@ -236,7 +237,8 @@ void Children::drop(std::size_t index, bool clear_back_reference) {
     back.point_at(nullptr, false);
     back.assigned_ = true;
     auto* child_state = rel->target().state_of(child);
-    if (child_state && child_state->session) child_state->session->foreign_key_assigned(*child_state, back_rel, back);
+    if (child_state && child_state->session)
+        child_state->session->foreign_key_assigned(*child_state, back_rel, back);
 }
 
 void Children::unload(bool owner_alive) noexcept {
@@ -335,7 +337,8 @@ void Associated::loaded_target(const std::shared_ptr<void>& target) {
     if (contains(target.get())) return;
     entries_.push_back({target, {}, target.get()});
     // The other side, loaded before, already holds the owner: settle the pair.
-    if (auto* theirs = reverse(target.get()); theirs && theirs->contains(link_.owner->object)) pair_with(target);
+    if (auto* theirs = reverse(target.get()); theirs && theirs->contains(link_.owner->object))
+        pair_with(target);
 }
 
 void Associated::add(const std::shared_ptr<void>& target) {

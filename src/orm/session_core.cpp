@@ -25,19 +25,19 @@ std::size_t next_model_id() noexcept {
 }
 
 void throw_not_in_session(std::string_view what, std::string_view model) {
-    throw InvalidRequestError(fmt::format(
-        "alchemy: {} needs an object of this Session, and this {} object is not in it (add() it "
-        "first, or use the Session that loaded it)",
-        what, model));
+    throw InvalidRequestError(
+        fmt::format("alchemy: {} needs an object of this Session, and this {} object is not in it (add() it "
+                    "first, or use the Session that loaded it)",
+                    what, model));
 }
 
 void throw_stale_data(std::string_view statement, std::string_view table, std::size_t expected,
                       std::size_t matched) {
-    throw StaleDataError(fmt::format(
-        "alchemy: {} of table \"{}\" expected to match {} row(s) but matched {}: the row was "
-        "deleted, or changed by another transaction since it was loaded (its version column "
-        "moved on); reload it and try again",
-        statement, table, expected, matched));
+    throw StaleDataError(
+        fmt::format("alchemy: {} of table \"{}\" expected to match {} row(s) but matched {}: the row was "
+                    "deleted, or changed by another transaction since it was loaded (its version column "
+                    "moved on); reload it and try again",
+                    statement, table, expected, matched));
 }
 
 SessionCore::SessionCore(Engine engine, SessionOptions options) : options_(std::move(options)) {
@@ -45,17 +45,18 @@ SessionCore::SessionCore(Engine engine, SessionOptions options) : options_(std::
     for (const auto& bind : options_.binds) {
         auto found = std::find_if(databases_.begin(), databases_.end(),
                                   [&](const Database& d) { return d.engine == bind.engine; });
-        if (found == databases_.end()) found = databases_.insert(databases_.end(), {bind.engine, std::nullopt});
+        if (found == databases_.end())
+            found = databases_.insert(databases_.end(), {bind.engine, std::nullopt});
         if (bind.model >= database_of_.size()) database_of_.resize(bind.model + 1, 0);
         database_of_[bind.model] = static_cast<std::size_t>(found - databases_.begin());
     }
     if (options_.twophase)
         for (const auto& database : databases_)
             if (!database.engine.dialect().supports_two_phase_commit())
-                throw ArgumentError(fmt::format(
-                    "alchemy: SessionOptions::twophase needs engines with two-phase commit "
-                    "(PostgreSQL); {} has none",
-                    database.engine.dialect().name()));
+                throw ArgumentError(
+                    fmt::format("alchemy: SessionOptions::twophase needs engines with two-phase commit "
+                                "(PostgreSQL); {} has none",
+                                database.engine.dialect().name()));
     if (options_.read_replica) {
         replica_ = databases_.size();
         databases_.push_back({*options_.read_replica, std::nullopt});
@@ -189,7 +190,8 @@ std::vector<ModelSetCore*> SessionCore::ordered_sets() {
             progress = true;
         }
         if (!progress) {  // a cycle: take the first remaining model as it is
-            auto first = static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
+            auto first =
+                static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
             placed[first] = true;
             ordered.push_back(sets[first]);
         }
@@ -277,7 +279,8 @@ void SessionCore::write_foreign_keys(const ModelSetCore& set) {
             throw FlushError(fmt::format(
                 "alchemy: {0}.{1} names no {2} (it was set to null, removed from its parent's "
                 "collection, or its {2} was deleted), but its column {3} cannot be NULL; give it a parent, "
-                "delete it, or let the parent's relationship delete it: sa::relationship(...).cascade(sa::all | "
+                "delete it, or let the parent's relationship delete it: "
+                "sa::relationship(...).cascade(sa::all | "
                 "sa::delete_orphan)",
                 owner_ops.model_name, w.rel->name, w.rel->target().model_name, column.name));
         const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
@@ -297,8 +300,8 @@ void SessionCore::foreign_key_assigned(InstanceState& owner, const RelationshipO
     if (!target_state || target_state->session != this) target_ops.add_object(*this, target);
 }
 
-void SessionCore::link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
-                               bool linked) {
+void SessionCore::link_changed(InstanceState& owner, const RelationshipOps& rel,
+                               const std::shared_ptr<void>& target, bool linked) {
     links_.push_back({owner.self.lock(), &rel, target, linked});
     const auto& target_ops = rel.target();
     const auto* target_state = target_ops.state_of(target);
@@ -311,10 +314,11 @@ void SessionCore::write_links() {
         const auto& target_ops = l.rel->target();
         const auto& association = l.rel->association();
         auto& conn = write_connection(association.model_id);
-        const auto sql = association.statements.association_row(conn.dialect(), association, l.rel->foreign_key,
-                                                                l.rel->association_target_key, l.linked);
-        const Param params[] = {Param::of_int(owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0)),
-                                Param::of_int(target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0))};
+        const auto sql = association.statements.association_row(
+            conn.dialect(), association, l.rel->foreign_key, l.rel->association_target_key, l.linked);
+        const Param params[] = {
+            Param::of_int(owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0)),
+            Param::of_int(target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0))};
         conn.execute_sql(sql, params);
     }
 }
@@ -323,7 +327,8 @@ void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* c
     if (states.size() < 2 || ops.primary_key.size() != 1) return;
     LoadGroup group;
     group.keys.reserve(states.size());
-    for (auto* state : states) group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
+    for (auto* state : states)
+        group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
     groups_.push_back(std::move(group));
     const auto id = static_cast<std::uint32_t>(groups_.size());
     for (auto* state : states) {
@@ -333,7 +338,8 @@ void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* c
 }
 
 const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {
-    if (state.group_epoch != group_epoch_ || state.load_group == 0 || state.load_group > groups_.size()) return nullptr;
+    if (state.group_epoch != group_epoch_ || state.load_group == 0 || state.load_group > groups_.size())
+        return nullptr;
     return &groups_[state.load_group - 1];
 }
 

@@ -15,19 +15,18 @@ void throw_null_column(std::string_view table, std::string_view column, std::str
                     "");
 }
 
-void throw_unknown_enum_text(std::string_view table, std::string_view column,
-                             std::string_view text) {
-    throw DataError("22P02",
-                    fmt::format("column {}.{} holds '{}', which is not a name of the field's enum",
-                                table, column, text),
-                    "");
+void throw_unknown_enum_text(std::string_view table, std::string_view column, std::string_view text) {
+    throw DataError(
+        "22P02",
+        fmt::format("column {}.{} holds '{}', which is not a name of the field's enum", table, column, text),
+        "");
 }
 
 void throw_unnamed_enum_value(std::string_view table, std::string_view column, long long value) {
-    throw ArgumentError(fmt::format(
-        "alchemy: the value {} for {}.{} is not a named enumerator, so it cannot be stored as "
-        "text",
-        value, table, column));
+    throw ArgumentError(
+        fmt::format("alchemy: the value {} for {}.{} is not a named enumerator, so it cannot be stored as "
+                    "text",
+                    value, table, column));
 }
 
 }  // namespace alchemy::detail

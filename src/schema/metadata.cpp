@@ -24,20 +24,17 @@ void fill_conventional_names(Table& table) {
     for (auto& index : table.indexes)
         if (index.name.empty()) index.name = naming::index(table.name, index.columns);
     for (auto& fk : table.foreign_keys)
-        if (fk.name.empty())
-            fk.name = naming::foreign_key(table.name, fk.columns, fk.referred_table);
+        if (fk.name.empty()) fk.name = naming::foreign_key(table.name, fk.columns, fk.referred_table);
 }
 
-void check_columns_exist(const Table& table, std::string_view what,
-                         std::span<const std::string> columns) {
+void check_columns_exist(const Table& table, std::string_view what, std::span<const std::string> columns) {
     if (columns.empty())
-        throw ArgumentError(
-            fmt::format("alchemy: {} of table '{}' names no columns", what, table.name));
+        throw ArgumentError(fmt::format("alchemy: {} of table '{}' names no columns", what, table.name));
     for (const auto& name : columns)
         if (!table.column(name))
-            throw ArgumentError(fmt::format(
-                "alchemy: {} of table '{}' names column '{}', which table '{}' does not have",
-                what, table.name, name, table.name));
+            throw ArgumentError(
+                fmt::format("alchemy: {} of table '{}' names column '{}', which table '{}' does not have",
+                            what, table.name, name, table.name));
 }
 
 // What can be checked without the other tables; references are checked on create.
@@ -47,23 +44,21 @@ void check_table(const Table& table) {
         throw ArgumentError(fmt::format("alchemy: table '{}' has no columns", table.name));
     for (auto column = table.columns.begin(); column != table.columns.end(); ++column) {
         if (column->name.empty())
-            throw ArgumentError(
-                fmt::format("alchemy: table '{}' has a column without a name", table.name));
+            throw ArgumentError(fmt::format("alchemy: table '{}' has a column without a name", table.name));
         if (std::any_of(table.columns.begin(), column,
                         [&](const Column& c) { return c.name == column->name; }))
-            throw ArgumentError(fmt::format("alchemy: table '{}' has two columns named '{}'",
-                                            table.name, column->name));
+            throw ArgumentError(
+                fmt::format("alchemy: table '{}' has two columns named '{}'", table.name, column->name));
         if (column->autoincrement && column->server_default)
-            throw ArgumentError(fmt::format(
-                "alchemy: column '{}' of table '{}' is autoincrement and also has a server "
-                "default; the database can generate its value only one way",
-                column->name, table.name));
+            throw ArgumentError(
+                fmt::format("alchemy: column '{}' of table '{}' is autoincrement and also has a server "
+                            "default; the database can generate its value only one way",
+                            column->name, table.name));
     }
     if (!table.primary_key.columns.empty())
         check_columns_exist(table, "the primary key", table.primary_key.columns);
     for (const auto& unique : table.unique_constraints)
-        check_columns_exist(table, fmt::format("unique constraint '{}'", unique.name),
-                            unique.columns);
+        check_columns_exist(table, fmt::format("unique constraint '{}'", unique.name), unique.columns);
     for (const auto& index : table.indexes)
         check_columns_exist(table, fmt::format("index '{}'", index.name), index.columns);
     for (const auto& fk : table.foreign_keys) {
@@ -73,15 +68,14 @@ void check_table(const Table& table) {
             throw ArgumentError(fmt::format(
                 "alchemy: {} of table '{}' has {} column(s) but refers to {} column(s) of "
                 "table '{}'; the two lists must match one to one",
-                what, table.name, fk.columns.size(), fk.referred_columns.size(),
-                fk.referred_table));
+                what, table.name, fk.columns.size(), fk.referred_columns.size(), fk.referred_table));
     }
     for (const auto& check : table.check_constraints)
         if (check.name.empty())
-            throw ArgumentError(fmt::format(
-                "alchemy: the check constraint CHECK ({}) of table '{}' has no name; "
-                "name it with naming::check()",
-                check.sql, table.name));
+            throw ArgumentError(
+                fmt::format("alchemy: the check constraint CHECK ({}) of table '{}' has no name; "
+                            "name it with naming::check()",
+                            check.sql, table.name));
 }
 
 void check_references(const MetaData& metadata) {
@@ -89,16 +83,16 @@ void check_references(const MetaData& metadata) {
         for (const auto& fk : table.foreign_keys) {
             const Table* referred = metadata.table(fk.referred_table);
             if (!referred)
-                throw ArgumentError(fmt::format(
-                    "alchemy: foreign key '{}' of table '{}' refers to table '{}', which is "
-                    "not in this MetaData",
-                    fk.name, table.name, fk.referred_table));
+                throw ArgumentError(
+                    fmt::format("alchemy: foreign key '{}' of table '{}' refers to table '{}', which is "
+                                "not in this MetaData",
+                                fk.name, table.name, fk.referred_table));
             for (const auto& column : fk.referred_columns)
                 if (!referred->column(column))
-                    throw ArgumentError(fmt::format(
-                        "alchemy: foreign key '{}' of table '{}' refers to column '{}', which "
-                        "table '{}' does not have",
-                        fk.name, table.name, column, fk.referred_table));
+                    throw ArgumentError(
+                        fmt::format("alchemy: foreign key '{}' of table '{}' refers to column '{}', which "
+                                    "table '{}' does not have",
+                                    fk.name, table.name, column, fk.referred_table));
         }
 }
 
@@ -179,8 +173,7 @@ bool contains(std::span<const Table* const> tables, const Table* table) {
     return std::ranges::find(tables, table) != tables.end();
 }
 
-std::vector<std::string> render_create(const MetaData& metadata,
-                                       const detail::DdlRenderer& renderer,
+std::vector<std::string> render_create(const MetaData& metadata, const detail::DdlRenderer& renderer,
                                        std::span<const Table* const> existing) {
     std::vector<std::pair<const Table*, const ForeignKey*>> added_later;
     if (renderer.can_alter_foreign_keys()) added_later = metadata.cycle_foreign_keys();
@@ -192,16 +185,15 @@ std::vector<std::string> render_create(const MetaData& metadata,
         for (const auto& [owner, fk] : added_later)
             if (owner == table) own_added_later.push_back(fk);
         statements.push_back(renderer.create_table(*table, own_added_later));
-        for (const auto& index : table->indexes)
-            statements.push_back(renderer.create_index(*table, index));
+        for (const auto& index : table->indexes) statements.push_back(renderer.create_index(*table, index));
     }
     for (const auto& [table, fk] : added_later)
         if (!contains(existing, table)) statements.push_back(renderer.add_foreign_key(*table, *fk));
     return statements;
 }
 
-std::vector<std::string> render_drop(const MetaData& metadata,
-                                     const detail::DdlRenderer& renderer, bool if_exists) {
+std::vector<std::string> render_drop(const MetaData& metadata, const detail::DdlRenderer& renderer,
+                                     bool if_exists) {
     std::vector<std::string> statements;
     if (renderer.can_alter_foreign_keys())
         for (const auto& [table, fk] : metadata.cycle_foreign_keys())
@@ -216,9 +208,7 @@ std::vector<std::string> render_drop(const MetaData& metadata,
 
 bool table_exists(Connection& conn, const detail::DdlRenderer& renderer, const std::string& name) {
     const Param table_name = Param::of_text(name);
-    return conn.execute_sql(renderer.has_table_query(), {&table_name, 1})
-        .scalar<std::int64_t>()
-        .has_value();
+    return conn.execute_sql(renderer.has_table_query(), {&table_name, 1}).scalar<std::int64_t>().has_value();
 }
 
 /// Runs what before_drop_all() asked for. A connection whose settings cannot be restored
@@ -242,8 +232,7 @@ MetaData::MetaData(std::vector<Table> tables) {
 
 void MetaData::add(Table table) {
     if (this->table(table.name))
-        throw ArgumentError(
-            fmt::format("alchemy: this MetaData already has a table named '{}'", table.name));
+        throw ArgumentError(fmt::format("alchemy: this MetaData already has a table named '{}'", table.name));
     fill_conventional_names(table);
     check_table(table);
     tables_.push_back(std::move(table));
@@ -273,8 +262,7 @@ std::vector<std::pair<const Table*, const ForeignKey*>> MetaData::cycle_foreign_
             const Table* referred = this->table(fk.referred_table);
             if (!referred || referred == &table) continue;
             const auto referred_position = static_cast<std::size_t>(referred - tables_.data());
-            if (created_at[referred_position] > created_at[position])
-                forward.emplace_back(&table, &fk);
+            if (created_at[referred_position] > created_at[position]) forward.emplace_back(&table, &fk);
         }
     }
     return forward;

@@ -23,12 +23,9 @@ std::uint32_t fnv1a_32(std::string_view text) noexcept {
     return hash;
 }
 
-bool is_utf8_continuation(char c) noexcept {
-    return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u;
-}
+bool is_utf8_continuation(char c) noexcept { return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u; }
 
-std::string join(std::string_view prefix, std::string_view table,
-                 std::span<const std::string> columns) {
+std::string join(std::string_view prefix, std::string_view table, std::span<const std::string> columns) {
     std::string name = fmt::format("{}_{}", prefix, table);
     for (const auto& c : columns) {
         name += '_';

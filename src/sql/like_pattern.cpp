@@ -22,9 +22,10 @@ std::string escape_like(std::string_view text, char escape) {
 void check_like_escape(char escape) {
     const auto byte = static_cast<unsigned char>(escape);
     if (byte == 0 || byte >= 0x80)
-        throw ArgumentError(fmt::format("LIKE escape character 0x{:02X} is not a single ASCII character; "
-                                        "use one such as '\\\\' or '!'",
-                                        byte));
+        throw ArgumentError(
+            fmt::format("LIKE escape character 0x{:02X} is not a single ASCII character; "
+                        "use one such as '\\\\' or '!'",
+                        byte));
 }
 
 void check_like_pattern(std::span<const Param> params, char escape) {

@@ -46,10 +46,8 @@ public:
             out_ += " ON ";
             node(join.on);
         }
-        if (where_true && s.where.empty())
-            out_ += " WHERE true";
-        else
-            conjunction(" WHERE ", s.where);
+        if (where_true && s.where.empty()) out_ += " WHERE true";
+        else conjunction(" WHERE ", s.where);
         if (!s.group_by.empty()) {
             out_ += " GROUP BY ";
             comma_list(s.group_by);
@@ -218,9 +216,8 @@ private:
     /// Operands that are themselves operators get parentheses, so precedence never
     /// depends on the dialect's operator table.
     void grouped(const Node& n) {
-        const bool needs = n.kind == Kind::binary || n.kind == Kind::prefix ||
-                           n.kind == Kind::postfix || n.kind == Kind::between ||
-                           n.kind == Kind::like;
+        const bool needs = n.kind == Kind::binary || n.kind == Kind::prefix || n.kind == Kind::postfix ||
+                           n.kind == Kind::between || n.kind == Kind::like;
         if (needs) out_ += '(';
         node(n);
         if (needs) out_ += ')';
@@ -325,10 +322,8 @@ private:
         out_ += keyword;
         for (std::size_t i = 0; i < terms.size(); ++i) {
             if (i) out_ += " AND ";
-            if (terms.size() > 1)
-                grouped(terms[i]);
-            else
-                node(terms[i]);
+            if (terms.size() > 1) grouped(terms[i]);
+            else node(terms[i]);
         }
     }
 
@@ -363,8 +358,8 @@ private:
     }
 
     [[noreturn]] void unsupported(std::string_view feature) const {
-        throw CompileError(fmt::format("alchemy: the {} dialect does not support {}",
-                                       dialect_.name(), feature));
+        throw CompileError(
+            fmt::format("alchemy: the {} dialect does not support {}", dialect_.name(), feature));
     }
 
     void identifier(std::string_view name) { dialect_.append_identifier(out_, name); }

@@ -56,7 +56,8 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
     update.table = table.name;
     for (std::size_t i = 0; i < set_columns.size(); ++i)
         update.set.push_back({table.columns[set_columns[i]].name, values_column(names[i])});
-    for (const auto& a : set_sql) update.set.push_back({table.columns[a.column].name, ast::Node(ast::Kind::keyword, a.sql)});
+    for (const auto& a : set_sql)
+        update.set.push_back({table.columns[a.column].name, ast::Node(ast::Kind::keyword, a.sql)});
     update.from.push_back(std::move(values));
     for (std::size_t i = 0; i < match_columns.size(); ++i) {
         auto& equal = update.where.emplace_back(ast::Kind::binary, "=");
@@ -64,7 +65,8 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
         equal.children.push_back(values_column(names[set_columns.size() + i]));
     }
     // Qualified: the VALUES list's columns share the statement's namespace.
-    for (auto c : returning) update.returning.emplace_back(ast::Kind::column, table.columns[c].name, table.name);
+    for (auto c : returning)
+        update.returning.emplace_back(ast::Kind::column, table.columns[c].name, table.name);
     return ast::render(dialect, update);
 }
 

@@ -1,5 +1,5 @@
-// expect: alchemy: in sa::col<&Model::mixin, &Mixin::field> the second member must be a field of the mixin the first one holds
-// The second member pointer must belong to the mixin that the first member holds.
+// expect: alchemy: in sa::col<&Model::mixin, &Mixin::field> the second member must be a field of the mixin
+// the first one holds The second member pointer must belong to the mixin that the first member holds.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>

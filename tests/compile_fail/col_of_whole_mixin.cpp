@@ -1,5 +1,5 @@
-// expect: alchemy: this member holds a mixin, not one column; name one of its columns as sa::col<&Model::mixin, &Mixin::field>
-// A mixin member stands for several columns; sa::col names one of them.
+// expect: alchemy: this member holds a mixin, not one column; name one of its columns as
+// sa::col<&Model::mixin, &Mixin::field> A mixin member stands for several columns; sa::col names one of them.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>

@@ -17,7 +17,8 @@ struct Post {
 int main() {
     namespace sa = alchemy;
     const auto& dialect = sa::driver_for(sa::make_url("sqlite://")).dialect();
-    auto posts_of_user = sa::select(sa::col<&app::Post::id>).where(sa::col<&app::Post::user_id> == sa::col<&app::User::id>);
+    auto posts_of_user =
+        sa::select(sa::col<&app::Post::id>).where(sa::col<&app::Post::user_id> == sa::col<&app::User::id>);
     // Inside a statement FROM users, the reference to users is fine.
     (void)sa::select(sa::col<&app::User::name>).where(sa::exists(posts_of_user)).sql(dialect);
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL

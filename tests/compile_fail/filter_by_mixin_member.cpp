@@ -1,5 +1,6 @@
-// expect: alchemy: filter_by() names a member that holds a mixin; filter on one of its columns with filter(sa::col<&T::mixin, &Mixin::field> == value)
-// filter_by() compares one column; a mixin member is several.
+// expect: alchemy: filter_by() names a member that holds a mixin; filter on one of its columns with
+// filter(sa::col<&T::mixin, &Mixin::field> == value) filter_by() compares one column; a mixin member is
+// several.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>
@@ -23,7 +24,8 @@ int main() {
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
     auto q = session.query<app::User>().filter_by<&app::User::stamps>(app::Stamps{});
 #else
-    auto q = session.query<app::User>().filter(sa::col<&app::User::stamps, &app::Stamps::created_at> == sa::null);
+    auto q =
+        session.query<app::User>().filter(sa::col<&app::User::stamps, &app::Stamps::created_at> == sa::null);
 #endif
     static_cast<void>(q);
 }

@@ -1,5 +1,5 @@
-// expect: alchemy: filter_by() names a relationship, which is not a column; filter on its foreign-key column, as filter_by<&Post::user_id>(id)
-// filter_by() compares one column; a relationship member is none.
+// expect: alchemy: filter_by() names a relationship, which is not a column; filter on its foreign-key column,
+// as filter_by<&Post::user_id>(id) filter_by() compares one column; a relationship member is none.
 #include <alchemy/alchemy.hpp>
 
 #include <cstdint>

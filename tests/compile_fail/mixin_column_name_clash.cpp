@@ -1,5 +1,6 @@
-// expect: alchemy: two columns of the model have the same name: a field of a mixin the model embeds repeats a field of the model or of another mixin
-// Mixin fields become columns named after them, so they must not repeat the model's.
+// expect: alchemy: two columns of the model have the same name: a field of a mixin the model embeds repeats a
+// field of the model or of another mixin Mixin fields become columns named after them, so they must not
+// repeat the model's.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>

@@ -25,7 +25,8 @@ template <>
 inline constexpr auto sa::mapping<app::Keyed> = sa::mixin(sa::primary_key(&app::Keyed::key));
 #else
 template <>
-inline constexpr auto sa::mapping<app::Keyed> = sa::mixin(sa::server_default(&app::Keyed::created_at, "CURRENT_TIMESTAMP"));
+inline constexpr auto sa::mapping<app::Keyed> =
+    sa::mixin(sa::server_default(&app::Keyed::created_at, "CURRENT_TIMESTAMP"));
 #endif
 
 int main() { return static_cast<int>(sa::model_info<app::User>::column_count); }

@@ -1,5 +1,6 @@
-// expect: alchemy: an option names a member that holds a mixin (several columns); give options to the mixin's columns in its own sa::mixin(...) mapping
-// A model's mapping cannot give an option to a mixin member: it stands for several columns.
+// expect: alchemy: an option names a member that holds a mixin (several columns); give options to the mixin's
+// columns in its own sa::mixin(...) mapping A model's mapping cannot give an option to a mixin member: it
+// stands for several columns.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>

@@ -1,5 +1,6 @@
-// expect: alchemy: a model cannot have a base class (its fields cannot be reflected); embed the base as a member instead (a mixin: its fields become the model's columns)
-// Common columns cannot come from a base struct: Boost.PFR cannot reflect a class with bases.
+// expect: alchemy: a model cannot have a base class (its fields cannot be reflected); embed the base as a
+// member instead (a mixin: its fields become the model's columns) Common columns cannot come from a base
+// struct: Boost.PFR cannot reflect a class with bases.
 #include <alchemy/alchemy.hpp>
 
 #include <chrono>

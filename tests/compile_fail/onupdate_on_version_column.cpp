@@ -15,8 +15,8 @@ struct Doc {
 
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
 template <>
-inline constexpr auto alchemy::mapping<app::Doc> =
-    alchemy::table(alchemy::version(&app::Doc::version), alchemy::onupdate(&app::Doc::version, "version + 1"));
+inline constexpr auto alchemy::mapping<app::Doc> = alchemy::table(
+    alchemy::version(&app::Doc::version), alchemy::onupdate(&app::Doc::version, "version + 1"));
 #else
 template <>
 inline constexpr auto alchemy::mapping<app::Doc> = alchemy::table(

@@ -1,6 +1,6 @@
-// expect: alchemy: a primary-key column whose std::optional field is left to sa::server_default is not supported
-// The flush pairs the rows an INSERT returns with its objects by key; a key the database
-// makes up in SQL cannot be paired.
+// expect: alchemy: a primary-key column whose std::optional field is left to sa::server_default is not
+// supported The flush pairs the rows an INSERT returns with its objects by key; a key the database makes up
+// in SQL cannot be paired.
 #include <alchemy/alchemy.hpp>
 
 namespace app {
@@ -18,6 +18,4 @@ template <>
 inline constexpr auto alchemy::mapping<app::Token> =
     alchemy::table("tokens", alchemy::server_default(&app::Token::id, "gen_random_uuid()::text"));
 
-int main() {
-    return static_cast<int>(alchemy::model_info<app::Token>::column_count);
-}
+int main() { return static_cast<int>(alchemy::model_info<app::Token>::column_count); }

@@ -13,7 +13,9 @@ int main() {
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
     auto q = alchemy::update<app::User>().values(std::string("x")).where(alchemy::col<&app::User::id> == 1);
 #else
-    auto q = alchemy::update<app::User>().values(alchemy::col<&app::User::name> = "x").where(alchemy::col<&app::User::id> == 1);
+    auto q = alchemy::update<app::User>()
+                 .values(alchemy::col<&app::User::name> = "x")
+                 .where(alchemy::col<&app::User::id> == 1);
 #endif
     (void)q;
 }

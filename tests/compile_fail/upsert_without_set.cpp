@@ -16,7 +16,8 @@ inline constexpr auto alchemy::mapping<app::Tag> = alchemy::table("tags", alchem
 int main() {
     namespace sa = alchemy;
     const auto& dialect = sa::driver_for(sa::make_url("sqlite://")).dialect();
-    auto upsert = sa::insert<app::Tag>().values(app::Tag{.name = "x"}).on_conflict_do_update(sa::col<&app::Tag::name>);
+    auto upsert =
+        sa::insert<app::Tag>().values(app::Tag{.name = "x"}).on_conflict_do_update(sa::col<&app::Tag::name>);
 #ifndef ALCHEMY_COMPILE_FAIL_CONTROL
     (void)upsert.sql(dialect);
 #else

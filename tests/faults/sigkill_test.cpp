@@ -148,9 +148,9 @@ TEST_CASE("a client killed with SIGKILL mid-transaction leaves nothing behind an
     }
     const auto writable_ms = std::chrono::duration<double, std::milli>(Clock::now() - killed).count();
     WARN("fault figures: SIGKILL " << (mode == "flush" ? "inside a flush" : "mid-transaction") << ", "
-                                   << database.label << ": " << doomed_left << " rows of " << fault::doomed_rows
-                                   << " left, table written " << static_cast<long>(writable_ms)
-                                   << " ms after the kill");
+                                   << database.label << ": " << doomed_left << " rows of "
+                                   << fault::doomed_rows << " left, table written "
+                                   << static_cast<long>(writable_ms) << " ms after the kill");
 
     auto conn = engine.connect();
     CHECK(count(conn) == fault::committed_rows + 1);

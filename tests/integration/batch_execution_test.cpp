@@ -10,9 +10,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <chrono>
 #include <limits>
 #include <optional>
 #include <string>
@@ -74,9 +74,7 @@ std::string placeholders(const sa::Connection& conn, int first, int count) {
     return out;
 }
 
-std::string placeholder(const sa::Connection& conn, int index) {
-    return placeholders(conn, index, 1);
-}
+std::string placeholder(const sa::Connection& conn, int index) { return placeholders(conn, index, 1); }
 
 std::int64_t scalar_int(sa::Connection& conn, std::string_view sql) {
     auto& cursor = conn.driver_connection().execute(sql, {});
@@ -108,8 +106,7 @@ void check_column(const sa::Cursor& cursor, int column, const sa::Param& expecte
     case sa::ParamType::text: CHECK(cursor.read_text(column) == expected.bytes); break;
     case sa::ParamType::blob: {
         const auto blob = cursor.read_blob(column);
-        CHECK(std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()) ==
-              expected.bytes);
+        CHECK(std::string_view(reinterpret_cast<const char*>(blob.data()), blob.size()) == expected.bytes);
         break;
     }
     case sa::ParamType::timestamp: CHECK(cursor.read_timestamp(column) == expected.integer); break;
@@ -142,12 +139,9 @@ TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each r
     for (std::int64_t i = 0; i < rows; ++i) {
         params.push_back(sa::Param::of_int(i + 1));
         // NULL, int4 and int8 quantities mixed: PostgreSQL re-prepares mid-batch.
-        if (i % 10 == 0)
-            params.push_back(sa::Param::null());
-        else if (i >= 600 && i < 610)
-            params.push_back(sa::Param::of_int(5'000'000'000 + i));
-        else
-            params.push_back(sa::Param::of_int(i));
+        if (i % 10 == 0) params.push_back(sa::Param::null());
+        else if (i >= 600 && i < 610) params.push_back(sa::Param::of_int(5'000'000'000 + i));
+        else params.push_back(sa::Param::of_int(i));
         params.push_back(sa::Param::of_text(names[static_cast<std::size_t>(i)]));
     }
     const auto inserted = conn.execute_batch(
@@ -165,9 +159,8 @@ TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each r
         params.push_back(sa::Param::of_int(-i));
         params.push_back(sa::Param::of_int(i % 2 ? i + 1 : i + 100'000));
     }
-    const auto updated = conn.execute_batch("UPDATE items SET qty = " + placeholder(conn, 1) +
-                                                " WHERE id = " + placeholder(conn, 2),
-                                            params, 2);
+    const auto updated = conn.execute_batch(
+        "UPDATE items SET qty = " + placeholder(conn, 1) + " WHERE id = " + placeholder(conn, 2), params, 2);
     REQUIRE(updated.size() == rows);
     for (std::size_t i = 0; i < updated.size(); ++i) {
         INFO("row " << i);
@@ -182,18 +175,16 @@ TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each r
         params.push_back(sa::Param::of_int(low));
         params.push_back(sa::Param::of_int(low + 10));
     }
-    const auto deleted = conn.execute_batch("DELETE FROM items WHERE id > " +
-                                                placeholder(conn, 1) + " AND id <= " +
-                                                placeholder(conn, 2),
-                                            params, 2);
+    const auto deleted = conn.execute_batch(
+        "DELETE FROM items WHERE id > " + placeholder(conn, 1) + " AND id <= " + placeholder(conn, 2), params,
+        2);
     CHECK(deleted == std::vector<std::int64_t>{10, 10, 0});
     CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows - 20);
 
     // RETURNING rows are discarded; the counts remain.
     params = {sa::Param::of_int(2000), sa::Param::of_int(2001)};
-    const auto returned = conn.execute_batch("INSERT INTO items (id) VALUES (" +
-                                                 placeholder(conn, 1) + ") RETURNING id",
-                                             params, 1);
+    const auto returned = conn.execute_batch(
+        "INSERT INTO items (id) VALUES (" + placeholder(conn, 1) + ") RETURNING id", params, 1);
     CHECK(returned == std::vector<std::int64_t>{1, 1});
     conn.commit();
     CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows - 18);
@@ -260,9 +251,8 @@ TEST_CASE("execute_batch and copy_rows echo the SQL once, never every row") {
     create_items(engine);
     capture.lines.clear();
     auto conn = engine.connect();
-    const std::array params{sa::Param::of_int(1), sa::Param::of_text("a"),
-                            sa::Param::of_int(2), sa::Param::of_text("b"),
-                            sa::Param::of_int(3), sa::Param::of_text("c")};
+    const std::array params{sa::Param::of_int(1),    sa::Param::of_text("a"), sa::Param::of_int(2),
+                            sa::Param::of_text("b"), sa::Param::of_int(3),    sa::Param::of_text("c")};
     const auto sql = "INSERT INTO items (id, name) VALUES (" + placeholders(conn, 1, 2) + ")";
     conn.execute_batch(sql, params, 2);
     const std::array<std::string_view, 2> columns{"id", "name"};
@@ -286,8 +276,7 @@ TEST_CASE("batches whose parameters are not whole rows are refused before anythi
     auto conn = engine.connect();
     const std::array five{sa::Param::of_int(1), sa::Param::of_int(2), sa::Param::of_int(3),
                           sa::Param::of_int(4), sa::Param::of_int(5)};
-    const auto sql = "UPDATE items SET qty = " + placeholder(conn, 1) + " WHERE id = " +
-                     placeholder(conn, 2);
+    const auto sql = "UPDATE items SET qty = " + placeholder(conn, 1) + " WHERE id = " + placeholder(conn, 2);
     REQUIRE_THROWS_MATCHES(conn.execute_batch(sql, five, 2), sa::ArgumentError,
                            sa::test::MessageContains("not a whole number of rows of 2"));
     REQUIRE_THROWS_AS(conn.execute_batch(sql, five, 0), sa::ArgumentError);
@@ -298,10 +287,8 @@ TEST_CASE("batches whose parameters are not whole rows are refused before anythi
 
     // The driver layer checks the same, and the room for the counts too.
     std::array<std::int64_t, 1> counts{};
-    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, five, 2, counts),
-                      sa::ArgumentError);
-    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, std::span(five).first(4), 2,
-                                                             counts),
+    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, five, 2, counts), sa::ArgumentError);
+    REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, std::span(five).first(4), 2, counts),
                       sa::ArgumentError);
 
     // Empty batches are fine and do nothing.
@@ -327,31 +314,27 @@ TEST_CASE("copy_rows loads every supported type, NULLs and extremes included") {
                   "amount TEXT)");
         conn.commit();
     }
-    const std::array<std::string_view, 14> columns{"id",    "small",  "medium",  "big",
-                                                   "flag",  "ratio",  "single",  "label",
-                                                   "code",  "payload", "happened", "wall",
-                                                   "day",   "amount"};
+    const std::array<std::string_view, 14> columns{"id",       "small",  "medium", "big",   "flag",
+                                                   "ratio",    "single", "label",  "code",  "payload",
+                                                   "happened", "wall",   "day",    "amount"};
     using limits16 = std::numeric_limits<std::int16_t>;
     using limits32 = std::numeric_limits<std::int32_t>;
     using limits64 = std::numeric_limits<std::int64_t>;
     const std::array<std::int64_t, 4> smalls{limits16::min(), limits16::max(), 0, -1};
     const std::array<std::int64_t, 4> mediums{limits32::min(), limits32::max(), 0, 7};
     const std::array<std::int64_t, 4> bigs{limits64::min(), limits64::max(), 0, -42};
-    const std::array<double, 6> ratios{-1.7976931348623157e308, 2.2250738585072014e-308, 0.1,
-                                       -0.0, 3.141592653589793, 1e300};
+    const std::array<double, 6> ratios{
+        -1.7976931348623157e308, 2.2250738585072014e-308, 0.1, -0.0, 3.141592653589793, 1e300};
     // Values a float holds exactly, so reading them back as double compares equal.
-    const std::array<double, 4> singles{1.5, -3.25, 3.4028234663852886e38,
-                                        1.1754943508222875e-38};
-    const std::array<std::string, 5> labels{"", "plain", "ünïcödé ✓ 中文",
-                                            "it's \"quoted\" \\ back\nslash",
+    const std::array<double, 4> singles{1.5, -3.25, 3.4028234663852886e38, 1.1754943508222875e-38};
+    const std::array<std::string, 5> labels{"", "plain", "ünïcödé ✓ 中文", "it's \"quoted\" \\ back\nslash",
                                             std::string(5000, 'x')};
     std::string big_blob(70'000, '\0');  // larger than one 64 KiB COPY chunk
     for (std::size_t i = 0; i < big_blob.size(); ++i) big_blob[i] = static_cast<char>(i * 7);
-    const std::array<std::string, 4> blobs{std::string("\0\xff\0a", 4), "", big_blob,
-                                           std::string(1, '\0')};
+    const std::array<std::string, 4> blobs{std::string("\0\xff\0a", 4), "", big_blob, std::string(1, '\0')};
     // Microseconds from 1970: before it, at it, just before it, and the ends of 1-9999.
-    const std::array<std::int64_t, 5> times{-2'208'988'800'000'000, 0, -1,
-                                            -62'135'596'800'000'000, 253'402'300'799'999'999};
+    const std::array<std::int64_t, 5> times{-2'208'988'800'000'000, 0, -1, -62'135'596'800'000'000,
+                                            253'402'300'799'999'999};
     const std::array<std::int64_t, 4> days{-719'162, -1, 0, 2'932'896};
     const std::array<std::string, 5> amounts{"0", "-12.50", "123456789012345678901234567890.123456789",
                                              "0.0001", "99999999"};
@@ -382,8 +365,8 @@ TEST_CASE("copy_rows loads every supported type, NULLs and extremes included") {
         params.push_back(value(sa::Param::of_text(pick(labels, i))));
         params.push_back(value(sa::Param::of_text(codes[i])));
         const auto& blob = pick(blobs, i);
-        params.push_back(value(sa::Param::of_blob(
-            {reinterpret_cast<const std::byte*>(blob.data()), blob.size()})));
+        params.push_back(
+            value(sa::Param::of_blob({reinterpret_cast<const std::byte*>(blob.data()), blob.size()})));
         params.push_back(value(sa::Param::of_timestamp(pick(times, i))));
         params.push_back(value(sa::Param::of_timestamp(pick(times, i + 1))));
         params.push_back(value(sa::Param::of_date(pick(days, i))));
@@ -396,8 +379,7 @@ TEST_CASE("copy_rows loads every supported type, NULLs and extremes included") {
     conn.commit();
 
     std::string select = "SELECT ";
-    for (std::size_t c = 0; c < columns.size(); ++c)
-        select += (c ? ", " : "") + std::string(columns[c]);
+    for (std::size_t c = 0; c < columns.size(); ++c) select += (c ? ", " : "") + std::string(columns[c]);
     select += " FROM samples ORDER BY id";
     auto& cursor = conn.driver_connection().execute(select, {});
     std::size_t row = 0;
@@ -487,11 +469,10 @@ TEST_CASE("copy_rows on PostgreSQL encodes uuid, jsonb and numeric, and names re
         cursor.close();
 
         const auto refused = [&](sa::Param value, std::string_view column) {
-            std::array<sa::Param, 6> row{sa::Param::of_int(9), sa::Param::null(),
-                                         sa::Param::null(), sa::Param::null(),
-                                         sa::Param::null(), sa::Param::null()};
-            const auto at = static_cast<std::size_t>(
-                std::find(columns.begin(), columns.end(), column) - columns.begin());
+            std::array<sa::Param, 6> row{sa::Param::of_int(9), sa::Param::null(), sa::Param::null(),
+                                         sa::Param::null(),    sa::Param::null(), sa::Param::null()};
+            const auto at =
+                static_cast<std::size_t>(std::find(columns.begin(), columns.end(), column) - columns.begin());
             row[at] = value;
             try {
                 conn.copy_rows("extras", columns, row);
@@ -528,8 +509,7 @@ TEST_CASE("a PostgreSQL connection lost during a batch or a COPY is invalidated"
         const auto sql = "INSERT INTO items (id) VALUES (" + placeholder(conn, 1) + ")";
         // Once through first, so the statement (or the column types) are cached and the
         // failure meets the pipeline (or the COPY) itself.
-        batch ? void(conn.execute_batch(sql, params, 1))
-              : void(conn.copy_rows("items", columns, params));
+        batch ? void(conn.execute_batch(sql, params, 1)) : void(conn.copy_rows("items", columns, params));
         conn.rollback();
         const auto pid = scalar_int(conn, "SELECT pg_backend_pid()");  // begins a transaction
         {
@@ -540,8 +520,7 @@ TEST_CASE("a PostgreSQL connection lost during a batch or a COPY is invalidated"
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         try {
-            batch ? void(conn.execute_batch(sql, params, 1))
-                  : void(conn.copy_rows("items", columns, params));
+            batch ? void(conn.execute_batch(sql, params, 1)) : void(conn.copy_rows("items", columns, params));
             FAIL("a batch on a terminated backend succeeded");
         } catch (const sa::DatabaseError& e) {
             CHECK(e.connection_invalidated());
@@ -557,7 +536,8 @@ namespace {
 bulk::Record make_record(std::int64_t i) {
     using namespace std::chrono;
     bulk::Record r;
-    r.name = i % 4 == 0 ? "it's \"quoted\" \\ back\nslash " + std::to_string(i) : "record " + std::to_string(i);
+    r.name =
+        i % 4 == 0 ? "it's \"quoted\" \\ back\nslash " + std::to_string(i) : "record " + std::to_string(i);
     if (i % 3) r.note = i % 5 ? "note ✓ " + std::to_string(i) : std::string();
     if (i % 7) r.payload = {std::byte{0}, static_cast<std::byte>(i % 256), std::byte{0xff}};
     r.at = sys_time<microseconds>(microseconds(1'700'000'000'123'456 + i * 1'000'001));
@@ -581,8 +561,8 @@ bulk::Wide make_wide(std::int64_t i) {
 
 /// The statements `lines` echoed that begin with `prefix`.
 std::size_t echoed(const std::vector<std::string>& lines, std::string_view prefix) {
-    return static_cast<std::size_t>(std::count_if(lines.begin(), lines.end(),
-                                                  [&](const auto& line) { return line.starts_with(prefix); }));
+    return static_cast<std::size_t>(std::count_if(
+        lines.begin(), lines.end(), [&](const auto& line) { return line.starts_with(prefix); }));
 }
 
 }  // namespace
@@ -626,7 +606,8 @@ TEST_CASE("rows wider than a full batch allows go out in as many statements as t
     const auto statements = (rows + per_statement - 1) / per_statement;
     capture.lines.clear();
     if (core) {
-        CHECK(conn.execute(sa::insert<bulk::Wide>().values(wide)).rowcount() == static_cast<std::int64_t>(rows));
+        CHECK(conn.execute(sa::insert<bulk::Wide>().values(wide)).rowcount() ==
+              static_cast<std::int64_t>(rows));
         CHECK(echoed(capture.lines, "INSERT INTO") == statements);
     } else {
         CHECK(sa::bulk_insert(conn, wide) == static_cast<std::int64_t>(rows));

@@ -57,49 +57,52 @@ TEST_CASE("thirty-three session operations on two models run on both backends") 
     constexpr auto email = sa::col<&Order::email>;
 
     for (int i = 0; i < 20; ++i)
-        session.add(Order{.customer = "c" + std::to_string(i % 5), .status = i % 2 ? "open" : "closed",
-                          .quantity = i, .price = i * 1.5});                                       // 1
-    session.commit();                                                                               // 2
+        session.add(Order{.customer = "c" + std::to_string(i % 5),
+                          .status = i % 2 ? "open" : "closed",
+                          .quantity = i,
+                          .price = i * 1.5});  // 1
+    session.commit();                          // 2
     auto orders = session.query<Order>();
-    CHECK(orders.count() == 20);                                                                    // 3
-    CHECK(orders.filter(status == "open").count() == 10);                                           // 4
-    CHECK(orders.filter(quantity > 15).order_by(quantity.desc()).first()->quantity == 19);          // 5
-    CHECK(orders.filter_by<&Order::customer>("c1").all().size() == 4);                              // 6
-    CHECK(orders.filter(price.between(3.0, 6.0)).count() == 3);                                     // 7
-    CHECK(orders.filter(email.is_null()).count() == 20);                                            // 8
-    CHECK(orders.filter(customer.in_("c1", "c2")).count() == 8);                                   // 9
-    CHECK(orders.filter(customer.like("c%")).limit(5).all().size() == 5);                           // 10
-    CHECK(orders.order_by(customer, quantity).offset(2).limit(3).all().size() == 3);                // 11
-    CHECK(orders.filter(status == "open" && quantity < 5).count() == 2);                            // 12
-    CHECK(orders.filter(status == "closed" || quantity == 1).count() == 11);                        // 13
-    CHECK(orders.filter(!(status == "open")).count() == 10);                                        // 14
-    CHECK(orders.exists());                                                                         // 15
-    auto first = orders.order_by(sa::col<&Order::id>.desc()).first();                               // 16
+    CHECK(orders.count() == 20);                                                            // 3
+    CHECK(orders.filter(status == "open").count() == 10);                                   // 4
+    CHECK(orders.filter(quantity > 15).order_by(quantity.desc()).first()->quantity == 19);  // 5
+    CHECK(orders.filter_by<&Order::customer>("c1").all().size() == 4);                      // 6
+    CHECK(orders.filter(price.between(3.0, 6.0)).count() == 3);                             // 7
+    CHECK(orders.filter(email.is_null()).count() == 20);                                    // 8
+    CHECK(orders.filter(customer.in_("c1", "c2")).count() == 8);                            // 9
+    CHECK(orders.filter(customer.like("c%")).limit(5).all().size() == 5);                   // 10
+    CHECK(orders.order_by(customer, quantity).offset(2).limit(3).all().size() == 3);        // 11
+    CHECK(orders.filter(status == "open" && quantity < 5).count() == 2);                    // 12
+    CHECK(orders.filter(status == "closed" || quantity == 1).count() == 11);                // 13
+    CHECK(orders.filter(!(status == "open")).count() == 10);                                // 14
+    CHECK(orders.exists());                                                                 // 15
+    auto first = orders.order_by(sa::col<&Order::id>.desc()).first();                       // 16
     REQUIRE(first);
-    CHECK(session.get<Order>(first->id) == first);                                                  // 17
-    first->email = "first@example.com";                                                             // 18
-    CHECK(session.is_modified(first));                                                              // 19
-    session.flush();                                                                                // 20
-    CHECK(orders.filter(email == "first@example.com").one() == first);                 // 21
-    CHECK(orders.filter(quantity >= 18).update(sa::col<&Order::archived> = true) == 2);             // 22
-    CHECK(orders.filter(sa::col<&Order::archived> == true).count() == 2);                           // 23
-    CHECK(orders.filter(quantity == 0).delete_() == 1);                                             // 24
-    auto second = orders.filter(quantity == 1).one_or_none();                                       // 25
+    CHECK(session.get<Order>(first->id) == first);                                       // 17
+    first->email = "first@example.com";                                                  // 18
+    CHECK(session.is_modified(first));                                                   // 19
+    session.flush();                                                                     // 20
+    CHECK(orders.filter(email == "first@example.com").one() == first);                   // 21
+    CHECK(orders.filter(quantity >= 18).update(sa::col<&Order::archived> = true) == 2);  // 22
+    CHECK(orders.filter(sa::col<&Order::archived> == true).count() == 2);                // 23
+    CHECK(orders.filter(quantity == 0).delete_() == 1);                                  // 24
+    auto second = orders.filter(quantity == 1).one_or_none();                            // 25
     REQUIRE(second);
-    session.delete_(second);                                                                        // 26
-    session.commit();                                                                               // 27
-    CHECK(session.scalars(sa::select<Order>().where(quantity < 5)).all().size() == 3);             // 28
-    auto merged = session.merge(Order{.id = first->id, .customer = "merged", .status = "open"});    // 29
+    session.delete_(second);                                                                      // 26
+    session.commit();                                                                             // 27
+    CHECK(session.scalars(sa::select<Order>().where(quantity < 5)).all().size() == 3);            // 28
+    auto merged = session.merge(Order{.id = first->id, .customer = "merged", .status = "open"});  // 29
     CHECK(merged == first);
-    session.rollback();                                                                             // 30
+    session.rollback();  // 30
     CHECK(session.query<Order>().count() == 18);
     const auto carrier = sa::col<&Shipment::carrier>;
-    session.add(Shipment{.order_id = first->id, .carrier = "post"});                                // 31
+    session.add(Shipment{.order_id = first->id, .carrier = "post"});  // 31
     session.commit();
-    CHECK(session.query<Shipment>().filter(carrier == "post").count() == 1);                        // 32
-    const auto rows = session.execute(sa::select(customer, carrier)
-                                          .join<Shipment>(sa::col<&Shipment::order_id> == sa::col<&Order::id>))
+    CHECK(session.query<Shipment>().filter(carrier == "post").count() == 1);  // 32
+    const auto rows = session
+                          .execute(sa::select(customer, carrier)
+                                       .join<Shipment>(sa::col<&Shipment::order_id> == sa::col<&Order::id>))
                           .all();
-    REQUIRE(rows.size() == 1);                                                                      // 33
+    REQUIRE(rows.size() == 1);  // 33
     CHECK(rows[0] == std::tuple{std::string("c4"), std::string("post")});
 }

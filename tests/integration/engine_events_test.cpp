@@ -23,7 +23,8 @@ using sa::test::MessageContains;
 namespace {
 
 std::string show(sa::Connection& conn, const sa::test::Backend& backend, std::string_view setting) {
-    const auto sql = backend.is_sqlite() ? fmt::format("PRAGMA {}", setting) : fmt::format("SHOW {}", setting);
+    const auto sql =
+        backend.is_sqlite() ? fmt::format("PRAGMA {}", setting) : fmt::format("SHOW {}", setting);
     return conn.execute(sa::text(sql).columns<std::string>()).scalar_one();
 }
 
@@ -179,7 +180,8 @@ TEST_CASE("before_cursor_execute sees each statement and its parameters") {
         });
     auto conn = engine.connect();
     conn.execute_script("CREATE TABLE events_seen (id INTEGER PRIMARY KEY, name TEXT)");
-    conn.execute(sa::text("INSERT INTO events_seen (id, name) VALUES (:id, :name)").bind("id", 1).bind("name", "ann"));
+    conn.execute(
+        sa::text("INSERT INTO events_seen (id, name) VALUES (:id, :name)").bind("id", 1).bind("name", "ann"));
     const std::vector<sa::Param> rows{sa::Param::of_int(2), sa::Param::of_int(3)};
     conn.execute_batch(backend.is_sqlite() ? "INSERT INTO events_seen (id) VALUES (?)"
                                            : "INSERT INTO events_seen (id) VALUES ($1)",

@@ -48,16 +48,16 @@ TEST_CASE("constraint violations and syntax errors map to the same classes on bo
     CHECK_FALSE(unique.message().empty());
     CHECK_THAT(unique.what(), Catch::Matchers::Contains(dup));
 
-    auto fk = expect_error<sa::ForeignKeyViolation>(
-        conn, "INSERT INTO children (id, parent_id) VALUES (1, 99)");
+    auto fk =
+        expect_error<sa::ForeignKeyViolation>(conn, "INSERT INTO children (id, parent_id) VALUES (1, 99)");
     CHECK(fk.sqlstate() == "23503");
 
-    auto not_null = expect_error<sa::NotNullViolation>(
-        conn, "INSERT INTO parents (id, name) VALUES (3, NULL)");
+    auto not_null =
+        expect_error<sa::NotNullViolation>(conn, "INSERT INTO parents (id, name) VALUES (3, NULL)");
     CHECK(not_null.sqlstate() == "23502");
 
-    auto check = expect_error<sa::CheckViolation>(
-        conn, "INSERT INTO children (id, parent_id, age) VALUES (1, 1, -1)");
+    auto check =
+        expect_error<sa::CheckViolation>(conn, "INSERT INTO children (id, parent_id, age) VALUES (1, 1, -1)");
     CHECK(check.sqlstate() == "23514");
 
     auto syntax = expect_error<sa::ProgrammingError>(conn, "SELEKT 1");

@@ -59,7 +59,8 @@ inline constexpr auto sa::mapping<hostile::Person> = sa::table("hv_people");
 template <>
 inline constexpr auto sa::mapping<hostile::Victim> = sa::table("users");
 template <>
-inline constexpr auto sa::mapping<hostile::Keyed> = sa::table("hv_keyed", sa::primary_key(&hostile::Keyed::key));
+inline constexpr auto sa::mapping<hostile::Keyed> =
+    sa::table("hv_keyed", sa::primary_key(&hostile::Keyed::key));
 template <>
 inline constexpr auto sa::mapping<hostile::Coded> = sa::table("hv_coded", sa::index(&hostile::Coded::code));
 
@@ -165,7 +166,8 @@ TEST_CASE("hostile strings round-trip unchanged as inserted values", "[sql]") {
     SECTION("inserted one object per statement") {
         for (const auto& v : values) {
             const auto new_id =
-                conn.execute(sa::insert<Person>().values(Person{.name = v, .note = v}).returning(id)).scalar_one();
+                conn.execute(sa::insert<Person>().values(Person{.name = v, .note = v}).returning(id))
+                    .scalar_one();
             const auto row = conn.execute(sa::select(name, note).where(id == new_id)).one();
             CHECK(std::get<0>(row) == v);
             CHECK(std::get<1>(row) == v);
@@ -203,7 +205,8 @@ TEST_CASE("a hostile string as a WHERE value matches exactly the row that holds 
         CHECK(conn.execute(sa::select(id).where(name == v)).all() == std::vector{ids[i]});
         CHECK(conn.execute(sa::select(id).where(note == v && name == v)).all() == std::vector{ids[i]});
         CHECK(conn.execute(sa::select(id).where(name != v)).all().size() == values.size() - 1);
-        CHECK(conn.execute(sa::select(id).where(name.not_in(std::vector{v}))).all().size() == values.size() - 1);
+        CHECK(conn.execute(sa::select(id).where(name.not_in(std::vector{v}))).all().size() ==
+              values.size() - 1);
         // text() binds the same way.
         CHECK(conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v AND note = :v")
                                .bind("v", v)
@@ -267,8 +270,8 @@ TEST_CASE("percent and underscore in a LIKE pattern are wildcards, backslash esc
     // A backslash in the pattern escapes the next character on both backends: alchemy
     // always sends ESCAPE '\' (bound), which is PostgreSQL's default and which SQLite
     // would otherwise lack.
-    CHECK(matching("%\\%") == names_t{"100%"});                // \% is a literal %
-    CHECK(matching("a\\_b") == names_t{"a_b"});                // \_ is a literal _
+    CHECK(matching("%\\%") == names_t{"100%"});                  // \% is a literal %
+    CHECK(matching("a\\_b") == names_t{"a_b"});                  // \_ is a literal _
     CHECK(matching("back\\\\slash") == names_t{"back\\slash"});  // \\ is one backslash
     CHECK(matching("b\\ack%") == names_t{"back\\\\slash", "back\\slash", "backslash"});  // \a: a literal a
     check_tables_intact(conn, static_cast<std::int64_t>(names.size()));
@@ -280,15 +283,15 @@ TEST_CASE("a hostile string as an UPDATE SET value is stored unchanged", "[sql]"
     auto conn = engine.connect();
     create_tables(engine, conn);
     const auto& values = hostile_strings();
-    const auto target = conn.execute(sa::insert<Person>().values(Person{.name = "plain"}).returning(id)).scalar_one();
+    const auto target =
+        conn.execute(sa::insert<Person>().values(Person{.name = "plain"}).returning(id)).scalar_one();
     conn.execute(sa::insert<Person>().values(Person{.name = "bystander", .note = "untouched"}));
 
     for (const auto& v : values) {
-        const auto returned = conn.execute(sa::update<Person>()
-                                               .values(name = v, note = v)
-                                               .where(id == target)
-                                               .returning(name, note))
-                                  .all();
+        const auto returned =
+            conn.execute(
+                    sa::update<Person>().values(name = v, note = v).where(id == target).returning(name, note))
+                .all();
         REQUIRE(returned.size() == 1);
         CHECK(std::get<0>(returned[0]) == v);
         CHECK(std::get<1>(returned[0]) == v);
@@ -348,8 +351,9 @@ TEST_CASE("the SQL text never holds a bound value: two hostile values render ide
              sa::delete_<Person>().where(name == b).returning(id).sql(*d));
         same(sa::insert<Person>().values(Person{.name = a, .note = a}).sql(*d),
              sa::insert<Person>().values(Person{.name = b, .note = b}).sql(*d));
-        same(sa::insert<Person>().values(std::vector{Person{.id = 7, .name = a}}).returning(id, name).sql(*d),
-             sa::insert<Person>().values(std::vector{Person{.id = 8, .name = b}}).returning(id, name).sql(*d));
+        same(
+            sa::insert<Person>().values(std::vector{Person{.id = 7, .name = a}}).returning(id, name).sql(*d),
+            sa::insert<Person>().values(std::vector{Person{.id = 8, .name = b}}).returning(id, name).sql(*d));
         same(sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", a).sql(*d),
              sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", b).sql(*d));
         for (const auto& v : values) {
@@ -361,8 +365,9 @@ TEST_CASE("the SQL text never holds a bound value: two hostile values render ide
     }
 }
 
-TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on PostgreSQL, in a blob it works on both",
-          "[sql]") {
+TEST_CASE(
+    "a NUL byte in text round-trips on SQLite and is a DataError on PostgreSQL, in a blob it works on both",
+    "[sql]") {
     auto backend = GENERATE(from_range(sa::test::backends()));
     auto engine = backend.engine();
     auto conn = engine.connect();
@@ -370,11 +375,13 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
     const std::string nul("a\0b'); DROP TABLE users;--\0", 27);
     REQUIRE(nul.size() == 27);
     const auto blob = bytes({0, 'x', 0, 0xff, 0, '\'', 0, 0});
-    const auto other = conn.execute(sa::insert<Person>().values(Person{.name = "a"}).returning(id)).scalar_one();
+    const auto other =
+        conn.execute(sa::insert<Person>().values(Person{.name = "a"}).returning(id)).scalar_one();
 
     SECTION("blobs with NUL bytes round-trip and compare on both backends") {
         const auto new_id =
-            conn.execute(sa::insert<Person>().values(Person{.name = "blob", .data = blob}).returning(id)).scalar_one();
+            conn.execute(sa::insert<Person>().values(Person{.name = "blob", .data = blob}).returning(id))
+                .scalar_one();
         CHECK(conn.execute(sa::select(data).where(id == new_id)).scalar_one() == blob);
         CHECK(conn.execute(sa::select(id).where(data == blob)).all() == std::vector{new_id});
         const auto changed = bytes({0, 0, 0});
@@ -390,7 +397,8 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
     if (backend.is_sqlite()) {
         SECTION("SQLite stores text with NUL bytes whole") {
             const auto new_id =
-                conn.execute(sa::insert<Person>().values(Person{.name = nul, .note = nul}).returning(id)).scalar_one();
+                conn.execute(sa::insert<Person>().values(Person{.name = nul, .note = nul}).returning(id))
+                    .scalar_one();
             const auto row = conn.execute(sa::select<Person>().where(id == new_id)).one();
             CHECK(row.name == nul);
             CHECK(row.name.size() == 27);
@@ -410,15 +418,15 @@ TEST_CASE("a NUL byte in text round-trips on SQLite and is a DataError on Postgr
     } else {
         SECTION("PostgreSQL refuses text with NUL bytes with a DataError, before anything runs") {
             using sa::test::MessageContains;
-            REQUIRE_THROWS_MATCHES(conn.execute(sa::insert<Person>().values(Person{.name = nul})), sa::DataError,
-                                   MessageContains("contains a NUL byte"));
+            REQUIRE_THROWS_MATCHES(conn.execute(sa::insert<Person>().values(Person{.name = nul})),
+                                   sa::DataError, MessageContains("contains a NUL byte"));
             REQUIRE_THROWS_MATCHES(conn.execute(sa::select(id).where(name == nul)).all(), sa::DataError,
                                    MessageContains("contains a NUL byte"));
             REQUIRE_THROWS_MATCHES(conn.execute(sa::update<Person>().values(name = nul).where(id == other)),
                                    sa::DataError, MessageContains("contains a NUL byte"));
             REQUIRE_THROWS_MATCHES(
-                conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", nul)), sa::DataError,
-                MessageContains("contains a NUL byte"));
+                conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", nul)),
+                sa::DataError, MessageContains("contains a NUL byte"));
             try {
                 conn.execute(sa::insert<Person>().values(Person{.name = "ok", .note = nul, .data = blob}));
                 FAIL("a NUL byte in a text parameter was accepted");
@@ -520,7 +528,8 @@ struct Position {
 
 std::int64_t insert_plain(sa::Engine& engine) {
     auto conn = engine.connect();
-    const auto new_id = conn.execute(sa::insert<Person>().values(Person{.name = "plain"}).returning(id)).scalar_one();
+    const auto new_id =
+        conn.execute(sa::insert<Person>().values(Person{.name = "plain"}).returning(id)).scalar_one();
     conn.commit();
     return new_id;
 }
@@ -539,7 +548,9 @@ const std::vector<Position>& positions() {
         {"Core insert().values(object)", false,
          [](sa::Engine& engine, const std::string& v) {
              auto conn = engine.connect();
-             auto make = [](const std::string& x) { return sa::insert<Person>().values(Person{.name = x, .note = x}).returning(id); };
+             auto make = [](const std::string& x) {
+                 return sa::insert<Person>().values(Person{.name = x, .note = x}).returning(id);
+             };
              check_same_sql(conn, v, make);
              const auto new_id = conn.execute(make(v)).scalar_one();
              conn.commit();
@@ -549,7 +560,9 @@ const std::vector<Position>& positions() {
          [](sa::Engine& engine, const std::string& v) {
              auto conn = engine.connect();
              auto make = [](const std::string& x) {
-                 return sa::insert<Person>().values(std::vector<Person>{{.name = "first"}, {.name = x, .note = x}}).returning(id);
+                 return sa::insert<Person>()
+                     .values(std::vector<Person>{{.name = "first"}, {.name = x, .note = x}})
+                     .returning(id);
              };
              check_same_sql(conn, v, make);
              const auto ids = conn.execute(make(v)).all();
@@ -586,7 +599,9 @@ const std::vector<Position>& positions() {
              sa::Session session(engine);
              const auto loaded = session.get<Person>(target);
              REQUIRE(loaded);
-             const auto updated = session.query<Person>().filter(id == target).update(name = v, note = std::optional<std::string>(v));
+             const auto updated = session.query<Person>()
+                                      .filter(id == target)
+                                      .update(name = v, note = std::optional<std::string>(v));
              CHECK(updated == 1);
              CHECK(loaded->name == v);  // synchronized in the identity map
              session.commit();
@@ -595,29 +610,35 @@ const std::vector<Position>& positions() {
         {"where ==, != and in_()", false,
          [](sa::Engine& engine, const std::string& v) {
              auto conn = engine.connect();
-             check_same_sql(conn, v, [](const std::string& x) { return sa::select(id).where(name == x || name != x); });
+             check_same_sql(
+                 conn, v, [](const std::string& x) { return sa::select(id).where(name == x || name != x); });
              // Before the row exists, so that a refusal comes from the WHERE value.
              const auto before = conn.execute(sa::select(id).where(name == v)).all();
              CHECK(before.empty());
              const auto others = conn.execute(sa::select(id)).all().size();
              const auto new_id =
-                 conn.execute(sa::insert<Person>().values(Person{.name = v, .note = v}).returning(id)).scalar_one();
+                 conn.execute(sa::insert<Person>().values(Person{.name = v, .note = v}).returning(id))
+                     .scalar_one();
              CHECK(conn.execute(sa::select(id).where(name == v)).all() == std::vector{new_id});
              CHECK(conn.execute(sa::select(id).where(name != v)).all().size() == others);
-             CHECK(conn.execute(sa::select(id).where(name.in_(std::vector<std::string>{"x", v}))).all() == std::vector{new_id});
+             CHECK(conn.execute(sa::select(id).where(name.in_(std::vector<std::string>{"x", v}))).all() ==
+                   std::vector{new_id});
              conn.commit();
          }},
         {"text() binds", false,
          [](sa::Engine& engine, const std::string& v) {
              auto conn = engine.connect();
-             check_same_sql(conn, v, [](const std::string& x) { return sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", x); });
+             check_same_sql(conn, v, [](const std::string& x) {
+                 return sa::text("SELECT id FROM hv_people WHERE name = :v").bind("v", x);
+             });
              conn.execute(sa::text("INSERT INTO hv_people (name, note, data) VALUES (:v, :v, :d)")
                               .bind("v", v)
                               .bind("d", std::vector<std::byte>{}));
-             const auto new_id = conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v AND note = :v")
-                                                  .bind("v", v)
-                                                  .columns<std::int64_t>())
-                                     .scalar_one();
+             const auto new_id =
+                 conn.execute(sa::text("SELECT id FROM hv_people WHERE name = :v AND note = :v")
+                                  .bind("v", v)
+                                  .columns<std::int64_t>())
+                     .scalar_one();
              conn.commit();
              check_stored(engine, new_id, v);
          }},
@@ -722,16 +743,19 @@ TEST_CASE("the hostile corpus through every value position round-trips or is ref
                 ++refused;
                 break;
             case Outcome::refused_utf8:
-                CHECK_THROWS_MATCHES(position.run(engine, v), sa::DataError, MessageContains("not valid UTF-8"));
+                CHECK_THROWS_MATCHES(position.run(engine, v), sa::DataError,
+                                     MessageContains("not valid UTF-8"));
                 ++refused;
                 break;
             case Outcome::over_index_limit:
-                CHECK_THROWS_MATCHES(position.run(engine, v), sa::ProgramLimitExceeded, MessageContains("maximum"));
+                CHECK_THROWS_MATCHES(position.run(engine, v), sa::ProgramLimitExceeded,
+                                     MessageContains("maximum"));
                 ++limited;
                 break;
             }
             auto conn = engine.connect();
-            CHECK(conn.execute(sa::text("SELECT count(*) FROM users").columns<std::int64_t>()).scalar_one() == 3);
+            CHECK(conn.execute(sa::text("SELECT count(*) FROM users").columns<std::int64_t>()).scalar_one() ==
+                  3);
         }
     }
     // Refused before sending: on the same connection, in the same transaction, the next
@@ -748,10 +772,10 @@ TEST_CASE("the hostile corpus through every value position round-trips or is ref
             CHECK(people_count(conn) == 1);
         }
     }
-    WARN(backend.name << ": " << values.size() << " values x " << positions().size() << " positions = "
-                      << values.size() * positions().size() << " checks: " << stored << " stored and read back, "
-                      << refused << " refused before sending (DataError), " << limited
-                      << " over the btree index row limit (ProgramLimitExceeded)");
+    WARN(backend.name << ": " << values.size() << " values x " << positions().size()
+                      << " positions = " << values.size() * positions().size() << " checks: " << stored
+                      << " stored and read back, " << refused << " refused before sending (DataError), "
+                      << limited << " over the btree index row limit (ProgramLimitExceeded)");
     CHECK(stored + refused + limited == values.size() * positions().size());
 }
 
@@ -761,7 +785,8 @@ TEST_CASE("autoescape and an explicit escape character make LIKE match user text
     auto engine = backend.engine();
     auto conn = engine.connect();
     create_tables(engine, conn);
-    const names_t names{"100%", "100 percent", "a_b", "axb", "back\\slash", "back\\\\slash", "backslash", "x!y", "50%_off!"};
+    const names_t names{"100%",          "100 percent", "a_b", "axb",     "back\\slash",
+                        "back\\\\slash", "backslash",   "x!y", "50%_off!"};
     for (const auto& v : names) conn.execute(sa::insert<Person>().values(Person{.name = v}));
     auto matching = [&](const auto& criterion) {
         auto rows = conn.execute(sa::select(name).where(criterion)).all();
@@ -794,19 +819,21 @@ TEST_CASE("autoescape and an explicit escape character make LIKE match user text
     for (std::size_t i = 0; i < values.size(); ++i) {
         const auto& v = values[i];
         if (v.empty() || v.size() > 10'000) continue;  // the long one: see the pattern limit test
-        const auto contained = conn.execute(sa::select(id, name).where(name.contains(v, sa::autoescape))).all();
+        const auto contained =
+            conn.execute(sa::select(id, name).where(name.contains(v, sa::autoescape))).all();
         CHECK(std::find(contained.begin(), contained.end(), std::tuple{ids[i], v}) != contained.end());
         for (const auto& [found_id, found] : contained) CHECK(found.find(v) != std::string::npos);
-        const auto framed =
-            conn.execute(sa::select(id, name).where(name.startswith(v, sa::autoescape) && name.endswith(v, sa::autoescape)))
-                .all();
+        const auto framed = conn.execute(sa::select(id, name).where(name.startswith(v, sa::autoescape) &&
+                                                                    name.endswith(v, sa::autoescape)))
+                                .all();
         CHECK(std::find(framed.begin(), framed.end(), std::tuple{ids[i], v}) != framed.end());
         for (const auto& [found_id, found] : framed) CHECK((found.starts_with(v) && found.ends_with(v)));
     }
     check_tables_intact(conn, static_cast<std::int64_t>(names.size() + values.size()));
 }
 
-TEST_CASE("a LIKE pattern with a NUL byte or a dangling escape character is a DataError before sending", "[sql]") {
+TEST_CASE("a LIKE pattern with a NUL byte or a dangling escape character is a DataError before sending",
+          "[sql]") {
     using sa::test::MessageContains;
     auto backend = GENERATE(from_range(sa::test::backends()));
     auto engine = backend.engine();
@@ -886,7 +913,8 @@ TEST_CASE("values past a backend's limit fail with ProgramLimitExceeded naming t
                     FAIL("a value past the index row size was accepted");
                 } catch (const sa::ProgramLimitExceeded& e) {
                     CHECK(e.sqlstate() == "54000");
-                    CHECK_THAT(std::string(e.what()), Catch::Contains("index row") && Catch::Contains("maximum"));
+                    CHECK_THAT(std::string(e.what()),
+                               Catch::Contains("index row") && Catch::Contains("maximum"));
                     CHECK(dynamic_cast<const sa::OperationalError*>(&e) != nullptr);
                 }
                 conn.rollback();
@@ -894,7 +922,8 @@ TEST_CASE("values past a backend's limit fail with ProgramLimitExceeded naming t
             // LIKE has no pattern limit on PostgreSQL.
             conn.execute(sa::insert<Person>().values(Person{.name = megabyte}));
             CHECK(conn.execute(sa::select(id).where(name.like(std::string(1 << 20, '_')))).all().size() == 1);
-            CHECK(conn.execute(sa::select(id).where(name.contains(megabyte, sa::autoescape))).all().size() == 1);
+            CHECK(conn.execute(sa::select(id).where(name.contains(megabyte, sa::autoescape))).all().size() ==
+                  1);
         }
     }
 }

@@ -88,40 +88,35 @@ namespace m = inspect_models;
 // The defaults cover what must round-trip exactly: string literals (one with a quote),
 // integers (negative, beyond 32 bits), a real, a boolean, a date and CURRENT_TIMESTAMP.
 template <>
-inline constexpr auto sa::mapping<m::Author> = sa::table(
-    "authors", sa::max_length(&m::Author::name, 80), sa::unique(&m::Author::email),
-    sa::server_default(&m::Author::age, "18"), sa::server_default(&m::Author::active, "true"),
-    sa::server_default(&m::Author::rating, "1.5"), sa::server_default(&m::Author::level, "-1"),
-    sa::server_default(&m::Author::karma, "5000000000"),
-    sa::server_default(&m::Author::status, "'it''s new'"),
-    sa::server_default(&m::Author::created_at, "CURRENT_TIMESTAMP"),
-    sa::server_default(&m::Author::birthday, "'2000-01-31'"),
-    sa::check("adult", "age >= 18 AND age < 150"), sa::index(&m::Author::name, &m::Author::age));
+inline constexpr auto sa::mapping<m::Author> =
+    sa::table("authors", sa::max_length(&m::Author::name, 80), sa::unique(&m::Author::email),
+              sa::server_default(&m::Author::age, "18"), sa::server_default(&m::Author::active, "true"),
+              sa::server_default(&m::Author::rating, "1.5"), sa::server_default(&m::Author::level, "-1"),
+              sa::server_default(&m::Author::karma, "5000000000"),
+              sa::server_default(&m::Author::status, "'it''s new'"),
+              sa::server_default(&m::Author::created_at, "CURRENT_TIMESTAMP"),
+              sa::server_default(&m::Author::birthday, "'2000-01-31'"),
+              sa::check("adult", "age >= 18 AND age < 150"), sa::index(&m::Author::name, &m::Author::age));
 template <>
 inline constexpr auto sa::mapping<m::Post> = sa::table(
     "posts", sa::unique_index(&m::Post::slug), sa::index("posts_by_title", &m::Post::title),
-    sa::foreign_key(&m::Post::editor_id, &m::Author::id)
-        .on_delete(sa::set_null)
-        .on_update(sa::cascade));
+    sa::foreign_key(&m::Post::editor_id, &m::Author::id).on_delete(sa::set_null).on_update(sa::cascade));
 template <>
 inline constexpr auto sa::mapping<m::Tag> = sa::table("tags", sa::unique(&m::Tag::label));
 template <>
-inline constexpr auto sa::mapping<m::PostTag> = sa::table(
-    "post_tags", sa::primary_key(&m::PostTag::post_id, &m::PostTag::tag_id),
-    sa::foreign_key(&m::PostTag::tag_id, &m::Tag::id).on_delete(sa::cascade));
+inline constexpr auto sa::mapping<m::PostTag> =
+    sa::table("post_tags", sa::primary_key(&m::PostTag::post_id, &m::PostTag::tag_id),
+              sa::foreign_key(&m::PostTag::tag_id, &m::Tag::id).on_delete(sa::cascade));
 template <>
-inline constexpr auto sa::mapping<m::Setting> =
-    sa::table("settings", sa::primary_key(&m::Setting::key),
-              sa::unique(&m::Setting::value, &m::Setting::scope));
+inline constexpr auto sa::mapping<m::Setting> = sa::table("settings", sa::primary_key(&m::Setting::key),
+                                                          sa::unique(&m::Setting::value, &m::Setting::scope));
 template <>
-inline constexpr auto sa::mapping<m::Category> =
-    sa::table("categories",
-              sa::foreign_key(&m::Category::parent_id, &m::Category::id).on_delete(sa::restrict),
-              sa::check("not_own_parent", "id <> parent_id"),
-              sa::index("categories_by_name", &m::Category::name, &m::Category::parent_id));
+inline constexpr auto sa::mapping<m::Category> = sa::table(
+    "categories", sa::foreign_key(&m::Category::parent_id, &m::Category::id).on_delete(sa::restrict),
+    sa::check("not_own_parent", "id <> parent_id"),
+    sa::index("categories_by_name", &m::Category::name, &m::Category::parent_id));
 template <>
-inline constexpr auto sa::mapping<m::Reading> =
-    sa::table("readings", sa::enum_as_text(&m::Reading::mood));
+inline constexpr auto sa::mapping<m::Reading> = sa::table("readings", sa::enum_as_text(&m::Reading::mood));
 
 // Catch2 prints a Table in failure messages.
 template <>
@@ -129,24 +124,23 @@ struct Catch::StringMaker<sa::Table> {
     static std::string convert(const sa::Table& t) {
         std::string out = fmt::format("table {}\n", t.name);
         for (const auto& c : t.columns)
-            out += fmt::format("  column {} kind={} length={} nullable={} autoincrement={} "
-                               "default={}\n",
-                               c.name, static_cast<int>(c.type.kind), c.type.length, c.nullable,
-                               c.autoincrement, c.server_default.value_or("(none)"));
+            out += fmt::format(
+                "  column {} kind={} length={} nullable={} autoincrement={} "
+                "default={}\n",
+                c.name, static_cast<int>(c.type.kind), c.type.length, c.nullable, c.autoincrement,
+                c.server_default.value_or("(none)"));
         out += fmt::format("  primary key {} ({})\n", t.primary_key.name,
                            fmt::join(t.primary_key.columns, ", "));
         for (const auto& u : t.unique_constraints)
             out += fmt::format("  unique {} ({})\n", u.name, fmt::join(u.columns, ", "));
         for (const auto& i : t.indexes)
-            out += fmt::format("  index {} ({}) unique={}\n", i.name, fmt::join(i.columns, ", "),
-                               i.unique);
+            out += fmt::format("  index {} ({}) unique={}\n", i.name, fmt::join(i.columns, ", "), i.unique);
         for (const auto& f : t.foreign_keys)
-            out += fmt::format("  foreign key {} ({}) -> {} ({}) delete={} update={}\n", f.name,
-                               fmt::join(f.columns, ", "), f.referred_table,
-                               fmt::join(f.referred_columns, ", "),
-                               static_cast<int>(f.on_delete), static_cast<int>(f.on_update));
-        for (const auto& c : t.check_constraints)
-            out += fmt::format("  check {}: {}\n", c.name, c.sql);
+            out +=
+                fmt::format("  foreign key {} ({}) -> {} ({}) delete={} update={}\n", f.name,
+                            fmt::join(f.columns, ", "), f.referred_table, fmt::join(f.referred_columns, ", "),
+                            static_cast<int>(f.on_delete), static_cast<int>(f.on_update));
+        for (const auto& c : t.check_constraints) out += fmt::format("  check {}: {}\n", c.name, c.sql);
         return out;
     }
 };
@@ -242,8 +236,7 @@ TEST_CASE("server defaults come back as the models wrote them", "[inspect]") {
     CHECK_FALSE(authors.column("id")->server_default.has_value());
 }
 
-TEST_CASE("a check PostgreSQL rewrites keeps its name and comes back in PostgreSQL's spelling",
-          "[inspect]") {
+TEST_CASE("a check PostgreSQL rewrites keeps its name and comes back in PostgreSQL's spelling", "[inspect]") {
     auto backend = GENERATE(from_range(sa::test::backends()));
     auto engine = backend.engine();
     const auto models = sa::metadata<m::Reading>();
@@ -257,8 +250,9 @@ TEST_CASE("a check PostgreSQL rewrites keeps its name and comes back in PostgreS
     if (backend.is_sqlite()) {
         CHECK(check.sql == "\"mood\" IN ('calm', 'angry')");
     } else {
-        CHECK(check.sql == "mood::text = ANY (ARRAY['calm'::character varying, "
-                           "'angry'::character varying]::text[])");
+        CHECK(check.sql ==
+              "mood::text = ANY (ARRAY['calm'::character varying, "
+              "'angry'::character varying]::text[])");
     }
     // Everything but the check's text is as the model has it.
     auto expected = as_inspected(model, backend);
@@ -266,8 +260,7 @@ TEST_CASE("a check PostgreSQL rewrites keeps its name and comes back in PostgreS
     CHECK(readings == expected);
 }
 
-TEST_CASE("a column added by hand is reported with its type, nullability and default",
-          "[inspect]") {
+TEST_CASE("a column added by hand is reported with its type, nullability and default", "[inspect]") {
     auto backend = GENERATE(from_range(sa::test::backends()));
     auto engine = backend.engine();
     blog_models().create_all(engine);
@@ -342,9 +335,10 @@ TEST_CASE("tables outside the schema unqualified names resolve to are not seen",
     const auto schema =
         conn.execute(sa::text("SELECT current_schema()::text").columns<std::string>()).scalar_one();
     const auto other = engine.dialect().quote_identifier(schema + "_other");
-    conn.execute_script(fmt::format("CREATE SCHEMA {0}; CREATE TABLE {0}.hidden (id INTEGER); "
-                                    "CREATE TABLE {0}.visible (x TEXT)",
-                                    other));
+    conn.execute_script(
+        fmt::format("CREATE SCHEMA {0}; CREATE TABLE {0}.hidden (id INTEGER); "
+                    "CREATE TABLE {0}.visible (x TEXT)",
+                    other));
     conn.commit();
     const auto database = sa::inspect(conn);
     conn.execute_script(fmt::format("DROP SCHEMA {} CASCADE", other));
@@ -383,8 +377,7 @@ TEST_CASE("a catalog query that fails raises its DatabaseError", "[inspect]") {
     CHECK(sa::inspect(engine).tables().empty());
 }
 
-TEST_CASE("constraints written by hand without names get the backend's or the convention's",
-          "[inspect]") {
+TEST_CASE("constraints written by hand without names get the backend's or the convention's", "[inspect]") {
     auto backend = GENERATE(from_range(sa::test::backends()));
     auto engine = backend.engine();
     if (backend.is_sqlite()) {
@@ -412,12 +405,18 @@ TEST_CASE("constraints written by hand without names get the backend's or the co
               std::vector<sa::CheckConstraint>{{"ck_we\"ird_1", "label <> 'a, (b)'"},
                                                {"ck_we\"ird_label", "label <> ''"},
                                                {"size_positive", "size > (0)"}});
-        CHECK(weird.foreign_keys ==
-              std::vector<sa::ForeignKey>{
-                  {"fk_we\"ird_parent_we\"ird", {"parent"}, "we\"ird", {"id"},
-                   sa::ReferentialAction::cascade, sa::ReferentialAction::no_action},
-                  {"own name", {"size"}, "we\"ird", {"id"}, sa::ReferentialAction::no_action,
-                   sa::ReferentialAction::no_action}});
+        CHECK(weird.foreign_keys == std::vector<sa::ForeignKey>{{"fk_we\"ird_parent_we\"ird",
+                                                                 {"parent"},
+                                                                 "we\"ird",
+                                                                 {"id"},
+                                                                 sa::ReferentialAction::cascade,
+                                                                 sa::ReferentialAction::no_action},
+                                                                {"own name",
+                                                                 {"size"},
+                                                                 "we\"ird",
+                                                                 {"id"},
+                                                                 sa::ReferentialAction::no_action,
+                                                                 sa::ReferentialAction::no_action}});
         return;
     }
     run(engine,
@@ -438,12 +437,13 @@ TEST_CASE("constraints written by hand without names get the backend's or the co
     CHECK(items.column("size")->type.kind == sa::TypeKind::double_precision);
     CHECK(items.column("size")->server_default == "1 + 2");
     CHECK(items.column("code")->type == sa::ColumnType{sa::TypeKind::text, 3});
-    CHECK(items.unique_constraints ==
-          std::vector<sa::UniqueConstraint>{{"items_label_key", {"label"}}});
+    CHECK(items.unique_constraints == std::vector<sa::UniqueConstraint>{{"items_label_key", {"label"}}});
     CHECK(items.check_constraints ==
           std::vector<sa::CheckConstraint>{{"items_label_check", "label <> ''::text"}});
-    CHECK(items.foreign_keys ==
-          std::vector<sa::ForeignKey>{{"items_parent_fkey", {"parent"}, "items", {"id"},
-                                       sa::ReferentialAction::cascade,
-                                       sa::ReferentialAction::set_default}});
+    CHECK(items.foreign_keys == std::vector<sa::ForeignKey>{{"items_parent_fkey",
+                                                             {"parent"},
+                                                             "items",
+                                                             {"id"},
+                                                             sa::ReferentialAction::cascade,
+                                                             sa::ReferentialAction::set_default}});
 }

@@ -60,7 +60,8 @@ void prepare(const LosableDatabase& db) {
     metadata.create_all(engine);
     auto conn = engine.connect();
     std::vector<sa::Param> params;
-    for (std::size_t i = 0; i < ballast_rows; ++i) params.push_back(sa::Param::of_int(static_cast<std::int64_t>(i)));
+    for (std::size_t i = 0; i < ballast_rows; ++i)
+        params.push_back(sa::Param::of_int(static_cast<std::int64_t>(i)));
     std::string sql = "INSERT INTO ballast (n) VALUES (";
     conn.dialect().append_placeholder(sql, 1);
     conn.execute_batch(sql + ")", params, 1);
@@ -70,8 +71,7 @@ void prepare(const LosableDatabase& db) {
 std::int64_t count_rows(const LosableDatabase& db, const std::string& table) {
     auto engine = db.observer();
     auto conn = engine.connect();
-    return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>())
-        .scalar_one();
+    return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one();
 }
 
 std::int64_t count_notes(const LosableDatabase& db) { return count_rows(db, "notes"); }
@@ -112,8 +112,7 @@ TEST_CASE("commit() after the connection was lost inside a transaction raises un
     require_statement_fails(conn);
 
     CHECK(conn.in_transaction());
-    REQUIRE_THROWS_MATCHES(conn.commit(), sa::PendingRollbackError,
-                           MessageContains("call rollback()"));
+    REQUIRE_THROWS_MATCHES(conn.commit(), sa::PendingRollbackError, MessageContains("call rollback()"));
     // Nothing else goes either: the program must acknowledge the loss first.
     CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
     CHECK_THROWS_AS(insert_note(conn, "more"), sa::PendingRollbackError);
@@ -256,7 +255,8 @@ TEST_CASE("a failed batch under AUTOCOMMIT says how many of its rows stay commit
             // rows whole, so the chunk holding the duplicate is rolled back.
             CHECK(progress.committed == (backend.is_sqlite() ? duplicate_row : 1000));
             CHECK(count_notes(db) == static_cast<std::int64_t>(progress.committed));
-            CHECK_THAT(e.what(), Catch::Contains(std::to_string(progress.committed) + " of 1200 rows "
+            CHECK_THAT(e.what(), Catch::Contains(std::to_string(progress.committed) +
+                                                 " of 1200 rows "
                                                  "were committed before the failure"));
         }
     }

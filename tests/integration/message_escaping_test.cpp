@@ -3,8 +3,8 @@
 // neither forge a log line nor drive a terminal.
 #include "support/backends.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -35,15 +35,13 @@ bool has_control_character(std::string_view text) {
 /// (DETAIL, HINT, SQL).
 std::string without_structural_breaks(std::string text) {
     for (const std::string_view marker : {"\nDETAIL: ", "\nHINT: ", "\n[SQL: "})
-        for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at))
-            text[at] = ' ';
+        for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at)) text[at] = ' ';
     return text;
 }
 
 void create_names(sa::Engine& engine) {
     auto conn = engine.connect();
-    conn.execute(
-        sa::text("CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"));
+    conn.execute(sa::text("CREATE TABLE names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"));
     conn.execute(sa::text("INSERT INTO names (id, name) VALUES (1, :name)").bind("name", hostile));
     conn.commit();
 }
@@ -69,8 +67,7 @@ TEST_CASE("a duplicate key holding control characters shows them escaped in the 
     create_names(engine);
     auto conn = engine.connect();
     const auto error = expect_error<sa::UniqueViolation>([&] {
-        conn.execute(
-            sa::text("INSERT INTO names (id, name) VALUES (2, :name)").bind("name", hostile));
+        conn.execute(sa::text("INSERT INTO names (id, name) VALUES (2, :name)").bind("name", hostile));
     });
     CHECK_FALSE(has_control_character(without_structural_breaks(error.what())));
     // Only PostgreSQL quotes the key; SQLite names the column alone.
@@ -85,9 +82,8 @@ TEST_CASE("an unreadable text value is quoted in the error with control characte
     auto engine = backend.engine();
     create_names(engine);
     auto conn = engine.connect();
-    const auto error = expect_error<sa::DataError>([&] {
-        conn.execute(sa::text("SELECT name FROM names").columns<std::int64_t>()).scalar_one();
-    });
+    const auto error = expect_error<sa::DataError>(
+        [&] { conn.execute(sa::text("SELECT name FROM names").columns<std::int64_t>()).scalar_one(); });
     CHECK_FALSE(has_control_character(without_structural_breaks(error.what())));
     CHECK_THAT(error.message(), Contains(std::string(hostile_shown)));
 }
@@ -97,11 +93,11 @@ TEST_CASE("a database message quoting a bound value shows its control characters
     auto engine = backend.engine();
     auto conn = engine.connect();
     // PostgreSQL quotes the text it could not cast; SQLite the file it could not attach.
-    const auto sql = backend.is_postgresql() ? "SELECT CAST(:value AS integer)"
-                                             : "ATTACH DATABASE :value AS other";
+    const auto sql =
+        backend.is_postgresql() ? "SELECT CAST(:value AS integer)" : "ATTACH DATABASE :value AS other";
     const auto value = "/nonexistent-dir/" + hostile;
-    const auto error = expect_error<sa::DatabaseError>(
-        [&] { conn.execute(sa::text(sql).bind("value", value)); });
+    const auto error =
+        expect_error<sa::DatabaseError>([&] { conn.execute(sa::text(sql).bind("value", value)); });
     CHECK_FALSE(has_control_character(without_structural_breaks(error.what())));
     CHECK_THAT(error.message(), Contains(fmt::format("/nonexistent-dir/{}", hostile_shown)));
 }
@@ -110,9 +106,8 @@ TEST_CASE("the SQL in an error keeps its line breaks and escapes other control c
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     auto conn = engine.connect();
-    const auto error = expect_error<sa::ProgrammingError>([&] {
-        conn.execute(sa::text("SELECT name\n\tFROM no_such_table\r\nWHERE name = 'a\x1b[31m'"));
-    });
+    const auto error = expect_error<sa::ProgrammingError>(
+        [&] { conn.execute(sa::text("SELECT name\n\tFROM no_such_table\r\nWHERE name = 'a\x1b[31m'")); });
     CHECK_THAT(error.what(),
                Contains("\n[SQL: SELECT name\n\tFROM no_such_table\r\nWHERE name = 'a\\x1B[31m']"));
 }
@@ -136,8 +131,8 @@ TEST_CASE("the echo log shows control characters in bound values escaped") {
     batch_sql += ')';
     // Params view their text: the strings must outlive the batch.
     const std::string fourth = hostile + "4", fifth = hostile + "5";
-    const std::vector params{sa::Param::of_int(4), sa::Param::of_text(fourth),
-                             sa::Param::of_int(5), sa::Param::of_text(fifth)};
+    const std::vector params{sa::Param::of_int(4), sa::Param::of_text(fourth), sa::Param::of_int(5),
+                             sa::Param::of_text(fifth)};
     conn.execute_batch(batch_sql, params, 2);
     conn.commit();
 
@@ -145,23 +140,18 @@ TEST_CASE("the echo log shows control characters in bound values escaped") {
         INFO(line);
         CHECK_FALSE(has_control_character(line));
     }
-    CHECK_THAT(capture.lines,
-               VectorContains(fmt::format("[parameters: (2, '{}2')]", hostile_shown)));
-    CHECK_THAT(capture.lines, VectorContains(fmt::format(
-                                  "[parameters: (3, '{}\\x1B'... (104 characters))]",
-                                  std::string(99, 'x'))));
-    CHECK_THAT(capture.lines,
-               VectorContains(fmt::format("[2 rows; first: (4, '{}4')]", hostile_shown)));
+    CHECK_THAT(capture.lines, VectorContains(fmt::format("[parameters: (2, '{}2')]", hostile_shown)));
+    CHECK_THAT(capture.lines, VectorContains(fmt::format("[parameters: (3, '{}\\x1B'... (104 characters))]",
+                                                         std::string(99, 'x'))));
+    CHECK_THAT(capture.lines, VectorContains(fmt::format("[2 rows; first: (4, '{}4')]", hostile_shown)));
 }
 
 TEST_CASE("a connection failure shows the URL parts the driver quotes with controls escaped") {
     auto backend = GENERATE(from_range(backends()));
     auto url = sa::make_url(backend.url);
     // PostgreSQL reports the role it does not know, SQLite the file it cannot open.
-    if (backend.is_postgresql())
-        url.username = "no-such-role-" + hostile;
-    else
-        url.database = "/nonexistent-dir/" + hostile + "/x.db";
+    if (backend.is_postgresql()) url.username = "no-such-role-" + hostile;
+    else url.database = "/nonexistent-dir/" + hostile + "/x.db";
     auto engine = sa::create_engine(url);
     const auto error = expect_error<sa::OperationalError>([&] { engine.connect(); });
     CHECK_FALSE(has_control_character(error.what()));

@@ -50,9 +50,8 @@ struct User {
 template <>
 inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
 template <>
-inline constexpr auto sa::mapping<migrate_v2::User> =
-    sa::table("users", sa::server_default(&migrate_v2::User::name, "'anonymous'"),
-              sa::index(&migrate_v2::User::name));
+inline constexpr auto sa::mapping<migrate_v2::User> = sa::table(
+    "users", sa::server_default(&migrate_v2::User::name, "'anonymous'"), sa::index(&migrate_v2::User::name));
 
 namespace {
 
@@ -62,8 +61,8 @@ class WorkDir {
 public:
     WorkDir() : previous_(fs::current_path()) {
         static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() / ("alchemy-migrate-test-" + std::to_string(::getpid()) +
-                                             "-" + std::to_string(++counter));
+        path_ = fs::temp_directory_path() /
+                ("alchemy-migrate-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
         fs::remove_all(path_);
         fs::create_directories(path_);
         fs::current_path(path_);
@@ -86,16 +85,12 @@ class EnvVar {
 public:
     EnvVar(const char* name, const std::optional<std::string>& value) : name_(name) {
         if (const char* old = std::getenv(name)) old_ = old;
-        if (value)
-            ::setenv(name, value->c_str(), 1);
-        else
-            ::unsetenv(name);
+        if (value) ::setenv(name, value->c_str(), 1);
+        else ::unsetenv(name);
     }
     ~EnvVar() {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
+        if (old_) ::setenv(name_, old_->c_str(), 1);
+        else ::unsetenv(name_);
     }
     EnvVar(const EnvVar&) = delete;
     EnvVar& operator=(const EnvVar&) = delete;
@@ -120,8 +115,7 @@ Outcome tool(const Strings& args, const sa::MetaData& metadata = {}) {
     argv.push_back(nullptr);
     std::ostringstream out;
     std::ostringstream err;
-    const int status =
-        migrate::main(static_cast<int>(storage.size()), argv.data(), metadata, out, err);
+    const int status = migrate::main(static_cast<int>(storage.size()), argv.data(), metadata, out, err);
     return {status, out.str(), err.str()};
 }
 
@@ -137,8 +131,7 @@ std::string read(const fs::path& path) {
 
 std::vector<fs::path> revision_files() {
     std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator("migrations/versions"))
-        files.push_back(entry.path());
+    for (const auto& entry : fs::directory_iterator("migrations/versions")) files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     return files;
 }
@@ -160,8 +153,7 @@ Strings column_names(const sa::Table& table) {
 /// The changes autogenerate still sees between the live schema and `models`.
 Strings differences(sa::Engine& engine, const sa::MetaData& models) {
     const std::string version_table(migrate::version_table);
-    return migrate::autogenerate(sa::inspect(engine, {&version_table, 1}), models, engine.dialect())
-        .changes;
+    return migrate::autogenerate(sa::inspect(engine, {&version_table, 1}), models, engine.dialect()).changes;
 }
 
 using UserRow = std::tuple<std::int64_t, std::optional<std::string>>;
@@ -193,13 +185,11 @@ sa::test::Backend fresh(const sa::test::Backend& backend) {
 }
 
 /// One revision written the way a user writes one by hand.
-migrate::Revision hand_written(const std::string& message, const Strings& upgrade,
-                               const Strings& downgrade) {
+migrate::Revision hand_written(const std::string& message, const Strings& upgrade, const Strings& downgrade) {
     const fs::path versions = "migrations/versions";
     const auto chain = migrate::load_revisions(versions);
-    return migrate::write_revision(versions, message,
-                                   chain.empty() ? std::nullopt : std::optional(chain.back().id),
-                                   upgrade, downgrade);
+    return migrate::write_revision(
+        versions, message, chain.empty() ? std::nullopt : std::optional(chain.back().id), upgrade, downgrade);
 }
 
 }  // namespace
@@ -245,8 +235,7 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
         CHECK(std::regex_match(upgrade.out, std::regex("Running upgrade <base> -> " + first +
                                                        ", Add User Table \\(\\d+ ms\\)\n")));
         CHECK(differences(engine, v1).empty());
-        CHECK(column_names(*sa::inspect(engine).table("users")) ==
-              Strings{"id", "name", "nickname"});
+        CHECK(column_names(*sa::inspect(engine).table("users")) == Strings{"id", "name", "nickname"});
         RUN_OK(current, {"current"}, v1);
         CHECK(current.out == first + " (head), Add User Table\n");
         RUN_OK(check, {"check"}, v1);
@@ -276,9 +265,8 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
     }
     {
         RUN_OK(upgrade, {"upgrade", "head"}, v2);
-        CHECK(
-            std::regex_match(upgrade.out, std::regex("Running upgrade " + first + " -> " + second +
-                                                     ", Reshape users \\(\\d+ ms\\)\n")));
+        CHECK(std::regex_match(upgrade.out, std::regex("Running upgrade " + first + " -> " + second +
+                                                       ", Reshape users \\(\\d+ ms\\)\n")));
         CHECK(differences(engine, v2).empty());
         const auto live = sa::inspect(engine);
         const auto* table = live.table("users");
@@ -294,8 +282,8 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
         RUN_OK(current, {"current"}, v2);
         CHECK(current.out == second + " (head), Reshape users\n");
         RUN_OK(history, {"history"}, v2);
-        CHECK(history.out == first + " -> " + second + " (head), Reshape users\n<base> -> " +
-                                 first + ", Add User Table\n");
+        CHECK(history.out ==
+              first + " -> " + second + " (head), Reshape users\n<base> -> " + first + ", Add User Table\n");
         RUN_OK(heads, {"heads"}, v2);
         CHECK(heads.out == second + " (head), Reshape users\n");
         RUN_OK(check, {"check"}, v2);
@@ -305,9 +293,8 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
     // alembic downgrade -1
     {
         RUN_OK(downgrade, {"downgrade", "-1"}, v2);
-        CHECK(
-            std::regex_match(downgrade.out, std::regex("Running downgrade " + second + " -> " +
-                                                       first + ", Reshape users \\(\\d+ ms\\)\n")));
+        CHECK(std::regex_match(downgrade.out, std::regex("Running downgrade " + second + " -> " + first +
+                                                         ", Reshape users \\(\\d+ ms\\)\n")));
         CHECK(differences(engine, v1).empty());
         const auto live = sa::inspect(engine);
         CHECK(column_names(*live.table("users")) == Strings{"id", "name", "nickname"});
@@ -320,9 +307,8 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
     // Back to the start.
     {
         RUN_OK(downgrade, {"downgrade", "base"}, v1);
-        CHECK(std::regex_match(downgrade.out,
-                               std::regex("Running downgrade " + first +
-                                          " -> <base>, Add User Table \\(\\d+ ms\\)\n")));
+        CHECK(std::regex_match(downgrade.out, std::regex("Running downgrade " + first +
+                                                         " -> <base>, Add User Table \\(\\d+ ms\\)\n")));
         CHECK(table_names(engine) == Strings{"alchemy_version"});
         RUN_OK(current, {"current"}, v1);
         CHECK(current.out == "<base>\n");
@@ -335,8 +321,8 @@ TEST_CASE("the tutorial's migration flow: init, autogenerate, upgrade, downgrade
         RUN_OK(upgrade, {"upgrade", "head"}, v2);
         CHECK(std::regex_match(
             upgrade.out, std::regex("Running upgrade <base> -> " + first +
-                                    ", Add User Table \\(\\d+ ms\\)\nRunning upgrade " + first +
-                                    " -> " + second + ", Reshape users \\(\\d+ ms\\)\n")));
+                                    ", Add User Table \\(\\d+ ms\\)\nRunning upgrade " + first + " -> " +
+                                    second + ", Reshape users \\(\\d+ ms\\)\n")));
         CHECK(differences(engine, v2).empty());
     }
 }
@@ -349,16 +335,14 @@ TEST_CASE("upgrade and downgrade --sql print the SQL and change nothing", "[migr
     RUN_OK(init, {"init", "migrations"});
     const auto first =
         hand_written("create t", {"CREATE TABLE t (id INTEGER PRIMARY KEY)"}, {"DROP TABLE t"});
-    const auto second = hand_written("add x", {"ALTER TABLE t ADD COLUMN x INTEGER"},
-                                     {"ALTER TABLE t DROP COLUMN x"});
+    const auto second =
+        hand_written("add x", {"ALTER TABLE t ADD COLUMN x INTEGER"}, {"ALTER TABLE t DROP COLUMN x"});
 
     {
         RUN_OK(sql, {"upgrade", "head", "--sql"});
         CHECK(sql.out.find("CREATE TABLE IF NOT EXISTS alchemy_version") == 0);
-        CHECK(sql.out.find("-- Running upgrade <base> -> " + first.id + ", create t\n") !=
-              std::string::npos);
-        CHECK(sql.out.find("BEGIN;\nCREATE TABLE t (id INTEGER PRIMARY KEY);\n") !=
-              std::string::npos);
+        CHECK(sql.out.find("-- Running upgrade <base> -> " + first.id + ", create t\n") != std::string::npos);
+        CHECK(sql.out.find("BEGIN;\nCREATE TABLE t (id INTEGER PRIMARY KEY);\n") != std::string::npos);
         CHECK(sql.out.find("INSERT INTO alchemy_version (version_num) VALUES ('" + first.id +
                            "');\nCOMMIT;\n") != std::string::npos);
         CHECK(sql.out.find("UPDATE alchemy_version SET version_num = '" + second.id + "'") !=
@@ -374,8 +358,8 @@ TEST_CASE("upgrade and downgrade --sql print the SQL and change nothing", "[migr
     {
         RUN_OK(sql, {"downgrade", "base", "--sql"});
         CHECK(sql.out.find("DROP TABLE t;\n") != std::string::npos);
-        CHECK(sql.out.find("DELETE FROM alchemy_version WHERE alchemy_version.version_num = '" +
-                           first.id + "'") != std::string::npos);
+        CHECK(sql.out.find("DELETE FROM alchemy_version WHERE alchemy_version.version_num = '" + first.id +
+                           "'") != std::string::npos);
         CHECK(table_names(engine) == Strings{"alchemy_version", "t"});
         RUN_OK(current, {"current"});
         CHECK(current.out == first.id + ", create t\n");
@@ -386,8 +370,7 @@ TEST_CASE("upgrade and downgrade --sql print the SQL and change nothing", "[migr
                                                ? "sqlite:////nonexistent/dir/app.db"
                                                : "postgresql://nobody:s3cret@127.0.0.1:1/none");
         RUN_OK(range, {"upgrade", first.id + ":head", "--sql"});
-        CHECK(range.out.find("-- Running upgrade " + first.id + " -> " + second.id + ", add x\n") ==
-              0);
+        CHECK(range.out.find("-- Running upgrade " + first.id + " -> " + second.id + ", add x\n") == 0);
         RUN_OK(back, {"downgrade", "head:base", "--sql"});
         CHECK(back.out.find("-- Running downgrade " + second.id + " -> " + first.id) == 0);
         const auto online = tool({"upgrade", "base:head"});
@@ -409,9 +392,8 @@ TEST_CASE("a failing revision leaves the version and the schema as they were", "
     {
         // Edited by hand: a good statement, then one that fails.
         auto text = read(bad.path);
-        text.replace(
-            text.find("-- upgrade\n"), 11,
-            "-- upgrade\nCREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n");
+        text.replace(text.find("-- upgrade\n"), 11,
+                     "-- upgrade\nCREATE TABLE half (id INTEGER);\nINSERT INTO no_such_table VALUES (1);\n");
         std::ofstream(bad.path) << text;
     }
 
@@ -443,10 +425,9 @@ TEST_CASE("a failing revision leaves the version and the schema as they were", "
         const auto orphan = tool({"upgrade", "head"});
         INFO("out: " << orphan.out << "\nerr: " << orphan.err);
         CHECK(orphan.status == 1);
-        CHECK(
-            orphan.err.find(
-                "break foreign keys, the first in table child (rowid 1) referring to table good") !=
-            std::string::npos);
+        CHECK(orphan.err.find(
+                  "break foreign keys, the first in table child (rowid 1) referring to table good") !=
+              std::string::npos);
         CHECK(table_names(engine) == Strings{"alchemy_version", "good"});
 
         // Through the library, on a one-connection pool: the connection that ran the
@@ -454,8 +435,7 @@ TEST_CASE("a failing revision leaves the version and the schema as they were", "
         auto single = sa::create_engine(backend.url, {.pool_size = 1, .max_overflow = 0});
         REQUIRE_THROWS_AS(migrate::upgrade(single, "migrations/versions"), sa::MigrationError);
         auto conn = single.connect();
-        CHECK(conn.execute(sa::text("PRAGMA foreign_keys").columns<std::int64_t>()).scalar_one() ==
-              1);
+        CHECK(conn.execute(sa::text("PRAGMA foreign_keys").columns<std::int64_t>()).scalar_one() == 1);
     }
 }
 
@@ -474,13 +454,13 @@ TEST_CASE("stamp, current, history and heads", "[migrate]") {
         CHECK(heads.out.empty());
         CHECK(table_names(engine).empty());  // reading does not create the version table
     }
-    const auto first = hand_written("first", {"CREATE TABLE first_table (id INTEGER)"},
-                                    {"DROP TABLE first_table"});
+    const auto first =
+        hand_written("first", {"CREATE TABLE first_table (id INTEGER)"}, {"DROP TABLE first_table"});
     const auto second = hand_written("second", {}, {});
     {
         RUN_OK(history, {"history"});
-        CHECK(history.out == first.id + " -> " + second.id + " (head), second\n<base> -> " +
-                                 first.id + ", first\n");
+        CHECK(history.out ==
+              first.id + " -> " + second.id + " (head), second\n<base> -> " + first.id + ", first\n");
         RUN_OK(heads, {"heads"});
         CHECK(heads.out == second.id + " (head), second\n");
     }
@@ -515,17 +495,16 @@ TEST_CASE("the tool reports mistakes clearly and changes nothing", "[migrate]") 
     SECTION("no alchemy.ini") {
         const auto outcome = tool({"current"});
         CHECK(outcome.status == 1);
-        CHECK(outcome.err == "alchemy: no alchemy.ini in " + fs::current_path().string() +
-                                 "; run `init DIR` first\n");
+        CHECK(outcome.err ==
+              "alchemy: no alchemy.ini in " + fs::current_path().string() + "; run `init DIR` first\n");
         CHECK_FALSE(fs::exists("alchemy.ini"));
     }
     RUN_OK(init, {"init", "migrations"});
     const auto first = hand_written("first", {"CREATE TABLE t (id INTEGER)"}, {"DROP TABLE t"});
 
     SECTION("an unknown revision") {
-        for (const Strings& args :
-             {Strings{"upgrade", "abc123"}, Strings{"downgrade", "abc123"},
-              Strings{"stamp", "abc123"}, Strings{"upgrade", "abc123", "--sql"}}) {
+        for (const Strings& args : {Strings{"upgrade", "abc123"}, Strings{"downgrade", "abc123"},
+                                    Strings{"stamp", "abc123"}, Strings{"upgrade", "abc123", "--sql"}}) {
             const auto outcome = tool(args);
             INFO(args[0] << ": " << outcome.err);
             CHECK(outcome.status == 1);
@@ -536,8 +515,7 @@ TEST_CASE("the tool reports mistakes clearly and changes nothing", "[migrate]") 
         CHECK(table_names(engine).empty());
     }
     SECTION("a broken chain") {
-        const auto orphan =
-            migrate::write_revision("migrations/versions", "orphan", "fedcba987654", {}, {});
+        const auto orphan = migrate::write_revision("migrations/versions", "orphan", "fedcba987654", {}, {});
         for (const Strings& args :
              {Strings{"upgrade", "head"}, Strings{"history"}, Strings{"revision", "-m", "x"}}) {
             const auto outcome = tool(args);
@@ -577,8 +555,7 @@ TEST_CASE("the tool reports mistakes clearly and changes nothing", "[migrate]") 
               "DATABASE_URL environment variable\n");
     }
     SECTION("autogenerate and check want the database at head") {
-        for (const Strings& args :
-             {Strings{"revision", "--autogenerate", "-m", "x"}, Strings{"check"}}) {
+        for (const Strings& args : {Strings{"revision", "--autogenerate", "-m", "x"}, Strings{"check"}}) {
             const auto outcome = tool(args);
             CHECK(outcome.status == 1);
             CHECK(outcome.err.find("the database is not up to date: run upgrade head first") !=

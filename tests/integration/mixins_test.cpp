@@ -64,8 +64,8 @@ inline constexpr auto sa::mapping<mixins::Timestamps> =
               sa::onupdate(&mixins::Timestamps::updated_at, "CURRENT_TIMESTAMP"),
               sa::index(&mixins::Timestamps::created_at));
 template <>
-inline constexpr auto sa::mapping<mixins::Audit> =
-    sa::mixin(sa::max_length(&mixins::Audit::changed_by, 40), sa::server_default(&mixins::Audit::revision, "1"));
+inline constexpr auto sa::mapping<mixins::Audit> = sa::mixin(
+    sa::max_length(&mixins::Audit::changed_by, 40), sa::server_default(&mixins::Audit::revision, "1"));
 template <>
 inline constexpr auto sa::mapping<mixins::Article> =
     sa::table("articles", sa::unique(&mixins::Article::title));
@@ -102,7 +102,8 @@ std::vector<std::string> column_names(const sa::Table& table) {
 TEST_CASE("a mixin's fields are columns of each model that embeds it, with the mixin's options") {
     using info = sa::model_info<Article>;
     STATIC_REQUIRE(info::column_count == 6);
-    STATIC_REQUIRE(sa::column_index_of<sa::detail::column_named_by<&Article::audit, &Audit::revision>()> == 5);
+    STATIC_REQUIRE(sa::column_index_of<sa::detail::column_named_by<&Article::audit, &Audit::revision>()> ==
+                   5);
 
     const auto articles = sa::table_of<Article>();
     CHECK(column_names(articles) ==
@@ -145,7 +146,8 @@ TEST_CASE("Core statements name mixin columns with sa::col<&Model::mixin, &Mixin
     auto conn = engine.connect();
 
     conn.execute(sa::insert<Article>().values(Article{.title = "first", .stamps = {.created_at = long_ago}}));
-    conn.execute(sa::insert<Article>().values(Article{.title = "second", .audit = {.changed_by = "ann", .revision = 4}}));
+    conn.execute(sa::insert<Article>().values(
+        Article{.title = "second", .audit = {.changed_by = "ann", .revision = 4}}));
 
     // Read back into the nested structs; the empty created_at of "second" is the server's.
     const auto rows = conn.execute(sa::select<Article>().order_by(title)).all();
@@ -160,7 +162,8 @@ TEST_CASE("Core statements name mixin columns with sa::col<&Model::mixin, &Mixin
           std::vector<std::string>{"first"});
     CHECK(conn.execute(sa::select(sa::max(revision))).scalar() == std::optional<std::int32_t>(4));
 
-    conn.execute(sa::update<Article>().where(title == "first").values(changed_by = "bob", revision = revision + 1));
+    conn.execute(
+        sa::update<Article>().where(title == "first").values(changed_by = "bob", revision = revision + 1));
     const auto first = conn.execute(sa::select<Article>().where(title == "first")).one();
     CHECK(first.audit.changed_by == "bob");
     CHECK(first.audit.revision == 1);
@@ -175,7 +178,8 @@ TEST_CASE("Core statements name mixin columns with sa::col<&Model::mixin, &Mixin
                      .values(Article{.title = "first", .audit = {.changed_by = "cy", .revision = 9}})
                      .on_conflict_do_update(title)
                      .set(changed_by = sa::excluded<&Article::audit, &Audit::changed_by>));
-    CHECK(conn.execute(sa::select(changed_by).where(title == "first")).scalar() == std::optional<std::string>("cy"));
+    CHECK(conn.execute(sa::select(changed_by).where(title == "first")).scalar() ==
+          std::optional<std::string>("cy"));
 
     // A subquery's column found by the mixin's member.
     const auto revised = sa::select(title, revision).where(revision > 0).subquery<"revised">();

@@ -127,7 +127,8 @@ TEST_CASE("every supported field type round-trips through a table, NULLs include
 
     const auto full = extreme_sample();
     const crud::Sample empty;  // every optional empty, every value zero
-    auto ids = conn.execute(sa::insert<crud::Sample>().values(std::vector{full, empty})
+    auto ids = conn.execute(sa::insert<crud::Sample>()
+                                .values(std::vector{full, empty})
                                 .returning(sa::col<&crud::Sample::id>))
                    .all();
     REQUIRE(ids.size() == 2);
@@ -154,8 +155,7 @@ TEST_CASE("an enum stored as text is written as its name") {
     sa::metadata<crud::Sample>().create_all(engine);
     auto conn = engine.connect();
     conn.execute(sa::insert<crud::Sample>().values(extreme_sample()));
-    CHECK(conn.execute(sa::text("SELECT mood FROM samples").columns<std::string>()).scalar_one() ==
-          "angry");
+    CHECK(conn.execute(sa::text("SELECT mood FROM samples").columns<std::string>()).scalar_one() == "angry");
     CHECK(conn.execute(sa::text("SELECT level FROM samples").columns<int>()).scalar_one() == 9);
 }
 
@@ -187,12 +187,10 @@ TEST_CASE("inserting thousands of rows goes out in batches and returns every key
     auto conn = engine.connect();
     std::vector<crud::Note> notes{};
     for (int i = 0; i < 2500; ++i) notes.push_back({.body = "note " + std::to_string(i)});
-    auto ids = conn.execute(sa::insert<crud::Note>().values(notes).returning(sa::col<&crud::Note::id>))
-                   .all();
+    auto ids = conn.execute(sa::insert<crud::Note>().values(notes).returning(sa::col<&crud::Note::id>)).all();
     REQUIRE(ids.size() == 2500);
     CHECK(std::is_sorted(ids.begin(), ids.end()));
-    CHECK(conn.execute(sa::text("SELECT count(*) FROM note").columns<std::int64_t>()).scalar_one() ==
-          2500);
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM note").columns<std::int64_t>()).scalar_one() == 2500);
 }
 
 TEST_CASE("a NULL read into a non-optional field is a DataError naming table and column") {

@@ -47,9 +47,11 @@ void fill(sa::Engine& engine) {
     conn.commit();
 }
 
-std::vector<std::string> names_where_email_is(sa::Connection& conn, const std::optional<std::string>& wanted) {
+std::vector<std::string> names_where_email_is(sa::Connection& conn,
+                                              const std::optional<std::string>& wanted) {
     std::vector<std::string> names;
-    for (const auto& n : conn.execute(sa::select(name).where(email == wanted).order_by(id))) names.push_back(n);
+    for (const auto& n : conn.execute(sa::select(name).where(email == wanted).order_by(id)))
+        names.push_back(n);
     return names;
 }
 
@@ -66,11 +68,13 @@ TEST_CASE("col == optional matches the value, or NULL when the optional is empty
 
     std::vector<std::string> others;
     const std::optional<std::string> none;
-    for (const auto& n : conn.execute(sa::select(name).where(email != none).order_by(id))) others.push_back(n);
+    for (const auto& n : conn.execute(sa::select(name).where(email != none).order_by(id)))
+        others.push_back(n);
     CHECK(others == std::vector<std::string>{"ann", "cid"});
     others.clear();
     const std::optional<std::string> anns = "ann@example.com";
-    for (const auto& n : conn.execute(sa::select(name).where(email != anns).order_by(id))) others.push_back(n);
+    for (const auto& n : conn.execute(sa::select(name).where(email != anns).order_by(id)))
+        others.push_back(n);
     CHECK(others == std::vector<std::string>{"bob", "cid"});  // NULL is distinct from a value
 
     // A NOT NULL column compared with an optional: an empty one matches nothing.
@@ -82,10 +86,12 @@ TEST_CASE("col == optional matches the value, or NULL when the optional is empty
     const auto& dialect = engine.dialect();
     const auto with_value = sa::select(name).where(email == anns).sql(dialect);
     CHECK(with_value == sa::select(name).where(email == none).sql(dialect));
-    CHECK_THAT(with_value, Catch::Contains(backend.is_sqlite() ? R"("contacts"."email" IS ?)"
-                                                               : R"("contacts"."email" IS NOT DISTINCT FROM $1)"));
+    CHECK_THAT(with_value,
+               Catch::Contains(backend.is_sqlite() ? R"("contacts"."email" IS ?)"
+                                                   : R"("contacts"."email" IS NOT DISTINCT FROM $1)"));
     // A plain value keeps plain equality (and its index use on PostgreSQL).
-    CHECK_THAT(sa::select(name).where(email == "x").sql(dialect), Catch::Contains(R"("contacts"."email" = )"));
+    CHECK_THAT(sa::select(name).where(email == "x").sql(dialect),
+               Catch::Contains(R"("contacts"."email" = )"));
 }
 
 TEST_CASE("update().values() assigns an optional's value or NULL, before or after where()") {
@@ -99,7 +105,10 @@ TEST_CASE("update().values() assigns an optional's value or NULL, before or afte
     other.email.reset();
     conn.execute(sa::update<Contact>().where(id == 1).values(email = other.email));
     // values() twice adds to the SET list; the values bind before WHERE's whatever the order.
-    conn.execute(sa::update<Contact>().where(id == 3).values(name = "cyd").values(email = std::optional<std::string>{"c@x"}));
+    conn.execute(sa::update<Contact>()
+                     .where(id == 3)
+                     .values(name = "cyd")
+                     .values(email = std::optional<std::string>{"c@x"}));
 
     std::vector<std::optional<std::string>> emails;
     for (const auto& e : conn.execute(sa::select(email).order_by(id))) emails.push_back(e);
@@ -117,7 +126,9 @@ TEST_CASE("query.update() takes synchronize_session last and evaluates NULL-safe
     const auto ann = session.get<Contact>(1);
     const std::optional<std::string> none;
     // evaluate: the criteria run in C++ on the session's objects, NULL equal to NULL.
-    CHECK(session.query<Contact>().filter(email == none).update(name = "bobby", sa::synchronize_session::evaluate) == 1);
+    CHECK(session.query<Contact>()
+              .filter(email == none)
+              .update(name = "bobby", sa::synchronize_session::evaluate) == 1);
     CHECK(bob->name == "bobby");
     CHECK(ann->name == "ann");
     // none: the objects keep their old values until refreshed.
@@ -130,5 +141,6 @@ TEST_CASE("query.update() takes synchronize_session last and evaluates NULL-safe
     CHECK_FALSE(ann->email.has_value());
     session.commit();
     auto conn = engine.connect();
-    CHECK(conn.execute(sa::select(sa::count()).select_from<Contact>().where(email == none)).scalar_one() == 3);
+    CHECK(conn.execute(sa::select(sa::count()).select_from<Contact>().where(email == none)).scalar_one() ==
+          3);
 }

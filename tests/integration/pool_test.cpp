@@ -89,7 +89,10 @@ TEST_CASE("an invalidated connection is closed and replaced, never handed out ag
 TEST_CASE("dispose closes idle connections and the pool opens new ones afterwards") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("SELECT 1"));
+    }
     CHECK(engine.pool_status().checked_in == 1);
     engine.dispose();
     CHECK(engine.pool_status().checked_in == 0);
@@ -101,8 +104,14 @@ TEST_CASE("dispose closes idle connections and the pool opens new ones afterward
 TEST_CASE("recycle replaces connections older than pool_recycle") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine({.pool_recycle = std::chrono::seconds{0}});
-    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
-    { auto conn = engine.connect(); conn.execute(sa::text("SELECT 1")); }
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("SELECT 1"));
+    }
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("SELECT 1"));
+    }
     CHECK(engine.pool_status().connects == 2);
 }
 
@@ -161,7 +170,9 @@ TEST_CASE("32 threads sharing 4 connections are served first come, first served:
                 const auto asked = std::chrono::steady_clock::now();
                 try {
                     auto conn = engine.connect();
-                    mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count());
+                    mine.push_back(
+                        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
+                            .count());
                     conn.execute(sa::text("SELECT 1"));
                     std::this_thread::sleep_for(5ms);
                 } catch (const sa::PoolTimeoutError&) {
@@ -176,9 +187,12 @@ TEST_CASE("32 threads sharing 4 connections are served first come, first served:
     }
     for (auto& th : threads) th.join();
     std::sort(waits_ms.begin(), waits_ms.end());
-    const auto at = [&](double q) { return waits_ms.empty() ? 0.0 : waits_ms[static_cast<std::size_t>(q * (waits_ms.size() - 1))]; };
-    WARN(backend.name << ": " << waits_ms.size() << " checkouts, wait median " << at(0.5) << " ms, p90 " << at(0.9)
-                      << " ms, p99 " << at(0.99) << " ms, max " << at(1.0) << " ms; " << timeouts << " timeouts");
+    const auto at = [&](double q) {
+        return waits_ms.empty() ? 0.0 : waits_ms[static_cast<std::size_t>(q * (waits_ms.size() - 1))];
+    };
+    WARN(backend.name << ": " << waits_ms.size() << " checkouts, wait median " << at(0.5) << " ms, p90 "
+                      << at(0.9) << " ms, p99 " << at(0.99) << " ms, max " << at(1.0) << " ms; " << timeouts
+                      << " timeouts");
     CHECK(timeouts == 0);
     CHECK(other_errors == 0);
     CHECK(waits_ms.size() == static_cast<std::size_t>(threads_count * rounds));
@@ -258,13 +272,12 @@ TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated
     std::int64_t victim_pid = 0;
     {
         auto conn = engine.connect();
-        victim_pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>())
-                         .scalar_one();
+        victim_pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
         conn.commit();
         {
             auto k = killer.connect();
-            CHECK(k.execute(sa::text("SELECT pg_terminate_backend(:pid)").bind("pid", victim_pid)
-                                .columns<bool>())
+            CHECK(k.execute(
+                       sa::text("SELECT pg_terminate_backend(:pid)").bind("pid", victim_pid).columns<bool>())
                       .scalar_one());
             k.commit();
         }
@@ -280,8 +293,7 @@ TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated
         conn.rollback();  // harmless on a lost connection
     }
     auto conn = engine.connect();
-    const auto pid =
-        conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
+    const auto pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
     CHECK(pid != victim_pid);
     CHECK(engine.pool_status().connects == 2);
 }

@@ -3,8 +3,8 @@
 // Needs ALCHEMY_TEST_POSTGRES_URL; the cases that only need libpq run without it.
 #include "support/backends.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -34,20 +34,18 @@ std::optional<sa::URL> server_url() {
 
 /// Prepares every statement at its first run unless `options` say otherwise, so that the
 /// cases below see the server-side statements at once.
-std::unique_ptr<sa::DriverConnection> connect(const sa::URL& url,
-                                              sa::ConnectOptions options = {.args = {}, .prepare_threshold = 0}) {
+std::unique_ptr<sa::DriverConnection> connect(const sa::URL& url, sa::ConnectOptions options = {
+                                                                      .args = {}, .prepare_threshold = 0}) {
     return sa::driver_for(url).connect(url, options);
 }
 
-sa::Cursor& run(sa::DriverConnection& conn, std::string_view sql,
-                std::vector<sa::Param> params = {}) {
+sa::Cursor& run(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params = {}) {
     return conn.execute(sql, params);
 }
 
 /// The single value of a one-row, one-column query, read by `read`.
 template <class Read>
-auto scalar(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params,
-            Read read) {
+auto scalar(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params, Read read) {
     auto& cursor = conn.execute(sql, params);
     REQUIRE(cursor.next());
     auto value = read(cursor);
@@ -55,15 +53,12 @@ auto scalar(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Pa
     return value;
 }
 
-std::int64_t int_of(sa::DriverConnection& conn, std::string_view sql,
-                    std::vector<sa::Param> params = {}) {
+std::int64_t int_of(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params = {}) {
     return scalar(conn, sql, std::move(params), [](sa::Cursor& c) { return c.read_int(0); });
 }
 
-std::string text_of(sa::DriverConnection& conn, std::string_view sql,
-                    std::vector<sa::Param> params = {}) {
-    return scalar(conn, sql, std::move(params),
-                  [](sa::Cursor& c) { return std::string(c.read_text(0)); });
+std::string text_of(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params = {}) {
+    return scalar(conn, sql, std::move(params), [](sa::Cursor& c) { return std::string(c.read_text(0)); });
 }
 
 std::vector<std::byte> bytes(std::initializer_list<unsigned char> values) {
@@ -73,8 +68,7 @@ std::vector<std::byte> bytes(std::initializer_list<unsigned char> values) {
 }
 
 template <class Expected>
-Expected expect_error(sa::DriverConnection& conn, std::string_view sql,
-                      std::vector<sa::Param> params = {}) {
+Expected expect_error(sa::DriverConnection& conn, std::string_view sql, std::vector<sa::Param> params = {}) {
     try {
         conn.execute(sql, params);
     } catch (const Expected& e) {
@@ -108,16 +102,14 @@ TEST_CASE("the postgresql dialect numbers placeholders and puts the isolation le
     CHECK(sql == "a = $1 AND b = $12");
     // The level travels in BEGIN: no session state for a pooler to hand to another client.
     CHECK(dialect.begin_sql(std::nullopt) == "BEGIN");
-    CHECK(dialect.begin_sql(sa::IsolationLevel::serializable) ==
-          "BEGIN ISOLATION LEVEL SERIALIZABLE");
+    CHECK(dialect.begin_sql(sa::IsolationLevel::serializable) == "BEGIN ISOLATION LEVEL SERIALIZABLE");
     CHECK(dialect.begin_sql(sa::IsolationLevel::read_uncommitted) ==
           "BEGIN ISOLATION LEVEL READ UNCOMMITTED");
     CHECK(dialect.connection_isolation_sql(sa::IsolationLevel::serializable).empty());
     CHECK_THROWS_AS(dialect.begin_sql(sa::IsolationLevel::autocommit), sa::ArgumentError);
 }
 
-TEST_CASE("a refused postgresql connection raises OperationalError without the password",
-          "[postgresql]") {
+TEST_CASE("a refused postgresql connection raises OperationalError without the password", "[postgresql]") {
     const std::string password = "s3cret-Pa55word";
     // Port 1 (tcpmux) is privileged and unused, so nothing listens there.
     auto url = sa::make_url("postgresql://someone:" + password + "@127.0.0.1:1/db");
@@ -167,8 +159,7 @@ TEST_CASE("every parameter type round-trips through postgresql columns", "[postg
     const std::string insert =
         "INSERT INTO pgdrv_values (id, b, i, r, t, blob, ts, local_ts, d) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    const std::string select =
-        "SELECT b, i, r, t, blob, ts, local_ts, d FROM pgdrv_values WHERE id = $1";
+    const std::string select = "SELECT b, i, r, t, blob, ts, local_ts, d FROM pgdrv_values WHERE id = $1";
 
     struct Row {
         bool b;
@@ -181,21 +172,24 @@ TEST_CASE("every parameter type round-trips through postgresql columns", "[postg
     };
     const std::vector<Row> rows = {
         {true, std::numeric_limits<std::int64_t>::max(), 0.1, "plain", bytes({1, 2, 3}), 0, 0},
-        {false, std::numeric_limits<std::int64_t>::min(), -1e300, "", bytes({}),
-         -1'000'000'000'000'001, -25'000},                       // 1938, with µs
-        {true, 0, 5e-324, "Grüße, 世界 🌍", bytes({0, 0, 255, 0}),
-         4'102'444'800'123'456, 51'000},                         // 2100, with µs
-        {false, -1, std::numeric_limits<double>::infinity(), "it's \"quoted\"\n",
-         bytes({0}), -62'135'596'800'000'000, -719'162},         // 0001-01-01
+        {false, std::numeric_limits<std::int64_t>::min(), -1e300, "", bytes({}), -1'000'000'000'000'001,
+         -25'000},  // 1938, with µs
+        {true, 0, 5e-324, "Grüße, 世界 🌍", bytes({0, 0, 255, 0}), 4'102'444'800'123'456,
+         51'000},  // 2100, with µs
+        {false, -1, std::numeric_limits<double>::infinity(), "it's \"quoted\"\n", bytes({0}),
+         -62'135'596'800'000'000, -719'162},  // 0001-01-01
     };
     for (std::size_t n = 0; n < rows.size(); ++n) {
         const auto& row = rows[n];
-        std::vector<sa::Param> params = {
-            sa::Param::of_int(static_cast<std::int64_t>(n)),  sa::Param::of_bool(row.b),
-            sa::Param::of_int(row.i),                         sa::Param::of_real(row.r),
-            sa::Param::of_text(row.t),                        sa::Param::of_blob(row.blob),
-            sa::Param::of_timestamp(row.ts),                  sa::Param::of_timestamp(row.ts),
-            sa::Param::of_date(row.d)};
+        std::vector<sa::Param> params = {sa::Param::of_int(static_cast<std::int64_t>(n)),
+                                         sa::Param::of_bool(row.b),
+                                         sa::Param::of_int(row.i),
+                                         sa::Param::of_real(row.r),
+                                         sa::Param::of_text(row.t),
+                                         sa::Param::of_blob(row.blob),
+                                         sa::Param::of_timestamp(row.ts),
+                                         sa::Param::of_timestamp(row.ts),
+                                         sa::Param::of_date(row.d)};
         CHECK(conn->execute(insert, params).rows_affected() == 1);
     }
     for (std::size_t n = 0; n < rows.size(); ++n) {
@@ -233,8 +227,7 @@ TEST_CASE("NULL parameters are stored as NULL and read back as NULL", "[postgres
     c.close();
 }
 
-TEST_CASE("an empty blob is not NULL and text parameters fill columns of any type",
-          "[postgresql]") {
+TEST_CASE("an empty blob is not NULL and text parameters fill columns of any type", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -256,20 +249,17 @@ TEST_CASE("an empty blob is not NULL and text parameters fill columns of any typ
     c.close();
 }
 
-TEST_CASE("a text parameter with a NUL byte is refused rather than cut short",
-          "[postgresql]") {
+TEST_CASE("a text parameter with a NUL byte is refused rather than cut short", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
     using namespace std::string_view_literals;
-    auto e = expect_error<sa::DataError>(*conn, "SELECT $1::text",
-                                         {sa::Param::of_text("ab\0cd"sv)});
+    auto e = expect_error<sa::DataError>(*conn, "SELECT $1::text", {sa::Param::of_text("ab\0cd"sv)});
     CHECK_THAT(e.what(), Contains("$1"));
     CHECK(int_of(*conn, "SELECT 7") == 7);  // the connection is still usable
 }
 
-TEST_CASE("timestamps keep their instant when the server's default time zone is not UTC",
-          "[postgresql]") {
+TEST_CASE("timestamps keep their instant when the server's default time zone is not UTC", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url, {.args = {{"options", "-c TimeZone=Asia/Tokyo"}}});
@@ -280,8 +270,7 @@ TEST_CASE("timestamps keep their instant when the server's default time zone is 
           "2023-11-14 22:13:20.123456+00");
 }
 
-TEST_CASE("integer, numeric and aggregate columns read as integers and reals",
-          "[postgresql]") {
+TEST_CASE("integer, numeric and aggregate columns read as integers and reals", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -391,8 +380,7 @@ TEST_CASE("date and timestamp columns convert into each other", "[postgresql]") 
     c.close();
 }
 
-TEST_CASE("reading a column as an unrelated type raises DataError naming the column",
-          "[postgresql]") {
+TEST_CASE("reading a column as an unrelated type raises DataError naming the column", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -433,8 +421,7 @@ TEST_CASE("a repeated statement is prepared once per connection", "[postgresql]"
     if (!url) return;
     auto conn = connect(*url);
     const auto before = conn->cached_statement_count();
-    for (int i = 0; i < 5; ++i)
-        CHECK(int_of(*conn, "SELECT $1::int8 + 1", {sa::Param::of_int(i)}) == i + 1);
+    for (int i = 0; i < 5; ++i) CHECK(int_of(*conn, "SELECT $1::int8 + 1", {sa::Param::of_int(i)}) == i + 1);
     CHECK(conn->cached_statement_count() == before + 1);
     // The count query is prepared before it runs, so it sees itself.
     const auto on_server = int_of(*conn, "SELECT count(*) FROM pg_prepared_statements");
@@ -454,22 +441,20 @@ TEST_CASE("a repeated statement is prepared once per connection", "[postgresql]"
         run(*conn, insert, {sa::Param::of_int(5)});
         run(*conn, insert, {sa::Param::of_text("five")});
         run(*conn, insert, {sa::Param::null()});
-        CHECK(text_of(*conn, "SELECT string_agg(coalesce(v, '-'), ',') FROM pgdrv_kinds") ==
-              "-,5,five,-");
+        CHECK(text_of(*conn, "SELECT string_agg(coalesce(v, '-'), ',') FROM pgdrv_kinds") == "-,5,five,-");
     }
 }
 
-TEST_CASE("integers bind as int4 when they fit, like literals, and int8 otherwise",
-          "[postgresql]") {
+TEST_CASE("integers bind as int4 when they fit, like literals, and int8 otherwise", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     for (bool prepared : {true, false}) {
-        auto conn = connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
+        auto conn =
+            connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
         // substr and pg_terminate_backend have int4 parameters only, no bigint overloads.
         CHECK(text_of(*conn, "SELECT substr('abcdef', $1, $2)",
                       {sa::Param::of_int(2), sa::Param::of_int(3)}) == "bcd");
-        conn->execute_script(
-            "DROP TABLE IF EXISTS pgdrv_widths; CREATE TABLE pgdrv_widths (v int8)");
+        conn->execute_script("DROP TABLE IF EXISTS pgdrv_widths; CREATE TABLE pgdrv_widths (v int8)");
         const std::string insert = "INSERT INTO pgdrv_widths VALUES ($1)";
         const std::vector<std::int64_t> values = {5, 1'000'000'000'000, -7,
                                                   std::numeric_limits<std::int64_t>::min(), 0};
@@ -486,8 +471,7 @@ TEST_CASE("integers bind as int4 when they fit, like literals, and int8 otherwis
     }
 }
 
-TEST_CASE("the statement cache is bounded and evicts the least recently used statement",
-          "[postgresql]") {
+TEST_CASE("the statement cache is bounded and evicts the least recently used statement", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -502,8 +486,7 @@ TEST_CASE("the statement cache is bounded and evicts the least recently used sta
     CHECK(int_of(*conn, "SELECT 0") == 0);
 }
 
-TEST_CASE("a statement is prepared on the server only after it ran prepare_threshold times",
-          "[postgresql]") {
+TEST_CASE("a statement is prepared on the server only after it ran prepare_threshold times", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url, {.args = {}, .prepare_threshold = 3});
@@ -537,19 +520,16 @@ TEST_CASE("prepare_threshold must not be negative", "[postgresql]") {
                     sa::ArgumentError);
 }
 
-TEST_CASE("without server-side prepared statements nothing is prepared by name",
-          "[postgresql]") {
+TEST_CASE("without server-side prepared statements nothing is prepared by name", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url, {.args = {}, .prepare_threshold = std::nullopt});
-    for (int i = 0; i < 3; ++i)
-        CHECK(int_of(*conn, "SELECT $1::int8 * 2", {sa::Param::of_int(i)}) == 2 * i);
+    for (int i = 0; i < 3; ++i) CHECK(int_of(*conn, "SELECT $1::int8 * 2", {sa::Param::of_int(i)}) == 2 * i);
     CHECK(conn->cached_statement_count() == 0);
     CHECK(int_of(*conn, "SELECT count(*) FROM pg_prepared_statements") == 0);
 }
 
-TEST_CASE("statement names are unique across connections so a pooler cannot mix them up",
-          "[postgresql]") {
+TEST_CASE("statement names are unique across connections so a pooler cannot mix them up", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto first = connect(*url);
@@ -602,7 +582,8 @@ TEST_CASE("the same SQL runs again while its first cursor is still open", "[post
     auto url = server_url();
     if (!url) return;
     for (bool prepared : {true, false}) {
-        auto conn = connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
+        auto conn =
+            connect(*url, {.args = {}, .prepare_threshold = prepared ? std::optional<int>(0) : std::nullopt});
         const std::string sql = "SELECT n FROM generate_series(1, $1::int8) n";
         auto& outer = run(*conn, sql, {sa::Param::of_int(3)});
         std::int64_t total = 0;
@@ -619,8 +600,7 @@ TEST_CASE("the same SQL runs again while its first cursor is still open", "[post
     }
 }
 
-TEST_CASE("a prepared statement whose table changed shape is prepared again",
-          "[postgresql]") {
+TEST_CASE("a prepared statement whose table changed shape is prepared again", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -670,22 +650,20 @@ TEST_CASE("constraint violations and syntax errors raise their classes with SQLS
         "INSERT INTO pgdrv_parent VALUES (1, 'ann')");
 
     const std::string duplicate = "INSERT INTO pgdrv_parent VALUES ($1, $2)";
-    auto unique = expect_error<sa::UniqueViolation>(
-        *conn, duplicate, {sa::Param::of_int(2), sa::Param::of_text("ann")});
+    auto unique = expect_error<sa::UniqueViolation>(*conn, duplicate,
+                                                    {sa::Param::of_int(2), sa::Param::of_text("ann")});
     CHECK(unique.sqlstate() == "23505");
     CHECK(unique.sql() == duplicate);
     CHECK_THAT(unique.message(), Contains("DETAIL: Key (name)=(ann) already exists."));
     CHECK_FALSE(unique.connection_invalidated());
 
-    auto fk = expect_error<sa::ForeignKeyViolation>(
-        *conn, "INSERT INTO pgdrv_child (id, parent_id) VALUES (1, 99)");
+    auto fk = expect_error<sa::ForeignKeyViolation>(*conn,
+                                                    "INSERT INTO pgdrv_child (id, parent_id) VALUES (1, 99)");
     CHECK(fk.sqlstate() == "23503");
-    auto not_null = expect_error<sa::NotNullViolation>(
-        *conn, "INSERT INTO pgdrv_parent VALUES ($1, $2)",
-        {sa::Param::of_int(3), sa::Param::null()});
+    auto not_null = expect_error<sa::NotNullViolation>(*conn, "INSERT INTO pgdrv_parent VALUES ($1, $2)",
+                                                       {sa::Param::of_int(3), sa::Param::null()});
     CHECK(not_null.sqlstate() == "23502");
-    auto check = expect_error<sa::CheckViolation>(
-        *conn, "INSERT INTO pgdrv_child VALUES (1, 1, -1)");
+    auto check = expect_error<sa::CheckViolation>(*conn, "INSERT INTO pgdrv_child VALUES (1, 1, -1)");
     CHECK(check.sqlstate() == "23514");
 
     const std::string typo = "SELEC 1";
@@ -714,8 +692,7 @@ TEST_CASE("in_transaction follows the server and ping answers inside an aborted 
     CHECK_FALSE(conn->in_transaction());
 }
 
-TEST_CASE("execute_script runs several statements and reports the one that fails",
-          "[postgresql]") {
+TEST_CASE("execute_script runs several statements and reports the one that fails", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto conn = connect(*url);
@@ -729,8 +706,7 @@ TEST_CASE("execute_script runs several statements and reports the one that fails
     CHECK(int_of(*conn, "SELECT count(*) FROM pgdrv_script") == 2);
 }
 
-TEST_CASE("a connection terminated by the server is invalidated and reports itself broken",
-          "[postgresql]") {
+TEST_CASE("a connection terminated by the server is invalidated and reports itself broken", "[postgresql]") {
     auto url = server_url();
     if (!url) return;
     auto victim = connect(*url);
@@ -743,8 +719,7 @@ TEST_CASE("a connection terminated by the server is invalidated and reports itse
         FAIL("a terminated connection still executed a statement");
     } catch (const sa::DatabaseError& e) {
         CHECK(e.connection_invalidated());
-        CHECK_THAT(e.sqlstate(), Catch::Matchers::StartsWith("57P01") ||
-                                     Catch::Matchers::StartsWith("08"));
+        CHECK_THAT(e.sqlstate(), Catch::Matchers::StartsWith("57P01") || Catch::Matchers::StartsWith("08"));
     }
     CHECK(victim->is_broken());
     CHECK_FALSE(victim->ping());

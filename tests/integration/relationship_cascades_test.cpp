@@ -38,7 +38,7 @@ struct Ticket {
     std::int64_t board_id = 0;
     std::string title{};
     sa::BelongsTo<Board> board{};
-    sa::HasMany<Note> notes{};                  // default cascade: notes outlive their ticket
+    sa::HasMany<Note> notes{};  // default cascade: notes outlive their ticket
     sa::ManyToMany<Tag, TicketTag> tags{};
 };
 struct Note {
@@ -165,10 +165,10 @@ struct Follow {
 }  // namespace casc
 
 template <>
-inline constexpr auto sa::mapping<casc::Board> = sa::table(
-    "boards", sa::relationship(&casc::Board::tickets)
-                  .cascade(sa::all | sa::delete_orphan)
-                  .order_by(&casc::Ticket::title, sa::descending));
+inline constexpr auto sa::mapping<casc::Board> =
+    sa::table("boards", sa::relationship(&casc::Board::tickets)
+                            .cascade(sa::all | sa::delete_orphan)
+                            .order_by(&casc::Ticket::title, sa::descending));
 template <>
 inline constexpr auto sa::mapping<casc::Ticket> = sa::table("tickets");
 template <>
@@ -204,7 +204,8 @@ template <>
 inline constexpr auto sa::mapping<casc::Team> = sa::table("teams");
 template <>
 inline constexpr auto sa::mapping<casc::Account> = sa::table(
-    "accounts", sa::relationship(&casc::Account::following).through(&casc::Follow::follower, &casc::Follow::followed),
+    "accounts",
+    sa::relationship(&casc::Account::following).through(&casc::Follow::follower, &casc::Follow::followed),
     sa::relationship(&casc::Account::followers).through(&casc::Follow::followed, &casc::Follow::follower));
 template <>
 inline constexpr auto sa::mapping<casc::Follow> =
@@ -232,8 +233,8 @@ std::size_t starting(const sa::test::EchoCapture& capture, std::string_view pref
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category, Team,
-                     Player, Item, Label, ItemLabel, Account, Follow>()
+        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category,
+                     Team, Player, Item, Label, ItemLabel, Account, Follow>()
             .create_all(engine);
     }
     template <class T>
@@ -276,21 +277,22 @@ TEST_CASE("cascade delete: deleting a parent deletes its children, their associa
     {
         sa::Session s(f.engine);
         auto board = s.query<Board>().one();
-        auto pending = board->tickets.add(Ticket{.title = "t3"});   // never flushed
+        auto pending = board->tickets.add(Ticket{.title = "t3"});  // never flushed
         s.delete_(board);
-        CHECK_FALSE(s.contains(pending));   // a pending child of a deleted parent leaves the session
+        CHECK_FALSE(s.contains(pending));  // a pending child of a deleted parent leaves the session
         s.commit();
     }
     CHECK(f.count<Board>() == 0);
     CHECK(f.count<Ticket>() == 0);
     CHECK(f.count<TicketTag>() == 0);
-    CHECK(f.count<Tag>() == 2);            // no delete cascade on the many-to-many: the tags stay
-    CHECK(f.count<Note>() == 2);           // default cascade: the notes stay, without a ticket
+    CHECK(f.count<Tag>() == 2);   // no delete cascade on the many-to-many: the tags stay
+    CHECK(f.count<Note>() == 2);  // default cascade: the notes stay, without a ticket
     sa::Session check(f.engine);
     for (const auto& note : check.query<Note>().all()) CHECK_FALSE(note->ticket_id.has_value());
 }
 
-TEST_CASE("delete-orphan: a child taken out of its collection is deleted; a child moved to another parent is not") {
+TEST_CASE(
+    "delete-orphan: a child taken out of its collection is deleted; a child moved to another parent is not") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
@@ -298,12 +300,12 @@ TEST_CASE("delete-orphan: a child taken out of its collection is deleted; a chil
         sa::Session s(f.engine);
         auto b = s.query<Board>().one();
         auto other = s.add(Board{.name = "other"});
-        REQUIRE(titles(b->tickets) == std::vector<std::string>{"t2", "t1"});   // order_by title desc
+        REQUIRE(titles(b->tickets) == std::vector<std::string>{"t2", "t1"});  // order_by title desc
         auto t1 = b->tickets[1];
         auto t2 = b->tickets[0];
-        CHECK(b->tickets.remove(t1));       // an orphan: deleted at the flush
-        b->tickets.remove(t2);              // removed, then given to another board: moved,
-        other->tickets.add(t2);             // though loading other's tickets autoflushed between
+        CHECK(b->tickets.remove(t1));  // an orphan: deleted at the flush
+        b->tickets.remove(t2);         // removed, then given to another board: moved,
+        other->tickets.add(t2);        // though loading other's tickets autoflushed between
         f.capture.lines.clear();
         s.commit();
         CHECK(starting(f.capture, "DELETE FROM \"tickets\"") == 1);
@@ -313,7 +315,7 @@ TEST_CASE("delete-orphan: a child taken out of its collection is deleted; a chil
     REQUIRE(tickets.size() == 1);
     CHECK(tickets[0]->title == "t2");
     CHECK(tickets[0]->board->name == "other");
-    CHECK(f.count<TicketTag>() == 1);     // t1's two association rows went with it
+    CHECK(f.count<TicketTag>() == 1);  // t1's two association rows went with it
 }
 
 TEST_CASE("deleting a parent lets go of its children by default: their foreign key becomes NULL") {
@@ -340,7 +342,8 @@ TEST_CASE("deleting a parent lets go of its children by default: their foreign k
     CHECK(f.count<Ticket>() == 1);
 }
 
-TEST_CASE("a non-nullable child of a deleted parent without a delete cascade fails the flush, naming the fix") {
+TEST_CASE(
+    "a non-nullable child of a deleted parent without a delete cascade fails the flush, naming the fix") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
@@ -373,13 +376,14 @@ TEST_CASE("passive_deletes leaves an unloaded collection to ON DELETE CASCADE an
     f.capture.lines.clear();
     s.delete_(folder);
     s.commit();
-    CHECK(starting(f.capture, "SELECT") == 0);                 // the docs were never read
-    CHECK(starting(f.capture, "DELETE FROM \"docs\"") == 0);   // the database deleted them
+    CHECK(starting(f.capture, "SELECT") == 0);                // the docs were never read
+    CHECK(starting(f.capture, "DELETE FROM \"docs\"") == 0);  // the database deleted them
     CHECK(f.count<Folder>() == 0);
     CHECK(f.count<Doc>() == 0);
 }
 
-TEST_CASE("lazy(selectin) in the mapping loads with each query; lazy(raise) refuses to load; options override") {
+TEST_CASE(
+    "lazy(selectin) in the mapping loads with each query; lazy(raise) refuses to load; options override") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     {
@@ -395,19 +399,19 @@ TEST_CASE("lazy(selectin) in the mapping loads with each query; lazy(raise) refu
         sa::Session s(f.engine);
         f.capture.lines.clear();
         auto libraries = s.query<Library>().all();
-        CHECK(starting(f.capture, "SELECT") == 2);   // the libraries, then all their books
+        CHECK(starting(f.capture, "SELECT") == 2);  // the libraries, then all their books
         for (const auto& lib : libraries) CHECK(lib->books.size() == 2);
         CHECK(starting(f.capture, "SELECT") == 2);
         s.expire_all();
         f.capture.lines.clear();
-        auto again = s.scalars(sa::select<Library>()).all();   // session.scalars() too
+        auto again = s.scalars(sa::select<Library>()).all();  // session.scalars() too
         CHECK(starting(f.capture, "SELECT") == 2);
         CHECK(again[0]->books.size() == 2);
     }
     {
         sa::Session s(f.engine);
         f.capture.lines.clear();
-        auto north = s.get<Library>(1);                       // and session.get()
+        auto north = s.get<Library>(1);  // and session.get()
         CHECK(starting(f.capture, "SELECT") == 2);
         CHECK(north->books.size() == 2);
         CHECK(starting(f.capture, "SELECT") == 2);
@@ -427,7 +431,7 @@ TEST_CASE("lazy(selectin) in the mapping loads with each query; lazy(raise) refu
         sa::Session s(f.engine);
         f.capture.lines.clear();
         auto libraries = s.query<Library>().options(sa::raiseload<&Library::books>()).all();
-        CHECK(starting(f.capture, "SELECT") == 1);   // the option overrides the mapping's selectin
+        CHECK(starting(f.capture, "SELECT") == 1);  // the option overrides the mapping's selectin
         CHECK_THROWS_AS(libraries[0]->books.size(), sa::InvalidRequestError);
     }
     {
@@ -447,7 +451,7 @@ TEST_CASE("two relationships between one pair of models, paired in the mapping")
         auto bob = s.add(Person{.name = "bob"});
         auto paper = ann->written.add(Paper{.title = "p1"});
         paper->reviewer = bob;
-        CHECK(bob->reviewed.size() == 1);     // the paired side, in memory
+        CHECK(bob->reviewed.size() == 1);  // the paired side, in memory
         CHECK(ann->reviewed.size() == 0);
         CHECK(bob->written.size() == 0);
         s.commit();
@@ -456,9 +460,9 @@ TEST_CASE("two relationships between one pair of models, paired in the mapping")
     f.capture.lines.clear();
     auto paper = s.query<Paper>().one();
     CHECK(paper->author->name == "ann");
-    CHECK(starting(f.capture, "SELECT") == 1);   // the mapping's lazy(joined): in the query's statement
+    CHECK(starting(f.capture, "SELECT") == 1);  // the mapping's lazy(joined): in the query's statement
     CHECK(paper->reviewer->name == "bob");
-    CHECK(paper->reviewed_by == paper->reviewer->id);   // the mapping's foreign_key()
+    CHECK(paper->reviewed_by == paper->reviewer->id);  // the mapping's foreign_key()
     auto bob = paper->reviewer.get();
     CHECK(bob->reviewed.size() == 1);
     CHECK(bob->written.size() == 0);
@@ -522,8 +526,7 @@ TEST_CASE("a self-referential tree of new objects is inserted in one flush, pare
     CHECK_THROWS_WITH(bad.flush(), Catch::Contains("cycle"));
     bad.rollback();
     CHECK(f.count<Category>() == 6);
-    x->parent = nullptr;   // the program's own cycle (x and y hold each other), broken
-
+    x->parent = nullptr;  // the program's own cycle (x and y hold each other), broken
 }
 
 TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, the linked objects") {
@@ -545,9 +548,9 @@ TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, 
     {
         sa::Session s(f.engine);
         auto p1 = s.query<Player>().filter(sa::col<&Player::name> == "p1").one();
-        s.delete_(p1);                      // its team goes too; the team's other player stays, teamless
+        s.delete_(p1);  // its team goes too; the team's other player stays, teamless
         auto apple = s.query<Item>().filter(sa::col<&Item::name> == "apple").one();
-        s.delete_(apple);                   // its labels go too, with every link they had
+        s.delete_(apple);  // its labels go too, with every link they had
         s.commit();
     }
     CHECK(f.count<Team>() == 0);
@@ -556,7 +559,7 @@ TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, 
     CHECK_FALSE(check.query<Player>().one()->team_id.has_value());
     CHECK(f.count<Item>() == 1);
     CHECK(f.count<Label>() == 0);
-    CHECK(f.count<ItemLabel>() == 0);       // pear's link to "fruit" went with the label
+    CHECK(f.count<ItemLabel>() == 0);  // pear's link to "fruit" went with the label
 }
 
 TEST_CASE("a many-to-many of a model with itself: following and followers through one association model") {
@@ -576,7 +579,7 @@ TEST_CASE("a many-to-many of a model with itself: following and followers throug
         ann->following.add(bob);
         ann->following.add(cy);
         bob->following.add(cy);
-        CHECK(names(cy->followers) == std::vector<std::string>{"ann", "bob"});   // the other side, in memory
+        CHECK(names(cy->followers) == std::vector<std::string>{"ann", "bob"});  // the other side, in memory
         CHECK(names(bob->followers) == std::vector<std::string>{"ann"});
         CHECK(ann->followers.empty());
         s.commit();
@@ -589,9 +592,9 @@ TEST_CASE("a many-to-many of a model with itself: following and followers throug
         CHECK(accounts[0]->followers.empty());
         CHECK(names(accounts[2]->followers) == std::vector<std::string>{"ann", "bob"});
         CHECK(accounts[2]->following.empty());
-        accounts[0]->following.remove(accounts[1]);   // ann unfollows bob
+        accounts[0]->following.remove(accounts[1]);  // ann unfollows bob
         CHECK(accounts[1]->followers.empty());
-        s.delete_(accounts[2]);                       // cy's links go with cy, both ways
+        s.delete_(accounts[2]);  // cy's links go with cy, both ways
         s.commit();
     }
     CHECK(f.count<Follow>() == 0);

@@ -88,7 +88,9 @@ using rel::Profile;
 
 namespace {
 
-std::size_t selects(const std::vector<std::string>& lines) { return sa::test::count_starting_with(lines, "SELECT"); }
+std::size_t selects(const std::vector<std::string>& lines) {
+    return sa::test::count_starting_with(lines, "SELECT");
+}
 
 std::vector<std::string> titles(const sa::HasMany<Post>& posts) {
     std::vector<std::string> out;
@@ -127,11 +129,11 @@ TEST_CASE("new objects linked through relationships are inserted parents first w
     sa::Session session(f.engine);
     auto ann = session.add(Author{.name = "ann"});
     auto a1 = ann->posts.add(Post{.title = "a1"});
-    CHECK(sa::inspect(a1).pending());        // save-update: it joined ann's session
-    CHECK(a1->author.get() == ann);          // the other side, at once
+    CHECK(sa::inspect(a1).pending());  // save-update: it joined ann's session
+    CHECK(a1->author.get() == ann);    // the other side, at once
     auto bob = std::make_shared<Author>(Author{.name = "bob"});
     auto b1 = session.add(Post{.title = "b1"});
-    b1->author = bob;                        // bob joins the session through b1
+    b1->author = bob;  // bob joins the session through b1
     CHECK(sa::inspect(bob).pending());
     ann->profile = std::make_shared<Profile>(Profile{.bio = "hi"});
     session.commit();
@@ -143,7 +145,7 @@ TEST_CASE("new objects linked through relationships are inserted parents first w
     CHECK(posts[1]->author->name == "bob");
     auto profile = check.query<Profile>().one();
     CHECK(profile->author->name == "ann");
-    CHECK(profile->author->profile.get() == profile);   // the same object both ways
+    CHECK(profile->author->profile.get() == profile);  // the same object both ways
 }
 
 TEST_CASE("a lazy load loads the relationship of every object of the same query in one statement") {
@@ -157,14 +159,14 @@ TEST_CASE("a lazy load loads the relationship of every object of the same query 
     std::vector<std::string> authors;
     for (const auto& p : posts) authors.push_back(p->author->name);
     CHECK(authors == std::vector<std::string>{"ann", "ann", "bob"});
-    CHECK(selects(f.capture.lines) == 2);   // the posts, then their authors: not 1 + N
-    CHECK(posts[0]->author.get() == posts[1]->author.get());   // identity map
+    CHECK(selects(f.capture.lines) == 2);                     // the posts, then their authors: not 1 + N
+    CHECK(posts[0]->author.get() == posts[1]->author.get());  // identity map
 
     f.capture.lines.clear();
     auto users = session.query<Author>().order_by(sa::col<&Author::id>).all();
     CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
     CHECK(titles(users[1]->posts) == std::vector<std::string>{"b1"});
-    CHECK(users[0]->posts[0] == posts[0]);   // the session's objects, not copies
+    CHECK(users[0]->posts[0] == posts[0]);  // the session's objects, not copies
     CHECK(users[0]->profile->bio == "ann's");
     CHECK_FALSE(users[1]->profile);
     // the authors, then the posts and the profiles of both
@@ -183,22 +185,25 @@ TEST_CASE("moving a child between parents keeps both collections in step and wri
         CHECK(ann->posts.size() == 2);
         CHECK(bob->posts.size() == 1);
         auto a1 = ann->posts[0];
-        a1->author = bob;                    // through the BelongsTo
+        a1->author = bob;  // through the BelongsTo
         CHECK(titles(ann->posts) == std::vector<std::string>{"a2"});
         CHECK(titles(bob->posts) == std::vector<std::string>{"b1", "a1"});
         auto b1 = bob->posts[0];
-        ann->posts.add(b1);                  // through the collection
+        ann->posts.add(b1);  // through the collection
         CHECK(b1->author.get() == ann);
         CHECK(titles(bob->posts) == std::vector<std::string>{"a1"});
         session.commit();
     }
     sa::Session check(f.engine);
-    auto rows = check.execute(sa::select(sa::col<&Post::title>, sa::col<&Post::author_id>).order_by(sa::col<&Post::id>))
-                    .all();
+    auto rows =
+        check
+            .execute(
+                sa::select(sa::col<&Post::title>, sa::col<&Post::author_id>).order_by(sa::col<&Post::id>))
+            .all();
     REQUIRE(rows.size() == 3);
-    CHECK(std::get<1>(rows[0]) == 2);   // a1 -> bob
-    CHECK(std::get<1>(rows[1]) == 1);   // a2 stays with ann
-    CHECK(std::get<1>(rows[2]) == 1);   // b1 -> ann
+    CHECK(std::get<1>(rows[0]) == 2);  // a1 -> bob
+    CHECK(std::get<1>(rows[1]) == 1);  // a2 stays with ann
+    CHECK(std::get<1>(rows[2]) == 1);  // b1 -> ann
 }
 
 TEST_CASE("removing a child whose foreign key cannot be NULL fails the flush and changes nothing") {
@@ -211,7 +216,7 @@ TEST_CASE("removing a child whose foreign key cannot be NULL fails the flush and
     CHECK(ann->posts.remove(a1));
     CHECK_FALSE(a1->author);
     CHECK_THROWS_AS(session.flush(), sa::FlushError);
-    CHECK(a1->author_id == ann->id);        // the foreign key is as before the flush
+    CHECK(a1->author_id == ann->id);  // the foreign key is as before the flush
     session.rollback();
 
     // A nullable key is written as NULL.
@@ -234,7 +239,7 @@ TEST_CASE("a relationship never loaded on a detached object is a DetachedInstanc
         ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
         CHECK(ann->posts.size() == 2);
     }
-    CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});   // loaded before close
+    CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});  // loaded before close
     CHECK_THROWS_WITH(ann->profile.get(), Catch::Contains("Author.profile is not loaded") &&
                                               Catch::Contains("selectinload<&Author::profile>"));
     CHECK_THROWS_AS(ann->profile.get(), sa::DetachedInstanceError);
@@ -259,7 +264,7 @@ TEST_CASE("parents and children that refer to each other are freed when the prog
         std::size_t posts = 0;
         for (const auto& a : authors) {
             posts += a->posts.size();
-            for (const Post& p : a->posts) CHECK(p.author.get() == a);   // both ways, loaded
+            for (const Post& p : a->posts) CHECK(p.author.get() == a);  // both ways, loaded
         }
         CHECK(posts == 10'000);
         some_author = authors.front();
@@ -279,7 +284,7 @@ TEST_CASE("a child the program holds finds its parent again after the program dr
     std::shared_ptr<Post> a1;
     {
         auto ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
-        a1 = ann->posts[0];   // a1's author is held weakly: ann's collection holds a1
+        a1 = ann->posts[0];  // a1's author is held weakly: ann's collection holds a1
     }
     CHECK(a1->author->name == "ann");
 }
@@ -294,23 +299,22 @@ TEST_CASE("selectinload loads a relationship, and a path of them, right after th
                      .options(sa::selectinload<&Author::posts>(), sa::selectinload<&Author::profile>())
                      .order_by(sa::col<&Author::id>)
                      .all();
-    CHECK(selects(f.capture.lines) == 3);   // authors, posts, profiles
+    CHECK(selects(f.capture.lines) == 3);  // authors, posts, profiles
     f.capture.lines.clear();
     CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
     CHECK(users[0]->profile->bio == "ann's");
     CHECK(users[0]->posts[1]->author.get() == users[0]);
-    CHECK(f.capture.lines.empty());   // nothing left to load
+    CHECK(f.capture.lines.empty());  // nothing left to load
 
     // A path: posts, then each post's author (already in the session: no statement).
     sa::Session other(f.engine);
     f.capture.lines.clear();
-    auto posts = other.query<Post>()
-                     .options(sa::selectinload<&Post::author>().selectinload<&Author::profile>())
-                     .all();
-    CHECK(selects(f.capture.lines) == 3);   // posts, authors, profiles
+    auto posts =
+        other.query<Post>().options(sa::selectinload<&Post::author>().selectinload<&Author::profile>()).all();
+    CHECK(selects(f.capture.lines) == 3);  // posts, authors, profiles
     session.close();
     other.close();
-    CHECK(posts[0]->author->profile->bio == "ann's");   // loaded: readable detached
+    CHECK(posts[0]->author->profile->bio == "ann's");  // loaded: readable detached
 }
 
 TEST_CASE("an association object with a column of its own links two models through two pairs") {
@@ -325,7 +329,7 @@ TEST_CASE("an association object with a column of its own links two models throu
         auto ann = session.add(Member{.name = "ann"});
         auto chess = std::make_shared<Club>(Club{.name = "chess"});
         auto link = ann->memberships.add(Membership{.role = "captain"});
-        link->club = chess;   // chess joins the session through the membership
+        link->club = chess;  // chess joins the session through the membership
         CHECK(chess->memberships.contains(link));
         session.commit();
     }
@@ -349,12 +353,12 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
                          .order_by(sa::col<&Author::id>)
                          .options(sa::joinedload<&Author::posts>(), sa::joinedload<&Author::profile>())
                          .all();
-        REQUIRE(users.size() == 2);   // ann once, though her two posts make two rows
+        REQUIRE(users.size() == 2);  // ann once, though her two posts make two rows
         CHECK(titles(users[0]->posts) == std::vector<std::string>{"a1", "a2"});
         CHECK(titles(users[1]->posts) == std::vector<std::string>{"b1"});
         CHECK(users[0]->profile->bio == "ann's");
-        CHECK_FALSE(users[1]->profile);               // no row joined: null, and loaded
-        CHECK(users[0]->posts[0]->author.get() == users[0]);   // the other side, in step
+        CHECK_FALSE(users[1]->profile);                       // no row joined: null, and loaded
+        CHECK(users[0]->posts[0]->author.get() == users[0]);  // the other side, in step
         CHECK(selects(f.capture.lines) == 1);
         CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
             return line.find("FROM \"authors\" LEFT OUTER JOIN \"posts\" AS \"j1\" ON") != std::string::npos;
@@ -365,7 +369,10 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         std::vector<std::shared_ptr<Post>> posts;
         {
             sa::Session session(f.engine);
-            posts = session.query<Post>().order_by(sa::col<&Post::id>).options(sa::joinedload<&Post::author>()).all();
+            posts = session.query<Post>()
+                        .order_by(sa::col<&Post::id>)
+                        .options(sa::joinedload<&Post::author>())
+                        .all();
         }
         REQUIRE(posts.size() == 3);
         CHECK(posts[0]->author->name == "ann");
@@ -376,12 +383,16 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         // A LIMIT counts authors, not joined rows: the query becomes a subquery.
         sa::Session session(f.engine);
         f.capture.lines.clear();
-        auto ann = session.query<Author>().order_by(sa::col<&Author::id>).options(sa::joinedload<&Author::posts>()).first();
+        auto ann = session.query<Author>()
+                       .order_by(sa::col<&Author::id>)
+                       .options(sa::joinedload<&Author::posts>())
+                       .first();
         REQUIRE(ann);
         CHECK(ann->name == "ann");
         CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});
         CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
-            return line.find("FROM (SELECT") != std::string::npos && line.find("AS \"anon_1\" LEFT OUTER JOIN") != std::string::npos;
+            return line.find("FROM (SELECT") != std::string::npos &&
+                   line.find("AS \"anon_1\" LEFT OUTER JOIN") != std::string::npos;
         }));
         auto second = session.query<Author>()
                           .order_by(sa::col<&Author::id>)
@@ -392,14 +403,15 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         REQUIRE(second.size() == 1);
         CHECK(second[0]->name == "bob");
         CHECK(titles(second[0]->posts) == std::vector<std::string>{"b1"});
-        CHECK(selects(f.capture.lines) == 2);   // nothing more: the path's next step was loaded too
+        CHECK(selects(f.capture.lines) == 2);  // nothing more: the path's next step was loaded too
     }
     {
         // session.scalars() takes the option too.
         sa::Session session(f.engine);
         f.capture.lines.clear();
-        auto users = session.scalars(sa::select<Author>().where(sa::col<&Author::name> == "bob"),
-                                     sa::joinedload<&Author::posts>())
+        auto users = session
+                         .scalars(sa::select<Author>().where(sa::col<&Author::name> == "bob"),
+                                  sa::joinedload<&Author::posts>())
                          .all();
         REQUIRE(users.size() == 1);
         CHECK(titles(users[0]->posts) == std::vector<std::string>{"b1"});
@@ -420,7 +432,7 @@ TEST_CASE("each model of a multi-model select is a query result for lazy loads: 
     std::vector<std::size_t> post_counts;
     for (const auto& [post, author] : rows) post_counts.push_back(author->posts.size());
     CHECK(post_counts == std::vector<std::size_t>{2, 2, 1});
-    CHECK(selects(f.capture.lines) == 1);   // both authors' posts in one statement
+    CHECK(selects(f.capture.lines) == 1);  // both authors' posts in one statement
 }
 
 TEST_CASE("a path of joinedload steps joins every level into the query's one statement") {
@@ -456,7 +468,8 @@ TEST_CASE("a path of joinedload steps joins every level into the query's one sta
         members = session.query<Member>().order_by(sa::col<&Member::id>).options(path).all();
         CHECK(selects(capture.lines) == 1);
         CHECK(std::any_of(capture.lines.begin(), capture.lines.end(), [](const std::string& line) {
-            return line.find(R"(LEFT OUTER JOIN "clubs" AS "j2" ON "j2"."id" = "j1"."club_id")") != std::string::npos;
+            return line.find(R"(LEFT OUTER JOIN "clubs" AS "j2" ON "j2"."id" = "j1"."club_id")") !=
+                   std::string::npos;
         }));
         REQUIRE(members.size() == 3);
         // One object per row: chess is the same object through ann and through cyd.
@@ -506,11 +519,11 @@ TEST_CASE("merge() of a detached graph merges what its loaded relationships hold
 
     sa::Session session(f.engine);
     auto merged = session.merge(ann);
-    CHECK(merged.get() != ann.get());   // the session's own object, as in SQLAlchemy
+    CHECK(merged.get() != ann.get());  // the session's own object, as in SQLAlchemy
     CHECK(merged->name == "ann2");
     CHECK(titles(merged->posts) == std::vector<std::string>{"a1-edited", "a2", "a3"});
     CHECK(merged->posts[2]->author.get() == merged);
-    CHECK_FALSE(session.contains(ann->posts[2]));   // merged copies, not the program's objects
+    CHECK_FALSE(session.contains(ann->posts[2]));  // merged copies, not the program's objects
     session.commit();
 
     sa::Session check(f.engine);

@@ -13,8 +13,8 @@
 #include <vector>
 
 namespace sa = alchemy;
-using sa::test::count_starting_with;
 using sa::test::backends;
+using sa::test::count_starting_with;
 
 namespace {
 
@@ -30,11 +30,12 @@ std::vector<std::string> names(const Collection& objects) {
 std::vector<std::pair<std::string, std::string>> memberships(sa::Engine& engine) {
     auto conn = engine.connect();
     std::vector<std::pair<std::string, std::string>> out;
-    for (auto [user, group] : conn.execute(sa::select(sa::col<&tutorial::User::name>, sa::col<&tutorial::Group::name>)
-                                               .select_from<tutorial::UserGroup>()
-                                               .join<tutorial::User>(sa::col<&tutorial::User::id> == sa::col<&tutorial::UserGroup::user_id>)
-                                               .join<tutorial::Group>(sa::col<&tutorial::Group::id> ==
-                                                                  sa::col<&tutorial::UserGroup::group_id>)))
+    for (auto [user, group] : conn.execute(
+             sa::select(sa::col<&tutorial::User::name>, sa::col<&tutorial::Group::name>)
+                 .select_from<tutorial::UserGroup>()
+                 .join<tutorial::User>(sa::col<&tutorial::User::id> == sa::col<&tutorial::UserGroup::user_id>)
+                 .join<tutorial::Group>(sa::col<&tutorial::Group::id> ==
+                                        sa::col<&tutorial::UserGroup::group_id>)))
         out.emplace_back(user, group);
     std::sort(out.begin(), out.end());
     return out;
@@ -48,20 +49,21 @@ TEST_CASE("the tutorial's many-to-many: users and groups through user_group") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture capture;
     auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
     {
         sa::Session session(engine);
         auto ann = session.add(tutorial::User{.name = "ann"});
         auto admins = session.add(tutorial::Group{.name = "admins"});
         ann->groups.add(admins);
-        CHECK(admins->users.contains(ann));   // the other side at once
+        CHECK(admins->users.contains(ann));  // the other side at once
         auto staff = ann->groups.add(tutorial::Group{.name = "staff"});
         CHECK(sa::inspect(staff).pending());  // save-update
         auto bob = std::make_shared<tutorial::User>(tutorial::User{.name = "bob"});
         staff->users.add(bob);
         CHECK(sa::inspect(bob).pending());
         CHECK(names(bob->groups) == std::vector<std::string>{"staff"});
-        session.commit();   // users and groups first, then the user_group rows with both keys
+        session.commit();  // users and groups first, then the user_group rows with both keys
     }
     CHECK(memberships(engine) == Pairs{{"ann", "admins"}, {"ann", "staff"}, {"bob", "staff"}});
 
@@ -77,7 +79,7 @@ TEST_CASE("the tutorial's many-to-many: users and groups through user_group") {
         CHECK(names(users[0]->groups) == std::vector<std::string>{"admins", "staff"});
         CHECK(names(users[1]->groups) == std::vector<std::string>{"staff"});
         CHECK(count_starting_with(capture.lines, "SELECT") == 1);
-        CHECK(users[0]->groups.contains(users[1]->groups[0]));   // one object per row
+        CHECK(users[0]->groups.contains(users[1]->groups[0]));  // one object per row
     }
 
     {
@@ -89,7 +91,7 @@ TEST_CASE("the tutorial's many-to-many: users and groups through user_group") {
         // users, then user_group for both users, then the groups: not 1 + N
         CHECK(count_starting_with(capture.lines, "SELECT") == 3);
         auto staff = users[1]->groups[0];
-        CHECK(users[0]->groups.contains(staff));   // one object per row
+        CHECK(users[0]->groups.contains(staff));  // one object per row
         CHECK(names(staff->users) == std::vector<std::string>{"ann", "bob"});
 
         // Change: bob leaves staff, ann leaves admins and joins a new group.
@@ -107,7 +109,8 @@ TEST_CASE("the tutorial's many-to-many: users and groups through user_group") {
 TEST_CASE("the tutorial's one-to-one: a user's profile, uselist=False") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
     {
         sa::Session session(engine);
         auto ann = session.add(tutorial::User{.name = "ann"});
@@ -134,11 +137,13 @@ TEST_CASE("the tutorial's one-to-one: a user's profile, uselist=False") {
 TEST_CASE("users and groups that link to each other both ways are freed when the program drops them") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(engine);
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
     {
         sa::Session session(engine);
         std::vector<std::shared_ptr<tutorial::Group>> groups;
-        for (int g = 0; g < 10; ++g) groups.push_back(session.add(tutorial::Group{.name = "g" + std::to_string(g)}));
+        for (int g = 0; g < 10; ++g)
+            groups.push_back(session.add(tutorial::Group{.name = "g" + std::to_string(g)}));
         for (int u = 0; u < 100; ++u) {
             auto user = session.add(tutorial::User{.name = "u" + std::to_string(u)});
             for (int g = 0; g < 10; g += 1 + u % 3) user->groups.add(groups[static_cast<std::size_t>(g)]);
@@ -154,9 +159,10 @@ TEST_CASE("users and groups that link to each other both ways are freed when the
         std::size_t links = 0;
         for (const auto& u : users) links += u->groups.size();
         for (const auto& g : groups)
-            for (const auto& u : g->users) CHECK(std::find_if(u.groups.begin(), u.groups.end(), [&](const tutorial::Group& x) {
-                                                    return &x == g.get();
-                                                }) != u.groups.end());
+            for (const auto& u : g->users)
+                CHECK(std::find_if(u.groups.begin(), u.groups.end(), [&](const tutorial::Group& x) {
+                          return &x == g.get();
+                      }) != u.groups.end());
         CHECK(links > 100);
         some_user = users.front();
         some_group = groups.front();

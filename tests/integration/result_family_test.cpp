@@ -68,7 +68,8 @@ TEST_CASE("Result, InsertResult and ScalarResult answer SQLAlchemy's accessors a
     auto conn = engine.connect();
 
     // InsertResult: RETURNING rows, read as often as wanted.
-    auto inserted = conn.execute(sa::insert<Pet>().values(std::vector<Pet>{{.name = "rex"}, {.name = "tom"}})
+    auto inserted = conn.execute(sa::insert<Pet>()
+                                     .values(std::vector<Pet>{{.name = "rex"}, {.name = "tom"}})
                                      .returning(pet_id, pet_name));
     CHECK(inserted.rowcount() == 2);
     CHECK(inserted.size() == 2);

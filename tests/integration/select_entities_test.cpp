@@ -52,7 +52,8 @@ void fill(sa::Engine& engine) {
     conn.execute(sa::insert<Author>().values(Author{.id = 2, .name = "bob"}));
     conn.execute(sa::insert<Article>().values(Article{.id = 10, .title = "first", .author_id = 1}));
     conn.execute(sa::insert<Article>().values(Article{.id = 11, .title = "second", .author_id = 1}));
-    conn.execute(sa::insert<Article>().values(Article{.id = 12, .title = "orphan", .author_id = std::nullopt}));
+    conn.execute(
+        sa::insert<Article>().values(Article{.id = 12, .title = "orphan", .author_id = std::nullopt}));
     conn.commit();
 }
 
@@ -64,7 +65,8 @@ TEST_CASE("select<Article, Author>() reads both models of each joined row") {
     fill(engine);
     auto conn = engine.connect();
 
-    const auto stmt = sa::select<Article, Author>().join<Author>(article_author).order_by(sa::col<&Article::id>);
+    const auto stmt =
+        sa::select<Article, Author>().join<Author>(article_author).order_by(sa::col<&Article::id>);
     static_assert(std::is_same_v<decltype(stmt)::row_type, std::tuple<Article, Author>>);
     const auto rows = conn.execute(stmt).all();
     REQUIRE(rows.size() == 2);
@@ -120,9 +122,8 @@ TEST_CASE("session.execute(select<Article, Author>()) gives the session's object
     CHECK(session.get<Article>(11) == std::get<0>(rows[1]));
 
     // Left-joined: a null pointer where no row matched.
-    const auto outer = session.execute(sa::select<Author, Article>()
-                                           .left_join<Article>(article_author)
-                                           .where(sa::col<&Author::id> == 2));
+    const auto outer = session.execute(
+        sa::select<Author, Article>().left_join<Article>(article_author).where(sa::col<&Author::id> == 2));
     REQUIRE(outer.size() == 1);
     CHECK(std::get<0>(outer[0])->name == "bob");
     CHECK(std::get<1>(outer[0]) == nullptr);

@@ -67,9 +67,11 @@ bool recent(const std::optional<std::chrono::sys_seconds>& t) {
     return t.has_value() && *t > now - 24h && *t < now + 24h;
 }
 
-std::size_t count_containing(const std::vector<std::string>& lines, std::string_view prefix, std::string_view part) {
+std::size_t count_containing(const std::vector<std::string>& lines, std::string_view prefix,
+                             std::string_view part) {
     std::size_t n = 0;
-    for (const auto& line : lines) n += line.starts_with(prefix) && line.find(part) != std::string::npos ? 1 : 0;
+    for (const auto& line : lines)
+        n += line.starts_with(prefix) && line.find(part) != std::string::npos ? 1 : 0;
     return n;
 }
 
@@ -77,7 +79,8 @@ std::size_t count_containing(const std::vector<std::string>& lines, std::string_
 std::size_t inserts_naming(const std::vector<std::string>& lines, std::string_view column) {
     std::size_t n = 0;
     for (const auto& line : lines)
-        if (line.starts_with("INSERT")) n += line.substr(0, line.find("RETURNING")).find(column) != std::string::npos ? 1 : 0;
+        if (line.starts_with("INSERT"))
+            n += line.substr(0, line.find("RETURNING")).find(column) != std::string::npos ? 1 : 0;
     return n;
 }
 
@@ -127,7 +130,8 @@ TEST_CASE("an explicit value wins over the server default, and each shape of row
     capture.lines.clear();
 
     sa::Session session(engine, {.expire_on_commit = false});
-    auto given = session.add(Note{.title = "given", .created_at = long_ago, .updated_at = long_ago, .priority = 7});
+    auto given =
+        session.add(Note{.title = "given", .created_at = long_ago, .updated_at = long_ago, .priority = 7});
     auto left = session.add(Note{.title = "left"});
     session.commit();
     CHECK(count_starting_with(capture.lines, "INSERT") == 2);
@@ -150,7 +154,8 @@ TEST_CASE("server defaults of objects with given keys reach the right objects") 
     sa::Session session(engine, {.expire_on_commit = false});
     std::vector<std::shared_ptr<Tag>> tags;
     for (int i = 0; i < 40; ++i)
-        tags.push_back(session.add(Tag{.name = "tag" + std::to_string(i), .colour = "red" + std::to_string(i)}));
+        tags.push_back(
+            session.add(Tag{.name = "tag" + std::to_string(i), .colour = "red" + std::to_string(i)}));
     auto heavy = session.add(Tag{.name = "heavy", .weight = 99});
     session.commit();
     for (int i = 0; i < 40; ++i) {
@@ -160,8 +165,9 @@ TEST_CASE("server defaults of objects with given keys reach the right objects") 
     CHECK(heavy->weight == 99);
     CHECK(heavy->colour == "grey");
     auto conn = engine.connect();
-    CHECK(conn.execute(sa::select(sa::col<&Tag::colour>).where(sa::col<&Tag::name> == "heavy")).scalar_one() ==
-          "grey");
+    CHECK(
+        conn.execute(sa::select(sa::col<&Tag::colour>).where(sa::col<&Tag::name> == "heavy")).scalar_one() ==
+        "grey");
 }
 
 TEST_CASE("a failed flush leaves server-default fields empty, and the retry reads them back") {
@@ -194,11 +200,11 @@ TEST_CASE("Core insert<T>() leaves empty server-default fields out, and returnin
     auto conn = engine.connect();
     capture.lines.clear();
 
-    const auto one = conn.execute(sa::insert<Note>()
-                                      .values(Note{.title = "core"})
-                                      .returning(sa::col<&Note::id>, sa::col<&Note::created_at>,
-                                                 sa::col<&Note::priority>))
-                         .one();
+    const auto one =
+        conn.execute(sa::insert<Note>()
+                         .values(Note{.title = "core"})
+                         .returning(sa::col<&Note::id>, sa::col<&Note::created_at>, sa::col<&Note::priority>))
+            .one();
     CHECK(std::get<0>(one) > 0);
     CHECK(recent(std::get<1>(one)));
     CHECK(std::get<2>(one) == 3);
@@ -207,8 +213,9 @@ TEST_CASE("Core insert<T>() leaves empty server-default fields out, and returnin
     // Two shapes in one call: two statements, each row as it was given.
     capture.lines.clear();
     const std::vector<Note> notes{Note{.title = "x"}, Note{.title = "y"}, Note{.title = "z", .priority = 5}};
-    const auto rows =
-        conn.execute(sa::insert<Note>().values(notes).returning(sa::col<&Note::title>, sa::col<&Note::priority>)).all();
+    const auto rows = conn.execute(sa::insert<Note>().values(notes).returning(sa::col<&Note::title>,
+                                                                              sa::col<&Note::priority>))
+                          .all();
     CHECK(count_starting_with(capture.lines, "INSERT") == 2);
     REQUIRE(rows.size() == 3);
     for (const auto& [title, priority] : rows) CHECK(priority == (title == "z" ? 5 : 3));

@@ -43,7 +43,8 @@ inline constexpr auto sa::mapping<binds::Shelf> = sa::table("bind_shelves");
 template <>
 inline constexpr auto sa::mapping<binds::Volume> = sa::table("bind_volumes");
 template <>
-inline constexpr auto sa::mapping<binds::AuditEntry> = sa::table("bind_audit", sa::unique(&binds::AuditEntry::what));
+inline constexpr auto sa::mapping<binds::AuditEntry> =
+    sa::table("bind_audit", sa::unique(&binds::AuditEntry::what));
 
 using binds::AuditEntry;
 using binds::Shelf;
@@ -103,9 +104,10 @@ TEST_CASE("a Session with binds writes and reads each model in its own database"
     // Core statements through session.execute() go to their table's engine too.
     CHECK(session.execute(sa::select(sa::col<&AuditEntry::what>)).scalar_one() == "shelf added");
     session.execute(sa::insert<AuditEntry>().values(AuditEntry{.what = "by Core"}));
-    CHECK(session.execute(sa::update<AuditEntry>()
-                              .values(sa::col<&AuditEntry::what> = "by Core, changed")
-                              .where(sa::col<&AuditEntry::what> == "by Core"))
+    CHECK(session
+              .execute(sa::update<AuditEntry>()
+                           .values(sa::col<&AuditEntry::what> = "by Core, changed")
+                           .where(sa::col<&AuditEntry::what> == "by Core"))
               .rowcount() == 1);
     CHECK(session.execute(sa::delete_<AuditEntry>().where(sa::col<&AuditEntry::what> == "by Core, changed"))
               .rowcount() == 1);
@@ -118,7 +120,8 @@ TEST_CASE("a Session with binds writes and reads each model in its own database"
     CHECK(main_engine.pool_status().checked_out == 0);
     CHECK(audit_engine.pool_status().checked_out == 0);
     auto conn = audit_engine.connect();
-    CHECK(conn.execute(sa::text("SELECT what FROM bind_audit").columns<std::string>()).scalar_one() == "renamed");
+    CHECK(conn.execute(sa::text("SELECT what FROM bind_audit").columns<std::string>()).scalar_one() ==
+          "renamed");
 }
 
 TEST_CASE("a flush that fails in one bound database leaves both databases as before") {
@@ -160,8 +163,9 @@ TEST_CASE("a relationship between two bound databases loads with a statement in 
         conn.execute_script("CREATE TABLE bind_shelves (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
         conn.commit();
         auto other = volume_engine.connect();
-        other.execute_script("CREATE TABLE bind_volumes (id INTEGER PRIMARY KEY, shelf_id BIGINT NOT NULL, "
-                             "title TEXT NOT NULL)");
+        other.execute_script(
+            "CREATE TABLE bind_volumes (id INTEGER PRIMARY KEY, shelf_id BIGINT NOT NULL, "
+            "title TEXT NOT NULL)");
         other.commit();
     }
     const sa::SessionOptions options{.binds = {sa::bind<Volume>(volume_engine)}};
@@ -232,8 +236,9 @@ TEST_CASE("twophase commits every bound database or none; SQLite refuses it") {
     {
         // Checked at PREPARE TRANSACTION, after the INSERTs: what a second phase is for.
         auto conn = audit_engine.connect();
-        conn.execute_script("CREATE TABLE bind_audit (id BIGSERIAL PRIMARY KEY, what TEXT NOT NULL, "
-                            "UNIQUE (what) DEFERRABLE INITIALLY DEFERRED)");
+        conn.execute_script(
+            "CREATE TABLE bind_audit (id BIGSERIAL PRIMARY KEY, what TEXT NOT NULL, "
+            "UNIQUE (what) DEFERRABLE INITIALLY DEFERRED)");
         conn.commit();
     }
     // The ids this case's Session gave its transactions, from the echo log of the main
@@ -248,10 +253,11 @@ TEST_CASE("twophase commits every bound database or none; SQLite refuses it") {
     };
     const auto still_prepared = [&](const std::string& xid) {
         auto conn = main_engine.connect();
-        return conn.execute(sa::text("SELECT count(*) FROM pg_prepared_xacts WHERE gid = :gid")
-                                .bind("gid", xid)
-                                .columns<std::int64_t>())
-                   .scalar_one();
+        return conn
+            .execute(sa::text("SELECT count(*) FROM pg_prepared_xacts WHERE gid = :gid")
+                         .bind("gid", xid)
+                         .columns<std::int64_t>())
+            .scalar_one();
     };
     const sa::SessionOptions options{.binds = {sa::bind<AuditEntry>(audit_engine)}, .twophase = true};
     {

@@ -40,7 +40,8 @@ std::vector<std::int64_t> seed(sa::Engine& engine) {
     sa::metadata<Person>().create_all(engine);
     sa::Session session(engine);
     std::vector<std::shared_ptr<Person>> added;
-    for (int i = 0; i < people; ++i) added.push_back(session.add(Person{.name = "p" + std::to_string(i), .age = i}));
+    for (int i = 0; i < people; ++i)
+        added.push_back(session.add(Person{.name = "p" + std::to_string(i), .age = i}));
     session.commit();
     std::vector<std::int64_t> ids;
     for (const auto& p : added) ids.push_back(p->id);
@@ -48,8 +49,9 @@ std::vector<std::int64_t> seed(sa::Engine& engine) {
 }
 
 std::size_t selects(const sa::test::EchoCapture& capture) {
-    return static_cast<std::size_t>(std::count_if(capture.lines.begin(), capture.lines.end(),
-                                                  [](const std::string& l) { return l.starts_with("SELECT"); }));
+    return static_cast<std::size_t>(
+        std::count_if(capture.lines.begin(), capture.lines.end(),
+                      [](const std::string& l) { return l.starts_with("SELECT"); }));
 }
 
 std::int32_t age_in_database(sa::Engine& engine, std::int64_t id) {
@@ -148,7 +150,8 @@ TEST_CASE("autoflush shows a held object's change, a pending object and a deleti
     auto added = session.add(Person{.name = "added", .age = 1000});
     session.delete_(everyone[11]);
 
-    const auto found = session.query<Person>().filter(sa::col<&Person::age> == 1000).order_by(sa::col<&Person::id>).all();
+    const auto found =
+        session.query<Person>().filter(sa::col<&Person::age> == 1000).order_by(sa::col<&Person::id>).all();
     REQUIRE(found.size() == 2);
     CHECK(found[0] == everyone[10]);
     CHECK(found[1] == added);

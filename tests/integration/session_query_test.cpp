@@ -15,8 +15,8 @@
 #include <vector>
 
 namespace sa = alchemy;
-using sa::test::count_starting_with;
 using sa::test::backends;
+using sa::test::count_starting_with;
 using sa::test::MessageContains;
 
 namespace sq {
@@ -83,16 +83,20 @@ TEST_CASE("query<T>() filters, orders and pages") {
     CHECK(names_of(people.order_by(id).all()) == Names{"ann", "bob", "cid", "dan", "eve"});
     CHECK(names_of(people.filter(age >= 30).order_by(name).all()) == Names{"ann", "cid", "eve"});
     CHECK(names_of(people.filter(age >= 30).filter(city == "Oslo").all()) == Names{"ann"});  // ANDed
-    CHECK(names_of(people.filter(age == 25 || city == "Rome").order_by(id).all()) == Names{"bob", "cid", "dan"});
+    CHECK(names_of(people.filter(age == 25 || city == "Rome").order_by(id).all()) ==
+          Names{"bob", "cid", "dan"});
     CHECK(names_of(people.filter(city.is_null()).order_by(id).all()) == Names{"bob", "eve"});
 
     CHECK(names_of(people.filter_by<&Person::city>("Oslo").order_by(id).all()) == Names{"ann", "dan"});
-    CHECK(names_of(people.filter_by<&Person::city>(no_city).order_by(id).all()) == Names{"bob", "eve"});  // IS NULL
-    CHECK(names_of(people.filter_by<&Person::age>(25).filter_by<&Person::city>(no_city).all()) == Names{"bob"});
+    CHECK(names_of(people.filter_by<&Person::city>(no_city).order_by(id).all()) ==
+          Names{"bob", "eve"});  // IS NULL
+    CHECK(names_of(people.filter_by<&Person::age>(25).filter_by<&Person::city>(no_city).all()) ==
+          Names{"bob"});
     CHECK(names_of(people.filter_by<&Person::age>(25).filter(name != "bob").all()) == Names{"dan"});
 
     CHECK(names_of(people.order_by(age.desc(), name).all()) == Names{"eve", "cid", "ann", "bob", "dan"});
-    CHECK(names_of(people.order_by(age).order_by(name.desc()).all()) == Names{"dan", "bob", "ann", "cid", "eve"});
+    CHECK(names_of(people.order_by(age).order_by(name.desc()).all()) ==
+          Names{"dan", "bob", "ann", "cid", "eve"});
     CHECK(names_of(people.order_by(id).limit(2).all()) == Names{"ann", "bob"});
     CHECK(names_of(people.order_by(id).offset(3).all()) == Names{"dan", "eve"});
     CHECK(names_of(people.order_by(id).offset(1).limit(2).all()) == Names{"bob", "cid"});
@@ -128,7 +132,6 @@ TEST_CASE("query<T>() filters, orders and pages") {
     auto adults = session.query<Person>().filter(age >= 30).statement();
     CHECK(session.scalars(adults.order_by(id)).all().size() == 3);
 }
-
 
 TEST_CASE("filter_by<&T::field>() renders its SQL once per statement shape and binds each value") {
     auto backend = GENERATE(from_range(backends()));
@@ -228,9 +231,8 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
         CHECK(bob->age == 25);
 
         // Several columns, NULL conditions, several objects.
-        CHECK(session.query<Person>()
-                  .filter_by<&Person::city>(no_city)
-                  .update(city = "Nowhere", age = age * 2, mode) == 2);
+        CHECK(session.query<Person>().filter_by<&Person::city>(no_city).update(city = "Nowhere",
+                                                                               age = age * 2, mode) == 2);
         if (mode == sync::none) {
             CHECK(bob->city == no_city);
             session.expire_all();
@@ -264,8 +266,9 @@ TEST_CASE("evaluate refuses LIKE before running anything, and auto_ falls back t
     CHECK_THROWS_MATCHES(
         session.query<Person>().filter(name.like("a%")).update(age = 1, sa::synchronize_session::evaluate),
         sa::ArgumentError, MessageContains("fetch"));
-    CHECK_THROWS_AS(session.query<Person>().filter(name.like("a%")).delete_(sa::synchronize_session::evaluate),
-                    sa::ArgumentError);
+    CHECK_THROWS_AS(
+        session.query<Person>().filter(name.like("a%")).delete_(sa::synchronize_session::evaluate),
+        sa::ArgumentError);
     CHECK(capture.lines.empty());
     CHECK(ann->age == 30);
 
@@ -341,7 +344,8 @@ TEST_CASE("session.scalars() gives the session's objects and session.execute() c
     REQUIRE(twenty_fives.size() == 2);
     CHECK(names_of(twenty_fives) == Names{"bob", "dan"});
     CHECK(session.scalars(sa::select<Person>().where(name == "bob")).one() == twenty_fives[0]);
-    CHECK(session.scalars(sa::select<Person>().where(age == 25).order_by(id.desc())).first() == twenty_fives[1]);
+    CHECK(session.scalars(sa::select<Person>().where(age == 25).order_by(id.desc())).first() ==
+          twenty_fives[1]);
     CHECK(session.scalars(sa::select<Person>().where(name == "zed")).first() == nullptr);
     CHECK_THROWS_AS(session.scalars(sa::select<Person>().where(name == "zed")).one(), sa::NoResultFound);
     CHECK_THROWS_AS(session.scalars(sa::select<Person>().where(age == 25)).one(), sa::MultipleResultsFound);

@@ -17,8 +17,8 @@
 #include <vector>
 
 namespace sa = alchemy;
-using sa::test::count_starting_with;
 using sa::test::backends;
+using sa::test::count_starting_with;
 using sa::test::MessageContains;
 
 namespace sess {
@@ -107,7 +107,8 @@ TEST_CASE("the tutorial's CRUD flow runs through sessions: add, query, update, b
     {  // Create: pending until the commit flushes it; then it has its generated id.
         auto session = Session();
         auto john = session.add(User{.name = "john_doe", .age = 30, .email = "john@example.com"});
-        auto others = session.add_all(std::vector<User>{{.name = "John", .age = 40}, {.name = "ann", .age = 20}});
+        auto others =
+            session.add_all(std::vector<User>{{.name = "John", .age = 40}, {.name = "ann", .age = 20}});
         REQUIRE(others.size() == 2);
         CHECK(john->id == 0);
         CHECK(sa::inspect(john).pending());
@@ -142,14 +143,15 @@ TEST_CASE("the tutorial's CRUD flow runs through sessions: add, query, update, b
 
     {  // Update in bulk, as the tutorial does (synchronize_session=False).
         auto session = Session();
-        const auto matched = session.query<User>()
-                                 .filter(sa::col<&User::name> == "John")
-                                 .update(sa::col<&User::email> = "nick@example.com", sa::synchronize_session::none);
+        const auto matched =
+            session.query<User>()
+                .filter(sa::col<&User::name> == "John")
+                .update(sa::col<&User::email> = "nick@example.com", sa::synchronize_session::none);
         CHECK(matched == 1);
         session.commit();
         auto conn = engine.connect();
-        CHECK(conn.execute(sa::select(sa::col<&User::email>).where(sa::col<&User::name> == "John")).scalar_one() ==
-              std::optional<std::string>("nick@example.com"));
+        CHECK(conn.execute(sa::select(sa::col<&User::email>).where(sa::col<&User::name> == "John"))
+                  .scalar_one() == std::optional<std::string>("nick@example.com"));
     }
 
     {  // Delete.
@@ -745,8 +747,7 @@ TEST_CASE("a SessionTransaction rolls back when an exception leaves its scope") 
         dave = session.add(User{.name = "dave"});
         session.flush();
         throw std::runtime_error("something went wrong");
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     CHECK_FALSE(session.in_transaction());
     CHECK(sa::inspect(dave).transient());
     CHECK(dave->id == 0);
@@ -810,8 +811,7 @@ TEST_CASE("begin_nested() is a SAVEPOINT: its rollback undoes only its own work,
             session.add(User{.name = "hank"});
             session.flush();
             throw std::runtime_error("inner failure");
-        } catch (const std::runtime_error&) {
-        }
+        } catch (const std::runtime_error&) {}
         CHECK(session.in_transaction());
     }
     session.commit();
@@ -939,7 +939,8 @@ TEST_CASE("add_all() takes objects or pointers, and the session keeps alive what
     session.flush();
     session.add(User{.name = "never flushed"});
     session.rollback();
-    for (const auto& user : session.query<User>().filter(sa::col<&User::name>.like("v%")).all()) session.delete_(user);
+    for (const auto& user : session.query<User>().filter(sa::col<&User::name>.like("v%")).all())
+        session.delete_(user);
     session.flush();
     session.rollback();
     CHECK(session.query<User>().count() == 4);

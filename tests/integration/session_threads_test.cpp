@@ -34,16 +34,16 @@ TEST_CASE("a Session per task from a shared Engine and sessionmaker") {
     }
 
     // The code of docs/session.md, as it stands there.
-    auto engine = sa::create_engine(url, {.pool_size = 8});   // one Engine for the program
-    auto Session = sa::sessionmaker(engine);                  // shared, like the Engine
+    auto engine = sa::create_engine(url, {.pool_size = 8});  // one Engine for the program
+    auto Session = sa::sessionmaker(engine);                 // shared, like the Engine
 
-    std::vector<std::thread> workers;                         // or your thread pool's tasks
+    std::vector<std::thread> workers;  // or your thread pool's tasks
     for (int i = 0; i < 8; ++i)
         workers.emplace_back([&Session, i] {
-            auto session = Session();                         // this task's own Session
+            auto session = Session();  // this task's own Session
             session.add(Job{.name = fmt::format("job {}", i)});
             session.commit();
-        });                                                   // closed when the task ends
+        });  // closed when the task ends
     for (auto& worker : workers) worker.join();
 
     auto session = Session();

@@ -19,8 +19,8 @@
 #include <vector>
 
 namespace sa = alchemy;
-using sa::test::count_starting_with;
 using sa::test::backends;
+using sa::test::count_starting_with;
 using sa::test::MessageContains;
 
 namespace uow {
@@ -82,7 +82,8 @@ std::int64_t count_rows(sa::Engine& engine, const std::string& table) {
 }
 
 /// The index of the first line starting with `prefix` and containing `fragment`, or -1.
-std::ptrdiff_t find_line(const std::vector<std::string>& lines, std::string_view prefix, std::string_view fragment) {
+std::ptrdiff_t find_line(const std::vector<std::string>& lines, std::string_view prefix,
+                         std::string_view fragment) {
     for (std::size_t i = 0; i < lines.size(); ++i)
         if (lines[i].starts_with(prefix) && lines[i].find(fragment) != std::string::npos)
             return static_cast<std::ptrdiff_t>(i);
@@ -92,7 +93,8 @@ std::ptrdiff_t find_line(const std::vector<std::string>& lines, std::string_view
 std::pair<std::string, std::int64_t> doc_in_database(sa::Engine& engine, std::int64_t id) {
     auto conn = engine.connect();
     auto [title, version] =
-        conn.execute(sa::select(sa::col<&Doc::title>, sa::col<&Doc::version>).where(sa::col<&Doc::id> == id)).one();
+        conn.execute(sa::select(sa::col<&Doc::title>, sa::col<&Doc::version>).where(sa::col<&Doc::id> == id))
+            .one();
     return {title, version};
 }
 
@@ -284,7 +286,8 @@ TEST_CASE("a self-referencing table's rows are inserted managers first and delet
         REQUIRE(insert >= 0);
         REQUIRE(static_cast<std::size_t>(insert + 1) < capture.lines.size());
         CHECK_THAT(capture.lines[static_cast<std::size_t>(insert + 1)],
-                   Catch::Matchers::StartsWith("[parameters: (1, 'ceo', NULL, 2, 'cto', 1, 3, 'lead', 2, 4, 'dev', 3"));
+                   Catch::Matchers::StartsWith(
+                       "[parameters: (1, 'ceo', NULL, 2, 'cto', 1, 3, 'lead', 2, 4, 'dev', 3"));
     }
     CHECK(count_rows(engine, "employees") == 6);
 
@@ -381,7 +384,8 @@ TEST_CASE("a failed flush takes back the keys earlier batches of it wrote into o
         members.push_back(session.add(Member{.name = i == 2100 ? "taken" : "m" + std::to_string(i)}));
     CHECK_THROWS_AS(session.flush(), sa::UniqueViolation);
     CHECK(std::all_of(members.begin(), members.end(), [](const auto& m) { return m->id == 0; }));
-    CHECK(std::all_of(members.begin(), members.end(), [](const auto& m) { return sa::inspect(m).pending(); }));
+    CHECK(
+        std::all_of(members.begin(), members.end(), [](const auto& m) { return sa::inspect(m).pending(); }));
     session.rollback();
     CHECK(count_rows(engine, "members") == 1);
 
@@ -405,7 +409,8 @@ TEST_CASE("2500 new objects go out in a few INSERTs, each object getting its own
 
     sa::Session session(engine);
     std::vector<std::shared_ptr<Member>> members;
-    for (int i = 0; i < 2500; ++i) members.push_back(session.add(Member{.name = "member " + std::to_string(i)}));
+    for (int i = 0; i < 2500; ++i)
+        members.push_back(session.add(Member{.name = "member " + std::to_string(i)}));
     capture.lines.clear();
     session.commit();
     CHECK(count_starting_with(capture.lines, "INSERT") <= 3);

@@ -46,8 +46,9 @@ void seed(sa::Engine& engine) {
 }
 
 std::size_t selects(const sa::test::EchoCapture& capture) {
-    return static_cast<std::size_t>(std::count_if(capture.lines.begin(), capture.lines.end(),
-                                                  [](const std::string& l) { return l.starts_with("SELECT"); }));
+    return static_cast<std::size_t>(
+        std::count_if(capture.lines.begin(), capture.lines.end(),
+                      [](const std::string& l) { return l.starts_with("SELECT"); }));
 }
 
 }  // namespace
@@ -90,10 +91,12 @@ TEST_CASE("changes made to streamed objects the loop dropped are flushed, not lo
     session.commit();
 
     auto conn = engine.connect();
-    const auto changed = conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::value> == -1.0))
-                             .scalar_one();
+    const auto changed =
+        conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::value> == -1.0))
+            .scalar_one();
     const auto sensor_three =
-        conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::sensor> == 3)).scalar_one();
+        conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::sensor> == 3))
+            .scalar_one();
     CHECK(changed == sensor_three);
     CHECK(changed > 0);
 }
@@ -103,7 +106,8 @@ TEST_CASE("yield_per refuses an empty batch and keeps other statements out while
     auto engine = backend.engine();
     seed(engine);
     sa::Session session(engine);
-    CHECK_THROWS_MATCHES(session.query<Reading>().yield_per(0), sa::ArgumentError, MessageContains("at least one row"));
+    CHECK_THROWS_MATCHES(session.query<Reading>().yield_per(0), sa::ArgumentError,
+                         MessageContains("at least one row"));
 
     auto stream = session.query<Reading>().order_by(sa::col<&Reading::id>).yield_per(10);
     auto it = stream.begin();

@@ -99,8 +99,7 @@ TEST_CASE("aggregates over no rows are empty, count is zero", "[sql]") {
                                       .where(amount > 1000.0))
                          .one();
     CHECK(row == std::tuple{std::int64_t{0}, std::optional<std::int64_t>{}, std::optional<double>{},
-                            std::optional<double>{}, std::optional<double>{},
-                            std::optional<std::int32_t>{}});
+                            std::optional<double>{}, std::optional<double>{}, std::optional<std::int32_t>{}});
 }
 
 TEST_CASE("aggregates per group, with having and ordering by the aggregate", "[sql]") {
@@ -153,10 +152,10 @@ TEST_CASE("lower, upper and length work on text, length in characters", "[sql]")
         CHECK(uppered == "ÄRGER ÜBER ABC");
     }
 
-    const auto names = conn.execute(sa::select(sa::upper(sa::col<&Account::name>),
-                                               sa::length(sa::col<&Account::nickname>))
-                                        .order_by(sa::col<&Account::id>))
-                           .all();
+    const auto names =
+        conn.execute(sa::select(sa::upper(sa::col<&Account::name>), sa::length(sa::col<&Account::nickname>))
+                         .order_by(sa::col<&Account::id>))
+            .all();
     CHECK(names == std::vector{std::tuple{std::string("ANN"), std::optional<std::int64_t>(5)},
                                std::tuple{std::string("BOB"), std::optional<std::int64_t>()}});
 }
@@ -198,16 +197,15 @@ TEST_CASE("case_ picks the first branch that holds", "[sql]") {
     auto engine = backend.engine();
     auto conn = seeded(engine);
 
-    const auto sizes = conn.execute(sa::select(sa::case_()
-                                                   .when(amount >= 10.0, "large")
-                                                   .when(amount >= 5.0, "medium")
-                                                   .else_("small"))
-                                        .order_by(payment_id))
-                           .all();
+    const auto sizes =
+        conn.execute(
+                sa::select(
+                    sa::case_().when(amount >= 10.0, "large").when(amount >= 5.0, "medium").else_("small"))
+                    .order_by(payment_id))
+            .all();
     CHECK(sizes == std::vector<std::string>{"large", "small", "large", "medium"});
     const auto without_else =
-        conn.execute(sa::select(sa::case_().when(discount == sa::null, quantity)).order_by(payment_id))
-            .all();
+        conn.execute(sa::select(sa::case_().when(discount == sa::null, quantity)).order_by(payment_id)).all();
     CHECK(without_else == std::vector<std::optional<std::int32_t>>{std::nullopt, 1, std::nullopt, 5});
 }
 

@@ -121,7 +121,8 @@ TEST_CASE("a grouped subquery joins like a table", "[sql]") {
     auto engine = backend.engine();
     auto conn = library(engine);
 
-    const auto counts = sa::select(book_author, sa::count(book_id)).group_by(book_author).subquery<"counts">();
+    const auto counts =
+        sa::select(book_author, sa::count(book_id)).group_by(book_author).subquery<"counts">();
     const auto prolific = conn.execute(sa::select(author_name, counts.c<1>())
                                            .join(counts, counts.col<&Book::author_id>() == author_id)
                                            .where(counts.c<1>() > 1))
@@ -139,8 +140,7 @@ TEST_CASE("a grouped subquery joins like a table", "[sql]") {
     CHECK(everyone[2] == std::tuple{std::string("cy"), std::optional<std::int64_t>()});
 
     // FROM the subquery alone, with a value bound inside it and one outside.
-    const auto long_books =
-        sa::select(book_author, title).where(pages > 100).subquery<"long_books">();
+    const auto long_books = sa::select(book_author, title).where(pages > 100).subquery<"long_books">();
     const auto titles = conn.execute(sa::select(long_books.col<&Book::title>())
                                          .where(long_books.col<&Book::author_id>() == 1)
                                          .order_by(long_books.c<1>()))
@@ -154,13 +154,18 @@ TEST_CASE("scalar subqueries, correlated with the outer row", "[sql]") {
     auto engine = backend.engine();
     auto conn = library(engine);
 
-    const auto books_written = sa::select(sa::count(book_id)).where(book_author == author_id).scalar_subquery();
+    const auto books_written =
+        sa::select(sa::count(book_id)).where(book_author == author_id).scalar_subquery();
     const auto longest = sa::select(sa::max(pages)).where(book_author == author_id).scalar_subquery();
-    const auto rows = conn.execute(sa::select(author_name, books_written, longest).order_by(author_name)).all();
+    const auto rows =
+        conn.execute(sa::select(author_name, books_written, longest).order_by(author_name)).all();
     REQUIRE(rows.size() == 3);
-    CHECK(rows[0] == std::tuple{std::string("ann"), std::optional<std::int64_t>(3), std::optional<std::int32_t>(480)});
-    CHECK(rows[1] == std::tuple{std::string("bob"), std::optional<std::int64_t>(1), std::optional<std::int32_t>(310)});
-    CHECK(rows[2] == std::tuple{std::string("cy"), std::optional<std::int64_t>(0), std::optional<std::int32_t>()});
+    CHECK(rows[0] ==
+          std::tuple{std::string("ann"), std::optional<std::int64_t>(3), std::optional<std::int32_t>(480)});
+    CHECK(rows[1] ==
+          std::tuple{std::string("bob"), std::optional<std::int64_t>(1), std::optional<std::int32_t>(310)});
+    CHECK(rows[2] ==
+          std::tuple{std::string("cy"), std::optional<std::int64_t>(0), std::optional<std::int32_t>()});
 
     // In WHERE, and uncorrelated: the authors above the average page count of all books.
     const auto average = sa::select(sa::avg(pages)).scalar_subquery();
@@ -256,9 +261,10 @@ TEST_CASE("a recursive CTE walks a category tree to every descendant of a root",
                               .cte<"tree">(sa::recursive);
         const auto walk = tree.union_all(sa::select(sa::col<&Category::id>, sa::col<&Category::name>)
                                              .join(tree, sa::col<&Category::parent_id> == tree.c<0>()));
-        return conn.execute(sa::select(walk.col<&Category::name>())
-                                .where(walk.col<&Category::name>() != root)
-                                .order_by(walk.c<1>()))
+        return conn
+            .execute(sa::select(walk.col<&Category::name>())
+                         .where(walk.col<&Category::name>() != root)
+                         .order_by(walk.c<1>()))
             .all();
     };
     CHECK(descendants("books") == std::vector<std::string>{"crime", "epic", "fantasy", "fiction", "science"});
@@ -308,7 +314,9 @@ TEST_CASE("upsert: on conflict do nothing skips the clashing rows", "[sql]") {
                          .returning(sa::col<&Tag::name>))
             .all();
     CHECK(inserted == std::vector<std::string>{"blue"});
-    const auto tags = conn.execute(sa::select(sa::col<&Tag::name>, sa::col<&Tag::uses>).order_by(sa::col<&Tag::name>)).all();
+    const auto tags =
+        conn.execute(sa::select(sa::col<&Tag::name>, sa::col<&Tag::uses>).order_by(sa::col<&Tag::name>))
+            .all();
     CHECK(tags == std::vector{std::tuple{std::string("blue"), std::int32_t{2}},
                               std::tuple{std::string("red"), std::int32_t{1}}});
 }
@@ -320,11 +328,12 @@ TEST_CASE("upsert: on conflict do update sets columns from the proposed row", "[
     auto conn = engine.connect();
 
     const auto count_use = [&](const std::string& name, std::int32_t n) {
-        return conn.execute(sa::insert<Tag>()
-                                .values(sa::col<&Tag::name> = name, sa::col<&Tag::uses> = n)
-                                .on_conflict_do_update(sa::col<&Tag::name>)
-                                .set(sa::col<&Tag::uses> = sa::col<&Tag::uses> + sa::excluded<&Tag::uses>)
-                                .returning(sa::col<&Tag::uses>))
+        return conn
+            .execute(sa::insert<Tag>()
+                         .values(sa::col<&Tag::name> = name, sa::col<&Tag::uses> = n)
+                         .on_conflict_do_update(sa::col<&Tag::name>)
+                         .set(sa::col<&Tag::uses> = sa::col<&Tag::uses> + sa::excluded<&Tag::uses>)
+                         .returning(sa::col<&Tag::uses>))
             .scalar_one();
     };
     CHECK(count_use("red", 1) == 1);
@@ -338,7 +347,9 @@ TEST_CASE("upsert: on conflict do update sets columns from the proposed row", "[
                                         .on_conflict_do_update(sa::col<&Tag::name>)
                                         .set(sa::col<&Tag::uses> = 0));
     CHECK(reset.rowcount() == 1);
-    const auto tags = conn.execute(sa::select(sa::col<&Tag::name>, sa::col<&Tag::uses>).order_by(sa::col<&Tag::name>)).all();
+    const auto tags =
+        conn.execute(sa::select(sa::col<&Tag::name>, sa::col<&Tag::uses>).order_by(sa::col<&Tag::name>))
+            .all();
     CHECK(tags == std::vector{std::tuple{std::string("blue"), std::int32_t{0}},
                               std::tuple{std::string("red"), std::int32_t{15}}});
 }
@@ -382,12 +393,14 @@ TEST_CASE("insert returning reads an enum stored as text back as the enum", "[sq
                                 .one();
     CHECK(id > 0);
     CHECK(mood == Mood::angry);
-    CHECK(conn.execute(sa::text("SELECT mood FROM st_feelings").columns<std::string>()).scalar_one() == "angry");
+    CHECK(conn.execute(sa::text("SELECT mood FROM st_feelings").columns<std::string>()).scalar_one() ==
+          "angry");
 
-    const auto moods = conn.execute(sa::insert<Feeling>()
-                                        .values(std::vector<Feeling>{{.mood = Mood::sleepy}, {.mood = Mood::calm}})
-                                        .returning(sa::col<&Feeling::mood>))
-                           .all();
+    const auto moods =
+        conn.execute(sa::insert<Feeling>()
+                         .values(std::vector<Feeling>{{.mood = Mood::sleepy}, {.mood = Mood::calm}})
+                         .returning(sa::col<&Feeling::mood>))
+            .all();
     CHECK(moods == std::vector{Mood::sleepy, Mood::calm});
 
     // Through a subquery and a scalar subquery the column keeps its codec.
@@ -405,7 +418,9 @@ TEST_CASE("objects with nothing but a generated key are each inserted with DEFAU
     sa::metadata<Ticket>().create_all(engine);
     auto conn = engine.connect();
 
-    const auto ids = conn.execute(sa::insert<Ticket>().values(std::vector<Ticket>(3)).returning(sa::col<&Ticket::id>)).all();
+    const auto ids =
+        conn.execute(sa::insert<Ticket>().values(std::vector<Ticket>(3)).returning(sa::col<&Ticket::id>))
+            .all();
     REQUIRE(ids.size() == 3);
     CHECK(ids[0] < ids[1]);
     CHECK(ids[1] < ids[2]);

@@ -28,16 +28,17 @@ std::string pragma(sa::Connection& conn, std::string_view name) {
 
 void create_counter(sa::Engine& engine) {
     auto conn = engine.connect();
-    conn.execute_script("CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER NOT NULL);"
-                        "INSERT INTO counter VALUES (1, 0)");
+    conn.execute_script(
+        "CREATE TABLE counter (id INTEGER PRIMARY KEY, value INTEGER NOT NULL);"
+        "INSERT INTO counter VALUES (1, 0)");
     conn.commit();
 }
 
 }  // namespace
 
 TEST_CASE("SQLite pragmas from the URL query are set on every connection") {
-    auto engine = sa::create_engine(sqlite_temp_url() +
-                                    "?journal_mode=wal&synchronous=normal&foreign_keys=off&busy_timeout=1500");
+    auto engine = sa::create_engine(
+        sqlite_temp_url() + "?journal_mode=wal&synchronous=normal&foreign_keys=off&busy_timeout=1500");
     auto a = engine.connect();
     auto b = engine.connect();
     for (auto* conn : {&a, &b}) {
@@ -54,23 +55,27 @@ TEST_CASE("SQLite pragmas from connect_args win over the URL's, in any letter ca
         {.connect_args = {{"journal_mode", "TRUNCATE"}, {"synchronous", "EXTRA"}, {"timeout", "2.5"}}});
     auto conn = engine.connect();
     CHECK(pragma(conn, "journal_mode") == "truncate");
-    CHECK(pragma(conn, "synchronous") == "3");  // EXTRA
+    CHECK(pragma(conn, "synchronous") == "3");   // EXTRA
     CHECK(pragma(conn, "foreign_keys") == "1");  // alchemy's default
     CHECK(pragma(conn, "busy_timeout") == "2500");
 }
 
 TEST_CASE("a SQLite pragma value outside SQLite's set is refused, naming the key and the values") {
-    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?synchronous=fast").connect(), sa::ArgumentError,
-                         MessageContains("synchronous='fast' is invalid; expected off, normal, full or extra"));
     CHECK_THROWS_MATCHES(
-        sa::create_engine(sqlite_temp_url(), {.connect_args = {{"journal_mode", "wal; DROP TABLE x"}}}).connect(),
+        sa::create_engine(sqlite_temp_url() + "?synchronous=fast").connect(), sa::ArgumentError,
+        MessageContains("synchronous='fast' is invalid; expected off, normal, full or extra"));
+    CHECK_THROWS_MATCHES(
+        sa::create_engine(sqlite_temp_url(), {.connect_args = {{"journal_mode", "wal; DROP TABLE x"}}})
+            .connect(),
         sa::ArgumentError, MessageContains("expected delete, truncate, persist, memory, wal or off"));
-    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?foreign_keys=maybe").connect(), sa::ArgumentError,
+    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?foreign_keys=maybe").connect(),
+                         sa::ArgumentError,
                          MessageContains("foreign_keys='maybe' is invalid; expected true or false"));
-    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?busy_timeout=1s").connect(), sa::ArgumentError,
+    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?busy_timeout=1s").connect(),
+                         sa::ArgumentError,
                          MessageContains("busy_timeout='1s' is invalid; expected a whole number"));
-    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?begin=eventually").connect(), sa::ArgumentError,
-                         MessageContains("expected deferred, immediate or exclusive"));
+    CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?begin=eventually").connect(),
+                         sa::ArgumentError, MessageContains("expected deferred, immediate or exclusive"));
     CHECK_THROWS_MATCHES(sa::create_engine(sqlite_temp_url() + "?timeout=1&busy_timeout=1000").connect(),
                          sa::ArgumentError, MessageContains("give only one"));
 }
@@ -105,7 +110,8 @@ TEST_CASE("with begin=immediate a second writer waits for the first to commit") 
     });
     auto b = engine.connect();
     const auto start = std::chrono::steady_clock::now();
-    const auto value = b.execute(sa::text("SELECT value FROM counter WHERE id = 1").columns<std::int64_t>()).scalar_one();
+    const auto value =
+        b.execute(sa::text("SELECT value FROM counter WHERE id = 1").columns<std::int64_t>()).scalar_one();
     const auto waited = std::chrono::steady_clock::now() - start;
     committer.join();
     CHECK(value == 1);  // it began after a's commit, so it reads a's write
@@ -166,7 +172,9 @@ void read_then_write_session(sa::Engine& engine) {
 }
 
 std::int64_t final_value(sa::Engine& engine) {
-    return engine.connect().execute(sa::text("SELECT value FROM counter WHERE id = 1").columns<std::int64_t>()).scalar_one();
+    return engine.connect()
+        .execute(sa::text("SELECT value FROM counter WHERE id = 1").columns<std::int64_t>())
+        .scalar_one();
 }
 
 sa::Engine counter_engine(const std::string& query) {
@@ -200,6 +208,6 @@ TEST_CASE("without begin=immediate the same transactions hit busy errors and mus
     // Retried until each succeeded, so the count still adds up; how many failed first
     // depends on scheduling (the deterministic case is the test above with two connections).
     WARN("deferred BEGIN, 8 threads x 25 read-then-write transactions: " << errors
-                                                                          << " \"database is locked\" errors");
+                                                                         << " \"database is locked\" errors");
     CHECK(conc::final_value(engine) == conc::threads * conc::per_thread);
 }

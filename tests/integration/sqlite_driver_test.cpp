@@ -37,8 +37,7 @@ std::string path_of(const std::string& url) { return sa::make_url(url).database;
 // Closes the cursor when the test is done with it, as Result does.
 class Rows {
 public:
-    Rows(sa::DriverConnection& conn, std::string_view sql,
-         std::initializer_list<sa::Param> params = {})
+    Rows(sa::DriverConnection& conn, std::string_view sql, std::initializer_list<sa::Param> params = {})
         : cursor_(conn.execute(sql, std::span(params.begin(), params.size()))) {}
     ~Rows() { cursor_.close(); }
     Rows(const Rows&) = delete;
@@ -50,8 +49,7 @@ private:
     sa::Cursor& cursor_;
 };
 
-void run(sa::DriverConnection& conn, std::string_view sql,
-         std::initializer_list<sa::Param> params = {}) {
+void run(sa::DriverConnection& conn, std::string_view sql, std::initializer_list<sa::Param> params = {}) {
     Rows rows(conn, sql, params);
 }
 
@@ -71,8 +69,7 @@ std::int64_t count(sa::DriverConnection& conn, std::string_view sql) {
 }
 
 std::string stored_type(sa::DriverConnection& conn) {
-    return single(conn, "SELECT typeof(v) FROM t",
-                  [](sa::Cursor& c) { return std::string(c.read_text(0)); });
+    return single(conn, "SELECT typeof(v) FROM t", [](sa::Cursor& c) { return std::string(c.read_text(0)); });
 }
 
 std::vector<std::byte> bytes(std::initializer_list<int> values) {
@@ -125,8 +122,8 @@ TEST_CASE("every parameter type survives a round trip through SQLite") {
     const auto load = [&](auto read) { return single(*conn, "SELECT v FROM t", read); };
 
     SECTION("64-bit integers, including the extremes") {
-        for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1},
-                               std::int64_t{0}, std::numeric_limits<std::int64_t>::max()}) {
+        for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1}, std::int64_t{0},
+                               std::numeric_limits<std::int64_t>::max()}) {
             store(sa::Param::of_int(v));
             CHECK(load([](sa::Cursor& c) { return c.read_int(0); }) == v);
         }
@@ -145,9 +142,9 @@ TEST_CASE("every parameter type survives a round trip through SQLite") {
         }
     }
     SECTION("empty, unicode and long strings") {
-        for (const std::string& v : {std::string(), std::string("héllo wörld ✓ 日本語 🎉"),
-                                     std::string("quote ' and \" and \\"),
-                                     std::string("nul\0inside", 10), std::string(100'000, 'x')}) {
+        for (const std::string& v :
+             {std::string(), std::string("héllo wörld ✓ 日本語 🎉"), std::string("quote ' and \" and \\"),
+              std::string("nul\0inside", 10), std::string(100'000, 'x')}) {
             store(sa::Param::of_text(v));
             CHECK(stored_type(*conn) == "text");
             CHECK(load([](sa::Cursor& c) { return std::string(c.read_text(0)); }) == v);
@@ -193,8 +190,7 @@ TEST_CASE("every parameter type survives a round trip through SQLite") {
     }
     SECTION("dates, as YYYY-MM-DD text") {
         const std::pair<std::int64_t, std::string_view> cases[] = {
-            {-1, "1969-12-31"}, {-135'081, "1600-02-29"}, {11'016, "2000-02-29"},
-            {157'419, "2400-12-31"}};
+            {-1, "1969-12-31"}, {-135'081, "1600-02-29"}, {11'016, "2000-02-29"}, {157'419, "2400-12-31"}};
         for (const auto& [days, text] : cases) {
             store(sa::Param::of_date(days));
             CHECK(load([](sa::Cursor& c) { return std::string(c.read_text(0)); }) == text);
@@ -212,8 +208,7 @@ TEST_CASE("bound text stays valid after the caller's storage changes") {
     auto conn = connect_to("sqlite://");
     conn->execute_script("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a'), ('b'), ('a')");
     std::string needle = "a";
-    Rows rows(*conn,
-              "SELECT count(*) FROM t WHERE v = ? UNION ALL SELECT count(*) FROM t WHERE v = ?",
+    Rows rows(*conn, "SELECT count(*) FROM t WHERE v = ? UNION ALL SELECT count(*) FROM t WHERE v = ?",
               {sa::Param::of_text(needle), sa::Param::of_text(needle)});
     needle = "overwritten with something much longer than before";
     REQUIRE(rows->next());
@@ -242,13 +237,13 @@ TEST_CASE("timestamps and dates are read in the forms SQLite and other tools wri
     CHECK(timestamp_of("1969-07-20T15:17:40.123456-05:00") == moon);
     CHECK(single(*conn, "SELECT unixepoch('2038-01-19 03:14:08')",
                  [](sa::Cursor& c) { return c.read_timestamp(0); }) == 2'147'483'648'000'000);
-    CHECK(single(*conn, "SELECT CURRENT_TIMESTAMP",
-                 [](sa::Cursor& c) { return c.read_timestamp(0); }) > 1'600'000'000'000'000);
+    CHECK(single(*conn, "SELECT CURRENT_TIMESTAMP", [](sa::Cursor& c) { return c.read_timestamp(0); }) >
+          1'600'000'000'000'000);
     CHECK(single(*conn, "SELECT date('2000-03-01', '-1 day')",
                  [](sa::Cursor& c) { return c.read_date(0); }) == 11'016);
 
-    for (std::string_view bad : {"1969-07-20 25:00:00", "1969-02-30", "1969-07-20 20:17:40.",
-                                 "1969-7-20", "20:17:40", "1969-07-20 20:17:40 junk"}) {
+    for (std::string_view bad : {"1969-07-20 25:00:00", "1969-02-30", "1969-07-20 20:17:40.", "1969-7-20",
+                                 "20:17:40", "1969-07-20 20:17:40 junk"}) {
         INFO(bad);
         const auto error = thrown_by<sa::DataError>([&] { timestamp_of(bad); });
         CHECK(error.sqlstate() == "22007");
@@ -341,8 +336,7 @@ TEST_CASE("rows_affected counts the rows a write changed and is 0 otherwise") {
     auto conn = connect_to("sqlite://");
     const auto affected = [&](std::string_view sql) {
         auto& cursor = conn->execute(sql, {});
-        while (cursor.next()) {
-        }
+        while (cursor.next()) {}
         const auto n = cursor.rows_affected();
         cursor.close();
         return n;
@@ -423,8 +417,7 @@ TEST_CASE("constraint violations throw the matching IntegrityError with SQLSTATE
 
     SECTION("a duplicate unique value") {
         const std::string sql = "INSERT INTO parent (name) VALUES (?)";
-        const auto e = thrown_by<sa::UniqueViolation>(
-            [&] { run(*conn, sql, {sa::Param::of_text("ann")}); });
+        const auto e = thrown_by<sa::UniqueViolation>([&] { run(*conn, sql, {sa::Param::of_text("ann")}); });
         CHECK(e.sqlstate() == "23505");
         CHECK(e.sql() == sql);
         CHECK_THAT(e.message(), Catch::Contains("UNIQUE"));
@@ -493,8 +486,8 @@ TEST_CASE("bad SQL throws ProgrammingError carrying the SQL text") {
 
 TEST_CASE("a wrong number of parameters throws ProgrammingError naming both counts") {
     auto conn = connect_to("sqlite://");
-    const auto e = thrown_by<sa::ProgrammingError>(
-        [&] { run(*conn, "SELECT ?, ?", {sa::Param::of_int(1)}); });
+    const auto e =
+        thrown_by<sa::ProgrammingError>([&] { run(*conn, "SELECT ?, ?", {sa::Param::of_int(1)}); });
     CHECK_THAT(e.message(), Catch::Contains("expects 2") && Catch::Contains("given 1"));
     CHECK(e.sql() == "SELECT ?, ?");
     CHECK_THROWS_AS(run(*conn, "SELECT 1", {sa::Param::of_int(1)}), sa::ProgrammingError);
@@ -511,9 +504,8 @@ TEST_CASE("execute_script runs each statement and names the one that fails") {
         "INSERT INTO t VALUES (1);   INSERT INTO t VALUES (2);\n/* trailing comment */");
     CHECK(count(*conn, "SELECT count(*) FROM t") == 2);
 
-    const auto e = thrown_by<sa::ProgrammingError>([&] {
-        conn->execute_script("INSERT INTO t VALUES (3); INSERT INTO missing VALUES (4)");
-    });
+    const auto e = thrown_by<sa::ProgrammingError>(
+        [&] { conn->execute_script("INSERT INTO t VALUES (3); INSERT INTO missing VALUES (4)"); });
     CHECK(e.sqlstate() == "42P01");
     CHECK(e.sql() == "INSERT INTO missing VALUES (4)");
     CHECK(count(*conn, "SELECT count(*) FROM t") == 3);
@@ -562,8 +554,7 @@ TEST_CASE("a writer gives up with OperationalError once the busy timeout passes"
     first->execute_script("CREATE TABLE t (v INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)");
 
     const auto started = std::chrono::steady_clock::now();
-    const auto e =
-        thrown_by<sa::OperationalError>([&] { run(*second, "INSERT INTO t VALUES (2)"); });
+    const auto e = thrown_by<sa::OperationalError>([&] { run(*second, "INSERT INTO t VALUES (2)"); });
     const auto waited = std::chrono::steady_clock::now() - started;
     CHECK(e.sqlstate() == "55P03");
     CHECK_FALSE(e.connection_invalidated());

@@ -54,8 +54,7 @@ void insert_note(sa::Connection& conn, const std::string& body) {
 
 std::int64_t count_notes(sa::Engine& engine) {
     auto conn = engine.connect();
-    return conn.execute(sa::text("SELECT count(*) FROM notes").columns<std::int64_t>())
-        .scalar_one();
+    return conn.execute(sa::text("SELECT count(*) FROM notes").columns<std::int64_t>()).scalar_one();
 }
 
 /// Reads `n` rows of `rows`, which must have them.
@@ -79,8 +78,7 @@ TEST_CASE("a streamed result reads 200 000 rows in order and holds one at a time
 
     std::int64_t expected = 1;
     std::size_t most_held = 0;
-    for (const auto& [i, label] :
-         conn.execute_sql(sql, {}, streamed).as<std::int64_t, std::string>()) {
+    for (const auto& [i, label] : conn.execute_sql(sql, {}, streamed).as<std::int64_t, std::string>()) {
         if (i != expected || label != "row " + std::to_string(expected)) {
             FAIL("row " << expected << " came as (" << i << ", '" << label << "')");
         }
@@ -112,8 +110,7 @@ TEST_CASE("streamed and executed statements share the prepared statement", "[str
     CHECK(count() == before + 1);
 }
 
-TEST_CASE("a stream closed early leaves its transaction usable and its earlier work saved",
-          "[stream]") {
+TEST_CASE("a stream closed early leaves its transaction usable and its earlier work saved", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     create_notes(engine);
@@ -131,9 +128,7 @@ TEST_CASE("a stream closed early leaves its transaction usable and its earlier w
         rows.close();
         CHECK(rows.begin() == rows.end());
     }
-    SECTION("by first()") {
-        CHECK(conn.execute_sql(sql, {}, streamed).as<std::int64_t>().first() == 1);
-    }
+    SECTION("by first()") { CHECK(conn.execute_sql(sql, {}, streamed).as<std::int64_t>().first() == 1); }
     SECTION("by first() of a result that arrived whole") {
         CHECK(conn.execute_sql(series(backend, 3), {}, streamed).as<std::int64_t>().first() == 1);
     }
@@ -145,7 +140,8 @@ TEST_CASE("a stream closed early leaves its transaction usable and its earlier w
 
 TEST_CASE("another statement while a stream is open", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
-    auto isolation = GENERATE(std::optional<sa::IsolationLevel>(), std::optional(sa::IsolationLevel::autocommit));
+    auto isolation =
+        GENERATE(std::optional<sa::IsolationLevel>(), std::optional(sa::IsolationLevel::autocommit));
     auto engine = backend.engine({.isolation_level = isolation});
     auto conn = engine.connect();
     auto rows = conn.execute_sql(series(backend, 1000), {}, streamed).as<std::int64_t>();
@@ -180,16 +176,17 @@ TEST_CASE("another statement while a stream is open", "[stream]") {
     conn.commit();
 }
 
-TEST_CASE("a failure in the middle of a stream is raised by next() as a DatabaseError",
-          "[stream]") {
+TEST_CASE("a failure in the middle of a stream is raised by next() as a DatabaseError", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     create_notes(engine);
     auto conn = engine.connect();
     insert_note(conn, "earlier");
     // Row 50 000 fails: the absolute value of the smallest bigint overflows on both backends.
-    const auto sql = "SELECT CASE WHEN i = 50000 THEN abs(i - 50000 - 9223372036854775807 - 1) "
-                     "ELSE i END FROM (" + series(backend, 200'000) + ") AS s";
+    const auto sql =
+        "SELECT CASE WHEN i = 50000 THEN abs(i - 50000 - 9223372036854775807 - 1) "
+        "ELSE i END FROM (" +
+        series(backend, 200'000) + ") AS s";
     auto rows = conn.execute_sql(sql, {}, streamed).as<std::int64_t>();
     std::int64_t read = 0;
     try {
@@ -227,8 +224,7 @@ TEST_CASE("a stream that is the first statement of a transaction runs inside it"
     auto conn = engine.connect();
     auto tx = conn.begin();  // on PostgreSQL the BEGIN waits for the first statement
     const auto inserted =
-        conn.execute_sql("INSERT INTO notes (body) VALUES ('a'), ('b'), ('c') RETURNING body",
-                         {}, streamed)
+        conn.execute_sql("INSERT INTO notes (body) VALUES ('a'), ('b'), ('c') RETURNING body", {}, streamed)
             .as<std::string>()
             .all();
     CHECK(inserted == std::vector<std::string>{"a", "b", "c"});
@@ -276,9 +272,8 @@ TEST_CASE("a stream survives a statement cache the server invalidated", "[stream
     // The cached plan's columns change under it (PostgreSQL: "cached plan must not change
     // result type"); the stream undoes its failed statement alone and runs it again.
     conn.execute(sa::text("ALTER TABLE notes ADD COLUMN extra INTEGER"));
-    const auto rows = conn.execute_sql(sql, {}, streamed)
-                          .as<std::string, std::optional<std::int64_t>>()
-                          .all();
+    const auto rows =
+        conn.execute_sql(sql, {}, streamed).as<std::string, std::optional<std::int64_t>>().all();
     CHECK(rows.size() == 1);
     conn.commit();
     CHECK(count_notes(engine) == 1);
@@ -309,8 +304,7 @@ TEST_CASE("a connection lost in the middle of a stream invalidates the Connectio
     read_rows(rows, 10);
     db.lose_connections();
     try {
-        for (auto it = rows.begin(); it != rows.end(); ++it) {
-        }
+        for (auto it = rows.begin(); it != rows.end(); ++it) {}
         FAIL("a stream on a lost connection read to its end");
     } catch (const sa::OperationalError& e) {
         CHECK(e.connection_invalidated());

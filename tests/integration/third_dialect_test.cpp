@@ -120,12 +120,15 @@ TEST_CASE("a registered dialect gets an id of its own and its own cached SQL for
     const auto on_pg = heavy_gadgets(2).sql(pg());
     const auto on_lite3 = heavy_gadgets(3).sql(mine);
     CHECK(sa::detail::sql_cache<Shape>::renders() == 3);
-    CHECK(on_sqlite ==
-          R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= ? ORDER BY "td_gadgets"."name" LIMIT -1 OFFSET ?)");
-    CHECK(on_pg ==
-          R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= $1 ORDER BY "td_gadgets"."name" OFFSET $2)");
-    CHECK(on_lite3 ==
-          R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= ?1 ORDER BY "td_gadgets"."name" LIMIT -1 OFFSET ?2)");
+    CHECK(
+        on_sqlite ==
+        R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= ? ORDER BY "td_gadgets"."name" LIMIT -1 OFFSET ?)");
+    CHECK(
+        on_pg ==
+        R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= $1 ORDER BY "td_gadgets"."name" OFFSET $2)");
+    CHECK(
+        on_lite3 ==
+        R"(SELECT "td_gadgets"."name", "td_gadgets"."weight" FROM "td_gadgets" WHERE "td_gadgets"."weight" >= ?1 ORDER BY "td_gadgets"."name" LIMIT -1 OFFSET ?2)");
     // Asked again in any order, each dialect gets its own text back, rendered no more.
     CHECK(heavy_gadgets(4).sql(mine) == on_lite3);
     CHECK(heavy_gadgets(5).sql(pg()) == on_pg);
@@ -144,7 +147,7 @@ TEST_CASE("a backend name is registered once, and an unknown one is refused nami
                          Catch::Message("alchemy: a driver for backend 'sqlite' is already registered"));
     CHECK_THROWS_AS(sa::register_driver("lite3+x", driver), sa::ArgumentError);
     CHECK_THROWS_AS(sa::register_driver("", driver), sa::ArgumentError);
-    CHECK_THROWS_AS(sa::register_driver("my-db", driver), sa::ArgumentError);   // no URL could name it
+    CHECK_THROWS_AS(sa::register_driver("my-db", driver), sa::ArgumentError);  // no URL could name it
     CHECK_THROWS_MATCHES(
         sa::driver_for(sa::make_url("nosuch://ann:s3cret@db.example/app")), sa::ArgumentError,
         Catch::Message("alchemy: unknown database backend 'nosuch' in URL 'nosuch://ann:***@db.example/app'; "
@@ -162,12 +165,14 @@ TEST_CASE("what a registered dialect lacks fails with a CompileError naming the 
     CHECK_THROWS_MATCHES(sa::insert<Gadget>().values(gadget).returning(id).sql(mine), sa::CompileError,
                          Catch::Message("alchemy: the lite3 dialect does not support RETURNING"));
     CHECK_THROWS_MATCHES(sa::update<Gadget>().values(weight = 4).where(id == 1).returning(name).sql(mine),
-                         sa::CompileError, Catch::Message("alchemy: the lite3 dialect does not support RETURNING"));
-    CHECK_THROWS_MATCHES(sa::insert<Gadget>().values(gadget).on_conflict_do_nothing(id).sql(mine),
                          sa::CompileError,
-                         Catch::Message("alchemy: the lite3 dialect does not support an upsert (ON CONFLICT)"));
-    CHECK_THROWS_MATCHES(sa::metadata<Gadget>().create_statements(mine), sa::CompileError,
-                         Catch::Message("alchemy: the lite3 dialect has no DDL support (create_all, drop_all)"));
+                         Catch::Message("alchemy: the lite3 dialect does not support RETURNING"));
+    CHECK_THROWS_MATCHES(
+        sa::insert<Gadget>().values(gadget).on_conflict_do_nothing(id).sql(mine), sa::CompileError,
+        Catch::Message("alchemy: the lite3 dialect does not support an upsert (ON CONFLICT)"));
+    CHECK_THROWS_MATCHES(
+        sa::metadata<Gadget>().create_statements(mine), sa::CompileError,
+        Catch::Message("alchemy: the lite3 dialect has no DDL support (create_all, drop_all)"));
     // The same statements render on the built-in dialects.
     CHECK(sa::insert<Gadget>().values(gadget).returning(id).sql(sqlite()).ends_with(R"( RETURNING "id")"));
     CHECK(sa::insert<Gadget>().values(gadget).on_conflict_do_nothing(id).sql(pg()).ends_with(
@@ -211,5 +216,6 @@ TEST_CASE("an Engine keeps one connection where the driver says each opens a dat
     }
     // A second connection would be an empty database; the engine hands out the same one.
     auto reader = engine.connect();
-    CHECK(reader.execute(sa::text(R"(SELECT "id" FROM "td_memory")").columns<std::int64_t>()).scalar_one() == 7);
+    CHECK(reader.execute(sa::text(R"(SELECT "id" FROM "td_memory")").columns<std::int64_t>()).scalar_one() ==
+          7);
 }

@@ -23,10 +23,10 @@ struct Note {
 
 template <>
 inline constexpr auto sa::mapping<transaction_options::Note> = sa::table("notes");
-using transaction_options::Note;
 using sa::test::backends;
 using sa::test::count_starting_with;
 using sa::test::MessageContains;
+using transaction_options::Note;
 
 namespace {
 
@@ -161,7 +161,8 @@ TEST_CASE("session.begin(options) holds for the Session's transaction and ends w
         const auto isolation = sa::text("SHOW transaction_isolation").columns<std::string>();
         session.begin({.isolation_level = sa::IsolationLevel::serializable, .read_only = true});
         CHECK(session.execute(isolation).scalar_one() == "serializable");
-        CHECK(session.execute(sa::text("SHOW transaction_read_only").columns<std::string>()).scalar_one() == "on");
+        CHECK(session.execute(sa::text("SHOW transaction_read_only").columns<std::string>()).scalar_one() ==
+              "on");
         session.commit();
         CHECK(session.execute(isolation).scalar_one() == "read committed");
         session.commit();

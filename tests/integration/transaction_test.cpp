@@ -20,8 +20,7 @@ void create_accounts(sa::Engine& engine) {
 
 std::int64_t count_accounts(sa::Engine& engine) {
     auto conn = engine.connect();
-    return conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
-        .scalar_one();
+    return conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>()).scalar_one();
 }
 
 void insert_account(sa::Connection& conn, int id, std::string owner) {
@@ -54,8 +53,7 @@ TEST_CASE("a rolled back transaction leaves nothing behind") {
     auto tx = conn.begin();
     insert_account(conn, 1, "ann");
     tx.rollback();
-    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
-              .scalar_one() == 0);
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>()).scalar_one() == 0);
     CHECK(count_accounts(engine) == 0);
 }
 
@@ -68,8 +66,7 @@ TEST_CASE("the transaction destructor rolls back when an exception leaves the sc
         auto tx = conn.begin();
         insert_account(conn, 1, "ann");
         throw std::runtime_error("business rule failed");
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     CHECK_FALSE(conn.in_transaction());
     CHECK(count_accounts(engine) == 0);
 }
@@ -97,9 +94,8 @@ TEST_CASE("rolling back a savepoint keeps the outer transaction's work") {
         tx.commit();
     }
     auto conn = engine.connect();
-    auto owners = conn.execute(sa::text("SELECT owner FROM accounts ORDER BY id")
-                                   .columns<std::string>())
-                      .all();
+    auto owners =
+        conn.execute(sa::text("SELECT owner FROM accounts ORDER BY id").columns<std::string>()).all();
     CHECK(owners == std::vector<std::string>{"outer", "kept"});
 }
 
@@ -153,8 +149,7 @@ TEST_CASE("a connection returned to the pool comes back with no open transaction
     auto conn = engine.connect();
     CHECK(&conn.driver_connection() == first);  // the same connection, reset
     CHECK_FALSE(conn.driver_connection().in_transaction());
-    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>())
-              .scalar_one() == 0);
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>()).scalar_one() == 0);
 }
 
 TEST_CASE("engine.begin gives a connection whose transaction commits explicitly") {
@@ -180,8 +175,7 @@ TEST_CASE("begin while a transaction is open is refused with advice") {
     auto engine = backend.engine();
     auto conn = engine.connect();
     auto tx = conn.begin();
-    REQUIRE_THROWS_MATCHES(conn.begin(), sa::InvalidRequestError,
-                           sa::test::MessageContains("already begun"));
+    REQUIRE_THROWS_MATCHES(conn.begin(), sa::InvalidRequestError, sa::test::MessageContains("already begun"));
     tx.rollback();
     REQUIRE_THROWS_AS(tx.commit(), sa::InvalidRequestError);
 }
@@ -217,17 +211,16 @@ TEST_CASE("isolation levels are applied per engine and per connection") {
     if (backend.is_postgresql()) {
         auto engine = backend.engine({.isolation_level = sa::IsolationLevel::repeatable_read});
         auto conn = engine.connect();
-        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
-                  .scalar_one() == "repeatable read");
+        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>()).scalar_one() ==
+              "repeatable read");
         conn.rollback();
         conn.set_isolation_level(sa::IsolationLevel::serializable);
-        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>())
-                  .scalar_one() == "serializable");
+        CHECK(conn.execute(sa::text("SHOW transaction_isolation").columns<std::string>()).scalar_one() ==
+              "serializable");
     } else {
         auto engine = backend.engine({.isolation_level = sa::IsolationLevel::read_uncommitted});
         auto conn = engine.connect();
-        CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<std::int64_t>())
-                  .scalar_one() == 1);
+        CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<std::int64_t>()).scalar_one() == 1);
         CHECK_THROWS_AS(backend.engine({.isolation_level = sa::IsolationLevel::repeatable_read}),
                         sa::ArgumentError);
     }

@@ -1,6 +1,6 @@
 // The tutorial's models declare and create on both backends, and their keys hold.
-#include "support/backends.hpp"
 #include "support/tutorial_models.hpp"
+#include "support/backends.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,14 +22,17 @@ TEST_CASE("the tutorial's models create on both backends with working keys") {
                                          .values(tutorial::Group{.name = "admins"})
                                          .returning(sa::col<&tutorial::Group::id>))
                             .scalar_one();
-    conn.execute(sa::insert<tutorial::UserProfile>().values(tutorial::UserProfile{.user_id = ann, .bio = "hi"}));
-    conn.execute(sa::insert<tutorial::UserGroup>().values(tutorial::UserGroup{.user_id = ann, .group_id = admins}));
+    conn.execute(
+        sa::insert<tutorial::UserProfile>().values(tutorial::UserProfile{.user_id = ann, .bio = "hi"}));
+    conn.execute(
+        sa::insert<tutorial::UserGroup>().values(tutorial::UserGroup{.user_id = ann, .group_id = admins}));
     conn.commit();
 
     {  // one profile per user
         auto tx = conn.begin();
-        CHECK_THROWS_AS(conn.execute(sa::insert<tutorial::UserProfile>().values(tutorial::UserProfile{.user_id = ann})),
-                        sa::UniqueViolation);
+        CHECK_THROWS_AS(
+            conn.execute(sa::insert<tutorial::UserProfile>().values(tutorial::UserProfile{.user_id = ann})),
+            sa::UniqueViolation);
     }
     {  // membership needs a real user and group
         auto tx = conn.begin();

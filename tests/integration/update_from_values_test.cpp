@@ -61,7 +61,6 @@ struct Everything {
     std::optional<sys_time<microseconds>> maybe_at{};
     std::optional<Mood> maybe_mood{};
     std::int32_t revision = 0;  // matched on its old value, as the ORM's version column
-
 };
 
 }  // namespace ufv
@@ -75,16 +74,14 @@ struct sa::type_adapter<ufv::Cents> {
 
 template <>
 inline constexpr auto sa::mapping<ufv::Everything> =
-    sa::table("everything", sa::max_length(&ufv::Everything::code, 12), sa::enum_as_text(&ufv::Everything::mood),
-              sa::enum_as_text(&ufv::Everything::maybe_mood));
+    sa::table("everything", sa::max_length(&ufv::Everything::code, 12),
+              sa::enum_as_text(&ufv::Everything::mood), sa::enum_as_text(&ufv::Everything::maybe_mood));
 
 namespace {
 
 using ufv::Everything;
 
-Everything original(std::int64_t id) {
-    return {.id = id, .text = "before", .code = "old", .revision = 1};
-}
+Everything original(std::int64_t id) { return {.id = id, .text = "before", .code = "old", .revision = 1}; }
 
 /// Row i's new values: the first row has every optional NULL and small numbers, later rows
 /// values that need 64 bits, so the VALUES columns take their types from the first row's

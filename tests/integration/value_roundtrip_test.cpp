@@ -24,31 +24,26 @@ TEST_CASE("values round-trip through a table unchanged") {
     conn.execute_script("DELETE FROM ints; DELETE FROM reals; DELETE FROM strs; DELETE FROM blobs");
 
     SECTION("64-bit integer extremes") {
-        for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1},
-                               std::int64_t{0}, std::numeric_limits<std::int64_t>::max()}) {
+        for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-1}, std::int64_t{0},
+                               std::numeric_limits<std::int64_t>::max()}) {
             conn.execute(sa::text("DELETE FROM ints"));
             conn.execute(sa::text("INSERT INTO ints (v) VALUES (:v)").bind("v", v));
-            CHECK(conn.execute(sa::text("SELECT v FROM ints").columns<std::int64_t>())
-                      .scalar_one() == v);
+            CHECK(conn.execute(sa::text("SELECT v FROM ints").columns<std::int64_t>()).scalar_one() == v);
         }
     }
     SECTION("doubles") {
         for (double v : {0.0, -1.5, 3.141592653589793, 1e300, -2.5e-300}) {
             conn.execute(sa::text("DELETE FROM reals"));
             conn.execute(sa::text("INSERT INTO reals (v) VALUES (:v)").bind("v", v));
-            CHECK(conn.execute(sa::text("SELECT v FROM reals").columns<double>()).scalar_one() ==
-                  v);
+            CHECK(conn.execute(sa::text("SELECT v FROM reals").columns<double>()).scalar_one() == v);
         }
     }
     SECTION("empty and unicode strings") {
-        for (std::string v : {std::string(), std::string("plain"),
-                              std::string("héllo wörld ✓ 日本語 🎉"),
-                              std::string("quote ' and \" and \\ backslash"),
-                              std::string(5000, 'x')}) {
+        for (std::string v : {std::string(), std::string("plain"), std::string("héllo wörld ✓ 日本語 🎉"),
+                              std::string("quote ' and \" and \\ backslash"), std::string(5000, 'x')}) {
             conn.execute(sa::text("DELETE FROM strs"));
             conn.execute(sa::text("INSERT INTO strs (v) VALUES (:v)").bind("v", v));
-            CHECK(conn.execute(sa::text("SELECT v FROM strs").columns<std::string>())
-                      .scalar_one() == v);
+            CHECK(conn.execute(sa::text("SELECT v FROM strs").columns<std::string>()).scalar_one() == v);
         }
     }
     SECTION("blobs with zero bytes, and an empty blob that stays non-NULL") {
@@ -56,9 +51,9 @@ TEST_CASE("values round-trip through a table unchanged") {
         for (const auto& v : {zeros, std::vector<std::byte>{}}) {
             conn.execute(sa::text("DELETE FROM blobs"));
             conn.execute(sa::text("INSERT INTO blobs (v) VALUES (:v)").bind("v", v));
-            auto back = conn.execute(sa::text("SELECT v FROM blobs")
-                                         .columns<std::optional<std::vector<std::byte>>>())
-                            .scalar_one();
+            auto back =
+                conn.execute(sa::text("SELECT v FROM blobs").columns<std::optional<std::vector<std::byte>>>())
+                    .scalar_one();
             REQUIRE(back.has_value());
             CHECK(*back == v);
         }
@@ -69,14 +64,13 @@ TEST_CASE("values round-trip through a table unchanged") {
                         .scalar_one()
                         .has_value());
         REQUIRE_THROWS_MATCHES(
-            conn.execute(sa::text("SELECT v FROM strs").columns<std::string>()).scalar_one(),
-            sa::DataError, sa::test::MessageContains("std::optional"));
+            conn.execute(sa::text("SELECT v FROM strs").columns<std::string>()).scalar_one(), sa::DataError,
+            sa::test::MessageContains("std::optional"));
     }
     SECTION("an integer too wide for the field is a DataError") {
         conn.execute(sa::text("INSERT INTO ints (v) VALUES (:v)").bind("v", 100000));
-        CHECK_THROWS_AS(
-            conn.execute(sa::text("SELECT v FROM ints").columns<std::int16_t>()).scalar_one(),
-            sa::DataError);
+        CHECK_THROWS_AS(conn.execute(sa::text("SELECT v FROM ints").columns<std::int16_t>()).scalar_one(),
+                        sa::DataError);
     }
 }
 

@@ -7,9 +7,9 @@
 
 #include <alchemy/alchemy.hpp>
 
-#include <catch2/catch.hpp>
 #include <cxxabi.h>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -126,10 +126,11 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
             try {
                 if (kind == 0) {  // Core INSERT ... RETURNING in a transaction
                     auto conn = engine.connect();
-                    const auto id = conn.execute(sa::insert<Entry>()
-                                                     .values(Entry{.thread = t, .seq = seq, .body = body_of(t, seq)})
-                                                     .returning(sa::col<&Entry::id>))
-                                        .scalar_one();
+                    const auto id =
+                        conn.execute(sa::insert<Entry>()
+                                         .values(Entry{.thread = t, .seq = seq, .body = body_of(t, seq)})
+                                         .returning(sa::col<&Entry::id>))
+                            .scalar_one();
                     conn.commit();
                     mine.push_back({id, t, seq, 1});
                 } else if (kind == 1) {  // the Session's unit of work
@@ -152,15 +153,16 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
                     const auto& ack = mine[random() % mine.size()];
                     if (ack.id == 0) continue;
                     auto conn = engine.connect();
-                    const auto row = conn.execute(sa::select<Entry>().where(sa::col<&Entry::id> == ack.id))
-                                         .one_or_none();
+                    const auto row =
+                        conn.execute(sa::select<Entry>().where(sa::col<&Entry::id> == ack.id)).one_or_none();
                     if (!row || row->thread != ack.thread || row->seq != ack.seq ||
                         row->body != body_of(ack.thread, ack.seq))
                         tally.wrong_answer(fmt::format("thread {} read back id {}: {}", t, ack.id,
                                                        row ? row->body : "no row"));
                 } else if (kind == 5) {  // a SAVEPOINT rolled back inside a committed transaction
                     auto conn = engine.connect();
-                    conn.execute(sa::insert<Entry>().values(Entry{.thread = t, .seq = seq, .body = body_of(t, seq)}));
+                    conn.execute(
+                        sa::insert<Entry>().values(Entry{.thread = t, .seq = seq, .body = body_of(t, seq)}));
                     {
                         auto nested = conn.begin_nested();
                         conn.execute(sa::insert<Entry>().values(
@@ -203,16 +205,17 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
     std::map<std::tuple<int, int>, std::vector<Entry>> stored;
     for (auto& entry : conn.execute(sa::select<Entry>())) {
         if (entry.body == rolled_back_body)
-            tally.wrong_answer(fmt::format("thread {}: a row inserted in a rolled back SAVEPOINT is stored",
-                                           entry.thread));
+            tally.wrong_answer(
+                fmt::format("thread {}: a row inserted in a rolled back SAVEPOINT is stored", entry.thread));
         stored[{entry.thread, entry.seq}].push_back(entry);
     }
     for (const auto& ack : acknowledged) {
         const auto& rows = stored[{ack.thread, ack.seq}];
-        const bool found = static_cast<int>(rows.size()) == ack.rows &&
-                           std::all_of(rows.begin(), rows.end(), [&](const Entry& e) {
-                               return (ack.id == 0 || e.id == ack.id) && e.body == body_of(ack.thread, ack.seq);
-                           });
+        const bool found =
+            static_cast<int>(rows.size()) == ack.rows &&
+            std::all_of(rows.begin(), rows.end(), [&](const Entry& e) {
+                return (ack.id == 0 || e.id == ack.id) && e.body == body_of(ack.thread, ack.seq);
+            });
         if (!found) ++lost;
     }
 
@@ -229,7 +232,8 @@ TEST_CASE("eight threads of mixed statements behind PgBouncer get only their own
     CHECK(acknowledged.size() > 0);
 }
 
-TEST_CASE("each transaction behind PgBouncer runs at the isolation level its engine or connection asked for") {
+TEST_CASE(
+    "each transaction behind PgBouncer runs at the isolation level its engine or connection asked for") {
     const auto url = sa::test::pgbouncer_url();
     if (!url) return;
     auto plain = sa::create_engine(*url);
@@ -283,17 +287,19 @@ TEST_CASE("each transaction behind PgBouncer runs at the isolation level its eng
                 }
                 ++checked;
                 if (seen != expected || again != expected)
-                    tally.wrong_answer(fmt::format("thread {} transaction {}: asked for {}, ran at {} then {}",
-                                                   t, i, expected, seen, again));
+                    tally.wrong_answer(
+                        fmt::format("thread {} transaction {}: asked for {}, ran at {} then {}", t, i,
+                                    expected, seen, again));
             } catch (const sa::Error& e) {
                 tally.error(e);
             }
         }
     });
 
-    const auto summary = fmt::format("PgBouncer isolation: {} transactions checked, {} at the wrong level, "
-                                     "{} typed errors{}",
-                                     checked.load(), tally.wrong.size(), tally.error_count(), tally.report());
+    const auto summary = fmt::format(
+        "PgBouncer isolation: {} transactions checked, {} at the wrong level, "
+        "{} typed errors{}",
+        checked.load(), tally.wrong.size(), tally.error_count(), tally.report());
     fmt::print("{}\n", summary);
     INFO(summary);
     CHECK(tally.wrong.empty());

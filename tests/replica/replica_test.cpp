@@ -6,8 +6,8 @@
 
 #include <alchemy/alchemy.hpp>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -96,7 +96,8 @@ void fresh_readers(sa::Engine& primary, sa::Engine& replica) {
     conn.execute_script("DROP TABLE IF EXISTS replica_readers");
     conn.commit();
     sa::metadata<Reader>().create_all(primary);
-    conn.execute(sa::insert<Reader>().values(std::vector<Reader>{{.id = 1, .name = "ann"}, {.id = 2, .name = "bob"}}));
+    conn.execute(
+        sa::insert<Reader>().values(std::vector<Reader>{{.id = 1, .name = "ann"}, {.id = 2, .name = "bob"}}));
     conn.commit();
     wait_for_replay(primary, replica);
 }
@@ -153,7 +154,8 @@ TEST_CASE("a Session with a read replica reads there until it writes, then reads
     auto ann = session.get<Reader>(1);
     REQUIRE(ann);
     CHECK(session.query<Reader>().count() == 2);
-    CHECK(session.execute(sa::select(sa::col<&Reader::name>).where(sa::col<&Reader::id> == 2)).scalar_one() == "bob");
+    CHECK(session.execute(sa::select(sa::col<&Reader::name>).where(sa::col<&Reader::id> == 2)).scalar_one() ==
+          "bob");
     CHECK(selects(on_replica) == 3);
     CHECK(selects(on_primary) == 0);
 
@@ -222,7 +224,8 @@ TEST_CASE("a Session with binds and a read replica reads each model from its own
     CHECK(scalar<std::int64_t>(loans, "SELECT count(*) FROM replica_loans") == 1);
 }
 
-TEST_CASE("a pooled connection to a stopped replica is replaced; with pool_pre_ping none fails after it is back") {
+TEST_CASE(
+    "a pooled connection to a stopped replica is replaced; with pool_pre_ping none fails after it is back") {
     const auto urls = servers();
     if (!urls) return;
     auto pinged = sa::create_engine(urls->replica, {.pool_pre_ping = true});

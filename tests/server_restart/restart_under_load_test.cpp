@@ -96,12 +96,9 @@ void insert_until_stopped(sa::Engine& engine, int thread, Shared& shared, Tally&
             }
         } catch (const sa::DatabaseError& e) {
             ++tally.failures[class_name(e) + " " + e.sqlstate() + " at " + stage];
-            const bool flagged = dynamic_cast<const sa::OperationalError*>(&e) &&
-                                 e.connection_invalidated();
-            if (!flagged)
-                tally.wrong.push_back(class_name(e) + " at " + stage + ": " + e.what());
-            else if (stage == "commit")
-                tally.in_doubt.push_back(id);
+            const bool flagged = dynamic_cast<const sa::OperationalError*>(&e) && e.connection_invalidated();
+            if (!flagged) tally.wrong.push_back(class_name(e) + " at " + stage + ": " + e.what());
+            else if (stage == "commit") tally.in_doubt.push_back(id);
         } catch (const std::exception& e) {
             ++tally.failures[std::string(typeid(e).name()) + " at " + stage];
             tally.wrong.push_back("at " + stage + ": " + e.what());
@@ -114,10 +111,8 @@ void insert_until_stopped(sa::Engine& engine, int thread, Shared& shared, Tally&
 
 void run_outage(Outage outage, bool pre_ping) {
     const auto url = sa::test::postgres_schema_url(*sa::test::postgres_url());
-    auto engine = sa::create_engine(url, {.pool_size = thread_count,
-                                          .max_overflow = 0,
-                                          .pool_timeout = 10s,
-                                          .pool_pre_ping = pre_ping});
+    auto engine = sa::create_engine(
+        url, {.pool_size = thread_count, .max_overflow = 0, .pool_timeout = 10s, .pool_pre_ping = pre_ping});
     {
         auto conn = engine.connect();
         conn.execute_script("CREATE TABLE fault_rows (id bigint PRIMARY KEY)");
@@ -144,8 +139,7 @@ void run_outage(Outage outage, bool pre_ping) {
     // Until every thread committed again (20 s at most: the check below reports those
     // that did not), then a little longer under load.
     const auto give_up = up + 20s;
-    while (shared.recovered < thread_count && Clock::now() < give_up)
-        std::this_thread::sleep_for(10ms);
+    while (shared.recovered < thread_count && Clock::now() < give_up) std::this_thread::sleep_for(10ms);
     std::this_thread::sleep_for(500ms);
     shared.stop = true;
     for (auto& th : threads) th.join();
@@ -176,19 +170,16 @@ void run_outage(Outage outage, bool pre_ping) {
     for (const auto id : acknowledged) lost += present.count(id) ? 0 : 1;
     for (const auto id : present) {
         if (acknowledged.count(id)) continue;
-        if (in_doubt.count(id))
-            ++present_in_doubt;
-        else
-            ++unacknowledged;
+        if (in_doubt.count(id)) ++present_in_doubt;
+        else ++unacknowledged;
     }
 
     std::ostringstream figures;
     figures << "fault figures: " << (outage == Outage::restart ? "restart -m fast" : "stop, 2 s, start")
-            << ", pool_pre_ping " << (pre_ping ? "on" : "off") << ": " << thread_count
-            << " threads, " << acknowledged.size() << " rows acknowledged, " << lost
-            << " lost, " << unacknowledged << " present unacknowledged, " << present_in_doubt
-            << " of " << in_doubt.size() << " in doubt committed; " << failure_count
-            << " failures";
+            << ", pool_pre_ping " << (pre_ping ? "on" : "off") << ": " << thread_count << " threads, "
+            << acknowledged.size() << " rows acknowledged, " << lost << " lost, " << unacknowledged
+            << " present unacknowledged, " << present_in_doubt << " of " << in_doubt.size()
+            << " in doubt committed; " << failure_count << " failures";
     for (const auto& [kind, n] : failures) figures << "\nfault figures:   " << n << " x " << kind;
     std::sort(recovery_ms.begin(), recovery_ms.end());
     figures << "\nfault figures:   recovery from server up to each thread's first commit (ms):";

@@ -2,17 +2,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace alchemy::test {
 namespace {
 
 std::filesystem::path temp_dir() {
     static const std::filesystem::path dir = [] {
-        auto d = std::filesystem::temp_directory_path() /
-                 ("alchemy-test-" + std::to_string(::getpid()));
+        auto d = std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()));
         std::filesystem::remove_all(d);
         std::filesystem::create_directories(d);
         return d;

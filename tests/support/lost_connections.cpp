@@ -1,8 +1,9 @@
 #include "support/lost_connections.hpp"
 
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -10,7 +11,6 @@
 #include <new>
 #include <set>
 #include <thread>
-#include <unistd.h>
 
 namespace alchemy::test {
 namespace {
@@ -55,15 +55,13 @@ int file_close(sqlite3_file* file) {
 }
 
 int file_read(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
-    return forward(file, SQLITE_IOERR_READ, [&](sqlite3_file* real) {
-        return real->pMethods->xRead(real, out, amount, offset);
-    });
+    return forward(file, SQLITE_IOERR_READ,
+                   [&](sqlite3_file* real) { return real->pMethods->xRead(real, out, amount, offset); });
 }
 
 int file_write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
-    return forward(file, SQLITE_IOERR_WRITE, [&](sqlite3_file* real) {
-        return real->pMethods->xWrite(real, data, amount, offset);
-    });
+    return forward(file, SQLITE_IOERR_WRITE,
+                   [&](sqlite3_file* real) { return real->pMethods->xWrite(real, data, amount, offset); });
 }
 
 int file_truncate(sqlite3_file* file, sqlite3_int64 size) {
@@ -92,9 +90,8 @@ int file_unlock(sqlite3_file* file, int level) {
 }
 
 int file_check_reserved_lock(sqlite3_file* file, int* out) {
-    return forward(file, SQLITE_IOERR_CHECKRESERVEDLOCK, [&](sqlite3_file* real) {
-        return real->pMethods->xCheckReservedLock(real, out);
-    });
+    return forward(file, SQLITE_IOERR_CHECKRESERVEDLOCK,
+                   [&](sqlite3_file* real) { return real->pMethods->xCheckReservedLock(real, out); });
 }
 
 int file_control(sqlite3_file* file, int op, void* arg) {
@@ -114,11 +111,25 @@ int file_device_characteristics(sqlite3_file* file) {
 
 // Version 1: no shared memory, so the database keeps a rollback journal (no WAL).
 const sqlite3_io_methods losable_methods = {
-    1,          file_close, file_read,   file_write,
-    file_truncate, file_sync, file_size, file_lock,
-    file_unlock, file_check_reserved_lock, file_control, file_sector_size,
-    file_device_characteristics, nullptr, nullptr, nullptr,
-    nullptr,    nullptr,    nullptr,
+    1,
+    file_close,
+    file_read,
+    file_write,
+    file_truncate,
+    file_sync,
+    file_size,
+    file_lock,
+    file_unlock,
+    file_check_reserved_lock,
+    file_control,
+    file_sector_size,
+    file_device_characteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 int vfs_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {

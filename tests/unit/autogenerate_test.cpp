@@ -16,9 +16,7 @@ using Statements = std::vector<std::string>;
 namespace {
 
 const sa::Dialect& sqlite() { return sa::driver_for(sa::make_url("sqlite://")).dialect(); }
-const sa::Dialect& postgresql() {
-    return sa::driver_for(sa::make_url("postgresql://h/db")).dialect();
-}
+const sa::Dialect& postgresql() { return sa::driver_for(sa::make_url("postgresql://h/db")).dialect(); }
 
 sa::Column column(std::string name, sa::TypeKind kind, bool nullable = false) {
     sa::Column c;
@@ -118,8 +116,7 @@ TEST_CASE("server defaults compare after trimming, outer parentheses and keyword
     database_users.columns[2] = with_default(column("age", sa::TypeKind::integer, true), " (18) ");
     auto model_users = users();
     model_users.columns[2] = with_default(column("age", sa::TypeKind::integer, true), "18");
-    CHECK(sa::migrate::autogenerate(schema({database_users}), schema({model_users}), postgresql())
-              .empty());
+    CHECK(sa::migrate::autogenerate(schema({database_users}), schema({model_users}), postgresql()).empty());
 
     database_users.columns[1] = with_default(column("name", sa::TypeKind::text), "'N/A'");
     model_users.columns[1] = with_default(column("name", sa::TypeKind::text), "'n/a'");
@@ -168,8 +165,8 @@ TEST_CASE("new tables come in foreign-key order and removed ones go in reverse")
 
     const auto plan = sa::migrate::autogenerate(database, models, sqlite());
     CHECK(plan.changes == Statements{"add table users", "add table posts", "add table comments"});
-    CHECK(plan.downgrade == Statements{R"(DROP TABLE "comments")", R"(DROP TABLE "posts")",
-                                       R"(DROP TABLE "users")"});
+    CHECK(plan.downgrade ==
+          Statements{R"(DROP TABLE "comments")", R"(DROP TABLE "posts")", R"(DROP TABLE "users")"});
     const auto back = sa::migrate::autogenerate(models, database, sqlite());
     CHECK(back.changes == Statements{"drop table comments", "drop table posts", "drop table users"});
     CHECK(sql_only(back.downgrade) == plan.upgrade);
@@ -184,13 +181,11 @@ TEST_CASE("a reference cycle between new tables is closed after both exist on Po
     departments.foreign_keys = {{"", {"manager_id"}, "employees", {"id"}}};
     sa::Table employees;
     employees.name = "employees";
-    employees.columns = {column("id", sa::TypeKind::integer),
-                         column("department_id", sa::TypeKind::integer)};
+    employees.columns = {column("id", sa::TypeKind::integer), column("department_id", sa::TypeKind::integer)};
     employees.primary_key.columns = {"id"};
     employees.foreign_keys = {{"", {"department_id"}, "departments", {"id"}}};
-    const auto plan = sa::migrate::autogenerate(schema({users()}),
-                                                schema({users(), departments, employees}),
-                                                postgresql());
+    const auto plan =
+        sa::migrate::autogenerate(schema({users()}), schema({users(), departments, employees}), postgresql());
     CHECK(plan.upgrade == schema({departments, employees}).create_statements(postgresql()));
     CHECK(plan.downgrade == schema({departments, employees}).drop_statements(postgresql()));
 }
@@ -220,14 +215,13 @@ TEST_CASE("an added column is ALTER TABLE ADD COLUMN on both backends") {
 TEST_CASE("a NOT NULL column without a server default is added with a warning") {
     auto model_users = users();
     model_users.columns.push_back(column("email", sa::TypeKind::text));
-    const auto plan =
-        sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
+    const auto plan = sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
     const std::string warning =
         "column users.email is added NOT NULL without a server default: the upgrade fails if "
         "users has rows; give it a server default or fill it in the revision";
     CHECK(plan.warnings == Statements{warning});
-    CHECK(plan.upgrade == Statements{"-- WARNING: " + warning,
-                                     R"(ALTER TABLE "users" ADD COLUMN "email" TEXT NOT NULL)"});
+    CHECK(plan.upgrade ==
+          Statements{"-- WARNING: " + warning, R"(ALTER TABLE "users" ADD COLUMN "email" TEXT NOT NULL)"});
 }
 
 TEST_CASE("SQLite adds a NOT NULL column in place when its default is a constant") {
@@ -237,10 +231,10 @@ TEST_CASE("SQLite adds a NOT NULL column in place when its default is a constant
     model_users.columns.push_back(with_default(column("active", sa::TypeKind::boolean), "TRUE"));
     const auto plan = sa::migrate::autogenerate(schema({users()}), schema({model_users}), sqlite());
     CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "users" ADD COLUMN "status" TEXT DEFAULT 'it''s new' NOT NULL)",
-        R"(ALTER TABLE "users" ADD COLUMN "rank" INTEGER DEFAULT -1.5e3 NOT NULL)",
-        R"(ALTER TABLE "users" ADD COLUMN "active" BOOLEAN DEFAULT TRUE NOT NULL)",
-    });
+                              R"(ALTER TABLE "users" ADD COLUMN "status" TEXT DEFAULT 'it''s new' NOT NULL)",
+                              R"(ALTER TABLE "users" ADD COLUMN "rank" INTEGER DEFAULT -1.5e3 NOT NULL)",
+                              R"(ALTER TABLE "users" ADD COLUMN "active" BOOLEAN DEFAULT TRUE NOT NULL)",
+                          });
     for (const std::string expression : {"(1 + 1)", "1-2", "'a' || 'b'", "NULL"}) {
         model_users.columns.back().server_default = expression;
         INFO(expression);
@@ -256,20 +250,22 @@ TEST_CASE("SQLite rebuilds for a column ALTER TABLE ADD COLUMN does not accept")
         with_default(column("created_at", sa::TypeKind::timestamp), "CURRENT_TIMESTAMP"));
     const auto plan = sa::migrate::autogenerate(schema({users()}), schema({model_users}), sqlite());
     CHECK(plan.changes == Statements{"add column users.created_at"});
-    CHECK(plan.upgrade == Statements{
-        "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-        "ALTER TABLE cannot make these changes)",
-        R"(CREATE TABLE "_alchemy_tmp_users" (
+    CHECK(
+        plan.upgrade ==
+        Statements{
+            "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
+            "ALTER TABLE cannot make these changes)",
+            R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
     "age" INTEGER,
     "created_at" DATETIME DEFAULT CURRENT_TIMESTAMP NOT NULL,
     CONSTRAINT "pk_users" PRIMARY KEY ("id")
 ))",
-        R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", "age" FROM "users")",
-        R"(DROP TABLE "users")",
-        R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
-    });
+            R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", "age" FROM "users")",
+            R"(DROP TABLE "users")",
+            R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
+        });
 }
 
 TEST_CASE("a dropped column is DROP COLUMN on PostgreSQL and a rebuild on SQLite") {
@@ -288,20 +284,20 @@ TEST_CASE("a dropped column is DROP COLUMN on PostgreSQL and a rebuild on SQLite
           Statements{comes_back, R"(ALTER TABLE "users" ADD COLUMN "age" INTEGER)"});
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
-    CHECK(sqlite_plan.upgrade == Statements{
-        "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-        "ALTER TABLE cannot make these changes)",
-        R"(CREATE TABLE "_alchemy_tmp_users" (
+    CHECK(sqlite_plan.upgrade ==
+          Statements{
+              "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
+              "ALTER TABLE cannot make these changes)",
+              R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
     CONSTRAINT "pk_users" PRIMARY KEY ("id")
 ))",
-        R"(INSERT INTO "_alchemy_tmp_users" ("id", "name") SELECT "id", "name" FROM "users")",
-        R"(DROP TABLE "users")",
-        R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
-    });
-    CHECK(sqlite_plan.downgrade ==
-          Statements{comes_back, R"(ALTER TABLE "users" ADD COLUMN "age" INTEGER)"});
+              R"(INSERT INTO "_alchemy_tmp_users" ("id", "name") SELECT "id", "name" FROM "users")",
+              R"(DROP TABLE "users")",
+              R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
+          });
+    CHECK(sqlite_plan.downgrade == Statements{comes_back, R"(ALTER TABLE "users" ADD COLUMN "age" INTEGER)"});
 }
 
 TEST_CASE("NOT NULL with a server default fills existing NULLs before it is enforced") {
@@ -316,43 +312,43 @@ TEST_CASE("NOT NULL with a server default fills existing NULLs before it is enfo
     const auto postgres_plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(postgres_plan.changes == Statements{"alter column users.age: nullable → NOT NULL, default 18"});
     CHECK(postgres_plan.upgrade == Statements{
-        R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 18)",
-        R"(UPDATE "users" SET "age" = 18 WHERE "age" IS NULL)",
-        R"(ALTER TABLE "users" ALTER COLUMN "age" SET NOT NULL)",
-    });
+                                       R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 18)",
+                                       R"(UPDATE "users" SET "age" = 18 WHERE "age" IS NULL)",
+                                       R"(ALTER TABLE "users" ALTER COLUMN "age" SET NOT NULL)",
+                                   });
     CHECK(postgres_plan.downgrade == Statements{
-        R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
-        R"(ALTER TABLE "users" ALTER COLUMN "age" DROP NOT NULL)",
-    });
+                                         R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
+                                         R"(ALTER TABLE "users" ALTER COLUMN "age" DROP NOT NULL)",
+                                     });
     CHECK(postgres_plan.warnings.empty());
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
-    CHECK(sqlite_plan.upgrade == Statements{
-        "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-        "ALTER TABLE cannot make these changes)",
-        R"(CREATE TABLE "_alchemy_tmp_users" (
+    CHECK(
+        sqlite_plan.upgrade ==
+        Statements{
+            "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
+            "ALTER TABLE cannot make these changes)",
+            R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
     "age" INTEGER DEFAULT 18 NOT NULL,
     CONSTRAINT "pk_users" PRIMARY KEY ("id")
 ))",
-        R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", COALESCE("age", 18) FROM "users")",
-        R"(DROP TABLE "users")",
-        R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
-        R"(CREATE INDEX "ix_users_name" ON "users" ("name"))",
-    });
+            R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", COALESCE("age", 18) FROM "users")",
+            R"(DROP TABLE "users")",
+            R"(ALTER TABLE "_alchemy_tmp_users" RENAME TO "users")",
+            R"(CREATE INDEX "ix_users_name" ON "users" ("name"))",
+        });
     CHECK(sqlite_plan.downgrade.back() == R"(CREATE INDEX "ix_users_name" ON "users" ("name"))");
 }
 
 TEST_CASE("NOT NULL without a server default is written with a warning") {
     auto model_users = users();
     model_users.columns[2].nullable = false;
-    const auto plan =
-        sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
+    const auto plan = sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
     CHECK(plan.warnings == Statements{"column users.age becomes NOT NULL without a server "
                                       "default: the upgrade fails if a row holds NULL in it"});
-    CHECK(sql_only(plan.upgrade) ==
-          Statements{R"(ALTER TABLE "users" ALTER COLUMN "age" SET NOT NULL)"});
+    CHECK(sql_only(plan.upgrade) == Statements{R"(ALTER TABLE "users" ALTER COLUMN "age" SET NOT NULL)"});
 }
 
 TEST_CASE("a type and a default change together: the old default goes before the type") {
@@ -360,14 +356,14 @@ TEST_CASE("a type and a default change together: the old default goes before the
     database_users.columns[2] = with_default(column("age", sa::TypeKind::text, true), "'0'");
     auto model_users = users();
     model_users.columns[2] = with_default(column("age", sa::TypeKind::integer, true), "0");
-    const auto plan = sa::migrate::autogenerate(schema({database_users}), schema({model_users}),
-                                                postgresql());
+    const auto plan =
+        sa::migrate::autogenerate(schema({database_users}), schema({model_users}), postgresql());
     CHECK(plan.changes == Statements{"alter column users.age: TEXT → INTEGER, default '0' → 0"});
     CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
-        R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER USING "age"::INTEGER)",
-        R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 0)",
-    });
+                              R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
+                              R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER USING "age"::INTEGER)",
+                              R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 0)",
+                          });
 }
 
 TEST_CASE("autoincrement is an identity on PostgreSQL and part of the key on SQLite") {
@@ -379,10 +375,12 @@ TEST_CASE("autoincrement is an identity on PostgreSQL and part of the key on SQL
 
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{"alter column users.id: autoincrement on"});
-    CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "users" ALTER COLUMN "id" ADD GENERATED BY DEFAULT AS IDENTITY)",
-        R"(SELECT setval(pg_get_serial_sequence('"users"', 'id'), COALESCE(MAX("id"), 0) + 1, false) FROM "users")",
-    });
+    CHECK(
+        plan.upgrade ==
+        Statements{
+            R"(ALTER TABLE "users" ALTER COLUMN "id" ADD GENERATED BY DEFAULT AS IDENTITY)",
+            R"(SELECT setval(pg_get_serial_sequence('"users"', 'id'), COALESCE(MAX("id"), 0) + 1, false) FROM "users")",
+        });
     CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" DROP IDENTITY)"});
 }
 
@@ -408,11 +406,11 @@ TEST_CASE("an index whose columns changed under the same name is dropped and re-
     database_users.indexes = {{"by_name", {"name"}, false}};
     auto model_users = users();
     model_users.indexes = {{"by_name", {"name", "age"}, false}};
-    const auto plan = sa::migrate::autogenerate(schema({database_users}), schema({model_users}),
-                                                postgresql());
+    const auto plan =
+        sa::migrate::autogenerate(schema({database_users}), schema({model_users}), postgresql());
     CHECK(plan.changes == Statements{"alter index by_name"});
-    CHECK(plan.upgrade == Statements{R"(DROP INDEX "by_name")",
-                                     R"(CREATE INDEX "by_name" ON "users" ("name", "age"))"});
+    CHECK(plan.upgrade ==
+          Statements{R"(DROP INDEX "by_name")", R"(CREATE INDEX "by_name" ON "users" ("name", "age"))"});
 }
 
 TEST_CASE("unique constraints are added and dropped by name on PostgreSQL, by rebuild on SQLite") {
@@ -425,8 +423,7 @@ TEST_CASE("unique constraints are added and dropped by name on PostgreSQL, by re
     CHECK(plan.changes == Statements{"add unique constraint uq_users_name"});
     CHECK(plan.upgrade ==
           Statements{R"(ALTER TABLE "users" ADD CONSTRAINT "uq_users_name" UNIQUE ("name"))"});
-    CHECK(plan.downgrade ==
-          Statements{R"(ALTER TABLE "users" DROP CONSTRAINT "uq_users_name")"});
+    CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" DROP CONSTRAINT "uq_users_name")"});
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
     CHECK(sqlite_plan.changes == plan.changes);
@@ -456,14 +453,18 @@ TEST_CASE("foreign keys are dropped before and added after every table's other c
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes ==
           Statements{"add foreign key fk_posts_author_id_users", "drop foreign key fk_tags_post_id_posts"});
-    CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "tags" DROP CONSTRAINT "fk_tags_post_id_posts")",
-        R"(ALTER TABLE "posts" ADD CONSTRAINT "fk_posts_author_id_users" FOREIGN KEY ("author_id") REFERENCES "users" ("id"))",
-    });
-    CHECK(plan.downgrade == Statements{
-        R"(ALTER TABLE "posts" DROP CONSTRAINT "fk_posts_author_id_users")",
-        R"(ALTER TABLE "tags" ADD CONSTRAINT "fk_tags_post_id_posts" FOREIGN KEY ("post_id") REFERENCES "posts" ("id"))",
-    });
+    CHECK(
+        plan.upgrade ==
+        Statements{
+            R"(ALTER TABLE "tags" DROP CONSTRAINT "fk_tags_post_id_posts")",
+            R"(ALTER TABLE "posts" ADD CONSTRAINT "fk_posts_author_id_users" FOREIGN KEY ("author_id") REFERENCES "users" ("id"))",
+        });
+    CHECK(
+        plan.downgrade ==
+        Statements{
+            R"(ALTER TABLE "posts" DROP CONSTRAINT "fk_posts_author_id_users")",
+            R"(ALTER TABLE "tags" ADD CONSTRAINT "fk_tags_post_id_posts" FOREIGN KEY ("post_id") REFERENCES "posts" ("id"))",
+        });
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
     CHECK(std::ranges::count(sqlite_plan.upgrade, R"(DROP TABLE "posts")") == 1);
@@ -482,13 +483,13 @@ TEST_CASE("a check constraint whose expression changed is dropped and added agai
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{"alter check constraint ck_users_age"});
     CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "users" DROP CONSTRAINT "ck_users_age")",
-        R"(ALTER TABLE "users" ADD CONSTRAINT "ck_users_age" CHECK (age >= 18))",
-    });
+                              R"(ALTER TABLE "users" DROP CONSTRAINT "ck_users_age")",
+                              R"(ALTER TABLE "users" ADD CONSTRAINT "ck_users_age" CHECK (age >= 18))",
+                          });
     CHECK(plan.downgrade == Statements{
-        R"(ALTER TABLE "users" DROP CONSTRAINT "ck_users_age")",
-        R"(ALTER TABLE "users" ADD CONSTRAINT "ck_users_age" CHECK (age >= 0))",
-    });
+                                R"(ALTER TABLE "users" DROP CONSTRAINT "ck_users_age")",
+                                R"(ALTER TABLE "users" ADD CONSTRAINT "ck_users_age" CHECK (age >= 0))",
+                            });
 
     // The catalog's own spelling of the same expression is no change.
     model_users.check_constraints = {{"ck_users_age", "(AGE >=  0)"}};
@@ -496,8 +497,7 @@ TEST_CASE("a check constraint whose expression changed is dropped and added agai
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
     CHECK(sqlite_plan.changes == plan.changes);
-    CHECK(sqlite_plan.upgrade[1].find(R"(CONSTRAINT "ck_users_age" CHECK (age >= 18))") !=
-          std::string::npos);
+    CHECK(sqlite_plan.upgrade[1].find(R"(CONSTRAINT "ck_users_age" CHECK (age >= 18))") != std::string::npos);
 }
 
 TEST_CASE("check expressions as PostgreSQL prints them back compare equal to the mapping's") {
@@ -505,20 +505,17 @@ TEST_CASE("check expressions as PostgreSQL prints them back compare equal to the
         auto t = users();
         t.columns.push_back(column("status", sa::TypeKind::text));
         t.columns.back().type.length = 6;
-        t.check_constraints = {{"ck_users_status", std::move(status)},
-                               {"ck_users_age", std::move(age)}};
+        t.check_constraints = {{"ck_users_status", std::move(status)}, {"ck_users_age", std::move(age)}};
         return schema({t});
     };
-    const auto models = with_checks(R"("status" IN ('active', 'banned'))",
-                                    "age >= 0 AND age != 200");
+    const auto models = with_checks(R"("status" IN ('active', 'banned'))", "age >= 0 AND age != 200");
     const auto database = with_checks(
         "(status)::text = ANY ((ARRAY['active'::character varying, 'banned'::character "
         "varying])::text[])",
         "(age >= 0) AND (age <> 200)");
     CHECK(sa::migrate::autogenerate(database, models, postgresql()).empty());
 
-    const auto more = with_checks(R"("status" IN ('active', 'banned', 'gone'))",
-                                  "age >= 0 AND age != 200");
+    const auto more = with_checks(R"("status" IN ('active', 'banned', 'gone'))", "age >= 0 AND age != 200");
     CHECK(sa::migrate::autogenerate(database, more, postgresql()).changes ==
           Statements{"alter check constraint ck_users_status"});
 }
@@ -526,8 +523,7 @@ TEST_CASE("check expressions as PostgreSQL prints them back compare equal to the
 TEST_CASE("a primary key change is drop + add on PostgreSQL and a rebuild on SQLite") {
     sa::Table database_settings;
     database_settings.name = "settings";
-    database_settings.columns = {column("key", sa::TypeKind::text),
-                                 column("scope", sa::TypeKind::text),
+    database_settings.columns = {column("key", sa::TypeKind::text), column("scope", sa::TypeKind::text),
                                  column("value", sa::TypeKind::text, true)};
     database_settings.primary_key.columns = {"key"};
     auto model_settings = database_settings;
@@ -537,32 +533,34 @@ TEST_CASE("a primary key change is drop + add on PostgreSQL and a rebuild on SQL
 
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{"alter primary key pk_settings: (key) → (scope, key)"});
-    CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "settings" DROP CONSTRAINT "pk_settings")",
-        R"(ALTER TABLE "settings" ADD CONSTRAINT "pk_settings" PRIMARY KEY ("scope", "key"))",
-    });
+    CHECK(plan.upgrade ==
+          Statements{
+              R"(ALTER TABLE "settings" DROP CONSTRAINT "pk_settings")",
+              R"(ALTER TABLE "settings" ADD CONSTRAINT "pk_settings" PRIMARY KEY ("scope", "key"))",
+          });
 
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
-    CHECK(sqlite_plan.upgrade == Statements{
-        "-- rebuild of settings: its rows move to a new table that takes its place (SQLite's "
-        "ALTER TABLE cannot make these changes)",
-        R"(CREATE TABLE "_alchemy_tmp_settings" (
+    CHECK(
+        sqlite_plan.upgrade ==
+        Statements{
+            "-- rebuild of settings: its rows move to a new table that takes its place (SQLite's "
+            "ALTER TABLE cannot make these changes)",
+            R"(CREATE TABLE "_alchemy_tmp_settings" (
     "key" TEXT NOT NULL,
     "scope" TEXT NOT NULL,
     "value" TEXT,
     CONSTRAINT "pk_settings" PRIMARY KEY ("scope", "key")
 ))",
-        R"(INSERT INTO "_alchemy_tmp_settings" ("key", "scope", "value") SELECT "key", "scope", "value" FROM "settings")",
-        R"(DROP TABLE "settings")",
-        R"(ALTER TABLE "_alchemy_tmp_settings" RENAME TO "settings")",
-    });
+            R"(INSERT INTO "_alchemy_tmp_settings" ("key", "scope", "value") SELECT "key", "scope", "value" FROM "settings")",
+            R"(DROP TABLE "settings")",
+            R"(ALTER TABLE "_alchemy_tmp_settings" RENAME TO "settings")",
+        });
 }
 
 TEST_CASE("a dropped and an added column are drop + add with a rename warning") {
     auto model_users = users();
     model_users.columns[2].name = "years";
-    const auto plan =
-        sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
+    const auto plan = sa::migrate::autogenerate(schema({users()}), schema({model_users}), postgresql());
     const std::string warning =
         "column users.age dropped and users.years added: if this was a rename, declare "
         "sa::renamed_from(&T::years, \"age\") in the mapping of table users; as written, the "
@@ -570,14 +568,14 @@ TEST_CASE("a dropped and an added column are drop + add with a rename warning") 
     CHECK(plan.warnings == Statements{warning});
     CHECK(plan.changes == Statements{"add column users.years", "drop column users.age"});
     CHECK(plan.upgrade == Statements{
-        "-- WARNING: " + warning,
-        R"(ALTER TABLE "users" ADD COLUMN "years" INTEGER)",
-        R"(ALTER TABLE "users" DROP COLUMN "age")",
-    });
+                              "-- WARNING: " + warning,
+                              R"(ALTER TABLE "users" ADD COLUMN "years" INTEGER)",
+                              R"(ALTER TABLE "users" DROP COLUMN "age")",
+                          });
     CHECK(sql_only(plan.downgrade) == Statements{
-        R"(ALTER TABLE "users" ADD COLUMN "age" INTEGER)",
-        R"(ALTER TABLE "users" DROP COLUMN "years")",
-    });
+                                          R"(ALTER TABLE "users" ADD COLUMN "age" INTEGER)",
+                                          R"(ALTER TABLE "users" DROP COLUMN "years")",
+                                      });
 }
 
 // Two versions of the same models, for renamed_from.
@@ -622,41 +620,45 @@ TEST_CASE("renamed_from renames tables and columns instead of dropping them") {
 
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{
-        "rename table people to members",
-        "rename column members.nick to members.nickname",
-        "rename primary key pk_people to pk_members",
-        "rename index ix_people_nick to ix_members_nickname",
-        "rename foreign key fk_posts_person_id_people to fk_posts_person_id_members",
-    });
-    CHECK(plan.upgrade == Statements{
-        R"(ALTER TABLE "people" RENAME TO "members")",
-        R"(ALTER TABLE "members" RENAME COLUMN "nick" TO "nickname")",
-        R"(ALTER INDEX "ix_people_nick" RENAME TO "ix_members_nickname")",
-        R"(ALTER TABLE "members" RENAME CONSTRAINT "pk_people" TO "pk_members")",
-        R"(ALTER TABLE "posts" RENAME CONSTRAINT "fk_posts_person_id_people" TO "fk_posts_person_id_members")",
-    });
-    CHECK(plan.downgrade == Statements{
-        R"(ALTER TABLE "members" RENAME TO "people")",
-        R"(ALTER TABLE "people" RENAME COLUMN "nickname" TO "nick")",
-        R"(ALTER INDEX "ix_members_nickname" RENAME TO "ix_people_nick")",
-        R"(ALTER TABLE "people" RENAME CONSTRAINT "pk_members" TO "pk_people")",
-        R"(ALTER TABLE "posts" RENAME CONSTRAINT "fk_posts_person_id_members" TO "fk_posts_person_id_people")",
-    });
+                              "rename table people to members",
+                              "rename column members.nick to members.nickname",
+                              "rename primary key pk_people to pk_members",
+                              "rename index ix_people_nick to ix_members_nickname",
+                              "rename foreign key fk_posts_person_id_people to fk_posts_person_id_members",
+                          });
+    CHECK(
+        plan.upgrade ==
+        Statements{
+            R"(ALTER TABLE "people" RENAME TO "members")",
+            R"(ALTER TABLE "members" RENAME COLUMN "nick" TO "nickname")",
+            R"(ALTER INDEX "ix_people_nick" RENAME TO "ix_members_nickname")",
+            R"(ALTER TABLE "members" RENAME CONSTRAINT "pk_people" TO "pk_members")",
+            R"(ALTER TABLE "posts" RENAME CONSTRAINT "fk_posts_person_id_people" TO "fk_posts_person_id_members")",
+        });
+    CHECK(
+        plan.downgrade ==
+        Statements{
+            R"(ALTER TABLE "members" RENAME TO "people")",
+            R"(ALTER TABLE "people" RENAME COLUMN "nickname" TO "nick")",
+            R"(ALTER INDEX "ix_members_nickname" RENAME TO "ix_people_nick")",
+            R"(ALTER TABLE "people" RENAME CONSTRAINT "pk_members" TO "pk_people")",
+            R"(ALTER TABLE "posts" RENAME CONSTRAINT "fk_posts_person_id_members" TO "fk_posts_person_id_people")",
+        });
     CHECK(plan.warnings.empty());
 
     // SQLite never names a constraint in ALTER, so only the index (dropped by name) moves.
     const auto sqlite_plan = sa::migrate::autogenerate(database, models, sqlite());
     CHECK(sqlite_plan.changes == Statements{
-        "rename table people to members",
-        "rename column members.nick to members.nickname",
-        "rename index ix_people_nick to ix_members_nickname",
-    });
+                                     "rename table people to members",
+                                     "rename column members.nick to members.nickname",
+                                     "rename index ix_people_nick to ix_members_nickname",
+                                 });
     CHECK(sqlite_plan.upgrade == Statements{
-        R"(ALTER TABLE "people" RENAME TO "members")",
-        R"(ALTER TABLE "members" RENAME COLUMN "nick" TO "nickname")",
-        R"(DROP INDEX "ix_people_nick")",
-        R"(CREATE INDEX "ix_members_nickname" ON "members" ("nickname"))",
-    });
+                                     R"(ALTER TABLE "people" RENAME TO "members")",
+                                     R"(ALTER TABLE "members" RENAME COLUMN "nick" TO "nickname")",
+                                     R"(DROP INDEX "ix_people_nick")",
+                                     R"(CREATE INDEX "ix_members_nickname" ON "members" ("nickname"))",
+                                 });
 
     SECTION("once applied, the declaration changes nothing more") {
         CHECK(sa::migrate::autogenerate(models, models, postgresql()).empty());

@@ -89,47 +89,48 @@ void check(const Statement& stmt, std::string_view keyword, std::size_t placehol
 
 TEST_CASE("thirty statements over one eight-field model render for both dialects", "[sql]") {
     // SELECT
-    check(sa::select<Order>(), "SELECT", 0);                                                        // 1
-    check(sa::select<Order>().where(id == 1), "SELECT", 1);                                         // 2
-    check(sa::select(id, customer).where(status == "open" && quantity > 2), "SELECT", 2);          // 3
-    check(sa::select(customer).where(email.is_null() || archived == true), "SELECT", 1);           // 4
-    check(sa::select(id).where(email.is_not_null()).order_by(id.desc()), "SELECT", 0);              // 5
-    check(sa::select(id, price).where(price.between(1.0, 9.5)).limit(10), "SELECT", 3);            // 6
-    check(sa::select(customer).where(customer.like("A%")).order_by(customer.asc()), "SELECT", 2);   // 7
-    check(sa::select(customer).where(customer.ilike("%inc")).distinct(), "SELECT", 2);              // 8
-    check(sa::select(id).where(customer.not_like("test%") && !(status == "void")), "SELECT", 3);    // 9
-    check(sa::select(id).where(status.in_(std::vector<std::string>{"open", "paid"})), "SELECT", 2); // 10
-    check(sa::select(id).where(id.not_in(std::vector<std::int64_t>{1, 2, 3})), "SELECT", 3);        // 11
-    check(sa::select(price * quantity, price - 1.0).where(quantity % 2 == 0), "SELECT", 3);        // 12
-    check(sa::select(id, discount).where(discount > 0.1 || discount == sa::null), "SELECT", 1);     // 13
-    check(sa::select(id).order_by(price.desc(), id.asc()).limit(20).offset(40), "SELECT", 2);       // 14
-    check(sa::select(status).group_by(status).order_by(status), "SELECT", 0);                       // 15
-    check(sa::select(status, archived).group_by(status, archived).having(status != "x"), "SELECT", 1); // 16
-    check(sa::select(customer, carrier).join<Shipment>(shipment_order == id), "SELECT", 0);         // 17
+    check(sa::select<Order>(), "SELECT", 0);                                                            // 1
+    check(sa::select<Order>().where(id == 1), "SELECT", 1);                                             // 2
+    check(sa::select(id, customer).where(status == "open" && quantity > 2), "SELECT", 2);               // 3
+    check(sa::select(customer).where(email.is_null() || archived == true), "SELECT", 1);                // 4
+    check(sa::select(id).where(email.is_not_null()).order_by(id.desc()), "SELECT", 0);                  // 5
+    check(sa::select(id, price).where(price.between(1.0, 9.5)).limit(10), "SELECT", 3);                 // 6
+    check(sa::select(customer).where(customer.like("A%")).order_by(customer.asc()), "SELECT", 2);       // 7
+    check(sa::select(customer).where(customer.ilike("%inc")).distinct(), "SELECT", 2);                  // 8
+    check(sa::select(id).where(customer.not_like("test%") && !(status == "void")), "SELECT", 3);        // 9
+    check(sa::select(id).where(status.in_(std::vector<std::string>{"open", "paid"})), "SELECT", 2);     // 10
+    check(sa::select(id).where(id.not_in(std::vector<std::int64_t>{1, 2, 3})), "SELECT", 3);            // 11
+    check(sa::select(price * quantity, price - 1.0).where(quantity % 2 == 0), "SELECT", 3);             // 12
+    check(sa::select(id, discount).where(discount > 0.1 || discount == sa::null), "SELECT", 1);         // 13
+    check(sa::select(id).order_by(price.desc(), id.asc()).limit(20).offset(40), "SELECT", 2);           // 14
+    check(sa::select(status).group_by(status).order_by(status), "SELECT", 0);                           // 15
+    check(sa::select(status, archived).group_by(status, archived).having(status != "x"), "SELECT", 1);  // 16
+    check(sa::select(customer, carrier).join<Shipment>(shipment_order == id), "SELECT", 0);             // 17
     check(sa::select(customer, carrier)
               .left_join<Shipment>(shipment_order == id && carrier != "none")
               .where(archived == false)
               .order_by(customer)
               .limit(5),
-          "SELECT", 3);                                                                              // 18
-    check(sa::select(id, quantity + 1, price / 2.0).where(id >= 100 && id <= 200), "SELECT", 4);    // 19
+          "SELECT", 3);                                                                            // 18
+    check(sa::select(id, quantity + 1, price / 2.0).where(id >= 100 && id <= 200), "SELECT", 4);   // 19
     check(sa::select(email).where(email.like("%@example.org")).distinct().limit(3), "SELECT", 3);  // 20
     // UPDATE
-    check(sa::update<Order>().values(status = "paid").where(id == 7), "UPDATE", 2);                    // 21
+    check(sa::update<Order>().values(status = "paid").where(id == 7), "UPDATE", 2);  // 21
     check(sa::update<Order>().values(quantity = quantity + 1, price = price * 1.1).where(status == "open"),
-          "UPDATE", 3);                                                                              // 22
-    check(sa::update<Order>().values(email = sa::null, archived = true).where(email.like("%spam%")),
-          "UPDATE", 3);                                                                              // 23
-    check(sa::update<Order>().values(discount = 0.5).where(price > 100.0).returning(id, discount), "UPDATE", 2); // 24
+          "UPDATE", 3);  // 22
+    check(sa::update<Order>().values(email = sa::null, archived = true).where(email.like("%spam%")), "UPDATE",
+          3);  // 23
+    check(sa::update<Order>().values(discount = 0.5).where(price > 100.0).returning(id, discount), "UPDATE",
+          2);  // 24
     // DELETE
     check(sa::delete_<Order>().where(id == 9), "DELETE", 1);                                         // 25
     check(sa::delete_<Order>().where(archived == true && quantity < 1).returning(id), "DELETE", 2);  // 26
-    check(sa::delete_<Order>().where(status.in_(std::vector<std::string>{"void"})), "DELETE", 1);  // 27
+    check(sa::delete_<Order>().where(status.in_(std::vector<std::string>{"void"})), "DELETE", 1);    // 27
     // INSERT
-    check(sa::insert<Order>().values(Order{.customer = "ann", .status = "open"}), "INSERT", 7);     // 28
-    check(sa::insert<Order>().values(Order{.id = 3, .customer = "bob"}).returning(id), "INSERT", 8); // 29
+    check(sa::insert<Order>().values(Order{.customer = "ann", .status = "open"}), "INSERT", 7);       // 28
+    check(sa::insert<Order>().values(Order{.id = 3, .customer = "bob"}).returning(id), "INSERT", 8);  // 29
     check(sa::insert<Order>()
               .values(std::vector{Order{.customer = "c"}, Order{.customer = "d"}})
               .returning(id, customer, price),
-          "INSERT", 7);                                                                              // 30
+          "INSERT", 7);  // 30
 }

@@ -18,9 +18,7 @@ using Statements = std::vector<std::string>;
 namespace {
 
 const sa::Dialect& sqlite() { return sa::driver_for(sa::make_url("sqlite://")).dialect(); }
-const sa::Dialect& postgresql() {
-    return sa::driver_for(sa::make_url("postgresql://h/db")).dialect();
-}
+const sa::Dialect& postgresql() { return sa::driver_for(sa::make_url("postgresql://h/db")).dialect(); }
 
 sa::Table make_table(std::string name) {
     sa::Table t;
@@ -88,8 +86,7 @@ std::vector<sa::Table> membership_model() {
     memberships.unique_constraints = {{"", {"group_id", "rank"}}};
     memberships.foreign_keys = {
         references("user_id", "users", sa::ReferentialAction::cascade),
-        references("group_id", "groups", sa::ReferentialAction::cascade,
-                   sa::ReferentialAction::cascade),
+        references("group_id", "groups", sa::ReferentialAction::cascade, sa::ReferentialAction::cascade),
     };
     memberships.check_constraints = {{"ck_memberships_rank", "rank > 0"}};
 
@@ -116,8 +113,8 @@ std::vector<sa::Table> membership_model() {
         column("parent_id", sa::TypeKind::integer, true),
     };
     groups.primary_key.columns = {"id"};
-    groups.foreign_keys = {references("parent_id", "groups", sa::ReferentialAction::set_null,
-                                      sa::ReferentialAction::restrict)};
+    groups.foreign_keys = {
+        references("parent_id", "groups", sa::ReferentialAction::set_null, sa::ReferentialAction::restrict)};
     return {std::move(memberships), std::move(users), std::move(groups)};
 }
 
@@ -130,11 +127,9 @@ std::vector<sa::Table> cycle_model() {
     departments.foreign_keys = {references("manager_id", "employees")};
 
     auto employees = make_table("employees");
-    employees.columns = {column("id", sa::TypeKind::integer),
-                         column("department_id", sa::TypeKind::integer)};
+    employees.columns = {column("id", sa::TypeKind::integer), column("department_id", sa::TypeKind::integer)};
     employees.primary_key.columns = {"id"};
-    employees.foreign_keys = {
-        references("department_id", "departments", sa::ReferentialAction::set_default)};
+    employees.foreign_keys = {references("department_id", "departments", sa::ReferentialAction::set_default)};
     return {std::move(departments), std::move(employees)};
 }
 
@@ -249,43 +244,46 @@ TEST_CASE("tables are dropped children first, indexes go with their tables") {
 
 TEST_CASE("PostgreSQL closes a reference cycle with ALTER TABLE after creating both tables") {
     const sa::MetaData metadata(cycle_model());
-    CHECK(metadata.create_statements(postgresql()) == Statements{
-        R"(CREATE TABLE "departments" (
+    CHECK(
+        metadata.create_statements(postgresql()) ==
+        Statements{
+            R"(CREATE TABLE "departments" (
     "id" INTEGER NOT NULL,
     "manager_id" INTEGER,
     CONSTRAINT "pk_departments" PRIMARY KEY ("id")
 ))",
-        R"(CREATE TABLE "employees" (
+            R"(CREATE TABLE "employees" (
     "id" INTEGER NOT NULL,
     "department_id" INTEGER NOT NULL,
     CONSTRAINT "pk_employees" PRIMARY KEY ("id"),
     CONSTRAINT "fk_employees_department_id_departments" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON DELETE SET DEFAULT
 ))",
-        R"(ALTER TABLE "departments" ADD CONSTRAINT "fk_departments_manager_id_employees" FOREIGN KEY ("manager_id") REFERENCES "employees" ("id"))",
-    });
-    CHECK(metadata.drop_statements(postgresql()) == Statements{
-        R"(ALTER TABLE "departments" DROP CONSTRAINT "fk_departments_manager_id_employees")",
-        R"(DROP TABLE "employees")",
-        R"(DROP TABLE "departments")",
-    });
+            R"(ALTER TABLE "departments" ADD CONSTRAINT "fk_departments_manager_id_employees" FOREIGN KEY ("manager_id") REFERENCES "employees" ("id"))",
+        });
+    CHECK(metadata.drop_statements(postgresql()) ==
+          Statements{
+              R"(ALTER TABLE "departments" DROP CONSTRAINT "fk_departments_manager_id_employees")",
+              R"(DROP TABLE "employees")",
+              R"(DROP TABLE "departments")",
+          });
 }
 
 TEST_CASE("SQLite writes every foreign key of a reference cycle inline") {
     const sa::MetaData metadata(cycle_model());
     CHECK(metadata.create_statements(sqlite()) == Statements{
-        R"(CREATE TABLE "departments" (
+                                                      R"(CREATE TABLE "departments" (
     "id" INTEGER NOT NULL,
     "manager_id" INTEGER,
     CONSTRAINT "pk_departments" PRIMARY KEY ("id"),
     CONSTRAINT "fk_departments_manager_id_employees" FOREIGN KEY ("manager_id") REFERENCES "employees" ("id")
 ))",
-        R"(CREATE TABLE "employees" (
+                                                      R"(CREATE TABLE "employees" (
     "id" INTEGER NOT NULL,
     "department_id" INTEGER NOT NULL,
     CONSTRAINT "pk_employees" PRIMARY KEY ("id"),
     CONSTRAINT "fk_employees_department_id_departments" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON DELETE SET DEFAULT
 ))",
-    });
+                                                  });
     CHECK(metadata.drop_statements(sqlite()) ==
           Statements{R"(DROP TABLE "employees")", R"(DROP TABLE "departments")"});
 }
@@ -317,19 +315,16 @@ TEST_CASE("a table without a primary key has no PRIMARY KEY clause") {
 
 TEST_CASE("SQLite autoincrements only an integer column that is the whole primary key") {
     const auto rejects = [](sa::Table t) {
-        REQUIRE_THROWS_MATCHES(
-            sa::MetaData({t}).create_statements(sqlite()), sa::ArgumentError,
-            MessageContains("column 'id' of table 'things' is autoincrement, but SQLite"));
+        REQUIRE_THROWS_MATCHES(sa::MetaData({t}).create_statements(sqlite()), sa::ArgumentError,
+                               MessageContains("column 'id' of table 'things' is autoincrement, but SQLite"));
     };
     auto composite = make_table("things");
-    composite.columns = {autoincrement("id", sa::TypeKind::integer),
-                         column("part", sa::TypeKind::integer)};
+    composite.columns = {autoincrement("id", sa::TypeKind::integer), column("part", sa::TypeKind::integer)};
     composite.primary_key.columns = {"id", "part"};
     rejects(composite);
 
     auto not_a_key = make_table("things");
-    not_a_key.columns = {column("code", sa::TypeKind::text),
-                         autoincrement("id", sa::TypeKind::integer)};
+    not_a_key.columns = {column("code", sa::TypeKind::text), autoincrement("id", sa::TypeKind::integer)};
     not_a_key.primary_key.columns = {"code"};
     rejects(not_a_key);
 

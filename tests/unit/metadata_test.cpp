@@ -36,7 +36,10 @@ sa::Table table(std::string name, std::vector<std::string> referred = {}) {
     for (auto& other : referred) {
         const auto fk_column = other + "_id";
         t.columns.push_back(column(fk_column, sa::TypeKind::integer, true));
-        t.foreign_keys.push_back({"", {fk_column}, std::move(other), {"id"},
+        t.foreign_keys.push_back({"",
+                                  {fk_column},
+                                  std::move(other),
+                                  {"id"},
                                   sa::ReferentialAction::no_action,
                                   sa::ReferentialAction::no_action});
     }
@@ -54,8 +57,7 @@ using Names = std::vector<std::string>;
 /// The cycle foreign keys as "table.fk_name".
 Names cycle_names(const sa::MetaData& metadata) {
     Names result;
-    for (const auto& [t, fk] : metadata.cycle_foreign_keys())
-        result.push_back(t->name + "." + fk->name);
+    for (const auto& [t, fk] : metadata.cycle_foreign_keys()) result.push_back(t->name + "." + fk->name);
     return result;
 }
 
@@ -74,8 +76,8 @@ TEST_CASE("tables without references between them keep their declared order") {
 
 TEST_CASE("a chain declared backwards comes out parents first, ties in declared order") {
     // comments -> posts -> users, tags alone, likes -> users.
-    const sa::MetaData metadata({table("comments", {"posts"}), table("posts", {"users"}),
-                                 table("tags"), table("likes", {"users"}), table("users")});
+    const sa::MetaData metadata({table("comments", {"posts"}), table("posts", {"users"}), table("tags"),
+                                 table("likes", {"users"}), table("users")});
     CHECK(names(metadata.sorted_tables()) == Names{"tags", "users", "posts", "comments", "likes"});
 }
 
@@ -86,16 +88,15 @@ TEST_CASE("a self-reference neither orders a table nor counts as a cycle") {
 }
 
 TEST_CASE("tables in a cycle keep their declared order and the forward reference closes it") {
-    const sa::MetaData metadata(
-        {table("employees", {"departments"}), table("departments", {"employees"})});
+    const sa::MetaData metadata({table("employees", {"departments"}), table("departments", {"employees"})});
     CHECK(names(metadata.sorted_tables()) == Names{"employees", "departments"});
     CHECK(cycle_names(metadata) == Names{"employees.fk_employees_departments_id_departments"});
 }
 
 TEST_CASE("a table that refers into a cycle comes after the whole cycle") {
     // reports -> b; a <-> b; b -> base; a declared after b.
-    const sa::MetaData metadata({table("reports", {"b"}), table("b", {"a", "base"}),
-                                 table("a", {"b"}), table("base")});
+    const sa::MetaData metadata(
+        {table("reports", {"b"}), table("b", {"a", "base"}), table("a", {"b"}), table("base")});
     CHECK(names(metadata.sorted_tables()) == Names{"base", "b", "a", "reports"});
     CHECK(cycle_names(metadata) == Names{"b.fk_b_a_id_a"});
 }
@@ -118,19 +119,16 @@ TEST_CASE("the naming convention names constraints after the table and columns")
 
 TEST_CASE("names over 63 bytes keep 54 bytes and end in a hash of the full name") {
     const std::vector<std::string> columns{"customer_order_id", "customer_order_line_number"};
-    const auto name =
-        sa::naming::foreign_key("customer_order_line_items", columns, "customer_orders");
+    const auto name = sa::naming::foreign_key("customer_order_line_items", columns, "customer_orders");
     // FNV-1a (32 bit) of the 89-byte full name.
     CHECK(name == "fk_customer_order_line_items_customer_order_id_custome_785bde9e");
     CHECK(name.size() == 63);
     CHECK(sa::naming::foreign_key("customer_order_line_items", columns, "customer_orders") == name);
-    CHECK(sa::naming::foreign_key("customer_order_line_items", columns, "customer_orders2") !=
-          name);
+    CHECK(sa::naming::foreign_key("customer_order_line_items", columns, "customer_orders2") != name);
 
     const std::string exactly_63 = "ix_" + std::string(60, 'a');
     CHECK(sa::naming::truncate(exactly_63) == exactly_63);
-    CHECK(sa::naming::truncate("ix_" + std::string(70, 'a')) ==
-          "ix_" + std::string(51, 'a') + "_117533d7");
+    CHECK(sa::naming::truncate("ix_" + std::string(70, 'a')) == "ix_" + std::string(51, 'a') + "_117533d7");
 }
 
 TEST_CASE("a shortened name never ends in half a UTF-8 character") {
@@ -170,10 +168,9 @@ TEST_CASE("a second table with the same name is refused") {
 TEST_CASE("constraints naming a column the table does not have are refused") {
     sa::Table bad_pk = table("users");
     bad_pk.primary_key.columns = {"uid"};
-    REQUIRE_THROWS_MATCHES(
-        sa::MetaData({bad_pk}), sa::ArgumentError,
-        MessageContains("the primary key of table 'users' names column 'uid', which table "
-                        "'users' does not have"));
+    REQUIRE_THROWS_MATCHES(sa::MetaData({bad_pk}), sa::ArgumentError,
+                           MessageContains("the primary key of table 'users' names column 'uid', which table "
+                                           "'users' does not have"));
 
     sa::Table bad_unique = table("users");
     bad_unique.unique_constraints = {{"", {"id", "email"}}};
@@ -188,7 +185,11 @@ TEST_CASE("constraints naming a column the table does not have are refused") {
                            MessageContains("index 'by_name' of table 'users' names column 'name'"));
 
     sa::Table bad_fk = table("posts");
-    bad_fk.foreign_keys = {{"", {"user_id"}, "users", {"id"}, sa::ReferentialAction::no_action,
+    bad_fk.foreign_keys = {{"",
+                            {"user_id"},
+                            "users",
+                            {"id"},
+                            sa::ReferentialAction::no_action,
                             sa::ReferentialAction::no_action}};
     REQUIRE_THROWS_MATCHES(
         sa::MetaData({bad_fk}), sa::ArgumentError,
@@ -224,9 +225,8 @@ TEST_CASE("a foreign key to a column the referred table does not have is refused
     sa::Table posts = table("posts", {"users"});
     posts.foreign_keys[0].referred_columns = {"uid"};
     const sa::MetaData metadata({posts, table("users")});
-    REQUIRE_THROWS_MATCHES(
-        metadata.create_statements(sqlite()), sa::ArgumentError,
-        MessageContains("refers to column 'uid', which table 'users' does not have"));
+    REQUIRE_THROWS_MATCHES(metadata.create_statements(sqlite()), sa::ArgumentError,
+                           MessageContains("refers to column 'uid', which table 'users' does not have"));
 }
 
 TEST_CASE("malformed tables are refused with a sentence naming the table") {

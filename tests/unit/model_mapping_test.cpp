@@ -44,9 +44,9 @@ inline constexpr auto sa::mapping<Author> =
               sa::max_length(&Author::name, 80), sa::server_default(&Author::age, "18"),
               sa::check("adult", "age >= 18"));
 template <>
-inline constexpr auto sa::mapping<Post> = sa::table(
-    sa::index("posts_by_title", &Post::title),
-    sa::foreign_key(&Post::editor_id, &Author::id).on_delete(sa::set_null).on_update(sa::cascade));
+inline constexpr auto sa::mapping<Post> =
+    sa::table(sa::index("posts_by_title", &Post::title),
+              sa::foreign_key(&Post::editor_id, &Author::id).on_delete(sa::set_null).on_update(sa::cascade));
 template <>
 inline constexpr auto sa::mapping<mapping_test::Setting> =
     sa::table(sa::primary_key(&mapping_test::Setting::key));
@@ -112,10 +112,16 @@ TEST_CASE("table_of describes constraints with conventional names") {
     const auto posts = sa::table_of<Post>();
     REQUIRE(posts.foreign_keys.size() == 2);
     // The explicit key comes first, then the BelongsTo convention.
-    CHECK(posts.foreign_keys[0] == sa::ForeignKey{"fk_post_editor_id_authors", {"editor_id"}, "authors", {"id"},
+    CHECK(posts.foreign_keys[0] == sa::ForeignKey{"fk_post_editor_id_authors",
+                                                  {"editor_id"},
+                                                  "authors",
+                                                  {"id"},
                                                   sa::ReferentialAction::set_null,
                                                   sa::ReferentialAction::cascade});
-    CHECK(posts.foreign_keys[1] == sa::ForeignKey{"fk_post_author_id_authors", {"author_id"}, "authors", {"id"},
+    CHECK(posts.foreign_keys[1] == sa::ForeignKey{"fk_post_author_id_authors",
+                                                  {"author_id"},
+                                                  "authors",
+                                                  {"id"},
                                                   sa::ReferentialAction::no_action,
                                                   sa::ReferentialAction::no_action});
     REQUIRE(posts.indexes.size() == 1);
@@ -129,7 +135,8 @@ TEST_CASE("the tutorial's association table gets a composite key and two foreign
     REQUIRE(link.foreign_keys.size() == 2);
     CHECK(link.foreign_keys[0].referred_table == "users");
     CHECK(link.foreign_keys[1].referred_table == "groups");
-    const auto md = sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>();
+    const auto md =
+        sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>();
     CHECK(md.tables().size() == 4);
 }
 
@@ -140,9 +147,8 @@ struct Member {
 };
 }  // namespace mapping_test
 template <>
-inline constexpr auto sa::mapping<mapping_test::Member> =
-    sa::table("members", sa::renamed_from("people"),
-              sa::renamed_from(&mapping_test::Member::nickname, "nick"));
+inline constexpr auto sa::mapping<mapping_test::Member> = sa::table(
+    "members", sa::renamed_from("people"), sa::renamed_from(&mapping_test::Member::nickname, "nick"));
 
 TEST_CASE("renamed_from records previous table and column names for autogenerate") {
     const auto members = sa::table_of<mapping_test::Member>();
@@ -162,8 +168,8 @@ struct Reading {
 };
 }  // namespace mapping_test
 template <>
-inline constexpr auto sa::mapping<mapping_test::Reading> = sa::table(
-    sa::primary_key(&mapping_test::Reading::taken_at, &mapping_test::Reading::sensor));
+inline constexpr auto sa::mapping<mapping_test::Reading> =
+    sa::table(sa::primary_key(&mapping_test::Reading::taken_at, &mapping_test::Reading::sensor));
 
 TEST_CASE("a composite primary key keeps the order the mapping gives") {
     using info = sa::model_info<mapping_test::Reading>;

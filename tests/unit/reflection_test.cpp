@@ -113,8 +113,8 @@ using alchemy::field_names;
 using alchemy::field_type_t;
 using alchemy::reflectable_model;
 using alchemy::type_name;
-using alchemy::detail::snake_case_of;
 using alchemy::detail::snake_case_name;
+using alchemy::detail::snake_case_of;
 
 TEST_CASE("plain aggregate structs are reflectable models", "[reflection]") {
     STATIC_REQUIRE(reflectable_model<rt::Single>);

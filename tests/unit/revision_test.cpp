@@ -30,8 +30,8 @@ struct TempDir {
     fs::path path;
     TempDir() {
         static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() / ("alchemy-revision-test-" + std::to_string(::getpid()) +
-                                            "-" + std::to_string(++counter));
+        path = fs::temp_directory_path() /
+               ("alchemy-revision-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
         fs::remove_all(path);
         fs::create_directories(path);
     }
@@ -58,9 +58,8 @@ fs::path write_file(const fs::path& dir, const std::string& id, const std::strin
                     const std::string& upgrade = "", const std::string& downgrade = "") {
     const auto path = dir / (id + "_test.sql");
     write(path, "-- alchemy revision\n-- revision: " + id + "\n-- down_revision: " + parent +
-                    "\n-- message: revision " + id +
-                    "\n-- created: 2024-01-01 00:00:00 UTC\n\n-- upgrade\n" + upgrade +
-                    "\n-- downgrade\n" + downgrade + "\n");
+                    "\n-- message: revision " + id + "\n-- created: 2024-01-01 00:00:00 UTC\n\n-- upgrade\n" +
+                    upgrade + "\n-- downgrade\n" + downgrade + "\n");
     return path;
 }
 
@@ -89,8 +88,7 @@ TEST_CASE("a written revision reads back the same", "[revision]") {
     const auto text = read(written.path);
     CHECK(text.starts_with("-- alchemy revision\n-- revision: " + written.id +
                            "\n-- down_revision: none\n-- message: Add User Table!\n-- created: "));
-    CHECK(text.find("-- note: add table users\n-- note: a note over two lines\n") !=
-          std::string::npos);
+    CHECK(text.find("-- note: add table users\n-- note: a note over two lines\n") != std::string::npos);
     CHECK(text.find("CREATE TABLE users (id INTEGER NOT NULL, name TEXT);\n") != std::string::npos);
     CHECK(text.find("-- a comment between statements\n") != std::string::npos);
     // The ';' must not end up inside the trailing comment.
@@ -196,9 +194,9 @@ TEST_CASE("load_revisions names the files of a broken chain", "[revision]") {
         write_file(d, "aaa", "none");
         const auto one = write_file(d, "bbb", "aaa");
         const auto other = write_file(d, "ccc", "aaa");
-        REQUIRE_THROWS_MATCHES(migrate::load_revisions(d), sa::MigrationError,
-                               MessageContains("2 heads: bbb (" + one.string() + ") and ccc (" +
-                                               other.string() + ")"));
+        REQUIRE_THROWS_MATCHES(
+            migrate::load_revisions(d), sa::MigrationError,
+            MessageContains("2 heads: bbb (" + one.string() + ") and ccc (" + other.string() + ")"));
     }
     SECTION("two bases") {
         const auto one = write_file(d, "aaa", "none");
@@ -225,8 +223,8 @@ TEST_CASE("load_revisions names the files of a broken chain", "[revision]") {
         const auto first = write_file(d, "aaa", "none");
         write(d / "zzz_copy.sql", read(first));
         REQUIRE_THROWS_MATCHES(migrate::load_revisions(d), sa::MigrationError,
-                               MessageContains("two files have revision id aaa: " + first.string() +
-                                               " and " + (d / "zzz_copy.sql").string()));
+                               MessageContains("two files have revision id aaa: " + first.string() + " and " +
+                                               (d / "zzz_copy.sql").string()));
     }
 }
 
@@ -235,31 +233,27 @@ TEST_CASE("load_revisions names the file and line of a malformed header", "[revi
     const auto file = dir.path / "bad.sql";
     const auto expect = [&](const std::string& text, int line, const std::string& problem) {
         write(file, text);
-        REQUIRE_THROWS_MATCHES(
-            migrate::load_revisions(dir.path), sa::MigrationError,
-            MessageContains(file.string() + ":" + std::to_string(line) + ": " + problem));
+        REQUIRE_THROWS_MATCHES(migrate::load_revisions(dir.path), sa::MigrationError,
+                               MessageContains(file.string() + ":" + std::to_string(line) + ": " + problem));
     };
     const std::string sections = "-- upgrade\n-- downgrade\n";
     expect("CREATE TABLE t (id INTEGER);\n", 1, "expected '-- alchemy revision'");
-    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\nSELECT 1;\n" + sections,
-           4, "SQL before the '-- upgrade' line");
+    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\nSELECT 1;\n" + sections, 4,
+           "SQL before the '-- upgrade' line");
     expect("-- alchemy revision\n-- revision abc\n" + sections, 2, "expected '-- field: value'");
-    expect("-- alchemy revision\n-- revision: not-an-id\n" + sections, 2,
-           "'not-an-id' is not a revision id");
+    expect("-- alchemy revision\n-- revision: not-an-id\n" + sections, 2, "'not-an-id' is not a revision id");
     expect("-- alchemy revision\n-- revision: head\n" + sections, 2, "'head' is not a revision id");
-    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n-- colour: red\n" +
-               sections,
-           4, "unknown header field 'colour'");
+    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n-- colour: red\n" + sections, 4,
+           "unknown header field 'colour'");
     expect("-- alchemy revision\n-- revision: abc\n-- revision: def\n" + sections, 3,
            "the header names 'revision' twice");
     expect("-- alchemy revision\n-- down_revision: none\n" + sections, 3,
            "the header has no '-- revision: <id>' line");
     expect("-- alchemy revision\n-- revision: abc\n" + sections, 3,
            "the header has no '-- down_revision: <id>|none' line");
-    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n", 3,
-           "no '-- upgrade' line");
-    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n-- upgrade\nSELECT 1;\n",
-           5, "no '-- downgrade' line");
+    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n", 3, "no '-- upgrade' line");
+    expect("-- alchemy revision\n-- revision: abc\n-- down_revision: none\n-- upgrade\nSELECT 1;\n", 5,
+           "no '-- downgrade' line");
 }
 
 TEST_CASE("plan finds the steps between two revisions", "[revision]") {
@@ -271,20 +265,17 @@ TEST_CASE("plan finds the steps between two revisions", "[revision]") {
     using migrate::Direction;
     const auto path = [](const std::vector<migrate::Step>& steps) {
         Strings result;
-        for (const auto& s : steps)
-            result.push_back(s.from.value_or("base") + ">" + s.to.value_or("base"));
+        for (const auto& s : steps) result.push_back(s.from.value_or("base") + ">" + s.to.value_or("base"));
         return result;
     };
 
     CHECK(path(migrate::plan(chain, std::nullopt, Direction::upgrade, "head")) ==
           Strings{"base>aaa111", "aaa111>bbb222", "bbb222>ccc333"});
-    CHECK(path(migrate::plan(chain, "aaa111", Direction::upgrade, "+1")) ==
-          Strings{"aaa111>bbb222"});
+    CHECK(path(migrate::plan(chain, "aaa111", Direction::upgrade, "+1")) == Strings{"aaa111>bbb222"});
     CHECK(path(migrate::plan(chain, "aaa111", Direction::upgrade, "ccc")) ==
           Strings{"aaa111>bbb222", "bbb222>ccc333"});
     CHECK(migrate::plan(chain, "ccc333", Direction::upgrade, "head").empty());
-    CHECK(path(migrate::plan(chain, "ccc333", Direction::downgrade, "-1")) ==
-          Strings{"ccc333>bbb222"});
+    CHECK(path(migrate::plan(chain, "ccc333", Direction::downgrade, "-1")) == Strings{"ccc333>bbb222"});
     CHECK(path(migrate::plan(chain, "ccc333", Direction::downgrade, "aaa111")) ==
           Strings{"ccc333>bbb222", "bbb222>aaa111"});
     CHECK(path(migrate::plan(chain, "bbb222", Direction::downgrade, "base")) ==
@@ -293,30 +284,27 @@ TEST_CASE("plan finds the steps between two revisions", "[revision]") {
     CHECK(step.revision.id == "bbb222");
     CHECK(step.direction == Direction::downgrade);
 
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, std::nullopt, Direction::upgrade, "zzz"),
-                           sa::MigrationError, MessageContains("there is no revision 'zzz'"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "ccc333", Direction::upgrade, "aaa111"),
-                           sa::MigrationError, MessageContains("cannot upgrade to aaa111"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::downgrade, "ccc333"),
-                           sa::MigrationError, MessageContains("cannot downgrade to ccc333"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "bbb222", Direction::upgrade, "+2"),
-                           sa::MigrationError, MessageContains("cannot upgrade +2"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::downgrade, "-2"),
-                           sa::MigrationError, MessageContains("cannot downgrade -2"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::upgrade, "-1"),
-                           sa::MigrationError,
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, std::nullopt, Direction::upgrade, "zzz"), sa::MigrationError,
+                           MessageContains("there is no revision 'zzz'"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "ccc333", Direction::upgrade, "aaa111"), sa::MigrationError,
+                           MessageContains("cannot upgrade to aaa111"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::downgrade, "ccc333"), sa::MigrationError,
+                           MessageContains("cannot downgrade to ccc333"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "bbb222", Direction::upgrade, "+2"), sa::MigrationError,
+                           MessageContains("cannot upgrade +2"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::downgrade, "-2"), sa::MigrationError,
+                           MessageContains("cannot downgrade -2"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::upgrade, "-1"), sa::MigrationError,
                            MessageContains("upgrade takes head, +N or a revision"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::upgrade, "+x"),
-                           sa::MigrationError, MessageContains("'+x' is not a relative revision"));
-    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "ddd444", Direction::upgrade, "head"),
-                           sa::MigrationError,
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "aaa111", Direction::upgrade, "+x"), sa::MigrationError,
+                           MessageContains("'+x' is not a relative revision"));
+    REQUIRE_THROWS_MATCHES(migrate::plan(chain, "ddd444", Direction::upgrade, "head"), sa::MigrationError,
                            MessageContains("the database is at revision ddd444, which no file"));
 
     write_file(dir.path, "ccc999", "ccc333");
     const auto longer = migrate::load_revisions(dir.path);
-    REQUIRE_THROWS_MATCHES(
-        migrate::resolve_revision(longer, "ccc"), sa::MigrationError,
-        MessageContains("'ccc' is ambiguous: it begins revisions ccc333, ccc999"));
+    REQUIRE_THROWS_MATCHES(migrate::resolve_revision(longer, "ccc"), sa::MigrationError,
+                           MessageContains("'ccc' is ambiguous: it begins revisions ccc333, ccc999"));
 }
 
 TEST_CASE("render_script shows what a plan would run", "[revision]") {

@@ -130,8 +130,9 @@ TEST_CASE("a fixed-shape select is rendered once per dialect and reused with oth
     CHECK(renders<Shape>() == 0);
     const auto first = probe_select(18, "a%", 10).sql(sqlite());
     CHECK(renders<Shape>() == 1);
-    CHECK(first ==
-          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= ?) AND ("sc_probes"."name" LIKE ? ESCAPE ?) ORDER BY "sc_probes"."name" LIMIT ?)");
+    CHECK(
+        first ==
+        R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= ?) AND ("sc_probes"."name" LIKE ? ESCAPE ?) ORDER BY "sc_probes"."name" LIMIT ?)");
 
     for (std::int32_t i = 0; i < 20; ++i)
         CHECK(probe_select(i, "'); DROP TABLE sc_probes;--" + std::to_string(i), i).sql(sqlite()) == first);
@@ -139,8 +140,9 @@ TEST_CASE("a fixed-shape select is rendered once per dialect and reused with oth
 
     const auto for_pg = probe_select(21, "b%", 3).sql(pg());
     CHECK(renders<Shape>() == 2);
-    CHECK(for_pg ==
-          R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND ("sc_probes"."name" LIKE $2 ESCAPE $3) ORDER BY "sc_probes"."name" LIMIT $4)");
+    CHECK(
+        for_pg ==
+        R"(SELECT "sc_probes"."name", "sc_probes"."age" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND ("sc_probes"."name" LIKE $2 ESCAPE $3) ORDER BY "sc_probes"."name" LIMIT $4)");
     CHECK(probe_select(1, "c", 1).sql(pg()) == for_pg);
     CHECK(probe_select(1, "c", 1).sql(sqlite()) == first);
     CHECK(renders<Shape>() == 2);
@@ -154,7 +156,8 @@ TEST_CASE("each added clause is a new statement type with a cache of its own", "
     STATIC_REQUIRE(!std::is_same_v<Base, Limited>);
     CHECK(renders<Base>() == 0);
     CHECK(renders<Limited>() == 0);
-    CHECK(limited.sql(sqlite()) == R"(SELECT "sc_probes"."id" FROM "sc_probes" WHERE "sc_probes"."age" > ? LIMIT ?)");
+    CHECK(limited.sql(sqlite()) ==
+          R"(SELECT "sc_probes"."id" FROM "sc_probes" WHERE "sc_probes"."age" > ? LIMIT ?)");
     CHECK(renders<Base>() == 0);
     CHECK(renders<Limited>() == 1);
     CHECK(base.sql(sqlite()) == R"(SELECT "sc_probes"."id" FROM "sc_probes" WHERE "sc_probes"."age" > ?)");
@@ -164,7 +167,10 @@ TEST_CASE("each added clause is a new statement type with a cache of its own", "
 
 TEST_CASE("fixed-shape update and delete statements are rendered once per dialect", "[sql]") {
     auto update = [](std::string new_name, std::int64_t key) {
-        return sa::update<Probe>().values(probe_name = std::move(new_name)).where(probe_id == key).returning(probe_age);
+        return sa::update<Probe>()
+            .values(probe_name = std::move(new_name))
+            .where(probe_id == key)
+            .returning(probe_age);
     };
     auto remove = [](std::int32_t max_age) { return sa::delete_<Probe>().where(probe_age < max_age); };
     using UpdateShape = decltype(update("", 0));
@@ -172,7 +178,8 @@ TEST_CASE("fixed-shape update and delete statements are rendered once per dialec
 
     CHECK(renders<UpdateShape>() == 0);
     const auto update_sql = update("a", 1).sql(sqlite());
-    CHECK(update_sql == R"(UPDATE "sc_probes" SET "name" = ? WHERE "sc_probes"."id" = ? RETURNING "sc_probes"."age")");
+    CHECK(update_sql ==
+          R"(UPDATE "sc_probes" SET "name" = ? WHERE "sc_probes"."id" = ? RETURNING "sc_probes"."age")");
     CHECK(renders<UpdateShape>() == 1);
     CHECK(update("b'; --", 2).sql(sqlite()) == update_sql);
     CHECK(renders<UpdateShape>() == 1);
@@ -218,8 +225,9 @@ TEST_CASE("an IN list over a run-time vector is rendered per call with one place
     // An empty list renders a condition that is false (NOT IN: true) and binds nothing.
     CHECK(stmt({}).sql(sqlite()) ==
           R"(SELECT "sc_probes"."name" FROM "sc_probes" WHERE ("sc_probes"."age" >= ?) AND (1 = 0) LIMIT ?)");
-    CHECK(stmt({}).sql(pg()) ==
-          R"(SELECT "sc_probes"."name" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND (1 = 0) LIMIT $2)");
+    CHECK(
+        stmt({}).sql(pg()) ==
+        R"(SELECT "sc_probes"."name" FROM "sc_probes" WHERE ("sc_probes"."age" >= $1) AND (1 = 0) LIMIT $2)");
     // Nothing of it went through the cache.
     CHECK(renders<Shape>() == 0);
 }
@@ -229,8 +237,9 @@ TEST_CASE("an IN list over a run-time vector is rendered per call with one place
 TEST_CASE("select lists and WHERE comparisons render one placeholder per value", "[sql]") {
     {
         const auto s = sa::select<User>();
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id", "sc_users"."name", "sc_users"."email", "sc_users"."age", "sc_users"."score", "sc_users"."active" FROM "sc_users")");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id", "sc_users"."name", "sc_users"."email", "sc_users"."age", "sc_users"."score", "sc_users"."active" FROM "sc_users")");
         CHECK(s.sql(pg()) == s.sql(sqlite()));
     }
     {
@@ -240,46 +249,57 @@ TEST_CASE("select lists and WHERE comparisons render one placeholder per value",
     }
     {
         const auto s = sa::select(id, name).where(age >= 18 && age < 65);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id", "sc_users"."name" FROM "sc_users" WHERE ("sc_users"."age" >= ?) AND ("sc_users"."age" < ?))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id", "sc_users"."name" FROM "sc_users" WHERE ("sc_users"."age" >= $1) AND ("sc_users"."age" < $2))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id", "sc_users"."name" FROM "sc_users" WHERE ("sc_users"."age" >= ?) AND ("sc_users"."age" < ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id", "sc_users"."name" FROM "sc_users" WHERE ("sc_users"."age" >= $1) AND ("sc_users"."age" < $2))");
     }
     {
         const auto s = sa::select(id).where(age > 1 || !(active == true));
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > ?) OR (NOT ("sc_users"."active" = ?)))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > $1) OR (NOT ("sc_users"."active" = $2)))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > ?) OR (NOT ("sc_users"."active" = ?)))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > $1) OR (NOT ("sc_users"."active" = $2)))");
     }
     {
         // Grouping follows the C++ expression, whatever the SQL precedence would be.
         const auto s = sa::select(id).where((age < 18 || age > 65) && name != "root");
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE (("sc_users"."age" < ?) OR ("sc_users"."age" > ?)) AND ("sc_users"."name" != ?))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE (("sc_users"."age" < $1) OR ("sc_users"."age" > $2)) AND ("sc_users"."name" != $3))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE (("sc_users"."age" < ?) OR ("sc_users"."age" > ?)) AND ("sc_users"."name" != ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE (("sc_users"."age" < $1) OR ("sc_users"."age" > $2)) AND ("sc_users"."name" != $3))");
     }
     {
         const auto s = sa::select(id).where(score > 1.5 && score <= 2);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."score" > ?) AND ("sc_users"."score" <= ?))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."score" > $1) AND ("sc_users"."score" <= $2))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."score" > ?) AND ("sc_users"."score" <= ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."score" > $1) AND ("sc_users"."score" <= $2))");
     }
     {
         // Two where() calls are ANDed, each condition in parentheses.
         const auto s = sa::select(id).where(age > 1).where(name == "x");
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > ?) AND ("sc_users"."name" = ?))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > $1) AND ("sc_users"."name" = $2))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > ?) AND ("sc_users"."name" = ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE ("sc_users"."age" > $1) AND ("sc_users"."name" = $2))");
     }
 }
 
 TEST_CASE("NULL tests render IS NULL and IS NOT NULL, also for == and != sa::null", "[sql]") {
     const auto is_null = R"(SELECT "sc_users"."name" FROM "sc_users" WHERE "sc_users"."email" IS NULL)";
-    const auto is_not_null = R"(SELECT "sc_users"."name" FROM "sc_users" WHERE "sc_users"."email" IS NOT NULL)";
+    const auto is_not_null =
+        R"(SELECT "sc_users"."name" FROM "sc_users" WHERE "sc_users"."email" IS NOT NULL)";
     CHECK(sa::select(name).where(email.is_null()).sql(sqlite()) == is_null);
     CHECK(sa::select(name).where(email.is_null()).sql(pg()) == is_null);
     CHECK(sa::select(name).where(email == sa::null).sql(sqlite()) == is_null);
@@ -293,8 +313,10 @@ TEST_CASE("NULL tests render IS NULL and IS NOT NULL, also for == and != sa::nul
 TEST_CASE("LIKE binds its pattern and its escape character, ILIKE is LIKE on SQLite", "[sql]") {
     {
         const auto s = sa::select(id).where(name.like("a%"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE $1 ESCAPE $2)");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" LIKE $1 ESCAPE $2)");
         // Another escape character, contains() and autoescape bind the same way: one statement text.
         CHECK(sa::select(id).where(name.like("a!%", '!')).sql(pg()) == s.sql(pg()));
         CHECK(sa::select(id).where(name.contains("50%", sa::autoescape)).sql(pg()) == s.sql(pg()));
@@ -302,13 +324,17 @@ TEST_CASE("LIKE binds its pattern and its escape character, ILIKE is LIKE on SQL
     }
     {
         const auto s = sa::select(id).where(name.not_like("a%"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE ? ESCAPE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE $1 ESCAPE $2)");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT LIKE $1 ESCAPE $2)");
     }
     {
         const auto s = sa::select(id).where(email.ilike("%@X.org"));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" LIKE ? ESCAPE ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" ILIKE $1 ESCAPE $2)");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."email" ILIKE $1 ESCAPE $2)");
     }
 }
 
@@ -324,13 +350,17 @@ TEST_CASE("autoescape escapes %, _ and the escape character; a bad escape charac
 TEST_CASE("IN lists and BETWEEN render their placeholders, an empty IN list is a constant", "[sql]") {
     {
         const auto s = sa::select(id).where(name.in_(std::string("a"), std::string("b"), std::string("c")));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN (?, ?, ?))");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN ($1, $2, $3))");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN (?, ?, ?))");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN ($1, $2, $3))");
     }
     {
         const auto s = sa::select(id).where(id.not_in(std::vector<std::int64_t>{1, 2}));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."id" NOT IN (?, ?))");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."id" NOT IN ($1, $2))");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."id" NOT IN (?, ?))");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."id" NOT IN ($1, $2))");
     }
     {
         const auto s = sa::select(name).where(email.not_in(std::vector<std::string>{"a", "b"}));
@@ -349,18 +379,22 @@ TEST_CASE("IN lists and BETWEEN render their placeholders, an empty IN list is a
     }
     {
         const auto s = sa::select(id).where(age.between(18, 30));
-        CHECK(s.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."age" BETWEEN ? AND ?)");
-        CHECK(s.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."age" BETWEEN $1 AND $2)");
+        CHECK(s.sql(sqlite()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."age" BETWEEN ? AND ?)");
+        CHECK(s.sql(pg()) ==
+              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."age" BETWEEN $1 AND $2)");
     }
 }
 
 TEST_CASE("arithmetic binds its operands in text order", "[sql]") {
     {
         const auto s = sa::select(id + 1, age * 2).where(age % 2 == 0);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."id" + ?, "sc_users"."age" * ? FROM "sc_users" WHERE ("sc_users"."age" % ?) = ?)");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" + $1, "sc_users"."age" * $2 FROM "sc_users" WHERE ("sc_users"."age" % $3) = $4)");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."id" + ?, "sc_users"."age" * ? FROM "sc_users" WHERE ("sc_users"."age" % ?) = ?)");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" + $1, "sc_users"."age" * $2 FROM "sc_users" WHERE ("sc_users"."age" % $3) = $4)");
     }
     {
         const auto s = sa::select(score / 2.0, age - 1);
@@ -389,8 +423,9 @@ TEST_CASE("ORDER BY, LIMIT, OFFSET and DISTINCT", "[sql]") {
         const auto s = sa::select(id).offset(5).limit(1).where(!(name == "x"));
         CHECK(s.sql(sqlite()) ==
               R"(SELECT "sc_users"."id" FROM "sc_users" WHERE NOT ("sc_users"."name" = ?) LIMIT ? OFFSET ?)");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."id" FROM "sc_users" WHERE NOT ("sc_users"."name" = $1) LIMIT $2 OFFSET $3)");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."id" FROM "sc_users" WHERE NOT ("sc_users"."name" = $1) LIMIT $2 OFFSET $3)");
     }
     {
         const auto s = sa::select(name).distinct();
@@ -402,32 +437,40 @@ TEST_CASE("ORDER BY, LIMIT, OFFSET and DISTINCT", "[sql]") {
 TEST_CASE("joins, GROUP BY and HAVING", "[sql]") {
     {
         const auto s = sa::select(name, title).join<Post>(user_id == id).where(views > 100);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."name", "sc_posts"."title" FROM "sc_users" JOIN "sc_posts" ON "sc_posts"."user_id" = "sc_users"."id" WHERE "sc_posts"."views" > ?)");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."name", "sc_posts"."title" FROM "sc_users" JOIN "sc_posts" ON "sc_posts"."user_id" = "sc_users"."id" WHERE "sc_posts"."views" > $1)");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."name", "sc_posts"."title" FROM "sc_users" JOIN "sc_posts" ON "sc_posts"."user_id" = "sc_users"."id" WHERE "sc_posts"."views" > ?)");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."name", "sc_posts"."title" FROM "sc_users" JOIN "sc_posts" ON "sc_posts"."user_id" = "sc_users"."id" WHERE "sc_posts"."views" > $1)");
     }
     {
         const auto s = sa::select(name, rating).left_join<Post>(user_id == id && rating >= 3);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."name", "sc_posts"."rating" FROM "sc_users" LEFT OUTER JOIN "sc_posts" ON ("sc_posts"."user_id" = "sc_users"."id") AND ("sc_posts"."rating" >= ?))");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."name", "sc_posts"."rating" FROM "sc_users" LEFT OUTER JOIN "sc_posts" ON ("sc_posts"."user_id" = "sc_users"."id") AND ("sc_posts"."rating" >= $1))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."name", "sc_posts"."rating" FROM "sc_users" LEFT OUTER JOIN "sc_posts" ON ("sc_posts"."user_id" = "sc_users"."id") AND ("sc_posts"."rating" >= ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."name", "sc_posts"."rating" FROM "sc_users" LEFT OUTER JOIN "sc_posts" ON ("sc_posts"."user_id" = "sc_users"."id") AND ("sc_posts"."rating" >= $1))");
     }
     {
         // The join's value binds before WHERE's, as the text has them.
         const auto s = sa::select(title).where(name == "ann").join<User>(id == user_id && age > 30);
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_posts"."title" FROM "sc_posts" JOIN "sc_users" ON ("sc_users"."id" = "sc_posts"."user_id") AND ("sc_users"."age" > ?) WHERE "sc_users"."name" = ?)");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_posts"."title" FROM "sc_posts" JOIN "sc_users" ON ("sc_users"."id" = "sc_posts"."user_id") AND ("sc_users"."age" > $1) WHERE "sc_users"."name" = $2)");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_posts"."title" FROM "sc_posts" JOIN "sc_users" ON ("sc_users"."id" = "sc_posts"."user_id") AND ("sc_users"."age" > ?) WHERE "sc_users"."name" = ?)");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_posts"."title" FROM "sc_posts" JOIN "sc_users" ON ("sc_users"."id" = "sc_posts"."user_id") AND ("sc_users"."age" > $1) WHERE "sc_users"."name" = $2)");
     }
     {
         const auto s = sa::select(age).group_by(age).having(age > 20).order_by(age.desc());
-        CHECK(s.sql(sqlite()) ==
-              R"(SELECT "sc_users"."age" FROM "sc_users" GROUP BY "sc_users"."age" HAVING "sc_users"."age" > ? ORDER BY "sc_users"."age" DESC)");
-        CHECK(s.sql(pg()) ==
-              R"(SELECT "sc_users"."age" FROM "sc_users" GROUP BY "sc_users"."age" HAVING "sc_users"."age" > $1 ORDER BY "sc_users"."age" DESC)");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(SELECT "sc_users"."age" FROM "sc_users" GROUP BY "sc_users"."age" HAVING "sc_users"."age" > ? ORDER BY "sc_users"."age" DESC)");
+        CHECK(
+            s.sql(pg()) ==
+            R"(SELECT "sc_users"."age" FROM "sc_users" GROUP BY "sc_users"."age" HAVING "sc_users"."age" > $1 ORDER BY "sc_users"."age" DESC)");
     }
 }
 
@@ -438,16 +481,23 @@ TEST_CASE("UPDATE sets values and expressions, assigns NULL, and returns columns
         CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "name" = $1 WHERE "sc_users"."id" = $2)");
     }
     {
-        const auto s = sa::update<User>().values(age = age + 1, email = sa::null).where(active == true).returning(id, age);
-        CHECK(s.sql(sqlite()) ==
-              R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + ?, "email" = NULL WHERE "sc_users"."active" = ? RETURNING "sc_users"."id", "sc_users"."age")");
-        CHECK(s.sql(pg()) ==
-              R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + $1, "email" = NULL WHERE "sc_users"."active" = $2 RETURNING "sc_users"."id", "sc_users"."age")");
+        const auto s = sa::update<User>()
+                           .values(age = age + 1, email = sa::null)
+                           .where(active == true)
+                           .returning(id, age);
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + ?, "email" = NULL WHERE "sc_users"."active" = ? RETURNING "sc_users"."id", "sc_users"."age")");
+        CHECK(
+            s.sql(pg()) ==
+            R"(UPDATE "sc_users" SET "age" = "sc_users"."age" + $1, "email" = NULL WHERE "sc_users"."active" = $2 RETURNING "sc_users"."id", "sc_users"."age")");
     }
     {
         const auto s = sa::update<User>().values(score = 1.0).where(name.like("%x"));
-        CHECK(s.sql(sqlite()) == R"(UPDATE "sc_users" SET "score" = ? WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
-        CHECK(s.sql(pg()) == R"(UPDATE "sc_users" SET "score" = $1 WHERE "sc_users"."name" LIKE $2 ESCAPE $3)");
+        CHECK(s.sql(sqlite()) ==
+              R"(UPDATE "sc_users" SET "score" = ? WHERE "sc_users"."name" LIKE ? ESCAPE ?)");
+        CHECK(s.sql(pg()) ==
+              R"(UPDATE "sc_users" SET "score" = $1 WHERE "sc_users"."name" LIKE $2 ESCAPE $3)");
     }
 }
 
@@ -459,10 +509,12 @@ TEST_CASE("DELETE with and without WHERE, and with RETURNING", "[sql]") {
     }
     {
         const auto s = sa::delete_<User>().where(age < 18 && email.is_null()).returning(id, name);
-        CHECK(s.sql(sqlite()) ==
-              R"(DELETE FROM "sc_users" WHERE ("sc_users"."age" < ?) AND ("sc_users"."email" IS NULL) RETURNING "sc_users"."id", "sc_users"."name")");
-        CHECK(s.sql(pg()) ==
-              R"(DELETE FROM "sc_users" WHERE ("sc_users"."age" < $1) AND ("sc_users"."email" IS NULL) RETURNING "sc_users"."id", "sc_users"."name")");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(DELETE FROM "sc_users" WHERE ("sc_users"."age" < ?) AND ("sc_users"."email" IS NULL) RETURNING "sc_users"."id", "sc_users"."name")");
+        CHECK(
+            s.sql(pg()) ==
+            R"(DELETE FROM "sc_users" WHERE ("sc_users"."age" < $1) AND ("sc_users"."email" IS NULL) RETURNING "sc_users"."id", "sc_users"."name")");
     }
     {
         const auto s = sa::delete_<User>();
@@ -476,40 +528,50 @@ TEST_CASE("INSERT of objects leaves an unset generated key out and returns colum
         const auto s = sa::insert<User>().values(User{.name = "n"});
         CHECK(s.sql(sqlite()) ==
               R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES (?, ?, ?, ?, ?))");
-        CHECK(s.sql(pg()) ==
-              R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5))");
     }
     {
         const auto s = sa::insert<User>().values(User{.id = 5, .name = "n"});
-        CHECK(s.sql(sqlite()) ==
-              R"(INSERT INTO "sc_users" ("id", "name", "email", "age", "score", "active") VALUES (?, ?, ?, ?, ?, ?))");
-        CHECK(s.sql(pg()) ==
-              R"(INSERT INTO "sc_users" ("id", "name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5, $6))");
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(INSERT INTO "sc_users" ("id", "name", "email", "age", "score", "active") VALUES (?, ?, ?, ?, ?, ?))");
+        CHECK(
+            s.sql(pg()) ==
+            R"(INSERT INTO "sc_users" ("id", "name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5, $6))");
     }
     {
         // For a vector, sql() shows the statement for the first object alone.
-        const auto s = sa::insert<User>().values(std::vector{User{.name = "a"}, User{.name = "b"}}).returning(id);
-        CHECK(s.sql(sqlite()) ==
-              R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES (?, ?, ?, ?, ?) RETURNING "id")");
-        CHECK(s.sql(pg()) ==
-              R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5) RETURNING "id")");
+        const auto s =
+            sa::insert<User>().values(std::vector{User{.name = "a"}, User{.name = "b"}}).returning(id);
+        CHECK(
+            s.sql(sqlite()) ==
+            R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES (?, ?, ?, ?, ?) RETURNING "id")");
+        CHECK(
+            s.sql(pg()) ==
+            R"(INSERT INTO "sc_users" ("name", "email", "age", "score", "active") VALUES ($1, $2, $3, $4, $5) RETURNING "id")");
     }
 }
 
-TEST_CASE("text() turns each :name into the dialect's placeholder and leaves literals and casts alone", "[sql]") {
-    const auto t = sa::text("SELECT * FROM sc_users WHERE name = :name AND (id > :id OR age = :id) "
-                            "AND note = 'x:y' AND a::text = b")
+TEST_CASE("text() turns each :name into the dialect's placeholder and leaves literals and casts alone",
+          "[sql]") {
+    const auto t = sa::text(
+                       "SELECT * FROM sc_users WHERE name = :name AND (id > :id OR age = :id) "
+                       "AND note = 'x:y' AND a::text = b")
                        .bind("name", std::string("n"))
                        .bind("id", 1);
     CHECK(t.sql(sqlite()) ==
           "SELECT * FROM sc_users WHERE name = ? AND (id > ? OR age = ?) AND note = 'x:y' AND a::text = b");
-    CHECK(t.sql(pg()) ==
-          "SELECT * FROM sc_users WHERE name = $1 AND (id > $2 OR age = $3) AND note = 'x:y' AND a::text = b");
+    CHECK(
+        t.sql(pg()) ==
+        "SELECT * FROM sc_users WHERE name = $1 AND (id > $2 OR age = $3) AND note = 'x:y' AND a::text = b");
 }
 
 TEST_CASE("in_ and not_in take string literals as well as strings", "[sql]") {
     const auto names = sa::select(sa::col<&User::id>).where(sa::col<&User::name>.in_("ann", "bob"));
     CHECK(names.sql(pg()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" IN ($1, $2))");
     const auto others = sa::select(sa::col<&User::id>).where(sa::col<&User::name>.not_in("x"));
-    CHECK(others.sql(sqlite()) == R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT IN (?))");
+    CHECK(others.sql(sqlite()) ==
+          R"(SELECT "sc_users"."id" FROM "sc_users" WHERE "sc_users"."name" NOT IN (?))");
 }

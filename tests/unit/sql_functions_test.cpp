@@ -61,8 +61,8 @@ using value_t = typename E::value_type;
 }  // namespace
 
 TEST_CASE("aggregates render as count, sum, avg, min and max", "[sql]") {
-    const auto stmt = sa::select(name, sa::count(sa::col<&Purchase::id>), sa::sum(amount),
-                                 sa::avg(quantity), sa::min(amount), sa::max(customer_id))
+    const auto stmt = sa::select(name, sa::count(sa::col<&Purchase::id>), sa::sum(amount), sa::avg(quantity),
+                                 sa::min(amount), sa::max(customer_id))
                           .join<Purchase>(customer_id == id)
                           .group_by(name);
     CHECK(stmt.sql(sqlite()) ==
@@ -112,18 +112,17 @@ TEST_CASE("coalesce takes any number of arguments and binds plain values", "[sql
 TEST_CASE("coalesce is optional only when every argument may be NULL", "[sql]") {
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(nickname, "x"))>, std::string>);
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(nickname, name))>, std::string>);
-    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(nickname, nickname))>,
-                                  std::optional<std::string>>);
-    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(score, 0))>, double>);
     STATIC_REQUIRE(
-        std::is_same_v<value_t<decltype(sa::coalesce(discount, std::int64_t{0}))>, std::int64_t>);
-    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(sa::max(age), sa::null))>,
-                                  std::optional<std::int32_t>>);
+        std::is_same_v<value_t<decltype(sa::coalesce(nickname, nickname))>, std::optional<std::string>>);
+    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(score, 0))>, double>);
+    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::coalesce(discount, std::int64_t{0}))>, std::int64_t>);
+    STATIC_REQUIRE(
+        std::is_same_v<value_t<decltype(sa::coalesce(sa::max(age), sa::null))>, std::optional<std::int32_t>>);
 }
 
 TEST_CASE("lower, upper and length apply to text", "[sql]") {
-    const auto stmt = sa::select(sa::lower(name), sa::upper(nickname), sa::length(name))
-                          .where(sa::lower(name) == "ann");
+    const auto stmt =
+        sa::select(sa::lower(name), sa::upper(nickname), sa::length(name)).where(sa::lower(name) == "ann");
     CHECK(stmt.sql(pg()) ==
           R"(SELECT lower("customers"."name"), upper("customers"."nickname"), length("customers"."name") )"
           R"(FROM "customers" WHERE lower("customers"."name") = $1)");
@@ -137,8 +136,8 @@ TEST_CASE("lower, upper and length apply to text", "[sql]") {
 TEST_CASE("now and current_timestamp are CURRENT_TIMESTAMP", "[sql]") {
     CHECK(sa::select(sa::now()).sql(sqlite()) == "SELECT CURRENT_TIMESTAMP");
     CHECK(sa::select(sa::current_timestamp()).sql(pg()) == "SELECT CURRENT_TIMESTAMP");
-    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::now())>,
-                                  std::chrono::sys_time<std::chrono::microseconds>>);
+    STATIC_REQUIRE(
+        std::is_same_v<value_t<decltype(sa::now())>, std::chrono::sys_time<std::chrono::microseconds>>);
 }
 
 TEST_CASE("func calls any server function by name", "[sql]") {
@@ -160,9 +159,9 @@ TEST_CASE("func refuses a name that is not an identifier", "[sql]") {
 }
 
 TEST_CASE("cast names the dialect's type", "[sql]") {
-    const auto stmt = sa::select(sa::cast<std::int64_t>(name), sa::cast<double>(age),
-                                 sa::cast<std::string>(age), sa::cast<bool>(age),
-                                 sa::cast<std::int16_t>(age));
+    const auto stmt =
+        sa::select(sa::cast<std::int64_t>(name), sa::cast<double>(age), sa::cast<std::string>(age),
+                   sa::cast<bool>(age), sa::cast<std::int16_t>(age));
     CHECK(stmt.sql(sqlite()) ==
           R"(SELECT CAST("customers"."name" AS INTEGER), CAST("customers"."age" AS REAL), )"
           R"(CAST("customers"."age" AS TEXT), CAST("customers"."age" AS BOOLEAN), )"
@@ -183,13 +182,11 @@ TEST_CASE("cast reads as T, optional when its operand may be NULL", "[sql]") {
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::cast<double>(age))>, double>);
     STATIC_REQUIRE(
         std::is_same_v<value_t<decltype(sa::cast<std::string>(score))>, std::optional<std::string>>);
-    STATIC_REQUIRE(
-        std::is_same_v<value_t<decltype(sa::cast<std::optional<int>>(age))>, std::optional<int>>);
+    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::cast<std::optional<int>>(age))>, std::optional<int>>);
 }
 
 TEST_CASE("case_ renders WHEN branches in order, with an optional ELSE", "[sql]") {
-    const auto stmt =
-        sa::select(sa::case_().when(age < 18, "minor").when(age < 65, "adult").else_("senior"));
+    const auto stmt = sa::select(sa::case_().when(age < 18, "minor").when(age < 65, "adult").else_("senior"));
     CHECK(stmt.sql(pg()) ==
           R"(SELECT CASE WHEN "customers"."age" < $1 THEN $2 WHEN "customers"."age" < $3 THEN $4 )"
           R"(ELSE $5 END FROM "customers")");
@@ -208,8 +205,7 @@ TEST_CASE("case_ renders WHEN branches in order, with an optional ELSE", "[sql]"
 }
 
 TEST_CASE("case_ is optional unless it has an ELSE and no branch may be NULL", "[sql]") {
-    STATIC_REQUIRE(
-        std::is_same_v<value_t<decltype(sa::case_().when(age > 1, "a").else_("b"))>, std::string>);
+    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::case_().when(age > 1, "a").else_("b"))>, std::string>);
     STATIC_REQUIRE(
         std::is_same_v<value_t<decltype(sa::case_().when(age > 1, "a"))>, std::optional<std::string>>);
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::case_().when(age > 1, nickname).else_(name))>,
@@ -217,8 +213,8 @@ TEST_CASE("case_ is optional unless it has an ELSE and no branch may be NULL", "
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::case_().when(age > 1, nickname).else_("x"))>,
                                   std::optional<std::string>>);
     STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::case_().when(age > 1, age).else_(amount))>, double>);
-    STATIC_REQUIRE(std::is_same_v<value_t<decltype(sa::case_().when(age > 1, 1).else_(sa::null))>,
-                                  std::optional<int>>);
+    STATIC_REQUIRE(
+        std::is_same_v<value_t<decltype(sa::case_().when(age > 1, 1).else_(sa::null))>, std::optional<int>>);
     using chained = decltype(sa::case_().when(age > 1, name).when(age > 2, "x").else_("y"));
     STATIC_REQUIRE(std::is_same_v<value_t<chained>, std::string>);
 }

@@ -38,7 +38,8 @@ TEST_CASE("lex_sql returns no span for an empty text and one code span for plain
 }
 
 TEST_CASE("lex_sql finds strings with doubled quotes and E strings with backslash escapes", "[lexer]") {
-    CHECK(spans_of("a 'it''s' b") == Spans{{Kind::code, "a "}, {Kind::string, "'it''s'"}, {Kind::code, " b"}});
+    CHECK(spans_of("a 'it''s' b") ==
+          Spans{{Kind::code, "a "}, {Kind::string, "'it''s'"}, {Kind::code, " b"}});
     CHECK(spans_of(R"(x E'it\'s; :y' z)") ==
           Spans{{Kind::code, "x "}, {Kind::string, R"(E'it\'s; :y')"}, {Kind::code, " z"}});
     CHECK(spans_of(R"(e'\\')") == Spans{{Kind::string, R"(e'\\')"}});
@@ -53,7 +54,8 @@ TEST_CASE("lex_sql finds quoted identifiers", "[lexer]") {
 }
 
 TEST_CASE("lex_sql finds line comments without their newline and nested block comments", "[lexer]") {
-    CHECK(spans_of("a -- b; c\nd") == Spans{{Kind::code, "a "}, {Kind::line_comment, "-- b; c"}, {Kind::code, "\nd"}});
+    CHECK(spans_of("a -- b; c\nd") ==
+          Spans{{Kind::code, "a "}, {Kind::line_comment, "-- b; c"}, {Kind::code, "\nd"}});
     CHECK(spans_of("a -- end") == Spans{{Kind::code, "a "}, {Kind::line_comment, "-- end"}});
     CHECK(spans_of("a /* x /* y */ z */ b") ==
           Spans{{Kind::code, "a "}, {Kind::block_comment, "/* x /* y */ z */"}, {Kind::code, " b"}});
@@ -61,7 +63,8 @@ TEST_CASE("lex_sql finds line comments without their newline and nested block co
 }
 
 TEST_CASE("lex_sql finds dollar quotes but not $1 parameters or $ inside identifiers", "[lexer]") {
-    CHECK(spans_of("AS $$ a; 'b $$ ;") == Spans{{Kind::code, "AS "}, {Kind::dollar_quoted, "$$ a; 'b $$"}, {Kind::code, " ;"}});
+    CHECK(spans_of("AS $$ a; 'b $$ ;") ==
+          Spans{{Kind::code, "AS "}, {Kind::dollar_quoted, "$$ a; 'b $$"}, {Kind::code, " ;"}});
     CHECK(spans_of("DO $fn$ $$ $fn$") == Spans{{Kind::code, "DO "}, {Kind::dollar_quoted, "$fn$ $$ $fn$"}});
     CHECK(spans_of("SELECT $1, a$b$") == Spans{{Kind::code, "SELECT $1, a$b$"}});
 }
@@ -74,11 +77,14 @@ TEST_CASE("lex_sql runs an unterminated string, quote or comment to the end of t
     CHECK(spans_of("a $q$ b") == Spans{{Kind::code, "a "}, {Kind::dollar_quoted, "$q$ b"}});
 }
 
-TEST_CASE("lex_sql by SQLite's lexicon ends a comment at its first */ and has no E'' strings or dollar quotes",
-          "[lexer]") {
-    const alchemy::SqlLexicon sqlite{.nested_comments = false, .escape_strings = false, .dollar_quotes = false};
+TEST_CASE(
+    "lex_sql by SQLite's lexicon ends a comment at its first */ and has no E'' strings or dollar quotes",
+    "[lexer]") {
+    const alchemy::SqlLexicon sqlite{
+        .nested_comments = false, .escape_strings = false, .dollar_quotes = false};
     CHECK(spans_of("a /* b /* c */ d */", sqlite) ==
           Spans{{Kind::code, "a "}, {Kind::block_comment, "/* b /* c */"}, {Kind::code, " d */"}});
-    CHECK(spans_of("E'x\\' y", sqlite) == Spans{{Kind::code, "E"}, {Kind::string, "'x\\'"}, {Kind::code, " y"}});
+    CHECK(spans_of("E'x\\' y", sqlite) ==
+          Spans{{Kind::code, "E"}, {Kind::string, "'x\\'"}, {Kind::code, " y"}});
     CHECK(spans_of("$a$ b $a$", sqlite) == Spans{{Kind::code, "$a$ b $a$"}});
 }

@@ -63,7 +63,8 @@ inline constexpr auto sa::mapping<stmt::Category> = sa::table("categories");
 template <>
 inline constexpr auto sa::mapping<stmt::Tag> = sa::table("tags", sa::unique(&stmt::Tag::name));
 template <>
-inline constexpr auto sa::mapping<stmt::Feeling> = sa::table("feelings", sa::enum_as_text(&stmt::Feeling::mood));
+inline constexpr auto sa::mapping<stmt::Feeling> =
+    sa::table("feelings", sa::enum_as_text(&stmt::Feeling::mood));
 
 namespace {
 
@@ -99,7 +100,8 @@ std::vector<std::string> bound(const S& statement) {
 }  // namespace
 
 TEST_CASE("a subquery in FROM or JOIN is named, and its columns are read by position or by member") {
-    const auto counts = sa::select(book_author, sa::count(book_id)).group_by(book_author).subquery<"counts">();
+    const auto counts =
+        sa::select(book_author, sa::count(book_id)).group_by(book_author).subquery<"counts">();
     const auto stmt = sa::select(author_name, counts.c<1>())
                           .join(counts, counts.col<&Book::author_id>() == author_id)
                           .where(counts.c<1>() > 1);
@@ -126,10 +128,10 @@ TEST_CASE("a subquery in FROM or JOIN is named, and its columns are read by posi
               R"(FROM "books" GROUP BY "books"."author_id") AS "counts")");
     }
     SECTION("a left-joined subquery's columns read as optional") {
-        const auto left = sa::select(author_name, counts.c<1>())
-                              .left_join(counts, counts.c<0>() == author_id);
-        STATIC_REQUIRE(std::is_same_v<decltype(left)::row_type,
-                                      std::tuple<std::string, std::optional<std::int64_t>>>);
+        const auto left =
+            sa::select(author_name, counts.c<1>()).left_join(counts, counts.c<0>() == author_id);
+        STATIC_REQUIRE(
+            std::is_same_v<decltype(left)::row_type, std::tuple<std::string, std::optional<std::int64_t>>>);
         CHECK(left.sql(sqlite()).find(R"(LEFT OUTER JOIN (SELECT)") != std::string::npos);
     }
 }
@@ -144,17 +146,19 @@ TEST_CASE("subquery columns keep their names, labels, and get col_N when unnamed
           R"("books"."id" AS "col_2", "books"."author_id" AS "writer", count(*) AS "col_4" FROM "authors" )"
           R"(JOIN "books" ON "books"."author_id" = "authors"."id" GROUP BY "authors"."id", "books"."id", )"
           R"("books"."author_id") AS "sq")");
-    CHECK(sa::select(sq.col<&Book::id>(), sq.col<&Book::author_id>()).sql(sqlite()).starts_with(
-        R"(SELECT "sq"."col_2", "sq"."writer" FROM)"));
+    CHECK(sa::select(sq.col<&Book::id>(), sq.col<&Book::author_id>())
+              .sql(sqlite())
+              .starts_with(R"(SELECT "sq"."col_2", "sq"."writer" FROM)"));
 
     SECTION("select<T>() as a subquery has every column of T") {
         const auto books = sa::select<Book>().where(pages > 100).subquery<"long_books">();
         const auto stmt = sa::select(books.col<&Book::title>(), books.c<3>());
         STATIC_REQUIRE(std::is_same_v<decltype(stmt)::row_type, std::tuple<std::string, std::int32_t>>);
-        CHECK(stmt.sql(pg()) ==
-              R"(SELECT "long_books"."title", "long_books"."pages" FROM (SELECT "books"."id", )"
-              R"("books"."author_id", "books"."title", "books"."pages" FROM "books" WHERE "books"."pages" > $1) )"
-              R"(AS "long_books")");
+        CHECK(
+            stmt.sql(pg()) ==
+            R"(SELECT "long_books"."title", "long_books"."pages" FROM (SELECT "books"."id", )"
+            R"("books"."author_id", "books"."title", "books"."pages" FROM "books" WHERE "books"."pages" > $1) )"
+            R"(AS "long_books")");
     }
 }
 
@@ -164,7 +168,8 @@ TEST_CASE("a scalar subquery is an optional value and may read the enclosing sta
     STATIC_REQUIRE(std::is_same_v<decltype(books_of_author)::value_type, std::optional<std::int64_t>>);
     STATIC_REQUIRE(std::is_same_v<decltype(books_of_author)::sources, sa::detail::type_list<Author>>);
 
-    const auto stmt = sa::select(author_name, books_of_author).where(books_of_author > 0).order_by(author_name);
+    const auto stmt =
+        sa::select(author_name, books_of_author).where(books_of_author > 0).order_by(author_name);
     CHECK(stmt.sql(sqlite()) ==
           R"(SELECT "authors"."name", (SELECT count("books"."id") FROM "books" WHERE "books"."author_id" = )"
           R"("authors"."id") FROM "authors" WHERE (SELECT count("books"."id") FROM "books" WHERE )"
@@ -213,7 +218,9 @@ TEST_CASE("union, union all, intersect and except combine selects, order_by and 
     CHECK(sa::intersect(names, titles).sql(pg()) ==
           R"(SELECT "authors"."name" FROM "authors" INTERSECT SELECT "books"."title" FROM "books" WHERE )"
           R"("books"."pages" > $1)");
-    CHECK(sa::except_(names, titles, sa::select(sa::col<&Tag::name>)).order_by(author_name.desc()).sql(sqlite()) ==
+    CHECK(sa::except_(names, titles, sa::select(sa::col<&Tag::name>))
+              .order_by(author_name.desc())
+              .sql(sqlite()) ==
           R"(SELECT "authors"."name" FROM "authors" EXCEPT SELECT "books"."title" FROM "books" WHERE )"
           R"("books"."pages" > ? EXCEPT SELECT "tags"."name" FROM "tags" ORDER BY "name" DESC)");
     // OFFSET alone still needs a LIMIT on SQLite.
@@ -230,7 +237,8 @@ TEST_CASE("union, union all, intersect and except combine selects, order_by and 
 
 TEST_CASE("a CTE is defined in the WITH clause of the statement that reads it") {
     const auto big = sa::select(book_author, title).where(pages > 300).cte<"big_books">();
-    const auto stmt = sa::select(author_name, big.c<1>()).join(big, big.c<0>() == author_id).where(author_id > 7);
+    const auto stmt =
+        sa::select(author_name, big.c<1>()).join(big, big.c<0>() == author_id).where(author_id > 7);
     CHECK(stmt.sql(sqlite()) ==
           R"(WITH "big_books" AS (SELECT "books"."author_id", "books"."title" FROM "books" WHERE )"
           R"("books"."pages" > ?) SELECT "authors"."name", "big_books"."title" FROM "authors" JOIN )"
@@ -282,34 +290,39 @@ TEST_CASE("an alias is the same table under another name, for self-joins") {
     CHECK(stmt.sql(pg()) ==
           R"(SELECT "authors"."name", "boss"."name" FROM "authors" LEFT OUTER JOIN "authors" AS "boss" ON )"
           R"("boss"."id" = "authors"."manager_id" WHERE "boss"."name" != $1)");
-    STATIC_REQUIRE(std::is_same_v<decltype(stmt)::row_type, std::tuple<std::string, std::optional<std::string>>>);
+    STATIC_REQUIRE(
+        std::is_same_v<decltype(stmt)::row_type, std::tuple<std::string, std::optional<std::string>>>);
 
     // Each name is a type of its own, so each statement caches its own text.
     const auto second = sa::alias<Author, "second">;
-    CHECK(sa::select(second.col<&Author::name>()).sql(pg()) == R"(SELECT "second"."name" FROM "authors" AS "second")");
+    CHECK(sa::select(second.col<&Author::name>()).sql(pg()) ==
+          R"(SELECT "second"."name" FROM "authors" AS "second")");
     STATIC_REQUIRE(!std::is_same_v<decltype(boss), decltype(second)>);
 }
 
 TEST_CASE("values bind in the order their placeholders appear, however the statement nests") {
     const auto big = sa::select(book_author).where(pages > 500).cte<"big">();
     const auto recent = sa::select(book_author, title).where(title != "draft").subquery<"recent">();
-    const auto stmt = sa::union_(
-                          sa::select(author_name, sa::select(sa::count(book_id)).where(book_author == author_id)
-                                                      .where(pages > 1).scalar_subquery())
-                              .join(recent, recent.c<0>() == author_id && recent.c<1>() != "x")
-                              .join(big, big.c<0>() == author_id)
-                              .where(author_name != "y"),
-                          sa::select(title, sa::select(sa::count(book_id)).where(pages > 2).scalar_subquery())
-                              .where(pages < 3))
-                          .limit(4);
-    CHECK(stmt.sql(pg()) ==
-          R"(WITH "big" AS (SELECT "books"."author_id" FROM "books" WHERE "books"."pages" > $1) SELECT )"
-          R"("authors"."name", (SELECT count("books"."id") FROM "books" WHERE ("books"."author_id" = )"
-          R"("authors"."id") AND ("books"."pages" > $2)) FROM "authors" JOIN (SELECT "books"."author_id", )"
-          R"("books"."title" FROM "books" WHERE "books"."title" != $3) AS "recent" ON ("recent"."author_id" = )"
-          R"("authors"."id") AND ("recent"."title" != $4) JOIN "big" ON "big"."author_id" = "authors"."id" )"
-          R"(WHERE "authors"."name" != $5 UNION SELECT "books"."title", (SELECT count("books"."id") FROM )"
-          R"("books" WHERE "books"."pages" > $6) FROM "books" WHERE "books"."pages" < $7 LIMIT $8)");
+    const auto stmt =
+        sa::union_(sa::select(author_name, sa::select(sa::count(book_id))
+                                               .where(book_author == author_id)
+                                               .where(pages > 1)
+                                               .scalar_subquery())
+                       .join(recent, recent.c<0>() == author_id && recent.c<1>() != "x")
+                       .join(big, big.c<0>() == author_id)
+                       .where(author_name != "y"),
+                   sa::select(title, sa::select(sa::count(book_id)).where(pages > 2).scalar_subquery())
+                       .where(pages < 3))
+            .limit(4);
+    CHECK(
+        stmt.sql(pg()) ==
+        R"(WITH "big" AS (SELECT "books"."author_id" FROM "books" WHERE "books"."pages" > $1) SELECT )"
+        R"("authors"."name", (SELECT count("books"."id") FROM "books" WHERE ("books"."author_id" = )"
+        R"("authors"."id") AND ("books"."pages" > $2)) FROM "authors" JOIN (SELECT "books"."author_id", )"
+        R"("books"."title" FROM "books" WHERE "books"."title" != $3) AS "recent" ON ("recent"."author_id" = )"
+        R"("authors"."id") AND ("recent"."title" != $4) JOIN "big" ON "big"."author_id" = "authors"."id" )"
+        R"(WHERE "authors"."name" != $5 UNION SELECT "books"."title", (SELECT count("books"."id") FROM )"
+        R"("books" WHERE "books"."pages" > $6) FROM "books" WHERE "books"."pages" < $7 LIMIT $8)");
     CHECK(bound(stmt) == std::vector<std::string>{"500", "1", "draft", "x", "y", "2", "3", "4"});
 }
 
@@ -349,7 +362,8 @@ TEST_CASE("insert writes objects, leaving an unset autoincrement key to the data
 }
 
 TEST_CASE("insert values may be column assignments") {
-    const auto stmt = sa::insert<Author>().values(author_name = "ann", sa::col<&Author::manager_id> = sa::null);
+    const auto stmt =
+        sa::insert<Author>().values(author_name = "ann", sa::col<&Author::manager_id> = sa::null);
     CHECK(stmt.sql(sqlite()) == R"(INSERT INTO "authors" ("name", "manager_id") VALUES (?, NULL))");
     CHECK(stmt.sql(pg()) == R"(INSERT INTO "authors" ("name", "manager_id") VALUES ($1, NULL))");
 }
@@ -378,25 +392,30 @@ TEST_CASE("upserts: on_conflict_do_nothing and on_conflict_do_update with sa::ex
     CHECK(upsert.sql(sqlite()) ==
           R"(INSERT INTO "tags" ("name", "uses") VALUES (?, ?) ON CONFLICT ("name") DO UPDATE SET "uses" = )"
           R"("tags"."uses" + "excluded"."uses", "name" = "excluded"."name" RETURNING "uses")");
-    CHECK(upsert.sql(pg()) ==
-          R"(INSERT INTO "tags" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = )"
-          R"("tags"."uses" + "excluded"."uses", "name" = "excluded"."name" RETURNING "uses")");
+    CHECK(
+        upsert.sql(pg()) ==
+        R"(INSERT INTO "tags" ("name", "uses") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "uses" = )"
+        R"("tags"."uses" + "excluded"."uses", "name" = "excluded"."name" RETURNING "uses")");
 
     // Values in SET bind after the row's.
-    const auto bump = sa::insert<Tag>().values(tag).on_conflict_do_update(sa::col<&Tag::name>).set(
-        sa::col<&Tag::uses> = 10);
+    const auto bump = sa::insert<Tag>()
+                          .values(tag)
+                          .on_conflict_do_update(sa::col<&Tag::name>)
+                          .set(sa::col<&Tag::uses> = 10);
     CHECK(bump.sql(pg()).ends_with(R"(DO UPDATE SET "uses" = $3)"));
 }
 
 TEST_CASE("insert from_select sends a query's rows to the table's columns") {
     const auto names = sa::select(author_name).where(author_id > 3);
     SECTION("without columns: every column but the generated key") {
-        CHECK(sa::insert<Shelf>().from_select(names).sql(pg()) ==
-              R"(INSERT INTO "shelf" ("label") SELECT "authors"."name" FROM "authors" WHERE "authors"."id" > $1)");
+        CHECK(
+            sa::insert<Shelf>().from_select(names).sql(pg()) ==
+            R"(INSERT INTO "shelf" ("label") SELECT "authors"."name" FROM "authors" WHERE "authors"."id" > $1)");
     }
     SECTION("without columns: every column") {
-        CHECK(sa::insert<Shelf>().from_select(sa::select(author_id, author_name)).sql(sqlite()) ==
-              R"(INSERT INTO "shelf" ("id", "label") SELECT "authors"."id", "authors"."name" FROM "authors")");
+        CHECK(
+            sa::insert<Shelf>().from_select(sa::select(author_id, author_name)).sql(sqlite()) ==
+            R"(INSERT INTO "shelf" ("id", "label") SELECT "authors"."id", "authors"."name" FROM "authors")");
     }
     SECTION("named columns, and the WHERE SQLite needs before ON CONFLICT") {
         const auto stmt = sa::insert<Tag>()

@@ -57,7 +57,8 @@ TEST_CASE("colons inside strings, identifiers, comments, casts and dollar quotes
     }
     SECTION("SQLite: a comment ends at its first */, and it has no E'' strings or dollar quotes") {
         const Case cases[] = {
-            {"SELECT * FROM t /* files: data/*.csv */ WHERE id = :id", "SELECT * FROM t /* files: data/*.csv */ WHERE id = ?"},
+            {"SELECT * FROM t /* files: data/*.csv */ WHERE id = :id",
+             "SELECT * FROM t /* files: data/*.csv */ WHERE id = ?"},
             {"SELECT /* a /* :x */ :z */ :y", "SELECT /* a /* :x */ ? */ ?"},
             {"SELECT E'a\\', :y", "SELECT E'a\\', ?"},
             {"SELECT $a$, :y, $b$", "SELECT $a$, ?, $b$"},

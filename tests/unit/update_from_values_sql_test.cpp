@@ -48,7 +48,7 @@ const sa::Dialect& pg() { return sa::driver_for(sa::make_url("postgresql://h/db"
 TEST_CASE("UPDATE FROM VALUES on PostgreSQL casts the first row to the columns' types") {
     const auto table = sa::table_of<ufv_sql::Item>();
     const std::array<std::size_t, 6> set{1, 2, 3, 4, 5, 6};  // code .. revision
-    const std::array<std::size_t, 2> match{0, 6};             // id, and the old revision
+    const std::array<std::size_t, 2> match{0, 6};            // id, and the old revision
     CHECK(sa::detail::render_update_from_values(pg(), table, set, match, 2) ==
           R"(UPDATE "items" SET "code" = "sa_values"."column1", "price" = "sa_values"."column2", )"
           R"("sold_at" = "sa_values"."column3", "picture" = "sa_values"."column4", )"

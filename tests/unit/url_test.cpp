@@ -1,11 +1,11 @@
 // make_url(): the components it reads, the errors it raises, and how URLs print.
+#include "alchemy/core/url.hpp"
 #include "alchemy/core/driver.hpp"
 #include "alchemy/core/error.hpp"
-#include "alchemy/core/url.hpp"
 #include "alchemy/format.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/core.h>
+#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <map>
@@ -64,15 +64,21 @@ bool has_control_character(std::string_view text) {
 TEST_CASE("make_url reads each component of a well-formed URL", "[url]") {
     const ParseCase cases[] = {
         {"postgresql://scott:tiger@localhost:5432/mydb?sslmode=require&application_name=x",
-         {.drivername = "postgresql", .username = "scott", .password = "tiger",
-          .host = "localhost", .port = 5432, .database = "mydb",
+         {.drivername = "postgresql",
+          .username = "scott",
+          .password = "tiger",
+          .host = "localhost",
+          .port = 5432,
+          .database = "mydb",
           .query = {{"application_name", "x"}, {"sslmode", "require"}}}},
         {"postgresql+psycopg2://user:p%40ss@host/db",
-         {.drivername = "postgresql+psycopg2", .username = "user", .password = "p@ss",
-          .host = "host", .database = "db"}},
-        {"postgresql://user@[::1]:5433/db",
-         {.drivername = "postgresql", .username = "user", .host = "::1", .port = 5433,
+         {.drivername = "postgresql+psycopg2",
+          .username = "user",
+          .password = "p@ss",
+          .host = "host",
           .database = "db"}},
+        {"postgresql://user@[::1]:5433/db",
+         {.drivername = "postgresql", .username = "user", .host = "::1", .port = 5433, .database = "db"}},
         {"postgresql://[fe80::1%25eth0]/db",
          {.drivername = "postgresql", .host = "fe80::1%eth0", .database = "db"}},
         {"postgresql:///db", {.drivername = "postgresql", .database = "db"}},
@@ -81,20 +87,17 @@ TEST_CASE("make_url reads each component of a well-formed URL", "[url]") {
         {"postgresql+psycopg2://", {.drivername = "postgresql+psycopg2"}},
         {"postgresql://%2Fvar%2Frun%2Fpostgresql/db",
          {.drivername = "postgresql", .host = "/var/run/postgresql", .database = "db"}},
-        {"postgresql://h/my%20db%2Fx",
-         {.drivername = "postgresql", .host = "h", .database = "my db/x"}},
+        {"postgresql://h/my%20db%2Fx", {.drivername = "postgresql", .host = "h", .database = "my db/x"}},
         {"sqlite:///relative.db", {.drivername = "sqlite", .database = "relative.db"}},
         {"sqlite:////abs/path.db", {.drivername = "sqlite", .database = "/abs/path.db"}},
         {"sqlite://", {.drivername = "sqlite"}},
         {"sqlite:///", {.drivername = "sqlite"}},
         {"sqlite:///:memory:", {.drivername = "sqlite", .database = ":memory:"}},
-        {"sqlite+pysqlite:///:memory:",
-         {.drivername = "sqlite+pysqlite", .database = ":memory:"}},
+        {"sqlite+pysqlite:///:memory:", {.drivername = "sqlite+pysqlite", .database = ":memory:"}},
         {"sqlite:///file.db?mode=ro",
          {.drivername = "sqlite", .database = "file.db", .query = {{"mode", "ro"}}}},
         {"sqlite:///data/app.db?mode=ro&cache=shared",
-         {.drivername = "sqlite", .database = "data/app.db",
-          .query = {{"cache", "shared"}, {"mode", "ro"}}}},
+         {.drivername = "sqlite", .database = "data/app.db", .query = {{"cache", "shared"}, {"mode", "ro"}}}},
     };
     for (const auto& row : cases) {
         INFO(row.text);
@@ -106,45 +109,46 @@ TEST_CASE("make_url decodes user names, passwords and queries as SQLAlchemy does
     const ParseCase cases[] = {
         // Percent-encoded separators in the password.
         {"postgresql://u:a%2Fb%3Ac%3F@h/db",
-         {.drivername = "postgresql", .username = "u", .password = "a/b:c?", .host = "h",
-          .database = "db"}},
+         {.drivername = "postgresql", .username = "u", .password = "a/b:c?", .host = "h", .database = "db"}},
         // A raw ':' in the password: only the first ':' separates user and password.
         {"postgresql://u:pa:ss@h/db",
-         {.drivername = "postgresql", .username = "u", .password = "pa:ss", .host = "h",
-          .database = "db"}},
+         {.drivername = "postgresql", .username = "u", .password = "pa:ss", .host = "h", .database = "db"}},
         // A raw '@' in the password: the last '@' before the path ends the userinfo.
         {"postgresql://u:p@ss@h:5432/db",
-         {.drivername = "postgresql", .username = "u", .password = "p@ss", .host = "h",
-          .port = 5432, .database = "db"}},
+         {.drivername = "postgresql",
+          .username = "u",
+          .password = "p@ss",
+          .host = "h",
+          .port = 5432,
+          .database = "db"}},
         // '+' is a literal '+' outside the query...
         {"postgresql://u+x:p+w@h/db",
-         {.drivername = "postgresql", .username = "u+x", .password = "p+w", .host = "h",
-          .database = "db"}},
+         {.drivername = "postgresql", .username = "u+x", .password = "p+w", .host = "h", .database = "db"}},
         // ...and a space inside it, as Python's parse_qsl reads it; %2B is a '+'.
         {"postgresql://h/db?k=a+b&p=%2B&key+2=x",
-         {.drivername = "postgresql", .host = "h", .database = "db",
+         {.drivername = "postgresql",
+          .host = "h",
+          .database = "db",
           .query = {{"k", "a b"}, {"key 2", "x"}, {"p", "+"}}}},
         // An empty password is still a password.
         {"postgresql://u:@h/db",
-         {.drivername = "postgresql", .username = "u", .password = "", .host = "h",
-          .database = "db"}},
+         {.drivername = "postgresql", .username = "u", .password = "", .host = "h", .database = "db"}},
         // A repeated key keeps every value, joined by ',' (libpq's list form).
         {"postgresql://h/db?a=1&a=2",
          {.drivername = "postgresql", .host = "h", .database = "db", .query = {{"a", "1,2"}}}},
         // SQLAlchemy's multi-host form.
         {"postgresql://u@/db?host=a:5432&host=%5B::1%5D:5433&target_session_attrs=read-write",
-         {.drivername = "postgresql", .username = "u", .database = "db",
+         {.drivername = "postgresql",
+          .username = "u",
+          .database = "db",
           .query = {{"host", "a:5432,[::1]:5433"}, {"target_session_attrs", "read-write"}}}},
         // An empty value is kept; empty items are skipped.
         {"postgresql://h/db?flag=&&b=2&",
-         {.drivername = "postgresql", .host = "h", .database = "db",
-          .query = {{"b", "2"}, {"flag", ""}}}},
+         {.drivername = "postgresql", .host = "h", .database = "db", .query = {{"b", "2"}, {"flag", ""}}}},
         // '@' in a query is plain data when no password could precede it.
         {"postgresql://host/db?opt=a@b",
-         {.drivername = "postgresql", .host = "host", .database = "db",
-          .query = {{"opt", "a@b"}}}},
-        {"postgresql://h:1/db",
-         {.drivername = "postgresql", .host = "h", .port = 1, .database = "db"}},
+         {.drivername = "postgresql", .host = "host", .database = "db", .query = {{"opt", "a@b"}}}},
+        {"postgresql://h:1/db", {.drivername = "postgresql", .host = "h", .port = 1, .database = "db"}},
         {"postgresql://h:065535/db",
          {.drivername = "postgresql", .host = "h", .port = 65535, .database = "db"}},
     };
@@ -195,11 +199,9 @@ TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {
         {"postgresql://h:-1/db", "the port '-1' is not a number"},
         {"postgresql://h:0/db", "the port 0 is out of range; expected 1 to 65535"},
         {"postgresql://h:70000/db", "the port 70000 is out of range"},
-        {"postgresql://h:99999999999999999999999/db",
-         "the port 99999999999999999999999 is out of range"},
+        {"postgresql://h:99999999999999999999999/db", "the port 99999999999999999999999 is out of range"},
         {"postgresql://h:/db", "the port after ':' is empty"},
-        {"postgresql://user@[::1:5433/db",
-         "the IPv6 address starting with '[' has no closing ']'"},
+        {"postgresql://user@[::1:5433/db", "the IPv6 address starting with '[' has no closing ']'"},
         {"postgresql://[]/db", "the IPv6 address between '[' and ']' is empty"},
         {"postgresql://[::1]x/db", "unexpected 'x' after the IPv6 address"},
         {"postgresql://h]/db", "the host 'h]' contains '[' or ']'"},
@@ -216,8 +218,7 @@ TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {
         {"sqlite://user:pw@/db", "SQLite URLs take no user name or password"},
         {"sqlite://user@/db", "SQLite URLs take no user name or password"},
         {"sqlite://:5/db", "SQLite URLs take no port"},
-        {"postgresql://h/my db",
-         "the URL contains a space at position 18; percent-encode it as %20"},
+        {"postgresql://h/my db", "the URL contains a space at position 18; percent-encode it as %20"},
         {"postgresql://h/d\x01"
          "b",
          "the URL contains the control character 0x01 at position 17"},
@@ -230,17 +231,15 @@ TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {
     for (const auto& row : cases) {
         INFO(row.text);
         CHECK_THROWS_AS(make_url(row.text), ArgumentError);
-        CHECK_THROWS_WITH(make_url(row.text),
-                          Catch::StartsWith(std::string(error_prefix)) &&
-                              Catch::Contains(std::string(row.message)));
+        CHECK_THROWS_WITH(make_url(row.text), Catch::StartsWith(std::string(error_prefix)) &&
+                                                  Catch::Contains(std::string(row.message)));
     }
 }
 
 TEST_CASE("an error message quotes the URL it rejects, password masked", "[url]") {
-    CHECK_THROWS_WITH(
-        make_url("postgresql://user:s3cret@host:notaport/db"),
-        "alchemy: invalid database URL 'postgresql://user:***@host:notaport/db': the port "
-        "'notaport' is not a number; expected 1 to 65535");
+    CHECK_THROWS_WITH(make_url("postgresql://user:s3cret@host:notaport/db"),
+                      "alchemy: invalid database URL 'postgresql://user:***@host:notaport/db': the port "
+                      "'notaport' is not a number; expected 1 to 65535");
     // Control characters are spelled out rather than sent to a terminal.
     CHECK_THROWS_WITH(make_url("postgresql://h/d\x01"
                                "b"),
@@ -297,10 +296,9 @@ TEST_CASE("no error message shows a password given in the query", "[url]") {
         INFO(text);
         CHECK_THROWS_WITH(make_url(text), !Catch::Contains("s3") && !Catch::Contains("cret"));
     }
-    CHECK_THROWS_WITH(
-        make_url("postgresql://u@h:bad/db?password=s3cret&sslmode=require"),
-        "alchemy: invalid database URL 'postgresql://u@h:bad/db?password=***&sslmode=require': "
-        "the port 'bad' is not a number; expected 1 to 65535");
+    CHECK_THROWS_WITH(make_url("postgresql://u@h:bad/db?password=s3cret&sslmode=require"),
+                      "alchemy: invalid database URL 'postgresql://u@h:bad/db?password=***&sslmode=require': "
+                      "the port 'bad' is not a number; expected 1 to 65535");
     CHECK_THROWS_WITH(make_url("postgresql://h/db?password=%zz"),
                       Catch::Contains("the query value contains a bad percent escape; '%' must "
                                       "be followed by two hex digits"));
@@ -313,8 +311,7 @@ TEST_CASE("a password given in the query prints masked", "[url]") {
          "postgresql://h/db?password=s3cret&sslmode=require"},
         {"postgresql://u:tiger@h/db?sslpassword=s3cret", "postgresql://u:***@h/db?sslpassword=***",
          "postgresql://u:tiger@h/db?sslpassword=s3cret"},
-        {"postgresql://h/db?password=", "postgresql://h/db?password=***",
-         "postgresql://h/db?password="},
+        {"postgresql://h/db?password=", "postgresql://h/db?password=***", "postgresql://h/db?password="},
         {"postgresql://h/db?PASSWORD=s3cret", "postgresql://h/db?PASSWORD=***",
          "postgresql://h/db?PASSWORD=s3cret"},
         {"postgresql://h/db?pass%77ord=s3cret", "postgresql://h/db?password=***",
@@ -342,10 +339,8 @@ TEST_CASE("to_string masks the password and render_with_password keeps it", "[ur
          "postgresql://user@[::1]:5433/db"},
         {"postgresql:///db", "postgresql:///db", "postgresql:///db"},
         // Query keys print sorted; a '+' read as a space prints as %20.
-        {"postgresql://h/db?b=2&a=x+y", "postgresql://h/db?a=x%20y&b=2",
-         "postgresql://h/db?a=x%20y&b=2"},
-        {"postgresql://host/db?opt=a@b", "postgresql://host/db?opt=a%40b",
-         "postgresql://host/db?opt=a%40b"},
+        {"postgresql://h/db?b=2&a=x+y", "postgresql://h/db?a=x%20y&b=2", "postgresql://h/db?a=x%20y&b=2"},
+        {"postgresql://host/db?opt=a@b", "postgresql://host/db?opt=a%40b", "postgresql://host/db?opt=a%40b"},
         {"sqlite://", "sqlite://", "sqlite://"},
         {"sqlite:///:memory:", "sqlite:///:memory:", "sqlite:///:memory:"},
         {"sqlite:////abs/path.db", "sqlite:////abs/path.db", "sqlite:////abs/path.db"},
@@ -396,8 +391,7 @@ TEST_CASE("every character survives a round trip through render_with_password", 
                            .query = {{"k y", "v&=+% @#"}, {"plain", "1"}}}
                         .url();
     CHECK(make_url(url.render_with_password()) == url);
-    const URL ipv6 =
-        Fields{.drivername = "postgresql", .host = "fe80::1%eth0", .database = "db"}.url();
+    const URL ipv6 = Fields{.drivername = "postgresql", .host = "fe80::1%eth0", .database = "db"}.url();
     CHECK(make_url(ipv6.render_with_password()) == ipv6);
 }
 

@@ -179,14 +179,14 @@ private:
     std::unique_ptr<PoolEntry> entry_;
     const Dialect* dialect_ = nullptr;
     std::optional<IsolationLevel> isolation_;
-    std::string begin_sql_;                   ///< the dialect's BEGIN for isolation_
+    std::string begin_sql_;                     ///< the dialect's BEGIN for isolation_
     bool isolation_set_on_connection_ = false;  ///< the pool must replace it on return
     std::string restore_sql_;  ///< undoes what the current transaction's options set (TransactionSql)
     bool closed_ = false;
     bool root_open_ = false;
-    bool transaction_lost_ = false;           ///< root_open_, but the connection died under it
-    std::uint64_t root_serial_ = 0;            ///< identifies the current root transaction
-    std::vector<std::uint64_t> savepoints_;    ///< ids of open SAVEPOINTs, innermost last
+    bool transaction_lost_ = false;          ///< root_open_, but the connection died under it
+    std::uint64_t root_serial_ = 0;          ///< identifies the current root transaction
+    std::vector<std::uint64_t> savepoints_;  ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;
 };
 
@@ -195,10 +195,8 @@ auto TextClause<Row>::execute_on(Connection& conn) const {
     const auto& compiled = this->compiled(conn.dialect());
     const auto params = detail::order_text_params(compiled, binds_);
     auto result = conn.execute_sql(compiled.sql, params);
-    if constexpr (std::is_void_v<Row>)
-        return result;
-    else
-        return std::move(result).template as<Row>();
+    if constexpr (std::is_void_v<Row>) return result;
+    else return std::move(result).template as<Row>();
 }
 
 }  // namespace alchemy

@@ -93,8 +93,7 @@ public:
     /// its DatabaseError, and what the batch did before it is undefined until the
     /// caller rolls back. Throws ArgumentError for a malformed batch.
     virtual void execute_batch(std::string_view sql, std::span<const Param> params,
-                               std::size_t params_per_row,
-                               std::span<std::int64_t> rows_affected) = 0;
+                               std::size_t params_per_row, std::span<std::int64_t> rows_affected) = 0;
 
     /// Bulk-loads rows into `table`'s `columns` (bare names; the driver quotes them).
     /// `params` holds the rows back to back, columns.size() each. PostgreSQL streams
@@ -102,8 +101,7 @@ public:
     /// column's type (a value that does not suit the column throws ProgrammingError or
     /// DataError naming the column); SQLite runs a prepared INSERT per row. Returns the
     /// number of rows loaded. Failures leave the transaction for the caller to roll back.
-    virtual std::int64_t copy_rows(std::string_view table,
-                                   std::span<const std::string_view> columns,
+    virtual std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) = 0;
 
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it.
@@ -147,8 +145,7 @@ void register_driver(std::string_view backend, const Driver& driver);
 namespace detail {
 /// The number of rows in a batch of `param_count` parameters, `per_row` per row.
 /// Throws ArgumentError naming `call` unless `per_row` > 0 and divides `param_count`.
-std::size_t batch_row_count(std::size_t param_count, std::size_t per_row,
-                            std::string_view call);
+std::size_t batch_row_count(std::size_t param_count, std::size_t per_row, std::string_view call);
 }  // namespace detail
 
 }  // namespace alchemy

@@ -176,8 +176,8 @@ public:
 
 /// Throws the DatabaseError subclass that matches `sqlstate`. Drivers call this after
 /// mapping their native code, so the SQLSTATE→class table exists once.
-[[noreturn]] void throw_database_error(std::string sqlstate, std::string message,
-                                       std::string sql, bool connection_invalidated = false);
+[[noreturn]] void throw_database_error(std::string sqlstate, std::string message, std::string sql,
+                                       bool connection_invalidated = false);
 /// Throws `error` again, of the same class, with `progress` attached and stated in what().
 [[noreturn]] void rethrow_with_batch_progress(const DatabaseError& error, BatchProgress progress);
 

@@ -39,9 +39,7 @@ struct row_traits<T> {
 template <readable_value... Ts>
 struct row_traits<std::tuple<Ts...>> {
     static constexpr int columns = sizeof...(Ts);
-    static std::tuple<Ts...> read(const Cursor& c) {
-        return read(c, std::index_sequence_for<Ts...>{});
-    }
+    static std::tuple<Ts...> read(const Cursor& c) { return read(c, std::index_sequence_for<Ts...>{}); }
 
 private:
     template <std::size_t... I>
@@ -127,8 +125,7 @@ template <class R>
 auto first_column(R&& row) {
     if constexpr (requires { std::tuple_size<std::remove_cvref_t<R>>::value; })
         return std::get<0>(std::forward<R>(row));
-    else
-        return std::forward<R>(row);
+    else return std::forward<R>(row);
 }
 
 /// "No row": a null pointer where the row is a std::shared_ptr (the Session's objects),
@@ -154,7 +151,9 @@ public:
     std::size_t size() const noexcept { return rows_.size(); }
 
     /// The first row, or none.
-    maybe_row_t<Row> first() const { return rows_.empty() ? maybe_row_t<Row>() : maybe_row_t<Row>(rows_.front()); }
+    maybe_row_t<Row> first() const {
+        return rows_.empty() ? maybe_row_t<Row>() : maybe_row_t<Row>(rows_.front());
+    }
     /// The only row (a copy: the result is often a temporary), else NoResultFound /
     /// MultipleResultsFound.
     Row one() const {
@@ -190,10 +189,12 @@ private:
 /// columns need their own conversions (enums, adapted types) pass a reader of their own.
 template <class Row, class Reader>
 class Result : public detail::ResultBase {
-    static_assert(requires(const Cursor& c) {
-        { Reader::read(c) } -> std::same_as<Row>;
-    }, "alchemy: Result<Row> needs a Row that can be read from a cursor: a supported scalar, "
-       "a std::tuple of them, or a mapped model");
+    static_assert(
+        requires(const Cursor& c) {
+            { Reader::read(c) } -> std::same_as<Row>;
+        },
+        "alchemy: Result<Row> needs a Row that can be read from a cursor: a supported scalar, "
+        "a std::tuple of them, or a mapped model");
 
 public:
     explicit Result(Cursor& cursor) : ResultBase(cursor) { check_columns(Reader::columns); }

@@ -13,15 +13,15 @@
 namespace alchemy {
 
 /// A parsed database URL. Components are percent-decoded.
-/// Printing (to_string, and fmt through alchemy/format.hpp) always masks the password as "***", and the values of the
-/// query keys password and sslpassword (libpq secrets).
+/// Printing (to_string, and fmt through alchemy/format.hpp) always masks the password as "***", and the
+/// values of the query keys password and sslpassword (libpq secrets).
 struct URL {
-    std::string drivername;   ///< as written: "postgresql+psycopg2", "sqlite"
+    std::string drivername;  ///< as written: "postgresql+psycopg2", "sqlite"
     std::string username;
     std::optional<std::string> password;
     std::string host;
     std::optional<std::uint16_t> port;
-    std::string database;     ///< SQLite: file path, "" or ":memory:" for in-memory
+    std::string database;  ///< SQLite: file path, "" or ":memory:" for in-memory
     /// A repeated key's values are joined by ',': "?host=a:5432&host=b:5432" gives
     /// host = "a:5432,b:5432" (libpq's multi-host list; the PostgreSQL driver splits the
     /// ports off).

@@ -58,9 +58,7 @@ struct value_traits<bool> {
         return read_value(c, i);
     }
     /// Reads a column known not to be NULL.
-    static bool read_value(const Cursor& c, int i) {
-        return c.read_bool(i);
-    }
+    static bool read_value(const Cursor& c, int i) { return c.read_bool(i); }
 };
 
 template <std::integral T>
@@ -87,8 +85,7 @@ struct value_traits<T> {
         return static_cast<T>(v);
     }
     static constexpr std::string_view type_name() {
-        return std::is_signed_v<T> ? "a signed integer of this width"
-                                   : "an unsigned integer of this width";
+        return std::is_signed_v<T> ? "a signed integer of this width" : "an unsigned integer of this width";
     }
 };
 
@@ -100,9 +97,7 @@ struct value_traits<T> {
         return read_value(c, i);
     }
     /// Reads a column known not to be NULL.
-    static T read_value(const Cursor& c, int i) {
-        return static_cast<T>(c.read_real(i));
-    }
+    static T read_value(const Cursor& c, int i) { return static_cast<T>(c.read_real(i)); }
 };
 
 template <>
@@ -113,9 +108,7 @@ struct value_traits<std::string> {
         return read_value(c, i);
     }
     /// Reads a column known not to be NULL.
-    static std::string read_value(const Cursor& c, int i) {
-        return std::string(c.read_text(i));
-    }
+    static std::string read_value(const Cursor& c, int i) { return std::string(c.read_text(i)); }
 };
 
 template <>
@@ -125,9 +118,7 @@ struct value_traits<std::string_view> {  // bind only: a view cannot outlive its
 
 template <>
 struct value_traits<const char*> {  // bind only
-    static Param to_param(const char* v) noexcept {
-        return v ? Param::of_text(v) : Param::null();
-    }
+    static Param to_param(const char* v) noexcept { return v ? Param::of_text(v) : Param::null(); }
 };
 
 template <std::size_t N>

@@ -24,9 +24,9 @@ struct Revision {
     std::string id;
     std::optional<std::string> down_revision;  ///< empty: the first revision
     std::string message;
-    std::string created;                       ///< as written in the header
-    std::string upgrade;                       ///< SQL text of the upgrade section
-    std::string downgrade;                     ///< SQL text of the downgrade section
+    std::string created;    ///< as written in the header
+    std::string upgrade;    ///< SQL text of the upgrade section
+    std::string downgrade;  ///< SQL text of the downgrade section
     std::filesystem::path path;
 };
 
@@ -37,8 +37,7 @@ std::vector<Revision> load_revisions(const std::filesystem::path& versions_dir);
 
 /// Writes a new revision file (named <id>_<slug of message>.sql) and returns it.
 Revision write_revision(const std::filesystem::path& versions_dir, std::string message,
-                        std::optional<std::string> down_revision,
-                        const std::vector<std::string>& upgrade,
+                        std::optional<std::string> down_revision, const std::vector<std::string>& upgrade,
                         const std::vector<std::string>& downgrade,
                         const std::vector<std::string>& header_notes = {});
 

@@ -51,8 +51,7 @@ std::optional<std::string> current_revision(Engine& engine);
 /// "head" (the newest revision; base when there are none), "base", a revision id or an
 /// unambiguous prefix of one, as an id (empty for base). Throws MigrationError naming
 /// `target` when no revision, or more than one, matches.
-std::optional<std::string> resolve_revision(std::span<const Revision> chain,
-                                            std::string_view target);
+std::optional<std::string> resolve_revision(std::span<const Revision> chain, std::string_view target);
 
 /// The steps from `current` to `target`, in the order they run.
 ///   upgrade:   "head", "+N" (N revisions after current), or a revision at or after current

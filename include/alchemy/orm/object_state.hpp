@@ -122,7 +122,8 @@ TypedState<T>* find_state(const std::shared_ptr<T>& object) noexcept {
 template <class T>
 TypedState<T>& state_of(const std::shared_ptr<T>& object) {
     if (auto* s = find_state(object)) return *s;
-    auto made = registered_state(object, [] { return std::shared_ptr<InstanceState>(std::make_shared<TypedState<T>>()); });
+    auto made = registered_state(
+        object, [] { return std::shared_ptr<InstanceState>(std::make_shared<TypedState<T>>()); });
     made->object = object.get();
     return static_cast<TypedState<T>&>(*made);
 }

@@ -64,7 +64,8 @@ struct field_equals {
         else return false;
     }
     ast::Node lower() const {
-        ast::Node col(ast::Kind::column, model_info<model_type>::columns[column].name, model_info<model_type>::table_name);
+        ast::Node col(ast::Kind::column, model_info<model_type>::columns[column].name,
+                      model_info<model_type>::table_name);
         if (is_null()) {
             ast::Node n{ast::Kind::postfix, "IS NULL"};
             n.children.push_back(std::move(col));
@@ -96,7 +97,8 @@ template <class T, auto Member, class V>
 consteval bool check_filter_by() {
     using M = decltype(Member);
     if constexpr (!field_pointer<M> || !std::is_same_v<model_of_t<M>, T>) {
-        static_assert(always_false<M>, "alchemy: filter_by<&T::field>(value) names a field of the queried model T");
+        static_assert(always_false<M>,
+                      "alchemy: filter_by<&T::field>(value) names a field of the queried model T");
         return false;
     } else if constexpr (is_mixin_v<typename member_pointer_traits<M>::field>) {
         static_assert(always_false<M>,
@@ -140,7 +142,9 @@ template <class T, class Rows>
 class StreamedObjects {
 public:
     StreamedObjects(detail::SessionCore& core, Rows rows, std::size_t batch)
-        : set_(core.models(detail::model_id<T>(), detail::model_ops<T>())), rows_(std::move(rows)), batch_(batch) {}
+        : set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
+          rows_(std::move(rows)),
+          batch_(batch) {}
     StreamedObjects(StreamedObjects&&) = delete;
 
     class iterator {
@@ -201,12 +205,9 @@ namespace detail {
 /// subquery or a CTE, whose tables alchemy does not place.
 template <class Tag>
 std::size_t model_of_tag() {
-    if constexpr (requires { typename Tag::model_type; })
-        return model_id<typename Tag::model_type>();
-    else if constexpr (std::is_base_of_v<named_columns<Tag>, Tag>)
-        return SessionCore::no_model;
-    else
-        return model_id<Tag>();
+    if constexpr (requires { typename Tag::model_type; }) return model_id<typename Tag::model_type>();
+    else if constexpr (std::is_base_of_v<named_columns<Tag>, Tag>) return SessionCore::no_model;
+    else return model_id<Tag>();
 }
 
 /// SELECT `S`'s model id, after checking that all its tables are on one engine; no_model
@@ -249,7 +250,8 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
     core.autoflush();
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : read_connection_for<S>(core).execute(statement)) objects.push_back(set.adopt(std::move(row)));
+    for (auto& row : read_connection_for<S>(core).execute(statement))
+        objects.push_back(set.adopt(std::move(row)));
     remember_query_group(core, objects);
     return objects;
 }
@@ -311,7 +313,8 @@ auto distinct_column(const Rows& rows) {
     std::vector<std::remove_cvref_t<decltype(std::get<I>(rows.front()))>> objects;
     std::unordered_set<const void*> seen;
     for (const auto& row : rows)
-        if (const auto& object = std::get<I>(row); object && seen.insert(object.get()).second) objects.push_back(object);
+        if (const auto& object = std::get<I>(row); object && seen.insert(object.get()).second)
+            objects.push_back(object);
     return objects;
 }
 
@@ -349,8 +352,9 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 template <class T, class Where = std::tuple<>, class Order = std::tuple<>>
 class Query {
 public:
-    Query(detail::SessionCore& core, Where where = {}, Order order = {}, std::optional<std::int64_t> limit = {},
-          std::optional<std::int64_t> offset = {}, std::vector<std::vector<detail::LoadStep>> loads = {})
+    Query(detail::SessionCore& core, Where where = {}, Order order = {},
+          std::optional<std::int64_t> limit = {}, std::optional<std::int64_t> offset = {},
+          std::vector<std::vector<detail::LoadStep>> loads = {})
         : core_(&core),
           where_(std::move(where)),
           order_(std::move(order)),
@@ -382,8 +386,9 @@ public:
     template <class... Items>
     auto order_by(Items... items) const {
         using O = decltype(std::tuple_cat(order_, std::tuple<Items...>{items...}));
-        return Query<T, Where, O>(*core_, where_, std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}),
-                                  limit_, offset_, loads_);
+        return Query<T, Where, O>(*core_, where_,
+                                  std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}), limit_,
+                                  offset_, loads_);
     }
     /// Loader options: sa::selectinload/joinedload/lazyload/raiseload<&T::rel>() and paths
     /// from them.
@@ -408,8 +413,8 @@ public:
     auto statement() const { return build(select<T>()); }
 
     std::vector<std::shared_ptr<T>> all() const {
-        auto objects =
-            with_limits(build(select<T>()), [&](const auto& s) { return detail::load_objects<T>(*core_, s, loads_); });
+        auto objects = with_limits(build(select<T>()),
+                                   [&](const auto& s) { return detail::load_objects<T>(*core_, s, loads_); });
         detail::run_loader_options(*core_, objects, loads_);
         return objects;
     }
@@ -422,7 +427,8 @@ public:
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
         core_->autoflush();
         return with_limits(build(select<T>()), [&](const auto& s) {
-            auto result = s.execute_on(core_->read_connection(detail::model_id<T>()), {.stream_results = true});
+            auto result =
+                s.execute_on(core_->read_connection(detail::model_id<T>()), {.stream_results = true});
             return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
         });
     }
@@ -448,7 +454,9 @@ public:
     bool exists() const {
         core_->autoflush();
         return embed_with_limits(build(select<T>()), [&](const auto& s) {
-            return core_->read_connection(detail::model_id<T>()).execute(select(alchemy::exists(s))).scalar_one();
+            return core_->read_connection(detail::model_id<T>())
+                .execute(select(alchemy::exists(s)))
+                .scalar_one();
         });
     }
     /// session.get<T>(key...): the identity map first, then a SELECT.
@@ -470,7 +478,8 @@ public:
         std::tuple<Args...> all{std::move(args)...};
         return [&]<std::size_t... I>(std::index_sequence<I...>) -> std::int64_t {
             constexpr bool well_formed =
-                assignments > 0 && (detail::is_assignment_v<std::tuple_element_t<I, std::tuple<Args...>>> && ...);
+                assignments > 0 &&
+                (detail::is_assignment_v<std::tuple_element_t<I, std::tuple<Args...>>> && ...);
             static_assert(well_formed,
                           "alchemy: query<T>().update() takes column assignments, then optionally a "
                           "sa::synchronize_session last: update(sa::col<&T::field> = value, "
@@ -490,7 +499,8 @@ public:
         check_bulk();
         core_->autoflush();
         constexpr bool evaluable = detail::all_evaluable_v<T, Where>;
-        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        if (sync == synchronize_session::auto_)
+            sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
         detail::ast::Delete d;
         d.table = model_info<T>::table_name;
@@ -533,9 +543,10 @@ private:
         check_bulk();
         core_->autoflush();
         std::tuple<As...> set_clause{std::move(assignments)...};
-        constexpr bool evaluable = detail::all_evaluable_v<T, Where> &&
-                                   (detail::evaluable<decltype(As::value), T> && ...);
-        if (sync == synchronize_session::auto_) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        constexpr bool evaluable =
+            detail::all_evaluable_v<T, Where> && (detail::evaluable<decltype(As::value), T> && ...);
+        if (sync == synchronize_session::auto_)
+            sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
         detail::ast::Update u;
         u.table = model_info<T>::table_name;
@@ -561,10 +572,8 @@ private:
     template <class S>
     auto build(S s) const {
         auto filtered = std::apply([&](const auto&... c) { return add_where(s, c...); }, where_);
-        if constexpr (std::tuple_size_v<Order> == 0)
-            return filtered;
-        else
-            return std::apply([&](const auto&... o) { return filtered.order_by(o...); }, order_);
+        if constexpr (std::tuple_size_v<Order> == 0) return filtered;
+        else return std::apply([&](const auto&... o) { return filtered.order_by(o...); }, order_);
     }
     template <class S>
     static S add_where(S s) {
@@ -592,13 +601,15 @@ private:
     }
 
     [[noreturn]] static void throw_not_evaluable() {
-        throw ArgumentError("alchemy: synchronize_session::evaluate cannot evaluate this query's "
-                            "criteria or values in C++ (LIKE, functions or subqueries); use fetch");
+        throw ArgumentError(
+            "alchemy: synchronize_session::evaluate cannot evaluate this query's "
+            "criteria or values in C++ (LIKE, functions or subqueries); use fetch");
     }
     void check_bulk() const {
         if (limit_ || offset_ || std::tuple_size_v<Order> != 0)
-            throw ArgumentError("alchemy: update()/delete_() apply to every row the filters match; "
-                                "remove order_by(), limit() and offset() from the query");
+            throw ArgumentError(
+                "alchemy: update()/delete_() apply to every row the filters match; "
+                "remove order_by(), limit() and offset() from the query");
     }
     void lower_where(std::vector<detail::ast::Node>& where) const {
         std::apply([&](const auto&... c) { (where.push_back(c.lower()), ...); }, where_);
@@ -607,7 +618,8 @@ private:
         std::apply([&](const auto&... c) { (c.bind(out), ...); }, where_);
     }
     static void add_all_columns(std::vector<detail::ast::Node>& returning) {
-        for (const auto& column : model_info<T>::columns) returning.emplace_back(detail::ast::Kind::column, column.name);
+        for (const auto& column : model_info<T>::columns)
+            returning.emplace_back(detail::ast::Kind::column, column.name);
     }
 
     /// fetch: the objects of the returned rows take the assigned columns' new values.
@@ -634,8 +646,8 @@ private:
         set().for_each_persistent([&](T& obj, detail::InstanceState& st) {
             if (!detail::matches(obj, where_)) return;
             // Every value is computed from the old row before any is assigned, as SQL does.
-            auto values = std::apply([&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; },
-                                     set_clause);
+            auto values = std::apply(
+                [&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; }, set_clause);
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 (assign_value<std::tuple_element_t<I, std::tuple<As...>>>(obj, st, std::get<I>(values)), ...);
             }(std::index_sequence_for<As...>{});

@@ -22,8 +22,8 @@
 
 #include <cstddef>
 #include <iterator>
-#include <utility>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace alchemy {
@@ -111,7 +111,9 @@ public:
     std::size_t size() const { return items().size(); }
     bool empty() const { return items().empty(); }
     /// The i-th child's pointer.
-    std::shared_ptr<Target> operator[](std::size_t i) const { return std::static_pointer_cast<Target>(items().at(i)); }
+    std::shared_ptr<Target> operator[](std::size_t i) const {
+        return std::static_pointer_cast<Target>(items().at(i));
+    }
 
     /// Adds a new child: pending in the owner's Session, its foreign key written at flush.
     std::shared_ptr<Target> add(Target child) { return add(detail::make_tracked(std::move(child)).object); }

@@ -45,7 +45,10 @@ inline constexpr bool is_shared_ptr_v<std::shared_ptr<T>> = true;
 class SessionTransaction {
 public:
     SessionTransaction(detail::SessionCore& core, std::uint32_t depth) noexcept
-        : core_(&core), depth_(depth), serial_(core.serial_at(depth)), exceptions_(std::uncaught_exceptions()) {}
+        : core_(&core),
+          depth_(depth),
+          serial_(core.serial_at(depth)),
+          exceptions_(std::uncaught_exceptions()) {}
     SessionTransaction(SessionTransaction&& other) noexcept
         : core_(std::exchange(other.core_, nullptr)),
           depth_(other.depth_),
@@ -94,8 +97,10 @@ private:
 /// then returns to what it was.
 class [[nodiscard]] NoAutoflush {
 public:
-    explicit NoAutoflush(detail::SessionCore& core) noexcept : core_(&core), was_(core.set_autoflush(false)) {}
-    NoAutoflush(NoAutoflush&& other) noexcept : core_(std::exchange(other.core_, nullptr)), was_(other.was_) {}
+    explicit NoAutoflush(detail::SessionCore& core) noexcept
+        : core_(&core), was_(core.set_autoflush(false)) {}
+    NoAutoflush(NoAutoflush&& other) noexcept
+        : core_(std::exchange(other.core_, nullptr)), was_(other.was_) {}
     NoAutoflush(const NoAutoflush&) = delete;
     NoAutoflush& operator=(const NoAutoflush&) = delete;
     NoAutoflush& operator=(NoAutoflush&&) = delete;
@@ -120,7 +125,9 @@ public:
     /// Begins the transaction explicitly; InvalidRequestError if one is already begun.
     /// `options` hold for this transaction alone, on every connection it uses
     /// (session.begin({.isolation_level = sa::IsolationLevel::serializable, .read_only = true})).
-    SessionTransaction begin(const TransactionOptions& options = {}) { return {*core_, core_->begin(options)}; }
+    SessionTransaction begin(const TransactionOptions& options = {}) {
+        return {*core_, core_->begin(options)};
+    }
     /// Flushes, then opens a SAVEPOINT. A flush that fails inside it rolls back to the
     /// SAVEPOINT only; the enclosing transaction goes on.
     SessionTransaction begin_nested() { return {*core_, core_->begin_nested()}; }
@@ -269,8 +276,7 @@ public:
                 return core_->own_connection(detail::SessionCore::no_model).execute(statement);
             else if constexpr (requires { typename S::model_type; })
                 return core_->write_connection(detail::model_id<typename S::model_type>()).execute(statement);
-            else
-                return core_->connection().execute(statement);
+            else return core_->connection().execute(statement);
         }
     }
 

@@ -17,12 +17,10 @@
 
 namespace alchemy::detail {
 
-[[noreturn]] void throw_null_column(std::string_view table, std::string_view column,
-                                    std::string_view model);
+[[noreturn]] void throw_null_column(std::string_view table, std::string_view column, std::string_view model);
 [[noreturn]] void throw_unknown_enum_text(std::string_view table, std::string_view column,
                                           std::string_view text);
-[[noreturn]] void throw_unnamed_enum_value(std::string_view table, std::string_view column,
-                                           long long value);
+[[noreturn]] void throw_unnamed_enum_value(std::string_view table, std::string_view column, long long value);
 
 /// Binding and reading of a non-NULL value of type V for one column.
 template <class V, bool AsText>
@@ -31,10 +29,8 @@ struct value_codec {
         out.add(value_traits<V>::to_param(v));
     }
     static void read(const Cursor& c, int i, V& out, std::string_view, std::string_view) {
-        if constexpr (std::is_same_v<V, std::string>)
-            out.assign(c.read_text(i));
-        else
-            out = value_traits<V>::read_value(c, i);
+        if constexpr (std::is_same_v<V, std::string>) out.assign(c.read_text(i));
+        else out = value_traits<V>::read_value(c, i);
     }
 };
 

@@ -47,8 +47,7 @@ inline constexpr bool is_character_v =
 template <class V>
 consteval bool is_builtin_column_value() {
     return std::is_same_v<V, bool> || (std::is_integral_v<V> && !is_character_v<V>) ||
-           std::is_same_v<V, float> || std::is_same_v<V, double> ||
-           std::is_same_v<V, std::string> ||
+           std::is_same_v<V, float> || std::is_same_v<V, double> || std::is_same_v<V, std::string> ||
            std::is_same_v<V, std::vector<std::byte>> || is_sys_time_v<V> ||
            std::is_same_v<V, std::chrono::year_month_day>;
 }
@@ -60,8 +59,7 @@ consteval TypeKind builtin_kind() {
         // The smallest SQL type holding every value: SMALLINT is signed 16-bit.
         if constexpr (sizeof(V) == 1 || (sizeof(V) == 2 && std::is_signed_v<V>))
             return TypeKind::small_integer;
-        else if constexpr (sizeof(V) <= 4 && (sizeof(V) < 4 || std::is_signed_v<V>))
-            return TypeKind::integer;
+        else if constexpr (sizeof(V) <= 4 && (sizeof(V) < 4 || std::is_signed_v<V>)) return TypeKind::integer;
         else return TypeKind::big_integer;
     } else if constexpr (std::is_same_v<V, float>) return TypeKind::single_precision;
     else if constexpr (std::is_floating_point_v<V>) return TypeKind::double_precision;
@@ -73,9 +71,8 @@ consteval TypeKind builtin_kind() {
 
 /// A non-optional value type a column can hold: built-in, enum, or adapted.
 template <class V>
-concept column_value =
-    is_builtin_column_value<V>() || std::is_enum_v<V> ||
-    (adapted_type<V> && is_builtin_column_value<typename type_adapter<V>::storage_type>());
+concept column_value = is_builtin_column_value<V>() || std::is_enum_v<V> ||
+                       (adapted_type<V> && is_builtin_column_value<typename type_adapter<V>::storage_type>());
 
 /// A field type that maps to a column: a column_value or std::optional of one.
 template <class F>

@@ -258,9 +258,9 @@ constexpr version_option<M> version(M field) {
 enum class Cascade : unsigned {
     save_update = 1,
     merge = 2,
-    delete_ = 4,          ///< deleting the owner deletes the related objects
-    delete_orphan = 8,    ///< a child removed from its parent is deleted
-    all = 1 | 2 | 4,      ///< save_update | merge | delete_ (SQLAlchemy's "all")
+    delete_ = 4,        ///< deleting the owner deletes the related objects
+    delete_orphan = 8,  ///< a child removed from its parent is deleted
+    all = 1 | 2 | 4,    ///< save_update | merge | delete_ (SQLAlchemy's "all")
 };
 constexpr Cascade operator|(Cascade a, Cascade b) noexcept {
     return static_cast<Cascade>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
@@ -349,8 +349,8 @@ struct relationship_option {
     }
     /// HasMany: the order of the loaded collection, by a field of the target.
     template <field_pointer O>
-    constexpr relationship_option<M, Back, ForeignKey, O, Sides> order_by(O target_field,
-                                                                          Direction direction = ascending) const {
+    constexpr relationship_option<M, Back, ForeignKey, O, Sides> order_by(
+        O target_field, Direction direction = ascending) const {
         return {field, back, key, target_field, sides, cascades, loading, passive, direction};
     }
     /// ManyToMany: the association's BelongsTo that refers to the owner, and the one that

@@ -42,7 +42,7 @@ struct ColumnSpec {
     std::size_t key_position = 0;  ///< place in the primary key, as declared
     bool autoincrement = false;
     bool enum_as_text = false;
-    int max_length = 0;  ///< sa::max_length(); 0: unbounded
+    int max_length = 0;               ///< sa::max_length(); 0: unbounded
     std::string_view server_default;  ///< empty: none
     std::string_view onupdate;        ///< sa::onupdate()'s SQL; empty: none
     bool version = false;             ///< sa::version(): the optimistic-concurrency counter
@@ -132,13 +132,15 @@ consteval std::array<column_place, N> list_column_places() {
     std::array<column_place, N> out{};
     std::size_t next = 0;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ([&] {
-            if constexpr (is_mixin_v<field_type_t<T, I>>) {
-                for (std::size_t j = 0; j < columns_of_field<T, I>(); ++j) out[next++] = {I, j};
-            } else if constexpr (columns_of_field<T, I>() == 1) {
-                out[next++] = {I, ColumnSpec::not_embedded};
-            }
-        }(), ...);
+        (
+            [&] {
+                if constexpr (is_mixin_v<field_type_t<T, I>>) {
+                    for (std::size_t j = 0; j < columns_of_field<T, I>(); ++j) out[next++] = {I, j};
+                } else if constexpr (columns_of_field<T, I>() == 1) {
+                    out[next++] = {I, ColumnSpec::not_embedded};
+                }
+            }(),
+            ...);
     }(std::make_index_sequence<field_count<T>>{});
     return out;
 }
@@ -199,11 +201,14 @@ struct model_columns {
     /// The column of field `field` of the struct the options belong to: the model's own
     /// field when `mixin_at` is not_embedded, else field `field` of the mixin held in the
     /// model's field `mixin_at`.
-    constexpr ColumnSpec& column_of_field(std::size_t field, std::size_t mixin_at = ColumnSpec::not_embedded) {
+    constexpr ColumnSpec& column_of_field(std::size_t field,
+                                          std::size_t mixin_at = ColumnSpec::not_embedded) {
         for (auto& c : columns) {
-            if (mixin_at == ColumnSpec::not_embedded && c.field == field && c.mixin_field == ColumnSpec::not_embedded)
+            if (mixin_at == ColumnSpec::not_embedded && c.field == field &&
+                c.mixin_field == ColumnSpec::not_embedded)
                 return c;
-            if (mixin_at != ColumnSpec::not_embedded && c.field == mixin_at && c.mixin_field == field) return c;
+            if (mixin_at != ColumnSpec::not_embedded && c.field == mixin_at && c.mixin_field == field)
+                return c;
         }
         throw "unreachable: check_option_field() ruled out members that are not columns";
     }
@@ -230,8 +235,9 @@ constexpr void apply_option(model_columns<T, N>& m) {
     if constexpr (MixinAt != ColumnSpec::not_embedded && !mixin_option(O::kind)) {
         return;  // reported above
     } else if constexpr (O::kind == option_kind::primary_key) {
-        std::apply([](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
-                   option.fields);
+        std::apply(
+            [](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
+            option.fields);
         if (!m.primary_key_declared)
             for (auto& c : m.columns) c.primary_key = false;  // the declaration replaces "id"
         m.primary_key_declared = true;
@@ -244,8 +250,9 @@ constexpr void apply_option(model_columns<T, N>& m) {
             },
             option.fields);
     } else if constexpr (O::kind == option_kind::unique || O::kind == option_kind::index) {
-        std::apply([](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
-                   option.fields);
+        std::apply(
+            [](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
+            option.fields);
     } else if constexpr (O::kind == option_kind::autoincrement) {
         static_assert(check_option_field<S, decltype(option.field)>());
         m.column_of_field(field_index_of<S>(option.field), MixinAt).autoincrement = option.enabled;
@@ -254,20 +261,20 @@ constexpr void apply_option(model_columns<T, N>& m) {
         m.column_of_field(field_index_of<S>(option.field), MixinAt).server_default = option.sql;
     } else if constexpr (O::kind == option_kind::onupdate) {
         static_assert(check_option_field<S, decltype(option.field)>());
-        static_assert(!option.sql.empty(), "alchemy: sa::onupdate(field, sql) needs the SQL to set, e.g. \"CURRENT_TIMESTAMP\"");
+        static_assert(!option.sql.empty(),
+                      "alchemy: sa::onupdate(field, sql) needs the SQL to set, e.g. \"CURRENT_TIMESTAMP\"");
         m.column_of_field(field_index_of<S>(option.field), MixinAt).onupdate = option.sql;
     } else if constexpr (O::kind == option_kind::max_length) {
         static_assert(check_option_field<S, decltype(option.field)>());
-        static_assert(std::is_same_v<without_optional_t<typename member_pointer_traits<
-                                         decltype(option.field)>::field>,
-                                     std::string>,
-                      "alchemy: sa::max_length(field, n) applies to std::string fields only");
+        static_assert(
+            std::is_same_v<without_optional_t<typename member_pointer_traits<decltype(option.field)>::field>,
+                           std::string>,
+            "alchemy: sa::max_length(field, n) applies to std::string fields only");
         static_assert(option.max_length > 0, "alchemy: sa::max_length(field, n) needs n > 0");
         m.column_of_field(field_index_of<S>(option.field), MixinAt).max_length = option.max_length;
     } else if constexpr (O::kind == option_kind::enum_as_text) {
         static_assert(check_option_field<S, decltype(option.field)>());
-        using F = without_optional_t<
-            typename member_pointer_traits<decltype(option.field)>::field>;
+        using F = without_optional_t<typename member_pointer_traits<decltype(option.field)>::field>;
         static_assert(std::is_enum_v<F>, "alchemy: sa::enum_as_text() names a field that is not an enum");
         auto& c = m.column_of_field(field_index_of<S>(option.field), MixinAt);
         c.enum_as_text = true;
@@ -333,15 +340,18 @@ consteval ColumnSpec default_column() {
 }
 
 template <class S>
-inline constexpr std::size_t mapping_option_count = std::tuple_size_v<std::remove_cvref_t<decltype(mapping<S>.options)>>;
+inline constexpr std::size_t mapping_option_count =
+    std::tuple_size_v<std::remove_cvref_t<decltype(mapping<S>.options)>>;
 
 /// Calls f(std::integral_constant<std::size_t, F>{}) for each field F of T that holds a mixin.
 template <class T, class Fn>
 constexpr void for_each_mixin_field(Fn&& f) {
     [&]<std::size_t... F>(std::index_sequence<F...>) {
-        ([&] {
-            if constexpr (is_mixin_v<field_type_t<T, F>>) f(std::integral_constant<std::size_t, F>{});
-        }(), ...);
+        (
+            [&] {
+                if constexpr (is_mixin_v<field_type_t<T, F>>) f(std::integral_constant<std::size_t, F>{});
+            }(),
+            ...);
     }(std::make_index_sequence<field_count<T>>{});
 }
 
@@ -373,8 +383,7 @@ consteval std::array<ColumnSpec, N> finish_columns(model_columns<T, N> m) {
     for (const auto& c : m.columns) pk_count += c.primary_key ? 1 : 0;
     bool explicit_autoincrement = false;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((std::remove_cvref_t<decltype(std::get<I>(mapping<T>.options))>::kind ==
-                  option_kind::autoincrement
+        ((std::remove_cvref_t<decltype(std::get<I>(mapping<T>.options))>::kind == option_kind::autoincrement
               ? void(explicit_autoincrement = true)
               : void()),
          ...);
@@ -412,26 +421,36 @@ struct model_info {
     static constexpr std::array<ColumnSpec, column_count> columns =
         detail::finish_columns(detail::build_columns<T>());
     static constexpr std::size_t primary_key_count = detail::count_primary_key(columns);
-    static_assert(!valid || [] {
-        for (const auto& c : columns)
-            if (!c.onupdate.empty() && (c.primary_key || c.version)) return false;
-        return true;
-    }(), "alchemy: sa::onupdate() names a primary-key or sa::version() column; the unit of work "
-         "sets those itself, so give onupdate another column");
-    static_assert(!valid || [] {
-        for (const auto& c : columns)
-            if (c.primary_key && !c.autoincrement && !c.server_default.empty() && c.nullable) return false;
-        return true;
-    }(), "alchemy: a primary-key column whose std::optional field is left to sa::server_default is "
-         "not supported (the Session could not tell which new row is which object); give the key "
-         "its value in C++, or make it a plain field");
-    static_assert(!valid || [] {
-        for (std::size_t a = 0; a < column_count; ++a)
-            for (std::size_t b = a + 1; b < column_count; ++b)
-                if (columns[a].name == columns[b].name) return false;
-        return true;
-    }(), "alchemy: two columns of the model have the same name: a field of a mixin the model "
-         "embeds repeats a field of the model or of another mixin; rename one of them");
+    static_assert(
+        !valid ||
+            [] {
+                for (const auto& c : columns)
+                    if (!c.onupdate.empty() && (c.primary_key || c.version)) return false;
+                return true;
+            }(),
+        "alchemy: sa::onupdate() names a primary-key or sa::version() column; the unit of work "
+        "sets those itself, so give onupdate another column");
+    static_assert(
+        !valid ||
+            [] {
+                for (const auto& c : columns)
+                    if (c.primary_key && !c.autoincrement && !c.server_default.empty() && c.nullable)
+                        return false;
+                return true;
+            }(),
+        "alchemy: a primary-key column whose std::optional field is left to sa::server_default is "
+        "not supported (the Session could not tell which new row is which object); give the key "
+        "its value in C++, or make it a plain field");
+    static_assert(
+        !valid ||
+            [] {
+                for (std::size_t a = 0; a < column_count; ++a)
+                    for (std::size_t b = a + 1; b < column_count; ++b)
+                        if (columns[a].name == columns[b].name) return false;
+                return true;
+            }(),
+        "alchemy: two columns of the model have the same name: a field of a mixin the model "
+        "embeds repeats a field of the model or of another mixin; rename one of them");
     static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");
@@ -462,10 +481,8 @@ namespace detail {
 template <std::size_t C, class T>
 constexpr decltype(auto) field_of(T& obj) {
     constexpr const ColumnSpec& spec = model_info<std::remove_const_t<T>>::columns[C];
-    if constexpr (spec.mixin_field == ColumnSpec::not_embedded)
-        return boost::pfr::get<spec.field>(obj);
-    else
-        return boost::pfr::get<spec.mixin_field>(boost::pfr::get<spec.field>(obj));
+    if constexpr (spec.mixin_field == ColumnSpec::not_embedded) return boost::pfr::get<spec.field>(obj);
+    else return boost::pfr::get<spec.mixin_field>(boost::pfr::get<spec.field>(obj));
 }
 
 /// The type of the member that holds column C of T.

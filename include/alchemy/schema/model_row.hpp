@@ -7,7 +7,6 @@
 #include "alchemy/schema/column_codec.hpp"
 #include "alchemy/schema/model.hpp"
 
-
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -20,10 +19,7 @@ namespace alchemy {
 template <mapped_model T>
 void read_columns(const Cursor& c, T& obj, int first = 0) {
     [&]<std::size_t... C>(std::index_sequence<C...>) {
-        (detail::column_codec<T, C>::read(
-             c, first + static_cast<int>(C),
-             detail::field_of<C>(obj)),
-         ...);
+        (detail::column_codec<T, C>::read(c, first + static_cast<int>(C), detail::field_of<C>(obj)), ...);
     }(std::make_index_sequence<model_info<T>::column_count>{});
 }
 
@@ -89,10 +85,8 @@ void for_each_inserted_column(std::uint64_t omitted, F&& add) {
 template <class F>
 bool holds_unset(const F& v, bool key) {
     if constexpr (nullable_v<F>) {
-        if constexpr (std::is_integral_v<without_optional_t<F>>)
-            return !v.has_value() || (key && *v == 0);
-        else
-            return !v.has_value();
+        if constexpr (std::is_integral_v<without_optional_t<F>>) return !v.has_value() || (key && *v == 0);
+        else return !v.has_value();
     } else if constexpr (std::is_integral_v<F>) {
         return key && v == 0;
     } else {
@@ -128,8 +122,7 @@ void bind_inserted(const T& obj, ParamBuffer& out, std::uint64_t omitted) {
     [&]<std::size_t... C>(std::index_sequence<C...>) {
         (((omitted & detail::fillable_bit<T, C>) != 0
               ? void()
-              : detail::column_codec<T, C>::bind(
-                    detail::field_of<C>(obj), out)),
+              : detail::column_codec<T, C>::bind(detail::field_of<C>(obj), out)),
          ...);
     }(std::make_index_sequence<model_info<T>::column_count>{});
 }
@@ -151,10 +144,8 @@ bool needs_generated_key(const T& obj) {
             [&] {
                 if constexpr (model_info<T>::columns[C].autoincrement) {
                     const auto& v = detail::field_of<C>(obj);
-                    if constexpr (detail::nullable_v<decltype(v)>)
-                        unset = unset || !v.has_value() || *v == 0;
-                    else
-                        unset = unset || v == 0;
+                    if constexpr (detail::nullable_v<decltype(v)>) unset = unset || !v.has_value() || *v == 0;
+                    else unset = unset || v == 0;
                 }
             }(),
             ...);

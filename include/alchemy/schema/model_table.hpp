@@ -27,8 +27,8 @@ consteval auto option_columns() {
         if constexpr (MixinAt == ColumnSpec::not_embedded)
             return std::array<std::size_t, sizeof...(J)>{column_index_of<std::get<J>(option.fields)>...};
         else
-            return std::array<std::size_t, sizeof...(J)>{
-                model_info<T>::column_of_mixin_field(MixinAt, field_index_of<S>(std::get<J>(option.fields)))...};
+            return std::array<std::size_t, sizeof...(J)>{model_info<T>::column_of_mixin_field(
+                MixinAt, field_index_of<S>(std::get<J>(option.fields)))...};
     }(std::make_index_sequence<std::tuple_size_v<decltype(option.fields)>>{});
 }
 
@@ -84,8 +84,7 @@ consteval std::size_t declared_foreign_key_field() {
         constexpr const auto& o = std::get<i>(mapping<T>.options);
         if constexpr (std::is_null_pointer_v<typename std::remove_cvref_t<decltype(o)>::key_type>)
             return field_count<T>;
-        else
-            return field_index_of<T>(o.key);
+        else return field_index_of<T>(o.key);
     }
 }
 
@@ -112,7 +111,8 @@ constexpr std::size_t belongs_to_column() {
     using Target = typename field_type_t<T, Field>::target_type;
     constexpr auto& name = field_name_storage<T, Field>;
     constexpr std::size_t declared = declared_foreign_key_field<T, Field>();
-    constexpr std::size_t key = declared < field_count<T> ? declared : field_named<T>(id_suffixed<name>().view());
+    constexpr std::size_t key =
+        declared < field_count<T> ? declared : field_named<T>(id_suffixed<name>().view());
     return checked_foreign_key_column<T, name, id_suffixed<name>(), Target, key>();
 }
 
@@ -132,8 +132,8 @@ void add_conventional_foreign_key(Table& table) {
         fk.columns = {column_name};
         fk.name = naming::foreign_key(table.name, fk.columns, target_table);
         fk.referred_table = target_table;
-        fk.referred_columns = {std::string(
-            model_info<Target>::columns[model_info<Target>::primary_key[0]].name)};
+        fk.referred_columns = {
+            std::string(model_info<Target>::columns[model_info<Target>::primary_key[0]].name)};
         table.foreign_keys.push_back(std::move(fk));
     }
 }
@@ -168,8 +168,7 @@ void add_option(Table& table) {
         fk.on_update = option.update_action;
         table.foreign_keys.push_back(std::move(fk));
     } else if constexpr (Option::kind == option_kind::check) {
-        table.check_constraints.push_back(
-            {naming::check(table.name, option.name), std::string(option.sql)});
+        table.check_constraints.push_back({naming::check(table.name, option.name), std::string(option.sql)});
     } else if constexpr (Option::kind == option_kind::renamed_from) {
         if constexpr (requires { option.field; }) {
             constexpr std::size_t column = column_index_of<option.field>;
@@ -198,8 +197,7 @@ void add_enum_text_rules(Table& table) {
         }
         table.columns[C].type.length = static_cast<int>(longest);
         table.check_constraints.push_back(
-            {naming::check(table.name, spec.name),
-             "\"" + std::string(spec.name) + "\" IN (" + names + ")"});
+            {naming::check(table.name, spec.name), "\"" + std::string(spec.name) + "\" IN (" + names + ")"});
     }
 }
 

@@ -16,8 +16,7 @@ template <class T>
 struct type_adapter;
 
 template <class T>
-concept adapted_type = requires(const T& value,
-                                const typename type_adapter<T>::storage_type& stored) {
+concept adapted_type = requires(const T& value, const typename type_adapter<T>::storage_type& stored) {
     { type_adapter<T>::to_storage(value) } -> std::convertible_to<typename type_adapter<T>::storage_type>;
     { type_adapter<T>::from_storage(stored) } -> std::convertible_to<T>;
 };

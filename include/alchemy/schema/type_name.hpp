@@ -59,8 +59,14 @@ constexpr std::string_view unqualified_name(std::string_view qualified) noexcept
     int depth = 0;
     for (std::size_t i = 0; i != qualified.size(); ++i) {
         switch (qualified[i]) {
-        case '<': case '(': case '{': case '[': ++depth; break;
-        case '>': case ')': case '}': case ']': --depth; break;
+        case '<':
+        case '(':
+        case '{':
+        case '[': ++depth; break;
+        case '>':
+        case ')':
+        case '}':
+        case ']': --depth; break;
         case ':':
             if (depth == 0 && i + 1 != qualified.size() && qualified[i + 1] == ':') {
                 start = i + 2;
@@ -74,7 +80,7 @@ constexpr std::string_view unqualified_name(std::string_view qualified) noexcept
 }
 
 template <class T>
-inline constexpr fixed_string<unqualified_name(qualified_type_name<T>()).size()>
-    type_name_storage{unqualified_name(qualified_type_name<T>())};
+inline constexpr fixed_string<unqualified_name(qualified_type_name<T>()).size()> type_name_storage{
+    unqualified_name(qualified_type_name<T>())};
 
 }  // namespace alchemy::detail

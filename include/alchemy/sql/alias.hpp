@@ -77,7 +77,9 @@ struct source_column : expression_ops<source_column<Source, Member>> {
     template <class T>
     using bound_as = column_bound_value<source_column, T>;
 
-    detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::column, name, Source::name); }
+    detail::ast::Node lower() const {
+        return detail::ast::Node(detail::ast::Kind::column, name, Source::name);
+    }
     void bind(ParamBuffer&) const {}
 };
 

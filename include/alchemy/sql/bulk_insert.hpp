@@ -4,8 +4,8 @@
 // bulk_insert_mappings it trades features for speed: no RETURNING (generated keys are
 // not read back), no upsert, no session; objects whose autoincrement key is unset leave
 // it to the database, others insert theirs, and empty std::optional fields with a
-// sa::server_default leave their column to the database's default. The load is all or nothing: under AUTOCOMMIT
-// it runs in a transaction of its own, and a failure says that nothing stayed committed
+// sa::server_default leave their column to the database's default. The load is all or nothing: under
+// AUTOCOMMIT it runs in a transaction of its own, and a failure says that nothing stayed committed
 // (DatabaseError::batch_progress()), as Connection::copy_rows does.
 #pragma once
 
@@ -62,9 +62,10 @@ std::int64_t bulk_insert(Connection& conn, std::span<const T> objects) {
     if (objects.empty()) return 0;
     const auto shape = left_to_database(objects.front());
     if (!std::ranges::all_of(objects, [&](const T& obj) { return left_to_database(obj) == shape; }))
-        throw ArgumentError("alchemy: bulk_insert() needs every object to leave the same columns to "
-                            "the database (its key, empty std::optional fields with a server_default) "
-                            "or to give them all; split the batch");
+        throw ArgumentError(
+            "alchemy: bulk_insert() needs every object to leave the same columns to "
+            "the database (its key, empty std::optional fields with a server_default) "
+            "or to give them all; split the batch");
     if (conn.dialect().bulk_loads_by_copy()) return detail::copy_objects(conn, objects, shape);
     return detail::load_all_or_nothing(conn, objects.size(),
                                        [&] { return conn.execute(insert<T>().values(objects)).rowcount(); });

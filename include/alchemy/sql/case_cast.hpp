@@ -114,8 +114,7 @@ public:
     }
     /// In text order: each condition, then its value; the ELSE value last.
     void bind(ParamBuffer& out) const {
-        std::apply(
-            [&](const auto&... b) { ((b.condition.bind(out), b.value.bind(out)), ...); }, branches);
+        std::apply([&](const auto&... b) { ((b.condition.bind(out), b.value.bind(out)), ...); }, branches);
         if constexpr (has_else) otherwise.value.bind(out);
     }
 };

@@ -26,8 +26,9 @@ struct column_bound_value {
     using field_type = typename Column::field_type;
     /// The column's type, made optional when the value may hold none (a std::optional
     /// compared with a NOT NULL column).
-    using value_type = detail::maybe_optional_t<
-        field_type, detail::nullable_v<T> || std::is_same_v<std::remove_cvref_t<T>, std::nullopt_t>>;
+    using value_type =
+        detail::maybe_optional_t<field_type, detail::nullable_v<T> ||
+                                                 std::is_same_v<std::remove_cvref_t<T>, std::nullopt_t>>;
     using sources = detail::type_list<>;
     static constexpr bool fixed_shape = true;
 
@@ -38,12 +39,9 @@ struct column_bound_value {
 
     detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::parameter); }
     void bind(ParamBuffer& out) const {
-        if constexpr (std::is_same_v<value_type, field_type>)
-            Column::codec::bind(value, out);
-        else if (value)
-            Column::codec::bind(*value, out);
-        else
-            out.add(Param::null());
+        if constexpr (std::is_same_v<value_type, field_type>) Column::codec::bind(value, out);
+        else if (value) Column::codec::bind(*value, out);
+        else out.add(Param::null());
     }
 
 private:
@@ -56,10 +54,8 @@ private:
             return value_type{};  // NULL; or a mismatch the caller's static_assert has reported
         else if constexpr (detail::nullable_v<V>)
             return v ? value_type(inner_type(*std::forward<U>(v))) : value_type{};
-        else if constexpr (detail::nullable_v<value_type>)
-            return value_type(inner_type(std::forward<U>(v)));
-        else
-            return static_cast<value_type>(std::forward<U>(v));
+        else if constexpr (detail::nullable_v<value_type>) return value_type(inner_type(std::forward<U>(v)));
+        else return static_cast<value_type>(std::forward<U>(v));
     }
 };
 

@@ -90,7 +90,9 @@ public:
         return with(clause{{as_order_item(items)...}});
     }
     auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
-    auto offset(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::offset>{n}); }
+    auto offset(std::int64_t n) const {
+        return with(detail::count_clause<detail::clause_position::offset>{n});
+    }
 
     /// Column names as a subquery: the first SELECT's.
     std::array<std::string_view, column_count> output_names() const {

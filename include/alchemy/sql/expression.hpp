@@ -44,11 +44,9 @@ template <class Sub, class Super>
 inline constexpr bool subset_v =
     boost::mp11::mp_all_of_q<Sub, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Super>>::value;
 
-
 /// `V` made NULL-able when `nullable`.
 template <class V, bool nullable>
-using maybe_optional_t =
-    std::conditional_t<nullable && !nullable_v<V>, std::optional<V>, V>;
+using maybe_optional_t = std::conditional_t<nullable && !nullable_v<V>, std::optional<V>, V>;
 
 }  // namespace detail
 
@@ -66,9 +64,8 @@ namespace detail {
 /// Text-like C++ types that compare with std::string columns.
 template <class T>
 inline constexpr bool is_text_like_v =
-    std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
-    std::is_same_v<T, const char*> || std::is_same_v<T, char*> ||
-    (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, const char>) ||
+    std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> || std::is_same_v<T, const char*> ||
+    std::is_same_v<T, char*> || (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, const char>) ||
     (std::is_array_v<T> && std::is_same_v<std::remove_extent_t<T>, char>);
 
 template <class T>
@@ -119,13 +116,11 @@ namespace detail {
 /// A C++ value becomes a bound parameter; an expression stays itself.
 template <class T>
 auto as_expression(T&& v) {
-    if constexpr (sql_expression<std::remove_cvref_t<T>>)
-        return std::forward<T>(v);
+    if constexpr (sql_expression<std::remove_cvref_t<T>>) return std::forward<T>(v);
     else if constexpr (is_text_like_v<std::remove_cvref_t<T>> &&
                        !std::is_same_v<std::remove_cvref_t<T>, std::string>)
         return bound_value<std::string>{std::string(v)};
-    else
-        return bound_value<std::remove_cvref_t<T>>{std::forward<T>(v)};
+    else return bound_value<std::remove_cvref_t<T>>{std::forward<T>(v)};
 }
 
 template <class T>
@@ -228,12 +223,10 @@ using arithmetic_value_t = maybe_optional_t<
 template <class Peer, class T>
 auto as_operand(T&& v) {
     using V = std::remove_cvref_t<T>;
-    if constexpr (sql_expression<V>)
-        return std::forward<T>(v);
+    if constexpr (sql_expression<V>) return std::forward<T>(v);
     else if constexpr (requires { typename Peer::template bound_as<V>; })
         return typename Peer::template bound_as<V>{std::forward<T>(v)};
-    else
-        return as_expression(std::forward<T>(v));
+    else return as_expression(std::forward<T>(v));
 }
 
 template <class Peer, class T>
@@ -271,22 +264,21 @@ inline constexpr bool maybe_null_value_v =
 /// value are NULL-safe (IS NOT DISTINCT FROM / IS DISTINCT FROM; IS / IS NOT on SQLite):
 /// an empty optional matches NULL, as `col == None` does in SQLAlchemy, and the SQL text
 /// stays the same whether the optional holds a value or not.
-#define ALCHEMY_COMPARISON(symbol, name, null_safe)                                               \
-    template <class L, class R>                                                                   \
-        requires detail::expression_operands<L, R>                                                \
-    auto operator symbol(L&& lhs, R&& rhs) {                                                      \
-        static_assert(detail::compatible_values<detail::value_of_t<L>, detail::value_of_t<R>>(),  \
-                      "alchemy: comparing values of incompatible types (e.g. a number column "  \
-                      "with text); compare a column with a value of its own type");              \
-        using LE = detail::expression_of_t<L>;                                                    \
-        using RE = detail::expression_of_t<R>;                                                    \
-        if constexpr (!std::is_void_v<null_safe> &&                                               \
-                      (detail::maybe_null_value_v<L> || detail::maybe_null_value_v<R>))          \
-            return detail::make_binary<null_safe, L, R, bool>(std::forward<L>(lhs),               \
-                                                              std::forward<R>(rhs));              \
-        else                                                                                      \
-            return detail::make_binary<op::name, L, R, detail::comparison_t<LE, RE>>(              \
-                std::forward<L>(lhs), std::forward<R>(rhs));                                      \
+#define ALCHEMY_COMPARISON(symbol, name, null_safe)                                                         \
+    template <class L, class R>                                                                             \
+        requires detail::expression_operands<L, R>                                                          \
+    auto operator symbol(L&& lhs, R&& rhs) {                                                                \
+        static_assert(detail::compatible_values<detail::value_of_t<L>, detail::value_of_t<R>>(),            \
+                      "alchemy: comparing values of incompatible types (e.g. a number column "              \
+                      "with text); compare a column with a value of its own type");                         \
+        using LE = detail::expression_of_t<L>;                                                              \
+        using RE = detail::expression_of_t<R>;                                                              \
+        if constexpr (!std::is_void_v<null_safe> &&                                                         \
+                      (detail::maybe_null_value_v<L> || detail::maybe_null_value_v<R>))                     \
+            return detail::make_binary<null_safe, L, R, bool>(std::forward<L>(lhs), std::forward<R>(rhs));  \
+        else                                                                                                \
+            return detail::make_binary<op::name, L, R, detail::comparison_t<LE, RE>>(std::forward<L>(lhs),  \
+                                                                                     std::forward<R>(rhs)); \
     }
 ALCHEMY_COMPARISON(==, eq, op::is_not_distinct_from)
 ALCHEMY_COMPARISON(!=, ne, op::is_distinct_from)
@@ -321,16 +313,16 @@ auto operator!=(null_t, E&& e) {
 }
 
 /// Arithmetic on numbers: + - * / %.
-#define ALCHEMY_ARITHMETIC(symbol, name)                                                          \
-    template <class L, class R>                                                                   \
-        requires detail::expression_operands<L, R> &&                                             \
-                 detail::is_number_v<detail::without_optional_t<detail::value_of_t<L>>> &&        \
-                 detail::is_number_v<detail::without_optional_t<detail::value_of_t<R>>>          \
-    auto operator symbol(L&& lhs, R&& rhs) {                                                      \
-        using LE = detail::expression_of_t<L>;                                                    \
-        using RE = detail::expression_of_t<R>;                                                    \
-        return detail::make_binary<op::name, L, R, detail::arithmetic_value_t<LE, RE>>(            \
-            std::forward<L>(lhs), std::forward<R>(rhs));                                          \
+#define ALCHEMY_ARITHMETIC(symbol, name)                                                   \
+    template <class L, class R>                                                            \
+        requires detail::expression_operands<L, R> &&                                      \
+                 detail::is_number_v<detail::without_optional_t<detail::value_of_t<L>>> && \
+                 detail::is_number_v<detail::without_optional_t<detail::value_of_t<R>>>    \
+    auto operator symbol(L&& lhs, R&& rhs) {                                               \
+        using LE = detail::expression_of_t<L>;                                             \
+        using RE = detail::expression_of_t<R>;                                             \
+        return detail::make_binary<op::name, L, R, detail::arithmetic_value_t<LE, RE>>(    \
+            std::forward<L>(lhs), std::forward<R>(rhs));                                   \
     }
 ALCHEMY_ARITHMETIC(+, add)
 ALCHEMY_ARITHMETIC(-, sub)
@@ -346,7 +338,7 @@ auto operator&&(L&& lhs, R&& rhs) {
     using LE = detail::expression_of_t<L>;
     using RE = detail::expression_of_t<R>;
     return detail::make_binary<op::and_, L, R, detail::comparison_t<LE, RE>>(std::forward<L>(lhs),
-                                                                            std::forward<R>(rhs));
+                                                                             std::forward<R>(rhs));
 }
 template <class L, class R>
     requires detail::expression_operands<L, R>
@@ -354,7 +346,7 @@ auto operator||(L&& lhs, R&& rhs) {
     using LE = detail::expression_of_t<L>;
     using RE = detail::expression_of_t<R>;
     return detail::make_binary<op::or_, L, R, detail::comparison_t<LE, RE>>(std::forward<L>(lhs),
-                                                                           std::forward<R>(rhs));
+                                                                            std::forward<R>(rhs));
 }
 template <sql_expression E>
 auto operator!(const E& e) {

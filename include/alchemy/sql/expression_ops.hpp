@@ -129,9 +129,7 @@ struct order_item {
     order_item<E, Descending, detail::ast::Ordering::Nulls::first> nulls_first() const {
         return {expression};
     }
-    order_item<E, Descending, detail::ast::Ordering::Nulls::last> nulls_last() const {
-        return {expression};
-    }
+    order_item<E, Descending, detail::ast::Ordering::Nulls::last> nulls_last() const { return {expression}; }
     detail::ast::OrderItem lower() const { return {expression.lower(), {Descending, Nulls}}; }
     void bind(ParamBuffer& out) const { expression.bind(out); }
 };
@@ -152,10 +150,18 @@ template <class E, class S, bool Negated>
 struct in_subquery_expression;
 
 namespace detail {
-struct like_text { static constexpr std::string_view sql = "LIKE"; };
-struct not_like_text { static constexpr std::string_view sql = "NOT LIKE"; };
-struct ilike_text { static constexpr std::string_view sql = "ILIKE"; };
-struct not_ilike_text { static constexpr std::string_view sql = "NOT ILIKE"; };
+struct like_text {
+    static constexpr std::string_view sql = "LIKE";
+};
+struct not_like_text {
+    static constexpr std::string_view sql = "NOT LIKE";
+};
+struct ilike_text {
+    static constexpr std::string_view sql = "ILIKE";
+};
+struct not_ilike_text {
+    static constexpr std::string_view sql = "NOT ILIKE";
+};
 
 template <class E>
 inline constexpr bool text_valued_v = is_text_like_v<without_optional_t<typename E::value_type>>;
@@ -197,17 +203,19 @@ struct expression_ops {
     auto contains(std::string_view text) const { return make_affix(text, true, true, false); }
     auto contains(std::string_view text, autoescape_t) const { return make_affix(text, true, true, true); }
     auto startswith(std::string_view text) const { return make_affix(text, false, true, false); }
-    auto startswith(std::string_view text, autoescape_t) const {
-        return make_affix(text, false, true, true);
-    }
+    auto startswith(std::string_view text, autoescape_t) const { return make_affix(text, false, true, true); }
     auto endswith(std::string_view text) const { return make_affix(text, true, false, false); }
     auto endswith(std::string_view text, autoescape_t) const { return make_affix(text, true, false, true); }
 
     /// x IN (values...) for values known at run time.
     template <class T>
-    auto in_(const std::vector<T>& values) const { return make_in(values, false); }
+    auto in_(const std::vector<T>& values) const {
+        return make_in(values, false);
+    }
     template <class T>
-    auto not_in(const std::vector<T>& values) const { return make_in(values, true); }
+    auto not_in(const std::vector<T>& values) const {
+        return make_in(values, true);
+    }
     template <class... Ts>
         requires(sizeof...(Ts) > 0 && (!sql_expression<Ts> && ...) && (!detail::query_statement<Ts> && ...))
     auto in_(const Ts&... values) const {
@@ -221,9 +229,13 @@ struct expression_ops {
     /// x IN (SELECT y ...): a query of one column of x's type. It may read tables of the
     /// statement around it (a correlated subquery).
     template <detail::query_statement S>
-    auto in_(const S& query) const { return make_in_query<false>(query); }
+    auto in_(const S& query) const {
+        return make_in_query<false>(query);
+    }
     template <detail::query_statement S>
-    auto not_in(const S& query) const { return make_in_query<true>(query); }
+    auto not_in(const S& query) const {
+        return make_in_query<true>(query);
+    }
 
     template <class Low, class High>
     auto between(Low&& low, High&& high) const {
@@ -246,12 +258,8 @@ struct expression_ops {
         return null_safe_comparison<op::is_distinct_from>(std::forward<V>(value));
     }
 
-    auto is_null() const {
-        return unary_expression<op::is_null, Self, bool, true>{self()};
-    }
-    auto is_not_null() const {
-        return unary_expression<op::is_not_null, Self, bool, true>{self()};
-    }
+    auto is_null() const { return unary_expression<op::is_null, Self, bool, true>{self()}; }
+    auto is_not_null() const { return unary_expression<op::is_not_null, Self, bool, true>{self()}; }
 
     // auto: Self is still incomplete where these are declared (CRTP).
     auto asc() const { return order_item<Self, false>{self()}; }
@@ -272,8 +280,7 @@ private:
 
     template <class Text, class P>
     auto make_like(P&& pattern, char escape) const {
-        static_assert(detail::text_valued_v<Self>,
-                      "alchemy: like()/ilike() apply to text expressions only");
+        static_assert(detail::text_valued_v<Self>, "alchemy: like()/ilike() apply to text expressions only");
         detail::check_like_escape(escape);
         using PE = detail::operand_t<Self, P>;
         return like_expression<Self, PE, Text>{self(), detail::as_operand<Self>(std::forward<P>(pattern)),
@@ -292,8 +299,9 @@ private:
     template <bool Negated, class S>
     auto make_in_query(const S& query) const {
         static_assert(S::column_count == 1, "alchemy: in_(query) needs a query of exactly one column");
-        static_assert(detail::compatible_values<typename Self::value_type, typename S::template column_t<0>>(),
-                      "alchemy: in_(query) selects values of another type than the expression's");
+        static_assert(
+            detail::compatible_values<typename Self::value_type, typename S::template column_t<0>>(),
+            "alchemy: in_(query) selects values of another type than the expression's");
         return in_subquery_expression<Self, S, Negated>{{}, self(), std::make_shared<const S>(query)};
     }
 

@@ -60,14 +60,13 @@ struct common_value<void, A, Rest...> {  // once two types do not mix, nothing m
 /// The common type of values of types Vs (NULL-ability ignored; std::optional stripped);
 /// void when they do not mix or are all NULL.
 template <class... Vs>
-using common_value_t = std::conditional_t<
-    std::is_same_v<typename common_value<without_optional_t<Vs>...>::type, std::nullopt_t>, void,
-    typename common_value<without_optional_t<Vs>...>::type>;
+using common_value_t =
+    std::conditional_t<std::is_same_v<typename common_value<without_optional_t<Vs>...>::type, std::nullopt_t>,
+                       void, typename common_value<without_optional_t<Vs>...>::type>;
 
 /// Whether a value of type V may be NULL: std::optional, or sa::null itself.
 template <class V>
-inline constexpr bool may_be_null_v =
-    nullable_v<V> || std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>;
+inline constexpr bool may_be_null_v = nullable_v<V> || std::is_same_v<std::remove_cvref_t<V>, std::nullopt_t>;
 
 /// A function name fit to be spliced into SQL: an identifier, optionally schema-qualified.
 constexpr bool is_function_name(std::string_view name) noexcept {
@@ -116,10 +115,10 @@ struct named {
 /// Name(args...) with result type V. Name is a type with a static `sql` name, so the
 /// SQL text depends only on the C++ type.
 template <class Name, class V, detail::call_kind Kind, sql_expression... Args>
-struct function_call : expression_ops<function_call<Name, V, Kind, Args...>>,
-                       std::conditional_t<Kind == detail::call_kind::windowable,
-                                          windowable<function_call<Name, V, Kind, Args...>>,
-                                          detail::not_windowable> {
+struct function_call
+    : expression_ops<function_call<Name, V, Kind, Args...>>,
+      std::conditional_t<Kind == detail::call_kind::windowable,
+                         windowable<function_call<Name, V, Kind, Args...>>, detail::not_windowable> {
     using value_type = V;
     using sources = detail::concat_t<typename Args::sources...>;
     static constexpr bool fixed_shape = (Args::fixed_shape && ...);
@@ -145,8 +144,7 @@ namespace detail {
 /// Name(args...) of kind Kind; plain C++ arguments become bound values.
 template <class Name, class V, call_kind Kind = call_kind::plain, class... Args>
 auto call(Args&&... args) {
-    return function_call<Name, V, Kind, expression_of_t<Args>...>(
-        as_expression(std::forward<Args>(args))...);
+    return function_call<Name, V, Kind, expression_of_t<Args>...>(as_expression(std::forward<Args>(args))...);
 }
 template <class Name, class V, class... Args>
 auto aggregate(Args&&... args) {
@@ -163,9 +161,7 @@ using text_result_t = maybe_optional_t<std::string, nullable_v<value_of_t<T>>>;
 // Aggregates ---------------------------------------------------------------------------
 
 /// count(*) over the statement's rows: select(col, sa::count()).group_by(col).
-inline auto count() {
-    return detail::aggregate<detail::fn::count, std::int64_t>(detail::star_argument<>{});
-}
+inline auto count() { return detail::aggregate<detail::fn::count, std::int64_t>(detail::star_argument<>{}); }
 /// count(*) over the rows of T; selects FROM T by itself: select(sa::count<User>()).
 template <class T>
     requires mapped_model<T>

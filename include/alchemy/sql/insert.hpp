@@ -181,9 +181,7 @@ public:
     /// Inserts `objs` (moved into the statement).
     auto values(std::vector<T> objs) const { return owning(std::move(objs)); }
     /// Inserts `objs` without copying them; they must outlive the execution.
-    auto values(std::span<const T> objs) const {
-        return with_rows(detail::object_rows<T>{nullptr, objs});
-    }
+    auto values(std::span<const T> objs) const { return with_rows(detail::object_rows<T>{nullptr, objs}); }
     /// One row from column assignments: values(sa::col<&T::a> = x, sa::col<&T::b> = y).
     template <class... As>
         requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
@@ -276,7 +274,7 @@ public:
         static_assert(detail::subset_v<detail::concat_t<typename Es::sources...>, detail::type_list<T>>,
                       "alchemy: returning() names a column of another model than the one inserted");
         return Insert<T, Rows, Conflict, std::tuple<Es...>>(rows_, conflict_,
-                                                             std::tuple<Es...>{std::move(expressions)...});
+                                                            std::tuple<Es...>{std::move(expressions)...});
     }
 
     /// The SQL as sent to `dialect` (for objects: that of the first, alone).
@@ -311,11 +309,13 @@ public:
                 const auto shape = left_to_database(rows[begin]);
                 const std::size_t batch = batch_rows(conn.dialect(), shape, tail.size());
                 std::size_t end = begin + 1;
-                while (end < rows.size() && end - begin < batch && left_to_database(rows[end]) == shape) ++end;
+                while (end < rows.size() && end - begin < batch && left_to_database(rows[end]) == shape)
+                    ++end;
                 params.clear();
                 for (std::size_t r = begin; r < end; ++r) bind_inserted(rows[r], params, shape);
                 for (const auto& p : tail.params()) params.add(p);
-                run(conn, object_sql(conn.dialect(), shape, end - begin, batch, adhoc), params, returned, rowcount);
+                run(conn, object_sql(conn.dialect(), shape, end - begin, batch, adhoc), params, returned,
+                    rowcount);
                 begin = end;
             }
         } else {
@@ -323,10 +323,8 @@ public:
             bind_tail(params);
             run(conn, statement_sql(conn.dialect(), adhoc), params, returned, rowcount);
         }
-        if constexpr (std::is_void_v<returning_row>)
-            return InsertResult<void>(rowcount);
-        else
-            return InsertResult<returning_row>(std::move(returned), rowcount);
+        if constexpr (std::is_void_v<returning_row>) return InsertResult<void>(rowcount);
+        else return InsertResult<returning_row>(std::move(returned), rowcount);
     }
 
 private:
@@ -341,7 +339,7 @@ private:
     /// The shape of an object insert that leaves every fillable column to the database.
     static constexpr std::uint64_t all_fillable() {
         return detail::fillable_count<T> == 64 ? ~std::uint64_t{0}
-                                               : (std::uint64_t{1} << detail::fillable_count<T>) - 1;
+                                               : (std::uint64_t{1} << detail::fillable_count<T>)-1;
     }
 
     static void check() {
@@ -411,7 +409,8 @@ private:
     }
     void lower_rows(detail::ast::Insert& s, std::uint64_t omitted, std::size_t rows) const {
         if constexpr (objects) {
-            detail::for_each_inserted_column<T>(omitted, [&](std::string_view name) { s.columns.push_back(name); });
+            detail::for_each_inserted_column<T>(omitted,
+                                                [&](std::string_view name) { s.columns.push_back(name); });
             s.rows = rows;
         } else if constexpr (detail::is_assigned_row_v<Rows>) {
             std::apply(
@@ -425,7 +424,8 @@ private:
         }
     }
     template <class S, std::size_t... C>
-    static void lower_selected(detail::ast::Insert& s, const detail::selected_rows<S, std::index_sequence<C...>>& rows) {
+    static void lower_selected(detail::ast::Insert& s,
+                               const detail::selected_rows<S, std::index_sequence<C...>>& rows) {
         (s.columns.push_back(model_info<T>::columns[C].name), ...);
         s.from_select = detail::lower_query(*rows.query);
     }
@@ -456,8 +456,7 @@ private:
     void bind_head(ParamBuffer& out) const {
         if constexpr (detail::is_assigned_row_v<Rows>)
             std::apply([&](const auto&... a) { (a.bind(out), ...); }, rows_.assignments);
-        else
-            detail::bind_query(*rows_.query, out);
+        else detail::bind_query(*rows_.query, out);
     }
     /// Values after the rows: the upsert's SET, then RETURNING.
     void bind_tail(ParamBuffer& out) const {
@@ -486,15 +485,16 @@ private:
         if constexpr (fixed_shape) {
             if (rows == 1 || rows == full_batch)
                 return detail::keyed_sql_cache<Insert, std::pair<std::uint64_t, bool>>::get(
-                    dialect, {omitted, rows == 1}, [&](const Dialect& d) { return render(d, omitted, rows); });
+                    dialect, {omitted, rows == 1},
+                    [&](const Dialect& d) { return render(d, omitted, rows); });
         }
         return adhoc = render(dialect, omitted, rows);
     }
     const std::string& statement_sql(const Dialect& dialect, std::string& adhoc) const {
         if constexpr (fixed_shape)
-            return detail::sql_cache<Insert>::get(dialect, [this](const Dialect& d) { return render(d, 0, 1); });
-        else
-            return adhoc = render(dialect, 0, 1);
+            return detail::sql_cache<Insert>::get(dialect,
+                                                  [this](const Dialect& d) { return render(d, 0, 1); });
+        else return adhoc = render(dialect, 0, 1);
     }
 
     static void run(Connection& conn, const std::string& sql, const ParamBuffer& params,

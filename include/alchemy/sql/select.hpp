@@ -201,16 +201,18 @@ using from_tags_t =
 template <class From, class... Clauses>
 using reachable_t = concat_t<from_tags_t<From>, typename joined_model<Clauses>::type...>;
 template <class... Clauses>
-using left_joined_t =
-    concat_t<std::conditional_t<is_left_join<Clauses>(), typename joined_model<Clauses>::type, type_list<>>...>;
+using left_joined_t = concat_t<
+    std::conditional_t<is_left_join<Clauses>(), typename joined_model<Clauses>::type, type_list<>>...>;
 
 /// The first model of List, void when it is empty.
 template <class List>
-using first_source_t = boost::mp11::mp_eval_if<boost::mp11::mp_empty<List>, void, boost::mp11::mp_front, List>;
+using first_source_t =
+    boost::mp11::mp_eval_if<boost::mp11::mp_empty<List>, void, boost::mp11::mp_front, List>;
 
 /// The members of List that Exclude does not hold.
 template <class List, class Exclude>
-using difference_t = boost::mp11::mp_remove_if_q<List, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Exclude>>;
+using difference_t =
+    boost::mp11::mp_remove_if_q<List, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Exclude>>;
 
 template <std::size_t I, class List>
 using nth_t = boost::mp11::mp_at_c<List, I>;
@@ -240,8 +242,7 @@ consteval auto selected_type() {
     using V = typename C::value_type;
     if constexpr (column_like<C> && contains_v<first_source_t<typename C::sources>, LeftJoined>)
         return std::type_identity<maybe_optional_t<V, true>>{};
-    else
-        return std::type_identity<V>{};
+    else return std::type_identity<V>{};
 }
 template <class E, class LeftJoined>
 using selected_t = typename decltype(selected_type<E, LeftJoined>())::type;
@@ -361,7 +362,8 @@ template <class Row, class... Ts>
 struct entities_reader {
     static constexpr int columns = static_cast<int>((model_info<Ts>::column_count + ...));
     static Row read(const Cursor& c) {
-        static constexpr std::array<int, sizeof...(Ts)> widths{static_cast<int>(model_info<Ts>::column_count)...};
+        static constexpr std::array<int, sizeof...(Ts)> widths{
+            static_cast<int>(model_info<Ts>::column_count)...};
         Row row{};
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             int first = 0;
@@ -393,8 +395,9 @@ struct expression_columns {
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, expressions);
     }
     std::array<std::string_view, count> natural_names() const {
-        return std::apply([](const auto&... e) { return std::array<std::string_view, count>{natural_name(e)...}; },
-                          expressions);
+        return std::apply(
+            [](const auto&... e) { return std::array<std::string_view, count>{natural_name(e)...}; },
+            expressions);
     }
 };
 
@@ -434,8 +437,9 @@ struct row_for<entity_columns<Ts...>, LeftJoined> {
     using row = std::tuple<maybe_optional_t<Ts, contains_v<Ts, LeftJoined>>...>;
     using reader = entities_reader<row, Ts...>;
     using exprs = concat_t<typename row_for<all_columns_of<Ts>, LeftJoined>::exprs...>;
-    using values = concat_t<typename maybe_optional_list<typename row_for<all_columns_of<Ts>, LeftJoined>::values,
-                                                         contains_v<Ts, LeftJoined>>::type...>;
+    using values =
+        concat_t<typename maybe_optional_list<typename row_for<all_columns_of<Ts>, LeftJoined>::values,
+                                              contains_v<Ts, LeftJoined>>::type...>;
 };
 
 /// The subquery or CTE object a selected column reads from, if it is a column of `Tag`.
@@ -485,7 +489,8 @@ public:
     using column_expr_t = detail::nth_t<I, typename shape::exprs>;
     /// Tables used but not in FROM/JOIN: the enclosing statement must provide them.
     using outer_sources = detail::difference_t<used, reachable>;
-    static constexpr bool fixed_shape = From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
+    static constexpr bool fixed_shape =
+        From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
     /// The SQL is fixed by the type and shape_variant() (limit_offset()): cached per variant.
     static constexpr std::size_t shape_variants = (std::size_t{1} * ... * detail::shape_variants_of<Clauses>);
     static constexpr bool fixed_per_variant =
@@ -495,11 +500,13 @@ public:
         std::size_t variant = 0;
         std::apply(
             [&](const auto&... c) {
-                ([&] {
-                    using C = std::remove_cvref_t<decltype(c)>;
-                    if constexpr (detail::shape_variants_of<C> > 1)
-                        variant = variant * detail::shape_variants_of<C> + c.shape_variant();
-                }(), ...);
+                (
+                    [&] {
+                        using C = std::remove_cvref_t<decltype(c)>;
+                        if constexpr (detail::shape_variants_of<C> > 1)
+                            variant = variant * detail::shape_variants_of<C> + c.shape_variant();
+                    }(),
+                    ...);
             },
             clauses_);
         return variant;
@@ -561,9 +568,7 @@ public:
     auto order_by(Items... items) const {
         return with(detail::order_by_clause<decltype(as_order_item(items))...>{{as_order_item(items)...}});
     }
-    auto limit(std::int64_t n) const {
-        return with(detail::count_clause<detail::clause_position::limit>{n});
-    }
+    auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
     auto offset(std::int64_t n) const {
         return with(detail::count_clause<detail::clause_position::offset>{n});
     }
@@ -623,8 +628,8 @@ private:
 
     template <class C>
     auto with(C clause) const {
-        return Select<From, Columns, Clauses..., C>(from_, columns_,
-                                                    std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
+        return Select<From, Columns, Clauses..., C>(
+            from_, columns_, std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
     }
 
     template <class I>
@@ -642,7 +647,8 @@ private:
                     [&] {
                         using C = std::remove_cvref_t<decltype(c)>;
                         if constexpr (detail::is_join_v<C>) {
-                            if constexpr (detail::is_cte_v<std::remove_cvref_t<decltype(c.source)>>) f(c.source);
+                            if constexpr (detail::is_cte_v<std::remove_cvref_t<decltype(c.source)>>)
+                                f(c.source);
                         }
                     }(),
                     ...);
@@ -683,13 +689,13 @@ auto select(Es... expressions) {
 template <class T, class... Ts>
     requires(detail::require_model<T>() && (detail::require_model<Ts>() && ...))
 auto select() {
-    static_assert(((detail::occurrences_v<Ts, T, Ts...> == 1) && ... && (detail::occurrences_v<T, T, Ts...> == 1)),
-                  "alchemy: select<T, U, ...>() names a model twice; select the second one's "
-                  "columns through an sa::alias<T, \"name\"> instead");
+    static_assert(
+        ((detail::occurrences_v<Ts, T, Ts...> == 1) && ... && (detail::occurrences_v<T, T, Ts...> == 1)),
+        "alchemy: select<T, U, ...>() names a model twice; select the second one's "
+        "columns through an sa::alias<T, \"name\"> instead");
     if constexpr (sizeof...(Ts) == 0)
         return Select<detail::table_source<T>, detail::all_columns_of<T>>({}, {}, {});
-    else
-        return Select<detail::table_source<T>, detail::entity_columns<T, Ts...>>({}, {}, {});
+    else return Select<detail::table_source<T>, detail::entity_columns<T, Ts...>>({}, {}, {});
 }
 
 }  // namespace alchemy

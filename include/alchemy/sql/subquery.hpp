@@ -103,10 +103,11 @@ struct codec_of<Self, Inner, true> {
     using bound_as = column_bound_value<Self, T>;
 };
 /// Which model column a subquery column passes through, so sq.col<&User::name>() finds it.
-template <class Inner, bool = requires {
-    typename Inner::model_type;
-    Inner::index;
-}>
+template <class Inner, bool =
+                           requires {
+                               typename Inner::model_type;
+                               Inner::index;
+                           }>
 struct column_identity {};
 template <class Inner>
 struct column_identity<Inner, true> {
@@ -122,12 +123,9 @@ std::string_view natural_name(const labeled<E>& e) {
 }
 template <class E>
 std::string_view natural_name(const E& e) {
-    if constexpr (requires { e.column_name(); })
-        return e.column_name();
-    else if constexpr (requires { E::name; } && codec_column<E>)
-        return E::name;
-    else
-        return {};
+    if constexpr (requires { e.column_name(); }) return e.column_name();
+    else if constexpr (requires { E::name; } && codec_column<E>) return E::name;
+    else return {};
 }
 template <class E>
 inline constexpr bool has_natural_name_v =
@@ -179,8 +177,7 @@ consteval bool selects_column() {
     using C = column_identity<unlabeled_t<E>>;
     if constexpr (requires { typename C::model_type; })
         return std::is_same_v<typename C::model_type, M> && C::index == Column;
-    else
-        return false;
+    else return false;
 }
 
 /// The position of the column of model field `Member` among query S's columns.
@@ -189,7 +186,8 @@ consteval std::size_t output_index_of() {
     using M = model_of_t<decltype(Member)>;
     constexpr std::size_t column = column_index_of<Member>;
     constexpr auto matches = []<std::size_t... I>(std::index_sequence<I...>) {
-        return std::array<bool, sizeof...(I)>{selects_column<typename S::template column_expr_t<I>, M, column>()...};
+        return std::array<bool, sizeof...(I)>{
+            selects_column<typename S::template column_expr_t<I>, M, column>()...};
     }(std::make_index_sequence<S::column_count>{});
     std::size_t found = no_column;
     for (std::size_t i = 0; i < matches.size(); ++i)
@@ -202,12 +200,11 @@ consteval std::size_t output_index_of() {
 /// Column I of a subquery or CTE `Source`: "name"."column". Reads and binds like the
 /// column it passes through.
 template <class Source, std::size_t I>
-class derived_column
-    : public expression_ops<derived_column<Source, I>>,
-      public detail::codec_of<derived_column<Source, I>,
-                              typename Source::statement_type::template column_expr_t<I>>,
-      public detail::column_identity<
-          detail::unlabeled_t<typename Source::statement_type::template column_expr_t<I>>> {
+class derived_column : public expression_ops<derived_column<Source, I>>,
+                       public detail::codec_of<derived_column<Source, I>,
+                                               typename Source::statement_type::template column_expr_t<I>>,
+                       public detail::column_identity<
+                           detail::unlabeled_t<typename Source::statement_type::template column_expr_t<I>>> {
 public:
     using value_type = typename Source::statement_type::template column_t<I>;
     using sources = detail::type_list<Source>;
@@ -415,9 +412,9 @@ struct exists_expression : expression_ops<exists_expression<S>> {
 /// x IN (SELECT y ...) / x NOT IN (SELECT y ...).
 template <class E, class S, bool Negated>
 struct in_subquery_expression : expression_ops<in_subquery_expression<E, S, Negated>> {
-    using value_type = detail::maybe_optional_t<
-        bool, detail::nullable_v<typename E::value_type> ||
-                  detail::nullable_v<typename S::template column_t<0>>>;
+    using value_type =
+        detail::maybe_optional_t<bool, detail::nullable_v<typename E::value_type> ||
+                                           detail::nullable_v<typename S::template column_t<0>>>;
     using sources = detail::concat_t<typename E::sources, typename S::outer_sources>;
     static constexpr bool fixed_shape = E::fixed_shape && S::fixed_shape;
 
@@ -498,10 +495,8 @@ public:
     /// The SQL as sent to `dialect`.
     std::string sql(const Dialect& dialect) const {
         check_sources();
-        if constexpr (cached<Derived>)
-            return cached_sql(dialect);
-        else
-            return ast::render(dialect, lower());
+        if constexpr (cached<Derived>) return cached_sql(dialect);
+        else return ast::render(dialect, lower());
     }
 
     auto execute_on(Connection& conn, ExecuteOptions options = {}) const {
@@ -540,8 +535,7 @@ private:
         auto render = [this](const Dialect& d) { return ast::render(d, lower()); };
         if constexpr (requires { Derived::shape_variants; })
             return sql_cache<Derived, Derived::shape_variants>::get(dialect, self().shape_variant(), render);
-        else
-            return sql_cache<Derived>::get(dialect, render);
+        else return sql_cache<Derived>::get(dialect, render);
     }
 };
 

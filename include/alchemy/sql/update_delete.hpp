@@ -56,16 +56,14 @@ public:
         Derived::check();
         if constexpr (Derived::fixed_shape)
             return sql_cache<Derived>::get(dialect, [this](const Dialect& d) { return self().render(d); });
-        else
-            return self().render(dialect);
+        else return self().render(dialect);
     }
 
     auto execute_on(Connection& conn) const {
         ParamBuffer params;
         self().bind(params);
         auto result = conn.execute_sql(sql(conn.dialect()), params.params());
-        if constexpr (std::is_void_v<returning_row>)
-            return result;
+        if constexpr (std::is_void_v<returning_row>) return result;
         else
             return std::move(result)
                 .template read_with<returning_row, typename returning_of<Returning>::reader>();
@@ -94,8 +92,9 @@ public:
                       "values(sa::col<&T::field> = value, ...)");
         static_assert((detail::assigns_column_of<Assignments, T>() && ...),
                       "alchemy: values() assigns a column of another table than the one updated");
-        return Update<T, decltype(std::tuple_cat(set_, std::tuple<Assignments...>{assignments...})), Where, Returning>(
-            std::tuple_cat(set_, std::tuple<Assignments...>{std::move(assignments)...}), where_, returning_);
+        return Update<T, decltype(std::tuple_cat(set_, std::tuple<Assignments...>{assignments...})), Where,
+                      Returning>(std::tuple_cat(set_, std::tuple<Assignments...>{std::move(assignments)...}),
+                                 where_, returning_);
     }
     template <sql_expression E>
     auto where(E condition) const {
@@ -104,7 +103,8 @@ public:
     }
     template <sql_expression... Es>
     auto returning(Es... columns) const {
-        return Update<T, Set, Where, std::tuple<Es...>>(set_, where_, std::tuple<Es...>{std::move(columns)...});
+        return Update<T, Set, Where, std::tuple<Es...>>(set_, where_,
+                                                        std::tuple<Es...>{std::move(columns)...});
     }
 
     void bind(ParamBuffer& out) const {

@@ -89,8 +89,8 @@ auto order_by(const Items&... items) {
 template <sql_expression F, class Partition, class Order>
 struct window_expression : expression_ops<window_expression<F, Partition, Order>> {
     using value_type = typename F::value_type;
-    using sources = detail::concat_t<typename F::sources, typename Partition::sources,
-                                     typename Order::sources>;
+    using sources =
+        detail::concat_t<typename F::sources, typename Partition::sources, typename Order::sources>;
     static constexpr bool fixed_shape = F::fixed_shape && Partition::fixed_shape && Order::fixed_shape;
 
     F function;

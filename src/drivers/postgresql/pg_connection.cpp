@@ -69,9 +69,8 @@ PGresult* PgConnection::run_statement(std::string_view sql) {
 
 PGresult* PgConnection::run_once(std::string_view sql) {
     if (const PreparedStatement* statement = statement_for(sql)) return run(*statement);
-    return PQexecParams(connection_.get(), terminated(sql), params_.count(),
-                        params_.types().data(), params_.values(), params_.lengths(),
-                        params_.formats(), binary_results);
+    return PQexecParams(connection_.get(), terminated(sql), params_.count(), params_.types().data(),
+                        params_.values(), params_.lengths(), params_.formats(), binary_results);
 }
 
 const PreparedStatement* PgConnection::statement_for(std::string_view sql, std::size_t runs) {
@@ -83,17 +82,16 @@ const PreparedStatement* PgConnection::statement_for(std::string_view sql, std::
 
 PGresult* PgConnection::run(const PreparedStatement& statement) {
     params_.widen_integers(statement.parameter_types);
-    return PQexecPrepared(connection_.get(), statement.name.c_str(), params_.count(),
-                          params_.values(), params_.lengths(), params_.formats(),
-                          binary_results);
+    return PQexecPrepared(connection_.get(), statement.name.c_str(), params_.count(), params_.values(),
+                          params_.lengths(), params_.formats(), binary_results);
 }
 
 const PreparedStatement& PgConnection::prepare(std::string_view sql) {
     deallocate_retired_statements();
     statements_.types_to_prepare(sql, params_, prepare_types_);
     auto name = statements_.next_name();
-    ResultHandle prepared(PQprepare(connection_.get(), name.c_str(), terminated(sql),
-                                    params_.count(), prepare_types_.data()));
+    ResultHandle prepared(
+        PQprepare(connection_.get(), name.c_str(), terminated(sql), params_.count(), prepare_types_.data()));
     if (is_statement_name_clash(prepared.get())) stop_preparing();
     checked(prepared.release(), sql);
     return statements_.add(sql, std::move(name), prepare_types_);
@@ -123,9 +121,7 @@ void PgConnection::stop_preparing() noexcept {
 void PgConnection::deallocate_retired_statements() {
     // Only between transactions: a DEALLOCATE that fails (a pooler moved the statement to
     // another server session) must not abort one.
-    if (statements_.retired().empty() ||
-        PQtransactionStatus(connection_.get()) != PQTRANS_IDLE)
-        return;
+    if (statements_.retired().empty() || PQtransactionStatus(connection_.get()) != PQTRANS_IDLE) return;
 #ifdef LIBPQ_HAS_CLOSE_PREPARED
     // libpq 17 closes a statement with the protocol's Close message, which a pooler that
     // tracks prepared statements (PgBouncer 1.21 and later) sees and translates.
@@ -186,13 +182,12 @@ PGresult* PgConnection::run_with_begin(std::string_view sql) {
     }
 }
 
-PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement,
-                                            std::string_view sql) {
+PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, std::string_view sql) {
     PGconn* connection = connection_.get();
     const char* text = statement ? nullptr : terminated(sql);
     if (PQenterPipelineMode(connection) != 1 ||
-        PQsendQueryParams(connection, pending_begin_.c_str(), 0, nullptr, nullptr, nullptr,
-                          nullptr, 0) != 1 ||
+        PQsendQueryParams(connection, pending_begin_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) !=
+            1 ||
         !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
         broken_ = true;  // the pipeline is in an unknown state
         fail(nullptr, sql);

@@ -33,8 +33,8 @@ public:
     // pg_stream.cpp
     Cursor& stream(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
-    void execute_batch(std::string_view sql, std::span<const Param> params,
-                       std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
+    void execute_batch(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
+                       std::span<std::int64_t> rows_affected) override;
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params) override;
 
@@ -95,8 +95,7 @@ private:
     std::int64_t copy_in(std::string_view table, std::span<const std::string_view> columns,
                          std::span<const Param> params, std::size_t rows);
     /// The types of `columns` of the table, asked of the server once per COPY statement.
-    const std::vector<Oid>& copy_column_types(const std::string& copy_sql,
-                                              std::string_view quoted_table,
+    const std::vector<Oid>& copy_column_types(const std::string& copy_sql, std::string_view quoted_table,
                                               std::span<const std::string_view> columns);
     /// Sends copy_buffer_ as COPY data and empties it.
     void put_copy_data(std::string_view sql);

@@ -33,8 +33,7 @@ std::string column_list(std::span<const std::string_view> columns) {
 
 }  // namespace
 
-std::int64_t PgConnection::copy_rows(std::string_view table,
-                                     std::span<const std::string_view> columns,
+std::int64_t PgConnection::copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                      std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
     // Outside a transaction COPY is one statement, committed whole or not at all.
@@ -47,18 +46,18 @@ std::int64_t PgConnection::copy_rows(std::string_view table,
     }
 }
 
-std::int64_t PgConnection::copy_in(std::string_view table,
-                                   std::span<const std::string_view> columns,
+std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params, std::size_t rows) {
     flush_pending_begin();
     if (columns.size() > max_copy_columns)
-        throw ArgumentError(fmt::format("alchemy: copy_rows() got {} columns; at most {} fit a "
-                                        "PostgreSQL COPY row",
-                                        columns.size(), max_copy_columns));
+        throw ArgumentError(
+            fmt::format("alchemy: copy_rows() got {} columns; at most {} fit a "
+                        "PostgreSQL COPY row",
+                        columns.size(), max_copy_columns));
     if (rows == 0) return 0;
     const auto quoted_table = postgresql_driver().dialect().quote_identifier(table);
-    const auto sql = fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", quoted_table,
-                                 column_list(columns));
+    const auto sql =
+        fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", quoted_table, column_list(columns));
     const auto& types = copy_column_types(sql, quoted_table, columns);
 
     PGconn* connection = connection_.get();
@@ -119,8 +118,7 @@ const std::vector<Oid>& PgConnection::copy_column_types(const std::string& copy_
 
 void PgConnection::put_copy_data(std::string_view sql) {
     if (copy_buffer_.empty()) return;
-    if (PQputCopyData(connection_.get(), copy_buffer_.data(),
-                      static_cast<int>(copy_buffer_.size())) != 1)
+    if (PQputCopyData(connection_.get(), copy_buffer_.data(), static_cast<int>(copy_buffer_.size())) != 1)
         fail(nullptr, sql);
     copy_buffer_.clear();
 }

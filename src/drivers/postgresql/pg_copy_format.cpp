@@ -50,8 +50,7 @@ std::string_view kind_name(ParamType type) {
         std::string(target.sql));
 }
 
-[[noreturn]] void raise_bad_value(const char* sqlstate, std::string_view problem,
-                                  const CopyTarget& target) {
+[[noreturn]] void raise_bad_value(const char* sqlstate, std::string_view problem, const CopyTarget& target) {
     throw_database_error(sqlstate,
                          fmt::format("copy_rows(): row {}, column \"{}\" ({}): {}", target.row + 1,
                                      target.column, type_name(target.type), problem),
@@ -64,8 +63,7 @@ std::string_view kind_name(ParamType type) {
 
 void append_integer(std::string& out, std::int64_t value, int bytes, const CopyTarget& target) {
     const int bits = bytes * 8;
-    if (bytes < 8 && (value < -(std::int64_t{1} << (bits - 1)) ||
-                      value >= (std::int64_t{1} << (bits - 1))))
+    if (bytes < 8 && (value < -(std::int64_t{1} << (bits - 1)) || value >= (std::int64_t{1} << (bits - 1))))
         raise_out_of_range(target);
     append_be(out, static_cast<std::uint64_t>(value), bytes);
 }
@@ -73,8 +71,7 @@ void append_integer(std::string& out, std::int64_t value, int bytes, const CopyT
 void append_text(std::string& out, std::string_view text, const CopyTarget& target) {
     if (std::memchr(text.data(), '\0', text.size()))
         // 22021: character_not_in_repertoire, what the server says about NUL in text.
-        raise_bad_value("22021",
-                        "the text contains a NUL byte, which PostgreSQL text cannot store", target);
+        raise_bad_value("22021", "the text contains a NUL byte, which PostgreSQL text cannot store", target);
     if (const auto at = invalid_utf8_at(text); at != std::string_view::npos)
         raise_bad_value("22021", fmt::format("the text is not valid UTF-8 (from byte {})", at), target);
     out += text;
@@ -99,8 +96,7 @@ void append_numeric_of(std::string& out, Number value, const CopyTarget& target)
 
 void append_uuid_text(std::string& out, std::string_view text, const CopyTarget& target) {
     // What the server's uuid input accepts: hex digits, optionally braced, hyphens between.
-    if (text.size() >= 2 && text.front() == '{' && text.back() == '}')
-        text = text.substr(1, text.size() - 2);
+    if (text.size() >= 2 && text.front() == '{' && text.back() == '}') text = text.substr(1, text.size() - 2);
     std::array<char, uuid_size> bytes{};
     std::size_t nibbles = 0;
     for (const char c : text) {
@@ -139,14 +135,15 @@ void append_value(std::string& out, const Param& value, const CopyTarget& target
     case oid::int8:
         if (type != ParamType::integer) break;
         return append_integer(out, value.integer,
-                              target.type == oid::int2 ? 2 : target.type == oid::int4 ? 4 : 8,
+                              target.type == oid::int2   ? 2
+                              : target.type == oid::int4 ? 4
+                                                         : 8,
                               target);
     case oid::float4: {
         if (type != ParamType::real && type != ParamType::integer) break;
         const double v = type == ParamType::real ? value.real : static_cast<double>(value.integer);
         // Converting a finite double beyond float's range is undefined behaviour.
-        if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max())
-            raise_out_of_range(target);
+        if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) raise_out_of_range(target);
         append_be(out, std::bit_cast<std::uint32_t>(static_cast<float>(v)), 4);
         return;
     }
@@ -221,9 +218,7 @@ void append_copy_header(std::string& out) {
 
 void append_copy_trailer(std::string& out) { append_be(out, 0xFFFF, 2); }
 
-void append_copy_row_start(std::string& out, std::size_t fields) {
-    append_be(out, fields, 2);
-}
+void append_copy_row_start(std::string& out, std::size_t fields) { append_be(out, fields, 2); }
 
 void append_copy_field(std::string& out, const Param& value, const CopyTarget& target) {
     if (value.type == ParamType::null) return append_be(out, 0xFFFF'FFFF, 4);
@@ -240,12 +235,10 @@ void append_copy_field(std::string& out, const Param& value, const CopyTarget& t
     if (length > max_field_size) {
         out.resize(length_at);
         // 54000: program_limit_exceeded.
-        raise_bad_value("54000", "the value is larger than PostgreSQL's 1 GB field limit",
-                        target);
+        raise_bad_value("54000", "the value is larger than PostgreSQL's 1 GB field limit", target);
     }
     for (int i = 0; i < 4; ++i)
-        out[length_at + static_cast<std::size_t>(i)] =
-            static_cast<char>((length >> (8 * (3 - i))) & 0xFF);
+        out[length_at + static_cast<std::size_t>(i)] = static_cast<char>((length >> (8 * (3 - i))) & 0xFF);
 }
 
 }  // namespace alchemy::detail::pg

@@ -56,8 +56,7 @@ bool is_text_type(Oid type) {
 }
 
 std::string_view text_bytes(std::string_view bytes, Oid type) {
-    if (type == oid::jsonb && !bytes.empty() && bytes.front() == jsonb_version)
-        bytes.remove_prefix(1);
+    if (type == oid::jsonb && !bytes.empty() && bytes.front() == jsonb_version) bytes.remove_prefix(1);
     return bytes;
 }
 
@@ -73,8 +72,7 @@ std::optional<Number> parse_number(std::string_view text) {
     text = trimmed(text);
     Number value{};
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc{} || end != text.data() + text.size() || text.empty())
-        return std::nullopt;
+    if (error != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
     return value;
 }
 
@@ -100,8 +98,8 @@ void append_integer(std::string& out, Integer value) {
 }
 
 bool is_command_with_row_count(std::string_view status) {
-    return status.starts_with("INSERT") || status.starts_with("UPDATE") ||
-           status.starts_with("DELETE") || status.starts_with("MERGE");
+    return status.starts_with("INSERT") || status.starts_with("UPDATE") || status.starts_with("DELETE") ||
+           status.starts_with("MERGE");
 }
 
 }  // namespace
@@ -116,8 +114,7 @@ void PgCursor::open(ResultHandle result, std::string_view sql, PgConnection* str
     sql_.assign(sql);
     columns_ = PQnfields(result.get());
     column_types_.clear();
-    for (int column = 0; column < columns_; ++column)
-        column_types_.push_back(PQftype(result.get(), column));
+    for (int column = 0; column < columns_; ++column) column_types_.push_back(PQftype(result.get(), column));
     if (scratch_.size() < column_types_.size()) scratch_.resize(column_types_.size());
     stream_ = PQresultStatus(result.get()) == PGRES_SINGLE_TUPLE ? stream : nullptr;
     hold(std::move(result));
@@ -154,9 +151,10 @@ bool PgCursor::next() {
 
 void PgCursor::check_column(int column) const {
     if (column < 0 || column >= columns_)
-        throw ArgumentError(fmt::format("alchemy: column index {} is out of range; the result "
-                                        "has {} columns",
-                                        column, columns_));
+        throw ArgumentError(
+            fmt::format("alchemy: column index {} is out of range; the result "
+                        "has {} columns",
+                        column, columns_));
 }
 
 std::string_view PgCursor::column_name(int column) const {
@@ -166,8 +164,9 @@ std::string_view PgCursor::column_name(int column) const {
 
 void PgCursor::check_position(int column) const {
     if (row_ < 0 || row_ >= rows_)
-        throw InvalidRequestError("alchemy: no current row; call next() and check that it "
-                                  "returned true before reading columns");
+        throw InvalidRequestError(
+            "alchemy: no current row; call next() and check that it "
+            "returned true before reading columns");
     check_column(column);
 }
 
@@ -236,8 +235,7 @@ std::optional<std::string_view> PgCursor::text_form(int column, const Field& val
         const auto micros = load_i64(data);
         if (micros == timestamp_infinity) text = "infinity";
         else if (micros == timestamp_minus_infinity) text = "-infinity";
-        else
-            append_timestamp_text(text, micros, value.type == oid::timestamptz);
+        else append_timestamp_text(text, micros, value.type == oid::timestamptz);
         break;
     }
     default: return std::nullopt;
@@ -324,12 +322,9 @@ std::span<const std::byte> PgCursor::read_blob(int column) const {
     constexpr std::string_view wanted = "a blob";
     const auto value = field(column, wanted);
     std::string_view bytes;
-    if (value.type == oid::bytea || value.type == oid::uuid)
-        bytes = value.bytes;
-    else if (is_text_type(value.type))
-        bytes = text_bytes(value.bytes, value.type);
-    else
-        type_mismatch(column, value.type, wanted);
+    if (value.type == oid::bytea || value.type == oid::uuid) bytes = value.bytes;
+    else if (is_text_type(value.type)) bytes = text_bytes(value.bytes, value.type);
+    else type_mismatch(column, value.type, wanted);
     return {reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()};
 }
 
@@ -366,8 +361,7 @@ std::int64_t PgCursor::read_date(int column) const {
     switch (value.type) {
     case oid::date: {
         const auto days = load_i32(data);
-        if (days == date_infinity || days == date_minus_infinity)
-            unconvertible(column, value, wanted);
+        if (days == date_infinity || days == date_minus_infinity) unconvertible(column, value, wanted);
         return days + epoch_offset_days;
     }
     case oid::timestamp:

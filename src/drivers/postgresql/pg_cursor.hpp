@@ -70,12 +70,12 @@ private:
 
     ResultHandle result_;
     PgConnection* stream_ = nullptr;  // streams the rows after result_'s, until the last came
-    std::vector<Oid> column_types_;  // read once per statement, so reads dispatch without lookups
+    std::vector<Oid> column_types_;   // read once per statement, so reads dispatch without lookups
     int columns_ = 0;
     int rows_ = 0;
     int row_ = -1;
     std::int64_t rows_affected_ = 0;
-    std::string sql_;              // for error messages; keeps its capacity across reuse
+    std::string sql_;  // for error messages; keeps its capacity across reuse
     // Text rendered for non-text columns, one string per column so that every view
     // read_text returned stays valid until next(); the strings keep their capacity.
     mutable std::vector<std::string> scratch_;

@@ -34,8 +34,8 @@ std::string PostgresDialect::connection_isolation_sql(IsolationLevel level) cons
 // Both options travel in the BEGIN, so nothing outlives the transaction.
 TransactionSql PostgresDialect::transaction_sql(const TransactionOptions& options,
                                                 std::optional<IsolationLevel> connection_level) const {
-    TransactionSql sql{begin_sql(options.isolation_level ? options.isolation_level : connection_level),
-                       {}, {}};
+    TransactionSql sql{
+        begin_sql(options.isolation_level ? options.isolation_level : connection_level), {}, {}};
     if (options.read_only) sql.begin += " READ ONLY";
     return sql;
 }

@@ -25,8 +25,7 @@ const std::set<std::string, std::less<>>& libpq_keywords() {
     static const auto keywords = [] {
         std::set<std::string, std::less<>> names;
         PQconninfoOption* options = PQconndefaults();
-        for (auto* option = options; option && option->keyword; ++option)
-            names.emplace(option->keyword);
+        for (auto* option = options; option && option->keyword; ++option) names.emplace(option->keyword);
         PQconninfoFree(options);
         return names;
     }();
@@ -87,11 +86,12 @@ void split_host_ports(ConnectSettings& settings) {
             port = entry.substr(entry.find(':') + 1);
             entry = entry.substr(0, entry.find(':'));
         }
-        if (!port.empty() && !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            throw ArgumentError(fmt::format(
-                "alchemy: the host entry '{}' has the port '{}', which is not a number; write "
-                "host=name:5432",
-                printable(entry), printable(port)));
+        if (!port.empty() &&
+            !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            throw ArgumentError(
+                fmt::format("alchemy: the host entry '{}' has the port '{}', which is not a number; write "
+                            "host=name:5432",
+                            printable(entry), printable(port)));
         any_port = any_port || !port.empty();
         if (start > 0) {
             host_list += ',';
@@ -110,8 +110,7 @@ class PostgresDriver final : public Driver {
 public:
     const Dialect& dialect() const noexcept override { return dialect_; }
 
-    std::unique_ptr<DriverConnection> connect(const URL& url,
-                                              const ConnectOptions& options) const override {
+    std::unique_ptr<DriverConnection> connect(const URL& url, const ConnectOptions& options) const override {
         ConnectSettings settings;
         settings.set("fallback_application_name", "alchemy");  // shown in pg_stat_activity
         settings.set("client_encoding", "UTF8");               // alchemy text is UTF-8
@@ -122,10 +121,10 @@ public:
         if (!url.database.empty()) settings.set("dbname", url.database);
         for (const auto& [keyword, value] : options.args) {
             if (!libpq_keywords().contains(keyword))
-                throw ArgumentError(fmt::format(
-                    "alchemy: '{}' is not a PostgreSQL (libpq) connection parameter; "
-                    "see libpq's list, e.g. sslmode, connect_timeout, application_name",
-                    printable(keyword)));
+                throw ArgumentError(
+                    fmt::format("alchemy: '{}' is not a PostgreSQL (libpq) connection parameter; "
+                                "see libpq's list, e.g. sslmode, connect_timeout, application_name",
+                                printable(keyword)));
             settings.set(keyword, value);
         }
         split_host_ports(settings);
@@ -133,8 +132,7 @@ public:
         auto connection = settings.connect();
         if (!connection || PQstatus(connection.get()) != CONNECTION_OK)
             pg::raise_connect_failure(connection.get(), settings.get("password"));
-        return std::make_unique<pg::PgConnection>(std::move(connection),
-                                                  options.prepare_threshold);
+        return std::make_unique<pg::PgConnection>(std::move(connection), options.prepare_threshold);
     }
 
 private:

@@ -20,8 +20,8 @@ bool invalidates_connection(std::string_view sqlstate) {
     // Class 08 is connection_exception; 57P01-57P03 mean the server is shutting down or
     // not accepting connections, and 25P03 that idle_in_transaction_session_timeout ran
     // out: the server closes the session after sending them.
-    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
-           sqlstate == "57P03" || sqlstate == "25P03";
+    return sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03" ||
+           sqlstate == "25P03";
 }
 
 // libpq's own messages end in a line break and continue on indented lines ("...failed:
@@ -73,8 +73,7 @@ Failure describe_failure(const PGconn* connection, const PGresult* result) {
 
 bool is_stale_cached_plan(const PGresult* result) noexcept {
     return field(result, PG_DIAG_SQLSTATE) == "0A000" &&
-           field(result, PG_DIAG_MESSAGE_PRIMARY)
-               .starts_with("cached plan must not change result type");
+           field(result, PG_DIAG_MESSAGE_PRIMARY).starts_with("cached plan must not change result type");
 }
 
 bool is_statement_name_clash(const PGresult* result) noexcept {
@@ -84,35 +83,33 @@ bool is_statement_name_clash(const PGresult* result) noexcept {
 }
 
 void raise(Failure failure, std::string_view sql) {
-    throw_database_error(std::move(failure.sqlstate), std::move(failure.message),
-                         std::string(sql), failure.connection_invalidated);
+    throw_database_error(std::move(failure.sqlstate), std::move(failure.message), std::string(sql),
+                         failure.connection_invalidated);
 }
 
 void raise_connect_failure(const PGconn* connection, std::string_view password) {
     std::string message = connection ? std::string(PQerrorMessage(connection))
                                      : std::string("out of memory allocating the connection");
     if (!password.empty())
-        for (auto at = message.find(password); at != std::string::npos;
-             at = message.find(password, at + 3))
+        for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + 3))
             message.replace(at, password.size(), "***");
     // libpq quotes the URL's host and user name. Escaping comes after masking, which looks
     // for the password as libpq wrote it.
     throw_database_error("08001", libpq_message(message), "", true);
 }
 
-void raise_type_mismatch(std::string_view column, Oid type, std::string_view wanted,
-                         std::string_view sql) {
-    throw_database_error("22000",
-                         fmt::format("column \"{}\" has type {}, which cannot be read as {}",
-                                     column, type_name(type), wanted),
-                         std::string(sql));
+void raise_type_mismatch(std::string_view column, Oid type, std::string_view wanted, std::string_view sql) {
+    throw_database_error(
+        "22000",
+        fmt::format("column \"{}\" has type {}, which cannot be read as {}", column, type_name(type), wanted),
+        std::string(sql));
 }
 
 void raise_unconvertible_value(std::string_view column, Oid type, std::string_view value,
                                std::string_view wanted, std::string_view sql) {
     throw_database_error("22000",
-                         fmt::format("column \"{}\" ({}) holds {}, which cannot be read as {}",
-                                     column, type_name(type), printable(value), wanted),
+                         fmt::format("column \"{}\" ({}) holds {}, which cannot be read as {}", column,
+                                     type_name(type), printable(value), wanted),
                          std::string(sql));
 }
 
@@ -127,9 +124,9 @@ void raise_invalid_binary_value(std::string_view column, Oid type, std::string_v
 
 void raise_null_read(std::string_view column, std::string_view wanted, std::string_view sql) {
     // 22004: null_value_not_allowed.
-    throw_database_error(
-        "22004", fmt::format("column \"{}\" is NULL, which cannot be read as {}", column, wanted),
-        std::string(sql));
+    throw_database_error("22004",
+                         fmt::format("column \"{}\" is NULL, which cannot be read as {}", column, wanted),
+                         std::string(sql));
 }
 
 void raise_text_parameter_with_nul(int index, std::string_view sql) {
@@ -154,9 +151,8 @@ void raise_text_parameter_not_utf8(int index, std::size_t offset, std::string_vi
 
 void raise_parameter_out_of_range(int index, std::string_view what, std::string_view sql) {
     // 22008: datetime_field_overflow.
-    throw_database_error(
-        "22008", fmt::format("{} parameter ${} is outside PostgreSQL's range", what, index),
-        std::string(sql));
+    throw_database_error("22008", fmt::format("{} parameter ${} is outside PostgreSQL's range", what, index),
+                         std::string(sql));
 }
 
 void raise_copy_unsupported(std::string_view sql) {
@@ -169,16 +165,15 @@ void raise_copy_unsupported(std::string_view sql) {
 
 void raise_parameter_too_large(int index, std::string_view sql) {
     // 54000: program_limit_exceeded.
-    throw_database_error(
-        "54000", fmt::format("parameter ${} is larger than PostgreSQL's 1 GB field limit", index),
-        std::string(sql));
+    throw_database_error("54000",
+                         fmt::format("parameter ${} is larger than PostgreSQL's 1 GB field limit", index),
+                         std::string(sql));
 }
 
 void raise_too_many_parameters(std::size_t count, std::string_view sql) {
     // 54023: too_many_arguments.
     throw_database_error(
-        "54023",
-        fmt::format("{} parameters given; a PostgreSQL statement takes at most 65535", count),
+        "54023", fmt::format("{} parameters given; a PostgreSQL statement takes at most 65535", count),
         std::string(sql));
 }
 

@@ -44,16 +44,13 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
                                       std::string_view sql);
 /// DataError: this value of the column cannot be read as `wanted` (2.5 as an integer,
 /// 'infinity' as a timestamp, "abc" as a number).
-[[noreturn]] void raise_unconvertible_value(std::string_view column, Oid type,
-                                            std::string_view value, std::string_view wanted,
-                                            std::string_view sql);
+[[noreturn]] void raise_unconvertible_value(std::string_view column, Oid type, std::string_view value,
+                                            std::string_view wanted, std::string_view sql);
 /// DataError 22P03: a value that is not in its type's binary format (the server never sends
 /// one; found by tests/fuzz/pg_decode_fuzz.cpp).
-[[noreturn]] void raise_invalid_binary_value(std::string_view column, Oid type,
-                                             std::string_view sql);
+[[noreturn]] void raise_invalid_binary_value(std::string_view column, Oid type, std::string_view sql);
 /// DataError: a typed read of a NULL.
-[[noreturn]] void raise_null_read(std::string_view column, std::string_view wanted,
-                                  std::string_view sql);
+[[noreturn]] void raise_null_read(std::string_view column, std::string_view wanted, std::string_view sql);
 
 /// DataError: text parameter `index` (1-based) holds a NUL byte, which PostgreSQL text
 /// cannot store (libpq would silently cut the value there).
@@ -61,8 +58,7 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 /// DataError: text parameter `index` (1-based) is not valid UTF-8 from byte `offset` on.
 [[noreturn]] void raise_text_parameter_not_utf8(int index, std::size_t offset, std::string_view sql);
 /// DataError: date or timestamp parameter `index` (1-based) is outside PostgreSQL's range.
-[[noreturn]] void raise_parameter_out_of_range(int index, std::string_view what,
-                                               std::string_view sql);
+[[noreturn]] void raise_parameter_out_of_range(int index, std::string_view what, std::string_view sql);
 
 /// ProgrammingError: COPY FROM STDIN / TO STDOUT, which needs a data stream that
 /// execute() does not provide.

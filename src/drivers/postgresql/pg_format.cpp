@@ -1,8 +1,8 @@
 // Digit formatting behind pg_format.hpp; the calendar arithmetic is core/civil_date.hpp.
 #include "drivers/postgresql/pg_format.hpp"
 
-#include "drivers/postgresql/pg_binary.hpp"
 #include "core/civil_date.hpp"
+#include "drivers/postgresql/pg_binary.hpp"
 
 #include <charconv>
 
@@ -28,7 +28,6 @@ bool append_calendar_date(std::string& out, std::int64_t days) {
     append_padded(out, date.day, 2);
     return before_christ;
 }
-
 
 }  // namespace
 

@@ -68,18 +68,15 @@ ColumnType postgresql_type(std::string_view name, std::int64_t typmod) {
 }
 
 bool is_integer(TypeKind kind) noexcept {
-    return kind == TypeKind::small_integer || kind == TypeKind::integer ||
-           kind == TypeKind::big_integer;
+    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
 }
 
 /// The offset just past the single-quoted literal starting at `at` ('' stands for ').
 std::size_t end_of_literal(std::string_view sql, std::size_t at) {
     for (auto i = at + 1; i < sql.size(); ++i) {
         if (sql[i] != '\'') continue;
-        if (i + 1 < sql.size() && sql[i + 1] == '\'')
-            ++i;
-        else
-            return i + 1;
+        if (i + 1 < sql.size() && sql[i + 1] == '\'') ++i;
+        else return i + 1;
     }
     return std::string_view::npos;
 }
@@ -88,8 +85,8 @@ std::size_t end_of_literal(std::string_view sql, std::size_t at) {
 /// "numeric(10,2)", "timestamp with time zone".
 bool is_type_name(std::string_view type) {
     return !type.empty() && std::ranges::all_of(type, [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ' ' ||
-               c == '(' || c == ')' || c == ',';
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ' ' || c == '(' ||
+               c == ')' || c == ',';
     });
 }
 
@@ -160,8 +157,7 @@ Tables read_columns(Connection& conn) {
     Tables tables;
     // A domain column is described by the domain's base type and its typmod.
     for (auto& [table_name, name, type, typmod, not_null, identity, default_sql] :
-         rows<std::string, std::string, std::string, std::int64_t, bool, bool,
-              std::optional<std::string>>(
+         rows<std::string, std::string, std::string, std::int64_t, bool, bool, std::optional<std::string>>(
              conn,
              "SELECT c.relname::text, a.attname::text, "
              "COALESCE(base.typname, t.typname)::text, "
@@ -181,11 +177,10 @@ Tables read_columns(Connection& conn) {
         column.name = std::move(name);
         column.type = postgresql_type(type, typmod);
         column.nullable = !not_null;
-        const bool serial = is_integer(column.type.kind) && default_sql &&
-                            default_sql->starts_with("nextval(");
+        const bool serial =
+            is_integer(column.type.kind) && default_sql && default_sql->starts_with("nextval(");
         column.autoincrement = identity || serial;
-        if (default_sql && !column.autoincrement)
-            column.server_default = normalise_default(*default_sql);
+        if (default_sql && !column.autoincrement) column.server_default = normalise_default(*default_sql);
     }
     return tables;
 }
@@ -196,8 +191,7 @@ template <class Rows, class Visit>
 void for_each_object(const Rows& all, Visit visit) {
     for (auto first = all.begin(); first != all.end();) {
         const auto last = std::find_if_not(first, all.end(), [&](const auto& row) {
-            return std::get<0>(row) == std::get<0>(*first) &&
-                   std::get<1>(row) == std::get<1>(*first);
+            return std::get<0>(row) == std::get<0>(*first) && std::get<1>(row) == std::get<1>(*first);
         });
         visit(first, last);
         first = last;
@@ -206,21 +200,20 @@ void for_each_object(const Rows& all, Visit visit) {
 
 // Primary keys, unique constraints and foreign keys: one row per column, in key order.
 void read_key_constraints(Connection& conn, Tables& tables) {
-    const auto key_rows =
-        rows<std::string, std::string, std::string, std::string, std::optional<std::string>,
-             std::optional<std::string>, std::string, std::string>(
-            conn,
-            "SELECT c.relname::text, con.conname::text, con.contype::text, a.attname::text, "
-            "rc.relname::text, ra.attname::text, con.confdeltype::text, con.confupdtype::text "
-            "FROM pg_catalog.pg_constraint con "
-            "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
-            "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, position) "
-            "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
-            "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid "
-            "LEFT JOIN pg_catalog.pg_attribute ra "
-            "ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[k.position] " +
-                std::string(tables_in_schema) +
-                "AND con.contype IN ('p', 'u', 'f') ORDER BY c.relname, con.conname, k.position");
+    const auto key_rows = rows<std::string, std::string, std::string, std::string, std::optional<std::string>,
+                               std::optional<std::string>, std::string, std::string>(
+        conn,
+        "SELECT c.relname::text, con.conname::text, con.contype::text, a.attname::text, "
+        "rc.relname::text, ra.attname::text, con.confdeltype::text, con.confupdtype::text "
+        "FROM pg_catalog.pg_constraint con "
+        "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
+        "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, position) "
+        "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
+        "LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid "
+        "LEFT JOIN pg_catalog.pg_attribute ra "
+        "ON ra.attrelid = con.confrelid AND ra.attnum = con.confkey[k.position] " +
+            std::string(tables_in_schema) +
+            "AND con.contype IN ('p', 'u', 'f') ORDER BY c.relname, con.conname, k.position");
     for_each_object(key_rows, [&](auto first, auto last) {
         const auto table = tables.find(std::get<0>(*first));
         if (table == tables.end()) return;
@@ -238,9 +231,8 @@ void read_key_constraints(Connection& conn, Tables& tables) {
             table->second.unique_constraints.push_back({name, std::move(columns)});
         } else {
             table->second.foreign_keys.push_back(
-                {name, std::move(columns), std::get<4>(*first).value_or(""),
-                 std::move(referred_columns), postgresql_action(std::get<6>(*first)),
-                 postgresql_action(std::get<7>(*first))});
+                {name, std::move(columns), std::get<4>(*first).value_or(""), std::move(referred_columns),
+                 postgresql_action(std::get<6>(*first)), postgresql_action(std::get<7>(*first))});
         }
     });
 }

@@ -50,12 +50,9 @@ struct NumericView {
     }
 
     /// Digit `i` (0 = most significant); zero outside the stored digits.
-    std::int64_t digit(int i) const noexcept {
-        return i >= 0 && i < ndigits ? load_i16(digits + 2 * i) : 0;
-    }
+    std::int64_t digit(int i) const noexcept { return i >= 0 && i < ndigits ? load_i16(digits + 2 * i) : 0; }
     bool is_special() const noexcept {
-        return sign == sign_nan || sign == sign_positive_infinity ||
-               sign == sign_negative_infinity;
+        return sign == sign_nan || sign == sign_positive_infinity || sign == sign_negative_infinity;
     }
 };
 
@@ -68,17 +65,16 @@ void append_digit_group(std::string& out, std::int64_t group, bool pad) {
 
 bool equals_ignoring_case(std::string_view text, std::string_view lower) noexcept {
     return text.size() == lower.size() &&
-           std::equal(text.begin(), text.end(), lower.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
+           std::equal(text.begin(), text.end(), lower.begin(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-void append_header(std::string& out, std::int64_t ndigits, std::int64_t weight,
-                   std::uint16_t sign, std::int64_t dscale) {
+void append_header(std::string& out, std::int64_t ndigits, std::int64_t weight, std::uint16_t sign,
+                   std::int64_t dscale) {
     append_be(out, static_cast<std::uint64_t>(ndigits), 2);
     append_be(out, static_cast<std::uint64_t>(weight), 2);
     append_be(out, sign, 2);
@@ -114,8 +110,7 @@ struct Decimal {
         if (!text.empty() && (text.front() == 'e' || text.front() == 'E')) {
             text.remove_prefix(1);
             if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-            const auto [end, error] =
-                std::from_chars(text.data(), text.data() + text.size(), exponent);
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), exponent);
             if (error != std::errc{} || end == text.data() || exponent > max_exponent ||
                 exponent < -max_exponent)
                 return false;
@@ -142,8 +137,7 @@ std::optional<std::int64_t> numeric_to_int(std::string_view binary) noexcept {
     std::int64_t value = 0;
     for (int i = 0; i <= n.weight; ++i) {
         const std::int64_t d = negative ? -n.digit(i) : n.digit(i);
-        if (__builtin_mul_overflow(value, digit_base, &value) ||
-            __builtin_add_overflow(value, d, &value))
+        if (__builtin_mul_overflow(value, digit_base, &value) || __builtin_add_overflow(value, d, &value))
             return std::nullopt;
     }
     return value;
@@ -153,9 +147,7 @@ bool append_numeric_text(std::string& out, std::string_view binary) {
     const NumericView n(binary);
     if (!n.valid) return false;
     if (n.is_special()) {
-        out += n.sign == sign_nan                 ? "NaN"
-               : n.sign == sign_positive_infinity ? "Infinity"
-                                                  : "-Infinity";
+        out += n.sign == sign_nan ? "NaN" : n.sign == sign_positive_infinity ? "Infinity" : "-Infinity";
         return true;
     }
     if (n.sign == sign_negative) out += '-';
@@ -164,13 +156,11 @@ bool append_numeric_text(std::string& out, std::string_view binary) {
     if (n.dscale <= 0) return true;
     out += '.';
     const auto fraction_start = out.size();
-    for (int i = n.weight + 1; out.size() - fraction_start < static_cast<std::size_t>(n.dscale);
-         ++i)
+    for (int i = n.weight + 1; out.size() - fraction_start < static_cast<std::size_t>(n.dscale); ++i)
         append_digit_group(out, n.digit(i), true);
     out.resize(fraction_start + static_cast<std::size_t>(n.dscale));
     return true;
 }
-
 
 bool append_numeric_binary(std::string& out, std::string_view text) {
     auto body = text;
@@ -180,8 +170,7 @@ bool append_numeric_binary(std::string& out, std::string_view text) {
         return true;
     }
     if (equals_ignoring_case(body, "infinity") || equals_ignoring_case(body, "inf")) {
-        append_header(out, 0, 0, text.front() == '-' ? sign_negative_infinity
-                                                     : sign_positive_infinity, 0);
+        append_header(out, 0, 0, text.front() == '-' ? sign_negative_infinity : sign_positive_infinity, 0);
         return true;
     }
 

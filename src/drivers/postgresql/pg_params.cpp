@@ -106,8 +106,7 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
             append_be(buffer_, std::bit_cast<std::uint64_t>(p.real), 8);
             break;
         case ParamType::text:
-            if (std::memchr(p.bytes.data(), '\0', p.bytes.size()))
-                raise_text_parameter_with_nul(index, sql);
+            if (std::memchr(p.bytes.data(), '\0', p.bytes.size())) raise_text_parameter_with_nul(index, sql);
             if (const auto at = invalid_utf8_at(p.bytes); at != std::string_view::npos)
                 raise_text_parameter_not_utf8(index, at, sql);
             format = text_format;
@@ -141,10 +140,8 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
         types_.push_back(type);
         values_.push_back(value);
         int length = 0;
-        if (p.type == ParamType::blob)
-            length = static_cast<int>(p.bytes.size());
-        else if (value)
-            length = static_cast<int>(buffer_.data() + buffer_.size() - value);
+        if (p.type == ParamType::blob) length = static_cast<int>(p.bytes.size());
+        else if (value) length = static_cast<int>(buffer_.data() + buffer_.size() - value);
         lengths_.push_back(length);
         formats_.push_back(format);
     }

@@ -18,8 +18,7 @@ constexpr int binary_results = 1;
 }  // namespace
 
 void PgConnection::execute_batch(std::string_view sql, std::span<const Param> params,
-                                 std::size_t params_per_row,
-                                 std::span<std::int64_t> rows_affected) {
+                                 std::size_t params_per_row, std::span<std::int64_t> rows_affected) {
     const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
     // Outside a transaction each synced chunk commits on its own (the server runs the
     // statements before a Sync as one implicit transaction).
@@ -75,17 +74,14 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
 bool PgConnection::send_pipelined(const PreparedStatement* statement, const char* sql) {
     PGconn* connection = connection_.get();
     if (!statement)
-        return PQsendQueryParams(connection, sql, params_.count(), params_.types().data(),
-                                 params_.values(), params_.lengths(), params_.formats(),
-                                 binary_results) == 1;
+        return PQsendQueryParams(connection, sql, params_.count(), params_.types().data(), params_.values(),
+                                 params_.lengths(), params_.formats(), binary_results) == 1;
     params_.widen_integers(statement->parameter_types);
-    return PQsendQueryPrepared(connection, statement->name.c_str(), params_.count(),
-                               params_.values(), params_.lengths(), params_.formats(),
-                               binary_results) == 1;
+    return PQsendQueryPrepared(connection, statement->name.c_str(), params_.count(), params_.values(),
+                               params_.lengths(), params_.formats(), binary_results) == 1;
 }
 
-std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql,
-                                                     std::span<std::int64_t> affected) {
+std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::span<std::int64_t> affected) {
     PGconn* connection = connection_.get();
     // The pipeline is in an unknown state: only a new connection is safe.
     const auto lost = [&] {

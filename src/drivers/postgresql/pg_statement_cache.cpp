@@ -20,16 +20,14 @@ bool accepts(Oid declared, Oid given) {
 
 }  // namespace
 
-const PreparedStatement* StatementCache::find(std::string_view sql,
-                                              const ParamEncoder& params) noexcept {
+const PreparedStatement* StatementCache::find(std::string_view sql, const ParamEncoder& params) noexcept {
     const auto it = entries_.find(sql);
     if (it == entries_.end()) return nullptr;
     auto& statement = it->second;
     const auto types = params.types();
     if (types.size() != statement.parameter_types.size()) return nullptr;
     for (std::size_t i = 0; i < types.size(); ++i)
-        if (params.values()[i] != nullptr && !accepts(statement.parameter_types[i], types[i]))
-            return nullptr;
+        if (params.values()[i] != nullptr && !accepts(statement.parameter_types[i], types[i])) return nullptr;
     statement.last_used = ++clock_;
     return &statement;
 }
@@ -68,17 +66,15 @@ StatementCache::StatementCache(std::size_t capacity) : capacity_(capacity) {
 
 std::string StatementCache::next_name() { return name_prefix_ + std::to_string(++names_issued_); }
 
-const PreparedStatement& StatementCache::add(std::string_view sql, std::string name,
-                                             std::vector<Oid> types) {
+const PreparedStatement& StatementCache::add(std::string_view sql, std::string name, std::vector<Oid> types) {
     auto it = entries_.find(sql);
     if (it != entries_.end()) {
         retired_.push_back(std::move(it->second.name));
     } else {
         if (entries_.size() >= capacity_) {
             const auto oldest = std::min_element(
-                entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-                    return a.second.last_used < b.second.last_used;
-                });
+                entries_.begin(), entries_.end(),
+                [](const auto& a, const auto& b) { return a.second.last_used < b.second.last_used; });
             retired_.push_back(std::move(oldest->second.name));
             entries_.erase(oldest);
         }

@@ -41,8 +41,7 @@ public:
     /// except that a NULL or an int4 keeps the type an earlier preparation chose, so a
     /// parameter alternating between NULL and a value, or small and large integers, is
     /// prepared again at most once.
-    void types_to_prepare(std::string_view sql, const ParamEncoder& params,
-                          std::vector<Oid>& types) const;
+    void types_to_prepare(std::string_view sql, const ParamEncoder& params, std::vector<Oid>& types) const;
 
     /// A fresh statement name, "alchemy_<random>_<n>": unique for this cache's life and,
     /// through 64 random bits, among every client of the server. A pooler such as

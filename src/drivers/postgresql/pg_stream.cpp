@@ -31,8 +31,7 @@ namespace {
 
 constexpr const char* savepoint_sql = "SAVEPOINT alchemy_stream";
 constexpr const char* release_sql = "RELEASE SAVEPOINT alchemy_stream";
-constexpr const char* undo_sql =
-    "ROLLBACK TO SAVEPOINT alchemy_stream; RELEASE SAVEPOINT alchemy_stream";
+constexpr const char* undo_sql = "ROLLBACK TO SAVEPOINT alchemy_stream; RELEASE SAVEPOINT alchemy_stream";
 
 bool send_command(PGconn* connection, const char* sql) {
     return PQsendQueryParams(connection, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
@@ -99,16 +98,13 @@ ResultHandle PgConnection::start_stream(std::string_view sql) {
     }
 }
 
-void PgConnection::send_stream(const PreparedStatement* statement, std::string_view sql,
-                               bool begin) {
+void PgConnection::send_stream(const PreparedStatement* statement, std::string_view sql, bool begin) {
     PGconn* connection = connection_.get();
     const char* text = statement ? nullptr : terminated(sql);
     streaming_ = PQenterPipelineMode(connection) == 1;
     if (!streaming_ || (begin && !send_command(connection, pending_begin_.c_str())) ||
-        (stream_savepoint_ && !send_command(connection, savepoint_sql)) ||
-        !send_pipelined(statement, text) ||
-        (stream_savepoint_ && !send_command(connection, release_sql)) ||
-        PQpipelineSync(connection) != 1) {
+        (stream_savepoint_ && !send_command(connection, savepoint_sql)) || !send_pipelined(statement, text) ||
+        (stream_savepoint_ && !send_command(connection, release_sql)) || PQpipelineSync(connection) != 1) {
         streaming_ = false;
         broken_ = true;  // the pipeline is in an unknown state
         fail(nullptr, sql);
@@ -156,8 +152,7 @@ void PgConnection::abandon_stream() noexcept {
     end_stream();
     // However the statement ended, undoing it alone keeps the transaction usable. Should
     // that fail, the connection is given up, which the next statement reports.
-    if (broken_ || !stream_savepoint_ || PQtransactionStatus(connection) != PQTRANS_INERROR)
-        return;
+    if (broken_ || !stream_savepoint_ || PQtransactionStatus(connection) != PQTRANS_INERROR) return;
     const ResultHandle undone(PQexec(connection, undo_sql));
     if (PQresultStatus(undone.get()) != PGRES_COMMAND_OK) broken_ = true;
 }

@@ -58,8 +58,8 @@ bool is_quoted_literal(std::string_view sql) noexcept {
 bool is_constant_default(std::string_view sql) noexcept {
     while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
     while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.back()))) sql.remove_suffix(1);
-    return is_number(sql) || is_quoted_literal(sql) || iequals(sql, "NULL") ||
-           iequals(sql, "TRUE") || iequals(sql, "FALSE");
+    return is_number(sql) || is_quoted_literal(sql) || iequals(sql, "NULL") || iequals(sql, "TRUE") ||
+           iequals(sql, "FALSE");
 }
 
 bool names_column(const std::vector<std::string>& columns, const std::string& name) {
@@ -79,13 +79,11 @@ bool can_add_column(const Table& table, const Column& column) {
 }
 
 bool needs_rebuild(const TableDiff& diff) {
-    if (!diff.dropped_columns.empty() || !diff.altered_columns.empty() ||
-        diff.primary_key_changed || !diff.unique_constraints.empty() ||
-        !diff.foreign_keys.empty() || !diff.check_constraints.empty())
+    if (!diff.dropped_columns.empty() || !diff.altered_columns.empty() || diff.primary_key_changed ||
+        !diff.unique_constraints.empty() || !diff.foreign_keys.empty() || !diff.check_constraints.empty())
         return true;
-    return std::ranges::any_of(diff.added_columns, [&](const Column* column) {
-        return !can_add_column(*diff.to, *column);
-    });
+    return std::ranges::any_of(diff.added_columns,
+                               [&](const Column* column) { return !can_add_column(*diff.to, *column); });
 }
 
 class SqliteAlterer final : public TableAlterer {
@@ -122,9 +120,10 @@ private:
     void rebuild(Script& script, const Table& from, const Table& to) const {
         Table target = to;
         target.name = "_alchemy_tmp_" + to.name;
-        script.comment(fmt::format("rebuild of {}: its rows move to a new table that takes its "
-                                   "place (SQLite's ALTER TABLE cannot make these changes)",
-                                   to.name));
+        script.comment(
+            fmt::format("rebuild of {}: its rows move to a new table that takes its "
+                        "place (SQLite's ALTER TABLE cannot make these changes)",
+                        to.name));
         script.add(ddl().create_table(target, {}));
 
         // A column that exists on both sides keeps its values. A NOT NULL column that was
@@ -146,8 +145,8 @@ private:
                           : name;
         }
         if (!columns.empty())
-            script.add(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", quoted(target.name),
-                                   columns, values, quoted(from.name)));
+            script.add(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", quoted(target.name), columns,
+                                   values, quoted(from.name)));
         script.add(ddl().drop_table(from, false));
         script.add(fmt::format("ALTER TABLE {} RENAME TO {}", quoted(target.name), quoted(to.name)));
         for (const auto& index : to.indexes) script.add(ddl().create_index(to, index));

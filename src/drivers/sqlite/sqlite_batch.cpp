@@ -8,8 +8,7 @@
 namespace alchemy::detail::sqlite {
 
 void SqliteConnection::execute_batch(std::string_view sql, std::span<const Param> params,
-                                     std::size_t params_per_row,
-                                     std::span<std::int64_t> rows_affected) {
+                                     std::size_t params_per_row, std::span<std::int64_t> rows_affected) {
     const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
     // Outside a transaction every row commits on its own.
     const bool autocommit = !in_transaction();
@@ -22,8 +21,7 @@ void SqliteConnection::execute_batch(std::string_view sql, std::span<const Param
     }
 }
 
-std::int64_t SqliteConnection::copy_rows(std::string_view table,
-                                         std::span<const std::string_view> columns,
+std::int64_t SqliteConnection::copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                          std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
     const auto& dialect = sqlite_driver().dialect();
@@ -65,8 +63,8 @@ void SqliteConnection::roll_back_quietly() noexcept {
 }
 
 std::int64_t SqliteConnection::run_rows(std::string_view sql, std::span<const Param> params,
-                                        std::size_t params_per_row,
-                                        std::span<std::int64_t> each, std::size_t& done) {
+                                        std::size_t params_per_row, std::span<std::int64_t> each,
+                                        std::size_t& done) {
     if (params.empty()) return 0;
     auto& statement = idle_statement_for(sql);
     std::int64_t total = 0;
@@ -74,8 +72,7 @@ std::int64_t SqliteConnection::run_rows(std::string_view sql, std::span<const Pa
         statement.start(params.subspan(row * params_per_row, params_per_row));
         try {
             // RETURNING rows are not wanted, but the count is known only at the end.
-            while (statement.next()) {
-            }
+            while (statement.next()) {}
         } catch (...) {
             statement.close();
             throw;

@@ -15,16 +15,14 @@ struct FinalizeStatement {
 };
 
 std::string_view trim_leading_space(std::string_view text) noexcept {
-    const auto first = std::find_if(text.begin(), text.end(), [](unsigned char c) {
-        return !std::isspace(c);
-    });
+    const auto first =
+        std::find_if(text.begin(), text.end(), [](unsigned char c) { return !std::isspace(c); });
     return text.substr(static_cast<std::size_t>(first - text.begin()));
 }
 
 }  // namespace
 
-SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity,
-                                   std::string begin) noexcept
+SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity, std::string begin) noexcept
     : handle_{db}, capacity_(statement_capacity), begin_(std::move(begin)) {}
 
 SqliteConnection::~SqliteConnection() {
@@ -79,8 +77,7 @@ void SqliteConnection::evict_beyond_capacity(const CacheEntry& keep) noexcept {
         auto victim = cache_.end();
         for (auto it = cache_.begin(); it != cache_.end(); ++it) {
             if (&it->second == &keep || !all_idle(it->second)) continue;
-            if (victim == cache_.end() || it->second.last_used < victim->second.last_used)
-                victim = it;
+            if (victim == cache_.end() || it->second.last_used < victim->second.last_used) victim = it;
         }
         if (victim == cache_.end()) return;
         statement_count_ -= victim->second.statements.size();
@@ -99,8 +96,7 @@ void SqliteConnection::execute_script(std::string_view sql) {
         auto& statement = idle_statement_for(sql == "BEGIN" ? std::string_view(begin_) : sql);
         try {
             statement.start({});
-            while (statement.next()) {
-            }
+            while (statement.next()) {}
         } catch (...) {
             statement.close();
             throw;
@@ -111,12 +107,11 @@ void SqliteConnection::execute_script(std::string_view sql) {
     std::string_view rest = sql;
     while (!rest.empty()) {
         if (rest.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-            raise_error(handle_, SQLITE_TOOBIG, "the SQL script is longer than SQLite accepts",
-                        {});
+            raise_error(handle_, SQLITE_TOOBIG, "the SQL script is longer than SQLite accepts", {});
         sqlite3_stmt* raw = nullptr;
         const char* tail = nullptr;
-        const int code = sqlite3_prepare_v3(handle_.db, rest.data(),
-                                            static_cast<int>(rest.size()), 0, &raw, &tail);
+        const int code =
+            sqlite3_prepare_v3(handle_.db, rest.data(), static_cast<int>(rest.size()), 0, &raw, &tail);
         const std::unique_ptr<sqlite3_stmt, FinalizeStatement> statement(raw);
         if (code != SQLITE_OK)
             raise_error(handle_, code, sqlite3_errmsg(handle_.db), trim_leading_space(rest));
@@ -126,18 +121,14 @@ void SqliteConnection::execute_script(std::string_view sql) {
         int step_code = SQLITE_ROW;
         while (step_code == SQLITE_ROW) step_code = sqlite3_step(statement.get());
         if (step_code != SQLITE_DONE)
-            raise_error(handle_, step_code, sqlite3_errmsg(handle_.db),
-                        sqlite3_sql(statement.get()));
+            raise_error(handle_, step_code, sqlite3_errmsg(handle_.db), sqlite3_sql(statement.get()));
     }
 }
 
-bool SqliteConnection::in_transaction() const noexcept {
-    return sqlite3_get_autocommit(handle_.db) == 0;
-}
+bool SqliteConnection::in_transaction() const noexcept { return sqlite3_get_autocommit(handle_.db) == 0; }
 
 bool SqliteConnection::ping() noexcept {
-    return !handle_.broken &&
-           sqlite3_exec(handle_.db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
+    return !handle_.broken && sqlite3_exec(handle_.db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
 }
 
 }  // namespace alchemy::detail::sqlite

@@ -29,8 +29,8 @@ public:
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
     Cursor& stream(std::string_view sql, std::span<const Param> params) override;
     void execute_script(std::string_view sql) override;
-    void execute_batch(std::string_view sql, std::span<const Param> params,
-                       std::size_t params_per_row, std::span<std::int64_t> rows_affected) override;
+    void execute_batch(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
+                       std::span<std::int64_t> rows_affected) override;
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params) override;
 
@@ -60,9 +60,8 @@ private:
     /// Runs `sql` once per row of `params_per_row` values; writes each row's count into
     /// `each` unless it is empty, and the number of rows run so far into `done`. Returns
     /// the total.
-    std::int64_t run_rows(std::string_view sql, std::span<const Param> params,
-                          std::size_t params_per_row, std::span<std::int64_t> each,
-                          std::size_t& done);
+    std::int64_t run_rows(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
+                          std::span<std::int64_t> each, std::size_t& done);
     /// Ends the open transaction, if any, ignoring a failure to.
     void roll_back_quietly() noexcept;
     /// Finalizes least recently used entries whose statements are all idle until the

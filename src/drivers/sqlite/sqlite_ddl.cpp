@@ -59,14 +59,13 @@ protected:
 
     // The rowid alias is the only column SQLite generates values for; the table-level
     // PRIMARY KEY makes it one, so nothing beyond NOT NULL is needed here.
-    void append_autoincrement(std::string& out, const Table& table,
-                              const Column& column) const override {
+    void append_autoincrement(std::string& out, const Table& table, const Column& column) const override {
         const auto& pk = table.primary_key.columns;
         if (!is_integer_kind(column.type.kind) || pk.size() != 1 || pk.front() != column.name)
-            throw ArgumentError(fmt::format(
-                "alchemy: column '{}' of table '{}' is autoincrement, but SQLite generates "
-                "values only for an integer column that is the whole primary key",
-                column.name, table.name));
+            throw ArgumentError(
+                fmt::format("alchemy: column '{}' of table '{}' is autoincrement, but SQLite generates "
+                            "values only for an integer column that is the whole primary key",
+                            column.name, table.name));
         out += " NOT NULL";
     }
 };

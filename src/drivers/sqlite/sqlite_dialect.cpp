@@ -37,10 +37,10 @@ std::string SqliteDialect::connection_isolation_sql(IsolationLevel level) const 
     case IsolationLevel::serializable: return "PRAGMA read_uncommitted = 0";
     case IsolationLevel::read_uncommitted: return "PRAGMA read_uncommitted = 1";
     default:
-        throw ArgumentError(fmt::format(
-            "alchemy: SQLite does not support isolation_level '{}'; use SERIALIZABLE, "
-            "READ UNCOMMITTED or AUTOCOMMIT",
-            to_string(level)));
+        throw ArgumentError(
+            fmt::format("alchemy: SQLite does not support isolation_level '{}'; use SERIALIZABLE, "
+                        "READ UNCOMMITTED or AUTOCOMMIT",
+                        to_string(level)));
     }
 }
 
@@ -59,11 +59,11 @@ TransactionSql SqliteDialect::transaction_sql(const TransactionOptions& options,
         connection_isolation_sql(*options.isolation_level);  // refuses the levels SQLite lacks
         const auto current = connection_level.value_or(IsolationLevel::serializable);
         if (*options.isolation_level != current)
-            throw ArgumentError(fmt::format(
-                "alchemy: SQLite sets the isolation level per connection, not per transaction; "
-                "call conn.set_isolation_level(sa::IsolationLevel::{}) before begin() instead",
-                *options.isolation_level == IsolationLevel::read_uncommitted ? "read_uncommitted"
-                                                                            : "serializable"));
+            throw ArgumentError(
+                fmt::format("alchemy: SQLite sets the isolation level per connection, not per transaction; "
+                            "call conn.set_isolation_level(sa::IsolationLevel::{}) before begin() instead",
+                            *options.isolation_level == IsolationLevel::read_uncommitted ? "read_uncommitted"
+                                                                                         : "serializable"));
     }
     if (!options.read_only) return {"BEGIN", {}, {}};
     return {"BEGIN DEFERRED", "PRAGMA query_only = 1", "PRAGMA query_only = 0"};

@@ -60,10 +60,9 @@ const std::string* find_option(const ConnectOptions& options, std::string_view n
     return found == options.args.end() ? nullptr : &found->second;
 }
 
-[[noreturn]] void raise_bad_option(std::string_view name, std::string_view value,
-                                   std::string_view expected) {
-    throw ArgumentError(fmt::format("alchemy: SQLite option {}='{}' is invalid; expected {}",
-                                    name, printable(value), expected));
+[[noreturn]] void raise_bad_option(std::string_view name, std::string_view value, std::string_view expected) {
+    throw ArgumentError(fmt::format("alchemy: SQLite option {}='{}' is invalid; expected {}", name,
+                                    printable(value), expected));
 }
 
 int parse_timeout_ms(std::string_view text) {
@@ -96,9 +95,8 @@ template <std::size_t N>
 std::string_view parse_keyword(std::string_view name, std::string_view text,
                                const std::array<std::string_view, N>& allowed) {
     for (const auto word : allowed)
-        if (std::equal(word.begin(), word.end(), text.begin(), text.end(), [](char a, char b) {
-                return a == std::tolower(static_cast<unsigned char>(b));
-            }))
+        if (std::equal(word.begin(), word.end(), text.begin(), text.end(),
+                       [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
             return word;
     std::string expected;
     for (std::size_t i = 0; i < N; ++i)
@@ -118,8 +116,9 @@ OpenSettings read_settings(const ConnectOptions& options) {
     const auto* timeout = find_option(options, timeout_option);
     const auto* busy_timeout = find_option(options, busy_timeout_option);
     if (timeout && busy_timeout)
-        throw ArgumentError("alchemy: SQLite options timeout (seconds) and busy_timeout "
-                            "(milliseconds) set the same wait; give only one");
+        throw ArgumentError(
+            "alchemy: SQLite options timeout (seconds) and busy_timeout "
+            "(milliseconds) set the same wait; give only one");
     if (timeout) settings.busy_timeout_ms = parse_timeout_ms(*timeout);
     if (busy_timeout) {
         const auto millis = parse_count(busy_timeout_option, *busy_timeout);
@@ -136,8 +135,7 @@ OpenSettings read_settings(const ConnectOptions& options) {
         settings.begin = fmt::format("BEGIN {}", parse_keyword(begin_option, *value, begin_modes));
     if (const auto* capacity = find_option(options, cached_statements_option))
         settings.statement_capacity = parse_count(cached_statements_option, *capacity);
-    if (const auto* uri = find_option(options, uri_option))
-        settings.uri = parse_flag(uri_option, *uri);
+    if (const auto* uri = find_option(options, uri_option)) settings.uri = parse_flag(uri_option, *uri);
     // In a file URI, SQLite reads mode (and its other parameters) itself.
     if (const auto* mode = find_option(options, mode_option); mode && !settings.uri)
         settings.open_flags = open_flags_for_mode(*mode);
@@ -147,10 +145,8 @@ OpenSettings read_settings(const ConnectOptions& options) {
 void append_percent_encoded(std::string& out, std::string_view text) {
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~')
-            out += c;
-        else
-            out += fmt::format("%{:02X}", byte);
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') out += c;
+        else out += fmt::format("%{:02X}", byte);
     }
 }
 
@@ -161,8 +157,7 @@ std::string filename_for(const URL& url, bool uri) {
     if (!uri) return filename;
     char separator = filename.find('?') == std::string::npos ? '?' : '&';
     for (const auto& [key, value] : url.query) {
-        if (std::find(driver_options.begin(), driver_options.end(), key) != driver_options.end())
-            continue;
+        if (std::find(driver_options.begin(), driver_options.end(), key) != driver_options.end()) continue;
         filename += separator;
         append_percent_encoded(filename, key);
         filename += '=';
@@ -184,8 +179,7 @@ public:
         return url.database.empty() || url.database == ":memory:";
     }
 
-    std::unique_ptr<DriverConnection> connect(const URL& url,
-                                              const ConnectOptions& options) const override {
+    std::unique_ptr<DriverConnection> connect(const URL& url, const ConnectOptions& options) const override {
         const OpenSettings settings = read_settings(options);
         const std::string filename = filename_for(url, settings.uri);
         // A connection serves one thread at a time (the pool hands it over whole), so
@@ -196,15 +190,14 @@ public:
         const int code = sqlite3_open_v2(filename.c_str(), &raw, flags, nullptr);
         std::unique_ptr<sqlite3, CloseDatabase> db(raw);
         if (code != SQLITE_OK)
-            throw_database_error(
-                "08001",
-                fmt::format("unable to open SQLite database '{}': {}", printable(filename),
-                            printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code))),
-                "");
+            throw_database_error("08001",
+                                 fmt::format("unable to open SQLite database '{}': {}", printable(filename),
+                                             printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code))),
+                                 "");
         sqlite3_extended_result_codes(raw, 1);
         sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
-        auto connection = std::make_unique<SqliteConnection>(raw, settings.statement_capacity,
-                                                             settings.begin);
+        auto connection =
+            std::make_unique<SqliteConnection>(raw, settings.statement_capacity, settings.begin);
         db.release();
         // Outside any transaction, where SQLite accepts every one of them.
         if (!settings.journal_mode.empty())

@@ -90,9 +90,10 @@ void raise_error(Handle& handle, int extended_code, std::string message, std::st
     std::string sqlstate(sqlstate_for(extended_code, message));
     if (sqlstate == "54000" && handle.db)
         // SQLite's text does not say which limit: name it, with this connection's value.
-        message += fmt::format(" (the pattern is longer than SQLite's LIKE pattern limit, "
-                               "SQLITE_LIMIT_LIKE_PATTERN_LENGTH = {} bytes)",
-                               sqlite3_limit(handle.db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, -1));
+        message += fmt::format(
+            " (the pattern is longer than SQLite's LIKE pattern limit, "
+            "SQLITE_LIMIT_LIKE_PATTERN_LENGTH = {} bytes)",
+            sqlite3_limit(handle.db, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, -1));
     // SQLite's messages may quote values: a CHECK or RAISE() text, a file name.
     throw_database_error(std::move(sqlstate), printable(message), std::string(sql), fatal);
 }

@@ -17,7 +17,6 @@ bool is_fatal(int extended_code) noexcept;
 
 /// Throws the DatabaseError matching `extended_code`, marking `handle` broken when the
 /// code is fatal. `message` is SQLite's text, read before any reset could replace it.
-[[noreturn]] void raise_error(Handle& handle, int extended_code, std::string message,
-                              std::string_view sql);
+[[noreturn]] void raise_error(Handle& handle, int extended_code, std::string message, std::string_view sql);
 
 }  // namespace alchemy::detail::sqlite

@@ -39,9 +39,7 @@ namespace {
 
 // --- case-insensitive names --------------------------------------------------------
 
-char ascii_upper(char c) noexcept {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
+char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
 // SQLite compares identifiers without regard to ASCII case.
 bool same_name(std::string_view a, std::string_view b) noexcept {
@@ -135,16 +133,14 @@ public:
         return t < size() && tokens_[t].kind == TokenKind::word && same_name(text(t), keyword);
     }
     bool is_punctuation(std::size_t t, char c) const {
-        return t < size() && tokens_[t].kind == TokenKind::punctuation &&
-               sql_[tokens_[t].begin] == c;
+        return t < size() && tokens_[t].kind == TokenKind::punctuation && sql_[tokens_[t].begin] == c;
     }
 
     /// The name token `t` spells, without its quotes.
     std::string identifier(std::size_t t) const {
         if (t >= size()) return {};
         const auto raw = text(t);
-        if (tokens_[t].kind != TokenKind::quoted_identifier || raw.size() < 2)
-            return std::string(raw);
+        if (tokens_[t].kind != TokenKind::quoted_identifier || raw.size() < 2) return std::string(raw);
         const char close = raw.front() == '[' ? ']' : raw.front();
         std::string name;
         for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
@@ -232,10 +228,8 @@ public:
         while (open < stmt_.size() && !stmt_.is_punctuation(open, '(')) ++open;
         if (open == stmt_.size()) return std::move(parsed_);
         for (const auto& [first, last] : stmt_.items(open)) {
-            if (starts_table_constraint(first))
-                table_constraint(first, last);
-            else
-                column_definition(first, last);
+            if (starts_table_constraint(first)) table_constraint(first, last);
+            else column_definition(first, last);
         }
         for (auto t = stmt_.closing(open); t < stmt_.size(); ++t)
             if (stmt_.is_keyword(t, "WITHOUT") && stmt_.is_keyword(t + 1, "ROWID"))
@@ -330,8 +324,7 @@ ColumnType sqlite_type(std::string_view declared) {
     if (base == "DATETIME" || base.starts_with("TIMESTAMP")) return {TypeKind::timestamp, 0};
     if (base == "DATE") return {TypeKind::date, 0};
     if (has("INT")) return {TypeKind::integer, 0};
-    if (has("CHAR") || has("CLOB") || has("TEXT"))
-        return {TypeKind::text, declared_length(declared)};
+    if (has("CHAR") || has("CLOB") || has("TEXT")) return {TypeKind::text, declared_length(declared)};
     if (has("BLOB") || base.empty()) return {TypeKind::blob, 0};
     return {TypeKind::single_precision, 0};
 }
@@ -356,8 +349,7 @@ std::vector<std::string> primary_key_columns(Connection& conn, const std::string
 }
 
 void read_columns(Connection& conn, Table& table, const ParsedTable& parsed) {
-    const auto rows = pragma_rows<std::string, std::string, bool, std::optional<std::string>,
-                                  std::int64_t>(
+    const auto rows = pragma_rows<std::string, std::string, bool, std::optional<std::string>, std::int64_t>(
         conn,
         "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(:name, 'main') "
         "WHERE hidden <> 1 ORDER BY cid",
@@ -368,8 +360,7 @@ void read_columns(Connection& conn, Table& table, const ParsedTable& parsed) {
         column.name = name;
         column.type = sqlite_type(declared);
         column.nullable = !notnull;
-        if (default_sql)
-            column.server_default = std::string(without_enclosing_parens(*default_sql));
+        if (default_sql) column.server_default = std::string(without_enclosing_parens(*default_sql));
         if (pk > 0) key.emplace_back(pk, name);
     }
     std::ranges::sort(key);
@@ -378,8 +369,8 @@ void read_columns(Connection& conn, Table& table, const ParsedTable& parsed) {
 
     // The rowid alias: SQLite numbers it itself and it can never be NULL.
     if (key.size() != 1 || parsed.without_rowid) return;
-    const auto pk_row = std::ranges::find(rows, key.front().second,
-                                          [](const auto& row) { return std::get<0>(row); });
+    const auto pk_row =
+        std::ranges::find(rows, key.front().second, [](const auto& row) { return std::get<0>(row); });
     auto& column = *std::ranges::find(table.columns, key.front().second, &Column::name);
     if (upper(std::get<1>(*pk_row)) == "INTEGER" && !column.server_default) {
         column.autoincrement = true;
@@ -391,8 +382,7 @@ void read_columns(Connection& conn, Table& table, const ParsedTable& parsed) {
 std::optional<std::vector<std::string>> index_columns(Connection& conn, const std::string& index) {
     std::vector<std::string> columns;
     for (auto& [cid, name] : pragma_rows<std::int64_t, std::optional<std::string>>(
-             conn, "SELECT cid, name FROM pragma_index_info(:name, 'main') ORDER BY seqno",
-             index)) {
+             conn, "SELECT cid, name FROM pragma_index_info(:name, 'main') ORDER BY seqno", index)) {
         if (cid < 0 || !name) return std::nullopt;
         columns.push_back(std::move(*name));
     }
@@ -401,8 +391,7 @@ std::optional<std::vector<std::string>> index_columns(Connection& conn, const st
 
 void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
     for (const auto& [name, unique, origin] : pragma_rows<std::string, bool, std::string>(
-             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main')",
-             table.name)) {
+             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main')", table.name)) {
         if (origin == "pk") continue;
         auto columns = index_columns(conn, name);
         if (!columns) continue;
@@ -411,9 +400,8 @@ void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
             continue;
         }
         // origin "u": the index SQLite made for a UNIQUE constraint, named only in the SQL.
-        const auto declared = std::ranges::find_if(parsed.unique_constraints, [&](const auto& u) {
-            return same_names(u.columns, *columns);
-        });
+        const auto declared = std::ranges::find_if(
+            parsed.unique_constraints, [&](const auto& u) { return same_names(u.columns, *columns); });
         auto constraint_name = declared != parsed.unique_constraints.end() && declared->name
                                    ? *declared->name
                                    : naming::unique(table.name, *columns);
@@ -422,12 +410,12 @@ void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
 }
 
 void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed) {
-    const auto rows = pragma_rows<std::int64_t, std::string, std::string,
-                                  std::optional<std::string>, std::string, std::string>(
-        conn,
-        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete "
-        "FROM pragma_foreign_key_list(:name, 'main') ORDER BY id, seq",
-        table.name);
+    const auto rows =
+        pragma_rows<std::int64_t, std::string, std::string, std::optional<std::string>, std::string,
+                    std::string>(conn,
+                                 "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete "
+                                 "FROM pragma_foreign_key_list(:name, 'main') ORDER BY id, seq",
+                                 table.name);
     std::vector<bool> named(parsed.foreign_keys.size(), false);
     for (auto row = rows.begin(); row != rows.end();) {
         const auto id = std::get<0>(*row);
@@ -438,10 +426,8 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
         bool to_primary_key = false;
         for (; row != rows.end() && std::get<0>(*row) == id; ++row) {
             fk.columns.push_back(std::get<2>(*row));
-            if (std::get<3>(*row))
-                fk.referred_columns.push_back(*std::get<3>(*row));
-            else
-                to_primary_key = true;
+            if (std::get<3>(*row)) fk.referred_columns.push_back(*std::get<3>(*row));
+            else to_primary_key = true;
         }
         // "REFERENCES t" without columns means t's primary key. A reference to a table
         // that does not exist has nothing to point at and cannot be described.
@@ -457,8 +443,7 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
             if (declared.name) fk.name = *declared.name;
             break;
         }
-        if (fk.name.empty())
-            fk.name = naming::foreign_key(table.name, fk.columns, fk.referred_table);
+        if (fk.name.empty()) fk.name = naming::foreign_key(table.name, fk.columns, fk.referred_table);
         table.foreign_keys.push_back(std::move(fk));
     }
 }
@@ -468,12 +453,11 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {
     // Names starting sqlite_ are SQLite's own; virtual tables have no columns of their own
     // to compare (their shadow tables are listed like any other).
-    const auto listed =
-        conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-                          "AND lower(substr(name, 1, 7)) <> 'sqlite_' "
-                          "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'")
-                         .columns<std::string, std::string>())
-            .all();
+    const auto listed = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                                          "AND lower(substr(name, 1, 7)) <> 'sqlite_' "
+                                          "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'")
+                                         .columns<std::string, std::string>())
+                            .all();
     std::vector<Table> tables;
     for (const auto& [name, sql] : listed) {
         if (is_excluded(name, exclude)) continue;

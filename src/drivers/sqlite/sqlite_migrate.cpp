@@ -49,10 +49,10 @@ public:
                 .all();
         if (violations.empty()) return;
         const auto& [table, rowid, parent, fk] = violations.front();
-        throw MigrationError(fmt::format(
-            "alchemy: {} was rolled back: it leaves {} row(s) that break foreign keys, the first "
-            "in table {} (rowid {}) referring to table {}",
-            revision, violations.size(), table, rowid ? std::to_string(*rowid) : "?", parent));
+        throw MigrationError(
+            fmt::format("alchemy: {} was rolled back: it leaves {} row(s) that break foreign keys, the first "
+                        "in table {} (rowid {}) referring to table {}",
+                        revision, violations.size(), table, rowid ? std::to_string(*rowid) : "?", parent));
     }
 
 private:

@@ -105,10 +105,10 @@ void SqliteStatement::start(std::span<const Param> params) {
 void SqliteStatement::bind(std::span<const Param> params) {
     const int expected = sqlite3_bind_parameter_count(statement_);
     if (std::cmp_not_equal(expected, params.size()))
-        throw_database_error("42P02",
-                             fmt::format("the statement expects {} parameters but was given {}",
-                                         expected, params.size()),
-                             sqlite3_sql(statement_));
+        throw_database_error(
+            "42P02",
+            fmt::format("the statement expects {} parameters but was given {}", expected, params.size()),
+            sqlite3_sql(statement_));
     // SQLite reads a parameter whenever the statement evaluates it. A statement without
     // result columns runs to its end inside start(), while the caller's values are alive,
     // so SQLite may read them in place (SQLITE_STATIC); a query evaluates its parameters
@@ -127,8 +127,7 @@ int SqliteStatement::bind_one(int index, const Param& param, sqlite3_destructor_
     case ParamType::real: return sqlite3_bind_double(statement_, index, param.real);
     case ParamType::text:
         // A null pointer would bind NULL; an empty string must stay an empty string.
-        return sqlite3_bind_text64(statement_, index,
-                                   param.bytes.empty() ? "" : param.bytes.data(),
+        return sqlite3_bind_text64(statement_, index, param.bytes.empty() ? "" : param.bytes.data(),
                                    param.bytes.size(), values, SQLITE_UTF8);
     case ParamType::blob:
         // Likewise an empty blob is a zero-length blob, not NULL.
@@ -137,12 +136,11 @@ int SqliteStatement::bind_one(int index, const Param& param, sqlite3_destructor_
     case ParamType::timestamp: {
         TimestampText text;
         if (!format_timestamp(param.integer, text))
-            throw_database_error(
-                "22008",
-                fmt::format("parameter {}: the timestamp {} µs from 1970 lies outside the "
-                            "years 0000-9999 that SQLite can store",
-                            index, param.integer),
-                sqlite3_sql(statement_));
+            throw_database_error("22008",
+                                 fmt::format("parameter {}: the timestamp {} µs from 1970 lies outside the "
+                                             "years 0000-9999 that SQLite can store",
+                                             index, param.integer),
+                                 sqlite3_sql(statement_));
         return sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
                                  SQLITE_TRANSIENT);
     }
@@ -206,9 +204,9 @@ int SqliteStatement::column_count() const noexcept { return sqlite3_column_count
 
 void SqliteStatement::check_column_index(int column) const {
     if (column < 0 || column >= column_count())
-        throw ArgumentError(fmt::format(
-            "alchemy: column index {} is out of range; the statement has {} columns", column,
-            column_count()));
+        throw ArgumentError(
+            fmt::format("alchemy: column index {} is out of range; the statement has {} columns", column,
+                        column_count()));
 }
 
 std::string_view SqliteStatement::column_name(int column) const {
@@ -228,8 +226,7 @@ int SqliteStatement::checked_type(int column) const {
         return type;
     }
     check_column_index(column);
-    throw InvalidRequestError(
-        "alchemy: no current row; read columns only after next() returned true");
+    throw InvalidRequestError("alchemy: no current row; read columns only after next() returned true");
 }
 
 bool SqliteStatement::is_null(int column) const { return checked_type(column) == SQLITE_NULL; }
@@ -267,8 +264,7 @@ std::int64_t SqliteStatement::read_int(int column) const {
         std::int64_t value = 0;
         const auto error = parse_whole(read_text(column), value);
         if (error == std::errc{}) return value;
-        if (error == std::errc::result_out_of_range)
-            raise_unreadable(column, "a 64-bit integer", "22003");
+        if (error == std::errc::result_out_of_range) raise_unreadable(column, "a 64-bit integer", "22003");
         break;
     }
     default: break;
@@ -330,20 +326,15 @@ std::int64_t SqliteStatement::read_date(int column) const {
     raise_unreadable(column, "a date", "22018");
 }
 
-void SqliteStatement::raise_unreadable(int column, std::string_view wanted,
-                                       const char* sqlstate) const {
+void SqliteStatement::raise_unreadable(int column, std::string_view wanted, const char* sqlstate) const {
     const int type = sqlite3_column_type(statement_, column);
     std::string found;
     switch (type) {
     case SQLITE_INTEGER:
         found = fmt::format("the integer {}", sqlite3_column_int64(statement_, column));
         break;
-    case SQLITE_FLOAT:
-        found = fmt::format("the real {}", sqlite3_column_double(statement_, column));
-        break;
-    case SQLITE_TEXT:
-        found = fmt::format("the text '{}'", printable(excerpt(read_text(column))));
-        break;
+    case SQLITE_FLOAT: found = fmt::format("the real {}", sqlite3_column_double(statement_, column)); break;
+    case SQLITE_TEXT: found = fmt::format("the text '{}'", printable(excerpt(read_text(column)))); break;
     case SQLITE_BLOB:
         found = fmt::format("a blob of {} bytes", sqlite3_column_bytes(statement_, column));
         break;

@@ -59,8 +59,7 @@ private:
     /// The column's SQLite type, after checking that a row is current and `column` exists.
     int checked_type(int column) const;
     /// Throws DataError: the column holds a value that cannot be read as `wanted`.
-    [[noreturn]] void raise_unreadable(int column, std::string_view wanted,
-                                       const char* sqlstate) const;
+    [[noreturn]] void raise_unreadable(int column, std::string_view wanted, const char* sqlstate) const;
 
     Handle& handle_;
     sqlite3_stmt* statement_ = nullptr;

@@ -36,10 +36,8 @@ std::string DdlRenderer::create_table(const Table& table,
         auto& out = elements.emplace_back();
         append_column(out, table, column);
     }
-    if (!table.primary_key.columns.empty())
-        append_primary_key(elements.emplace_back(), table.primary_key);
-    for (const auto& unique : table.unique_constraints)
-        append_unique(elements.emplace_back(), unique);
+    if (!table.primary_key.columns.empty()) append_primary_key(elements.emplace_back(), table.primary_key);
+    for (const auto& unique : table.unique_constraints) append_unique(elements.emplace_back(), unique);
     for (const auto& foreign_key : table.foreign_keys) {
         if (std::ranges::find(added_later, &foreign_key) != added_later.end()) continue;
         append_foreign_key(elements.emplace_back(), foreign_key);
@@ -214,8 +212,8 @@ std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect) {
     }};
     for (const auto& [id, make] : built_in)
         if (id == dialect.id()) return make(dialect);
-    throw CompileError(fmt::format("alchemy: the {} dialect has no DDL support (create_all, drop_all)",
-                                   dialect.name()));
+    throw CompileError(
+        fmt::format("alchemy: the {} dialect has no DDL support (create_all, drop_all)", dialect.name()));
 }
 
 }  // namespace alchemy::detail

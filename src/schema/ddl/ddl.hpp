@@ -26,14 +26,12 @@ public:
 
     /// CREATE TABLE with its columns and constraints, leaving out the foreign keys in
     /// `added_later` (add_foreign_key() creates those once every table exists).
-    std::string create_table(const Table& table,
-                             std::span<const ForeignKey* const> added_later) const;
+    std::string create_table(const Table& table, std::span<const ForeignKey* const> added_later) const;
     std::string create_index(const Table& table, const Index& index) const;
     /// ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY; only where can_alter_foreign_keys().
     std::string add_foreign_key(const Table& table, const ForeignKey& foreign_key) const;
     /// ALTER TABLE ... DROP CONSTRAINT; only where can_alter_foreign_keys().
-    std::string drop_foreign_key(const Table& table, const ForeignKey& foreign_key,
-                                 bool if_exists) const;
+    std::string drop_foreign_key(const Table& table, const ForeignKey& foreign_key, bool if_exists) const;
     /// DROP TABLE; its indexes and constraints go with it.
     std::string drop_table(const Table& table, bool if_exists) const;
 
@@ -70,8 +68,7 @@ protected:
     virtual void append_type(std::string& out, const ColumnType& type) const = 0;
     /// Appends what follows the type of an autoincrement column, including whatever makes
     /// it NOT NULL; throws ArgumentError where the backend cannot generate its values.
-    virtual void append_autoincrement(std::string& out, const Table& table,
-                                      const Column& column) const = 0;
+    virtual void append_autoincrement(std::string& out, const Table& table, const Column& column) const = 0;
 
 private:
     void append_column(std::string& out, const Table& table, const Column& column) const;
@@ -87,8 +84,7 @@ private:
 
 /// True for the kinds a database can count up: SMALLINT, INTEGER, BIGINT.
 constexpr bool is_integer_kind(TypeKind kind) noexcept {
-    return kind == TypeKind::small_integer || kind == TypeKind::integer ||
-           kind == TypeKind::big_integer;
+    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
 }
 
 /// The built-in backends' renderers.

@@ -47,10 +47,10 @@ void inside_flush(sa::Engine& engine) {
     for (int i = 0; i < fault::committed_rows; ++i) session.add(fault::Note{.body = "committed"});
     session.commit();
     std::atomic<int> inserts{0};
-    engine.on_before_cursor_execute([&](sa::Connection&, std::string_view statement,
-                                        std::span<const sa::Param>, bool) {
-        if (statement.starts_with("INSERT") && ++inserts == 10) ready_then_block();
-    });
+    engine.on_before_cursor_execute(
+        [&](sa::Connection&, std::string_view statement, std::span<const sa::Param>, bool) {
+            if (statement.starts_with("INSERT") && ++inserts == 10) ready_then_block();
+        });
     for (int i = 0; i < fault::doomed_rows; ++i) session.add(fault::Note{.body = fault::doomed_body});
     session.flush();
     std::fputs("fault_victim: the flush ended without reaching its 10th INSERT\n", stderr);

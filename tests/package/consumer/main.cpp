@@ -18,8 +18,7 @@ int main() {
 
         if (one != 1 || !scalar || *scalar != 1) {
             std::fprintf(stderr, "alchemy consumer: SELECT 1 gave one()=%lld scalar()=%s\n",
-                         static_cast<long long>(one),
-                         scalar ? std::to_string(*scalar).c_str() : "nothing");
+                         static_cast<long long>(one), scalar ? std::to_string(*scalar).c_str() : "nothing");
             return 1;
         }
     } catch (const std::exception& e) {

@@ -43,7 +43,9 @@ using eval_value_t = typename decltype(eval(std::declval<const E&>(), std::declv
 template <auto M, class T>
     requires std::same_as<typename column_ref<M>::model_type, T>
 struct evaluator<column_ref<M>, T> {
-    static auto eval(const column_ref<M>&, const T& obj) { return known(field_of<column_ref<M>::index>(obj)); }
+    static auto eval(const column_ref<M>&, const T& obj) {
+        return known(field_of<column_ref<M>::index>(obj));
+    }
 };
 template <class V, class T>
 struct evaluator<bound_value<V>, T> {
@@ -61,13 +63,13 @@ concept ordered_with = requires(const A& a, const B& b) {
 };
 
 template <class Op>
-inline constexpr bool comparison_op_v = std::is_same_v<Op, op::eq> || std::is_same_v<Op, op::ne> ||
-                                        std::is_same_v<Op, op::lt> || std::is_same_v<Op, op::le> ||
-                                        std::is_same_v<Op, op::gt> || std::is_same_v<Op, op::ge>;
+inline constexpr bool comparison_op_v =
+    std::is_same_v<Op, op::eq> || std::is_same_v<Op, op::ne> || std::is_same_v<Op, op::lt> ||
+    std::is_same_v<Op, op::le> || std::is_same_v<Op, op::gt> || std::is_same_v<Op, op::ge>;
 template <class Op>
-inline constexpr bool arithmetic_op_v = std::is_same_v<Op, op::add> || std::is_same_v<Op, op::sub> ||
-                                        std::is_same_v<Op, op::mul> || std::is_same_v<Op, op::div> ||
-                                        std::is_same_v<Op, op::mod>;
+inline constexpr bool arithmetic_op_v =
+    std::is_same_v<Op, op::add> || std::is_same_v<Op, op::sub> || std::is_same_v<Op, op::mul> ||
+    std::is_same_v<Op, op::div> || std::is_same_v<Op, op::mod>;
 
 template <class Op, class A, class B>
 bool compare(const A& a, const B& b) {
@@ -105,7 +107,8 @@ struct evaluator<binary_expression<Op, L, R, V>, T> {
 };
 
 template <class Op, class L, class R, class V, class T>
-    requires(std::is_same_v<Op, op::and_> || std::is_same_v<Op, op::or_>) && evaluable<L, T> && evaluable<R, T>
+    requires(std::is_same_v<Op, op::and_> || std::is_same_v<Op, op::or_>) && evaluable<L, T> &&
+            evaluable<R, T>
 struct evaluator<binary_expression<Op, L, R, V>, T> {
     static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
         const std::optional<bool> a = detail::eval(e.lhs, obj);
@@ -186,7 +189,9 @@ struct evaluator<between_expression<E, Low, High>, T> {
 template <class T, class... Conditions>
 bool matches(const T& obj, const std::tuple<Conditions...>& conditions) {
     return std::apply(
-        [&](const auto&... c) { return (true && ... && (detail::eval(c, obj) == std::optional<bool>(true))); },
+        [&](const auto&... c) {
+            return (true && ... && (detail::eval(c, obj) == std::optional<bool>(true)));
+        },
         conditions);
 }
 

@@ -37,7 +37,8 @@ std::vector<JoinedStep> joined_steps(const ModelOps& owner_ops, std::span<const 
 /// with the `joined` relationships joined in, and returns the owners once each, in row
 /// order, with those relationships loaded (on the owners, and on the objects a step
 /// reached for the steps that continue from it).
-std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops, ast::Select query,
-                                               std::span<const Param> params, std::span<const JoinedStep> joined);
+std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const ModelOps& owner_ops,
+                                               ast::Select query, std::span<const Param> params,
+                                               std::span<const JoinedStep> joined);
 
 }  // namespace alchemy::detail

@@ -42,7 +42,8 @@ std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int fir
 /// with cycles (a parent and its children) is merged once per object.
 using MergeMemo = std::unordered_map<const void*, std::shared_ptr<void>>;
 template <class T>
-std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo);
+std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source,
+                                   MergeMemo& memo);
 
 /// A set of a model's column indexes.
 class ColumnMask {
@@ -144,7 +145,8 @@ struct ModelOps {
     /// row; null when its key is NULL (a LEFT OUTER JOIN that found nothing).
     std::shared_ptr<void> (*adopt_row)(SessionCore& session, const Cursor& row, int first);
     /// session.merge() of a T reached through a relationship with the merge cascade.
-    std::shared_ptr<void> (*merge_object)(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo);
+    std::shared_ptr<void> (*merge_object)(SessionCore& session, const std::shared_ptr<void>& source,
+                                          MergeMemo& memo);
 };
 
 template <class T>
@@ -179,7 +181,8 @@ template <class T>
 void changed_columns(const void* object, const void* snapshot, ColumnMask& out) {
     for_each_column<T>([&](auto c) {
         if constexpr (c.value != version_column<T>)
-            if (!same_value(field_of<c.value>(as<T>(object)), field_of<c.value>(as<T>(snapshot)))) out.set(c.value);
+            if (!same_value(field_of<c.value>(as<T>(object)), field_of<c.value>(as<T>(snapshot))))
+                out.set(c.value);
     });
 }
 
@@ -247,7 +250,8 @@ template <class T>
 void read_columns(void* values, const ColumnMask& columns, const Cursor& row) {
     int position = 0;
     for_each_column<T>([&](auto c) {
-        if (columns.test(c.value)) column_codec<T, c.value>::read(row, position++, field_of<c.value>(as<T>(values)));
+        if (columns.test(c.value))
+            column_codec<T, c.value>::read(row, position++, field_of<c.value>(as<T>(values)));
     });
 }
 
@@ -276,8 +280,7 @@ template <class F>
 std::optional<std::int64_t> integer_of(const F& field) {
     if constexpr (nullable_v<F>)
         return field ? std::optional<std::int64_t>(static_cast<std::int64_t>(*field)) : std::nullopt;
-    else
-        return static_cast<std::int64_t>(field);
+    else return static_cast<std::int64_t>(field);
 }
 
 template <class T>
@@ -299,10 +302,8 @@ void set_integer(void* values, std::size_t column, std::optional<std::int64_t> v
         if constexpr (std::is_integral_v<V>) {
             if (c.value != column) return;
             auto& field = field_of<c.value>(as<T>(values));
-            if constexpr (nullable_v<F>)
-                field = value ? F(static_cast<V>(*value)) : F();
-            else
-                field = static_cast<V>(value.value_or(0));
+            if constexpr (nullable_v<F>) field = value ? F(static_cast<V>(*value)) : F();
+            else field = static_cast<V>(value.value_or(0));
         }
     });
 }

@@ -227,15 +227,18 @@ public:
     void refresh(const std::shared_ptr<T>& object) {
         auto& state = attached(object, "refresh()");
         if (state.state != ObjectState::persistent)
-            throw InvalidRequestError(message("is not persistent (pending or deleted); only objects with a "
-                                              "row can be refreshed"));
+            throw InvalidRequestError(
+                message("is not persistent (pending or deleted); only objects with a "
+                        "row can be refreshed"));
         // First, or the SELECT's autoflush would write them.
         core_.ops().discard_changes(state.object, state.snapshot);
         auto row = select_by_key(*static_cast<const T*>(state.snapshot), true);
         if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
         core_.refreshed(state, &*row);
     }
-    bool contains(const std::shared_ptr<T>& object) const noexcept { return core_.contains(find_state(object)); }
+    bool contains(const std::shared_ptr<T>& object) const noexcept {
+        return core_.contains(find_state(object));
+    }
     bool is_modified(const std::shared_ptr<T>& object) const {
         const auto* state = find_state(object);
         return core_.contains(state) && core_.is_modified(*state);
@@ -260,10 +263,8 @@ public:
         auto row = select_by_key(probe);
         if (!row) return nullptr;
         auto object = std::static_pointer_cast<T>(found.object);
-        if (object)
-            core_.take_row(*found.state, &*row);
-        else
-            object = adopt(std::move(*row));
+        if (object) core_.take_row(*found.state, &*row);
+        else object = adopt(std::move(*row));
         // The mapping's lazy(selectin) relationships come with it, as after a query.
         if (loads_eagerly(core_.ops())) {
             InstanceState* loaded[] = {find_state(object)};
@@ -318,7 +319,9 @@ private:
         auto& conn = latest ? session.own_connection(model_id<T>()) : session.read_connection(model_id<T>());
         ParamBuffer params;
         bind_key(key_values, params);
-        return conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params()).template as<T>().one_or_none();
+        return conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params())
+            .template as<T>()
+            .one_or_none();
     }
 
     ModelSetCore& core_;
@@ -333,8 +336,10 @@ void load_rows(SessionCore& session, std::string_view sql, std::span<const Param
 }
 
 template <class T>
-std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source, MergeMemo& memo) {
-    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).merge(*static_cast<const T*>(source.get()), memo);
+std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source,
+                                   MergeMemo& memo) {
+    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>()))
+        .merge(*static_cast<const T*>(source.get()), memo);
 }
 
 template <class T>

@@ -50,8 +50,7 @@ inline constexpr bool versioned = version_column<T> < model_info<T>::column_coun
 // Identity keys -------------------------------------------------------------------------
 
 template <class T, std::size_t... K>
-auto key_tuple(std::index_sequence<K...>)
-    -> std::tuple<column_field_t<T, model_info<T>::primary_key[K]>...>;
+auto key_tuple(std::index_sequence<K...>) -> std::tuple<column_field_t<T, model_info<T>::primary_key[K]>...>;
 
 /// The identity of a row of T: its primary key values, in key order.
 template <class T>
@@ -69,12 +68,10 @@ T with_key(const key_type<T>& key) {
 
 template <class V>
 std::size_t hash_value(const V& v) {
-    if constexpr (nullable_v<V>)
-        return v ? hash_value(*v) : 0x9e3779b9u;
+    if constexpr (nullable_v<V>) return v ? hash_value(*v) : 0x9e3779b9u;
     else if constexpr (requires { v.time_since_epoch(); })
         return std::hash<std::int64_t>{}(static_cast<std::int64_t>(v.time_since_epoch().count()));
-    else if constexpr (requires { std::hash<V>{}(v); })
-        return std::hash<V>{}(v);
+    else if constexpr (requires { std::hash<V>{}(v); }) return std::hash<V>{}(v);
     else
         static_assert(always_false<V>,
                       "alchemy: the Session keys its identity map by primary key; make the key "
@@ -85,7 +82,8 @@ std::size_t hash_value(const V& v) {
 template <class T>
 void bind_key(const T& obj, ParamBuffer& out) {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (column_codec<T, model_info<T>::primary_key[K]>::bind(field_of<model_info<T>::primary_key[K]>(obj), out),
+        (column_codec<T, model_info<T>::primary_key[K]>::bind(field_of<model_info<T>::primary_key[K]>(obj),
+                                                              out),
          ...);
     }(std::make_index_sequence<model_info<T>::primary_key_count>{});
 }

@@ -29,7 +29,8 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
 /// that loaded `owner` returned, where the program still holds them and they need it.
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner);
 /// Loads `rel` of each of `owners` (persistent objects of `session`).
-void load_relationship_for(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners);
+void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
+                           std::span<InstanceState* const> owners);
 /// Loader option paths: each step of `path` for the objects the level before reached.
 void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const LoadStep> path);
 /// Whether a model has relationships the mapping loads with every query (lazy selectin

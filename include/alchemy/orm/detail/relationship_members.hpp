@@ -91,8 +91,11 @@ public:
     ToOne() noexcept = default;
     ToOne(const ToOne& other) : RelationshipMember(other), strong_(other.peek()) {}
     ToOne(ToOne&& other) noexcept
-        : RelationshipMember(other), strong_(std::move(other.strong_)), weak_(std::move(other.weak_)),
-          weakly_(other.weakly_), assigned_(other.assigned_) {}
+        : RelationshipMember(other),
+          strong_(std::move(other.strong_)),
+          weak_(std::move(other.weak_)),
+          weakly_(other.weakly_),
+          assigned_(other.assigned_) {}
     /// In a Session: set(other.get()); otherwise a copy of the value.
     ToOne& operator=(const ToOne& other);
     ~ToOne() = default;
@@ -173,7 +176,8 @@ class Associated : public RelationshipMember {
 public:
     Associated() noexcept = default;
     Associated(const Associated& other) : RelationshipMember(other), entries_(other.entries_) {}
-    Associated(Associated&& other) noexcept : RelationshipMember(other), entries_(std::move(other.entries_)) {}
+    Associated(Associated&& other) noexcept
+        : RelationshipMember(other), entries_(std::move(other.entries_)) {}
     /// In a Session: the links become other's (through remove() and add()); otherwise a
     /// copy of the value.
     Associated& operator=(const Associated& other);

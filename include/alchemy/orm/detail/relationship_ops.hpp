@@ -34,14 +34,14 @@ template <class T>
 std::size_t model_id() noexcept;
 
 enum class RelationshipKind : std::uint8_t {
-    many_to_one,  ///< BelongsTo: the owner's row holds the foreign key
-    one_to_many,  ///< HasMany: the target rows hold it
-    one_to_one,   ///< HasOne: one target row holds it
-    many_to_many, ///< ManyToMany: rows of an association table hold a key of each side
+    many_to_one,   ///< BelongsTo: the owner's row holds the foreign key
+    one_to_many,   ///< HasMany: the target rows hold it
+    one_to_one,    ///< HasOne: one target row holds it
+    many_to_many,  ///< ManyToMany: rows of an association table hold a key of each side
 };
 
 struct RelationshipOps {
-    std::string_view name;   ///< the member's name
+    std::string_view name;  ///< the member's name
     RelationshipKind kind;
     const ModelOps& (*owner)();
     std::size_t (*owner_id)();
@@ -246,8 +246,7 @@ consteval bool declares_sides() {
     if constexpr (i < mapping_option_count<T>)
         return !std::is_null_pointer_v<
             typename std::remove_cvref_t<decltype(std::get<i>(mapping<T>.options))>::sides_type>;
-    else
-        return false;
+    else return false;
 }
 
 /// ManyToMany field `Field` of T: the association's BelongsTo referring to the owner and
@@ -305,7 +304,8 @@ consteval std::size_t partner() {
         static_assert(relationship_to<B, T>(),
                       "alchemy: .back_populates(&X::member) must name a relationship of X whose target "
                       "is T (T, X and the fields are in the instantiation above)");
-        constexpr bool fits = is_belongs_to_v<F> ? (std::is_same_v<B, HasMany<T>> || std::is_same_v<B, HasOne<T>>)
+        constexpr bool fits = is_belongs_to_v<F>
+                                  ? (std::is_same_v<B, HasMany<T>> || std::is_same_v<B, HasOne<T>>)
                               : is_many_to_many_v<F> ? is_many_to_many_v<B>
                                                      : is_belongs_to_v<B>;
         static_assert(fits,
@@ -372,10 +372,8 @@ const RelationshipOps* paired() {
     constexpr std::size_t field = relationship_fields<T>[R];
     using X = typename field_t<T, field>::target_type;
     constexpr std::size_t back = partner<T, field>();
-    if constexpr (back == field_count<X>)
-        return nullptr;
-    else
-        return &relationship_ops<X, relationship_index<X, back>()>();
+    if constexpr (back == field_count<X>) return nullptr;
+    else return &relationship_ops<X, relationship_index<X, back>()>();
 }
 
 template <class T, std::size_t Field>
@@ -412,7 +410,8 @@ const RelationshipOps& relationship_ops() {
             r.foreign_key = belongs_to_column<A, sides.first>();
             r.association_target_key = belongs_to_column<A, sides.second>();
         } else {
-            r.kind = std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
+            r.kind =
+                std::is_same_v<F, HasOne<X>> ? RelationshipKind::one_to_one : RelationshipKind::one_to_many;
             r.foreign_key = belongs_to_column<X, partner<T, field>()>();
         }
         return r;
@@ -426,7 +425,8 @@ const RelationshipOps& relationship_ops() {
 template <class T>
 std::span<const RelationshipOps* const> relationships_of() {
     static const auto all = []<std::size_t... R>(std::index_sequence<R...>) {
-        return std::array<const RelationshipOps*, sizeof...(R)>{&relationship_impl::relationship_ops<T, R>()...};
+        return std::array<const RelationshipOps*, sizeof...(R)>{
+            &relationship_impl::relationship_ops<T, R>()...};
     }(std::make_index_sequence<relationship_impl::relationship_fields<T>.size()>{});
     return all;
 }
@@ -450,12 +450,10 @@ void release_relationships(T& object) noexcept {
              auto& field = boost::pfr::get<relationship_impl::relationship_fields<T>[R]>(object);
              auto& m = relationship_access::member(field);
              using F = std::remove_cvref_t<decltype(field)>;
-             if constexpr (is_belongs_to_v<F>)
-                 static_cast<ToOne&>(m).unload();
+             if constexpr (is_belongs_to_v<F>) static_cast<ToOne&>(m).unload();
              else if constexpr (relationship_impl::is_many_to_many_v<F>)
                  static_cast<Associated&>(m).unload(false);
-             else
-                 static_cast<Children&>(m).unload(false);
+             else static_cast<Children&>(m).unload(false);
          }()),
          ...);
     }(std::make_index_sequence<relationship_impl::relationship_fields<T>.size()>{});

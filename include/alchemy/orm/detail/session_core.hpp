@@ -259,8 +259,8 @@ private:
 };
 
 [[noreturn]] void throw_not_in_session(std::string_view what, std::string_view model);
-[[noreturn]] void throw_stale_data(std::string_view statement, std::string_view table,
-                                   std::size_t expected, std::size_t matched);
+[[noreturn]] void throw_stale_data(std::string_view statement, std::string_view table, std::size_t expected,
+                                   std::size_t matched);
 
 }  // namespace detail
 }  // namespace alchemy

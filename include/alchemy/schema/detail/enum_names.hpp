@@ -43,9 +43,7 @@ inline constexpr int enum_scan_first = std::is_signed_v<std::underlying_type_t<E
 template <class E, std::size_t... I>
 consteval std::size_t count_enumerators(std::index_sequence<I...>) {
     return (std::size_t{0} + ... +
-            (enum_value_name<static_cast<E>(enum_scan_first<E> + static_cast<int>(I))>().empty()
-                 ? 0
-                 : 1));
+            (enum_value_name<static_cast<E>(enum_scan_first<E> + static_cast<int>(I))>().empty() ? 0 : 1));
 }
 
 template <class E>

@@ -11,8 +11,8 @@
 // its address in a member_address<> and instantiate member_name_spelling<address>(): the
 // compiler spells the address inside __PRETTY_FUNCTION__, and the member's name is the
 // last identifier of that spelling:
-//   GCC 12:   ...[with member_address<...auto...> address = member_address<long int>{(& reflected_model<ns::User>.ns::User::id)}]
-//   Clang 14: ...[address = {&reflected_model.id}]
+//   GCC 12:   ...[with member_address<...auto...> address = member_address<long int>{(&
+//   reflected_model<ns::User>.ns::User::id)}] Clang 14: ...[address = {&reflected_model.id}]
 // All of it happens in constant expressions, so the object is never odr-used at run time
 // and nothing asks the linker for it, with or without -fsanitize=undefined.
 // Limit (both ways): the model needs external linkage, since the object whose members are
@@ -75,8 +75,8 @@ consteval auto member_name_spelling() noexcept {
 
 constexpr bool is_identifier_char(char c) noexcept {
     // Bytes >= 0x80 are parts of UTF-8 encoded identifiers.
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           static_cast<unsigned char>(c) >= 0x80;
 }
 
 /// The last run of identifier characters in `spelling` (it may be all digits). In a member
@@ -132,7 +132,7 @@ template <class T>
 consteval bool has_external_linkage() noexcept {
     constexpr std::string_view name = qualified_type_name<T>();
     return name.find("(anonymous namespace)") == std::string_view::npos &&  // Clang
-           name.find("{anonymous}") == std::string_view::npos &&           // GCC
+           name.find("{anonymous}") == std::string_view::npos &&            // GCC
            name.find(")::") == std::string_view::npos;                      // GCC: f()::Local
 }
 

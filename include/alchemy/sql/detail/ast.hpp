@@ -21,25 +21,25 @@
 namespace alchemy::detail::ast {
 
 enum class Kind : std::uint8_t {
-    column,      ///< qualifier.text
-    star,        ///< *
-    parameter,   ///< one bound value
-    null,        ///< NULL
-    keyword,     ///< text as is: CURRENT_TIMESTAMP, DEFAULT
-    prefix,      ///< text child (NOT x, -x)
-    postfix,     ///< child text (x IS NULL)
-    binary,      ///< child0 text child1
-    function,    ///< text(child, ...); distinct flag for count(DISTINCT x)
-    list,        ///< (child, child, ...)
-    between,     ///< child0 BETWEEN child1 AND child2 (text: "BETWEEN" / "NOT BETWEEN")
-    like,        ///< child0 text child1 [ESCAPE child2]; text: LIKE, NOT LIKE, ILIKE
-    cast,        ///< CAST(child AS text): text a portable type name (sql/case_cast.hpp),
-                 ///< or with flag the dialect's own (schema/sql_type_name.hpp)
-    case_when,   ///< CASE WHEN c0 THEN c1 ... [ELSE cN] END; flag has_else
-    subquery,    ///< (SELECT ...) from `select`
-    exists,      ///< EXISTS (SELECT ...)
-    window,      ///< child0 OVER (PARTITION BY the next partition_count children
-                 ///< ORDER BY the remaining children, with `order` flags)
+    column,     ///< qualifier.text
+    star,       ///< *
+    parameter,  ///< one bound value
+    null,       ///< NULL
+    keyword,    ///< text as is: CURRENT_TIMESTAMP, DEFAULT
+    prefix,     ///< text child (NOT x, -x)
+    postfix,    ///< child text (x IS NULL)
+    binary,     ///< child0 text child1
+    function,   ///< text(child, ...); distinct flag for count(DISTINCT x)
+    list,       ///< (child, child, ...)
+    between,    ///< child0 BETWEEN child1 AND child2 (text: "BETWEEN" / "NOT BETWEEN")
+    like,       ///< child0 text child1 [ESCAPE child2]; text: LIKE, NOT LIKE, ILIKE
+    cast,       ///< CAST(child AS text): text a portable type name (sql/case_cast.hpp),
+                ///< or with flag the dialect's own (schema/sql_type_name.hpp)
+    case_when,  ///< CASE WHEN c0 THEN c1 ... [ELSE cN] END; flag has_else
+    subquery,   ///< (SELECT ...) from `select`
+    exists,     ///< EXISTS (SELECT ...)
+    window,     ///< child0 OVER (PARTITION BY the next partition_count children
+                ///< ORDER BY the remaining children, with `order` flags)
 };
 
 struct Select;
@@ -72,10 +72,10 @@ struct OrderItem {
 };
 
 struct TableRef {
-    std::string_view name;   ///< table name, or CTE name
-    std::string_view alias;  ///< empty: none
+    std::string_view name;                   ///< table name, or CTE name
+    std::string_view alias;                  ///< empty: none
     std::shared_ptr<const Select> subquery;  ///< FROM (SELECT ...) AS alias
-    std::vector<Node> values;  ///< FROM (VALUES row, ...) AS alias; each row a Kind::list
+    std::vector<Node> values;                ///< FROM (VALUES row, ...) AS alias; each row a Kind::list
 };
 
 struct Join {
@@ -115,8 +115,8 @@ struct Assignment {
 struct Insert {
     std::string_view table;
     std::vector<std::string_view> columns;
-    std::size_t rows = 1;                     ///< rows of parameters (VALUES)
-    std::vector<Node> values;                 ///< one row of expressions instead, when given
+    std::size_t rows = 1;                       ///< rows of parameters (VALUES)
+    std::vector<Node> values;                   ///< one row of expressions instead, when given
     std::shared_ptr<const Select> from_select;  ///< INSERT ... SELECT
     enum class Conflict : std::uint8_t { none, do_nothing, do_update } conflict = Conflict::none;
     std::vector<std::string_view> conflict_columns;
