@@ -217,6 +217,41 @@ TEST_CASE("bound text stays valid after the caller's storage changes") {
     CHECK(rows->read_int(0) == 2);
 }
 
+TEST_CASE("INSERT ... RETURNING gives its rows after the caller's values are gone") {
+    // A statement that writes runs completely in its first step, so SQLite reads the
+    // values in place; the returned rows must not read them again (ASan would see it).
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    auto first = std::make_unique<std::string>("a value longer than the short-string buffer");
+    auto second = std::make_unique<std::string>("and another one, also long enough to be on the heap");
+    Rows rows(*conn, "INSERT INTO t (v) VALUES (?), (?) RETURNING v",
+              {sa::Param::of_text(*first), sa::Param::of_text(*second)});
+    first.reset();
+    second.reset();
+    REQUIRE(rows->next());
+    CHECK(rows->read_text(0) == "a value longer than the short-string buffer");
+    REQUIRE(rows->next());
+    CHECK(rows->read_text(0) == "and another one, also long enough to be on the heap");
+    CHECK_FALSE(rows->next());
+}
+
+TEST_CASE("SQL text put where another statement's text was runs as itself") {
+    // The connection remembers statements by the address of their text; the same address
+    // holding another text must not find the first statement.
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3)");
+    std::string sql = "SELECT count(*) FROM t WHERE v >= 1";
+    const auto* address = sql.data();
+    CHECK(count(*conn, sql) == 3);
+    sql.replace(sql.size() - 1, 1, "3");
+    REQUIRE(sql.data() == address);
+    CHECK(count(*conn, sql) == 1);
+    CHECK(conn->cached_statement_count() == 2);
+    sql.replace(sql.size() - 1, 1, "1");
+    CHECK(count(*conn, sql) == 3);
+    CHECK(conn->cached_statement_count() == 2);
+}
+
 TEST_CASE("timestamps and dates are read in the forms SQLite and other tools write") {
     auto conn = connect_to("sqlite://");
     const auto timestamp_of = [&](std::string_view text) {

@@ -27,6 +27,7 @@ SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity, 
 
 SqliteConnection::~SqliteConnection() {
     // Statements first: a handle with live statements would only close as a zombie.
+    recent_ = {};
     cache_.clear();
     sqlite3_close_v2(handle_.db);
 }
@@ -44,9 +45,19 @@ Cursor& SqliteConnection::stream(std::string_view sql, std::span<const Param> pa
     return execute(sql, params);
 }
 
+SqliteConnection::CacheNode* SqliteConnection::cached(std::string_view sql) noexcept {
+    auto& recent = recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % recent_.size()];
+    // The text is compared as well: another text may have come to live at that address.
+    if (recent.text == sql.data() && recent.node && recent.node->first == sql) return recent.node;
+    const auto found = cache_.find(sql);
+    if (found == cache_.end()) return nullptr;
+    recent = {sql.data(), &*found};
+    return &*found;
+}
+
 SqliteStatement& SqliteConnection::idle_statement_for(std::string_view sql) {
-    auto found = cache_.find(sql);
-    if (found != cache_.end()) {
+    CacheNode* found = cached(sql);
+    if (found) {
         auto& statements = found->second.statements;
         found->second.last_used = ++use_clock_;
         const auto idle = std::find_if(statements.begin(), statements.end(),
@@ -58,7 +69,7 @@ SqliteStatement& SqliteConnection::idle_statement_for(std::string_view sql) {
     } else {
         // Prepare before inserting, so SQL that fails to compile leaves no entry behind.
         auto statement = std::make_unique<SqliteStatement>(handle_, sql);
-        found = cache_.try_emplace(std::string(sql)).first;
+        found = &*cache_.try_emplace(std::string(sql)).first;
         found->second.last_used = ++use_clock_;
         found->second.statements.push_back(std::move(statement));
     }
@@ -81,6 +92,8 @@ void SqliteConnection::evict_beyond_capacity(const CacheEntry& keep) noexcept {
         }
         if (victim == cache_.end()) return;
         statement_count_ -= victim->second.statements.size();
+        for (auto& recent : recent_)
+            if (recent.node == &*victim) recent = {};
         cache_.erase(victim);
     }
 }

@@ -5,6 +5,7 @@
 #include "drivers/sqlite/sqlite_handle.hpp"
 #include "drivers/sqlite/sqlite_statement.hpp"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace alchemy::detail::sqlite {
@@ -56,7 +58,14 @@ private:
         std::uint64_t last_used = 0;
     };
 
+    using CacheNode = std::pair<const std::string, CacheEntry>;
+
     SqliteStatement& idle_statement_for(std::string_view sql);
+    /// The cache's entry for `sql`, or null. Looks first among the recent lookups by the
+    /// address of the text (most SQL comes from the statement caches of the sql layer,
+    /// whose texts stay put), so a statement run again costs a comparison of its text
+    /// rather than a hash of it.
+    CacheNode* cached(std::string_view sql) noexcept;
     /// Runs `sql` once per row of `params_per_row` values; writes each row's count into
     /// `each` unless it is empty, and the number of rows run so far into `done`. Returns
     /// the total.
@@ -74,6 +83,12 @@ private:
     std::size_t statement_count_ = 0;
     std::uint64_t use_clock_ = 0;
     std::unordered_map<std::string, CacheEntry, TextHash, std::equal_to<>> cache_;
+    /// Recent lookups, placed by the address of the text looked up; see cached().
+    struct RecentLookup {
+        const char* text = nullptr;
+        CacheNode* node = nullptr;
+    };
+    std::array<RecentLookup, 16> recent_{};
 };
 
 }  // namespace alchemy::detail::sqlite

@@ -111,9 +111,13 @@ void SqliteStatement::bind(std::span<const Param> params) {
             sqlite3_sql(statement_));
     // SQLite reads a parameter whenever the statement evaluates it. A statement without
     // result columns runs to its end inside start(), while the caller's values are alive,
-    // so SQLite may read them in place (SQLITE_STATIC); a query evaluates its parameters
-    // again on each later next(), after execute() returned, so it gets copies.
-    const auto values = sqlite3_column_count(statement_) == 0 ? SQLITE_STATIC : SQLITE_TRANSIENT;
+    // and so does one that writes: SQLite makes every change of an INSERT, UPDATE or
+    // DELETE ... RETURNING in its first step and keeps the returned rows. Both may read the
+    // values in place (SQLITE_STATIC). A query evaluates its parameters again on each
+    // later next(), after execute() returned, so it gets copies.
+    const bool runs_in_first_step =
+        sqlite3_column_count(statement_) == 0 || sqlite3_stmt_readonly(statement_) == 0;
+    const auto values = runs_in_first_step ? SQLITE_STATIC : SQLITE_TRANSIENT;
     for (std::size_t i = 0; i < params.size(); ++i)
         if (const int code = bind_one(static_cast<int>(i) + 1, params[i], values); code != SQLITE_OK)
             raise_last_error(code);
@@ -164,7 +168,7 @@ bool SqliteStatement::step() {
     const int code = sqlite3_step(statement_);
     if (code == SQLITE_ROW) {
         row_columns_ = sqlite3_data_count(statement_);
-        row_types_.assign(static_cast<std::size_t>(row_columns_), unknown_type);
+        row_.assign(static_cast<std::size_t>(row_columns_), ColumnValue{});
         return true;
     }
     row_columns_ = 0;
@@ -216,14 +220,20 @@ std::string_view SqliteStatement::column_name(int column) const {
     return name;
 }
 
-int SqliteStatement::checked_type(int column) const {
-    // row_columns_ is 0 unless a row is current, so one comparison checks both. The type
-    // is asked once per row and column: is_null() and the read that follows share it, and
-    // it stays the stored type after a read converted the value in place.
+const SqliteStatement::ColumnValue& SqliteStatement::checked(int column) const {
+    // row_columns_ is 0 unless a row is current, so one comparison checks both. The value
+    // is fetched once per row and column, and read through sqlite3_value_*: each
+    // sqlite3_column_* call would look the column up again. (Those reads are not
+    // thread-safe on their own, which needs nothing here: a connection serves one thread at
+    // a time, and SQLite opens it without a mutex, sqlite_driver.cpp.) The type is the one
+    // stored: it stays so after a read converts the value in place.
     if (static_cast<unsigned>(column) < static_cast<unsigned>(row_columns_)) {
-        int& type = row_types_[static_cast<std::size_t>(column)];
-        if (type == unknown_type) type = sqlite3_column_type(statement_, column);
-        return type;
+        auto& c = row_[static_cast<std::size_t>(column)];
+        if (!c.value) {
+            c.value = sqlite3_column_value(statement_, column);
+            c.type = sqlite3_value_type(c.value);
+        }
+        return c;
     }
     check_column_index(column);
     throw InvalidRequestError("alchemy: no current row; read columns only after next() returned true");
@@ -232,9 +242,10 @@ int SqliteStatement::checked_type(int column) const {
 bool SqliteStatement::is_null(int column) const { return checked_type(column) == SQLITE_NULL; }
 
 bool SqliteStatement::read_bool(int column) const {
-    switch (checked_type(column)) {
+    const auto& c = checked(column);
+    switch (c.type) {
     case SQLITE_INTEGER:
-        switch (sqlite3_column_int64(statement_, column)) {
+        switch (sqlite3_value_int64(c.value)) {
         case 0: return false;
         case 1: return true;
         default: break;
@@ -252,10 +263,11 @@ bool SqliteStatement::read_bool(int column) const {
 }
 
 std::int64_t SqliteStatement::read_int(int column) const {
-    switch (checked_type(column)) {
-    case SQLITE_INTEGER: return sqlite3_column_int64(statement_, column);
+    const auto& c = checked(column);
+    switch (c.type) {
+    case SQLITE_INTEGER: return sqlite3_value_int64(c.value);
     case SQLITE_FLOAT: {
-        const double value = sqlite3_column_double(statement_, column);
+        const double value = sqlite3_value_double(c.value);
         if (value >= -two_to_the_63 && value < two_to_the_63 && std::trunc(value) == value)
             return static_cast<std::int64_t>(value);
         raise_unreadable(column, "a 64-bit integer", "22003");
@@ -273,9 +285,10 @@ std::int64_t SqliteStatement::read_int(int column) const {
 }
 
 double SqliteStatement::read_real(int column) const {
-    switch (checked_type(column)) {
-    case SQLITE_FLOAT: return sqlite3_column_double(statement_, column);
-    case SQLITE_INTEGER: return static_cast<double>(sqlite3_column_int64(statement_, column));
+    const auto& c = checked(column);
+    switch (c.type) {
+    case SQLITE_FLOAT: return sqlite3_value_double(c.value);
+    case SQLITE_INTEGER: return static_cast<double>(sqlite3_value_int64(c.value));
     case SQLITE_TEXT: {
         double value = 0;
         if (parse_whole(read_text(column), value) == std::errc{}) return value;
@@ -287,29 +300,32 @@ double SqliteStatement::read_real(int column) const {
 }
 
 std::string_view SqliteStatement::read_text(int column) const {
-    if (checked_type(column) == SQLITE_NULL) raise_unreadable(column, "text", "22004");
+    const auto& c = checked(column);
+    if (c.type == SQLITE_NULL) raise_unreadable(column, "text", "22004");
     // Numbers are rendered to text in place; the pointer is valid until the next step.
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(c.value));
     if (text == nullptr) raise_out_of_memory();
-    return {text, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+    return {text, static_cast<std::size_t>(sqlite3_value_bytes(c.value))};
 }
 
 std::span<const std::byte> SqliteStatement::read_blob(int column) const {
-    const int type = checked_type(column);
+    const auto& c = checked(column);
+    const int type = c.type;
     if (type != SQLITE_BLOB && type != SQLITE_TEXT) raise_unreadable(column, "a blob", "22018");
     // A zero-length blob comes back as a null pointer, which an empty span allows.
-    const auto* bytes = static_cast<const std::byte*>(sqlite3_column_blob(statement_, column));
-    return {bytes, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+    const auto* bytes = static_cast<const std::byte*>(sqlite3_value_blob(c.value));
+    return {bytes, static_cast<std::size_t>(sqlite3_value_bytes(c.value))};
 }
 
 std::int64_t SqliteStatement::read_timestamp(int column) const {
-    switch (checked_type(column)) {
+    const auto& c = checked(column);
+    switch (c.type) {
     case SQLITE_TEXT:
         if (const auto micros = parse_timestamp(read_text(column))) return *micros;
         raise_unreadable(column, "a timestamp (YYYY-MM-DD HH:MM:SS.ffffff)", "22007");
     case SQLITE_INTEGER: {
         // An integer is Unix time in seconds, as SQLite's unixepoch() returns.
-        const std::int64_t seconds = sqlite3_column_int64(statement_, column);
+        const std::int64_t seconds = sqlite3_value_int64(c.value);
         constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / micros_per_second;
         if (seconds >= -limit && seconds <= limit) return seconds * micros_per_second;
         raise_unreadable(column, "a timestamp", "22008");
@@ -319,7 +335,7 @@ std::int64_t SqliteStatement::read_timestamp(int column) const {
 }
 
 std::int64_t SqliteStatement::read_date(int column) const {
-    if (checked_type(column) == SQLITE_TEXT) {
+    if (checked(column).type == SQLITE_TEXT) {
         if (const auto days = parse_date(read_text(column))) return *days;
         raise_unreadable(column, "a date (YYYY-MM-DD)", "22007");
     }
@@ -327,17 +343,14 @@ std::int64_t SqliteStatement::read_date(int column) const {
 }
 
 void SqliteStatement::raise_unreadable(int column, std::string_view wanted, const char* sqlstate) const {
-    const int type = sqlite3_column_type(statement_, column);
+    const auto& c = checked(column);
+    const int type = c.type;
     std::string found;
     switch (type) {
-    case SQLITE_INTEGER:
-        found = fmt::format("the integer {}", sqlite3_column_int64(statement_, column));
-        break;
-    case SQLITE_FLOAT: found = fmt::format("the real {}", sqlite3_column_double(statement_, column)); break;
+    case SQLITE_INTEGER: found = fmt::format("the integer {}", sqlite3_value_int64(c.value)); break;
+    case SQLITE_FLOAT: found = fmt::format("the real {}", sqlite3_value_double(c.value)); break;
     case SQLITE_TEXT: found = fmt::format("the text '{}'", printable(excerpt(read_text(column)))); break;
-    case SQLITE_BLOB:
-        found = fmt::format("a blob of {} bytes", sqlite3_column_bytes(statement_, column));
-        break;
+    case SQLITE_BLOB: found = fmt::format("a blob of {} bytes", sqlite3_value_bytes(c.value)); break;
     default: found = "NULL"; break;
     }
     throw_database_error(type == SQLITE_NULL ? "22004" : sqlstate,

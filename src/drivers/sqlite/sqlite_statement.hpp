@@ -56,8 +56,14 @@ private:
 
     /// Throws ArgumentError unless `column` is an index of the result columns.
     void check_column_index(int column) const;
-    /// The column's SQLite type, after checking that a row is current and `column` exists.
-    int checked_type(int column) const;
+    /// A column of the current row: its value and that value's SQLite type.
+    struct ColumnValue {
+        sqlite3_value* value = nullptr;  ///< null: not asked for yet in this row
+        int type = 0;
+    };
+    /// The column's value, after checking that a row is current and `column` exists.
+    const ColumnValue& checked(int column) const;
+    int checked_type(int column) const { return checked(column).type; }
     /// Throws DataError: the column holds a value that cannot be read as `wanted`.
     [[noreturn]] void raise_unreadable(int column, std::string_view wanted, const char* sqlstate) const;
 
@@ -68,10 +74,9 @@ private:
     bool in_use_ = false;
     bool first_row_pending_ = false;
     bool finished_ = true;
-    /// Columns of the current row (0: no row), and their types as far as asked.
-    static constexpr int unknown_type = -1;
+    /// Columns of the current row (0: no row), and their values as far as asked.
     int row_columns_ = 0;
-    mutable std::vector<int> row_types_;
+    mutable std::vector<ColumnValue> row_;
 };
 
 }  // namespace alchemy::detail::sqlite
