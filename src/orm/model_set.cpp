@@ -591,21 +591,27 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
 
 void ModelSetCore::update_all(Connection& conn) {
     // Objects with the same changed columns share one statement, run for all of them;
-    // groups go in the order their first object came.
-    std::vector<ColumnMask> masks;
-    std::unordered_map<ColumnMask, std::vector<Update*>, ColumnMaskHash> groups;
-    for (auto& u : updates_) {
-        auto& group = groups[u.changed];
-        if (group.empty()) masks.push_back(u.changed);
-        group.push_back(&u);
+    // groups go in the order their first object came. A stable sort by that order keeps
+    // each group's objects in theirs. (One changed object, the usual autoflush, needs none.)
+    grouped_.clear();
+    for (auto& u : updates_) grouped_.push_back(&u);
+    if (grouped_.size() > 1) {
+        std::unordered_map<ColumnMask, std::size_t, ColumnMaskHash> rank;
+        for (auto* u : grouped_) u->group = rank.try_emplace(u->changed, rank.size()).first->second;
+        std::stable_sort(grouped_.begin(), grouped_.end(),
+                         [](const Update* a, const Update* b) { return a->group < b->group; });
     }
     // PostgreSQL runs one statement for many rows; SQLite steps one prepared UPDATE per
     // row, which is what it is fast at.
     const bool many_rows_per_statement = conn.dialect().updates_many_rows_per_statement();
-    for (const auto& mask : masks) {
-        const auto& group = groups[mask];
+    for (auto begin = grouped_.begin(); begin != grouped_.end();) {
+        const auto& mask = (*begin)->changed;
+        const auto end =
+            std::find_if(begin, grouped_.end(), [&](const Update* u) { return u->changed != mask; });
+        const std::span<Update* const> group(begin, end);
         if (many_rows_per_statement) update_from_values(conn, mask, group);
         else update_rows(conn, mask, group);
+        begin = end;
     }
 }
 
@@ -619,7 +625,8 @@ void ModelSetCore::bind_update(const Update& u, ParamBuffer& out) const {
 }
 
 void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group) {
-    ParamBuffer params;
+    auto& params = params_;
+    params.clear();
     const auto sql = ops_.statements.update(conn.dialect(), ops_, changed);
     const auto returned = ModelStatements::returned_by_update(ops_, changed);
     if (returned.any()) {
@@ -649,7 +656,8 @@ void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& change
                                       std::span<Update* const> group) {
     const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, changed);
     const auto returned = ModelStatements::returned_by_update(ops_, changed);
-    ParamBuffer params;
+    auto& params = params_;
+    params.clear();
     std::string scratch;
     for (std::size_t begin = 0; begin < group.size(); begin += chunk) {
         const auto rows = std::min(chunk, group.size() - begin);
@@ -685,7 +693,8 @@ void ModelSetCore::flush_deletes(Connection& conn) {
     order_self_referencing(deletes_);
     std::reverse(deletes_.begin(), deletes_.end());  // children before their parents
     const bool versioned = ops_.version_column < ops_.column_count;
-    ParamBuffer params;
+    auto& params = params_;
+    params.clear();
     for (const auto* state : deletes_) {
         ops_.bind_key(state->snapshot, params);
         if (versioned)
@@ -697,6 +706,7 @@ void ModelSetCore::flush_deletes(Connection& conn) {
 }
 
 void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
+    params_.clear();  // its room stays for the next flush, the values it held do not
     const bool versioned = ops_.version_column < ops_.column_count;
     for (auto& w : inserts_) {
         auto& state = *w.state;
@@ -729,6 +739,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
 }
 
 void ModelSetCore::undo_flush() noexcept {
+    params_.clear();
     for (auto& w : inserts_) {
         if (w.key_written) ops_.set_integer(w.state->object, ops_.generated_column, w.key_before);
         if (w.version_written) ops_.set_integer(w.state->object, ops_.version_column, w.version_before);

@@ -161,16 +161,19 @@ std::uint32_t SessionCore::begin_nested() {
 ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
     if (id >= sets_.size()) sets_.resize(id + 1);
     sets_[id] = std::make_unique<ModelSetCore>(*this, ops);
+    flush_order_stale_ = true;
     return *sets_[id];
 }
 
 /// Every model the session has seen, parents before children (foreign keys between
 /// their tables; references inside a cycle keep the order the models were first used in).
-std::vector<ModelSetCore*> SessionCore::ordered_sets() {
+const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
+    if (!flush_order_stale_) return flush_order_;
+    flush_order_stale_ = false;
     std::vector<ModelSetCore*> sets;
     for (auto& set : sets_)
         if (set) sets.push_back(set.get());
-    if (sets.size() < 2) return sets;
+    if (sets.size() < 2) return flush_order_ = std::move(sets);
     std::vector<ModelSetCore*> ordered;
     std::vector<bool> placed(sets.size(), false);
     auto waits_for = [&](std::size_t i) {
@@ -196,7 +199,7 @@ std::vector<ModelSetCore*> SessionCore::ordered_sets() {
             ordered.push_back(sets[first]);
         }
     }
-    return ordered;
+    return flush_order_ = std::move(ordered);
 }
 
 void SessionCore::mark_superseded_foreign_keys() {
@@ -209,7 +212,8 @@ void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
     flushing_ = true;
-    std::vector<ModelSetCore*> work;
+    auto& work = flushed_;
+    work.clear();
     written_keys_.clear();
     bool sent = false;  // a statement may have reached the database
     try {

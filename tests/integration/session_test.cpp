@@ -519,6 +519,27 @@ TEST_CASE("a flush writes only what changed: nothing for unchanged objects, one 
     session.commit();
     CHECK(count_starting_with(capture.lines, "UPDATE") == 1);
     CHECK(session.query<User>().filter(sa::col<&User::email> == "same@example.com").count() == 2);
+
+    // Different changes: one statement per set of changed columns, in the order of the
+    // first object of each, every object in the statement of its own change.
+    auto carl = session.add(User{.name = "carl", .age = 1});
+    session.commit();
+    both = session.query<User>().order_by(sa::col<&User::id>).all();
+    REQUIRE(both.size() == 3);
+    both[0]->email = "first@example.com";
+    both[1]->age = 51;
+    both[2]->email = "third@example.com";
+    capture.lines.clear();
+    session.commit();
+    std::vector<std::string> updates;
+    for (const auto& line : capture.lines)
+        if (line.starts_with("UPDATE")) updates.push_back(line);
+    REQUIRE(updates.size() == 2);
+    CHECK_THAT(updates[0], Catch::Matchers::Contains("\"email\"") && !Catch::Matchers::Contains("\"age\""));
+    CHECK_THAT(updates[1], Catch::Matchers::Contains("\"age\"") && !Catch::Matchers::Contains("\"email\""));
+    CHECK(age_in_database(engine, ids[1]) == 51);
+    CHECK(session.query<User>().filter(sa::col<&User::email> == "first@example.com").count() == 1);
+    CHECK(session.get<User>(carl->id)->email == "third@example.com");
 }
 
 // expire / refresh --------------------------------------------------------------------------------

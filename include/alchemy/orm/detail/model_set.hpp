@@ -154,6 +154,7 @@ private:
     struct Update {
         InstanceState* state;
         ColumnMask changed;
+        std::size_t group = 0;  ///< rank of `changed` among the flush's (update_all)
         /// The row RETURNING gave for the sa::onupdate() columns, copied into the object
         /// by finish_flush(); null when the model has none.
         std::shared_ptr<void> returned{};
@@ -205,6 +206,8 @@ private:
     IdentityMap identity_;
     std::vector<Insert> inserts_;
     std::vector<Update> updates_;
+    std::vector<Update*> grouped_;  ///< updates_ by changed columns (update_all)
+    ParamBuffer params_;            ///< the statements' values, kept between flushes
     std::vector<InstanceState*> deletes_;
     std::string_view select_by_key_;  ///< memo of select_by_key_sql()
     std::shared_ptr<void> probe_;     ///< a T for looking up integer keys

@@ -189,7 +189,8 @@ private:
     void end_replica_reads() noexcept;
     /// commit()'s COMMITs when SessionOptions::twophase is set.
     void commit_two_phase();
-    std::vector<ModelSetCore*> ordered_sets();
+    /// The model sets, parents before children; computed again only after a set was made.
+    const std::vector<ModelSetCore*>& ordered_sets();
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
     /// in an autoflush their foreign-key writes are marked waiting instead.
     void delete_orphans(bool automatic);
@@ -225,6 +226,12 @@ private:
     std::uint64_t root_serial_ = 0;
     std::uint64_t serials_ = 0;
     std::vector<std::unique_ptr<ModelSetCore>> sets_;
+    /// ordered_sets(), out of date once a set is made (which a flush running over it may
+    /// do); and the sets a flush wrote to. Kept between flushes so that an autoflush
+    /// allocates neither.
+    std::vector<ModelSetCore*> flush_order_;
+    bool flush_order_stale_ = true;
+    std::vector<ModelSetCore*> flushed_;
     /// Assigned BelongsTo awaiting the flush; both objects are held until then.
     struct ForeignKeyWrite {
         std::shared_ptr<void> owner;
