@@ -28,15 +28,19 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
     constexpr auto sizes = ModelStatements::in_list_sizes;
+    const auto& dialect = session.dialect_of(target.model_id);
+    // Few, long lists: each statement on a foreign key without an index scans the table.
+    const auto largest =
+        *std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
     for (std::size_t begin = 0; begin < values.size();) {
-        const auto n = std::min(values.size() - begin, sizes.back());
+        const auto n = std::min(values.size() - begin, largest);
         const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
         std::vector<Param> params;
         params.reserve(padded);
         for (std::size_t i = 0; i < padded; ++i)
             params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
-        const auto sql = target.statements.select_where_in(session.dialect_of(target.model_id), target,
-                                                           column, padded, order.column, order.descending);
+        const auto sql = target.statements.select_where_in(dialect, target, column, padded, order.column,
+                                                           order.descending);
         target.load_rows(session, sql, params, out);
         begin += n;
     }

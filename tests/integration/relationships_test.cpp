@@ -317,6 +317,38 @@ TEST_CASE("selectinload loads a relationship, and a path of them, right after th
     CHECK(posts[0]->author->profile->bio == "ann's");  // loaded: readable detached
 }
 
+TEST_CASE("selectinload sends as many keys a statement as the dialect's parameter limit allows") {
+    // 2 000 authors, every 100th with a post: one IN list of 2 000 keys, not chunks of a few
+    // hundred (each chunk would scan posts again where author_id has no index).
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    {
+        sa::Session session(f.engine);
+        for (int i = 0; i < 2000; ++i) {
+            auto author = session.add(Author{.name = "author " + std::to_string(i)});
+            if (i % 100 == 0) author->posts.add(Post{.title = "by " + std::to_string(i)});
+        }
+        session.commit();
+    }
+    sa::Session session(f.engine);
+    f.capture.lines.clear();
+    auto authors = session.query<Author>()
+                       .options(sa::selectinload<&Author::posts>())
+                       .order_by(sa::col<&Author::id>)
+                       .all();
+    CHECK(selects(f.capture.lines) == 2);  // the authors, then all their posts
+    REQUIRE(authors.size() == 2000);
+    std::size_t with_posts = 0;
+    for (std::size_t i = 0; i < authors.size(); ++i) {
+        const auto expected =
+            i % 100 == 0 ? std::vector<std::string>{"by " + std::to_string(i)} : std::vector<std::string>{};
+        CHECK(titles(authors[i]->posts) == expected);
+        with_posts += authors[i]->posts.size();
+    }
+    CHECK(with_posts == 20);
+    CHECK(selects(f.capture.lines) == 2);  // reading them loaded nothing more
+}
+
 TEST_CASE("an association object with a column of its own links two models through two pairs") {
     using rel::Club;
     using rel::Member;
