@@ -169,11 +169,14 @@ ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
 /// their tables; references inside a cycle keep the order the models were first used in).
 const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
     if (!flush_order_stale_) return flush_order_;
-    flush_order_stale_ = false;
     std::vector<ModelSetCore*> sets;
     for (auto& set : sets_)
         if (set) sets.push_back(set.get());
-    if (sets.size() < 2) return flush_order_ = std::move(sets);
+    if (sets.size() < 2) {
+        flush_order_ = std::move(sets);
+        flush_order_stale_ = false;
+        return flush_order_;
+    }
     std::vector<ModelSetCore*> ordered;
     std::vector<bool> placed(sets.size(), false);
     auto waits_for = [&](std::size_t i) {
@@ -199,7 +202,9 @@ const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
             ordered.push_back(sets[first]);
         }
     }
-    return flush_order_ = std::move(ordered);
+    flush_order_ = std::move(ordered);
+    flush_order_stale_ = false;
+    return flush_order_;
 }
 
 void SessionCore::mark_superseded_foreign_keys() {
