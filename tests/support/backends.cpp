@@ -2,9 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
+#include <random>
+#include <string_view>
 
 namespace alchemy::test {
 namespace {
@@ -53,10 +57,19 @@ std::optional<std::string> replica_url() {
     return std::nullopt;
 }
 
+namespace {
+/// A name no other test process uses on the server: process ids repeat once the system
+/// has wrapped around its pid_max, and the schemas and databases of earlier runs stay.
+std::string unique_name(std::string_view kind) {
+    static const auto run = std::random_device{}();
+    static std::atomic<int> counter{0};
+    return fmt::format("t{}_{:08x}_{}{}", ::getpid(), run, kind, ++counter);
+}
+}  // namespace
+
 std::string postgres_schema_url(const std::string& server_url) {
     // Tests run in parallel against one server: each gets a schema of its own.
-    static std::atomic<int> counter{0};
-    const auto schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    const auto schema = unique_name("s");
     {
         auto engine = create_engine(server_url, {.pool_size = 1});
         auto conn = engine.connect();
@@ -72,8 +85,7 @@ namespace {
 /// A new, empty database on the server at `server_url`, reached through `through_url`
 /// (a pooler in transaction mode cannot pass a search_path on, so a schema won't do).
 std::string postgres_database_url(const std::string& server_url, const std::string& through_url) {
-    static std::atomic<int> counter{0};
-    const auto name = "t" + std::to_string(::getpid()) + "_db" + std::to_string(++counter);
+    const auto name = unique_name("db");
     auto engine = create_engine(server_url, {.pool_size = 1, .isolation_level = IsolationLevel::autocommit});
     auto conn = engine.connect();
     conn.execute_script("CREATE DATABASE " + engine.dialect().quote_identifier(name) + " STRATEGY FILE_COPY");

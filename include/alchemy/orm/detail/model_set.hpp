@@ -95,6 +95,11 @@ public:
     void take_row(InstanceState& state, void* row) noexcept;
     /// SELECT ... WHERE key, for this session's dialect.
     std::string_view select_by_key_sql(const Dialect& dialect);
+    /// An empty buffer for the values of that SELECT, kept so that a get() allocates none.
+    ParamBuffer& key_params() noexcept {
+        key_params_.clear();
+        return key_params_;
+    }
     /// The object with integer key `key` (revived if the program dropped it), or nulls.
     std::pair<std::shared_ptr<void>, InstanceState*> find_key(std::int64_t key);
     /// The object with integer key `key` and its state if the program still holds it,
@@ -208,6 +213,7 @@ private:
     std::vector<Update> updates_;
     std::vector<Update*> grouped_;  ///< updates_ by changed columns (update_all)
     ParamBuffer params_;            ///< the statements' values, kept between flushes
+    ParamBuffer key_params_;        ///< see key_params()
     std::vector<InstanceState*> deletes_;
     std::string_view select_by_key_;  ///< memo of select_by_key_sql()
     std::shared_ptr<void> probe_;     ///< a T for looking up integer keys
@@ -320,7 +326,7 @@ private:
         auto& session = core_.session();
         session.autoflush();
         auto& conn = latest ? session.own_connection(model_id<T>()) : session.read_connection(model_id<T>());
-        ParamBuffer params;
+        auto& params = core_.key_params();
         bind_key(key_values, params);
         return conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params())
             .template as<T>()
