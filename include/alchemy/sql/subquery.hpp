@@ -19,6 +19,8 @@
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 
+#include <boost/mp11/list.hpp>
+
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -57,9 +59,6 @@ template <class S>
 inline constexpr bool is_compound_v = false;
 template <class Op, class Members, class... Clauses>
 inline constexpr bool is_compound_v<CompoundSelect<Op, Members, Clauses...>> = true;
-
-template <class List>
-inline constexpr bool is_empty_list_v = std::is_same_v<List, type_list<>>;
 
 /// The WITH queries a statement has defined so far. Lowering and binding walk the FROM
 /// and JOIN items in the same order with one of these, so a CTE used twice is defined,
@@ -453,7 +452,7 @@ public:
     /// This query as a FROM/JOIN item named `Name`.
     template <fixed_string Name>
     auto subquery() const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a subquery in FROM cannot read tables of the enclosing "
                       "statement; correlate it in WHERE (sa::exists, in_, scalar_subquery)");
         return Subquery<Derived, Name>(self());
@@ -461,14 +460,14 @@ public:
     /// This query as a WITH query named `Name`.
     template <fixed_string Name>
     auto cte() const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a CTE cannot read tables of the statement that uses it");
         return Cte<Derived, Name, false>(self());
     }
     /// The anchor of a recursive WITH query; add the recursive member with .union_all().
     template <fixed_string Name>
     auto cte(recursive_t) const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a CTE cannot read tables of the statement that uses it");
         return Cte<Derived, Name, true>(self());
     }
@@ -518,7 +517,7 @@ private:
     const Derived& self() const { return static_cast<const Derived&>(*this); }
 
     static void check_sources() {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: the statement uses a column whose table is not in its FROM "
                       "or JOIN clauses; add .join<Model>(on), .join(source, on) or "
                       ".select_from(...)");
