@@ -17,6 +17,7 @@
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/result.hpp"
 #include "alchemy/sql/alias.hpp"
+#include "alchemy/sql/detail/shape_variant.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 
 #include <boost/mp11/list.hpp>
@@ -207,9 +208,12 @@ class derived_column : public expression_ops<derived_column<Source, I>>,
 public:
     using value_type = typename Source::statement_type::template column_t<I>;
     using sources = detail::type_list<Source>;
-    static constexpr bool fixed_shape = Source::statement_type::fixed_shape;
+    /// Its name is the query's output name, which the query's shape fixes.
+    static constexpr bool fixed_shape = Source::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<Source>;
 
     explicit derived_column(Source source) : source_(std::move(source)) {}
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(source_); }
 
     const Source& source() const noexcept { return source_; }
     std::string_view column_name() const { return source_.statement().output_names()[I]; }
@@ -259,10 +263,12 @@ public:
     using statement_type = S;
     static constexpr std::string_view name = Name.view();
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     explicit Subquery(S statement) : statement_(std::make_shared<const S>(std::move(statement))) {}
 
     const S& statement() const noexcept { return *statement_; }
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement_); }
     detail::ast::TableRef table_ref() const {
         auto select = std::make_shared<detail::ast::Select>();
         detail::cte_scope scope;
@@ -297,10 +303,12 @@ public:
     static constexpr std::string_view name = Name.view();
     static constexpr bool recursive = Recursive;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     explicit Cte(S statement) : statement_(std::make_shared<const S>(std::move(statement))) {}
 
     const S& statement() const noexcept { return *statement_; }
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement_); }
     /// Where it is read: just its name. Its values bind in the WITH clause.
     detail::ast::TableRef table_ref() const { return {name, {}, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
@@ -380,8 +388,11 @@ struct scalar_subquery_expression
     using value_type = detail::maybe_optional_t<typename S::template column_t<0>, true>;
     using sources = typename S::outer_sources;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n(detail::ast::Kind::subquery);
@@ -397,8 +408,11 @@ struct exists_expression : expression_ops<exists_expression<S>> {
     using value_type = bool;
     using sources = typename S::outer_sources;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n(detail::ast::Kind::exists);
@@ -416,9 +430,12 @@ struct in_subquery_expression : expression_ops<in_subquery_expression<E, S, Nega
                                            detail::nullable_v<typename S::template column_t<0>>>;
     using sources = detail::concat_t<typename E::sources, typename S::outer_sources>;
     static constexpr bool fixed_shape = E::fixed_shape && S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<E, S>;
 
     E operand;
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::combined_shape_variant(operand, *statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::binary, Negated ? "NOT IN" : "IN"};
