@@ -1,9 +1,9 @@
 // The unit of work's statements, built as sql-layer statement trees from the model's Table.
 #include "orm/model_statements.hpp"
 
-#include "alchemy/sql/detail/ast.hpp"
 #include "alchemy/sql/detail/batching.hpp"
 #include "alchemy/sql/detail/update_from_values.hpp"
+#include "alchemy/sql/statement_tree.hpp"
 
 #include <deque>
 

@@ -1,7 +1,7 @@
-// Renders the statement tree (sql/detail/ast.hpp) as SQL text for one dialect.
+// Renders the statement tree (sql/statement_tree.hpp) as SQL text for one dialect.
 // Placeholders are numbered in text order, which is the order in which the typed
 // statements bind their values.
-#include "alchemy/sql/detail/ast.hpp"
+#include "alchemy/sql/statement_tree.hpp"
 
 #include "alchemy/core/error.hpp"
 

@@ -1,8 +1,8 @@
-// UPDATE ... FROM (VALUES ...) as a statement tree (sql/detail/ast.hpp).
+// UPDATE ... FROM (VALUES ...) as a statement tree (sql/statement_tree.hpp).
 #include "alchemy/sql/detail/update_from_values.hpp"
 
 #include "alchemy/schema/sql_type_name.hpp"
-#include "alchemy/sql/detail/ast.hpp"
+#include "alchemy/sql/statement_tree.hpp"
 
 #include <string_view>
 #include <vector>

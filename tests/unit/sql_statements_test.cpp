@@ -345,13 +345,20 @@ TEST_CASE("limit_offset renders and binds as limit() and offset() do, with which
     CHECK(sa::detail::sql_cache<Limited, 4>::renders() == 8);
     CHECK(base.limit_offset(1, std::nullopt).sql(pg()) == base.limit(5).sql(pg()));
     CHECK(sa::detail::sql_cache<Limited, 4>::renders() == 8);
-    // ...while a statement embedding it renders its text each time: the type alone does
-    // not fix it.
-    const auto outer = [&](std::optional<std::int64_t> limit) {
-        return sa::select(base.limit_offset(limit, std::nullopt).scalar_subquery()).sql(pg());
+    // ...and so does a statement embedding it, one text per combination of the embedded
+    // query's LIMIT and OFFSET.
+    const auto outer = [&](std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) {
+        return sa::select(base.limit_offset(limit, offset).scalar_subquery());
     };
-    CHECK(outer(3).ends_with("LIMIT $2)"));
-    CHECK(outer(std::nullopt).ends_with("\"books\".\"id\")"));
+    using Outer = decltype(outer(1, 1));
+    STATIC_REQUIRE(Outer::shape_variants == 4);
+    CHECK(outer(3, std::nullopt).sql(pg()).ends_with("LIMIT $2)"));
+    CHECK(outer(std::nullopt, std::nullopt).sql(pg()).ends_with("\"books\".\"id\")"));
+    CHECK(outer(std::nullopt, 3).sql(pg()).ends_with("OFFSET $2)"));
+    CHECK(outer(3, 3).sql(pg()).ends_with("LIMIT $2 OFFSET $3)"));
+    CHECK(sa::detail::sql_cache<Outer, 4>::renders() == 4);
+    CHECK(outer(9, std::nullopt).sql(pg()) == outer(3, std::nullopt).sql(pg()));
+    CHECK(sa::detail::sql_cache<Outer, 4>::renders() == 4);
 }
 
 TEST_CASE("insert writes objects, leaving an unset autoincrement key to the database") {

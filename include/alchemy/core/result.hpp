@@ -12,6 +12,7 @@
 #include "alchemy/core/driver.hpp"
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/value_traits.hpp"
+#include "alchemy/fwd.hpp"  // Result's default template arguments
 
 #include <cstddef>
 #include <iterator>
@@ -66,9 +67,6 @@ struct row_of<T> {
 };
 template <class... Ts>
 using row_of_t = typename row_of<Ts...>::type;
-
-template <class Row = void, class Reader = row_traits<Row>>
-class Result;
 
 namespace detail {
 /// The non-template part of every Result: owns the cursor until closed.

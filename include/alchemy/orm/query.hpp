@@ -444,7 +444,7 @@ public:
     /// SELECT count(*) FROM (this query).
     std::int64_t count() const {
         core_->autoflush();
-        return embed_with_limits(build(select<T>()), [&](const auto& s) {
+        return with_limits(build(select<T>()), [&](const auto& s) {
             return core_->read_connection(detail::model_id<T>())
                 .execute(select(alchemy::count()).select_from(s.template subquery<"anon_1">()))
                 .scalar_one();
@@ -453,7 +453,7 @@ public:
     /// SELECT EXISTS (this query).
     bool exists() const {
         core_->autoflush();
-        return embed_with_limits(build(select<T>()), [&](const auto& s) {
+        return with_limits(build(select<T>()), [&](const auto& s) {
             return core_->read_connection(detail::model_id<T>())
                 .execute(select(alchemy::exists(s)))
                 .scalar_one();
@@ -584,20 +584,12 @@ private:
         return add_where(s.where(c), cs...);
     }
     /// Runs `run` on the statement with this query's LIMIT/OFFSET, whichever are set: one
-    /// statement type (limit_offset) with its SQL cached per combination. A type per
-    /// combination compiled every query's reading code four times, most of a Session
-    /// user's compile time.
+    /// statement type (limit_offset) with its SQL cached per combination, also in the
+    /// statements count() and exists() embed it in. A type per combination compiled every
+    /// query's reading code four times, most of a Session user's compile time.
     template <class S, class F>
     auto with_limits(const S& s, F&& run) const {
         return run(s.limit_offset(limit_, offset_));
-    }
-    /// The same for count() and exists(), which embed the query in a statement of their own:
-    /// that one's SQL is cached only when the query's type fixes it, so a query without
-    /// LIMIT/OFFSET goes in as the plain statement.
-    template <class S, class F>
-    auto embed_with_limits(const S& s, F&& run) const {
-        if (limit_ || offset_) return run(s.limit_offset(limit_, offset_));
-        return run(s);
     }
 
     [[noreturn]] static void throw_not_evaluable() {

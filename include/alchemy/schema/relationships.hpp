@@ -4,20 +4,9 @@
 // declares the foreign key x_id → X.
 #pragma once
 
-namespace alchemy {
+#include "alchemy/fwd.hpp"  // BelongsTo, HasMany, HasOne, ManyToMany
 
-/// Many-to-one: this row refers to one Target through a foreign-key column.
-template <class Target>
-class BelongsTo;
-/// One-to-many: Target rows refer to this row (through Target's BelongsTo).
-template <class Target>
-class HasMany;
-/// One-to-one: one Target row refers to this row (SQLAlchemy's uselist=False).
-template <class Target>
-class HasOne;
-/// Many-to-many through the association model `Association`.
-template <class Target, class Association>
-class ManyToMany;
+namespace alchemy {
 
 template <class T>
 inline constexpr bool is_relationship_v = false;

@@ -5,7 +5,7 @@
 //   value_type  the C++ type of its value (std::optional<...> when it may be NULL)
 //   sources     detail::type_list of the models (tables) it reads from, so a statement
 //               can check that each one is in its FROM/JOIN
-//   lower()     its shape as a statement-tree node (sql/detail/ast.hpp); depends only on
+//   lower()     its shape as a statement-tree node (sql/statement_tree.hpp); depends only on
 //               the type, so the SQL of a statement is cached per statement type
 //   bind(out)   its values, in the order lower() placed their placeholders
 #pragma once
@@ -14,7 +14,7 @@
 #include "alchemy/core/value.hpp"
 #include "alchemy/core/value_traits.hpp"
 #include "alchemy/schema/column_kind.hpp"
-#include "alchemy/sql/detail/ast.hpp"
+#include "alchemy/sql/statement_tree.hpp"
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/bind.hpp>

@@ -11,6 +11,9 @@
 #include "alchemy/sql/expression_ops.hpp"
 #include "alchemy/sql/window.hpp"
 
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,7 +40,9 @@ enum class call_kind { plain, windowable, distinct };
 /// do not mix. NULL (sa::null) gives way to any other type.
 template <class A, class B>
 consteval auto common_value_pair() {
-    if constexpr (std::is_same_v<A, std::nullopt_t>) return std::type_identity<B>{};
+    // Once two types do not mix, nothing mixes.
+    if constexpr (std::is_void_v<A>) return std::type_identity<void>{};
+    else if constexpr (std::is_same_v<A, std::nullopt_t>) return std::type_identity<B>{};
     else if constexpr (std::is_same_v<B, std::nullopt_t>) return std::type_identity<A>{};
     else if constexpr (std::is_same_v<A, B>) return std::type_identity<A>{};
     else if constexpr (is_number_v<A> && is_number_v<B>)
@@ -45,24 +50,18 @@ consteval auto common_value_pair() {
     else if constexpr (is_text_like_v<A> && is_text_like_v<B>) return std::type_identity<std::string>{};
     else return std::type_identity<void>{};
 }
-template <class V, class... Vs>
-struct common_value {
-    using type = V;
-};
-template <class A, class B, class... Rest>
-struct common_value<A, B, Rest...> {
-    using type = typename common_value<typename decltype(common_value_pair<A, B>())::type, Rest...>::type;
-};
-template <class A, class... Rest>
-struct common_value<void, A, Rest...> {  // once two types do not mix, nothing mixes
-    using type = void;
-};
+template <class A, class B>
+using common_value_of_two = typename decltype(common_value_pair<A, B>())::type;
+/// The common value of the types in List, left to right.
+template <class List>
+using common_value =
+    boost::mp11::mp_fold<boost::mp11::mp_pop_front<List>, boost::mp11::mp_front<List>, common_value_of_two>;
 /// The common type of values of types Vs (NULL-ability ignored; std::optional stripped);
 /// void when they do not mix or are all NULL.
 template <class... Vs>
-using common_value_t =
-    std::conditional_t<std::is_same_v<typename common_value<without_optional_t<Vs>...>::type, std::nullopt_t>,
-                       void, typename common_value<without_optional_t<Vs>...>::type>;
+using common_value_t = std::conditional_t<
+    std::is_same_v<common_value<boost::mp11::mp_list<without_optional_t<Vs>...>>, std::nullopt_t>, void,
+    common_value<boost::mp11::mp_list<without_optional_t<Vs>...>>>;
 
 /// Whether a value of type V may be NULL: std::optional, or sa::null itself.
 template <class V>

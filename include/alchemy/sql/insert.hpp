@@ -26,6 +26,8 @@
 #include "alchemy/sql/detail/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
 
+#include <boost/mp11/list.hpp>
+
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -188,7 +190,7 @@ public:
     auto values(As... assignments) const {
         static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
                       "alchemy: values() assigns a column of another table than the one inserted");
-        static_assert(detail::is_empty_list_v<detail::concat_t<typename As::sources...>>,
+        static_assert(boost::mp11::mp_empty<detail::concat_t<typename As::sources...>>::value,
                       "alchemy: an inserted value cannot read columns; give values, or use "
                       "from_select()");
         return with_rows(detail::assigned_row<As...>{{std::move(assignments)...}});
@@ -209,7 +211,7 @@ public:
     /// one fewer.
     template <detail::query_statement S, auto... Members>
     auto from_select(S query, column_ref<Members>...) const {
-        static_assert(detail::is_empty_list_v<typename S::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename S::outer_sources>::value,
                       "alchemy: the statement uses a column whose table is not in its FROM "
                       "or JOIN clauses; add .join<Model>(on), .join(source, on) or "
                       ".select_from(...)");

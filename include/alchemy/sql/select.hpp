@@ -21,6 +21,7 @@
 #include "alchemy/schema/model_row.hpp"
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
+#include "alchemy/sql/detail/shape_variant.hpp"
 #include "alchemy/sql/subquery.hpp"
 
 #include <boost/mp11/algorithm.hpp>
@@ -48,11 +49,13 @@ template <class Source, bool Left, sql_expression On>
 struct join_clause {
     static constexpr clause_position position = clause_position::join;
     static constexpr bool fixed_shape = Source::fixed_shape && On::fixed_shape;
+    static constexpr std::size_t shape_variants = combined_shape_variants<Source, On>;
     using joined = typename Source::tag;
     static constexpr bool left = Left;
     using sources = typename On::sources;
     Source source;
     On on;
+    std::size_t shape_variant() const noexcept { return combined_shape_variant(source, on); }
     void lower(ast::Select& s) const { s.joins.push_back({Left, source.table_ref(), on.lower()}); }
     void bind(ParamBuffer& out) const {
         source.bind(out);
@@ -64,8 +67,10 @@ template <sql_expression E>
 struct where_clause {
     static constexpr clause_position position = clause_position::where;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = shape_variants_of<E>;
     using sources = typename E::sources;
     E condition;
+    std::size_t shape_variant() const noexcept { return shape_variant_of(condition); }
     void lower(ast::Select& s) const { s.where.push_back(condition.lower()); }
     void bind(ParamBuffer& out) const { condition.bind(out); }
 };
@@ -88,8 +93,10 @@ template <sql_expression E>
 struct having_clause {
     static constexpr clause_position position = clause_position::having;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = shape_variants_of<E>;
     using sources = typename E::sources;
     E condition;
+    std::size_t shape_variant() const noexcept { return shape_variant_of(condition); }
     void lower(ast::Select& s) const { s.having.push_back(condition.lower()); }
     void bind(ParamBuffer& out) const { condition.bind(out); }
 };
@@ -122,8 +129,7 @@ struct count_clause {  // LIMIT n / OFFSET n
 };
 
 /// LIMIT and OFFSET, each present only if given at run time: one statement type for all
-/// four combinations. Not fixed_shape (a statement embedding this one cannot cache its
-/// text by type alone); a Select caches one text per combination (shape_variant()).
+/// four combinations, its SQL fixed per combination (shape_variant.hpp).
 struct limit_offset_clause {
     static constexpr clause_position position = clause_position::limit;
     static constexpr bool fixed_shape = false;
@@ -141,13 +147,6 @@ struct limit_offset_clause {
         if (offset) out.add(Param::of_int(*offset));
     }
 };
-
-/// How many run-time shapes clause C has (1: its SQL is fixed by its type, or not at all).
-template <class C>
-inline constexpr std::size_t shape_variants_of = [] {
-    if constexpr (requires { C::shape_variants; }) return C::shape_variants;
-    else return std::size_t{1};
-}();
 
 struct distinct_clause {  // SELECT DISTINCT: no values
     static constexpr clause_position position = clause_position::join;
@@ -379,7 +378,11 @@ struct expression_columns {
     static constexpr std::size_t count = sizeof...(Es);
     using sources = concat_t<typename Es::sources...>;
     static constexpr bool fixed_shape = (Es::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<Es...>;
     std::tuple<Es...> expressions;
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... e) { return combined_shape_variant(e...); }, expressions);
+    }
     void lower(ast::Select& s) const {
         std::apply([&](const auto&... e) { (add(s, e), ...); }, expressions);
     }
@@ -491,25 +494,16 @@ public:
     using outer_sources = detail::difference_t<used, reachable>;
     static constexpr bool fixed_shape =
         From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
-    /// The SQL is fixed by the type and shape_variant() (limit_offset()): cached per variant.
-    static constexpr std::size_t shape_variants = (std::size_t{1} * ... * detail::shape_variants_of<Clauses>);
-    static constexpr bool fixed_per_variant =
-        From::fixed_shape && Columns::fixed_shape &&
-        ((Clauses::fixed_shape || detail::shape_variants_of<Clauses> > 1) && ...);
+    /// The SQL is fixed by the type and shape_variant() (a limit_offset(), here or in a
+    /// statement this one embeds): cached per variant (detail/shape_variant.hpp).
+    static constexpr bool fixed_per_variant = detail::fixed_per_variant_v<From> &&
+                                              detail::fixed_per_variant_v<Columns> &&
+                                              (detail::fixed_per_variant_v<Clauses> && ...);
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<From, Columns, Clauses...>;
     std::size_t shape_variant() const noexcept {
-        std::size_t variant = 0;
-        std::apply(
-            [&](const auto&... c) {
-                (
-                    [&] {
-                        using C = std::remove_cvref_t<decltype(c)>;
-                        if constexpr (detail::shape_variants_of<C> > 1)
-                            variant = variant * detail::shape_variants_of<C> + c.shape_variant();
-                    }(),
-                    ...);
-            },
+        return std::apply(
+            [&](const auto&... c) { return detail::combined_shape_variant(from_, columns_, c...); },
             clauses_);
-        return variant;
     }
     static constexpr bool orders_or_limits =
         ((Clauses::position >= detail::clause_position::order_by) || ...);

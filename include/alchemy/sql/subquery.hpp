@@ -17,7 +17,10 @@
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/result.hpp"
 #include "alchemy/sql/alias.hpp"
+#include "alchemy/sql/detail/shape_variant.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
+
+#include <boost/mp11/list.hpp>
 
 #include <array>
 #include <cstddef>
@@ -57,9 +60,6 @@ template <class S>
 inline constexpr bool is_compound_v = false;
 template <class Op, class Members, class... Clauses>
 inline constexpr bool is_compound_v<CompoundSelect<Op, Members, Clauses...>> = true;
-
-template <class List>
-inline constexpr bool is_empty_list_v = std::is_same_v<List, type_list<>>;
 
 /// The WITH queries a statement has defined so far. Lowering and binding walk the FROM
 /// and JOIN items in the same order with one of these, so a CTE used twice is defined,
@@ -208,9 +208,12 @@ class derived_column : public expression_ops<derived_column<Source, I>>,
 public:
     using value_type = typename Source::statement_type::template column_t<I>;
     using sources = detail::type_list<Source>;
-    static constexpr bool fixed_shape = Source::statement_type::fixed_shape;
+    /// Its name is the query's output name, which the query's shape fixes.
+    static constexpr bool fixed_shape = Source::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<Source>;
 
     explicit derived_column(Source source) : source_(std::move(source)) {}
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(source_); }
 
     const Source& source() const noexcept { return source_; }
     std::string_view column_name() const { return source_.statement().output_names()[I]; }
@@ -260,10 +263,12 @@ public:
     using statement_type = S;
     static constexpr std::string_view name = Name.view();
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     explicit Subquery(S statement) : statement_(std::make_shared<const S>(std::move(statement))) {}
 
     const S& statement() const noexcept { return *statement_; }
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement_); }
     detail::ast::TableRef table_ref() const {
         auto select = std::make_shared<detail::ast::Select>();
         detail::cte_scope scope;
@@ -298,10 +303,12 @@ public:
     static constexpr std::string_view name = Name.view();
     static constexpr bool recursive = Recursive;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     explicit Cte(S statement) : statement_(std::make_shared<const S>(std::move(statement))) {}
 
     const S& statement() const noexcept { return *statement_; }
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement_); }
     /// Where it is read: just its name. Its values bind in the WITH clause.
     detail::ast::TableRef table_ref() const { return {name, {}, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
@@ -381,8 +388,11 @@ struct scalar_subquery_expression
     using value_type = detail::maybe_optional_t<typename S::template column_t<0>, true>;
     using sources = typename S::outer_sources;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n(detail::ast::Kind::subquery);
@@ -398,8 +408,11 @@ struct exists_expression : expression_ops<exists_expression<S>> {
     using value_type = bool;
     using sources = typename S::outer_sources;
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<S>;
 
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n(detail::ast::Kind::exists);
@@ -417,9 +430,12 @@ struct in_subquery_expression : expression_ops<in_subquery_expression<E, S, Nega
                                            detail::nullable_v<typename S::template column_t<0>>>;
     using sources = detail::concat_t<typename E::sources, typename S::outer_sources>;
     static constexpr bool fixed_shape = E::fixed_shape && S::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<E, S>;
 
     E operand;
     std::shared_ptr<const S> statement;
+
+    std::size_t shape_variant() const noexcept { return detail::combined_shape_variant(operand, *statement); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::binary, Negated ? "NOT IN" : "IN"};
@@ -453,7 +469,7 @@ public:
     /// This query as a FROM/JOIN item named `Name`.
     template <fixed_string Name>
     auto subquery() const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a subquery in FROM cannot read tables of the enclosing "
                       "statement; correlate it in WHERE (sa::exists, in_, scalar_subquery)");
         return Subquery<Derived, Name>(self());
@@ -461,14 +477,14 @@ public:
     /// This query as a WITH query named `Name`.
     template <fixed_string Name>
     auto cte() const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a CTE cannot read tables of the statement that uses it");
         return Cte<Derived, Name, false>(self());
     }
     /// The anchor of a recursive WITH query; add the recursive member with .union_all().
     template <fixed_string Name>
     auto cte(recursive_t) const {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: a CTE cannot read tables of the statement that uses it");
         return Cte<Derived, Name, true>(self());
     }
@@ -518,7 +534,7 @@ private:
     const Derived& self() const { return static_cast<const Derived&>(*this); }
 
     static void check_sources() {
-        static_assert(is_empty_list_v<typename Derived::outer_sources>,
+        static_assert(boost::mp11::mp_empty<typename Derived::outer_sources>::value,
                       "alchemy: the statement uses a column whose table is not in its FROM "
                       "or JOIN clauses; add .join<Model>(on), .join(source, on) or "
                       ".select_from(...)");

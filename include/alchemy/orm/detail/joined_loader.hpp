@@ -5,7 +5,7 @@
 #pragma once
 
 #include "alchemy/core/param_buffer.hpp"
-#include "alchemy/sql/detail/ast.hpp"
+#include "alchemy/sql/statement_tree.hpp"
 
 #include <cstddef>
 #include <memory>

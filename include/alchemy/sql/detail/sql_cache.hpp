@@ -15,8 +15,8 @@
 namespace alchemy::detail {
 
 /// One rendered SQL text per dialect for the statement shape `Shape` (a tag type), or
-/// per dialect and variant for a statement type with `Variants` run-time shapes (a
-/// Select whose LIMIT and OFFSET are each given or not: Select::shape_variant()).
+/// per dialect and variant for a statement type with `Variants` run-time shapes (LIMIT
+/// and OFFSET each given or not, in it or in a query it embeds: shape_variant.hpp).
 template <class Shape, std::size_t Variants = 1>
 struct sql_cache {
     template <class Render>

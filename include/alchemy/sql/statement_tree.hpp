@@ -8,6 +8,11 @@
 //
 // Names are string_views into static storage (model and column names, operators,
 // function names) or into the statement object being rendered.
+//
+// The tree is the sql layer's interface to the layers above, not a detail of it: the ORM
+// builds its own statements with it (src/orm/model_statements.cpp, joinedload's joins in
+// src/orm/joined_loader.cpp, query<T>()'s bulk UPDATE and DELETE). Users write typed
+// statements instead.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
