@@ -5,10 +5,10 @@
 // defaults; a failure in a later batch leaves the table and the objects as they were; and
 // on PostgreSQL a column the arrays cannot carry exactly goes as VALUES lists instead.
 #include "support/backends.hpp"
+#include "support/column_checks.hpp"
 
 #include <alchemy/alchemy.hpp>
 
-#include <boost/pfr/core.hpp>
 #include <boost/pfr/ops_fields.hpp>
 #include <catch2/catch.hpp>
 
@@ -28,6 +28,7 @@
 namespace sa = alchemy;
 using namespace std::chrono;
 using sa::test::backends;
+using sa::test::check_columns;
 using sa::test::count_starting_with;
 
 namespace flush_inserts {
@@ -189,18 +190,6 @@ Sample sample(std::size_t i, bool default_priority) {
     }
     if (!default_priority) s.priority = static_cast<std::int32_t>(-n);
     return s;
-}
-
-/// Compares field by field, so that a failure names the column.
-void check_columns(const Sample& got, const Sample& want) {
-    [&]<std::size_t... C>(std::index_sequence<C...>) {
-        (
-            [&] {
-                INFO("column " << sa::model_info<Sample>::columns[C].name);
-                CHECK((boost::pfr::get<C>(got) == boost::pfr::get<C>(want)));
-            }(),
-            ...);
-    }(std::make_index_sequence<sa::model_info<Sample>::column_count>{});
 }
 
 /// Every row of the table by label, as a fresh Session loads it.
