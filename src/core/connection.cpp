@@ -148,23 +148,6 @@ std::vector<std::int64_t> Connection::execute_batch(std::string_view sql, std::s
     return rows_affected;
 }
 
-std::optional<Result<>> Connection::execute_column_arrays(std::string_view sql, std::string_view table,
-                                                          std::span<const std::string_view> columns,
-                                                          std::span<const Param> params) {
-    // Checked before anything begins or is logged.
-    detail::batch_row_count(params.size(), columns.size(), "execute_column_arrays()");
-    auto& dc = autobegin();
-    if (!invalidating_on_disconnect([&] { return dc.binds_column_arrays(table, columns, params); }))
-        return std::nullopt;
-    before_cursor_execute(sql, params, true);
-    if (engine_->options.echo) {
-        engine_->log(sql);
-        engine_->log(detail::render_batch(params, columns.size()));
-    }
-    return invalidating_on_disconnect(
-        [&] { return Result<>(dc.execute_column_arrays(sql, table, columns, params)); });
-}
-
 std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) {
     const auto rows = detail::batch_row_count(params.size(), columns.size(), "copy_rows()");
@@ -423,18 +406,6 @@ void Transaction::rollback() {
     if (!is_active()) return;
     if (nested_) conn_->end_savepoint(depth_, id_, false);
     else conn_->end_root(false);
-}
-
-// A driver without column arrays: execute_column_arrays() is asked for only after a yes.
-bool DriverConnection::binds_column_arrays(std::string_view, std::span<const std::string_view>,
-                                           std::span<const Param>) {
-    return false;
-}
-
-Cursor& DriverConnection::execute_column_arrays(std::string_view, std::string_view,
-                                                std::span<const std::string_view>, std::span<const Param>) {
-    throw InvalidRequestError(
-        "alchemy: this driver cannot bind rows as column arrays; ask binds_column_arrays() first");
 }
 
 }  // namespace alchemy

@@ -3,7 +3,6 @@
 #include "alchemy/orm/detail/model_set.hpp"
 
 #include "alchemy/orm/detail/relationship_members.hpp"
-#include "alchemy/sql/detail/batching.hpp"
 #include "orm/model_statements.hpp"
 
 #include <algorithm>
@@ -481,72 +480,27 @@ void ModelSetCore::insert_all(Connection& conn) {
 }
 
 void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t to) {
-    std::size_t begin = from;
-    while (begin < to) {
-        // A run of objects of one shape, the same columns left to the database (a generated
-        // key, server defaults), shares one statement text.
-        const auto shape = ops_.left_to_database(inserts_[begin].state->object);
-        std::size_t end = begin + 1;
-        while (end < to && ops_.left_to_database(inserts_[end].state->object) == shape) ++end;
-        insert_run(conn, columns_of_shape(ops_, shape), begin, end);
-        begin = end;
-    }
-}
-
-namespace {
-ColumnMask sent_columns(const ModelOps& ops, const ColumnMask& omitted) {
-    ColumnMask sent;
-    for (std::size_t c = 0; c < ops.column_count; ++c)
-        if (!omitted.test(c)) sent.set(c);
-    return sent;
-}
-}  // namespace
-
-void ModelSetCore::insert_run(Connection& conn, const ColumnMask& omitted, std::size_t begin,
-                              std::size_t end) {
-    const auto sent = sent_columns(ops_, omitted);
-    if (!conn.dialect().inserts_from_column_arrays() || !sent.any())
-        return insert_values(conn, omitted, begin, end);
-    std::vector<std::string_view> names;
-    for (std::size_t c = 0; c < ops_.column_count; ++c)
-        if (sent.test(c)) names.push_back(table().columns[c].name);
-    const auto sql = ops_.statements.insert_from_arrays(conn.dialect(), ops_, omitted);
-    ParamBuffer params;
-    while (begin < end) {
-        params.clear();
-        std::size_t batch_end = begin, bytes = 0;
-        while (batch_end < end && batch_end - begin < max_rows_per_array_statement &&
-               bytes < max_bytes_per_array_statement) {
-            const auto bound = params.size();
-            ops_.bind_columns(inserts_[batch_end].state->object, sent, params);
-            for (const auto& p : params.params().subspan(bound)) bytes += p.bytes.size();
-            ++batch_end;
-        }
-        auto result = conn.execute_column_arrays(sql, table().name, names, params.params());
-        // A value that an array would not store as its column stores it bound on its own:
-        // the rest of the run goes as VALUES lists, which leave every conversion to the server.
-        if (!result) return insert_values(conn, omitted, begin, end);
-        if (omitted.any()) read_inserted(*result, omitted, begin, batch_end);
-        begin = batch_end;
-    }
-}
-
-void ModelSetCore::insert_values(Connection& conn, const ColumnMask& omitted, std::size_t begin,
-                                 std::size_t end) {
-    const auto sent = sent_columns(ops_, omitted);
-    const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
     ParamBuffer params;
     std::string scratch;
-    while (begin < end) {
-        const auto batch_end = std::min(end, begin + limit);
+    std::size_t begin = from;
+    while (begin < to) {
+        // A batch is a run of objects of one shape: the same columns left to the database
+        // (a generated key, server defaults).
+        const auto shape = ops_.left_to_database(inserts_[begin].state->object);
+        const auto omitted = columns_of_shape(ops_, shape);
+        ColumnMask sent;
+        for (std::size_t c = 0; c < ops_.column_count; ++c)
+            if (!omitted.test(c)) sent.set(c);
+        const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
+        std::size_t end = begin + 1;
+        while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape)
+            ++end;
         params.clear();
-        for (std::size_t i = begin; i < batch_end; ++i)
-            ops_.bind_columns(inserts_[i].state->object, sent, params);
+        for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, sent, params);
         auto result = conn.execute_sql(
-            ops_.statements.insert(conn.dialect(), ops_, omitted, batch_end - begin, scratch),
-            params.params());
-        if (omitted.any()) read_inserted(result, omitted, begin, batch_end);
-        begin = batch_end;
+            ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch), params.params());
+        if (omitted.any()) read_inserted(result, omitted, begin, end);
+        begin = end;
     }
 }
 
@@ -620,9 +574,7 @@ void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, st
 }
 
 /// Reads the keys RETURNING gave, in ascending order: one statement's generated keys
-/// increase in the order of its rows on both databases, along a VALUES list and along
-/// the arrays of an INSERT from column arrays (ModelStatements::insert_from_arrays says
-/// why).
+/// increase in the order of its VALUES rows on both databases.
 void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std::size_t end) {
     auto keys = std::move(result).as<std::int64_t>().all();
     if (keys.size() != end - begin)

@@ -6,9 +6,6 @@
 #include "alchemy/sql/statement_tree.hpp"
 
 #include <deque>
-#include <memory>
-#include <string>
-#include <vector>
 
 namespace alchemy::detail {
 namespace {
@@ -56,45 +53,6 @@ std::string render_insert(const Dialect& dialect, const ModelOps& ops, const Col
     for (std::size_t c = 0; c < ops.column_count; ++c)
         if (!omitted.test(c)) s.columns.push_back(columns[c].name);
     s.rows = rows;
-    s.returning = returning(ops, ModelStatements::returned_by_insert(ops, omitted));
-    return ast::render(dialect, s);
-}
-
-// Names of the unnested arrays' columns, prefixed like alchemy's savepoints, so that they
-// do not clash with the table's: "sa_rows"."column1", ... and "sa_rows"."sa_ordinal".
-constexpr std::string_view arrays_alias = "sa_rows";
-constexpr std::string_view ordinal_name = "sa_ordinal";
-
-// Why ORDER BY the ordinal: write_generated_keys() pairs the generated keys with the
-// objects in ascending order, so the rows must get their keys in array order, as they do
-// along a VALUES list. A subquery with ORDER BY is never flattened into the INSERT: its
-// rows reach the INSERT in that order, and only then is the key's default (nextval())
-// evaluated for each, in a Subquery Scan above them. Without the ORDER BY the plan alone
-// would decide. It costs no sort: the planner knows that a function scan WITH ORDINALITY
-// returns its rows in ordinal order. SQLAlchemy's "insertmanyvalues" rests on the same
-// ORDER BY in its INSERT ... SELECT on PostgreSQL.
-std::string render_insert_from_arrays(const Dialect& dialect, const ModelOps& ops,
-                                      const ColumnMask& omitted) {
-    const auto& columns = ops.table().columns;
-    ast::Insert s;
-    s.table = ops.table().name;
-    for (std::size_t c = 0; c < ops.column_count; ++c)
-        if (!omitted.test(c)) s.columns.push_back(columns[c].name);
-    std::vector<std::string> names;  // column1, column2, ... as in a VALUES list
-    for (std::size_t i = 0; i < s.columns.size(); ++i) names.push_back("column" + std::to_string(i + 1));
-
-    ast::TableRef rows;
-    rows.function = ast::Node(ast::Kind::function, "unnest");
-    for (std::size_t i = 0; i < names.size(); ++i) rows.function.children.emplace_back(ast::Kind::parameter);
-    rows.with_ordinality = true;
-    rows.alias = arrays_alias;
-    rows.column_names.assign(names.begin(), names.end());
-    rows.column_names.push_back(ordinal_name);
-    auto select = std::make_shared<ast::Select>();
-    for (const auto& name : names) select->columns.emplace_back(ast::Kind::column, name, arrays_alias);
-    select->from.push_back(std::move(rows));
-    select->order_by.push_back({ast::Node(ast::Kind::column, ordinal_name, arrays_alias), {}});
-    s.from_select = std::move(select);
     s.returning = returning(ops, ModelStatements::returned_by_insert(ops, omitted));
     return ast::render(dialect, s);
 }
@@ -227,13 +185,6 @@ std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps&
     std::lock_guard lock(mutex_);
     auto& text = rows == 1 ? texts(dialect).insert_one[omitted] : texts(dialect).insert_batch[omitted];
     return cached(text, [&] { return render_insert(dialect, ops, omitted, rows); });
-}
-
-std::string_view ModelStatements::insert_from_arrays(const Dialect& dialect, const ModelOps& ops,
-                                                     const ColumnMask& omitted) {
-    std::lock_guard lock(mutex_);
-    return cached(texts(dialect).insert_arrays[omitted],
-                  [&] { return render_insert_from_arrays(dialect, ops, omitted); });
 }
 
 ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMask& changed) {

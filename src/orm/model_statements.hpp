@@ -29,12 +29,6 @@ struct ModelStatements {
     /// single rows are cached; other row counts are rendered into `scratch`.
     std::string_view insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
                             std::size_t rows, std::string& scratch);
-    /// INSERT INTO t (its columns but those of `omitted`) SELECT them FROM unnest(one array
-    /// parameter per column) WITH ORDINALITY ... ORDER BY the ordinal [RETURNING as
-    /// insert()]: any number of rows in one text (Dialect::inserts_from_column_arrays). The
-    /// rows go in in array order (the definition says why that holds).
-    std::string_view insert_from_arrays(const Dialect& dialect, const ModelOps& ops,
-                                        const ColumnMask& omitted);
     /// What an INSERT leaving out `omitted` returns, in column order: nothing when it
     /// leaves out nothing, the omitted columns, and the key when it was given (to tell
     /// which row is which object's).
@@ -79,7 +73,7 @@ private:
     struct Texts {
         std::string select_by_key, delete_row;
         /// [omitted]
-        std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch, insert_arrays;
+        std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;

@@ -308,20 +308,12 @@ private:
             out_ += "(VALUES ";
             comma_list(t.values);
             out_ += ')';
-        } else if (t.function.kind == Kind::function) {
-            node(t.function);
-            if (t.with_ordinality) out_ += " WITH ORDINALITY";
         } else {
             identifier(t.name);
         }
         if (!t.alias.empty()) {
             out_ += " AS ";
             identifier(t.alias);
-        }
-        if (!t.column_names.empty()) {
-            out_ += " (";
-            names(t.column_names);
-            out_ += ')';
         }
     }
 

@@ -18,8 +18,7 @@ struct Note {
 inline constexpr int committed_rows = 7;
 /// Rows of the transaction the victim is killed in: enough that SQLite spills pages to
 /// the database file (several MB against a 2 MB page cache) and the Session's flush
-/// takes several INSERT statements (20 VALUES lists of 1000 rows on SQLite, 4 of 5000
-/// rows bound as column arrays on PostgreSQL).
+/// takes 20 INSERT statements (1000 rows each).
 inline constexpr int doomed_rows = 20'000;
 /// The body of each doomed row.
 inline const std::string doomed_body(200, 'x');

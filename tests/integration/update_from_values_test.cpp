@@ -3,11 +3,11 @@
 // maps (docs/models.md): each row's values land in its row, NULLs included, and a row
 // whose match values are stale is left alone and not counted.
 #include "support/backends.hpp"
-#include "support/column_checks.hpp"
 
 #include <alchemy/alchemy.hpp>
 #include <alchemy/sql/detail/update_from_values.hpp>
 
+#include <boost/pfr/core.hpp>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -21,7 +21,6 @@
 
 namespace sa = alchemy;
 using namespace std::chrono;
-using sa::test::check_columns;
 
 namespace ufv {
 
@@ -121,6 +120,18 @@ Everything changed(std::int64_t id, std::size_t i) {
         e.maybe_mood = ufv::Mood::angry;
     }
     return e;
+}
+
+/// Compares field by field, so that a failure names the column.
+void check_columns(const Everything& got, const Everything& want) {
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+        (
+            [&] {
+                INFO("column " << sa::model_info<Everything>::columns[C].name);
+                CHECK((boost::pfr::get<C>(got) == boost::pfr::get<C>(want)));
+            }(),
+            ...);
+    }(std::make_index_sequence<sa::model_info<Everything>::column_count>{});
 }
 
 }  // namespace

@@ -76,17 +76,6 @@ public:
     /// many rows stay committed. Throws ArgumentError for a malformed batch.
     std::vector<std::int64_t> execute_batch(std::string_view sql, std::span<const Param> params,
                                             std::size_t params_per_row);
-    /// Runs `sql`, whose parameter k is one array of the values of `columns[k]` of `table`
-    /// across the rows of `params` (rows back to back, columns.size() each), in row order:
-    /// the INSERT ... SELECT ... FROM unnest(...) of Dialect::inserts_from_column_arrays.
-    /// Returns nullopt, having run nothing, when the driver cannot bind these values so
-    /// exactly (DriverConnection::binds_column_arrays); the caller then binds them one by
-    /// one. Autobegins like execute_sql; echo logs the SQL and the row count with the
-    /// first row's values, and before_cursor_execute sees the rows back to back, as for
-    /// execute_batch.
-    std::optional<Result<>> execute_column_arrays(std::string_view sql, std::string_view table,
-                                                  std::span<const std::string_view> columns,
-                                                  std::span<const Param> params);
     /// Bulk-loads rows into `table`'s `columns` (bare names; they are quoted): PostgreSQL
     /// COPY ... FROM STDIN in binary, SQLite a prepared INSERT per row. `params` holds
     /// the rows back to back, columns.size() each. Returns the number of rows loaded.

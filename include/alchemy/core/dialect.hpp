@@ -113,10 +113,6 @@ public:
     /// One UPDATE ... FROM (VALUES ...) for many rows is faster than one prepared UPDATE
     /// per row, so the Session's flush uses it.
     virtual bool updates_many_rows_per_statement() const noexcept { return false; }
-    /// An INSERT of many rows binds one array per column and unnests them on the server
-    /// (Connection::execute_column_arrays), which is cheaper than a VALUES list of one
-    /// parameter per value, so the Session's flush uses it.
-    virtual bool inserts_from_column_arrays() const noexcept { return false; }
 
     // The renderer's choices (src/sql/render_ast.cpp); the defaults are standard SQL.
 

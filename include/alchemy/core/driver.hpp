@@ -104,23 +104,6 @@ public:
     virtual std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) = 0;
 
-    /// True when execute_column_arrays() can run a statement over `params` (rows back to
-    /// back, columns.size() each) for `table`'s `columns`: the database takes each column's
-    /// values as one array and every value goes into it exactly as the same value bound on
-    /// its own would go into the column. PostgreSQL asks the server for the columns' types
-    /// (once per connection, table and columns) and says no for a type without an array
-    /// form the driver encodes, or a value of a kind it would have to convert; the default
-    /// is no. Sends nothing but that question.
-    virtual bool binds_column_arrays(std::string_view table, std::span<const std::string_view> columns,
-                                     std::span<const Param> params);
-    /// Runs `sql`, whose parameter k is the array of the values of `columns[k]` across the
-    /// rows of `params`, in row order (Dialect::inserts_from_column_arrays), and returns a
-    /// cursor as execute() does. Only after binds_column_arrays() said yes to the same
-    /// table, columns and parameters; the default throws InvalidRequestError.
-    virtual Cursor& execute_column_arrays(std::string_view sql, std::string_view table,
-                                          std::span<const std::string_view> columns,
-                                          std::span<const Param> params);
-
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it.
     virtual bool in_transaction() const noexcept = 0;
     /// A round trip that proves the connection works (pool_pre_ping).

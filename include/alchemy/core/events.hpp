@@ -19,8 +19,7 @@ using ConnectionEvent = std::function<void(DriverConnection& connection)>;
 /// "begin": the Connection whose transaction just began.
 using BeginEvent = std::function<void(Connection& conn)>;
 /// "before_cursor_execute": the statement about to run and its parameters (for a batch,
-/// or a statement that binds its rows as column arrays, every row's, back to back, and
-/// `executemany` is true).
+/// every row's, back to back, and `executemany` is true).
 using CursorExecuteEvent = std::function<void(Connection& conn, std::string_view statement,
                                               std::span<const Param> parameters, bool executemany)>;
 

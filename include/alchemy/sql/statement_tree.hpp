@@ -81,11 +81,6 @@ struct TableRef {
     std::string_view alias;                  ///< empty: none
     std::shared_ptr<const Select> subquery;  ///< FROM (SELECT ...) AS alias
     std::vector<Node> values;                ///< FROM (VALUES row, ...) AS alias; each row a Kind::list
-    /// FROM f(...) [WITH ORDINALITY] AS alias (column_names): a set-returning function,
-    /// when its kind is Kind::function.
-    Node function{};
-    bool with_ordinality = false;                  ///< numbers the rows in a last column, from 1
-    std::vector<std::string_view> column_names{};  ///< names the alias gives the columns
 };
 
 struct Join {

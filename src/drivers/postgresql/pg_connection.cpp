@@ -38,10 +38,6 @@ PgConnection::PgConnection(ConnectionHandle connection, std::optional<int> prepa
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     refuse_while_streaming();
     params_.encode(params, sql);
-    return run_encoded(sql);
-}
-
-Cursor& PgConnection::run_encoded(std::string_view sql) {
     PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);
     auto result = checked(raw, sql);
     auto& cursor = idle_cursor();

@@ -22,9 +22,6 @@
 
 namespace alchemy::detail::pg {
 
-/// `"a", "b"`: the columns quoted, comma-separated.
-std::string column_list(std::span<const std::string_view> columns);
-
 class PgConnection final : public DriverConnection {
 public:
     /// Takes over an open connection and prepares its session (UTC time zone, no
@@ -40,12 +37,6 @@ public:
                        std::span<std::int64_t> rows_affected) override;
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params) override;
-    // pg_column_arrays.cpp
-    bool binds_column_arrays(std::string_view table, std::span<const std::string_view> columns,
-                             std::span<const Param> params) override;
-    Cursor& execute_column_arrays(std::string_view sql, std::string_view table,
-                                  std::span<const std::string_view> columns,
-                                  std::span<const Param> params) override;
 
     bool in_transaction() const noexcept override;
     bool ping() noexcept override;
@@ -62,9 +53,6 @@ public:
     void abandon_stream() noexcept;
 
 private:
-    /// Runs the encoded statement (after a deferred BEGIN, if any) and opens a cursor on
-    /// its result.
-    Cursor& run_encoded(std::string_view sql);
     /// Runs the encoded statement, once more if the statement cache was at fault and
     /// repaired outside a transaction.
     PGresult* run_statement(std::string_view sql);
@@ -106,18 +94,13 @@ private:
     /// copy_rows() once its rows are counted.
     std::int64_t copy_in(std::string_view table, std::span<const std::string_view> columns,
                          std::span<const Param> params, std::size_t rows);
+    /// The types of `columns` of the table, asked of the server once per COPY statement.
+    const std::vector<Oid>& copy_column_types(const std::string& copy_sql, std::string_view quoted_table,
+                                              std::span<const std::string_view> columns);
     /// Sends copy_buffer_ as COPY data and empties it.
     void put_copy_data(std::string_view sql);
     /// Ends a COPY that cannot be completed, so the connection is usable again.
     void cancel_copy(const char* reason) noexcept;
-
-    // pg_column_types.cpp
-    /// The types of `table`'s `columns`, asked of the server the first time (inside the
-    /// transaction: a deferred BEGIN is sent first) and remembered.
-    const std::vector<Oid>& column_types(std::string_view table, std::span<const std::string_view> columns);
-    /// Forgets them: the table may have changed since (a statement using them failed).
-    void forget_column_types(std::string_view table, std::span<const std::string_view> columns);
-    static std::string column_types_key(std::string_view table, std::span<const std::string_view> columns);
 
     // pg_stream.cpp
     /// InvalidRequestError while a streamed statement is in flight.
@@ -156,8 +139,8 @@ private:
     std::vector<std::unique_ptr<PgCursor>> cursors_;
     std::string sql_buffer_;
     std::vector<Oid> prepare_types_;
-    /// Column types per quoted table and column list (see column_types).
-    std::map<std::string, std::vector<Oid>, std::less<>> column_types_;
+    /// Column types per COPY statement text (see copy_column_types).
+    std::map<std::string, std::vector<Oid>, std::less<>> copy_types_;
     std::string copy_buffer_;  // COPY data waiting to be sent; keeps its capacity
 };
 

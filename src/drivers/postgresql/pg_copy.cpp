@@ -1,6 +1,6 @@
 // copy_rows over COPY ... FROM STDIN (FORMAT binary): the fastest way to load rows into
 // PostgreSQL. The rows are encoded for the columns' types, which the server reports once
-// per table and column list (pg_column_types.cpp).
+// per table and column list (pg_copy_format.hpp says why the types must be exact).
 #include "alchemy/core/error.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/postgresql/pg_connection.hpp"
@@ -18,6 +18,18 @@ namespace {
 constexpr std::size_t copy_chunk_size = 64 * 1024;
 // A binary COPY row states its field count in 16 bits.
 constexpr std::size_t max_copy_columns = 32'767;
+// Column lists whose types are remembered per connection; past this the memo starts over.
+constexpr std::size_t copy_types_capacity = 64;
+
+std::string column_list(std::span<const std::string_view> columns) {
+    const auto& dialect = postgresql_driver().dialect();
+    std::string out;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (i) out += ", ";
+        dialect.append_identifier(out, columns[i]);
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -46,7 +58,7 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     const auto quoted_table = postgresql_driver().dialect().quote_identifier(table);
     const auto sql =
         fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", quoted_table, column_list(columns));
-    const auto& types = column_types(table, columns);
+    const auto& types = copy_column_types(sql, quoted_table, columns);
 
     PGconn* connection = connection_.get();
     ResultHandle started(PQexec(connection, sql.c_str()));
@@ -79,7 +91,7 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
     if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) {
         // The table may have changed under the remembered types; ask again next time.
-        forget_column_types(table, columns);
+        if (const auto it = copy_types_.find(sql); it != copy_types_.end()) copy_types_.erase(it);
         fail(finished.get(), sql);
     }
     const std::string_view loaded = PQcmdTuples(finished.get());
@@ -88,6 +100,20 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     // One huge value should not pin its memory for the connection's life.
     if (copy_buffer_.capacity() > 4 * copy_chunk_size) std::string().swap(copy_buffer_);
     return count;
+}
+
+const std::vector<Oid>& PgConnection::copy_column_types(const std::string& copy_sql,
+                                                        std::string_view quoted_table,
+                                                        std::span<const std::string_view> columns) {
+    if (const auto it = copy_types_.find(copy_sql); it != copy_types_.end()) return it->second;
+    // The result of a query that returns no rows still describes its columns.
+    const auto query = fmt::format("SELECT {} FROM {} LIMIT 0", column_list(columns), quoted_table);
+    const auto described = checked(PQexec(connection_.get(), query.c_str()), query);
+    std::vector<Oid> types;
+    for (int column = 0; column < PQnfields(described.get()); ++column)
+        types.push_back(PQftype(described.get(), column));
+    if (copy_types_.size() >= copy_types_capacity) copy_types_.clear();
+    return copy_types_.emplace(copy_sql, std::move(types)).first->second;
 }
 
 void PgConnection::put_copy_data(std::string_view sql) {

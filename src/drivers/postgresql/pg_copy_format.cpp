@@ -44,16 +44,15 @@ std::string_view kind_name(ParamType type) {
 [[noreturn]] void raise_unsupported(const Param& value, const CopyTarget& target) {
     throw_database_error(
         "42804",
-        fmt::format("{}: column \"{}\" has type {}, which cannot be loaded from {} (row {}); pass "
-                    "a value of a kind that type takes, or use INSERT",
-                    target.operation, target.column, type_name(target.type), kind_name(value.type),
-                    target.row + 1),
+        fmt::format("copy_rows(): column \"{}\" has type {}, which copy_rows cannot load from "
+                    "{} (row {}); pass a value of a kind that type takes, or use INSERT",
+                    target.column, type_name(target.type), kind_name(value.type), target.row + 1),
         std::string(target.sql));
 }
 
 [[noreturn]] void raise_bad_value(const char* sqlstate, std::string_view problem, const CopyTarget& target) {
     throw_database_error(sqlstate,
-                         fmt::format("{}: row {}, column \"{}\" ({}): {}", target.operation, target.row + 1,
+                         fmt::format("copy_rows(): row {}, column \"{}\" ({}): {}", target.row + 1,
                                      target.column, type_name(target.type), problem),
                          std::string(target.sql));
 }
@@ -100,12 +99,8 @@ void append_uuid_text(std::string& out, std::string_view text, const CopyTarget&
     if (text.size() >= 2 && text.front() == '{' && text.back() == '}') text = text.substr(1, text.size() - 2);
     std::array<char, uuid_size> bytes{};
     std::size_t nibbles = 0;
-    std::size_t hyphen_after = 0;  // a hyphen may follow a group of four digits, once
     for (const char c : text) {
-        if (c == '-' && nibbles > 0 && nibbles % 4 == 0 && hyphen_after != nibbles) {
-            hyphen_after = nibbles;
-            continue;
-        }
+        if (c == '-' && nibbles > 0 && nibbles % 4 == 0) continue;
         unsigned value = 0;
         const auto [end, error] = std::from_chars(&c, &c + 1, value, 16);
         if (error != std::errc{} || nibbles == 2 * uuid_size) {

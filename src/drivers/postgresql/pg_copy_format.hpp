@@ -22,7 +22,6 @@ struct CopyTarget {
     Oid type;
     std::size_t row;  ///< 0-based
     std::string_view sql;
-    std::string_view operation = "copy_rows()";  ///< what encodes the field
 };
 
 void append_copy_header(std::string& out);

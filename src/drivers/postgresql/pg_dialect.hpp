@@ -1,6 +1,5 @@
 // How PostgreSQL spells SQL: "$n" placeholders, the isolation level in each BEGIN, and
-// what it can do beyond SQLite (COPY, typed multi-row UPDATE ... FROM (VALUES ...),
-// INSERT ... SELECT from unnested column arrays).
+// what it can do beyond SQLite (COPY, typed multi-row UPDATE ... FROM (VALUES ...)).
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -23,7 +22,6 @@ public:
     bool supports_two_phase_commit() const noexcept override { return true; }
     bool bulk_loads_by_copy() const noexcept override { return true; }
     bool updates_many_rows_per_statement() const noexcept override { return true; }
-    bool inserts_from_column_arrays() const noexcept override { return true; }
     std::string_view cast_type(std::string_view portable) const noexcept override;
 };
 

@@ -2,7 +2,6 @@
 #include "drivers/postgresql/pg_params.hpp"
 
 #include "drivers/postgresql/pg_binary.hpp"
-#include "drivers/postgresql/pg_copy_format.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
 #include "drivers/postgresql/pg_types.hpp"
 
@@ -145,50 +144,6 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
         else if (value) length = static_cast<int>(buffer_.data() + buffer_.size() - value);
         lengths_.push_back(length);
         formats_.push_back(format);
-    }
-}
-
-// An array's binary form (the server's array_recv): dimensions, a has-NULLs flag, the
-// element type, then per dimension its length and lower bound, then the elements, each
-// length-prefixed exactly as a binary COPY field is.
-void ParamEncoder::encode_arrays(std::span<const Param> rows, std::span<const Oid> element_types,
-                                 std::span<const std::string_view> columns, std::string_view sql) {
-    const std::size_t width = element_types.size();
-    const std::size_t count = width ? rows.size() / width : 0;
-    if (width > max_parameters) raise_too_many_parameters(width, sql);
-    types_.clear();
-    values_.clear();
-    lengths_.clear();
-    formats_.clear();
-    buffer_.clear();
-    array_starts_.clear();
-    for (std::size_t c = 0; c < width; ++c) {
-        const Oid element = element_types[c];
-        array_starts_.push_back(buffer_.size());
-        append_be(buffer_, 1, 4);  // dimensions
-        const auto has_null_at = buffer_.size();
-        append_be(buffer_, 0, 4);
-        append_be(buffer_, element, 4);
-        append_be(buffer_, count, 4);
-        append_be(buffer_, 1, 4);  // lower bound
-        bool has_null = false;
-        for (std::size_t r = 0; r < count; ++r) {
-            const Param& value = rows[r * width + c];
-            has_null = has_null || value.type == ParamType::null;
-            append_copy_field(buffer_, value, {columns[c], element, r, sql, "INSERT from column arrays"});
-        }
-        if (has_null) buffer_[has_null_at + 3] = '\1';
-        if (buffer_.size() - array_starts_.back() > max_field_size)
-            raise_parameter_too_large(static_cast<int>(c + 1), sql);
-        types_.push_back(array_type(element));
-        formats_.push_back(binary_format);
-    }
-    // Pointers last: the buffer moved while it grew.
-    for (std::size_t c = 0; c < width; ++c) {
-        const auto start = array_starts_[c];
-        const auto end = c + 1 < width ? array_starts_[c + 1] : buffer_.size();
-        values_.push_back(buffer_.data() + start);
-        lengths_.push_back(static_cast<int>(end - start));
     }
 }
 

@@ -34,14 +34,6 @@ public:
     /// valid until the next encode() and point into the callers' text and blobs.
     void encode(std::span<const Param> params, std::string_view sql);
 
-    /// Encodes one binary array parameter per column instead, typed as arrays of
-    /// `element_types`: column c's array holds rows[c], rows[c + k], ... (k =
-    /// element_types.size()), each element in its type's binary form as COPY sends a field
-    /// (pg_copy_format.hpp), a NULL as a null element. `columns` and `sql` name the column
-    /// and statement in errors.
-    void encode_arrays(std::span<const Param> rows, std::span<const Oid> element_types,
-                       std::span<const std::string_view> columns, std::string_view sql);
-
     /// Sends int4 parameters as int8 where `declared` (the types a prepared statement
     /// was prepared with) says int8.
     void widen_integers(std::span<const Oid> declared) noexcept;
@@ -58,7 +50,6 @@ private:
     std::vector<const char*> values_;
     std::vector<int> lengths_;
     std::vector<int> formats_;
-    std::vector<std::size_t> array_starts_;  // encode_arrays(): where each array begins in buffer_
 };
 
 }  // namespace alchemy::detail::pg

@@ -1,5 +1,5 @@
-// PostgreSQL's built-in type OIDs that the driver binds or decodes, their array types,
-// and their names for error messages. The values are fixed by the server (pg_type.dat).
+// PostgreSQL's built-in type OIDs that the driver binds or decodes, and their names
+// for error messages. The values are fixed by the server (pg_type.dat).
 #pragma once
 
 #include <libpq-fe.h>
@@ -37,8 +37,5 @@ inline constexpr Oid jsonb = 3802;
 
 /// "int4", "timestamptz", ... or "type oid 1234" for types the driver does not know.
 std::string type_name(Oid type);
-/// The type of one-dimensional arrays of `element` ("_int4" for int4), or oid::unspecified
-/// for a type the driver does not know (a domain, an enum, an extension's type).
-Oid array_type(Oid element) noexcept;
 
 }  // namespace alchemy::detail::pg

@@ -6,7 +6,7 @@
 // transaction, through a Connection ("connection") or a Session's flush ("flush"), prints
 // "ready" once part of them has been sent, and blocks until it is killed: after the
 // Connection's batch and an UPDATE of row 1 (which holds that row's lock), or from inside
-// the flush, in a before_cursor_execute hook at its 3rd INSERT.
+// the flush, in a before_cursor_execute hook at its 10th INSERT.
 #include "faults/fault_notes.hpp"
 
 #include <alchemy/alchemy.hpp>
@@ -49,11 +49,11 @@ void inside_flush(sa::Engine& engine) {
     std::atomic<int> inserts{0};
     engine.on_before_cursor_execute(
         [&](sa::Connection&, std::string_view statement, std::span<const sa::Param>, bool) {
-            if (statement.starts_with("INSERT") && ++inserts == 3) ready_then_block();
+            if (statement.starts_with("INSERT") && ++inserts == 10) ready_then_block();
         });
     for (int i = 0; i < fault::doomed_rows; ++i) session.add(fault::Note{.body = fault::doomed_body});
     session.flush();
-    std::fputs("fault_victim: the flush ended without reaching its 3rd INSERT\n", stderr);
+    std::fputs("fault_victim: the flush ended without reaching its 10th INSERT\n", stderr);
 }
 
 }  // namespace

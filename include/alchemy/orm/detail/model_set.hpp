@@ -192,11 +192,6 @@ private:
     std::vector<std::size_t> order_in_waves();
     void insert_all(Connection& conn);
     void insert_rows(Connection& conn, std::size_t begin, std::size_t end);
-    /// INSERTs inserts_[begin, end), all leaving out `omitted`, from column arrays where the
-    /// dialect has them and the connection takes the values, else as VALUES lists.
-    void insert_run(Connection& conn, const ColumnMask& omitted, std::size_t begin, std::size_t end);
-    /// One INSERT ... VALUES per batch of inserts_[begin, end).
-    void insert_values(Connection& conn, const ColumnMask& omitted, std::size_t begin, std::size_t end);
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
     /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
     void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);

@@ -1,8 +1,7 @@
 // How many rows one multi-row statement carries: INSERT ... VALUES of many objects
 // (insert.hpp, bulk_insert.hpp) and the ORM's UPDATE ... FROM (VALUES ...). The one rule:
 // as many rows as the database's limit on bound parameters allows, at most
-// max_rows_per_statement. The ORM's INSERT from column arrays binds a parameter per
-// column, not per value, and has limits of its own (max_rows_per_array_statement).
+// max_rows_per_statement.
 //
 // Why a function of the Dialect and not of the connection: the SQL text of a full batch
 // is rendered once per statement type and dialect (sql_cache.hpp), so the rows in a full
@@ -20,14 +19,6 @@ namespace alchemy::detail {
 /// Past about 1000 rows a statement saves nothing more per row, while its text, parse and
 /// plan keep growing with it (SQLite: about 1 µs of prepare per row).
 inline constexpr std::size_t max_rows_per_statement = 1000;
-
-/// Rows per INSERT that binds one array per column (Dialect::inserts_from_column_arrays),
-/// where no parameter limit applies: past this a statement saves nothing more per row
-/// (docs/benchmarks.md, W1), while the client holds the batch twice, bound and encoded.
-inline constexpr std::size_t max_rows_per_array_statement = 5000;
-/// And at most about this many bytes of text and blobs, which keeps each array far below
-/// PostgreSQL's 1 GB limit on one parameter, whatever a single row holds.
-inline constexpr std::size_t max_bytes_per_array_statement = std::size_t{64} << 20;
 
 /// Rows of `params_per_row` parameters that fit one statement of at most `limit`
 /// parameters when `other_params` go to the rest of it (an upsert's SET, say): at least
