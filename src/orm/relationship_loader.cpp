@@ -30,8 +30,9 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
     constexpr auto sizes = ModelStatements::in_list_sizes;
     const auto& dialect = session.dialect_of(target.model_id);
     // Few, long lists: each statement on a foreign key without an index scans the table.
-    const auto largest =
-        *std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
+    const auto fits =
+        std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
+    const auto largest = fits == sizes.rend() ? sizes.front() : *fits;
     for (std::size_t begin = 0; begin < values.size();) {
         const auto n = std::min(values.size() - begin, largest);
         const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });

@@ -488,6 +488,9 @@ TEST_CASE("copy_rows on PostgreSQL encodes uuid, jsonb and numeric, and names re
                                sa::test::MessageContains("out of range"));
         REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("not-a-uuid"), "uid"), sa::DataError,
                                sa::test::MessageContains("not a UUID"));
+        // The server's uuid_in refuses two hyphens in a row; COPY must not store it either.
+        REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11"), "uid"),
+                               sa::DataError, sa::test::MessageContains("not a UUID"));
         REQUIRE_THROWS_MATCHES(refused(sa::Param::of_text("12abc"), "amount"), sa::DataError,
                                sa::test::MessageContains("not a decimal number"));
         REQUIRE_THROWS_MATCHES(refused(sa::Param::of_bool(true), "at"), sa::ProgrammingError,

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -226,6 +227,9 @@ TEST_CASE("INSERT ... RETURNING gives its rows after the caller's values are gon
     auto second = std::make_unique<std::string>("and another one, also long enough to be on the heap");
     Rows rows(*conn, "INSERT INTO t (v) VALUES (?), (?) RETURNING v",
               {sa::Param::of_text(*first), sa::Param::of_text(*second)});
+    // Overwritten, then freed: a value read again would show in any build, not only ASan's.
+    std::fill(first->begin(), first->end(), 'x');
+    std::fill(second->begin(), second->end(), 'x');
     first.reset();
     second.reset();
     REQUIRE(rows->next());
@@ -233,6 +237,16 @@ TEST_CASE("INSERT ... RETURNING gives its rows after the caller's values are gon
     REQUIRE(rows->next());
     CHECK(rows->read_text(0) == "and another one, also long enough to be on the heap");
     CHECK_FALSE(rows->next());
+}
+
+TEST_CASE("a closed cursor reads no column, even one read before it closed") {
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept only until the reset')");
+    auto& cursor = conn->execute("SELECT v FROM t", {});
+    REQUIRE(cursor.next());
+    CHECK(cursor.read_text(0) == "kept only until the reset");
+    cursor.close();
+    CHECK_THROWS_AS(cursor.read_text(0), sa::InvalidRequestError);
 }
 
 TEST_CASE("SQL text put where another statement's text was runs as itself") {

@@ -99,8 +99,12 @@ void append_uuid_text(std::string& out, std::string_view text, const CopyTarget&
     if (text.size() >= 2 && text.front() == '{' && text.back() == '}') text = text.substr(1, text.size() - 2);
     std::array<char, uuid_size> bytes{};
     std::size_t nibbles = 0;
+    std::size_t hyphen_after = 0;  // a hyphen may follow a group of four digits, once, as uuid_in allows
     for (const char c : text) {
-        if (c == '-' && nibbles > 0 && nibbles % 4 == 0) continue;
+        if (c == '-' && nibbles > 0 && nibbles % 4 == 0 && hyphen_after != nibbles) {
+            hyphen_after = nibbles;
+            continue;
+        }
         unsigned value = 0;
         const auto [end, error] = std::from_chars(&c, &c + 1, value, 16);
         if (error != std::errc{} || nibbles == 2 * uuid_size) {

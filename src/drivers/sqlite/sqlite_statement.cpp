@@ -364,6 +364,7 @@ void SqliteStatement::close() noexcept {
     // reset() repeats the last step's error code, which was already reported.
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
+    row_columns_ = 0;  // the row's values went with the reset: reads now find no current row
     in_use_ = false;
     first_row_pending_ = false;
     finished_ = true;
