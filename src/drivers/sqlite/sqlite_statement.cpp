@@ -239,7 +239,7 @@ const SqliteStatement::ColumnValue& SqliteStatement::checked(int column) const {
     throw InvalidRequestError("alchemy: no current row; read columns only after next() returned true");
 }
 
-bool SqliteStatement::is_null(int column) const { return checked_type(column) == SQLITE_NULL; }
+bool SqliteStatement::is_null(int column) const { return checked(column).type == SQLITE_NULL; }
 
 bool SqliteStatement::read_bool(int column) const {
     const auto& c = checked(column);

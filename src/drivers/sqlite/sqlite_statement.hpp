@@ -63,7 +63,6 @@ private:
     };
     /// The column's value, after checking that a row is current and `column` exists.
     const ColumnValue& checked(int column) const;
-    int checked_type(int column) const { return checked(column).type; }
     /// Throws DataError: the column holds a value that cannot be read as `wanted`.
     [[noreturn]] void raise_unreadable(int column, std::string_view wanted, const char* sqlstate) const;
 
