@@ -14,6 +14,7 @@
 #include "alchemy/orm/detail/evaluate.hpp"
 #include "alchemy/orm/detail/joined_loader.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/query_run.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/loading.hpp"
 #include "alchemy/sql/functions.hpp"
@@ -233,17 +234,6 @@ Connection& read_connection_for(SessionCore& core) {
     return model == SessionCore::no_model ? core.own_connection(model) : core.read_connection(model);
 }
 
-/// The objects one query returned, as a group whose lazy loads run for all of them at once.
-template <class T>
-void remember_query_group(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects) {
-    if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
-        std::vector<InstanceState*> states;
-        states.reserve(objects.size());
-        for (const auto& object : objects) states.push_back(find_state(object));
-        core.remember_group(model_ops<T>(), states);
-    }
-}
-
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
@@ -365,6 +355,9 @@ public:
     /// WHERE condition (several filter() calls are ANDed).
     template <sql_expression E>
     auto filter(E condition) const {
+        static_assert(reads_only_model<E>,
+                      "alchemy: query<T>().filter() reads a column of another table than T's; filter "
+                      "through a subquery (sa::exists, in_) or use session.scalars(sa::select<T>().join<U>(...))");
         using W = decltype(std::tuple_cat(where_, std::tuple<E>{condition}));
         return Query<T, W, Order>(*core_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), order_,
                                   limit_, offset_, loads_);
@@ -385,6 +378,9 @@ public:
     /// ORDER BY items (appended to earlier ones): columns, col.desc(), sa::desc(e).
     template <class... Items>
     auto order_by(Items... items) const {
+        static_assert((reads_only_model<Items> && ...),
+                      "alchemy: query<T>().order_by() reads a column of another table than T's; sort "
+                      "by T's columns, or use session.scalars(sa::select<T>().join<U>(...))");
         using O = decltype(std::tuple_cat(order_, std::tuple<Items...>{items...}));
         return Query<T, Where, O>(*core_, where_,
                                   std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}), limit_,
@@ -413,8 +409,7 @@ public:
     auto statement() const { return build(select<T>()); }
 
     std::vector<std::shared_ptr<T>> all() const {
-        auto objects = with_limits(build(select<T>()),
-                                   [&](const auto& s) { return detail::load_objects<T>(*core_, s, loads_); });
+        auto objects = detail::query_objects<T>(*core_, parts(), loads_);
         detail::run_loader_options(*core_, objects, loads_);
         return objects;
     }
@@ -426,11 +421,14 @@ public:
     auto yield_per(std::size_t rows) const {
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
         core_->autoflush();
-        return with_limits(build(select<T>()), [&](const auto& s) {
-            auto result =
-                s.execute_on(core_->read_connection(detail::model_id<T>()), {.stream_results = true});
-            return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
-        });
+        auto& conn = core_->read_connection(detail::model_id<T>());
+        ParamBuffer params;
+        bind_values(this, params);
+        std::string scratch;
+        auto result = conn.execute_sql(sql_in_form(this, conn.dialect(), detail::query_form::rows, scratch),
+                                       params.params(), {.stream_results = true})
+                          .template as<T>();
+        return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
     }
     /// The first row's object (LIMIT 1), or null.
     std::shared_ptr<T> first() const {
@@ -442,23 +440,9 @@ public:
     std::shared_ptr<T> one_or_none() const { return ScalarResult<T>(all()).one_or_none(); }
 
     /// SELECT count(*) FROM (this query).
-    std::int64_t count() const {
-        core_->autoflush();
-        return with_limits(build(select<T>()), [&](const auto& s) {
-            return core_->read_connection(detail::model_id<T>())
-                .execute(select(alchemy::count()).select_from(s.template subquery<"anon_1">()))
-                .scalar_one();
-        });
-    }
+    std::int64_t count() const { return detail::count_rows(*core_, detail::model_id<T>(), parts()); }
     /// SELECT EXISTS (this query).
-    bool exists() const {
-        core_->autoflush();
-        return with_limits(build(select<T>()), [&](const auto& s) {
-            return core_->read_connection(detail::model_id<T>())
-                .execute(select(alchemy::exists(s)))
-                .scalar_one();
-        });
-    }
+    bool exists() const { return detail::any_rows(*core_, detail::model_id<T>(), parts()); }
     /// session.get<T>(key...): the identity map first, then a SELECT.
     template <class... K>
     std::shared_ptr<T> get(K&&... key) const {
@@ -536,6 +520,11 @@ private:
     template <class, class, class>
     friend class Query;
 
+    /// The query's FROM is T alone, so its filters and order may read no other table.
+    template <class Part>
+    static constexpr bool reads_only_model =
+        boost::mp11::mp_empty<detail::difference_t<typename Part::sources, detail::type_list<T>>>::value;
+
     template <class... As>
     std::int64_t bulk_update(synchronize_session sync, As... assignments) const {
         static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
@@ -583,15 +572,6 @@ private:
     static auto add_where(const S& s, const C& c, const Cs&... cs) {
         return add_where(s.where(c), cs...);
     }
-    /// Runs `run` on the statement with this query's LIMIT/OFFSET, whichever are set: one
-    /// statement type (limit_offset) with its SQL cached per combination, also in the
-    /// statements count() and exists() embed it in. A type per combination compiled every
-    /// query's reading code four times, most of a Session user's compile time.
-    template <class S, class F>
-    auto with_limits(const S& s, F&& run) const {
-        return run(s.limit_offset(limit_, offset_));
-    }
-
     [[noreturn]] static void throw_not_evaluable() {
         throw ArgumentError(
             "alchemy: synchronize_session::evaluate cannot evaluate this query's "
@@ -608,6 +588,63 @@ private:
     }
     void bind_where(ParamBuffer& out) const {
         std::apply([&](const auto&... c) { (c.bind(out), ...); }, where_);
+    }
+
+    // What running this query needs of its type (detail/query_run.hpp): SELECT T's columns
+    // FROM T with the filters, the order and LIMIT/OFFSET, as build(select<T>()) would;
+    // its SQL is cached per type, LIMIT/OFFSET combination and form, like a Select's.
+    detail::QueryStatement parts() const { return {this, &lower_in_form, &sql_in_form, &bind_values}; }
+
+    static detail::ast::Select lower_in_form(const void* self, detail::query_form form) {
+        const auto& query = *static_cast<const Query*>(self);
+        detail::ast::Select s;
+        detail::all_columns_of<T>{}.lower(s);
+        s.from.push_back(detail::table_source<T>{}.table_ref());
+        query.lower_where(s.where);
+        std::apply([&](const auto&... o) { (s.order_by.push_back(detail::as_order_item(o).lower()), ...); },
+                   query.order_);
+        query.limits().lower(s);
+        return detail::in_form(std::move(s), form);
+    }
+    static std::string_view sql_in_form(const void* self, const Dialect& dialect, detail::query_form form,
+                                        std::string& scratch) {
+        const auto render = [&](const Dialect& d) { return detail::ast::render(d, lower_in_form(self, form)); };
+        if constexpr (fixed_per_variant) {
+            const auto variant = static_cast<const Query*>(self)->shape_variant() * detail::query_forms +
+                                 static_cast<std::size_t>(form);
+            return detail::sql_cache<Query, shape_variants * detail::query_forms>::get(dialect, variant, render);
+        } else {
+            scratch = render(dialect);
+            return scratch;
+        }
+    }
+    static void bind_values(const void* self, ParamBuffer& out) {
+        const auto& query = *static_cast<const Query*>(self);
+        query.bind_where(out);
+        std::apply([&](const auto&... o) { (detail::as_order_item(o).bind(out), ...); }, query.order_);
+        query.limits().bind(out);
+    }
+    detail::limit_offset_clause limits() const { return {limit_, offset_}; }
+
+    template <class... Parts>
+    static constexpr bool parts_fixed_per_variant(std::tuple<Parts...>*) {
+        return (detail::fixed_per_variant_v<Parts> && ...);
+    }
+    template <class... Parts>
+    static constexpr std::size_t parts_shape_variants(std::tuple<Parts...>*) {
+        return detail::combined_shape_variants<Parts..., detail::limit_offset_clause>;
+    }
+    using all_parts = decltype(std::tuple_cat(std::declval<Where>(), std::declval<Order>()));
+    /// Whether the SQL is fixed by the type and shape_variant() (shape_variant.hpp).
+    static constexpr bool fixed_per_variant = parts_fixed_per_variant(static_cast<all_parts*>(nullptr));
+    static constexpr std::size_t shape_variants = parts_shape_variants(static_cast<all_parts*>(nullptr));
+    std::size_t shape_variant() const noexcept {
+        return std::apply(
+            [&](const auto&... w) {
+                return std::apply(
+                    [&](const auto&... o) { return detail::combined_shape_variant(w..., o..., limits()); }, order_);
+            },
+            where_);
     }
     static void add_all_columns(std::vector<detail::ast::Node>& returning) {
         for (const auto& column : model_info<T>::columns)

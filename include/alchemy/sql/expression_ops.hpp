@@ -135,6 +135,13 @@ struct order_item {
 };
 
 namespace detail {
+/// An ORDER BY item: an order_item as it is, an expression ascending.
+template <class I>
+auto as_order_item(const I& item) {
+    if constexpr (sql_expression<I>) return order_item<I>{item};
+    else return item;
+}
+
 /// A query that can stand inside an expression: a SELECT, or a union of SELECTs
 /// (sql/subquery.hpp says what else it provides).
 template <class S>

@@ -560,7 +560,7 @@ public:
     /// ORDER BY items: expressions (ascending) or e.asc() / e.desc() / sa::desc(e).
     template <class... Items>
     auto order_by(Items... items) const {
-        return with(detail::order_by_clause<decltype(as_order_item(items))...>{{as_order_item(items)...}});
+        return with(detail::order_by_clause<decltype(detail::as_order_item(items))...>{{detail::as_order_item(items)...}});
     }
     auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
     auto offset(std::int64_t n) const {
@@ -624,12 +624,6 @@ private:
     auto with(C clause) const {
         return Select<From, Columns, Clauses..., C>(
             from_, columns_, std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
-    }
-
-    template <class I>
-    static auto as_order_item(const I& item) {
-        if constexpr (sql_expression<I>) return order_item<I>{item};
-        else return item;
     }
 
     template <class F>
