@@ -69,12 +69,12 @@ struct field_equals {
                       model_info<model_type>::table_name);
         if (is_null()) {
             ast::Node n{ast::Kind::postfix, "IS NULL"};
-            n.children.push_back(std::move(col));
+            n.add(std::move(col));
             return n;
         }
         ast::Node n{ast::Kind::binary, "="};
-        n.children.push_back(std::move(col));
-        n.children.emplace_back(ast::Kind::parameter);
+        n.add(std::move(col));
+        n.add(ast::Node(ast::Kind::parameter));
         return n;
     }
     void bind(ParamBuffer& out) const {
@@ -118,10 +118,15 @@ consteval bool check_filter_by() {
     }
 }
 
-template <class T, class Conditions>
-inline constexpr bool all_evaluable_v = false;
-template <class T, class... Cs>
-inline constexpr bool all_evaluable_v<T, std::tuple<Cs...>> = (evaluable<Cs, T> && ...);
+/// The WHERE of a query with no filter() yet: no SQL, so one fixed shape.
+struct no_filter {
+    static constexpr bool fixed_shape = true;
+};
+
+template <class T, class Where>
+inline constexpr bool where_evaluable_v = evaluable<Where, T>;
+template <class T>
+inline constexpr bool where_evaluable_v<T, no_filter> = true;
 
 }  // namespace detail
 
@@ -339,7 +344,9 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 }
 }  // namespace detail
 
-template <class T, class Where = std::tuple<>, class Order = std::tuple<>>
+/// Where: the filters so far, ANDed into one condition (detail::no_filter before the
+/// first); Order: a tuple of ORDER BY items.
+template <class T, class Where = detail::no_filter, class Order = std::tuple<>>
 class Query {
 public:
     Query(detail::SessionCore& core, Where where = {}, Order order = {},
@@ -358,9 +365,11 @@ public:
         static_assert(reads_only_model<E>,
                       "alchemy: query<T>().filter() reads a column of another table than T's; filter "
                       "through a subquery (sa::exists, in_) or use session.scalars(sa::select<T>().join<U>(...))");
-        using W = decltype(std::tuple_cat(where_, std::tuple<E>{condition}));
-        return Query<T, W, Order>(*core_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), order_,
-                                  limit_, offset_, loads_);
+        if constexpr (std::is_same_v<Where, detail::no_filter>)
+            return Query<T, E, Order>(*core_, std::move(condition), order_, limit_, offset_, loads_);
+        else
+            return Query<T, decltype(where_ && condition), Order>(*core_, where_ && std::move(condition), order_,
+                                                                   limit_, offset_, loads_);
     }
     /// WHERE field = value: filter_by<&User::name>("ann"); an empty optional means IS NULL.
     /// The member is a template argument so that it is checked, and its column found, at
@@ -482,7 +491,7 @@ public:
     std::int64_t delete_(synchronize_session sync = synchronize_session::auto_) const {
         check_bulk();
         core_->autoflush();
-        constexpr bool evaluable = detail::all_evaluable_v<T, Where>;
+        constexpr bool evaluable = detail::where_evaluable_v<T, Where>;
         if (sync == synchronize_session::auto_)
             sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
@@ -508,7 +517,7 @@ public:
             if (sync == synchronize_session::evaluate) {
                 std::vector<detail::InstanceState*> matched;
                 models.for_each_persistent([&](T& obj, detail::InstanceState& st) {
-                    if (detail::matches(obj, where_)) matched.push_back(&st);
+                    if (matches(obj)) matched.push_back(&st);
                 });
                 for (auto* st : matched) models.mark_deleted(*st);
             }
@@ -533,7 +542,7 @@ private:
         core_->autoflush();
         std::tuple<As...> set_clause{std::move(assignments)...};
         constexpr bool evaluable =
-            detail::all_evaluable_v<T, Where> && (detail::evaluable<decltype(As::value), T> && ...);
+            detail::where_evaluable_v<T, Where> && (detail::evaluable<decltype(As::value), T> && ...);
         if (sync == synchronize_session::auto_)
             sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
@@ -560,17 +569,12 @@ private:
 
     template <class S>
     auto build(S s) const {
-        auto filtered = std::apply([&](const auto&... c) { return add_where(s, c...); }, where_);
+        auto filtered = [&] {
+            if constexpr (std::is_same_v<Where, detail::no_filter>) return s;
+            else return s.where(where_);
+        }();
         if constexpr (std::tuple_size_v<Order> == 0) return filtered;
         else return std::apply([&](const auto&... o) { return filtered.order_by(o...); }, order_);
-    }
-    template <class S>
-    static S add_where(S s) {
-        return s;
-    }
-    template <class S, class C, class... Cs>
-    static auto add_where(const S& s, const C& c, const Cs&... cs) {
-        return add_where(s.where(c), cs...);
     }
     [[noreturn]] static void throw_not_evaluable() {
         throw ArgumentError(
@@ -584,11 +588,17 @@ private:
                 "remove order_by(), limit() and offset() from the query");
     }
     void lower_where(std::vector<detail::ast::Node>& where) const {
-        std::apply([&](const auto&... c) { (where.push_back(c.lower()), ...); }, where_);
+        if constexpr (has_filter) where.push_back(where_.lower());
     }
     void bind_where(ParamBuffer& out) const {
-        std::apply([&](const auto&... c) { (c.bind(out), ...); }, where_);
+        if constexpr (has_filter) where_.bind(out);
     }
+    /// Whether `obj` meets every filter, evaluated in C++ (synchronize_session::evaluate).
+    bool matches(const T& obj) const {
+        if constexpr (has_filter) return detail::eval(where_, obj) == std::optional<bool>(true);
+        else return true;
+    }
+    static constexpr bool has_filter = !std::is_same_v<Where, detail::no_filter>;
 
     // What running this query needs of its type (detail/query_run.hpp): SELECT T's columns
     // FROM T with the filters, the order and LIMIT/OFFSET, as build(select<T>()) would;
@@ -626,25 +636,21 @@ private:
     }
     detail::limit_offset_clause limits() const { return {limit_, offset_}; }
 
-    template <class... Parts>
-    static constexpr bool parts_fixed_per_variant(std::tuple<Parts...>*) {
-        return (detail::fixed_per_variant_v<Parts> && ...);
+    template <class... Items>
+    static constexpr bool parts_fixed_per_variant(std::tuple<Items...>*) {
+        return detail::fixed_per_variant_v<Where> && (detail::fixed_per_variant_v<Items> && ...);
     }
-    template <class... Parts>
-    static constexpr std::size_t parts_shape_variants(std::tuple<Parts...>*) {
-        return detail::combined_shape_variants<Parts..., detail::limit_offset_clause>;
+    template <class... Items>
+    static constexpr std::size_t parts_shape_variants(std::tuple<Items...>*) {
+        return detail::combined_shape_variants<Where, Items..., detail::limit_offset_clause>;
     }
-    using all_parts = decltype(std::tuple_cat(std::declval<Where>(), std::declval<Order>()));
     /// Whether the SQL is fixed by the type and shape_variant() (shape_variant.hpp).
-    static constexpr bool fixed_per_variant = parts_fixed_per_variant(static_cast<all_parts*>(nullptr));
-    static constexpr std::size_t shape_variants = parts_shape_variants(static_cast<all_parts*>(nullptr));
+    static constexpr bool fixed_per_variant = parts_fixed_per_variant(static_cast<Order*>(nullptr));
+    static constexpr std::size_t shape_variants = parts_shape_variants(static_cast<Order*>(nullptr));
     std::size_t shape_variant() const noexcept {
         return std::apply(
-            [&](const auto&... w) {
-                return std::apply(
-                    [&](const auto&... o) { return detail::combined_shape_variant(w..., o..., limits()); }, order_);
-            },
-            where_);
+            [&](const auto&... o) { return detail::combined_shape_variant(where_, o..., limits()); },
+            order_);
     }
     static void add_all_columns(std::vector<detail::ast::Node>& returning) {
         for (const auto& column : model_info<T>::columns)
@@ -673,7 +679,7 @@ private:
     template <class... As>
     void apply_evaluated(const std::tuple<As...>& set_clause) const {
         set().for_each_persistent([&](T& obj, detail::InstanceState& st) {
-            if (!detail::matches(obj, where_)) return;
+            if (!matches(obj)) return;
             // Every value is computed from the old row before any is assigned, as SQL does.
             auto values = std::apply(
                 [&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; }, set_clause);

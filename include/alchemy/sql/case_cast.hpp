@@ -105,10 +105,10 @@ public:
         n.children.reserve(2 * sizeof...(Branches) + (has_else ? 1 : 0));
         std::apply(
             [&](const auto&... b) {
-                ((n.children.push_back(b.condition.lower()), n.children.push_back(b.value.lower())), ...);
+                ((n.add(b.condition.lower()), n.add(b.value.lower())), ...);
             },
             branches);
-        if constexpr (has_else) n.children.push_back(otherwise.value.lower());
+        if constexpr (has_else) n.add(otherwise.value.lower());
         n.flag = has_else;
         return n;
     }
@@ -175,7 +175,7 @@ struct cast_expression : expression_ops<cast_expression<T, E>> {
     detail::ast::Node lower() const {
         constexpr auto type = detail::cast_type_name<detail::without_optional_t<T>>();
         detail::ast::Node n{detail::ast::Kind::cast, type};
-        n.children.push_back(operand.lower());
+        n.add(operand.lower());
         return n;
     }
     void bind(ParamBuffer& out) const { operand.bind(out); }

@@ -147,8 +147,8 @@ struct binary_expression {
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::binary, Op::sql};
         n.children.reserve(2);
-        n.children.push_back(lhs.lower());
-        n.children.push_back(rhs.lower());
+        n.add(lhs.lower());
+        n.add(rhs.lower());
         return n;
     }
     void bind(ParamBuffer& out) const {
@@ -168,7 +168,7 @@ struct unary_expression {
 
     detail::ast::Node lower() const {
         detail::ast::Node n{Postfix ? detail::ast::Kind::postfix : detail::ast::Kind::prefix, Op::sql};
-        n.children.push_back(operand.lower());
+        n.add(operand.lower());
         return n;
     }
     void bind(ParamBuffer& out) const { operand.bind(out); }

@@ -30,9 +30,9 @@ struct like_expression {
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::like, Text::sql};
-        n.children.push_back(operand.lower());
-        n.children.push_back(pattern.lower());
-        n.children.emplace_back(detail::ast::Kind::parameter);
+        n.add(operand.lower());
+        n.add(pattern.lower());
+        n.add(detail::ast::Node(detail::ast::Kind::parameter));
         return n;
     }
     void bind(ParamBuffer& out) const {
@@ -62,10 +62,10 @@ struct in_list_expression {
             return detail::ast::Node(detail::ast::Kind::keyword, negated ? "(1 = 1)" : "(1 = 0)");
         }
         detail::ast::Node list{detail::ast::Kind::list};
-        for (const auto& v : values) list.children.push_back(v.lower());
+        for (const auto& v : values) list.add(v.lower());
         detail::ast::Node n{detail::ast::Kind::binary, negated ? "NOT IN" : "IN"};
-        n.children.push_back(operand.lower());
-        n.children.push_back(std::move(list));
+        n.add(operand.lower());
+        n.add(std::move(list));
         return n;
     }
     void bind(ParamBuffer& out) const {
@@ -89,9 +89,9 @@ struct between_expression {
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::between, negated ? "NOT BETWEEN" : "BETWEEN"};
-        n.children.push_back(operand.lower());
-        n.children.push_back(low.lower());
-        n.children.push_back(high.lower());
+        n.add(operand.lower());
+        n.add(low.lower());
+        n.add(high.lower());
         return n;
     }
     void bind(ParamBuffer& out) const {

@@ -130,7 +130,7 @@ struct function_call
         detail::ast::Node n{detail::ast::Kind::function, Name::sql};
         n.flag = Kind == detail::call_kind::distinct;
         n.children.reserve(sizeof...(Args));
-        std::apply([&](const auto&... a) { (n.children.push_back(a.lower()), ...); }, args);
+        std::apply([&](const auto&... a) { (n.add(a.lower()), ...); }, args);
         return n;
     }
     void bind(ParamBuffer& out) const {
@@ -288,7 +288,7 @@ struct runtime_function_call : expression_ops<runtime_function_call<V, Args...>>
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::function, name};
         n.children.reserve(sizeof...(Args));
-        std::apply([&](const auto&... a) { (n.children.push_back(a.lower()), ...); }, args);
+        std::apply([&](const auto&... a) { (n.add(a.lower()), ...); }, args);
         return n;
     }
     void bind(ParamBuffer& out) const {

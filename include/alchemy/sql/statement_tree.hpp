@@ -55,10 +55,20 @@ struct Ordering {
     enum class Nulls : std::uint8_t { unspecified, first, last } nulls = Nulls::unspecified;
 };
 
+// The special members of Node and Select are compiled (src/sql/statement_tree.cpp), and
+// children are added through add(): every typed expression's lower() builds nodes, and
+// inline vector code in each of them was a large part of a query's compile time.
 struct Node {
-    Node() = default;
-    explicit Node(Kind k, std::string_view t = {}, std::string_view q = {})
-        : kind(k), text(t), qualifier(q) {}
+    Node() noexcept;
+    explicit Node(Kind k, std::string_view t = {}, std::string_view q = {}) noexcept;
+    Node(const Node&);
+    Node(Node&&) noexcept;
+    Node& operator=(const Node&);
+    Node& operator=(Node&&) noexcept;
+    ~Node();
+
+    /// Appends `child` to children.
+    void add(Node child);
 
     Kind kind = Kind::null;
     std::string_view text;
@@ -95,6 +105,13 @@ struct Cte {
 };
 
 struct Select {
+    Select() noexcept;
+    Select(const Select&);
+    Select(Select&&) noexcept;
+    Select& operator=(const Select&);
+    Select& operator=(Select&&) noexcept;
+    ~Select();
+
     std::vector<Cte> ctes;
     bool recursive = false;
     bool distinct = false;

@@ -439,10 +439,10 @@ struct in_subquery_expression : expression_ops<in_subquery_expression<E, S, Nega
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::binary, Negated ? "NOT IN" : "IN"};
-        n.children.push_back(operand.lower());
+        n.add(operand.lower());
         detail::ast::Node query(detail::ast::Kind::subquery);
         query.select = detail::lower_query(*statement);
-        n.children.push_back(std::move(query));
+        n.add(std::move(query));
         return n;
     }
     void bind(ParamBuffer& out) const {

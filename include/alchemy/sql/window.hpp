@@ -28,7 +28,7 @@ struct partition_spec {
 
     void lower(detail::ast::Node& window) const {
         window.partition_count = static_cast<int>(sizeof...(Es));
-        std::apply([&](const auto&... e) { (window.children.push_back(e.lower()), ...); }, expressions);
+        std::apply([&](const auto&... e) { (window.add(e.lower()), ...); }, expressions);
     }
     void bind(ParamBuffer& out) const {
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, expressions);
@@ -49,7 +49,7 @@ struct window_order_spec {
                 (
                     [&] {
                         auto lowered = item.lower();
-                        window.children.push_back(std::move(lowered.expression));
+                        window.add(std::move(lowered.expression));
                         window.order.push_back(lowered.ordering);
                     }(),
                     ...);
@@ -102,7 +102,7 @@ struct window_expression : expression_ops<window_expression<F, Partition, Order>
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::window};
-        n.children.push_back(function.lower());
+        n.add(function.lower());
         partition.lower(n);
         order.lower(n);
         return n;

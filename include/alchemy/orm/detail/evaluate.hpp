@@ -185,14 +185,4 @@ struct evaluator<between_expression<E, Low, High>, T> {
     }
 };
 
-/// True only when every condition evaluates to true (not false, not unknown).
-template <class T, class... Conditions>
-bool matches(const T& obj, const std::tuple<Conditions...>& conditions) {
-    return std::apply(
-        [&](const auto&... c) {
-            return (true && ... && (detail::eval(c, obj) == std::optional<bool>(true)));
-        },
-        conditions);
-}
-
 }  // namespace alchemy::detail

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace alchemy::detail {
@@ -17,6 +18,11 @@ namespace alchemy::detail {
 /// One rendered SQL text per dialect for the statement shape `Shape` (a tag type), or
 /// per dialect and variant for a statement type with `Variants` run-time shapes (LIMIT
 /// and OFFSET each given or not, in it or in a query it embeds: shape_variant.hpp).
+/// Sets `text` to render(dialect, context) the first time any thread asks for it. Compiled
+/// (src/sql/sql_cache.cpp), so that a statement type adds no call_once of its own.
+const std::string& render_once(std::once_flag& once, std::string& text, const Dialect& dialect,
+                               std::string (*render)(const Dialect&, const void*), const void* context);
+
 template <class Shape, std::size_t Variants = 1>
 struct sql_cache {
     template <class Render>
@@ -28,8 +34,11 @@ struct sql_cache {
     static const std::string& get(const Dialect& dialect, std::size_t variant, Render&& render) {
         // Dialect's constructor keeps every id below max_dialects.
         const auto slot = dialect.id() * Variants + variant;
-        std::call_once(once_[slot], [&] { text_[slot] = render(dialect); });
-        return text_[slot];
+        using R = std::remove_reference_t<Render>;
+        return render_once(
+            once_[slot], text_[slot], dialect,
+            [](const Dialect& d, const void* r) -> std::string { return (*static_cast<const R*>(r))(d); },
+            &render);
     }
     /// How many times a text was rendered (for tests that prove the reuse).
     static std::size_t renders() noexcept {

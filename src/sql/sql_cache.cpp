@@ -1,0 +1,11 @@
+#include "alchemy/sql/detail/sql_cache.hpp"
+
+namespace alchemy::detail {
+
+const std::string& render_once(std::once_flag& once, std::string& text, const Dialect& dialect,
+                               std::string (*render)(const Dialect&, const void*), const void* context) {
+    std::call_once(once, [&] { text = render(dialect, context); });
+    return text;
+}
+
+}  // namespace alchemy::detail
