@@ -12,7 +12,7 @@
 // are empty (schema/model_row.hpp's left_to_database()); RETURNING reads what the
 // database chose back. Many objects go out as
 // multi-row VALUES statements, as many rows each as the database's limit on bound
-// parameters allows (sql/detail/batching.hpp). Upserts are ON CONFLICT, which PostgreSQL
+// parameters allows (sql/rows_per_statement.hpp). Upserts are ON CONFLICT, which PostgreSQL
 // and SQLite (3.24 and later) spell alike.
 #pragma once
 
@@ -22,7 +22,7 @@
 #include "alchemy/schema/model_row.hpp"
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
-#include "alchemy/sql/detail/batching.hpp"
+#include "alchemy/sql/rows_per_statement.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
 
