@@ -14,11 +14,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -92,15 +95,21 @@ struct Fixture {
             conn.execute(sa::insert<Item>().values(Item{.n = n}));
             conn.execute(sa::insert<Other>().values(Other{.n = n}));
         }
+        conn.commit();
         return conn;
     }
 
     /// Runs make(i) for each i < Variants twice, checks its rows against expected(i), and
     /// that the statement type's cache rendered one text per variant for this dialect
-    /// and that each variant sent a text of its own (the one line of SQL the echo sink
-    /// saw starting with "SELECT").
+    /// and that each variant sent a text of its own (the one statement the echo sink saw).
     template <std::size_t Variants, class Make, class Expected>
     void check_each_variant(Make make, Expected expected) {
+        check_each_variant<Variants>(make, expected,
+                                     [this](const auto& statement) { return conn.execute(statement).all(); });
+    }
+    /// The same, the rows read by run(statement).
+    template <std::size_t Variants, class Make, class Expected, class Run>
+    void check_each_variant(Make make, Expected expected, Run run) {
         using Statement = decltype(make(std::size_t{}));
         STATIC_REQUIRE(Statement::shape_variants == Variants);
         using Cache = sa::detail::sql_cache<Statement, Variants>;
@@ -110,9 +119,10 @@ struct Fixture {
             for (std::size_t i = 0; i < Variants; ++i) {
                 INFO("variant " << i << ", round " << round);
                 capture.lines.clear();
-                CHECK(conn.execute(make(i)).all() == expected(i));
+                CHECK(run(make(i)) == expected(i));
                 for (const auto& line : capture.lines)
-                    if (line.starts_with("SELECT")) sent[i].insert(line);
+                    for (std::string_view verb : {"SELECT", "INSERT", "UPDATE", "DELETE"})
+                        if (line.starts_with(verb)) sent[i].insert(line);
             }
         }
         CHECK(Cache::renders() - renders_before == Variants);
@@ -206,6 +216,79 @@ TEST_CASE(
             for (std::int32_t n = 1; n <= 5; ++n) out.push_back(among(n, found[i]) ? 1 : 0);
             return out;
         });
+}
+
+TEST_CASE("a window partitioned by IN of a limited query is cached once per LIMIT and OFFSET combination") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+
+    // Each n with the size of its window: the rows the limited query finds, or the others.
+    f.check_each_variant<4>(
+        [](std::size_t i) {
+            return sa::select(item_n, sa::count(item_n).over(
+                                          sa::partition_by(item_n.in_(limited<Other>(combinations[i])))))
+                .order_by(item_n);
+        },
+        [](std::size_t i) {
+            const auto in = static_cast<std::int64_t>(found[i].size());
+            std::vector<std::tuple<std::int32_t, std::int64_t>> out;
+            for (std::int32_t n = 1; n <= 5; ++n) out.emplace_back(n, among(n, found[i]) ? in : 5 - in);
+            return out;
+        });
+}
+
+TEST_CASE("UPDATE, DELETE and INSERT ... SELECT of a limited query are cached once per combination") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    // Each run is rolled back, so that every run starts from 1..5.
+    const auto sorted_returned = [&](const auto& statement) {
+        auto rows = f.conn.execute(statement).all();
+        f.conn.rollback();
+        std::sort(rows.begin(), rows.end());
+        return rows;
+    };
+    const auto found_plus = [](std::int32_t added) {
+        return [added](std::size_t i) {
+            auto out = found[i];
+            for (auto& n : out) n += added;
+            return out;
+        };
+    };
+
+    f.check_each_variant<4>(
+        [](std::size_t i) {
+            return sa::delete_<Item>().where(item_n.in_(limited<Other>(combinations[i]))).returning(item_n);
+        },
+        found_plus(0), sorted_returned);
+
+    f.check_each_variant<4>(
+        [](std::size_t i) {
+            return sa::update<Item>()
+                .values(item_n = item_n + 10)
+                .where(item_n.in_(limited<Other>(combinations[i])))
+                .returning(item_n);
+        },
+        found_plus(10), sorted_returned);
+
+    // The limited query in SET: each row's n becomes 1 when the query finds it, else 0.
+    f.check_each_variant<4>(
+        [](std::size_t i) {
+            return sa::update<Item>()
+                .values(item_n = sa::cast<std::int32_t>(item_n.in_(limited<Other>(combinations[i]))))
+                .returning(item_n);
+        },
+        [](std::size_t i) {
+            std::vector<std::int32_t> out(5 - found[i].size(), 0);
+            out.resize(5, 1);
+            return out;
+        },
+        sorted_returned);
+
+    f.check_each_variant<4>(
+        [](std::size_t i) {
+            return sa::insert<Item>().from_select(limited<Other>(combinations[i]), item_n).returning(item_n);
+        },
+        found_plus(0), sorted_returned);
 }
 
 TEST_CASE("UNION and EXCEPT of members that embed limited queries are cached once per combination of all") {
