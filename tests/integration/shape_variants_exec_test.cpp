@@ -22,7 +22,6 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <utility>
 #include <vector>
 
 namespace sa = alchemy;
@@ -143,6 +142,26 @@ std::vector<std::int32_t> above_two_in(std::size_t i) {
     for (std::int32_t n = 1; n <= 5; ++n)
         if (n > 2 && among(n, found[i])) out.push_back(n);
     return out;
+}
+
+/// Variant i of a set operation's members: the first reads the limited query with
+/// combination i % 4, the second with combination i / 4.
+auto first_member(std::size_t i) {
+    return sa::select(item_n).where(item_n.in_(limited<Other>(combinations[i % 4])));
+}
+auto second_member(std::size_t i) {
+    return sa::select(other_n).where(other_n.in_(limited<Item>(combinations[i / 4])));
+}
+/// What the set operation `combine` (std::set_union, ...) makes of the two members' rows.
+template <class Combine>
+auto combined_rows(Combine combine) {
+    return [combine](std::size_t i) {
+        const auto& a = found[i % 4];
+        const auto& b = found[i / 4];
+        std::vector<std::int32_t> out;
+        combine(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+        return out;
+    };
 }
 
 }  // namespace
@@ -294,32 +313,13 @@ TEST_CASE("UPDATE, DELETE and INSERT ... SELECT of a limited query are cached on
 TEST_CASE("UNION and EXCEPT of members that embed limited queries are cached once per combination of all") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
-    // Variant i: the first member's query has combination i % 4, the second's i / 4.
-    const auto member_sets = [](std::size_t i) { return std::pair{found[i % 4], found[i / 4]}; };
+    using It = std::vector<std::int32_t>::const_iterator;
+    using Out = std::back_insert_iterator<std::vector<std::int32_t>>;
 
     f.check_each_variant<16>(
-        [](std::size_t i) {
-            return sa::union_(sa::select(item_n).where(item_n.in_(limited<Other>(combinations[i % 4]))),
-                              sa::select(other_n).where(other_n.in_(limited<Item>(combinations[i / 4]))))
-                .order_by(item_n);
-        },
-        [&](std::size_t i) {
-            const auto [a, b] = member_sets(i);
-            std::vector<std::int32_t> out;
-            std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-            return out;
-        });
-
+        [](std::size_t i) { return sa::union_(first_member(i), second_member(i)).order_by(item_n); },
+        combined_rows(std::set_union<It, It, Out>));
     f.check_each_variant<16>(
-        [](std::size_t i) {
-            return sa::except_(sa::select(item_n).where(item_n.in_(limited<Other>(combinations[i % 4]))),
-                               sa::select(other_n).where(other_n.in_(limited<Item>(combinations[i / 4]))))
-                .order_by(item_n);
-        },
-        [&](std::size_t i) {
-            const auto [a, b] = member_sets(i);
-            std::vector<std::int32_t> out;
-            std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-            return out;
-        });
+        [](std::size_t i) { return sa::except_(first_member(i), second_member(i)).order_by(item_n); },
+        combined_rows(std::set_difference<It, It, Out>));
 }
