@@ -13,7 +13,7 @@
 namespace bench::core {
 
 /// W2: insert<User>().values(span): multi-row VALUES, as many rows per statement as
-/// sql/detail/batching.hpp allows (1000 here).
+/// sql/rows_per_statement.hpp allows (1000 here).
 Check insert_users(Database& db, std::span<const User> users, Stopwatch& t);
 /// W3: conn.execute(select<User>()).all().
 Check load_users(Database& db, Stopwatch& t);

@@ -20,7 +20,7 @@
 
 namespace bench::raw_sqlite {
 
-/// Rows per multi-row INSERT: alchemy's batch (include/alchemy/sql/detail/batching.hpp).
+/// Rows per multi-row INSERT: alchemy's batch (include/alchemy/sql/rows_per_statement.hpp).
 inline constexpr std::size_t multirow_batch = 1000;
 
 class Connection {

@@ -1,8 +1,8 @@
 // The unit of work's statements, built as sql-layer statement trees from the model's Table.
 #include "orm/model_statements.hpp"
 
-#include "alchemy/sql/detail/batching.hpp"
-#include "alchemy/sql/detail/update_from_values.hpp"
+#include "alchemy/sql/rows_per_statement.hpp"
+#include "alchemy/sql/update_from_values.hpp"
 #include "alchemy/sql/statement_tree.hpp"
 
 #include <deque>

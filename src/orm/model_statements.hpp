@@ -5,7 +5,6 @@
 
 #include "alchemy/core/dialect.hpp"
 #include "alchemy/orm/detail/model_ops.hpp"
-#include "alchemy/sql/detail/sql_cache.hpp"
 
 #include <array>
 #include <cstddef>
@@ -62,7 +61,7 @@ struct ModelStatements {
     std::string_view association_row(const Dialect& dialect, const ModelOps& ops, std::size_t a,
                                      std::size_t b, bool insert);
 
-    /// Rows per INSERT statement leaving out `omitted` (sql/detail/batching.hpp's rule).
+    /// Rows per INSERT statement leaving out `omitted` (sql/rows_per_statement.hpp's rule).
     static std::size_t insert_batch_rows(const Dialect& dialect, const ModelOps& ops,
                                          const ColumnMask& omitted);
     /// Rows per UPDATE ... FROM (VALUES ...) statement for `changed`.

@@ -1,5 +1,5 @@
 // UPDATE ... FROM (VALUES ...) as a statement tree (sql/statement_tree.hpp).
-#include "alchemy/sql/detail/update_from_values.hpp"
+#include "alchemy/sql/update_from_values.hpp"
 
 #include "alchemy/schema/sql_type_name.hpp"
 #include "alchemy/sql/statement_tree.hpp"

@@ -1,7 +1,7 @@
 // Bulk execution on both backends: Connection::execute_batch (one statement, many rows;
 // pipelined on PostgreSQL), Connection::copy_rows (binary COPY on PostgreSQL, a prepared
 // INSERT per row on SQLite) and sa::bulk_insert (COPY on PostgreSQL, multi-row INSERTs on
-// SQLite), with multi-row statements split by the batching rule (sql/detail/batching.hpp).
+// SQLite), with multi-row statements split by the batching rule (sql/rows_per_statement.hpp).
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 

@@ -1,11 +1,11 @@
-// UPDATE ... FROM (VALUES ...) (sql/detail/update_from_values.hpp), the ORM's one
+// UPDATE ... FROM (VALUES ...) (sql/update_from_values.hpp), the ORM's one
 // statement for many changed rows, run on a table with a column of every type alchemy
 // maps (docs/models.md): each row's values land in its row, NULLs included, and a row
 // whose match values are stale is left alone and not counted.
 #include "support/backends.hpp"
 
 #include <alchemy/alchemy.hpp>
-#include <alchemy/sql/detail/update_from_values.hpp>
+#include <alchemy/sql/update_from_values.hpp>
 
 #include <boost/pfr/core.hpp>
 #include <catch2/catch.hpp>

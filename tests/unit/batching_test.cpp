@@ -1,4 +1,4 @@
-// The batching rule (sql/detail/batching.hpp): how many rows of bound values one
+// The batching rule (sql/rows_per_statement.hpp): how many rows of bound values one
 // multi-row statement carries on each dialect. No database.
 #include <alchemy/alchemy.hpp>
 

@@ -165,6 +165,40 @@ TEST_CASE("each added clause is a new statement type with a cache of its own", "
     CHECK(renders<Limited>() == 1);
 }
 
+TEST_CASE("embedded limited queries multiply the variants up to max_shape_variants, past it each run renders",
+          "[sql]") {
+    // A member of a union, its WHERE reading a query whose LIMIT is given or not (4 variants).
+    const auto member = [](std::optional<std::int64_t> limit) {
+        return sa::select(probe_id).where(probe_id.in_(sa::select(id).limit_offset(limit, std::nullopt)));
+    };
+    const auto three = [&](std::optional<std::int64_t> a, std::optional<std::int64_t> c) {
+        return sa::union_all(member(a), member(1), member(c));
+    };
+    const auto four = [&](std::optional<std::int64_t> a, std::optional<std::int64_t> d) {
+        return sa::union_all(member(a), member(1), member(1), member(d));
+    };
+    using Three = decltype(three(1, 1));
+    using Four = decltype(four(1, 1));
+    STATIC_REQUIRE(Three::shape_variants == 64);
+    STATIC_REQUIRE(Three::shape_variants == sa::detail::max_shape_variants);
+    STATIC_REQUIRE(Four::shape_variants == 1);
+    STATIC_REQUIRE(!Four::fixed_shape);
+
+    CHECK(count_of(three(1, 1).sql(pg()), "LIMIT") == 3);
+    CHECK(count_of(three(std::nullopt, 1).sql(pg()), "LIMIT") == 2);
+    CHECK(count_of(three(std::nullopt, std::nullopt).sql(pg()), "LIMIT") == 1);
+    CHECK(sa::detail::sql_cache<Three, 64>::renders() == 3);
+    CHECK(count_of(three(5, 6).sql(pg()), "LIMIT") == 3);
+    CHECK(sa::detail::sql_cache<Three, 64>::renders() == 3);
+
+    // Past the cap: right for every combination, and never kept.
+    CHECK(count_of(four(1, 1).sql(pg()), "LIMIT") == 4);
+    CHECK(count_of(four(std::nullopt, 1).sql(pg()), "LIMIT") == 3);
+    CHECK(count_of(four(std::nullopt, std::nullopt).sql(pg()), "LIMIT") == 2);
+    CHECK(four(1, std::nullopt).sql(pg()) != four(std::nullopt, 1).sql(pg()));
+    CHECK(sa::detail::sql_cache<Four, 1>::renders() == 0);
+}
+
 TEST_CASE("fixed-shape update and delete statements are rendered once per dialect", "[sql]") {
     auto update = [](std::string new_name, std::int64_t key) {
         return sa::update<Probe>()

@@ -1,9 +1,9 @@
-// The text of UPDATE ... FROM (VALUES ...) (sql/detail/update_from_values.hpp) and of the
+// The text of UPDATE ... FROM (VALUES ...) (sql/update_from_values.hpp) and of the
 // statement-tree pieces it is built from, per dialect. No database; the statement runs in
 // tests/integration/update_from_values_test.cpp.
 #include <alchemy/alchemy.hpp>
 #include <alchemy/schema/sql_type_name.hpp>
-#include <alchemy/sql/detail/update_from_values.hpp>
+#include <alchemy/sql/update_from_values.hpp>
 #include <alchemy/sql/statement_tree.hpp>
 
 #include <catch2/catch.hpp>

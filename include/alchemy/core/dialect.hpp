@@ -103,7 +103,7 @@ public:
     virtual UpsertSyntax upsert_syntax() const noexcept = 0;
     /// The most parameters one statement may bind: the database's documented default, the
     /// same for every connection, since a full batch's SQL is rendered once per dialect
-    /// (sql/detail/batching.hpp).
+    /// (sql/rows_per_statement.hpp).
     virtual std::size_t parameter_limit() const noexcept = 0;
     /// A transaction can be prepared for two-phase commit (PREPARE TRANSACTION).
     virtual bool supports_two_phase_commit() const noexcept { return false; }

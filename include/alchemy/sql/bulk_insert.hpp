@@ -1,6 +1,6 @@
 // sa::bulk_insert(conn, objects): the fastest way alchemy loads many objects — binary COPY
 // on PostgreSQL, multi-row INSERT statements on SQLite (as insert<T>().values(objects)
-// sends them: as many rows each as sql/detail/batching.hpp allows). Like SQLAlchemy's
+// sends them: as many rows each as sql/rows_per_statement.hpp allows). Like SQLAlchemy's
 // bulk_insert_mappings it trades features for speed: no RETURNING (generated keys are
 // not read back), no upsert, no session; objects whose autoincrement key is unset leave
 // it to the database, others insert theirs, and empty std::optional fields with a

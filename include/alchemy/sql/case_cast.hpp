@@ -27,8 +27,10 @@ struct case_branch {
     using value_type = V;
     using sources = concat_t<typename C::sources, typename E::sources>;
     static constexpr bool fixed_shape = C::fixed_shape && E::fixed_shape;
+    static constexpr std::size_t shape_variants = combined_shape_variants<C, E>;
     C condition;
     E value;
+    std::size_t shape_variant() const noexcept { return combined_shape_variant(condition, value); }
 };
 
 /// The ELSE of a CASE; no_else stands for its absence, which means ELSE NULL.
@@ -37,7 +39,9 @@ struct case_else {
     using value_type = V;
     using sources = typename E::sources;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = shape_variants_of<E>;
     E value;
+    std::size_t shape_variant() const noexcept { return shape_variant_of(value); }
 };
 struct no_else {
     using value_type = std::nullopt_t;
@@ -73,9 +77,15 @@ public:
     using value_type = detail::maybe_optional_t<common, nullable>;
     using sources = detail::concat_t<typename Branches::sources..., typename Else::sources>;
     static constexpr bool fixed_shape = (Branches::fixed_shape && ...) && Else::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<Branches..., Else>;
 
     std::tuple<Branches...> branches;
     [[no_unique_address]] Else otherwise;
+
+    std::size_t shape_variant() const noexcept {
+        return std::apply([&](const auto&... b) { return detail::combined_shape_variant(b..., otherwise); },
+                          branches);
+    }
 
     case_expression(std::tuple<Branches...> b, Else e) : branches(std::move(b)), otherwise(std::move(e)) {}
 
@@ -167,10 +177,13 @@ struct cast_expression : expression_ops<cast_expression<T, E>> {
     using value_type = detail::maybe_optional_t<T, detail::nullable_v<typename E::value_type>>;
     using sources = typename E::sources;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<E>;
 
     E operand;
 
     explicit cast_expression(E e) : operand(std::move(e)) {}
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(operand); }
 
     detail::ast::Node lower() const {
         constexpr auto type = detail::cast_type_name<detail::without_optional_t<T>>();

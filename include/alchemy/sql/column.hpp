@@ -103,8 +103,11 @@ struct column_assignment {
     using column = Column;
     using sources = typename Value::sources;
     static constexpr bool fixed_shape = Value::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<Value>;
 
     Value value;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(value); }
 
     detail::ast::Assignment lower() const { return {Column::name, value.lower()}; }
     void bind(ParamBuffer& out) const { value.bind(out); }

@@ -78,6 +78,17 @@ public:
     using column_expr_t = typename first::template column_expr_t<I>;
     using outer_sources = detail::concat_t<typename Members::outer_sources...>;
     static constexpr bool fixed_shape = (Members::fixed_shape && ...) && (Clauses::fixed_shape && ...);
+    /// With more than one, the SQL is fixed by the type and shape_variant(): the members'
+    /// variants (a member embedding a limited query) and the clauses' (detail/shape_variant.hpp).
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<Members..., Clauses...>;
+    std::size_t shape_variant() const noexcept {
+        return std::apply(
+            [&](const auto&... m) {
+                return std::apply(
+                    [&](const auto&... c) { return detail::combined_shape_variant(m..., c...); }, clauses_);
+            },
+            members_);
+    }
 
     explicit CompoundSelect(std::tuple<Members...> members, std::tuple<Clauses...> clauses = {})
         : members_(std::move(members)), clauses_(std::move(clauses)) {}

@@ -14,6 +14,7 @@
 #include "alchemy/core/value.hpp"
 #include "alchemy/core/value_traits.hpp"
 #include "alchemy/schema/column_kind.hpp"
+#include "alchemy/sql/detail/shape_variant.hpp"
 #include "alchemy/sql/statement_tree.hpp"
 
 #include <boost/mp11/algorithm.hpp>
@@ -140,9 +141,12 @@ struct binary_expression {
     using value_type = V;
     using sources = detail::concat_t<typename L::sources, typename R::sources>;
     static constexpr bool fixed_shape = L::fixed_shape && R::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<L, R>;
 
     L lhs;
     R rhs;
+
+    std::size_t shape_variant() const noexcept { return detail::combined_shape_variant(lhs, rhs); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::binary, Op::sql};
@@ -163,8 +167,11 @@ struct unary_expression {
     using value_type = V;
     using sources = typename E::sources;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<E>;
 
     E operand;
+
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(operand); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{Postfix ? detail::ast::Kind::postfix : detail::ast::Kind::prefix, Op::sql};

@@ -23,10 +23,13 @@ struct like_expression {
     using value_type = detail::comparison_t<E, P>;
     using sources = detail::concat_t<typename E::sources, typename P::sources>;
     static constexpr bool fixed_shape = E::fixed_shape && P::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<E, P>;
 
     E operand;
     P pattern;
     char escape = '\\';
+
+    std::size_t shape_variant() const noexcept { return detail::combined_shape_variant(operand, pattern); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::like, Text::sql};
@@ -81,11 +84,14 @@ struct between_expression {
     using value_type = detail::comparison_t<E, Low>;
     using sources = detail::concat_t<typename E::sources, typename Low::sources, typename High::sources>;
     static constexpr bool fixed_shape = E::fixed_shape && Low::fixed_shape && High::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<E, Low, High>;
 
     E operand;
     Low low;
     High high;
     bool negated = false;
+
+    std::size_t shape_variant() const noexcept { return detail::combined_shape_variant(operand, low, high); }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::between, negated ? "NOT BETWEEN" : "BETWEEN"};
@@ -123,9 +129,11 @@ template <sql_expression E, bool Descending = false,
 struct order_item {
     using sources = typename E::sources;
     static constexpr bool fixed_shape = E::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::shape_variants_of<E>;
 
     E expression;
 
+    std::size_t shape_variant() const noexcept { return detail::shape_variant_of(expression); }
     order_item<E, Descending, detail::ast::Ordering::Nulls::first> nulls_first() const {
         return {expression};
     }

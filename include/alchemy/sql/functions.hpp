@@ -121,10 +121,15 @@ struct function_call
     using value_type = V;
     using sources = detail::concat_t<typename Args::sources...>;
     static constexpr bool fixed_shape = (Args::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<Args...>;
 
     std::tuple<Args...> args;
 
     explicit function_call(Args... a) : args(std::move(a)...) {}
+
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... a) { return detail::combined_shape_variant(a...); }, args);
+    }
 
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::function, Name::sql};

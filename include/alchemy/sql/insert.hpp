@@ -12,7 +12,7 @@
 // are empty (schema/model_row.hpp's left_to_database()); RETURNING reads what the
 // database chose back. Many objects go out as
 // multi-row VALUES statements, as many rows each as the database's limit on bound
-// parameters allows (sql/detail/batching.hpp). Upserts are ON CONFLICT, which PostgreSQL
+// parameters allows (sql/rows_per_statement.hpp). Upserts are ON CONFLICT, which PostgreSQL
 // and SQLite (3.24 and later) spell alike.
 #pragma once
 
@@ -22,7 +22,7 @@
 #include "alchemy/schema/model_row.hpp"
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
-#include "alchemy/sql/detail/batching.hpp"
+#include "alchemy/sql/rows_per_statement.hpp"
 #include "alchemy/sql/detail/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
 
@@ -86,7 +86,11 @@ struct object_rows {
 template <class... As>
 struct assigned_row {
     static constexpr bool fixed_shape = (As::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<As...>;
     std::tuple<As...> assignments;
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... a) { return combined_shape_variant(a...); }, assignments);
+    }
 };
 
 /// The rows of query S, into the model columns whose indexes the std::index_sequence
@@ -94,7 +98,9 @@ struct assigned_row {
 template <class S, class Columns>
 struct selected_rows {
     static constexpr bool fixed_shape = S::fixed_shape;
+    static constexpr std::size_t shape_variants = shape_variants_of<S>;
     std::shared_ptr<const S> query;
+    std::size_t shape_variant() const noexcept { return shape_variant_of(*query); }
 };
 
 struct no_conflict {
@@ -109,7 +115,11 @@ struct conflict_do_nothing {
 template <class Targets, class... As>
 struct conflict_do_update {
     static constexpr bool fixed_shape = (As::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<As...>;
     std::tuple<As...> set;
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... a) { return combined_shape_variant(a...); }, set);
+    }
 };
 
 template <class R>
@@ -172,6 +182,16 @@ class Insert {
 public:
     /// The model whose table is written.
     using model_type = T;
+    /// With more than one, the SQL is fixed by the type and shape_variant(): the rows' and
+    /// the upsert's variants (a query with limit_offset() in from_select(), say). RETURNING
+    /// columns must then be fixed by their types; otherwise nothing is cached.
+    static constexpr std::size_t shape_variants = detail::returned_rows<Returning>::fixed_shape
+                                                      ? detail::combined_shape_variants<Rows, Conflict>
+                                                      : 1;
+    std::size_t shape_variant() const noexcept {
+        if constexpr (shape_variants == 1) return 0;
+        else return detail::combined_shape_variant(rows_, conflict_);
+    }
     using returning_row = typename detail::returned_rows<Returning>::row;
 
     Insert() = default;
@@ -493,9 +513,9 @@ private:
         return adhoc = render(dialect, omitted, rows);
     }
     const std::string& statement_sql(const Dialect& dialect, std::string& adhoc) const {
-        if constexpr (fixed_shape)
-            return detail::sql_cache<Insert>::get(dialect,
-                                                  [this](const Dialect& d) { return render(d, 0, 1); });
+        if constexpr (fixed_shape || shape_variants > 1)
+            return detail::sql_cache<Insert, shape_variants>::get(
+                dialect, shape_variant(), [this](const Dialect& d) { return render(d, 0, 1); });
         else return adhoc = render(dialect, 0, 1);
     }
 

@@ -79,8 +79,12 @@ template <sql_expression... Es>
 struct group_by_clause {
     static constexpr clause_position position = clause_position::group_by;
     static constexpr bool fixed_shape = (Es::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<Es...>;
     using sources = concat_t<typename Es::sources...>;
     std::tuple<Es...> expressions;
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... e) { return combined_shape_variant(e...); }, expressions);
+    }
     void lower(ast::Select& s) const {
         std::apply([&](const auto&... e) { (s.group_by.push_back(e.lower()), ...); }, expressions);
     }
@@ -105,8 +109,12 @@ template <class... Items>
 struct order_by_clause {
     static constexpr clause_position position = clause_position::order_by;
     static constexpr bool fixed_shape = (Items::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<Items...>;
     using sources = concat_t<typename Items::sources...>;
     std::tuple<Items...> items;
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... i) { return combined_shape_variant(i...); }, items);
+    }
     void lower(ast::Select& s) const {
         std::apply([&](const auto&... i) { (s.order_by.push_back(i.lower()), ...); }, items);
     }
@@ -494,11 +502,9 @@ public:
     using outer_sources = detail::difference_t<used, reachable>;
     static constexpr bool fixed_shape =
         From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
-    /// The SQL is fixed by the type and shape_variant() (a limit_offset(), here or in a
-    /// statement this one embeds): cached per variant (detail/shape_variant.hpp).
-    static constexpr bool fixed_per_variant = detail::fixed_per_variant_v<From> &&
-                                              detail::fixed_per_variant_v<Columns> &&
-                                              (detail::fixed_per_variant_v<Clauses> && ...);
+    /// With more than one, the SQL is fixed by the type and shape_variant() (a
+    /// limit_offset(), here or in a statement this one embeds): cached per variant
+    /// (detail/shape_variant.hpp).
     static constexpr std::size_t shape_variants = detail::combined_shape_variants<From, Columns, Clauses...>;
     std::size_t shape_variant() const noexcept {
         return std::apply(

@@ -540,12 +540,9 @@ private:
                       ".select_from(...)");
     }
 
-    /// Its SQL is fixed by its type, or by its type and shape_variant() (a Select).
+    /// Its SQL is fixed by its type, or by its type and shape_variant().
     template <class D>
-    static constexpr bool cached = [] {
-        if constexpr (requires { D::fixed_per_variant; }) return D::fixed_per_variant;
-        else return D::fixed_shape;
-    }();
+    static constexpr bool cached = fixed_per_variant_v<D>;
 
     const std::string& cached_sql(const Dialect& dialect) const {
         auto render = [this](const Dialect& d) { return ast::render(d, lower()); };

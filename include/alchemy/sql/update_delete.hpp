@@ -8,9 +8,11 @@
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/select.hpp"
 
+#include <cstddef>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace alchemy {
 
@@ -34,7 +36,25 @@ template <class... Es>
 struct tuple_sources<std::tuple<Es...>> {
     using type = concat_t<typename Es::sources...>;
     static constexpr bool fixed_shape = (Es::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = combined_shape_variants<Es...>;
 };
+
+/// The shape variants of the parts of the tuples Tuples together (shape_variant.hpp).
+template <class... Tuples>
+inline constexpr std::size_t tuples_shape_variants =
+    tuple_sources<decltype(std::tuple_cat(std::declval<Tuples>()...))>::shape_variants;
+
+/// Which of tuples_shape_variants<Tuples...> the parts of `tuples` are in.
+template <class... Tuples>
+std::size_t tuples_shape_variant(const Tuples&... tuples) noexcept {
+    if constexpr (tuples_shape_variants<Tuples...> == 1) {
+        return 0;
+    } else {
+        const auto parts =
+            std::tuple_cat(std::apply([](const auto&... part) { return std::tie(part...); }, tuples)...);
+        return std::apply([](const auto&... part) { return combined_shape_variant(part...); }, parts);
+    }
+}
 
 template <class T, class Tuple>
 constexpr void check_single_table() {
@@ -44,8 +64,10 @@ constexpr void check_single_table() {
 }
 
 /// What UPDATE and DELETE share: SQL cached per statement type when its shape is fixed,
-/// and execution reading RETURNING rows through the columns' codecs. Derived provides
-/// fixed_shape, check(), render(dialect), bind(out) and its Returning tuple.
+/// or per type and shape_variant() when it embeds a limited query, and execution reading
+/// RETURNING rows through the columns' codecs. Derived provides fixed_shape,
+/// shape_variants, shape_variant(), check(), render(dialect), bind(out) and its
+/// Returning tuple.
 template <class Derived, class Returning>
 class dml_statement {
 public:
@@ -54,8 +76,9 @@ public:
     /// The SQL as sent to `dialect`.
     std::string sql(const Dialect& dialect) const {
         Derived::check();
-        if constexpr (Derived::fixed_shape)
-            return sql_cache<Derived>::get(dialect, [this](const Dialect& d) { return self().render(d); });
+        if constexpr (Derived::fixed_shape || Derived::shape_variants > 1)
+            return sql_cache<Derived, Derived::shape_variants>::get(
+                dialect, self().shape_variant(), [this](const Dialect& d) { return self().render(d); });
         else return self().render(dialect);
     }
 
@@ -80,6 +103,13 @@ class Update : public detail::dml_statement<Update<T, Set, Where, Returning>, Re
 public:
     /// The model whose table is written.
     using model_type = T;
+    /// With more than one, the SQL is fixed by the type and shape_variant() (a query with
+    /// limit_offset() in it; detail/shape_variant.hpp).
+    static constexpr std::size_t shape_variants = detail::tuples_shape_variants<Set, Where, Returning>;
+    std::size_t shape_variant() const noexcept {
+        return detail::tuples_shape_variant(set_, where_, returning_);
+    }
+
     Update(Set set, Where where, Returning returning)
         : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
 
@@ -143,6 +173,11 @@ class Delete : public detail::dml_statement<Delete<T, Where, Returning>, Returni
 public:
     /// The model whose table is written.
     using model_type = T;
+    /// With more than one, the SQL is fixed by the type and shape_variant() (a query with
+    /// limit_offset() in it; detail/shape_variant.hpp).
+    static constexpr std::size_t shape_variants = detail::tuples_shape_variants<Where, Returning>;
+    std::size_t shape_variant() const noexcept { return detail::tuples_shape_variant(where_, returning_); }
+
     Delete(Where where, Returning returning) : where_(std::move(where)), returning_(std::move(returning)) {}
 
     template <sql_expression E>

@@ -10,6 +10,7 @@
 
 #include "alchemy/sql/expression_ops.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <tuple>
@@ -23,8 +24,13 @@ template <sql_expression... Es>
 struct partition_spec {
     using sources = detail::concat_t<typename Es::sources...>;
     static constexpr bool fixed_shape = (Es::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<Es...>;
 
     std::tuple<Es...> expressions;
+
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... e) { return detail::combined_shape_variant(e...); }, expressions);
+    }
 
     void lower(detail::ast::Node& window) const {
         window.partition_count = static_cast<int>(sizeof...(Es));
@@ -40,8 +46,13 @@ template <class... Items>
 struct window_order_spec {
     using sources = detail::concat_t<typename Items::sources...>;
     static constexpr bool fixed_shape = (Items::fixed_shape && ...);
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<Items...>;
 
     std::tuple<Items...> items;
+
+    std::size_t shape_variant() const noexcept {
+        return std::apply([](const auto&... i) { return detail::combined_shape_variant(i...); }, items);
+    }
 
     void lower(detail::ast::Node& window) const {
         std::apply(
@@ -92,10 +103,15 @@ struct window_expression : expression_ops<window_expression<F, Partition, Order>
     using sources =
         detail::concat_t<typename F::sources, typename Partition::sources, typename Order::sources>;
     static constexpr bool fixed_shape = F::fixed_shape && Partition::fixed_shape && Order::fixed_shape;
+    static constexpr std::size_t shape_variants = detail::combined_shape_variants<F, Partition, Order>;
 
     F function;
     Partition partition;
     Order order;
+
+    std::size_t shape_variant() const noexcept {
+        return detail::combined_shape_variant(function, partition, order);
+    }
 
     window_expression(F f, Partition p, Order o)
         : function(std::move(f)), partition(std::move(p)), order(std::move(o)) {}

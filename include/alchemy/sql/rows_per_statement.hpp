@@ -7,6 +7,9 @@
 // is rendered once per statement type and dialect (sql_cache.hpp), so the rows in a full
 // batch must be the same for every connection of a dialect. Dialect::parameter_limit() is
 // therefore each database's documented default, not what one connection reports.
+//
+// Part of what the sql layer exports, not a detail of it: the ORM's flush cuts its
+// INSERT and UPDATE batches by the same rule (src/orm/model_statements.cpp).
 #pragma once
 
 #include "alchemy/core/dialect.hpp"

@@ -5,6 +5,9 @@
 //   UPDATE "t" SET "a" = "sa_values"."column1"
 //   FROM (VALUES (CAST($1 AS INTEGER), CAST($2 AS BIGINT)), ($3, $4)) AS "sa_values"
 //   WHERE "t"."id" = "sa_values"."column2"
+//
+// Part of what the sql layer exports to the ORM (src/orm/model_statements.cpp renders its
+// flush with it), not a detail of the sql layer; users write typed update<T>() instead.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
