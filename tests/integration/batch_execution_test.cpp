@@ -510,8 +510,8 @@ TEST_CASE("a PostgreSQL connection lost during a batch or a COPY is invalidated"
         const std::array params{sa::Param::of_int(1), sa::Param::of_int(2)};
         auto conn = engine.connect();
         const auto sql = "INSERT INTO items (id) VALUES (" + placeholder(conn, 1) + ")";
-        // Once through first, so the statement (or the column types) are cached and the
-        // failure meets the pipeline (or the COPY) itself.
+        // Once through first, so the statement is cached and the failure meets the pipeline
+        // itself (copy_rows meets it in the pipeline that asks for the column types).
         batch ? void(conn.execute_batch(sql, params, 1)) : void(conn.copy_rows("items", columns, params));
         conn.rollback();
         const auto pid = scalar_int(conn, "SELECT pg_backend_pid()");  // begins a transaction

@@ -12,8 +12,6 @@
 
 #include <libpq-fe.h>
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,9 +92,11 @@ private:
     /// copy_rows() once its rows are counted.
     std::int64_t copy_in(std::string_view table, std::span<const std::string_view> columns,
                          std::span<const Param> params, std::size_t rows);
-    /// The types of `columns` of the table, asked of the server once per COPY statement.
-    const std::vector<Oid>& copy_column_types(const std::string& copy_sql, std::string_view quoted_table,
-                                              std::span<const std::string_view> columns);
+    /// The types of the `count` columns of `target` ("table" (columns)) as the COPY
+    /// `copy_sql` will meet them, domains as their base types; asked on every call.
+    std::vector<Oid> copy_column_types(std::string_view target, std::size_t count, std::string_view copy_sql);
+    /// Replaces each domain in `types` by its base type.
+    void resolve_domains(std::vector<Oid>& types);
     /// Sends copy_buffer_ as COPY data and empties it.
     void put_copy_data(std::string_view sql);
     /// Ends a COPY that cannot be completed, so the connection is usable again.
@@ -139,8 +139,6 @@ private:
     std::vector<std::unique_ptr<PgCursor>> cursors_;
     std::string sql_buffer_;
     std::vector<Oid> prepare_types_;
-    /// Column types per COPY statement text (see copy_column_types).
-    std::map<std::string, std::vector<Oid>, std::less<>> copy_types_;
     std::string copy_buffer_;  // COPY data waiting to be sent; keeps its capacity
 };
 

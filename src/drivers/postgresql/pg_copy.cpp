@@ -1,6 +1,6 @@
 // copy_rows over COPY ... FROM STDIN (FORMAT binary): the fastest way to load rows into
-// PostgreSQL. The rows are encoded for the columns' types, which the server reports once
-// per table and column list (pg_copy_format.hpp says why the types must be exact).
+// PostgreSQL. The rows are encoded for the columns' types, which the server reports on
+// every call (pg_copy_format.hpp says why the types must be exact).
 #include "alchemy/core/error.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/postgresql/pg_connection.hpp"
@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace alchemy::detail::pg {
@@ -18,8 +19,22 @@ namespace {
 constexpr std::size_t copy_chunk_size = 64 * 1024;
 // A binary COPY row states its field count in 16 bits.
 constexpr std::size_t max_copy_columns = 32'767;
-// Column lists whose types are remembered per connection; past this the memo starts over.
-constexpr std::size_t copy_types_capacity = 64;
+// Types below this OID are the server's built-in ones (pg_type.dat), none of them a domain;
+// the rest were created by SQL (information_schema's, the user's) and may be domains.
+constexpr Oid first_created_type = 10'000;
+
+// The base type of each domain among `$1`, following domains over domains, as
+// (domain, base) rows. A domain's base type never changes, so the transaction's
+// snapshot of the catalog cannot be stale about it.
+constexpr const char* domain_bases_sql =
+    "WITH RECURSIVE chain (type, base) AS ("
+    " SELECT asked, asked FROM unnest($1::pg_catalog.oid[]) AS asked"
+    " UNION ALL"
+    " SELECT chain.type, domain.typbasetype FROM chain"
+    " JOIN pg_catalog.pg_type AS domain ON domain.oid = chain.base AND domain.typtype = 'd')"
+    " SELECT chain.type, chain.base FROM chain"
+    " JOIN pg_catalog.pg_type AS t ON t.oid = chain.base AND t.typtype <> 'd'"
+    " WHERE chain.type <> chain.base";
 
 std::string column_list(std::span<const std::string_view> columns) {
     const auto& dialect = postgresql_driver().dialect();
@@ -55,10 +70,13 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
                         "PostgreSQL COPY row",
                         columns.size(), max_copy_columns));
     if (rows == 0) return 0;
-    const auto quoted_table = postgresql_driver().dialect().quote_identifier(table);
-    const auto sql =
-        fmt::format("COPY {} ({}) FROM STDIN (FORMAT binary)", quoted_table, column_list(columns));
-    const auto& types = copy_column_types(sql, quoted_table, columns);
+    const auto target =
+        postgresql_driver().dialect().quote_identifier(table) + " (" + column_list(columns) + ")";
+    const auto sql = fmt::format("COPY {} FROM STDIN (FORMAT binary)", target);
+    const auto types = copy_column_types(target, columns.size(), sql);
+    // libpq keeps the value the server last reported.
+    const char* zone = PQparameterStatus(connection_.get(), "TimeZone");
+    const std::string_view session_zone = zone ? zone : "";
 
     PGconn* connection = connection_.get();
     ResultHandle started(PQexec(connection, sql.c_str()));
@@ -75,7 +93,7 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
             append_copy_row_start(copy_buffer_, columns.size());
             for (std::size_t c = 0; c < columns.size(); ++c)
                 append_copy_field(copy_buffer_, params[row * columns.size() + c],
-                                  {columns[c], types[c], row, sql});
+                                  {columns[c], types[c], row, sql, session_zone});
             if (copy_buffer_.size() >= copy_chunk_size) put_copy_data(sql);
         }
         append_copy_trailer(copy_buffer_);
@@ -89,11 +107,7 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     ResultHandle finished(PQgetResult(connection));
     // COPY has a single result; reading on to the null readies the connection for more.
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
-    if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) {
-        // The table may have changed under the remembered types; ask again next time.
-        if (const auto it = copy_types_.find(sql); it != copy_types_.end()) copy_types_.erase(it);
-        fail(finished.get(), sql);
-    }
+    if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) fail(finished.get(), sql);
     const std::string_view loaded = PQcmdTuples(finished.get());
     std::int64_t count = 0;
     std::from_chars(loaded.data(), loaded.data() + loaded.size(), count);
@@ -102,18 +116,69 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     return count;
 }
 
-const std::vector<Oid>& PgConnection::copy_column_types(const std::string& copy_sql,
-                                                        std::string_view quoted_table,
-                                                        std::span<const std::string_view> columns) {
-    if (const auto it = copy_types_.find(copy_sql); it != copy_types_.end()) return it->second;
-    // The result of a query that returns no rows still describes its columns.
-    const auto query = fmt::format("SELECT {} FROM {} LIMIT 0", column_list(columns), quoted_table);
-    const auto described = checked(PQexec(connection_.get(), query.c_str()), query);
+// Why the types come from the server's parse of `INSERT INTO <target> VALUES ($1, ...)`,
+// whose parameters take the columns' types:
+// - it resolves the table as the COPY will (quoting, search_path) and reads the table's
+//   definition as it is now, as the COPY will; a query on pg_attribute would read the
+//   transaction's snapshot, which under REPEATABLE READ misses another session's ALTER;
+// - inside a transaction it takes the lock the COPY takes, so no ALTER can come between;
+// - parsing checks no privileges, so a role that may only INSERT is served, and it fails
+//   only where the COPY would (a missing column gives the COPY's own error);
+// - OVERRIDING SYSTEM VALUE: the COPY fills GENERATED ALWAYS identity columns too.
+// Asked on every call, so there is nothing to go stale; one round trip beside a COPY.
+std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::size_t count,
+                                                 std::string_view copy_sql) {
+    std::string insert = fmt::format("INSERT INTO {} OVERRIDING SYSTEM VALUE VALUES (", target);
+    for (std::size_t i = 1; i <= count; ++i) insert += (i > 1 ? ", $" : "$") + std::to_string(i);
+    insert += ')';
+    PGconn* connection = connection_.get();
+    // The unnamed statement is execute()'s scratch space too; nothing keeps it.
+    if (PQenterPipelineMode(connection) != 1 ||
+        PQsendPrepare(connection, "", insert.c_str(), 0, nullptr) != 1 ||
+        PQsendDescribePrepared(connection, "") != 1 || PQpipelineSync(connection) != 1) {
+        broken_ = true;  // the pipeline is in an unknown state
+        fail(nullptr, copy_sql);
+    }
+    // Each request's results end with a null; the sync comes last.
+    const ResultHandle parsed(PQgetResult(connection));
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    const ResultHandle described(PQgetResult(connection));
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    const ResultHandle sync(PQgetResult(connection));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
+        broken_ = true;
+        fail(nullptr, copy_sql);
+    }
+    if (!parsed || PQresultStatus(parsed.get()) != PGRES_COMMAND_OK) fail(parsed.get(), copy_sql);
+    if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) fail(described.get(), copy_sql);
+
     std::vector<Oid> types;
-    for (int column = 0; column < PQnfields(described.get()); ++column)
-        types.push_back(PQftype(described.get(), column));
-    if (copy_types_.size() >= copy_types_capacity) copy_types_.clear();
-    return copy_types_.emplace(copy_sql, std::move(types)).first->second;
+    for (int i = 0; i < PQnparams(described.get()); ++i) types.push_back(PQparamtype(described.get(), i));
+    resolve_domains(types);
+    return types;
+}
+
+// A domain's values travel in its base type's binary form (the server's domain_recv reads
+// the base type, then checks the domain's constraints).
+void PgConnection::resolve_domains(std::vector<Oid>& types) {
+    std::string asked;
+    for (const Oid type : types)
+        if (type >= first_created_type) asked += (asked.empty() ? "{" : ",") + std::to_string(type);
+    if (asked.empty()) return;
+    asked += '}';
+    const char* values[] = {asked.c_str()};
+    const auto bases =
+        checked(PQexecParams(connection_.get(), domain_bases_sql, 1, nullptr, values, nullptr, nullptr, 0),
+                domain_bases_sql);
+    for (int row = 0; row < PQntuples(bases.get()); ++row) {
+        const auto read = [&](int column) {
+            const std::string_view text = PQgetvalue(bases.get(), row, column);
+            Oid value = 0;
+            std::from_chars(text.data(), text.data() + text.size(), value);
+            return value;
+        };
+        std::replace(types.begin(), types.end(), read(0), read(1));
+    }
 }
 
 void PgConnection::put_copy_data(std::string_view sql) {

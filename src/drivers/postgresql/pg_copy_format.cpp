@@ -57,6 +57,24 @@ std::string_view kind_name(ParamType type) {
                          std::string(target.sql));
 }
 
+// execute() binds a timestamp as a timestamptz (pg_params.cpp), which the server stores
+// in a `timestamp` column as the session zone's wall-clock time, and a date as a date,
+// which becomes a timestamptz at the zone's midnight. COPY stores the bytes sent, which
+// agree with that only in UTC, the zone alchemy sets at connect; in any other a load
+// would store other values than an INSERT does.
+void require_utc_session(const Param& value, const CopyTarget& target) {
+    if (target.session_zone == "UTC") return;
+    // 0A000: feature_not_supported.
+    throw_database_error(
+        "0A000",
+        fmt::format("copy_rows(): column \"{}\" has type {} and the session's TimeZone is {}, not UTC: "
+                    "an INSERT of {} stores a value that depends on the zone, which COPY cannot "
+                    "compute (row {}); SET TIME ZONE 'UTC' first, or use INSERT",
+                    target.column, type_name(target.type), printable(target.session_zone),
+                    kind_name(value.type), target.row + 1),
+        std::string(target.sql));
+}
+
 [[noreturn]] void raise_out_of_range(const CopyTarget& target) {
     raise_bad_value("22003", "the value is out of range for the column's type", target);
 }
@@ -188,10 +206,13 @@ void append_value(std::string& out, const Param& value, const CopyTarget& target
         return;
     case oid::timestamp:
     case oid::timestamptz:
-        // Both count microseconds from 2000-01-01; the session's zone is UTC, so a
-        // `timestamp` column holds the UTC wall-clock time, as execute() stores it.
-        if (type == ParamType::timestamp) return append_timestamp(out, value.integer, target);
+        // Both count microseconds from 2000-01-01, as sent here.
+        if (type == ParamType::timestamp) {
+            if (target.type == oid::timestamp) require_utc_session(value, target);
+            return append_timestamp(out, value.integer, target);
+        }
         if (type == ParamType::date) {
+            if (target.type == oid::timestamptz) require_utc_session(value, target);
             std::int64_t micros = 0;
             if (__builtin_mul_overflow(value.integer, micros_per_day, &micros))
                 raise_bad_value("22008", "the date is outside PostgreSQL's range", target);

@@ -22,6 +22,8 @@ struct CopyTarget {
     Oid type;
     std::size_t row;  ///< 0-based
     std::string_view sql;
+    /// The session's TimeZone, on which what a bound timestamp or date stores can depend.
+    std::string_view session_zone;
 };
 
 void append_copy_header(std::string& out);
