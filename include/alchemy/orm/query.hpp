@@ -637,16 +637,14 @@ private:
     detail::limit_offset_clause limits() const { return {limit_, offset_}; }
 
     template <class... Items>
-    static constexpr bool parts_fixed_per_variant(std::tuple<Items...>*) {
-        return detail::fixed_per_variant_v<Where> && (detail::fixed_per_variant_v<Items> && ...);
-    }
-    template <class... Items>
     static constexpr std::size_t parts_shape_variants(std::tuple<Items...>*) {
         return detail::combined_shape_variants<Where, Items..., detail::limit_offset_clause>;
     }
-    /// Whether the SQL is fixed by the type and shape_variant() (shape_variant.hpp).
-    static constexpr bool fixed_per_variant = parts_fixed_per_variant(static_cast<Order*>(nullptr));
     static constexpr std::size_t shape_variants = parts_shape_variants(static_cast<Order*>(nullptr));
+    /// Whether the SQL is fixed by the type and shape_variant(): LIMIT and OFFSET make
+    /// variants, so it is unless a part is not fixed at all or the variants multiply past
+    /// the cap (shape_variant.hpp).
+    static constexpr bool fixed_per_variant = shape_variants > 1;
     std::size_t shape_variant() const noexcept {
         return std::apply(
             [&](const auto&... o) { return detail::combined_shape_variant(where_, o..., limits()); },
