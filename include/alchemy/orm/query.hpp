@@ -390,9 +390,9 @@ public:
         static_assert((reads_only_model<Items> && ...),
                       "alchemy: query<T>().order_by() reads a column of another table than T's; sort "
                       "by T's columns, or use session.scalars(sa::select<T>().join<U>(...))");
-        using O = decltype(std::tuple_cat(order_, std::tuple<Items...>{items...}));
+        using O = decltype(detail::append(order_, items...));
         return Query<T, Where, O>(*core_, where_,
-                                  std::tuple_cat(order_, std::tuple<Items...>{std::move(items)...}), limit_,
+                                  detail::append(order_, std::move(items)...), limit_,
                                   offset_, loads_);
     }
     /// Loader options: sa::selectinload/joinedload/lazyload/raiseload<&T::rel>() and paths

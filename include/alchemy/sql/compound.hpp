@@ -134,7 +134,7 @@ private:
     template <class C>
     auto with(C clause) const {
         return CompoundSelect<Op, std::tuple<Members...>, Clauses..., C>(
-            members_, std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
+            members_, detail::append(clauses_, std::move(clause)));
     }
 
     template <class I>

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <tuple>
 #include <utility>
 
 namespace alchemy {
@@ -44,6 +45,15 @@ inline constexpr bool contains_v = boost::mp11::mp_contains<List, T>::value;
 template <class Sub, class Super>
 inline constexpr bool subset_v =
     boost::mp11::mp_all_of_q<Sub, boost::mp11::mp_bind_front<boost::mp11::mp_contains, Super>>::value;
+
+/// `t` with `more` after its elements: how a statement grows by a clause. Cheaper to
+/// compile than std::tuple_cat, which every where() and order_by() instantiates.
+template <class... Ts, class... Us>
+std::tuple<Ts..., Us...> append(const std::tuple<Ts...>& t, Us... more) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return std::tuple<Ts..., Us...>(std::get<I>(t)..., std::move(more)...);
+    }(std::index_sequence_for<Ts...>{});
+}
 
 /// `V` made NULL-able when `nullable`.
 template <class V, bool nullable>

@@ -629,7 +629,7 @@ private:
     template <class C>
     auto with(C clause) const {
         return Select<From, Columns, Clauses..., C>(
-            from_, columns_, std::tuple_cat(clauses_, std::tuple<C>{std::move(clause)}));
+            from_, columns_, detail::append(clauses_, std::move(clause)));
     }
 
     template <class F>

@@ -128,8 +128,8 @@ public:
     }
     template <sql_expression E>
     auto where(E condition) const {
-        return Update<T, Set, decltype(std::tuple_cat(where_, std::tuple<E>{condition})), Returning>(
-            set_, std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), returning_);
+        return Update<T, Set, decltype(detail::append(where_, condition)), Returning>(
+            set_, detail::append(where_, std::move(condition)), returning_);
     }
     template <sql_expression... Es>
     auto returning(Es... columns) const {
@@ -182,8 +182,8 @@ public:
 
     template <sql_expression E>
     auto where(E condition) const {
-        return Delete<T, decltype(std::tuple_cat(where_, std::tuple<E>{condition})), Returning>(
-            std::tuple_cat(where_, std::tuple<E>{std::move(condition)}), returning_);
+        return Delete<T, decltype(detail::append(where_, condition)), Returning>(
+            detail::append(where_, std::move(condition)), returning_);
     }
     template <sql_expression... Es>
     auto returning(Es... columns) const {
