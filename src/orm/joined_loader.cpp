@@ -42,6 +42,40 @@ void requalify(ast::Node& node, std::string_view from, std::string_view to) {
     for (auto& child : node.children) requalify(child, from, to);
 }
 
+std::size_t count_parameters(const ast::Select& s);
+
+std::size_t count_parameters(const ast::Node& node) {
+    std::size_t n = node.kind == ast::Kind::parameter ? 1 : 0;
+    for (const auto& child : node.children) n += count_parameters(child);
+    if (node.select) n += count_parameters(*node.select);
+    return n;
+}
+
+/// The bound values a statement's text holds, wherever they stand in it.
+std::size_t count_parameters(const ast::Select& s) {
+    std::size_t n = (s.limit ? 1 : 0) + (s.offset ? 1 : 0);
+    const auto add = [&](const std::vector<ast::Node>& nodes) {
+        for (const auto& node : nodes) n += count_parameters(node);
+    };
+    const auto add_table = [&](const ast::TableRef& table) {
+        if (table.subquery) n += count_parameters(*table.subquery);
+        add(table.values);
+    };
+    for (const auto& cte : s.ctes) n += count_parameters(*cte.select);
+    add(s.columns);
+    for (const auto& table : s.from) add_table(table);
+    for (const auto& join : s.joins) {
+        add_table(join.table);
+        n += count_parameters(join.on);
+    }
+    add(s.where);
+    add(s.group_by);
+    add(s.having);
+    for (const auto& item : s.order_by) n += count_parameters(item.expression);
+    for (const auto& [op, member] : s.compound) n += count_parameters(*member);
+    return n;
+}
+
 /// The query as a subquery the joins hang from: SELECT anon_1.<columns> FROM (query) AS
 /// anon_1, ordered as the query was.
 ast::Select wrap(ast::Select query, const Table& table) {
@@ -158,6 +192,22 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
     const bool collection =
         std::any_of(joined.begin(), joined.end(), [](const JoinedStep& step) { return !step.rel->to_one(); });
     const bool wrapped = collection && (query.limit || query.offset);
+    // Wrapped, the ORDER BY is written twice, inside and outside, so its values are bound
+    // twice: they are the last ones before LIMIT and OFFSET (a query binds in text order).
+    std::vector<Param> wrapped_params;
+    if (wrapped) {
+        std::size_t order_values = 0;
+        for (const auto& item : query.order_by) order_values += count_parameters(item.expression);
+        const std::size_t limits = (query.limit ? 1 : 0) + (query.offset ? 1 : 0);
+        if (order_values > 0) {
+            if (order_values + limits > params.size())
+                throw InvalidRequestError("alchemy: a joined query has fewer values than its ORDER BY and LIMIT");
+            wrapped_params.assign(params.begin(), params.end());
+            const auto first = params.end() - static_cast<std::ptrdiff_t>(limits + order_values);
+            wrapped_params.insert(wrapped_params.end(), first, first + static_cast<std::ptrdiff_t>(order_values));
+            params = wrapped_params;
+        }
+    }
     ast::Select s = wrapped ? wrap(std::move(query), table) : std::move(query);
     const std::string_view root = wrapped ? subquery_alias : std::string_view(table.name);
     std::vector<int> first_column;

@@ -1,4 +1,4 @@
-#include "alchemy/sql/detail/sql_cache.hpp"
+#include "alchemy/sql/sql_cache.hpp"
 
 namespace alchemy::detail {
 

@@ -1,4 +1,4 @@
-// expect: alchemy: query<T>().filter() reads a column of another table than T's
+// expect: alchemy: query<T>() filters or orders by a column of another table than T's
 // session.query<User>() selects FROM users alone: a filter on posts' columns has no table to read.
 #include <alchemy/alchemy.hpp>
 

@@ -320,3 +320,49 @@ TEST_CASE("bulk_insert stores timestamps as a bound INSERT does, or refuses when
         CHECK(int_at(conn, "SELECT count(*) FROM moments") == 5);
     }
 }
+
+TEST_CASE("bulk_insert stores a double in numeric and real columns as a bound INSERT does") {
+    for (const auto& backend : postgresql_backends()) {
+        auto engine = backend.engine();
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE measures (id BIGINT PRIMARY KEY, value NUMERIC)");
+        conn.commit();
+        // The server casts a bound double to numeric with 15 significant digits.
+        const double sum = 0.1 + 0.2;
+        CHECK(sa::bulk_insert(conn, std::vector{Measure{1, sum}, Measure{2, 1.0 / 3}}) == 2);
+        conn.execute(sa::insert<Measure>().values(Measure{3, sum}));
+        conn.execute(sa::insert<Measure>().values(Measure{4, 1.0 / 3}));
+        conn.commit();
+        CHECK(text_at(conn, "SELECT value::text FROM measures WHERE id = 1") ==
+              text_at(conn, "SELECT value::text FROM measures WHERE id = 3"));
+        CHECK(text_at(conn, "SELECT value::text FROM measures WHERE id = 2") ==
+              text_at(conn, "SELECT value::text FROM measures WHERE id = 4"));
+        CHECK(text_at(conn, "SELECT value::text FROM measures WHERE id = 1") == "0.3");
+
+        // A double that float4 cannot hold but as zero is refused, as the server's cast does.
+        conn.execute_script("ALTER TABLE measures ALTER COLUMN value TYPE REAL");
+        conn.commit();
+        CHECK_THROWS_AS(conn.execute(sa::insert<Measure>().values(Measure{5, 1e-50})), sa::DatabaseError);
+        conn.rollback();
+        REQUIRE_THROWS_MATCHES(sa::bulk_insert(conn, std::vector{Measure{6, 1e-50}}), sa::DataError,
+                               sa::test::MessageContains("out of range"));
+        conn.rollback();
+        CHECK(int_at(conn, "SELECT count(*) FROM measures") == 4);
+    }
+}
+
+TEST_CASE("bulk_insert of timestamps works under any name the server gives UTC") {
+    using namespace std::chrono;
+    for (const auto& backend : postgresql_backends()) {
+        auto engine = backend.engine();
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE moments (id BIGINT PRIMARY KEY, wall TIMESTAMP, happened TIMESTAMPTZ)");
+        conn.commit();
+        const sys_time<microseconds> instant{microseconds(1'700'000'000'123'456)};
+        conn.execute_script("SET TIME ZONE 'Etc/UTC'");
+        conn.commit();
+        CHECK(sa::bulk_insert(conn, std::vector{Moment{1, instant, instant}}) == 1);
+        conn.commit();
+        CHECK(text_at(conn, "SELECT wall::text FROM moments WHERE id = 1") == "2023-11-14 22:13:20.123456");
+    }
+}

@@ -1,5 +1,5 @@
 // query<T>().count() and exists() embed the query, with its LIMIT and OFFSET, in a
-// statement of their own, cached once per combination of the two (sql/detail/shape_variant.hpp).
+// statement of their own, cached once per combination of the two (sql/shape_variant.hpp).
 // Every combination gives the right number on both backends, and no two combinations
 // share a text: each one's SQL, as the echo sink sees it, is its own.
 #include "support/backends.hpp"

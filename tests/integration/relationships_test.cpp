@@ -436,6 +436,16 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         CHECK(second[0]->name == "bob");
         CHECK(titles(second[0]->posts) == std::vector<std::string>{"b1"});
         CHECK(selects(f.capture.lines) == 2);  // nothing more: the path's next step was loaded too
+        // An ORDER BY with bound values is written inside and outside the subquery, and its
+        // values are bound in both places; a filter's values stay where they were.
+        auto by_distance = session.query<Author>()
+                               .filter(sa::col<&Author::name> != "nobody")
+                               .order_by((sa::col<&Author::id> - 2) * (sa::col<&Author::id> - 2))
+                               .limit(1)
+                               .options(sa::joinedload<&Author::posts>())
+                               .all();
+        REQUIRE(by_distance.size() == 1);
+        CHECK(by_distance[0]->name == "bob");
     }
     {
         // session.scalars() takes the option too.

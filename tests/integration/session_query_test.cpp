@@ -28,10 +28,18 @@ struct Person {
     std::optional<std::string> city{};
 };
 
+struct Pet {
+    std::int64_t id = 0;
+    std::int64_t owner_id = 0;
+    std::string name{};
+};
+
 }  // namespace sq
 
 template <>
 inline constexpr auto sa::mapping<sq::Person> = sa::table("people");
+template <>
+inline constexpr auto sa::mapping<sq::Pet> = sa::table("pets");
 
 using sq::Person;
 
@@ -131,6 +139,25 @@ TEST_CASE("query<T>() filters, orders and pages") {
     // statement(): the query as a Core select, usable as a subquery.
     auto adults = session.query<Person>().filter(age >= 30).statement();
     CHECK(session.scalars(adults.order_by(id)).all().size() == 3);
+}
+
+TEST_CASE("query<T>().statement() may read the enclosing statement's table, as a correlated subquery") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+    sa::metadata<sq::Pet>().create_all(engine);
+    sa::Session session(engine);
+    const auto ann = session.query<Person>().filter(name == "ann").one();
+    const auto eve = session.query<Person>().filter(name == "eve").one();
+    session.add(sq::Pet{.owner_id = ann->id, .name = "rex"});
+    session.add(sq::Pet{.owner_id = eve->id, .name = "tom"});
+    session.flush();
+    // Run alone it could not (a compile-fail test shows that); inside EXISTS, Person
+    // comes from the outer FROM.
+    const auto pets_of_person =
+        session.query<sq::Pet>().filter(sa::col<&sq::Pet::owner_id> == id).statement();
+    const auto owners = session.scalars(sa::select<Person>().where(sa::exists(pets_of_person)).order_by(id)).all();
+    CHECK(names_of(owners) == std::vector<std::string>{"ann", "eve"});
 }
 
 TEST_CASE("filter_by<&T::field>() renders its SQL once per statement shape and binds each value") {

@@ -1,6 +1,6 @@
 // Statements that embed a query with limit_offset() anywhere (a set operation's member,
 // GROUP BY, ORDER BY, a NOT or AND around EXISTS or IN, a function, a CAST) keep their SQL
-// in the cache once per combination of LIMIT and OFFSET (sql/detail/shape_variant.hpp).
+// in the cache once per combination of LIMIT and OFFSET (sql/shape_variant.hpp).
 // For each, every combination runs twice on both backends: the rows are right, the
 // statement type's cache rendered one text per combination and no more, and the texts
 // the echo sink saw are one per combination, none shared.

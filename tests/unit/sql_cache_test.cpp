@@ -1,5 +1,5 @@
 // The SQL of a fixed-shape statement type is rendered once per dialect and reused
-// (sql/detail/sql_cache.hpp); a statement whose shape depends on run-time values (an IN
+// (sql/sql_cache.hpp); a statement whose shape depends on run-time values (an IN
 // list over a vector) is rendered for each call. Then the exact SQL each dialect gets
 // for the core statements: SELECT with WHERE/JOIN/GROUP BY/HAVING/ORDER BY/LIMIT/OFFSET/
 // DISTINCT, UPDATE, DELETE, INSERT and text(). No database.

@@ -42,7 +42,7 @@ struct TransactionSql {
 };
 
 /// A dialect's small number, unique in the process and fixed for its lifetime: the SQL
-/// cache (sql/detail/sql_cache.hpp) keeps one text per statement shape and DialectId.
+/// cache (sql/sql_cache.hpp) keeps one text per statement shape and DialectId.
 using DialectId = std::size_t;
 /// How many Dialect objects a process may create (the built-in ones included).
 inline constexpr std::size_t max_dialects = 8;

@@ -20,6 +20,8 @@
 #include "alchemy/sql/functions.hpp"
 #include "alchemy/sql/insert.hpp"
 #include "alchemy/sql/select.hpp"
+#include "alchemy/sql/shape_variant.hpp"
+#include "alchemy/sql/sql_cache.hpp"
 #include "alchemy/sql/subquery.hpp"
 
 #include <algorithm>
@@ -120,6 +122,7 @@ consteval bool check_filter_by() {
 
 /// The WHERE of a query with no filter() yet: no SQL, so one fixed shape.
 struct no_filter {
+    using sources = type_list<>;
     static constexpr bool fixed_shape = true;
 };
 
@@ -362,9 +365,6 @@ public:
     /// WHERE condition (several filter() calls are ANDed).
     template <sql_expression E>
     auto filter(E condition) const {
-        static_assert(reads_only_model<E>,
-                      "alchemy: query<T>().filter() reads a column of another table than T's; filter "
-                      "through a subquery (sa::exists, in_) or use session.scalars(sa::select<T>().join<U>(...))");
         if constexpr (std::is_same_v<Where, detail::no_filter>)
             return Query<T, E, Order>(*core_, std::move(condition), order_, limit_, offset_, loads_);
         else
@@ -387,9 +387,6 @@ public:
     /// ORDER BY items (appended to earlier ones): columns, col.desc(), sa::desc(e).
     template <class... Items>
     auto order_by(Items... items) const {
-        static_assert((reads_only_model<Items> && ...),
-                      "alchemy: query<T>().order_by() reads a column of another table than T's; sort "
-                      "by T's columns, or use session.scalars(sa::select<T>().join<U>(...))");
         using O = decltype(detail::append(order_, items...));
         return Query<T, Where, O>(*core_, where_,
                                   detail::append(order_, std::move(items)...), limit_,
@@ -428,6 +425,7 @@ public:
     /// else until the loop ends or the result is destroyed, so the loop must not query
     /// or flush through this session meanwhile (docs/session.md).
     auto yield_per(std::size_t rows) const {
+        check_runnable();
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
         core_->autoflush();
         auto& conn = core_->read_connection(detail::model_id<T>());
@@ -489,6 +487,7 @@ public:
 
     /// DELETE FROM T WHERE this query's filters; returns the rows deleted.
     std::int64_t delete_(synchronize_session sync = synchronize_session::auto_) const {
+        check_runnable();
         check_bulk();
         core_->autoflush();
         constexpr bool evaluable = detail::where_evaluable_v<T, Where>;
@@ -529,15 +528,30 @@ private:
     template <class, class, class>
     friend class Query;
 
-    /// The query's FROM is T alone, so its filters and order may read no other table.
+    /// The query's FROM is T alone, so when it runs its filters and order may read no other
+    /// table. (statement() may: as a correlated subquery its statement reads the tables of
+    /// the statement around it.)
     template <class Part>
     static constexpr bool reads_only_model =
         boost::mp11::mp_empty<detail::difference_t<typename Part::sources, detail::type_list<T>>>::value;
+    template <class... Items>
+    static constexpr bool order_reads_only_model(std::tuple<Items...>*) {
+        return (reads_only_model<Items> && ...);
+    }
+    static constexpr bool runnable =
+        reads_only_model<Where> && order_reads_only_model(static_cast<Order*>(nullptr));
+    static void check_runnable() {
+        static_assert(runnable,
+                      "alchemy: query<T>() filters or orders by a column of another table than T's; "
+                      "reach it through a subquery (sa::exists, in_) or use "
+                      "session.scalars(sa::select<T>().join<U>(...))");
+    }
 
     template <class... As>
     std::int64_t bulk_update(synchronize_session sync, As... assignments) const {
         static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
                       "alchemy: query<T>().update() assigns a column of another model than T");
+        check_runnable();
         check_bulk();
         core_->autoflush();
         std::tuple<As...> set_clause{std::move(assignments)...};
@@ -603,7 +617,10 @@ private:
     // What running this query needs of its type (detail/query_run.hpp): SELECT T's columns
     // FROM T with the filters, the order and LIMIT/OFFSET, as build(select<T>()) would;
     // its SQL is cached per type, LIMIT/OFFSET combination and form, like a Select's.
-    detail::QueryStatement parts() const { return {this, &lower_in_form, &sql_in_form, &bind_values}; }
+    detail::QueryStatement parts() const {
+        check_runnable();
+        return {this, &lower_in_form, &sql_in_form, &bind_values};
+    }
 
     static detail::ast::Select lower_in_form(const void* self, detail::query_form form) {
         const auto& query = *static_cast<const Query*>(self);

@@ -79,7 +79,7 @@ public:
     using outer_sources = detail::concat_t<typename Members::outer_sources...>;
     static constexpr bool fixed_shape = (Members::fixed_shape && ...) && (Clauses::fixed_shape && ...);
     /// With more than one, the SQL is fixed by the type and shape_variant(): the members'
-    /// variants (a member embedding a limited query) and the clauses' (detail/shape_variant.hpp).
+    /// variants (a member embedding a limited query) and the clauses' (shape_variant.hpp).
     static constexpr std::size_t shape_variants = detail::combined_shape_variants<Members..., Clauses...>;
     std::size_t shape_variant() const noexcept {
         return std::apply(

@@ -14,7 +14,7 @@
 #include "alchemy/core/value.hpp"
 #include "alchemy/core/value_traits.hpp"
 #include "alchemy/schema/column_kind.hpp"
-#include "alchemy/sql/detail/shape_variant.hpp"
+#include "alchemy/sql/shape_variant.hpp"
 #include "alchemy/sql/statement_tree.hpp"
 
 #include <boost/mp11/algorithm.hpp>

@@ -23,7 +23,7 @@
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/rows_per_statement.hpp"
-#include "alchemy/sql/detail/sql_cache.hpp"
+#include "alchemy/sql/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
 
 #include <boost/mp11/list.hpp>

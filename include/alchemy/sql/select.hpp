@@ -21,7 +21,7 @@
 #include "alchemy/schema/model_row.hpp"
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
-#include "alchemy/sql/detail/shape_variant.hpp"
+#include "alchemy/sql/shape_variant.hpp"
 #include "alchemy/sql/subquery.hpp"
 
 #include <boost/mp11/algorithm.hpp>
@@ -504,7 +504,7 @@ public:
         From::fixed_shape && Columns::fixed_shape && (Clauses::fixed_shape && ...);
     /// With more than one, the SQL is fixed by the type and shape_variant() (a
     /// limit_offset(), here or in a statement this one embeds): cached per variant
-    /// (detail/shape_variant.hpp).
+    /// (shape_variant.hpp).
     static constexpr std::size_t shape_variants = detail::combined_shape_variants<From, Columns, Clauses...>;
     std::size_t shape_variant() const noexcept {
         return std::apply(

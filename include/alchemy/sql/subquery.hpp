@@ -17,8 +17,8 @@
 #include "alchemy/core/param_buffer.hpp"
 #include "alchemy/core/result.hpp"
 #include "alchemy/sql/alias.hpp"
-#include "alchemy/sql/detail/shape_variant.hpp"
-#include "alchemy/sql/detail/sql_cache.hpp"
+#include "alchemy/sql/shape_variant.hpp"
+#include "alchemy/sql/sql_cache.hpp"
 
 #include <boost/mp11/list.hpp>
 

@@ -104,7 +104,7 @@ public:
     /// The model whose table is written.
     using model_type = T;
     /// With more than one, the SQL is fixed by the type and shape_variant() (a query with
-    /// limit_offset() in it; detail/shape_variant.hpp).
+    /// limit_offset() in it; shape_variant.hpp).
     static constexpr std::size_t shape_variants = detail::tuples_shape_variants<Set, Where, Returning>;
     std::size_t shape_variant() const noexcept {
         return detail::tuples_shape_variant(set_, where_, returning_);
@@ -174,7 +174,7 @@ public:
     /// The model whose table is written.
     using model_type = T;
     /// With more than one, the SQL is fixed by the type and shape_variant() (a query with
-    /// limit_offset() in it; detail/shape_variant.hpp).
+    /// limit_offset() in it; shape_variant.hpp).
     static constexpr std::size_t shape_variants = detail::tuples_shape_variants<Where, Returning>;
     std::size_t shape_variant() const noexcept { return detail::tuples_shape_variant(where_, returning_); }
 

@@ -10,8 +10,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -62,8 +64,21 @@ std::string_view kind_name(ParamType type) {
 // which becomes a timestamptz at the zone's midnight. COPY stores the bytes sent, which
 // agree with that only in UTC, the zone alchemy sets at connect; in any other a load
 // would store other values than an INSERT does.
+bool is_utc(std::string_view zone) {
+    // The names the server's zone database gives UTC itself, as SET TIME ZONE accepts them.
+    static constexpr std::array<std::string_view, 18> names{
+        "UTC",     "Etc/UTC",   "UCT",           "Etc/UCT",   "Universal", "Etc/Universal",
+        "Zulu",    "Etc/Zulu",  "GMT",           "Etc/GMT",   "GMT0",      "Etc/GMT0",
+        "GMT+0",   "Etc/GMT+0", "GMT-0",         "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
+    return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
+        return name.size() == zone.size() && std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+               });
+    });
+}
+
 void require_utc_session(const Param& value, const CopyTarget& target) {
-    if (target.session_zone == "UTC") return;
+    if (is_utc(target.session_zone)) return;
     // 0A000: feature_not_supported.
     throw_database_error(
         "0A000",
@@ -106,9 +121,16 @@ void append_numeric_of(std::string& out, Number value, const CopyTarget& target)
         if (std::isnan(value)) return append_numeric(out, "NaN", target);
         if (std::isinf(value)) return append_numeric(out, value > 0 ? "Infinity" : "-Infinity", target);
     }
-    // The shortest text that reads back as the same value, so 0.1 stays 0.1.
+    // A bound double reaches a numeric column through the server's float8-to-numeric
+    // cast, which keeps 15 significant digits (0.1 + 0.2 stores 0.3); COPY stores the same.
     std::array<char, 32> text{};
-    const auto end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+    const auto end = [&] {
+        if constexpr (std::is_floating_point_v<Number>)
+            return std::to_chars(text.data(), text.data() + text.size(), value, std::chars_format::general,
+                                 std::numeric_limits<double>::digits10)
+                .ptr;
+        else return std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+    }();
     append_numeric(out, {text.data(), static_cast<std::size_t>(end - text.data())}, target);
 }
 
@@ -166,6 +188,8 @@ void append_value(std::string& out, const Param& value, const CopyTarget& target
         const double v = type == ParamType::real ? value.real : static_cast<double>(value.integer);
         // Converting a finite double beyond float's range is undefined behaviour.
         if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) raise_out_of_range(target);
+        // The server's float8-to-float4 cast refuses a value that underflows to zero.
+        if (v != 0 && static_cast<float>(v) == 0) raise_out_of_range(target);
         append_be(out, std::bit_cast<std::uint32_t>(static_cast<float>(v)), 4);
         return;
     }
