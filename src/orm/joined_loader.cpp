@@ -201,10 +201,12 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
         const std::size_t limits = (query.limit ? 1 : 0) + (query.offset ? 1 : 0);
         if (order_values > 0) {
             if (order_values + limits > params.size())
-                throw InvalidRequestError("alchemy: a joined query has fewer values than its ORDER BY and LIMIT");
+                throw InvalidRequestError(
+                    "alchemy: a joined query has fewer values than its ORDER BY and LIMIT");
             wrapped_params.assign(params.begin(), params.end());
             const auto first = params.end() - static_cast<std::ptrdiff_t>(limits + order_values);
-            wrapped_params.insert(wrapped_params.end(), first, first + static_cast<std::ptrdiff_t>(order_values));
+            wrapped_params.insert(wrapped_params.end(), first,
+                                  first + static_cast<std::ptrdiff_t>(order_values));
             params = wrapped_params;
         }
     }

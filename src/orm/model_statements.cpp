@@ -2,8 +2,8 @@
 #include "orm/model_statements.hpp"
 
 #include "alchemy/sql/rows_per_statement.hpp"
-#include "alchemy/sql/update_from_values.hpp"
 #include "alchemy/sql/statement_tree.hpp"
+#include "alchemy/sql/update_from_values.hpp"
 
 #include <deque>
 

@@ -356,7 +356,8 @@ TEST_CASE("bulk_insert of timestamps works under any name the server gives UTC")
     for (const auto& backend : postgresql_backends()) {
         auto engine = backend.engine();
         auto conn = engine.connect();
-        conn.execute_script("CREATE TABLE moments (id BIGINT PRIMARY KEY, wall TIMESTAMP, happened TIMESTAMPTZ)");
+        conn.execute_script(
+            "CREATE TABLE moments (id BIGINT PRIMARY KEY, wall TIMESTAMP, happened TIMESTAMPTZ)");
         conn.commit();
         const sys_time<microseconds> instant{microseconds(1'700'000'000'123'456)};
         conn.execute_script("SET TIME ZONE 'Etc/UTC'");

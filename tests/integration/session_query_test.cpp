@@ -156,7 +156,8 @@ TEST_CASE("query<T>().statement() may read the enclosing statement's table, as a
     // comes from the outer FROM.
     const auto pets_of_person =
         session.query<sq::Pet>().filter(sa::col<&sq::Pet::owner_id> == id).statement();
-    const auto owners = session.scalars(sa::select<Person>().where(sa::exists(pets_of_person)).order_by(id)).all();
+    const auto owners =
+        session.scalars(sa::select<Person>().where(sa::exists(pets_of_person)).order_by(id)).all();
     CHECK(names_of(owners) == std::vector<std::string>{"ann", "eve"});
 }
 

@@ -3,8 +3,8 @@
 // tests/integration/update_from_values_test.cpp.
 #include <alchemy/alchemy.hpp>
 #include <alchemy/schema/sql_type_name.hpp>
-#include <alchemy/sql/update_from_values.hpp>
 #include <alchemy/sql/statement_tree.hpp>
+#include <alchemy/sql/update_from_values.hpp>
 
 #include <catch2/catch.hpp>
 

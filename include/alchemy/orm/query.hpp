@@ -368,8 +368,8 @@ public:
         if constexpr (std::is_same_v<Where, detail::no_filter>)
             return Query<T, E, Order>(*core_, std::move(condition), order_, limit_, offset_, loads_);
         else
-            return Query<T, decltype(where_ && condition), Order>(*core_, where_ && std::move(condition), order_,
-                                                                   limit_, offset_, loads_);
+            return Query<T, decltype(where_ && condition), Order>(*core_, where_ && std::move(condition),
+                                                                  order_, limit_, offset_, loads_);
     }
     /// WHERE field = value: filter_by<&User::name>("ann"); an empty optional means IS NULL.
     /// The member is a template argument so that it is checked, and its column found, at
@@ -388,8 +388,7 @@ public:
     template <class... Items>
     auto order_by(Items... items) const {
         using O = decltype(detail::append(order_, items...));
-        return Query<T, Where, O>(*core_, where_,
-                                  detail::append(order_, std::move(items)...), limit_,
+        return Query<T, Where, O>(*core_, where_, detail::append(order_, std::move(items)...), limit_,
                                   offset_, loads_);
     }
     /// Loader options: sa::selectinload/joinedload/lazyload/raiseload<&T::rel>() and paths
@@ -635,11 +634,14 @@ private:
     }
     static std::string_view sql_in_form(const void* self, const Dialect& dialect, detail::query_form form,
                                         std::string& scratch) {
-        const auto render = [&](const Dialect& d) { return detail::ast::render(d, lower_in_form(self, form)); };
+        const auto render = [&](const Dialect& d) {
+            return detail::ast::render(d, lower_in_form(self, form));
+        };
         if constexpr (fixed_per_variant) {
             const auto variant = static_cast<const Query*>(self)->shape_variant() * detail::query_forms +
                                  static_cast<std::size_t>(form);
-            return detail::sql_cache<Query, shape_variants * detail::query_forms>::get(dialect, variant, render);
+            return detail::sql_cache<Query, shape_variants * detail::query_forms>::get(dialect, variant,
+                                                                                       render);
         } else {
             scratch = render(dialect);
             return scratch;
@@ -664,8 +666,7 @@ private:
     static constexpr bool fixed_per_variant = shape_variants > 1;
     std::size_t shape_variant() const noexcept {
         return std::apply(
-            [&](const auto&... o) { return detail::combined_shape_variant(where_, o..., limits()); },
-            order_);
+            [&](const auto&... o) { return detail::combined_shape_variant(where_, o..., limits()); }, order_);
     }
     static void add_all_columns(std::vector<detail::ast::Node>& returning) {
         for (const auto& column : model_info<T>::columns)

@@ -113,11 +113,8 @@ public:
     detail::ast::Node lower() const {
         detail::ast::Node n{detail::ast::Kind::case_when};
         n.children.reserve(2 * sizeof...(Branches) + (has_else ? 1 : 0));
-        std::apply(
-            [&](const auto&... b) {
-                ((n.add(b.condition.lower()), n.add(b.value.lower())), ...);
-            },
-            branches);
+        std::apply([&](const auto&... b) { ((n.add(b.condition.lower()), n.add(b.value.lower())), ...); },
+                   branches);
         if constexpr (has_else) n.add(otherwise.value.lower());
         n.flag = has_else;
         return n;

@@ -23,8 +23,8 @@
 #include "alchemy/sql/alias.hpp"
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/rows_per_statement.hpp"
-#include "alchemy/sql/sql_cache.hpp"
 #include "alchemy/sql/select.hpp"
+#include "alchemy/sql/sql_cache.hpp"
 
 #include <boost/mp11/list.hpp>
 
@@ -185,9 +185,8 @@ public:
     /// With more than one, the SQL is fixed by the type and shape_variant(): the rows' and
     /// the upsert's variants (a query with limit_offset() in from_select(), say). RETURNING
     /// columns must then be fixed by their types; otherwise nothing is cached.
-    static constexpr std::size_t shape_variants = detail::returned_rows<Returning>::fixed_shape
-                                                      ? detail::combined_shape_variants<Rows, Conflict>
-                                                      : 1;
+    static constexpr std::size_t shape_variants =
+        detail::returned_rows<Returning>::fixed_shape ? detail::combined_shape_variants<Rows, Conflict> : 1;
     std::size_t shape_variant() const noexcept {
         if constexpr (shape_variants == 1) return 0;
         else return detail::combined_shape_variant(rows_, conflict_);

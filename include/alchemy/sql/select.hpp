@@ -566,7 +566,8 @@ public:
     /// ORDER BY items: expressions (ascending) or e.asc() / e.desc() / sa::desc(e).
     template <class... Items>
     auto order_by(Items... items) const {
-        return with(detail::order_by_clause<decltype(detail::as_order_item(items))...>{{detail::as_order_item(items)...}});
+        return with(detail::order_by_clause<decltype(detail::as_order_item(items))...>{
+            {detail::as_order_item(items)...}});
     }
     auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
     auto offset(std::int64_t n) const {
@@ -628,8 +629,8 @@ private:
 
     template <class C>
     auto with(C clause) const {
-        return Select<From, Columns, Clauses..., C>(
-            from_, columns_, detail::append(clauses_, std::move(clause)));
+        return Select<From, Columns, Clauses..., C>(from_, columns_,
+                                                    detail::append(clauses_, std::move(clause)));
     }
 
     template <class F>

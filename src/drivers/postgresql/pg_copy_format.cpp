@@ -67,12 +67,14 @@ std::string_view kind_name(ParamType type) {
 bool is_utc(std::string_view zone) {
     // The names the server's zone database gives UTC itself, as SET TIME ZONE accepts them.
     static constexpr std::array<std::string_view, 18> names{
-        "UTC",     "Etc/UTC",   "UCT",           "Etc/UCT",   "Universal", "Etc/Universal",
-        "Zulu",    "Etc/Zulu",  "GMT",           "Etc/GMT",   "GMT0",      "Etc/GMT0",
-        "GMT+0",   "Etc/GMT+0", "GMT-0",         "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
+        "UTC",   "Etc/UTC",   "UCT",   "Etc/UCT",   "Universal", "Etc/Universal",
+        "Zulu",  "Etc/Zulu",  "GMT",   "Etc/GMT",   "GMT0",      "Etc/GMT0",
+        "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
     return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
-        return name.size() == zone.size() && std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
-                   return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        return name.size() == zone.size() &&
+               std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
                });
     });
 }

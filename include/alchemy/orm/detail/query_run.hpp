@@ -53,7 +53,8 @@ std::vector<std::shared_ptr<T>> adopt_rows(SessionCore& core, Connection& conn, 
                                            std::span<const Param> params) {
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : conn.execute_sql(sql, params).template as<T>()) objects.push_back(set.adopt(std::move(row)));
+    for (auto& row : conn.execute_sql(sql, params).template as<T>())
+        objects.push_back(set.adopt(std::move(row)));
     return objects;
 }
 
@@ -87,8 +88,8 @@ std::vector<std::shared_ptr<T>> query_objects(SessionCore& core, const QueryStat
     core.autoflush();
     auto& conn = core.read_connection(model_id<T>());
     std::string scratch;
-    auto objects =
-        adopt_rows<T>(core, conn, query.sql(query.query, conn.dialect(), query_form::rows, scratch), params.params());
+    auto objects = adopt_rows<T>(
+        core, conn, query.sql(query.query, conn.dialect(), query_form::rows, scratch), params.params());
     remember_query_group(core, objects);
     return objects;
 }
