@@ -47,17 +47,6 @@ ast::Select in_form(ast::Select rows, query_form form);
 std::int64_t count_rows(SessionCore& core, std::size_t model, const QueryStatement& query);
 bool any_rows(SessionCore& core, std::size_t model, const QueryStatement& query);
 
-/// The session's objects for rows of every column of T, read by `sql` with `params`.
-template <class T>
-std::vector<std::shared_ptr<T>> adopt_rows(SessionCore& core, Connection& conn, std::string_view sql,
-                                           std::span<const Param> params) {
-    ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
-    std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : conn.execute_sql(sql, params).template as<T>())
-        objects.push_back(set.adopt(std::move(row)));
-    return objects;
-}
-
 /// The objects one query returned, as a group whose lazy loads run for all of them at once.
 template <class T>
 void remember_query_group(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects) {
