@@ -233,6 +233,45 @@ TEST_CASE("copy_rows fills GENERATED ALWAYS columns, names a missing column and 
     }
 }
 
+TEST_CASE("copy_rows under AUTOCOMMIT runs in one transaction with its type query, all or nothing") {
+    for (const auto& backend : postgresql_backends()) {
+        auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
+        auto conn = engine.connect();
+        // A row's default tells whether its COPY ran in a transaction begun before it:
+        // the one that holds the type query's lock until the COPY.
+        conn.execute_script(
+            "CREATE TABLE stamps (id BIGINT PRIMARY KEY, "
+            "begun_before BOOLEAN DEFAULT statement_timestamp() > transaction_timestamp())");
+        const std::array<std::string_view, 1> ids{"id"};
+        CHECK(conn.copy_rows("stamps", ids, std::array{sa::Param::of_int(1), sa::Param::of_int(2)}) == 2);
+        CHECK(int_at(conn, "SELECT count(*) FROM stamps WHERE begun_before") == 2);
+        const auto no_transaction_open = [&] {
+            // A transaction left open would still hold its lock on the table.
+            return int_at(conn,
+                          "SELECT count(*) FROM pg_locks "
+                          "WHERE pid = pg_backend_pid() AND relation = 'stamps'::regclass") == 0;
+        };
+        CHECK(no_transaction_open());
+        {
+            auto other = engine.connect();
+            CHECK(int_at(other, "SELECT count(*) FROM stamps") == 2);  // committed
+        }
+
+        // A failure in the COPY (row 2 repeats a key) or before it (a missing column)
+        // leaves nothing behind and no transaction open.
+        REQUIRE_THROWS_AS(
+            conn.copy_rows("stamps", ids, std::array{sa::Param::of_int(3), sa::Param::of_int(1)}),
+            sa::IntegrityError);
+        CHECK(no_transaction_open());
+        const std::array<std::string_view, 2> missing{"id", "nope"};
+        REQUIRE_THROWS_AS(
+            conn.copy_rows("stamps", missing, std::array{sa::Param::of_int(4), sa::Param::of_int(1)}),
+            sa::ProgrammingError);
+        CHECK(no_transaction_open());
+        CHECK(int_at(conn, "SELECT count(*) FROM stamps") == 2);
+    }
+}
+
 TEST_CASE("a role that may only INSERT loads by bulk_insert, and its transaction stays usable") {
     for (const auto& backend : postgresql_backends()) {
         auto engine = backend.engine();

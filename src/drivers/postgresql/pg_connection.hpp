@@ -94,7 +94,12 @@ private:
                          std::span<const Param> params, std::size_t rows);
     /// The types of the `count` columns of `target` ("table" (columns)) as the COPY
     /// `copy_sql` will meet them, domains as their base types; asked on every call.
-    std::vector<Oid> copy_column_types(std::string_view target, std::size_t count, std::string_view copy_sql);
+    /// `begin`: BEGIN first, in the same round trip.
+    std::vector<Oid> copy_column_types(std::string_view target, std::size_t count, std::string_view copy_sql,
+                                       bool begin);
+    /// Runs the COPY `sql` of `rows` rows, encoded for the columns' `types`.
+    std::int64_t send_copy(const std::string& sql, std::span<const std::string_view> columns,
+                           std::span<const Param> params, std::size_t rows, const std::vector<Oid>& types);
     /// Replaces each domain in `types` by its base type.
     void resolve_domains(std::vector<Oid>& types);
     /// Sends copy_buffer_ as COPY data and empties it.

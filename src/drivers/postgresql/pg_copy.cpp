@@ -73,7 +73,31 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
     const auto target =
         postgresql_driver().dialect().quote_identifier(table) + " (" + column_list(columns) + ")";
     const auto sql = fmt::format("COPY {} FROM STDIN (FORMAT binary)", target);
-    const auto types = copy_column_types(target, columns.size(), sql);
+    // Outside a transaction the COPY gets one of its own, begun before the types are asked:
+    // the lock their query takes then holds until the COPY has run, so no ALTER can come
+    // between (an implicit transaction would end, and let go of it, after the query).
+    const bool own_transaction = !in_transaction();
+    try {
+        const auto types = copy_column_types(target, columns.size(), sql, own_transaction);
+        const auto count = send_copy(sql, columns, params, rows, types);
+        if (own_transaction) execute_script("COMMIT");
+        return count;
+    } catch (...) {
+        if (own_transaction && !broken_ && in_transaction()) {
+            try {
+                execute_script("ROLLBACK");
+            } catch (...) {
+                // The caller's exception says what failed; a ROLLBACK fails only with the
+                // connection, which is then broken and not reused.
+            }
+        }
+        throw;
+    }
+}
+
+std::int64_t PgConnection::send_copy(const std::string& sql, std::span<const std::string_view> columns,
+                                     std::span<const Param> params, std::size_t rows,
+                                     const std::vector<Oid>& types) {
     // libpq keeps the value the server last reported.
     const char* zone = PQparameterStatus(connection_.get(), "TimeZone");
     const std::string_view session_zone = zone ? zone : "";
@@ -121,25 +145,32 @@ std::int64_t PgConnection::copy_in(std::string_view table, std::span<const std::
 // - it resolves the table as the COPY will (quoting, search_path) and reads the table's
 //   definition as it is now, as the COPY will; a query on pg_attribute would read the
 //   transaction's snapshot, which under REPEATABLE READ misses another session's ALTER;
-// - inside a transaction it takes the lock the COPY takes, so no ALTER can come between;
+// - it takes the lock the COPY takes, which the transaction holds, so no ALTER can come
+//   between (copy_in() begins a transaction for it when none is open);
 // - parsing checks no privileges, so a role that may only INSERT is served, and it fails
 //   only where the COPY would (a missing column gives the COPY's own error);
 // - OVERRIDING SYSTEM VALUE: the COPY fills GENERATED ALWAYS identity columns too.
 // Asked on every call, so there is nothing to go stale; one round trip beside a COPY.
 std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::size_t count,
-                                                 std::string_view copy_sql) {
+                                                 std::string_view copy_sql, bool begin) {
     std::string insert = fmt::format("INSERT INTO {} OVERRIDING SYSTEM VALUE VALUES (", target);
     for (std::size_t i = 1; i <= count; ++i) insert += (i > 1 ? ", $" : "$") + std::to_string(i);
     insert += ')';
     PGconn* connection = connection_.get();
     // The unnamed statement is execute()'s scratch space too; nothing keeps it.
     if (PQenterPipelineMode(connection) != 1 ||
+        (begin && PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) ||
         PQsendPrepare(connection, "", insert.c_str(), 0, nullptr) != 1 ||
         PQsendDescribePrepared(connection, "") != 1 || PQpipelineSync(connection) != 1) {
         broken_ = true;  // the pipeline is in an unknown state
         fail(nullptr, copy_sql);
     }
     // Each request's results end with a null; the sync comes last.
+    ResultHandle begun;
+    if (begin) {
+        begun.reset(PQgetResult(connection));
+        while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    }
     const ResultHandle parsed(PQgetResult(connection));
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
     const ResultHandle described(PQgetResult(connection));
@@ -149,6 +180,7 @@ std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::s
         broken_ = true;
         fail(nullptr, copy_sql);
     }
+    if (begin && (!begun || PQresultStatus(begun.get()) != PGRES_COMMAND_OK)) fail(begun.get(), copy_sql);
     if (!parsed || PQresultStatus(parsed.get()) != PGRES_COMMAND_OK) fail(parsed.get(), copy_sql);
     if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) fail(described.get(), copy_sql);
 
