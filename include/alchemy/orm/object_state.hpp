@@ -23,6 +23,14 @@
 #include <optional>
 #include <string_view>
 
+// The weak identity map keeps a dropped object readable inside its shared_ptr's deleter
+// (tracked_deleter below) until the session lets it go. The standard leaves open whether
+// a deleter outlives the last shared_ptr; libstdc++ and Microsoft's library keep it until
+// the last weak_ptr goes, libc++ destroys it with the last shared_ptr.
+#if defined(_LIBCPP_VERSION)
+#error "alchemy: the Session needs a standard library that keeps a shared_ptr's deleter until its last weak_ptr goes (libstdc++, Microsoft's); libc++ destroys it earlier, which would lose changes to dropped objects: build with -stdlib=libstdc++"
+#endif
+
 namespace alchemy {
 
 enum class ObjectState : std::uint8_t { transient, pending, persistent, deleted, detached };
