@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -36,6 +38,13 @@ struct Tag {
     std::string label{};
 };
 
+/// A floating-point column, which may hold NaN.
+struct Reading {
+    std::int64_t id = 0;
+    double value = 0;
+    std::optional<double> spare{};
+};
+
 /// A composite primary key.
 struct Membership {
     std::int64_t user_id = 0;
@@ -50,10 +59,13 @@ inline constexpr auto sa::mapping<sess::User> = sa::table("users", sa::unique(&s
 template <>
 inline constexpr auto sa::mapping<sess::Tag> = sa::table("tags", sa::primary_key(&sess::Tag::code));
 template <>
+inline constexpr auto sa::mapping<sess::Reading> = sa::table("readings");
+template <>
 inline constexpr auto sa::mapping<sess::Membership> =
     sa::table("memberships", sa::primary_key(&sess::Membership::user_id, &sess::Membership::group_id));
 
 using sess::Membership;
+using sess::Reading;
 using sess::Tag;
 using sess::User;
 
@@ -540,6 +552,40 @@ TEST_CASE("a flush writes only what changed: nothing for unchanged objects, one 
     CHECK(age_in_database(engine, ids[1]) == 51);
     CHECK(session.query<User>().filter(sa::col<&User::email> == "first@example.com").count() == 1);
     CHECK(session.get<User>(carl->id)->email == "third@example.com");
+}
+
+TEST_CASE("a NaN loaded from the database is no change: no UPDATE at every flush") {
+    // SQLite stores a NaN as NULL, so only PostgreSQL can hand one back.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Reading>().create_all(engine);
+    {
+        auto conn = engine.connect();
+        conn.execute_sql("INSERT INTO readings (value, spare) VALUES ('NaN', 'NaN')");
+        conn.commit();
+    }
+    sa::Session session(engine);
+    auto reading = session.query<Reading>().one();
+    REQUIRE(std::isnan(reading->value));
+    REQUIRE(std::isnan(reading->spare.value()));
+    CHECK_FALSE(session.is_modified(reading));
+    capture.lines.clear();
+    session.flush();
+    CHECK(count_starting_with(capture.lines, "UPDATE") == 0);
+
+    // A NaN written over a number, and a number over a NaN, are changes.
+    reading->spare = 1.5;
+    CHECK(session.is_modified(reading));
+    session.commit();
+    CHECK(session.query<Reading>().filter(sa::col<&Reading::spare> == 1.5).count() == 1);
+    reading->spare = std::numeric_limits<double>::quiet_NaN();
+    CHECK(session.is_modified(reading));
+    capture.lines.clear();
+    session.commit();
+    CHECK(count_starting_with(capture.lines, "UPDATE") == 1);
+    CHECK(session.query<Reading>().filter(sa::col<&Reading::spare> == 1.5).count() == 0);
 }
 
 // expire / refresh --------------------------------------------------------------------------------

@@ -28,7 +28,8 @@
 // a deleter outlives the last shared_ptr; libstdc++ and Microsoft's library keep it until
 // the last weak_ptr goes, libc++ destroys it with the last shared_ptr.
 #if defined(_LIBCPP_VERSION)
-#error "alchemy: the Session needs a standard library that keeps a shared_ptr's deleter until its last weak_ptr goes (libstdc++, Microsoft's); libc++ destroys it earlier, which would lose changes to dropped objects: build with -stdlib=libstdc++"
+#error \
+    "alchemy: the Session needs a standard library that keeps a shared_ptr's deleter until its last weak_ptr goes (libstdc++, Microsoft's); libc++ destroys it earlier, which would lose changes to dropped objects: build with -stdlib=libstdc++"
 #endif
 
 namespace alchemy {

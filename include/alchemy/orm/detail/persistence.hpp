@@ -25,13 +25,16 @@ void for_each_column(F&& f) {
 }
 
 /// Equality of two field values as the database would store them; types without ==
-/// (a type_adapter's) compare by their stored form.
+/// (a type_adapter's) compare by their stored form. A NaN the database gave back is the
+/// same value again (== would call it changed at every flush).
 template <class V>
 bool same_value(const V& a, const V& b) {
-    if constexpr (std::equality_comparable<V>) {
-        return a == b;
+    if constexpr (std::floating_point<V>) {
+        return a == b || (a != a && b != b);
     } else if constexpr (nullable_v<V>) {
         return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
+    } else if constexpr (std::equality_comparable<V>) {
+        return a == b;
     } else {
         return type_adapter<V>::to_storage(a) == type_adapter<V>::to_storage(b);
     }
