@@ -349,6 +349,39 @@ TEST_CASE("selectinload sends as many keys a statement as the dialect's paramete
     CHECK(selects(f.capture.lines) == 2);  // reading them loaded nothing more
 }
 
+TEST_CASE("selectinload of more keys than one statement takes splits them, and loads every chunk") {
+    // 4 100 authors: 4 096 keys in the first statement, the last 4 in a second one.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    constexpr int count = 4100;
+    {
+        sa::Session session(f.engine);
+        for (int i = 0; i < count; ++i) {
+            auto author = session.add(Author{.name = "author " + std::to_string(i)});
+            if (i % 1000 == 0 || i == count - 1) author->posts.add(Post{.title = "by " + std::to_string(i)});
+        }
+        session.commit();
+    }
+    sa::Session session(f.engine);
+    f.capture.lines.clear();
+    auto authors = session.query<Author>()
+                       .options(sa::selectinload<&Author::posts>())
+                       .order_by(sa::col<&Author::id>)
+                       .all();
+    CHECK(selects(f.capture.lines) == 3);  // the authors, then their posts in two statements
+    REQUIRE(authors.size() == count);
+    std::size_t with_posts = 0;
+    for (std::size_t i = 0; i < authors.size(); ++i) {
+        const bool has_post = i % 1000 == 0 || i == count - 1;
+        const auto expected =
+            has_post ? std::vector<std::string>{"by " + std::to_string(i)} : std::vector<std::string>{};
+        CHECK(titles(authors[i]->posts) == expected);
+        with_posts += authors[i]->posts.size();
+    }
+    CHECK(with_posts == 6);
+    CHECK(selects(f.capture.lines) == 3);  // reading them loaded nothing more
+}
+
 TEST_CASE("an association object with a column of its own links two models through two pairs") {
     using rel::Club;
     using rel::Member;
