@@ -166,7 +166,9 @@ ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
 }
 
 /// Every model the session has seen, parents before children (foreign keys between
-/// their tables; references inside a cycle keep the order the models were first used in).
+/// their tables). Where the tables' foreign keys form a cycle, this flush's rows decide:
+/// a model goes first when none of its new rows refers through a relationship to a new
+/// row of another model still to place; the order is worked out again at every flush.
 const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
     if (!flush_order_stale_) return flush_order_;
     std::vector<ModelSetCore*> sets;
@@ -179,6 +181,7 @@ const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
     }
     std::vector<ModelSetCore*> ordered;
     std::vector<bool> placed(sets.size(), false);
+    bool in_cycle = false;
     auto waits_for = [&](std::size_t i) {
         for (const auto& fk : sets[i]->table().foreign_keys) {
             if (fk.referred_table == sets[i]->table().name) continue;
@@ -195,16 +198,34 @@ const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
             ordered.push_back(sets[i]);
             progress = true;
         }
-        if (!progress) {  // a cycle: take the first remaining model as it is
-            auto first =
-                static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
-            placed[first] = true;
-            ordered.push_back(sets[first]);
+        if (!progress) {
+            std::size_t pick = sets.size();
+            for (std::size_t i = 0; i < sets.size() && pick == sets.size(); ++i)
+                if (!placed[i] && !refers_to_new_rows(*sets[i], sets, placed)) pick = i;
+            // Every one does: write_foreign_keys() names the cycle of rows.
+            if (pick == sets.size())
+                pick =
+                    static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
+            placed[pick] = true;
+            ordered.push_back(sets[pick]);
+            in_cycle = true;
         }
     }
     flush_order_ = std::move(ordered);
-    flush_order_stale_ = false;
+    flush_order_stale_ = in_cycle;
     return flush_order_;
+}
+
+bool SessionCore::refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
+                                     const std::vector<bool>& placed) const {
+    for (const auto& w : foreign_keys_) {
+        if (&w.rel->owner() != &set.ops() || w.superseded || !w.target) continue;
+        const auto& target_ops = w.rel->target();
+        if (&target_ops == &set.ops() || !target_ops.needs_generated_key(w.target.get())) continue;
+        for (std::size_t j = 0; j < sets.size(); ++j)
+            if (!placed[j] && &sets[j]->ops() == &target_ops) return true;
+    }
+    return false;
 }
 
 void SessionCore::mark_superseded_foreign_keys() {

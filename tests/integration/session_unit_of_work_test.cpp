@@ -54,6 +54,23 @@ struct Member {
     std::string name{};
 };
 
+/// Two tables whose foreign keys refer to each other: a team's lead is a player, a
+/// player's team a team.
+struct Player;
+struct Team {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::int64_t> lead_id{};
+    sa::BelongsTo<Player> lead{};
+    sa::HasMany<Player> players{};
+};
+struct Player {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::int64_t> team_id{};
+    sa::BelongsTo<Team> team{};
+};
+
 }  // namespace uow
 
 template <>
@@ -67,12 +84,18 @@ inline constexpr auto sa::mapping<uow::Employee> =
     sa::table("employees", sa::foreign_key(&uow::Employee::manager_id, &uow::Employee::id));
 template <>
 inline constexpr auto sa::mapping<uow::Member> = sa::table("members", sa::unique(&uow::Member::name));
+template <>
+inline constexpr auto sa::mapping<uow::Team> = sa::table("teams");
+template <>
+inline constexpr auto sa::mapping<uow::Player> = sa::table("players");
 
 using uow::Author;
 using uow::Book;
 using uow::Doc;
 using uow::Employee;
 using uow::Member;
+using uow::Player;
+using uow::Team;
 
 namespace {
 
@@ -397,6 +420,42 @@ TEST_CASE("a failed flush takes back the keys earlier batches of it wrote into o
     CHECK(sa::inspect(author).pending());
     session.rollback();
     CHECK(count_rows(engine, "authors") == 0);
+}
+
+TEST_CASE("tables that refer to each other: each flush orders the models by its rows' references") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Team, Player>().create_all(engine);
+    sa::Session session(engine);
+
+    // A new player of a new team: the team goes first. Then a new team led by a new
+    // player: the player goes first. Whichever order the models were first used in, one
+    // of the two flushes needs the other order.
+    auto ann = session.add(Player{.name = "ann"});
+    auto reds = session.add(Team{.name = "reds"});
+    ann->team = reds;
+    session.commit();
+    CHECK(ann->team_id == reds->id);
+    auto bob = session.add(Player{.name = "bob"});
+    auto blues = session.add(Team{.name = "blues"});
+    blues->lead = bob;
+    session.commit();
+    CHECK(blues->lead_id == bob->id);
+    CHECK(session.query<Team>().filter(sa::col<&Team::lead_id> == bob->id).count() == 1);
+    CHECK(session.query<Player>().filter(sa::col<&Player::team_id> == reds->id).count() == 1);
+
+    // Two new rows that each need the other's key: refused, naming the cycle, and
+    // nothing written.
+    auto cid = session.add(Player{.name = "cid"});
+    auto greens = session.add(Team{.name = "greens"});
+    cid->team = greens;
+    greens->lead = cid;
+    CHECK_THROWS_MATCHES(session.flush(), sa::FlushError, MessageContains("form a cycle"));
+    CHECK(sa::inspect(cid).pending());
+    CHECK(sa::inspect(greens).pending());
+    session.rollback();
+    CHECK(count_rows(engine, "teams") == 2);
+    CHECK(count_rows(engine, "players") == 2);
 }
 
 // Batched INSERTs ------------------------------------------------------------------------------------

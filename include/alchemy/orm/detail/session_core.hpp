@@ -189,8 +189,13 @@ private:
     void end_replica_reads() noexcept;
     /// commit()'s COMMITs when SessionOptions::twophase is set.
     void commit_two_phase();
-    /// The model sets, parents before children; computed again only after a set was made.
+    /// The model sets, parents before children; computed again only after a set was made,
+    /// or at every flush while their tables' foreign keys form a cycle.
     const std::vector<ModelSetCore*>& ordered_sets();
+    /// Some new row of `set` refers through a relationship to a new row of a model of
+    /// `sets` not yet `placed`.
+    bool refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
+                            const std::vector<bool>& placed) const;
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
     /// in an autoflush their foreign-key writes are marked waiting instead.
     void delete_orphans(bool automatic);
