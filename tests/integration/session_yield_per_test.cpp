@@ -1,6 +1,7 @@
 // session.query<T>().yield_per(n): objects streamed from the database as the loop reads
 // them, let go of once the loop drops them, and never at the cost of a change; loader
-// options run for each batch or are refused at the call, never dropped.
+// options run for each batch or are refused at the call, never dropped; a flush inside
+// the loop may not write the table it reads.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 
@@ -24,6 +25,11 @@ struct Reading {
     std::int64_t id = 0;
     std::int32_t sensor = 0;
     double value = 0;
+};
+
+struct Sensor {
+    std::int64_t id = 0;
+    std::string name{};
 };
 
 // Loader options: the mapping loads nothing by itself.
@@ -57,7 +63,10 @@ struct Volume {
 }  // namespace streamed
 
 template <>
-inline constexpr auto sa::mapping<streamed::Reading> = sa::table("readings");
+inline constexpr auto sa::mapping<streamed::Reading> =
+    sa::table("readings", sa::index(&streamed::Reading::value));
+template <>
+inline constexpr auto sa::mapping<streamed::Sensor> = sa::table("sensors");
 template <>
 inline constexpr auto sa::mapping<streamed::Writer> = sa::table("writers");
 template <>
@@ -71,6 +80,7 @@ inline constexpr auto sa::mapping<streamed::Volume> =
 
 using streamed::Note;
 using streamed::Reading;
+using streamed::Sensor;
 using streamed::Shelf;
 using streamed::Volume;
 using streamed::Writer;
@@ -299,4 +309,86 @@ TEST_CASE("yield_per loads the mapping's selectin and joined relationships for e
     }
     CHECK(volumes == 2 * owners);
     CHECK(selects(capture) == 1 + 3);  // the stream, and the shelves of 200, 200 and 100 volumes
+}
+
+TEST_CASE("a flush in a yield_per loop may not write the streamed table, nor anything on PostgreSQL") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    {
+        sa::Session setup(engine);
+        setup.add(Sensor{.name = "north"});
+        setup.commit();
+    }
+    const auto writes = [&] {
+        return sa::test::count_starting_with(capture.lines, "INSERT") +
+               sa::test::count_starting_with(capture.lines, "UPDATE") +
+               sa::test::count_starting_with(capture.lines, "DELETE");
+    };
+    sa::Session session(engine);
+    int seen = 0;
+    for (const auto& reading : session.query<Reading>().order_by(sa::col<&Reading::value>).yield_per(100)) {
+        reading->value += 1000;  // moves it forward in the index the SELECT walks
+        if (seen++ != 0) continue;
+        capture.lines.clear();
+        if (backend.is_postgresql()) {
+            // The connection runs one statement at a time: the flush is refused before it
+            // sends anything, and a read still is by the connection.
+            CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                                 MessageContains("this flush would write while a yield_per() loop of the "
+                                                 "same session streams on its connection"));
+            CHECK(writes() == 0);
+            auto guard = session.no_autoflush();
+            CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                                 MessageContains("close it before running another statement"));
+            continue;
+        }
+        // An autoflush would UPDATE readings under the running SELECT.
+        CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                             MessageContains("this flush would write table readings while a yield_per() "
+                                             "loop of the same session still reads it") &&
+                                 MessageContains("session.no_autoflush()"));
+        // Nothing is sent, not even the INSERT of another table's new object.
+        session.add(Sensor{.name = "south"});
+        CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
+        CHECK(writes() == 0);
+        {
+            auto guard = session.no_autoflush();
+            CHECK(session.get<Sensor>(std::int64_t{1})->name == "north");
+        }
+    }
+    CHECK(seen == readings);  // each row once, the loop went on
+    session.commit();         // the loop has ended: the changes are written now
+
+    auto conn = engine.connect();
+    CHECK(
+        conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::value> >= 1000.0))
+            .scalar_one() == readings);
+    if (backend.is_sqlite())
+        CHECK(conn.execute(sa::select(sa::count()).select_from<Sensor>()).scalar_one() == 2);
+}
+
+TEST_CASE("a flush in a yield_per loop on SQLite may write other tables") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL runs no other statement during the loop
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    sa::Session session(engine);
+    capture.lines.clear();
+    std::int64_t added = 0;
+    for (const auto& reading :
+         session.query<Reading>().filter(sa::col<&Reading::sensor> == 3).yield_per(100)) {
+        if (reading->id > 30) break;
+        auto sensor = session.add(Sensor{.name = "s" + std::to_string(reading->id)});
+        session.flush();  // INSERT INTO sensors: allowed
+        CHECK(sensor->id > 0);
+        ++added;
+    }
+    CHECK(added > 0);
+    CHECK(sa::test::count_starting_with(capture.lines, "INSERT") == static_cast<std::size_t>(added));
+    session.commit();
 }

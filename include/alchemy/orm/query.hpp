@@ -284,21 +284,26 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 /// batches of `n` as the loop reads them, each becomes the session's object as it
 /// arrives, the loader options run for each batch, and before each batch the session
 /// lets go of the objects the loop dropped (unless they have changes to flush), so memory
-/// follows what the loop keeps. An input range, read once; not copyable or movable (it is
-/// read where yield_per() returned it).
+/// follows what the loop keeps. While it reads, the session refuses a flush that would
+/// write its table on the same connection (SessionCore::stream_started). An input range,
+/// read once; not copyable or movable (it is read where yield_per() returned it).
 template <class T, class Rows>
 class StreamedObjects {
 public:
     /// `loads`: the query's loader options, run for each batch when `load_batches`.
-    StreamedObjects(detail::SessionCore& core, Rows rows, std::size_t batch,
+    StreamedObjects(detail::SessionCore& core, const Connection& conn, Rows rows, std::size_t batch,
                     std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
         : core_(&core),
+          conn_(&conn),
           set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
           rows_(std::move(rows)),
           batch_size_(batch),
           loads_(std::move(loads)),
-          load_batches_(load_batches) {}
+          load_batches_(load_batches) {
+        core.stream_started(detail::model_id<T>(), conn);
+    }
     StreamedObjects(StreamedObjects&&) = delete;
+    ~StreamedObjects() { end_stream(); }
 
     class iterator {
     public:
@@ -340,6 +345,7 @@ private:
         set_.reap();
         for (; batch_.size() < batch_size_ && row_ != std::default_sentinel; ++row_)
             batch_.push_back(set_.adopt(std::move(*row_)));
+        if (row_ == std::default_sentinel) end_stream();
         if (load_batches_ && !batch_.empty()) load_batch();
     }
     /// The loader options for this batch. Like the stream's own rows, their statements
@@ -354,8 +360,12 @@ private:
         }
         core_->set_autoflush(autoflush);
     }
+    void end_stream() noexcept {
+        if (conn_) core_->stream_ended(detail::model_id<T>(), *std::exchange(conn_, nullptr));
+    }
 
     detail::SessionCore* core_;
+    const Connection* conn_;  ///< null once the rows have ended
     detail::ModelSet<T> set_;
     Rows rows_;
     typename Rows::iterator row_{};
@@ -442,7 +452,8 @@ public:
     /// loader options run, at a time. On PostgreSQL the session's connection runs nothing
     /// else until the loop ends or the result is destroyed, so the loop must not query or
     /// flush through this session meanwhile, and loads that need a statement per batch
-    /// are refused here (docs/session.md). A joinedload option is refused on both.
+    /// are refused here; on SQLite a flush must not write the streamed table meanwhile
+    /// (docs/session.md). A joinedload option is refused on both.
     auto yield_per(std::size_t rows) const {
         check_runnable();
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
@@ -456,7 +467,8 @@ public:
         auto result = conn.execute_sql(sql_in_form(this, conn.dialect(), detail::query_form::rows, scratch),
                                        params.params(), {.stream_results = true})
                           .template as<T>();
-        return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows, loads_, load_batches);
+        return StreamedObjects<T, decltype(result)>(*core_, conn, std::move(result), rows, loads_,
+                                                    load_batches);
     }
     /// The first row's object (LIMIT 1), or null.
     std::shared_ptr<T> first() const {
