@@ -367,6 +367,11 @@ bool ModelSetCore::collect_flush() {
     return !inserts_.empty() || !updates_.empty() || !deletes_.empty();
 }
 
+bool ModelSetCore::has_flush_work() const {
+    return std::any_of(slots_.begin(), slots_.end(),
+                       [&](const Slot& slot) { return slot.state && has_work(*slot.state); });
+}
+
 void ModelSetCore::flush_saves(Connection& conn) {
     // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
     identity_.reserve(identity_.size() + inserts_.size());

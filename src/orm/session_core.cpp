@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -248,6 +249,7 @@ void SessionCore::flush(bool automatic) {
         for (auto& w : foreign_keys_) w.waiting = false;
         if (!foreign_keys_.empty()) delete_orphans(automatic);
         mark_superseded_foreign_keys();
+        if (!streams_.empty()) refuse_writes_to_streams();
         for (auto* set : ordered_sets()) {
             write_foreign_keys(*set);
             if (!set->collect_flush()) continue;
@@ -277,6 +279,54 @@ void SessionCore::flush(bool automatic) {
     links_.clear();
     written_keys_.clear();
     flushing_ = false;
+}
+
+void SessionCore::stream_ended(std::size_t model, const Connection& conn) noexcept {
+    const auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& stream) {
+        return stream.model == model && stream.connection == &conn;
+    });
+    if (it != streams_.end()) streams_.erase(it);
+}
+
+void SessionCore::refuse_writes_to_streams() const {
+    for (const auto& stream : streams_) {
+        const auto reads = std::find_if(databases_.begin(), databases_.end(), [&](const Database& d) {
+            return d.connection && &*d.connection == stream.connection;
+        });
+        if (reads == databases_.end()) continue;
+        const auto database = static_cast<std::size_t>(reads - databases_.begin());
+        if (!stream.connection->dialect().runs_statements_while_streaming()) {
+            // PostgreSQL runs nothing else on the connection: refused here, before a
+            // statement fails halfway through the flush.
+            if (!flush_writes([&](std::size_t model) { return database_of(model) == database; })) continue;
+            throw InvalidRequestError(
+                "alchemy: this flush would write while a yield_per() loop of the same session streams "
+                "on its connection, which runs no other statement until the loop ends; finish the "
+                "loop first, make the changes inside session.no_autoflush() (commit() after the loop "
+                "writes them), or stream through a second session");
+        }
+        // SQLite: other tables, yes; the one the SELECT is stepping through, no.
+        if (!flush_writes(
+                [&](std::size_t model) { return model == stream.model && database_of(model) == database; }))
+            continue;
+        throw InvalidRequestError(fmt::format(
+            "alchemy: this flush would write table {} while a yield_per() loop of the same session "
+            "still reads it, and a change made under a running SELECT may make it return a row "
+            "again or skip one; finish the loop first, make the changes inside "
+            "session.no_autoflush() (commit() after the loop writes them), or stream through a "
+            "second session",
+            sets_[stream.model]->table().name));
+    }
+}
+
+bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const {
+    for (std::size_t model = 0; model < sets_.size(); ++model)
+        if (sets_[model] && of(model) && sets_[model]->has_flush_work()) return true;
+    const bool keys = std::any_of(foreign_keys_.begin(), foreign_keys_.end(), [&](const ForeignKeyWrite& w) {
+        return !w.superseded && !w.waiting && w.state->session == this && of(w.rel->owner_id());
+    });
+    return keys || std::any_of(links_.begin(), links_.end(),
+                               [&](const LinkWrite& link) { return of(link.rel->association().model_id); });
 }
 
 void SessionCore::write_foreign_keys(const ModelSetCore& set) {

@@ -1,5 +1,7 @@
 // session.query<T>().yield_per(n): objects streamed from the database as the loop reads
-// them, let go of once the loop drops them, and never at the cost of a change.
+// them, let go of once the loop drops them, and never at the cost of a change; loader
+// options run for each batch or are refused at the call, never dropped; a flush inside
+// the loop may not write the table it reads.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 
@@ -25,12 +27,63 @@ struct Reading {
     double value = 0;
 };
 
+struct Sensor {
+    std::int64_t id = 0;
+    std::string name{};
+};
+
+// Loader options: the mapping loads nothing by itself.
+struct Note;
+struct Writer {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Note> notes{};
+};
+struct Note {
+    std::int64_t id = 0;
+    std::int64_t writer_id = 0;
+    std::string text{};
+    sa::BelongsTo<Writer> writer{};
+};
+
+// The mapping's strategies: Shelf.volumes lazy(selectin), Volume.shelf lazy(joined).
+struct Volume;
+struct Shelf {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Volume> volumes{};
+};
+struct Volume {
+    std::int64_t id = 0;
+    std::int64_t shelf_id = 0;
+    std::string title{};
+    sa::BelongsTo<Shelf> shelf{};
+};
+
 }  // namespace streamed
 
 template <>
-inline constexpr auto sa::mapping<streamed::Reading> = sa::table("readings");
+inline constexpr auto sa::mapping<streamed::Reading> =
+    sa::table("readings", sa::index(&streamed::Reading::value));
+template <>
+inline constexpr auto sa::mapping<streamed::Sensor> = sa::table("sensors");
+template <>
+inline constexpr auto sa::mapping<streamed::Writer> = sa::table("writers");
+template <>
+inline constexpr auto sa::mapping<streamed::Note> = sa::table("notes");
+template <>
+inline constexpr auto sa::mapping<streamed::Shelf> =
+    sa::table("shelves", sa::relationship(&streamed::Shelf::volumes).lazy(sa::Lazy::selectin));
+template <>
+inline constexpr auto sa::mapping<streamed::Volume> =
+    sa::table("volumes", sa::relationship(&streamed::Volume::shelf).lazy(sa::Lazy::joined));
 
+using streamed::Note;
 using streamed::Reading;
+using streamed::Sensor;
+using streamed::Shelf;
+using streamed::Volume;
+using streamed::Writer;
 
 namespace {
 
@@ -43,6 +96,23 @@ void seed(sa::Engine& engine) {
     auto conn = engine.connect();
     sa::bulk_insert(conn, rows);
     conn.commit();
+}
+
+constexpr int owners = 250;  // three batches of 100
+
+/// `owners` writers with two notes each, and as many shelves with two volumes each.
+void seed_owners(sa::Engine& engine) {
+    sa::metadata<Writer, Note, Shelf, Volume>().create_all(engine);
+    sa::Session session(engine);
+    for (int i = 0; i < owners; ++i) {
+        auto writer = session.add(Writer{.name = "w" + std::to_string(i)});
+        writer->notes.add(Note{.text = "a"});
+        writer->notes.add(Note{.text = "b"});
+        auto shelf = session.add(Shelf{.name = "s" + std::to_string(i)});
+        shelf->volumes.add(Volume{.title = "x"});
+        shelf->volumes.add(Volume{.title = "y"});
+    }
+    session.commit();
 }
 
 std::size_t selects(const sa::test::EchoCapture& capture) {
@@ -122,5 +192,203 @@ TEST_CASE("yield_per refuses an empty batch and keeps other statements out while
     int rest = 0;
     for (; it != stream.end(); ++it) ++rest;
     CHECK(rest == readings);
+    session.commit();
+}
+
+TEST_CASE("yield_per runs selectinload for each batch where it can, and refuses it where it cannot") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed_owners(engine);
+    sa::Session session(engine);
+    auto query =
+        session.query<Writer>().order_by(sa::col<&Writer::id>).options(sa::selectinload<&Writer::notes>());
+    capture.lines.clear();
+    if (backend.is_postgresql()) {
+        // The stream keeps the connection until the loop ends: no statement can load a batch.
+        CHECK_THROWS_MATCHES(query.yield_per(100), sa::InvalidRequestError,
+                             MessageContains("yield_per() cannot run sa::selectinload<&Writer::notes>() on "
+                                             "postgresql") &&
+                                 MessageContains("use .all()"));
+        CHECK(selects(capture) == 0);  // refused before the stream began
+        return;
+    }
+    int seen = 0;
+    for (const auto& writer : query.yield_per(100)) {
+        CHECK(writer->notes.size() == 2);
+        ++seen;
+    }
+    CHECK(seen == owners);
+    CHECK(selects(capture) == 1 + 3);  // the stream, and one load per batch of 100, 100, 50
+}
+
+TEST_CASE("yield_per refuses joinedload on both backends, naming what to use instead") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed_owners(engine);
+    sa::Session session(engine);
+    capture.lines.clear();
+    const auto refused = [&] {
+        (void)session.query<Note>().options(sa::joinedload<&Note::writer>()).yield_per(100);
+    };
+    CHECK_THROWS_MATCHES(refused(), sa::InvalidRequestError,
+                         MessageContains("yield_per() cannot run sa::joinedload<&Note::writer>()"));
+    if (backend.is_sqlite())
+        CHECK_THROWS_MATCHES(
+            refused(), sa::InvalidRequestError,
+            MessageContains("use sa::selectinload<&Note::writer>(), which yield_per() runs"));
+    else
+        CHECK_THROWS_MATCHES(refused(), sa::InvalidRequestError,
+                             MessageContains("sa::lazyload<&Note::writer>()"));
+    CHECK(selects(capture) == 0);
+}
+
+TEST_CASE("raiseload still raises inside a yield_per loop, and lazyload loads on access where it can") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed_owners(engine);
+    sa::Session session(engine);
+    capture.lines.clear();
+    int seen = 0;
+    for (const auto& writer :
+         session.query<Writer>().options(sa::raiseload<&Writer::notes>()).yield_per(100)) {
+        CHECK_THROWS_MATCHES(writer->notes.size(), sa::InvalidRequestError,
+                             MessageContains("Writer.notes is not loaded and its loading is raise"));
+        ++seen;
+    }
+    CHECK(seen == owners);
+    CHECK(selects(capture) == 1);
+    if (backend.is_sqlite()) {
+        for (const auto& writer :
+             session.query<Writer>().options(sa::lazyload<&Writer::notes>()).yield_per(100))
+            CHECK(writer->notes.size() == 2);
+    }
+}
+
+TEST_CASE("yield_per loads the mapping's selectin and joined relationships for each batch where it can") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed_owners(engine);
+    sa::Session session(engine);
+    capture.lines.clear();
+    if (backend.is_postgresql()) {
+        CHECK_THROWS_MATCHES(session.query<Shelf>().yield_per(100), sa::InvalidRequestError,
+                             MessageContains("cannot load Shelf.volumes, which its mapping loads with every "
+                                             "query (sa::Lazy::selectin), on postgresql") &&
+                                 MessageContains("sa::lazyload<&Shelf::volumes>()"));
+        CHECK_THROWS_MATCHES(session.query<Volume>().yield_per(100), sa::InvalidRequestError,
+                             MessageContains("cannot load Volume.shelf, which its mapping loads with every "
+                                             "query (sa::Lazy::joined)"));
+        CHECK(selects(capture) == 0);
+        // An option overrides the mapping, and then the stream runs.
+        int seen = 0;
+        for (const auto& shelf :
+             session.query<Shelf>().options(sa::raiseload<&Shelf::volumes>()).yield_per(100)) {
+            CHECK_THROWS_AS(shelf->volumes.size(), sa::InvalidRequestError);
+            ++seen;
+        }
+        CHECK(seen == owners);
+        return;
+    }
+    int shelves = 0;
+    for (const auto& shelf : session.query<Shelf>().yield_per(100)) {
+        CHECK(shelf->volumes.size() == 2);
+        ++shelves;
+    }
+    CHECK(shelves == owners);
+    CHECK(selects(capture) == 1 + 3);
+    capture.lines.clear();
+    int volumes = 0;
+    for (const auto& volume : session.query<Volume>().yield_per(200)) {
+        // As where no query of the owner joins it (session.get()): one more statement per batch.
+        CHECK(volume->shelf->name.starts_with("s"));
+        ++volumes;
+    }
+    CHECK(volumes == 2 * owners);
+    CHECK(selects(capture) == 1 + 3);  // the stream, and the shelves of 200, 200 and 100 volumes
+}
+
+TEST_CASE("a flush in a yield_per loop may not write the streamed table, nor anything on PostgreSQL") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    {
+        sa::Session setup(engine);
+        setup.add(Sensor{.name = "north"});
+        setup.commit();
+    }
+    const auto writes = [&] {
+        return sa::test::count_starting_with(capture.lines, "INSERT") +
+               sa::test::count_starting_with(capture.lines, "UPDATE") +
+               sa::test::count_starting_with(capture.lines, "DELETE");
+    };
+    sa::Session session(engine);
+    int seen = 0;
+    for (const auto& reading : session.query<Reading>().order_by(sa::col<&Reading::value>).yield_per(100)) {
+        reading->value += 1000;  // moves it forward in the index the SELECT walks
+        if (seen++ != 0) continue;
+        capture.lines.clear();
+        if (backend.is_postgresql()) {
+            // The connection runs one statement at a time: the flush is refused before it
+            // sends anything, and a read still is by the connection.
+            CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                                 MessageContains("this flush would write while a yield_per() loop of the "
+                                                 "same session streams on its connection"));
+            CHECK(writes() == 0);
+            auto guard = session.no_autoflush();
+            CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                                 MessageContains("close it before running another statement"));
+            continue;
+        }
+        // An autoflush would UPDATE readings under the running SELECT.
+        CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+                             MessageContains("this flush would write table readings while a yield_per() "
+                                             "loop of the same session still reads it") &&
+                                 MessageContains("session.no_autoflush()"));
+        // Nothing is sent, not even the INSERT of another table's new object.
+        session.add(Sensor{.name = "south"});
+        CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
+        CHECK(writes() == 0);
+        {
+            auto guard = session.no_autoflush();
+            CHECK(session.get<Sensor>(std::int64_t{1})->name == "north");
+        }
+    }
+    CHECK(seen == readings);  // each row once, the loop went on
+    session.commit();         // the loop has ended: the changes are written now
+
+    auto conn = engine.connect();
+    CHECK(
+        conn.execute(sa::select(sa::count()).select_from<Reading>().where(sa::col<&Reading::value> >= 1000.0))
+            .scalar_one() == readings);
+    if (backend.is_sqlite())
+        CHECK(conn.execute(sa::select(sa::count()).select_from<Sensor>()).scalar_one() == 2);
+}
+
+TEST_CASE("a flush in a yield_per loop on SQLite may write other tables") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL runs no other statement during the loop
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    sa::Session session(engine);
+    capture.lines.clear();
+    std::int64_t added = 0;
+    for (const auto& reading :
+         session.query<Reading>().filter(sa::col<&Reading::sensor> == 3).yield_per(100)) {
+        if (reading->id > 30) break;
+        auto sensor = session.add(Sensor{.name = "s" + std::to_string(reading->id)});
+        session.flush();  // INSERT INTO sensors: allowed
+        CHECK(sensor->id > 0);
+        ++added;
+    }
+    CHECK(added > 0);
+    CHECK(sa::test::count_starting_with(capture.lines, "INSERT") == static_cast<std::size_t>(added));
     session.commit();
 }

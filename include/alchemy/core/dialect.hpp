@@ -113,6 +113,9 @@ public:
     /// One UPDATE ... FROM (VALUES ...) for many rows is faster than one prepared UPDATE
     /// per row, so the Session's flush uses it.
     virtual bool updates_many_rows_per_statement() const noexcept { return false; }
+    /// A connection runs other statements while a streamed Result still reads rows (a
+    /// SQLite statement is stepped; a PostgreSQL connection is busy until the result ends).
+    virtual bool runs_statements_while_streaming() const noexcept { return false; }
 
     // The renderer's choices (src/sql/render_ast.cpp); the defaults are standard SQL.
 

@@ -142,73 +142,6 @@ public:
         : detail::BufferedResult<std::shared_ptr<T>>(std::move(objects)) {}
 };
 
-/// The objects of session.query<T>().yield_per(n): rows come from the database as the
-/// loop reads them, each becomes the session's object as it arrives, and every `n` rows
-/// the session lets go of the objects the loop dropped (unless they have changes to
-/// flush), so memory follows what the loop keeps. An input range, read once; not
-/// copyable or movable (it is read where yield_per() returned it).
-template <class T, class Rows>
-class StreamedObjects {
-public:
-    StreamedObjects(detail::SessionCore& core, Rows rows, std::size_t batch)
-        : set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
-          rows_(std::move(rows)),
-          batch_(batch) {}
-    StreamedObjects(StreamedObjects&&) = delete;
-
-    class iterator {
-    public:
-        using value_type = std::shared_ptr<T>;
-        using difference_type = std::ptrdiff_t;
-        using iterator_category = std::input_iterator_tag;
-
-        iterator() = default;
-        const std::shared_ptr<T>& operator*() const { return owner_->current_; }
-        iterator& operator++() {
-            owner_->next();
-            return *this;
-        }
-        void operator++(int) { ++*this; }
-        friend bool operator==(const iterator& i, std::default_sentinel_t) { return i.at_end(); }
-
-    private:
-        friend class StreamedObjects;
-        explicit iterator(StreamedObjects* owner) : owner_(owner) {}
-        bool at_end() const noexcept { return !owner_->current_; }
-        StreamedObjects* owner_ = nullptr;
-    };
-
-    /// Single pass: begin() reads the first row.
-    iterator begin() {
-        row_ = rows_.begin();
-        adopt_current();
-        return iterator(this);
-    }
-    std::default_sentinel_t end() const noexcept { return {}; }
-
-private:
-    void next() {
-        current_.reset();  // the loop's copy decides whether the object stays
-        ++row_;
-        adopt_current();
-    }
-    void adopt_current() {
-        if (row_ == std::default_sentinel) return;
-        if (++since_reap_ == batch_) {
-            set_.reap();
-            since_reap_ = 0;
-        }
-        current_ = set_.adopt(std::move(*row_));
-    }
-
-    detail::ModelSet<T> set_;
-    Rows rows_;
-    typename Rows::iterator row_{};
-    std::shared_ptr<T> current_;
-    std::size_t batch_;
-    std::size_t since_reap_ = 0;
-};
-
 namespace detail {
 /// The model id a FROM or JOIN tag reads: a model's, an alias's model's; no_model for a
 /// subquery or a CTE, whose tables alchemy does not place.
@@ -347,6 +280,102 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 }
 }  // namespace detail
 
+/// The objects of session.query<T>().yield_per(n): rows come from the database in
+/// batches of `n` as the loop reads them, each becomes the session's object as it
+/// arrives, the loader options run for each batch, and before each batch the session
+/// lets go of the objects the loop dropped (unless they have changes to flush), so memory
+/// follows what the loop keeps. While it reads, the session refuses a flush that would
+/// write its table on the same connection (SessionCore::stream_started). An input range,
+/// read once; not copyable or movable (it is read where yield_per() returned it).
+template <class T, class Rows>
+class StreamedObjects {
+public:
+    /// `loads`: the query's loader options, run for each batch when `load_batches`.
+    StreamedObjects(detail::SessionCore& core, const Connection& conn, Rows rows, std::size_t batch,
+                    std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
+        : core_(&core),
+          conn_(&conn),
+          set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
+          rows_(std::move(rows)),
+          batch_size_(batch),
+          loads_(std::move(loads)),
+          load_batches_(load_batches) {
+        core.stream_started(detail::model_id<T>(), conn);
+    }
+    StreamedObjects(StreamedObjects&&) = delete;
+    ~StreamedObjects() { end_stream(); }
+
+    class iterator {
+    public:
+        using value_type = std::shared_ptr<T>;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::input_iterator_tag;
+
+        iterator() = default;
+        const std::shared_ptr<T>& operator*() const { return owner_->batch_[owner_->position_]; }
+        iterator& operator++() {
+            owner_->next();
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+        friend bool operator==(const iterator& i, std::default_sentinel_t) { return i.at_end(); }
+
+    private:
+        friend class StreamedObjects;
+        explicit iterator(StreamedObjects* owner) : owner_(owner) {}
+        bool at_end() const noexcept { return owner_->position_ == owner_->batch_.size(); }
+        StreamedObjects* owner_ = nullptr;
+    };
+
+    /// Single pass: begin() reads the first batch.
+    iterator begin() {
+        row_ = rows_.begin();
+        read_batch();
+        return iterator(this);
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+    void next() {
+        if (++position_ == batch_.size()) read_batch();
+    }
+    void read_batch() {
+        batch_.clear();  // the loop's copies decide which objects stay
+        position_ = 0;
+        set_.reap();
+        for (; batch_.size() < batch_size_ && row_ != std::default_sentinel; ++row_)
+            batch_.push_back(set_.adopt(std::move(*row_)));
+        if (row_ == std::default_sentinel) end_stream();
+        if (load_batches_ && !batch_.empty()) load_batch();
+    }
+    /// The loader options for this batch. Like the stream's own rows, their statements
+    /// do not autoflush: the stream flushed once before it began.
+    void load_batch() {
+        const bool autoflush = core_->set_autoflush(false);
+        try {
+            detail::run_loader_options(*core_, batch_, loads_);
+        } catch (...) {
+            core_->set_autoflush(autoflush);
+            throw;
+        }
+        core_->set_autoflush(autoflush);
+    }
+    void end_stream() noexcept {
+        if (conn_) core_->stream_ended(detail::model_id<T>(), *std::exchange(conn_, nullptr));
+    }
+
+    detail::SessionCore* core_;
+    const Connection* conn_;  ///< null once the rows have ended
+    detail::ModelSet<T> set_;
+    Rows rows_;
+    typename Rows::iterator row_{};
+    std::vector<std::shared_ptr<T>> batch_;
+    std::size_t position_ = 0;
+    std::size_t batch_size_;
+    std::vector<std::vector<detail::LoadStep>> loads_;
+    bool load_batches_;
+};
+
 /// Where: the filters so far, ANDed into one condition (detail::no_filter before the
 /// first); Order: a tuple of ORDER BY items.
 template <class T, class Where = detail::no_filter, class Order = std::tuple<>>
@@ -419,13 +448,17 @@ public:
         return objects;
     }
     /// Streams the objects instead of loading them all (SQLAlchemy's yield_per): see
-    /// StreamedObjects. `rows` > 0 is how many arrive between two passes that let go of
-    /// the objects the loop dropped. On PostgreSQL the session's connection runs nothing
-    /// else until the loop ends or the result is destroyed, so the loop must not query
-    /// or flush through this session meanwhile (docs/session.md).
+    /// StreamedObjects. `rows` > 0 is the batch: how many objects arrive, and have their
+    /// loader options run, at a time. On PostgreSQL the session's connection runs nothing
+    /// else until the loop ends or the result is destroyed, so the loop must not query or
+    /// flush through this session meanwhile, and loads that need a statement per batch
+    /// are refused here; on SQLite a flush must not write the streamed table meanwhile
+    /// (docs/session.md). A joinedload option is refused on both.
     auto yield_per(std::size_t rows) const {
         check_runnable();
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
+        const bool load_batches = detail::check_streamed_loads(detail::model_ops<T>(), loads_,
+                                                               core_->dialect_of(detail::model_id<T>()));
         core_->autoflush();
         auto& conn = core_->read_connection(detail::model_id<T>());
         ParamBuffer params;
@@ -434,7 +467,8 @@ public:
         auto result = conn.execute_sql(sql_in_form(this, conn.dialect(), detail::query_form::rows, scratch),
                                        params.params(), {.stream_results = true})
                           .template as<T>();
-        return StreamedObjects<T, decltype(result)>(*core_, std::move(result), rows);
+        return StreamedObjects<T, decltype(result)>(*core_, conn, std::move(result), rows, loads_,
+                                                    load_batches);
     }
     /// The first row's object (LIMIT 1), or null.
     std::shared_ptr<T> first() const {

@@ -28,6 +28,7 @@ public:
     /// SQLite types each value by itself, and its casts convert by affinity (a DATETIME
     /// cast turns timestamp text into a number).
     bool values_need_casts() const noexcept override { return false; }
+    bool runs_statements_while_streaming() const noexcept override { return true; }
     /// A comment ends at its first */; no E'' strings; $name is a parameter, not a quote.
     SqlLexicon lexicon() const noexcept override {
         return {.nested_comments = false, .escape_strings = false, .dollar_quotes = false};

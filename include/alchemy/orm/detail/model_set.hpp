@@ -121,6 +121,8 @@ public:
 
     /// Finds what the next flush must do; false: nothing.
     bool collect_flush();
+    /// Whether the next flush would write a row of this model, without collecting it.
+    bool has_flush_work() const;
     /// INSERTs of new objects, then UPDATEs of changed ones. Generated keys are written
     /// into the objects; everything else waits for finish_flush().
     void flush_saves(Connection& conn);

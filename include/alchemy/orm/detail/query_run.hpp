@@ -47,6 +47,15 @@ ast::Select in_form(ast::Select rows, query_form form);
 std::int64_t count_rows(SessionCore& core, std::size_t model, const QueryStatement& query);
 bool any_rows(SessionCore& core, std::size_t model, const QueryStatement& query);
 
+/// yield_per()'s check of its loads, before anything runs: throws InvalidRequestError,
+/// naming the relationship and what to do instead, for a joinedload option (the joined
+/// loader reads the whole result before it hands out an object) and, where the backend
+/// runs nothing else while it streams (`dialect`), for loads that need a statement per
+/// batch (selectinload, the mapping's lazy(selectin|joined)). True when the stream's
+/// batches need run_loader_options.
+bool check_streamed_loads(const ModelOps& ops, std::span<const std::vector<LoadStep>> loads,
+                          const Dialect& dialect);
+
 /// The objects one query returned, as a group whose lazy loads run for all of them at once.
 template <class T>
 void remember_query_group(SessionCore& core, const std::vector<std::shared_ptr<T>>& objects) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -167,6 +168,17 @@ public:
     /// The group `state` was loaded with, if it is still current.
     const LoadGroup* group_of(const InstanceState& state) const noexcept;
 
+    // Streams ------------------------------------------------------------------------------
+
+    /// A yield_per() loop reads model id `model` on `conn` until stream_ended(). Where the
+    /// backend runs other statements meanwhile (SQLite), a flush must not write that
+    /// model's table on that connection: the loop could step a changed row again, or miss
+    /// one (https://www.sqlite.org/isolation.html). Where it runs none (PostgreSQL), a
+    /// flush must not write on that connection at all. flush() refuses both before it
+    /// sends anything.
+    void stream_started(std::size_t model, const Connection& conn) { streams_.push_back({model, &conn}); }
+    void stream_ended(std::size_t model, const Connection& conn) noexcept;
+
     /// The objects of model id `id` (whose operations are `ops`), made on first use.
     ModelSetCore& models(std::size_t id, const ModelOps& ops) {
         if (id < sets_.size() && sets_[id]) return *sets_[id];
@@ -203,6 +215,12 @@ private:
     /// replaces: only the last assignment counts.
     void mark_superseded_foreign_keys();
     void write_links();
+    /// Throws InvalidRequestError, before the flush sends anything, when it would write a
+    /// table a stream reads on the same connection (stream_started).
+    void refuse_writes_to_streams() const;
+    /// Whether the flush would INSERT, UPDATE or DELETE rows of a model id for which
+    /// `of` holds.
+    bool flush_writes(const std::function<bool(std::size_t)>& of) const;
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
@@ -264,6 +282,12 @@ private:
     };
     std::vector<LinkWrite> links_;
     std::vector<LoadGroup> groups_;
+    /// The yield_per() loops reading, and the connection each reads on.
+    struct Stream {
+        std::size_t model;
+        const Connection* connection;
+    };
+    std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
