@@ -198,6 +198,9 @@ private:
     /// replaces: only the last assignment counts.
     void mark_superseded_foreign_keys();
     void write_links();
+    /// A HasOne allows one child: fails the flush when the rows `written` (the sets this
+    /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
+    void check_single_children(std::span<ModelSetCore* const> written);
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
