@@ -1,6 +1,7 @@
-// What the Session keeps true about relationships across a flush: a HasOne never ends a
-// flush with two children (checked in the database, so children that were never loaded
-// count). Statement counts from the echo sink.
+// What the Session keeps true about relationships across a flush and a commit: a HasOne
+// never ends a flush with two children (checked in the database, so children that were
+// never loaded count), and a commit unloads loaded relationships (expire_on_commit) so
+// the next access reads the database again. Statement counts from the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 #include "support/tutorial_models.hpp"
@@ -211,4 +212,68 @@ TEST_CASE("a HasOne's check costs one SELECT only in flushes that write its chil
     auto second = tutorial_session.add(tutorial::UserProfile{.bio = "second"});
     second->user_id = user->id;
     CHECK_THROWS_AS(tutorial_session.flush(), sa::IntegrityError);
+}
+
+TEST_CASE("commit unloads loaded relationships: a child deleted before it is gone from its parent's collection") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");
+    REQUIRE(ann->notes.size() == 2);
+    auto n1 = ann->notes[0];
+    session.delete_(n1);
+    session.commit();
+    CHECK(sa::inspect(n1).detached());
+    f.capture.lines.clear();
+    REQUIRE(ann->notes.size() == 1);  // loaded again
+    CHECK(ann->notes[0]->body == "n2");
+    CHECK(f.selects() == 1);
+}
+
+TEST_CASE("commit unloads loaded relationships: rows another session wrote after it are seen") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");
+    REQUIRE(ann->notes.size() == 2);
+    REQUIRE(ann->badge->label == "first");
+    session.commit();
+    {
+        sa::Session other(f.engine);
+        auto theirs = person_named(other, "ann");
+        theirs->notes.add(Note{.body = "n3"});
+        theirs->badge = std::make_shared<Badge>(Badge{.label = "new"});  // the first one's key: NULL
+        other.commit();
+    }
+    CHECK(ann->notes.size() == 3);
+    CHECK(ann->badge->label == "new");
+}
+
+TEST_CASE("after commit and close, relationships loaded after the commit stay readable, earlier ones do not") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Person> ann, bob;
+    {
+        sa::Session session(f.engine);
+        ann = person_named(session, "ann");
+        bob = person_named(session, "bob");
+        CHECK(ann->notes.size() == 2);
+        CHECK_FALSE(bob->badge);
+        session.commit();
+        CHECK(ann->notes.size() == 2);  // loaded again, after the commit
+    }
+    CHECK(ann->notes[1]->body == "n2");
+    // Expired by the commit and detached since, as SQLAlchemy says of an expired attribute.
+    CHECK_THROWS_AS(bob->badge.get(), sa::DetachedInstanceError);
+
+    // Without expire_on_commit the commit leaves them loaded.
+    sa::Session session(f.engine, {.expire_on_commit = false});
+    auto ann2 = person_named(session, "ann");
+    CHECK(ann2->notes.size() == 2);
+    session.commit();
+    session.close();
+    CHECK(ann2->notes.size() == 2);
 }

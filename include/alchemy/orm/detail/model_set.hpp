@@ -186,6 +186,7 @@ private:
     static bool released(const Slot& slot) noexcept;
     bool has_work(const InstanceState& state) const;
     void expire_object(InstanceState& state) noexcept;
+    void unload_relationships(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
     template <class Work>
