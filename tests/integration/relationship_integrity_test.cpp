@@ -1,7 +1,8 @@
 // What the Session keeps true about relationships across a flush and a commit: a HasOne
 // never ends a flush with two children (checked in the database, so children that were
-// never loaded count), and a commit unloads loaded relationships (expire_on_commit) so
-// the next access reads the database again. Statement counts from the echo sink.
+// never loaded count), a commit unloads loaded relationships (expire_on_commit) so the
+// next access reads the database again, and a flush that fails after a parent's INSERT
+// puts back the keys it wrote through relationships. Statement counts from the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 #include "support/tutorial_models.hpp"
@@ -276,4 +277,39 @@ TEST_CASE("after commit and close, relationships loaded after the commit stay re
     session.commit();
     session.close();
     CHECK(ann2->notes.size() == 2);
+}
+
+TEST_CASE("a child's INSERT failing after its parent's puts back the parent's key and the child's foreign key") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    sa::Session session(f.engine);
+    auto ann = session.add(Person{.name = "ann"});
+    auto note = ann->notes.add(Note{.body = ""});  // the CHECK constraint refuses it
+    f.capture.lines.clear();
+    CHECK_THROWS_AS(session.commit(), sa::IntegrityError);
+    // The parent's INSERT ran and gave it a key, which was written into the child's
+    // foreign key before the child's INSERT failed: both are put back.
+    CHECK(count_starting_with(f.capture.lines, "INSERT INTO \"people\"") == 1);
+    CHECK(count_starting_with(f.capture.lines, "INSERT INTO \"notes\"") == 1);
+    CHECK(sa::inspect(ann).pending());
+    CHECK(sa::inspect(note).pending());
+    CHECK(ann->id == 0);
+    CHECK(note->person_id == 0);
+    CHECK(note->person.get() == ann);
+    REQUIRE(ann->notes.size() == 1);
+    CHECK(ann->notes[0] == note);
+    session.rollback();
+    {
+        sa::Session check(f.engine);
+        CHECK(check.query<Person>().count() == 0);
+        CHECK(check.query<Note>().count() == 0);
+    }
+
+    note->body = "fixed";
+    session.add(ann);  // its note comes with it (save-update)
+    session.commit();
+    sa::Session check(f.engine);
+    auto stored = check.query<Note>().one();
+    CHECK(stored->body == "fixed");
+    CHECK(stored->person->name == "ann");
 }
