@@ -132,7 +132,7 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
 }
 
 std::vector<std::vector<Param>> ModelStatements::in_lists(const Dialect& dialect,
-                                                         std::vector<std::int64_t> values) {
+                                                          std::vector<std::int64_t> values) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
     constexpr auto sizes = in_list_sizes;

@@ -87,7 +87,7 @@ private:
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>
-            association_rows;                                            ///< [a, b, insert]
+            association_rows;                                               ///< [a, b, insert]
         std::map<std::pair<std::size_t, std::size_t>, std::string> shared;  ///< [column, count]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect.id()]; }

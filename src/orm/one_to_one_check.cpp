@@ -58,7 +58,8 @@ void SessionCore::check_single_children(std::span<ModelSetCore* const> written) 
             auto& conn = write_connection(ops.model_id);
             std::vector<std::pair<std::int64_t, std::int64_t>> shared;  // owner key, rows
             for (const auto& params : ModelStatements::in_lists(conn.dialect(), std::move(owners))) {
-                const auto sql = ops.statements.shared_values(conn.dialect(), ops, rel->foreign_key, params.size());
+                const auto sql =
+                    ops.statements.shared_values(conn.dialect(), ops, rel->foreign_key, params.size());
                 for (auto [key, rows] : conn.execute_sql(sql, params).as<std::int64_t, std::int64_t>())
                     shared.emplace_back(key, rows);
             }
@@ -66,13 +67,13 @@ void SessionCore::check_single_children(std::span<ModelSetCore* const> written) 
             const auto& owner = has_one->owner();
             const auto& column = set->table().columns[rel->foreign_key].name;
             throw FlushError(fmt::format(
-                "alchemy: {0}.{1} is a HasOne, which allows one {2} per {0}, but after this flush {3} {2} rows "
-                "refer to the {0} with key {4}{5} (rows never loaded count too), so the flush is undone. "
-                "Take the other {2} from that {0} first (or delete it), make the relationship a "
+                "alchemy: {0}.{1} is a HasOne, which allows one {2} per {0}, but after this flush {3} "
+                "{2} rows refer to the {0} with key {4}{5} (rows never loaded count too), so the flush is "
+                "undone. Take the other {2} from that {0} first (or delete it), make the relationship a "
                 "HasMany, or have the database refuse a second row with a unique constraint on {6}.{7}",
                 owner.model_name, has_one->name, ops.model_name, shared[0].second, shared[0].first,
-                shared.size() > 1 ? fmt::format(", and several to each of {} other {} objects", shared.size() - 1,
-                                              owner.model_name)
+                shared.size() > 1 ? fmt::format(", and several to each of {} other {} objects",
+                                                shared.size() - 1, owner.model_name)
                                   : std::string(),
                 set->table().name, column));
         }

@@ -106,10 +106,10 @@ TEST_CASE("a second child of a HasOne whose child was never loaded is a FlushErr
     auto ann = person_named(session, "ann");  // ann's badge is not loaded
     auto second = session.add(Badge{.label = "second"});
     second->person = ann;
-    CHECK_THROWS_MATCHES(session.commit(), sa::FlushError,
-                         MessageContains("Person.badge is a HasOne, which allows one Badge per Person") &&
-                             MessageContains("2 Badge rows refer to the Person with key " +
-                                             std::to_string(ann->id)));
+    CHECK_THROWS_MATCHES(
+        session.commit(), sa::FlushError,
+        MessageContains("Person.badge is a HasOne, which allows one Badge per Person") &&
+            MessageContains("2 Badge rows refer to the Person with key " + std::to_string(ann->id)));
     // As before the flush: pending, no key, the foreign key unwritten, no row.
     CHECK(sa::inspect(second).pending());
     CHECK(second->id == 0);
@@ -140,8 +140,9 @@ TEST_CASE("two new children of one HasOne's owner in one flush are a FlushError,
     auto one = session.add(Badge{.label = "one"});
     one->person = bob;
     auto two = session.add(Badge{.person_id = bob->id, .label = "two"});  // the column itself
-    CHECK_THROWS_MATCHES(session.flush(), sa::FlushError,
-                         MessageContains("2 Badge rows refer to the Person with key " + std::to_string(bob->id)));
+    CHECK_THROWS_MATCHES(
+        session.flush(), sa::FlushError,
+        MessageContains("2 Badge rows refer to the Person with key " + std::to_string(bob->id)));
     CHECK(sa::inspect(one).pending());
     CHECK(sa::inspect(two).pending());
     CHECK_FALSE(one->person_id.has_value());  // written by the flush, put back
@@ -215,7 +216,8 @@ TEST_CASE("a HasOne's check costs one SELECT only in flushes that write its chil
     CHECK_THROWS_AS(tutorial_session.flush(), sa::IntegrityError);
 }
 
-TEST_CASE("commit unloads loaded relationships: a child deleted before it is gone from its parent's collection") {
+TEST_CASE(
+    "commit unloads loaded relationships: a child deleted before it is gone from its parent's collection") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
@@ -252,7 +254,8 @@ TEST_CASE("commit unloads loaded relationships: rows another session wrote after
     CHECK(ann->badge->label == "new");
 }
 
-TEST_CASE("after commit and close, relationships loaded after the commit stay readable, earlier ones do not") {
+TEST_CASE(
+    "after commit and close, relationships loaded after the commit stay readable, earlier ones do not") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
@@ -279,7 +282,8 @@ TEST_CASE("after commit and close, relationships loaded after the commit stay re
     CHECK(ann2->notes.size() == 2);
 }
 
-TEST_CASE("a child's INSERT failing after its parent's puts back the parent's key and the child's foreign key") {
+TEST_CASE(
+    "a child's INSERT failing after its parent's puts back the parent's key and the child's foreign key") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     sa::Session session(f.engine);
