@@ -185,6 +185,11 @@ void ModelSetCore::expire(InstanceState& state) {
 void ModelSetCore::expire_object(InstanceState& state) noexcept {
     ops_.discard_changes(state.object, state.snapshot);
     state.expired = true;
+    unload_relationships(state);
+}
+
+/// The next access loads them again, from the database as it is then.
+void ModelSetCore::unload_relationships(InstanceState& state) noexcept {
     for (const auto* rel : ops_.relationships) {
         if (rel->to_one()) rel->reference(state.object).unload();
         else if (rel->kind == RelationshipKind::many_to_many) rel->associated(state.object).unload(true);
@@ -763,8 +768,12 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
             if (state.inserted_at_depth >= depth) state.inserted_at_depth = depth - 1;
             if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
             if (depth > 1) continue;
-            if (state.state == ObjectState::deleted) detach(state);
-            else if (state.state == ObjectState::persistent && expire) state.expired = true;
+            if (state.state == ObjectState::deleted) {
+                detach(state);
+            } else if (state.state == ObjectState::persistent && expire) {
+                state.expired = true;  // its columns are the row's: only its relationships go
+                unload_relationships(state);
+            }
             continue;
         }
         state.delete_requested = false;

@@ -5,6 +5,7 @@
 #include "alchemy/sql/statement_tree.hpp"
 #include "alchemy/sql/update_from_values.hpp"
 
+#include <algorithm>
 #include <deque>
 
 namespace alchemy::detail {
@@ -126,6 +127,56 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
         for (auto k : ops.primary_key)
             if (k != column)
                 s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
+        return ast::render(dialect, s);
+    });
+}
+
+std::vector<std::vector<Param>> ModelStatements::in_lists(const Dialect& dialect,
+                                                          std::vector<std::int64_t> values) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    constexpr auto sizes = in_list_sizes;
+    // Few, long lists: each statement on a foreign key without an index scans the table.
+    const auto fits =
+        std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
+    const auto largest = fits == sizes.rend() ? sizes.front() : *fits;
+    std::vector<std::vector<Param>> out;
+    for (std::size_t begin = 0; begin < values.size();) {
+        const auto n = std::min(values.size() - begin, largest);
+        const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
+        auto& params = out.emplace_back();
+        params.reserve(padded);
+        for (std::size_t i = 0; i < padded; ++i)
+            params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
+        begin += n;
+    }
+    return out;
+}
+
+std::string_view ModelStatements::shared_values(const Dialect& dialect, const ModelOps& ops,
+                                                std::size_t column, std::size_t count) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).shared[{column, count}], [&] {
+        const auto& table = ops.table();
+        const ast::Node value(ast::Kind::column, table.columns[column].name, table.name);
+        ast::Node rows{ast::Kind::function, "count"};
+        rows.children.emplace_back(ast::Kind::star);
+        ast::Select s;
+        s.columns = {value, rows};
+        ast::TableRef from;
+        from.name = table.name;
+        s.from.push_back(std::move(from));
+        ast::Node in{ast::Kind::binary, "IN"};
+        in.children.push_back(value);
+        ast::Node list{ast::Kind::list};
+        for (std::size_t i = 0; i < count; ++i) list.children.emplace_back(ast::Kind::parameter);
+        in.children.push_back(std::move(list));
+        s.where.push_back(std::move(in));
+        s.group_by.push_back(value);
+        ast::Node several{ast::Kind::binary, ">"};
+        several.children.push_back(std::move(rows));
+        several.children.emplace_back(ast::Kind::keyword, "1");
+        s.having.push_back(std::move(several));
         return ast::render(dialect, s);
     });
 }

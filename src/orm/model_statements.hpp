@@ -15,6 +15,7 @@
 #include <tuple>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace alchemy::detail {
 
@@ -55,6 +56,15 @@ struct ModelStatements {
     std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
                                      std::size_t count, std::size_t then_by, bool descending);
     static constexpr std::array<std::size_t, 7> in_list_sizes{1, 4, 16, 64, 256, 1024, 4096};
+    /// `values` sorted, each once, cut into lists of one of in_list_sizes parameters (the
+    /// last value repeated to fill a list), each as long as the dialect's parameter limit
+    /// allows: the IN lists of the statements above.
+    static std::vector<std::vector<Param>> in_lists(const Dialect& dialect, std::vector<std::int64_t> values);
+
+    /// SELECT `column`, count(*) FROM t WHERE `column` IN (`count` parameters) GROUP BY
+    /// `column` HAVING count(*) > 1: the values several rows share (a HasOne's check).
+    std::string_view shared_values(const Dialect& dialect, const ModelOps& ops, std::size_t column,
+                                   std::size_t count);
 
     /// One row of an association table: INSERT INTO t (a, b) VALUES (?, ?), or (`insert`
     /// false) DELETE FROM t WHERE a = ? AND b = ?.
@@ -77,7 +87,8 @@ private:
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>
-            association_rows;  ///< [a, b, insert]
+            association_rows;                                               ///< [a, b, insert]
+        std::map<std::pair<std::size_t, std::size_t>, std::string> shared;  ///< [column, count]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect.id()]; }
     /// `text`, rendered by `render` under the lock if it is still empty.

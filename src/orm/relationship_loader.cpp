@@ -25,25 +25,11 @@ struct RowOrder {
 /// Runs `SELECT target WHERE column IN (values)` in chunks; appends the session's objects.
 void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
                std::vector<std::int64_t> values, std::vector<std::shared_ptr<void>>& out, RowOrder order) {
-    std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
-    constexpr auto sizes = ModelStatements::in_list_sizes;
     const auto& dialect = session.dialect_of(target.model_id);
-    // Few, long lists: each statement on a foreign key without an index scans the table.
-    const auto fits =
-        std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
-    const auto largest = fits == sizes.rend() ? sizes.front() : *fits;
-    for (std::size_t begin = 0; begin < values.size();) {
-        const auto n = std::min(values.size() - begin, largest);
-        const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
-        std::vector<Param> params;
-        params.reserve(padded);
-        for (std::size_t i = 0; i < padded; ++i)
-            params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
-        const auto sql = target.statements.select_where_in(dialect, target, column, padded, order.column,
-                                                           order.descending);
+    for (const auto& params : ModelStatements::in_lists(dialect, std::move(values))) {
+        const auto sql = target.statements.select_where_in(dialect, target, column, params.size(),
+                                                           order.column, order.descending);
         target.load_rows(session, sql, params, out);
-        begin += n;
     }
 }
 

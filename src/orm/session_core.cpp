@@ -265,6 +265,7 @@ void SessionCore::flush(bool automatic) {
         }
         for (auto it = work.rbegin(); it != work.rend(); ++it)
             (*it)->flush_deletes(write_connection((*it)->ops().model_id));
+        check_single_children(work);
     } catch (...) {
         for (auto* set : work) set->undo_flush();
         for (auto it = written_keys_.rbegin(); it != written_keys_.rend(); ++it)

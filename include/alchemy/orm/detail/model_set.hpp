@@ -132,6 +132,9 @@ public:
     void finish_flush(std::uint32_t depth) noexcept;
     /// After a statement failed: puts back what flush_saves wrote into objects.
     void undo_flush() noexcept;
+    /// Appends the values this flush writes into integer column `column` but NULLs: those
+    /// of the new rows, and of the rows whose UPDATE changes it (src/orm/one_to_one_check.cpp).
+    void written_values(std::size_t column, std::vector<std::int64_t>& out) const;
     /// The end of the transaction (depth 1) or of a SAVEPOINT (depth > 1).
     void end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept;
     void expire_all() noexcept;
@@ -185,6 +188,7 @@ private:
     static bool released(const Slot& slot) noexcept;
     bool has_work(const InstanceState& state) const;
     void expire_object(InstanceState& state) noexcept;
+    void unload_relationships(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
     template <class Work>

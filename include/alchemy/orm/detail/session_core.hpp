@@ -221,6 +221,9 @@ private:
     /// Whether the flush would INSERT, UPDATE or DELETE rows of a model id for which
     /// `of` holds.
     bool flush_writes(const std::function<bool(std::size_t)>& of) const;
+    /// A HasOne allows one child: fails the flush when the rows `written` (the sets this
+    /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
+    void check_single_children(std::span<ModelSetCore* const> written);
     void forget_relationship_work() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 

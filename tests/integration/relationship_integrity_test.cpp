@@ -1,0 +1,319 @@
+// What the Session keeps true about relationships across a flush and a commit: a HasOne
+// never ends a flush with two children (checked in the database, so children that were
+// never loaded count), a commit unloads loaded relationships (expire_on_commit) so the
+// next access reads the database again, and a flush that fails after a parent's INSERT
+// puts back the keys it wrote through relationships. Statement counts from the echo sink.
+#include "support/backends.hpp"
+#include "support/matchers.hpp"
+#include "support/tutorial_models.hpp"
+
+#include <alchemy/alchemy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sa = alchemy;
+using sa::test::backends;
+using sa::test::count_starting_with;
+using sa::test::MessageContains;
+
+namespace integrity {
+
+struct Badge;
+struct Note;
+
+struct Person {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasOne<Badge> badge{};
+    sa::HasMany<Note> notes{};
+};
+
+/// A HasOne's child without a unique constraint on its foreign key: the flush checks.
+struct Badge {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> person_id{};
+    std::string label{};
+    sa::BelongsTo<Person> person{};
+};
+
+/// A child the database refuses with an empty body.
+struct Note {
+    std::int64_t id = 0;
+    std::int64_t person_id = 0;
+    std::string body{};
+    sa::BelongsTo<Person> person{};
+};
+
+}  // namespace integrity
+
+template <>
+inline constexpr auto sa::mapping<integrity::Person> = sa::table("people");
+template <>
+inline constexpr auto sa::mapping<integrity::Badge> = sa::table("badges");
+template <>
+inline constexpr auto sa::mapping<integrity::Note> =
+    sa::table("notes", sa::check("body_not_empty", "body <> ''"));
+
+using integrity::Badge;
+using integrity::Note;
+using integrity::Person;
+
+namespace {
+
+struct Fixture {
+    explicit Fixture(const sa::test::Backend& backend)
+        : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
+        sa::metadata<Person, Badge, Note>().create_all(engine);
+    }
+    std::size_t selects() const { return count_starting_with(capture.lines, "SELECT"); }
+    sa::test::EchoCapture capture;
+    sa::Engine engine;
+};
+
+/// ann with badge "first" and notes n1, n2; bob with nothing.
+void seed(sa::Engine& engine) {
+    sa::Session session(engine);
+    auto ann = session.add(Person{.name = "ann"});
+    ann->badge = std::make_shared<Badge>(Badge{.label = "first"});
+    ann->notes.add(Note{.body = "n1"});
+    ann->notes.add(Note{.body = "n2"});
+    session.add(Person{.name = "bob"});
+    session.commit();
+}
+
+std::int64_t rows_of_badges(sa::Engine& engine) {
+    sa::Session session(engine);
+    return static_cast<std::int64_t>(session.query<Badge>().count());
+}
+
+std::shared_ptr<Person> person_named(sa::Session& session, const std::string& name) {
+    return session.query<Person>().filter(sa::col<&Person::name> == name).one();
+}
+
+}  // namespace
+
+TEST_CASE("a second child of a HasOne whose child was never loaded is a FlushError, and nothing is written") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");  // ann's badge is not loaded
+    auto second = session.add(Badge{.label = "second"});
+    second->person = ann;
+    CHECK_THROWS_MATCHES(
+        session.commit(), sa::FlushError,
+        MessageContains("Person.badge is a HasOne, which allows one Badge per Person") &&
+            MessageContains("2 Badge rows refer to the Person with key " + std::to_string(ann->id)));
+    // As before the flush: pending, no key, the foreign key unwritten, no row.
+    CHECK(sa::inspect(second).pending());
+    CHECK(second->id == 0);
+    CHECK_FALSE(second->person_id.has_value());
+    CHECK(second->person.get() == ann);
+    CHECK_THROWS_AS(session.flush(), sa::PendingRollbackError);
+    session.rollback();
+    CHECK(sa::inspect(second).transient());  // a rollback lets go of pending objects
+    CHECK(rows_of_badges(f.engine) == 1);
+
+    // Corrected: the first badge goes, the second takes its place.
+    session.delete_(ann->badge.get());
+    session.add(second);
+    session.commit();
+    sa::Session check(f.engine);
+    auto badges = check.query<Badge>().all();
+    REQUIRE(badges.size() == 1);
+    CHECK(badges[0]->label == "second");
+    CHECK(badges[0]->person_id == person_named(check, "ann")->id);
+}
+
+TEST_CASE("two new children of one HasOne's owner in one flush are a FlushError, however their key was set") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto bob = person_named(session, "bob");  // no badge, and bob's badge is not loaded
+    auto one = session.add(Badge{.label = "one"});
+    one->person = bob;
+    auto two = session.add(Badge{.person_id = bob->id, .label = "two"});  // the column itself
+    CHECK_THROWS_MATCHES(
+        session.flush(), sa::FlushError,
+        MessageContains("2 Badge rows refer to the Person with key " + std::to_string(bob->id)));
+    CHECK(sa::inspect(one).pending());
+    CHECK(sa::inspect(two).pending());
+    CHECK_FALSE(one->person_id.has_value());  // written by the flush, put back
+    CHECK(two->person_id == bob->id);         // set by the program, kept
+    session.rollback();
+    CHECK(rows_of_badges(f.engine) == 1);
+
+    // Corrected: one of them goes to ann, whose badge moves out of the way first.
+    auto ann = person_named(session, "ann");
+    ann->badge = nullptr;
+    one->person = ann;
+    session.add(one);
+    session.add(two);
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == bob->id).count() == 1);
+    CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == ann->id).one()->label == "one");
+}
+
+TEST_CASE("a child moved by an UPDATE to an owner that has one already is a FlushError") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session session(f.engine);
+        person_named(session, "bob")->badge = std::make_shared<Badge>(Badge{.label = "bob's"});
+        session.commit();
+    }
+    sa::Session session(f.engine);
+    auto badges = session.query<Badge>().order_by(sa::col<&Badge::id>).all();
+    badges[1]->person_id = badges[0]->person_id;  // bob's badge to ann, who keeps hers
+    CHECK_THROWS_AS(session.commit(), sa::FlushError);
+    session.rollback();
+    sa::Session check(f.engine);
+    CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == *badges[0]->person_id).count() == 1);
+}
+
+TEST_CASE("a HasOne's check costs one SELECT only in flushes that write its children's foreign keys") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    sa::Session session(f.engine);
+    auto ann = session.add(Person{.name = "ann"});
+    ann->badge = std::make_shared<Badge>(Badge{.label = "first"});
+    f.capture.lines.clear();
+    session.flush();
+    CHECK(count_starting_with(f.capture.lines, "INSERT") == 2);
+    CHECK(f.selects() == 1);  // the check: GROUP BY person_id HAVING count(*) > 1
+
+    f.capture.lines.clear();
+    ann->badge->label = "renamed";  // an UPDATE that leaves the foreign key alone
+    session.add(Person{.name = "bob"});
+    session.add(Note{.person_id = ann->id, .body = "n"});
+    session.flush();
+    CHECK(f.selects() == 0);
+    session.commit();
+
+    // A unique constraint on the foreign key lets the database refuse a second child.
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
+    sa::Session tutorial_session(engine);
+    auto user = tutorial_session.add(tutorial::User{.name = "ann"});
+    user->profile = std::make_shared<tutorial::UserProfile>(tutorial::UserProfile{.bio = "hello"});
+    capture.lines.clear();
+    tutorial_session.flush();
+    CHECK(count_starting_with(capture.lines, "INSERT") == 2);
+    CHECK(count_starting_with(capture.lines, "SELECT") == 0);
+    auto second = tutorial_session.add(tutorial::UserProfile{.bio = "second"});
+    second->user_id = user->id;
+    CHECK_THROWS_AS(tutorial_session.flush(), sa::IntegrityError);
+}
+
+TEST_CASE(
+    "commit unloads loaded relationships: a child deleted before it is gone from its parent's collection") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");
+    REQUIRE(ann->notes.size() == 2);
+    auto n1 = ann->notes[0];
+    session.delete_(n1);
+    session.commit();
+    CHECK(sa::inspect(n1).detached());
+    f.capture.lines.clear();
+    REQUIRE(ann->notes.size() == 1);  // loaded again
+    CHECK(ann->notes[0]->body == "n2");
+    CHECK(f.selects() == 1);
+}
+
+TEST_CASE("commit unloads loaded relationships: rows another session wrote after it are seen") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");
+    REQUIRE(ann->notes.size() == 2);
+    REQUIRE(ann->badge->label == "first");
+    session.commit();
+    {
+        sa::Session other(f.engine);
+        auto theirs = person_named(other, "ann");
+        theirs->notes.add(Note{.body = "n3"});
+        theirs->badge = std::make_shared<Badge>(Badge{.label = "new"});  // the first one's key: NULL
+        other.commit();
+    }
+    CHECK(ann->notes.size() == 3);
+    CHECK(ann->badge->label == "new");
+}
+
+TEST_CASE(
+    "after commit and close, relationships loaded after the commit stay readable, earlier ones do not") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Person> ann, bob;
+    {
+        sa::Session session(f.engine);
+        ann = person_named(session, "ann");
+        bob = person_named(session, "bob");
+        CHECK(ann->notes.size() == 2);
+        CHECK_FALSE(bob->badge);
+        session.commit();
+        CHECK(ann->notes.size() == 2);  // loaded again, after the commit
+    }
+    CHECK(ann->notes[1]->body == "n2");
+    // Expired by the commit and detached since, as SQLAlchemy says of an expired attribute.
+    CHECK_THROWS_AS(bob->badge.get(), sa::DetachedInstanceError);
+
+    // Without expire_on_commit the commit leaves them loaded.
+    sa::Session session(f.engine, {.expire_on_commit = false});
+    auto ann2 = person_named(session, "ann");
+    CHECK(ann2->notes.size() == 2);
+    session.commit();
+    session.close();
+    CHECK(ann2->notes.size() == 2);
+}
+
+TEST_CASE(
+    "a child's INSERT failing after its parent's puts back the parent's key and the child's foreign key") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    sa::Session session(f.engine);
+    auto ann = session.add(Person{.name = "ann"});
+    auto note = ann->notes.add(Note{.body = ""});  // the CHECK constraint refuses it
+    f.capture.lines.clear();
+    CHECK_THROWS_AS(session.commit(), sa::IntegrityError);
+    // The parent's INSERT ran and gave it a key, which was written into the child's
+    // foreign key before the child's INSERT failed: both are put back.
+    CHECK(count_starting_with(f.capture.lines, "INSERT INTO \"people\"") == 1);
+    CHECK(count_starting_with(f.capture.lines, "INSERT INTO \"notes\"") == 1);
+    CHECK(sa::inspect(ann).pending());
+    CHECK(sa::inspect(note).pending());
+    CHECK(ann->id == 0);
+    CHECK(note->person_id == 0);
+    CHECK(note->person.get() == ann);
+    REQUIRE(ann->notes.size() == 1);
+    CHECK(ann->notes[0] == note);
+    session.rollback();
+    {
+        sa::Session check(f.engine);
+        CHECK(check.query<Person>().count() == 0);
+        CHECK(check.query<Note>().count() == 0);
+    }
+
+    note->body = "fixed";
+    session.add(ann);  // its note comes with it (save-update)
+    session.commit();
+    sa::Session check(f.engine);
+    auto stored = check.query<Note>().one();
+    CHECK(stored->body == "fixed");
+    CHECK(stored->person->name == "ann");
+}
