@@ -101,6 +101,9 @@ constexpr std::size_t checked_foreign_key_column() {
                   "instantiation above)");
     static_assert(model_info<Target>::primary_key_count == 1,
                   "alchemy: BelongsTo<Target> needs a Target with a single-column primary key");
+    static_assert(std::is_integral_v<column_field_t<Target, model_info<Target>::primary_key[0]>>,
+                  "alchemy: BelongsTo<Target> needs a Target whose primary key is an integer, as the "
+                  "foreign key holding it is");
     return model_info<T>::column_of_field(KeyField);
 }
 
