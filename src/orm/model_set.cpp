@@ -380,8 +380,26 @@ bool ModelSetCore::has_flush_work() const {
 void ModelSetCore::flush_saves(Connection& conn) {
     // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
     identity_.reserve(identity_.size() + inserts_.size());
-    if (!inserts_.empty()) insert_all(conn);
+    if (!inserts_.empty()) {
+        insert_all(conn);
+        // An object with a row that refers to a new object of this model gets that
+        // object's key only now: its UPDATE joins the others.
+        std::vector<InstanceState*> written;
+        session_.write_foreign_keys(*this, &written);
+        for (auto* state : written) update_later(*state);
+    }
     if (!updates_.empty()) update_all(conn);
+}
+
+void ModelSetCore::update_later(InstanceState& state) {
+    if (state.state != ObjectState::persistent || state.delete_requested) return;
+    ColumnMask changed;
+    ops_.changed_columns(state.object, state.snapshot, changed);
+    auto it = std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
+    if (it != updates_.end())
+        it->changed = changed;
+    else
+        updates_.push_back({&state, changed});
 }
 
 /// Puts rows of a self-referencing table after the rows they refer to.

@@ -330,7 +330,7 @@ bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const
                                [&](const LinkWrite& link) { return of(link.rel->association().model_id); });
 }
 
-void SessionCore::write_foreign_keys(const ModelSetCore& set) {
+void SessionCore::write_foreign_keys(const ModelSetCore& set, std::vector<InstanceState*>* written) {
     // Only the last assignment of a (object, relationship) counts: a child removed from
     // one parent and added to another names the second, and never was without one.
     for (const auto& w : foreign_keys_) {
@@ -368,6 +368,7 @@ void SessionCore::write_foreign_keys(const ModelSetCore& set) {
         if (before == key) continue;
         written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});
         owner_ops.set_integer(w.owner.get(), w.rel->foreign_key, key);
+        if (written) written->push_back(w.state);
     }
 }
 

@@ -529,6 +529,41 @@ TEST_CASE("a self-referential tree of new objects is inserted in one flush, pare
     x->parent = nullptr;  // the program's own cycle (x and y hold each other), broken
 }
 
+TEST_CASE("an object with a row that refers to a new object of its own model gets its key") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t leaf_id = 0;
+    {
+        sa::Session s(f.engine);
+        auto leaf = s.add(Category{.name = "leaf"});
+        s.commit();
+        leaf_id = leaf->id;
+    }
+    {
+        sa::Session s(f.engine);
+        auto leaf = s.get<Category>(leaf_id);
+        REQUIRE(leaf);
+        // A new parent, and a new grandparent for it: the INSERTs come first, in two waves,
+        // then the UPDATE of the leaf's row with the key its new parent got.
+        auto parent = std::make_shared<Category>(Category{.name = "parent"});
+        leaf->parent = parent;
+        parent->parent = std::make_shared<Category>(Category{.name = "grandparent"});
+        f.capture.lines.clear();
+        s.commit();
+        CHECK(starting(f.capture, "INSERT") == 2);
+        CHECK(starting(f.capture, "UPDATE") == 1);
+        REQUIRE(parent->id != 0);
+        CHECK(leaf->parent_id == parent->id);
+    }
+    sa::Session s(f.engine);
+    auto leaf = s.get<Category>(leaf_id);
+    REQUIRE(leaf);
+    REQUIRE(leaf->parent);
+    CHECK(leaf->parent->name == "parent");
+    REQUIRE(leaf->parent->parent);
+    CHECK(leaf->parent->parent->name == "grandparent");
+}
+
 TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, the linked objects") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);

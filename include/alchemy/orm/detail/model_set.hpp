@@ -144,6 +144,9 @@ public:
     void reap() noexcept;
 
 private:
+    /// Adds `state`, whose foreign key the flush wrote after collect_flush(), to the
+    /// UPDATEs (persistent objects only).
+    void update_later(InstanceState& state);
     struct Slot {
         InstanceState* state = nullptr;  ///< null: a hole left by detach()
         std::weak_ptr<void> weak;        ///< session-made objects

@@ -161,8 +161,9 @@ public:
                       bool linked);
     /// Writes the foreign keys assigned through relationships of `set`'s objects. A key
     /// that waits for a new object of the same model is left for a later wave of its
-    /// INSERTs (ModelSetCore::insert_all).
-    void write_foreign_keys(const ModelSetCore& set);
+    /// INSERTs (ModelSetCore::insert_all), or for after them (ModelSetCore::flush_saves).
+    /// Adds to `written`, when given, the objects whose foreign keys it changed.
+    void write_foreign_keys(const ModelSetCore& set, std::vector<InstanceState*>* written = nullptr);
     /// Records that `states` (objects of `ops`' model) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
