@@ -395,11 +395,10 @@ void ModelSetCore::update_later(InstanceState& state) {
     if (state.state != ObjectState::persistent || state.delete_requested) return;
     ColumnMask changed;
     ops_.changed_columns(state.object, state.snapshot, changed);
-    auto it = std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
-    if (it != updates_.end())
-        it->changed = changed;
-    else
-        updates_.push_back({&state, changed});
+    auto it =
+        std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
+    if (it != updates_.end()) it->changed = changed;
+    else updates_.push_back({&state, changed});
 }
 
 /// Puts rows of a self-referencing table after the rows they refer to.

@@ -4,7 +4,8 @@
 // key names the owner of a HasOne, one statement per such relationship (in the flush's
 // transaction) finds the owners several rows now refer to, and fails the flush, which
 // then undoes itself as any failed flush does (SessionCore::flush). A unique constraint
-// on the foreign key has the database refuse the second row itself: no check then.
+// on the foreign key has the database refuse the second row itself: no check then. An
+// autoflush that leaves a replaced child for the commit to delete does not check either.
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_ops.hpp"
@@ -52,6 +53,11 @@ void SessionCore::check_single_children(std::span<ModelSetCore* const> written) 
             const auto* has_one = rel->to_one() ? rel->paired() : nullptr;
             if (!has_one || has_one->kind != RelationshipKind::one_to_one) continue;
             if (unique_by_schema(set->table(), set->table().columns[rel->foreign_key].name)) continue;
+            // An autoflush leaves a replaced child (delete_orphan) for the commit to delete,
+            // its row still naming the owner: the commit's flush checks.
+            if (std::any_of(foreign_keys_.begin(), foreign_keys_.end(),
+                            [&](const ForeignKeyWrite& w) { return w.waiting && w.rel == rel; }))
+                continue;
             std::vector<std::int64_t> owners;
             set->written_values(rel->foreign_key, owners);
             if (owners.empty()) continue;

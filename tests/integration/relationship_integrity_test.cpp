@@ -50,6 +50,20 @@ struct Note {
     sa::BelongsTo<Person> person{};
 };
 
+/// A HasOne whose replaced child is deleted (delete_orphan), without a unique constraint.
+struct Lamp;
+struct Desk {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasOne<Lamp> lamp{};
+};
+struct Lamp {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> desk_id{};
+    std::string label{};
+    sa::BelongsTo<Desk> desk{};
+};
+
 }  // namespace integrity
 
 template <>
@@ -60,7 +74,15 @@ template <>
 inline constexpr auto sa::mapping<integrity::Note> =
     sa::table("notes", sa::check("body_not_empty", "body <> ''"));
 
+template <>
+inline constexpr auto sa::mapping<integrity::Desk> =
+    sa::table("desks", sa::relationship(&integrity::Desk::lamp).cascade(sa::all | sa::delete_orphan));
+template <>
+inline constexpr auto sa::mapping<integrity::Lamp> = sa::table("lamps");
+
 using integrity::Badge;
+using integrity::Desk;
+using integrity::Lamp;
 using integrity::Note;
 using integrity::Person;
 
@@ -69,7 +91,7 @@ namespace {
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Person, Badge, Note>().create_all(engine);
+        sa::metadata<Person, Badge, Note, Desk, Lamp>().create_all(engine);
     }
     std::size_t selects() const { return count_starting_with(capture.lines, "SELECT"); }
     sa::test::EchoCapture capture;
@@ -160,6 +182,37 @@ TEST_CASE("two new children of one HasOne's owner in one flush are a FlushError,
     sa::Session check(f.engine);
     CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == bob->id).count() == 1);
     CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == ann->id).one()->label == "one");
+}
+
+TEST_CASE("a HasOne child replaced under delete_orphan passes an autoflush, and the commit deletes it") {
+    // The old child keeps its row (naming the owner) until the commit's flush deletes
+    // it: a query in between must not count it as a second child.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t desk_id = 0;
+    {
+        sa::Session session(f.engine);
+        auto desk = session.add(Desk{.name = "oak"});
+        desk->lamp = std::make_shared<Lamp>(Lamp{.label = "old"});
+        session.commit();
+        desk_id = desk->id;
+    }
+    sa::Session session(f.engine);
+    auto desk = session.get<Desk>(desk_id);
+    REQUIRE(desk->lamp);
+    CHECK(desk->lamp->label == "old");
+    desk->lamp = std::make_shared<Lamp>(Lamp{.label = "new"});
+    CHECK(session.query<Desk>().count() == 1);  // autoflush
+    session.commit();
+    auto lamps = session.query<Lamp>().all();
+    REQUIRE(lamps.size() == 1);
+    CHECK(lamps[0]->label == "new");
+    CHECK(lamps[0]->desk_id == desk_id);
+
+    // Two children left for one owner without an orphan to delete still fail the commit.
+    auto extra = session.add(Lamp{.label = "extra"});
+    extra->desk_id = desk_id;
+    CHECK_THROWS_AS(session.commit(), sa::FlushError);
 }
 
 TEST_CASE("a child moved by an UPDATE to an owner that has one already is a FlushError") {
