@@ -220,7 +220,10 @@ const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
 bool SessionCore::refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
                                      const std::vector<bool>& placed) const {
     for (const auto& w : foreign_keys_) {
-        if (&w.rel->owner() != &set.ops() || w.superseded || !w.target) continue;
+        // The writes write_foreign_keys() would make: not replaced, not left for a later
+        // flush, of objects still in this session and not being deleted.
+        if (&w.rel->owner() != &set.ops() || w.superseded || w.waiting || !w.target) continue;
+        if (w.state->session != this || w.state->delete_requested) continue;
         const auto& target_ops = w.rel->target();
         if (&target_ops == &set.ops() || !target_ops.needs_generated_key(w.target.get())) continue;
         for (std::size_t j = 0; j < sets.size(); ++j)
@@ -306,16 +309,31 @@ void SessionCore::refuse_writes_to_streams() const {
                 "loop first, make the changes inside session.no_autoflush() (commit() after the loop "
                 "writes them), or stream through a second session");
         }
-        // SQLite: other tables, yes; the one the SELECT is stepping through, no.
-        if (!flush_writes(
-                [&](std::size_t model) { return model == stream.model && database_of(model) == database; }))
+        // SQLite: other tables, yes; the one the SELECT is stepping through, no, nor a
+        // table whose rows' DELETE or UPDATE the database carries on into it (ON DELETE
+        // CASCADE, SET NULL, ...).
+        const auto& streamed = sets_[stream.model]->table();
+        const auto carried_into_stream = [&](std::size_t model) {
+            const auto& written = sets_[model]->table().name;
+            return std::any_of(
+                streamed.foreign_keys.begin(), streamed.foreign_keys.end(), [&](const ForeignKey& fk) {
+                    const auto acts = [](ReferentialAction a) {
+                        return a != ReferentialAction::no_action && a != ReferentialAction::restrict;
+                    };
+                    return fk.referred_table == written && (acts(fk.on_delete) || acts(fk.on_update));
+                });
+        };
+        if (!flush_writes([&](std::size_t model) {
+                return (model == stream.model || carried_into_stream(model)) &&
+                       database_of(model) == database;
+            }))
             continue;
         throw InvalidRequestError(fmt::format(
-            "alchemy: this flush would write table {} while a yield_per() loop of the same session "
-            "still reads it, and a change made under a running SELECT may make it return a row "
-            "again or skip one; finish the loop first, make the changes inside "
-            "session.no_autoflush() (commit() after the loop writes them), or stream through a "
-            "second session",
+            "alchemy: this flush would change rows of table {} (or of a table its foreign keys follow "
+            "with an ON DELETE/ON UPDATE action) while a yield_per() loop of the same session still "
+            "reads it, and a change made under a running SELECT may make it return a row again or "
+            "skip one; finish the loop first, make the changes inside session.no_autoflush() "
+            "(commit() after the loop writes them), or stream through a second session",
             sets_[stream.model]->table().name));
     }
 }

@@ -60,6 +60,17 @@ struct Volume {
     sa::BelongsTo<Shelf> shelf{};
 };
 
+// A table whose rows the database deletes with their bin's (ON DELETE CASCADE).
+struct Bin {
+    std::int64_t id = 0;
+    std::string name{};
+};
+struct Item {
+    std::int64_t id = 0;
+    std::int64_t bin_id = 0;
+    std::string name{};
+};
+
 }  // namespace streamed
 
 template <>
@@ -78,6 +89,14 @@ template <>
 inline constexpr auto sa::mapping<streamed::Volume> =
     sa::table("volumes", sa::relationship(&streamed::Volume::shelf).lazy(sa::Lazy::joined));
 
+template <>
+inline constexpr auto sa::mapping<streamed::Bin> = sa::table("bins");
+template <>
+inline constexpr auto sa::mapping<streamed::Item> =
+    sa::table("items", sa::foreign_key(&streamed::Item::bin_id, &streamed::Bin::id).on_delete(sa::cascade));
+
+using streamed::Bin;
+using streamed::Item;
 using streamed::Note;
 using streamed::Reading;
 using streamed::Sensor;
@@ -346,10 +365,11 @@ TEST_CASE("a flush in a yield_per loop may not write the streamed table, nor any
             continue;
         }
         // An autoflush would UPDATE readings under the running SELECT.
-        CHECK_THROWS_MATCHES(session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
-                             MessageContains("this flush would write table readings while a yield_per() "
-                                             "loop of the same session still reads it") &&
-                                 MessageContains("session.no_autoflush()"));
+        CHECK_THROWS_MATCHES(
+            session.get<Sensor>(std::int64_t{1}), sa::InvalidRequestError,
+            MessageContains("this flush would change rows of table readings") &&
+                MessageContains("while a yield_per() loop of the same session still reads it") &&
+                MessageContains("session.no_autoflush()"));
         // Nothing is sent, not even the INSERT of another table's new object.
         session.add(Sensor{.name = "south"});
         CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
@@ -368,6 +388,42 @@ TEST_CASE("a flush in a yield_per loop may not write the streamed table, nor any
             .scalar_one() == readings);
     if (backend.is_sqlite())
         CHECK(conn.execute(sa::select(sa::count()).select_from<Sensor>()).scalar_one() == 2);
+}
+
+TEST_CASE("a flush in a yield_per loop on SQLite may not delete rows the database cascades into the stream") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL refuses every write during the loop
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Bin, Item>().create_all(engine);
+    std::int64_t bin_id = 0;
+    {
+        sa::Session setup(engine);
+        auto bin = setup.add(Bin{.name = "b"});
+        setup.commit();
+        bin_id = bin->id;
+        for (int i = 0; i < 250; ++i) setup.add(Item{.bin_id = bin_id, .name = "i" + std::to_string(i)});
+        setup.add(Bin{.name = "spare"});
+        setup.commit();
+    }
+    sa::Session session(engine);
+    int seen = 0;
+    for (const auto& item : session.query<Item>().yield_per(100)) {
+        if (seen++ != 0) continue;
+        CHECK(item->bin_id == bin_id);
+        // Deleting the bin would have SQLite delete the items the SELECT is stepping through.
+        session.delete_(session.get<Bin>(bin_id));
+        capture.lines.clear();
+        CHECK_THROWS_MATCHES(session.flush(), sa::InvalidRequestError,
+                             MessageContains("this flush would change rows of table items") &&
+                                 MessageContains("ON DELETE/ON UPDATE action"));
+        CHECK(sa::test::count_starting_with(capture.lines, "DELETE") == 0);
+    }
+    CHECK(seen == 250);
+    session.commit();  // after the loop: the bin goes, and its items with it
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::select(sa::count()).select_from<Item>()).scalar_one() == 0);
+    CHECK(conn.execute(sa::select(sa::count()).select_from<Bin>()).scalar_one() == 1);
 }
 
 TEST_CASE("a flush in a yield_per loop on SQLite may write other tables") {
