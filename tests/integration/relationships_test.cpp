@@ -575,6 +575,38 @@ TEST_CASE("a path of joinedload steps joins every level into the query's one sta
     }
 }
 
+TEST_CASE("refresh() and merge() copy columns only: loaded relationships keep what they hold") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = session.query<Author>().filter(sa::col<&Author::name> == "ann").one();
+    REQUIRE(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});
+    const auto first = ann->posts[0];
+    REQUIRE(ann->profile);
+
+    ann->name = "changed";
+    f.capture.lines.clear();
+    session.refresh(ann);
+    CHECK(ann->name == "ann");
+    CHECK(selects(f.capture.lines) == 1);  // the row; nothing for the relationships
+    CHECK(ann->posts.size() == 2);
+    CHECK(ann->posts[0] == first);
+    CHECK(ann->profile->bio == "ann's");
+    CHECK(selects(f.capture.lines) == 1);
+
+    // A detached copy whose relationships were never loaded brings its columns only.
+    Author copy{.id = ann->id, .name = "ann, merged"};
+    f.capture.lines.clear();
+    auto merged = session.merge(copy);
+    CHECK(merged == ann);
+    CHECK(ann->name == "ann, merged");
+    CHECK(ann->posts.size() == 2);
+    CHECK(ann->posts[0] == first);
+    CHECK(ann->profile->bio == "ann's");
+    CHECK(selects(f.capture.lines) == 0);
+}
+
 TEST_CASE("merge() of a detached graph merges what its loaded relationships hold (the merge cascade)") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);

@@ -494,4 +494,19 @@ TEST_CASE("2500 new objects go out in a few INSERTs, each object getting its own
 
     // Every object is in the identity map under its key.
     CHECK(session.get<Member>(members[1234]->id) == members[1234]);
+
+    // The same change to all of them: PostgreSQL sends UPDATE ... FROM (VALUES ...) in
+    // chunks of 1 000 rows, SQLite one prepared UPDATE run for each row.
+    conn.rollback();  // its read transaction would keep SQLite's writer out
+    for (auto& m : members) m->name += " (renamed)";
+    capture.lines.clear();
+    session.commit();
+    const auto updates = count_starting_with(capture.lines, "UPDATE");
+    if (backend.is_postgresql()) CHECK(updates == 3);
+    else CHECK(updates >= 1);
+    const auto renamed = conn.execute(sa::select(sa::count())
+                                          .select_from<Member>()
+                                          .where(sa::col<&Member::name>.like("% (renamed)")))
+                             .scalar_one();
+    CHECK(renamed == 2500);
 }
