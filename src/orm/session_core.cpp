@@ -220,16 +220,19 @@ const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
 bool SessionCore::refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
                                      const std::vector<bool>& placed) const {
     for (const auto& w : foreign_keys_) {
-        // The writes write_foreign_keys() would make: not replaced, not left for a later
-        // flush, of objects still in this session and not being deleted.
-        if (&w.rel->owner() != &set.ops() || w.superseded || w.waiting || !w.target) continue;
-        if (w.state->session != this || w.state->delete_requested) continue;
+        if (&w.rel->owner() != &set.ops() || !to_write(w) || !w.target) continue;
         const auto& target_ops = w.rel->target();
         if (&target_ops == &set.ops() || !target_ops.needs_generated_key(w.target.get())) continue;
         for (std::size_t j = 0; j < sets.size(); ++j)
             if (!placed[j] && &sets[j]->ops() == &target_ops) return true;
     }
     return false;
+}
+
+bool SessionCore::to_write(const ForeignKeyWrite& w) const noexcept {
+    // Not replaced by a later assignment, not left for a later flush; a deleted object
+    // keeps its row's key until the DELETE, and an expunged one is gone.
+    return !w.superseded && !w.waiting && w.state->session == this && !w.state->delete_requested;
 }
 
 void SessionCore::mark_superseded_foreign_keys() {
@@ -342,7 +345,7 @@ bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const
     for (std::size_t model = 0; model < sets_.size(); ++model)
         if (sets_[model] && of(model) && sets_[model]->has_flush_work()) return true;
     const bool keys = std::any_of(foreign_keys_.begin(), foreign_keys_.end(), [&](const ForeignKeyWrite& w) {
-        return !w.superseded && !w.waiting && w.state->session == this && of(w.rel->owner_id());
+        return to_write(w) && of(w.rel->owner_id());
     });
     return keys || std::any_of(links_.begin(), links_.end(),
                                [&](const LinkWrite& link) { return of(link.rel->association().model_id); });
@@ -353,9 +356,7 @@ void SessionCore::write_foreign_keys(const ModelSetCore& set, std::vector<Instan
     // one parent and added to another names the second, and never was without one.
     for (const auto& w : foreign_keys_) {
         const auto& owner_ops = w.rel->owner();
-        if (&owner_ops != &set.ops() || w.superseded || w.waiting) continue;
-        // A deleted object keeps its row's key until the DELETE; an expunged one is gone.
-        if (w.state->session != this || w.state->delete_requested) continue;
+        if (&owner_ops != &set.ops() || !to_write(w)) continue;
         std::optional<std::int64_t> key;
         if (w.target) {
             const auto& target_ops = w.rel->target();

@@ -269,6 +269,9 @@ private:
         bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
+    /// Whether this flush writes `w` (write_foreign_keys(), and the checks that must
+    /// foresee it).
+    bool to_write(const ForeignKeyWrite& w) const noexcept;
     /// What the flush wrote into objects' foreign keys, put back if it fails.
     struct WrittenKey {
         std::shared_ptr<void> owner;
