@@ -54,6 +54,37 @@ CompiledText compile_text(std::string_view sql, const Dialect& dialect) {
     return out;
 }
 
+CompiledTextMemo::CompiledTextMemo(const CompiledTextMemo& other) {
+    const std::lock_guard lock(other.mutex_);
+    text_ = other.text_;
+}
+
+CompiledTextMemo& CompiledTextMemo::operator=(const CompiledTextMemo& other) {
+    if (this != &other) {
+        std::shared_ptr<const CompiledText> text;
+        {
+            const std::lock_guard lock(other.mutex_);
+            text = other.text_;
+        }
+        const std::lock_guard lock(mutex_);
+        text_ = std::move(text);
+    }
+    return *this;
+}
+
+std::shared_ptr<const CompiledText> CompiledTextMemo::get(std::string_view sql,
+                                                          const Dialect& dialect) const {
+    {
+        const std::lock_guard lock(mutex_);
+        if (text_ && text_->dialect == &dialect) return text_;
+    }
+    // Compiled outside the lock: two threads may both compile, and either result is right.
+    auto text = std::make_shared<const CompiledText>(compile_text(sql, dialect));
+    const std::lock_guard lock(mutex_);
+    text_ = text;
+    return text;
+}
+
 std::vector<Param> order_text_params(const CompiledText& compiled,
                                      const std::vector<std::pair<std::string, Value>>& binds) {
     std::vector<Param> params;

@@ -192,9 +192,9 @@ private:
 
 template <class Row>
 auto TextClause<Row>::execute_on(Connection& conn) const {
-    const auto& compiled = this->compiled(conn.dialect());
-    const auto params = detail::order_text_params(compiled, binds_);
-    auto result = conn.execute_sql(compiled.sql, params);
+    const auto compiled = compiled_.get(sql_, conn.dialect());
+    const auto params = detail::order_text_params(*compiled, binds_);
+    auto result = conn.execute_sql(compiled->sql, params);
     if constexpr (std::is_void_v<Row>) return result;
     else return std::move(result).template as<Row>();
 }

@@ -11,6 +11,7 @@
 #include "alchemy/core/value_traits.hpp"
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,21 @@ struct CompiledText {
     std::vector<std::string> names;
 };
 CompiledText compile_text(std::string_view sql, const Dialect& dialect);
+
+/// The last dialect's CompiledText of one text() clause. A const clause may be executed
+/// by many threads at once (one shared by a thread pool), so the memo is read and
+/// replaced under a lock, and each caller keeps the text it got alive while it runs.
+class CompiledTextMemo {
+public:
+    CompiledTextMemo() = default;
+    CompiledTextMemo(const CompiledTextMemo& other);
+    CompiledTextMemo& operator=(const CompiledTextMemo& other);
+    std::shared_ptr<const CompiledText> get(std::string_view sql, const Dialect& dialect) const;
+
+private:
+    mutable std::mutex mutex_;
+    mutable std::shared_ptr<const CompiledText> text_;
+};
 }  // namespace detail
 
 /// Hand-written SQL with named parameters; Row is the row type of its result
@@ -59,7 +75,7 @@ public:
 
     const std::string& text() const noexcept { return sql_; }
     /// The SQL as sent to `dialect` (placeholders in place of names).
-    std::string sql(const Dialect& dialect) const { return compiled(dialect).sql; }
+    std::string sql(const Dialect& dialect) const { return compiled_.get(sql_, dialect)->sql; }
 
     /// Executes on `conn`; Connection::execute(text) calls this.
     auto execute_on(Connection& conn) const;
@@ -76,15 +92,9 @@ private:
             }
         binds_.emplace_back(std::string(name), std::move(v));
     }
-    const detail::CompiledText& compiled(const Dialect& dialect) const {
-        if (!compiled_ || compiled_->dialect != &dialect)
-            compiled_ = std::make_shared<detail::CompiledText>(detail::compile_text(sql_, dialect));
-        return *compiled_;
-    }
-
     std::string sql_;
     std::vector<std::pair<std::string, Value>> binds_;
-    mutable std::shared_ptr<const detail::CompiledText> compiled_;
+    detail::CompiledTextMemo compiled_;
 };
 
 /// Hand-written SQL; see TextClause.
