@@ -158,40 +158,35 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
                 std::span<const LoadedPair> pairs) {
     if (rel.to_one()) {
         // An owner without a pair has no target; one whose target's collection already
-        // holds it is held by that collection, so refers back weakly.
+        // holds it strongly refers back weakly.
         const auto* pair = rel.paired();
         for (auto* owner : owners) rel.reference(owner->object).loaded_with(nullptr, false);
         for (const auto& [owner, target] : pairs) {
             bool weakly = false;
             if (target && pair)
                 if (auto& children = pair->children(target.get()); children.loaded())
-                    weakly = children.contains(owner->object);
+                    weakly = children.holds_strongly(owner->object);
             rel.reference(owner->object).loaded_with(target, weakly);
         }
-        return;
-    }
-    if (rel.kind == RelationshipKind::many_to_many) {
+    } else if (rel.kind == RelationshipKind::many_to_many) {
         for (auto* owner : owners) rel.associated(owner->object).mark_loaded();
         for (const auto& [owner, target] : pairs) rel.associated(owner->object).loaded_target(target);
-        return;
+    } else {
+        // Marked first: a child's BelongsTo read below must not load the parent again.
+        for (auto* owner : owners) rel.children(owner->object).mark_loaded();
+        for (const auto& [owner, child] : pairs) {
+            auto& collection = rel.children(owner->object);
+            if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
+                throw MultipleResultsFound(fmt::format(
+                    "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a "
+                    "unique constraint on the foreign key, or make it a HasMany)",
+                    rel.owner().model_name, rel.name, rel.target().model_name, rel.owner().model_name));
+            collection.loaded_child(child);
+        }
     }
-    // Marked first: a child's BelongsTo read below must not load the parent again.
-    for (auto* owner : owners) rel.children(owner->object).mark_loaded();
-    const auto& target_ops = rel.target();
-    const auto& back = *rel.paired();
-    std::vector<InstanceState*> child_states;
-    for (const auto& [owner, child] : pairs) {
-        auto& collection = rel.children(owner->object);
-        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
-            throw MultipleResultsFound(fmt::format(
-                "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a unique "
-                "constraint on the foreign key, or make it a HasMany)",
-                rel.owner().model_name, rel.name, target_ops.model_name, rel.owner().model_name));
-        collection.loaded_child(child);
-        back.reference(child.get()).loaded_with(owner->self.lock(), true);
-        if (auto* state = target_ops.state_of(child)) child_states.push_back(state);
-    }
-    session.remember_group(target_ops, child_states);
+    // What one load reached is a result of its own: a lazy load of one of them loads
+    // the same relationship for all (post->author->posts costs one statement per level).
+    session.remember_group(rel.target(), reached(rel, owners));
 }
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
@@ -202,9 +197,8 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
     else if (rel.kind == RelationshipKind::many_to_many) load_associated(session, rel, owners);
     else load_children(session, rel, owners);
     // The targets' own lazy(selectin) relationships come with them, as after a query;
-    // but not a parent's collection of the children that loaded it: only those children
-    // hold that parent, and a collection holding them would leave it held by no one
-    // (relationship_members.hpp on ownership).
+    // but, as SQLAlchemy's eager chains stop where they lead back, not the relationship
+    // back to the objects that loaded them.
     if (loads_eagerly(rel.target()))
         load_eager(session, rel.target(), reached(rel, owners), rel.to_one() ? rel.paired() : nullptr);
 }

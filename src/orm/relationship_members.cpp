@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <stdexcept>
 
 namespace alchemy::detail {
 namespace {
@@ -107,16 +108,17 @@ void ToOne::set(std::shared_ptr<void> target) {
     if (rel && owner) {
         if (auto old = loaded_ ? peek() : nullptr; old && old != target)
             if (auto* children = paired_children(*rel, old))
-                if (auto it = std::find(children->items_.begin(), children->items_.end(), owner);
-                    it != children->items_.end())
-                    children->items_.erase(it);
+                if (const auto i = children->entries_.find(owner.get()); i < children->entries_.size())
+                    children->entries_.erase(i);
     }
     bool weakly = false;
     if (rel && owner && target)
         if (auto* children = paired_children(*rel, target)) {
             if (rel->paired()->kind == RelationshipKind::one_to_one) children->replace(owner);
-            else if (!children->contains(owner.get())) children->items_.push_back(owner);
-            weakly = true;
+            else if (!children->contains(owner.get())) children->entries_.push_back(owner, false);
+            // Held by the collection: refer back weakly. A weak entry there means this
+            // object already held the target, and keeps holding it.
+            weakly = children->holds_strongly(owner.get());
         }
     point_at(target, weakly);
     loaded_ = true;
@@ -141,33 +143,117 @@ void ToOne::hold_strongly() noexcept {
     if (weakly_) point_at(weak_.lock(), false);
 }
 
+// CollectionEntries ----------------------------------------------------------------------
+
+CollectionEntries::CollectionEntries(const CollectionEntries& other) : addresses_(other.addresses_) {
+    holders_.reserve(other.holders_.size());
+    for (std::size_t i = 0; i < other.size(); ++i) holders_.push_back({other.lock(i), {}});
+}
+
+CollectionEntries& CollectionEntries::operator=(const CollectionEntries& other) {
+    if (this != &other) *this = CollectionEntries(other);
+    return *this;
+}
+
+std::size_t CollectionEntries::find(const void* object) const noexcept {
+    return static_cast<std::size_t>(std::find(addresses_.begin(), addresses_.end(), object) -
+                                    addresses_.begin());
+}
+
+std::shared_ptr<void> CollectionEntries::lock(std::size_t i) const noexcept {
+    const auto& h = holders_[i];
+    return h.strong ? h.strong : h.weak.lock();
+}
+
+std::shared_ptr<void> CollectionEntries::at(std::size_t i) const {
+    if (i >= size())
+        throw std::out_of_range(fmt::format("alchemy: index {} of a collection of {} objects", i, size()));
+    return lock(i);
+}
+
+bool CollectionEntries::any_expired() const noexcept {
+    if (weak_count_ == 0) return false;
+    return std::any_of(holders_.begin(), holders_.end(),
+                       [](const Holder& h) { return !h.strong && h.weak.expired(); });
+}
+
+std::vector<std::shared_ptr<void>> CollectionEntries::alive() const {
+    std::vector<std::shared_ptr<void>> out;
+    out.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i)
+        if (auto object = lock(i)) out.push_back(std::move(object));
+    return out;
+}
+
+void CollectionEntries::push_back(const std::shared_ptr<void>& object, bool weakly) {
+    addresses_.push_back(object.get());
+    if (weakly) {
+        holders_.push_back({nullptr, object});
+        ++weak_count_;
+    } else {
+        holders_.push_back({object, {}});
+    }
+}
+
+void CollectionEntries::hold(std::size_t i, bool weakly) noexcept {
+    auto& h = holders_[i];
+    if (weakly == !h.strong) return;
+    if (weakly) {
+        h.weak = std::exchange(h.strong, nullptr);
+        ++weak_count_;
+    } else if (auto object = h.weak.lock()) {  // a dropped object stays a weak, expired entry
+        h.strong = std::move(object);
+        h.weak.reset();
+        --weak_count_;
+    }
+}
+
+void CollectionEntries::erase(std::size_t i) noexcept {
+    if (!holders_[i].strong) --weak_count_;
+    addresses_.erase(addresses_.begin() + static_cast<std::ptrdiff_t>(i));
+    holders_.erase(holders_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+void CollectionEntries::clear() noexcept {
+    addresses_.clear();
+    holders_.clear();
+    weak_count_ = 0;
+}
+
 // Children -------------------------------------------------------------------------------
 
 Children& Children::operator=(const Children& other) {
     if (this == &other) return *this;
     if (!link_.owner) {
         RelationshipMember::operator=(other);
-        items_ = other.items_;
+        entries_ = other.entries_;
         return *this;
     }
-    assign(other.items());
+    other.items();
+    assign(other.held());
     return *this;
 }
 
 void Children::assign(const std::vector<std::shared_ptr<void>>& wanted) {
-    const auto present = items();
-    for (const auto& child : present)
+    items();
+    for (const auto& child : held())
         if (std::find(wanted.begin(), wanted.end(), child) == wanted.end()) remove(child.get());
     for (const auto& child : wanted) add(child);
 }
 
-const std::vector<std::shared_ptr<void>>& Children::items() const {
+const std::vector<void*>& Children::items() const {
     if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    return items_;
+    if (entries_.any_expired()) {
+        // The program dropped a child that held this owner: read the children again.
+        const_cast<Children*>(this)->unload(true);
+        if (!load_if_needed()) loaded_ = true;
+    }
+    return entries_.addresses();
 }
 
-bool Children::contains(const void* child) const noexcept {
-    return std::any_of(items_.begin(), items_.end(), [&](const auto& c) { return c.get() == child; });
+std::shared_ptr<void> Children::at(std::size_t i) const {
+    items();
+    return entries_.at(i);
 }
 
 void Children::add(const std::shared_ptr<void>& child) {
@@ -182,19 +268,35 @@ void Children::add(const std::shared_ptr<void>& child) {
 
 void Children::replace(const std::shared_ptr<void>& child) {
     items();
-    for (std::size_t i = items_.size(); i-- > 0;)
-        if (items_[i] != child) drop(i, true);
-    if (child && items_.empty()) take(child);
+    for (std::size_t i = entries_.size(); i-- > 0;)
+        if (entries_.addresses()[i] != child.get()) drop(i, true);
+    if (child && entries_.empty()) take(child);
 }
 
 bool Children::remove(const void* child) {
     items();
-    for (std::size_t i = 0; i < items_.size(); ++i)
-        if (items_[i].get() == child) {
-            drop(i, true);
-            return true;
-        }
-    return false;
+    const auto i = entries_.find(child);
+    if (i == entries_.size()) return false;
+    drop(i, true);
+    return true;
+}
+
+bool Children::holds_strongly(const void* child) const noexcept {
+    const auto i = entries_.find(child);
+    return i < entries_.size() && !entries_.weak(i);
+}
+
+void Children::loaded_child(const std::shared_ptr<void>& child) {
+    if (contains(child.get())) return;
+    const auto* rel = link_.ops;
+    if (!rel) {
+        entries_.push_back(child, false);
+        return;
+    }
+    auto& back = rel->paired()->reference(child.get());
+    const bool child_holds_owner = back.loaded() && !back.weakly_ && back.holds(link_.owner->object);
+    entries_.push_back(child, child_holds_owner);
+    if (!child_holds_owner) back.loaded_with(owner_object(link_), true);
 }
 
 /// Adds `child`, taking it from its previous parent's collection, and points its
@@ -203,15 +305,16 @@ void Children::take(const std::shared_ptr<void>& child) {
     const auto* rel = link_.ops;
     const auto owner = owner_object(link_);
     if (!rel || !owner) {  // not attached yet: the Session pairs both sides on add()
-        items_.push_back(child);
+        entries_.push_back(child, false);
         return;
     }
     const auto& back_rel = *rel->paired();
     auto& back = back_rel.reference(child.get());
     if (auto previous = back.loaded() ? back.peek() : nullptr; previous && previous != owner)
         if (auto& theirs = rel->children(previous.get()); theirs.in_memory())
-            std::erase_if(theirs.items_, [&](const auto& c) { return c == child; });
-    items_.push_back(child);
+            if (const auto i = theirs.entries_.find(child.get()); i < theirs.entries_.size())
+                theirs.entries_.erase(i);
+    entries_.push_back(child, false);
     back.point_at(owner, true);
     back.loaded_ = true;
     back.assigned_ = true;
@@ -227,10 +330,10 @@ void Children::take(const std::shared_ptr<void>& child) {
 
 /// Removes child `index`; with `clear_back_reference`, its BelongsTo then names no parent.
 void Children::drop(std::size_t index, bool clear_back_reference) {
-    auto child = std::move(items_[index]);
-    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(index));
+    auto child = entries_.lock(index);
+    entries_.erase(index);
     const auto* rel = link_.ops;
-    if (!rel || !clear_back_reference) return;
+    if (!rel || !clear_back_reference || !child) return;
     const auto& back_rel = *rel->paired();
     auto& back = back_rel.reference(child.get());
     if (!back.holds(link_.owner->object)) return;
@@ -242,11 +345,14 @@ void Children::drop(std::size_t index, bool clear_back_reference) {
 }
 
 void Children::unload(bool owner_alive) noexcept {
-    auto children = std::move(items_);
-    items_.clear();
+    auto children = std::move(entries_);
+    entries_.clear();
     loaded_ = false;
-    if (owner_alive && link_.ops)
-        for (const auto& child : children) link_.ops->paired()->reference(child.get()).hold_strongly();
+    if (!owner_alive || !link_.ops) return;
+    // A child this collection held refers back weakly: it holds the owner from now on.
+    for (std::size_t i = 0; i < children.size(); ++i)
+        if (!children.weak(i))
+            if (auto child = children.lock(i)) link_.ops->paired()->reference(child.get()).hold_strongly();
 }
 
 // Associated -----------------------------------------------------------------------------
@@ -272,34 +378,17 @@ void Associated::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 
 const std::vector<void*>& Associated::items() const {
     if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    view_.clear();
-    for (const auto& e : entries_) {
-        if (!e.strong && e.weak.expired()) {
-            // The program dropped a target that held this owner: read the links again.
-            const_cast<Associated*>(this)->unload(true);
-            if (!load_if_needed()) loaded_ = true;
-            return items();
-        }
-        view_.push_back(e.address);
+    if (entries_.any_expired()) {
+        // The program dropped a target that held this owner: read the links again.
+        const_cast<Associated*>(this)->unload(true);
+        if (!load_if_needed()) loaded_ = true;
     }
-    return view_;
+    return entries_.addresses();
 }
 
-std::vector<std::shared_ptr<void>> Associated::held() const {
-    std::vector<std::shared_ptr<void>> out;
-    for (const auto& e : entries_)
-        if (auto target = e.lock()) out.push_back(std::move(target));
-    return out;
-}
-
-Associated::Entry* Associated::find(const void* target) noexcept {
-    for (auto& e : entries_)
-        if (e.address == target) return &e;
-    return nullptr;
-}
-
-bool Associated::contains(const void* target) const noexcept {
-    return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.address == target; });
+std::shared_ptr<void> Associated::at(std::size_t i) const {
+    items();
+    return entries_.at(i);
 }
 
 Associated* Associated::reverse(const void* target) const {
@@ -313,29 +402,27 @@ void Associated::pair_with(const std::shared_ptr<void>& target) {
     const auto owner = owner_object(link_);
     auto* theirs = owner ? reverse(target.get()) : nullptr;
     if (!theirs) return;
-    if (!theirs->contains(owner.get())) theirs->entries_.push_back({owner, {}, owner.get()});
+    if (!theirs->contains(owner.get())) theirs->entries_.push_back(owner, false);
     // Both hold each other: the entry held by the object at the higher address is weak.
-    auto* mine = find(target.get());
-    auto* back = theirs->find(owner.get());
-    if (!mine || !back) return;
-    auto& weak_side = owner.get() > target.get() ? *mine : *back;
-    if (weak_side.strong) {
-        weak_side.weak = weak_side.strong;
-        weak_side.strong.reset();
-    }
+    const auto mine = entries_.find(target.get());
+    const auto back = theirs->entries_.find(owner.get());
+    if (mine == entries_.size() || back == theirs->entries_.size()) return;
+    if (owner.get() > target.get()) entries_.hold(mine, true);
+    else theirs->entries_.hold(back, true);
 }
 
 void Associated::erase(const void* target) noexcept {
-    std::erase_if(entries_, [&](const Entry& e) { return e.address == target; });
+    if (const auto i = entries_.find(target); i < entries_.size()) entries_.erase(i);
     // The reverse entry may have been the weak one of the pair: it holds strongly now.
     const auto* owner = link_.owner ? link_.owner->object : nullptr;
     if (auto* theirs = owner ? reverse(target) : nullptr)
-        if (auto* back = theirs->find(owner); back && !back->strong) back->strong = back->weak.lock();
+        if (const auto back = theirs->entries_.find(owner); back < theirs->entries_.size())
+            theirs->entries_.hold(back, false);
 }
 
 void Associated::loaded_target(const std::shared_ptr<void>& target) {
     if (contains(target.get())) return;
-    entries_.push_back({target, {}, target.get()});
+    entries_.push_back(target, false);
     // The other side, loaded before, already holds the owner: settle the pair.
     if (auto* theirs = reverse(target.get()); theirs && theirs->contains(link_.owner->object))
         pair_with(target);
@@ -344,16 +431,16 @@ void Associated::loaded_target(const std::shared_ptr<void>& target) {
 void Associated::add(const std::shared_ptr<void>& target) {
     items();
     if (contains(target.get())) return;
-    entries_.push_back({target, {}, target.get()});
+    entries_.push_back(target, false);
     pair_with(target);
     changed(target, true);
 }
 
 bool Associated::remove(const void* target) {
     items();
-    auto* entry = find(target);
-    if (!entry) return false;
-    const auto object = entry->lock();
+    const auto i = entries_.find(target);
+    if (i == entries_.size()) return false;
+    const auto object = entries_.lock(i);
     erase(target);
     const auto* owner = link_.owner ? link_.owner->object : nullptr;
     if (auto* theirs = owner ? reverse(target) : nullptr) theirs->erase(owner);
@@ -373,14 +460,12 @@ void Associated::changed(const std::shared_ptr<void>& target, bool linked) {
 void Associated::unload(bool owner_alive) noexcept {
     auto entries = std::move(entries_);
     entries_.clear();
-    view_.clear();
     loaded_ = false;
     if (!owner_alive || !link_.owner) return;
-    for (const auto& e : entries)
-        if (auto target = e.lock())
-            if (auto* theirs = reverse(target.get()))
-                if (auto* back = theirs->find(link_.owner->object); back && !back->strong)
-                    back->strong = back->weak.lock();
+    for (const auto& target : entries.alive())
+        if (auto* theirs = reverse(target.get()))
+            if (const auto back = theirs->entries_.find(link_.owner->object); back < theirs->entries_.size())
+                theirs->entries_.hold(back, false);
 }
 
 }  // namespace alchemy::detail

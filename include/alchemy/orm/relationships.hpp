@@ -63,12 +63,12 @@ private:
     }
 };
 
-/// Iterates the objects of a HasMany or ManyToMany as Target&; Base iterates the
-/// collection's pointers (shared_ptr<void> or void*).
-template <class Target, class Base>
+/// Iterates the objects of a HasMany or ManyToMany as Target&, over the collection's
+/// plain pointers.
+template <class Target>
 class ChildIterator {
 public:
-    using base = Base;
+    using base = std::vector<void*>::const_iterator;
     using iterator_category = std::forward_iterator_tag;
     using value_type = Target;
     using difference_type = std::ptrdiff_t;
@@ -78,7 +78,7 @@ public:
     ChildIterator() = default;
     explicit ChildIterator(base it) : it_(it) {}
     Target& operator*() const { return *operator->(); }
-    Target* operator->() const { return static_cast<Target*>(std::to_address(*it_)); }
+    Target* operator->() const { return static_cast<Target*>(*it_); }
     ChildIterator& operator++() {
         ++it_;
         return *this;
@@ -103,7 +103,7 @@ public:
     HasMany(const HasMany&) = default;
     HasMany& operator=(const HasMany&) = default;
 
-    using iterator = ChildIterator<Target, std::vector<std::shared_ptr<void>>::const_iterator>;
+    using iterator = ChildIterator<Target>;
 
     /// The children (loaded on first access while the owner is in a Session).
     iterator begin() const { return iterator(items().begin()); }
@@ -112,7 +112,7 @@ public:
     bool empty() const { return items().empty(); }
     /// The i-th child's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
-        return std::static_pointer_cast<Target>(items().at(i));
+        return std::static_pointer_cast<Target>(at(i));
     }
 
     /// Adds a new child: pending in the owner's Session, its foreign key written at flush.
@@ -154,8 +154,7 @@ public:
     }
     /// The child (loaded on first access while the owner is in a Session), or null.
     std::shared_ptr<Target> get() const {
-        const auto& all = items();
-        return all.empty() ? nullptr : std::static_pointer_cast<Target>(all.front());
+        return items().empty() ? nullptr : std::static_pointer_cast<Target>(at(0));
     }
     std::shared_ptr<Target> operator->() const {
         auto child = get();
@@ -182,7 +181,7 @@ public:
     ManyToMany(const ManyToMany&) = default;
     ManyToMany& operator=(const ManyToMany&) = default;
 
-    using iterator = ChildIterator<Target, std::vector<void*>::const_iterator>;
+    using iterator = ChildIterator<Target>;
 
     /// The linked objects (loaded on first access while the owner is in a Session).
     iterator begin() const { return iterator(items().begin()); }
@@ -191,8 +190,7 @@ public:
     bool empty() const { return items().empty(); }
     /// The i-th linked object's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
-        items();
-        return std::static_pointer_cast<Target>(held().at(i));
+        return std::static_pointer_cast<Target>(at(i));
     }
 
     /// Links a new object: pending in the owner's Session.

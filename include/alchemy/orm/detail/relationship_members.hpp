@@ -3,13 +3,18 @@
 // and HasOne's, the side the foreign keys refer to; Associated is ManyToMany's. The typed
 // fronts in alchemy/orm/relationships.hpp only convert between std::shared_ptr<T> and these.
 //
-// Ownership, so that parent <-> child references never form a cycle of shared_ptrs: a
-// parent's loaded collection holds its children strongly, and a child's BelongsTo holds
-// that parent weakly while the parent's collection holds the child; otherwise (the
-// parent's collection not loaded) the BelongsTo holds the parent strongly. When the
-// program drops its last pointer to a session-made parent, the parent lets go of its
-// children (ObjectState's tracked_deleter calls release_relationships), so a child the
-// program still holds finds its parent again through the Session (see ToOne::get).
+// Ownership, so that parent <-> child references never form a cycle of shared_ptrs:
+// of a parent's collection entry for a child and the child's BelongsTo naming that
+// parent, exactly one holds strongly. Whichever side held first keeps holding: a
+// collection loaded or added to holds its children, and their BelongsTo then hold the
+// parent weakly; a child whose BelongsTo already held its parent when the collection
+// loaded (a query of children, then their parents' collections) keeps holding it, and
+// the collection's entry for it is weak. A child has one parent per relationship, so
+// such pairs cannot close a cycle. When the program drops its last pointer to a
+// session-made object, the object lets go of what it holds (ObjectState's
+// tracked_deleter calls release_relationships): a child the program still holds finds
+// its parent again through the Session (see ToOne::get), and a collection whose weak
+// entry's child is gone reads its children again on the next access.
 // Many-to-many has no parent side: when X's collection holds Y and Y's holds X, the
 // entry held by the object at the higher address is weak. Strong entries then always
 // point from lower to higher addresses, so they can never close a cycle.
@@ -85,6 +90,51 @@ protected:
     LoadStrategy on_access_ = LoadStrategy::mapping;
 };
 
+/// A collection's objects, each held strongly or weakly (see the file comment). The
+/// addresses are kept apart from the holders so that a collection's view stays put while
+/// the program iterates it.
+class CollectionEntries {
+public:
+    CollectionEntries() = default;
+    /// A copy holds every object strongly: it is a new value that no pairing covers.
+    CollectionEntries(const CollectionEntries& other);
+    CollectionEntries(CollectionEntries&&) noexcept = default;
+    CollectionEntries& operator=(const CollectionEntries& other);
+    CollectionEntries& operator=(CollectionEntries&&) noexcept = default;
+    ~CollectionEntries() = default;
+
+    const std::vector<void*>& addresses() const noexcept { return addresses_; }
+    std::size_t size() const noexcept { return addresses_.size(); }
+    bool empty() const noexcept { return addresses_.empty(); }
+    /// The index of `object`, or size().
+    std::size_t find(const void* object) const noexcept;
+    bool contains(const void* object) const noexcept { return find(object) < size(); }
+    /// The object at `i`, or null if it was weak and the program dropped it.
+    std::shared_ptr<void> lock(std::size_t i) const noexcept;
+    /// lock(i), or std::out_of_range past the end.
+    std::shared_ptr<void> at(std::size_t i) const;
+    bool weak(std::size_t i) const noexcept { return !holders_[i].strong; }
+    /// Whether a weak entry's object is gone (then the collection is read again).
+    bool any_expired() const noexcept;
+    /// The objects alive now, in order.
+    std::vector<std::shared_ptr<void>> alive() const;
+
+    void push_back(const std::shared_ptr<void>& object, bool weakly);
+    /// Makes entry `i` hold weakly or strongly.
+    void hold(std::size_t i, bool weakly) noexcept;
+    void erase(std::size_t i) noexcept;
+    void clear() noexcept;
+
+private:
+    struct Holder {
+        std::shared_ptr<void> strong;
+        std::weak_ptr<void> weak;
+    };
+    std::vector<void*> addresses_;
+    std::vector<Holder> holders_;
+    std::size_t weak_count_ = 0;  ///< so that any_expired() costs nothing without weak entries
+};
+
 /// BelongsTo<X>: the one object this row refers to, or none.
 class ToOne : public RelationshipMember {
 public:
@@ -134,15 +184,19 @@ private:
 class Children : public RelationshipMember {
 public:
     Children() noexcept = default;
-    Children(const Children& other) : RelationshipMember(other), items_(other.items_) {}
-    Children(Children&& other) noexcept : RelationshipMember(other), items_(std::move(other.items_)) {}
+    Children(const Children& other) : RelationshipMember(other), entries_(other.entries_) {}
+    Children(Children&& other) noexcept : RelationshipMember(other), entries_(std::move(other.entries_)) {}
     /// In a Session: the children become other's (through remove() and add()); otherwise
     /// a copy of the value.
     Children& operator=(const Children& other);
     ~Children() = default;
 
-    /// The children, loaded first when needed.
-    const std::vector<std::shared_ptr<void>>& items() const;
+    /// The children, loaded first when needed (and read again when the program dropped
+    /// a child this collection held weakly). Plain pointers: a weak entry must not be
+    /// made strong by a view.
+    const std::vector<void*>& items() const;
+    /// The i-th child (std::out_of_range past the end), loaded first when needed.
+    std::shared_ptr<void> at(std::size_t i) const;
     /// Adds `child` (its BelongsTo then names the owner; a child of another parent moves).
     void add(const std::shared_ptr<void>& child);
     /// Removes `child`; its BelongsTo then names no parent. False if it was not here.
@@ -151,13 +205,16 @@ public:
     void replace(const std::shared_ptr<void>& child);
     /// The children become `wanted`, through remove() and add().
     void assign(const std::vector<std::shared_ptr<void>>& wanted);
+    bool contains(const void* child) const noexcept { return entries_.contains(child); }
 
     // For the Session ------------------------------------------------------------------
-    bool contains(const void* child) const noexcept;
     /// The children as held now, without loading.
-    const std::vector<std::shared_ptr<void>>& held() const noexcept { return items_; }
-    /// A child found by a load (no foreign key to write).
-    void loaded_child(const std::shared_ptr<void>& child) { items_.push_back(child); }
+    std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
+    /// Whether this collection holds `child` strongly (its BelongsTo then refers back weakly).
+    bool holds_strongly(const void* child) const noexcept;
+    /// A child found by a load (no foreign key to write): held weakly when its BelongsTo
+    /// already holds the owner, else held here and the BelongsTo made weak.
+    void loaded_child(const std::shared_ptr<void>& child);
     void mark_loaded() noexcept { loaded_ = true; }
     /// Forgets the children (expiry, the owner's release); `owner_alive`: the children's
     /// BelongsTo may then hold the owner strongly.
@@ -168,7 +225,7 @@ private:
     void take(const std::shared_ptr<void>& child);
     void drop(std::size_t index, bool clear_back_reference);
 
-    mutable std::vector<std::shared_ptr<void>> items_;
+    CollectionEntries entries_;
 };
 
 /// ManyToMany<X, A>: the objects an association table links the owner with.
@@ -183,11 +240,13 @@ public:
     Associated& operator=(const Associated& other);
     ~Associated() = default;
 
-    /// The linked objects, loaded first when needed. Plain pointers: a weak entry must not
-    /// be made strong by a cached view (see the file comment).
+    /// The linked objects, loaded first when needed (and read again when the program
+    /// dropped one this collection held weakly). Plain pointers, as Children::items().
     const std::vector<void*>& items() const;
+    /// The i-th linked object (std::out_of_range past the end), loaded first when needed.
+    std::shared_ptr<void> at(std::size_t i) const;
     /// The linked objects as held now, without loading.
-    std::vector<std::shared_ptr<void>> held() const;
+    std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
     /// Links `target` (a row in the association table at flush; its collection, when
     /// loaded, gets the owner at once).
     void add(const std::shared_ptr<void>& target);
@@ -195,7 +254,7 @@ public:
     bool remove(const void* target);
     /// The links become `wanted`, through remove() and add().
     void assign(const std::vector<std::shared_ptr<void>>& wanted);
-    bool contains(const void* target) const noexcept;
+    bool contains(const void* target) const noexcept { return entries_.contains(target); }
 
     // For the Session ------------------------------------------------------------------
     /// A target found by a load.
@@ -214,20 +273,12 @@ public:
     void pair_with(const std::shared_ptr<void>& target);
 
 private:
-    struct Entry {
-        std::shared_ptr<void> strong;
-        std::weak_ptr<void> weak;
-        void* address = nullptr;
-        std::shared_ptr<void> lock() const noexcept { return strong ? strong : weak.lock(); }
-    };
-    Entry* find(const void* target) noexcept;
     void erase(const void* target) noexcept;
     /// Tells the Session (or keeps for later) that the link to `target` changed.
     void changed(const std::shared_ptr<void>& target, bool linked);
     Associated* reverse(const void* target) const;
 
-    std::vector<Entry> entries_;
-    mutable std::vector<void*> view_;  ///< what items() returned
+    CollectionEntries entries_;
     std::vector<Change> changes_;
 };
 
