@@ -288,11 +288,12 @@ void SessionCore::flush(bool automatic) {
     flushing_ = false;
 }
 
-void SessionCore::stream_ended(std::size_t model, const Connection& conn) noexcept {
-    const auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& stream) {
-        return stream.model == model && stream.connection == &conn;
-    });
-    if (it != streams_.end()) streams_.erase(it);
+void SessionCore::stream_ended(const StreamReader& reader) noexcept {
+    std::erase_if(streams_, [&](const Stream& stream) { return stream.reader == &reader; });
+}
+
+void SessionCore::end_streams() noexcept {
+    for (const auto& stream : std::exchange(streams_, {})) stream.reader->session_ended();
 }
 
 void SessionCore::refuse_writes_to_streams() const {
@@ -488,6 +489,7 @@ void SessionCore::commit(std::uint32_t depth) {
         return;
     }
     flush();
+    end_streams();
     end_replica_reads();
     if (options_.twophase) return commit_two_phase();
     // One engine after the other, in the order of SessionOptions::binds: a failure after
@@ -619,6 +621,7 @@ void SessionCore::close() noexcept {
 }
 
 void SessionCore::roll_back_connections() noexcept {
+    end_streams();
     savepoints_.clear();
     for (auto& database : databases_) {
         if (!database.connection) continue;
@@ -631,6 +634,7 @@ void SessionCore::roll_back_connections() noexcept {
 }
 
 void SessionCore::release_connections() noexcept {
+    end_streams();
     begun_.clear();
     for (auto& database : databases_) database.connection.reset();
     wrote_ = false;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -212,6 +213,34 @@ TEST_CASE("yield_per refuses an empty batch and keeps other statements out while
     for (; it != stream.end(); ++it) ++rest;
     CHECK(rest == readings);
     session.commit();
+}
+
+TEST_CASE("commit, rollback, close or the end of the Session ends a yield_per loop's rows") {
+    auto backend = GENERATE(from_range(backends()));
+    const auto how = GENERATE(as<std::string>{}, "commit", "rollback", "close", "end");
+    INFO(how);
+    auto engine = backend.engine({.pool_size = 1});
+    seed(engine);  // once for each `how`, into the backend's one database
+    std::optional<sa::Session> session(std::in_place, engine);
+    const auto total = session->query<Reading>().count();
+    auto stream = session->query<Reading>().order_by(sa::col<&Reading::id>).yield_per(10);
+    auto it = stream.begin();
+    for (int i = 0; i < 5; ++i) ++it;
+    if (how == "commit") session->commit();
+    else if (how == "rollback") session->rollback();
+    else if (how == "close") session->close();
+    else session.reset();  // the loop outlives its Session
+    {
+        // The pool's one connection went back: another Session gets it and its own answers.
+        sa::Session other(engine);
+        CHECK(other.query<Reading>().count() == total);
+        CHECK(other.get<Reading>(std::int64_t{7})->id == 7);
+    }
+    // The batch read before stays readable; the next one is refused, loudly.
+    for (std::int64_t id = 6; id < 10; ++id, ++it) CHECK((*it)->id == id);
+    CHECK((*it)->id == 10);
+    CHECK_THROWS_MATCHES(++it, sa::InvalidRequestError,
+                         MessageContains("committed, rolled back or closed while the loop read"));
 }
 
 TEST_CASE("yield_per runs selectinload for each batch where it can, and refuses it where it cannot") {

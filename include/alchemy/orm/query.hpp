@@ -285,22 +285,23 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 /// arrives, the loader options run for each batch, and before each batch the session
 /// lets go of the objects the loop dropped (unless they have changes to flush), so memory
 /// follows what the loop keeps. While it reads, the session refuses a flush that would
-/// write its table on the same connection (SessionCore::stream_started). An input range,
-/// read once; not copyable or movable (it is read where yield_per() returned it).
+/// write its table on the same connection (SessionCore::stream_started). The session's
+/// commit(), rollback() and close() (and its end) end the rows: the loop's next batch
+/// then throws InvalidRequestError. An input range, read once; not copyable or movable
+/// (it is read where yield_per() returned it).
 template <class T, class Rows>
-class StreamedObjects {
+class StreamedObjects : private detail::StreamReader {
 public:
     /// `loads`: the query's loader options, run for each batch when `load_batches`.
     StreamedObjects(detail::SessionCore& core, const Connection& conn, Rows rows, std::size_t batch,
                     std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
         : core_(&core),
-          conn_(&conn),
           set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
           rows_(std::move(rows)),
           batch_size_(batch),
           loads_(std::move(loads)),
           load_batches_(load_batches) {
-        core.stream_started(detail::model_id<T>(), conn);
+        core.stream_started(detail::model_id<T>(), conn, *this);
     }
     StreamedObjects(StreamedObjects&&) = delete;
     ~StreamedObjects() { end_stream(); }
@@ -342,6 +343,11 @@ private:
     void read_batch() {
         batch_.clear();  // the loop's copies decide which objects stay
         position_ = 0;
+        if (!core_)
+            throw InvalidRequestError(
+                "alchemy: the Session of this yield_per() loop committed, rolled back or closed while "
+                "the loop read, which ended its rows; finish the loop first, or stream through a "
+                "second Session");
         set_.reap();
         for (; batch_.size() < batch_size_ && row_ != std::default_sentinel; ++row_)
             batch_.push_back(set_.adopt(std::move(*row_)));
@@ -361,11 +367,16 @@ private:
         core_->set_autoflush(autoflush);
     }
     void end_stream() noexcept {
-        if (conn_) core_->stream_ended(detail::model_id<T>(), *std::exchange(conn_, nullptr));
+        if (std::exchange(reading_, false)) core_->stream_ended(*this);
+    }
+    void session_ended() noexcept override {
+        rows_.close();  // before the connection it reads on is given back
+        reading_ = false;
+        core_ = nullptr;
     }
 
-    detail::SessionCore* core_;
-    const Connection* conn_;  ///< null once the rows have ended
+    detail::SessionCore* core_;  ///< null once the session ended the rows
+    bool reading_ = true;        ///< false once the rows have ended
     detail::ModelSet<T> set_;
     Rows rows_;
     typename Rows::iterator row_{};

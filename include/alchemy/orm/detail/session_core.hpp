@@ -79,6 +79,21 @@ struct LoadGroup {
     std::vector<std::int64_t> keys;
 };
 
+/// A yield_per() loop, as the Session sees it: the Session ends it when it commits, rolls
+/// back or closes, so that no loop reads on a connection the Session gave back (or from a
+/// Session that is gone).
+class StreamReader {
+public:
+    /// Closes the loop's rows; its next batch throws InvalidRequestError.
+    virtual void session_ended() noexcept = 0;
+
+protected:
+    StreamReader() = default;
+    StreamReader(const StreamReader&) = default;
+    StreamReader& operator=(const StreamReader&) = default;
+    ~StreamReader() = default;
+};
+
 class SessionCore {
 public:
     SessionCore(Engine engine, SessionOptions options);
@@ -177,8 +192,10 @@ public:
     /// one (https://www.sqlite.org/isolation.html). Where it runs none (PostgreSQL), a
     /// flush must not write on that connection at all. flush() refuses both before it
     /// sends anything.
-    void stream_started(std::size_t model, const Connection& conn) { streams_.push_back({model, &conn}); }
-    void stream_ended(std::size_t model, const Connection& conn) noexcept;
+    void stream_started(std::size_t model, const Connection& conn, StreamReader& reader) {
+        streams_.push_back({model, &conn, &reader});
+    }
+    void stream_ended(const StreamReader& reader) noexcept;
 
     /// The objects of model id `id` (whose operations are `ops`), made on first use.
     ModelSetCore& models(std::size_t id, const ModelOps& ops) {
@@ -293,7 +310,11 @@ private:
     struct Stream {
         std::size_t model;
         const Connection* connection;
+        StreamReader* reader;
     };
+    /// Ends every yield_per() loop (StreamReader::session_ended) before the connections
+    /// they read on commit, roll back or go back to the pool.
+    void end_streams() noexcept;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
