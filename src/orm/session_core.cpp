@@ -296,40 +296,45 @@ void SessionCore::end_streams() noexcept {
     for (const auto& stream : std::exchange(streams_, {})) stream.reader->session_ended();
 }
 
+std::optional<std::size_t> SessionCore::database_streamed(const Stream& stream) const noexcept {
+    const auto reads = std::find_if(databases_.begin(), databases_.end(), [&](const Database& d) {
+        return d.connection && &*d.connection == stream.connection;
+    });
+    if (reads == databases_.end()) return std::nullopt;
+    return static_cast<std::size_t>(reads - databases_.begin());
+}
+
+bool SessionCore::changes_stream(const Stream& stream, std::size_t model) const {
+    // The table the SELECT is stepping through, or one whose rows' DELETE or UPDATE the
+    // database carries on into it (ON DELETE CASCADE, SET NULL, ...).
+    if (model == stream.model) return true;
+    const auto& written = sets_[model]->table().name;
+    const auto acts = [](ReferentialAction a) {
+        return a != ReferentialAction::no_action && a != ReferentialAction::restrict;
+    };
+    const auto& fks = sets_[stream.model]->table().foreign_keys;
+    return std::any_of(fks.begin(), fks.end(), [&](const ForeignKey& fk) {
+        return fk.referred_table == written && (acts(fk.on_delete) || acts(fk.on_update));
+    });
+}
+
 void SessionCore::refuse_writes_to_streams() const {
     for (const auto& stream : streams_) {
-        const auto reads = std::find_if(databases_.begin(), databases_.end(), [&](const Database& d) {
-            return d.connection && &*d.connection == stream.connection;
-        });
-        if (reads == databases_.end()) continue;
-        const auto database = static_cast<std::size_t>(reads - databases_.begin());
+        const auto database = database_streamed(stream);
+        if (!database) continue;
         if (!stream.connection->dialect().runs_statements_while_streaming()) {
             // PostgreSQL runs nothing else on the connection: refused here, before a
             // statement fails halfway through the flush.
-            if (!flush_writes([&](std::size_t model) { return database_of(model) == database; })) continue;
+            if (!flush_writes([&](std::size_t model) { return database_of(model) == *database; })) continue;
             throw InvalidRequestError(
                 "alchemy: this flush would write while a yield_per() loop of the same session streams "
                 "on its connection, which runs no other statement until the loop ends; finish the "
                 "loop first, make the changes inside session.no_autoflush() (commit() after the loop "
                 "writes them), or stream through a second session");
         }
-        // SQLite: other tables, yes; the one the SELECT is stepping through, no, nor a
-        // table whose rows' DELETE or UPDATE the database carries on into it (ON DELETE
-        // CASCADE, SET NULL, ...).
-        const auto& streamed = sets_[stream.model]->table();
-        const auto carried_into_stream = [&](std::size_t model) {
-            const auto& written = sets_[model]->table().name;
-            return std::any_of(
-                streamed.foreign_keys.begin(), streamed.foreign_keys.end(), [&](const ForeignKey& fk) {
-                    const auto acts = [](ReferentialAction a) {
-                        return a != ReferentialAction::no_action && a != ReferentialAction::restrict;
-                    };
-                    return fk.referred_table == written && (acts(fk.on_delete) || acts(fk.on_update));
-                });
-        };
+        // SQLite: other tables, yes; those the stream's rows would change, no.
         if (!flush_writes([&](std::size_t model) {
-                return (model == stream.model || carried_into_stream(model)) &&
-                       database_of(model) == database;
+                return database_of(model) == *database && changes_stream(stream, model);
             }))
             continue;
         throw InvalidRequestError(fmt::format(
@@ -340,6 +345,25 @@ void SessionCore::refuse_writes_to_streams() const {
             "(commit() after the loop writes them), or stream through a second session",
             sets_[stream.model]->table().name));
     }
+}
+
+Connection& SessionCore::bulk_write_connection(std::size_t model) {
+    if (model < sets_.size() && sets_[model])  // a model never seen has no stream
+        for (const auto& stream : streams_) {
+            const auto database = database_streamed(stream);
+            // PostgreSQL: the connection itself refuses every statement while it streams.
+            if (!database || database_of(model) != *database ||
+                !stream.connection->dialect().runs_statements_while_streaming() ||
+                !changes_stream(stream, model))
+                continue;
+            throw InvalidRequestError(fmt::format(
+                "alchemy: this INSERT, UPDATE or DELETE of table {} would change rows that a "
+                "yield_per() loop of the same session still reads (through table {}), and a change "
+                "made under a running SELECT may make it return a row again or skip one; run it after "
+                "the loop, or through a second session",
+                sets_[model]->table().name, sets_[stream.model]->table().name));
+        }
+    return write_connection(model);
 }
 
 bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const {

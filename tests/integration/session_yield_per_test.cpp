@@ -477,3 +477,43 @@ TEST_CASE("a flush in a yield_per loop on SQLite may write other tables") {
     CHECK(sa::test::count_starting_with(capture.lines, "INSERT") == static_cast<std::size_t>(added));
     session.commit();
 }
+
+TEST_CASE("a bulk statement in a yield_per loop may not write the streamed table either") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    sa::Session session(engine);
+    const auto sensor = sa::col<&Reading::sensor>;
+    int seen = 0;
+    for (const auto& reading : session.query<Reading>().order_by(sa::col<&Reading::id>).yield_per(100)) {
+        if (seen++ != 0) continue;
+        CHECK(reading->id == 1);
+        capture.lines.clear();
+        // On SQLite the Session refuses before sending; on PostgreSQL the connection runs
+        // nothing else while it streams.
+        const auto refused = backend.is_sqlite()
+                                 ? MessageContains("UPDATE or DELETE of table readings")
+                                 : MessageContains("close it before running another statement");
+        CHECK_THROWS_MATCHES(
+            session.query<Reading>().filter(sensor == 3).update(sa::col<&Reading::value> = -1.0),
+            sa::InvalidRequestError, refused);
+        CHECK_THROWS_MATCHES(session.query<Reading>().filter(sensor == 4).delete_(), sa::InvalidRequestError,
+                             refused);
+        CHECK_THROWS_MATCHES(session.execute(sa::update<Reading>().values(sa::col<&Reading::value> = -1.0)),
+                             sa::InvalidRequestError, refused);
+        CHECK_THROWS_MATCHES(session.execute(sa::insert<Reading>().values(Reading{.sensor = 9})),
+                             sa::InvalidRequestError, refused);
+        if (backend.is_sqlite()) {
+            CHECK(sa::test::count_starting_with(capture.lines, "UPDATE") == 0);  // none was sent
+            CHECK(sa::test::count_starting_with(capture.lines, "DELETE") == 0);
+            CHECK(sa::test::count_starting_with(capture.lines, "INSERT") == 0);
+            // Another table is fine.
+            CHECK(session.execute(sa::insert<Sensor>().values(Sensor{.name = "north"})).rowcount() == 1);
+        }
+    }
+    CHECK(seen == readings);  // each row once
+    CHECK(session.query<Reading>().filter(sensor == 3).update(sa::col<&Reading::value> = -1.0) > 0);
+    session.commit();
+}

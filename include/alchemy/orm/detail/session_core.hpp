@@ -109,6 +109,11 @@ public:
     Connection& connection();
     /// The same for model id `model` (its bind's engine).
     Connection& write_connection(std::size_t model);
+    /// write_connection(), for an INSERT, UPDATE or DELETE of model id `model`'s table
+    /// that the Session runs as given (session.execute(), bulk update()/delete_()); throws
+    /// InvalidRequestError when it would change rows a yield_per() loop still reads
+    /// (stream_started). On PostgreSQL the connection itself refuses any statement then.
+    Connection& bulk_write_connection(std::size_t model);
     /// The connection to read model id `model` with: the read replica's while the model is
     /// on the Session's engine and the transaction has neither written nor is flushing,
     /// else its own.
@@ -315,6 +320,12 @@ private:
     /// Ends every yield_per() loop (StreamReader::session_ended) before the connections
     /// they read on commit, roll back or go back to the pool.
     void end_streams() noexcept;
+    /// The database whose connection `stream` reads on, if the Session still holds it.
+    std::optional<std::size_t> database_streamed(const Stream& stream) const noexcept;
+    /// Whether writing model id `model`'s table changes rows `stream` reads: the streamed
+    /// table itself, or one whose changes the database carries into it through the
+    /// streamed table's foreign keys (ON DELETE/ON UPDATE actions).
+    bool changes_stream(const Stream& stream, std::size_t model) const;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
