@@ -50,6 +50,7 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
         case RelationshipKind::one_to_many:
         case RelationshipKind::one_to_one: {
             auto& children = rel->children(state.object);
+            children.items();  // read again if the program dropped a child it held weakly
             const auto held = children.held();
             for (const auto& child : held) {
                 if (rel->cascade_delete || rel->delete_orphan) delete_target(session_, *rel, child);
@@ -60,6 +61,7 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
         }
         case RelationshipKind::many_to_many: {
             auto& links = rel->associated(state.object);
+            links.items();
             for (const auto& target : links.held()) {
                 links.remove(target.get());  // its association row goes at the flush
                 if (rel->cascade_delete) delete_target(session_, *rel, target);
@@ -79,8 +81,13 @@ void ModelSetCore::load_for_delete(InstanceState& state) {
 void ModelSetCore::merge_relationships(const void* source, InstanceState& target, MergeMemo& memo) {
     auto* values = const_cast<void*>(source);  // only read: the members' const readers are not exposed
     for (const auto* rel : ops_.relationships) {
-        // A member the program never loaded or set says nothing: the session's stays.
+        // A member the program never loaded or set says nothing: the session's stays; nor
+        // does a collection that lost objects it held weakly (the program dropped them).
         if (!rel->cascade_merge || !rel->member(values).loaded()) continue;
+        if (rel->kind == RelationshipKind::many_to_many
+                ? rel->associated(values).dropped_any()
+                : !rel->to_one() && rel->children(values).dropped_any())
+            continue;
         const auto& target_ops = rel->target();
         auto merged = [&](const std::shared_ptr<void>& object) {
             return object ? target_ops.merge_object(session_, object, memo) : nullptr;

@@ -61,6 +61,27 @@ bool RelationshipMember::load_if_needed() const {
     return true;
 }
 
+bool RelationshipMember::may_reload() const {
+    const auto* owner = link_.owner;
+    // A new owner's collection holds what the program put there, strongly: nothing expires.
+    if (!owner || !has_identity(*owner)) return false;
+    const auto& rel = *link_.ops;
+    if (!owner->session)
+        throw DetachedInstanceError(fmt::format(
+            "alchemy: {0}.{1} held some of its {2} objects weakly, because they held their {0} first "
+            "(loaded from the {2} side), and the program dropped them; the {0} object is detached, "
+            "so {0}.{1} cannot be read again: keep the {2} objects, or load {0}.{1} from the {0} "
+            "side (.options(sa::selectinload<&{0}::{1}>()) on a query of {0})",
+            rel.owner().model_name, rel.name, rel.target().model_name));
+    if (owner->session->holds_back_relationship_changes())
+        throw InvalidRequestError(fmt::format(
+            "alchemy: {0}.{1} must be read again (the program dropped {2} objects it held weakly), "
+            "but relationship changes wait for a flush that no_autoflush() holds back, and reading "
+            "it now would lose them; flush() first, or keep the {2} objects",
+            rel.owner().model_name, rel.name, rel.target().model_name));
+    return true;
+}
+
 // ToOne ----------------------------------------------------------------------------------
 
 ToOne& ToOne::operator=(const ToOne& other) {
@@ -145,9 +166,8 @@ void ToOne::hold_strongly() noexcept {
 
 // CollectionEntries ----------------------------------------------------------------------
 
-CollectionEntries::CollectionEntries(const CollectionEntries& other) : addresses_(other.addresses_) {
-    holders_.reserve(other.holders_.size());
-    for (std::size_t i = 0; i < other.size(); ++i) holders_.push_back({other.lock(i), {}});
+CollectionEntries::CollectionEntries(const CollectionEntries& other) {
+    for (const auto& object : other.alive()) push_back(object, false);
 }
 
 CollectionEntries& CollectionEntries::operator=(const CollectionEntries& other) {
@@ -243,10 +263,10 @@ void Children::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 
 const std::vector<void*>& Children::items() const {
     if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    if (entries_.any_expired()) {
+    if (entries_.any_expired() && may_reload()) {
         // The program dropped a child that held this owner: read the children again.
         const_cast<Children*>(this)->unload(true);
-        if (!load_if_needed()) loaded_ = true;
+        load_if_needed();
     }
     return entries_.addresses();
 }
@@ -287,7 +307,6 @@ bool Children::holds_strongly(const void* child) const noexcept {
 }
 
 void Children::loaded_child(const std::shared_ptr<void>& child) {
-    if (contains(child.get())) return;
     const auto* rel = link_.ops;
     if (!rel) {
         entries_.push_back(child, false);
@@ -349,10 +368,14 @@ void Children::unload(bool owner_alive) noexcept {
     entries_.clear();
     loaded_ = false;
     if (!owner_alive || !link_.ops) return;
-    // A child this collection held refers back weakly: it holds the owner from now on.
+    // A child this collection held refers back weakly: it holds the owner from now on
+    // (if it still names this owner; one moved away meanwhile is held by its new parent).
     for (std::size_t i = 0; i < children.size(); ++i)
         if (!children.weak(i))
-            if (auto child = children.lock(i)) link_.ops->paired()->reference(child.get()).hold_strongly();
+            if (auto child = children.lock(i)) {
+                auto& back = link_.ops->paired()->reference(child.get());
+                if (back.holds(link_.owner->object)) back.hold_strongly();
+            }
 }
 
 // Associated -----------------------------------------------------------------------------
@@ -378,10 +401,10 @@ void Associated::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 
 const std::vector<void*>& Associated::items() const {
     if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    if (entries_.any_expired()) {
+    if (entries_.any_expired() && may_reload()) {
         // The program dropped a target that held this owner: read the links again.
         const_cast<Associated*>(this)->unload(true);
-        if (!load_if_needed()) loaded_ = true;
+        load_if_needed();
     }
     return entries_.addresses();
 }

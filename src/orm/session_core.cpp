@@ -304,11 +304,10 @@ std::optional<std::size_t> SessionCore::database_streamed(const Stream& stream) 
     return static_cast<std::size_t>(reads - databases_.begin());
 }
 
-bool SessionCore::changes_stream(const Stream& stream, std::size_t model) const {
+bool SessionCore::changes_stream(const Stream& stream, std::string_view written) const {
     // The table the SELECT is stepping through, or one whose rows' DELETE or UPDATE the
     // database carries on into it (ON DELETE CASCADE, SET NULL, ...).
-    if (model == stream.model) return true;
-    const auto& written = sets_[model]->table().name;
+    if (written == sets_[stream.model]->table().name) return true;
     const auto acts = [](ReferentialAction a) {
         return a != ReferentialAction::no_action && a != ReferentialAction::restrict;
     };
@@ -334,7 +333,7 @@ void SessionCore::refuse_writes_to_streams() const {
         }
         // SQLite: other tables, yes; those the stream's rows would change, no.
         if (!flush_writes([&](std::size_t model) {
-                return database_of(model) == *database && changes_stream(stream, model);
+                return database_of(model) == *database && changes_stream(stream, sets_[model]->table().name);
             }))
             continue;
         throw InvalidRequestError(fmt::format(
@@ -347,22 +346,22 @@ void SessionCore::refuse_writes_to_streams() const {
     }
 }
 
-Connection& SessionCore::bulk_write_connection(std::size_t model) {
-    if (model < sets_.size() && sets_[model])  // a model never seen has no stream
-        for (const auto& stream : streams_) {
-            const auto database = database_streamed(stream);
-            // PostgreSQL: the connection itself refuses every statement while it streams.
-            if (!database || database_of(model) != *database ||
-                !stream.connection->dialect().runs_statements_while_streaming() ||
-                !changes_stream(stream, model))
-                continue;
-            throw InvalidRequestError(fmt::format(
-                "alchemy: this INSERT, UPDATE or DELETE of table {} would change rows that a "
-                "yield_per() loop of the same session still reads (through table {}), and a change "
-                "made under a running SELECT may make it return a row again or skip one; run it after "
-                "the loop, or through a second session",
-                sets_[model]->table().name, sets_[stream.model]->table().name));
-        }
+Connection& SessionCore::bulk_write_connection(const ModelOps& ops) {
+    const auto model = ops.model_id;
+    for (const auto& stream : streams_) {
+        const auto database = database_streamed(stream);
+        // PostgreSQL: the connection itself refuses every statement while it streams.
+        if (!database || database_of(model) != *database ||
+            !stream.connection->dialect().runs_statements_while_streaming() ||
+            !changes_stream(stream, ops.table().name))
+            continue;
+        throw InvalidRequestError(fmt::format(
+            "alchemy: this INSERT, UPDATE or DELETE of table {} would change rows that a "
+            "yield_per() loop of the same session still reads (through table {}), and a change "
+            "made under a running SELECT may make it return a row again or skip one; run it after "
+            "the loop, or through a second session",
+            ops.table().name, sets_[stream.model]->table().name));
+    }
     return write_connection(model);
 }
 

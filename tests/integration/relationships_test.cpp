@@ -3,6 +3,7 @@
 // save-update cascade, loads batched over the objects of one query (statement counts
 // from the echo sink), the detached error, and no parent-child cycle kept alive.
 #include "support/backends.hpp"
+#include "support/matchers.hpp"
 
 #include <alchemy/alchemy.hpp>
 
@@ -18,6 +19,7 @@
 
 namespace sa = alchemy;
 using sa::test::backends;
+using sa::test::MessageContains;
 
 namespace rel {
 
@@ -341,6 +343,105 @@ TEST_CASE("a collection whose child the program dropped reads its children again
     CHECK(selects(f.capture.lines) == 1);
     session.close();
     CHECK(ann->posts.size() == 2);  // held by the collection now: readable detached
+}
+
+/// ann, with her posts loaded from their side: her `posts` hold them weakly, and the
+/// program dropped them (keeping `keep` of them).
+std::shared_ptr<Author> ann_whose_posts_were_dropped(sa::Session& session, std::size_t keep = 0,
+                                                     std::vector<std::shared_ptr<Post>>* kept = nullptr) {
+    auto posts = session.query<Post>()
+                     .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
+                     .order_by(sa::col<&Post::id>)
+                     .all();
+    auto ann = posts[0]->author.get();
+    if (kept) kept->assign(posts.begin(), posts.begin() + static_cast<std::ptrdiff_t>(keep));
+    return ann;
+}
+
+TEST_CASE("a collection that lost weakly held children is never read as complete") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    SECTION("detached, it is DetachedInstanceError, and stays so") {
+        std::shared_ptr<Author> ann;
+        {
+            sa::Session session(f.engine);
+            ann = ann_whose_posts_were_dropped(session);
+        }
+        for (int i = 0; i < 2; ++i)
+            CHECK_THROWS_MATCHES(ann->posts.size(), sa::DetachedInstanceError,
+                                 MessageContains("Author.posts held some of its Post objects weakly"));
+        CHECK(ann->name == "ann");
+    }
+    SECTION("under no_autoflush with relationship changes waiting, reading it is refused") {
+        sa::Session session(f.engine);
+        auto ann = ann_whose_posts_were_dropped(session);
+        auto extra = session.add(Post{.title = "a3"});
+        {
+            auto guard = session.no_autoflush();
+            extra->author = ann;  // waits for a flush
+            CHECK_THROWS_MATCHES(ann->posts.size(), sa::InvalidRequestError,
+                                 MessageContains("no_autoflush() holds back"));
+        }
+        CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2", "a3"});  // flushed, read again
+    }
+    SECTION("a copy holds the children still alive, and no address of a dropped one") {
+        sa::Session session(f.engine);
+        std::vector<std::shared_ptr<Post>> kept;
+        auto ann = ann_whose_posts_were_dropped(session, 1, &kept);  // a1 kept, a2 dropped
+        const Author copy = *ann;
+        CHECK(titles(copy.posts) == std::vector<std::string>{"a1"});
+        CHECK(titles(ann->posts) == std::vector<std::string>{"a1", "a2"});  // read again
+    }
+    SECTION("delete() cascades to every child, the dropped ones too") {
+        sa::Session session(f.engine);
+        auto ann = ann_whose_posts_were_dropped(session);
+        session.delete_(ann);  // Post.author_id cannot be NULL: the posts must go or fail loudly
+        CHECK_THROWS_MATCHES(session.commit(), sa::FlushError,
+                             MessageContains("Post.author names no Author"));
+    }
+}
+
+TEST_CASE("merge() ignores a detached collection that lost weakly held children") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Author> ann;
+    {
+        sa::Session session(f.engine);
+        ann = ann_whose_posts_were_dropped(session);
+    }
+    ann->name = "ann b.";
+    sa::Session session(f.engine);
+    CHECK(session.merge(*ann)->name == "ann b.");
+    session.commit();  // the name; the posts stay hers
+    sa::Session check(f.engine);
+    auto again = check.query<Author>().filter(sa::col<&Author::name> == "ann b.").one();
+    CHECK(titles(again->posts) == std::vector<std::string>{"a1", "a2"});
+}
+
+TEST_CASE("expiring a parent does not make a child moved to another parent hold that one strongly") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::weak_ptr<Author> bob_alive;
+    std::weak_ptr<Post> moved_alive;
+    {
+        sa::Session session(f.engine);
+        auto authors = session.query<Author>().order_by(sa::col<&Author::id>).all();
+        auto ann = authors[0];
+        auto bob = authors[1];
+        REQUIRE(ann->posts.size() == 2);  // ann's collection holds a1
+        REQUIRE(bob->posts.size() == 1);
+        auto a1 = ann->posts[0];
+        session.expire(a1);  // unloads a1's author
+        a1->author = bob;    // bob's collection holds a1 now; a1 names bob weakly
+        session.expire(ann);
+        bob_alive = bob;
+        moved_alive = a1;
+    }
+    CHECK(bob_alive.expired());  // no cycle between bob and a1 kept them
+    CHECK(moved_alive.expired());
 }
 
 TEST_CASE("a graph loaded from the children's side is freed when the program drops it") {

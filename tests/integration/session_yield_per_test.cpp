@@ -517,3 +517,29 @@ TEST_CASE("a bulk statement in a yield_per loop may not write the streamed table
     CHECK(session.query<Reading>().filter(sensor == 3).update(sa::col<&Reading::value> = -1.0) > 0);
     session.commit();
 }
+
+TEST_CASE(
+    "a bulk delete in a SQLite yield_per loop may not cascade into the stream from a table never used") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL runs no other statement during the loop
+    auto engine = backend.engine();
+    sa::metadata<Bin, Item>().create_all(engine);
+    {
+        sa::Session setup(engine);
+        auto bin = setup.add(Bin{.name = "b"});
+        setup.commit();
+        for (int i = 0; i < 150; ++i) setup.add(Item{.bin_id = bin->id, .name = "i" + std::to_string(i)});
+        setup.commit();
+    }
+    sa::Session session(engine);  // has never seen a Bin
+    int seen = 0;
+    for (const auto& item : session.query<Item>().yield_per(100)) {
+        if (seen++ != 0) continue;
+        CHECK_THROWS_MATCHES(
+            session.execute(sa::delete_<Bin>().where(sa::col<&Bin::id> == item->bin_id)),
+            sa::InvalidRequestError,
+            MessageContains("DELETE of table bins would change rows that a yield_per() loop") &&
+                MessageContains("(through table items)"));
+    }
+    CHECK(seen == 150);
+}

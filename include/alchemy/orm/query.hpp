@@ -544,7 +544,7 @@ public:
         if (sync == synchronize_session::fetch) add_all_columns(d.returning);
         ParamBuffer params;
         bind_where(params);
-        auto& conn = core_->bulk_write_connection(detail::model_id<T>());
+        auto& conn = core_->bulk_write_connection(detail::model_ops<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), d), params.params());
         auto models = set();
         if (sync == synchronize_session::fetch) {
@@ -612,7 +612,7 @@ private:
         ParamBuffer params;
         std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
         bind_where(params);
-        auto& conn = core_->bulk_write_connection(detail::model_id<T>());
+        auto& conn = core_->bulk_write_connection(detail::model_ops<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
         if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
         const auto count = result.rowcount();

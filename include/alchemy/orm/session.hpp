@@ -275,7 +275,7 @@ public:
             else if constexpr (detail::query_statement<S>)  // a UNION and the like
                 return core_->own_connection(detail::SessionCore::no_model).execute(statement);
             else if constexpr (requires { typename S::model_type; })
-                return core_->bulk_write_connection(detail::model_id<typename S::model_type>())
+                return core_->bulk_write_connection(detail::model_ops<typename S::model_type>())
                     .execute(statement);
             else return core_->connection().execute(statement);
         }

@@ -84,6 +84,11 @@ protected:
     /// new owner). Throws DetachedInstanceError for a detached owner, InvalidRequestError
     /// when its loading is raise.
     bool load_if_needed() const;
+    /// Whether a collection whose weakly held object the program dropped may be read
+    /// again now; throws DetachedInstanceError for a detached owner, and
+    /// InvalidRequestError while no_autoflush() holds back relationship changes that a
+    /// fresh read would not show.
+    bool may_reload() const;
 
     RelationshipLink link_{};
     mutable bool loaded_ = false;
@@ -212,8 +217,10 @@ public:
     std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
     /// Whether this collection holds `child` strongly (its BelongsTo then refers back weakly).
     bool holds_strongly(const void* child) const noexcept;
-    /// A child found by a load (no foreign key to write): held weakly when its BelongsTo
-    /// already holds the owner, else held here and the BelongsTo made weak.
+    /// Whether the program dropped a child held weakly: held() is then not all of them.
+    bool dropped_any() const noexcept { return entries_.any_expired(); }
+    /// A child found by a load (no foreign key to write; each child once): held weakly
+    /// when its BelongsTo already holds the owner, else held here and the BelongsTo made weak.
     void loaded_child(const std::shared_ptr<void>& child);
     void mark_loaded() noexcept { loaded_ = true; }
     /// Forgets the children (expiry, the owner's release); `owner_alive`: the children's
@@ -247,6 +254,8 @@ public:
     std::shared_ptr<void> at(std::size_t i) const;
     /// The linked objects as held now, without loading.
     std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
+    /// Whether the program dropped a linked object held weakly: held() is then not all.
+    bool dropped_any() const noexcept { return entries_.any_expired(); }
     /// Links `target` (a row in the association table at flush; its collection, when
     /// loaded, gets the owner at once).
     void add(const std::shared_ptr<void>& target);

@@ -109,11 +109,11 @@ public:
     Connection& connection();
     /// The same for model id `model` (its bind's engine).
     Connection& write_connection(std::size_t model);
-    /// write_connection(), for an INSERT, UPDATE or DELETE of model id `model`'s table
+    /// write_connection(), for an INSERT, UPDATE or DELETE of the table of `ops`' model
     /// that the Session runs as given (session.execute(), bulk update()/delete_()); throws
     /// InvalidRequestError when it would change rows a yield_per() loop still reads
     /// (stream_started). On PostgreSQL the connection itself refuses any statement then.
-    Connection& bulk_write_connection(std::size_t model);
+    Connection& bulk_write_connection(const ModelOps& ops);
     /// The connection to read model id `model` with: the read replica's while the model is
     /// on the Session's engine and the transaction has neither written nor is flushing,
     /// else its own.
@@ -144,6 +144,11 @@ public:
     void flush(bool automatic = false);
     /// Turns autoflush on or off; returns what it was.
     bool set_autoflush(bool on) noexcept { return std::exchange(options_.autoflush, on); }
+    /// Autoflush is off (no_autoflush()) and relationship changes wait for a flush, so a
+    /// relationship read from the database now would not show them.
+    bool holds_back_relationship_changes() const noexcept {
+        return !options_.autoflush && (!foreign_keys_.empty() || !links_.empty());
+    }
     /// flush() when autoflush is on (queries call it before they run).
     void autoflush() {
         if (options_.autoflush && !flushing_) flush(true);
@@ -322,10 +327,10 @@ private:
     void end_streams() noexcept;
     /// The database whose connection `stream` reads on, if the Session still holds it.
     std::optional<std::size_t> database_streamed(const Stream& stream) const noexcept;
-    /// Whether writing model id `model`'s table changes rows `stream` reads: the streamed
-    /// table itself, or one whose changes the database carries into it through the
-    /// streamed table's foreign keys (ON DELETE/ON UPDATE actions).
-    bool changes_stream(const Stream& stream, std::size_t model) const;
+    /// Whether writing table `written` changes rows `stream` reads: the streamed table
+    /// itself, or one whose changes the database carries into it through the streamed
+    /// table's foreign keys (ON DELETE/ON UPDATE actions).
+    bool changes_stream(const Stream& stream, std::string_view written) const;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
     bool transaction_open_ = false;
