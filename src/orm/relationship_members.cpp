@@ -61,17 +61,20 @@ bool RelationshipMember::load_if_needed() const {
     return true;
 }
 
-bool RelationshipMember::may_reload() const {
+void RelationshipMember::load_collection(const CollectionEntries& entries,
+                                         void (*unload)(RelationshipMember&)) const {
+    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
+    if (!entries.any_expired()) return;
     const auto* owner = link_.owner;
     // A new owner's collection holds what the program put there, strongly: nothing expires.
-    if (!owner || !has_identity(*owner)) return false;
+    if (!owner || !has_identity(*owner)) return;
     const auto& rel = *link_.ops;
     if (!owner->session)
         throw DetachedInstanceError(fmt::format(
-            "alchemy: {0}.{1} held some of its {2} objects weakly, because they held their {0} first "
-            "(loaded from the {2} side), and the program dropped them; the {0} object is detached, "
-            "so {0}.{1} cannot be read again: keep the {2} objects, or load {0}.{1} from the {0} "
-            "side (.options(sa::selectinload<&{0}::{1}>()) on a query of {0})",
+            "alchemy: {0}.{1} held some of its {2} objects weakly (each held the {0} in turn, so "
+            "that the two never keep each other alive), and the program dropped them; the {0} "
+            "object is detached, so {0}.{1} cannot be read again: keep the {2} objects, or load "
+            "{0}.{1} from the {0} side (.options(sa::selectinload<&{0}::{1}>()) on a query of {0})",
             rel.owner().model_name, rel.name, rel.target().model_name));
     if (owner->session->holds_back_relationship_changes())
         throw InvalidRequestError(fmt::format(
@@ -79,7 +82,9 @@ bool RelationshipMember::may_reload() const {
             "but relationship changes wait for a flush that no_autoflush() holds back, and reading "
             "it now would lose them; flush() first, or keep the {2} objects",
             rel.owner().model_name, rel.name, rel.target().model_name));
-    return true;
+    // The program dropped an object that held this owner: read the collection again.
+    unload(const_cast<RelationshipMember&>(*this));
+    load_if_needed();
 }
 
 // ToOne ----------------------------------------------------------------------------------
@@ -262,12 +267,7 @@ void Children::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 }
 
 const std::vector<void*>& Children::items() const {
-    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    if (entries_.any_expired() && may_reload()) {
-        // The program dropped a child that held this owner: read the children again.
-        const_cast<Children*>(this)->unload(true);
-        load_if_needed();
-    }
+    load_collection(entries_, [](RelationshipMember& m) { static_cast<Children&>(m).unload(true); });
     return entries_.addresses();
 }
 
@@ -400,12 +400,7 @@ void Associated::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 }
 
 const std::vector<void*>& Associated::items() const {
-    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
-    if (entries_.any_expired() && may_reload()) {
-        // The program dropped a target that held this owner: read the links again.
-        const_cast<Associated*>(this)->unload(true);
-        load_if_needed();
-    }
+    load_collection(entries_, [](RelationshipMember& m) { static_cast<Associated&>(m).unload(true); });
     return entries_.addresses();
 }
 

@@ -31,6 +31,7 @@ namespace alchemy::detail {
 struct InstanceState;
 struct RelationshipOps;
 class RelationshipMember;
+class CollectionEntries;
 
 /// How a relationship loads: as the mapping says (lazy=...), or as a query's loader
 /// option said for the objects it returned (alchemy/orm/loading.hpp).
@@ -84,11 +85,12 @@ protected:
     /// new owner). Throws DetachedInstanceError for a detached owner, InvalidRequestError
     /// when its loading is raise.
     bool load_if_needed() const;
-    /// Whether a collection whose weakly held object the program dropped may be read
-    /// again now; throws DetachedInstanceError for a detached owner, and
-    /// InvalidRequestError while no_autoflush() holds back relationship changes that a
-    /// fresh read would not show.
-    bool may_reload() const;
+    /// For a collection: loads it on first access (a new owner's starts empty), and reads
+    /// it again, after `unload`, when the program dropped an object `entries` held weakly.
+    /// That re-read throws DetachedInstanceError for a detached owner, and
+    /// InvalidRequestError while no_autoflush() holds back relationship changes that it
+    /// would not show.
+    void load_collection(const CollectionEntries& entries, void (*unload)(RelationshipMember&)) const;
 
     RelationshipLink link_{};
     mutable bool loaded_ = false;
