@@ -123,6 +123,16 @@ void seed(sa::Engine& engine) {
     session.commit();
 }
 
+/// `count` authors with 10 posts each.
+void seed_authors(sa::Engine& engine, int count) {
+    sa::Session session(engine);
+    for (int u = 0; u < count; ++u) {
+        auto author = session.add(Author{.name = "u" + std::to_string(u)});
+        for (int p = 0; p < 10; ++p) author->posts.add(Post{.title = "p"});
+    }
+    session.commit();
+}
+
 }  // namespace
 
 TEST_CASE("new objects linked through relationships are inserted parents first with their keys") {
@@ -250,14 +260,7 @@ TEST_CASE("a relationship never loaded on a detached object is a DetachedInstanc
 TEST_CASE("parents and children that refer to each other are freed when the program drops them") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
-    {
-        sa::Session session(f.engine);
-        for (int u = 0; u < 1000; ++u) {
-            auto author = session.add(Author{.name = "u" + std::to_string(u)});
-            for (int p = 0; p < 10; ++p) author->posts.add(Post{.title = "p"});
-        }
-        session.commit();
-    }
+    seed_authors(f.engine, 1000);
     std::weak_ptr<Author> some_author;
     std::weak_ptr<Post> some_post;
     {
@@ -447,14 +450,7 @@ TEST_CASE("expiring a parent does not make a child moved to another parent hold 
 TEST_CASE("a graph loaded from the children's side is freed when the program drops it") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
-    {
-        sa::Session session(f.engine);
-        for (int u = 0; u < 100; ++u) {
-            auto author = session.add(Author{.name = "u" + std::to_string(u)});
-            for (int p = 0; p < 10; ++p) author->posts.add(Post{.title = "p"});
-        }
-        session.commit();
-    }
+    seed_authors(f.engine, 100);
     std::weak_ptr<Author> some_author;
     std::weak_ptr<Post> some_post;
     {
