@@ -377,20 +377,6 @@ bool ModelSetCore::has_flush_work() const {
                        [&](const Slot& slot) { return slot.state && has_work(*slot.state); });
 }
 
-void ModelSetCore::flush_saves(Connection& conn) {
-    // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
-    identity_.reserve(identity_.size() + inserts_.size());
-    if (!inserts_.empty()) {
-        insert_all(conn);
-        // An object with a row that refers to a new object of this model gets that
-        // object's key only now: its UPDATE joins the others.
-        std::vector<InstanceState*> written;
-        session_.write_foreign_keys(*this, &written);
-        for (auto* state : written) update_later(*state);
-    }
-    if (!updates_.empty()) update_all(conn);
-}
-
 void ModelSetCore::update_later(InstanceState& state) {
     if (state.state != ObjectState::persistent || state.delete_requested) return;
     ColumnMask changed;
@@ -401,97 +387,28 @@ void ModelSetCore::update_later(InstanceState& state) {
     else updates_.push_back({&state, changed});
 }
 
-/// Puts rows of a self-referencing table after the rows they refer to.
-template <class Work>
-void ModelSetCore::order_self_referencing(std::vector<Work>& work) const {
-    if (ops_.self_reference >= ops_.column_count || work.size() < 2) return;
-    ColumnMask key, parent;
-    key.set(ops_.self_referenced);
-    parent.set(ops_.self_reference);
-    ParamBuffer keys, parents;
-    for (const auto& w : work) {
-        const auto& state = work_state(w);
-        // A pending object has no row yet, so no snapshot: its own values are the row to be.
-        const void* values = state.state == ObjectState::pending ? state.object : state.snapshot;
-        ops_.bind_columns(values, key, keys);
-        ops_.bind_columns(values, parent, parents);
-    }
-    const auto order = parents_first(keys.params(), parents.params());
-    std::vector<Work> sorted;
-    sorted.reserve(work.size());
-    for (auto i : order) sorted.push_back(work[i]);
-    work = std::move(sorted);
+namespace {
+/// `items` in `order` (positions in `items`).
+template <class Item>
+void reorder(std::vector<Item>& items, std::span<const std::size_t> order) {
+    std::vector<Item> sorted;
+    sorted.reserve(items.size());
+    for (auto i : order) sorted.push_back(items[i]);
+    items = std::move(sorted);
 }
+}  // namespace
 
-std::vector<std::size_t> ModelSetCore::order_in_waves() {
-    std::vector<const RelationshipOps*> self_references;
-    for (const auto* rel : ops_.relationships)
-        if (rel->to_one() && &rel->target() == &ops_) self_references.push_back(rel);
-    const std::size_t n = inserts_.size();
-    if (self_references.empty() || n < 2) return {0, n};
-    std::unordered_map<const void*, std::size_t> index;  // a new object -> its place in inserts_
-    for (std::size_t i = 0; i < n; ++i) index.emplace(inserts_[i].state->object, i);
-    std::vector<std::vector<std::size_t>> parents(n);
-    bool any = false;
-    for (std::size_t i = 0; i < n; ++i)
-        for (const auto* rel : self_references)
-            if (auto it = index.find(rel->reference(inserts_[i].state->object).peek().get());
-                it != index.end()) {
-                parents[i].push_back(it->second);
-                any = true;
-            }
-    if (!any) return {0, n};
-    // Depth of each object below its newest new ancestor, by an explicit-stack walk (a
-    // chain of 100 000 objects must not overflow the call stack).
-    constexpr std::size_t unknown = SIZE_MAX, visiting = SIZE_MAX - 1;
-    std::vector<std::size_t> depth(n, unknown);
-    std::vector<std::size_t> stack;
-    for (std::size_t start = 0; start < n; ++start) {
-        if (depth[start] != unknown) continue;
-        stack.push_back(start);
-        while (!stack.empty()) {
-            const auto i = stack.back();
-            if (depth[i] == unknown) {
-                depth[i] = visiting;
-                for (auto p : parents[i]) {
-                    if (depth[p] == visiting)
-                        throw FlushError(
-                            message("is new and refers, through its self-referencing "
-                                    "relationships, to new objects that refer back to it: a "
-                                    "cycle cannot be inserted; set one reference after a flush"));
-                    if (depth[p] == unknown) stack.push_back(p);
-                }
-                continue;
-            }
-            if (depth[i] == visiting) {
-                std::size_t d = 0;
-                for (auto p : parents[i]) d = std::max(d, depth[p] + 1);
-                depth[i] = d;
-            }
-            stack.pop_back();
-        }
-    }
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return depth[a] < depth[b]; });
-    std::vector<Insert> sorted;
-    sorted.reserve(n);
-    std::vector<std::size_t> bounds{0};
-    for (std::size_t k = 0; k < n; ++k) {
-        if (k > 0 && depth[order[k]] != depth[order[k - 1]]) bounds.push_back(k);
-        sorted.push_back(inserts_[order[k]]);
-    }
-    bounds.push_back(n);
-    inserts_ = std::move(sorted);
-    return bounds;
-}
+void ModelSetCore::order_inserts(std::span<const std::size_t> order) { reorder(inserts_, order); }
 
-void ModelSetCore::insert_all(Connection& conn) {
-    order_self_referencing(inserts_);
-    const auto waves = order_in_waves();
-    const bool versioned = ops_.version_column < ops_.column_count;
-    if (versioned) {
-        for (auto& w : inserts_) {
+void ModelSetCore::order_deletes(std::span<const std::size_t> order) { reorder(deletes_, order); }
+
+void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
+    auto& conn = session_.write_connection(ops_.model_id);
+    // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
+    identity_.reserve(identity_.size() + inserts_.size());
+    if (ops_.version_column < ops_.column_count) {
+        for (std::size_t i = from; i < to; ++i) {
+            auto& w = inserts_[i];
             const auto version = ops_.integer(w.state->object, ops_.version_column);
             if (version.value_or(0) != 0) continue;
             w.version_before = version;
@@ -499,14 +416,6 @@ void ModelSetCore::insert_all(Connection& conn) {
             ops_.set_integer(w.state->object, ops_.version_column, 1);
         }
     }
-    for (std::size_t w = 0; w + 1 < waves.size(); ++w) {
-        // The waves before have their generated keys: their children's foreign keys now can.
-        if (w > 0) session_.write_foreign_keys(*this);
-        insert_rows(conn, waves[w], waves[w + 1]);
-    }
-}
-
-void ModelSetCore::insert_rows(Connection& conn, std::size_t from, std::size_t to) {
     ParamBuffer params;
     std::string scratch;
     std::size_t begin = from;
@@ -616,6 +525,10 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
     }
 }
 
+void ModelSetCore::flush_updates() {
+    if (!updates_.empty()) update_all(session_.write_connection(ops_.model_id));
+}
+
 void ModelSetCore::update_all(Connection& conn) {
     // Objects with the same changed columns share one statement, run for all of them;
     // groups go in the order their first object came. A stable sort by that order keeps
@@ -715,20 +628,18 @@ void ModelSetCore::check_matched(std::string_view statement, std::span<const std
     if (matched != affected.size()) throw_stale_data(statement, table().name, affected.size(), matched);
 }
 
-void ModelSetCore::flush_deletes(Connection& conn) {
-    if (deletes_.empty()) return;
-    order_self_referencing(deletes_);
-    std::reverse(deletes_.begin(), deletes_.end());  // children before their parents
+void ModelSetCore::delete_rows(std::size_t from, std::size_t to) {
+    auto& conn = session_.write_connection(ops_.model_id);
     const bool versioned = ops_.version_column < ops_.column_count;
     auto& params = params_;
     params.clear();
-    for (const auto* state : deletes_) {
-        ops_.bind_key(state->snapshot, params);
+    for (std::size_t i = from; i < to; ++i) {
+        ops_.bind_key(deletes_[i]->snapshot, params);
         if (versioned)
-            params.add(Param::of_int(ops_.integer(state->snapshot, ops_.version_column).value_or(0)));
+            params.add(Param::of_int(ops_.integer(deletes_[i]->snapshot, ops_.version_column).value_or(0)));
     }
     const auto affected = conn.execute_batch(ops_.statements.delete_row(conn.dialect(), ops_),
-                                             params.params(), params.size() / deletes_.size());
+                                             params.params(), params.size() / (to - from));
     if (versioned) check_matched("DELETE", affected);
 }
 

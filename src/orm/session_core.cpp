@@ -166,69 +166,6 @@ ModelSetCore& SessionCore::make_models(std::size_t id, const ModelOps& ops) {
     return *sets_[id];
 }
 
-/// Every model the session has seen, parents before children (foreign keys between
-/// their tables). Where the tables' foreign keys form a cycle, this flush's rows decide:
-/// a model goes first when none of its new rows refers through a relationship to a new
-/// row of another model still to place; the order is worked out again at every flush.
-const std::vector<ModelSetCore*>& SessionCore::ordered_sets() {
-    if (!flush_order_stale_) return flush_order_;
-    std::vector<ModelSetCore*> sets;
-    for (auto& set : sets_)
-        if (set) sets.push_back(set.get());
-    if (sets.size() < 2) {
-        flush_order_ = std::move(sets);
-        flush_order_stale_ = false;
-        return flush_order_;
-    }
-    std::vector<ModelSetCore*> ordered;
-    std::vector<bool> placed(sets.size(), false);
-    bool in_cycle = false;
-    auto waits_for = [&](std::size_t i) {
-        for (const auto& fk : sets[i]->table().foreign_keys) {
-            if (fk.referred_table == sets[i]->table().name) continue;
-            for (std::size_t j = 0; j < sets.size(); ++j)
-                if (!placed[j] && j != i && sets[j]->table().name == fk.referred_table) return true;
-        }
-        return false;
-    };
-    while (ordered.size() < sets.size()) {
-        bool progress = false;
-        for (std::size_t i = 0; i < sets.size(); ++i) {
-            if (placed[i] || waits_for(i)) continue;
-            placed[i] = true;
-            ordered.push_back(sets[i]);
-            progress = true;
-        }
-        if (!progress) {
-            std::size_t pick = sets.size();
-            for (std::size_t i = 0; i < sets.size() && pick == sets.size(); ++i)
-                if (!placed[i] && !refers_to_new_rows(*sets[i], sets, placed)) pick = i;
-            // Every one does: write_foreign_keys() names the cycle of rows.
-            if (pick == sets.size())
-                pick =
-                    static_cast<std::size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin());
-            placed[pick] = true;
-            ordered.push_back(sets[pick]);
-            in_cycle = true;
-        }
-    }
-    flush_order_ = std::move(ordered);
-    flush_order_stale_ = in_cycle;
-    return flush_order_;
-}
-
-bool SessionCore::refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
-                                     const std::vector<bool>& placed) const {
-    for (const auto& w : foreign_keys_) {
-        if (&w.rel->owner() != &set.ops() || !to_write(w) || !w.target) continue;
-        const auto& target_ops = w.rel->target();
-        if (&target_ops == &set.ops() || !target_ops.needs_generated_key(w.target.get())) continue;
-        for (std::size_t j = 0; j < sets.size(); ++j)
-            if (!placed[j] && &sets[j]->ops() == &target_ops) return true;
-    }
-    return false;
-}
-
 bool SessionCore::to_write(const ForeignKeyWrite& w) const noexcept {
     // Not replaced by a later assignment, not left for a later flush; a deleted object
     // keeps its row's key until the DELETE, and an expunged one is gone.
@@ -250,18 +187,19 @@ void SessionCore::flush(bool automatic) {
     written_keys_.clear();
     bool sent = false;  // a statement may have reached the database
     try {
-        // Model by model, parents first: a parent's INSERT has given it its key by the
-        // time its children's foreign keys are written and compared.
+        // Group by group, parents first (src/orm/flush_order.cpp): a parent's INSERT has
+        // given it its key by the time its children's foreign keys are written and compared.
         for (auto& w : foreign_keys_) w.waiting = false;
         if (!foreign_keys_.empty()) delete_orphans(automatic);
         mark_superseded_foreign_keys();
         if (!streams_.empty()) refuse_writes_to_streams();
-        for (auto* set : ordered_sets()) {
-            write_foreign_keys(*set);
-            if (!set->collect_flush()) continue;
-            work.push_back(set);
+        if (flush_order_stale_) order_groups();
+        for (std::size_t g = 0; g < group_ends_.size(); ++g) {
+            if (!collect_group(g)) continue;
+            const auto sets = group(g);
+            work.insert(work.end(), sets.begin(), sets.end());
             sent = true;
-            set->flush_saves(write_connection(set->ops().model_id));
+            save_group(g);
         }
         // Every row exists now, so association rows can name both keys; and they go
         // before the DELETEs of the rows they refer to.
@@ -269,8 +207,7 @@ void SessionCore::flush(bool automatic) {
             sent = true;
             write_links();
         }
-        for (auto it = work.rbegin(); it != work.rend(); ++it)
-            (*it)->flush_deletes(write_connection((*it)->ops().model_id));
+        for (auto g = group_ends_.size(); g-- > 0;) delete_group(g);
         check_single_children(work);
     } catch (...) {
         for (auto* set : work) set->undo_flush();
@@ -375,44 +312,33 @@ bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const
                                [&](const LinkWrite& link) { return of(link.rel->association().model_id); });
 }
 
-void SessionCore::write_foreign_keys(const ModelSetCore& set, std::vector<InstanceState*>* written) {
-    // Only the last assignment of a (object, relationship) counts: a child removed from
-    // one parent and added to another names the second, and never was without one.
-    for (const auto& w : foreign_keys_) {
-        const auto& owner_ops = w.rel->owner();
-        if (&owner_ops != &set.ops() || !to_write(w)) continue;
-        std::optional<std::int64_t> key;
-        if (w.target) {
-            const auto& target_ops = w.rel->target();
-            key = target_ops.integer(w.target.get(), target_ops.primary_key[0]);
-            if (target_ops.needs_generated_key(w.target.get())) {
-                const auto* target_state = target_ops.state_of(w.target);
-                const bool later_wave = &target_ops == &owner_ops && target_state &&
-                                        target_state->session == this &&
-                                        target_state->state == ObjectState::pending;
-                if (later_wave) continue;
-                throw FlushError(fmt::format(
-                    "alchemy: {}.{} refers to a new {} that cannot be inserted before it: the new "
-                    "objects' relationships form a cycle (each needs the other's generated key); "
-                    "set one of the references after a flush",
-                    owner_ops.model_name, w.rel->name, target_ops.model_name));
-            }
-        }
-        const auto& column = owner_ops.table().columns[w.rel->foreign_key];
-        if (!key && !column.nullable)
+bool SessionCore::write_foreign_key(const ForeignKeyWrite& w) {
+    const auto& owner_ops = w.rel->owner();
+    std::optional<std::int64_t> key;
+    if (w.target) {
+        const auto& target_ops = w.rel->target();
+        key = target_ops.integer(w.target.get(), target_ops.primary_key[0]);
+        if (target_ops.needs_generated_key(w.target.get()))
             throw FlushError(fmt::format(
-                "alchemy: {0}.{1} names no {2} (it was set to null, removed from its parent's "
-                "collection, or its {2} was deleted), but its column {3} cannot be NULL; give it a parent, "
-                "delete it, or let the parent's relationship delete it: "
-                "sa::relationship(...).cascade(sa::all | "
-                "sa::delete_orphan)",
-                owner_ops.model_name, w.rel->name, w.rel->target().model_name, column.name));
-        const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
-        if (before == key) continue;
-        written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});
-        owner_ops.set_integer(w.owner.get(), w.rel->foreign_key, key);
-        if (written) written->push_back(w.state);
+                "alchemy: {}.{} refers to a new {} that this flush does not insert (it is not pending in "
+                "this session: it was expunged, or belongs to another one); add it to this session, or "
+                "assign an object that has a row",
+                owner_ops.model_name, w.rel->name, target_ops.model_name));
     }
+    const auto& column = owner_ops.table().columns[w.rel->foreign_key];
+    if (!key && !column.nullable)
+        throw FlushError(fmt::format(
+            "alchemy: {0}.{1} names no {2} (it was set to null, removed from its parent's "
+            "collection, or its {2} was deleted), but its column {3} cannot be NULL; give it a parent, "
+            "delete it, or let the parent's relationship delete it: "
+            "sa::relationship(...).cascade(sa::all | "
+            "sa::delete_orphan)",
+            owner_ops.model_name, w.rel->name, w.rel->target().model_name, column.name));
+    const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
+    if (before == key) return false;
+    written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});
+    owner_ops.set_integer(w.owner.get(), w.rel->foreign_key, key);
+    return true;
 }
 
 void SessionCore::foreign_key_assigned(InstanceState& owner, const RelationshipOps& rel, ToOne& ref) {

@@ -456,6 +456,104 @@ TEST_CASE("tables that refer to each other: each flush orders the models by its 
     session.rollback();
     CHECK(count_rows(engine, "teams") == 2);
     CHECK(count_rows(engine, "players") == 2);
+
+    // A new team taken out of the session after a player named it: the flush cannot
+    // give the player its key, and says so rather than write a NULL.
+    auto dan = session.add(Player{.name = "dan"});
+    auto whites = std::make_shared<Team>(Team{.name = "whites"});
+    dan->team = whites;
+    session.expunge(whites);
+    CHECK_THROWS_MATCHES(session.flush(), sa::FlushError, MessageContains("does not insert"));
+    CHECK(dan->team_id == std::nullopt);
+    session.rollback();
+    CHECK(count_rows(engine, "players") == 2);
+}
+
+TEST_CASE("tables that refer to each other: one flush orders their rows one by one") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Team, Player>().create_all(engine);
+    {
+        sa::Session session(engine);
+        // Both directions in one flush, with no cycle between rows: ann plays for the new
+        // reds, the new blues are led by bob. Neither model can go first as a whole.
+        auto ann = session.add(Player{.name = "ann"});
+        auto reds = session.add(Team{.name = "reds"});
+        auto bob = session.add(Player{.name = "bob"});
+        auto blues = session.add(Team{.name = "blues"});
+        ann->team = reds;
+        blues->lead = bob;
+        // A chain through both tables: greens led by cid, who plays for the new golds.
+        auto cid = session.add(Player{.name = "cid"});
+        auto greens = session.add(Team{.name = "greens"});
+        auto golds = session.add(Team{.name = "golds"});
+        greens->lead = cid;
+        cid->team = golds;
+        capture.lines.clear();
+        session.commit();
+        // Waves: reds, golds and bob; then ann, cid and blues; then greens.
+        CHECK(count_starting_with(capture.lines, "INSERT") == 5);
+        CHECK(ann->team_id == reds->id);
+        CHECK(blues->lead_id == bob->id);
+        CHECK(greens->lead_id == cid->id);
+        CHECK(cid->team_id == golds->id);
+        CHECK(session.query<Player>().filter(sa::col<&Player::team_id> == golds->id).one()->name == "cid");
+        CHECK(session.query<Team>().filter(sa::col<&Team::lead_id> == bob->id).one()->name == "blues");
+
+        // An object with a row that now refers to a new one: an UPDATE after its INSERT.
+        auto dee = session.add(Player{.name = "dee"});
+        reds->lead = dee;
+        session.commit();
+        CHECK(reds->lead_id == dee->id);
+        CHECK(count_rows(engine, "teams") == 4);
+    }
+    {
+        // Rows with given keys that refer to each other through their foreign-key values.
+        sa::Session session(engine);
+        session.add(Team{.id = 11, .name = "whites", .lead_id = 20});
+        session.add(Player{.id = 20, .name = "eve", .team_id = 10});
+        session.add(Team{.id = 10, .name = "blacks"});
+        session.commit();
+        CHECK(count_rows(engine, "players") == 5);
+    }
+    {
+        // Deleted together: whites (led by eve), eve (of the blacks), the blacks. Each row
+        // goes before the row it refers to, whichever model the session met first.
+        sa::Session session(engine);
+        auto blacks = session.get<Team>(std::int64_t{10});
+        auto eve = session.get<Player>(std::int64_t{20});
+        auto whites = session.get<Team>(std::int64_t{11});
+        REQUIRE(blacks);
+        REQUIRE(eve);
+        REQUIRE(whites);
+        // Their players read first, so that no delete_() reads them (and autoflushes).
+        CHECK(blacks->players.size() == 1);
+        CHECK(whites->players.empty());
+        capture.lines.clear();
+        session.delete_(blacks);
+        session.delete_(eve);
+        session.delete_(whites);
+        CHECK(count_starting_with(capture.lines, "SELECT") == 0);
+        session.commit();
+        CHECK(count_rows(engine, "teams") == 4);
+        CHECK(count_rows(engine, "players") == 4);
+    }
+    {
+        // Everything left: ann before the reds before their lead dee, and greens before
+        // their lead cid before the golds.
+        sa::Session session(engine);
+        const auto teams = session.query<Team>().options(sa::selectinload<&Team::players>()).all();
+        const auto players = session.query<Player>().all();
+        capture.lines.clear();
+        for (const auto& player : players) session.delete_(player);
+        for (const auto& team : teams) session.delete_(team);
+        CHECK(count_starting_with(capture.lines, "SELECT") == 0);
+        session.commit();
+        CHECK(count_starting_with(capture.lines, "DELETE") >= 3);
+        CHECK(count_rows(engine, "teams") == 0);
+        CHECK(count_rows(engine, "players") == 0);
+    }
 }
 
 // Batched INSERTs ------------------------------------------------------------------------------------

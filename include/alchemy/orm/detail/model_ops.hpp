@@ -87,10 +87,6 @@ struct ModelOps {
     std::span<const std::size_t> fillable;
     std::size_t generated_column;  ///< the autoincrement column, or column_count
     std::size_t version_column;    ///< sa::version()'s column, or column_count
-    /// The column of a foreign key to the model's own single-column key and the column
-    /// it refers to, or column_count twice.
-    std::size_t self_reference;
-    std::size_t self_referenced;
 
     /// True when every column but the version has the same value in both.
     bool (*same_columns)(const void* a, const void* b);
@@ -335,22 +331,6 @@ const Table& table() {
     return t;
 }
 
-/// The foreign key of T's table that refers to T's own single-column key.
-template <class T>
-std::pair<std::size_t, std::size_t> self_reference() {
-    constexpr std::size_t none = model_info<T>::column_count;
-    const auto& t = table<T>();
-    auto index = [](std::string_view name) {
-        for (std::size_t c = 0; c < model_info<T>::column_count; ++c)
-            if (model_info<T>::columns[c].name == name) return c;
-        return none;
-    };
-    for (const auto& fk : t.foreign_keys)
-        if (fk.referred_table == t.name && fk.columns.size() == 1)
-            return {index(fk.columns.front()), index(fk.referred_columns.front())};
-    return {none, none};
-}
-
 }  // namespace model_ops_impl
 
 /// The statement texts of one model, shared by every Session (src/orm/model_statements.cpp).
@@ -363,7 +343,6 @@ const ModelOps& model_ops() {
                   "alchemy: the Session handles models of at most 256 columns");
     namespace impl = model_ops_impl;
     static const ModelOps ops = [] {
-        const auto self = impl::self_reference<T>();
         return ModelOps{
             .model_name = type_name<T>(),
             .model_id = model_id<T>(),
@@ -375,8 +354,6 @@ const ModelOps& model_ops() {
             .fillable = fillable_columns<T>,
             .generated_column = generated_column<T>,
             .version_column = version_column<T>,
-            .self_reference = self.first,
-            .self_referenced = self.second,
             .same_columns = &impl::same_columns<T>,
             .changed_columns = &impl::changed_columns<T>,
             .copy_columns = &impl::copy_columns<T>,

@@ -30,11 +30,6 @@
 
 namespace alchemy::detail {
 
-/// The order that puts every row after the row its self-referencing foreign key names
-/// (rows whose parent is not among them keep their place). `keys[i]` is row i's key,
-/// `parents[i]` the value of its foreign key column.
-std::vector<std::size_t> parents_first(std::span<const Param> keys, std::span<const Param> parents);
-
 class ModelSetCore {
 public:
     ModelSetCore(SessionCore& session, const ModelOps& ops);
@@ -123,11 +118,26 @@ public:
     bool collect_flush();
     /// Whether the next flush would write a row of this model, without collecting it.
     bool has_flush_work() const;
-    /// INSERTs of new objects, then UPDATEs of changed ones. Generated keys are written
-    /// into the objects; everything else waits for finish_flush().
-    void flush_saves(Connection& conn);
-    /// DELETEs of the objects session.delete_() named.
-    void flush_deletes(Connection& conn);
+    /// The rows collect_flush() found, which SessionCore orders (src/orm/flush_order.cpp):
+    /// the new objects, and the rows to delete as the database has them.
+    std::size_t new_count() const noexcept { return inserts_.size(); }
+    const void* new_object(std::size_t i) const noexcept { return inserts_[i].state->object; }
+    std::size_t deleted_count() const noexcept { return deletes_.size(); }
+    const void* deleted_row(std::size_t i) const noexcept { return deletes_[i]->snapshot; }
+    /// Puts the new objects, or the rows to delete, in `order` (indices of new_object(),
+    /// or of deleted_row()).
+    void order_inserts(std::span<const std::size_t> order);
+    void order_deletes(std::span<const std::size_t> order);
+    /// The INSERTs of the new objects [from, to) in their order. Generated keys are
+    /// written into the objects; everything else waits for finish_flush().
+    void insert_rows(std::size_t from, std::size_t to);
+    /// Adds `state`, whose foreign key the flush wrote after collect_flush(), to the
+    /// UPDATEs (persistent objects only).
+    void update_later(InstanceState& state);
+    /// UPDATEs of the changed objects.
+    void flush_updates();
+    /// DELETEs of the rows [from, to) in their order, each checked at once.
+    void delete_rows(std::size_t from, std::size_t to);
     /// After every statement of the flush succeeded: states, identity map, snapshots.
     void finish_flush(std::uint32_t depth) noexcept;
     /// After a statement failed: puts back what flush_saves wrote into objects.
@@ -144,9 +154,6 @@ public:
     void reap() noexcept;
 
 private:
-    /// Adds `state`, whose foreign key the flush wrote after collect_flush(), to the
-    /// UPDATEs (persistent objects only).
-    void update_later(InstanceState& state);
     struct Slot {
         InstanceState* state = nullptr;  ///< null: a hole left by detach()
         std::weak_ptr<void> weak;        ///< session-made objects
@@ -194,13 +201,6 @@ private:
     void unload_relationships(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
-    template <class Work>
-    void order_self_referencing(std::vector<Work>& work) const;
-    /// Orders the new objects in waves: one whose self-referencing BelongsTo names another
-    /// new object comes in a wave after it. Returns where each wave begins, and the end.
-    std::vector<std::size_t> order_in_waves();
-    void insert_all(Connection& conn);
-    void insert_rows(Connection& conn, std::size_t begin, std::size_t end);
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
     /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
     void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);

@@ -184,11 +184,6 @@ public:
     /// inserted (or deleted) at the next flush; a new target joins the session.
     void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
                       bool linked);
-    /// Writes the foreign keys assigned through relationships of `set`'s objects. A key
-    /// that waits for a new object of the same model is left for a later wave of its
-    /// INSERTs (ModelSetCore::insert_all), or for after them (ModelSetCore::flush_saves).
-    /// Adds to `written`, when given, the objects whose foreign keys it changed.
-    void write_foreign_keys(const ModelSetCore& set, std::vector<InstanceState*>* written = nullptr);
     /// Records that `states` (objects of `ops`' model) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
@@ -229,13 +224,22 @@ private:
     void end_replica_reads() noexcept;
     /// commit()'s COMMITs when SessionOptions::twophase is set.
     void commit_two_phase();
-    /// The model sets, parents before children; computed again only after a set was made,
-    /// or at every flush while their tables' foreign keys form a cycle.
-    const std::vector<ModelSetCore*>& ordered_sets();
-    /// Some new row of `set` refers through a relationship to a new row of a model of
-    /// `sets` not yet `placed`.
-    bool refers_to_new_rows(const ModelSetCore& set, const std::vector<ModelSetCore*>& sets,
-                            const std::vector<bool>& placed) const;
+    // The order of a flush (src/orm/flush_order.cpp) ----------------------------------------
+
+    /// Puts the model sets in flush_order_ as groups, parents' groups first: a group is
+    /// one set, or the sets whose tables' foreign keys form a cycle. Done again only after
+    /// a set was made.
+    void order_groups();
+    std::span<ModelSetCore* const> group(std::size_t g) const noexcept;
+    /// Writes the foreign keys assigned to objects of group `g`, except those naming a new
+    /// object of the group, which wait in deferred_keys_ for save_group(). Then lets each set of
+    /// the group find its work; false when none has any.
+    bool collect_group(std::size_t g);
+    /// The group's INSERTs in waves, each row after the rows it refers to (through the
+    /// relationships that wait for a key, and through foreign-key values), then its UPDATEs.
+    void save_group(std::size_t g);
+    /// The group's DELETEs, each row before the rows it refers to.
+    void delete_group(std::size_t g);
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
     /// in an autoflush their foreign-key writes are marked waiting instead.
     void delete_orphans(bool automatic);
@@ -280,12 +284,16 @@ private:
     std::uint64_t root_serial_ = 0;
     std::uint64_t serials_ = 0;
     std::vector<std::unique_ptr<ModelSetCore>> sets_;
-    /// ordered_sets(), out of date once a set is made (which a flush running over it may
-    /// do); and the sets a flush wrote to. Kept between flushes so that an autoflush
-    /// allocates neither.
+    /// order_groups(): the sets, each group's after those it refers to, where each group
+    /// ends, and each model id's group; out of date once a set is made (which a flush
+    /// running over it may do). With the sets a flush wrote to and the foreign-key writes
+    /// that wait, kept between flushes so that an autoflush allocates none of them.
     std::vector<ModelSetCore*> flush_order_;
+    std::vector<std::size_t> group_ends_;
+    std::vector<std::size_t> group_of_;
     bool flush_order_stale_ = true;
     std::vector<ModelSetCore*> flushed_;
+    std::vector<std::size_t> deferred_keys_;  ///< indices into foreign_keys_ (collect_group)
     /// Assigned BelongsTo awaiting the flush; both objects are held until then.
     struct ForeignKeyWrite {
         std::shared_ptr<void> owner;
@@ -296,9 +304,11 @@ private:
         bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
-    /// Whether this flush writes `w` (write_foreign_keys(), and the checks that must
+    /// Whether this flush writes `w` (write_foreign_key(), and the checks that must
     /// foresee it).
     bool to_write(const ForeignKeyWrite& w) const noexcept;
+    /// Writes the key `w` assigns into its owner's foreign key; true when that changed it.
+    bool write_foreign_key(const ForeignKeyWrite& w);
     /// What the flush wrote into objects' foreign keys, put back if it fails.
     struct WrittenKey {
         std::shared_ptr<void> owner;

@@ -1,0 +1,371 @@
+// The order of a flush: which models' rows go first, and, among tables whose foreign keys
+// form a cycle (a table referring to itself, or teams and players referring to each
+// other), which rows. SQLAlchemy's unit of work does the same in two steps: it sorts
+// mappers, and sorts the rows one by one where the mappers' dependencies form a cycle.
+#include "alchemy/core/error.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/relationship_ops.hpp"
+#include "alchemy/orm/detail/session_core.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <string>
+#include <unordered_map>
+
+namespace alchemy::detail {
+namespace {
+
+/// A row refers to row `to`, which must be written first.
+struct Reference {
+    std::size_t to;
+    bool next_wave;  ///< in an earlier statement, not only earlier in the same batch
+    /// The relationship whose key the flush writes into the referring row once `to` has
+    /// been inserted; null for a reference made by a foreign-key value.
+    const RelationshipOps* waits_for_key = nullptr;
+};
+
+/// The rows of one flush and what each refers to.
+class RowGraph {
+public:
+    explicit RowGraph(std::size_t rows) : refers_(rows) {}
+
+    void add(std::size_t from, Reference r) {
+        if (from != r.to) refers_[from].push_back(r);
+    }
+
+    /// Walks the rows depth first, from row 0 on. `rank` puts each row after those it
+    /// refers to; `wave` is 0 for a row that refers to none, else the highest wave of the
+    /// rows it refers to, plus one across a `next_wave` reference. A reference that closes
+    /// a cycle goes to `on_cycle`, which throws or lets it be (the database then judges).
+    /// An explicit stack: a chain of 100 000 rows must not overflow the call stack.
+    template <class OnCycle>
+    void order(OnCycle on_cycle) {
+        const auto n = refers_.size();
+        wave.assign(n, 0);
+        rank.assign(n, 0);
+        enum : char { unseen, open, placed };
+        std::vector<char> mark(n, unseen);
+        struct Frame {
+            std::size_t row;
+            std::size_t next = 0;
+        };
+        std::vector<Frame> stack;
+        std::size_t ranked = 0;
+        for (std::size_t start = 0; start < n; ++start) {
+            if (mark[start] != unseen) continue;
+            mark[start] = open;
+            stack.push_back({start});
+            while (!stack.empty()) {
+                const auto row = stack.back().row;
+                const auto& refs = refers_[row];
+                if (stack.back().next < refs.size()) {
+                    const auto& r = refs[stack.back().next++];
+                    if (mark[r.to] == open) {
+                        on_cycle(r);
+                    } else if (mark[r.to] == unseen) {
+                        mark[r.to] = open;
+                        stack.push_back({r.to});
+                    }
+                    continue;
+                }
+                for (const auto& r : refs)
+                    if (mark[r.to] == placed)
+                        wave[row] = std::max(wave[row], wave[r.to] + (r.next_wave ? 1 : 0));
+                mark[row] = placed;
+                rank[row] = ranked++;
+                stack.pop_back();
+            }
+        }
+    }
+
+    std::vector<std::size_t> wave, rank;
+
+private:
+    std::vector<std::vector<Reference>> refers_;
+};
+
+/// A hashable spelling of a non-NULL parameter value.
+void append_key_text(const Param& p, std::string& out) {
+    out.push_back(static_cast<char>(p.type));
+    if (p.type == ParamType::text || p.type == ParamType::blob) {
+        out.append(std::to_string(p.bytes.size())).push_back(':');
+        out.append(p.bytes);
+    } else {
+        char raw[sizeof(std::int64_t)];
+        std::memcpy(raw, &p.integer, sizeof raw);  // the union's widest member; Param() zeroes it
+        out.append(raw, sizeof raw);
+    }
+}
+
+std::size_t column_index(const Table& table, std::string_view name) {
+    const auto& columns = table.columns;
+    const auto it =
+        std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.name == name; });
+    return static_cast<std::size_t>(it - columns.begin());
+}
+
+/// The values of `columns` of `values` as one key text; false when one is NULL.
+bool key_text(const ModelOps& ops, const void* values, std::span<const std::size_t> columns, ParamBuffer& one,
+              std::string& out) {
+    out.clear();
+    for (auto c : columns) {
+        ColumnMask mask;
+        mask.set(c);
+        one.clear();
+        ops.bind_columns(values, mask, one);
+        if (one.params().front().type == ParamType::null) return false;
+        append_key_text(one.params().front(), out);
+    }
+    return true;
+}
+
+/// The rows of a group's sets, numbered one after the other: set s has rows
+/// [first[s], first[s + 1]).
+struct Rows {
+    std::span<ModelSetCore* const> sets;
+    std::vector<std::size_t> first;
+};
+
+/// Adds the references that foreign-key values make between rows of the group: a row
+/// whose foreign key holds the key of another row of the group. `values(s, i)` gives
+/// row i of set s; with `skip_new_keys`, a row whose key the database has yet to
+/// generate is referred to by none.
+template <class Values>
+void add_value_references(const Rows& rows, Values values, bool skip_new_keys, RowGraph& graph) {
+    std::unordered_map<std::string, std::size_t> row_of_key;
+    std::string text;
+    ParamBuffer scratch;
+    std::vector<std::size_t> columns, referred;
+    for (std::size_t s = 0; s < rows.sets.size(); ++s) {
+        const auto& table = rows.sets[s]->table();
+        for (const auto& fk : table.foreign_keys) {
+            for (std::size_t t = 0; t < rows.sets.size(); ++t) {
+                const auto& target = rows.sets[t]->table();
+                if (target.name != fk.referred_table) continue;
+                columns.clear();
+                referred.clear();
+                for (const auto& name : fk.columns) columns.push_back(column_index(table, name));
+                for (const auto& name : fk.referred_columns) referred.push_back(column_index(target, name));
+                row_of_key.clear();
+                const auto& target_ops = rows.sets[t]->ops();
+                for (std::size_t i = rows.first[t]; i < rows.first[t + 1]; ++i) {
+                    const void* row = values(t, i - rows.first[t]);
+                    if (skip_new_keys && target_ops.needs_generated_key(row)) continue;
+                    if (key_text(target_ops, row, referred, scratch, text)) row_of_key.emplace(text, i);
+                }
+                for (std::size_t i = rows.first[s]; i < rows.first[s + 1]; ++i) {
+                    if (!key_text(rows.sets[s]->ops(), values(s, i - rows.first[s]), columns, scratch, text))
+                        continue;
+                    if (auto it = row_of_key.find(text); it != row_of_key.end())
+                        graph.add(i, {it->second, s != t});
+                }
+            }
+        }
+    }
+}
+
+/// Whether a table of the group has a foreign key to a table of the group.
+bool refers_within(std::span<ModelSetCore* const> sets) {
+    return std::any_of(sets.begin(), sets.end(), [&](const ModelSetCore* set) {
+        return std::any_of(set->table().foreign_keys.begin(), set->table().foreign_keys.end(),
+                           [&](const ForeignKey& fk) {
+                               return std::any_of(sets.begin(), sets.end(), [&](const ModelSetCore* to) {
+                                   return to->table().name == fk.referred_table;
+                               });
+                           });
+    });
+}
+
+/// The rows of set s, from `rows.first[s]` on, in the order (wave, rank) puts them, or
+/// its reverse; with the wave of each, in that order.
+std::vector<std::size_t> sorted_rows(const Rows& rows, std::size_t s, const RowGraph& graph, bool reverse,
+                                     std::vector<std::size_t>& waves) {
+    std::vector<std::size_t> order(rows.first[s + 1] - rows.first[s]);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    const auto key = [&](std::size_t i) {
+        const auto row = rows.first[s] + i;
+        return std::pair(graph.wave[row], graph.rank[row]);
+    };
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return reverse ? key(b) < key(a) : key(a) < key(b); });
+    waves.clear();
+    for (auto i : order) waves.push_back(graph.wave[rows.first[s] + i]);
+    return order;
+}
+
+}  // namespace
+
+void SessionCore::order_groups() {
+    std::vector<ModelSetCore*> sets;
+    for (auto& set : sets_)
+        if (set) sets.push_back(set.get());
+    const auto n = sets.size();
+    // reaches[i][j]: table i refers to table j, directly or through others. A session
+    // uses tens of models, and this runs once per model it starts to use.
+    std::vector<std::vector<bool>> reaches(n, std::vector<bool>(n, false));
+    for (std::size_t i = 0; i < n; ++i)
+        for (const auto& fk : sets[i]->table().foreign_keys)
+            for (std::size_t j = 0; j < n; ++j)
+                if (j != i && sets[j]->table().name == fk.referred_table) reaches[i][j] = true;
+    for (std::size_t k = 0; k < n; ++k)
+        for (std::size_t i = 0; i < n; ++i)
+            if (reaches[i][k])
+                for (std::size_t j = 0; j < n; ++j)
+                    if (reaches[k][j]) reaches[i][j] = true;
+    flush_order_.clear();
+    group_ends_.clear();
+    group_of_.assign(sets_.size(), 0);
+    std::vector<bool> placed(n, false);
+    while (flush_order_.size() < n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (placed[i]) continue;
+            const auto in_group = [&](std::size_t j) { return j == i || (reaches[i][j] && reaches[j][i]); };
+            bool ready = true;
+            for (std::size_t j = 0; j < n && ready; ++j)
+                if (!placed[j] && reaches[i][j] && !in_group(j)) ready = false;
+            if (!ready) continue;
+            for (std::size_t j = 0; j < n; ++j) {
+                if (!in_group(j)) continue;
+                placed[j] = true;
+                group_of_[sets[j]->ops().model_id] = group_ends_.size();
+                flush_order_.push_back(sets[j]);
+            }
+            group_ends_.push_back(flush_order_.size());
+        }
+    }
+    flush_order_stale_ = false;
+}
+
+std::span<ModelSetCore* const> SessionCore::group(std::size_t g) const noexcept {
+    const auto begin = g == 0 ? 0 : group_ends_[g - 1];
+    return std::span<ModelSetCore* const>(flush_order_).subspan(begin, group_ends_[g] - begin);
+}
+
+bool SessionCore::collect_group(std::size_t g) {
+    const auto group_of = [&](std::size_t model) {
+        return model < group_of_.size() ? group_of_[model] : SIZE_MAX;
+    };
+    deferred_keys_.clear();
+    for (std::size_t k = 0; k < foreign_keys_.size(); ++k) {
+        const auto& w = foreign_keys_[k];
+        if (!to_write(w) || group_of(w.rel->owner_id()) != g) continue;
+        const auto& target_ops = w.rel->target();
+        const auto* target = w.target ? target_ops.state_of(w.target) : nullptr;
+        const bool names_new_row_of_group = target && target->session == this &&
+                                            target->state == ObjectState::pending &&
+                                            group_of(target_ops.model_id) == g;
+        if (names_new_row_of_group) deferred_keys_.push_back(k);
+        else write_foreign_key(w);
+    }
+    bool any = false;
+    for (auto* set : group(g)) any = set->collect_flush() || any;
+    return any;
+}
+
+void SessionCore::save_group(std::size_t g) {
+    Rows rows{group(g), {0}};
+    for (auto* set : rows.sets) rows.first.push_back(rows.first.back() + set->new_count());
+    const bool values_refer = rows.first.back() > 1 && refers_within(rows.sets);
+    if (deferred_keys_.empty() && !values_refer) {
+        // The usual case: the rows of each model in one wave, in the order they came.
+        for (auto* set : rows.sets)
+            if (set->new_count() > 0) set->insert_rows(0, set->new_count());
+        for (auto* set : rows.sets) set->flush_updates();
+        return;
+    }
+    RowGraph graph(rows.first.back());
+    if (values_refer)
+        add_value_references(
+            rows, [&](std::size_t s, std::size_t i) { return rows.sets[s]->new_object(i); }, true, graph);
+    // A key that waits for a new row: the row that gets it goes in a later wave.
+    std::unordered_map<const void*, std::size_t> row_of;
+    for (std::size_t s = 0; s < rows.sets.size() && !deferred_keys_.empty(); ++s)
+        for (std::size_t i = 0; i < rows.sets[s]->new_count(); ++i)
+            row_of.emplace(rows.sets[s]->new_object(i), rows.first[s] + i);
+    std::vector<std::pair<std::size_t, std::size_t>> keys_by_wave;  // (owner's row, write)
+    std::vector<std::size_t> keys_of_rows;                          // writes into persistent objects
+    for (auto k : deferred_keys_) {
+        const auto& w = foreign_keys_[k];
+        const auto owner = row_of.find(w.owner.get());
+        const auto target = row_of.find(w.target.get());
+        if (owner == row_of.end() || target == row_of.end()) {
+            keys_of_rows.push_back(k);
+            continue;
+        }
+        graph.add(owner->second, {target->second, true, w.rel});
+        keys_by_wave.emplace_back(owner->second, k);
+    }
+    graph.order([](const Reference& r) {
+        // Rows with given keys that refer to each other: the database judges them.
+        if (!r.waits_for_key) return;
+        throw FlushError(fmt::format(
+            "alchemy: {}.{} refers to a new {} that refers back to it through the relationships of new "
+            "objects: the new objects' relationships form a cycle (each needs another's generated key), "
+            "so none of them can be inserted first; set one of the references after a flush",
+            r.waits_for_key->owner().model_name, r.waits_for_key->name,
+            r.waits_for_key->target().model_name));
+    });
+    for (auto& [row, k] : keys_by_wave) row = graph.wave[row];
+    std::stable_sort(keys_by_wave.begin(), keys_by_wave.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::vector<std::size_t>> waves(rows.sets.size());
+    std::size_t last_wave = 0;
+    for (std::size_t s = 0; s < rows.sets.size(); ++s) {
+        rows.sets[s]->order_inserts(sorted_rows(rows, s, graph, false, waves[s]));
+        if (!waves[s].empty()) last_wave = std::max(last_wave, waves[s].back());
+    }
+    auto next_key = keys_by_wave.begin();
+    for (std::size_t wave = 0; wave <= last_wave; ++wave) {
+        // The rows of the waves before have their keys: the keys waiting for them go in.
+        for (; next_key != keys_by_wave.end() && next_key->first == wave; ++next_key)
+            write_foreign_key(foreign_keys_[next_key->second]);
+        for (std::size_t s = 0; s < rows.sets.size(); ++s) {
+            const auto [from, to] = std::equal_range(waves[s].begin(), waves[s].end(), wave);
+            if (from != to)
+                rows.sets[s]->insert_rows(static_cast<std::size_t>(from - waves[s].begin()),
+                                          static_cast<std::size_t>(to - waves[s].begin()));
+        }
+    }
+    // An object with a row that refers to a new one gets its key now: its UPDATE joins the others.
+    for (auto k : keys_of_rows) {
+        const auto& w = foreign_keys_[k];
+        if (write_foreign_key(w)) sets_[w.rel->owner_id()]->update_later(*w.state);
+    }
+    for (auto* set : rows.sets) set->flush_updates();
+}
+
+void SessionCore::delete_group(std::size_t g) {
+    Rows rows{group(g), {0}};
+    for (auto* set : rows.sets) rows.first.push_back(rows.first.back() + set->deleted_count());
+    if (rows.first.back() == 0) return;
+    if (rows.first.back() == 1 || !refers_within(rows.sets)) {
+        for (auto it = rows.sets.rbegin(); it != rows.sets.rend(); ++it)
+            if ((*it)->deleted_count() > 0) (*it)->delete_rows(0, (*it)->deleted_count());
+        return;
+    }
+    // Each row before the rows it refers to: the reverse of the order they would be inserted in.
+    RowGraph graph(rows.first.back());
+    add_value_references(
+        rows, [&](std::size_t s, std::size_t i) { return rows.sets[s]->deleted_row(i); }, false, graph);
+    graph.order([](const Reference&) {});  // rows referring to each other: the database judges
+    std::vector<std::vector<std::size_t>> waves(rows.sets.size());
+    std::size_t last_wave = 0;
+    for (std::size_t s = 0; s < rows.sets.size(); ++s) {
+        rows.sets[s]->order_deletes(sorted_rows(rows, s, graph, true, waves[s]));
+        if (!waves[s].empty()) last_wave = std::max(last_wave, waves[s].front());
+    }
+    for (auto wave = last_wave + 1; wave-- > 0;) {
+        for (auto s = rows.sets.size(); s-- > 0;) {
+            const auto [from, to] =
+                std::equal_range(waves[s].begin(), waves[s].end(), wave, std::greater<>());
+            if (from != to)
+                rows.sets[s]->delete_rows(static_cast<std::size_t>(from - waves[s].begin()),
+                                          static_cast<std::size_t>(to - waves[s].begin()));
+        }
+    }
+}
+
+}  // namespace alchemy::detail
