@@ -13,6 +13,7 @@
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 namespace alchemy::detail {
@@ -129,12 +130,27 @@ struct Rows {
     std::vector<std::size_t> first;
 };
 
+/// A foreign key of row `row` of set `set` to clear before the DELETEs.
+struct KeyToClear {
+    std::size_t set, row, column;
+};
+
+/// Whether `column` of `ops`' table is the foreign key of a post_update relationship.
+bool post_updated(const ModelOps& ops, std::span<const std::size_t> columns) {
+    return columns.size() == 1 &&
+           std::any_of(ops.relationships.begin(), ops.relationships.end(), [&](const RelationshipOps* rel) {
+               return rel->to_one() && rel->post_update && rel->foreign_key == columns.front();
+           });
+}
+
 /// Adds the references that foreign-key values make between rows of the group: a row
 /// whose foreign key holds the key of another row of the group. `values(s, i)` gives
 /// row i of set s; with `skip_new_keys`, a row whose key the database has yet to
-/// generate is referred to by none.
+/// generate is referred to by none. With `to_clear`, a reference through the foreign key
+/// of a post_update relationship goes there instead.
 template <class Values>
-void add_value_references(const Rows& rows, Values values, bool skip_new_keys, RowGraph& graph) {
+void add_value_references(const Rows& rows, Values values, bool skip_new_keys, RowGraph& graph,
+                          std::vector<KeyToClear>* to_clear = nullptr) {
     std::unordered_map<std::string, std::size_t> row_of_key;
     std::string text;
     ParamBuffer scratch;
@@ -156,11 +172,14 @@ void add_value_references(const Rows& rows, Values values, bool skip_new_keys, R
                     if (skip_new_keys && target_ops.needs_generated_key(row)) continue;
                     if (key_text(target_ops, row, referred, scratch, text)) row_of_key.emplace(text, i);
                 }
+                const bool cleared = to_clear && post_updated(rows.sets[s]->ops(), columns);
                 for (std::size_t i = rows.first[s]; i < rows.first[s + 1]; ++i) {
                     if (!key_text(rows.sets[s]->ops(), values(s, i - rows.first[s]), columns, scratch, text))
                         continue;
-                    if (auto it = row_of_key.find(text); it != row_of_key.end())
-                        graph.add(i, {it->second, s != t});
+                    const auto it = row_of_key.find(text);
+                    if (it == row_of_key.end() || it->second == i) continue;
+                    if (cleared) to_clear->push_back({s, i - rows.first[s], columns.front()});
+                    else graph.add(i, {it->second, s != t});
                 }
             }
         }
@@ -266,37 +285,63 @@ bool SessionCore::collect_group(std::size_t g) {
 }
 
 void SessionCore::save_group(std::size_t g) {
-    Rows rows{group(g), {0}};
-    for (auto* set : rows.sets) rows.first.push_back(rows.first.back() + set->new_count());
-    const bool values_refer = rows.first.back() > 1 && refers_within(rows.sets);
-    if (deferred_keys_.empty() && !values_refer) {
-        // The usual case: the rows of each model in one wave, in the order they came.
-        for (auto* set : rows.sets)
-            if (set->new_count() > 0) set->insert_rows(0, set->new_count());
-        for (auto* set : rows.sets) set->flush_updates();
-        return;
+    // The keys that wait for a new row of the group: a new object's goes in before its
+    // INSERT, in a wave after that row's; a post_update key (the INSERT sends NULL), and
+    // the key of an object that has a row, by an UPDATE after the INSERTs.
+    std::vector<std::size_t> before_insert, post_updates, after_inserts;
+    for (auto k : deferred_keys_) {
+        const auto& w = foreign_keys_[k];
+        if (w.state->state != ObjectState::pending) {
+            after_inserts.push_back(k);
+        } else if (w.rel->post_update) {
+            post_updates.push_back(k);
+            set_foreign_key(w.owner, w.rel->owner(), w.rel->foreign_key, std::nullopt);
+        } else {
+            before_insert.push_back(k);
+        }
     }
+    const auto sets = group(g);
+    std::size_t new_rows = 0;
+    for (auto* set : sets) new_rows += set->new_count();
+    const bool values_refer = new_rows > 1 && refers_within(sets);
+    if (before_insert.empty() && !values_refer) {
+        // The usual case: the rows of each model in one wave, in the order they came.
+        for (auto* set : sets)
+            if (set->new_count() > 0) set->insert_rows(0, set->new_count());
+    } else {
+        insert_in_waves(sets, before_insert, values_refer);
+    }
+    for (auto k : post_updates) {
+        const auto& w = foreign_keys_[k];
+        write_foreign_key(w);
+        sets_[w.rel->owner_id()]->update_inserted(*w.state, w.rel->foreign_key);
+    }
+    for (auto k : after_inserts) {
+        const auto& w = foreign_keys_[k];
+        if (write_foreign_key(w)) sets_[w.rel->owner_id()]->update_later(*w.state);
+    }
+    for (auto* set : sets) set->flush_updates();
+}
+
+void SessionCore::insert_in_waves(std::span<ModelSetCore* const> sets, std::span<const std::size_t> keys,
+                                  bool values_refer) {
+    Rows rows{sets, {0}};
+    for (auto* set : sets) rows.first.push_back(rows.first.back() + set->new_count());
     RowGraph graph(rows.first.back());
     if (values_refer)
         add_value_references(
-            rows, [&](std::size_t s, std::size_t i) { return rows.sets[s]->new_object(i); }, true, graph);
-    // A key that waits for a new row: the row that gets it goes in a later wave.
+            rows, [&](std::size_t s, std::size_t i) { return sets[s]->new_object(i); }, true, graph);
     std::unordered_map<const void*, std::size_t> row_of;
-    for (std::size_t s = 0; s < rows.sets.size() && !deferred_keys_.empty(); ++s)
-        for (std::size_t i = 0; i < rows.sets[s]->new_count(); ++i)
-            row_of.emplace(rows.sets[s]->new_object(i), rows.first[s] + i);
-    std::vector<std::pair<std::size_t, std::size_t>> keys_by_wave;  // (owner's row, write)
-    std::vector<std::size_t> keys_of_rows;                          // writes into persistent objects
-    for (auto k : deferred_keys_) {
+    for (std::size_t s = 0; s < sets.size() && !keys.empty(); ++s)
+        for (std::size_t i = 0; i < sets[s]->new_count(); ++i)
+            row_of.emplace(sets[s]->new_object(i), rows.first[s] + i);
+    std::vector<std::pair<std::size_t, std::size_t>> keys_by_wave;  // (owner's row, then its wave; write)
+    for (auto k : keys) {
         const auto& w = foreign_keys_[k];
-        const auto owner = row_of.find(w.owner.get());
-        const auto target = row_of.find(w.target.get());
-        if (owner == row_of.end() || target == row_of.end()) {
-            keys_of_rows.push_back(k);
-            continue;
-        }
-        graph.add(owner->second, {target->second, true, w.rel});
-        keys_by_wave.emplace_back(owner->second, k);
+        // Both are new objects of the group (collect_group()).
+        const auto owner = row_of.at(w.owner.get());
+        graph.add(owner, {row_of.at(w.target.get()), true, w.rel});
+        keys_by_wave.emplace_back(owner, k);
     }
     graph.order([](const Reference& r) {
         // Rows with given keys that refer to each other: the database judges them.
@@ -304,17 +349,18 @@ void SessionCore::save_group(std::size_t g) {
         throw FlushError(fmt::format(
             "alchemy: {}.{} refers to a new {} that refers back to it through the relationships of new "
             "objects: the new objects' relationships form a cycle (each needs another's generated key), "
-            "so none of them can be inserted first; set one of the references after a flush",
+            "so none of them can be inserted first; set one of the references after a flush, or mark "
+            "one relationship of the cycle sa::relationship(...).post_update()",
             r.waits_for_key->owner().model_name, r.waits_for_key->name,
             r.waits_for_key->target().model_name));
     });
     for (auto& [row, k] : keys_by_wave) row = graph.wave[row];
     std::stable_sort(keys_by_wave.begin(), keys_by_wave.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::vector<std::size_t>> waves(rows.sets.size());
+    std::vector<std::vector<std::size_t>> waves(sets.size());
     std::size_t last_wave = 0;
-    for (std::size_t s = 0; s < rows.sets.size(); ++s) {
-        rows.sets[s]->order_inserts(sorted_rows(rows, s, graph, false, waves[s]));
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+        sets[s]->order_inserts(sorted_rows(rows, s, graph, false, waves[s]));
         if (!waves[s].empty()) last_wave = std::max(last_wave, waves[s].back());
     }
     auto next_key = keys_by_wave.begin();
@@ -322,19 +368,13 @@ void SessionCore::save_group(std::size_t g) {
         // The rows of the waves before have their keys: the keys waiting for them go in.
         for (; next_key != keys_by_wave.end() && next_key->first == wave; ++next_key)
             write_foreign_key(foreign_keys_[next_key->second]);
-        for (std::size_t s = 0; s < rows.sets.size(); ++s) {
+        for (std::size_t s = 0; s < sets.size(); ++s) {
             const auto [from, to] = std::equal_range(waves[s].begin(), waves[s].end(), wave);
             if (from != to)
-                rows.sets[s]->insert_rows(static_cast<std::size_t>(from - waves[s].begin()),
-                                          static_cast<std::size_t>(to - waves[s].begin()));
+                sets[s]->insert_rows(static_cast<std::size_t>(from - waves[s].begin()),
+                                     static_cast<std::size_t>(to - waves[s].begin()));
         }
     }
-    // An object with a row that refers to a new one gets its key now: its UPDATE joins the others.
-    for (auto k : keys_of_rows) {
-        const auto& w = foreign_keys_[k];
-        if (write_foreign_key(w)) sets_[w.rel->owner_id()]->update_later(*w.state);
-    }
-    for (auto* set : rows.sets) set->flush_updates();
 }
 
 void SessionCore::delete_group(std::size_t g) {
@@ -348,8 +388,24 @@ void SessionCore::delete_group(std::size_t g) {
     }
     // Each row before the rows it refers to: the reverse of the order they would be inserted in.
     RowGraph graph(rows.first.back());
+    std::vector<KeyToClear> to_clear;
     add_value_references(
-        rows, [&](std::size_t s, std::size_t i) { return rows.sets[s]->deleted_row(i); }, false, graph);
+        rows, [&](std::size_t s, std::size_t i) { return rows.sets[s]->deleted_row(i); }, false, graph,
+        &to_clear);
+    // post_update keys between these rows: NULL first, by set and column, so that no
+    // DELETE meets a row that still refers to it.
+    std::sort(to_clear.begin(), to_clear.end(), [](const KeyToClear& a, const KeyToClear& b) {
+        return std::tie(a.set, a.column, a.row) < std::tie(b.set, b.column, b.row);
+    });
+    for (auto begin = to_clear.begin(); begin != to_clear.end();) {
+        const auto end = std::find_if(begin, to_clear.end(), [&](const KeyToClear& k) {
+            return k.set != begin->set || k.column != begin->column;
+        });
+        std::vector<std::size_t> cleared;
+        for (auto it = begin; it != end; ++it) cleared.push_back(it->row);
+        rows.sets[begin->set]->clear_before_delete(begin->column, cleared);
+        begin = end;
+    }
     graph.order([](const Reference&) {});  // rows referring to each other: the database judges
     std::vector<std::vector<std::size_t>> waves(rows.sets.size());
     std::size_t last_wave = 0;

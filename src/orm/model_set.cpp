@@ -525,6 +525,27 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
     }
 }
 
+void ModelSetCore::update_inserted(InstanceState& state, std::size_t column) {
+    // The snapshot becomes the row as inserted: the key and version the UPDATE matches.
+    ops_.copy_columns(state.snapshot, state.object);
+    ops_.set_integer(state.snapshot, column, std::nullopt);
+    ColumnMask changed;
+    changed.set(column);
+    auto it =
+        std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
+    if (it != updates_.end()) it->changed.set(column);
+    else updates_.push_back({&state, changed});
+}
+
+void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::size_t> rows) {
+    auto& conn = session_.write_connection(ops_.model_id);
+    auto& params = params_;
+    params.clear();
+    for (auto i : rows) ops_.bind_key(deletes_[i]->snapshot, params);
+    conn.execute_batch(ops_.statements.set_null(conn.dialect(), ops_, column), params.params(),
+                       params.size() / rows.size());
+}
+
 void ModelSetCore::flush_updates() {
     if (!updates_.empty()) update_all(session_.write_connection(ops_.model_id));
 }

@@ -270,6 +270,17 @@ std::string_view ModelStatements::update(const Dialect& dialect, const ModelOps&
     });
 }
 
+std::string_view ModelStatements::set_null(const Dialect& dialect, const ModelOps& ops, std::size_t column) {
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).set_null[column], [&] {
+        ast::Update u;
+        u.table = ops.table().name;
+        u.set.push_back({ops.table().columns[column].name, ast::Node(ast::Kind::null)});
+        match_key(ops, u.where, false);
+        return ast::render(dialect, u);
+    });
+}
+
 std::size_t ModelStatements::update_chunk_rows(const Dialect& dialect, const ModelOps& ops,
                                                const ColumnMask& changed) {
     const auto [set, match] = update_columns(ops, changed);

@@ -37,6 +37,9 @@ struct ModelStatements {
     /// [AND version] [RETURNING the columns of returned_by_update()]: binds the changed
     /// values in column order, the new version, the key, the old version.
     std::string_view update(const Dialect& dialect, const ModelOps& ops, const ColumnMask& changed);
+    /// UPDATE t SET `column` = NULL WHERE key: a post_update key cleared before the
+    /// DELETEs of a cycle of rows (the DELETE checks the version).
+    std::string_view set_null(const Dialect& dialect, const ModelOps& ops, std::size_t column);
     /// The sa::onupdate() columns an UPDATE of `changed` sets to their SQL: those the
     /// flush does not set itself.
     static ColumnMask onupdate_columns(const ModelOps& ops, const ColumnMask& changed);
@@ -84,6 +87,7 @@ private:
         /// [omitted]
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
+        std::map<std::size_t, std::string> set_null;  ///< [column]
         /// [column, count, then_by, descending]
         std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>

@@ -334,10 +334,15 @@ bool SessionCore::write_foreign_key(const ForeignKeyWrite& w) {
             "sa::relationship(...).cascade(sa::all | "
             "sa::delete_orphan)",
             owner_ops.model_name, w.rel->name, w.rel->target().model_name, column.name));
-    const auto before = owner_ops.integer(w.owner.get(), w.rel->foreign_key);
+    return set_foreign_key(w.owner, owner_ops, w.rel->foreign_key, key);
+}
+
+bool SessionCore::set_foreign_key(const std::shared_ptr<void>& owner, const ModelOps& ops, std::size_t column,
+                                  std::optional<std::int64_t> key) {
+    const auto before = ops.integer(owner.get(), column);
     if (before == key) return false;
-    written_keys_.push_back({w.owner, &owner_ops, w.rel->foreign_key, before});
-    owner_ops.set_integer(w.owner.get(), w.rel->foreign_key, key);
+    written_keys_.push_back({owner, &ops, column, before});
+    ops.set_integer(owner.get(), column, key);
     return true;
 }
 

@@ -71,6 +71,24 @@ struct Player {
     sa::BelongsTo<Team> team{};
 };
 
+/// A cycle between rows that SQLAlchemy's post_update breaks: each entry names its
+/// widget, a widget its favourite entry.
+struct Entry;
+struct Widget {
+    std::int64_t id = 0;
+    std::string name{};
+    std::int64_t version = 0;
+    std::optional<std::int64_t> favorite_id{};
+    sa::BelongsTo<Entry> favorite{};
+    sa::HasMany<Entry> entries{};
+};
+struct Entry {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::int64_t> widget_id{};
+    sa::BelongsTo<Widget> widget{};
+};
+
 }  // namespace uow
 
 template <>
@@ -88,14 +106,21 @@ template <>
 inline constexpr auto sa::mapping<uow::Team> = sa::table("teams");
 template <>
 inline constexpr auto sa::mapping<uow::Player> = sa::table("players");
+template <>
+inline constexpr auto sa::mapping<uow::Widget> = sa::table(
+    "widgets", sa::version(&uow::Widget::version), sa::relationship(&uow::Widget::favorite).post_update());
+template <>
+inline constexpr auto sa::mapping<uow::Entry> = sa::table("entries");
 
 using uow::Author;
 using uow::Book;
 using uow::Doc;
 using uow::Employee;
+using uow::Entry;
 using uow::Member;
 using uow::Player;
 using uow::Team;
+using uow::Widget;
 
 namespace {
 
@@ -553,6 +578,70 @@ TEST_CASE("tables that refer to each other: one flush orders their rows one by o
         CHECK(count_starting_with(capture.lines, "DELETE") >= 3);
         CHECK(count_rows(engine, "teams") == 0);
         CHECK(count_rows(engine, "players") == 0);
+    }
+}
+
+TEST_CASE("post_update: a cycle between rows is inserted, then closed by an UPDATE; cleared before DELETEs") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Widget, Entry>().create_all(engine);
+    std::int64_t taken_id = 0;
+    {
+        sa::Session session(engine);
+        auto widget = session.add(Widget{.name = "w"});
+        auto first = session.add(Entry{.name = "first"});
+        auto second = session.add(Entry{.name = "second"});
+        widget->entries.add(first);
+        widget->entries.add(second);
+        widget->favorite = second;  // each needs the other's generated key
+        capture.lines.clear();
+        session.commit();
+        // The widget without its favourite, the entries, then the widget's UPDATE.
+        CHECK(count_starting_with(capture.lines, "INSERT") == 2);
+        CHECK(count_starting_with(capture.lines, "UPDATE") == 1);
+        CHECK(widget->favorite_id == second->id);
+        CHECK(first->widget_id == widget->id);
+        CHECK(widget->version == 2);  // the UPDATE moved the version on, as any UPDATE does
+        CHECK(session.query<Widget>().filter(sa::col<&Widget::favorite_id> == second->id).count() == 1);
+        CHECK(session.query<Widget>().filter(sa::col<&Widget::version> == 2).count() == 1);
+        taken_id = first->id;
+    }
+    {
+        // The entries' INSERT fails after the widget's: the widget is pending again, with
+        // no key and no favourite.
+        sa::Session session(engine);
+        auto widget = session.add(Widget{.name = "w2"});
+        auto clash = session.add(Entry{.id = taken_id, .name = "clash"});
+        widget->entries.add(clash);
+        widget->favorite = clash;
+        CHECK_THROWS_AS(session.flush(), sa::UniqueViolation);
+        CHECK(widget->id == 0);
+        CHECK(widget->favorite_id == std::nullopt);
+        CHECK(widget->version == 0);
+        CHECK(sa::inspect(widget).pending());
+        session.rollback();
+        CHECK(count_rows(engine, "widgets") == 1);
+    }
+    {
+        // Deleted together: the entries refer to the widget, the widget to an entry. Its
+        // favourite is set to NULL first, then the entries go, then the widget.
+        sa::Session session(engine);
+        auto widget = session.query<Widget>().options(sa::selectinload<&Widget::entries>()).one();
+        REQUIRE(widget->entries.size() == 2);
+        const auto entries = session.query<Entry>().all();
+        capture.lines.clear();
+        for (const auto& entry : entries) session.delete_(entry);
+        session.delete_(widget);
+        session.commit();
+        const auto cleared = find_line(capture.lines, "UPDATE", "widgets");
+        const auto entries_deleted = find_line(capture.lines, "DELETE", "entries");
+        const auto widget_deleted = find_line(capture.lines, "DELETE", "widgets");
+        REQUIRE(cleared >= 0);
+        CHECK(cleared < entries_deleted);
+        CHECK(entries_deleted < widget_deleted);
+        CHECK(count_rows(engine, "widgets") == 0);
+        CHECK(count_rows(engine, "entries") == 0);
     }
 }
 

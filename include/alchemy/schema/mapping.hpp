@@ -318,6 +318,7 @@ struct relationship_option {
     Cascade cascades = Cascade::save_update | Cascade::merge;
     Lazy loading = Lazy::select;
     bool passive = false;
+    bool post = false;
     Direction order_direction = ascending;
 
     constexpr relationship_option cascade(Cascade set) const {
@@ -337,21 +338,30 @@ struct relationship_option {
         copy.passive = true;
         return copy;
     }
+    /// BelongsTo: where new rows refer to each other in a cycle (a widget's favourite
+    /// entry, each entry naming its widget), the flush inserts this foreign key as NULL
+    /// and sets it by an UPDATE after the INSERTs, and sets it to NULL before deleting
+    /// rows of such a cycle (SQLAlchemy's post_update=True). Its field must be optional.
+    constexpr relationship_option post_update() const {
+        auto copy = *this;
+        copy.post = true;
+        return copy;
+    }
     /// The member of the other model this one pairs with (when inference is ambiguous).
     template <field_pointer B>
     constexpr relationship_option<M, B, ForeignKey, Order, Sides> back_populates(B other) const {
-        return {field, other, key, order, sides, cascades, loading, passive, order_direction};
+        return {field, other, key, order, sides, cascades, loading, passive, post, order_direction};
     }
     /// BelongsTo: the foreign-key field, when it is not named <relationship>_id.
     template <field_pointer F>
     constexpr relationship_option<M, Back, F, Order, Sides> foreign_key(F column) const {
-        return {field, back, column, order, sides, cascades, loading, passive, order_direction};
+        return {field, back, column, order, sides, cascades, loading, passive, post, order_direction};
     }
     /// HasMany: the order of the loaded collection, by a field of the target.
     template <field_pointer O>
     constexpr relationship_option<M, Back, ForeignKey, O, Sides> order_by(
         O target_field, Direction direction = ascending) const {
-        return {field, back, key, target_field, sides, cascades, loading, passive, direction};
+        return {field, back, key, target_field, sides, cascades, loading, passive, post, direction};
     }
     /// ManyToMany: the association's BelongsTo that refers to the owner, and the one that
     /// refers to the target; needed when both refer to one model (SQLAlchemy's
@@ -359,7 +369,7 @@ struct relationship_option {
     template <field_pointer Mine, field_pointer Theirs>
     constexpr relationship_option<M, Back, ForeignKey, Order, association_sides<Mine, Theirs>> through(
         Mine mine, Theirs theirs) const {
-        return {field, back, key, order, {mine, theirs}, cascades, loading, passive, order_direction};
+        return {field, back, key, order, {mine, theirs}, cascades, loading, passive, post, order_direction};
     }
 };
 template <field_pointer M>

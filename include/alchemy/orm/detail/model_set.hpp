@@ -134,8 +134,14 @@ public:
     /// Adds `state`, whose foreign key the flush wrote after collect_flush(), to the
     /// UPDATEs (persistent objects only).
     void update_later(InstanceState& state);
+    /// Adds to the UPDATEs the new object of `state`, inserted by this flush with NULL in
+    /// foreign-key column `column`, which its object now holds (a post_update key).
+    void update_inserted(InstanceState& state, std::size_t column);
     /// UPDATEs of the changed objects.
     void flush_updates();
+    /// Sets foreign-key column `column` of the rows to delete `rows` (indices of
+    /// deleted_row()) to NULL: post_update keys inside a cycle of rows to delete.
+    void clear_before_delete(std::size_t column, std::span<const std::size_t> rows);
     /// DELETEs of the rows [from, to) in their order, each checked at once.
     void delete_rows(std::size_t from, std::size_t to);
     /// After every statement of the flush succeeded: states, identity map, snapshots.

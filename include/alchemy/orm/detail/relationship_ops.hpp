@@ -10,7 +10,7 @@
 // HasMany<T>/HasOne<T> in X, if X has one (else it is a plain many-to-one, SQLAlchemy's
 // `relationship('User')` without back_populates; docs/relationships.md). What cannot be
 // inferred is a compile error naming both types. The mapping's other settings (cascade,
-// lazy, order_by, passive_deletes) are read here too.
+// lazy, order_by, passive_deletes, post_update) are read here too.
 #pragma once
 
 #include "alchemy/orm/detail/relationship_members.hpp"
@@ -63,6 +63,9 @@ struct RelationshipOps {
     bool cascade_merge;
     bool delete_orphan;
     bool passive_deletes;
+    /// many_to_one: the key is written by an UPDATE where rows refer to each other in a
+    /// cycle (src/orm/flush_order.cpp).
+    bool post_update;
     Lazy lazy;
     /// HasMany's order_by: a column of the target, or the target's column_count.
     std::size_t order_column;
@@ -329,6 +332,7 @@ void read_settings(RelationshipOps& r) {
     r.cascade_merge = true;
     r.delete_orphan = false;
     r.passive_deletes = false;
+    r.post_update = false;
     r.lazy = Lazy::select;
     r.order_column = model_info<X>::column_count;
     r.order_descending = false;
@@ -348,7 +352,15 @@ void read_settings(RelationshipOps& r) {
         r.cascade_delete = detail::includes(o.cascades, Cascade::delete_);
         r.cascade_merge = detail::includes(o.cascades, Cascade::merge);
         r.delete_orphan = detail::includes(o.cascades, Cascade::delete_orphan);
+        static_assert(!o.post || is_belongs_to_v<F>,
+                      "alchemy: post_update() applies to a BelongsTo (the foreign key written after the "
+                      "INSERTs); put it on the BelongsTo side of the relationship");
+        if constexpr (is_belongs_to_v<F> && o.post)
+            static_assert(model_info<T>::columns[belongs_to_column<T, Field>()].nullable,
+                          "alchemy: a post_update() BelongsTo is inserted as NULL and set afterwards, so "
+                          "its foreign-key field must be std::optional");
         r.passive_deletes = o.passive;
+        r.post_update = o.post;
         r.lazy = o.loading;
         if constexpr (!std::is_null_pointer_v<typename O::order_type>) {
             static_assert(std::is_same_v<F, HasMany<X>>,

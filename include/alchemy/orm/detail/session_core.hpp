@@ -238,7 +238,13 @@ private:
     /// The group's INSERTs in waves, each row after the rows it refers to (through the
     /// relationships that wait for a key, and through foreign-key values), then its UPDATEs.
     void save_group(std::size_t g);
-    /// The group's DELETEs, each row before the rows it refers to.
+    /// The INSERTs of the new objects of `sets` in waves, each row after those it refers
+    /// to: through the foreign-key writes `keys` (indices into foreign_keys_, each naming
+    /// two new objects of `sets`) and, with `values_refer`, through foreign-key values.
+    void insert_in_waves(std::span<ModelSetCore* const> sets, std::span<const std::size_t> keys,
+                         bool values_refer);
+    /// The group's DELETEs, each row before the rows it refers to; post_update keys
+    /// between them are set to NULL first.
     void delete_group(std::size_t g);
     /// delete-orphan: children left without a parent are deleted (src/orm/cascade.cpp);
     /// in an autoflush their foreign-key writes are marked waiting instead.
@@ -309,6 +315,10 @@ private:
     bool to_write(const ForeignKeyWrite& w) const noexcept;
     /// Writes the key `w` assigns into its owner's foreign key; true when that changed it.
     bool write_foreign_key(const ForeignKeyWrite& w);
+    /// Sets foreign-key column `column` of `owner` to `key`, to be put back if the flush
+    /// fails; true when that changed it.
+    bool set_foreign_key(const std::shared_ptr<void>& owner, const ModelOps& ops, std::size_t column,
+                         std::optional<std::int64_t> key);
     /// What the flush wrote into objects' foreign keys, put back if it fails.
     struct WrittenKey {
         std::shared_ptr<void> owner;
