@@ -61,9 +61,22 @@ bool RelationshipMember::load_if_needed() const {
     return true;
 }
 
+void RelationshipMember::load_once() const {
+    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
+}
+
+std::shared_ptr<void> RelationshipMember::collection_at(const CollectionEntries& entries, std::size_t i,
+                                                        void (*unload)(RelationshipMember&)) const {
+    load_once();
+    if (i < entries.size())
+        if (auto object = entries.lock(i)) return object;
+    load_collection(entries, unload);
+    return entries.at(i);
+}
+
 void RelationshipMember::load_collection(const CollectionEntries& entries,
                                          void (*unload)(RelationshipMember&)) const {
-    if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
+    load_once();
     if (!entries.any_expired()) return;
     const auto* owner = link_.owner;
     // A new owner's collection holds what the program put there, strongly: nothing expires.
@@ -266,14 +279,23 @@ void Children::assign(const std::vector<std::shared_ptr<void>>& wanted) {
     for (const auto& child : wanted) add(child);
 }
 
+namespace {
+void unload_children(RelationshipMember& m) { static_cast<Children&>(m).unload(true); }
+void unload_associated(RelationshipMember& m) { static_cast<Associated&>(m).unload(true); }
+}  // namespace
+
 const std::vector<void*>& Children::items() const {
-    load_collection(entries_, [](RelationshipMember& m) { static_cast<Children&>(m).unload(true); });
+    load_collection(entries_, unload_children);
     return entries_.addresses();
 }
 
 std::shared_ptr<void> Children::at(std::size_t i) const {
-    items();
-    return entries_.at(i);
+    return collection_at(entries_, i, unload_children);
+}
+
+std::size_t Children::count() const {
+    load_once();
+    return entries_.size();
 }
 
 void Children::add(const std::shared_ptr<void>& child) {
@@ -400,13 +422,17 @@ void Associated::assign(const std::vector<std::shared_ptr<void>>& wanted) {
 }
 
 const std::vector<void*>& Associated::items() const {
-    load_collection(entries_, [](RelationshipMember& m) { static_cast<Associated&>(m).unload(true); });
+    load_collection(entries_, unload_associated);
     return entries_.addresses();
 }
 
 std::shared_ptr<void> Associated::at(std::size_t i) const {
-    items();
-    return entries_.at(i);
+    return collection_at(entries_, i, unload_associated);
+}
+
+std::size_t Associated::count() const {
+    load_once();
+    return entries_.size();
 }
 
 Associated* Associated::reverse(const void* target) const {

@@ -108,8 +108,8 @@ public:
     /// The children (loaded on first access while the owner is in a Session).
     iterator begin() const { return iterator(items().begin()); }
     iterator end() const { return iterator(items().end()); }
-    std::size_t size() const { return items().size(); }
-    bool empty() const { return items().empty(); }
+    std::size_t size() const { return count(); }
+    bool empty() const { return count() == 0; }
     /// The i-th child's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
         return std::static_pointer_cast<Target>(at(i));
@@ -186,8 +186,8 @@ public:
     /// The linked objects (loaded on first access while the owner is in a Session).
     iterator begin() const { return iterator(items().begin()); }
     iterator end() const { return iterator(items().end()); }
-    std::size_t size() const { return items().size(); }
-    bool empty() const { return items().empty(); }
+    std::size_t size() const { return count(); }
+    bool empty() const { return count() == 0; }
     /// The i-th linked object's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
         return std::static_pointer_cast<Target>(at(i));

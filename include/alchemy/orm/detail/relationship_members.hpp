@@ -91,6 +91,12 @@ protected:
     /// InvalidRequestError while no_autoflush() holds back relationship changes that it
     /// would not show.
     void load_collection(const CollectionEntries& entries, void (*unload)(RelationshipMember&)) const;
+    /// For a collection: loads it on first access, nothing more. A dropped weak entry's
+    /// row is still there, so counting needs no re-read (and an index loop stays linear).
+    void load_once() const;
+    /// Entry `i` of a collection: read again first only when that entry was dropped.
+    std::shared_ptr<void> collection_at(const CollectionEntries& entries, std::size_t i,
+                                        void (*unload)(RelationshipMember&)) const;
 
     RelationshipLink link_{};
     mutable bool loaded_ = false;
@@ -204,6 +210,8 @@ public:
     const std::vector<void*>& items() const;
     /// The i-th child (std::out_of_range past the end), loaded first when needed.
     std::shared_ptr<void> at(std::size_t i) const;
+    /// How many children, loaded first when needed.
+    std::size_t count() const;
     /// Adds `child` (its BelongsTo then names the owner; a child of another parent moves).
     void add(const std::shared_ptr<void>& child);
     /// Removes `child`; its BelongsTo then names no parent. False if it was not here.
@@ -254,6 +262,8 @@ public:
     const std::vector<void*>& items() const;
     /// The i-th linked object (std::out_of_range past the end), loaded first when needed.
     std::shared_ptr<void> at(std::size_t i) const;
+    /// How many linked objects, loaded first when needed.
+    std::size_t count() const;
     /// The linked objects as held now, without loading.
     std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
     /// Whether the program dropped a linked object held weakly: held() is then not all.
