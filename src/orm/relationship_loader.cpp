@@ -186,7 +186,13 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
     }
     // What one load reached is a result of its own: a lazy load of one of them loads
     // the same relationship for all (post->author->posts costs one statement per level).
-    session.remember_group(rel.target(), reached(rel, owners));
+    // The owners' members were not loaded, so what they hold now is what the pairs name.
+    std::vector<InstanceState*> targets;
+    targets.reserve(pairs.size());
+    const auto& target_ops = rel.target();
+    for (const auto& pair : pairs)
+        if (auto* state = pair.target ? target_ops.state_of(pair.target) : nullptr) targets.push_back(state);
+    session.remember_group(target_ops, targets);
 }
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel,

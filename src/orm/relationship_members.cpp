@@ -171,6 +171,13 @@ void ToOne::loaded_with(const std::shared_ptr<void>& target, bool weakly) noexce
     loaded_ = true;
 }
 
+void ToOne::loaded_weakly(const std::weak_ptr<void>& target) noexcept {
+    weak_ = target;
+    strong_.reset();
+    weakly_ = true;
+    loaded_ = true;
+}
+
 void ToOne::unload() noexcept {
     strong_.reset();
     weak_.reset();
@@ -337,7 +344,7 @@ void Children::loaded_child(const std::shared_ptr<void>& child) {
     auto& back = rel->paired()->reference(child.get());
     const bool child_holds_owner = back.loaded() && !back.weakly_ && back.holds(link_.owner->object);
     entries_.push_back(child, child_holds_owner);
-    if (!child_holds_owner) back.loaded_with(owner_object(link_), true);
+    if (!child_holds_owner) back.loaded_weakly(link_.owner->self);
 }
 
 /// Adds `child`, taking it from its previous parent's collection, and points its

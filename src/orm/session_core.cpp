@@ -381,16 +381,16 @@ void SessionCore::write_links() {
 
 void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* const> states) {
     if (states.size() < 2 || ops.primary_key.size() != 1) return;
+    const auto id = static_cast<std::uint32_t>(groups_.size() + 1);
     LoadGroup group;
     group.keys.reserve(states.size());
-    for (auto* state : states)
-        group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
-    groups_.push_back(std::move(group));
-    const auto id = static_cast<std::uint32_t>(groups_.size());
     for (auto* state : states) {
+        if (state->load_group == id && state->group_epoch == group_epoch_) continue;  // named twice
         state->load_group = id;
         state->group_epoch = group_epoch_;
+        group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
     }
+    groups_.push_back(std::move(group));
 }
 
 const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {

@@ -175,6 +175,9 @@ public:
     bool holds(const void* object) const noexcept;
     /// Set by a load or by the other side's collection: no foreign key to write.
     void loaded_with(const std::shared_ptr<void>& target, bool weakly) noexcept;
+    /// loaded_with(target, true) from a weak reference to a live target: no shared_ptr
+    /// made and dropped for each child a collection loads.
+    void loaded_weakly(const std::weak_ptr<void>& target) noexcept;
     /// Forgets the target (expiry, the owner's release).
     void unload() noexcept;
     /// The target's collection no longer holds the owner: hold the target strongly.

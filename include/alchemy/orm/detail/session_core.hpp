@@ -184,7 +184,7 @@ public:
     /// inserted (or deleted) at the next flush; a new target joins the session.
     void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
                       bool linked);
-    /// Records that `states` (objects of `ops`' model) were loaded together.
+    /// Records that `states` (objects of `ops`' model, each once or more) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
     const LoadGroup* group_of(const InstanceState& state) const noexcept;
