@@ -65,13 +65,14 @@ void RelationshipMember::load_once() const {
     if (!loaded_ && !load_if_needed()) loaded_ = true;  // a new owner starts with none
 }
 
-std::shared_ptr<void> RelationshipMember::collection_at(const CollectionEntries& entries, std::size_t i,
-                                                        void (*unload)(RelationshipMember&)) const {
+void* RelationshipMember::collection_address(const CollectionEntries& entries, std::size_t i,
+                                             void (*unload)(RelationshipMember&)) const {
     load_once();
-    if (i < entries.size())
-        if (auto object = entries.lock(i)) return object;
-    load_collection(entries, unload);
-    return entries.at(i);
+    if (i >= entries.size() || entries.dropped(i)) load_collection(entries, unload);
+    if (i >= entries.size())
+        throw std::out_of_range(
+            fmt::format("alchemy: index {} of a collection of {} objects", i, entries.size()));
+    return entries.addresses()[i];
 }
 
 void RelationshipMember::load_collection(const CollectionEntries& entries,
@@ -210,12 +211,6 @@ std::shared_ptr<void> CollectionEntries::lock(std::size_t i) const noexcept {
     return h.strong ? h.strong : h.weak.lock();
 }
 
-std::shared_ptr<void> CollectionEntries::at(std::size_t i) const {
-    if (i >= size())
-        throw std::out_of_range(fmt::format("alchemy: index {} of a collection of {} objects", i, size()));
-    return lock(i);
-}
-
 bool CollectionEntries::any_expired() const noexcept {
     if (weak_count_ == 0) return false;
     return std::any_of(holders_.begin(), holders_.end(),
@@ -296,8 +291,11 @@ const std::vector<void*>& Children::items() const {
     return entries_.addresses();
 }
 
+void* Children::address(std::size_t i) const { return collection_address(entries_, i, unload_children); }
+
 std::shared_ptr<void> Children::at(std::size_t i) const {
-    return collection_at(entries_, i, unload_children);
+    address(i);
+    return entries_.lock(i);
 }
 
 std::size_t Children::count() const {
@@ -433,8 +431,11 @@ const std::vector<void*>& Associated::items() const {
     return entries_.addresses();
 }
 
+void* Associated::address(std::size_t i) const { return collection_address(entries_, i, unload_associated); }
+
 std::shared_ptr<void> Associated::at(std::size_t i) const {
-    return collection_at(entries_, i, unload_associated);
+    address(i);
+    return entries_.lock(i);
 }
 
 std::size_t Associated::count() const {

@@ -20,7 +20,9 @@
 #include "alchemy/orm/object_state.hpp"
 #include "alchemy/schema/relationships.hpp"
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <utility>
@@ -63,12 +65,13 @@ private:
     }
 };
 
-/// Iterates the objects of a HasMany or ManyToMany as Target&, over the collection's
-/// plain pointers.
-template <class Target>
+/// Iterates the objects of a HasMany or ManyToMany as Target&, by position: each step
+/// reads the collection's entry afresh, so an entry whose weakly held object the program
+/// dropped meanwhile is read again (src/orm/relationship_members.cpp), never reached
+/// through a dangling pointer, and a re-read under the loop leaves the iterator valid.
+template <class Target, class Collection>
 class ChildIterator {
 public:
-    using base = std::vector<void*>::const_iterator;
     using iterator_category = std::forward_iterator_tag;
     using value_type = Target;
     using difference_type = std::ptrdiff_t;
@@ -76,22 +79,31 @@ public:
     using reference = Target&;
 
     ChildIterator() = default;
-    explicit ChildIterator(base it) : it_(it) {}
+    ChildIterator(const Collection* collection, std::size_t position) noexcept
+        : collection_(collection), position_(position) {}
     Target& operator*() const { return *operator->(); }
-    Target* operator->() const { return static_cast<Target*>(*it_); }
-    ChildIterator& operator++() {
-        ++it_;
+    Target* operator->() const { return static_cast<Target*>(collection_->address(position_)); }
+    ChildIterator& operator++() noexcept {
+        ++position_;
         return *this;
     }
-    ChildIterator operator++(int) {
+    ChildIterator operator++(int) noexcept {
         auto copy = *this;
-        ++it_;
+        ++position_;
         return copy;
     }
-    friend bool operator==(const ChildIterator&, const ChildIterator&) = default;
+    /// Every position past the collection's last entry is its end.
+    friend bool operator==(const ChildIterator& a, const ChildIterator& b) {
+        return a.collection_ == b.collection_ && a.clamped() == b.clamped();
+    }
 
 private:
-    base it_{};
+    std::size_t clamped() const {
+        return collection_ ? std::min(position_, collection_->count()) : position_;
+    }
+
+    const Collection* collection_ = nullptr;
+    std::size_t position_ = 0;
 };
 
 template <class Target>
@@ -103,13 +115,16 @@ public:
     HasMany(const HasMany&) = default;
     HasMany& operator=(const HasMany&) = default;
 
-    using iterator = ChildIterator<Target>;
+    using iterator = ChildIterator<Target, detail::Children>;
 
     /// The children (loaded on first access while the owner is in a Session).
-    iterator begin() const { return iterator(items().begin()); }
-    iterator end() const { return iterator(items().end()); }
-    std::size_t size() const { return count(); }
-    bool empty() const { return count() == 0; }
+    iterator begin() const {
+        items();
+        return iterator(this, 0);
+    }
+    iterator end() const { return iterator(this, SIZE_MAX); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
     /// The i-th child's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
         return std::static_pointer_cast<Target>(at(i));
@@ -181,13 +196,16 @@ public:
     ManyToMany(const ManyToMany&) = default;
     ManyToMany& operator=(const ManyToMany&) = default;
 
-    using iterator = ChildIterator<Target>;
+    using iterator = ChildIterator<Target, detail::Associated>;
 
     /// The linked objects (loaded on first access while the owner is in a Session).
-    iterator begin() const { return iterator(items().begin()); }
-    iterator end() const { return iterator(items().end()); }
-    std::size_t size() const { return count(); }
-    bool empty() const { return count() == 0; }
+    iterator begin() const {
+        items();
+        return iterator(this, 0);
+    }
+    iterator end() const { return iterator(this, SIZE_MAX); }
+    std::size_t size() const { return items().size(); }
+    bool empty() const { return items().empty(); }
     /// The i-th linked object's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
         return std::static_pointer_cast<Target>(at(i));

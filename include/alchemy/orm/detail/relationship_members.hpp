@@ -91,12 +91,12 @@ protected:
     /// InvalidRequestError while no_autoflush() holds back relationship changes that it
     /// would not show.
     void load_collection(const CollectionEntries& entries, void (*unload)(RelationshipMember&)) const;
-    /// For a collection: loads it on first access, nothing more. A dropped weak entry's
-    /// row is still there, so counting needs no re-read (and an index loop stays linear).
+    /// For a collection: loads it on first access, nothing more.
     void load_once() const;
-    /// Entry `i` of a collection: read again first only when that entry was dropped.
-    std::shared_ptr<void> collection_at(const CollectionEntries& entries, std::size_t i,
-                                        void (*unload)(RelationshipMember&)) const;
+    /// The address of entry `i` of a collection (std::out_of_range past the end), read
+    /// again first only when that entry's object was dropped.
+    void* collection_address(const CollectionEntries& entries, std::size_t i,
+                             void (*unload)(RelationshipMember&)) const;
 
     RelationshipLink link_{};
     mutable bool loaded_ = false;
@@ -124,9 +124,9 @@ public:
     bool contains(const void* object) const noexcept { return find(object) < size(); }
     /// The object at `i`, or null if it was weak and the program dropped it.
     std::shared_ptr<void> lock(std::size_t i) const noexcept;
-    /// lock(i), or std::out_of_range past the end.
-    std::shared_ptr<void> at(std::size_t i) const;
     bool weak(std::size_t i) const noexcept { return !holders_[i].strong; }
+    /// Whether entry `i` was weak and its object is gone.
+    bool dropped(std::size_t i) const noexcept { return !holders_[i].strong && holders_[i].weak.expired(); }
     /// Whether a weak entry's object is gone (then the collection is read again).
     bool any_expired() const noexcept;
     /// The objects alive now, in order.
@@ -213,7 +213,10 @@ public:
     const std::vector<void*>& items() const;
     /// The i-th child (std::out_of_range past the end), loaded first when needed.
     std::shared_ptr<void> at(std::size_t i) const;
-    /// How many children, loaded first when needed.
+    /// at(i) as a plain pointer, for iterating (ChildIterator).
+    void* address(std::size_t i) const;
+    /// How many children the collection lists now, loaded first when needed (and not
+    /// read again): the end of a loop begun by items().
     std::size_t count() const;
     /// Adds `child` (its BelongsTo then names the owner; a child of another parent moves).
     void add(const std::shared_ptr<void>& child);
@@ -265,7 +268,10 @@ public:
     const std::vector<void*>& items() const;
     /// The i-th linked object (std::out_of_range past the end), loaded first when needed.
     std::shared_ptr<void> at(std::size_t i) const;
-    /// How many linked objects, loaded first when needed.
+    /// at(i) as a plain pointer, for iterating (ChildIterator).
+    void* address(std::size_t i) const;
+    /// How many linked objects the collection lists now, loaded first when needed (and
+    /// not read again): the end of a loop begun by items().
     std::size_t count() const;
     /// The linked objects as held now, without loading.
     std::vector<std::shared_ptr<void>> held() const { return entries_.alive(); }
