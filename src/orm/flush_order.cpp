@@ -88,6 +88,15 @@ private:
     std::vector<std::vector<Reference>> refers_;
 };
 
+[[noreturn]] void throw_cycle(const RelationshipOps& rel) {
+    throw FlushError(fmt::format(
+        "alchemy: {}.{} refers to a new {} that refers back to it through the relationships of new "
+        "objects: the new objects' relationships form a cycle (each needs another's generated key), "
+        "so none of them can be inserted first; set one of the references after a flush, or mark "
+        "one relationship of the cycle sa::relationship(...).post_update()",
+        rel.owner().model_name, rel.name, rel.target().model_name));
+}
+
 /// A hashable spelling of a non-NULL parameter value.
 void append_key_text(const Param& p, std::string& out) {
     out.push_back(static_cast<char>(p.type));
@@ -311,14 +320,29 @@ void SessionCore::save_group(std::size_t g) {
     } else {
         insert_in_waves(sets, before_insert, values_refer);
     }
+    // The keys written now, by the set whose UPDATEs they join.
+    std::vector<std::pair<ModelSetCore*, ModelSetCore::LateKey>> late;
     for (auto k : post_updates) {
         const auto& w = foreign_keys_[k];
         write_foreign_key(w);
-        sets_[w.rel->owner_id()]->update_inserted(*w.state, w.rel->foreign_key);
+        late.push_back({sets_[w.rel->owner_id()].get(), {w.state, w.rel->foreign_key, true}});
     }
     for (auto k : after_inserts) {
         const auto& w = foreign_keys_[k];
-        if (write_foreign_key(w)) sets_[w.rel->owner_id()]->update_later(*w.state);
+        if (write_foreign_key(w))
+            late.push_back({sets_[w.rel->owner_id()].get(), {w.state, w.rel->foreign_key, false}});
+    }
+    std::stable_sort(late.begin(), late.end(), [](const auto& a, const auto& b) {
+        return a.first->ops().model_id < b.first->ops().model_id;
+    });
+    std::vector<ModelSetCore::LateKey> keys;
+    for (auto begin = late.begin(); begin != late.end();) {
+        const auto end =
+            std::find_if(begin, late.end(), [&](const auto& k) { return k.first != begin->first; });
+        keys.clear();
+        for (auto it = begin; it != end; ++it) keys.push_back(it->second);
+        begin->first->update_later(keys);
+        begin = end;
     }
     for (auto* set : sets) set->flush_updates();
 }
@@ -340,19 +364,14 @@ void SessionCore::insert_in_waves(std::span<ModelSetCore* const> sets, std::span
         const auto& w = foreign_keys_[k];
         // Both are new objects of the group (collect_group()).
         const auto owner = row_of.at(w.owner.get());
-        graph.add(owner, {row_of.at(w.target.get()), true, w.rel});
+        const auto target = row_of.at(w.target.get());
+        if (owner == target) throw_cycle(*w.rel);  // a new object that names itself
+        graph.add(owner, {target, true, w.rel});
         keys_by_wave.emplace_back(owner, k);
     }
     graph.order([](const Reference& r) {
         // Rows with given keys that refer to each other: the database judges them.
-        if (!r.waits_for_key) return;
-        throw FlushError(fmt::format(
-            "alchemy: {}.{} refers to a new {} that refers back to it through the relationships of new "
-            "objects: the new objects' relationships form a cycle (each needs another's generated key), "
-            "so none of them can be inserted first; set one of the references after a flush, or mark "
-            "one relationship of the cycle sa::relationship(...).post_update()",
-            r.waits_for_key->owner().model_name, r.waits_for_key->name,
-            r.waits_for_key->target().model_name));
+        if (r.waits_for_key) throw_cycle(*r.waits_for_key);
     });
     for (auto& [row, k] : keys_by_wave) row = graph.wave[row];
     std::stable_sort(keys_by_wave.begin(), keys_by_wave.end(),

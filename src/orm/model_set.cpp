@@ -377,14 +377,28 @@ bool ModelSetCore::has_flush_work() const {
                        [&](const Slot& slot) { return slot.state && has_work(*slot.state); });
 }
 
-void ModelSetCore::update_later(InstanceState& state) {
-    if (state.state != ObjectState::persistent || state.delete_requested) return;
-    ColumnMask changed;
-    ops_.changed_columns(state.object, state.snapshot, changed);
-    auto it =
-        std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
-    if (it != updates_.end()) it->changed = changed;
-    else updates_.push_back({&state, changed});
+void ModelSetCore::update_later(std::span<const LateKey> keys) {
+    std::unordered_map<const InstanceState*, std::size_t> index;  // a state -> its UPDATE
+    index.reserve(updates_.size() + keys.size());
+    for (std::size_t i = 0; i < updates_.size(); ++i) index.emplace(updates_[i].state, i);
+    for (const auto& key : keys) {
+        auto& state = *key.state;
+        if (!key.inserted && (state.state != ObjectState::persistent || state.delete_requested)) continue;
+        const auto [it, added] = index.try_emplace(&state, updates_.size());
+        // A new row: its snapshot becomes the row as inserted, for the key and version
+        // the UPDATE matches.
+        if (added && key.inserted) ops_.copy_columns(state.snapshot, state.object);
+        if (added) updates_.push_back({&state, {}});
+        auto& update = updates_[it->second];
+        if (key.inserted) {
+            ops_.set_integer(state.snapshot, key.column, std::nullopt);
+            update.changed.set(key.column);
+        } else {
+            ColumnMask changed;
+            ops_.changed_columns(state.object, state.snapshot, changed);
+            update.changed = changed;
+        }
+    }
 }
 
 namespace {
@@ -523,18 +537,6 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
         w.key_written = true;
         ops_.set_integer(w.state->object, ops_.generated_column, keys[i - begin]);
     }
-}
-
-void ModelSetCore::update_inserted(InstanceState& state, std::size_t column) {
-    // The snapshot becomes the row as inserted: the key and version the UPDATE matches.
-    ops_.copy_columns(state.snapshot, state.object);
-    ops_.set_integer(state.snapshot, column, std::nullopt);
-    ColumnMask changed;
-    changed.set(column);
-    auto it =
-        std::find_if(updates_.begin(), updates_.end(), [&](const Update& u) { return u.state == &state; });
-    if (it != updates_.end()) it->changed.set(column);
-    else updates_.push_back({&state, changed});
 }
 
 void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::size_t> rows) {

@@ -380,7 +380,10 @@ void SessionCore::write_links() {
 }
 
 void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* const> states) {
-    if (states.size() < 2 || ops.primary_key.size() != 1) return;
+    // One object, even named several times, is no group: it keeps the one it has.
+    const auto one = [&](const InstanceState* state) { return state == states.front(); };
+    if (states.empty() || std::all_of(states.begin(), states.end(), one) || ops.primary_key.size() != 1)
+        return;
     const auto id = static_cast<std::uint32_t>(groups_.size() + 1);
     LoadGroup group;
     group.keys.reserve(states.size());

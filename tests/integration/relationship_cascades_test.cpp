@@ -527,6 +527,12 @@ TEST_CASE("a self-referential tree of new objects is inserted in one flush, pare
     bad.rollback();
     CHECK(f.count<Category>() == 6);
     x->parent = nullptr;  // the program's own cycle (x and y hold each other), broken
+    auto own = bad.add(Category{.name = "own parent"});
+    own->parent = own;  // a cycle of one
+    CHECK_THROWS_WITH(bad.flush(), Catch::Contains("form a cycle"));
+    bad.rollback();
+    CHECK(f.count<Category>() == 6);
+    own->parent = nullptr;
 }
 
 TEST_CASE("an object with a row that refers to a new object of its own model gets its key") {

@@ -107,8 +107,9 @@ inline constexpr auto sa::mapping<uow::Team> = sa::table("teams");
 template <>
 inline constexpr auto sa::mapping<uow::Player> = sa::table("players");
 template <>
-inline constexpr auto sa::mapping<uow::Widget> = sa::table(
-    "widgets", sa::version(&uow::Widget::version), sa::relationship(&uow::Widget::favorite).post_update());
+inline constexpr auto sa::mapping<uow::Widget> =
+    sa::table("widgets", sa::version(&uow::Widget::version), sa::unique(&uow::Widget::favorite_id),
+              sa::relationship(&uow::Widget::favorite).post_update());
 template <>
 inline constexpr auto sa::mapping<uow::Entry> = sa::table("entries");
 
@@ -622,6 +623,27 @@ TEST_CASE("post_update: a cycle between rows is inserted, then closed by an UPDA
         CHECK(sa::inspect(widget).pending());
         session.rollback();
         CHECK(count_rows(engine, "widgets") == 1);
+
+        // Now the post_update UPDATE fails (both widgets name one favourite, which must be
+        // unique): the rows and keys the INSERTs gave are taken back as well.
+        auto w3 = session.add(Widget{.name = "w3"});
+        auto w4 = session.add(Widget{.name = "w4"});
+        auto shared = session.add(Entry{.name = "shared"});
+        w3->entries.add(shared);
+        w3->favorite = shared;
+        w4->favorite = shared;
+        CHECK_THROWS_AS(session.flush(), sa::UniqueViolation);
+        for (const auto& w : {w3, w4}) {
+            CHECK(w->id == 0);
+            CHECK(w->favorite_id == std::nullopt);
+            CHECK(w->version == 0);
+            CHECK(sa::inspect(w).pending());
+        }
+        CHECK(shared->id == 0);
+        CHECK(shared->widget_id == std::nullopt);
+        session.rollback();
+        CHECK(count_rows(engine, "widgets") == 1);
+        CHECK(count_rows(engine, "entries") == 2);
     }
     {
         // Deleted together: the entries refer to the widget, the widget to an entry. Its

@@ -131,12 +131,16 @@ public:
     /// The INSERTs of the new objects [from, to) in their order. Generated keys are
     /// written into the objects; everything else waits for finish_flush().
     void insert_rows(std::size_t from, std::size_t to);
-    /// Adds `state`, whose foreign key the flush wrote after collect_flush(), to the
-    /// UPDATEs (persistent objects only).
-    void update_later(InstanceState& state);
-    /// Adds to the UPDATEs the new object of `state`, inserted by this flush with NULL in
-    /// foreign-key column `column`, which its object now holds (a post_update key).
-    void update_inserted(InstanceState& state, std::size_t column);
+    /// A foreign key the flush wrote after the INSERTs of its group: into an object with
+    /// a row (its UPDATE then sets every changed column), or into one it has just
+    /// inserted with the key NULL (a post_update key: an UPDATE of that column).
+    struct LateKey {
+        InstanceState* state;
+        std::size_t column;
+        bool inserted;
+    };
+    /// Adds the objects of `keys` to the UPDATEs, each once.
+    void update_later(std::span<const LateKey> keys);
     /// UPDATEs of the changed objects.
     void flush_updates();
     /// Sets foreign-key column `column` of the rows to delete `rows` (indices of
