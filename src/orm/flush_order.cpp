@@ -397,14 +397,17 @@ void SessionCore::insert_in_waves(std::span<ModelSetCore* const> sets, std::span
 }
 
 void SessionCore::delete_group(std::size_t g) {
-    Rows rows{group(g), {0}};
-    for (auto* set : rows.sets) rows.first.push_back(rows.first.back() + set->deleted_count());
-    if (rows.first.back() == 0) return;
-    if (rows.first.back() == 1 || !refers_within(rows.sets)) {
-        for (auto it = rows.sets.rbegin(); it != rows.sets.rend(); ++it)
+    const auto sets = group(g);
+    std::size_t deleted = 0;
+    for (auto* set : sets) deleted += set->deleted_count();
+    if (deleted == 0) return;  // an autoflush of UPDATEs allocates nothing here
+    if (deleted == 1 || !refers_within(sets)) {
+        for (auto it = sets.rbegin(); it != sets.rend(); ++it)
             if ((*it)->deleted_count() > 0) (*it)->delete_rows(0, (*it)->deleted_count());
         return;
     }
+    Rows rows{sets, {0}};
+    for (auto* set : sets) rows.first.push_back(rows.first.back() + set->deleted_count());
     // Each row before the rows it refers to: the reverse of the order they would be inserted in.
     RowGraph graph(rows.first.back());
     std::vector<KeyToClear> to_clear;
