@@ -294,6 +294,15 @@ TEST_CASE("a child the program holds finds its parent again after the program dr
     CHECK(a1->author->name == "ann");
 }
 
+/// The seed's posts in key order, each with its author and the author's posts (loaded
+/// from the posts' side: the authors' collections hold them weakly).
+std::vector<std::shared_ptr<Post>> posts_with_their_authors(sa::Session& session) {
+    return session.query<Post>()
+        .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
+        .order_by(sa::col<&Post::id>)
+        .all();
+}
+
 TEST_CASE("a load back toward the query's objects keeps their parents, readable after close") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
@@ -303,10 +312,7 @@ TEST_CASE("a load back toward the query's objects keeps their parents, readable 
         sa::Session session(f.engine);
         f.capture.lines.clear();
         SECTION("a chained selectinload") {
-            posts = session.query<Post>()
-                        .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
-                        .order_by(sa::col<&Post::id>)
-                        .all();
+            posts = posts_with_their_authors(session);
             CHECK(selects(f.capture.lines) == 3);  // posts, authors, their posts
         }
         SECTION("lazy loads walking post->author->posts") {
@@ -333,10 +339,7 @@ TEST_CASE("a collection whose child the program dropped reads its children again
     sa::Session session(f.engine);
     std::shared_ptr<Author> ann;
     {
-        auto posts = session.query<Post>()
-                         .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
-                         .order_by(sa::col<&Post::id>)
-                         .all();
+        auto posts = posts_with_their_authors(session);
         ann = posts[0]->author.get();
     }  // the posts held ann; her collection held them weakly, and they are gone now
     f.capture.lines.clear();
@@ -353,10 +356,7 @@ TEST_CASE("an index loop over a collection reads it again once, at its size()") 
     Fixture f(backend);
     seed(f.engine);
     sa::Session session(f.engine);
-    auto posts = session.query<Post>()
-                     .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
-                     .order_by(sa::col<&Post::id>)
-                     .all();
+    auto posts = posts_with_their_authors(session);
     auto ann = posts[0]->author.get();
     auto a2 = posts[1];
     REQUIRE(a2->author.get() == ann);
@@ -376,10 +376,7 @@ TEST_CASE("a loop over a collection reads a weakly held child again if the progr
     Fixture f(backend);
     seed(f.engine);
     sa::Session session(f.engine);
-    auto posts = session.query<Post>()
-                     .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
-                     .order_by(sa::col<&Post::id>)
-                     .all();
+    auto posts = posts_with_their_authors(session);
     auto ann = posts[0]->author.get();
     f.capture.lines.clear();
     std::vector<std::string> seen;
@@ -396,10 +393,7 @@ TEST_CASE("a loop over a collection reads a weakly held child again if the progr
 /// program dropped them (keeping `keep` of them).
 std::shared_ptr<Author> ann_whose_posts_were_dropped(sa::Session& session, std::size_t keep = 0,
                                                      std::vector<std::shared_ptr<Post>>* kept = nullptr) {
-    auto posts = session.query<Post>()
-                     .options(sa::selectinload<&Post::author>().selectinload<&Author::posts>())
-                     .order_by(sa::col<&Post::id>)
-                     .all();
+    auto posts = posts_with_their_authors(session);
     auto ann = posts[0]->author.get();
     if (kept) kept->assign(posts.begin(), posts.begin() + static_cast<std::ptrdiff_t>(keep));
     return ann;
