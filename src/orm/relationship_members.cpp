@@ -68,7 +68,10 @@ void RelationshipMember::load_once() const {
 void* RelationshipMember::collection_address(const CollectionEntries& entries, std::size_t i,
                                              void (*unload)(RelationshipMember&)) const {
     load_once();
-    if (i >= entries.size() || entries.dropped(i)) load_collection(entries, unload);
+    if (i >= entries.size() || entries.dropped(i)) {
+        entries.forget_check();
+        load_collection(entries, unload);
+    }
     if (i >= entries.size())
         throw std::out_of_range(
             fmt::format("alchemy: index {} of a collection of {} objects", i, entries.size()));
@@ -78,8 +81,10 @@ void* RelationshipMember::collection_address(const CollectionEntries& entries, s
 void RelationshipMember::load_collection(const CollectionEntries& entries,
                                          void (*unload)(RelationshipMember&)) const {
     load_once();
-    if (!entries.any_expired()) return;
     const auto* owner = link_.owner;
+    if (owner && owner->session ? !entries.any_expired(*owner->session, link_.ops->target())
+                                : !entries.any_expired())
+        return;
     // A new owner's collection holds what the program put there, strongly: nothing expires.
     if (!owner || !has_identity(*owner)) return;
     const auto& rel = *link_.ops;
@@ -217,6 +222,26 @@ bool CollectionEntries::any_expired() const noexcept {
                        [](const Holder& h) { return !h.strong && h.weak.expired(); });
 }
 
+bool CollectionEntries::any_expired(const SessionCore& session, const ModelOps& targets) const noexcept {
+    if (weak_count_ == 0) return false;
+    const auto departures = session.departures();
+    if (checked_at_ == departures) return false;
+    // An object in the Session ends only by a drop the Session counts (a session-made
+    // object's deleter) or after leaving it, which it counts too; one the program made
+    // cannot end while in it, as the Session holds it strongly. An object outside the
+    // Session can end unseen, so a collection holding one walks every time.
+    bool all_in_session = true;
+    for (const auto& h : holders_) {
+        if (h.strong) continue;
+        const auto object = h.weak.lock();
+        if (!object) return true;
+        const auto* state = all_in_session ? targets.state_of(object) : nullptr;
+        all_in_session = state && state->session == &session;
+    }
+    if (all_in_session) checked_at_ = departures;
+    return false;
+}
+
 std::vector<std::shared_ptr<void>> CollectionEntries::alive() const {
     std::vector<std::shared_ptr<void>> out;
     out.reserve(size());
@@ -230,6 +255,7 @@ void CollectionEntries::push_back(const std::shared_ptr<void>& object, bool weak
     if (weakly) {
         holders_.push_back({nullptr, object});
         ++weak_count_;
+        checked_at_ = 0;
     } else {
         holders_.push_back({object, {}});
     }
@@ -241,6 +267,7 @@ void CollectionEntries::hold(std::size_t i, bool weakly) noexcept {
     if (weakly) {
         h.weak = std::exchange(h.strong, nullptr);
         ++weak_count_;
+        checked_at_ = 0;
     } else if (auto object = h.weak.lock()) {  // a dropped object stays a weak, expired entry
         h.strong = std::move(object);
         h.weak.reset();
@@ -258,6 +285,7 @@ void CollectionEntries::clear() noexcept {
     addresses_.clear();
     holders_.clear();
     weak_count_ = 0;
+    checked_at_ = 0;
 }
 
 // Children -------------------------------------------------------------------------------

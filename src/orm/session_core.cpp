@@ -41,7 +41,17 @@ void throw_stale_data(std::string_view statement, std::string_view table, std::s
                     statement, table, expected, matched));
 }
 
-SessionCore::SessionCore(Engine engine, SessionOptions options) : options_(std::move(options)) {
+namespace {
+/// Where each Session's departures() count starts: 2^32 apart, so that no two Sessions'
+/// counts meet.
+std::uint64_t departures_start() noexcept {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(std::uint64_t{1} << 32, std::memory_order_relaxed);
+}
+}  // namespace
+
+SessionCore::SessionCore(Engine engine, SessionOptions options)
+    : options_(std::move(options)), departures_(departures_start()) {
     databases_.push_back({std::move(engine), std::nullopt});
     for (const auto& bind : options_.binds) {
         auto found = std::find_if(databases_.begin(), databases_.end(),
@@ -395,6 +405,8 @@ void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* c
     }
     groups_.push_back(std::move(group));
 }
+
+void object_dropped(SessionCore& session) noexcept { session.object_departed(); }
 
 const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {
     if (state.group_epoch != group_epoch_ || state.load_group == 0 || state.load_group > groups_.size())

@@ -79,6 +79,9 @@ struct InstanceState {
 template <class T>
 void release_relationships(T& object) noexcept;
 
+/// The program dropped its last pointer to an object in `session` (SessionCore::departures).
+void object_dropped(SessionCore& session) noexcept;
+
 /// InstanceState plus the storage of its snapshot: the column values that dirty
 /// detection compares with and whose key is the object's identity. Only columns are
 /// ever copied into it. Meaningful once the object has a row (persistent, deleted,
@@ -107,7 +110,10 @@ struct tracked_deleter {
     /// The program dropped its last pointer: the object lets go of what its relationships
     /// hold (see relationship_members.hpp), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
-        if (state) state->self.reset();
+        if (state) {
+            state->self.reset();
+            if (state->session) object_dropped(*state->session);
+        }
         if (object) release_relationships(*object);
     }
 };

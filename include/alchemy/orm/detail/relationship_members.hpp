@@ -29,7 +29,9 @@
 namespace alchemy::detail {
 
 struct InstanceState;
+struct ModelOps;
 struct RelationshipOps;
+class SessionCore;
 class RelationshipMember;
 class CollectionEntries;
 
@@ -129,6 +131,14 @@ public:
     bool dropped(std::size_t i) const noexcept { return !holders_[i].strong && holders_[i].weak.expired(); }
     /// Whether a weak entry's object is gone (then the collection is read again).
     bool any_expired() const noexcept;
+    /// any_expired() of a collection whose owner is in `session`, whose weak entries are
+    /// objects of `targets`' model. Once a walk found every weak entry alive and in the
+    /// Session, none can end before the Session's departures() count moves, so until
+    /// then this answers without walking: a loop that asks size() at every step stays
+    /// linear.
+    bool any_expired(const SessionCore& session, const ModelOps& targets) const noexcept;
+    /// Makes the next any_expired() walk the entries.
+    void forget_check() const noexcept { checked_at_ = 0; }
     /// The objects alive now, in order.
     std::vector<std::shared_ptr<void>> alive() const;
 
@@ -146,6 +156,9 @@ private:
     std::vector<void*> addresses_;
     std::vector<Holder> holders_;
     std::size_t weak_count_ = 0;  ///< so that any_expired() costs nothing without weak entries
+    /// The Session's departures() when a walk last found every weak entry alive and in
+    /// it; 0: no such walk since a weak entry was added.
+    mutable std::uint64_t checked_at_ = 0;
 };
 
 /// BelongsTo<X>: the one object this row refers to, or none.
