@@ -139,7 +139,7 @@ void ModelSetCore::detach(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
     state.state = state.state == ObjectState::pending ? ObjectState::transient : ObjectState::detached;
     state.session = nullptr;
-    session_.object_departed();
+    session_.object_left();
     state.delete_requested = false;
     state.inserted_at_depth = state.deleted_at_depth = 0;
     // Last: an object the program dropped goes with its slot, and `state` with it.

@@ -226,10 +226,10 @@ bool CollectionEntries::any_expired(const SessionCore& session, const ModelOps& 
     if (weak_count_ == 0) return false;
     const auto departures = session.departures();
     if (checked_at_ == departures) return false;
-    // An object in the Session ends only by a drop the Session counts (a session-made
-    // object's deleter) or after leaving it, which it counts too; one the program made
-    // cannot end while in it, as the Session holds it strongly. An object outside the
-    // Session can end unseen, so a collection holding one walks every time.
+    // An object in the Session ends only by a drop that is counted (a session-made
+    // object's deleter) or after leaving it, which the Session counts; one the program
+    // made cannot end while in it, as the Session holds it strongly. An object outside
+    // the Session can end unseen, so a collection holding one walks every time.
     bool all_in_session = true;
     for (const auto& h : holders_) {
         if (h.strong) continue;
@@ -255,7 +255,7 @@ void CollectionEntries::push_back(const std::shared_ptr<void>& object, bool weak
     if (weakly) {
         holders_.push_back({nullptr, object});
         ++weak_count_;
-        checked_at_ = 0;
+        checked_at_ = {};
     } else {
         holders_.push_back({object, {}});
     }
@@ -267,7 +267,7 @@ void CollectionEntries::hold(std::size_t i, bool weakly) noexcept {
     if (weakly) {
         h.weak = std::exchange(h.strong, nullptr);
         ++weak_count_;
-        checked_at_ = 0;
+        checked_at_ = {};
     } else if (auto object = h.weak.lock()) {  // a dropped object stays a weak, expired entry
         h.strong = std::move(object);
         h.weak.reset();
@@ -285,7 +285,7 @@ void CollectionEntries::clear() noexcept {
     addresses_.clear();
     holders_.clear();
     weak_count_ = 0;
-    checked_at_ = 0;
+    checked_at_ = {};
 }
 
 // Children -------------------------------------------------------------------------------

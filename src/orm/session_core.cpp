@@ -4,6 +4,7 @@
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
+#include "alchemy/orm/detail/relationship_ops.hpp"
 #include "orm/model_statements.hpp"
 
 #include <fmt/format.h>
@@ -42,16 +43,15 @@ void throw_stale_data(std::string_view statement, std::string_view table, std::s
 }
 
 namespace {
-/// Where each Session's departures() count starts: 2^32 apart, so that no two Sessions'
-/// counts meet.
-std::uint64_t departures_start() noexcept {
-    static std::atomic<std::uint64_t> next{1};
-    return next.fetch_add(std::uint64_t{1} << 32, std::memory_order_relaxed);
-}
+std::atomic<std::uint64_t> sessions_made{0};
+std::atomic<std::uint64_t> drops{0};
 }  // namespace
 
+void count_drop() noexcept { drops.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t drops_counted() noexcept { return drops.load(std::memory_order_relaxed); }
+
 SessionCore::SessionCore(Engine engine, SessionOptions options)
-    : options_(std::move(options)), departures_(departures_start()) {
+    : options_(std::move(options)), serial_(sessions_made.fetch_add(1, std::memory_order_relaxed) + 1) {
     databases_.push_back({std::move(engine), std::nullopt});
     for (const auto& bind : options_.binds) {
         auto found = std::find_if(databases_.begin(), databases_.end(),
@@ -405,8 +405,6 @@ void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* c
     }
     groups_.push_back(std::move(group));
 }
-
-void object_dropped(SessionCore& session) noexcept { session.object_departed(); }
 
 const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {
     if (state.group_epoch != group_epoch_ || state.load_group == 0 || state.load_group > groups_.size())

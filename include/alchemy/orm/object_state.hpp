@@ -78,9 +78,9 @@ struct InstanceState {
 /// Defined with the relationships (detail/relationship_ops.hpp).
 template <class T>
 void release_relationships(T& object) noexcept;
-
-/// The program dropped its last pointer to an object in `session` (SessionCore::departures).
-void object_dropped(SessionCore& session) noexcept;
+/// The program dropped its last pointer to `object`; defined with the relationships too.
+template <class T>
+void object_dropped(T& object) noexcept;
 
 /// InstanceState plus the storage of its snapshot: the column values that dirty
 /// detection compares with and whose key is the object's identity. Only columns are
@@ -110,11 +110,8 @@ struct tracked_deleter {
     /// The program dropped its last pointer: the object lets go of what its relationships
     /// hold (see relationship_members.hpp), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
-        if (state) {
-            state->self.reset();
-            if (state->session) object_dropped(*state->session);
-        }
-        if (object) release_relationships(*object);
+        if (state) state->self.reset();
+        if (object) object_dropped(*object);
     }
 };
 

@@ -28,6 +28,19 @@
 
 namespace alchemy::detail {
 
+/// The events that can end an object a collection holds weakly, as counted when a
+/// Session's collection last looked: a collection that found every weak entry alive and
+/// in its owner's Session need not look again until one of these moves. An object in a
+/// Session ends only when the program drops it (counted over every Session by the
+/// deleter of each object with relationships, the only objects a collection holds
+/// weakly; from any thread) or after leaving the Session (counted by the Session, on its
+/// thread). Sessions are told apart by a serial number, never by address.
+struct Departures {
+    std::uint64_t session = 0;
+    std::uint64_t left = 0;
+    std::uint64_t dropped = 0;
+    friend bool operator==(const Departures&, const Departures&) = default;
+};
 struct InstanceState;
 struct ModelOps;
 struct RelationshipOps;
@@ -133,12 +146,11 @@ public:
     bool any_expired() const noexcept;
     /// any_expired() of a collection whose owner is in `session`, whose weak entries are
     /// objects of `targets`' model. Once a walk found every weak entry alive and in the
-    /// Session, none can end before the Session's departures() count moves, so until
-    /// then this answers without walking: a loop that asks size() at every step stays
-    /// linear.
+    /// Session, none can end before the Session's departures() move, so until then this
+    /// answers without walking: a loop that asks size() at every step stays linear.
     bool any_expired(const SessionCore& session, const ModelOps& targets) const noexcept;
     /// Makes the next any_expired() walk the entries.
-    void forget_check() const noexcept { checked_at_ = 0; }
+    void forget_check() const noexcept { checked_at_ = {}; }
     /// The objects alive now, in order.
     std::vector<std::shared_ptr<void>> alive() const;
 
@@ -157,8 +169,8 @@ private:
     std::vector<Holder> holders_;
     std::size_t weak_count_ = 0;  ///< so that any_expired() costs nothing without weak entries
     /// The Session's departures() when a walk last found every weak entry alive and in
-    /// it; 0: no such walk since a weak entry was added.
-    mutable std::uint64_t checked_at_ = 0;
+    /// it; session 0 (no Session has it): no such walk since a weak entry was added.
+    mutable Departures checked_at_{};
 };
 
 /// BelongsTo<X>: the one object this row refers to, or none.

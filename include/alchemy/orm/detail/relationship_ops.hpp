@@ -471,4 +471,20 @@ void release_relationships(T& object) noexcept {
     }(std::make_index_sequence<relationship_impl::relationship_fields<T>.size()>{});
 }
 
+/// Counts a drop of an object with relationships, in any Session (Departures::dropped in
+/// session_core.hpp); compiled in src/orm/session_core.cpp.
+void count_drop() noexcept;
+
+/// The program dropped its last pointer to a session-made object: what its relationships
+/// hold is let go, and the drop is counted for the collections that may hold it weakly.
+/// It reads nothing of the object's state, so a drop on
+/// another thread touches nothing the Session's thread writes.
+template <class T>
+void object_dropped(T& object) noexcept {
+    if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
+        count_drop();
+        release_relationships(object);
+    }
+}
+
 }  // namespace alchemy::detail

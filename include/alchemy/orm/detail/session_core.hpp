@@ -6,6 +6,7 @@
 
 #include "alchemy/core/connection.hpp"
 #include "alchemy/core/engine.hpp"
+#include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/schema/table.hpp"
 
 #include <atomic>
@@ -93,6 +94,9 @@ protected:
     StreamReader& operator=(const StreamReader&) = default;
     ~StreamReader() = default;
 };
+
+/// The drops count_drop() (relationship_ops.hpp) counted so far.
+std::uint64_t drops_counted() noexcept;
 
 class SessionCore {
 public:
@@ -188,19 +192,12 @@ public:
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
     const LoadGroup* group_of(const InstanceState& state) const noexcept;
-    /// Counts the objects that left the Session or that the program dropped while in it,
-    /// the only events that can end an object a collection holds weakly: a collection that
-    /// found all its weak entries alive and in this Session need not look again until the
-    /// count moves (CollectionEntries::any_expired). Counts of different Sessions never
-    /// meet, so a count remembered from another Session is never taken for this one's.
-    std::uint64_t departures() const noexcept { return departures_.load(std::memory_order_relaxed); }
-    /// An object left the Session, or the program dropped it (from any thread). A load and
-    /// a store, not an atomic increment: the count only has to move past every value a
-    /// check remembered, which two departures that land as one still do, and closing a
-    /// Session of many objects counts each of them.
-    void object_departed() noexcept {
-        departures_.store(departures_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
+    /// Where the Session stands in the events that can end an object a collection holds
+    /// weakly (CollectionEntries::any_expired): objects that left it, and objects with
+    /// relationships that the program dropped anywhere.
+    Departures departures() const noexcept { return {serial_, departures_, drops_counted()}; }
+    /// An object left the Session (detach).
+    void object_left() noexcept { ++departures_; }
 
     // Streams ------------------------------------------------------------------------------
 
@@ -366,7 +363,8 @@ private:
     bool changes_stream(const Stream& stream, std::string_view written) const;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
-    std::atomic<std::uint64_t> departures_;
+    const std::uint64_t serial_;    ///< unique to this Session in the process (departures())
+    std::uint64_t departures_ = 0;  ///< objects that left it (detach)
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
     bool flushing_ = false;
