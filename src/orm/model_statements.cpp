@@ -11,6 +11,19 @@
 namespace alchemy::detail {
 namespace {
 
+/// Whether the table's primary key, a unique constraint or an index the mapping declares
+/// starts with `column`.
+bool leads_an_index(const Table& table, std::string_view column) {
+    const auto leads = [&](const std::vector<std::string>& columns) {
+        return !columns.empty() && columns.front() == column;
+    };
+    return leads(table.primary_key.columns) ||
+           std::any_of(table.unique_constraints.begin(), table.unique_constraints.end(),
+                       [&](const UniqueConstraint& u) { return leads(u.columns); }) ||
+           std::any_of(table.indexes.begin(), table.indexes.end(),
+                       [&](const Index& i) { return leads(i.columns); });
+}
+
 /// `"column" = ?` for each key column, then the version column when asked.
 void match_key(const ModelOps& ops, std::vector<ast::Node>& where, bool with_version,
                std::string_view qualifier = {}) {
@@ -120,12 +133,18 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
         for (std::size_t i = 0; i < count; ++i) list.children.emplace_back(ast::Kind::parameter);
         in.children.push_back(std::move(list));
         s.where.push_back(std::move(in));
-        s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[column].name, table.name), {}});
+        // Each owner's rows reach its collection in this order, whether or not they come
+        // grouped by owner. So by `column` first only where an index the mapping declares
+        // yields that order: without one, the database would sort what it can read in key
+        // order as it is (SQLite scans a table by its key).
+        const bool by_column = leads_an_index(table, table.columns[column].name);
+        if (by_column)
+            s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[column].name, table.name), {}});
         if (then_by < ops.column_count)
             s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[then_by].name, table.name),
                                   {.descending = descending}});
         for (auto k : ops.primary_key)
-            if (k != column)
+            if (!by_column || k != column)
                 s.order_by.push_back({ast::Node(ast::Kind::column, table.columns[k].name, table.name), {}});
         return ast::render(dialect, s);
     });

@@ -52,8 +52,9 @@ struct ModelStatements {
     std::string_view update_from_values(const Dialect& dialect, const ModelOps& ops,
                                         const ColumnMask& changed, std::size_t rows, std::string& scratch);
 
-    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`,
-    /// `then_by` [DESC] (unless it is column_count) and the key. Relationship loads pad
+    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`
+    /// (where an index the mapping declares starts with it), `then_by` [DESC] (unless it
+    /// is column_count) and the key. Relationship loads pad
     /// their keys to one of in_list_sizes, so few texts are ever cached, and send as many
     /// as the largest size the dialect's parameter limit allows.
     std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,

@@ -75,8 +75,10 @@ template <>
 inline constexpr auto sa::mapping<rel::Member> = sa::table("members");
 template <>
 inline constexpr auto sa::mapping<rel::Club> = sa::table("clubs");
+// member_id is indexed and club_id is not: relationship loads order their rows by each.
 template <>
-inline constexpr auto sa::mapping<rel::Membership> = sa::table("memberships");
+inline constexpr auto sa::mapping<rel::Membership> =
+    sa::table("memberships", sa::index(&rel::Membership::member_id));
 template <>
 inline constexpr auto sa::mapping<rel::Author> = sa::table("authors");
 template <>
@@ -674,6 +676,57 @@ TEST_CASE("an association object with a column of its own links two models throu
     CHECK(membership->role == "captain");
     CHECK(membership->member->name == "ann");
     CHECK(membership->member->memberships[0] == membership);
+}
+
+TEST_CASE(
+    "a relationship load orders by the key, and by the foreign key first where an index gives that order") {
+    using rel::Club;
+    using rel::Member;
+    using rel::Membership;
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Member, Club, Membership>().create_all(engine);
+    {
+        sa::Session session(engine);
+        auto ann = session.add(Member{.name = "ann"});
+        auto bob = session.add(Member{.name = "bob"});
+        auto chess = session.add(Club{.name = "chess"});
+        auto go = session.add(Club{.name = "go"});
+        for (const auto& [member, club, role] : {std::tuple{ann, go, "m1"},
+                                                 {bob, chess, "m2"},
+                                                 {ann, chess, "m3"},
+                                                 {bob, go, "m4"},
+                                                 {ann, chess, "m5"}}) {
+            auto link = member->memberships.add(Membership{.role = role});
+            link->club = club;
+        }
+        session.commit();
+    }
+    const auto roles = [](const sa::HasMany<Membership>& links) {
+        std::vector<std::string> out;
+        for (const Membership& m : links) out.push_back(m.role);
+        return out;
+    };
+    const auto select_of_memberships = [&] {
+        for (const auto& line : capture.lines)
+            if (line.starts_with("SELECT") && line.find("FROM \"memberships\"") != std::string::npos)
+                return line;
+        return std::string();
+    };
+    sa::Session session(engine);
+    // By a foreign key without an index: the key alone.
+    auto clubs = session.query<Club>().order_by(sa::col<&Club::name>).all();
+    capture.lines.clear();
+    CHECK(roles(clubs[0]->memberships) == std::vector<std::string>{"m2", "m3", "m5"});
+    CHECK(roles(clubs[1]->memberships) == std::vector<std::string>{"m1", "m4"});
+    CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."id")"));
+    // By an indexed foreign key: that column, then the key.
+    auto members = session.query<Member>().order_by(sa::col<&Member::name>).all();
+    capture.lines.clear();
+    CHECK(roles(members[0]->memberships) == std::vector<std::string>{"m1", "m3", "m5"});
+    CHECK(roles(members[1]->memberships) == std::vector<std::string>{"m2", "m4"});
+    CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."member_id", "memberships"."id")"));
 }
 
 TEST_CASE("joinedload loads a relationship in the query's own statement, each owner once") {
