@@ -102,14 +102,18 @@ std::vector<std::string> titles(const sa::HasMany<Post>& posts) {
     return out;
 }
 
-struct Fixture {
-    explicit Fixture(const sa::test::Backend& backend)
+/// An engine whose SQL the test reads, with the tables of Models.
+template <class... Models>
+struct TablesOf {
+    explicit TablesOf(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Author, Post, Profile>().create_all(engine);
+        sa::metadata<Models...>().create_all(engine);
     }
     sa::test::EchoCapture capture;
     sa::Engine engine;
 };
+using Fixture = TablesOf<Author, Post, Profile>;
+using ClubFixture = TablesOf<rel::Member, rel::Club, rel::Membership>;
 
 /// ann with posts a1, a2 and a profile; bob with post b1.
 void seed(sa::Engine& engine) {
@@ -684,11 +688,9 @@ TEST_CASE(
     using rel::Member;
     using rel::Membership;
     auto backend = GENERATE(from_range(backends()));
-    sa::test::EchoCapture capture;
-    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-    sa::metadata<Member, Club, Membership>().create_all(engine);
+    ClubFixture f(backend);
     {
-        sa::Session session(engine);
+        sa::Session session(f.engine);
         auto ann = session.add(Member{.name = "ann"});
         auto bob = session.add(Member{.name = "bob"});
         auto chess = session.add(Club{.name = "chess"});
@@ -709,21 +711,21 @@ TEST_CASE(
         return out;
     };
     const auto select_of_memberships = [&] {
-        for (const auto& line : capture.lines)
+        for (const auto& line : f.capture.lines)
             if (line.starts_with("SELECT") && line.find("FROM \"memberships\"") != std::string::npos)
                 return line;
         return std::string();
     };
-    sa::Session session(engine);
+    sa::Session session(f.engine);
     // By a foreign key without an index: the key alone.
     auto clubs = session.query<Club>().order_by(sa::col<&Club::name>).all();
-    capture.lines.clear();
+    f.capture.lines.clear();
     CHECK(roles(clubs[0]->memberships) == std::vector<std::string>{"m2", "m3", "m5"});
     CHECK(roles(clubs[1]->memberships) == std::vector<std::string>{"m1", "m4"});
     CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."id")"));
     // By an indexed foreign key: that column, then the key.
     auto members = session.query<Member>().order_by(sa::col<&Member::name>).all();
-    capture.lines.clear();
+    f.capture.lines.clear();
     CHECK(roles(members[0]->memberships) == std::vector<std::string>{"m1", "m3", "m5"});
     CHECK(roles(members[1]->memberships) == std::vector<std::string>{"m2", "m4"});
     CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."member_id", "memberships"."id")"));
@@ -837,12 +839,10 @@ TEST_CASE("a path of joinedload steps joins every level into the query's one sta
     using rel::Member;
     using rel::Membership;
     auto backend = GENERATE(from_range(backends()));
-    sa::test::EchoCapture capture;
-    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-    sa::metadata<Member, Club, Membership>().create_all(engine);
+    ClubFixture f(backend);
     {
         // ann: captain of chess, player in go; bob: no club; cyd: player in chess.
-        sa::Session session(engine);
+        sa::Session session(f.engine);
         auto chess = session.add(Club{.name = "chess"});
         auto go = session.add(Club{.name = "go"});
         auto ann = session.add(Member{.name = "ann"});
@@ -860,11 +860,11 @@ TEST_CASE("a path of joinedload steps joins every level into the query's one sta
     const auto path = sa::joinedload<&Member::memberships>().joinedload<&Membership::club>();
     std::vector<std::shared_ptr<Member>> members;
     {
-        sa::Session session(engine);
-        capture.lines.clear();
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
         members = session.query<Member>().order_by(sa::col<&Member::id>).options(path).all();
-        CHECK(selects(capture.lines) == 1);
-        CHECK(std::any_of(capture.lines.begin(), capture.lines.end(), [](const std::string& line) {
+        CHECK(selects(f.capture.lines) == 1);
+        CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
             return line.find(R"(LEFT OUTER JOIN "clubs" AS "j2" ON "j2"."id" = "j1"."club_id")") !=
                    std::string::npos;
         }));
@@ -878,22 +878,22 @@ TEST_CASE("a path of joinedload steps joins every level into the query's one sta
     CHECK(clubs_of(*members[2]) == std::vector<std::string>{"player@chess"});
     {
         // With a LIMIT the members are limited in a subquery and the path joins below it.
-        sa::Session session(engine);
-        capture.lines.clear();
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
         auto first = session.query<Member>().order_by(sa::col<&Member::id>).limit(1).options(path).all();
-        CHECK(selects(capture.lines) == 1);
+        CHECK(selects(f.capture.lines) == 1);
         REQUIRE(first.size() == 1);
         CHECK(clubs_of(*first[0]) == std::vector<std::string>{"captain@chess", "player@go"});
         // A joined step after a selectinload step loads with one more statement.
-        capture.lines.clear();
+        f.capture.lines.clear();
         session.expire_all();
         auto again = session.query<Member>()
                          .order_by(sa::col<&Member::id>)
                          .options(sa::selectinload<&Member::memberships>().joinedload<&Membership::club>())
                          .all();
-        CHECK(selects(capture.lines) == 3);
+        CHECK(selects(f.capture.lines) == 3);
         CHECK(clubs_of(*again[2]) == std::vector<std::string>{"player@chess"});
-        CHECK(selects(capture.lines) == 3);
+        CHECK(selects(f.capture.lines) == 3);
     }
 }
 
