@@ -78,9 +78,10 @@ struct InstanceState {
 /// Defined with the relationships (detail/relationship_ops.hpp).
 template <class T>
 void release_relationships(T& object) noexcept;
-/// The program dropped its last pointer to `object`; defined with the relationships too.
+/// The program dropped its last pointer to `object`, whose state is `state`; defined with
+/// the relationships too.
 template <class T>
-void object_dropped(T& object) noexcept;
+void object_dropped(T& object, InstanceState& state) noexcept;
 
 /// InstanceState plus the storage of its snapshot: the column values that dirty
 /// detection compares with and whose key is the object's identity. Only columns are
@@ -110,8 +111,7 @@ struct tracked_deleter {
     /// The program dropped its last pointer: the object lets go of what its relationships
     /// hold (see relationship_members.hpp), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
-        if (state) state->self.reset();
-        if (object) object_dropped(*object);
+        if (state && object) object_dropped(*object, *state);
     }
 };
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "alchemy/orm/detail/relationship_members.hpp"
+#include "alchemy/orm/object_state.hpp"
 #include "alchemy/schema/model_table.hpp"
 
 #include <array>
@@ -477,11 +478,15 @@ void count_drop() noexcept;
 
 /// The program dropped its last pointer to a session-made object: what its relationships
 /// hold is let go, and the drop is counted for the collections that may hold it weakly.
-/// It reads nothing of the object's state, so a drop on
-/// another thread touches nothing the Session's thread writes.
+/// An object without relationships is left as it is, so dropping it on another thread
+/// writes nothing the Session's thread reads. One with relationships has its members and
+/// `self` written here, which is why docs/session.md asks that such objects not be
+/// dropped on another thread while their Session is in use; the count reads nothing of
+/// the state (the Session may be detaching it meanwhile).
 template <class T>
-void object_dropped(T& object) noexcept {
+void object_dropped(T& object, InstanceState& state) noexcept {
     if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
+        state.self.reset();
         count_drop();
         release_relationships(object);
     }
