@@ -54,9 +54,9 @@ struct ModelStatements {
 
     /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`
     /// (where an index the mapping declares starts with it), `then_by` [DESC] (unless it
-    /// is column_count) and the key. Relationship loads pad
-    /// their keys to one of in_list_sizes, so few texts are ever cached, and send as many
-    /// as the largest size the dialect's parameter limit allows.
+    /// is column_count) and the key. Relationship loads pad their keys to one of
+    /// in_list_sizes, so few texts are ever cached, and send as many as the largest size
+    /// the dialect's parameter limit allows.
     std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
                                      std::size_t count, std::size_t then_by, bool descending);
     static constexpr std::array<std::size_t, 7> in_list_sizes{1, 4, 16, 64, 256, 1024, 4096};

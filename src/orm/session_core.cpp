@@ -43,6 +43,9 @@ void throw_stale_data(std::string_view statement, std::string_view table, std::s
 }
 
 namespace {
+/// Departures (relationship_members.hpp): Sessions are numbered from 1, so a collection
+/// that never checked ({0, 0, 0}) matches none; drops are counted on whatever thread
+/// drops, hence atomic.
 std::atomic<std::uint64_t> sessions_made{0};
 std::atomic<std::uint64_t> drops{0};
 }  // namespace

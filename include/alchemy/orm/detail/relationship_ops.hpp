@@ -473,7 +473,7 @@ void release_relationships(T& object) noexcept {
 }
 
 /// Counts a drop of an object with relationships, in any Session (Departures::dropped in
-/// session_core.hpp); compiled in src/orm/session_core.cpp.
+/// relationship_members.hpp); compiled in src/orm/session_core.cpp.
 void count_drop() noexcept;
 
 /// The program dropped its last pointer to a session-made object: what its relationships

@@ -195,9 +195,9 @@ public:
     /// Where the Session stands in the events that can end an object a collection holds
     /// weakly (CollectionEntries::any_expired): objects that left it, and objects with
     /// relationships that the program dropped anywhere.
-    Departures departures() const noexcept { return {serial_, departures_, drops_counted()}; }
+    Departures departures() const noexcept { return {serial_, objects_left_, drops_counted()}; }
     /// An object left the Session (detach).
-    void object_left() noexcept { ++departures_; }
+    void object_left() noexcept { ++objects_left_; }
 
     // Streams ------------------------------------------------------------------------------
 
@@ -363,8 +363,8 @@ private:
     bool changes_stream(const Stream& stream, std::string_view written) const;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
-    const std::uint64_t serial_;    ///< unique to this Session in the process (departures())
-    std::uint64_t departures_ = 0;  ///< objects that left it (detach)
+    const std::uint64_t serial_;      ///< unique to this Session in the process (departures())
+    std::uint64_t objects_left_ = 0;  ///< objects that left it (detach)
     bool transaction_open_ = false;
     bool needs_rollback_ = false;
     bool flushing_ = false;
