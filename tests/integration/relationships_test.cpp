@@ -87,6 +87,9 @@ template <>
 inline constexpr auto sa::mapping<rel::Profile> = sa::table("profiles");
 
 using rel::Author;
+using rel::Club;
+using rel::Member;
+using rel::Membership;
 using rel::Post;
 using rel::Profile;
 
@@ -658,9 +661,6 @@ TEST_CASE("selectinload of more keys than one statement takes splits them, and l
 }
 
 TEST_CASE("an association object with a column of its own links two models through two pairs") {
-    using rel::Club;
-    using rel::Member;
-    using rel::Membership;
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
     sa::metadata<Member, Club, Membership>().create_all(engine);
@@ -684,9 +684,6 @@ TEST_CASE("an association object with a column of its own links two models throu
 
 TEST_CASE(
     "a relationship load orders by the key, and by the foreign key first where an index gives that order") {
-    using rel::Club;
-    using rel::Member;
-    using rel::Membership;
     auto backend = GENERATE(from_range(backends()));
     ClubFixture f(backend);
     {
@@ -835,9 +832,6 @@ TEST_CASE("each model of a multi-model select is a query result for lazy loads: 
 }
 
 TEST_CASE("a path of joinedload steps joins every level into the query's one statement") {
-    using rel::Club;
-    using rel::Member;
-    using rel::Membership;
     auto backend = GENERATE(from_range(backends()));
     ClubFixture f(backend);
     {

@@ -13,14 +13,28 @@
 namespace alchemy::test {
 namespace {
 
-std::filesystem::path temp_dir() {
-    static const std::filesystem::path dir = [] {
-        auto d = std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()));
-        std::filesystem::remove_all(d);
-        std::filesystem::create_directories(d);
-        return d;
-    }();
-    return dir;
+/// This process's scratch directory for SQLite files, removed when the process exits.
+class TempDir {
+public:
+    TempDir() : path_(std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+const std::filesystem::path& temp_dir() {
+    static const TempDir dir;
+    return dir.path();
 }
 
 bool env_flag(const char* name) {

@@ -106,47 +106,61 @@ private:
     std::size_t position_ = 0;
 };
 
-template <class Target>
-class HasMany : private detail::Children {
+/// What HasMany and ManyToMany share: their objects in order, read and removed through
+/// Entries (detail::Children or detail::Associated).
+template <class Target, class Entries>
+class Collection : private Entries {
 public:
     using target_type = Target;
+    using iterator = ChildIterator<Target, Entries>;
 
-    HasMany() noexcept = default;
-    HasMany(const HasMany&) = default;
-    HasMany& operator=(const HasMany&) = default;
-
-    using iterator = ChildIterator<Target, detail::Children>;
-
-    /// The children (loaded on first access while the owner is in a Session).
+    /// The objects (loaded on first access while the owner is in a Session).
     iterator begin() const {
-        items();
+        Entries::items();
         return iterator(this, 0);
     }
     iterator end() const { return iterator(this, SIZE_MAX); }
-    std::size_t size() const { return items().size(); }
-    bool empty() const { return items().empty(); }
-    /// The i-th child's pointer.
+    std::size_t size() const { return Entries::items().size(); }
+    bool empty() const { return Entries::items().empty(); }
+    /// The i-th object's pointer.
     std::shared_ptr<Target> operator[](std::size_t i) const {
-        return std::static_pointer_cast<Target>(at(i));
+        return std::static_pointer_cast<Target>(Entries::at(i));
     }
+    bool contains(const std::shared_ptr<Target>& object) const {
+        Entries::items();
+        return Entries::contains(object.get());
+    }
+
+protected:
+    Collection() noexcept = default;
+    Collection(const Collection&) = default;
+    Collection& operator=(const Collection&) = default;
+    ~Collection() = default;
+
+    void add_object(const std::shared_ptr<Target>& object) { Entries::add(object); }
+    bool remove_object(const std::shared_ptr<Target>& object) { return Entries::remove(object.get()); }
+
+private:
+    friend struct detail::relationship_access;
+};
+
+template <class Target>
+class HasMany : public Collection<Target, detail::Children> {
+public:
+    HasMany() noexcept = default;
+    HasMany(const HasMany&) = default;
+    HasMany& operator=(const HasMany&) = default;
 
     /// Adds a new child: pending in the owner's Session, its foreign key written at flush.
     std::shared_ptr<Target> add(Target child) { return add(detail::make_tracked(std::move(child)).object); }
     /// Adds a child (moving it from another parent's collection).
     std::shared_ptr<Target> add(std::shared_ptr<Target> child) {
         if (!child) throw ArgumentError("alchemy: HasMany::add() was given a null pointer");
-        Children::add(child);
+        this->add_object(child);
         return child;
     }
     /// Removes a child: its BelongsTo then names no parent (its foreign key NULL at flush).
-    bool remove(const std::shared_ptr<Target>& child) { return Children::remove(child.get()); }
-    bool contains(const std::shared_ptr<Target>& child) const {
-        items();
-        return Children::contains(child.get());
-    }
-
-private:
-    friend struct detail::relationship_access;
+    bool remove(const std::shared_ptr<Target>& child) { return this->remove_object(child); }
 };
 
 template <class Target>
@@ -187,47 +201,24 @@ private:
 /// sides: SQLAlchemy's relationship(secondary=...). Adding or removing a target inserts or
 /// deletes an association row at flush.
 template <class Target, class Association>
-class ManyToMany : private detail::Associated {
+class ManyToMany : public Collection<Target, detail::Associated> {
 public:
-    using target_type = Target;
     using association_type = Association;
 
     ManyToMany() noexcept = default;
     ManyToMany(const ManyToMany&) = default;
     ManyToMany& operator=(const ManyToMany&) = default;
 
-    using iterator = ChildIterator<Target, detail::Associated>;
-
-    /// The linked objects (loaded on first access while the owner is in a Session).
-    iterator begin() const {
-        items();
-        return iterator(this, 0);
-    }
-    iterator end() const { return iterator(this, SIZE_MAX); }
-    std::size_t size() const { return items().size(); }
-    bool empty() const { return items().empty(); }
-    /// The i-th linked object's pointer.
-    std::shared_ptr<Target> operator[](std::size_t i) const {
-        return std::static_pointer_cast<Target>(at(i));
-    }
-
     /// Links a new object: pending in the owner's Session.
     std::shared_ptr<Target> add(Target target) { return add(detail::make_tracked(std::move(target)).object); }
     /// Links an object (the other side's collection, when loaded, gets the owner at once).
     std::shared_ptr<Target> add(std::shared_ptr<Target> target) {
         if (!target) throw ArgumentError("alchemy: ManyToMany::add() was given a null pointer");
-        Associated::add(target);
+        this->add_object(target);
         return target;
     }
     /// Unlinks an object; its association row is deleted at flush.
-    bool remove(const std::shared_ptr<Target>& target) { return Associated::remove(target.get()); }
-    bool contains(const std::shared_ptr<Target>& target) const {
-        items();
-        return Associated::contains(target.get());
-    }
-
-private:
-    friend struct detail::relationship_access;
+    bool remove(const std::shared_ptr<Target>& target) { return this->remove_object(target); }
 };
 
 }  // namespace alchemy
