@@ -13,8 +13,8 @@ if(ALCHEMY_SANITIZE STREQUAL "address")
     add_link_options(-fsanitize=address,undefined)
 elseif(ALCHEMY_SANITIZE STREQUAL "thread")
     # -Wno-tsan: gcc warns that TSan does not model std::atomic_thread_fence, which
-    # src/orm/model_set.cpp uses once (a Session reaping objects that another thread
-    # released); the tests this build runs release objects on the thread that made them.
+    # src/orm/model_set.cpp uses where a Session takes over objects another thread
+    # dropped; the shared counts and bits are atomics, which TSan does model.
     add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
     add_link_options(-fsanitize=thread)
 elseif(ALCHEMY_SANITIZE)

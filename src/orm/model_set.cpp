@@ -70,11 +70,13 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
 void ModelSetCore::link(InstanceState& state, const std::shared_ptr<void>& object) noexcept {
     if (ops_.relationships.empty()) return;
     state.self = object;
+    state.drop.attach();
     for (const auto* rel : ops_.relationships) rel->member(state.object).link({&state, rel});
 }
 
 void ModelSetCore::cascade_add(InstanceState& state) {
     const auto owner = state.self.lock();
+    if (!owner) std::atomic_thread_fence(std::memory_order_acquire);  // as in released()
     for (const auto* rel : ops_.relationships) {
         auto& member = rel->member(state.object);
         if (!member.loaded()) continue;
@@ -142,6 +144,7 @@ void ModelSetCore::detach(InstanceState& state) noexcept {
     session_.object_left();
     state.delete_requested = false;
     state.inserted_at_depth = state.deleted_at_depth = 0;
+    if (!ops_.relationships.empty() && state.drop.detach_after_drop()) let_go(state);
     // Last: an object the program dropped goes with its slot, and `state` with it.
     slot = Slot{};
     ++holes_;
@@ -191,11 +194,22 @@ void ModelSetCore::expire_object(InstanceState& state) noexcept {
 
 /// The next access loads them again, from the database as it is then.
 void ModelSetCore::unload_relationships(InstanceState& state) noexcept {
+    // Held for the walk, so that a child referring back to a live owner keeps it. One the
+    // program dropped (on any thread) lets go as its deleter would, which leaves that to
+    // this thread while the object is attached (object_dropped, relationship_ops.hpp).
+    const auto owner = state.self.lock();
+    if (!owner) std::atomic_thread_fence(std::memory_order_acquire);  // as in released()
     for (const auto* rel : ops_.relationships) {
         if (rel->to_one()) rel->reference(state.object).unload();
-        else if (rel->kind == RelationshipKind::many_to_many) rel->associated(state.object).unload(true);
-        else rel->children(state.object).unload(true);
+        else if (rel->kind == RelationshipKind::many_to_many)
+            rel->associated(state.object).unload(owner != nullptr);
+        else rel->children(state.object).unload(owner != nullptr);
     }
+}
+
+void ModelSetCore::let_go(InstanceState& state) noexcept {
+    unload_relationships(state);
+    state.self.reset();
 }
 
 void ModelSetCore::refreshed(InstanceState& state, void* row) {
@@ -270,7 +284,11 @@ void ModelSetCore::reap() noexcept {
 // Loading -------------------------------------------------------------------------------------
 
 std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
+    std::atomic_thread_fence(std::memory_order_acquire);  // as in released()
     auto& old = *slot.state;
+    // The deleter left this to the session (the object is attached), whatever thread
+    // dropped it; the new object starts with its relationships unloaded.
+    if (!ops_.relationships.empty()) let_go(old);
     InstanceState* revived = nullptr;
     auto object = ops_.revive(old, revived);
     link(*revived, object);

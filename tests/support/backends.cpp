@@ -16,7 +16,8 @@ namespace {
 /// This process's scratch directory for SQLite files, removed when the process exits.
 class TempDir {
 public:
-    TempDir() : path_(std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()))) {
+    TempDir()
+        : path_(std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()))) {
         std::filesystem::remove_all(path_);
         std::filesystem::create_directories(path_);
     }

@@ -17,6 +17,7 @@
 // only when the object has nothing left to flush (detail::ModelSetCore::reap).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -41,6 +42,39 @@ std::string_view to_string(ObjectState state) noexcept;
 namespace detail {
 
 class SessionCore;
+
+/// Who lets go of what a dropped object's relationships hold (object_dropped in
+/// detail/relationship_ops.hpp): the deleter, on whatever thread the program dropped the
+/// object, or the Session holding the object, on its own thread, when it lets the object
+/// go. Each side sets its bit with one atomic operation, so exactly one of them sees the
+/// other's. Only models with relationships use it. A copy is a new object's: unattached.
+class DropHandoff {
+public:
+    DropHandoff() noexcept = default;
+    DropHandoff(const DropHandoff&) noexcept {}
+    DropHandoff& operator=(const DropHandoff&) noexcept {
+        bits_.store(0, std::memory_order_relaxed);
+        return *this;
+    }
+    /// A Session holds the object (its thread).
+    void attach() noexcept { bits_.fetch_or(attached_bit, std::memory_order_relaxed); }
+    /// The Session lets the object go (its thread). True when the program dropped it
+    /// before: the Session then lets go of what its relationships hold.
+    bool detach_after_drop() noexcept {
+        return (bits_.fetch_and(static_cast<std::uint8_t>(~attached_bit), std::memory_order_acq_rel) &
+                dropped_bit) != 0;
+    }
+    /// The deleter (any thread). True when a Session still holds the object: it lets go
+    /// itself, and the deleter writes nothing.
+    bool drop_while_attached() noexcept {
+        return (bits_.fetch_or(dropped_bit, std::memory_order_acq_rel) & attached_bit) != 0;
+    }
+
+private:
+    static constexpr std::uint8_t attached_bit = 1;
+    static constexpr std::uint8_t dropped_bit = 2;
+    std::atomic<std::uint8_t> bits_{0};
+};
 
 /// The session's bookkeeping for one object; see the file comment.
 struct InstanceState {
@@ -71,8 +105,10 @@ struct InstanceState {
     std::uint32_t load_group = 0;
     std::uint32_t group_epoch = 0;
     /// The object itself, for models with relationships (a child's BelongsTo refers back
-    /// to it); reset when the program drops its last pointer.
+    /// to it); reset when the program drops its last pointer, by whichever side `drop`
+    /// names.
     std::weak_ptr<void> self;
+    DropHandoff drop;
 };
 
 /// Defined with the relationships (detail/relationship_ops.hpp).
@@ -108,8 +144,8 @@ struct tracked_deleter {
     // from then costs nothing to make.
     std::optional<TypedState<T>> state;
     std::optional<T> object;
-    /// The program dropped its last pointer: the object lets go of what its relationships
-    /// hold (see relationship_members.hpp), so parent-child cycles do not keep it.
+    /// The program dropped its last pointer: what the object's relationships hold is let
+    /// go (object_dropped), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
         if (state && object) object_dropped(*object, *state);
     }

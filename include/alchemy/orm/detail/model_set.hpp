@@ -209,6 +209,9 @@ private:
     bool has_work(const InstanceState& state) const;
     void expire_object(InstanceState& state) noexcept;
     void unload_relationships(InstanceState& state) noexcept;
+    /// What a dropped object's deleter would have done (object_dropped in
+    /// relationship_ops.hpp), on this thread: its relationships and `self` let go.
+    void let_go(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);

@@ -476,18 +476,17 @@ void release_relationships(T& object) noexcept {
 /// relationship_members.hpp); compiled in src/orm/session_core.cpp.
 void count_drop() noexcept;
 
-/// The program dropped its last pointer to a session-made object: what its relationships
-/// hold is let go, and the drop is counted for the collections that may hold it weakly.
-/// An object without relationships is left as it is, so dropping it on another thread
-/// writes nothing the Session's thread reads. One with relationships has its members and
-/// `self` written here, which is why docs/session.md asks that such objects not be
-/// dropped on another thread while their Session is in use; the count reads nothing of
-/// the state (the Session may be detaching it meanwhile).
+/// The program dropped its last pointer to a session-made object, on any thread. The drop
+/// is counted for the collections that may hold the object weakly. What its relationships
+/// hold is let go here if no Session holds the object; else the Session lets go on its own
+/// thread when it lets the object go (ModelSetCore::detach), so nothing here writes what
+/// the Session's thread may be reading. An object without relationships is left as it is.
 template <class T>
 void object_dropped(T& object, InstanceState& state) noexcept {
     if constexpr (!relationship_impl::relationship_fields<T>.empty()) {
-        state.self.reset();
         count_drop();
+        if (state.drop.drop_while_attached()) return;
+        state.self.reset();
         release_relationships(object);
     }
 }
