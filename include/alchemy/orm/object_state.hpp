@@ -90,6 +90,9 @@ struct InstanceState {
     bool delete_requested = false;
     /// Its values are out of date: reloaded when the session next hands it out.
     bool expired = false;
+    /// Who lets go of its relationships once the program drops it (placed beside the
+    /// flags, where it takes no room).
+    DropHandoff drop;
     /// Depth of the (nested) transaction whose flush inserted / deleted the row; 0:
     /// none open. A rollback to that depth undoes the object's state change.
     std::uint32_t inserted_at_depth = 0;
@@ -108,7 +111,6 @@ struct InstanceState {
     /// to it); reset when the program drops its last pointer, by whichever side `drop`
     /// names.
     std::weak_ptr<void> self;
-    DropHandoff drop;
 };
 
 /// Defined with the relationships (detail/relationship_ops.hpp).
