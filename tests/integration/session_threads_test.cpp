@@ -25,6 +25,8 @@ struct Job {
 };
 
 struct Player;
+struct Skill;
+struct PlayerSkill;
 struct Team {
     std::int64_t id = 0;
     std::string name{};
@@ -35,6 +37,18 @@ struct Player {
     std::int64_t team_id = 0;
     std::string name{};
     sa::BelongsTo<Team> team{};
+    sa::ManyToMany<Skill, PlayerSkill> skills{};
+};
+struct Skill {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Player, PlayerSkill> players{};
+};
+struct PlayerSkill {
+    std::int64_t player_id = 0;
+    std::int64_t skill_id = 0;
+    sa::BelongsTo<Player> player{};
+    sa::BelongsTo<Skill> skill{};
 };
 
 }  // namespace threads
@@ -43,6 +57,11 @@ template <>
 inline constexpr auto sa::mapping<threads::Team> = sa::table("teams");
 template <>
 inline constexpr auto sa::mapping<threads::Player> = sa::table("players");
+template <>
+inline constexpr auto sa::mapping<threads::Skill> = sa::table("skills");
+template <>
+inline constexpr auto sa::mapping<threads::PlayerSkill> = sa::table(
+    "player_skills", sa::primary_key(&threads::PlayerSkill::player_id, &threads::PlayerSkill::skill_id));
 
 namespace {
 
@@ -77,6 +96,7 @@ private:
 
 constexpr int team_count = 50;
 constexpr int players_per_team = 4;
+constexpr int skills_per_player = 2;  // of three skills
 
 template <class T>
 void hand_over(std::vector<std::shared_ptr<void>>& to, const std::vector<std::shared_ptr<T>>& objects) {
@@ -88,6 +108,15 @@ std::size_t players_of_teams(sa::Session& session) {
     std::size_t seen = 0;
     for (const auto& team : session.query<threads::Team>().all())
         for (const auto& player : team->players) seen += player.team.get() == team ? 1 : 0;
+    return seen;
+}
+
+/// Every link between a skill and a player, read from the skills' side, each matched on
+/// the player's side; counts them.
+std::size_t skill_links(sa::Session& session) {
+    std::size_t seen = 0;
+    for (const auto& skill : session.query<threads::Skill>().all())
+        for (const auto& player : skill->players) seen += player.skills.contains(skill) ? 1 : 0;
     return seen;
 }
 
@@ -154,26 +183,37 @@ TEST_CASE("objects with relationships dropped on another thread while their Sess
     using threads::Team;
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
-    sa::metadata<Team, Player>().create_all(engine);
+    using threads::PlayerSkill;
+    using threads::Skill;
+    sa::metadata<Team, Player, Skill, PlayerSkill>().create_all(engine);
     if (sa::Session session(engine); session.query<Team>().count() == 0) {  // once per backend
+        std::vector<std::shared_ptr<Skill>> skills;
+        for (const auto* name : {"passing", "tackling", "shooting"})
+            skills.push_back(session.add(Skill{.name = name}));
         for (int t = 0; t < team_count; ++t) {
             auto team = session.add(Team{.name = fmt::format("team {}", t)});
-            for (int p = 0; p < players_per_team; ++p)
-                team->players.add(Player{.name = fmt::format("player {}.{}", t, p)});
+            for (int p = 0; p < players_per_team; ++p) {
+                auto player = team->players.add(Player{.name = fmt::format("player {}.{}", t, p)});
+                for (int k = 0; k < skills_per_player; ++k)
+                    player->skills.add(skills[(t + p + k) % skills.size()]);
+            }
         }
         session.commit();
     }
+    constexpr auto links = std::size_t{team_count * players_per_team * skills_per_player};
     // docs/session.md: while a Session holds the object, its deleter only marks the drop;
     // the Session lets go of what its relationships hold on its own thread.
     std::vector<std::shared_ptr<void>> held;
     SECTION("dropped before a rollback expires them") {
         sa::Session session(engine);
         hand_over(held, session.query<Team>().options(sa::selectinload<&Team::players>()).all());
-        hand_over(held, session.query<Player>().all());
+        hand_over(held, session.query<Player>().options(sa::selectinload<&Player::skills>()).all());
+        hand_over(held, session.query<Skill>().options(sa::selectinload<&Skill::players>()).all());
         DropElsewhere drop(std::move(held));
         drop.now();
         session.rollback();
         CHECK(players_of_teams(session) == team_count * players_per_team);
+        CHECK(skill_links(session) == links);
     }
     SECTION("dropped, then handed out again by get()") {
         sa::Session session(engine, {.expire_on_commit = false});
@@ -195,7 +235,10 @@ TEST_CASE("objects with relationships dropped on another thread while their Sess
     SECTION("children holding their parents, dropped before close()") {
         sa::Session session(engine);
         auto players = session.query<Player>().all();
-        for (const auto& player : players) CHECK(player->team->players.size() == players_per_team);
+        for (const auto& player : players) {
+            CHECK(player->team->players.size() == players_per_team);
+            CHECK(player->skills.size() == skills_per_player);
+        }
         hand_over(held, players);
         players.clear();
         DropElsewhere drop(std::move(held));
@@ -203,5 +246,6 @@ TEST_CASE("objects with relationships dropped on another thread while their Sess
         session.close();
         sa::Session after(engine);
         CHECK(players_of_teams(after) == team_count * players_per_team);
+        CHECK(skill_links(after) == links);
     }
 }
