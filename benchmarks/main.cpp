@@ -14,11 +14,12 @@
 #include "stream_memory.hpp"
 #include "workload.hpp"
 
+#include "support/scratch_directory.hpp"
+
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
-#include <unistd.h>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -107,25 +108,6 @@ std::string sqlite_url(std::string_view path_or_url) {
     }
     return url;
 }
-
-/// A temporary directory for the default SQLite file, removed on destruction.
-class TempDir {
-public:
-    TempDir() : path_(std::filesystem::temp_directory_path() / fmt::format("alchemy-bench-{}", ::getpid())) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 std::string cpu_model() {
     std::ifstream cpuinfo("/proc/cpuinfo");
@@ -229,10 +211,10 @@ int main(int argc, char** argv) {
         print_header(sizes, reps, options->quick);
         const bench::Inputs inputs(sizes);
 
-        std::optional<TempDir> temp;
+        std::optional<alchemy::test::ScratchDirectory> temp;  // for the default SQLite file
         std::string sqlite = options->sqlite ? sqlite_url(*options->sqlite) : std::string();
         if (sqlite.empty()) {
-            temp.emplace();
+            temp.emplace("alchemy-bench");
             sqlite = sqlite_url((temp->path() / "bench.sqlite").string());
         }
         {

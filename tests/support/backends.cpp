@@ -1,5 +1,7 @@
 #include "support/backends.hpp"
 
+#include "support/scratch_directory.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -13,28 +15,8 @@
 namespace alchemy::test {
 namespace {
 
-/// This process's scratch directory for SQLite files, removed when the process exits.
-class TempDir {
-public:
-    TempDir()
-        : path_(std::filesystem::temp_directory_path() / ("alchemy-test-" + std::to_string(::getpid()))) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
 const std::filesystem::path& temp_dir() {
-    static const TempDir dir;
+    static const ScratchDirectory dir("alchemy-test");  // removed when the process exits
     return dir.path();
 }
 
