@@ -6,12 +6,11 @@
 #include <alchemy/migrate.hpp>
 
 #include "support/backends.hpp"
+#include "support/scratch_directory.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -59,25 +58,17 @@ namespace {
 /// restored afterwards, as alchemy.ini and the migrations folder are found from it.
 class WorkDir {
 public:
-    WorkDir() : previous_(fs::current_path()) {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() /
-                ("alchemy-migrate-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-        fs::current_path(path_);
-    }
+    WorkDir() : previous_(fs::current_path()) { fs::current_path(scratch_.path()); }
     ~WorkDir() {
         std::error_code ec;
         fs::current_path(previous_, ec);
-        fs::remove_all(path_, ec);
     }
     WorkDir(const WorkDir&) = delete;
     WorkDir& operator=(const WorkDir&) = delete;
 
 private:
     fs::path previous_;
-    fs::path path_;
+    alchemy::test::ScratchDirectory scratch_{"alchemy-migrate-test"};  // removed once left
 };
 
 /// Sets (or, given nothing, unsets) an environment variable for the duration of a test.

@@ -4,12 +4,11 @@
 #include <alchemy/migrate.hpp>
 
 #include "support/matchers.hpp"
+#include "support/scratch_directory.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -26,21 +25,8 @@ using Strings = std::vector<std::string>;
 namespace {
 
 /// A new empty directory per call, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path = fs::temp_directory_path() /
-               ("alchemy-revision-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+struct TempDir : alchemy::test::ScratchDirectory {
+    TempDir() : ScratchDirectory("alchemy-revision-test") {}
 };
 
 std::string read(const fs::path& path) {
@@ -74,13 +60,13 @@ Strings ids(const std::vector<migrate::Revision>& chain) {
 TEST_CASE("a written revision reads back the same", "[revision]") {
     TempDir dir;
     const auto written = migrate::write_revision(
-        dir.path, "Add User Table!", std::nullopt,
+        dir.path(), "Add User Table!", std::nullopt,
         {"CREATE TABLE users (id INTEGER NOT NULL, name TEXT)", "-- a comment between statements",
          "CREATE INDEX ix_users_name ON users (name) -- trailing comment"},
         {"DROP TABLE users"}, {"add table users", "a note\nover two lines"});
 
     CHECK(std::regex_match(written.id, std::regex("[0-9a-f]{12}")));
-    CHECK(written.path == dir.path / (written.id + "_add_user_table.sql"));
+    CHECK(written.path == dir.path() / (written.id + "_add_user_table.sql"));
     CHECK_FALSE(written.down_revision);
     CHECK(written.message == "Add User Table!");
     CHECK(std::regex_match(written.created, std::regex(R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC)")));
@@ -101,12 +87,12 @@ TEST_CASE("a written revision reads back the same", "[revision]") {
                   "trailing comment"});
     CHECK(migrate::split_statements(written.downgrade) == Strings{"DROP TABLE users"});
 
-    const auto second = migrate::write_revision(dir.path, "second", written.id, {}, {});
+    const auto second = migrate::write_revision(dir.path(), "second", written.id, {}, {});
     CHECK(second.down_revision == written.id);
     CHECK(second.upgrade.empty());
     CHECK(second.downgrade.empty());
 
-    const auto chain = migrate::load_revisions(dir.path);
+    const auto chain = migrate::load_revisions(dir.path());
     REQUIRE(chain.size() == 2);
     CHECK(chain[0].id == written.id);
     CHECK(chain[0].message == written.message);
@@ -115,23 +101,23 @@ TEST_CASE("a written revision reads back the same", "[revision]") {
     CHECK(chain[0].downgrade == written.downgrade);
     CHECK(chain[0].path == written.path);
     CHECK(chain[1].id == second.id);
-    CHECK(migrate::history(dir.path).front().id == second.id);
-    CHECK(migrate::head(dir.path)->id == second.id);
+    CHECK(migrate::history(dir.path()).front().id == second.id);
+    CHECK(migrate::head(dir.path())->id == second.id);
 }
 
 TEST_CASE("hand-edited revision files are read leniently where it is safe", "[revision]") {
     TempDir dir;
-    write(dir.path / "0001_first.sql",
+    write(dir.path() / "0001_first.sql",
           "-- alchemy revision\r\n-- revision: 0001\r\n--down_revision:none\r\n\r\n-- upgrade\r\n"
           "CREATE TABLE t (id INTEGER);\r\n-- downgrade\r\nDROP TABLE t;\r\n");
-    write(dir.path / "README.txt", "not a revision");
-    const auto chain = migrate::load_revisions(dir.path);
+    write(dir.path() / "README.txt", "not a revision");
+    const auto chain = migrate::load_revisions(dir.path());
     REQUIRE(chain.size() == 1);
     CHECK(chain[0].id == "0001");
     CHECK(chain[0].message.empty());
     CHECK(chain[0].upgrade == "CREATE TABLE t (id INTEGER);");
     CHECK(chain[0].downgrade == "DROP TABLE t;");
-    CHECK(migrate::load_revisions(TempDir().path).empty());
+    CHECK(migrate::load_revisions(TempDir().path()).empty());
 }
 
 TEST_CASE("split_statements splits at semicolons outside quotes and comments", "[revision]") {
@@ -174,15 +160,15 @@ TEST_CASE("split_statements splits at semicolons outside quotes and comments", "
 
 TEST_CASE("load_revisions orders the chain base first", "[revision]") {
     TempDir dir;
-    write_file(dir.path, "ccc", "bbb");
-    write_file(dir.path, "aaa", "none");
-    write_file(dir.path, "bbb", "aaa");
-    CHECK(ids(migrate::load_revisions(dir.path)) == Strings{"aaa", "bbb", "ccc"});
+    write_file(dir.path(), "ccc", "bbb");
+    write_file(dir.path(), "aaa", "none");
+    write_file(dir.path(), "bbb", "aaa");
+    CHECK(ids(migrate::load_revisions(dir.path())) == Strings{"aaa", "bbb", "ccc"});
 }
 
 TEST_CASE("load_revisions names the files of a broken chain", "[revision]") {
     TempDir dir;
-    const auto& d = dir.path;
+    const auto& d = dir.path();
 
     SECTION("missing parent") {
         write_file(d, "aaa", "none");
@@ -230,10 +216,10 @@ TEST_CASE("load_revisions names the files of a broken chain", "[revision]") {
 
 TEST_CASE("load_revisions names the file and line of a malformed header", "[revision]") {
     TempDir dir;
-    const auto file = dir.path / "bad.sql";
+    const auto file = dir.path() / "bad.sql";
     const auto expect = [&](const std::string& text, int line, const std::string& problem) {
         write(file, text);
-        REQUIRE_THROWS_MATCHES(migrate::load_revisions(dir.path), sa::MigrationError,
+        REQUIRE_THROWS_MATCHES(migrate::load_revisions(dir.path()), sa::MigrationError,
                                MessageContains(file.string() + ":" + std::to_string(line) + ": " + problem));
     };
     const std::string sections = "-- upgrade\n-- downgrade\n";
@@ -258,10 +244,10 @@ TEST_CASE("load_revisions names the file and line of a malformed header", "[revi
 
 TEST_CASE("plan finds the steps between two revisions", "[revision]") {
     TempDir dir;
-    write_file(dir.path, "aaa111", "none");
-    write_file(dir.path, "bbb222", "aaa111");
-    write_file(dir.path, "ccc333", "bbb222");
-    const auto chain = migrate::load_revisions(dir.path);
+    write_file(dir.path(), "aaa111", "none");
+    write_file(dir.path(), "bbb222", "aaa111");
+    write_file(dir.path(), "ccc333", "bbb222");
+    const auto chain = migrate::load_revisions(dir.path());
     using migrate::Direction;
     const auto path = [](const std::vector<migrate::Step>& steps) {
         Strings result;
@@ -301,18 +287,18 @@ TEST_CASE("plan finds the steps between two revisions", "[revision]") {
     REQUIRE_THROWS_MATCHES(migrate::plan(chain, "ddd444", Direction::upgrade, "head"), sa::MigrationError,
                            MessageContains("the database is at revision ddd444, which no file"));
 
-    write_file(dir.path, "ccc999", "ccc333");
-    const auto longer = migrate::load_revisions(dir.path);
+    write_file(dir.path(), "ccc999", "ccc333");
+    const auto longer = migrate::load_revisions(dir.path());
     REQUIRE_THROWS_MATCHES(migrate::resolve_revision(longer, "ccc"), sa::MigrationError,
                            MessageContains("'ccc' is ambiguous: it begins revisions ccc333, ccc999"));
 }
 
 TEST_CASE("render_script shows what a plan would run", "[revision]") {
     TempDir dir;
-    write_file(dir.path, "aaa111", "none", "CREATE TABLE t (id INTEGER);", "DROP TABLE t;");
-    write_file(dir.path, "bbb222", "aaa111", "ALTER TABLE t ADD COLUMN x INTEGER; -- why\n",
+    write_file(dir.path(), "aaa111", "none", "CREATE TABLE t (id INTEGER);", "DROP TABLE t;");
+    write_file(dir.path(), "bbb222", "aaa111", "ALTER TABLE t ADD COLUMN x INTEGER; -- why\n",
                "ALTER TABLE t DROP COLUMN x;");
-    const auto chain = migrate::load_revisions(dir.path);
+    const auto chain = migrate::load_revisions(dir.path());
     const auto& postgresql = sa::driver_for(sa::make_url("postgresql://localhost/x")).dialect();
     const auto& sqlite = sa::driver_for(sa::make_url("sqlite://")).dialect();
 

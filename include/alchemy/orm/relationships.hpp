@@ -106,6 +106,8 @@ private:
     std::size_t position_ = 0;
 };
 
+namespace detail {
+
 /// What HasMany and ManyToMany share: their objects in order, read and removed through
 /// Entries (detail::Children or detail::Associated).
 template <class Target, class Entries>
@@ -141,11 +143,13 @@ protected:
     bool remove_object(const std::shared_ptr<Target>& object) { return Entries::remove(object.get()); }
 
 private:
-    friend struct detail::relationship_access;
+    friend struct relationship_access;
 };
 
+}  // namespace detail
+
 template <class Target>
-class HasMany : public Collection<Target, detail::Children> {
+class HasMany : public detail::Collection<Target, detail::Children> {
 public:
     HasMany() noexcept = default;
     HasMany(const HasMany&) = default;
@@ -201,7 +205,7 @@ private:
 /// sides: SQLAlchemy's relationship(secondary=...). Adding or removing a target inserts or
 /// deletes an association row at flush.
 template <class Target, class Association>
-class ManyToMany : public Collection<Target, detail::Associated> {
+class ManyToMany : public detail::Collection<Target, detail::Associated> {
 public:
     using association_type = Association;
 

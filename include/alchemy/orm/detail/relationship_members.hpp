@@ -66,7 +66,8 @@ struct RelationshipLink {
 };
 
 /// Reaches the compiled half of a relationship member (the typed fronts inherit it
-/// privately, so users see only their own API).
+/// privately, HasMany and ManyToMany through detail::Collection, so users see only their
+/// own API).
 struct relationship_access {
     template <class M>
     static RelationshipMember& member(M& m) noexcept {
