@@ -423,3 +423,31 @@ TEST_CASE("pooled connections killed while idle are replaced, unseen with pool_p
     CHECK(status.checked_out == 0);
     CHECK(status.checked_in == pool_size);
 }
+
+// PostgreSQL sends a Session's closing ROLLBACK without awaiting its reply
+// (src/drivers/postgresql/pg_transaction_ends.cpp), so a connection lost before the close
+// goes back to the pool unnoticed: it must then be replaced as one lost while idle is.
+TEST_CASE("a connection lost before its Session closed is replaced like one lost while idle") {
+    auto backend = GENERATE(from_range(backends()));
+    // SQLite: a ROLLBACK needs no I/O, so the lost file goes unnoticed until a real statement.
+    if (!backend.is_postgresql()) return;
+    const bool pre_ping = GENERATE(false, true);
+    LosableDatabase db(backend);
+    prepare(db);
+    auto engine = db.engine({.pool_size = 1, .max_overflow = 0, .pool_pre_ping = pre_ping});
+    {
+        sa::Session session(engine);
+        CHECK(session.query<Ballast>().all().size() == ballast_rows);
+        db.lose_connections();
+    }
+    sa::Session session(engine);
+    if (!pre_ping) {
+        REQUIRE(lost_connection_error([&] { session.query<Ballast>().all(); }));
+        session.rollback();
+    }
+    CHECK(session.query<Ballast>().all().size() == ballast_rows);
+    session.add(Note{.body = "saved"});
+    session.commit();
+    CHECK(count_notes(db) == 1);
+    CHECK(engine.pool_status().connects == 2);
+}

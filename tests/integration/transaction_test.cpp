@@ -4,8 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sa = alchemy;
 using sa::test::backends;
@@ -261,4 +264,92 @@ TEST_CASE("a prepared transaction survives its connection and is committed or ro
     CHECK(count_accounts(engine) == 1);
     // Ending one twice is an error of the server's, typed.
     CHECK_THROWS_AS(other.commit_prepared(xid + "2"), sa::DatabaseError);
+}
+
+// PostgreSQL sends a ROLLBACK without awaiting its reply (src/drivers/postgresql/
+// pg_transaction_ends.cpp); whatever the pooled connection runs next reads it first. Each
+// kind of call that can come next must see the rolled-back state and leave the
+// connection fit for more, on the one connection a pool of one holds.
+TEST_CASE("after a rollback, each kind of call on the same connection sees it undone") {
+    // First, so that each call gets fresh databases.
+    const std::string next_call = GENERATE("statement", "script", "batch", "copy", "stream", "prepared",
+                                           "pre-ping", "autocommit", "session");
+    auto backend = GENERATE(from_range(backends()));
+    CAPTURE(next_call);
+    sa::EngineOptions options{.pool_size = 1, .max_overflow = 0};
+    if (next_call == "prepared") options.prepare_threshold = 0;
+    if (next_call == "pre-ping") options.pool_pre_ping = true;
+    auto engine = backend.engine(options);
+    create_accounts(engine);
+    {
+        sa::Session session(engine);
+        session.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (1, 'ann')"));
+    }  // closed: rolled back
+    {
+        auto conn = engine.connect();
+        insert_account(conn, 2, "bob");
+        conn.rollback();
+        CHECK_FALSE(conn.driver_connection().in_transaction());
+    }
+    const auto count = sa::text("SELECT count(*) FROM accounts").columns<std::int64_t>();
+    if (next_call == "session") {
+        sa::Session session(engine);
+        CHECK(session.execute(count).scalar_one() == 0);
+        session.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (3, 'cy')"));
+        session.commit();
+    } else {
+        auto conn = engine.connect();
+        std::vector<sa::Param> row{sa::Param::of_int(3), sa::Param::of_text("cy")};
+        std::string insert = "INSERT INTO accounts (id, owner) VALUES (";
+        conn.dialect().append_placeholder(insert, 1);
+        insert += ", ";
+        conn.dialect().append_placeholder(insert, 2);
+        insert += ")";
+        if (next_call == "script") {
+            conn.execute_script("INSERT INTO accounts (id, owner) VALUES (3, 'cy')");
+        } else if (next_call == "batch") {
+            CHECK(conn.execute_batch(insert, row, 2) == std::vector<std::int64_t>{1});
+        } else if (next_call == "copy") {
+            const std::vector<std::string_view> columns{"id", "owner"};
+            CHECK(conn.copy_rows("accounts", columns, row) == 1);
+        } else if (next_call == "stream") {
+            const auto sql = "SELECT count(*) FROM accounts";
+            CHECK(conn.execute_sql(sql, {}, {.stream_results = true}).as<std::int64_t>().scalar_one() == 0);
+            insert_account(conn, 3, "cy");
+        } else {
+            if (next_call == "autocommit") conn.set_isolation_level(sa::IsolationLevel::autocommit);
+            insert_account(conn, 3, "cy");
+        }
+        CHECK(conn.execute(count).scalar_one() == 1);
+        conn.commit();
+    }
+    auto check = engine.connect();
+    CHECK(check.execute(sa::text("SELECT owner FROM accounts").columns<std::string>()).all() ==
+          std::vector<std::string>{"cy"});
+    CHECK(engine.pool_status().connects == 1);  // never replaced
+}
+
+// The ROLLBACK is sent at once, though its reply waits: the transaction's locks go with it.
+TEST_CASE("a closed Session's locks are released while its connection waits in the pool") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        insert_account(conn, 1, "ann");
+        conn.commit();
+    }
+    {
+        sa::Session session(engine);
+        session.execute(sa::text("UPDATE accounts SET owner = 'bob' WHERE id = 1"));
+    }
+    auto other_engine = backend.engine();
+    auto other = other_engine.connect();
+    // Without the release this waits: 2 s on PostgreSQL, SQLite's busy timeout otherwise.
+    if (backend.is_postgresql()) other.execute(sa::text("SET lock_timeout = '2s'"));
+    other.execute(sa::text("UPDATE accounts SET owner = 'cy' WHERE id = 1"));
+    other.commit();
+    sa::Session session(engine);
+    CHECK(session.execute(sa::text("SELECT owner FROM accounts").columns<std::string>()).scalar_one() ==
+          "cy");
 }

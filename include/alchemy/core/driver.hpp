@@ -82,7 +82,10 @@ public:
     /// which undoes that statement alone (src/drivers/postgresql/pg_stream.cpp says how).
     /// SQLite steps every statement this way, so there it is execute().
     virtual Cursor& stream(std::string_view sql, std::span<const Param> params) = 0;
-    /// Runs SQL without parameters; it may hold several statements separated by ';'.
+    /// Runs SQL without parameters; it may hold several statements separated by ';'. A
+    /// driver may defer a plain BEGIN until the next statement, and leave the reply of a
+    /// plain ROLLBACK (sent at once) to its next call, where a failure it reports then
+    /// surfaces (PostgreSQL: src/drivers/postgresql/pg_transaction_ends.cpp).
     virtual void execute_script(std::string_view sql) = 0;
 
     /// Runs `sql` once per row of parameters ("executemany"). `params` holds the rows
@@ -104,7 +107,8 @@ public:
     virtual std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) = 0;
 
-    /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it.
+    /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it, or will once it has
+    /// what was sent: false from the moment a ROLLBACK is sent.
     virtual bool in_transaction() const noexcept = 0;
     /// A round trip that proves the connection works (pool_pre_ping).
     virtual bool ping() noexcept = 0;

@@ -16,12 +16,6 @@ constexpr int binary_results = 1;
 
 void discard_notice(void*, const char*) {}
 
-/// "BEGIN" or "BEGIN ISOLATION LEVEL ...": one statement that only opens a transaction.
-bool is_plain_begin(std::string_view sql) {
-    return sql.starts_with("BEGIN") && (sql.size() == 5 || sql[5] == ' ') &&
-           sql.find(';') == std::string_view::npos;
-}
-
 }  // namespace
 
 PgConnection::PgConnection(ConnectionHandle connection, std::optional<int> prepare_threshold)
@@ -38,6 +32,7 @@ PgConnection::PgConnection(ConnectionHandle connection, std::optional<int> prepa
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     refuse_while_streaming();
     params_.encode(params, sql);
+    if (!begin_pending_) settle();
     PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);
     auto result = checked(raw, sql);
     auto& cursor = idle_cursor();
@@ -87,6 +82,7 @@ PGresult* PgConnection::run(const PreparedStatement& statement) {
 }
 
 const PreparedStatement& PgConnection::prepare(std::string_view sql) {
+    settle();  // PQprepare waits for its own reply, outside pipeline mode
     deallocate_retired_statements();
     statements_.types_to_prepare(sql, params_, prepare_types_);
     auto name = statements_.next_name();
@@ -144,79 +140,6 @@ void PgConnection::deallocate_retired_statements() {
 #endif
 }
 
-void PgConnection::execute_script(std::string_view sql) {
-    refuse_while_streaming();
-    // BEGIN waits for the statement that follows it, saving a round trip per transaction.
-    if (is_plain_begin(sql) && !in_transaction()) {
-        pending_begin_.assign(sql);
-        begin_pending_ = true;
-        return;
-    }
-    if (begin_pending_) {
-        begin_pending_ = false;
-        if (sql == "COMMIT" || sql == "ROLLBACK") return;  // nothing ran, nothing to end
-        const std::string script = pending_begin_ + "; " + std::string(sql);
-        checked(PQexec(connection_.get(), script.c_str()), sql);
-        return;
-    }
-    const auto result = checked(PQexec(connection_.get(), terminated(sql)), sql);
-    // PostgreSQL answers COMMIT (and PREPARE TRANSACTION) in a transaction that an error
-    // aborted with ROLLBACK and no error: reporting that as a commit would call lost work
-    // saved.
-    if ((sql == "COMMIT" || sql.starts_with("PREPARE TRANSACTION ")) &&
-        std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
-        raise_commit_rolled_back(sql);
-}
-
-PGresult* PgConnection::run_with_begin(std::string_view sql) {
-    begin_pending_ = false;
-    // The BEGIN travels with the statement; the server is still idle, which is the moment
-    // to deallocate (prepare() does so when it runs).
-    for (bool retried = false;; retried = true) {
-        PGresult* result = pipeline_with_begin(statement_for(sql), sql);
-        // Nothing but this statement ran in the new transaction: when it failed for the
-        // statement cache's sake, ending the transaction and starting over loses nothing.
-        if (retried || !repair_statement(result, sql)) return result;
-        PQclear(result);
-        checked(PQexec(connection_.get(), "ROLLBACK"), "ROLLBACK");
-    }
-}
-
-PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, std::string_view sql) {
-    PGconn* connection = connection_.get();
-    const char* text = statement ? nullptr : terminated(sql);
-    if (PQenterPipelineMode(connection) != 1 ||
-        PQsendQueryParams(connection, pending_begin_.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) !=
-            1 ||
-        !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
-        broken_ = true;  // the pipeline is in an unknown state
-        fail(nullptr, sql);
-    }
-    // Each statement's results end with a null; the sync comes last.
-    const ResultHandle begin(PQgetResult(connection));
-    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
-    PGresult* result = PQgetResult(connection);
-    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
-    const ResultHandle sync(PQgetResult(connection));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
-        PQclear(result);
-        broken_ = true;
-        fail(nullptr, sql);
-    }
-    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
-        PQclear(result);
-        fail(begin.get(), pending_begin_);
-    }
-    return result;
-}
-
-void PgConnection::flush_pending_begin() {
-    refuse_while_streaming();
-    if (!begin_pending_) return;
-    begin_pending_ = false;
-    checked(PQexec(connection_.get(), pending_begin_.c_str()), pending_begin_);
-}
-
 ResultHandle PgConnection::checked(PGresult* raw, std::string_view sql) {
     ResultHandle result(raw);
     const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
@@ -253,6 +176,7 @@ void PgConnection::abandon_copy(ExecStatusType status) noexcept {
 
 bool PgConnection::in_transaction() const noexcept {
     if (begin_pending_) return true;
+    if (rollback_in_flight_) return false;  // sent, so the server ends the transaction
     switch (PQtransactionStatus(connection_.get())) {
     case PQTRANS_ACTIVE:
     case PQTRANS_INTRANS:
@@ -263,6 +187,11 @@ bool PgConnection::in_transaction() const noexcept {
 
 bool PgConnection::ping() noexcept {
     if (is_broken()) return false;
+    try {
+        settle();
+    } catch (...) {
+        return false;
+    }
     // The empty query is answered even inside an aborted transaction, unlike SELECT 1.
     const ResultHandle result(PQexec(connection_.get(), ""));
     return result && PQresultStatus(result.get()) == PGRES_EMPTY_QUERY && !is_broken();

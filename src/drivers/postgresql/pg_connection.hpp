@@ -30,9 +30,13 @@ public:
     Cursor& execute(std::string_view sql, std::span<const Param> params) override;
     // pg_stream.cpp
     Cursor& stream(std::string_view sql, std::span<const Param> params) override;
+    // pg_transaction_ends.cpp: a plain BEGIN waits for the next statement; a ROLLBACK is
+    // sent without waiting for its reply.
     void execute_script(std::string_view sql) override;
+    // pg_pipeline.cpp
     void execute_batch(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
                        std::span<std::int64_t> rows_affected) override;
+    // pg_copy.cpp
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params) override;
 
@@ -77,16 +81,28 @@ private:
     // pg_pipeline.cpp
     /// Sends the encoded row in params_ into the pipeline; false if libpq refused it.
     bool send_pipelined(const PreparedStatement* statement, const char* sql);
-    /// Runs the encoded statement pipelined behind the BEGIN that execute_script deferred.
-    PGresult* run_with_begin(std::string_view sql);
-    /// One round trip of pending_begin_ and the statement (named, or unnamed when null).
-    PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
-    /// Readies the connection for a batch or a COPY: refuses while a statement streams,
-    /// and sends a deferred BEGIN on its own.
-    void flush_pending_begin();
+    /// Sends a statement without parameters into the pipeline; false if libpq refused it.
+    bool send_command(const char* sql);
     /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
     /// and leaves pipeline mode. Returns the first failure, if any.
     std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected);
+
+    // pg_transaction_ends.cpp
+    /// Runs the encoded statement pipelined behind the BEGIN that execute_script deferred.
+    PGresult* run_with_begin(std::string_view sql);
+    /// One round trip of a ROLLBACK's reply still in flight, pending_begin_ and the
+    /// statement (named, or unnamed when null).
+    PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
+    /// Readies the connection for a batch or a COPY: refuses while a statement streams,
+    /// reads a ROLLBACK's reply, and sends a deferred BEGIN on its own.
+    void flush_pending_begin();
+    /// Sends ROLLBACK and a Sync, and leaves the reply to whatever runs next.
+    void send_rollback();
+    /// Reads the reply of the ROLLBACK in flight, if any, and leaves pipeline mode: first
+    /// thing in every call that talks to the server, but a deferred BEGIN's.
+    void settle();
+    /// Reads the ROLLBACK's result and its Sync; what was pipelined behind them stays.
+    void read_rollback_reply();
 
     // pg_copy.cpp
     /// copy_rows() once its rows are counted.
@@ -135,6 +151,9 @@ private:
     /// transaction that runs none costs no round trip at all.
     bool begin_pending_ = false;
     std::string pending_begin_;  ///< the deferred BEGIN, with its isolation level
+    /// A ROLLBACK was sent and its reply is not read yet: whatever runs next reads it
+    /// first, in the same round trip when that is a deferred BEGIN and its statement.
+    bool rollback_in_flight_ = false;
     /// A streamed statement is in flight: the connection runs nothing else until it ends.
     bool streaming_ = false;
     /// The streamed statement runs inside a transaction, behind a savepoint of its own.

@@ -81,6 +81,10 @@ bool PgConnection::send_pipelined(const PreparedStatement* statement, const char
                                params_.lengths(), params_.formats(), binary_results) == 1;
 }
 
+bool PgConnection::send_command(const char* sql) {
+    return PQsendQueryParams(connection_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+}
+
 std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::span<std::int64_t> affected) {
     PGconn* connection = connection_.get();
     // The pipeline is in an unknown state: only a new connection is safe.

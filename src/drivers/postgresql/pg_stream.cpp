@@ -33,10 +33,6 @@ constexpr const char* savepoint_sql = "SAVEPOINT alchemy_stream";
 constexpr const char* release_sql = "RELEASE SAVEPOINT alchemy_stream";
 constexpr const char* undo_sql = "ROLLBACK TO SAVEPOINT alchemy_stream; RELEASE SAVEPOINT alchemy_stream";
 
-bool send_command(PGconn* connection, const char* sql) {
-    return PQsendQueryParams(connection, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
-}
-
 bool is_statement_end(ExecStatusType status) {
     return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
 }
@@ -69,6 +65,7 @@ void PgConnection::refuse_while_streaming() const {
 
 Cursor& PgConnection::stream(std::string_view sql, std::span<const Param> params) {
     refuse_while_streaming();
+    settle();
     auto& cursor = idle_cursor();
     params_.encode(params, sql);
     cursor.open(start_stream(sql), sql, this);
@@ -102,9 +99,9 @@ void PgConnection::send_stream(const PreparedStatement* statement, std::string_v
     PGconn* connection = connection_.get();
     const char* text = statement ? nullptr : terminated(sql);
     streaming_ = PQenterPipelineMode(connection) == 1;
-    if (!streaming_ || (begin && !send_command(connection, pending_begin_.c_str())) ||
-        (stream_savepoint_ && !send_command(connection, savepoint_sql)) || !send_pipelined(statement, text) ||
-        (stream_savepoint_ && !send_command(connection, release_sql)) || PQpipelineSync(connection) != 1) {
+    if (!streaming_ || (begin && !send_command(pending_begin_.c_str())) ||
+        (stream_savepoint_ && !send_command(savepoint_sql)) || !send_pipelined(statement, text) ||
+        (stream_savepoint_ && !send_command(release_sql)) || PQpipelineSync(connection) != 1) {
         streaming_ = false;
         broken_ = true;  // the pipeline is in an unknown state
         fail(nullptr, sql);

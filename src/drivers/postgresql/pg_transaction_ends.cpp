@@ -1,0 +1,148 @@
+// BEGIN and ROLLBACK without round trips of their own.
+//
+// A plain BEGIN is not sent when asked for: it waits for the transaction's first
+// statement and travels in the same pipeline, and a transaction that runs nothing ends
+// without a word to the server.
+//
+// A ROLLBACK is sent at once, so the server ends the transaction and lets go of its locks
+// at once, but its reply is not awaited: whatever runs next on the connection reads it
+// first. When that is the next transaction's deferred BEGIN with its first statement,
+// all three travel in one round trip, so a Session per request costs one round trip for
+// a read, not two. A reply that reports a failure (in practice, a connection lost since)
+// surfaces in that next call; the connection is then broken and replaced, as one that
+// died while idle in the pool would be. pool_pre_ping reads the reply at checkout.
+#include "alchemy/core/error.hpp"
+#include "drivers/postgresql/pg_connection.hpp"
+
+#include <utility>
+
+namespace alchemy::detail::pg {
+namespace {
+
+/// "BEGIN" or "BEGIN ISOLATION LEVEL ...": one statement that only opens a transaction.
+bool is_plain_begin(std::string_view sql) {
+    return sql.starts_with("BEGIN") && (sql.size() == 5 || sql[5] == ' ') &&
+           sql.find(';') == std::string_view::npos;
+}
+
+// What a failure in the reply of a ROLLBACK sent earlier is reported as: it surfaces in
+// whichever call runs next on the connection.
+constexpr std::string_view rollback_context = "ROLLBACK (of the connection's previous transaction)";
+
+}  // namespace
+
+void PgConnection::execute_script(std::string_view sql) {
+    refuse_while_streaming();
+    if (is_plain_begin(sql) && !in_transaction()) {
+        pending_begin_.assign(sql);
+        begin_pending_ = true;
+        return;
+    }
+    if (begin_pending_ && (sql == "COMMIT" || sql == "ROLLBACK")) {
+        begin_pending_ = false;
+        return;  // nothing ran, nothing to end
+    }
+    if (sql == "ROLLBACK" && !begin_pending_ && in_transaction()) return send_rollback();
+    settle();
+    if (begin_pending_) {
+        begin_pending_ = false;
+        const std::string script = pending_begin_ + "; " + std::string(sql);
+        checked(PQexec(connection_.get(), script.c_str()), sql);
+        return;
+    }
+    const auto result = checked(PQexec(connection_.get(), terminated(sql)), sql);
+    // PostgreSQL answers COMMIT (and PREPARE TRANSACTION) in a transaction that an error
+    // aborted with ROLLBACK and no error: reporting that as a commit would call lost work
+    // saved.
+    if ((sql == "COMMIT" || sql.starts_with("PREPARE TRANSACTION ")) &&
+        std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
+        raise_commit_rolled_back(sql);
+}
+
+PGresult* PgConnection::run_with_begin(std::string_view sql) {
+    begin_pending_ = false;
+    // The BEGIN travels with the statement; the server is still idle, which is the moment
+    // to deallocate (prepare() does so when it runs).
+    for (bool retried = false;; retried = true) {
+        PGresult* result = pipeline_with_begin(statement_for(sql), sql);
+        // Nothing but this statement ran in the new transaction: when it failed for the
+        // statement cache's sake, ending the transaction and starting over loses nothing.
+        if (retried || !repair_statement(result, sql)) return result;
+        PQclear(result);
+        checked(PQexec(connection_.get(), "ROLLBACK"), "ROLLBACK");
+    }
+}
+
+PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, std::string_view sql) {
+    PGconn* connection = connection_.get();
+    const char* text = statement ? nullptr : terminated(sql);
+    // A ROLLBACK in flight heads the pipeline already; its reply comes first.
+    const bool after_rollback = std::exchange(rollback_in_flight_, false);
+    if ((!after_rollback && PQenterPipelineMode(connection) != 1) || !send_command(pending_begin_.c_str()) ||
+        !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
+        broken_ = true;  // the pipeline is in an unknown state
+        fail(nullptr, sql);
+    }
+    if (after_rollback) read_rollback_reply();
+    // Each statement's results end with a null; the sync comes last.
+    const ResultHandle begin(PQgetResult(connection));
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    PGresult* result = PQgetResult(connection);
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    const ResultHandle sync(PQgetResult(connection));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
+        PQclear(result);
+        broken_ = true;
+        fail(nullptr, sql);
+    }
+    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
+        PQclear(result);
+        fail(begin.get(), pending_begin_);
+    }
+    return result;
+}
+
+void PgConnection::flush_pending_begin() {
+    refuse_while_streaming();
+    settle();
+    if (!begin_pending_) return;
+    begin_pending_ = false;
+    checked(PQexec(connection_.get(), pending_begin_.c_str()), pending_begin_);
+}
+
+void PgConnection::send_rollback() {
+    PGconn* connection = connection_.get();
+    if (PQenterPipelineMode(connection) != 1 || !send_command("ROLLBACK") ||
+        PQpipelineSync(connection) != 1) {
+        broken_ = true;  // the pipeline is in an unknown state
+        fail(nullptr, "ROLLBACK");
+    }
+    rollback_in_flight_ = true;
+}
+
+void PgConnection::settle() {
+    if (!std::exchange(rollback_in_flight_, false)) return;
+    read_rollback_reply();
+    if (PQexitPipelineMode(connection_.get()) != 1) {
+        broken_ = true;
+        fail(nullptr, rollback_context);
+    }
+}
+
+void PgConnection::read_rollback_reply() {
+    PGconn* connection = connection_.get();
+    const ResultHandle rollback(PQgetResult(connection));
+    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);  // its closing null
+    const ResultHandle sync(PQgetResult(connection));
+    // Anything but success leaves the connection in a state nobody knows: never reused.
+    if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK) {
+        broken_ = true;
+        fail(rollback.get(), rollback_context);
+    }
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+        broken_ = true;
+        fail(nullptr, rollback_context);
+    }
+}
+
+}  // namespace alchemy::detail::pg
