@@ -194,6 +194,10 @@ void SessionCore::mark_superseded_foreign_keys() {
 void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
+    // Nothing held, nothing to write: a fresh Session's first query skips the flush order.
+    if (links_.empty() && foreign_keys_.empty() &&
+        std::none_of(sets_.begin(), sets_.end(), [](const auto& set) { return set && set->holds_objects(); }))
+        return;
     flushing_ = true;
     auto& work = flushed_;
     work.clear();
