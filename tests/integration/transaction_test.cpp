@@ -353,3 +353,18 @@ TEST_CASE("a closed Session's locks are released while its connection waits in t
     CHECK(session.execute(sa::text("SELECT owner FROM accounts").columns<std::string>()).scalar_one() ==
           "cy");
 }
+
+// PostgreSQL sends a transaction's BEGIN with its first statement, which prepare_threshold
+// 0 prepares first, on its own: a statement that fails to prepare must leave the BEGIN to
+// go with the next one, or what follows would commit as it runs.
+TEST_CASE("a statement that fails before it runs leaves its transaction begun") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.prepare_threshold = 0});
+    create_accounts(engine);
+    auto conn = engine.connect();
+    auto tx = conn.begin();
+    CHECK_THROWS_AS(conn.execute(sa::text("SELECT owner FROM no_such_table")), sa::DatabaseError);
+    insert_account(conn, 1, "ann");
+    tx.rollback();
+    CHECK(count_accounts(engine) == 0);
+}

@@ -163,6 +163,17 @@ void PgConnection::fail(const PGresult* result, std::string_view sql) {
     raise(std::move(failure), sql);
 }
 
+Failure PgConnection::lost_failure(const PGresult* result) const {
+    auto failure = describe_failure(connection_.get(), result);
+    failure.connection_invalidated = true;
+    return failure;
+}
+
+void PgConnection::lose(std::string_view sql, const PGresult* result) {
+    broken_ = true;
+    raise(lost_failure(result), sql);
+}
+
 void PgConnection::abandon_copy(ExecStatusType status) noexcept {
     PGconn* connection = connection_.get();
     if (status == PGRES_COPY_IN) {

@@ -75,6 +75,11 @@ private:
     /// `raw` if it succeeded; otherwise releases it and throws the matching error.
     ResultHandle checked(PGresult* raw, std::string_view sql);
     [[noreturn]] void fail(const PGresult* result, std::string_view sql);
+    /// What the failure of a connection left in a state nobody knows (a pipeline out of
+    /// step, or gone) reports, `result` (if any) saying why: lost, so never used again.
+    Failure lost_failure(const PGresult* result = nullptr) const;
+    /// Marks the connection broken and throws lost_failure().
+    [[noreturn]] void lose(std::string_view sql, const PGresult* result = nullptr);
     /// Brings the connection out of a COPY it was asked to start, which execute() cannot feed.
     void abandon_copy(ExecStatusType status) noexcept;
 

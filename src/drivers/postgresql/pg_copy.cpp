@@ -51,6 +51,7 @@ std::string column_list(std::span<const std::string_view> columns) {
 std::int64_t PgConnection::copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                      std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
+    settle();  // first: a failure here sent no row
     // Outside a transaction COPY is one statement, committed whole or not at all.
     const bool autocommit = !in_transaction();
     try {
@@ -158,13 +159,10 @@ std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::s
     insert += ')';
     PGconn* connection = connection_.get();
     // The unnamed statement is execute()'s scratch space too; nothing keeps it.
-    if (PQenterPipelineMode(connection) != 1 ||
-        (begin && PQsendQueryParams(connection, "BEGIN", 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) ||
+    if (PQenterPipelineMode(connection) != 1 || (begin && !send_command("BEGIN")) ||
         PQsendPrepare(connection, "", insert.c_str(), 0, nullptr) != 1 ||
-        PQsendDescribePrepared(connection, "") != 1 || PQpipelineSync(connection) != 1) {
-        broken_ = true;  // the pipeline is in an unknown state
-        fail(nullptr, copy_sql);
-    }
+        PQsendDescribePrepared(connection, "") != 1 || PQpipelineSync(connection) != 1)
+        lose(copy_sql);  // the pipeline is in an unknown state
     // Each request's results end with a null; the sync comes last.
     ResultHandle begun;
     if (begin) {
@@ -176,10 +174,8 @@ std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::s
     const ResultHandle described(PQgetResult(connection));
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
     const ResultHandle sync(PQgetResult(connection));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
-        broken_ = true;
-        fail(nullptr, copy_sql);
-    }
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1)
+        lose(copy_sql);
     if (begin && (!begun || PQresultStatus(begun.get()) != PGRES_COMMAND_OK)) fail(begun.get(), copy_sql);
     if (!parsed || PQresultStatus(parsed.get()) != PGRES_COMMAND_OK) fail(parsed.get(), copy_sql);
     if (!described || PQresultStatus(described.get()) != PGRES_COMMAND_OK) fail(described.get(), copy_sql);

@@ -88,11 +88,7 @@ bool PgConnection::send_command(const char* sql) {
 std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::span<std::int64_t> affected) {
     PGconn* connection = connection_.get();
     // The pipeline is in an unknown state: only a new connection is safe.
-    const auto lost = [&] {
-        auto failure = describe_failure(connection, nullptr);
-        failure.connection_invalidated = true;
-        return failure;
-    };
+    const auto lost = [&] { return lost_failure(); };
     if (PQpipelineSync(connection) != 1) return lost();
 
     std::optional<Failure> failure;

@@ -103,8 +103,7 @@ void PgConnection::send_stream(const PreparedStatement* statement, std::string_v
         (stream_savepoint_ && !send_command(savepoint_sql)) || !send_pipelined(statement, text) ||
         (stream_savepoint_ && !send_command(release_sql)) || PQpipelineSync(connection) != 1) {
         streaming_ = false;
-        broken_ = true;  // the pipeline is in an unknown state
-        fail(nullptr, sql);
+        lose(sql);  // the pipeline is in an unknown state
     }
 }
 

@@ -60,11 +60,13 @@ void PgConnection::execute_script(std::string_view sql) {
 }
 
 PGresult* PgConnection::run_with_begin(std::string_view sql) {
-    begin_pending_ = false;
-    // The BEGIN travels with the statement; the server is still idle, which is the moment
-    // to deallocate (prepare() does so when it runs).
     for (bool retried = false;; retried = true) {
-        PGresult* result = pipeline_with_begin(statement_for(sql), sql);
+        // Prepared first, while the server is idle, which is the moment to deallocate too
+        // (prepare() does both). A statement that fails to prepare leaves the BEGIN
+        // pending: the transaction the caller began is still to be sent.
+        const PreparedStatement* statement = statement_for(sql);
+        begin_pending_ = false;
+        PGresult* result = pipeline_with_begin(statement, sql);
         // Nothing but this statement ran in the new transaction: when it failed for the
         // statement cache's sake, ending the transaction and starting over loses nothing.
         if (retried || !repair_statement(result, sql)) return result;
@@ -79,10 +81,8 @@ PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, 
     // A ROLLBACK in flight heads the pipeline already; its reply comes first.
     const bool after_rollback = std::exchange(rollback_in_flight_, false);
     if ((!after_rollback && PQenterPipelineMode(connection) != 1) || !send_command(pending_begin_.c_str()) ||
-        !send_pipelined(statement, text) || PQpipelineSync(connection) != 1) {
-        broken_ = true;  // the pipeline is in an unknown state
-        fail(nullptr, sql);
-    }
+        !send_pipelined(statement, text) || PQpipelineSync(connection) != 1)
+        lose(sql);  // the pipeline is in an unknown state
     if (after_rollback) read_rollback_reply();
     // Each statement's results end with a null; the sync comes last.
     const ResultHandle begin(PQgetResult(connection));
@@ -92,8 +92,7 @@ PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, 
     const ResultHandle sync(PQgetResult(connection));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
         PQclear(result);
-        broken_ = true;
-        fail(nullptr, sql);
+        lose(sql);
     }
     if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
         PQclear(result);
@@ -112,21 +111,15 @@ void PgConnection::flush_pending_begin() {
 
 void PgConnection::send_rollback() {
     PGconn* connection = connection_.get();
-    if (PQenterPipelineMode(connection) != 1 || !send_command("ROLLBACK") ||
-        PQpipelineSync(connection) != 1) {
-        broken_ = true;  // the pipeline is in an unknown state
-        fail(nullptr, "ROLLBACK");
-    }
+    if (PQenterPipelineMode(connection) != 1 || !send_command("ROLLBACK") || PQpipelineSync(connection) != 1)
+        lose("ROLLBACK");  // the pipeline is in an unknown state
     rollback_in_flight_ = true;
 }
 
 void PgConnection::settle() {
     if (!std::exchange(rollback_in_flight_, false)) return;
     read_rollback_reply();
-    if (PQexitPipelineMode(connection_.get()) != 1) {
-        broken_ = true;
-        fail(nullptr, rollback_context);
-    }
+    if (PQexitPipelineMode(connection_.get()) != 1) lose(rollback_context);
 }
 
 void PgConnection::read_rollback_reply() {
@@ -135,14 +128,9 @@ void PgConnection::read_rollback_reply() {
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);  // its closing null
     const ResultHandle sync(PQgetResult(connection));
     // Anything but success leaves the connection in a state nobody knows: never reused.
-    if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK) {
-        broken_ = true;
-        fail(rollback.get(), rollback_context);
-    }
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
-        broken_ = true;
-        fail(nullptr, rollback_context);
-    }
+    if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK)
+        lose(rollback_context, rollback.get());
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) lose(rollback_context);
 }
 
 }  // namespace alchemy::detail::pg
