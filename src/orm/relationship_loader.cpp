@@ -72,25 +72,48 @@ void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<In
     set_loaded(session, rel, owners, pairs);
 }
 
-void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
-    const auto& owner_ops = rel.owner();
-    const auto& target_ops = rel.target();
-    std::unordered_map<std::int64_t, InstanceState*> by_key;
+/// The owners' keys, and where in `owners` each key's owner is.
+struct OwnerKeys {
     std::vector<std::int64_t> keys;
-    for (auto* owner : owners) {
-        const auto key = key_of(owner_ops, owner->object);
-        by_key.emplace(key, owner);
-        keys.push_back(key);
+    std::unordered_map<std::int64_t, std::size_t> index;
+};
+OwnerKeys owner_keys(const ModelOps& owner_ops, std::span<InstanceState* const> owners) {
+    OwnerKeys out;
+    out.keys.reserve(owners.size());
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+        const auto key = key_of(owner_ops, owners[i]->object);
+        out.index.emplace(key, i);
+        out.keys.push_back(key);
     }
+    return out;
+}
+
+/// Gives each owner's collection room for its share of `pairs` (`counts`, by owner), so
+/// that it grows once rather than by doubling.
+template <class Collection>
+void reserve_collections(std::span<InstanceState* const> owners, std::span<const std::size_t> counts,
+                         Collection&& collection_of) {
+    for (std::size_t i = 0; i < owners.size(); ++i)
+        if (counts[i] > 0) collection_of(owners[i]->object).reserve(counts[i]);
+}
+
+void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
+    const auto& target_ops = rel.target();
+    auto owned = owner_keys(rel.owner(), owners);
     std::vector<std::shared_ptr<void>> children;
-    select_in(session, target_ops, rel.foreign_key, std::move(keys), children,
+    select_in(session, target_ops, rel.foreign_key, std::move(owned.keys), children,
               {rel.order_column, rel.order_descending});
     std::vector<LoadedPair> pairs;
+    pairs.reserve(children.size());
+    std::vector<std::size_t> counts(owners.size());
     for (auto& child : children) {
         const auto fk = target_ops.integer(child.get(), rel.foreign_key);
-        if (const auto it = fk ? by_key.find(*fk) : by_key.end(); it != by_key.end())
-            pairs.push_back({it->second, std::move(child)});
+        if (const auto it = fk ? owned.index.find(*fk) : owned.index.end(); it != owned.index.end()) {
+            ++counts[it->second];
+            pairs.push_back({owners[it->second], std::move(child)});
+        }
     }
+    reserve_collections(owners, counts, [&](void* owner) -> Children& { return rel.children(owner); });
     set_loaded(session, rel, owners, pairs);
 }
 
@@ -98,29 +121,28 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
 /// association model), then the targets they name.
 void load_associated(SessionCore& session, const RelationshipOps& rel,
                      std::span<InstanceState* const> owners) {
-    const auto& owner_ops = rel.owner();
     const auto& association = rel.association();
-    std::unordered_map<std::int64_t, InstanceState*> by_key;
-    std::vector<std::int64_t> keys;
-    for (auto* owner : owners) {
-        const auto key = key_of(owner_ops, owner->object);
-        by_key.emplace(key, owner);
-        keys.push_back(key);
-    }
+    auto owned = owner_keys(rel.owner(), owners);
     std::vector<std::shared_ptr<void>> rows;
-    select_in(session, association, rel.foreign_key, std::move(keys), rows, {association.column_count});
+    select_in(session, association, rel.foreign_key, std::move(owned.keys), rows, {association.column_count});
     std::vector<std::int64_t> target_keys;
+    target_keys.reserve(rows.size());
     for (const auto& row : rows)
         target_keys.push_back(association.integer(row.get(), rel.association_target_key).value_or(0));
     const auto targets = targets_by_key(session, rel, target_keys);
     std::vector<LoadedPair> pairs;
+    pairs.reserve(rows.size());
+    std::vector<std::size_t> counts(owners.size());
     for (const auto& row : rows) {
-        const auto owner = by_key.find(association.integer(row.get(), rel.foreign_key).value_or(0));
+        const auto owner = owned.index.find(association.integer(row.get(), rel.foreign_key).value_or(0));
         const auto target =
             targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
-        if (owner != by_key.end() && target != targets.end())
-            pairs.push_back({owner->second, target->second});
+        if (owner != owned.index.end() && target != targets.end()) {
+            ++counts[owner->second];
+            pairs.push_back({owners[owner->second], target->second});
+        }
     }
+    reserve_collections(owners, counts, [&](void* owner) -> Associated& { return rel.associated(owner); });
     set_loaded(session, rel, owners, pairs);
 }
 

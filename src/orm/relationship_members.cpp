@@ -261,6 +261,11 @@ void CollectionEntries::push_back(const std::shared_ptr<void>& object, bool weak
     }
 }
 
+void CollectionEntries::reserve(std::size_t more) {
+    addresses_.reserve(addresses_.size() + more);
+    holders_.reserve(holders_.size() + more);
+}
+
 void CollectionEntries::hold(std::size_t i, bool weakly) noexcept {
     auto& h = holders_[i];
     if (weakly == !h.strong) return;

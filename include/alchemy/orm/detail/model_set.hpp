@@ -360,22 +360,19 @@ private:
     ModelSetCore& core_;
 };
 
-/// The session's objects for rows of every column of T, read by `sql` with `params`.
-template <class T>
-std::vector<std::shared_ptr<T>> adopt_rows(SessionCore& session, Connection& conn, std::string_view sql,
-                                           std::span<const Param> params) {
+/// Appends to `out` the session's objects for rows of every column of T, read by `sql`
+/// with `params`.
+template <class T, class Objects>
+void adopt_rows(SessionCore& session, Connection& conn, std::string_view sql, std::span<const Param> params,
+                Objects& out) {
     ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
-    std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : conn.execute_sql(sql, params).template as<T>())
-        objects.push_back(set.adopt(std::move(row)));
-    return objects;
+    for (auto& row : conn.execute_sql(sql, params).template as<T>()) out.push_back(set.adopt(std::move(row)));
 }
 
 template <class T>
 void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
                std::vector<std::shared_ptr<void>>& out) {
-    for (auto& object : adopt_rows<T>(session, session.read_connection(model_id<T>()), sql, params))
-        out.push_back(std::move(object));
+    adopt_rows<T>(session, session.read_connection(model_id<T>()), sql, params, out);
 }
 
 template <class T>

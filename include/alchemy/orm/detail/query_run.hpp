@@ -86,8 +86,9 @@ std::vector<std::shared_ptr<T>> query_objects(SessionCore& core, const QueryStat
     core.autoflush();
     auto& conn = core.read_connection(model_id<T>());
     std::string scratch;
-    auto objects = adopt_rows<T>(
-        core, conn, query.sql(query.query, conn.dialect(), query_form::rows, scratch), params.params());
+    std::vector<std::shared_ptr<T>> objects;
+    adopt_rows<T>(core, conn, query.sql(query.query, conn.dialect(), query_form::rows, scratch),
+                  params.params(), objects);
     remember_query_group(core, objects);
     return objects;
 }

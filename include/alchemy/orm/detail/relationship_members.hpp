@@ -157,6 +157,8 @@ public:
     std::vector<std::shared_ptr<void>> alive() const;
 
     void push_back(const std::shared_ptr<void>& object, bool weakly);
+    /// Room for `more` entries, so that a load grows the collection once.
+    void reserve(std::size_t more);
     /// Makes entry `i` hold weakly or strongly.
     void hold(std::size_t i, bool weakly) noexcept;
     void erase(std::size_t i) noexcept;
@@ -265,6 +267,8 @@ public:
     /// A child found by a load (no foreign key to write; each child once): held weakly
     /// when its BelongsTo already holds the owner, else held here and the BelongsTo made weak.
     void loaded_child(const std::shared_ptr<void>& child);
+    /// Room for `more` loaded children.
+    void reserve(std::size_t more) { entries_.reserve(more); }
     void mark_loaded() noexcept { loaded_ = true; }
     /// Forgets the children (expiry, the owner's release); `owner_alive`: the children's
     /// BelongsTo may then hold the owner strongly.
@@ -316,6 +320,8 @@ public:
     // For the Session ------------------------------------------------------------------
     /// A target found by a load.
     void loaded_target(const std::shared_ptr<void>& target);
+    /// Room for `more` loaded targets.
+    void reserve(std::size_t more) { entries_.reserve(more); }
     void mark_loaded() noexcept { loaded_ = true; }
     /// Forgets the targets; `owner_alive`: their collections may hold the owner strongly.
     void unload(bool owner_alive) noexcept;
