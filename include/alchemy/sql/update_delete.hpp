@@ -76,16 +76,19 @@ public:
     /// The SQL as sent to `dialect`.
     std::string sql(const Dialect& dialect) const {
         Derived::check();
-        if constexpr (Derived::fixed_shape || Derived::shape_variants > 1)
-            return sql_cache<Derived, Derived::shape_variants>::get(
-                dialect, self().shape_variant(), [this](const Dialect& d) { return self().render(d); });
+        if constexpr (cached()) return cached_sql(dialect);
         else return self().render(dialect);
     }
 
     auto execute_on(Connection& conn) const {
+        Derived::check();
         ParamBuffer params;
         self().bind(params);
-        auto result = conn.execute_sql(sql(conn.dialect()), params.params());
+        // A cached text is sent as it is, not copied per execution.
+        auto result = [&] {
+            if constexpr (cached()) return conn.execute_sql(cached_sql(conn.dialect()), params.params());
+            else return conn.execute_sql(self().render(conn.dialect()), params.params());
+        }();
         if constexpr (std::is_void_v<returning_row>) return result;
         else
             return std::move(result)
@@ -94,6 +97,15 @@ public:
 
 private:
     const Derived& self() const { return static_cast<const Derived&>(*this); }
+
+    /// Its SQL is fixed by its type, or by its type and shape_variant() (Derived is
+    /// complete only once a member function is instantiated).
+    static constexpr bool cached() { return Derived::fixed_shape || Derived::shape_variants > 1; }
+
+    const std::string& cached_sql(const Dialect& dialect) const {
+        return sql_cache<Derived, Derived::shape_variants>::get(
+            dialect, self().shape_variant(), [this](const Dialect& d) { return self().render(d); });
+    }
 };
 
 }  // namespace detail
