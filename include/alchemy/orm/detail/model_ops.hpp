@@ -9,6 +9,7 @@
 #pragma once
 
 #include "alchemy/core/param_buffer.hpp"
+#include "alchemy/orm/detail/merge_memo.hpp"
 #include "alchemy/orm/detail/persistence.hpp"
 #include "alchemy/orm/detail/relationship_ops.hpp"
 #include "alchemy/orm/object_state.hpp"
@@ -21,7 +22,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace alchemy::detail {
@@ -38,9 +38,6 @@ void add_object(SessionCore& session, const std::shared_ptr<void>& object);
 template <class T>
 std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first);
 
-/// The objects one merge() has merged so far (source -> the session's), so that a graph
-/// with cycles (a parent and its children) is merged once per object.
-using MergeMemo = std::unordered_map<const void*, std::shared_ptr<void>>;
 template <class T>
 std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source,
                                    MergeMemo& memo);

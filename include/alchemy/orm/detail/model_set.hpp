@@ -311,7 +311,7 @@ public:
     /// is added; then the merge cascade merges what `values`' relationships hold and puts
     /// the results into the session's object. `memo` holds what this merge() did so far.
     std::shared_ptr<T> merge(const T& values, MergeMemo& memo) {
-        if (auto it = memo.find(&values); it != memo.end()) return std::static_pointer_cast<T>(it->second);
+        if (auto merged = memo.merged(&values)) return std::static_pointer_cast<T>(merged);
         std::shared_ptr<T> target;
         if (!needs_generated_key(values)) target = get_by_key_of(values);
         if (target) {
@@ -322,7 +322,7 @@ public:
             target = make_tracked(std::move(fresh)).object;
             add(target);
         }
-        memo.emplace(&values, target);
+        memo.remember(&values, target);
         if (!core_.ops().relationships.empty()) core_.merge_relationships(&values, *find_state(target), memo);
         return target;
     }
