@@ -704,12 +704,16 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
         }
-        if (u.returned)
-            ops_.copy_some(state.object, u.returned.get(),
-                           ModelStatements::onupdate_columns(ops_, u.changed));
+        // The snapshot takes what the UPDATE wrote, and only that: a column changed since
+        // collect_flush() compared them still differs, for the next flush to write.
+        auto written = u.changed;
+        if (versioned) written.set(ops_.version_column);
+        const auto onupdate = ModelStatements::onupdate_columns(ops_, u.changed);
+        if (u.returned) ops_.copy_some(state.object, u.returned.get(), onupdate);
+        written |= onupdate;
         const bool key_changed = !ops_.same_key(state.object, state.snapshot);
         if (key_changed) identity_.erase(state);
-        ops_.copy_columns(state.snapshot, state.object);
+        ops_.copy_some(state.snapshot, state.object, written);
         if (key_changed) identity_.insert_or_assign(state);  // one out, one in: no growth
     }
     for (auto* state : deletes_) mark_deleted(*state);

@@ -15,7 +15,10 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sa = alchemy;
@@ -52,6 +55,12 @@ struct Employee {
 struct Member {
     std::int64_t id = 0;
     std::string name{};
+};
+
+struct Note {
+    std::int64_t id = 0;
+    std::string title{};
+    std::string body{};
 };
 
 /// Two tables whose foreign keys refer to each other: a team's lead is a player, a
@@ -103,6 +112,8 @@ inline constexpr auto sa::mapping<uow::Employee> =
 template <>
 inline constexpr auto sa::mapping<uow::Member> = sa::table("members", sa::unique(&uow::Member::name));
 template <>
+inline constexpr auto sa::mapping<uow::Note> = sa::table("notes");
+template <>
 inline constexpr auto sa::mapping<uow::Team> = sa::table("teams");
 template <>
 inline constexpr auto sa::mapping<uow::Player> = sa::table("players");
@@ -119,6 +130,7 @@ using uow::Doc;
 using uow::Employee;
 using uow::Entry;
 using uow::Member;
+using uow::Note;
 using uow::Player;
 using uow::Team;
 using uow::Widget;
@@ -175,6 +187,35 @@ TEST_CASE("a versioned object starts at version 1 and each UPDATE moves it on") 
     CHECK(doc_in_database(engine, doc->id) == std::pair<std::string, std::int64_t>{"final", 2});
     session.commit();  // nothing changed: no UPDATE, the version stays
     CHECK(doc_in_database(engine, doc->id).second == 2);
+}
+
+TEST_CASE("a column changed during its row's UPDATE stays a change, for the next flush to write") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Note>().create_all(engine);
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto note = session.add(Note{.title = "first", .body = "as added"});
+    session.commit();
+
+    // A listener that changes another column of the object whose UPDATE is about to run.
+    std::shared_ptr<Note> touch;
+    engine.on_before_cursor_execute(
+        [&](sa::Connection&, std::string_view sql, std::span<const sa::Param>, bool) {
+            if (touch && sql.starts_with("UPDATE")) std::exchange(touch, nullptr)->body = "changed meanwhile";
+        });
+    note->title = "second";
+    touch = note;
+    session.flush();
+    CHECK(touch == nullptr);           // the listener ran
+    CHECK(session.is_modified(note));  // its body is not what the database has
+    session.commit();
+    CHECK_FALSE(session.is_modified(note));
+
+    sa::Session reader(engine);
+    const auto stored = reader.get<Note>(note->id);
+    REQUIRE(stored);
+    CHECK(stored->title == "second");
+    CHECK(stored->body == "changed meanwhile");
 }
 
 TEST_CASE("the second of two sessions to UPDATE a versioned row raises StaleDataError and writes nothing") {

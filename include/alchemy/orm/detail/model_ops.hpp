@@ -49,6 +49,10 @@ public:
 
     void set(std::size_t c) noexcept { words_[c / 64] |= std::uint64_t{1} << (c % 64); }
     bool test(std::size_t c) const noexcept { return (words_[c / 64] >> (c % 64)) & 1u; }
+    ColumnMask& operator|=(const ColumnMask& other) noexcept {
+        for (std::size_t i = 0; i < words_.size(); ++i) words_[i] |= other.words_[i];
+        return *this;
+    }
     bool any() const noexcept {
         for (auto w : words_)
             if (w) return true;
