@@ -99,6 +99,20 @@ void require_statement_fails(sa::Connection& conn) {
     REQUIRE(lost_connection_error([&] { conn.execute(probe).scalar_one(); }));
 }
 
+/// A Session's work after its engine's connections were lost: without pool_pre_ping the
+/// first statement fails as a lost connection does and the program rolls back; then the
+/// Session reads and writes as before.
+void read_and_write_after_loss(sa::Session& session, const LosableDatabase& db, bool pre_ping) {
+    if (!pre_ping) {
+        REQUIRE(lost_connection_error([&] { session.query<Ballast>().all(); }));
+        session.rollback();
+    }
+    CHECK(session.query<Ballast>().all().size() == ballast_rows);
+    session.add(Note{.body = "saved"});
+    session.commit();
+    CHECK(count_notes(db) == 1);
+}
+
 }  // namespace
 
 TEST_CASE("commit() after the connection was lost inside a transaction raises until rollback()") {
@@ -408,14 +422,7 @@ TEST_CASE("pooled connections killed while idle are replaced, unseen with pool_p
     }
     SECTION("through Session") {
         sa::Session session(engine);
-        if (!pre_ping) {
-            REQUIRE(lost_connection_error([&] { session.query<Ballast>().all(); }));
-            session.rollback();
-        }
-        CHECK(session.query<Ballast>().all().size() == ballast_rows);
-        session.add(Note{.body = "saved"});
-        session.commit();
-        CHECK(count_notes(db) == 1);
+        read_and_write_after_loss(session, db, pre_ping);
         use_whole_pool();
     }
     const auto status = engine.pool_status();
@@ -441,13 +448,6 @@ TEST_CASE("a connection lost before its Session closed is replaced like one lost
         db.lose_connections();
     }
     sa::Session session(engine);
-    if (!pre_ping) {
-        REQUIRE(lost_connection_error([&] { session.query<Ballast>().all(); }));
-        session.rollback();
-    }
-    CHECK(session.query<Ballast>().all().size() == ballast_rows);
-    session.add(Note{.body = "saved"});
-    session.commit();
-    CHECK(count_notes(db) == 1);
+    read_and_write_after_loss(session, db, pre_ping);
     CHECK(engine.pool_status().connects == 2);
 }
