@@ -704,8 +704,8 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
         }
-        // The snapshot takes what the UPDATE wrote, and only that: a column changed since
-        // collect_flush() compared them still differs, for the next flush to write.
+        // The snapshot takes the columns the UPDATE wrote, and only those: another column
+        // changed while the flush ran still differs, for the next flush to write.
         auto written = u.changed;
         if (versioned) written.set(ops_.version_column);
         const auto onupdate = ModelStatements::onupdate_columns(ops_, u.changed);

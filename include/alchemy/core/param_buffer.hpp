@@ -28,6 +28,7 @@ public:
           size_(std::exchange(other.size_, 0)),
           owned_(std::move(other.owned_)) {}
     ParamBuffer& operator=(ParamBuffer&& other) noexcept {
+        if (this == &other) return *this;
         inline_ = other.inline_;
         spilled_ = std::move(other.spilled_);
         size_ = std::exchange(other.size_, 0);
