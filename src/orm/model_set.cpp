@@ -698,19 +698,25 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         state.defaults_filled = shape_of_columns(ops_, w.filled);
         identity_.insert_or_assign(state);  // flush_saves() made room
     }
+    // Objects with the same changed columns mostly come in runs: their masks are
+    // computed once per run.
+    ColumnMask changed;
+    auto written = ModelStatements::written_by_update(ops_, changed);
+    auto onupdate = ModelStatements::onupdate_columns(ops_, changed);
     for (auto& u : updates_) {
         auto& state = *u.state;
         if (versioned) {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
         }
+        if (u.changed != changed) {
+            changed = u.changed;
+            written = ModelStatements::written_by_update(ops_, changed);
+            onupdate = ModelStatements::onupdate_columns(ops_, changed);
+        }
+        if (u.returned) ops_.copy_some(state.object, u.returned.get(), onupdate);
         // The snapshot takes the columns the UPDATE wrote, and only those: another column
         // changed while the flush ran still differs, for the next flush to write.
-        auto written = u.changed;
-        if (versioned) written.set(ops_.version_column);
-        const auto onupdate = ModelStatements::onupdate_columns(ops_, u.changed);
-        if (u.returned) ops_.copy_some(state.object, u.returned.get(), onupdate);
-        written |= onupdate;
         const bool key_changed = !ops_.same_key(state.object, state.snapshot);
         if (key_changed) identity_.erase(state);
         ops_.copy_some(state.snapshot, state.object, written);

@@ -264,6 +264,13 @@ ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMa
     return out;
 }
 
+ColumnMask ModelStatements::written_by_update(const ModelOps& ops, const ColumnMask& changed) {
+    auto out = onupdate_columns(ops, changed);
+    out |= changed;
+    if (ops.version_column < ops.column_count) out.set(ops.version_column);
+    return out;
+}
+
 ColumnMask ModelStatements::returned_by_update(const ModelOps& ops, const ColumnMask& changed) {
     ColumnMask out = onupdate_columns(ops, changed);
     if (out.any())

@@ -46,6 +46,9 @@ struct ModelStatements {
     /// What an UPDATE of `changed` returns, in column order: nothing without onupdate
     /// columns, else the key and the onupdate columns.
     static ColumnMask returned_by_update(const ModelOps& ops, const ColumnMask& changed);
+    /// What an UPDATE of `changed` writes: those columns, the version and the onupdate
+    /// columns. The snapshot takes these after it (ModelSetCore::finish_flush).
+    static ColumnMask written_by_update(const ModelOps& ops, const ColumnMask& changed);
     /// PostgreSQL: UPDATE of `rows` rows from a VALUES list (see
     /// render_update_from_values), with the onupdate columns and RETURNING of update();
     /// full chunks are cached, others go into `scratch`.
