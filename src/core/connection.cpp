@@ -244,6 +244,9 @@ void Connection::rollback() {
 
 bool Connection::in_transaction() const noexcept { return root_open_; }
 bool Connection::in_nested_transaction() const noexcept { return !savepoints_.empty(); }
+bool Connection::has_written() const noexcept {
+    return root_open_ && entry_ && entry_->connection->has_written();
+}
 
 void Connection::forget_transaction() noexcept {
     root_open_ = false;

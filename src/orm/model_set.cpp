@@ -16,6 +16,9 @@ namespace {
 // Let go of objects the program dropped once the list has grown by this much since the
 // last pass: loading a million rows in batches then keeps memory to what is still held.
 constexpr std::size_t reap_after = 1024;
+/// The fewest rows an INSERT learns its generated keys for from its last key rather than
+/// by RETURNING: the statement that tells that key costs what RETURNING does for a few.
+constexpr std::size_t numbered_rows_at_least = 16;
 
 InstanceState& work_state(const auto& work) noexcept {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
@@ -449,7 +452,11 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
             ops_.set_integer(w.state->object, ops_.version_column, 1);
         }
     }
-    ParamBuffer params;
+    ColumnMask key_only;
+    if (ops_.generated_column < ops_.column_count) key_only.set(ops_.generated_column);
+    const auto* numbering_sql =
+        key_only.any() ? &ops_.statements.key_numbering(conn.dialect(), ops_) : nullptr;
+    std::optional<KeyNumbering> numbering;  // asked once per flush of the model
     std::string scratch;
     std::size_t begin = from;
     while (begin < to) {
@@ -457,20 +464,72 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
         // (a generated key, server defaults).
         const auto shape = ops_.left_to_database(inserts_[begin].state->object);
         const auto omitted = columns_of_shape(ops_, shape);
-        ColumnMask sent;
-        for (std::size_t c = 0; c < ops_.column_count; ++c)
-            if (!omitted.test(c)) sent.set(c);
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
         std::size_t end = begin + 1;
         while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape)
             ++end;
-        params.clear();
-        for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, sent, params);
-        auto result = conn.execute_sql(
-            ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch), params.params());
-        if (omitted.any()) read_inserted(result, omitted, begin, end);
+        // Where the dialect says its INSERTs number keys differently from table to table
+        // (SQLite), a batch's keys pair with its objects only once that is known.
+        if (end - begin > 1 && key_only.any() && omitted.test(ops_.generated_column) &&
+            !numbering_sql->check.empty()) {
+            if (!numbering) {
+                // The check reads, and a transaction that reads before its first write may
+                // have to wait on, or fail against, another writer when it then writes. So
+                // in a transaction that has not written yet, the first row goes alone.
+                if (!conn.has_written()) {
+                    insert_returning(conn, begin, begin + 1, omitted, scratch);
+                    ++begin;
+                }
+                const auto name = Param::of_text(table().name);
+                numbering = static_cast<KeyNumbering>(
+                    conn.execute_sql(numbering_sql->check, {&name, 1}).as<std::int64_t>().one());
+                continue;
+            }
+            // Outside a transaction, another connection could insert between the INSERT
+            // and the statement that tells its last key.
+            if (*numbering == KeyNumbering::consecutive && omitted == key_only &&
+                end - begin >= numbered_rows_at_least && conn.in_transaction()) {
+                insert_numbered(conn, begin, end, numbering_sql->last_key, scratch);
+                begin = end;
+                continue;
+            }
+            if (*numbering == KeyNumbering::at_random) end = begin + 1;
+        }
+        insert_returning(conn, begin, end, omitted, scratch);
         begin = end;
     }
+}
+
+void ModelSetCore::insert_returning(Connection& conn, std::size_t begin, std::size_t end,
+                                    const ColumnMask& omitted, std::string& scratch) {
+    bind_inserts(begin, end, omitted);
+    auto result = conn.execute_sql(
+        ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch), params_.params());
+    if (omitted.any()) read_inserted(result, omitted, begin, end);
+}
+
+void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::size_t end,
+                                   std::string_view last_key_sql, std::string& scratch) {
+    ColumnMask omitted;
+    omitted.set(ops_.generated_column);
+    bind_inserts(begin, end, omitted);
+    conn.execute_sql(ops_.statements.insert_unreturned(conn.dialect(), ops_, end - begin, scratch),
+                     params_.params());
+    const auto last = conn.execute_sql(last_key_sql).as<std::optional<std::int64_t>>().one();
+    if (!last)
+        throw FlushError(
+            "alchemy: INSERT INTO " + table().name +
+            " did not number its rows one after another, so which generated key is whose is unknown");
+    auto key = *last - static_cast<std::int64_t>(end - begin);
+    for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], ++key);
+}
+
+void ModelSetCore::bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted) {
+    ColumnMask sent;
+    for (std::size_t c = 0; c < ops_.column_count; ++c)
+        if (!omitted.test(c)) sent.set(c);
+    params_.clear();
+    for (std::size_t i = begin; i < end; ++i) ops_.bind_columns(inserts_[i].state->object, sent, params_);
 }
 
 std::vector<std::shared_ptr<void>> ModelSetCore::read_returned(Result<>& result,
@@ -550,12 +609,13 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
         throw FlushError("alchemy: INSERT INTO " + table().name + " returned " + std::to_string(keys.size()) +
                          " generated keys for " + std::to_string(end - begin) + " rows");
     std::sort(keys.begin(), keys.end());
-    for (std::size_t i = begin; i < end; ++i) {
-        auto& w = inserts_[i];
-        w.key_before = ops_.integer(w.state->object, ops_.generated_column);
-        w.key_written = true;
-        ops_.set_integer(w.state->object, ops_.generated_column, keys[i - begin]);
-    }
+    for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
+}
+
+void ModelSetCore::give_generated_key(Insert& w, std::int64_t key) {
+    w.key_before = ops_.integer(w.state->object, ops_.generated_column);
+    w.key_written = true;
+    ops_.set_integer(w.state->object, ops_.generated_column, key);
 }
 
 void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::size_t> rows) {

@@ -60,14 +60,14 @@ std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask,
 }
 
 std::string render_insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
-                          std::size_t rows) {
+                          std::size_t rows, bool returning_rows = true) {
     const auto& columns = ops.table().columns;
     ast::Insert s;
     s.table = ops.table().name;
     for (std::size_t c = 0; c < ops.column_count; ++c)
         if (!omitted.test(c)) s.columns.push_back(columns[c].name);
     s.rows = rows;
-    s.returning = returning(ops, ModelStatements::returned_by_insert(ops, omitted));
+    if (returning_rows) s.returning = returning(ops, ModelStatements::returned_by_insert(ops, omitted));
     return ast::render(dialect, s);
 }
 
@@ -255,6 +255,25 @@ std::string_view ModelStatements::insert(const Dialect& dialect, const ModelOps&
     std::lock_guard lock(mutex_);
     auto& text = rows == 1 ? texts(dialect).insert_one[omitted] : texts(dialect).insert_batch[omitted];
     return cached(text, [&] { return render_insert(dialect, ops, omitted, rows); });
+}
+
+std::string_view ModelStatements::insert_unreturned(const Dialect& dialect, const ModelOps& ops,
+                                                    std::size_t rows, std::string& scratch) {
+    ColumnMask omitted;
+    omitted.set(ops.generated_column);
+    if (rows != insert_batch_rows(dialect, ops, omitted))
+        return scratch = render_insert(dialect, ops, omitted, rows, false);
+    std::lock_guard lock(mutex_);
+    return cached(texts(dialect).insert_unreturned_batch,
+                  [&] { return render_insert(dialect, ops, omitted, rows, false); });
+}
+
+const KeyNumberingSql& ModelStatements::key_numbering(const Dialect& dialect, const ModelOps& ops) {
+    std::lock_guard lock(mutex_);
+    auto& sql = texts(dialect).key_numbering;
+    if (!sql)
+        sql = dialect.key_numbering_sql(ops.table().name, ops.table().columns[ops.generated_column].name);
+    return *sql;
 }
 
 ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMask& changed) {

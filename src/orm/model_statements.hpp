@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -29,6 +30,13 @@ struct ModelStatements {
     /// single rows are cached; other row counts are rendered into `scratch`.
     std::string_view insert(const Dialect& dialect, const ModelOps& ops, const ColumnMask& omitted,
                             std::size_t rows, std::string& scratch);
+    /// The same INSERT leaving out only the generated key, without RETURNING: its rows'
+    /// keys are learnt through key_numbering().
+    std::string_view insert_unreturned(const Dialect& dialect, const ModelOps& ops, std::size_t rows,
+                                       std::string& scratch);
+    /// The dialect's statements telling how an INSERT numbers the model's generated key
+    /// (Dialect::key_numbering_sql).
+    const KeyNumberingSql& key_numbering(const Dialect& dialect, const ModelOps& ops);
     /// What an INSERT leaving out `omitted` returns, in column order: nothing when it
     /// leaves out nothing, the omitted columns, and the key when it was given (to tell
     /// which row is which object's).
@@ -90,6 +98,8 @@ private:
         std::string select_by_key, delete_row;
         /// [omitted]
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch;
+        std::string insert_unreturned_batch;
+        std::optional<KeyNumberingSql> key_numbering;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         std::map<std::size_t, std::string> set_null;  ///< [column]
         /// [column, count, then_by, descending]

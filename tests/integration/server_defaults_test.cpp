@@ -17,6 +17,7 @@
 
 namespace sa = alchemy;
 using sa::test::backends;
+using sa::test::count_containing;
 using sa::test::count_starting_with;
 
 namespace server_defaults {
@@ -67,14 +68,6 @@ bool recent(const std::optional<std::chrono::sys_seconds>& t) {
     return t.has_value() && *t > now - 24h && *t < now + 24h;
 }
 
-std::size_t count_containing(const std::vector<std::string>& lines, std::string_view prefix,
-                             std::string_view part) {
-    std::size_t n = 0;
-    for (const auto& line : lines)
-        n += line.starts_with(prefix) && line.find(part) != std::string::npos ? 1 : 0;
-    return n;
-}
-
 /// How many INSERTs name `column` among the columns they insert (not in RETURNING).
 std::size_t inserts_naming(const std::vector<std::string>& lines, std::string_view column) {
     std::size_t n = 0;
@@ -103,11 +96,14 @@ TEST_CASE("session flush leaves empty server-default fields to the database and 
     auto b = session.add(Note{.title = "b"});
     auto c = session.add(Note{.title = "c"});
     session.flush();
-    // One statement for the three: the same columns left out, read back by RETURNING.
-    CHECK(count_starting_with(capture.lines, "INSERT") == 1);
+    // One statement for the three: the same columns left out, read back by RETURNING. On
+    // SQLite a transaction's first row goes alone, before the check of how the table
+    // numbers its keys (ModelSetCore::insert_rows), and one statement takes the other two.
+    const std::size_t inserts = backend.is_sqlite() ? 2 : 1;
+    CHECK(count_starting_with(capture.lines, "INSERT") == inserts);
     CHECK(inserts_naming(capture.lines, "created_at") == 0);
-    CHECK(inserts_naming(capture.lines, "title") == 1);
-    CHECK(count_containing(capture.lines, "INSERT", "RETURNING") == 1);
+    CHECK(inserts_naming(capture.lines, "title") == inserts);
+    CHECK(count_containing(capture.lines, "INSERT", "RETURNING") == inserts);
     for (const auto& note : {a, b, c}) {
         CHECK(note->id > 0);
         CHECK(recent(note->created_at));

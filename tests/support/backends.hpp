@@ -68,6 +68,15 @@ inline std::size_t count_starting_with(const std::vector<std::string>& lines, st
     return n;
 }
 
+/// How many of `lines` start with `prefix` and contain `part` ("INSERT" with "RETURNING").
+inline std::size_t count_containing(const std::vector<std::string>& lines, std::string_view prefix,
+                                    std::string_view part) {
+    std::size_t n = 0;
+    for (const auto& line : lines)
+        n += line.starts_with(prefix) && line.find(part) != std::string::npos ? 1 : 0;
+    return n;
+}
+
 }  // namespace alchemy::test
 
 // Catch2 prints a Backend by name in GENERATE'd test output.

@@ -111,6 +111,9 @@ public:
     /// while a transaction lost with its connection awaits rollback().
     bool in_transaction() const noexcept;
     bool in_nested_transaction() const noexcept;
+    /// True once the open transaction has written on a backend whose writers exclude each
+    /// other (SQLite: it holds the write lock until it ends).
+    bool has_written() const noexcept;
 
     /// Sets the isolation level of this connection's next transactions, until it returns
     /// to the pool. On PostgreSQL the level travels in each BEGIN, so nothing outlives

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,25 @@ struct SqlLexicon {
     bool nested_comments = true;  ///< /* a /* b */ c */ is one comment; else the first */ ends it
     bool escape_strings = true;   ///< E'...' strings with backslash escapes
     bool dollar_quotes = true;    ///< $$...$$ and $tag$...$tag$ strings
+};
+
+/// How a backend numbers the rows of one INSERT that leaves an integer key to it, where
+/// that differs from table to table (Dialect::key_numbering_sql).
+enum class KeyNumbering : std::int64_t {
+    at_random = 0,    ///< in no order: only a row inserted alone is known to have its key
+    ascending = 1,    ///< in the order of the VALUES rows, other rows (a trigger's) between
+    consecutive = 2,  ///< one after another, nothing between: the last key tells them all
+};
+/// The statements behind Dialect::key_numbering_sql; both empty where every INSERT
+/// numbers its rows in ascending order.
+struct KeyNumberingSql {
+    /// Binds the table's name; run once the transaction has written (so it holds the
+    /// write lock and no other writer changes the answer). One integer: a KeyNumbering.
+    std::string check;
+    /// Run right after an INSERT of a table `check` found `consecutive`, inside its
+    /// transaction. One row: the key of the INSERT's last row, or NULL when its rows were
+    /// not numbered one after another after all.
+    std::string last_key;
 };
 
 /// How INSERT says "on a duplicate key, do this instead".
@@ -113,6 +133,15 @@ public:
     /// One UPDATE ... FROM (VALUES ...) for many rows is faster than one prepared UPDATE
     /// per row, so the Session's flush uses it.
     virtual bool updates_many_rows_per_statement() const noexcept { return false; }
+    /// How an INSERT into `table` numbers the rows it leaves the integer key `column` of
+    /// to the database (bare names). SQLite: consecutively, unless a trigger inserts into
+    /// the table or its keys reach the largest integer (then at random); learning them
+    /// from the last key costs less than RETURNING them (about three times the INSERT's
+    /// own work per row).
+    virtual KeyNumberingSql key_numbering_sql([[maybe_unused]] std::string_view table,
+                                              [[maybe_unused]] std::string_view column) const {
+        return {};
+    }
     /// A connection runs other statements while a streamed Result still reads rows (a
     /// SQLite statement is stepped; a PostgreSQL connection is busy until the result ends).
     virtual bool runs_statements_while_streaming() const noexcept { return false; }

@@ -140,6 +140,10 @@ void SqliteConnection::execute_script(std::string_view sql) {
 
 bool SqliteConnection::in_transaction() const noexcept { return sqlite3_get_autocommit(handle_.db) == 0; }
 
+bool SqliteConnection::has_written() const noexcept {
+    return sqlite3_txn_state(handle_.db, nullptr) == SQLITE_TXN_WRITE;
+}
+
 bool SqliteConnection::ping() noexcept {
     return !handle_.broken && sqlite3_exec(handle_.db, "SELECT 1", nullptr, nullptr, nullptr) == SQLITE_OK;
 }

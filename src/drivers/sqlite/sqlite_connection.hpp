@@ -37,6 +37,7 @@ public:
                            std::span<const Param> params) override;
 
     bool in_transaction() const noexcept override;
+    bool has_written() const noexcept override;
     bool ping() noexcept override;
     bool is_broken() const noexcept override { return handle_.broken; }
     std::size_t cached_statement_count() const noexcept override { return statement_count_; }

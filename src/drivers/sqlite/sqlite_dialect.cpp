@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <limits>
+
 namespace alchemy::detail::sqlite {
 
 void SqliteDialect::append_placeholder(std::string& out, int) const { out += '?'; }
@@ -67,6 +70,26 @@ TransactionSql SqliteDialect::transaction_sql(const TransactionOptions& options,
     }
     if (!options.read_only) return {"BEGIN", {}, {}};
     return {"BEGIN DEFERRED", "PRAGMA query_only = 1", "PRAGMA query_only = 0"};
+}
+
+KeyNumberingSql SqliteDialect::key_numbering_sql(std::string_view table, std::string_view column) const {
+    // A new row's key is one past the table's largest, or random once that is the largest
+    // integer: an INSERT (at most one row per parameter) must fit below it. The INSERT
+    // names the table bare, so it is main's unless temp has one of that name, and a
+    // temporary trigger may watch a table of main. Names compare as SQLite's do.
+    const auto key = quote_identifier(column);
+    const auto from = quote_identifier(table);
+    KeyNumberingSql sql;
+    sql.check = fmt::format(
+        "SELECT CASE WHEN coalesce((SELECT max({}) FROM {}), 0) >= {} THEN 0"
+        " WHEN EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)"
+        " AND NOT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE "
+        "NOCASE) AND NOT EXISTS (SELECT 1 FROM temp.sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE) THEN 2"
+        " ELSE 1 END",
+        key, from, std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(parameter_limit()));
+    sql.last_key = fmt::format(
+        "SELECT CASE WHEN max({0}) = last_insert_rowid() THEN last_insert_rowid() END FROM {1}", key, from);
+    return sql;
 }
 
 }  // namespace alchemy::detail::sqlite

@@ -29,6 +29,7 @@ public:
     /// cast turns timestamp text into a number).
     bool values_need_casts() const noexcept override { return false; }
     bool runs_statements_while_streaming() const noexcept override { return true; }
+    KeyNumberingSql key_numbering_sql(std::string_view table, std::string_view column) const override;
     /// A comment ends at its first */; no E'' strings; $name is a parameter, not a quote.
     SqlLexicon lexicon() const noexcept override {
         return {.nested_comments = false, .escape_strings = false, .dollar_quotes = false};

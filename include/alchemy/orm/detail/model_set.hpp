@@ -217,6 +217,18 @@ private:
     std::string message(std::string_view what) const;
 
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
+    /// INSERTs inserts_[begin, end) leaving out `omitted`, reading back what RETURNING gives.
+    void insert_returning(Connection& conn, std::size_t begin, std::size_t end, const ColumnMask& omitted,
+                          std::string& scratch);
+    /// INSERTs inserts_[begin, end) leaving out the generated key, without RETURNING, and
+    /// gives them the keys the table numbered them with (KeyNumbering::consecutive), which
+    /// `last_key_sql` tells.
+    void insert_numbered(Connection& conn, std::size_t begin, std::size_t end, std::string_view last_key_sql,
+                         std::string& scratch);
+    /// Binds the columns but `omitted` of inserts_[begin, end) into params_.
+    void bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted);
+    /// Gives `w`'s object the generated `key`, keeping what it had for a rollback.
+    void give_generated_key(Insert& w, std::int64_t key);
     /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
     void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);
     /// The rows of `result`, each read into a new T through the columns of `returned`.
