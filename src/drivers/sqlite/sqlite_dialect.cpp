@@ -87,8 +87,12 @@ KeyNumberingSql SqliteDialect::key_numbering_sql(std::string_view table, std::st
         "NOCASE) AND NOT EXISTS (SELECT 1 FROM temp.sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE) THEN 2"
         " ELSE 1 END",
         key, from, std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(parameter_limit()));
+    // The last row's key is its rowid only where the key column is the rowid's alias
+    // (INTEGER PRIMARY KEY); elsewhere SQLite generates no key at all.
     sql.last_key = fmt::format(
-        "SELECT CASE WHEN max({0}) = last_insert_rowid() THEN last_insert_rowid() END FROM {1}", key, from);
+        "SELECT CASE WHEN max({0}) = last_insert_rowid() AND (SELECT {0} FROM {1} WHERE rowid = "
+        "last_insert_rowid()) = last_insert_rowid() THEN last_insert_rowid() END FROM {1}",
+        key, from);
     return sql;
 }
 
