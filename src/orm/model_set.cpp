@@ -6,6 +6,7 @@
 #include "orm/model_statements.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <unordered_map>
@@ -19,6 +20,9 @@ constexpr std::size_t reap_after = 1024;
 /// The fewest rows an INSERT learns its generated keys for from its last key rather than
 /// by RETURNING: the statement that tells that key costs what RETURNING does for a few.
 constexpr std::size_t numbered_rows_at_least = 16;
+/// The fewest new rows a flush loads by COPY with keys taken beforehand: the statement
+/// that takes them and COPY's own query of the column types cost two round trips.
+constexpr std::size_t copied_rows_at_least = 1000;
 
 InstanceState& work_state(const auto& work) noexcept {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
@@ -464,6 +468,16 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
         // (a generated key, server defaults).
         const auto shape = ops_.left_to_database(inserts_[begin].state->object);
         const auto omitted = columns_of_shape(ops_, shape);
+        // Many new objects whose key alone the database generates: where the dialect can
+        // take their keys beforehand, COPY loads them, for less than INSERT ... RETURNING.
+        if (key_only.any() && omitted == key_only && conn.dialect().bulk_loads_by_copy()) {
+            std::size_t run_end = begin + 1;
+            while (run_end < to && ops_.left_to_database(inserts_[run_end].state->object) == shape) ++run_end;
+            if (run_end - begin >= copied_rows_at_least && copy_with_reserved_keys(conn, begin, run_end)) {
+                begin = run_end;
+                continue;
+            }
+        }
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
         std::size_t end = begin + 1;
         while (end < to && end - begin < limit && ops_.left_to_database(inserts_[end].state->object) == shape)
@@ -522,6 +536,27 @@ void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::siz
             " did not number its rows one after another, so which generated key is whose is unknown");
     auto key = *last - static_cast<std::int64_t>(end - begin);
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], ++key);
+}
+
+bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end) {
+    const auto sql = conn.dialect().reserved_keys_sql();
+    if (sql.empty()) return false;
+    const auto& columns = table().columns;
+    const std::array<Param, 3> asked{Param::of_text(table().name),
+                                     Param::of_text(columns[ops_.generated_column].name),
+                                     Param::of_int(static_cast<std::int64_t>(end - begin))};
+    const auto keys = conn.execute_sql(sql, asked).as<std::int64_t>().all();
+    if (keys.empty()) return false;  // COPY would not store what an INSERT stores
+    if (keys.size() != end - begin)
+        throw FlushError("alchemy: the sequence of " + table().name + " gave " + std::to_string(keys.size()) +
+                         " keys for " + std::to_string(end - begin) + " new rows");
+    for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
+    bind_inserts(begin, end, {});
+    std::vector<std::string_view> names;
+    names.reserve(columns.size());
+    for (const auto& column : columns) names.push_back(column.name);
+    conn.copy_rows(table().name, names, params_.params());
+    return true;
 }
 
 void ModelSetCore::bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted) {

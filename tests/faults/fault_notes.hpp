@@ -18,7 +18,7 @@ struct Note {
 inline constexpr int committed_rows = 7;
 /// Rows of the transaction the victim is killed in: enough that SQLite spills pages to
 /// the database file (several MB against a 2 MB page cache) and the Session's flush
-/// takes 20 INSERT statements (1000 rows each).
+/// takes 20 INSERT statements (1000 rows each, with given keys).
 inline constexpr int doomed_rows = 20'000;
 /// The body of each doomed row.
 inline const std::string doomed_body(200, 'x');

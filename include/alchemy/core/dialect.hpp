@@ -142,6 +142,14 @@ public:
                                               [[maybe_unused]] std::string_view column) const {
         return {};
     }
+    /// The statement that takes keys for new rows of a table from the sequence behind its
+    /// integer key, so that copy_rows() can load them with their keys (a flush's many new
+    /// objects: COPY costs less than INSERT ... RETURNING). It binds the table's and the
+    /// key column's bare names and a count, and returns that many keys, one per row, or no
+    /// row where COPY would store other rows than an INSERT (a trigger before the INSERT,
+    /// a rule, row security) or a snapshot of the catalog could be older than the COPY's
+    /// view of it. Empty where the backend has no such statement.
+    virtual std::string_view reserved_keys_sql() const noexcept { return {}; }
     /// A connection runs other statements while a streamed Result still reads rows (a
     /// SQLite statement is stepped; a PostgreSQL connection is busy until the result ends).
     virtual bool runs_statements_while_streaming() const noexcept { return false; }

@@ -51,7 +51,10 @@ void inside_flush(sa::Engine& engine) {
         [&](sa::Connection&, std::string_view statement, std::span<const sa::Param>, bool) {
             if (statement.starts_with("INSERT") && ++inserts == 10) ready_then_block();
         });
-    for (int i = 0; i < fault::doomed_rows; ++i) session.add(fault::Note{.body = fault::doomed_body});
+    // Given keys: a flush loads many new rows whose keys the database generates by COPY
+    // on PostgreSQL, and these are to go as 20 INSERTs.
+    for (int i = 0; i < fault::doomed_rows; ++i)
+        session.add(fault::Note{.id = fault::committed_rows + 1 + i, .body = fault::doomed_body});
     session.flush();
     std::fputs("fault_victim: the flush ended without reaching its 10th INSERT\n", stderr);
 }

@@ -225,6 +225,9 @@ private:
     /// `last_key_sql` tells.
     void insert_numbered(Connection& conn, std::size_t begin, std::size_t end, std::string_view last_key_sql,
                          std::string& scratch);
+    /// Loads inserts_[begin, end) by COPY, with keys the dialect's reserved_keys_sql()
+    /// took for them; false (nothing sent) where it took none.
+    bool copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end);
     /// Binds the columns but `omitted` of inserts_[begin, end) into params_.
     void bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted);
     /// Gives `w`'s object the generated `key`, keeping what it had for a rollback.
