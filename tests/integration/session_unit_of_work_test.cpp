@@ -776,8 +776,27 @@ TEST_CASE("2500 new objects go out in a few INSERTs, each object getting its own
     CHECK(renamed == 2500);
 }
 
+namespace {
+/// Adds `count` members in one Session and commits; returns how many of them do not hold
+/// their row's key.
+std::size_t keys_off_after_adding(sa::Engine& engine, int count) {
+    sa::Session session(engine);
+    std::vector<std::shared_ptr<Member>> members;
+    for (int i = 0; i < count; ++i) members.push_back(session.add(Member{.name = "m" + std::to_string(i)}));
+    session.commit();
+    auto conn = engine.connect();
+    std::map<std::string, std::int64_t> in_database;
+    for (auto [name, id] : conn.execute(sa::select(sa::col<&Member::name>, sa::col<&Member::id>)))
+        in_database.emplace(name, id);
+    std::size_t off = 0;
+    for (const auto& m : members)
+        off += in_database.contains(m->name) && in_database.at(m->name) == m->id ? 0 : 1;
+    return off;
+}
+}  // namespace
+
 // SQLite learns a batch's keys without RETURNING, from the key of its last row, where its
-// rows are numbered one after another (Dialect::consecutive_key_sql): a trigger inserting
+// rows are numbered one after another (Dialect::key_numbering_sql): a trigger inserting
 // between them, or keys near the largest integer, must not shift an object's key.
 TEST_CASE("rows a trigger inserts between a batch's rows do not shift the keys its objects get") {
     auto backend = GENERATE(from_range(backends()));
@@ -801,20 +820,9 @@ TEST_CASE("rows a trigger inserts between a batch's rows do not shift the keys i
         conn.commit();
     }
 
-    sa::Session session(engine);
-    std::vector<std::shared_ptr<Member>> members;
     // Enough for PostgreSQL's COPY, which fires AFTER triggers as INSERT does.
-    for (int i = 0; i < 1500; ++i) members.push_back(session.add(Member{.name = "m" + std::to_string(i)}));
-    session.commit();
-
-    auto conn = engine.connect();
-    std::map<std::string, std::int64_t> in_database;
-    for (auto [name, id] : conn.execute(sa::select(sa::col<&Member::name>, sa::col<&Member::id>)))
-        in_database.emplace(name, id);
-    REQUIRE(in_database.size() == 3000);
-    std::size_t mismatched = 0;
-    for (const auto& m : members) mismatched += in_database.at(m->name) == m->id ? 0 : 1;
-    CHECK(mismatched == 0);
+    CHECK(keys_off_after_adding(engine, 1500) == 0);
+    CHECK(count_rows(engine, "members") == 3000);
 }
 
 TEST_CASE("keys near the largest integer, which SQLite then draws at random, still reach their objects") {
@@ -828,39 +836,9 @@ TEST_CASE("keys near the largest integer, which SQLite then draws at random, sti
         session.commit();
     }
 
-    sa::Session session(engine);
-    std::vector<std::shared_ptr<Member>> members;
-    for (int i = 0; i < 40; ++i) members.push_back(session.add(Member{.name = "m" + std::to_string(i)}));
-    session.commit();
-
-    auto conn = engine.connect();
-    std::map<std::string, std::int64_t> in_database;
-    for (auto [name, id] : conn.execute(sa::select(sa::col<&Member::name>, sa::col<&Member::id>)))
-        in_database.emplace(name, id);
-    REQUIRE(in_database.size() == 41);
-    std::size_t mismatched = 0;
-    for (const auto& m : members) mismatched += in_database.at(m->name) == m->id ? 0 : 1;
-    CHECK(mismatched == 0);
+    CHECK(keys_off_after_adding(engine, 40) == 0);
+    CHECK(count_rows(engine, "members") == 41);
 }
-
-namespace {
-/// Adds 1500 members in one Session (enough for a COPY), commits, and counts those whose
-/// key is not their row's.
-std::size_t keys_off_after_adding_many(sa::Engine& engine) {
-    sa::Session session(engine);
-    std::vector<std::shared_ptr<Member>> members;
-    for (int i = 0; i < 1500; ++i) members.push_back(session.add(Member{.name = "m" + std::to_string(i)}));
-    session.commit();
-    auto conn = engine.connect();
-    std::map<std::string, std::int64_t> in_database;
-    for (auto [name, id] : conn.execute(sa::select(sa::col<&Member::name>, sa::col<&Member::id>)))
-        in_database.emplace(name, id);
-    std::size_t off = 0;
-    for (const auto& m : members)
-        off += in_database.contains(m->name) && in_database.at(m->name) == m->id ? 0 : 1;
-    return off;
-}
-}  // namespace
 
 // PostgreSQL loads a flush's many new rows by COPY with keys taken from the sequence
 // first (Dialect::reserved_keys_sql), only where COPY stores what INSERT would.
@@ -889,7 +867,7 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
             "shift_member()");
         conn.commit();
         capture.lines.clear();
-        CHECK(keys_off_after_adding_many(engine) == 0);
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 0);
     }
     SECTION("an INSERT rule, which COPY would skip, still runs") {
@@ -902,7 +880,7 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
             "(NEW.name)");
         conn.commit();
         capture.lines.clear();
-        CHECK(keys_off_after_adding_many(engine) == 0);
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 0);
         CHECK(count_rows(engine, "member_log") == 1500);
     }
@@ -914,7 +892,7 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
             "UNIQUE)");
         conn.commit();
         capture.lines.clear();
-        CHECK(keys_off_after_adding_many(engine) == 0);
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 1);
     }
     SECTION("under REPEATABLE READ, whose snapshot of the catalog may be older than COPY's view") {
@@ -923,14 +901,14 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
                                       .echo_sink = capture.sink()});
         sa::metadata<Member>().create_all(engine);
         capture.lines.clear();
-        CHECK(keys_off_after_adding_many(engine) == 0);
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 0);
     }
     SECTION("a plain table: by COPY") {
         auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
         sa::metadata<Member>().create_all(engine);
         capture.lines.clear();
-        CHECK(keys_off_after_adding_many(engine) == 0);
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 1);
     }
 }
