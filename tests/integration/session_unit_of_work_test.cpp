@@ -904,6 +904,17 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
         CHECK(keys_off_after_adding(engine, 1500) == 0);
         CHECK(copies() == 0);
     }
+    SECTION("a session TimeZone other than UTC, in which COPY would store timestamps otherwise") {
+        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        sa::metadata<Member>().create_all(engine);
+        capture.lines.clear();
+        sa::Session session(engine);
+        session.execute(sa::text("SET TIME ZONE 'Europe/Paris'"));
+        for (int i = 0; i < 1500; ++i) session.add(Member{.name = "m" + std::to_string(i)});
+        session.commit();
+        CHECK(copies() == 0);
+        CHECK(count_rows(engine, "members") == 1500);
+    }
     SECTION("a plain table: by COPY") {
         auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
         sa::metadata<Member>().create_all(engine);

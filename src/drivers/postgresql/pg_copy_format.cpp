@@ -65,11 +65,7 @@ std::string_view kind_name(ParamType type) {
 // agree with that only in UTC, the zone alchemy sets at connect; in any other a load
 // would store other values than an INSERT does.
 bool is_utc(std::string_view zone) {
-    // The names the server's zone database gives UTC itself, as SET TIME ZONE accepts them.
-    static constexpr std::array<std::string_view, 18> names{
-        "UTC",   "Etc/UTC",   "UCT",   "Etc/UCT",   "Universal", "Etc/Universal",
-        "Zulu",  "Etc/Zulu",  "GMT",   "Etc/GMT",   "GMT0",      "Etc/GMT0",
-        "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
+    const auto names = utc_zone_names();
     return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
         return name.size() == zone.size() &&
                std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
@@ -260,6 +256,14 @@ void append_value(std::string& out, const Param& value, const CopyTarget& target
 }
 
 }  // namespace
+
+std::span<const std::string_view> utc_zone_names() noexcept {
+    static constexpr std::array<std::string_view, 18> names{
+        "UTC",   "Etc/UTC",   "UCT",   "Etc/UCT",   "Universal", "Etc/Universal",
+        "Zulu",  "Etc/Zulu",  "GMT",   "Etc/GMT",   "GMT0",      "Etc/GMT0",
+        "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
+    return names;
+}
 
 void append_copy_header(std::string& out) {
     out += signature;

@@ -26,6 +26,10 @@ struct CopyTarget {
     std::string_view session_zone;
 };
 
+/// The names PostgreSQL's zone database gives UTC itself, as SET TIME ZONE accepts them
+/// (in any case). COPY stores timestamps and dates as an INSERT does only in these zones.
+std::span<const std::string_view> utc_zone_names() noexcept;
+
 void append_copy_header(std::string& out);
 void append_copy_trailer(std::string& out);
 /// Starts a row of `fields` fields (at most 32767: the count is 16 bits wide).

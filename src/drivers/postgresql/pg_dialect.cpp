@@ -2,9 +2,11 @@
 #include "drivers/postgresql/pg_dialect.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "drivers/postgresql/pg_copy_format.hpp"
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 
 namespace alchemy::detail {
@@ -48,26 +50,38 @@ std::string_view PostgresDialect::cast_type(std::string_view portable) const noe
 
 std::string_view PostgresDialect::reserved_keys_sql() const noexcept {
     // COPY skips rules and refuses row security; a BEFORE ROW INSERT trigger (tgtype bits
-    // ROW 1, BEFORE 2, INSERT 4) may change the key, which only RETURNING would tell. (A
-    // GENERATED ALWAYS key takes COPY's values, here from its own sequence.) The catalog
-    // is read in the statement's own snapshot, as fresh as the COPY's only under READ
-    // COMMITTED.
+    // ROW 1, BEFORE 2, INSERT 4) may change the key, which only RETURNING would tell; COPY
+    // stores timestamps as an INSERT does only in UTC (pg_copy_format.hpp). (A GENERATED
+    // ALWAYS key takes COPY's values, here from its own sequence.) The catalog is read in
+    // the statement's own snapshot, as fresh as the COPY's only under READ COMMITTED.
     // MATERIALIZED: the sequence is looked up once, not once per key.
-    return "WITH key AS MATERIALIZED (SELECT"
-           " pg_catalog.pg_get_serial_sequence(pg_catalog.quote_ident($1), $2)::pg_catalog.regclass"
-           " AS sequence"
-           " FROM pg_catalog.pg_class AS c"
-           " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attname = $2"
-           " WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1))"
-           " AND c.relkind = 'r'"
-           " AND NOT c.relrowsecurity"
-           " AND pg_catalog.current_setting('transaction_isolation') = 'read committed'"
-           " AND NOT EXISTS (SELECT FROM pg_catalog.pg_rewrite AS r"
-           " WHERE r.ev_class = c.oid AND r.ev_type = '3')"
-           " AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t"
-           " WHERE t.tgrelid = c.oid AND (t.tgtype & 7) = 7))"
-           " SELECT pg_catalog.nextval(key.sequence) FROM key, pg_catalog.generate_series(1, $3::bigint)"
-           " WHERE key.sequence IS NOT NULL";
+    static const std::string sql = [] {
+        std::string utc;
+        for (const auto name : pg::utc_zone_names()) {
+            utc += utc.empty() ? "'" : ", '";
+            for (const char c : name) utc += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            utc += '\'';
+        }
+        return "WITH key AS MATERIALIZED (SELECT"
+               " pg_catalog.pg_get_serial_sequence(pg_catalog.quote_ident($1), $2)::pg_catalog.regclass"
+               " AS sequence"
+               " FROM pg_catalog.pg_class AS c"
+               " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attname = $2"
+               " WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1))"
+               " AND c.relkind = 'r'"
+               " AND NOT c.relrowsecurity"
+               " AND pg_catalog.current_setting('transaction_isolation') = 'read committed'"
+               " AND pg_catalog.upper(pg_catalog.current_setting('TimeZone')) IN (" +
+               utc +
+               ")"
+               " AND NOT EXISTS (SELECT FROM pg_catalog.pg_rewrite AS r"
+               " WHERE r.ev_class = c.oid AND r.ev_type = '3')"
+               " AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t"
+               " WHERE t.tgrelid = c.oid AND (t.tgtype & 7) = 7))"
+               " SELECT pg_catalog.nextval(key.sequence) FROM key, pg_catalog.generate_series(1, $3::bigint)"
+               " WHERE key.sequence IS NOT NULL";
+    }();
+    return sql;
 }
 
 }  // namespace alchemy::detail
