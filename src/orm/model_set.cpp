@@ -23,6 +23,8 @@ constexpr std::size_t numbered_rows_at_least = 16;
 /// The fewest new rows a flush loads by COPY with keys taken beforehand: the statement
 /// that takes them and COPY's own query of the column types cost two round trips.
 constexpr std::size_t copied_rows_at_least = 1000;
+/// Rows per COPY of those: each costs a round trip for the columns' types.
+constexpr std::size_t rows_per_copy = 10'000;
 
 InstanceState& work_state(const auto& work) noexcept {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
@@ -460,7 +462,9 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
     if (ops_.generated_column < ops_.column_count) key_only.set(ops_.generated_column);
     const auto* numbering_sql =
         key_only.any() ? &ops_.statements.key_numbering(conn.dialect(), ops_) : nullptr;
-    std::optional<KeyNumbering> numbering;  // asked once per flush of the model
+    std::optional<KeyNumbering> numbering;  // asked once per call
+    bool may_copy = conn.dialect().bulk_loads_by_copy() &&
+                    conn.isolation_level() != IsolationLevel::autocommit;  // until refused
     std::string scratch;
     std::size_t begin = from;
     while (begin < to) {
@@ -470,12 +474,16 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
         const auto omitted = columns_of_shape(ops_, shape);
         // Many new objects whose key alone the database generates: where the dialect can
         // take their keys beforehand, COPY loads them, for less than INSERT ... RETURNING.
-        if (key_only.any() && omitted == key_only && conn.dialect().bulk_loads_by_copy()) {
+        // (Outside a transaction the keys' statement and the COPY could see different tables.)
+        if (may_copy && key_only.any() && omitted == key_only) {
             std::size_t run_end = begin + 1;
             while (run_end < to && ops_.left_to_database(inserts_[run_end].state->object) == shape) ++run_end;
-            if (run_end - begin >= copied_rows_at_least && copy_with_reserved_keys(conn, begin, run_end)) {
-                begin = run_end;
-                continue;
+            if (run_end - begin >= copied_rows_at_least) {
+                may_copy = copy_with_reserved_keys(conn, begin, run_end);
+                if (may_copy) {
+                    begin = run_end;
+                    continue;
+                }
             }
         }
         const std::size_t limit = ModelStatements::insert_batch_rows(conn.dialect(), ops_, omitted);
@@ -494,9 +502,10 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
                     insert_returning(conn, begin, begin + 1, omitted, scratch);
                     ++begin;
                 }
-                const auto name = Param::of_text(table().name);
+                const std::array<Param, 2> asked{Param::of_text(table().name),
+                                                 Param::of_int(static_cast<std::int64_t>(to - begin))};
                 numbering = static_cast<KeyNumbering>(
-                    conn.execute_sql(numbering_sql->check, {&name, 1}).as<std::int64_t>().one());
+                    conn.execute_sql(numbering_sql->check, asked).as<std::int64_t>().one());
                 continue;
             }
             // Outside a transaction, another connection could insert between the INSERT
@@ -529,33 +538,39 @@ void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::siz
     bind_inserts(begin, end, omitted);
     conn.execute_sql(ops_.statements.insert_unreturned(conn.dialect(), ops_, end - begin, scratch),
                      params_.params());
-    const auto last = conn.execute_sql(last_key_sql).as<std::optional<std::int64_t>>().one();
+    const auto rows = Param::of_int(static_cast<std::int64_t>(end - begin));
+    const auto last = conn.execute_sql(last_key_sql, {&rows, 1}).as<std::optional<std::int64_t>>().one();
     if (!last)
-        throw FlushError(
-            "alchemy: INSERT INTO " + table().name +
-            " did not number its rows one after another, so which generated key is whose is unknown");
+        throw FlushError("alchemy: INSERT INTO " + table().name +
+                         " did not store its rows one after another (a conflict clause may have skipped "
+                         "some), so which generated key is whose is unknown");
     auto key = *last - static_cast<std::int64_t>(end - begin);
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], ++key);
 }
 
 bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end) {
-    const auto sql = conn.dialect().reserved_keys_sql();
-    if (sql.empty()) return false;
+    const auto& sql = ops_.statements.reserved_keys(conn.dialect(), ops_);
+    if (sql.keys.empty()) return false;
+    conn.execute_sql(sql.lock);
     const auto& columns = table().columns;
     const std::array<Param, 3> asked{Param::of_text(table().name),
                                      Param::of_text(columns[ops_.generated_column].name),
                                      Param::of_int(static_cast<std::int64_t>(end - begin))};
-    const auto keys = conn.execute_sql(sql, asked).as<std::int64_t>().all();
+    const auto keys = conn.execute_sql(sql.keys, asked).as<std::int64_t>().all();
     if (keys.empty()) return false;  // COPY would not store what an INSERT stores
     if (keys.size() != end - begin)
         throw FlushError("alchemy: the sequence of " + table().name + " gave " + std::to_string(keys.size()) +
                          " keys for " + std::to_string(end - begin) + " new rows");
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
-    bind_inserts(begin, end, {});
     std::vector<std::string_view> names;
     names.reserve(columns.size());
     for (const auto& column : columns) names.push_back(column.name);
-    conn.copy_rows(table().name, names, params_.params());
+    // In loads of a bounded size, so the bound values never hold more than one load's rows.
+    for (auto from = begin; from < end; from += rows_per_copy) {
+        const auto to = std::min(end, from + rows_per_copy);
+        bind_inserts(from, to, {});
+        conn.copy_rows(table().name, names, params_.params());
+    }
     return true;
 }
 

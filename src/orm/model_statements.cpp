@@ -276,6 +276,13 @@ const KeyNumberingSql& ModelStatements::key_numbering(const Dialect& dialect, co
     return *sql;
 }
 
+const ReservedKeysSql& ModelStatements::reserved_keys(const Dialect& dialect, const ModelOps& ops) {
+    std::lock_guard lock(mutex_);
+    auto& sql = texts(dialect).reserved_keys;
+    if (!sql) sql = dialect.reserved_keys_sql(ops.table().name);
+    return *sql;
+}
+
 ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMask& changed) {
     ColumnMask out;
     for (std::size_t c = 0; c < ops.column_count; ++c)

@@ -37,6 +37,9 @@ struct ModelStatements {
     /// The dialect's statements telling how an INSERT numbers the model's generated key
     /// (Dialect::key_numbering_sql).
     const KeyNumberingSql& key_numbering(const Dialect& dialect, const ModelOps& ops);
+    /// The dialect's statements taking keys for rows the flush loads by COPY
+    /// (Dialect::reserved_keys_sql).
+    const ReservedKeysSql& reserved_keys(const Dialect& dialect, const ModelOps& ops);
     /// What an INSERT leaving out `omitted` returns, in column order: nothing when it
     /// leaves out nothing, the omitted columns, and the key when it was given (to tell
     /// which row is which object's).
@@ -100,6 +103,7 @@ private:
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> insert_one, insert_batch;
         std::string insert_unreturned_batch;
         std::optional<KeyNumberingSql> key_numbering;
+        std::optional<ReservedKeysSql> reserved_keys;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         std::map<std::size_t, std::string> set_null;  ///< [column]
         /// [column, count, then_by, descending]

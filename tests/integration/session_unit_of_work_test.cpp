@@ -840,6 +840,42 @@ TEST_CASE("keys near the largest integer, which SQLite then draws at random, sti
     CHECK(count_rows(engine, "members") == 41);
 }
 
+// The statement that tells a batch's keys from its last one's (SQLite) refuses to when
+// the INSERT stored fewer rows than it was given, or the key column is not the rowid's
+// alias; a transaction that has written makes the flush use it for the next batch.
+TEST_CASE("SQLite: a batch whose rows a conflict clause skipped, or that got no keys, fails the flush") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;
+    auto engine = backend.engine();
+    const std::vector<std::string> tables{
+        // m10 is there already, and the INSERT skips its row without an error.
+        "CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE ON CONFLICT IGNORE); "
+        "INSERT INTO members (id, name) VALUES (100, 'm10')",
+        // Not the rowid's alias: SQLite generates no key, and the rows keep id NULL.
+        "CREATE TABLE members (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)"};
+    for (const auto& table : tables) {
+        INFO(table);
+        {
+            auto conn = engine.connect();
+            conn.execute_script("DROP TABLE IF EXISTS members; " + table);
+            conn.commit();
+        }
+        sa::Session session(engine);
+        // Row 1 of the table; with key 41 it is also the largest key once the 40 rows of
+        // the second table got rowids 2..41.
+        session.add(Member{.id = 41, .name = "first"});
+        session.flush();
+        std::vector<std::shared_ptr<Member>> members;
+        for (int i = 0; i < 40; ++i) members.push_back(session.add(Member{.name = "m" + std::to_string(i)}));
+        CHECK_THROWS_AS(session.flush(), sa::FlushError);
+        CHECK(std::all_of(members.begin(), members.end(), [](const auto& m) { return m->id == 0; }));
+        CHECK(std::all_of(members.begin(), members.end(),
+                          [](const auto& m) { return sa::inspect(m).pending(); }));
+        session.rollback();
+        CHECK(count_rows(engine, "members") == (table.find("IGNORE") != std::string::npos ? 1 : 0));
+    }
+}
+
 // PostgreSQL loads a flush's many new rows by COPY with keys taken from the sequence
 // first (Dialect::reserved_keys_sql), only where COPY stores what INSERT would.
 TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows an INSERT would") {
@@ -914,6 +950,15 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
         session.commit();
         CHECK(copies() == 0);
         CHECK(count_rows(engine, "members") == 1500);
+    }
+    SECTION("a serial key, whose default may name another sequence than the one it owns") {
+        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE members (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)");
+        conn.commit();
+        capture.lines.clear();
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
+        CHECK(copies() == 0);
     }
     SECTION("a plain table: by COPY") {
         auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});

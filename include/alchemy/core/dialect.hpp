@@ -66,13 +66,27 @@ enum class KeyNumbering : std::int64_t {
 /// The statements behind Dialect::key_numbering_sql; both empty where every INSERT
 /// numbers its rows in ascending order.
 struct KeyNumberingSql {
-    /// Binds the table's name; run once the transaction has written (so it holds the
-    /// write lock and no other writer changes the answer). One integer: a KeyNumbering.
+    /// Binds the table's name and the number of rows still to insert; run once the
+    /// transaction has written (so it holds the write lock and no other writer changes the
+    /// answer). One integer: a KeyNumbering.
     std::string check;
-    /// Run right after an INSERT of a table `check` found `consecutive`, inside its
-    /// transaction. One row: the key of the INSERT's last row, or NULL when its rows were
-    /// not numbered one after another after all.
+    /// Binds the INSERT's row count; run right after an INSERT of a table `check` found
+    /// `consecutive`, inside its transaction. One row: the key of the INSERT's last row, or
+    /// NULL unless it stored every row and numbered them one after another.
     std::string last_key;
+};
+
+/// The statements behind Dialect::reserved_keys_sql, run in one transaction.
+struct ReservedKeysSql {
+    /// Locks the table against changes to what COPY would do (a new trigger) until the
+    /// transaction ends.
+    std::string lock;
+    /// Binds the table's and the key column's bare names and a count; returns that many
+    /// keys, one per row, or no row where COPY would store other rows than an INSERT (a
+    /// trigger before the INSERT, a rule, row security, a key that is not an identity
+    /// column), the role lacks a privilege COPY needs beyond the INSERT's, or the
+    /// statement's snapshot of the catalog could be older than the COPY's view of it.
+    std::string keys;
 };
 
 /// How INSERT says "on a duplicate key, do this instead".
@@ -142,14 +156,10 @@ public:
                                               [[maybe_unused]] std::string_view column) const {
         return {};
     }
-    /// The statement that takes keys for new rows of a table from the sequence behind its
-    /// integer key, so that copy_rows() can load them with their keys (a flush's many new
-    /// objects: COPY costs less than INSERT ... RETURNING). It binds the table's and the
-    /// key column's bare names and a count, and returns that many keys, one per row, or no
-    /// row where COPY would store other rows than an INSERT (a trigger before the INSERT,
-    /// a rule, row security) or a snapshot of the catalog could be older than the COPY's
-    /// view of it. Empty where the backend has no such statement.
-    virtual std::string_view reserved_keys_sql() const noexcept { return {}; }
+    /// How a flush takes keys for many new rows of `table` (a bare name) from the sequence
+    /// behind its integer key, so that copy_rows() can load them with their keys (COPY
+    /// costs less than INSERT ... RETURNING). Empty where the backend has no such way.
+    virtual ReservedKeysSql reserved_keys_sql([[maybe_unused]] std::string_view table) const { return {}; }
     /// A connection runs other statements while a streamed Result still reads rows (a
     /// SQLite statement is stepped; a PostgreSQL connection is busy until the result ends).
     virtual bool runs_statements_while_streaming() const noexcept { return false; }

@@ -110,9 +110,9 @@ public:
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it, or will once it has
     /// what was sent: false from the moment a ROLLBACK is sent.
     virtual bool in_transaction() const noexcept = 0;
-    /// True once the open transaction has written: SQLite then holds the database's
-    /// write lock, so no other connection writes until it ends. Backends whose writers do
-    /// not exclude each other never say so.
+    /// True once the open transaction has written to the main database: SQLite then
+    /// holds its write lock, so no other connection writes it until the transaction ends.
+    /// Backends whose writers do not exclude each other never say so.
     virtual bool has_written() const noexcept { return false; }
     /// A round trip that proves the connection works (pool_pre_ping).
     virtual bool ping() noexcept = 0;

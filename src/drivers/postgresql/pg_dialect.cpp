@@ -48,14 +48,17 @@ std::string_view PostgresDialect::cast_type(std::string_view portable) const noe
     return portable;
 }
 
-std::string_view PostgresDialect::reserved_keys_sql() const noexcept {
+ReservedKeysSql PostgresDialect::reserved_keys_sql(std::string_view table) const {
     // COPY skips rules and refuses row security; a BEFORE ROW INSERT trigger (tgtype bits
-    // ROW 1, BEFORE 2, INSERT 4) may change the key, which only RETURNING would tell; COPY
-    // stores timestamps as an INSERT does only in UTC (pg_copy_format.hpp). (A GENERATED
-    // ALWAYS key takes COPY's values, here from its own sequence.) The catalog is read in
-    // the statement's own snapshot, as fresh as the COPY's only under READ COMMITTED.
+    // ROW 1, BEFORE 2, INSERT 4) may change the key, which only RETURNING would tell; a
+    // key that is not an identity column may default to another sequence than the one
+    // that owns it; COPY stores timestamps as an INSERT does only in UTC
+    // (pg_copy_format.hpp); COPY names the key column, and nextval() needs a privilege on
+    // the sequence that an identity column's INSERT does not. The catalog is read in the
+    // statement's own snapshot, as fresh as the COPY's only under READ COMMITTED, and the
+    // lock taken before it keeps a trigger from being created until the COPY is done.
     // MATERIALIZED: the sequence is looked up once, not once per key.
-    static const std::string sql = [] {
+    static const std::string keys = [] {
         std::string utc;
         for (const auto name : pg::utc_zone_names()) {
             utc += utc.empty() ? "'" : ", '";
@@ -70,6 +73,8 @@ std::string_view PostgresDialect::reserved_keys_sql() const noexcept {
                " WHERE c.oid = pg_catalog.to_regclass(pg_catalog.quote_ident($1))"
                " AND c.relkind = 'r'"
                " AND NOT c.relrowsecurity"
+               " AND a.attidentity IN ('a', 'd')"
+               " AND pg_catalog.has_column_privilege(c.oid, a.attnum, 'INSERT')"
                " AND pg_catalog.current_setting('transaction_isolation') = 'read committed'"
                " AND pg_catalog.upper(pg_catalog.current_setting('TimeZone')) IN (" +
                utc +
@@ -79,9 +84,10 @@ std::string_view PostgresDialect::reserved_keys_sql() const noexcept {
                " AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t"
                " WHERE t.tgrelid = c.oid AND (t.tgtype & 7) = 7))"
                " SELECT pg_catalog.nextval(key.sequence) FROM key, pg_catalog.generate_series(1, $3::bigint)"
-               " WHERE key.sequence IS NOT NULL";
+               " WHERE key.sequence IS NOT NULL"
+               " AND pg_catalog.has_sequence_privilege(key.sequence, 'USAGE, UPDATE')";
     }();
-    return sql;
+    return {"LOCK TABLE " + quote_identifier(table) + " IN ROW EXCLUSIVE MODE", keys};
 }
 
 }  // namespace alchemy::detail

@@ -141,7 +141,8 @@ void SqliteConnection::execute_script(std::string_view sql) {
 bool SqliteConnection::in_transaction() const noexcept { return sqlite3_get_autocommit(handle_.db) == 0; }
 
 bool SqliteConnection::has_written() const noexcept {
-    return sqlite3_txn_state(handle_.db, nullptr) == SQLITE_TXN_WRITE;
+    // The flush writes to main; a write to temp or an attached database locks only that.
+    return sqlite3_txn_state(handle_.db, "main") == SQLITE_TXN_WRITE;
 }
 
 bool SqliteConnection::ping() noexcept {

@@ -74,24 +74,25 @@ TransactionSql SqliteDialect::transaction_sql(const TransactionOptions& options,
 
 KeyNumberingSql SqliteDialect::key_numbering_sql(std::string_view table, std::string_view column) const {
     // A new row's key is one past the table's largest, or random once that is the largest
-    // integer: an INSERT (at most one row per parameter) must fit below it. The INSERT
-    // names the table bare, so it is main's unless temp has one of that name, and a
-    // temporary trigger may watch a table of main. Names compare as SQLite's do.
+    // integer: the rows still to insert (?2) must fit below it. The INSERT names the table
+    // bare, so it is main's unless temp has one of that name, and a temporary trigger may
+    // watch a table of main. Names compare as SQLite's do.
     const auto key = quote_identifier(column);
     const auto from = quote_identifier(table);
     KeyNumberingSql sql;
     sql.check = fmt::format(
-        "SELECT CASE WHEN coalesce((SELECT max({}) FROM {}), 0) >= {} THEN 0"
+        "SELECT CASE WHEN coalesce((SELECT max({}) FROM {}), 0) > 9223372036854775807 - ?2 THEN 0"
         " WHEN EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)"
         " AND NOT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE "
         "NOCASE) AND NOT EXISTS (SELECT 1 FROM temp.sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE) THEN 2"
         " ELSE 1 END",
-        key, from, std::numeric_limits<std::int64_t>::max() - static_cast<std::int64_t>(parameter_limit()));
-    // The last row's key is its rowid only where the key column is the rowid's alias
-    // (INTEGER PRIMARY KEY); elsewhere SQLite generates no key at all.
+        key, from);
+    // The INSERT stored all its rows (?1: an ON CONFLICT IGNORE clause may skip some
+    // silently), the last is the table's largest key, and that key is its rowid: the key
+    // column is the rowid's alias (INTEGER PRIMARY KEY; elsewhere SQLite generates none).
     sql.last_key = fmt::format(
-        "SELECT CASE WHEN max({0}) = last_insert_rowid() AND (SELECT {0} FROM {1} WHERE rowid = "
-        "last_insert_rowid()) = last_insert_rowid() THEN last_insert_rowid() END FROM {1}",
+        "SELECT CASE WHEN changes() = ?1 AND max({0}) = last_insert_rowid() AND (SELECT {0} FROM {1} WHERE "
+        "rowid = last_insert_rowid()) = last_insert_rowid() THEN last_insert_rowid() END FROM {1}",
         key, from);
     return sql;
 }

@@ -226,7 +226,7 @@ private:
     void insert_numbered(Connection& conn, std::size_t begin, std::size_t end, std::string_view last_key_sql,
                          std::string& scratch);
     /// Loads inserts_[begin, end) by COPY, with keys the dialect's reserved_keys_sql()
-    /// took for them; false (nothing sent) where it took none.
+    /// took for them; false (no row sent) where it took none.
     bool copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end);
     /// Binds the columns but `omitted` of inserts_[begin, end) into params_.
     void bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted);
