@@ -24,7 +24,7 @@ constexpr std::size_t numbered_rows_at_least = 16;
 /// that takes them and COPY's own query of the column types cost two round trips.
 constexpr std::size_t copied_rows_at_least = 1000;
 /// Rows per COPY of those: each costs a round trip for the columns' types.
-constexpr std::size_t rows_per_copy = 10'000;
+constexpr std::size_t rows_per_copy = 50'000;
 
 InstanceState& work_state(const auto& work) noexcept {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
