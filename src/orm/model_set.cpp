@@ -632,10 +632,7 @@ void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, st
         });
         for (std::size_t i = begin; i < end; ++i) {
             auto& w = inserts_[i];
-            w.key_before = ops_.integer(w.state->object, ops_.generated_column);
-            w.key_written = true;
-            ops_.set_integer(w.state->object, ops_.generated_column,
-                             ops_.integer(rows[i - begin].get(), ops_.generated_column));
+            give_generated_key(w, ops_.integer(rows[i - begin].get(), ops_.generated_column));
             w.returned = std::move(rows[i - begin]);
             w.filled = filled;
         }
@@ -662,7 +659,7 @@ void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
 }
 
-void ModelSetCore::give_generated_key(Insert& w, std::int64_t key) {
+void ModelSetCore::give_generated_key(Insert& w, std::optional<std::int64_t> key) {
     w.key_before = ops_.integer(w.state->object, ops_.generated_column);
     w.key_written = true;
     ops_.set_integer(w.state->object, ops_.generated_column, key);

@@ -890,81 +890,71 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
         conn.commit();
     }
     sa::test::EchoCapture capture;
-    const auto copies = [&] { return count_starting_with(capture.lines, "COPY"); };
+    const sa::EngineOptions echo{.echo = true, .echo_sink = capture.sink()};
+    // Runs `script` (a table's set-up), adds 1500 members and checks each holds its row's
+    // key; returns how many COPYs the flush sent.
+    const auto copies_adding_many = [&](sa::Engine& engine, const std::string& script) {
+        if (!script.empty()) {
+            auto conn = engine.connect();
+            conn.execute_script(script);
+            conn.commit();
+        }
+        capture.lines.clear();
+        CHECK(keys_off_after_adding(engine, 1500) == 0);
+        return count_starting_with(capture.lines, "COPY");
+    };
 
     SECTION("a trigger that changes the key before the INSERT: the objects get the changed keys") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        auto engine = backend.engine(echo);
         sa::metadata<Member>().create_all(engine);
-        auto conn = engine.connect();
-        conn.execute_script(
-            "CREATE FUNCTION shift_member() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "NEW.id := NEW.id + 1000000; RETURN NEW; END $$; "
-            "CREATE TRIGGER members_shift BEFORE INSERT ON members FOR EACH ROW EXECUTE FUNCTION "
-            "shift_member()");
-        conn.commit();
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 0);
+        CHECK(
+            copies_adding_many(engine,
+                               "CREATE FUNCTION shift_member() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                               "NEW.id := NEW.id + 1000000; RETURN NEW; END $$; "
+                               "CREATE TRIGGER members_shift BEFORE INSERT ON members FOR EACH ROW EXECUTE "
+                               "FUNCTION shift_member()") == 0);
     }
     SECTION("an INSERT rule, which COPY would skip, still runs") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        auto engine = backend.engine(echo);
         sa::metadata<Member>().create_all(engine);
-        auto conn = engine.connect();
-        conn.execute_script(
-            "CREATE TABLE member_log (name text); "
-            "CREATE RULE members_logged AS ON INSERT TO members DO ALSO INSERT INTO member_log VALUES "
-            "(NEW.name)");
-        conn.commit();
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 0);
+        CHECK(copies_adding_many(engine,
+                                 "CREATE TABLE member_log (name text); "
+                                 "CREATE RULE members_logged AS ON INSERT TO members DO ALSO INSERT INTO "
+                                 "member_log VALUES (NEW.name)") == 0);
         CHECK(count_rows(engine, "member_log") == 1500);
     }
     SECTION("a GENERATED ALWAYS key: COPY stores the keys it takes from the key's own sequence") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-        auto conn = engine.connect();
-        conn.execute_script(
-            "CREATE TABLE members (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL "
-            "UNIQUE)");
-        conn.commit();
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 1);
+        auto engine = backend.engine(echo);
+        CHECK(copies_adding_many(engine,
+                                 "CREATE TABLE members (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY "
+                                 "KEY, name text NOT NULL UNIQUE)") == 1);
     }
     SECTION("under REPEATABLE READ, whose snapshot of the catalog may be older than COPY's view") {
-        auto engine = backend.engine({.isolation_level = sa::IsolationLevel::repeatable_read,
-                                      .echo = true,
-                                      .echo_sink = capture.sink()});
+        auto options = echo;
+        options.isolation_level = sa::IsolationLevel::repeatable_read;
+        auto engine = backend.engine(options);
         sa::metadata<Member>().create_all(engine);
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 0);
+        CHECK(copies_adding_many(engine, "") == 0);
     }
     SECTION("a session TimeZone other than UTC, in which COPY would store timestamps otherwise") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        auto engine = backend.engine(echo);
         sa::metadata<Member>().create_all(engine);
         capture.lines.clear();
         sa::Session session(engine);
         session.execute(sa::text("SET TIME ZONE 'Europe/Paris'"));
         for (int i = 0; i < 1500; ++i) session.add(Member{.name = "m" + std::to_string(i)});
         session.commit();
-        CHECK(copies() == 0);
+        CHECK(count_starting_with(capture.lines, "COPY") == 0);
         CHECK(count_rows(engine, "members") == 1500);
     }
     SECTION("a serial key, whose default may name another sequence than the one it owns") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
-        auto conn = engine.connect();
-        conn.execute_script("CREATE TABLE members (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)");
-        conn.commit();
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 0);
+        auto engine = backend.engine(echo);
+        CHECK(copies_adding_many(
+                  engine, "CREATE TABLE members (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)") == 0);
     }
     SECTION("a plain table: by COPY") {
-        auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+        auto engine = backend.engine(echo);
         sa::metadata<Member>().create_all(engine);
-        capture.lines.clear();
-        CHECK(keys_off_after_adding(engine, 1500) == 0);
-        CHECK(copies() == 1);
+        CHECK(copies_adding_many(engine, "") == 1);
     }
 }

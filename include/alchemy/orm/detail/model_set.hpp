@@ -231,7 +231,7 @@ private:
     /// Binds the columns but `omitted` of inserts_[begin, end) into params_.
     void bind_inserts(std::size_t begin, std::size_t end, const ColumnMask& omitted);
     /// Gives `w`'s object the generated `key`, keeping what it had for a rollback.
-    void give_generated_key(Insert& w, std::int64_t key);
+    void give_generated_key(Insert& w, std::optional<std::int64_t> key);
     /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
     void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);
     /// The rows of `result`, each read into a new T through the columns of `returned`.
