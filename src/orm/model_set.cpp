@@ -551,6 +551,8 @@ void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::siz
 bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end) {
     const auto& sql = ops_.statements.reserved_keys(conn.dialect(), ops_);
     if (sql.keys.empty()) return false;
+    const std::array<Param, 1> named{Param::of_text(table().name)};
+    if (!conn.execute_sql(sql.may_lock, named).as<bool>().one()) return false;
     conn.execute_sql(sql.lock);
     const auto& columns = table().columns;
     const std::array<Param, 3> asked{Param::of_text(table().name),

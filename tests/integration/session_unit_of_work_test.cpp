@@ -793,6 +793,28 @@ std::size_t keys_off_after_adding(sa::Engine& engine, int count) {
         off += in_database.contains(m->name) && in_database.at(m->name) == m->id ? 0 : 1;
     return off;
 }
+
+// An engine on `backend` (PostgreSQL) that logs in as a new role holding only the use of
+// the test's schema and what `grants` gives it ("{role}" names the role) on a new members
+// table.
+sa::Engine limited_role_engine(const sa::test::Backend& backend, const sa::EngineOptions& options,
+                               std::string grants) {
+    const std::string role = "alchemy_copy_limited";
+    for (auto at = grants.find("{role}"); at != std::string::npos; at = grants.find("{role}"))
+        grants.replace(at, 6, role);
+    auto owner = backend.engine();
+    sa::metadata<Member>().create_all(owner);
+    auto conn = owner.connect();
+    conn.execute_script("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role +
+                        "') THEN DROP OWNED BY " + role + "; DROP ROLE " + role +
+                        "; END IF; END $$; CREATE ROLE " + role +
+                        " LOGIN; DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO " + role +
+                        "', current_schema()); END $$; " + grants);
+    conn.commit();
+    auto url = sa::make_url(backend.url);
+    url.username = role;
+    return sa::create_engine(url.render_with_password(), options);
+}
 }  // namespace
 
 // SQLite learns a batch's keys without RETURNING, from the key of its last row, where its
@@ -951,6 +973,27 @@ TEST_CASE("PostgreSQL: many new objects go by COPY only where it stores the rows
         auto engine = backend.engine(echo);
         CHECK(copies_adding_many(
                   engine, "CREATE TABLE members (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)") == 0);
+    }
+    SECTION("row security on the table, which COPY FROM does not apply") {
+        auto engine = backend.engine(echo);
+        sa::metadata<Member>().create_all(engine);
+        CHECK(copies_adding_many(engine, "ALTER TABLE members ENABLE ROW LEVEL SECURITY") == 0);
+    }
+    // A role may INSERT rows whose key the column's identity generates without INSERT on
+    // the key column and without USAGE on its sequence; COPY of given keys needs both.
+    SECTION("a role that may insert every column but the key, lock the table and use the sequence") {
+        auto engine = limited_role_engine(backend, echo,
+                                          "GRANT SELECT, UPDATE, INSERT (name) ON members TO {role}; "
+                                          "GRANT USAGE ON SEQUENCE members_id_seq TO {role}");
+        CHECK(copies_adding_many(engine, "") == 0);
+    }
+    SECTION("a role that may insert every column but the key, and not lock the table") {
+        auto engine = limited_role_engine(backend, echo, "GRANT SELECT, INSERT (name) ON members TO {role}");
+        CHECK(copies_adding_many(engine, "") == 0);
+    }
+    SECTION("a role that may insert the key but not use its sequence") {
+        auto engine = limited_role_engine(backend, echo, "GRANT SELECT, INSERT ON members TO {role}");
+        CHECK(copies_adding_many(engine, "") == 0);
     }
     SECTION("a plain table: by COPY") {
         auto engine = backend.engine(echo);

@@ -78,6 +78,9 @@ struct KeyNumberingSql {
 
 /// The statements behind Dialect::reserved_keys_sql, run in one transaction.
 struct ReservedKeysSql {
+    /// Binds the table's bare name; one boolean: the role may take `lock`, which needs more
+    /// privilege on the table than an INSERT of some of its columns.
+    std::string may_lock;
     /// Locks the table against changes to what COPY would do (a new trigger) until the
     /// transaction ends.
     std::string lock;

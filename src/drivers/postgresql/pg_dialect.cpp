@@ -87,7 +87,12 @@ ReservedKeysSql PostgresDialect::reserved_keys_sql(std::string_view table) const
                " WHERE key.sequence IS NOT NULL"
                " AND pg_catalog.has_sequence_privilege(key.sequence, 'USAGE, UPDATE')";
     }();
-    return {"LOCK TABLE " + quote_identifier(table) + " IN ROW EXCLUSIVE MODE", keys};
+    // The lock needs one of these privileges on the whole table; an INSERT that leaves the
+    // key to the database needs INSERT on its other columns only.
+    return {
+        "SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass(pg_catalog.quote_ident($1)),"
+        " 'INSERT, UPDATE, DELETE, TRUNCATE') IS TRUE",
+        "LOCK TABLE " + quote_identifier(table) + " IN ROW EXCLUSIVE MODE", keys};
 }
 
 }  // namespace alchemy::detail
