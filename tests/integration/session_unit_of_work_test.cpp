@@ -799,19 +799,22 @@ std::size_t keys_off_after_adding(sa::Engine& engine, int count) {
 // table.
 sa::Engine limited_role_engine(const sa::test::Backend& backend, const sa::EngineOptions& options,
                                std::string grants) {
-    const std::string role = "alchemy_copy_limited";
+    const auto role = sa::test::unique_name("role");
     for (auto at = grants.find("{role}"); at != std::string::npos; at = grants.find("{role}"))
         grants.replace(at, 6, role);
     auto owner = backend.engine();
     sa::metadata<Member>().create_all(owner);
     auto conn = owner.connect();
-    conn.execute_script("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '" + role +
-                        "') THEN DROP OWNED BY " + role + "; DROP ROLE " + role +
-                        "; END IF; END $$; CREATE ROLE " + role +
+    conn.execute_script("CREATE ROLE " + role +
                         " LOGIN; DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO " + role +
                         "', current_schema()); END $$; " + grants);
     conn.commit();
+    // Straight to the server, also when the test runs through PgBouncer, which lets in
+    // only the users its auth_file names.
     auto url = sa::make_url(backend.url);
+    const auto server = sa::make_url(sa::test::postgres_url().value());
+    url.host = server.host;
+    url.port = server.port;
     url.username = role;
     return sa::create_engine(url.render_with_password(), options);
 }

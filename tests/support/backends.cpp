@@ -54,15 +54,13 @@ std::optional<std::string> replica_url() {
     return std::nullopt;
 }
 
-namespace {
-/// A name no other test process uses on the server: process ids repeat once the system
-/// has wrapped around its pid_max, and the schemas and databases of earlier runs stay.
+// Process ids repeat once the system has wrapped around its pid_max, and the schemas,
+// databases and roles of earlier runs stay: the random part tells runs apart.
 std::string unique_name(std::string_view kind) {
     static const auto run = std::random_device{}();
     static std::atomic<int> counter{0};
     return fmt::format("t{}_{:08x}_{}{}", ::getpid(), run, kind, ++counter);
 }
-}  // namespace
 
 std::string postgres_schema_url(const std::string& server_url) {
     // Tests run in parallel against one server: each gets a schema of its own.

@@ -33,6 +33,9 @@ struct Backend {
     Engine engine(EngineOptions options = {}) const { return create_engine(url, std::move(options)); }
 };
 
+/// A name (of a schema, database or role) that no other test process uses on the server,
+/// `kind` in it.
+std::string unique_name(std::string_view kind);
 /// A URL for a new, empty SQLite file in a per-process temp directory.
 std::string sqlite_temp_url();
 /// The PostgreSQL test server's URL, if one is configured.
