@@ -502,8 +502,9 @@ void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
                     insert_returning(conn, begin, begin + 1, omitted, scratch);
                     ++begin;
                 }
-                const std::array<Param, 2> asked{Param::of_text(table().name),
-                                                 Param::of_int(static_cast<std::int64_t>(to - begin))};
+                const std::array<Param, 3> asked{Param::of_text(table().name),
+                                                 Param::of_int(static_cast<std::int64_t>(to - begin)),
+                                                 Param::of_text(table().columns[ops_.generated_column].name)};
                 numbering = static_cast<KeyNumbering>(
                     conn.execute_sql(numbering_sql->check, asked).as<std::int64_t>().one());
                 continue;
@@ -528,7 +529,8 @@ void ModelSetCore::insert_returning(Connection& conn, std::size_t begin, std::si
     bind_inserts(begin, end, omitted);
     auto result = conn.execute_sql(
         ops_.statements.insert(conn.dialect(), ops_, omitted, end - begin, scratch), params_.params());
-    if (omitted.any()) read_inserted(result, omitted, begin, end);
+    if (omitted.any())
+        read_inserted(result, omitted, begin, end, conn.dialect().returns_rows_in_values_order());
 }
 
 void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::size_t end,
@@ -613,25 +615,26 @@ std::vector<std::size_t> rows_by_key(const ModelOps& ops, const std::vector<std:
 }
 }  // namespace
 
-/// With a generated key, rows pair with objects by ascending key (write_generated_keys());
-/// with a given one, by key.
+/// With a generated key, rows pair with objects by position or by ascending key
+/// (write_generated_keys()); with a given one, by key.
 void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin,
-                                 std::size_t end) {
+                                 std::size_t end, bool in_values_order) {
     const bool generated = ops_.generated_column < ops_.column_count && omitted.test(ops_.generated_column);
     ColumnMask filled;  // the server defaults among the omitted columns
     for (std::size_t c = 0; c < ops_.column_count; ++c)
         if (omitted.test(c) && c != ops_.generated_column) filled.set(c);
     // Keys alone read as integers, without a row object each.
-    if (!filled.any()) return write_generated_keys(result, begin, end);
+    if (!filled.any()) return write_generated_keys(result, begin, end, in_values_order);
     auto rows = read_returned(result, ModelStatements::returned_by_insert(ops_, omitted));
     if (rows.size() != end - begin)
         throw FlushError("alchemy: INSERT INTO " + table().name + " returned " + std::to_string(rows.size()) +
                          " rows for " + std::to_string(end - begin));
     if (generated) {
-        std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
-            return ops_.integer(a.get(), ops_.generated_column) <
-                   ops_.integer(b.get(), ops_.generated_column);
-        });
+        if (!in_values_order)
+            std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) {
+                return ops_.integer(a.get(), ops_.generated_column) <
+                       ops_.integer(b.get(), ops_.generated_column);
+            });
         for (std::size_t i = begin; i < end; ++i) {
             auto& w = inserts_[i];
             give_generated_key(w, ops_.integer(rows[i - begin].get(), ops_.generated_column));
@@ -650,14 +653,16 @@ void ModelSetCore::read_inserted(Result<>& result, const ColumnMask& omitted, st
     }
 }
 
-/// Reads the keys RETURNING gave, in ascending order: one statement's generated keys
-/// increase in the order of its VALUES rows on both databases.
-void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std::size_t end) {
+/// Where the rows do not come in the order of the VALUES rows, the keys do: SQLite numbers
+/// one statement's rows in ascending order unless key_numbering_sql() says otherwise (then
+/// each row goes alone).
+void ModelSetCore::write_generated_keys(Result<>& result, std::size_t begin, std::size_t end,
+                                        bool in_values_order) {
     auto keys = std::move(result).as<std::int64_t>().all();
     if (keys.size() != end - begin)
         throw FlushError("alchemy: INSERT INTO " + table().name + " returned " + std::to_string(keys.size()) +
                          " generated keys for " + std::to_string(end - begin) + " rows");
-    std::sort(keys.begin(), keys.end());
+    if (!in_values_order) std::sort(keys.begin(), keys.end());
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
 }
 

@@ -63,12 +63,12 @@ enum class KeyNumbering : std::int64_t {
     ascending = 1,    ///< in the order of the VALUES rows, other rows (a trigger's) between
     consecutive = 2,  ///< one after another, nothing between: the last key tells them all
 };
-/// The statements behind Dialect::key_numbering_sql; both empty where every INSERT
-/// numbers its rows in ascending order.
+/// The statements behind Dialect::key_numbering_sql; both empty where RETURNING pairs
+/// rows with objects without them (Dialect::returns_rows_in_values_order).
 struct KeyNumberingSql {
-    /// Binds the table's name and the number of rows still to insert; run once the
-    /// transaction has written (so it holds the write lock and no other writer changes the
-    /// answer). One integer: a KeyNumbering.
+    /// Binds the table's name, the number of rows still to insert and the key column's
+    /// name; run once the transaction has written (so it holds the write lock and no other
+    /// writer changes the answer). One integer: a KeyNumbering.
     std::string check;
     /// Binds the INSERT's row count; run right after an INSERT of a table `check` found
     /// `consecutive`, inside its transaction. One row: the key of the INSERT's last row, or
@@ -150,6 +150,11 @@ public:
     /// One UPDATE ... FROM (VALUES ...) for many rows is faster than one prepared UPDATE
     /// per row, so the Session's flush uses it.
     virtual bool updates_many_rows_per_statement() const noexcept { return false; }
+    /// INSERT ... VALUES ... RETURNING gives its rows in the order of the VALUES rows, so
+    /// the flush pairs generated keys with objects by position, in whatever order the keys
+    /// come (a sequence counting down, a trigger setting keys). PostgreSQL's executor
+    /// inserts and returns one row at a time, in order; SQLite leaves the order open.
+    virtual bool returns_rows_in_values_order() const noexcept { return false; }
     /// How an INSERT into `table` numbers the rows it leaves the integer key `column` of
     /// to the database (bare names). SQLite: consecutively, unless a trigger inserts into
     /// the table or its keys reach the largest integer (then at random); learning them

@@ -16,6 +16,7 @@ public:
                                    std::optional<IsolationLevel> connection_level) const override;
 
     bool supports_returning() const noexcept override { return true; }
+    bool returns_rows_in_values_order() const noexcept override { return true; }
     UpsertSyntax upsert_syntax() const noexcept override { return UpsertSyntax::on_conflict; }
     /// The protocol counts a statement's parameters in 16 bits.
     std::size_t parameter_limit() const noexcept override { return 65535; }

@@ -74,14 +74,18 @@ TransactionSql SqliteDialect::transaction_sql(const TransactionOptions& options,
 
 KeyNumberingSql SqliteDialect::key_numbering_sql(std::string_view table, std::string_view column) const {
     // A new row's key is one past the table's largest, or random once that is the largest
-    // integer: the rows still to insert (?2) must fit below it. The INSERT names the table
-    // bare, so it is main's unless temp has one of that name, and a temporary trigger may
-    // watch a table of main. Names compare as SQLite's do.
+    // integer: the rows still to insert (?2) must fit below it. A key column with a
+    // default is not the rowid's alias (whose default SQLite ignores), and the default
+    // gives keys in any order. The INSERT names the table bare, so it is main's unless
+    // temp has one of that name, and a temporary trigger may watch a table of main. Names
+    // compare as SQLite's do.
     const auto key = quote_identifier(column);
     const auto from = quote_identifier(table);
     KeyNumberingSql sql;
     sql.check = fmt::format(
-        "SELECT CASE WHEN coalesce((SELECT max({}) FROM {}), 0) > 9223372036854775807 - ?2 THEN 0"
+        "SELECT CASE WHEN coalesce((SELECT max({}) FROM {}), 0) > 9223372036854775807 - ?2"
+        " OR EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?3 COLLATE NOCASE"
+        " AND dflt_value IS NOT NULL) THEN 0"
         " WHEN EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE)"
         " AND NOT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE "
         "NOCASE) AND NOT EXISTS (SELECT 1 FROM temp.sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE) THEN 2"

@@ -216,7 +216,9 @@ private:
     void let_go(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
-    void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end);
+    /// Gives inserts_[begin, end) the keys `result` holds: in its order where the rows came
+    /// `in_values_order` (Dialect::returns_rows_in_values_order), else in ascending order.
+    void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end, bool in_values_order);
     /// INSERTs inserts_[begin, end) leaving out `omitted`, reading back what RETURNING gives.
     void insert_returning(Connection& conn, std::size_t begin, std::size_t end, const ColumnMask& omitted,
                           std::string& scratch);
@@ -233,7 +235,8 @@ private:
     /// Gives `w`'s object the generated `key`, keeping what it had for a rollback.
     void give_generated_key(Insert& w, std::optional<std::int64_t> key);
     /// Reads what an INSERT leaving out `omitted` of inserts_[begin, end) returned.
-    void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end);
+    void read_inserted(Result<>& result, const ColumnMask& omitted, std::size_t begin, std::size_t end,
+                       bool in_values_order);
     /// The rows of `result`, each read into a new T through the columns of `returned`.
     std::vector<std::shared_ptr<void>> read_returned(Result<>& result, const ColumnMask& returned) const;
     void update_all(Connection& conn);
