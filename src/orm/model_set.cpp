@@ -364,6 +364,23 @@ std::string_view ModelSetCore::select_by_key_sql(const Dialect& dialect) {
     return select_by_key_;
 }
 
+// As SQLAlchemy's merge(): a version left unset (0) merges onto the row as it is.
+void ModelSetCore::merge_columns(InstanceState& state, const void* values) {
+    const auto column = ops_.version_column;
+    if (column == ops_.column_count) return ops_.copy_columns(state.object, values);
+    const auto merged = ops_.integer(values, column);
+    const auto held = ops_.integer(state.snapshot, column);
+    if (merged.value_or(0) != 0 && merged != held)
+        throw StaleDataError(
+            message("was merged at version " + std::to_string(*merged) + ", but its row is at version " +
+                    (held ? std::to_string(*held) : std::string("NULL")) +
+                    ": another transaction changed it since; load it again, or leave the version 0 "
+                    "to merge onto the row as it is"));
+    const auto version = ops_.integer(state.object, column);
+    ops_.copy_columns(state.object, values);
+    ops_.set_integer(state.object, column, version);
+}
+
 void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
     identity_.erase(state);
     state.state = ObjectState::deleted;

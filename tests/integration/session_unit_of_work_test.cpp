@@ -254,6 +254,44 @@ TEST_CASE("the second of two sessions to UPDATE a versioned row raises StaleData
     CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"second, again", 3});
 }
 
+// As SQLAlchemy's merge(): a detached copy read before another session's change carries
+// the old version, and merging it raises instead of writing over that change; a copy
+// whose version is left 0 merges onto the row as it is.
+TEST_CASE("merge() of a versioned copy read before another session's change raises StaleDataError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Doc>().create_all(engine);
+    const auto id = add_doc(engine, "v1");
+    Doc copy;
+    {
+        sa::Session reader(engine);
+        copy = *reader.get<Doc>(id);
+    }
+    {
+        sa::Session writer(engine);
+        writer.get<Doc>(id)->title = "their change";
+        writer.commit();
+    }
+    copy.title = "my stale change";
+
+    sa::Session session(engine);
+    CHECK_THROWS_MATCHES(session.merge(copy), sa::StaleDataError, MessageContains("version 1"));
+    session.rollback();
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"their change", 2});
+
+    copy.version = 0;
+    const auto merged = session.merge(copy);
+    CHECK(merged->version == 2);
+    session.commit();
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"my stale change", 3});
+
+    copy.version = 3;
+    copy.title = "up to date";
+    session.merge(copy);
+    session.commit();
+    CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"up to date", 4});
+}
+
 TEST_CASE("deleting a versioned row another session changed raises StaleDataError and keeps the row") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();

@@ -62,6 +62,10 @@ public:
     void expire(InstanceState& state);
     /// The row just read for refresh(): its values replace the object's columns.
     void refreshed(InstanceState& state, void* row);
+    /// merge(): the persistent object of `state` takes the columns of `values` (a T) but
+    /// the version, which tells whether `values` was read from the row as it is; throws
+    /// StaleDataError where it was read from an older one.
+    void merge_columns(InstanceState& state, const void* values);
     bool contains(const InstanceState* state) const noexcept;
     bool is_modified(const InstanceState& state) const;
     /// Throws InvalidRequestError unless `state` belongs to this session.
@@ -333,7 +337,7 @@ public:
         std::shared_ptr<T> target;
         if (!needs_generated_key(values)) target = get_by_key_of(values);
         if (target) {
-            core_.ops().copy_columns(target.get(), &values);
+            core_.merge_columns(*find_state(target), &values);
         } else {
             T fresh(values);
             release_relationships(fresh);  // they take the merged objects below
