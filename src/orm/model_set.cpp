@@ -147,6 +147,8 @@ void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<voi
 
 void ModelSetCore::detach(InstanceState& state) noexcept {
     auto& slot = slots_[state.slot];
+    for (auto& s : key_switches_)
+        if (s.state == &state) s.state = nullptr;
     if (state.state == ObjectState::persistent) identity_.erase(state);
     state.state = state.state == ObjectState::pending ? ObjectState::transient : ObjectState::detached;
     state.session = nullptr;
@@ -302,6 +304,8 @@ std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
     auto object = ops_.revive(old, revived);
     link(*revived, object);
     if (old.state == ObjectState::persistent) identity_.insert_or_assign(*revived);  // same key: no growth
+    for (auto& s : key_switches_)
+        if (s.state == &old) s.state = revived;
     slot.state = revived;
     slot.weak = object;  // lets the old control block go, and `old` with it
     return object;
@@ -699,7 +703,42 @@ void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::
 }
 
 void ModelSetCore::flush_updates() {
-    if (!updates_.empty()) update_all(session_.write_connection(ops_.model_id));
+    if (updates_.empty()) return;
+    note_key_switches();
+    update_all(session_.write_connection(ops_.model_id));
+}
+
+namespace {
+ColumnMask key_columns(const ModelOps& ops) {
+    ColumnMask out;
+    for (const auto c : ops.primary_key) out.set(c);
+    return out;
+}
+}  // namespace
+
+void ModelSetCore::note_key_switches() {
+    for (const auto& u : updates_) {
+        if (ops_.same_key(u.state->object, u.state->snapshot)) continue;
+        auto old_key = ops_.make_probe();
+        ops_.copy_some(old_key.get(), u.state->snapshot, key_columns(ops_));
+        key_switches_.push_back({u.state, std::move(old_key), session_.depth()});
+    }
+    // Room for each switched object to take its old place back in undo_key_switches().
+    identity_.reserve(identity_.size() + key_switches_.size());
+}
+
+void ModelSetCore::undo_key_switches(std::uint32_t depth) noexcept {
+    const auto key = key_columns(ops_);
+    // Latest first, so that an object whose key changed twice ends with the oldest.
+    for (auto it = key_switches_.rbegin(); it != key_switches_.rend(); ++it) {
+        if (it->depth < depth || !it->state || it->state->state != ObjectState::persistent) continue;
+        auto& state = *it->state;
+        identity_.erase(state);
+        ops_.copy_some(state.snapshot, it->old_key.get(), key);
+        ops_.copy_some(state.object, it->old_key.get(), key);
+        identity_.insert_or_assign(state);
+    }
+    std::erase_if(key_switches_, [&](const KeySwitch& s) { return s.depth >= depth || !s.state; });
 }
 
 void ModelSetCore::update_all(Connection& conn) {
@@ -854,6 +893,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         if (key_changed) identity_.insert_or_assign(state);  // one out, one in: no growth
     }
     for (auto* state : deletes_) mark_deleted(*state);
+    for (auto& s : key_switches_) s.flushed = true;
     inserts_.clear();
     updates_.clear();
     deletes_.clear();
@@ -861,6 +901,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
 
 void ModelSetCore::undo_flush() noexcept {
     params_.clear();
+    std::erase_if(key_switches_, [](const KeySwitch& s) { return !s.flushed; });
     for (auto& w : inserts_) {
         if (w.key_written) ops_.set_integer(w.state->object, ops_.generated_column, w.key_before);
         if (w.version_written) ops_.set_integer(w.state->object, ops_.version_column, w.version_before);
@@ -901,6 +942,12 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
             expire_object(state);
         }
     }
+    if (committed) {
+        for (auto& s : key_switches_) s.depth = std::min(s.depth, depth - 1);  // as inserted_at_depth
+        if (depth == 1) key_switches_.clear();
+    } else if (!key_switches_.empty()) {
+        undo_key_switches(depth);
+    }
     reap();
 }
 
@@ -911,6 +958,7 @@ void ModelSetCore::expire_all() noexcept {
 
 void ModelSetCore::expunge_all() noexcept {
     identity_.clear();  // first: detach() then has no entry to erase one by one
+    key_switches_.clear();
     for (auto& slot : slots_)
         if (slot.state) detach(*slot.state);
     slots_.clear();

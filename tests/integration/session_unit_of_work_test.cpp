@@ -254,6 +254,74 @@ TEST_CASE("the second of two sessions to UPDATE a versioned row raises StaleData
     CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"second, again", 3});
 }
 
+// A key the transaction changed and a rollback undid: the object must stand for its row
+// under the old key again, or a later write would go to whichever row takes the new one.
+TEST_CASE("a rolled-back change of an object's key gives the object its old key back") {
+    auto backend = GENERATE(from_range(backends()));
+    const bool nested = GENERATE(false, true);
+    CAPTURE(nested);
+    auto engine = backend.engine();
+    sa::metadata<Member>().drop_all(engine);
+    sa::metadata<Member>().create_all(engine);
+    {
+        sa::Session session(engine);
+        session.add(Member{.id = 1, .name = "one"});
+        session.commit();
+    }
+    sa::Session session(engine);
+    auto one = session.get<Member>(1);
+    std::optional<sa::SessionTransaction> savepoint;
+    if (nested) savepoint.emplace(session.begin_nested());
+    one->id = 5;
+    session.flush();
+    one->id = 7;  // twice: the rollback goes back to the first
+    session.flush();
+    if (nested) savepoint->rollback();
+    else session.rollback();
+    CHECK(one->id == 1);
+    CHECK(one->name == "one");
+    CHECK(session.get<Member>(1) == one);
+
+    // Key 7 is free again, and a new row takes it; the object still writes to row 1.
+    session.add(Member{.id = 7, .name = "seven"});
+    session.flush();
+    one->name = "renamed one";
+    session.commit();
+    auto conn = engine.connect();
+    std::map<std::int64_t, std::string> rows;
+    for (auto [id, name] : conn.execute(sa::select(sa::col<&Member::id>, sa::col<&Member::name>)))
+        rows.emplace(id, name);
+    CHECK(rows == std::map<std::int64_t, std::string>{{1, "renamed one"}, {7, "seven"}});
+}
+
+// A change of key that a savepoint's release hands to the transaction is undone with the
+// transaction, not with a later savepoint.
+TEST_CASE("a key change released from a savepoint is undone by the transaction's rollback") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member>().create_all(engine);
+    {
+        sa::Session session(engine);
+        session.add(Member{.id = 1, .name = "one"});
+        session.commit();
+    }
+    sa::Session session(engine);
+    auto one = session.get<Member>(1);
+    {
+        auto savepoint = session.begin_nested();
+        one->id = 5;
+        savepoint.commit();
+    }
+    CHECK(one->id == 5);
+    // A later savepoint's rollback leaves it to the transaction.
+    session.begin_nested().rollback();
+    CHECK(one->id == 5);
+    session.rollback();
+    CHECK(one->id == 1);
+    CHECK(session.get<Member>(1) == one);
+    CHECK(session.get<Member>(5) == nullptr);
+}
+
 // As SQLAlchemy's merge(): a detached copy read before another session's change carries
 // the old version, and merging it raises instead of writing over that change; a copy
 // whose version is left 0 merges onto the row as it is.

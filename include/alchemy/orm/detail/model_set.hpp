@@ -195,6 +195,15 @@ private:
         /// by finish_flush(); null when the model has none.
         std::shared_ptr<void> returned{};
     };
+    /// An UPDATE of the open transaction changed an object's key (SQLAlchemy's key
+    /// switch): a rollback to `depth` or above gives it `old_key` back, and the identity
+    /// map its old place, so that no later write goes to the row that took the new key.
+    struct KeySwitch {
+        InstanceState* state;           ///< null once the object left the session
+        std::shared_ptr<void> old_key;  ///< a T holding the key columns before the UPDATE
+        std::uint32_t depth;
+        bool flushed = false;  ///< its flush succeeded (else undo_flush() drops it)
+    };
 
     void attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made, ObjectState as);
     /// Tells the object's relationship members who owns them.
@@ -243,6 +252,11 @@ private:
                        bool in_values_order);
     /// The rows of `result`, each read into a new T through the columns of `returned`.
     std::vector<std::shared_ptr<void>> read_returned(Result<>& result, const ColumnMask& returned) const;
+    /// Remembers the old keys of the objects whose UPDATE changes their key.
+    void note_key_switches();
+    /// A rollback to `depth`: the objects whose key an UPDATE changed since get their old
+    /// keys back.
+    void undo_key_switches(std::uint32_t depth) noexcept;
     void update_all(Connection& conn);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
@@ -261,6 +275,7 @@ private:
     ParamBuffer params_;            ///< the statements' values, kept between flushes
     ParamBuffer key_params_;        ///< see key_params()
     std::vector<InstanceState*> deletes_;
+    std::vector<KeySwitch> key_switches_;
     std::string_view select_by_key_;  ///< memo of select_by_key_sql()
     std::shared_ptr<void> probe_;     ///< a T for looking up integer keys
 };
