@@ -354,17 +354,34 @@ TEST_CASE("a closed Session's locks are released while its connection waits in t
           "cy");
 }
 
-// PostgreSQL sends a transaction's BEGIN with its first statement, which prepare_threshold
-// 0 prepares first, on its own: a statement that fails to prepare must leave the BEGIN to
-// go with the next one, or what follows would commit as it runs.
-TEST_CASE("a statement that fails before it runs leaves its transaction begun") {
+// PostgreSQL sends a transaction's BEGIN with its first statement. A first statement to be
+// prepared (at its first run under prepare_threshold 0, or at the run that crosses the
+// default threshold) sends it ahead of its Parse: failing there must abort the
+// transaction as a failure in any other place does, or what follows would commit.
+TEST_CASE("a statement that fails to prepare aborts its transaction wherever it comes in it") {
+    // First, so that each case gets a fresh database.
+    const bool at_first_run = GENERATE(true, false);
+    const bool streamed = GENERATE(false, true);
+    const int position = GENERATE(1, 2);
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.prepare_threshold = 0});
+    if (!backend.is_postgresql()) return;  // SQLite goes on after a failed statement
+    CAPTURE(at_first_run, streamed, position);
+    sa::EngineOptions options;
+    if (at_first_run) options.prepare_threshold = 0;
+    auto engine = backend.engine(options);
     create_accounts(engine);
     auto conn = engine.connect();
-    auto tx = conn.begin();
-    CHECK_THROWS_AS(conn.execute(sa::text("SELECT owner FROM no_such_table")), sa::DatabaseError);
-    insert_account(conn, 1, "ann");
-    tx.rollback();
+    const std::string missing = "INSERT INTO no_such_table VALUES (1)";
+    if (!at_first_run) {
+        // The unnamed runs up to the threshold, each in a transaction of its own.
+        for (int run = 0; run < *sa::EngineOptions{}.prepare_threshold; ++run) {
+            CHECK_THROWS_AS(conn.execute_sql(missing), sa::ProgrammingError);
+            conn.rollback();
+        }
+    }
+    if (position == 2) insert_account(conn, 1, "ann");
+    CHECK_THROWS_AS(conn.execute_sql(missing, {}, {.stream_results = streamed}), sa::ProgrammingError);
+    CHECK_THROWS_AS(insert_account(conn, 2, "bob"), sa::InternalError);  // 25P02
+    CHECK_THROWS_AS(conn.commit(), sa::InternalError);                   // COMMIT rolled back
     CHECK(count_accounts(engine) == 0);
 }

@@ -84,6 +84,10 @@ PGresult* PgConnection::run(const PreparedStatement& statement) {
 const PreparedStatement& PgConnection::prepare(std::string_view sql) {
     settle();  // PQprepare waits for its own reply, outside pipeline mode
     deallocate_retired_statements();
+    // A deferred BEGIN goes first, so the Parse runs inside the transaction: one that
+    // fails aborts it, as a failure anywhere else in it does, rather than leaving what
+    // follows to commit. Once per SQL text, so the round trip of its own is rare.
+    flush_pending_begin();
     statements_.types_to_prepare(sql, params_, prepare_types_);
     auto name = statements_.next_name();
     ResultHandle prepared(

@@ -98,8 +98,8 @@ private:
     /// One round trip of a ROLLBACK's reply still in flight, pending_begin_ and the
     /// statement (named, or unnamed when null).
     PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
-    /// Readies the connection for a batch or a COPY: refuses while a statement streams,
-    /// reads a ROLLBACK's reply, and sends a deferred BEGIN on its own.
+    /// Readies the connection for a batch, a COPY or a Parse: refuses while a statement
+    /// streams, reads a ROLLBACK's reply, and sends a deferred BEGIN on its own.
     void flush_pending_begin();
     /// Sends ROLLBACK and a Sync, and leaves the reply to whatever runs next.
     void send_rollback();
