@@ -80,8 +80,10 @@ private:
     Failure lost_failure(const PGresult* result = nullptr) const;
     /// Marks the connection broken and throws lost_failure().
     [[noreturn]] void lose(std::string_view sql, const PGresult* result = nullptr);
-    /// Brings the connection out of a COPY it was asked to start, which execute() cannot feed.
-    void abandon_copy(ExecStatusType status) noexcept;
+    /// Reads the rest of a statement's results, up to the null that closes them, after its
+    /// first result had `status`. A COPY it started is ended first, as nothing but
+    /// copy_rows() can feed or read one: FROM STDIN fails, TO STDOUT's rows are skipped.
+    void discard_rest_of_statement(ExecStatusType status) noexcept;
 
     // pg_pipeline.cpp
     /// Sends the encoded row in params_ into the pipeline; false if libpq refused it.

@@ -87,18 +87,15 @@ PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, 
     // Each statement's results end with a null; the sync comes last.
     const ResultHandle begin(PQgetResult(connection));
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
-    PGresult* result = PQgetResult(connection);
-    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    ResultHandle result(PQgetResult(connection));
+    const auto status = PQresultStatus(result.get());
+    discard_rest_of_statement(status);
     const ResultHandle sync(PQgetResult(connection));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
-        PQclear(result);
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1)
         lose(sql);
-    }
-    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
-        PQclear(result);
-        fail(begin.get(), pending_begin_);
-    }
-    return result;
+    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) fail(begin.get(), pending_begin_);
+    if (is_copy(status)) raise(copy_unsupported(), sql);
+    return result.release();
 }
 
 void PgConnection::flush_pending_begin() {
