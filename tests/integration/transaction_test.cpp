@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -354,17 +355,82 @@ TEST_CASE("a closed Session's locks are released while its connection waits in t
           "cy");
 }
 
-// PostgreSQL sends a transaction's BEGIN with its first statement, which prepare_threshold
-// 0 prepares first, on its own: a statement that fails to prepare must leave the BEGIN to
-// go with the next one, or what follows would commit as it runs.
-TEST_CASE("a statement that fails before it runs leaves its transaction begun") {
+// PostgreSQL sends a transaction's BEGIN with its first statement. A first statement to be
+// prepared (at its first run under prepare_threshold 0, or at the run that crosses the
+// default threshold) sends it ahead of its Parse: failing there must abort the
+// transaction as a failure in any other place does, or what follows would commit.
+TEST_CASE("a statement that fails to prepare aborts its transaction wherever it comes in it") {
+    // First, so that each case gets a fresh database.
+    const bool at_first_run = GENERATE(true, false);
+    const bool streamed = GENERATE(false, true);
+    const int position = GENERATE(1, 2);
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine({.prepare_threshold = 0});
+    if (!backend.is_postgresql()) return;  // SQLite goes on after a failed statement
+    CAPTURE(at_first_run, streamed, position);
+    sa::EngineOptions options;
+    if (at_first_run) options.prepare_threshold = 0;
+    auto engine = backend.engine(options);
     create_accounts(engine);
     auto conn = engine.connect();
-    auto tx = conn.begin();
-    CHECK_THROWS_AS(conn.execute(sa::text("SELECT owner FROM no_such_table")), sa::DatabaseError);
-    insert_account(conn, 1, "ann");
-    tx.rollback();
+    const std::string missing = "INSERT INTO no_such_table VALUES (1)";
+    if (!at_first_run) {
+        // The unnamed runs up to the threshold, each in a transaction of its own.
+        for (int run = 0; run < *sa::EngineOptions{}.prepare_threshold; ++run) {
+            CHECK_THROWS_AS(conn.execute_sql(missing), sa::ProgrammingError);
+            conn.rollback();
+        }
+    }
+    if (position == 2) insert_account(conn, 1, "ann");
+    CHECK_THROWS_AS(conn.execute_sql(missing, {}, {.stream_results = streamed}), sa::ProgrammingError);
+    CHECK_THROWS_AS(insert_account(conn, 2, "bob"), sa::InternalError);  // 25P02
+    CHECK_THROWS_AS(conn.commit(), sa::InternalError);                   // COMMIT rolled back
     CHECK(count_accounts(engine) == 0);
+}
+
+// A COPY with the client needs a data stream that only copy_rows() provides, so it is
+// refused wherever it comes: also first in its transaction, pipelined behind the BEGIN,
+// and in a batch's pipeline, where libpq answers in the COPY's state until it ends (this
+// looped forever). FROM STDIN fails on the server, aborting the transaction; TO STDOUT
+// runs and its rows go unread.
+TEST_CASE("a COPY from or to the client is refused in any place and the connection goes on") {
+    // First, so that each case gets a fresh database.
+    const std::string direction = GENERATE("FROM STDIN", "TO STDOUT");
+    const std::string call = GENERATE("executed", "streamed", "batch", "batch of two");
+    const std::string position = GENERATE("first", "second", "autocommit");
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;  // SQLite has no COPY
+    CAPTURE(direction, call, position);
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    create_accounts(engine);
+    auto conn = engine.connect();
+    if (position == "autocommit") conn.set_isolation_level(sa::IsolationLevel::autocommit);
+    if (position == "second") insert_account(conn, 1, "ann");
+    const bool from_client = direction == "FROM STDIN";
+    const bool in_transaction = position != "autocommit";
+    // The server takes what is pipelined behind a COPY FROM STDIN for its data and falls
+    // out of step: a batch's second row, a stream's RELEASE SAVEPOINT in a transaction.
+    const bool invalidated =
+        from_client && (call == "batch of two" || (call == "streamed" && in_transaction));
+
+    const std::string copy = "COPY accounts " + direction;
+    const std::vector<sa::Param> rows{sa::Param::of_int(1), sa::Param::of_int(2)};  // of one value
+    try {
+        if (call.starts_with("batch"))
+            conn.execute_batch(copy, std::span(rows).first(call == "batch" ? 1 : 2), 1);
+        else conn.execute_sql(copy, {}, {.stream_results = call == "streamed"});
+        FAIL("the COPY was not refused");
+    } catch (const sa::ProgrammingError& error) {
+        CHECK(error.sqlstate() == "0A000");
+        CHECK(error.connection_invalidated() == invalidated);
+    }
+    if (in_transaction && !invalidated) {
+        if (from_client) CHECK_THROWS_AS(insert_account(conn, 9, "aborted"), sa::InternalError);  // 25P02
+        else CHECK_NOTHROW(insert_account(conn, 9, "rolled back"));
+    }
+    conn.rollback();
+    insert_account(conn, 2, "bob");
+    conn.commit();
+    CHECK(conn.execute(sa::text("SELECT owner FROM accounts").columns<std::string>()).all() ==
+          std::vector<std::string>{"bob"});
+    CHECK(engine.pool_status().connects == (invalidated ? 2 : 1));
 }

@@ -84,6 +84,10 @@ PGresult* PgConnection::run(const PreparedStatement& statement) {
 const PreparedStatement& PgConnection::prepare(std::string_view sql) {
     settle();  // PQprepare waits for its own reply, outside pipeline mode
     deallocate_retired_statements();
+    // A deferred BEGIN goes first, so the Parse runs inside the transaction: one that
+    // fails aborts it, as a failure anywhere else in it does, rather than leaving what
+    // follows to commit. Once per SQL text, so the round trip of its own is rare.
+    flush_pending_begin();
     statements_.types_to_prepare(sql, params_, prepare_types_);
     auto name = statements_.next_name();
     ResultHandle prepared(
@@ -151,8 +155,8 @@ ResultHandle PgConnection::checked(PGresult* raw, std::string_view sql) {
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH:
         result.reset();
-        abandon_copy(status);
-        raise_copy_unsupported(sql);
+        discard_rest_of_statement(status);
+        raise(copy_unsupported(), sql);
     default: fail(result.get(), sql);
     }
 }
@@ -174,11 +178,12 @@ void PgConnection::lose(std::string_view sql, const PGresult* result) {
     raise(lost_failure(result), sql);
 }
 
-void PgConnection::abandon_copy(ExecStatusType status) noexcept {
+void PgConnection::discard_rest_of_statement(ExecStatusType status) noexcept {
     PGconn* connection = connection_.get();
+    // Until a COPY it started ends, libpq answers every PQgetResult with the COPY's state.
     if (status == PGRES_COPY_IN) {
         PQputCopyEnd(connection, "COPY FROM STDIN is not supported by alchemy");
-    } else {
+    } else if (is_copy(status)) {
         char* row = nullptr;
         while (PQgetCopyData(connection, &row, 0) > 0) PQfreemem(row);
     }

@@ -80,8 +80,10 @@ private:
     Failure lost_failure(const PGresult* result = nullptr) const;
     /// Marks the connection broken and throws lost_failure().
     [[noreturn]] void lose(std::string_view sql, const PGresult* result = nullptr);
-    /// Brings the connection out of a COPY it was asked to start, which execute() cannot feed.
-    void abandon_copy(ExecStatusType status) noexcept;
+    /// Reads the rest of a statement's results, up to the null that closes them, after its
+    /// first result had `status`. A COPY it started is ended first, as nothing but
+    /// copy_rows() can feed or read one: FROM STDIN fails, TO STDOUT's rows are skipped.
+    void discard_rest_of_statement(ExecStatusType status) noexcept;
 
     // pg_pipeline.cpp
     /// Sends the encoded row in params_ into the pipeline; false if libpq refused it.
@@ -98,8 +100,8 @@ private:
     /// One round trip of a ROLLBACK's reply still in flight, pending_begin_ and the
     /// statement (named, or unnamed when null).
     PGresult* pipeline_with_begin(const PreparedStatement* statement, std::string_view sql);
-    /// Readies the connection for a batch or a COPY: refuses while a statement streams,
-    /// reads a ROLLBACK's reply, and sends a deferred BEGIN on its own.
+    /// Readies the connection for a batch, a COPY or a Parse: refuses while a statement
+    /// streams, reads a ROLLBACK's reply, and sends a deferred BEGIN on its own.
     void flush_pending_begin();
     /// Sends ROLLBACK and a Sync, and leaves the reply to whatever runs next.
     void send_rollback();

@@ -155,12 +155,16 @@ void raise_parameter_out_of_range(int index, std::string_view what, std::string_
                          std::string(sql));
 }
 
-void raise_copy_unsupported(std::string_view sql) {
+bool is_copy(ExecStatusType status) noexcept {
+    return status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH;
+}
+
+Failure copy_unsupported() {
     // 0A000: feature_not_supported.
-    throw_database_error("0A000",
-                         "COPY to or from the client is not supported; use INSERT, or COPY "
-                         "with a server-side file",
-                         std::string(sql));
+    return {.sqlstate = "0A000",
+            .message =
+                "COPY to or from the client is not supported; use INSERT, or COPY with a "
+                "server-side file"};
 }
 
 void raise_parameter_too_large(int index, std::string_view sql) {

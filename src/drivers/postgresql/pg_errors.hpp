@@ -60,9 +60,11 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 /// DataError: date or timestamp parameter `index` (1-based) is outside PostgreSQL's range.
 [[noreturn]] void raise_parameter_out_of_range(int index, std::string_view what, std::string_view sql);
 
-/// ProgrammingError: COPY FROM STDIN / TO STDOUT, which needs a data stream that
-/// execute() does not provide.
-[[noreturn]] void raise_copy_unsupported(std::string_view sql);
+/// True for a result that started a COPY with the client (FROM STDIN, TO STDOUT).
+bool is_copy(ExecStatusType status) noexcept;
+/// ProgrammingError 0A000 for such a COPY, which needs a data stream that no call of the
+/// driver's but copy_rows() provides.
+Failure copy_unsupported();
 /// ProgramLimitExceeded: a text or blob parameter beyond the server's 1 GB field limit.
 [[noreturn]] void raise_parameter_too_large(int index, std::string_view sql);
 /// ProgramLimitExceeded: more parameters than the protocol's limit of 65535.

@@ -95,10 +95,24 @@ std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::
     for (auto& count : affected) {
         ResultHandle result(PQgetResult(connection));
         if (!result) return lost();
-        switch (PQresultStatus(result.get())) {
+        const auto status = PQresultStatus(result.get());
+        if (status != PGRES_COPY_OUT && is_copy(status) && &count != &affected.back()) {
+            // The server reads the statements behind a COPY FROM STDIN as its data, refuses
+            // them and ends up out of step with libpq: only a new connection is safe.
+            auto refused = copy_unsupported();
+            refused.connection_invalidated = true;
+            return refused;
+        }
+        switch (status) {
         case PGRES_COMMAND_OK:
         case PGRES_TUPLES_OK: count = rows_affected_by(result.get()); break;
         case PGRES_PIPELINE_ABORTED: count = 0; break;  // skipped after an earlier error
+        case PGRES_COPY_IN:
+        case PGRES_COPY_OUT:
+        case PGRES_COPY_BOTH:
+            count = 0;
+            if (!failure) failure = copy_unsupported();
+            break;
         default:
             count = 0;
             if (PQstatus(connection) == CONNECTION_BAD) return lost();
@@ -108,8 +122,7 @@ std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::
                 repair_statement(result.get(), sql);
             }
         }
-        // Each statement's results end with a null.
-        while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+        discard_rest_of_statement(status);  // up to the null that ends each statement's results
     }
     const ResultHandle sync(PQgetResult(connection));
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return lost();

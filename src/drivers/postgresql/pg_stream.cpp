@@ -37,10 +37,6 @@ bool is_statement_end(ExecStatusType status) {
     return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_EMPTY_QUERY;
 }
 
-bool is_copy(ExecStatusType status) {
-    return status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH;
-}
-
 struct CancelFreer {
     void operator()(PGcancel* cancel) const noexcept { PQfreeCancel(cancel); }
 };
@@ -81,10 +77,16 @@ ResultHandle PgConnection::start_stream(std::string_view sql) {
         ResultHandle first = first_streamed_result(begin);
         const auto status = first ? PQresultStatus(first.get()) : PGRES_FATAL_ERROR;
         if (status == PGRES_SINGLE_TUPLE) return first;
-        if (is_copy(status)) abandon_copy(status);  // a cursor can neither feed nor read one
+        if (is_copy(status)) discard_rest_of_statement(status);
         end_stream();
         if (is_statement_end(status)) return first;
-        if (is_copy(status)) raise_copy_unsupported(sql);
+        if (is_copy(status)) {
+            // Inside a transaction the server reads the pipelined RELEASE as the COPY's data
+            // and falls out of step, which end_stream() found: the error says so.
+            auto refused = copy_unsupported();
+            refused.connection_invalidated = broken_;
+            raise(std::move(refused), sql);
+        }
         // Only this statement ran since the savepoint (or in its own implicit transaction),
         // so a failure the statement cache caused costs nothing to undo and try again.
         if (!retried && repair_statement(first.get(), sql)) {

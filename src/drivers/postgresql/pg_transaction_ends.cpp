@@ -2,7 +2,8 @@
 //
 // A plain BEGIN is not sent when asked for: it waits for the transaction's first
 // statement and travels in the same pipeline, and a transaction that runs nothing ends
-// without a word to the server.
+// without a word to the server. A first statement that is to be prepared sends the BEGIN
+// ahead of its Parse instead, so that a failing Parse aborts the transaction.
 //
 // A ROLLBACK is sent at once, so the server ends the transaction and lets go of its locks
 // at once, but its reply is not awaited: whatever runs next on the connection reads it
@@ -61,17 +62,16 @@ void PgConnection::execute_script(std::string_view sql) {
 
 PGresult* PgConnection::run_with_begin(std::string_view sql) {
     for (bool retried = false;; retried = true) {
-        // Prepared first, while the server is idle, which is the moment to deallocate too
-        // (prepare() does both). A statement that fails to prepare leaves the BEGIN
-        // pending: the transaction the caller began is still to be sent.
+        // A statement prepared now has sent the BEGIN ahead of its Parse (see prepare()).
         const PreparedStatement* statement = statement_for(sql);
-        begin_pending_ = false;
-        PGresult* result = pipeline_with_begin(statement, sql);
+        PGresult* result =
+            std::exchange(begin_pending_, false) ? pipeline_with_begin(statement, sql) : run(*statement);
         // Nothing but this statement ran in the new transaction: when it failed for the
         // statement cache's sake, ending the transaction and starting over loses nothing.
         if (retried || !repair_statement(result, sql)) return result;
         PQclear(result);
         checked(PQexec(connection_.get(), "ROLLBACK"), "ROLLBACK");
+        begin_pending_ = true;  // the caller's transaction is still to begin
     }
 }
 
@@ -87,18 +87,15 @@ PGresult* PgConnection::pipeline_with_begin(const PreparedStatement* statement, 
     // Each statement's results end with a null; the sync comes last.
     const ResultHandle begin(PQgetResult(connection));
     while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
-    PGresult* result = PQgetResult(connection);
-    while (PGresult* extra = PQgetResult(connection)) PQclear(extra);
+    ResultHandle result(PQgetResult(connection));
+    const auto status = PQresultStatus(result.get());
+    discard_rest_of_statement(status);
     const ResultHandle sync(PQgetResult(connection));
-    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1) {
-        PQclear(result);
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(connection) != 1)
         lose(sql);
-    }
-    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) {
-        PQclear(result);
-        fail(begin.get(), pending_begin_);
-    }
-    return result;
+    if (!begin || PQresultStatus(begin.get()) != PGRES_COMMAND_OK) fail(begin.get(), pending_begin_);
+    if (is_copy(status)) raise(copy_unsupported(), sql);
+    return result.release();
 }
 
 void PgConnection::flush_pending_begin() {
