@@ -43,13 +43,15 @@ InstanceState* IdentityMap::find(const void* values) const noexcept {
     return i < entries_.size() ? entries_[i].state : nullptr;
 }
 
-void IdentityMap::insert_or_assign(InstanceState& state) {
+InstanceState* IdentityMap::insert_or_assign(InstanceState& state) {
     const auto hash = spread(ops_->hash_key(state.snapshot));
     if (const auto i = position(hash, state.snapshot); i < entries_.size()) {
+        auto* displaced = entries_[i].state;
         entries_[i].state = &state;
-        return;
+        return displaced == &state ? nullptr : displaced;
     }
     place(hash, state);
+    return nullptr;
 }
 
 void IdentityMap::insert_absent(InstanceState& state) {

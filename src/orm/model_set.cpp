@@ -858,6 +858,12 @@ void ModelSetCore::delete_rows(std::size_t from, std::size_t to) {
 void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     params_.clear();  // its room stays for the next flush, the values it held do not
     const bool versioned = ops_.version_column < ops_.column_count;
+    // Keys an UPDATE moved leave their old places first: another row of this flush may
+    // have taken one.
+    for (auto& u : updates_) {
+        u.key_moved = !ops_.same_key(u.state->object, u.state->snapshot);
+        if (u.key_moved) identity_.erase(*u.state);
+    }
     for (auto& w : inserts_) {
         auto& state = *w.state;
         state.state = ObjectState::persistent;
@@ -866,7 +872,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         state.inserted_at_depth = depth;
         state.key_generated = w.key_written;
         state.defaults_filled = shape_of_columns(ops_, w.filled);
-        identity_.insert_or_assign(state);  // flush_saves() made room
+        take_place(state);  // flush_saves() made room
     }
     // Objects with the same changed columns mostly come in runs: their masks are
     // computed once per run.
@@ -887,16 +893,22 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         if (u.returned) ops_.copy_some(state.object, u.returned.get(), onupdate);
         // The snapshot takes the columns the UPDATE wrote, and only those: another column
         // changed while the flush ran still differs, for the next flush to write.
-        const bool key_changed = !ops_.same_key(state.object, state.snapshot);
-        if (key_changed) identity_.erase(state);
         ops_.copy_some(state.snapshot, state.object, written);
-        if (key_changed) identity_.insert_or_assign(state);  // one out, one in: no growth
+        if (u.key_moved) take_place(state);  // one out, one in: no growth
     }
     for (auto* state : deletes_) mark_deleted(*state);
     for (auto& s : key_switches_) s.flushed = true;
     inserts_.clear();
     updates_.clear();
     deletes_.clear();
+}
+
+// The flush's statement gave `state` its key, so an object the map held under it is of
+// a row the database no longer has (another transaction deleted it): that object leaves
+// the session, as in SQLAlchemy, rather than stand for the new row too.
+void ModelSetCore::take_place(InstanceState& state) noexcept {
+    auto* displaced = identity_.insert_or_assign(state);
+    if (displaced && !displaced->delete_requested) detach(*displaced);
 }
 
 void ModelSetCore::undo_flush() noexcept {

@@ -322,6 +322,73 @@ TEST_CASE("a key change released from a savepoint is undone by the transaction's
     CHECK(session.get<Member>(5) == nullptr);
 }
 
+// The session holds an object whose row another transaction deleted; a flush then gives
+// that key to another row. The old object must leave the session: otherwise it would stand
+// for the new row too, and its changes would be written there.
+TEST_CASE("an object whose key a flushed row takes over leaves the session") {
+    auto backend = GENERATE(from_range(backends()));
+    const bool by_insert = GENERATE(false, true);
+    CAPTURE(by_insert);
+    auto engine = backend.engine();
+    sa::metadata<Member>().drop_all(engine);
+    sa::metadata<Member>().create_all(engine);
+    {
+        sa::Session session(engine);
+        session.add(Member{.id = 1, .name = "one"});
+        session.add(Member{.id = 2, .name = "two"});
+        session.commit();
+    }
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto one = session.get<Member>(1);
+    auto gone = session.get<Member>(2);
+    session.commit();  // SQLite: no read lock left to keep the other writer waiting
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::delete_<Member>().where(sa::col<&Member::id> == 2));
+        conn.commit();
+    }
+    std::shared_ptr<Member> taker;
+    if (by_insert) {
+        taker = session.add(Member{.id = 2, .name = "new two"});
+    } else {
+        taker = one;
+        one->id = 2;
+    }
+    session.flush();
+    CHECK(sa::inspect(gone).detached());
+    CHECK(session.get<Member>(2) == taker);
+    gone->name = "a stale change";
+    session.commit();
+    auto conn = engine.connect();
+    const auto rows = conn.execute(sa::select(sa::col<&Member::name>).where(sa::col<&Member::id> == 2)).all();
+    CHECK(rows == std::vector<std::string>{taker->name});
+}
+
+// One flush moves a key another of its rows gives up: both objects stay, each under its
+// new key.
+TEST_CASE("a key that one UPDATE of a flush frees and another takes keeps both objects") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Member>().create_all(engine);
+    {
+        sa::Session session(engine);
+        session.add(Member{.id = 1, .name = "one"});
+        session.add(Member{.id = 2, .name = "two"});
+        session.commit();
+    }
+    sa::Session session(engine);
+    auto one = session.get<Member>(1);
+    auto two = session.get<Member>(2);
+    one->id = 3;
+    two->id = 1;
+    session.flush();
+    CHECK(sa::inspect(one).persistent());
+    CHECK(sa::inspect(two).persistent());
+    CHECK(session.get<Member>(3) == one);
+    CHECK(session.get<Member>(1) == two);
+    session.commit();
+}
+
 // As SQLAlchemy's merge(): a detached copy read before another session's change carries
 // the old version, and merging it raises instead of writing over that change; a copy
 // whose version is left 0 merges onto the row as it is.

@@ -18,9 +18,9 @@ public:
 
     /// The state whose key equals that of `values` (an object or a snapshot), or null.
     InstanceState* find(const void* values) const noexcept;
-    /// Adds `state` under its snapshot's key, replacing another state with that key.
-    /// Allocates only beyond the room reserve() made.
-    void insert_or_assign(InstanceState& state);
+    /// Adds `state` under its snapshot's key, replacing another state with that key,
+    /// which it returns (else null). Allocates only beyond the room reserve() made.
+    InstanceState* insert_or_assign(InstanceState& state);
     /// Adds `state`, whose key the map does not hold (find() just said so): one probe
     /// instead of two. Allocates only beyond the room reserve() made.
     void insert_absent(InstanceState& state);

@@ -194,6 +194,7 @@ private:
         /// The row RETURNING gave for the sa::onupdate() columns, copied into the object
         /// by finish_flush(); null when the model has none.
         std::shared_ptr<void> returned{};
+        bool key_moved = false;  ///< the UPDATE changes the key (finish_flush)
     };
     /// An UPDATE of the open transaction changed an object's key (SQLAlchemy's key
     /// switch): a rollback to `depth` or above gives it `old_key` back, and the identity
@@ -252,6 +253,8 @@ private:
                        bool in_values_order);
     /// The rows of `result`, each read into a new T through the columns of `returned`.
     std::vector<std::shared_ptr<void>> read_returned(Result<>& result, const ColumnMask& returned) const;
+    /// Puts `state` into the identity map under the key a statement of the flush gave it.
+    void take_place(InstanceState& state) noexcept;
     /// Remembers the old keys of the objects whose UPDATE changes their key.
     void note_key_switches();
     /// A rollback to `depth`: the objects whose key an UPDATE changed since get their old
