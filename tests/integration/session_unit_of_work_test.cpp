@@ -161,6 +161,17 @@ std::pair<std::string, std::int64_t> doc_in_database(sa::Engine& engine, std::in
     return {title, version};
 }
 
+// An engine on `backend` whose members table, made anew, holds `rows`.
+sa::Engine engine_with_members(const sa::test::Backend& backend, std::vector<Member> rows) {
+    auto engine = backend.engine();
+    sa::metadata<Member>().drop_all(engine);
+    sa::metadata<Member>().create_all(engine);
+    sa::Session session(engine);
+    for (auto& row : rows) session.add(std::move(row));
+    session.commit();
+    return engine;
+}
+
 std::int64_t add_doc(sa::Engine& engine, std::string title) {
     sa::Session session(engine);
     auto doc = session.add(Doc{.title = std::move(title)});
@@ -260,14 +271,7 @@ TEST_CASE("a rolled-back change of an object's key gives the object its old key 
     auto backend = GENERATE(from_range(backends()));
     const bool nested = GENERATE(false, true);
     CAPTURE(nested);
-    auto engine = backend.engine();
-    sa::metadata<Member>().drop_all(engine);
-    sa::metadata<Member>().create_all(engine);
-    {
-        sa::Session session(engine);
-        session.add(Member{.id = 1, .name = "one"});
-        session.commit();
-    }
+    auto engine = engine_with_members(backend, {{.id = 1, .name = "one"}});
     sa::Session session(engine);
     auto one = session.get<Member>(1);
     std::optional<sa::SessionTransaction> savepoint;
@@ -298,13 +302,7 @@ TEST_CASE("a rolled-back change of an object's key gives the object its old key 
 // transaction, not with a later savepoint.
 TEST_CASE("a key change released from a savepoint is undone by the transaction's rollback") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Member>().create_all(engine);
-    {
-        sa::Session session(engine);
-        session.add(Member{.id = 1, .name = "one"});
-        session.commit();
-    }
+    auto engine = engine_with_members(backend, {{.id = 1, .name = "one"}});
     sa::Session session(engine);
     auto one = session.get<Member>(1);
     {
@@ -329,15 +327,7 @@ TEST_CASE("an object whose key a flushed row takes over leaves the session") {
     auto backend = GENERATE(from_range(backends()));
     const bool by_insert = GENERATE(false, true);
     CAPTURE(by_insert);
-    auto engine = backend.engine();
-    sa::metadata<Member>().drop_all(engine);
-    sa::metadata<Member>().create_all(engine);
-    {
-        sa::Session session(engine);
-        session.add(Member{.id = 1, .name = "one"});
-        session.add(Member{.id = 2, .name = "two"});
-        session.commit();
-    }
+    auto engine = engine_with_members(backend, {{.id = 1, .name = "one"}, {.id = 2, .name = "two"}});
     sa::Session session(engine, {.expire_on_commit = false});
     auto one = session.get<Member>(1);
     auto gone = session.get<Member>(2);
@@ -368,14 +358,7 @@ TEST_CASE("an object whose key a flushed row takes over leaves the session") {
 // new key.
 TEST_CASE("a key that one UPDATE of a flush frees and another takes keeps both objects") {
     auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Member>().create_all(engine);
-    {
-        sa::Session session(engine);
-        session.add(Member{.id = 1, .name = "one"});
-        session.add(Member{.id = 2, .name = "two"});
-        session.commit();
-    }
+    auto engine = engine_with_members(backend, {{.id = 1, .name = "one"}, {.id = 2, .name = "two"}});
     sa::Session session(engine);
     auto one = session.get<Member>(1);
     auto two = session.get<Member>(2);
