@@ -420,10 +420,14 @@ const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcep
 }
 
 void SessionCore::forget_relationship_work() noexcept {
-    foreign_keys_.clear();
-    links_.clear();
+    forget_relationship_changes();
     groups_.clear();
     ++group_epoch_;
+}
+
+void SessionCore::forget_relationship_changes() noexcept {
+    foreign_keys_.clear();
+    links_.clear();
 }
 
 void SessionCore::abandon_failed_flush() noexcept {
@@ -447,7 +451,10 @@ void SessionCore::abandon_failed_flush() noexcept {
 }
 
 void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    // A SAVEPOINT rolled back takes its relationship changes with the rest of its work:
+    // begin_nested() flushed before opening it, so every change still waiting was made in it.
     if (depth == 1) forget_relationship_work();
+    else if (!committed) forget_relationship_changes();
     for (auto& set : sets_)
         if (set) set->end_transaction(committed, depth, options_.expire_on_commit);
 }

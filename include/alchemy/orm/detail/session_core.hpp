@@ -273,6 +273,8 @@ private:
     /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
     void check_single_children(std::span<ModelSetCore* const> written);
     void forget_relationship_work() noexcept;
+    /// Drops the relationship changes waiting for the flush.
+    void forget_relationship_changes() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
     SessionOptions options_;
