@@ -2,9 +2,10 @@
 // never ends a flush with two children (checked in the database, so children that were
 // never loaded count), a commit unloads loaded relationships (expire_on_commit) so the
 // next access reads the database again, a flush that fails after a parent's INSERT puts
-// back the keys it wrote through relationships, and relationship changes made in a
-// SAVEPOINT that is rolled back (or whose flush failed) are never written, both sides
-// reading what the database holds. Statement counts from the echo sink.
+// back the keys it wrote through relationships, and relationship changes dropped (by the
+// rollback of a SAVEPOINT, or a failed flush in it; by expire(), refresh(), expire_all())
+// are never written, both sides reading what the database holds. Statement counts from
+// the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 #include "support/tutorial_models.hpp"
@@ -185,6 +186,14 @@ void undo(sa::Session& session, sa::SessionTransaction& savepoint, bool by_faile
     session.add(Checklist{.name = ""});  // the CHECK constraint refuses it
     CHECK_THROWS_AS(savepoint.commit(), sa::IntegrityError);
     CHECK_FALSE(savepoint.is_active());
+}
+
+/// Drops the unflushed changes of `object` as `how` says: "expire", "refresh", "expire_all".
+template <class T>
+void drop_changes(sa::Session& session, const std::shared_ptr<T>& object, const std::string& how) {
+    if (how == "expire") session.expire(object);
+    else if (how == "refresh") session.refresh(object);
+    else session.expire_all();
 }
 
 }  // namespace
@@ -519,5 +528,75 @@ TEST_CASE(
     CHECK(g1->users.size() == 1);
     CHECK(g2->users.empty());
     session.commit();
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
+}
+
+TEST_CASE(
+    "expire(), refresh() and expire_all() drop a pending BelongsTo assignment; both parents' collections "
+    "follow") {
+    const bool autoflush = GENERATE(false, true);
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh", "expire_all");
+    const bool collections_loaded = GENERATE(true, false);  // else only n1->person is
+    auto backend = GENERATE(from_range(backends()));        // last: fresh databases for each value
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine, {.autoflush = autoflush});
+    auto ann = person_named(session, "ann");
+    auto bob = person_named(session, "bob");
+    auto n1 = session.query<Note>().filter(sa::col<&Note::body> == "n1").one();
+    REQUIRE(n1->person.get() == ann);
+    if (collections_loaded) {
+        REQUIRE(ann->notes.size() == 2);
+        REQUIRE(bob->notes.empty());
+    }
+    n1->person = bob;
+    n1->body = "moved";
+    if (collections_loaded) {
+        REQUIRE(ann->notes.size() == 1);
+        REQUIRE(bob->notes.size() == 1);
+    }
+    drop_changes(session, n1, how);
+    CHECK(n1->body == "n1");
+    CHECK(n1->person_id == ann->id);
+    CHECK(n1->person.get() == ann);
+    CHECK(ann->notes.size() == 2);
+    CHECK(bob->notes.empty());
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Note>().filter(sa::col<&Note::body> == "n1").one()->person->name == "ann");
+}
+
+TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pending links") {
+    const bool autoflush = GENERATE(false, true);
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
+    auto backend = GENERATE(from_range(backends()));  // last: fresh databases for each value
+    Fixture f(backend);
+    seed_checklist(f.engine);
+    seed_groups(f.engine);
+    sa::Session session(f.engine, {.autoflush = autoflush});
+    auto todo = session.query<Checklist>().one();
+    REQUIRE(todo->entries.size() == 2);
+    auto a = todo->entries[0];
+    auto ann = session.query<tutorial::User>().one();
+    auto g1 = group_named(session, "g1");
+    auto g2 = group_named(session, "g2");
+    REQUIRE(ann->groups.size() == 1);
+    REQUIRE(g1->users.size() == 1);
+    REQUIRE(g2->users.empty());
+    // One after the other: refresh()'s SELECT autoflushes what other objects changed.
+    todo->entries.remove(a);
+    drop_changes(session, a, how);
+    CHECK(a->checklist.get() == todo);
+    CHECK(todo->entries.size() == 2);
+    ann->groups.add(g2);
+    ann->groups.remove(g1);
+    drop_changes(session, ann, how);
+    REQUIRE(ann->groups.size() == 1);
+    CHECK(ann->groups[0] == g1);
+    CHECK(g1->users.size() == 1);
+    CHECK(g2->users.empty());
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Entry>().count() == 2);
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
 }
