@@ -191,12 +191,16 @@ void ModelSetCore::expunge(InstanceState& state) {
 }
 
 void ModelSetCore::expire(InstanceState& state) {
-    if (state.state == ObjectState::persistent) expire_object(state);
+    if (state.state != ObjectState::persistent) return;
+    session_.discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
+    expire_object(state);
 }
 
 /// Marks the object out of date and drops its unflushed changes, as SQLAlchemy's expiry
 /// does: a change made before expire() or a rollback must not come back (and be written
-/// by the next flush) once the row is reloaded.
+/// by the next flush) once the row is reloaded. Those of its relationships wait in the
+/// Session, which drops them itself: for expire() and expire_all() first, and all of a
+/// rolled-back transaction or SAVEPOINT (SessionCore::end_all).
 void ModelSetCore::expire_object(InstanceState& state) noexcept {
     ops_.discard_changes(state.object, state.snapshot);
     state.expired = true;

@@ -423,6 +423,10 @@ void Children::drop(std::size_t index, bool clear_back_reference) {
         child_state->session->foreign_key_assigned(*child_state, back_rel, back);
 }
 
+void Children::forget(const void* child) noexcept {
+    if (const auto i = entries_.find(child); i < entries_.size()) entries_.erase(i);
+}
+
 void Children::unload(bool owner_alive) noexcept {
     auto children = std::move(entries_);
     entries_.clear();

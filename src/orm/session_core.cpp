@@ -381,6 +381,44 @@ void SessionCore::link_changed(InstanceState& owner, const RelationshipOps& rel,
     if (linked && (!target_state || target_state->session != this)) target_ops.add_object(*this, target);
 }
 
+void SessionCore::discard_relationship_changes(const std::function<bool(const InstanceState&)>& of) {
+    // The members that made the changes load again (refresh() leaves the others loaded).
+    // In memory each change also took its owner into the target's collection and out of
+    // the one that held it before. Dropped, the owner leaves every target's collection,
+    // and then goes back into that of the parent its row names, where its foreign key stays.
+    const auto keys_dropped = std::stable_partition(foreign_keys_.begin(), foreign_keys_.end(),
+                                                    [&](const ForeignKeyWrite& w) { return !of(*w.state); });
+    for (auto w = keys_dropped; w != foreign_keys_.end(); ++w) {
+        w->rel->reference(w->state->object).unload();
+        const auto* pair = w->rel->paired();
+        if (pair && w->target) pair->children(w->target.get()).forget(w->owner.get());
+    }
+    for (auto w = keys_dropped; w != foreign_keys_.end(); ++w) {
+        const auto* pair = w->rel->paired();
+        const auto key = w->rel->owner().integer(w->state->snapshot, w->rel->foreign_key);
+        const auto parent = key ? models(w->rel->target_id(), w->rel->target()).held(*key).first : nullptr;
+        if (!pair || !parent) continue;
+        auto& children = pair->children(parent.get());
+        if (children.in_memory() && !children.contains(w->owner.get())) children.loaded_child(w->owner);
+    }
+    foreign_keys_.erase(keys_dropped, foreign_keys_.end());
+    // Links go back newest first, so that one made and removed again leaves no trace.
+    const auto links_dropped = std::stable_partition(links_.begin(), links_.end(), [&](const LinkWrite& l) {
+        const auto* state = l.rel->owner().state_of(l.owner);
+        return !state || !of(*state);
+    });
+    for (auto l = links_.end(); l != links_dropped;) {
+        --l;
+        const auto* pair = l->rel->paired();
+        if (!pair) continue;
+        auto& theirs = pair->associated(l->target.get());
+        if (l->linked) theirs.forget(l->owner.get());
+        else if (theirs.in_memory()) theirs.loaded_target(l->owner);
+    }
+    for (auto l = links_dropped; l != links_.end(); ++l) l->rel->associated(l->owner.get()).unload(true);
+    links_.erase(links_dropped, links_.end());
+}
+
 void SessionCore::write_links() {
     for (const auto& l : links_) {
         const auto& owner_ops = l.rel->owner();
@@ -420,10 +458,14 @@ const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcep
 }
 
 void SessionCore::forget_relationship_work() noexcept {
-    foreign_keys_.clear();
-    links_.clear();
+    forget_relationship_changes();
     groups_.clear();
     ++group_epoch_;
+}
+
+void SessionCore::forget_relationship_changes() noexcept {
+    foreign_keys_.clear();
+    links_.clear();
 }
 
 void SessionCore::abandon_failed_flush() noexcept {
@@ -447,7 +489,10 @@ void SessionCore::abandon_failed_flush() noexcept {
 }
 
 void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    // A SAVEPOINT rolled back takes its relationship changes with the rest of its work:
+    // begin_nested() flushed before opening it, so every change still waiting was made in it.
     if (depth == 1) forget_relationship_work();
+    else if (!committed) forget_relationship_changes();
     for (auto& set : sets_)
         if (set) set->end_transaction(committed, depth, options_.expire_on_commit);
 }
@@ -616,6 +661,7 @@ void SessionCore::release_connections() noexcept {
 }
 
 void SessionCore::expire_all() noexcept {
+    discard_relationship_changes([](const InstanceState& s) { return s.state == ObjectState::persistent; });
     for (auto& set : sets_)
         if (set) set->expire_all();
 }

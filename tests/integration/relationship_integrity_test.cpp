@@ -1,8 +1,11 @@
 // What the Session keeps true about relationships across a flush and a commit: a HasOne
 // never ends a flush with two children (checked in the database, so children that were
 // never loaded count), a commit unloads loaded relationships (expire_on_commit) so the
-// next access reads the database again, and a flush that fails after a parent's INSERT
-// puts back the keys it wrote through relationships. Statement counts from the echo sink.
+// next access reads the database again, a flush that fails after a parent's INSERT puts
+// back the keys it wrote through relationships, and relationship changes dropped (by the
+// rollback of a SAVEPOINT, or a failed flush in it; by expire(), refresh(), expire_all())
+// are never written, both sides reading what the database holds. Statement counts from
+// the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 #include "support/tutorial_models.hpp"
@@ -64,6 +67,20 @@ struct Lamp {
     sa::BelongsTo<Desk> desk{};
 };
 
+/// A checklist owns its entries (delete_orphan): one taken out is deleted at the next flush.
+struct Entry;
+struct Checklist {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Entry> entries{};
+};
+struct Entry {
+    std::int64_t id = 0;
+    std::int64_t checklist_id = 0;
+    std::string text{};
+    sa::BelongsTo<Checklist> checklist{};
+};
+
 }  // namespace integrity
 
 template <>
@@ -79,9 +96,17 @@ inline constexpr auto sa::mapping<integrity::Desk> =
     sa::table("desks", sa::relationship(&integrity::Desk::lamp).cascade(sa::all | sa::delete_orphan));
 template <>
 inline constexpr auto sa::mapping<integrity::Lamp> = sa::table("lamps");
+template <>
+inline constexpr auto sa::mapping<integrity::Checklist> =
+    sa::table("checklists", sa::check("name_not_empty", "name <> ''"),
+              sa::relationship(&integrity::Checklist::entries).cascade(sa::all | sa::delete_orphan));
+template <>
+inline constexpr auto sa::mapping<integrity::Entry> = sa::table("entries");
 
 using integrity::Badge;
+using integrity::Checklist;
 using integrity::Desk;
+using integrity::Entry;
 using integrity::Lamp;
 using integrity::Note;
 using integrity::Person;
@@ -91,7 +116,7 @@ namespace {
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Person, Badge, Note, Desk, Lamp>().create_all(engine);
+        sa::metadata<Person, Badge, Note, Desk, Lamp, Checklist, Entry>().create_all(engine);
     }
     std::size_t selects() const { return count_starting_with(capture.lines, "SELECT"); }
     sa::test::EchoCapture capture;
@@ -116,6 +141,59 @@ std::int64_t rows_of_badges(sa::Engine& engine) {
 
 std::shared_ptr<Person> person_named(sa::Session& session, const std::string& name) {
     return session.query<Person>().filter(sa::col<&Person::name> == name).one();
+}
+
+/// The checklist "todo" with entries a and b.
+void seed_checklist(sa::Engine& engine) {
+    sa::Session session(engine);
+    auto todo = session.add(Checklist{.name = "todo"});
+    todo->entries.add(Entry{.text = "a"});
+    todo->entries.add(Entry{.text = "b"});
+    session.commit();
+}
+
+/// User ann in group g1; group g2 without users.
+void seed_groups(sa::Engine& engine) {
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
+    sa::Session session(engine);
+    auto ann = session.add(tutorial::User{.name = "ann"});
+    ann->groups.add(tutorial::Group{.name = "g1"});
+    session.add(tutorial::Group{.name = "g2"});
+    session.commit();
+}
+
+std::shared_ptr<tutorial::Group> group_named(sa::Session& session, const std::string& name) {
+    return session.query<tutorial::Group>().filter(sa::col<&tutorial::Group::name> == name).one();
+}
+
+/// The names of the groups the database links user ann with.
+std::vector<std::string> stored_groups(sa::Engine& engine) {
+    sa::Session session(engine);
+    std::vector<std::string> names;
+    const auto ann = session.query<tutorial::User>().one();
+    for (const auto& group : ann->groups) names.push_back(group.name);
+    return names;
+}
+
+/// Ends `savepoint` without its work: rolls it back, or (`by_failed_flush`) lets its flush
+/// fail on an unrelated INSERT the database refuses, which rolls it back as well.
+void undo(sa::Session& session, sa::SessionTransaction& savepoint, bool by_failed_flush) {
+    if (!by_failed_flush) {
+        savepoint.rollback();
+        return;
+    }
+    session.add(Checklist{.name = ""});  // the CHECK constraint refuses it
+    CHECK_THROWS_AS(savepoint.commit(), sa::IntegrityError);
+    CHECK_FALSE(savepoint.is_active());
+}
+
+/// Drops the unflushed changes of `object` as `how` says: "expire", "refresh", "expire_all".
+template <class T>
+void drop_changes(sa::Session& session, const std::shared_ptr<T>& object, const std::string& how) {
+    if (how == "expire") session.expire(object);
+    else if (how == "refresh") session.refresh(object);
+    else session.expire_all();
 }
 
 }  // namespace
@@ -369,4 +447,156 @@ TEST_CASE(
     auto stored = check.query<Note>().one();
     CHECK(stored->body == "fixed");
     CHECK(stored->person->name == "ann");
+}
+
+TEST_CASE(
+    "a BelongsTo assigned in a SAVEPOINT that is rolled back or whose flush failed is not written later") {
+    // Generated before the backend, so that each value gets fresh databases from backends().
+    const bool by_failed_flush = GENERATE(false, true);
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto ann = person_named(session, "ann");
+    auto bob = person_named(session, "bob");
+    REQUIRE(ann->notes.size() == 2);  // loaded, so that the move shows on both sides
+    REQUIRE(bob->notes.empty());
+    auto n1 = ann->notes[0];
+    {
+        auto savepoint = session.begin_nested();
+        n1->person = bob;
+        REQUIRE(bob->notes.size() == 1);
+        undo(session, savepoint, by_failed_flush);
+    }
+    // The objects read the database again, which the SAVEPOINT's work has left.
+    CHECK(n1->person.get() == ann);
+    CHECK(ann->notes.size() == 2);
+    CHECK(bob->notes.empty());
+    session.add(Person{.name = "carl"});  // other work of the enclosing transaction
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Note>().filter(sa::col<&Note::body> == "n1").one()->person->name == "ann");
+    CHECK(check.query<Person>().count() == 3);
+}
+
+TEST_CASE("a child taken out of a delete_orphan collection in a SAVEPOINT that is undone is not deleted") {
+    // Generated before the backend, so that each value gets fresh databases from backends().
+    const bool by_failed_flush = GENERATE(false, true);
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_checklist(f.engine);
+    sa::Session session(f.engine);
+    auto todo = session.query<Checklist>().one();
+    REQUIRE(todo->entries.size() == 2);
+    auto a = todo->entries[0];
+    {
+        auto savepoint = session.begin_nested();
+        todo->entries.remove(a);
+        REQUIRE_FALSE(a->checklist);
+        undo(session, savepoint, by_failed_flush);
+    }
+    CHECK(sa::inspect(a).persistent());
+    CHECK(a->checklist.get() == todo);
+    CHECK(todo->entries.size() == 2);
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Entry>().count() == 2);
+}
+
+TEST_CASE(
+    "links made and removed in a SAVEPOINT that is rolled back or whose flush failed are not written later") {
+    // Generated before the backend, so that each value gets fresh databases from backends().
+    const bool by_failed_flush = GENERATE(false, true);
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    sa::Session session(f.engine);
+    auto ann = session.query<tutorial::User>().one();
+    auto g1 = group_named(session, "g1");
+    auto g2 = group_named(session, "g2");
+    REQUIRE(ann->groups.size() == 1);
+    REQUIRE(g1->users.size() == 1);
+    REQUIRE(g2->users.empty());
+    {
+        auto savepoint = session.begin_nested();
+        ann->groups.add(g2);
+        ann->groups.remove(g1);
+        undo(session, savepoint, by_failed_flush);
+    }
+    REQUIRE(ann->groups.size() == 1);
+    CHECK(ann->groups[0] == g1);
+    CHECK(g1->users.size() == 1);
+    CHECK(g2->users.empty());
+    session.commit();
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
+}
+
+TEST_CASE(
+    "expire(), refresh() and expire_all() drop a pending BelongsTo assignment; both parents' collections "
+    "follow") {
+    const bool autoflush = GENERATE(false, true);
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh", "expire_all");
+    const bool collections_loaded = GENERATE(true, false);  // else only n1->person is
+    auto backend = GENERATE(from_range(backends()));        // last: fresh databases for each value
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine, {.autoflush = autoflush});
+    auto ann = person_named(session, "ann");
+    auto bob = person_named(session, "bob");
+    auto n1 = session.query<Note>().filter(sa::col<&Note::body> == "n1").one();
+    REQUIRE(n1->person.get() == ann);
+    if (collections_loaded) {
+        REQUIRE(ann->notes.size() == 2);
+        REQUIRE(bob->notes.empty());
+    }
+    n1->person = bob;
+    n1->body = "moved";
+    if (collections_loaded) {
+        REQUIRE(ann->notes.size() == 1);
+        REQUIRE(bob->notes.size() == 1);
+    }
+    drop_changes(session, n1, how);
+    CHECK(n1->body == "n1");
+    CHECK(n1->person_id == ann->id);
+    CHECK(n1->person.get() == ann);
+    CHECK(ann->notes.size() == 2);
+    CHECK(bob->notes.empty());
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Note>().filter(sa::col<&Note::body> == "n1").one()->person->name == "ann");
+}
+
+TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pending links") {
+    const bool autoflush = GENERATE(false, true);
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
+    auto backend = GENERATE(from_range(backends()));  // last: fresh databases for each value
+    Fixture f(backend);
+    seed_checklist(f.engine);
+    seed_groups(f.engine);
+    sa::Session session(f.engine, {.autoflush = autoflush});
+    auto todo = session.query<Checklist>().one();
+    REQUIRE(todo->entries.size() == 2);
+    auto a = todo->entries[0];
+    auto ann = session.query<tutorial::User>().one();
+    auto g1 = group_named(session, "g1");
+    auto g2 = group_named(session, "g2");
+    REQUIRE(ann->groups.size() == 1);
+    REQUIRE(g1->users.size() == 1);
+    REQUIRE(g2->users.empty());
+    // One after the other: refresh()'s SELECT autoflushes what other objects changed.
+    todo->entries.remove(a);
+    drop_changes(session, a, how);
+    CHECK(a->checklist.get() == todo);
+    CHECK(todo->entries.size() == 2);
+    ann->groups.add(g2);
+    ann->groups.remove(g1);
+    drop_changes(session, ann, how);
+    REQUIRE(ann->groups.size() == 1);
+    CHECK(ann->groups[0] == g1);
+    CHECK(g1->users.size() == 1);
+    CHECK(g2->users.empty());
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Entry>().count() == 2);
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
 }

@@ -305,6 +305,7 @@ public:
                         "row can be refreshed"));
         // First, or the SELECT's autoflush would write them.
         core_.ops().discard_changes(state.object, state.snapshot);
+        core_.session().discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
         auto row = select_by_key(*static_cast<const T*>(state.snapshot), true);
         if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
         core_.refreshed(state, &*row);

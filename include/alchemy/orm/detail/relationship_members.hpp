@@ -267,6 +267,8 @@ public:
     /// A child found by a load (no foreign key to write; each child once): held weakly
     /// when its BelongsTo already holds the owner, else held here and the BelongsTo made weak.
     void loaded_child(const std::shared_ptr<void>& child);
+    /// Takes `child` out, leaving its BelongsTo be: the change that put it here was dropped.
+    void forget(const void* child) noexcept;
     /// Room for `more` loaded children.
     void reserve(std::size_t more) { entries_.reserve(more); }
     void mark_loaded() noexcept { loaded_ = true; }
@@ -320,6 +322,8 @@ public:
     // For the Session ------------------------------------------------------------------
     /// A target found by a load.
     void loaded_target(const std::shared_ptr<void>& target);
+    /// Takes `target` out, the Session hearing nothing: the link that put it here was dropped.
+    void forget(const void* target) noexcept { erase(target); }
     /// Room for `more` loaded targets.
     void reserve(std::size_t more) { entries_.reserve(more); }
     void mark_loaded() noexcept { loaded_ = true; }

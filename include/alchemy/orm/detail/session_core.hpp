@@ -188,6 +188,12 @@ public:
     /// inserted (or deleted) at the next flush; a new target joins the session.
     void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
                       bool linked);
+    /// expire(), refresh(), expire_all() of the objects for which `of` holds: drops the
+    /// relationship changes they made that wait for the flush (the foreign keys their
+    /// BelongsTo were assigned, the links their ManyToMany made or removed), as their
+    /// column changes are dropped, and takes those changes back from the other side's
+    /// collections in memory.
+    void discard_relationship_changes(const std::function<bool(const InstanceState&)>& of);
     /// Records that `states` (objects of `ops`' model, each once or more) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
@@ -273,6 +279,8 @@ private:
     /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
     void check_single_children(std::span<ModelSetCore* const> written);
     void forget_relationship_work() noexcept;
+    /// Drops the relationship changes waiting for the flush.
+    void forget_relationship_changes() noexcept;
     ModelSetCore& make_models(std::size_t id, const ModelOps& ops);
 
     SessionOptions options_;
