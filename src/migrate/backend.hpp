@@ -29,6 +29,10 @@ struct ScriptFrame {
 class RevisionGuard {
 public:
     virtual ~RevisionGuard() = default;
+    /// Runs one of the revision's statements in its transaction; throws MigrationError
+    /// starting with `revision` (as for check()) when it cannot keep what the statement
+    /// would lose.
+    virtual void execute(Connection& conn, std::string_view statement, std::string_view revision) = 0;
     /// Runs in the revision's transaction after its statements; throws MigrationError
     /// starting with `revision` (which revision, for the message) when they left rows that
     /// the transaction cannot check by itself.

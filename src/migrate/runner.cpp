@@ -100,10 +100,13 @@ void run_step(Engine& engine, const Step& step) {
             fmt::format("alchemy: the database is at {}, not at {} as planned (did another process "
                         "migrate it meanwhile?); nothing of {} was run",
                         shown(at), shown(step.from), step.revision.path.string()));
-    for (const auto& statement : split_statements(section(step))) conn.execute_script(statement);
-    if (guard)
-        guard->check(conn, fmt::format("{} {} -> {} ({})", verb(step.direction), shown(step.from),
-                                       shown(step.to), step.revision.path.string()));
+    const auto revision = fmt::format("{} {} -> {} ({})", verb(step.direction), shown(step.from),
+                                      shown(step.to), step.revision.path.string());
+    for (const auto& statement : split_statements(section(step))) {
+        if (guard) guard->execute(conn, statement, revision);
+        else conn.execute_script(statement);
+    }
+    if (guard) guard->check(conn, revision);
     const auto updated = conn.execute_sql(version_update_sql(step)).rowcount();
     if (updated != 1)
         throw MigrationError(

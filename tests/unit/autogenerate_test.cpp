@@ -69,7 +69,8 @@ Statements sql_only(const Statements& statements) {
 // What SQLite's rebuild of users back to users() looks like.
 const Statements rebuild_users_back{
     "-- rebuild of users: its rows move to a new table that takes its place (SQLite's ALTER "
-    "TABLE cannot make these changes)",
+    "TABLE cannot make these changes); upgrade and downgrade create its triggers again, a script "
+    "run by hand must do that itself",
     R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
@@ -254,7 +255,8 @@ TEST_CASE("SQLite rebuilds for a column ALTER TABLE ADD COLUMN does not accept")
         plan.upgrade ==
         Statements{
             "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-            "ALTER TABLE cannot make these changes)",
+            "ALTER TABLE cannot make these changes); upgrade and downgrade create its triggers again, "
+            "a script run by hand must do that itself",
             R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
@@ -287,7 +289,8 @@ TEST_CASE("a dropped column is DROP COLUMN on PostgreSQL and a rebuild on SQLite
     CHECK(sqlite_plan.upgrade ==
           Statements{
               "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-              "ALTER TABLE cannot make these changes)",
+              "ALTER TABLE cannot make these changes); upgrade and downgrade create its triggers again, "
+              "a script run by hand must do that itself",
               R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
@@ -327,7 +330,8 @@ TEST_CASE("NOT NULL with a server default fills existing NULLs before it is enfo
         sqlite_plan.upgrade ==
         Statements{
             "-- rebuild of users: its rows move to a new table that takes its place (SQLite's "
-            "ALTER TABLE cannot make these changes)",
+            "ALTER TABLE cannot make these changes); upgrade and downgrade create its triggers again, "
+            "a script run by hand must do that itself",
             R"(CREATE TABLE "_alchemy_tmp_users" (
     "id" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
@@ -544,7 +548,8 @@ TEST_CASE("a primary key change is drop + add on PostgreSQL and a rebuild on SQL
         sqlite_plan.upgrade ==
         Statements{
             "-- rebuild of settings: its rows move to a new table that takes its place (SQLite's "
-            "ALTER TABLE cannot make these changes)",
+            "ALTER TABLE cannot make these changes); upgrade and downgrade create its triggers again, "
+            "a script run by hand must do that itself",
             R"(CREATE TABLE "_alchemy_tmp_settings" (
     "key" TEXT NOT NULL,
     "scope" TEXT NOT NULL,

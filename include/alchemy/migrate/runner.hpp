@@ -64,9 +64,11 @@ std::vector<Step> plan(std::span<const Revision> chain, const std::optional<std:
 /// Runs the steps, each in a transaction of its own: its statements and the version-table
 /// update commit together or not at all, so a failure leaves the database at the revision
 /// before the failing step. On SQLite foreign keys are switched off around each step (table
-/// rebuilds need it) and PRAGMA foreign_key_check must find nothing before COMMIT. Creates the
-/// version table first when there is anything to run. The error of a failing statement is
-/// rethrown unchanged (a DatabaseError with the SQL).
+/// rebuilds need it) and PRAGMA foreign_key_check must find nothing before COMMIT; a table
+/// that a step drops and puts back under the same name gets the dropped one's triggers again
+/// (MigrationError naming a trigger that no longer fits it). Creates the version table first
+/// when there is anything to run. The error of a failing statement is rethrown unchanged (a
+/// DatabaseError with the SQL).
 void run(Engine& engine, std::span<const Step> steps, const Progress& progress = {});
 
 /// The SQL run() would send for `steps`, as a script: BEGIN, the statements, the

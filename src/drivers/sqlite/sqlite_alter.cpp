@@ -116,13 +116,17 @@ private:
     // references along with it (SQLite >= 3.26 rewrites them), leaving them pointing at
     // a table about to be dropped. Foreign keys must be off meanwhile, so dropping the
     // old table deletes nothing through ON DELETE; the migration runner does that around
-    // the transaction and runs PRAGMA foreign_key_check before committing.
+    // the transaction and runs PRAGMA foreign_key_check before committing. The triggers
+    // went with the old table too: the runner creates them again after the rename
+    // (sqlite_migrate.cpp), as the database the revision runs on has them, which need not
+    // be the one autogenerate saw.
     void rebuild(Script& script, const Table& from, const Table& to) const {
         Table target = to;
         target.name = "_alchemy_tmp_" + to.name;
         script.comment(
             fmt::format("rebuild of {}: its rows move to a new table that takes its "
-                        "place (SQLite's ALTER TABLE cannot make these changes)",
+                        "place (SQLite's ALTER TABLE cannot make these changes); upgrade and "
+                        "downgrade create its triggers again, a script run by hand must do that itself",
                         to.name));
         script.add(ddl().create_table(target, {}));
 
