@@ -290,7 +290,8 @@ private:
     void mark_superseded_foreign_keys();
     void write_links();
     /// Throws InvalidRequestError, before the flush sends anything, when it would write a
-    /// table a stream reads on the same connection (stream_started).
+    /// table a stream reads on the same connection (stream_started), or write to the
+    /// Session's engine while a stream reads from the read replica (write_to_primary()).
     void refuse_writes_to_streams() const;
     /// Whether the flush would INSERT, UPDATE or DELETE rows of a model id for which
     /// `of` holds.
@@ -383,6 +384,13 @@ private:
     void end_streams() noexcept;
     /// The database whose connection `stream` reads on, if the Session still holds it.
     std::optional<std::size_t> database_streamed(const Stream& stream) const noexcept;
+    /// Whether a yield_per() loop reads from the read replica.
+    bool streams_from_replica() const noexcept;
+    /// A statement is about to write to the Session's engine, so from now on the
+    /// transaction reads there too (wrote_). Throws InvalidRequestError while a yield_per()
+    /// loop streams from the read replica: it would go on returning rows from before the
+    /// write (and the program may write back what they show over it).
+    void write_to_primary();
     /// Whether writing table `written` changes rows `stream` reads: the streamed table
     /// itself, or one whose changes the database carries into it through the streamed
     /// table's foreign keys (ON DELETE/ON UPDATE actions).
