@@ -221,6 +221,7 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
         next += static_cast<int>(joined[i].rel->target().column_count);
     }
 
+    session.check_tables(owner_ops.model_id, s);
     session.autoflush();
     std::vector<std::shared_ptr<void>> roots;
     Owners root_owners;

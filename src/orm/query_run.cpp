@@ -24,7 +24,7 @@ constexpr std::string_view subquery_name = "anon_1";
 template <class Value>
 Value run_scalar(SessionCore& core, std::size_t model, const QueryStatement& query, query_form form) {
     core.autoflush();
-    auto& conn = core.read_connection(model);
+    auto& conn = query_connection(core, model, query);
     ParamBuffer params;
     query.bind(query.query, params);
     std::string scratch;
@@ -97,6 +97,11 @@ ast::Select in_form(ast::Select rows, query_form form) {
         outer.columns.push_back(std::move(exists));
     }
     return outer;
+}
+
+Connection& query_connection(SessionCore& core, std::size_t model, const QueryStatement& query) {
+    if (core.has_binds()) core.check_tables(model, query.lower(query.query, query_form::rows));
+    return core.read_connection(model);
 }
 
 std::int64_t count_rows(SessionCore& core, std::size_t model, const QueryStatement& query) {

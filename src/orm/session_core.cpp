@@ -105,14 +105,24 @@ Connection& SessionCore::connection_to(std::size_t database) {
 }
 
 Connection& SessionCore::connection() {
-    wrote_ = true;
+    write_to_primary();
     return connection_to(0);
 }
 
 Connection& SessionCore::write_connection(std::size_t model) {
     const auto database = database_of(model);
-    if (database == 0) wrote_ = true;
+    if (database == 0) write_to_primary();
     return connection_to(database);
+}
+
+void SessionCore::write_to_primary() {
+    if (streams_from_replica())
+        throw InvalidRequestError(
+            "alchemy: this statement would write to the Session's engine while a yield_per() loop of "
+            "the same session streams from the read replica, which cannot see the write: the loop "
+            "would go on returning rows from before it; finish the loop first, or stream through a "
+            "second session");
+    wrote_ = true;
 }
 
 void SessionCore::check_same_database(std::size_t a, std::size_t b) const {
@@ -271,7 +281,21 @@ bool SessionCore::changes_stream(const Stream& stream, std::string_view written)
     });
 }
 
+bool SessionCore::streams_from_replica() const noexcept {
+    return replica_ != 0 && std::any_of(streams_.begin(), streams_.end(), [&](const Stream& stream) {
+               return database_streamed(stream) == replica_;
+           });
+}
+
 void SessionCore::refuse_writes_to_streams() const {
+    // The replica cannot see what the flush writes to the primary (write_to_primary()).
+    if (streams_from_replica() && flush_writes([&](std::size_t model) { return database_of(model) == 0; }))
+        throw InvalidRequestError(
+            "alchemy: this flush would write to the Session's engine while a yield_per() loop of the "
+            "same session streams from the read replica, which cannot see the write: the loop would "
+            "go on returning rows from before it; finish the loop first, make the changes inside "
+            "session.no_autoflush() (commit() after the loop writes them), or stream through a "
+            "second session");
     for (const auto& stream : streams_) {
         const auto database = database_streamed(stream);
         if (!database) continue;

@@ -1,7 +1,8 @@
 // One Session over two databases (SessionOptions::binds, SQLAlchemy's
 // Session(binds={...})): each model's rows go to and come from its own engine, a flush that
 // fails in one database leaves both as before, relationships between the databases load
-// with a statement per database, and a join between them is refused.
+// with a statement per database, and a statement that names tables of both (a join, a
+// subquery) is refused.
 #include "support/backends.hpp"
 
 #include <alchemy/alchemy.hpp>
@@ -203,6 +204,71 @@ TEST_CASE("a relationship between two bound databases loads with a statement in 
                     sa::InvalidRequestError);
     // A SAVEPOINT would cover one database only.
     CHECK_THROWS_AS(session.begin_nested(), sa::InvalidRequestError);
+}
+
+TEST_CASE("a statement that names a table of another engine in a subquery, EXISTS or CTE is refused") {
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    // One schema made in every database, as an application may do: each database has a
+    // table of each name, so a statement that read the wrong one would answer quietly.
+    sa::metadata<Shelf, Volume, AuditEntry>().create_all(main_engine);
+    sa::metadata<Shelf, Volume, AuditEntry>().create_all(audit_engine);
+    const sa::SessionOptions options{.binds = {sa::bind<AuditEntry>(audit_engine)}};
+    {
+        sa::Session session(main_engine, options);
+        session.add(Shelf{.name = "fiction"});
+        session.add(Shelf{.name = "poetry"});
+        session.add(AuditEntry{.what = "fiction"});
+        session.commit();
+    }
+
+    sa::Session session(main_engine, options);
+    const auto name = sa::col<&Shelf::name>;
+    const auto what = sa::col<&AuditEntry::what>;
+    const auto audited = sa::select(what);
+    const auto named_in_audit = name.in_(audited);
+    // query<T>(): its filters and its order, in each way it runs.
+    CHECK_THROWS_AS(session.query<Shelf>().filter(named_in_audit).all(), sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>().filter(named_in_audit).count(), sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>().filter(!sa::exists(audited)).exists(), sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>().filter(named_in_audit).yield_per(10), sa::InvalidRequestError);
+    CHECK_THROWS_AS(
+        session.query<Shelf>().filter(named_in_audit).options(sa::joinedload<&Shelf::volumes>()).all(),
+        sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>()
+                        .order_by(sa::select(sa::col<&AuditEntry::id>).where(what == name).scalar_subquery())
+                        .all(),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<AuditEntry>().filter(what.in_(sa::select(name))).all(),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>().filter(named_in_audit).update(name = "audited"),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.query<Shelf>().filter(named_in_audit).delete_(), sa::InvalidRequestError);
+    // session.scalars() and session.execute() of each kind of statement.
+    CHECK_THROWS_AS(session.scalars(sa::select<Shelf>().where(named_in_audit)).all(),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::select(name).where(sa::exists(sa::select(sa::col<&AuditEntry::id>)))),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::select(sa::count()).select_from(audited.cte<"audited">())),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::union_(sa::select(name), audited)), sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::delete_<Shelf>().where(named_in_audit)), sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::update<Shelf>().values(name = "audited").where(named_in_audit)),
+                    sa::InvalidRequestError);
+    CHECK_THROWS_AS(session.execute(sa::insert<Shelf>().from_select(audited)), sa::InvalidRequestError);
+
+    // Nothing was sent, and the Session goes on; subqueries within one database run.
+    CHECK(session.query<Shelf>().count() == 2);
+    CHECK(session.query<AuditEntry>().filter(what.in_(audited)).count() == 1);
+    CHECK(session.execute(sa::select(what).where(sa::exists(sa::select(sa::col<&AuditEntry::id>))))
+              .scalar_one() == "fiction");
+    CHECK(session.execute(sa::delete_<Shelf>().where(name.in_(sa::select(name).where(name == "poetry"))))
+              .rowcount() == 1);
+    session.commit();
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(main_engine, "bind_audit") == 0);
+    CHECK(count_rows(audit_engine, "bind_shelves") == 0);
 }
 
 TEST_CASE("a bound engine may be of another backend: a SQLite file beside PostgreSQL") {

@@ -1,6 +1,7 @@
 // A primary and its hot-standby streaming replica (scripts/lib/replica.sh): a multi-host
 // URL that picks the primary, the class of a write sent to the replica, a Session that
-// reads from the replica until it writes, and a pool that survives the replica's restart.
+// reads from the replica until it writes (and refuses writes while a loop streams from
+// it), and a pool that survives the replica's restart.
 // Some cases stop and start the replica, so CTest runs this suite alone (RUN_SERIAL).
 #include "support/backends.hpp"
 
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace sa = alchemy;
 
@@ -222,6 +224,38 @@ TEST_CASE("a Session with binds and a read replica reads each model from its own
     session.commit();
     CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers") == 3);
     CHECK(scalar<std::int64_t>(loans, "SELECT count(*) FROM replica_loans") == 1);
+}
+
+TEST_CASE("while a yield_per() loop streams from the replica, writes to the primary are refused") {
+    const auto urls = servers();
+    if (!urls) return;
+    auto primary = sa::create_engine(urls->primary);
+    auto replica = sa::create_engine(urls->replica);
+    fresh_readers(primary, replica);
+    const auto name = sa::col<&Reader::name>;
+
+    sa::Session session(primary, {.read_replica = replica});
+    std::vector<std::string> names;
+    for (const auto& reader : session.query<Reader>().order_by(sa::col<&Reader::id>).yield_per(1)) {
+        names.push_back(reader->name);
+        if (reader->id != 1) continue;
+        // The loop would go on showing the replica's rows from before any of these.
+        CHECK_THROWS_AS(session.query<Reader>().update(name = "renamed"), sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.execute(sa::update<Reader>().values(name = "renamed")),
+                        sa::InvalidRequestError);
+        CHECK_THROWS_AS(session.execute(sa::text("UPDATE replica_readers SET name = 'renamed'")),
+                        sa::InvalidRequestError);
+        reader->name = "ann 2";
+        session.add(Reader{.id = 3, .name = "cy"});
+        CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
+    }
+    // The loop read every row as it was, and the changes wait for the commit.
+    CHECK(names == std::vector<std::string>{"ann", "bob"});
+    CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers WHERE name = 'renamed'") == 0);
+    CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers") == 2);
+    session.commit();
+    CHECK(scalar<std::string>(primary, "SELECT name FROM replica_readers WHERE id = 1") == "ann 2");
+    CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers") == 3);
 }
 
 TEST_CASE(

@@ -152,26 +152,32 @@ std::size_t model_of_tag() {
     else return model_id<Tag>();
 }
 
-/// SELECT `S`'s model id, after checking that all its tables are on one engine; no_model
-/// when it has no table, or one alchemy cannot place.
+/// SELECT `S`'s model id: its first table's; no_model when it has no table, or one
+/// alchemy cannot place.
 template <class S>
-std::size_t checked_model_of(const SessionCore& core) {
-    return [&]<class... Ts>(type_list<Ts...>) {
+std::size_t model_of_tables() {
+    return []<class... Ts>(type_list<Ts...>) {
         const std::size_t models[] = {model_of_tag<Ts>()..., SessionCore::no_model};
-        for (std::size_t i = 0; i < sizeof...(Ts); ++i) {
+        for (std::size_t i = 0; i < sizeof...(Ts); ++i)
             if (models[i] == SessionCore::no_model) return SessionCore::no_model;
-            core.check_same_database(models[0], models[i]);
-        }
         return models[0];
     }(typename S::tables{});
 }
 
-/// The connection to run SELECT `S` with: SessionCore::read_connection for its model, the
-/// Session's own engine when alchemy cannot place its tables (a SELECT without FROM may
-/// take a lock or call nextval(): never on the replica).
+/// With binds, SessionCore::check_tables of `statement`, which runs on model id `model`'s
+/// engine; without, the statement is not even lowered.
 template <class S>
-Connection& read_connection_for(SessionCore& core) {
-    const auto model = checked_model_of<S>(core);
+void check_bound_tables(const SessionCore& core, std::size_t model, const S& statement) {
+    if (core.has_binds()) core.check_tables(model, statement.lower());
+}
+
+/// The connection to run SELECT `statement` with: SessionCore::read_connection for its
+/// model, the Session's own engine when alchemy cannot place its tables (a SELECT without
+/// FROM may take a lock or call nextval(): never on the replica).
+template <class S>
+Connection& read_connection_for(SessionCore& core, const S& statement) {
+    const auto model = model_of_tables<S>();
+    check_bound_tables(core, model, statement);
     return model == SessionCore::no_model ? core.own_connection(model) : core.read_connection(model);
 }
 
@@ -181,7 +187,7 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
     core.autoflush();
     ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : read_connection_for<S>(core).execute(statement))
+    for (auto& row : read_connection_for(core, statement).execute(statement))
         objects.push_back(set.adopt(std::move(row)));
     remember_query_group(core, objects);
     return objects;
@@ -196,7 +202,6 @@ std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& stateme
                                              std::span<const std::vector<LoadStep>> paths) {
     const auto joined = joined_steps(model_ops<T>(), paths);
     if (joined.empty()) return load_objects<T>(core, statement);
-    checked_model_of<S>(core);
     ParamBuffer params;
     statement.bind(params);
     auto rows = load_joined(core, model_ops<T>(), statement.lower(), params.params(), joined);
@@ -259,7 +264,7 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
         std::tuple<ModelSet<without_optional_t<Es>>...> sets{
             core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())...};
         std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
-        for (auto& row : read_connection_for<S>(core).execute(statement)) {
+        for (auto& row : read_connection_for(core, statement).execute(statement)) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 rows.emplace_back(adopt_entity(std::get<I>(sets), std::get<I>(std::move(row)))...);
             }(std::index_sequence_for<Es...>{});
@@ -471,7 +476,7 @@ public:
         const bool load_batches = detail::check_streamed_loads(detail::model_ops<T>(), loads_,
                                                                core_->dialect_of(detail::model_id<T>()));
         core_->autoflush();
-        auto& conn = core_->read_connection(detail::model_id<T>());
+        auto& conn = detail::query_connection(*core_, detail::model_id<T>(), parts());
         ParamBuffer params;
         bind_values(this, params);
         std::string scratch;
@@ -544,6 +549,7 @@ public:
         if (sync == synchronize_session::fetch) add_all_columns(d.returning);
         ParamBuffer params;
         bind_where(params);
+        core_->check_tables(detail::model_id<T>(), d);
         auto& conn = core_->bulk_write_connection(detail::model_ops<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), d), params.params());
         auto models = set();
@@ -612,6 +618,7 @@ private:
         ParamBuffer params;
         std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
         bind_where(params);
+        core_->check_tables(detail::model_id<T>(), u);
         auto& conn = core_->bulk_write_connection(detail::model_ops<T>());
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
         if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);

@@ -259,6 +259,8 @@ public:
     /// session's transaction, after an autoflush. A select runs on the engine of its
     /// tables (or the read replica, SessionOptions), an insert, update or delete on its
     /// table's engine; text(), unions and selects from subqueries on the Session's engine.
+    /// With binds, a statement that names a table of another engine than the one it runs
+    /// on (in a join, subquery, EXISTS or CTE) is refused with InvalidRequestError.
     /// Rows are values, not session objects, except for a select of several models
     /// (sa::select<Post, User>()), whose rows are std::tuple<std::shared_ptr<Post>,
     /// std::shared_ptr<User>> of the session's objects (null for a left-joined model that
@@ -270,14 +272,18 @@ public:
             return detail::load_entity_rows(*core_, statement);
         } else {
             core_->autoflush();
-            if constexpr (requires { typename S::tables; })
-                return detail::read_connection_for<S>(*core_).execute(statement);
-            else if constexpr (detail::query_statement<S>)  // a UNION and the like
+            if constexpr (requires { typename S::tables; }) {
+                return detail::read_connection_for(*core_, statement).execute(statement);
+            } else if constexpr (detail::query_statement<S>) {  // a UNION and the like
+                detail::check_bound_tables(*core_, detail::SessionCore::no_model, statement);
                 return core_->own_connection(detail::SessionCore::no_model).execute(statement);
-            else if constexpr (requires { typename S::model_type; })
-                return core_->bulk_write_connection(detail::model_ops<typename S::model_type>())
-                    .execute(statement);
-            else return core_->connection().execute(statement);
+            } else if constexpr (requires { typename S::model_type; }) {
+                using T = typename S::model_type;
+                detail::check_bound_tables(*core_, detail::model_id<T>(), statement);
+                return core_->bulk_write_connection(detail::model_ops<T>()).execute(statement);
+            } else {
+                return core_->connection().execute(statement);
+            }
         }
     }
 

@@ -310,6 +310,10 @@ public:
         }
     }
 
+    /// The statement tree, for the Session's check of the tables it names (for objects:
+    /// that of one row).
+    detail::ast::Insert lower() const { return lower(0, 1); }
+
     InsertResult<returning_row> execute_on(Connection& conn) const {
         check();
         std::vector<stored_row> returned;

@@ -154,6 +154,16 @@ public:
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
+    /// The statement tree (for the renderer, and for the Session's check of the tables
+    /// it names).
+    detail::ast::Update lower() const {
+        detail::ast::Update u;
+        u.table = model_info<T>::table_name;
+        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_);
+        std::apply([&](const auto&... e) { (u.where.push_back(e.lower()), ...); }, where_);
+        std::apply([&](const auto&... e) { (u.returning.push_back(e.lower()), ...); }, returning_);
+        return u;
+    }
 
 private:
     friend class detail::dml_statement<Update, Returning>;
@@ -166,14 +176,7 @@ private:
         detail::check_single_table<T, Where>();
         detail::check_single_table<T, Returning>();
     }
-    std::string render(const Dialect& dialect) const {
-        detail::ast::Update u;
-        u.table = model_info<T>::table_name;
-        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_);
-        std::apply([&](const auto&... e) { (u.where.push_back(e.lower()), ...); }, where_);
-        std::apply([&](const auto&... e) { (u.returning.push_back(e.lower()), ...); }, returning_);
-        return detail::ast::render(dialect, u);
-    }
+    std::string render(const Dialect& dialect) const { return detail::ast::render(dialect, lower()); }
 
     Set set_;
     Where where_;
@@ -206,6 +209,15 @@ public:
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
+    /// The statement tree (for the renderer, and for the Session's check of the tables
+    /// it names).
+    detail::ast::Delete lower() const {
+        detail::ast::Delete d;
+        d.table = model_info<T>::table_name;
+        std::apply([&](const auto&... e) { (d.where.push_back(e.lower()), ...); }, where_);
+        std::apply([&](const auto&... e) { (d.returning.push_back(e.lower()), ...); }, returning_);
+        return d;
+    }
 
 private:
     friend class detail::dml_statement<Delete, Returning>;
@@ -215,13 +227,7 @@ private:
         detail::check_single_table<T, Where>();
         detail::check_single_table<T, Returning>();
     }
-    std::string render(const Dialect& dialect) const {
-        detail::ast::Delete d;
-        d.table = model_info<T>::table_name;
-        std::apply([&](const auto&... e) { (d.where.push_back(e.lower()), ...); }, where_);
-        std::apply([&](const auto&... e) { (d.returning.push_back(e.lower()), ...); }, returning_);
-        return detail::ast::render(dialect, d);
-    }
+    std::string render(const Dialect& dialect) const { return detail::ast::render(dialect, lower()); }
 
     Where where_;
     Returning returning_;

@@ -42,6 +42,10 @@ struct QueryStatement {
 /// The statement tree of `rows` in `form`: `rows` itself, or wrapped in count(*) or EXISTS.
 ast::Select in_form(ast::Select rows, query_form form);
 
+/// The connection that reads `query` of model id `model` (SessionCore::read_connection),
+/// after SessionCore::check_tables of its statement.
+Connection& query_connection(SessionCore& core, std::size_t model, const QueryStatement& query);
+
 /// SELECT count(*) over the query's rows / SELECT EXISTS (them), on the connection that
 /// reads `model`, after an autoflush.
 std::int64_t count_rows(SessionCore& core, std::size_t model, const QueryStatement& query);
@@ -84,7 +88,7 @@ std::vector<std::shared_ptr<T>> query_objects(SessionCore& core, const QueryStat
         return objects;
     }
     core.autoflush();
-    auto& conn = core.read_connection(model_id<T>());
+    auto& conn = query_connection(core, model_id<T>(), query);
     std::string scratch;
     std::vector<std::shared_ptr<T>> objects;
     adopt_rows<T>(core, conn, query.sql(query.query, conn.dialect(), query_form::rows, scratch),

@@ -16,10 +16,14 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace alchemy {
+
+template <class T>
+struct model_info;
 
 namespace detail {
 
@@ -39,10 +43,11 @@ std::size_t model_id() noexcept {
 struct Bind {
     std::size_t model;  ///< detail::model_id<T>()
     Engine engine;
+    std::string_view table;  ///< T's table: how statements name it
 };
 template <class T>
 Bind bind(Engine engine) {
-    return {detail::model_id<T>(), std::move(engine)};
+    return {detail::model_id<T>(), std::move(engine), model_info<T>::table_name};
 }
 
 /// sessionmaker / Session options, with SQLAlchemy's names and defaults.
@@ -53,7 +58,8 @@ struct SessionOptions {
     bool expire_on_commit = true;
     /// Models kept in other databases. Each engine gets a connection and a transaction of
     /// its own; commit() commits them one after the other, which is not atomic across
-    /// engines (docs/scaling.md). Joins between models of different engines are refused.
+    /// engines (docs/scaling.md). A statement that names tables of different engines (a
+    /// join, or a subquery or EXISTS over another engine's model) is refused.
     std::vector<Bind> binds{};
     /// Reads of models on the Session's engine (queries, get(), relationship loads,
     /// session.scalars() and selects through session.execute()) go to this engine, a
@@ -67,6 +73,13 @@ struct SessionOptions {
 };
 
 namespace detail {
+
+namespace ast {
+struct Select;
+struct Insert;
+struct Update;
+struct Delete;
+}  // namespace ast
 
 struct ModelOps;
 class ModelSetCore;
@@ -143,6 +156,17 @@ public:
     /// Throws InvalidRequestError unless model ids `a` and `b` are on one engine, as a
     /// statement that joins their tables needs.
     void check_same_database(std::size_t a, std::size_t b) const;
+    /// Whether SessionOptions::binds puts models in other databases; only then can a
+    /// statement name tables of two (check_tables).
+    bool has_binds() const noexcept { return !options_.binds.empty(); }
+    /// With binds, throws InvalidRequestError unless every table `statement` names (in
+    /// FROM and JOIN, as the table it writes, and in its subqueries, EXISTS and CTEs) is in
+    /// the database of model id `model`, where it runs: there, a bound model's table would
+    /// be another table of that name, or none (src/orm/statement_tables.cpp).
+    void check_tables(std::size_t model, const ast::Select& statement) const;
+    void check_tables(std::size_t model, const ast::Insert& statement) const;
+    void check_tables(std::size_t model, const ast::Update& statement) const;
+    void check_tables(std::size_t model, const ast::Delete& statement) const;
 
     /// `automatic`: an autoflush, which leaves delete-orphan children for an explicit one.
     void flush(bool automatic = false);
@@ -226,6 +250,8 @@ public:
 
 private:
     void check_usable() const;
+    /// check_tables() of the tables a statement names, CTEs left out.
+    void check_tables_named(std::size_t model, std::span<const std::string_view> tables) const;
     void open_transaction() noexcept;
     /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
     /// the whole transaction (the Session then needs rollback()).
@@ -270,7 +296,8 @@ private:
     void mark_superseded_foreign_keys();
     void write_links();
     /// Throws InvalidRequestError, before the flush sends anything, when it would write a
-    /// table a stream reads on the same connection (stream_started).
+    /// table a stream reads on the same connection (stream_started), or write to the
+    /// Session's engine while a stream reads from the read replica (write_to_primary()).
     void refuse_writes_to_streams() const;
     /// Whether the flush would INSERT, UPDATE or DELETE rows of a model id for which
     /// `of` holds.
@@ -365,6 +392,13 @@ private:
     void end_streams() noexcept;
     /// The database whose connection `stream` reads on, if the Session still holds it.
     std::optional<std::size_t> database_streamed(const Stream& stream) const noexcept;
+    /// Whether a yield_per() loop reads from the read replica.
+    bool streams_from_replica() const noexcept;
+    /// A statement is about to write to the Session's engine, so from now on the
+    /// transaction reads there too (wrote_). Throws InvalidRequestError while a yield_per()
+    /// loop streams from the read replica: it would go on returning rows from before the
+    /// write (and the program may write back what they show over it).
+    void write_to_primary();
     /// Whether writing table `written` changes rows `stream` reads: the streamed table
     /// itself, or one whose changes the database carries into it through the streamed
     /// table's foreign keys (ON DELETE/ON UPDATE actions).
