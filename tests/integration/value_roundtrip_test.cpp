@@ -109,6 +109,23 @@ TEST_CASE("a real beyond the range of float read into one is a DataError") {
     CHECK_THROWS_AS(conn.execute(sa::select<roundtrip::Gauge>()).all(), sa::DataError);
 }
 
+TEST_CASE("an integer other than 0 or 1 read as a bool is a DataError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    const auto as_bool = [&](const char* sql) {
+        return conn.execute(sa::text(sql).columns<bool>()).scalar_one();
+    };
+    CHECK_FALSE(as_bool("SELECT 0"));
+    CHECK(as_bool("SELECT 1"));
+    CHECK(as_bool("SELECT CAST(1 AS BIGINT)"));
+    REQUIRE_THROWS_MATCHES(as_bool("SELECT 2"), sa::DataError,
+                           sa::test::MessageContains("a boolean (0 or 1)"));
+    CHECK_THROWS_AS(as_bool("SELECT -1"), sa::DataError);
+    CHECK_THROWS_AS(as_bool("SELECT CAST(-1 AS SMALLINT)"), sa::DataError);
+    CHECK_THROWS_AS(as_bool("SELECT CAST(4294967296 AS BIGINT)"), sa::DataError);
+}
+
 TEST_CASE("rows read into tuples work with structured bindings") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
