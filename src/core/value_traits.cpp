@@ -16,11 +16,23 @@ void throw_null_into_non_optional(const Cursor& c, int column) {
                     "");
 }
 
-void throw_out_of_range(const Cursor& c, int column, std::int64_t value, std::string_view type_name) {
+namespace {
+template <class Number>
+[[noreturn]] void throw_number_out_of_range(const Cursor& c, int column, Number value,
+                                            std::string_view type_name) {
     throw DataError("22003",
                     fmt::format("column {} ('{}') holds {}, which does not fit in {}", column,
                                 c.column_name(column), value, type_name),
                     "");
+}
+}  // namespace
+
+void throw_out_of_range(const Cursor& c, int column, std::int64_t value, std::string_view type_name) {
+    throw_number_out_of_range(c, column, value, type_name);
+}
+
+void throw_out_of_range(const Cursor& c, int column, double value, std::string_view type_name) {
+    throw_number_out_of_range(c, column, value, type_name);
 }
 
 void throw_unsigned_too_large(std::uint64_t value) {

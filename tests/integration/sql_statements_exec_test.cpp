@@ -354,6 +354,45 @@ TEST_CASE("upsert: on conflict do update sets columns from the proposed row", "[
                               std::tuple{std::string("red"), std::int32_t{15}}});
 }
 
+TEST_CASE("a write with RETURNING tells its rowcount before its rows are read", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<Tag>().create_all(engine);
+    auto conn = engine.connect();
+    const auto uses = sa::col<&Tag::uses>;
+    conn.execute(sa::insert<Tag>().values(std::vector<Tag>{
+        {.name = "red", .uses = 1}, {.name = "blue", .uses = 2}, {.name = "green", .uses = 3}}));
+
+    auto updated =
+        conn.execute(sa::update<Tag>().values(uses = 10).where(uses < 5).returning(sa::col<&Tag::id>));
+    CHECK(updated.rowcount() == 3);
+    CHECK(updated.first().has_value());
+    CHECK(updated.rowcount() == 3);  // first() closed the result: the count stays
+
+    auto none = conn.execute(sa::update<Tag>().values(uses = 0).where(uses < 0).returning(sa::col<&Tag::id>));
+    CHECK(none.rowcount() == 0);
+    CHECK(none.all().empty());
+
+    // Written as text, and inserting several rows.
+    auto inserted =
+        conn.execute(sa::text("INSERT INTO st_tags (name, uses) VALUES ('cyan', 1), ('pink', 1) RETURNING id")
+                         .columns<std::int64_t>());
+    CHECK(inserted.rowcount() == 2);
+    CHECK(inserted.all().size() == 2);
+
+    // A later query does not inherit the count.
+    auto counted = conn.execute(sa::select(sa::count(sa::col<&Tag::id>)));
+    CHECK(counted.rowcount() == 0);
+    CHECK(counted.scalar_one() == 5);
+
+    auto deleted = conn.execute(sa::delete_<Tag>().where(uses == 10).returning(sa::col<&Tag::name>));
+    CHECK(deleted.rowcount() == 3);
+    deleted.close();
+    CHECK(deleted.rowcount() == 3);
+    CHECK(conn.execute(sa::select(sa::col<&Tag::name>).order_by(sa::col<&Tag::name>)).all() ==
+          std::vector<std::string>{"cyan", "pink"});
+}
+
 TEST_CASE("insert from_select copies a query's rows, also as an upsert", "[sql]") {
     auto backend = GENERATE(from_range(alchemy::test::backends()));
     auto engine = backend.engine();

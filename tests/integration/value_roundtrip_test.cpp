@@ -4,10 +4,23 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <limits>
+#include <string>
 
 namespace sa = alchemy;
 using sa::test::backends;
+
+namespace roundtrip {
+struct Gauge {
+    std::int64_t id = 0;
+    float level = 0;
+};
+}  // namespace roundtrip
+
+template <>
+inline constexpr auto sa::mapping<roundtrip::Gauge> = sa::table("gauges");
 
 TEST_CASE("values round-trip through a table unchanged") {
     auto backend = GENERATE(from_range(backends()));
@@ -72,6 +85,45 @@ TEST_CASE("values round-trip through a table unchanged") {
         CHECK_THROWS_AS(conn.execute(sa::text("SELECT v FROM ints").columns<std::int16_t>()).scalar_one(),
                         sa::DataError);
     }
+}
+
+TEST_CASE("a real beyond the range of float read into one is a DataError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    const auto as_float = [&](const std::string& value) {
+        return conn.execute(sa::text("SELECT CAST(" + value + " AS DOUBLE PRECISION)").columns<float>())
+            .scalar_one();
+    };
+    REQUIRE_THROWS_MATCHES(as_float("1e300"), sa::DataError, sa::test::MessageContains("does not fit"));
+    CHECK_THROWS_AS(as_float("-1e300"), sa::DataError);
+    CHECK(as_float("3.4028234663852886e38") == std::numeric_limits<float>::max());
+    CHECK(as_float("-1.5") == -1.5F);
+    // The infinities and NaN have a float of their own.
+    const auto infinity = backend.is_postgresql() ? "'-Infinity'" : "-1e999";
+    CHECK(as_float(infinity) == -std::numeric_limits<float>::infinity());
+    CHECK(std::isnan(conn.execute(sa::text("SELECT 'nan'").columns<float>()).scalar_one()));
+    // A model's float field over a double column reads through the same check.
+    conn.execute(sa::text("CREATE TABLE gauges (id INTEGER PRIMARY KEY, level DOUBLE PRECISION)"));
+    conn.execute(sa::text("INSERT INTO gauges (id, level) VALUES (1, 1e300)"));
+    CHECK_THROWS_AS(conn.execute(sa::select<roundtrip::Gauge>()).all(), sa::DataError);
+}
+
+TEST_CASE("an integer other than 0 or 1 read as a bool is a DataError") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    const auto as_bool = [&](const char* sql) {
+        return conn.execute(sa::text(sql).columns<bool>()).scalar_one();
+    };
+    CHECK_FALSE(as_bool("SELECT 0"));
+    CHECK(as_bool("SELECT 1"));
+    CHECK(as_bool("SELECT CAST(1 AS BIGINT)"));
+    REQUIRE_THROWS_MATCHES(as_bool("SELECT 2"), sa::DataError,
+                           sa::test::MessageContains("a boolean (0 or 1)"));
+    CHECK_THROWS_AS(as_bool("SELECT -1"), sa::DataError);
+    CHECK_THROWS_AS(as_bool("SELECT CAST(-1 AS SMALLINT)"), sa::DataError);
+    CHECK_THROWS_AS(as_bool("SELECT CAST(4294967296 AS BIGINT)"), sa::DataError);
 }
 
 TEST_CASE("rows read into tuples work with structured bindings") {

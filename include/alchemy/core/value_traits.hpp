@@ -9,6 +9,7 @@
 #include "alchemy/core/driver.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,7 @@ namespace detail {
 [[noreturn]] void throw_null_into_non_optional(const Cursor& c, int column);
 [[noreturn]] void throw_out_of_range(const Cursor& c, int column, std::int64_t value,
                                      std::string_view type_name);
+[[noreturn]] void throw_out_of_range(const Cursor& c, int column, double value, std::string_view type_name);
 [[noreturn]] void throw_unsigned_too_large(std::uint64_t value);
 
 inline void require_not_null(const Cursor& c, int column) {
@@ -97,7 +99,17 @@ struct value_traits<T> {
         return read_value(c, i);
     }
     /// Reads a column known not to be NULL.
-    static T read_value(const Cursor& c, int i) { return static_cast<T>(c.read_real(i)); }
+    static T read_value(const Cursor& c, int i) {
+        const double v = c.read_real(i);
+        if constexpr (std::numeric_limits<T>::max() < std::numeric_limits<double>::max()) {
+            // Converting a finite value beyond T's range is undefined (in practice ±inf);
+            // NaN fails both comparisons, and the infinities are T's own.
+            constexpr double max = std::numeric_limits<T>::max();
+            if ((v > max || v < -max) && !std::isinf(v)) [[unlikely]]
+                detail::throw_out_of_range(c, i, v, "a floating-point number of this width");
+        }
+        return static_cast<T>(v);
+    }
 };
 
 template <>

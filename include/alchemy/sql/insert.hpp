@@ -525,12 +525,10 @@ private:
     static void run(Connection& conn, const std::string& sql, const ParamBuffer& params,
                     std::vector<stored_row>& returned, std::int64_t& rowcount) {
         auto result = conn.execute_sql(sql, params.params());
-        if constexpr (std::is_void_v<returning_row>) {
-            rowcount += result.rowcount();
-        } else {
+        rowcount += result.rowcount();
+        if constexpr (!std::is_void_v<returning_row>) {
             using reader = typename detail::returned_rows<Returning>::reader;
             auto rows = std::move(result).template read_with<returning_row, reader>().all();
-            rowcount += static_cast<std::int64_t>(rows.size());
             returned.insert(returned.end(), std::make_move_iterator(rows.begin()),
                             std::make_move_iterator(rows.end()));
         }

@@ -247,18 +247,23 @@ bool PgCursor::read_bool(int column) const {
     constexpr std::string_view wanted = "a boolean";
     const auto value = field(column, wanted);
     const char* data = value.bytes.data();
+    std::int64_t integer = 0;
     switch (value.type) {
     case oid::boolean: return data[0] != 0;
-    case oid::int2: return load_i16(data) != 0;
-    case oid::int4: return load_i32(data) != 0;
-    case oid::int8: return load_i64(data) != 0;
-    default: break;
+    case oid::int2: integer = load_i16(data); break;
+    case oid::int4: integer = load_i32(data); break;
+    case oid::int8: integer = load_i64(data); break;
+    default: {
+        if (!is_text_type(value.type)) type_mismatch(column, value.type, wanted);
+        const auto text = trimmed(text_bytes(value.bytes, value.type));
+        if (text == "t" || text == "true" || text == "1") return true;
+        if (text == "f" || text == "false" || text == "0") return false;
+        unconvertible(column, value, wanted);
     }
-    if (!is_text_type(value.type)) type_mismatch(column, value.type, wanted);
-    const auto text = trimmed(text_bytes(value.bytes, value.type));
-    if (text == "t" || text == "true" || text == "1") return true;
-    if (text == "f" || text == "false" || text == "0") return false;
-    unconvertible(column, value, wanted);
+    }
+    // Only 0 and 1, as on SQLite: 2 or -1 is more likely a count or a code than a truth value.
+    if (integer != 0 && integer != 1) unconvertible(column, value, "a boolean (0 or 1)");
+    return integer == 1;
 }
 
 std::int64_t PgCursor::read_int(int column) const {

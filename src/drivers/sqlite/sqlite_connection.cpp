@@ -38,9 +38,11 @@ Cursor& SqliteConnection::execute(std::string_view sql, std::span<const Param> p
     return statement;
 }
 
-// A SQLite statement computes each row when next() steps to it and buffers none, so every
-// cursor streams already (SqliteStatement::start steps to the first row only). Other
-// statements may run on the connection meanwhile, as they may while any cursor is open.
+// A SQLite query computes each row when next() steps to it and buffers none, so every
+// cursor streams already (SqliteStatement::start steps to the first row only; only a
+// statement that writes has its RETURNING rows, which SQLite computed in that first step,
+// read ahead). Other statements may run on the connection meanwhile, as they may while any
+// cursor is open.
 Cursor& SqliteConnection::stream(std::string_view sql, std::span<const Param> params) {
     return execute(sql, params);
 }

@@ -85,7 +85,10 @@ SqliteStatement::SqliteStatement(Handle& handle, std::string_view sql) : handle_
     }
 }
 
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(statement_); }
+SqliteStatement::~SqliteStatement() {
+    close();  // frees the rows read ahead
+    sqlite3_finalize(statement_);
+}
 
 void SqliteStatement::start(std::span<const Param> params) {
     in_use_ = true;
@@ -95,7 +98,12 @@ void SqliteStatement::start(std::span<const Param> params) {
     try {
         bind(params);
         total_changes_before_ = sqlite3_total_changes64(handle_.db);
-        first_row_pending_ = step();
+        const bool has_row = step();
+        // An INSERT, UPDATE or DELETE ... RETURNING made all its changes in that step, but
+        // SQLite counts them only when the statement completes: its rows are read ahead,
+        // so rows_affected() is final now, as on PostgreSQL, however few rows are read.
+        if (has_row && sqlite3_stmt_readonly(statement_) == 0) read_ahead();
+        else first_row_pending_ = has_row;
     } catch (...) {
         close();
         throw;
@@ -111,13 +119,12 @@ void SqliteStatement::bind(std::span<const Param> params) {
             sqlite3_sql(statement_));
     // SQLite reads a parameter whenever the statement evaluates it. A statement without
     // result columns runs to its end inside start(), while the caller's values are alive,
-    // and so does one that writes: SQLite makes every change of an INSERT, UPDATE or
-    // DELETE ... RETURNING in its first step and keeps the returned rows. Both may read the
+    // and so does one that writes (its RETURNING rows are read ahead). Both may read the
     // values in place (SQLITE_STATIC). A query evaluates its parameters again on each
     // later next(), after execute() returned, so it gets copies.
-    const bool runs_in_first_step =
+    const bool runs_within_start =
         sqlite3_column_count(statement_) == 0 || sqlite3_stmt_readonly(statement_) == 0;
-    const auto values = runs_in_first_step ? SQLITE_STATIC : SQLITE_TRANSIENT;
+    const auto values = runs_within_start ? SQLITE_STATIC : SQLITE_TRANSIENT;
     for (std::size_t i = 0; i < params.size(); ++i)
         if (const int code = bind_one(static_cast<int>(i) + 1, params[i], values); code != SQLITE_OK)
             raise_last_error(code);
@@ -186,6 +193,33 @@ bool SqliteStatement::step() {
     raise_error(handle_, code, std::move(message), sqlite3_sql(statement_));
 }
 
+void SqliteStatement::read_ahead() {
+    do {
+        for (int column = 0; column < row_columns_; ++column) {
+            // The slot first, so that a failing push_back leaves no copy unowned.
+            read_ahead_.push_back(nullptr);
+            read_ahead_.back() = sqlite3_value_dup(sqlite3_column_value(statement_, column));
+            if (read_ahead_.back() == nullptr) raise_out_of_memory();
+        }
+    } while (step());
+}
+
+bool SqliteStatement::next_read_ahead() {
+    const auto columns = static_cast<std::size_t>(column_count());
+    if (read_ahead_next_ == read_ahead_.size()) {
+        row_columns_ = 0;
+        return false;
+    }
+    // The copies are protected values, read as a stepped row's are (checked()).
+    for (std::size_t column = 0; column < columns; ++column) {
+        sqlite3_value* value = read_ahead_[read_ahead_next_ + column];
+        row_[column] = {value, sqlite3_value_type(value)};
+    }
+    read_ahead_next_ += columns;
+    row_columns_ = static_cast<int>(columns);
+    return true;
+}
+
 void SqliteStatement::raise_last_error(int code) {
     raise_error(handle_, code, sqlite3_errmsg(handle_.db), sqlite3_sql(statement_));
 }
@@ -200,6 +234,7 @@ bool SqliteStatement::next() {
         first_row_pending_ = false;
         return true;
     }
+    if (!read_ahead_.empty()) return next_read_ahead();
     if (finished_) return false;
     return step();
 }
@@ -365,6 +400,9 @@ void SqliteStatement::close() noexcept {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
     row_columns_ = 0;  // the row's values went with the reset: reads now find no current row
+    for (sqlite3_value* value : read_ahead_) sqlite3_value_free(value);
+    read_ahead_.clear();  // keeps its room for the next execution
+    read_ahead_next_ = 0;
     in_use_ = false;
     first_row_pending_ = false;
     finished_ = true;

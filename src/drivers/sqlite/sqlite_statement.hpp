@@ -5,6 +5,7 @@
 #include "alchemy/core/driver.hpp"
 #include "drivers/sqlite/sqlite_handle.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -25,7 +26,8 @@ public:
     bool in_use() const noexcept { return in_use_; }
 
     /// Binds `params` and runs the statement up to its first row, so that writes take
-    /// effect even if nobody reads the cursor. On failure the statement is idle again.
+    /// effect even if nobody reads the cursor; a statement that writes runs to its end,
+    /// its rows read ahead. On failure the statement is idle again.
     void start(std::span<const Param> params);
 
     bool next() override;
@@ -51,6 +53,10 @@ private:
     int bind_one(int index, const Param& param, sqlite3_destructor_type values);
     /// Steps once: true on a row; on completion records rows_affected; throws on error.
     bool step();
+    /// From the current row on, steps to the end, keeping copies of the rows' values.
+    void read_ahead();
+    /// Makes the next row read ahead current: false when none is left.
+    bool next_read_ahead();
     [[noreturn]] void raise_last_error(int code);
     [[noreturn]] void raise_out_of_memory() const;
 
@@ -76,6 +82,10 @@ private:
     /// Columns of the current row (0: no row), and their values as far as asked.
     int row_columns_ = 0;
     mutable std::vector<ColumnValue> row_;
+    /// The values of the rows read ahead (read_ahead()), row after row, until close(); and
+    /// where the next row's begin.
+    std::vector<sqlite3_value*> read_ahead_;
+    std::size_t read_ahead_next_ = 0;
 };
 
 }  // namespace alchemy::detail::sqlite
