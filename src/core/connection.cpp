@@ -4,6 +4,7 @@
 #include "alchemy/core/error.hpp"
 #include "core/echo.hpp"
 #include "core/engine_state.hpp"
+#include "core/printable.hpp"
 
 #include <fmt/format.h>
 
@@ -16,12 +17,18 @@ namespace {
 
 std::string savepoint_name(std::uint64_t id) { return fmt::format("sa_savepoint_{}", id); }
 
-[[noreturn]] void throw_lost_transaction() {
-    throw PendingRollbackError(
-        "alchemy: the database connection was lost inside this transaction, so the "
-        "database ended it and the work it had not committed is gone; call rollback() on "
-        "the connection, Session or outermost transaction to acknowledge that, then redo "
-        "the work (the next statement reconnects)");
+constexpr std::string_view lost_with_connection =
+    "alchemy: the database connection was lost inside this transaction, so the "
+    "database ended it and the work it had not committed is gone; call rollback() on "
+    "the connection, Session or outermost transaction to acknowledge that, then redo "
+    "the work (the next statement reconnects)";
+
+std::string rolled_back_on_failure(std::string_view sql) {
+    return fmt::format(
+        "alchemy: the database rolled this transaction back when one of its statements failed (its "
+        "error said why), so none of its work was saved; call rollback() on the connection, Session "
+        "or outermost transaction to acknowledge that, then redo the work\n[SQL: {}]",
+        detail::printable(sql, "\n\t\r"));
 }
 
 }  // namespace
@@ -67,18 +74,18 @@ void Connection::close() noexcept {
         engine_->pool->checkin(std::move(entry_));
     }
     root_open_ = false;
-    transaction_lost_ = false;
+    transaction_lost_.reset();
     savepoints_.clear();
 }
 
 void Connection::invalidate() noexcept {
     if (entry_) entry_->invalidated = true;
-    if (root_open_) transaction_lost_ = true;
+    if (root_open_ && !transaction_lost_) transaction_lost_ = std::string(lost_with_connection);
 }
 
 void Connection::notice_lost_connection() noexcept {
     // A streamed Result reads rows after execute_sql returned, beyond the reach of
-    // invalidating_on_disconnect; the connection it lost is noticed at the next use.
+    // noticing_lost_transaction; the connection it lost is noticed at the next use.
     if (entry_ && !entry_->invalidated && entry_->connection->is_broken()) invalidate();
 }
 
@@ -88,7 +95,7 @@ DriverConnection& Connection::live() {
             "alchemy: this connection is closed; get a new one with "
             "engine.connect()");
     notice_lost_connection();
-    if (transaction_lost_) throw_lost_transaction();
+    if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     if (!entry_ || entry_->invalidated) reconnect();
     return *entry_->connection;
 }
@@ -110,13 +117,18 @@ DriverConnection& Connection::autobegin() {
     return dc;
 }
 
-// Every statement runs through here, so a lost connection is never handed out again.
+// Every statement runs through here, so a lost connection is never handed out again, and a
+// transaction the database ended is never taken for open: SQLite rolls the whole transaction
+// back on some failures (ON CONFLICT ROLLBACK, RAISE(ROLLBACK), a full disk, ...), and each
+// statement after it would commit on its own.
 template <class Run>
-decltype(auto) Connection::invalidating_on_disconnect(Run&& run) {
+decltype(auto) Connection::noticing_lost_transaction(std::string_view sql, Run&& run) {
     try {
         return std::forward<Run>(run)();
     } catch (const DatabaseError& e) {
         if (e.connection_invalidated()) invalidate();
+        else if (root_open_ && !transaction_lost_ && transaction_ended_on_server())
+            transaction_lost_ = rolled_back_on_failure(sql);
         throw;
     }
 }
@@ -129,8 +141,9 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
         engine_->log(sql);
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
     }
-    return invalidating_on_disconnect(
-        [&] { return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params)); });
+    return noticing_lost_transaction(sql, [&] {
+        return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
+    });
 }
 
 std::vector<std::int64_t> Connection::execute_batch(std::string_view sql, std::span<const Param> params,
@@ -144,7 +157,7 @@ std::vector<std::int64_t> Connection::execute_batch(std::string_view sql, std::s
         engine_->log(detail::render_batch(params, params_per_row));
     }
     std::vector<std::int64_t> rows_affected(rows);
-    invalidating_on_disconnect([&] { dc.execute_batch(sql, params, params_per_row, rows_affected); });
+    noticing_lost_transaction(sql, [&] { dc.execute_batch(sql, params, params_per_row, rows_affected); });
     return rows_affected;
 }
 
@@ -152,11 +165,12 @@ std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::
                                    std::span<const Param> params) {
     const auto rows = detail::batch_row_count(params.size(), columns.size(), "copy_rows()");
     auto& dc = autobegin();
+    const auto copy = detail::render_copy(*dialect_, table, columns);
     if (engine_->options.echo) {
-        engine_->log(detail::render_copy(*dialect_, table, columns));
+        engine_->log(copy);
         engine_->log(detail::render_row_count(rows));
     }
-    return invalidating_on_disconnect([&] { return dc.copy_rows(table, columns, params); });
+    return noticing_lost_transaction(copy, [&] { return dc.copy_rows(table, columns, params); });
 }
 
 void Connection::execute_script(std::string_view sql) {
@@ -175,7 +189,7 @@ void Connection::before_cursor_execute(std::string_view sql, std::span<const Par
 void Connection::run_control(std::string_view sql, std::string_view log_line) {
     auto& dc = live();
     engine_->log(log_line);
-    invalidating_on_disconnect([&] { dc.execute_script(sql); });
+    noticing_lost_transaction(sql, [&] { dc.execute_script(sql); });
 }
 
 void Connection::begin_root(std::string_view log_line, const TransactionSql* custom) {
@@ -250,15 +264,19 @@ bool Connection::has_written() const noexcept {
 
 void Connection::forget_transaction() noexcept {
     root_open_ = false;
-    transaction_lost_ = false;
+    transaction_lost_.reset();
     savepoints_.clear();
+}
+
+bool Connection::transaction_ended_on_server() const noexcept {
+    return !entry_ || (!entry_->invalidated && !entry_->connection->in_transaction());
 }
 
 void Connection::end_root(bool commit) {
     notice_lost_connection();
     if (transaction_lost_) {
-        if (commit) throw_lost_transaction();
-        engine_->log("ROLLBACK (the connection was lost; nothing to send)");
+        if (commit) throw PendingRollbackError(*transaction_lost_);
+        engine_->log("ROLLBACK (the database already ended the transaction; nothing to send)");
         forget_transaction();
         restore_connection_state();
         return;
@@ -268,9 +286,10 @@ void Connection::end_root(bool commit) {
         run_control(sql, sql);
     } catch (...) {
         // A failed COMMIT may or may not have ended the transaction (PostgreSQL rolls
-        // back; SQLite stays open when busy): believe the server. One that lost the
-        // connection stays open as lost, for rollback() to acknowledge.
-        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction())) {
+        // back; SQLite stays open when busy): believe the server, and the COMMIT's error
+        // tells the caller. One that lost the connection stays open as lost, for rollback()
+        // to acknowledge.
+        if (transaction_ended_on_server()) {
             forget_transaction();
             restore_connection_state();
         }
@@ -307,14 +326,14 @@ std::string Connection::two_phase_literal(std::string_view xid) const {
 void Connection::prepare_transaction(std::string_view xid) {
     const auto literal = two_phase_literal(xid);
     notice_lost_connection();
-    if (transaction_lost_) throw_lost_transaction();
+    if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     if (!root_open_) throw InvalidRequestError("alchemy: prepare_transaction() needs an open transaction");
     const auto sql = "PREPARE TRANSACTION " + literal;
     try {
         run_control(sql, sql);
     } catch (...) {
         // As after a failed COMMIT: believe the server about whether the transaction ended.
-        if (!transaction_lost_ && !(entry_ && entry_->connection->in_transaction())) forget_transaction();
+        if (transaction_ended_on_server()) forget_transaction();
         throw;
     }
     forget_transaction();
@@ -338,7 +357,7 @@ void Connection::end_prepared(std::string_view xid, bool commit) {
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
     // Nothing of the transaction is left to release or roll back to.
     notice_lost_connection();
-    if (transaction_lost_) throw_lost_transaction();
+    if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     const auto name = dialect_->quote_identifier(savepoint_name(id));
     const auto sql = (commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + name;
     run_control(sql, sql);

@@ -947,6 +947,52 @@ TEST_CASE("a flush that fails inside begin_nested() rolls back only its SAVEPOIN
     CHECK(count_users(engine) == 4);
 }
 
+TEST_CASE("a SQLite failure that rolls back the whole transaction makes the Session insist on rollback()") {
+    // The users table of User, where a second "alice" fails and makes SQLite roll back the
+    // whole transaction: through a RAISE(ROLLBACK) trigger, or an ON CONFLICT ROLLBACK column.
+    const bool trigger = GENERATE(true, false);
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    if (trigger) {
+        sa::metadata<User>().create_all(engine);
+        seed_users(engine, {"alice"});
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TRIGGER refuse_alice BEFORE INSERT ON users WHEN NEW.name = 'alice' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'alice is taken'); END");
+        conn.commit();
+    } else {
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE ON CONFLICT ROLLBACK, "
+            "age INTEGER NOT NULL, email TEXT)");
+        conn.commit();
+        seed_users(engine, {"alice"});
+    }
+    sa::Session session(engine);
+    auto bob = session.add(User{.name = "bob", .age = 1});
+    session.flush();
+    SECTION("in a statement the Session runs") {
+        CHECK_THROWS_AS(session.execute(sa::text("INSERT INTO users (name, age) VALUES ('alice', 2)")),
+                        sa::IntegrityError);
+    }
+    SECTION("in a flush") {
+        session.add(User{.name = "alice", .age = 2});
+        CHECK_THROWS_AS(session.flush(), sa::IntegrityError);
+    }
+    auto carol = session.add(User{.name = "carol", .age = 3});
+    CHECK_THROWS_AS(session.flush(), sa::PendingRollbackError);
+    CHECK_THROWS_AS(session.commit(), sa::PendingRollbackError);
+    session.rollback();
+    CHECK(count_users(engine) == 1);  // alice; bob went with SQLite's rollback, carol never ran
+    CHECK(sa::inspect(bob).transient());
+    CHECK(bob->id == 0);
+    CHECK(sa::inspect(carol).transient());
+
+    session.add(carol);
+    session.commit();
+    CHECK(count_users(engine) == 2);
+}
+
 // Keys and ownership ---------------------------------------------------------------------------------
 
 TEST_CASE("text and composite primary keys key the identity map, get() taking one value per key column") {

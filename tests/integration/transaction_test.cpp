@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sa = alchemy;
@@ -31,6 +32,35 @@ void insert_account(sa::Connection& conn, int id, std::string owner) {
     conn.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (:id, :owner)")
                      .bind("id", id)
                      .bind("owner", owner));
+}
+
+/// How a SQLite table makes a failing INSERT end the whole transaction, not only the statement.
+enum class RollbackOnFailure { raise_rollback_trigger, on_conflict_rollback_column };
+
+/// A SQLite engine whose accounts hold one owned by "taken", and where inserting another
+/// account for "taken" fails and makes SQLite roll back the whole transaction.
+sa::Engine engine_rolling_back_on_failure(RollbackOnFailure how, sa::EngineOptions options = {}) {
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url(), std::move(options));
+    auto conn = engine.connect();
+    if (how == RollbackOnFailure::raise_rollback_trigger) {
+        create_accounts(engine);
+        insert_account(conn, 100, "taken");
+        conn.execute_script(
+            "CREATE TRIGGER refuse_taken BEFORE INSERT ON accounts WHEN NEW.owner = 'taken' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'the owner is taken'); END");
+    } else {
+        conn.execute_script(
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT NOT NULL UNIQUE ON CONFLICT "
+            "ROLLBACK)");
+        insert_account(conn, 100, "taken");
+    }
+    conn.commit();
+    return engine;
+}
+
+std::vector<std::string> owners(sa::Engine& engine) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT owner FROM accounts ORDER BY owner").columns<std::string>()).all();
 }
 
 }  // namespace
@@ -118,6 +148,80 @@ TEST_CASE("a savepoint that fails with an integrity error can be rolled back alo
     insert_account(conn, 2, "bob");
     tx.commit();
     CHECK(count_accounts(engine) == 2);
+}
+
+TEST_CASE(
+    "a SQLite failure that rolls back the whole transaction leaves it to rollback(), not to autocommit") {
+    const auto how =
+        GENERATE(RollbackOnFailure::raise_rollback_trigger, RollbackOnFailure::on_conflict_rollback_column);
+    sa::test::EchoCapture capture;
+    auto engine = engine_rolling_back_on_failure(how, {.echo = true, .echo_sink = capture.sink()});
+    auto conn = engine.connect();
+    insert_account(conn, 1, "ann");
+    SECTION("in a statement") { CHECK_THROWS_AS(insert_account(conn, 2, "taken"), sa::IntegrityError); }
+    SECTION("in a batch") {
+        const sa::Param rows[] = {sa::Param::of_int(2), sa::Param::of_text("bea"), sa::Param::of_int(3),
+                                  sa::Param::of_text("taken")};
+        CHECK_THROWS_AS(conn.execute_batch("INSERT INTO accounts (id, owner) VALUES (?, ?)", rows, 2),
+                        sa::IntegrityError);
+    }
+    CHECK(conn.in_transaction());
+    // Each would run in SQLite's autocommit mode and commit on its own.
+    CHECK_THROWS_MATCHES(
+        insert_account(conn, 4, "bob"), sa::PendingRollbackError,
+        sa::test::MessageContains("rolled this transaction back when one of its statements failed") &&
+            sa::test::MessageContains("[SQL: INSERT INTO accounts"));
+    CHECK_THROWS_AS(conn.execute(sa::text("SELECT count(*) FROM accounts")), sa::PendingRollbackError);
+    CHECK_THROWS_AS(conn.begin_nested(), sa::PendingRollbackError);
+    CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
+    CHECK(conn.in_transaction());
+
+    capture.lines.clear();
+    conn.rollback();
+    // SQLite has no transaction left to roll back: nothing is sent.
+    CHECK(capture.lines ==
+          std::vector<std::string>{"ROLLBACK (the database already ended the transaction; nothing to send)"});
+    CHECK_FALSE(conn.in_transaction());
+    CHECK(owners(engine) == std::vector<std::string>{"taken"});
+
+    insert_account(conn, 5, "cy");  // in a new transaction
+    CHECK(conn.driver_connection().in_transaction());
+    conn.commit();
+    CHECK(owners(engine) == std::vector<std::string>{"cy", "taken"});
+}
+
+TEST_CASE(
+    "a SQLite failure that rolls back the whole transaction is no SAVEPOINT's, and no guard commits it") {
+    const auto how =
+        GENERATE(RollbackOnFailure::raise_rollback_trigger, RollbackOnFailure::on_conflict_rollback_column);
+    auto engine = engine_rolling_back_on_failure(how);
+    auto conn = engine.connect();
+    SECTION("the guard's destructor acknowledges it while the error unwinds") {
+        try {
+            auto tx = conn.begin();
+            insert_account(conn, 1, "ann");
+            CHECK_THROWS_AS(insert_account(conn, 2, "taken"), sa::IntegrityError);
+            insert_account(conn, 3, "bob");
+            tx.commit();
+            FAIL("bob's account was inserted outside the transaction");
+        } catch (const sa::PendingRollbackError&) {}
+    }
+    SECTION("inside a SAVEPOINT, which ended with the transaction") {
+        auto tx = conn.begin();
+        insert_account(conn, 1, "ann");
+        {
+            auto nested = conn.begin_nested();
+            CHECK_THROWS_AS(insert_account(conn, 2, "taken"), sa::IntegrityError);
+            CHECK_THROWS_AS(nested.rollback(), sa::PendingRollbackError);
+            CHECK_THROWS_AS(nested.commit(), sa::PendingRollbackError);
+        }
+        CHECK_THROWS_AS(insert_account(conn, 3, "bob"), sa::PendingRollbackError);
+        CHECK_THROWS_AS(tx.commit(), sa::PendingRollbackError);
+        CHECK(tx.is_active());
+        tx.rollback();
+    }
+    CHECK_FALSE(conn.in_transaction());
+    CHECK(owners(engine) == std::vector<std::string>{"taken"});
 }
 
 TEST_CASE("statements begin a transaction implicitly and uncommitted work is rolled back on return") {

@@ -6,11 +6,13 @@
 // explicitly and returns a Transaction guard. Under isolation level AUTOCOMMIT no
 // transaction is begun implicitly. A Connection belongs to one thread at a time.
 //
-// A database connection lost inside a transaction takes the transaction with it. The
-// Connection then refuses everything but rollback() with PendingRollbackError, so a
-// program that caught the statement's error cannot commit() and believe its earlier
-// work saved; after rollback() (or when lost outside a transaction) the next use
-// reconnects through the pool, as SQLAlchemy's Connection does.
+// A database connection lost inside a transaction takes the transaction with it, and so
+// does a failed statement after which the database has none (SQLite rolls the whole
+// transaction back on some failures). The Connection then refuses everything but
+// rollback() with PendingRollbackError, so a program that caught the statement's error
+// cannot commit() and believe its earlier work saved; after rollback() (or when lost
+// outside a transaction) the next use reconnects through the pool, as SQLAlchemy's
+// Connection does.
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
@@ -93,10 +95,11 @@ public:
     /// Opens a SAVEPOINT inside the current transaction (beginning one if needed).
     Transaction begin_nested();
     /// Commits the current transaction, if any. Throws PendingRollbackError if the
-    /// database connection was lost inside it.
+    /// database connection was lost inside it, or a failed statement made the database end it.
     void commit();
-    /// Rolls back the current transaction, if any; after a lost connection, acknowledges
-    /// that the transaction is gone, so the connection can be used again.
+    /// Rolls back the current transaction, if any; after a lost connection or a failure
+    /// that ended the transaction, acknowledges that it is gone (sending nothing), so the
+    /// connection can be used again.
     void rollback();
     /// Two-phase commit, phase one (PostgreSQL's PREPARE TRANSACTION): ends the current
     /// transaction, whose work the server keeps, locks included, under the name `xid`
@@ -108,7 +111,7 @@ public:
     void commit_prepared(std::string_view xid);
     void rollback_prepared(std::string_view xid);
     /// True from the first statement (or begin()) until commit() or rollback(), including
-    /// while a transaction lost with its connection awaits rollback().
+    /// while a transaction the database ended (lost connection, failure) awaits rollback().
     bool in_transaction() const noexcept;
     bool in_nested_transaction() const noexcept;
     /// True once the open transaction has written on a backend whose writers exclude each
@@ -151,9 +154,11 @@ private:
     void reconnect();
     /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.
     DriverConnection& autobegin();
-    /// Returns run(); a DatabaseError that lost the connection invalidates it on the way.
+    /// Returns run(), which runs `sql`. A DatabaseError that lost the connection invalidates
+    /// it on the way; one after which the database has no transaction, while one was open,
+    /// marks it lost.
     template <class Run>
-    decltype(auto) invalidating_on_disconnect(Run&& run);
+    decltype(auto) noticing_lost_transaction(std::string_view sql, Run&& run);
     bool autocommit() const noexcept { return isolation_ == IsolationLevel::autocommit; }
     /// Runs the connection-state part of a level set with set_isolation_level, if the
     /// dialect has one.
@@ -173,6 +178,9 @@ private:
     std::string two_phase_literal(std::string_view xid) const;
     void end_prepared(std::string_view xid, bool commit);
     void end_savepoint(std::size_t depth, std::uint64_t id, bool commit);
+    /// True if the connection, not lost, has no transaction open on the server (after a
+    /// failure, to tell whether the failure ended the transaction).
+    bool transaction_ended_on_server() const noexcept;
     /// Forgets the root transaction and its SAVEPOINTs: it ended, or ended with the connection.
     void forget_transaction() noexcept;
     bool savepoint_active(std::size_t depth, std::uint64_t id) const noexcept;
@@ -187,7 +195,10 @@ private:
     std::string restore_sql_;  ///< undoes what the current transaction's options set (TransactionSql)
     bool closed_ = false;
     bool root_open_ = false;
-    bool transaction_lost_ = false;          ///< root_open_, but the connection died under it
+    /// Set while root_open_ names a transaction the database ended on its own (the connection
+    /// died under it, or a failed statement rolled it back): the PendingRollbackError message
+    /// everything but rollback() throws.
+    std::optional<std::string> transaction_lost_;
     std::uint64_t root_serial_ = 0;          ///< identifies the current root transaction
     std::vector<std::uint64_t> savepoints_;  ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;

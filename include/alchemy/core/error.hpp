@@ -42,9 +42,10 @@ public:
     using Error::Error;
 };
 
-/// The transaction this work belonged to is gone: the connection was lost inside it, or
-/// a flush failed. Everything but rollback() raises this until rollback() acknowledges
-/// the loss (SQLAlchemy's PendingRollbackError), so lost work is never taken for saved.
+/// The transaction this work belonged to is gone: the connection was lost inside it, a
+/// failed statement made the database roll it back (SQLite), or a flush failed.
+/// Everything but rollback() raises this until rollback() acknowledges the loss
+/// (SQLAlchemy's PendingRollbackError), so lost work is never taken for saved.
 class PendingRollbackError : public InvalidRequestError {
 public:
     using InvalidRequestError::InvalidRequestError;

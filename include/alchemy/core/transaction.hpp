@@ -20,11 +20,12 @@ public:
     ~Transaction();
 
     /// COMMIT (or RELEASE SAVEPOINT). Throws InvalidRequestError if no longer active, and
-    /// PendingRollbackError if the connection was lost inside the transaction.
+    /// PendingRollbackError if the database ended the transaction (its connection was lost,
+    /// or a failed statement rolled it back).
     void commit();
     /// ROLLBACK (or ROLLBACK TO SAVEPOINT). A no-op if no longer active. After the
-    /// connection was lost, the outermost transaction's rollback() acknowledges the loss,
-    /// while a SAVEPOINT's throws PendingRollbackError (there is nothing to roll back to).
+    /// database ended the transaction, the outermost transaction's rollback() acknowledges
+    /// that, while a SAVEPOINT's throws PendingRollbackError (there is nothing to roll back to).
     void rollback();
     /// False once committed or rolled back, directly or through an enclosing transaction.
     bool is_active() const noexcept;
