@@ -258,6 +258,27 @@ void set_children(SessionCore& session, const RelationshipOps& rel, std::span<In
     }
 }
 
+/// ManyToMany: the links that wait for the flush, made or removed from either side, in
+/// the order asked, over what the load found.
+void show_pending_links(const SessionCore& session, const RelationshipOps& rel,
+                        std::span<InstanceState* const> owners) {
+    const auto* pair = rel.paired();
+    std::unordered_set<const void*> loading;  // filled at the first link that may concern them
+    session.each_link_changed([&](const std::shared_ptr<void>& owner, const RelationshipOps& changed,
+                                  const std::shared_ptr<void>& target, bool linked) {
+        // The link as seen from the side being loaded: its owner, and the object linked.
+        const bool mine = &changed == &rel;
+        if (!mine && &changed != pair) return;
+        const auto& here = mine ? owner : target;
+        const auto& there = mine ? target : owner;
+        if (loading.empty()) loading = objects_of(owners);
+        if (!loading.contains(here.get())) return;
+        auto& collection = rel.associated(here.get());
+        if (linked) collection.loaded_target(there);
+        else collection.forget(there.get());
+    });
+}
+
 }  // namespace
 
 void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
@@ -277,6 +298,7 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
     } else if (rel.kind == RelationshipKind::many_to_many) {
         for (auto* owner : owners) rel.associated(owner->object).mark_loaded();
         for (const auto& [owner, target] : pairs) rel.associated(owner->object).loaded_target(target);
+        show_pending_links(session, rel, owners);
     } else {
         set_children(session, rel, owners, pairs);
     }

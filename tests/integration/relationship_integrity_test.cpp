@@ -4,8 +4,9 @@
 // next access reads the database again, a flush that fails after a parent's INSERT puts
 // back the keys it wrote through relationships, and relationship changes dropped (by the
 // rollback of a SAVEPOINT, or a failed flush in it; by expire(), refresh(), expire_all())
-// are never written, both sides reading what the database holds. Statement counts from
-// the echo sink.
+// are never written, both sides reading what the database holds; and a relationship
+// loaded while changes wait for the flush (no_autoflush) shows them. Statement counts
+// from the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 #include "support/tutorial_models.hpp"
@@ -716,4 +717,26 @@ TEST_CASE(
     sa::Session check(f.engine);
     CHECK(check.query<Badge>().filter(sa::col<&Badge::label> == "second").one()->person_id == bob->id);
     CHECK_FALSE(check.query<Badge>().filter(sa::col<&Badge::label> == "first").one()->person_id.has_value());
+}
+
+TEST_CASE("a ManyToMany loaded while links made or removed on the other side wait for the flush shows them") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    sa::Session session(f.engine);
+    const auto ann = session.query<tutorial::User>().one();
+    const auto g1 = group_named(session, "g1");  // their users not loaded
+    const auto g2 = group_named(session, "g2");
+    {
+        auto guard = session.no_autoflush();
+        ann->groups.add(g2);
+        ann->groups.remove(g1);
+        CHECK(g1->users.empty());
+        REQUIRE(g2->users.size() == 1);
+        CHECK(g2->users[0] == ann);
+        REQUIRE(ann->groups.size() == 1);
+        CHECK(ann->groups[0] == g2);
+    }
+    session.commit();
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
 }

@@ -192,6 +192,12 @@ public:
         for (const auto& w : foreign_keys_)
             if (!w.superseded) f(w.owner, *w.rel, w.target);
     }
+    /// Calls f(owner, rel, target, linked) for each ManyToMany link made (or removed)
+    /// that waits for the flush, oldest first; a load is shown them too.
+    template <class F>
+    void each_link_changed(F&& f) const {
+        for (const auto& l : links_) f(l.owner, *l.rel, l.target, l.linked);
+    }
     /// expire(), refresh(), expire_all() of the objects for which `of` holds: drops the
     /// relationship changes they made that wait for the flush (the foreign keys their
     /// BelongsTo were assigned, the links their ManyToMany made or removed), as their
