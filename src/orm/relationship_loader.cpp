@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace alchemy::detail {
 namespace {
@@ -174,6 +175,110 @@ std::vector<InstanceState*> unloaded(const RelationshipOps& rel, std::span<Insta
     return out;
 }
 
+/// The BelongsTo `rel` assignments that wait for the flush: each child's latest (parent
+/// null: none), in the order first made. Empty, allocating nothing, when none waits.
+class PendingParents {
+public:
+    PendingParents(const SessionCore& session, const RelationshipOps& rel) {
+        session.each_foreign_key_assigned([&](const std::shared_ptr<void>& child,
+                                              const RelationshipOps& assigned,
+                                              const std::shared_ptr<void>& parent) {
+            if (&assigned != &rel) return;
+            if (const auto [at, first] = index_.emplace(child.get(), assigned_.size()); first)
+                assigned_.emplace_back(child, parent);
+            else assigned_[at->second].second = parent;
+        });
+    }
+    bool empty() const noexcept { return assigned_.empty(); }
+    /// Whether `child`'s assignment names another parent than `owner`, or none.
+    bool moved_away(const void* child, const void* owner) const {
+        const auto at = index_.find(child);
+        return at != index_.end() && assigned_[at->second].second.get() != owner;
+    }
+    const auto& assigned() const noexcept { return assigned_; }
+
+private:
+    std::vector<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>> assigned_;  ///< child, parent
+    std::unordered_map<const void*, std::size_t> index_;                             ///< into assigned_
+};
+
+/// The owners' objects, for finding which pending changes concern them.
+std::unordered_set<const void*> objects_of(std::span<InstanceState* const> owners) {
+    std::unordered_set<const void*> out;
+    for (const auto* owner : owners) out.insert(owner->object);
+    return out;
+}
+
+/// set_children's filling of the owners' collections, which it marked loaded.
+void fill_children(const RelationshipOps& rel, std::span<InstanceState* const> owners,
+                   std::span<const LoadedPair> pairs, const PendingParents& pending) {
+    for (const auto& [owner, child] : pairs) {
+        if (!pending.empty() && pending.moved_away(child.get(), owner->object)) continue;
+        auto& collection = rel.children(owner->object);
+        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
+            throw MultipleResultsFound(fmt::format(
+                "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a "
+                "unique constraint on the foreign key, or make it a HasMany)",
+                rel.owner().model_name, rel.name, rel.target().model_name, rel.owner().model_name));
+        collection.loaded_child(child);
+    }
+    if (pending.empty()) return;
+    const auto loading = objects_of(owners);
+    for (const auto& [child, parent] : pending.assigned()) {
+        if (!parent || !loading.contains(parent.get())) continue;
+        auto& collection = rel.children(parent.get());
+        if (collection.contains(child.get())) continue;
+        if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
+            throw InvalidRequestError(fmt::format(
+                "alchemy: {0}.{1} is a HasOne, but a {2} assigned to a {0} waits for the flush "
+                "(no_autoflush()) while another {2} row still names that {0}: reading {0}.{1} now "
+                "would show two. Give the other {2} another {0}, or none, first; or flush() first "
+                "(which refuses two as well, unless the other {2} was deleted)",
+                rel.owner().model_name, rel.name, rel.target().model_name));
+        collection.loaded_child(child);
+    }
+}
+
+/// HasMany and HasOne: the children `pairs` found, and the BelongsTo assignments that wait
+/// for the flush (SQLAlchemy merges a collection's pending backref changes into its load
+/// likewise): a child assigned another parent (or none) is left out, and one assigned to
+/// an owner here is put in, so that each collection holds what the flush leaves in the
+/// database, and a child's BelongsTo keeps what the program assigned.
+void set_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
+                  std::span<const LoadedPair> pairs) {
+    const PendingParents pending(session, *rel.paired());
+    // Marked first: a child's BelongsTo read below must not load the parent again.
+    for (auto* owner : owners) rel.children(owner->object).mark_loaded();
+    try {
+        fill_children(rel, owners, pairs, pending);
+    } catch (...) {
+        // A HasOne with two children: no collection stays loaded with part of them.
+        for (auto* owner : owners) rel.children(owner->object).unload(true);
+        throw;
+    }
+}
+
+/// ManyToMany: the links that wait for the flush, made or removed from either side, in
+/// the order asked, over what the load found.
+void show_pending_links(const SessionCore& session, const RelationshipOps& rel,
+                        std::span<InstanceState* const> owners) {
+    const auto* pair = rel.paired();
+    std::unordered_set<const void*> loading;  // filled at the first link that may concern them
+    session.each_link_changed([&](const std::shared_ptr<void>& owner, const RelationshipOps& changed,
+                                  const std::shared_ptr<void>& target, bool linked) {
+        // The link as seen from the side being loaded: its owner, and the object linked.
+        const bool mine = &changed == &rel;
+        if (!mine && &changed != pair) return;
+        const auto& here = mine ? owner : target;
+        const auto& there = mine ? target : owner;
+        if (loading.empty()) loading = objects_of(owners);
+        if (!loading.contains(here.get())) return;
+        auto& collection = rel.associated(here.get());
+        if (linked) collection.loaded_target(there);
+        else collection.forget(there.get());
+    });
+}
+
 }  // namespace
 
 void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
@@ -193,18 +298,9 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
     } else if (rel.kind == RelationshipKind::many_to_many) {
         for (auto* owner : owners) rel.associated(owner->object).mark_loaded();
         for (const auto& [owner, target] : pairs) rel.associated(owner->object).loaded_target(target);
+        show_pending_links(session, rel, owners);
     } else {
-        // Marked first: a child's BelongsTo read below must not load the parent again.
-        for (auto* owner : owners) rel.children(owner->object).mark_loaded();
-        for (const auto& [owner, child] : pairs) {
-            auto& collection = rel.children(owner->object);
-            if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
-                throw MultipleResultsFound(fmt::format(
-                    "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a "
-                    "unique constraint on the foreign key, or make it a HasMany)",
-                    rel.owner().model_name, rel.name, rel.target().model_name, rel.owner().model_name));
-            collection.loaded_child(child);
-        }
+        set_children(session, rel, owners, pairs);
     }
     // What one load reached is a result of its own: a lazy load of one of them loads
     // the same relationship for all (post->author->posts costs one statement per level).

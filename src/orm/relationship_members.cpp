@@ -95,13 +95,8 @@ void RelationshipMember::load_collection(const CollectionEntries& entries,
             "object is detached, so {0}.{1} cannot be read again: keep the {2} objects, or load "
             "{0}.{1} from the {0} side (.options(sa::selectinload<&{0}::{1}>()) on a query of {0})",
             rel.owner().model_name, rel.name, rel.target().model_name));
-    if (owner->session->holds_back_relationship_changes())
-        throw InvalidRequestError(fmt::format(
-            "alchemy: {0}.{1} must be read again (the program dropped {2} objects it held weakly), "
-            "but relationship changes wait for a flush that no_autoflush() holds back, and reading "
-            "it now would lose them; flush() first, or keep the {2} objects",
-            rel.owner().model_name, rel.name, rel.target().model_name));
-    // The program dropped an object that held this owner: read the collection again.
+    // The program dropped an object that held this owner: read the collection again (a
+    // load shows the relationship changes that wait for the flush: set_loaded).
     unload(const_cast<RelationshipMember&>(*this));
     load_if_needed();
 }

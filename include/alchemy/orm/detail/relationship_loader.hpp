@@ -21,8 +21,10 @@ struct LoadedPair {
     InstanceState* owner;
     std::shared_ptr<void> target;
 };
-/// Gives each of `owners` (whose `rel` was not loaded) what `pairs` found for it: the
-/// relationship is then loaded, both sides in step. Every loader ends here.
+/// Gives each of `owners` (whose `rel` was not loaded) what `pairs` found for it, with
+/// the relationship changes that wait for the flush applied over it: the relationship is
+/// then loaded, both sides in step, holding what the flush will leave in the database.
+/// Every loader ends here.
 void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
                 std::span<const LoadedPair> pairs);
 /// Loads `rel` of `owner` and, in the same statements, of the other objects the query

@@ -104,9 +104,7 @@ protected:
     bool load_if_needed() const;
     /// For a collection: loads it on first access (a new owner's starts empty), and reads
     /// it again, after `unload`, when the program dropped an object `entries` held weakly.
-    /// That re-read throws DetachedInstanceError for a detached owner, and
-    /// InvalidRequestError while no_autoflush() holds back relationship changes that it
-    /// would not show.
+    /// That re-read throws DetachedInstanceError for a detached owner.
     void load_collection(const CollectionEntries& entries, void (*unload)(RelationshipMember&)) const;
     /// For a collection: loads it on first access, nothing more.
     void load_once() const;
@@ -265,7 +263,9 @@ public:
     /// Whether the program dropped a child held weakly: held() is then not all of them.
     bool dropped_any() const noexcept { return entries_.any_expired(); }
     /// A child found by a load (no foreign key to write; each child once): held weakly
-    /// when its BelongsTo already holds the owner, else held here and the BelongsTo made weak.
+    /// when its BelongsTo already holds the owner, else held here and the BelongsTo made
+    /// weak. Never one whose BelongsTo assignment to another parent (or none) waits for
+    /// the flush: that would undo it in memory (set_loaded leaves such children out).
     void loaded_child(const std::shared_ptr<void>& child);
     /// Takes `child` out, leaving its BelongsTo be: the change that put it here was dropped.
     void forget(const void* child) noexcept;

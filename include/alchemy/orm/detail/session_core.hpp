@@ -172,11 +172,6 @@ public:
     void flush(bool automatic = false);
     /// Turns autoflush on or off; returns what it was.
     bool set_autoflush(bool on) noexcept { return std::exchange(options_.autoflush, on); }
-    /// Autoflush is off (no_autoflush()) and relationship changes wait for a flush, so a
-    /// relationship read from the database now would not show them.
-    bool holds_back_relationship_changes() const noexcept {
-        return !options_.autoflush && (!foreign_keys_.empty() || !links_.empty());
-    }
     /// flush() when autoflush is on (queries call it before they run).
     void autoflush() {
         if (options_.autoflush && !flushing_) flush(true);
@@ -212,6 +207,21 @@ public:
     /// inserted (or deleted) at the next flush; a new target joins the session.
     void link_changed(InstanceState& owner, const RelationshipOps& rel, const std::shared_ptr<void>& target,
                       bool linked);
+    /// Calls f(owner, rel, target) for each BelongsTo assignment that waits for the flush
+    /// (target null: none), oldest first. The database does not have them yet
+    /// (no_autoflush(), or an orphan an autoflush left), so a relationship loaded now is
+    /// shown them (set_loaded in relationship_loader.hpp).
+    template <class F>
+    void each_foreign_key_assigned(F&& f) const {
+        for (const auto& w : foreign_keys_)
+            if (!w.superseded) f(w.owner, *w.rel, w.target);
+    }
+    /// Calls f(owner, rel, target, linked) for each ManyToMany link made (or removed)
+    /// that waits for the flush, oldest first; a load is shown them too.
+    template <class F>
+    void each_link_changed(F&& f) const {
+        for (const auto& l : links_) f(l.owner, *l.rel, l.target, l.linked);
+    }
     /// expire(), refresh(), expire_all() of the objects for which `of` holds: drops the
     /// relationship changes they made that wait for the flush (the foreign keys their
     /// BelongsTo were assigned, the links their ManyToMany made or removed), as their
