@@ -168,6 +168,16 @@ std::shared_ptr<tutorial::Group> group_named(sa::Session& session, const std::st
     return session.query<tutorial::Group>().filter(sa::col<&tutorial::Group::name> == name).one();
 }
 
+/// In memory, from both sides: `user` belongs to `first` and not to `second`, and
+/// `first` has no other member.
+void check_only_in(const tutorial::User& user, const std::shared_ptr<tutorial::Group>& first,
+                   const tutorial::Group& second) {
+    REQUIRE(user.groups.size() == 1);
+    CHECK(user.groups[0] == first);
+    CHECK(first->users.size() == 1);
+    CHECK(second.users.empty());
+}
+
 /// The names of the groups the database links user ann with.
 std::vector<std::string> stored_groups(sa::Engine& engine) {
     sa::Session session(engine);
@@ -515,19 +525,14 @@ TEST_CASE(
     auto ann = session.query<tutorial::User>().one();
     auto g1 = group_named(session, "g1");
     auto g2 = group_named(session, "g2");
-    REQUIRE(ann->groups.size() == 1);
-    REQUIRE(g1->users.size() == 1);
-    REQUIRE(g2->users.empty());
+    check_only_in(*ann, g1, *g2);
     {
         auto savepoint = session.begin_nested();
         ann->groups.add(g2);
         ann->groups.remove(g1);
         undo(session, savepoint, by_failed_flush);
     }
-    REQUIRE(ann->groups.size() == 1);
-    CHECK(ann->groups[0] == g1);
-    CHECK(g1->users.size() == 1);
-    CHECK(g2->users.empty());
+    check_only_in(*ann, g1, *g2);
     session.commit();
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
 }
@@ -581,9 +586,7 @@ TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pendi
     auto ann = session.query<tutorial::User>().one();
     auto g1 = group_named(session, "g1");
     auto g2 = group_named(session, "g2");
-    REQUIRE(ann->groups.size() == 1);
-    REQUIRE(g1->users.size() == 1);
-    REQUIRE(g2->users.empty());
+    check_only_in(*ann, g1, *g2);
     // One after the other: refresh()'s SELECT autoflushes what other objects changed.
     todo->entries.remove(a);
     drop_changes(session, a, how);
@@ -592,10 +595,7 @@ TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pendi
     ann->groups.add(g2);
     ann->groups.remove(g1);
     drop_changes(session, ann, how);
-    REQUIRE(ann->groups.size() == 1);
-    CHECK(ann->groups[0] == g1);
-    CHECK(g1->users.size() == 1);
-    CHECK(g2->users.empty());
+    check_only_in(*ann, g1, *g2);
     session.commit();
     sa::Session check(f.engine);
     CHECK(check.query<Entry>().count() == 2);
