@@ -115,13 +115,20 @@ Connection& SessionCore::write_connection(std::size_t model) {
     return connection_to(database);
 }
 
+namespace {
+/// `writer` ("statement", "flush") would write to the primary while a yield_per() loop
+/// reads from the replica; `also`: one more way out.
+[[noreturn]] void refuse_write_during_replica_stream(std::string_view writer, std::string_view also) {
+    throw InvalidRequestError(fmt::format(
+        "alchemy: this {} would write to the Session's engine while a yield_per() loop of the same "
+        "session streams from the read replica, which cannot see the write: the loop would go on "
+        "returning rows from before it; finish the loop first, {}or stream through a second session",
+        writer, also));
+}
+}  // namespace
+
 void SessionCore::write_to_primary() {
-    if (streams_from_replica())
-        throw InvalidRequestError(
-            "alchemy: this statement would write to the Session's engine while a yield_per() loop of "
-            "the same session streams from the read replica, which cannot see the write: the loop "
-            "would go on returning rows from before it; finish the loop first, or stream through a "
-            "second session");
+    if (streams_from_replica()) refuse_write_during_replica_stream("statement", "");
     wrote_ = true;
 }
 
@@ -290,12 +297,9 @@ bool SessionCore::streams_from_replica() const noexcept {
 void SessionCore::refuse_writes_to_streams() const {
     // The replica cannot see what the flush writes to the primary (write_to_primary()).
     if (streams_from_replica() && flush_writes([&](std::size_t model) { return database_of(model) == 0; }))
-        throw InvalidRequestError(
-            "alchemy: this flush would write to the Session's engine while a yield_per() loop of the "
-            "same session streams from the read replica, which cannot see the write: the loop would "
-            "go on returning rows from before it; finish the loop first, make the changes inside "
-            "session.no_autoflush() (commit() after the loop writes them), or stream through a "
-            "second session");
+        refuse_write_during_replica_stream(
+            "flush",
+            "make the changes inside session.no_autoflush() (commit() after the loop writes them), ");
     for (const auto& stream : streams_) {
         const auto database = database_streamed(stream);
         if (!database) continue;

@@ -144,12 +144,12 @@ std::shared_ptr<Person> person_named(sa::Session& session, const std::string& na
     return session.query<Person>().filter(sa::col<&Person::name> == name).one();
 }
 
-/// The checklist "todo" with entries a and b.
+/// The checklist "chores" with entries a and b.
 void seed_checklist(sa::Engine& engine) {
     sa::Session session(engine);
-    auto todo = session.add(Checklist{.name = "todo"});
-    todo->entries.add(Entry{.text = "a"});
-    todo->entries.add(Entry{.text = "b"});
+    auto chores = session.add(Checklist{.name = "chores"});
+    chores->entries.add(Entry{.text = "a"});
+    chores->entries.add(Entry{.text = "b"});
     session.commit();
 }
 
@@ -497,18 +497,18 @@ TEST_CASE("a child taken out of a delete_orphan collection in a SAVEPOINT that i
     Fixture f(backend);
     seed_checklist(f.engine);
     sa::Session session(f.engine);
-    auto todo = session.query<Checklist>().one();
-    REQUIRE(todo->entries.size() == 2);
-    auto a = todo->entries[0];
+    auto chores = session.query<Checklist>().one();
+    REQUIRE(chores->entries.size() == 2);
+    auto a = chores->entries[0];
     {
         auto savepoint = session.begin_nested();
-        todo->entries.remove(a);
+        chores->entries.remove(a);
         REQUIRE_FALSE(a->checklist);
         undo(session, savepoint, by_failed_flush);
     }
     CHECK(sa::inspect(a).persistent());
-    CHECK(a->checklist.get() == todo);
-    CHECK(todo->entries.size() == 2);
+    CHECK(a->checklist.get() == chores);
+    CHECK(chores->entries.size() == 2);
     session.commit();
     sa::Session check(f.engine);
     CHECK(check.query<Entry>().count() == 2);
@@ -580,18 +580,18 @@ TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pendi
     seed_checklist(f.engine);
     seed_groups(f.engine);
     sa::Session session(f.engine, {.autoflush = autoflush});
-    auto todo = session.query<Checklist>().one();
-    REQUIRE(todo->entries.size() == 2);
-    auto a = todo->entries[0];
+    auto chores = session.query<Checklist>().one();
+    REQUIRE(chores->entries.size() == 2);
+    auto a = chores->entries[0];
     auto ann = session.query<tutorial::User>().one();
     auto g1 = group_named(session, "g1");
     auto g2 = group_named(session, "g2");
     check_only_in(*ann, g1, *g2);
     // One after the other: refresh()'s SELECT autoflushes what other objects changed.
-    todo->entries.remove(a);
+    chores->entries.remove(a);
     drop_changes(session, a, how);
-    CHECK(a->checklist.get() == todo);
-    CHECK(todo->entries.size() == 2);
+    CHECK(a->checklist.get() == chores);
+    CHECK(chores->entries.size() == 2);
     ann->groups.add(g2);
     ann->groups.remove(g1);
     drop_changes(session, ann, how);
