@@ -23,6 +23,13 @@ constexpr std::string_view lost_with_connection =
     "the connection, Session or outermost transaction to acknowledge that, then redo "
     "the work (the next statement reconnects)";
 
+constexpr std::string_view ended_outside_a_statement =
+    "alchemy: the database has no transaction open any more, though this connection began one "
+    "and has not ended it: a failure while rows were read made the database roll it back (SQLite "
+    "does so when it runs out of memory or meets an I/O error), or a COMMIT or ROLLBACK sent as "
+    "text ended it; call rollback() on the connection, Session or outermost transaction to "
+    "acknowledge that, then redo the work that was not saved";
+
 std::string rolled_back_on_failure(std::string_view sql) {
     return fmt::format(
         "alchemy: the database rolled this transaction back when one of its statements failed (its "
@@ -83,10 +90,14 @@ void Connection::invalidate() noexcept {
     if (root_open_ && !transaction_lost_) transaction_lost_ = std::string(lost_with_connection);
 }
 
-void Connection::notice_lost_connection() noexcept {
-    // A streamed Result reads rows after execute_sql returned, beyond the reach of
-    // noticing_lost_transaction; the connection it lost is noticed at the next use.
-    if (entry_ && !entry_->invalidated && entry_->connection->is_broken()) invalidate();
+void Connection::notice_losses() noexcept {
+    // A Result reads rows after execute_sql returned, beyond the reach of
+    // noticing_lost_transaction: the connection or the transaction it lost is noticed at the
+    // next use, before a statement can run in autocommit or a COMMIT can claim the work.
+    if (!entry_ || entry_->invalidated) return;
+    if (entry_->connection->is_broken()) invalidate();
+    else if (root_open_ && !transaction_lost_ && !entry_->connection->in_transaction())
+        transaction_lost_ = std::string(ended_outside_a_statement);
 }
 
 DriverConnection& Connection::live() {
@@ -94,7 +105,7 @@ DriverConnection& Connection::live() {
         throw InvalidRequestError(
             "alchemy: this connection is closed; get a new one with "
             "engine.connect()");
-    notice_lost_connection();
+    notice_losses();
     if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     if (!entry_ || entry_->invalidated) reconnect();
     return *entry_->connection;
@@ -273,7 +284,7 @@ bool Connection::transaction_ended_on_server() const noexcept {
 }
 
 void Connection::end_root(bool commit) {
-    notice_lost_connection();
+    notice_losses();
     if (transaction_lost_) {
         if (commit) throw PendingRollbackError(*transaction_lost_);
         engine_->log("ROLLBACK (the database already ended the transaction; nothing to send)");
@@ -325,7 +336,7 @@ std::string Connection::two_phase_literal(std::string_view xid) const {
 
 void Connection::prepare_transaction(std::string_view xid) {
     const auto literal = two_phase_literal(xid);
-    notice_lost_connection();
+    notice_losses();
     if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     if (!root_open_) throw InvalidRequestError("alchemy: prepare_transaction() needs an open transaction");
     const auto sql = "PREPARE TRANSACTION " + literal;
@@ -356,7 +367,7 @@ void Connection::end_prepared(std::string_view xid, bool commit) {
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
     // Nothing of the transaction is left to release or roll back to.
-    notice_lost_connection();
+    notice_losses();
     if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     const auto name = dialect_->quote_identifier(savepoint_name(id));
     const auto sql = (commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + name;

@@ -2,6 +2,7 @@
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
 
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -222,6 +223,50 @@ TEST_CASE(
     }
     CHECK_FALSE(conn.in_transaction());
     CHECK(owners(engine) == std::vector<std::string>{"taken"});
+}
+
+/// Runs `read` with SQLite's heap held to a few MB above what it uses now, so that a row
+/// needing more makes SQLite fail with "out of memory" while the rows are read.
+template <class Read>
+void with_little_sqlite_memory(Read&& read) {
+    sqlite3_hard_heap_limit64(sqlite3_memory_used() + 4'000'000);
+    struct Lift {
+        ~Lift() { sqlite3_hard_heap_limit64(0); }
+    } lift;
+    std::forward<Read>(read)();
+}
+
+TEST_CASE("a SQLite failure while rows are read that rolls back the transaction leaves it to rollback()") {
+    // Out of memory in a SELECT that reads a table makes SQLite roll back the whole
+    // transaction, after execute() returned, so no statement's error handling sees it.
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    create_accounts(engine);
+    auto conn = engine.connect();
+    insert_account(conn, 1, "ann");
+    insert_account(conn, 2, "bea");
+    conn.commit();
+    insert_account(conn, 3, "cy");
+    std::vector<std::int64_t> lengths;
+    with_little_sqlite_memory([&] {
+        auto result = conn.execute(sa::text("SELECT length(randomblob(CASE WHEN id = 1 THEN 10 ELSE 20000000 "
+                                            "END)) FROM accounts ORDER BY id")
+                                       .columns<std::int64_t>());
+        CHECK_THROWS_AS(
+            [&] {
+                for (auto length : result) lengths.push_back(length);
+            }(),
+            sa::OperationalError);
+    });
+    CHECK(lengths == std::vector<std::int64_t>{10});
+    // dan's account would be inserted in SQLite's autocommit mode and saved on its own.
+    CHECK_THROWS_MATCHES(insert_account(conn, 4, "dan"), sa::PendingRollbackError,
+                         sa::test::MessageContains("has no transaction open any more"));
+    CHECK_THROWS_AS(conn.commit(), sa::PendingRollbackError);
+    conn.rollback();
+    CHECK(owners(engine) == std::vector<std::string>{"ann", "bea"});
+    insert_account(conn, 4, "dan");
+    conn.commit();
+    CHECK(owners(engine) == std::vector<std::string>{"ann", "bea", "dan"});
 }
 
 TEST_CASE("statements begin a transaction implicitly and uncommitted work is rolled back on return") {

@@ -147,9 +147,9 @@ private:
     /// The driver connection, reconnecting if it was invalidated; throws if this
     /// Connection is closed or its transaction was lost.
     DriverConnection& live();
-    /// Invalidates this Connection if the driver connection broke outside a statement
-    /// (while a streamed Result read its rows).
-    void notice_lost_connection() noexcept;
+    /// Invalidates this Connection if the driver connection broke outside a statement, and
+    /// marks the transaction lost if the database ended it there (while a Result read rows).
+    void notice_losses() noexcept;
     /// Swaps an invalidated (or missing) pool entry for a fresh one.
     void reconnect();
     /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.
