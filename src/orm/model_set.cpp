@@ -231,6 +231,8 @@ void ModelSetCore::refreshed(InstanceState& state, void* row) {
     ops_.copy_columns(state.object, row);
     ops_.copy_columns(state.snapshot, row);
     state.expired = false;
+    // As SQLAlchemy's refresh() expires them: what they held may not match the row now.
+    unload_relationships(state);
 }
 
 bool ModelSetCore::is_modified(const InstanceState& state) const {
