@@ -47,8 +47,37 @@ struct User {
 };
 }  // namespace migrate_v2
 
+// A code column narrowed to VARCHAR(5), a count made a flag: changes that cannot keep
+// every value.
+namespace migrate_narrow {
+struct Item {
+    std::int64_t id = 0;
+    std::string code{};
+    std::int32_t qty = 0;
+};
+}  // namespace migrate_narrow
+namespace migrate_narrowed {
+struct Item {
+    std::int64_t id = 0;
+    std::string code{};
+    std::int32_t qty = 0;
+};
+struct Flag {
+    std::int64_t id = 0;
+    std::string code{};
+    bool qty = false;
+};
+}  // namespace migrate_narrowed
+
 template <>
 inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
+template <>
+inline constexpr auto sa::mapping<migrate_narrow::Item> = sa::table("items");
+template <>
+inline constexpr auto sa::mapping<migrate_narrowed::Item> =
+    sa::table("items", sa::max_length(&migrate_narrowed::Item::code, 5));
+template <>
+inline constexpr auto sa::mapping<migrate_narrowed::Flag> = sa::table("items");
 template <>
 inline constexpr auto sa::mapping<migrate_v2::User> = sa::table(
     "users", sa::server_default(&migrate_v2::User::name, "'anonymous'"), sa::index(&migrate_v2::User::name));
@@ -684,4 +713,50 @@ TEST_CASE("a rebuild on SQLite that a trigger cannot survive fails and changes n
     execute(engine, "INSERT INTO users (id, name, nickname) VALUES (1, 'ann', 'a')");
     auto conn = engine.connect();
     CHECK(conn.execute(sa::text("SELECT name FROM audit").columns<std::string>()).all() == Strings{"a"});
+}
+
+TEST_CASE("a type change that cannot keep every value fails on PostgreSQL instead of cutting it",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    const auto start = hand_written("start", {}, {});
+    migrate::upgrade(engine, "migrations/versions");
+    sa::metadata<migrate_narrow::Item>().create_all(engine);
+    execute(engine, "INSERT INTO items (id, code, qty) VALUES (1, 'ABCDEFGHIJ', 5), (2, 'XY', -2)");
+    using Row = std::tuple<std::int64_t, std::string, std::int64_t>;
+    const auto items = [&] {
+        auto conn = engine.connect();
+        return conn
+            .execute(sa::text("SELECT id, code, CAST(qty AS BIGINT) FROM items ORDER BY id")
+                         .columns<std::int64_t, std::string, std::int64_t>())
+            .all();
+    };
+    const std::vector<Row> rows{{1, "ABCDEFGHIJ", 5}, {2, "XY", -2}};
+
+    for (const bool to_flag : {false, true}) {
+        const auto target =
+            to_flag ? sa::metadata<migrate_narrowed::Flag>() : sa::metadata<migrate_narrowed::Item>();
+        const auto plan = plan_to(engine, target);
+        INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+        REQUIRE(!plan.warnings.empty());
+        CHECK(plan.warnings[0].find(to_flag ? "column items.qty narrows from INTEGER to BOOLEAN"
+                                            : "column items.code narrows from TEXT to VARCHAR(5)") !=
+              std::string::npos);
+        const auto revision = hand_written(to_flag ? "flag" : "narrow", plan.upgrade, plan.downgrade);
+        if (backend.is_postgresql()) {
+            // VARCHAR(5) cannot hold 'ABCDEFGHIJ'; INTEGER has no assignment cast to BOOLEAN.
+            if (to_flag) CHECK_THROWS_AS(migrate::upgrade(engine, "migrations/versions"), sa::DatabaseError);
+            else CHECK_THROWS_AS(migrate::upgrade(engine, "migrations/versions"), sa::DataError);
+            CHECK(migrate::current_revision(engine) == start.id);
+            fs::remove(revision.path);
+        } else {
+            // SQLite stores any value in any column: the rebuild keeps them as they were.
+            migrate::upgrade(engine, "migrations/versions");
+            migrate::downgrade(engine, "migrations/versions", start.id);
+            fs::remove(revision.path);
+        }
+        CHECK(items() == rows);
+    }
 }

@@ -106,10 +106,8 @@ TEST_CASE("types compare by the dialect's spelling: every integer is INTEGER on 
 
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{"alter column users.id: INTEGER → BIGINT"});
-    CHECK(plan.upgrade ==
-          Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE BIGINT USING "id"::BIGINT)"});
-    CHECK(plan.downgrade ==
-          Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE INTEGER USING "id"::INTEGER)"});
+    CHECK(plan.upgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE BIGINT)"});
+    CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE INTEGER)"});
 }
 
 TEST_CASE("server defaults compare after trimming, outer parentheses and keyword case") {
@@ -365,9 +363,47 @@ TEST_CASE("a type and a default change together: the old default goes before the
     CHECK(plan.changes == Statements{"alter column users.age: TEXT → INTEGER, default '0' → 0"});
     CHECK(plan.upgrade == Statements{
                               R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
-                              R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER USING "age"::INTEGER)",
+                              R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER)",
                               R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 0)",
                           });
+}
+
+TEST_CASE("a type change that narrows is written without a cast and with a warning") {
+    const auto with_code = [](sa::TypeKind kind, int length) {
+        auto t = users();
+        t.columns.push_back(column("code", kind));
+        t.columns.back().type.length = length;
+        return schema({t});
+    };
+    const auto text = with_code(sa::TypeKind::text, 0);
+    const auto short_text = with_code(sa::TypeKind::text, 5);
+    const auto plan = sa::migrate::autogenerate(text, short_text, postgresql());
+    // No USING: PostgreSQL's assignment cast refuses a value that does not fit.
+    CHECK(sql_only(plan.upgrade) == Statements{R"(ALTER TABLE "users" ALTER COLUMN "code" TYPE VARCHAR(5))"});
+    CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "code" TYPE TEXT)"});
+    REQUIRE(plan.warnings.size() == 1);
+    CHECK(
+        plan.warnings[0].starts_with("column users.code narrows from TEXT to VARCHAR(5): a value it cannot "
+                                     "hold fails the upgrade on PostgreSQL"));
+    CHECK(sa::migrate::autogenerate(text, short_text, sqlite()).warnings == plan.warnings);
+
+    // Widening gives no warning for the upgrade (its downgrade narrows, and says so).
+    const auto narrowing = [&](sa::TypeKind from, int from_length, sa::TypeKind to, int to_length) {
+        const auto warnings =
+            sa::migrate::autogenerate(with_code(from, from_length), with_code(to, to_length), postgresql())
+                .warnings;
+        return std::ranges::any_of(warnings, [](const std::string& w) { return w.starts_with("column"); });
+    };
+    CHECK(narrowing(sa::TypeKind::text, 10, sa::TypeKind::text, 5));
+    CHECK(narrowing(sa::TypeKind::big_integer, 0, sa::TypeKind::integer, 0));
+    CHECK(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::boolean, 0));
+    CHECK(narrowing(sa::TypeKind::double_precision, 0, sa::TypeKind::big_integer, 0));
+    CHECK(narrowing(sa::TypeKind::text, 0, sa::TypeKind::integer, 0));
+    CHECK(narrowing(sa::TypeKind::timestamp, 0, sa::TypeKind::date, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 10));
+    CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::big_integer, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::double_precision, 0));
 }
 
 TEST_CASE("autoincrement is an identity on PostgreSQL and part of the key on SQLite") {
