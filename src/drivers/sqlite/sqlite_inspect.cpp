@@ -23,6 +23,9 @@
 
 #include "alchemy/schema/naming.hpp"
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -451,11 +454,21 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
 }  // namespace
 
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {
-    // Names starting sqlite_ are SQLite's own; virtual tables have no columns of their own
-    // to compare (their shadow tables are listed like any other).
-    const auto listed = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-                                          "AND lower(substr(name, 1, 7)) <> 'sqlite_' "
-                                          "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'")
+    // Names starting sqlite_ are SQLite's own. Virtual tables (FTS5, R-Tree, ...) have no
+    // columns of their own to compare, and their shadow tables (notes_fts_data, ...) hold
+    // their data in the module's own layout: listed, they would be dropped as tables the
+    // models lack. PRAGMA table_list (SQLite 3.37) says which tables are shadow tables;
+    // before it, a table whose name is a virtual table's followed by "_" is taken for one.
+    constexpr int table_list_version = 3037000;
+    const std::string_view shadow_tables =
+        sqlite3_libversion_number() >= table_list_version
+            ? "AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')"
+            : "AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table' AND v.sql LIKE 'CREATE "
+              "VIRTUAL TABLE%' AND substr(m.name, 1, length(v.name) + 1) = v.name || '_')";
+    const auto listed = conn.execute(text(fmt::format("SELECT name, sql FROM sqlite_master m WHERE type = "
+                                                      "'table' AND lower(substr(name, 1, 7)) <> 'sqlite_' "
+                                                      "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' {}",
+                                                      shadow_tables))
                                          .columns<std::string, std::string>())
                             .all();
     std::vector<Table> tables;
