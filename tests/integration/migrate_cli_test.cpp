@@ -69,8 +69,20 @@ struct Flag {
 };
 }  // namespace migrate_narrowed
 
+// users with a column SQLite generates from name, which the models read as a plain one.
+namespace migrate_generated {
+struct User {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::string> upper_name{};
+};
+}  // namespace migrate_generated
+
 template <>
 inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
+template <>
+inline constexpr auto sa::mapping<migrate_generated::User> =
+    sa::table("users", sa::server_default(&migrate_generated::User::name, "''"));
 template <>
 inline constexpr auto sa::mapping<migrate_narrow::Item> = sa::table("items");
 template <>
@@ -759,4 +771,110 @@ TEST_CASE("a type change that cannot keep every value fails on PostgreSQL instea
         }
         CHECK(items() == rows);
     }
+}
+
+TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    sa::metadata<migrate_v1::User>().create_all(engine);
+    // The models cannot describe these, so the plan neither drops nor creates them.
+    const Strings by_hand{
+        "CREATE UNIQUE INDEX ux_users_lower_name ON users (lower(name))",
+        "CREATE INDEX ix_users_named ON users (id) WHERE name IS NOT NULL",
+    };
+    for (const auto& sql : by_hand) execute(engine, sql);
+    execute(engine, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+    const auto index_sql = [&] {
+        auto conn = engine.connect();
+        return conn
+            .execute(sa::text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN "
+                              "('ux_users_lower_name', 'ix_users_named') ORDER BY name DESC")
+                         .columns<std::string>())
+            .all();
+    };
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
+    CHECK(
+        std::ranges::none_of(plan.changes, [](const std::string& c) { return c.starts_with("drop index"); }));
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(index_sql() == by_hand);
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO users (id, name) VALUES (2, 'ANN')"), sa::UniqueViolation);
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(index_sql() == by_hand);
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO users (id, name) VALUES (2, 'ANN')"), sa::UniqueViolation);
+
+    // An index over a column the rebuild drops cannot come back: the revision fails.
+    execute(engine, "CREATE INDEX ix_users_lower_nickname ON users (lower(nickname))");
+    std::string error;
+    try {
+        migrate::upgrade(engine, "migrations/versions");
+    } catch (const sa::MigrationError& e) {
+        error = e.what();
+    }
+    INFO(error);
+    CHECK(error.find("was rolled back: index ix_users_lower_nickname went with table users") !=
+          std::string::npos);
+    CHECK(error.find(R"(add DROP INDEX "ix_users_lower_nickname" to the revision)") != std::string::npos);
+    CHECK(migrate::current_revision(engine) == std::nullopt);
+    CHECK(schema_names(engine, "index", "users") ==
+          Strings{"ix_users_lower_nickname", "ix_users_named", "ux_users_lower_name"});
+}
+
+TEST_CASE("a rebuild on SQLite that would lose a collation, AUTOINCREMENT or a generated column fails",
+          "[migrate]") {
+    const auto [table_sql, models, lost] = GENERATE(table<std::string, int, std::string>({
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT COLLATE NOCASE, nickname TEXT)", 0,
+         "column users.name there would lose its collation (COLLATE NOCASE)"},
+        {"CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, nickname TEXT)", 0,
+         "column users.id there would lose AUTOINCREMENT"},
+        {"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, upper_name TEXT GENERATED ALWAYS AS "
+         "(upper(name)))",
+         1, "column users.upper_name there would lose its expression: it is a generated column"},
+    }));
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(engine, table_sql);
+    execute(engine, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+    const auto target =
+        models == 0 ? sa::metadata<migrate_v2::User>() : sa::metadata<migrate_generated::User>();
+    const auto plan = plan_to(engine, target);
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
+    hand_written("rebuild", plan.upgrade, plan.downgrade);
+    std::string error;
+    try {
+        migrate::upgrade(engine, "migrations/versions");
+    } catch (const sa::MigrationError& e) {
+        error = e.what();
+    }
+    INFO(error);
+    CHECK(error.find("was rolled back: it puts a new table in the place of table users, and " + lost) !=
+          std::string::npos);
+    CHECK(migrate::current_revision(engine) == std::nullopt);
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT sql FROM sqlite_master WHERE name = 'users'").columns<std::string>())
+              .scalar_one() == table_sql);
+}
+
+TEST_CASE("a table SQLite rebuilds with AUTOINCREMENT keeps its high-water mark", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(engine, "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT)");
+    execute(engine, "INSERT INTO notes (body) VALUES ('a'), ('b'), ('c'); DELETE FROM notes WHERE id > 1");
+    hand_written("body not null",
+                 {"CREATE TABLE notes_new (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)",
+                  "INSERT INTO notes_new (id, body) SELECT id, body FROM notes", "DROP TABLE notes",
+                  "ALTER TABLE notes_new RENAME TO notes"},
+                 {});
+    migrate::upgrade(engine, "migrations/versions");
+    execute(engine, "INSERT INTO notes (body) VALUES ('d')");
+    auto conn = engine.connect();
+    // 2 and 3 were deleted: AUTOINCREMENT never hands them out again.
+    CHECK(conn.execute(sa::text("SELECT max(id) FROM notes").columns<std::int64_t>()).scalar_one() == 4);
 }

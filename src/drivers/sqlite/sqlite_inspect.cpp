@@ -219,6 +219,7 @@ struct ParsedTable {
     std::vector<NamedColumns> unique_constraints;
     std::vector<NamedReference> foreign_keys;
     std::vector<CheckConstraint> check_constraints;
+    std::vector<SqliteColumnFacts> columns;
     bool without_rowid = false;
 };
 
@@ -274,8 +275,13 @@ private:
     // the constraint that follows it and to nothing after that.
     void column_definition(std::size_t first, std::size_t last) {
         const auto column = stmt_.identifier(first);
+        auto& facts = parsed_.columns.emplace_back();
+        facts.name = column;
         std::optional<std::string> name;
         for (auto t = first + 1; t < last; ++t) {
+            if (stmt_.is_keyword(t, "COLLATE")) facts.collation = stmt_.identifier(t + 1);
+            if (stmt_.is_keyword(t, "AUTOINCREMENT")) facts.autoincrement = true;
+            if (stmt_.is_keyword(t, "AS")) facts.generated = true;
             if (stmt_.is_punctuation(t, '(')) {
                 t = stmt_.closing(t);
             } else if (stmt_.is_keyword(t, "CONSTRAINT")) {
@@ -393,8 +399,12 @@ std::optional<std::vector<std::string>> index_columns(Connection& conn, const st
 }
 
 void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
+    // A partial index (CREATE INDEX ... WHERE) is left out like one over an expression:
+    // Index cannot hold its WHERE, and a rebuild creates such indexes again from their SQL
+    // (sqlite_migrate.cpp).
     for (const auto& [name, unique, origin] : pragma_rows<std::string, bool, std::string>(
-             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main')", table.name)) {
+             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main') WHERE NOT partial",
+             table.name)) {
         if (origin == "pk") continue;
         auto columns = index_columns(conn, name);
         if (!columns) continue;
@@ -452,6 +462,10 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
 }
 
 }  // namespace
+
+std::vector<SqliteColumnFacts> sqlite_column_facts(std::string_view table, std::string_view sql) {
+    return CreateTableParser(table, sql).parse().columns;
+}
 
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {
     // Names starting sqlite_ are SQLite's own. Virtual tables (FTS5, R-Tree, ...) have no
