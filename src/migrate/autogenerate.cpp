@@ -305,9 +305,11 @@ private:
 
 }  // namespace
 
-Plan autogenerate(const MetaData& database, const MetaData& models, const Dialect& dialect) {
+Plan autogenerate(const MetaData& inspected, const MetaData& models, const Dialect& dialect) {
     const auto ddl = alchemy::detail::ddl_renderer_for(dialect);
     const auto alterer = detail::migrate_backend(dialect).alterer(*ddl, dialect);
+    const MetaData database =
+        alterer->diff_options().names_ignore_case ? detail::respelled(inspected, models) : inspected;
     const auto matching = detail::match(database, models);
     const auto back = detail::reversed(matching);
 

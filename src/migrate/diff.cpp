@@ -170,6 +170,45 @@ ItemChanges<T> compare_items(const std::vector<T>& from, const std::vector<T>& t
 
 }  // namespace
 
+MetaData respelled(const MetaData& database, const MetaData& models) {
+    const auto same = [](std::string_view a, std::string_view b) {
+        return std::ranges::equal(a, b, [](char x, char y) {
+            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        });
+    };
+    const auto model_of = [&](const std::string& name) -> const Table* {
+        if (const Table* exact = models.table(name)) return exact;
+        const auto found =
+            std::ranges::find_if(models.tables(), [&](const Table& t) { return same(t.name, name); });
+        return found == models.tables().end() ? nullptr : &*found;
+    };
+    const auto respell_column = [&](const Table* model, std::string& name) {
+        if (!model || model->column(name)) return;
+        for (const auto& column : model->columns)
+            if (same(column.name, name)) name = column.name;
+    };
+    const auto respell_columns = [&](const Table* model, std::vector<std::string>& names) {
+        for (auto& name : names) respell_column(model, name);
+    };
+
+    std::vector<Table> tables = database.tables();
+    for (auto& table : tables) {
+        const Table* model = model_of(table.name);
+        if (model) table.name = model->name;
+        for (auto& column : table.columns) respell_column(model, column.name);
+        respell_columns(model, table.primary_key.columns);
+        for (auto& unique : table.unique_constraints) respell_columns(model, unique.columns);
+        for (auto& index : table.indexes) respell_columns(model, index.columns);
+        for (auto& fk : table.foreign_keys) {
+            respell_columns(model, fk.columns);
+            const Table* referred = model_of(fk.referred_table);
+            if (referred) fk.referred_table = referred->name;
+            respell_columns(referred, fk.referred_columns);
+        }
+    }
+    return MetaData(std::move(tables));
+}
+
 bool same_server_default(const std::optional<std::string>& a, const std::optional<std::string>& b) {
     if (!a || !b) return a.has_value() == b.has_value();
     return normalized_expression(*a) == normalized_expression(*b);

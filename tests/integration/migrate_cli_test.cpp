@@ -878,3 +878,27 @@ TEST_CASE("a table SQLite rebuilds with AUTOINCREMENT keeps its high-water mark"
     // 2 and 3 were deleted: AUTOINCREMENT never hands them out again.
     CHECK(conn.execute(sa::text("SELECT max(id) FROM notes").columns<std::int64_t>()).scalar_one() == 4);
 }
+
+TEST_CASE("a column SQLite spells in another case keeps its data through a rebuild", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(
+        engine,
+        R"(CREATE TABLE Users (id INTEGER NOT NULL, "NAME" TEXT, "Email" TEXT, CONSTRAINT pk_users PRIMARY )"
+        R"(KEY (id)); INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@example.com'))");
+    // To SQLite "Email" and email are one column: no drop and add, and the rebuild for
+    // name's NOT NULL copies it.
+    const auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    CHECK(plan.changes == Strings{"alter column users.name: nullable → NOT NULL, default 'anonymous'",
+                                  "add index ix_users_name"});
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(differences(engine, sa::metadata<migrate_v2::User>()).empty());
+    auto conn = engine.connect();
+    using Row = std::tuple<std::int64_t, std::string, std::optional<std::string>>;
+    CHECK(conn.execute(sa::text("SELECT id, name, email FROM users")
+                           .columns<std::int64_t, std::string, std::optional<std::string>>())
+              .all() == std::vector<Row>{{1, "ann", "ann@example.com"}});
+}

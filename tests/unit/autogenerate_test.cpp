@@ -110,6 +110,34 @@ TEST_CASE("types compare by the dialect's spelling: every integer is INTEGER on 
     CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE INTEGER)"});
 }
 
+TEST_CASE("on SQLite names that differ only in case are the same table and column") {
+    auto database_users = users();
+    database_users.name = "Users";
+    database_users.columns[1].name = "Name";
+    database_users.indexes = {{"ix_users_name", {"Name"}, false}};
+    auto database_posts = posts();
+    database_posts.foreign_keys[0].referred_table = "USERS";
+    database_posts.foreign_keys[0].referred_columns = {"ID"};
+    auto model_users = users();
+    model_users.indexes = {{"ix_users_name", {"name"}, false}};
+    const auto database = schema({database_users, database_posts});
+    const auto models = schema({model_users, posts()});
+    CHECK(sa::migrate::autogenerate(database, models, sqlite()).empty());
+
+    // A change elsewhere in the table rebuilds it, copying the column under its new spelling.
+    model_users.columns[2].nullable = false;
+    const auto plan = sa::migrate::autogenerate(database, schema({model_users, posts()}), sqlite());
+    CHECK(plan.changes == Statements{"alter column users.age: nullable → NOT NULL"});
+    CHECK(
+        std::ranges::count(
+            plan.upgrade,
+            R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", "age" FROM "users")") ==
+        1);
+
+    // PostgreSQL's names are case-sensitive once quoted: these are other tables.
+    CHECK_FALSE(sa::migrate::autogenerate(database, models, postgresql()).empty());
+}
+
 TEST_CASE("server defaults compare after trimming, outer parentheses and keyword case") {
     auto database_users = users();
     database_users.columns[2] = with_default(column("age", sa::TypeKind::integer, true), " (18) ");
