@@ -189,7 +189,14 @@ private:
                                 table, column->name, migration()));
         }
         for (const auto& change : diff.altered_columns) {
-            if (change.type && narrows(change.from->type, change.to->type))
+            if (change.type && !change.from->type.database_type.empty())
+                warn(
+                    fmt::format("column {}.{} is {} in the database, which no model type describes: {} "
+                                "makes it {}; if the database's type is the one to keep, take the "
+                                "statement out of the revision (check will go on reporting it)",
+                                table, change.to->name, change.from->type.database_type, migration(),
+                                ddl_.type_name(change.to->type)));
+            else if (change.type && narrows(change.from->type, change.to->type))
                 warn(fmt::format(
                     "column {}.{} narrows from {} to {}: a value it cannot hold fails {} on PostgreSQL "
                     "(a float is rounded), SQLite keeps it as it was; check the data, or write the "
