@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -456,7 +458,7 @@ TEST_CASE("a failing revision leaves the version and the schema as they were", "
     CHECK(upgrade.out.find("Running upgrade <base> -> " + good.id + ", good") == 0);
     CHECK(upgrade.err.find("upgrade " + good.id + " -> " + bad.id +
                            " failed and was rolled back; the database "
-                           "stays at " +
+                           "is at " +
                            good.id) != std::string::npos);
     CHECK(upgrade.err.find(bad.path.string()) != std::string::npos);
     CHECK(upgrade.err.find("no_such_table") != std::string::npos);
@@ -901,4 +903,46 @@ TEST_CASE("a column SQLite spells in another case keeps its data through a rebui
     CHECK(conn.execute(sa::text("SELECT id, name, email FROM users")
                            .columns<std::int64_t, std::string, std::optional<std::string>>())
               .all() == std::vector<Row>{{1, "ann", "ann@example.com"}});
+}
+
+TEST_CASE("an upgrade that loses the race to another runner reports where the database is", "[migrate]") {
+    // PostgreSQL locks the version table for each revision; SQLite's write transaction
+    // lets no second runner in at all.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    const auto one = hand_written("one", {"CREATE TABLE one (id INTEGER PRIMARY KEY)"}, {"DROP TABLE one"});
+    migrate::stamp(engine, std::optional<std::string>{});
+
+    // The other runner holds the lock while this one plans <base> -> one and waits for it,
+    // then records one and commits.
+    auto other = engine.connect();
+    auto other_tx = other.begin();
+    other.execute_script("LOCK TABLE alchemy_version IN EXCLUSIVE MODE");
+    Outcome upgrade;
+    std::thread runner([&] { upgrade = tool({"upgrade", "head"}); });
+    bool waiting = false;
+    for (int i = 0; i < 500 && !waiting; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto probe = engine.connect();
+        waiting = probe
+                      .execute(sa::text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = "
+                                        "'alchemy_version'::regclass")
+                                   .columns<std::int64_t>())
+                      .scalar_one() > 0;
+    }
+    other.execute(sa::text("INSERT INTO alchemy_version (version_num) VALUES (:id)").bind("id", one.id));
+    other_tx.commit();
+    runner.join();
+    REQUIRE(waiting);
+
+    INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+    CHECK(upgrade.status == 1);
+    CHECK(upgrade.err.find("upgrade <base> -> " + one.id +
+                           " failed and was rolled back; the database is at " + one.id + ".") !=
+          std::string::npos);
+    CHECK(upgrade.err.find("did another process migrate it meanwhile?") != std::string::npos);
 }
