@@ -29,6 +29,27 @@ std::string column_list(const std::vector<std::string>& columns) {
     return fmt::format("({})", fmt::join(columns, ", "));
 }
 
+bool is_integer(TypeKind kind) noexcept {
+    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
+}
+bool is_float(TypeKind kind) noexcept {
+    return kind == TypeKind::single_precision || kind == TypeKind::double_precision;
+}
+
+/// True when `to` cannot hold every value of `from`: a shorter text, a smaller integer or
+/// a boolean, a float made integer or single precision, a timestamp made a date, or text
+/// made anything else.
+bool narrows(const ColumnType& from, const ColumnType& to) noexcept {
+    if (from.kind == TypeKind::text)
+        return to.kind != TypeKind::text || (to.length > 0 && (from.length == 0 || to.length < from.length));
+    if (is_integer(from.kind))
+        return to.kind == TypeKind::boolean || (is_integer(to.kind) && to.kind < from.kind);
+    if (is_float(from.kind))
+        return is_integer(to.kind) || to.kind == TypeKind::boolean ||
+               (is_float(to.kind) && to.kind < from.kind);
+    return from.kind == TypeKind::timestamp && to.kind == TypeKind::date;
+}
+
 /// One direction of the migration, from the schema `from` to the schema `to`: renames,
 /// new tables in foreign-key order, each remaining table's changes, then the tables
 /// that go, in reverse foreign-key order.
@@ -167,13 +188,28 @@ private:
                                 "has rows; give it a server default or fill it in the revision",
                                 table, column->name, migration()));
         }
-        for (const auto& change : diff.altered_columns)
+        for (const auto& change : diff.altered_columns) {
+            if (change.type && !change.from->type.database_type.empty())
+                warn(
+                    fmt::format("column {}.{} is {} in the database, which no model type describes: {} "
+                                "makes it {}; if the database's type is the one to keep, take the "
+                                "statement out of the revision (check will go on reporting it)",
+                                table, change.to->name, change.from->type.database_type, migration(),
+                                ddl_.type_name(change.to->type)));
+            else if (change.type && narrows(change.from->type, change.to->type))
+                warn(fmt::format(
+                    "column {}.{} narrows from {} to {}: a value it cannot hold fails {} on PostgreSQL "
+                    "(a float is rounded), SQLite keeps it as it was; check the data, or write the "
+                    "conversion into the revision (PostgreSQL: ALTER COLUMN ... TYPE ... USING expression)",
+                    table, change.to->name, ddl_.type_name(change.from->type),
+                    ddl_.type_name(change.to->type), migration()));
             if (change.nullable && !change.to->nullable && !change.to->server_default &&
                 !change.to->autoincrement)
                 warn(
                     fmt::format("column {}.{} becomes NOT NULL without a server default: {} fails if a row "
                                 "holds NULL in it",
                                 table, change.to->name, migration()));
+        }
     }
 
     /// Pairs each dropped column with an added one, preferring the same type.
@@ -276,9 +312,11 @@ private:
 
 }  // namespace
 
-Plan autogenerate(const MetaData& database, const MetaData& models, const Dialect& dialect) {
+Plan autogenerate(const MetaData& inspected, const MetaData& models, const Dialect& dialect) {
     const auto ddl = alchemy::detail::ddl_renderer_for(dialect);
     const auto alterer = detail::migrate_backend(dialect).alterer(*ddl, dialect);
+    const MetaData database =
+        alterer->diff_options().names_ignore_case ? detail::respelled(inspected, models) : inspected;
     const auto matching = detail::match(database, models);
     const auto back = detail::reversed(matching);
 

@@ -354,11 +354,19 @@ private:
             migrate::run(engine, steps, progress);
         } catch (const std::exception& e) {
             if (!running) throw;
+            // Read again rather than assumed: another process may have moved the database
+            // meanwhile (the failure may be just that).
+            std::string now;
+            try {
+                now = fmt::format("the database is at {}", shown(current_revision(engine)));
+            } catch (const std::exception& reading) {
+                now = fmt::format("the database's revision could not be read again ({})", reading.what());
+            }
             err_ << fmt::format(
-                "alchemy: {} {} -> {} failed and was rolled back; the database stays at {}.\n"
+                "alchemy: {} {} -> {} failed and was rolled back; {}.\n"
                 "  revision file: {}\n  error: {}\n",
                 direction == Direction::upgrade ? "upgrade" : "downgrade", shown(running->from),
-                shown(running->to), shown(running->from), running->revision.path.string(), e.what());
+                shown(running->to), now, running->revision.path.string(), e.what());
             return 1;
         }
         return 0;

@@ -88,33 +88,107 @@ std::size_t end_of_cast(std::string_view sql, std::size_t at) {
     return at;
 }
 
-/// A CHECK expression reduced to what survives PostgreSQL storing it parsed and printing
-/// it back (pg_get_constraintdef): outside string literals, no blanks, parentheses,
-/// brackets, double quotes or ::casts, lower case, "!=" as "<>", and "= ANY (ARRAY[...])"
-/// as the "IN (...)" it was written as. So `"status" IN ('a', 'b')` and
-/// `status::text = ANY (ARRAY['a'::character varying, 'b'::character varying]::text[])`
-/// agree. Dropping parentheses can hide a change of grouping alone; any other change
-/// of the expression shows.
-std::string canonical_check(std::string_view sql) {
-    std::string out;
-    out.reserve(sql.size());
-    for (std::size_t i = 0; i < sql.size(); ++i) {
-        const char c = sql[i];
-        if (c == '\'') {
-            const auto end = sql.find('\'', i + 1);
+/// One piece of a CHECK expression: a word (name, keyword, number), a '...' literal, or
+/// one character of punctuation or operator; a parenthesised group holds its content.
+struct CheckItem {
+    std::string text;               ///< empty for a group
+    std::vector<CheckItem> inside;  ///< a group's content
+    bool group = false;
+    bool call = false;  ///< the group follows a word: f(x), IN (...), ANY (...)
+};
+
+bool is_connective(const CheckItem& item) { return item.text == "and" || item.text == "or"; }
+bool is_word(const CheckItem& item) {
+    return !item.group && !item.text.empty() && is_word_char(item.text[0]);
+}
+
+/// The items of `sql` from `at` up to the ')' that closes the enclosing group (or the
+/// end), with ::casts and identifier quotes dropped and words lower-cased.
+std::vector<CheckItem> check_items(std::string_view sql, std::size_t& at) {
+    std::vector<CheckItem> items;
+    while (at < sql.size()) {
+        const char c = sql[at];
+        if (is_blank(c) || c == '"') {
+            ++at;
+        } else if (c == '\'') {
+            const auto end = sql.find('\'', at + 1);
             const auto stop = end == std::string_view::npos ? sql.size() : end + 1;
-            out.append(sql.substr(i, stop - i));
-            i = stop - 1;
-        } else if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':') {
-            i = end_of_cast(sql, i + 2) - 1;
-        } else if (!is_blank(c) && c != '(' && c != ')' && c != '[' && c != ']' && c != '"') {
-            out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            items.push_back({std::string(sql.substr(at, stop - at)), {}, false, false});
+            at = stop;
+        } else if (c == ':' && at + 1 < sql.size() && sql[at + 1] == ':') {
+            at = end_of_cast(sql, at + 2);
+        } else if (c == '(') {
+            ++at;
+            const bool call = !items.empty() && is_word(items.back()) && !is_connective(items.back()) &&
+                              items.back().text != "not";
+            items.push_back({{}, check_items(sql, at), true, call});
+        } else if (c == ')') {
+            ++at;
+            return items;
+        } else if (is_word_char(c)) {
+            std::string word;
+            while (at < sql.size() && is_word_char(sql[at]))
+                word += static_cast<char>(std::tolower(static_cast<unsigned char>(sql[at++])));
+            items.push_back({std::move(word), {}, false, false});
+        } else {
+            items.push_back({std::string(1, c), {}, false, false});
+            ++at;
         }
     }
-    for (const auto& [from, to] :
-         {std::pair<std::string_view, std::string_view>{"!=", "<>"}, {"=anyarray", "in"}}) {
-        for (auto at = out.find(from); at != std::string::npos; at = out.find(from, at + to.size()))
-            out.replace(at, from.size(), to);
+    return items;
+}
+
+/// Whether a group's parentheses can change what `items` means: they can when its top
+/// level joins terms with AND, OR or arithmetic.
+bool groups_anything(const std::vector<CheckItem>& items) {
+    return std::ranges::any_of(items, [](const CheckItem& item) {
+        return is_connective(item) || item.text == "+" || item.text == "-" || item.text == "*" ||
+               item.text == "/" || item.text == "%" || item.text == "|";
+    });
+}
+
+/// Drops the parentheses that group nothing (around a name, a literal or a comparison,
+/// as PostgreSQL prints every operator in its own) and writes the rest back: blanks only
+/// between two words.
+void write_check(const std::vector<CheckItem>& items, std::string& out) {
+    for (const auto& item : items) {
+        if (item.group && !item.call && !groups_anything(item.inside)) {
+            write_check(item.inside, out);
+        } else if (item.group) {
+            out += '(';
+            write_check(item.inside, out);
+            out += ')';
+        } else {
+            if (is_word(item) && !out.empty() && is_word_char(out.back())) out += ' ';
+            out += item.text;
+        }
+    }
+}
+
+/// A CHECK expression reduced to what survives PostgreSQL storing it parsed and printing
+/// it back (pg_get_constraintdef): blanks, identifier quotes, ::casts and the parentheses
+/// it adds around each comparison go, letters outside literals are lower-cased, "!=" is
+/// "<>", and "= ANY (ARRAY[...])" the "IN (...)" it was written as. So
+/// `"status" IN ('a', 'b')` and
+/// `(status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])`
+/// agree. Parentheses that group AND, OR or arithmetic are kept: `(a AND b) OR c` and
+/// `a AND (b OR c)` differ, and so may an expression written without them, whose grouping
+/// PostgreSQL then prints (a difference to review rather than a change missed).
+std::string canonical_check(std::string_view sql) {
+    std::size_t at = 0;
+    auto items = check_items(sql, at);
+    while (items.size() == 1 && items.front().group && !items.front().call)
+        items = std::move(items.front().inside);
+    std::string out;
+    write_check(items, out);
+    for (auto found = out.find("!="); found != std::string::npos; found = out.find("!=", found))
+        out.replace(found, 2, "<>");
+    constexpr std::string_view any_array = "=any(array[";
+    for (auto found = out.find(any_array); found != std::string::npos; found = out.find(any_array, found)) {
+        const auto close = out.find("])", found);
+        if (close == std::string::npos) break;
+        out.replace(close, 2, ")");
+        out.replace(found, any_array.size(), found > 0 && is_word_char(out[found - 1]) ? " in(" : "in(");
     }
     return out;
 }
@@ -169,6 +243,45 @@ ItemChanges<T> compare_items(const std::vector<T>& from, const std::vector<T>& t
 }
 
 }  // namespace
+
+MetaData respelled(const MetaData& database, const MetaData& models) {
+    const auto same = [](std::string_view a, std::string_view b) {
+        return std::ranges::equal(a, b, [](char x, char y) {
+            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        });
+    };
+    const auto model_of = [&](const std::string& name) -> const Table* {
+        if (const Table* exact = models.table(name)) return exact;
+        const auto found =
+            std::ranges::find_if(models.tables(), [&](const Table& t) { return same(t.name, name); });
+        return found == models.tables().end() ? nullptr : &*found;
+    };
+    const auto respell_column = [&](const Table* model, std::string& name) {
+        if (!model || model->column(name)) return;
+        for (const auto& column : model->columns)
+            if (same(column.name, name)) name = column.name;
+    };
+    const auto respell_columns = [&](const Table* model, std::vector<std::string>& names) {
+        for (auto& name : names) respell_column(model, name);
+    };
+
+    std::vector<Table> tables = database.tables();
+    for (auto& table : tables) {
+        const Table* model = model_of(table.name);
+        if (model) table.name = model->name;
+        for (auto& column : table.columns) respell_column(model, column.name);
+        respell_columns(model, table.primary_key.columns);
+        for (auto& unique : table.unique_constraints) respell_columns(model, unique.columns);
+        for (auto& index : table.indexes) respell_columns(model, index.columns);
+        for (auto& fk : table.foreign_keys) {
+            respell_columns(model, fk.columns);
+            const Table* referred = model_of(fk.referred_table);
+            if (referred) fk.referred_table = referred->name;
+            respell_columns(referred, fk.referred_columns);
+        }
+    }
+    return MetaData(std::move(tables));
+}
 
 bool same_server_default(const std::optional<std::string>& a, const std::optional<std::string>& b) {
     if (!a || !b) return a.has_value() == b.has_value();

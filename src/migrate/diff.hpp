@@ -92,7 +92,15 @@ struct DiffOptions {
     /// Autoincrement is a property of the column (PostgreSQL identity) rather than of
     /// the primary key (SQLite's rowid alias, which follows from the primary key).
     bool compare_autoincrement = true;
+    /// Names that differ only in case are one name (SQLite's identifiers): see respelled().
+    bool names_ignore_case = false;
 };
+
+/// `database` with each table, column and the names its constraints use spelled as in
+/// `models` where the two differ only in ASCII case, for a backend to which they are the
+/// same name: "Email" in the database and email in the models is one column, not a drop
+/// and an add.
+MetaData respelled(const MetaData& database, const MetaData& models);
 
 struct TableDiff {
     const Table* from = nullptr;  ///< after renames: named as in `to`

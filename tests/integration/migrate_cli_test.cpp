@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -47,8 +49,49 @@ struct User {
 };
 }  // namespace migrate_v2
 
+// A code column narrowed to VARCHAR(5), a count made a flag: changes that cannot keep
+// every value.
+namespace migrate_narrow {
+struct Item {
+    std::int64_t id = 0;
+    std::string code{};
+    std::int32_t qty = 0;
+};
+}  // namespace migrate_narrow
+namespace migrate_narrowed {
+struct Item {
+    std::int64_t id = 0;
+    std::string code{};
+    std::int32_t qty = 0;
+};
+struct Flag {
+    std::int64_t id = 0;
+    std::string code{};
+    bool qty = false;
+};
+}  // namespace migrate_narrowed
+
+// users with a column SQLite generates from name, which the models read as a plain one.
+namespace migrate_generated {
+struct User {
+    std::int64_t id = 0;
+    std::string name{};
+    std::optional<std::string> upper_name{};
+};
+}  // namespace migrate_generated
+
 template <>
 inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
+template <>
+inline constexpr auto sa::mapping<migrate_generated::User> =
+    sa::table("users", sa::server_default(&migrate_generated::User::name, "''"));
+template <>
+inline constexpr auto sa::mapping<migrate_narrow::Item> = sa::table("items");
+template <>
+inline constexpr auto sa::mapping<migrate_narrowed::Item> =
+    sa::table("items", sa::max_length(&migrate_narrowed::Item::code, 5));
+template <>
+inline constexpr auto sa::mapping<migrate_narrowed::Flag> = sa::table("items");
 template <>
 inline constexpr auto sa::mapping<migrate_v2::User> = sa::table(
     "users", sa::server_default(&migrate_v2::User::name, "'anonymous'"), sa::index(&migrate_v2::User::name));
@@ -415,7 +458,7 @@ TEST_CASE("a failing revision leaves the version and the schema as they were", "
     CHECK(upgrade.out.find("Running upgrade <base> -> " + good.id + ", good") == 0);
     CHECK(upgrade.err.find("upgrade " + good.id + " -> " + bad.id +
                            " failed and was rolled back; the database "
-                           "stays at " +
+                           "is at " +
                            good.id) != std::string::npos);
     CHECK(upgrade.err.find(bad.path.string()) != std::string::npos);
     CHECK(upgrade.err.find("no_such_table") != std::string::npos);
@@ -684,4 +727,222 @@ TEST_CASE("a rebuild on SQLite that a trigger cannot survive fails and changes n
     execute(engine, "INSERT INTO users (id, name, nickname) VALUES (1, 'ann', 'a')");
     auto conn = engine.connect();
     CHECK(conn.execute(sa::text("SELECT name FROM audit").columns<std::string>()).all() == Strings{"a"});
+}
+
+TEST_CASE("a type change that cannot keep every value fails on PostgreSQL instead of cutting it",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    const auto start = hand_written("start", {}, {});
+    migrate::upgrade(engine, "migrations/versions");
+    sa::metadata<migrate_narrow::Item>().create_all(engine);
+    execute(engine, "INSERT INTO items (id, code, qty) VALUES (1, 'ABCDEFGHIJ', 5), (2, 'XY', -2)");
+    using Row = std::tuple<std::int64_t, std::string, std::int64_t>;
+    const auto items = [&] {
+        auto conn = engine.connect();
+        return conn
+            .execute(sa::text("SELECT id, code, CAST(qty AS BIGINT) FROM items ORDER BY id")
+                         .columns<std::int64_t, std::string, std::int64_t>())
+            .all();
+    };
+    const std::vector<Row> rows{{1, "ABCDEFGHIJ", 5}, {2, "XY", -2}};
+
+    for (const bool to_flag : {false, true}) {
+        const auto target =
+            to_flag ? sa::metadata<migrate_narrowed::Flag>() : sa::metadata<migrate_narrowed::Item>();
+        const auto plan = plan_to(engine, target);
+        INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+        REQUIRE(!plan.warnings.empty());
+        CHECK(plan.warnings[0].find(to_flag ? "column items.qty narrows from INTEGER to BOOLEAN"
+                                            : "column items.code narrows from TEXT to VARCHAR(5)") !=
+              std::string::npos);
+        const auto revision = hand_written(to_flag ? "flag" : "narrow", plan.upgrade, plan.downgrade);
+        if (backend.is_postgresql()) {
+            // VARCHAR(5) cannot hold 'ABCDEFGHIJ'; INTEGER has no assignment cast to BOOLEAN.
+            if (to_flag) CHECK_THROWS_AS(migrate::upgrade(engine, "migrations/versions"), sa::DatabaseError);
+            else CHECK_THROWS_AS(migrate::upgrade(engine, "migrations/versions"), sa::DataError);
+            CHECK(migrate::current_revision(engine) == start.id);
+            fs::remove(revision.path);
+        } else {
+            // SQLite stores any value in any column: the rebuild keeps them as they were.
+            migrate::upgrade(engine, "migrations/versions");
+            migrate::downgrade(engine, "migrations/versions", start.id);
+            fs::remove(revision.path);
+        }
+        CHECK(items() == rows);
+    }
+}
+
+TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    sa::metadata<migrate_v1::User>().create_all(engine);
+    // The models cannot describe these, so the plan neither drops nor creates them.
+    const Strings by_hand{
+        "CREATE UNIQUE INDEX ux_users_lower_name ON users (lower(name))",
+        "CREATE INDEX ix_users_named ON users (id) WHERE name IS NOT NULL",
+    };
+    for (const auto& sql : by_hand) execute(engine, sql);
+    execute(engine, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+    const auto index_sql = [&] {
+        auto conn = engine.connect();
+        return conn
+            .execute(sa::text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN "
+                              "('ux_users_lower_name', 'ix_users_named') ORDER BY name DESC")
+                         .columns<std::string>())
+            .all();
+    };
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
+    CHECK(
+        std::ranges::none_of(plan.changes, [](const std::string& c) { return c.starts_with("drop index"); }));
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(index_sql() == by_hand);
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO users (id, name) VALUES (2, 'ANN')"), sa::UniqueViolation);
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(index_sql() == by_hand);
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO users (id, name) VALUES (2, 'ANN')"), sa::UniqueViolation);
+
+    // An index over a column the rebuild drops cannot come back: the revision fails.
+    execute(engine, "CREATE INDEX ix_users_lower_nickname ON users (lower(nickname))");
+    std::string error;
+    try {
+        migrate::upgrade(engine, "migrations/versions");
+    } catch (const sa::MigrationError& e) {
+        error = e.what();
+    }
+    INFO(error);
+    CHECK(error.find("was rolled back: index ix_users_lower_nickname went with table users") !=
+          std::string::npos);
+    CHECK(error.find(R"(add DROP INDEX "ix_users_lower_nickname" to the revision)") != std::string::npos);
+    CHECK(migrate::current_revision(engine) == std::nullopt);
+    CHECK(schema_names(engine, "index", "users") ==
+          Strings{"ix_users_lower_nickname", "ix_users_named", "ux_users_lower_name"});
+}
+
+TEST_CASE("a rebuild on SQLite that would lose a collation, AUTOINCREMENT or a generated column fails",
+          "[migrate]") {
+    const auto [table_sql, models, lost] = GENERATE(table<std::string, int, std::string>({
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT COLLATE NOCASE, nickname TEXT)", 0,
+         "column users.name there would lose its collation (COLLATE NOCASE)"},
+        {"CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, nickname TEXT)", 0,
+         "column users.id there would lose AUTOINCREMENT"},
+        {"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, upper_name TEXT GENERATED ALWAYS AS "
+         "(upper(name)))",
+         1, "column users.upper_name there would lose its expression: it is a generated column"},
+    }));
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(engine, table_sql);
+    execute(engine, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+    const auto target =
+        models == 0 ? sa::metadata<migrate_v2::User>() : sa::metadata<migrate_generated::User>();
+    const auto plan = plan_to(engine, target);
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
+    hand_written("rebuild", plan.upgrade, plan.downgrade);
+    std::string error;
+    try {
+        migrate::upgrade(engine, "migrations/versions");
+    } catch (const sa::MigrationError& e) {
+        error = e.what();
+    }
+    INFO(error);
+    CHECK(error.find("was rolled back: it puts a new table in the place of table users, and " + lost) !=
+          std::string::npos);
+    CHECK(migrate::current_revision(engine) == std::nullopt);
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT sql FROM sqlite_master WHERE name = 'users'").columns<std::string>())
+              .scalar_one() == table_sql);
+}
+
+TEST_CASE("a table SQLite rebuilds with AUTOINCREMENT keeps its high-water mark", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(engine, "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT)");
+    execute(engine, "INSERT INTO notes (body) VALUES ('a'), ('b'), ('c'); DELETE FROM notes WHERE id > 1");
+    hand_written("body not null",
+                 {"CREATE TABLE notes_new (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)",
+                  "INSERT INTO notes_new (id, body) SELECT id, body FROM notes", "DROP TABLE notes",
+                  "ALTER TABLE notes_new RENAME TO notes"},
+                 {});
+    migrate::upgrade(engine, "migrations/versions");
+    execute(engine, "INSERT INTO notes (body) VALUES ('d')");
+    auto conn = engine.connect();
+    // 2 and 3 were deleted: AUTOINCREMENT never hands them out again.
+    CHECK(conn.execute(sa::text("SELECT max(id) FROM notes").columns<std::int64_t>()).scalar_one() == 4);
+}
+
+TEST_CASE("a column SQLite spells in another case keeps its data through a rebuild", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    execute(
+        engine,
+        R"(CREATE TABLE Users (id INTEGER NOT NULL, "NAME" TEXT, "Email" TEXT, CONSTRAINT pk_users PRIMARY )"
+        R"(KEY (id)); INSERT INTO users (id, name, email) VALUES (1, 'ann', 'ann@example.com'))");
+    // To SQLite "Email" and email are one column: no drop and add, and the rebuild for
+    // name's NOT NULL copies it.
+    const auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    CHECK(plan.changes == Strings{"alter column users.name: nullable → NOT NULL, default 'anonymous'",
+                                  "add index ix_users_name"});
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(differences(engine, sa::metadata<migrate_v2::User>()).empty());
+    auto conn = engine.connect();
+    using Row = std::tuple<std::int64_t, std::string, std::optional<std::string>>;
+    CHECK(conn.execute(sa::text("SELECT id, name, email FROM users")
+                           .columns<std::int64_t, std::string, std::optional<std::string>>())
+              .all() == std::vector<Row>{{1, "ann", "ann@example.com"}});
+}
+
+TEST_CASE("an upgrade that loses the race to another runner reports where the database is", "[migrate]") {
+    // PostgreSQL locks the version table for each revision; SQLite's write transaction
+    // lets no second runner in at all.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    const auto one = hand_written("one", {"CREATE TABLE one (id INTEGER PRIMARY KEY)"}, {"DROP TABLE one"});
+    migrate::stamp(engine, std::optional<std::string>{});
+
+    // The other runner holds the lock while this one plans <base> -> one and waits for it,
+    // then records one and commits.
+    auto other = engine.connect();
+    auto other_tx = other.begin();
+    other.execute_script("LOCK TABLE alchemy_version IN EXCLUSIVE MODE");
+    Outcome upgrade;
+    std::thread runner([&] { upgrade = tool({"upgrade", "head"}); });
+    bool waiting = false;
+    for (int i = 0; i < 500 && !waiting; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto probe = engine.connect();
+        waiting = probe
+                      .execute(sa::text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = "
+                                        "'alchemy_version'::regclass")
+                                   .columns<std::int64_t>())
+                      .scalar_one() > 0;
+    }
+    other.execute(sa::text("INSERT INTO alchemy_version (version_num) VALUES (:id)").bind("id", one.id));
+    other_tx.commit();
+    runner.join();
+    REQUIRE(waiting);
+
+    INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+    CHECK(upgrade.status == 1);
+    CHECK(upgrade.err.find("upgrade <base> -> " + one.id +
+                           " failed and was rolled back; the database is at " + one.id + ".") !=
+          std::string::npos);
+    CHECK(upgrade.err.find("did another process migrate it meanwhile?") != std::string::npos);
 }

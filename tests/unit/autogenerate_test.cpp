@@ -106,10 +106,36 @@ TEST_CASE("types compare by the dialect's spelling: every integer is INTEGER on 
 
     const auto plan = sa::migrate::autogenerate(database, models, postgresql());
     CHECK(plan.changes == Statements{"alter column users.id: INTEGER → BIGINT"});
-    CHECK(plan.upgrade ==
-          Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE BIGINT USING "id"::BIGINT)"});
-    CHECK(plan.downgrade ==
-          Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE INTEGER USING "id"::INTEGER)"});
+    CHECK(plan.upgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE BIGINT)"});
+    CHECK(sql_only(plan.downgrade) == Statements{R"(ALTER TABLE "users" ALTER COLUMN "id" TYPE INTEGER)"});
+}
+
+TEST_CASE("on SQLite names that differ only in case are the same table and column") {
+    auto database_users = users();
+    database_users.name = "Users";
+    database_users.columns[1].name = "Name";
+    database_users.indexes = {{"ix_users_name", {"Name"}, false}};
+    auto database_posts = posts();
+    database_posts.foreign_keys[0].referred_table = "USERS";
+    database_posts.foreign_keys[0].referred_columns = {"ID"};
+    auto model_users = users();
+    model_users.indexes = {{"ix_users_name", {"name"}, false}};
+    const auto database = schema({database_users, database_posts});
+    const auto models = schema({model_users, posts()});
+    CHECK(sa::migrate::autogenerate(database, models, sqlite()).empty());
+
+    // A change elsewhere in the table rebuilds it, copying the column under its new spelling.
+    model_users.columns[2].nullable = false;
+    const auto plan = sa::migrate::autogenerate(database, schema({model_users, posts()}), sqlite());
+    CHECK(plan.changes == Statements{"alter column users.age: nullable → NOT NULL"});
+    CHECK(
+        std::ranges::count(
+            plan.upgrade,
+            R"(INSERT INTO "_alchemy_tmp_users" ("id", "name", "age") SELECT "id", "name", "age" FROM "users")") ==
+        1);
+
+    // PostgreSQL's names are case-sensitive once quoted: these are other tables.
+    CHECK_FALSE(sa::migrate::autogenerate(database, models, postgresql()).empty());
 }
 
 TEST_CASE("server defaults compare after trimming, outer parentheses and keyword case") {
@@ -363,11 +389,49 @@ TEST_CASE("a type and a default change together: the old default goes before the
     const auto plan =
         sa::migrate::autogenerate(schema({database_users}), schema({model_users}), postgresql());
     CHECK(plan.changes == Statements{"alter column users.age: TEXT → INTEGER, default '0' → 0"});
-    CHECK(plan.upgrade == Statements{
-                              R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
-                              R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER USING "age"::INTEGER)",
-                              R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 0)",
-                          });
+    CHECK(sql_only(plan.upgrade) == Statements{
+                                        R"(ALTER TABLE "users" ALTER COLUMN "age" DROP DEFAULT)",
+                                        R"(ALTER TABLE "users" ALTER COLUMN "age" TYPE INTEGER)",
+                                        R"(ALTER TABLE "users" ALTER COLUMN "age" SET DEFAULT 0)",
+                                    });
+}
+
+TEST_CASE("a type change that narrows is written without a cast and with a warning") {
+    const auto with_code = [](sa::TypeKind kind, int length) {
+        auto t = users();
+        t.columns.push_back(column("code", kind));
+        t.columns.back().type.length = length;
+        return schema({t});
+    };
+    const auto text = with_code(sa::TypeKind::text, 0);
+    const auto short_text = with_code(sa::TypeKind::text, 5);
+    const auto plan = sa::migrate::autogenerate(text, short_text, postgresql());
+    // No USING: PostgreSQL's assignment cast refuses a value that does not fit.
+    CHECK(sql_only(plan.upgrade) == Statements{R"(ALTER TABLE "users" ALTER COLUMN "code" TYPE VARCHAR(5))"});
+    CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "code" TYPE TEXT)"});
+    REQUIRE(plan.warnings.size() == 1);
+    CHECK(
+        plan.warnings[0].starts_with("column users.code narrows from TEXT to VARCHAR(5): a value it cannot "
+                                     "hold fails the upgrade on PostgreSQL"));
+    CHECK(sa::migrate::autogenerate(text, short_text, sqlite()).warnings == plan.warnings);
+
+    // Widening gives no warning for the upgrade (its downgrade narrows, and says so).
+    const auto narrowing = [&](sa::TypeKind from, int from_length, sa::TypeKind to, int to_length) {
+        const auto warnings =
+            sa::migrate::autogenerate(with_code(from, from_length), with_code(to, to_length), postgresql())
+                .warnings;
+        return std::ranges::any_of(warnings, [](const std::string& w) { return w.starts_with("column"); });
+    };
+    CHECK(narrowing(sa::TypeKind::text, 10, sa::TypeKind::text, 5));
+    CHECK(narrowing(sa::TypeKind::big_integer, 0, sa::TypeKind::integer, 0));
+    CHECK(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::boolean, 0));
+    CHECK(narrowing(sa::TypeKind::double_precision, 0, sa::TypeKind::big_integer, 0));
+    CHECK(narrowing(sa::TypeKind::text, 0, sa::TypeKind::integer, 0));
+    CHECK(narrowing(sa::TypeKind::timestamp, 0, sa::TypeKind::date, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 10));
+    CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::big_integer, 0));
+    CHECK_FALSE(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::double_precision, 0));
 }
 
 TEST_CASE("autoincrement is an identity on PostgreSQL and part of the key on SQLite") {
@@ -518,6 +582,23 @@ TEST_CASE("check expressions as PostgreSQL prints them back compare equal to the
         "varying])::text[])",
         "(age >= 0) AND (age <> 200)");
     CHECK(sa::migrate::autogenerate(database, models, postgresql()).empty());
+
+    // Parentheses that group AND and OR count; those around a comparison do not.
+    const auto grouped = [](std::string check) {
+        auto t = users();
+        t.check_constraints = {{"ck_users_age", std::move(check)}};
+        return schema({t});
+    };
+    const auto model = grouped("age > 0 AND (age < 10 OR age > 20)");
+    CHECK(sa::migrate::autogenerate(grouped("(((age > 0) AND ((age < 10) OR (age > 20))))"), model,
+                                    postgresql())
+              .empty());
+    CHECK(
+        sa::migrate::autogenerate(grouped("(((age > 0) AND (age < 10)) OR (age > 20))"), model, postgresql())
+            .changes == Statements{"alter check constraint ck_users_age"});
+    CHECK(sa::migrate::autogenerate(grouped("lower(name) = ANY (ARRAY['a'::text, 'b'::text])"),
+                                    grouped("lower(name) IN ('a', 'b')"), postgresql())
+              .empty());
 
     const auto more = with_checks(R"("status" IN ('active', 'banned', 'gone'))", "age >= 0 AND age != 200");
     CHECK(sa::migrate::autogenerate(database, more, postgresql()).changes ==

@@ -31,6 +31,10 @@ enum class TypeKind : std::uint8_t {
 struct ColumnType {
     TypeKind kind = TypeKind::text;
     int length = 0;  ///< for text: VARCHAR(length) when positive, else unbounded TEXT
+    /// Set only by inspect(), for a database type no kind describes exactly
+    /// ("numeric(12,2)", "jsonb", "timestamp without time zone"): the catalog's spelling,
+    /// which DDL writes as it is. `kind` is then the nearest kind. Empty for models.
+    std::string database_type{};
 
     friend bool operator==(const ColumnType&, const ColumnType&) = default;
 };

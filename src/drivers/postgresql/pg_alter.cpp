@@ -89,8 +89,11 @@ private:
         if (change.autoincrement && old.autoincrement) script.add(alter + " DROP IDENTITY");
         if (change.type) {
             if (change.server_default && old.server_default) script.add(alter + " DROP DEFAULT");
-            const auto type = ddl().type_name(now.type);
-            script.add(fmt::format("{} TYPE {} USING {}::{}", alter, type, quoted(now.name), type));
+            // No USING: PostgreSQL then converts with its assignment cast, which refuses a
+            // value the new type cannot hold (too long, out of range) where an explicit
+            // cast would cut or coerce it, and refuses a change with no such cast at all.
+            // Whoever wants another conversion writes USING into the revision.
+            script.add(fmt::format("{} TYPE {}", alter, ddl().type_name(now.type)));
             if (change.server_default && now.server_default)
                 script.add(fmt::format("{} SET DEFAULT {}", alter, *now.server_default));
         } else if (change.server_default) {

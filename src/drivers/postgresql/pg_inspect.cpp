@@ -2,10 +2,12 @@
 // current_schema() (not their partitions), one query per kind of object for all tables.
 //
 // How PostgreSQL's answers map onto the schema types:
-// - Types: boolean, smallint, integer, bigint, real, double precision, text, bytea and
-//   date map to their kinds; character varying(n) and character(n) -> text with length
-//   n (no length: 0); timestamp with and without time zone -> timestamp; numeric ->
-//   double_precision; a domain as its base type; any other type -> text.
+// - Types: boolean, smallint, integer, bigint, real, double precision, text, bytea, date
+//   and timestamp with time zone map to their kinds; character varying(n) -> text with
+//   length n (no length: 0); a domain as its base type. Any other type (numeric(p,s),
+//   timestamp without time zone, timestamptz(3), character(n), jsonb, uuid, arrays, ...)
+//   keeps format_type()'s spelling in database_type, with the nearest kind (timestamp,
+//   double_precision, text), so that it compares unequal to every model type.
 // - An identity column, or an integer column whose default calls nextval() (serial),
 //   is autoincrement and has no server_default.
 // - server_default is pg_get_expr(..., pretty) without enclosing parentheses (as on
@@ -52,19 +54,27 @@ auto rows(Connection& conn, std::string sql) {
 
 constexpr int varlena_header = 4;  // a character type's typmod is its length plus this
 
-ColumnType postgresql_type(std::string_view name, std::int64_t typmod) {
+/// `formatted` is format_type()'s spelling, kept where no kind matches exactly: the
+/// models cannot hold such a column, and a change to it must show, not be read as the
+/// nearest kind and so compare equal.
+ColumnType postgresql_type(std::string_view name, std::int64_t typmod, std::string formatted) {
     if (name == "bool") return {TypeKind::boolean, 0};
     if (name == "int2") return {TypeKind::small_integer, 0};
     if (name == "int4") return {TypeKind::integer, 0};
     if (name == "int8") return {TypeKind::big_integer, 0};
     if (name == "float4") return {TypeKind::single_precision, 0};
-    if (name == "float8" || name == "numeric") return {TypeKind::double_precision, 0};
+    if (name == "float8") return {TypeKind::double_precision, 0};
     if (name == "bytea") return {TypeKind::blob, 0};
-    if (name == "timestamptz" || name == "timestamp") return {TypeKind::timestamp, 0};
     if (name == "date") return {TypeKind::date, 0};
-    if ((name == "varchar" || name == "bpchar") && typmod >= varlena_header)
-        return {TypeKind::text, static_cast<int>(typmod - varlena_header)};
-    return {TypeKind::text, 0};
+    if (name == "text") return {TypeKind::text, 0};
+    if (name == "varchar")
+        return {TypeKind::text, typmod >= varlena_header ? static_cast<int>(typmod - varlena_header) : 0};
+    if (name == "timestamptz" && typmod < 0) return {TypeKind::timestamp, 0};
+    if (name == "timestamptz" || name == "timestamp") return {TypeKind::timestamp, 0, std::move(formatted)};
+    if (name == "numeric") return {TypeKind::double_precision, 0, std::move(formatted)};
+    if (name == "bpchar" && typmod >= varlena_header)
+        return {TypeKind::text, static_cast<int>(typmod - varlena_header), std::move(formatted)};
+    return {TypeKind::text, 0, std::move(formatted)};
 }
 
 bool is_integer(TypeKind kind) noexcept {
@@ -156,12 +166,15 @@ ReferentialAction postgresql_action(std::string_view code) {
 Tables read_columns(Connection& conn) {
     Tables tables;
     // A domain column is described by the domain's base type and its typmod.
-    for (auto& [table_name, name, type, typmod, not_null, identity, default_sql] :
-         rows<std::string, std::string, std::string, std::int64_t, bool, bool, std::optional<std::string>>(
+    for (auto& [table_name, name, type, typmod, formatted, not_null, identity, default_sql] :
+         rows<std::string, std::string, std::string, std::int64_t, std::string, bool, bool,
+              std::optional<std::string>>(
              conn,
              "SELECT c.relname::text, a.attname::text, "
              "COALESCE(base.typname, t.typname)::text, "
              "CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, "
+             "format_type(COALESCE(base.oid, t.oid), CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE "
+             "a.atttypmod END), "
              "a.attnotnull, a.attidentity IN ('a', 'd'), "
              "CASE WHEN a.attgenerated <> 's' THEN pg_get_expr(d.adbin, d.adrelid, true) END "
              "FROM pg_catalog.pg_class c "
@@ -175,7 +188,7 @@ Tables read_columns(Connection& conn) {
         table.name = table_name;
         auto& column = table.columns.emplace_back();
         column.name = std::move(name);
-        column.type = postgresql_type(type, typmod);
+        column.type = postgresql_type(type, typmod, std::move(formatted));
         column.nullable = !not_null;
         const bool serial =
             is_integer(column.type.kind) && default_sql && default_sql->starts_with("nextval(");

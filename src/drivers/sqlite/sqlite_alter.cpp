@@ -90,7 +90,7 @@ class SqliteAlterer final : public TableAlterer {
 public:
     using TableAlterer::TableAlterer;
 
-    DiffOptions diff_options() const override { return {&ddl(), false, false}; }
+    DiffOptions diff_options() const override { return {&ddl(), false, false, true}; }
 
     void alter(Script& script, const TableDiff& diff) const override {
         if (needs_rebuild(diff)) {

@@ -23,6 +23,9 @@
 
 #include "alchemy/schema/naming.hpp"
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -216,6 +219,7 @@ struct ParsedTable {
     std::vector<NamedColumns> unique_constraints;
     std::vector<NamedReference> foreign_keys;
     std::vector<CheckConstraint> check_constraints;
+    std::vector<SqliteColumnFacts> columns;
     bool without_rowid = false;
 };
 
@@ -271,8 +275,13 @@ private:
     // the constraint that follows it and to nothing after that.
     void column_definition(std::size_t first, std::size_t last) {
         const auto column = stmt_.identifier(first);
+        auto& facts = parsed_.columns.emplace_back();
+        facts.name = column;
         std::optional<std::string> name;
         for (auto t = first + 1; t < last; ++t) {
+            if (stmt_.is_keyword(t, "COLLATE")) facts.collation = stmt_.identifier(t + 1);
+            if (stmt_.is_keyword(t, "AUTOINCREMENT")) facts.autoincrement = true;
+            if (stmt_.is_keyword(t, "AS")) facts.generated = true;
             if (stmt_.is_punctuation(t, '(')) {
                 t = stmt_.closing(t);
             } else if (stmt_.is_keyword(t, "CONSTRAINT")) {
@@ -390,8 +399,12 @@ std::optional<std::vector<std::string>> index_columns(Connection& conn, const st
 }
 
 void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
+    // A partial index (CREATE INDEX ... WHERE) is left out like one over an expression:
+    // Index cannot hold its WHERE, and a rebuild creates such indexes again from their SQL
+    // (sqlite_migrate.cpp).
     for (const auto& [name, unique, origin] : pragma_rows<std::string, bool, std::string>(
-             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main')", table.name)) {
+             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main') WHERE NOT partial",
+             table.name)) {
         if (origin == "pk") continue;
         auto columns = index_columns(conn, name);
         if (!columns) continue;
@@ -450,12 +463,26 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
 
 }  // namespace
 
+std::vector<SqliteColumnFacts> sqlite_column_facts(std::string_view table, std::string_view sql) {
+    return CreateTableParser(table, sql).parse().columns;
+}
+
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {
-    // Names starting sqlite_ are SQLite's own; virtual tables have no columns of their own
-    // to compare (their shadow tables are listed like any other).
-    const auto listed = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-                                          "AND lower(substr(name, 1, 7)) <> 'sqlite_' "
-                                          "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'")
+    // Names starting sqlite_ are SQLite's own. Virtual tables (FTS5, R-Tree, ...) have no
+    // columns of their own to compare, and their shadow tables (notes_fts_data, ...) hold
+    // their data in the module's own layout: listed, they would be dropped as tables the
+    // models lack. PRAGMA table_list (SQLite 3.37) says which tables are shadow tables;
+    // before it, a table whose name is a virtual table's followed by "_" is taken for one.
+    constexpr int table_list_version = 3037000;
+    const std::string_view shadow_tables =
+        sqlite3_libversion_number() >= table_list_version
+            ? "AND name NOT IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow')"
+            : "AND NOT EXISTS (SELECT 1 FROM sqlite_master v WHERE v.type = 'table' AND v.sql LIKE 'CREATE "
+              "VIRTUAL TABLE%' AND substr(m.name, 1, length(v.name) + 1) = v.name || '_')";
+    const auto listed = conn.execute(text(fmt::format("SELECT name, sql FROM sqlite_master m WHERE type = "
+                                                      "'table' AND lower(substr(name, 1, 7)) <> 'sqlite_' "
+                                                      "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' {}",
+                                                      shadow_tables))
                                          .columns<std::string, std::string>())
                             .all();
     std::vector<Table> tables;

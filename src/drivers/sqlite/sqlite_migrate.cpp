@@ -1,7 +1,7 @@
 // SQLite's migrations: its schema reader and alterer, no lock on the version table (a
 // write transaction already excludes every other writer), and around each revision what a
-// table rebuild needs: foreign keys switched off, and the triggers of the rebuilt table
-// created again.
+// table rebuild needs: foreign keys switched off, and what the models do not describe of
+// the rebuilt table (triggers, expression and partial indexes) created again.
 #include "drivers/sqlite/sqlite_migrate.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -70,79 +71,164 @@ private:
     bool restore_ = false;
 };
 
-/// DROP TABLE drops the table's triggers with it, so a table that a revision drops and
-/// then puts back under the same name (a rebuild: sqlite_alter.cpp's, or one written by
-/// hand) would lose them silently; they are created again on the table that took its
-/// place, as SQLite's procedure for such changes prescribes
-/// (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
-/// Changes"). The triggers are read as the statements run: what matters is the database
-/// the revision runs on, and the models (and so autogenerate) know nothing of triggers.
-class TriggersOfReplacedTables {
+/// DROP TABLE drops the table's triggers and indexes with it, so a table that a revision
+/// drops and then puts back under the same name (a rebuild: sqlite_alter.cpp's, or one
+/// written by hand) would lose silently what the revision's own statements do not create
+/// again. SQLite's procedure for such changes prescribes creating them again on the table
+/// that took its place (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds
+/// Of Table Schema Changes"), and that is done here for what the models (and so
+/// autogenerate) cannot describe: triggers, and indexes over expressions or with a WHERE,
+/// which inspect() leaves out. Indexes over plain columns are in the plan. Column
+/// properties that the new CREATE TABLE must carry itself (COLLATE, AUTOINCREMENT, a
+/// generated column) are checked instead: the revision fails rather than lose them. All
+/// of it is read as the statements run: what matters is the database the revision runs
+/// on, which need not be the one autogenerate saw.
+class ReplacedTables {
 public:
     void execute(Connection& conn, std::string_view statement, std::string_view revision) {
-        if (!known_) known_ = read_triggers(conn);
+        if (!known_) known_ = read_schema(conn);
         conn.execute_script(statement);
-        auto now = read_triggers(conn);
-        // A trigger's row keeps its name as long as the trigger exists: the same name is
-        // the same trigger.
-        for (auto& trigger : *known_)
-            if (std::ranges::none_of(now, [&](const Trigger& t) { return t.name == trigger.name; }) &&
-                !table_exists(conn, trigger.table))
-                dropped_with_table_.push_back(std::move(trigger));
+        auto now = read_schema(conn);
+        for (auto& table : known_->tables)
+            if (!now.table(table.name)) dropped_tables_.push_back(std::move(table));
+        // A trigger's or index's row keeps its name as long as it exists: the same name
+        // is the same object. One whose table was renamed away went with it, not lost.
+        for (auto& object : known_->objects)
+            if (!now.object(object.name) && !now.table(object.table))
+                dropped_with_table_.push_back(std::move(object));
 
-        std::vector<Trigger> waiting;
         bool recreated = false;
-        for (auto& trigger : dropped_with_table_) {
-            if (table_exists(conn, trigger.table)) {
-                recreate(conn, trigger, revision);
+        std::vector<SchemaObject> waiting_tables;
+        for (auto& table : dropped_tables_) {
+            if (const auto* replacement = now.table(table.name)) {
+                keep_columns(table, *replacement, revision);
+                keep_sequence(conn, table, *replacement);
+            } else {
+                waiting_tables.push_back(std::move(table));
+            }
+        }
+        dropped_tables_ = std::move(waiting_tables);
+        std::vector<SchemaObject> waiting;
+        for (auto& object : dropped_with_table_) {
+            if (now.table(object.table)) {
+                recreate(conn, object, revision);
                 recreated = true;
             } else {
-                waiting.push_back(std::move(trigger));
+                waiting.push_back(std::move(object));
             }
         }
         dropped_with_table_ = std::move(waiting);
-        known_ = recreated ? read_triggers(conn) : std::move(now);
+        known_ = recreated ? read_schema(conn) : std::move(now);
     }
 
 private:
-    struct Trigger {
+    struct SchemaObject {
+        std::string type;  ///< "table", "trigger" or "index"
         std::string name;
         std::string table;
         std::string sql;
+        std::optional<std::int64_t> sequence;  ///< a table's AUTOINCREMENT high-water mark
     };
 
-    static std::vector<Trigger> read_triggers(Connection& conn) {
-        std::vector<Trigger> triggers;
-        for (auto& [name, table, sql] :
-             conn.execute(text("SELECT name, tbl_name, sql FROM main.sqlite_master WHERE type = 'trigger' "
-                               "ORDER BY rowid")
-                              .columns<std::string, std::string, std::string>())
-                 .all())
-            triggers.push_back({std::move(name), std::move(table), std::move(sql)});
-        return triggers;
+    struct Schema {
+        std::vector<SchemaObject> tables;
+        std::vector<SchemaObject> objects;  ///< triggers and indexes, in creation order
+
+        /// Names compare as SQLite's do: a trigger may spell its table differently.
+        const SchemaObject* table(const std::string& name) const {
+            const auto found =
+                std::ranges::find_if(tables, [&](const SchemaObject& t) { return same(t.name, name); });
+            return found == tables.end() ? nullptr : &*found;
+        }
+        const SchemaObject* object(const std::string& name) const {
+            const auto found = std::ranges::find(objects, name, &SchemaObject::name);
+            return found == objects.end() ? nullptr : &*found;
+        }
+    };
+
+    static bool same(std::string_view a, std::string_view b) {
+        return std::ranges::equal(a, b, [](char x, char y) {
+            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        });
     }
 
-    /// Names compare as SQLite's do: the trigger may spell its table differently.
-    static bool table_exists(Connection& conn, const std::string& table) {
-        return conn
-            .execute(text("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = :table COLLATE "
-                          "NOCASE")
-                         .bind("table", table)
-                         .columns<std::int64_t>())
-            .scalar()
-            .has_value();
+    // The indexes are those inspect() leaves out (sqlite_inspect.cpp): over an expression
+    // or the rowid (a column number below 0), or partial. Those SQLite makes for
+    // constraints have no SQL and come back with the table's definition.
+    static Schema read_schema(Connection& conn) {
+        Schema schema;
+        for (auto& [type, name, table, sql] :
+             conn.execute(text("SELECT type, name, tbl_name, sql FROM main.sqlite_master m WHERE type IN "
+                               "('table', 'trigger') OR (type = 'index' AND sql IS NOT NULL AND (EXISTS "
+                               "(SELECT 1 FROM pragma_index_info(m.name) WHERE cid < 0) OR EXISTS (SELECT 1 "
+                               "FROM pragma_index_list(m.tbl_name) l WHERE l.name = m.name AND l.partial))) "
+                               "ORDER BY rowid")
+                              .columns<std::string, std::string, std::string, std::optional<std::string>>())
+                 .all()) {
+            SchemaObject object{std::move(type), std::move(name), std::move(table), sql.value_or(""), {}};
+            if (object.type == "table") schema.tables.push_back(std::move(object));
+            else schema.objects.push_back(std::move(object));
+        }
+        if (!schema.table("sqlite_sequence")) return schema;
+        for (auto& [name, seq] :
+             conn.execute(
+                     text("SELECT name, seq FROM main.sqlite_sequence").columns<std::string, std::int64_t>())
+                 .all())
+            for (auto& table : schema.tables)
+                if (table.name == name) table.sequence = seq;
+        return schema;
+    }
+
+    /// What the new table's CREATE TABLE lacks of the old one's, for a column both have.
+    static void keep_columns(const SchemaObject& old, const SchemaObject& replacement,
+                             std::string_view revision) {
+        const auto now = alchemy::detail::sqlite_column_facts(replacement.name, replacement.sql);
+        for (const auto& was : alchemy::detail::sqlite_column_facts(old.name, old.sql)) {
+            const auto is = std::ranges::find_if(now, [&](const auto& c) { return same(c.name, was.name); });
+            if (is == now.end()) continue;
+            std::string lost;
+            if (was.collation && !(is->collation && same(*is->collation, *was.collation)))
+                lost = fmt::format("its collation (COLLATE {})", *was.collation);
+            else if (was.autoincrement && !is->autoincrement)
+                lost = "AUTOINCREMENT (ids of deleted rows would be used again)";
+            else if (was.generated && !is->generated)
+                lost = "its expression: it is a generated column, and would become a plain one";
+            if (lost.empty()) continue;
+            throw MigrationError(fmt::format(
+                "alchemy: {} was rolled back: it puts a new table in the place of table {}, and column {}.{} "
+                "there would lose {}, which the models cannot describe. Write the column's definition "
+                "as it is into the revision's CREATE TABLE (for a generated column, also leave it out of "
+                "the INSERT that copies the rows), or change the column in a revision of its own",
+                revision, old.name, old.name, was.name, lost));
+        }
+    }
+
+    /// DROP TABLE forgets an AUTOINCREMENT table's high-water mark; the copy of the rows
+    /// sets the new table's to the largest id left, which may be lower.
+    static void keep_sequence(Connection& conn, const SchemaObject& old, const SchemaObject& replacement) {
+        if (!old.sequence || replacement.sequence >= old.sequence ||
+            std::ranges::none_of(alchemy::detail::sqlite_column_facts(replacement.name, replacement.sql),
+                                 &alchemy::detail::SqliteColumnFacts::autoincrement))
+            return;
+        conn.execute(
+            text("DELETE FROM main.sqlite_sequence WHERE name = :table").bind("table", replacement.name));
+        conn.execute(text("INSERT INTO main.sqlite_sequence (name, seq) VALUES (:table, :seq)")
+                         .bind("table", replacement.name)
+                         .bind("seq", *old.sequence));
     }
 
     /// CREATE TRIGGER accepts a body that names columns the table lacks; those surface only
     /// when a statement that fires the trigger is compiled. EXPLAIN compiles one of each
     /// kind, the UPDATE setting every column (for UPDATE OF triggers), without running it.
-    static void recreate(Connection& conn, const Trigger& trigger, std::string_view revision) {
+    /// CREATE INDEX checks its columns itself.
+    static void recreate(Connection& conn, const SchemaObject& object, std::string_view revision) {
         try {
-            conn.execute_script(trigger.sql);
-            const auto table = conn.dialect().quote_identifier(trigger.table);
+            conn.execute_script(object.sql);
+            if (object.type != "trigger") return;
+            const auto table = conn.dialect().quote_identifier(object.table);
             std::string assignments;
             for (const auto& column : conn.execute(text("SELECT name FROM pragma_table_info(:table)")
-                                                       .bind("table", trigger.table)
+                                                       .bind("table", object.table)
                                                        .columns<std::string>())
                                           .all()) {
                 const auto name = conn.dialect().quote_identifier(column);
@@ -152,18 +238,20 @@ private:
             conn.execute_script(fmt::format("EXPLAIN UPDATE {} SET {}", table, assignments));
             conn.execute_script(fmt::format("EXPLAIN DELETE FROM {}", table));
         } catch (const DatabaseError& error) {
-            throw MigrationError(fmt::format(
-                "alchemy: {} was rolled back: trigger {} went with table {} when the revision dropped "
-                "it, and cannot be created again on the table that took its place: {}. If the "
-                "trigger is to go, add DROP TRIGGER {} to the revision before the table is dropped; "
-                "if it is to stay, keep the columns it uses",
-                revision, trigger.name, trigger.table, error.message(),
-                conn.dialect().quote_identifier(trigger.name)));
+            throw MigrationError(
+                fmt::format("alchemy: {} was rolled back: {} {} went with table {} when the revision dropped "
+                            "it, and cannot be created again on the table that took its place: {}. If the "
+                            "{} is to go, add DROP {} {} to the revision before the table is dropped; "
+                            "if it is to stay, keep the columns it uses",
+                            revision, object.type, object.name, object.table, error.message(), object.type,
+                            object.type == "trigger" ? "TRIGGER" : "INDEX",
+                            conn.dialect().quote_identifier(object.name)));
         }
     }
 
-    std::optional<std::vector<Trigger>> known_;  ///< as after the last statement
-    std::vector<Trigger> dropped_with_table_;    ///< until a table of that name is back
+    std::optional<Schema> known_;               ///< as after the last statement
+    std::vector<SchemaObject> dropped_tables_;  ///< until a table of that name is back
+    std::vector<SchemaObject> dropped_with_table_;
 };
 
 class SqliteRevision final : public RevisionGuard {
@@ -171,7 +259,7 @@ public:
     SqliteRevision(Engine& engine, Connection& conn) : foreign_keys_off_(engine, conn) {}
 
     void execute(Connection& conn, std::string_view statement, std::string_view revision) override {
-        triggers_.execute(conn, statement, revision);
+        replaced_tables_.execute(conn, statement, revision);
     }
     void check(Connection& conn, std::string_view revision) const override {
         foreign_keys_off_.check(conn, revision);
@@ -179,7 +267,7 @@ public:
 
 private:
     ForeignKeysOff foreign_keys_off_;
-    TriggersOfReplacedTables triggers_;
+    ReplacedTables replaced_tables_;
 };
 
 class SqliteMigrate final : public MigrateBackend {

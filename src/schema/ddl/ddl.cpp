@@ -89,8 +89,13 @@ std::string DdlRenderer::drop_table(const Table& table, bool if_exists) const {
 
 std::string DdlRenderer::type_name(const ColumnType& type) const {
     std::string name;
-    append_type(name, type);
+    append_any_type(name, type);
     return name;
+}
+
+void DdlRenderer::append_any_type(std::string& out, const ColumnType& type) const {
+    if (type.database_type.empty()) append_type(out, type);
+    else out += type.database_type;
 }
 
 std::string DdlRenderer::column_definition(const Table& table, const Column& column) const {
@@ -146,7 +151,7 @@ std::string DdlRenderer::alter_table(const Table& table) const {
 void DdlRenderer::append_column(std::string& out, const Table& table, const Column& column) const {
     dialect_.append_identifier(out, column.name);
     out += ' ';
-    append_type(out, column.type);
+    append_any_type(out, column.type);
     if (column.autoincrement) {
         append_autoincrement(out, table, column);
         return;

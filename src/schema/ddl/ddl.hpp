@@ -64,6 +64,8 @@ public:
 
 protected:
     const Dialect& dialect() const noexcept { return dialect_; }
+    /// An inspected type's database_type as it is, else append_type().
+    void append_any_type(std::string& out, const ColumnType& type) const;
     /// Appends the backend's spelling of `type`.
     virtual void append_type(std::string& out, const ColumnType& type) const = 0;
     /// Appends what follows the type of an autoincrement column, including whatever makes
