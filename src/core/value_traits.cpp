@@ -42,6 +42,11 @@ void throw_unsigned_too_large(std::uint64_t value) {
                     value));
 }
 
+void throw_invalid_date(int year, unsigned month, unsigned day) {
+    throw DataError("22008", fmt::format("{:04}-{:02}-{:02} is not a date of the calendar", year, month, day),
+                    "");
+}
+
 void ResultBase::check_columns(int expected) const {
     if (!cursor_) return;
     const int actual = cursor_->column_count();

@@ -29,4 +29,25 @@ void throw_unnamed_enum_value(std::string_view table, std::string_view column, l
                     value, table, column));
 }
 
+namespace {
+template <class Integer>
+[[noreturn]] void throw_out_of_range(std::string_view table, std::string_view column, Integer value,
+                                     std::string_view type) {
+    throw DataError("22003",
+                    fmt::format("the value {} assigned to {}.{} does not fit in its field's type {}", value,
+                                table, column, type),
+                    "");
+}
+}  // namespace
+
+void throw_assigned_out_of_range(std::string_view table, std::string_view column, long long value,
+                                 std::string_view type) {
+    throw_out_of_range(table, column, value, type);
+}
+
+void throw_assigned_out_of_range(std::string_view table, std::string_view column, unsigned long long value,
+                                 std::string_view type) {
+    throw_out_of_range(table, column, value, type);
+}
+
 }  // namespace alchemy::detail

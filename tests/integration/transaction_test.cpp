@@ -556,10 +556,12 @@ TEST_CASE("a COPY from or to the client is refused in any place and the connecti
     if (position == "second") insert_account(conn, 1, "ann");
     const bool from_client = direction == "FROM STDIN";
     const bool in_transaction = position != "autocommit";
+    // A batch's rows carry a value the COPY has no placeholder for: refused before anything
+    // is sent (42P02), as SQLite refuses it.
+    const bool refused_here = call.starts_with("batch");
     // The server takes what is pipelined behind a COPY FROM STDIN for its data and falls
-    // out of step: a batch's second row, a stream's RELEASE SAVEPOINT in a transaction.
-    const bool invalidated =
-        from_client && (call == "batch of two" || (call == "streamed" && in_transaction));
+    // out of step: a stream's RELEASE SAVEPOINT in a transaction.
+    const bool invalidated = from_client && call == "streamed" && in_transaction;
 
     const std::string copy = "COPY accounts " + direction;
     const std::vector<sa::Param> rows{sa::Param::of_int(1), sa::Param::of_int(2)};  // of one value
@@ -569,11 +571,12 @@ TEST_CASE("a COPY from or to the client is refused in any place and the connecti
         else conn.execute_sql(copy, {}, {.stream_results = call == "streamed"});
         FAIL("the COPY was not refused");
     } catch (const sa::ProgrammingError& error) {
-        CHECK(error.sqlstate() == "0A000");
+        CHECK(error.sqlstate() == (refused_here ? "42P02" : "0A000"));
         CHECK(error.connection_invalidated() == invalidated);
     }
     if (in_transaction && !invalidated) {
-        if (from_client) CHECK_THROWS_AS(insert_account(conn, 9, "aborted"), sa::InternalError);  // 25P02
+        if (from_client && !refused_here)
+            CHECK_THROWS_AS(insert_account(conn, 9, "aborted"), sa::InternalError);  // 25P02
         else CHECK_NOTHROW(insert_account(conn, 9, "rolled back"));
     }
     conn.rollback();

@@ -361,6 +361,39 @@ TEST_CASE("limit_offset renders and binds as limit() and offset() do, with which
     CHECK(sa::detail::sql_cache<Outer, 4>::renders() == 4);
 }
 
+TEST_CASE("a later limit() or offset() replaces the earlier one, in the text and the values") {
+    const auto base = sa::select(title).where(pages > 10).order_by(book_id);
+    using Strings = std::vector<std::string>;
+    STATIC_REQUIRE(std::is_same_v<decltype(base.limit(1)), decltype(base.limit(1).limit(2))>);
+    CHECK(base.limit(1).limit(3).sql(pg()) == base.limit(3).sql(pg()));
+    CHECK(bound(base.limit(1).limit(3)) == Strings{"10", "3"});
+    CHECK(bound(base.offset(2).limit(1).offset(5)) == Strings{"10", "1", "5"});
+    CHECK(base.limit_offset(std::nullopt, 3).limit(1).sql(pg()).ends_with("LIMIT $2 OFFSET $3"));
+    CHECK(bound(base.limit_offset(std::nullopt, 3).limit(1)) == Strings{"10", "1", "3"});
+    CHECK(base.limit(4).offset(2).limit_offset(std::nullopt, 3).sql(pg()) == base.offset(3).sql(pg()));
+    CHECK(bound(base.limit(4).offset(2).limit_offset(std::nullopt, 3)) == Strings{"10", "3"});
+    const auto both = sa::union_all(sa::select(title), sa::select(title));
+    CHECK(both.limit(1).limit(3).sql(pg()) == both.limit(3).sql(pg()));
+    CHECK(bound(both.offset(1).limit(2).offset(4)) == Strings{"2", "4"});
+}
+
+TEST_CASE("a number beside a number column binds as itself; assigned, in the column's type") {
+    const auto real_of = [](const auto& statement) {
+        sa::ParamBuffer buffer;
+        statement.bind(buffer);
+        REQUIRE(buffer.params().size() == 1);
+        CHECK(buffer.params()[0].type == sa::ParamType::real);
+        return buffer.params()[0].real;
+    };
+    CHECK(real_of(sa::select(title).where(pages == 10.7)) == 10.7);
+    CHECK(real_of(sa::select(title).where(pages >= 10.5)) == 10.5);
+    CHECK(real_of(sa::select(pages * 0.5)) == 0.5);
+    CHECK(bound(sa::select(title).where(pages == std::int64_t{4294967306})) ==
+          std::vector<std::string>{"4294967306"});
+    CHECK(bound(sa::update<Book>().values(pages = std::int64_t{7})) == std::vector<std::string>{"7"});
+    CHECK_THROWS_AS(sa::update<Book>().values(pages = std::int64_t{4294967306}), sa::DataError);
+}
+
 TEST_CASE("insert writes objects, leaving an unset autoincrement key to the database") {
     CHECK(sa::insert<Tag>().values(Tag{.name = "x", .uses = 1}).sql(sqlite()) ==
           R"(INSERT INTO "tags" ("name", "uses") VALUES (?, ?))");

@@ -45,6 +45,7 @@ namespace detail {
                                      std::string_view type_name);
 [[noreturn]] void throw_out_of_range(const Cursor& c, int column, double value, std::string_view type_name);
 [[noreturn]] void throw_unsigned_too_large(std::uint64_t value);
+[[noreturn]] void throw_invalid_date(int year, unsigned month, unsigned day);
 
 inline void require_not_null(const Cursor& c, int column) {
     if (c.is_null(column)) [[unlikely]]
@@ -182,7 +183,12 @@ struct value_traits<std::chrono::sys_time<Duration>> {
 
 template <>
 struct value_traits<std::chrono::year_month_day> {
-    static Param to_param(const std::chrono::year_month_day& v) noexcept {
+    /// A date that does not exist (2023-02-30) is a DataError: as sys_days it would be
+    /// another date.
+    static Param to_param(const std::chrono::year_month_day& v) {
+        if (!v.ok())
+            detail::throw_invalid_date(static_cast<int>(v.year()), static_cast<unsigned>(v.month()),
+                                       static_cast<unsigned>(v.day()));
         return Param::of_date(std::chrono::sys_days{v}.time_since_epoch().count());
     }
     static std::chrono::year_month_day read(const Cursor& c, int i) {

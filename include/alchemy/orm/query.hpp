@@ -423,8 +423,13 @@ public:
     auto filter_by(V&& value) const {
         if constexpr (detail::check_filter_by<T, Member, std::remove_cvref_t<V>>()) {
             using F = typename detail::member_pointer_traits<decltype(Member)>::field;
+            using Given = detail::without_optional_t<std::remove_cvref_t<V>>;
             constexpr bool may_be_null = detail::nullable_v<F> && detail::maybe_null_value_v<V>;
-            return filter(detail::field_equals<Member, may_be_null>{F(std::forward<V>(value))});
+            // A number of another type than the field's is compared as itself (10.7 matches
+            // no int), as `==` does; converted to F it could match another value.
+            if constexpr (detail::is_number_v<Given> && !std::is_same_v<Given, detail::without_optional_t<F>>)
+                return filter(col<Member> == std::forward<V>(value));
+            else return filter(detail::field_equals<Member, may_be_null>{F(std::forward<V>(value))});
         } else {
             return *this;  // check_filter_by() has reported the mistake
         }

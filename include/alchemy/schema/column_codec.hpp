@@ -21,6 +21,10 @@ namespace alchemy::detail {
 [[noreturn]] void throw_unknown_enum_text(std::string_view table, std::string_view column,
                                           std::string_view text);
 [[noreturn]] void throw_unnamed_enum_value(std::string_view table, std::string_view column, long long value);
+[[noreturn]] void throw_assigned_out_of_range(std::string_view table, std::string_view column,
+                                              long long value, std::string_view type);
+[[noreturn]] void throw_assigned_out_of_range(std::string_view table, std::string_view column,
+                                              unsigned long long value, std::string_view type);
 
 /// Binding and reading of a non-NULL value of type V for one column.
 template <class V, bool AsText>
@@ -84,6 +88,17 @@ struct column_codec {
     using field_type = column_field_t<T, C>;
     using value_type = without_optional_t<field_type>;
     using codec = value_codec<value_type, spec.enum_as_text>;
+
+    /// Integer `v` assigned to this integer column, in the field's type; a value the field
+    /// cannot hold is a DataError rather than another number.
+    template <class I>
+    static value_type narrow(I v) {
+        using Widest = std::conditional_t<std::is_signed_v<I>, long long, unsigned long long>;
+        if (!std::in_range<value_type>(v))
+            throw_assigned_out_of_range(model_info<T>::table_name, spec.name, static_cast<Widest>(v),
+                                        type_name<value_type>());
+        return static_cast<value_type>(v);
+    }
 
     static void bind(const field_type& v, ParamBuffer& out) {
         if constexpr (nullable_v<field_type>) {

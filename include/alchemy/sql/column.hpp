@@ -53,9 +53,18 @@ private:
         if constexpr (std::is_same_v<V, std::nullopt_t> || !detail::compatible_values<field_type, V>())
             return value_type{};  // NULL; or a mismatch the caller's static_assert has reported
         else if constexpr (detail::nullable_v<V>)
-            return v ? value_type(inner_type(*std::forward<U>(v))) : value_type{};
-        else if constexpr (detail::nullable_v<value_type>) return value_type(inner_type(std::forward<U>(v)));
-        else return static_cast<value_type>(std::forward<U>(v));
+            return v ? value_type(stored(*std::forward<U>(v))) : value_type{};
+        else return value_type(stored(std::forward<U>(v)));
+    }
+    /// `v` in the field's type. Only assignments bring numbers here (as_operand binds a
+    /// number beside a number as itself), and an integer the field cannot hold is refused.
+    template <class U>
+    static inner_type stored(U&& v) {
+        using V = std::remove_cvref_t<U>;
+        if constexpr (detail::std_integer_v<V> && detail::std_integer_v<inner_type> &&
+                      !std::is_same_v<V, inner_type>)
+            return Column::codec::narrow(v);
+        else return static_cast<inner_type>(std::forward<U>(v));
     }
 };
 
@@ -92,8 +101,15 @@ struct column_ref : expression_ops<column_ref<Member>> {
                           detail::compatible_values<field_type, detail::value_of_t<V>>(),
                       "alchemy: assigning a value of an incompatible type to a column; assign "
                       "a value of the column's own type");
-        using E = detail::operand_t<column_ref, V>;
-        return column_assignment<column_ref, E>{detail::as_operand<column_ref>(std::forward<V>(value))};
+        static_assert(sql_expression<std::remove_cvref_t<V>> ||
+                          !std::is_floating_point_v<detail::without_optional_t<detail::value_of_t<V>>> ||
+                          !std::is_integral_v<detail::without_optional_t<field_type>>,
+                      "alchemy: assigning a floating-point value to an integer column would drop its "
+                      "fraction; round it first (std::llround) or make the field floating-point");
+        // A plain value, numbers too, is stored in the field's type (bound_as).
+        using E = std::conditional_t<sql_expression<std::remove_cvref_t<V>>, std::remove_cvref_t<V>,
+                                     bound_as<std::remove_cvref_t<V>>>;
+        return column_assignment<column_ref, E>{E(std::forward<V>(value))};
     }
 };
 

@@ -100,9 +100,13 @@ public:
         using clause = detail::compound_order_clause<decltype(as_order_item(items))...>;
         return with(clause{{as_order_item(items)...}});
     }
-    auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
+    /// LIMIT n; a later limit() replaces it.
+    auto limit(std::int64_t n) const {
+        return with_clauses(detail::set_count<detail::clause_position::limit>(clauses_, n));
+    }
+    /// OFFSET n; a later offset() replaces it.
     auto offset(std::int64_t n) const {
-        return with(detail::count_clause<detail::clause_position::offset>{n});
+        return with_clauses(detail::set_count<detail::clause_position::offset>(clauses_, n));
     }
 
     /// Column names as a subquery: the first SELECT's.
@@ -133,8 +137,11 @@ private:
 
     template <class C>
     auto with(C clause) const {
-        return CompoundSelect<Op, std::tuple<Members...>, Clauses..., C>(
-            members_, detail::append(clauses_, std::move(clause)));
+        return with_clauses(detail::append(clauses_, std::move(clause)));
+    }
+    template <class... Cs>
+    auto with_clauses(std::tuple<Cs...> clauses) const {
+        return CompoundSelect<Op, std::tuple<Members...>, Cs...>(members_, std::move(clauses));
     }
 
     template <class I>

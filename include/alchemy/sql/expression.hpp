@@ -82,6 +82,13 @@ inline constexpr bool is_text_like_v =
 template <class T>
 inline constexpr bool is_number_v = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
 
+/// Integer types that hold numbers (std::in_range accepts them): not bool, not characters.
+template <class T>
+inline constexpr bool std_integer_v =
+    std::is_integral_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char> &&
+    !std::is_same_v<T, wchar_t> && !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
+    !std::is_same_v<T, char32_t>;
+
 /// Whether SQL values of C++ types A and B can be compared or assigned: the same type,
 /// numbers with numbers, text with text. NULL-ability does not matter.
 template <class A, class B>
@@ -235,12 +242,20 @@ using arithmetic_value_t = maybe_optional_t<
                        double, std::int64_t>,
     either_nullable_v<L, R>>;
 
+/// Whether plain value V beside expression Peer is a number beside a number.
+template <class Peer, class V>
+inline constexpr bool number_beside_number_v =
+    is_number_v<without_optional_t<V>> && is_number_v<without_optional_t<typename Peer::value_type>>;
+
 /// `v` as the operand beside `Peer`: a plain value compared with or assigned to a column
-/// is bound the way that column stores it (enums as names, type_adapter conversions).
+/// is bound the way that column stores it (enums as names, type_adapter conversions). A
+/// number beside a number binds as itself, as in SQLAlchemy: in the column's type
+/// `age == 10.7` would match 10 and `age * 0.5` would multiply by 0.
 template <class Peer, class T>
 auto as_operand(T&& v) {
     using V = std::remove_cvref_t<T>;
     if constexpr (sql_expression<V>) return std::forward<T>(v);
+    else if constexpr (number_beside_number_v<Peer, V>) return as_expression(std::forward<T>(v));
     else if constexpr (requires { typename Peer::template bound_as<V>; })
         return typename Peer::template bound_as<V>{std::forward<T>(v)};
     else return as_expression(std::forward<T>(v));

@@ -156,6 +156,48 @@ struct limit_offset_clause {
     }
 };
 
+/// `clauses` with LIMIT (P = limit) or OFFSET n. As in SQLAlchemy a later limit() or
+/// offset() replaces the earlier one: the clause holding it is changed; only when there
+/// is none does a new clause come last (two would bind two values for one placeholder).
+template <clause_position P, class C>
+void set_count_in(C& clause, std::int64_t n) {
+    if constexpr (std::is_same_v<C, count_clause<P>>) clause.count = n;
+    else if constexpr (std::is_same_v<C, limit_offset_clause>)
+        (P == clause_position::limit ? clause.limit : clause.offset) = n;
+}
+template <class C>
+void set_limit_offset_in(C& clause, std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) {
+    if constexpr (std::is_same_v<C, limit_offset_clause>) clause = {limit, offset};
+}
+template <clause_position P, class... Cs>
+auto set_count(std::tuple<Cs...> clauses, std::int64_t n) {
+    if constexpr (((std::is_same_v<Cs, count_clause<P>> || std::is_same_v<Cs, limit_offset_clause>) || ...)) {
+        std::apply([&](auto&... c) { (set_count_in<P>(c, n), ...); }, clauses);
+        return clauses;
+    } else {
+        return append(clauses, count_clause<P>{n});
+    }
+}
+/// `clauses` with limit_offset(limit, offset), which replaces every earlier LIMIT and OFFSET.
+template <class C>
+auto without_count(const C& clause) {
+    if constexpr (C::position == clause_position::limit || C::position == clause_position::offset)
+        return std::tuple<>{};
+    else return std::tuple<C>{clause};
+}
+template <class... Cs>
+auto set_limit_offset(std::tuple<Cs...> clauses, std::optional<std::int64_t> limit,
+                      std::optional<std::int64_t> offset) {
+    if constexpr ((std::is_same_v<Cs, limit_offset_clause> || ...)) {
+        std::apply([&](auto&... c) { (set_limit_offset_in(c, limit, offset), ...); }, clauses);
+        return clauses;
+    } else {
+        return append(
+            std::apply([](const auto&... c) { return std::tuple_cat(without_count(c)...); }, clauses),
+            limit_offset_clause{limit, offset});
+    }
+}
+
 struct distinct_clause {  // SELECT DISTINCT: no values
     static constexpr clause_position position = clause_position::join;
     static constexpr bool fixed_shape = true;
@@ -569,15 +611,20 @@ public:
         return with(detail::order_by_clause<decltype(detail::as_order_item(items))...>{
             {detail::as_order_item(items)...}});
     }
-    auto limit(std::int64_t n) const { return with(detail::count_clause<detail::clause_position::limit>{n}); }
-    auto offset(std::int64_t n) const {
-        return with(detail::count_clause<detail::clause_position::offset>{n});
+    /// LIMIT n; a later limit() (or limit_offset()) replaces it.
+    auto limit(std::int64_t n) const {
+        return with_clauses(detail::set_count<detail::clause_position::limit>(clauses_, n));
     }
-    /// LIMIT and OFFSET, each only if given. Whichever are given, the statement has one
-    /// type (limit(n) and offset(n) make a new type each), so code that picks them at run
-    /// time compiles once; its SQL is cached once per combination.
+    /// OFFSET n; a later offset() (or limit_offset()) replaces it.
+    auto offset(std::int64_t n) const {
+        return with_clauses(detail::set_count<detail::clause_position::offset>(clauses_, n));
+    }
+    /// LIMIT and OFFSET, each only if given; they replace any earlier limit() and offset().
+    /// Whichever are given, the statement has one type (limit(n) and offset(n) make a new
+    /// type each), so code that picks them at run time compiles once; its SQL is cached
+    /// once per combination.
     auto limit_offset(std::optional<std::int64_t> limit, std::optional<std::int64_t> offset) const {
-        return with(detail::limit_offset_clause{limit, offset});
+        return with_clauses(detail::set_limit_offset(clauses_, limit, offset));
     }
     auto distinct() const { return with(detail::distinct_clause{}); }
 
@@ -590,14 +637,14 @@ public:
     // the WITH queries of the CTEs read in FROM/JOIN, and the rest of the SELECT.
     void lower_ctes(detail::ast::Select& s, detail::cte_scope& scope) const {
         for_each_cte([&](const auto& cte) {
-            if (!scope.define(cte.name)) return;
+            if (!scope.define(cte.name, cte.identity())) return;
             s.ctes.push_back(cte.definition());
             if (cte.recursive) s.recursive = true;
         });
     }
     void bind_ctes(ParamBuffer& out, detail::cte_scope& scope) const {
         for_each_cte([&](const auto& cte) {
-            if (scope.define(cte.name)) cte.bind_definition(out);
+            if (scope.define(cte.name, cte.identity())) cte.bind_definition(out);
         });
     }
     /// With name_columns, columns without a usable name of their own get one, so the
@@ -629,8 +676,11 @@ private:
 
     template <class C>
     auto with(C clause) const {
-        return Select<From, Columns, Clauses..., C>(from_, columns_,
-                                                    detail::append(clauses_, std::move(clause)));
+        return with_clauses(detail::append(clauses_, std::move(clause)));
+    }
+    template <class... Cs>
+    auto with_clauses(std::tuple<Cs...> clauses) const {
+        return Select<From, Columns, Cs...>(from_, columns_, std::move(clauses));
     }
 
     template <class F>

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -61,21 +62,34 @@ inline constexpr bool is_compound_v = false;
 template <class Op, class Members, class... Clauses>
 inline constexpr bool is_compound_v<CompoundSelect<Op, Members, Clauses...>> = true;
 
+[[noreturn]] void throw_unrelated_ctes(std::string_view name);
+
 /// The WITH queries a statement has defined so far. Lowering and binding walk the FROM
 /// and JOIN items in the same order with one of these, so a CTE used twice is defined,
-/// and its values bound, once.
+/// and its values bound, once. A CTE is known by its query (copies share it), not by its
+/// name: two different ones of one name would leave one undefined, with its values.
 class cte_scope {
 public:
-    /// False when `name` is defined already.
-    bool define(std::string_view name) {
-        for (auto n : names_)
-            if (n == name) return false;
-        names_.push_back(name);
+    /// False when this CTE is defined already; CompileError when another one of its name is.
+    bool define(std::string_view name, const void* query) {
+        for (const auto& d : defined_)
+            if (d.name == name) {
+                if (d.query != query && d.query != nullptr) throw_unrelated_ctes(name);
+                return false;
+            }
+        defined_.push_back({name, query});
         return true;
     }
+    /// Inside a recursive CTE's own query its name refers to itself, whichever object
+    /// (the anchor) a member reads it through.
+    void define_self(std::string_view name) { defined_.push_back({name, nullptr}); }
 
 private:
-    std::vector<std::string_view> names_;
+    struct definition {
+        std::string_view name;
+        const void* query;
+    };
+    std::vector<definition> defined_;
 };
 
 template <class E>
@@ -133,38 +147,15 @@ inline constexpr bool has_natural_name_v =
 template <class E>
 inline constexpr bool has_natural_name_v<labeled<E>> = true;
 
-consteval std::size_t digit_count(std::size_t n) {
-    std::size_t digits = 1;
-    for (; n >= 10; n /= 10) ++digits;
-    return digits;
-}
-template <std::size_t N>
-consteval auto make_position_label() {
-    constexpr std::string_view prefix = "col_";
-    fixed_string<prefix.size() + digit_count(N)> label{};
-    for (std::size_t i = 0; i < prefix.size(); ++i) label.chars[i] = prefix[i];
-    std::size_t n = N;
-    for (std::size_t i = prefix.size() + digit_count(N); i-- > prefix.size(); n /= 10)
-        label.chars[i] = static_cast<char>('0' + n % 10);
-    return label;
-}
-/// The generated name of the N-th (1-based) column of a subquery when it has none of
-/// its own or repeats an earlier one: col_N.
-template <std::size_t N>
-inline constexpr auto position_label = make_position_label<N>();
-
-/// Completes a query's column names as a subquery: every column without a name of its
-/// own, or with the name of an earlier column, becomes col_<position>.
+/// Completes a query's column names as a subquery, in place: every column without a name
+/// of its own, or with the name of an earlier column, becomes col_<position>, or, when
+/// another column is named that already, col_<position + k * count> for the smallest k
+/// that no column uses (a column read by a name two columns have is the wrong one on
+/// SQLite). Generated names stay valid for the program's life.
+void complete_column_names(std::span<std::string_view> names);
 template <std::size_t N>
 std::array<std::string_view, N> complete_names(std::array<std::string_view, N> names) {
-    const auto repeated = [&](std::size_t i) {
-        for (std::size_t j = 0; j < i; ++j)
-            if (names[j] == names[i]) return true;
-        return false;
-    };
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((names[I] = names[I].empty() || repeated(I) ? position_label<I + 1>.view() : names[I]), ...);
-    }(std::make_index_sequence<N>{});
+    complete_column_names(names);
     return names;
 }
 
@@ -309,6 +300,8 @@ public:
 
     const S& statement() const noexcept { return *statement_; }
     std::size_t shape_variant() const noexcept { return detail::shape_variant_of(*statement_); }
+    /// What tells this CTE from another of the same name: its query, which copies share.
+    const void* identity() const noexcept { return statement_.get(); }
     /// Where it is read: just its name. Its values bind in the WITH clause.
     detail::ast::TableRef table_ref() const { return {name, {}, nullptr, {}}; }
     void bind(ParamBuffer&) const {}
@@ -341,7 +334,7 @@ public:
 private:
     detail::cte_scope own_scope() const {
         detail::cte_scope scope;
-        if constexpr (Recursive) scope.define(name);
+        if constexpr (Recursive) scope.define_self(name);
         return scope;
     }
 

@@ -181,6 +181,13 @@ void raise_too_many_parameters(std::size_t count, std::string_view sql) {
         std::string(sql));
 }
 
+void raise_parameter_count_mismatch(int expected, std::size_t given, std::string_view sql) {
+    // 42P02: undefined_parameter, as the SQLite driver reports it.
+    throw_database_error("42P02",
+                         fmt::format("the statement expects {} parameters but was given {}", expected, given),
+                         std::string(sql));
+}
+
 void raise_commit_rolled_back(std::string_view sql) {
     // 25P02: in_failed_sql_transaction.
     throw_database_error("25P02",

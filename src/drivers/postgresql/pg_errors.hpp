@@ -69,5 +69,8 @@ Failure copy_unsupported();
 [[noreturn]] void raise_parameter_too_large(int index, std::string_view sql);
 /// ProgramLimitExceeded: more parameters than the protocol's limit of 65535.
 [[noreturn]] void raise_too_many_parameters(std::size_t count, std::string_view sql);
+/// `sql` numbers `expected` placeholders but `given` values came: PostgreSQL would take
+/// extra values silently, as parameters the text never reads.
+[[noreturn]] void raise_parameter_count_mismatch(int expected, std::size_t given, std::string_view sql);
 
 }  // namespace alchemy::detail::pg

@@ -1,13 +1,16 @@
 // Binary encoding of alchemy Params for libpq (see pg_params.hpp).
 #include "drivers/postgresql/pg_params.hpp"
 
+#include "core/sql_lexer.hpp"
 #include "drivers/postgresql/pg_binary.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
 #include "drivers/postgresql/pg_types.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 namespace alchemy::detail::pg {
 namespace {
@@ -65,8 +68,34 @@ std::size_t invalid_utf8_at(std::string_view text) noexcept {
     return std::string_view::npos;
 }
 
+int ParamEncoder::placeholders(std::string_view sql) {
+    // A statement repeated (a loop, a pipeline's rows) is lexed once.
+    if (sql == counted_sql_) return counted_placeholders_;
+    int highest = 0;
+    for (const auto& span : lex_sql(sql)) {
+        if (span.kind != SqlSpanKind::code) continue;
+        for (std::size_t i = span.begin; i + 1 < span.end; ++i) {
+            // $n, not the tail of a name such as a$1
+            if (sql[i] != '$' || (i > span.begin && (is_name_char(sql[i - 1]) || sql[i - 1] == '$')))
+                continue;
+            int n = 0;
+            std::size_t j = i + 1;
+            for (; j < span.end && sql[j] >= '0' && sql[j] <= '9' && std::cmp_less_equal(n, max_parameters);
+                 ++j)
+                n = n * 10 + (sql[j] - '0');
+            if (j > i + 1) highest = std::max(highest, n);
+            i = j - 1;
+        }
+    }
+    counted_sql_.assign(sql);
+    counted_placeholders_ = highest;
+    return highest;
+}
+
 void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
     if (params.size() > max_parameters) raise_too_many_parameters(params.size(), sql);
+    if (const int expected = placeholders(sql); std::cmp_not_equal(expected, params.size()))
+        raise_parameter_count_mismatch(expected, params.size(), sql);
     types_.clear();
     values_.clear();
     lengths_.clear();

@@ -45,6 +45,11 @@ public:
     const int* formats() const noexcept { return formats_.data(); }
 
 private:
+    /// The highest $n of `sql`, counted once per text in a row of runs of that text.
+    int placeholders(std::string_view sql);
+
+    std::string counted_sql_;
+    int counted_placeholders_ = 0;
     std::string buffer_;  // encoded bytes of every parameter that is not a blob
     std::vector<Oid> types_;
     std::vector<const char*> values_;

@@ -71,14 +71,27 @@ inline constexpr bool arithmetic_op_v =
     std::is_same_v<Op, op::add> || std::is_same_v<Op, op::sub> || std::is_same_v<Op, op::mul> ||
     std::is_same_v<Op, op::div> || std::is_same_v<Op, op::mod>;
 
+/// a == b and a < b as SQL has them: integers of different types by value (a plain
+/// number beside a column keeps its own type, detail::as_operand).
+template <class A, class B>
+bool sql_equal(const A& a, const B& b) {
+    if constexpr (std_integer_v<A> && std_integer_v<B>) return std::cmp_equal(a, b);
+    else return a == b;
+}
+template <class A, class B>
+bool sql_less(const A& a, const B& b) {
+    if constexpr (std_integer_v<A> && std_integer_v<B>) return std::cmp_less(a, b);
+    else return a < b;
+}
+
 template <class Op, class A, class B>
 bool compare(const A& a, const B& b) {
-    if constexpr (std::is_same_v<Op, op::eq>) return a == b;
-    else if constexpr (std::is_same_v<Op, op::ne>) return !(a == b);
-    else if constexpr (std::is_same_v<Op, op::lt>) return a < b;
-    else if constexpr (std::is_same_v<Op, op::le>) return !(b < a);
-    else if constexpr (std::is_same_v<Op, op::gt>) return b < a;
-    else return !(a < b);
+    if constexpr (std::is_same_v<Op, op::eq>) return sql_equal(a, b);
+    else if constexpr (std::is_same_v<Op, op::ne>) return !sql_equal(a, b);
+    else if constexpr (std::is_same_v<Op, op::lt>) return sql_less(a, b);
+    else if constexpr (std::is_same_v<Op, op::le>) return !sql_less(b, a);
+    else if constexpr (std::is_same_v<Op, op::gt>) return sql_less(b, a);
+    else return !sql_less(a, b);
 }
 
 template <class Op, class L, class R, class V, class T>
@@ -101,7 +114,7 @@ struct evaluator<binary_expression<Op, L, R, V>, T> {
     static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
         const auto a = detail::eval(e.lhs, obj);
         const auto b = detail::eval(e.rhs, obj);
-        const bool same = a && b ? *a == *b : a.has_value() == b.has_value();
+        const bool same = a && b ? sql_equal(*a, *b) : a.has_value() == b.has_value();
         return std::is_same_v<Op, op::is_not_distinct_from> ? same : !same;
     }
 };
@@ -165,7 +178,7 @@ struct evaluator<in_list_expression<E, V>, T> {
         for (const auto& v : e.values) {
             const auto b = detail::eval(v, obj);
             if (!b) unknown = true;
-            else if (*a == *b) return !e.negated;
+            else if (sql_equal(*a, *b)) return !e.negated;
         }
         if (unknown) return std::nullopt;
         return e.negated;
@@ -180,7 +193,7 @@ struct evaluator<between_expression<E, Low, High>, T> {
         const auto low = detail::eval(e.low, obj);
         const auto high = detail::eval(e.high, obj);
         if (!a || !low || !high) return std::nullopt;
-        const bool inside = !(*a < *low) && !(*high < *a);
+        const bool inside = !sql_less(*a, *low) && !sql_less(*high, *a);
         return inside != e.negated;
     }
 };
