@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -296,4 +298,70 @@ TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated
     const auto pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
     CHECK(pid != victim_pid);
     CHECK(engine.pool_status().connects == 2);
+}
+
+// A Result reads its rows through a cursor of the database connection underneath. Once
+// its Connection went back to the pool, the pool may close that connection (a surplus
+// return here) and another statement reuse the cursor's memory: reading on must raise,
+// never return the other statement's rows.
+TEST_CASE("a Result that outlives its Connection raises instead of reading another statement's rows") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 10});
+    const auto alice = sa::text("SELECT 'alice-1' UNION ALL SELECT 'alice-2'").columns<std::string>();
+    const auto bob = sa::text("SELECT 'bob-1' UNION ALL SELECT 'bob-2'").columns<std::string>();
+    auto stale = engine.connect().execute(alice);  // the temporary Connection goes back at the ';'
+    {
+        auto a = engine.connect();  // the connection `stale` read on
+        auto b = engine.connect();  // an overflow one
+        b.close();                  // kept: the pool has room for one
+        a.close();                  // surplus: closed
+    }
+    auto conn = engine.connect();
+    auto other = conn.execute(bob);
+    REQUIRE_THROWS_MATCHES(stale.all(), sa::InvalidRequestError,
+                           sa::test::MessageContains("this Result's connection was closed"));
+    CHECK_THROWS_AS(stale.first(), sa::InvalidRequestError);  // and stays so
+    CHECK(other.all() == std::vector<std::string>{"bob-1", "bob-2"});
+}
+
+TEST_CASE("closing a Connection closes its open Results, streamed or not, typed or not") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    auto conn = engine.connect();
+    auto typed = conn.execute(sa::text("SELECT 1 UNION ALL SELECT 2").columns<int>());
+    auto untyped = conn.execute(sa::text("SELECT 3"));
+    auto read = conn.execute(sa::text("SELECT 5").columns<int>());
+    CHECK(read.all() == std::vector<int>{5});  // read to its end: nothing left to close
+    // Last: PostgreSQL runs nothing else on the connection while it streams.
+    auto streamed = conn.execute_sql("SELECT 4", {}, {.stream_results = true}).as<int>();
+    conn.close();
+    const auto closed = sa::test::MessageContains("this Result's connection was closed");
+    CHECK_THROWS_MATCHES(typed.all(), sa::InvalidRequestError, closed);
+    CHECK_THROWS_MATCHES(std::move(untyped).as<int>(), sa::InvalidRequestError, closed);
+    CHECK_THROWS_MATCHES(streamed.one(), sa::InvalidRequestError, closed);
+    CHECK(read.all().empty());
+    // The connection went back clean: the next borrower runs statements on it.
+    auto next = engine.connect();
+    CHECK(next.execute(sa::text("SELECT 6").columns<int>()).scalar_one() == 6);
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("Results and Connections moved while Results are open keep track of each other") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    const auto numbers = sa::text("SELECT 1 UNION ALL SELECT 2").columns<int>();
+    std::vector<sa::Result<int>> results;
+    std::optional<sa::Connection> moved;
+    {
+        auto conn = engine.connect();
+        for (int i = 0; i < 3; ++i) results.push_back(conn.execute(numbers));
+        results.reserve(16);  // moves each Result
+        moved.emplace(std::move(conn));
+    }  // the moved-from Connection closes nothing
+    CHECK(results[1].all() == std::vector<int>{1, 2});
+    sa::Result<int> taken = std::move(results[2]);
+    auto later = moved->execute(numbers);
+    moved.reset();
+    for (auto* r : {&results[0], &taken, &later}) CHECK_THROWS_AS(r->all(), sa::InvalidRequestError);
+    CHECK(results[1].all().empty());
 }

@@ -132,7 +132,8 @@ public:
     /// Connection reconnects on its next use. Inside a transaction, the transaction is
     /// lost with it: rollback() first (see PendingRollbackError).
     void invalidate() noexcept;
-    /// Returns the connection to the pool now; later use throws InvalidRequestError.
+    /// Returns the connection to the pool now and closes the Results still open on it;
+    /// later use of either throws InvalidRequestError.
     void close() noexcept;
     bool closed() const noexcept { return closed_; }
 
@@ -202,6 +203,8 @@ private:
     std::uint64_t root_serial_ = 0;          ///< identifies the current root transaction
     std::vector<std::uint64_t> savepoints_;  ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;
+    /// Closed before the driver connection goes back to the pool (close(), reconnect()).
+    detail::OpenResults results_;
 };
 
 template <class Row>
