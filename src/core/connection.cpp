@@ -77,9 +77,15 @@ void Connection::close() noexcept {
     closed_ = true;
     results_.close_all();  // before their cursors go back to the pool with the connection
     if (entry_) {
-        if (isolation_set_on_connection_) entry_->invalidated = true;  // see set_isolation_level
         if (root_open_ && !entry_->invalidated) engine_->log("ROLLBACK (connection returned)");
         restore_connection_state();  // the pool's ROLLBACK would leave it in place
+        if (isolation_set_on_connection_) {
+            // The next borrower gets the engine's level; closing the connection instead would
+            // take an in-memory SQLite database with it.
+            restore_sql_ = engine_->isolation_restore_sql;
+            if (restore_sql_.empty()) entry_->invalidated = true;
+            else restore_connection_state();
+        }
         engine_->pool->checkin(std::move(entry_));
     }
     root_open_ = false;

@@ -54,9 +54,11 @@ Engine create_engine(const URL& url, EngineOptions options) {
     // Also refuses, now rather than at the first transaction, a level the backend lacks.
     // An explicit begin() under AUTOCOMMIT gets the database's default level.
     state->begin_sql = state->driver->dialect().begin_sql(autocommit ? std::nullopt : isolation);
+    const auto& dialect = state->driver->dialect();
     const std::string connection_isolation_sql =
-        isolation && !autocommit ? state->driver->dialect().connection_isolation_sql(*isolation)
-                                 : std::string();
+        isolation && !autocommit ? dialect.connection_isolation_sql(*isolation) : std::string();
+    if (const auto restored = isolation && !autocommit ? isolation : dialect.default_isolation_level())
+        state->isolation_restore_sql = dialect.connection_isolation_sql(*restored);
     if (opts.pool_timeout.count() < 0) throw ArgumentError("alchemy: pool_timeout must not be negative");
 
     ConnectOptions connect_options;

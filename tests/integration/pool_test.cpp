@@ -365,3 +365,34 @@ TEST_CASE("Results and Connections moved while Results are open keep track of ea
     for (auto* r : {&results[0], &taken, &later}) CHECK_THROWS_AS(r->all(), sa::InvalidRequestError);
     CHECK(results[1].all().empty());
 }
+
+TEST_CASE("an in-memory SQLite connection whose isolation level was set keeps its database on return") {
+    auto engine = sa::create_engine("sqlite://");
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE t (x INTEGER)");
+        conn.commit();
+        conn.set_isolation_level(sa::IsolationLevel::read_uncommitted);
+        conn.execute(sa::text("INSERT INTO t VALUES (1)"));
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 1);
+    // The next borrower has the engine's level (the default) again.
+    CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 0);
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("a SQLite connection whose isolation level was set returns to the pool at the engine's level") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL's level travels in each BEGIN
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::read_uncommitted});
+    {
+        auto conn = engine.connect();
+        conn.set_isolation_level(sa::IsolationLevel::serializable);
+        CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 0);
+    }  // returned inside its transaction
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 1);
+    CHECK(engine.pool_status().connects == 1);
+}
