@@ -72,8 +72,8 @@ Engine create_engine(const URL& url, EngineOptions options) {
 
     PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout, opts.pool_recycle,
                              opts.pool_pre_ping};
-    if (state->driver->database_per_connection(url)) {
-        // Each connection to ":memory:" is a different database: share exactly one.
+    if (state->driver->database_per_connection(url, connect_options)) {
+        // Each connection to an in-memory database opens a different one: share exactly one.
         pool_options.pool_size = 1;
         pool_options.max_overflow = 0;
         pool_options.recycle = std::chrono::seconds{-1};

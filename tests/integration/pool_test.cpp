@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sa = alchemy;
@@ -395,4 +396,34 @@ TEST_CASE("a SQLite connection whose isolation level was set returns to the pool
     auto conn = engine.connect();
     CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 1);
     CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared connection") {
+    const sa::EngineOptions uri_in_connect_args{.connect_args = {{"uri", "true"}}};
+    const std::pair<std::string, sa::EngineOptions> engines[] = {
+        {"sqlite:///file:pool_memdb?mode=memory&uri=true", {}},
+        {"sqlite:///file::memory:?uri=true", {}},
+        {"sqlite:///file:pool_memdb?mode=memory", uri_in_connect_args},
+    };
+    for (const auto& [url, options] : engines) {
+        INFO(url);
+        auto engine = sa::create_engine(url, options);
+        {
+            auto conn = engine.connect();
+            conn.execute_script("CREATE TABLE t (x INTEGER)");
+            conn.execute(sa::text("INSERT INTO t VALUES (42)"));
+            conn.commit();
+        }
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
+        CHECK(engine.pool_status().size == 1);
+    }
+    // cache=shared shares one database among connections: a pool of them is right.
+    auto shared = sa::create_engine("sqlite:///file:pool_shared_memdb?mode=memory&cache=shared&uri=true");
+    auto keeper = shared.connect();
+    keeper.execute_script("CREATE TABLE t (x INTEGER)");
+    keeper.commit();
+    CHECK(shared.pool_status().size == 5);
+    auto other = shared.connect();
+    CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
 }

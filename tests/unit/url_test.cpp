@@ -173,14 +173,36 @@ TEST_CASE("backend and driver read the drivername; the driver tells an in-memory
         {"sqlite:///:memory:", "sqlite", "", true},
         {"sqlite+pysqlite:///:memory:", "sqlite", "pysqlite", true},
         {"sqlite:///file.db", "sqlite", "", false},
+        // In-memory databases named by a file: URI; shared among connections with cache=shared.
+        {"sqlite:///file::memory:?uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&cache=shared&uri=true", "sqlite", "", false},
+        {"sqlite:///file::memory:?cache=shared&uri=true", "sqlite", "", false},
+        {"sqlite:///file:appdb?cache=shared&cache=private&mode=memory&uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&mode=rwc&uri=true", "sqlite", "", false},
+        {"sqlite:///file:appdb?vfs=memdb&uri=true", "sqlite", "", true},
+        {"sqlite:///file:/appdb?vfs=memdb&uri=true", "sqlite", "", false},
+        {"sqlite:///file:app.db?uri=true", "sqlite", "", false},
+        {"sqlite:///file:memory.db?uri=true", "sqlite", "", false},
+        // SQLite builds that read URIs everywhere (Debian's) open this one in memory too.
+        {"sqlite:///file::memory:", "sqlite", "", true},
     };
     for (const auto& row : cases) {
         INFO(row.text);
         const auto url = make_url(row.text);
         CHECK(url.backend() == row.backend);
         CHECK(url.driver() == row.driver);
-        CHECK(alchemy::driver_for(url).database_per_connection(url) == row.memory);
+        CHECK(alchemy::driver_for(url).database_per_connection(url, {.args = url.query}) == row.memory);
     }
+}
+
+TEST_CASE("uri=true given in connect_args makes a file: URI an in-memory database too", "[url]") {
+    const auto url = make_url("sqlite:///file:appdb?mode=memory");
+    const auto& sqlite = alchemy::driver_for(url);
+    CHECK(sqlite.database_per_connection(url, {.args = {{"uri", "true"}, {"mode", "memory"}}}));
+    const auto shared = make_url("sqlite:///file:appdb?mode=memory&cache=shared");
+    CHECK_FALSE(sqlite.database_per_connection(
+        shared, {.args = {{"uri", "true"}, {"mode", "memory"}, {"cache", "shared"}}}));
 }
 
 TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {

@@ -134,10 +134,12 @@ public:
     /// Opens a connection; failures throw OperationalError without the password.
     virtual std::unique_ptr<DriverConnection> connect(const URL& url,
                                                       const ConnectOptions& options) const = 0;
-    /// True when each connection to `url` opens a database of its own (SQLite's in-memory
-    /// databases): an Engine then keeps exactly one connection and shares it.
-    virtual bool database_per_connection(const URL& url) const noexcept {
+    /// True when each connection to `url` with `options` (the URL's query merged with
+    /// connect_args) opens a database of its own (SQLite's in-memory databases): an Engine
+    /// then keeps exactly one connection and shares it.
+    virtual bool database_per_connection(const URL& url, const ConnectOptions& options) const noexcept {
         (void)url;
+        (void)options;
         return false;
     }
 };
