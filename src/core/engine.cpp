@@ -90,6 +90,7 @@ Engine create_engine(const URL& url, EngineOptions options) {
     };
     auto reset = [raw](DriverConnection& conn) {
         if (conn.in_transaction()) conn.execute_script("ROLLBACK");
+        conn.reset_session_state();
         if (const auto listeners = raw->events())
             for (const auto& fn : listeners->checkin) fn(conn);
     };

@@ -427,3 +427,48 @@ TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared con
     auto other = shared.connect();
     CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
 }
+
+TEST_CASE("a borrower's SET TIME ZONE does not reach the next borrower of a PostgreSQL connection") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;  // SQLite has no session time zone
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    const std::chrono::sys_seconds noon = std::chrono::sys_days{std::chrono::year{2024} / 6 / 1} + 12h;
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE tz_events (at timestamp)");
+        conn.execute_script("SET TIME ZONE 'Asia/Tokyo'");  // a report that wants local dates
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SHOW TimeZone").columns<std::string>()).scalar_one() == "UTC");
+    conn.execute(sa::text("INSERT INTO tz_events VALUES (:at)").bind("at", noon));
+    CHECK(conn.execute(sa::text("SELECT at::text FROM tz_events").columns<std::string>()).scalar_one() ==
+          "2024-06-01 12:00:00");
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE(
+    "after its own SET TIME ZONE a PostgreSQL connection refuses timestamps instead of storing them "
+    "shifted") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    auto engine = backend.engine();
+    const std::chrono::sys_seconds noon = std::chrono::sys_days{std::chrono::year{2024} / 6 / 1} + 12h;
+    auto conn = engine.connect();
+    conn.execute_script("CREATE TABLE tz_own (at timestamp)");
+    conn.commit();
+    conn.execute_script("SET TIME ZONE 'Asia/Tokyo'");
+    const auto insert = sa::text("INSERT INTO tz_own VALUES (:at)").bind("at", noon);
+    CHECK_THROWS_MATCHES(conn.execute(insert), sa::ProgrammingError,
+                         sa::test::MessageContains("TimeZone is Asia/Tokyo, not UTC"));
+    const std::vector<sa::Param> rows{sa::Param::of_timestamp(0)};
+    CHECK_THROWS_AS(conn.execute_batch("INSERT INTO tz_own VALUES ($1)", rows, 1), sa::ProgrammingError);
+    CHECK_THROWS_AS(conn.execute_sql("SELECT $1::timestamp", rows, {.stream_results = true}),
+                    sa::ProgrammingError);
+    // Reading needs no zone: a timestamp column's value is sent as it is stored.
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM tz_own").columns<int>()).scalar_one() == 0);
+    conn.rollback();  // undoes the SET
+    conn.execute(insert);
+    CHECK(conn.execute(sa::text("SELECT at::text FROM tz_own").columns<std::string>()).scalar_one() ==
+          "2024-06-01 12:00:00");
+}
