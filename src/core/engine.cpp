@@ -59,7 +59,8 @@ Engine create_engine(const URL& url, EngineOptions options) {
         isolation && !autocommit ? dialect.connection_isolation_sql(*isolation) : std::string();
     if (const auto restored = isolation && !autocommit ? isolation : dialect.default_isolation_level())
         state->isolation_restore_sql = dialect.connection_isolation_sql(*restored);
-    if (opts.pool_timeout.count() < 0) throw ArgumentError("alchemy: pool_timeout must not be negative");
+    if (!(opts.pool_timeout.count() >= 0))  // NaN too
+        throw ArgumentError("alchemy: pool_timeout must be a number of seconds, not negative");
 
     ConnectOptions connect_options;
     connect_options.args = url.query;

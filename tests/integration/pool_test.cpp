@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -426,6 +427,22 @@ TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared con
     CHECK(shared.pool_status().size == 5);
     auto other = shared.connect();
     CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
+}
+
+TEST_CASE("a pool_timeout too long for the clock waits rather than failing at once") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine(
+        {.pool_size = 1, .max_overflow = 0, .pool_timeout = std::chrono::duration<double>(1e10)});
+    auto held = std::make_unique<sa::Connection>(engine.connect());
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(50ms);
+        held.reset();
+    });
+    auto conn = engine.connect();
+    releaser.join();
+    CHECK(conn.execute(sa::text("SELECT 1").columns<int>()).scalar_one() == 1);
+    CHECK_THROWS_AS(backend.engine({.pool_timeout = std::chrono::duration<double>(std::nan(""))}),
+                    sa::ArgumentError);
 }
 
 TEST_CASE("a borrower's SET TIME ZONE does not reach the next borrower of a PostgreSQL connection") {
