@@ -65,6 +65,7 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         root_serial_ = other.root_serial_;
         savepoints_ = std::move(other.savepoints_);
         savepoint_counter_ = other.savepoint_counter_;
+        results_ = std::move(other.results_);
     }
     return *this;
 }
@@ -74,10 +75,17 @@ Connection::~Connection() { close(); }
 void Connection::close() noexcept {
     if (closed_ || !engine_) return;
     closed_ = true;
+    results_.close_all();  // before their cursors go back to the pool with the connection
     if (entry_) {
-        if (isolation_set_on_connection_) entry_->invalidated = true;  // see set_isolation_level
         if (root_open_ && !entry_->invalidated) engine_->log("ROLLBACK (connection returned)");
         restore_connection_state();  // the pool's ROLLBACK would leave it in place
+        if (isolation_set_on_connection_) {
+            // The next borrower gets the engine's level; closing the connection instead would
+            // take an in-memory SQLite database with it.
+            restore_sql_ = engine_->isolation_restore_sql;
+            if (restore_sql_.empty()) entry_->invalidated = true;
+            else restore_connection_state();
+        }
         engine_->pool->checkin(std::move(entry_));
     }
     root_open_ = false;
@@ -113,6 +121,7 @@ DriverConnection& Connection::live() {
 
 void Connection::reconnect() {
     // The lost connection goes back first: with a pool of one it holds the only slot.
+    results_.close_all();
     if (entry_) engine_->pool->checkin(std::move(entry_));
     isolation_set_on_connection_ = false;
     restore_sql_.clear();          // it belonged to the connection that went
@@ -153,7 +162,9 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
         if (!params.empty()) engine_->log(fmt::format("[parameters: {}]", detail::render_params(params)));
     }
     return noticing_lost_transaction(sql, [&] {
-        return Result<>(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
+        Result<> result(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
+        results_.add(result);
+        return result;
     });
 }
 

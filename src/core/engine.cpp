@@ -54,10 +54,13 @@ Engine create_engine(const URL& url, EngineOptions options) {
     // Also refuses, now rather than at the first transaction, a level the backend lacks.
     // An explicit begin() under AUTOCOMMIT gets the database's default level.
     state->begin_sql = state->driver->dialect().begin_sql(autocommit ? std::nullopt : isolation);
+    const auto& dialect = state->driver->dialect();
     const std::string connection_isolation_sql =
-        isolation && !autocommit ? state->driver->dialect().connection_isolation_sql(*isolation)
-                                 : std::string();
-    if (opts.pool_timeout.count() < 0) throw ArgumentError("alchemy: pool_timeout must not be negative");
+        isolation && !autocommit ? dialect.connection_isolation_sql(*isolation) : std::string();
+    if (const auto restored = isolation && !autocommit ? isolation : dialect.default_isolation_level())
+        state->isolation_restore_sql = dialect.connection_isolation_sql(*restored);
+    if (!(opts.pool_timeout.count() >= 0))  // NaN too
+        throw ArgumentError("alchemy: pool_timeout must be a number of seconds, not negative");
 
     ConnectOptions connect_options;
     connect_options.args = url.query;
@@ -70,8 +73,8 @@ Engine create_engine(const URL& url, EngineOptions options) {
 
     PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout, opts.pool_recycle,
                              opts.pool_pre_ping};
-    if (state->driver->database_per_connection(url)) {
-        // Each connection to ":memory:" is a different database: share exactly one.
+    if (state->driver->database_per_connection(url, connect_options)) {
+        // Each connection to an in-memory database opens a different one: share exactly one.
         pool_options.pool_size = 1;
         pool_options.max_overflow = 0;
         pool_options.recycle = std::chrono::seconds{-1};
@@ -88,6 +91,7 @@ Engine create_engine(const URL& url, EngineOptions options) {
     };
     auto reset = [raw](DriverConnection& conn) {
         if (conn.in_transaction()) conn.execute_script("ROLLBACK");
+        conn.reset_session_state();
         if (const auto listeners = raw->events())
             for (const auto& fn : listeners->checkin) fn(conn);
     };

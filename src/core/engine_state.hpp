@@ -34,6 +34,10 @@ struct EngineState {
     /// The dialect's BEGIN for options.isolation_level (the default level's under
     /// AUTOCOMMIT).
     std::string begin_sql;
+    /// What gives a connection the engine's isolation level again (the dialect's default
+    /// level's, when the engine sets none) after set_isolation_level changed it on the
+    /// connection; empty when the dialect cannot say, and such a connection is closed.
+    std::string isolation_restore_sql;
     std::unique_ptr<Pool> pool;
 
     void log(std::string_view line) const;

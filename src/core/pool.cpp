@@ -84,8 +84,11 @@ void Pool::serve_waiters() {
 }
 
 std::unique_ptr<PoolEntry> Pool::checkout() {
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.timeout);
+    // A longer wait is forever in practice, and in the clock's nanoseconds it would overflow.
+    constexpr std::chrono::duration<double> longest_wait = std::chrono::hours(24 * 365 * 100);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               std::min(options_.timeout, longest_wait));
     Grant grant;
     {
         std::unique_lock lock(mutex_);

@@ -129,22 +129,15 @@ struct Span {
 };
 
 // Where a user password may sit in text that failed to parse, which cannot trust the
-// parse: from the first ':' after "://" to the '@' that may end a password. That '@' is
-// the last one before the first '/' or '?' when there is one there (the parser's own
-// rule), otherwise the last '@' anywhere, which may hide more than the password but
-// never less.
+// parse: from the first ':' after "://" to the last '@' anywhere. A password may hold an
+// unencoded '@' followed by '/' or '?', so that '@' may come after what looks like the
+// host; hiding more than the password is better than showing part of it.
 std::optional<Span> userinfo_password_span(std::string_view text) {
+    const auto at = text.rfind('@');
+    if (at == npos) return std::nullopt;
     const auto scheme_end = text.find("://");
-    std::size_t start = scheme_end == npos ? 0 : scheme_end + 3;
-    const auto authority = text.substr(start, text.find_first_of("/?", start) - start);
-    auto at = authority.rfind('@');
-    if (at != npos) {
-        at += start;
-    } else {
-        at = text.rfind('@');
-        if (at == npos) return std::nullopt;
-        if (at < start) start = 0;  // the "://" found sits after the '@', e.g. in the query
-    }
+    // The "://" found may sit after the '@', e.g. in the query.
+    const std::size_t start = scheme_end == npos || scheme_end > at ? 0 : scheme_end + 3;
     const auto colon = text.find(':', start);
     if (colon == npos || colon > at) return std::nullopt;
     return Span{colon + 1, at};
@@ -285,16 +278,19 @@ private:
         const auto authority = rest.substr(0, authority_end);
         const auto tail = authority_end == npos ? std::string_view{} : rest.substr(authority_end);
 
+        // After a ':' (a password's or a port's), an '@' past the host may end a password
+        // that holds '/' or '?': taking the text between for the host would connect to a
+        // host named by part of the password, and print that part.
+        if (const auto tail_at = tail.rfind('@');
+            tail_at != npos && rest.substr(0, authority.size() + tail_at).find(':') != npos)
+            fail(
+                "an '@' after the host is ambiguous: if it ends a user name and password, "
+                "percent-encode '@' as %40, '/' as %2F and '?' as %3F in them; if it belongs to "
+                "the database name or a query value, write it as %40");
         auto host_port = authority;
         if (const auto at = authority.rfind('@'); at != npos) {
             parse_userinfo(authority.substr(0, at), url);
             host_port = authority.substr(at + 1);
-        } else if (const auto tail_at = tail.rfind('@');
-                   tail_at != npos && rest.substr(0, authority.size() + tail_at).find(':') != npos) {
-            fail(
-                "an '@' after the host is ambiguous: if it ends a user name and password, "
-                "percent-encode '/' as %2F and '?' as %3F in them; if it belongs to the "
-                "database name or a query value, write it as %40");
         }
         parse_host_port(host_port, url);
 

@@ -58,6 +58,12 @@ void ResultBase::check_columns(int expected) const {
                                "");
 }
 
+void ResultBase::throw_orphaned() {
+    throw InvalidRequestError(
+        "alchemy: this Result's connection was closed; read the rows before the connection goes back "
+        "to the pool, or keep the Connection");
+}
+
 void throw_no_result() { throw NoResultFound("alchemy: no row was found when one was required"); }
 
 void throw_multiple_results() {

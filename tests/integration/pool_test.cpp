@@ -7,9 +7,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sa = alchemy;
@@ -296,4 +300,192 @@ TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated
     const auto pid = conn.execute(sa::text("SELECT pg_backend_pid()").columns<std::int64_t>()).scalar_one();
     CHECK(pid != victim_pid);
     CHECK(engine.pool_status().connects == 2);
+}
+
+// A Result reads its rows through a cursor of the database connection underneath. Once
+// its Connection went back to the pool, the pool may close that connection (a surplus
+// return here) and another statement reuse the cursor's memory: reading on must raise,
+// never return the other statement's rows.
+TEST_CASE("a Result that outlives its Connection raises instead of reading another statement's rows") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 10});
+    const auto alice = sa::text("SELECT 'alice-1' UNION ALL SELECT 'alice-2'").columns<std::string>();
+    const auto bob = sa::text("SELECT 'bob-1' UNION ALL SELECT 'bob-2'").columns<std::string>();
+    auto stale = engine.connect().execute(alice);  // the temporary Connection goes back at the ';'
+    {
+        auto a = engine.connect();  // the connection `stale` read on
+        auto b = engine.connect();  // an overflow one
+        b.close();                  // kept: the pool has room for one
+        a.close();                  // surplus: closed
+    }
+    auto conn = engine.connect();
+    auto other = conn.execute(bob);
+    REQUIRE_THROWS_MATCHES(stale.all(), sa::InvalidRequestError,
+                           sa::test::MessageContains("this Result's connection was closed"));
+    CHECK_THROWS_AS(stale.first(), sa::InvalidRequestError);  // and stays so
+    CHECK(other.all() == std::vector<std::string>{"bob-1", "bob-2"});
+}
+
+TEST_CASE("closing a Connection closes its open Results, streamed or not, typed or not") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    auto conn = engine.connect();
+    auto typed = conn.execute(sa::text("SELECT 1 UNION ALL SELECT 2").columns<int>());
+    auto untyped = conn.execute(sa::text("SELECT 3"));
+    auto read = conn.execute(sa::text("SELECT 5").columns<int>());
+    CHECK(read.all() == std::vector<int>{5});  // read to its end: nothing left to close
+    // Last: PostgreSQL runs nothing else on the connection while it streams.
+    auto streamed = conn.execute_sql("SELECT 4", {}, {.stream_results = true}).as<int>();
+    conn.close();
+    const auto closed = sa::test::MessageContains("this Result's connection was closed");
+    CHECK_THROWS_MATCHES(typed.all(), sa::InvalidRequestError, closed);
+    CHECK_THROWS_MATCHES(std::move(untyped).as<int>(), sa::InvalidRequestError, closed);
+    CHECK_THROWS_MATCHES(streamed.one(), sa::InvalidRequestError, closed);
+    CHECK(read.all().empty());
+    // The connection went back clean: the next borrower runs statements on it.
+    auto next = engine.connect();
+    CHECK(next.execute(sa::text("SELECT 6").columns<int>()).scalar_one() == 6);
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("Results and Connections moved while Results are open keep track of each other") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    const auto numbers = sa::text("SELECT 1 UNION ALL SELECT 2").columns<int>();
+    std::vector<sa::Result<int>> results;
+    std::optional<sa::Connection> moved;
+    {
+        auto conn = engine.connect();
+        for (int i = 0; i < 3; ++i) results.push_back(conn.execute(numbers));
+        results.reserve(16);  // moves each Result
+        moved.emplace(std::move(conn));
+    }  // the moved-from Connection closes nothing
+    CHECK(results[1].all() == std::vector<int>{1, 2});
+    sa::Result<int> taken = std::move(results[2]);
+    auto later = moved->execute(numbers);
+    moved.reset();
+    for (auto* r : {&results[0], &taken, &later}) CHECK_THROWS_AS(r->all(), sa::InvalidRequestError);
+    CHECK(results[1].all().empty());
+}
+
+TEST_CASE("an in-memory SQLite connection whose isolation level was set keeps its database on return") {
+    auto engine = sa::create_engine("sqlite://");
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE t (x INTEGER)");
+        conn.commit();
+        conn.set_isolation_level(sa::IsolationLevel::read_uncommitted);
+        conn.execute(sa::text("INSERT INTO t VALUES (1)"));
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 1);
+    // The next borrower has the engine's level (the default) again.
+    CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 0);
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("a SQLite connection whose isolation level was set returns to the pool at the engine's level") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL's level travels in each BEGIN
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::read_uncommitted});
+    {
+        auto conn = engine.connect();
+        conn.set_isolation_level(sa::IsolationLevel::serializable);
+        CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 0);
+    }  // returned inside its transaction
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("PRAGMA read_uncommitted").columns<int>()).scalar_one() == 1);
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared connection") {
+    const sa::EngineOptions uri_in_connect_args{.connect_args = {{"uri", "true"}}};
+    const std::pair<std::string, sa::EngineOptions> engines[] = {
+        {"sqlite:///file:pool_memdb?mode=memory&uri=true", {}},
+        {"sqlite:///file::memory:?uri=true", {}},
+        {"sqlite:///file:pool_memdb?mode=memory", uri_in_connect_args},
+    };
+    for (const auto& [url, options] : engines) {
+        INFO(url);
+        auto engine = sa::create_engine(url, options);
+        {
+            auto conn = engine.connect();
+            conn.execute_script("CREATE TABLE t (x INTEGER)");
+            conn.execute(sa::text("INSERT INTO t VALUES (42)"));
+            conn.commit();
+        }
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
+        CHECK(engine.pool_status().size == 1);
+    }
+    // cache=shared shares one database among connections: a pool of them is right.
+    auto shared = sa::create_engine("sqlite:///file:pool_shared_memdb?mode=memory&cache=shared&uri=true");
+    auto keeper = shared.connect();
+    keeper.execute_script("CREATE TABLE t (x INTEGER)");
+    keeper.commit();
+    CHECK(shared.pool_status().size == 5);
+    auto other = shared.connect();
+    CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
+}
+
+TEST_CASE("a pool_timeout too long for the clock waits rather than failing at once") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine(
+        {.pool_size = 1, .max_overflow = 0, .pool_timeout = std::chrono::duration<double>(1e10)});
+    auto held = std::make_unique<sa::Connection>(engine.connect());
+    std::thread releaser([&] {
+        std::this_thread::sleep_for(50ms);
+        held.reset();
+    });
+    auto conn = engine.connect();
+    releaser.join();
+    CHECK(conn.execute(sa::text("SELECT 1").columns<int>()).scalar_one() == 1);
+    CHECK_THROWS_AS(backend.engine({.pool_timeout = std::chrono::duration<double>(std::nan(""))}),
+                    sa::ArgumentError);
+}
+
+TEST_CASE("a borrower's SET TIME ZONE does not reach the next borrower of a PostgreSQL connection") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;  // SQLite has no session time zone
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    const std::chrono::sys_seconds noon = std::chrono::sys_days{std::chrono::year{2024} / 6 / 1} + 12h;
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE tz_events (at timestamp)");
+        conn.execute_script("SET TIME ZONE 'Asia/Tokyo'");  // a report that wants local dates
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SHOW TimeZone").columns<std::string>()).scalar_one() == "UTC");
+    conn.execute(sa::text("INSERT INTO tz_events VALUES (:at)").bind("at", noon));
+    CHECK(conn.execute(sa::text("SELECT at::text FROM tz_events").columns<std::string>()).scalar_one() ==
+          "2024-06-01 12:00:00");
+    CHECK(engine.pool_status().connects == 1);
+}
+
+TEST_CASE(
+    "after its own SET TIME ZONE a PostgreSQL connection refuses timestamps instead of storing them "
+    "shifted") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    auto engine = backend.engine();
+    const std::chrono::sys_seconds noon = std::chrono::sys_days{std::chrono::year{2024} / 6 / 1} + 12h;
+    auto conn = engine.connect();
+    conn.execute_script("CREATE TABLE tz_own (at timestamp)");
+    conn.commit();
+    conn.execute_script("SET TIME ZONE 'Asia/Tokyo'");
+    const auto insert = sa::text("INSERT INTO tz_own VALUES (:at)").bind("at", noon);
+    CHECK_THROWS_MATCHES(conn.execute(insert), sa::ProgrammingError,
+                         sa::test::MessageContains("TimeZone is Asia/Tokyo, not UTC"));
+    const std::vector<sa::Param> rows{sa::Param::of_timestamp(0)};
+    CHECK_THROWS_AS(conn.execute_batch("INSERT INTO tz_own VALUES ($1)", rows, 1), sa::ProgrammingError);
+    CHECK_THROWS_AS(conn.execute_sql("SELECT $1::timestamp", rows, {.stream_results = true}),
+                    sa::ProgrammingError);
+    // Reading needs no zone: a timestamp column's value is sent as it is stored.
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM tz_own").columns<int>()).scalar_one() == 0);
+    conn.rollback();  // undoes the SET
+    conn.execute(insert);
+    CHECK(conn.execute(sa::text("SELECT at::text FROM tz_own").columns<std::string>()).scalar_one() ==
+          "2024-06-01 12:00:00");
 }

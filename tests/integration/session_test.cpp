@@ -411,6 +411,28 @@ TEST_CASE("expunge takes one object out of the session and close() detaches them
                          MessageContains("another Session"));
 }
 
+TEST_CASE(
+    "a session.execute() Result read after close() raises instead of reading another statement's rows") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 1});
+    sa::metadata<User>().create_all(engine);
+    seed_users(engine, {"ann", "bob"});
+    sa::Session session(engine);
+    auto names = session.execute(sa::select(sa::col<&User::name>).order_by(sa::col<&User::name>));
+    session.close();  // gives the session's connection back to the pool
+    {
+        auto a = engine.connect();  // that connection
+        auto b = engine.connect();  // an overflow one
+        b.close();
+        a.close();  // surplus: closed
+    }
+    auto conn = engine.connect();
+    auto other = conn.execute(sa::text("SELECT 'secret' UNION ALL SELECT 'secret'").columns<std::string>());
+    CHECK_THROWS_MATCHES(names.all(), sa::InvalidRequestError,
+                         MessageContains("this Result's connection was closed"));
+    CHECK(other.all() == std::vector<std::string>{"secret", "secret"});
+}
+
 TEST_CASE("rollback makes new objects transient without their ids and deleted ones persistent again") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();

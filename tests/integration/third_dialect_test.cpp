@@ -69,8 +69,9 @@ public:
                                                   const sa::ConnectOptions& options) const override {
         return sqlite_.connect(url, options);
     }
-    bool database_per_connection(const sa::URL& url) const noexcept override {
-        return sqlite_.database_per_connection(url);
+    bool database_per_connection(const sa::URL& url,
+                                 const sa::ConnectOptions& options) const noexcept override {
+        return sqlite_.database_per_connection(url, options);
     }
 
 private:

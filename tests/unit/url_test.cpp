@@ -173,14 +173,36 @@ TEST_CASE("backend and driver read the drivername; the driver tells an in-memory
         {"sqlite:///:memory:", "sqlite", "", true},
         {"sqlite+pysqlite:///:memory:", "sqlite", "pysqlite", true},
         {"sqlite:///file.db", "sqlite", "", false},
+        // In-memory databases named by a file: URI; shared among connections with cache=shared.
+        {"sqlite:///file::memory:?uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&cache=shared&uri=true", "sqlite", "", false},
+        {"sqlite:///file::memory:?cache=shared&uri=true", "sqlite", "", false},
+        {"sqlite:///file:appdb?cache=shared&cache=private&mode=memory&uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb?mode=memory&mode=rwc&uri=true", "sqlite", "", false},
+        {"sqlite:///file:appdb?vfs=memdb&uri=true", "sqlite", "", true},
+        {"sqlite:///file:/appdb?vfs=memdb&uri=true", "sqlite", "", false},
+        {"sqlite:///file:app.db?uri=true", "sqlite", "", false},
+        {"sqlite:///file:memory.db?uri=true", "sqlite", "", false},
+        // SQLite builds that read URIs everywhere (Debian's) open this one in memory too.
+        {"sqlite:///file::memory:", "sqlite", "", true},
     };
     for (const auto& row : cases) {
         INFO(row.text);
         const auto url = make_url(row.text);
         CHECK(url.backend() == row.backend);
         CHECK(url.driver() == row.driver);
-        CHECK(alchemy::driver_for(url).database_per_connection(url) == row.memory);
+        CHECK(alchemy::driver_for(url).database_per_connection(url, {.args = url.query}) == row.memory);
     }
+}
+
+TEST_CASE("uri=true given in connect_args makes a file: URI an in-memory database too", "[url]") {
+    const auto url = make_url("sqlite:///file:appdb?mode=memory");
+    const auto& sqlite = alchemy::driver_for(url);
+    CHECK(sqlite.database_per_connection(url, {.args = {{"uri", "true"}, {"mode", "memory"}}}));
+    const auto shared = make_url("sqlite:///file:appdb?mode=memory&cache=shared");
+    CHECK_FALSE(sqlite.database_per_connection(
+        shared, {.args = {{"uri", "true"}, {"mode", "memory"}, {"cache", "shared"}}}));
 }
 
 TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {
@@ -227,6 +249,10 @@ TEST_CASE("make_url names the malformed part of a bad URL", "[url]") {
         {"postgresql://h/db\n", "the URL ends with a line break; strip surrounding whitespace"},
         {"postgresql://u:a/b@h/db", "an '@' after the host is ambiguous"},
         {"postgresql://h:5432/db?opt=a@b", "an '@' after the host is ambiguous"},
+        // A password with a raw '@' and then a '/' or '?': never a host named by part of it.
+        {"postgresql://app:S3cr@t/K3y@127.0.0.1:5432/db", "percent-encode '@' as %40"},
+        {"postgresql://app:S3cr@t?K3y@127.0.0.1:5432/db", "an '@' after the host is ambiguous"},
+        {"postgresql://app:Zq9@x.y:7/W@127.0.0.1:5432/db", "an '@' after the host is ambiguous"},
     };
     for (const auto& row : cases) {
         INFO(row.text);
@@ -260,6 +286,9 @@ TEST_CASE("no error message ever contains the password", "[url]") {
         "postgresql://user:s3?cret@host/db",
         "postgresql://user:s3 cret@host/db",
         "postgresql://user:s3cret@h@host:bad/db",
+        "postgresql://user:s3@cret/x@host:5432/db",
+        "postgresql://user:s3@c?ret@host/db",
+        "postgresql://user:s3@c:5432/ret@host/db",
         "postgresql:/user:s3cret@host/db",
         "postgresql:/user:s3cret@host/db?next=http://x",
         "postgresql://user:s3cret@host/db\n",
@@ -270,6 +299,12 @@ TEST_CASE("no error message ever contains the password", "[url]") {
         INFO(text);
         CHECK_THROWS_WITH(make_url(text), !Catch::Contains("s3") && !Catch::Contains("cret"));
     }
+}
+
+TEST_CASE("a rejected URL whose password holds '@' and '/' is masked up to its last '@'", "[url]") {
+    CHECK_THROWS_WITH(
+        make_url("postgresql://app:S3cr@t/K3y@127.0.0.1:5432/db"),
+        Catch::StartsWith("alchemy: invalid database URL 'postgresql://app:***@127.0.0.1:5432/db': "));
 }
 
 TEST_CASE("no error message shows a password given in the query", "[url]") {

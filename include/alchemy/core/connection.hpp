@@ -121,7 +121,7 @@ public:
     /// Sets the isolation level of this connection's next transactions, until it returns
     /// to the pool. On PostgreSQL the level travels in each BEGIN, so nothing outlives
     /// the transaction on the server (which a pooler such as PgBouncer shares); SQLite
-    /// keeps it as connection state, and such a connection is replaced on return.
+    /// keeps it as connection state, which goes back to the engine's level on return.
     /// Throws InvalidRequestError inside a transaction.
     void set_isolation_level(IsolationLevel level);
     /// The level set on the engine or this connection; empty: the database's default.
@@ -132,7 +132,8 @@ public:
     /// Connection reconnects on its next use. Inside a transaction, the transaction is
     /// lost with it: rollback() first (see PendingRollbackError).
     void invalidate() noexcept;
-    /// Returns the connection to the pool now; later use throws InvalidRequestError.
+    /// Returns the connection to the pool now and closes the Results still open on it;
+    /// later use of either throws InvalidRequestError.
     void close() noexcept;
     bool closed() const noexcept { return closed_; }
 
@@ -191,7 +192,7 @@ private:
     const Dialect* dialect_ = nullptr;
     std::optional<IsolationLevel> isolation_;
     std::string begin_sql_;                     ///< the dialect's BEGIN for isolation_
-    bool isolation_set_on_connection_ = false;  ///< the pool must replace it on return
+    bool isolation_set_on_connection_ = false;  ///< to be restored on return
     std::string restore_sql_;  ///< undoes what the current transaction's options set (TransactionSql)
     bool closed_ = false;
     bool root_open_ = false;
@@ -202,6 +203,8 @@ private:
     std::uint64_t root_serial_ = 0;          ///< identifies the current root transaction
     std::vector<std::uint64_t> savepoints_;  ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;
+    /// Closed before the driver connection goes back to the pool (close(), reconnect()).
+    detail::OpenResults results_;
 };
 
 template <class Row>

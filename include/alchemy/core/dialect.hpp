@@ -127,6 +127,10 @@ public:
     /// backend where the level is connection state rather than part of BEGIN; empty when
     /// begin_sql() carries it. Never called for AUTOCOMMIT.
     virtual std::string connection_isolation_sql(IsolationLevel level) const = 0;
+    /// The level a new connection's transactions get when nothing sets one; empty when
+    /// unknown. A connection whose level was set on it returns to the pool at the engine's
+    /// level, or at this one.
+    virtual std::optional<IsolationLevel> default_isolation_level() const noexcept { return std::nullopt; }
     /// How a transaction with `options` begins on a connection whose own level is
     /// `connection_level` (unset: the default; never AUTOCOMMIT). Throws ArgumentError for
     /// options the backend cannot honour exactly.

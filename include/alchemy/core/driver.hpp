@@ -114,6 +114,10 @@ public:
     /// holds its write lock, so no other connection writes it until the transaction ends.
     /// Backends whose writers do not exclude each other never say so.
     virtual bool has_written() const noexcept { return false; }
+    /// Undoes, before the pool hands the connection to its next borrower, session state a
+    /// borrower changed that the driver relies on (PostgreSQL: TimeZone back to UTC). Runs
+    /// after the pool's ROLLBACK; a throw discards the connection.
+    virtual void reset_session_state() {}
     /// A round trip that proves the connection works (pool_pre_ping).
     virtual bool ping() noexcept = 0;
     /// True once the connection was lost; it must not be used again.
@@ -134,10 +138,12 @@ public:
     /// Opens a connection; failures throw OperationalError without the password.
     virtual std::unique_ptr<DriverConnection> connect(const URL& url,
                                                       const ConnectOptions& options) const = 0;
-    /// True when each connection to `url` opens a database of its own (SQLite's in-memory
-    /// databases): an Engine then keeps exactly one connection and shares it.
-    virtual bool database_per_connection(const URL& url) const noexcept {
+    /// True when each connection to `url` with `options` (the URL's query merged with
+    /// connect_args) opens a database of its own (SQLite's in-memory databases): an Engine
+    /// then keeps exactly one connection and shares it.
+    virtual bool database_per_connection(const URL& url, const ConnectOptions& options) const noexcept {
         (void)url;
+        (void)options;
         return false;
     }
 };

@@ -69,16 +69,44 @@ template <class... Ts>
 using row_of_t = typename row_of<Ts...>::type;
 
 namespace detail {
+class ResultBase;
+
+/// The Results of one Connection that still hold a cursor. The Connection closes them
+/// before its database connection goes back to the pool, where the pool may free their
+/// cursors or another borrower's statements reuse them; a closed one's reads then throw
+/// InvalidRequestError instead of reading another statement's rows. An intrusive list, so
+/// that running a statement allocates nothing.
+class OpenResults {
+public:
+    OpenResults() = default;
+    OpenResults(OpenResults&& other) noexcept { *this = std::move(other); }
+    OpenResults& operator=(OpenResults&& other) noexcept;
+    ~OpenResults() { close_all(); }
+
+    void add(ResultBase& result) noexcept;
+    /// Closes every Result on the list; their later reads throw InvalidRequestError.
+    void close_all() noexcept;
+
+private:
+    ResultBase* head_ = nullptr;
+};
+
 /// The non-template part of every Result: owns the cursor until closed.
 class ResultBase {
 public:
     ResultBase(ResultBase&& other) noexcept
-        : cursor_(std::exchange(other.cursor_, nullptr)), rowcount_(other.rowcount_) {}
+        : cursor_(std::exchange(other.cursor_, nullptr)),
+          rowcount_(other.rowcount_),
+          orphaned_(other.orphaned_) {
+        take_link(other);
+    }
     ResultBase& operator=(ResultBase&& other) noexcept {
         if (this != &other) {
             close();
             cursor_ = std::exchange(other.cursor_, nullptr);
             rowcount_ = other.rowcount_;
+            orphaned_ = other.orphaned_;
+            take_link(other);
         }
         return *this;
     }
@@ -92,15 +120,24 @@ public:
             rowcount_ = cursor_->rows_affected();
             std::exchange(cursor_, nullptr)->close();
         }
+        unlink();
     }
 
 protected:
     explicit ResultBase(Cursor& cursor) noexcept : cursor_(&cursor) {}
     /// Throws ProgrammingError if the statement's column count differs from the row type's.
     void check_columns(int expected) const;
+    /// Throws InvalidRequestError if the connection closed this result before its end.
+    void check_not_orphaned() const {
+        if (orphaned_) throw_orphaned();
+    }
     bool advance() {
+        if (!cursor_) {
+            check_not_orphaned();
+            return false;
+        }
         try {
-            if (cursor_ && cursor_->next()) return true;
+            if (cursor_->next()) return true;
         } catch (...) {
             // A cursor that failed (a streamed row the database could not produce) has no
             // rows left; releasing it now means the Result never touches a cursor that a
@@ -114,7 +151,54 @@ protected:
 
     Cursor* cursor_;
     std::int64_t rowcount_ = 0;
+
+private:
+    friend class OpenResults;
+    [[noreturn]] static void throw_orphaned();
+    /// Takes `other`'s place in its Connection's OpenResults.
+    void take_link(ResultBase& other) noexcept {
+        prev_next_ = std::exchange(other.prev_next_, nullptr);
+        next_ = std::exchange(other.next_, nullptr);
+        if (!prev_next_) return;
+        *prev_next_ = this;
+        if (next_) next_->prev_next_ = &next_;
+    }
+    void unlink() noexcept {
+        if (!prev_next_) return;
+        *prev_next_ = next_;
+        if (next_) next_->prev_next_ = prev_next_;
+        prev_next_ = nullptr;
+        next_ = nullptr;
+    }
+
+    ResultBase* next_ = nullptr;
+    ResultBase** prev_next_ = nullptr;  ///< the pointer to this in OpenResults; null: not on it
+    bool orphaned_ = false;             ///< closed by its Connection before its end
 };
+
+inline OpenResults& OpenResults::operator=(OpenResults&& other) noexcept {
+    if (this != &other) {
+        close_all();
+        head_ = std::exchange(other.head_, nullptr);
+        if (head_) head_->prev_next_ = &head_;
+    }
+    return *this;
+}
+
+inline void OpenResults::add(ResultBase& result) noexcept {
+    result.next_ = head_;
+    if (head_) head_->prev_next_ = &result.next_;
+    head_ = &result;
+    result.prev_next_ = &head_;
+}
+
+inline void OpenResults::close_all() noexcept {
+    while (head_) {
+        head_->orphaned_ = true;
+        head_->close();  // unlinks it
+    }
+}
+
 [[noreturn]] void throw_no_result();
 [[noreturn]] void throw_multiple_results();
 
@@ -266,6 +350,10 @@ public:
     auto scalar_one_or_none() { return first_column_of(one_or_none()); }
 
 private:
+    friend class Result<void, row_traits<void>>;
+    /// Takes over an untyped result's cursor and its place among its Connection's results.
+    explicit Result(ResultBase&& untyped) : ResultBase(std::move(untyped)) { check_columns(Reader::columns); }
+
     bool fetch() {
         if (!advance()) return false;
         current_.emplace(Reader::read(*cursor_));
@@ -300,9 +388,9 @@ public:
     /// Reads the rows with a reader of the caller's (see Result's Reader).
     template <class Row, class Reader>
     Result<Row, Reader> read_with() && {
-        Cursor* c = std::exchange(cursor_, nullptr);
-        if (!c) throw InvalidRequestError("alchemy: this result is already closed");
-        return Result<Row, Reader>(*c);
+        check_not_orphaned();
+        if (!cursor_) throw InvalidRequestError("alchemy: this result is already closed");
+        return Result<Row, Reader>(static_cast<ResultBase&&>(*this));
     }
     /// The first column of the first row as T, or nothing when there is no row.
     template <readable_value T>

@@ -3,6 +3,9 @@
 // ones before, and always when the threshold is "never").
 #include "drivers/postgresql/pg_connection.hpp"
 
+#include "alchemy/core/error.hpp"
+#include "core/printable.hpp"
+#include "drivers/postgresql/pg_copy_format.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
 
 #include <fmt/format.h>
@@ -29,9 +32,40 @@ PgConnection::PgConnection(ConnectionHandle connection, std::optional<int> prepa
     execute_script("SET TIME ZONE 'UTC'");
 }
 
+bool PgConnection::utc_session() const noexcept {
+    const char* zone = PQparameterStatus(connection_.get(), "TimeZone");
+    return zone && is_utc_zone(zone);
+}
+
+// The status read first may predate the reply of a ROLLBACK still in flight (which may
+// have undone a SET); only a zone other than UTC is worth the wait for that reply.
+void PgConnection::require_utc_for_timestamps(std::string_view sql) {
+    if (!params_.binds_timestamp() || utc_session()) return;
+    settle();
+    if (utc_session()) return;
+    const char* zone = PQparameterStatus(connection_.get(), "TimeZone");
+    // 0A000: feature_not_supported, as COPY's refusal in the same zone.
+    throw_database_error(
+        "0A000",
+        fmt::format("the session's TimeZone is {}, not UTC: the server converts a bound timestamp "
+                    "through it into a TIMESTAMP column (or to compare with one), which would store "
+                    "or match a shifted value; SET TIME ZONE 'UTC' first, and convert in SQL with "
+                    "AT TIME ZONE where local time is wanted",
+                    printable(zone ? zone : "")),
+        std::string(sql));
+}
+
+void PgConnection::reset_session_state() {
+    // The next borrower's timestamps depend on the UTC that the constructor set.
+    if (utc_session()) return;
+    settle();
+    if (!utc_session()) execute_script("SET TIME ZONE 'UTC'");
+}
+
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     refuse_while_streaming();
     params_.encode(params, sql);
+    require_utc_for_timestamps(sql);
     if (!begin_pending_) settle();
     PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);
     auto result = checked(raw, sql);

@@ -41,6 +41,8 @@ public:
                            std::span<const Param> params) override;
 
     bool in_transaction() const noexcept override;
+    /// TimeZone back to UTC if a borrower changed it.
+    void reset_session_state() override;
     bool ping() noexcept override;
     bool is_broken() const noexcept override;
     std::size_t cached_statement_count() const noexcept override { return statements_.size(); }
@@ -133,6 +135,11 @@ private:
     // pg_stream.cpp
     /// InvalidRequestError while a streamed statement is in flight.
     void refuse_while_streaming() const;
+    /// Whether the server last reported TimeZone as UTC (libpq keeps what it reported).
+    bool utc_session() const noexcept;
+    /// Throws ProgrammingError if the encoded parameters hold a timestamp and the session's
+    /// TimeZone is not UTC, where the server would store or compare it shifted.
+    void require_utc_for_timestamps(std::string_view sql);
     /// Sends the encoded statement to stream and reads up to its first row; failures that
     /// the statement cache caused are repaired and the statement sent once more.
     ResultHandle start_stream(std::string_view sql);

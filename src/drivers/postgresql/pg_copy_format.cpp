@@ -64,19 +64,8 @@ std::string_view kind_name(ParamType type) {
 // which becomes a timestamptz at the zone's midnight. COPY stores the bytes sent, which
 // agree with that only in UTC, the zone alchemy sets at connect; in any other a load
 // would store other values than an INSERT does.
-bool is_utc(std::string_view zone) {
-    const auto names = utc_zone_names();
-    return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
-        return name.size() == zone.size() &&
-               std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
-                   return std::tolower(static_cast<unsigned char>(a)) ==
-                          std::tolower(static_cast<unsigned char>(b));
-               });
-    });
-}
-
 void require_utc_session(const Param& value, const CopyTarget& target) {
-    if (is_utc(target.session_zone)) return;
+    if (is_utc_zone(target.session_zone)) return;
     // 0A000: feature_not_supported.
     throw_database_error(
         "0A000",
@@ -263,6 +252,17 @@ std::span<const std::string_view> utc_zone_names() noexcept {
         "Zulu",  "Etc/Zulu",  "GMT",   "Etc/GMT",   "GMT0",      "Etc/GMT0",
         "GMT+0", "Etc/GMT+0", "GMT-0", "Etc/GMT-0", "Greenwich", "Etc/Greenwich"};
     return names;
+}
+
+bool is_utc_zone(std::string_view zone) noexcept {
+    const auto names = utc_zone_names();
+    return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
+        return name.size() == zone.size() &&
+               std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+               });
+    });
 }
 
 void append_copy_header(std::string& out) {

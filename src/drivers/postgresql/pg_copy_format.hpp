@@ -29,6 +29,8 @@ struct CopyTarget {
 /// The names PostgreSQL's zone database gives UTC itself, as SET TIME ZONE accepts them
 /// (in any case). COPY stores timestamps and dates as an INSERT does only in these zones.
 std::span<const std::string_view> utc_zone_names() noexcept;
+/// True when `zone` is one of utc_zone_names(), in any case.
+bool is_utc_zone(std::string_view zone) noexcept;
 
 void append_copy_header(std::string& out);
 void append_copy_trailer(std::string& out);

@@ -101,6 +101,7 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
     lengths_.clear();
     formats_.clear();
     buffer_.clear();
+    binds_timestamp_ = false;
     std::size_t total = 0;
     for (const auto& p : params) total += encoded_size(p);
     // Reserving everything up front keeps the pointers taken below valid while appending.
@@ -149,6 +150,7 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
             break;
         case ParamType::timestamp: {
             type = oid::timestamptz;
+            binds_timestamp_ = true;
             std::int64_t since_2000 = 0;
             if (__builtin_sub_overflow(p.integer, epoch_offset_micros, &since_2000) ||
                 since_2000 == timestamp_infinity || since_2000 == timestamp_minus_infinity)

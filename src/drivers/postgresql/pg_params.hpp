@@ -38,6 +38,9 @@ public:
     /// was prepared with) says int8.
     void widen_integers(std::span<const Oid> declared) noexcept;
 
+    /// True when the last encode() bound a timestamp, which the server converts through the
+    /// session's TimeZone wherever it meets a TIMESTAMP without time zone.
+    bool binds_timestamp() const noexcept { return binds_timestamp_; }
     int count() const noexcept { return static_cast<int>(types_.size()); }
     std::span<const Oid> types() const noexcept { return types_; }
     const char* const* values() const noexcept { return values_.data(); }
@@ -55,6 +58,7 @@ private:
     std::vector<const char*> values_;
     std::vector<int> lengths_;
     std::vector<int> formats_;
+    bool binds_timestamp_ = false;
 };
 
 }  // namespace alchemy::detail::pg

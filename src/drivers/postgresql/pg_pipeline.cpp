@@ -31,6 +31,7 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
         PGconn* connection = connection_.get();
         while (done < rows) {
             params_.encode(row(done), sql);
+            require_utc_for_timestamps(sql);
             const PreparedStatement* statement = statement_for(sql, rows - done);
             // Without prepared statements every row carries the SQL text, NUL-terminated.
             const char* text = statement ? nullptr : terminated(sql);
@@ -42,6 +43,7 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
                 do {
                     if (sent > 0) {
                         params_.encode(row(done + sent), sql);
+                        require_utc_for_timestamps(sql);
                         // A row whose types the statement was not prepared for (a NULL
                         // becoming a value, an int4 an int8) starts a chunk of its own,
                         // which prepares it again outside the pipeline.

@@ -12,6 +12,9 @@ public:
     void append_placeholder(std::string& out, int index) const override;
     std::string begin_sql(std::optional<IsolationLevel> level) const override;
     std::string connection_isolation_sql(IsolationLevel level) const override;
+    std::optional<IsolationLevel> default_isolation_level() const noexcept override {
+        return IsolationLevel::serializable;
+    }
     TransactionSql transaction_sql(const TransactionOptions& options,
                                    std::optional<IsolationLevel> connection_level) const override;
     /// RETURNING exists since SQLite 3.35; we require 3.40.

@@ -167,6 +167,39 @@ std::string filename_for(const URL& url, bool uri) {
     return filename;
 }
 
+// Whether each connection that opens `filename` gets a database of its own: ":memory:",
+// and a file: URI naming ":memory:", or with mode=memory or vfs=memdb, unless cache=shared
+// (or a memdb name starting with '/') shares it among the process's connections. A "file:"
+// name counts as a URI even without uri=true, as builds with SQLITE_USE_URI (Debian's) open
+// it; taking a file for memory only costs the pool its concurrency.
+bool private_memory_database(std::string_view filename) {
+    if (filename == ":memory:") return true;
+    constexpr std::string_view scheme = "file:";
+    if (!filename.starts_with(scheme)) return false;
+    auto rest = filename.substr(scheme.size());
+    rest = rest.substr(0, rest.find('#'));
+    const auto question = rest.find('?');
+    auto path = rest.substr(0, question);
+    auto query = question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
+    if (path.starts_with("//")) path.remove_prefix(std::min(path.find('/', 2), path.size()));  // authority
+    // SQLite reads the items in order: a later one wins.
+    bool mode_memory = false, memdb = false, shared_cache = false;
+    while (!query.empty()) {
+        const auto item = query.substr(0, query.find('&'));
+        query.remove_prefix(std::min(item.size() + 1, query.size()));
+        const auto equals = item.find('=');
+        if (equals == std::string_view::npos) continue;
+        const auto key = item.substr(0, equals);
+        const auto value = item.substr(equals + 1);
+        if (key == "mode") mode_memory = value == "memory";
+        else if (key == "vfs") memdb = value == "memdb";
+        else if (key == "cache") shared_cache = value == "shared";
+    }
+    const bool memory = path == ":memory:" || mode_memory || memdb;
+    const bool shared = shared_cache || (memdb && path.starts_with('/'));
+    return memory && !shared;
+}
+
 struct CloseDatabase {
     void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
@@ -175,8 +208,14 @@ class SqliteDriver final : public Driver {
 public:
     const Dialect& dialect() const noexcept override { return dialect_; }
 
-    bool database_per_connection(const URL& url) const noexcept override {
-        return url.database.empty() || url.database == ":memory:";
+    bool database_per_connection(const URL& url, const ConnectOptions& options) const noexcept override {
+        bool uri = false;
+        if (const auto* flag = find_option(options, uri_option)) try {
+                uri = parse_flag(uri_option, *flag);
+            } catch (const ArgumentError&) {
+                // connect() reports it
+            }
+        return private_memory_database(filename_for(url, uri));
     }
 
     std::unique_ptr<DriverConnection> connect(const URL& url, const ConnectOptions& options) const override {
