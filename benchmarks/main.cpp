@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
         {
             bench::Database db(sqlite, options->prepare_threshold);
             if (db.url().backend() != "sqlite" ||
-                alchemy::driver_for(db.url()).database_per_connection(db.url()))
+                alchemy::driver_for(db.url()).database_per_connection(db.url(), {}))
                 throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
             const auto plan = bench::sqlite_plan(db, inputs);
             const auto title = fmt::format("SQLite {} (file {}; raw and alchemy both with {})",

@@ -103,9 +103,12 @@ PGresult* PgConnection::run_once(std::string_view sql) {
 }
 
 const PreparedStatement* PgConnection::statement_for(std::string_view sql, std::size_t runs) {
-    if (!prepare_threshold_) return nullptr;
-    if (const PreparedStatement* statement = statements_.find(sql, params_)) return statement;
-    if (!statements_.due(sql, static_cast<std::size_t>(*prepare_threshold_), runs)) return nullptr;
+    // Found prepared, it takes as many values as when its placeholders were counted.
+    if (prepare_threshold_)
+        if (const PreparedStatement* statement = statements_.find(sql, params_)) return statement;
+    params_.check_placeholders(sql);
+    if (!prepare_threshold_ || !statements_.due(sql, static_cast<std::size_t>(*prepare_threshold_), runs))
+        return nullptr;
     return &prepare(sql);
 }
 

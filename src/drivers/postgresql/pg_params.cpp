@@ -68,9 +68,13 @@ std::size_t invalid_utf8_at(std::string_view text) noexcept {
     return std::string_view::npos;
 }
 
-int ParamEncoder::placeholders(std::string_view sql) {
-    // A statement repeated (a loop, a pipeline's rows) is lexed once.
-    if (sql == counted_sql_) return counted_placeholders_;
+void ParamEncoder::check_placeholders(std::string_view sql) {
+    if (sql != counted_sql_) count_placeholders(sql);
+    if (std::cmp_not_equal(counted_placeholders_, types_.size()))
+        raise_parameter_count_mismatch(counted_placeholders_, types_.size(), sql);
+}
+
+void ParamEncoder::count_placeholders(std::string_view sql) {
     int highest = 0;
     for (const auto& span : lex_sql(sql)) {
         if (span.kind != SqlSpanKind::code) continue;
@@ -89,13 +93,10 @@ int ParamEncoder::placeholders(std::string_view sql) {
     }
     counted_sql_.assign(sql);
     counted_placeholders_ = highest;
-    return highest;
 }
 
 void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
     if (params.size() > max_parameters) raise_too_many_parameters(params.size(), sql);
-    if (const int expected = placeholders(sql); std::cmp_not_equal(expected, params.size()))
-        raise_parameter_count_mismatch(expected, params.size(), sql);
     types_.clear();
     values_.clear();
     lengths_.clear();

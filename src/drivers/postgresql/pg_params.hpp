@@ -47,9 +47,15 @@ public:
     const int* lengths() const noexcept { return lengths_.data(); }
     const int* formats() const noexcept { return formats_.data(); }
 
+    /// Raises unless `sql`'s highest $n is the number of values encode() was given:
+    /// PostgreSQL would take extra values silently, as parameters the text never reads.
+    /// Counted once per text in a row of runs of that text; a statement found prepared
+    /// was checked when it was prepared and need not come here.
+    void check_placeholders(std::string_view sql);
+
 private:
-    /// The highest $n of `sql`, counted once per text in a row of runs of that text.
-    int placeholders(std::string_view sql);
+    /// Sets counted_sql_ and the highest $n in its code (not in literals or comments).
+    void count_placeholders(std::string_view sql);
 
     std::string counted_sql_;
     int counted_placeholders_ = 0;
