@@ -219,6 +219,7 @@ void SessionCore::flush(bool automatic) {
     auto& work = flushed_;
     work.clear();
     written_keys_.clear();
+    deleted_by_flush_.clear();
     bool sent = false;  // a statement may have reached the database
     try {
         // Group by group, parents first (src/orm/flush_order.cpp): a parent's INSERT has
@@ -249,7 +250,14 @@ void SessionCore::flush(bool automatic) {
             it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
         flushing_ = false;
-        if (sent) abandon_failed_flush();
+        if (sent) {
+            abandon_failed_flush();
+            throw;
+        }
+        // Nothing reached the database, so the transaction goes on as it was: the orphans
+        // this flush marked are not deleted (the program may yet give them a parent); the
+        // next flush looks at them again.
+        for (auto* state : deleted_by_flush_) state->delete_requested = false;
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());

@@ -740,3 +740,28 @@ TEST_CASE("a ManyToMany loaded while links made or removed on the other side wai
     session.commit();
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
 }
+
+TEST_CASE("a FlushError before any statement leaves an orphan it examined undeleted, free to move") {
+    // delete_orphans() runs first and marks the orphan; the failure after it (a NOT NULL
+    // foreign key) leaves the transaction as it was, and the orphan given a new parent stays.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    seed_checklist(f.engine);
+    sa::Session session(f.engine);
+    auto chores = session.query<Checklist>().one();
+    auto errands = session.add(Checklist{.name = "errands"});
+    auto ann = person_named(session, "ann");
+    auto n1 = ann->notes[0];
+    auto a = chores->entries[0];
+    chores->entries.remove(a);  // an orphan for now
+    ann->notes.remove(n1);      // notes.person_id cannot be NULL
+    CHECK_THROWS_AS(session.flush(), sa::FlushError);
+    ann->notes.add(n1);
+    errands->entries.add(a);
+    session.commit();
+    sa::Session check(f.engine);
+    const auto stored = check.query<Entry>().filter(sa::col<&Entry::text> == "a").all();
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0]->checklist->name == "errands");
+}

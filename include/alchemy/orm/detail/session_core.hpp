@@ -238,6 +238,11 @@ public:
     Departures departures() const noexcept { return {serial_, objects_left_, drops_counted()}; }
     /// An object left the Session (detach).
     void object_left() noexcept { ++objects_left_; }
+    /// The delete cascade marked `state` for deletion; during a flush (delete-orphan)
+    /// the mark is remembered, to be taken back if the flush fails before it sends anything.
+    void marked_deleted(InstanceState& state) {
+        if (flushing_) deleted_by_flush_.push_back(&state);
+    }
 
     // Streams ------------------------------------------------------------------------------
 
@@ -365,6 +370,8 @@ private:
         bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
+    /// The objects this flush's delete_orphans() marked for deletion (marked_deleted()).
+    std::vector<InstanceState*> deleted_by_flush_;
     /// Whether this flush writes `w` (write_foreign_key(), and the checks that must
     /// foresee it).
     bool to_write(const ForeignKeyWrite& w) const noexcept;
