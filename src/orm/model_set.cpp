@@ -186,6 +186,7 @@ void ModelSetCore::delete_(InstanceState& state) {
 }
 
 void ModelSetCore::expunge(InstanceState& state) {
+    if (!ops_.relationships.empty()) session_.hand_back_relationship_changes(&state);
     detach(state);
     compact();
 }

@@ -455,6 +455,23 @@ void SessionCore::discard_relationship_changes(const std::function<bool(const In
     links_.erase(links_dropped, links_.end());
 }
 
+void SessionCore::hand_back_relationship_changes(const InstanceState* state) {
+    const auto leaves = [&](const InstanceState* s) {
+        return s && s->session == this && (!state || s == state);
+    };
+    // The foreign-key writes stay, to_write() skipping them: delete_orphans() may be walking
+    // the list (a pending orphan leaves the session), and a later assignment after the
+    // owner comes back supersedes them. Only the last one of each member counts.
+    for (auto& w : foreign_keys_)
+        if (leaves(w.state)) w.rel->reference(w.state->object).keep_assigned();
+    // Links carry no such mark: they go.
+    std::erase_if(links_, [&](const LinkWrite& l) {
+        if (!leaves(l.rel->owner().state_of(l.owner))) return false;
+        l.rel->associated(l.owner.get()).keep_change(l.target, l.linked);
+        return true;
+    });
+}
+
 void SessionCore::write_links() {
     for (const auto& l : links_) {
         const auto& owner_ops = l.rel->owner();
@@ -703,6 +720,7 @@ void SessionCore::expire_all() noexcept {
 }
 
 void SessionCore::expunge_all() noexcept {
+    hand_back_relationship_changes(nullptr);
     forget_relationship_work();
     for (auto& set : sets_)
         if (set) set->expunge_all();

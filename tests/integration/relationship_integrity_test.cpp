@@ -765,3 +765,72 @@ TEST_CASE("a FlushError before any statement leaves an orphan it examined undele
     REQUIRE(stored.size() == 1);
     CHECK(stored[0]->checklist->name == "errands");
 }
+
+TEST_CASE(
+    "a BelongsTo assignment not flushed when its object leaves the Session is written when it comes back") {
+    // As its column changes are (SQLAlchemy keeps both on the instance).
+    const auto how = GENERATE(as<std::string>{}, "expunge", "expunge_all", "close");
+    const bool collections_loaded = GENERATE(true, false);  // bob's notes hold n1, n1 bob weakly
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Note> n1;
+    {
+        sa::Session session(f.engine);
+        n1 = session.query<Note>().filter(sa::col<&Note::body> == "n1").one();
+        auto bob = person_named(session, "bob");
+        if (collections_loaded) REQUIRE(bob->notes.empty());
+        n1->person = bob;
+        n1->body = "moved";
+        if (how == "expunge") {
+            session.expunge(n1);
+            session.flush();  // n1 is not the session's: nothing of it is written
+            session.add(n1);
+            session.commit();
+        } else {
+            if (how == "expunge_all") session.expunge_all();
+            else session.close();
+        }
+    }
+    if (how != "expunge") {  // bob dropped by the program: n1 still knows its parent
+        sa::Session session(f.engine);
+        session.add(n1);
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    const auto stored = check.query<Note>().filter(sa::col<&Note::body> == "moved").one();
+    CHECK(stored->person->name == "bob");
+}
+
+TEST_CASE(
+    "ManyToMany links made or removed and not flushed when the owner leaves the Session are written when it "
+    "comes back") {
+    const auto how = GENERATE(as<std::string>{}, "expunge", "close");
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    std::shared_ptr<tutorial::User> ann;
+    {
+        sa::Session session(f.engine);
+        ann = session.query<tutorial::User>().one();
+        const auto g1 = group_named(session, "g1");
+        const auto g2 = group_named(session, "g2");
+        ann->groups.add(g2);
+        ann->groups.remove(g1);
+        if (how == "expunge") {
+            session.expunge(ann);
+            session.commit();  // ann is not the session's: its links are not written
+            CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
+            session.add(ann);
+            session.commit();
+        } else {
+            session.close();
+        }
+    }
+    if (how == "close") {
+        sa::Session session(f.engine);
+        session.add(ann);
+        session.commit();
+    }
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
+}

@@ -228,6 +228,11 @@ public:
     /// column changes are dropped, and takes those changes back from the other side's
     /// collections in memory.
     void discard_relationship_changes(const std::function<bool(const InstanceState&)>& of);
+    /// `state` (or, null, every object) leaves the Session: the relationship changes it
+    /// made that wait for the flush go back to its members (ToOne::keep_assigned,
+    /// Associated::keep_change), so that adding it to a Session again writes them, as its
+    /// column changes are; this Session no longer writes them.
+    void hand_back_relationship_changes(const InstanceState* state);
     /// Records that `states` (objects of `ops`' model, each once or more) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
