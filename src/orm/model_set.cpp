@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 
 namespace alchemy::detail {
 namespace {
@@ -86,12 +87,24 @@ void ModelSetCore::link(InstanceState& state, const std::shared_ptr<void>& objec
 void ModelSetCore::cascade_add(InstanceState& state) {
     const auto owner = state.self.lock();
     if (!owner) std::atomic_thread_fence(std::memory_order_acquire);  // as in released()
+    const bool links_forgotten = std::exchange(state.links_forgotten, false);
     for (const auto* rel : ops_.relationships) {
         auto& member = rel->member(state.object);
         if (!member.loaded()) continue;
         if (rel->kind == RelationshipKind::many_to_many) {
             auto& associated = static_cast<Associated&>(member);
-            for (auto& change : associated.take_changes()) {
+            auto changes = associated.take_changes();
+            if (links_forgotten) {
+                // The object has no row, so every link it holds is new, and the Session
+                // has none of them: each is made again, once (the target, added again by
+                // this, may hold the object and be the one that made it).
+                changes.clear();
+                const auto* pair = rel->paired();
+                for (auto& target : associated.held())
+                    if (!pair || !session_.link_waits(target, *pair, state.object))
+                        changes.push_back({std::move(target), true});
+            }
+            for (auto& change : changes) {
                 if (change.linked && associated.contains(change.target.get()))
                     associated.pair_with(change.target);
                 session_.link_changed(state, *rel, change.target, change.linked);
@@ -946,6 +959,8 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
             continue;
         }
         state.delete_requested = false;
+        if (state.state == ObjectState::pending || state.inserted_at_depth >= depth)
+            state.links_forgotten = !ops_.relationships.empty();
         if (state.state == ObjectState::pending) {
             detach(state);
         } else if (state.inserted_at_depth >= depth) {
