@@ -212,7 +212,7 @@ void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
     // Nothing held, nothing to write: a fresh Session's first query skips the flush order.
-    if (links_.empty() && foreign_keys_.empty() &&
+    if (links_.empty() && foreign_keys_.empty() && unchecked_owners_.empty() &&
         std::none_of(sets_.begin(), sets_.end(), [](const auto& set) { return set && set->holds_objects(); }))
         return;
     flushing_ = true;
@@ -243,6 +243,7 @@ void SessionCore::flush(bool automatic) {
             write_links();
         }
         for (auto g = group_ends_.size(); g-- > 0;) delete_group(g);
+        if (!unchecked_owners_.empty()) sent = true;  // checked now even if nothing else is sent
         check_single_children(work);
     } catch (...) {
         for (auto* set : work) set->undo_flush();
@@ -542,6 +543,8 @@ void SessionCore::abandon_failed_flush() noexcept {
 }
 
 void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    // Rolled back, the rows to check are gone; committed (an explicit flush first), checked.
+    if (depth == 1 || !committed) unchecked_owners_.clear();
     // A SAVEPOINT rolled back takes its relationship changes with the rest of its work:
     // begin_nested() flushed before opening it, so every change still waiting was made in it.
     if (depth == 1) forget_relationship_work();

@@ -866,3 +866,50 @@ TEST_CASE("new objects added again after a failed flush and rollback() keep thei
     CHECK(names == std::vector<std::string>{"g1", "g3"});
     CHECK(check.query<tutorial::UserGroup>().count() == 3);  // ann's and cy's two
 }
+
+TEST_CASE(
+    "an autoflush that leaves a replaced HasOne child waiting still checks the other owners, and the commit "
+    "that owner") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t oak_id = 0;
+    std::int64_t elm_id = 0;
+    {
+        sa::Session session(f.engine);
+        auto oak = session.add(Desk{.name = "oak"});
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak old"});
+        auto elm = session.add(Desk{.name = "elm"});
+        elm->lamp = std::make_shared<Lamp>(Lamp{.label = "elm"});
+        session.commit();
+        oak_id = oak->id;
+        elm_id = elm->id;
+    }
+    const auto lamps_of = [&](std::int64_t desk) {
+        sa::Session check(f.engine);
+        return check.query<Lamp>().filter(sa::col<&Lamp::desk_id> == desk).count();
+    };
+    {
+        // A second lamp for elm (its lamp never loaded) while oak's old lamp waits.
+        sa::Session session(f.engine);
+        auto oak = session.get<Desk>(oak_id);
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak new"});
+        auto second = session.add(Lamp{.label = "elm second"});
+        second->desk = session.get<Desk>(elm_id);
+        CHECK_THROWS_AS(session.query<Desk>().count(), sa::FlushError);  // autoflush
+        session.rollback();
+    }
+    CHECK(lamps_of(elm_id) == 1);
+    {
+        // A second new lamp for oak itself, its key set by hand: the autoflush leaves oak
+        // to the commit, which deletes the old lamp and then finds two.
+        sa::Session session(f.engine);
+        auto oak = session.get<Desk>(oak_id);
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak new"});
+        auto extra = session.add(Lamp{.label = "oak extra"});
+        extra->desk_id = oak_id;
+        CHECK(session.query<Desk>().count() == 2);  // autoflush
+        CHECK_THROWS_AS(session.commit(), sa::FlushError);
+        session.rollback();
+    }
+    CHECK(lamps_of(oak_id) == 1);
+}

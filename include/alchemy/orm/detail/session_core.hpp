@@ -333,6 +333,12 @@ private:
     /// A HasOne allows one child: fails the flush when the rows `written` (the sets this
     /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
     void check_single_children(std::span<ModelSetCore* const> written);
+    /// Whether BelongsTo `rel` is the child side of a HasOne that check_single_children
+    /// checks (no unique constraint on its foreign key).
+    static bool checks_single_child(const RelationshipOps& rel);
+    /// Fails the flush when several rows of `rel`'s model refer to one of `owners`; an
+    /// owner whose replaced child an autoflush left waiting goes to unchecked_owners_.
+    void check_single_child(const RelationshipOps& rel, std::vector<std::int64_t>& owners);
     void forget_relationship_work() noexcept;
     /// Drops the relationship changes waiting for the flush.
     void forget_relationship_changes() noexcept;
@@ -383,6 +389,9 @@ private:
         bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
+    /// HasOne owners (by the child's BelongsTo) whose children a flush wrote but did not
+    /// check, as a replaced child waited for deletion: a later flush of the transaction does.
+    std::vector<std::pair<const RelationshipOps*, std::int64_t>> unchecked_owners_;
     /// The objects this flush's delete_orphans() marked for deletion (marked_deleted()).
     std::vector<InstanceState*> deleted_by_flush_;
     /// Whether this flush writes `w` (write_foreign_key(), and the checks that must
