@@ -417,6 +417,7 @@ void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
 bool ModelSetCore::collect_flush() {
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
     for (auto& slot : slots_) {
         if (!slot.state) continue;
@@ -720,10 +721,26 @@ void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::
                        params.size() / rows.size());
 }
 
-void ModelSetCore::flush_updates() {
+void ModelSetCore::flush_updates_first(std::span<InstanceState* const> waiting,
+                                       const ColumnMask& may_name_new_rows) {
     if (updates_.empty()) return;
-    note_key_switches();
-    update_all(session_.write_connection(ops_.model_id));
+    const auto first = [&](const Update& u) {
+        return !u.changed.intersects(may_name_new_rows) &&
+               std::find(waiting.begin(), waiting.end(), u.state) == waiting.end();
+    };
+    const auto split = std::stable_partition(updates_.begin(), updates_.end(), first);
+    updates_sent_ = static_cast<std::size_t>(split - updates_.begin());
+    if (updates_sent_ == 0) return;
+    const std::span<Update> sent(updates_.data(), updates_sent_);
+    note_key_switches(sent);
+    update_all(session_.write_connection(ops_.model_id), sent);
+}
+
+void ModelSetCore::flush_updates() {
+    if (updates_.size() == updates_sent_) return;
+    const auto rest = std::span<Update>(updates_).subspan(updates_sent_);
+    note_key_switches(rest);
+    update_all(session_.write_connection(ops_.model_id), rest);
 }
 
 namespace {
@@ -734,8 +751,8 @@ ColumnMask key_columns(const ModelOps& ops) {
 }
 }  // namespace
 
-void ModelSetCore::note_key_switches() {
-    for (const auto& u : updates_) {
+void ModelSetCore::note_key_switches(std::span<const Update> updates) {
+    for (const auto& u : updates) {
         if (ops_.same_key(u.state->object, u.state->snapshot)) continue;
         auto old_key = ops_.make_probe();
         ops_.copy_some(old_key.get(), u.state->snapshot, key_columns(ops_));
@@ -759,12 +776,12 @@ void ModelSetCore::undo_key_switches(std::uint32_t depth) noexcept {
     std::erase_if(key_switches_, [&](const KeySwitch& s) { return s.depth >= depth || !s.state; });
 }
 
-void ModelSetCore::update_all(Connection& conn) {
+void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
     // Objects with the same changed columns share one statement, run for all of them;
     // groups go in the order their first object came. A stable sort by that order keeps
     // each group's objects in theirs. (One changed object, the usual autoflush, needs none.)
     grouped_.clear();
-    for (auto& u : updates_) grouped_.push_back(&u);
+    for (auto& u : updates) grouped_.push_back(&u);
     if (grouped_.size() > 1) {
         std::unordered_map<ColumnMask, std::size_t, ColumnMaskHash> rank;
         for (auto* u : grouped_) u->group = rank.try_emplace(u->changed, rank.size()).first->second;
@@ -918,6 +935,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     for (auto& s : key_switches_) s.flushed = true;
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 
@@ -938,6 +956,7 @@ void ModelSetCore::undo_flush() noexcept {
     }
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 
@@ -998,6 +1017,7 @@ void ModelSetCore::expunge_all() noexcept {
     reaped_at_ = 0;
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 

@@ -83,6 +83,20 @@ struct Entry {
     sa::BelongsTo<Checklist> checklist{};
 };
 
+/// A HasOne whose child's nullable foreign key is unique: the database refuses a second child.
+struct Bell;
+struct Bike {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasOne<Bell> bell{};
+};
+struct Bell {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> bike_id{};
+    std::string sound{};
+    sa::BelongsTo<Bike> bike{};
+};
+
 }  // namespace integrity
 
 template <>
@@ -104,8 +118,15 @@ inline constexpr auto sa::mapping<integrity::Checklist> =
               sa::relationship(&integrity::Checklist::entries).cascade(sa::all | sa::delete_orphan));
 template <>
 inline constexpr auto sa::mapping<integrity::Entry> = sa::table("entries");
+template <>
+inline constexpr auto sa::mapping<integrity::Bike> = sa::table("bikes");
+template <>
+inline constexpr auto sa::mapping<integrity::Bell> =
+    sa::table("bells", sa::unique(&integrity::Bell::bike_id));
 
 using integrity::Badge;
+using integrity::Bell;
+using integrity::Bike;
 using integrity::Checklist;
 using integrity::Desk;
 using integrity::Entry;
@@ -118,7 +139,7 @@ namespace {
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Person, Badge, Note, Desk, Lamp, Checklist, Entry>().create_all(engine);
+        sa::metadata<Person, Badge, Note, Desk, Lamp, Checklist, Entry, Bike, Bell>().create_all(engine);
     }
     std::size_t selects() const { return count_starting_with(capture.lines, "SELECT"); }
     sa::test::EchoCapture capture;
@@ -912,4 +933,29 @@ TEST_CASE(
         session.rollback();
     }
     CHECK(lamps_of(oak_id) == 1);
+}
+
+TEST_CASE(
+    "a HasOne child replaced under a unique foreign key lets go of the key before the new child takes it") {
+    // The old child's UPDATE (its key to NULL) goes before the new child's INSERT, as in
+    // SQLAlchemy, so the unique constraint never sees two rows naming the bike.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t bike_id = 0;
+    {
+        sa::Session session(f.engine);
+        auto bike = session.add(Bike{.name = "bmx"});
+        bike->bell = std::make_shared<Bell>(Bell{.sound = "ding"});
+        session.commit();
+        bike_id = bike->id;
+    }
+    {
+        sa::Session session(f.engine);
+        auto bike = session.get<Bike>(bike_id);
+        bike->bell = std::make_shared<Bell>(Bell{.sound = "dong"});
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    CHECK(check.query<Bell>().filter(sa::col<&Bell::sound> == "dong").one()->bike_id == bike_id);
+    CHECK_FALSE(check.query<Bell>().filter(sa::col<&Bell::sound> == "ding").one()->bike_id.has_value());
 }

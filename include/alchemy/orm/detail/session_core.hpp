@@ -305,9 +305,14 @@ private:
     /// object of the group, which wait in deferred_keys_ for save_group(). Then lets each set of
     /// the group find its work; false when none has any.
     bool collect_group(std::size_t g);
-    /// The group's INSERTs in waves, each row after the rows it refers to (through the
-    /// relationships that wait for a key, and through foreign-key values), then its UPDATEs.
+    /// The group's UPDATEs that need no new row, then its INSERTs in waves, each row after
+    /// the rows it refers to (through the relationships that wait for a key, and through
+    /// foreign-key values), then its other UPDATEs.
     void save_group(std::size_t g);
+    /// The UPDATEs of the group's rows that need no new row of it (ModelSetCore::
+    /// flush_updates_first): those of `after_inserts` (indices into foreign_keys_) do.
+    void update_before_inserts(std::span<ModelSetCore* const> sets,
+                               std::span<const std::size_t> after_inserts);
     /// The INSERTs of the new objects of `sets` in waves, each row after those it refers
     /// to: through the foreign-key writes `keys` (indices into foreign_keys_, each naming
     /// two new objects of `sets`) and, with `values_refer`, through foreign-key values.
