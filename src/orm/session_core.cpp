@@ -689,6 +689,7 @@ void SessionCore::rollback(std::uint32_t depth) {
 
 void SessionCore::close() noexcept {
     roll_back_connections();
+    unchecked_owners_.clear();  // their rows are rolled back
     expunge_all();
     needs_rollback_ = false;
     transaction_open_ = false;
