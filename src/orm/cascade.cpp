@@ -40,6 +40,7 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
     // replica that may lag behind.
     session_.will_write();
     load_for_delete(state);
+    session_.marked_deleted(state);
     state.delete_requested = true;
     for (const auto* rel : ops_.relationships) {
         if (!rel->member(state.object).loaded()) continue;

@@ -312,6 +312,7 @@ void SessionCore::save_group(std::size_t g) {
     const auto sets = group(g);
     std::size_t new_rows = 0;
     for (auto* set : sets) new_rows += set->new_count();
+    if (new_rows > 0) update_before_inserts(sets, after_inserts);
     const bool values_refer = new_rows > 1 && refers_within(sets);
     if (before_insert.empty() && !values_refer) {
         // The usual case: the rows of each model in one wave, in the order they came.
@@ -345,6 +346,24 @@ void SessionCore::save_group(std::size_t g) {
         begin = end;
     }
     for (auto* set : sets) set->flush_updates();
+}
+
+void SessionCore::update_before_inserts(std::span<ModelSetCore* const> sets,
+                                        std::span<const std::size_t> after_inserts) {
+    // As SQLAlchemy's unit of work does for a table: an UPDATE that lets go of a unique
+    // value (a HasOne's replaced child, its foreign key set to NULL) runs before the
+    // INSERT that takes it. The UPDATEs that may need a new row stay after the INSERTs.
+    std::vector<InstanceState*> waiting;
+    for (auto k : after_inserts) waiting.push_back(foreign_keys_[k].state);
+    for (auto* set : sets) {
+        const auto& table = set->table();
+        ColumnMask may_name_new_rows;
+        for (const auto& fk : table.foreign_keys)
+            if (std::any_of(sets.begin(), sets.end(),
+                            [&](const ModelSetCore* to) { return to->table().name == fk.referred_table; }))
+                for (const auto& name : fk.columns) may_name_new_rows.set(column_index(table, name));
+        set->flush_updates_first(waiting, may_name_new_rows);
+    }
 }
 
 void SessionCore::insert_in_waves(std::span<ModelSetCore* const> sets, std::span<const std::size_t> keys,

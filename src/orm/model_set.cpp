@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 
 namespace alchemy::detail {
 namespace {
@@ -86,12 +87,24 @@ void ModelSetCore::link(InstanceState& state, const std::shared_ptr<void>& objec
 void ModelSetCore::cascade_add(InstanceState& state) {
     const auto owner = state.self.lock();
     if (!owner) std::atomic_thread_fence(std::memory_order_acquire);  // as in released()
+    const bool links_forgotten = std::exchange(state.links_forgotten, false);
     for (const auto* rel : ops_.relationships) {
         auto& member = rel->member(state.object);
         if (!member.loaded()) continue;
         if (rel->kind == RelationshipKind::many_to_many) {
             auto& associated = static_cast<Associated&>(member);
-            for (auto& change : associated.take_changes()) {
+            auto changes = associated.take_changes();
+            if (links_forgotten) {
+                // The object has no row, so every link it holds is new, and the Session
+                // has none of them: each is made again, once (the target, added again by
+                // this, may hold the object and be the one that made it).
+                changes.clear();
+                const auto* pair = rel->paired();
+                for (auto& target : associated.held())
+                    if (!pair || !session_.link_waits(target, *pair, state.object))
+                        changes.push_back({std::move(target), true});
+            }
+            for (auto& change : changes) {
                 if (change.linked && associated.contains(change.target.get()))
                     associated.pair_with(change.target);
                 session_.link_changed(state, *rel, change.target, change.linked);
@@ -186,6 +199,7 @@ void ModelSetCore::delete_(InstanceState& state) {
 }
 
 void ModelSetCore::expunge(InstanceState& state) {
+    if (!ops_.relationships.empty()) session_.hand_back_relationship_changes(&state);
     detach(state);
     compact();
 }
@@ -405,6 +419,7 @@ void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
 bool ModelSetCore::collect_flush() {
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
     for (auto& slot : slots_) {
         if (!slot.state) continue;
@@ -708,10 +723,26 @@ void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::
                        params.size() / rows.size());
 }
 
-void ModelSetCore::flush_updates() {
+void ModelSetCore::flush_updates_first(std::span<InstanceState* const> waiting,
+                                       const ColumnMask& may_name_new_rows) {
     if (updates_.empty()) return;
-    note_key_switches();
-    update_all(session_.write_connection(ops_.model_id));
+    const auto first = [&](const Update& u) {
+        return !u.changed.intersects(may_name_new_rows) &&
+               std::find(waiting.begin(), waiting.end(), u.state) == waiting.end();
+    };
+    const auto split = std::stable_partition(updates_.begin(), updates_.end(), first);
+    updates_sent_ = static_cast<std::size_t>(split - updates_.begin());
+    if (updates_sent_ == 0) return;
+    const std::span<Update> sent(updates_.data(), updates_sent_);
+    note_key_switches(sent);
+    update_all(session_.write_connection(ops_.model_id), sent);
+}
+
+void ModelSetCore::flush_updates() {
+    if (updates_.size() == updates_sent_) return;
+    const auto rest = std::span<Update>(updates_).subspan(updates_sent_);
+    note_key_switches(rest);
+    update_all(session_.write_connection(ops_.model_id), rest);
 }
 
 namespace {
@@ -722,8 +753,8 @@ ColumnMask key_columns(const ModelOps& ops) {
 }
 }  // namespace
 
-void ModelSetCore::note_key_switches() {
-    for (const auto& u : updates_) {
+void ModelSetCore::note_key_switches(std::span<const Update> updates) {
+    for (const auto& u : updates) {
         if (ops_.same_key(u.state->object, u.state->snapshot)) continue;
         auto old_key = ops_.make_probe();
         ops_.copy_some(old_key.get(), u.state->snapshot, key_columns(ops_));
@@ -747,12 +778,12 @@ void ModelSetCore::undo_key_switches(std::uint32_t depth) noexcept {
     std::erase_if(key_switches_, [&](const KeySwitch& s) { return s.depth >= depth || !s.state; });
 }
 
-void ModelSetCore::update_all(Connection& conn) {
+void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
     // Objects with the same changed columns share one statement, run for all of them;
     // groups go in the order their first object came. A stable sort by that order keeps
     // each group's objects in theirs. (One changed object, the usual autoflush, needs none.)
     grouped_.clear();
-    for (auto& u : updates_) grouped_.push_back(&u);
+    for (auto& u : updates) grouped_.push_back(&u);
     if (grouped_.size() > 1) {
         std::unordered_map<ColumnMask, std::size_t, ColumnMaskHash> rank;
         for (auto* u : grouped_) u->group = rank.try_emplace(u->changed, rank.size()).first->second;
@@ -906,6 +937,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     for (auto& s : key_switches_) s.flushed = true;
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 
@@ -926,6 +958,7 @@ void ModelSetCore::undo_flush() noexcept {
     }
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 
@@ -947,6 +980,8 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
             continue;
         }
         state.delete_requested = false;
+        if (state.state == ObjectState::pending || state.inserted_at_depth >= depth)
+            state.links_forgotten = !ops_.relationships.empty();
         if (state.state == ObjectState::pending) {
             detach(state);
         } else if (state.inserted_at_depth >= depth) {
@@ -984,6 +1019,7 @@ void ModelSetCore::expunge_all() noexcept {
     reaped_at_ = 0;
     inserts_.clear();
     updates_.clear();
+    updates_sent_ = 0;
     deletes_.clear();
 }
 

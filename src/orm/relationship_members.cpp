@@ -186,6 +186,20 @@ void ToOne::unload() noexcept {
     loaded_ = false;
 }
 
+void ToOne::keep_assigned() noexcept {
+    assigned_ = true;
+    const auto target = weakly_ ? weak_.lock() : nullptr;
+    if (!target) return;
+    // The target's collection holds the owner, and no one may hold the target once the
+    // Session lets go of it: the owner holds it, and the collection holds the owner weakly.
+    if (const auto* pair = link_.ops && link_.owner ? link_.ops->paired() : nullptr) {
+        auto& children = pair->children(target.get());
+        if (const auto i = children.entries_.find(link_.owner->object); i < children.entries_.size())
+            children.entries_.hold(i, true);
+    }
+    point_at(target, false);
+}
+
 void ToOne::hold_strongly() noexcept {
     if (weakly_) point_at(weak_.lock(), false);
 }
@@ -539,6 +553,17 @@ void Associated::changed(const std::shared_ptr<void>& target, bool linked) {
         return;
     }
     session->link_changed(*link_.owner, *link_.ops, target, linked);
+}
+
+void Associated::keep_change(const std::shared_ptr<void>& target, bool linked) {
+    changes_.push_back({target, linked});
+    if (!linked || !link_.owner) return;
+    // The change holds the target now: the target's collection holds the owner weakly
+    // (else the two would hold each other), and this one the target strongly.
+    if (const auto mine = entries_.find(target.get()); mine < entries_.size()) entries_.hold(mine, false);
+    if (auto* theirs = reverse(target.get()))
+        if (const auto back = theirs->entries_.find(link_.owner->object); back < theirs->entries_.size())
+            theirs->entries_.hold(back, true);
 }
 
 void Associated::unload(bool owner_alive) noexcept {

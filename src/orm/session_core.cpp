@@ -212,13 +212,14 @@ void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
     // Nothing held, nothing to write: a fresh Session's first query skips the flush order.
-    if (links_.empty() && foreign_keys_.empty() &&
+    if (links_.empty() && foreign_keys_.empty() && unchecked_owners_.empty() &&
         std::none_of(sets_.begin(), sets_.end(), [](const auto& set) { return set && set->holds_objects(); }))
         return;
     flushing_ = true;
     auto& work = flushed_;
     work.clear();
     written_keys_.clear();
+    deleted_by_flush_.clear();
     bool sent = false;  // a statement may have reached the database
     try {
         // Group by group, parents first (src/orm/flush_order.cpp): a parent's INSERT has
@@ -242,6 +243,7 @@ void SessionCore::flush(bool automatic) {
             write_links();
         }
         for (auto g = group_ends_.size(); g-- > 0;) delete_group(g);
+        if (!unchecked_owners_.empty()) sent = true;  // checked now even if nothing else is sent
         check_single_children(work);
     } catch (...) {
         for (auto* set : work) set->undo_flush();
@@ -249,7 +251,14 @@ void SessionCore::flush(bool automatic) {
             it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
         flushing_ = false;
-        if (sent) abandon_failed_flush();
+        if (sent) {
+            abandon_failed_flush();
+            throw;
+        }
+        // Nothing reached the database, so the transaction goes on as it was: the orphans
+        // this flush marked are not deleted (the program may yet give them a parent); the
+        // next flush looks at them again.
+        for (auto* state : deleted_by_flush_) state->delete_requested = false;
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
@@ -447,6 +456,23 @@ void SessionCore::discard_relationship_changes(const std::function<bool(const In
     links_.erase(links_dropped, links_.end());
 }
 
+void SessionCore::hand_back_relationship_changes(const InstanceState* state) {
+    const auto leaves = [&](const InstanceState* s) {
+        return s && s->session == this && (!state || s == state);
+    };
+    // The foreign-key writes stay, to_write() skipping them: delete_orphans() may be walking
+    // the list (a pending orphan leaves the session), and a later assignment after the
+    // owner comes back supersedes them. Only the last one of each member counts.
+    for (auto& w : foreign_keys_)
+        if (leaves(w.state)) w.rel->reference(w.state->object).keep_assigned();
+    // Links carry no such mark: they go.
+    std::erase_if(links_, [&](const LinkWrite& l) {
+        if (!leaves(l.rel->owner().state_of(l.owner))) return false;
+        l.rel->associated(l.owner.get()).keep_change(l.target, l.linked);
+        return true;
+    });
+}
+
 void SessionCore::write_links() {
     for (const auto& l : links_) {
         const auto& owner_ops = l.rel->owner();
@@ -517,6 +543,8 @@ void SessionCore::abandon_failed_flush() noexcept {
 }
 
 void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
+    // Rolled back, the rows to check are gone; committed (an explicit flush first), checked.
+    if (depth == 1 || !committed) unchecked_owners_.clear();
     // A SAVEPOINT rolled back takes its relationship changes with the rest of its work:
     // begin_nested() flushed before opening it, so every change still waiting was made in it.
     if (depth == 1) forget_relationship_work();
@@ -661,6 +689,7 @@ void SessionCore::rollback(std::uint32_t depth) {
 
 void SessionCore::close() noexcept {
     roll_back_connections();
+    unchecked_owners_.clear();  // their rows are rolled back
     expunge_all();
     needs_rollback_ = false;
     transaction_open_ = false;
@@ -695,6 +724,7 @@ void SessionCore::expire_all() noexcept {
 }
 
 void SessionCore::expunge_all() noexcept {
+    hand_back_relationship_changes(nullptr);
     forget_relationship_work();
     for (auto& set : sets_)
         if (set) set->expunge_all();

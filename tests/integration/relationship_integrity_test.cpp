@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -82,6 +83,20 @@ struct Entry {
     sa::BelongsTo<Checklist> checklist{};
 };
 
+/// A HasOne whose child's nullable foreign key is unique: the database refuses a second child.
+struct Bell;
+struct Bike {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasOne<Bell> bell{};
+};
+struct Bell {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> bike_id{};
+    std::string sound{};
+    sa::BelongsTo<Bike> bike{};
+};
+
 }  // namespace integrity
 
 template <>
@@ -103,8 +118,15 @@ inline constexpr auto sa::mapping<integrity::Checklist> =
               sa::relationship(&integrity::Checklist::entries).cascade(sa::all | sa::delete_orphan));
 template <>
 inline constexpr auto sa::mapping<integrity::Entry> = sa::table("entries");
+template <>
+inline constexpr auto sa::mapping<integrity::Bike> = sa::table("bikes");
+template <>
+inline constexpr auto sa::mapping<integrity::Bell> =
+    sa::table("bells", sa::unique(&integrity::Bell::bike_id));
 
 using integrity::Badge;
+using integrity::Bell;
+using integrity::Bike;
 using integrity::Checklist;
 using integrity::Desk;
 using integrity::Entry;
@@ -117,7 +139,7 @@ namespace {
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Person, Badge, Note, Desk, Lamp, Checklist, Entry>().create_all(engine);
+        sa::metadata<Person, Badge, Note, Desk, Lamp, Checklist, Entry, Bike, Bell>().create_all(engine);
     }
     std::size_t selects() const { return count_starting_with(capture.lines, "SELECT"); }
     sa::test::EchoCapture capture;
@@ -739,4 +761,201 @@ TEST_CASE("a ManyToMany loaded while links made or removed on the other side wai
     }
     session.commit();
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
+}
+
+TEST_CASE("a FlushError before any statement leaves an orphan it examined undeleted, free to move") {
+    // delete_orphans() runs first and marks the orphan; the failure after it (a NOT NULL
+    // foreign key) leaves the transaction as it was, and the orphan given a new parent stays.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    seed_checklist(f.engine);
+    sa::Session session(f.engine);
+    auto chores = session.query<Checklist>().one();
+    auto errands = session.add(Checklist{.name = "errands"});
+    auto ann = person_named(session, "ann");
+    auto n1 = ann->notes[0];
+    auto a = chores->entries[0];
+    chores->entries.remove(a);  // an orphan for now
+    ann->notes.remove(n1);      // notes.person_id cannot be NULL
+    CHECK_THROWS_AS(session.flush(), sa::FlushError);
+    ann->notes.add(n1);
+    errands->entries.add(a);
+    session.commit();
+    sa::Session check(f.engine);
+    const auto stored = check.query<Entry>().filter(sa::col<&Entry::text> == "a").all();
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0]->checklist->name == "errands");
+}
+
+TEST_CASE(
+    "a BelongsTo assignment not flushed when its object leaves the Session is written when it comes back") {
+    // As its column changes are (SQLAlchemy keeps both on the instance).
+    const auto how = GENERATE(as<std::string>{}, "expunge", "expunge_all", "close");
+    const bool collections_loaded = GENERATE(true, false);  // bob's notes hold n1, n1 bob weakly
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    std::shared_ptr<Note> n1;
+    {
+        sa::Session session(f.engine);
+        n1 = session.query<Note>().filter(sa::col<&Note::body> == "n1").one();
+        auto bob = person_named(session, "bob");
+        if (collections_loaded) REQUIRE(bob->notes.empty());
+        n1->person = bob;
+        n1->body = "moved";
+        if (how == "expunge") {
+            session.expunge(n1);
+            session.flush();  // n1 is not the session's: nothing of it is written
+            session.add(n1);
+            session.commit();
+        } else {
+            if (how == "expunge_all") session.expunge_all();
+            else session.close();
+        }
+    }
+    if (how != "expunge") {  // bob dropped by the program: n1 still knows its parent
+        sa::Session session(f.engine);
+        session.add(n1);
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    const auto stored = check.query<Note>().filter(sa::col<&Note::body> == "moved").one();
+    CHECK(stored->person->name == "bob");
+}
+
+TEST_CASE(
+    "ManyToMany links made or removed and not flushed when the owner leaves the Session are written when it "
+    "comes back") {
+    const auto how = GENERATE(as<std::string>{}, "expunge", "close");
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    std::shared_ptr<tutorial::User> ann;
+    {
+        sa::Session session(f.engine);
+        ann = session.query<tutorial::User>().one();
+        const auto g1 = group_named(session, "g1");
+        const auto g2 = group_named(session, "g2");
+        ann->groups.add(g2);
+        ann->groups.remove(g1);
+        if (how == "expunge") {
+            session.expunge(ann);
+            session.commit();  // ann is not the session's: its links are not written
+            CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
+            session.add(ann);
+            session.commit();
+        } else {
+            session.close();
+        }
+    }
+    if (how == "close") {
+        sa::Session session(f.engine);
+        session.add(ann);
+        session.commit();
+    }
+    CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
+}
+
+TEST_CASE("new objects added again after a failed flush and rollback() keep their ManyToMany links") {
+    // The rollback drops the links the Session had of them, written or not.
+    const bool flushed_before = GENERATE(false, true);
+    const bool add_user = GENERATE(true, false);  // else the new group, which holds the user too
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    sa::Session session(f.engine);
+    const auto g1 = group_named(session, "g1");
+    auto cy = session.add(tutorial::User{.name = "cy"});
+    auto g3 = cy->groups.add(tutorial::Group{.name = "g3"});
+    cy->groups.add(g1);
+    if (flushed_before) session.flush();
+    auto bad = session.add(Checklist{.name = ""});  // the CHECK constraint refuses it
+    CHECK_THROWS_AS(session.commit(), sa::IntegrityError);
+    session.rollback();
+    bad->name = "fixed";
+    session.add(bad);
+    if (add_user) session.add(cy);
+    else session.add(g3);
+    session.commit();
+    sa::Session check(f.engine);
+    std::vector<std::string> names;
+    for (const auto& group :
+         check.query<tutorial::User>().filter(sa::col<&tutorial::User::name> == "cy").one()->groups)
+        names.push_back(group.name);
+    std::sort(names.begin(), names.end());
+    CHECK(names == std::vector<std::string>{"g1", "g3"});
+    CHECK(check.query<tutorial::UserGroup>().count() == 3);  // ann's and cy's two
+}
+
+TEST_CASE(
+    "an autoflush that leaves a replaced HasOne child waiting still checks the other owners, and the commit "
+    "that owner") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t oak_id = 0;
+    std::int64_t elm_id = 0;
+    {
+        sa::Session session(f.engine);
+        auto oak = session.add(Desk{.name = "oak"});
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak old"});
+        auto elm = session.add(Desk{.name = "elm"});
+        elm->lamp = std::make_shared<Lamp>(Lamp{.label = "elm"});
+        session.commit();
+        oak_id = oak->id;
+        elm_id = elm->id;
+    }
+    const auto lamps_of = [&](std::int64_t desk) {
+        sa::Session check(f.engine);
+        return check.query<Lamp>().filter(sa::col<&Lamp::desk_id> == desk).count();
+    };
+    {
+        // A second lamp for elm (its lamp never loaded) while oak's old lamp waits.
+        sa::Session session(f.engine);
+        auto oak = session.get<Desk>(oak_id);
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak new"});
+        auto second = session.add(Lamp{.label = "elm second"});
+        second->desk = session.get<Desk>(elm_id);
+        CHECK_THROWS_AS(session.query<Desk>().count(), sa::FlushError);  // autoflush
+        session.rollback();
+    }
+    CHECK(lamps_of(elm_id) == 1);
+    {
+        // A second new lamp for oak itself, its key set by hand: the autoflush leaves oak
+        // to the commit, which deletes the old lamp and then finds two.
+        sa::Session session(f.engine);
+        auto oak = session.get<Desk>(oak_id);
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "oak new"});
+        auto extra = session.add(Lamp{.label = "oak extra"});
+        extra->desk_id = oak_id;
+        CHECK(session.query<Desk>().count() == 2);  // autoflush
+        CHECK_THROWS_AS(session.commit(), sa::FlushError);
+        session.rollback();
+    }
+    CHECK(lamps_of(oak_id) == 1);
+}
+
+TEST_CASE(
+    "a HasOne child replaced under a unique foreign key lets go of the key before the new child takes it") {
+    // The old child's UPDATE (its key to NULL) goes before the new child's INSERT, as in
+    // SQLAlchemy, so the unique constraint never sees two rows naming the bike.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::int64_t bike_id = 0;
+    {
+        sa::Session session(f.engine);
+        auto bike = session.add(Bike{.name = "bmx"});
+        bike->bell = std::make_shared<Bell>(Bell{.sound = "ding"});
+        session.commit();
+        bike_id = bike->id;
+    }
+    {
+        sa::Session session(f.engine);
+        auto bike = session.get<Bike>(bike_id);
+        bike->bell = std::make_shared<Bell>(Bell{.sound = "dong"});
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    CHECK(check.query<Bell>().filter(sa::col<&Bell::sound> == "dong").one()->bike_id == bike_id);
+    CHECK_FALSE(check.query<Bell>().filter(sa::col<&Bell::sound> == "ding").one()->bike_id.has_value());
 }

@@ -90,6 +90,9 @@ struct InstanceState {
     bool delete_requested = false;
     /// Its values are out of date: reloaded when the session next hands it out.
     bool expired = false;
+    /// A rollback undid the object's row, or it was pending: the Session dropped the
+    /// links its ManyToMany hold, written or not, so adding it again writes them all.
+    bool links_forgotten = false;
     /// Who lets go of its relationships once the program drops it (placed beside the
     /// flags, where it takes no room).
     DropHandoff drop;

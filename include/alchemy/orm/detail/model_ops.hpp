@@ -58,6 +58,11 @@ public:
             if (w) return true;
         return false;
     }
+    bool intersects(const ColumnMask& other) const noexcept {
+        for (std::size_t i = 0; i < words_.size(); ++i)
+            if (words_[i] & other.words_[i]) return true;
+        return false;
+    }
     std::size_t hash() const noexcept {
         std::size_t h = 0;
         for (auto w : words_) h = h * 0x9e3779b97f4a7c15u ^ static_cast<std::size_t>(w);

@@ -147,7 +147,12 @@ public:
     };
     /// Adds the objects of `keys` to the UPDATEs, each once.
     void update_later(std::span<const LateKey> keys);
-    /// UPDATEs of the changed objects.
+    /// Before the group's INSERTs, the UPDATEs that need none of them: those not of
+    /// `waiting` (objects whose foreign key waits for a new row's key) that change no
+    /// column of `may_name_new_rows` (foreign keys to tables of the group, whose values
+    /// may name a new row).
+    void flush_updates_first(std::span<InstanceState* const> waiting, const ColumnMask& may_name_new_rows);
+    /// UPDATEs of the changed objects (those flush_updates_first() left).
     void flush_updates();
     /// Sets foreign-key column `column` of the rows to delete `rows` (indices of
     /// deleted_row()) to NULL: post_update keys inside a cycle of rows to delete.
@@ -256,11 +261,11 @@ private:
     /// Puts `state` into the identity map under the key a statement of the flush gave it.
     void take_place(InstanceState& state) noexcept;
     /// Remembers the old keys of the objects whose UPDATE changes their key.
-    void note_key_switches();
+    void note_key_switches(std::span<const Update> updates);
     /// A rollback to `depth`: the objects whose key an UPDATE changed since get their old
     /// keys back.
     void undo_key_switches(std::uint32_t depth) noexcept;
-    void update_all(Connection& conn);
+    void update_all(Connection& conn, std::span<Update> updates);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void bind_update(const Update& u, ParamBuffer& out) const;
@@ -274,6 +279,7 @@ private:
     IdentityMap identity_;
     std::vector<Insert> inserts_;
     std::vector<Update> updates_;
+    std::size_t updates_sent_ = 0;  ///< updates_[0, n) ran before the INSERTs (flush_updates_first)
     std::vector<Update*> grouped_;  ///< updates_ by changed columns (update_all)
     ParamBuffer params_;            ///< the statements' values, kept between flushes
     ParamBuffer key_params_;        ///< see key_params()

@@ -212,6 +212,10 @@ public:
     /// assigned(): set() was called since the foreign key was last written.
     bool assigned() const noexcept { return assigned_; }
     void written() noexcept { assigned_ = false; }
+    /// The owner leaves its Session before the assignment was written: assigned() again,
+    /// so that the Session the owner is added to next writes it, and the target held
+    /// strongly, as the Session held it until now.
+    void keep_assigned() noexcept;
 
 private:
     friend class Children;
@@ -335,6 +339,9 @@ public:
         bool linked;
     };
     std::vector<Change> take_changes() noexcept { return std::exchange(changes_, {}); }
+    /// The owner leaves its Session before the link change was written: kept for the
+    /// Session the owner is added to next, as a change made before it had one.
+    void keep_change(const std::shared_ptr<void>& target, bool linked);
     /// Puts the owner into `target`'s collection (when in memory) and settles which of
     /// the two entries is weak; for links made before the owner had a session state.
     void pair_with(const std::shared_ptr<void>& target);

@@ -9,6 +9,7 @@
 #include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/schema/table.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -216,6 +217,13 @@ public:
         for (const auto& w : foreign_keys_)
             if (!w.superseded) f(w.owner, *w.rel, w.target);
     }
+    /// Whether a link of `owner` through `rel` to `target` waits for the flush.
+    bool link_waits(const std::shared_ptr<void>& owner, const RelationshipOps& rel,
+                    const void* target) const noexcept {
+        return std::any_of(links_.begin(), links_.end(), [&](const LinkWrite& l) {
+            return l.linked && l.owner == owner && l.rel == &rel && l.target.get() == target;
+        });
+    }
     /// Calls f(owner, rel, target, linked) for each ManyToMany link made (or removed)
     /// that waits for the flush, oldest first; a load is shown them too.
     template <class F>
@@ -228,6 +236,11 @@ public:
     /// column changes are dropped, and takes those changes back from the other side's
     /// collections in memory.
     void discard_relationship_changes(const std::function<bool(const InstanceState&)>& of);
+    /// `state` (or, null, every object) leaves the Session: the relationship changes it
+    /// made that wait for the flush go back to its members (ToOne::keep_assigned,
+    /// Associated::keep_change), so that adding it to a Session again writes them, as its
+    /// column changes are; this Session no longer writes them.
+    void hand_back_relationship_changes(const InstanceState* state);
     /// Records that `states` (objects of `ops`' model, each once or more) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
     /// The group `state` was loaded with, if it is still current.
@@ -238,6 +251,11 @@ public:
     Departures departures() const noexcept { return {serial_, objects_left_, drops_counted()}; }
     /// An object left the Session (detach).
     void object_left() noexcept { ++objects_left_; }
+    /// The delete cascade marked `state` for deletion; during a flush (delete-orphan)
+    /// the mark is remembered, to be taken back if the flush fails before it sends anything.
+    void marked_deleted(InstanceState& state) {
+        if (flushing_) deleted_by_flush_.push_back(&state);
+    }
 
     // Streams ------------------------------------------------------------------------------
 
@@ -287,9 +305,14 @@ private:
     /// object of the group, which wait in deferred_keys_ for save_group(). Then lets each set of
     /// the group find its work; false when none has any.
     bool collect_group(std::size_t g);
-    /// The group's INSERTs in waves, each row after the rows it refers to (through the
-    /// relationships that wait for a key, and through foreign-key values), then its UPDATEs.
+    /// The group's UPDATEs that need no new row, then its INSERTs in waves, each row after
+    /// the rows it refers to (through the relationships that wait for a key, and through
+    /// foreign-key values), then its other UPDATEs.
     void save_group(std::size_t g);
+    /// The UPDATEs of the group's rows that need no new row of it (ModelSetCore::
+    /// flush_updates_first): those of `after_inserts` (indices into foreign_keys_) do.
+    void update_before_inserts(std::span<ModelSetCore* const> sets,
+                               std::span<const std::size_t> after_inserts);
     /// The INSERTs of the new objects of `sets` in waves, each row after those it refers
     /// to: through the foreign-key writes `keys` (indices into foreign_keys_, each naming
     /// two new objects of `sets`) and, with `values_refer`, through foreign-key values.
@@ -315,6 +338,12 @@ private:
     /// A HasOne allows one child: fails the flush when the rows `written` (the sets this
     /// flush wrote) leave several children to an owner (src/orm/one_to_one_check.cpp).
     void check_single_children(std::span<ModelSetCore* const> written);
+    /// Whether BelongsTo `rel` is the child side of a HasOne that check_single_children
+    /// checks (no unique constraint on its foreign key).
+    static bool checks_single_child(const RelationshipOps& rel);
+    /// Fails the flush when several rows of `rel`'s model refer to one of `owners`; an
+    /// owner whose replaced child an autoflush left waiting goes to unchecked_owners_.
+    void check_single_child(const RelationshipOps& rel, std::vector<std::int64_t>& owners);
     void forget_relationship_work() noexcept;
     /// Drops the relationship changes waiting for the flush.
     void forget_relationship_changes() noexcept;
@@ -365,6 +394,11 @@ private:
         bool waiting = false;     ///< an orphan an autoflush left for the next explicit flush
     };
     std::vector<ForeignKeyWrite> foreign_keys_;
+    /// HasOne owners (by the child's BelongsTo) whose children a flush wrote but did not
+    /// check, as a replaced child waited for deletion: a later flush of the transaction does.
+    std::vector<std::pair<const RelationshipOps*, std::int64_t>> unchecked_owners_;
+    /// The objects this flush's delete_orphans() marked for deletion (marked_deleted()).
+    std::vector<InstanceState*> deleted_by_flush_;
     /// Whether this flush writes `w` (write_foreign_key(), and the checks that must
     /// foresee it).
     bool to_write(const ForeignKeyWrite& w) const noexcept;
