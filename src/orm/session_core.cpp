@@ -17,6 +17,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace alchemy::detail {
@@ -474,16 +475,40 @@ void SessionCore::hand_back_relationship_changes(const InstanceState* state) {
 }
 
 void SessionCore::write_links() {
+    // Objects linked from both sides before either was in a Session recorded the link
+    // twice, once per ManyToMany: each association row changes once per state, or the
+    // second INSERT would fail or add the row again.
+    struct Row {
+        std::size_t association;
+        std::int64_t keys[2];  ///< in the order of the association's columns
+        bool operator==(const Row&) const = default;
+    };
+    struct RowHash {
+        std::size_t operator()(const Row& row) const noexcept {
+            const auto mixed = static_cast<std::uint64_t>(row.keys[0]) * 0x9e3779b97f4a7c15u ^
+                               static_cast<std::uint64_t>(row.keys[1]);
+            return std::hash<std::uint64_t>{}(mixed) ^ row.association;
+        }
+    };
+    std::unordered_map<Row, bool, RowHash> written;  // the row and whether it is linked now
     for (const auto& l : links_) {
         const auto& owner_ops = l.rel->owner();
         const auto& target_ops = l.rel->target();
         const auto& association = l.rel->association();
+        const auto owner_key = owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0);
+        const auto target_key = target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0);
+        const bool owner_first = l.rel->foreign_key < l.rel->association_target_key;
+        const Row row{association.model_id,
+                      {owner_first ? owner_key : target_key, owner_first ? target_key : owner_key}};
+        if (links_.size() > 1) {
+            const auto [it, fresh] = written.try_emplace(row, l.linked);
+            if (!fresh && it->second == l.linked) continue;
+            it->second = l.linked;
+        }
         auto& conn = write_connection(association.model_id);
         const auto sql = association.statements.association_row(
             conn.dialect(), association, l.rel->foreign_key, l.rel->association_target_key, l.linked);
-        const Param params[] = {
-            Param::of_int(owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0)),
-            Param::of_int(target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0))};
+        const Param params[] = {Param::of_int(owner_key), Param::of_int(target_key)};
         conn.execute_sql(sql, params);
     }
 }

@@ -959,3 +959,24 @@ TEST_CASE(
     CHECK(check.query<Bell>().filter(sa::col<&Bell::sound> == "dong").one()->bike_id == bike_id);
     CHECK_FALSE(check.query<Bell>().filter(sa::col<&Bell::sound> == "ding").one()->bike_id.has_value());
 }
+
+TEST_CASE("new objects linked from both sides before they joined a Session get one association row") {
+    // Neither object had a Session, so each ManyToMany recorded the link on its own.
+    const bool add_user = GENERATE(true, false);
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed_groups(f.engine);
+    auto cy = std::make_shared<tutorial::User>(tutorial::User{.name = "cy"});
+    auto g3 = std::make_shared<tutorial::Group>(tutorial::Group{.name = "g3"});
+    cy->groups.add(g3);
+    g3->users.add(cy);
+    sa::Session session(f.engine);
+    if (add_user) session.add(cy);
+    else session.add(g3);
+    session.commit();
+    sa::Session check(f.engine);
+    const auto stored = check.query<tutorial::User>().filter(sa::col<&tutorial::User::name> == "cy").one();
+    REQUIRE(stored->groups.size() == 1);
+    CHECK(stored->groups[0]->name == "g3");
+    CHECK(check.query<tutorial::UserGroup>().count() == 2);  // ann's and cy's
+}
