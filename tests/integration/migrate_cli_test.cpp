@@ -200,6 +200,16 @@ std::vector<UserRow> users(sa::Engine& engine) {
         .all();
 }
 
+/// The MigrationError of an upgrade to the newest revision, or "" if it succeeded.
+std::string failed_upgrade(sa::Engine& engine) {
+    try {
+        migrate::upgrade(engine, "migrations/versions");
+    } catch (const sa::MigrationError& e) {
+        return e.what();
+    }
+    return {};
+}
+
 void execute(sa::Engine& engine, const std::string& sql) {
     auto conn = engine.begin();
     conn.execute_script(sql);
@@ -708,12 +718,7 @@ TEST_CASE("a rebuild on SQLite that a trigger cannot survive fails and changes n
     const auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
     REQUIRE(std::ranges::count(plan.changes, "drop column users.nickname") == 1);
     hand_written("drop nickname", plan.upgrade, plan.downgrade);
-    std::string error;
-    try {
-        migrate::upgrade(engine, "migrations/versions");
-    } catch (const sa::MigrationError& e) {
-        error = e.what();
-    }
+    const auto error = failed_upgrade(engine);
     INFO(error);
     CHECK(error.find("was rolled back: trigger users_nickname_audit went with table users") !=
           std::string::npos);
@@ -811,12 +816,7 @@ TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", 
 
     // An index over a column the rebuild drops cannot come back: the revision fails.
     execute(engine, "CREATE INDEX ix_users_lower_nickname ON users (lower(nickname))");
-    std::string error;
-    try {
-        migrate::upgrade(engine, "migrations/versions");
-    } catch (const sa::MigrationError& e) {
-        error = e.what();
-    }
+    const auto error = failed_upgrade(engine);
     INFO(error);
     CHECK(error.find("was rolled back: index ix_users_lower_nickname went with table users") !=
           std::string::npos);
@@ -848,12 +848,7 @@ TEST_CASE("a rebuild on SQLite that would lose a collation, AUTOINCREMENT or a g
     INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
     REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
     hand_written("rebuild", plan.upgrade, plan.downgrade);
-    std::string error;
-    try {
-        migrate::upgrade(engine, "migrations/versions");
-    } catch (const sa::MigrationError& e) {
-        error = e.what();
-    }
+    const auto error = failed_upgrade(engine);
     INFO(error);
     CHECK(error.find("was rolled back: it puts a new table in the place of table users, and " + lost) !=
           std::string::npos);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -19,6 +20,21 @@
 namespace sa = alchemy;
 using namespace std::chrono_literals;
 using sa::test::backends;
+
+namespace {
+
+/// A checkout that waits for the connection of a pool of one, which another thread holds
+/// and gives back after 50 ms.
+sa::Connection connect_when_another_thread_returns(sa::Engine& engine) {
+    auto held = std::make_unique<sa::Connection>(engine.connect());
+    std::jthread releaser([&] {
+        std::this_thread::sleep_for(50ms);
+        held.reset();
+    });
+    return engine.connect();
+}
+
+}  // namespace
 
 TEST_CASE("checkout waits for pool_timeout and then raises PoolTimeoutError") {
     auto backend = GENERATE(from_range(backends()));
@@ -33,13 +49,7 @@ TEST_CASE("checkout waits for pool_timeout and then raises PoolTimeoutError") {
 TEST_CASE("a waiting checkout gets the connection another thread returns") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine({.pool_size = 1, .max_overflow = 0, .pool_timeout = 5s});
-    auto held = std::make_unique<sa::Connection>(engine.connect());
-    std::thread releaser([&] {
-        std::this_thread::sleep_for(50ms);
-        held.reset();
-    });
-    auto conn = engine.connect();
-    releaser.join();
+    auto conn = connect_when_another_thread_returns(engine);
     CHECK(engine.pool_status().checked_out == 1);
 }
 
@@ -433,13 +443,7 @@ TEST_CASE("a pool_timeout too long for the clock waits rather than failing at on
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine(
         {.pool_size = 1, .max_overflow = 0, .pool_timeout = std::chrono::duration<double>(1e10)});
-    auto held = std::make_unique<sa::Connection>(engine.connect());
-    std::thread releaser([&] {
-        std::this_thread::sleep_for(50ms);
-        held.reset();
-    });
-    auto conn = engine.connect();
-    releaser.join();
+    auto conn = connect_when_another_thread_returns(engine);
     CHECK(conn.execute(sa::text("SELECT 1").columns<int>()).scalar_one() == 1);
     CHECK_THROWS_AS(backend.engine({.pool_timeout = std::chrono::duration<double>(std::nan(""))}),
                     sa::ArgumentError);
