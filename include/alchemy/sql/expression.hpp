@@ -116,7 +116,11 @@ struct bound_value {
     T value;
 
     detail::ast::Node lower() const { return detail::ast::Node(detail::ast::Kind::parameter); }
-    void bind(ParamBuffer& out) const { out.add_owned(Value(to_param(value))); }
+    void bind(ParamBuffer& out) const {
+        // A number travels inside its Param; only text and blobs need storage that lives on.
+        if constexpr (std::is_arithmetic_v<T>) out.add(to_param(value));
+        else out.add_owned(Value(to_param(value)));
+    }
 };
 
 /// sa::null: SQL NULL, for assignments (`col = sa::null`) and comparisons (IS NULL).
