@@ -47,6 +47,39 @@ void throw_invalid_date(int year, unsigned month, unsigned day) {
                     "");
 }
 
+void throw_timestamp_beyond_microseconds() {
+    throw DataError("22008",
+                    "a timestamp beyond what the database stores (microseconds since 1970 in 64 bits, "
+                    "about 292 000 years either way); store the furthest instant you mean, or NULL",
+                    "");
+}
+
+void throw_timestamp_beyond(const Cursor& c, int column) {
+    throw DataError("22008",
+                    fmt::format("column {} ('{}') holds a timestamp beyond the range of the time_point "
+                                "it is read into (system_clock::time_point reaches 1677 to 2262); read it "
+                                "as std::chrono::sys_time<std::chrono::microseconds>",
+                                column, c.column_name(column)),
+                    "");
+}
+
+void throw_date_beyond_year_range(const Cursor& c, int column) {
+    throw DataError("22008",
+                    fmt::format("column {} ('{}') holds a date beyond year 32767 (or before -32767), "
+                                "which std::chrono::year_month_day cannot hold; select it as text "
+                                "(CAST ... AS TEXT) to see it",
+                                column, c.column_name(column)),
+                    "");
+}
+
+void throw_underflow(const Cursor& c, int column, double value) {
+    throw DataError("22003",
+                    fmt::format("column {} ('{}') holds {}, which would become 0 in a float; read it "
+                                "as double",
+                                column, c.column_name(column), value),
+                    "");
+}
+
 void ResultBase::check_columns(int expected) const {
     if (!cursor_) return;
     const int actual = cursor_->column_count();

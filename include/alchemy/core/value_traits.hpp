@@ -46,6 +46,19 @@ namespace detail {
 [[noreturn]] void throw_out_of_range(const Cursor& c, int column, double value, std::string_view type_name);
 [[noreturn]] void throw_unsigned_too_large(std::uint64_t value);
 [[noreturn]] void throw_invalid_date(int year, unsigned month, unsigned day);
+[[noreturn]] void throw_timestamp_beyond_microseconds();
+[[noreturn]] void throw_timestamp_beyond(const Cursor& c, int column);
+[[noreturn]] void throw_date_beyond_year_range(const Cursor& c, int column);
+[[noreturn]] void throw_underflow(const Cursor& c, int column, double value);
+
+/// Whether duration `d` is within the range of To (whose count may be narrower, or count
+/// finer ticks): converting one that is not wraps around to another instant.
+template <class To, class From>
+bool fits_duration(From d) noexcept {
+    const auto wide = std::chrono::duration_cast<std::chrono::duration<long double, typename To::period>>(d);
+    return wide.count() >= static_cast<long double>(To::min().count()) &&
+           wide.count() <= static_cast<long double>(To::max().count());
+}
 
 inline void require_not_null(const Cursor& c, int column) {
     if (c.is_null(column)) [[unlikely]]
@@ -108,6 +121,9 @@ struct value_traits<T> {
             constexpr double max = std::numeric_limits<T>::max();
             if ((v > max || v < -max) && !std::isinf(v)) [[unlikely]]
                 detail::throw_out_of_range(c, i, v, "a floating-point number of this width");
+            // Nor may a value vanish: the server's own cast to real refuses this too.
+            if (v != 0 && static_cast<T>(v) == 0) [[unlikely]]
+                detail::throw_underflow(c, i, v);
         }
         return static_cast<T>(v);
     }
@@ -165,9 +181,12 @@ struct value_traits<std::span<const std::byte>> {  // bind only
 template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
     using time_point = std::chrono::sys_time<Duration>;
-    static Param to_param(const time_point& v) noexcept {
-        return Param::of_timestamp(
-            std::chrono::floor<std::chrono::microseconds>(v).time_since_epoch().count());
+    static Param to_param(const time_point& v) {
+        using std::chrono::microseconds;
+        // Timestamps travel as 64-bit microseconds: sys_seconds::max() would wrap to 1969.
+        if (!detail::fits_duration<microseconds>(v.time_since_epoch())) [[unlikely]]
+            detail::throw_timestamp_beyond_microseconds();
+        return Param::of_timestamp(std::chrono::floor<microseconds>(v).time_since_epoch().count());
     }
     static time_point read(const Cursor& c, int i) {
         detail::require_not_null(c, i);
@@ -177,6 +196,9 @@ struct value_traits<std::chrono::sys_time<Duration>> {
     static time_point read_value(const Cursor& c, int i) {
         const std::chrono::sys_time<std::chrono::microseconds> t{
             std::chrono::microseconds{c.read_timestamp(i)}};
+        // system_clock::time_point counts nanoseconds in 64 bits: 1677 to 2262.
+        if (!detail::fits_duration<Duration>(t.time_since_epoch())) [[unlikely]]
+            detail::throw_timestamp_beyond(c, i);
         return std::chrono::floor<Duration>(t);
     }
 };
@@ -197,7 +219,13 @@ struct value_traits<std::chrono::year_month_day> {
     }
     /// Reads a column known not to be NULL.
     static std::chrono::year_month_day read_value(const Cursor& c, int i) {
-        return std::chrono::sys_days{std::chrono::days{c.read_date(i)}};
+        using namespace std::chrono;
+        // year_month_day holds years -32767 to 32767; PostgreSQL's dates reach 5874897.
+        constexpr sys_days first{year::min() / January / 1}, last{year::max() / December / 31};
+        const sys_days d{days{c.read_date(i)}};
+        if (d < first || d > last) [[unlikely]]
+            detail::throw_date_beyond_year_range(c, i);
+        return d;
     }
 };
 

@@ -48,9 +48,10 @@ void PgConnection::require_utc_for_timestamps(std::string_view sql) {
     throw_database_error(
         "0A000",
         fmt::format("the session's TimeZone is {}, not UTC: the server converts a bound timestamp "
-                    "through it into a TIMESTAMP column (or to compare with one), which would store "
-                    "or match a shifted value; SET TIME ZONE 'UTC' first, and convert in SQL with "
-                    "AT TIME ZONE where local time is wanted",
+                    "through it into a TIMESTAMP column, and a bound date into a TIMESTAMPTZ one (or "
+                    "to compare with them), which would store or match a shifted value; SET TIME "
+                    "ZONE 'UTC' first, and convert in SQL with AT TIME ZONE where local time is "
+                    "wanted",
                     printable(zone ? zone : "")),
         std::string(sql));
 }

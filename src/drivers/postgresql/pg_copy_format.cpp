@@ -172,7 +172,13 @@ void append_value(std::string& out, const Param& value, const CopyTarget& target
                               target);
     case oid::float4: {
         if (type != ParamType::real && type != ParamType::integer) break;
-        const double v = type == ParamType::real ? value.real : static_cast<double>(value.integer);
+        if (type == ParamType::integer) {
+            // Straight to float, as the server's int8-to-float4 cast: through double it
+            // would be rounded twice.
+            append_be(out, std::bit_cast<std::uint32_t>(static_cast<float>(value.integer)), 4);
+            return;
+        }
+        const double v = value.real;
         // Converting a finite double beyond float's range is undefined behaviour.
         if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) raise_out_of_range(target);
         // The server's float8-to-float4 cast refuses a value that underflows to zero.

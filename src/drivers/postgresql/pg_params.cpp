@@ -161,6 +161,8 @@ void ParamEncoder::encode(std::span<const Param> params, std::string_view sql) {
         }
         case ParamType::date: {
             type = oid::date;
+            // Into a TIMESTAMPTZ column, or beside one, a date is the zone's midnight.
+            binds_timestamp_ = true;
             std::int64_t since_2000 = 0;
             if (__builtin_sub_overflow(p.integer, epoch_offset_days, &since_2000) ||
                 since_2000 <= date_minus_infinity || since_2000 >= date_infinity)

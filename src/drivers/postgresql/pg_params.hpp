@@ -38,8 +38,8 @@ public:
     /// was prepared with) says int8.
     void widen_integers(std::span<const Oid> declared) noexcept;
 
-    /// True when the last encode() bound a timestamp, which the server converts through the
-    /// session's TimeZone wherever it meets a TIMESTAMP without time zone.
+    /// True when the last encode() bound a timestamp or a date, which the server converts
+    /// through the session's TimeZone wherever it meets the other kind of timestamp.
     bool binds_timestamp() const noexcept { return binds_timestamp_; }
     int count() const noexcept { return static_cast<int>(types_.size()); }
     std::span<const Oid> types() const noexcept { return types_; }

@@ -135,7 +135,16 @@ int SqliteStatement::bind_one(int index, const Param& param, sqlite3_destructor_
     case ParamType::null: return sqlite3_bind_null(statement_, index);
     case ParamType::boolean: return sqlite3_bind_int(statement_, index, param.boolean ? 1 : 0);
     case ParamType::integer: return sqlite3_bind_int64(statement_, index, param.integer);
-    case ParamType::real: return sqlite3_bind_double(statement_, index, param.real);
+    case ParamType::real:
+        // SQLite stores a NaN as NULL: an optional would read back empty, a NOT NULL
+        // column would name the wrong cause.
+        if (std::isnan(param.real))
+            throw_database_error("22023",
+                                 fmt::format("parameter {} is NaN, which SQLite cannot store (it would "
+                                             "become NULL); store NULL or another value",
+                                             index),
+                                 "");
+        return sqlite3_bind_double(statement_, index, param.real);
     case ParamType::text:
         // A null pointer would bind NULL; an empty string must stay an empty string.
         return sqlite3_bind_text64(statement_, index, param.bytes.empty() ? "" : param.bytes.data(),
