@@ -138,21 +138,35 @@ std::vector<CheckItem> check_items(std::string_view sql, std::size_t& at) {
     return items;
 }
 
-/// Whether a group's parentheses can change what `items` means: they can when its top
-/// level joins terms with AND, OR or arithmetic.
-bool groups_anything(const std::vector<CheckItem>& items) {
-    return std::ranges::any_of(items, [](const CheckItem& item) {
-        return is_connective(item) || item.text == "+" || item.text == "-" || item.text == "*" ||
-               item.text == "/" || item.text == "%" || item.text == "|";
-    });
+bool is_arithmetic(const CheckItem& item) {
+    return item.text == "+" || item.text == "-" || item.text == "*" || item.text == "/" || item.text == "%" ||
+           item.text == "|";
+}
+
+/// Whether an item beside a group binds less tightly than arithmetic: nothing, AND, OR,
+/// NOT or a comparison. PostgreSQL prints `price * qty < 1000` as `(price * qty) < 1000`.
+bool binds_loosely(const CheckItem* item) {
+    return !item || is_connective(*item) || item->text == "not" ||
+           (item->text.size() == 1 && std::string_view("<>=!").find(item->text[0]) != std::string_view::npos);
+}
+
+/// Whether the parentheses of group `items[at]` can change what the expression means: they
+/// can around AND or OR, and around arithmetic beside other arithmetic (`(a + b) * c`).
+bool groups_anything(const std::vector<CheckItem>& items, std::size_t at) {
+    const auto& inside = items[at].inside;
+    if (std::ranges::any_of(inside, is_connective)) return true;
+    if (std::ranges::none_of(inside, is_arithmetic)) return false;
+    return !binds_loosely(at > 0 ? &items[at - 1] : nullptr) ||
+           !binds_loosely(at + 1 < items.size() ? &items[at + 1] : nullptr);
 }
 
 /// Drops the parentheses that group nothing (around a name, a literal or a comparison,
 /// as PostgreSQL prints every operator in its own) and writes the rest back: blanks only
 /// between two words.
 void write_check(const std::vector<CheckItem>& items, std::string& out) {
-    for (const auto& item : items) {
-        if (item.group && !item.call && !groups_anything(item.inside)) {
+    for (std::size_t at = 0; at < items.size(); ++at) {
+        const auto& item = items[at];
+        if (item.group && !item.call && !groups_anything(items, at)) {
             write_check(item.inside, out);
         } else if (item.group) {
             out += '(';

@@ -61,9 +61,9 @@ struct Post {
 }  // namespace autogen::v2
 
 template <>
-inline constexpr auto sa::mapping<autogen::v1::User> =
-    sa::table("users", sa::index(&autogen::v1::User::name), sa::unique(&autogen::v1::User::nick),
-              sa::enum_as_text(&autogen::v1::User::mood), sa::check("age_not_negative", "age >= 0"));
+inline constexpr auto sa::mapping<autogen::v1::User> = sa::table(
+    "users", sa::index(&autogen::v1::User::name), sa::unique(&autogen::v1::User::nick),
+    sa::enum_as_text(&autogen::v1::User::mood), sa::check("age_in_months", "age >= 0 AND age * 12 < 2000"));
 template <>
 inline constexpr auto sa::mapping<autogen::v1::Post> =
     sa::table("posts", sa::foreign_key(&autogen::v1::Post::user_id, &autogen::v1::User::id),
@@ -72,7 +72,8 @@ template <>
 inline constexpr auto sa::mapping<autogen::v2::User> =
     sa::table("users", sa::index(&autogen::v2::User::name), sa::index(&autogen::v2::User::email),
               sa::unique(&autogen::v2::User::nickname), sa::enum_as_text(&autogen::v2::User::mood),
-              sa::check("age_not_negative", "age >= 0"), sa::server_default(&autogen::v2::User::age, "18"),
+              sa::check("age_in_months", "age >= 0 AND age * 12 < 2000"),
+              sa::server_default(&autogen::v2::User::age, "18"),
               sa::renamed_from(&autogen::v2::User::nickname, "nick"));
 template <>
 inline constexpr auto sa::mapping<autogen::v2::Post> =
