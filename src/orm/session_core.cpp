@@ -220,7 +220,7 @@ void SessionCore::flush(bool automatic) {
     auto& work = flushed_;
     work.clear();
     written_keys_.clear();
-    deleted_by_flush_.clear();
+    orphans_deleted_ = false;
     bool sent = false;  // a statement may have reached the database
     try {
         // Group by group, parents first (src/orm/flush_order.cpp): a parent's INSERT has
@@ -252,14 +252,15 @@ void SessionCore::flush(bool automatic) {
             it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
         flushing_ = false;
-        if (sent) {
+        // Deleting an orphan also let go of its children and removed its links in memory,
+        // which nothing can replay: as after a failed statement, the transaction is rolled
+        // back, and the objects load again what the database holds.
+        if (sent || orphans_deleted_) {
             abandon_failed_flush();
             throw;
         }
-        // Nothing reached the database, so the transaction goes on as it was: the orphans
-        // this flush marked are not deleted (the program may yet give them a parent); the
-        // next flush looks at them again.
-        for (auto* state : deleted_by_flush_) state->delete_requested = false;
+        // Nothing reached the database and nothing changed in memory: the transaction goes
+        // on as it was.
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());

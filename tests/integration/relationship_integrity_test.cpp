@@ -763,27 +763,33 @@ TEST_CASE("a ManyToMany loaded while links made or removed on the other side wai
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g2"});
 }
 
-TEST_CASE("a FlushError before any statement leaves an orphan it examined undeleted, free to move") {
-    // delete_orphans() runs first and marks the orphan; the failure after it (a NOT NULL
-    // foreign key) leaves the transaction as it was, and the orphan given a new parent stays.
+TEST_CASE("a FlushError after an orphan's delete began asks for rollback(), which brings the orphan back") {
+    // delete_orphans() runs first; the failure after it (a NOT NULL foreign key) comes
+    // before any statement, but deleting the orphan already changed memory, so the
+    // transaction is rolled back, as after a failed statement. The orphan is not deleted
+    // and can be given a new parent.
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
     seed_checklist(f.engine);
     sa::Session session(f.engine);
     auto chores = session.query<Checklist>().one();
-    auto errands = session.add(Checklist{.name = "errands"});
     auto ann = person_named(session, "ann");
     auto n1 = ann->notes[0];
-    auto a = chores->entries[0];
-    chores->entries.remove(a);  // an orphan for now
-    ann->notes.remove(n1);      // notes.person_id cannot be NULL
+    chores->entries.remove(chores->entries[0]);  // an orphan for now
+    ann->notes.remove(n1);                       // notes.person_id cannot be NULL
     CHECK_THROWS_AS(session.flush(), sa::FlushError);
-    ann->notes.add(n1);
+    CHECK_THROWS_AS(session.commit(), sa::PendingRollbackError);
+    session.rollback();
+    chores = session.query<Checklist>().one();
+    REQUIRE(chores->entries.size() == 2);
+    auto errands = session.add(Checklist{.name = "errands"});
+    auto a = chores->entries[0];
+    chores->entries.remove(a);
     errands->entries.add(a);
     session.commit();
     sa::Session check(f.engine);
-    const auto stored = check.query<Entry>().filter(sa::col<&Entry::text> == "a").all();
+    const auto stored = check.query<Entry>().filter(sa::col<&Entry::text> == a->text).all();
     REQUIRE(stored.size() == 1);
     CHECK(stored[0]->checklist->name == "errands");
 }

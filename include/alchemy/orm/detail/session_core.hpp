@@ -251,10 +251,10 @@ public:
     Departures departures() const noexcept { return {serial_, objects_left_, drops_counted()}; }
     /// An object left the Session (detach).
     void object_left() noexcept { ++objects_left_; }
-    /// The delete cascade marked `state` for deletion; during a flush (delete-orphan)
-    /// the mark is remembered, to be taken back if the flush fails before it sends anything.
-    void marked_deleted(InstanceState& state) {
-        if (flushing_) deleted_by_flush_.push_back(&state);
+    /// The delete cascade marked an object for deletion; during a flush (delete-orphan)
+    /// that changed collections in memory, so a failure of the flush needs rollback().
+    void marked_deleted(InstanceState&) noexcept {
+        if (flushing_) orphans_deleted_ = true;
     }
 
     // Streams ------------------------------------------------------------------------------
@@ -397,8 +397,8 @@ private:
     /// HasOne owners (by the child's BelongsTo) whose children a flush wrote but did not
     /// check, as a replaced child waited for deletion: a later flush of the transaction does.
     std::vector<std::pair<const RelationshipOps*, std::int64_t>> unchecked_owners_;
-    /// The objects this flush's delete_orphans() marked for deletion (marked_deleted()).
-    std::vector<InstanceState*> deleted_by_flush_;
+    /// This flush's delete_orphans() deleted an object (marked_deleted()).
+    bool orphans_deleted_ = false;
     /// Whether this flush writes `w` (write_foreign_key(), and the checks that must
     /// foresee it).
     bool to_write(const ForeignKeyWrite& w) const noexcept;
