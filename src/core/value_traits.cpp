@@ -8,24 +8,25 @@
 
 namespace alchemy::detail {
 
-void throw_null_into_non_optional(const Cursor& c, int column) {
-    throw DataError("22004",
-                    fmt::format("column {} ('{}') is NULL but is read into a type that cannot "
-                                "hold NULL; read it as std::optional",
-                                column, c.column_name(column)),
-                    "");
+namespace {
+/// A DataError about what column `column` of `c` holds: "column 2 ('born') <what>".
+[[noreturn]] void throw_about_column(const char* sqlstate, const Cursor& c, int column,
+                                     std::string_view what) {
+    throw DataError(sqlstate, fmt::format("column {} ('{}') {}", column, c.column_name(column), what), "");
 }
 
-namespace {
 template <class Number>
 [[noreturn]] void throw_number_out_of_range(const Cursor& c, int column, Number value,
                                             std::string_view type_name) {
-    throw DataError("22003",
-                    fmt::format("column {} ('{}') holds {}, which does not fit in {}", column,
-                                c.column_name(column), value, type_name),
-                    "");
+    throw_about_column("22003", c, column,
+                       fmt::format("holds {}, which does not fit in {}", value, type_name));
 }
 }  // namespace
+
+void throw_null_into_non_optional(const Cursor& c, int column) {
+    throw_about_column("22004", c, column,
+                       "is NULL but is read into a type that cannot hold NULL; read it as std::optional");
+}
 
 void throw_out_of_range(const Cursor& c, int column, std::int64_t value, std::string_view type_name) {
     throw_number_out_of_range(c, column, value, type_name);
@@ -55,29 +56,22 @@ void throw_timestamp_beyond_microseconds() {
 }
 
 void throw_timestamp_beyond(const Cursor& c, int column) {
-    throw DataError("22008",
-                    fmt::format("column {} ('{}') holds a timestamp beyond the range of the time_point "
-                                "it is read into (system_clock::time_point reaches 1677 to 2262); read it "
-                                "as std::chrono::sys_time<std::chrono::microseconds>",
-                                column, c.column_name(column)),
-                    "");
+    throw_about_column("22008", c, column,
+                       "holds a timestamp beyond the range of the time_point it is read into "
+                       "(system_clock::time_point reaches 1677 to 2262); read it as "
+                       "std::chrono::sys_time<std::chrono::microseconds>");
 }
 
 void throw_date_beyond_year_range(const Cursor& c, int column) {
-    throw DataError("22008",
-                    fmt::format("column {} ('{}') holds a date beyond year 32767 (or before -32767), "
-                                "which std::chrono::year_month_day cannot hold; select it as text "
-                                "(CAST ... AS TEXT) to see it",
-                                column, c.column_name(column)),
-                    "");
+    throw_about_column("22008", c, column,
+                       "holds a date beyond year 32767 (or before -32767), which "
+                       "std::chrono::year_month_day cannot hold; select it as text (CAST ... AS TEXT) "
+                       "to see it");
 }
 
 void throw_underflow(const Cursor& c, int column, double value) {
-    throw DataError("22003",
-                    fmt::format("column {} ('{}') holds {}, which would become 0 in a float; read it "
-                                "as double",
-                                column, c.column_name(column), value),
-                    "");
+    throw_about_column("22003", c, column,
+                       fmt::format("holds {}, which would become 0 in a float; read it as double", value));
 }
 
 void ResultBase::check_columns(int expected) const {
