@@ -885,10 +885,10 @@ TEST_CASE("new objects added again after a failed flush and rollback() keep thei
     else session.add(g3);
     session.commit();
     sa::Session check(f.engine);
+    // Held: a temporary in the range-for's expression would be gone before the loop.
+    const auto stored = check.query<tutorial::User>().filter(sa::col<&tutorial::User::name> == "cy").one();
     std::vector<std::string> names;
-    for (const auto& group :
-         check.query<tutorial::User>().filter(sa::col<&tutorial::User::name> == "cy").one()->groups)
-        names.push_back(group.name);
+    for (const auto& group : stored->groups) names.push_back(group.name);
     std::sort(names.begin(), names.end());
     CHECK(names == std::vector<std::string>{"g1", "g3"});
     CHECK(check.query<tutorial::UserGroup>().count() == 3);  // ann's and cy's two
