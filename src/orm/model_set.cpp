@@ -96,13 +96,10 @@ void ModelSetCore::cascade_add(InstanceState& state) {
             auto changes = associated.take_changes();
             if (links_forgotten) {
                 // The object has no row, so every link it holds is new, and the Session
-                // has none of them: each is made again, once (the target, added again by
-                // this, may hold the object and be the one that made it).
+                // has none of them: each is made again (the target, added again by this,
+                // may make it too; write_links() writes each row once).
                 changes.clear();
-                const auto* pair = rel->paired();
-                for (auto& target : associated.held())
-                    if (!pair || !session_.link_waits(target, *pair, state.object))
-                        changes.push_back({std::move(target), true});
+                for (auto& target : associated.held()) changes.push_back({std::move(target), true});
             }
             for (auto& change : changes) {
                 if (change.linked && associated.contains(change.target.get()))

@@ -9,7 +9,6 @@
 #include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/schema/table.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -216,13 +215,6 @@ public:
     void each_foreign_key_assigned(F&& f) const {
         for (const auto& w : foreign_keys_)
             if (!w.superseded) f(w.owner, *w.rel, w.target);
-    }
-    /// Whether a link of `owner` through `rel` to `target` waits for the flush.
-    bool link_waits(const std::shared_ptr<void>& owner, const RelationshipOps& rel,
-                    const void* target) const noexcept {
-        return std::any_of(links_.begin(), links_.end(), [&](const LinkWrite& l) {
-            return l.linked && l.owner == owner && l.rel == &rel && l.target.get() == target;
-        });
     }
     /// Calls f(owner, rel, target, linked) for each ManyToMany link made (or removed)
     /// that waits for the flush, oldest first; a load is shown them too.
