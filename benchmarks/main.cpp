@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <malloc.h>
 #include <sqlite3.h>
 
 #include <charconv>
@@ -28,6 +29,7 @@
 #include <fstream>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -180,6 +182,16 @@ std::string postgres_server_version(bench::Database& db) {
     return conn.execute(alchemy::text("SHOW server_version").columns<std::string>()).scalar_one();
 }
 
+/// glibc moves its mmap and trim thresholds up as a program frees large blocks, so whether
+/// a variant's vectors and objects come with page faults depended on what the variants
+/// before it freed: the raw W3 loop took 2.5 or 3.5 ms by its place in the run. Fixed
+/// thresholds make each variant's memory cost the same wherever it runs, raw or alchemy.
+void fix_malloc_thresholds() {
+    constexpr int bytes = 32 << 20;  // the largest mmap threshold glibc accepts on 64-bit
+    if (mallopt(M_MMAP_THRESHOLD, bytes) != 1 || mallopt(M_TRIM_THRESHOLD, bytes) != 1)
+        throw std::runtime_error("alchemy_benchmark: glibc refused the malloc thresholds");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -208,6 +220,7 @@ int main(int argc, char** argv) {
 
     int failures = 0;
     try {
+        fix_malloc_thresholds();
         print_header(sizes, reps, options->quick);
         const bench::Inputs inputs(sizes);
 

@@ -168,6 +168,7 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
     b.add_raw("w2.raw_multirow", w.w1_w2, conn,
               [&](C& c, Stopwatch& t) { return raw::insert_users_multirow(c, in.users, t); });
     b.add_raw("w3.raw", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users(c, t); });
+    b.add_raw("w3.floor", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users_as_objects(c, t); });
     b.add_raw("w4.raw", w.w4, conn, [&](C& c, Stopwatch& t) { return raw::get_users(c, in.ids, t); });
     b.add_raw("w4.raw_transaction", w.w4, conn,
               [&](C& c, Stopwatch& t) { return raw::get_users_in_transaction(c, in.ids, t); });
@@ -178,6 +179,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
               [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_raw("w6.raw_two", w.w6, conn,
               [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
+    b.add_raw("w6.floor", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts_as_objects(c, s.post_users, t); });
     b.add_alchemy(w);
 
     b.plan.rows = {
@@ -188,6 +191,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
         {w.l2, "bulk_insert vs single-row loop", "w1.raw", "w2.bulk", std::nullopt},
         {w.l3, "Core select<User>()", "w3.raw", "w3.core", 1.10},
         {w.l3, "Session query<User>()", "w3.raw", "w3.session", 1.25},
+        {w.l3, "floor: raw into session-kept objects", "w3.raw", "w3.floor", std::nullopt},
+        {w.l3, "Session query<User>() vs the floor", "w3.floor", "w3.session", std::nullopt},
         {w.l4, "Core select, autocommit", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>(), fresh Session each", "w4.raw", "w4.session", 1.10},
         {w.l4, "Session get<User>(), one Session vs one transaction", "w4.raw_transaction", "w4.session_one",
@@ -201,6 +206,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
         {w.l6, "Session, two queries", "w6.raw", "w6.session", std::nullopt},
         {w.l6, "selectinload vs raw two queries", "w6.raw_two", "w6.selectin", 1.25},
         {w.l6, "Lazy load, batched, vs raw two queries", "w6.raw_two", "w6.lazy", 1.25},
+        {w.l6, "floor: raw two queries into objects", "w6.raw_two", "w6.floor", std::nullopt},
+        {w.l6, "selectinload vs the floor", "w6.floor", "w6.selectin", std::nullopt},
     };
     b.plan.settings = same_journal_settings(db, *conn);
     return b.take();
@@ -220,6 +227,7 @@ Plan postgres_plan(Database& db, const Inputs& in) {
     b.add_raw("w2.raw_copy", w.w1_w2, conn,
               [&](C& c, Stopwatch& t) { return raw::copy_users(c, in.users, t); });
     b.add_raw("w3.raw", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users(c, t); });
+    b.add_raw("w3.floor", w.w3, conn, [](C& c, Stopwatch& t) { return raw::load_users_as_objects(c, t); });
     b.add_raw("w4.raw", w.w4, conn, [&](C& c, Stopwatch& t) { return raw::get_users(c, in.ids, t); });
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
     b.add_raw("w5.raw_pipeline", w.w5, conn,
@@ -230,6 +238,8 @@ Plan postgres_plan(Database& db, const Inputs& in) {
               [&](C& c, Stopwatch& t) { return raw::load_user_posts(c, s.post_users, t); });
     b.add_raw("w6.raw_two", w.w6, conn,
               [&](C& c, Stopwatch& t) { return raw::load_user_posts_two_queries(c, s.post_users, t); });
+    b.add_raw("w6.floor", w.w6, conn,
+              [&](C& c, Stopwatch& t) { return raw::load_user_posts_as_objects(c, s.post_users, t); });
     b.add_alchemy(w);
 
     b.plan.rows = {
@@ -240,6 +250,8 @@ Plan postgres_plan(Database& db, const Inputs& in) {
         {w.l2, "bulk_insert vs COPY", "w2.raw_copy", "w2.bulk", 1.20},
         {w.l3, "Core select<User>() vs prepared", "w3.raw", "w3.core", 1.10},
         {w.l3, "Session query<User>() vs prepared", "w3.raw", "w3.session", 1.25},
+        {w.l3, "floor: raw into session-kept objects", "w3.raw", "w3.floor", std::nullopt},
+        {w.l3, "Session query<User>() vs the floor", "w3.floor", "w3.session", std::nullopt},
         {w.l4, "Core select, autocommit vs prepared", "w4.raw", "w4.core", 1.10},
         {w.l4, "Session get<User>() vs prepared", "w4.raw", "w4.session", 1.10},
         {w.l4, "Session get<User>(), one Session vs prepared", "w4.raw", "w4.session_one", 1.25},
@@ -253,6 +265,8 @@ Plan postgres_plan(Database& db, const Inputs& in) {
         {w.l6, "Session two queries vs prepared join", "w6.raw", "w6.session", std::nullopt},
         {w.l6, "selectinload vs prepared two queries", "w6.raw_two", "w6.selectin", 1.20},
         {w.l6, "Lazy load, batched, vs prepared two queries", "w6.raw_two", "w6.lazy", 1.20},
+        {w.l6, "floor: raw two queries into objects", "w6.raw_two", "w6.floor", std::nullopt},
+        {w.l6, "selectinload vs the floor", "w6.floor", "w6.selectin", std::nullopt},
     };
     return b.take();
 }

@@ -1,5 +1,6 @@
 #include "raw_postgres.hpp"
 
+#include "object_floor.hpp"
 #include "workload.hpp"
 
 #include <libpq-fe.h>
@@ -228,13 +229,37 @@ Check copy_users(Connection& db, std::span<const User> users, Stopwatch& t) {
     return {};
 }
 
-Check load_users(Connection& db, Stopwatch& t) {
-    t.start();
+namespace {
+
+/// W3's prepared query in a transaction; each user goes to `take`.
+template <class Take>
+void each_user(Connection& db, Take&& take) {
     db.exec("BEGIN");
     db.prepare("select_users", "SELECT id, name, email, age FROM users", 0);
-    std::vector<User> users;
-    read_users(db.exec_prepared("select_users", 0, nullptr, PGRES_TUPLES_OK).get(), users);
+    const auto r = db.exec_prepared("select_users", 0, nullptr, PGRES_TUPLES_OK);
+    const int rows = PQntuples(r.get());
+    for (int row = 0; row < rows; ++row) take(read_user(r.get(), row));
     db.exec("COMMIT");
+}
+
+}  // namespace
+
+Check load_users(Connection& db, Stopwatch& t) {
+    t.start();
+    std::vector<User> users;
+    each_user(db, [&](User&& user) { users.push_back(std::move(user)); });
+    t.stop();
+    return check_users(users);
+}
+
+Check load_users_as_objects(Connection& db, Stopwatch& t) {
+    std::vector<std::shared_ptr<User>> users;
+    t.start();
+    {
+        ObjectFloor<User> objects;
+        each_user(db, [&](User&& user) { users.push_back(objects.adopt(std::move(user)).object); });
+        objects.close();
+    }
     t.stop();
     return check_users(users);
 }
@@ -345,34 +370,58 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     return check_groups(groups);
 }
 
-Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
-    t.start();
+namespace {
+
+/// W6's two prepared queries in a transaction: users 1..users to `take_user`, then their
+/// posts, ordered by user, to `take_post`.
+template <class TakeUser, class TakePost>
+void each_user_then_post(Connection& db, std::int64_t users, TakeUser&& take_user, TakePost&& take_post) {
     db.exec("BEGIN");
     db.prepare("select_w6_users", "SELECT id, name, email, age FROM users WHERE id <= $1 ORDER BY id", 1);
     db.prepare("select_w6_posts",
                "SELECT id, user_id, title, body FROM posts WHERE user_id <= $1 ORDER BY user_id, id", 1);
     IntText limit;
     const char* values[] = {limit(users)};
-    std::vector<UserPosts> groups;
     {
         const auto r = db.exec_prepared("select_w6_users", 1, values, PGRES_TUPLES_OK);
         const int rows = PQntuples(r.get());
-        for (int row = 0; row < rows; ++row) groups.push_back({read_user(r.get(), row), {}});
+        for (int row = 0; row < rows; ++row) take_user(read_user(r.get(), row));
     }
     const auto r = db.exec_prepared("select_w6_posts", 1, values, PGRES_TUPLES_OK);
     const int rows = PQntuples(r.get());
-    std::size_t next = 0;
     for (int row = 0; row < rows; ++row) {
         Post post;
         post.id = int_value<std::int64_t>(r.get(), row, 0);
         post.user_id = int_value<std::int64_t>(r.get(), row, 1);
         post.title = text_value(r.get(), row, 2);
         post.body = text_value(r.get(), row, 3);
-        add_post_in_order(groups, next, std::move(post));
+        take_post(std::move(post));
     }
     db.exec("COMMIT");
+}
+
+}  // namespace
+
+Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
+    t.start();
+    std::vector<UserPosts> groups;
+    std::size_t next = 0;
+    each_user_then_post(
+        db, users, [&](User&& user) { groups.push_back({std::move(user), {}}); },
+        [&](Post&& post) { add_post_in_order(groups, next, std::move(post)); });
     t.stop();
     return check_groups(groups);
+}
+
+Check load_user_posts_as_objects(Connection& db, std::int64_t users, Stopwatch& t) {
+    UserPostsFloor objects;
+    t.start();
+    each_user_then_post(
+        db, users, [&](User&& user) { objects.add_user(std::move(user)); },
+        [&](Post&& post) { objects.add_post(std::move(post)); });
+    objects.close();
+    t.stop();
+    return check_groups(objects.groups());
 }
 
 Check stream_users(Connection& db) {

@@ -77,6 +77,8 @@ Check insert_users_pipelined(Connection& db, std::span<const User> users, Stopwa
 Check copy_users(Connection& db, std::span<const User> users, Stopwatch& t);
 /// W3: every user, one prepared SELECT inside BEGIN/COMMIT.
 Check load_users(Connection& db, Stopwatch& t);
+/// W3 into objects kept as any Session must keep them, with nothing else (object_floor.hpp).
+Check load_users_as_objects(Connection& db, Stopwatch& t);
 /// W4: one PQexecPrepared SELECT per id, autocommit (no BEGIN).
 Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
 /// W5: load users 1..count, then one PQexecPrepared UPDATE per user; one transaction.
@@ -91,6 +93,9 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
 /// W6 in two prepared queries (users by id, then their posts by user id), merged in
 /// memory: what a relationship load does.
 Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t);
+/// The two queries into objects kept as any Session must keep them, each user with the
+/// collection of its posts (object_floor.hpp).
+Check load_user_posts_as_objects(Connection& db, std::int64_t users, Stopwatch& t);
 /// Streaming: every user in single-row mode, read into one User at a time (untimed: the
 /// caller measures it).
 Check stream_users(Connection& db);

@@ -1,9 +1,11 @@
 #include "raw_sqlite.hpp"
 
+#include "object_floor.hpp"
 #include "workload.hpp"
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -162,15 +164,37 @@ Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwat
     return {};  // checked against the table afterwards
 }
 
-Check load_users(Connection& db, Stopwatch& t) {
-    t.start();
+namespace {
+
+/// W3's query in a transaction; each user goes to `take`.
+template <class Take>
+void each_user(Connection& db, Take&& take) {
     db.exec("BEGIN");
-    std::vector<User> users;
     {
         Statement select(db.get(), select_users);
-        while (select.step()) users.push_back(read_user(select.get()));
+        while (select.step()) take(read_user(select.get()));
     }
     db.exec("COMMIT");
+}
+
+}  // namespace
+
+Check load_users(Connection& db, Stopwatch& t) {
+    t.start();
+    std::vector<User> users;
+    each_user(db, [&](User&& user) { users.push_back(std::move(user)); });
+    t.stop();
+    return check_users(users);
+}
+
+Check load_users_as_objects(Connection& db, Stopwatch& t) {
+    std::vector<std::shared_ptr<User>> users;
+    t.start();
+    {
+        ObjectFloor<User> objects;
+        each_user(db, [&](User&& user) { users.push_back(objects.adopt(std::move(user)).object); });
+        objects.close();
+    }
     t.stop();
     return check_users(users);
 }
@@ -268,32 +292,56 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t) {
     return check_groups(groups);
 }
 
-Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
-    t.start();
+namespace {
+
+/// W6's two queries in a transaction: users 1..users to `take_user`, then their posts,
+/// ordered by user, to `take_post`.
+template <class TakeUser, class TakePost>
+void each_user_then_post(Connection& db, std::int64_t users, TakeUser&& take_user, TakePost&& take_post) {
     db.exec("BEGIN");
-    std::vector<UserPosts> groups;
     {
         Statement select(db.get(), "SELECT id, name, email, age FROM users WHERE id <= ? ORDER BY id");
         sqlite3_bind_int64(select.get(), 1, users);
-        while (select.step()) groups.push_back({read_user(select.get()), {}});
+        while (select.step()) take_user(read_user(select.get()));
     }
     {
         Statement select(
             db.get(), "SELECT id, user_id, title, body FROM posts WHERE user_id <= ? ORDER BY user_id, id");
         sqlite3_bind_int64(select.get(), 1, users);
-        std::size_t next = 0;
         while (select.step()) {
             Post post;
             post.id = sqlite3_column_int64(select.get(), 0);
             post.user_id = sqlite3_column_int64(select.get(), 1);
             post.title = column_text(select.get(), 2);
             post.body = column_text(select.get(), 3);
-            add_post_in_order(groups, next, std::move(post));
+            take_post(std::move(post));
         }
     }
     db.exec("COMMIT");
+}
+
+}  // namespace
+
+Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
+    t.start();
+    std::vector<UserPosts> groups;
+    std::size_t next = 0;
+    each_user_then_post(
+        db, users, [&](User&& user) { groups.push_back({std::move(user), {}}); },
+        [&](Post&& post) { add_post_in_order(groups, next, std::move(post)); });
     t.stop();
     return check_groups(groups);
+}
+
+Check load_user_posts_as_objects(Connection& db, std::int64_t users, Stopwatch& t) {
+    UserPostsFloor objects;
+    t.start();
+    each_user_then_post(
+        db, users, [&](User&& user) { objects.add_user(std::move(user)); },
+        [&](Post&& post) { objects.add_post(std::move(post)); });
+    objects.close();
+    t.stop();
+    return check_groups(objects.groups());
 }
 
 Check stream_users(Connection& db) {

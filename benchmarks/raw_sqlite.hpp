@@ -48,6 +48,8 @@ Check insert_users(Connection& db, std::span<const User> users, Stopwatch& t);
 Check insert_users_multirow(Connection& db, std::span<const User> users, Stopwatch& t);
 /// W3: every user into a std::vector<User>.
 Check load_users(Connection& db, Stopwatch& t);
+/// W3 into objects kept as any Session must keep them, with nothing else (object_floor.hpp).
+Check load_users_as_objects(Connection& db, Stopwatch& t);
 /// W4: one prepared SELECT per id, each in autocommit mode.
 Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
 /// W4: the same SELECTs inside one transaction, as a Session runs them.
@@ -62,6 +64,9 @@ Check load_user_posts(Connection& db, std::int64_t users, Stopwatch& t);
 /// W6 in two queries (users by id, then their posts by user id), merged in memory: what a
 /// relationship load does.
 Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t);
+/// The two queries into objects kept as any Session must keep them, each user with the
+/// collection of its posts (object_floor.hpp).
+Check load_user_posts_as_objects(Connection& db, std::int64_t users, Stopwatch& t);
 /// Streaming: every user, stepped and read into one User at a time (untimed: the caller
 /// measures it).
 Check stream_users(Connection& db);
