@@ -41,6 +41,13 @@ struct value_codec {
 template <class E>
     requires std::is_enum_v<E> && (!adapted_type<E>)
 struct value_codec<E, false> {
+    // Only an enum with a fixed underlying type holds every value of that type (C++17
+    // allows E{value} exactly then); for one without, reading a number outside its
+    // enumerators' range would be undefined behaviour.
+    static_assert(
+        requires { E{std::underlying_type_t<E>{}}; },
+        "alchemy: an enum stored as a number needs a fixed underlying type (enum Status : "
+        "std::int16_t { ... }, or enum class), or sa::enum_as_text in the mapping");
     using underlying = std::underlying_type_t<E>;
     static void bind(const E& v, ParamBuffer& out, std::string_view, std::string_view) {
         out.add(Param::of_int(static_cast<std::int64_t>(static_cast<underlying>(v))));
