@@ -9,7 +9,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -37,8 +39,35 @@ struct AuditEntry {
     std::string what{};
 };
 
+/// A many-to-many whose sides and association rows live in three databases.
+struct Club;
+struct Membership;
+struct Reader {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Club, Membership> clubs{};
+};
+struct Club {
+    std::int64_t id = 0;
+    std::string title{};
+    sa::ManyToMany<Reader, Membership> readers{};
+};
+struct Membership {
+    std::int64_t reader_id = 0;
+    std::int64_t club_id = 0;
+    sa::BelongsTo<Reader> reader{};
+    sa::BelongsTo<Club> club{};
+};
+
 }  // namespace binds
 
+template <>
+inline constexpr auto sa::mapping<binds::Reader> = sa::table("bind_readers");
+template <>
+inline constexpr auto sa::mapping<binds::Club> = sa::table("bind_clubs");
+template <>
+inline constexpr auto sa::mapping<binds::Membership> = sa::table(
+    "bind_memberships", sa::primary_key(&binds::Membership::reader_id, &binds::Membership::club_id));
 template <>
 inline constexpr auto sa::mapping<binds::Shelf> = sa::table("bind_shelves");
 template <>
@@ -204,6 +233,87 @@ TEST_CASE("a relationship between two bound databases loads with a statement in 
                     sa::InvalidRequestError);
     // A SAVEPOINT would cover one database only.
     CHECK_THROWS_AS(session.begin_nested(), sa::InvalidRequestError);
+}
+
+TEST_CASE("a many-to-many whose association model is bound to a third database") {
+    using binds::Club;
+    using binds::Membership;
+    using binds::Reader;
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture main_log, club_log, membership_log;
+    auto main_engine = backend.engine({.echo = true, .echo_sink = main_log.sink()});
+    auto club_engine = second_engine(backend, {.echo = true, .echo_sink = club_log.sink()});
+    auto membership_engine = second_engine(backend, {.echo = true, .echo_sink = membership_log.sink()});
+    // Each table in its own database, and a decoy association table beside the readers,
+    // where a statement run on the wrong engine would find it (empty).
+    for (auto* engine : {&main_engine, &club_engine, &membership_engine}) {
+        auto conn = engine->connect();
+        if (engine == &main_engine)
+            conn.execute_script("CREATE TABLE bind_readers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+        if (engine == &club_engine)
+            conn.execute_script("CREATE TABLE bind_clubs (id INTEGER PRIMARY KEY, title TEXT NOT NULL)");
+        conn.execute_script(
+            "CREATE TABLE bind_memberships (reader_id BIGINT NOT NULL, club_id BIGINT NOT NULL, "
+            "PRIMARY KEY (reader_id, club_id))");
+        conn.commit();
+    }
+    const sa::SessionOptions options{
+        .binds = {sa::bind<Club>(club_engine), sa::bind<Membership>(membership_engine)}};
+    {
+        sa::Session session(main_engine, options);
+        auto ann = session.add(Reader{.id = 1, .name = "ann"});
+        auto bob = session.add(Reader{.id = 2, .name = "bob"});
+        auto chess = session.add(Club{.id = 10, .title = "chess"});
+        auto go = session.add(Club{.id = 11, .title = "go"});
+        ann->clubs.add(chess);
+        ann->clubs.add(go);
+        bob->clubs.add(go);
+        session.commit();
+    }
+    CHECK(count_rows(main_engine, "bind_readers") == 2);
+    CHECK(count_rows(club_engine, "bind_clubs") == 2);
+    CHECK(count_rows(membership_engine, "bind_memberships") == 3);
+    CHECK(count_rows(main_engine, "bind_memberships") == 0);
+    CHECK(count_rows(club_engine, "bind_memberships") == 0);
+
+    const auto titles = [](const std::shared_ptr<Reader>& reader) {
+        std::vector<std::string> found;
+        for (const Club& club : reader->clubs) found.push_back(club.title);
+        std::sort(found.begin(), found.end());
+        return found;
+    };
+    {
+        sa::Session session(main_engine, options);
+        auto readers = session
+                           .scalars(sa::select<Reader>().order_by(sa::col<&Reader::id>),
+                                    sa::selectinload<&Reader::clubs>())
+                           .all();
+        REQUIRE(readers.size() == 2);
+        CHECK(titles(readers[0]) == std::vector<std::string>{"chess", "go"});
+        CHECK(titles(readers[1]) == std::vector<std::string>{"go"});
+        auto go = session.get<Club>(11);
+        REQUIRE(go);
+        CHECK(go->readers.size() == 2);
+        // One statement would name tables of three databases: refused.
+        CHECK_THROWS_AS(session.scalars(sa::select<Reader>(), sa::joinedload<&Reader::clubs>()).all(),
+                        sa::InvalidRequestError);
+    }
+    {
+        sa::Session session(main_engine, options);
+        auto ann = session.get<Reader>(1);
+        REQUIRE(ann);
+        membership_log.lines.clear();
+        CHECK(titles(ann) == std::vector<std::string>{"chess", "go"});  // the lazy load
+        CHECK(sa::test::count_starting_with(membership_log.lines, "SELECT") == 1);
+        // Removing a link deletes its row in the association's database.
+        auto chess = session.get<Club>(10);
+        REQUIRE(chess);
+        CHECK(ann->clubs.remove(chess));
+        session.commit();
+    }
+    CHECK(count_rows(membership_engine, "bind_memberships") == 2);
+    sa::Session session(main_engine, options);
+    CHECK(titles(session.get<Reader>(1)) == std::vector<std::string>{"go"});
 }
 
 TEST_CASE("a statement that names a table of another engine in a subquery, EXISTS or CTE is refused") {
