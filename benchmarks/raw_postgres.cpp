@@ -1,6 +1,6 @@
 #include "raw_postgres.hpp"
 
-#include "object_floor.hpp"
+#include "raw_loads.hpp"
 #include "workload.hpp"
 
 #include <libpq-fe.h>
@@ -245,23 +245,11 @@ void each_user(Connection& db, Take&& take) {
 }  // namespace
 
 Check load_users(Connection& db, Stopwatch& t) {
-    t.start();
-    std::vector<User> users;
-    each_user(db, [&](User&& user) { users.push_back(std::move(user)); });
-    t.stop();
-    return check_users(users);
+    return users_into_structs([&](auto take) { each_user(db, take); }, t);
 }
 
 Check load_users_as_objects(Connection& db, Stopwatch& t) {
-    std::vector<std::shared_ptr<User>> users;
-    t.start();
-    {
-        ObjectFloor<User> objects;
-        each_user(db, [&](User&& user) { users.push_back(objects.adopt(std::move(user)).object); });
-        objects.close();
-    }
-    t.stop();
-    return check_users(users);
+    return users_into_objects([&](auto take) { each_user(db, take); }, t);
 }
 
 Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t) {
@@ -403,25 +391,13 @@ void each_user_then_post(Connection& db, std::int64_t users, TakeUser&& take_use
 }  // namespace
 
 Check load_user_posts_two_queries(Connection& db, std::int64_t users, Stopwatch& t) {
-    t.start();
-    std::vector<UserPosts> groups;
-    std::size_t next = 0;
-    each_user_then_post(
-        db, users, [&](User&& user) { groups.push_back({std::move(user), {}}); },
-        [&](Post&& post) { add_post_in_order(groups, next, std::move(post)); });
-    t.stop();
-    return check_groups(groups);
+    return user_posts_into_groups(
+        [&](auto take_user, auto take_post) { each_user_then_post(db, users, take_user, take_post); }, t);
 }
 
 Check load_user_posts_as_objects(Connection& db, std::int64_t users, Stopwatch& t) {
-    UserPostsFloor objects;
-    t.start();
-    each_user_then_post(
-        db, users, [&](User&& user) { objects.add_user(std::move(user)); },
-        [&](Post&& post) { objects.add_post(std::move(post)); });
-    objects.close();
-    t.stop();
-    return check_groups(objects.groups());
+    return user_posts_into_objects(
+        [&](auto take_user, auto take_post) { each_user_then_post(db, users, take_user, take_post); }, t);
 }
 
 Check stream_users(Connection& db) {
