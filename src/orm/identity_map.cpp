@@ -67,6 +67,7 @@ void IdentityMap::place(std::size_t hash, InstanceState& state) {
 }
 
 void IdentityMap::erase(const InstanceState& state) noexcept {
+    if (size_ == 0) return;  // as after clear(): no key to hash
     auto hole = position(spread(ops_->hash_key(state.snapshot)), state.snapshot);
     if (hole >= entries_.size() || entries_[hole].state != &state) return;
     // Move each later entry of the run back into the hole when its home slot allows.
