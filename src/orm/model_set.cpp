@@ -901,6 +901,14 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     for (auto& w : inserts_) {
         auto& state = *w.state;
         state.state = ObjectState::persistent;
+        // An object the program dropped before its INSERT (session.add(T{...}) with the
+        // pointer unused) has nothing left to flush: it leaves now, as reap() would let it
+        // go at the end of the transaction, and is spared a snapshot nobody would read.
+        // Objects of models with relationships wait for reap(), which hands their links over.
+        if (ops_.relationships.empty() && released(slots_[state.slot])) {
+            detach(state);  // the last reference: `state` is gone with it
+            continue;
+        }
         if (w.returned) ops_.copy_some(state.object, w.returned.get(), w.filled);
         ops_.copy_columns(state.snapshot, state.object);
         state.inserted_at_depth = depth;

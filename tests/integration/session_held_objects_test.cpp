@@ -138,6 +138,42 @@ TEST_CASE("a pending object and a deletion the program dropped are flushed") {
     CHECK(check.get<Person>(ids[7]) == nullptr);
 }
 
+TEST_CASE("a pending object the program dropped leaves the session at the flush that inserts it") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::Session session(engine);
+    for (const bool commit : {false, true}) {
+        session.add(Person{.id = 1000, .name = "dropped", .age = 70});  // the pointer goes at once
+        auto kept = session.add(Person{.id = 1001, .name = "kept", .age = 71});
+        session.flush();
+
+        capture.lines.clear();
+        CHECK(session.get<Person>(1001) == kept);  // held: still in the identity map
+        CHECK(selects(capture) == 0);
+        CHECK(sa::inspect(kept).persistent());
+        auto dropped = session.get<Person>(1000);  // let go after its INSERT: read back
+        CHECK(selects(capture) == 1);
+        REQUIRE(dropped);
+        CHECK(dropped->name == "dropped");
+        CHECK(dropped->age == 70);
+        CHECK(sa::inspect(dropped).persistent());
+        dropped->age = 80;  // the session's object like any other
+        dropped.reset();
+        if (!commit) {
+            session.rollback();  // takes both rows back
+            CHECK(sa::inspect(kept).transient());
+            CHECK(session.get<Person>(1000) == nullptr);
+            CHECK(session.get<Person>(1001) == nullptr);
+            continue;
+        }
+        session.commit();
+        CHECK(age_in_database(engine, 1000) == 80);
+        CHECK(age_in_database(engine, 1001) == 71);
+    }
+}
+
 TEST_CASE("autoflush shows a held object's change, a pending object and a deletion to the next query") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
