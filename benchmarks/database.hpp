@@ -1,8 +1,8 @@
 // One backend under test: its alchemy engines and the untimed chores around each
-// variant (fresh tables, seed rows, read the users table back for a Check).
+// variant (empty tables, seed rows, read the users table back for a Check).
 //
-// Tables are always created and dropped with sa::metadata<User, Post>(), so raw and
-// alchemy variants work on identical DDL. Seeding goes through alchemy's multi-row
+// Tables are created once with sa::metadata<User, Post>(), so raw and alchemy variants
+// work on identical DDL, and emptied before each variant. Seeding goes through alchemy's multi-row
 // INSERT; it is never timed. The chores use an engine of their own: on SQLite a
 // connection that wrote the seed rows would keep them in its page cache, while every
 // other connection must read them afresh, so neither the raw connection nor the
@@ -34,7 +34,8 @@ public:
     /// their own implicit transaction, like the raw C loop's.
     alchemy::Engine& autocommit_engine() noexcept { return autocommit_engine_; }
 
-    /// Drops and re-creates the users and posts tables.
+    /// Empty users and posts tables whose keys start at 1: created (dropped first) on the
+    /// first call, emptied on later ones.
     void reset();
     /// Inserts users 1..n (make_users) into the empty users table.
     void seed_users(std::int64_t n);
@@ -49,6 +50,7 @@ private:
     alchemy::Engine engine_;
     alchemy::Engine autocommit_engine_;
     alchemy::MetaData metadata_;
+    bool created_ = false;
 };
 
 }  // namespace bench
