@@ -6,7 +6,7 @@
 //   alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]
 //
 // WARNING: the benchmark drops and re-creates the tables "users" and "posts" in the
-// databases it is given.
+// databases it is given, and empties them before each variant.
 #include "database.hpp"
 #include "growth.hpp"
 #include "harness.hpp"
@@ -44,7 +44,8 @@ constexpr const char* usage =
     "  --reps      repetitions per variant; the table shows medians (default 5)\n"
     "  --quick     tiny row counts and 1 repetition: checks that everything runs and agrees\n"
     "  --prepare-threshold  EngineOptions::prepare_threshold of alchemy's engines (default 5)\n"
-    "The tables \"users\" and \"posts\" are dropped and re-created in both databases.\n";
+    "The tables \"users\" and \"posts\" are dropped and re-created in both databases, then\n"
+    "emptied before each variant.\n";
 
 struct Options {
     bool help = false;

@@ -1,7 +1,7 @@
 // The benchmark's two models and the fixed data every variant works on.
 //
 // The data is deterministic so raw and alchemy runs can be checked against the same
-// expected values: user i (1-based, and its generated id on a fresh table) is named
+// expected values: user i (1-based, and its generated id on an empty table) is named
 // "user_<i>", has no email when i is a multiple of 7 and is i % 90 years old; user u's
 // k-th post is titled "post_<u>_<k>".
 #pragma once
@@ -47,7 +47,7 @@ struct LinkedPost {
     alchemy::BelongsTo<LinkedUser> user{};
 };
 
-/// User i of the data set (id left 0: the database generates it, as i on a fresh table).
+/// User i of the data set (id left 0: the database generates it, as i on an empty table).
 User make_user(std::int64_t i);
 /// Users 1..n.
 std::vector<User> make_users(std::int64_t n);

@@ -50,7 +50,7 @@ Work work_items(const Sizes& s) {
     };
 }
 
-/// Adds variants to a Plan: each starts from fresh tables seeded as its Setup says, runs
+/// Adds variants to a Plan: each starts from empty tables seeded as its Setup says, runs
 /// its work, and reports the Check the Setup asks for. Only the work's own stopwatch
 /// calls are timed.
 class Builder {

@@ -5,7 +5,7 @@
 // One connection serves every repetition, as alchemy's pooled connection does, and it
 // is opened with the flags and PRAGMAs alchemy's SQLite driver uses, so both sides run
 // with the same settings. Each variant prepares its statements (timed) and finalizes
-// them when done, so no statement holds a lock while the tables are re-created.
+// them when done, so no statement holds a lock while the tables are emptied.
 #pragma once
 
 #include "harness.hpp"

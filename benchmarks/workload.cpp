@@ -3,7 +3,7 @@
 namespace bench {
 namespace {
 
-/// Users 1..n as a fresh table holds them (ids generated in insertion order).
+/// Users 1..n as an empty table holds them (ids generated in insertion order).
 std::vector<User> table_rows(std::int64_t n) {
     auto users = make_users(n);
     for (std::size_t i = 0; i < users.size(); ++i) users[i].id = static_cast<std::int64_t>(i) + 1;

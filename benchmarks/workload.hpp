@@ -65,7 +65,7 @@ Check check_users(std::span<const User> users);
 Check check_users(std::span<const std::shared_ptr<User>> users);
 Check check_groups(std::span<const UserPosts> groups);
 
-/// The users table after W1 or W2 inserted `n` users into a fresh table.
+/// The users table after W1 or W2 inserted `n` users into an empty table.
 Check expected_inserted(std::int64_t n);
 /// W3: every user of a table of `n`.
 Check expected_loaded(std::int64_t n);
