@@ -787,16 +787,20 @@ void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
         std::stable_sort(grouped_.begin(), grouped_.end(),
                          [](const Update* a, const Update* b) { return a->group < b->group; });
     }
-    // PostgreSQL runs one statement for many rows; SQLite steps one prepared UPDATE per
-    // row, which is what it is fast at.
-    const bool many_rows_per_statement = conn.dialect().updates_many_rows_per_statement();
+    const auto many_rows = conn.dialect().many_row_updates();
     for (auto begin = grouped_.begin(); begin != grouped_.end();) {
         const auto& mask = (*begin)->changed;
         const auto end =
             std::find_if(begin, grouped_.end(), [&](const Update* u) { return u->changed != mask; });
         const std::span<Update* const> group(begin, end);
-        if (many_rows_per_statement) update_from_values(conn, mask, group);
-        else update_rows(conn, mask, group);
+        std::size_t by_values = 0;  // the group's first rows, sent by UPDATE ... FROM (VALUES ...)
+        if (group.size() > 1 && many_rows == ManyRowUpdates::every_batch) by_values = group.size();
+        if (group.size() > 1 && many_rows == ManyRowUpdates::full_batches) {
+            const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, mask);
+            by_values = chunk > 1 ? group.size() / chunk * chunk : 0;
+        }
+        if (by_values > 0) update_from_values(conn, mask, group.first(by_values));
+        if (by_values < group.size()) update_rows(conn, mask, group.subspan(by_values));
         begin = end;
     }
 }
@@ -835,7 +839,7 @@ void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std:
     check_matched("UPDATE", affected);
 }
 
-/// PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk of rows; its row count (or its
+/// One UPDATE ... FROM (VALUES ...) per chunk of rows; its row count (or its
 /// RETURNING rows, with onupdate columns) must be the chunk's size, or a row was deleted
 /// or its version moved on.
 void ModelSetCore::update_from_values(Connection& conn, const ColumnMask& changed,

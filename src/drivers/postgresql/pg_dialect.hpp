@@ -22,7 +22,7 @@ public:
     std::size_t parameter_limit() const noexcept override { return 65535; }
     bool supports_two_phase_commit() const noexcept override { return true; }
     bool bulk_loads_by_copy() const noexcept override { return true; }
-    bool updates_many_rows_per_statement() const noexcept override { return true; }
+    ManyRowUpdates many_row_updates() const noexcept override { return ManyRowUpdates::every_batch; }
     ReservedKeysSql reserved_keys_sql(std::string_view table) const override;
     std::string_view cast_type(std::string_view portable) const noexcept override;
 };
