@@ -284,10 +284,7 @@ const ReservedKeysSql& ModelStatements::reserved_keys(const Dialect& dialect, co
 }
 
 ColumnMask ModelStatements::onupdate_columns(const ModelOps& ops, const ColumnMask& changed) {
-    ColumnMask out;
-    for (std::size_t c = 0; c < ops.column_count; ++c)
-        if (!ops.columns[c].onupdate.empty() && !changed.test(c)) out.set(c);
-    return out;
+    return ops.onupdate.without(changed);
 }
 
 ColumnMask ModelStatements::written_by_update(const ModelOps& ops, const ColumnMask& changed) {
@@ -351,6 +348,13 @@ std::string_view ModelStatements::update_from_values(const Dialect& dialect, con
     if (rows != update_chunk_rows(dialect, ops, changed)) return scratch = render();
     std::lock_guard lock(mutex_);
     return cached(texts(dialect).update_chunks[changed], render);
+}
+
+ColumnMask columns_with_onupdate(std::span<const ColumnSpec> columns) noexcept {
+    ColumnMask out;
+    for (std::size_t c = 0; c < columns.size(); ++c)
+        if (!columns[c].onupdate.empty()) out.set(c);
+    return out;
 }
 
 ModelStatements& new_model_statements() {

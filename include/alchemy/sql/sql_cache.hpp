@@ -6,6 +6,7 @@
 #include "alchemy/core/dialect.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <map>
 #include <mutex>
@@ -18,10 +19,12 @@ namespace alchemy::detail {
 /// One rendered SQL text per dialect for the statement shape `Shape` (a tag type), or
 /// per dialect and variant for a statement type with `Variants` run-time shapes (LIMIT
 /// and OFFSET each given or not, in it or in a query it embeds: shape_variant.hpp).
-/// Sets `text` to render(dialect, context) the first time any thread asks for it. Compiled
-/// (src/sql/sql_cache.cpp), so that a statement type adds no call_once of its own.
-const std::string& render_once(std::once_flag& once, std::string& text, const Dialect& dialect,
-                               std::string (*render)(const Dialect&, const void*), const void* context);
+/// Sets `text` to render(dialect, context) the first time any thread asks for it, then
+/// `ready`. Compiled (src/sql/sql_cache.cpp), so that a statement type adds no call_once of
+/// its own.
+const std::string& render_once(std::once_flag& once, std::atomic<bool>& ready, std::string& text,
+                               const Dialect& dialect, std::string (*render)(const Dialect&, const void*),
+                               const void* context);
 
 template <class Shape, std::size_t Variants = 1>
 struct sql_cache {
@@ -34,9 +37,12 @@ struct sql_cache {
     static const std::string& get(const Dialect& dialect, std::size_t variant, Render&& render) {
         // Dialect's constructor keeps every id below max_dialects.
         const auto slot = dialect.id() * Variants + variant;
+        // Once rendered, the text is read after one acquire load: std::call_once itself
+        // costs about 40 instructions a statement even when done.
+        if (ready_[slot].load(std::memory_order_acquire)) return text_[slot];
         using R = std::remove_reference_t<Render>;
         return render_once(
-            once_[slot], text_[slot], dialect,
+            once_[slot], ready_[slot], text_[slot], dialect,
             [](const Dialect& d, const void* r) -> std::string { return (*static_cast<const R*>(r))(d); },
             &render);
     }
@@ -49,6 +55,7 @@ struct sql_cache {
 
 private:
     static inline std::array<std::once_flag, max_dialects * Variants> once_{};
+    static inline std::array<std::atomic<bool>, max_dialects * Variants> ready_{};
     static inline std::array<std::string, max_dialects * Variants> text_{};
 };
 

@@ -83,6 +83,8 @@ SqliteStatement::SqliteStatement(Handle& handle, std::string_view sql) : handle_
                              "use execute_script() for scripts",
                              std::string(sql));
     }
+    parameter_count_ = sqlite3_bind_parameter_count(statement_);
+    writes_ = sqlite3_stmt_readonly(statement_) == 0;
 }
 
 SqliteStatement::~SqliteStatement() {
@@ -97,12 +99,12 @@ void SqliteStatement::start(std::span<const Param> params) {
     rows_affected_ = 0;
     try {
         bind(params);
-        total_changes_before_ = sqlite3_total_changes64(handle_.db);
+        if (writes_) total_changes_before_ = sqlite3_total_changes64(handle_.db);
         const bool has_row = step();
         // An INSERT, UPDATE or DELETE ... RETURNING made all its changes in that step, but
         // SQLite counts them only when the statement completes: its rows are read ahead,
         // so rows_affected() is final now, as on PostgreSQL, however few rows are read.
-        if (has_row && sqlite3_stmt_readonly(statement_) == 0) read_ahead();
+        if (has_row && writes_) read_ahead();
         else first_row_pending_ = has_row;
     } catch (...) {
         close();
@@ -111,20 +113,20 @@ void SqliteStatement::start(std::span<const Param> params) {
 }
 
 void SqliteStatement::bind(std::span<const Param> params) {
-    const int expected = sqlite3_bind_parameter_count(statement_);
-    if (std::cmp_not_equal(expected, params.size()))
-        throw_database_error(
-            "42P02",
-            fmt::format("the statement expects {} parameters but was given {}", expected, params.size()),
-            sqlite3_sql(statement_));
+    if (std::cmp_not_equal(parameter_count_, params.size()))
+        throw_database_error("42P02",
+                             fmt::format("the statement expects {} parameters but was given {}",
+                                         parameter_count_, params.size()),
+                             sqlite3_sql(statement_));
     // SQLite reads a parameter whenever the statement evaluates it. A statement without
     // result columns runs to its end inside start(), while the caller's values are alive,
     // and so does one that writes (its RETURNING rows are read ahead). Both may read the
     // values in place (SQLITE_STATIC). A query evaluates its parameters again on each
-    // later next(), after execute() returned, so it gets copies.
-    const bool runs_within_start =
-        sqlite3_column_count(statement_) == 0 || sqlite3_stmt_readonly(statement_) == 0;
+    // later next(), after execute() returned, so it gets copies. (Bound in place, the
+    // values are left bound after close(): every execution binds all parameters anew.)
+    const bool runs_within_start = writes_ || sqlite3_column_count(statement_) == 0;
     const auto values = runs_within_start ? SQLITE_STATIC : SQLITE_TRANSIENT;
+    holds_copies_ = !runs_within_start && !params.empty();
     for (std::size_t i = 0; i < params.size(); ++i)
         if (const int code = bind_one(static_cast<int>(i) + 1, params[i], values); code != SQLITE_OK)
             raise_last_error(code);
@@ -192,8 +194,7 @@ bool SqliteStatement::step() {
     if (code == SQLITE_DONE) {
         // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE, so a
         // query or DDL would inherit a stale number; trust it only if rows changed now.
-        if (!sqlite3_stmt_readonly(statement_) &&
-            sqlite3_total_changes64(handle_.db) != total_changes_before_)
+        if (writes_ && sqlite3_total_changes64(handle_.db) != total_changes_before_)
             rows_affected_ = sqlite3_changes64(handle_.db);
         return false;
     }
@@ -407,7 +408,8 @@ void SqliteStatement::close() noexcept {
     if (!in_use_) return;
     // reset() repeats the last step's error code, which was already reported.
     sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
+    if (holds_copies_) sqlite3_clear_bindings(statement_);
+    holds_copies_ = false;
     row_columns_ = 0;  // the row's values went with the reset: reads now find no current row
     for (sqlite3_value* value : read_ahead_) sqlite3_value_free(value);
     read_ahead_.clear();  // keeps its room for the next execution

@@ -74,6 +74,11 @@ private:
 
     Handle& handle_;
     sqlite3_stmt* statement_ = nullptr;
+    // Fixed by the SQL text, so asked once, at prepare.
+    int parameter_count_ = 0;
+    bool writes_ = false;  ///< INSERT, UPDATE, DELETE, DDL (not sqlite3_stmt_readonly)
+    /// bind() copied text or blobs into SQLite: clear them at close, not to hold their memory.
+    bool holds_copies_ = false;
     std::int64_t total_changes_before_ = 0;
     std::int64_t rows_affected_ = 0;
     bool in_use_ = false;

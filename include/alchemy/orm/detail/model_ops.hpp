@@ -53,6 +53,12 @@ public:
         for (std::size_t i = 0; i < words_.size(); ++i) words_[i] |= other.words_[i];
         return *this;
     }
+    /// The columns of this set that are not in `other`.
+    ColumnMask without(const ColumnMask& other) const noexcept {
+        ColumnMask out;
+        for (std::size_t i = 0; i < words_.size(); ++i) out.words_[i] = words_[i] & ~other.words_[i];
+        return out;
+    }
     bool any() const noexcept {
         for (auto w : words_)
             if (w) return true;
@@ -93,6 +99,7 @@ struct ModelOps {
     std::span<const std::size_t> fillable;
     std::size_t generated_column;  ///< the autoincrement column, or column_count
     std::size_t version_column;    ///< sa::version()'s column, or column_count
+    ColumnMask onupdate;           ///< the columns with sa::onupdate()'s SQL
 
     /// True when every column but the version has the same value in both.
     bool (*same_columns)(const void* a, const void* b);
@@ -343,6 +350,8 @@ const Table& table() {
 
 /// The statement texts of one model, shared by every Session (src/orm/model_statements.cpp).
 ModelStatements& new_model_statements();
+/// The columns with sa::onupdate()'s SQL.
+ColumnMask columns_with_onupdate(std::span<const ColumnSpec> columns) noexcept;
 
 /// T's table of operations.
 template <class T>
@@ -362,6 +371,7 @@ const ModelOps& model_ops() {
             .fillable = fillable_columns<T>,
             .generated_column = generated_column<T>,
             .version_column = version_column<T>,
+            .onupdate = columns_with_onupdate(model_info<T>::columns),
             .same_columns = &impl::same_columns<T>,
             .changed_columns = &impl::changed_columns<T>,
             .copy_columns = &impl::copy_columns<T>,
