@@ -19,8 +19,7 @@ void detail::EngineState::log(std::string_view line) const {
         fmt::print(stdout, "[alchemy.engine] {}\n", line);
 }
 
-std::shared_ptr<const detail::EngineEvents> detail::EngineState::events() const {
-    if (!has_events_.load(std::memory_order_acquire)) return nullptr;
+std::shared_ptr<const detail::EngineEvents> detail::EngineState::published_events() const {
     std::lock_guard lock(events_mutex_);
     return events_;
 }

@@ -45,7 +45,10 @@ struct EngineState {
     /// The listeners now: an immutable snapshot, so a listener added meanwhile never
     /// changes a list being run. Null while none was ever added (the common case costs no
     /// lock).
-    std::shared_ptr<const EngineEvents> events() const;
+    std::shared_ptr<const EngineEvents> events() const {
+        if (!has_events_.load(std::memory_order_acquire)) return nullptr;
+        return published_events();
+    }
     /// Copies the listeners, lets `add` change the copy and publishes it.
     template <class Add>
     void add_event(Add&& add) {
@@ -60,6 +63,8 @@ struct EngineState {
     std::unique_ptr<PoolEntry> checkout();
 
 private:
+    std::shared_ptr<const EngineEvents> published_events() const;
+
     mutable std::mutex events_mutex_;
     std::shared_ptr<const EngineEvents> events_;
     std::atomic<bool> has_events_{false};
