@@ -29,18 +29,33 @@ std::size_t spread(std::size_t hash) noexcept {
 
 }  // namespace
 
-std::size_t IdentityMap::position(std::size_t hash, const void* values) const noexcept {
-    if (entries_.empty()) return 0;
+std::size_t IdentityMap::entry_for(std::size_t hash, const void* values) const noexcept {
     for (std::size_t i = slot_of(hash);; i = slot_of(i + 1)) {
         const auto& e = entries_[i];
-        if (!e.state) return entries_.size();
-        if (e.hash == hash && ops_->same_key(e.state->snapshot, values)) return i;
+        if (!e.state || (e.hash == hash && ops_->same_key(e.state->snapshot, values))) return i;
     }
+}
+
+std::size_t IdentityMap::position(std::size_t hash, const void* values) const noexcept {
+    if (entries_.empty()) return 0;
+    const auto i = entry_for(hash, values);
+    return entries_[i].state ? i : entries_.size();
 }
 
 InstanceState* IdentityMap::find(const void* values) const noexcept {
     const auto i = position(spread(ops_->hash_key(values)), values);
     return i < entries_.size() ? entries_[i].state : nullptr;
+}
+
+InstanceState* IdentityMap::find(const void* values, Probe& probe) const noexcept {
+    probe.hash = spread(ops_->hash_key(values));
+    probe.entry = entry_for(probe.hash, values);
+    return entries_[probe.entry].state;
+}
+
+void IdentityMap::insert_at(const Probe& probe, InstanceState& state) noexcept {
+    entries_[probe.entry] = {probe.hash, &state};
+    ++size_;
 }
 
 InstanceState* IdentityMap::insert_or_assign(InstanceState& state) {
@@ -52,10 +67,6 @@ InstanceState* IdentityMap::insert_or_assign(InstanceState& state) {
     }
     place(hash, state);
     return nullptr;
-}
-
-void IdentityMap::insert_absent(InstanceState& state) {
-    place(spread(ops_->hash_key(state.snapshot)), state);
 }
 
 void IdentityMap::place(std::size_t hash, InstanceState& state) {

@@ -148,11 +148,10 @@ void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& obj
     link(state, object);
 }
 
-void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<void>& object) {
-    if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
-    identity_.reserve(identity_.size() + 1);
+void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
+                                 const IdentityMap::Probe& probe) {
     attach(state, object, true, ObjectState::persistent);
-    identity_.insert_absent(state);
+    identity_.insert_at(probe, state);
 }
 
 void ModelSetCore::detach(InstanceState& state) noexcept {
@@ -337,7 +336,11 @@ std::shared_ptr<void> ModelSetCore::object_of(Slot& slot) {
 std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find(const void* values) {
     auto* state = identity_.find(values);
     if (!state) return {nullptr, nullptr};
-    auto& slot = slots_[state->slot];
+    return object_and_state(*state);
+}
+
+std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::object_and_state(InstanceState& state) {
+    auto& slot = slots_[state.slot];
     auto object = object_of(slot);
     return {std::move(object), slot.state};
 }
@@ -360,8 +363,14 @@ std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t
     return {object, object ? state : nullptr};
 }
 
-std::shared_ptr<void> ModelSetCore::adopt_existing(void* row) {
-    auto [object, state] = find(row);
+std::shared_ptr<void> ModelSetCore::adopt_existing(void* row, IdentityMap::Probe& probe) {
+    // The reap and the room come first: nothing may move the map's entries between this
+    // probe and attach_loaded().
+    if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
+    identity_.reserve(identity_.size() + 1);
+    auto* held = identity_.find(row, probe);
+    if (!held) return nullptr;
+    auto [object, state] = object_and_state(*held);
     if (object && state->expired) take_row(*state, row);
     return object;
 }

@@ -18,12 +18,21 @@ public:
 
     /// The state whose key equals that of `values` (an object or a snapshot), or null.
     InstanceState* find(const void* values) const noexcept;
+    /// Where a find() looked: the key's hash, and the entry holding the key or, on a
+    /// miss, the free entry the key would take.
+    struct Probe {
+        std::size_t hash = 0;
+        std::size_t entry = 0;
+    };
+    /// find(), which also fills `probe` for an insert_at() of a missing key. Needs room for
+    /// one more entry (reserve()).
+    InstanceState* find(const void* values, Probe& probe) const noexcept;
+    /// Adds `state` where `probe` says: a find() that missed, with nothing added or
+    /// removed since. One hash and one probe for a loaded row instead of two.
+    void insert_at(const Probe& probe, InstanceState& state) noexcept;
     /// Adds `state` under its snapshot's key, replacing another state with that key,
     /// which it returns (else null). Allocates only beyond the room reserve() made.
     InstanceState* insert_or_assign(InstanceState& state);
-    /// Adds `state`, whose key the map does not hold (find() just said so): one probe
-    /// instead of two. Allocates only beyond the room reserve() made.
-    void insert_absent(InstanceState& state);
     /// Removes `state`, if the map holds it under its snapshot's key.
     void erase(const InstanceState& state) noexcept;
     /// Makes room for `count` entries in all.
@@ -40,6 +49,9 @@ private:
     std::size_t slot_of(std::size_t hash) const noexcept { return hash & (entries_.size() - 1); }
     /// The index of the entry for `values` with `hash`, or entries_.size().
     std::size_t position(std::size_t hash, const void* values) const noexcept;
+    /// The index of the entry for `values` with `hash`, or of the free entry that ends its
+    /// run. Needs a free entry.
+    std::size_t entry_for(std::size_t hash, const void* values) const noexcept;
     void place(std::size_t hash, InstanceState& state);
     void grow(std::size_t capacity);
 

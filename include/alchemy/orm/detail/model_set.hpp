@@ -77,11 +77,12 @@ public:
     /// the program had dropped it), with its state; nulls if there is none.
     std::pair<std::shared_ptr<void>, InstanceState*> find(const void* values);
     /// A row just read: its object from the identity map (refreshed if expired), or null
-    /// when the row is new to the session, which then calls attach_loaded.
-    std::shared_ptr<void> adopt_existing(void* row);
+    /// when the row is new to the session, which then calls attach_loaded with `probe`.
+    std::shared_ptr<void> adopt_existing(void* row, IdentityMap::Probe& probe);
     /// Attaches a new session-made object for a loaded row (its snapshot already set)
-    /// whose key adopt_existing() just found absent.
-    void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object);
+    /// whose key adopt_existing() just found absent, where `probe` says.
+    void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
+                       const IdentityMap::Probe& probe);
     /// get(): the identity map's object for `key_values`, or null (the caller selects).
     /// Deleted-in-this-session objects are reported as `gone`.
     struct Lookup {
@@ -225,6 +226,8 @@ private:
     /// A new object in place of the dropped one of `slot`, for handing out again.
     std::shared_ptr<void> revive(Slot& slot);
     std::shared_ptr<void> object_of(Slot& slot);
+    /// The object of the identity map's `state` (revived if dropped) and its state then.
+    std::pair<std::shared_ptr<void>, InstanceState*> object_and_state(InstanceState& state);
     /// True when the program no longer holds the object of `slot`.
     static bool released(const Slot& slot) noexcept;
     bool has_work(const InstanceState& state) const;
@@ -326,10 +329,11 @@ public:
 
     /// The session's object for a row just read (see ModelSetCore::adopt_existing).
     std::shared_ptr<T> adopt(T&& row) {
-        if (auto existing = core_.adopt_existing(&row)) return std::static_pointer_cast<T>(existing);
+        IdentityMap::Probe probe;
+        if (auto existing = core_.adopt_existing(&row, probe)) return std::static_pointer_cast<T>(existing);
         auto [object, state] = make_tracked(std::move(row));
         core_.ops().copy_columns(state.snapshot, state.object);
-        core_.attach_loaded(state, object);
+        core_.attach_loaded(state, object, probe);
         return object;
     }
 
