@@ -68,7 +68,7 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
             throw InvalidRequestError(
                 message("cannot be attached: another object with the same primary key "
                         "is already in this Session; use merge()"));
-        identity_.reserve(identity_.size() + 1);
+        identity_.reserve_more(1);
         attach(state, object, session_made, ObjectState::persistent);
         identity_.insert_or_assign(state);
     } else {
@@ -364,11 +364,10 @@ std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t
 }
 
 std::shared_ptr<void> ModelSetCore::adopt_existing(void* row, IdentityMap::Probe& probe) {
-    // The reap and the room come first: nothing may move the map's entries between this
-    // probe and attach_loaded().
+    // The reap comes first: nothing may move the map's entries between this probe, which
+    // makes room for the row, and attach_loaded().
     if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
-    identity_.reserve(identity_.size() + 1);
-    auto* held = identity_.find(row, probe);
+    auto* held = identity_.find_or_prepare(row, probe);
     if (!held) return nullptr;
     auto [object, state] = object_and_state(*held);
     if (object && state->expired) take_row(*state, row);
@@ -495,7 +494,7 @@ void ModelSetCore::order_deletes(std::span<const std::size_t> order) { reorder(d
 void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
     auto& conn = session_.write_connection(ops_.model_id);
     // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
-    identity_.reserve(identity_.size() + inserts_.size());
+    identity_.reserve_more(inserts_.size());
     if (ops_.version_column < ops_.column_count) {
         for (std::size_t i = from; i < to; ++i) {
             auto& w = inserts_[i];
@@ -767,7 +766,7 @@ void ModelSetCore::note_key_switches(std::span<const Update> updates) {
         key_switches_.push_back({u.state, std::move(old_key), session_.depth()});
     }
     // Room for each switched object to take its old place back in undo_key_switches().
-    identity_.reserve(identity_.size() + key_switches_.size());
+    identity_.reserve_more(key_switches_.size());
 }
 
 void ModelSetCore::undo_key_switches(std::uint32_t depth) noexcept {

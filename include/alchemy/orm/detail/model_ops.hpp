@@ -115,6 +115,10 @@ struct ModelOps {
 
     std::size_t (*hash_key)(const void* values);
     bool (*same_key)(const void* a, const void* b);
+    /// The key as a number, for a model whose key is one integer column (else null): the
+    /// identity map keeps such keys in a window indexed by key when they come close
+    /// together. Null when the column is an empty optional.
+    std::optional<std::int64_t> (*integer_key)(const void* values);
     /// True when the object leaves its generated key to the database (0 or empty).
     bool (*needs_generated_key)(const void* object);
     /// The object's insert shape: the fillable columns it leaves to the database
@@ -303,6 +307,16 @@ std::optional<std::int64_t> integer(const void* values, std::size_t column) {
     return out;
 }
 
+/// ModelOps::integer_key for T: set when T's key is one integer column.
+template <class T>
+constexpr auto integer_key_of() {
+    constexpr std::size_t k = model_info<T>::primary_key[0];
+    using F = std::remove_cvref_t<decltype(field_of<k>(std::declval<const T&>()))>;
+    if constexpr (model_info<T>::primary_key_count == 1 && std::is_integral_v<without_optional_t<F>>)
+        return +[](const void* values) { return integer_of(field_of<k>(as<T>(values))); };
+    else return static_cast<std::optional<std::int64_t> (*)(const void*)>(nullptr);
+}
+
 template <class T>
 void set_integer(void* values, std::size_t column, std::optional<std::int64_t> value) {
     for_each_column<T>([&](auto c) {
@@ -379,6 +393,7 @@ const ModelOps& model_ops() {
             .take_row = &impl::take_row<T>,
             .hash_key = &impl::hash_key<T>,
             .same_key = &impl::same_key<T>,
+            .integer_key = impl::integer_key_of<T>(),
             .needs_generated_key = &impl::needs_key<T>,
             .left_to_database = &impl::left_to_database_of<T>,
             .bind_columns = &impl::bind_columns<T>,
