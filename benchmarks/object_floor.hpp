@@ -5,7 +5,9 @@
 //   - its own std::shared_ptr: one allocation holding the object, its snapshot and a
 //     state word;
 //   - the snapshot: a copy of the columns, which a flush compares the object with;
-//   - an identity-map entry under its key (open addressing, a multiplicative hash);
+//   - an identity-map entry under its key: an array indexed by key, the least costly map
+//     for the workloads' keys, 1 to n (alchemy keeps such keys in a window of its own,
+//     include/alchemy/orm/detail/identity_map.hpp);
 //   - a weak reference in the session's list, which lets the program drop objects.
 //
 // No flush, expiry, events or relationship bookkeeping beyond the collection itself.
@@ -15,6 +17,7 @@
 
 #include "models.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,7 +42,6 @@ public:
     Adopted adopt(T&& row) {
         if (Held* held = find(row.id))
             return {std::shared_ptr<T>(list_[held->slot].lock(), &held->object), held->extra};
-        if ((size_ + 1) * 2 > map_.size()) grow();
         auto held = std::make_shared<Held>(std::move(row), list_.size());
         place(held.get());
         list_.emplace_back(held);
@@ -51,7 +53,6 @@ public:
     /// What a Session's close() does: the map and the list go, the objects stay.
     void close() {
         map_ = {};
-        size_ = 0;
         list_ = {};
     }
 
@@ -71,34 +72,17 @@ private:
         Extra extra{};
     };
 
-    static std::size_t hash(std::int64_t id) {
-        const auto h = static_cast<std::uint64_t>(id) * 0x9E3779B97F4A7C15u;
-        return static_cast<std::size_t>(h ^ (h >> 32));
-    }
-    std::size_t mask() const { return map_.size() - 1; }
-
     Held* find(std::int64_t id) const {
-        if (map_.empty()) return nullptr;
-        for (auto i = hash(id) & mask(); map_[i]; i = (i + 1) & mask())
-            if (map_[i]->snapshot.id == id) return map_[i];
-        return nullptr;
+        const auto i = static_cast<std::size_t>(id);
+        return i < map_.size() ? map_[i] : nullptr;
     }
     void place(Held* held) {
-        auto i = hash(held->snapshot.id) & mask();
-        while (map_[i]) i = (i + 1) & mask();
+        const auto i = static_cast<std::size_t>(held->snapshot.id);
+        if (i >= map_.size()) map_.resize(std::max(2 * map_.size(), i + 1));
         map_[i] = held;
-        ++size_;
-    }
-    void grow() {
-        std::vector<Held*> old(map_.empty() ? 16 : map_.size() * 2);
-        old.swap(map_);
-        size_ = 0;
-        for (Held* held : old)
-            if (held) place(held);
     }
 
-    std::vector<Held*> map_;
-    std::size_t size_ = 0;
+    std::vector<Held*> map_;  ///< by key: the workloads' keys are 1 to n
     std::vector<std::weak_ptr<Held>> list_;
 };
 
