@@ -83,7 +83,7 @@ InstanceState* IdentityMap::find_or_prepare(const void* values, Probe& probe) {
             return nullptr;
         }
     }
-    reserve_more(1);  // first: growing the table would move the entry found below
+    table_room(size_ + 1);  // first: growing the table would move the entry found below
     probe.hash = spread(ops_->hash_key(values));
     probe.entry = entry_for(probe.hash, values);
     if (auto* held = entries_[probe.entry].state) return held;
@@ -134,17 +134,17 @@ bool IdentityMap::widen_window(std::int64_t key) {
 }
 
 InstanceState* IdentityMap::insert_or_assign(InstanceState& state) {
-    if (const auto key = ops_->integer_key ? ops_->integer_key(state.snapshot) : std::nullopt) {
-        if (const auto i = window_index(*key); i < window_.size() && (window_[i] || size_ == 0)) {
-            auto* displaced = std::exchange(window_[i], &state);
-            if (!displaced) ++window_used_;
-            return displaced == &state ? nullptr : displaced;
-        }
-    }
     const auto hash = spread(ops_->hash_key(state.snapshot));
-    if (const auto i = position(hash, state.snapshot); i < entries_.size()) {
-        auto* displaced = entries_[i].state;
-        entries_[i].state = &state;
+    const auto in_table = position(hash, state.snapshot);
+    const auto key = ops_->integer_key ? ops_->integer_key(state.snapshot) : std::nullopt;
+    if (const auto i = key ? window_index(*key) : window_.size();
+        i < window_.size() && in_table == entries_.size()) {
+        auto* displaced = std::exchange(window_[i], &state);
+        if (!displaced) ++window_used_;
+        return displaced == &state ? nullptr : displaced;
+    }
+    if (in_table < entries_.size()) {
+        auto* displaced = std::exchange(entries_[in_table].state, &state);
         return displaced == &state ? nullptr : displaced;
     }
     place(hash, state);
@@ -184,8 +184,12 @@ void IdentityMap::erase(const InstanceState& state) noexcept {
 }
 
 void IdentityMap::reserve_more(std::size_t more) {
-    // In the table: insert_or_assign() puts a key in the window only where it has room.
-    const auto count = size_ + more;
+    // Room in the table for every object held, the window's too: a key the window held
+    // may come back (a rollback, a key switched back) when the window has moved on.
+    table_room(size() + more);
+}
+
+void IdentityMap::table_room(std::size_t count) {
     if (count * 2 > entries_.size()) grow(std::bit_ceil(std::max<std::size_t>(16, count * 2)));
 }
 

@@ -801,9 +801,13 @@ void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
         const auto end =
             std::find_if(begin, grouped_.end(), [&](const Update* u) { return u->changed != mask; });
         const std::span<Update* const> group(begin, end);
-        std::size_t by_values = 0;  // the group's first rows, sent by UPDATE ... FROM (VALUES ...)
-        if (group.size() > 1 && many_rows == ManyRowUpdates::every_batch) by_values = group.size();
-        if (group.size() > 1 && many_rows == ManyRowUpdates::full_batches) {
+        // The group's first rows, sent by UPDATE ... FROM (VALUES ...). Not when they change
+        // a key or unique column: the rows go one by one, in the order the session holds
+        // them, as SQLAlchemy sends them (ModelOps::unique says why).
+        std::size_t by_values = 0;
+        const bool many = group.size() > 1 && !mask.intersects(ops_.unique);
+        if (many && many_rows == ManyRowUpdates::every_batch) by_values = group.size();
+        if (many && many_rows == ManyRowUpdates::full_batches) {
             const auto chunk = ModelStatements::update_chunk_rows(conn.dialect(), ops_, mask);
             by_values = chunk > 1 ? group.size() / chunk * chunk : 0;
         }
@@ -887,6 +891,7 @@ void ModelSetCore::check_matched(std::string_view statement, std::span<const std
 }
 
 void ModelSetCore::delete_rows(std::size_t from, std::size_t to) {
+    keep_room_to_restore();  // finish_flush() marks them deleted
     auto& conn = session_.write_connection(ops_.model_id);
     const bool versioned = ops_.version_column < ops_.column_count;
     auto& params = params_;

@@ -357,6 +357,20 @@ ColumnMask columns_with_onupdate(std::span<const ColumnSpec> columns) noexcept {
     return out;
 }
 
+ColumnMask columns_in_unique_keys(const Table& table) {
+    ColumnMask out;
+    const auto mark = [&](const std::vector<std::string>& names) {
+        for (const auto& name : names)
+            for (std::size_t c = 0; c < table.columns.size(); ++c)
+                if (table.columns[c].name == name) out.set(c);
+    };
+    mark(table.primary_key.columns);
+    for (const auto& unique : table.unique_constraints) mark(unique.columns);
+    for (const auto& index : table.indexes)
+        if (index.unique) mark(index.columns);
+    return out;
+}
+
 ModelStatements& new_model_statements() {
     static std::mutex mutex;
     static std::deque<ModelStatements> all;  // a deque never moves what it holds

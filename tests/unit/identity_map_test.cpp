@@ -164,6 +164,38 @@ TEST_CASE("identity map: integer keys in any order find their own states") {
     }
 }
 
+// A rollback puts back objects the flush took out (deleted rows, switched keys); the
+// window may have moved on meanwhile, and the key must still be found once, wherever it
+// goes.
+TEST_CASE("identity map: a key put back after the window moved on is found") {
+    IdentityMap map(sa::detail::model_ops<imap::Numbered>());
+    States<imap::Numbered> states;
+    auto load = [&](std::int64_t key) -> InstanceState& {
+        auto& state = states.make(numbered(key));
+        IdentityMap::Probe probe;
+        REQUIRE(map.find_or_prepare(state.snapshot, probe) == nullptr);
+        map.insert_at(probe, state);
+        return state;
+    };
+    auto& deleted = load(7);
+    map.reserve_more(0);  // as a flush that deletes does
+    map.erase(deleted);   // the window is empty now, and moves to the next key loaded
+    auto& far = load(1'000'000);
+    for (std::int64_t key = 1'000'001; key < 1'000'100; ++key) load(key);
+    CHECK(map.insert_or_assign(deleted) == nullptr);  // the rollback
+    const auto seven = numbered(7);
+    const auto million = numbered(1'000'000);
+    CHECK(map.find(&seven) == &deleted);
+    CHECK(map.find(&million) == &far);
+    CHECK(map.size() == 101);
+    // Put back again (a second rollback path), it replaces nothing and adds nothing.
+    CHECK(map.insert_or_assign(deleted) == nullptr);
+    CHECK(map.size() == 101);
+    map.erase(deleted);
+    CHECK(map.find(&seven) == nullptr);
+    CHECK(map.size() == 100);
+}
+
 TEST_CASE("identity map: a key that is not one integer column goes by hash alone") {
     load_and_check<imap::Coded>(range(1, 3000), {0, 3001}, [](std::int64_t key) {
         return imap::Coded{.code = "c" + std::to_string(key)};

@@ -44,8 +44,8 @@ public:
     InstanceState* insert_or_assign(InstanceState& state);
     /// Removes `state`, if the map holds it under its snapshot's key.
     void erase(const InstanceState& state) noexcept;
-    /// Makes room for `more` entries beyond those held, so that as many insert_or_assign()
-    /// calls allocate nothing.
+    /// Makes room for `more` entries beyond those held, so that insert_or_assign() of
+    /// the states held and of `more` others allocates nothing.
     void reserve_more(std::size_t more);
     void clear() noexcept;
     std::size_t size() const noexcept { return size_ + window_used_; }
@@ -63,6 +63,8 @@ private:
     std::size_t entry_for(std::size_t hash, const void* values) const noexcept;
     InstanceState* table_find(const void* values) const noexcept;
     void place(std::size_t hash, InstanceState& state);
+    /// Makes room in the table for `count` entries in all.
+    void table_room(std::size_t count);
     void grow(std::size_t capacity);
 
     /// The index of `key`'s slot in the window, or window_.size() outside it.

@@ -100,6 +100,10 @@ struct ModelOps {
     std::size_t generated_column;  ///< the autoincrement column, or column_count
     std::size_t version_column;    ///< sa::version()'s column, or column_count
     ColumnMask onupdate;           ///< the columns with sa::onupdate()'s SQL
+    /// The columns of the primary key and of unique constraints and indexes: an UPDATE of
+    /// many rows at once could collide where the rows, updated one by one in the order the
+    /// program changed them, would not (ids renumbered upwards, say).
+    ColumnMask unique;
 
     /// True when every column but the version has the same value in both.
     bool (*same_columns)(const void* a, const void* b);
@@ -366,6 +370,8 @@ const Table& table() {
 ModelStatements& new_model_statements();
 /// The columns with sa::onupdate()'s SQL.
 ColumnMask columns_with_onupdate(std::span<const ColumnSpec> columns) noexcept;
+/// ModelOps::unique of `table`.
+ColumnMask columns_in_unique_keys(const Table& table);
 
 /// T's table of operations.
 template <class T>
@@ -386,6 +392,7 @@ const ModelOps& model_ops() {
             .generated_column = generated_column<T>,
             .version_column = version_column<T>,
             .onupdate = columns_with_onupdate(model_info<T>::columns),
+            .unique = columns_in_unique_keys(impl::table<T>()),
             .same_columns = &impl::same_columns<T>,
             .changed_columns = &impl::changed_columns<T>,
             .copy_columns = &impl::copy_columns<T>,

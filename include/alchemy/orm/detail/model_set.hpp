@@ -116,6 +116,9 @@ public:
     }
     /// A bulk DELETE removed the row of `state`: the object is deleted, as after a flush.
     void mark_deleted(InstanceState& state) noexcept;
+    /// Room in the identity map for every object held, so that a rollback puts back what
+    /// mark_deleted() took out without allocating (end_transaction is noexcept).
+    void keep_room_to_restore() { identity_.reserve_more(0); }
 
     // The unit of work (SessionCore drives it) -------------------------------------------
 
@@ -385,7 +388,10 @@ public:
     void for_each_persistent(F&& f) {
         core_.for_each_persistent([&](InstanceState& state) { f(*static_cast<T*>(state.object), state); });
     }
-    void mark_deleted(InstanceState& state) noexcept { core_.mark_deleted(state); }
+    void mark_deleted(InstanceState& state) {
+        core_.keep_room_to_restore();
+        core_.mark_deleted(state);
+    }
     /// Lets go of the objects the program dropped that have nothing to flush.
     void reap() noexcept { core_.reap(); }
 
