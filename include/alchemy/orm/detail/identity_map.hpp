@@ -39,8 +39,8 @@ public:
     /// added or removed since.
     void insert_at(const Probe& probe, InstanceState& state) noexcept;
     /// Adds `state` under its snapshot's key, replacing another state with that key,
-    /// which it returns (else null). Allocates only beyond the room reserve() made (the
-    /// window never grows here).
+    /// which it returns (else null). Allocates only beyond the room reserve_more() made
+    /// (the window never grows here).
     InstanceState* insert_or_assign(InstanceState& state);
     /// Removes `state`, if the map holds it under its snapshot's key.
     void erase(const InstanceState& state) noexcept;

@@ -102,7 +102,7 @@ struct ModelOps {
     ColumnMask onupdate;           ///< the columns with sa::onupdate()'s SQL
     /// The columns of the primary key and of unique constraints and indexes: an UPDATE of
     /// many rows at once could collide where the rows, updated one by one in the order the
-    /// program changed them, would not (ids renumbered upwards, say).
+    /// session holds them, would not (ids renumbered upwards, say).
     ColumnMask unique;
 
     /// True when every column but the version has the same value in both.
