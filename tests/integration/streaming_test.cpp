@@ -319,3 +319,31 @@ TEST_CASE("a connection lost in the middle of a stream invalidates the Connectio
     conn.commit();
     CHECK(count_notes(observer) == 1);
 }
+
+// A driver decodes each row's columns once, when the cursor moves there (Cursor's cells):
+// the decoded values must go with the row, whichever way it ends.
+TEST_CASE("a cursor reads no column once its last row went, executed or streamed", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    const bool stream = GENERATE(false, true);
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    auto& driver = conn.driver_connection();
+    const auto sql = "SELECT i, 'row ' || i, i * 0.5, NULL FROM (" + series(backend, 2) + ") AS s";
+    auto& cursor = stream ? driver.stream(sql, {}) : driver.execute(sql, {});
+    for (std::int64_t i = 1; i <= 2; ++i) {
+        REQUIRE(cursor.next());
+        CHECK(cursor.read_int(0) == i);
+        CHECK(cursor.read_text(0) == std::to_string(i));  // another kind: converted by the driver
+        CHECK(cursor.read_text(1) == "row " + std::to_string(i));
+        CHECK(cursor.read_real(2) == static_cast<double>(i) * 0.5);
+        CHECK(cursor.is_null(3));
+        CHECK_FALSE(cursor.is_null(0));
+        CHECK_THROWS_AS(cursor.read_int(4), sa::ArgumentError);
+    }
+    CHECK_FALSE(cursor.next());
+    CHECK_THROWS_AS(cursor.is_null(0), sa::InvalidRequestError);
+    CHECK_THROWS_AS(cursor.read_int(0), sa::InvalidRequestError);
+    CHECK_THROWS_AS(cursor.read_text(1), sa::InvalidRequestError);
+    cursor.close();
+    CHECK_THROWS_AS(cursor.read_real(2), sa::InvalidRequestError);
+}

@@ -21,11 +21,31 @@
 
 namespace alchemy {
 
+/// One column of a cursor's current row, decoded when the cursor moved there: a read of
+/// the kind the column holds is then a load, with no call into the driver per column.
+struct Cell {
+    enum class Kind : std::uint8_t {
+        null,
+        integer,  ///< `integer` holds it (a boolean as 0 or 1)
+        real,     ///< `real` holds it
+        text,     ///< `text` holds it
+        other,    ///< read through the driver (blobs, times, numerics, malformed values)
+    };
+    Kind kind = Kind::other;
+    std::int64_t integer = 0;
+    double real = 0;
+    std::string_view text;  ///< valid until the next call to next() or close()
+};
+
 /// Rows of one executed statement, read forward. Owned by its DriverConnection.
 ///
 /// Column reads convert where the value allows it (an integer column read as text is
 /// rendered, a text column holding digits read as an integer is parsed) and otherwise
 /// throw DataError naming the column. Reads are valid only after next() returned true.
+///
+/// A driver shows each row's decoded columns (show_cells()); a read whose kind the cell
+/// holds is answered inline, any other goes to the driver's do_* function, which also
+/// answers every read when a driver shows no cells.
 class Cursor {
 public:
     virtual ~Cursor() = default;
@@ -35,12 +55,28 @@ public:
     virtual int column_count() const noexcept = 0;
     virtual std::string_view column_name(int column) const = 0;
 
-    virtual bool is_null(int column) const = 0;
-    virtual bool read_bool(int column) const = 0;
-    virtual std::int64_t read_int(int column) const = 0;
-    virtual double read_real(int column) const = 0;
+    bool is_null(int column) const {
+        if (const Cell* c = cell(column)) return c->kind == Cell::Kind::null;
+        return do_is_null(column);
+    }
+    bool read_bool(int column) const {
+        if (const Cell* c = cell(column); c && c->kind == Cell::Kind::integer && (c->integer & ~1) == 0)
+            return c->integer != 0;
+        return do_read_bool(column);
+    }
+    std::int64_t read_int(int column) const {
+        if (const Cell* c = cell(column); c && c->kind == Cell::Kind::integer) return c->integer;
+        return do_read_int(column);
+    }
+    double read_real(int column) const {
+        if (const Cell* c = cell(column); c && c->kind == Cell::Kind::real) return c->real;
+        return do_read_real(column);
+    }
     /// The view is valid until the next call to next() or close().
-    virtual std::string_view read_text(int column) const = 0;
+    std::string_view read_text(int column) const {
+        if (const Cell* c = cell(column); c && c->kind == Cell::Kind::text) return c->text;
+        return do_read_text(column);
+    }
     /// The view is valid until the next call to next() or close().
     virtual std::span<const std::byte> read_blob(int column) const = 0;
     /// Microseconds since 1970-01-01T00:00:00Z.
@@ -52,6 +88,24 @@ public:
     virtual std::int64_t rows_affected() const noexcept = 0;
     /// Releases the statement for reuse. Idempotent.
     virtual void close() noexcept = 0;
+
+protected:
+    /// The current row's columns, in order; empty when no row is current, which the do_*
+    /// functions then report. A driver calls it whenever its current row changes.
+    void show_cells(std::span<const Cell> cells) noexcept { cells_ = cells; }
+
+    virtual bool do_is_null(int column) const = 0;
+    virtual bool do_read_bool(int column) const = 0;
+    virtual std::int64_t do_read_int(int column) const = 0;
+    virtual double do_read_real(int column) const = 0;
+    virtual std::string_view do_read_text(int column) const = 0;
+
+private:
+    const Cell* cell(int column) const noexcept {
+        return static_cast<std::size_t>(column) < cells_.size() ? &cells_[static_cast<std::size_t>(column)]
+                                                                : nullptr;
+    }
+    std::span<const Cell> cells_;
 };
 
 /// Per-connection settings a driver receives when it connects.

@@ -116,6 +116,7 @@ void PgCursor::open(ResultHandle result, std::string_view sql, PgConnection* str
     column_types_.clear();
     for (int column = 0; column < columns_; ++column) column_types_.push_back(PQftype(result.get(), column));
     if (scratch_.size() < column_types_.size()) scratch_.resize(column_types_.size());
+    if (cells_.size() < column_types_.size()) cells_.resize(column_types_.size());
     stream_ = PQresultStatus(result.get()) == PGRES_SINGLE_TUPLE ? stream : nullptr;
     hold(std::move(result));
 }
@@ -126,6 +127,42 @@ void PgCursor::hold(ResultHandle result) noexcept {
     rows_ = PQntuples(result_.get());
     row_ = -1;
     rows_affected_ = rows_affected_by(result_.get());
+    show_cells({});
+}
+
+// A value of a fixed-size type but another size stays `other`: the do_* reads refuse it.
+void PgCursor::show_row() noexcept {
+    if (row_ < 0 || row_ >= rows_) return show_cells({});
+    PGresult* result = result_.get();
+    for (int column = 0; column < columns_; ++column) {
+        auto& cell = cells_[static_cast<std::size_t>(column)];
+        if (PQgetisnull(result, row_, column) != 0) {
+            cell.kind = Cell::Kind::null;
+            continue;
+        }
+        const char* data = PQgetvalue(result, row_, column);
+        const auto size = static_cast<std::size_t>(PQgetlength(result, row_, column));
+        const Oid type = column_types_[static_cast<std::size_t>(column)];
+        cell.kind = Cell::Kind::other;
+        if (is_text_type(type)) {
+            cell.kind = Cell::Kind::text;
+            cell.text = text_bytes({data, size}, type);
+            continue;
+        }
+        if (size != fixed_binary_size(type)) continue;
+        switch (type) {
+        case oid::boolean: cell.integer = data[0] != 0 ? 1 : 0; break;
+        case oid::int2: cell.integer = load_i16(data); break;
+        case oid::int4: cell.integer = load_i32(data); break;
+        case oid::int8: cell.integer = load_i64(data); break;
+        case oid::oid: cell.integer = load_u32(data); break;
+        case oid::float4: cell.real = load_f32(data); break;
+        case oid::float8: cell.real = load_f64(data); break;
+        default: continue;
+        }
+        cell.kind = type == oid::float4 || type == oid::float8 ? Cell::Kind::real : Cell::Kind::integer;
+    }
+    show_cells(std::span<const Cell>(cells_).first(static_cast<std::size_t>(columns_)));
 }
 
 void PgCursor::close() noexcept {
@@ -134,9 +171,11 @@ void PgCursor::close() noexcept {
     columns_ = 0;
     rows_ = 0;
     row_ = -1;
+    show_cells({});
 }
 
 bool PgCursor::next() {
+    show_cells({});  // kept so if the next row cannot be had
     if (row_ < rows_) ++row_;
     if (row_ == rows_ && stream_) {
         // The next row, or the statement's end. A failure ends the stream as well, and
@@ -146,6 +185,7 @@ bool PgCursor::next() {
         if (PQresultStatus(result_.get()) == PGRES_SINGLE_TUPLE) stream_ = connection;
         row_ = 0;
     }
+    show_row();
     return row_ < rows_;
 }
 
@@ -170,7 +210,7 @@ void PgCursor::check_position(int column) const {
     check_column(column);
 }
 
-bool PgCursor::is_null(int column) const {
+bool PgCursor::do_is_null(int column) const {
     check_position(column);
     return PQgetisnull(result_.get(), row_, column) != 0;
 }
@@ -243,7 +283,7 @@ std::optional<std::string_view> PgCursor::text_form(int column, const Field& val
     return text;
 }
 
-bool PgCursor::read_bool(int column) const {
+bool PgCursor::do_read_bool(int column) const {
     constexpr std::string_view wanted = "a boolean";
     const auto value = field(column, wanted);
     const char* data = value.bytes.data();
@@ -266,7 +306,7 @@ bool PgCursor::read_bool(int column) const {
     return integer == 1;
 }
 
-std::int64_t PgCursor::read_int(int column) const {
+std::int64_t PgCursor::do_read_int(int column) const {
     constexpr std::string_view wanted = "an integer";
     const auto value = field(column, wanted);
     const char* data = value.bytes.data();
@@ -288,7 +328,7 @@ std::int64_t PgCursor::read_int(int column) const {
     return *result;
 }
 
-double PgCursor::read_real(int column) const {
+double PgCursor::do_read_real(int column) const {
     constexpr std::string_view wanted = "a real number";
     const auto value = field(column, wanted);
     const char* data = value.bytes.data();
@@ -315,7 +355,7 @@ double PgCursor::read_real(int column) const {
     return *result;
 }
 
-std::string_view PgCursor::read_text(int column) const {
+std::string_view PgCursor::do_read_text(int column) const {
     constexpr std::string_view wanted = "text";
     const auto value = field(column, wanted);
     const auto text = text_form(column, value);

@@ -34,11 +34,6 @@ public:
     int column_count() const noexcept override { return columns_; }
     std::string_view column_name(int column) const override;
 
-    bool is_null(int column) const override;
-    bool read_bool(int column) const override;
-    std::int64_t read_int(int column) const override;
-    double read_real(int column) const override;
-    std::string_view read_text(int column) const override;
     std::span<const std::byte> read_blob(int column) const override;
     std::int64_t read_timestamp(int column) const override;
     std::int64_t read_date(int column) const override;
@@ -47,6 +42,12 @@ public:
     void close() noexcept override;
 
 private:
+    bool do_is_null(int column) const override;
+    bool do_read_bool(int column) const override;
+    std::int64_t do_read_int(int column) const override;
+    double do_read_real(int column) const override;
+    std::string_view do_read_text(int column) const override;
+
     /// One value of the current row with the type of its column.
     struct Field {
         std::string_view bytes;
@@ -55,6 +56,9 @@ private:
 
     /// Takes the next result of the statement: all its rows, one streamed row, or its end.
     void hold(ResultHandle result) noexcept;
+    /// Decodes the current row's integers, reals and text into cells_ (Cursor), or shows
+    /// none when no row is current.
+    void show_row() noexcept;
     /// The value at `column` of the current row; DataError if it is NULL, as nothing
     /// of type `wanted` can be read from it.
     Field field(int column, std::string_view wanted) const;
@@ -71,6 +75,7 @@ private:
     ResultHandle result_;
     PgConnection* stream_ = nullptr;  // streams the rows after result_'s, until the last came
     std::vector<Oid> column_types_;   // read once per statement, so reads dispatch without lookups
+    std::vector<Cell> cells_;
     int columns_ = 0;
     int rows_ = 0;
     int row_ = -1;

@@ -182,14 +182,61 @@ int SqliteStatement::bind_one(int index, const Param& param, sqlite3_destructor_
     return SQLITE_MISUSE;
 }
 
+// Each column is fetched and decoded once per row, here: a read of the kind it holds is
+// then answered from its cell (Cursor), the others read row_ through sqlite3_value_*,
+// where each sqlite3_column_* call would look the column up again. (Those reads are not
+// thread-safe on their own, which needs nothing here: a connection serves one thread at
+// a time, and SQLite opens it without a mutex, sqlite_driver.cpp.) The type is the one
+// stored: it stays so after a read converts the value in place.
+template <class ValueOf>
+void SqliteStatement::show_row(int columns, ValueOf value_of) {
+    const auto count = static_cast<std::size_t>(columns);
+    if (row_.size() < count) {
+        row_.resize(count);
+        cells_.resize(count);
+    }
+    for (std::size_t column = 0; column < count; ++column) {
+        sqlite3_value* value = value_of(static_cast<int>(column));
+        const int type = sqlite3_value_type(value);
+        row_[column] = {value, type};
+        auto& cell = cells_[column];
+        switch (type) {
+        case SQLITE_NULL: cell.kind = Cell::Kind::null; break;
+        case SQLITE_INTEGER:
+            cell.kind = Cell::Kind::integer;
+            cell.integer = sqlite3_value_int64(value);
+            break;
+        case SQLITE_FLOAT:
+            cell.kind = Cell::Kind::real;
+            cell.real = sqlite3_value_double(value);
+            break;
+        case SQLITE_TEXT: {
+            // Null only when SQLite ran out of memory, which do_read_text() reports.
+            const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(value));
+            cell.kind = text ? Cell::Kind::text : Cell::Kind::other;
+            if (text) cell.text = {text, static_cast<std::size_t>(sqlite3_value_bytes(value))};
+            break;
+        }
+        default: cell.kind = Cell::Kind::other; break;
+        }
+    }
+    row_columns_ = columns;
+    show_cells(std::span<const Cell>(cells_).first(count));
+}
+
+void SqliteStatement::show_no_row() noexcept {
+    row_columns_ = 0;
+    show_cells({});
+}
+
 bool SqliteStatement::step() {
     const int code = sqlite3_step(statement_);
     if (code == SQLITE_ROW) {
-        row_columns_ = sqlite3_data_count(statement_);
-        row_.assign(static_cast<std::size_t>(row_columns_), ColumnValue{});
+        show_row(sqlite3_data_count(statement_),
+                 [this](int column) { return sqlite3_column_value(statement_, column); });
         return true;
     }
-    row_columns_ = 0;
+    show_no_row();
     finished_ = true;
     if (code == SQLITE_DONE) {
         // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE, so a
@@ -208,7 +255,7 @@ void SqliteStatement::read_ahead() {
         for (int column = 0; column < row_columns_; ++column) {
             // The slot first, so that a failing push_back leaves no copy unowned.
             read_ahead_.push_back(nullptr);
-            read_ahead_.back() = sqlite3_value_dup(sqlite3_column_value(statement_, column));
+            read_ahead_.back() = sqlite3_value_dup(row_[static_cast<std::size_t>(column)].value);
             if (read_ahead_.back() == nullptr) raise_out_of_memory();
         }
     } while (step());
@@ -217,16 +264,14 @@ void SqliteStatement::read_ahead() {
 bool SqliteStatement::next_read_ahead() {
     const auto columns = static_cast<std::size_t>(column_count());
     if (read_ahead_next_ == read_ahead_.size()) {
-        row_columns_ = 0;
+        show_no_row();
         return false;
     }
-    // The copies are protected values, read as a stepped row's are (checked()).
-    for (std::size_t column = 0; column < columns; ++column) {
-        sqlite3_value* value = read_ahead_[read_ahead_next_ + column];
-        row_[column] = {value, sqlite3_value_type(value)};
-    }
+    // The copies are protected values, read as a stepped row's are.
+    const std::size_t first = read_ahead_next_;
+    show_row(static_cast<int>(columns),
+             [&](int column) { return read_ahead_[first + static_cast<std::size_t>(column)]; });
     read_ahead_next_ += columns;
-    row_columns_ = static_cast<int>(columns);
     return true;
 }
 
@@ -266,27 +311,16 @@ std::string_view SqliteStatement::column_name(int column) const {
 }
 
 const SqliteStatement::ColumnValue& SqliteStatement::checked(int column) const {
-    // row_columns_ is 0 unless a row is current, so one comparison checks both. The value
-    // is fetched once per row and column, and read through sqlite3_value_*: each
-    // sqlite3_column_* call would look the column up again. (Those reads are not
-    // thread-safe on their own, which needs nothing here: a connection serves one thread at
-    // a time, and SQLite opens it without a mutex, sqlite_driver.cpp.) The type is the one
-    // stored: it stays so after a read converts the value in place.
-    if (static_cast<unsigned>(column) < static_cast<unsigned>(row_columns_)) {
-        auto& c = row_[static_cast<std::size_t>(column)];
-        if (!c.value) {
-            c.value = sqlite3_column_value(statement_, column);
-            c.type = sqlite3_value_type(c.value);
-        }
-        return c;
-    }
+    // row_columns_ is 0 unless a row is current, so one comparison checks both.
+    if (static_cast<unsigned>(column) < static_cast<unsigned>(row_columns_))
+        return row_[static_cast<std::size_t>(column)];
     check_column_index(column);
     throw InvalidRequestError("alchemy: no current row; read columns only after next() returned true");
 }
 
-bool SqliteStatement::is_null(int column) const { return checked(column).type == SQLITE_NULL; }
+bool SqliteStatement::do_is_null(int column) const { return checked(column).type == SQLITE_NULL; }
 
-bool SqliteStatement::read_bool(int column) const {
+bool SqliteStatement::do_read_bool(int column) const {
     const auto& c = checked(column);
     switch (c.type) {
     case SQLITE_INTEGER:
@@ -307,7 +341,7 @@ bool SqliteStatement::read_bool(int column) const {
     raise_unreadable(column, "a boolean (0 or 1)", "22018");
 }
 
-std::int64_t SqliteStatement::read_int(int column) const {
+std::int64_t SqliteStatement::do_read_int(int column) const {
     const auto& c = checked(column);
     switch (c.type) {
     case SQLITE_INTEGER: return sqlite3_value_int64(c.value);
@@ -329,7 +363,7 @@ std::int64_t SqliteStatement::read_int(int column) const {
     raise_unreadable(column, "an integer", "22018");
 }
 
-double SqliteStatement::read_real(int column) const {
+double SqliteStatement::do_read_real(int column) const {
     const auto& c = checked(column);
     switch (c.type) {
     case SQLITE_FLOAT: return sqlite3_value_double(c.value);
@@ -344,7 +378,7 @@ double SqliteStatement::read_real(int column) const {
     raise_unreadable(column, "a real number", "22018");
 }
 
-std::string_view SqliteStatement::read_text(int column) const {
+std::string_view SqliteStatement::do_read_text(int column) const {
     const auto& c = checked(column);
     if (c.type == SQLITE_NULL) raise_unreadable(column, "text", "22004");
     // Numbers are rendered to text in place; the pointer is valid until the next step.
@@ -410,7 +444,7 @@ void SqliteStatement::close() noexcept {
     sqlite3_reset(statement_);
     if (holds_copies_) sqlite3_clear_bindings(statement_);
     holds_copies_ = false;
-    row_columns_ = 0;  // the row's values went with the reset: reads now find no current row
+    show_no_row();  // the row's values went with the reset: reads now find no current row
     for (sqlite3_value* value : read_ahead_) sqlite3_value_free(value);
     read_ahead_.clear();  // keeps its room for the next execution
     read_ahead_next_ = 0;

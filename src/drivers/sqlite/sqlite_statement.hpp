@@ -34,11 +34,6 @@ public:
     int column_count() const noexcept override;
     std::string_view column_name(int column) const override;
 
-    bool is_null(int column) const override;
-    bool read_bool(int column) const override;
-    std::int64_t read_int(int column) const override;
-    double read_real(int column) const override;
-    std::string_view read_text(int column) const override;
     std::span<const std::byte> read_blob(int column) const override;
     std::int64_t read_timestamp(int column) const override;
     std::int64_t read_date(int column) const override;
@@ -47,6 +42,12 @@ public:
     void close() noexcept override;
 
 private:
+    bool do_is_null(int column) const override;
+    bool do_read_bool(int column) const override;
+    std::int64_t do_read_int(int column) const override;
+    double do_read_real(int column) const override;
+    std::string_view do_read_text(int column) const override;
+
     void bind(std::span<const Param> params);
     /// Binds one value; text and blobs with `values` (SQLITE_STATIC or SQLITE_TRANSIENT),
     /// timestamps and dates (formatted here, so short-lived) always as copies.
@@ -57,6 +58,12 @@ private:
     void read_ahead();
     /// Makes the next row read ahead current: false when none is left.
     bool next_read_ahead();
+    /// Makes the row of `columns` columns whose values value_of(column) gives current:
+    /// fills row_ and the cells.
+    template <class ValueOf>
+    void show_row(int columns, ValueOf value_of);
+    /// No row is current.
+    void show_no_row() noexcept;
     [[noreturn]] void raise_last_error(int code);
     [[noreturn]] void raise_out_of_memory() const;
 
@@ -64,7 +71,7 @@ private:
     void check_column_index(int column) const;
     /// A column of the current row: its value and that value's SQLite type.
     struct ColumnValue {
-        sqlite3_value* value = nullptr;  ///< null: not asked for yet in this row
+        sqlite3_value* value = nullptr;
         int type = 0;
     };
     /// The column's value, after checking that a row is current and `column` exists.
@@ -84,9 +91,10 @@ private:
     bool in_use_ = false;
     bool first_row_pending_ = false;
     bool finished_ = true;
-    /// Columns of the current row (0: no row), and their values as far as asked.
+    /// Columns of the current row (0: no row), their values, and the cells made of them.
     int row_columns_ = 0;
-    mutable std::vector<ColumnValue> row_;
+    std::vector<ColumnValue> row_;
+    std::vector<Cell> cells_;
     /// The values of the rows read ahead (read_ahead()), row after row, until close(); and
     /// where the next row's begin.
     std::vector<sqlite3_value*> read_ahead_;
