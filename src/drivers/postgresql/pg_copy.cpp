@@ -190,8 +190,11 @@ std::vector<Oid> PgConnection::copy_column_types(std::string_view target, std::s
 // the base type, then checks the domain's constraints).
 void PgConnection::resolve_domains(std::vector<Oid>& types) {
     std::string asked;
-    for (const Oid type : types)
-        if (type >= first_created_type) asked += (asked.empty() ? "{" : ",") + std::to_string(type);
+    for (const Oid type : types) {
+        if (type < first_created_type) continue;
+        asked += asked.empty() ? '{' : ',';
+        asked += std::to_string(type);
+    }
     if (asked.empty()) return;
     asked += '}';
     const char* values[] = {asked.c_str()};
