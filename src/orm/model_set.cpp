@@ -137,11 +137,10 @@ void ModelSetCore::cascade_add(InstanceState& state) {
 
 void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made,
                           ObjectState as) {
-    Slot slot;
+    auto& slot = slots_.emplace_back();
     slot.state = &state;
     if (session_made) slot.weak = object;
     else slot.strong = object;
-    slots_.push_back(std::move(slot));
     state.session = &session_;
     state.state = as;
     state.slot = slots_.size() - 1;

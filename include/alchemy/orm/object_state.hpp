@@ -21,8 +21,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
+#include <new>
 #include <string_view>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 
 // The weak identity map keeps a dropped object readable inside its shared_ptr's deleter
 // (tracked_deleter below) until the session lets it go. The standard leaves open whether
@@ -46,8 +49,9 @@ class SessionCore;
 /// Who lets go of what a dropped object's relationships hold (object_dropped in
 /// detail/relationship_ops.hpp): the deleter, on whatever thread the program dropped the
 /// object, or the Session holding the object, on its own thread, when it lets the object
-/// go. Each side sets its bit with one atomic operation, so exactly one of them sees the
-/// other's. Only models with relationships use it. A copy is a new object's: unattached.
+/// go. Each side sets its bit with one atomic operation (plain reads and writes while the
+/// process has one thread), so exactly one of them sees the other's. Only models with
+/// relationships use it. A copy is a new object's: unattached.
 class DropHandoff {
 public:
     DropHandoff() noexcept = default;
@@ -57,22 +61,46 @@ public:
         return *this;
     }
     /// A Session holds the object (its thread).
-    void attach() noexcept { bits_.fetch_or(attached_bit, std::memory_order_relaxed); }
+    void attach() noexcept { set(attached_bit); }
     /// The Session lets the object go (its thread). True when the program dropped it
     /// before: the Session then lets go of what its relationships hold.
     bool detach_after_drop() noexcept {
-        return (bits_.fetch_and(static_cast<std::uint8_t>(~attached_bit), std::memory_order_acq_rel) &
-                dropped_bit) != 0;
+        std::uint8_t before;
+        if (one_thread()) {
+            before = bits_.load(std::memory_order_relaxed);
+            bits_.store(static_cast<std::uint8_t>(before & ~attached_bit), std::memory_order_relaxed);
+        } else {
+            before = bits_.fetch_and(static_cast<std::uint8_t>(~attached_bit), std::memory_order_acq_rel);
+        }
+        return (before & dropped_bit) != 0;
     }
     /// The deleter (any thread). True when a Session still holds the object: it lets go
     /// itself, and the deleter writes nothing.
-    bool drop_while_attached() noexcept {
-        return (bits_.fetch_or(dropped_bit, std::memory_order_acq_rel) & attached_bit) != 0;
-    }
+    bool drop_while_attached() noexcept { return (set(dropped_bit) & attached_bit) != 0; }
 
 private:
     static constexpr std::uint8_t attached_bit = 1;
     static constexpr std::uint8_t dropped_bit = 2;
+
+    /// No second thread exists, so no other side can run meanwhile: plain reads and writes
+    /// do, as std::shared_ptr's counts do then in libstdc++ (a locked instruction per
+    /// object loaded is a measurable part of a load). Creating a thread orders everything
+    /// before it, after which the atomic operations are used.
+    static bool one_thread() noexcept {
+#if __has_include(<sys/single_threaded.h>)
+        return __libc_single_threaded != 0;
+#else
+        return false;
+#endif
+    }
+    /// Sets `bit`; the bits before.
+    std::uint8_t set(std::uint8_t bit) noexcept {
+        if (!one_thread()) return bits_.fetch_or(bit, std::memory_order_acq_rel);
+        const std::uint8_t before = bits_.load(std::memory_order_relaxed);
+        bits_.store(static_cast<std::uint8_t>(before | bit), std::memory_order_relaxed);
+        return before;
+    }
+
     std::atomic<std::uint8_t> bits_{0};
 };
 
@@ -136,24 +164,49 @@ struct TypedState : InstanceState {
     T snapshot_value{};
 };
 
-/// The deleter of shared_ptrs the session creates. It holds the object's state and the
-/// object itself inside the control block — one allocation per object — where
-/// std::get_deleter finds them. The shared_ptr owns a null pointer (so this is called
-/// with null); an aliasing pointer to `object` is what users get. Both live until the
-/// control block goes, which a weak_ptr delays: see the file comment.
+/// An object the session made and its state, side by side in its shared_ptr's control
+/// block.
 template <class T>
-struct tracked_deleter {
-    tracked_deleter() = default;
+struct TrackedRecord {
+    explicit TrackedRecord(T&& value) : object(std::move(value)) { state.object = &object; }
+    TypedState<T> state;
+    T object;
+};
+
+/// The deleter of shared_ptrs the session creates. It holds the object's record inside
+/// the control block — one allocation per object — where std::get_deleter finds it. The
+/// shared_ptr owns a null pointer (so this is called with null); an aliasing pointer to
+/// the object is what users get. Both live until the control block goes, which a weak_ptr
+/// delays: see the file comment.
+template <class T>
+class tracked_deleter {
+public:
+    tracked_deleter() noexcept = default;
     tracked_deleter(tracked_deleter&&) noexcept {}  // only ever moved while empty, into place
-    // Both filled in place by make_tracked: the temporary a shared_ptr is constructed
-    // from then costs nothing to make.
-    std::optional<TypedState<T>> state;
-    std::optional<T> object;
+    tracked_deleter& operator=(tracked_deleter&&) = delete;
+    ~tracked_deleter() {
+        if (made_) record().~TrackedRecord<T>();
+    }
+    /// Makes the record in place (make_tracked), so that the temporaries a shared_ptr is
+    /// constructed from cost nothing.
+    TrackedRecord<T>& make(T&& value) {
+        ::new (static_cast<void*>(storage_)) TrackedRecord<T>(std::move(value));
+        made_ = true;
+        return record();
+    }
+    TypedState<T>& state() noexcept { return record().state; }
     /// The program dropped its last pointer: what the object's relationships hold is let
     /// go (object_dropped), so parent-child cycles do not keep it.
     void operator()(T*) noexcept {
-        if (state && object) object_dropped(*object, *state);
+        if (made_) object_dropped(record().object, record().state);
     }
+
+private:
+    TrackedRecord<T>& record() noexcept {
+        return *std::launder(reinterpret_cast<TrackedRecord<T>*>(storage_));
+    }
+    alignas(TrackedRecord<T>) std::byte storage_[sizeof(TrackedRecord<T>)];
+    bool made_ = false;
 };
 
 /// The state stored for shared_ptrs made elsewhere (std::make_shared), keyed by address.
@@ -167,7 +220,7 @@ InstanceState* find_registered_state(const std::shared_ptr<const void>& object) 
 template <class T>
 TypedState<T>* find_state(const std::shared_ptr<T>& object) noexcept {
     if (!object) return nullptr;
-    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &*d->state;
+    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &d->state();
     return static_cast<TypedState<T>*>(find_registered_state(object));
 }
 
@@ -191,11 +244,8 @@ struct Tracked {
 template <class T>
 Tracked<T> make_tracked(T&& value) {
     std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
-    auto& deleter = *std::get_deleter<tracked_deleter<T>>(owner);
-    auto& state = deleter.state.emplace();
-    deleter.object.emplace(std::move(value));
-    state.object = &*deleter.object;
-    return {std::shared_ptr<T>(std::move(owner), &*deleter.object), state};
+    auto& record = std::get_deleter<tracked_deleter<T>>(owner)->make(std::move(value));
+    return {std::shared_ptr<T>(std::move(owner), &record.object), record.state};
 }
 
 }  // namespace detail

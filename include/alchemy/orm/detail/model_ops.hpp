@@ -354,7 +354,7 @@ std::shared_ptr<void> make_probe() {
 template <class T>
 InstanceState* state_of_object(const std::shared_ptr<void>& object) {
     // The session's own objects without a shared_ptr<T> made and dropped for the lookup.
-    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &*d->state;
+    if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &d->state();
     return find_state(std::static_pointer_cast<T>(object));
 }
 
