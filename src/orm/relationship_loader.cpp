@@ -10,8 +10,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace alchemy::detail {
 namespace {
@@ -73,20 +76,54 @@ void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<In
     set_loaded(session, rel, owners, pairs);
 }
 
+/// Where each key of a list is in it (the first place, for a key listed twice): open
+/// addressing over a table at least twice the list's size, so that the lookup made for
+/// each loaded row costs a multiplication and a probe or two, not std::unordered_map's
+/// division and node hops.
+class KeyIndex {
+public:
+    explicit KeyIndex(std::span<const std::int64_t> keys) {
+        unsigned bits = 4;
+        while ((std::size_t{1} << bits) < keys.size() * 2) ++bits;
+        shift_ = 64 - bits;
+        entries_.assign(std::size_t{1} << bits, {});
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            auto& entry = entries_[entry_for(keys[i])];
+            if (entry.position == none) entry = {keys[i], i};
+        }
+    }
+    /// The position of `key`, or none.
+    std::size_t find(std::int64_t key) const noexcept { return entries_[entry_for(key)].position; }
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+private:
+    struct Entry {
+        std::int64_t key = 0;
+        std::size_t position = none;
+    };
+    /// The entry holding `key`, or the free one where it would go.
+    std::size_t entry_for(std::int64_t key) const noexcept {
+        const std::size_t mask = entries_.size() - 1;
+        // Fibonacci hashing: the top bits of the product spread keys that come in a run.
+        auto i = static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15u) >> shift_);
+        while (entries_[i].position != none && entries_[i].key != key) i = (i + 1) & mask;
+        return i;
+    }
+    std::vector<Entry> entries_;
+    unsigned shift_ = 0;
+};
+
 /// The owners' keys, and where in `owners` each key's owner is.
 struct OwnerKeys {
     std::vector<std::int64_t> keys;
-    std::unordered_map<std::int64_t, std::size_t> index;
+    KeyIndex index;
 };
 OwnerKeys owner_keys(const ModelOps& owner_ops, std::span<InstanceState* const> owners) {
-    OwnerKeys out;
-    out.keys.reserve(owners.size());
-    for (std::size_t i = 0; i < owners.size(); ++i) {
-        const auto key = key_of(owner_ops, owners[i]->object);
-        out.index.emplace(key, i);
-        out.keys.push_back(key);
-    }
-    return out;
+    std::vector<std::int64_t> keys;
+    keys.reserve(owners.size());
+    for (const auto* owner : owners) keys.push_back(key_of(owner_ops, owner->object));
+    KeyIndex index(keys);
+    return {std::move(keys), std::move(index)};
 }
 
 /// Gives each owner's collection room for its share of `pairs` (`counts`, by owner), so
@@ -109,9 +146,9 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
     std::vector<std::size_t> counts(owners.size());
     for (auto& child : children) {
         const auto fk = target_ops.integer(child.get(), rel.foreign_key);
-        if (const auto it = fk ? owned.index.find(*fk) : owned.index.end(); it != owned.index.end()) {
-            ++counts[it->second];
-            pairs.push_back({owners[it->second], std::move(child)});
+        if (const auto at = fk ? owned.index.find(*fk) : KeyIndex::none; at != KeyIndex::none) {
+            ++counts[at];
+            pairs.push_back({owners[at], std::move(child)});
         }
     }
     reserve_collections(owners, counts, [&](void* owner) -> Children& { return rel.children(owner); });
@@ -138,9 +175,9 @@ void load_associated(SessionCore& session, const RelationshipOps& rel,
         const auto owner = owned.index.find(association.integer(row.get(), rel.foreign_key).value_or(0));
         const auto target =
             targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
-        if (owner != owned.index.end() && target != targets.end()) {
-            ++counts[owner->second];
-            pairs.push_back({owners[owner->second], target->second});
+        if (owner != KeyIndex::none && target != targets.end()) {
+            ++counts[owner];
+            pairs.push_back({owners[owner], target->second});
         }
     }
     reserve_collections(owners, counts, [&](void* owner) -> Associated& { return rel.associated(owner); });
