@@ -443,7 +443,7 @@ bool ModelSetCore::collect_flush() {
     }
     compact();
     reaped_at_ = slots_.size();
-    return !inserts_.empty() || !updates_.empty() || !deletes_.empty();
+    return collected_work();
 }
 
 bool ModelSetCore::has_flush_work() const {

@@ -212,10 +212,16 @@ void SessionCore::mark_superseded_foreign_keys() {
 void SessionCore::flush(bool automatic) {
     check_usable();
     if (flushing_) throw InvalidRequestError("alchemy: the Session is already flushing");
-    // Nothing held, nothing to write: a fresh Session's first query skips the flush order.
-    if (links_.empty() && foreign_keys_.empty() && unchecked_owners_.empty() &&
-        std::none_of(sets_.begin(), sets_.end(), [](const auto& set) { return set && set->holds_objects(); }))
-        return;
+    // Without relationship work, what the sets collect is all a flush could write: an
+    // autoflush that finds nothing (a get() or query in a loop) stops here, before the
+    // flush order, and one that finds work does not collect again.
+    const bool collected = links_.empty() && foreign_keys_.empty() && unchecked_owners_.empty();
+    if (collected) {
+        bool any = false;
+        for (auto& set : sets_)
+            if (set) any = set->collect_flush() || any;
+        if (!any) return;
+    }
     flushing_ = true;
     auto& work = flushed_;
     work.clear();
@@ -231,8 +237,11 @@ void SessionCore::flush(bool automatic) {
         if (!streams_.empty()) refuse_writes_to_streams();
         if (flush_order_stale_) order_groups();
         for (std::size_t g = 0; g < group_ends_.size(); ++g) {
-            if (!collect_group(g)) continue;
             const auto sets = group(g);
+            if (collected
+                    ? std::none_of(sets.begin(), sets.end(), [](auto* set) { return set->collected_work(); })
+                    : !collect_group(g))
+                continue;
             work.insert(work.end(), sets.begin(), sets.end());
             sent = true;
             save_group(g);

@@ -124,8 +124,10 @@ public:
 
     /// Finds what the next flush must do; false: nothing.
     bool collect_flush();
-    /// The set holds an object (pending, persistent or deleted), so a flush may find work.
-    bool holds_objects() const noexcept { return slots_.size() > holes_; }
+    /// What the last collect_flush() returned, until the flush ends.
+    bool collected_work() const noexcept {
+        return !inserts_.empty() || !updates_.empty() || !deletes_.empty();
+    }
     /// Whether the next flush would write a row of this model, without collecting it.
     bool has_flush_work() const;
     /// The rows collect_flush() found, which SessionCore orders (src/orm/flush_order.cpp):
