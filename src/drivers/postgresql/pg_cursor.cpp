@@ -150,17 +150,24 @@ void PgCursor::show_row() noexcept {
             continue;
         }
         if (size != fixed_binary_size(type)) continue;
+        const auto integer = [&](std::int64_t value) {
+            cell.kind = Cell::Kind::integer;
+            cell.integer = value;
+        };
+        const auto real = [&](double value) {
+            cell.kind = Cell::Kind::real;
+            cell.real = value;
+        };
         switch (type) {
-        case oid::boolean: cell.integer = data[0] != 0 ? 1 : 0; break;
-        case oid::int2: cell.integer = load_i16(data); break;
-        case oid::int4: cell.integer = load_i32(data); break;
-        case oid::int8: cell.integer = load_i64(data); break;
-        case oid::oid: cell.integer = load_u32(data); break;
-        case oid::float4: cell.real = load_f32(data); break;
-        case oid::float8: cell.real = load_f64(data); break;
-        default: continue;
+        case oid::boolean: integer(data[0] != 0 ? 1 : 0); break;
+        case oid::int2: integer(load_i16(data)); break;
+        case oid::int4: integer(load_i32(data)); break;
+        case oid::int8: integer(load_i64(data)); break;
+        case oid::oid: integer(load_u32(data)); break;
+        case oid::float4: real(load_f32(data)); break;
+        case oid::float8: real(load_f64(data)); break;
+        default: break;
         }
-        cell.kind = type == oid::float4 || type == oid::float8 ? Cell::Kind::real : Cell::Kind::integer;
     }
     show_cells(std::span<const Cell>(cells_).first(static_cast<std::size_t>(columns_)));
 }
