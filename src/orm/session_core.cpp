@@ -236,6 +236,8 @@ void SessionCore::flush(bool automatic) {
         mark_superseded_foreign_keys();
         if (!streams_.empty()) refuse_writes_to_streams();
         if (flush_order_stale_) order_groups();
+        // collect_group() fills it for save_group(); collected up front, no key waits.
+        deferred_keys_.clear();
         for (std::size_t g = 0; g < group_ends_.size(); ++g) {
             const auto sets = group(g);
             if (collected
@@ -256,7 +258,9 @@ void SessionCore::flush(bool automatic) {
         if (!unchecked_owners_.empty()) sent = true;  // checked now even if nothing else is sent
         check_single_children(work);
     } catch (...) {
-        for (auto* set : work) set->undo_flush();
+        // Every set: those of later groups may hold what they collected, too.
+        for (auto& set : sets_)
+            if (set) set->undo_flush();
         for (auto it = written_keys_.rbegin(); it != written_keys_.rend(); ++it)
             it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
