@@ -181,7 +181,7 @@ struct TrackedRecord {
 template <class T>
 class tracked_deleter {
 public:
-    tracked_deleter() noexcept = default;
+    tracked_deleter() noexcept {}                   // not = default: {} would zero the storage
     tracked_deleter(tracked_deleter&&) noexcept {}  // only ever moved while empty, into place
     tracked_deleter& operator=(tracked_deleter&&) = delete;
     ~tracked_deleter() {
