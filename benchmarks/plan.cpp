@@ -172,6 +172,8 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
     b.add_raw("w4.raw", w.w4, conn, [&](C& c, Stopwatch& t) { return raw::get_users(c, in.ids, t); });
     b.add_raw("w4.raw_transaction", w.w4, conn,
               [&](C& c, Stopwatch& t) { return raw::get_users_in_transaction(c, in.ids, t); });
+    b.add_raw("w4.floor_transaction", w.w4, conn,
+              [&](C& c, Stopwatch& t) { return raw::get_users_in_transaction_as_objects(c, in.ids, t); });
     b.add_raw("w5.raw", w.w5, conn, [&](C& c, Stopwatch& t) { return raw::update_users(c, s.updates, t); });
     b.add_raw("w5b.raw", w.w5, conn,
               [&](C& c, Stopwatch& t) { return raw::get_update_users(c, s.updates, t); });
@@ -194,10 +196,14 @@ Plan sqlite_plan(Database& db, const Inputs& in) {
         {w.l3, "floor: raw into session-kept objects", "w3.raw", "w3.floor", std::nullopt},
         {w.l3, "Session query<User>() vs the floor", "w3.floor", "w3.session", std::nullopt},
         {w.l4, "Core select, autocommit", "w4.raw", "w4.core", 1.10},
-        {w.l4, "Session get<User>(), fresh Session each", "w4.raw", "w4.session", 1.10},
+        {w.l4, "Session get<User>(), fresh Session each", "w4.raw", "w4.session", 1.25},
         {w.l4, "Session get<User>(), one Session vs one transaction", "w4.raw_transaction", "w4.session_one",
          1.25},
         {w.l4, "Session get<User>(), one Session vs autocommit", "w4.raw", "w4.session_one", std::nullopt},
+        {w.l4, "floor: one transaction into session-kept objects", "w4.raw_transaction",
+         "w4.floor_transaction", std::nullopt},
+        {w.l4, "Session get<User>(), one Session vs the floor", "w4.floor_transaction", "w4.session_one",
+         std::nullopt},
         {w.l5, "Core select + update per row", "w5.raw", "w5.core", 1.10},
         {w.l5, "Session, one commit", "w5.raw", "w5.session", 1.25},
         {w.l5b, "Session vs raw select + update per row", "w5b.raw", "w5b.session", 1.25},
@@ -253,7 +259,7 @@ Plan postgres_plan(Database& db, const Inputs& in) {
         {w.l3, "floor: raw into session-kept objects", "w3.raw", "w3.floor", std::nullopt},
         {w.l3, "Session query<User>() vs the floor", "w3.floor", "w3.session", std::nullopt},
         {w.l4, "Core select, autocommit vs prepared", "w4.raw", "w4.core", 1.10},
-        {w.l4, "Session get<User>() vs prepared", "w4.raw", "w4.session", 1.10},
+        {w.l4, "Session get<User>() vs prepared", "w4.raw", "w4.session", 1.25},
         {w.l4, "Session get<User>(), one Session vs prepared", "w4.raw", "w4.session_one", 1.25},
         {w.l5, "Core update per row vs one per trip", "w5.raw", "w5.core", std::nullopt},
         {w.l5, "Session vs one per round trip", "w5.raw", "w5.session", 0.10},

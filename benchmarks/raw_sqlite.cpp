@@ -219,6 +219,26 @@ Check get_users_in_transaction(Connection& db, std::span<const std::int64_t> ids
     return check_users(found);
 }
 
+Check get_users_in_transaction_as_objects(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t) {
+    Check found;
+    t.start();
+    db.exec("BEGIN");
+    {
+        ObjectFloor<User> objects;
+        Statement select(db.get(), select_user);
+        for (const auto id : ids) {
+            sqlite3_bind_int64(select.get(), 1, id);
+            // Used, then dropped, as the Session variant drops each object.
+            if (select.step()) count_user(found, *objects.adopt(read_user(select.get())).object);
+            select.reset();
+        }
+        objects.close();
+    }
+    db.exec("COMMIT");
+    t.stop();
+    return found;
+}
+
 Check update_users(Connection& db, std::int64_t count, Stopwatch& t) {
     t.start();
     db.exec("BEGIN");

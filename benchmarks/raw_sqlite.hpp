@@ -54,6 +54,9 @@ Check load_users_as_objects(Connection& db, Stopwatch& t);
 Check get_users(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
 /// W4: the same SELECTs inside one transaction, as a Session runs them.
 Check get_users_in_transaction(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
+/// W4 in one transaction into objects kept as any Session must keep them (object_floor.hpp),
+/// each used once and dropped.
+Check get_users_in_transaction_as_objects(Connection& db, std::span<const std::int64_t> ids, Stopwatch& t);
 /// W5: load users 1..count, then one prepared UPDATE of age per user; one transaction.
 Check update_users(Connection& db, std::int64_t count, Stopwatch& t);
 /// W5b: for each of users 1..count, the prepared SELECT by key, then the prepared UPDATE
