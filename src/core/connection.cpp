@@ -170,17 +170,23 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
 
 std::vector<std::int64_t> Connection::execute_batch(std::string_view sql, std::span<const Param> params,
                                                     std::size_t params_per_row) {
+    std::vector<std::int64_t> rows_affected(
+        detail::batch_row_count(params.size(), params_per_row, "execute_batch()"));
+    execute_batch(sql, params, params_per_row, rows_affected);
+    return rows_affected;
+}
+
+void Connection::execute_batch(std::string_view sql, std::span<const Param> params,
+                               std::size_t params_per_row, std::span<std::int64_t> rows_affected) {
     // Checked before anything begins or is logged.
-    const auto rows = detail::batch_row_count(params.size(), params_per_row, "execute_batch()");
+    detail::execute_batch_rows(params.size(), params_per_row, rows_affected.size());
     auto& dc = autobegin();
     before_cursor_execute(sql, params, true);
     if (engine_->options.echo) {
         engine_->log(sql);
         engine_->log(detail::render_batch(params, params_per_row));
     }
-    std::vector<std::int64_t> rows_affected(rows);
     noticing_lost_transaction(sql, [&] { dc.execute_batch(sql, params, params_per_row, rows_affected); });
-    return rows_affected;
 }
 
 std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::string_view> columns,

@@ -723,8 +723,7 @@ void ModelSetCore::clear_before_delete(std::size_t column, std::span<const std::
     auto& params = params_;
     params.clear();
     for (auto i : rows) ops_.bind_key(deletes_[i]->snapshot, params);
-    conn.execute_batch(ops_.statements.set_null(conn.dialect(), ops_, column), params.params(),
-                       params.size() / rows.size());
+    execute_rows(conn, ops_.statements.set_null(conn.dialect(), ops_, column), rows.size());
 }
 
 void ModelSetCore::flush_updates_first(std::span<InstanceState* const> waiting,
@@ -816,6 +815,19 @@ void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
     }
 }
 
+std::string_view ModelSetCore::update_sql(const Dialect& dialect, const ColumnMask& changed) {
+    if (last_update_.dialect != &dialect || last_update_.changed != changed)
+        last_update_ = {&dialect, changed, ops_.statements.update(dialect, ops_, changed)};
+    return last_update_.sql;
+}
+
+std::span<const std::int64_t> ModelSetCore::execute_rows(Connection& conn, std::string_view sql,
+                                                         std::size_t rows) {
+    affected_.resize(rows);
+    conn.execute_batch(sql, params_.params(), params_.size() / rows, affected_);
+    return affected_;
+}
+
 void ModelSetCore::bind_update(const Update& u, ParamBuffer& out) const {
     const bool versioned = ops_.version_column < ops_.column_count;
     const auto version = versioned ? ops_.integer(u.state->snapshot, ops_.version_column).value_or(0) : 0;
@@ -828,7 +840,7 @@ void ModelSetCore::bind_update(const Update& u, ParamBuffer& out) const {
 void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group) {
     auto& params = params_;
     params.clear();
-    const auto sql = ops_.statements.update(conn.dialect(), ops_, changed);
+    const auto sql = update_sql(conn.dialect(), changed);
     const auto returned = ModelStatements::returned_by_update(ops_, changed);
     if (returned.any()) {
         // RETURNING the onupdate columns: one statement per row, whose row is that object's.
@@ -846,8 +858,7 @@ void ModelSetCore::update_rows(Connection& conn, const ColumnMask& changed, std:
         return;
     }
     for (const auto* u : group) bind_update(*u, params);
-    const auto affected = conn.execute_batch(sql, params.params(), params.size() / group.size());
-    check_matched("UPDATE", affected);
+    check_matched("UPDATE", execute_rows(conn, sql, group.size()));
 }
 
 /// One UPDATE ... FROM (VALUES ...) per chunk of rows; its row count (or its
@@ -900,8 +911,7 @@ void ModelSetCore::delete_rows(std::size_t from, std::size_t to) {
         if (versioned)
             params.add(Param::of_int(ops_.integer(deletes_[i]->snapshot, ops_.version_column).value_or(0)));
     }
-    const auto affected = conn.execute_batch(ops_.statements.delete_row(conn.dialect(), ops_),
-                                             params.params(), params.size() / (to - from));
+    const auto affected = execute_rows(conn, ops_.statements.delete_row(conn.dialect(), ops_), to - from);
     if (versioned) check_matched("DELETE", affected);
 }
 

@@ -175,10 +175,12 @@ TEST_CASE("execute_batch inserts, updates and deletes many rows, counting each r
         params.push_back(sa::Param::of_int(low));
         params.push_back(sa::Param::of_int(low + 10));
     }
-    const auto deleted = conn.execute_batch(
+    // The counts go into the caller's buffer this time.
+    std::array<std::int64_t, 3> deleted{-1, -1, -1};
+    conn.execute_batch(
         "DELETE FROM items WHERE id > " + placeholder(conn, 1) + " AND id <= " + placeholder(conn, 2), params,
-        2);
-    CHECK(deleted == std::vector<std::int64_t>{10, 10, 0});
+        2, deleted);
+    CHECK(deleted == std::array<std::int64_t, 3>{10, 10, 0});
     CHECK(scalar_int(conn, "SELECT count(*) FROM items") == rows - 20);
 
     // RETURNING rows are discarded; the counts remain.
@@ -283,10 +285,15 @@ TEST_CASE("batches whose parameters are not whole rows are refused before anythi
     const std::array<std::string_view, 2> columns{"id", "qty"};
     REQUIRE_THROWS_AS(conn.copy_rows("items", columns, five), sa::ArgumentError);
     REQUIRE_THROWS_AS(conn.copy_rows("items", {}, five), sa::ArgumentError);
+    // A buffer for the counts must have room for one per row, no more, no less.
+    std::array<std::int64_t, 1> counts{};
+    std::array<std::int64_t, 3> too_many{};
+    REQUIRE_THROWS_MATCHES(conn.execute_batch(sql, std::span(five).first(4), 2, counts), sa::ArgumentError,
+                           sa::test::MessageContains("room for 1 rows-affected counts"));
+    REQUIRE_THROWS_AS(conn.execute_batch(sql, std::span(five).first(4), 2, too_many), sa::ArgumentError);
     CHECK_FALSE(conn.in_transaction());
 
-    // The driver layer checks the same, and the room for the counts too.
-    std::array<std::int64_t, 1> counts{};
+    // The driver layer checks the same.
     REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, five, 2, counts), sa::ArgumentError);
     REQUIRE_THROWS_AS(conn.driver_connection().execute_batch(sql, std::span(five).first(4), 2, counts),
                       sa::ArgumentError);

@@ -78,6 +78,10 @@ public:
     /// many rows stay committed. Throws ArgumentError for a malformed batch.
     std::vector<std::int64_t> execute_batch(std::string_view sql, std::span<const Param> params,
                                             std::size_t params_per_row);
+    /// The same, with the counts written into `rows_affected`, which must have one element
+    /// per row: a caller that runs many batches keeps one buffer for them.
+    void execute_batch(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
+                       std::span<std::int64_t> rows_affected);
     /// Bulk-loads rows into `table`'s `columns` (bare names; they are quoted): PostgreSQL
     /// COPY ... FROM STDIN in binary, SQLite a prepared INSERT per row. `params` holds
     /// the rows back to back, columns.size() each. Returns the number of rows loaded.

@@ -214,6 +214,9 @@ namespace detail {
 /// The number of rows in a batch of `param_count` parameters, `per_row` per row.
 /// Throws ArgumentError naming `call` unless `per_row` > 0 and divides `param_count`.
 std::size_t batch_row_count(std::size_t param_count, std::size_t per_row, std::string_view call);
+/// execute_batch's checks: batch_row_count, and one rows-affected slot per row. Returns
+/// the number of rows.
+std::size_t execute_batch_rows(std::size_t param_count, std::size_t per_row, std::size_t rows_affected_size);
 }  // namespace detail
 
 }  // namespace alchemy

@@ -277,6 +277,12 @@ private:
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void bind_update(const Update& u, ParamBuffer& out) const;
+    /// The UPDATE of the `changed` columns; remembers the last one, as objects with the
+    /// same changed columns mostly come one flush after another.
+    std::string_view update_sql(const Dialect& dialect, const ColumnMask& changed);
+    /// Runs `sql` once for each of the `rows` rows of values in params_; the rows each
+    /// run affected, valid until the next call.
+    std::span<const std::int64_t> execute_rows(Connection& conn, std::string_view sql, std::size_t rows);
     void check_matched(std::string_view statement, std::span<const std::int64_t> affected) const;
 
     SessionCore& session_;
@@ -294,7 +300,14 @@ private:
     std::vector<InstanceState*> deletes_;
     std::vector<KeySwitch> key_switches_;
     std::string_view select_by_key_;  ///< memo of select_by_key_sql()
-    std::shared_ptr<void> probe_;     ///< a T for looking up integer keys
+    struct UpdateMemo {
+        const Dialect* dialect = nullptr;
+        ColumnMask changed;
+        std::string_view sql;
+    };
+    UpdateMemo last_update_;              ///< see update_sql()
+    std::vector<std::int64_t> affected_;  ///< see execute_rows()
+    std::shared_ptr<void> probe_;         ///< a T for looking up integer keys
 };
 
 /// The typed front of ModelSetCore for model T.
