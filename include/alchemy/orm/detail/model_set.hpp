@@ -348,11 +348,14 @@ public:
     /// The session's object for a row just read (see ModelSetCore::adopt_existing).
     std::shared_ptr<T> adopt(T&& row) {
         IdentityMap::Probe probe;
-        if (auto existing = core_.adopt_existing(&row, probe)) return std::static_pointer_cast<T>(existing);
-        auto [object, state] = make_tracked(std::move(row));
+        if (auto existing = core_.adopt_existing(&row, probe))
+            return std::static_pointer_cast<T>(std::move(existing));
+        auto [made, state] = make_tracked(std::move(row));
         core_.ops().copy_columns(state.snapshot, state.object);
+        // Moved, not copied, in and out of the untyped pointer: no count changes hands.
+        std::shared_ptr<void> object = std::move(made);
         core_.attach_loaded(state, object, probe);
-        return object;
+        return std::static_pointer_cast<T>(std::move(object));
     }
 
     /// get<T>(key): the identity map first, then a SELECT; null when there is no row.
@@ -361,10 +364,11 @@ public:
     std::shared_ptr<T> get_by_key_of(const T& probe) {
         auto found = core_.lookup(&probe);
         if (found.gone) return nullptr;
-        if (found.object && !found.state->expired) return std::static_pointer_cast<T>(found.object);
+        if (found.object && !found.state->expired)
+            return std::static_pointer_cast<T>(std::move(found.object));
         auto row = select_by_key(probe);
         if (!row) return nullptr;
-        auto object = std::static_pointer_cast<T>(found.object);
+        auto object = std::static_pointer_cast<T>(std::move(found.object));
         if (object) core_.take_row(*found.state, &*row);
         else object = adopt(std::move(*row));
         // The mapping's lazy(selectin) relationships come with it, as after a query.
@@ -380,7 +384,7 @@ public:
     /// is added; then the merge cascade merges what `values`' relationships hold and puts
     /// the results into the session's object. `memo` holds what this merge() did so far.
     std::shared_ptr<T> merge(const T& values, MergeMemo& memo) {
-        if (auto merged = memo.merged(&values)) return std::static_pointer_cast<T>(merged);
+        if (auto merged = memo.merged(&values)) return std::static_pointer_cast<T>(std::move(merged));
         std::shared_ptr<T> target;
         if (!needs_generated_key(values)) target = get_by_key_of(values);
         if (target) {
