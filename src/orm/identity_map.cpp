@@ -159,8 +159,7 @@ void IdentityMap::place(std::size_t hash, InstanceState& state) {
     ++size_;
 }
 
-void IdentityMap::erase(const InstanceState& state) noexcept {
-    if (size() == 0) return;  // as after clear(): no key to hash
+void IdentityMap::erase_held(const InstanceState& state) noexcept {
     if (const auto key = window_used_ > 0 ? ops_->integer_key(state.snapshot) : std::nullopt) {
         if (const auto i = window_index(*key); i < window_.size() && window_[i] == &state) {
             window_[i] = nullptr;

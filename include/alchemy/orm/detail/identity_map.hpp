@@ -42,8 +42,11 @@ public:
     /// which it returns (else null). Allocates only beyond the room reserve_more() made
     /// (the window never grows here).
     InstanceState* insert_or_assign(InstanceState& state);
-    /// Removes `state`, if the map holds it under its snapshot's key.
-    void erase(const InstanceState& state) noexcept;
+    /// Removes `state`, if the map holds it under its snapshot's key. Inline for the
+    /// objects a cleared map no longer holds (expunge_all() lets go of them all).
+    void erase(const InstanceState& state) noexcept {
+        if (size() != 0) erase_held(state);
+    }
     /// Makes room for `more` entries beyond those held, so that insert_or_assign() of
     /// the states held and of `more` others allocates nothing.
     void reserve_more(std::size_t more);
@@ -62,6 +65,7 @@ private:
     /// run. Needs a free entry.
     std::size_t entry_for(std::size_t hash, const void* values) const noexcept;
     InstanceState* table_find(const void* values) const noexcept;
+    void erase_held(const InstanceState& state) noexcept;
     void place(std::size_t hash, InstanceState& state);
     /// Makes room in the table for `count` entries in all.
     void table_room(std::size_t count);
