@@ -352,6 +352,21 @@ void SessionCore::refuse_writes_to_streams() const {
     }
 }
 
+void SessionCore::refuse_text_write_to_streams(Connection& conn, std::string_view sql) const {
+    for (const auto& stream : streams_) {
+        // PostgreSQL: the connection itself refuses every statement while it streams.
+        if (stream.connection != &conn || !conn.dialect().runs_statements_while_streaming()) continue;
+        if (conn.driver_connection().only_reads(sql)) return;
+        throw InvalidRequestError(fmt::format(
+            "alchemy: this text() statement may change the database while a yield_per() loop of the "
+            "same session still reads table {} on its connection, and alchemy cannot tell which "
+            "table hand-written SQL changes: a change made under a running SELECT may make the loop "
+            "return a row again or skip one; run it after the loop, through a second session, or as "
+            "an sa::insert/update/delete statement, which the Session checks table by table",
+            sets_[stream.model]->table().name));
+    }
+}
+
 Connection& SessionCore::bulk_write_connection(const ModelOps& ops) {
     const auto model = ops.model_id;
     for (const auto& stream : streams_) {

@@ -518,6 +518,48 @@ TEST_CASE("a bulk statement in a yield_per loop may not write the streamed table
     session.commit();
 }
 
+TEST_CASE("text() in a yield_per loop may read, and may not change the database") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    sa::Session session(engine);
+    const auto update = sa::text("UPDATE readings SET value = -1 WHERE sensor = :sensor").bind("sensor", 3);
+    // Another table, too: alchemy cannot tell which one hand-written SQL writes.
+    const auto insert = sa::text("INSERT INTO sensors (name) VALUES (:name)").bind("name", "north");
+    int seen = 0;
+    for (const auto& reading : session.query<Reading>().order_by(sa::col<&Reading::id>).yield_per(100)) {
+        if (seen++ != 0) continue;
+        CHECK(reading->id == 1);
+        capture.lines.clear();
+        // On SQLite the Session refuses before sending; on PostgreSQL the connection runs
+        // nothing else while it streams.
+        const auto refused = backend.is_sqlite()
+                                 ? MessageContains(
+                                       "this text() statement may change the database while a "
+                                       "yield_per() loop of the same session still reads table readings")
+                                 : MessageContains("close it before running another statement");
+        CHECK_THROWS_MATCHES(session.execute(update), sa::InvalidRequestError, refused);
+        CHECK_THROWS_MATCHES(session.execute(insert), sa::InvalidRequestError, refused);
+        if (backend.is_sqlite()) {
+            CHECK(sa::test::count_starting_with(capture.lines, "UPDATE") == 0);  // none was sent
+            CHECK(sa::test::count_starting_with(capture.lines, "INSERT") == 0);
+            // Reading is fine.
+            const auto count = session
+                                   .execute(sa::text("SELECT count(*) FROM readings WHERE sensor = :sensor")
+                                                .bind("sensor", 3)
+                                                .columns<std::int64_t>())
+                                   .one();
+            CHECK(count > 0);
+        }
+    }
+    CHECK(seen == readings);                        // each row once
+    CHECK(session.execute(update).rowcount() > 0);  // after the loop
+    CHECK(session.execute(insert).rowcount() == 1);
+    session.commit();
+}
+
 TEST_CASE(
     "a bulk delete in a SQLite yield_per loop may not cascade into the stream from a table never used") {
     auto backend = GENERATE(from_range(backends()));

@@ -218,6 +218,21 @@ TEST_CASE("bound text stays valid after the caller's storage changes") {
     CHECK(rows->read_int(0) == 2);
 }
 
+TEST_CASE("the sqlite driver tells statements that only read from those that write") {
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE t (v TEXT)");
+    CHECK(conn->only_reads("SELECT count(*) FROM t WHERE v = ?"));
+    CHECK(conn->only_reads("WITH x AS (SELECT v FROM t) SELECT * FROM x"));
+    CHECK_FALSE(conn->only_reads("INSERT INTO t VALUES (?)"));
+    CHECK_FALSE(conn->only_reads("WITH x AS (SELECT 'a' AS v) INSERT INTO t SELECT v FROM x"));
+    CHECK_FALSE(conn->only_reads("DELETE FROM t"));
+    CHECK_FALSE(conn->only_reads("CREATE TABLE u (v TEXT)"));
+    // The statement asked about is the one cached for running it.
+    const auto cached = conn->cached_statement_count();
+    conn->execute("INSERT INTO t VALUES (?)", std::vector{sa::Param::of_text("a")}).close();
+    CHECK(conn->cached_statement_count() == cached);
+}
+
 TEST_CASE("INSERT ... RETURNING gives its rows after the caller's values are gone") {
     // A statement that writes runs completely in its first step, so SQLite reads the
     // values in place; the returned rows must not read them again (ASan would see it).

@@ -161,6 +161,15 @@ public:
     virtual std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) = 0;
 
+    /// True when the driver can tell that `sql`, one statement, changes nothing in the
+    /// database; false when it would or when the driver cannot tell. The statement is
+    /// prepared and cached as execute() would. SQLite asks the prepared statement
+    /// (sqlite3_stmt_readonly); the other backends cannot tell.
+    virtual bool only_reads(std::string_view sql) {
+        (void)sql;
+        return false;
+    }
+
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it, or will once it has
     /// what was sent: false from the moment a ROLLBACK is sent.
     virtual bool in_transaction() const noexcept = 0;

@@ -265,7 +265,9 @@ public:
     /// (sa::select<Post, User>()), whose rows are std::tuple<std::shared_ptr<Post>,
     /// std::shared_ptr<User>> of the session's objects (null for a left-joined model that
     /// matched no row). Objects a bulk statement changes are not updated (see
-    /// query<T>().update()).
+    /// query<T>().update()). Inside a yield_per() loop an insert, update or delete of the
+    /// table the loop reads is refused, and so is text() SQL the database does not say
+    /// only reads (InvalidRequestError, nothing sent).
     template <executable S>
     auto execute(const S& statement) {
         if constexpr (detail::entities_statement<S>) {
@@ -281,8 +283,9 @@ public:
                 using T = typename S::model_type;
                 detail::check_bound_tables(*core_, detail::model_id<T>(), statement);
                 return core_->bulk_write_connection(detail::model_ops<T>()).execute(statement);
-            } else {
-                return core_->connection().execute(statement);
+            } else {  // text()
+                return core_->text_connection([&](const Dialect& d) { return statement.sql(d); })
+                    .execute(statement);
             }
         }
     }

@@ -47,6 +47,8 @@ Cursor& SqliteConnection::stream(std::string_view sql, std::span<const Param> pa
     return execute(sql, params);
 }
 
+bool SqliteConnection::only_reads(std::string_view sql) { return idle_statement_for(sql).only_reads(); }
+
 SqliteConnection::CacheNode* SqliteConnection::cached(std::string_view sql) noexcept {
     auto& recent = recent_[(reinterpret_cast<std::uintptr_t>(sql.data()) >> 4) % recent_.size()];
     // The text is compared as well: another text may have come to live at that address.

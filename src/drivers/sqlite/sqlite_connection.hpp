@@ -36,6 +36,7 @@ public:
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params) override;
 
+    bool only_reads(std::string_view sql) override;
     bool in_transaction() const noexcept override;
     bool has_written() const noexcept override;
     bool ping() noexcept override;

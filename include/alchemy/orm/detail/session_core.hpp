@@ -131,6 +131,16 @@ public:
     /// InvalidRequestError when it would change rows a yield_per() loop still reads
     /// (stream_started). On PostgreSQL the connection itself refuses any statement then.
     Connection& bulk_write_connection(const ModelOps& ops);
+    /// connection(), for text() SQL: alchemy cannot tell which table it writes, so while
+    /// a yield_per() loop reads on that connection (SQLite runs other statements then)
+    /// only SQL the database says only reads may run; anything else throws
+    /// InvalidRequestError before it is sent. `sql(dialect)` renders the statement.
+    template <class Sql>
+    Connection& text_connection(Sql&& sql) {
+        auto& conn = connection();
+        if (!streams_.empty()) refuse_text_write_to_streams(conn, sql(conn.dialect()));
+        return conn;
+    }
     /// The connection to read model id `model` with: the read replica's while the model is
     /// on the Session's engine and the transaction has neither written nor is flushing,
     /// else its own.
@@ -324,6 +334,8 @@ private:
     /// table a stream reads on the same connection (stream_started), or write to the
     /// Session's engine while a stream reads from the read replica (write_to_primary()).
     void refuse_writes_to_streams() const;
+    /// text_connection()'s check of the rendered `sql` on `conn`.
+    void refuse_text_write_to_streams(Connection& conn, std::string_view sql) const;
     /// Whether the flush would INSERT, UPDATE or DELETE rows of a model id for which
     /// `of` holds.
     bool flush_writes(const std::function<bool(std::size_t)>& of) const;
