@@ -91,6 +91,13 @@ void ResultBase::throw_orphaned() {
         "to the pool, or keep the Connection");
 }
 
+void ResultBase::throw_rowcount_unknown() {
+    throw InvalidRequestError(
+        "alchemy: this streamed result's row count is not known: PostgreSQL tells it when the "
+        "statement ends, after its last row, and a result closed before that never learns it; read "
+        "the rows to the end first, or run the statement without stream_results");
+}
+
 void throw_no_result() { throw NoResultFound("alchemy: no row was found when one was required"); }
 
 void throw_multiple_results() {

@@ -138,6 +138,41 @@ TEST_CASE("a stream closed early leaves its transaction usable and its earlier w
     CHECK(count_notes(engine) == 2);
 }
 
+TEST_CASE("a streamed statement's row count is exact or refused, never a guess", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    for (int i = 0; i < 5; ++i) insert_note(conn, "note " + std::to_string(i));
+    const std::string update = "UPDATE notes SET body = body || '!' RETURNING body";
+    // SQLite makes a writing statement's changes in its first step and counts them then;
+    // PostgreSQL tells the count with the statement's end, after the last row.
+    const auto known_at_once = backend.is_sqlite();
+    const auto unknown = MessageContains("this streamed result's row count is not known");
+
+    SECTION("read to the end") {
+        auto rows = conn.execute_sql(update, {}, streamed).as<std::string>();
+        if (known_at_once) CHECK(rows.rowcount() == 5);
+        else CHECK_THROWS_MATCHES(rows.rowcount(), sa::InvalidRequestError, unknown);
+        int read = 0;
+        for (const auto& body : rows) read += body.ends_with('!') ? 1 : 0;
+        CHECK(read == 5);
+        CHECK(rows.rowcount() == 5);
+    }
+    SECTION("closed after one row") {
+        auto rows = conn.execute_sql(update, {}, streamed).as<std::string>();
+        CHECK(rows.first().has_value());  // closes it
+        if (known_at_once) CHECK(rows.rowcount() == 5);
+        else CHECK_THROWS_MATCHES(rows.rowcount(), sa::InvalidRequestError, unknown);
+    }
+    SECTION("a query counts no rows, once it has ended") {
+        auto rows = conn.execute_sql("SELECT body FROM notes", {}, streamed).as<std::string>();
+        CHECK(rows.all().size() == 5);
+        CHECK(rows.rowcount() == 0);
+    }
+    conn.rollback();
+}
+
 TEST_CASE("another statement while a stream is open", "[stream]") {
     auto backend = GENERATE(from_range(backends()));
     auto isolation =

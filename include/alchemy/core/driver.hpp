@@ -84,7 +84,9 @@ public:
     /// Days since 1970-01-01.
     virtual std::int64_t read_date(int column) const = 0;
 
-    /// Rows inserted, updated or deleted by the statement (0 for queries).
+    /// Rows inserted, updated or deleted by the statement (0 for queries); -1 while it is
+    /// not known: a statement streamed from PostgreSQL tells its count at its end, and one
+    /// closed or failed before that never does.
     virtual std::int64_t rows_affected() const noexcept = 0;
     /// Releases the statement for reuse. Idempotent.
     virtual void close() noexcept = 0;

@@ -112,8 +112,14 @@ public:
     }
     ~ResultBase() { close(); }
 
-    /// Rows inserted, updated or deleted by the statement.
-    std::int64_t rowcount() const noexcept { return cursor_ ? cursor_->rows_affected() : rowcount_; }
+    /// Rows inserted, updated or deleted by the statement. Throws InvalidRequestError for a
+    /// result streamed from PostgreSQL before its last row was read, or closed before it:
+    /// the database tells the count at the statement's end.
+    std::int64_t rowcount() const {
+        const auto count = cursor_ ? cursor_->rows_affected() : rowcount_;
+        if (count < 0) throw_rowcount_unknown();
+        return count;
+    }
     /// Releases the cursor; later reads see no rows.
     void close() noexcept {
         if (cursor_) {
@@ -155,6 +161,7 @@ protected:
 private:
     friend class OpenResults;
     [[noreturn]] static void throw_orphaned();
+    [[noreturn]] static void throw_rowcount_unknown();
     /// Takes `other`'s place in its Connection's OpenResults.
     void take_link(ResultBase& other) noexcept {
         prev_next_ = std::exchange(other.prev_next_, nullptr);

@@ -173,7 +173,10 @@ void PgCursor::show_row() noexcept {
 }
 
 void PgCursor::close() noexcept {
-    if (stream_) std::exchange(stream_, nullptr)->abandon_stream();
+    if (stream_) {
+        std::exchange(stream_, nullptr)->abandon_stream();
+        rows_affected_ = -1;  // the statement's end, which tells it, was not read
+    }
     result_.reset();
     columns_ = 0;
     rows_ = 0;
@@ -188,6 +191,7 @@ bool PgCursor::next() {
         // The next row, or the statement's end. A failure ends the stream as well, and
         // leaves no current row.
         PgConnection* connection = std::exchange(stream_, nullptr);
+        rows_affected_ = -1;  // until the statement's end tells it; for good if it fails
         hold(connection->next_streamed_result(sql_));
         if (PQresultStatus(result_.get()) == PGRES_SINGLE_TUPLE) stream_ = connection;
         row_ = 0;

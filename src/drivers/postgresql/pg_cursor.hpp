@@ -38,7 +38,7 @@ public:
     std::int64_t read_timestamp(int column) const override;
     std::int64_t read_date(int column) const override;
 
-    std::int64_t rows_affected() const noexcept override { return rows_affected_; }
+    std::int64_t rows_affected() const noexcept override { return stream_ ? -1 : rows_affected_; }
     void close() noexcept override;
 
 private:
