@@ -28,8 +28,8 @@ namespace bench {
 
 /// A session's objects of one model, kept the least costly way; `Extra` rides along with
 /// each object (a collection of children), outside its snapshot. The map points at the
-/// objects without owning them, so the program holds each one until close(), as the
-/// workloads that use it do (a Session would let dropped ones go; the floor needs none).
+/// objects without owning them, so the program holds each one until close() or forget()s
+/// it when it drops it (a Session would let dropped ones go; the floor needs no more).
 template <class T, class Extra = std::nullptr_t>
 class ObjectFloor {
 public:
@@ -48,6 +48,12 @@ public:
         auto* object = &held->object;
         auto& extra = held->extra;
         return {std::shared_ptr<T>(std::move(held), object), extra};
+    }
+
+    /// The program dropped its object with key `id`, which nothing flushes: it leaves the
+    /// map (its memory goes with the list at close()), so the map points at no freed object.
+    void forget(std::int64_t id) {
+        if (static_cast<std::size_t>(id) < map_.size()) map_[static_cast<std::size_t>(id)] = nullptr;
     }
 
     /// What a Session's close() does: the map and the list go, the objects stay.

@@ -229,7 +229,10 @@ Check get_users_in_transaction_as_objects(Connection& db, std::span<const std::i
         for (const auto id : ids) {
             sqlite3_bind_int64(select.get(), 1, id);
             // Used, then dropped, as the Session variant drops each object.
-            if (select.step()) count_user(found, *objects.adopt(read_user(select.get())).object);
+            if (select.step()) {
+                count_user(found, *objects.adopt(read_user(select.get())).object);
+                objects.forget(id);
+            }
             select.reset();
         }
         objects.close();

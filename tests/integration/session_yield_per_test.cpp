@@ -516,6 +516,11 @@ TEST_CASE("a bulk statement in a yield_per loop may not write the streamed table
                                       : MessageContains("close it before running another statement");
         CHECK_THROWS_MATCHES(session.execute(text_update), sa::InvalidRequestError, text_refused);
         CHECK_THROWS_MATCHES(session.execute(text_insert), sa::InvalidRequestError, text_refused);
+        // SQLite calls transaction control read-only; it changes what the loop reads all the
+        // same (ROLLBACK TO a savepoint undoes rows under it).
+        CHECK_THROWS_MATCHES(session.execute(sa::text("SAVEPOINT mine")), sa::InvalidRequestError,
+                             text_refused);
+        CHECK_THROWS_MATCHES(session.execute(sa::text("ROLLBACK")), sa::InvalidRequestError, text_refused);
         if (backend.is_sqlite()) {
             CHECK(sa::test::count_starting_with(capture.lines, "UPDATE") == 0);  // none was sent
             CHECK(sa::test::count_starting_with(capture.lines, "DELETE") == 0);

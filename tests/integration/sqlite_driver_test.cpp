@@ -227,6 +227,13 @@ TEST_CASE("the sqlite driver tells statements that only read from those that wri
     CHECK_FALSE(conn->only_reads("WITH x AS (SELECT 'a' AS v) INSERT INTO t SELECT v FROM x"));
     CHECK_FALSE(conn->only_reads("DELETE FROM t"));
     CHECK_FALSE(conn->only_reads("CREATE TABLE u (v TEXT)"));
+    // SQLite calls these read-only; they end or change the transaction, or the schema.
+    for (const auto* sql : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT s", "RELEASE s", "ROLLBACK TO s",
+                            "ATTACH ':memory:' AS other", "PRAGMA foreign_keys = OFF"}) {
+        INFO(sql);
+        CHECK_FALSE(conn->only_reads(sql));
+    }
+    CHECK(conn->only_reads("PRAGMA table_info(t)"));
     // The statement asked about is the one cached for running it.
     const auto cached = conn->cached_statement_count();
     conn->execute("INSERT INTO t VALUES (?)", std::vector{sa::Param::of_text("a")}).close();

@@ -163,10 +163,10 @@ public:
     virtual std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                    std::span<const Param> params) = 0;
 
-    /// True when the driver can tell that `sql`, one statement, changes nothing in the
-    /// database; false when it would or when the driver cannot tell. The statement is
-    /// prepared and cached as execute() would. SQLite asks the prepared statement
-    /// (sqlite3_stmt_readonly); the other backends cannot tell.
+    /// True when the driver can tell that `sql`, one statement, only reads: it returns rows
+    /// and changes nothing, neither the database nor the transaction; false when it would
+    /// or when the driver cannot tell. The statement is prepared and cached as execute()
+    /// would. SQLite asks the prepared statement; the other backends cannot tell.
     virtual bool only_reads(std::string_view sql) {
         (void)sql;
         return false;

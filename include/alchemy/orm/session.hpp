@@ -283,9 +283,11 @@ public:
                 using T = typename S::model_type;
                 detail::check_bound_tables(*core_, detail::model_id<T>(), statement);
                 return core_->bulk_write_connection(detail::model_ops<T>()).execute(statement);
-            } else {  // text()
+            } else if constexpr (requires(const Dialect& d) { statement.sql(d); }) {  // text()
                 return core_->text_connection([&](const Dialect& d) { return statement.sql(d); })
                     .execute(statement);
+            } else {
+                return core_->connection().execute(statement);
             }
         }
     }

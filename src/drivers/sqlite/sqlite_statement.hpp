@@ -24,8 +24,12 @@ public:
 
     /// True between start() and close(): an open cursor owns the statement.
     bool in_use() const noexcept { return in_use_; }
-    /// SQLite's word that the statement makes no direct change to the database file.
-    bool only_reads() const noexcept { return sqlite3_stmt_readonly(statement_) != 0; }
+    /// The statement returns rows and SQLite says it writes nothing. Rows are asked for
+    /// too: sqlite3_stmt_readonly() also passes BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
+    /// RELEASE, ATTACH and DETACH, which return none.
+    bool only_reads() const noexcept {
+        return sqlite3_stmt_readonly(statement_) != 0 && sqlite3_column_count(statement_) > 0;
+    }
 
     /// Binds `params` and runs the statement up to its first row, so that writes take
     /// effect even if nobody reads the cursor; a statement that writes runs to its end,
