@@ -381,6 +381,34 @@ TEST_CASE("a statement that names a table of another engine in a subquery, EXIST
     CHECK(count_rows(audit_engine, "bind_shelves") == 0);
 }
 
+TEST_CASE("text() on the Session's engine runs while a yield_per loop streams a bound database") {
+    // The loop reads on the bound database's connection; text() runs on the Session's
+    // engine, whose rows the loop does not read.
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    sa::metadata<AuditEntry>().create_all(audit_engine);
+    {
+        sa::Session setup(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+        setup.add(Shelf{.name = "fiction"});
+        for (int i = 0; i < 30; ++i) setup.add(AuditEntry{.what = "entry " + std::to_string(i)});
+        setup.commit();
+    }
+    sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+    const auto rename = sa::text("UPDATE bind_shelves SET name = :name").bind("name", "renamed");
+    int seen = 0;
+    for (const auto& entry : session.query<AuditEntry>().yield_per(10)) {
+        CHECK(entry->what.starts_with("entry "));
+        if (seen++ == 0) CHECK(session.execute(rename).rowcount() == 1);
+    }
+    CHECK(seen == 30);
+    session.commit();
+    auto conn = main_engine.connect();
+    CHECK(conn.execute(sa::text("SELECT name FROM bind_shelves").columns<std::string>()).scalar_one() ==
+          "renamed");
+}
+
 TEST_CASE("a bound engine may be of another backend: a SQLite file beside PostgreSQL") {
     const auto server = sa::test::postgres_url();
     if (!server) return;
