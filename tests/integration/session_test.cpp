@@ -45,6 +45,12 @@ struct Reading {
     std::optional<double> spare{};
 };
 
+/// Mapped with key `id` over a table that does not make it unique (created by hand).
+struct SharedKey {
+    std::int64_t id = 0;
+    std::string label{};
+};
+
 /// A composite primary key.
 struct Membership {
     std::int64_t user_id = 0;
@@ -61,11 +67,15 @@ inline constexpr auto sa::mapping<sess::Tag> = sa::table("tags", sa::primary_key
 template <>
 inline constexpr auto sa::mapping<sess::Reading> = sa::table("readings");
 template <>
+inline constexpr auto sa::mapping<sess::SharedKey> =
+    sa::table("shared_keys", sa::primary_key(&sess::SharedKey::id));
+template <>
 inline constexpr auto sa::mapping<sess::Membership> =
     sa::table("memberships", sa::primary_key(&sess::Membership::user_id, &sess::Membership::group_id));
 
 using sess::Membership;
 using sess::Reading;
+using sess::SharedKey;
 using sess::Tag;
 using sess::User;
 
@@ -504,6 +514,35 @@ TEST_CASE("the identity map gives one object per row, and get() of a loaded obje
     CHECK(session.get<User>(carl->id) == carl);
     CHECK(capture.lines.empty());
     session.commit();
+}
+
+TEST_CASE("get() and refresh() of a key two rows share raise MultipleResultsFound and keep no object") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    {
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TABLE shared_keys (id BIGINT NOT NULL, label VARCHAR(10) NOT NULL);"
+            "INSERT INTO shared_keys (id, label) VALUES (1, 'a'), (1, 'b'), (2, 'c');");
+        conn.commit();
+    }
+    sa::Session session(engine);
+    CHECK_THROWS_AS(session.get<SharedKey>(std::int64_t{1}), sa::MultipleResultsFound);
+    // Nothing of the failed get stayed in the identity map: it asks the database again.
+    CHECK_THROWS_AS(session.get<SharedKey>(std::int64_t{1}), sa::MultipleResultsFound);
+
+    auto two = session.get<SharedKey>(std::int64_t{2});
+    REQUIRE(two);
+    CHECK(two->label == "c");
+    session.commit();
+    {
+        auto conn = engine.connect();
+        conn.execute_script("INSERT INTO shared_keys (id, label) VALUES (2, 'd')");
+        conn.commit();
+    }
+    CHECK_THROWS_AS(session.refresh(two), sa::MultipleResultsFound);
+    CHECK(two->label == "c");
+    session.rollback();
 }
 
 // Dirty tracking ----------------------------------------------------------------------------------

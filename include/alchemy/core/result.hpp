@@ -120,6 +120,13 @@ public:
         if (count < 0) throw_rowcount_unknown();
         return count;
     }
+    /// Calls f(cursor) at each remaining row, for a reader that keeps state between rows
+    /// (the ORM's joined loads read several models per row, its queries read each row into
+    /// the object it becomes).
+    template <class F>
+    void each_row(F&& f) && {
+        while (advance()) f(static_cast<const Cursor&>(*cursor_));
+    }
     /// Releases the cursor; later reads see no rows.
     void close() noexcept {
         if (cursor_) {
@@ -385,12 +392,6 @@ public:
     template <class... Ts>
     Result<row_of_t<Ts...>> as() && {
         return std::move(*this).template read_with<row_of_t<Ts...>, row_traits<row_of_t<Ts...>>>();
-    }
-    /// Calls f(cursor) at each row, for a reader that keeps state between rows (the ORM's
-    /// joined loads read several models per row).
-    template <class F>
-    void each_row(F&& f) && {
-        while (advance()) f(static_cast<const Cursor&>(*cursor_));
     }
     /// Reads the rows with a reader of the caller's (see Result's Reader).
     template <class Row, class Reader>

@@ -168,7 +168,11 @@ struct TypedState : InstanceState {
 /// block.
 template <class T>
 struct TrackedRecord {
-    explicit TrackedRecord(T&& value) : object(std::move(value)) { state.object = &object; }
+    /// No value: T's default, for a row to be read into (RowAdopter).
+    template <class... Value>
+    explicit TrackedRecord(Value&&... value) : object(std::forward<Value>(value)...) {
+        state.object = &object;
+    }
     TypedState<T> state;
     T object;
 };
@@ -189,8 +193,9 @@ public:
     }
     /// Makes the record in place (make_tracked), so that the temporaries a shared_ptr is
     /// constructed from cost nothing.
-    TrackedRecord<T>& make(T&& value) {
-        ::new (static_cast<void*>(storage_)) TrackedRecord<T>(std::move(value));
+    template <class... Value>
+    TrackedRecord<T>& make(Value&&... value) {
+        ::new (static_cast<void*>(storage_)) TrackedRecord<T>(std::forward<Value>(value)...);
         made_ = true;
         return record();
     }
@@ -235,17 +240,22 @@ TypedState<T>& state_of(const std::shared_ptr<T>& object) {
 }
 
 /// A new object owned the session's way (state and object in the control block), and
-/// its state.
+/// its state; or neither.
 template <class T>
 struct Tracked {
     std::shared_ptr<T> object;
-    TypedState<T>& state;
+    TypedState<T>* state = nullptr;
 };
+/// Of `value`, or with no value of T's default.
+template <class T, class... Value>
+Tracked<T> make_tracked(Value&&... value) {
+    std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
+    auto& record = std::get_deleter<tracked_deleter<T>>(owner)->make(std::forward<Value>(value)...);
+    return {std::shared_ptr<T>(std::move(owner), &record.object), &record.state};
+}
 template <class T>
 Tracked<T> make_tracked(T&& value) {
-    std::shared_ptr<T> owner(static_cast<T*>(nullptr), tracked_deleter<T>{});
-    auto& record = std::get_deleter<tracked_deleter<T>>(owner)->make(std::move(value));
-    return {std::shared_ptr<T>(std::move(owner), &record.object), record.state};
+    return make_tracked<T, T>(std::move(value));
 }
 
 }  // namespace detail

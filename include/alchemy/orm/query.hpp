@@ -185,10 +185,8 @@ Connection& read_connection_for(SessionCore& core, const S& statement) {
 template <class T, class S>
 std::vector<std::shared_ptr<T>> load_objects(SessionCore& core, const S& statement) {
     core.autoflush();
-    ModelSet<T> set(core.models(model_id<T>(), model_ops<T>()));
     std::vector<std::shared_ptr<T>> objects;
-    for (auto& row : read_connection_for(core, statement).execute(statement))
-        objects.push_back(set.adopt(std::move(row)));
+    adopt_rows<T>(core, read_connection_for(core, statement).execute(statement), objects);
     remember_query_group(core, objects);
     return objects;
 }

@@ -337,7 +337,8 @@ void set_integer(void* values, std::size_t column, std::optional<std::int64_t> v
 
 template <class T>
 std::shared_ptr<void> revive(InstanceState& released, InstanceState*& revived) {
-    auto [object, state] = make_tracked(std::move(as<T>(released.object)));
+    auto [object, made] = make_tracked(std::move(as<T>(released.object)));
+    auto& state = *made;
     static_cast<InstanceState&>(state) = released;  // flags, depths, slot; pointers set below
     state.object = object.get();
     state.snapshot = &state.snapshot_value;
