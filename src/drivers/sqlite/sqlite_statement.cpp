@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -126,7 +127,12 @@ void SqliteStatement::bind(std::span<const Param> params) {
     // values are left bound after close(): every execution binds all parameters anew.)
     const bool runs_within_start = writes_ || sqlite3_column_count(statement_) == 0;
     const auto values = runs_within_start ? SQLITE_STATIC : SQLITE_TRANSIENT;
-    holds_copies_ = !runs_within_start && !params.empty();
+    // Numbers and NULL live in the statement itself; only copies of text and blobs (and
+    // of timestamps and dates, bound as text) hold memory worth clearing at close().
+    holds_copies_ = !runs_within_start && std::ranges::any_of(params, [](const Param& param) {
+        return param.type != ParamType::null && param.type != ParamType::boolean &&
+               param.type != ParamType::integer && param.type != ParamType::real;
+    });
     for (std::size_t i = 0; i < params.size(); ++i)
         if (const int code = bind_one(static_cast<int>(i) + 1, params[i], values); code != SQLITE_OK)
             raise_last_error(code);
