@@ -373,6 +373,27 @@ std::shared_ptr<void> ModelSetCore::adopt_existing(void* row, IdentityMap::Probe
     return object;
 }
 
+std::shared_ptr<void> ModelSetCore::adopt_row(const Cursor& row, int first) {
+    read_spare(row, first);
+    return adopt_spare();
+}
+
+void* ModelSetCore::read_spare(const Cursor& row, int first) {
+    if (!spare_) spare_ = ops_.make_object(spare_state_);
+    ops_.read_row(spare_state_->object, row, first);
+    return spare_state_->object;
+}
+
+std::shared_ptr<void> ModelSetCore::adopt_spare() {
+    IdentityMap::Probe probe;
+    if (auto existing = adopt_existing(spare_state_->object, probe)) return existing;
+    auto& state = *std::exchange(spare_state_, nullptr);
+    auto object = std::move(spare_);
+    ops_.copy_columns(state.snapshot, state.object);
+    attach_loaded(state, object, probe);
+    return object;
+}
+
 ModelSetCore::Lookup ModelSetCore::lookup(const void* key_values) {
     auto* state = identity_.find(key_values);
     if (!state) return {};

@@ -134,6 +134,8 @@ struct ModelOps {
     /// Reads the columns in `columns`, in column order, from the row's first columns
     /// (a RETURNING clause).
     void (*read_columns)(void* values, const ColumnMask& columns, const Cursor& row);
+    /// Reads every column, from the row's columns [first, first + column_count).
+    void (*read_row)(void* values, const Cursor& row, int first);
     /// Copies the values of the columns in `columns` from `from` into `to`.
     void (*copy_some)(void* to, const void* from, const ColumnMask& columns);
     /// Empties the std::optional fields of the columns in `columns`.
@@ -152,6 +154,8 @@ struct ModelOps {
     std::span<const RelationshipOps* const> relationships;
     /// A default T, whose key fields the Session sets to look keys up.
     std::shared_ptr<void> (*make_probe)();
+    /// A new session-made T of default values (make_tracked), and its state.
+    std::shared_ptr<void> (*make_object)(InstanceState*& state);
     InstanceState* (*state_of)(const std::shared_ptr<void>& object);
     /// Runs a SELECT of every column of T and appends the session's objects for its rows.
     void (*load_rows)(SessionCore& session, std::string_view sql, std::span<const Param> params,
@@ -273,6 +277,11 @@ void read_columns(void* values, const ColumnMask& columns, const Cursor& row) {
 }
 
 template <class T>
+void read_row(void* values, const Cursor& row, int first) {
+    alchemy::read_columns(row, as<T>(values), first);
+}
+
+template <class T>
 void copy_some(void* to, const void* from, const ColumnMask& columns) {
     for_each_column<T>([&](auto c) {
         if (columns.test(c.value)) field_of<c.value>(as<T>(to)) = field_of<c.value>(as<T>(from));
@@ -353,6 +362,13 @@ std::shared_ptr<void> make_probe() {
 }
 
 template <class T>
+std::shared_ptr<void> make_object(InstanceState*& state) {
+    auto [object, made] = make_tracked<T>();
+    state = made;
+    return object;
+}
+
+template <class T>
 InstanceState* state_of_object(const std::shared_ptr<void>& object) {
     // The session's own objects without a shared_ptr<T> made and dropped for the lookup.
     if (auto* d = std::get_deleter<tracked_deleter<T>>(object)) return &d->state();
@@ -406,6 +422,7 @@ const ModelOps& model_ops() {
             .left_to_database = &impl::left_to_database_of<T>,
             .bind_columns = &impl::bind_columns<T>,
             .read_columns = &impl::read_columns<T>,
+            .read_row = &impl::read_row<T>,
             .copy_some = &impl::copy_some<T>,
             .clear_columns = &impl::clear_columns<T>,
             .bind_key = &impl::bind_key<T>,
@@ -414,6 +431,7 @@ const ModelOps& model_ops() {
             .revive = &impl::revive<T>,
             .relationships = relationships_of<T>(),
             .make_probe = &impl::make_probe<T>,
+            .make_object = &impl::make_object<T>,
             .state_of = &impl::state_of_object<T>,
             .load_rows = &load_rows<T>,
             .add_object = &add_object<T>,

@@ -95,12 +95,17 @@ public:
     void take_row(InstanceState& state, void* row) noexcept;
     /// SELECT ... WHERE key, for this session's dialect.
     std::string_view select_by_key_sql(const Dialect& dialect);
-    /// A new object no row has taken yet (see ModelSet::adopt_row), or nulls.
-    struct Spare {
-        std::shared_ptr<void> object;
-        InstanceState* state = nullptr;
-    };
-    Spare& spare() noexcept { return spare_; }
+    /// The session's object for the model's columns [first, first + column_count) of the
+    /// current row of `row`. The row is read straight into the new object it would
+    /// become, with no T in between to move; a row whose object the session holds leaves
+    /// that new object spare for the next row.
+    std::shared_ptr<void> adopt_row(const Cursor& row, int first);
+    /// Reads the columns [first, first + column_count) of the current row of `row` into
+    /// the spare object, and returns its values (get() and refresh() take them, or
+    /// adopt_spare()).
+    void* read_spare(const Cursor& row, int first = 0);
+    /// adopt_row() of the row read_spare() read.
+    std::shared_ptr<void> adopt_spare();
     /// An empty buffer for the values of that SELECT, kept so that a get() allocates none.
     ParamBuffer& key_params() noexcept {
         key_params_.clear();
@@ -314,7 +319,9 @@ private:
     UpdateMemo last_update_;              ///< see update_sql()
     std::vector<std::int64_t> affected_;  ///< see execute_rows()
     std::shared_ptr<void> probe_;         ///< a T for looking up integer keys
-    Spare spare_;
+    /// The spare object of adopt_row() and its state, or nulls.
+    std::shared_ptr<void> spare_;
+    InstanceState* spare_state_ = nullptr;
 };
 
 /// The typed front of ModelSetCore for model T.
@@ -340,9 +347,9 @@ public:
         // First, or the SELECT's autoflush would write them.
         core_.ops().discard_changes(state.object, state.snapshot);
         core_.session().discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
-        if (!select_by_key(*static_cast<const T*>(state.snapshot), true))
-            throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
-        core_.refreshed(state, &spare());
+        auto* row = select_by_key(*static_cast<const T*>(state.snapshot), true);
+        if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
+        core_.refreshed(state, row);
     }
     bool contains(const std::shared_ptr<T>& object) const noexcept {
         return core_.contains(find_state(object));
@@ -357,14 +364,16 @@ public:
         IdentityMap::Probe probe;
         if (auto existing = core_.adopt_existing(&row, probe))
             return std::static_pointer_cast<T>(std::move(existing));
-        return attach_new(make_tracked(std::move(row)), probe);
+        auto [made, state] = make_tracked(std::move(row));
+        core_.ops().copy_columns(state->snapshot, state->object);
+        // Moved, not copied, in and out of the untyped pointer: no count changes hands.
+        std::shared_ptr<void> object = std::move(made);
+        core_.attach_loaded(*state, object, probe);
+        return std::static_pointer_cast<T>(std::move(object));
     }
-    /// adopt() of T's columns [first, first + column_count) of the row `row` is at, read
-    /// straight into the new object it would become: no T in between to move. A row
-    /// whose object the session holds leaves that new object for the next row.
+    /// See ModelSetCore::adopt_row.
     std::shared_ptr<T> adopt_row(const Cursor& row, int first = 0) {
-        read_columns(row, spare(), first);
-        return adopt_spare();
+        return std::static_pointer_cast<T>(core_.adopt_row(row, first));
     }
 
     /// get<T>(key): the identity map first, then a SELECT; null when there is no row.
@@ -375,10 +384,11 @@ public:
         if (found.gone) return nullptr;
         if (found.object && !found.state->expired)
             return std::static_pointer_cast<T>(std::move(found.object));
-        if (!select_by_key(probe)) return nullptr;
+        auto* row = select_by_key(probe);
+        if (!row) return nullptr;
         auto object = std::static_pointer_cast<T>(std::move(found.object));
-        if (object) core_.take_row(*found.state, &spare());
-        else object = adopt_spare();
+        if (object) core_.take_row(*found.state, row);
+        else object = std::static_pointer_cast<T>(core_.adopt_spare());
         // The mapping's lazy(selectin) relationships come with it, as after a query.
         if (loads_eagerly(core_.ops())) {
             InstanceState* loaded[] = {find_state(object)};
@@ -423,58 +433,31 @@ public:
     void reap() noexcept { core_.reap(); }
 
 private:
-    /// The spare object (ModelSetCore::spare()), made on first use.
-    T& spare() {
-        auto& spare = core_.spare();
-        if (!spare.object) {
-            auto [object, state] = make_tracked<T>();
-            spare = {std::move(object), state};
-        }
-        return *static_cast<T*>(spare.object.get());
-    }
-    /// adopt() of the row read into spare(), which becomes the row's object unless the
-    /// session holds one.
-    std::shared_ptr<T> adopt_spare() {
-        auto& spare = core_.spare();
-        IdentityMap::Probe probe;
-        if (auto existing = core_.adopt_existing(spare.object.get(), probe))
-            return std::static_pointer_cast<T>(std::move(existing));
-        auto [object, state] = std::exchange(spare, {});
-        return attach_new(
-            {std::static_pointer_cast<T>(std::move(object)), static_cast<TypedState<T>*>(state)}, probe);
-    }
-    std::shared_ptr<T> attach_new(Tracked<T>&& made, const IdentityMap::Probe& probe) {
-        core_.ops().copy_columns(made.state->snapshot, made.state->object);
-        // Moved, not copied, in and out of the untyped pointer: no count changes hands.
-        std::shared_ptr<void> object = std::move(made.object);
-        core_.attach_loaded(*made.state, object, probe);
-        return std::static_pointer_cast<T>(std::move(object));
-    }
     InstanceState& attached(const std::shared_ptr<T>& object, std::string_view operation) const {
         return core_.attached(find_state(object), operation);
     }
     std::string message(std::string_view what) const {
         return "alchemy: the " + std::string(type_name<T>()) + " object " + std::string(what);
     }
-    /// Reads the row with the key of `key_values` into spare(); false when there is none.
-    /// `latest`: from the model's own engine, never the read replica (refresh()).
-    bool select_by_key(const T& key_values, bool latest = false) {
+    /// The row with the key of `key_values`, read into the spare object
+    /// (ModelSetCore::read_spare), or null when there is none. `latest`: from the model's
+    /// own engine, never the read replica (refresh()).
+    void* select_by_key(const T& key_values, bool latest = false) {
         auto& session = core_.session();
         session.autoflush();
         auto& conn = latest ? session.own_connection(model_id<T>()) : session.read_connection(model_id<T>());
         auto& params = core_.key_params();
         bind_key(key_values, params);
-        bool found = false;
+        void* row = nullptr;
         conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params())
             .template as<T>()
             .each_row([&](const Cursor& cursor) {
                 // A key that is not unique in the database (a mapping's key over a table
                 // without that constraint) is an error, as one_or_none() makes it.
-                if (found) throw_multiple_results();
-                read_columns(cursor, spare());
-                found = true;
+                if (row) throw_multiple_results();
+                row = core_.read_spare(cursor);
             });
-        return found;
+        return row;
     }
 
     ModelSetCore& core_;
