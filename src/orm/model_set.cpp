@@ -386,7 +386,10 @@ void* ModelSetCore::read_spare(const Cursor& row, int first) {
 
 std::shared_ptr<void> ModelSetCore::adopt_spare() {
     IdentityMap::Probe probe;
-    if (auto existing = adopt_existing(spare_state_->object, probe)) return existing;
+    if (auto existing = adopt_existing(spare_state_->object, probe)) {
+        release_spare();
+        return existing;
+    }
     auto& state = *std::exchange(spare_state_, nullptr);
     auto object = std::move(spare_);
     ops_.copy_columns(state.snapshot, state.object);

@@ -545,6 +545,57 @@ TEST_CASE("get() and refresh() of a key two rows share raise MultipleResultsFoun
     session.rollback();
 }
 
+TEST_CASE("a new object read after a held, an expired or a refreshed one has none of its memory") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<User>().create_all(engine);
+    const std::string long_email(1 << 20, 'x');
+    auto add_elsewhere = [&](std::string name, std::optional<std::string> email = std::nullopt) {
+        auto conn = engine.connect();
+        conn.execute(sa::insert<User>().values(User{.name = std::move(name), .age = 30, .email = std::move(email)}));
+        conn.commit();
+    };
+    add_elsewhere("big", long_email);
+    add_elsewhere("small", "s@example.com");
+    const auto small_email = [](const std::shared_ptr<User>& user) { return user->email.value().capacity(); };
+
+    // Each row is read into the object it would become; a row of an object the session
+    // holds leaves that one for the next row, which must not keep the long e-mail's buffer.
+    sa::Session session(engine);
+    auto big = session.query<User>().filter_by<&User::name>("big").one();
+    auto all = session.query<User>().order_by(sa::col<&User::id>).all();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0] == big);
+    CHECK(all[1]->email == "s@example.com");
+    CHECK(small_email(all[1]) < 1000);
+    all.clear();
+    session.commit();  // expires `big`
+
+    // An expired object takes the row's values; the next new row is read after it.
+    add_elsewhere("third", "t@example.com");
+    all = session.query<User>().order_by(sa::col<&User::id>).all();
+    REQUIRE(all.size() == 3);
+    CHECK(all[0] == big);
+    CHECK(big->email == long_email);
+    CHECK(small_email(all[2]) < 1000);
+    all.clear();
+    session.refresh(big);  // reads its row the same way
+    CHECK(big->email == long_email);
+    auto third = session.query<User>().filter_by<&User::name>("third").one();
+    session.commit();
+
+    // So do get() of an expired object and a get() of a new one.
+    add_elsewhere("fourth", "f@example.com");
+    CHECK(session.get<User>(big->id) == big);
+    CHECK(big->email == long_email);
+    auto fourth = session.query<User>().filter_by<&User::name>("fourth").one();
+    CHECK(small_email(fourth) < 1000);
+    session.expire(third);
+    CHECK(session.get<User>(third->id) == third);  // after big's row, read into the same place
+    CHECK(small_email(third) < 1000);
+    session.rollback();
+}
+
 // Dirty tracking ----------------------------------------------------------------------------------
 
 TEST_CASE("a flush writes only what changed: nothing for unchanged objects, one column for one change") {

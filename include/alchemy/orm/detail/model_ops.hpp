@@ -136,6 +136,9 @@ struct ModelOps {
     void (*read_columns)(void* values, const ColumnMask& columns, const Cursor& row);
     /// Reads every column, from the row's columns [first, first + column_count).
     void (*read_row)(void* values, const Cursor& row, int first);
+    /// Moves each column's value out and drops it, so that what it held besides itself (a
+    /// string's buffer) is freed; the columns keep their moved-from values.
+    void (*release_columns)(void* values);
     /// Copies the values of the columns in `columns` from `from` into `to`.
     void (*copy_some)(void* to, const void* from, const ColumnMask& columns);
     /// Empties the std::optional fields of the columns in `columns`.
@@ -282,6 +285,12 @@ void read_row(void* values, const Cursor& row, int first) {
 }
 
 template <class T>
+void release_columns(void* values) {
+    for_each_column<T>(
+        [&](auto c) { [[maybe_unused]] const auto dropped = std::move(field_of<c.value>(as<T>(values))); });
+}
+
+template <class T>
 void copy_some(void* to, const void* from, const ColumnMask& columns) {
     for_each_column<T>([&](auto c) {
         if (columns.test(c.value)) field_of<c.value>(as<T>(to)) = field_of<c.value>(as<T>(from));
@@ -423,6 +432,7 @@ const ModelOps& model_ops() {
             .bind_columns = &impl::bind_columns<T>,
             .read_columns = &impl::read_columns<T>,
             .read_row = &impl::read_row<T>,
+            .release_columns = &impl::release_columns<T>,
             .copy_some = &impl::copy_some<T>,
             .clear_columns = &impl::clear_columns<T>,
             .bind_key = &impl::bind_key<T>,

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace alchemy::detail {
@@ -98,14 +99,19 @@ public:
     /// The session's object for the model's columns [first, first + column_count) of the
     /// current row of `row`. The row is read straight into the new object it would
     /// become, with no T in between to move; a row whose object the session holds leaves
-    /// that new object spare for the next row.
+    /// that new object spare for the next row, its values released (release_spare()).
     std::shared_ptr<void> adopt_row(const Cursor& row, int first);
     /// Reads the columns [first, first + column_count) of the current row of `row` into
-    /// the spare object, and returns its values (get() and refresh() take them, or
-    /// adopt_spare()).
+    /// the spare object, and returns its values, for adopt_spare(), or for the caller to
+    /// take and then release_spare() (get() and refresh()).
     void* read_spare(const Cursor& row, int first = 0);
     /// adopt_row() of the row read_spare() read.
     std::shared_ptr<void> adopt_spare();
+    /// Frees what the spare object's values hold (a long string's buffer), which would
+    /// otherwise pass to the next new object read into it.
+    void release_spare() {
+        if (spare_state_) ops_.release_columns(spare_state_->object);
+    }
     /// An empty buffer for the values of that SELECT, kept so that a get() allocates none.
     ParamBuffer& key_params() noexcept {
         key_params_.clear();
@@ -350,6 +356,7 @@ public:
         auto* row = select_by_key(*static_cast<const T*>(state.snapshot), true);
         if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
         core_.refreshed(state, row);
+        core_.release_spare();
     }
     bool contains(const std::shared_ptr<T>& object) const noexcept {
         return core_.contains(find_state(object));
@@ -387,8 +394,12 @@ public:
         auto* row = select_by_key(probe);
         if (!row) return nullptr;
         auto object = std::static_pointer_cast<T>(std::move(found.object));
-        if (object) core_.take_row(*found.state, row);
-        else object = std::static_pointer_cast<T>(core_.adopt_spare());
+        if (object) {
+            core_.take_row(*found.state, row);
+            core_.release_spare();
+        } else {
+            object = std::static_pointer_cast<T>(core_.adopt_spare());
+        }
         // The mapping's lazy(selectin) relationships come with it, as after a query.
         if (loads_eagerly(core_.ops())) {
             InstanceState* loaded[] = {find_state(object)};
@@ -454,7 +465,10 @@ private:
             .each_row([&](const Cursor& cursor) {
                 // A key that is not unique in the database (a mapping's key over a table
                 // without that constraint) is an error, as one_or_none() makes it.
-                if (row) throw_multiple_results();
+                if (row) {
+                    core_.release_spare();
+                    throw_multiple_results();
+                }
                 row = core_.read_spare(cursor);
             });
         return row;
@@ -463,9 +477,14 @@ private:
     ModelSetCore& core_;
 };
 
+template <class T>
+struct model_reader;  // select<T>()'s reader (alchemy/sql/select.hpp)
+
 /// Appends to `out` the session's objects for the rows of `result`, of every column of T.
 template <class T, class Reader, class Objects>
 void adopt_rows(SessionCore& session, Result<T, Reader>&& result, Objects& out) {
+    static_assert(std::is_same_v<Reader, row_traits<T>> || std::is_same_v<Reader, model_reader<T>>,
+                  "alchemy: adopt_rows() reads every column of T as T's own reader does");
     ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
     std::move(result).each_row([&](const Cursor& row) { out.push_back(set.adopt_row(row)); });
 }
