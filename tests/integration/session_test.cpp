@@ -552,7 +552,8 @@ TEST_CASE("a new object read after a held, an expired or a refreshed one has non
     const std::string long_email(1 << 20, 'x');
     auto add_elsewhere = [&](std::string name, std::optional<std::string> email = std::nullopt) {
         auto conn = engine.connect();
-        conn.execute(sa::insert<User>().values(User{.name = std::move(name), .age = 30, .email = std::move(email)}));
+        conn.execute(
+            sa::insert<User>().values(User{.name = std::move(name), .age = 30, .email = std::move(email)}));
         conn.commit();
     };
     add_elsewhere("big", long_email);
