@@ -149,6 +149,7 @@ void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& obj
 
 void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
                                  const IdentityMap::Probe& probe) {
+    ops_.copy_columns(state.snapshot, state.object);
     attach(state, object, true, ObjectState::persistent);
     identity_.insert_at(probe, state);
 }
@@ -392,7 +393,6 @@ std::shared_ptr<void> ModelSetCore::adopt_spare() {
     }
     auto& state = *std::exchange(spare_state_, nullptr);
     auto object = std::move(spare_);
-    ops_.copy_columns(state.snapshot, state.object);
     attach_loaded(state, object, probe);
     return object;
 }

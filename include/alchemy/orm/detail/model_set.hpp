@@ -80,8 +80,8 @@ public:
     /// A row just read: its object from the identity map (refreshed if expired), or null
     /// when the row is new to the session, which then calls attach_loaded with `probe`.
     std::shared_ptr<void> adopt_existing(void* row, IdentityMap::Probe& probe);
-    /// Attaches a new session-made object for a loaded row (its snapshot already set)
-    /// whose key adopt_existing() just found absent, where `probe` says.
+    /// Attaches a new session-made object for a loaded row, its snapshot taken, whose key
+    /// adopt_existing() just found absent, where `probe` says.
     void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
                        const IdentityMap::Probe& probe);
     /// get(): the identity map's object for `key_values`, or null (the caller selects).
@@ -372,7 +372,6 @@ public:
         if (auto existing = core_.adopt_existing(&row, probe))
             return std::static_pointer_cast<T>(std::move(existing));
         auto [made, state] = make_tracked(std::move(row));
-        core_.ops().copy_columns(state->snapshot, state->object);
         // Moved, not copied, in and out of the untyped pointer: no count changes hands.
         std::shared_ptr<void> object = std::move(made);
         core_.attach_loaded(*state, object, probe);
