@@ -228,26 +228,24 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
     // Per step: the objects it reached in the current row (null: none), the owners it
     // loads for, and what the rows paired, once each (collections repeat their owner,
     // and two joined collections multiply each other's rows).
-    std::vector<std::shared_ptr<void>> reached(joined.size());
+    std::vector<ObjectAndState> reached(joined.size());
     std::vector<Owners> owners(joined.size());
     std::vector<std::vector<LoadedPair>> pairs(joined.size());
     std::vector<std::set<std::pair<const void*, const void*>>> paired(joined.size());
     auto& conn = session.read_connection(owner_ops.model_id);
     conn.execute_sql(ast::render(conn.dialect(), s), params).each_row([&](const Cursor& row) {
-        auto object = owner_ops.adopt_row(session, row, 0);
-        auto* state = owner_ops.state_of(object);
-        if (root_owners.add(object.get(), state)) roots.push_back(object);
+        const auto adopted = owner_ops.adopt_row(session, row, 0);
+        if (root_owners.add(adopted.first.get(), adopted.second)) roots.push_back(adopted.first);
         for (std::size_t i = 0; i < joined.size(); ++i) {
             const auto parent = joined[i].parent;
-            const std::shared_ptr<void>& owner = parent == JoinedStep::root ? object : reached[parent];
-            reached[i].reset();
+            const auto& [owner, owner_state] = parent == JoinedStep::root ? adopted : reached[parent];
+            reached[i] = {};
             if (!owner) continue;  // the step before matched no row
-            auto* owner_state =
-                parent == JoinedStep::root ? state : joined[parent].rel->target().state_of(owner);
             owners[i].add(owner.get(), owner_state);
             reached[i] = joined[i].rel->target().adopt_row(session, row, first_column[i]);
-            if (reached[i] && paired[i].emplace(owner.get(), reached[i].get()).second)
-                pairs[i].push_back({owner_state, reached[i]});
+            const auto& target = reached[i].first;
+            if (target && paired[i].emplace(owner.get(), target.get()).second)
+                pairs[i].push_back({owner_state, target});
         }
     });
     session.remember_group(owner_ops, root_owners.states);
@@ -258,6 +256,8 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
         for (auto* owner : owners[i].states)
             if (!rel.member(owner->object).loaded()) loading.push_back(owner);
         std::erase_if(pairs[i], [&](const LoadedPair& p) { return rel.member(p.owner->object).loaded(); });
+        SessionCore::GroupMaker group(session, rel.target(), pairs[i].size());
+        for (const auto& pair : pairs[i]) group.add(*rel.target().state_of(pair.target));
         set_loaded(session, rel, loading, pairs[i]);
     }
     return roots;

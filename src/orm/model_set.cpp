@@ -333,13 +333,13 @@ std::shared_ptr<void> ModelSetCore::object_of(Slot& slot) {
     return revive(slot);
 }
 
-std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find(const void* values) {
+ObjectAndState ModelSetCore::find(const void* values) {
     auto* state = identity_.find(values);
     if (!state) return {nullptr, nullptr};
     return object_and_state(*state);
 }
 
-std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::object_and_state(InstanceState& state) {
+ObjectAndState ModelSetCore::object_and_state(InstanceState& state) {
     auto& slot = slots_[state.slot];
     auto object = object_of(slot);
     return {std::move(object), slot.state};
@@ -351,11 +351,9 @@ const void* ModelSetCore::probe(std::int64_t key) {
     return probe_.get();
 }
 
-std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::find_key(std::int64_t key) {
-    return find(probe(key));
-}
+ObjectAndState ModelSetCore::find_key(std::int64_t key) { return find(probe(key)); }
 
-std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t key) {
+ObjectAndState ModelSetCore::held(std::int64_t key) {
     auto* state = identity_.find(probe(key));
     if (!state) return {nullptr, nullptr};
     const auto& slot = slots_[state->slot];
@@ -363,18 +361,18 @@ std::pair<std::shared_ptr<void>, InstanceState*> ModelSetCore::held(std::int64_t
     return {object, object ? state : nullptr};
 }
 
-std::shared_ptr<void> ModelSetCore::adopt_existing(void* row, IdentityMap::Probe& probe) {
+ObjectAndState ModelSetCore::adopt_existing(void* row, IdentityMap::Probe& probe) {
     // The reap comes first: nothing may move the map's entries between this probe, which
     // makes room for the row, and attach_loaded().
     if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
     auto* held = identity_.find_or_prepare(row, probe);
-    if (!held) return nullptr;
-    auto [object, state] = object_and_state(*held);
-    if (object && state->expired) take_row(*state, row);
-    return object;
+    if (!held) return {};
+    auto found = object_and_state(*held);
+    if (found.first && found.second->expired) take_row(*found.second, row);
+    return found;
 }
 
-std::shared_ptr<void> ModelSetCore::adopt_row(const Cursor& row, int first) {
+ObjectAndState ModelSetCore::adopt_row(const Cursor& row, int first) {
     read_spare(row, first);
     return adopt_spare();
 }
@@ -385,16 +383,16 @@ void* ModelSetCore::read_spare(const Cursor& row, int first) {
     return spare_state_->object;
 }
 
-std::shared_ptr<void> ModelSetCore::adopt_spare() {
+ObjectAndState ModelSetCore::adopt_spare() {
     IdentityMap::Probe probe;
-    if (auto existing = adopt_existing(spare_state_->object, probe)) {
+    if (auto existing = adopt_existing(spare_state_->object, probe); existing.first) {
         release_spare();
         return existing;
     }
-    auto& state = *std::exchange(spare_state_, nullptr);
+    auto* state = std::exchange(spare_state_, nullptr);
     auto object = std::move(spare_);
-    attach_loaded(state, object, probe);
-    return object;
+    attach_loaded(*state, object, probe);
+    return {std::move(object), state};
 }
 
 ModelSetCore::Lookup ModelSetCore::lookup(const void* key_values) {

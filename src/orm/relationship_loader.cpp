@@ -26,14 +26,15 @@ struct RowOrder {
     bool descending = false;
 };
 
-/// Runs `SELECT target WHERE column IN (values)` in chunks; appends the session's objects.
+/// Runs `SELECT target WHERE column IN (values)` in chunks; hands `take` the session's
+/// object for each row.
 void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
-               std::vector<std::int64_t> values, std::vector<std::shared_ptr<void>>& out, RowOrder order) {
+               std::vector<std::int64_t> values, RowOrder order, ObjectSink take) {
     const auto& dialect = session.dialect_of(target.model_id);
     for (const auto& params : ModelStatements::in_lists(dialect, std::move(values))) {
         const auto sql = target.statements.select_where_in(dialect, target, column, params.size(),
                                                            order.column, order.descending);
-        target.load_rows(session, sql, params, out);
+        target.load_rows(session, sql, params, take);
     }
 }
 
@@ -42,24 +43,27 @@ std::int64_t key_of(const ModelOps& ops, const void* object) {
 }
 
 /// The target objects with these keys: from the identity map, the rest in one SELECT.
-std::unordered_map<std::int64_t, std::shared_ptr<void>> targets_by_key(SessionCore& session,
-                                                                       const RelationshipOps& rel,
-                                                                       std::span<const std::int64_t> keys) {
+std::unordered_map<std::int64_t, ObjectAndState> targets_by_key(SessionCore& session,
+                                                                const RelationshipOps& rel,
+                                                                std::span<const std::int64_t> keys) {
     const auto& target_ops = rel.target();
     auto& targets = session.models(rel.target_id(), target_ops);
-    std::unordered_map<std::int64_t, std::shared_ptr<void>> found;
+    std::unordered_map<std::int64_t, ObjectAndState> found;
     std::vector<std::int64_t> missing;
     for (const auto key : keys) {
         if (found.contains(key)) continue;
-        if (auto [object, state] = targets.find_key(key); object && !state->delete_requested)
-            found.emplace(key, std::move(object));
+        if (auto target = targets.find_key(key); target.first && !target.second->delete_requested)
+            found.emplace(key, std::move(target));
         else missing.push_back(key);
     }
-    std::vector<std::shared_ptr<void>> loaded;
-    if (!missing.empty())
-        select_in(session, target_ops, target_ops.primary_key[0], std::move(missing), loaded,
-                  {target_ops.column_count});
-    for (auto& object : loaded) found.emplace(key_of(target_ops, object.get()), std::move(object));
+    if (!missing.empty()) {
+        auto take = [&](ObjectAndState&& loaded) {
+            const auto key = key_of(target_ops, loaded.first.get());
+            found.emplace(key, std::move(loaded));
+        };
+        select_in(session, target_ops, target_ops.primary_key[0], std::move(missing),
+                  {target_ops.column_count}, take);
+    }
     return found;
 }
 
@@ -69,10 +73,14 @@ void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<In
     for (auto* owner : owners)
         if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key)) keys.push_back(*fk);
     const auto found = targets_by_key(session, rel, keys);
+    SessionCore::GroupMaker group(session, rel.target(), keys.size());
     std::vector<LoadedPair> pairs;
     for (auto* owner : owners)
         if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key))
-            if (auto it = found.find(*fk); it != found.end()) pairs.push_back({owner, it->second});
+            if (auto it = found.find(*fk); it != found.end()) {
+                pairs.push_back({owner, it->second.first});
+                group.add(*it->second.second);
+            }
     set_loaded(session, rel, owners, pairs);
 }
 
@@ -138,19 +146,20 @@ void reserve_collections(std::span<InstanceState* const> owners, std::span<const
 void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     const auto& target_ops = rel.target();
     auto owned = owner_keys(rel.owner(), owners);
-    std::vector<std::shared_ptr<void>> children;
-    select_in(session, target_ops, rel.foreign_key, std::move(owned.keys), children,
-              {rel.order_column, rel.order_descending});
     std::vector<LoadedPair> pairs;
-    pairs.reserve(children.size());
     std::vector<std::size_t> counts(owners.size());
-    for (auto& child : children) {
-        const auto fk = target_ops.integer(child.get(), rel.foreign_key);
+    SessionCore::GroupMaker group(session, target_ops, owners.size());
+    // Each child finds its owner and joins the group as it is read, while it is at hand.
+    auto take = [&](ObjectAndState&& child) {
+        const auto fk = target_ops.integer(child.first.get(), rel.foreign_key);
         if (const auto at = fk ? owned.index.find(*fk) : KeyIndex::none; at != KeyIndex::none) {
             ++counts[at];
-            pairs.push_back({owners[at], std::move(child)});
+            group.add(*child.second);
+            pairs.push_back({owners[at], std::move(child.first)});
         }
-    }
+    };
+    select_in(session, target_ops, rel.foreign_key, std::move(owned.keys),
+              {rel.order_column, rel.order_descending}, take);
     reserve_collections(owners, counts, [&](void* owner) -> Children& { return rel.children(owner); });
     set_loaded(session, rel, owners, pairs);
 }
@@ -161,23 +170,29 @@ void load_associated(SessionCore& session, const RelationshipOps& rel,
                      std::span<InstanceState* const> owners) {
     const auto& association = rel.association();
     auto owned = owner_keys(rel.owner(), owners);
+    // The association objects are held until the targets are paired.
     std::vector<std::shared_ptr<void>> rows;
-    select_in(session, association, rel.foreign_key, std::move(owned.keys), rows, {association.column_count});
+    std::vector<std::size_t> row_owners;
     std::vector<std::int64_t> target_keys;
-    target_keys.reserve(rows.size());
-    for (const auto& row : rows)
-        target_keys.push_back(association.integer(row.get(), rel.association_target_key).value_or(0));
+    auto take = [&](ObjectAndState&& row) {
+        const auto* values = row.first.get();
+        row_owners.push_back(owned.index.find(association.integer(values, rel.foreign_key).value_or(0)));
+        target_keys.push_back(association.integer(values, rel.association_target_key).value_or(0));
+        rows.push_back(std::move(row.first));
+    };
+    select_in(session, association, rel.foreign_key, std::move(owned.keys), {association.column_count}, take);
     const auto targets = targets_by_key(session, rel, target_keys);
+    SessionCore::GroupMaker group(session, rel.target(), targets.size());
     std::vector<LoadedPair> pairs;
     pairs.reserve(rows.size());
     std::vector<std::size_t> counts(owners.size());
-    for (const auto& row : rows) {
-        const auto owner = owned.index.find(association.integer(row.get(), rel.foreign_key).value_or(0));
-        const auto target =
-            targets.find(association.integer(row.get(), rel.association_target_key).value_or(0));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto owner = row_owners[i];
+        const auto target = targets.find(target_keys[i]);
         if (owner != KeyIndex::none && target != targets.end()) {
             ++counts[owner];
-            pairs.push_back({owners[owner], target->second});
+            pairs.push_back({owners[owner], target->second.first});
+            group.add(*target->second.second);
         }
     }
     reserve_collections(owners, counts, [&](void* owner) -> Associated& { return rel.associated(owner); });
@@ -248,16 +263,16 @@ std::unordered_set<const void*> objects_of(std::span<InstanceState* const> owner
 
 /// set_children's filling of the owners' collections, which it marked loaded.
 void fill_children(const RelationshipOps& rel, std::span<InstanceState* const> owners,
-                   std::span<const LoadedPair> pairs, const PendingParents& pending) {
-    for (const auto& [owner, child] : pairs) {
-        if (!pending.empty() && pending.moved_away(child.get(), owner->object)) continue;
-        auto& collection = rel.children(owner->object);
+                   std::span<LoadedPair> pairs, const PendingParents& pending) {
+    for (auto& pair : pairs) {
+        if (!pending.empty() && pending.moved_away(pair.target.get(), pair.owner->object)) continue;
+        auto& collection = rel.children(pair.owner->object);
         if (rel.kind == RelationshipKind::one_to_one && !collection.held().empty())
             throw MultipleResultsFound(fmt::format(
                 "alchemy: {}.{} is a HasOne, but more than one {} row refers to the same {} (add a "
                 "unique constraint on the foreign key, or make it a HasMany)",
                 rel.owner().model_name, rel.name, rel.target().model_name, rel.owner().model_name));
-        collection.loaded_child(child);
+        collection.loaded_child(std::move(pair.target));
     }
     if (pending.empty()) return;
     const auto loading = objects_of(owners);
@@ -282,7 +297,7 @@ void fill_children(const RelationshipOps& rel, std::span<InstanceState* const> o
 /// an owner here is put in, so that each collection holds what the flush leaves in the
 /// database, and a child's BelongsTo keeps what the program assigned.
 void set_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
-                  std::span<const LoadedPair> pairs) {
+                  std::span<LoadedPair> pairs) {
     const PendingParents pending(session, *rel.paired());
     // Marked first: a child's BelongsTo read below must not load the parent again.
     for (auto* owner : owners) rel.children(owner->object).mark_loaded();
@@ -319,7 +334,7 @@ void show_pending_links(const SessionCore& session, const RelationshipOps& rel,
 }  // namespace
 
 void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
-                std::span<const LoadedPair> pairs) {
+                std::span<LoadedPair> pairs) {
     if (rel.to_one()) {
         // An owner without a pair has no target; one whose target's collection already
         // holds it strongly refers back weakly.
@@ -339,15 +354,6 @@ void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<Inst
     } else {
         set_children(session, rel, owners, pairs);
     }
-    // What one load reached is a result of its own: a lazy load of one of them loads
-    // the same relationship for all (post->author->posts costs one statement per level).
-    // The owners' members were not loaded, so what they hold now is what the pairs name.
-    std::vector<InstanceState*> targets;
-    targets.reserve(pairs.size());
-    const auto& target_ops = rel.target();
-    for (const auto& pair : pairs)
-        if (auto* state = pair.target ? target_ops.state_of(pair.target) : nullptr) targets.push_back(state);
-    session.remember_group(target_ops, targets);
 }
 
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel,

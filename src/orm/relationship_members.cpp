@@ -259,14 +259,14 @@ std::vector<std::shared_ptr<void>> CollectionEntries::alive() const {
     return out;
 }
 
-void CollectionEntries::push_back(const std::shared_ptr<void>& object, bool weakly) {
+void CollectionEntries::push_back(std::shared_ptr<void> object, bool weakly) {
     addresses_.push_back(object.get());
     if (weakly) {
         holders_.push_back({nullptr, object});
         ++weak_count_;
         checked_at_ = {};
     } else {
-        holders_.push_back({object, {}});
+        holders_.push_back({std::move(object), {}});
     }
 }
 
@@ -375,15 +375,15 @@ bool Children::holds_strongly(const void* child) const noexcept {
     return i < entries_.size() && !entries_.weak(i);
 }
 
-void Children::loaded_child(const std::shared_ptr<void>& child) {
+void Children::loaded_child(std::shared_ptr<void> child) {
     const auto* rel = link_.ops;
     if (!rel) {
-        entries_.push_back(child, false);
+        entries_.push_back(std::move(child), false);
         return;
     }
     auto& back = rel->paired()->reference(child.get());
     const bool child_holds_owner = back.loaded() && !back.weakly_ && back.holds(link_.owner->object);
-    entries_.push_back(child, child_holds_owner);
+    entries_.push_back(std::move(child), child_holds_owner);
     if (!child_holds_owner) back.loaded_weakly(link_.owner->self);
 }
 

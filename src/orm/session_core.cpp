@@ -543,20 +543,45 @@ void SessionCore::write_links() {
 }
 
 void SessionCore::remember_group(const ModelOps& ops, std::span<InstanceState* const> states) {
-    // One object, even named several times, is no group: it keeps the one it has.
-    const auto one = [&](const InstanceState* state) { return state == states.front(); };
-    if (states.empty() || std::all_of(states.begin(), states.end(), one) || ops.primary_key.size() != 1)
+    GroupMaker group(*this, ops, states.size());
+    for (auto* state : states) group.add(*state);
+}
+
+SessionCore::GroupMaker::GroupMaker(SessionCore& session, const ModelOps& ops, std::size_t expected)
+    : session_(session), ops_(ops) {
+    if (ops.primary_key.size() != 1) return;
+    keys_.reserve(expected);
+    // Its place is taken now, so that no other group can take its number meanwhile.
+    session.groups_.emplace_back();
+    id_ = static_cast<std::uint32_t>(session.groups_.size());
+}
+
+SessionCore::GroupMaker::~GroupMaker() {
+    auto& groups = session_.groups_;
+    if (id_ == 0 || id_ > groups.size()) return;
+    if (first_marked_) groups[id_ - 1].keys = std::move(keys_);
+    else if (id_ == groups.size()) groups.pop_back();
+}
+
+void SessionCore::GroupMaker::add(InstanceState& state) {
+    if (id_ == 0) return;
+    if (!first_) {
+        first_ = &state;  // marked when a second object comes
         return;
-    const auto id = static_cast<std::uint32_t>(groups_.size() + 1);
-    LoadGroup group;
-    group.keys.reserve(states.size());
-    for (auto* state : states) {
-        if (state->load_group == id && state->group_epoch == group_epoch_) continue;  // named twice
-        state->load_group = id;
-        state->group_epoch = group_epoch_;
-        group.keys.push_back(ops.integer(state->object, ops.primary_key[0]).value_or(0));
     }
-    groups_.push_back(std::move(group));
+    if (!first_marked_) {
+        if (&state == first_) return;
+        mark(*first_);
+        first_marked_ = true;
+    }
+    if (state.load_group == id_ && state.group_epoch == session_.group_epoch_) return;  // added twice
+    mark(state);
+}
+
+void SessionCore::GroupMaker::mark(InstanceState& state) {
+    keys_.push_back(ops_.integer(state.object, ops_.primary_key[0]).value_or(0));
+    state.load_group = id_;
+    state.group_epoch = session_.group_epoch_;
 }
 
 const LoadGroup* SessionCore::group_of(const InstanceState& state) const noexcept {

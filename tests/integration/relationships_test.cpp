@@ -194,6 +194,22 @@ TEST_CASE("a lazy load loads the relationship of every object of the same query 
     CHECK(selects(f.capture.lines) == 3);
 }
 
+TEST_CASE("an object a later load reaches alone keeps the group its query loaded it with") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    const auto authors = session.query<Author>().order_by(sa::col<&Author::id>).all();
+    const auto b1 = session.query<Post>().filter(sa::col<&Post::title> == "b1").one();
+    const auto bob = b1->author.get();  // a load of one owner that reaches bob alone
+    REQUIRE(bob == authors[1]);
+
+    f.capture.lines.clear();
+    CHECK_FALSE(bob->profile);  // loads ann's too, bob's sibling
+    CHECK(authors[0]->profile->bio == "ann's");
+    CHECK(selects(f.capture.lines) == 1);
+}
+
 TEST_CASE("moving a child between parents keeps both collections in step and writes its key") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);

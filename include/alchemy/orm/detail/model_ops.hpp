@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace alchemy::detail {
@@ -29,14 +30,34 @@ namespace alchemy::detail {
 struct ModelStatements;
 class SessionCore;
 
+/// A session's object and its state.
+using ObjectAndState = std::pair<std::shared_ptr<void>, InstanceState*>;
+
+/// Where a load hands each row's object, with its state, as soon as it is read, so that
+/// what the caller does with it (find its owner, say) runs while the object is still in
+/// the cache rather than in a second pass over all of them. It borrows the callable for
+/// the duration of the call.
+class ObjectSink {
+public:
+    template <class F>
+    ObjectSink(F& take) noexcept
+        : callable_(&take), call_([](void* callable, ObjectAndState&& loaded) {
+              (*static_cast<F*>(callable))(std::move(loaded));
+          }) {}
+    void operator()(ObjectAndState&& loaded) const { call_(callable_, std::move(loaded)); }
+
+private:
+    void* callable_;
+    void (*call_)(void* callable, ObjectAndState&& loaded);
+};
+
 // Defined with ModelSet<T> (model_set.hpp), whose typed front they use.
 template <class T>
-void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
-               std::vector<std::shared_ptr<void>>& out);
+void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params, ObjectSink take);
 template <class T>
 void add_object(SessionCore& session, const std::shared_ptr<void>& object);
 template <class T>
-std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first);
+ObjectAndState adopt_row(SessionCore& session, const Cursor& row, int first);
 
 template <class T>
 std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source,
@@ -160,14 +181,15 @@ struct ModelOps {
     /// A new session-made T of default values (make_tracked), and its state.
     std::shared_ptr<void> (*make_object)(InstanceState*& state);
     InstanceState* (*state_of)(const std::shared_ptr<void>& object);
-    /// Runs a SELECT of every column of T and appends the session's objects for its rows.
+    /// Runs a SELECT of every column of T and hands `take` the session's object for each
+    /// row, in the order of the rows.
     void (*load_rows)(SessionCore& session, std::string_view sql, std::span<const Param> params,
-                      std::vector<std::shared_ptr<void>>& out);
+                      ObjectSink take);
     /// session.add() of a T: the save-update cascade adds targets of relationships.
     void (*add_object)(SessionCore& session, const std::shared_ptr<void>& object);
     /// The session's object for T's columns [first, first + column_count) of the current
-    /// row; null when its key is NULL (a LEFT OUTER JOIN that found nothing).
-    std::shared_ptr<void> (*adopt_row)(SessionCore& session, const Cursor& row, int first);
+    /// row, and its state; nulls when its key is NULL (a LEFT OUTER JOIN that found nothing).
+    ObjectAndState (*adopt_row)(SessionCore& session, const Cursor& row, int first);
     /// session.merge() of a T reached through a relationship with the merge cascade.
     std::shared_ptr<void> (*merge_object)(SessionCore& session, const std::shared_ptr<void>& source,
                                           MergeMemo& memo);

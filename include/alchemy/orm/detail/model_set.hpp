@@ -76,10 +76,10 @@ public:
 
     /// The session's object with the key of `values` from the identity map (made anew if
     /// the program had dropped it), with its state; nulls if there is none.
-    std::pair<std::shared_ptr<void>, InstanceState*> find(const void* values);
-    /// A row just read: its object from the identity map (refreshed if expired), or null
+    ObjectAndState find(const void* values);
+    /// A row just read: its object from the identity map (refreshed if expired), or nulls
     /// when the row is new to the session, which then calls attach_loaded with `probe`.
-    std::shared_ptr<void> adopt_existing(void* row, IdentityMap::Probe& probe);
+    ObjectAndState adopt_existing(void* row, IdentityMap::Probe& probe);
     /// Attaches a new session-made object for a loaded row, its snapshot taken, whose key
     /// adopt_existing() just found absent, where `probe` says.
     void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
@@ -96,17 +96,17 @@ public:
     void take_row(InstanceState& state, void* row) noexcept;
     /// SELECT ... WHERE key, for this session's dialect.
     std::string_view select_by_key_sql(const Dialect& dialect);
-    /// The session's object for the model's columns [first, first + column_count) of the
-    /// current row of `row`. The row is read straight into the new object it would
+    /// The session's object, and its state, for the model's columns [first, first +
+    /// column_count) of the current row of `row`. The row is read straight into the new object it would
     /// become, with no T in between to move; a row whose object the session holds leaves
     /// that new object spare for the next row, its values released (release_spare()).
-    std::shared_ptr<void> adopt_row(const Cursor& row, int first);
+    ObjectAndState adopt_row(const Cursor& row, int first);
     /// Reads the columns [first, first + column_count) of the current row of `row` into
     /// the spare object, and returns its values, for adopt_spare(), or for the caller to
     /// take and then release_spare() (get() and refresh()).
     void* read_spare(const Cursor& row, int first = 0);
     /// adopt_row() of the row read_spare() read.
-    std::shared_ptr<void> adopt_spare();
+    ObjectAndState adopt_spare();
     /// Frees what the spare object's values hold (a long string's buffer), which would
     /// otherwise pass to the next new object read into it.
     void release_spare() {
@@ -118,10 +118,10 @@ public:
         return key_params_;
     }
     /// The object with integer key `key` (revived if the program dropped it), or nulls.
-    std::pair<std::shared_ptr<void>, InstanceState*> find_key(std::int64_t key);
+    ObjectAndState find_key(std::int64_t key);
     /// The object with integer key `key` and its state if the program still holds it,
     /// else nulls.
-    std::pair<std::shared_ptr<void>, InstanceState*> held(std::int64_t key);
+    ObjectAndState held(std::int64_t key);
     /// The state the identity map has for the key of `values`, or null; never revives.
     InstanceState* identity_state(const void* values) const noexcept { return identity_.find(values); }
 
@@ -249,7 +249,7 @@ private:
     std::shared_ptr<void> revive(Slot& slot);
     std::shared_ptr<void> object_of(Slot& slot);
     /// The object of the identity map's `state` (revived if dropped) and its state then.
-    std::pair<std::shared_ptr<void>, InstanceState*> object_and_state(InstanceState& state);
+    ObjectAndState object_and_state(InstanceState& state);
     /// True when the program no longer holds the object of `slot`.
     static bool released(const Slot& slot) noexcept;
     bool has_work(const InstanceState& state) const;
@@ -369,7 +369,7 @@ public:
     /// The session's object for a row just read (see ModelSetCore::adopt_existing).
     std::shared_ptr<T> adopt(T&& row) {
         IdentityMap::Probe probe;
-        if (auto existing = core_.adopt_existing(&row, probe))
+        if (auto existing = core_.adopt_existing(&row, probe).first)
             return std::static_pointer_cast<T>(std::move(existing));
         auto [made, state] = make_tracked(std::move(row));
         // Moved, not copied, in and out of the untyped pointer: no count changes hands.
@@ -379,7 +379,7 @@ public:
     }
     /// See ModelSetCore::adopt_row.
     std::shared_ptr<T> adopt_row(const Cursor& row, int first = 0) {
-        return std::static_pointer_cast<T>(core_.adopt_row(row, first));
+        return std::static_pointer_cast<T>(core_.adopt_row(row, first).first);
     }
 
     /// get<T>(key): the identity map first, then a SELECT; null when there is no row.
@@ -397,7 +397,7 @@ public:
             core_.take_row(*found.state, row);
             core_.release_spare();
         } else {
-            object = std::static_pointer_cast<T>(core_.adopt_spare());
+            object = std::static_pointer_cast<T>(core_.adopt_spare().first);
         }
         // The mapping's lazy(selectin) relationships come with it, as after a query.
         if (loads_eagerly(core_.ops())) {
@@ -494,9 +494,12 @@ void adopt_rows(SessionCore& session, Connection& conn, std::string_view sql, st
 }
 
 template <class T>
-void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params,
-               std::vector<std::shared_ptr<void>>& out) {
-    adopt_rows<T>(session, session.read_connection(model_id<T>()), sql, params, out);
+void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params, ObjectSink take) {
+    auto& set = session.models(model_id<T>(), model_ops<T>());
+    session.read_connection(model_id<T>())
+        .execute_sql(sql, params)
+        .template as<T>()
+        .each_row([&](const Cursor& row) { take(set.adopt_row(row, 0)); });
 }
 
 template <class T>
@@ -507,9 +510,9 @@ std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<v
 }
 
 template <class T>
-std::shared_ptr<void> adopt_row(SessionCore& session, const Cursor& row, int first) {
-    if (row.is_null(first + static_cast<int>(model_info<T>::primary_key[0]))) return nullptr;
-    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).adopt_row(row, first);
+ObjectAndState adopt_row(SessionCore& session, const Cursor& row, int first) {
+    if (row.is_null(first + static_cast<int>(model_info<T>::primary_key[0]))) return {};
+    return session.models(model_id<T>(), model_ops<T>()).adopt_row(row, first);
 }
 
 template <class T>

@@ -24,9 +24,12 @@ struct LoadedPair {
 /// Gives each of `owners` (whose `rel` was not loaded) what `pairs` found for it, with
 /// the relationship changes that wait for the flush applied over it: the relationship is
 /// then loaded, both sides in step, holding what the flush will leave in the database.
-/// Every loader ends here.
+/// Every loader ends here; the pairs' targets may be moved out. What one load reached is
+/// a group of its own (SessionCore::GroupMaker), which each loader records as it finds
+/// the targets: a lazy load of one of them then loads the same relationship for all
+/// (post->author->posts costs one statement per level).
 void set_loaded(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners,
-                std::span<const LoadedPair> pairs);
+                std::span<LoadedPair> pairs);
 /// Loads `rel` of `owner` and, in the same statements, of the other objects the query
 /// that loaded `owner` returned, where the program still holds them and they need it.
 void load_relationship(SessionCore& session, const RelationshipOps& rel, InstanceState& owner);

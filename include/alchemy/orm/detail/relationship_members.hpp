@@ -154,7 +154,7 @@ public:
     /// The objects alive now, in order.
     std::vector<std::shared_ptr<void>> alive() const;
 
-    void push_back(const std::shared_ptr<void>& object, bool weakly);
+    void push_back(std::shared_ptr<void> object, bool weakly);
     /// Room for `more` entries, so that a load grows the collection once.
     void reserve(std::size_t more);
     /// Makes entry `i` hold weakly or strongly.
@@ -270,7 +270,7 @@ public:
     /// when its BelongsTo already holds the owner, else held here and the BelongsTo made
     /// weak. Never one whose BelongsTo assignment to another parent (or none) waits for
     /// the flush: that would undo it in memory (set_loaded leaves such children out).
-    void loaded_child(const std::shared_ptr<void>& child);
+    void loaded_child(std::shared_ptr<void> child);
     /// Takes `child` out, leaving its BelongsTo be: the change that put it here was dropped.
     void forget(const void* child) noexcept;
     /// Room for `more` loaded children.

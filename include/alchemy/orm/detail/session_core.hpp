@@ -245,6 +245,28 @@ public:
     void hand_back_relationship_changes(const InstanceState* state);
     /// Records that `states` (objects of `ops`' model, each once or more) were loaded together.
     void remember_group(const ModelOps& ops, std::span<InstanceState* const> states);
+    /// remember_group() one object at a time, so that a loop that touches each loaded
+    /// object anyway records the group too, rather than a pass of its own. One object,
+    /// even added several times, is no group: it keeps the one it has. The group holds
+    /// what was added when the maker goes, whether the load ended or failed.
+    class GroupMaker {
+    public:
+        /// `expected`: how many objects are likely to be added.
+        GroupMaker(SessionCore& session, const ModelOps& ops, std::size_t expected);
+        GroupMaker(const GroupMaker&) = delete;
+        GroupMaker& operator=(const GroupMaker&) = delete;
+        ~GroupMaker();
+        void add(InstanceState& state);
+
+    private:
+        void mark(InstanceState& state);
+        SessionCore& session_;
+        const ModelOps& ops_;
+        std::uint32_t id_ = 0;  ///< 0: the model's key is not one column, so no group
+        InstanceState* first_ = nullptr;
+        bool first_marked_ = false;
+        std::vector<std::int64_t> keys_;
+    };
     /// The group `state` was loaded with, if it is still current.
     const LoadGroup* group_of(const InstanceState& state) const noexcept;
     /// Where the Session stands in the events that can end an object a collection holds
