@@ -138,8 +138,9 @@ void print_header(const bench::Sizes& s, int reps, bool quick) {
         "streaming all of them\n",
         s.scale_users(), s.held[0], s.held[1], s.held[2]);
     fmt::print(
-        "ratio = alchemy ms / raw ms; every repetition starts from freshly created tables; "
-        "set-up and result checks are not timed\n");
+        "ratio = the median over the repetitions of alchemy ms / raw ms within one repetition "
+        "(ms columns: medians); every repetition starts from freshly created tables; set-up and "
+        "result checks are not timed\n");
 }
 
 /// Runs one backend's plan (`name` labels the progress lines on stderr) and prints its
