@@ -364,7 +364,7 @@ ObjectAndState ModelSetCore::held(std::int64_t key) {
 ObjectAndState ModelSetCore::adopt_existing(void* row, IdentityMap::Probe& probe) {
     // The reap comes first: nothing may move the map's entries between this probe, which
     // makes room for the row, and attach_loaded().
-    if (slots_.size() >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
+    if (std::min(slots_.size(), held_load_start_) >= reaped_at_ + std::max(reap_after, reaped_at_)) reap();
     auto* held = identity_.find_or_prepare(row, probe);
     if (!held) return {};
     auto found = object_and_state(*held);

@@ -19,6 +19,7 @@
 #include "alchemy/orm/detail/session_core.hpp"
 #include "alchemy/orm/object_state.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace alchemy::detail {
@@ -196,6 +198,24 @@ public:
     void expunge_all() noexcept;
     /// Lets go of the objects the program dropped that have nothing to flush.
     void reap() noexcept;
+    /// While it lives, a load runs that holds every object it adopts until it ends (a
+    /// query's all(), a relationship load). Its own objects cannot have been dropped, so
+    /// they do not count toward the next reap(), which would otherwise walk every object
+    /// again each time the load doubled the session.
+    class HeldLoad {
+    public:
+        explicit HeldLoad(ModelSetCore& set) noexcept
+            : set_(set),
+              outer_start_(
+                  std::exchange(set.held_load_start_, std::min(set.held_load_start_, set.slots_.size()))) {}
+        HeldLoad(const HeldLoad&) = delete;
+        HeldLoad& operator=(const HeldLoad&) = delete;
+        ~HeldLoad() { set_.held_load_start_ = outer_start_; }
+
+    private:
+        ModelSetCore& set_;
+        std::size_t outer_start_;
+    };
 
 private:
     struct Slot {
@@ -307,6 +327,8 @@ private:
     std::vector<Slot> slots_;
     std::size_t holes_ = 0;
     std::size_t reaped_at_ = 0;  ///< slots_.size() after the last reap()
+    /// slots_.size() when the outermost HeldLoad began; the largest size_t when none runs.
+    std::size_t held_load_start_ = static_cast<std::size_t>(-1);
     IdentityMap identity_;
     std::vector<Insert> inserts_;
     std::vector<Update> updates_;
@@ -484,7 +506,9 @@ template <class T, class Reader, class Objects>
 void adopt_rows(SessionCore& session, Result<T, Reader>&& result, Objects& out) {
     static_assert(std::is_same_v<Reader, row_traits<T>> || std::is_same_v<Reader, model_reader<T>>,
                   "alchemy: adopt_rows() reads every column of T as T's own reader does");
-    ModelSet<T> set(session.models(model_id<T>(), model_ops<T>()));
+    auto& core = session.models(model_id<T>(), model_ops<T>());
+    const ModelSetCore::HeldLoad held(core);  // `out` holds them
+    ModelSet<T> set(core);
     std::move(result).each_row([&](const Cursor& row) { out.push_back(set.adopt_row(row)); });
 }
 template <class T, class Objects>
@@ -496,6 +520,7 @@ void adopt_rows(SessionCore& session, Connection& conn, std::string_view sql, st
 template <class T>
 void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params, ObjectSink take) {
     auto& set = session.models(model_id<T>(), model_ops<T>());
+    const ModelSetCore::HeldLoad held(set);  // every relationship loader holds what it takes
     session.read_connection(model_id<T>())
         .execute_sql(sql, params)
         .template as<T>()
