@@ -168,7 +168,7 @@ struct TypedState : InstanceState {
 /// block.
 template <class T>
 struct TrackedRecord {
-    /// No value: T's default, for a row to be read into (RowAdopter).
+    /// No value: T's default, for a row to be read into (ModelSetCore::read_spare).
     template <class... Value>
     explicit TrackedRecord(Value&&... value) : object(std::forward<Value>(value)...) {
         state.object = &object;

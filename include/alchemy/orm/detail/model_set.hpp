@@ -99,9 +99,10 @@ public:
     /// SELECT ... WHERE key, for this session's dialect.
     std::string_view select_by_key_sql(const Dialect& dialect);
     /// The session's object, and its state, for the model's columns [first, first +
-    /// column_count) of the current row of `row`. The row is read straight into the new object it would
-    /// become, with no T in between to move; a row whose object the session holds leaves
-    /// that new object spare for the next row, its values released (release_spare()).
+    /// column_count) of the current row of `row`. The row is read straight into the new
+    /// object it would become, with no T in between to move; a row whose object the session
+    /// holds leaves that new object spare for the next row, its values released
+    /// (release_spare()).
     ObjectAndState adopt_row(const Cursor& row, int first);
     /// Reads the columns [first, first + column_count) of the current row of `row` into
     /// the spare object, and returns its values, for adopt_spare(), or for the caller to
@@ -399,10 +400,6 @@ public:
         core_.attach_loaded(*state, object, probe);
         return std::static_pointer_cast<T>(std::move(object));
     }
-    /// See ModelSetCore::adopt_row.
-    std::shared_ptr<T> adopt_row(const Cursor& row, int first = 0) {
-        return std::static_pointer_cast<T>(core_.adopt_row(row, first).first);
-    }
 
     /// get<T>(key): the identity map first, then a SELECT; null when there is no row.
     std::shared_ptr<T> get(const key_type<T>& key) { return get_by_key_of(with_key<T>(key)); }
@@ -501,15 +498,22 @@ private:
 template <class T>
 struct model_reader;  // select<T>()'s reader (alchemy/sql/select.hpp)
 
+/// Hands `take` the session's object, with its state, for each row of `result`, of every
+/// column of T. `take` holds every object until the load ends (ModelSetCore::HeldLoad).
+template <class T, class Reader, class Take>
+void adopt_each_row(SessionCore& session, Result<T, Reader>&& result, Take&& take) {
+    static_assert(std::is_same_v<Reader, row_traits<T>> || std::is_same_v<Reader, model_reader<T>>,
+                  "alchemy: adopt_each_row() reads every column of T as T's own reader does");
+    auto& set = session.models(model_id<T>(), model_ops<T>());
+    const ModelSetCore::HeldLoad held(set);
+    std::move(result).each_row([&](const Cursor& row) { take(set.adopt_row(row, 0)); });
+}
 /// Appends to `out` the session's objects for the rows of `result`, of every column of T.
 template <class T, class Reader, class Objects>
 void adopt_rows(SessionCore& session, Result<T, Reader>&& result, Objects& out) {
-    static_assert(std::is_same_v<Reader, row_traits<T>> || std::is_same_v<Reader, model_reader<T>>,
-                  "alchemy: adopt_rows() reads every column of T as T's own reader does");
-    auto& core = session.models(model_id<T>(), model_ops<T>());
-    const ModelSetCore::HeldLoad held(core);  // `out` holds them
-    ModelSet<T> set(core);
-    std::move(result).each_row([&](const Cursor& row) { out.push_back(set.adopt_row(row)); });
+    adopt_each_row(session, std::move(result), [&](ObjectAndState&& adopted) {
+        out.push_back(std::static_pointer_cast<T>(std::move(adopted.first)));
+    });
 }
 template <class T, class Objects>
 void adopt_rows(SessionCore& session, Connection& conn, std::string_view sql, std::span<const Param> params,
@@ -519,12 +523,8 @@ void adopt_rows(SessionCore& session, Connection& conn, std::string_view sql, st
 
 template <class T>
 void load_rows(SessionCore& session, std::string_view sql, std::span<const Param> params, ObjectSink take) {
-    auto& set = session.models(model_id<T>(), model_ops<T>());
-    const ModelSetCore::HeldLoad held(set);  // every relationship loader holds what it takes
-    session.read_connection(model_id<T>())
-        .execute_sql(sql, params)
-        .template as<T>()
-        .each_row([&](const Cursor& row) { take(set.adopt_row(row, 0)); });
+    adopt_each_row(session, session.read_connection(model_id<T>()).execute_sql(sql, params).template as<T>(),
+                   take);
 }
 
 template <class T>
