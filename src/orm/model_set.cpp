@@ -34,6 +34,10 @@ InstanceState& work_state(const auto& work) noexcept {
 
 }  // namespace
 
+struct ModelSetCore::ProgramMade {
+    std::unordered_map<const InstanceState*, std::shared_ptr<void>> held;
+};
+
 ModelSetCore::ModelSetCore(SessionCore& session, const ModelOps& ops)
     : session_(session), ops_(ops), identity_(ops) {}
 
@@ -137,10 +141,16 @@ void ModelSetCore::cascade_add(InstanceState& state) {
 
 void ModelSetCore::attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made,
                           ObjectState as) {
-    auto& slot = slots_.emplace_back();
-    slot.state = &state;
-    if (session_made) slot.weak = object;
-    else slot.strong = object;
+    if (!session_made) {
+        if (!program_made_) program_made_ = std::make_unique<ProgramMade>();
+        program_made_->held.emplace(&state, object);
+    }
+    try {
+        slots_.push_back({&state, object});
+    } catch (...) {
+        if (!session_made) program_made_->held.erase(&state);
+        throw;
+    }
     state.session = &session_;
     state.state = as;
     state.slot = slots_.size() - 1;
@@ -165,9 +175,10 @@ void ModelSetCore::detach(InstanceState& state) noexcept {
     state.delete_requested = false;
     state.inserted_at_depth = state.deleted_at_depth = 0;
     if (!ops_.relationships.empty() && state.drop.detach_after_drop()) let_go(state);
-    // Last: an object the program dropped goes with its slot, and `state` with it.
-    slot = Slot{};
     ++holes_;
+    // Last: an object nothing else holds goes with its hold or its slot, and `state` with it.
+    if (program_made_) program_made_->held.erase(&state);
+    slot = Slot{};
 }
 
 void ModelSetCore::delete_(InstanceState& state) {
@@ -289,7 +300,7 @@ void ModelSetCore::compact() noexcept {
 }
 
 bool ModelSetCore::released(const Slot& slot) noexcept {
-    if (slot.strong || !slot.weak.expired()) return false;
+    if (!slot.weak.expired()) return false;
     // The program's last write to the object came before its last shared_ptr went (an
     // acq_rel decrement); this makes it visible here.
     std::atomic_thread_fence(std::memory_order_acquire);
@@ -328,7 +339,6 @@ std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
 }
 
 std::shared_ptr<void> ModelSetCore::object_of(Slot& slot) {
-    if (slot.strong) return slot.strong;
     if (auto object = slot.weak.lock()) return object;
     return revive(slot);
 }
@@ -357,7 +367,7 @@ ObjectAndState ModelSetCore::held(std::int64_t key) {
     auto* state = identity_.find(probe(key));
     if (!state) return {nullptr, nullptr};
     const auto& slot = slots_[state->slot];
-    auto object = slot.strong ? slot.strong : slot.weak.lock();
+    auto object = slot.weak.lock();
     return {object, object ? state : nullptr};
 }
 

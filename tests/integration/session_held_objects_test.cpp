@@ -138,6 +138,49 @@ TEST_CASE("a pending object and a deletion the program dropped are flushed") {
     CHECK(check.get<Person>(ids[7]) == nullptr);
 }
 
+TEST_CASE("an object the program made is held until it leaves the session, then only by the program") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    const auto ids = seed(engine);
+    sa::Session session(engine);
+
+    // Objects made with std::make_shared, between objects the session made, so that the
+    // session's list has both kinds when it lets go of some and closes up the rest.
+    std::weak_ptr<Person> watched;
+    std::int64_t made_id = 0;
+    {
+        auto made = std::make_shared<Person>(Person{.name = "made", .age = 21});
+        watched = made;
+        session.add(made);
+        session.get<Person>(ids[1])->age = 101;  // session-made, changed, dropped
+        session.add(std::make_shared<Person>(Person{.name = "made too", .age = 22}));  // dropped at once
+        session.flush();
+        made_id = made->id;
+    }
+    // The program holds neither of its own objects now: the session does.
+    REQUIRE_FALSE(watched.expired());
+    capture.lines.clear();
+    auto again = session.get<Person>(made_id);
+    CHECK(selects(capture) == 0);
+    CHECK(again == watched.lock());
+    again->age = 31;
+    again.reset();
+    session.commit();
+    CHECK(age_in_database(engine, made_id) == 31);
+    CHECK(age_in_database(engine, ids[1]) == 101);
+    sa::Session check(engine);
+    CHECK(check.query<Person>().filter(sa::col<&Person::name> == "made too").count() == 1);
+
+    // Leaving the session, it is the program's again: freed once nothing holds it.
+    auto held = watched.lock();
+    REQUIRE(held);
+    session.expunge(held);
+    CHECK(sa::inspect(held).detached());
+    held.reset();
+    CHECK(watched.expired());
+}
+
 TEST_CASE("a pending object the program dropped leaves the session at the flush that inserts it") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture capture;

@@ -219,10 +219,12 @@ public:
     };
 
 private:
+    /// One object as the list holds it: weakly, whoever made it. Slots are walked by every
+    /// flush and reap, so they stay this small; the strong references to objects the
+    /// program made live in program_made_.
     struct Slot {
         InstanceState* state = nullptr;  ///< null: a hole left by detach()
-        std::weak_ptr<void> weak;        ///< session-made objects
-        std::shared_ptr<void> strong;    ///< objects the program made
+        std::weak_ptr<void> weak;
     };
     /// A new object, and what flush_saves wrote into it before the flush succeeded.
     struct Insert {
@@ -326,6 +328,11 @@ private:
     SessionCore& session_;
     const ModelOps& ops_;
     std::vector<Slot> slots_;
+    /// Objects the program made (std::make_shared), held strongly while attached: their
+    /// state lives in a registry, not in their control block (alchemy/orm/object_state.hpp),
+    /// so a dropped one could not be read again. Rare, so kept apart from the slots.
+    struct ProgramMade;
+    std::unique_ptr<ProgramMade> program_made_;
     std::size_t holes_ = 0;
     std::size_t reaped_at_ = 0;  ///< slots_.size() after the last reap()
     /// slots_.size() when the outermost HeldLoad began; the largest size_t when none runs.
