@@ -125,8 +125,12 @@ public:
     /// the object it becomes).
     template <class F>
     void each_row(F&& f) && {
-        while (advance()) f(static_cast<const Cursor&>(*cursor_));
+        while (next_row()) f(current_row());
     }
+    /// For such a reader that takes the rows a few at a time (the ORM's yield_per()):
+    /// moves to the next row, false once the rows ended; current_row() is then that row.
+    bool next_row() { return advance(); }
+    const Cursor& current_row() const noexcept { return *cursor_; }
     /// Releases the cursor; later reads see no rows.
     void close() noexcept {
         if (cursor_) {

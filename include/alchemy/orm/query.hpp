@@ -25,6 +25,7 @@
 #include "alchemy/sql/subquery.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -230,15 +231,16 @@ inline constexpr bool entities_reader_v<entities_reader<Row, Ts...>> = true;
 template <class S>
 concept entities_statement = query_statement<S> && entities_reader_v<typename S::reader_type>;
 
-/// The session's object for one model of a row; none for a left-joined model that
-/// matched no row.
-template <class T>
-std::shared_ptr<T> adopt_entity(ModelSet<T>& set, T&& row) {
-    return set.adopt(std::move(row));
-}
-template <class T>
-std::shared_ptr<T> adopt_entity(ModelSet<T>& set, std::optional<T>&& row) {
-    return row ? set.adopt(std::move(*row)) : nullptr;
+/// The session's object for the model of a row of several whose columns start at
+/// `first`; none for a left-joined model that matched no row (a NULL primary key).
+template <class E>
+auto adopt_entity(SessionCore& core, const Cursor& row, int first) {
+    using T = without_optional_t<E>;
+    ObjectAndState adopted;
+    if constexpr (std::is_same_v<E, T>)
+        adopted = core.models(model_id<T>(), model_ops<T>()).adopt_row(row, first);
+    else adopted = adopt_row<T>(core, row, first);
+    return std::static_pointer_cast<T>(std::move(adopted.first));
 }
 
 /// The distinct objects of column I of rows of objects (none for a left join's misses).
@@ -259,13 +261,28 @@ template <class S>
 auto load_entity_rows(SessionCore& core, const S& statement) {
     core.autoflush();
     return [&]<class... Es>(std::type_identity<std::tuple<Es...>>) {
-        std::tuple<ModelSet<without_optional_t<Es>>...> sets{
-            core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())...};
+        // Each model's columns follow the previous model's, as the statement selects them.
+        static constexpr auto firsts = [] {
+            const std::array<int, sizeof...(Es)> widths{
+                static_cast<int>(model_info<without_optional_t<Es>>::column_count)...};
+            std::array<int, sizeof...(Es)> out{};
+            for (std::size_t i = 1; i < out.size(); ++i) out[i] = out[i - 1] + widths[i - 1];
+            return out;
+        }();
         std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
-        for (auto& row : read_connection_for(core, statement).execute(statement)) {
+        {
+            // The rows hold every object while they are read (each model appears once).
+            std::array<std::optional<ModelSetCore::HeldLoad>, sizeof...(Es)> held;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                rows.emplace_back(adopt_entity(std::get<I>(sets), std::get<I>(std::move(row)))...);
+                (held[I].emplace(
+                     core.models(model_id<without_optional_t<Es>>(), model_ops<without_optional_t<Es>>())),
+                 ...);
             }(std::index_sequence_for<Es...>{});
+            read_connection_for(core, statement).execute(statement).each_row([&](const Cursor& row) {
+                [&]<std::size_t... I>(std::index_sequence<I...>) {
+                    rows.emplace_back(adopt_entity<Es>(core, row, firsts[I])...);
+                }(std::index_sequence_for<Es...>{});
+            });
         }
         if (!rows.empty()) {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -299,7 +316,7 @@ public:
     StreamedObjects(detail::SessionCore& core, const Connection& conn, Rows rows, std::size_t batch,
                     std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
         : core_(&core),
-          set_(core.models(detail::model_id<T>(), detail::model_ops<T>())),
+          set_(&core.models(detail::model_id<T>(), detail::model_ops<T>())),
           rows_(std::move(rows)),
           batch_size_(batch),
           loads_(std::move(loads)),
@@ -333,7 +350,7 @@ public:
 
     /// Single pass: begin() reads the first batch.
     iterator begin() {
-        row_ = rows_.begin();
+        row_ready_ = rows_.next_row();
         read_batch();
         return iterator(this);
     }
@@ -351,10 +368,11 @@ private:
                 "alchemy: the Session of this yield_per() loop committed, rolled back or closed while "
                 "the loop read, which ended its rows; finish the loop first, or stream through a "
                 "second Session");
-        set_.reap();
-        for (; batch_.size() < batch_size_ && row_ != std::default_sentinel; ++row_)
-            batch_.push_back(set_.adopt(std::move(*row_)));
-        if (row_ == std::default_sentinel) end_stream();
+        set_->reap();
+        // A row ahead is read, so that the stream ends with its last row.
+        for (; batch_.size() < batch_size_ && row_ready_; row_ready_ = rows_.next_row())
+            batch_.push_back(std::static_pointer_cast<T>(set_->adopt_row(rows_.current_row(), 0).first));
+        if (!row_ready_) end_stream();
         if (load_batches_ && !batch_.empty()) load_batch();
     }
     /// The loader options for this batch. Like the stream's own rows, their statements
@@ -380,9 +398,9 @@ private:
 
     detail::SessionCore* core_;  ///< null once the session ended the rows
     bool reading_ = true;        ///< false once the rows have ended
-    detail::ModelSet<T> set_;
+    detail::ModelSetCore* set_;
     Rows rows_;
-    typename Rows::iterator row_{};
+    bool row_ready_ = false;  ///< rows_ is at a row not read yet
     std::vector<std::shared_ptr<T>> batch_;
     std::size_t position_ = 0;
     std::size_t batch_size_;

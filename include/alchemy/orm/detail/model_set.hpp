@@ -79,13 +79,6 @@ public:
     /// The session's object with the key of `values` from the identity map (made anew if
     /// the program had dropped it), with its state; nulls if there is none.
     ObjectAndState find(const void* values);
-    /// A row just read: its object from the identity map (refreshed if expired), or nulls
-    /// when the row is new to the session, which then calls attach_loaded with `probe`.
-    ObjectAndState adopt_existing(void* row, IdentityMap::Probe& probe);
-    /// Attaches a new session-made object for a loaded row, its snapshot taken, whose key
-    /// adopt_existing() just found absent, where `probe` says.
-    void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
-                       const IdentityMap::Probe& probe);
     /// get(): the identity map's object for `key_values`, or null (the caller selects).
     /// Deleted-in-this-session objects are reported as `gone`.
     struct Lookup {
@@ -268,6 +261,13 @@ private:
     void detach(InstanceState& state) noexcept;
     void forget_insert(InstanceState& state) noexcept;
     void compact() noexcept;
+    /// A row just read: its object from the identity map (refreshed if expired), or nulls
+    /// when the row is new to the session, which then calls attach_loaded with `probe`.
+    ObjectAndState adopt_existing(void* row, IdentityMap::Probe& probe);
+    /// Attaches a new session-made object for a loaded row, its snapshot taken, whose key
+    /// adopt_existing() just found absent, where `probe` says.
+    void attach_loaded(InstanceState& state, const std::shared_ptr<void>& object,
+                       const IdentityMap::Probe& probe);
     /// A new object in place of the dropped one of `slot`, for handing out again.
     std::shared_ptr<void> revive(Slot& slot);
     std::shared_ptr<void> object_of(Slot& slot);
@@ -394,18 +394,6 @@ public:
     bool is_modified(const std::shared_ptr<T>& object) const {
         const auto* state = find_state(object);
         return core_.contains(state) && core_.is_modified(*state);
-    }
-
-    /// The session's object for a row just read (see ModelSetCore::adopt_existing).
-    std::shared_ptr<T> adopt(T&& row) {
-        IdentityMap::Probe probe;
-        if (auto existing = core_.adopt_existing(&row, probe).first)
-            return std::static_pointer_cast<T>(std::move(existing));
-        auto [made, state] = make_tracked(std::move(row));
-        // Moved, not copied, in and out of the untyped pointer: no count changes hands.
-        std::shared_ptr<void> object = std::move(made);
-        core_.attach_loaded(*state, object, probe);
-        return std::static_pointer_cast<T>(std::move(object));
     }
 
     /// get<T>(key): the identity map first, then a SELECT; null when there is no row.
