@@ -98,6 +98,12 @@ void ResultBase::throw_rowcount_unknown() {
         "the rows to the end first, or run the statement without stream_results");
 }
 
+void ResultBase::throw_no_current_row() {
+    throw InvalidRequestError(
+        "alchemy: this Result has no current row: its rows ended (next_row() returned false), or it "
+        "was closed; read a row only after next_row() returned true");
+}
+
 void throw_no_result() { throw NoResultFound("alchemy: no row was found when one was required"); }
 
 void throw_multiple_results() {

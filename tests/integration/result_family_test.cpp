@@ -124,3 +124,19 @@ TEST_CASE("a Connection's Transaction and a SessionTransaction share their spell
         check_guards([&] { return session.begin(); }, [&] { return session.begin_nested(); });
     }
 }
+
+TEST_CASE("a Result read a row at a time gives each row's cursor, and none once its rows ended") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Pet>().create_all(engine);
+    auto conn = engine.connect();
+    conn.execute(sa::insert<Pet>().values(std::vector<Pet>{{.name = "rex"}, {.name = "tom"}}));
+
+    auto result = conn.execute(sa::select(pet_name).order_by(pet_id));
+    std::vector<std::string> names;
+    while (result.next_row()) names.emplace_back(result.current_row().read_text(0));
+    CHECK(names == std::vector<std::string>{"rex", "tom"});
+    CHECK_FALSE(result.next_row());
+    CHECK_THROWS_AS(result.current_row(), sa::InvalidRequestError);
+    CHECK_THROWS_WITH(result.current_row(), Catch::Matchers::Contains("this Result has no current row"));
+}

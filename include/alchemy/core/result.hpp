@@ -130,7 +130,11 @@ public:
     /// For such a reader that takes the rows a few at a time (the ORM's yield_per()):
     /// moves to the next row, false once the rows ended; current_row() is then that row.
     bool next_row() { return advance(); }
-    const Cursor& current_row() const noexcept { return *cursor_; }
+    /// Throws InvalidRequestError once the rows ended (next_row() returned false).
+    const Cursor& current_row() const {
+        if (!cursor_) throw_no_current_row();
+        return *cursor_;
+    }
     /// Releases the cursor; later reads see no rows.
     void close() noexcept {
         if (cursor_) {
@@ -173,6 +177,7 @@ private:
     friend class OpenResults;
     [[noreturn]] static void throw_orphaned();
     [[noreturn]] static void throw_rowcount_unknown();
+    [[noreturn]] static void throw_no_current_row();
     /// Takes `other`'s place in its Connection's OpenResults.
     void take_link(ResultBase& other) noexcept {
         prev_next_ = std::exchange(other.prev_next_, nullptr);
