@@ -17,13 +17,28 @@
 #include <string_view>
 #include <vector>
 
+// Under callgrind started with --collect-atstart=no, only what a stopwatch times is
+// counted (scripts/code-footprint); elsewhere the request is a few no-op instructions.
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_TOGGLE_PROFILER() CALLGRIND_TOGGLE_COLLECT
+#else
+#define BENCH_TOGGLE_PROFILER() ((void)0)
+#endif
+
 namespace bench {
 
 /// Accumulates the time between start() and stop() calls.
 class Stopwatch {
 public:
-    void start() { begun_ = clock::now(); }
-    void stop() { total_ += clock::now() - begun_; }
+    void start() {
+        BENCH_TOGGLE_PROFILER();
+        begun_ = clock::now();
+    }
+    void stop() {
+        total_ += clock::now() - begun_;
+        BENCH_TOGGLE_PROFILER();
+    }
     double ms() const { return std::chrono::duration<double, std::milli>(total_).count(); }
 
 private:

@@ -4,6 +4,7 @@
 // growth table (growth.hpp) and the memory of streaming (stream_memory.hpp).
 //
 //   alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]
+//                     [--only KEYS]
 //
 // WARNING: the benchmark drops and re-creates the tables "users" and "posts" in the
 // databases it is given, and empties them before each variant.
@@ -21,6 +22,7 @@
 #include <malloc.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -32,18 +34,21 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
 constexpr const char* usage =
     "usage: alchemy_benchmark [--sqlite PATH_OR_URL] [--postgres URL] [--reps N] [--quick]\n"
-    "                         [--prepare-threshold N|never]\n"
+    "                         [--prepare-threshold N|never] [--only KEY,KEY...]\n"
     "  --sqlite    SQLite database file or sqlite:/// URL (default: a file in a temporary\n"
     "              directory, removed afterwards)\n"
     "  --postgres  PostgreSQL URL (default: $ALCHEMY_TEST_POSTGRES_URL; skipped if neither)\n"
     "  --reps      repetitions per variant; the table shows medians (default 5)\n"
     "  --quick     tiny row counts and 1 repetition: checks that everything runs and agrees\n"
     "  --prepare-threshold  EngineOptions::prepare_threshold of alchemy's engines (default 5)\n"
+    "  --only      run only these variants (keys such as w4.session_one,w4.raw_transaction)\n"
+    "              and no growth or streaming: for a profiler (scripts/code-footprint)\n"
     "The tables \"users\" and \"posts\" are dropped and re-created in both databases, then\n"
     "emptied before each variant.\n";
 
@@ -54,6 +59,7 @@ struct Options {
     std::optional<int> reps;
     bool quick = false;
     std::optional<int> prepare_threshold = alchemy::EngineOptions{}.prepare_threshold;
+    std::vector<std::string> only;  ///< variant keys; empty: all, with growth and streaming
 };
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -85,6 +91,15 @@ std::optional<Options> parse(int argc, char** argv) {
             } else {
                 return std::nullopt;
             }
+        } else if (arg == "--only") {
+            const auto keys = value();
+            if (!keys) return std::nullopt;
+            for (std::size_t begin = 0; begin <= keys->size();) {
+                const auto end = std::min(keys->find(',', begin), keys->size());
+                if (end > begin) options.only.push_back(keys->substr(begin, end - begin));
+                begin = end + 1;
+            }
+            if (options.only.empty()) return std::nullopt;
         } else if (arg == "--reps") {
             const auto text = value();
             int reps = 0;
@@ -141,6 +156,27 @@ void print_header(const bench::Sizes& s, int reps, bool quick) {
         "ratio = the median over the repetitions of alchemy ms / raw ms within one repetition "
         "(ms columns: medians); every repetition starts from freshly created tables; set-up and "
         "result checks are not timed\n");
+}
+
+/// The variants of `plan` named in `only` (all of them when it is empty), and the rows
+/// of the table that compare two of those. A key this backend lacks is named on stderr
+/// with the keys it has (some variants are on one backend only).
+bench::Plan selected(std::string_view backend, bench::Plan plan, const std::vector<std::string>& only) {
+    if (only.empty()) return plan;
+    const auto chosen = [&](const std::string& key) {
+        return std::find(only.begin(), only.end(), key) != only.end();
+    };
+    for (const auto& key : only)
+        if (std::none_of(plan.variants.begin(), plan.variants.end(),
+                         [&](const auto& v) { return v.key == key; })) {
+            std::string known;
+            for (const auto& v : plan.variants) known += " " + v.key;
+            fmt::print(stderr, "alchemy_benchmark: {} has no variant {}; it has{}\n", backend, key, known);
+        }
+    std::erase_if(plan.variants, [&](const bench::Variant& v) { return !chosen(v.key); });
+    std::erase_if(plan.rows,
+                  [&](const bench::Comparison& r) { return !chosen(r.raw_key) || !chosen(r.alchemy_key); });
+    return plan;
 }
 
 /// Runs one backend's plan (`name` labels the progress lines on stderr) and prints its
@@ -239,11 +275,11 @@ int main(int argc, char** argv) {
             if (db.url().backend() != "sqlite" ||
                 alchemy::driver_for(db.url()).database_per_connection(db.url(), {}))
                 throw alchemy::ArgumentError("--sqlite needs a SQLite database file, not " + sqlite);
-            const auto plan = bench::sqlite_plan(db, inputs);
+            const auto plan = selected("sqlite", bench::sqlite_plan(db, inputs), options->only);
             const auto title = fmt::format("SQLite {} (file {}; raw and alchemy both with {})",
                                            sqlite3_libversion(), db.url().database, plan.settings);
             failures += run_backend("sqlite", title, plan, reps);
-            failures += run_at_scale("sqlite", "SQLite", db, sqlite, sizes, reps);
+            if (options->only.empty()) failures += run_at_scale("sqlite", "SQLite", db, sqlite, sizes, reps);
         }
 
         if (postgres) {
@@ -253,8 +289,11 @@ int main(int argc, char** argv) {
                 options->prepare_threshold ? std::to_string(*options->prepare_threshold) : "never";
             const auto title = fmt::format("PostgreSQL {} (libpq {}, {}, prepare_threshold {})",
                                            postgres_server_version(db), PQlibVersion(), db.url(), threshold);
-            failures += run_backend("postgresql", title, bench::postgres_plan(db, inputs), reps);
-            failures += run_at_scale("postgresql", "PostgreSQL", db, *postgres, sizes, reps);
+            failures +=
+                run_backend("postgresql", title,
+                            selected("postgresql", bench::postgres_plan(db, inputs), options->only), reps);
+            if (options->only.empty())
+                failures += run_at_scale("postgresql", "PostgreSQL", db, *postgres, sizes, reps);
         } else {
             fmt::print(
                 "\nPostgreSQL: skipped (no --postgres URL and ALCHEMY_TEST_POSTGRES_URL is not set)\n");
