@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -419,9 +420,45 @@ void ModelSetCore::take_row(InstanceState& state, void* row) noexcept {
     state.expired = false;
 }
 
-std::string_view ModelSetCore::select_by_key_sql(const Dialect& dialect) {
-    if (select_by_key_.empty()) select_by_key_ = ops_.statements.select_by_key(dialect, ops_);
-    return select_by_key_;
+std::shared_ptr<void> ModelSetCore::get(const void* key_values) {
+    auto found = lookup(key_values);
+    if (found.gone) return nullptr;
+    if (found.object && !found.state->expired) return std::move(found.object);
+    auto* row = select_by_key(key_values, false);
+    if (!row) return nullptr;
+    if (found.object) {
+        take_row(*found.state, row);
+        release_spare();
+    } else {
+        std::tie(found.object, found.state) = adopt_spare();
+    }
+    // The mapping's lazy(selectin) relationships come with it, as after a query.
+    if (!ops_.relationships.empty() && loads_eagerly(ops_)) {
+        InstanceState* loaded[] = {found.state};
+        load_eager(session_, ops_, loaded);
+    }
+    return std::move(found.object);
+}
+
+void* ModelSetCore::select_by_key(const void* key_values, bool latest) {
+    session_.autoflush();
+    auto& conn = latest ? session_.own_connection(ops_.model_id) : session_.read_connection(ops_.model_id);
+    key_params_.clear();
+    ops_.bind_key(key_values, key_params_);
+    if (select_by_key_.empty()) select_by_key_ = ops_.statements.select_by_key(conn.dialect(), ops_);
+    // Read untyped: the statement selects the model's columns, as its SQL is made of them.
+    auto result = conn.execute_sql(select_by_key_, key_params_.params());
+    void* row = nullptr;
+    while (result.next_row()) {
+        // A key that is not unique in the database (a mapping's key over a table without
+        // that constraint) is an error, as one_or_none() makes it.
+        if (row) {
+            release_spare();
+            throw_multiple_results();
+        }
+        row = read_spare(result.current_row());
+    }
+    return row;
 }
 
 // As SQLAlchemy's merge(): a version left unset (0) merges onto the row as it is.

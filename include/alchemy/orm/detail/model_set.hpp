@@ -89,8 +89,13 @@ public:
     Lookup lookup(const void* key_values);
     /// An expired object's row just read again.
     void take_row(InstanceState& state, void* row) noexcept;
-    /// SELECT ... WHERE key, for this session's dialect.
-    std::string_view select_by_key_sql(const Dialect& dialect);
+    /// get(): the object with the key that the key fields of `key_values` (a T) hold, from
+    /// the identity map or else by a SELECT; null when there is no row.
+    std::shared_ptr<void> get(const void* key_values);
+    /// The row with the key of `key_values` (a T), read into the spare object
+    /// (read_spare()), or null when there is none. `latest`: from the model's own engine,
+    /// never the read replica (refresh()).
+    void* select_by_key(const void* key_values, bool latest);
     /// The session's object, and its state, for the model's columns [first, first +
     /// column_count) of the current row of `row`. The row is read straight into the new
     /// object it would become, with no T in between to move; a row whose object the session
@@ -107,11 +112,6 @@ public:
     /// otherwise pass to the next new object read into it.
     void release_spare() {
         if (spare_state_) ops_.release_columns(spare_state_->object);
-    }
-    /// An empty buffer for the values of that SELECT, kept so that a get() allocates none.
-    ParamBuffer& key_params() noexcept {
-        key_params_.clear();
-        return key_params_;
     }
     /// The object with integer key `key` (revived if the program dropped it), or nulls.
     ObjectAndState find_key(std::int64_t key);
@@ -343,10 +343,10 @@ private:
     std::size_t updates_sent_ = 0;  ///< updates_[0, n) ran before the INSERTs (flush_updates_first)
     std::vector<Update*> grouped_;  ///< updates_ by changed columns (update_all)
     ParamBuffer params_;            ///< the statements' values, kept between flushes
-    ParamBuffer key_params_;        ///< see key_params()
+    ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
     std::vector<KeySwitch> key_switches_;
-    std::string_view select_by_key_;  ///< memo of select_by_key_sql()
+    std::string_view select_by_key_;  ///< memo of select_by_key()'s SQL
     struct UpdateMemo {
         const Dialect* dialect = nullptr;
         ColumnMask changed;
@@ -383,7 +383,7 @@ public:
         // First, or the SELECT's autoflush would write them.
         core_.ops().discard_changes(state.object, state.snapshot);
         core_.session().discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
-        auto* row = select_by_key(*static_cast<const T*>(state.snapshot), true);
+        auto* row = core_.select_by_key(state.snapshot, true);
         if (!row) throw InvalidRequestError(message("could not be refreshed: its row no longer exists"));
         core_.refreshed(state, row);
         core_.release_spare();
@@ -400,25 +400,7 @@ public:
     std::shared_ptr<T> get(const key_type<T>& key) { return get_by_key_of(with_key<T>(key)); }
     /// get() of the key that `probe`'s key fields hold.
     std::shared_ptr<T> get_by_key_of(const T& probe) {
-        auto found = core_.lookup(&probe);
-        if (found.gone) return nullptr;
-        if (found.object && !found.state->expired)
-            return std::static_pointer_cast<T>(std::move(found.object));
-        auto* row = select_by_key(probe);
-        if (!row) return nullptr;
-        auto object = std::static_pointer_cast<T>(std::move(found.object));
-        if (object) {
-            core_.take_row(*found.state, row);
-            core_.release_spare();
-        } else {
-            object = std::static_pointer_cast<T>(core_.adopt_spare().first);
-        }
-        // The mapping's lazy(selectin) relationships come with it, as after a query.
-        if (loads_eagerly(core_.ops())) {
-            InstanceState* loaded[] = {find_state(object)};
-            load_eager(core_.session(), core_.ops(), loaded);
-        }
-        return object;
+        return std::static_pointer_cast<T>(core_.get(&probe));
     }
 
     /// session.merge(): the session's object with the key of `values` takes its columns
@@ -463,30 +445,6 @@ private:
     std::string message(std::string_view what) const {
         return "alchemy: the " + std::string(type_name<T>()) + " object " + std::string(what);
     }
-    /// The row with the key of `key_values`, read into the spare object
-    /// (ModelSetCore::read_spare), or null when there is none. `latest`: from the model's
-    /// own engine, never the read replica (refresh()).
-    void* select_by_key(const T& key_values, bool latest = false) {
-        auto& session = core_.session();
-        session.autoflush();
-        auto& conn = latest ? session.own_connection(model_id<T>()) : session.read_connection(model_id<T>());
-        auto& params = core_.key_params();
-        bind_key(key_values, params);
-        void* row = nullptr;
-        conn.execute_sql(core_.select_by_key_sql(conn.dialect()), params.params())
-            .template as<T>()
-            .each_row([&](const Cursor& cursor) {
-                // A key that is not unique in the database (a mapping's key over a table
-                // without that constraint) is an error, as one_or_none() makes it.
-                if (row) {
-                    core_.release_spare();
-                    throw_multiple_results();
-                }
-                row = core_.read_spare(cursor);
-            });
-        return row;
-    }
-
     ModelSetCore& core_;
 };
 
