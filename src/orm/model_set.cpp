@@ -295,6 +295,11 @@ void ModelSetCore::forget_insert(InstanceState& state) noexcept {
 /// Drops the holes detach() left once they are half the list, keeping the order.
 void ModelSetCore::compact() noexcept {
     if (holes_ * 2 < slots_.size() && holes_ < 1024) return;
+    if (holes_ == slots_.size()) {  // a loop that drops each object before the next get
+        slots_.clear();
+        holes_ = 0;
+        return;
+    }
     std::erase_if(slots_, [](const Slot& s) { return !s.state; });
     for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i].state->slot = i;
     holes_ = 0;
