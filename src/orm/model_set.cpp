@@ -438,7 +438,7 @@ std::shared_ptr<void> ModelSetCore::get(const void* key_values) {
         std::tie(found.object, found.state) = adopt_spare();
     }
     // The mapping's lazy(selectin) relationships come with it, as after a query.
-    if (!ops_.relationships.empty() && loads_eagerly(ops_)) {
+    if (loads_eagerly(ops_)) {
         InstanceState* loaded[] = {found.state};
         load_eager(session_, ops_, loaded);
     }

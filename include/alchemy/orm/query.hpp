@@ -271,7 +271,8 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
         }();
         std::vector<std::tuple<std::shared_ptr<without_optional_t<Es>>...>> rows;
         {
-            // The rows hold every object while they are read (each model appears once).
+            // Each model's set holds its objects while the rows are read (HeldLoads nest
+            // where a model appears twice).
             std::array<std::optional<ModelSetCore::HeldLoad>, sizeof...(Es)> held;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
                 (held[I].emplace(
