@@ -49,6 +49,26 @@ ast::Select select_every_column(const Table& table) {
     return s;
 }
 
+/// `value BETWEEN ? AND ?` for a range of keys, else `value IN (?, ...)`.
+ast::Node one_of(const ast::Node& value, const ModelStatements::KeyBatch& keys) {
+    ast::Node n{keys.range ? ast::Kind::between : ast::Kind::binary, keys.range ? "BETWEEN" : "IN"};
+    n.children.push_back(value);
+    if (keys.range) {
+        n.children.emplace_back(ast::Kind::parameter);
+        n.children.emplace_back(ast::Kind::parameter);
+        return n;
+    }
+    ast::Node list{ast::Kind::list};
+    for (std::size_t i = 0; i < keys.params.size(); ++i) list.children.emplace_back(ast::Kind::parameter);
+    n.children.push_back(std::move(list));
+    return n;
+}
+
+bool is_integer_column(const Column& column) {
+    const auto kind = column.type.kind;
+    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
+}
+
 /// The columns of `mask` as RETURNING terms, in column order, named bare or (with a
 /// qualifier, for an UPDATE ... FROM) by table.
 std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask,
@@ -120,19 +140,15 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
     });
 }
 
-std::string_view ModelStatements::select_where_in(const Dialect& dialect, const ModelOps& ops,
-                                                  std::size_t column, std::size_t count, std::size_t then_by,
-                                                  bool descending) {
+std::string_view ModelStatements::select_where_keys(const Dialect& dialect, const ModelOps& ops,
+                                                    std::size_t column, const KeyBatch& keys,
+                                                    std::size_t then_by, bool descending) {
     std::lock_guard lock(mutex_);
-    return cached(texts(dialect).select_in[{column, count, then_by, descending}], [&] {
+    const auto key = std::tuple(column, keys.range, keys.params.size(), then_by, descending);
+    return cached(texts(dialect).select_where_keys[key], [&] {
         const auto& table = ops.table();
         auto s = select_every_column(table);
-        ast::Node in{ast::Kind::binary, "IN"};
-        in.children.emplace_back(ast::Kind::column, table.columns[column].name, table.name);
-        ast::Node list{ast::Kind::list};
-        for (std::size_t i = 0; i < count; ++i) list.children.emplace_back(ast::Kind::parameter);
-        in.children.push_back(std::move(list));
-        s.where.push_back(std::move(in));
+        s.where.push_back(one_of(ast::Node(ast::Kind::column, table.columns[column].name, table.name), keys));
         // Each owner's rows reach its collection in this order, whether or not they come
         // grouped by owner. So by `column` first only where an index the mapping declares
         // yields that order: without one, the database would sort what it can read in key
@@ -150,20 +166,26 @@ std::string_view ModelStatements::select_where_in(const Dialect& dialect, const 
     });
 }
 
-std::vector<std::vector<Param>> ModelStatements::in_lists(const Dialect& dialect,
-                                                          std::vector<std::int64_t> values) {
+std::vector<ModelStatements::KeyBatch> ModelStatements::key_batches(const Dialect& dialect,
+                                                                    const ModelOps& ops, std::size_t column,
+                                                                    std::vector<std::int64_t> values) {
     std::sort(values.begin(), values.end());
     values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (values.empty()) return {};
+    // Unsigned: the distance between the extremes of int64 does not fit a signed one.
+    const auto span = static_cast<std::uint64_t>(values.back()) - static_cast<std::uint64_t>(values.front());
+    if (span == values.size() - 1 && is_integer_column(ops.table().columns[column]))
+        return {{{Param::of_int(values.front()), Param::of_int(values.back())}, true}};
     constexpr auto sizes = in_list_sizes;
     // Few, long lists: each statement on a foreign key without an index scans the table.
     const auto fits =
         std::find_if(sizes.rbegin(), sizes.rend(), [&](auto s) { return s <= dialect.parameter_limit(); });
     const auto largest = fits == sizes.rend() ? sizes.front() : *fits;
-    std::vector<std::vector<Param>> out;
+    std::vector<KeyBatch> out;
     for (std::size_t begin = 0; begin < values.size();) {
         const auto n = std::min(values.size() - begin, largest);
         const auto padded = *std::find_if(sizes.begin(), sizes.end(), [&](auto s) { return s >= n; });
-        auto& params = out.emplace_back();
+        auto& params = out.emplace_back().params;
         params.reserve(padded);
         for (std::size_t i = 0; i < padded; ++i)
             params.push_back(Param::of_int(values[begin + std::min(i, n - 1)]));
@@ -173,9 +195,9 @@ std::vector<std::vector<Param>> ModelStatements::in_lists(const Dialect& dialect
 }
 
 std::string_view ModelStatements::shared_values(const Dialect& dialect, const ModelOps& ops,
-                                                std::size_t column, std::size_t count) {
+                                                std::size_t column, const KeyBatch& keys) {
     std::lock_guard lock(mutex_);
-    return cached(texts(dialect).shared[{column, count}], [&] {
+    return cached(texts(dialect).shared[{column, keys.range, keys.params.size()}], [&] {
         const auto& table = ops.table();
         const ast::Node value(ast::Kind::column, table.columns[column].name, table.name);
         ast::Node rows{ast::Kind::function, "count"};
@@ -185,12 +207,7 @@ std::string_view ModelStatements::shared_values(const Dialect& dialect, const Mo
         ast::TableRef from;
         from.name = table.name;
         s.from.push_back(std::move(from));
-        ast::Node in{ast::Kind::binary, "IN"};
-        in.children.push_back(value);
-        ast::Node list{ast::Kind::list};
-        for (std::size_t i = 0; i < count; ++i) list.children.emplace_back(ast::Kind::parameter);
-        in.children.push_back(std::move(list));
-        s.where.push_back(std::move(in));
+        s.where.push_back(one_of(value, keys));
         s.group_by.push_back(value);
         ast::Node several{ast::Kind::binary, ">"};
         several.children.push_back(std::move(rows));

@@ -66,23 +66,34 @@ struct ModelStatements {
     std::string_view update_from_values(const Dialect& dialect, const ModelOps& ops,
                                         const ColumnMask& changed, std::size_t rows, std::string& scratch);
 
-    /// SELECT every column FROM t WHERE `column` IN (`count` parameters) ORDER BY `column`
-    /// (where an index the mapping declares starts with it), `then_by` [DESC] (unless it
-    /// is column_count) and the key. Relationship loads pad their keys to one of
-    /// in_list_sizes, so few texts are ever cached, and send as many as the largest size
-    /// the dialect's parameter limit allows.
-    std::string_view select_where_in(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                     std::size_t count, std::size_t then_by, bool descending);
+    /// The keys of one statement that loads rows by `column` (a relationship load, a
+    /// HasOne's check): either keys that follow one another, sent as the first and the
+    /// last for `column BETWEEN ? AND ?`, two comparisons per row scanned or one stretch
+    /// of an index, where an IN list costs a search of the list per row or an index
+    /// lookup per key; or an IN list, padded to one of in_list_sizes (the last key
+    /// repeated) so that few texts are ever cached.
+    struct KeyBatch {
+        std::vector<Param> params;
+        bool range = false;
+    };
     static constexpr std::array<std::size_t, 7> in_list_sizes{1, 4, 16, 64, 256, 1024, 4096};
-    /// `values` sorted, each once, cut into lists of one of in_list_sizes parameters (the
-    /// last value repeated to fill a list), each as long as the dialect's parameter limit
-    /// allows: the IN lists of the statements above.
-    static std::vector<std::vector<Param>> in_lists(const Dialect& dialect, std::vector<std::int64_t> values);
+    /// `values` sorted, each once, as one range when they follow one another and
+    /// `column` is an integer column (SQLite would compare a text column's values with the
+    /// bounds as text), else cut into IN lists each as long as the dialect's parameter
+    /// limit allows.
+    static std::vector<KeyBatch> key_batches(const Dialect& dialect, const ModelOps& ops, std::size_t column,
+                                             std::vector<std::int64_t> values);
 
-    /// SELECT `column`, count(*) FROM t WHERE `column` IN (`count` parameters) GROUP BY
-    /// `column` HAVING count(*) > 1: the values several rows share (a HasOne's check).
+    /// SELECT every column FROM t WHERE `column` is one of `keys` ORDER BY `column`
+    /// (where an index the mapping declares starts with it), `then_by` [DESC] (unless it
+    /// is column_count) and the key.
+    std::string_view select_where_keys(const Dialect& dialect, const ModelOps& ops, std::size_t column,
+                                       const KeyBatch& keys, std::size_t then_by, bool descending);
+
+    /// SELECT `column`, count(*) FROM t WHERE `column` is one of `keys` GROUP BY `column`
+    /// HAVING count(*) > 1: the values several rows share (a HasOne's check).
     std::string_view shared_values(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                   std::size_t count);
+                                   const KeyBatch& keys);
 
     /// One row of an association table: INSERT INTO t (a, b) VALUES (?, ?), or (`insert`
     /// false) DELETE FROM t WHERE a = ? AND b = ?.
@@ -106,11 +117,13 @@ private:
         std::optional<ReservedKeysSql> reserved_keys;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         std::map<std::size_t, std::string> set_null;  ///< [column]
-        /// [column, count, then_by, descending]
-        std::map<std::tuple<std::size_t, std::size_t, std::size_t, bool>, std::string> select_in;
+        /// [column, range, parameters, then_by, descending]
+        std::map<std::tuple<std::size_t, bool, std::size_t, std::size_t, bool>, std::string>
+            select_where_keys;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>
-            association_rows;                                               ///< [a, b, insert]
-        std::map<std::pair<std::size_t, std::size_t>, std::string> shared;  ///< [column, count]
+            association_rows;  ///< [a, b, insert]
+        std::map<std::tuple<std::size_t, bool, std::size_t>, std::string>
+            shared;  ///< [column, range, parameters]
     };
     Texts& texts(const Dialect& dialect) { return texts_[dialect.id()]; }
     /// `text`, rendered by `render` under the lock if it is still empty.

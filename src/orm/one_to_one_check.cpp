@@ -95,9 +95,10 @@ void SessionCore::check_single_child(const RelationshipOps& rel, std::vector<std
     const auto& ops = rel.owner();
     auto& conn = write_connection(ops.model_id);
     std::vector<std::pair<std::int64_t, std::int64_t>> shared;  // owner key, rows
-    for (const auto& params : ModelStatements::in_lists(conn.dialect(), std::move(owners))) {
-        const auto sql = ops.statements.shared_values(conn.dialect(), ops, rel.foreign_key, params.size());
-        for (auto [key, rows] : conn.execute_sql(sql, params).as<std::int64_t, std::int64_t>())
+    for (const auto& keys :
+         ModelStatements::key_batches(conn.dialect(), ops, rel.foreign_key, std::move(owners))) {
+        const auto sql = ops.statements.shared_values(conn.dialect(), ops, rel.foreign_key, keys);
+        for (auto [key, rows] : conn.execute_sql(sql, keys.params).as<std::int64_t, std::int64_t>())
             shared.emplace_back(key, rows);
     }
     if (shared.empty()) return;

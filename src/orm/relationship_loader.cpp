@@ -26,15 +26,15 @@ struct RowOrder {
     bool descending = false;
 };
 
-/// Runs `SELECT target WHERE column IN (values)` in chunks; hands `take` the session's
-/// object for each row.
+/// Runs `SELECT target WHERE column IN (values)` (a BETWEEN when the values follow one
+/// another, else in chunks); hands `take` the session's object for each row.
 void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
                std::vector<std::int64_t> values, RowOrder order, ObjectSink take) {
     const auto& dialect = session.dialect_of(target.model_id);
-    for (const auto& params : ModelStatements::in_lists(dialect, std::move(values))) {
-        const auto sql = target.statements.select_where_in(dialect, target, column, params.size(),
-                                                           order.column, order.descending);
-        target.load_rows(session, sql, params, take);
+    for (const auto& keys : ModelStatements::key_batches(dialect, target, column, std::move(values))) {
+        const auto sql = target.statements.select_where_keys(dialect, target, column, keys, order.column,
+                                                             order.descending);
+        target.load_rows(session, sql, keys.params, take);
     }
 }
 

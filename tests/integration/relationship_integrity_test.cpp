@@ -295,6 +295,42 @@ TEST_CASE("two new children of one HasOne's owner in one flush are a FlushError,
     CHECK(check.query<Badge>().filter(sa::col<&Badge::person_id> == ann->id).one()->label == "one");
 }
 
+TEST_CASE("the HasOne check reads consecutive owners as one range and others as an IN list, and finds both") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    {
+        sa::Session session(f.engine);
+        session.add(Person{.name = "cy"});
+        session.commit();
+    }
+    // A second badge for ann (1), who has one, and a badge for `other`: bob (2) follows
+    // ann's key, cy (3) does not.
+    for (const std::string other_name : {"bob", "cy"}) {
+        const bool consecutive = other_name == "bob";
+        sa::Session session(f.engine);
+        auto ann = person_named(session, "ann");  // with badge "first", not loaded
+        auto other = person_named(session, other_name);
+        auto second = session.add(Badge{.label = "second"});
+        second->person = ann;
+        auto others = session.add(Badge{.label = "others"});
+        others->person = other;
+        f.capture.lines.clear();
+        CHECK_THROWS_MATCHES(
+            session.flush(), sa::FlushError,
+            MessageContains("2 Badge rows refer to the Person with key " + std::to_string(ann->id)));
+        const auto check =
+            std::find_if(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+                return line.starts_with("SELECT") && line.find("count(*)") != std::string::npos;
+            });
+        REQUIRE(check != f.capture.lines.end());
+        CHECK((check->find(" BETWEEN ") != std::string::npos) == consecutive);
+        CHECK((check->find(" IN (") != std::string::npos) == !consecutive);
+        session.rollback();
+        CHECK(rows_of_badges(f.engine) == 1);
+    }
+}
+
 TEST_CASE("a HasOne child replaced under delete_orphan passes an autoflush, and the commit deletes it") {
     // The old child keeps its row (naming the owner) until the commit's flush deletes
     // it: a query in between must not count it as a second child.

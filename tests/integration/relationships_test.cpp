@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,24 @@ namespace {
 
 std::size_t selects(const std::vector<std::string>& lines) {
     return sa::test::count_starting_with(lines, "SELECT");
+}
+
+/// `count` authors, author i with a post "by i" when `has_post(i)`, and a gap in their keys
+/// (an author made between the first half and the second, and deleted): relationship loads
+/// of them send IN lists, not a range.
+template <class HasPost>
+void seed_authors_with_gap(sa::Engine& engine, int count, HasPost has_post) {
+    sa::Session session(engine);
+    for (int i = 0; i < count; ++i) {
+        if (i == count / 2) {
+            auto gone = session.add(Author{.name = "gone"});
+            session.flush();
+            session.delete_(gone);
+        }
+        auto author = session.add(Author{.name = "author " + std::to_string(i)});
+        if (has_post(i)) author->posts.add(Post{.title = "by " + std::to_string(i)});
+    }
+    session.commit();
 }
 
 std::vector<std::string> titles(const sa::HasMany<Post>& posts) {
@@ -612,18 +631,12 @@ TEST_CASE("selectinload loads a relationship, and a path of them, right after th
 }
 
 TEST_CASE("selectinload sends as many keys a statement as the dialect's parameter limit allows") {
-    // 2 000 authors, every 100th with a post: one IN list of 2 000 keys, not chunks of a few
-    // hundred (each chunk would scan posts again where author_id has no index).
+    // 2 000 authors, every 100th with a post, and a gap in their keys: one IN list of 2 000
+    // keys, not chunks of a few hundred (each chunk would scan posts again where author_id
+    // has no index).
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
-    {
-        sa::Session session(f.engine);
-        for (int i = 0; i < 2000; ++i) {
-            auto author = session.add(Author{.name = "author " + std::to_string(i)});
-            if (i % 100 == 0) author->posts.add(Post{.title = "by " + std::to_string(i)});
-        }
-        session.commit();
-    }
+    seed_authors_with_gap(f.engine, 2000, [](int i) { return i % 100 == 0; });
     sa::Session session(f.engine);
     f.capture.lines.clear();
     auto authors = session.query<Author>()
@@ -644,18 +657,12 @@ TEST_CASE("selectinload sends as many keys a statement as the dialect's paramete
 }
 
 TEST_CASE("selectinload of more keys than one statement takes splits them, and loads every chunk") {
-    // 4 100 authors: 4 096 keys in the first statement, the last 4 in a second one.
+    // 4 100 authors with a gap in their keys: 4 096 keys in the first statement, the last 4
+    // in a second one.
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     constexpr int count = 4100;
-    {
-        sa::Session session(f.engine);
-        for (int i = 0; i < count; ++i) {
-            auto author = session.add(Author{.name = "author " + std::to_string(i)});
-            if (i % 1000 == 0 || i == count - 1) author->posts.add(Post{.title = "by " + std::to_string(i)});
-        }
-        session.commit();
-    }
+    seed_authors_with_gap(f.engine, count, [](int i) { return i % 1000 == 0 || i == count - 1; });
     sa::Session session(f.engine);
     f.capture.lines.clear();
     auto authors = session.query<Author>()
@@ -674,6 +681,54 @@ TEST_CASE("selectinload of more keys than one statement takes splits them, and l
     }
     CHECK(with_posts == 6);
     CHECK(selects(f.capture.lines) == 3);  // reading them loaded nothing more
+}
+
+TEST_CASE("selectinload of keys that follow one another reads them as one range, however many") {
+    // Authors 1 to 5 000, the first, every 1 000th and the last with a post; the query takes
+    // 2 to 4 999: one BETWEEN 2 AND 4 999 where IN lists would take two statements.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    constexpr int count = 5000;
+    {
+        sa::Session session(f.engine);
+        for (int i = 1; i <= count; ++i) {
+            auto author = session.add(Author{.name = "author " + std::to_string(i)});
+            if (i % 1000 == 1 || i == count) author->posts.add(Post{.title = "by " + std::to_string(i)});
+        }
+        session.commit();
+    }
+    sa::Session session(f.engine);
+    f.capture.lines.clear();
+    auto authors = session.query<Author>()
+                       .filter(sa::col<&Author::id> > 1 && sa::col<&Author::id> < count)
+                       .options(sa::selectinload<&Author::posts>())
+                       .order_by(sa::col<&Author::id>)
+                       .all();
+    CHECK(selects(f.capture.lines) == 2);  // the authors, then all their posts
+    const auto range =
+        std::find_if(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+            return line.starts_with("SELECT") && line.find(" BETWEEN ") != std::string::npos;
+        });
+    REQUIRE(range != f.capture.lines.end());
+    REQUIRE(std::next(range) != f.capture.lines.end());
+    CHECK(*std::next(range) == "[parameters: (2, 4999)]");
+    REQUIRE(authors.size() == count - 2);
+    std::size_t with_posts = 0;
+    for (const auto& author : authors) {
+        const auto expected = author->id % 1000 == 1
+                                  ? std::vector<std::string>{"by " + std::to_string(author->id)}
+                                  : std::vector<std::string>{};
+        CHECK(titles(author->posts) == expected);
+        with_posts += author->posts.size();
+    }
+    CHECK(with_posts == 4);  // 1 001, 2 001, 3 001, 4 001
+    // The range loaded no post of authors outside it: the first author's post (key 1)
+    // is not in the session, the next one's (key 2) is.
+    f.capture.lines.clear();
+    CHECK(session.get<Post>(2));
+    CHECK(selects(f.capture.lines) == 0);
+    CHECK(session.get<Post>(1));
+    CHECK(selects(f.capture.lines) == 1);
 }
 
 TEST_CASE("an association object with a column of its own links two models through two pairs") {
