@@ -142,13 +142,14 @@ std::string_view ModelStatements::select_by_key(const Dialect& dialect, const Mo
 
 std::string_view ModelStatements::select_where_keys(const Dialect& dialect, const ModelOps& ops,
                                                     std::size_t column, const KeyBatch& keys,
-                                                    std::size_t then_by, bool descending) {
+                                                    std::size_t then_by, bool descending, bool unordered) {
     std::lock_guard lock(mutex_);
-    const auto key = std::tuple(column, keys.range, keys.params.size(), then_by, descending);
+    const auto key = std::tuple(column, keys.range, keys.params.size(), then_by, descending, unordered);
     return cached(texts(dialect).select_where_keys[key], [&] {
         const auto& table = ops.table();
         auto s = select_every_column(table);
         s.where.push_back(one_of(ast::Node(ast::Kind::column, table.columns[column].name, table.name), keys));
+        if (unordered) return ast::render(dialect, s);
         // Each owner's rows reach its collection in this order, whether or not they come
         // grouped by owner. So by `column` first only where an index the mapping declares
         // yields that order: without one, the database would sort what it can read in key

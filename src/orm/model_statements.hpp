@@ -86,9 +86,11 @@ struct ModelStatements {
 
     /// SELECT every column FROM t WHERE `column` is one of `keys` ORDER BY `column`
     /// (where an index the mapping declares starts with it), `then_by` [DESC] (unless it
-    /// is column_count) and the key.
+    /// is column_count) and the key; without ORDER BY when `unordered`, for a caller that
+    /// orders the rows itself or needs no order.
     std::string_view select_where_keys(const Dialect& dialect, const ModelOps& ops, std::size_t column,
-                                       const KeyBatch& keys, std::size_t then_by, bool descending);
+                                       const KeyBatch& keys, std::size_t then_by, bool descending,
+                                       bool unordered);
 
     /// SELECT `column`, count(*) FROM t WHERE `column` is one of `keys` GROUP BY `column`
     /// HAVING count(*) > 1: the values several rows share (a HasOne's check).
@@ -117,8 +119,8 @@ private:
         std::optional<ReservedKeysSql> reserved_keys;
         std::unordered_map<ColumnMask, std::string, ColumnMaskHash> updates, update_chunks;
         std::map<std::size_t, std::string> set_null;  ///< [column]
-        /// [column, range, parameters, then_by, descending]
-        std::map<std::tuple<std::size_t, bool, std::size_t, std::size_t, bool>, std::string>
+        /// [column, range, parameters, then_by, descending, unordered]
+        std::map<std::tuple<std::size_t, bool, std::size_t, std::size_t, bool, bool>, std::string>
             select_where_keys;
         std::map<std::tuple<std::size_t, std::size_t, bool>, std::string>
             association_rows;  ///< [a, b, insert]

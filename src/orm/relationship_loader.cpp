@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,10 +21,12 @@ namespace alchemy::detail {
 namespace {
 
 /// How the rows of one target are ordered: by `column` (of the target; none when it is
-/// the target's column_count), then by its key.
+/// the target's column_count), then by its key; or, `unordered`, as the database reads
+/// them, for a caller that puts them in order itself or needs none.
 struct RowOrder {
     std::size_t column;
     bool descending = false;
+    bool unordered = false;
 };
 
 /// Runs `SELECT target WHERE column IN (values)` (a BETWEEN when the values follow one
@@ -33,7 +36,7 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
     const auto& dialect = session.dialect_of(target.model_id);
     for (const auto& keys : ModelStatements::key_batches(dialect, target, column, std::move(values))) {
         const auto sql = target.statements.select_where_keys(dialect, target, column, keys, order.column,
-                                                             order.descending);
+                                                             order.descending, order.unordered);
         target.load_rows(session, sql, keys.params, take);
     }
 }
@@ -62,7 +65,7 @@ std::unordered_map<std::int64_t, ObjectAndState> targets_by_key(SessionCore& ses
             found.emplace(key, std::move(loaded));
         };
         select_in(session, target_ops, target_ops.primary_key[0], std::move(missing),
-                  {target_ops.column_count}, take);
+                  {.column = target_ops.column_count, .unordered = true}, take);
     }
     return found;
 }
@@ -143,23 +146,45 @@ void reserve_collections(std::span<InstanceState* const> owners, std::span<const
         if (counts[i] > 0) collection_of(owners[i]->object).reserve(counts[i]);
 }
 
+/// The key of `object`, a target whose key is one integer column.
+std::int64_t integer_key(const ModelOps& ops, const void* object) {
+    return ops.integer_key(object).value_or(0);
+}
+
 void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     const auto& target_ops = rel.target();
     auto owned = owner_keys(rel.owner(), owners);
     std::vector<LoadedPair> pairs;
     std::vector<std::size_t> counts(owners.size());
     SessionCore::GroupMaker group(session, target_ops, owners.size());
+    // Children in key order, without an order of the mapping's, are put in that order
+    // here rather than by the database: rows usually come in it anyway (SQLite reads a
+    // table in key order, PostgreSQL in the order rows were written), and then no one
+    // sorts them. A PostgreSQL sort of 10 000 rows took half of their query's time.
+    const bool in_memory = rel.order_column == target_ops.column_count && target_ops.integer_key;
+    std::vector<std::int64_t> last_key;  // each owner's child read last, while in order
+    if (in_memory) last_key.assign(owners.size(), std::numeric_limits<std::int64_t>::min());
+    bool in_order = true;
     // Each child finds its owner and joins the group as it is read, while it is at hand.
     auto take = [&](ObjectAndState&& child) {
         const auto fk = target_ops.integer(child.first.get(), rel.foreign_key);
         if (const auto at = fk ? owned.index.find(*fk) : KeyIndex::none; at != KeyIndex::none) {
             ++counts[at];
             group.add(*child.second);
+            if (in_memory && in_order) {
+                const auto key = integer_key(target_ops, child.first.get());
+                in_order = key > last_key[at];
+                last_key[at] = key;
+            }
             pairs.push_back({owners[at], std::move(child.first)});
         }
     };
     select_in(session, target_ops, rel.foreign_key, std::move(owned.keys),
-              {rel.order_column, rel.order_descending}, take);
+              {rel.order_column, rel.order_descending, in_memory}, take);
+    if (!in_order)
+        std::stable_sort(pairs.begin(), pairs.end(), [&](const LoadedPair& a, const LoadedPair& b) {
+            return integer_key(target_ops, a.target.get()) < integer_key(target_ops, b.target.get());
+        });
     reserve_collections(owners, counts, [&](void* owner) -> Children& { return rel.children(owner); });
     set_loaded(session, rel, owners, pairs);
 }

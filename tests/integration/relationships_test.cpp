@@ -753,8 +753,7 @@ TEST_CASE("an association object with a column of its own links two models throu
     CHECK(membership->member->memberships[0] == membership);
 }
 
-TEST_CASE(
-    "a relationship load orders by the key, and by the foreign key first where an index gives that order") {
+TEST_CASE("a relationship load gives each collection in key order, and sorts only rows that come out of it") {
     auto backend = GENERATE(from_range(backends()));
     ClubFixture f(backend);
     {
@@ -773,6 +772,13 @@ TEST_CASE(
         }
         session.commit();
     }
+    // Rows written again after the others: PostgreSQL then reads them after the others.
+    for (const auto* role : {"m1", "m2"}) {
+        sa::Session session(f.engine);
+        auto link = session.query<Membership>().filter(sa::col<&Membership::role> == role).one();
+        link->role += "*";
+        session.commit();
+    }
     const auto roles = [](const sa::HasMany<Membership>& links) {
         std::vector<std::string> out;
         for (const Membership& m : links) out.push_back(m.role);
@@ -785,18 +791,18 @@ TEST_CASE(
         return std::string();
     };
     sa::Session session(f.engine);
-    // By a foreign key without an index: the key alone.
+    // By a foreign key without an index, and by one with an index (member_id): the
+    // database is not asked to sort either way.
     auto clubs = session.query<Club>().order_by(sa::col<&Club::name>).all();
     f.capture.lines.clear();
-    CHECK(roles(clubs[0]->memberships) == std::vector<std::string>{"m2", "m3", "m5"});
-    CHECK(roles(clubs[1]->memberships) == std::vector<std::string>{"m1", "m4"});
-    CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."id")"));
-    // By an indexed foreign key: that column, then the key.
+    CHECK(roles(clubs[0]->memberships) == std::vector<std::string>{"m2*", "m3", "m5"});
+    CHECK(roles(clubs[1]->memberships) == std::vector<std::string>{"m1*", "m4"});
+    CHECK(select_of_memberships().find("ORDER BY") == std::string::npos);
     auto members = session.query<Member>().order_by(sa::col<&Member::name>).all();
     f.capture.lines.clear();
-    CHECK(roles(members[0]->memberships) == std::vector<std::string>{"m1", "m3", "m5"});
-    CHECK(roles(members[1]->memberships) == std::vector<std::string>{"m2", "m4"});
-    CHECK(select_of_memberships().ends_with(R"(ORDER BY "memberships"."member_id", "memberships"."id")"));
+    CHECK(roles(members[0]->memberships) == std::vector<std::string>{"m1*", "m3", "m5"});
+    CHECK(roles(members[1]->memberships) == std::vector<std::string>{"m2*", "m4"});
+    CHECK(select_of_memberships().find("ORDER BY") == std::string::npos);
 }
 
 TEST_CASE("joinedload loads a relationship in the query's own statement, each owner once") {
