@@ -80,7 +80,9 @@ struct ModelStatements {
     /// `values` sorted, each once, as one range when they follow one another and
     /// `column` is an integer column (SQLite would compare a text column's values with the
     /// bounds as text), else cut into IN lists each as long as the dialect's parameter
-    /// limit allows.
+    /// limit allows. (A SQLite row whose integer column holds a fraction, which alchemy
+    /// never writes, falls in a range where no IN list takes it; reading it into the
+    /// integer then fails loudly.)
     static std::vector<KeyBatch> key_batches(const Dialect& dialect, const ModelOps& ops, std::size_t column,
                                              std::vector<std::int64_t> values);
 

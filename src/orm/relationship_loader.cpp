@@ -1,6 +1,7 @@
 // Relationship loading: keys gathered from many owners, one SELECT ... WHERE column IN
-// (...) per chunk, and the rows handed out by the identity map, so a loop over the
-// objects of a query costs one statement per relationship, not one per object.
+// (...) per chunk (or BETWEEN, for keys that follow one another), and the rows handed out
+// by the identity map, so a loop over the objects of a query costs one statement per
+// relationship, not one per object.
 #include "alchemy/orm/detail/relationship_loader.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -158,8 +159,8 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
     std::vector<std::size_t> counts(owners.size());
     SessionCore::GroupMaker group(session, target_ops, owners.size());
     // Children in key order, without an order of the mapping's, are put in that order
-    // here rather than by the database: rows usually come in it anyway (SQLite reads a
-    // table in key order, PostgreSQL in the order rows were written), and then no one
+    // here rather than by the database: rows usually come in it anyway (a scan of a
+    // SQLite table, or of a PostgreSQL table written in key order), and then no one
     // sorts them. A PostgreSQL sort of 10 000 rows took half of their query's time.
     const bool in_memory = rel.order_column == target_ops.column_count && target_ops.integer_key;
     std::vector<std::int64_t> last_key;  // each owner's child read last, while in order

@@ -298,27 +298,29 @@ TEST_CASE("two new children of one HasOne's owner in one flush are a FlushError,
 TEST_CASE("the HasOne check reads consecutive owners as one range and others as an IN list, and finds both") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
-    seed(f.engine);
+    seed(f.engine);  // ann (key 1) with a badge, bob (2)
     {
         sa::Session session(f.engine);
-        session.add(Person{.name = "cy"});
+        session.add(Person{.name = "cy"});              // 3
+        auto dee = session.add(Person{.name = "dee"});  // 4
+        dee->badge = std::make_shared<Badge>(Badge{.label = "dee's"});
         session.commit();
     }
-    // A second badge for ann (1), who has one, and a badge for `other`: bob (2) follows
-    // ann's key, cy (3) does not.
-    for (const std::string other_name : {"bob", "cy"}) {
-        const bool consecutive = other_name == "bob";
+    // A second badge for dee, the highest key, and a badge for `other`: cy (3) comes right
+    // before dee, bob (2) does not.
+    for (const std::string other_name : {"cy", "bob"}) {
+        const bool consecutive = other_name == "cy";
         sa::Session session(f.engine);
-        auto ann = person_named(session, "ann");  // with badge "first", not loaded
+        auto dee = person_named(session, "dee");  // its badge not loaded
         auto other = person_named(session, other_name);
         auto second = session.add(Badge{.label = "second"});
-        second->person = ann;
+        second->person = dee;
         auto others = session.add(Badge{.label = "others"});
         others->person = other;
         f.capture.lines.clear();
         CHECK_THROWS_MATCHES(
             session.flush(), sa::FlushError,
-            MessageContains("2 Badge rows refer to the Person with key " + std::to_string(ann->id)));
+            MessageContains("2 Badge rows refer to the Person with key " + std::to_string(dee->id)));
         const auto check =
             std::find_if(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
                 return line.starts_with("SELECT") && line.find("count(*)") != std::string::npos;
@@ -327,7 +329,7 @@ TEST_CASE("the HasOne check reads consecutive owners as one range and others as 
         CHECK((check->find(" BETWEEN ") != std::string::npos) == consecutive);
         CHECK((check->find(" IN (") != std::string::npos) == !consecutive);
         session.rollback();
-        CHECK(rows_of_badges(f.engine) == 1);
+        CHECK(rows_of_badges(f.engine) == 2);
     }
 }
 

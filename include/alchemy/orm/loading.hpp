@@ -5,7 +5,7 @@
 //   session.query<User>().options(sa::joinedload<&User::posts>().joinedload<&Post::tags>()).all();
 //   session.query<User>().options(sa::raiseload<&User::posts>()).all();
 //
-// selectinload costs one SELECT ... WHERE key IN (...) per relationship of the path for
+// selectinload costs one SELECT ... WHERE key IN (...) (or BETWEEN) per relationship of the path for
 // all the objects of the level before, right after the query; joinedload joins it into
 // the query's own statement (src/orm/joined_loader.cpp), step after step while the path
 // is joined; lazyload and raiseload
