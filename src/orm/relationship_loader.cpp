@@ -147,11 +147,6 @@ void reserve_collections(std::span<InstanceState* const> owners, std::span<const
         if (counts[i] > 0) collection_of(owners[i]->object).reserve(counts[i]);
 }
 
-/// The key of `object`, a target whose key is one integer column.
-std::int64_t integer_key(const ModelOps& ops, const void* object) {
-    return ops.integer_key(object).value_or(0);
-}
-
 void load_children(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     const auto& target_ops = rel.target();
     auto owned = owner_keys(rel.owner(), owners);
@@ -173,7 +168,7 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
             ++counts[at];
             group.add(*child.second);
             if (in_memory && in_order) {
-                const auto key = integer_key(target_ops, child.first.get());
+                const auto key = key_of(target_ops, child.first.get());
                 in_order = key > last_key[at];
                 last_key[at] = key;
             }
@@ -184,7 +179,7 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
               {rel.order_column, rel.order_descending, in_memory}, take);
     if (!in_order)
         std::stable_sort(pairs.begin(), pairs.end(), [&](const LoadedPair& a, const LoadedPair& b) {
-            return integer_key(target_ops, a.target.get()) < integer_key(target_ops, b.target.get());
+            return key_of(target_ops, a.target.get()) < key_of(target_ops, b.target.get());
         });
     reserve_collections(owners, counts, [&](void* owner) -> Children& { return rel.children(owner); });
     set_loaded(session, rel, owners, pairs);
