@@ -29,9 +29,6 @@ std::string column_list(const std::vector<std::string>& columns) {
     return fmt::format("({})", fmt::join(columns, ", "));
 }
 
-bool is_integer(TypeKind kind) noexcept {
-    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
-}
 bool is_float(TypeKind kind) noexcept {
     return kind == TypeKind::single_precision || kind == TypeKind::double_precision;
 }
@@ -42,10 +39,10 @@ bool is_float(TypeKind kind) noexcept {
 bool narrows(const ColumnType& from, const ColumnType& to) noexcept {
     if (from.kind == TypeKind::text)
         return to.kind != TypeKind::text || (to.length > 0 && (from.length == 0 || to.length < from.length));
-    if (is_integer(from.kind))
-        return to.kind == TypeKind::boolean || (is_integer(to.kind) && to.kind < from.kind);
+    if (is_integer_kind(from.kind))
+        return to.kind == TypeKind::boolean || (is_integer_kind(to.kind) && to.kind < from.kind);
     if (is_float(from.kind))
-        return is_integer(to.kind) || to.kind == TypeKind::boolean ||
+        return is_integer_kind(to.kind) || to.kind == TypeKind::boolean ||
                (is_float(to.kind) && to.kind < from.kind);
     return from.kind == TypeKind::timestamp && to.kind == TypeKind::date;
 }

@@ -64,11 +64,6 @@ ast::Node one_of(const ast::Node& value, const ModelStatements::KeyBatch& keys) 
     return n;
 }
 
-bool is_integer_column(const Column& column) {
-    const auto kind = column.type.kind;
-    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
-}
-
 /// The columns of `mask` as RETURNING terms, in column order, named bare or (with a
 /// qualifier, for an UPDATE ... FROM) by table.
 std::vector<ast::Node> returning(const ModelOps& ops, const ColumnMask& mask,
@@ -175,7 +170,7 @@ std::vector<ModelStatements::KeyBatch> ModelStatements::key_batches(const Dialec
     if (values.empty()) return {};
     // Unsigned: the distance between the extremes of int64 does not fit a signed one.
     const auto span = static_cast<std::uint64_t>(values.back()) - static_cast<std::uint64_t>(values.front());
-    if (span == values.size() - 1 && is_integer_column(ops.table().columns[column]))
+    if (span == values.size() - 1 && is_integer_kind(ops.table().columns[column].type.kind))
         return {{{Param::of_int(values.front()), Param::of_int(values.back())}, true}};
     constexpr auto sizes = in_list_sizes;
     // Few, long lists: each statement on a foreign key without an index scans the table.

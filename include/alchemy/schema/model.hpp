@@ -390,9 +390,7 @@ consteval std::array<ColumnSpec, N> finish_columns(model_columns<T, N> m) {
     }(std::make_index_sequence<std::tuple_size_v<decltype(mapping<T>.options)>>{});
     if (!explicit_autoincrement && pk_count == 1) {
         for (auto& c : m.columns) {
-            const bool integer = c.kind == TypeKind::small_integer || c.kind == TypeKind::integer ||
-                                 c.kind == TypeKind::big_integer;
-            if (c.primary_key && integer && !c.enum_as_text) c.autoincrement = true;
+            if (c.primary_key && is_integer_kind(c.kind) && !c.enum_as_text) c.autoincrement = true;
         }
     }
     return m.columns;

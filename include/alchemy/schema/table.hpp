@@ -28,6 +28,11 @@ enum class TypeKind : std::uint8_t {
     date,              ///< std::chrono::year_month_day
 };
 
+/// True for the kinds a database can count up: SMALLINT, INTEGER, BIGINT.
+constexpr bool is_integer_kind(TypeKind kind) noexcept {
+    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
+}
+
 struct ColumnType {
     TypeKind kind = TypeKind::text;
     int length = 0;  ///< for text: VARCHAR(length) when positive, else unbounded TEXT

@@ -77,10 +77,6 @@ ColumnType postgresql_type(std::string_view name, std::int64_t typmod, std::stri
     return {TypeKind::text, 0, std::move(formatted)};
 }
 
-bool is_integer(TypeKind kind) noexcept {
-    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
-}
-
 /// The offset just past the single-quoted literal starting at `at` ('' stands for ').
 std::size_t end_of_literal(std::string_view sql, std::size_t at) {
     for (auto i = at + 1; i < sql.size(); ++i) {
@@ -191,7 +187,7 @@ Tables read_columns(Connection& conn) {
         column.type = postgresql_type(type, typmod, std::move(formatted));
         column.nullable = !not_null;
         const bool serial =
-            is_integer(column.type.kind) && default_sql && default_sql->starts_with("nextval(");
+            is_integer_kind(column.type.kind) && default_sql && default_sql->starts_with("nextval(");
         column.autoincrement = identity || serial;
         if (default_sql && !column.autoincrement) column.server_default = normalise_default(*default_sql);
     }

@@ -84,11 +84,6 @@ private:
     const Dialect& dialect_;
 };
 
-/// True for the kinds a database can count up: SMALLINT, INTEGER, BIGINT.
-constexpr bool is_integer_kind(TypeKind kind) noexcept {
-    return kind == TypeKind::small_integer || kind == TypeKind::integer || kind == TypeKind::big_integer;
-}
-
 /// The built-in backends' renderers.
 std::unique_ptr<DdlRenderer> make_sqlite_ddl(const Dialect& dialect);
 std::unique_ptr<DdlRenderer> make_postgresql_ddl(const Dialect& dialect);
