@@ -670,9 +670,24 @@ void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::siz
     for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], ++key);
 }
 
+namespace {
+/// The first of `count` keys a sequence gave, when the least and the greatest of them
+/// are count - 1 steps apart: a sequence that does not cycle gives no value twice, so
+/// they are then every key from the first on, one step apart.
+std::optional<std::int64_t> first_of_run(std::optional<std::int64_t> least,
+                                         std::optional<std::int64_t> greatest,
+                                         std::optional<std::int64_t> step, std::size_t count) {
+    if (!least || !greatest || !step || *step == 0 || count == 0) return std::nullopt;
+    const auto span = static_cast<std::uint64_t>(*greatest) - static_cast<std::uint64_t>(*least);
+    const auto stride = *step > 0 ? static_cast<std::uint64_t>(*step) : 0 - static_cast<std::uint64_t>(*step);
+    if (span % stride != 0 || span / stride != count - 1) return std::nullopt;
+    return *step > 0 ? least : greatest;
+}
+}  // namespace
+
 bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, std::size_t end) {
     const auto& sql = ops_.statements.reserved_keys(conn.dialect(), ops_);
-    if (sql.keys.empty()) return false;
+    if (sql.taken.empty()) return false;
     const std::array<Param, 1> named{Param::of_text(table().name)};
     if (!conn.execute_sql(sql.may_lock, named).as<bool>().one()) return false;
     conn.execute_sql(sql.lock);
@@ -680,12 +695,32 @@ bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, 
     const std::array<Param, 3> asked{Param::of_text(table().name),
                                      Param::of_text(columns[ops_.generated_column].name),
                                      Param::of_int(static_cast<std::int64_t>(end - begin))};
-    const auto keys = conn.execute_sql(sql.keys, asked).as<std::int64_t>().all();
-    if (keys.empty()) return false;  // COPY would not store what an INSERT stores
-    if (keys.size() != end - begin)
-        throw FlushError("alchemy: the sequence of " + table().name + " gave " + std::to_string(keys.size()) +
-                         " keys for " + std::to_string(end - begin) + " new rows");
-    for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
+    const auto wanted = end - begin;
+    const auto [count, least, greatest, step] =
+        conn.execute_sql(sql.taken, asked)
+            .as<std::int64_t, std::optional<std::int64_t>, std::optional<std::int64_t>,
+                std::optional<std::int64_t>>()
+            .one();
+    const auto check_count = [&](std::size_t taken) {
+        if (taken != wanted)
+            throw FlushError("alchemy: the sequence of " + table().name + " gave " + std::to_string(taken) +
+                             " keys for " + std::to_string(wanted) + " new rows");
+    };
+    if (count == 0 && step != 0) return false;  // COPY would not store what an INSERT stores
+    if (count != 0) check_count(static_cast<std::size_t>(count));
+    if (const auto first = first_of_run(least, greatest, step, wanted)) {
+        // In the sequence's order; between the bounds, so no step overflows.
+        for (std::size_t i = 0; i < wanted; ++i)
+            give_generated_key(inserts_[begin + i],
+                               static_cast<std::int64_t>(static_cast<std::uint64_t>(*first) +
+                                                         i * static_cast<std::uint64_t>(*step)));
+    } else {
+        // A cycling sequence, or another transaction took values between these.
+        const auto keys = conn.execute_sql(sql.keys, asked).as<std::int64_t>().all();
+        if (keys.empty()) return false;
+        check_count(keys.size());
+        for (std::size_t i = begin; i < end; ++i) give_generated_key(inserts_[i], keys[i - begin]);
+    }
     std::vector<std::string_view> names;
     names.reserve(columns.size());
     for (const auto& column : columns) names.push_back(column.name);

@@ -84,11 +84,17 @@ struct ReservedKeysSql {
     /// Locks the table against changes to what COPY would do (a new trigger) until the
     /// transaction ends.
     std::string lock;
-    /// Binds the table's and the key column's bare names and a count; returns that many
-    /// keys, one per row, or no row where COPY would store other rows than an INSERT (a
+    /// Binds the table's and the key column's bare names and a count; takes that many
+    /// keys and returns one row: how many it took, the least and the greatest, and the
+    /// sequence's step. It takes none where COPY would store other rows than an INSERT (a
     /// trigger before the INSERT, a rule, row security, a key that is not an identity
     /// column), the role lacks a privilege COPY needs beyond the INSERT's, or the
-    /// statement's snapshot of the catalog could be older than the COPY's view of it.
+    /// statement's snapshot of the catalog could be older than the COPY's view of it; nor
+    /// where the sequence cycles, whose step then reads 0 (`keys` takes them).
+    std::string taken;
+    /// Binds as `taken` does; takes the keys and returns them, one per row, in the
+    /// sequence's order, or no row where `taken` refuses. For a sequence that cycles, or
+    /// keys another transaction's took values between.
     std::string keys;
 };
 

