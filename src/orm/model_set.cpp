@@ -672,8 +672,9 @@ void ModelSetCore::insert_numbered(Connection& conn, std::size_t begin, std::siz
 
 namespace {
 /// The first of `count` keys a sequence gave, when the least and the greatest of them
-/// are count - 1 steps apart: a sequence that does not cycle gives no value twice, so
-/// they are then every key from the first on, one step apart.
+/// are count - 1 steps apart: a sequence that does not cycle gives no value twice
+/// (src/drivers/postgresql/pg_dialect.cpp says when), so they are then every key from
+/// the first on, one step apart.
 std::optional<std::int64_t> first_of_run(std::optional<std::int64_t> least,
                                          std::optional<std::int64_t> greatest,
                                          std::optional<std::int64_t> step, std::size_t count) {
@@ -715,7 +716,8 @@ bool ModelSetCore::copy_with_reserved_keys(Connection& conn, std::size_t begin, 
                                static_cast<std::int64_t>(static_cast<std::uint64_t>(*first) +
                                                          i * static_cast<std::uint64_t>(*step)));
     } else {
-        // A cycling sequence, or another transaction took values between these.
+        // Listed: keys that would seldom be one run, or another transaction drew values
+        // between these.
         const auto keys = conn.execute_sql(sql.keys, asked).as<std::int64_t>().all();
         if (keys.empty()) return false;
         check_count(keys.size());

@@ -90,11 +90,13 @@ struct ReservedKeysSql {
     /// trigger before the INSERT, a rule, row security, a key that is not an identity
     /// column), the role lacks a privilege COPY needs beyond the INSERT's, or the
     /// statement's snapshot of the catalog could be older than the COPY's view of it; nor
-    /// where the sequence cycles, whose step then reads 0 (`keys` takes them).
+    /// where the keys would seldom be one run (a sequence that cycles, or that hands each
+    /// session a block of values), whose step then reads 0 (`keys` takes them).
     std::string taken;
     /// Binds as `taken` does; takes the keys and returns them, one per row, in the
-    /// sequence's order, or no row where `taken` refuses. For a sequence that cycles, or
-    /// keys another transaction's took values between.
+    /// sequence's order, or no row where `taken` refuses. Used where `taken` reads a step
+    /// of 0, or took keys that are not one run (another transaction drew values between
+    /// them).
     std::string keys;
 };
 
