@@ -95,15 +95,19 @@ ReservedKeysSql PostgresDialect::reserved_keys_sql(std::string_view table) const
     // as well), so bounds count - 1 steps apart hold exactly the keys taken. A sequence
     // that cycles, or hands each session a block of values (CACHE above 1, whose blocks
     // other sessions' interleave), takes none here: `keys` lists them.
+    static const std::string listed = "(s.seqcycle OR s.seqcache > 1)";
     static const std::string taken =
         sequence +
         " SELECT pg_catalog.count(*), pg_catalog.min(taken.value), pg_catalog.max(taken.value),"
-        " (SELECT CASE WHEN s.seqcycle OR s.seqcache > 1 THEN 0 ELSE s.seqincrement END"
+        " (SELECT CASE WHEN " +
+        listed +
+        " THEN 0 ELSE s.seqincrement END"
         " FROM key, pg_catalog.pg_sequence AS s WHERE s.seqrelid = key.sequence)"
         " FROM (" +
         take +
         " AND NOT EXISTS (SELECT FROM pg_catalog.pg_sequence AS s"
-        " WHERE s.seqrelid = key.sequence AND (s.seqcycle OR s.seqcache > 1))) AS taken";
+        " WHERE s.seqrelid = key.sequence AND " +
+        listed + ")) AS taken";
     // The lock needs one of these privileges on the whole table; an INSERT that leaves the
     // key to the database needs INSERT on its other columns only.
     return {
