@@ -277,10 +277,7 @@ TEST_CASE("an in-memory SQLite engine shares one connection, so data persists ac
 
 TEST_CASE("a PostgreSQL connection killed by pg_terminate_backend is invalidated and replaced") {
     auto url = sa::test::postgres_url();
-    if (!url) {
-        WARN("PostgreSQL not configured");
-        return;
-    }
+    if (!url) return;
     auto engine = sa::create_engine(*url, {.pool_size = 2});
     auto killer = sa::create_engine(*url, {.pool_size = 1});
     std::int64_t victim_pid = 0;

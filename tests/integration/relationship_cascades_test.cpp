@@ -292,7 +292,7 @@ TEST_CASE("cascade delete: deleting a parent deletes its children, their associa
 }
 
 TEST_CASE(
-    "delete-orphan: a child taken out of its collection is deleted; a child moved to another parent is not") {
+    "delete-orphan: a child taken out of its collection is deleted, a child moved to another parent is not") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);
@@ -383,7 +383,7 @@ TEST_CASE("passive_deletes leaves an unloaded collection to ON DELETE CASCADE an
 }
 
 TEST_CASE(
-    "lazy(selectin) in the mapping loads with each query; lazy(raise) refuses to load; options override") {
+    "lazy(selectin) in the mapping loads with each query, lazy(raise) refuses to load, options override") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     {
@@ -596,7 +596,7 @@ TEST_CASE("an object with a row that refers to a new object of its own model get
     CHECK(leaf->parent->parent->name == "grandparent");
 }
 
-TEST_CASE("a delete cascade on a BelongsTo deletes the parent; on a ManyToMany, the linked objects") {
+TEST_CASE("a delete cascade on a BelongsTo deletes the parent, and on a ManyToMany the linked objects") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     {

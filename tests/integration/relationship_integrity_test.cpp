@@ -598,7 +598,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "expire(), refresh() and expire_all() drop a pending BelongsTo assignment; both parents' collections "
+    "expire(), refresh() and expire_all() drop a pending BelongsTo assignment, and both parents' collections "
     "follow") {
     const bool autoflush = GENERATE(false, true);
     const auto how = GENERATE(as<std::string>{}, "expire", "refresh", "expire_all");
@@ -739,7 +739,8 @@ TEST_CASE("a collection loaded while a new child's parent waits for the flush ho
 }
 
 TEST_CASE(
-    "a HasOne loaded while its child's move waits for the flush shows the move; a second child is refused") {
+    "a HasOne loaded while its child's move waits for the flush shows the move, and a second child is "
+    "refused") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);

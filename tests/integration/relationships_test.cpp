@@ -307,7 +307,8 @@ TEST_CASE("removing a child whose foreign key cannot be NULL fails the flush and
     CHECK(check.query<Post>().count() == 3);
 }
 
-TEST_CASE("a relationship never loaded on a detached object is a DetachedInstanceError; loaded ones stay") {
+TEST_CASE(
+    "a relationship never loaded on a detached object is a DetachedInstanceError, and loaded ones stay") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
     seed(f.engine);

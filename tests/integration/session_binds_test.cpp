@@ -182,7 +182,8 @@ TEST_CASE("a flush that fails in one bound database leaves both databases as bef
     CHECK(audit_engine.pool_status().checked_out == 0);
 }
 
-TEST_CASE("a relationship between two bound databases loads with a statement in each; a join is refused") {
+TEST_CASE(
+    "a relationship between two bound databases loads with a statement in each, and a join is refused") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture main_log, volume_log;
     auto main_engine = backend.engine({.echo = true, .echo_sink = main_log.sink()});
@@ -428,7 +429,7 @@ TEST_CASE("a bound engine may be of another backend: a SQLite file beside Postgr
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
 }
 
-TEST_CASE("twophase commits every bound database or none; SQLite refuses it") {
+TEST_CASE("twophase commits every bound database or none, and SQLite refuses it") {
     auto backend = GENERATE(from_range(backends()));
     auto main_engine = backend.engine();
     auto audit_engine = second_engine(backend);

@@ -890,7 +890,8 @@ TEST_CASE("tables that refer to each other: one flush orders their rows one by o
     }
 }
 
-TEST_CASE("post_update: a cycle between rows is inserted, then closed by an UPDATE; cleared before DELETEs") {
+TEST_CASE(
+    "post_update: a cycle between rows is inserted, then closed by an UPDATE, and cleared before DELETEs") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture capture;
     auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});

@@ -259,7 +259,8 @@ TEST_CASE("while a yield_per() loop streams from the replica, writes to the prim
 }
 
 TEST_CASE(
-    "a pooled connection to a stopped replica is replaced; with pool_pre_ping none fails after it is back") {
+    "a pooled connection to a stopped replica is replaced, and with pool_pre_ping none fails after it is "
+    "back") {
     const auto urls = servers();
     if (!urls) return;
     auto pinged = sa::create_engine(urls->replica, {.pool_pre_ping = true});

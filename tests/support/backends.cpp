@@ -33,25 +33,28 @@ std::string sqlite_temp_url() {
     return "sqlite:///" + file.string();
 }
 
-std::optional<std::string> postgres_url() {
-    if (const char* url = std::getenv("ALCHEMY_TEST_POSTGRES_URL"); url && *url) return url;
+namespace {
+/// The URL in `variable`; without one, the case is skipped with a warning, unless
+/// `required` is set to 1, which makes that a failure.
+std::optional<std::string> configured_url(const char* variable, const char* required,
+                                          std::string_view server) {
+    if (const char* url = std::getenv(variable); url && *url) return url;
+    if (env_flag(required)) FAIL(fmt::format("{}=1 but {} is not set", required, variable));
+    WARN(fmt::format("{} is not set: {} case skipped", variable, server));
     return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::string> postgres_url() {
+    return configured_url("ALCHEMY_TEST_POSTGRES_URL", "ALCHEMY_REQUIRE_POSTGRES", "PostgreSQL");
 }
 
 std::optional<std::string> pgbouncer_url() {
-    if (const char* url = std::getenv("ALCHEMY_TEST_PGBOUNCER_URL"); url && *url) return url;
-    if (env_flag("ALCHEMY_REQUIRE_PGBOUNCER"))
-        FAIL("ALCHEMY_REQUIRE_PGBOUNCER=1 but ALCHEMY_TEST_PGBOUNCER_URL is not set");
-    WARN("ALCHEMY_TEST_PGBOUNCER_URL is not set: PgBouncer test skipped");
-    return std::nullopt;
+    return configured_url("ALCHEMY_TEST_PGBOUNCER_URL", "ALCHEMY_REQUIRE_PGBOUNCER", "PgBouncer");
 }
 
 std::optional<std::string> replica_url() {
-    if (const char* url = std::getenv("ALCHEMY_TEST_REPLICA_URL"); url && *url) return url;
-    if (env_flag("ALCHEMY_REQUIRE_REPLICA"))
-        FAIL("ALCHEMY_REQUIRE_REPLICA=1 but ALCHEMY_TEST_REPLICA_URL is not set");
-    WARN("ALCHEMY_TEST_REPLICA_URL is not set: replica test skipped");
-    return std::nullopt;
+    return configured_url("ALCHEMY_TEST_REPLICA_URL", "ALCHEMY_REQUIRE_REPLICA", "replica");
 }
 
 // Process ids repeat once the system has wrapped around its pid_max, and the schemas,
@@ -98,13 +101,7 @@ std::vector<Backend> backends() {
         if (server && bouncer) return {{"postgresql", postgres_database_url(*server, *bouncer)}};
     }
     std::vector<Backend> result{{"sqlite", sqlite_temp_url()}};
-    if (auto pg = postgres_url()) {
-        result.push_back({"postgresql", postgres_schema_url(*pg)});
-    } else if (env_flag("ALCHEMY_REQUIRE_POSTGRES")) {
-        FAIL("ALCHEMY_REQUIRE_POSTGRES=1 but ALCHEMY_TEST_POSTGRES_URL is not set");
-    } else {
-        WARN("ALCHEMY_TEST_POSTGRES_URL is not set: PostgreSQL cases skipped");
-    }
+    if (auto pg = postgres_url()) result.push_back({"postgresql", postgres_schema_url(*pg)});
     return result;
 }
 

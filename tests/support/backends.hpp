@@ -38,7 +38,8 @@ struct Backend {
 std::string unique_name(std::string_view kind);
 /// A URL for a new, empty SQLite file in a per-process temp directory.
 std::string sqlite_temp_url();
-/// The PostgreSQL test server's URL, if one is configured.
+/// The PostgreSQL test server's URL, from ALCHEMY_TEST_POSTGRES_URL. Without it the test
+/// is skipped with a warning, unless ALCHEMY_REQUIRE_POSTGRES=1 makes that a failure.
 std::optional<std::string> postgres_url();
 /// The URL of the PgBouncer (transaction pooling) in front of the PostgreSQL test server,
 /// from ALCHEMY_TEST_PGBOUNCER_URL (scripts/run-tests starts one). Without it the test is

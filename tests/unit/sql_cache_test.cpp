@@ -372,7 +372,7 @@ TEST_CASE("LIKE binds its pattern and its escape character, ILIKE is LIKE on SQL
     }
 }
 
-TEST_CASE("autoescape escapes %, _ and the escape character; a bad escape character is an ArgumentError",
+TEST_CASE("autoescape escapes %, _ and the escape character, and a bad escape character is an ArgumentError",
           "[sql]") {
     CHECK(sa::detail::escape_like("100% a_b \\ c", '\\') == "100\\% a\\_b \\\\ c");
     CHECK(sa::detail::escape_like("a!b%", '!') == "a!!b!%");

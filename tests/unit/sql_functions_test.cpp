@@ -288,11 +288,25 @@ TEST_CASE("functions compose with labels, ordering and having", "[sql]") {
 }
 
 TEST_CASE("functions, CASE, CAST and windows keep a statement's SQL cacheable", "[sql]") {
-    const auto stmt = sa::select(sa::sum(amount), sa::coalesce(discount, 0), sa::cast<std::string>(quantity),
-                                 sa::case_().when(amount > 1.0, "x").else_("y"),
-                                 sa::rank().over(sa::partition_by(customer_id), sa::order_by(amount)),
-                                 sa::func<double, "abs">(amount), sa::now());
-    STATIC_REQUIRE(decltype(stmt)::fixed_shape);
+    const auto statement = [](std::int32_t fallback, double threshold, const char* above, const char* below) {
+        return sa::select(sa::sum(amount), sa::coalesce(discount, fallback), sa::cast<std::string>(quantity),
+                          sa::case_().when(amount > threshold, above).else_(below),
+                          sa::rank().over(sa::partition_by(customer_id), sa::order_by(amount)),
+                          sa::func<double, "abs">(amount), sa::now());
+    };
+    using Shape = decltype(statement(0, 1.0, "x", "y"));
+    STATIC_REQUIRE(Shape::fixed_shape);
     STATIC_REQUIRE(!decltype(sa::select(sa::func<double>("abs", amount)))::fixed_shape);
-    CHECK(stmt.sql(sqlite()) == stmt.sql(sqlite()));
+    const auto rendered = [] { return sa::detail::sql_cache<Shape, Shape::shape_variants>::renders(); };
+    CHECK(rendered() == 0);
+    const auto first = statement(0, 1.0, "x", "y").sql(sqlite());
+    CHECK(rendered() == 1);
+    // Other values, the same text: the cache's, not rendered again.
+    CHECK(statement(7, 250.0, "big", "small").sql(sqlite()) == first);
+    CHECK(rendered() == 1);
+    CHECK(first ==
+          R"(SELECT sum("purchases"."amount"), coalesce("purchases"."discount", ?), )"
+          R"(CAST("purchases"."quantity" AS TEXT), CASE WHEN "purchases"."amount" > ? THEN ? ELSE ? END, )"
+          R"(rank() OVER (PARTITION BY "purchases"."customer_id" ORDER BY "purchases"."amount"), )"
+          R"(abs("purchases"."amount"), CURRENT_TIMESTAMP FROM "purchases")");
 }

@@ -377,7 +377,7 @@ TEST_CASE("a later limit() or offset() replaces the earlier one, in the text and
     CHECK(bound(both.offset(1).limit(2).offset(4)) == Strings{"2", "4"});
 }
 
-TEST_CASE("a number beside a number column binds as itself; assigned, in the column's type") {
+TEST_CASE("a number beside a number column binds as itself, and assigned, in the column's type") {
     const auto real_of = [](const auto& statement) {
         sa::ParamBuffer buffer;
         statement.bind(buffer);

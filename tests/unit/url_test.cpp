@@ -158,7 +158,7 @@ TEST_CASE("make_url decodes user names, passwords and queries as SQLAlchemy does
     }
 }
 
-TEST_CASE("backend and driver read the drivername; the driver tells an in-memory database", "[url]") {
+TEST_CASE("backend and driver read the drivername, and the driver tells an in-memory database", "[url]") {
     struct Case {
         std::string_view text;
         std::string_view backend;
