@@ -61,6 +61,11 @@ bool ModelSetCore::contains(const InstanceState* state) const noexcept {
 
 void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object, bool session_made) {
     if (state.session == &session_) {
+        // As SQLAlchemy's add(): a flushed DELETE is undone only by a rollback.
+        if (state.state == ObjectState::deleted)
+            throw InvalidRequestError(
+                message("was deleted by a flush of this transaction; only a rollback brings it "
+                        "back: add a new object with its values instead"));
         state.delete_requested = false;
         return;
     }
@@ -167,8 +172,8 @@ void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<voi
 
 void ModelSetCore::detach(InstanceState& state) noexcept {
     auto& slot = slots_[state.slot];
-    for (auto& s : key_switches_)
-        if (s.state == &state) s.state = nullptr;
+    for (auto i = state.rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = nullptr;
+    state.rewrites = 0;
     if (state.state == ObjectState::persistent) identity_.erase(state);
     state.state = state.state == ObjectState::pending ? ObjectState::transient : ObjectState::detached;
     state.session = nullptr;
@@ -337,8 +342,7 @@ std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
     auto object = ops_.revive(old, revived);
     link(*revived, object);
     if (old.state == ObjectState::persistent) identity_.insert_or_assign(*revived);  // same key: no growth
-    for (auto& s : key_switches_)
-        if (s.state == &old) s.state = revived;
+    for (auto i = revived->rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = revived;
     slot.state = revived;
     slot.weak = object;  // lets the old control block go, and `old` with it
     return object;
@@ -848,48 +852,90 @@ void ModelSetCore::flush_updates_first(std::span<InstanceState* const> waiting,
     updates_sent_ = static_cast<std::size_t>(split - updates_.begin());
     if (updates_sent_ == 0) return;
     const std::span<Update> sent(updates_.data(), updates_sent_);
-    note_key_switches(sent);
-    update_all(session_.write_connection(ops_.model_id), sent);
+    // The connection first: it opens the transaction whose depth the entries take.
+    auto& conn = session_.write_connection(ops_.model_id);
+    note_rewrites(sent);
+    update_all(conn, sent);
 }
 
 void ModelSetCore::flush_updates() {
     if (updates_.size() == updates_sent_) return;
     const auto rest = std::span<Update>(updates_).subspan(updates_sent_);
-    note_key_switches(rest);
-    update_all(session_.write_connection(ops_.model_id), rest);
+    auto& conn = session_.write_connection(ops_.model_id);  // first, as above
+    note_rewrites(rest);
+    update_all(conn, rest);
 }
 
-namespace {
-ColumnMask key_columns(const ModelOps& ops) {
-    ColumnMask out;
-    for (const auto c : ops.primary_key) out.set(c);
-    return out;
-}
-}  // namespace
-
-void ModelSetCore::note_key_switches(std::span<const Update> updates) {
-    for (const auto& u : updates) {
-        if (ops_.same_key(u.state->object, u.state->snapshot)) continue;
-        auto old_key = ops_.make_probe();
-        ops_.copy_some(old_key.get(), u.state->snapshot, key_columns(ops_));
-        key_switches_.push_back({u.state, std::move(old_key), session_.depth()});
+void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns) {
+    const auto depth = session_.depth();
+    // The state's entry of this depth holds the columns as they were before the depth
+    // rewrote them first: all a rollback to it needs.
+    if (state.rewrites != 0) {
+        const auto& latest = rewrites_[state.rewrites - 1];
+        if (latest.depth == depth && !columns.without(latest.columns).any()) return;
     }
-    // Room for each switched object to take its old place back in undo_key_switches().
-    identity_.reserve_more(key_switches_.size());
+    const bool moves_key = !ops_.same_key(state.object, state.snapshot);
+    // Room for the object to take its old place back in undo_rewrites(), which is noexcept.
+    if (moves_key) identity_.reserve_more(moved_keys_ + 1);
+    auto before = ops_.make_probe();
+    ops_.copy_some(before.get(), state.snapshot, columns);
+    rewrites_.push_back({&state, std::move(before), columns, depth, state.rewrites, moves_key});
+    state.rewrites = static_cast<std::uint32_t>(rewrites_.size());
+    moved_keys_ += moves_key ? 1 : 0;
 }
 
-void ModelSetCore::undo_key_switches(std::uint32_t depth) noexcept {
-    const auto key = key_columns(ops_);
-    // Latest first, so that an object whose key changed twice ends with the oldest.
-    for (auto it = key_switches_.rbegin(); it != key_switches_.rend(); ++it) {
-        if (it->depth < depth || !it->state || it->state->state != ObjectState::persistent) continue;
-        auto& state = *it->state;
-        identity_.erase(state);
-        ops_.copy_some(state.snapshot, it->old_key.get(), key);
-        ops_.copy_some(state.object, it->old_key.get(), key);
-        identity_.insert_or_assign(state);
+void ModelSetCore::note_rewrites(std::span<const Update> updates) {
+    for (const auto& u : updates) note_rewrite(*u.state, ModelStatements::written_by_update(ops_, u.changed));
+}
+
+void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
+    // Latest first, so that an object rewritten twice ends with its oldest values.
+    while (!rewrites_.empty() && rewrites_.back().depth >= depth) {
+        auto& r = rewrites_.back();
+        moved_keys_ -= r.moves_key ? 1 : 0;
+        if (r.state) {
+            auto& state = *r.state;
+            state.rewrites = r.previous;
+            if (state.state == ObjectState::persistent) {
+                if (r.moves_key) identity_.erase(state);
+                ops_.copy_some(state.snapshot, r.before.get(), r.columns);
+                if (objects) ops_.copy_some(state.object, r.before.get(), r.columns);
+                if (r.moves_key) identity_.insert_or_assign(state);
+            }
+        }
+        rewrites_.pop_back();
     }
-    std::erase_if(key_switches_, [&](const KeySwitch& s) { return s.depth >= depth || !s.state; });
+    rewrites_kept_ = std::min(rewrites_kept_, rewrites_.size());
+}
+
+void ModelSetCore::drop_unflushed_rewrites() noexcept {
+    while (rewrites_.size() > rewrites_kept_) {
+        auto& r = rewrites_.back();
+        moved_keys_ -= r.moves_key ? 1 : 0;
+        if (r.state) r.state->rewrites = r.previous;
+        rewrites_.pop_back();
+    }
+}
+
+void ModelSetCore::forget_rewrites() noexcept {
+    for (auto& r : rewrites_)
+        if (r.state) r.state->rewrites = 0;
+    rewrites_.clear();
+    rewrites_kept_ = 0;
+    moved_keys_ = 0;
+}
+
+void ModelSetCore::synchronize_assigned(std::span<InstanceState* const> states, const ColumnMask& columns) {
+    for (auto* state : states) note_rewrite(*state, columns);
+    rewrites_kept_ = rewrites_.size();  // the UPDATE ran
+    // Every moved object leaves its old place before any takes a new one: an UPDATE that
+    // shifts keys (id = id + 1) moves one onto another's old key.
+    std::vector<InstanceState*> moved;
+    for (auto* state : states)
+        if (!ops_.same_key(state->object, state->snapshot)) moved.push_back(state);
+    for (auto* state : moved) identity_.erase(*state);
+    for (auto* state : states) ops_.copy_some(state->snapshot, state->object, columns);
+    for (auto* state : moved) take_place(*state);
 }
 
 void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
@@ -1076,7 +1122,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         if (u.key_moved) take_place(state);  // one out, one in: no growth
     }
     for (auto* state : deletes_) mark_deleted(*state);
-    for (auto& s : key_switches_) s.flushed = true;
+    rewrites_kept_ = rewrites_.size();
     inserts_.clear();
     updates_.clear();
     updates_sent_ = 0;
@@ -1093,7 +1139,7 @@ void ModelSetCore::take_place(InstanceState& state) noexcept {
 
 void ModelSetCore::undo_flush() noexcept {
     params_.clear();
-    std::erase_if(key_switches_, [](const KeySwitch& s) { return !s.flushed; });
+    drop_unflushed_rewrites();
     for (auto& w : inserts_) {
         if (w.key_written) ops_.set_integer(w.state->object, ops_.generated_column, w.key_before);
         if (w.version_written) ops_.set_integer(w.state->object, ops_.version_column, w.version_before);
@@ -1104,23 +1150,30 @@ void ModelSetCore::undo_flush() noexcept {
     deletes_.clear();
 }
 
-void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept {
+void ModelSetCore::committed(std::uint32_t depth, bool expire) noexcept {
     for (auto& slot : slots_) {
         if (!slot.state) continue;
         auto& state = *slot.state;
-        if (committed) {
-            // Deeper levels end with this one (a COMMIT releases open SAVEPOINTs).
-            if (state.inserted_at_depth >= depth) state.inserted_at_depth = depth - 1;
-            if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
-            if (depth > 1) continue;
-            if (state.state == ObjectState::deleted) {
-                detach(state);
-            } else if (state.state == ObjectState::persistent && expire) {
-                state.expired = true;  // its columns are the row's: only its relationships go
-                unload_relationships(state);
-            }
-            continue;
+        // Deeper levels end with this one (a COMMIT releases open SAVEPOINTs).
+        if (state.inserted_at_depth >= depth) state.inserted_at_depth = depth - 1;
+        if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
+        if (depth > 1) continue;
+        if (state.state == ObjectState::deleted) {
+            detach(state);
+        } else if (state.state == ObjectState::persistent && expire) {
+            state.expired = true;  // its columns are the row's: only its relationships go
+            unload_relationships(state);
         }
+    }
+    for (auto& r : rewrites_) r.depth = std::min(r.depth, depth - 1);  // as inserted_at_depth
+    if (depth == 1) forget_rewrites();
+    reap();
+}
+
+void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept {
+    for (auto& slot : slots_) {
+        if (!slot.state) continue;
+        auto& state = *slot.state;
         state.delete_requested = false;
         if (state.state == ObjectState::pending || state.inserted_at_depth >= depth)
             state.links_forgotten = !ops_.relationships.empty();
@@ -1131,18 +1184,13 @@ void ModelSetCore::end_transaction(bool committed, std::uint32_t depth, bool exp
         } else if (state.state == ObjectState::deleted && state.deleted_at_depth >= depth) {
             state.state = ObjectState::persistent;
             state.deleted_at_depth = 0;
-            expire_object(state);
+            if (!keep_changes) expire_object(state);
             identity_.insert_or_assign(state);
-        } else if (state.state == ObjectState::persistent) {
+        } else if (state.state == ObjectState::persistent && !keep_changes) {
             expire_object(state);
         }
     }
-    if (committed) {
-        for (auto& s : key_switches_) s.depth = std::min(s.depth, depth - 1);  // as inserted_at_depth
-        if (depth == 1) key_switches_.clear();
-    } else if (!key_switches_.empty()) {
-        undo_key_switches(depth);
-    }
+    undo_rewrites(depth, !keep_changes);
     reap();
 }
 
@@ -1153,7 +1201,7 @@ void ModelSetCore::expire_all() noexcept {
 
 void ModelSetCore::expunge_all() noexcept {
     identity_.clear();  // first: detach() then has no entry to erase one by one
-    key_switches_.clear();
+    forget_rewrites();
     for (auto& slot : slots_)
         if (slot.state) detach(*slot.state);
     slots_.clear();

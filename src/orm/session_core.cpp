@@ -628,8 +628,11 @@ void SessionCore::end_all(bool committed, std::uint32_t depth) noexcept {
     // begin_nested() flushed before opening it, so every change still waiting was made in it.
     if (depth == 1) forget_relationship_work();
     else if (!committed) forget_relationship_changes();
-    for (auto& set : sets_)
-        if (set) set->end_transaction(committed, depth, options_.expire_on_commit);
+    for (auto& set : sets_) {
+        if (!set) continue;
+        if (committed) set->committed(depth, options_.expire_on_commit);
+        else set->rolled_back(depth, false);
+    }
 }
 
 void SessionCore::commit(std::uint32_t depth) {
@@ -769,6 +772,11 @@ void SessionCore::rollback(std::uint32_t depth) {
 void SessionCore::close() noexcept {
     roll_back_connections();
     unchecked_owners_.clear();  // their rows are rolled back
+    // The objects leave as after a rollback (an object whose INSERT is undone is new
+    // again, a snapshot holds the row as it is again), but with the program's changes,
+    // which add() into another session writes.
+    for (auto& set : sets_)
+        if (set) set->rolled_back(1, true);
     expunge_all();
     needs_rollback_ = false;
     transaction_open_ = false;

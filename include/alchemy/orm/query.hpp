@@ -632,6 +632,8 @@ private:
         if (sync == synchronize_session::auto_)
             sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
+        constexpr bool assigns_key = (model_info<T>::columns[As::column::index].primary_key || ...);
+        if (sync == synchronize_session::fetch && assigns_key) throw_key_not_fetchable();
         detail::ast::Update u;
         u.table = model_info<T>::table_name;
         std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
@@ -667,6 +669,12 @@ private:
         throw ArgumentError(
             "alchemy: synchronize_session::evaluate cannot evaluate this query's "
             "criteria or values in C++ (LIKE, functions or subqueries); use fetch");
+    }
+    [[noreturn]] static void throw_key_not_fetchable() {
+        throw ArgumentError(
+            "alchemy: update() assigns the primary key, and synchronize_session::fetch finds the "
+            "session's objects by the keys the rows come back with, the new ones; use evaluate "
+            "(criteria and values C++ can compute), or none and expunge() the objects first");
     }
     void check_bulk() const {
         if (limit_ || offset_ || std::tuple_size_v<Order> != 0)
@@ -747,39 +755,51 @@ private:
             returning.emplace_back(detail::ast::Kind::column, column.name);
     }
 
+    /// The columns a bulk UPDATE assigns.
+    template <class... As>
+    static detail::ColumnMask assigned_columns() {
+        detail::ColumnMask columns;
+        (columns.set(As::column::index), ...);
+        return columns;
+    }
+
     /// fetch: the objects of the returned rows take the assigned columns' new values.
     template <class... As>
     std::int64_t take_returned(Result<> result, const std::tuple<As...>&) const {
         auto models = set();
         std::int64_t count = 0;
+        std::vector<detail::InstanceState*> assigned;
         for (auto& row : std::move(result).template as<T>()) {
             ++count;
-            if (auto* state = models.state_with_key_of(row)) (assign_from_row<As>(*state, row), ...);
+            if (auto* state = models.state_with_key_of(row)) {
+                auto& obj = *static_cast<T*>(state->object);
+                ((detail::field_of<As::column::index>(obj) = detail::field_of<As::column::index>(row)), ...);
+                assigned.push_back(state);
+            }
         }
+        models.synchronize_assigned(assigned, assigned_columns<As...>());
         return count;
-    }
-    template <class A>
-    static void assign_from_row(detail::InstanceState& state, const T& row) {
-        constexpr std::size_t c = A::column::index;
-        detail::field_of<c>(*static_cast<T*>(state.object)) = detail::field_of<c>(row);
-        detail::field_of<c>(*static_cast<T*>(state.snapshot)) = detail::field_of<c>(row);
     }
 
     /// evaluate: each matching object takes the values the SET clause gives it.
     template <class... As>
     void apply_evaluated(const std::tuple<As...>& set_clause) const {
-        set().for_each_persistent([&](T& obj, detail::InstanceState& st) {
+        auto models = set();
+        std::vector<detail::InstanceState*> assigned;
+        models.for_each_persistent([&](T& obj, detail::InstanceState& st) {
             if (!matches(obj)) return;
             // Every value is computed from the old row before any is assigned, as SQL does.
             auto values = std::apply(
                 [&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; }, set_clause);
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (assign_value<std::tuple_element_t<I, std::tuple<As...>>>(obj, st, std::get<I>(values)), ...);
+                (assign_value<std::tuple_element_t<I, std::tuple<As...>>>(obj, std::get<I>(values)), ...);
             }(std::index_sequence_for<As...>{});
+            assigned.push_back(&st);
         });
+        models.synchronize_assigned(assigned, assigned_columns<As...>());
     }
     template <class A, class V>
-    static void assign_value(T& obj, detail::InstanceState& st, const std::optional<V>& value) {
+    static void assign_value(T& obj, const std::optional<V>& value) {
         constexpr std::size_t c = A::column::index;
         using F = typename A::column::field_type;
         auto& field = detail::field_of<c>(obj);
@@ -790,7 +810,6 @@ private:
             if (!value) return;  // NULL into a NOT NULL column: the database refused already
             field = static_cast<F>(*value);
         }
-        detail::field_of<c>(*static_cast<T*>(st.snapshot)) = field;
     }
 
     detail::SessionCore* core_;

@@ -127,6 +127,10 @@ public:
         for (auto& slot : slots_)
             if (slot.state && slot.state->state == ObjectState::persistent) f(*slot.state);
     }
+    /// A bulk UPDATE wrote `columns` of the rows of `states`, whose objects hold the new
+    /// values already: their snapshots take them too, and the identity map the objects'
+    /// new keys, as after a flush.
+    void synchronize_assigned(std::span<InstanceState* const> states, const ColumnMask& columns);
     /// A bulk DELETE removed the row of `state`: the object is deleted, as after a flush.
     void mark_deleted(InstanceState& state) noexcept;
     /// Room in the identity map for every object held, so that a rollback puts back what
@@ -185,8 +189,14 @@ public:
     /// Appends the values this flush writes into integer column `column` but NULLs: those
     /// of the new rows, and of the rows whose UPDATE changes it (src/orm/one_to_one_check.cpp).
     void written_values(std::size_t column, std::vector<std::int64_t>& out) const;
-    /// The end of the transaction (depth 1) or of a SAVEPOINT (depth > 1).
-    void end_transaction(bool committed, std::uint32_t depth, bool expire) noexcept;
+    /// The commit of the transaction (depth 1) or the release of a SAVEPOINT (depth > 1);
+    /// `expire`: expire_on_commit.
+    void committed(std::uint32_t depth, bool expire) noexcept;
+    /// The rollback of the transaction (depth 1) or of a SAVEPOINT (depth > 1): objects
+    /// it inserted are new again, those it deleted back, snapshots as the database has
+    /// them again. The objects are expired, discarding the program's changes, unless
+    /// `keep_changes` (close(): they leave the session with them).
+    void rolled_back(std::uint32_t depth, bool keep_changes) noexcept;
     void expire_all() noexcept;
     /// Forgets every object: persistent and deleted ones become detached, pending ones transient.
     void expunge_all() noexcept;
@@ -240,14 +250,20 @@ private:
         std::shared_ptr<void> returned{};
         bool key_moved = false;  ///< the UPDATE changes the key (finish_flush)
     };
-    /// An UPDATE of the open transaction changed an object's key (SQLAlchemy's key
-    /// switch): a rollback to `depth` or above gives it `old_key` back, and the identity
-    /// map its old place, so that no later write goes to the row that took the new key.
-    struct KeySwitch {
-        InstanceState* state;           ///< null once the object left the session
-        std::shared_ptr<void> old_key;  ///< a T holding the key columns before the UPDATE
+    /// Snapshot columns as they were before an UPDATE of the open transaction (a flush's,
+    /// or a bulk one the session synchronised) rewrote them at `depth`. A rollback to that
+    /// depth or above puts them back, so that the snapshot holds the row as the database
+    /// has it again: a change the program makes again is seen as one, a version matches,
+    /// and an object whose key moved (SQLAlchemy's key switch) takes its old place in the
+    /// identity map, so no later write goes to the row that took the new key. Kept in the
+    /// order made, so that the entries of a depth and deeper ones are the last.
+    struct Rewrite {
+        InstanceState* state;          ///< null once the object left the session
+        std::shared_ptr<void> before;  ///< a T holding `columns` as they were
+        ColumnMask columns;
         std::uint32_t depth;
-        bool flushed = false;  ///< its flush succeeded (else undo_flush() drops it)
+        std::uint32_t previous;  ///< the state's entry before this one, as InstanceState::rewrites
+        bool moves_key;          ///< the UPDATE changed the object's key
     };
 
     void attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made, ObjectState as);
@@ -308,11 +324,19 @@ private:
     std::vector<std::shared_ptr<void>> read_returned(Result<>& result, const ColumnMask& returned) const;
     /// Puts `state` into the identity map under the key a statement of the flush gave it.
     void take_place(InstanceState& state) noexcept;
-    /// Remembers the old keys of the objects whose UPDATE changes their key.
-    void note_key_switches(std::span<const Update> updates);
-    /// A rollback to `depth`: the objects whose key an UPDATE changed since get their old
-    /// keys back.
-    void undo_key_switches(std::uint32_t depth) noexcept;
+    /// Keeps `columns` of the snapshot of `state` as they are, before an UPDATE rewrites
+    /// them, unless its entry of this depth holds them already (Rewrite).
+    void note_rewrite(InstanceState& state, const ColumnMask& columns);
+    /// note_rewrite() of the columns each of `updates` writes.
+    void note_rewrites(std::span<const Update> updates);
+    /// A rollback to `depth`: the snapshots rewritten at that depth or deeper get their
+    /// columns back, the objects too when `objects` (a rollback discards what the program
+    /// changed since; close() leaves it to be written by another session).
+    void undo_rewrites(std::uint32_t depth, bool objects) noexcept;
+    /// Drops the entries of the flush that failed, whose UPDATEs rewrote no snapshot.
+    void drop_unflushed_rewrites() noexcept;
+    /// Drops every entry: the transaction ended, or the objects left.
+    void forget_rewrites() noexcept;
     void update_all(Connection& conn, std::span<Update> updates);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
@@ -345,7 +369,9 @@ private:
     ParamBuffer params_;            ///< the statements' values, kept between flushes
     ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
-    std::vector<KeySwitch> key_switches_;
+    std::vector<Rewrite> rewrites_;
+    std::size_t rewrites_kept_ = 0;   ///< rewrites_[0, n) are of statements that succeeded
+    std::size_t moved_keys_ = 0;      ///< entries of rewrites_ that move a key, for identity_'s room
     std::string_view select_by_key_;  ///< memo of select_by_key()'s SQL
     struct UpdateMemo {
         const Dialect* dialect = nullptr;
@@ -430,6 +456,9 @@ public:
     template <class F>
     void for_each_persistent(F&& f) {
         core_.for_each_persistent([&](InstanceState& state) { f(*static_cast<T*>(state.object), state); });
+    }
+    void synchronize_assigned(std::span<InstanceState* const> states, const ColumnMask& columns) {
+        core_.synchronize_assigned(states, columns);
     }
     void mark_deleted(InstanceState& state) {
         core_.keep_room_to_restore();
