@@ -27,6 +27,9 @@ constexpr std::size_t numbered_rows_at_least = 16;
 constexpr std::size_t copied_rows_at_least = 1000;
 /// Rows per COPY of those: each costs a round trip for the columns' types.
 constexpr std::size_t rows_per_copy = 50'000;
+/// Ts per block of the values rollbacks put back (ModelSetCore::Rewrite): one allocation
+/// for that many UPDATEs of a transaction.
+constexpr std::size_t rewrite_block = 64;
 
 InstanceState& work_state(const auto& work) noexcept {
     if constexpr (std::is_pointer_v<std::remove_cvref_t<decltype(work)>>) return *work;
@@ -488,6 +491,7 @@ void ModelSetCore::merge_columns(InstanceState& state, const void* values) {
 }
 
 void ModelSetCore::mark_deleted(InstanceState& state) noexcept {
+    rows_written_ = true;
     identity_.erase(state);
     state.state = ObjectState::deleted;
     state.delete_requested = false;
@@ -866,6 +870,15 @@ void ModelSetCore::flush_updates() {
     update_all(conn, rest);
 }
 
+void* ModelSetCore::rewritten_values(std::size_t n) const noexcept {
+    return static_cast<std::byte*>(rewritten_values_[n / rewrite_block].get()) +
+           n % rewrite_block * ops_.values_size;
+}
+
+bool ModelSetCore::leaves_after_flush(const InstanceState& state) const noexcept {
+    return ops_.relationships.empty() && released(slots_[state.slot]);
+}
+
 void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns) {
     const auto depth = session_.depth();
     // The state's entry of this depth holds the columns as they were before the depth
@@ -877,15 +890,20 @@ void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns)
     const bool moves_key = !ops_.same_key(state.object, state.snapshot);
     // Room for the object to take its old place back in undo_rewrites(), which is noexcept.
     if (moves_key) identity_.reserve_more(moved_keys_ + 1);
-    auto before = ops_.make_probe();
-    ops_.copy_some(before.get(), state.snapshot, columns);
-    rewrites_.push_back({&state, std::move(before), columns, depth, state.rewrites, moves_key});
+    const auto n = rewrites_.size();
+    if (n / rewrite_block == rewritten_values_.size())
+        rewritten_values_.push_back(ops_.make_values(rewrite_block));
+    rewrites_.push_back({&state, columns, depth, state.rewrites, moves_key});
+    ops_.copy_some(rewritten_values(n), state.snapshot, columns);
     state.rewrites = static_cast<std::uint32_t>(rewrites_.size());
     moved_keys_ += moves_key ? 1 : 0;
 }
 
 void ModelSetCore::note_rewrites(std::span<const Update> updates) {
-    for (const auto& u : updates) note_rewrite(*u.state, ModelStatements::written_by_update(ops_, u.changed));
+    for (const auto& u : updates)
+        // One the program dropped leaves after its UPDATE: no rollback can reach it.
+        if (!leaves_after_flush(*u.state))
+            note_rewrite(*u.state, ModelStatements::written_by_update(ops_, u.changed));
 }
 
 void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
@@ -897,9 +915,10 @@ void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
             auto& state = *r.state;
             state.rewrites = r.previous;
             if (state.state == ObjectState::persistent) {
+                const auto* before = rewritten_values(rewrites_.size() - 1);
                 if (r.moves_key) identity_.erase(state);
-                ops_.copy_some(state.snapshot, r.before.get(), r.columns);
-                if (objects) ops_.copy_some(state.object, r.before.get(), r.columns);
+                ops_.copy_some(state.snapshot, before, r.columns);
+                if (objects) ops_.copy_some(state.object, before, r.columns);
                 if (r.moves_key) identity_.insert_or_assign(state);
             }
         }
@@ -923,6 +942,7 @@ void ModelSetCore::forget_rewrites() noexcept {
     rewrites_.clear();
     rewrites_kept_ = 0;
     moved_keys_ = 0;
+    if (rewritten_values_.size() > 1) rewritten_values_.resize(1);
 }
 
 void ModelSetCore::synchronize_assigned(std::span<InstanceState* const> states, const ColumnMask& columns) {
@@ -1081,6 +1101,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         u.key_moved = !ops_.same_key(u.state->object, u.state->snapshot);
         if (u.key_moved) identity_.erase(*u.state);
     }
+    rows_written_ = rows_written_ || !inserts_.empty();
     for (auto& w : inserts_) {
         auto& state = *w.state;
         state.state = ObjectState::persistent;
@@ -1088,7 +1109,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         // pointer unused) has nothing left to flush: it leaves now, as reap() would let it
         // go at the end of the transaction, and is spared a snapshot nobody would read.
         // Objects of models with relationships wait for reap(), which hands their links over.
-        if (ops_.relationships.empty() && released(slots_[state.slot])) {
+        if (leaves_after_flush(state)) {
             detach(state);  // the last reference: `state` is gone with it
             continue;
         }
@@ -1106,6 +1127,12 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     auto onupdate = ModelStatements::onupdate_columns(ops_, changed);
     for (auto& u : updates_) {
         auto& state = *u.state;
+        // One the program dropped once it was changed leaves too (note_rewrites kept nothing
+        // of it): the row has its changes now.
+        if (leaves_after_flush(state)) {
+            detach(state);  // the last reference: `state` is gone with it
+            continue;
+        }
         if (versioned) {
             const auto version = ops_.integer(state.snapshot, ops_.version_column).value_or(0);
             ops_.set_integer(state.object, ops_.version_column, version + 1);
@@ -1166,11 +1193,17 @@ void ModelSetCore::committed(std::uint32_t depth, bool expire) noexcept {
         }
     }
     for (auto& r : rewrites_) r.depth = std::min(r.depth, depth - 1);  // as inserted_at_depth
-    if (depth == 1) forget_rewrites();
+    if (depth == 1) {
+        forget_rewrites();
+        rows_written_ = false;
+    }
     reap();
 }
 
 void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept {
+    // close(), after a transaction that wrote nothing of this model: expunge_all() makes
+    // pending objects transient, and there is nothing else to undo.
+    if (keep_changes && !rows_written_ && rewrites_.empty()) return;
     for (auto& slot : slots_) {
         if (!slot.state) continue;
         auto& state = *slot.state;
@@ -1191,7 +1224,8 @@ void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept 
         }
     }
     undo_rewrites(depth, !keep_changes);
-    reap();
+    if (depth == 1) rows_written_ = false;
+    if (!keep_changes) reap();  // close() lets go of every object next
 }
 
 void ModelSetCore::expire_all() noexcept {

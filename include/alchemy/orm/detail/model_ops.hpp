@@ -178,6 +178,10 @@ struct ModelOps {
     std::span<const RelationshipOps* const> relationships;
     /// A default T, whose key fields the Session sets to look keys up.
     std::shared_ptr<void> (*make_probe)();
+    /// `count` default Ts side by side, `values_size` bytes apart: a block of the column
+    /// values a ModelSetCore keeps for a rollback (its Rewrite entries).
+    std::shared_ptr<void> (*make_values)(std::size_t count);
+    std::size_t values_size;
     /// A new session-made T of default values (make_tracked), and its state.
     std::shared_ptr<void> (*make_object)(InstanceState*& state);
     InstanceState* (*state_of)(const std::shared_ptr<void>& object);
@@ -393,6 +397,12 @@ std::shared_ptr<void> make_probe() {
 }
 
 template <class T>
+std::shared_ptr<void> make_values(std::size_t count) {
+    auto block = std::make_shared<T[]>(count);
+    return std::shared_ptr<void>(block, block.get());
+}
+
+template <class T>
 std::shared_ptr<void> make_object(InstanceState*& state) {
     auto [object, made] = make_tracked<T>();
     state = made;
@@ -463,6 +473,8 @@ const ModelOps& model_ops() {
             .revive = &impl::revive<T>,
             .relationships = relationships_of<T>(),
             .make_probe = &impl::make_probe<T>,
+            .make_values = &impl::make_values<T>,
+            .values_size = sizeof(T),
             .make_object = &impl::make_object<T>,
             .state_of = &impl::state_of_object<T>,
             .load_rows = &load_rows<T>,

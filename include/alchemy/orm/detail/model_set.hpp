@@ -257,14 +257,19 @@ private:
     /// and an object whose key moved (SQLAlchemy's key switch) takes its old place in the
     /// identity map, so no later write goes to the row that took the new key. Kept in the
     /// order made, so that the entries of a depth and deeper ones are the last.
+    /// The columns' values are kept in rewritten_values_, the n-th entry's in the n-th T.
     struct Rewrite {
-        InstanceState* state;          ///< null once the object left the session
-        std::shared_ptr<void> before;  ///< a T holding `columns` as they were
+        InstanceState* state;  ///< null once the object left the session
         ColumnMask columns;
         std::uint32_t depth;
         std::uint32_t previous;  ///< the state's entry before this one, as InstanceState::rewrites
         bool moves_key;          ///< the UPDATE changed the object's key
     };
+    /// The T holding the columns of rewrites_[n].
+    void* rewritten_values(std::size_t n) const noexcept;
+    /// Whether the flush lets `state` go once its statement ran: the program dropped it,
+    /// and its model has no relationships to hand over (finish_flush).
+    bool leaves_after_flush(const InstanceState& state) const noexcept;
 
     void attach(InstanceState& state, const std::shared_ptr<void>& object, bool session_made, ObjectState as);
     /// Tells the object's relationship members who owns them.
@@ -370,8 +375,12 @@ private:
     ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
     std::vector<Rewrite> rewrites_;
+    /// Blocks of rewrite_block Ts, for rewritten_values(); the first stays for the next
+    /// transaction.
+    std::vector<std::shared_ptr<void>> rewritten_values_;
     std::size_t rewrites_kept_ = 0;   ///< rewrites_[0, n) are of statements that succeeded
     std::size_t moved_keys_ = 0;      ///< entries of rewrites_ that move a key, for identity_'s room
+    bool rows_written_ = false;       ///< the transaction inserted or deleted rows of the model
     std::string_view select_by_key_;  ///< memo of select_by_key()'s SQL
     struct UpdateMemo {
         const Dialect* dialect = nullptr;
