@@ -166,7 +166,13 @@ TEST_CASE(
     auto jobs = session.query<Job>().order_by(sa::col<&Job::id>).all();
     const auto first = jobs.front()->id;
     jobs.front()->name = "changed";  // a change the rollback discards, dropped or not
-    std::thread dropper([mine = std::move(jobs)]() mutable { mine.clear(); });
+    // Both start at once, so that the drops overlap the rollback rather than end before it.
+    std::atomic<bool> go{false};
+    std::thread dropper([mine = std::move(jobs), &go]() mutable {
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        mine.clear();
+    });
+    go.store(true, std::memory_order_release);
     session.rollback();
     std::size_t seen = 0;
     for (std::int64_t id = first; id < first + 200; ++id)

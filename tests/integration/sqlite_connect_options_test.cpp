@@ -202,7 +202,7 @@ TEST_CASE("begin=immediate: 8 threads of read-then-write transactions see no bus
     }
 }
 
-TEST_CASE("without begin=immediate the same transactions hit busy errors and must retry") {
+TEST_CASE("without begin=immediate the same transactions, retried on busy errors, all commit in the end") {
     auto engine = conc::counter_engine("?timeout=60");
     const int errors = conc::hammer([&] { conc::read_then_write(engine); });
     // Retried until each succeeded, so the count still adds up; how many failed first
