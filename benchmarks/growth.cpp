@@ -135,16 +135,27 @@ void run_growth(std::string_view backend, std::string_view title, Database& db, 
     print(query_held, false);
     print(flush_dropped, false);
     print(flush_held, false);
-    // What each object the program holds adds to one operation.
-    const auto per_held_ns = [&](const Line& line) {
-        const auto m = line.medians();
-        return (m[2] - m[0]) * line.unit_ns / static_cast<double>(held.back() - held.front());
+    // What each object the program holds adds to one operation, at each N: the held
+    // case less the dropped one, over N. It is flat while the objects fit in the CPU's
+    // caches and grows beyond, so one slope over all N would hide where it turns.
+    const auto per_object = [&](const std::array<double, 3>& cost, double unit_ns) {
+        std::string out;
+        for (std::size_t i = 0; i < held.size(); ++i)
+            out += fmt::format("{}{:.1f} (N={})", i ? ", " : "",
+                               cost[i] * unit_ns / static_cast<double>(held[i]), held[i]);
+        return out;
     };
-    fmt::print(
-        "each held object adds {:.1f} ns to a get, {:.1f} ns to a query and {:.1f} ns to a flush "
-        "((t(N={}) - t(N={})) / {})\n",
-        per_held_ns(get_held), per_held_ns(query_held), per_held_ns(flush_held), held.back(), held.front(),
-        held.back() - held.front());
+    const auto held_less_dropped = [](const Line& held_line, const Line& dropped_line) {
+        auto cost = held_line.medians();
+        const auto dropped_cost = dropped_line.medians();
+        for (std::size_t i = 0; i < cost.size(); ++i) cost[i] -= dropped_cost[i];
+        return cost;
+    };
+    fmt::print("ns each held object adds to a get: {}; to a query: {} ((held - dropped) / N)\n",
+               per_object(held_less_dropped(get_held, get_dropped), get_held.unit_ns),
+               per_object(held_less_dropped(query_held, query_dropped), query_held.unit_ns));
+    fmt::print("ns per held object of the first flush: {}\n",
+               per_object(flush_held.medians(), flush_held.unit_ns));
 }
 
 }  // namespace bench
