@@ -46,6 +46,13 @@ using rb::Item;
 
 namespace {
 
+/// The backend's engine, with the items table made.
+sa::Engine items_engine(const sa::test::Backend& backend) {
+    auto engine = backend.engine();
+    sa::metadata<Item>().create_all(engine);
+    return engine;
+}
+
 /// Commits an item and returns its key.
 std::int64_t seed_item(sa::Engine& engine, std::string name, std::int64_t qty) {
     sa::Session session(engine);
@@ -68,9 +75,7 @@ std::int64_t count_items(sa::Engine& engine) {
 }  // namespace
 
 TEST_CASE("a rollback puts back the snapshot a flush rewrote, so the same change made again is written") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
 
     sa::Session session(engine);
@@ -120,9 +125,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a SAVEPOINT's rollback puts back what it rewrote and keeps what was flushed before it") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
 
     sa::Session session(engine);
@@ -142,9 +145,7 @@ TEST_CASE("a SAVEPOINT's rollback puts back what it rewrote and keeps what was f
 }
 
 TEST_CASE("a key changed by the first flush of a transaction comes back with its rollback") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
 
     sa::Session session(engine);
@@ -174,9 +175,7 @@ TEST_CASE("a key changed by the first flush of a transaction comes back with its
 }
 
 TEST_CASE("close() undoes a flushed INSERT and key change in the objects and keeps the program's changes") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
 
     std::shared_ptr<Item> inserted;
@@ -225,9 +224,7 @@ TEST_CASE("close() undoes a flushed INSERT and key change in the objects and kee
 }
 
 TEST_CASE("add() of an object whose DELETE a flush wrote is refused until a rollback brings it back") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
 
     sa::Session session(engine);
@@ -245,9 +242,7 @@ TEST_CASE("add() of an object whose DELETE a flush wrote is refused until a roll
 }
 
 TEST_CASE("a bulk UPDATE that moves a primary key keeps one object per row, and its rollback moves it back") {
-    auto backend = GENERATE(from_range(backends()));
-    auto engine = backend.engine();
-    sa::metadata<Item>().create_all(engine);
+    auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
     const auto other_id = seed_item(engine, "other", 2);
 
