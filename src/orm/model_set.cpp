@@ -84,6 +84,7 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
         identity_.reserve_more(1);
         attach(state, object, session_made, ObjectState::persistent);
         identity_.insert_or_assign(state);
+        rejoin_rewrites(state);
     } else {
         attach(state, object, session_made, ObjectState::pending);
     }
@@ -216,8 +217,42 @@ void ModelSetCore::delete_(InstanceState& state) {
 
 void ModelSetCore::expunge(InstanceState& state) {
     if (!ops_.relationships.empty()) session_.hand_back_relationship_changes(&state);
+    set_aside_rewrites(state);
     detach(state);
     compact();
+}
+
+// An object the program still holds may come back by add() before the transaction ends:
+// its rollback entries wait for it, the object held with them. One the program dropped
+// cannot come back, and its entries go as detach() leaves them.
+void ModelSetCore::set_aside_rewrites(InstanceState& state) noexcept {
+    if (state.rewrites == 0) return;
+    auto object = slots_[state.slot].weak.lock();
+    if (!object) return;
+    try {
+        expunged_.push_back({std::move(object), &state, state.rewrites});
+    } catch (...) {  // out of memory: the entries go, as for a dropped object
+    }
+}
+
+void ModelSetCore::rejoin_rewrites(InstanceState& state) noexcept {
+    const auto found = std::find_if(expunged_.begin(), expunged_.end(),
+                                    [&](const Expunged& e) { return e.state == &state; });
+    if (found == expunged_.end()) return;
+    state.rewrites = found->rewrites;
+    for (auto i = state.rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = &state;
+    expunged_.erase(found);
+}
+
+void ModelSetCore::popping_rewrite(const Rewrite& r) noexcept {
+    if (r.state) {
+        r.state->rewrites = r.previous;
+        return;
+    }
+    // An expunged object's latest entry: its chain starts at the one before.
+    for (auto& e : expunged_)
+        if (e.rewrites == rewrites_.size()) e.rewrites = r.previous;
+    std::erase_if(expunged_, [](const Expunged& e) { return e.rewrites == 0; });
 }
 
 void ModelSetCore::expire(InstanceState& state) {
@@ -881,15 +916,22 @@ bool ModelSetCore::leaves_after_flush(const InstanceState& state) const noexcept
 
 void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns) {
     const auto depth = session_.depth();
-    // The state's entry of this depth holds the columns as they were before the depth
-    // rewrote them first: all a rollback to it needs.
-    if (state.rewrites != 0) {
-        const auto& latest = rewrites_[state.rewrites - 1];
-        if (latest.depth == depth && !columns.without(latest.columns).any()) return;
-    }
     const bool moves_key = !ops_.same_key(state.object, state.snapshot);
     // Room for the object to take its old place back in undo_rewrites(), which is noexcept.
     if (moves_key) identity_.reserve_more(moved_keys_ + 1);
+    // The state's entry of this depth holds the columns as they were before the depth
+    // rewrote them first: all a rollback to it needs, but for a key this UPDATE moves,
+    // which the rollback must then move back too.
+    if (state.rewrites != 0) {
+        auto& latest = rewrites_[state.rewrites - 1];
+        if (latest.depth == depth && !columns.without(latest.columns).any()) {
+            if (moves_key && !latest.moves_key) {
+                latest.moves_key = true;
+                ++moved_keys_;
+            }
+            return;
+        }
+    }
     const auto n = rewrites_.size();
     if (n / rewrite_block == rewritten_values_.size())
         rewritten_values_.push_back(ops_.make_values(rewrite_block));
@@ -911,9 +953,9 @@ void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
     while (!rewrites_.empty() && rewrites_.back().depth >= depth) {
         auto& r = rewrites_.back();
         moved_keys_ -= r.moves_key ? 1 : 0;
+        popping_rewrite(r);
         if (r.state) {
             auto& state = *r.state;
-            state.rewrites = r.previous;
             if (state.state == ObjectState::persistent) {
                 const auto* before = rewritten_values(rewrites_.size() - 1);
                 if (r.moves_key) identity_.erase(state);
@@ -931,7 +973,7 @@ void ModelSetCore::drop_unflushed_rewrites() noexcept {
     while (rewrites_.size() > rewrites_kept_) {
         auto& r = rewrites_.back();
         moved_keys_ -= r.moves_key ? 1 : 0;
-        if (r.state) r.state->rewrites = r.previous;
+        popping_rewrite(r);
         rewrites_.pop_back();
     }
 }
@@ -940,6 +982,7 @@ void ModelSetCore::forget_rewrites() noexcept {
     for (auto& r : rewrites_)
         if (r.state) r.state->rewrites = 0;
     rewrites_.clear();
+    expunged_.clear();
     rewrites_kept_ = 0;
     moved_keys_ = 0;
     if (rewritten_values_.size() > 1) rewritten_values_.resize(1);
@@ -1235,9 +1278,12 @@ void ModelSetCore::expire_all() noexcept {
 
 void ModelSetCore::expunge_all() noexcept {
     identity_.clear();  // first: detach() then has no entry to erase one by one
-    forget_rewrites();
-    for (auto& slot : slots_)
-        if (slot.state) detach(*slot.state);
+    for (auto& slot : slots_) {
+        if (!slot.state) continue;
+        set_aside_rewrites(*slot.state);
+        detach(*slot.state);
+    }
+    if (rewrites_.empty()) forget_rewrites();
     slots_.clear();
     holes_ = 0;
     reaped_at_ = 0;

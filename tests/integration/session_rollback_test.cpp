@@ -174,6 +174,47 @@ TEST_CASE("a key changed by the first flush of a transaction comes back with its
     CHECK(qty_in_database(engine, id + 500) == 9);
 }
 
+TEST_CASE("a key a bulk UPDATE left as it was and a flush then moved comes back with the rollback") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const auto id = seed_item(engine, "widget", 1);
+
+    sa::Session session(engine);
+    auto item = session.get<Item>(id);
+    // Keeps the key column's value, so the entry it makes moves no key...
+    session.query<Item>().filter(sa::col<&Item::id> == id).update(sa::col<&Item::id> = id);
+    // ...and this flush, whose columns that entry already holds, moves it.
+    item->id = id + 500;
+    session.flush();
+    session.rollback();
+    CHECK(item->id == id);
+    CHECK(session.get<Item>(id) == item);
+    CHECK(session.get<Item>(id + 500) == nullptr);
+}
+
+TEST_CASE("an object expunged after a flush and added back before the rollback gets its row's values back") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const bool all = GENERATE(false, true);  // expunge() of the one object, or expunge_all()
+    CAPTURE(all);
+    const auto id = seed_item(engine, all ? "all" : "one", 1);
+
+    sa::Session session(engine);
+    auto item = session.get<Item>(id);
+    item->qty = 2;
+    item->id = id + 500;
+    session.flush();
+    if (all) session.expunge_all();
+    else session.expunge(item);
+    session.add(item);
+    session.rollback();
+    CHECK(item->id == id);
+    CHECK(item->qty == 1);
+    CHECK(session.get<Item>(id) == item);
+    CHECK(session.get<Item>(id + 500) == nullptr);
+    item->qty = 2;
+    session.commit();
+    CHECK(qty_in_database(engine, id) == 2);
+}
+
 TEST_CASE("close() undoes a flushed INSERT and key change in the objects and keeps the program's changes") {
     auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);

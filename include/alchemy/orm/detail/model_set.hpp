@@ -338,6 +338,12 @@ private:
     /// columns back, the objects too when `objects` (a rollback discards what the program
     /// changed since; close() leaves it to be written by another session).
     void undo_rewrites(std::uint32_t depth, bool objects) noexcept;
+    /// expunge(): keeps the entries of `state` for rejoin_rewrites() (expunged_).
+    void set_aside_rewrites(InstanceState& state) noexcept;
+    /// The entries of `state`, which add() brought back after expunge(), are its again.
+    void rejoin_rewrites(InstanceState& state) noexcept;
+    /// Before rewrites_.back() goes: the chain of its object starts at the entry before.
+    void popping_rewrite(const Rewrite& r) noexcept;
     /// Drops the entries of the flush that failed, whose UPDATEs rewrote no snapshot.
     void drop_unflushed_rewrites() noexcept;
     /// Drops every entry: the transaction ended, or the objects left.
@@ -375,6 +381,14 @@ private:
     ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
     std::vector<Rewrite> rewrites_;
+    /// An object expunge() took out while it had entries, held until the transaction ends
+    /// with the start of its chain (InstanceState::rewrites), for add() to give back.
+    struct Expunged {
+        std::shared_ptr<void> object;
+        InstanceState* state;
+        std::uint32_t rewrites;
+    };
+    std::vector<Expunged> expunged_;
     /// Blocks of rewrite_block Ts, for rewritten_values(); the first stays for the next
     /// transaction.
     std::vector<std::shared_ptr<void>> rewritten_values_;
