@@ -961,7 +961,9 @@ void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
                 if (r.moves_key) identity_.erase(state);
                 ops_.copy_some(state.snapshot, before, r.columns);
                 if (objects) ops_.copy_some(state.object, before, r.columns);
-                if (r.moves_key) identity_.insert_or_assign(state);
+                // An object loaded under the old key meanwhile stood for a row the rollback
+                // undid: it leaves, rather than write to this object's row (take_place).
+                if (r.moves_key) take_place(state);
             }
         }
         rewrites_.pop_back();

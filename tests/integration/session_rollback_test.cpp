@@ -174,6 +174,31 @@ TEST_CASE("a key changed by the first flush of a transaction comes back with its
     CHECK(qty_in_database(engine, id + 500) == 9);
 }
 
+TEST_CASE("an object loaded under a key another one left, in a transaction rolled back, leaves the session") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const auto id = seed_item(engine, "widget", 1);
+
+    sa::Session session(engine);
+    auto item = session.get<Item>(id);
+    item->id = id + 500;
+    session.flush();
+    // A row under the key the object left, written outside the unit of work, and loaded.
+    session.execute(sa::insert<Item>().values(sa::col<&Item::id> = id,
+                                              sa::col<&Item::name> = std::string("taker"),
+                                              sa::col<&Item::qty> = std::int64_t{5}));
+    auto taker = session.get<Item>(id);
+    REQUIRE(taker);
+    REQUIRE(taker != item);
+    session.rollback();  // the taker's row is gone, and the object is back under its key
+    CHECK(session.get<Item>(id) == item);
+    CHECK(sa::inspect(taker).detached());
+    taker->qty = 77;  // a change to an object no session holds: written nowhere
+    item->qty = 3;
+    session.commit();
+    CHECK(qty_in_database(engine, id) == 3);
+    CHECK(count_items(engine) == 1);
+}
+
 TEST_CASE("a key a bulk UPDATE left as it was and a flush then moved comes back with the rollback") {
     auto engine = items_engine(GENERATE(from_range(backends())));
     const auto id = seed_item(engine, "widget", 1);
