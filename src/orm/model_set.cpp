@@ -176,7 +176,7 @@ void ModelSetCore::attach_loaded(InstanceState& state, const std::shared_ptr<voi
 
 void ModelSetCore::detach(InstanceState& state) noexcept {
     auto& slot = slots_[state.slot];
-    for (auto i = state.rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = nullptr;
+    point_rewrites(state.rewrites, nullptr);
     state.rewrites = 0;
     if (state.state == ObjectState::persistent) identity_.erase(state);
     state.state = state.state == ObjectState::pending ? ObjectState::transient : ObjectState::detached;
@@ -240,8 +240,12 @@ void ModelSetCore::rejoin_rewrites(InstanceState& state) noexcept {
                                     [&](const Expunged& e) { return e.state == &state; });
     if (found == expunged_.end()) return;
     state.rewrites = found->rewrites;
-    for (auto i = state.rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = &state;
+    point_rewrites(state.rewrites, &state);
     expunged_.erase(found);
+}
+
+void ModelSetCore::point_rewrites(std::uint32_t latest, InstanceState* state) noexcept {
+    for (auto i = latest; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = state;
 }
 
 void ModelSetCore::popping_rewrite(const Rewrite& r) noexcept {
@@ -380,7 +384,7 @@ std::shared_ptr<void> ModelSetCore::revive(Slot& slot) {
     auto object = ops_.revive(old, revived);
     link(*revived, object);
     if (old.state == ObjectState::persistent) identity_.insert_or_assign(*revived);  // same key: no growth
-    for (auto i = revived->rewrites; i != 0; i = rewrites_[i - 1].previous) rewrites_[i - 1].state = revived;
+    point_rewrites(revived->rewrites, revived);
     slot.state = revived;
     slot.weak = object;  // lets the old control block go, and `old` with it
     return object;
@@ -987,6 +991,7 @@ void ModelSetCore::forget_rewrites() noexcept {
     expunged_.clear();
     rewrites_kept_ = 0;
     moved_keys_ = 0;
+    rows_written_ = false;
     if (rewritten_values_.size() > 1) rewritten_values_.resize(1);
 }
 
@@ -1238,10 +1243,7 @@ void ModelSetCore::committed(std::uint32_t depth, bool expire) noexcept {
         }
     }
     for (auto& r : rewrites_) r.depth = std::min(r.depth, depth - 1);  // as inserted_at_depth
-    if (depth == 1) {
-        forget_rewrites();
-        rows_written_ = false;
-    }
+    if (depth == 1) forget_rewrites();
     reap();
 }
 
@@ -1269,8 +1271,8 @@ void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept 
         }
     }
     undo_rewrites(depth, !keep_changes);
-    if (depth == 1) rows_written_ = false;
-    if (!keep_changes) reap();  // close() lets go of every object next
+    if (depth == 1) forget_rewrites();  // none is left; this lets go of their room
+    if (!keep_changes) reap();          // close() lets go of every object next
 }
 
 void ModelSetCore::expire_all() noexcept {

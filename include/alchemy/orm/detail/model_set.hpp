@@ -342,11 +342,14 @@ private:
     void set_aside_rewrites(InstanceState& state) noexcept;
     /// The entries of `state`, which add() brought back after expunge(), are its again.
     void rejoin_rewrites(InstanceState& state) noexcept;
+    /// Points the entries of the chain that starts at `latest` (InstanceState::rewrites)
+    /// at `state`: null when the object leaves, another when it comes back or is revived.
+    void point_rewrites(std::uint32_t latest, InstanceState* state) noexcept;
     /// Before rewrites_.back() goes: the chain of its object starts at the entry before.
     void popping_rewrite(const Rewrite& r) noexcept;
     /// Drops the entries of the flush that failed, whose UPDATEs rewrote no snapshot.
     void drop_unflushed_rewrites() noexcept;
-    /// Drops every entry: the transaction ended, or the objects left.
+    /// Drops every entry, and rows_written_: the transaction ended, or the objects left.
     void forget_rewrites() noexcept;
     void update_all(Connection& conn, std::span<Update> updates);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
