@@ -9,10 +9,18 @@
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 namespace alchemy::detail {
+
+/// What a delete's first walk has read, held until the second has marked it.
+struct DeleteReach {
+    std::unordered_set<const InstanceState*> read;
+    std::vector<std::shared_ptr<void>> held;
+};
+
 namespace {
 
 /// Whether deleting the owner must load `rel` first to do its part.
@@ -21,40 +29,87 @@ bool read_before_delete(const RelationshipOps& rel) noexcept {
     return !rel.passive_deletes;
 }
 
-void delete_target(SessionCore& session, const RelationshipOps& rel, const std::shared_ptr<void>& object) {
+/// The object `rel` leads to, if it belongs to `session`.
+InstanceState* attached_target(SessionCore& session, const RelationshipOps& rel,
+                               const std::shared_ptr<void>& object) {
     auto* state = object ? rel.target().state_of(object) : nullptr;
-    if (!state || state->session != &session) return;
-    session.models(rel.target_id(), rel.target()).delete_with_cascades(*state);
+    return state && state->session == &session ? state : nullptr;
 }
 
 }  // namespace
 
+// A delete is read, then marked: the first walk loads every relationship the cascades
+// reach, so a load that fails leaves the session as it was; the second loads nothing.
 void ModelSetCore::delete_with_cascades(InstanceState& state) {
+    DeleteReach reach;
+    read_for_delete(state, reach);
+    mark_for_delete(state);
+}
+
+void ModelSetCore::read_for_delete(InstanceState& state, DeleteReach& reach) {
+    if (state.state != ObjectState::persistent || state.delete_requested) return;
+    if (!reach.read.insert(&state).second) return;
+    // What the delete cascades to must be read where it will be deleted, not from a
+    // replica that may lag behind.
+    session_.will_write();
+    load_for_delete(state);
+    auto follow = [&](const RelationshipOps& rel, const std::shared_ptr<void>& object) {
+        if (auto* target = attached_target(session_, rel, object))
+            session_.models(rel.target_id(), rel.target()).read_for_delete(*target, reach);
+    };
+    for (const auto* rel : ops_.relationships) {
+        if (!rel->member(state.object).loaded()) continue;
+        switch (rel->kind) {
+        case RelationshipKind::many_to_one:
+            if (rel->cascade_delete) follow(*rel, rel->reference(state.object).peek());
+            break;
+        case RelationshipKind::one_to_many:
+        case RelationshipKind::one_to_one: {
+            auto& children = rel->children(state.object);
+            children.items();  // read again if the program dropped a child it held weakly
+            for (auto& child : children.held()) {
+                if (rel->cascade_delete || rel->delete_orphan) follow(*rel, child);
+                reach.held.push_back(std::move(child));
+            }
+            break;
+        }
+        case RelationshipKind::many_to_many: {
+            auto& links = rel->associated(state.object);
+            links.items();
+            for (auto& target : links.held()) {
+                if (rel->cascade_delete) follow(*rel, target);
+                reach.held.push_back(std::move(target));
+            }
+            break;
+        }
+        }
+    }
+}
+
+void ModelSetCore::mark_for_delete(InstanceState& state) {
     if (state.state == ObjectState::pending) {  // it has no row: it just leaves the session
         expunge(state);
         return;
     }
     if (state.state != ObjectState::persistent || state.delete_requested) return;
     const auto object = state.self.lock();  // held while its relationships are walked
-    // What the delete cascades to must be read where it will be deleted, not from a
-    // replica that may lag behind.
-    session_.will_write();
-    load_for_delete(state);
     session_.marked_deleted(state);
     state.delete_requested = true;
+    auto mark = [&](const RelationshipOps& rel, const std::shared_ptr<void>& object) {
+        if (auto* target = attached_target(session_, rel, object))
+            session_.models(rel.target_id(), rel.target()).mark_for_delete(*target);
+    };
     for (const auto* rel : ops_.relationships) {
         if (!rel->member(state.object).loaded()) continue;
         switch (rel->kind) {
         case RelationshipKind::many_to_one:
-            if (rel->cascade_delete) delete_target(session_, *rel, rel->reference(state.object).peek());
+            if (rel->cascade_delete) mark(*rel, rel->reference(state.object).peek());
             break;
         case RelationshipKind::one_to_many:
         case RelationshipKind::one_to_one: {
             auto& children = rel->children(state.object);
-            children.items();  // read again if the program dropped a child it held weakly
-            const auto held = children.held();
-            for (const auto& child : held) {
-                if (rel->cascade_delete || rel->delete_orphan) delete_target(session_, *rel, child);
+            for (const auto& child : children.held()) {
+                if (rel->cascade_delete || rel->delete_orphan) mark(*rel, child);
                 else  // SQLAlchemy's default: the child stays, with no parent
                     children.remove(child.get());
             }
@@ -62,10 +117,9 @@ void ModelSetCore::delete_with_cascades(InstanceState& state) {
         }
         case RelationshipKind::many_to_many: {
             auto& links = rel->associated(state.object);
-            links.items();
             for (const auto& target : links.held()) {
                 links.remove(target.get());  // its association row goes at the flush
-                if (rel->cascade_delete) delete_target(session_, *rel, target);
+                if (rel->cascade_delete) mark(*rel, target);
             }
             break;
         }

@@ -33,6 +33,8 @@
 
 namespace alchemy::detail {
 
+struct DeleteReach;  // src/orm/cascade.cpp
+
 class ModelSetCore {
 public:
     ModelSetCore(SessionCore& session, const ModelOps& ops);
@@ -56,6 +58,11 @@ public:
     /// The delete cascade reached `state`: a pending object is expunged, a persistent one
     /// deleted with its own cascades.
     void delete_with_cascades(InstanceState& state);
+    /// The delete's first walk: loads the relationships of `state` and of what its
+    /// cascades reach, changing nothing.
+    void read_for_delete(InstanceState& state, DeleteReach& reach);
+    /// The second walk, over what the first read: marks, expunges and lets go.
+    void mark_for_delete(InstanceState& state);
     /// The merge cascade: what the loaded relationships of `source` (a T not of this
     /// session) hold, merged, becomes what those of `target` hold.
     void merge_relationships(const void* source, InstanceState& target, MergeMemo& memo);
