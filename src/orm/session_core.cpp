@@ -102,6 +102,9 @@ Connection& SessionCore::connection_to(std::size_t database) {
         }
     }
     if (!transaction_open_) open_transaction();
+    if (flushing_ && connection->isolation_level() == IsolationLevel::autocommit &&
+        !connection->in_transaction())
+        flush_begun_.push_back(connection->begin());
     return *connection;
 }
 
@@ -257,7 +260,9 @@ void SessionCore::flush(bool automatic) {
         for (auto g = group_ends_.size(); g-- > 0;) delete_group(g);
         if (!unchecked_owners_.empty()) sent = true;  // checked now even if nothing else is sent
         check_single_children(work);
+        for (auto& transaction : flush_begun_) transaction.commit();
     } catch (...) {
+        flush_begun_.clear();  // what was not committed rolls back
         // Every set: those of later groups may hold what they collected, too.
         for (auto& set : sets_)
             if (set) set->undo_flush();
@@ -277,6 +282,13 @@ void SessionCore::flush(bool automatic) {
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
+    // Committed by the flush itself: no rollback of the Session can undo it, so none may
+    // make its new objects new again, nor give back what it rewrote.
+    if (!flush_begun_.empty()) {
+        flush_begun_.clear();
+        for (auto& set : sets_)
+            if (set) set->committed(1, false);
+    }
     std::erase_if(foreign_keys_, [](const ForeignKeyWrite& w) { return !w.waiting; });
     links_.clear();
     written_keys_.clear();

@@ -47,8 +47,8 @@ using rb::Item;
 namespace {
 
 /// The backend's engine, with the items table made.
-sa::Engine items_engine(const sa::test::Backend& backend) {
-    auto engine = backend.engine();
+sa::Engine items_engine(const sa::test::Backend& backend, sa::EngineOptions options = {}) {
+    auto engine = backend.engine(std::move(options));
     sa::metadata<Item>().create_all(engine);
     return engine;
 }
@@ -339,4 +339,48 @@ TEST_CASE("a bulk UPDATE that moves a primary key keeps one object per row, and 
                          sa::ArgumentError, MessageContains("assigns the primary key"));
     fetching.rollback();
     CHECK(qty_in_database(engine, id + 500) == 10);
+}
+
+TEST_CASE(
+    "over an AUTOCOMMIT engine a flush is all or nothing, and the objects it did not write are written "
+    "once") {
+    auto engine =
+        items_engine(GENERATE(from_range(backends())), {.isolation_level = sa::IsolationLevel::autocommit});
+    seed_item(engine, "taken", 1);
+    const auto id = seed_item(engine, "x", 1);
+    sa::Session s(engine);
+    auto x = s.get<Item>(id);
+    auto a = s.add(Item{.name = "a", .qty = 1});
+    x->name = "taken";  // its UPDATE, after a's INSERT, fails on the unique name
+    CHECK_THROWS_AS(s.flush(), sa::IntegrityError);
+    CHECK(count_items(engine) == 2);  // a's INSERT went back with the rest
+    s.rollback();
+    CHECK_FALSE(s.contains(a));  // new again, as its row is not there
+    x = s.get<Item>(id);
+    x->name = "y";
+    s.add(a);
+    s.commit();
+    CHECK(count_items(engine) == 3);
+    CHECK(qty_in_database(engine, a->id) == 1);
+}
+
+TEST_CASE(
+    "over an AUTOCOMMIT engine what a flush wrote stays after a rollback, in the objects as in the rows") {
+    auto engine =
+        items_engine(GENERATE(from_range(backends())), {.isolation_level = sa::IsolationLevel::autocommit});
+    sa::Session s(engine);
+    auto a = s.add(Item{.name = "a", .qty = 1});
+    s.flush();  // committed by itself
+    const auto id = a->id;
+    a->qty = 7;
+    s.flush();
+    s.rollback();  // there is nothing left to roll back
+    CHECK(s.contains(a));
+    CHECK(a->id == id);
+    CHECK(a->qty == 7);
+    CHECK(qty_in_database(engine, id) == 7);
+    a->qty = 1;  // back to the first value: a change, as the row holds 7
+    s.commit();
+    CHECK(qty_in_database(engine, id) == 1);
+    CHECK(count_items(engine) == 1);
 }

@@ -390,6 +390,9 @@ private:
     /// The guards of the transactions begun with transaction_options_, one per connection;
     /// declared after databases_ so that they go before the connections they point to.
     std::vector<Transaction> begun_;
+    /// Over an AUTOCOMMIT engine, the transaction each flush begins on the connections it
+    /// uses (connection_to()), so that the flush is all or nothing; it commits at the end.
+    std::vector<Transaction> flush_begun_;
     /// A statement that may write has gone to the primary in this transaction.
     bool wrote_ = false;
     struct Savepoint {
