@@ -465,6 +465,36 @@ TEST_CASE("a borrower's SET TIME ZONE does not reach the next borrower of a Post
     CHECK(engine.pool_status().connects == 1);
 }
 
+TEST_CASE("a rollback that puts back a zone other than UTC is seen before the next timestamp is bound") {
+    // The transaction set UTC over a session in Tokyo; its ROLLBACK brings Tokyo back, and
+    // what libpq reported before reading the ROLLBACK's reply still says UTC.
+    const bool next_borrower = GENERATE(false, true);  // first: each backend is made afresh
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    CAPTURE(next_borrower);
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    const std::chrono::sys_seconds noon = std::chrono::sys_days{std::chrono::year{2024} / 6 / 1} + 12h;
+    auto conn = engine.connect();
+    conn.execute_script("CREATE TABLE tz_back (at timestamp)");
+    conn.execute_script("SET TIME ZONE 'Asia/Tokyo'");
+    conn.commit();
+    conn.execute_script("SET TIME ZONE 'UTC'");
+    const auto insert = sa::text("INSERT INTO tz_back VALUES (:at)").bind("at", noon);
+    if (next_borrower) {
+        conn.close();  // the pool rolls back, and gives the next borrower UTC again
+        conn = engine.connect();
+        CHECK(conn.execute(sa::text("SHOW TimeZone").columns<std::string>()).scalar_one() == "UTC");
+        conn.execute(insert);
+        CHECK(conn.execute(sa::text("SELECT at::text FROM tz_back").columns<std::string>()).scalar_one() ==
+              "2024-06-01 12:00:00");
+    } else {
+        conn.rollback();
+        CHECK_THROWS_MATCHES(conn.execute(insert), sa::ProgrammingError,
+                             sa::test::MessageContains("TimeZone is Asia/Tokyo, not UTC"));
+    }
+    CHECK(engine.pool_status().connects == 1);
+}
+
 TEST_CASE(
     "after its own SET TIME ZONE a PostgreSQL connection refuses timestamps instead of storing them "
     "shifted") {

@@ -536,6 +536,28 @@ TEST_CASE("a statement that fails to prepare aborts its transaction wherever it 
     CHECK(count_accounts(engine) == 0);
 }
 
+TEST_CASE("a COMMIT written in any spelling, in a PostgreSQL transaction a failure aborted, raises") {
+    // The server answers it with ROLLBACK and no error; only the exact "COMMIT" the
+    // Connection sends itself was checked.
+    const std::string spelling =
+        GENERATE("COMMIT", "commit", "COMMIT;", "End", "/* done */ COMMIT WORK", "commit transaction;  ;");
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    CAPTURE(spelling);
+    auto engine = backend.engine();
+    create_accounts(engine);
+    auto conn = engine.connect();
+    conn.set_isolation_level(sa::IsolationLevel::autocommit);
+    conn.execute_script("BEGIN");
+    insert_account(conn, 1, "ann");
+    CHECK_THROWS_AS(insert_account(conn, 1, "ann"), sa::IntegrityError);  // aborts the transaction
+    CHECK_THROWS_MATCHES(conn.execute_script(spelling), sa::InternalError,
+                         sa::test::MessageContains("none of its work was saved"));
+    CHECK(count_accounts(engine) == 0);
+    conn.execute_script("BEGIN");
+    CHECK_NOTHROW(conn.execute_script("rollback"));  // asked for: no error
+}
+
 // A COPY with the client needs a data stream that only copy_rows() provides, so it is
 // refused wherever it comes: also first in its transaction, pipelined behind the BEGIN,
 // and in a batch's pipeline, where libpq answers in the COPY's state until it ends (this

@@ -37,8 +37,9 @@ bool PgConnection::utc_session() const noexcept {
     return zone && is_utc_zone(zone);
 }
 
-// The status read first may predate the reply of a ROLLBACK still in flight (which may
-// have undone a SET); only a zone other than UTC is worth the wait for that reply.
+// The status read first may predate the reply of a ROLLBACK still in flight, which puts
+// back the zone the transaction began with: send_rollback() waits for the reply where
+// that may be another zone than UTC, so only a zone other than UTC is worth the wait here.
 void PgConnection::require_utc_for_timestamps(std::string_view sql) {
     if (!params_.binds_timestamp() || utc_session()) return;
     settle();
@@ -186,8 +187,8 @@ ResultHandle PgConnection::checked(PGresult* raw, std::string_view sql) {
     ResultHandle result(raw);
     const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
     switch (status) {
+    case PGRES_COMMAND_OK: refuse_commit_rolled_back(result.get(), sql); return result;
     case PGRES_TUPLES_OK:
-    case PGRES_COMMAND_OK:
     case PGRES_EMPTY_QUERY: return result;
     case PGRES_COPY_IN:
     case PGRES_COPY_OUT:

@@ -168,6 +168,11 @@ private:
     /// A ROLLBACK was sent and its reply is not read yet: whatever runs next reads it
     /// first, in the same round trip when that is a deferred BEGIN and its statement.
     bool rollback_in_flight_ = false;
+    /// Whether the session's TimeZone was UTC when the open transaction began (unset: not
+    /// known). A ROLLBACK puts back the zone of that moment, so one that may turn a UTC
+    /// session into another zone is not left in flight: what utc_session() says before its
+    /// reply is read would be stale.
+    std::optional<bool> utc_at_begin_;
     /// A streamed statement is in flight: the connection runs nothing else until it ends.
     bool streaming_ = false;
     /// The streamed statement runs inside a transaction, behind a savepoint of its own.

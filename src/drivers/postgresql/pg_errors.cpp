@@ -4,9 +4,13 @@
 
 #include "alchemy/core/error.hpp"
 #include "core/printable.hpp"
+#include "core/sql_lexer.hpp"
 #include "drivers/postgresql/pg_types.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
 
 namespace alchemy::detail::pg {
 namespace {
@@ -188,13 +192,57 @@ void raise_parameter_count_mismatch(int expected, std::size_t given, std::string
                          std::string(sql));
 }
 
-void raise_commit_rolled_back(std::string_view sql) {
+namespace {
+
+/// The first word of the last statement of `sql`, in code (src/core/sql_lexer.hpp):
+/// "commit" in "/* done */ commit;".
+std::string_view last_statement_verb(std::string_view sql) {
+    std::string_view verb;
+    bool at_start = true;  // no word of the current statement seen yet
+    for (const auto& span : lex_sql(sql)) {
+        if (span.kind == SqlSpanKind::line_comment || span.kind == SqlSpanKind::block_comment) continue;
+        if (span.kind != SqlSpanKind::code) {  // a string or a quoted name: not a verb
+            if (at_start) verb = {};
+            at_start = false;
+            continue;
+        }
+        auto i = span.begin;
+        while (i < span.end) {
+            const char c = sql[i];
+            if (c == ';') at_start = true;
+            if (c == ';' || !at_start || std::isspace(static_cast<unsigned char>(c))) {
+                ++i;
+                continue;
+            }
+            auto end = i;
+            while (end < span.end && is_name_char(sql[end])) ++end;
+            verb = sql.substr(i, end - i);
+            at_start = false;
+            i = std::max(end, i + 1);
+        }
+    }
+    return verb;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::toupper(static_cast<unsigned char>(x)) == y;
+           });
+}
+
+}  // namespace
+
+void refuse_commit_rolled_back(const PGresult* result, std::string_view sql) {
+    if (std::string_view(PQcmdStatus(const_cast<PGresult*>(result))) != "ROLLBACK") return;
+    const auto verb = last_statement_verb(sql);
+    const bool prepare = equals_ignoring_case(verb, "PREPARE");
+    if (!prepare && !equals_ignoring_case(verb, "COMMIT") && !equals_ignoring_case(verb, "END")) return;
     // 25P02: in_failed_sql_transaction.
     throw_database_error("25P02",
                          fmt::format("{} rolled the transaction back instead: a statement in it failed "
                                      "earlier, which aborts a PostgreSQL transaction, so none of its work "
                                      "was saved; redo the transaction",
-                                     sql.starts_with("COMMIT") ? "COMMIT" : "PREPARE TRANSACTION"),
+                                     prepare ? "PREPARE TRANSACTION" : "COMMIT"),
                          std::string(sql));
 }
 

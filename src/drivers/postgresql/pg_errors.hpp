@@ -31,9 +31,10 @@ bool is_statement_name_clash(const PGresult* result) noexcept;
 
 [[noreturn]] void raise(Failure failure, std::string_view sql);
 
-/// The error for a COMMIT (or PREPARE TRANSACTION) `sql` that the server answered with
-/// ROLLBACK.
-[[noreturn]] void raise_commit_rolled_back(std::string_view sql);
+/// PostgreSQL answers a COMMIT (END, PREPARE TRANSACTION) in a transaction that an error
+/// aborted with ROLLBACK, and no error: reporting that as a commit would call lost work
+/// saved. Throws where `result`, the reply to `sql`, is such an answer.
+void refuse_commit_rolled_back(const PGresult* result, std::string_view sql);
 
 /// OperationalError for a connection that could not be opened. Every occurrence of
 /// `password` in libpq's message is masked.

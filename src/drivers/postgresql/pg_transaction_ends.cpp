@@ -37,6 +37,8 @@ void PgConnection::execute_script(std::string_view sql) {
     if (is_plain_begin(sql) && !in_transaction()) {
         pending_begin_.assign(sql);
         begin_pending_ = true;
+        // With a ROLLBACK in flight the zone is known once its reply is read.
+        utc_at_begin_ = rollback_in_flight_ ? std::nullopt : std::optional<bool>(utc_session());
         return;
     }
     if (begin_pending_ && (sql == "COMMIT" || sql == "ROLLBACK")) {
@@ -51,13 +53,7 @@ void PgConnection::execute_script(std::string_view sql) {
         checked(PQexec(connection_.get(), script.c_str()), sql);
         return;
     }
-    const auto result = checked(PQexec(connection_.get(), terminated(sql)), sql);
-    // PostgreSQL answers COMMIT (and PREPARE TRANSACTION) in a transaction that an error
-    // aborted with ROLLBACK and no error: reporting that as a commit would call lost work
-    // saved.
-    if ((sql == "COMMIT" || sql.starts_with("PREPARE TRANSACTION ")) &&
-        std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
-        raise_commit_rolled_back(sql);
+    checked(PQexec(connection_.get(), terminated(sql)), sql);
 }
 
 PGresult* PgConnection::run_with_begin(std::string_view sql) {
@@ -111,6 +107,7 @@ void PgConnection::send_rollback() {
     if (PQenterPipelineMode(connection) != 1 || !send_command("ROLLBACK") || PQpipelineSync(connection) != 1)
         lose("ROLLBACK");  // the pipeline is in an unknown state
     rollback_in_flight_ = true;
+    if (utc_session() && utc_at_begin_ != true) settle();
 }
 
 void PgConnection::settle() {
@@ -128,6 +125,9 @@ void PgConnection::read_rollback_reply() {
     if (!rollback || PQresultStatus(rollback.get()) != PGRES_COMMAND_OK)
         lose(rollback_context, rollback.get());
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) lose(rollback_context);
+    // What runs next on the connection begins here: a BEGIN sent with it, or one asked for
+    // later (execute_script() asks utc_session() again then).
+    utc_at_begin_ = utc_session();
 }
 
 }  // namespace alchemy::detail::pg
