@@ -34,13 +34,17 @@ bool is_float(TypeKind kind) noexcept {
 }
 
 /// True when `to` cannot hold every value of `from`: a shorter text, a smaller integer or
-/// a boolean, a float made integer or single precision, a timestamp made a date, or text
-/// made anything else.
+/// a boolean, an integer made a float with fewer digits (a 32-bit one single precision, a
+/// 64-bit one any float), a float made integer or single precision, a timestamp made a
+/// date, or text or bytes made anything else.
 bool narrows(const ColumnType& from, const ColumnType& to) noexcept {
     if (from.kind == TypeKind::text)
         return to.kind != TypeKind::text || (to.length > 0 && (from.length == 0 || to.length < from.length));
+    if (from.kind == TypeKind::blob) return to.kind != TypeKind::blob;
     if (is_integer_kind(from.kind))
-        return to.kind == TypeKind::boolean || (is_integer_kind(to.kind) && to.kind < from.kind);
+        return to.kind == TypeKind::boolean || (is_integer_kind(to.kind) && to.kind < from.kind) ||
+               (to.kind == TypeKind::single_precision && from.kind != TypeKind::small_integer) ||
+               (to.kind == TypeKind::double_precision && from.kind == TypeKind::big_integer);
     if (is_float(from.kind))
         return is_integer_kind(to.kind) || to.kind == TypeKind::boolean ||
                (is_float(to.kind) && to.kind < from.kind);
@@ -195,9 +199,12 @@ private:
                                 ddl_.type_name(change.to->type)));
             else if (change.type && narrows(change.from->type, change.to->type))
                 warn(fmt::format(
-                    "column {}.{} narrows from {} to {}: a value it cannot hold fails {} on PostgreSQL "
-                    "(a float is rounded), SQLite keeps it as it was; check the data, or write the "
-                    "conversion into the revision (PostgreSQL: ALTER COLUMN ... TYPE ... USING expression)",
+                    "column {}.{} narrows from {} to {}: on PostgreSQL a value it cannot hold fails {} "
+                    "(a number is rounded into a float, bytes become their text escape); SQLite's rebuild "
+                    "converts what the new type's affinity can (a number rounded into REAL, a text that "
+                    "reads as a number made that number) and keeps the rest as it was; check the data, "
+                    "or write the conversion into the revision (PostgreSQL: ALTER COLUMN ... TYPE ... "
+                    "USING expression)",
                     table, change.to->name, ddl_.type_name(change.from->type),
                     ddl_.type_name(change.to->type), migration()));
             if (change.nullable && !change.to->nullable && !change.to->server_default &&

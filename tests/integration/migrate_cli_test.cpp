@@ -96,6 +96,26 @@ template <>
 inline constexpr auto sa::mapping<migrate_v2::User> = sa::table(
     "users", sa::server_default(&migrate_v2::User::name, "'anonymous'"), sa::index(&migrate_v2::User::name));
 
+// A child whose foreign key the database checks at COMMIT; v2 makes its note NOT NULL,
+// which SQLite can only do by rebuilding the table.
+namespace migrate_deferred {
+struct Parent {
+    std::int64_t id = 0;
+};
+struct Child {
+    std::int64_t id = 0;
+    std::int64_t parent_id = 0;
+    std::string note{};
+};
+}  // namespace migrate_deferred
+
+template <>
+inline constexpr auto sa::mapping<migrate_deferred::Parent> = sa::table("parents");
+template <>
+inline constexpr auto sa::mapping<migrate_deferred::Child> =
+    sa::table("children", sa::foreign_key(&migrate_deferred::Child::parent_id, &migrate_deferred::Parent::id),
+              sa::server_default(&migrate_deferred::Child::note, "''"));
+
 namespace {
 
 /// A fresh temporary working directory for the duration of a test; the previous one is
@@ -780,7 +800,8 @@ TEST_CASE("a type change that cannot keep every value fails on PostgreSQL instea
     }
 }
 
-TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", "[migrate]") {
+TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes, and its keys' collations",
+          "[migrate]") {
     WorkDir work;
     fs::create_directories("migrations/versions");
     auto engine = sa::create_engine(sa::test::sqlite_temp_url());
@@ -788,6 +809,7 @@ TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", 
     // The models cannot describe these, so the plan neither drops nor creates them.
     const Strings by_hand{
         "CREATE UNIQUE INDEX ux_users_lower_name ON users (lower(name))",
+        "CREATE INDEX ix_users_nocase ON users (name COLLATE NOCASE DESC)",
         "CREATE INDEX ix_users_named ON users (id) WHERE name IS NOT NULL",
     };
     for (const auto& sql : by_hand) execute(engine, sql);
@@ -795,9 +817,10 @@ TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", 
     const auto index_sql = [&] {
         auto conn = engine.connect();
         return conn
-            .execute(sa::text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN "
-                              "('ux_users_lower_name', 'ix_users_named') ORDER BY name DESC")
-                         .columns<std::string>())
+            .execute(
+                sa::text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name IN "
+                         "('ux_users_lower_name', 'ix_users_nocase', 'ix_users_named') ORDER BY name DESC")
+                    .columns<std::string>())
             .all();
     };
 
@@ -823,19 +846,26 @@ TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes", 
     CHECK(error.find(R"(add DROP INDEX "ix_users_lower_nickname" to the revision)") != std::string::npos);
     CHECK(migrate::current_revision(engine) == std::nullopt);
     CHECK(schema_names(engine, "index", "users") ==
-          Strings{"ix_users_lower_nickname", "ix_users_named", "ux_users_lower_name"});
+          Strings{"ix_users_lower_nickname", "ix_users_named", "ix_users_nocase", "ux_users_lower_name"});
 }
 
-TEST_CASE("a rebuild on SQLite that would lose a collation, AUTOINCREMENT or a generated column fails",
-          "[migrate]") {
+TEST_CASE(
+    "a rebuild on SQLite that would lose a collation, AUTOINCREMENT, a generated column, STRICT or WITHOUT "
+    "ROWID fails",
+    "[migrate]") {
     const auto [table_sql, models, lost] = GENERATE(table<std::string, int, std::string>({
         {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT COLLATE NOCASE, nickname TEXT)", 0,
-         "column users.name there would lose its collation (COLLATE NOCASE)"},
+         "column users.name's collation (COLLATE NOCASE) would be lost"},
         {"CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, nickname TEXT)", 0,
-         "column users.id there would lose AUTOINCREMENT"},
+         "column users.id's AUTOINCREMENT (ids of deleted rows would be used again) would be lost"},
         {"CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, upper_name TEXT GENERATED ALWAYS AS "
          "(upper(name)))",
-         1, "column users.upper_name there would lose its expression: it is a generated column"},
+         1,
+         "column users.upper_name's expression (a generated column would become a plain one) would be lost"},
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT, nickname TEXT) STRICT", 0,
+         "its STRICT typing (a column would take a value of any type) would be lost"},
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT, nickname TEXT) WITHOUT ROWID", 0,
+         "WITHOUT ROWID (the rows would get rowids) would be lost"},
     }));
     WorkDir work;
     fs::create_directories("migrations/versions");
@@ -856,6 +886,32 @@ TEST_CASE("a rebuild on SQLite that would lose a collation, AUTOINCREMENT or a g
     auto conn = engine.connect();
     CHECK(conn.execute(sa::text("SELECT sql FROM sqlite_master WHERE name = 'users'").columns<std::string>())
               .scalar_one() == table_sql);
+}
+
+TEST_CASE("a rebuild on SQLite that would lose a foreign key's DEFERRABLE INITIALLY DEFERRED fails",
+          "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    const std::string children =
+        "CREATE TABLE children (id INTEGER NOT NULL PRIMARY KEY, parent_id INTEGER NOT NULL, note TEXT, "
+        "FOREIGN KEY (parent_id) REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)";
+    execute(engine, "CREATE TABLE parents (id INTEGER NOT NULL PRIMARY KEY); " + children);
+    const auto plan = plan_to(engine, sa::metadata<migrate_deferred::Parent, migrate_deferred::Child>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "children")") == 1);
+    hand_written("note not null", plan.upgrade, plan.downgrade);
+    const auto error = failed_upgrade(engine);
+    INFO(error);
+    CHECK(
+        error.find("was rolled back: it puts a new table in the place of table children, and the DEFERRABLE "
+                   "INITIALLY DEFERRED of its foreign key (parent_id) (it would be checked at each "
+                   "statement, not at COMMIT) would be lost") != std::string::npos);
+    CHECK(migrate::current_revision(engine) == std::nullopt);
+    auto conn = engine.connect();
+    CHECK(
+        conn.execute(sa::text("SELECT sql FROM sqlite_master WHERE name = 'children'").columns<std::string>())
+            .scalar_one() == children);
 }
 
 TEST_CASE("a table SQLite rebuilds with AUTOINCREMENT keeps its high-water mark", "[migrate]") {

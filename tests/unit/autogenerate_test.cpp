@@ -411,8 +411,8 @@ TEST_CASE("a type change that narrows is written without a cast and with a warni
     CHECK(plan.downgrade == Statements{R"(ALTER TABLE "users" ALTER COLUMN "code" TYPE TEXT)"});
     REQUIRE(plan.warnings.size() == 1);
     CHECK(
-        plan.warnings[0].starts_with("column users.code narrows from TEXT to VARCHAR(5): a value it cannot "
-                                     "hold fails the upgrade on PostgreSQL"));
+        plan.warnings[0].starts_with("column users.code narrows from TEXT to VARCHAR(5): on PostgreSQL a "
+                                     "value it cannot hold fails the upgrade"));
     CHECK(sa::migrate::autogenerate(text, short_text, sqlite()).warnings == plan.warnings);
 
     // Widening gives no warning for the upgrade (its downgrade narrows, and says so).
@@ -428,6 +428,10 @@ TEST_CASE("a type change that narrows is written without a cast and with a warni
     CHECK(narrowing(sa::TypeKind::double_precision, 0, sa::TypeKind::big_integer, 0));
     CHECK(narrowing(sa::TypeKind::text, 0, sa::TypeKind::integer, 0));
     CHECK(narrowing(sa::TypeKind::timestamp, 0, sa::TypeKind::date, 0));
+    CHECK(narrowing(sa::TypeKind::big_integer, 0, sa::TypeKind::double_precision, 0));  // beyond 2^53
+    CHECK(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::single_precision, 0));      // beyond 2^24
+    CHECK(narrowing(sa::TypeKind::blob, 0, sa::TypeKind::text, 0));  // PostgreSQL writes the bytes' escape
+    CHECK_FALSE(narrowing(sa::TypeKind::small_integer, 0, sa::TypeKind::single_precision, 0));
     CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 10));
     CHECK_FALSE(narrowing(sa::TypeKind::text, 5, sa::TypeKind::text, 0));
     CHECK_FALSE(narrowing(sa::TypeKind::integer, 0, sa::TypeKind::big_integer, 0));

@@ -261,17 +261,24 @@ void read_check_constraints(Connection& conn, Tables& tables) {
 
 // Indexes behind a primary key, unique or exclusion constraint belong to the constraint.
 // A key column without a name is an expression: such indexes are left out.
+// Only what Index describes: a B-tree over plain columns in their own collation and
+// ascending order, without WHERE or INCLUDE. Any other index is left out, as SQLite's
+// inspection leaves out its own (sqlite_inspect.cpp): read as an Index, its drop's
+// downgrade would create a different one.
 void read_indexes(Connection& conn, Tables& tables) {
-    const auto index_rows = rows<std::string, std::string, bool, std::optional<std::string>>(
+    const auto index_rows = rows<std::string, std::string, bool, std::optional<std::string>, bool>(
         conn,
-        "SELECT c.relname::text, ic.relname::text, i.indisunique, a.attname::text "
+        "SELECT c.relname::text, ic.relname::text, i.indisunique, a.attname::text, "
+        "COALESCE(i.indoption[k.position] = 0 AND i.indcollation[k.position] IN (0, a.attcollation), false) "
         "FROM pg_catalog.pg_index i "
         "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
         "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+        "JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
         "CROSS JOIN LATERAL generate_series(0, i.indnkeyatts - 1) AS k(position) "
         "LEFT JOIN pg_catalog.pg_attribute a "
         "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.position] " +
             std::string(tables_in_schema) +
+            "AND am.amname = 'btree' AND i.indpred IS NULL AND i.indnatts = i.indnkeyatts "
             "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con "
             "WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')) "
             "ORDER BY c.relname, ic.relname, k.position");
@@ -280,7 +287,7 @@ void read_indexes(Connection& conn, Tables& tables) {
         if (table == tables.end()) return;
         Index index{std::get<1>(*first), {}, std::get<2>(*first)};
         for (auto row = first; row != last; ++row) {
-            if (!std::get<3>(*row)) return;
+            if (!std::get<3>(*row) || !std::get<4>(*row)) return;  // an expression, DESC, a collation
             index.columns.push_back(*std::get<3>(*row));
         }
         table->second.indexes.push_back(std::move(index));

@@ -219,8 +219,7 @@ struct ParsedTable {
     std::vector<NamedColumns> unique_constraints;
     std::vector<NamedReference> foreign_keys;
     std::vector<CheckConstraint> check_constraints;
-    std::vector<SqliteColumnFacts> columns;
-    bool without_rowid = false;
+    SqliteTableFacts facts;
 };
 
 class CreateTableParser {
@@ -235,9 +234,12 @@ public:
             if (starts_table_constraint(first)) table_constraint(first, last);
             else column_definition(first, last);
         }
-        for (auto t = stmt_.closing(open); t < stmt_.size(); ++t)
+        for (auto t = stmt_.closing(open); t < stmt_.size(); ++t) {
             if (stmt_.is_keyword(t, "WITHOUT") && stmt_.is_keyword(t + 1, "ROWID"))
-                parsed_.without_rowid = true;
+                parsed_.facts.without_rowid = true;
+            if (stmt_.is_keyword(t, "STRICT")) parsed_.facts.strict = true;
+        }
+        for (const auto& fk : parsed_.foreign_keys) parsed_.facts.foreign_keys.push_back(fk.columns);
         return std::move(parsed_);
     }
 
@@ -265,17 +267,34 @@ private:
             // FOREIGN KEY (columns) REFERENCES table [(columns)] ...
             const auto columns_at = t + 2;
             const auto references = stmt_.closing(columns_at) + 1;
-            if (references < last && stmt_.is_keyword(references, "REFERENCES"))
+            if (references < last && stmt_.is_keyword(references, "REFERENCES")) {
                 parsed_.foreign_keys.push_back(
                     {name, stmt_.names(columns_at), stmt_.identifier(references + 1)});
+                if (deferred(references, last))
+                    parsed_.facts.deferred_foreign_keys.push_back(stmt_.names(columns_at));
+            }
         }
+    }
+
+    /// Whether the REFERENCES clause at `t` says DEFERRABLE INITIALLY DEFERRED before the
+    /// next constraint of its item (ending at `last`). NOT DEFERRABLE, and DEFERRABLE
+    /// INITIALLY IMMEDIATE, are what SQLite does anyway.
+    bool deferred(std::size_t t, std::size_t last) const {
+        for (++t; t < last; ++t) {
+            for (std::string_view next : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "DEFAULT",
+                                          "COLLATE", "GENERATED", "AS", "NULL"})
+                if (stmt_.is_keyword(t, next)) return false;
+            if (stmt_.is_keyword(t, "DEFERRABLE") && !stmt_.is_keyword(t - 1, "NOT"))
+                return stmt_.is_keyword(t + 1, "INITIALLY") && stmt_.is_keyword(t + 2, "DEFERRED");
+        }
+        return false;
     }
 
     // A column constraint may be named ("CONSTRAINT x CHECK (...)"); the name belongs to
     // the constraint that follows it and to nothing after that.
     void column_definition(std::size_t first, std::size_t last) {
         const auto column = stmt_.identifier(first);
-        auto& facts = parsed_.columns.emplace_back();
+        auto& facts = parsed_.facts.columns.emplace_back();
         facts.name = column;
         std::optional<std::string> name;
         for (auto t = first + 1; t < last; ++t) {
@@ -298,6 +317,7 @@ private:
             } else if (stmt_.is_keyword(t, "REFERENCES")) {
                 parsed_.foreign_keys.push_back(
                     {std::exchange(name, std::nullopt), {column}, stmt_.identifier(t + 1)});
+                if (deferred(t, last)) parsed_.facts.deferred_foreign_keys.push_back({column});
             } else if (stmt_.is_keyword(t, "NOT") || stmt_.is_keyword(t, "NULL") ||
                        stmt_.is_keyword(t, "DEFAULT") || stmt_.is_keyword(t, "COLLATE") ||
                        stmt_.is_keyword(t, "GENERATED") || stmt_.is_keyword(t, "AS")) {
@@ -332,10 +352,14 @@ ColumnType sqlite_type(std::string_view declared) {
     if (base == "BOOLEAN" || base == "BOOL") return {TypeKind::boolean, 0};
     if (base == "DATETIME" || base.starts_with("TIMESTAMP")) return {TypeKind::timestamp, 0};
     if (base == "DATE") return {TypeKind::date, 0};
-    if (has("INT")) return {TypeKind::integer, 0};
+    if (has("INT")) return {TypeKind::big_integer, 0};  // any INTEGER column holds 64 bits
     if (has("CHAR") || has("CLOB") || has("TEXT")) return {TypeKind::text, declared_length(declared)};
     if (has("BLOB") || base.empty()) return {TypeKind::blob, 0};
-    return {TypeKind::single_precision, 0};
+    if (has("REAL") || has("FLOA") || has("DOUB")) return {TypeKind::single_precision, 0};
+    // NUMERIC affinity (NUMERIC, DECIMAL(20, 2), ...) keeps an integer exact where REAL
+    // rounds it: no model type describes that, so the column keeps its spelling, and a
+    // rebuild into REAL shows as a change, with a warning.
+    return {TypeKind::single_precision, 0, std::string(declared)};
 }
 
 ReferentialAction sqlite_action(std::string_view action) {
@@ -377,7 +401,7 @@ void read_columns(Connection& conn, Table& table, const ParsedTable& parsed) {
     table.primary_key.name = parsed.primary_key_name.value_or(naming::primary_key(table.name));
 
     // The rowid alias: SQLite numbers it itself and it can never be NULL.
-    if (key.size() != 1 || parsed.without_rowid) return;
+    if (key.size() != 1 || parsed.facts.without_rowid) return;
     const auto pk_row =
         std::ranges::find(rows, key.front().second, [](const auto& row) { return std::get<0>(row); });
     auto& column = *std::ranges::find(table.columns, key.front().second, &Column::name);
@@ -399,13 +423,16 @@ std::optional<std::vector<std::string>> index_columns(Connection& conn, const st
 }
 
 void read_indexes(Connection& conn, Table& table, const ParsedTable& parsed) {
-    // A partial index (CREATE INDEX ... WHERE) is left out like one over an expression:
-    // Index cannot hold its WHERE, and a rebuild creates such indexes again from their SQL
-    // (sqlite_migrate.cpp).
-    for (const auto& [name, unique, origin] : pragma_rows<std::string, bool, std::string>(
-             conn, "SELECT name, \"unique\", origin FROM pragma_index_list(:name, 'main') WHERE NOT partial",
+    // A partial index (CREATE INDEX ... WHERE), or one with a key's collation or order
+    // written out, is left out like one over an expression: Index cannot hold those, and a
+    // rebuild creates such indexes again from their SQL (sqlite_migrate.cpp).
+    for (const auto& [name, unique, origin, sql] :
+         pragma_rows<std::string, bool, std::string, std::optional<std::string>>(
+             conn,
+             "SELECT l.name, l.\"unique\", l.origin, m.sql FROM pragma_index_list(:name, 'main') l LEFT JOIN "
+             "main.sqlite_master m ON m.type = 'index' AND m.name = l.name WHERE NOT l.partial",
              table.name)) {
-        if (origin == "pk") continue;
+        if (origin == "pk" || (sql && sqlite_index_has_key_options(*sql))) continue;
         auto columns = index_columns(conn, name);
         if (!columns) continue;
         if (origin == "c") {
@@ -463,8 +490,19 @@ void read_foreign_keys(Connection& conn, Table& table, const ParsedTable& parsed
 
 }  // namespace
 
-std::vector<SqliteColumnFacts> sqlite_column_facts(std::string_view table, std::string_view sql) {
-    return CreateTableParser(table, sql).parse().columns;
+SqliteTableFacts sqlite_table_facts(std::string_view table, std::string_view sql) {
+    return CreateTableParser(table, sql).parse().facts;
+}
+
+bool sqlite_index_has_key_options(std::string_view sql) {
+    const Statement index(sql);
+    std::size_t open = 0;
+    while (open < index.size() && !index.is_punctuation(open, '(')) ++open;
+    if (open == index.size()) return false;
+    for (const auto& [first, last] : index.items(open))
+        for (auto t = first + 1; t < last; ++t)
+            if (index.is_keyword(t, "COLLATE") || index.is_keyword(t, "DESC")) return true;
+    return false;
 }
 
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {

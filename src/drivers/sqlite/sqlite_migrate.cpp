@@ -9,6 +9,7 @@
 #include "migrate/backend.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -101,7 +102,7 @@ public:
         std::vector<SchemaObject> waiting_tables;
         for (auto& table : dropped_tables_) {
             if (const auto* replacement = now.table(table.name)) {
-                keep_columns(table, *replacement, revision);
+                keep_definition(table, *replacement, revision);
                 keep_sequence(conn, table, *replacement);
             } else {
                 waiting_tables.push_back(std::move(table));
@@ -132,7 +133,7 @@ private:
 
     struct Schema {
         std::vector<SchemaObject> tables;
-        std::vector<SchemaObject> objects;  ///< triggers and indexes, in creation order
+        std::vector<SchemaObject> objects;  ///< triggers and indexes to restore, in creation order
 
         /// Names compare as SQLite's do: a trigger may spell its table differently.
         const SchemaObject* table(const std::string& name) const {
@@ -152,22 +153,25 @@ private:
         });
     }
 
-    // The indexes are those inspect() leaves out (sqlite_inspect.cpp): over an expression
-    // or the rowid (a column number below 0), or partial. Those SQLite makes for
-    // constraints have no SQL and come back with the table's definition.
+    // The indexes restored are those inspect() leaves out (sqlite_inspect.cpp): over an
+    // expression or the rowid (a column number below 0), partial, or with a key's collation
+    // or order written out. Those SQLite makes for constraints have no SQL and come back
+    // with the table's definition.
     static Schema read_schema(Connection& conn) {
         Schema schema;
-        for (auto& [type, name, table, sql] :
-             conn.execute(text("SELECT type, name, tbl_name, sql FROM main.sqlite_master m WHERE type IN "
-                               "('table', 'trigger') OR (type = 'index' AND sql IS NOT NULL AND (EXISTS "
-                               "(SELECT 1 FROM pragma_index_info(m.name) WHERE cid < 0) OR EXISTS (SELECT 1 "
-                               "FROM pragma_index_list(m.tbl_name) l WHERE l.name = m.name AND l.partial))) "
-                               "ORDER BY rowid")
-                              .columns<std::string, std::string, std::string, std::optional<std::string>>())
+        for (auto& [type, name, table, sql, restored] :
+             conn.execute(
+                     text("SELECT type, name, tbl_name, sql, type = 'trigger' OR EXISTS (SELECT 1 FROM "
+                          "pragma_index_info(m.name) WHERE cid < 0) OR EXISTS (SELECT 1 FROM "
+                          "pragma_index_list(m.tbl_name) l WHERE l.name = m.name AND l.partial) FROM "
+                          "main.sqlite_master m WHERE type IN ('table', 'trigger') OR (type = 'index' "
+                          "AND sql IS NOT NULL) ORDER BY rowid")
+                         .columns<std::string, std::string, std::string, std::optional<std::string>, bool>())
                  .all()) {
             SchemaObject object{std::move(type), std::move(name), std::move(table), sql.value_or(""), {}};
             if (object.type == "table") schema.tables.push_back(std::move(object));
-            else schema.objects.push_back(std::move(object));
+            else if (restored || alchemy::detail::sqlite_index_has_key_options(object.sql))
+                schema.objects.push_back(std::move(object));
         }
         if (!schema.table("sqlite_sequence")) return schema;
         for (auto& [name, seq] :
@@ -179,27 +183,47 @@ private:
         return schema;
     }
 
-    /// What the new table's CREATE TABLE lacks of the old one's, for a column both have.
-    static void keep_columns(const SchemaObject& old, const SchemaObject& replacement,
-                             std::string_view revision) {
-        const auto now = alchemy::detail::sqlite_column_facts(replacement.name, replacement.sql);
-        for (const auto& was : alchemy::detail::sqlite_column_facts(old.name, old.sql)) {
-            const auto is = std::ranges::find_if(now, [&](const auto& c) { return same(c.name, was.name); });
-            if (is == now.end()) continue;
-            std::string lost;
-            if (was.collation && !(is->collation && same(*is->collation, *was.collation)))
-                lost = fmt::format("its collation (COLLATE {})", *was.collation);
-            else if (was.autoincrement && !is->autoincrement)
-                lost = "AUTOINCREMENT (ids of deleted rows would be used again)";
-            else if (was.generated && !is->generated)
-                lost = "its expression: it is a generated column, and would become a plain one";
-            if (lost.empty()) continue;
+    /// What the new table's CREATE TABLE lacks of the old one's: an option of the table, a
+    /// deferred foreign key, or a property of a column both have.
+    static void keep_definition(const SchemaObject& old, const SchemaObject& replacement,
+                                std::string_view revision) {
+        const auto refuse = [&](std::string_view what) {
             throw MigrationError(fmt::format(
-                "alchemy: {} was rolled back: it puts a new table in the place of table {}, and column {}.{} "
-                "there would lose {}, which the models cannot describe. Write the column's definition "
-                "as it is into the revision's CREATE TABLE (for a generated column, also leave it out of "
-                "the INSERT that copies the rows), or change the column in a revision of its own",
-                revision, old.name, old.name, was.name, lost));
+                "alchemy: {} was rolled back: it puts a new table in the place of table {}, and {} would be "
+                "lost, which the models cannot describe. Write the definition as it is into the "
+                "revision's CREATE TABLE (for a generated column, also leave it out of the INSERT that "
+                "copies the rows), or change the table in a revision of its own",
+                revision, old.name, what));
+        };
+        const auto was = alchemy::detail::sqlite_table_facts(old.name, old.sql);
+        const auto is = alchemy::detail::sqlite_table_facts(replacement.name, replacement.sql);
+        if (was.strict && !is.strict) refuse("its STRICT typing (a column would take a value of any type)");
+        if (was.without_rowid && !is.without_rowid) refuse("WITHOUT ROWID (the rows would get rowids)");
+        const auto same_columns = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+            return std::ranges::equal(a, b, [](const auto& x, const auto& y) { return same(x, y); });
+        };
+        const auto among = [&](const std::vector<std::vector<std::string>>& keys, const auto& columns) {
+            return std::ranges::any_of(keys, [&](const auto& key) { return same_columns(key, columns); });
+        };
+        for (const auto& columns : was.deferred_foreign_keys)
+            if (among(is.foreign_keys, columns) && !among(is.deferred_foreign_keys, columns))
+                refuse(
+                    fmt::format("the DEFERRABLE INITIALLY DEFERRED of its foreign key ({}) (it would be "
+                                "checked at each statement, not at COMMIT)",
+                                fmt::join(columns, ", ")));
+        for (const auto& column : was.columns) {
+            const auto now =
+                std::ranges::find_if(is.columns, [&](const auto& c) { return same(c.name, column.name); });
+            if (now == is.columns.end()) continue;
+            const auto lose = [&](std::string_view what) {
+                refuse(fmt::format("column {}.{}'s {}", old.name, column.name, what));
+            };
+            if (column.collation && !(now->collation && same(*now->collation, *column.collation)))
+                lose(fmt::format("collation (COLLATE {})", *column.collation));
+            if (column.autoincrement && !now->autoincrement)
+                lose("AUTOINCREMENT (ids of deleted rows would be used again)");
+            if (column.generated && !now->generated)
+                lose("expression (a generated column would become a plain one)");
         }
     }
 
@@ -207,8 +231,9 @@ private:
     /// sets the new table's to the largest id left, which may be lower.
     static void keep_sequence(Connection& conn, const SchemaObject& old, const SchemaObject& replacement) {
         if (!old.sequence || replacement.sequence >= old.sequence ||
-            std::ranges::none_of(alchemy::detail::sqlite_column_facts(replacement.name, replacement.sql),
-                                 &alchemy::detail::SqliteColumnFacts::autoincrement))
+            std::ranges::none_of(
+                alchemy::detail::sqlite_table_facts(replacement.name, replacement.sql).columns,
+                &alchemy::detail::SqliteColumnFacts::autoincrement))
             return;
         conn.execute(
             text("DELETE FROM main.sqlite_sequence WHERE name = :table").bind("table", replacement.name));

@@ -21,8 +21,22 @@ struct SqliteColumnFacts {
     bool autoincrement = false;
     bool generated = false;  ///< [GENERATED ALWAYS] AS (expression)
 };
-/// The columns of `table` as its CREATE TABLE text `sql` defines them, in order.
-std::vector<SqliteColumnFacts> sqlite_column_facts(std::string_view table, std::string_view sql);
+/// What CREATE TABLE says of a table that inspect_sqlite() does not report.
+struct SqliteTableFacts {
+    std::vector<SqliteColumnFacts> columns;  ///< in order
+    bool strict = false;
+    bool without_rowid = false;
+    /// The columns of each foreign key DEFERRABLE INITIALLY DEFERRED: checked at COMMIT,
+    /// not at each statement.
+    std::vector<std::vector<std::string>> deferred_foreign_keys;
+    /// The columns of every foreign key.
+    std::vector<std::vector<std::string>> foreign_keys;
+};
+/// The facts of `table` as its CREATE TABLE text `sql` gives them.
+SqliteTableFacts sqlite_table_facts(std::string_view table, std::string_view sql);
+/// Whether a key of the CREATE INDEX text `sql` has a collation or an order written out,
+/// which Index cannot describe.
+bool sqlite_index_has_key_options(std::string_view sql);
 }  // namespace alchemy::detail
 
 namespace alchemy::migrate::detail {
