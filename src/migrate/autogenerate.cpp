@@ -162,6 +162,7 @@ private:
             if (std::ranges::find(matching_.removed, table) != matching_.removed.end())
                 removed.push_back(*table);
         if (removed.empty()) return;
+        if (direction_ == Direction::upgrade) table_rename_candidates(removed);
         const MetaData dropped(std::move(removed));
         for (auto& statement : dropped.drop_statements(dialect_)) script.add(std::move(statement));
         // Reverse iterators rather than std::views::reverse, which clang 14 cannot use with
@@ -213,6 +214,27 @@ private:
                     fmt::format("column {}.{} becomes NOT NULL without a server default: {} fails if a row "
                                 "holds NULL in it",
                                 table, change.to->name, migration()));
+        }
+    }
+
+    /// Pairs each dropped table with an added one, preferring the most column names in
+    /// common: a table renamed in the models without sa::renamed_from loses its rows.
+    void table_rename_candidates(const std::vector<Table>& removed) {
+        std::vector<const Table*> added = matching_.added;
+        for (const auto& dropped : removed) {
+            const auto in_common = [&](const Table* table) {
+                return std::ranges::count_if(
+                    table->columns, [&](const Column& c) { return dropped.column(c.name) != nullptr; });
+            };
+            const auto chosen = std::ranges::max_element(
+                added, [&](const Table* a, const Table* b) { return in_common(a) < in_common(b); });
+            if (chosen == added.end()) return;
+            warn(
+                fmt::format("table {0} dropped and table {1} added: if this was a rename, declare "
+                            "sa::renamed_from(\"{0}\") in the mapping of table {1}; as written, the rows of "
+                            "{0} are lost",
+                            dropped.name, (*chosen)->name));
+            added.erase(chosen);
         }
     }
 

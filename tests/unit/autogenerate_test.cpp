@@ -675,6 +675,19 @@ TEST_CASE("a dropped and an added column are drop + add with a rename warning") 
                                       });
 }
 
+TEST_CASE("a dropped and an added table are drop + create with a rename warning") {
+    auto members = users();
+    members.name = "members";
+    const auto plan = sa::migrate::autogenerate(schema({users()}), schema({members}), postgresql());
+    CHECK(plan.changes == Statements{"add table members", "drop table users"});
+    CHECK(plan.warnings ==
+          Statements{"table users dropped and table members added: if this was a rename, declare "
+                     "sa::renamed_from(\"users\") in the mapping of table members; as written, the rows of "
+                     "users are lost"});
+    // A table dropped alone has nothing to pair with.
+    CHECK(sa::migrate::autogenerate(schema({users()}), schema({}), postgresql()).warnings.empty());
+}
+
 // Two versions of the same models, for renamed_from.
 namespace rename_v1 {
 struct Person {
