@@ -465,6 +465,29 @@ TEST_CASE("a borrower's SET TIME ZONE does not reach the next borrower of a Post
     CHECK(engine.pool_status().connects == 1);
 }
 
+TEST_CASE(
+    "a borrower's client_encoding and string syntax do not reach the next borrower of a PostgreSQL "
+    "connection") {
+    // In LATIN1 the server would read the next borrower's UTF-8 'é' as two characters and
+    // store them; without standard strings, its '\\' in SQL text would be one backslash.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE words (word text)");
+        conn.execute_script("SET client_encoding = 'LATIN1'; SET standard_conforming_strings = off");
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    conn.execute(sa::text("INSERT INTO words VALUES (:w)").bind("w", std::string("caf\xc3\xa9")));
+    CHECK(conn.execute(sa::text("SELECT length(word) FROM words").columns<int>()).scalar_one() == 4);
+    CHECK(conn.execute(sa::text("SELECT word FROM words").columns<std::string>()).scalar_one() ==
+          "caf\xc3\xa9");
+    CHECK(conn.execute(sa::text("SELECT length('a\\b')").columns<int>()).scalar_one() == 3);
+    CHECK(engine.pool_status().connects == 1);
+}
+
 TEST_CASE("a rollback that puts back a zone other than UTC is seen before the next timestamp is bound") {
     // The transaction set UTC over a session in Tokyo; its ROLLBACK brings Tokyo back, and
     // what libpq reported before reading the ROLLBACK's reply still says UTC.

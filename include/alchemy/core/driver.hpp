@@ -180,8 +180,9 @@ public:
     /// Backends whose writers do not exclude each other never say so.
     virtual bool has_written() const noexcept { return false; }
     /// Undoes, before the pool hands the connection to its next borrower, session state a
-    /// borrower changed that the driver relies on (PostgreSQL: TimeZone back to UTC). Runs
-    /// after the pool's ROLLBACK; a throw discards the connection.
+    /// borrower changed that the driver relies on (PostgreSQL: TimeZone UTC, client_encoding
+    /// UTF8, standard_conforming_strings on). Runs after the pool's ROLLBACK; a throw
+    /// discards the connection.
     virtual void reset_session_state() {}
     /// A round trip that proves the connection works (pool_pre_ping).
     virtual bool ping() noexcept = 0;

@@ -37,9 +37,18 @@ bool PgConnection::utc_session() const noexcept {
     return zone && is_utc_zone(zone);
 }
 
+bool PgConnection::settings_as_set() const noexcept {
+    const auto reported = [&](const char* name, std::string_view value) {
+        const char* now = PQparameterStatus(connection_.get(), name);
+        return now && now == value;
+    };
+    return utc_session() && reported("client_encoding", "UTF8") &&
+           reported("standard_conforming_strings", "on");
+}
+
 // The status read first may predate the reply of a ROLLBACK still in flight, which puts
-// back the zone the transaction began with: send_rollback() waits for the reply where
-// that may be another zone than UTC, so only a zone other than UTC is worth the wait here.
+// back the settings the transaction began with: send_rollback() waits for the reply where
+// that may undo UTC, so only a zone other than UTC is worth the wait here.
 void PgConnection::require_utc_for_timestamps(std::string_view sql) {
     if (!params_.binds_timestamp() || utc_session()) return;
     settle();
@@ -58,10 +67,13 @@ void PgConnection::require_utc_for_timestamps(std::string_view sql) {
 }
 
 void PgConnection::reset_session_state() {
-    // The next borrower's timestamps depend on the UTC that the constructor set.
-    if (utc_session()) return;
+    // The next borrower's timestamps depend on the UTC that the constructor set, its text
+    // on UTF8, and the SQL it writes on standard strings.
+    if (settings_as_set()) return;
     settle();
-    if (!utc_session()) execute_script("SET TIME ZONE 'UTC'");
+    if (!settings_as_set())
+        execute_script(
+            "SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET standard_conforming_strings = on");
 }
 
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {

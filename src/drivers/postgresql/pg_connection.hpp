@@ -137,6 +137,9 @@ private:
     void refuse_while_streaming() const;
     /// Whether the server last reported TimeZone as UTC (libpq keeps what it reported).
     bool utc_session() const noexcept;
+    /// Whether the settings the driver sets on connecting hold, as libpq last heard: TimeZone
+    /// UTC, client_encoding UTF8 (alchemy's text), standard_conforming_strings on.
+    bool settings_as_set() const noexcept;
     /// Throws ProgrammingError if the encoded parameters hold a timestamp and the session's
     /// TimeZone is not UTC, where the server would store or compare it shifted.
     void require_utc_for_timestamps(std::string_view sql);
@@ -168,11 +171,10 @@ private:
     /// A ROLLBACK was sent and its reply is not read yet: whatever runs next reads it
     /// first, in the same round trip when that is a deferred BEGIN and its statement.
     bool rollback_in_flight_ = false;
-    /// Whether the session's TimeZone was UTC when the open transaction began (unset: not
-    /// known). A ROLLBACK puts back the zone of that moment, so one that may turn a UTC
-    /// session into another zone is not left in flight: what utc_session() says before its
-    /// reply is read would be stale.
-    std::optional<bool> utc_at_begin_;
+    /// Whether settings_as_set() held when the open transaction began (unset: not known).
+    /// A ROLLBACK puts back the settings of that moment, so one that may undo them is not
+    /// left in flight: what libpq reports before its reply is read would be stale.
+    std::optional<bool> settings_at_begin_;
     /// A streamed statement is in flight: the connection runs nothing else until it ends.
     bool streaming_ = false;
     /// The streamed statement runs inside a transaction, behind a savepoint of its own.

@@ -38,7 +38,7 @@ void PgConnection::execute_script(std::string_view sql) {
         pending_begin_.assign(sql);
         begin_pending_ = true;
         // With a ROLLBACK in flight the zone is known once its reply is read.
-        utc_at_begin_ = rollback_in_flight_ ? std::nullopt : std::optional<bool>(utc_session());
+        settings_at_begin_ = rollback_in_flight_ ? std::nullopt : std::optional<bool>(settings_as_set());
         return;
     }
     if (begin_pending_ && (sql == "COMMIT" || sql == "ROLLBACK")) {
@@ -107,7 +107,7 @@ void PgConnection::send_rollback() {
     if (PQenterPipelineMode(connection) != 1 || !send_command("ROLLBACK") || PQpipelineSync(connection) != 1)
         lose("ROLLBACK");  // the pipeline is in an unknown state
     rollback_in_flight_ = true;
-    if (utc_session() && utc_at_begin_ != true) settle();
+    if (settings_as_set() && settings_at_begin_ != true) settle();
 }
 
 void PgConnection::settle() {
@@ -126,8 +126,8 @@ void PgConnection::read_rollback_reply() {
         lose(rollback_context, rollback.get());
     if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) lose(rollback_context);
     // What runs next on the connection begins here: a BEGIN sent with it, or one asked for
-    // later (execute_script() asks utc_session() again then).
-    utc_at_begin_ = utc_session();
+    // later (execute_script() asks settings_as_set() again then).
+    settings_at_begin_ = settings_as_set();
 }
 
 }  // namespace alchemy::detail::pg
