@@ -36,6 +36,34 @@ InstanceState* attached_target(SessionCore& session, const RelationshipOps& rel,
     return state && state->session == &session ? state : nullptr;
 }
 
+/// Calls visit(rel, object, cascades) for each object that a loaded relationship of
+/// `state` holds and a delete of `state` concerns; `cascades`: the delete goes on to it.
+template <class Visit>
+void for_each_delete_edge(const ModelOps& ops, InstanceState& state, Visit&& visit) {
+    for (const auto* rel : ops.relationships) {
+        if (!rel->member(state.object).loaded()) continue;
+        switch (rel->kind) {
+        case RelationshipKind::many_to_one:
+            if (rel->cascade_delete) visit(*rel, rel->reference(state.object).peek(), true);
+            break;
+        case RelationshipKind::one_to_many:
+        case RelationshipKind::one_to_one: {
+            auto& children = rel->children(state.object);
+            children.items();  // read again if the program dropped a child it held weakly
+            for (const auto& child : children.held())
+                visit(*rel, child, rel->cascade_delete || rel->delete_orphan);
+            break;
+        }
+        case RelationshipKind::many_to_many: {
+            auto& links = rel->associated(state.object);
+            links.items();
+            for (const auto& target : links.held()) visit(*rel, target, rel->cascade_delete);
+            break;
+        }
+        }
+    }
+}
+
 }  // namespace
 
 // A delete is read, then marked: the first walk loads every relationship the cascades
@@ -53,37 +81,12 @@ void ModelSetCore::read_for_delete(InstanceState& state, DeleteReach& reach) {
     // replica that may lag behind.
     session_.will_write();
     load_for_delete(state);
-    auto follow = [&](const RelationshipOps& rel, const std::shared_ptr<void>& object) {
-        if (auto* target = attached_target(session_, rel, object))
-            session_.models(rel.target_id(), rel.target()).read_for_delete(*target, reach);
-    };
-    for (const auto* rel : ops_.relationships) {
-        if (!rel->member(state.object).loaded()) continue;
-        switch (rel->kind) {
-        case RelationshipKind::many_to_one:
-            if (rel->cascade_delete) follow(*rel, rel->reference(state.object).peek());
-            break;
-        case RelationshipKind::one_to_many:
-        case RelationshipKind::one_to_one: {
-            auto& children = rel->children(state.object);
-            children.items();  // read again if the program dropped a child it held weakly
-            for (auto& child : children.held()) {
-                if (rel->cascade_delete || rel->delete_orphan) follow(*rel, child);
-                reach.held.push_back(std::move(child));
-            }
-            break;
-        }
-        case RelationshipKind::many_to_many: {
-            auto& links = rel->associated(state.object);
-            links.items();
-            for (auto& target : links.held()) {
-                if (rel->cascade_delete) follow(*rel, target);
-                reach.held.push_back(std::move(target));
-            }
-            break;
-        }
-        }
-    }
+    for_each_delete_edge(
+        ops_, state, [&](const RelationshipOps& rel, const std::shared_ptr<void>& object, bool cascades) {
+            if (auto* target = cascades ? attached_target(session_, rel, object) : nullptr)
+                session_.models(rel.target_id(), rel.target()).read_for_delete(*target, reach);
+            reach.held.push_back(object);
+        });
 }
 
 void ModelSetCore::mark_for_delete(InstanceState& state) {
@@ -92,39 +95,18 @@ void ModelSetCore::mark_for_delete(InstanceState& state) {
         return;
     }
     if (state.state != ObjectState::persistent || state.delete_requested) return;
-    const auto object = state.self.lock();  // held while its relationships are walked
+    const auto held = state.self.lock();  // held while its relationships are walked
     session_.marked_deleted(state);
     state.delete_requested = true;
-    auto mark = [&](const RelationshipOps& rel, const std::shared_ptr<void>& object) {
-        if (auto* target = attached_target(session_, rel, object))
-            session_.models(rel.target_id(), rel.target()).mark_for_delete(*target);
-    };
-    for (const auto* rel : ops_.relationships) {
-        if (!rel->member(state.object).loaded()) continue;
-        switch (rel->kind) {
-        case RelationshipKind::many_to_one:
-            if (rel->cascade_delete) mark(*rel, rel->reference(state.object).peek());
-            break;
-        case RelationshipKind::one_to_many:
-        case RelationshipKind::one_to_one: {
-            auto& children = rel->children(state.object);
-            for (const auto& child : children.held()) {
-                if (rel->cascade_delete || rel->delete_orphan) mark(*rel, child);
-                else  // SQLAlchemy's default: the child stays, with no parent
-                    children.remove(child.get());
-            }
-            break;
-        }
-        case RelationshipKind::many_to_many: {
-            auto& links = rel->associated(state.object);
-            for (const auto& target : links.held()) {
-                links.remove(target.get());  // its association row goes at the flush
-                if (rel->cascade_delete) mark(*rel, target);
-            }
-            break;
-        }
-        }
-    }
+    for_each_delete_edge(
+        ops_, state, [&](const RelationshipOps& rel, const std::shared_ptr<void>& object, bool cascades) {
+            if (rel.kind == RelationshipKind::many_to_many)
+                rel.associated(state.object).remove(object.get());  // its association row goes at the flush
+            else if (!cascades)  // SQLAlchemy's default: the child stays, with no parent
+                rel.children(state.object).remove(object.get());
+            if (auto* target = cascades ? attached_target(session_, rel, object) : nullptr)
+                session_.models(rel.target_id(), rel.target()).mark_for_delete(*target);
+        });
 }
 
 void ModelSetCore::load_for_delete(InstanceState& state) {
