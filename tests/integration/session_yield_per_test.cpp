@@ -567,3 +567,22 @@ TEST_CASE(
     }
     CHECK(seen == 150);
 }
+
+TEST_CASE("over an AUTOCOMMIT engine a flush in a yield_per loop on SQLite commits another table's rows") {
+    // The flush's own transaction begins and commits while the loop's SELECT is stepping.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
+    seed(engine);
+    sa::metadata<Sensor>().create_all(engine);
+    sa::Session session(engine);
+    int seen = 0;
+    for (const auto& reading : session.query<Reading>().yield_per(100)) {
+        if (seen++ % 1000 != 0) continue;
+        session.add(Sensor{.name = "s" + std::to_string(reading->id)});
+        session.flush();
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::select(sa::count()).select_from<Sensor>()).scalar_one() == seen / 1000 + 1);
+    }
+    CHECK(seen == readings);
+}
