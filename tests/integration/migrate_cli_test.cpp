@@ -96,6 +96,29 @@ template <>
 inline constexpr auto sa::mapping<migrate_v2::User> = sa::table(
     "users", sa::server_default(&migrate_v2::User::name, "'anonymous'"), sa::index(&migrate_v2::User::name));
 
+// A table keyed by text: its rows have rowids of their own, which an index of full text
+// (external content) may name. v2 makes the body NOT NULL: a rebuild on SQLite.
+namespace migrate_rowid::v1 {
+struct Page {
+    std::string slug{};
+    std::optional<std::string> body{};
+};
+}  // namespace migrate_rowid::v1
+namespace migrate_rowid::v2 {
+struct Page {
+    std::string slug{};
+    std::string body{};
+};
+}  // namespace migrate_rowid::v2
+
+template <>
+inline constexpr auto sa::mapping<migrate_rowid::v1::Page> =
+    sa::table("pages", sa::primary_key(&migrate_rowid::v1::Page::slug));
+template <>
+inline constexpr auto sa::mapping<migrate_rowid::v2::Page> =
+    sa::table("pages", sa::primary_key(&migrate_rowid::v2::Page::slug),
+              sa::server_default(&migrate_rowid::v2::Page::body, "''"));
+
 // A child whose foreign key the database checks at COMMIT; v2 makes its note NOT NULL,
 // which SQLite can only do by rebuilding the table.
 namespace migrate_deferred {
@@ -912,6 +935,33 @@ TEST_CASE("a rebuild on SQLite that would lose a foreign key's DEFERRABLE INITIA
     CHECK(
         conn.execute(sa::text("SELECT sql FROM sqlite_master WHERE name = 'children'").columns<std::string>())
             .scalar_one() == children);
+}
+
+TEST_CASE("a table SQLite rebuilds keeps the rowids of its rows, upgrading and downgrading", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    const auto start = hand_written("start", {}, {});
+    migrate::upgrade(engine, "migrations/versions");
+    sa::metadata<migrate_rowid::v1::Page>().create_all(engine);
+    // Rowids 1 and 3: copied in order without them, the rows would be numbered 1 and 2.
+    execute(engine,
+            "INSERT INTO pages (slug, body) VALUES ('a', 'x'), ('b', 'y'), ('c', NULL); "
+            "DELETE FROM pages WHERE slug = 'b'");
+    const auto rowids = [&] {
+        auto conn = engine.connect();
+        return conn.execute(sa::text("SELECT rowid || slug FROM pages ORDER BY slug").columns<std::string>())
+            .all();
+    };
+    REQUIRE(rowids() == Strings{"1a", "3c"});
+    const auto plan = plan_to(engine, sa::metadata<migrate_rowid::v2::Page>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "pages")") == 1);
+    hand_written("body not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(rowids() == Strings{"1a", "3c"});
+    migrate::downgrade(engine, "migrations/versions", start.id);
+    CHECK(rowids() == Strings{"1a", "3c"});
 }
 
 TEST_CASE("a table SQLite rebuilds with AUTOINCREMENT keeps its high-water mark", "[migrate]") {

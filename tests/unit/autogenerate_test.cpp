@@ -648,7 +648,7 @@ TEST_CASE("a primary key change is drop + add on PostgreSQL and a rebuild on SQL
     "value" TEXT,
     CONSTRAINT "pk_settings" PRIMARY KEY ("scope", "key")
 ))",
-            R"(INSERT INTO "_alchemy_tmp_settings" ("key", "scope", "value") SELECT "key", "scope", "value" FROM "settings")",
+            R"(INSERT INTO "_alchemy_tmp_settings" (rowid, "key", "scope", "value") SELECT rowid, "key", "scope", "value" FROM "settings")",
             R"(DROP TABLE "settings")",
             R"(ALTER TABLE "_alchemy_tmp_settings" RENAME TO "settings")",
         });

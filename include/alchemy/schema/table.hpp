@@ -107,6 +107,9 @@ struct Table {
     std::vector<CheckConstraint> check_constraints;
     /// The table's previous name (see Column::renamed_from).
     std::optional<std::string> renamed_from;
+    /// Set only by SQLite's inspect(), for a table declared WITHOUT ROWID: one with rowids
+    /// keeps them through a rebuild (an index of full text or another table may name them).
+    bool without_rowid = false;
 
     /// The column called `name`, or nullptr.
     const Column* column(std::string_view name) const noexcept;

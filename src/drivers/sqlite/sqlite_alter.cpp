@@ -4,9 +4,12 @@
 #include "drivers/sqlite/sqlite_migrate.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <vector>
 
 namespace alchemy::migrate::detail {
 namespace {
@@ -132,25 +135,29 @@ private:
 
         // A column that exists on both sides keeps its values. A NOT NULL column that was
         // nullable takes its server default where it held NULL; a column that is new is
-        // left out, so it gets its default (or NULL).
-        std::string columns;
-        std::string values;
+        // left out, so it gets its default (or NULL). Rowids that are not the key's come
+        // along first, so that a key that becomes their alias takes its own values.
+        const auto& key = from.primary_key.columns;
+        const bool rowid_is_key =
+            key.size() == 1 && from.column(key.front()) && from.column(key.front())->autoincrement;
+        const bool keeps_rowid = !from.without_rowid && !rowid_is_key;
+        std::vector<std::string> columns;
+        std::vector<std::string> values;
         for (const auto& column : to.columns) {
             const Column* old = from.column(column.name);
             if (!old) continue;
-            const auto name = quoted(column.name);
-            if (!columns.empty()) {
-                columns += ", ";
-                values += ", ";
-            }
-            columns += name;
-            values += old->nullable && !column.nullable && column.server_default
-                          ? fmt::format("COALESCE({}, {})", name, *column.server_default)
-                          : name;
+            columns.push_back(quoted(column.name));
+            values.push_back(old->nullable && !column.nullable && column.server_default
+                                 ? fmt::format("COALESCE({}, {})", columns.back(), *column.server_default)
+                                 : columns.back());
+        }
+        if (!columns.empty() && keeps_rowid) {
+            columns.insert(columns.begin(), "rowid");
+            values.insert(values.begin(), "rowid");
         }
         if (!columns.empty())
-            script.add(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", quoted(target.name), columns,
-                                   values, quoted(from.name)));
+            script.add(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", quoted(target.name),
+                                   fmt::join(columns, ", "), fmt::join(values, ", "), quoted(from.name)));
         script.add(ddl().drop_table(from, false));
         script.add(fmt::format("ALTER TABLE {} RENAME TO {}", quoted(target.name), quoted(to.name)));
         for (const auto& index : to.indexes) script.add(ddl().create_index(to, index));

@@ -533,6 +533,7 @@ std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string>
         read_indexes(conn, table, parsed);
         read_foreign_keys(conn, table, parsed);
         table.check_constraints = parsed.check_constraints;
+        table.without_rowid = parsed.facts.without_rowid;
     }
     return tables;
 }
