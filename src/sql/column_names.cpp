@@ -22,21 +22,31 @@ std::string_view kept(std::string name) {
     return *names.insert(std::move(name)).first;
 }
 
+/// One name to SQLite, which compares column names without regard to ASCII case, even
+/// quoted: "NAME" would read the column "name".
+bool same_column_name(std::string_view a, std::string_view b) noexcept {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
 }  // namespace
 
 void complete_column_names(std::span<std::string_view> names) {
     const auto count = names.size();
+    const auto taken = [&](std::size_t end, std::string_view name) {
+        return std::any_of(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(end),
+                           [&](std::string_view other) { return same_column_name(other, name); });
+    };
     std::vector<bool> generate(count);
-    for (std::size_t i = 0; i < count; ++i)
-        generate[i] =
-            names[i].empty() || std::find(names.begin(), names.begin() + i, names[i]) != names.begin() + i;
+    for (std::size_t i = 0; i < count; ++i) generate[i] = names[i].empty() || taken(i, names[i]);
     for (std::size_t i = 0; i < count; ++i)
         if (generate[i]) names[i] = {};
     for (std::size_t i = 0; i < count; ++i) {
         if (!generate[i]) continue;
         for (std::size_t n = i + 1;; n += count) {
             auto candidate = fmt::format("col_{}", n);
-            if (std::find(names.begin(), names.end(), candidate) == names.end()) {
+            if (!taken(count, candidate)) {
                 names[i] = kept(std::move(candidate));
                 break;
             }

@@ -278,3 +278,22 @@ TEST_CASE("generated subquery column names differ from the names given", "[sql][
     CHECK(sq.statement().output_names() ==
           std::array<std::string_view, 5>{"col_2", "col_7", "age", "col_5", "col_10"});
 }
+
+TEST_CASE("subquery column names that differ only in case are made different", "[sql][values]") {
+    // SQLite matches column names without regard to case, even quoted: "sq"."NAME" would
+    // read the column "name".
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = members(engine);
+
+    const auto sq =
+        sa::select(name, sa::upper(name).label("NAME"), sa::lower(name).label("COL_5"), age, age + 1)
+            .where(id == 1)
+            .subquery<"sq">();
+    const auto [lower, upper, plus] = conn.execute(sa::select(sq.c<0>(), sq.c<1>(), sq.c<4>())).one();
+    CHECK(lower == "ann");
+    CHECK(upper == "ANN");
+    CHECK(plus == 11);
+    CHECK(sq.statement().output_names() ==
+          std::array<std::string_view, 5>{"name", "col_2", "COL_5", "age", "col_10"});
+}

@@ -148,10 +148,11 @@ template <class E>
 inline constexpr bool has_natural_name_v<labeled<E>> = true;
 
 /// Completes a query's column names as a subquery, in place: every column without a name
-/// of its own, or with the name of an earlier column, becomes col_<position>, or, when
-/// another column is named that already, col_<position + k * count> for the smallest k
-/// that no column uses (a column read by a name two columns have is the wrong one on
-/// SQLite). Generated names stay valid for the program's life.
+/// of its own, or with the name of an earlier column (in any ASCII case), becomes
+/// col_<position>, or, when another column is named that already, col_<position + k *
+/// count> for the smallest k that no column uses (a column read by a name two columns
+/// have is the wrong one on SQLite, which ignores case there). Generated names stay valid
+/// for the program's life.
 void complete_column_names(std::span<std::string_view> names);
 template <std::size_t N>
 std::array<std::string_view, N> complete_names(std::array<std::string_view, N> names) {
