@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -56,7 +57,10 @@ std::unordered_map<std::int64_t, ObjectAndState> targets_by_key(SessionCore& ses
     std::vector<std::int64_t> missing;
     for (const auto key : keys) {
         if (found.contains(key)) continue;
-        if (auto target = targets.find_key(key); target.first && !target.second->delete_requested)
+        // An expired object is read again with the others: a commit since may have let
+        // another transaction change its row.
+        auto target = targets.find_key(key);
+        if (target.first && !target.second->delete_requested && !target.second->expired)
             found.emplace(key, std::move(target));
         else missing.push_back(key);
     }
@@ -71,16 +75,35 @@ std::unordered_map<std::int64_t, ObjectAndState> targets_by_key(SessionCore& ses
     return found;
 }
 
+/// Reads again the rows of the owners a commit expired (one SELECT), as SQLAlchemy
+/// refreshes an expired object before it loads a relationship of it: their foreign keys
+/// are those from before the commit, which another transaction may have changed since.
+void refresh_expired(SessionCore& session, const ModelOps& owner_ops,
+                     std::span<InstanceState* const> owners) {
+    std::vector<std::int64_t> keys;
+    for (const auto* owner : owners)
+        if (owner->expired) keys.push_back(key_of(owner_ops, owner->object));
+    if (keys.empty()) return;
+    auto refreshed = [](ObjectAndState&&) {};  // adoption has put each row into its object
+    select_in(session, owner_ops, owner_ops.primary_key[0], std::move(keys),
+              {.column = owner_ops.column_count, .unordered = true}, refreshed);
+}
+
 void load_parents(SessionCore& session, const RelationshipOps& rel, std::span<InstanceState* const> owners) {
     const auto& owner_ops = rel.owner();
+    refresh_expired(session, owner_ops, owners);
+    // An owner still expired has no row any more: it gets no parent.
+    const auto foreign_key = [&](const InstanceState* owner) {
+        return owner->expired ? std::nullopt : owner_ops.integer(owner->object, rel.foreign_key);
+    };
     std::vector<std::int64_t> keys;
     for (auto* owner : owners)
-        if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key)) keys.push_back(*fk);
+        if (const auto fk = foreign_key(owner)) keys.push_back(*fk);
     const auto found = targets_by_key(session, rel, keys);
     SessionCore::GroupMaker group(session, rel.target(), keys.size());
     std::vector<LoadedPair> pairs;
     for (auto* owner : owners)
-        if (const auto fk = owner_ops.integer(owner->object, rel.foreign_key))
+        if (const auto fk = foreign_key(owner))
             if (auto it = found.find(*fk); it != found.end()) {
                 pairs.push_back({owner, it->second.first});
                 group.add(*it->second.second);

@@ -436,6 +436,35 @@ TEST_CASE(
     CHECK(f.selects() == 1);
 }
 
+TEST_CASE("after a commit a many-to-one reads the parent and the child's foreign key as they are now") {
+    // Another transaction renames ann and moves n1 to bob after the commit expired them all.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine);
+    auto notes = session.query<Note>().order_by(sa::col<&Note::id>).all();
+    REQUIRE(notes.size() == 2);
+    auto ann = notes[1]->person.get();
+    REQUIRE(ann->name == "ann");
+    const auto bob_id = person_named(session, "bob")->id;
+    session.commit();
+    {
+        auto conn = f.engine.connect();
+        conn.execute(sa::update<Person>()
+                         .values(sa::col<&Person::name> = std::string("ann2"))
+                         .where(sa::col<&Person::id> == ann->id));
+        conn.execute(sa::update<Note>()
+                         .values(sa::col<&Note::person_id> = bob_id)
+                         .where(sa::col<&Note::id> == notes[0]->id));
+        conn.commit();
+    }
+    CHECK(notes[1]->person.get() == ann);  // the same object, its row read again
+    CHECK(ann->name == "ann2");
+    CHECK(notes[0]->person.get()->name == "bob");
+    CHECK(notes[0]->person_id == bob_id);  // read again with it
+    CHECK(ann->notes.size() == 1);  // and both sides agree
+}
+
 TEST_CASE("commit unloads loaded relationships: rows another session wrote after it are seen") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
