@@ -192,6 +192,11 @@ private:
             break;
         case Kind::like: like(n); break;
         case Kind::cast:
+            if (n.text == "BOOLEAN" && n.qualifier == "TEXT" && !dialect_.casts_text_to_boolean())
+                throw ArgumentError(
+                    "alchemy: this database has no boolean type, and its CAST of a text to BOOLEAN reads "
+                    "the text as a number ('true' becomes false); compare the text instead, as in "
+                    "sa::lower(x) == \"true\"");
             out_ += "CAST(";
             node(n.children[0]);
             out_ += " AS ";

@@ -1,6 +1,7 @@
 // SQL functions, CASE, CAST and window functions run on both backends: the values come
 // back with the C++ types the expressions promise.
 #include "support/backends.hpp"
+#include "support/matchers.hpp"
 
 #include <alchemy/alchemy.hpp>
 
@@ -190,6 +191,19 @@ TEST_CASE("cast converts on the server", "[sql]") {
     const auto at = conn.execute(sa::select(sa::cast<time>("2024-05-01 12:30:00+00:00"))).scalar_one();
     CHECK(at == std::chrono::sys_days{std::chrono::year{2024} / 5 / 1} + std::chrono::hours(12) +
                     std::chrono::minutes(30));
+}
+
+TEST_CASE("a cast of text to bool reads 'true' as true, or is refused where the backend would not", "[sql]") {
+    // SQLite's BOOLEAN has numeric affinity: CAST('true' AS BOOLEAN) is 0.
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = seeded(engine);
+    const auto statement = sa::select(sa::cast<bool>(std::string("true")));
+    if (backend.is_sqlite())
+        CHECK_THROWS_MATCHES(conn.execute(statement), sa::ArgumentError,
+                             sa::test::MessageContains("has no boolean type"));
+    else CHECK(conn.execute(statement).scalar_one());
+    CHECK(conn.execute(sa::select(sa::cast<bool>(quantity)).where(payment_id == 2)).scalar_one());
 }
 
 TEST_CASE("case_ picks the first branch that holds", "[sql]") {

@@ -207,6 +207,9 @@ public:
     virtual std::string_view operator_spelling(std::string_view op) const noexcept { return op; }
     /// The backend's name for a portable CAST type (sql/case_cast.hpp: "BIGINT", "BLOB").
     virtual std::string_view cast_type(std::string_view portable) const noexcept { return portable; }
+    /// False where CAST(text AS BOOLEAN) reads the text as a number ('true' is false), so
+    /// that such a cast is refused rather than answered wrongly.
+    virtual bool casts_text_to_boolean() const noexcept { return true; }
     /// True when the parameters of a VALUES list need a CAST to their column's type in
     /// its first row, which types the list's columns (a column of bare parameters would
     /// be untyped text).

@@ -185,6 +185,9 @@ struct cast_expression : expression_ops<cast_expression<T, E>> {
     detail::ast::Node lower() const {
         constexpr auto type = detail::cast_type_name<detail::without_optional_t<T>>();
         detail::ast::Node n{detail::ast::Kind::cast, type};
+        // The operand's type where a backend may convert it wrongly (Dialect::casts_text_to_boolean).
+        if constexpr (std::is_same_v<detail::without_optional_t<typename E::value_type>, std::string>)
+            n.qualifier = "TEXT";
         n.add(operand.lower());
         return n;
     }

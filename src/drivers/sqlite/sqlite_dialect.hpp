@@ -35,6 +35,8 @@ public:
     /// time of stepping the single-row UPDATE for each.
     ManyRowUpdates many_row_updates() const noexcept override { return ManyRowUpdates::full_batches; }
     bool runs_statements_while_streaming() const noexcept override { return true; }
+    /// BOOLEAN has numeric affinity: CAST('true' AS BOOLEAN) is 0.
+    bool casts_text_to_boolean() const noexcept override { return false; }
     KeyNumberingSql key_numbering_sql(std::string_view table, std::string_view column) const override;
     /// A comment ends at its first */; no E'' strings; $name is a parameter, not a quote.
     SqlLexicon lexicon() const noexcept override {
