@@ -462,7 +462,7 @@ TEST_CASE("after a commit a many-to-one reads the parent and the child's foreign
     CHECK(ann->name == "ann2");
     CHECK(notes[0]->person.get()->name == "bob");
     CHECK(notes[0]->person_id == bob_id);  // read again with it
-    CHECK(ann->notes.size() == 1);  // and both sides agree
+    CHECK(ann->notes.size() == 1);         // and both sides agree
 }
 
 TEST_CASE("commit unloads loaded relationships: rows another session wrote after it are seen") {
