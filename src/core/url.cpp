@@ -20,6 +20,7 @@
 #include "alchemy/core/url.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/ascii.hpp"
 #include "core/printable.hpp"
 
 #include <fmt/format.h>
@@ -111,15 +112,13 @@ std::size_t percent_decode(std::string_view raw, bool plus_is_space, std::string
     return npos;
 }
 
-char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // libpq takes secrets in the query too ("?password=..."); their values are masked wherever
 // the user password is. Any letter case counts: masking a key libpq would refuse costs
 // nothing.
 bool is_secret_query_key(std::string_view key) noexcept {
     constexpr std::string_view secret_keys[] = {"password", "sslpassword"};
     for (const auto secret : secret_keys)
-        if (std::ranges::equal(key, secret, {}, ascii_lower)) return true;
+        if (detail::equals_ignoring_ascii_case(key, secret)) return true;
     return false;
 }
 

@@ -1,6 +1,7 @@
 // Autogenerate's comparison: pairing tables and columns (with renamed_from) and telling
 // what differs between two versions of a table.
 #include "migrate/diff.hpp"
+#include "core/ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -259,11 +260,7 @@ ItemChanges<T> compare_items(const std::vector<T>& from, const std::vector<T>& t
 }  // namespace
 
 MetaData respelled(const MetaData& database, const MetaData& models) {
-    const auto same = [](std::string_view a, std::string_view b) {
-        return std::ranges::equal(a, b, [](char x, char y) {
-            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-        });
-    };
+    const auto same = alchemy::detail::equals_ignoring_ascii_case;
     const auto model_of = [&](const std::string& name) -> const Table* {
         if (const Table* exact = models.table(name)) return exact;
         const auto found =

@@ -3,6 +3,7 @@
 #include "alchemy/sql/subquery.hpp"
 
 #include <fmt/format.h>
+#include "core/ascii.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -22,21 +23,15 @@ std::string_view kept(std::string name) {
     return *names.insert(std::move(name)).first;
 }
 
-/// One name to SQLite, which compares column names without regard to ASCII case, even
-/// quoted: "NAME" would read the column "name".
-bool same_column_name(std::string_view a, std::string_view b) noexcept {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
-}
-
 }  // namespace
 
 void complete_column_names(std::span<std::string_view> names) {
     const auto count = names.size();
+    // SQLite compares column names without regard to ASCII case, even quoted: "NAME" would
+    // read the column "name".
     const auto taken = [&](std::size_t end, std::string_view name) {
         return std::any_of(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(end),
-                           [&](std::string_view other) { return same_column_name(other, name); });
+                           [&](std::string_view other) { return equals_ignoring_ascii_case(other, name); });
     };
     std::vector<bool> generate(count);
     for (std::size_t i = 0; i < count; ++i) generate[i] = names[i].empty() || taken(i, names[i]);

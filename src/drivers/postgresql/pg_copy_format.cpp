@@ -1,5 +1,6 @@
 // Encoding Params as binary COPY fields, one column type at a time (see pg_copy_format.hpp).
 #include "drivers/postgresql/pg_copy_format.hpp"
+#include "core/ascii.hpp"
 
 #include "alchemy/core/error.hpp"
 #include "core/printable.hpp"
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -262,13 +262,8 @@ std::span<const std::string_view> utc_zone_names() noexcept {
 
 bool is_utc_zone(std::string_view zone) noexcept {
     const auto names = utc_zone_names();
-    return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
-        return name.size() == zone.size() &&
-               std::equal(name.begin(), name.end(), zone.begin(), [](char a, char b) {
-                   return std::tolower(static_cast<unsigned char>(a)) ==
-                          std::tolower(static_cast<unsigned char>(b));
-               });
-    });
+    return std::any_of(names.begin(), names.end(),
+                       [&](std::string_view name) { return equals_ignoring_ascii_case(name, zone); });
 }
 
 void append_copy_header(std::string& out) {

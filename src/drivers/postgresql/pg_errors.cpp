@@ -3,6 +3,7 @@
 #include "drivers/postgresql/pg_errors.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/ascii.hpp"
 #include "core/printable.hpp"
 #include "core/sql_lexer.hpp"
 #include "drivers/postgresql/pg_types.hpp"
@@ -224,19 +225,14 @@ std::string_view last_statement_verb(std::string_view sql) {
     return verb;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::toupper(static_cast<unsigned char>(x)) == y;
-           });
-}
-
 }  // namespace
 
 void refuse_commit_rolled_back(const PGresult* result, std::string_view sql) {
     if (std::string_view(PQcmdStatus(const_cast<PGresult*>(result))) != "ROLLBACK") return;
     const auto verb = last_statement_verb(sql);
-    const bool prepare = equals_ignoring_case(verb, "PREPARE");
-    if (!prepare && !equals_ignoring_case(verb, "COMMIT") && !equals_ignoring_case(verb, "END")) return;
+    const bool prepare = equals_ignoring_ascii_case(verb, "PREPARE");
+    if (!prepare && !equals_ignoring_ascii_case(verb, "COMMIT") && !equals_ignoring_ascii_case(verb, "END"))
+        return;
     // 25P02: in_failed_sql_transaction.
     throw_database_error("25P02",
                          fmt::format("{} rolled the transaction back instead: a statement in it failed "

@@ -1,6 +1,7 @@
 // SQLite alters a table in place only to add a column or change its indexes; any other
 // change rebuilds the table (Alembic's "batch mode"): copy the rows into a new table
 // with the new definition and put it in the old one's place.
+#include "core/ascii.hpp"
 #include "drivers/sqlite/sqlite_migrate.hpp"
 
 #include <fmt/format.h>
@@ -14,11 +15,7 @@
 namespace alchemy::migrate::detail {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return std::ranges::equal(a, b, [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-    });
-}
+using alchemy::detail::equals_ignoring_ascii_case;
 
 /// A signed decimal number: [+-] digits [. digits] [e [+-] digits].
 bool is_number(std::string_view sql) noexcept {
@@ -61,8 +58,8 @@ bool is_quoted_literal(std::string_view sql) noexcept {
 bool is_constant_default(std::string_view sql) noexcept {
     while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
     while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.back()))) sql.remove_suffix(1);
-    return is_number(sql) || is_quoted_literal(sql) || iequals(sql, "NULL") || iequals(sql, "TRUE") ||
-           iequals(sql, "FALSE");
+    return is_number(sql) || is_quoted_literal(sql) || equals_ignoring_ascii_case(sql, "NULL") ||
+           equals_ignoring_ascii_case(sql, "TRUE") || equals_ignoring_ascii_case(sql, "FALSE");
 }
 
 bool names_column(const std::vector<std::string>& columns, const std::string& name) {
@@ -77,7 +74,7 @@ bool can_add_column(const Table& table, const Column& column) {
         if (names_column(unique.columns, column.name)) return false;
     if (column.server_default)
         return is_constant_default(*column.server_default) &&
-               (column.nullable || !iequals(*column.server_default, "NULL"));
+               (column.nullable || !equals_ignoring_ascii_case(*column.server_default, "NULL"));
     return column.nullable;
 }
 

@@ -18,6 +18,7 @@
 // - Constraints declared without a name get the naming convention's name (pk_, uq_,
 //   fk_); an unnamed CHECK gets ck_<table>_<column> when written on a column and
 //   ck_<table>_<n> (n counting unnamed table CHECKs from 1) when written on the table.
+#include "core/ascii.hpp"
 #include "drivers/sqlite/sqlite_migrate.hpp"
 #include "migrate/inspect_backend.hpp"
 
@@ -45,9 +46,7 @@ namespace {
 char ascii_upper(char c) noexcept { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
 // SQLite compares identifiers without regard to ASCII case.
-bool same_name(std::string_view a, std::string_view b) noexcept {
-    return std::ranges::equal(a, b, {}, ascii_upper, ascii_upper);
-}
+bool same_name(std::string_view a, std::string_view b) noexcept { return equals_ignoring_ascii_case(a, b); }
 bool same_names(const std::vector<std::string>& a, const std::vector<std::string>& b) noexcept {
     return std::ranges::equal(a, b, same_name);
 }

@@ -3,6 +3,7 @@
 // table rebuild needs: foreign keys switched off, and what the models do not describe of
 // the rebuilt table (triggers, expression and partial indexes) created again.
 #include "drivers/sqlite/sqlite_migrate.hpp"
+#include "core/ascii.hpp"
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/text.hpp"
@@ -12,7 +13,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -148,9 +148,7 @@ private:
     };
 
     static bool same(std::string_view a, std::string_view b) {
-        return std::ranges::equal(a, b, [](char x, char y) {
-            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-        });
+        return alchemy::detail::equals_ignoring_ascii_case(a, b);
     }
 
     // The indexes restored are those inspect() leaves out (sqlite_inspect.cpp): over an
