@@ -20,7 +20,7 @@ public:
             const std::size_t begin = i_;
             if (const auto kind = skip_non_code()) {
                 if (begin > code_begin) spans_.push_back({SqlSpanKind::code, code_begin, begin});
-                spans_.push_back({*kind, begin, i_});
+                spans_.push_back({*kind, begin, i_, !closed_});
                 code_begin = i_;
             } else {
                 ++i_;
@@ -36,6 +36,7 @@ private:
 
     /// If a run that is not code starts at i_, moves i_ past it and says what it is.
     std::optional<SqlSpanKind> skip_non_code() {
+        closed_ = true;
         const char c = sql_[i_];
         if (c == '\'') {
             skip_quoted('\'', false);
@@ -78,6 +79,7 @@ private:
             }
         }
         i_ = sql_.size();
+        closed_ = false;
     }
 
     void skip_block_comment() {
@@ -93,6 +95,7 @@ private:
                 ++i_;
             }
         }
+        closed_ = false;
     }
 
     /// $$ or $tag$ (tag a name); "$1" is a parameter and stays code.
@@ -103,18 +106,62 @@ private:
         if (at(j) != '$') return false;
         const auto tag = sql_.substr(i_, j - i_ + 1);
         const auto close = sql_.find(tag, j + 1);
-        i_ = close == std::string_view::npos ? sql_.size() : close + tag.size();
+        closed_ = close != std::string_view::npos;
+        i_ = closed_ ? close + tag.size() : sql_.size();
         return true;
     }
 
     std::string_view sql_;
     SqlLexicon lexicon_;
     std::size_t i_ = 0;
+    bool closed_ = true;  ///< whether the run skip_non_code() skipped last was closed
     std::vector<SqlSpan> spans_;
 };
 
 }  // namespace
 
 std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon) { return Lexer(sql, lexicon).run(); }
+
+std::vector<std::vector<std::string_view>> statement_leading_words(std::string_view sql, std::size_t count,
+                                                                   SqlLexicon lexicon) {
+    std::vector<std::vector<std::string_view>> statements;
+    bool in_statement = false;  // code of the current statement seen
+    bool words_ended = false;   // a string or quoted name came: no more words for it
+    const auto start_statement = [&] {
+        if (!in_statement) statements.emplace_back();
+        in_statement = true;
+    };
+    for (const auto& span : lex_sql(sql, lexicon)) {
+        if (span.kind == SqlSpanKind::line_comment || span.kind == SqlSpanKind::block_comment) continue;
+        if (span.kind != SqlSpanKind::code) {
+            start_statement();
+            words_ended = true;
+            continue;
+        }
+        for (auto i = span.begin; i < span.end;) {
+            const char c = sql[i];
+            if (c == ';') {
+                in_statement = false;
+                words_ended = false;
+                ++i;
+            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+                ++i;
+            } else {
+                start_statement();
+                auto end = i;
+                while (end < span.end && is_name_char(sql[end])) ++end;
+                if (end == i) {  // an operator or a number's sign: words stop there
+                    words_ended = true;
+                    ++i;
+                    continue;
+                }
+                if (!words_ended && statements.back().size() < count)
+                    statements.back().push_back(sql.substr(i, end - i));
+                i = end;
+            }
+        }
+    }
+    return statements;
+}
 
 }  // namespace alchemy::detail

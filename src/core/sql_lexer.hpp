@@ -33,11 +33,19 @@ struct SqlSpan {
     SqlSpanKind kind = SqlSpanKind::code;
     std::size_t begin = 0;
     std::size_t end = 0;
+    bool unterminated = false;  ///< a string, name, dollar quote or comment never closed
 };
 
 /// The spans of `sql`, in order, covering all of it with no gap; code spans are as long
 /// as they can be. An unterminated string, identifier, dollar quote or comment runs to
-/// the end of the text.
+/// the end of the text, marked unterminated.
 std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon = {});
+
+/// The first `count` words (or fewer) of each statement of `sql`, statements ending at a
+/// ';' in code: {{"rollback", "to"}} for "/* undo */ rollback to s1;". Comments are
+/// skipped; a string or quoted name ends a statement's words. Statements without code are
+/// left out.
+std::vector<std::vector<std::string_view>> statement_leading_words(std::string_view sql, std::size_t count,
+                                                                   SqlLexicon lexicon = {});
 
 }  // namespace alchemy::detail

@@ -22,6 +22,9 @@ struct ScriptFrame {
     std::string_view before_begin;
     std::string_view before_commit;
     std::string_view after_commit;
+    /// Comment lines before a revision that drops a table and makes or changes one, for
+    /// what the RevisionGuard would do online that the script cannot (empty: nothing).
+    std::string_view rebuild_note;
 };
 
 /// Held while one revision runs: made before its transaction begins, destroyed after it

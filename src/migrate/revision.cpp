@@ -50,13 +50,15 @@ struct Scan {
     };
     std::vector<Piece> pieces;
     bool ends_in_line_comment = false;
+    std::optional<detail::SqlSpan> unterminated;  ///< a string or comment never closed, if any
 };
 
-Scan scan_sql(std::string_view sql) {
+Scan scan_sql(std::string_view sql, SqlLexicon lexicon = {}) {
     Scan scan;
     Scan::Piece piece;
-    const auto spans = detail::lex_sql(sql);
+    const auto spans = detail::lex_sql(sql, lexicon);
     for (const auto& span : spans) {
+        if (span.unterminated) scan.unterminated = span;
         switch (span.kind) {
         case detail::SqlSpanKind::line_comment:
         case detail::SqlSpanKind::block_comment: break;
@@ -145,6 +147,11 @@ Revision parse_revision(const fs::path& path) {
             fail_at(path, number, fmt::format("expected '-- field: value' in the header, found '{}'", line));
         const auto key = std::string(trim(body.substr(0, colon)));
         const auto value = std::string(trim(body.substr(colon + 1)));
+        // The --sql script writes the message into a "--" comment, which a carriage
+        // return would end: what follows it would run.
+        if (std::ranges::any_of(line, [](char c) { return (c >= 0 && c < ' ' && c != '\t') || c == 0x7f; }))
+            fail_at(path, number,
+                    "the header holds a control character (such as a carriage return); take it out");
         if (key != "note" && !seen.insert(key).second)
             fail_at(path, number, fmt::format("the header names '{}' twice", key));
         if (key == "revision") {
@@ -329,11 +336,23 @@ void append_section(std::string& out, const std::vector<std::string>& statements
 
 }  // namespace
 
-std::vector<std::string> split_statements(const std::string& sql) {
+std::vector<std::string> split_statements(std::string_view sql, SqlLexicon lexicon) {
+    const auto scan = scan_sql(sql, lexicon);
+    if (const auto& open = scan.unterminated) {
+        // Whatever follows it would be part of it: statements left out without a word.
+        const auto* what = open->kind == detail::SqlSpanKind::block_comment       ? "a comment ('/*')"
+                           : open->kind == detail::SqlSpanKind::string            ? "a string (')"
+                           : open->kind == detail::SqlSpanKind::quoted_identifier ? "a quoted name (\")"
+                                                                                  : "a dollar quote ($)";
+        const auto start = sql.substr(open->begin, std::min<std::size_t>(40, open->end - open->begin));
+        throw MigrationError(
+            fmt::format("alchemy: {} that begins \"{}\" is never closed, so everything after "
+                        "it would be taken for part of it; close it",
+                        what, one_line(start)));
+    }
     std::vector<std::string> statements;
-    for (const auto& piece : scan_sql(sql).pieces)
-        if (piece.has_code)
-            statements.emplace_back(trim(std::string_view(sql).substr(piece.begin, piece.end - piece.begin)));
+    for (const auto& piece : scan.pieces)
+        if (piece.has_code) statements.emplace_back(trim(sql.substr(piece.begin, piece.end - piece.begin)));
     return statements;
 }
 

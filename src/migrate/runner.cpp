@@ -4,10 +4,13 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/core/text.hpp"
+#include "core/ascii.hpp"
+#include "core/sql_lexer.hpp"
 #include "migrate/backend.hpp"
 #include "schema/ddl/ddl.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -90,7 +93,58 @@ void lock_version_table(Connection& conn) {
     if (!lock.empty()) conn.execute_script(lock);
 }
 
-void run_step(Engine& engine, const Step& step) {
+/// A statement that ends or begins a transaction, which a revision's must not do: each
+/// revision runs in one transaction with its version update, so a COMMIT in it would
+/// commit half a revision that the version table does not record.
+bool controls_transaction(const std::vector<std::string_view>& words) {
+    const auto is = [&](std::size_t k, std::string_view word) {
+        return k < words.size() && alchemy::detail::equals_ignoring_ascii_case(words[k], word);
+    };
+    return is(0, "BEGIN") || is(0, "START") || is(0, "COMMIT") || is(0, "END") || is(0, "ABORT") ||
+           (is(0, "ROLLBACK") && !is(1, "TO")) || (is(0, "PREPARE") && is(1, "TRANSACTION"));
+}
+
+/// The statements of the step's section, split by the database's lexical rules; refused
+/// (MigrationError, before anything runs) when one of them is never closed or one would
+/// end the revision's transaction.
+std::vector<std::string> statements_of(const Step& step, const Dialect& dialect) {
+    const auto where = fmt::format("the {} section of {}", verb(step.direction), step.revision.path.string());
+    std::vector<std::string> statements;
+    try {
+        statements = split_statements(section(step), dialect.lexicon());
+    } catch (const MigrationError& e) {
+        throw MigrationError(fmt::format("{} (in {})", e.what(), where));
+    }
+    for (std::size_t k = 0; k < statements.size(); ++k) {
+        for (const auto& words :
+             alchemy::detail::statement_leading_words(statements[k], 2, dialect.lexicon()))
+            if (controls_transaction(words))
+                throw MigrationError(fmt::format(
+                    "alchemy: statement {} of {} begins with {}: a revision runs in one transaction, which "
+                    "also moves the version table, so its statements must not begin or end one; take it "
+                    "out (nothing was run)",
+                    k + 1, where, fmt::join(words, " ")));
+    }
+    return statements;
+}
+
+/// Whether the statements drop a table and make or change one, as a table rebuild does.
+bool may_rebuild_table(const std::vector<std::string>& statements, const Dialect& dialect) {
+    bool drops = false;
+    bool makes = false;
+    for (const auto& statement : statements)
+        for (const auto& words : alchemy::detail::statement_leading_words(statement, 2, dialect.lexicon())) {
+            const auto is = [&](std::string_view first, std::string_view second) {
+                return words.size() == 2 && alchemy::detail::equals_ignoring_ascii_case(words[0], first) &&
+                       alchemy::detail::equals_ignoring_ascii_case(words[1], second);
+            };
+            drops = drops || is("DROP", "TABLE");
+            makes = makes || is("CREATE", "TABLE") || is("ALTER", "TABLE");
+        }
+    return drops && makes;
+}
+
+void run_step(Engine& engine, const Step& step, const std::vector<std::string>& statements) {
     auto conn = engine.connect();
     const auto guard = detail::migrate_backend(engine.dialect()).guard_revision(engine, conn);
     auto tx = conn.begin();
@@ -102,7 +156,7 @@ void run_step(Engine& engine, const Step& step) {
                         shown(at), shown(step.from), step.revision.path.string()));
     const auto revision = fmt::format("{} {} -> {} ({})", verb(step.direction), shown(step.from),
                                       shown(step.to), step.revision.path.string());
-    for (const auto& statement : split_statements(section(step))) {
+    for (const auto& statement : statements) {
         if (guard) guard->execute(conn, statement, revision);
         else conn.execute_script(statement);
     }
@@ -212,11 +266,16 @@ std::vector<Step> plan(std::span<const Revision> chain, const std::optional<std:
 
 void run(Engine& engine, std::span<const Step> steps, const Progress& progress) {
     if (steps.empty()) return;
+    // Every revision is read before the first runs: one that would be refused stops the
+    // plan before it changes anything.
+    std::vector<std::vector<std::string>> statements;
+    for (const auto& step : steps) statements.push_back(statements_of(step, engine.dialect()));
     ensure_version_table(engine);
-    for (const auto& step : steps) {
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+        const auto& step = steps[k];
         if (progress.starting) progress.starting(step);
         const auto start = std::chrono::steady_clock::now();
-        run_step(engine, step);
+        run_step(engine, step, statements[k]);
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
         if (progress.finished) progress.finished(step, elapsed);
@@ -229,12 +288,17 @@ std::string render_script(const Dialect& dialect, std::span<const Step> steps) {
     if (steps.front().direction == Direction::upgrade && !steps.front().from)
         out += fmt::format("{};\n\n", create_version_table_sql);
     const auto frame = detail::migrate_backend(dialect).script_frame();
-    for (const auto& step : steps) {
+    std::vector<std::vector<std::string>> statements;
+    for (const auto& step : steps) statements.push_back(statements_of(step, dialect));
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+        const auto& step = steps[k];
         out += fmt::format("-- Running {} {} -> {}, {}\n", verb(step.direction), shown(step.from),
                            shown(step.to), step.revision.message);
+        if (!frame.rebuild_note.empty() && may_rebuild_table(statements[k], dialect))
+            out += frame.rebuild_note;
         out += frame.before_begin;
         out += "BEGIN;\n";
-        for (const auto& statement : split_statements(section(step))) {
+        for (const auto& statement : statements[k]) {
             out += statement;
             // A ';' after a trailing "-- comment" would belong to the comment.
             const auto last_line = statement.substr(statement.rfind('\n') + 1);

@@ -1047,3 +1047,124 @@ TEST_CASE("an upgrade that loses the race to another runner reports where the da
           std::string::npos);
     CHECK(upgrade.err.find("did another process migrate it meanwhile?") != std::string::npos);
 }
+
+TEST_CASE("a revision whose statements would begin or end its transaction is refused before anything runs",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    hand_written("good", {"CREATE TABLE good (id INTEGER PRIMARY KEY)"}, {"DROP TABLE good"});
+    // A COMMIT would save `half` while the version table stays at `good`.
+    const auto ending = GENERATE(as<std::string>{}, "COMMIT", "/* done */ end", "rollback", "BEGIN",
+                                 "START TRANSACTION", "PREPARE TRANSACTION 'x'");
+    const auto committing =
+        hand_written("commits", {"CREATE TABLE half (id INTEGER)", ending, "CREATE TABLE other (id INTEGER)"},
+                     {"DROP TABLE other", "DROP TABLE half"});
+    INFO(ending);
+    for (const auto& args : {Strings{"upgrade", "head"}, Strings{"upgrade", "head", "--sql"}}) {
+        const auto upgrade = tool(args);
+        INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+        CHECK(upgrade.status == 1);
+        CHECK(upgrade.err.find("statement 2 of the upgrade section of " + committing.path.string()) !=
+              std::string::npos);
+        CHECK(upgrade.err.find("must not begin or end one") != std::string::npos);
+        CHECK(upgrade.out.empty());
+    }
+    // Not even the revision before it ran.
+    CHECK(table_names(engine) == Strings{});
+}
+
+TEST_CASE("a revision may roll back to a savepoint of its own", "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    hand_written("savepoint",
+                 {"SAVEPOINT s", "CREATE TABLE gone (id INTEGER)", "ROLLBACK TO SAVEPOINT s",
+                  "RELEASE SAVEPOINT s", "CREATE TABLE kept (id INTEGER)"},
+                 {"DROP TABLE kept"});
+    RUN_OK(upgrade, {"upgrade", "head"});
+    CHECK(table_names(engine) == Strings{"alchemy_version", "kept"});
+}
+
+TEST_CASE("a revision's SQL is read by the database's own rules for comments", "[migrate]") {
+    const auto backend = fresh(GENERATE(from_range(backends())));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    const auto write = [](const std::string& id, const std::string& upgrade) {
+        std::ofstream("migrations/versions/" + id + "_x.sql")
+            << "-- alchemy revision\n-- revision: " << id << "\n-- down_revision: none\n-- message: x\n\n"
+            << "-- upgrade\n"
+            << upgrade << "-- downgrade\nDROP TABLE files;\n";
+    };
+    SECTION("a comment holding '/*'") {
+        // SQLite ends the comment at the first */; PostgreSQL's nest, so there it never ends.
+        write("aaa", "/* the files live under docs/*.md */\nCREATE TABLE files (id INTEGER PRIMARY KEY);\n");
+        const auto upgrade = tool({"upgrade", "head"});
+        INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+        if (backend.is_sqlite()) {
+            CHECK(upgrade.status == 0);
+            CHECK(table_names(engine) == Strings{"alchemy_version", "files"});
+            CHECK(migrate::current_revision(engine) == std::optional<std::string>("aaa"));
+        } else {
+            CHECK(upgrade.status == 1);
+            CHECK(upgrade.err.find("is never closed") != std::string::npos);
+            CHECK(table_names(engine) == Strings{});
+        }
+    }
+    SECTION("a comment never closed") {
+        write("bbb",
+              "CREATE TABLE files (id INTEGER);\n/* b is needed by the app\nCREATE TABLE b (id INTEGER);\n");
+        const auto upgrade = tool({"upgrade", "head"});
+        INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+        CHECK(upgrade.status == 1);
+        CHECK(upgrade.err.find("a comment ('/*') that begins \"/* b is needed by the app") !=
+              std::string::npos);
+        CHECK(upgrade.err.find("the upgrade section of migrations/versions/bbb_x.sql") != std::string::npos);
+        CHECK(table_names(engine) == Strings{});
+    }
+}
+
+TEST_CASE("a control character in a revision's header is refused", "[migrate]") {
+    WorkDir work;
+    EnvVar url("DATABASE_URL", sa::test::sqlite_temp_url());
+    RUN_OK(init, {"init", "migrations"});
+    // PostgreSQL ends a -- comment at a carriage return: in the --sql script, the rest
+    // of the message would run.
+    std::ofstream("migrations/versions/ccc_x.sql")
+        << "-- alchemy revision\n-- revision: ccc\n-- down_revision: none\n"
+           "-- message: add t\rCREATE TABLE injected (id INTEGER);\n\n-- upgrade\nCREATE TABLE t (id "
+           "INTEGER);\n-- downgrade\nDROP TABLE t;\n";
+    const auto script = tool({"upgrade", "base:head", "--sql"});
+    INFO("out: " << script.out << "\nerr: " << script.err);
+    CHECK(script.status == 1);
+    CHECK(script.err.find("ccc_x.sql:4: the header holds a control character") != std::string::npos);
+    CHECK(script.out.empty());
+}
+
+TEST_CASE("the --sql script of a SQLite revision that rebuilds a table says what it cannot keep",
+          "[migrate]") {
+    WorkDir work;
+    const auto database = sa::test::sqlite_temp_url();
+    EnvVar url("DATABASE_URL", database);
+    auto engine = sa::create_engine(database);
+    RUN_OK(init, {"init", "migrations"});
+    const auto plain = hand_written("plain", {"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)"}, {});
+    const auto rebuild =
+        hand_written("rebuild",
+                     {"CREATE TABLE _n (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '')",
+                      "INSERT INTO _n (id, name) SELECT id, coalesce(name, '') FROM items",
+                      "drop  TABLE items", "ALTER TABLE _n RENAME TO items"},
+                     {});
+    RUN_OK(sql, {"upgrade", "head", "--sql"});
+    const auto note = sql.out.find("-- NOTE: this revision drops a table and makes or changes one.");
+    REQUIRE(note != std::string::npos);
+    CHECK(sql.out.find("-- NOTE", note + 1) == std::string::npos);  // once, for the rebuild only
+    CHECK(note > sql.out.find("-> " + rebuild.id));
+    CHECK(sql.out.find("-> " + plain.id) < sql.out.find("-> " + rebuild.id));
+}

@@ -156,6 +156,29 @@ TEST_CASE("split_statements splits at semicolons outside quotes and comments", "
         CHECK(split_statements("SELECT $1; SELECT a$b$; SELECT 3") ==
               Strings{"SELECT $1", "SELECT a$b$", "SELECT 3"});
     }
+    SECTION("by the database's lexical rules") {
+        // SQLite ends a comment at its first */, and knows neither E'' nor $$ quotes.
+        const sa::SqlLexicon sqlite{
+            .nested_comments = false, .escape_strings = false, .dollar_quotes = false};
+        CHECK(split_statements("/* under docs/*.md */ CREATE TABLE f (id INTEGER); SELECT 2", sqlite) ==
+              Strings{"/* under docs/*.md */ CREATE TABLE f (id INTEGER)", "SELECT 2"});
+        CHECK(split_statements(R"(SELECT E'a\'; SELECT 2)", sqlite) ==
+              Strings{R"(SELECT E'a\')", "SELECT 2"});
+        CHECK(split_statements("SELECT $a; SELECT 2", sqlite) == Strings{"SELECT $a", "SELECT 2"});
+    }
+    SECTION("a string or comment never closed would swallow what follows: refused") {
+        CHECK_THROWS_MATCHES(
+            split_statements("CREATE TABLE a (id INTEGER);\n/* b is needed\nCREATE TABLE b (x INT);"),
+            sa::MigrationError, MessageContains("a comment ('/*') that begins \"/* b is needed"));
+        CHECK_THROWS_MATCHES(split_statements("/* under docs/*.md */ CREATE TABLE f (id INTEGER)"),
+                             sa::MigrationError, MessageContains("is never closed"));
+        CHECK_THROWS_MATCHES(split_statements("INSERT INTO t VALUES ('it's'); SELECT 1"), sa::MigrationError,
+                             MessageContains("a string (') that begins"));
+        CHECK_THROWS_MATCHES(split_statements("SELECT \"odd"), sa::MigrationError,
+                             MessageContains("a quoted name"));
+        CHECK_THROWS_MATCHES(split_statements("DO $$ BEGIN"), sa::MigrationError,
+                             MessageContains("a dollar quote"));
+    }
 }
 
 TEST_CASE("load_revisions orders the chain base first", "[revision]") {

@@ -13,9 +13,12 @@
 //   DROP TABLE ...;
 #pragma once
 
+#include "alchemy/core/dialect.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace alchemy::migrate {
@@ -41,7 +44,9 @@ Revision write_revision(const std::filesystem::path& versions_dir, std::string m
                         const std::vector<std::string>& downgrade,
                         const std::vector<std::string>& header_notes = {});
 
-/// Splits a section's SQL into statements at ';' outside quotes and comments.
-std::vector<std::string> split_statements(const std::string& sql);
+/// Splits a section's SQL into statements at ';' outside quotes and comments, by the
+/// lexical rules of `lexicon` (the database's: Dialect::lexicon()). Throws MigrationError
+/// when a string, quoted name, dollar quote or comment is never closed.
+std::vector<std::string> split_statements(std::string_view sql, SqlLexicon lexicon = {});
 
 }  // namespace alchemy::migrate

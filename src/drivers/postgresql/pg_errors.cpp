@@ -10,9 +10,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
-
 namespace alchemy::detail::pg {
 namespace {
 
@@ -198,31 +195,8 @@ namespace {
 /// The first word of the last statement of `sql`, in code (src/core/sql_lexer.hpp):
 /// "commit" in "/* done */ commit;".
 std::string_view last_statement_verb(std::string_view sql) {
-    std::string_view verb;
-    bool at_start = true;  // no word of the current statement seen yet
-    for (const auto& span : lex_sql(sql)) {
-        if (span.kind == SqlSpanKind::line_comment || span.kind == SqlSpanKind::block_comment) continue;
-        if (span.kind != SqlSpanKind::code) {  // a string or a quoted name: not a verb
-            if (at_start) verb = {};
-            at_start = false;
-            continue;
-        }
-        auto i = span.begin;
-        while (i < span.end) {
-            const char c = sql[i];
-            if (c == ';') at_start = true;
-            if (c == ';' || !at_start || std::isspace(static_cast<unsigned char>(c))) {
-                ++i;
-                continue;
-            }
-            auto end = i;
-            while (end < span.end && is_name_char(sql[end])) ++end;
-            verb = sql.substr(i, end - i);
-            at_start = false;
-            i = std::max(end, i + 1);
-        }
-    }
-    return verb;
+    const auto statements = statement_leading_words(sql, 1);
+    return statements.empty() || statements.back().empty() ? std::string_view() : statements.back().front();
 }
 
 }  // namespace

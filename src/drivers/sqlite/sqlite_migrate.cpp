@@ -307,7 +307,13 @@ public:
     }
     ScriptFrame script_frame() const noexcept override {
         return {"PRAGMA foreign_keys = OFF;\n", "PRAGMA foreign_key_check;  -- must return no rows\n",
-                "PRAGMA foreign_keys = ON;\n"};
+                "PRAGMA foreign_keys = ON;\n",
+                "-- NOTE: this revision drops a table and makes or changes one. Run online, `upgrade`\n"
+                "-- creates again the triggers and the partial and expression indexes of a table\n"
+                "-- dropped and put back, keeps its AUTOINCREMENT high-water mark, and refuses to lose\n"
+                "-- its COLLATE, STRICT, WITHOUT ROWID or generated columns. This script does none of\n"
+                "-- that: compare the table's entries in sqlite_master and sqlite_sequence before and\n"
+                "-- after running it.\n"};
     }
 };
 
