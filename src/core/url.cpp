@@ -153,8 +153,16 @@ std::vector<Span> secret_query_value_spans(std::string_view text) {
         if (equals >= item_end) continue;
         std::string key;
         const auto raw_key = text.substr(separator + 1, equals - separator - 1);
-        if (percent_decode(raw_key, true, key) == npos && is_secret_query_key(key))
-            spans.push_back({equals + 1, item_end});
+        if (percent_decode(raw_key, true, key) != npos || !is_secret_query_key(key)) continue;
+        // An '&' left unencoded in a password splits it: the items after it that hold no
+        // '=' are the rest of the password.
+        auto end = item_end;
+        while (end < text.size()) {
+            const auto next_end = std::min(text.find('&', end + 1), text.size());
+            if (text.substr(end + 1, next_end - end - 1).find('=') != npos) break;
+            end = next_end;
+        }
+        spans.push_back({equals + 1, end});
     }
     return spans;
 }
@@ -352,25 +360,33 @@ private:
 
     void parse_query(std::string_view query, URL& url) const {
         std::size_t start = 0;
+        bool after_secret = false;  // the last item with a '=' had a password's key
         while (start <= query.size()) {
             const auto end = query.find('&', start);
             const auto item = query.substr(start, end - start);
             // Empty items ("a=1&&b=2", a trailing '&') carry nothing; parse_qsl skips them too.
-            if (!item.empty()) parse_query_item(item, url);
+            if (!item.empty()) after_secret = parse_query_item(item, url, after_secret);
             if (end == npos) break;
             start = end + 1;
         }
     }
 
-    void parse_query_item(std::string_view item, URL& url) const {
+    /// Returns whether the value is a secret, or the item may be the rest of one.
+    bool parse_query_item(std::string_view item, URL& url, bool after_secret) const {
         const auto equals = item.find('=');
+        if (equals == npos && after_secret)
+            // Perhaps the rest of a password that holds an '&': not to be quoted.
+            fail(
+                "a query item after a password has no '='; write key=value, and a '&' in the password as "
+                "%26");
         if (equals == npos) fail(fmt::format("the query item '{}' has no '='; write key=value", item));
         if (equals == 0) fail(fmt::format("the query item '{}' has an empty key; write key=value", item));
         auto key = decode(item.substr(0, equals), query_key_part);
-        const Part& value_part = is_secret_query_key(key) ? secret_query_value_part : query_value_part;
-        auto value = decode(item.substr(equals + 1), value_part);
+        const bool secret = is_secret_query_key(key);
+        auto value = decode(item.substr(equals + 1), secret ? secret_query_value_part : query_value_part);
         const auto [it, added] = url.query.try_emplace(std::move(key), value);
         if (!added) it->second += ',' + value;
+        return secret;
     }
 
     std::string decode(std::string_view raw, const Part& part) const {

@@ -313,6 +313,10 @@ TEST_CASE("no error message shows a password given in the query", "[url]") {
         "postgresql://user@host:notaport/db?password=s3cret",
         "postgresql://host:notaport/db?sslmode=require&sslpassword=s3cret",
         "postgresql://host/db?password=s3cret&novalue",
+        // An '&' left unencoded in the password: its rest looks like an item without '='.
+        "postgresql://host/db?password=s3a&cret",
+        "postgresql://host/db?password=s3a&cret&sslmode=require",
+        "postgresql://host/db?password=s3a&&cret",
         "postgresql://host/db?novalue&password=s3cret",
         "postgresql://host/db?password=s3cret&=v",
         "postgresql://host/db?password=%s3cret",
