@@ -30,7 +30,8 @@ std::unique_ptr<PoolEntry> detail::EngineState::checkout() {
         try {
             for (const auto& fn : listeners->checkout) fn(*entry->connection);
         } catch (...) {
-            entry->invalidated = true;
+            // Discarded rather than trusted, unless that would destroy its database.
+            entry->invalidated = !database_per_connection;
             pool->checkin(std::move(entry));
             throw;
         }
@@ -72,7 +73,8 @@ Engine create_engine(const URL& url, EngineOptions options) {
 
     PoolOptions pool_options{opts.pool_size, opts.max_overflow, opts.pool_timeout, opts.pool_recycle,
                              opts.pool_pre_ping};
-    if (state->driver->database_per_connection(url, connect_options)) {
+    state->database_per_connection = state->driver->database_per_connection(url, connect_options);
+    if (state->database_per_connection) {
         // Each connection to an in-memory database opens a different one: share exactly one.
         pool_options.pool_size = 1;
         pool_options.max_overflow = 0;
@@ -91,8 +93,15 @@ Engine create_engine(const URL& url, EngineOptions options) {
     auto reset = [raw](DriverConnection& conn) {
         if (conn.in_transaction()) conn.execute_script("ROLLBACK");
         conn.reset_session_state();
-        if (const auto listeners = raw->events())
-            for (const auto& fn : listeners->checkin) fn(conn);
+        if (const auto listeners = raw->events()) {
+            try {
+                for (const auto& fn : listeners->checkin) fn(conn);
+            } catch (...) {
+                // The pool closes a connection whose checkin failed, unless that would
+                // destroy its database; the connection itself was reset above.
+                if (!raw->database_per_connection) throw;
+            }
+        }
     };
     state->pool = std::make_unique<Pool>(std::move(connect), std::move(reset), pool_options);
     return Engine(std::move(state));

@@ -38,6 +38,9 @@ struct EngineState {
     /// level's, when the engine sets none) after set_isolation_level changed it on the
     /// connection; empty when the dialect cannot say, and such a connection is closed.
     std::string isolation_restore_sql;
+    /// Each connection opens a database of its own (SQLite in memory): closing the
+    /// engine's one connection would destroy its data.
+    bool database_per_connection = false;
     std::unique_ptr<Pool> pool;
 
     void log(std::string_view line) const;

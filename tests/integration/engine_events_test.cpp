@@ -122,6 +122,45 @@ TEST_CASE("a checkout listener that throws discards the connection") {
     CHECK(engine.pool_status().connects == 2);
 }
 
+TEST_CASE("a checkin listener that throws closes the connection") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0, .pool_timeout = 1s});
+    bool refuse = true;
+    engine.on_checkin([&](sa::DriverConnection&) {
+        if (std::exchange(refuse, false)) throw std::runtime_error("checkin refused");
+    });
+    engine.connect().execute(sa::text("SELECT 1"));  // no error reaches the caller
+    CHECK(engine.pool_status().checked_in == 0);
+    auto conn = engine.connect();
+    CHECK(engine.pool_status().connects == 2);
+}
+
+TEST_CASE("a listener that throws keeps the one connection of a SQLite database in memory, and its data") {
+    // Closing that connection would destroy the database with it.
+    auto engine = sa::create_engine("sqlite://");
+    {
+        auto conn = engine.begin();
+        conn.execute_script("CREATE TABLE kept (id INTEGER)");
+        conn.execute_script("INSERT INTO kept VALUES (1)");
+        conn.commit();
+    }
+    bool refuse_checkin = true;
+    bool refuse_checkout = true;
+    engine.on_checkin([&](sa::DriverConnection&) {
+        if (std::exchange(refuse_checkin, false)) throw std::runtime_error("checkin refused");
+    });
+    engine.on_checkout([&](sa::DriverConnection&) {
+        if (std::exchange(refuse_checkout, false)) throw std::runtime_error("checkout refused");
+    });
+    REQUIRE_THROWS_MATCHES(engine.connect(), std::runtime_error, MessageContains("checkout refused"));
+    {
+        auto conn = engine.connect();  // its checkin throws
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM kept").columns<std::int64_t>()).scalar_one() == 1);
+    CHECK(engine.pool_status().connects == 1);
+}
+
 TEST_CASE("begin fires once per transaction, implicit or explicit, inside it") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();
