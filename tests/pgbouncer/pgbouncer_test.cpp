@@ -306,3 +306,41 @@ TEST_CASE(
     CHECK(tally.error_count() == 0);
     CHECK(checked.load() == thread_count * transactions_per_thread);
 }
+
+TEST_CASE(
+    "execute_batch behind PgBouncer starts over when its prepared statement is on another server session") {
+    const auto url = sa::test::pgbouncer_url();
+    if (!url) return;
+    const bool autocommit = GENERATE(false, true);
+    INFO("autocommit " << autocommit);
+    // The default prepare_threshold: a statement run often enough is prepared, on the
+    // server session the pooler gave the connection at that moment.
+    auto engine = sa::create_engine(
+        *url, {.isolation_level = autocommit ? std::optional(sa::IsolationLevel::autocommit) : std::nullopt});
+    auto other = sa::create_engine(*url);
+    const std::string table = autocommit ? "pgbouncer_batch_autocommit" : "pgbouncer_batch";
+    {
+        auto conn = engine.connect();
+        conn.execute_script("DROP TABLE IF EXISTS " + table);
+        conn.execute_script("CREATE TABLE " + table + " (n BIGINT NOT NULL)");
+        conn.commit();
+    }
+    const auto sql = "INSERT INTO " + table + " (n) VALUES ($1)";
+    std::vector<sa::Param> params;
+    for (int i = 0; i < 10; ++i) params.push_back(sa::Param::of_int(i));
+    auto conn = engine.connect();
+    conn.execute_batch(sql, params, 1);  // prepared on the server session it ran on
+    conn.commit();
+    // Another client holds that server session in a transaction, so the next batch runs on
+    // the other one, which never saw the statement.
+    auto holder = other.connect();
+    CHECK(holder.execute(sa::text("SELECT 1").columns<std::int64_t>()).scalar_one() == 1);
+    conn.execute_batch(sql, params, 1);
+    conn.commit();
+    holder.rollback();
+    auto check = other.connect();
+    CHECK(check.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one() ==
+          20);
+    check.execute_script("DROP TABLE " + table);
+    check.commit();
+}

@@ -93,8 +93,10 @@ private:
     /// Sends a statement without parameters into the pipeline; false if libpq refused it.
     bool send_command(const char* sql);
     /// Ends a pipeline of `sent` statements: syncs, reads their results into `affected`
-    /// and leaves pipeline mode. Returns the first failure, if any.
-    std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected);
+    /// and leaves pipeline mode. Returns the first failure, if any; `repaired` says that
+    /// it failed for the statement cache's sake, now repaired (repair_statement).
+    std::optional<Failure> finish_pipeline(std::string_view sql, std::span<std::int64_t> affected,
+                                           bool& repaired);
 
     // pg_transaction_ends.cpp
     /// Runs the encoded statement pipelined behind the BEGIN that execute_script deferred.

@@ -23,8 +23,10 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
     // Outside a transaction each synced chunk commits on its own (the server runs the
     // statements before a Sync as one implicit transaction).
     const bool autocommit = !in_transaction();
-    std::size_t done = 0;       // rows of chunks that succeeded
-    std::size_t in_flight = 0;  // rows of the chunk being synced
+    const bool begins_here = begin_pending_;  // nothing ran before it in the transaction
+    std::size_t done = 0;                     // rows of chunks that succeeded
+    std::size_t in_flight = 0;                // rows of the chunk being synced
+    bool retried = false;
     try {
         flush_pending_begin();
         const auto row = [&](std::size_t i) { return params.subspan(i * params_per_row, params_per_row); };
@@ -59,8 +61,22 @@ void PgConnection::execute_batch(std::string_view sql, std::span<const Param> pa
 
             // A failure the server reported for a row sent earlier came first, so it wins.
             in_flight = sent;
-            if (auto failure = finish_pipeline(sql, rows_affected.subspan(done, sent))) {
+            bool repaired = false;
+            if (auto failure = finish_pipeline(sql, rows_affected.subspan(done, sent), repaired)) {
                 if (failure->connection_invalidated) broken_ = true;
+                // It failed for the statement cache's sake (a pooler ran it on another
+                // server session), now repaired; starting the chunk over loses nothing
+                // where the failure undid only this chunk, as execute() retries.
+                if (repaired && !retried && !local_error && !broken_ &&
+                    (autocommit || (begins_here && done == 0))) {
+                    retried = true;
+                    if (!autocommit) {
+                        checked(PQexec(connection, "ROLLBACK"), "ROLLBACK");
+                        begin_pending_ = true;
+                        flush_pending_begin();
+                    }
+                    continue;
+                }
                 raise(std::move(*failure), sql);
             }
             in_flight = 0;
@@ -87,7 +103,8 @@ bool PgConnection::send_command(const char* sql) {
     return PQsendQueryParams(connection_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
 }
 
-std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::span<std::int64_t> affected) {
+std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::span<std::int64_t> affected,
+                                                     bool& repaired) {
     PGconn* connection = connection_.get();
     // The pipeline is in an unknown state: only a new connection is safe.
     const auto lost = [&] { return lost_failure(); };
@@ -121,7 +138,7 @@ std::optional<Failure> PgConnection::finish_pipeline(std::string_view sql, std::
             if (!failure) {
                 failure = describe_failure(connection, result.get());
                 // The same repairs execute() makes, so the next call succeeds.
-                repair_statement(result.get(), sql);
+                repaired = repair_statement(result.get(), sql);
             }
         }
         discard_rest_of_statement(status);  // up to the null that ends each statement's results
