@@ -536,6 +536,15 @@ void SessionCore::write_links() {
         const auto& owner_ops = l.rel->owner();
         const auto& target_ops = l.rel->target();
         const auto& association = l.rel->association();
+        for (const auto& [ops, object] :
+             {std::pair{&owner_ops, l.owner.get()}, std::pair{&target_ops, l.target.get()}})
+            if (ops->needs_generated_key(object))
+                // Its key would be read as 0, which may be another row's.
+                throw FlushError(fmt::format(
+                    "alchemy: {}.{} links a new {} that this flush does not insert (it is not pending in "
+                    "this session: it was expunged, or belongs to another one); add it to this session, or "
+                    "remove it from the collection",
+                    owner_ops.model_name, l.rel->name, ops->model_name));
         const auto owner_key = owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0);
         const auto target_key = target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0);
         const bool owner_first = l.rel->foreign_key < l.rel->association_target_key;

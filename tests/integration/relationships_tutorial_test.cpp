@@ -173,3 +173,23 @@ TEST_CASE("users and groups that link to each other both ways are freed when the
     CHECK(some_user.expired());
     CHECK(some_group.expired());
 }
+
+TEST_CASE("a link to a new group that this flush does not insert is refused, not written to key 0") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
+    {
+        auto conn = engine.connect();  // a row whose key is 0, which a new object's key also reads as
+        conn.execute(sa::text("INSERT INTO groups (id, name) VALUES (0, 'zero')"));
+        conn.commit();
+    }
+    sa::Session session(engine);
+    auto ann = session.add(tutorial::User{.name = "ann"});
+    session.commit();
+    auto fresh = ann->groups.add(tutorial::Group{.name = "fresh"});
+    session.expunge(fresh);  // the link stays, its group leaves the session
+    CHECK_THROWS_AS(session.commit(), sa::FlushError);
+    session.rollback();
+    CHECK(memberships(engine).empty());
+}
