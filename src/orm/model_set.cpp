@@ -261,7 +261,9 @@ void ModelSetCore::popping_rewrite(const Rewrite& r) noexcept {
 
 void ModelSetCore::expire(InstanceState& state) {
     if (state.state != ObjectState::persistent) return;
-    session_.discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
+    // A deletion waiting for the flush keeps the association rows it removes.
+    if (!state.delete_requested)
+        session_.discard_relationship_changes([&](const InstanceState& s) { return &s == &state; });
     expire_object(state);
 }
 

@@ -826,7 +826,8 @@ void SessionCore::release_connections() noexcept {
 }
 
 void SessionCore::expire_all() noexcept {
-    discard_relationship_changes([](const InstanceState& s) { return s.state == ObjectState::persistent; });
+    discard_relationship_changes(
+        [](const InstanceState& s) { return s.state == ObjectState::persistent && !s.delete_requested; });
     for (auto& set : sets_)
         if (set) set->expire_all();
 }

@@ -193,3 +193,27 @@ TEST_CASE("a link to a new group that this flush does not insert is refused, not
     session.rollback();
     CHECK(memberships(engine).empty());
 }
+
+TEST_CASE("expire() of a user deleted but not yet flushed keeps the deletion of its memberships") {
+    const bool all = GENERATE(false, true);  // expire_all() instead
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<tutorial::User, tutorial::UserProfile, tutorial::Group, tutorial::UserGroup>().create_all(
+        engine);
+    {
+        sa::Session session(engine);
+        auto ann = session.add(tutorial::User{.name = "ann"});
+        ann->groups.add(tutorial::Group{.name = "admins"});
+        session.add(tutorial::User{.name = "bob"})->groups.add(tutorial::Group{.name = "staff"});
+        session.commit();
+    }
+    sa::Session session(engine);
+    auto ann = session.query<tutorial::User>().filter(sa::col<&tutorial::User::name> == "ann").one();
+    CHECK(ann->groups.size() == 1);
+    session.delete_(ann);
+    if (all) session.expire_all();
+    else session.expire(ann);
+    session.commit();
+    CHECK(memberships(engine) == Pairs{{"bob", "staff"}});
+    CHECK(sa::Session(engine).query<tutorial::User>().count() == 1);
+}
