@@ -32,7 +32,12 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
     std::vector<std::string> types;
     for (std::size_t i = 0; i < columns.size(); ++i) {
         names.push_back("column" + std::to_string(i + 1));
-        if (typed) types.push_back(sql_type_name(dialect, table.columns[columns[i]].type));
+        if (!typed) continue;
+        // Without its length: a CAST to VARCHAR(n) cuts a longer text silently, where the
+        // assignment to the column refuses it.
+        auto type = table.columns[columns[i]].type;
+        type.length = 0;
+        types.push_back(sql_type_name(dialect, type));
     }
 
     ast::TableRef values;

@@ -63,7 +63,15 @@ struct Everything {
     std::int32_t revision = 0;  // matched on its old value, as the ORM's version column
 };
 
+struct Code {
+    std::int64_t id = 0;
+    std::string code{};  // VARCHAR(5)
+};
+
 }  // namespace ufv
+
+template <>
+inline constexpr auto sa::mapping<ufv::Code> = sa::table("codes", sa::max_length(&ufv::Code::code, 5));
 
 template <>
 struct sa::type_adapter<ufv::Cents> {
@@ -172,4 +180,27 @@ TEST_CASE("UPDATE FROM VALUES sets every column type from its row and counts the
         INFO("row " << i);
         check_columns(back[i], after[i]);
     }
+}
+
+TEST_CASE("a text too long for its column is refused, not cut, when a flush updates several rows") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<ufv::Code>().create_all(engine);
+    sa::Session session(engine);
+    auto a = session.add(ufv::Code{.code = "aaaaa"});
+    auto b = session.add(ufv::Code{.code = "bbbbb"});
+    session.commit();
+    a->code = "0123456789";  // in the VALUES list's first row, which carries the casts
+    b->code = "ok";
+    if (backend.is_postgresql()) {
+        CHECK_THROWS_AS(session.commit(), sa::DataError);
+        session.rollback();
+    } else {
+        session.commit();  // SQLite keeps any length: stored as given
+    }
+    auto conn = engine.connect();
+    const auto stored =
+        conn.execute(sa::select(sa::col<&ufv::Code::code>).order_by(sa::col<&ufv::Code::id>)).all();
+    CHECK(stored == (backend.is_postgresql() ? std::vector<std::string>{"aaaaa", "bbbbb"}
+                                             : std::vector<std::string>{"0123456789", "ok"}));
 }
