@@ -43,6 +43,15 @@ void throw_unsigned_too_large(std::uint64_t value) {
                     value));
 }
 
+void throw_field_out_of_range(std::string_view model, std::string_view column, std::int64_t value) {
+    throw DataError(
+        "22003",
+        fmt::format("alchemy: {}'s column {} is to take {}, which its field's integer type cannot "
+                    "hold; give the field a wider type",
+                    model, column, value),
+        "");
+}
+
 void throw_invalid_date(int year, unsigned month, unsigned day) {
     throw DataError("22008", fmt::format("{:04}-{:02}-{:02} is not a date of the calendar", year, month, day),
                     "");

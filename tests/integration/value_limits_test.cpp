@@ -33,6 +33,16 @@ struct Counter {
     std::int64_t id = 0;
     std::int64_t approximate = 0;
 };
+enum class Mask : std::uint64_t { low = 1, all = 0xFFFF'FFFF'FFFF'FFFFull };
+struct Masked {
+    std::int64_t id = 0;
+    Mask mask = Mask::low;
+};
+/// A key field of 8 bits, whose table's generated keys may pass 255.
+struct Tiny {
+    std::uint8_t id = 0;
+    std::string name{};
+};
 }  // namespace limits
 
 template <>
@@ -41,6 +51,10 @@ template <>
 inline constexpr auto sa::mapping<limits::Reading> = sa::table("readings");
 template <>
 inline constexpr auto sa::mapping<limits::Counter> = sa::table("counters");
+template <>
+inline constexpr auto sa::mapping<limits::Masked> = sa::table("masked");
+template <>
+inline constexpr auto sa::mapping<limits::Tiny> = sa::table("tiny");
 
 using limits::Counter;
 using limits::Reading;
@@ -169,4 +183,34 @@ TEST_CASE("PostgreSQL: a big integer flushed into a REAL column is stored alike 
     const auto by_copy = stored(1200);
     REQUIRE(by_insert.size() == 1);
     CHECK(by_copy == by_insert);
+}
+
+TEST_CASE("an enum of std::uint64_t above INT64_MAX is refused, not stored as a negative number") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<limits::Masked>().create_all(engine);
+    sa::Session session(engine);
+    session.add(limits::Masked{.mask = limits::Mask::all});
+    CHECK_THROWS_MATCHES(session.commit(), sa::ArgumentError,
+                         MessageContains("larger than the biggest 64-bit signed integer"));
+    session.rollback();
+    CHECK(sa::Session(engine).query<limits::Masked>().count() == 0);
+}
+
+TEST_CASE("a generated key too wide for the key's field is refused, not wrapped into the object") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<limits::Tiny>().create_all(engine);
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("INSERT INTO tiny (id, name) VALUES (255, 'last')"));
+        if (backend.is_postgresql())
+            conn.execute(sa::text("SELECT setval(pg_get_serial_sequence('tiny', 'id'), 255)"));
+        conn.commit();
+    }
+    sa::Session session(engine);
+    auto next = session.add(limits::Tiny{.name = "next"});  // the database gives it 256
+    CHECK_THROWS_MATCHES(session.commit(), sa::DataError, MessageContains("is to take 256"));
+    session.rollback();
+    CHECK(sa::Session(engine).query<limits::Tiny>().count() == 1);
 }

@@ -45,6 +45,10 @@ namespace detail {
                                      std::string_view type_name);
 [[noreturn]] void throw_out_of_range(const Cursor& c, int column, double value, std::string_view type_name);
 [[noreturn]] void throw_unsigned_too_large(std::uint64_t value);
+/// A DataError: `value`, which the database gave for column `column` of `model` (a generated
+/// key, a parent's key), does not fit the model's field of that column.
+[[noreturn]] void throw_field_out_of_range(std::string_view model, std::string_view column,
+                                           std::int64_t value);
 [[noreturn]] void throw_invalid_date(int year, unsigned month, unsigned day);
 [[noreturn]] void throw_timestamp_beyond_microseconds();
 [[noreturn]] void throw_timestamp_beyond(const Cursor& c, int column);

@@ -57,7 +57,8 @@ struct value_codec<E, false> {
         "std::int16_t { ... }, or enum class), or sa::enum_as_text in the mapping");
     using underlying = std::underlying_type_t<E>;
     static void bind(const E& v, ParamBuffer& out, std::string_view, std::string_view) {
-        out.add(Param::of_int(static_cast<std::int64_t>(static_cast<underlying>(v))));
+        // Through the underlying type's traits, which refuse a uint64_t above INT64_MAX.
+        out.add(value_traits<underlying>::to_param(static_cast<underlying>(v)));
     }
     static void read(const Cursor& c, int i, E& out, std::string_view, std::string_view) {
         out = static_cast<E>(value_traits<underlying>::read_value(c, i));

@@ -168,6 +168,7 @@ struct ModelOps {
     void (*bind_key)(const void* values, ParamBuffer& out);
     /// The value of integer column `c` (the generated key, the version); nullopt if NULL.
     std::optional<std::int64_t> (*integer)(const void* values, std::size_t c);
+    /// Throws DataError when `value` does not fit the field (a generated key of a narrow field).
     void (*set_integer)(void* values, std::size_t c, std::optional<std::int64_t> value);
 
     /// A new session-made object with the values and state of `released`, whose last
@@ -370,8 +371,10 @@ void set_integer(void* values, std::size_t column, std::optional<std::int64_t> v
     for_each_column<T>([&](auto c) {
         using F = std::remove_cvref_t<decltype(field_of<c.value>(as<T>(values)))>;
         using V = without_optional_t<F>;
-        if constexpr (std::is_integral_v<V>) {
+        if constexpr (std::is_integral_v<V> && !std::is_same_v<V, bool>) {
             if (c.value != column) return;
+            if (value && !std::in_range<V>(*value)) [[unlikely]]
+                throw_field_out_of_range(type_name<T>(), model_info<T>::columns[c.value].name, *value);
             auto& field = field_of<c.value>(as<T>(values));
             if constexpr (nullable_v<F>) field = value ? F(static_cast<V>(*value)) : F();
             else field = static_cast<V>(value.value_or(0));
