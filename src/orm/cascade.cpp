@@ -36,6 +36,17 @@ InstanceState* attached_target(SessionCore& session, const RelationshipOps& rel,
     return state && state->session == &session ? state : nullptr;
 }
 
+/// Whether `rel` of `object` lost objects it held weakly: what it holds now is not all.
+bool dropped_any(const RelationshipOps& rel, void* object) {
+    switch (rel.kind) {
+    case RelationshipKind::many_to_one: return rel.reference(object).dropped();
+    case RelationshipKind::one_to_many:
+    case RelationshipKind::one_to_one: return rel.children(object).dropped_any();
+    case RelationshipKind::many_to_many: return rel.associated(object).dropped_any();
+    }
+    return false;
+}
+
 /// Calls visit(rel, object, cascades) for each object that a loaded relationship of
 /// `state` holds and a delete of `state` concerns; `cascades`: the delete goes on to it.
 template <class Visit>
@@ -110,21 +121,21 @@ void ModelSetCore::mark_for_delete(InstanceState& state) {
 }
 
 void ModelSetCore::load_for_delete(InstanceState& state) {
-    for (const auto* rel : ops_.relationships)
-        if (!rel->member(state.object).loaded() && read_before_delete(*rel))
-            load_relationship(session_, *rel, state);
+    for (const auto* rel : ops_.relationships) {
+        if (!read_before_delete(*rel)) continue;
+        // A parent held weakly that the program dropped is no "no parent": read it again,
+        // as get() would.
+        if (rel->to_one() && rel->reference(state.object).dropped()) rel->reference(state.object).unload();
+        if (!rel->member(state.object).loaded()) load_relationship(session_, *rel, state);
+    }
 }
 
 void ModelSetCore::merge_relationships(const void* source, InstanceState& target, MergeMemo& memo) {
     auto* values = const_cast<void*>(source);  // only read: the members' const readers are not exposed
     for (const auto* rel : ops_.relationships) {
         // A member the program never loaded or set says nothing: the session's stays; nor
-        // does a collection that lost objects it held weakly (the program dropped them).
-        if (!rel->cascade_merge || !rel->member(values).loaded()) continue;
-        if (rel->kind == RelationshipKind::many_to_many
-                ? rel->associated(values).dropped_any()
-                : !rel->to_one() && rel->children(values).dropped_any())
-            continue;
+        // does one that lost objects it held weakly (the program dropped them).
+        if (!rel->cascade_merge || !rel->member(values).loaded() || dropped_any(*rel, values)) continue;
         const auto& target_ops = rel->target();
         auto merged = [&](const std::shared_ptr<void>& object) {
             return object ? target_ops.merge_object(session_, object, memo) : nullptr;
@@ -133,8 +144,9 @@ void ModelSetCore::merge_relationships(const void* source, InstanceState& target
         switch (rel->kind) {
         case RelationshipKind::many_to_one: {
             auto parent = merged(rel->reference(values).peek());
-            if (rel->reference(target.object).peek() != parent)
-                rel->reference(target.object).set(std::move(parent));
+            auto& current = rel->reference(target.object);
+            // A parent the program dropped reads as null, yet the key still names it.
+            if (current.dropped() || current.peek() != parent) current.set(std::move(parent));
             break;
         }
         case RelationshipKind::one_to_many:

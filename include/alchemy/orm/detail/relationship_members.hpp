@@ -199,6 +199,9 @@ public:
     // For the Session ------------------------------------------------------------------
     /// The target as held now, without loading; null if none or released.
     std::shared_ptr<void> peek() const noexcept;
+    /// Whether the target was held weakly and the program dropped it: peek() is then null,
+    /// though the member names a target (get() finds it again through the Session).
+    bool dropped() const noexcept { return loaded_ && weakly_ && weak_.expired(); }
     bool holds(const void* object) const noexcept;
     /// Set by a load or by the other side's collection: no foreign key to write.
     void loaded_with(const std::shared_ptr<void>& target, bool weakly) noexcept;
