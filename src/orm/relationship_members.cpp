@@ -159,6 +159,13 @@ void ToOne::set(std::shared_ptr<void> target) {
             // Held by the collection: refer back weakly. A weak entry there means this
             // object already held the target, and keeps holding it.
             weakly = children->holds_strongly(owner.get());
+            // In no Session, no write waiting for the flush holds the target: this object
+            // holds it and the collection this object weakly, as after keep_assigned(),
+            // or the program dropping the target would lose the assignment.
+            if (weakly && !link_.owner->session) {
+                children->entries_.hold(children->entries_.find(owner.get()), true);
+                weakly = false;
+            }
         }
     point_at(target, weakly);
     loaded_ = true;

@@ -579,6 +579,50 @@ TEST_CASE("merge() ignores a detached collection that lost weakly held children"
     CHECK(titles(again->posts) == std::vector<std::string>{"a1", "a2"});
 }
 
+TEST_CASE("a detached post keeps the author assigned to it though the program drops the author") {
+    // In no Session, nothing but the post holds the author until a flush writes the key:
+    // the post holds it, and the author's collection holds the post weakly (no cycle).
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    const auto post_named = [](sa::Session& session, const std::string& title) {
+        return session.query<Post>().filter(sa::col<&Post::title> == title).one();
+    };
+    std::shared_ptr<Post> a1;
+    std::shared_ptr<Post> a2;
+    std::shared_ptr<Post> b1;
+    {
+        sa::Session session(f.engine);
+        a1 = post_named(session, "a1");
+        a2 = post_named(session, "a2");
+        b1 = post_named(session, "b1");
+        auto bob = session.query<Author>().filter(sa::col<&Author::name> == "bob").one();
+        REQUIRE(bob->posts.size() == 1);  // loaded: it takes a2 at once
+        session.close();
+        a2->author = bob;
+    }  // the program drops bob
+    a1->author = std::make_shared<Author>(Author{.name = "cy"});
+    CHECK(a1->author->name == "cy");
+    std::weak_ptr<Author> dan_alive;
+    {
+        auto dan = std::make_shared<Author>(Author{.name = "dan"});
+        dan_alive = dan;
+        b1->author = dan;
+    }
+    CHECK_FALSE(dan_alive.expired());
+    b1.reset();
+    CHECK(dan_alive.expired());
+    {
+        sa::Session session(f.engine);
+        session.add(a1);
+        session.add(a2);
+        session.commit();
+    }
+    sa::Session check(f.engine);
+    CHECK(post_named(check, "a1")->author->name == "cy");
+    CHECK(post_named(check, "a2")->author->name == "bob");
+}
+
 TEST_CASE("expiring a parent does not make a child moved to another parent hold that one strongly") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);

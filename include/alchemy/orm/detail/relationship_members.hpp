@@ -9,13 +9,15 @@
 // collection loaded or added to holds its children, and their BelongsTo then hold the
 // parent weakly; a child whose BelongsTo already held its parent when the collection
 // loaded (a query of children, then their parents' collections) keeps holding it, and
-// the collection's entry for it is weak. A child has one parent per relationship, so
-// such pairs cannot close a cycle. When the program drops its last pointer to a
-// session-made object, the object lets go of what it holds (object_dropped in
-// relationship_ops.hpp; while a Session holds the object, the Session does it on its own
-// thread when it lets the object go): a child the program still holds finds
-// its parent again through the Session (see ToOne::get), and a collection whose weak
-// entry's child is gone reads its children again on the next access.
+// the collection's entry for it is weak. So does a child whose BelongsTo is assigned
+// while it is in no Session: no write waiting in a Session holds the parent then. A
+// child has one parent per relationship, so such pairs cannot close a cycle. When the
+// program drops its last pointer to a session-made object, the object lets go of what
+// it holds (object_dropped in relationship_ops.hpp; while a Session holds the object,
+// the Session does it on its own thread when it lets the object go): a child the
+// program still holds finds its parent again through the Session (see ToOne::get), and
+// a collection whose weak entry's child is gone reads its children again on the next
+// access.
 // Many-to-many has no parent side: when X's collection holds Y and Y's holds X, the
 // entry held by the object at the higher address is weak. Strong entries then always
 // point from lower to higher addresses, so they can never close a cycle.
