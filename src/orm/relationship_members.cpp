@@ -553,17 +553,24 @@ bool Associated::remove(const void* target) {
     return true;
 }
 
+void Associated::keep(const std::shared_ptr<void>& target, bool linked) {
+    const auto kept =
+        std::find_if(changes_.begin(), changes_.end(), [&](const Change& c) { return c.target == target; });
+    if (kept != changes_.end()) changes_.erase(kept);
+    else changes_.push_back({target, linked});
+}
+
 void Associated::changed(const std::shared_ptr<void>& target, bool linked) {
     auto* session = link_.owner ? link_.owner->session : nullptr;
     if (!session) {  // the Session hears of it when the owner is added
-        changes_.push_back({target, linked});
+        keep(target, linked);
         return;
     }
     session->link_changed(*link_.owner, *link_.ops, target, linked);
 }
 
 void Associated::keep_change(const std::shared_ptr<void>& target, bool linked) {
-    changes_.push_back({target, linked});
+    keep(target, linked);
     if (!linked || !link_.owner) return;
     // The change holds the target now: the target's collection holds the owner weakly
     // (else the two would hold each other), and this one the target strongly.

@@ -353,6 +353,10 @@ public:
 
 private:
     void erase(const void* target) noexcept;
+    /// Keeps a change for the Session the owner joins next, one per target: a change
+    /// undoes the one kept before it for the same target (they alternate), so the
+    /// Session hears only what changed in the end.
+    void keep(const std::shared_ptr<void>& target, bool linked);
     /// Tells the Session (or keeps for later) that the link to `target` changed.
     void changed(const std::shared_ptr<void>& target, bool linked);
     Associated* reverse(const void* target) const;
