@@ -548,9 +548,16 @@ bool Associated::remove(const void* target) {
     const auto object = entries_.lock(i);
     erase(target);
     const auto* owner = link_.owner ? link_.owner->object : nullptr;
-    if (auto* theirs = owner ? reverse(target) : nullptr) theirs->erase(owner);
+    if (auto* theirs = owner ? reverse(target) : nullptr) {
+        theirs->erase(owner);
+        theirs->forget_kept_link(owner);
+    }
     changed(object, false);
     return true;
+}
+
+void Associated::forget_kept_link(const void* target) noexcept {
+    std::erase_if(changes_, [&](const Change& c) { return c.linked && c.target.get() == target; });
 }
 
 void Associated::keep(const std::shared_ptr<void>& target, bool linked) {

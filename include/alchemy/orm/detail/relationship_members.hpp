@@ -357,6 +357,9 @@ private:
     /// undoes the one kept before it for the same target (they alternate), so the
     /// Session hears only what changed in the end.
     void keep(const std::shared_ptr<void>& target, bool linked);
+    /// The other side unlinked `target`: a link to it kept for the owner's next Session
+    /// goes, as SQLAlchemy cancels a pending append.
+    void forget_kept_link(const void* target) noexcept;
     /// Tells the Session (or keeps for later) that the link to `target` changed.
     void changed(const std::shared_ptr<void>& target, bool linked);
     Associated* reverse(const void* target) const;
