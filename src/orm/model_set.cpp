@@ -76,7 +76,9 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
         throw InvalidRequestError(
             message("is already attached to another Session; expunge() it there first, "
                     "or merge() a copy into this one"));
-    if (state.state == ObjectState::detached || state.state == ObjectState::deleted) {
+    const bool has_row = state.state == ObjectState::detached || state.state == ObjectState::deleted;
+    refuse_dropped_parents(state, has_row);
+    if (has_row) {
         if (identity_.find(state.snapshot))
             throw InvalidRequestError(
                 message("cannot be attached: another object with the same primary key "
@@ -89,6 +91,22 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
         attach(state, object, session_made, ObjectState::pending);
     }
     if (!ops_.relationships.empty()) cascade_add(state);
+}
+
+void ModelSetCore::refuse_dropped_parents(InstanceState& state, bool has_row) const {
+    for (const auto* rel : ops_.relationships) {
+        if (!rel->to_one()) continue;
+        const auto& ref = rel->reference(state.object);
+        // A parent whose collection took this object while neither was in a Session is
+        // held by that collection, this object referring back weakly. Dropped since, it
+        // would leave the key to write empty: a new object's, or one assigned.
+        if (ref.dropped() && (!has_row || ref.assigned()))
+            throw InvalidRequestError(message(
+                "has its " + std::string(rel->name) + " (" + std::string(rel->target().model_name) +
+                ") dropped by the program before either joined a Session, so the key to write is unknown; "
+                "keep a pointer to it until it is added, or add it first (its collection then adds this "
+                "object)"));
+    }
 }
 
 void ModelSetCore::link(InstanceState& state, const std::shared_ptr<void>& object) noexcept {

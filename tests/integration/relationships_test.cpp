@@ -579,6 +579,35 @@ TEST_CASE("merge() ignores a detached collection that lost weakly held children"
     CHECK(titles(again->posts) == std::vector<std::string>{"a1", "a2"});
 }
 
+TEST_CASE(
+    "add() refuses a new object whose parent, which took it before either joined a Session, was dropped") {
+    // The parent's collection held the child, the child the parent weakly: with the parent
+    // gone, the child's key would be written NULL, or fail as NOT NULL.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    std::shared_ptr<Post> post;
+    std::shared_ptr<Profile> profile;
+    {
+        sa::Session first(f.engine);
+        auto eve = first.add(Author{.name = "eve"});
+        first.expunge(eve);  // in no Session now, its empty collections loaded
+        post = eve->posts.add(Post{.title = "e1"});
+        CHECK(post->author.get() == eve);
+        eve->profile = std::make_shared<Profile>(Profile{.bio = "eve's"});
+        profile = eve->profile.get();
+    }
+    sa::Session session(f.engine);
+    CHECK_THROWS_MATCHES(
+        session.add(post), sa::InvalidRequestError,
+        MessageContains("has its author (Author) dropped by the program before either joined a Session"));
+    CHECK_THROWS_AS(session.add(profile), sa::InvalidRequestError);  // its key may be NULL
+    CHECK_FALSE(session.contains(post));
+    session.commit();
+    sa::Session check(f.engine);
+    CHECK(check.query<Post>().count() == 0);
+    CHECK(check.query<Profile>().count() == 0);
+}
+
 TEST_CASE("a detached post keeps the author assigned to it though the program drops the author") {
     // In no Session, nothing but the post holds the author until a flush writes the key:
     // the post holds it, and the author's collection holds the post weakly (no cycle).

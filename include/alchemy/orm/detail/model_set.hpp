@@ -284,6 +284,9 @@ private:
     /// save-update: what the relationships of an added object hold joins the session, and
     /// their foreign keys are written at the next flush.
     void cascade_add(InstanceState& state);
+    /// add() refuses an object whose BelongsTo names a parent the program dropped, where
+    /// the flush would have to write that parent's key.
+    void refuse_dropped_parents(InstanceState& state, bool has_row) const;
     /// Sets the probe's key to `key`.
     const void* probe(std::int64_t key);
     void detach(InstanceState& state) noexcept;
