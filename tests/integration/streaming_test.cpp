@@ -386,3 +386,175 @@ TEST_CASE("a cursor reads no column once its last row went, executed or streamed
     cursor.close();
     CHECK_THROWS_AS(cursor.read_real(2), sa::InvalidRequestError);
 }
+
+namespace {
+
+/// Inserts a row of counters as create_counters() does.
+void insert_counter(sa::Connection& conn, std::int64_t id) {
+    conn.execute(sa::text("INSERT INTO counters (id, n, label) VALUES (:id, :id, :label)")
+                     .bind("id", id)
+                     .bind("label", "row " + std::to_string(id)));
+}
+
+/// counters(id, n, label) holding the ids 1 to 10, each with n = id and label "row <id>".
+void create_counters(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute(sa::text("DROP TABLE IF EXISTS counters"));
+    conn.execute(sa::text("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, label TEXT)"));
+    for (std::int64_t id = 1; id <= 10; ++id) insert_counter(conn, id);
+    conn.commit();
+}
+
+std::int64_t count_counters(sa::Connection& conn) {
+    return conn.execute(sa::text("SELECT count(*) FROM counters").columns<std::int64_t>()).scalar_one();
+}
+
+/// The ids an executed query of counters returns while write(id) runs at each of its rows
+/// (at most 101: SQLite would otherwise read the rows an INSERT adds, without end). Checks
+/// that the row the loop is on still reads as the query saw it after each write.
+template <class Write>
+std::vector<std::int64_t> ids_read_while(sa::Connection& conn, Write write) {
+    std::vector<std::int64_t> seen;
+    auto rows = conn.execute_sql("SELECT id, n, label FROM counters ORDER BY id");
+    while (seen.size() <= 100 && rows.next_row()) {
+        const auto& row = rows.current_row();
+        const auto id = row.read_int(0);
+        write(id);
+        CHECK(row.read_int(0) == id);
+        CHECK(row.read_int(1) == id);
+        CHECK(row.read_text(2) == "row " + std::to_string(id));
+        seen.push_back(id);
+    }
+    return seen;
+}
+
+}  // namespace
+
+TEST_CASE("an executed query returns its statement's rows while its loop changes the table", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_counters(engine);
+    auto conn = engine.connect();
+    const std::vector<std::int64_t> ten{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+
+    SECTION("an INSERT at each row") {
+        CHECK(ids_read_while(conn, [&](std::int64_t id) { insert_counter(conn, id + 1000); }) == ten);
+        CHECK(count_counters(conn) == 20);
+    }
+    SECTION("an INSERT at each row under AUTOCOMMIT") {
+        conn.set_isolation_level(sa::IsolationLevel::autocommit);
+        CHECK(ids_read_while(conn, [&](std::int64_t id) { insert_counter(conn, id + 1000); }) == ten);
+        auto other = engine.connect();
+        CHECK(count_counters(other) == 20);
+    }
+    SECTION("a DELETE of the current row and those not read yet") {
+        CHECK(ids_read_while(conn, [&](std::int64_t id) {
+                  if (id == 3) conn.execute(sa::text("DELETE FROM counters WHERE id >= 3"));
+              }) == ten);
+        CHECK(count_counters(conn) == 2);
+    }
+    SECTION("an UPDATE of every row at each row") {
+        // ids_read_while checks that each row keeps n = id.
+        CHECK(ids_read_while(conn, [&](std::int64_t) {
+                  conn.execute(sa::text("UPDATE counters SET n = n + 1"));
+              }) == ten);
+        CHECK(conn.execute(sa::text("SELECT min(n) FROM counters").columns<std::int64_t>()).scalar_one() ==
+              11);
+    }
+    SECTION("a ROLLBACK TO SAVEPOINT of rows inserted before the query") {
+        auto savepoint = conn.begin_nested();
+        conn.execute(sa::text("DELETE FROM counters WHERE id > 5"));
+        CHECK(ids_read_while(conn, [&](std::int64_t id) {
+                  if (id == 1) savepoint.rollback();
+              }) == std::vector<std::int64_t>{1, 2, 3, 4, 5});
+        CHECK(count_counters(conn) == 10);
+    }
+    SECTION("copy_rows") {
+        const std::vector<std::string_view> columns{"id", "n"};
+        CHECK(ids_read_while(conn, [&](std::int64_t id) {
+                  const std::vector<sa::Param> row{sa::Param::of_int(id + 1000), sa::Param::of_int(0)};
+                  conn.copy_rows("counters", columns, row);
+              }) == ten);
+        CHECK(count_counters(conn) == 20);
+    }
+    SECTION("execute_batch") {
+        const auto sql = backend.is_postgresql() ? "INSERT INTO counters (id, n) VALUES ($1, 0)"
+                                                 : "INSERT INTO counters (id, n) VALUES (?, 0)";
+        CHECK(ids_read_while(conn, [&](std::int64_t id) {
+                  const std::vector<sa::Param> row{sa::Param::of_int(id + 1000)};
+                  conn.execute_batch(sql, row, 1);
+              }) == ten);
+        CHECK(count_counters(conn) == 20);
+    }
+    SECTION("execute_script") {
+        CHECK(ids_read_while(conn, [&](std::int64_t id) {
+                  if (id == 1) conn.execute_script("DELETE FROM counters WHERE id > 1");
+              }) == ten);
+        CHECK(count_counters(conn) == 1);
+    }
+    SECTION("the same query inside the loop, writing in its own loop") {
+        // The cache serves the inner query a second statement of the same SQL: both are
+        // open at the write.
+        CHECK(ids_read_while(conn, [&](std::int64_t outer) {
+                  CHECK(ids_read_while(conn, [&](std::int64_t inner) {
+                            if (inner == 1) insert_counter(conn, outer + 1000);
+                        }).size() == static_cast<std::size_t>(9 + outer));
+              }) == ten);
+        CHECK(count_counters(conn) == 20);
+    }
+    conn.commit();
+}
+
+TEST_CASE("a write reads an executed query's rows ahead, not a streamed one's", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    create_counters(engine);
+    create_notes(engine);
+    auto conn = engine.connect();
+    const auto sql = "SELECT id FROM counters ORDER BY id";
+
+    {
+        auto rows = conn.execute_sql(sql).as<std::int64_t>();
+        auto it = rows.begin();
+        REQUIRE(*it == 1);
+        insert_note(conn, "a write to another table");
+        // PostgreSQL held the rows all along; SQLite read them ahead for the write.
+        CHECK(conn.driver_connection().held_rows() == 10);
+        std::int64_t expected = 1;
+        for (; it != rows.end(); ++it) CHECK(*it == expected++);
+        CHECK(expected == 11);
+    }
+    CHECK(conn.driver_connection().held_rows() == 0);
+    // PostgreSQL runs no other statement while a stream is open.
+    if (!backend.is_sqlite()) return;
+    std::int64_t expected = 1;
+    for (const auto id : conn.execute_sql(sql, {}, streamed).as<std::int64_t>()) {
+        CHECK(id == expected++);
+        insert_note(conn, "a write to another table");
+        CHECK(conn.driver_connection().held_rows() == 0);
+    }
+    CHECK(expected == 11);
+    CHECK(count_notes(engine) == 0);  // not committed yet
+    conn.commit();
+    CHECK(count_notes(engine) == 11);
+}
+
+TEST_CASE("on SQLite, a query failing while read ahead raises at its next row", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    // PostgreSQL computes an executed result whole: the query itself fails.
+    if (!backend.is_sqlite()) return;
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    // abs() of the least 64-bit integer overflows, at the third row.
+    auto rows = conn.execute_sql(
+                        "SELECT abs(v) FROM (SELECT 1 AS v UNION ALL SELECT 2 UNION ALL "
+                        "SELECT -9223372036854775807 - 1)")
+                    .as<std::int64_t>();
+    auto it = rows.begin();
+    REQUIRE(*it == 1);
+    insert_note(conn, "runs regardless");
+    CHECK_THROWS_MATCHES(++it, sa::DatabaseError, MessageContains("integer overflow"));
+    conn.commit();
+    CHECK(count_notes(engine) == 1);
+}

@@ -23,7 +23,9 @@ std::string_view trim_leading_space(std::string_view text) noexcept {
 }  // namespace
 
 SqliteConnection::SqliteConnection(sqlite3* db, std::size_t statement_capacity, std::string begin) noexcept
-    : handle_{db}, capacity_(statement_capacity), begin_(std::move(begin)) {}
+    : capacity_(statement_capacity), begin_(std::move(begin)) {
+    handle_.db = db;
+}
 
 SqliteConnection::~SqliteConnection() {
     // Statements first: a handle with live statements would only close as a zombie.
@@ -32,19 +34,24 @@ SqliteConnection::~SqliteConnection() {
     sqlite3_close_v2(handle_.db);
 }
 
+// A SQLite query computes each row when next() steps to it and buffers none
+// (SqliteStatement::start steps to the first row only; only a statement that writes has
+// its RETURNING rows, which SQLite computed in that first step, read ahead). An executed
+// query still answers as of its statement, as on PostgreSQL: a statement that may change
+// its rows first reads the rest ahead.
 Cursor& SqliteConnection::execute(std::string_view sql, std::span<const Param> params) {
     auto& statement = idle_statement_for(sql);
     statement.start(params);
+    statement.keep_rows_as_of_start();
     return statement;
 }
 
-// A SQLite query computes each row when next() steps to it and buffers none, so every
-// cursor streams already (SqliteStatement::start steps to the first row only; only a
-// statement that writes has its RETURNING rows, which SQLite computed in that first step,
-// read ahead). Other statements may run on the connection meanwhile, as they may while any
-// cursor is open.
+// A streamed query steps lazily to its end, in the memory of a row, whatever runs on the
+// connection meanwhile: a change to the tables it reads leaves its rows undefined.
 Cursor& SqliteConnection::stream(std::string_view sql, std::span<const Param> params) {
-    return execute(sql, params);
+    auto& statement = idle_statement_for(sql);
+    statement.start(params);
+    return statement;
 }
 
 bool SqliteConnection::only_reads(std::string_view sql) { return idle_statement_for(sql).only_reads(); }
@@ -135,11 +142,20 @@ void SqliteConnection::execute_script(std::string_view sql) {
         // No statement means only blanks and comments were left.
         if (!statement) return;
         rest.remove_prefix(static_cast<std::size_t>(tail - rest.data()));
+        SqliteStatement::before_running(handle_, statement.get());
         int step_code = SQLITE_ROW;
         while (step_code == SQLITE_ROW) step_code = sqlite3_step(statement.get());
         if (step_code != SQLITE_DONE)
             raise_error(handle_, step_code, sqlite3_errmsg(handle_.db), sqlite3_sql(statement.get()));
     }
+}
+
+// For tests and diagnostics only: a scan of the cache is fine.
+std::size_t SqliteConnection::held_rows() const noexcept {
+    std::size_t rows = 0;
+    for (const auto& [sql, entry] : cache_)
+        for (const auto& statement : entry.statements) rows += statement->held_rows();
+    return rows;
 }
 
 bool SqliteConnection::in_transaction() const noexcept { return sqlite3_get_autocommit(handle_.db) == 0; }

@@ -42,7 +42,7 @@ public:
     bool ping() noexcept override;
     bool is_broken() const noexcept override { return handle_.broken; }
     std::size_t cached_statement_count() const noexcept override { return statement_count_; }
-    std::size_t held_rows() const noexcept override { return 0; }
+    std::size_t held_rows() const noexcept override;
 
 private:
     // Hashes std::string and std::string_view alike, so a lookup by view allocates nothing.

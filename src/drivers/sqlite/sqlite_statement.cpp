@@ -99,6 +99,7 @@ void SqliteStatement::start(std::span<const Param> params) {
     first_row_pending_ = false;
     rows_affected_ = 0;
     try {
+        before_running(handle_, statement_);
         bind(params);
         if (writes_) total_changes_before_ = sqlite3_total_changes64(handle_.db);
         const bool has_row = step();
@@ -111,6 +112,51 @@ void SqliteStatement::start(std::span<const Param> params) {
         close();
         throw;
     }
+}
+
+void SqliteStatement::keep_rows_as_of_start() {
+    if (!first_row_pending_) return;  // no row, or all read ahead already
+    try {
+        handle_.open_queries.push_back(this);
+    } catch (...) {
+        close();
+        throw;
+    }
+    listed_ = true;
+}
+
+void SqliteStatement::read_ahead_open_queries(Handle& handle) noexcept {
+    // Each query leaves the list as it reads its last row.
+    while (!handle.open_queries.empty()) handle.open_queries.back()->read_rest_ahead();
+}
+
+void SqliteStatement::read_rest_ahead() noexcept {
+    // Unless the first row is still pending, the caller is on the current row: it stays
+    // current, read from its copy, and is not returned again.
+    const bool on_row = !first_row_pending_;
+    first_row_pending_ = false;
+    try {
+        read_ahead();
+    } catch (...) {
+        // The rows end here, and the next next() says why. The statement that made way
+        // runs regardless: the failure is this query's.
+        failure_ = std::current_exception();
+        free_read_ahead();
+        show_no_row();
+        finished_ = true;
+        if (listed_) unlist();
+        return;
+    }
+    if (on_row) next_read_ahead();
+}
+
+void SqliteStatement::unlist() noexcept {
+    std::erase(handle_.open_queries, this);
+    listed_ = false;
+}
+
+std::size_t SqliteStatement::held_rows() const noexcept {
+    return read_ahead_.empty() ? 0 : read_ahead_.size() / static_cast<std::size_t>(column_count());
 }
 
 void SqliteStatement::bind(std::span<const Param> params) {
@@ -244,6 +290,7 @@ bool SqliteStatement::step() {
     }
     show_no_row();
     finished_ = true;
+    if (listed_) unlist();
     if (code == SQLITE_DONE) {
         // sqlite3_changes64 keeps the count of the last INSERT, UPDATE or DELETE, so a
         // query or DDL would inherit a stale number; trust it only if rows changed now.
@@ -296,7 +343,10 @@ bool SqliteStatement::next() {
         return true;
     }
     if (!read_ahead_.empty()) return next_read_ahead();
-    if (finished_) return false;
+    if (finished_) {
+        if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+        return false;
+    }
     return step();
 }
 
@@ -451,12 +501,18 @@ void SqliteStatement::close() noexcept {
     if (holds_copies_) sqlite3_clear_bindings(statement_);
     holds_copies_ = false;
     show_no_row();  // the row's values went with the reset: reads now find no current row
-    for (sqlite3_value* value : read_ahead_) sqlite3_value_free(value);
-    read_ahead_.clear();  // keeps its room for the next execution
-    read_ahead_next_ = 0;
+    free_read_ahead();
     in_use_ = false;
     first_row_pending_ = false;
     finished_ = true;
+    if (listed_) unlist();
+    failure_ = nullptr;
+}
+
+void SqliteStatement::free_read_ahead() noexcept {
+    for (sqlite3_value* value : read_ahead_) sqlite3_value_free(value);
+    read_ahead_.clear();  // keeps its room for the next execution
+    read_ahead_next_ = 0;
 }
 
 }  // namespace alchemy::detail::sqlite

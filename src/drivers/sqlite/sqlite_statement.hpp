@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,14 +28,30 @@ public:
     /// The statement returns rows and SQLite says it writes nothing. Rows are asked for
     /// too: sqlite3_stmt_readonly() also passes BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
     /// RELEASE, ATTACH and DETACH, which return none.
-    bool only_reads() const noexcept {
-        return sqlite3_stmt_readonly(statement_) != 0 && sqlite3_column_count(statement_) > 0;
+    bool only_reads() const noexcept { return only_reads(statement_); }
+    static bool only_reads(sqlite3_stmt* statement) noexcept {
+        return sqlite3_stmt_readonly(statement) != 0 && sqlite3_column_count(statement) > 0;
     }
 
     /// Binds `params` and runs the statement up to its first row, so that writes take
     /// effect even if nobody reads the cursor; a statement that writes runs to its end,
     /// its rows read ahead. On failure the statement is idle again.
     void start(std::span<const Param> params);
+    /// Makes the query just started return exactly its statement's rows (execute(), not
+    /// stream()): a later statement on the connection that may change them reads the rest
+    /// ahead first. On failure the statement is idle again.
+    void keep_rows_as_of_start();
+    /// Called before `statement` runs on the handle's connection. SQLite leaves the rows
+    /// an open query has yet to return undefined once its connection changes the tables
+    /// (https://www.sqlite.org/isolation.html), so unless `statement` only reads, the
+    /// queries kept as of their start read the rest of their rows ahead. A readonly
+    /// statement without result columns counts as a change: it is transaction control,
+    /// ATTACH or DETACH, and a ROLLBACK undoes writes.
+    static void before_running(Handle& handle, sqlite3_stmt* statement) noexcept {
+        if (!handle.open_queries.empty() && !only_reads(statement)) read_ahead_open_queries(handle);
+    }
+    /// Rows read ahead and held until close() (for DriverConnection::held_rows()).
+    std::size_t held_rows() const noexcept;
 
     bool next() override;
     int column_count() const noexcept override;
@@ -64,6 +81,13 @@ private:
     void read_ahead();
     /// Makes the next row read ahead current: false when none is left.
     bool next_read_ahead();
+    static void read_ahead_open_queries(Handle& handle) noexcept;
+    /// Reads the rest of this open query's rows ahead, keeping the current row current.
+    /// A failure is kept for next() to raise.
+    void read_rest_ahead() noexcept;
+    /// Leaves handle_.open_queries.
+    void unlist() noexcept;
+    void free_read_ahead() noexcept;
     /// Makes the row of `columns` columns whose values value_of(column) gives current:
     /// fills row_ and the cells.
     template <class ValueOf>
@@ -97,6 +121,10 @@ private:
     bool in_use_ = false;
     bool first_row_pending_ = false;
     bool finished_ = true;
+    /// In handle_.open_queries.
+    bool listed_ = false;
+    /// What failed while read_rest_ahead() read the rows; next() raises it once.
+    std::exception_ptr failure_;
     /// Columns of the current row (0: no row), their values, and the cells made of them.
     int row_columns_ = 0;
     std::vector<ColumnValue> row_;
