@@ -43,6 +43,10 @@ struct ExecuteOptions {
     /// once, so that a result of any size takes the memory of one row (SQLAlchemy's
     /// stream_results). On PostgreSQL the connection runs nothing else meanwhile: read the
     /// Result to its end or close it before the next statement, commit() or rollback().
+    /// On SQLite other statements may run meanwhile, but one on the same connection that
+    /// changes a table being streamed leaves the rows still to come undefined (rows
+    /// twice, deleted rows, https://www.sqlite.org/isolation.html); an unstreamed Result
+    /// reads its rest ahead before such a statement and returns its statement's rows.
     bool stream_results = false;
 };
 

@@ -136,7 +136,10 @@ public:
     /// cursor has read its last row or is closed, any other statement on the connection
     /// throws InvalidRequestError. Closing it before its end cancels the statement there,
     /// which undoes that statement alone (src/drivers/postgresql/pg_stream.cpp says how).
-    /// SQLite steps every statement this way, so there it is execute().
+    /// SQLite steps every query this way, but execute() reads the rest of an open query's
+    /// rows ahead before a statement that may change them runs; stream() does not, so
+    /// there a change on the connection to the tables being read leaves the rows that
+    /// follow undefined (https://www.sqlite.org/isolation.html).
     virtual Cursor& stream(std::string_view sql, std::span<const Param> params) = 0;
     /// Runs SQL without parameters; it may hold several statements separated by ';'. A
     /// driver may defer a plain BEGIN until the next statement, and leave the reply of a
@@ -192,7 +195,9 @@ public:
     virtual std::size_t cached_statement_count() const noexcept = 0;
     /// Result rows the open cursors hold in client memory (for tests and diagnostics):
     /// PostgreSQL holds an executed result whole and a streamed one a row at a time;
-    /// SQLite computes each row when it steps there and holds none.
+    /// SQLite computes each row when it steps there and holds only the rows it read ahead:
+    /// a statement's RETURNING rows, and an executed query's rest once a statement that
+    /// may change them ran.
     virtual std::size_t held_rows() const noexcept = 0;
 };
 
