@@ -109,6 +109,21 @@ TEST_CASE("a real beyond the range of float read into one is a DataError") {
     CHECK_THROWS_AS(conn.execute(sa::select<roundtrip::Gauge>()).all(), sa::DataError);
 }
 
+TEST_CASE("a real read as text is the shortest text of the same double, alike on both backends") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    auto conn = engine.connect();
+    conn.execute(sa::text("CREATE TABLE reals (id INTEGER PRIMARY KEY, x DOUBLE PRECISION)"));
+    const double values[] = {0.1 + 0.2, 1e300, -2.5, 1.0 / 3.0, std::numeric_limits<double>::infinity()};
+    for (std::size_t i = 0; i < std::size(values); ++i)
+        conn.execute(sa::text("INSERT INTO reals (id, x) VALUES (:id, :x)")
+                         .bind("id", static_cast<std::int64_t>(i))
+                         .bind("x", values[i]));
+    const auto texts = conn.execute(sa::text("SELECT x FROM reals ORDER BY id").columns<std::string>()).all();
+    CHECK(texts == std::vector<std::string>{"0.30000000000000004", "1e+300", "-2.5", "0.3333333333333333",
+                                            "Infinity"});
+}
+
 TEST_CASE("an integer other than 0 or 1 read as a bool is a DataError") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();

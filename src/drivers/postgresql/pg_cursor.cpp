@@ -3,6 +3,7 @@
 #include "drivers/postgresql/pg_cursor.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/number_text.hpp"
 #include "drivers/postgresql/pg_binary.hpp"
 #include "drivers/postgresql/pg_connection.hpp"
 #include "drivers/postgresql/pg_errors.hpp"
@@ -12,7 +13,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <utility>
 
@@ -81,20 +81,6 @@ std::optional<std::int64_t> integral(double value) {
     constexpr double limit = 9'223'372'036'854'775'808.0;
     if (!(value >= -limit && value < limit) || std::trunc(value) != value) return std::nullopt;
     return static_cast<std::int64_t>(value);
-}
-
-template <class Real>
-void append_real(std::string& out, Real value) {
-    if (std::isnan(value)) return void(out += "NaN");
-    if (std::isinf(value)) return void(out += value > 0 ? "Infinity" : "-Infinity");
-    char text[32];
-    out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
-}
-
-template <class Integer>
-void append_integer(std::string& out, Integer value) {
-    char text[24];
-    out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
 }
 
 bool is_command_with_row_count(std::string_view status) {

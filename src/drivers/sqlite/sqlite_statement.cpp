@@ -2,6 +2,7 @@
 #include "drivers/sqlite/sqlite_statement.hpp"
 
 #include "alchemy/core/error.hpp"
+#include "core/number_text.hpp"
 #include "core/printable.hpp"
 #include "drivers/sqlite/sqlite_errors.hpp"
 #include "drivers/sqlite/sqlite_time.hpp"
@@ -437,7 +438,17 @@ double SqliteStatement::do_read_real(int column) const {
 std::string_view SqliteStatement::do_read_text(int column) const {
     const auto& c = checked(column);
     if (c.type == SQLITE_NULL) raise_unreadable(column, "text", "22004");
-    // Numbers are rendered to text in place; the pointer is valid until the next step.
+    if (c.type == SQLITE_FLOAT) {
+        // SQLite's own text keeps 15 digits (0.1 + 0.2 would read "0.3"): the shortest text
+        // that reads back as the same double instead, as on PostgreSQL.
+        if (real_texts_.size() <= static_cast<std::size_t>(column))
+            real_texts_.resize(static_cast<std::size_t>(column) + 1);
+        auto& text = real_texts_[static_cast<std::size_t>(column)];
+        text.clear();
+        append_real(text, sqlite3_value_double(c.value));
+        return text;
+    }
+    // Integers are rendered to text in place; the pointer is valid until the next step.
     const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(c.value));
     if (text == nullptr) raise_out_of_memory();
     return {text, static_cast<std::size_t>(sqlite3_value_bytes(c.value))};

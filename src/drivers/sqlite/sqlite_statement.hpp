@@ -129,6 +129,8 @@ private:
     int row_columns_ = 0;
     std::vector<ColumnValue> row_;
     std::vector<Cell> cells_;
+    /// The text of a REAL column read as text, per column, until the next read of it.
+    mutable std::vector<std::string> real_texts_;
     /// The values of the rows read ahead (read_ahead()), row after row, until close(); and
     /// where the next row's begin.
     std::vector<sqlite3_value*> read_ahead_;
