@@ -488,6 +488,33 @@ TEST_CASE(
     CHECK(engine.pool_status().connects == 1);
 }
 
+TEST_CASE("a statement in a session whose client_encoding is not UTF8 is refused, not re-encoded") {
+    // The server would read "café" as five LATIN1 characters and send them back in LATIN1,
+    // which the same connection would read as "café" again: the damage hidden.
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    auto engine = backend.engine();
+    const std::string cafe = "caf\xc3\xa9";
+    auto conn = engine.connect();
+    conn.execute_script("CREATE TABLE words (word text)");
+    conn.commit();
+    conn.execute_script("SET client_encoding = 'LATIN1'");
+    const auto refused = [](auto&& run) {
+        CHECK_THROWS_MATCHES(run(), sa::ProgrammingError,
+                             sa::test::MessageContains("the session's client_encoding is LATIN1, not UTF8"));
+    };
+    refused([&] { conn.execute(sa::text("INSERT INTO words VALUES (:w)").bind("w", cafe)); });
+    refused([&] { conn.execute(sa::text("SELECT word FROM words").columns<std::string>()).all(); });
+    refused([&] { conn.execute_sql("SELECT word FROM words", {}, {.stream_results = true}); });
+    const sa::Param word = sa::Param::of_text(cafe);
+    refused([&] { conn.execute_batch("INSERT INTO words VALUES ($1)", {&word, 1}, 1); });
+    const std::string_view column = "word";
+    refused([&] { conn.copy_rows("words", {&column, 1}, {&word, 1}); });
+    conn.execute_script("SET client_encoding = 'UTF8'");
+    conn.execute(sa::text("INSERT INTO words VALUES (:w)").bind("w", cafe));
+    CHECK(conn.execute(sa::text("SELECT length(word) FROM words").columns<int>()).scalar_one() == 4);
+}
+
 TEST_CASE("a rollback that puts back a zone other than UTC is seen before the next timestamp is bound") {
     // The transaction set UTC over a session in Tokyo; its ROLLBACK brings Tokyo back, and
     // what libpq reported before reading the ROLLBACK's reply still says UTC.

@@ -66,6 +66,23 @@ void PgConnection::require_utc_for_timestamps(std::string_view sql) {
         std::string(sql));
 }
 
+void PgConnection::require_utf8(std::string_view sql) {
+    static const int utf8 = pg_char_to_encoding("UTF8");
+    if (PQclientEncoding(connection_.get()) == utf8) return;
+    settle();
+    const int encoding = PQclientEncoding(connection_.get());
+    if (encoding == utf8) return;
+    const char* name = pg_encoding_to_char(encoding);
+    throw_database_error(
+        "0A000",
+        fmt::format("the session's client_encoding is {0}, not UTF8: the server would read alchemy's UTF-8 "
+                    "text (the SQL and its values) as {0} and send text back in {0}, storing and reading "
+                    "other characters without an error; SET client_encoding = 'UTF8' (with "
+                    "execute_script) first",
+                    printable(name ? name : "")),
+        std::string(sql));
+}
+
 void PgConnection::reset_session_state() {
     // The next borrower's timestamps depend on the UTC that the constructor set, its text
     // on UTF8, and the SQL it writes on standard strings.
@@ -79,6 +96,7 @@ void PgConnection::reset_session_state() {
 Cursor& PgConnection::execute(std::string_view sql, std::span<const Param> params) {
     refuse_while_streaming();
     params_.encode(params, sql);
+    require_utf8(sql);
     require_utc_for_timestamps(sql);
     if (!begin_pending_) settle();
     PGresult* raw = begin_pending_ ? run_with_begin(sql) : run_statement(sql);

@@ -145,6 +145,9 @@ private:
     /// Throws ProgrammingError if the encoded parameters hold a timestamp and the session's
     /// TimeZone is not UTC, where the server would store or compare it shifted.
     void require_utc_for_timestamps(std::string_view sql);
+    /// Throws ProgrammingError if the session's client_encoding is not UTF8, in which the
+    /// server would read the statement's text and send back its own.
+    void require_utf8(std::string_view sql);
     /// Sends the encoded statement to stream and reads up to its first row; failures that
     /// the statement cache caused are repaired and the statement sent once more.
     ResultHandle start_stream(std::string_view sql);

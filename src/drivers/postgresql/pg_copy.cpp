@@ -52,6 +52,7 @@ std::int64_t PgConnection::copy_rows(std::string_view table, std::span<const std
                                      std::span<const Param> params) {
     const auto rows = batch_row_count(params.size(), columns.size(), "copy_rows()");
     settle();  // first: a failure here sent no row
+    require_utf8("COPY");
     // Outside a transaction COPY is one statement, committed whole or not at all.
     const bool autocommit = !in_transaction();
     try {

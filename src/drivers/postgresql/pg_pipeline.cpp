@@ -20,6 +20,7 @@ constexpr int binary_results = 1;
 void PgConnection::execute_batch(std::string_view sql, std::span<const Param> params,
                                  std::size_t params_per_row, std::span<std::int64_t> rows_affected) {
     const auto rows = execute_batch_rows(params.size(), params_per_row, rows_affected.size());
+    require_utf8(sql);
     // Outside a transaction each synced chunk commits on its own (the server runs the
     // statements before a Sync as one implicit transaction).
     const bool autocommit = !in_transaction();

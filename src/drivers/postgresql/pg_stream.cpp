@@ -64,6 +64,7 @@ Cursor& PgConnection::stream(std::string_view sql, std::span<const Param> params
     settle();
     auto& cursor = idle_cursor();
     params_.encode(params, sql);
+    require_utf8(sql);
     require_utc_for_timestamps(sql);
     cursor.open(start_stream(sql), sql, this);
     return cursor;
