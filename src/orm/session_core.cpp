@@ -408,18 +408,28 @@ bool SessionCore::flush_writes(const std::function<bool(std::size_t)>& of) const
                                [&](const LinkWrite& link) { return of(link.rel->association().model_id); });
 }
 
+namespace {
+
+/// Refuses a write of `rel` that names `object` (of `ops`) when the object is new and this
+/// flush does not insert it: its key would be read as 0, which may be another row's.
+void require_inserted(const RelationshipOps& rel, const ModelOps& ops, const void* object,
+                      std::string_view remedy) {
+    if (!ops.needs_generated_key(object)) return;
+    throw FlushError(fmt::format(
+        "alchemy: {}.{} names a new {} that this flush does not insert (it is not pending in this "
+        "session: it was expunged, or belongs to another one); add it to this session, or {}",
+        rel.owner().model_name, rel.name, ops.model_name, remedy));
+}
+
+}  // namespace
+
 bool SessionCore::write_foreign_key(const ForeignKeyWrite& w) {
     const auto& owner_ops = w.rel->owner();
     std::optional<std::int64_t> key;
     if (w.target) {
         const auto& target_ops = w.rel->target();
         key = target_ops.integer(w.target.get(), target_ops.primary_key[0]);
-        if (target_ops.needs_generated_key(w.target.get()))
-            throw FlushError(fmt::format(
-                "alchemy: {}.{} refers to a new {} that this flush does not insert (it is not pending in "
-                "this session: it was expunged, or belongs to another one); add it to this session, or "
-                "assign an object that has a row",
-                owner_ops.model_name, w.rel->name, target_ops.model_name));
+        require_inserted(*w.rel, target_ops, w.target.get(), "assign an object that has a row");
     }
     const auto& column = owner_ops.table().columns[w.rel->foreign_key];
     if (!key && !column.nullable)
@@ -536,15 +546,8 @@ void SessionCore::write_links() {
         const auto& owner_ops = l.rel->owner();
         const auto& target_ops = l.rel->target();
         const auto& association = l.rel->association();
-        for (const auto& [ops, object] :
-             {std::pair{&owner_ops, l.owner.get()}, std::pair{&target_ops, l.target.get()}})
-            if (ops->needs_generated_key(object))
-                // Its key would be read as 0, which may be another row's.
-                throw FlushError(fmt::format(
-                    "alchemy: {}.{} links a new {} that this flush does not insert (it is not pending in "
-                    "this session: it was expunged, or belongs to another one); add it to this session, or "
-                    "remove it from the collection",
-                    owner_ops.model_name, l.rel->name, ops->model_name));
+        require_inserted(*l.rel, owner_ops, l.owner.get(), "remove the link");
+        require_inserted(*l.rel, target_ops, l.target.get(), "remove it from the collection");
         const auto owner_key = owner_ops.integer(l.owner.get(), owner_ops.primary_key[0]).value_or(0);
         const auto target_key = target_ops.integer(l.target.get(), target_ops.primary_key[0]).value_or(0);
         const bool owner_first = l.rel->foreign_key < l.rel->association_target_key;
