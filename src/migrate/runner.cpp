@@ -16,6 +16,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <initializer_list>
 #include <utility>
 
 namespace alchemy::migrate {
@@ -93,15 +94,24 @@ void lock_version_table(Connection& conn) {
     if (!lock.empty()) conn.execute_script(lock);
 }
 
+/// Whether a statement's leading `words` are `expected`, in any case.
+bool begins_with(const std::vector<std::string_view>& words,
+                 std::initializer_list<std::string_view> expected) {
+    return words.size() >= expected.size() &&
+           std::equal(expected.begin(), expected.end(), words.begin(),
+                      [](std::string_view e, std::string_view w) {
+                          return alchemy::detail::equals_ignoring_ascii_case(w, e);
+                      });
+}
+
 /// A statement that ends or begins a transaction, which a revision's must not do: each
 /// revision runs in one transaction with its version update, so a COMMIT in it would
 /// commit half a revision that the version table does not record.
 bool controls_transaction(const std::vector<std::string_view>& words) {
-    const auto is = [&](std::size_t k, std::string_view word) {
-        return k < words.size() && alchemy::detail::equals_ignoring_ascii_case(words[k], word);
-    };
-    return is(0, "BEGIN") || is(0, "START") || is(0, "COMMIT") || is(0, "END") || is(0, "ABORT") ||
-           (is(0, "ROLLBACK") && !is(1, "TO")) || (is(0, "PREPARE") && is(1, "TRANSACTION"));
+    return begins_with(words, {"BEGIN"}) || begins_with(words, {"START"}) || begins_with(words, {"COMMIT"}) ||
+           begins_with(words, {"END"}) || begins_with(words, {"ABORT"}) ||
+           (begins_with(words, {"ROLLBACK"}) && !begins_with(words, {"ROLLBACK", "TO"})) ||
+           begins_with(words, {"PREPARE", "TRANSACTION"});
 }
 
 /// The statements of the step's section, split by the database's lexical rules; refused
@@ -134,12 +144,9 @@ bool may_rebuild_table(const std::vector<std::string>& statements, const Dialect
     bool makes = false;
     for (const auto& statement : statements)
         for (const auto& words : alchemy::detail::statement_leading_words(statement, 2, dialect.lexicon())) {
-            const auto is = [&](std::string_view first, std::string_view second) {
-                return words.size() == 2 && alchemy::detail::equals_ignoring_ascii_case(words[0], first) &&
-                       alchemy::detail::equals_ignoring_ascii_case(words[1], second);
-            };
-            drops = drops || is("DROP", "TABLE");
-            makes = makes || is("CREATE", "TABLE") || is("ALTER", "TABLE");
+            drops = drops || begins_with(words, {"DROP", "TABLE"});
+            makes =
+                makes || begins_with(words, {"CREATE", "TABLE"}) || begins_with(words, {"ALTER", "TABLE"});
         }
     return drops && makes;
 }
