@@ -37,13 +37,14 @@ bool PgConnection::utc_session() const noexcept {
     return zone && is_utc_zone(zone);
 }
 
+bool PgConnection::utf8_session() const noexcept {
+    static const int utf8 = pg_char_to_encoding("UTF8");
+    return PQclientEncoding(connection_.get()) == utf8;
+}
+
 bool PgConnection::settings_as_set() const noexcept {
-    const auto reported = [&](const char* name, std::string_view value) {
-        const char* now = PQparameterStatus(connection_.get(), name);
-        return now && now == value;
-    };
-    return utc_session() && reported("client_encoding", "UTF8") &&
-           reported("standard_conforming_strings", "on");
+    const char* strings = PQparameterStatus(connection_.get(), "standard_conforming_strings");
+    return utc_session() && utf8_session() && strings && std::string_view(strings) == "on";
 }
 
 // The status read first may predate the reply of a ROLLBACK still in flight, which puts
@@ -67,12 +68,10 @@ void PgConnection::require_utc_for_timestamps(std::string_view sql) {
 }
 
 void PgConnection::require_utf8(std::string_view sql) {
-    static const int utf8 = pg_char_to_encoding("UTF8");
-    if (PQclientEncoding(connection_.get()) == utf8) return;
+    if (utf8_session()) return;
     settle();
-    const int encoding = PQclientEncoding(connection_.get());
-    if (encoding == utf8) return;
-    const char* name = pg_encoding_to_char(encoding);
+    if (utf8_session()) return;
+    const char* name = pg_encoding_to_char(PQclientEncoding(connection_.get()));
     throw_database_error(
         "0A000",
         fmt::format("the session's client_encoding is {0}, not UTF8: the server would read alchemy's UTF-8 "

@@ -139,6 +139,8 @@ private:
     void refuse_while_streaming() const;
     /// Whether the server last reported TimeZone as UTC (libpq keeps what it reported).
     bool utc_session() const noexcept;
+    /// Whether the session's client_encoding is UTF8, as libpq last heard.
+    bool utf8_session() const noexcept;
     /// Whether the settings the driver sets on connecting hold, as libpq last heard: TimeZone
     /// UTC, client_encoding UTF8 (alchemy's text), standard_conforming_strings on.
     bool settings_as_set() const noexcept;
