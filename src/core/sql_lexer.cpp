@@ -1,6 +1,9 @@
 // The SQL scanner of sql_lexer.hpp.
 #include "core/sql_lexer.hpp"
 
+#include "core/ascii.hpp"
+
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -118,12 +121,122 @@ private:
     std::vector<SqlSpan> spans_;
 };
 
+/// Follows the tokens of one statement to tell whether a ';' ends it. Two dialects let a
+/// statement hold statements of its own, each closed by ';':
+/// - SQLite, a trigger: CREATE [TEMP|TEMPORARY] TRIGGER ... BEGIN a; b; END; ends at a ';'
+///   after an END that follows a ';', the states of sqlite3_complete();
+/// - PostgreSQL, parentheses (a rule's actions) and the BEGIN ATOMIC ... END body of
+///   CREATE [OR REPLACE] FUNCTION or PROCEDURE, counting BEGIN, CASE and END outside
+///   parentheses, as psql does.
+class StatementEnd {
+public:
+    explicit StatementEnd(SqlLexicon lexicon) : lexicon_(lexicon) {}
+
+    void word(std::string_view word) {
+        if (words_ < leading_.size()) leading_[words_] = word;
+        ++words_;
+        routine_ = routine_ || starts_routine();
+        if (routine_ && parentheses_ == 0) {
+            if (is(word, "begin") || (is(word, "case") && blocks_ > 0)) ++blocks_;
+            else if (is(word, "end") && blocks_ > 0) --blocks_;
+        }
+        switch (trigger_) {
+        case Trigger::start: trigger_ = is(word, "create") ? Trigger::create : Trigger::none; break;
+        case Trigger::create:
+            if (is(word, "trigger")) trigger_ = Trigger::body;
+            else if (!is(word, "temp") && !is(word, "temporary")) trigger_ = Trigger::none;
+            break;
+        case Trigger::body_semicolon: trigger_ = is(word, "end") ? Trigger::body_end : Trigger::body; break;
+        case Trigger::body_end: trigger_ = Trigger::body; break;
+        case Trigger::body:
+        case Trigger::none: break;
+        }
+    }
+
+    /// A token that is not a word: a string, a quoted name, an operator, a parenthesis.
+    void other(char c) {
+        if (c == '(') ++parentheses_;
+        else if (c == ')' && parentheses_ > 0) --parentheses_;
+        if (trigger_ == Trigger::start || trigger_ == Trigger::create) trigger_ = Trigger::none;
+        else if (trigger_ == Trigger::body_semicolon || trigger_ == Trigger::body_end)
+            trigger_ = Trigger::body;
+    }
+
+    /// A ';' in code: whether it ends the statement, which then starts over.
+    bool semicolon() {
+        if (lexicon_.trigger_bodies && (trigger_ == Trigger::body || trigger_ == Trigger::body_semicolon)) {
+            trigger_ = Trigger::body_semicolon;
+            return false;
+        }
+        if (lexicon_.nested_statements && (parentheses_ > 0 || blocks_ > 0)) return false;
+        *this = StatementEnd(lexicon_);
+        return true;
+    }
+
+private:
+    enum class Trigger { start, create, body, body_semicolon, body_end, none };
+
+    static bool is(std::string_view word, std::string_view keyword) {
+        return equals_ignoring_ascii_case(word, keyword);
+    }
+    bool starts_routine() const {
+        const auto routine = [](std::string_view word) {
+            return is(word, "function") || is(word, "procedure");
+        };
+        return is(leading_[0], "create") &&
+               (routine(leading_[1]) ||
+                (is(leading_[1], "or") && is(leading_[2], "replace") && routine(leading_[3])));
+    }
+
+    SqlLexicon lexicon_;
+    std::array<std::string_view, 4> leading_{};
+    std::size_t words_ = 0;
+    bool routine_ = false;
+    int parentheses_ = 0;
+    int blocks_ = 0;
+    Trigger trigger_ = Trigger::start;
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
 }  // namespace
 
 std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon) { return Lexer(sql, lexicon).run(); }
 
+std::vector<std::size_t> statement_ends(std::string_view sql, const std::vector<SqlSpan>& spans,
+                                        SqlLexicon lexicon) {
+    std::vector<std::size_t> ends;
+    StatementEnd statement(lexicon);
+    for (const auto& span : spans) {
+        if (span.kind == SqlSpanKind::line_comment || span.kind == SqlSpanKind::block_comment) continue;
+        if (span.kind != SqlSpanKind::code) {
+            statement.other(sql[span.begin]);
+            continue;
+        }
+        for (auto i = span.begin; i < span.end;) {
+            if (is_name_char(sql[i])) {
+                auto end = i;
+                while (end < span.end && is_name_char(sql[end])) ++end;
+                statement.word(sql.substr(i, end - i));
+                i = end;
+                continue;
+            }
+            if (sql[i] == ';') {
+                if (statement.semicolon()) ends.push_back(i);
+            } else if (!is_space(sql[i])) {
+                statement.other(sql[i]);
+            }
+            ++i;
+        }
+    }
+    return ends;
+}
+
 std::vector<std::vector<std::string_view>> statement_leading_words(std::string_view sql, std::size_t count,
                                                                    SqlLexicon lexicon) {
+    const auto spans = lex_sql(sql, lexicon);
+    const auto ends = statement_ends(sql, spans, lexicon);
+    auto next_end = ends.begin();
     std::vector<std::vector<std::string_view>> statements;
     bool in_statement = false;  // code of the current statement seen
     bool words_ended = false;   // a string or quoted name came: no more words for it
@@ -131,7 +244,7 @@ std::vector<std::vector<std::string_view>> statement_leading_words(std::string_v
         if (!in_statement) statements.emplace_back();
         in_statement = true;
     };
-    for (const auto& span : lex_sql(sql, lexicon)) {
+    for (const auto& span : spans) {
         if (span.kind == SqlSpanKind::line_comment || span.kind == SqlSpanKind::block_comment) continue;
         if (span.kind != SqlSpanKind::code) {
             start_statement();
@@ -140,17 +253,19 @@ std::vector<std::vector<std::string_view>> statement_leading_words(std::string_v
         }
         for (auto i = span.begin; i < span.end;) {
             const char c = sql[i];
-            if (c == ';') {
+            if (next_end != ends.end() && i == *next_end) {
+                ++next_end;
                 in_statement = false;
                 words_ended = false;
                 ++i;
-            } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            } else if (is_space(c)) {
                 ++i;
             } else {
                 start_statement();
                 auto end = i;
                 while (end < span.end && is_name_char(sql[end])) ++end;
-                if (end == i) {  // an operator or a number's sign: words stop there
+                if (end ==
+                    i) {  // an operator, a ';' inside the statement or a number's sign: words stop there
                     words_ended = true;
                     ++i;
                     continue;

@@ -41,8 +41,14 @@ struct SqlSpan {
 /// the end of the text, marked unterminated.
 std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon = {});
 
-/// The first `count` words (or fewer) of each statement of `sql`, statements ending at a
-/// ';' in code: {{"rollback", "to"}} for "/* undo */ rollback to s1;". Comments are
+/// The offsets of the ';' that end the statements of `sql`, whose spans lex_sql() gave:
+/// each ';' in code, but those inside a statement (SqlLexicon::nested_statements and
+/// trigger_bodies say where a statement holds statements).
+std::vector<std::size_t> statement_ends(std::string_view sql, const std::vector<SqlSpan>& spans,
+                                        SqlLexicon lexicon = {});
+
+/// The first `count` words (or fewer) of each statement of `sql`, statements ending as
+/// statement_ends() says: {{"rollback", "to"}} for "/* undo */ rollback to s1;". Comments are
 /// skipped; a string or quoted name ends a statement's words. Statements without code are
 /// left out.
 std::vector<std::vector<std::string_view>> statement_leading_words(std::string_view sql, std::size_t count,

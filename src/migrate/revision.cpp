@@ -57,6 +57,8 @@ Scan scan_sql(std::string_view sql, SqlLexicon lexicon = {}) {
     Scan scan;
     Scan::Piece piece;
     const auto spans = detail::lex_sql(sql, lexicon);
+    const auto ends = detail::statement_ends(sql, spans, lexicon);
+    auto next_end = ends.begin();
     for (const auto& span : spans) {
         if (span.unterminated) scan.unterminated = span;
         switch (span.kind) {
@@ -64,7 +66,8 @@ Scan scan_sql(std::string_view sql, SqlLexicon lexicon = {}) {
         case detail::SqlSpanKind::block_comment: break;
         case detail::SqlSpanKind::code:
             for (auto i = span.begin; i < span.end; ++i) {
-                if (sql[i] == ';') {
+                if (next_end != ends.end() && i == *next_end) {
+                    ++next_end;
                     piece.end = i;
                     scan.pieces.push_back(piece);
                     piece = {i + 1, i + 1, false};

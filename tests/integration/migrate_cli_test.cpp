@@ -1130,6 +1130,52 @@ TEST_CASE("a revision's SQL is read by the database's own rules for comments", "
     }
 }
 
+TEST_CASE("a revision may create a trigger or a function whose body holds statements", "[migrate]") {
+    const auto backend = fresh(GENERATE(from_range(backends())));
+    WorkDir work;
+    EnvVar url("DATABASE_URL", backend.url);
+    auto engine = backend.engine();
+    RUN_OK(init, {"init", "migrations"});
+    // Each body's statements end in ';' inside the one statement, and a CASE ... END sits
+    // in the middle: the statement ends where the database says, not at the first ';'.
+    const std::string audit_table = "CREATE TABLE audit (name TEXT, kind TEXT)";
+    if (backend.is_sqlite())
+        hand_written(
+            "audit",
+            {"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)", audit_table,
+             "CREATE TRIGGER items_audit AFTER INSERT ON items BEGIN\n"
+             "  INSERT INTO audit VALUES (NEW.name, CASE WHEN NEW.name = '' THEN 'empty' ELSE 'named' "
+             "END);\n  INSERT INTO audit VALUES (NEW.name, 'again');\nEND"},
+            {"DROP TRIGGER items_audit", "DROP TABLE audit", "DROP TABLE items"});
+    else
+        hand_written(
+            "audit",
+            {audit_table,
+             "CREATE FUNCTION add_item(item text) RETURNS bigint LANGUAGE sql BEGIN ATOMIC\n"
+             "  INSERT INTO audit VALUES (item, CASE WHEN item = '' THEN 'empty' ELSE 'named' END);\n"
+             "  INSERT INTO audit VALUES (item, 'again');\n"
+             "  SELECT count(*) FROM audit;\nEND"},
+            {"DROP FUNCTION add_item(text)", "DROP TABLE audit"});
+    const auto sql = tool({"upgrade", "head", "--sql"});
+    INFO("out: " << sql.out << "\nerr: " << sql.err);
+    CHECK(sql.status == 0);
+    CHECK(sql.out.find("\nEND;\n") != std::string::npos);
+
+    RUN_OK(upgrade, {"upgrade", "head"});
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text(backend.is_sqlite() ? "INSERT INTO items (name) VALUES ('bolt')"
+                                                  : "SELECT add_item('bolt')"));
+        conn.commit();
+        using Row = std::tuple<std::string, std::string>;
+        CHECK(conn.execute(sa::text("SELECT name, kind FROM audit ORDER BY kind")
+                               .columns<std::string, std::string>())
+                  .all() == std::vector<Row>{{"bolt", "again"}, {"bolt", "named"}});
+    }
+    RUN_OK(downgrade, {"downgrade", "base"});
+    CHECK(table_names(engine) == Strings{"alchemy_version"});
+}
+
 TEST_CASE("a control character in a revision's header is refused", "[migrate]") {
     WorkDir work;
     EnvVar url("DATABASE_URL", sa::test::sqlite_temp_url());

@@ -158,13 +158,54 @@ TEST_CASE("split_statements splits at semicolons outside quotes and comments", "
     }
     SECTION("by the database's lexical rules") {
         // SQLite ends a comment at its first */, and knows neither E'' nor $$ quotes.
-        const sa::SqlLexicon sqlite{
-            .nested_comments = false, .escape_strings = false, .dollar_quotes = false};
+        const sa::SqlLexicon sqlite{.nested_comments = false,
+                                    .escape_strings = false,
+                                    .dollar_quotes = false,
+                                    .nested_statements = false,
+                                    .trigger_bodies = true};
         CHECK(split_statements("/* under docs/*.md */ CREATE TABLE f (id INTEGER); SELECT 2", sqlite) ==
               Strings{"/* under docs/*.md */ CREATE TABLE f (id INTEGER)", "SELECT 2"});
         CHECK(split_statements(R"(SELECT E'a\'; SELECT 2)", sqlite) ==
               Strings{R"(SELECT E'a\')", "SELECT 2"});
         CHECK(split_statements("SELECT $a; SELECT 2", sqlite) == Strings{"SELECT $a", "SELECT 2"});
+    }
+    SECTION("statements that hold statements") {
+        const sa::SqlLexicon sqlite{.nested_comments = false,
+                                    .escape_strings = false,
+                                    .dollar_quotes = false,
+                                    .nested_statements = false,
+                                    .trigger_bodies = true};
+        // A SQLite trigger's body ends at "; END;", whatever CASE ... END it holds.
+        const std::string trigger =
+            "CREATE TEMP TRIGGER audit AFTER INSERT ON users BEGIN\n"
+            "  INSERT INTO log VALUES (CASE WHEN NEW.id > 0 THEN 'up' ELSE 'down' END);\n"
+            "  UPDATE counts SET n = n + 1; -- END; here is a comment\n"
+            "END";
+        CHECK(split_statements(trigger + ";\nSELECT 1;", sqlite) == Strings{trigger, "SELECT 1"});
+        CHECK(split_statements("create trigger t after delete on a begin delete from b; end; select 2",
+                               sqlite) ==
+              Strings{"create trigger t after delete on a begin delete from b; end", "select 2"});
+        // Other statements end at their first ';', "END" or not.
+        CHECK(split_statements("CREATE TABLE trigger_log (x INTEGER); END; SELECT 3", sqlite) ==
+              Strings{"CREATE TABLE trigger_log (x INTEGER)", "END", "SELECT 3"});
+        CHECK(split_statements("SELECT (1; SELECT 2)", sqlite) == Strings{"SELECT (1", "SELECT 2)"});
+
+        // PostgreSQL: a BEGIN ATOMIC body, and parentheses, as psql reads them.
+        const std::string atomic =
+            "CREATE OR REPLACE FUNCTION bump(x int) RETURNS int LANGUAGE sql BEGIN ATOMIC\n"
+            "  UPDATE counts SET n = n + x;\n"
+            "  SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n"
+            "END";
+        CHECK(split_statements(atomic + "; SELECT 4;") == Strings{atomic, "SELECT 4"});
+        const std::string procedure = "CREATE PROCEDURE p() BEGIN ATOMIC INSERT INTO t VALUES (1); END";
+        CHECK(split_statements(procedure + "; CALL p()") == Strings{procedure, "CALL p()"});
+        const std::string rule =
+            "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))";
+        CHECK(split_statements(rule + "; SELECT 5") == Strings{rule, "SELECT 5"});
+        // BEGIN outside a routine's body is a statement of its own.
+        CHECK(split_statements("BEGIN; SELECT 6; END;") == Strings{"BEGIN", "SELECT 6", "END"});
+        CHECK(split_statements("SELECT 'begin'; CREATE VIEW v AS SELECT 1 AS \"begin\"; SELECT 7") ==
+              Strings{"SELECT 'begin'", "CREATE VIEW v AS SELECT 1 AS \"begin\"", "SELECT 7"});
     }
     SECTION("a string or comment never closed would swallow what follows: refused") {
         CHECK_THROWS_MATCHES(

@@ -49,11 +49,16 @@ using DialectId = std::size_t;
 inline constexpr std::size_t max_dialects = 8;
 
 /// Which of PostgreSQL's lexical forms a dialect's SQL has, for finding where text is code
-/// (text()'s ":name" parameters are looked for in code only).
+/// (text()'s ":name" parameters are looked for in code only) and where a statement ends.
 struct SqlLexicon {
     bool nested_comments = true;  ///< /* a /* b */ c */ is one comment; else the first */ ends it
     bool escape_strings = true;   ///< E'...' strings with backslash escapes
     bool dollar_quotes = true;    ///< $$...$$ and $tag$...$tag$ strings
+    /// A ';' in parentheses, or in the BEGIN ATOMIC ... END body of a CREATE FUNCTION or
+    /// PROCEDURE, is inside the statement (PostgreSQL, split as psql splits a script).
+    bool nested_statements = true;
+    /// A CREATE TRIGGER's body ends at "; END;" (SQLite, read as sqlite3_complete() reads it).
+    bool trigger_bodies = false;
 };
 
 /// How a backend numbers the rows of one INSERT that leaves an integer key to it, where
