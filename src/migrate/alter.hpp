@@ -5,6 +5,7 @@
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
+#include "core/printable.hpp"
 #include "migrate/diff.hpp"
 
 #include <memory>
@@ -20,7 +21,10 @@ struct Script {
     std::vector<std::string> warnings;
 
     void add(std::string statement) { statements.push_back(std::move(statement)); }
-    void comment(std::string_view text) { statements.push_back("-- " + std::string(text)); }
+    /// A "-- " line. Names read from the database may hold a line break, which would end
+    /// the comment and make the rest a statement the revision runs: control characters
+    /// are written as \xNN.
+    void comment(std::string_view text) { statements.push_back("-- " + alchemy::detail::printable(text)); }
 };
 
 class TableAlterer {

@@ -82,9 +82,12 @@ private:
     std::string_view migration() const {
         return direction_ == Direction::upgrade ? "the upgrade" : "the downgrade";
     }
-    void warn(std::string text) {
+    void warn(const std::string& text) {
         script.comment("WARNING: " + text);
-        script.warnings.push_back(direction_ == Direction::upgrade ? std::move(text) : "downgrade: " + text);
+        // Printed on a terminal, where an escape sequence in a name would act.
+        auto shown = alchemy::detail::printable(text);
+        script.warnings.push_back(direction_ == Direction::upgrade ? std::move(shown)
+                                                                   : "downgrade: " + shown);
     }
 
     // Renames run first, so everything after addresses tables and columns by their
@@ -354,7 +357,9 @@ Plan autogenerate(const MetaData& inspected, const MetaData& models, const Diale
     Plan plan;
     plan.upgrade = std::move(upgrade.script.statements);
     plan.downgrade = std::move(downgrade.script.statements);
-    plan.changes = std::move(upgrade.changes);
+    // Printed and written into the revision's header, where a name's control characters
+    // could forge a line or act on a terminal.
+    for (const auto& change : upgrade.changes) plan.changes.push_back(alchemy::detail::printable(change));
     plan.warnings = std::move(upgrade.script.warnings);
     for (auto& warning : downgrade.script.warnings) plan.warnings.push_back(std::move(warning));
     return plan;
