@@ -240,6 +240,18 @@ TEST_CASE("the sqlite driver tells statements that only read from those that wri
     CHECK(conn->cached_statement_count() == cached);
 }
 
+TEST_CASE("a double-quoted name that names no column is an error, not a string") {
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, name TEXT)");
+    conn->execute_script("INSERT INTO notes (name) VALUES ('ann')");
+    // SQLite's legacy reading took "note" for the text 'note' and copied it into rows.
+    CHECK_THROWS_AS(conn->execute_script("CREATE TABLE copy AS SELECT id, \"note\" FROM notes"),
+                    sa::ProgrammingError);
+    CHECK_THROWS_AS(conn->execute("SELECT \"note\" FROM notes", {}), sa::ProgrammingError);
+    CHECK_THROWS_AS(conn->execute_script("CREATE INDEX ix_note ON notes (\"note\")"), sa::ProgrammingError);
+    CHECK(count(*conn, "SELECT count(*) FROM notes WHERE \"name\" = 'ann'") == 1);
+}
+
 TEST_CASE("INSERT ... RETURNING gives its rows after the caller's values are gone") {
     // A statement that writes runs completely in its first step, so SQLite reads the
     // values in place; the returned rows must not read them again (ASan would see it).

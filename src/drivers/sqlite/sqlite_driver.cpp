@@ -235,6 +235,11 @@ public:
                                  "");
         sqlite3_extended_result_codes(raw, 1);
         sqlite3_busy_timeout(raw, settings.busy_timeout_ms);
+        // A double-quoted name that names no column is a name, as in standard SQL, not a
+        // string: SQLite's old reading would copy the text "note" into every row that a
+        // migration's SELECT "note" of a missing column writes.
+        sqlite3_db_config(raw, SQLITE_DBCONFIG_DQS_DML, 0, nullptr);
+        sqlite3_db_config(raw, SQLITE_DBCONFIG_DQS_DDL, 0, nullptr);
         auto connection =
             std::make_unique<SqliteConnection>(raw, settings.statement_capacity, settings.begin);
         db.release();
