@@ -10,10 +10,11 @@
 namespace alchemy::detail {
 namespace {
 
-// Prefixed like alchemy's savepoints, so that it does not clash with the updated table.
-constexpr std::string_view values_alias = "sa_values";
-
-ast::Node values_column(std::string_view name) { return ast::Node(ast::Kind::column, name, values_alias); }
+// Prefixed like alchemy's savepoints, to keep clear of the updated table; a table of that
+// very name gets the other.
+std::string_view values_alias(const Table& table) {
+    return table.name == "sa_values" ? "sa_values_list" : "sa_values";
+}
 
 }  // namespace
 
@@ -40,8 +41,12 @@ std::string render_update_from_values(const Dialect& dialect, const Table& table
         types.push_back(sql_type_name(dialect, type));
     }
 
+    const auto alias = values_alias(table);
+    const auto values_column = [&](std::string_view name) {
+        return ast::Node(ast::Kind::column, name, alias);
+    };
     ast::TableRef values;
-    values.alias = values_alias;
+    values.alias = alias;
     values.values.reserve(rows);
     for (std::size_t r = 0; r < rows; ++r) {
         auto& row = values.values.emplace_back(ast::Kind::list);

@@ -68,10 +68,18 @@ struct Code {
     std::string code{};  // VARCHAR(5)
 };
 
+/// Named as the VALUES list's alias would be.
+struct Clash {
+    std::int64_t id = 0;
+    std::int64_t n = 0;
+};
+
 }  // namespace ufv
 
 template <>
 inline constexpr auto sa::mapping<ufv::Code> = sa::table("codes", sa::max_length(&ufv::Code::code, 5));
+template <>
+inline constexpr auto sa::mapping<ufv::Clash> = sa::table("sa_values");
 
 template <>
 struct sa::type_adapter<ufv::Cents> {
@@ -203,4 +211,20 @@ TEST_CASE("a text too long for its column is refused, not cut, when a flush upda
         conn.execute(sa::select(sa::col<&ufv::Code::code>).order_by(sa::col<&ufv::Code::id>)).all();
     CHECK(stored == (backend.is_postgresql() ? std::vector<std::string>{"aaaaa", "bbbbb"}
                                              : std::vector<std::string>{"0123456789", "ok"}));
+}
+
+TEST_CASE("a flush updates several rows of a table named as the VALUES list's alias") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<ufv::Clash>().create_all(engine);
+    sa::Session session(engine);
+    auto a = session.add(ufv::Clash{.n = 1});
+    auto b = session.add(ufv::Clash{.n = 2});
+    session.commit();
+    a->n = 10;
+    b->n = 20;
+    session.commit();
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::select(sa::col<&ufv::Clash::n>).order_by(sa::col<&ufv::Clash::id>)).all() ==
+          std::vector<std::int64_t>{10, 20});
 }
