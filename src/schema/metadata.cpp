@@ -299,6 +299,9 @@ void MetaData::drop_all(Engine& engine, bool checkfirst) const {
     try {
         auto tx = conn.begin();
         for (const auto& sql : statements) conn.execute_script(sql);
+        std::vector<std::string_view> dropped;
+        for (const auto& table : tables_) dropped.push_back(table.name);
+        renderer->check_after_drop_all(conn.driver_connection(), dropped);
         tx.commit();
     } catch (...) {
         try {

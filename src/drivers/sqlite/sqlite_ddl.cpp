@@ -2,9 +2,14 @@
 // foreign-key enforcement switched off while drop_all runs.
 #include "schema/ddl/ddl.hpp"
 
+#include "core/ascii.hpp"
+
 #include "alchemy/core/error.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <span>
 
 namespace alchemy::detail {
 namespace {
@@ -35,6 +40,27 @@ public:
         engine.log(off);
         connection.execute_script(off);
         return "PRAGMA foreign_keys = ON";
+    }
+
+    // With the check off, a table outside the MetaData that still has rows referring to a
+    // dropped table would be left pointing at nothing; enforced, SQLite refuses that drop,
+    // as PostgreSQL refuses any drop another table's foreign key depends on.
+    void check_after_drop_all(DriverConnection& connection,
+                              std::span<const std::string_view> dropped) const override {
+        auto& cursor = connection.execute("PRAGMA foreign_key_check", {});
+        while (cursor.next()) {
+            const auto parent = cursor.read_text(2);
+            // SQLite spells table names in any case.
+            if (std::none_of(dropped.begin(), dropped.end(),
+                             [&](std::string_view name) { return equals_ignoring_ascii_case(name, parent); }))
+                continue;
+            const auto message = fmt::format(
+                "drop_all would leave rows of table {0} referring to table {1}, which it drops; drop {0} "
+                "too (add its model to the MetaData) or delete those rows first (nothing was dropped)",
+                cursor.read_text(0), parent);
+            cursor.close();
+            throw_database_error("23503", message, "PRAGMA foreign_key_check");
+        }
     }
 
 protected:

@@ -142,6 +142,8 @@ std::string DdlRenderer::drop_index(const Index& index) const {
 
 std::string DdlRenderer::before_drop_all(const Engine&, DriverConnection&) const { return {}; }
 
+void DdlRenderer::check_after_drop_all(DriverConnection&, std::span<const std::string_view>) const {}
+
 std::string DdlRenderer::alter_table(const Table& table) const {
     std::string sql = "ALTER TABLE ";
     dialect_.append_identifier(sql, table.name);

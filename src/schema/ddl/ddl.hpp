@@ -61,6 +61,11 @@ public:
     /// Prepares the connection for drop_all's transaction (none is open yet) and returns
     /// the SQL that undoes it once the transaction has ended, or "" when nothing was done.
     virtual std::string before_drop_all(const Engine& engine, DriverConnection& connection) const;
+    /// Inside drop_all's transaction, after the tables `dropped` are: throws if a row of a
+    /// table left standing refers to one of them (where before_drop_all() turned the
+    /// check off).
+    virtual void check_after_drop_all(DriverConnection& connection,
+                                      std::span<const std::string_view> dropped) const;
 
 protected:
     const Dialect& dialect() const noexcept { return dialect_; }
