@@ -562,9 +562,13 @@ public:
         check_bulk();
         core_->autoflush();
         constexpr bool evaluable = detail::where_evaluable_v<T, Where>;
-        if (sync == synchronize_session::auto_)
-            sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        const bool chosen = sync == synchronize_session::auto_;
+        if (chosen) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
+        std::vector<detail::InstanceState*> matched;
+        if constexpr (evaluable)
+            if (sync == synchronize_session::evaluate)
+                sync = evaluated(chosen, [&] { matched = matching_objects(); });
         detail::ast::Delete d;
         d.table = model_info<T>::table_name;
         lower_where(d.where);
@@ -584,15 +588,7 @@ public:
             return count;
         }
         const auto count = result.rowcount();
-        if constexpr (evaluable) {
-            if (sync == synchronize_session::evaluate) {
-                std::vector<detail::InstanceState*> matched;
-                models.for_each_persistent([&](T& obj, detail::InstanceState& st) {
-                    if (matches(obj)) matched.push_back(&st);
-                });
-                for (auto* st : matched) models.mark_deleted(*st);
-            }
-        }
+        for (auto* st : matched) models.mark_deleted(*st);
         return count;
     }
 
@@ -629,14 +625,26 @@ private:
         std::tuple<As...> set_clause{std::move(assignments)...};
         constexpr bool evaluable =
             detail::where_evaluable_v<T, Where> && (detail::evaluable<decltype(As::value), T> && ...);
-        if (sync == synchronize_session::auto_)
-            sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
+        const bool chosen = sync == synchronize_session::auto_;
+        if (chosen) sync = evaluable ? synchronize_session::evaluate : synchronize_session::fetch;
         if (sync == synchronize_session::evaluate && !evaluable) throw_not_evaluable();
         constexpr bool assigns_key = (model_info<T>::columns[As::column::index].primary_key || ...);
+        std::vector<EvaluatedRow<As...>> rows;
+        if constexpr (evaluable)
+            if (sync == synchronize_session::evaluate)
+                sync = evaluated(chosen, [&] { rows = evaluate_rows(set_clause); });
         if (sync == synchronize_session::fetch && assigns_key) throw_key_not_fetchable();
         detail::ast::Update u;
         u.table = model_info<T>::table_name;
         std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
+        if constexpr (detail::versioned<T>) {
+            // A writer holding the row's version from before this UPDATE must find it changed.
+            const auto name = model_info<T>::columns[detail::version_column<T>].name;
+            detail::ast::Node bumped(detail::ast::Kind::binary, "+");
+            bumped.children.emplace_back(detail::ast::Kind::column, name);
+            bumped.children.emplace_back(detail::ast::Kind::keyword, "1");
+            u.set.push_back({name, std::move(bumped)});
+        }
         lower_where(u.where);
         if (sync == synchronize_session::fetch) add_all_columns(u.returning);
         ParamBuffer params;
@@ -647,8 +655,7 @@ private:
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
         if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
         const auto count = result.rowcount();
-        if constexpr (evaluable)
-            if (sync == synchronize_session::evaluate) apply_evaluated(set_clause);
+        apply_evaluated<As...>(rows);
         return count;
     }
 
@@ -668,7 +675,26 @@ private:
     [[noreturn]] static void throw_not_evaluable() {
         throw ArgumentError(
             "alchemy: synchronize_session::evaluate cannot evaluate this query's "
-            "criteria or values in C++ (LIKE, functions or subqueries); use fetch");
+            "criteria or values in C++ as the database will (LIKE, functions, subqueries, or a "
+            "comparison of text, enums, adapted types or times); use fetch");
+    }
+    /// Runs `evaluate`, which computes what synchronize_session::evaluate needs before the
+    /// statement is sent, and returns the mode to go on with. Where C++ cannot compute
+    /// what the database will, a mode auto_ `chosen` fetches instead, and an explicit
+    /// evaluate throws ArgumentError; either before anything is sent.
+    template <class F>
+    static synchronize_session evaluated(bool chosen, F&& evaluate) {
+        try {
+            evaluate();
+            return synchronize_session::evaluate;
+        } catch (const detail::cannot_evaluate&) {
+            if (!chosen)
+                throw ArgumentError(
+                    "alchemy: synchronize_session::evaluate cannot compute this statement for an object of "
+                    "the session as the database will (a NaN, an integer overflow, or a value its field "
+                    "cannot hold as the database stores it); use fetch");
+        }
+        return synchronize_session::fetch;
     }
     [[noreturn]] static void throw_key_not_fetchable() {
         throw ArgumentError(
@@ -688,10 +714,27 @@ private:
     void bind_where(ParamBuffer& out) const {
         if constexpr (has_filter) where_.bind(out);
     }
-    /// Whether `obj` meets every filter, evaluated in C++ (synchronize_session::evaluate).
-    bool matches(const T& obj) const {
-        if constexpr (has_filter) return detail::eval(where_, obj) == std::optional<bool>(true);
+    /// Whether `row` meets every filter, evaluated in C++ (synchronize_session::evaluate).
+    bool matches(const T& row) const {
+        if constexpr (has_filter) return detail::eval(where_, row) == std::optional<bool>(true);
         else return true;
+    }
+    /// evaluate: calls f(state, row) for each persistent object the filters match, with
+    /// `row` its snapshot: the row as the last flush or load left it, which the statement
+    /// will read, whatever the program changed since under no_autoflush(). Expired objects
+    /// are left out: they load their rows again when next handed out.
+    template <class F>
+    void for_each_match(F&& f) const {
+        set().for_each_persistent([&](T&, detail::InstanceState& st) {
+            if (st.expired) return;
+            const auto& row = *static_cast<const T*>(st.snapshot);
+            if (matches(row)) f(st, row);
+        });
+    }
+    std::vector<detail::InstanceState*> matching_objects() const {
+        std::vector<detail::InstanceState*> matched;
+        for_each_match([&](detail::InstanceState& st, const T&) { matched.push_back(&st); });
+        return matched;
     }
     static constexpr bool has_filter = !std::is_same_v<Where, detail::no_filter>;
 
@@ -763,7 +806,15 @@ private:
         return columns;
     }
 
-    /// fetch: the objects of the returned rows take the assigned columns' new values.
+    /// The columns a bulk UPDATE changes: those it assigns, and the version.
+    template <class... As>
+    static detail::ColumnMask changed_columns() {
+        auto columns = assigned_columns<As...>();
+        if constexpr (detail::versioned<T>) columns.set(detail::version_column<T>);
+        return columns;
+    }
+
+    /// fetch: the objects of the returned rows take the changed columns' new values.
     template <class... As>
     std::int64_t take_returned(Result<> result, const std::tuple<As...>&) const {
         auto models = set();
@@ -774,41 +825,65 @@ private:
             if (auto* state = models.state_with_key_of(row)) {
                 auto& obj = *static_cast<T*>(state->object);
                 ((detail::field_of<As::column::index>(obj) = detail::field_of<As::column::index>(row)), ...);
+                if constexpr (detail::versioned<T>)
+                    detail::field_of<detail::version_column<T>>(obj) =
+                        detail::field_of<detail::version_column<T>>(row);
                 assigned.push_back(state);
             }
         }
-        models.synchronize_assigned(assigned, assigned_columns<As...>());
+        models.synchronize_assigned(assigned, changed_columns<As...>());
         return count;
     }
 
-    /// evaluate: each matching object takes the values the SET clause gives it.
+    /// evaluate: a matching object and the values the SET clause gives its columns.
     template <class... As>
-    void apply_evaluated(const std::tuple<As...>& set_clause) const {
-        auto models = set();
-        std::vector<detail::InstanceState*> assigned;
-        models.for_each_persistent([&](T& obj, detail::InstanceState& st) {
-            if (!matches(obj)) return;
-            // Every value is computed from the old row before any is assigned, as SQL does.
-            auto values = std::apply(
-                [&](const auto&... a) { return std::tuple{detail::eval(a.value, obj)...}; }, set_clause);
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (assign_value<std::tuple_element_t<I, std::tuple<As...>>>(obj, std::get<I>(values)), ...);
-            }(std::index_sequence_for<As...>{});
-            assigned.push_back(&st);
+    using EvaluatedRow = std::pair<detail::InstanceState*, std::tuple<typename As::column::field_type...>>;
+
+    /// evaluate, before the UPDATE is sent: each matching object and its new values,
+    /// computed from its row as SQL computes them, every value from the old row.
+    template <class... As>
+    std::vector<EvaluatedRow<As...>> evaluate_rows(const std::tuple<As...>& set_clause) const {
+        std::vector<EvaluatedRow<As...>> rows;
+        for_each_match([&](detail::InstanceState& st, const T& row) {
+            rows.emplace_back(&st, [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return std::tuple<typename As::column::field_type...>{
+                    field_value<As>(detail::eval(std::get<I>(set_clause).value, row))...};
+            }(std::index_sequence_for<As...>{}));
         });
-        models.synchronize_assigned(assigned, assigned_columns<As...>());
+        return rows;
     }
+    /// evaluate, after the UPDATE: the objects take their new values, and the version the
+    /// UPDATE gave their rows.
+    template <class... As>
+    void apply_evaluated(std::vector<EvaluatedRow<As...>>& rows) const {
+        std::vector<detail::InstanceState*> assigned;
+        for (auto& row : rows) {
+            auto* st = row.first;
+            auto& values = row.second;
+            auto& obj = *static_cast<T*>(st->object);
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((detail::field_of<As::column::index>(obj) = std::move(std::get<I>(values))), ...);
+            }(std::index_sequence_for<As...>{});
+            if constexpr (detail::versioned<T>) {
+                constexpr auto version = detail::version_column<T>;
+                detail::field_of<version>(obj) =
+                    detail::field_of<version>(*static_cast<const T*>(st->snapshot)) + 1;
+            }
+            assigned.push_back(st);
+        }
+        set().synchronize_assigned(assigned, changed_columns<As...>());
+    }
+    /// A SET value as its field holds it; cannot_evaluate where the field would not hold
+    /// what the database stores.
     template <class A, class V>
-    static void assign_value(T& obj, const std::optional<V>& value) {
-        constexpr std::size_t c = A::column::index;
+    static typename A::column::field_type field_value(const std::optional<V>& value) {
         using F = typename A::column::field_type;
-        auto& field = detail::field_of<c>(obj);
         if constexpr (detail::nullable_v<F>) {
-            if (value) field = F(static_cast<typename F::value_type>(*value));
-            else field.reset();
+            if (!value) return F{};
+            return F(detail::exact_value<typename F::value_type>(*value));
         } else {
-            if (!value) return;  // NULL into a NOT NULL column: the database refused already
-            field = static_cast<F>(*value);
+            if (!value) throw detail::cannot_evaluate{};  // NULL into NOT NULL: the database refuses it
+            return detail::exact_value<F>(*value);
         }
     }
 

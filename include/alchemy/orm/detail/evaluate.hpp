@@ -2,15 +2,23 @@
 // rules (std::nullopt is unknown), for synchronize_session = evaluate: after a bulk
 // UPDATE or DELETE, the objects in the session that match change the same way.
 //
-// Columns, bound values, NULL, comparisons (NULL-safe ones too), AND/OR/NOT, IS [NOT] NULL, arithmetic,
-// IN (values), BETWEEN and filter_by() evaluate; anything else (LIKE, functions,
-// subqueries) does not, and `evaluable<E, T>` says so at compile time.
+// Columns, bound values, NULL, comparisons (NULL-safe ones too), AND/OR/NOT, IS [NOT] NULL,
+// arithmetic, IN (values), BETWEEN and filter_by() evaluate; anything else (LIKE,
+// functions, subqueries) does not, and `evaluable<E, T>` says so at compile time. Neither
+// does a comparison of what the database may compare otherwise than C++: only numbers and
+// booleans compare here, not text (the column's collation decides: SQLite's NOCASE, a
+// locale's order), enums and adapted types (stored as text, perhaps), nor times (SQLite
+// compares their text). What only the values show (a NaN, an integer overflow, a result
+// its field cannot hold as the database stores it) throws cannot_evaluate, before the
+// statement is sent: the caller then asks the database instead.
 #pragma once
 
 #include "alchemy/sql/column.hpp"
 #include "alchemy/sql/expression_ops.hpp"
 
+#include <cmath>
 #include <concepts>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -25,6 +33,9 @@ template <class V>
 std::optional<V> known(const std::optional<V>& v) {
     return v;
 }
+
+/// An evaluator met a value it cannot compute as the database would (see the file comment).
+struct cannot_evaluate {};
 
 /// evaluator<E, T>::eval(e, obj) evaluates e on obj; undefined for what does not evaluate.
 template <class E, class T>
@@ -56,11 +67,9 @@ struct evaluator<column_bound_value<C, V>, T> {
     static auto eval(const column_bound_value<C, V>& b, const T&) { return known(b.value); }
 };
 
+/// Values C++ compares as both databases do: numbers and booleans.
 template <class A, class B>
-concept ordered_with = requires(const A& a, const B& b) {
-    { a < b } -> std::convertible_to<bool>;
-    { a == b } -> std::convertible_to<bool>;
-};
+concept ordered_with = std::is_arithmetic_v<A> && std::is_arithmetic_v<B>;
 
 template <class Op>
 inline constexpr bool comparison_op_v =
@@ -84,8 +93,17 @@ bool sql_less(const A& a, const B& b) {
     else return a < b;
 }
 
+/// PostgreSQL orders NaN above every number and equal to itself; SQLite stores it as NULL.
+template <class V>
+void refuse_nan(const V& v) {
+    if constexpr (std::is_floating_point_v<V>)
+        if (std::isnan(v)) throw cannot_evaluate{};
+}
+
 template <class Op, class A, class B>
 bool compare(const A& a, const B& b) {
+    refuse_nan(a);
+    refuse_nan(b);
     if constexpr (std::is_same_v<Op, op::eq>) return sql_equal(a, b);
     else if constexpr (std::is_same_v<Op, op::ne>) return !sql_equal(a, b);
     else if constexpr (std::is_same_v<Op, op::lt>) return sql_less(a, b);
@@ -114,6 +132,8 @@ struct evaluator<binary_expression<Op, L, R, V>, T> {
     static std::optional<bool> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
         const auto a = detail::eval(e.lhs, obj);
         const auto b = detail::eval(e.rhs, obj);
+        if (a) refuse_nan(*a);
+        if (b) refuse_nan(*b);
         const bool same = a && b ? sql_equal(*a, *b) : a.has_value() == b.has_value();
         return std::is_same_v<Op, op::is_not_distinct_from> ? same : !same;
     }
@@ -133,24 +153,56 @@ struct evaluator<binary_expression<Op, L, R, V>, T> {
     }
 };
 
+/// `v` as a value of type X holds it, where X holds it exactly as the database stores it:
+/// PostgreSQL rounds a number with a fraction put in an integer column, SQLite keeps it
+/// whole; an integer out of X's range fails there or changes kind.
+template <class X, class V>
+X exact_value(const V& v) {
+    if constexpr (std::is_integral_v<X> && std::is_floating_point_v<V>) {
+        throw cannot_evaluate{};
+    } else if constexpr (std_integer_v<X> && std_integer_v<V>) {
+        if (!std::in_range<X>(v)) throw cannot_evaluate{};
+        return static_cast<X>(v);
+    } else {
+        return static_cast<X>(v);
+    }
+}
+
 template <class Op, class L, class R, class V, class T>
-    requires arithmetic_op_v<Op> && evaluable<L, T> && evaluable<R, T>
+    requires arithmetic_op_v<Op> && evaluable<L, T> && evaluable<R, T> &&
+             (!std::is_same_v<Op, op::mod> || std::is_integral_v<without_optional_t<V>>)
 struct evaluator<binary_expression<Op, L, R, V>, T> {
     using X = without_optional_t<V>;
     static std::optional<X> eval(const binary_expression<Op, L, R, V>& e, const T& obj) {
         const auto a = detail::eval(e.lhs, obj);
         const auto b = detail::eval(e.rhs, obj);
         if (!a || !b) return std::nullopt;
-        const X x = static_cast<X>(*a);
-        const X y = static_cast<X>(*b);
-        if constexpr (std::is_same_v<Op, op::add>) return x + y;
-        else if constexpr (std::is_same_v<Op, op::sub>) return x - y;
-        else if constexpr (std::is_same_v<Op, op::mul>) return x * y;
-        else {
-            if (y == X{}) return std::nullopt;
-            if constexpr (std::is_same_v<Op, op::div>) return x / y;
-            else if constexpr (std::is_integral_v<X>) return x % y;
-            else return std::nullopt;
+        const X x = exact_value<X>(*a);
+        const X y = exact_value<X>(*b);
+        if constexpr (std::is_integral_v<X>) {
+            // An overflow fails on PostgreSQL and turns into a REAL on SQLite.
+            X r{};
+            bool overflow = false;
+            if constexpr (std::is_same_v<Op, op::add>) overflow = __builtin_add_overflow(x, y, &r);
+            else if constexpr (std::is_same_v<Op, op::sub>) overflow = __builtin_sub_overflow(x, y, &r);
+            else if constexpr (std::is_same_v<Op, op::mul>) overflow = __builtin_mul_overflow(x, y, &r);
+            else if (y == X{}) return std::nullopt;
+            else if (std::is_signed_v<X> && y == X(-1) && x == std::numeric_limits<X>::min()) overflow = true;
+            else if constexpr (std::is_same_v<Op, op::div>) r = x / y;
+            else r = x % y;
+            if (overflow) throw cannot_evaluate{};
+            return r;
+        } else {
+            refuse_nan(x);
+            refuse_nan(y);
+            X r{};
+            if constexpr (std::is_same_v<Op, op::add>) r = x + y;
+            else if constexpr (std::is_same_v<Op, op::sub>) r = x - y;
+            else if constexpr (std::is_same_v<Op, op::mul>) r = x * y;
+            else if (y == X{}) return std::nullopt;
+            else r = x / y;
+            if (!std::isfinite(r)) throw cannot_evaluate{};  // an overflow, which fails on PostgreSQL
+            return r;
         }
     }
 };
@@ -168,15 +220,17 @@ struct evaluator<unary_expression<Op, E, V, Postfix>, T> {
 };
 
 template <class E, class V, class T>
-    requires evaluable<E, T> && evaluable<V, T>
+    requires evaluable<E, T> && evaluable<V, T> && ordered_with<eval_value_t<E, T>, eval_value_t<V, T>>
 struct evaluator<in_list_expression<E, V>, T> {
     static std::optional<bool> eval(const in_list_expression<E, V>& e, const T& obj) {
         if (e.values.empty()) return e.negated;
         const auto a = detail::eval(e.operand, obj);
         if (!a) return std::nullopt;
+        refuse_nan(*a);
         bool unknown = false;
         for (const auto& v : e.values) {
             const auto b = detail::eval(v, obj);
+            if (b) refuse_nan(*b);
             if (!b) unknown = true;
             else if (sql_equal(*a, *b)) return !e.negated;
         }
@@ -186,13 +240,18 @@ struct evaluator<in_list_expression<E, V>, T> {
 };
 
 template <class E, class Low, class High, class T>
-    requires evaluable<E, T> && evaluable<Low, T> && evaluable<High, T>
+    requires evaluable<E, T> && evaluable<Low, T> && evaluable<High, T> &&
+             ordered_with<eval_value_t<E, T>, eval_value_t<Low, T>> &&
+             ordered_with<eval_value_t<E, T>, eval_value_t<High, T>>
 struct evaluator<between_expression<E, Low, High>, T> {
     static std::optional<bool> eval(const between_expression<E, Low, High>& e, const T& obj) {
         const auto a = detail::eval(e.operand, obj);
         const auto low = detail::eval(e.low, obj);
         const auto high = detail::eval(e.high, obj);
         if (!a || !low || !high) return std::nullopt;
+        refuse_nan(*a);
+        refuse_nan(*low);
+        refuse_nan(*high);
         const bool inside = !sql_less(*a, *low) && !sql_less(*high, *a);
         return inside != e.negated;
     }
