@@ -5,6 +5,7 @@
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/orm/detail/relationship_ops.hpp"
+#include "core/ascii.hpp"
 #include "orm/model_statements.hpp"
 
 #include <fmt/format.h>
@@ -311,17 +312,20 @@ std::optional<std::size_t> SessionCore::database_streamed(const Stream& stream) 
     return static_cast<std::size_t>(reads - databases_.begin());
 }
 
+void SessionCore::stream_started(std::size_t model, Connection& conn, StreamReader& reader) {
+    std::vector<std::string> changed_through;
+    if (conn.dialect().runs_statements_while_streaming())
+        changed_through = conn.driver_connection().tables_changing(sets_[model]->table().name);
+    streams_.push_back({model, &conn, &reader, std::move(changed_through)});
+}
+
 bool SessionCore::changes_stream(const Stream& stream, std::string_view written) const {
     // The table the SELECT is stepping through, or one whose rows' DELETE or UPDATE the
-    // database carries on into it (ON DELETE CASCADE, SET NULL, ...).
-    if (written == sets_[stream.model]->table().name) return true;
-    const auto acts = [](ReferentialAction a) {
-        return a != ReferentialAction::no_action && a != ReferentialAction::restrict;
-    };
-    const auto& fks = sets_[stream.model]->table().foreign_keys;
-    return std::any_of(fks.begin(), fks.end(), [&](const ForeignKey& fk) {
-        return fk.referred_table == written && (acts(fk.on_delete) || acts(fk.on_update));
-    });
+    // database carries on into it (ON DELETE CASCADE, SET NULL, a trigger), in any number
+    // of steps. SQLite spells table names in any case.
+    const auto same = [&](std::string_view table) { return equals_ignoring_ascii_case(table, written); };
+    return same(sets_[stream.model]->table().name) ||
+           std::any_of(stream.changed_through.begin(), stream.changed_through.end(), same);
 }
 
 bool SessionCore::streams_from_replica() const noexcept {

@@ -71,6 +71,11 @@ struct Item {
     std::int64_t bin_id = 0;
     std::string name{};
 };
+/// In a table made by hand, two cascades below bins (through crates, which no model maps).
+struct CratedItem {
+    std::int64_t id = 0;
+    std::int64_t crate_id = 0;
+};
 
 }  // namespace streamed
 
@@ -95,6 +100,9 @@ inline constexpr auto sa::mapping<streamed::Bin> = sa::table("bins");
 template <>
 inline constexpr auto sa::mapping<streamed::Item> =
     sa::table("items", sa::foreign_key(&streamed::Item::bin_id, &streamed::Bin::id).on_delete(sa::cascade));
+
+template <>
+inline constexpr auto sa::mapping<streamed::CratedItem> = sa::table("crated_items");
 
 using streamed::Bin;
 using streamed::Item;
@@ -453,6 +461,56 @@ TEST_CASE("a flush in a yield_per loop on SQLite may not delete rows the databas
     auto conn = engine.connect();
     CHECK(conn.execute(sa::select(sa::count()).select_from<Item>()).scalar_one() == 0);
     CHECK(conn.execute(sa::select(sa::count()).select_from<Bin>()).scalar_one() == 1);
+}
+
+TEST_CASE(
+    "a flush in a yield_per loop on SQLite may not change the stream through two cascades or a trigger") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // PostgreSQL refuses every write during the loop
+    using streamed::CratedItem;
+    auto engine = backend.engine();
+    sa::metadata<Bin, Sensor>().create_all(engine);
+    {
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TABLE crates (id INTEGER PRIMARY KEY, bin_id INTEGER NOT NULL REFERENCES bins (id) ON "
+            "DELETE "
+            "CASCADE)");
+        conn.execute_script(
+            "CREATE TABLE crated_items (id INTEGER PRIMARY KEY, crate_id INTEGER NOT NULL REFERENCES "
+            "\"Crates\" "
+            "(id) ON DELETE CASCADE)");
+        // Each new sensor takes the item of its number away.
+        conn.execute_script(
+            "CREATE TRIGGER sensor_takes_item AFTER INSERT ON sensors BEGIN DELETE FROM crated_items WHERE "
+            "id = "
+            "NEW.id; END");
+        conn.execute_script("INSERT INTO bins (id, name) VALUES (1, 'b')");
+        conn.execute_script("INSERT INTO crates (id, bin_id) VALUES (1, 1)");
+        for (int i = 1; i <= 250; ++i)
+            conn.execute_script("INSERT INTO crated_items (id, crate_id) VALUES (" + std::to_string(i) +
+                                ", 1)");
+        conn.commit();
+    }
+    sa::Session session(engine);
+    int seen = 0;
+    for (const auto& item : session.query<CratedItem>().yield_per(100)) {
+        (void)item;
+        if (seen++ != 0) continue;
+        // Deleting the bin deletes its crates, which delete their items.
+        session.delete_(session.get<Bin>(std::int64_t{1}));
+        CHECK_THROWS_MATCHES(session.flush(), sa::InvalidRequestError,
+                             MessageContains("this flush would change rows of table crated_items"));
+        session.expunge_all();
+        // A new sensor's trigger deletes an item.
+        session.add(Sensor{.id = 200, .name = "s"});
+        CHECK_THROWS_AS(session.flush(), sa::InvalidRequestError);
+        session.expunge_all();
+        // So does a Core statement on either table.
+        CHECK_THROWS_AS(session.execute(sa::delete_<Bin>().where(sa::col<&Bin::id> == 1)),
+                        sa::InvalidRequestError);
+    }
+    CHECK(seen == 250);
 }
 
 TEST_CASE("a flush in a yield_per loop on SQLite may write other tables") {

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace alchemy {
 
@@ -173,6 +174,15 @@ public:
     virtual bool only_reads(std::string_view sql) {
         (void)sql;
         return false;
+    }
+
+    /// Where other statements run while a query streams (SQLite): the tables whose UPDATE
+    /// or DELETE the database carries on into `table`, however many steps away, through
+    /// foreign-key actions (ON DELETE CASCADE, SET NULL, ...) or triggers that name it.
+    /// `table` itself is not listed. Empty where statements wait for the stream.
+    virtual std::vector<std::string> tables_changing(std::string_view table) {
+        (void)table;
+        return {};
     }
 
     /// True inside BEGIN ... COMMIT/ROLLBACK as the server sees it, or will once it has

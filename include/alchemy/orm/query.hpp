@@ -314,7 +314,7 @@ template <class T, class Rows>
 class StreamedObjects : private detail::StreamReader {
 public:
     /// `loads`: the query's loader options, run for each batch when `load_batches`.
-    StreamedObjects(detail::SessionCore& core, const Connection& conn, Rows rows, std::size_t batch,
+    StreamedObjects(detail::SessionCore& core, Connection& conn, Rows rows, std::size_t batch,
                     std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
         : core_(&core),
           set_(&core.models(detail::model_id<T>(), detail::model_ops<T>())),

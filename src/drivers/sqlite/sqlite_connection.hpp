@@ -37,6 +37,7 @@ public:
                            std::span<const Param> params) override;
 
     bool only_reads(std::string_view sql) override;
+    std::vector<std::string> tables_changing(std::string_view table) override;
     bool in_transaction() const noexcept override;
     bool has_written() const noexcept override;
     bool ping() noexcept override;

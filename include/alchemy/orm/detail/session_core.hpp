@@ -289,9 +289,7 @@ public:
     /// one (https://www.sqlite.org/isolation.html). Where it runs none (PostgreSQL), a
     /// flush must not write on that connection at all. flush() refuses both before it
     /// sends anything.
-    void stream_started(std::size_t model, const Connection& conn, StreamReader& reader) {
-        streams_.push_back({model, &conn, &reader});
-    }
+    void stream_started(std::size_t model, Connection& conn, StreamReader& reader);
     void stream_ended(const StreamReader& reader) noexcept;
 
     /// The objects of model id `id` (whose operations are `ops`), made on first use.
@@ -459,6 +457,9 @@ private:
         std::size_t model;
         const Connection* connection;
         StreamReader* reader;
+        /// SQLite: the tables whose writes the database carries on into the model's table
+        /// (DriverConnection::tables_changing).
+        std::vector<std::string> changed_through;
     };
     /// Ends every yield_per() loop (StreamReader::session_ended) before the connections
     /// they read on commit, roll back or go back to the pool.
