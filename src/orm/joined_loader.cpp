@@ -232,7 +232,7 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
     std::vector<Owners> owners(joined.size());
     std::vector<std::vector<LoadedPair>> pairs(joined.size());
     std::vector<std::set<std::pair<const void*, const void*>>> paired(joined.size());
-    auto& conn = session.read_connection(owner_ops.model_id);
+    auto& conn = session.select_connection(owner_ops.model_id, [&]() -> const ast::Select& { return s; });
     conn.execute_sql(ast::render(conn.dialect(), s), params).each_row([&](const Cursor& row) {
         const auto adopted = owner_ops.adopt_row(session, row, 0);
         if (root_owners.add(adopted.first.get(), adopted.second)) roots.push_back(adopted.first);

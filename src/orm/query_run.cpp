@@ -100,8 +100,9 @@ ast::Select in_form(ast::Select rows, query_form form) {
 }
 
 Connection& query_connection(SessionCore& core, std::size_t model, const QueryStatement& query) {
-    if (core.has_binds()) core.check_tables(model, query.lower(query.query, query_form::rows));
-    return core.read_connection(model);
+    const auto lower = [&] { return query.lower(query.query, query_form::rows); };
+    if (core.has_binds()) core.check_tables(model, lower());
+    return core.select_connection(model, lower);
 }
 
 std::int64_t count_rows(SessionCore& core, std::size_t model, const QueryStatement& query) {

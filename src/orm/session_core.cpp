@@ -105,7 +105,7 @@ Connection& SessionCore::connection_to(std::size_t database) {
     if (!transaction_open_) open_transaction();
     if (flushing_ && connection->isolation_level() == IsolationLevel::autocommit &&
         !connection->in_transaction())
-        flush_begun_.push_back(connection->begin());
+        flush_begun_.push_back({database, connection->begin()});
     return *connection;
 }
 
@@ -145,12 +145,14 @@ void SessionCore::check_same_database(std::size_t a, std::size_t b) const {
             "a statement of its own (for a relationship: selectinload or the lazy load)");
 }
 
-Connection& SessionCore::read_connection(std::size_t model) {
-    const auto database = database_of(model);
+bool SessionCore::reads_replica(std::size_t model) const noexcept {
     // A flush reads (cascades, orphans) to decide what to write: from the primary. So does a
     // transaction begun with options: its isolation level is the primary's to give.
-    const bool replica = database == 0 && replica_ != 0 && !wrote_ && !flushing_ && !transaction_options_;
-    return connection_to(replica ? replica_ : database);
+    return database_of(model) == 0 && replica_ != 0 && !wrote_ && !flushing_ && !transaction_options_;
+}
+
+Connection& SessionCore::read_connection(std::size_t model) {
+    return connection_to(reads_replica(model) ? replica_ : database_of(model));
 }
 
 void SessionCore::open_transaction() noexcept {
@@ -231,7 +233,8 @@ void SessionCore::flush(bool automatic) {
     work.clear();
     written_keys_.clear();
     orphans_deleted_ = false;
-    bool sent = false;  // a statement may have reached the database
+    bool sent = false;              // a statement may have reached the database
+    std::size_t flush_commits = 0;  // of flush_begun_, those committed
     try {
         // Group by group, parents first (src/orm/flush_order.cpp): a parent's INSERT has
         // given it its key by the time its children's foreign keys are written and compared.
@@ -261,14 +264,29 @@ void SessionCore::flush(bool automatic) {
         for (auto g = group_ends_.size(); g-- > 0;) delete_group(g);
         if (!unchecked_owners_.empty()) sent = true;  // checked now even if nothing else is sent
         check_single_children(work);
-        for (auto& transaction : flush_begun_) transaction.commit();
+        for (; flush_commits < flush_begun_.size(); ++flush_commits)
+            flush_begun_[flush_commits].transaction.commit();
     } catch (...) {
+        // Over several AUTOCOMMIT engines, the COMMITs before the failing one stand: those
+        // engines' part of the flush is done, and stays so through the rollback() to come.
+        std::vector<bool> committed(databases_.size(), false);
+        for (std::size_t k = 0; k < flush_commits; ++k) committed[flush_begun_[k].database] = true;
+        const auto committed_model = [&](const ModelOps& ops) {
+            return committed[database_of(ops.model_id)];
+        };
         flush_begun_.clear();  // what was not committed rolls back
         // Every set: those of later groups may hold what they collected, too.
-        for (auto& set : sets_)
-            if (set) set->undo_flush();
+        for (auto& set : sets_) {
+            if (!set) continue;
+            if (committed_model(set->ops())) {
+                set->finish_flush(depth());
+                set->committed(1, false);
+            } else {
+                set->undo_flush();
+            }
+        }
         for (auto it = written_keys_.rbegin(); it != written_keys_.rend(); ++it)
-            it->ops->set_integer(it->owner.get(), it->column, it->before);
+            if (!committed_model(*it->ops)) it->ops->set_integer(it->owner.get(), it->column, it->before);
         written_keys_.clear();
         flushing_ = false;
         // Deleting an orphan also let go of its children and removed its links in memory,
@@ -679,13 +697,16 @@ void SessionCore::commit(std::uint32_t depth) {
     if (options_.twophase) return commit_two_phase();
     // One engine after the other, in the order of SessionOptions::binds: a failure after
     // the first COMMIT leaves the earlier ones committed (docs/scaling.md).
-    for (auto& database : databases_) {
-        if (!database.connection) continue;
+    for (std::size_t d = 0; d < databases_.size(); ++d) {
+        if (!databases_[d].connection) continue;
         try {
             // COMMIT first: it releases the SAVEPOINTs still open (SQLAlchemy 2.0 commits
             // their work too), and destroyed afterwards they no longer roll back.
-            database.connection->commit();
+            databases_[d].connection->commit();
         } catch (...) {
+            // The objects of the engines that committed are theirs for good: the rollback()
+            // this asks for must not make their new objects new again.
+            end_committed_databases(d, options_.expire_on_commit);
             needs_rollback_ = true;
             throw;
         }
@@ -694,6 +715,14 @@ void SessionCore::commit(std::uint32_t depth) {
     end_all(true, 1);
     transaction_open_ = false;
     release_connections();
+}
+
+void SessionCore::end_committed_databases(std::size_t before, bool expire) noexcept {
+    for (auto& set : sets_) {
+        if (!set) continue;
+        const auto database = database_of(set->ops().model_id);
+        if (database < before && databases_[database].connection) set->committed(1, expire);
+    }
 }
 
 void SessionCore::end_replica_reads() noexcept {

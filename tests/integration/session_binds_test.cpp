@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -32,6 +33,11 @@ struct Shelf {
     std::int64_t id = 0;
     std::string name{};
     sa::HasMany<Volume> volumes{};
+};
+/// The shelves of the second database: a table of the same name as Shelf's.
+struct ShelfCopy {
+    std::int64_t id = 0;
+    std::string name{};
 };
 /// Kept in the second database.
 struct AuditEntry {
@@ -72,6 +78,8 @@ template <>
 inline constexpr auto sa::mapping<binds::Shelf> = sa::table("bind_shelves");
 template <>
 inline constexpr auto sa::mapping<binds::Volume> = sa::table("bind_volumes");
+template <>
+inline constexpr auto sa::mapping<binds::ShelfCopy> = sa::table("bind_shelves");
 template <>
 inline constexpr auto sa::mapping<binds::AuditEntry> =
     sa::table("bind_audit", sa::unique(&binds::AuditEntry::what));
@@ -180,6 +188,65 @@ TEST_CASE("a flush that fails in one bound database leaves both databases as bef
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
     CHECK(main_engine.pool_status().checked_out == 0);
     CHECK(audit_engine.pool_status().checked_out == 0);
+}
+
+TEST_CASE("a COMMIT that fails in a bound database leaves the first database's work in the objects") {
+    // Over AUTOCOMMIT engines the flush commits on each engine in turn; otherwise commit() does.
+    const bool autocommit = GENERATE(false, true);
+    auto backend = GENERATE(from_range(backends()));
+    INFO((autocommit ? "AUTOCOMMIT, flush()" : "commit()"));
+    const auto volume_url = backend.is_sqlite() ? sa::test::sqlite_temp_url()
+                                                : sa::test::postgres_schema_url(*sa::test::postgres_url());
+    auto main_engine = backend.engine();
+    auto volume_engine = sa::create_engine(volume_url);
+    sa::metadata<Shelf>().create_all(main_engine);
+    {
+        // A title must be known, which only the COMMIT checks: the volumes' COMMIT fails
+        // after the shelves' has succeeded.
+        auto conn = volume_engine.connect();
+        conn.execute_script("CREATE TABLE bind_titles (title TEXT PRIMARY KEY)");
+        conn.execute_script("INSERT INTO bind_titles VALUES ('Rome')");
+        conn.execute_script(
+            "CREATE TABLE bind_volumes (id INTEGER PRIMARY KEY, shelf_id BIGINT NOT NULL, title TEXT NOT "
+            "NULL "
+            "REFERENCES bind_titles (title) DEFERRABLE INITIALLY DEFERRED)");
+        conn.commit();
+    }
+    const sa::EngineOptions options{
+        .isolation_level = autocommit ? std::optional(sa::IsolationLevel::autocommit) : std::nullopt};
+    auto session_main = backend.engine(options);
+    auto session_volumes = sa::create_engine(volume_url, options);
+    sa::Session session(session_main, {.binds = {sa::bind<Volume>(session_volumes)}});
+    auto shelf = session.add(Shelf{.name = "history"});
+    auto rome = std::make_shared<Volume>(Volume{.id = 10, .title = "Rome"});
+    auto atlantis = std::make_shared<Volume>(Volume{.id = 11, .title = "Atlantis"});
+    shelf->volumes.add(rome);
+    shelf->volumes.add(atlantis);
+    if (autocommit) CHECK_THROWS_AS(session.flush(), sa::ForeignKeyViolation);
+    else CHECK_THROWS_AS(session.commit(), sa::ForeignKeyViolation);
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(volume_engine, "bind_volumes") == 0);
+    const auto shelf_id = shelf->id;
+    session.rollback();
+
+    // The shelf's row stays, and so does the shelf: persistent, with its key.
+    CHECK(sa::inspect(shelf).persistent());
+    CHECK(shelf->id == shelf_id);
+    CHECK(sa::inspect(rome).transient());
+    {
+        auto conn = volume_engine.connect();
+        conn.execute_script("INSERT INTO bind_titles VALUES ('Atlantis')");
+        conn.commit();
+    }
+    // Tried again, only what failed is written: one shelf, its two volumes under its key.
+    shelf->volumes.add(rome);
+    shelf->volumes.add(atlantis);
+    session.commit();
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    auto conn = volume_engine.connect();
+    CHECK(conn.execute(sa::text("SELECT count(*), min(shelf_id), max(shelf_id) FROM bind_volumes")
+                           .columns<std::int64_t, std::int64_t, std::int64_t>())
+              .one() == std::tuple<std::int64_t, std::int64_t, std::int64_t>{2, shelf_id, shelf_id});
 }
 
 TEST_CASE(
@@ -380,6 +447,35 @@ TEST_CASE("a statement that names a table of another engine in a subquery, EXIST
     CHECK(count_rows(main_engine, "bind_shelves") == 1);
     CHECK(count_rows(main_engine, "bind_audit") == 0);
     CHECK(count_rows(audit_engine, "bind_shelves") == 0);
+}
+
+TEST_CASE("two models that name one table on two engines are told apart by model, not by name") {
+    using binds::ShelfCopy;
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();
+    auto audit_engine = second_engine(backend);
+    sa::metadata<Shelf>().create_all(main_engine);
+    sa::metadata<ShelfCopy, AuditEntry>().create_all(audit_engine);
+    {
+        auto conn = main_engine.connect();
+        conn.execute(sa::insert<Shelf>().values(Shelf{.name = "poetry"}));
+        conn.commit();
+        auto audit = audit_engine.connect();
+        audit.execute(sa::insert<ShelfCopy>().values(ShelfCopy{.name = "audit"}));
+        audit.execute(sa::insert<AuditEntry>().values(AuditEntry{.what = "audit"}));
+        audit.commit();
+    }
+    sa::Session session(main_engine,
+                        {.binds = {sa::bind<AuditEntry>(audit_engine), sa::bind<ShelfCopy>(audit_engine)}});
+    const auto what = sa::col<&AuditEntry::what>;
+    // Shelf is the Session's engine's: run in the audit database, its subquery would read
+    // ShelfCopy's rows instead, and answer 1.
+    CHECK_THROWS_AS(session.query<AuditEntry>().filter(what.in_(sa::select(sa::col<&Shelf::name>))).count(),
+                    sa::InvalidRequestError);
+    CHECK(session.query<AuditEntry>().filter(what.in_(sa::select(sa::col<&ShelfCopy::name>))).count() == 1);
+    CHECK(session.query<Shelf>().count() == 1);
+    CHECK(session.execute(sa::update<Shelf>().values(sa::col<&Shelf::name> = "verse")).rowcount() == 1);
+    session.commit();
 }
 
 TEST_CASE("text() on the Session's engine runs while a yield_per loop streams a bound database") {

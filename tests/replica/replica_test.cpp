@@ -187,6 +187,62 @@ TEST_CASE("a Session with a read replica reads there until it writes, then reads
     CHECK(replica.pool_status().checked_out == 0);
 }
 
+TEST_CASE("a Session's select that may write runs on the primary, and its reads stay there") {
+    const auto urls = servers();
+    if (!urls) return;
+    sa::test::EchoCapture on_primary, on_replica;
+    auto primary = sa::create_engine(urls->primary, {.echo = true, .echo_sink = on_primary.sink()});
+    auto replica = sa::create_engine(urls->replica, {.echo = true, .echo_sink = on_replica.sink()});
+    fresh_readers(primary, replica);
+    {
+        auto conn = primary.connect();
+        conn.execute_script(
+            "CREATE OR REPLACE FUNCTION replica_add_reader(who text) RETURNS bigint LANGUAGE sql AS "
+            "$$ INSERT INTO replica_readers (id, name) VALUES (3, who) RETURNING id $$");
+        conn.commit();
+    }
+    wait_for_replay(primary, replica);
+    on_primary.lines.clear();
+    on_replica.lines.clear();
+
+    SECTION("a select without FROM that calls a function which writes") {
+        sa::Session session(primary, {.read_replica = replica});
+        CHECK(session.query<Reader>().count() == 2);  // the replica, as nothing was written yet
+        const auto id =
+            session.execute(sa::select(sa::func<std::int64_t>("replica_add_reader", std::string("cy"))))
+                .scalar_one();
+        // What the function wrote is this transaction's: the reads after it see it.
+        const auto cy = session.get<Reader>(id);
+        REQUIRE(cy);
+        CHECK(cy->name == "cy");
+        CHECK(session.query<Reader>().count() == 3);
+        CHECK(sa::test::count_starting_with(on_replica.lines, "SELECT") == 1);
+        session.commit();
+        CHECK(scalar<std::int64_t>(primary, "SELECT count(*) FROM replica_readers") == 3);
+    }
+    SECTION("a select of a model that takes a lock through sa::func") {
+        // Another client holds the lock on the primary; a standby would grant it anyway.
+        auto holder = primary.connect();
+        holder.set_isolation_level(sa::IsolationLevel::autocommit);
+        REQUIRE(holder.execute(sa::text("SELECT pg_try_advisory_lock(1)").columns<bool>()).scalar_one());
+        sa::Session session(primary, {.read_replica = replica});
+        const auto locked = sa::select(sa::func<bool>("pg_try_advisory_xact_lock", sa::col<&Reader::id>))
+                                .where(sa::col<&Reader::id> == 1);
+        CHECK_FALSE(session.execute(locked).scalar_one());
+        CHECK_FALSE(session.query<Reader>()
+                        .filter(sa::col<&Reader::id> == 1 &&
+                                sa::func<bool>("pg_try_advisory_xact_lock", sa::col<&Reader::id>))
+                        .exists());
+        CHECK(sa::test::count_starting_with(on_replica.lines, "SELECT") == 0);
+        // alchemy's own functions only read: their selects stay on the replica.
+        sa::Session reader(primary, {.read_replica = replica});
+        CHECK(reader.execute(sa::select(sa::count(), sa::max(sa::col<&Reader::name>))).one() ==
+              std::tuple<std::int64_t, std::optional<std::string>>{2, "bob"});
+        CHECK(sa::test::count_starting_with(on_replica.lines, "SELECT") == 1);
+        holder.execute(sa::text("SELECT pg_advisory_unlock(1)").columns<bool>());
+    }
+}
+
 TEST_CASE("a Session with binds and a read replica reads each model from its own place") {
     const auto urls = servers();
     if (!urls) return;

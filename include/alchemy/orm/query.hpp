@@ -172,14 +172,12 @@ void check_bound_tables(const SessionCore& core, std::size_t model, const S& sta
     if (core.has_binds()) core.check_tables(model, statement.lower());
 }
 
-/// The connection to run SELECT `statement` with: SessionCore::read_connection for its
-/// model, the Session's own engine when alchemy cannot place its tables (a SELECT without
-/// FROM may take a lock or call nextval(): never on the replica).
+/// The connection to run SELECT `statement` with (SessionCore::select_connection).
 template <class S>
 Connection& read_connection_for(SessionCore& core, const S& statement) {
     const auto model = model_of_tables<S>();
     check_bound_tables(core, model, statement);
-    return model == SessionCore::no_model ? core.own_connection(model) : core.read_connection(model);
+    return core.select_connection(model, [&] { return statement.lower(); });
 }
 
 /// Runs a SELECT of model T's columns and returns the session's objects for its rows.

@@ -278,7 +278,9 @@ public:
                 return detail::read_connection_for(*core_, statement).execute(statement);
             } else if constexpr (detail::query_statement<S>) {  // a UNION and the like
                 detail::check_bound_tables(*core_, detail::SessionCore::no_model, statement);
-                return core_->own_connection(detail::SessionCore::no_model).execute(statement);
+                return core_
+                    ->select_connection(detail::SessionCore::no_model, [&] { return statement.lower(); })
+                    .execute(statement);
             } else if constexpr (requires { typename S::model_type; }) {
                 using T = typename S::model_type;
                 detail::check_bound_tables(*core_, detail::model_id<T>(), statement);

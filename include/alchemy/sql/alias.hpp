@@ -33,12 +33,20 @@ concept from_item = requires(const S& s, ParamBuffer& out) {
     S::fixed_shape;
 };
 
+/// What tells model T from every other model, whatever table names they share.
+template <class T>
+const void* model_identity() noexcept {
+    return &model_info<T>::table_name;
+}
+
 /// FROM a model's own table.
 template <class T>
 struct table_source {
     using tag = T;
     static constexpr bool fixed_shape = true;
-    ast::TableRef table_ref() const { return {model_info<T>::table_name, {}, nullptr, {}}; }
+    ast::TableRef table_ref() const {
+        return {model_info<T>::table_name, {}, nullptr, {}, model_identity<T>()};
+    }
     void bind(ParamBuffer&) const {}
 };
 
@@ -91,7 +99,9 @@ struct Alias {
     static constexpr std::string_view name = Name.view();
     static constexpr bool fixed_shape = true;
 
-    detail::ast::TableRef table_ref() const { return {model_info<T>::table_name, name, nullptr, {}}; }
+    detail::ast::TableRef table_ref() const {
+        return {model_info<T>::table_name, name, nullptr, {}, detail::model_identity<T>()};
+    }
     void bind(ParamBuffer&) const {}
 
     /// The aliased table's column of field `Member`: u2.col<&User::name>() (a mixin's

@@ -91,6 +91,9 @@ struct TableRef {
     std::string_view alias;                  ///< empty: none
     std::shared_ptr<const Select> subquery;  ///< FROM (SELECT ...) AS alias
     std::vector<Node> values;                ///< FROM (VALUES row, ...) AS alias; each row a Kind::list
+    /// A model's table: detail::model_identity<T>(), which tells two models apart that
+    /// name one table (on two engines); else null.
+    const void* model = nullptr;
 };
 
 struct Join {

@@ -8,6 +8,7 @@
 #include "alchemy/core/engine.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/schema/table.hpp"
+#include "alchemy/sql/alias.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -44,10 +45,18 @@ struct Bind {
     std::size_t model;  ///< detail::model_id<T>()
     Engine engine;
     std::string_view table;  ///< T's table: how statements name it
+    const void* identity;    ///< detail::model_identity<T>(), as statement trees mark T's table
 };
+/// A table a statement names, and the model whose table it is where the statement tree
+/// says (SessionCore::check_tables).
+struct NamedTable {
+    std::string_view name;
+    const void* model;  ///< detail::model_identity<T>(), or null
+};
+
 template <class T>
 Bind bind(Engine engine) {
-    return {detail::model_id<T>(), std::move(engine), model_info<T>::table_name};
+    return {detail::model_id<T>(), std::move(engine), model_info<T>::table_name, detail::model_identity<T>()};
 }
 
 /// sessionmaker / Session options, with SQLAlchemy's names and defaults.
@@ -145,9 +154,20 @@ public:
     /// on the Session's engine and the transaction has neither written nor is flushing,
     /// else its own.
     Connection& read_connection(std::size_t model);
+    /// The connection to run a SELECT of model id `model` with, as read_connection(); but a
+    /// select that calls a function other than alchemy's own (sa::func may name nextval()
+    /// or a lock), or whose tables alchemy cannot place (no_model: a UNION, a select
+    /// without FROM), may write, so it runs on the Session's engine and counts as a write.
+    /// `lower()` gives the statement's tree; it is called only where the replica would read.
+    template <class Lower>
+    Connection& select_connection(std::size_t model, Lower&& lower) {
+        if (model != no_model && !(reads_replica(model) && calls_server_function(lower())))
+            return read_connection(model);
+        will_write();
+        return connection_to(0);
+    }
     /// Model id `model`'s own engine, never the replica, without counting as a write:
-    /// reads that must see the latest data (refresh()), and statements whose tables
-    /// alchemy cannot place (no_model).
+    /// reads that must see the latest data (refresh()).
     Connection& own_connection(std::size_t model) { return connection_to(database_of(model)); }
     /// A model id bound to nothing: the Session's engine.
     static constexpr std::size_t no_model = static_cast<std::size_t>(-1);
@@ -300,8 +320,16 @@ public:
 
 private:
     void check_usable() const;
+    /// A COMMIT failed on databases_[before] after those before it committed: their
+    /// models' objects end as after a commit.
+    void end_committed_databases(std::size_t before, bool expire) noexcept;
+    /// Whether read_connection(model) would give the read replica's connection.
+    bool reads_replica(std::size_t model) const noexcept;
+    /// Whether `statement` calls a function alchemy does not spell itself: one that may
+    /// write (src/orm/statement_tables.cpp).
+    static bool calls_server_function(const ast::Select& statement);
     /// check_tables() of the tables a statement names, CTEs left out.
-    void check_tables_named(std::size_t model, std::span<const std::string_view> tables) const;
+    void check_tables_named(std::size_t model, std::span<const NamedTable> tables) const;
     void open_transaction() noexcept;
     /// After a statement of a flush failed: rolls back the innermost SAVEPOINT, or else
     /// the whole transaction (the Session then needs rollback()).
@@ -390,7 +418,11 @@ private:
     std::vector<Transaction> begun_;
     /// Over an AUTOCOMMIT engine, the transaction each flush begins on the connections it
     /// uses (connection_to()), so that the flush is all or nothing; it commits at the end.
-    std::vector<Transaction> flush_begun_;
+    struct FlushTransaction {
+        std::size_t database;  ///< index in databases_
+        Transaction transaction;
+    };
+    std::vector<FlushTransaction> flush_begun_;
     /// A statement that may write has gone to the primary in this transaction.
     bool wrote_ = false;
     struct Savepoint {
