@@ -617,6 +617,9 @@ private:
     std::int64_t bulk_update(synchronize_session sync, As... assignments) const {
         static_assert((std::is_same_v<typename As::column::model_type, T> && ...),
                       "alchemy: query<T>().update() assigns a column of another model than T");
+        static_assert(!(model_info<T>::columns[As::column::index].version || ...),
+                      "alchemy: query<T>().update() assigns the sa::version() column, which it adds one "
+                      "to itself; leave it out");
         check_runnable();
         check_bulk();
         core_->autoflush();
