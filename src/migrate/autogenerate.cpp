@@ -343,6 +343,7 @@ private:
 
 Plan autogenerate(const MetaData& inspected, const MetaData& models, const Dialect& dialect) {
     const auto ddl = alchemy::detail::ddl_renderer_for(dialect);
+    ddl->check_name_lengths(models);
     const auto alterer = detail::migrate_backend(dialect).alterer(*ddl, dialect);
     const MetaData database =
         alterer->diff_options().names_ignore_case ? detail::respelled(inspected, models) : inspected;

@@ -280,6 +280,7 @@ std::vector<std::string> MetaData::drop_statements(const Dialect& dialect) const
 void MetaData::create_all(Engine& engine, bool checkfirst) const {
     check_references(*this);
     const auto renderer = detail::ddl_renderer_for(engine.dialect());
+    renderer->check_name_lengths(*this);
     // One transaction: PostgreSQL (and SQLite) DDL is transactional, so a failure part
     // way leaves no half-created schema behind.
     auto conn = engine.begin();

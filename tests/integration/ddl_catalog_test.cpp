@@ -1,5 +1,7 @@
 // MetaData::create_all / drop_all on a live database: what they create is read back from
 // the backend's own catalog, and the constraints are shown to do their job.
+#include <alchemy/migrate/autogenerate.hpp>
+#include <alchemy/migrate/inspect.hpp>
 #include <alchemy/schema/metadata.hpp>
 
 #include "support/backends.hpp"
@@ -473,6 +475,34 @@ TEST_CASE("drop_all refuses to leave rows of a table it keeps referring to a tab
     CHECK(table_names(engine, backend) == Strings{"children", "parents"});
     sa::MetaData({parents, children}).drop_all(engine);
     CHECK(table_names(engine, backend).empty());
+}
+
+TEST_CASE("a name longer than PostgreSQL keeps is refused before anything is created", "[ddl]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    // 64 bytes: PostgreSQL would keep 63, and the table would never match its model again.
+    const std::string long_name = "a_table_name_that_is_longer_than_postgresql_keeps_of_any_name_64";
+    REQUIRE(long_name.size() == 64);
+    auto table = make_table(long_name);
+    table.columns = {column("id", sa::TypeKind::integer)};
+    table.primary_key.columns = {"id"};
+    auto indexed = make_table("short_name");
+    indexed.columns = {column("id", sa::TypeKind::integer), column("name", sa::TypeKind::text)};
+    indexed.indexes = {{"ix_" + long_name, {"name"}, false}};
+    for (const auto& metadata : {sa::MetaData({table}), sa::MetaData({indexed})}) {
+        const std::vector<std::string> none{};
+        if (backend.is_postgresql()) {
+            CHECK_THROWS_MATCHES(metadata.create_all(engine), sa::ArgumentError,
+                                 sa::test::MessageContains("keeps only the first 63"));
+            CHECK_THROWS_AS(sa::migrate::autogenerate(sa::inspect(engine), metadata, engine.dialect()),
+                            sa::ArgumentError);
+            CHECK(table_names(engine, backend).empty());
+        } else {
+            metadata.create_all(engine);  // SQLite keeps names of any length
+            CHECK(sa::migrate::autogenerate(sa::inspect(engine), metadata, engine.dialect()).changes == none);
+            metadata.drop_all(engine);
+        }
+    }
 }
 
 TEST_CASE("a reference cycle is created, enforced and dropped", "[ddl]") {

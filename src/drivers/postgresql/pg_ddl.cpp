@@ -14,6 +14,8 @@ public:
     using DdlRenderer::DdlRenderer;
 
     bool can_alter_foreign_keys() const noexcept override { return true; }
+    /// NAMEDATALEN is 64, with the terminator.
+    std::size_t max_name_bytes() const noexcept override { return 63; }
 
     std::string_view has_table_query() const noexcept override {
         return "SELECT 1 FROM information_schema.tables "

@@ -140,6 +140,31 @@ std::string DdlRenderer::drop_index(const Index& index) const {
     return sql;
 }
 
+void DdlRenderer::check_name_lengths(const MetaData& models) const {
+    const auto limit = max_name_bytes();
+    if (limit == 0) return;
+    const auto check = [&](std::string_view what, std::string_view name, std::string_view table) {
+        if (name.size() <= limit) return;
+        throw ArgumentError(fmt::format(
+            "alchemy: the {} name '{}'{} is {} bytes long, and {} keeps only the first {} of a name: the "
+            "database would know it by another name, perhaps another's, and the schema would never match "
+            "the models; give it a name of at most {} bytes",
+            what, name, table.empty() ? "" : fmt::format(" of table '{}'", table), name.size(),
+            dialect().name(), limit, limit));
+    };
+    for (const auto& table : models.tables()) {
+        check("table", table.name, {});
+        for (const auto& column : table.columns) check("column", column.name, table.name);
+        check("primary key", table.primary_key.name, table.name);
+        for (const auto& unique : table.unique_constraints)
+            check("unique constraint", unique.name, table.name);
+        for (const auto& index : table.indexes) check("index", index.name, table.name);
+        for (const auto& fk : table.foreign_keys) check("foreign key", fk.name, table.name);
+        for (const auto& constraint : table.check_constraints)
+            check("check constraint", constraint.name, table.name);
+    }
+}
+
 std::string DdlRenderer::before_drop_all(const Engine&, DriverConnection&) const { return {}; }
 
 void DdlRenderer::check_after_drop_all(DriverConnection&, std::span<const std::string_view>) const {}

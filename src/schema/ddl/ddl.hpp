@@ -8,6 +8,7 @@
 #include "alchemy/core/dialect.hpp"
 #include "alchemy/core/driver.hpp"
 #include "alchemy/core/engine.hpp"
+#include "alchemy/schema/metadata.hpp"
 #include "alchemy/schema/table.hpp"
 
 #include <memory>
@@ -50,6 +51,13 @@ public:
     /// ALTER TABLE ... DROP CONSTRAINT `name`; only where can_alter_foreign_keys().
     std::string drop_constraint(const Table& table, std::string_view name) const;
     std::string drop_index(const Index& index) const;
+
+    /// Throws ArgumentError for a name in `models` (of a table, column, constraint or
+    /// index) longer than the backend keeps: it would cut it, and the name it keeps could
+    /// be another's, or never match the model's again.
+    void check_name_lengths(const MetaData& models) const;
+    /// The bytes of a name the backend keeps; 0: no limit.
+    virtual std::size_t max_name_bytes() const noexcept { return 0; }
 
     /// True when foreign keys can be added to and dropped from an existing table, so a
     /// reference cycle is closed after its tables exist. Otherwise every foreign key is
