@@ -67,12 +67,19 @@ SessionCore::SessionCore(Engine engine, SessionOptions options)
         database_of_[bind.model] = static_cast<std::size_t>(found - databases_.begin());
     }
     if (options_.twophase)
-        for (const auto& database : databases_)
+        for (const auto& database : databases_) {
             if (!database.engine.dialect().supports_two_phase_commit())
                 throw ArgumentError(
                     fmt::format("alchemy: SessionOptions::twophase needs engines with two-phase commit "
                                 "(PostgreSQL); {} has none",
                                 database.engine.dialect().name()));
+            // Each flush would commit by itself, and commit() would then fail to prepare
+            // what was committed already.
+            if (database.engine.options().isolation_level == IsolationLevel::autocommit)
+                throw ArgumentError(
+                    "alchemy: SessionOptions::twophase needs transactions to prepare, and an engine with "
+                    "isolation_level AUTOCOMMIT commits each flush by itself; use a transactional engine");
+        }
     if (options_.read_replica) {
         replica_ = databases_.size();
         databases_.push_back({*options_.read_replica, std::nullopt});

@@ -4,6 +4,7 @@
 // with a statement per database, and a statement that names tables of both (a join, a
 // subquery) is refused.
 #include "support/backends.hpp"
+#include "support/matchers.hpp"
 
 #include <alchemy/alchemy.hpp>
 
@@ -533,6 +534,11 @@ TEST_CASE("twophase commits every bound database or none, and SQLite refuses it"
         CHECK_THROWS_AS(sa::Session(main_engine, {.twophase = true}), sa::ArgumentError);
         return;
     }
+    // Over an AUTOCOMMIT engine each flush commits by itself: nothing would be left to prepare.
+    auto autocommit = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
+    CHECK_THROWS_MATCHES(
+        sa::Session(main_engine, {.binds = {sa::bind<AuditEntry>(autocommit)}, .twophase = true}),
+        sa::ArgumentError, sa::test::MessageContains("AUTOCOMMIT"));
     sa::metadata<Shelf, Volume>().create_all(main_engine);
     {
         // Checked at PREPARE TRANSACTION, after the INSERTs: what a second phase is for.
