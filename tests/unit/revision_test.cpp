@@ -120,6 +120,13 @@ TEST_CASE("hand-edited revision files are read leniently where it is safe", "[re
     CHECK(migrate::load_revisions(TempDir().path()).empty());
 }
 
+/// SQLite's lexical rules, as its dialect gives them.
+const sa::SqlLexicon sqlite_lexicon{.nested_comments = false,
+                                    .escape_strings = false,
+                                    .dollar_quotes = false,
+                                    .nested_statements = false,
+                                    .trigger_bodies = true};
+
 TEST_CASE("split_statements splits at semicolons outside quotes and comments", "[revision]") {
     using migrate::split_statements;
     CHECK(split_statements("") == Strings{});
@@ -158,37 +165,28 @@ TEST_CASE("split_statements splits at semicolons outside quotes and comments", "
     }
     SECTION("by the database's lexical rules") {
         // SQLite ends a comment at its first */, and knows neither E'' nor $$ quotes.
-        const sa::SqlLexicon sqlite{.nested_comments = false,
-                                    .escape_strings = false,
-                                    .dollar_quotes = false,
-                                    .nested_statements = false,
-                                    .trigger_bodies = true};
-        CHECK(split_statements("/* under docs/*.md */ CREATE TABLE f (id INTEGER); SELECT 2", sqlite) ==
-              Strings{"/* under docs/*.md */ CREATE TABLE f (id INTEGER)", "SELECT 2"});
-        CHECK(split_statements(R"(SELECT E'a\'; SELECT 2)", sqlite) ==
+        CHECK(
+            split_statements("/* under docs/*.md */ CREATE TABLE f (id INTEGER); SELECT 2", sqlite_lexicon) ==
+            Strings{"/* under docs/*.md */ CREATE TABLE f (id INTEGER)", "SELECT 2"});
+        CHECK(split_statements(R"(SELECT E'a\'; SELECT 2)", sqlite_lexicon) ==
               Strings{R"(SELECT E'a\')", "SELECT 2"});
-        CHECK(split_statements("SELECT $a; SELECT 2", sqlite) == Strings{"SELECT $a", "SELECT 2"});
+        CHECK(split_statements("SELECT $a; SELECT 2", sqlite_lexicon) == Strings{"SELECT $a", "SELECT 2"});
     }
     SECTION("statements that hold statements") {
-        const sa::SqlLexicon sqlite{.nested_comments = false,
-                                    .escape_strings = false,
-                                    .dollar_quotes = false,
-                                    .nested_statements = false,
-                                    .trigger_bodies = true};
         // A SQLite trigger's body ends at "; END;", whatever CASE ... END it holds.
         const std::string trigger =
             "CREATE TEMP TRIGGER audit AFTER INSERT ON users BEGIN\n"
             "  INSERT INTO log VALUES (CASE WHEN NEW.id > 0 THEN 'up' ELSE 'down' END);\n"
             "  UPDATE counts SET n = n + 1; -- END; here is a comment\n"
             "END";
-        CHECK(split_statements(trigger + ";\nSELECT 1;", sqlite) == Strings{trigger, "SELECT 1"});
+        CHECK(split_statements(trigger + ";\nSELECT 1;", sqlite_lexicon) == Strings{trigger, "SELECT 1"});
         CHECK(split_statements("create trigger t after delete on a begin delete from b; end; select 2",
-                               sqlite) ==
+                               sqlite_lexicon) ==
               Strings{"create trigger t after delete on a begin delete from b; end", "select 2"});
         // Other statements end at their first ';', "END" or not.
-        CHECK(split_statements("CREATE TABLE trigger_log (x INTEGER); END; SELECT 3", sqlite) ==
+        CHECK(split_statements("CREATE TABLE trigger_log (x INTEGER); END; SELECT 3", sqlite_lexicon) ==
               Strings{"CREATE TABLE trigger_log (x INTEGER)", "END", "SELECT 3"});
-        CHECK(split_statements("SELECT (1; SELECT 2)", sqlite) == Strings{"SELECT (1", "SELECT 2)"});
+        CHECK(split_statements("SELECT (1; SELECT 2)", sqlite_lexicon) == Strings{"SELECT (1", "SELECT 2)"});
 
         // PostgreSQL: a BEGIN ATOMIC body, and parentheses, as psql reads them.
         const std::string atomic =
