@@ -429,6 +429,20 @@ TEST_CASE("create_all with checkfirst skips the tables that exist, with their in
     CHECK(index_count(engine, backend) == (backend.is_sqlite() ? 6 : 8));
 }
 
+TEST_CASE("create_all with checkfirst finds a table spelled in another case where the backend does",
+          "[ddl]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    run(engine, "CREATE TABLE \"Parents\" (id INTEGER PRIMARY KEY)");
+    auto parents = make_table("parents");
+    parents.columns = {column("id", sa::TypeKind::integer)};
+    parents.primary_key.columns = {"id"};
+    sa::MetaData({parents}).create_all(engine);
+    // SQLite: one table, whatever the case; PostgreSQL: a quoted name keeps its case.
+    CHECK(table_names(engine, backend) ==
+          (backend.is_sqlite() ? Strings{"Parents"} : Strings{"Parents", "parents"}));
+}
+
 TEST_CASE("create_all runs in one transaction, so a failure leaves no table behind", "[ddl]") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine();

@@ -24,7 +24,8 @@ public:
     bool can_alter_foreign_keys() const noexcept override { return false; }
 
     std::string_view has_table_query() const noexcept override {
-        return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
+        // SQLite's names are one whatever their ASCII case: "Users" is the table users.
+        return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE";
     }
 
     // With foreign keys enforced, DROP TABLE first deletes the table's rows and fails
