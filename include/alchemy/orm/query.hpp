@@ -656,7 +656,7 @@ private:
         auto result = conn.execute_sql(detail::ast::render(conn.dialect(), u), params.params());
         if (sync == synchronize_session::fetch) return take_returned(std::move(result), set_clause);
         const auto count = result.rowcount();
-        apply_evaluated<As...>(rows);
+        if (sync == synchronize_session::evaluate) apply_evaluated<As...>(rows);
         return count;
     }
 
