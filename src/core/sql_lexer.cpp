@@ -197,8 +197,6 @@ private:
     Trigger trigger_ = Trigger::start;
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
 }  // namespace
 
 std::vector<SqlSpan> lex_sql(std::string_view sql, SqlLexicon lexicon) { return Lexer(sql, lexicon).run(); }

@@ -27,6 +27,10 @@ inline bool is_name_start(char c) noexcept {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 inline bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9'); }
+/// White space between SQL tokens, in any locale.
+inline bool is_space(char c) noexcept {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /// Characters [begin, end) of the text.
 struct SqlSpan {

@@ -28,7 +28,7 @@ constexpr std::string_view first_line = "-- alchemy revision";
 constexpr std::string_view upgrade_marker = "-- upgrade";
 constexpr std::string_view downgrade_marker = "-- downgrade";
 
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+using alchemy::detail::is_space;
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
