@@ -4,6 +4,7 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_ops.hpp"
+#include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 #include "alchemy/orm/detail/session_core.hpp"
 
@@ -30,6 +31,18 @@ Children* paired_children(const RelationshipOps& rel, const std::shared_ptr<void
     if (!pair || !parent) return nullptr;
     auto& children = pair->children(parent.get());
     return children.in_memory() ? &children : nullptr;
+}
+
+/// The parent whose collection may hold `child`, which `back` (its BelongsTo `rel`) names:
+/// the loaded one, or else (expire() and refresh() unload `back`, not that collection) the
+/// one its row names, if the Session holds it. Found without SQL, as SQLAlchemy's backref
+/// finds it: from the committed foreign key, through the identity map.
+std::shared_ptr<void> previous_parent(const ToOne& back, const RelationshipOps& rel,
+                                      const InstanceState* child) {
+    if (back.loaded()) return back.peek();
+    if (!child || !child->session || child->state != ObjectState::persistent) return nullptr;
+    const auto key = rel.owner().integer(child->snapshot, rel.foreign_key);
+    return key ? child->session->models(rel.target_id(), rel.target()).held(*key).first : nullptr;
 }
 
 }  // namespace
@@ -146,7 +159,7 @@ void ToOne::set(std::shared_ptr<void> target) {
     const auto* rel = link_.ops;
     const auto owner = owner_object(link_);
     if (rel && owner) {
-        if (auto old = loaded_ ? peek() : nullptr; old && old != target)
+        if (auto old = previous_parent(*this, *rel, link_.owner); old && old != target)
             if (auto* children = paired_children(*rel, old))
                 if (const auto i = children->entries_.find(owner.get()); i < children->entries_.size())
                     children->entries_.erase(i);
@@ -405,7 +418,9 @@ void Children::take(const std::shared_ptr<void>& child) {
     }
     const auto& back_rel = *rel->paired();
     auto& back = back_rel.reference(child.get());
-    if (auto previous = back.loaded() ? back.peek() : nullptr; previous && previous != owner)
+    const auto& child_ops = rel->target();
+    auto* child_state = child_ops.state_of(child);
+    if (auto previous = previous_parent(back, back_rel, child_state); previous && previous != owner)
         if (auto& theirs = rel->children(previous.get()); theirs.in_memory())
             if (const auto i = theirs.entries_.find(child.get()); i < theirs.entries_.size())
                 theirs.entries_.erase(i);
@@ -417,8 +432,6 @@ void Children::take(const std::shared_ptr<void>& child) {
     if (!session) return;
     // Save-update: a new child joins the owner's session; its BelongsTo then writes the
     // foreign key at the next flush.
-    const auto& child_ops = rel->target();
-    auto* child_state = child_ops.state_of(child);
     if (!child_state || child_state->session != session) child_ops.add_object(*session, child);
     else session->foreign_key_assigned(*child_state, back_rel, back);
 }

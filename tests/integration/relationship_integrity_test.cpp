@@ -4,8 +4,9 @@
 // next access reads the database again, a flush that fails after a parent's INSERT puts
 // back the keys it wrote through relationships, and relationship changes dropped (by the
 // rollback of a SAVEPOINT, or a failed flush in it; by expire(), refresh(), expire_all())
-// are never written, both sides reading what the database holds; and a relationship
-// loaded while changes wait for the flush (no_autoflush) shows them. Statement counts
+// are never written, both sides reading what the database holds; a child moved after
+// expire() or refresh() unloaded its BelongsTo leaves its old parent's collection; and a
+// relationship loaded while changes wait for the flush (no_autoflush) shows them. Statement counts
 // from the echo sink.
 #include "support/backends.hpp"
 #include "support/matchers.hpp"
@@ -689,6 +690,73 @@ TEST_CASE("expire() and refresh() drop a pending delete_orphan removal and pendi
     sa::Session check(f.engine);
     CHECK(check.query<Entry>().count() == 2);
     CHECK(stored_groups(f.engine) == std::vector<std::string>{"g1"});
+}
+
+TEST_CASE("a child moved to another parent after expire() or refresh() leaves its old parent's collection") {
+    // Its BelongsTo is not loaded then: the move finds the old parent by the child's
+    // foreign key, or deleting that parent would delete, by cascade, a child it no longer has.
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
+    const bool by_collection = GENERATE(false, true);  // else by the child's BelongsTo
+    auto backend = GENERATE(from_range(backends()));   // last: fresh databases for each value
+    Fixture f(backend);
+    seed_checklist(f.engine);
+    {
+        sa::Session setup(f.engine);
+        setup.add(Checklist{.name = "errands"});
+        setup.commit();
+    }
+    sa::Session session(f.engine);
+    auto chores = session.query<Checklist>().filter(sa::col<&Checklist::name> == "chores").one();
+    auto errands = session.query<Checklist>().filter(sa::col<&Checklist::name> == "errands").one();
+    REQUIRE(chores->entries.size() == 2);
+    REQUIRE(errands->entries.empty());
+    auto a = chores->entries[0];
+    drop_changes(session, a, how);
+    if (by_collection) errands->entries.add(a);
+    else a->checklist = errands;
+    CHECK(a->checklist.get() == errands);
+    CHECK(errands->entries.contains(a));
+    CHECK_FALSE(chores->entries.contains(a));
+    CHECK(chores->entries.size() == 1);
+    session.delete_(chores);  // with the entries it holds
+    session.commit();
+    sa::Session check(f.engine);
+    const auto entries = check.query<Entry>().all();
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0]->text == a->text);
+    CHECK(entries[0]->checklist->name == "errands");
+}
+
+TEST_CASE("a HasOne child moved to another owner after expire() or refresh() leaves its old owner") {
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
+    const bool by_owner = GENERATE(false, true);      // else by the child's BelongsTo
+    auto backend = GENERATE(from_range(backends()));  // last: fresh databases for each value
+    Fixture f(backend);
+    {
+        sa::Session setup(f.engine);
+        auto oak = setup.add(Desk{.name = "oak"});
+        oak->lamp = std::make_shared<Lamp>(Lamp{.label = "brass"});
+        setup.add(Desk{.name = "pine"});
+        setup.commit();
+    }
+    sa::Session session(f.engine);
+    auto oak = session.query<Desk>().filter(sa::col<&Desk::name> == "oak").one();
+    auto pine = session.query<Desk>().filter(sa::col<&Desk::name> == "pine").one();
+    REQUIRE_FALSE(pine->lamp);
+    const auto lamp = oak->lamp.get();
+    REQUIRE(lamp);
+    drop_changes(session, lamp, how);
+    if (by_owner) pine->lamp = lamp;
+    else lamp->desk = pine;
+    CHECK(lamp->desk.get() == pine);
+    CHECK(pine->lamp.get() == lamp);
+    CHECK_FALSE(oak->lamp);
+    session.delete_(oak);  // with its lamp, if it still had one
+    session.commit();
+    sa::Session check(f.engine);
+    const auto lamps = check.query<Lamp>().all();
+    REQUIRE(lamps.size() == 1);
+    CHECK(lamps[0]->desk->name == "pine");
 }
 
 namespace {
