@@ -268,6 +268,13 @@ Transaction Connection::begin(const TransactionOptions& options) {
 
 Transaction Connection::begin_nested() {
     live();
+    // Under AUTOCOMMIT an implicit BEGIN would outlive the savepoint: the statements after
+    // its RELEASE would run in a transaction nothing commits, and the pool would roll it back.
+    if (!root_open_ && autocommit())
+        throw InvalidRequestError(
+            "alchemy: begin_nested() on an AUTOCOMMIT connection has no transaction to make a "
+            "SAVEPOINT in; call begin() first and commit() it, or use a connection that is not "
+            "AUTOCOMMIT");
     if (!root_open_) begin_root("BEGIN (implicit)");
     const auto id = ++savepoint_counter_;
     const auto name = dialect_->quote_identifier(savepoint_name(id));

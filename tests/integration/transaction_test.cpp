@@ -359,6 +359,32 @@ TEST_CASE("autocommit isolation commits each statement on its own") {
     CHECK(count_accounts(engine) == 1);
 }
 
+TEST_CASE("begin_nested() under AUTOCOMMIT is refused, and statements still commit on their own") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
+    create_accounts(engine);
+    {
+        auto conn = engine.connect();
+        // A SAVEPOINT needs a transaction, which an implicit BEGIN would leave open after
+        // the RELEASE, with every later statement in it until the pool rolled it back.
+        CHECK_THROWS_MATCHES(conn.begin_nested(), sa::InvalidRequestError,
+                             sa::test::MessageContains("begin()"));
+        CHECK_FALSE(conn.in_transaction());
+        insert_account(conn, 1, "ann");
+        CHECK_FALSE(conn.in_transaction());
+        // With begin() first, the savepoint lives in that transaction and commits with it.
+        auto transaction = conn.begin();
+        {
+            auto savepoint = conn.begin_nested();
+            insert_account(conn, 2, "bob");
+            savepoint.commit();
+        }
+        transaction.commit();
+        insert_account(conn, 3, "cy");
+    }
+    CHECK(count_accounts(engine) == 3);
+}
+
 TEST_CASE("isolation levels are applied per engine and per connection") {
     auto backend = GENERATE(from_range(backends()));
     if (backend.is_postgresql()) {
