@@ -297,3 +297,31 @@ TEST_CASE("subquery column names that differ only in case are made different", "
     CHECK(sq.statement().output_names() ==
           std::array<std::string_view, 5>{"name", "col_2", "COL_5", "age", "col_10"});
 }
+
+TEST_CASE("evaluate compares an integer with a floating value as the databases do", "[sql][values]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = members(engine);
+    constexpr std::int64_t beyond_doubles = (std::int64_t{1} << 53) + 1;
+    conn.execute(sa::insert<Member>().values(Member{.id = beyond_doubles, .name = "big", .age = 16777217}));
+    conn.commit();
+
+    sa::Session session(engine);
+    const auto big = session.get<Member>(beyond_doubles);
+    REQUIRE(big);
+    // As floats, C++ would round 16777217 to 16777216; both databases compare it as a double.
+    CHECK(session.query<Member>()
+              .filter(age == 16777216.0f)
+              .update(score = 5, sa::synchronize_session::evaluate) == 0);
+    CHECK(big->score == std::nullopt);
+    // Beyond 2^53 SQLite compares exactly and PostgreSQL as doubles: nothing to evaluate
+    // with, so evaluate refuses and auto_ has the database say which rows it changed.
+    CHECK_THROWS_AS(session.query<Member>()
+                        .filter(id > 9007199254740992.0)
+                        .update(score = 6, sa::synchronize_session::evaluate),
+                    sa::ArgumentError);
+    session.query<Member>().filter(id > 9007199254740992.0).update(score = 6);
+    const auto in_memory = big->score;
+    session.commit();
+    CHECK(sa::Session(engine).get<Member>(beyond_doubles)->score == in_memory);
+}

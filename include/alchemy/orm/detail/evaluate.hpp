@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -80,16 +81,33 @@ inline constexpr bool arithmetic_op_v =
     std::is_same_v<Op, op::add> || std::is_same_v<Op, op::sub> || std::is_same_v<Op, op::mul> ||
     std::is_same_v<Op, op::div> || std::is_same_v<Op, op::mod>;
 
+/// An integer or floating value as the double both databases compare it as, beside a
+/// floating one: a float is bound as a double, and an integer beyond 2^53, which SQLite
+/// compares exactly and PostgreSQL rounds, has no one answer.
+template <class V>
+double as_compared_double(const V& v) {
+    if constexpr (std_integer_v<V>) {
+        constexpr std::int64_t exact = std::int64_t{1} << 53;
+        if (std::cmp_greater(v, exact) || std::cmp_less(v, -exact)) throw cannot_evaluate{};
+    }
+    return static_cast<double>(v);
+}
+
 /// a == b and a < b as SQL has them: integers of different types by value (a plain
-/// number beside a column keeps its own type, detail::as_operand).
+/// number beside a column keeps its own type, detail::as_operand), and a floating value
+/// with any number as doubles (C++ would compare an integer with a float as floats).
 template <class A, class B>
 bool sql_equal(const A& a, const B& b) {
     if constexpr (std_integer_v<A> && std_integer_v<B>) return std::cmp_equal(a, b);
+    else if constexpr (std::is_floating_point_v<A> || std::is_floating_point_v<B>)
+        return as_compared_double(a) == as_compared_double(b);
     else return a == b;
 }
 template <class A, class B>
 bool sql_less(const A& a, const B& b) {
     if constexpr (std_integer_v<A> && std_integer_v<B>) return std::cmp_less(a, b);
+    else if constexpr (std::is_floating_point_v<A> || std::is_floating_point_v<B>)
+        return as_compared_double(a) < as_compared_double(b);
     else return a < b;
 }
 
