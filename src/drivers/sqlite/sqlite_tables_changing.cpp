@@ -3,8 +3,8 @@
 // tables no model declares, and keys made by hand or by a migration, count too.
 #include "core/ascii.hpp"
 #include "core/sql_lexer.hpp"
+#include "drivers/drivers.hpp"
 #include "drivers/sqlite/sqlite_connection.hpp"
-#include "drivers/sqlite/sqlite_dialect.hpp"
 
 #include <algorithm>
 #include <array>
@@ -46,7 +46,7 @@ std::vector<std::string> SqliteConnection::tables_changing(std::string_view tabl
     while (trigger_rows.next())
         triggers.emplace_back(std::string(trigger_rows.read_text(0)), std::string(trigger_rows.read_text(1)));
 
-    const auto lexicon = SqliteDialect().lexicon();
+    const auto lexicon = sqlite_driver().dialect().lexicon();
     const auto acts = [](std::string_view action) {
         return !equals_ignoring_ascii_case(action, "NO ACTION") &&
                !equals_ignoring_ascii_case(action, "RESTRICT");
