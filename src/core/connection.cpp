@@ -204,7 +204,12 @@ std::int64_t Connection::copy_rows(std::string_view table, std::span<const std::
 void Connection::execute_script(std::string_view sql) {
     autobegin();
     before_cursor_execute(sql, {}, false);
+    note_program_sql();
     run_control(sql, sql);
+}
+
+void Connection::note_program_sql() noexcept {
+    if (entry_) entry_->ran_program_sql = true;
 }
 
 void Connection::before_cursor_execute(std::string_view sql, std::span<const Param> params,

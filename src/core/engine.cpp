@@ -88,11 +88,13 @@ Engine create_engine(const URL& url, EngineOptions options) {
         // A listener that throws destroys `conn` on the way out: the pool never holds it.
         if (const auto listeners = raw->events())
             for (const auto& fn : listeners->connect) fn(*conn);
+        conn->record_session_state();
         return conn;
     };
-    auto reset = [raw](DriverConnection& conn) {
+    auto reset = [raw](DriverConnection& conn, bool ran_program_sql) {
         if (conn.in_transaction()) conn.execute_script("ROLLBACK");
         conn.reset_session_state();
+        if (ran_program_sql && !conn.restore_session_state()) return false;
         if (const auto listeners = raw->events()) {
             try {
                 for (const auto& fn : listeners->checkin) fn(conn);
@@ -102,6 +104,7 @@ Engine create_engine(const URL& url, EngineOptions options) {
                 if (!raw->database_per_connection) throw;
             }
         }
+        return true;
     };
     state->pool = std::make_unique<Pool>(std::move(connect), std::move(reset), pool_options);
     return Engine(std::move(state));

@@ -122,7 +122,7 @@ void Pool::checkin(std::unique_ptr<PoolEntry> entry) noexcept {
     bool keep = !entry->invalidated && entry->connection && !entry->connection->is_broken();
     if (keep) {
         try {
-            reset_(*entry->connection);
+            keep = reset_(*entry->connection, std::exchange(entry->ran_program_sql, false));
         } catch (...) {
             keep = false;
         }

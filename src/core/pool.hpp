@@ -42,14 +42,16 @@ struct PoolEntry {
     std::chrono::steady_clock::time_point opened;
     std::uint64_t generation = 0;
     bool invalidated = false;
+    /// The borrower ran SQL text of its own, which may have left session state behind.
+    bool ran_program_sql = false;
 };
 
 class Pool {
 public:
     using Connector = std::function<std::unique_ptr<DriverConnection>()>;
-    /// Runs on every connection before it is handed out again (ROLLBACK and the like);
-    /// a throw discards the connection.
-    using Resetter = std::function<void(DriverConnection&)>;
+    /// Runs on every connection before it is handed out again (ROLLBACK and the like),
+    /// told whether the borrower ran SQL of its own; false or a throw discards the connection.
+    using Resetter = std::function<bool(DriverConnection&, bool ran_program_sql)>;
 
     Pool(Connector connect, Resetter reset, PoolOptions options);
     ~Pool();

@@ -570,3 +570,111 @@ TEST_CASE(
     CHECK(conn.execute(sa::text("SELECT at::text FROM tz_own").columns<std::string>()).scalar_one() ==
           "2024-06-01 12:00:00");
 }
+
+namespace {
+
+std::int64_t count_rows(sa::Engine& engine, const std::string& table) {
+    auto conn = engine.connect();
+    return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one();
+}
+
+}  // namespace
+
+TEST_CASE("a borrower's temporary table does not take the next borrower's committed rows") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner VARCHAR(20))");
+        conn.commit();
+    }
+    {
+        // A scratch table of the same name, which hides the real one on its session.
+        auto report = engine.connect();
+        report.execute(
+            sa::text("CREATE TEMPORARY TABLE accounts (id INTEGER PRIMARY KEY, owner VARCHAR(20))"));
+        report.commit();
+    }
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (1, 'bob')"));
+        conn.commit();
+    }
+    engine.dispose();  // a temporary table goes with its connection, and rows in it too
+    CHECK(count_rows(engine, "accounts") == 1);
+}
+
+TEST_CASE("a borrower's search_path, role and advisory lock do not reach the next borrower") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;  // below: SQLite's own session state
+    auto engine = backend.engine({.pool_size = 1, .max_overflow = 0});
+    const auto other = sa::test::unique_name("other");
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner VARCHAR(20))");
+        conn.execute_script("CREATE SCHEMA " + other + "; CREATE TABLE " + other +
+                            ".accounts (id INTEGER PRIMARY KEY, owner VARCHAR(20))");
+        conn.commit();
+    }
+    {
+        auto conn = engine.connect();
+        conn.execute_script("SET search_path TO " + other);
+        conn.commit();
+    }
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("INSERT INTO accounts (id, owner) VALUES (1, 'bob')"));
+        conn.commit();
+    }
+    CHECK(count_rows(engine, "accounts") == 1);
+    CHECK(count_rows(engine, other + ".accounts") == 0);
+    CHECK(engine.pool_status().connects == 2);  // the changed session was closed, not reset
+
+    {
+        auto conn = engine.connect();
+        conn.execute(sa::text("SELECT pg_advisory_lock(42)"));
+    }
+    auto conn = engine.connect();
+    // Held by the session of the borrower before, the lock would be granted to this one
+    // again at once, and stay held for everyone else.
+    auto other_engine = backend.engine();
+    auto other_conn = other_engine.connect();
+    CHECK(other_conn.execute(sa::text("SELECT pg_try_advisory_lock(42)").columns<bool>()).scalar_one());
+    other_conn.execute_script("DROP SCHEMA " + other + " CASCADE");
+    other_conn.commit();
+}
+
+TEST_CASE("a borrower's PRAGMAs, temporary trigger and attached database do not reach the next borrower") {
+    const bool in_memory = GENERATE(false, true);
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_sqlite()) return;  // above: PostgreSQL's session state
+    auto engine = in_memory ? sa::create_engine("sqlite://") : backend.engine({.pool_size = 1});
+    {
+        auto conn = engine.connect();
+        conn.execute_script(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY); "
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))");
+        conn.commit();
+    }
+    {
+        auto conn = engine.connect();
+        conn.set_isolation_level(sa::IsolationLevel::autocommit);
+        conn.execute(sa::text("PRAGMA foreign_keys = OFF"));
+        conn.execute(sa::text("PRAGMA ignore_check_constraints = ON"));
+        conn.execute_script(
+            "CREATE TEMPORARY TRIGGER forget AFTER INSERT ON main.parent BEGIN DELETE FROM parent; END; "
+            "ATTACH DATABASE ':memory:' AS scratch");
+    }
+    auto conn = engine.connect();
+    CHECK_THROWS_AS(conn.execute(sa::text("INSERT INTO child (id, parent_id) VALUES (1, 999)")),
+                    sa::IntegrityError);
+    conn.execute(sa::text("INSERT INTO parent (id) VALUES (1)"));
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM parent").columns<std::int64_t>()).scalar_one() == 1);
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM pragma_database_list WHERE name = 'scratch'")
+                           .columns<std::int64_t>())
+              .scalar_one() == 0);
+    CHECK(conn.execute(sa::text("PRAGMA ignore_check_constraints").columns<std::int64_t>()).scalar_one() ==
+          0);
+    conn.commit();
+    CHECK(engine.pool_status().connects == 1);  // put back, not closed: a :memory: database would go
+}

@@ -151,11 +151,16 @@ public:
 private:
     friend class Engine;
     friend class Transaction;
+    template <class Row>
+    friend class TextClause;
     Connection(std::shared_ptr<detail::EngineState> engine, std::unique_ptr<PoolEntry> entry);
 
     /// The driver connection, reconnecting if it was invalidated; throws if this
     /// Connection is closed or its transaction was lost.
     DriverConnection& live();
+    /// Marks the driver connection as having run SQL the program wrote, whose session
+    /// state the pool then puts back before the next borrower (restore_session_state()).
+    void note_program_sql() noexcept;
     /// Invalidates this Connection if the driver connection broke outside a statement, and
     /// marks the transaction lost if the database ended it there (while a Result read rows).
     void notice_losses() noexcept;
@@ -220,6 +225,7 @@ auto TextClause<Row>::execute_on(Connection& conn) const {
     const auto compiled = compiled_.get(sql_, conn.dialect());
     const auto params = detail::order_text_params(*compiled, binds_);
     auto result = conn.execute_sql(compiled->sql, params);
+    conn.note_program_sql();
     if constexpr (std::is_void_v<Row>) return result;
     else return std::move(result).template as<Row>();
 }

@@ -197,6 +197,15 @@ public:
     /// UTF8, standard_conforming_strings on). Runs after the pool's ROLLBACK; a throw
     /// discards the connection.
     virtual void reset_session_state() {}
+    /// Records the session state that SQL of a program's own could change and that the
+    /// next borrower would inherit: temporary tables that hide the real ones, settings
+    /// (search_path, SQLite's PRAGMAs), roles, locks. Called once the connection is made
+    /// and the engine's connect listeners ran.
+    virtual void record_session_state() {}
+    /// After a borrower ran SQL of its own (sa::text, execute_script): puts that state back
+    /// as record_session_state() found it. False when it cannot: the pool then closes the
+    /// connection instead of handing it on. Runs after reset_session_state().
+    virtual bool restore_session_state() { return true; }
     /// A round trip that proves the connection works (pool_pre_ping).
     virtual bool ping() noexcept = 0;
     /// True once the connection was lost; it must not be used again.

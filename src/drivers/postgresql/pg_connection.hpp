@@ -43,6 +43,10 @@ public:
     bool in_transaction() const noexcept override;
     /// TimeZone back to UTC if a borrower changed it.
     void reset_session_state() override;
+    // pg_session_state.cpp
+    void record_session_state() override;
+    /// Only checks: false when the session is not as recorded.
+    bool restore_session_state() override;
     bool ping() noexcept override;
     bool is_broken() const noexcept override;
     std::size_t cached_statement_count() const noexcept override { return statements_.size(); }
@@ -57,6 +61,8 @@ public:
     void abandon_stream() noexcept;
 
 private:
+    /// One line naming the session's state that record_session_state() keeps.
+    std::string session_state();
     /// Runs the encoded statement, once more if the statement cache was at fault and
     /// repaired outside a transaction.
     PGresult* run_statement(std::string_view sql);
@@ -191,7 +197,8 @@ private:
     std::vector<std::unique_ptr<PgCursor>> cursors_;
     std::string sql_buffer_;
     std::vector<Oid> prepare_types_;
-    std::string copy_buffer_;  // COPY data waiting to be sent; keeps its capacity
+    std::string recorded_state_;  ///< session_state() when the connection was made
+    std::string copy_buffer_;     // COPY data waiting to be sent; keeps its capacity
 };
 
 }  // namespace alchemy::detail::pg

@@ -44,6 +44,9 @@ public:
     bool is_broken() const noexcept override { return handle_.broken; }
     std::size_t cached_statement_count() const noexcept override { return statement_count_; }
     std::size_t held_rows() const noexcept override;
+    // sqlite_session_state.cpp
+    void record_session_state() override;
+    bool restore_session_state() override;
 
 private:
     // Hashes std::string and std::string_view alike, so a lookup by view allocates nothing.
@@ -74,6 +77,10 @@ private:
     /// the total.
     std::int64_t run_rows(std::string_view sql, std::span<const Param> params, std::size_t params_per_row,
                           std::span<std::int64_t> each, std::size_t& done);
+    /// The values of sqlite_session_state.cpp's kept PRAGMAs, in its order.
+    std::vector<std::int64_t> pragma_values();
+    /// The names of the databases attached besides main and temp.
+    std::vector<std::string> attached_databases();
     /// Ends the open transaction, if any, ignoring a failure to.
     void roll_back_quietly() noexcept;
     /// Finalizes least recently used entries whose statements are all idle until the
@@ -92,6 +99,9 @@ private:
         CacheNode* node = nullptr;
     };
     std::array<RecentLookup, 16> recent_{};
+    /// What record_session_state() found.
+    std::vector<std::int64_t> recorded_pragmas_;
+    std::vector<std::string> recorded_databases_;
 };
 
 }  // namespace alchemy::detail::sqlite
