@@ -1,9 +1,11 @@
 // joinedload: the query's SELECT gains, per joined relationship, a LEFT OUTER JOIN of the
 // target's table under an alias of its own (j1, j2, ...; a many-to-many also joins its
 // association table as a1, a2, ...) and the target's columns after the others. A step
-// that continues a path joins to the alias of the step before it. A LIMIT or OFFSET with
-// a joined collection would count joined rows, not owners, so then the query becomes a
-// subquery (anon_1) that the joins hang from, as SQLAlchemy does.
+// that continues a path joins to the alias of the step before it. The query becomes a
+// subquery (anon_1) that the joins hang from, as SQLAlchemy does, where joined rows would
+// change what it selects: a LIMIT or OFFSET with a joined collection would count joined
+// rows, not owners, and GROUP BY, HAVING and DISTINCT (and a UNION's members) would
+// group, filter or compare them, for a to-one relationship too.
 #include "alchemy/orm/detail/joined_loader.hpp"
 
 #include "alchemy/core/error.hpp"
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <set>
+#include <string>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -34,12 +37,6 @@ ast::Node equals(ast::Node left, ast::Node right) {
     n.children.push_back(std::move(left));
     n.children.push_back(std::move(right));
     return n;
-}
-
-/// `node` with the owner table's columns read from the subquery instead.
-void requalify(ast::Node& node, std::string_view from, std::string_view to) {
-    if (node.kind == ast::Kind::column && node.qualifier == from) node.qualifier = to;
-    for (auto& child : node.children) requalify(child, from, to);
 }
 
 std::size_t count_parameters(const ast::Select& s);
@@ -76,14 +73,36 @@ std::size_t count_parameters(const ast::Select& s) {
     return n;
 }
 
+/// True when ORDER BY item `node` is a column the subquery has under its own name: one of
+/// the owner table's, or an output column named alone (a UNION orders by those).
+bool owner_column(const ast::Node& node, const Table& table) {
+    return node.kind == ast::Kind::column && (node.qualifier == table.name || node.qualifier.empty());
+}
+
 /// The query as a subquery the joins hang from: SELECT anon_1.<columns> FROM (query) AS
-/// anon_1, ordered as the query was.
-ast::Select wrap(ast::Select query, const Table& table) {
+/// anon_1, ordered as the query was. The outer query sees no table of the query's but
+/// anon_1, so an ORDER BY item other than an owner column (another table's column, an
+/// expression) becomes a column of the subquery labelled anon_2, anon_3, ... (stored in
+/// `labels`), which both ORDER BYs name.
+ast::Select wrap(ast::Select query, const Table& table, std::vector<std::string>& labels) {
     ast::Select outer;
     for (std::size_t c = 0; c < table.columns.size(); ++c)
         outer.columns.push_back(column(table, c, subquery_alias));
-    outer.order_by = query.order_by;
-    for (auto& item : outer.order_by) requalify(item.expression, table.name, subquery_alias);
+    // The labels are string_views into `labels`: no reallocation once they are taken.
+    labels.reserve(query.order_by.size());
+    for (auto& item : query.order_by) {
+        if (owner_column(item.expression, table)) {
+            outer.order_by.push_back(
+                {ast::Node(ast::Kind::column, item.expression.text, subquery_alias), item.ordering});
+            continue;
+        }
+        const std::string_view label = labels.emplace_back("anon_" + std::to_string(labels.size() + 2));
+        query.labels.resize(query.columns.size());
+        query.columns.push_back(std::move(item.expression));
+        query.labels.push_back(label);
+        item.expression = ast::Node(ast::Kind::column, label);
+        outer.order_by.push_back({ast::Node(ast::Kind::column, label, subquery_alias), item.ordering});
+    }
     ast::TableRef from;
     from.alias = subquery_alias;
     from.subquery = std::make_shared<const ast::Select>(std::move(query));
@@ -191,26 +210,34 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
     const auto& table = owner_ops.table();
     const bool collection =
         std::any_of(joined.begin(), joined.end(), [](const JoinedStep& step) { return !step.rel->to_one(); });
-    const bool wrapped = collection && (query.limit || query.offset);
-    // Wrapped, the ORDER BY is written twice, inside and outside, so its values are bound
-    // twice: they are the last ones before LIMIT and OFFSET (a query binds in text order).
+    // Joined rows must not reach what combines the query's rows or counts them.
+    const bool combines_rows =
+        !query.group_by.empty() || !query.having.empty() || query.distinct || !query.compound.empty();
+    const bool wrapped = combines_rows || (collection && (query.limit || query.offset));
+    // Wrapped, the ORDER BY's values move with its expressions into the subquery's columns
+    // (an owner column has none): from the last ones before LIMIT and OFFSET to the first
+    // ones after the columns' own (a query binds in text order).
     std::vector<Param> wrapped_params;
     if (wrapped) {
         std::size_t order_values = 0;
         for (const auto& item : query.order_by) order_values += count_parameters(item.expression);
-        const std::size_t limits = (query.limit ? 1 : 0) + (query.offset ? 1 : 0);
         if (order_values > 0) {
-            if (order_values + limits > params.size())
+            std::size_t before = 0;
+            for (const auto& cte : query.ctes) before += count_parameters(*cte.select);
+            for (const auto& c : query.columns) before += count_parameters(c);
+            const std::size_t limits = (query.limit ? 1 : 0) + (query.offset ? 1 : 0);
+            if (before + order_values + limits > params.size())
                 throw InvalidRequestError(
-                    "alchemy: a joined query has fewer values than its ORDER BY and LIMIT");
+                    "alchemy: a joined query has fewer values than its columns, ORDER BY and LIMIT");
             wrapped_params.assign(params.begin(), params.end());
-            const auto first = params.end() - static_cast<std::ptrdiff_t>(limits + order_values);
-            wrapped_params.insert(wrapped_params.end(), first,
-                                  first + static_cast<std::ptrdiff_t>(order_values));
+            const auto order_end = wrapped_params.end() - static_cast<std::ptrdiff_t>(limits);
+            std::rotate(wrapped_params.begin() + static_cast<std::ptrdiff_t>(before),
+                        order_end - static_cast<std::ptrdiff_t>(order_values), order_end);
             params = wrapped_params;
         }
     }
-    ast::Select s = wrapped ? wrap(std::move(query), table) : std::move(query);
+    std::vector<std::string> order_labels;
+    ast::Select s = wrapped ? wrap(std::move(query), table, order_labels) : std::move(query);
     const std::string_view root = wrapped ? subquery_alias : std::string_view(table.name);
     std::vector<int> first_column;
     int next = static_cast<int>(owner_ops.column_count);

@@ -85,8 +85,27 @@ struct Book {
     sa::BelongsTo<Shelf> shelf{};
 };
 
+// A band whose mapping joins its songs into every query of bands.
+struct Song;
+struct Band {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Song> songs{};
+};
+struct Song {
+    std::int64_t id = 0;
+    std::int64_t band_id = 0;
+    std::string title{};
+    sa::BelongsTo<Band> band{};
+};
+
 }  // namespace rel
 
+template <>
+inline constexpr auto sa::mapping<rel::Band> =
+    sa::table("bands", sa::relationship(&rel::Band::songs).lazy(sa::Lazy::joined));
+template <>
+inline constexpr auto sa::mapping<rel::Song> = sa::table("songs");
 template <>
 inline constexpr auto sa::mapping<rel::Shelf> = sa::table("shelves");
 template <>
@@ -108,6 +127,7 @@ template <>
 inline constexpr auto sa::mapping<rel::Profile> = sa::table("profiles");
 
 using rel::Author;
+using rel::Band;
 using rel::Book;
 using rel::Club;
 using rel::Member;
@@ -115,6 +135,7 @@ using rel::Membership;
 using rel::Post;
 using rel::Profile;
 using rel::Shelf;
+using rel::Song;
 
 namespace {
 
@@ -986,8 +1007,8 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         CHECK(second[0]->name == "bob");
         CHECK(titles(second[0]->posts) == std::vector<std::string>{"b1"});
         CHECK(selects(f.capture.lines) == 2);  // nothing more: the path's next step was loaded too
-        // An ORDER BY with bound values is written inside and outside the subquery, and its
-        // values are bound in both places; a filter's values stay where they were.
+        // An ORDER BY with bound values becomes a labelled column of the subquery, its
+        // values bound there, before the filter's.
         auto by_distance = session.query<Author>()
                                .filter(sa::col<&Author::name> != "nobody")
                                .order_by((sa::col<&Author::id> - 2) * (sa::col<&Author::id> - 2))
@@ -1008,6 +1029,131 @@ TEST_CASE("joinedload loads a relationship in the query's own statement, each ow
         REQUIRE(users.size() == 1);
         CHECK(titles(users[0]->posts) == std::vector<std::string>{"b1"});
         CHECK(selects(f.capture.lines) == 1);
+    }
+}
+
+TEST_CASE("joinedload into a GROUP BY, HAVING or DISTINCT statement joins below it as a subquery") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    const auto wrapped = [&] {
+        return std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+            return line.find("FROM (SELECT") != std::string::npos &&
+                   line.find("AS \"anon_1\" LEFT OUTER JOIN") != std::string::npos;
+        });
+    };
+    const auto with_posts =
+        sa::select<Author>().join<Post>(sa::col<&Post::author_id> == sa::col<&Author::id>);
+    const auto two_posts =
+        with_posts.group_by(sa::col<&Author::id>).having(sa::count(sa::col<&Post::id>) == 2);
+    {
+        // The joined posts would double the count HAVING reads.
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        const auto authors = session.scalars(two_posts, sa::joinedload<&Author::posts>()).all();
+        REQUIRE(authors.size() == 1);
+        CHECK(authors[0]->name == "ann");
+        CHECK(titles(authors[0]->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(wrapped());
+    }
+    {
+        // A to-one too: grouped by the author alone, the profile's columns are not grouped.
+        sa::Session session(f.engine);
+        const auto authors = session.scalars(two_posts, sa::joinedload<&Author::profile>()).all();
+        REQUIRE(authors.size() == 1);
+        CHECK(authors[0]->profile->bio == "ann's");
+    }
+    {
+        // GROUP BY would keep one joined post per author.
+        sa::Session session(f.engine);
+        const auto authors =
+            session
+                .scalars(with_posts.group_by(sa::col<&Author::id>).order_by(sa::col<&Author::id>),
+                         sa::joinedload<&Author::posts>())
+                .all();
+        REQUIRE(authors.size() == 2);
+        CHECK(titles(authors[0]->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(titles(authors[1]->posts) == std::vector<std::string>{"b1"});
+    }
+    {
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        const auto authors = session
+                                 .scalars(with_posts.distinct().order_by(sa::col<&Author::name>.desc()),
+                                          sa::joinedload<&Author::posts>())
+                                 .all();
+        REQUIRE(authors.size() == 2);
+        CHECK(authors[0]->name == "bob");
+        CHECK(titles(authors[1]->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(wrapped());
+    }
+}
+
+TEST_CASE("a mapping's joined collection loads whole collections into a GROUP BY statement") {
+    auto backend = GENERATE(from_range(backends()));
+    TablesOf<Band, Song> f(backend);
+    {
+        sa::Session session(f.engine);
+        auto duo = session.add(Band{.name = "duo"});
+        duo->songs.add(Song{.title = "d1"});
+        duo->songs.add(Song{.title = "d2"});
+        session.add(Band{.name = "solo"})->songs.add(Song{.title = "s1"});
+        session.commit();
+    }
+    sa::Session session(f.engine);
+    f.capture.lines.clear();
+    const auto bands = session
+                           .scalars(sa::select<Band>()
+                                        .join<Song>(sa::col<&Song::band_id> == sa::col<&Band::id>)
+                                        .group_by(sa::col<&Band::id>)
+                                        .having(sa::count(sa::col<&Song::id>) == 2))
+                           .all();
+    REQUIRE(bands.size() == 1);
+    CHECK(bands[0]->name == "duo");
+    REQUIRE(bands[0]->songs.size() == 2);
+    CHECK(bands[0]->songs[0]->title == "d1");
+    CHECK(bands[0]->songs[1]->title == "d2");
+    CHECK(selects(f.capture.lines) == 1);
+}
+
+TEST_CASE("joinedload with LIMIT orders its subquery by another table's column, or an expression, by label") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    const auto with_posts =
+        sa::select<Author>().join<Post>(sa::col<&Post::author_id> == sa::col<&Author::id>);
+    {
+        // Rows (ann, a1) and (bob, b1): bob's title sorts first.
+        sa::Session session(f.engine);
+        f.capture.lines.clear();
+        const auto authors = session
+                                 .scalars(with_posts.where(sa::col<&Post::title> != "a2")
+                                              .order_by(sa::col<&Post::title>.desc())
+                                              .limit(2),
+                                          sa::joinedload<&Author::posts>())
+                                 .all();
+        REQUIRE(authors.size() == 2);
+        CHECK(authors[0]->name == "bob");
+        CHECK(authors[1]->name == "ann");
+        CHECK(titles(authors[1]->posts) == std::vector<std::string>{"a1", "a2"});
+        CHECK(std::any_of(f.capture.lines.begin(), f.capture.lines.end(), [](const std::string& line) {
+            return line.find("ORDER BY \"anon_1\".\"anon_2\" DESC") != std::string::npos;
+        }));
+    }
+    {
+        // The ORDER BY's values are bound in the subquery's columns, before the filter's.
+        sa::Session session(f.engine);
+        const auto authors =
+            session
+                .scalars(with_posts.where(sa::col<&Post::title> != "a2")
+                             .order_by(sa::case_().when(sa::col<&Post::title> == "b1", 0).else_(1),
+                                       sa::col<&Author::name>)
+                             .limit(2),
+                         sa::joinedload<&Author::posts>())
+                .all();
+        REQUIRE(authors.size() == 2);
+        CHECK(authors[0]->name == "bob");
+        CHECK(titles(authors[1]->posts) == std::vector<std::string>{"a1", "a2"});
     }
 }
 
