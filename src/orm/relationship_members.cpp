@@ -444,10 +444,12 @@ void Children::drop(std::size_t index, bool clear_back_reference) {
     if (!rel || !clear_back_reference || !child) return;
     const auto& back_rel = *rel->paired();
     auto& back = back_rel.reference(child.get());
-    if (!back.holds(link_.owner->object)) return;
-    back.point_at(nullptr, false);
-    back.assigned_ = true;
     auto* child_state = rel->target().state_of(child);
+    // Unloaded (expire(), refresh()), it names this owner by its foreign key.
+    if (previous_parent(back, back_rel, child_state).get() != link_.owner->object) return;
+    back.point_at(nullptr, false);
+    back.loaded_ = true;
+    back.assigned_ = true;
     if (child_state && child_state->session)
         child_state->session->foreign_key_assigned(*child_state, back_rel, back);
 }

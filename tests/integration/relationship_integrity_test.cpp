@@ -727,6 +727,27 @@ TEST_CASE("a child moved to another parent after expire() or refresh() leaves it
     CHECK(entries[0]->checklist->name == "errands");
 }
 
+TEST_CASE("a child removed from its parent's collection after expire() or refresh() is an orphan") {
+    const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
+    auto backend = GENERATE(from_range(backends()));  // last: fresh databases for each value
+    Fixture f(backend);
+    seed_checklist(f.engine);
+    sa::Session session(f.engine);
+    auto chores = session.query<Checklist>().filter(sa::col<&Checklist::name> == "chores").one();
+    REQUIRE(chores->entries.size() == 2);
+    auto a = chores->entries[0];
+    drop_changes(session, a, how);
+    // Its BelongsTo is not loaded: the removal finds that it named this parent by its
+    // foreign key, as a move does, and delete_orphan deletes it.
+    CHECK(chores->entries.remove(a));
+    CHECK(a->checklist.get() == nullptr);
+    session.commit();
+    sa::Session check(f.engine);
+    const auto entries = check.query<Entry>().all();
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0]->text != a->text);
+}
+
 TEST_CASE("a HasOne child moved to another owner after expire() or refresh() leaves its old owner") {
     const auto how = GENERATE(as<std::string>{}, "expire", "refresh");
     const bool by_owner = GENERATE(false, true);      // else by the child's BelongsTo
