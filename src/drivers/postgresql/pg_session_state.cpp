@@ -26,6 +26,7 @@ std::string PgConnection::session_state() {
     std::string state;
     auto& rows = execute(session_state_sql, {});
     while (rows.next()) state = rows.read_text(0);
+    rows.close();  // the borrower's cursors hold no rows of ours
     return state;
 }
 

@@ -36,12 +36,13 @@ std::string pragma_values_sql() {
 std::vector<std::int64_t> SqliteConnection::pragma_values() {
     static const std::string sql = pragma_values_sql();
     std::vector<std::int64_t> values;
-    // Read to the end, which resets the statement: one left stepping would hold a read
-    // transaction open, and with it SQLite's lock.
+    // Read to the end and closed: a statement left stepping would hold a read transaction
+    // open, and with it SQLite's lock.
     auto& rows = execute(sql, {});
     while (rows.next())
         for (std::size_t i = 0; i < kept_pragmas.size(); ++i)
             values.push_back(rows.read_int(static_cast<int>(i)));
+    rows.close();
     return values;
 }
 
@@ -49,6 +50,7 @@ std::vector<std::string> SqliteConnection::attached_databases() {
     std::vector<std::string> names;
     auto& rows = execute("SELECT name FROM pragma_database_list WHERE name NOT IN ('main', 'temp')", {});
     while (rows.next()) names.emplace_back(rows.read_text(0));
+    rows.close();
     return names;
 }
 
@@ -71,6 +73,7 @@ bool SqliteConnection::restore_session_state() {
         "ORDER BY CASE type WHEN 'trigger' THEN 0 WHEN 'view' THEN 1 ELSE 2 END",
         {});
     while (rows.next()) temporary.emplace_back(rows.read_text(0), rows.read_text(1));
+    rows.close();
     for (const auto& [kind, name] : temporary)
         execute_script(fmt::format("DROP {} IF EXISTS temp.{}",
                                    kind == "trigger" ? "TRIGGER"
