@@ -74,12 +74,8 @@ bool SqliteConnection::restore_session_state() {
         {});
     while (rows.next()) temporary.emplace_back(rows.read_text(0), rows.read_text(1));
     rows.close();
-    for (const auto& [kind, name] : temporary)
-        execute_script(fmt::format("DROP {} IF EXISTS temp.{}",
-                                   kind == "trigger" ? "TRIGGER"
-                                   : kind == "view"  ? "VIEW"
-                                                     : "TABLE",
-                                   dialect.quote_identifier(name)));
+    for (const auto& [kind, name] : temporary)  // the kinds are keywords too
+        execute_script(fmt::format("DROP {} IF EXISTS temp.{}", kind, dialect.quote_identifier(name)));
 
     const auto databases = attached_databases();
     for (const auto& name : databases)
