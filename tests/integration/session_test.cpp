@@ -58,6 +58,12 @@ struct Membership {
     std::string role{};
 };
 
+/// An enum primary key stored as its integer: sent as given, never generated.
+enum class Color : std::int16_t { red = 1, green = 2, blue = -3 };
+struct Paint {
+    Color color{};
+    std::string label{};
+};
 }  // namespace sess
 
 template <>
@@ -73,7 +79,11 @@ template <>
 inline constexpr auto sa::mapping<sess::Membership> =
     sa::table("memberships", sa::primary_key(&sess::Membership::user_id, &sess::Membership::group_id));
 
+template <>
+inline constexpr auto sa::mapping<sess::Paint> = sa::table("paints", sa::primary_key(&sess::Paint::color));
+using sess::Color;
 using sess::Membership;
+using sess::Paint;
 using sess::Reading;
 using sess::SharedKey;
 using sess::Tag;
@@ -1143,6 +1153,25 @@ TEST_CASE("text and composite primary keys key the identity map, get() taking on
     CHECK(other.get<Tag>("c++") == tag);
     CHECK(other.get<Tag>("cpp") == nullptr);
     other.commit();
+}
+
+TEST_CASE("an enum primary key is sent as given, and keys the identity map") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Paint>().create_all(engine);
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto red = session.add(Paint{.color = Color::red, .label = "red"});
+    auto blue = session.add(Paint{.color = Color::blue, .label = "blue"});
+    session.commit();
+    CHECK(session.get<Paint>(Color::blue) == blue);
+    CHECK(session.query<Paint>().filter(sa::col<&Paint::color> == Color::red).one() == red);
+
+    red->color = Color::green;
+    session.flush();
+    CHECK(session.get<Paint>(Color::green) == red);
+    CHECK(session.get<Paint>(Color::red) == nullptr);
+    session.rollback();
+    CHECK(session.get<Paint>(Color::red) == red);
 }
 
 TEST_CASE("add_all() takes objects or pointers, and the session keeps alive what only it holds") {

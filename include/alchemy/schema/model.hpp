@@ -41,6 +41,8 @@ struct ColumnSpec {
     bool primary_key = false;
     std::size_t key_position = 0;  ///< place in the primary key, as declared
     bool autoincrement = false;
+    /// An integer field (not an enum or an adapted type): a key the database may generate.
+    bool plain_integer = false;
     bool enum_as_text = false;
     int max_length = 0;               ///< sa::max_length(); 0: unbounded
     std::string_view server_default;  ///< empty: none
@@ -332,8 +334,10 @@ consteval ColumnSpec default_column() {
     spec.name = field_names<typename H::type>[H::field];
     spec.field = Place.field;
     spec.mixin_field = Place.mixin_field;
-    if constexpr (column_field<F>)  // else check_field() has already reported the field
+    if constexpr (column_field<F>) {  // else check_field() has already reported the field
         spec.kind = column_kind<without_optional_t<F>>();
+        spec.plain_integer = std::is_integral_v<without_optional_t<F>> && is_integer_kind(spec.kind);
+    }
     spec.nullable = nullable_v<F>;
     spec.primary_key = spec.name == "id";
     return spec;
@@ -390,7 +394,7 @@ consteval std::array<ColumnSpec, N> finish_columns(model_columns<T, N> m) {
     }(std::make_index_sequence<std::tuple_size_v<decltype(mapping<T>.options)>>{});
     if (!explicit_autoincrement && pk_count == 1) {
         for (auto& c : m.columns) {
-            if (c.primary_key && is_integer_kind(c.kind) && !c.enum_as_text) c.autoincrement = true;
+            if (c.primary_key && c.plain_integer) c.autoincrement = true;
         }
     }
     return m.columns;

@@ -143,6 +143,9 @@ bool needs_generated_key(const T& obj) {
         (
             [&] {
                 if constexpr (model_info<T>::columns[C].autoincrement) {
+                    static_assert(model_info<T>::columns[C].plain_integer,
+                                  "alchemy: sa::autoincrement() applies to integer fields; an enum or an "
+                                  "adapted type is always sent as given");
                     const auto& v = detail::field_of<C>(obj);
                     if constexpr (detail::nullable_v<decltype(v)>) unset = unset || !v.has_value() || *v == 0;
                     else unset = unset || v == 0;
