@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -58,6 +59,13 @@ struct Membership {
     std::string role{};
 };
 
+/// A time point primary key, finer than the microseconds a database keeps of it, and a
+/// column the database fills in (so that the INSERT reads its row back by key).
+struct Stamp {
+    std::chrono::system_clock::time_point at{};
+    std::string label{};
+    std::optional<std::string> note{};
+};
 /// An enum primary key stored as its integer: sent as given, never generated.
 enum class Color : std::int16_t { red = 1, green = 2, blue = -3 };
 struct Paint {
@@ -80,12 +88,16 @@ inline constexpr auto sa::mapping<sess::Membership> =
     sa::table("memberships", sa::primary_key(&sess::Membership::user_id, &sess::Membership::group_id));
 
 template <>
+inline constexpr auto sa::mapping<sess::Stamp> =
+    sa::table("stamps", sa::primary_key(&sess::Stamp::at), sa::server_default(&sess::Stamp::note, "'none'"));
+template <>
 inline constexpr auto sa::mapping<sess::Paint> = sa::table("paints", sa::primary_key(&sess::Paint::color));
 using sess::Color;
 using sess::Membership;
 using sess::Paint;
 using sess::Reading;
 using sess::SharedKey;
+using sess::Stamp;
 using sess::Tag;
 using sess::User;
 
@@ -1153,6 +1165,36 @@ TEST_CASE("text and composite primary keys key the identity map, get() taking on
     CHECK(other.get<Tag>("c++") == tag);
     CHECK(other.get<Tag>("cpp") == nullptr);
     other.commit();
+}
+
+TEST_CASE("a time point key finer than microseconds keys the identity map as the database stores it") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Stamp>().create_all(engine);
+    using std::chrono::nanoseconds;
+    const auto at = std::chrono::system_clock::time_point{} + nanoseconds(1'700'000'000'123'456'789);
+    sa::Session session(engine, {.expire_on_commit = false});
+
+    // The INSERT reads the filled-in note back by the key the row holds: 123456 µs.
+    auto added = session.add(Stamp{.at = at, .label = "first"});
+    session.commit();
+    CHECK(added->note == "none");
+    REQUIRE(session.query<Stamp>().all().size() == 1);
+    CHECK(session.query<Stamp>().one() == added);
+    CHECK(session.get<Stamp>(at) == added);
+    CHECK(session.get<Stamp>(std::chrono::floor<std::chrono::microseconds>(at)) == added);
+
+    // Writes through the object reach its row, and nothing else is written.
+    added->label = "changed";
+    session.commit();
+    sa::Session other(engine);
+    auto row = other.query<Stamp>().one();
+    CHECK(row->label == "changed");
+    CHECK(row->at == std::chrono::floor<std::chrono::microseconds>(at));
+
+    // Another nanosecond of the same microsecond is the same row; another microsecond is not.
+    CHECK(other.get<Stamp>(at + nanoseconds(1)) == row);
+    CHECK(other.get<Stamp>(at + nanoseconds(1000)) == nullptr);
 }
 
 TEST_CASE("an enum primary key is sent as given, and keys the identity map") {

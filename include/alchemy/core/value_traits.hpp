@@ -64,6 +64,16 @@ bool fits_duration(From d) noexcept {
            wide.count() <= static_cast<long double>(To::max().count());
 }
 
+/// What a database keeps of time point `v`: whole microseconds since 1970 (value_traits
+/// floors finer ticks away when it binds one), or nothing for one beyond their range, which
+/// no database takes. Comparisons that must agree with the database's use it.
+template <class Duration>
+std::optional<std::chrono::sys_time<std::chrono::microseconds>> stored_timestamp(
+    std::chrono::sys_time<Duration> v) noexcept {
+    if (!fits_duration<std::chrono::microseconds>(v.time_since_epoch())) return std::nullopt;
+    return std::chrono::floor<std::chrono::microseconds>(v);
+}
+
 inline void require_not_null(const Cursor& c, int column) {
     if (c.is_null(column)) [[unlikely]]
         throw_null_into_non_optional(c, column);
@@ -186,11 +196,11 @@ template <class Duration>
 struct value_traits<std::chrono::sys_time<Duration>> {
     using time_point = std::chrono::sys_time<Duration>;
     static Param to_param(const time_point& v) {
-        using std::chrono::microseconds;
         // Timestamps travel as 64-bit microseconds: sys_seconds::max() would wrap to 1969.
-        if (!detail::fits_duration<microseconds>(v.time_since_epoch())) [[unlikely]]
+        const auto stored = detail::stored_timestamp(v);
+        if (!stored) [[unlikely]]
             detail::throw_timestamp_beyond_microseconds();
-        return Param::of_timestamp(std::chrono::floor<microseconds>(v).time_since_epoch().count());
+        return Param::of_timestamp(stored->time_since_epoch().count());
     }
     static time_point read(const Cursor& c, int i) {
         detail::require_not_null(c, i);

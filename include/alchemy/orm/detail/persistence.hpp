@@ -26,11 +26,17 @@ void for_each_column(F&& f) {
 
 /// Equality of two field values as the database would store them; types without ==
 /// (a type_adapter's) compare by their stored form. A NaN the database gave back is the
-/// same value again (== would call it changed at every flush).
+/// same value again (== would call it changed at every flush), and so is a time point
+/// finer than the microseconds the database keeps of it: a key read back from the row
+/// must find the object it was written from.
 template <class V>
 bool same_value(const V& a, const V& b) {
     if constexpr (std::floating_point<V>) {
         return a == b || (a != a && b != b);
+    } else if constexpr (is_sys_time_v<V>) {
+        if (a == b) return true;
+        const auto stored_a = stored_timestamp(a);
+        return stored_a && stored_a == stored_timestamp(b);
     } else if constexpr (nullable_v<V>) {
         return a.has_value() == b.has_value() && (!a || same_value(*a, *b));
     } else if constexpr (std::equality_comparable<V>) {
@@ -69,12 +75,15 @@ T with_key(const key_type<T>& key) {
     return probe;
 }
 
+/// A hash that agrees with same_value().
 template <class V>
 std::size_t hash_value(const V& v) {
     if constexpr (nullable_v<V>) return v ? hash_value(*v) : 0x9e3779b9u;
-    else if constexpr (requires { v.time_since_epoch(); })
-        return std::hash<std::int64_t>{}(static_cast<std::int64_t>(v.time_since_epoch().count()));
-    else if constexpr (requires { std::hash<V>{}(v); }) return std::hash<V>{}(v);
+    else if constexpr (is_sys_time_v<V>) {
+        const auto stored = stored_timestamp(v);
+        return std::hash<std::int64_t>{}(static_cast<std::int64_t>(stored ? stored->time_since_epoch().count()
+                                                                          : v.time_since_epoch().count()));
+    } else if constexpr (requires { std::hash<V>{}(v); }) return std::hash<V>{}(v);
     else
         static_assert(always_false<V>,
                       "alchemy: the Session keys its identity map by primary key; make the key "
