@@ -36,10 +36,11 @@ public:
     /// starting with `revision` (as for check()) when it cannot keep what the statement
     /// would lose.
     virtual void execute(Connection& conn, std::string_view statement, std::string_view revision) = 0;
-    /// Runs in the revision's transaction after its statements; throws MigrationError
-    /// starting with `revision` (which revision, for the message) when they left rows that
-    /// the transaction cannot check by itself.
-    virtual void check(Connection& conn, std::string_view revision) const = 0;
+    /// Runs in the revision's transaction after its statements: puts back what they
+    /// would lose that could not be put back sooner, and throws MigrationError starting
+    /// with `revision` (which revision, for the message) when it cannot, or when they left
+    /// rows that the transaction cannot check by itself.
+    virtual void finish(Connection& conn, std::string_view revision) = 0;
 };
 
 class MigrateBackend {

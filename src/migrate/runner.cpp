@@ -167,7 +167,7 @@ void run_step(Engine& engine, const Step& step, const std::vector<std::string>& 
         if (guard) guard->execute(conn, statement, revision);
         else conn.execute_script(statement);
     }
-    if (guard) guard->check(conn, revision);
+    if (guard) guard->finish(conn, revision);
     const auto updated = conn.execute_sql(version_update_sql(step)).rowcount();
     if (updated != 1)
         throw MigrationError(

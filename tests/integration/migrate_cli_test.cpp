@@ -139,6 +139,39 @@ inline constexpr auto sa::mapping<migrate_deferred::Child> =
     sa::table("children", sa::foreign_key(&migrate_deferred::Child::parent_id, &migrate_deferred::Parent::id),
               sa::server_default(&migrate_deferred::Child::note, "''"));
 
+// A score whose server default is an expression, which SQLite takes only in parentheses
+// and reports without them. v2 makes the title NOT NULL (a rebuild on SQLite) and drops
+// the table extras.
+namespace migrate_expression_default::v1 {
+struct Event {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> score{};
+    std::optional<std::string> title{};
+};
+struct Extra {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> score{};
+};
+}  // namespace migrate_expression_default::v1
+namespace migrate_expression_default::v2 {
+struct Event {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> score{};
+    std::string title{};
+};
+}  // namespace migrate_expression_default::v2
+
+template <>
+inline constexpr auto sa::mapping<migrate_expression_default::v1::Event> =
+    sa::table("events", sa::server_default(&migrate_expression_default::v1::Event::score, "(1 + 2)"));
+template <>
+inline constexpr auto sa::mapping<migrate_expression_default::v1::Extra> =
+    sa::table("extras", sa::server_default(&migrate_expression_default::v1::Extra::score, "(1 + 2)"));
+template <>
+inline constexpr auto sa::mapping<migrate_expression_default::v2::Event> =
+    sa::table("events", sa::server_default(&migrate_expression_default::v2::Event::score, "(1 + 2)"),
+              sa::server_default(&migrate_expression_default::v2::Event::title, "'untitled'"));
+
 namespace {
 
 /// A fresh temporary working directory for the duration of a test; the previous one is
@@ -1004,6 +1037,150 @@ TEST_CASE("a column SQLite spells in another case keeps its data through a rebui
     CHECK(conn.execute(sa::text("SELECT id, name, email FROM users")
                            .columns<std::int64_t, std::string, std::optional<std::string>>())
               .all() == std::vector<Row>{{1, "ann", "ann@example.com"}});
+}
+
+TEST_CASE(
+    "a column whose default is an expression comes back with it when a downgrade rebuilds or creates "
+    "its table",
+    "[migrate]") {
+    namespace v1 = migrate_expression_default::v1;
+    namespace v2 = migrate_expression_default::v2;
+    auto backend = GENERATE(from_range(backends()));
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = fresh(backend).engine();
+    const auto created = plan_to(engine, sa::metadata<v1::Event, v1::Extra>());
+    const auto start = hand_written("events and extras", created.upgrade, created.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    execute(engine, "INSERT INTO events (id, title) VALUES (1, NULL), (2, 'b')");
+
+    // On SQLite the downgrade rebuilds events and creates extras from their inspected
+    // definitions, in which the default reads 1 + 2.
+    const auto plan = plan_to(engine, sa::metadata<v2::Event>());
+    INFO("downgrade:\n" << fmt::format("{}", fmt::join(plan.downgrade, ";\n")));
+    hand_written("title not null, no extras", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(differences(engine, sa::metadata<v2::Event>()).empty());
+    migrate::downgrade(engine, "migrations/versions", start.id);
+    CHECK(differences(engine, sa::metadata<v1::Event, v1::Extra>()).empty());
+    execute(engine, "INSERT INTO events (id) VALUES (3); INSERT INTO extras (id) VALUES (1)");
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT count(*) FROM events WHERE score = 3").columns<std::int64_t>())
+              .scalar_one() == 3);
+    CHECK(conn.execute(sa::text("SELECT score FROM extras").columns<std::int64_t>()).scalar_one() == 3);
+}
+
+TEST_CASE("a SQLite rebuild keeps the indexes of the database it runs on that the revision does not drop",
+          "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto development = sa::create_engine(sa::test::sqlite_temp_url());
+    auto production = sa::create_engine(sa::test::sqlite_temp_url());
+    const auto created = plan_to(development, sa::metadata<migrate_v1::User>());
+    const auto start = hand_written("users", created.upgrade, created.downgrade);
+    for (auto* engine : {&development, &production}) {
+        migrate::upgrade(*engine, "migrations/versions");
+        // Both have it, the models do not: the revision drops it on purpose.
+        execute(*engine, "CREATE INDEX ix_users_by_hand ON users (id, name)");
+    }
+    // Only production has this one, so the revision generated on development knows nothing
+    // of it.
+    execute(production, "CREATE UNIQUE INDEX ux_users_name ON users (name)");
+    execute(production, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+
+    const auto plan = plan_to(development, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);
+    CHECK(std::ranges::count(plan.upgrade, R"(DROP INDEX "ix_users_by_hand")") == 1);
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(production, "migrations/versions");
+    CHECK(schema_names(production, "index", "users") == Strings{"ix_users_name", "ux_users_name"});
+    CHECK_THROWS_AS(execute(production, "INSERT INTO users (id, name) VALUES (2, 'ann')"),
+                    sa::UniqueViolation);
+    migrate::downgrade(production, "migrations/versions", start.id);
+    CHECK(schema_names(production, "index", "users") == Strings{"ix_users_by_hand", "ux_users_name"});
+    CHECK_THROWS_AS(execute(production, "INSERT INTO users (id, name) VALUES (2, 'ann')"),
+                    sa::UniqueViolation);
+
+    // One over a column the rebuild drops cannot come back: the revision fails.
+    execute(production, "CREATE INDEX ix_users_nickname ON users (nickname)");
+    const auto error = failed_upgrade(production);
+    INFO(error);
+    CHECK(error.find("was rolled back: index ix_users_nickname went with table users") != std::string::npos);
+    CHECK(error.find(R"(add DROP INDEX "ix_users_nickname" to the revision)") != std::string::npos);
+    CHECK(migrate::current_revision(production) == start.id);
+    CHECK(schema_names(production, "index", "users") ==
+          Strings{"ix_users_by_hand", "ix_users_nickname", "ux_users_name"});
+}
+
+TEST_CASE("a SQLite rebuild that would lose a constraint the revision does not drop fails", "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto development = sa::create_engine(sa::test::sqlite_temp_url());
+    auto production = sa::create_engine(sa::test::sqlite_temp_url());
+    const auto created = plan_to(development, sa::metadata<migrate_v1::User>());
+    const auto start = hand_written("users", created.upgrade, created.downgrade);
+    migrate::upgrade(development, "migrations/versions");
+    // Production's table has constraints that development's lacks.
+    const std::string users =
+        "CREATE TABLE users (id INTEGER NOT NULL, name TEXT, nickname TEXT, CONSTRAINT pk_users PRIMARY KEY "
+        "(id), CONSTRAINT uq_users_name UNIQUE (name), CONSTRAINT ck_users_name CHECK (length(name) > 2))";
+    execute(production, users);
+    execute(production, "INSERT INTO users (id, name) VALUES (1, 'ann')");
+    migrate::stamp(production, "migrations/versions", "head");
+
+    const auto generated_elsewhere =
+        hand_written("name not null", plan_to(development, sa::metadata<migrate_v2::User>()).upgrade, {});
+    const auto error = failed_upgrade(production);
+    INFO(error);
+    CHECK(error.find("was rolled back: it puts a new table in the place of table users, and its constraint "
+                     "uq_users_name (UNIQUE (name)) would be lost") != std::string::npos);
+    CHECK(error.find("Generate the revision again against this database") != std::string::npos);
+    CHECK(migrate::current_revision(production) == start.id);
+    {
+        auto conn = production.connect();
+        CHECK(conn.execute(
+                      sa::text("SELECT sql FROM sqlite_master WHERE name = 'users'").columns<std::string>())
+                  .scalar_one() == users);
+    }
+
+    // Generated against production, the revision drops them on purpose, as the models lack them.
+    fs::remove(generated_elsewhere.path);
+    const auto plan = plan_to(production, sa::metadata<migrate_v2::User>());
+    INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(production, "migrations/versions");
+    CHECK(differences(production, sa::metadata<migrate_v2::User>()).empty());
+    CHECK_NOTHROW(execute(production, "INSERT INTO users (id, name) VALUES (2, 'ann'), (3, 'x')"));
+}
+
+TEST_CASE("a view a revision drops and creates again around a SQLite rebuild keeps its triggers",
+          "[migrate]") {
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = sa::create_engine(sa::test::sqlite_temp_url());
+    sa::metadata<migrate_v1::User>().create_all(engine);
+    const std::string view = "CREATE VIEW user_names AS SELECT id, name FROM users";
+    execute(engine, view);
+    execute(
+        engine,
+        "CREATE TRIGGER user_names_insert INSTEAD OF INSERT ON user_names BEGIN INSERT INTO users (id, name) "
+        "VALUES (NEW.id, NEW.name); END");
+
+    // As the documentation advises: the view would make the rename fail.
+    auto plan = plan_to(engine, sa::metadata<migrate_v2::User>());
+    for (auto* statements : {&plan.upgrade, &plan.downgrade}) {
+        statements->insert(statements->begin(), "DROP VIEW user_names");
+        statements->push_back(view);
+    }
+    hand_written("name not null", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(schema_names(engine, "trigger", "user_names") == Strings{"user_names_insert"});
+    execute(engine, "INSERT INTO user_names (id, name) VALUES (1, 'ann')");
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(schema_names(engine, "trigger", "user_names") == Strings{"user_names_insert"});
+    execute(engine, "INSERT INTO user_names (id, name) VALUES (2, 'bob')");
+    CHECK(users(engine) == std::vector<UserRow>{{1, "ann"}, {2, "bob"}});
 }
 
 TEST_CASE("an upgrade that loses the race to another runner reports where the database is", "[migrate]") {

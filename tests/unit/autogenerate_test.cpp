@@ -506,7 +506,11 @@ TEST_CASE("unique constraints are added and dropped by name on PostgreSQL, by re
     CONSTRAINT "pk_users" PRIMARY KEY ("id"),
     CONSTRAINT "uq_users_name" UNIQUE ("name")
 ))");
-    CHECK(sqlite_plan.downgrade == rebuild_users_back);
+    // The rebuild back says that it drops the constraint on purpose, for the revision guard.
+    auto rebuild_without_unique = rebuild_users_back;
+    rebuild_without_unique.insert(rebuild_without_unique.begin() + 1,
+                                  "-- rebuild of users drops constraint uq_users_name");
+    CHECK(sqlite_plan.downgrade == rebuild_without_unique);
 }
 
 TEST_CASE("foreign keys are dropped before and added after every table's other changes") {

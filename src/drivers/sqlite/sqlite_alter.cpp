@@ -2,13 +2,13 @@
 // change rebuilds the table (Alembic's "batch mode"): copy the rows into a new table
 // with the new definition and put it in the old one's place.
 #include "core/ascii.hpp"
+#include "drivers/sqlite/sqlite_defaults.hpp"
 #include "drivers/sqlite/sqlite_migrate.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 #include <vector>
 
@@ -16,51 +16,6 @@ namespace alchemy::migrate::detail {
 namespace {
 
 using alchemy::detail::equals_ignoring_ascii_case;
-
-/// A signed decimal number: [+-] digits [. digits] [e [+-] digits].
-bool is_number(std::string_view sql) noexcept {
-    std::size_t i = 0;
-    const auto sign = [&] {
-        if (i < sql.size() && (sql[i] == '-' || sql[i] == '+')) ++i;
-    };
-    const auto digits = [&] {
-        const auto start = i;
-        while (i < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i]))) ++i;
-        return i - start;
-    };
-    sign();
-    auto mantissa = digits();
-    if (i < sql.size() && sql[i] == '.') {
-        ++i;
-        mantissa += digits();
-    }
-    if (mantissa == 0) return false;
-    if (i < sql.size() && (sql[i] == 'e' || sql[i] == 'E')) {
-        ++i;
-        sign();
-        if (digits() == 0) return false;
-    }
-    return i == sql.size();
-}
-
-/// A single '...' literal (X'...' for a blob): the quote that opens it closes it last.
-bool is_quoted_literal(std::string_view sql) noexcept {
-    if (!sql.empty() && (sql.front() == 'x' || sql.front() == 'X')) sql.remove_prefix(1);
-    if (sql.size() < 2 || sql.front() != '\'' || sql.back() != '\'') return false;
-    const auto inside = sql.substr(1, sql.size() - 2);
-    for (std::size_t i = 0; i < inside.size(); ++i)
-        if (inside[i] == '\'' && (i + 1 == inside.size() || inside[++i] != '\'')) return false;
-    return true;
-}
-
-/// ADD COLUMN takes only a constant default: no CURRENT_TIMESTAMP and the like, no
-/// expression (which SQLite requires in parentheses).
-bool is_constant_default(std::string_view sql) noexcept {
-    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
-    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.back()))) sql.remove_suffix(1);
-    return is_number(sql) || is_quoted_literal(sql) || equals_ignoring_ascii_case(sql, "NULL") ||
-           equals_ignoring_ascii_case(sql, "TRUE") || equals_ignoring_ascii_case(sql, "FALSE");
-}
 
 bool names_column(const std::vector<std::string>& columns, const std::string& name) {
     return std::ranges::find(columns, name) != columns.end();
@@ -73,7 +28,7 @@ bool can_add_column(const Table& table, const Column& column) {
     for (const auto& unique : table.unique_constraints)
         if (names_column(unique.columns, column.name)) return false;
     if (column.server_default)
-        return is_constant_default(*column.server_default) &&
+        return alchemy::detail::sqlite_is_constant_default(*column.server_default) &&
                (column.nullable || !equals_ignoring_ascii_case(*column.server_default, "NULL"));
     return column.nullable;
 }
@@ -94,7 +49,7 @@ public:
 
     void alter(Script& script, const TableDiff& diff) const override {
         if (needs_rebuild(diff)) {
-            rebuild(script, *diff.from, *diff.to);
+            rebuild(script, diff);
             return;
         }
         // SQLite cannot rename an index: a renamed one is dropped and created anew.
@@ -119,8 +74,12 @@ private:
     // the transaction and runs PRAGMA foreign_key_check before committing. The triggers
     // went with the old table too: the runner creates them again after the rename
     // (sqlite_migrate.cpp), as the database the revision runs on has them, which need not
-    // be the one autogenerate saw.
-    void rebuild(Script& script, const Table& from, const Table& to) const {
+    // be the one autogenerate saw; so it does with the indexes, and refuses to lose the
+    // constraints, that the revision does not drop on purpose. The indexes the models no
+    // longer have are therefore dropped by name, and the constraints named in a comment.
+    void rebuild(Script& script, const TableDiff& diff) const {
+        const Table& from = *diff.from;
+        const Table& to = *diff.to;
         Table target = to;
         target.name = "_alchemy_tmp_" + to.name;
         script.comment(
@@ -128,6 +87,19 @@ private:
                         "place (SQLite's ALTER TABLE cannot make these changes); upgrade and "
                         "downgrade create its triggers again, a script run by hand must do that itself",
                         to.name));
+        // A definition that changed under the same name is dropped and added, but keeps its name.
+        const auto note_dropped = [&](const auto& changes, const auto& kept) {
+            const auto note = [&](const std::string& name) {
+                if (std::ranges::none_of(kept,
+                                         [&](const auto& constraint) { return constraint.name == name; }))
+                    script.comment(fmt::format("{}{}{}{}", rebuild_of, to.name, drops_constraint, name));
+            };
+            for (const auto* constraint : changes.dropped) note(constraint->name);
+            for (const auto& [old, renamed] : changes.renamed) note(old->name);
+        };
+        note_dropped(diff.unique_constraints, to.unique_constraints);
+        note_dropped(diff.check_constraints, to.check_constraints);
+        note_dropped(diff.foreign_keys, to.foreign_keys);
         script.add(ddl().create_table(target, {}));
 
         // A column that exists on both sides keeps its values. A NOT NULL column that was
@@ -155,6 +127,8 @@ private:
         if (!columns.empty())
             script.add(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", quoted(target.name),
                                    fmt::join(columns, ", "), fmt::join(values, ", "), quoted(from.name)));
+        for (const auto* index : diff.indexes.dropped) script.add(ddl().drop_index(*index));
+        for (const auto& [old, renamed] : diff.indexes.renamed) script.add(ddl().drop_index(*old));
         script.add(ddl().drop_table(from, false));
         script.add(fmt::format("ALTER TABLE {} RENAME TO {}", quoted(target.name), quoted(to.name)));
         for (const auto& index : to.indexes) script.add(ddl().create_index(to, index));

@@ -3,16 +3,62 @@
 #include "schema/ddl/ddl.hpp"
 
 #include "core/ascii.hpp"
+#include "drivers/sqlite/sqlite_defaults.hpp"
+#include "migrate/inspect_backend.hpp"
 
 #include "alchemy/core/error.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <span>
 
 namespace alchemy::detail {
 namespace {
+
+std::string_view trimmed(std::string_view sql) noexcept {
+    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+    while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.back()))) sql.remove_suffix(1);
+    return sql;
+}
+
+/// A signed decimal number: [+-] digits [. digits] [e [+-] digits].
+bool is_number(std::string_view sql) noexcept {
+    std::size_t i = 0;
+    const auto sign = [&] {
+        if (i < sql.size() && (sql[i] == '-' || sql[i] == '+')) ++i;
+    };
+    const auto digits = [&] {
+        const auto start = i;
+        while (i < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i]))) ++i;
+        return i - start;
+    };
+    sign();
+    auto mantissa = digits();
+    if (i < sql.size() && sql[i] == '.') {
+        ++i;
+        mantissa += digits();
+    }
+    if (mantissa == 0) return false;
+    if (i < sql.size() && (sql[i] == 'e' || sql[i] == 'E')) {
+        ++i;
+        sign();
+        if (digits() == 0) return false;
+    }
+    return i == sql.size();
+}
+
+/// A single '...' literal (X'...' for a blob): the quote that opens it closes it last.
+bool is_quoted_literal(std::string_view sql) noexcept {
+    if (!sql.empty() && (sql.front() == 'x' || sql.front() == 'X')) sql.remove_prefix(1);
+    if (sql.size() < 2 || sql.front() != '\'' || sql.back() != '\'') return false;
+    const auto inside = sql.substr(1, sql.size() - 2);
+    for (std::size_t i = 0; i < inside.size(); ++i)
+        if (inside[i] == '\'' && (i + 1 == inside.size() || inside[++i] != '\'')) return false;
+    return true;
+}
 
 class SqliteDdl final : public DdlRenderer {
 public:
@@ -65,6 +111,19 @@ public:
     }
 
 protected:
+    // Besides a constant, SQLite takes only CURRENT_TIME, CURRENT_DATE and CURRENT_TIMESTAMP
+    // as they are; any other expression must be in parentheses (DEFAULT (1 + 2)). Its own
+    // catalog reports the expression without them, which inspect() hands back.
+    void append_server_default(std::string& out, std::string_view sql) const override {
+        const bool bare = sqlite_is_constant_default(sql) ||
+                          std::ranges::any_of(std::array{"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"},
+                                              [&](std::string_view keyword) {
+                                                  return equals_ignoring_ascii_case(trimmed(sql), keyword);
+                                              });
+        if (bare) out += sql;
+        else out += fmt::format("({})", without_enclosing_parens(trimmed(sql)));
+    }
+
     void append_type(std::string& out, const ColumnType& type) const override {
         switch (type.kind) {
         case TypeKind::boolean: out += "BOOLEAN"; return;
@@ -98,6 +157,12 @@ protected:
 };
 
 }  // namespace
+
+bool sqlite_is_constant_default(std::string_view sql) noexcept {
+    sql = trimmed(sql);
+    return is_number(sql) || is_quoted_literal(sql) || equals_ignoring_ascii_case(sql, "NULL") ||
+           equals_ignoring_ascii_case(sql, "TRUE") || equals_ignoring_ascii_case(sql, "FALSE");
+}
 
 std::unique_ptr<DdlRenderer> make_sqlite_ddl(const Dialect& dialect) {
     return std::make_unique<SqliteDdl>(dialect);

@@ -25,6 +25,7 @@
 #include "alchemy/schema/naming.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -238,7 +239,19 @@ public:
                 parsed_.facts.without_rowid = true;
             if (stmt_.is_keyword(t, "STRICT")) parsed_.facts.strict = true;
         }
-        for (const auto& fk : parsed_.foreign_keys) parsed_.facts.foreign_keys.push_back(fk.columns);
+        auto& constraints = parsed_.facts.constraints;
+        for (const auto& unique : parsed_.unique_constraints)
+            constraints.push_back({unique.name.value_or(naming::unique(table_, unique.columns)),
+                                   fmt::format("UNIQUE ({})", fmt::join(unique.columns, ", "))});
+        for (const auto& check : parsed_.check_constraints)
+            constraints.push_back({check.name, fmt::format("CHECK ({})", check.sql)});
+        for (const auto& fk : parsed_.foreign_keys) {
+            parsed_.facts.foreign_keys.push_back(fk.columns);
+            constraints.push_back(
+                {fk.name.value_or(naming::foreign_key(table_, fk.columns, fk.referred_table)),
+                 fmt::format("FOREIGN KEY ({}) REFERENCES {}", fmt::join(fk.columns, ", "),
+                             fk.referred_table)});
+        }
         return std::move(parsed_);
     }
 
@@ -502,6 +515,14 @@ bool sqlite_index_has_key_options(std::string_view sql) {
         for (auto t = first + 1; t < last; ++t)
             if (index.is_keyword(t, "COLLATE") || index.is_keyword(t, "DESC")) return true;
     return false;
+}
+
+std::string_view sqlite_trigger_event(std::string_view sql) {
+    const Statement trigger(sql);
+    for (std::size_t t = 0; t < trigger.size(); ++t)
+        for (std::string_view event : {"INSERT", "UPDATE", "DELETE"})
+            if (trigger.is_keyword(t, event)) return event;
+    return {};
 }
 
 std::vector<Table> inspect_sqlite(Connection& conn, std::span<const std::string> exclude) {

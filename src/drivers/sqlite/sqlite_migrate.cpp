@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace alchemy::migrate::detail {
@@ -77,17 +79,22 @@ private:
 /// written by hand) would lose silently what the revision's own statements do not create
 /// again. SQLite's procedure for such changes prescribes creating them again on the table
 /// that took its place (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds
-/// Of Table Schema Changes"), and that is done here for what the models (and so
-/// autogenerate) cannot describe: triggers, and indexes over expressions or with a WHERE,
-/// which inspect() leaves out. Indexes over plain columns are in the plan. Column
-/// properties that the new CREATE TABLE must carry itself (COLLATE, AUTOINCREMENT, a
-/// generated column) are checked instead: the revision fails rather than lose them. All
-/// of it is read as the statements run: what matters is the database the revision runs
-/// on, which need not be the one autogenerate saw.
+/// Of Table Schema Changes"), and that is done here: triggers, and indexes over
+/// expressions or with a WHERE, which the models cannot describe, right after the table is
+/// back; indexes over plain columns at the end, unless the revision dropped them itself or
+/// created them again (a rebuild creates the models' indexes). DROP VIEW likewise drops
+/// the view's INSTEAD OF triggers, which come back when a view of that name does. What
+/// the new CREATE TABLE must carry itself (COLLATE, AUTOINCREMENT, a generated column, a
+/// UNIQUE, CHECK or FOREIGN KEY constraint) is checked instead: the revision fails rather
+/// than lose it, unless it says that it drops the constraint on purpose (a rebuild's
+/// comment, see sqlite_migrate.hpp). All of it is read as the statements run: what
+/// matters is the database the revision runs on, which need not be the one autogenerate
+/// saw.
 class ReplacedTables {
 public:
     void execute(Connection& conn, std::string_view statement, std::string_view revision) {
         if (!known_) known_ = read_schema(conn);
+        note_dropped_constraints(statement);
         conn.execute_script(statement);
         auto now = read_schema(conn);
         for (auto& table : known_->tables)
@@ -96,14 +103,17 @@ public:
         // is the same object. One whose table was renamed away went with it, not lost.
         for (auto& object : known_->objects)
             if (!now.object(object.name) && !now.table(object.table))
-                dropped_with_table_.push_back(std::move(object));
+                (object.restored_last ? dropped_plain_indexes_ : dropped_with_table_)
+                    .push_back(std::move(object));
 
         bool recreated = false;
         std::vector<SchemaObject> waiting_tables;
         for (auto& table : dropped_tables_) {
             if (const auto* replacement = now.table(table.name)) {
-                keep_definition(table, *replacement, revision);
-                keep_sequence(conn, table, *replacement);
+                if (table.type == "table" && replacement->type == "table") {
+                    keep_definition(table, *replacement, revision);
+                    keep_sequence(conn, table, *replacement);
+                }
             } else {
                 waiting_tables.push_back(std::move(table));
             }
@@ -122,17 +132,29 @@ public:
         known_ = recreated ? read_schema(conn) : std::move(now);
     }
 
+    /// After the revision's last statement: the plain indexes that went with their table
+    /// and that it neither dropped nor created again.
+    void finish(Connection& conn, std::string_view revision) const {
+        for (const auto& index : dropped_plain_indexes_) {
+            const auto now = read_schema(conn);
+            if (!now.object(index.name) && now.table(index.table)) recreate(conn, index, revision);
+        }
+    }
+
 private:
     struct SchemaObject {
-        std::string type;  ///< "table", "trigger" or "index"
+        std::string type;  ///< "table", "view", "trigger" or "index"
         std::string name;
         std::string table;
         std::string sql;
         std::optional<std::int64_t> sequence;  ///< a table's AUTOINCREMENT high-water mark
+        /// An index over plain columns, which the revision's own statements may create
+        /// again after the table is back: restored only after its last one.
+        bool restored_last = false;
     };
 
     struct Schema {
-        std::vector<SchemaObject> tables;
+        std::vector<SchemaObject> tables;   ///< and views
         std::vector<SchemaObject> objects;  ///< triggers and indexes to restore, in creation order
 
         /// Names compare as SQLite's do: a trigger may spell its table differently.
@@ -151,10 +173,10 @@ private:
         return alchemy::detail::equals_ignoring_ascii_case(a, b);
     }
 
-    // The indexes restored are those inspect() leaves out (sqlite_inspect.cpp): over an
-    // expression or the rowid (a column number below 0), partial, or with a key's collation
-    // or order written out. Those SQLite makes for constraints have no SQL and come back
-    // with the table's definition.
+    // The indexes restored with the triggers are those inspect() leaves out
+    // (sqlite_inspect.cpp): over an expression or the rowid (a column number below 0),
+    // partial, or with a key's collation or order written out. Those SQLite makes for
+    // constraints have no SQL and come back with the table's definition.
     static Schema read_schema(Connection& conn) {
         Schema schema;
         for (auto& [type, name, table, sql, restored] :
@@ -162,14 +184,17 @@ private:
                      text("SELECT type, name, tbl_name, sql, type = 'trigger' OR EXISTS (SELECT 1 FROM "
                           "pragma_index_info(m.name) WHERE cid < 0) OR EXISTS (SELECT 1 FROM "
                           "pragma_index_list(m.tbl_name) l WHERE l.name = m.name AND l.partial) FROM "
-                          "main.sqlite_master m WHERE type IN ('table', 'trigger') OR (type = 'index' "
-                          "AND sql IS NOT NULL) ORDER BY rowid")
+                          "main.sqlite_master m WHERE type IN ('table', 'view', 'trigger') OR (type = "
+                          "'index' AND sql IS NOT NULL) ORDER BY rowid")
                          .columns<std::string, std::string, std::string, std::optional<std::string>, bool>())
                  .all()) {
             SchemaObject object{std::move(type), std::move(name), std::move(table), sql.value_or(""), {}};
-            if (object.type == "table") schema.tables.push_back(std::move(object));
-            else if (restored || alchemy::detail::sqlite_index_has_key_options(object.sql))
-                schema.objects.push_back(std::move(object));
+            if (object.type == "table" || object.type == "view") {
+                schema.tables.push_back(std::move(object));
+                continue;
+            }
+            object.restored_last = !restored && !alchemy::detail::sqlite_index_has_key_options(object.sql);
+            schema.objects.push_back(std::move(object));
         }
         if (!schema.table("sqlite_sequence")) return schema;
         for (auto& [name, seq] :
@@ -181,10 +206,28 @@ private:
         return schema;
     }
 
+    /// Records the constraints that a rebuild's comment says it drops on purpose.
+    void note_dropped_constraints(std::string_view statement) {
+        for (const auto line : statement | std::views::split('\n')) {
+            std::string_view comment(line.begin(), line.end());
+            while (comment.starts_with(' ')) comment.remove_prefix(1);
+            if (!comment.starts_with("-- ")) continue;
+            comment.remove_prefix(3);
+            const auto drops = comment.find(drops_constraint);
+            if (!comment.starts_with(rebuild_of) || drops == std::string_view::npos) continue;
+            auto constraint = comment.substr(drops + drops_constraint.size());
+            while (!constraint.empty() && (constraint.back() == '\r' || constraint.back() == ' '))
+                constraint.remove_suffix(1);
+            dropped_constraints_.push_back(
+                {std::string(comment.substr(rebuild_of.size(), drops - rebuild_of.size())),
+                 std::string(constraint)});
+        }
+    }
+
     /// What the new table's CREATE TABLE lacks of the old one's: an option of the table, a
-    /// deferred foreign key, or a property of a column both have.
-    static void keep_definition(const SchemaObject& old, const SchemaObject& replacement,
-                                std::string_view revision) {
+    /// deferred foreign key, a property of a column both have, or a constraint.
+    void keep_definition(const SchemaObject& old, const SchemaObject& replacement,
+                         std::string_view revision) const {
         const auto refuse = [&](std::string_view what) {
             throw MigrationError(fmt::format(
                 "alchemy: {} was rolled back: it puts a new table in the place of table {}, and {} would be "
@@ -223,6 +266,28 @@ private:
             if (column.generated && !now->generated)
                 lose("expression (a generated column would become a plain one)");
         }
+        // A constraint is kept under its name or with its definition (SQLite never refers
+        // to one by name, and autogenerate compares definitions only).
+        for (const auto& constraint : was.constraints) {
+            const bool kept = std::ranges::any_of(is.constraints, [&](const auto& c) {
+                return same(c.name, constraint.name) || same(c.definition, constraint.definition);
+            });
+            const bool dropped_on_purpose =
+                std::ranges::any_of(dropped_constraints_, [&](const auto& dropped) {
+                    return same(dropped.first, old.name) && same(dropped.second, constraint.name);
+                });
+            if (kept || dropped_on_purpose) continue;
+            throw MigrationError(fmt::format(
+                "alchemy: {0} was rolled back: it puts a new table in the place of table {1}, and its "
+                "constraint "
+                "{2} ({3}) would be lost. The revision does not drop it on purpose: it was written for a "
+                "table "
+                "without it, perhaps generated on another database. Generate the revision again against this "
+                "database, or add the constraint to the models and then generate it; if the constraint is to "
+                "go, "
+                "write the line `-- {4}{1}{5}{2}` into the revision before the table is dropped",
+                revision, old.name, constraint.name, constraint.definition, rebuild_of, drops_constraint));
+        }
     }
 
     /// DROP TABLE forgets an AUTOINCREMENT table's high-water mark; the copy of the rows
@@ -241,25 +306,31 @@ private:
     }
 
     /// CREATE TRIGGER accepts a body that names columns the table lacks; those surface only
-    /// when a statement that fires the trigger is compiled. EXPLAIN compiles one of each
-    /// kind, the UPDATE setting every column (for UPDATE OF triggers), without running it.
+    /// when a statement that fires the trigger is compiled. EXPLAIN compiles one of its
+    /// kind, an UPDATE setting every column (for UPDATE OF triggers), without running it;
+    /// only that kind, as a view takes only the statements it has INSTEAD OF triggers for.
     /// CREATE INDEX checks its columns itself.
     static void recreate(Connection& conn, const SchemaObject& object, std::string_view revision) {
         try {
             conn.execute_script(object.sql);
             if (object.type != "trigger") return;
             const auto table = conn.dialect().quote_identifier(object.table);
-            std::string assignments;
-            for (const auto& column : conn.execute(text("SELECT name FROM pragma_table_info(:table)")
-                                                       .bind("table", object.table)
-                                                       .columns<std::string>())
-                                          .all()) {
-                const auto name = conn.dialect().quote_identifier(column);
-                assignments += fmt::format("{}{} = {}", assignments.empty() ? "" : ", ", name, name);
+            const auto event = alchemy::detail::sqlite_trigger_event(object.sql);
+            if (event == "INSERT") {
+                conn.execute_script(fmt::format("EXPLAIN INSERT INTO {} DEFAULT VALUES", table));
+            } else if (event == "UPDATE") {
+                std::string assignments;
+                for (const auto& column : conn.execute(text("SELECT name FROM pragma_table_info(:table)")
+                                                           .bind("table", object.table)
+                                                           .columns<std::string>())
+                                              .all()) {
+                    const auto name = conn.dialect().quote_identifier(column);
+                    assignments += fmt::format("{}{} = {}", assignments.empty() ? "" : ", ", name, name);
+                }
+                conn.execute_script(fmt::format("EXPLAIN UPDATE {} SET {}", table, assignments));
+            } else {
+                conn.execute_script(fmt::format("EXPLAIN DELETE FROM {}", table));
             }
-            conn.execute_script(fmt::format("EXPLAIN INSERT INTO {} DEFAULT VALUES", table));
-            conn.execute_script(fmt::format("EXPLAIN UPDATE {} SET {}", table, assignments));
-            conn.execute_script(fmt::format("EXPLAIN DELETE FROM {}", table));
         } catch (const DatabaseError& error) {
             throw MigrationError(
                 fmt::format("alchemy: {} was rolled back: {} {} went with table {} when the revision dropped "
@@ -275,6 +346,8 @@ private:
     std::optional<Schema> known_;               ///< as after the last statement
     std::vector<SchemaObject> dropped_tables_;  ///< until a table of that name is back
     std::vector<SchemaObject> dropped_with_table_;
+    std::vector<SchemaObject> dropped_plain_indexes_;                       ///< until finish()
+    std::vector<std::pair<std::string, std::string>> dropped_constraints_;  ///< table, constraint
 };
 
 class SqliteRevision final : public RevisionGuard {
@@ -284,7 +357,8 @@ public:
     void execute(Connection& conn, std::string_view statement, std::string_view revision) override {
         replaced_tables_.execute(conn, statement, revision);
     }
-    void check(Connection& conn, std::string_view revision) const override {
+    void finish(Connection& conn, std::string_view revision) override {
+        replaced_tables_.finish(conn, revision);
         foreign_keys_off_.check(conn, revision);
     }
 
@@ -309,9 +383,9 @@ public:
         return {"PRAGMA foreign_keys = OFF;\n", "PRAGMA foreign_key_check;  -- must return no rows\n",
                 "PRAGMA foreign_keys = ON;\n",
                 "-- NOTE: this revision drops a table and makes or changes one. Run online, `upgrade`\n"
-                "-- creates again the triggers and the partial and expression indexes of a table\n"
-                "-- dropped and put back, keeps its AUTOINCREMENT high-water mark, and refuses to lose\n"
-                "-- its COLLATE, STRICT, WITHOUT ROWID or generated columns. This script does none of\n"
+                "-- creates again the triggers and the indexes of a table (or view) dropped and put\n"
+                "-- back, keeps its AUTOINCREMENT high-water mark, and refuses to lose its COLLATE,\n"
+                "-- STRICT, WITHOUT ROWID, generated columns or constraints. This script does none of\n"
                 "-- that: compare the table's entries in sqlite_master and sqlite_sequence before and\n"
                 "-- after running it.\n"};
     }

@@ -185,10 +185,12 @@ void DdlRenderer::append_column(std::string& out, const Table& table, const Colu
     }
     if (column.server_default) {
         out += " DEFAULT ";
-        out += *column.server_default;
+        append_server_default(out, *column.server_default);
     }
     if (!column.nullable) out += " NOT NULL";
 }
+
+void DdlRenderer::append_server_default(std::string& out, std::string_view sql) const { out += sql; }
 
 void DdlRenderer::append_names(std::string& out, std::span<const std::string> names) const {
     out += '(';

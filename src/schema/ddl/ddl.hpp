@@ -84,6 +84,9 @@ protected:
     /// Appends what follows the type of an autoincrement column, including whatever makes
     /// it NOT NULL; throws ArgumentError where the backend cannot generate its values.
     virtual void append_autoincrement(std::string& out, const Table& table, const Column& column) const = 0;
+    /// Appends a column's server default after DEFAULT; as written unless the backend
+    /// needs it spelled otherwise.
+    virtual void append_server_default(std::string& out, std::string_view sql) const;
 
 private:
     void append_column(std::string& out, const Table& table, const Column& column) const;
