@@ -194,12 +194,13 @@ private:
                                 table, column->name, migration()));
         }
         for (const auto& change : diff.altered_columns) {
-            if (change.type && !change.from->type.database_type.empty())
+            const auto& from_type = change.from->type;
+            if (change.type && (!from_type.database_type.empty() || !from_type.domain.empty()))
                 warn(
                     fmt::format("column {}.{} is {} in the database, which no model type describes: {} "
                                 "makes it {}; if the database's type is the one to keep, take the "
                                 "statement out of the revision (check will go on reporting it)",
-                                table, change.to->name, change.from->type.database_type, migration(),
+                                table, change.to->name, ddl_.type_name(from_type), migration(),
                                 ddl_.type_name(change.to->type)));
             else if (change.type && narrows(change.from->type, change.to->type))
                 warn(fmt::format(

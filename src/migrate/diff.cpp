@@ -208,6 +208,13 @@ std::string canonical_check(std::string_view sql) {
     return out;
 }
 
+/// The spelling a type is compared by: a domain's base type, since the models cannot
+/// declare a domain (see ColumnType::domain).
+std::string compared_type_name(const DdlRenderer& ddl, ColumnType type) {
+    type.domain.clear();
+    return ddl.type_name(type);
+}
+
 const ColumnRename* find_rename(const std::vector<ColumnRename>& renames, std::string_view from) noexcept {
     for (const auto& rename : renames)
         if (rename.from == from) return &rename;
@@ -394,7 +401,8 @@ TableDiff diff_table(const Table& from, const Table& to, const DiffOptions& opti
             continue;
         }
         ColumnChange change{old, &column};
-        change.type = options.ddl->type_name(old->type) != options.ddl->type_name(column.type);
+        change.type =
+            compared_type_name(*options.ddl, old->type) != compared_type_name(*options.ddl, column.type);
         change.nullable = old->nullable != column.nullable;
         change.server_default = !same_server_default(old->server_default, column.server_default);
         change.autoincrement = options.compare_autoincrement && old->autoincrement != column.autoincrement;

@@ -40,6 +40,11 @@ struct ColumnType {
     /// ("numeric(12,2)", "jsonb", "timestamp without time zone"): the catalog's spelling,
     /// which DDL writes as it is. `kind` is then the nearest kind. Empty for models.
     std::string database_type{};
+    /// Set only by PostgreSQL's inspect(), for a column of a domain: the domain's name,
+    /// which DDL writes in place of the type, so that a downgrade gives the column its
+    /// domain and the domain's constraints back. `kind`, `length` and `database_type` then
+    /// describe the domain's base type, which is what autogenerate compares with a model's.
+    std::string domain{};
 
     friend bool operator==(const ColumnType&, const ColumnType&) = default;
 };

@@ -4,7 +4,8 @@
 // How PostgreSQL's answers map onto the schema types:
 // - Types: boolean, smallint, integer, bigint, real, double precision, text, bytea, date
 //   and timestamp with time zone map to their kinds; character varying(n) -> text with
-//   length n (no length: 0); a domain as its base type. Any other type (numeric(p,s),
+//   length n (no length: 0). A domain column is read as the domain's base type, and the
+//   domain's name kept in `domain`, which DDL writes. Any other type (numeric(p,s),
 //   timestamp without time zone, timestamptz(3), character(n), jsonb, uuid, arrays, ...)
 //   keeps format_type()'s spelling in database_type, with the nearest kind (timestamp,
 //   double_precision, text), so that it compares unequal to every model type.
@@ -161,16 +162,18 @@ ReferentialAction postgresql_action(std::string_view code) {
 
 Tables read_columns(Connection& conn) {
     Tables tables;
-    // A domain column is described by the domain's base type and its typmod.
-    for (auto& [table_name, name, type, typmod, formatted, not_null, identity, default_sql] :
-         rows<std::string, std::string, std::string, std::int64_t, std::string, bool, bool,
-              std::optional<std::string>>(
+    // A domain column is described by the domain's base type and its typmod; format_type()
+    // spells the domain's name as DDL must write it (quoted, qualified where needed).
+    for (auto& [table_name, name, type, typmod, formatted, domain, not_null, identity, default_sql] :
+         rows<std::string, std::string, std::string, std::int64_t, std::string, std::optional<std::string>,
+              bool, bool, std::optional<std::string>>(
              conn,
              "SELECT c.relname::text, a.attname::text, "
              "COALESCE(base.typname, t.typname)::text, "
              "CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, "
              "format_type(COALESCE(base.oid, t.oid), CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE "
              "a.atttypmod END), "
+             "CASE WHEN t.typtype = 'd' THEN format_type(a.atttypid, a.atttypmod) END, "
              "a.attnotnull, a.attidentity IN ('a', 'd'), "
              "CASE WHEN a.attgenerated <> 's' THEN pg_get_expr(d.adbin, d.adrelid, true) END "
              "FROM pg_catalog.pg_class c "
@@ -185,6 +188,7 @@ Tables read_columns(Connection& conn) {
         auto& column = table.columns.emplace_back();
         column.name = std::move(name);
         column.type = postgresql_type(type, typmod, std::move(formatted));
+        column.type.domain = domain.value_or("");
         column.nullable = !not_null;
         const bool serial =
             is_integer_kind(column.type.kind) && default_sql && default_sql->starts_with("nextval(");

@@ -94,7 +94,8 @@ std::string DdlRenderer::type_name(const ColumnType& type) const {
 }
 
 void DdlRenderer::append_any_type(std::string& out, const ColumnType& type) const {
-    if (type.database_type.empty()) append_type(out, type);
+    if (!type.domain.empty()) out += type.domain;
+    else if (type.database_type.empty()) append_type(out, type);
     else out += type.database_type;
 }
 

@@ -77,7 +77,7 @@ public:
 
 protected:
     const Dialect& dialect() const noexcept { return dialect_; }
-    /// An inspected type's database_type as it is, else append_type().
+    /// An inspected type's domain or database_type as it is, else append_type().
     void append_any_type(std::string& out, const ColumnType& type) const;
     /// Appends the backend's spelling of `type`.
     virtual void append_type(std::string& out, const ColumnType& type) const = 0;
