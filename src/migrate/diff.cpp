@@ -208,10 +208,11 @@ std::string canonical_check(std::string_view sql) {
     return out;
 }
 
-/// The spelling a type is compared by: a domain's base type, since the models cannot
-/// declare a domain (see ColumnType::domain).
+/// The spelling a type is compared by: a domain's base type, without a collation, since
+/// the models cannot declare either (see ColumnType::domain and ColumnType::collation).
 std::string compared_type_name(const DdlRenderer& ddl, ColumnType type) {
     type.domain.clear();
+    type.collation.clear();
     return ddl.type_name(type);
 }
 

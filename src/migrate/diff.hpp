@@ -85,7 +85,8 @@ struct ColumnChange {
 
 /// What a backend's ALTER statements address, and so what must be compared.
 struct DiffOptions {
-    /// Types are compared by its spelling of them, a domain's by its base type's.
+    /// Types are compared by its spelling of them, a domain's by its base type's, and
+    /// without a collation.
     const DdlRenderer* ddl = nullptr;
     /// Constraints are dropped by name (PostgreSQL), so a new name is a change. SQLite
     /// never refers to a constraint by name: there only the definitions count.

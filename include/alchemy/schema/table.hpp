@@ -45,6 +45,11 @@ struct ColumnType {
     /// domain and the domain's constraints back. `kind`, `length` and `database_type` then
     /// describe the domain's base type, which is what autogenerate compares with a model's.
     std::string domain{};
+    /// Set only by PostgreSQL's inspect(), for a column whose collation is not its type's
+    /// default: the collation's name as SQL writes it, which DDL writes after the type
+    /// (COLLATE). The models cannot declare one, so autogenerate does not compare it, and
+    /// a type change it writes keeps the column's.
+    std::string collation{};
 
     friend bool operator==(const ColumnType&, const ColumnType&) = default;
 };

@@ -93,7 +93,12 @@ private:
             // value the new type cannot hold (too long, out of range) where an explicit
             // cast would cut or coerce it, and refuses a change with no such cast at all.
             // Whoever wants another conversion writes USING into the revision.
-            script.add(fmt::format("{} TYPE {}", alter, ddl().type_name(now.type)));
+            // TYPE alone would give the column its new type's default collation. The models
+            // cannot declare one, so the column keeps the collation it has, where the new
+            // type takes one (a downgrade's inspected type brings its own).
+            ColumnType type = now.type;
+            if (type.collation.empty() && type.kind == TypeKind::text) type.collation = old.type.collation;
+            script.add(fmt::format("{} TYPE {}", alter, ddl().type_name(type)));
             if (change.server_default && now.server_default)
                 script.add(fmt::format("{} SET DEFAULT {}", alter, *now.server_default));
         } else if (change.server_default) {

@@ -5,7 +5,8 @@
 // - Types: boolean, smallint, integer, bigint, real, double precision, text, bytea, date
 //   and timestamp with time zone map to their kinds; character varying(n) -> text with
 //   length n (no length: 0). A domain column is read as the domain's base type, and the
-//   domain's name kept in `domain`, which DDL writes. Any other type (numeric(p,s),
+//   domain's name kept in `domain`, which DDL writes. A collation other than the type's
+//   default is kept in `collation`. Any other type (numeric(p,s),
 //   timestamp without time zone, timestamptz(3), character(n), jsonb, uuid, arrays, ...)
 //   keeps format_type()'s spelling in database_type, with the nearest kind (timestamp,
 //   double_precision, text), so that it compares unequal to every model type.
@@ -164,9 +165,10 @@ Tables read_columns(Connection& conn) {
     Tables tables;
     // A domain column is described by the domain's base type and its typmod; format_type()
     // spells the domain's name as DDL must write it (quoted, qualified where needed).
-    for (auto& [table_name, name, type, typmod, formatted, domain, not_null, identity, default_sql] :
+    for (auto& [table_name, name, type, typmod, formatted, domain, collation, not_null, identity,
+                default_sql] :
          rows<std::string, std::string, std::string, std::int64_t, std::string, std::optional<std::string>,
-              bool, bool, std::optional<std::string>>(
+              std::optional<std::string>, bool, bool, std::optional<std::string>>(
              conn,
              "SELECT c.relname::text, a.attname::text, "
              "COALESCE(base.typname, t.typname)::text, "
@@ -174,6 +176,7 @@ Tables read_columns(Connection& conn) {
              "format_type(COALESCE(base.oid, t.oid), CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE "
              "a.atttypmod END), "
              "CASE WHEN t.typtype = 'd' THEN format_type(a.atttypid, a.atttypmod) END, "
+             "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END, "
              "a.attnotnull, a.attidentity IN ('a', 'd'), "
              "CASE WHEN a.attgenerated <> 's' THEN pg_get_expr(d.adbin, d.adrelid, true) END "
              "FROM pg_catalog.pg_class c "
@@ -189,6 +192,7 @@ Tables read_columns(Connection& conn) {
         column.name = std::move(name);
         column.type = postgresql_type(type, typmod, std::move(formatted));
         column.type.domain = domain.value_or("");
+        column.type.collation = collation.value_or("");
         column.nullable = !not_null;
         const bool serial =
             is_integer_kind(column.type.kind) && default_sql && default_sql->starts_with("nextval(");

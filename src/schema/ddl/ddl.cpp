@@ -97,6 +97,7 @@ void DdlRenderer::append_any_type(std::string& out, const ColumnType& type) cons
     if (!type.domain.empty()) out += type.domain;
     else if (type.database_type.empty()) append_type(out, type);
     else out += type.database_type;
+    if (!type.collation.empty()) out += " COLLATE " + type.collation;
 }
 
 std::string DdlRenderer::column_definition(const Table& table, const Column& column) const {

@@ -77,7 +77,8 @@ public:
 
 protected:
     const Dialect& dialect() const noexcept { return dialect_; }
-    /// An inspected type's domain or database_type as it is, else append_type().
+    /// An inspected type's domain or database_type as it is, else append_type(); then
+    /// its collation, if it has one.
     void append_any_type(std::string& out, const ColumnType& type) const;
     /// Appends the backend's spelling of `type`.
     virtual void append_type(std::string& out, const ColumnType& type) const = 0;
