@@ -215,6 +215,27 @@ inline constexpr auto sa::mapping<migrate_collation::v2::Account> =
     sa::table("accounts", sa::max_length(&migrate_collation::v2::Account::email, 120),
               sa::unique(&migrate_collation::v2::Account::email));
 
+// migrate_deferred's child whose foreign key now cascades: PostgreSQL drops the key and
+// adds it again.
+namespace migrate_cascade {
+struct Parent {
+    std::int64_t id = 0;
+};
+struct Child {
+    std::int64_t id = 0;
+    std::int64_t parent_id = 0;
+    std::string note{};
+};
+}  // namespace migrate_cascade
+
+template <>
+inline constexpr auto sa::mapping<migrate_cascade::Parent> = sa::table("parents");
+template <>
+inline constexpr auto sa::mapping<migrate_cascade::Child> = sa::table(
+    "children",
+    sa::foreign_key(&migrate_cascade::Child::parent_id, &migrate_cascade::Parent::id).on_delete(sa::cascade),
+    sa::server_default(&migrate_cascade::Child::note, "''"));
+
 namespace {
 
 /// A fresh temporary working directory for the duration of a test; the previous one is
@@ -983,6 +1004,53 @@ TEST_CASE("a PostgreSQL type change keeps the column's collation, upgrading and 
     CHECK(email_type() == "character varying(80) case_insensitive");
     CHECK_THROWS_AS(execute(engine, "INSERT INTO accounts (email) VALUES ('ANN@example.com')"),
                     sa::UniqueViolation);
+}
+
+TEST_CASE(
+    "a PostgreSQL foreign key an upgrade changes stays DEFERRABLE INITIALLY DEFERRED, and so does its "
+    "downgrade",
+    "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    sa::metadata<migrate_deferred::Parent, migrate_deferred::Child>().create_all(engine);
+    execute(
+        engine,
+        "ALTER TABLE children ALTER CONSTRAINT fk_children_parent_id_parents DEFERRABLE INITIALLY DEFERRED");
+    using Key = std::tuple<std::string, bool, bool>;
+    const auto foreign_key = [&] {
+        auto conn = engine.connect();
+        return conn
+            .execute(sa::text("SELECT confdeltype::text, condeferrable, condeferred FROM pg_constraint WHERE "
+                              "conrelid = 'children'::regclass AND contype = 'f'")
+                         .columns<std::string, bool, bool>())
+            .one();
+    };
+    // Checked at COMMIT: a child may go in before its parent, in the same transaction.
+    const auto child_before_parent = [&](int id) {
+        execute(engine, fmt::format("INSERT INTO children (id, parent_id) VALUES ({0}, {0}); "
+                                    "INSERT INTO parents (id) VALUES ({0})",
+                                    id));
+    };
+    // The models cannot declare deferrability: the database's is no difference.
+    CHECK(differences(engine, sa::metadata<migrate_deferred::Parent, migrate_deferred::Child>()).empty());
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_cascade::Parent, migrate_cascade::Child>());
+    INFO("upgrade:\n"
+         << fmt::format("{}", fmt::join(plan.upgrade, ";\n")) << "\ndowngrade:\n"
+         << fmt::format("{}", fmt::join(plan.downgrade, ";\n")));
+    CHECK(plan.changes == Strings{"alter foreign key fk_children_parent_id_parents"});
+    hand_written("cascade", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(foreign_key() == Key{"c", true, true});
+    CHECK(differences(engine, sa::metadata<migrate_cascade::Parent, migrate_cascade::Child>()).empty());
+    CHECK_NOTHROW(child_before_parent(1));
+
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(foreign_key() == Key{"a", true, true});
+    CHECK_NOTHROW(child_before_parent(2));
 }
 
 TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes, and its keys' collations",

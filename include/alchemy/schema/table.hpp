@@ -98,6 +98,11 @@ struct ForeignKey {
     std::vector<std::string> referred_columns;
     ReferentialAction on_delete = ReferentialAction::no_action;
     ReferentialAction on_update = ReferentialAction::no_action;
+    /// Set only by PostgreSQL's inspect(): DEFERRABLE, and INITIALLY DEFERRED (checked at
+    /// COMMIT). The models cannot declare either, so autogenerate does not compare them,
+    /// and a foreign key it drops and adds again under the same name keeps the database's.
+    bool deferrable = false;
+    bool initially_deferred = false;
     friend bool operator==(const ForeignKey&, const ForeignKey&) = default;
 };
 

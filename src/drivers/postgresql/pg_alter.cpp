@@ -67,10 +67,25 @@ public:
     }
 
     void after_tables(Script& script, const TableDiff& diff) const override {
-        for (const auto* fk : diff.foreign_keys.added) script.add(ddl().add_foreign_key(*diff.to, *fk));
+        for (const auto* fk : diff.foreign_keys.added)
+            script.add(ddl().add_foreign_key(*diff.to, keeping_deferral(*fk, diff)));
     }
 
 private:
+    /// `added` as it replaces the foreign key of its name that the diff drops, if any: the
+    /// models cannot declare DEFERRABLE, so the key keeps the database's (a downgrade's
+    /// inspected key brings its own).
+    static ForeignKey keeping_deferral(const ForeignKey& added, const TableDiff& diff) {
+        ForeignKey key = added;
+        if (key.deferrable) return key;
+        for (const auto* dropped : diff.foreign_keys.dropped) {
+            if (dropped->name != key.name) continue;
+            key.deferrable = dropped->deferrable;
+            key.initially_deferred = dropped->initially_deferred;
+        }
+        return key;
+    }
+
     void rename_constraint(Script& script, const Table& table, const std::string& old,
                            const std::string& now) const {
         script.add(fmt::format("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", quoted(table.name), quoted(old),

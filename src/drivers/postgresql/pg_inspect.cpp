@@ -218,10 +218,11 @@ void for_each_object(const Rows& all, Visit visit) {
 // Primary keys, unique constraints and foreign keys: one row per column, in key order.
 void read_key_constraints(Connection& conn, Tables& tables) {
     const auto key_rows = rows<std::string, std::string, std::string, std::string, std::optional<std::string>,
-                               std::optional<std::string>, std::string, std::string>(
+                               std::optional<std::string>, std::string, std::string, bool, bool>(
         conn,
         "SELECT c.relname::text, con.conname::text, con.contype::text, a.attname::text, "
-        "rc.relname::text, ra.attname::text, con.confdeltype::text, con.confupdtype::text "
+        "rc.relname::text, ra.attname::text, con.confdeltype::text, con.confupdtype::text, "
+        "con.condeferrable, con.condeferred "
         "FROM pg_catalog.pg_constraint con "
         "JOIN pg_catalog.pg_class c ON c.oid = con.conrelid "
         "CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, position) "
@@ -249,7 +250,8 @@ void read_key_constraints(Connection& conn, Tables& tables) {
         } else {
             table->second.foreign_keys.push_back(
                 {name, std::move(columns), std::get<4>(*first).value_or(""), std::move(referred_columns),
-                 postgresql_action(std::get<6>(*first)), postgresql_action(std::get<7>(*first))});
+                 postgresql_action(std::get<6>(*first)), postgresql_action(std::get<7>(*first)),
+                 std::get<8>(*first), std::get<9>(*first)});
         }
     });
 }

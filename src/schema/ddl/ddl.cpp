@@ -237,6 +237,8 @@ void DdlRenderer::append_foreign_key(std::string& out, const ForeignKey& foreign
         out += fmt::format(" ON DELETE {}", action_sql(foreign_key.on_delete));
     if (foreign_key.on_update != ReferentialAction::no_action)
         out += fmt::format(" ON UPDATE {}", action_sql(foreign_key.on_update));
+    if (foreign_key.deferrable)
+        out += foreign_key.initially_deferred ? " DEFERRABLE INITIALLY DEFERRED" : " DEFERRABLE";
 }
 
 std::unique_ptr<DdlRenderer> ddl_renderer_for(const Dialect& dialect) {
