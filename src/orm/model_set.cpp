@@ -36,6 +36,19 @@ InstanceState& work_state(const auto& work) noexcept {
     else return *work.state;
 }
 
+/// Whether the database moves the rows of `rel`'s children with their parent's key: the
+/// children's foreign key is declared ON UPDATE CASCADE.
+bool cascades_on_update(const RelationshipOps& rel) {
+    const auto& children = rel.target();
+    const auto column = children.columns[rel.foreign_key].name;
+    const auto& parent_table = rel.owner().table().name;
+    const auto& keys = children.table().foreign_keys;
+    return std::any_of(keys.begin(), keys.end(), [&](const ForeignKey& key) {
+        return key.on_update == ReferentialAction::cascade && key.columns.size() == 1 &&
+               key.columns.front() == column && key.referred_table == parent_table;
+    });
+}
+
 }  // namespace
 
 struct ModelSetCore::ProgramMade {
@@ -938,9 +951,8 @@ bool ModelSetCore::leaves_after_flush(const InstanceState& state) const noexcept
     return ops_.relationships.empty() && released(slots_[state.slot]);
 }
 
-void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns) {
+void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns, bool moves_key) {
     const auto depth = session_.depth();
-    const bool moves_key = !ops_.same_key(state.object, state.snapshot);
     // Room for the object to take its old place back in undo_rewrites(), which is noexcept.
     if (moves_key) identity_.reserve_more(moved_keys_ + 1);
     // The state's entry of this depth holds the columns as they were before the depth
@@ -959,17 +971,71 @@ void ModelSetCore::note_rewrite(InstanceState& state, const ColumnMask& columns)
     const auto n = rewrites_.size();
     if (n / rewrite_block == rewritten_values_.size())
         rewritten_values_.push_back(ops_.make_values(rewrite_block));
-    rewrites_.push_back({&state, columns, depth, state.rewrites, moves_key});
+    rewrites_.push_back({&state, columns, depth, state.rewrites, moves_key, false});
     ops_.copy_some(rewritten_values(n), state.snapshot, columns);
     state.rewrites = static_cast<std::uint32_t>(rewrites_.size());
     moved_keys_ += moves_key ? 1 : 0;
 }
 
 void ModelSetCore::note_rewrites(std::span<const Update> updates) {
-    for (const auto& u : updates)
+    for (const auto& u : updates) {
         // One the program dropped leaves after its UPDATE: no rollback can reach it.
-        if (!leaves_after_flush(*u.state))
-            note_rewrite(*u.state, ModelStatements::written_by_update(ops_, u.changed));
+        if (leaves_after_flush(*u.state)) continue;
+        const bool moves_key = !ops_.same_key(u.state->object, u.state->snapshot);
+        note_rewrite(*u.state, ModelStatements::written_by_update(ops_, u.changed), moves_key);
+        if (moves_key) note_key_followers(*u.state);
+    }
+}
+
+void ModelSetCore::note_key_followers(const InstanceState& parent) {
+    const auto key_column = ops_.primary_key[0];
+    const auto old_key = ops_.integer(parent.snapshot, key_column);
+    const auto new_key = ops_.integer(parent.object, key_column);
+    if (!old_key || !new_key || *old_key == *new_key) return;
+    for (const auto* rel : ops_.relationships) {
+        if (rel->kind != RelationshipKind::one_to_many && rel->kind != RelationshipKind::one_to_one) continue;
+        const auto& children = rel->children(parent.object);
+        // Only the children in memory, as SQLAlchemy: others read their rows when loaded.
+        if (!children.loaded() || !cascades_on_update(*rel)) continue;
+        auto& set = session_.models(rel->target_id(), rel->target());
+        for (auto& child : children.held()) {
+            auto* state = rel->target().state_of(child);
+            if (!state || state->session != &session_ || state->state != ObjectState::persistent) continue;
+            set.note_followed_key(*state, rel->foreign_key, *new_key);
+            key_followers_.push_back({&set, std::move(child), state, rel->foreign_key, *old_key, *new_key});
+        }
+    }
+}
+
+void ModelSetCore::note_followed_key(InstanceState& child, std::size_t column, std::int64_t new_key) {
+    // The probe's field takes the key first: set_integer() throws here, where the field is
+    // too narrow for it, rather than in follow_key(), which cannot.
+    if (!probe_) probe_ = ops_.make_probe();
+    ops_.set_integer(probe_.get(), column, new_key);
+    ColumnMask columns;
+    columns.set(column);
+    const auto entries = rewrites_.size();
+    note_rewrite(child, columns, ops_.columns[column].primary_key);
+    if (rewrites_.size() > entries) rewrites_.back().follows_parent = true;
+}
+
+void ModelSetCore::follow_key(const KeyFollower& follower) noexcept {
+    auto& state = *follower.state;
+    const bool row_moved = ops_.integer(state.snapshot, follower.column) == follower.old_key;
+    // A foreign key in the child's own primary key moves the child in the identity map too.
+    const bool key_moves =
+        row_moved && ops_.columns[follower.column].primary_key && state.state == ObjectState::persistent;
+    if (key_moves) identity_.erase(state);
+    if (row_moved) ops_.set_integer(state.snapshot, follower.column, follower.new_key);
+    if (ops_.integer(state.object, follower.column) == follower.old_key)
+        ops_.set_integer(state.object, follower.column, follower.new_key);
+    if (key_moves) take_place(state);
+    rewrites_kept_ = rewrites_.size();  // the UPDATE that moved the row ran
+}
+
+void ModelSetCore::move_key_followers() noexcept {
+    for (const auto& follower : key_followers_) follower.set->follow_key(follower);
+    key_followers_.clear();
 }
 
 void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
@@ -983,8 +1049,16 @@ void ModelSetCore::undo_rewrites(std::uint32_t depth, bool objects) noexcept {
             if (state.state == ObjectState::persistent) {
                 const auto* before = rewritten_values(rewrites_.size() - 1);
                 if (r.moves_key) identity_.erase(state);
+                if (objects) {
+                    ops_.copy_some(state.object, before, r.columns);
+                } else if (r.follows_parent) {
+                    // A foreign key that followed its parent's key was no change of the
+                    // program's: it goes back with the row's, unless the program changed it since.
+                    ColumnMask changed;
+                    ops_.changed_columns(state.object, state.snapshot, changed);
+                    ops_.copy_some(state.object, before, r.columns.without(changed));
+                }
                 ops_.copy_some(state.snapshot, before, r.columns);
-                if (objects) ops_.copy_some(state.object, before, r.columns);
                 // An object loaded under the old key meanwhile stood for a row the rollback
                 // undid: it leaves, rather than write to this object's row (take_place).
                 if (r.moves_key) take_place(state);
@@ -1016,7 +1090,11 @@ void ModelSetCore::forget_rewrites() noexcept {
 }
 
 void ModelSetCore::synchronize_assigned(std::span<InstanceState* const> states, const ColumnMask& columns) {
-    for (auto* state : states) note_rewrite(*state, columns);
+    for (auto* state : states) {
+        const bool moves_key = !ops_.same_key(state->object, state->snapshot);
+        note_rewrite(*state, columns, moves_key);
+        if (moves_key) note_key_followers(*state);
+    }
     rewrites_kept_ = rewrites_.size();  // the UPDATE ran
     // Every moved object leaves its old place before any takes a new one: an UPDATE that
     // shifts keys (id = id + 1) moves one onto another's old key.
@@ -1026,6 +1104,7 @@ void ModelSetCore::synchronize_assigned(std::span<InstanceState* const> states, 
     for (auto* state : moved) identity_.erase(*state);
     for (auto* state : states) ops_.copy_some(state->snapshot, state->object, columns);
     for (auto* state : moved) take_place(*state);
+    move_key_followers();
 }
 
 void ModelSetCore::update_all(Connection& conn, std::span<Update> updates) {
@@ -1218,6 +1297,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         ops_.copy_some(state.snapshot, state.object, written);
         if (u.key_moved) take_place(state);  // one out, one in: no growth
     }
+    move_key_followers();
     for (auto* state : deletes_) mark_deleted(*state);
     rewrites_kept_ = rewrites_.size();
     inserts_.clear();
@@ -1237,6 +1317,7 @@ void ModelSetCore::take_place(InstanceState& state) noexcept {
 void ModelSetCore::undo_flush() noexcept {
     params_.clear();
     drop_unflushed_rewrites();
+    key_followers_.clear();
     for (auto& w : inserts_) {
         if (w.key_written) ops_.set_integer(w.state->object, ops_.generated_column, w.key_before);
         if (w.version_written) ops_.set_integer(w.state->object, ops_.version_column, w.version_before);

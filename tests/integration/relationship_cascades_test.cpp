@@ -1,7 +1,8 @@
 // What sa::relationship(...) in a mapping changes (orm/detail/relationship_ops.hpp,
 // src/orm/cascade.cpp): the delete and delete-orphan cascades, SQLAlchemy's default of
 // letting go of a deleted parent's children, association rows of a deleted object,
-// passive_deletes over ON DELETE CASCADE, order_by, lazy(...) and the raiseload/lazyload
+// passive_deletes over ON DELETE CASCADE, loaded children's foreign keys following their
+// parent's key over ON UPDATE CASCADE, order_by, lazy(...) and the raiseload/lazyload
 // options, two relationships between one pair of models, and a self-referential tree of
 // new objects inserted in one flush. Statement counts come from the echo sink.
 #include "support/backends.hpp"
@@ -71,6 +72,37 @@ struct Doc {
     std::int64_t folder_id = 0;
     std::string title{};
     sa::BelongsTo<Folder> folder{};
+};
+
+// The database moves a shelf's jars and its sign with the shelf's key (ON UPDATE CASCADE).
+// A peg's key holds its shelf's: the peg moves in the identity map with it.
+struct Jar;
+struct Sign;
+struct Peg;
+struct Shelf {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Jar> jars{};
+    sa::HasOne<Sign> sign{};
+    sa::HasMany<Peg> pegs{};
+};
+struct Jar {
+    std::int64_t id = 0;
+    std::int64_t shelf_id = 0;
+    std::string name{};
+    sa::BelongsTo<Shelf> shelf{};
+};
+struct Sign {
+    std::int64_t id = 0;
+    std::int64_t shelf_id = 0;
+    std::string text{};
+    sa::BelongsTo<Shelf> shelf{};
+};
+
+struct Peg {
+    std::int64_t shelf_id = 0;
+    std::int64_t position = 0;
+    sa::BelongsTo<Shelf> shelf{};
 };
 
 // Loading settings in the mapping: a library's books come with every query of libraries;
@@ -185,6 +217,18 @@ template <>
 inline constexpr auto sa::mapping<casc::Doc> =
     sa::table("docs", sa::foreign_key(&casc::Doc::folder_id, &casc::Folder::id).on_delete(sa::cascade));
 template <>
+inline constexpr auto sa::mapping<casc::Shelf> = sa::table("shelves");
+template <>
+inline constexpr auto sa::mapping<casc::Jar> =
+    sa::table("jars", sa::foreign_key(&casc::Jar::shelf_id, &casc::Shelf::id).on_update(sa::cascade));
+template <>
+inline constexpr auto sa::mapping<casc::Sign> =
+    sa::table("signs", sa::foreign_key(&casc::Sign::shelf_id, &casc::Shelf::id).on_update(sa::cascade));
+template <>
+inline constexpr auto sa::mapping<casc::Peg> =
+    sa::table("pegs", sa::primary_key(&casc::Peg::shelf_id, &casc::Peg::position),
+              sa::foreign_key(&casc::Peg::shelf_id, &casc::Shelf::id).on_update(sa::cascade));
+template <>
 inline constexpr auto sa::mapping<casc::Library> =
     sa::table("libraries", sa::relationship(&casc::Library::books).lazy(sa::Lazy::selectin));
 template <>
@@ -233,8 +277,8 @@ std::size_t starting(const sa::test::EchoCapture& capture, std::string_view pref
 struct Fixture {
     explicit Fixture(const sa::test::Backend& backend)
         : engine(backend.engine({.echo = true, .echo_sink = capture.sink()})) {
-        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Library, Book, Person, Paper, Category,
-                     Team, Player, Item, Label, ItemLabel, Account, Follow>()
+        sa::metadata<Board, Ticket, Note, Tag, TicketTag, Folder, Doc, Shelf, Jar, Sign, Peg, Library, Book,
+                     Person, Paper, Category, Team, Player, Item, Label, ItemLabel, Account, Follow>()
             .create_all(engine);
     }
     template <class T>
@@ -260,6 +304,24 @@ void seed(sa::Engine& engine) {
     t1->tags.add(y);
     t2->tags.add(x);
     s.commit();
+}
+
+/// Shelf "s" with jars "j1" and "j2" and a sign; their keys.
+struct ShelfKeys {
+    std::int64_t shelf = 0;
+    std::int64_t j1 = 0;
+    std::int64_t j2 = 0;
+    std::int64_t sign = 0;
+};
+ShelfKeys seed_shelf(sa::Engine& engine) {
+    sa::Session s(engine);
+    auto shelf = s.add(Shelf{.name = "s"});
+    auto j1 = shelf->jars.add(Jar{.name = "j1"});
+    auto j2 = shelf->jars.add(Jar{.name = "j2"});
+    auto sign = s.add(Sign{.text = "spices"});
+    shelf->sign = sign;
+    s.commit();
+    return {shelf->id, j1->id, j2->id, sign->id};
 }
 
 std::vector<std::string> titles(const sa::HasMany<Ticket>& tickets) {
@@ -450,6 +512,120 @@ TEST_CASE("passive_deletes leaves an unloaded collection to ON DELETE CASCADE an
     CHECK(starting(f.capture, "DELETE FROM \"docs\"") == 0);  // the database deleted them
     CHECK(f.count<Folder>() == 0);
     CHECK(f.count<Doc>() == 0);
+}
+
+TEST_CASE(
+    "a parent's key change moves the foreign keys of its loaded children with their rows (ON UPDATE "
+    "CASCADE)") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    const auto keys = seed_shelf(f.engine);
+    sa::Session s(f.engine);
+    auto shelf = s.get<Shelf>(keys.shelf);
+    REQUIRE(shelf);
+    REQUIRE(shelf->jars.size() == 2);
+    auto j1 = s.get<Jar>(keys.j1);
+    auto j2 = s.get<Jar>(keys.j2);
+    auto sign = shelf->sign.get();
+    REQUIRE(sign);
+    shelf->id = 500;
+    f.capture.lines.clear();
+    s.flush();
+    CHECK(starting(f.capture, "UPDATE") == 1);  // the shelf's: the database moved the others
+    // The children's fields and snapshots hold the key their rows hold now.
+    CHECK(j1->shelf_id == 500);
+    CHECK(j2->shelf_id == 500);
+    CHECK(sign->shelf_id == 500);
+    CHECK_FALSE(s.is_modified(j1));
+    CHECK_FALSE(s.is_modified(sign));
+    j1->name = "j1b";
+    f.capture.lines.clear();
+    s.flush();
+    CHECK(starting(f.capture, "UPDATE") == 1);
+    CHECK(starting(f.capture, "UPDATE \"jars\" SET \"name\" = ") == 1);  // its name only
+    // expire() unloads j2's BelongsTo: its old shelf is found by the foreign key its row has.
+    auto other = s.add(Shelf{.name = "t"});
+    s.expire(j2);
+    j2->shelf = other;
+    CHECK(shelf->jars.size() == 1);
+    CHECK_FALSE(shelf->jars.contains(j2));
+    CHECK(other->jars.size() == 1);
+    s.commit();
+    sa::Session check(f.engine);
+    CHECK(check.get<Jar>(keys.j1)->shelf_id == 500);
+    CHECK(check.get<Jar>(keys.j1)->name == "j1b");
+    CHECK(check.get<Jar>(keys.j2)->shelf_id == other->id);
+    CHECK(check.get<Sign>(keys.sign)->shelf_id == 500);
+}
+
+TEST_CASE("a rollback puts back the foreign keys that followed a parent's key, and so does close()") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    const auto keys = seed_shelf(f.engine);
+    {
+        sa::Session s(f.engine);
+        auto shelf = s.get<Shelf>(keys.shelf);
+        REQUIRE(shelf->jars.size() == 2);
+        auto j1 = s.get<Jar>(keys.j1);
+        auto sign = shelf->sign.get();
+        shelf->id = 500;
+        s.flush();
+        REQUIRE(j1->shelf_id == 500);
+        s.rollback();
+        CHECK(shelf->id == keys.shelf);
+        CHECK(j1->shelf_id == keys.shelf);
+        CHECK(sign->shelf_id == keys.shelf);
+        CHECK_FALSE(s.is_modified(j1));
+    }
+    // close() keeps the program's changes, the parent's new key among them, but a child's
+    // key that only followed goes back with the row: another session then moves it once.
+    std::shared_ptr<Shelf> shelf;
+    std::shared_ptr<Jar> j1;
+    {
+        sa::Session s(f.engine);
+        shelf = s.get<Shelf>(keys.shelf);
+        REQUIRE(shelf->jars.size() == 2);
+        j1 = s.get<Jar>(keys.j1);
+        shelf->id = 500;
+        s.flush();
+        REQUIRE(j1->shelf_id == 500);
+        s.close();
+    }
+    CHECK(shelf->id == 500);
+    CHECK(j1->shelf_id == keys.shelf);
+    {
+        sa::Session s(f.engine);
+        s.add(shelf);
+        f.capture.lines.clear();
+        s.commit();
+        CHECK(starting(f.capture, "UPDATE") == 1);
+    }
+    sa::Session check(f.engine);
+    CHECK(check.get<Jar>(keys.j1)->shelf_id == 500);
+    CHECK(check.get<Jar>(keys.j2)->shelf_id == 500);
+    CHECK(check.get<Sign>(keys.sign)->shelf_id == 500);
+}
+
+TEST_CASE("a child whose key holds its parent's moves with the parent's key, and back with a rollback") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    const auto keys = seed_shelf(f.engine);
+    {
+        sa::Session s(f.engine);
+        s.add(Peg{.shelf_id = keys.shelf, .position = 1});
+        s.commit();
+    }
+    sa::Session s(f.engine);
+    auto shelf = s.get<Shelf>(keys.shelf);
+    REQUIRE(shelf->pegs.size() == 1);
+    auto peg = s.query<Peg>().one();
+    shelf->id = 500;
+    s.flush();
+    CHECK(peg->shelf_id == 500);
+    CHECK(s.query<Peg>().one() == peg);  // one object for the row, under its new key
+    s.rollback();
+    CHECK(peg->shelf_id == keys.shelf);
+    CHECK(s.query<Peg>().one() == peg);
 }
 
 TEST_CASE(

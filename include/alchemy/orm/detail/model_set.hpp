@@ -271,6 +271,9 @@ private:
         std::uint32_t depth;
         std::uint32_t previous;  ///< the state's entry before this one, as InstanceState::rewrites
         bool moves_key;          ///< the UPDATE changed the object's key
+        /// A foreign key that followed its parent's key (follow_key()), not the program's
+        /// change: the object takes it back even where the program's changes stay (close()).
+        bool follows_parent;
     };
     /// The T holding the columns of rewrites_[n].
     void* rewritten_values(std::size_t n) const noexcept;
@@ -340,8 +343,9 @@ private:
     /// Puts `state` into the identity map under the key a statement of the flush gave it.
     void take_place(InstanceState& state) noexcept;
     /// Keeps `columns` of the snapshot of `state` as they are, before an UPDATE rewrites
-    /// them, unless its entry of this depth holds them already (Rewrite).
-    void note_rewrite(InstanceState& state, const ColumnMask& columns);
+    /// them, unless its entry of this depth holds them already (Rewrite). `moves_key`:
+    /// the rewrite moves the object's key, which a rollback must then move back.
+    void note_rewrite(InstanceState& state, const ColumnMask& columns, bool moves_key);
     /// note_rewrite() of the columns each of `updates` writes.
     void note_rewrites(std::span<const Update> updates);
     /// A rollback to `depth`: the snapshots rewritten at that depth or deeper get their
@@ -361,6 +365,30 @@ private:
     void drop_unflushed_rewrites() noexcept;
     /// Drops every entry, and rows_written_: the transaction ended, or the objects left.
     void forget_rewrites() noexcept;
+    /// A child in a loaded HasMany or HasOne of an object whose key an UPDATE moves, its
+    /// foreign key declared ON UPDATE CASCADE: the database moves the child's row with the
+    /// key, and the child's field and snapshot follow (follow_key()), with no UPDATE of
+    /// its own, as SQLAlchemy's passive_updates do.
+    struct KeyFollower {
+        ModelSetCore* set;            ///< the child's model's
+        std::shared_ptr<void> child;  ///< held until the flush ends, so that `state` stays its
+        InstanceState* state;
+        std::size_t column;  ///< the child's foreign key
+        std::int64_t old_key;
+        std::int64_t new_key;
+    };
+    /// Before the UPDATE that moves the key of `parent`: its children that follow the key
+    /// join key_followers_, their foreign keys kept for a rollback (note_followed_key()).
+    void note_key_followers(const InstanceState& parent);
+    /// In the child's set: keeps foreign key `column` of `child` for a rollback, and throws
+    /// DataError now, before the UPDATE runs, where the field cannot hold `new_key`.
+    void note_followed_key(InstanceState& child, std::size_t column, std::int64_t new_key);
+    /// In the child's set, once the UPDATE ran: the row's foreign key moved, so the
+    /// snapshot takes the new key, and the field too unless the program changed it (the
+    /// next flush writes that change).
+    void follow_key(const KeyFollower& follower) noexcept;
+    /// follow_key() of each of key_followers_, which then empties.
+    void move_key_followers() noexcept;
     void update_all(Connection& conn, std::span<Update> updates);
     void update_rows(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
     void update_from_values(Connection& conn, const ColumnMask& changed, std::span<Update* const> group);
@@ -394,6 +422,7 @@ private:
     ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
     std::vector<Rewrite> rewrites_;
+    std::vector<KeyFollower> key_followers_;  ///< of this flush's UPDATEs (note_key_followers)
     /// An object expunge() took out while it had entries, held until the transaction ends
     /// with the start of its chain (InstanceState::rewrites), for add() to give back.
     struct Expunged {
