@@ -298,10 +298,18 @@ void SessionCore::save_group(std::size_t g) {
     // INSERT, in a wave after that row's; a post_update key (the INSERT sends NULL), and
     // the key of an object that has a row, by an UPDATE after the INSERTs.
     std::vector<std::size_t> before_insert, post_updates, after_inserts;
+    // A new object that takes a deleted object's row (a row switch) is sent by an UPDATE
+    // after the INSERTs, of every column, and has its key given: it waits for no INSERT.
+    const auto switches_row = [&](std::size_t model, const InstanceState* state) {
+        return state && state->session == this && sets_[model]->switches_row(*state);
+    };
     for (auto k : deferred_keys_) {
         const auto& w = foreign_keys_[k];
-        if (w.state->state != ObjectState::pending) {
+        const auto& target = w.rel->target();
+        if (w.state->state != ObjectState::pending || switches_row(w.rel->owner_id(), w.state)) {
             after_inserts.push_back(k);
+        } else if (switches_row(target.model_id, w.target ? target.state_of(w.target) : nullptr)) {
+            write_foreign_key(w);
         } else if (w.rel->post_update) {
             post_updates.push_back(k);
             set_foreign_key(w.owner, w.rel->owner(), w.rel->foreign_key, std::nullopt);

@@ -595,9 +595,43 @@ bool ModelSetCore::collect_flush() {
             detach(state);
         }
     }
+    if (!inserts_.empty() && !deletes_.empty()) switch_rows();
     compact();
     reaped_at_ = slots_.size();
     return collected_work();
+}
+
+void ModelSetCore::switch_rows() {
+    std::vector<InstanceState*> replaced;
+    std::size_t kept = 0;
+    for (const auto& w : inserts_) {
+        auto& state = *w.state;
+        auto* old = ops_.needs_generated_key(state.object) ? nullptr : identity_.find(state.object);
+        // A second new object with that key is left to its INSERT, which the row refuses.
+        if (!old || !old->delete_requested || std::ranges::find(replaced, old) != replaced.end()) {
+            inserts_[kept++] = w;
+            continue;
+        }
+        // The row holds the deleted object's values, so the UPDATE writes every column the
+        // INSERT would have sent, matched by the row's key and version as that object's
+        // snapshot has them.
+        ops_.copy_columns(state.snapshot, old->snapshot);
+        Update u{&state, {}};
+        const auto left = columns_of_shape(ops_, ops_.left_to_database(state.object));
+        for (std::size_t c = 0; c < ops_.column_count; ++c)
+            if (c != ops_.version_column && !left.test(c)) u.changed.set(c);
+        u.replaces = old;
+        updates_.push_back(u);
+        replaced.push_back(old);
+    }
+    inserts_.resize(kept);
+    std::erase_if(deletes_,
+                  [&](const InstanceState* s) { return std::ranges::find(replaced, s) != replaced.end(); });
+}
+
+bool ModelSetCore::switches_row(const InstanceState& state) const noexcept {
+    return std::any_of(updates_.begin(), updates_.end(),
+                       [&](const Update& u) { return u.state == &state && u.replaces; });
 }
 
 bool ModelSetCore::has_flush_work() const {
@@ -1276,6 +1310,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     auto onupdate = ModelStatements::onupdate_columns(ops_, changed);
     for (auto& u : updates_) {
         auto& state = *u.state;
+        if (u.replaces) mark_deleted(*u.replaces);  // its row is this object's now
         // One the program dropped once it was changed leaves too (note_rewrites kept nothing
         // of it): the row has its changes now.
         if (leaves_after_flush(state)) {
@@ -1295,6 +1330,7 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
         // The snapshot takes the columns the UPDATE wrote, and only those: another column
         // changed while the flush ran still differs, for the next flush to write.
         ops_.copy_some(state.snapshot, state.object, written);
+        if (u.replaces) finish_row_switch(state, written, depth);
         if (u.key_moved) take_place(state);  // one out, one in: no growth
     }
     move_key_followers();
@@ -1304,6 +1340,18 @@ void ModelSetCore::finish_flush(std::uint32_t depth) noexcept {
     updates_.clear();
     updates_sent_ = 0;
     deletes_.clear();
+}
+
+void ModelSetCore::finish_row_switch(InstanceState& state, const ColumnMask& written,
+                                     std::uint32_t depth) noexcept {
+    // The columns the object left to the database keep the row's values, which the
+    // snapshot holds; a rollback empties them again, as it does an INSERT's server defaults.
+    const auto left = ops_.left_to_database(state.object);
+    ops_.copy_some(state.object, state.snapshot, columns_of_shape(ops_, left).without(written));
+    state.state = ObjectState::persistent;
+    state.inserted_at_depth = depth;  // a rollback makes it new again, as after an INSERT
+    state.defaults_filled = left;
+    take_place(state);  // in the place of the object it replaced: no growth
 }
 
 // The flush's statement gave `state` its key, so an object the map held under it is of

@@ -175,6 +175,9 @@ public:
         std::size_t column;
         bool inserted;
     };
+    /// Whether this flush sends `state`, a pending object, as the UPDATE of a row it
+    /// takes from a deleted object (switch_rows()) rather than as an INSERT.
+    bool switches_row(const InstanceState& state) const noexcept;
     /// Adds the objects of `keys` to the UPDATEs, each once.
     void update_later(std::span<const LateKey> keys);
     /// Before the group's INSERTs, the UPDATEs that need none of them: those not of
@@ -256,6 +259,9 @@ private:
         /// by finish_flush(); null when the model has none.
         std::shared_ptr<void> returned{};
         bool key_moved = false;  ///< the UPDATE changes the key (finish_flush)
+        /// A row switch: this pending object takes the row of the deleted object
+        /// `replaces` (switch_rows()); null for an ordinary UPDATE.
+        InstanceState* replaces = nullptr;
     };
     /// Snapshot columns as they were before an UPDATE of the open transaction (a flush's,
     /// or a bulk one the session synchronised) rewrote them at `depth`. A rollback to that
@@ -317,6 +323,13 @@ private:
     void let_go(InstanceState& state) noexcept;
     std::string message(std::string_view what) const;
 
+    /// SQLAlchemy's row switch: a new object with the (given) key of a row this flush
+    /// deletes moves from inserts_ to updates_, as an UPDATE of that row, and the row's
+    /// DELETE is dropped; the DELETEs run last, so its INSERT would meet the row's key.
+    void switch_rows();
+    /// finish_flush() of a row switch's UPDATE: `state` is persistent under the row's
+    /// key, as if inserted at `depth`, the object it replaced deleted.
+    void finish_row_switch(InstanceState& state, const ColumnMask& written, std::uint32_t depth) noexcept;
     /// Gives inserts_[begin, end) the keys `result` holds: in its order where the rows came
     /// `in_values_order` (Dialect::returns_rows_in_values_order), else in ascending order.
     void write_generated_keys(Result<>& result, std::size_t begin, std::size_t end, bool in_values_order);
