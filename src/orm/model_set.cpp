@@ -579,6 +579,7 @@ bool ModelSetCore::collect_flush() {
     updates_.clear();
     updates_sent_ = 0;
     deletes_.clear();
+    row_switches_ = 0;
     for (auto& slot : slots_) {
         if (!slot.state) continue;
         auto& state = *slot.state;
@@ -625,13 +626,16 @@ void ModelSetCore::switch_rows() {
         replaced.push_back(old);
     }
     inserts_.resize(kept);
+    row_switches_ = replaced.size();
     std::erase_if(deletes_,
                   [&](const InstanceState* s) { return std::ranges::find(replaced, s) != replaced.end(); });
 }
 
 bool ModelSetCore::switches_row(const InstanceState& state) const noexcept {
-    return std::any_of(updates_.begin(), updates_.end(),
-                       [&](const Update& u) { return u.state == &state && u.replaces; });
+    // Asked of every object with a deferred foreign key: no search in a flush without one.
+    return row_switches_ != 0 && std::any_of(updates_.begin(), updates_.end(), [&](const Update& u) {
+               return u.state == &state && u.replaces;
+           });
 }
 
 bool ModelSetCore::has_flush_work() const {

@@ -685,6 +685,31 @@ TEST_CASE("a row switch of a versioned row matches the deleted object's version 
     CHECK(doc_in_database(engine, id) == std::pair<std::string, std::int64_t>{"theirs", 3});
 }
 
+TEST_CASE("a new object that refers to a row switch's object gets its key without waiting for an INSERT") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<Author, Book>().drop_all(engine);
+    sa::metadata<Author, Book>().create_all(engine);
+    {
+        sa::Session setup(engine);
+        setup.add(Author{.id = 1, .name = "old"});
+        setup.commit();
+    }
+    sa::Session session(engine, {.expire_on_commit = false});
+    session.delete_(session.get<Author>(1));
+    auto fresh = session.add(Author{.id = 1, .name = "new"});
+    auto book = session.add(Book{.id = 5, .title = "b5"});
+    book->author = fresh;  // its key waits for the author's row, which the UPDATE gives at once
+    CHECK_NOTHROW(session.commit());
+    CHECK(book->author_id == 1);
+    CHECK(count_rows(engine, "authors") == 1);
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::select(sa::col<&Book::author_id>).where(sa::col<&Book::id> == 5)).scalar_one() ==
+          1);
+    CHECK(conn.execute(sa::select(sa::col<&Author::name>).where(sa::col<&Author::id> == 1)).scalar_one() ==
+          "new");
+}
+
 // Flush order -----------------------------------------------------------------------------------------
 
 TEST_CASE("a flush inserts parents before the children added ahead of them, and deletes children first") {

@@ -434,6 +434,7 @@ private:
     ParamBuffer params_;            ///< the statements' values, kept between flushes
     ParamBuffer key_params_;        ///< select_by_key()'s values, kept so that a get() allocates none
     std::vector<InstanceState*> deletes_;
+    std::size_t row_switches_ = 0;  ///< updates_ that are row switches (switch_rows())
     std::vector<Rewrite> rewrites_;
     std::vector<KeyFollower> key_followers_;  ///< of this flush's UPDATEs (note_key_followers)
     /// An object expunge() took out while it had entries, held until the transaction ends
