@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -208,8 +207,11 @@ private:
 
     /// Records the constraints that a rebuild's comment says it drops on purpose.
     void note_dropped_constraints(std::string_view statement) {
-        for (const auto line : statement | std::views::split('\n')) {
-            std::string_view comment(line.begin(), line.end());
+        // Line by line with find(): clang before 16 cannot compile libstdc++ 12's views::split.
+        for (std::size_t start = 0; start < statement.size();) {
+            const auto end = std::min(statement.find('\n', start), statement.size());
+            auto comment = statement.substr(start, end - start);
+            start = end + 1;
             while (comment.starts_with(' ')) comment.remove_prefix(1);
             if (!comment.starts_with("-- ")) continue;
             comment.remove_prefix(3);
