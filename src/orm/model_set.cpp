@@ -1418,7 +1418,11 @@ void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept 
             state.state = ObjectState::persistent;
             state.deleted_at_depth = 0;
             if (!keep_changes) expire_object(state);
-            identity_.insert_or_assign(state);
+            // A detached object added under this key since stood for a row the rollback
+            // gives back to this one: it leaves the session, so the key has one object.
+            // (A new object that took the row by a row switch is forgotten as an INSERT.)
+            auto* displaced = identity_.insert_or_assign(state);
+            if (displaced && displaced->inserted_at_depth < depth) detach(*displaced);
         } else if (state.state == ObjectState::persistent && !keep_changes) {
             expire_object(state);
         }

@@ -384,3 +384,37 @@ TEST_CASE(
     CHECK(qty_in_database(engine, id) == 1);
     CHECK(count_items(engine) == 1);
 }
+
+TEST_CASE("a detached copy added under the key of a flushed DELETE leaves the session with the rollback") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const bool savepoint = GENERATE(false, true);
+    CAPTURE(savepoint);
+    const auto id = seed_item(engine, savepoint ? "in a savepoint" : "in the transaction", 1);
+    const auto rows = count_items(engine);
+    std::shared_ptr<Item> copy;
+    {
+        sa::Session earlier(engine);
+        copy = earlier.get<Item>(id);
+    }
+    REQUIRE(sa::inspect(copy).detached());
+
+    sa::Session session(engine);
+    auto item = session.get<Item>(id);
+    std::optional<sa::SessionTransaction> nested;
+    if (savepoint) nested.emplace(session.begin_nested());
+    session.delete_(item);
+    session.flush();
+    session.add(copy);  // as in SQLAlchemy: the row is gone, but the copy may be attached
+    CHECK(sa::inspect(copy).persistent());
+    if (savepoint) nested->rollback();
+    else session.rollback();
+
+    CHECK(sa::inspect(item).persistent());
+    CHECK(sa::inspect(copy).detached());
+    CHECK(session.get<Item>(id) == item);
+    item->qty = 3;
+    copy->qty = 4;  // detached: not written
+    session.commit();
+    CHECK(qty_in_database(engine, id) == 3);
+    CHECK(count_items(engine) == rows);
+}
