@@ -377,6 +377,17 @@ TEST_CASE("reading a column as the wrong kind throws DataError naming the column
     CHECK_THROWS_AS(rows->column_name(-1), sa::ArgumentError);
 }
 
+TEST_CASE("integer arithmetic that overflows is refused, not read as the nearest 64-bit integer") {
+    // SQLite gives an overflowing integer result as a REAL, and every result a little below
+    // -2^63 rounds to exactly -2^63 as a double: no REAL is read as INT64_MIN.
+    auto conn = connect_to("sqlite://");
+    Rows rows(*conn, "SELECT -9223372036854775807 - 2, 9223372036854775807 + 1, -9223372036854775807 - 1");
+    REQUIRE(rows->next());
+    CHECK(thrown_by<sa::DataError>([&] { rows->read_int(0); }).sqlstate() == "22003");
+    CHECK(thrown_by<sa::DataError>([&] { rows->read_int(1); }).sqlstate() == "22003");
+    CHECK(rows->read_int(2) == std::numeric_limits<std::int64_t>::min());
+}
+
 TEST_CASE("execute runs the statement before any row is read") {
     auto conn = connect_to("sqlite://");
     conn->execute_script("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");

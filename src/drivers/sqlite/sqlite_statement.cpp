@@ -403,8 +403,10 @@ std::int64_t SqliteStatement::do_read_int(int column) const {
     switch (c.type) {
     case SQLITE_INTEGER: return sqlite3_value_int64(c.value);
     case SQLITE_FLOAT: {
+        // Open at both ends: integer arithmetic that overflows comes back as a REAL, and
+        // a result just below -2^63 rounds to exactly -2^63.
         const double value = sqlite3_value_double(c.value);
-        if (value >= -two_to_the_63 && value < two_to_the_63 && std::trunc(value) == value)
+        if (value > -two_to_the_63 && value < two_to_the_63 && std::trunc(value) == value)
             return static_cast<std::int64_t>(value);
         raise_unreadable(column, "a 64-bit integer", "22003");
     }
