@@ -120,6 +120,23 @@ TEST_CASE("aggregates per group, with having and ordering by the aggregate", "[s
     CHECK(rows[1] == std::tuple{std::string("Bob"), std::int64_t{1}, std::optional<double>(7.25)});
 }
 
+TEST_CASE("an expression holding a value is grouped through a subquery that selects it", "[sql]") {
+    // PostgreSQL does not see `quantity / $1` in the SELECT list and `quantity / $2` in
+    // GROUP BY as one expression (docs/expressions.md): the subquery gives it a column.
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = seeded(engine);
+
+    const auto buckets = sa::select(quantity / 2).subquery<"buckets">();
+    const auto rows =
+        conn.execute(
+                sa::select(buckets.c<0>(), sa::count()).group_by(buckets.c<0>()).order_by(buckets.c<0>()))
+            .all();
+    CHECK(rows == std::vector{std::tuple{std::int64_t{0}, std::int64_t{1}},
+                              std::tuple{std::int64_t{1}, std::int64_t{2}},
+                              std::tuple{std::int64_t{2}, std::int64_t{1}}});
+}
+
 TEST_CASE("coalesce picks the first value that is not NULL", "[sql]") {
     auto backend = GENERATE(from_range(alchemy::test::backends()));
     auto engine = backend.engine();
