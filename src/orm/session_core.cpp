@@ -137,6 +137,16 @@ namespace {
         "returning rows from before it; finish the loop first, {}or stream through a second session",
         writer, also));
 }
+
+/// By database: whether the first `count` of a flush's own transactions (those it began
+/// on AUTOCOMMIT engines) committed its part there.
+template <class FlushTransactions>
+std::vector<bool> committed_databases(const FlushTransactions& begun, std::size_t count,
+                                      std::size_t databases) {
+    std::vector<bool> committed(databases, false);
+    for (std::size_t k = 0; k < count; ++k) committed[begun[k].database] = true;
+    return committed;
+}
 }  // namespace
 
 void SessionCore::write_to_primary() {
@@ -276,8 +286,7 @@ void SessionCore::flush(bool automatic) {
     } catch (...) {
         // Over several AUTOCOMMIT engines, the COMMITs before the failing one stand: those
         // engines' part of the flush is done, and stays so through the rollback() to come.
-        std::vector<bool> committed(databases_.size(), false);
-        for (std::size_t k = 0; k < flush_commits; ++k) committed[flush_begun_[k].database] = true;
+        const auto committed = committed_databases(flush_begun_, flush_commits, databases_.size());
         const auto committed_model = [&](const ModelOps& ops) {
             return committed[database_of(ops.model_id)];
         };
@@ -308,12 +317,14 @@ void SessionCore::flush(bool automatic) {
         throw;
     }
     for (auto* set : work) set->finish_flush(depth());
-    // Committed by the flush itself: no rollback of the Session can undo it, so none may
-    // make its new objects new again, nor give back what it rewrote.
+    // Committed by the flush itself, on AUTOCOMMIT engines: no rollback of the Session can
+    // undo that part, so none may make its new objects new again, nor give back what it
+    // rewrote. What the flush wrote to the other engines waits in their transactions.
     if (!flush_begun_.empty()) {
+        const auto committed = committed_databases(flush_begun_, flush_begun_.size(), databases_.size());
         flush_begun_.clear();
         for (auto& set : sets_)
-            if (set) set->committed(1, false);
+            if (set && committed[database_of(set->ops().model_id)]) set->committed(1, false);
     }
     std::erase_if(foreign_keys_, [](const ForeignKeyWrite& w) { return !w.waiting; });
     links_.clear();

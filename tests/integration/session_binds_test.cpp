@@ -251,6 +251,48 @@ TEST_CASE("a COMMIT that fails in a bound database leaves the first database's w
 }
 
 TEST_CASE(
+    "a rollback undoes the transactional engine's part of a flush that also committed an AUTOCOMMIT one") {
+    auto backend = GENERATE(from_range(backends()));
+    auto main_engine = backend.engine();  // transactional
+    auto audit_engine = second_engine(backend, {.isolation_level = sa::IsolationLevel::autocommit});
+    sa::metadata<Shelf>().create_all(main_engine);
+    sa::metadata<AuditEntry>().create_all(audit_engine);
+    const auto shelves_before = count_rows(main_engine, "bind_shelves");
+
+    sa::Session session(main_engine, {.binds = {sa::bind<AuditEntry>(audit_engine)}});
+    auto shelf = session.add(Shelf{.name = "corner"});
+    auto entry = session.add(AuditEntry{.what = "corner opened"});
+    session.flush();  // the shelf waits in the transaction; the entry is committed
+    const auto id = shelf->id;
+    REQUIRE(id != 0);
+    session.rollback();
+
+    CHECK(count_rows(main_engine, "bind_shelves") == shelves_before);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+    // The shelf is new again, as after any rolled-back INSERT; the entry keeps its row.
+    CHECK(sa::inspect(shelf).transient());
+    CHECK(shelf->id == 0);
+    CHECK(sa::inspect(entry).persistent());
+    CHECK(session.get<Shelf>(id) == nullptr);
+    session.rollback();  // ends that read, which would keep SQLite's writer below waiting
+
+    // Another program stores a shelf under that key: the old object must not write to it.
+    {
+        sa::Session other(main_engine);
+        other.add(Shelf{.id = id, .name = "bakery"});
+        other.commit();
+    }
+    shelf->name = "corner, again";
+    session.add(shelf);
+    session.commit();
+    CHECK(shelf->id != id);
+    auto conn = main_engine.connect();
+    CHECK(conn.execute(sa::select(sa::col<&Shelf::name>).where(sa::col<&Shelf::id> == id)).scalar_one() ==
+          "bakery");
+    CHECK(count_rows(main_engine, "bind_shelves") == shelves_before + 2);
+}
+
+TEST_CASE(
     "a relationship between two bound databases loads with a statement in each, and a join is refused") {
     auto backend = GENERATE(from_range(backends()));
     sa::test::EchoCapture main_log, volume_log;
