@@ -240,6 +240,23 @@ TEST_CASE("the sqlite driver tells statements that only read from those that wri
     CHECK(conn->cached_statement_count() == cached);
 }
 
+TEST_CASE("asking which tables change a table leaves no statement in use") {
+    // A Session asks at every yield_per() loop: a statement left in use could be neither
+    // reused nor evicted, and the cache would grow with every loop.
+    auto conn = connect_to("sqlite://");
+    conn->execute_script("CREATE TABLE parents (id INTEGER PRIMARY KEY)");
+    conn->execute_script(
+        "CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id) ON DELETE "
+        "CASCADE)");
+    conn->execute_script("CREATE TABLE log (what TEXT)");
+    conn->execute_script("CREATE TRIGGER logged AFTER INSERT ON log BEGIN DELETE FROM children; END");
+    const auto first = conn->tables_changing("children");
+    CHECK(first == std::vector<std::string>{"parents", "log"});
+    const auto cached = conn->cached_statement_count();
+    for (int i = 0; i < 50; ++i) CHECK(conn->tables_changing("children") == first);
+    CHECK(conn->cached_statement_count() == cached);
+}
+
 TEST_CASE("a double-quoted name that names no column is an error, not a string") {
     auto conn = connect_to("sqlite://");
     conn->execute_script("CREATE TABLE notes (id INTEGER PRIMARY KEY, name TEXT)");

@@ -45,6 +45,8 @@ std::vector<std::string> SqliteConnection::tables_changing(std::string_view tabl
         execute("SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL", {});
     while (trigger_rows.next())
         triggers.emplace_back(std::string(trigger_rows.read_text(0)), std::string(trigger_rows.read_text(1)));
+    // Closed, each: a statement left in use can be neither reused nor evicted from the cache.
+    trigger_rows.close();
 
     const auto lexicon = sqlite_driver().dialect().lexicon();
     const auto acts = [](std::string_view action) {
@@ -68,6 +70,7 @@ std::vector<std::string> SqliteConnection::tables_changing(std::string_view tabl
         std::vector<std::string> referred;
         while (keys.next())
             if (acts(keys.read_text(1)) || acts(keys.read_text(2))) referred.emplace_back(keys.read_text(0));
+        keys.close();
         for (const auto& name : referred) add(name);
         for (const auto& [on, sql] : triggers)
             if (names_table(sql, changed, lexicon)) add(on);
