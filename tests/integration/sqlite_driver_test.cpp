@@ -706,6 +706,18 @@ TEST_CASE("a read-only connection can read but not write") {
     CHECK_THROWS_AS(connect_to(url + "?mode=sideways"), sa::ArgumentError);
 }
 
+TEST_CASE("a database that cannot be opened is named without the URL's secrets") {
+    // With uri=true the URL's query goes to SQLite in the file: URI; a password item among
+    // it stays out of the message, as it stays out of the printed URL.
+    for (const std::string query : {"?uri=true&password=S3cretPw", "?sslpassword=S3cretPw&uri=true", ""}) {
+        INFO(query);
+        const auto e = thrown_by<sa::OperationalError>(
+            [&] { connect_to("sqlite:////no_such_dir_alchemy/x.db" + query); });
+        CHECK(e.sqlstate() == "08001");
+        CHECK_THAT(e.message(), Catch::Contains("/no_such_dir_alchemy/x.db") && !Catch::Contains("S3cret"));
+    }
+}
+
 TEST_CASE("a file that is not a database breaks the connection") {
     const auto url = sa::test::sqlite_temp_url();
     std::ofstream(path_of(url)) << std::string(4096, 'x');

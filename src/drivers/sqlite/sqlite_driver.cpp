@@ -228,9 +228,12 @@ public:
         sqlite3* raw = nullptr;
         const int code = sqlite3_open_v2(filename.c_str(), &raw, flags, nullptr);
         std::unique_ptr<sqlite3, CloseDatabase> db(raw);
+        // The message names the path, not `filename`: with uri=true that carries the URL's
+        // query, whose password items the URL itself never prints.
         if (code != SQLITE_OK)
             throw_database_error("08001",
-                                 fmt::format("unable to open SQLite database '{}': {}", printable(filename),
+                                 fmt::format("unable to open SQLite database '{}': {}",
+                                             printable(url.database.empty() ? ":memory:" : url.database),
                                              printable(raw ? sqlite3_errmsg(raw) : sqlite3_errstr(code))),
                                  "");
         sqlite3_extended_result_codes(raw, 1);
