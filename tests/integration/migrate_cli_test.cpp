@@ -1623,3 +1623,25 @@ TEST_CASE("the --sql script of a SQLite revision that rebuilds a table says what
     CHECK(note > sql.out.find("-> " + rebuild.id));
     CHECK(sql.out.find("-> " + plain.id) < sql.out.find("-> " + rebuild.id));
 }
+
+TEST_CASE("the --sql script of a SQLite revision that breaks a foreign key stops before COMMIT",
+          "[migrate]") {
+    WorkDir work;
+    const auto database = sa::test::sqlite_temp_url();
+    EnvVar url("DATABASE_URL", database);
+    auto engine = sa::create_engine(database, {.pool_size = 1, .max_overflow = 0});
+    RUN_OK(init, {"init", "migrations"});
+    hand_written("orphan",
+                 {"CREATE TABLE parents (id INTEGER PRIMARY KEY)",
+                  "CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id))",
+                  "INSERT INTO children VALUES (1, 42)"},
+                 {});
+    RUN_OK(sql, {"upgrade", "head", "--sql"});
+    // A shell run with -bail stops at the first failing statement, as execute_script does;
+    // the open transaction then goes with the connection.
+    CHECK_THROWS_WITH(run_script(engine, sql.out),
+                      Catch::Contains("CHECK constraint failed: no row may break a foreign key"));
+    RUN_OK(current, {"current"});
+    CHECK(current.out == "<base>\n");
+    CHECK(table_names(engine) == Strings{"alchemy_version"});
+}

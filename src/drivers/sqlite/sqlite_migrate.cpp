@@ -369,6 +369,17 @@ private:
     ReplacedTables replaced_tables_;
 };
 
+/// What ForeignKeysOff::check() does online, for a script: PRAGMA foreign_key_check only
+/// prints the rows that break foreign keys, and a shell goes on to COMMIT them, -bail or not.
+/// A CHECK constraint that fails when there are any stops a shell run with -bail before
+/// COMMIT; the pragma before it shows them.
+constexpr std::string_view foreign_key_check_script =
+    "PRAGMA foreign_key_check;\n"
+    "CREATE TEMP TABLE alchemy_foreign_key_check (broken_rows INTEGER CONSTRAINT \"no row may break a "
+    "foreign key: PRAGMA foreign_key_check lists them\" CHECK (broken_rows = 0));\n"
+    "INSERT INTO temp.alchemy_foreign_key_check SELECT count(*) FROM pragma_foreign_key_check;\n"
+    "DROP TABLE temp.alchemy_foreign_key_check;\n";
+
 class SqliteMigrate final : public MigrateBackend {
 public:
     std::vector<Table> inspect(Connection& conn, std::span<const std::string> exclude) const override {
@@ -382,8 +393,7 @@ public:
         return std::make_unique<SqliteRevision>(engine, conn);
     }
     ScriptFrame script_frame() const noexcept override {
-        return {"PRAGMA foreign_keys = OFF;\n", "PRAGMA foreign_key_check;  -- must return no rows\n",
-                "PRAGMA foreign_keys = ON;\n",
+        return {"PRAGMA foreign_keys = OFF;\n", foreign_key_check_script, "PRAGMA foreign_keys = ON;\n",
                 "-- NOTE: this revision drops a table and makes or changes one. Run online, `upgrade`\n"
                 "-- creates again the triggers and the indexes of a table (or view) dropped and put\n"
                 "-- back, keeps its AUTOINCREMENT high-water mark, and refuses to lose its COLLATE,\n"
