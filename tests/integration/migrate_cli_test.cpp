@@ -80,8 +80,22 @@ struct User {
 };
 }  // namespace migrate_generated
 
+// users whose name is unique and whose nickname becomes NOT NULL: a rebuild on SQLite
+// that keeps the UNIQUE.
+namespace migrate_unique {
+struct User {
+    std::int64_t id = 0;
+    std::optional<std::string> name{};
+    std::string nickname{};
+};
+}  // namespace migrate_unique
+
 template <>
 inline constexpr auto sa::mapping<migrate_v1::User> = sa::table("users");
+template <>
+inline constexpr auto sa::mapping<migrate_unique::User> =
+    sa::table("users", sa::unique(&migrate_unique::User::name),
+              sa::server_default(&migrate_unique::User::nickname, "''"));
 template <>
 inline constexpr auto sa::mapping<migrate_generated::User> =
     sa::table("users", sa::server_default(&migrate_generated::User::name, "''"));
@@ -1103,8 +1117,8 @@ TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes, a
 }
 
 TEST_CASE(
-    "a rebuild on SQLite that would lose a collation, AUTOINCREMENT, a generated column, STRICT or WITHOUT "
-    "ROWID fails",
+    "a rebuild on SQLite that would lose a collation, AUTOINCREMENT, a generated column, STRICT, WITHOUT "
+    "ROWID or a constraint's ON CONFLICT fails",
     "[migrate]") {
     const auto [table_sql, models, lost] = GENERATE(table<std::string, int, std::string>({
         {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT COLLATE NOCASE, nickname TEXT)", 0,
@@ -1119,14 +1133,29 @@ TEST_CASE(
          "its STRICT typing (a column would take a value of any type) would be lost"},
         {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT, nickname TEXT) WITHOUT ROWID", 0,
          "WITHOUT ROWID (the rows would get rowids) would be lost"},
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY ON CONFLICT REPLACE, name TEXT, nickname TEXT)",
+         0,
+         "the ON CONFLICT REPLACE of its PRIMARY KEY (id) (a statement breaking it would fail instead) would "
+         "be lost"},
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT UNIQUE, nickname TEXT NOT NULL ON "
+         "CONFLICT REPLACE DEFAULT 'none')",
+         2,
+         "the ON CONFLICT REPLACE of its NOT NULL (nickname) (a statement breaking it would fail instead) "
+         "would be lost"},
+        {"CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, name TEXT, nickname TEXT, UNIQUE (name) ON "
+         "CONFLICT IGNORE)",
+         2,
+         "the ON CONFLICT IGNORE of its UNIQUE (name) (a statement breaking it would fail instead) would be "
+         "lost"},
     }));
     WorkDir work;
     fs::create_directories("migrations/versions");
     auto engine = sa::create_engine(sa::test::sqlite_temp_url());
     execute(engine, table_sql);
     execute(engine, "INSERT INTO users (id, name) VALUES (1, 'ann')");
-    const auto target =
-        models == 0 ? sa::metadata<migrate_v2::User>() : sa::metadata<migrate_generated::User>();
+    const auto target = models == 0   ? sa::metadata<migrate_v2::User>()
+                        : models == 1 ? sa::metadata<migrate_generated::User>()
+                                      : sa::metadata<migrate_unique::User>();
     const auto plan = plan_to(engine, target);
     INFO("upgrade:\n" << fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
     REQUIRE(std::ranges::count(plan.upgrade, R"(DROP TABLE "users")") == 1);

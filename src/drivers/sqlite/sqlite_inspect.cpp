@@ -270,8 +270,10 @@ private:
         }
         if (stmt_.is_keyword(t, "PRIMARY")) {
             parsed_.primary_key_name = name;
+            add_conflict("PRIMARY KEY", stmt_.names(t + 2), stmt_.closing(t + 2), last);
         } else if (stmt_.is_keyword(t, "UNIQUE")) {
             parsed_.unique_constraints.push_back({name, stmt_.names(t + 1)});
+            add_conflict("UNIQUE", stmt_.names(t + 1), stmt_.closing(t + 1), last);
         } else if (stmt_.is_keyword(t, "CHECK") && stmt_.is_punctuation(t + 1, '(')) {
             if (!name) name = naming::check(table_, std::to_string(++unnamed_table_checks_));
             parsed_.check_constraints.push_back({*name, stmt_.inside(t + 1)});
@@ -284,6 +286,26 @@ private:
                     {name, stmt_.names(columns_at), stmt_.identifier(references + 1)});
                 if (deferred(references, last))
                     parsed_.facts.deferred_foreign_keys.push_back(stmt_.names(columns_at));
+            }
+        }
+    }
+
+    /// Records the PRIMARY KEY, UNIQUE or NOT NULL constraint `kind` over `columns`, whose
+    /// conflict clause, if any, comes after token `t`, before its item ends at `last` or
+    /// another constraint of the item begins.
+    void add_conflict(std::string_view kind, const std::vector<std::string>& columns, std::size_t t,
+                      std::size_t last) {
+        auto& conflict = parsed_.facts.conflicts.emplace_back();
+        conflict.constraint = fmt::format("{} ({})", kind, fmt::join(columns, ", "));
+        for (++t; t < last; ++t) {
+            if (stmt_.is_punctuation(t, '(')) t = stmt_.closing(t);
+            for (std::string_view next : {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "DEFAULT",
+                                          "COLLATE", "GENERATED", "AS", "NOT", "NULL"})
+                if (stmt_.is_keyword(t, next)) return;
+            if (stmt_.is_keyword(t, "ON") && stmt_.is_keyword(t + 1, "CONFLICT")) {
+                const auto resolution = upper(stmt_.text(t + 2));
+                if (resolution != "ABORT") conflict.resolution = resolution;
+                return;
             }
         }
     }
@@ -319,8 +341,14 @@ private:
                 name = stmt_.identifier(++t);
             } else if (stmt_.is_keyword(t, "PRIMARY")) {
                 parsed_.primary_key_name = std::exchange(name, std::nullopt);
+                add_conflict("PRIMARY KEY", {column}, t + 1, last);
             } else if (stmt_.is_keyword(t, "UNIQUE")) {
                 parsed_.unique_constraints.push_back({std::exchange(name, std::nullopt), {column}});
+                add_conflict("UNIQUE", {column}, t, last);
+            } else if (stmt_.is_keyword(t, "NOT") && stmt_.is_keyword(t + 1, "NULL")) {
+                add_conflict("NOT NULL", {column}, t + 1, last);
+                name.reset();
+                ++t;
             } else if (stmt_.is_keyword(t, "CHECK") && stmt_.is_punctuation(t + 1, '(')) {
                 parsed_.check_constraints.push_back(
                     {std::exchange(name, std::nullopt).value_or(naming::check(table_, column)),

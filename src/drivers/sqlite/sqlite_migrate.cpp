@@ -268,6 +268,19 @@ private:
             if (column.generated && !now->generated)
                 lose("expression (a generated column would become a plain one)");
         }
+        // A conflict clause says what a statement breaking the constraint does instead of
+        // failing (REPLACE deletes the rows in a key's way, IGNORE skips the row): kept
+        // without it, the constraint would fail those statements. A constraint the new table
+        // lacks altogether went on purpose (the models dropped it) or is refused below.
+        for (const auto& conflict : was.conflicts) {
+            if (conflict.resolution.empty()) continue;
+            const auto now = std::ranges::find_if(
+                is.conflicts, [&](const auto& c) { return same(c.constraint, conflict.constraint); });
+            if (now != is.conflicts.end() && now->resolution != conflict.resolution)
+                refuse(
+                    fmt::format("the ON CONFLICT {} of its {} (a statement breaking it would fail instead)",
+                                conflict.resolution, conflict.constraint));
+        }
         // A constraint is kept under its name or with its definition (SQLite never refers
         // to one by name, and autogenerate compares definitions only).
         for (const auto& constraint : was.constraints) {

@@ -26,6 +26,13 @@ struct SqliteConstraintFacts {
     std::string name;        ///< as inspect_sqlite() names it, given or not
     std::string definition;  ///< "UNIQUE (a, b)", "CHECK (a > 0)", "FOREIGN KEY (a) REFERENCES t"
 };
+/// A PRIMARY KEY, UNIQUE or NOT NULL constraint of a CREATE TABLE, with its conflict
+/// clause: what a statement that breaks it does instead of failing.
+struct SqliteConflictFacts {
+    std::string constraint;  ///< "PRIMARY KEY (a, b)", "UNIQUE (a)", "NOT NULL (a)"
+    /// "REPLACE", "IGNORE", "FAIL" or "ROLLBACK"; empty for none, or ABORT (the default).
+    std::string resolution;
+};
 /// What CREATE TABLE says of a table that inspect_sqlite() does not report.
 struct SqliteTableFacts {
     std::vector<SqliteColumnFacts> columns;  ///< in order
@@ -37,6 +44,7 @@ struct SqliteTableFacts {
     /// The columns of every foreign key.
     std::vector<std::vector<std::string>> foreign_keys;
     std::vector<SqliteConstraintFacts> constraints;
+    std::vector<SqliteConflictFacts> conflicts;
 };
 /// The facts of `table` as its CREATE TABLE text `sql` gives them.
 SqliteTableFacts sqlite_table_facts(std::string_view table, std::string_view sql);
