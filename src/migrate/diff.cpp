@@ -3,6 +3,10 @@
 #include "migrate/diff.hpp"
 #include "core/ascii.hpp"
 
+#include "alchemy/core/error.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
@@ -326,6 +330,13 @@ Matching match(const MetaData& from, const MetaData& to) {
 
     for (const auto& table : to.tables()) {
         const Table* counterpart = from.table(table.name);
+        if (!counterpart && table.renamed_from && from.table(*table.renamed_from) &&
+            to.table(*table.renamed_from))
+            throw ArgumentError(fmt::format(
+                "alchemy: table {0} is declared sa::renamed_from(\"{1}\"), but the models still map a table "
+                "{1}, which the rename would take away. Remove the model of {1} to rename it, or remove the "
+                "renamed_from to keep {1} and add {0}",
+                table.name, *table.renamed_from));
         if (!counterpart && table.renamed_from && !to.table(*table.renamed_from)) {
             const Table* old = from.table(*table.renamed_from);
             if (old && !is_paired(old)) {
@@ -341,6 +352,12 @@ Matching match(const MetaData& from, const MetaData& to) {
         for (const auto& column : table.columns) {
             if (counterpart->column(column.name) || !column.renamed_from) continue;
             const auto& old = *column.renamed_from;
+            if (counterpart->column(old) && table.column(old))
+                throw ArgumentError(fmt::format(
+                    "alchemy: column {0}.{1} is declared sa::renamed_from(&T::{1}, \"{2}\"), but the mapping "
+                    "of {0} still has a column {2}, which the rename would take away. Remove {2} from the "
+                    "model to rename it, or remove the renamed_from to keep {2} and add {1}",
+                    table.name, column.name, old));
             if (counterpart->column(old) && !table.column(old) && !find_rename(pair.column_renames, old))
                 pair.column_renames.push_back({old, column.name});
         }

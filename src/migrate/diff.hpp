@@ -53,6 +53,7 @@ struct Matching {
 
 /// Pairs tables and columns by name; a `to` table or column whose name `from` lacks is
 /// paired with the one named by its renamed_from, if `from` has that and `to` does not.
+/// Throws ArgumentError when `from` has it and `to` has it too: a rename cannot keep it.
 Matching match(const MetaData& from, const MetaData& to);
 /// The same correspondence read the other way (for the downgrade).
 Matching reversed(const Matching& matching);

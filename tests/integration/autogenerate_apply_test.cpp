@@ -127,6 +127,21 @@ template <>
 inline constexpr auto sa::mapping<autogen::v2::Tag> =
     sa::table("tags", sa::foreign_key(&autogen::v2::Tag::article_id, &autogen::v2::Article::id));
 
+// users.nick renamed to nickname while the mapping still has nick: a rename that
+// cannot be, as is members renamed from people while people is still mapped.
+namespace autogen::stale {
+struct User {
+    std::int64_t id = 0;
+    std::string name{};
+    std::string nick{};
+    std::string nickname{};
+};
+}  // namespace autogen::stale
+
+template <>
+inline constexpr auto sa::mapping<autogen::stale::User> =
+    sa::table("users", sa::renamed_from(&autogen::stale::User::nickname, "nick"));
+
 namespace {
 
 using Strings = std::vector<std::string>;
@@ -301,4 +316,28 @@ TEST_CASE("a renamed table keeps its rows and the references to it, new and remo
               .scalar_one() == 2);
     // legacy comes back empty: its rows went with the upgrade.
     CHECK(conn.execute(sa::text("SELECT count(*) FROM legacy").columns<std::int64_t>()).scalar_one() == 0);
+}
+
+TEST_CASE("renamed_from naming a table or column the models still map is refused, naming both",
+          "[autogenerate]") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<autogen::v1::Person, autogen::v1::User>().create_all(engine);
+    const auto database = sa::inspect(engine);
+
+    CHECK_THROWS_MATCHES(
+        sa::migrate::autogenerate(database, sa::metadata<autogen::v2::Member, autogen::v1::Person>(),
+                                  engine.dialect()),
+        sa::ArgumentError,
+        Catch::Matchers::Message(
+            "alchemy: table members is declared sa::renamed_from(\"people\"), but the models still map a "
+            "table people, which the rename would take away. Remove the model of people to rename it, or "
+            "remove the renamed_from to keep people and add members"));
+    CHECK_THROWS_MATCHES(
+        sa::migrate::autogenerate(database, sa::metadata<autogen::stale::User>(), engine.dialect()),
+        sa::ArgumentError,
+        Catch::Matchers::Message(
+            "alchemy: column users.nickname is declared sa::renamed_from(&T::nickname, \"nick\"), but the "
+            "mapping of users still has a column nick, which the rename would take away. Remove nick from "
+            "the model to rename it, or remove the renamed_from to keep nick and add nickname"));
 }
