@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -464,4 +465,70 @@ TEST_CASE("objects with nothing but a generated key are each inserted with DEFAU
     CHECK(ids[0] < ids[1]);
     CHECK(ids[1] < ids[2]);
     CHECK(conn.execute(sa::select(sa::count<Ticket>())).scalar_one() == 3);
+}
+
+// As in SQLAlchemy, a second values() adds to the first: assignments to the one row,
+// objects to the list; for a column assigned twice the later value is the one inserted.
+TEST_CASE("insert values() again adds assignments to the row and objects to the list", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = library(engine);
+
+    const auto dee =
+        sa::insert<Author>()
+            .values(manager_id = std::optional<std::int64_t>(1), author_name = std::string("first"))
+            .values(author_id = std::int64_t{7}, author_name = std::string("dee"));
+    INFO(dee.sql(conn.dialect()));
+    conn.execute(dee);
+    CHECK(conn.execute(sa::select(author_name, manager_id).where(author_id == 7)).one() ==
+          std::tuple{std::string("dee"), std::optional<std::int64_t>(1)});
+
+    const std::vector<Author> borrowed{{.id = 10, .name = "eve"}, {.id = 11, .name = "fay"}};
+    conn.execute(sa::insert<Author>()
+                     .values(std::vector<Author>{{.id = 8, .name = "gus"}})
+                     .values(Author{.id = 9, .name = "hal"})
+                     .values(std::span<const Author>(borrowed)));
+    CHECK(conn.execute(sa::select(author_id).where(author_id >= 8).order_by(author_id)).all() ==
+          std::vector<std::int64_t>{8, 9, 10, 11});
+}
+
+// PostgreSQL refuses a column SET twice, and SQLite keeps the last: the later value
+// replaces the earlier one, as in SQLAlchemy, with the values after it still bound right
+// (also from the SQL cached for the statement's type).
+TEST_CASE("update values() again for one column: the later value is written", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = library(engine);
+
+    const auto retitle = [&](std::int64_t id, const std::string& last) {
+        const auto stmt = sa::update<Book>()
+                              .values(title = std::string("first"))
+                              .where(book_id == id)
+                              .values(pages = std::int32_t{7}, title = last)
+                              .returning(title, pages);
+        INFO(stmt.sql(conn.dialect()));
+        return conn.execute(stmt).all();
+    };
+    CHECK(retitle(2, "second") == std::vector{std::tuple{std::string("second"), std::int32_t{7}}});
+    CHECK(retitle(4, "third") == std::vector{std::tuple{std::string("third"), std::int32_t{7}}});
+    CHECK(conn.execute(sa::select(title).order_by(book_id)).all() ==
+          std::vector<std::string>{"alpha", "second", "bob", "third"});
+}
+
+TEST_CASE("upsert set() again for one column: the later value is written", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<Tag>().create_all(engine);
+    auto conn = engine.connect();
+
+    conn.execute(sa::insert<Tag>().values(Tag{.name = "red", .uses = 1}));
+    const auto upsert =
+        sa::insert<Tag>()
+            .values(sa::col<&Tag::name> = std::string("red"), sa::col<&Tag::uses> = std::int32_t{5})
+            .on_conflict_do_update(sa::col<&Tag::name>)
+            .set(sa::col<&Tag::uses> = std::int32_t{100})
+            .set(sa::col<&Tag::uses> = sa::col<&Tag::uses> + sa::excluded<&Tag::uses> + std::int32_t{10})
+            .returning(sa::col<&Tag::uses>);
+    INFO(upsert.sql(conn.dialect()));
+    CHECK(conn.execute(upsert).scalar_one() == 16);
 }

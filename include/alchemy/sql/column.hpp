@@ -8,9 +8,11 @@
 #include "alchemy/schema/model.hpp"
 #include "alchemy/sql/expression_ops.hpp"
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -132,6 +134,30 @@ struct column_assignment {
 namespace detail {
 template <class A>
 inline constexpr bool is_assignment_v = requires { typename A::column; };
+/// Whether the assignment at Index among As... is the one written to its column, no later
+/// one assigning the same column. A later values() or set() replaces an earlier value for
+/// a column, as in SQLAlchemy; SQL itself refuses a column twice (PostgreSQL) or keeps
+/// the last silently (SQLite).
+template <std::size_t Index, class... As>
+consteval bool last_assignment_to_its_column() {
+    using Column = typename std::tuple_element_t<Index, std::tuple<As...>>::column;
+    constexpr std::array<bool, sizeof...(As)> same_column{std::is_same_v<typename As::column, Column>...};
+    for (std::size_t later = Index + 1; later < same_column.size(); ++later)
+        if (same_column[later]) return false;
+    return true;
+}
+/// Calls f on each of `assignments` that is the last to its column, in order: lowering
+/// and binding both go through here, so placeholders and values stay paired.
+template <class... As, class F>
+void for_each_written_assignment(const std::tuple<As...>& assignments, F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (
+            [&] {
+                if constexpr (last_assignment_to_its_column<I, As...>()) f(std::get<I>(assignments));
+            }(),
+            ...);
+    }(std::index_sequence_for<As...>{});
+}
 /// Whether A assigns a column of model T (vacuously true when A is no assignment at all,
 /// which its caller reports on its own).
 template <class A, class T>

@@ -7,6 +7,10 @@
 //     .on_conflict_do_nothing(sa::col<&User::email>)
 //     .on_conflict_do_update(sa::col<&User::email>).set(sa::col<&User::name> = sa::excluded<&User::name>)
 //
+// As in SQLAlchemy, values() again adds to the rows in the same form: objects to the
+// objects, assignments to the one row (a later value for a column replacing the earlier
+// one, as in set()). Mixing objects, assignments and from_select() does not compile.
+//
 // Objects whose autoincrement key is unset (0 or empty) leave the key out, so the
 // database generates it, and so do std::optional fields with a sa::server_default that
 // are empty (schema/model_row.hpp's left_to_database()); RETURNING reads what the
@@ -198,11 +202,16 @@ public:
         : rows_(std::move(rows)), conflict_(std::move(conflict)), returning_(std::move(returning)) {}
 
     /// Inserts a copy of `obj`.
-    auto values(const T& obj) const { return owning(std::vector<T>{obj}); }
+    auto values(const T& obj) const { return with_objects(std::vector<T>{obj}); }
     /// Inserts `objs` (moved into the statement).
-    auto values(std::vector<T> objs) const { return owning(std::move(objs)); }
-    /// Inserts `objs` without copying them; they must outlive the execution.
-    auto values(std::span<const T> objs) const { return with_rows(detail::object_rows<T>{nullptr, objs}); }
+    auto values(std::vector<T> objs) const { return with_objects(std::move(objs)); }
+    /// Inserts `objs` without copying them (unless objects are given already); they must
+    /// outlive the execution.
+    auto values(std::span<const T> objs) const {
+        if constexpr (std::is_same_v<Rows, detail::no_rows>)
+            return with_rows(detail::object_rows<T>{nullptr, objs});
+        else return with_objects(std::vector<T>(objs.begin(), objs.end()));
+    }
     /// One row from column assignments: values(sa::col<&T::a> = x, sa::col<&T::b> = y).
     template <class... As>
         requires(sizeof...(As) > 0 && (detail::is_assignment_v<As> && ...))
@@ -212,7 +221,12 @@ public:
         static_assert(boost::mp11::mp_empty<detail::concat_t<typename As::sources...>>::value,
                       "alchemy: an inserted value cannot read columns; give values, or use "
                       "from_select()");
-        return with_rows(detail::assigned_row<As...>{{std::move(assignments)...}});
+        static_assert(std::is_same_v<Rows, detail::no_rows> || detail::is_assigned_row_v<Rows>,
+                      "alchemy: insert<T>().values() with column assignments cannot follow values() "
+                      "with objects or from_select(); give the rows in one form");
+        if constexpr (detail::is_assigned_row_v<Rows>)
+            return with_rows(more_assignments(rows_, std::move(assignments)...));
+        else return with_rows(detail::assigned_row<As...>{{std::move(assignments)...}});
     }
     template <class U>
         requires(!std::is_convertible_v<const U&, const T&> &&
@@ -236,6 +250,9 @@ public:
                       ".select_from(...)");
         static_assert((std::is_same_v<typename column_ref<Members>::model_type, T> && ...),
                       "alchemy: from_select() names a column of another table than the one inserted");
+        static_assert(std::is_same_v<Rows, detail::no_rows>,
+                      "alchemy: from_select() cannot follow values() or another from_select(); an "
+                      "INSERT takes its rows from one query or from values()");
         if constexpr (sizeof...(Members) > 0) {
             return from_query<std::index_sequence<column_ref<Members>::index...>>(std::move(query));
         } else if constexpr (S::column_count == model_info<T>::column_count) {
@@ -271,7 +288,8 @@ public:
         return with_conflict(detail::conflict_do_update<std::tuple<column_ref<Members>...>>{});
     }
     /// What DO UPDATE sets: sa::col<&T::name> = sa::excluded<&T::name> (the value the
-    /// INSERT proposed), or any value or expression on the existing row.
+    /// INSERT proposed), or any value or expression on the existing row. Called again, it
+    /// adds assignments; a later one for a column replaces the earlier one.
     template <class... As>
         requires(detail::is_assignment_v<As> && ...)
     auto set(As... assignments) const {
@@ -374,7 +392,12 @@ private:
                       "alchemy: on_conflict_do_update(...) needs .set(...) with the columns to update");
     }
 
-    auto owning(std::vector<T> objs) const {
+    /// `objs` after the objects given already.
+    auto with_objects(std::vector<T> objs) const {
+        static_assert(std::is_same_v<Rows, detail::no_rows> || objects,
+                      "alchemy: insert<T>().values() with objects cannot follow values() with column "
+                      "assignments or from_select(); give the rows in one form");
+        if constexpr (objects) objs.insert(objs.begin(), rows_.rows.begin(), rows_.rows.end());
         auto owned = std::make_shared<const std::vector<T>>(std::move(objs));
         std::span<const T> rows(*owned);
         return with_rows(detail::object_rows<T>{std::move(owned), rows});
@@ -405,6 +428,11 @@ private:
                               "incompatible type");
             }(std::make_index_sequence<sizeof...(C)>{});
         }
+    }
+    template <class... Old, class... As>
+    static auto more_assignments(const detail::assigned_row<Old...>& current, As... assignments) {
+        return detail::assigned_row<Old..., As...>{
+            std::tuple_cat(current.assignments, std::tuple<As...>{std::move(assignments)...})};
     }
     template <class Targets, class... Old, class... As>
     auto add_set(const detail::conflict_do_update<Targets, Old...>& current, As... assignments) const {
@@ -438,12 +466,10 @@ private:
                                                 [&](std::string_view name) { s.columns.push_back(name); });
             s.rows = rows;
         } else if constexpr (detail::is_assigned_row_v<Rows>) {
-            std::apply(
-                [&](const auto&... a) {
-                    (s.columns.push_back(std::remove_cvref_t<decltype(a)>::column::name), ...);
-                    (s.values.push_back(a.value.lower()), ...);
-                },
-                rows_.assignments);
+            detail::for_each_written_assignment(rows_.assignments, [&](const auto& a) {
+                s.columns.push_back(std::remove_cvref_t<decltype(a)>::column::name);
+                s.values.push_back(a.value.lower());
+            });
         } else {
             lower_selected(s, rows_);
         }
@@ -461,7 +487,8 @@ private:
         } else if constexpr (detail::is_do_update_v<Conflict>) {
             s.conflict = kind::do_update;
             conflict_targets(s, conflict_);
-            std::apply([&](const auto&... a) { (s.conflict_set.push_back(a.lower()), ...); }, conflict_.set);
+            detail::for_each_written_assignment(conflict_.set,
+                                                [&](const auto& a) { s.conflict_set.push_back(a.lower()); });
         } else {
             s.conflict = kind::do_nothing;
             conflict_targets(s, conflict_);
@@ -480,13 +507,13 @@ private:
     /// Values of the assigned row or the query, before the conflict clause.
     void bind_head(ParamBuffer& out) const {
         if constexpr (detail::is_assigned_row_v<Rows>)
-            std::apply([&](const auto&... a) { (a.bind(out), ...); }, rows_.assignments);
+            detail::for_each_written_assignment(rows_.assignments, [&](const auto& a) { a.bind(out); });
         else detail::bind_query(*rows_.query, out);
     }
     /// Values after the rows: the upsert's SET, then RETURNING.
     void bind_tail(ParamBuffer& out) const {
         if constexpr (detail::is_do_update_v<Conflict>)
-            std::apply([&](const auto&... a) { (a.bind(out), ...); }, conflict_.set);
+            detail::for_each_written_assignment(conflict_.set, [&](const auto& a) { a.bind(out); });
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
 

@@ -126,7 +126,8 @@ public:
         : set_(std::move(set)), where_(std::move(where)), returning_(std::move(returning)) {}
 
     /// SET column = value, ...: sa::col<&T::name> = "x", sa::col<&T::n> = sa::col<&T::n> + 1
-    /// (SQLAlchemy's update(T).values(...)); before or after where(), and more than once.
+    /// (SQLAlchemy's update(T).values(...)); before or after where(), and more than once: a
+    /// later value for a column replaces the earlier one.
     template <class... Assignments>
     auto values(Assignments... assignments) const {
         static_assert((detail::is_assignment_v<Assignments> && ...),
@@ -150,7 +151,7 @@ public:
     }
 
     void bind(ParamBuffer& out) const {
-        std::apply([&](const auto&... a) { (a.bind(out), ...); }, set_);
+        detail::for_each_written_assignment(set_, [&](const auto& a) { a.bind(out); });
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, where_);
         std::apply([&](const auto&... e) { (e.bind(out), ...); }, returning_);
     }
@@ -159,7 +160,7 @@ public:
     detail::ast::Update lower() const {
         detail::ast::Update u;
         u.table = model_info<T>::table_name;
-        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_);
+        detail::for_each_written_assignment(set_, [&](const auto& a) { u.set.push_back(a.lower()); });
         std::apply([&](const auto&... e) { (u.where.push_back(e.lower()), ...); }, where_);
         std::apply([&](const auto&... e) { (u.returning.push_back(e.lower()), ...); }, returning_);
         return u;
