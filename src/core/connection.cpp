@@ -30,6 +30,12 @@ constexpr std::string_view ended_outside_a_statement =
     "text ended it; call rollback() on the connection, Session or outermost transaction to "
     "acknowledge that, then redo the work that was not saved";
 
+constexpr std::string_view rollback_failed =
+    "alchemy: a rollback of this transaction failed (its error said why), so the connection was "
+    "given up, which ends the transaction on the database without saving its work; call rollback() "
+    "on the connection, Session or outermost transaction to acknowledge that, then redo the work "
+    "(the next statement reconnects)";
+
 std::string rolled_back_on_failure(std::string_view sql) {
     return fmt::format(
         "alchemy: the database rolled this transaction back when one of its statements failed (its "
@@ -93,9 +99,11 @@ void Connection::close() noexcept {
     savepoints_.clear();
 }
 
-void Connection::invalidate() noexcept {
+void Connection::invalidate() noexcept { invalidate(lost_with_connection); }
+
+void Connection::invalidate(std::string_view why_transaction_lost) noexcept {
     if (entry_) entry_->invalidated = true;
-    if (root_open_ && !transaction_lost_) transaction_lost_ = std::string(lost_with_connection);
+    if (root_open_ && !transaction_lost_) transaction_lost_ = std::string(why_transaction_lost);
 }
 
 void Connection::notice_losses() noexcept {
@@ -163,7 +171,7 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
     }
     return noticing_lost_transaction(sql, [&] {
         Result<> result(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
-        results_.add(result);
+        results_.add(result, options.stream_results);
         return result;
     });
 }
@@ -313,6 +321,9 @@ bool Connection::transaction_ended_on_server() const noexcept {
 }
 
 void Connection::end_root(bool commit) {
+    // A rollback ends the statements streaming in the transaction, as SQLAlchemy's invalidates
+    // its open cursors; PostgreSQL cannot send the ROLLBACK before.
+    if (!commit) results_.close_streamed();
     notice_losses();
     if (transaction_lost_) {
         if (commit) throw PendingRollbackError(*transaction_lost_);
@@ -328,11 +339,11 @@ void Connection::end_root(bool commit) {
         // A failed COMMIT may or may not have ended the transaction (PostgreSQL rolls
         // back; SQLite stays open when busy): believe the server, and the COMMIT's error
         // tells the caller. One that lost the connection stays open as lost, for rollback()
-        // to acknowledge.
+        // to acknowledge, as does one whose ROLLBACK failed (see invalidate()).
         if (transaction_ended_on_server()) {
             forget_transaction();
             restore_connection_state();
-        }
+        } else if (!commit) invalidate(rollback_failed);
         throw;
     }
     forget_transaction();
@@ -395,12 +406,19 @@ void Connection::end_prepared(std::string_view xid, bool commit) {
 }
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
+    if (!commit) results_.close_streamed();  // as end_root() does
     // Nothing of the transaction is left to release or roll back to.
     notice_losses();
     if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);
     const auto name = dialect_->quote_identifier(savepoint_name(id));
     const auto sql = (commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ") + name;
-    run_control(sql, sql);
+    try {
+        run_control(sql, sql);
+    } catch (...) {
+        // The work the SAVEPOINT could not undo must not reach the root's COMMIT.
+        if (!commit) invalidate(rollback_failed);
+        throw;
+    }
     savepoints_.resize(depth);
 }
 
@@ -446,7 +464,8 @@ Transaction::~Transaction() {
     try {
         rollback();
     } catch (...) {
-        // A destructor must not throw; the pool resets the connection on return anyway.
+        // A destructor must not throw. A rollback that failed gave the connection up, so
+        // no commit() can save the work.
     }
 }
 

@@ -94,7 +94,11 @@ void ResultBase::check_columns(int expected) const {
                                "");
 }
 
-void ResultBase::throw_orphaned() {
+void ResultBase::throw_orphaned(ClosedBy closed_by) {
+    if (closed_by == ClosedBy::rollback)
+        throw InvalidRequestError(
+            "alchemy: this streamed Result was closed when its transaction was rolled back, which "
+            "ended its statement; read its rows before the rollback, or run the query again");
     throw InvalidRequestError(
         "alchemy: this Result's connection was closed; read the rows before the connection goes back "
         "to the pool, or keep the Connection");

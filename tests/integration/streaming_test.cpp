@@ -196,7 +196,6 @@ TEST_CASE("another statement while a stream is open", "[stream]") {
         CHECK_THROWS_AS(conn.begin_nested(), sa::InvalidRequestError);
         if (!isolation) {
             CHECK_THROWS_AS(conn.commit(), sa::InvalidRequestError);
-            CHECK_THROWS_AS(conn.rollback(), sa::InvalidRequestError);
         }
         CHECK(conn.in_transaction() == !isolation);
     } else {
@@ -209,6 +208,36 @@ TEST_CASE("another statement while a stream is open", "[stream]") {
     CHECK(expected == 1001);
     CHECK(conn.execute(other).scalar_one() == 42);
     conn.commit();
+}
+
+// As in SQLAlchemy, a rollback invalidates the cursors open in what it undoes. On PostgreSQL
+// the ROLLBACK cannot even be sent while a statement streams: were the stream left open,
+// the work would stay in the transaction for the next commit() to save.
+TEST_CASE("a rollback ends the streams open in the transaction it undoes", "[stream]") {
+    auto backend = GENERATE(from_range(backends()));
+    const auto nested = GENERATE(false, true);
+    const auto how =
+        GENERATE(as<std::string>{}, "the guard's end", "Transaction::rollback()", "Connection::rollback()");
+    INFO((nested ? "SAVEPOINT, by " : "root transaction, by ") << how);
+    auto engine = backend.engine();
+    create_notes(engine);
+    auto conn = engine.connect();
+    if (nested) insert_note(conn, "kept");  // begins the root transaction the SAVEPOINT goes in
+    std::optional<sa::Result<>> rows;
+    {
+        auto tx = nested ? conn.begin_nested() : conn.begin();
+        insert_note(conn, "rolled back");
+        rows.emplace(conn.execute_sql(series(backend, endless), {}, streamed));
+        REQUIRE(rows->next_row());
+        if (how == "Transaction::rollback()") tx.rollback();
+        else if (how == "Connection::rollback()") conn.rollback();
+    }
+    CHECK_FALSE(conn.in_nested_transaction());
+    CHECK_THROWS_MATCHES(rows->next_row(), sa::InvalidRequestError,
+                         MessageContains("closed when its transaction was rolled back"));
+    conn.commit();
+    const bool kept = nested && how != "Connection::rollback()";
+    CHECK(count_notes(engine) == (kept ? 1 : 0));
 }
 
 TEST_CASE("a failure in the middle of a stream is raised by next() as a DatabaseError", "[stream]") {

@@ -105,9 +105,11 @@ public:
     /// Commits the current transaction, if any. Throws PendingRollbackError if the
     /// database connection was lost inside it, or a failed statement made the database end it.
     void commit();
-    /// Rolls back the current transaction, if any; after a lost connection or a failure
+    /// Rolls back the current transaction, if any, first closing the streamed Results still
+    /// open (their reads then throw InvalidRequestError); after a lost connection or a failure
     /// that ended the transaction, acknowledges that it is gone (sending nothing), so the
-    /// connection can be used again.
+    /// connection can be used again. A ROLLBACK that fails gives the connection up, so that
+    /// no commit() can save the work.
     void rollback();
     /// Two-phase commit, phase one (PostgreSQL's PREPARE TRANSACTION): ends the current
     /// transaction, whose work the server keeps, locks included, under the name `xid`
@@ -164,6 +166,8 @@ private:
     /// Invalidates this Connection if the driver connection broke outside a statement, and
     /// marks the transaction lost if the database ended it there (while a Result read rows).
     void notice_losses() noexcept;
+    /// invalidate(), with `why_transaction_lost` as the PendingRollbackError message.
+    void invalidate(std::string_view why_transaction_lost) noexcept;
     /// Swaps an invalidated (or missing) pool entry for a fresh one.
     void reconnect();
     /// live(), after beginning a transaction unless one is open or under AUTOCOMMIT.
@@ -210,13 +214,15 @@ private:
     bool closed_ = false;
     bool root_open_ = false;
     /// Set while root_open_ names a transaction the database ended on its own (the connection
-    /// died under it, or a failed statement rolled it back): the PendingRollbackError message
+    /// died under it, a failed statement rolled it back, or its ROLLBACK failed and the
+    /// connection was given up): the PendingRollbackError message
     /// everything but rollback() throws.
     std::optional<std::string> transaction_lost_;
     std::uint64_t root_serial_ = 0;          ///< identifies the current root transaction
     std::vector<std::uint64_t> savepoints_;  ///< ids of open SAVEPOINTs, innermost last
     std::uint64_t savepoint_counter_ = 0;
-    /// Closed before the driver connection goes back to the pool (close(), reconnect()).
+    /// Closed before the driver connection goes back to the pool (close(), reconnect()); the
+    /// streamed ones also by a rollback.
     detail::OpenResults results_;
 };
 

@@ -83,9 +83,14 @@ public:
     OpenResults& operator=(OpenResults&& other) noexcept;
     ~OpenResults() { close_all(); }
 
-    void add(ResultBase& result) noexcept;
+    /// `streamed`: the Result's rows come from the database as it reads them
+    /// (ExecuteOptions::stream_results).
+    void add(ResultBase& result, bool streamed) noexcept;
     /// Closes every Result on the list; their later reads throw InvalidRequestError.
     void close_all() noexcept;
+    /// Closes the streamed Results on the list, for a rollback: it ends their statements,
+    /// where an executed Result holds its rows. Their later reads throw InvalidRequestError.
+    void close_streamed() noexcept;
 
 private:
     ResultBase* head_ = nullptr;
@@ -97,7 +102,8 @@ public:
     ResultBase(ResultBase&& other) noexcept
         : cursor_(std::exchange(other.cursor_, nullptr)),
           rowcount_(other.rowcount_),
-          orphaned_(other.orphaned_) {
+          streamed_(other.streamed_),
+          closed_by_(other.closed_by_) {
         take_link(other);
     }
     ResultBase& operator=(ResultBase&& other) noexcept {
@@ -105,7 +111,8 @@ public:
             close();
             cursor_ = std::exchange(other.cursor_, nullptr);
             rowcount_ = other.rowcount_;
-            orphaned_ = other.orphaned_;
+            streamed_ = other.streamed_;
+            closed_by_ = other.closed_by_;
             take_link(other);
         }
         return *this;
@@ -150,7 +157,7 @@ protected:
     void check_columns(int expected) const;
     /// Throws InvalidRequestError if the connection closed this result before its end.
     void check_not_orphaned() const {
-        if (orphaned_) throw_orphaned();
+        if (closed_by_ != ClosedBy::nothing) throw_orphaned(closed_by_);
     }
     bool advance() {
         if (!cursor_) {
@@ -175,7 +182,9 @@ protected:
 
 private:
     friend class OpenResults;
-    [[noreturn]] static void throw_orphaned();
+    /// What of its Connection's closed this result before its end.
+    enum class ClosedBy : unsigned char { nothing, connection_close, rollback };
+    [[noreturn]] static void throw_orphaned(ClosedBy closed_by);
     [[noreturn]] static void throw_rowcount_unknown();
     [[noreturn]] static void throw_no_current_row();
     /// Takes `other`'s place in its Connection's OpenResults.
@@ -196,7 +205,8 @@ private:
 
     ResultBase* next_ = nullptr;
     ResultBase** prev_next_ = nullptr;  ///< the pointer to this in OpenResults; null: not on it
-    bool orphaned_ = false;             ///< closed by its Connection before its end
+    bool streamed_ = false;
+    ClosedBy closed_by_ = ClosedBy::nothing;
 };
 
 inline OpenResults& OpenResults::operator=(OpenResults&& other) noexcept {
@@ -208,7 +218,8 @@ inline OpenResults& OpenResults::operator=(OpenResults&& other) noexcept {
     return *this;
 }
 
-inline void OpenResults::add(ResultBase& result) noexcept {
+inline void OpenResults::add(ResultBase& result, bool streamed) noexcept {
+    result.streamed_ = streamed;
     result.next_ = head_;
     if (head_) head_->prev_next_ = &result.next_;
     head_ = &result;
@@ -217,8 +228,20 @@ inline void OpenResults::add(ResultBase& result) noexcept {
 
 inline void OpenResults::close_all() noexcept {
     while (head_) {
-        head_->orphaned_ = true;
+        head_->closed_by_ = ResultBase::ClosedBy::connection_close;
         head_->close();  // unlinks it
+    }
+}
+
+inline void OpenResults::close_streamed() noexcept {
+    for (ResultBase** link = &head_; *link;) {
+        ResultBase& result = **link;
+        if (!result.streamed_) {
+            link = &result.next_;
+            continue;
+        }
+        result.closed_by_ = ResultBase::ClosedBy::rollback;
+        result.close();  // unlinks it: *link is the next one now
     }
 }
 

@@ -23,7 +23,8 @@ public:
     /// PendingRollbackError if the database ended the transaction (its connection was lost,
     /// or a failed statement rolled it back).
     void commit();
-    /// ROLLBACK (or ROLLBACK TO SAVEPOINT). A no-op if no longer active. After the
+    /// ROLLBACK (or ROLLBACK TO SAVEPOINT), as Connection::rollback() does, closing the
+    /// streamed Results still open. A no-op if no longer active. After the
     /// database ended the transaction, the outermost transaction's rollback() acknowledges
     /// that, while a SAVEPOINT's throws PendingRollbackError (there is nothing to roll back to).
     void rollback();
