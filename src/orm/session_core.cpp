@@ -3,6 +3,7 @@
 
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/model_set.hpp"
+#include "alchemy/orm/detail/query_run.hpp"
 #include "alchemy/orm/detail/relationship_members.hpp"
 #include "alchemy/orm/detail/relationship_ops.hpp"
 #include "core/ascii.hpp"
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <set>
 #include <string>
@@ -336,8 +338,12 @@ void SessionCore::stream_ended(const StreamReader& reader) noexcept {
     std::erase_if(streams_, [&](const Stream& stream) { return stream.reader == &reader; });
 }
 
-void SessionCore::end_streams() noexcept {
-    for (const auto& stream : std::exchange(streams_, {})) stream.reader->session_ended();
+void SessionCore::end_streams(std::uint32_t from_depth) noexcept {
+    const auto ending = std::stable_partition(
+        streams_.begin(), streams_.end(), [&](const Stream& stream) { return stream.depth < from_depth; });
+    std::vector<Stream> ended(std::make_move_iterator(ending), std::make_move_iterator(streams_.end()));
+    streams_.erase(ending, streams_.end());
+    for (const auto& stream : ended) stream.reader->session_ended();
 }
 
 std::optional<std::size_t> SessionCore::database_streamed(const Stream& stream) const noexcept {
@@ -348,20 +354,26 @@ std::optional<std::size_t> SessionCore::database_streamed(const Stream& stream) 
     return static_cast<std::size_t>(reads - databases_.begin());
 }
 
-void SessionCore::stream_started(std::size_t model, Connection& conn, StreamReader& reader) {
-    std::vector<std::string> changed_through;
-    if (conn.dialect().runs_statements_while_streaming())
-        changed_through = conn.driver_connection().tables_changing(sets_[model]->table().name);
-    streams_.push_back({model, &conn, &reader, std::move(changed_through)});
+void SessionCore::stream_started(std::size_t model, Connection& conn, StreamReader& reader,
+                                 const QueryStatement& query) {
+    // SQLite steps the SELECT as the loop reads: every table it reads matters, those of a
+    // filter's EXISTS or IN (SELECT ...) too, and every table whose rows' DELETE or UPDATE
+    // the database carries on into one of those (ON DELETE CASCADE, SET NULL, a trigger),
+    // in any number of steps.
+    std::vector<std::string> changed_by;
+    if (conn.dialect().runs_statements_while_streaming()) {
+        changed_by = tables_read(query.lower(query.query, query_form::rows));
+        for (std::size_t i = 0, read = changed_by.size(); i < read; ++i)
+            for (auto& table : conn.driver_connection().tables_changing(changed_by[i]))
+                changed_by.push_back(std::move(table));
+    }
+    streams_.push_back({model, &conn, &reader, depth(), std::move(changed_by)});
 }
 
 bool SessionCore::changes_stream(const Stream& stream, std::string_view written) const {
-    // The table the SELECT is stepping through, or one whose rows' DELETE or UPDATE the
-    // database carries on into it (ON DELETE CASCADE, SET NULL, a trigger), in any number
-    // of steps. SQLite spells table names in any case.
-    const auto same = [&](std::string_view table) { return equals_ignoring_ascii_case(table, written); };
-    return same(sets_[stream.model]->table().name) ||
-           std::any_of(stream.changed_through.begin(), stream.changed_through.end(), same);
+    // SQLite spells table names in any case.
+    return std::any_of(stream.changed_by.begin(), stream.changed_by.end(),
+                       [&](std::string_view table) { return equals_ignoring_ascii_case(table, written); });
 }
 
 bool SessionCore::streams_from_replica() const noexcept {
@@ -389,18 +401,24 @@ void SessionCore::refuse_writes_to_streams() const {
                 "loop first, make the changes inside session.no_autoflush() (commit() after the loop "
                 "writes them), or stream through a second session");
         }
-        // SQLite: other tables, yes; those the stream's rows would change, no.
+        // SQLite: other tables, yes; those whose writes change what the stream reads, no.
+        std::string_view written;  // the last table the predicate matched: the one that stops the flush
         if (!flush_writes([&](std::size_t model) {
-                return database_of(model) == *database && changes_stream(stream, sets_[model]->table().name);
+                const auto& table = sets_[model]->table().name;
+                if (database_of(model) != *database || !changes_stream(stream, table)) return false;
+                written = table;
+                return true;
             }))
             continue;
         throw InvalidRequestError(fmt::format(
-            "alchemy: this flush would change rows of table {} (or of a table its foreign keys follow "
-            "with an ON DELETE/ON UPDATE action) while a yield_per() loop of the same session still "
-            "reads it, and a change made under a running SELECT may make it return a row again or "
-            "skip one; finish the loop first, make the changes inside session.no_autoflush() "
-            "(commit() after the loop writes them), or stream through a second session",
-            sets_[stream.model]->table().name));
+            "alchemy: this flush would change rows of table {} while a yield_per() loop of the same "
+            "session still reads it: it writes table {}, which the loop's statement reads (a join's "
+            "or subquery's table too) or from which an ON DELETE/ON UPDATE action or a trigger "
+            "reaches a table it reads, and a change made under a running SELECT may make it return "
+            "a row again or skip one; finish the loop first, make the changes inside "
+            "session.no_autoflush() (commit() after the loop writes them), or stream through a "
+            "second session",
+            sets_[stream.model]->table().name, written));
     }
 }
 
@@ -671,6 +689,7 @@ void SessionCore::abandon_failed_flush() noexcept {
     // goes on. That is what a SAVEPOINT around work that may fail is for.
     if (!savepoints_.empty()) {
         const auto nested = depth();
+        end_streams(nested);  // as rollback() of the SAVEPOINT does
         try {
             savepoints_.back().transaction.rollback();
             savepoints_.pop_back();
@@ -832,6 +851,9 @@ void SessionCore::rollback(std::uint32_t depth) {
     if (depth > 1 && !needs_rollback_) {
         if (depth != this->depth())
             throw InvalidRequestError("alchemy: roll back the innermost nested transaction first");
+        // The loops that started inside the SAVEPOINT may read rows it undoes; those that
+        // started before it read no table it wrote (refuse_writes_to_streams).
+        end_streams(depth);
         savepoints_.back().transaction.rollback();
         savepoints_.pop_back();
         end_all(false, depth);

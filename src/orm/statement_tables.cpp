@@ -1,9 +1,11 @@
 // SessionCore::check_tables(): with binds, a statement runs on one engine, so every table
 // it names must be there; a model's table is placed by its model, not its name.
 // SessionCore::calls_server_function(): a select that calls a server function may write, so it does not go to
-// the read replica. The typed statements know the tables of their own FROM and JOIN only (a subquery passes
-// on just the columns it correlates), so both read the statement tree, where every nested SELECT is spelled
-// out.
+// the read replica.
+// SessionCore::tables_read(): a yield_per() loop on SQLite keeps its SELECT stepping, so a write to any table
+// it reads may change what it returns. The typed statements know the tables of their own FROM and JOIN only
+// (a subquery passes on just the columns it correlates), so all three read the statement tree, where every
+// nested SELECT is spelled out.
 #include "alchemy/core/error.hpp"
 #include "alchemy/orm/detail/session_core.hpp"
 #include "alchemy/sql/statement_tree.hpp"
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -107,6 +110,13 @@ void SessionCore::check_tables(std::size_t model, const ast::Update& statement) 
 
 void SessionCore::check_tables(std::size_t model, const ast::Delete& statement) const {
     if (has_binds()) check_tables_named(model, StatementNames(statement).tables());
+}
+
+std::vector<std::string> SessionCore::tables_read(const ast::Select& statement) {
+    std::vector<std::string> names;
+    for (const auto& table : StatementNames(statement).tables())
+        if (std::find(names.begin(), names.end(), table.name) == names.end()) names.emplace_back(table.name);
+    return names;
 }
 
 bool SessionCore::calls_server_function(const ast::Select& statement) {

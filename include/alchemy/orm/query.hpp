@@ -304,23 +304,26 @@ auto load_entity_rows(SessionCore& core, const S& statement) {
 /// arrives, the loader options run for each batch, and before each batch the session
 /// lets go of the objects the loop dropped (unless they have changes to flush), so memory
 /// follows what the loop keeps. While it reads, the session refuses a flush that would
-/// write its table on the same connection (SessionCore::stream_started). The session's
-/// commit(), rollback() and close() (and its end) end the rows: the loop's next batch
-/// then throws InvalidRequestError. An input range, read once; not copyable or movable
+/// write a table its statement reads on the same connection (SessionCore::stream_started).
+/// The session's commit(), rollback() and close() (and its end) end the rows, as does the
+/// rollback of a begin_nested() the loop started in: the loop's next batch then throws
+/// InvalidRequestError. An input range, read once; not copyable or movable
 /// (it is read where yield_per() returned it).
 template <class T, class Rows>
 class StreamedObjects : private detail::StreamReader {
 public:
-    /// `loads`: the query's loader options, run for each batch when `load_batches`.
-    StreamedObjects(detail::SessionCore& core, Connection& conn, Rows rows, std::size_t batch,
-                    std::vector<std::vector<detail::LoadStep>> loads, bool load_batches)
+    /// `query`: the statement the rows come from. `loads`: the query's loader options, run
+    /// for each batch when `load_batches`.
+    StreamedObjects(detail::SessionCore& core, Connection& conn, const detail::QueryStatement& query,
+                    Rows rows, std::size_t batch, std::vector<std::vector<detail::LoadStep>> loads,
+                    bool load_batches)
         : core_(&core),
           set_(&core.models(detail::model_id<T>(), detail::model_ops<T>())),
           rows_(std::move(rows)),
           batch_size_(batch),
           loads_(std::move(loads)),
           load_batches_(load_batches) {
-        core.stream_started(detail::model_id<T>(), conn, *this);
+        core.stream_started(detail::model_id<T>(), conn, *this, query);
     }
     StreamedObjects(StreamedObjects&&) = delete;
     ~StreamedObjects() { end_stream(); }
@@ -488,8 +491,8 @@ public:
     /// loader options run, at a time. On PostgreSQL the session's connection runs nothing
     /// else until the loop ends or the result is destroyed, so the loop must not query or
     /// flush through this session meanwhile, and loads that need a statement per batch
-    /// are refused here; on SQLite a flush must not write the streamed table meanwhile
-    /// (docs/session.md). A joinedload option is refused on both.
+    /// are refused here; on SQLite a flush must not write a table the query reads
+    /// meanwhile (docs/session.md). A joinedload option is refused on both.
     auto yield_per(std::size_t rows) const {
         check_runnable();
         if (rows == 0) throw ArgumentError("alchemy: yield_per() needs a batch of at least one row");
@@ -503,7 +506,7 @@ public:
         auto result = conn.execute_sql(sql_in_form(this, conn.dialect(), detail::query_form::rows, scratch),
                                        params.params(), {.stream_results = true})
                           .template as<T>();
-        return StreamedObjects<T, decltype(result)>(*core_, conn, std::move(result), rows, loads_,
+        return StreamedObjects<T, decltype(result)>(*core_, conn, parts(), std::move(result), rows, loads_,
                                                     load_batches);
     }
     /// The first row's object (LIMIT 1), or null.

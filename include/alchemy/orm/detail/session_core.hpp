@@ -91,6 +91,7 @@ struct Delete;
 }  // namespace ast
 
 struct ModelOps;
+struct QueryStatement;
 class ModelSetCore;
 struct RelationshipOps;
 struct InstanceState;
@@ -303,13 +304,15 @@ public:
 
     // Streams ------------------------------------------------------------------------------
 
-    /// A yield_per() loop reads model id `model` on `conn` until stream_ended(). Where the
-    /// backend runs other statements meanwhile (SQLite), a flush must not write that
-    /// model's table on that connection: the loop could step a changed row again, or miss
-    /// one (https://www.sqlite.org/isolation.html). Where it runs none (PostgreSQL), a
-    /// flush must not write on that connection at all. flush() refuses both before it
-    /// sends anything.
-    void stream_started(std::size_t model, Connection& conn, StreamReader& reader);
+    /// A yield_per() loop reads model id `model` on `conn`, running `query`, until
+    /// stream_ended(). Where the backend runs other statements meanwhile (SQLite), a flush
+    /// must not write on that connection any table the query reads (its joins' and
+    /// subqueries' too): the loop could step a changed row again, or miss one
+    /// (https://www.sqlite.org/isolation.html). Where it runs none (PostgreSQL), a flush
+    /// must not write on that connection at all. flush() refuses both before it sends
+    /// anything.
+    void stream_started(std::size_t model, Connection& conn, StreamReader& reader,
+                        const QueryStatement& query);
     void stream_ended(const StreamReader& reader) noexcept;
 
     /// The objects of model id `id` (whose operations are `ops`), made on first use.
@@ -489,13 +492,21 @@ private:
         std::size_t model;
         const Connection* connection;
         StreamReader* reader;
-        /// SQLite: the tables whose writes the database carries on into the model's table
+        /// depth() when the loop started: rolling back a SAVEPOINT of that depth or an
+        /// outer one may undo rows the loop reads.
+        std::uint32_t depth;
+        /// SQLite: the tables whose writes change what the loop reads: those its statement
+        /// reads, and those whose writes the database carries on into one of them
         /// (DriverConnection::tables_changing).
-        std::vector<std::string> changed_through;
+        std::vector<std::string> changed_by;
     };
-    /// Ends every yield_per() loop (StreamReader::session_ended) before the connections
-    /// they read on commit, roll back or go back to the pool.
-    void end_streams() noexcept;
+    /// Ends the yield_per() loops (StreamReader::session_ended) that started at transaction
+    /// depth `from_depth` or deeper, before the transaction they read in commits, rolls
+    /// back (to its SAVEPOINT) or its connection goes back to the pool: all of them by
+    /// default.
+    void end_streams(std::uint32_t from_depth = 0) noexcept;
+    /// The tables `statement` reads, nested SELECTs included (src/orm/statement_tables.cpp).
+    static std::vector<std::string> tables_read(const ast::Select& statement);
     /// The database whose connection `stream` reads on, if the Session still holds it.
     std::optional<std::size_t> database_streamed(const Stream& stream) const noexcept;
     /// Whether a yield_per() loop reads from the read replica.
@@ -505,9 +516,9 @@ private:
     /// loop streams from the read replica: it would go on returning rows from before the
     /// write (and the program may write back what they show over it).
     void write_to_primary();
-    /// Whether writing table `written` changes rows `stream` reads: the streamed table
-    /// itself, or one whose changes the database carries into it through the streamed
-    /// table's foreign keys (ON DELETE/ON UPDATE actions).
+    /// Whether writing table `written` changes rows `stream` reads: a table its statement
+    /// reads, or one whose changes the database carries into such a table (ON DELETE/ON
+    /// UPDATE actions of foreign keys, triggers).
     bool changes_stream(const Stream& stream, std::string_view written) const;
     std::vector<Stream> streams_;
     std::uint32_t group_epoch_ = 1;
