@@ -32,7 +32,7 @@ struct RowOrder {
 };
 
 /// Runs `SELECT target WHERE column IN (values)` (a BETWEEN when the values follow one
-/// another, else in chunks); hands `take` the session's object for each row.
+/// another, else in chunks); hands `take` the session's object for each row, and the row.
 void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
                std::vector<std::int64_t> values, RowOrder order, ObjectSink take) {
     const auto& dialect = session.dialect_of(target.model_id);
@@ -45,6 +45,16 @@ void select_in(SessionCore& session, const ModelOps& target, std::size_t column,
 
 std::int64_t key_of(const ModelOps& ops, const void* object) {
     return ops.integer(object, ops.primary_key[0]).value_or(0);
+}
+
+/// Integer column `column` of a row select_in read, as the database has it. Rows are
+/// paired by these, as SQLAlchemy pairs them: the session's object of a row it held
+/// already keeps its own values, which another transaction (or the program, under
+/// no_autoflush) may have made differ from the row's.
+std::optional<std::int64_t> integer_in(const Cursor& row, std::size_t column) {
+    const auto at = static_cast<int>(column);  // select_in reads every column, in column order
+    if (row.is_null(at)) return std::nullopt;
+    return row.read_int(at);
 }
 
 /// The target objects with these keys: from the identity map, the rest in one SELECT.
@@ -65,7 +75,7 @@ std::unordered_map<std::int64_t, ObjectAndState> targets_by_key(SessionCore& ses
         else missing.push_back(key);
     }
     if (!missing.empty()) {
-        auto take = [&](ObjectAndState&& loaded) {
+        auto take = [&](ObjectAndState&& loaded, const Cursor&) {
             const auto key = key_of(target_ops, loaded.first.get());
             found.emplace(key, std::move(loaded));
         };
@@ -84,7 +94,7 @@ void refresh_expired(SessionCore& session, const ModelOps& owner_ops,
     for (const auto* owner : owners)
         if (owner->expired) keys.push_back(key_of(owner_ops, owner->object));
     if (keys.empty()) return;
-    auto refreshed = [](ObjectAndState&&) {};  // adoption has put each row into its object
+    auto refreshed = [](ObjectAndState&&, const Cursor&) {};  // adoption has put each row into its object
     select_in(session, owner_ops, owner_ops.primary_key[0], std::move(keys),
               {.column = owner_ops.column_count, .unordered = true}, refreshed);
 }
@@ -185,8 +195,8 @@ void load_children(SessionCore& session, const RelationshipOps& rel, std::span<I
     if (in_memory) last_key.assign(owners.size(), std::numeric_limits<std::int64_t>::min());
     bool in_order = true;
     // Each child finds its owner and joins the group as it is read, while it is at hand.
-    auto take = [&](ObjectAndState&& child) {
-        const auto fk = target_ops.integer(child.first.get(), rel.foreign_key);
+    auto take = [&](ObjectAndState&& child, const Cursor& row) {
+        const auto fk = integer_in(row, rel.foreign_key);
         if (const auto at = fk ? owned.index.find(*fk) : KeyIndex::none; at != KeyIndex::none) {
             ++counts[at];
             group.add(*child.second);
@@ -218,11 +228,10 @@ void load_associated(SessionCore& session, const RelationshipOps& rel,
     std::vector<std::shared_ptr<void>> rows;
     std::vector<std::size_t> row_owners;
     std::vector<std::int64_t> target_keys;
-    auto take = [&](ObjectAndState&& row) {
-        const auto* values = row.first.get();
-        row_owners.push_back(owned.index.find(association.integer(values, rel.foreign_key).value_or(0)));
-        target_keys.push_back(association.integer(values, rel.association_target_key).value_or(0));
-        rows.push_back(std::move(row.first));
+    auto take = [&](ObjectAndState&& loaded, const Cursor& row) {
+        row_owners.push_back(owned.index.find(integer_in(row, rel.foreign_key).value_or(0)));
+        target_keys.push_back(integer_in(row, rel.association_target_key).value_or(0));
+        rows.push_back(std::move(loaded.first));
     };
     select_in(session, association, rel.foreign_key, std::move(owned.keys), {association.column_count}, take);
     const auto targets = targets_by_key(session, rel, target_keys);

@@ -70,6 +70,28 @@ struct Membership {
     sa::BelongsTo<Club> club{};
 };
 
+// A many-to-many whose association model has a key of its own: another transaction can
+// give one of its rows another student or another course.
+struct Course;
+struct Enrollment;
+struct Student {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Course, Enrollment> courses{};
+};
+struct Course {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::ManyToMany<Student, Enrollment> students{};
+};
+struct Enrollment {
+    std::int64_t id = 0;
+    std::int64_t student_id = 0;
+    std::int64_t course_id = 0;
+    sa::BelongsTo<Student> student{};
+    sa::BelongsTo<Course> course{};
+};
+
 // Books indexed by shelf and title: SQLite reads a shelf's books through that index, in
 // title order rather than key order.
 struct Book;
@@ -120,6 +142,12 @@ template <>
 inline constexpr auto sa::mapping<rel::Membership> =
     sa::table("memberships", sa::index(&rel::Membership::member_id));
 template <>
+inline constexpr auto sa::mapping<rel::Student> = sa::table("students");
+template <>
+inline constexpr auto sa::mapping<rel::Course> = sa::table("courses");
+template <>
+inline constexpr auto sa::mapping<rel::Enrollment> = sa::table("enrollments");
+template <>
 inline constexpr auto sa::mapping<rel::Author> = sa::table("authors");
 template <>
 inline constexpr auto sa::mapping<rel::Post> = sa::table("posts");
@@ -130,12 +158,15 @@ using rel::Author;
 using rel::Band;
 using rel::Book;
 using rel::Club;
+using rel::Course;
+using rel::Enrollment;
 using rel::Member;
 using rel::Membership;
 using rel::Post;
 using rel::Profile;
 using rel::Shelf;
 using rel::Song;
+using rel::Student;
 
 namespace {
 
@@ -179,6 +210,7 @@ struct TablesOf {
 };
 using Fixture = TablesOf<Author, Post, Profile>;
 using ClubFixture = TablesOf<rel::Member, rel::Club, rel::Membership>;
+using CourseFixture = TablesOf<Student, Course, Enrollment>;
 
 /// ann with posts a1, a2 and a profile; bob with post b1.
 void seed(sa::Engine& engine) {
@@ -1271,6 +1303,98 @@ TEST_CASE("refresh() loads relationships again at their next use, from the rows 
     session.refresh(ann);
     CHECK(titles(ann->posts) == std::vector<std::string>{"a2", "a3"});
     CHECK(ann->profile->bio == "ann's");
+}
+
+namespace {
+
+/// Another transaction gives bob post a1 and ann's profile.
+void move_a1_and_profile_to_bob(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute(sa::text(
+        "UPDATE posts SET author_id = (SELECT id FROM authors WHERE name = 'bob') WHERE title = 'a1'"));
+    conn.execute(sa::text("UPDATE profiles SET author_id = (SELECT id FROM authors WHERE name = 'bob')"));
+    conn.commit();
+}
+
+}  // namespace
+
+// As SQLAlchemy groups the rows a relationship load selects: by the foreign key of each
+// row, though the session's object for it (not expired: expire_on_commit off) still holds
+// the key it was read with.
+TEST_CASE("a collection load files each child by the foreign key of its row, not the session's stale one") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    // The commits end the sessions' transactions before the other connection writes (a
+    // SQLite reader would otherwise hold the writer off).
+    sa::Session selecting(f.engine, {.expire_on_commit = false});
+    const auto held = selecting.query<Post>().all();
+    selecting.commit();
+    sa::Session lazily(f.engine, {.expire_on_commit = false});
+    const auto held_lazily = lazily.query<Post>().all();
+    lazily.commit();
+    move_a1_and_profile_to_bob(f.engine);
+
+    // selectinload of bob alone: a1's object still names ann, whom this load does not read.
+    auto bob = selecting.query<Author>()
+                   .filter(sa::col<&Author::name> == "bob")
+                   .options(sa::selectinload<&Author::posts>())
+                   .one();
+    CHECK(titles(bob->posts) == std::vector<std::string>{"a1", "b1"});
+
+    // A lazy load of both: a1 must not stay with ann.
+    auto authors = lazily.query<Author>().order_by(sa::col<&Author::id>).all();
+    CHECK(titles(authors[0]->posts) == std::vector<std::string>{"a2"});
+    CHECK(titles(authors[1]->posts) == std::vector<std::string>{"a1", "b1"});
+}
+
+TEST_CASE("a HasOne load finds the child by the foreign key of its row, not the session's stale one") {
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    sa::Session session(f.engine, {.expire_on_commit = false});
+    const auto profile = session.query<Profile>().one();  // names ann
+    session.commit();
+    move_a1_and_profile_to_bob(f.engine);
+
+    auto authors = session.query<Author>().order_by(sa::col<&Author::id>).all();
+    CHECK_FALSE(authors[0]->profile);
+    CHECK(authors[1]->profile.get() == profile);
+}
+
+TEST_CASE("a many-to-many load pairs by the keys of each association row, not the session's stale ones") {
+    auto backend = GENERATE(from_range(backends()));
+    CourseFixture f(backend);
+    {
+        sa::Session session(f.engine);
+        auto ann = session.add(Student{.name = "ann"});
+        auto bob = session.add(Student{.name = "bob"});
+        ann->courses.add(Course{.name = "math"});
+        bob->courses.add(Course{.name = "art"});
+        session.add(Course{.name = "music"});
+        session.commit();
+    }
+    sa::Session session(f.engine, {.expire_on_commit = false});
+    const auto held = session.query<Enrollment>().all();  // ann in math, bob in art
+    session.commit();
+    {
+        // Another transaction moves ann from math to music, and bob's art to ann.
+        auto conn = f.engine.connect();
+        conn.execute(
+            sa::text("UPDATE enrollments SET course_id = (SELECT id FROM courses WHERE name = 'music') "
+                     "WHERE course_id = (SELECT id FROM courses WHERE name = 'math')"));
+        conn.execute(
+            sa::text("UPDATE enrollments SET student_id = (SELECT id FROM students WHERE name = 'ann') "
+                     "WHERE course_id = (SELECT id FROM courses WHERE name = 'art')"));
+        conn.commit();
+    }
+
+    auto students = session.query<Student>().order_by(sa::col<&Student::id>).all();
+    std::vector<std::string> anns;
+    for (const Course& course : students[0]->courses) anns.push_back(course.name);
+    std::sort(anns.begin(), anns.end());
+    CHECK(anns == std::vector<std::string>{"art", "music"});
+    CHECK(students[1]->courses.size() == 0);
 }
 
 TEST_CASE("merge() copies columns only: loaded relationships keep what they hold") {

@@ -35,20 +35,23 @@ using ObjectAndState = std::pair<std::shared_ptr<void>, InstanceState*>;
 
 /// Where a load hands each row's object, with its state, as soon as it is read, so that
 /// what the caller does with it (find its owner, say) runs while the object is still in
-/// the cache rather than in a second pass over all of them. It borrows the callable for
-/// the duration of the call.
+/// the cache rather than in a second pass over all of them. It hands the row too, for
+/// the columns as the database has them: the session's object of a row it held already
+/// keeps its own values. It borrows the callable for the duration of the call.
 class ObjectSink {
 public:
     template <class F>
     ObjectSink(F& take) noexcept
-        : callable_(&take), call_([](void* callable, ObjectAndState&& loaded) {
-              (*static_cast<F*>(callable))(std::move(loaded));
+        : callable_(&take), call_([](void* callable, ObjectAndState&& loaded, const Cursor& row) {
+              (*static_cast<F*>(callable))(std::move(loaded), row);
           }) {}
-    void operator()(ObjectAndState&& loaded) const { call_(callable_, std::move(loaded)); }
+    void operator()(ObjectAndState&& loaded, const Cursor& row) const {
+        call_(callable_, std::move(loaded), row);
+    }
 
 private:
     void* callable_;
-    void (*call_)(void* callable, ObjectAndState&& loaded);
+    void (*call_)(void* callable, ObjectAndState&& loaded, const Cursor& row);
 };
 
 // Defined with ModelSet<T> (model_set.hpp), whose typed front they use.
@@ -186,8 +189,8 @@ struct ModelOps {
     /// A new session-made T of default values (make_tracked), and its state.
     std::shared_ptr<void> (*make_object)(InstanceState*& state);
     InstanceState* (*state_of)(const std::shared_ptr<void>& object);
-    /// Runs a SELECT of every column of T and hands `take` the session's object for each
-    /// row, in the order of the rows.
+    /// Runs a SELECT of every column of T, in column order, and hands `take` the session's
+    /// object for each row, and the row, in the order of the rows.
     void (*load_rows)(SessionCore& session, std::string_view sql, std::span<const Param> params,
                       ObjectSink take);
     /// session.add() of a T: the save-update cascade adds targets of relationships.

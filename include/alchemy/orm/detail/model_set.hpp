@@ -560,19 +560,20 @@ template <class T>
 struct model_reader;  // select<T>()'s reader (alchemy/sql/select.hpp)
 
 /// Hands `take` the session's object, with its state, for each row of `result`, of every
-/// column of T. `take` holds every object until the load ends (ModelSetCore::HeldLoad).
+/// column of T, and the row. `take` holds every object until the load ends
+/// (ModelSetCore::HeldLoad).
 template <class T, class Reader, class Take>
 void adopt_each_row(SessionCore& session, Result<T, Reader>&& result, Take&& take) {
     static_assert(std::is_same_v<Reader, row_traits<T>> || std::is_same_v<Reader, model_reader<T>>,
                   "alchemy: adopt_each_row() reads every column of T as T's own reader does");
     auto& set = session.models(model_id<T>(), model_ops<T>());
     const ModelSetCore::HeldLoad held(set);
-    std::move(result).each_row([&](const Cursor& row) { take(set.adopt_row(row, 0)); });
+    std::move(result).each_row([&](const Cursor& row) { take(set.adopt_row(row, 0), row); });
 }
 /// Appends to `out` the session's objects for the rows of `result`, of every column of T.
 template <class T, class Reader, class Objects>
 void adopt_rows(SessionCore& session, Result<T, Reader>&& result, Objects& out) {
-    adopt_each_row(session, std::move(result), [&](ObjectAndState&& adopted) {
+    adopt_each_row(session, std::move(result), [&](ObjectAndState&& adopted, const Cursor&) {
         out.push_back(std::static_pointer_cast<T>(std::move(adopted.first)));
     });
 }
