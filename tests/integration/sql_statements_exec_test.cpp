@@ -221,6 +221,61 @@ TEST_CASE("union, union all, intersect and except, ordered and limited", "[sql]"
     CHECK(conn.execute(sa::select(sa::count()).select_from(words)).scalar_one() == 5);
 }
 
+TEST_CASE("a union orders by its first SELECT's columns and labels, by output name", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = library(engine);
+
+    // The second column is named "id" in both members: ordering by it sorts authors'
+    // and books' ids together. A column neither member selects does not compile
+    // (compile_fail/union_order_by_unselected_column.cpp).
+    const auto both = sa::union_all(sa::select(author_name, author_id).where(author_id < 3),
+                                    sa::select(title, book_id).where(pages < 100));
+    using Row = std::tuple<std::string, std::int64_t>;
+    CHECK(conn.execute(both.order_by(author_id.desc(), author_name)).all() ==
+          std::vector{Row{"bob", 3}, Row{"bob", 2}, Row{"ann", 1}});
+
+    const auto lowered = sa::lower(author_name).label("lowered");
+    const auto labelled = sa::union_all(sa::select(lowered, author_id).where(author_id < 3),
+                                        sa::select(sa::lower(title), book_id).where(pages < 100));
+    CHECK(labelled.order_by(sa::desc(lowered)).sql(engine.dialect()).find(R"(ORDER BY "lowered" DESC)") !=
+          std::string::npos);
+    CHECK(conn.execute(labelled.order_by(sa::desc(lowered), author_id)).all() ==
+          std::vector{Row{"bob", 2}, Row{"bob", 3}, Row{"ann", 1}});
+}
+
+TEST_CASE("expressions over a left-joined table read NULL as an empty optional", "[sql]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = library(engine);
+
+    // Only ann has a book over 400 pages: bob and cy match no row, so pages is NULL.
+    const auto stmt = sa::select(author_name, pages * 2, sa::coalesce(pages, 0), sa::coalesce(pages, book_id),
+                                 book_id.is_null())
+                          .left_join<Book>(book_author == author_id && pages > 400)
+                          .order_by(author_name);
+    using Row = decltype(stmt)::row_type;
+    STATIC_REQUIRE(std::is_same_v<std::tuple_element_t<1, Row>, std::optional<std::int64_t>>);
+    STATIC_REQUIRE(std::is_same_v<std::tuple_element_t<2, Row>, std::int32_t>);
+    STATIC_REQUIRE(std::is_same_v<std::tuple_element_t<3, Row>, std::optional<std::int64_t>>);
+    STATIC_REQUIRE(std::is_same_v<std::tuple_element_t<4, Row>, bool>);
+    std::vector<Row> rows;
+    REQUIRE_NOTHROW(rows = conn.execute(stmt).all());
+    CHECK(rows == std::vector{Row{"ann", 960, 480, 480, false},
+                              Row{"bob", std::nullopt, 0, std::nullopt, true},
+                              Row{"cy", std::nullopt, 0, std::nullopt, true}});
+
+    // count() counts the matched rows: 0, not NULL, for an author without books.
+    const auto counts = sa::select(author_name, sa::count(book_id))
+                            .left_join<Book>(book_author == author_id)
+                            .group_by(author_name)
+                            .order_by(author_name);
+    STATIC_REQUIRE(std::is_same_v<decltype(counts)::row_type, std::tuple<std::string, std::int64_t>>);
+    CHECK(conn.execute(counts).all() == std::vector{std::tuple{std::string("ann"), std::int64_t{3}},
+                                                    std::tuple{std::string("bob"), std::int64_t{1}},
+                                                    std::tuple{std::string("cy"), std::int64_t{0}}});
+}
+
 TEST_CASE("a CTE with a bound value, read by a join", "[sql]") {
     auto backend = GENERATE(from_range(alchemy::test::backends()));
     auto engine = backend.engine();

@@ -51,6 +51,30 @@ private:
     }
 };
 
+/// Whether ORDER BY expression I names selected expression E: the same expression (a
+/// label only by the same label), or, for select<T>(), the same column of T's table.
+template <class I, class E>
+consteval bool names_selected() {
+    if constexpr (std::is_same_v<I, E>) return true;
+    else if constexpr (requires {
+                           typename I::model_type;
+                           I::index;
+                           typename E::model_type;
+                           E::index;
+                       })
+        return std::is_same_v<typename I::model_type, typename E::model_type> && I::index == E::index &&
+               std::is_same_v<typename I::sources, typename E::sources>;
+    else return false;
+}
+
+/// Whether ORDER BY expression I is one of query S's output columns.
+template <class S, class I>
+consteval bool is_output_column() {
+    return []<std::size_t... C>(std::index_sequence<C...>) {
+        return (names_selected<I, typename S::template column_expr_t<C>>() || ...);
+    }(std::make_index_sequence<S::column_count>{});
+}
+
 }  // namespace detail
 
 /// Members combined by set operator Op; see the file comment.
@@ -93,8 +117,8 @@ public:
     explicit CompoundSelect(std::tuple<Members...> members, std::tuple<Clauses...> clauses = {})
         : members_(std::move(members)), clauses_(std::move(clauses)) {}
 
-    /// ORDER BY columns of the result (those of the first SELECT, or labelled ones),
-    /// ascending, or .asc() / .desc() of them.
+    /// ORDER BY columns of the result: those the first SELECT selects, or the labelled
+    /// expressions it selects; ascending, or .asc() / .desc() of them.
     template <class... Items>
     auto order_by(Items... items) const {
         using clause = detail::compound_order_clause<decltype(as_order_item(items))...>;
@@ -144,17 +168,21 @@ private:
         return CompoundSelect<Op, std::tuple<Members...>, Cs...>(members_, std::move(clauses));
     }
 
+    // The SQL standard names a union's columns by its first SELECT, and ORDER BY refers to
+    // them by name: any other column would sort by whichever output column shares its name.
     template <class I>
     static auto as_order_item(const I& item) {
         if constexpr (sql_expression<I>) {
-            static_assert(detail::has_natural_name_v<I>,
-                          "alchemy: order_by() of a union/intersect/except takes its columns "
-                          "(or labelled expressions), since it sorts by output column name");
-            return order_item<I>{item};
+            return as_order_item(order_item<I>{item});
         } else {
-            static_assert(detail::has_natural_name_v<decltype(item.expression)>,
+            using E = decltype(item.expression);
+            static_assert(detail::has_natural_name_v<E>,
                           "alchemy: order_by() of a union/intersect/except takes its columns "
                           "(or labelled expressions), since it sorts by output column name");
+            static_assert(detail::is_output_column<first, E>(),
+                          "alchemy: order_by() of a union/intersect/except names a column its first "
+                          "SELECT does not select; order by one of that SELECT's columns, or by the "
+                          "labelled expression it selects");
             return item;
         }
     }

@@ -59,6 +59,15 @@ std::tuple<Ts..., Us...> append(const std::tuple<Ts...>& t, Us... more) {
 template <class V, bool nullable>
 using maybe_optional_t = std::conditional_t<nullable && !nullable_v<V>, std::optional<V>, V>;
 
+/// Whether expression E can be NULL in a row where the left-joined sources LeftJoined
+/// matched nothing (all their columns NULL): whenever it reads one of them, except where
+/// a specialization knows E yields a value for NULL operands (count(), IS NULL, coalesce()
+/// with an argument that cannot be NULL).
+template <class E, class LeftJoined>
+struct null_when_unmatched
+    : boost::mp11::mp_any_of_q<typename E::sources,
+                               boost::mp11::mp_bind_front<boost::mp11::mp_contains, LeftJoined>> {};
+
 }  // namespace detail
 
 /// A typed SQL expression; see the file comment.
@@ -229,6 +238,10 @@ struct is_distinct_from { static constexpr std::string_view sql = "IS DISTINCT F
 }  // namespace op
 
 namespace detail {
+
+template <class Op, class E, class LeftJoined>
+    requires std::is_same_v<Op, op::is_null> || std::is_same_v<Op, op::is_not_null>
+struct null_when_unmatched<unary_expression<Op, E, bool, true>, LeftJoined> : std::false_type {};
 
 template <class L, class R>
 inline constexpr bool either_nullable_v =

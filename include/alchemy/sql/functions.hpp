@@ -155,6 +155,15 @@ auto aggregate(Args&&... args) {
     return call<Name, V, call_kind::windowable>(std::forward<Args>(args)...);
 }
 
+// count() counts the rows it finds, 0 when none; coalesce() is NULL only when every argument is.
+template <class V, call_kind Kind, class... Args, class LeftJoined>
+struct null_when_unmatched<function_call<fn::count, V, Kind, Args...>, LeftJoined> : std::false_type {};
+template <class V, call_kind Kind, class... Args, class LeftJoined>
+struct null_when_unmatched<function_call<fn::coalesce, V, Kind, Args...>, LeftJoined>
+    : std::bool_constant<(
+          (may_be_null_v<typename Args::value_type> || null_when_unmatched<Args, LeftJoined>::value) &&
+          ...)> {};
+
 template <class T>
 using plain_value_t = without_optional_t<value_of_t<T>>;
 template <class T>

@@ -279,19 +279,14 @@ struct column_info<E> {
 template <codec_column E>
 struct column_info<labeled<E>> : column_info<E> {};
 
-/// A column of some table, alias, subquery or CTE: NULL when that source is left-joined
-/// and no row matched.
-template <class E>
-concept column_like = codec_column<E> || requires(const E& e) { e.column_name(); };
-
-/// The C++ type one selected expression reads as, given the left-joined sources.
+/// The C++ type one selected expression reads as, given the left-joined sources:
+/// std::optional when a left join that matched nothing can make it NULL.
 template <class E, class LeftJoined>
 consteval auto selected_type() {
     using C = unlabeled_t<E>;
     using V = typename C::value_type;
-    if constexpr (column_like<C> && contains_v<first_source_t<typename C::sources>, LeftJoined>)
-        return std::type_identity<maybe_optional_t<V, true>>{};
-    else return std::type_identity<V>{};
+    if constexpr (boost::mp11::mp_empty<LeftJoined>::value) return std::type_identity<V>{};
+    else return std::type_identity<maybe_optional_t<V, null_when_unmatched<C, LeftJoined>::value>>{};
 }
 template <class E, class LeftJoined>
 using selected_t = typename decltype(selected_type<E, LeftJoined>())::type;
