@@ -12,6 +12,8 @@
 #include "alchemy/orm/detail/model_set.hpp"
 #include "alchemy/orm/detail/relationship_loader.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -83,8 +85,9 @@ bool owner_column(const ast::Node& node, const Table& table) {
 /// anon_1, ordered as the query was. The outer query sees no table of the query's but
 /// anon_1, so an ORDER BY item other than an owner column (another table's column, an
 /// expression) becomes a column of the subquery labelled anon_2, anon_3, ... (stored in
-/// `labels`), which both ORDER BYs name.
-ast::Select wrap(ast::Select query, const Table& table, std::vector<std::string>& labels) {
+/// `labels`), which both ORDER BYs name; not under DISTINCT, which would compare it.
+ast::Select wrap(ast::Select query, const ModelOps& owner_ops, std::vector<std::string>& labels) {
+    const auto& table = owner_ops.table();
     ast::Select outer;
     for (std::size_t c = 0; c < table.columns.size(); ++c)
         outer.columns.push_back(column(table, c, subquery_alias));
@@ -96,6 +99,14 @@ ast::Select wrap(ast::Select query, const Table& table, std::vector<std::string>
                 {ast::Node(ast::Kind::column, item.expression.text, subquery_alias), item.ordering});
             continue;
         }
+        // As a column of the subquery it would be compared by DISTINCT too: an owner
+        // would come once per value, and a LIMIT would count those rows.
+        if (query.distinct)
+            throw InvalidRequestError(fmt::format(
+                "alchemy: joinedload of a DISTINCT query of {0} ordered by another table's column or "
+                "an expression would have DISTINCT compare that value too, returning a {0} once per "
+                "value; order by {0}'s columns, or drop distinct()",
+                owner_ops.model_name));
         const std::string_view label = labels.emplace_back("anon_" + std::to_string(labels.size() + 2));
         query.labels.resize(query.columns.size());
         query.columns.push_back(std::move(item.expression));
@@ -154,7 +165,8 @@ void add_join(ast::Select& s, const RelationshipOps& rel, std::size_t index, std
     // A collection's rows in its order_by, then by key, whatever the owners' order.
     if (rel.order_column < target_ops.column_count)
         s.order_by.push_back({column(target, rel.order_column, alias), {.descending = rel.order_descending}});
-    s.order_by.push_back({column(target, target_key, alias), {}});
+    for (const auto key_column : target_ops.primary_key)
+        s.order_by.push_back({column(target, key_column, alias), {}});
 }
 
 /// The objects one joined step's owners are, once each, in row order.
@@ -237,7 +249,7 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
         }
     }
     std::vector<std::string> order_labels;
-    ast::Select s = wrapped ? wrap(std::move(query), table, order_labels) : std::move(query);
+    ast::Select s = wrapped ? wrap(std::move(query), owner_ops, order_labels) : std::move(query);
     const std::string_view root = wrapped ? subquery_alias : std::string_view(table.name);
     std::vector<int> first_column;
     int next = static_cast<int>(owner_ops.column_count);
@@ -276,17 +288,20 @@ std::vector<std::shared_ptr<void>> load_joined(SessionCore& session, const Model
         }
     });
     session.remember_group(owner_ops, root_owners.states);
+    // Per step: the owners it loaded for.
+    std::vector<std::vector<InstanceState*>> loaded(joined.size());
     for (std::size_t i = 0; i < joined.size(); ++i) {
         const auto& rel = *joined[i].rel;
         // Owners whose relationship was loaded before keep what they hold.
-        std::vector<InstanceState*> loading;
         for (auto* owner : owners[i].states)
-            if (!rel.member(owner->object).loaded()) loading.push_back(owner);
+            if (!rel.member(owner->object).loaded()) loaded[i].push_back(owner);
         std::erase_if(pairs[i], [&](const LoadedPair& p) { return rel.member(p.owner->object).loaded(); });
         SessionCore::GroupMaker group(session, rel.target(), pairs[i].size());
         for (const auto& pair : pairs[i]) group.add(*rel.target().state_of(pair.target));
-        set_loaded(session, rel, loading, pairs[i]);
+        set_loaded(session, rel, loaded[i], pairs[i]);
     }
+    // Once every step is loaded, so that what a later step joined is not loaded again.
+    for (std::size_t i = 0; i < joined.size(); ++i) load_eager_of_targets(session, *joined[i].rel, loaded[i]);
     return roots;
 }
 

@@ -416,9 +416,13 @@ void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
     if (rel.to_one()) load_parents(session, rel, owners);
     else if (rel.kind == RelationshipKind::many_to_many) load_associated(session, rel, owners);
     else load_children(session, rel, owners);
-    // The targets' own lazy(selectin) relationships come with them, as after a query;
-    // but, as SQLAlchemy's eager chains stop where they lead back, not the relationship
-    // back to the objects that loaded them.
+    load_eager_of_targets(session, rel, owners);
+}
+
+void load_eager_of_targets(SessionCore& session, const RelationshipOps& rel,
+                           std::span<InstanceState* const> owners) {
+    // As SQLAlchemy's eager chains stop where they lead back, not the relationship back to
+    // the objects that loaded them.
     if (loads_eagerly(rel.target()))
         load_eager(session, rel.target(), reached(rel, owners), rel.to_one() ? rel.paired() : nullptr);
 }

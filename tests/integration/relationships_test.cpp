@@ -121,6 +121,43 @@ struct Song {
     sa::BelongsTo<Band> band{};
 };
 
+// Articles whose mapping loads their notes with every load of articles, by writers whose
+// mapping joins their articles into every query of writers.
+struct Article;
+struct Note;
+struct Writer {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<Article> articles{};
+};
+struct Article {
+    std::int64_t id = 0;
+    std::int64_t writer_id = 0;
+    std::string title{};
+    sa::BelongsTo<Writer> writer{};
+    sa::HasMany<Note> notes{};
+};
+struct Note {
+    std::int64_t id = 0;
+    std::int64_t article_id = 0;
+    std::string text{};
+    sa::BelongsTo<Article> article{};
+};
+
+// Invoice lines keyed by (invoice_id, no).
+struct InvoiceLine;
+struct Invoice {
+    std::int64_t id = 0;
+    std::string name{};
+    sa::HasMany<InvoiceLine> lines{};
+};
+struct InvoiceLine {
+    std::int64_t invoice_id = 0;
+    std::int64_t no = 0;
+    std::string sku{};
+    sa::BelongsTo<Invoice> invoice{};
+};
+
 }  // namespace rel
 
 template <>
@@ -148,25 +185,43 @@ inline constexpr auto sa::mapping<rel::Course> = sa::table("courses");
 template <>
 inline constexpr auto sa::mapping<rel::Enrollment> = sa::table("enrollments");
 template <>
+inline constexpr auto sa::mapping<rel::Writer> =
+    sa::table("writers", sa::relationship(&rel::Writer::articles).lazy(sa::Lazy::joined));
+template <>
+inline constexpr auto sa::mapping<rel::Article> =
+    sa::table("articles", sa::relationship(&rel::Article::notes).lazy(sa::Lazy::selectin));
+template <>
+inline constexpr auto sa::mapping<rel::Note> = sa::table("notes");
+template <>
+inline constexpr auto sa::mapping<rel::Invoice> = sa::table("invoices");
+template <>
+inline constexpr auto sa::mapping<rel::InvoiceLine> =
+    sa::table("invoice_lines", sa::primary_key(&rel::InvoiceLine::invoice_id, &rel::InvoiceLine::no));
+template <>
 inline constexpr auto sa::mapping<rel::Author> = sa::table("authors");
 template <>
 inline constexpr auto sa::mapping<rel::Post> = sa::table("posts");
 template <>
 inline constexpr auto sa::mapping<rel::Profile> = sa::table("profiles");
 
+using rel::Article;
 using rel::Author;
 using rel::Band;
 using rel::Book;
 using rel::Club;
 using rel::Course;
 using rel::Enrollment;
+using rel::Invoice;
+using rel::InvoiceLine;
 using rel::Member;
 using rel::Membership;
+using rel::Note;
 using rel::Post;
 using rel::Profile;
 using rel::Shelf;
 using rel::Song;
 using rel::Student;
+using rel::Writer;
 
 namespace {
 
@@ -1186,6 +1241,86 @@ TEST_CASE("joinedload with LIMIT orders its subquery by another table's column, 
         REQUIRE(authors.size() == 2);
         CHECK(authors[0]->name == "bob");
         CHECK(titles(authors[1]->posts) == std::vector<std::string>{"a1", "a2"});
+    }
+}
+
+TEST_CASE("joinedload refuses a DISTINCT statement ordered by a column DISTINCT does not compare") {
+    // The ORDER BY item would become a column of the subquery, which DISTINCT compares:
+    // ann's two posts would make her two rows, and the LIMIT would count them.
+    auto backend = GENERATE(from_range(backends()));
+    Fixture f(backend);
+    seed(f.engine);
+    const auto by_title = sa::select<Author>()
+                              .join<Post>(sa::col<&Post::author_id> == sa::col<&Author::id>)
+                              .distinct()
+                              .order_by(sa::col<&Post::title>)
+                              .limit(2);
+    sa::Session session(f.engine);
+    CHECK_THROWS_MATCHES(session.scalars(by_title, sa::joinedload<&Author::posts>()).all(),
+                         sa::InvalidRequestError, MessageContains("drop distinct()"));
+    CHECK_THROWS_MATCHES(session.scalars(by_title, sa::joinedload<&Author::profile>()).all(),
+                         sa::InvalidRequestError, MessageContains("drop distinct()"));
+}
+
+TEST_CASE("objects a joined load reached load their mapping's eager relationships, once") {
+    auto backend = GENERATE(from_range(backends()));
+    TablesOf<Writer, Article, Note> f(backend);
+    {
+        sa::Session session(f.engine);
+        auto article = session.add(Writer{.name = "w"})->articles.add(Article{.title = "a"});
+        article->notes.add(Note{.text = "n1"});
+        article->notes.add(Note{.text = "n2"});
+        session.commit();
+    }
+    const auto notes_of = [](const Writer& writer) {
+        std::string out;
+        for (const Article& article : writer.articles)
+            for (const Note& note : article.notes) out += note.text + " ";
+        return out;
+    };
+    // The mapping's lazy(joined) articles, then a joinedload option naming them.
+    for (const bool option : {false, true}) {
+        INFO("joinedload option: " << option);
+        std::vector<std::shared_ptr<Writer>> writers;
+        {
+            sa::Session session(f.engine);
+            f.capture.lines.clear();
+            auto query = session.query<Writer>();
+            writers = option ? query.options(sa::joinedload<&Writer::articles>()).all() : query.all();
+            CHECK(selects(f.capture.lines) == 2);  // the writers with their articles, then the notes
+        }
+        REQUIRE(writers.size() == 1);
+        CHECK(notes_of(*writers[0]) == "n1 n2 ");  // loaded before the Session closed
+    }
+}
+
+TEST_CASE("joinedload gives children with a composite key in key order") {
+    auto backend = GENERATE(from_range(backends()));
+    TablesOf<Invoice, InvoiceLine> f(backend);
+    {
+        sa::Session session(f.engine);
+        auto invoice = session.add(Invoice{.name = "i"});
+        for (const int no : {3, 1, 2, 5, 4})
+            invoice->lines.add(InvoiceLine{.no = no, .sku = "s" + std::to_string(no)});
+        session.commit();
+        // Written again after the others: PostgreSQL then reads it after the others.
+        session.execute(sa::text("UPDATE invoice_lines SET sku = sku || '*' WHERE no = 1"));
+        session.commit();
+    }
+    const auto skus = [](const Invoice& invoice) {
+        std::vector<std::string> out;
+        for (const InvoiceLine& line : invoice.lines) out.push_back(line.sku);
+        return out;
+    };
+    const std::vector<std::string> by_key{"s1*", "s2", "s3", "s4", "s5"};
+    {
+        sa::Session session(f.engine);
+        CHECK(skus(*session.query<Invoice>().options(sa::joinedload<&Invoice::lines>()).one()) == by_key);
+    }
+    {
+        // With LIMIT the invoice is a subquery's row, and the lines join below it.
+        sa::Session session(f.engine);
+        CHECK(skus(*session.query<Invoice>().options(sa::joinedload<&Invoice::lines>()).first()) == by_key);
     }
 }
 

@@ -36,6 +36,10 @@ void load_relationship(SessionCore& session, const RelationshipOps& rel, Instanc
 /// Loads `rel` of each of `owners` (persistent objects of `session`).
 void load_relationship_for(SessionCore& session, const RelationshipOps& rel,
                            std::span<InstanceState* const> owners);
+/// The mapping's eager relationships (lazy selectin or joined) of the objects `rel` holds
+/// for `owners`, which have just loaded it: they come with them, as after a query.
+void load_eager_of_targets(SessionCore& session, const RelationshipOps& rel,
+                           std::span<InstanceState* const> owners);
 /// Loader option paths: each step of `path` for the objects the level before reached.
 void load_path(SessionCore& session, std::span<InstanceState* const> owners, std::span<const LoadStep> path);
 /// Whether a model has relationships the mapping loads with every query (lazy selectin
