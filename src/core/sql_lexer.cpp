@@ -45,8 +45,14 @@ private:
             skip_quoted('\'', false);
             return SqlSpanKind::string;
         }
-        if (c == '"') {
-            skip_quoted('"', false);
+        if (c == '"' || (lexicon_.backtick_and_bracket_names && c == '`')) {
+            skip_quoted(c, false);
+            return SqlSpanKind::quoted_identifier;
+        }
+        if (lexicon_.backtick_and_bracket_names && c == '[') {
+            const auto close = sql_.find(']', i_);
+            closed_ = close != std::string_view::npos;
+            i_ = closed_ ? close + 1 : sql_.size();
             return SqlSpanKind::quoted_identifier;
         }
         if (lexicon_.escape_strings && (c == 'E' || c == 'e') && at(i_ + 1) == '\'' && !after_identifier()) {
@@ -55,7 +61,7 @@ private:
             return SqlSpanKind::string;
         }
         if (c == '-' && at(i_ + 1) == '-') {
-            const auto eol = sql_.find('\n', i_);
+            const auto eol = sql_.find_first_of(lexicon_.line_comment_ends, i_);
             i_ = eol == std::string_view::npos ? sql_.size() : eol;
             return SqlSpanKind::line_comment;
         }

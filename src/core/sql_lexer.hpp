@@ -16,9 +16,9 @@ namespace alchemy::detail {
 enum class SqlSpanKind {
     code,               ///< anything else: keywords, names, operators, whitespace, $1
     string,             ///< '...' with '' escapes; E'...' also with backslash escapes
-    quoted_identifier,  ///< "..." with "" escapes
+    quoted_identifier,  ///< "..." with "" escapes; where the lexicon says, `...` and [...]
     dollar_quoted,      ///< $$...$$ or $tag$...$tag$
-    line_comment,       ///< -- up to, not including, the end of the line
+    line_comment,       ///< -- up to, not including, the end of the line (as the lexicon ends it)
     block_comment,      ///< /* ... */, nested where the lexicon says so
 };
 

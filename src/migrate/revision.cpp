@@ -343,10 +343,11 @@ std::vector<std::string> split_statements(std::string_view sql, SqlLexicon lexic
     const auto scan = scan_sql(sql, lexicon);
     if (const auto& open = scan.unterminated) {
         // Whatever follows it would be part of it: statements left out without a word.
-        const auto* what = open->kind == detail::SqlSpanKind::block_comment       ? "a comment ('/*')"
-                           : open->kind == detail::SqlSpanKind::string            ? "a string (')"
-                           : open->kind == detail::SqlSpanKind::quoted_identifier ? "a quoted name (\")"
-                                                                                  : "a dollar quote ($)";
+        const auto what = open->kind == detail::SqlSpanKind::block_comment ? std::string("a comment ('/*')")
+                          : open->kind == detail::SqlSpanKind::string      ? std::string("a string (')")
+                          : open->kind == detail::SqlSpanKind::quoted_identifier
+                              ? fmt::format("a quoted name ({})", sql[open->begin])  // ", ` or [
+                              : std::string("a dollar quote ($)");
         const auto start = sql.substr(open->begin, std::min<std::size_t>(40, open->end - open->begin));
         throw MigrationError(
             fmt::format("alchemy: {} that begins \"{}\" is never closed, so everything after "

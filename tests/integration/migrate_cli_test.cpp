@@ -1531,6 +1531,39 @@ TEST_CASE("a revision's SQL is read by the database's own rules for comments", "
         CHECK(upgrade.err.find("the upgrade section of migrations/versions/bbb_x.sql") != std::string::npos);
         CHECK(table_names(engine) == Strings{});
     }
+    SECTION("a line comment followed by a carriage return") {
+        // PostgreSQL ends the comment at the \r, so the CREATE TABLE runs; SQLite ends it at \n only.
+        write("ccc", "-- make the files table\rCREATE TABLE files (id INTEGER PRIMARY KEY);\n");
+        RUN_OK(upgrade, {"upgrade", "head"});
+        CHECK(migrate::current_revision(engine) == std::optional<std::string>("ccc"));
+        CHECK(table_names(engine) ==
+              (backend.is_postgresql() ? Strings{"alchemy_version", "files"} : Strings{"alchemy_version"}));
+    }
+    // A COMMIT the runner does not see would save the statements before it when a later one fails.
+    const auto refuses_hidden_commit = [&](const std::string& upgrade_sql, bool refused) {
+        write("ddd", upgrade_sql + "CREATE TABLE files (id INTEGER);\nSELECT * FROM no_such_table;\n");
+        const auto upgrade = tool({"upgrade", "head"});
+        INFO("out: " << upgrade.out << "\nerr: " << upgrade.err);
+        CHECK(upgrade.status == 1);
+        CHECK((upgrade.err.find("begins with COMMIT") != std::string::npos) == refused);
+        // Refused before anything runs, or rolled back but for the version table.
+        CHECK(table_names(engine) == (refused ? Strings{} : Strings{"alchemy_version"}));
+    };
+    SECTION("a COMMIT after a line comment that a carriage return ends") {
+        // SQLite reads the COMMIT as part of the comment: the missing table fails the revision.
+        refuses_hidden_commit("CREATE TABLE first (id INTEGER); -- done\rCOMMIT;\n", backend.is_postgresql());
+    }
+    SECTION("a COMMIT after a SQLite name quoted with backticks that holds a quote") {
+        // PostgreSQL reads a string from the quote on, as its server does, and fails on the `.
+        refuses_hidden_commit(
+            "CREATE TABLE `owner's` (id INTEGER);\nCOMMIT;\nCREATE TABLE `o'k` (id INTEGER);\n",
+            backend.is_sqlite());
+    }
+    SECTION("a COMMIT after a SQLite name quoted with brackets that holds a quote") {
+        refuses_hidden_commit(
+            "CREATE TABLE [owner's] (id INTEGER);\nCOMMIT;\nCREATE TABLE [o'k] (id INTEGER);\n",
+            backend.is_sqlite());
+    }
 }
 
 TEST_CASE("a revision may create a trigger or a function whose body holds statements", "[migrate]") {

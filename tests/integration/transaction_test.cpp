@@ -565,8 +565,8 @@ TEST_CASE("a statement that fails to prepare aborts its transaction wherever it 
 TEST_CASE("a COMMIT written in any spelling, in a PostgreSQL transaction a failure aborted, raises") {
     // The server answers it with ROLLBACK and no error; only the exact "COMMIT" the
     // Connection sends itself was checked.
-    const std::string spelling =
-        GENERATE("COMMIT", "commit", "COMMIT;", "End", "/* done */ COMMIT WORK", "commit transaction;  ;");
+    const std::string spelling = GENERATE("COMMIT", "commit", "COMMIT;", "End", "/* done */ COMMIT WORK",
+                                          "commit transaction;  ;", "-- done\rCOMMIT");
     auto backend = GENERATE(from_range(backends()));
     if (!backend.is_postgresql()) return;
     CAPTURE(spelling);

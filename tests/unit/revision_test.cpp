@@ -121,11 +121,7 @@ TEST_CASE("hand-edited revision files are read leniently where it is safe", "[re
 }
 
 /// SQLite's lexical rules, as its dialect gives them.
-const sa::SqlLexicon sqlite_lexicon{.nested_comments = false,
-                                    .escape_strings = false,
-                                    .dollar_quotes = false,
-                                    .nested_statements = false,
-                                    .trigger_bodies = true};
+const sa::SqlLexicon sqlite_lexicon = sa::driver_for(sa::make_url("sqlite://")).dialect().lexicon();
 
 TEST_CASE("split_statements splits at semicolons outside quotes and comments", "[revision]") {
     using migrate::split_statements;

@@ -3,6 +3,8 @@
 // comments. text_test.cpp and revision_test.cpp check both users on the same cases.
 #include "core/sql_lexer.hpp"
 
+#include <alchemy/alchemy.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -15,6 +17,13 @@ namespace {
 using alchemy::detail::lex_sql;
 using Kind = alchemy::detail::SqlSpanKind;
 using Spans = std::vector<std::pair<Kind, std::string>>;
+
+alchemy::SqlLexicon sqlite() {
+    return alchemy::driver_for(alchemy::make_url("sqlite://")).dialect().lexicon();
+}
+alchemy::SqlLexicon postgresql() {
+    return alchemy::driver_for(alchemy::make_url("postgresql://h/db")).dialect().lexicon();
+}
 
 /// The spans of `sql` with their text; fails when they do not cover it in order.
 Spans spans_of(std::string_view sql, alchemy::SqlLexicon lexicon = {}) {
@@ -87,4 +96,33 @@ TEST_CASE(
     CHECK(spans_of("E'x\\' y", sqlite) ==
           Spans{{Kind::code, "E"}, {Kind::string, "'x\\'"}, {Kind::code, " y"}});
     CHECK(spans_of("$a$ b $a$", sqlite) == Spans{{Kind::code, "$a$ b $a$"}});
+}
+
+TEST_CASE("lex_sql ends a line comment at a carriage return on PostgreSQL, at a line feed only on SQLite",
+          "[lexer]") {
+    // PostgreSQL's scanner reads the text after a lone \r as code, SQLite's as comment.
+    CHECK(spans_of("a -- b\rc; d\ne", postgresql()) ==
+          Spans{{Kind::code, "a "}, {Kind::line_comment, "-- b"}, {Kind::code, "\rc; d\ne"}});
+    CHECK(spans_of("a -- b\rc; d\ne", sqlite()) ==
+          Spans{{Kind::code, "a "}, {Kind::line_comment, "-- b\rc; d"}, {Kind::code, "\ne"}});
+    CHECK(spans_of("a -- b\r\nc", postgresql()) ==
+          Spans{{Kind::code, "a "}, {Kind::line_comment, "-- b"}, {Kind::code, "\r\nc"}});
+}
+
+TEST_CASE("lex_sql by SQLite's lexicon finds names quoted with backticks and brackets", "[lexer]") {
+    CHECK(spans_of("SELECT `it's`, [a'b], `x``y;z` FROM t", sqlite()) ==
+          Spans{{Kind::code, "SELECT "},
+                {Kind::quoted_identifier, "`it's`"},
+                {Kind::code, ", "},
+                {Kind::quoted_identifier, "[a'b]"},
+                {Kind::code, ", "},
+                {Kind::quoted_identifier, "`x``y;z`"},
+                {Kind::code, " FROM t"}});
+    // A bracket has no escape: the first ] ends the name.
+    CHECK(spans_of("[a]]b", sqlite()) == Spans{{Kind::quoted_identifier, "[a]"}, {Kind::code, "]b"}});
+    CHECK(spans_of("a `b", sqlite()) == Spans{{Kind::code, "a "}, {Kind::quoted_identifier, "`b"}});
+    CHECK(spans_of("a [b", sqlite()) == Spans{{Kind::code, "a "}, {Kind::quoted_identifier, "[b"}});
+    // PostgreSQL has neither: the quote inside starts a string.
+    CHECK(spans_of("SELECT `it's`, [a'b]", postgresql()) ==
+          Spans{{Kind::code, "SELECT `it"}, {Kind::string, "'s`, [a'"}, {Kind::code, "b]"}});
 }

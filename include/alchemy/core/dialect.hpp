@@ -48,8 +48,8 @@ using DialectId = std::size_t;
 /// How many Dialect objects a process may create (the built-in ones included).
 inline constexpr std::size_t max_dialects = 8;
 
-/// Which of PostgreSQL's lexical forms a dialect's SQL has, for finding where text is code
-/// (text()'s ":name" parameters are looked for in code only) and where a statement ends.
+/// Which lexical forms a dialect's SQL has (PostgreSQL's by default), for finding where text
+/// is code (text()'s ":name" parameters are looked for in code only) and where a statement ends.
 struct SqlLexicon {
     bool nested_comments = true;  ///< /* a /* b */ c */ is one comment; else the first */ ends it
     bool escape_strings = true;   ///< E'...' strings with backslash escapes
@@ -59,6 +59,12 @@ struct SqlLexicon {
     bool nested_statements = true;
     /// A CREATE TRIGGER's body ends at "; END;" (SQLite, read as sqlite3_complete() reads it).
     bool trigger_bodies = false;
+    /// The characters that end a -- comment: PostgreSQL's scanner ends one at a carriage
+    /// return too, so the text after a lone \r is code there.
+    std::string_view line_comment_ends = "\n\r";
+    /// `name` (`` standing for one `) and [name] (no escape: the first ] ends it) are
+    /// quoted names, as SQLite reads them for MySQL's and SQL Server's sake.
+    bool backtick_and_bracket_names = false;
 };
 
 /// How a backend numbers the rows of one INSERT that leaves an integer key to it, where

@@ -38,14 +38,17 @@ public:
     /// BOOLEAN has numeric affinity: CAST('true' AS BOOLEAN) is 0.
     bool casts_text_to_boolean() const noexcept override { return false; }
     KeyNumberingSql key_numbering_sql(std::string_view table, std::string_view column) const override;
-    /// A comment ends at its first */; no E'' strings; $name is a parameter, not a quote; a
-    /// trigger's body holds statements.
+    /// A comment ends at its first */, a -- comment at a line feed only; no E'' strings;
+    /// $name is a parameter, not a quote; a trigger's body holds statements; `name` and
+    /// [name] are quoted names.
     SqlLexicon lexicon() const noexcept override {
         return {.nested_comments = false,
                 .escape_strings = false,
                 .dollar_quotes = false,
                 .nested_statements = false,
-                .trigger_bodies = true};
+                .trigger_bodies = true,
+                .line_comment_ends = "\n",
+                .backtick_and_bracket_names = true};
     }
 };
 

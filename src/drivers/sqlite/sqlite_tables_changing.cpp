@@ -19,10 +19,12 @@ bool names_table(std::string_view sql, std::string_view table, SqlLexicon lexico
     for (const auto& span : lex_sql(sql, lexicon)) {
         const auto text = sql.substr(span.begin, span.end - span.begin);
         if (span.kind == SqlSpanKind::quoted_identifier && text.size() >= 2) {
+            // "..." or `...`, where a doubled quote stands for one, or [...], which holds no ].
+            const char close = text.front() == '[' ? ']' : text.front();
             std::string name;
             for (std::size_t i = 1; i + 1 < text.size(); ++i) {
                 name += text[i];
-                if (text[i] == '"') ++i;  // "" stands for one quote
+                if (text[i] == close) ++i;
             }
             if (equals_ignoring_ascii_case(name, table)) return true;
         } else if (span.kind == SqlSpanKind::code) {
