@@ -279,6 +279,21 @@ TEST_CASE("generated subquery column names differ from the names given", "[sql][
           std::array<std::string_view, 5>{"col_2", "col_7", "age", "col_5", "col_10"});
 }
 
+TEST_CASE("a label made for the call names its column after the name is gone", "[sql][values]") {
+    auto backend = GENERATE(from_range(alchemy::test::backends()));
+    auto engine = backend.engine();
+    auto conn = members(engine);
+
+    const std::string prefix = "a name longer than the short-string buffer, ";
+    const auto sq =
+        sa::select(name.label(prefix + "given"), age.label(prefix + "age")).where(id == 1).subquery<"sq">();
+    const std::vector<std::string> reusing_freed_memory(64, std::string(prefix.size() + 5, 'x'));
+    CHECK(sq.statement().output_names() == std::array<std::string_view, 2>{prefix + "given", prefix + "age"});
+    const auto [given, years] = conn.execute(sa::select(sq.c<0>(), sq.c<1>())).one();
+    CHECK(given == "ann");
+    CHECK(years == 10);
+}
+
 TEST_CASE("subquery column names that differ only in case are made different", "[sql][values]") {
     // SQLite matches column names without regard to case, even quoted: "sq"."NAME" would
     // read the column "name".

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -108,7 +109,8 @@ struct between_expression {
 };
 
 /// An expression with a name in the SELECT list: expr AS name. The name is known only
-/// at run time, so a statement with labels renders its SQL per execution.
+/// at run time, so a statement with labels renders its SQL per execution. It is kept by
+/// value: a name made for the call (fmt::format) would otherwise dangle.
 template <sql_expression E>
 struct labeled {
     using value_type = typename E::value_type;
@@ -116,7 +118,7 @@ struct labeled {
     static constexpr bool fixed_shape = false;
 
     E expression;
-    std::string_view name;
+    std::string name;
 
     detail::ast::Node lower() const { return expression.lower(); }
     void bind(ParamBuffer& out) const { expression.bind(out); }
@@ -279,8 +281,8 @@ struct expression_ops {
     // auto: Self is still incomplete where these are declared (CRTP).
     auto asc() const { return order_item<Self, false>{self()}; }
     auto desc() const { return order_item<Self, true>{self()}; }
-    /// Names the expression in a SELECT list; `name` must outlive the statement.
-    auto label(std::string_view name) const { return labeled<Self>{self(), name}; }
+    /// Names the expression in a SELECT list.
+    auto label(std::string name) const { return labeled<Self>{self(), std::move(name)}; }
 
 private:
     const Self& self() const { return static_cast<const Self&>(*this); }
