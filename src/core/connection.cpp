@@ -171,7 +171,7 @@ Result<> Connection::execute_sql(std::string_view sql, std::span<const Param> pa
     }
     return noticing_lost_transaction(sql, [&] {
         Result<> result(options.stream_results ? dc.stream(sql, params) : dc.execute(sql, params));
-        results_.add(result, options.stream_results);
+        results_.add(result, options.stream_results, savepoints_.size());
         return result;
     });
 }
@@ -323,7 +323,7 @@ bool Connection::transaction_ended_on_server() const noexcept {
 void Connection::end_root(bool commit) {
     // A rollback ends the statements streaming in the transaction, as SQLAlchemy's invalidates
     // its open cursors; PostgreSQL cannot send the ROLLBACK before.
-    if (!commit) results_.close_streamed();
+    if (!commit) results_.close_streamed(0);
     notice_losses();
     if (transaction_lost_) {
         if (commit) throw PendingRollbackError(*transaction_lost_);
@@ -406,7 +406,7 @@ void Connection::end_prepared(std::string_view xid, bool commit) {
 }
 
 void Connection::end_savepoint(std::size_t depth, std::uint64_t id, bool commit) {
-    if (!commit) results_.close_streamed();  // as end_root() does
+    if (!commit) results_.close_streamed(depth + 1);  // as end_root() does, for those begun in it
     // Nothing of the transaction is left to release or roll back to.
     notice_losses();
     if (transaction_lost_) throw PendingRollbackError(*transaction_lost_);

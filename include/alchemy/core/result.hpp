@@ -84,13 +84,16 @@ public:
     ~OpenResults() { close_all(); }
 
     /// `streamed`: the Result's rows come from the database as it reads them
-    /// (ExecuteOptions::stream_results).
-    void add(ResultBase& result, bool streamed) noexcept;
+    /// (ExecuteOptions::stream_results); `savepoints`: how many SAVEPOINTs were open when
+    /// its statement started.
+    void add(ResultBase& result, bool streamed, std::size_t savepoints) noexcept;
     /// Closes every Result on the list; their later reads throw InvalidRequestError.
     void close_all() noexcept;
-    /// Closes the streamed Results on the list, for a rollback: it ends their statements,
-    /// where an executed Result holds its rows. Their later reads throw InvalidRequestError.
-    void close_streamed() noexcept;
+    /// Closes the streamed Results whose statements started with at least `savepoints`
+    /// SAVEPOINTs open, for a rollback to that depth (0: the whole transaction): it ends
+    /// their statements, where an executed Result holds its rows, and a stream that began
+    /// before the SAVEPOINT reads on. Their later reads throw InvalidRequestError.
+    void close_streamed(std::size_t savepoints) noexcept;
 
 private:
     ResultBase* head_ = nullptr;
@@ -103,6 +106,7 @@ public:
         : cursor_(std::exchange(other.cursor_, nullptr)),
           rowcount_(other.rowcount_),
           streamed_(other.streamed_),
+          savepoints_at_start_(other.savepoints_at_start_),
           closed_by_(other.closed_by_) {
         take_link(other);
     }
@@ -112,6 +116,7 @@ public:
             cursor_ = std::exchange(other.cursor_, nullptr);
             rowcount_ = other.rowcount_;
             streamed_ = other.streamed_;
+            savepoints_at_start_ = other.savepoints_at_start_;
             closed_by_ = other.closed_by_;
             take_link(other);
         }
@@ -206,6 +211,7 @@ private:
     ResultBase* next_ = nullptr;
     ResultBase** prev_next_ = nullptr;  ///< the pointer to this in OpenResults; null: not on it
     bool streamed_ = false;
+    std::size_t savepoints_at_start_ = 0;  ///< SAVEPOINTs open when its statement started
     ClosedBy closed_by_ = ClosedBy::nothing;
 };
 
@@ -218,8 +224,9 @@ inline OpenResults& OpenResults::operator=(OpenResults&& other) noexcept {
     return *this;
 }
 
-inline void OpenResults::add(ResultBase& result, bool streamed) noexcept {
+inline void OpenResults::add(ResultBase& result, bool streamed, std::size_t savepoints) noexcept {
     result.streamed_ = streamed;
+    result.savepoints_at_start_ = savepoints;
     result.next_ = head_;
     if (head_) head_->prev_next_ = &result.next_;
     head_ = &result;
@@ -233,10 +240,10 @@ inline void OpenResults::close_all() noexcept {
     }
 }
 
-inline void OpenResults::close_streamed() noexcept {
+inline void OpenResults::close_streamed(std::size_t savepoints) noexcept {
     for (ResultBase** link = &head_; *link;) {
         ResultBase& result = **link;
-        if (!result.streamed_) {
+        if (!result.streamed_ || result.savepoints_at_start_ < savepoints) {
             link = &result.next_;
             continue;
         }
