@@ -307,6 +307,31 @@ TEST_CASE("bulk update() brings loaded objects up to date with evaluate and fetc
     }
 }
 
+// As in Core's update(): PostgreSQL refuses a column SET twice and SQLite keeps the last,
+// so the later assignment is the one sent, and the objects take the same value.
+TEST_CASE("bulk update() assigning one column twice writes the later value") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    seed_people(engine);
+
+    using sync = sa::synchronize_session;
+    for (auto mode : {sync::evaluate, sync::fetch, sync::none}) {
+        INFO("synchronize_session " << static_cast<int>(mode));
+        sa::Session session(engine);
+        auto ann = session.query<Person>().filter(name == "ann").one();
+        CHECK(session.query<Person>()
+                  .filter(id == ann->id)
+                  .update(age = std::int32_t{1}, city = "Bergen", age = age + 5, mode) == 1);
+        if (mode == sync::none) session.refresh(ann);
+        CHECK(ann->age == 35);
+        CHECK(ann->city == std::optional<std::string>("Bergen"));
+        session.commit();
+        CHECK(age_in_database(engine, "ann") == 35);
+        session.query<Person>().filter(name == "ann").update(age = std::int32_t{30}, city = "Oslo");
+        session.commit();
+    }
+}
+
 TEST_CASE("a bulk update leaves each loaded object as its row, whatever the text column's collation") {
     auto backend = GENERATE(from_range(backends()));
     using sq::Collated;

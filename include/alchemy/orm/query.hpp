@@ -640,7 +640,7 @@ private:
         if (sync == synchronize_session::fetch && assigns_key) throw_key_not_fetchable();
         detail::ast::Update u;
         u.table = model_info<T>::table_name;
-        std::apply([&](const auto&... a) { (u.set.push_back(a.lower()), ...); }, set_clause);
+        detail::for_each_written_assignment(set_clause, [&](const auto& a) { u.set.push_back(a.lower()); });
         if constexpr (detail::versioned<T>) {
             // A writer holding the row's version from before this UPDATE must find it changed.
             const auto name = model_info<T>::columns[detail::version_column<T>].name;
@@ -652,7 +652,7 @@ private:
         lower_where(u.where);
         if (sync == synchronize_session::fetch) add_all_columns(u.returning);
         ParamBuffer params;
-        std::apply([&](const auto&... a) { (a.bind(params), ...); }, set_clause);
+        detail::for_each_written_assignment(set_clause, [&](const auto& a) { a.bind(params); });
         bind_where(params);
         core_->check_tables(detail::model_id<T>(), u);
         auto& conn = core_->bulk_write_connection(detail::model_ops<T>());
