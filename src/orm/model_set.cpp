@@ -529,7 +529,10 @@ void* ModelSetCore::select_by_key(const void* key_values, bool latest) {
     auto& conn = latest ? session_.own_connection(ops_.model_id) : session_.read_connection(ops_.model_id);
     key_params_.clear();
     ops_.bind_key(key_values, key_params_);
-    if (select_by_key_.empty()) select_by_key_ = ops_.statements.select_by_key(conn.dialect(), ops_);
+    if (select_by_key_dialect_ != &conn.dialect()) {
+        select_by_key_ = ops_.statements.select_by_key(conn.dialect(), ops_);
+        select_by_key_dialect_ = &conn.dialect();
+    }
     // Read untyped: the statement selects the model's columns, as its SQL is made of them.
     auto result = conn.execute_sql(select_by_key_, key_params_.params());
     void* row = nullptr;

@@ -568,6 +568,33 @@ TEST_CASE("a bound engine may be of another backend: a SQLite file beside Postgr
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
 }
 
+// get() reads through the read replica and refresh() through the engine, so the SQL each
+// sends must be written for its own backend, whichever ran first.
+TEST_CASE("a read replica of another backend than the engine gets its own get() SQL") {
+    const auto server = sa::test::postgres_url();
+    if (!server) return;
+    auto sqlite = sa::create_engine(sa::test::sqlite_temp_url());
+    auto postgresql = sa::create_engine(sa::test::postgres_schema_url(*server));
+    for (auto* engine : {&sqlite, &postgresql}) {
+        sa::metadata<Shelf>().create_all(*engine);
+        sa::Session session(*engine);
+        session.add(Shelf{.id = 1, .name = engine == &sqlite ? "file" : "server"});
+        session.add(Shelf{.id = 2, .name = "two"});
+        session.commit();
+    }
+    for (auto [primary, replica] : {std::pair{&sqlite, &postgresql}, std::pair{&postgresql, &sqlite}}) {
+        INFO("primary " << primary->dialect().name());
+        sa::Session session(*primary, {.read_replica = *replica});
+        auto one = session.get<Shelf>(std::int64_t{1});  // from the replica
+        REQUIRE(one);
+        CHECK(one->name == (replica == &sqlite ? "file" : "server"));
+        session.refresh(one);  // from the primary
+        CHECK(one->name == (primary == &sqlite ? "file" : "server"));
+        session.expunge(one);
+        CHECK(session.get<Shelf>(std::int64_t{2})->name == "two");  // the replica again
+    }
+}
+
 TEST_CASE("twophase commits every bound database or none, and SQLite refuses it") {
     auto backend = GENERATE(from_range(backends()));
     auto main_engine = backend.engine();

@@ -448,10 +448,13 @@ private:
     /// Blocks of rewrite_block Ts, for rewritten_values(); the first stays for the next
     /// transaction.
     std::vector<std::shared_ptr<void>> rewritten_values_;
-    std::size_t rewrites_kept_ = 0;   ///< rewrites_[0, n) are of statements that succeeded
-    std::size_t moved_keys_ = 0;      ///< entries of rewrites_ that move a key, for identity_'s room
-    bool rows_written_ = false;       ///< the transaction inserted or deleted rows of the model
-    std::string_view select_by_key_;  ///< memo of select_by_key()'s SQL
+    std::size_t rewrites_kept_ = 0;  ///< rewrites_[0, n) are of statements that succeeded
+    std::size_t moved_keys_ = 0;     ///< entries of rewrites_ that move a key, for identity_'s room
+    bool rows_written_ = false;      ///< the transaction inserted or deleted rows of the model
+    /// Memo of select_by_key()'s SQL and the dialect it is written for: get() reads from a
+    /// read replica, refresh() from the model's own engine, which may be of another backend.
+    const Dialect* select_by_key_dialect_ = nullptr;
+    std::string_view select_by_key_;
     struct UpdateMemo {
         const Dialect* dialect = nullptr;
         ColumnMask changed;
