@@ -549,7 +549,22 @@ void* ModelSetCore::select_by_key(const void* key_values, bool latest) {
 }
 
 // As SQLAlchemy's merge(): a version left unset (0) merges onto the row as it is.
-void ModelSetCore::merge_columns(InstanceState& state, const void* values) {
+void ModelSetCore::merge_columns(InstanceState& state, const void* values, const InstanceState* source) {
+    if (!ops_.same_key(values, state.snapshot)) {
+        const auto* holder = identity_.find(values);
+        if (holder && holder != &state)
+            throw InvalidRequestError(
+                message("cannot be merged with its new primary key: another object of this Session has "
+                        "that primary key; flush the change that frees it first, or expunge that object"));
+    }
+    if (source && source->expired) {
+        // Its columns are as old as its last load, so only those the program changed since
+        // are its own; as SQLAlchemy's merge() copies only loaded attributes. The version
+        // is never among them: it merges onto the row as it is.
+        ColumnMask changed;
+        ops_.changed_columns(values, source->snapshot, changed);
+        return ops_.copy_some(state.object, values, changed);
+    }
     const auto column = ops_.version_column;
     if (column == ops_.column_count) return ops_.copy_columns(state.object, values);
     const auto merged = ops_.integer(values, column);

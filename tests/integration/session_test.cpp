@@ -891,6 +891,80 @@ TEST_CASE("merge of a transient object with a new key inserts it") {
     CHECK(count_users(engine) == 2);
 }
 
+TEST_CASE("merge of an expired detached object copies only the columns the program changed") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<User>().create_all(engine);
+    auto ids = seed_users(engine, {"ann"});
+
+    std::shared_ptr<User> expired;
+    {
+        sa::Session first(engine);
+        expired = first.get<User>(ids[0]);
+        first.commit();  // expire_on_commit
+        first.close();
+    }
+    REQUIRE(sa::inspect(expired).detached());
+    REQUIRE(sa::inspect(expired).expired());
+    set_age_elsewhere(engine, ids[0], 99);
+    expired->email = "ann@example.com";
+
+    // Its other columns are as old as its last load: the row's newer age stays.
+    sa::Session session(engine);
+    auto merged = session.merge(expired);
+    CHECK(merged->age == 99);
+    CHECK(merged->email == std::optional<std::string>("ann@example.com"));
+    session.commit();
+    CHECK(age_in_database(engine, ids[0]) == 99);
+    sa::Session check(engine);
+    CHECK(check.get<User>(ids[0])->email == std::optional<std::string>("ann@example.com"));
+}
+
+TEST_CASE("merge of a detached object whose key the program changed moves its row") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<User>().create_all(engine);
+    auto ids = seed_users(engine, {"ann", "bob"});
+    auto load_detached = [&](std::int64_t id) {
+        sa::Session loading(engine);
+        return loading.get<User>(id);
+    };
+
+    // The source is found by the key it was loaded with; the flush moves the row to the
+    // new one, as for an object of the session whose key the program changed.
+    auto ann = load_detached(ids[0]);
+    ann->id = 1000;
+    ann->age = 70;
+    {
+        sa::Session session(engine);
+        auto merged = session.merge(ann);
+        CHECK(sa::inspect(merged).persistent());
+        CHECK(merged->id == 1000);
+        session.commit();
+    }
+    CHECK(count_users(engine) == 2);
+    CHECK(age_in_database(engine, 1000) == 70);
+
+    // A new key another object of the session holds would give two objects one identity.
+    auto moved = load_detached(1000);
+    moved->id = ids[1];
+    {
+        sa::Session session(engine);
+        auto bob = session.get<User>(ids[1]);
+        CHECK_THROWS_MATCHES(session.merge(moved), sa::InvalidRequestError,
+                             MessageContains("another object of this Session has that primary key"));
+        CHECK(bob->name == "bob");
+        CHECK(session.get<User>(1000)->id == 1000);
+    }
+    // One only the database has is refused by its row.
+    {
+        sa::Session session(engine);
+        session.merge(moved);
+        CHECK_THROWS_AS(session.flush(), sa::IntegrityError);
+    }
+    CHECK(count_users(engine) == 2);
+}
+
 // Transactions -------------------------------------------------------------------------------------
 
 TEST_CASE("session.begin() while a transaction is open throws InvalidRequestError") {

@@ -199,13 +199,14 @@ public:
         requires(!detail::is_shared_ptr_v<T> && detail::require_model<T>())
     std::shared_ptr<T> merge(const T& values) {
         detail::MergeMemo memo;
-        return models<T>().merge(values, memo);
+        return models<T>().merge(values, nullptr, memo);
     }
     template <class T>
     std::shared_ptr<T> merge(const std::shared_ptr<T>& object) {
         if (!object) throw ArgumentError("alchemy: session.merge() was given a null pointer");
         if (models<T>().contains(object)) return object;
-        return merge(*object);
+        detail::MergeMemo memo;
+        return models<T>().merge(*object, detail::find_state(object), memo);
     }
     /// Reloads every column of a persistent object now, discarding unflushed changes.
     template <class T>

@@ -74,8 +74,11 @@ public:
     void refreshed(InstanceState& state, void* row);
     /// merge(): the persistent object of `state` takes the columns of `values` (a T) but
     /// the version, which tells whether `values` was read from the row as it is; throws
-    /// StaleDataError where it was read from an older one.
-    void merge_columns(InstanceState& state, const void* values);
+    /// StaleDataError where it was read from an older one. `source` is the state of
+    /// `values` if it has a row (else null): expired, it gives only the columns the program
+    /// changed since. Throws InvalidRequestError when `values` moves the key onto one
+    /// another object of the session holds.
+    void merge_columns(InstanceState& state, const void* values, const InstanceState* source);
     bool contains(const InstanceState* state) const noexcept;
     bool is_modified(const InstanceState& state) const;
     /// Throws InvalidRequestError unless `state` belongs to this session.
@@ -514,13 +517,21 @@ public:
     /// session.merge(): the session's object with the key of `values` takes its columns
     /// (read from the database first when not in the identity map), or a copy of `values`
     /// is added; then the merge cascade merges what `values`' relationships hold and puts
-    /// the results into the session's object. `memo` holds what this merge() did so far.
-    std::shared_ptr<T> merge(const T& values, MergeMemo& memo) {
+    /// the results into the session's object. `source` is the state of `values` (null for
+    /// a bare value). `memo` holds what this merge() did so far.
+    std::shared_ptr<T> merge(const T& values, const InstanceState* source, MergeMemo& memo) {
         if (auto merged = memo.merged(&values)) return std::static_pointer_cast<T>(std::move(merged));
+        // As SQLAlchemy's merge(): an object with a row is its row by the key it was loaded
+        // with, whatever its key fields hold now (a new key moves the row at the flush).
+        const bool has_row =
+            source && (source->state == ObjectState::detached || source->state == ObjectState::persistent ||
+                       source->state == ObjectState::deleted);
+        if (!has_row) source = nullptr;
+        const T& identity = has_row ? *static_cast<const T*>(source->snapshot) : values;
         std::shared_ptr<T> target;
-        if (!needs_generated_key(values)) target = get_by_key_of(values);
+        if (!needs_generated_key(identity)) target = get_by_key_of(identity);
         if (target) {
-            core_.merge_columns(*find_state(target), &values);
+            core_.merge_columns(*find_state(target), &values, source);
         } else {
             T fresh(values);
             release_relationships(fresh);  // they take the merged objects below
@@ -595,8 +606,8 @@ void load_rows(SessionCore& session, std::string_view sql, std::span<const Param
 template <class T>
 std::shared_ptr<void> merge_object(SessionCore& session, const std::shared_ptr<void>& source,
                                    MergeMemo& memo) {
-    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>()))
-        .merge(*static_cast<const T*>(source.get()), memo);
+    const auto typed = std::static_pointer_cast<T>(source);
+    return ModelSet<T>(session.models(model_id<T>(), model_ops<T>())).merge(*typed, find_state(typed), memo);
 }
 
 template <class T>
