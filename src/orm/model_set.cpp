@@ -76,12 +76,15 @@ bool ModelSetCore::contains(const InstanceState* state) const noexcept {
 }
 
 void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object, bool session_made) {
+    // As SQLAlchemy's add(): a flushed DELETE is undone only by a rollback, also for an
+    // object expunge() took out since, and a committed one never.
+    const auto refuse_deleted = [&] {
+        throw InvalidRequestError(
+            message("was deleted by a flush of this transaction; only a rollback brings it "
+                    "back: add a new object with its values instead"));
+    };
     if (state.session == &session_) {
-        // As SQLAlchemy's add(): a flushed DELETE is undone only by a rollback.
-        if (state.state == ObjectState::deleted)
-            throw InvalidRequestError(
-                message("was deleted by a flush of this transaction; only a rollback brings it "
-                        "back: add a new object with its values instead"));
+        if (state.state == ObjectState::deleted) refuse_deleted();
         state.delete_requested = false;
         return;
     }
@@ -89,17 +92,29 @@ void ModelSetCore::add(InstanceState& state, const std::shared_ptr<void>& object
         throw InvalidRequestError(
             message("is already attached to another Session; expunge() it there first, "
                     "or merge() a copy into this one"));
+    if (state.row_deleted)
+        throw InvalidRequestError(
+            message("has no row: its DELETE was committed, and the key may be another row's now; "
+                    "add a new object with its values instead"));
     const bool has_row = state.state == ObjectState::detached || state.state == ObjectState::deleted;
     refuse_dropped_parents(state, has_row);
     if (has_row) {
-        if (identity_.find(state.snapshot))
-            throw InvalidRequestError(
-                message("cannot be attached: another object with the same primary key "
-                        "is already in this Session; use merge()"));
+        const auto* expunged = set_aside_for(state);
+        if (expunged && expunged->deleted_at_depth != 0) refuse_deleted();
+        if (auto* own = identity_.find(state.snapshot)) {
+            // The session's object for the key, which the program dropped with nothing to
+            // flush, leaves as reap() would let it go.
+            if (!released(slots_[own->slot]) || has_work(*own))
+                throw InvalidRequestError(
+                    message("cannot be attached: another object with the same primary key "
+                            "is already in this Session; use merge()"));
+            detach(*own);
+            compact();
+        }
         identity_.reserve_more(1);
         attach(state, object, session_made, ObjectState::persistent);
         identity_.insert_or_assign(state);
-        rejoin_rewrites(state);
+        if (expunged) rejoin(state, *expunged);
     } else {
         attach(state, object, session_made, ObjectState::pending);
     }
@@ -248,31 +263,39 @@ void ModelSetCore::delete_(InstanceState& state) {
 
 void ModelSetCore::expunge(InstanceState& state) {
     if (!ops_.relationships.empty()) session_.hand_back_relationship_changes(&state);
-    set_aside_rewrites(state);
+    set_aside(state);
     detach(state);
     compact();
 }
 
-// An object the program still holds may come back by add() before the transaction ends:
-// its rollback entries wait for it, the object held with them. One the program dropped
-// cannot come back, and its entries go as detach() leaves them.
-void ModelSetCore::set_aside_rewrites(InstanceState& state) noexcept {
-    if (state.rewrites == 0) return;
-    auto object = slots_[state.slot].weak.lock();
-    if (!object) return;
+// An object the program still holds may come back by add() before the transaction ends,
+// and is otherwise still the transaction's: its rollback entries, and the INSERT or DELETE
+// a flush wrote of it, wait with it. One the program dropped cannot come back, and what
+// it had goes as detach() leaves it.
+void ModelSetCore::set_aside(InstanceState& state) noexcept {
+    if (state.rewrites == 0 && state.inserted_at_depth == 0 && state.deleted_at_depth == 0) return;
+    const auto& object = slots_[state.slot].weak;
+    if (object.expired()) return;
     try {
-        expunged_.push_back({std::move(object), &state, state.rewrites});
-    } catch (...) {  // out of memory: the entries go, as for a dropped object
+        expunged_.push_back(
+            {object, &state, state.rewrites, state.inserted_at_depth, state.deleted_at_depth});
+    } catch (...) {  // out of memory: what it had goes, as for a dropped object
     }
 }
 
-void ModelSetCore::rejoin_rewrites(InstanceState& state) noexcept {
-    const auto found = std::find_if(expunged_.begin(), expunged_.end(),
-                                    [&](const Expunged& e) { return e.state == &state; });
-    if (found == expunged_.end()) return;
-    state.rewrites = found->rewrites;
+ModelSetCore::Expunged* ModelSetCore::set_aside_for(const InstanceState& state) noexcept {
+    // A dead entry's state may have been freed and its address taken by `state`.
+    const auto found = std::find_if(expunged_.begin(), expunged_.end(), [&](const Expunged& e) {
+        return e.state == &state && !e.object.expired();
+    });
+    return found == expunged_.end() ? nullptr : &*found;
+}
+
+void ModelSetCore::rejoin(InstanceState& state, const Expunged& entry) noexcept {
+    state.rewrites = entry.rewrites;
+    state.inserted_at_depth = entry.inserted_at_depth;
     point_rewrites(state.rewrites, &state);
-    expunged_.erase(found);
+    expunged_.erase(expunged_.begin() + (&entry - expunged_.data()));
 }
 
 void ModelSetCore::point_rewrites(std::uint32_t latest, InstanceState* state) noexcept {
@@ -287,7 +310,7 @@ void ModelSetCore::popping_rewrite(const Rewrite& r) noexcept {
     // An expunged object's latest entry: its chain starts at the one before.
     for (auto& e : expunged_)
         if (e.rewrites == rewrites_.size()) e.rewrites = r.previous;
-    std::erase_if(expunged_, [](const Expunged& e) { return e.rewrites == 0; });
+    drop_finished_expunged();
 }
 
 void ModelSetCore::expire(InstanceState& state) {
@@ -362,14 +385,18 @@ std::uint64_t shape_of_columns(const ModelOps& ops, const ColumnMask& columns) {
 /// and the server defaults the database filled in for it.
 void ModelSetCore::forget_insert(InstanceState& state) noexcept {
     if (state.state == ObjectState::persistent) identity_.erase(state);
+    clear_inserted_values(state);
+    state.state = ObjectState::pending;  // detach() turns it transient
+    detach(state);
+}
+
+void ModelSetCore::clear_inserted_values(InstanceState& state) noexcept {
     if (state.key_generated) ops_.set_integer(state.object, ops_.generated_column, std::nullopt);
     if (state.defaults_filled != 0)
         ops_.clear_columns(state.object, columns_of_shape(ops_, state.defaults_filled));
-    state.state = ObjectState::pending;  // detach() turns it transient
     state.key_generated = false;
     state.defaults_filled = 0;
     state.expired = false;
-    detach(state);
 }
 
 /// Drops the holes detach() left once they are half the list, keeping the order.
@@ -1407,6 +1434,7 @@ void ModelSetCore::committed(std::uint32_t depth, bool expire) noexcept {
         if (state.deleted_at_depth >= depth) state.deleted_at_depth = depth - 1;
         if (depth > 1) continue;
         if (state.state == ObjectState::deleted) {
+            state.row_deleted = true;
             detach(state);
         } else if (state.state == ObjectState::persistent && expire) {
             state.expired = true;  // its columns are the row's: only its relationships go
@@ -1414,6 +1442,11 @@ void ModelSetCore::committed(std::uint32_t depth, bool expire) noexcept {
         }
     }
     for (auto& r : rewrites_) r.depth = std::min(r.depth, depth - 1);  // as inserted_at_depth
+    for (auto& e : expunged_) {
+        if (depth == 1 && e.deleted_at_depth != 0 && !e.object.expired()) e.state->row_deleted = true;
+        e.inserted_at_depth = std::min(e.inserted_at_depth, depth - 1);
+        e.deleted_at_depth = std::min(e.deleted_at_depth, depth - 1);
+    }
     if (depth == 1) forget_rewrites();
     reap();
 }
@@ -1445,9 +1478,30 @@ void ModelSetCore::rolled_back(std::uint32_t depth, bool keep_changes) noexcept 
             expire_object(state);
         }
     }
+    roll_back_expunged(depth);
     undo_rewrites(depth, !keep_changes);
     if (depth == 1) forget_rewrites();  // none is left; this lets go of their room
     if (!keep_changes) reap();          // close() lets go of every object next
+}
+
+void ModelSetCore::roll_back_expunged(std::uint32_t depth) noexcept {
+    for (auto& e : expunged_) {
+        if (e.deleted_at_depth >= depth) e.deleted_at_depth = 0;  // it has its row again
+        if (e.inserted_at_depth < depth) continue;
+        e.inserted_at_depth = 0;
+        // As forget_insert(), unless another Session took the object meanwhile.
+        if (e.object.expired() || e.state->session) continue;
+        clear_inserted_values(*e.state);
+        e.state->state = ObjectState::transient;
+        e.state->links_forgotten = !ops_.relationships.empty();
+    }
+    drop_finished_expunged();
+}
+
+void ModelSetCore::drop_finished_expunged() noexcept {
+    std::erase_if(expunged_, [](const Expunged& e) {
+        return e.rewrites == 0 && e.inserted_at_depth == 0 && e.deleted_at_depth == 0;
+    });
 }
 
 void ModelSetCore::expire_all() noexcept {
@@ -1459,10 +1513,10 @@ void ModelSetCore::expunge_all() noexcept {
     identity_.clear();  // first: detach() then has no entry to erase one by one
     for (auto& slot : slots_) {
         if (!slot.state) continue;
-        set_aside_rewrites(*slot.state);
+        set_aside(*slot.state);
         detach(*slot.state);
     }
-    if (rewrites_.empty()) forget_rewrites();
+    if (rewrites_.empty() && expunged_.empty()) forget_rewrites();
     slots_.clear();
     holes_ = 0;
     reaped_at_ = 0;

@@ -418,3 +418,113 @@ TEST_CASE("a detached copy added under the key of a flushed DELETE leaves the se
     CHECK(qty_in_database(engine, id) == 3);
     CHECK(count_items(engine) == rows);
 }
+
+TEST_CASE("an object a flush inserted and expunge() took out is new again once its INSERT is undone") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const std::string ending = GENERATE(as<std::string>{}, "rollback", "close", "destructor", "savepoint");
+    CAPTURE(ending);
+    const auto rows = count_items(engine);  // the rows the other endings left
+
+    std::shared_ptr<Item> item;
+    {
+        sa::Session session(engine);
+        std::optional<sa::SessionTransaction> nested;
+        if (ending == "savepoint") nested.emplace(session.begin_nested());
+        item = session.add(Item{.name = ending, .qty = 7});
+        session.flush();
+        REQUIRE(item->id != 0);
+        session.expunge(item);
+        CHECK(sa::inspect(item).detached());
+        if (ending == "rollback") session.rollback();
+        else if (ending == "close") session.close();
+        else if (ending == "savepoint") nested->rollback();
+    }
+    // As if it had stayed in the session: transient, without the key of a row that is gone.
+    CHECK(sa::inspect(item).transient());
+    CHECK(item->id == 0);
+    CHECK(count_items(engine) == rows);
+
+    // A row that takes the key the rollback freed (SQLite hands it out again) is not the object's.
+    const auto other_id = seed_item(engine, "other after " + ending, 3);
+    sa::Session session(engine);
+    session.add(item);
+    item->qty = 9;
+    session.commit();
+    CHECK(item->id != other_id);
+    CHECK(qty_in_database(engine, other_id) == 3);
+    CHECK(qty_in_database(engine, item->id) == 9);
+    CHECK(count_items(engine) == rows + 2);
+}
+
+TEST_CASE("an inserted object expunged and added back counts as having stayed through a SAVEPOINT's end") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    // Added back before the SAVEPOINT's rollback or after it; or the SAVEPOINT is released
+    // and the transaction rolled back.
+    const std::string order =
+        GENERATE(as<std::string>{}, "add, rollback", "rollback, add", "release, rollback");
+    CAPTURE(order);
+    const auto rows = count_items(engine);
+
+    sa::Session session(engine);
+    auto nested = session.begin_nested();
+    auto item = session.add(Item{.name = order, .qty = 7});
+    session.flush();
+    REQUIRE(item->id != 0);
+    session.expunge(item);
+    if (order == "add, rollback") {
+        session.add(item);
+        CHECK(sa::inspect(item).persistent());
+        nested.rollback();
+    } else if (order == "rollback, add") {
+        nested.rollback();
+    } else {
+        nested.commit();
+        session.rollback();
+    }
+    CHECK(sa::inspect(item).transient());
+    CHECK(item->id == 0);
+
+    session.add(item);
+    session.commit();
+    CHECK(item->id != 0);
+    CHECK(qty_in_database(engine, item->id) == 7);
+    CHECK(count_items(engine) == rows + 1);
+}
+
+TEST_CASE("an object expunged after its INSERT was committed keeps its key through a later rollback") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+
+    sa::Session session(engine);
+    auto item = session.add(Item{.name = "mine", .qty = 7});
+    session.flush();
+    const auto id = item->id;
+    session.expunge(item);
+    session.commit();
+    session.get<Item>(id)->qty = 8;
+    session.flush();
+    session.rollback();
+    CHECK(sa::inspect(item).detached());
+    CHECK(item->id == id);
+    CHECK(qty_in_database(engine, id) == 7);
+}
+
+TEST_CASE("a deleted object expunged and added back before the transaction ends counts as still deleted") {
+    auto engine = items_engine(GENERATE(from_range(backends())));
+    const auto id = seed_item(engine, "widget", 1);
+
+    sa::Session session(engine);
+    auto item = session.get<Item>(id);
+    session.delete_(item);
+    session.flush();
+    session.expunge(item);
+    CHECK(sa::inspect(item).detached());
+    CHECK_THROWS_MATCHES(session.add(item), sa::InvalidRequestError, MessageContains("only a rollback"));
+    CHECK_FALSE(session.contains(item));
+    session.rollback();
+    // The rollback gave the row back: the object, detached, has it again.
+    session.add(item);
+    CHECK(sa::inspect(item).persistent());
+    item->qty = 6;
+    session.commit();
+    CHECK(qty_in_database(engine, id) == 6);
+}

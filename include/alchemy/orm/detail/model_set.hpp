@@ -303,6 +303,9 @@ private:
     const void* probe(std::int64_t key);
     void detach(InstanceState& state) noexcept;
     void forget_insert(InstanceState& state) noexcept;
+    /// What the rollback of its INSERT takes from the object: the generated key and the
+    /// server defaults the database filled in.
+    void clear_inserted_values(InstanceState& state) noexcept;
     void compact() noexcept;
     /// A row just read: its object from the identity map (refreshed if expired), or nulls
     /// when the row is new to the session, which then calls attach_loaded with `probe`.
@@ -368,10 +371,20 @@ private:
     /// columns back, the objects too when `objects` (a rollback discards what the program
     /// changed since; close() leaves it to be written by another session).
     void undo_rewrites(std::uint32_t depth, bool objects) noexcept;
-    /// expunge(): keeps the entries of `state` for rejoin_rewrites() (expunged_).
-    void set_aside_rewrites(InstanceState& state) noexcept;
-    /// The entries of `state`, which add() brought back after expunge(), are its again.
-    void rejoin_rewrites(InstanceState& state) noexcept;
+    /// expunge(): keeps what the open transaction still holds of `state` (expunged_).
+    void set_aside(InstanceState& state) noexcept;
+    /// The entry of expunged_ for `state`, or null.
+    struct Expunged;
+    Expunged* set_aside_for(const InstanceState& state) noexcept;
+    /// add() brought back the object of `entry`: what the transaction holds of it is its
+    /// again, as if it had stayed.
+    void rejoin(InstanceState& state, const Expunged& entry) noexcept;
+    /// A rollback to `depth`, for the objects expunge() took out: one whose INSERT it
+    /// undoes is transient again, as forget_insert() leaves it; one whose DELETE it undoes
+    /// has its row again.
+    void roll_back_expunged(std::uint32_t depth) noexcept;
+    /// Drops the entries of expunged_ the transaction holds nothing of any longer.
+    void drop_finished_expunged() noexcept;
     /// Points the entries of the chain that starts at `latest` (InstanceState::rewrites)
     /// at `state`: null when the object leaves, another when it comes back or is revived.
     void point_rewrites(std::uint32_t latest, InstanceState* state) noexcept;
@@ -440,12 +453,17 @@ private:
     std::size_t row_switches_ = 0;  ///< updates_ that are row switches (switch_rows())
     std::vector<Rewrite> rewrites_;
     std::vector<KeyFollower> key_followers_;  ///< of this flush's UPDATEs (note_key_followers)
-    /// An object expunge() took out while it had entries, held until the transaction ends
-    /// with the start of its chain (InstanceState::rewrites), for add() to give back.
+    /// An object expunge() took out while the open transaction held something of it: the
+    /// start of its chain of entries (InstanceState::rewrites), and the depths at which a
+    /// flush inserted or deleted its row. add() gives them back; otherwise the rollback of
+    /// such a depth, or the commit, ends them in the object as it would have in the
+    /// session. Held weakly: an object the program dropped can come back to no session.
     struct Expunged {
-        std::shared_ptr<void> object;
-        InstanceState* state;
+        std::weak_ptr<void> object;
+        InstanceState* state;  ///< read only while `object` lives
         std::uint32_t rewrites;
+        std::uint32_t inserted_at_depth;
+        std::uint32_t deleted_at_depth;
     };
     std::vector<Expunged> expunged_;
     /// Blocks of rewrite_block Ts, for rewritten_values(); the first stays for the next
