@@ -787,9 +787,13 @@ void SessionCore::commit_two_phase() {
     std::vector<std::string> stranded;
     const auto end_prepared = [&](const Prepared& p, bool commit, bool maybe_absent) {
         try {
-            // On a connection of its own: the Session's may be the one that failed.
-            auto fresh = p.database->engine.connect();
-            commit ? fresh.commit_prepared(p.xid) : fresh.rollback_prepared(p.xid);
+            // On the Session's connection, as a pool of one has no other to give: idle once
+            // PREPARE TRANSACTION ended its transaction. One that was lost reconnects here,
+            // handing the lost one back first, after rollback() acknowledges the transaction
+            // it took along (with no transaction open, rollback() does nothing).
+            auto& connection = *p.database->connection;
+            connection.rollback();
+            commit ? connection.commit_prepared(p.xid) : connection.rollback_prepared(p.xid);
         } catch (const DatabaseError& e) {
             // 42704 undefined_object: the PREPARE whose outcome was unknown had not happened.
             if (!(maybe_absent && e.sqlstate() == "42704")) stranded.push_back(p.xid);
@@ -836,7 +840,7 @@ void SessionCore::commit_two_phase() {
         try {
             p.database->connection->commit_prepared(p.xid);
         } catch (const DatabaseError& e) {
-            end_prepared(p, true, true);  // once more, on a fresh connection
+            end_prepared(p, true, true);  // once more, on a new connection if that one was lost
             if (!failure) failure = e;
         }
     }

@@ -4,6 +4,7 @@
 // with a statement per database, and a statement that names tables of both (a join, a
 // subquery) is refused.
 #include "support/backends.hpp"
+#include "support/lost_connections.hpp"
 #include "support/matchers.hpp"
 
 #include <alchemy/alchemy.hpp>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -101,6 +103,35 @@ sa::Engine second_engine(const sa::test::Backend& backend, sa::EngineOptions opt
 std::int64_t count_rows(sa::Engine& engine, const std::string& table) {
     auto conn = engine.connect();
     return conn.execute(sa::text("SELECT count(*) FROM " + table).columns<std::int64_t>()).scalar_one();
+}
+
+/// bind_audit with its unique constraint checked at PREPARE TRANSACTION, after the INSERTs:
+/// what a second phase is for.
+void create_audit_checked_at_prepare(sa::Engine& engine) {
+    auto conn = engine.connect();
+    conn.execute_script(
+        "CREATE TABLE bind_audit (id BIGSERIAL PRIMARY KEY, what TEXT NOT NULL, "
+        "UNIQUE (what) DEFERRABLE INITIALLY DEFERRED)");
+    conn.commit();
+}
+
+/// The ids a Session gave its two-phase transactions, from the echo log of its engine
+/// (other cases may prepare transactions on the same server meanwhile).
+std::vector<std::string> xids_prepared(const std::vector<std::string>& log_lines) {
+    std::vector<std::string> xids;
+    for (const auto& line : log_lines)
+        if (line.starts_with("PREPARE TRANSACTION '")) xids.push_back(line.substr(21, line.size() - 22));
+    return xids;
+}
+
+/// 1 while the transaction `xid` is prepared on `engine`'s server, holding its locks.
+std::int64_t still_prepared(sa::Engine& engine, const std::string& xid) {
+    auto conn = engine.connect();
+    return conn
+        .execute(sa::text("SELECT count(*) FROM pg_prepared_xacts WHERE gid = :gid")
+                     .bind("gid", xid)
+                     .columns<std::int64_t>())
+        .scalar_one();
 }
 
 bool has_table(sa::Engine& engine, const std::string& table) {
@@ -609,41 +640,19 @@ TEST_CASE("twophase commits every bound database or none, and SQLite refuses it"
         sa::Session(main_engine, {.binds = {sa::bind<AuditEntry>(autocommit)}, .twophase = true}),
         sa::ArgumentError, sa::test::MessageContains("AUTOCOMMIT"));
     sa::metadata<Shelf, Volume>().create_all(main_engine);
-    {
-        // Checked at PREPARE TRANSACTION, after the INSERTs: what a second phase is for.
-        auto conn = audit_engine.connect();
-        conn.execute_script(
-            "CREATE TABLE bind_audit (id BIGSERIAL PRIMARY KEY, what TEXT NOT NULL, "
-            "UNIQUE (what) DEFERRABLE INITIALLY DEFERRED)");
-        conn.commit();
-    }
-    // The ids this case's Session gave its transactions, from the echo log of the main
-    // engine (other cases may prepare transactions on the same server meanwhile).
+    create_audit_checked_at_prepare(audit_engine);
     sa::test::EchoCapture log;
     auto logged = backend.engine({.echo = true, .echo_sink = log.sink()});
-    const auto xids_prepared = [&] {
-        std::vector<std::string> xids;
-        for (const auto& line : log.lines)
-            if (line.starts_with("PREPARE TRANSACTION '")) xids.push_back(line.substr(21, line.size() - 22));
-        return xids;
-    };
-    const auto still_prepared = [&](const std::string& xid) {
-        auto conn = main_engine.connect();
-        return conn
-            .execute(sa::text("SELECT count(*) FROM pg_prepared_xacts WHERE gid = :gid")
-                         .bind("gid", xid)
-                         .columns<std::int64_t>())
-            .scalar_one();
-    };
     const sa::SessionOptions options{.binds = {sa::bind<AuditEntry>(audit_engine)}, .twophase = true};
     {
         sa::Session session(logged, options);
         session.add(Shelf{.name = "atlases"});
         session.add(AuditEntry{.what = "atlases added"});
         session.commit();
-        REQUIRE(xids_prepared().size() == 1);
-        CHECK(sa::test::count_starting_with(log.lines, "COMMIT PREPARED '" + xids_prepared()[0]) == 1);
-        CHECK(still_prepared(xids_prepared()[0]) == 0);
+        REQUIRE(xids_prepared(log.lines).size() == 1);
+        CHECK(sa::test::count_starting_with(log.lines, "COMMIT PREPARED '" + xids_prepared(log.lines)[0]) ==
+              1);
+        CHECK(still_prepared(main_engine, xids_prepared(log.lines)[0]) == 0);
     }
     CHECK(count_rows(main_engine, "bind_shelves") == 1);
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
@@ -655,10 +664,84 @@ TEST_CASE("twophase commits every bound database or none, and SQLite refuses it"
     session.add(AuditEntry{.what = "atlases added"});
     CHECK_THROWS_AS(session.commit(), sa::UniqueViolation);
     session.rollback();
-    REQUIRE(xids_prepared().size() == 1);
-    CHECK(still_prepared(xids_prepared()[0]) == 0);
+    REQUIRE(xids_prepared(log.lines).size() == 1);
+    CHECK(still_prepared(main_engine, xids_prepared(log.lines)[0]) == 0);
     CHECK(count_rows(main_engine, "bind_shelves") == 1);
     CHECK(count_rows(audit_engine, "bind_audit") == 1);
     CHECK(main_engine.pool_status().checked_out == 0);
+    CHECK(audit_engine.pool_status().checked_out == 0);
+}
+
+TEST_CASE("twophase ends its prepared transactions on the Session's connections, in a pool of one") {
+    auto backend = GENERATE(from_range(backends()));
+    if (backend.is_sqlite()) return;  // no two-phase commit
+    // A pool of one has no connection beside the Session's: asking for another waits
+    // pool_timeout and fails.
+    sa::test::LosableDatabase main_database(backend);
+    auto main_engine = main_database.observer();
+    auto audit_engine = second_engine(backend);
+    sa::metadata<Shelf, Volume>().create_all(main_engine);
+    create_audit_checked_at_prepare(audit_engine);
+    sa::test::EchoCapture log;
+    std::string lose_connection_at;  // a statement of the main engine whose connection dies as it goes
+    auto pool_of_one =
+        main_database.engine({.pool_size = 1,
+                              .max_overflow = 0,
+                              .pool_timeout = std::chrono::duration<double>(2.0),
+                              .echo = true,
+                              .echo_sink = [&](std::string_view line) {
+                                  log.lines.emplace_back(line);
+                                  if (lose_connection_at.empty() || !line.starts_with(lose_connection_at))
+                                      return;
+                                  lose_connection_at.clear();
+                                  main_database.lose_connections();
+                              }});
+    const sa::SessionOptions options{.binds = {sa::bind<AuditEntry>(audit_engine)}, .twophase = true};
+    const auto only_xid = [&] {
+        const auto xids = xids_prepared(log.lines);
+        REQUIRE(xids.size() == 1);
+        return xids[0];
+    };
+    const auto commit = [&](const std::string& name) {
+        log.lines.clear();
+        sa::Session session(pool_of_one, options);
+        session.add(Shelf{.name = name});
+        session.add(AuditEntry{.what = name + " added"});
+        session.commit();
+    };
+
+    // COMMIT PREPARED goes through the Session's connection.
+    CHECK_NOTHROW(commit("atlases"));
+    CHECK(sa::test::count_starting_with(log.lines, "COMMIT PREPARED '" + only_xid()) == 1);
+    CHECK(still_prepared(main_engine, only_xid()) == 0);
+    CHECK(count_rows(main_engine, "bind_shelves") == 1);
+    CHECK(count_rows(audit_engine, "bind_audit") == 1);
+
+    // One that loses the connection runs again on its replacement.
+    lose_connection_at = "COMMIT PREPARED";
+    CHECK_NOTHROW(commit("maps"));
+    CHECK(sa::test::count_starting_with(log.lines, "COMMIT PREPARED '" + only_xid()) == 2);
+    CHECK(still_prepared(main_engine, only_xid()) == 0);
+    CHECK(count_rows(main_engine, "bind_shelves") == 2);
+    CHECK(count_rows(audit_engine, "bind_audit") == 2);
+
+    // The second database refuses at PREPARE: the first, prepared already, is rolled back,
+    // and the refusal is the error.
+    CHECK_THROWS_MATCHES(commit("atlases"), sa::UniqueViolation,
+                         !sa::test::MessageContains("left these transactions prepared"));
+    CHECK(sa::test::count_starting_with(log.lines, "ROLLBACK PREPARED '" + only_xid()) == 1);
+    CHECK(still_prepared(main_engine, only_xid()) == 0);
+    CHECK(count_rows(main_engine, "bind_shelves") == 2);
+
+    // A PREPARE that loses the connection may have happened: it is rolled back on the
+    // replacement, which finds none.
+    lose_connection_at = "PREPARE TRANSACTION";
+    CHECK_THROWS_MATCHES(commit("globes"), sa::OperationalError,
+                         !sa::test::MessageContains("left these transactions prepared"));
+    CHECK(sa::test::count_starting_with(log.lines, "ROLLBACK PREPARED '" + only_xid()) == 1);
+    CHECK(still_prepared(main_engine, only_xid()) == 0);
+    CHECK(count_rows(main_engine, "bind_shelves") == 2);
+    CHECK(count_rows(audit_engine, "bind_audit") == 2);
+    CHECK(pool_of_one.pool_status().checked_out == 0);
     CHECK(audit_engine.pool_status().checked_out == 0);
 }
