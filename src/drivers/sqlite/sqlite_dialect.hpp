@@ -3,8 +3,16 @@
 #pragma once
 
 #include "alchemy/core/dialect.hpp"
+#include "core/sql_lexer.hpp"
 
 namespace alchemy::detail::sqlite {
+
+/// The characters of an unquoted name or keyword, as SQLite's tokenizer reads them:
+/// besides ASCII letters, digits and '_', '$' and every byte from 0x80 up, so that
+/// `bücher` is one name (its UTF-8 bytes are letters to SQLite, whatever they encode).
+inline bool is_identifier_char(char c) noexcept {
+    return is_name_char(c) || c == '$' || static_cast<unsigned char>(c) >= 0x80;
+}
 
 class SqliteDialect final : public Dialect {
 public:

@@ -19,6 +19,7 @@
 //   fk_); an unnamed CHECK gets ck_<table>_<column> when written on a column and
 //   ck_<table>_<n> (n counting unnamed table CHECKs from 1) when written on the table.
 #include "core/ascii.hpp"
+#include "drivers/sqlite/sqlite_dialect.hpp"
 #include "drivers/sqlite/sqlite_migrate.hpp"
 #include "migrate/inspect_backend.hpp"
 
@@ -68,11 +69,6 @@ struct Token {
     std::size_t end;
 };
 
-bool is_word_char(char c) noexcept {
-    const auto u = static_cast<unsigned char>(c);
-    return std::isalnum(u) || c == '_' || c == '$' || u >= 0x80;
-}
-
 // Returns the offset just past a quoted run that starts at `at` and ends with `close`;
 // a doubled closing character stands for itself (except in [brackets]).
 std::size_t skip_quoted(std::string_view sql, std::size_t at, char close, bool doubling) {
@@ -112,8 +108,8 @@ std::vector<Token> tokenize(std::string_view sql) {
         } else if (c == '\'') {
             i = skip_quoted(sql, i, '\'', true);
             tokens.push_back({TokenKind::string, start, i});
-        } else if (is_word_char(c)) {
-            while (i < sql.size() && is_word_char(sql[i])) ++i;
+        } else if (sqlite::is_identifier_char(c)) {
+            while (i < sql.size() && sqlite::is_identifier_char(sql[i])) ++i;
             tokens.push_back({TokenKind::word, start, i});
         } else {
             ++i;

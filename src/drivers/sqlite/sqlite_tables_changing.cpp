@@ -5,6 +5,7 @@
 #include "core/sql_lexer.hpp"
 #include "drivers/drivers.hpp"
 #include "drivers/sqlite/sqlite_connection.hpp"
+#include "drivers/sqlite/sqlite_dialect.hpp"
 
 #include <algorithm>
 #include <array>
@@ -13,8 +14,9 @@
 namespace alchemy::detail::sqlite {
 namespace {
 
-/// Whether the SQL of a trigger names `table`, as a word or a quoted name. A word that
-/// only looks like it (a column of that name) makes the answer yes: too many is safe.
+/// Whether the SQL of a trigger names `table`, as a word or a quoted name, with words
+/// split where SQLite splits them. A word that only looks like it (a column of that name)
+/// makes the answer yes: too many is safe.
 bool names_table(std::string_view sql, std::string_view table, SqlLexicon lexicon) {
     for (const auto& span : lex_sql(sql, lexicon)) {
         const auto text = sql.substr(span.begin, span.end - span.begin);
@@ -30,7 +32,7 @@ bool names_table(std::string_view sql, std::string_view table, SqlLexicon lexico
         } else if (span.kind == SqlSpanKind::code) {
             for (std::size_t i = 0; i < text.size();) {
                 auto end = i;
-                while (end < text.size() && is_name_char(text[end])) ++end;
+                while (end < text.size() && is_identifier_char(text[end])) ++end;
                 if (end > i && equals_ignoring_ascii_case(text.substr(i, end - i), table)) return true;
                 i = std::max(end, i + 1);
             }
