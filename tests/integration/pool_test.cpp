@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -434,6 +435,40 @@ TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared con
     CHECK(shared.pool_status().size == 5);
     auto other = shared.connect();
     CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
+}
+
+TEST_CASE("a file: URI that names an in-memory database in percent-encoded form gets one shared connection") {
+    // The URL's database part is percent-decoded once by the URL and once more by SQLite,
+    // which decodes the URI's path, keys and values after splitting them.
+    const auto path = sa::test::sqlite_temp_url().substr(std::string_view("sqlite:///").size());
+    const std::string memory_urls[] = {
+        "sqlite:///file:" + path + "%3Fmode%3D%256Demory?uri=true",       // file:PATH?mode=%6Demory
+        "sqlite:///file:" + path + "%3F%256Dode%3Dmemory?uri=true",       // file:PATH?%6Dode=memory
+        "sqlite:///file:" + path + "%3Fmode%3Dmemory%2500disk?uri=true",  // %00 ends the value
+        "sqlite:///file:%253Amemory%253A?uri=true",                       // file:%3Amemory%3A
+    };
+    for (const auto& url : memory_urls) {
+        INFO(url);
+        auto engine = sa::create_engine(url);
+        {
+            auto conn = engine.connect();
+            conn.execute_script("CREATE TABLE t (x INTEGER)");
+            conn.execute(sa::text("INSERT INTO t VALUES (42)"));
+            conn.commit();
+        }
+        auto conn = engine.connect();
+        CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
+        CHECK(engine.pool_status().size == 1);
+    }
+    // An encoded '&' and '=' belong to the value they are in: this names a file, and a
+    // pool of connections to it is right.
+    auto file = sa::create_engine("sqlite:///file:" + path + "%3Fnote%3Dx%2526mode%253Dmemory?uri=true");
+    auto writer = file.connect();
+    writer.execute_script("CREATE TABLE t (x INTEGER)");
+    writer.commit();
+    auto reader = file.connect();
+    CHECK(reader.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
+    CHECK(file.pool_status().size == 5);
 }
 
 TEST_CASE("a pool_timeout too long for the clock waits rather than failing at once") {

@@ -184,6 +184,13 @@ TEST_CASE("backend and driver read the drivername, and the driver tells an in-me
         {"sqlite:///file:/appdb?vfs=memdb&uri=true", "sqlite", "", false},
         {"sqlite:///file:app.db?uri=true", "sqlite", "", false},
         {"sqlite:///file:memory.db?uri=true", "sqlite", "", false},
+        // SQLite percent-decodes the URI's path, keys and values once it has split them.
+        {"sqlite:///file:appdb%3Fmode%3D%256Demory?uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb%3F%256Dode%3Dmemory?uri=true", "sqlite", "", true},
+        {"sqlite:///file:%253Amemory%253A?uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb%3Fmode%3Dmemory%2500disk?uri=true", "sqlite", "", true},
+        {"sqlite:///file:appdb%3Fnote%3Dx%2526mode%253Dmemory?uri=true", "sqlite", "", false},
+        {"sqlite:///file:%253Amemory%253?uri=true", "sqlite", "", false},
         // SQLite builds that read URIs everywhere (Debian's) open this one in memory too.
         {"sqlite:///file::memory:", "sqlite", "", true},
     };

@@ -167,11 +167,34 @@ std::string filename_for(const URL& url, bool uri) {
     return filename;
 }
 
+// One part of a file: URI (its path, a query key or a value) as SQLite's URI parser reads
+// it, after splitting the URI: each %HH is the byte it encodes, a '%' without two hex
+// digits stands for itself, and %00 ends the part.
+std::string decode_uri_part(std::string_view part) {
+    std::string decoded;
+    for (std::size_t i = 0; i < part.size(); ++i) {
+        const auto is_hex = [&](std::size_t at) {
+            return at < part.size() && std::isxdigit(static_cast<unsigned char>(part[at])) != 0;
+        };
+        if (part[i] != '%' || !is_hex(i + 1) || !is_hex(i + 2)) {
+            decoded += part[i];
+            continue;
+        }
+        unsigned byte = 0;
+        std::from_chars(part.data() + i + 1, part.data() + i + 3, byte, 16);
+        if (byte == 0) break;
+        decoded += static_cast<char>(byte);
+        i += 2;
+    }
+    return decoded;
+}
+
 // Whether each connection that opens `filename` gets a database of its own: ":memory:",
 // and a file: URI naming ":memory:", or with mode=memory or vfs=memdb, unless cache=shared
-// (or a memdb name starting with '/') shares it among the process's connections. A "file:"
-// name counts as a URI even without uri=true, as builds with SQLITE_USE_URI (Debian's) open
-// it; taking a file for memory only costs the pool its concurrency.
+// (or a memdb name starting with '/') shares it among the process's connections, each
+// compared percent-decoded as SQLite compares it. A "file:" name counts as a URI even
+// without uri=true, as builds with SQLITE_USE_URI (Debian's) open it; taking a file for
+// memory only costs the pool its concurrency.
 bool private_memory_database(std::string_view filename) {
     if (filename == ":memory:") return true;
     constexpr std::string_view scheme = "file:";
@@ -179,9 +202,11 @@ bool private_memory_database(std::string_view filename) {
     auto rest = filename.substr(scheme.size());
     rest = rest.substr(0, rest.find('#'));
     const auto question = rest.find('?');
-    auto path = rest.substr(0, question);
+    auto encoded_path = rest.substr(0, question);
     auto query = question == std::string_view::npos ? std::string_view{} : rest.substr(question + 1);
-    if (path.starts_with("//")) path.remove_prefix(std::min(path.find('/', 2), path.size()));  // authority
+    if (encoded_path.starts_with("//"))  // authority
+        encoded_path.remove_prefix(std::min(encoded_path.find('/', 2), encoded_path.size()));
+    const auto path = decode_uri_part(encoded_path);
     // SQLite reads the items in order: a later one wins.
     bool mode_memory = false, memdb = false, shared_cache = false;
     while (!query.empty()) {
@@ -189,8 +214,8 @@ bool private_memory_database(std::string_view filename) {
         query.remove_prefix(std::min(item.size() + 1, query.size()));
         const auto equals = item.find('=');
         if (equals == std::string_view::npos) continue;
-        const auto key = item.substr(0, equals);
-        const auto value = item.substr(equals + 1);
+        const auto key = decode_uri_part(item.substr(0, equals));
+        const auto value = decode_uri_part(item.substr(equals + 1));
         if (key == "mode") mode_memory = value == "memory";
         else if (key == "vfs") memdb = value == "memdb";
         else if (key == "cache") shared_cache = value == "shared";
