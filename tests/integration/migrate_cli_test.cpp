@@ -250,6 +250,32 @@ inline constexpr auto sa::mapping<migrate_cascade::Child> = sa::table(
     sa::foreign_key(&migrate_cascade::Child::parent_id, &migrate_cascade::Parent::id).on_delete(sa::cascade),
     sa::server_default(&migrate_cascade::Child::note, "''"));
 
+// On PostgreSQL: events keyed by an identity column GENERATED ALWAYS, which the models
+// cannot declare: Event maps the table as it is, NarrowEvent makes the key an INTEGER
+// and ManualEvent gives out its ids itself.
+namespace migrate_identity {
+struct Event {
+    std::int64_t id = 0;
+    std::optional<std::string> note{};
+};
+struct NarrowEvent {
+    std::int32_t id = 0;
+    std::optional<std::string> note{};
+};
+struct ManualEvent {
+    std::int64_t id = 0;
+    std::optional<std::string> note{};
+};
+}  // namespace migrate_identity
+
+template <>
+inline constexpr auto sa::mapping<migrate_identity::Event> = sa::table("events");
+template <>
+inline constexpr auto sa::mapping<migrate_identity::NarrowEvent> = sa::table("events");
+template <>
+inline constexpr auto sa::mapping<migrate_identity::ManualEvent> =
+    sa::table("events", sa::autoincrement(&migrate_identity::ManualEvent::id, false));
+
 namespace {
 
 /// A fresh temporary working directory for the duration of a test; the previous one is
@@ -396,6 +422,26 @@ migrate::Revision hand_written(const std::string& message, const Strings& upgrad
 migrate::Plan plan_to(sa::Engine& engine, const sa::MetaData& models) {
     const Strings exclude{std::string(migrate::version_table), "audit"};
     return migrate::autogenerate(sa::inspect(engine, exclude), models, engine.dialect());
+}
+
+/// On PostgreSQL, how the identity column events.id generates its values: "ALWAYS",
+/// "BY DEFAULT", or "" when it is no identity column.
+std::string events_id_generation(sa::Engine& engine) {
+    auto conn = engine.connect();
+    return conn
+        .execute(
+            sa::text("SELECT COALESCE(identity_generation::text, '') FROM information_schema.columns WHERE "
+                     "table_schema = current_schema() AND table_name = 'events' AND column_name = 'id'")
+                .columns<std::string>())
+        .scalar_one();
+}
+
+/// On PostgreSQL, the table events made by hand with a key GENERATED ALWAYS, and a row.
+void create_events_generated_always(sa::Engine& engine) {
+    execute(engine,
+            "CREATE TABLE events (id BIGINT GENERATED ALWAYS AS IDENTITY, note TEXT, "
+            "CONSTRAINT pk_events PRIMARY KEY (id)); "
+            "INSERT INTO events (note) VALUES ('first')");
 }
 
 /// The names of the SQLite schema's objects of `type` ("trigger", "index") on `table`
@@ -1065,6 +1111,98 @@ TEST_CASE(
     migrate::downgrade(engine, "migrations/versions", "base");
     CHECK(foreign_key() == Key{"a", true, true});
     CHECK_NOTHROW(child_before_parent(2));
+}
+
+TEST_CASE("an identity column GENERATED ALWAYS is no difference from a model's autoincrement key",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    // SQLite has no GENERATED ALWAYS: its key generated from the rowid inspects as BY DEFAULT.
+    if (backend.is_postgresql()) create_events_generated_always(engine);
+    else sa::metadata<migrate_identity::Event>().create_all(engine);
+
+    const auto inspected = sa::inspect(engine);
+    const auto* events = inspected.table("events");
+    REQUIRE(events);
+    const auto* id = events->column("id");
+    REQUIRE(id);
+    CHECK(id->autoincrement);
+    CHECK(id->generated_always == backend.is_postgresql());
+    // The models cannot declare GENERATED ALWAYS: the database's is no difference.
+    CHECK(differences(engine, sa::metadata<migrate_identity::Event>()).empty());
+}
+
+TEST_CASE("a PostgreSQL identity column GENERATED ALWAYS stays so when a downgrade creates its table again",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    create_events_generated_always(engine);
+    REQUIRE(events_id_generation(engine) == "ALWAYS");
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_v1::User>());
+    INFO("downgrade:\n" << fmt::format("{}", fmt::join(plan.downgrade, ";\n")));
+    CHECK(plan.changes == Strings{"add table users", "drop table events"});
+    hand_written("drop events", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(events_id_generation(engine) == "ALWAYS");
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO events (id, note) VALUES (7, 'explicit')"),
+                    sa::ProgrammingError);
+}
+
+TEST_CASE(
+    "a PostgreSQL identity column GENERATED ALWAYS that a downgrade adds back is GENERATED ALWAYS again",
+    "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    create_events_generated_always(engine);
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_identity::ManualEvent>());
+    INFO("upgrade:\n"
+         << fmt::format("{}", fmt::join(plan.upgrade, ";\n")) << "\ndowngrade:\n"
+         << fmt::format("{}", fmt::join(plan.downgrade, ";\n")));
+    CHECK(plan.changes == Strings{"alter column events.id: autoincrement off"});
+    hand_written("ids given out by hand", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(events_id_generation(engine).empty());
+    execute(engine, "INSERT INTO events (id, note) VALUES (7, 'explicit')");
+
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(events_id_generation(engine) == "ALWAYS");
+    CHECK_THROWS_AS(execute(engine, "INSERT INTO events (id, note) VALUES (8, 'explicit')"),
+                    sa::ProgrammingError);
+    // The sequence starts past the ids the rows hold.
+    CHECK_NOTHROW(execute(engine, "INSERT INTO events (note) VALUES ('generated')"));
+}
+
+TEST_CASE("a PostgreSQL type change keeps an identity column GENERATED ALWAYS, upgrading and downgrading",
+          "[migrate]") {
+    auto backend = GENERATE(from_range(backends()));
+    if (!backend.is_postgresql()) return;
+    WorkDir work;
+    fs::create_directories("migrations/versions");
+    auto engine = backend.engine();
+    create_events_generated_always(engine);
+
+    const auto plan = plan_to(engine, sa::metadata<migrate_identity::NarrowEvent>());
+    INFO("upgrade:\n"
+         << fmt::format("{}", fmt::join(plan.upgrade, ";\n")) << "\ndowngrade:\n"
+         << fmt::format("{}", fmt::join(plan.downgrade, ";\n")));
+    CHECK(plan.changes == Strings{"alter column events.id: BIGINT → INTEGER"});
+    hand_written("narrow ids", plan.upgrade, plan.downgrade);
+    migrate::upgrade(engine, "migrations/versions");
+    CHECK(events_id_generation(engine) == "ALWAYS");
+    CHECK(differences(engine, sa::metadata<migrate_identity::NarrowEvent>()).empty());
+
+    migrate::downgrade(engine, "migrations/versions", "base");
+    CHECK(events_id_generation(engine) == "ALWAYS");
+    CHECK(differences(engine, sa::metadata<migrate_identity::Event>()).empty());
 }
 
 TEST_CASE("a table rebuilt on SQLite keeps its expression and partial indexes, and its keys' collations",

@@ -60,6 +60,11 @@ struct Column {
     bool nullable = false;
     /// The database generates the value (identity / rowid) when none is given.
     bool autoincrement = false;
+    /// Set only by PostgreSQL's inspect(), for an identity column GENERATED ALWAYS, which
+    /// refuses a value given explicitly: DDL writes ALWAYS in place of BY DEFAULT. The
+    /// models cannot declare it, so autogenerate does not compare it, and a downgrade's
+    /// inspected column brings its own.
+    bool generated_always = false;
     /// SQL expression used when a row omits the column, e.g. "CURRENT_TIMESTAMP" or "'n/a'".
     std::optional<std::string> server_default;
     /// The column's previous name, declared in the mapping so autogenerate writes a

@@ -166,9 +166,9 @@ Tables read_columns(Connection& conn) {
     // A domain column is described by the domain's base type and its typmod; format_type()
     // spells the domain's name as DDL must write it (quoted, qualified where needed).
     for (auto& [table_name, name, type, typmod, formatted, domain, collation, not_null, identity,
-                default_sql] :
+                generated_always, default_sql] :
          rows<std::string, std::string, std::string, std::int64_t, std::string, std::optional<std::string>,
-              std::optional<std::string>, bool, bool, std::optional<std::string>>(
+              std::optional<std::string>, bool, bool, bool, std::optional<std::string>>(
              conn,
              "SELECT c.relname::text, a.attname::text, "
              "COALESCE(base.typname, t.typname)::text, "
@@ -177,7 +177,7 @@ Tables read_columns(Connection& conn) {
              "a.atttypmod END), "
              "CASE WHEN t.typtype = 'd' THEN format_type(a.atttypid, a.atttypmod) END, "
              "CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END, "
-             "a.attnotnull, a.attidentity IN ('a', 'd'), "
+             "a.attnotnull, a.attidentity IN ('a', 'd'), a.attidentity = 'a', "
              "CASE WHEN a.attgenerated <> 's' THEN pg_get_expr(d.adbin, d.adrelid, true) END "
              "FROM pg_catalog.pg_class c "
              "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
@@ -197,6 +197,7 @@ Tables read_columns(Connection& conn) {
         const bool serial =
             is_integer_kind(column.type.kind) && default_sql && default_sql->starts_with("nextval(");
         column.autoincrement = identity || serial;
+        column.generated_always = generated_always;
         if (default_sql && !column.autoincrement) column.server_default = normalise_default(*default_sql);
     }
     return tables;
