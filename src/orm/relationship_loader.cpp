@@ -248,6 +248,11 @@ void load_associated(SessionCore& session, const RelationshipOps& rel,
             group.add(*target->second.second);
         }
     }
+    // In the targets' key order, as joinedload reads them, not the association rows'.
+    const auto& target_ops = rel.target();
+    std::stable_sort(pairs.begin(), pairs.end(), [&](const LoadedPair& a, const LoadedPair& b) {
+        return key_of(target_ops, a.target.get()) < key_of(target_ops, b.target.get());
+    });
     reserve_collections(owners, counts, [&](void* owner) -> Associated& { return rel.associated(owner); });
     set_loaded(session, rel, owners, pairs);
 }

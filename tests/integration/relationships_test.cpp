@@ -1532,6 +1532,43 @@ TEST_CASE("a many-to-many load pairs by the keys of each association row, not th
     CHECK(students[1]->courses.size() == 0);
 }
 
+// The association rows name the courses out of key order: every loading strategy gives
+// the collection in the courses' key order all the same.
+TEST_CASE("a many-to-many collection comes in its targets' key order, however it is loaded") {
+    auto backend = GENERATE(from_range(backends()));
+    CourseFixture f(backend);
+    {
+        auto conn = f.engine.connect();
+        conn.execute(sa::text("INSERT INTO students (id, name) VALUES (1, 'ann')"));
+        conn.execute(
+            sa::text("INSERT INTO courses (id, name) VALUES (1, 'c1'), (2, 'c2'), (3, 'c3'), (4, 'c4')"));
+        conn.execute(
+            sa::text("INSERT INTO enrollments (id, student_id, course_id) VALUES (1, 1, 3), (2, 1, 1), (3, "
+                     "1, 4), (4, 1, 2)"));
+        conn.commit();
+    }
+    const auto course_ids = [](const std::shared_ptr<Student>& student) {
+        std::vector<std::int64_t> ids;
+        for (const Course& course : student->courses) ids.push_back(course.id);
+        return ids;
+    };
+    const std::vector<std::int64_t> key_order{1, 2, 3, 4};
+    {
+        sa::Session session(f.engine);
+        CHECK(course_ids(session.query<Student>().one()) == key_order);
+    }
+    {
+        sa::Session session(f.engine);
+        CHECK(course_ids(session.query<Student>().options(sa::selectinload<&Student::courses>()).one()) ==
+              key_order);
+    }
+    {
+        sa::Session session(f.engine);
+        CHECK(course_ids(session.query<Student>().options(sa::joinedload<&Student::courses>()).one()) ==
+              key_order);
+    }
+}
+
 TEST_CASE("merge() copies columns only: loaded relationships keep what they hold") {
     auto backend = GENERATE(from_range(backends()));
     Fixture f(backend);
