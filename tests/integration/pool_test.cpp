@@ -471,6 +471,19 @@ TEST_CASE("a file: URI that names an in-memory database in percent-encoded form 
     CHECK(file.pool_status().size == 5);
 }
 
+TEST_CASE("a file: URI with an empty path gets one shared connection: SQLite gives each its own") {
+    auto engine = sa::create_engine("sqlite:///file:?uri=true");
+    {
+        auto conn = engine.connect();
+        conn.execute_script("CREATE TABLE t (x INTEGER)");
+        conn.execute(sa::text("INSERT INTO t VALUES (42)"));
+        conn.commit();
+    }
+    auto conn = engine.connect();
+    CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
+    CHECK(engine.pool_status().size == 1);
+}
+
 TEST_CASE("a pool_timeout too long for the clock waits rather than failing at once") {
     auto backend = GENERATE(from_range(backends()));
     auto engine = backend.engine(

@@ -191,6 +191,9 @@ TEST_CASE("backend and driver read the drivername, and the driver tells an in-me
         {"sqlite:///file:appdb%3Fmode%3Dmemory%2500disk?uri=true", "sqlite", "", true},
         {"sqlite:///file:appdb%3Fnote%3Dx%2526mode%253Dmemory?uri=true", "sqlite", "", false},
         {"sqlite:///file:%253Amemory%253?uri=true", "sqlite", "", false},
+        // An empty path: a temporary database of the connection's own, never shared.
+        {"sqlite:///file:?uri=true", "sqlite", "", true},
+        {"sqlite:///file:?cache=shared&uri=true", "sqlite", "", true},
         // SQLite builds that read URIs everywhere (Debian's) open this one in memory too.
         {"sqlite:///file::memory:", "sqlite", "", true},
     };

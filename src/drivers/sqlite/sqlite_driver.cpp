@@ -192,7 +192,8 @@ std::string decode_uri_part(std::string_view part) {
 // Whether each connection that opens `filename` gets a database of its own: ":memory:",
 // and a file: URI naming ":memory:", or with mode=memory or vfs=memdb, unless cache=shared
 // (or a memdb name starting with '/') shares it among the process's connections, each
-// compared percent-decoded as SQLite compares it. A "file:" name counts as a URI even
+// compared percent-decoded as SQLite compares it; and a file: URI with an empty path, a
+// temporary database that SQLite never shares. A "file:" name counts as a URI even
 // without uri=true, as builds with SQLITE_USE_URI (Debian's) open it; taking a file for
 // memory only costs the pool its concurrency.
 bool private_memory_database(std::string_view filename) {
@@ -207,6 +208,7 @@ bool private_memory_database(std::string_view filename) {
     if (encoded_path.starts_with("//"))  // authority
         encoded_path.remove_prefix(std::min(encoded_path.find('/', 2), encoded_path.size()));
     const auto path = decode_uri_part(encoded_path);
+    if (path.empty()) return true;
     // SQLite reads the items in order: a later one wins.
     bool mode_memory = false, memdb = false, shared_cache = false;
     while (!query.empty()) {
