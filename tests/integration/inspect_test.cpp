@@ -82,6 +82,13 @@ struct Reading {
     Mood mood = Mood::calm;
 };
 
+/// A composite key whose sa::primary_key lists the fields out of declaration order.
+struct Ranking {
+    std::int64_t season = 0;
+    std::int64_t player = 0;
+    std::int32_t points = 0;
+};
+
 }  // namespace inspect_models
 
 namespace m = inspect_models;
@@ -118,6 +125,9 @@ inline constexpr auto sa::mapping<m::Category> = sa::table(
     sa::index("categories_by_name", &m::Category::name, &m::Category::parent_id));
 template <>
 inline constexpr auto sa::mapping<m::Reading> = sa::table("readings", sa::enum_as_text(&m::Reading::mood));
+template <>
+inline constexpr auto sa::mapping<m::Ranking> =
+    sa::table("rankings", sa::primary_key(&m::Ranking::player, &m::Ranking::season));
 
 // Catch2 prints a Table in failure messages.
 template <>
@@ -235,6 +245,24 @@ TEST_CASE("server defaults come back as the models wrote them", "[inspect]") {
     CHECK_FALSE(authors.column("email")->server_default.has_value());
     CHECK(authors.column("id")->autoincrement);
     CHECK_FALSE(authors.column("id")->server_default.has_value());
+}
+
+TEST_CASE("a composite primary key lists its columns in the order sa::primary_key gives", "[inspect]") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    sa::metadata<m::Ranking>().create_all(engine);
+
+    CHECK(table_named(sa::inspect(engine), "rankings").primary_key.columns == Strings{"player", "season"});
+    auto Session = sa::sessionmaker(engine);
+    {
+        auto session = Session();
+        session.add(m::Ranking{.season = 2024, .player = 7, .points = 30});
+        session.commit();
+    }
+    auto session = Session();
+    const auto ranking = session.get<m::Ranking>(7, 2024);  // (player, season), as declared
+    REQUIRE(ranking != nullptr);
+    CHECK(ranking->points == 30);
 }
 
 TEST_CASE("a check PostgreSQL rewrites keeps its name and comes back in PostgreSQL's spelling", "[inspect]") {

@@ -88,7 +88,8 @@ concept column_pointer = field_pointer<M> || detail::is_embedded_member_v<M>;
 template <column_pointer M>
 using model_of_t = typename detail::member_pointer_traits<M>::model;
 
-/// Columns of the primary key (default: the field named "id").
+/// Columns of the primary key in the key's order (default: the field named "id"). A
+/// mapping holds at most one; a composite key lists all its fields in it.
 template <field_pointer... Ms>
 struct primary_key_option {
     static constexpr detail::option_kind kind = detail::option_kind::primary_key;

@@ -198,7 +198,6 @@ consteval std::string_view table_name_of() {
 template <class T, std::size_t N>
 struct model_columns {
     std::array<ColumnSpec, N> columns{};
-    bool primary_key_declared = false;
 
     /// The column of field `field` of the struct the options belong to: the model's own
     /// field when `mixin_at` is not_embedded, else field `field` of the mixin held in the
@@ -240,9 +239,7 @@ constexpr void apply_option(model_columns<T, N>& m) {
         std::apply(
             [](auto... members) { static_cast<void>((check_option_field<S, decltype(members)>() && ...)); },
             option.fields);
-        if (!m.primary_key_declared)
-            for (auto& c : m.columns) c.primary_key = false;  // the declaration replaces "id"
-        m.primary_key_declared = true;
+        for (auto& c : m.columns) c.primary_key = false;  // the declaration replaces "id"
         std::apply(
             [&](auto... members) {
                 std::size_t position = 0;
@@ -347,6 +344,13 @@ template <class S>
 inline constexpr std::size_t mapping_option_count =
     std::tuple_size_v<std::remove_cvref_t<decltype(mapping<S>.options)>>;
 
+/// How many options of kind Kind sa::mapping<S> holds.
+template <class S, option_kind Kind>
+inline constexpr std::size_t options_of_kind = []<std::size_t... I>(std::index_sequence<I...>) {
+    return (std::size_t{0} + ... +
+            (std::remove_cvref_t<decltype(std::get<I>(mapping<S>.options))>::kind == Kind ? 1 : 0));
+}(std::make_index_sequence<mapping_option_count<S>>{});
+
 /// Calls f(std::integral_constant<std::size_t, F>{}) for each field F of T that holds a mixin.
 template <class T, class Fn>
 constexpr void for_each_mixin_field(Fn&& f) {
@@ -407,6 +411,18 @@ consteval std::size_t count_primary_key(const std::array<ColumnSpec, N>& columns
     return n;
 }
 
+/// Whether the primary-key columns hold the places 0..n-1 of the key once each, so that
+/// model_info<T>::primary_key lists every key column.
+template <std::size_t N>
+consteval bool key_positions_form_sequence(const std::array<ColumnSpec, N>& columns) {
+    for (std::size_t position = 0; position < count_primary_key(columns); ++position) {
+        std::size_t holders = 0;
+        for (const auto& c : columns) holders += c.primary_key && c.key_position == position ? 1 : 0;
+        if (holders != 1) return false;
+    }
+    return true;
+}
+
 }  // namespace detail
 
 /// Compile-time facts about model T; see the file comment.
@@ -456,10 +472,17 @@ struct model_info {
     static_assert(!valid || primary_key_count > 0,
                   "alchemy: the model has no primary key; add a field named id or declare "
                   "sa::primary_key(&T::field, ...) in sa::mapping<T>");
+    static_assert(!valid || detail::options_of_kind<T, detail::option_kind::primary_key> <= 1,
+                  "alchemy: sa::mapping<T> holds more than one sa::primary_key option; declare a "
+                  "composite key in one sa::primary_key(&T::a, &T::b)");
+    static constexpr bool key_positions_valid = detail::key_positions_form_sequence(columns);
+    static_assert(!valid || key_positions_valid,
+                  "alchemy: sa::primary_key(...) names a field more than once; name each key field once");
 
     /// Column indexes of the primary key, in the order sa::primary_key(...) gives them.
     static constexpr std::array<std::size_t, primary_key_count> primary_key = [] {
         std::array<std::size_t, primary_key_count> out{};
+        if (!key_positions_valid) return out;  // reported above, without an out-of-range write
         for (std::size_t c = 0; c < column_count; ++c)
             if (columns[c].primary_key) out[columns[c].key_position] = c;
         return out;

@@ -88,6 +88,31 @@ consteval std::size_t declared_foreign_key_field() {
     }
 }
 
+/// Whether every sa::foreign_key(...) in sa::mapping<T> on field KeyField, the key of a
+/// BelongsTo<Target>, refers to Target's primary key: the column the relationship loads
+/// and writes by, so the schema's key and the relationship name the same row.
+template <class T, class Target, std::size_t KeyField>
+consteval bool foreign_keys_refer_to_primary_key() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        [[maybe_unused]] auto refers_to_key =
+            []<std::size_t Option>(std::integral_constant<std::size_t, Option>) {
+                constexpr const auto& option = std::get<Option>(mapping<T>.options);
+                using O = std::remove_cvref_t<decltype(option)>;
+                if constexpr (O::kind != option_kind::foreign_key) {
+                    return true;
+                } else if constexpr (!std::is_same_v<model_of_t<decltype(option.field)>, T>) {
+                    return true;  // apply_option() reports a field of another struct
+                } else if constexpr (!std::is_same_v<model_of_t<decltype(option.referred)>, Target>) {
+                    return field_index_of<T>(option.field) != KeyField;
+                } else {
+                    return field_index_of<T>(option.field) != KeyField ||
+                           column_index_of<option.referred> == model_info<Target>::primary_key[0];
+                }
+            };
+        return (refers_to_key(std::integral_constant<std::size_t, I>{}) && ...);
+    }(std::make_index_sequence<mapping_option_count<T>>{});
+}
+
 /// The checks of a BelongsTo's foreign-key field (Relationship and Column name them in
 /// the instantiation a failure shows).
 template <class T, fixed_string Relationship, fixed_string Column, class Target, std::size_t KeyField>
@@ -104,6 +129,10 @@ constexpr std::size_t checked_foreign_key_column() {
     static_assert(std::is_integral_v<column_field_t<Target, model_info<Target>::primary_key[0]>>,
                   "alchemy: BelongsTo<Target> needs a Target whose primary key is an integer, as the "
                   "foreign key holding it is");
+    static_assert(foreign_keys_refer_to_primary_key<T, Target, KeyField>(),
+                  "alchemy: a sa::foreign_key(...) on the key column of a BelongsTo<Target> (see "
+                  "Relationship and Column in the instantiation above) must refer to Target's primary "
+                  "key, which the relationship loads and writes by; point it at that field");
     return model_info<T>::column_of_field(KeyField);
 }
 
