@@ -728,6 +728,17 @@ void ModelSetCore::order_inserts(std::span<const std::size_t> order) { reorder(i
 void ModelSetCore::order_deletes(std::span<const std::size_t> order) { reorder(deletes_, order); }
 
 void ModelSetCore::insert_rows(std::size_t from, std::size_t to) {
+    // Checked here, once the foreign keys written before these INSERTs are in: the key
+    // identifies the object, and NULL identifies none (a table made without NOT NULL on
+    // it would take such rows, and every one would have the same key in the session).
+    for (std::size_t i = from; i < to; ++i) {
+        const auto column = ops_.null_given_key(inserts_[i].state->object);
+        if (column < ops_.column_count)
+            throw FlushError(message("to insert has a NULL primary key: its field " +
+                                     std::string(ops_.columns[column].name) +
+                                     " is an empty std::optional, and the database does not generate that "
+                                     "column; give the key a value before the flush"));
+    }
     auto& conn = session_.write_connection(ops_.model_id);
     // Room for the new objects' keys now, so finish_flush() cannot fail to allocate.
     identity_.reserve_more(inserts_.size());

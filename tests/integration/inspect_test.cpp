@@ -89,6 +89,29 @@ struct Ranking {
     std::int32_t points = 0;
 };
 
+/// A key of a std::optional field.
+struct Coupon {
+    std::optional<std::string> code{};
+    std::string label{};
+};
+
+/// Single integer keys that are foreign keys too: a BelongsTo's, one sa::foreign_key
+/// declares, and one sa::autoincrement asks to be generated all the same.
+struct Badge {
+    std::int64_t author_id = 0;
+    std::string label{};
+    sa::BelongsTo<Author> author{};
+};
+struct Seat {
+    std::int64_t author_id = 0;
+    std::string row{};
+};
+struct Pass {
+    std::int64_t author_id = 0;
+    std::string label{};
+    sa::BelongsTo<Author> author{};
+};
+
 }  // namespace inspect_models
 
 namespace m = inspect_models;
@@ -128,6 +151,16 @@ inline constexpr auto sa::mapping<m::Reading> = sa::table("readings", sa::enum_a
 template <>
 inline constexpr auto sa::mapping<m::Ranking> =
     sa::table("rankings", sa::primary_key(&m::Ranking::player, &m::Ranking::season));
+template <>
+inline constexpr auto sa::mapping<m::Coupon> = sa::table("coupons", sa::primary_key(&m::Coupon::code));
+template <>
+inline constexpr auto sa::mapping<m::Badge> = sa::table("badges", sa::primary_key(&m::Badge::author_id));
+template <>
+inline constexpr auto sa::mapping<m::Seat> = sa::table("seats", sa::primary_key(&m::Seat::author_id),
+                                                       sa::foreign_key(&m::Seat::author_id, &m::Author::id));
+template <>
+inline constexpr auto sa::mapping<m::Pass> =
+    sa::table("passes", sa::primary_key(&m::Pass::author_id), sa::autoincrement(&m::Pass::author_id, true));
 
 // Catch2 prints a Table in failure messages.
 template <>
@@ -171,7 +204,8 @@ void sort_by_name(std::vector<T>& items) {
 }
 
 /// `table` as inspect() reports it: lists in name order, and on SQLite the integer and
-/// floating types as the one kind each that SQLite's spelling (INTEGER, REAL) allows.
+/// floating types as the one kind each that SQLite's spelling (INTEGER, REAL) allows, and
+/// a lone INTEGER key as the rowid, which SQLite numbers whatever the model asked.
 sa::Table as_inspected(sa::Table table, const Backend& backend) {
     sort_by_name(table.unique_constraints);
     sort_by_name(table.indexes);
@@ -183,6 +217,9 @@ sa::Table as_inspected(sa::Table table, const Backend& backend) {
             if (kind == sa::TypeKind::small_integer || kind == sa::TypeKind::integer)
                 column.type.kind = sa::TypeKind::big_integer;
             if (kind == sa::TypeKind::double_precision) column.type.kind = sa::TypeKind::single_precision;
+            if (column.type.kind == sa::TypeKind::big_integer && !column.server_default &&
+                table.primary_key.columns == std::vector<std::string>{column.name})
+                column.autoincrement = true;
         }
     return table;
 }
@@ -226,6 +263,27 @@ TEST_CASE("inspect reads back every table create_all made, equal to the models",
         INFO("table " << model.name);
         CHECK(table_named(database, model.name) == as_inspected(model, backend));
     }
+}
+
+TEST_CASE("a primary key is NOT NULL, and a lone integer key that is a foreign key is not generated",
+          "[inspect]") {
+    auto backend = GENERATE(from_range(sa::test::backends()));
+    auto engine = backend.engine();
+    const auto models = sa::metadata<m::Author, m::Post, m::Coupon, m::Badge, m::Seat, m::Pass>();
+    CHECK_FALSE(table_named(models, "coupons").column("code")->nullable);
+    CHECK_FALSE(table_named(models, "badges").column("author_id")->autoincrement);
+    CHECK_FALSE(table_named(models, "seats").column("author_id")->autoincrement);
+    CHECK(table_named(models, "passes").column("author_id")->autoincrement);
+    models.create_all(engine);
+
+    const auto database = sa::inspect(engine);
+    for (const auto& model : models.tables()) {
+        INFO("table " << model.name);
+        CHECK(table_named(database, model.name) == as_inspected(model, backend));
+    }
+    const auto plan = sa::migrate::autogenerate(database, models, engine.dialect());
+    INFO(fmt::format("{}", fmt::join(plan.upgrade, ";\n")));
+    CHECK(plan.empty());
 }
 
 TEST_CASE("server defaults come back as the models wrote them", "[inspect]") {

@@ -72,6 +72,17 @@ struct Paint {
     Color color{};
     std::string label{};
 };
+/// A key of a std::optional field: the program gives it, and an empty one is no key.
+struct Coupon {
+    std::optional<std::string> code{};
+    std::string label{};
+};
+/// A profile is keyed by its user: the key is the BelongsTo's foreign key too.
+struct Profile {
+    std::int64_t user_id = 0;
+    std::string bio{};
+    sa::BelongsTo<User> user{};
+};
 }  // namespace sess
 
 template <>
@@ -92,9 +103,16 @@ inline constexpr auto sa::mapping<sess::Stamp> =
     sa::table("stamps", sa::primary_key(&sess::Stamp::at), sa::server_default(&sess::Stamp::note, "'none'"));
 template <>
 inline constexpr auto sa::mapping<sess::Paint> = sa::table("paints", sa::primary_key(&sess::Paint::color));
+template <>
+inline constexpr auto sa::mapping<sess::Coupon> = sa::table("coupons", sa::primary_key(&sess::Coupon::code));
+template <>
+inline constexpr auto sa::mapping<sess::Profile> =
+    sa::table("profiles", sa::primary_key(&sess::Profile::user_id));
 using sess::Color;
+using sess::Coupon;
 using sess::Membership;
 using sess::Paint;
+using sess::Profile;
 using sess::Reading;
 using sess::SharedKey;
 using sess::Stamp;
@@ -1352,6 +1370,61 @@ TEST_CASE("an enum primary key is sent as given, and keys the identity map") {
     CHECK(session.get<Paint>(Color::red) == nullptr);
     session.rollback();
     CHECK(session.get<Paint>(Color::red) == red);
+}
+
+TEST_CASE("a new object whose std::optional key is empty is refused before its INSERT, as the table would") {
+    auto backend = GENERATE(from_range(backends()));
+    sa::test::EchoCapture capture;
+    auto engine = backend.engine({.echo = true, .echo_sink = capture.sink()});
+    sa::metadata<Coupon>().create_all(engine);
+    sa::Session session(engine, {.expire_on_commit = false});
+    auto first = session.add(Coupon{.label = "first"});
+    auto second = session.add(Coupon{.label = "second"});
+    capture.lines.clear();
+    CHECK_THROWS_MATCHES(session.flush(), sa::FlushError,
+                         MessageContains("has a NULL primary key: its field code"));
+    CHECK(count_starting_with(capture.lines, "INSERT") == 0);
+
+    // Given keys, the same objects go in.
+    session.rollback();
+    first->code = "spring";
+    second->code = "summer";
+    session.add(first);
+    session.add(second);
+    session.commit();
+    CHECK(session.get<Coupon>("spring") == first);
+    CHECK(session.query<Coupon>().count() == 2);
+
+    // The table refuses a NULL key too.
+    auto conn = engine.connect();
+    CHECK_THROWS_AS(conn.execute(sa::insert<Coupon>().values(Coupon{.label = "third"})),
+                    sa::NotNullViolation);
+}
+
+TEST_CASE("a key that is also a BelongsTo's foreign key is sent as given, never generated") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    CHECK_FALSE(sa::model_info<Profile>::columns[0].autoincrement);
+    sa::metadata<User, Profile>().create_all(engine);
+    sa::Session session(engine, {.expire_on_commit = false});
+    session.add(User{.name = "ann"});
+    auto bob = session.add(User{.name = "bob"});
+    session.commit();
+    auto bobs = session.add(Profile{.bio = "bob's"});
+    bobs->user = bob;
+    session.commit();
+    CHECK(bobs->user_id == bob->id);
+
+    // Without its user the key stays 0, which names no user: it would have been
+    // generated, and named ann.
+    session.add(Profile{.bio = "nobody's"});
+    CHECK_THROWS_AS(session.commit(), sa::ForeignKeyViolation);
+    session.rollback();
+    sa::Session other(engine);
+    const auto profiles = other.query<Profile>().all();
+    REQUIRE(profiles.size() == 1);
+    CHECK(profiles[0]->user_id == bob->id);
+    CHECK(profiles[0]->bio == "bob's");
 }
 
 TEST_CASE("add_all() takes objects or pointers, and the session keeps alive what only it holds") {

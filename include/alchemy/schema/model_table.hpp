@@ -39,55 +39,6 @@ std::vector<std::string> column_names(const std::array<std::size_t, N>& columns)
     return names;
 }
 
-/// The index of the field called `name`, or field_count<T>.
-template <class T>
-consteval std::size_t field_named(std::string_view name) {
-    for (std::size_t i = 0; i < field_count<T>; ++i)
-        if (field_names<T>[i] == name) return i;
-    return field_count<T>;
-}
-
-template <fixed_string Name>
-consteval auto id_suffixed() {
-    constexpr std::size_t n = Name.view().size();
-    fixed_string<n + 3> out{};
-    for (std::size_t i = 0; i < n; ++i) out.chars[i] = Name.chars[i];
-    out.chars[n] = '_';
-    out.chars[n + 1] = 'i';
-    out.chars[n + 2] = 'd';
-    return out;
-}
-
-/// The index in sa::mapping<T>'s options of the sa::relationship(...) of field `Field`,
-/// or mapping_option_count<T>.
-template <class T, std::size_t Field>
-consteval std::size_t relationship_settings_index() {
-    return []<std::size_t... I>(std::index_sequence<I...>) {
-        std::size_t found = mapping_option_count<T>;
-        [[maybe_unused]] auto read = [&](std::size_t i, const auto& o) {
-            if constexpr (std::remove_cvref_t<decltype(o)>::kind == option_kind::relationship)
-                if (field_index_of<T>(o.field) == Field) found = i;
-        };
-        (read(I, std::get<I>(mapping<T>.options)), ...);
-        return found;
-    }(std::make_index_sequence<mapping_option_count<T>>{});
-}
-
-/// The field `sa::relationship(&T::x).foreign_key(&T::f)` names for relationship field
-/// `Field` in sa::mapping<T>, or field_count<T>.
-template <class T, std::size_t Field>
-consteval std::size_t declared_foreign_key_field() {
-    constexpr std::size_t i = relationship_settings_index<T, Field>();
-    if constexpr (i == mapping_option_count<T>) {
-        return field_count<T>;
-    } else {
-        constexpr const auto& o = std::get<i>(mapping<T>.options);
-        if constexpr (std::is_null_pointer_v<typename std::remove_cvref_t<decltype(o)>::key_type>)
-            return field_count<T>;
-        else return field_index_of<T>(o.key);
-    }
-}
-
 /// Whether every sa::foreign_key(...) in sa::mapping<T> on field KeyField, the key of a
 /// BelongsTo<Target>, refers to Target's primary key: the column the relationship loads
 /// and writes by, so the schema's key and the relationship name the same row.
@@ -142,10 +93,8 @@ template <class T, std::size_t Field>
 constexpr std::size_t belongs_to_column() {
     using Target = typename field_type_t<T, Field>::target_type;
     constexpr auto& name = field_name_storage<T, Field>;
-    constexpr std::size_t declared = declared_foreign_key_field<T, Field>();
-    constexpr std::size_t key =
-        declared < field_count<T> ? declared : field_named<T>(id_suffixed<name>().view());
-    return checked_foreign_key_column<T, name, id_suffixed<name>(), Target, key>();
+    return checked_foreign_key_column<T, name, id_suffixed<name>(), Target,
+                                      belongs_to_key_field<T, Field>()>();
 }
 
 template <class T, std::size_t I>
@@ -246,7 +195,9 @@ Table table_of() {
         Column column;
         column.name = std::string(spec.name);
         column.type = {spec.kind, spec.max_length};
-        column.nullable = spec.nullable;
+        // A key column is NOT NULL whatever its field (as SQLAlchemy's primary_key=True):
+        // rows whose keys were NULL could not be told apart, and PostgreSQL makes it so anyway.
+        column.nullable = spec.nullable && !spec.primary_key;
         column.autoincrement = spec.autoincrement;
         if (!spec.server_default.empty()) column.server_default = std::string(spec.server_default);
         table.columns.push_back(std::move(column));

@@ -149,6 +149,9 @@ struct ModelOps {
     std::optional<std::int64_t> (*integer_key)(const void* values);
     /// True when the object leaves its generated key to the database (0 or empty).
     bool (*needs_generated_key)(const void* object);
+    /// The first primary-key column the database does not generate whose std::optional
+    /// field is empty, or column_count.
+    std::size_t (*null_given_key)(const void* object);
     /// The object's insert shape: the fillable columns it leaves to the database
     /// (schema/model_row.hpp's left_to_database()).
     std::uint64_t (*left_to_database)(const void* object);
@@ -286,6 +289,18 @@ bool same_key(const void* a, const void* b) {
 template <class T>
 bool needs_key(const void* object) {
     return needs_generated_key(as<T>(object));
+}
+
+template <class T>
+std::size_t null_given_key(const void* object) {
+    std::size_t found = model_info<T>::column_count;
+    for_each_column<T>([&](auto c) {
+        constexpr const ColumnSpec& spec = model_info<T>::columns[c.value];
+        const auto& field = field_of<c.value>(as<T>(object));
+        if constexpr (spec.primary_key && !spec.autoincrement && nullable_v<decltype(field)>)
+            if (!field && found == model_info<T>::column_count) found = c.value;
+    });
+    return found;
 }
 
 template <class T>
@@ -466,6 +481,7 @@ const ModelOps& model_ops() {
             .same_key = &impl::same_key<T>,
             .integer_key = impl::integer_key_of<T>(),
             .needs_generated_key = &impl::needs_key<T>,
+            .null_given_key = &impl::null_given_key<T>,
             .left_to_database = &impl::left_to_database_of<T>,
             .bind_columns = &impl::bind_columns<T>,
             .read_columns = &impl::read_columns<T>,
