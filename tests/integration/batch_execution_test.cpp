@@ -664,3 +664,92 @@ TEST_CASE("bulk_insert refuses objects that disagree on their key before anythin
     CHECK(sa::bulk_insert(conn, std::vector<bulk::Record>{}) == 0);
     CHECK_FALSE(conn.in_transaction());
 }
+
+namespace {
+
+/// Records 1..`rows`, each with its key given.
+std::vector<bulk::Record> keyed_records(std::int64_t rows) {
+    std::vector<bulk::Record> records;
+    for (std::int64_t i = 1; i <= rows; ++i) records.push_back({.id = i, .name = "new"});
+    return records;
+}
+
+std::int64_t count_records(sa::Connection& conn) {
+    return conn.execute(sa::select(sa::count<bulk::Record>())).scalar_one();
+}
+
+}  // namespace
+
+TEST_CASE("a core insert of many statements under AUTOCOMMIT loads all or nothing and says so") {
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine({.isolation_level = sa::IsolationLevel::autocommit});
+    sa::metadata<bulk::Record>().create_all(engine);
+    auto conn = engine.connect();
+    conn.execute(sa::insert<bulk::Record>().values(bulk::Record{.id = 2200, .name = "already there"}));
+    try {
+        // 1000 rows a statement: id 2200 clashes in the third.
+        conn.execute(sa::insert<bulk::Record>().values(keyed_records(2500)));
+        FAIL("a load with a duplicate key succeeded");
+    } catch (const sa::UniqueViolation& e) {
+        REQUIRE(e.batch_progress());
+        CHECK(e.batch_progress()->rows == 2500);
+        CHECK(e.batch_progress()->committed == 0);
+    }
+    CHECK_FALSE(conn.in_transaction());
+    conn.commit();
+    CHECK(count_records(conn) == 1);
+}
+
+TEST_CASE("a core insert of many statements failing in a later one leaves none of its rows to commit") {
+    const bool mixed_shapes = GENERATE(false, true);  // else more rows than one statement takes
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<bulk::Record>().create_all(engine);
+    auto conn = engine.connect();
+    conn.execute(sa::insert<bulk::Record>().values(bulk::Record{.id = 2200, .name = "already there"}));
+    conn.commit();
+    conn.execute(sa::insert<bulk::Record>().values(bulk::Record{.id = 9000, .name = "before the load"}));
+    // Rows that leave their key to the database and rows that give it go in separate statements.
+    const auto records = mixed_shapes ? std::vector<bulk::Record>{{.name = "generated"},
+                                                                  {.name = "generated"},
+                                                                  {.id = 2200, .name = "given"}}
+                                      : keyed_records(2500);
+    CHECK_THROWS_AS(conn.execute(sa::insert<bulk::Record>().values(records)), sa::UniqueViolation);
+    // The transaction goes on, without the load's rows, on both backends.
+    REQUIRE(conn.in_transaction());
+    conn.commit();
+    CHECK(count_records(conn) == 2);
+}
+
+TEST_CASE("bulk_insert and copy_rows in a transaction leave none of their rows to commit when one fails") {
+    const bool objects = GENERATE(true, false);  // else copy_rows
+    auto backend = GENERATE(from_range(backends()));
+    auto engine = backend.engine();
+    sa::metadata<bulk::Record>().create_all(engine);
+    create_items(engine);
+    auto conn = engine.connect();
+    const auto records = keyed_records(2000);
+    if (objects) {
+        conn.execute(sa::insert<bulk::Record>().values(bulk::Record{.id = 1500, .name = "already there"}));
+        conn.commit();
+        conn.execute(sa::text("UPDATE records SET name = 'still there'"));  // begins the transaction
+        CHECK_THROWS_AS(sa::bulk_insert(conn, records), sa::UniqueViolation);
+    } else {
+        const std::array<std::string_view, 2> columns{"id", "name"};
+        conn.copy_rows("items", columns,
+                       std::array{sa::Param::of_int(1500), sa::Param::of_text("already there")});
+        conn.commit();
+        conn.execute(sa::text("UPDATE items SET name = 'still there'"));  // begins the transaction
+        std::vector<sa::Param> params;
+        for (const auto& record : records) {
+            params.push_back(sa::Param::of_int(record.id));
+            params.push_back(sa::Param::of_text(record.name));
+        }
+        CHECK_THROWS_AS(conn.copy_rows("items", columns, params), sa::UniqueViolation);
+    }
+    // A failed statement aborts a PostgreSQL transaction, whose COMMIT then refuses; SQLite's
+    // goes on, without the load's rows.
+    if (backend.is_postgresql()) CHECK_THROWS_AS(conn.commit(), sa::DatabaseError);
+    else conn.commit();
+    CHECK(scalar_int(conn, objects ? "SELECT count(*) FROM records" : "SELECT count(*) FROM items") == 1);
+}

@@ -89,8 +89,9 @@ public:
     /// Bulk-loads rows into `table`'s `columns` (bare names; they are quoted): PostgreSQL
     /// COPY ... FROM STDIN in binary, SQLite a prepared INSERT per row. `params` holds
     /// the rows back to back, columns.size() each. Returns the number of rows loaded.
-    /// Autobegins like execute_sql; a failure leaves the transaction to roll back. Under
-    /// AUTOCOMMIT the load is all or nothing, and a failure says so (batch_progress()).
+    /// Autobegins like execute_sql. The load is all or nothing: a failure inside a
+    /// transaction leaves none of its rows (PostgreSQL's then aborted, SQLite's going on),
+    /// and under AUTOCOMMIT says that nothing stayed committed (batch_progress()).
     std::int64_t copy_rows(std::string_view table, std::span<const std::string_view> columns,
                            std::span<const Param> params);
 

@@ -4,8 +4,8 @@
 // bulk_insert_mappings it trades features for speed: no RETURNING (generated keys are
 // not read back), no upsert, no session; objects whose autoincrement key is unset leave
 // it to the database, others insert theirs, and empty std::optional fields with a
-// sa::server_default leave their column to the database's default. The load is all or nothing: under
-// AUTOCOMMIT it runs in a transaction of its own, and a failure says that nothing stayed committed
+// sa::server_default leave their column to the database's default. The load is all or nothing,
+// inside a transaction too: under AUTOCOMMIT a failure says that nothing stayed committed
 // (DatabaseError::batch_progress()), as Connection::copy_rows does.
 #pragma once
 
@@ -25,21 +25,6 @@
 namespace alchemy {
 
 namespace detail {
-
-/// Runs `load` (which returns the rows it loaded, of `rows`) in the connection's
-/// transaction, or under AUTOCOMMIT in a transaction of its own.
-template <class Load>
-std::int64_t load_all_or_nothing(Connection& conn, std::size_t rows, Load load) {
-    if (conn.in_transaction() || conn.isolation_level() != IsolationLevel::autocommit) return load();
-    auto transaction = conn.begin();
-    try {
-        const auto loaded = load();
-        transaction.commit();
-        return loaded;
-    } catch (const DatabaseError& error) {
-        rethrow_with_batch_progress(error, {rows, 0, 0});  // the guard rolls back on the way out
-    }
-}
 
 /// PostgreSQL's COPY of `objects`, without the columns of insert shape `omitted`.
 template <class T>
@@ -67,8 +52,16 @@ std::int64_t bulk_insert(Connection& conn, std::span<const T> objects) {
             "the database (its key, empty std::optional fields with a server_default) "
             "or to give them all; split the batch");
     if (conn.dialect().bulk_loads_by_copy()) return detail::copy_objects(conn, objects, shape);
-    return detail::load_all_or_nothing(conn, objects.size(),
-                                       [&] { return conn.execute(insert<T>().values(objects)).rowcount(); });
+    // An insert of several statements is all or nothing itself (sql/insert.hpp), and one
+    // statement is: under AUTOCOMMIT only the error's batch_progress() is left to add, as
+    // COPY's.
+    const bool autocommit = !conn.in_transaction() && conn.isolation_level() == IsolationLevel::autocommit;
+    try {
+        return conn.execute(insert<T>().values(objects)).rowcount();
+    } catch (const DatabaseError& error) {
+        if (!autocommit || error.batch_progress()) throw;
+        rethrow_with_batch_progress(error, {objects.size(), 0, 0});
+    }
 }
 
 template <class T>

@@ -16,8 +16,9 @@
 // are empty (schema/model_row.hpp's left_to_database()); RETURNING reads what the
 // database chose back. Many objects go out as
 // multi-row VALUES statements, as many rows each as the database's limit on bound
-// parameters allows (sql/rows_per_statement.hpp). Upserts are ON CONFLICT, which PostgreSQL
-// and SQLite (3.24 and later) spell alike.
+// parameters allows (sql/rows_per_statement.hpp), all or nothing as one statement is
+// (detail::load_all_or_nothing). Upserts are ON CONFLICT, which PostgreSQL and SQLite
+// (3.24 and later) spell alike.
 #pragma once
 
 #include "alchemy/core/connection.hpp"
@@ -176,6 +177,31 @@ struct returned_rows<std::tuple<E, Es...>> {
     using reader = typename shape::reader;
     static constexpr bool fixed_shape = E::fixed_shape && (Es::fixed_shape && ...);
 };
+
+/// Runs `load`, several statements that together load `rows` rows (it returns how many
+/// they loaded), so that a failure leaves none of them, as one statement's would. Under
+/// AUTOCOMMIT they run in a transaction of their own, and the error says that nothing
+/// stayed committed (DatabaseError::batch_progress()). In a transaction (or one about to
+/// be autobegun) they run in a SAVEPOINT, rolled back to on failure: SQLite undoes only
+/// the failing statement, so a caller that caught the error and committed would save the
+/// statements before it; PostgreSQL's transaction then goes on as SQLite's does.
+template <class Load>
+std::int64_t load_all_or_nothing(Connection& conn, std::size_t rows, Load load) {
+    if (conn.in_transaction() || conn.isolation_level() != IsolationLevel::autocommit) {
+        auto savepoint = conn.begin_nested();  // the guard rolls back on the way out
+        const auto loaded = load();
+        savepoint.commit();
+        return loaded;
+    }
+    auto transaction = conn.begin();
+    try {
+        const auto loaded = load();
+        transaction.commit();
+        return loaded;
+    } catch (const DatabaseError& error) {
+        rethrow_with_batch_progress(error, {rows, 0, 0});  // the guard rolls back on the way out
+    }
+}
 
 }  // namespace detail
 
@@ -345,21 +371,34 @@ public:
             // The values after the rows are the same in every batch: bound once.
             ParamBuffer tail;
             bind_tail(tail);
-            std::size_t begin = 0;
-            while (begin < rows.size()) {
-                // A batch is a run of rows with the same shape: the same columns left to
-                // the database.
+            // A batch is a run of rows with the same shape (the same columns left to the
+            // database), as many as one statement takes.
+            const auto batch_from = [&](std::size_t begin) {
                 const auto shape = left_to_database(rows[begin]);
-                const std::size_t batch = batch_rows(conn.dialect(), shape, tail.size());
+                const std::size_t full = batch_rows(conn.dialect(), shape, tail.size());
                 std::size_t end = begin + 1;
-                while (end < rows.size() && end - begin < batch && left_to_database(rows[end]) == shape)
-                    ++end;
+                while (end < rows.size() && end - begin < full && left_to_database(rows[end]) == shape) ++end;
+                return object_batch{begin, end, shape, full};
+            };
+            const auto run_batch = [&](const object_batch& batch) {
                 params.clear();
-                for (std::size_t r = begin; r < end; ++r) bind_inserted(rows[r], params, shape);
+                for (std::size_t r = batch.begin; r < batch.end; ++r)
+                    bind_inserted(rows[r], params, batch.shape);
                 for (const auto& p : tail.params()) params.add(p);
-                run(conn, object_sql(conn.dialect(), shape, end - begin, batch, adhoc), params, returned,
-                    rowcount);
-                begin = end;
+                run(conn, object_sql(conn.dialect(), batch.shape, batch.end - batch.begin, batch.full, adhoc),
+                    params, returned, rowcount);
+            };
+            // One statement is all or nothing by itself: no SAVEPOINT on the common path.
+            const auto first = batch_from(0);
+            if (first.end == rows.size()) {
+                run_batch(first);
+            } else {
+                detail::load_all_or_nothing(conn, rows.size(), [&] {
+                    for (auto batch = first;; batch = batch_from(batch.end)) {
+                        run_batch(batch);
+                        if (batch.end == rows.size()) return rowcount;
+                    }
+                });
             }
         } else {
             bind_head(params);
@@ -375,6 +414,14 @@ private:
     friend class Insert;
 
     static constexpr bool objects = std::is_same_v<Rows, detail::object_rows<T>>;
+    /// Rows [begin, end) of an object insert, of shape `shape`, in a statement that takes
+    /// `full` such rows at most.
+    struct object_batch {
+        std::size_t begin;
+        std::size_t end;
+        std::uint64_t shape;
+        std::size_t full;
+    };
     static constexpr bool fixed_shape =
         Rows::fixed_shape && Conflict::fixed_shape && detail::returned_rows<Returning>::fixed_shape;
     using stored_row = std::conditional_t<std::is_void_v<returning_row>, char, returning_row>;

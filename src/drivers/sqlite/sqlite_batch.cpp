@@ -36,26 +36,37 @@ std::int64_t SqliteConnection::copy_rows(std::string_view table, std::span<const
     for (std::size_t i = 0; i < columns.size(); ++i) sql += i ? ", ?" : "?";
     sql += ')';
     std::size_t done = 0;
-    if (in_transaction()) return run_rows(sql, params, columns.size(), {}, done);
-    // Outside a transaction the rows load in one of their own: all or nothing, as
-    // PostgreSQL's COPY, rather than a commit per row.
-    execute_script("BEGIN");
+    // The load is all or nothing, as PostgreSQL's COPY. Outside a transaction it runs in one
+    // of its own rather than committing row by row; inside, in a SAVEPOINT, as SQLite undoes
+    // only a failing row's INSERT and a COMMIT after the error would save the rows before it.
+    const bool own_transaction = !in_transaction();
+    execute_script(own_transaction ? "BEGIN" : "SAVEPOINT alchemy_copy_rows");
     try {
         const auto loaded = run_rows(sql, params, columns.size(), {}, done);
-        execute_script("COMMIT");
+        execute_script(own_transaction ? "COMMIT" : "RELEASE alchemy_copy_rows");
         return loaded;
     } catch (...) {
-        roll_back_quietly();
+        undo_load_quietly(own_transaction);
         try {
             throw;
         } catch (const DatabaseError& error) {
+            if (!own_transaction) throw;
             rethrow_with_batch_progress(error, {rows, 0, 0});
         }
     }
 }
 
-void SqliteConnection::roll_back_quietly() noexcept {
-    if (!in_transaction()) return;  // SQLite already rolled back (a full disk, say)
+void SqliteConnection::undo_load_quietly(bool own_transaction) noexcept {
+    if (!in_transaction()) return;  // SQLite already rolled back (a full disk, say), SAVEPOINT and all
+    try {
+        if (!own_transaction) {
+            execute_script("ROLLBACK TO alchemy_copy_rows; RELEASE alchemy_copy_rows");
+            return;
+        }
+    } catch (...) {
+        // Rows the SAVEPOINT could not undo must not reach a COMMIT: the whole transaction
+        // goes, and the Connection reports it lost.
+    }
     try {
         execute_script("ROLLBACK");
     } catch (...) {  // the caller's error says what went wrong; this one adds nothing

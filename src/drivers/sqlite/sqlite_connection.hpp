@@ -81,8 +81,9 @@ private:
     std::vector<std::int64_t> pragma_values();
     /// The names of the databases attached besides main and temp.
     std::vector<std::string> attached_databases();
-    /// Ends the open transaction, if any, ignoring a failure to.
-    void roll_back_quietly() noexcept;
+    /// Undoes a failed copy_rows(): rolls back the transaction it began (`own_transaction`)
+    /// or to its SAVEPOINT, ignoring a failure to (after which the whole transaction goes).
+    void undo_load_quietly(bool own_transaction) noexcept;
     /// Finalizes least recently used entries whose statements are all idle until the
     /// cache fits its capacity again; `keep` is never evicted.
     void evict_beyond_capacity(const CacheEntry& keep) noexcept;
