@@ -437,15 +437,17 @@ TEST_CASE("an in-memory SQLite database named by a file: URI gets one shared con
     CHECK(other.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
 }
 
-TEST_CASE("a file: URI that names an in-memory database in percent-encoded form gets one shared connection") {
+TEST_CASE("a file: URI that SQLite opens as each connection's own database gets one shared connection") {
     // The URL's database part is percent-decoded once by the URL and once more by SQLite,
-    // which decodes the URI's path, keys and values after splitting them.
+    // which decodes the URI's path, keys and values after splitting them. An empty path is
+    // a temporary database of the connection's own.
     const auto path = sa::test::sqlite_temp_url().substr(std::string_view("sqlite:///").size());
     const std::string memory_urls[] = {
         "sqlite:///file:" + path + "%3Fmode%3D%256Demory?uri=true",       // file:PATH?mode=%6Demory
         "sqlite:///file:" + path + "%3F%256Dode%3Dmemory?uri=true",       // file:PATH?%6Dode=memory
         "sqlite:///file:" + path + "%3Fmode%3Dmemory%2500disk?uri=true",  // %00 ends the value
         "sqlite:///file:%253Amemory%253A?uri=true",                       // file:%3Amemory%3A
+        "sqlite:///file:?uri=true",
     };
     for (const auto& url : memory_urls) {
         INFO(url);
@@ -469,19 +471,6 @@ TEST_CASE("a file: URI that names an in-memory database in percent-encoded form 
     auto reader = file.connect();
     CHECK(reader.execute(sa::text("SELECT count(*) FROM t").columns<int>()).scalar_one() == 0);
     CHECK(file.pool_status().size == 5);
-}
-
-TEST_CASE("a file: URI with an empty path gets one shared connection: SQLite gives each its own") {
-    auto engine = sa::create_engine("sqlite:///file:?uri=true");
-    {
-        auto conn = engine.connect();
-        conn.execute_script("CREATE TABLE t (x INTEGER)");
-        conn.execute(sa::text("INSERT INTO t VALUES (42)"));
-        conn.commit();
-    }
-    auto conn = engine.connect();
-    CHECK(conn.execute(sa::text("SELECT x FROM t").columns<int>()).scalar_one() == 42);
-    CHECK(engine.pool_status().size == 1);
 }
 
 TEST_CASE("a pool_timeout too long for the clock waits rather than failing at once") {
